@@ -1,0 +1,96 @@
+# thrifty — every developer and CI command. `make test` on a fresh clone sets everything up itself.
+#
+#   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest
+#   make bench   side-by-side benchmarks; writes docs/benchmarks.md
+#   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
+#   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
+#   make lint    clang-format in check mode
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+BUILD := build/core
+FUZZ_SECONDS ?= 60
+
+CORE_SRC := $(wildcard core/src/*.c)
+CORE_HDR := $(wildcard core/include/thrifty/*.h)
+CORE_TESTS := $(wildcard core/tests/test_*.c)
+FUZZ_TARGETS := $(wildcard core/fuzz/fuzz_*.c)
+C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard src/thrifty/_ext/*.c src/thrifty/_ext/*.h)
+
+WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
+
+.PHONY: test test-c test-fuzz-replay test-py install bench fuzz cross lint demo clean apt-%
+
+# ---- set-up -----------------------------------------------------------------------------------------------
+$(VENV)/.stamp: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip setuptools wheel
+	$(VPY) -m pip install -q -e '.[test]' --no-build-isolation
+	touch $@
+
+# Rebuild the extension in place after any C change (editable install: src/thrifty is what is imported).
+install: $(VENV)/.stamp
+	$(VPY) setup.py -q build_ext --inplace
+
+# apt-<pkg>: install a Debian package when its command is missing (CI and developer machines run as root).
+apt-%:
+	@command -v $(APT_CMD) >/dev/null 2>&1 || { \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
+
+# ---- tests ------------------------------------------------------------------------------------------------
+test: test-c test-fuzz-replay test-py
+
+$(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_TEST) $< $(CORE_SRC) -o $@ -lm
+
+test-c: $(patsubst core/tests/%.c,$(BUILD)/%,$(CORE_TESTS))
+	@set -e; for t in $^; do echo "== $$t"; ./$$t; done
+
+$(BUILD)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -std=c99 -pedantic,$(CFLAGS_TEST)) $< core/fuzz/replay.c $(CORE_SRC) -o $@
+
+test-fuzz-replay: $(patsubst core/fuzz/%.c,$(BUILD)/replay_%,$(FUZZ_TARGETS))
+	@set -e; for t in $^; do n=$${t#$(BUILD)/replay_}; \
+	  echo "== replay $$n"; ./$$t $$(find core/fuzz/corpus/$$n -type f 2>/dev/null); done
+
+test-py: install
+	$(VPY) -m pytest -q tests
+
+# ---- fuzzing ----------------------------------------------------------------------------------------------
+fuzz: APT_CMD = clang
+fuzz: apt-clang
+	@mkdir -p $(BUILD)
+	@set -e; for f in $(FUZZ_TARGETS); do n=$$(basename $$f .c); \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include $$f $(CORE_SRC) -o $(BUILD)/$$n; \
+	  mkdir -p core/fuzz/corpus/$$n; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n core/fuzz/seeds/$$n 2>&1 | tail -3; done
+
+# ---- cross build ------------------------------------------------------------------------------------------
+cross: APT_CMD = arm-none-eabi-gcc
+cross: apt-gcc-arm-none-eabi
+	@mkdir -p build/cross
+	@set -e; for f in $(CORE_SRC); do \
+	  arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
+	    -ffunction-sections $(WARN) -Icore/include -c $$f -o build/cross/$$(basename $$f .c).o; done
+	@echo "code size per part (Cortex-M4, -Os, bytes):"
+	@arm-none-eabi-size -t build/cross/*.o
+
+# ---- lint -------------------------------------------------------------------------------------------------
+lint: APT_CMD = clang-format
+lint: apt-clang-format
+	clang-format --dry-run --Werror $(C_FILES)
+
+# ---- benchmarks -------------------------------------------------------------------------------------------
+bench: install
+	$(VENV)/bin/pip install -q -e '.[bench]' --no-build-isolation
+	$(VPY) bench/run.py --out docs/benchmarks.md $(BENCH_ARGS)
+
+clean:
+	rm -rf build $(VENV) src/thrifty/*.so src/thrifty/_ext*.so *.egg-info src/*.egg-info

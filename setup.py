@@ -1,0 +1,22 @@
+"""Build of the one C extension, thrifty._ext: the portable core (core/src) plus the CPython binding (src/thrifty/_ext).
+
+setuptools was chosen over meson-python because the extension is a flat list of C files with no configure step, and
+setuptools is already on every machine with pip: `pip install .` needs nothing else.
+"""
+import glob
+
+from setuptools import Extension, setup
+
+sources = sorted(glob.glob("src/thrifty/_ext/*.c")) + sorted(glob.glob("core/src/*.c"))
+
+setup(
+    ext_modules=[
+        Extension(
+            "thrifty._ext",
+            sources=sources,
+            include_dirs=["core/include", "src/thrifty/_ext"],
+            depends=glob.glob("core/include/thrifty/*.h") + glob.glob("src/thrifty/_ext/*.h"),
+            extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wno-missing-field-initializers"],
+        )
+    ],
+)

@@ -1,0 +1,21 @@
+"""thrifty: make Python programs fit small devices.
+
+This file only re-exports the public API; each name is documented where it is defined (docs/ has a page per part).
+"""
+from thrifty._ext import (
+    AllocationError,
+    BudgetExceeded,
+    CorruptData,
+    Full,
+    PoolExhausted,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllocationError",
+    "BudgetExceeded",
+    "CorruptData",
+    "Full",
+    "PoolExhausted",
+]

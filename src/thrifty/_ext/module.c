@@ -1,0 +1,85 @@
+/* thrifty._ext — the module object: exceptions, module state, and the list of parts that add their types. */
+#include "thrifty_ext.h"
+
+/* The parts, in the order their types are added, NULL-terminated. A new part declares its add function in
+ * thrifty_ext.h and adds it here. */
+static const tf_part_add_fn tf_parts[] = {
+    NULL,
+};
+
+PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what) {
+    const char *why = tf_status_str(status);
+    switch (status) {
+    case TF_E_FULL: PyErr_Format(st->Full, "%s: %s", what, why); break;
+    case TF_E_EMPTY: PyErr_Format(PyExc_IndexError, "%s: %s", what, why); break;
+    case TF_E_RANGE: PyErr_Format(PyExc_IndexError, "%s: %s", what, why); break;
+    case TF_E_CORRUPT:
+    case TF_E_VERSION: PyErr_Format(st->CorruptData, "%s: %s", what, why); break;
+    case TF_E_OVERFLOW: PyErr_Format(PyExc_OverflowError, "%s: %s", what, why); break;
+    case TF_E_ARG: PyErr_Format(PyExc_ValueError, "%s: %s", what, why); break;
+    default: PyErr_Format(PyExc_SystemError, "%s: internal error in thrifty core (%s, status %d)", what, why, status);
+    }
+    return NULL;
+}
+
+static int add_exception(PyObject *m, PyObject **slot, const char *name, PyObject *base, const char *doc) {
+    char qualname[64];
+    PyOS_snprintf(qualname, sizeof qualname, "thrifty.%s", name);
+    *slot = PyErr_NewExceptionWithDoc(qualname, doc, base, NULL);
+    if (!*slot) return -1;
+    return PyModule_AddObjectRef(m, name, *slot);
+}
+
+static int tf_exec(PyObject *m) {
+    tf_state *st = (tf_state *)PyModule_GetState(m);
+    if (add_exception(m, &st->Full, "Full", PyExc_IndexError,
+                      "A bounded container with overflow='raise' refused an item because it is full.") < 0 ||
+        add_exception(m, &st->CorruptData, "CorruptData", PyExc_ValueError,
+                      "Bytes given to a decoder or frombuffer() failed validation; the message says what was wrong.") <
+            0 ||
+        add_exception(m, &st->PoolExhausted, "PoolExhausted", PyExc_MemoryError,
+                      "A pool has no free item left to hand out.") < 0 ||
+        add_exception(m, &st->BudgetExceeded, "BudgetExceeded", PyExc_MemoryError,
+                      "Live memory inside a thrifty.budget() block went past its limit.") < 0 ||
+        add_exception(m, &st->AllocationError, "AllocationError", PyExc_MemoryError,
+                      "An allocation happened inside a thrifty.no_alloc() block.") < 0)
+        return -1;
+    for (size_t i = 0; tf_parts[i]; i++)
+        if (tf_parts[i](m, st) < 0) return -1;
+    return 0;
+}
+
+/* The state is a struct of PyObject* only (see thrifty_ext.h), so it can be walked as an array. */
+#define TF_STATE_SLOTS (sizeof(tf_state) / sizeof(PyObject *))
+
+static int tf_traverse(PyObject *m, visitproc visit, void *arg) {
+    PyObject **slots = (PyObject **)PyModule_GetState(m);
+    for (size_t i = 0; slots && i < TF_STATE_SLOTS; i++) Py_VISIT(slots[i]);
+    return 0;
+}
+
+static int tf_clear(PyObject *m) {
+    PyObject **slots = (PyObject **)PyModule_GetState(m);
+    for (size_t i = 0; slots && i < TF_STATE_SLOTS; i++) Py_CLEAR(slots[i]);
+    return 0;
+}
+
+static void tf_free(void *m) { tf_clear((PyObject *)m); }
+
+static PyModuleDef_Slot tf_slots[] = {
+    {Py_mod_exec, tf_exec},
+    {0, NULL},
+};
+
+PyModuleDef tf_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "thrifty._ext",
+    .m_doc = "thrifty's C extension: the portable core bound to CPython. Import from `thrifty`, not from here.",
+    .m_size = sizeof(tf_state),
+    .m_slots = tf_slots,
+    .m_traverse = tf_traverse,
+    .m_clear = tf_clear,
+    .m_free = tf_free,
+};
+
+PyMODINIT_FUNC PyInit__ext(void) { return PyModuleDef_Init(&tf_module_def); }

@@ -1,0 +1,45 @@
+/* The CPython binding's shared declarations: module state, status-to-exception mapping, and each part's entry.
+ *
+ * The binding is thin: a method parses its arguments, calls exactly one core function, and turns the core's
+ * tf_status into a result or a specific exception. One .c file per Python type; this header is all they share.
+ */
+#ifndef THRIFTY_EXT_H
+#define THRIFTY_EXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "thrifty/common.h"
+
+/* Per-module state (no static PyObject*s: CPython's _collectionsmodule.c pattern).
+ * Every field is an owned PyObject* — the module's traverse/clear walk the struct as an array of PyObject*, so a
+ * part adds a field here and nothing else. Types are stored as PyObject* and cast where used. */
+typedef struct {
+    /* exceptions, created in module.c */
+    PyObject *Full;            /* IndexError subclass: a bounded container refused an item */
+    PyObject *CorruptData;     /* ValueError subclass: untrusted bytes failed validation */
+    PyObject *PoolExhausted;   /* MemoryError subclass: a pool has no free item */
+    PyObject *BudgetExceeded;  /* MemoryError subclass: a memory budget was exceeded */
+    PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
+    /* types, one block per part; each part's add function fills its own fields */
+} tf_state;
+
+extern PyModuleDef tf_module_def;
+
+/* The state of the module that defined `type` (also works for Python subclasses of our types). Never NULL for
+ * types created by this module. */
+static inline tf_state *tf_state_of_type(PyTypeObject *type) {
+    PyObject *m = PyType_GetModuleByDef(type, &tf_module_def);
+    return m ? (tf_state *)PyModule_GetState(m) : NULL;
+}
+static inline tf_state *tf_state_of(PyObject *self) { return tf_state_of_type(Py_TYPE(self)); }
+
+/* Sets an exception for a core status and returns NULL. `what` names the operation for the message, e.g.
+ * "Ring.append". Statuses with a specific Python meaning (TF_E_FULL → Full, TF_E_CORRUPT → CorruptData, ...) map
+ * to it; callers that know more raise their own message instead. */
+PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what);
+
+/* Each part: create its types, store them in the state, add them to the module. Return 0 or -1 with an exception. */
+typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
+
+#endif

@@ -9,34 +9,33 @@
 static int tf_test_failures = 0;
 static int tf_test_checks = 0;
 
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        tf_test_checks++;                                                                 \
-        if (!(cond)) {                                                                    \
-            tf_test_failures++;                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);      \
-        }                                                                                 \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        tf_test_checks++;                                                                                              \
+        if (!(cond)) {                                                                                                 \
+            tf_test_failures++;                                                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                   \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                    \
-    do {                                                                                  \
-        long long tf__a = (long long)(a), tf__b = (long long)(b);                         \
-        tf_test_checks++;                                                                 \
-        if (tf__a != tf__b) {                                                             \
-            tf_test_failures++;                                                           \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n", __FILE__, \
-                    __LINE__, #a, #b, tf__a, tf__b);                                      \
-        }                                                                                 \
+#define CHECK_EQ(a, b)                                                                                                 \
+    do {                                                                                                               \
+        long long tf__a = (long long)(a), tf__b = (long long)(b);                                                      \
+        tf_test_checks++;                                                                                              \
+        if (tf__a != tf__b) {                                                                                          \
+            tf_test_failures++;                                                                                        \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, #a, #b, tf__a,    \
+                    tf__b);                                                                                            \
+        }                                                                                                              \
     } while (0)
 
-#define RUN(test_fn)                                                                      \
-    do {                                                                                  \
-        int tf__before = tf_test_failures;                                                \
-        test_fn();                                                                        \
-        printf("%s %s\n", tf_test_failures == tf__before ? "ok  " : "FAIL", #test_fn);    \
+#define RUN(test_fn)                                                                                                   \
+    do {                                                                                                               \
+        int tf__before = tf_test_failures;                                                                             \
+        test_fn();                                                                                                     \
+        printf("%s %s\n", tf_test_failures == tf__before ? "ok  " : "FAIL", #test_fn);                                 \
     } while (0)
 
-#define TF_TEST_SUMMARY()                                                                 \
-    (printf("%d checks, %d failed\n", tf_test_checks, tf_test_failures), tf_test_failures ? 1 : 0)
+#define TF_TEST_SUMMARY() (printf("%d checks, %d failed\n", tf_test_checks, tf_test_failures), tf_test_failures ? 1 : 0)
 
 #endif

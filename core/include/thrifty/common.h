@@ -23,17 +23,17 @@ extern "C" {
 typedef int tf_status;
 enum {
     TF_OK = 0,
-    TF_E_NULL = -1,      /* a required pointer argument was NULL */
-    TF_E_ARG = -2,       /* an argument is outside its documented range */
-    TF_E_SIZE = -3,      /* caller storage is smaller than tf_X_size() reported */
-    TF_E_ALIGN = -4,     /* caller storage is not aligned as the part requires */
-    TF_E_FULL = -5,      /* no room: a fixed-capacity container or an output buffer is full */
-    TF_E_EMPTY = -6,     /* nothing to take: a container is empty */
-    TF_E_RANGE = -7,     /* an index or offset is out of bounds */
-    TF_E_CORRUPT = -8,   /* untrusted bytes failed validation (magic, version, checksum, offsets, stream) */
-    TF_E_VERSION = -9,   /* a byte format's version is newer than this build understands */
-    TF_E_STATE = -10,    /* the call is not valid in the object's current state (e.g. write after finish) */
-    TF_E_OVERFLOW = -11  /* an arithmetic result does not fit its type */
+    TF_E_NULL = -1,     /* a required pointer argument was NULL */
+    TF_E_ARG = -2,      /* an argument is outside its documented range */
+    TF_E_SIZE = -3,     /* caller storage is smaller than tf_X_size() reported */
+    TF_E_ALIGN = -4,    /* caller storage is not aligned as the part requires */
+    TF_E_FULL = -5,     /* no room: a fixed-capacity container or an output buffer is full */
+    TF_E_EMPTY = -6,    /* nothing to take: a container is empty */
+    TF_E_RANGE = -7,    /* an index or offset is out of bounds */
+    TF_E_CORRUPT = -8,  /* untrusted bytes failed validation (magic, version, checksum, offsets, stream) */
+    TF_E_VERSION = -9,  /* a byte format's version is newer than this build understands */
+    TF_E_STATE = -10,   /* the call is not valid in the object's current state (e.g. write after finish) */
+    TF_E_OVERFLOW = -11 /* an arithmetic result does not fit its type */
 };
 
 /* A short constant English name for a status ("ok", "storage too small", ...). Never NULL; unknown codes give
@@ -58,7 +58,7 @@ const char *tf_status_str(tf_status status);
 #define TF_STATIC_ASSERT(cond, name) typedef char tf__static_assert_##name[(cond) ? 1 : -1]
 
 /* True when p is aligned to a (a power of two). */
-#define TF_IS_ALIGNED(p, a) ((((uintptr_t)(const void *)(p)) & ((uintptr_t)(a) - 1u)) == 0u)
+#define TF_IS_ALIGNED(p, a) ((((uintptr_t)(const void *)(p)) & ((uintptr_t)(a)-1u)) == 0u)
 
 /* Little-endian load/store helpers for every byte format the core writes, whatever the host's byte order. */
 static inline uint16_t tf__load_le16(const uint8_t *p) { return (uint16_t)(p[0] | (uint16_t)(p[1] << 8)); }

@@ -12,11 +12,11 @@
 #define TF_DEBUG 0
 #endif
 #if TF_DEBUG
-#define TF_ASSERT(cond)            \
-    do {                           \
-        if (!(cond)) {             \
-            __builtin_trap();      \
-        }                          \
+#define TF_ASSERT(cond)                                                                                                \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            __builtin_trap();                                                                                          \
+        }                                                                                                              \
     } while (0)
 #else
 #define TF_ASSERT(cond) ((void)0)

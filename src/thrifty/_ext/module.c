@@ -26,7 +26,8 @@ static int add_exception(PyObject *m, PyObject **slot, const char *name, PyObjec
     char qualname[64];
     PyOS_snprintf(qualname, sizeof qualname, "thrifty.%s", name);
     *slot = PyErr_NewExceptionWithDoc(qualname, doc, base, NULL);
-    if (!*slot) return -1;
+    if (!*slot)
+        return -1;
     return PyModule_AddObjectRef(m, name, *slot);
 }
 
@@ -45,7 +46,8 @@ static int tf_exec(PyObject *m) {
                       "An allocation happened inside a thrifty.no_alloc() block.") < 0)
         return -1;
     for (size_t i = 0; tf_parts[i]; i++)
-        if (tf_parts[i](m, st) < 0) return -1;
+        if (tf_parts[i](m, st) < 0)
+            return -1;
     return 0;
 }
 
@@ -54,13 +56,15 @@ static int tf_exec(PyObject *m) {
 
 static int tf_traverse(PyObject *m, visitproc visit, void *arg) {
     PyObject **slots = (PyObject **)PyModule_GetState(m);
-    for (size_t i = 0; slots && i < TF_STATE_SLOTS; i++) Py_VISIT(slots[i]);
+    for (size_t i = 0; slots && i < TF_STATE_SLOTS; i++)
+        Py_VISIT(slots[i]);
     return 0;
 }
 
 static int tf_clear(PyObject *m) {
     PyObject **slots = (PyObject **)PyModule_GetState(m);
-    for (size_t i = 0; slots && i < TF_STATE_SLOTS; i++) Py_CLEAR(slots[i]);
+    for (size_t i = 0; slots && i < TF_STATE_SLOTS; i++)
+        Py_CLEAR(slots[i]);
     return 0;
 }
 

@@ -1,0 +1,160 @@
+/* thrifty core — Ring: a fixed-capacity ring buffer of fixed-size items in caller-provided storage.
+ *
+ * The caller owns everything: the tf_ring handle (a small struct, fine on the stack or in a static) and the item
+ * storage, which must hold tf_ring_size(capacity, itemsize) bytes. The whole capacity is usable: the two positions
+ * are counters that run over [0, 2 * capacity), so "full" (tail - head == capacity) and "empty" (tail == head) stay
+ * distinguishable without sacrificing a slot, and any capacity works, not only powers of two.
+ *
+ * Concurrency (single producer, single consumer). One producer may call tf_ring_push_back / tf_ring_write /
+ * tf_ring_write_block + tf_ring_commit while one consumer calls tf_ring_pop_front / tf_ring_read /
+ * tf_ring_read_block + tf_ring_consume, e.g. an interrupt handler and the main loop, or two threads, without a lock.
+ * The producer only ever stores `tail` and the consumer only ever stores `head`; each side reads the other's counter
+ * and both read capacity/storage, which never change after init. Memory-ordering assumption: the producer's item
+ * bytes must be visible to the consumer before the new `tail`, and the consumer must be done reading an item before
+ * it publishes the new `head` (so the producer does not overwrite it early). With TF_RING_ATOMICS=1 (config.h; the
+ * default on GCC and Clang) counters are loaded with acquire and stored with release (__atomic builtins), which
+ * provides exactly that on any CPU. With TF_RING_ATOMICS=0 counters are plain volatile word accesses: correct only
+ * where a word store is atomic and memory is seen in program order by both sides — a single-core MCU without a data
+ * cache between the two sides (Cortex-M0/M3/M4, AVR with a word that fits the bus), i.e. interrupt + main loop.
+ * Every other function (push_front, pop_back, get/set, insert, remove, rotate, reverse, clear, reductions) needs
+ * exclusive access; the header comment of each says so.
+ *
+ * Indexes are logical: 0 is the front (oldest item pushed at the back), len-1 is the back.
+ */
+#ifndef THRIFTY_RING_H
+#define THRIFTY_RING_H
+
+#include "thrifty/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    uint8_t *buf;         /* caller storage, capacity * itemsize bytes; not owned */
+    size_t capacity;      /* items; fixed after init */
+    size_t itemsize;      /* bytes per item; fixed after init */
+    volatile size_t head; /* front position in [0, 2*capacity); stored only by the consumer */
+    volatile size_t tail; /* back position in [0, 2*capacity); stored only by the producer */
+} tf_ring;
+
+/* Item types the reductions understand (the layout of one item in the host's byte order). */
+typedef enum {
+    TF_RING_I8 = 1,
+    TF_RING_U8,
+    TF_RING_I16,
+    TF_RING_U16,
+    TF_RING_I32,
+    TF_RING_U32,
+    TF_RING_I64,
+    TF_RING_U64,
+    TF_RING_F32,
+    TF_RING_F64
+} tf_ring_type;
+
+/* Largest capacity tf_ring_init accepts for items of `itemsize` bytes (positions run to 3 * capacity). O(1). */
+size_t tf_ring_max_capacity(size_t itemsize);
+
+/* Bytes of storage needed for `capacity` items of `itemsize` bytes; 0 when itemsize is 0 or the configuration
+ * exceeds tf_ring_max_capacity (also 0 for capacity 0, which needs no storage). O(1), reentrant. */
+size_t tf_ring_size(size_t capacity, size_t itemsize);
+
+/* Makes `r` an empty ring over `storage` (not owned; must outlive the ring). `size` is the storage size in bytes and
+ * must be >= tf_ring_size(capacity, itemsize); storage must be aligned to the largest power of two dividing
+ * itemsize, capped at 8 (so a uint16 ring needs 2-byte alignment). capacity 0 is allowed (always full and empty).
+ * Returns TF_E_NULL, TF_E_ARG (itemsize 0 or capacity too large), TF_E_SIZE, TF_E_ALIGN or TF_OK. O(1). Not
+ * concurrent with any other use of `r`. */
+tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, size_t capacity);
+
+/* Moves the contents into new storage with a new capacity (>= the current length), front first at offset 0, and
+ * points the ring there. The old storage is no longer referenced and may be freed by the caller. Returns TF_E_NULL,
+ * TF_E_ARG (capacity < length or too large), TF_E_SIZE, TF_E_ALIGN or TF_OK; on error the ring is unchanged.
+ * O(length), at most two memcpys. Needs exclusive access. */
+tf_status tf_ring_rehome(tf_ring *r, void *storage, size_t size, size_t capacity);
+
+/* Number of items. O(1). Safe from either SPSC side (a snapshot: the other side may change it right after). */
+size_t tf_ring_len(const tf_ring *r);
+
+/* capacity - length. O(1). Safe from either SPSC side (a snapshot). */
+size_t tf_ring_space(const tf_ring *r);
+
+/* Empties the ring. O(1). Needs exclusive access. */
+void tf_ring_clear(tf_ring *r);
+
+/* Copies one item (itemsize bytes) from `item` to the back. TF_E_FULL when full (the ring is unchanged). O(1).
+ * SPSC producer side. */
+tf_status tf_ring_push_back(tf_ring *r, const void *item);
+
+/* Copies one item to the front. TF_E_FULL when full. O(1). Needs exclusive access. */
+tf_status tf_ring_push_front(tf_ring *r, const void *item);
+
+/* Removes the front item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). SPSC consumer side. */
+tf_status tf_ring_pop_front(tf_ring *r, void *out);
+
+/* Removes the back item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). Exclusive access. */
+tf_status tf_ring_pop_back(tf_ring *r, void *out);
+
+/* Address of item `index` (0 = front) inside the storage, or NULL when index >= length. The pointer is valid until
+ * the next call that changes the ring's length or layout. O(1). Reading it is safe on the SPSC consumer side. */
+void *tf_ring_at(const tf_ring *r, size_t index);
+
+/* Copies up to n items from `src` to the back, as many as fit; returns how many were copied. O(n), at most two
+ * memcpys. SPSC producer side. */
+size_t tf_ring_write(tf_ring *r, const void *src, size_t n);
+
+/* Moves up to n items from the front into `dst`; returns how many were moved. O(n), at most two memcpys. SPSC
+ * consumer side. */
+size_t tf_ring_read(tf_ring *r, void *dst, size_t n);
+
+/* Copies up to n items starting at logical index `start` into `dst` without removing them; returns how many were
+ * copied (0 when start >= length). O(n), at most two memcpys. Safe on the SPSC consumer side. */
+size_t tf_ring_peek(const tf_ring *r, size_t start, void *dst, size_t n);
+
+/* Linear-block access for zero-copy producers and consumers (DMA, a UART driver).
+ * tf_ring_read_block: sets *ptr to the front item and returns how many items are contiguous from there (0 when
+ * empty; then *ptr is the storage start). Read them, then tf_ring_consume(r, k) with k <= that count. Consumer side.
+ * tf_ring_write_block: sets *ptr to the free slot after the back and returns how many free slots are contiguous from
+ * there (0 when full). Fill them, then tf_ring_commit(r, k). Producer side.
+ * consume/commit return TF_E_RANGE if k exceeds the length / free space (the ring is unchanged). All O(1). */
+size_t tf_ring_read_block(const tf_ring *r, void **ptr);
+tf_status tf_ring_consume(tf_ring *r, size_t k);
+size_t tf_ring_write_block(const tf_ring *r, void **ptr);
+tf_status tf_ring_commit(tf_ring *r, size_t k);
+
+/* Inserts a copy of `item` so it ends up at logical `index` (0..length), moving the shorter side by one slot.
+ * TF_E_FULL when full, TF_E_RANGE when index > length. O(min(index, length - index)). Exclusive access. */
+tf_status tf_ring_insert(tf_ring *r, size_t index, const void *item);
+
+/* Removes item `index`, closing the gap from the shorter side. TF_E_RANGE when index >= length. O(min(index,
+ * length - index)). Exclusive access. */
+tf_status tf_ring_remove(tf_ring *r, size_t index);
+
+/* Rotates right by n steps (the back item moves to the front each step), n taken modulo the length. O(1) when the
+ * ring is full (only the positions move), otherwise O(min(n, length - n)) item moves. Exclusive access. */
+void tf_ring_rotate_right(tf_ring *r, size_t n);
+/* The same leftwards (the front item moves to the back each step). */
+void tf_ring_rotate_left(tf_ring *r, size_t n);
+
+/* Reverses the item order in place. O(length), no extra storage beyond one item (done bytewise). Exclusive access. */
+void tf_ring_reverse(tf_ring *r);
+
+/* Reductions over all items read as `type` (whose size must equal itemsize: else TF_E_ARG). None changes the ring;
+ * each reads every item once; safe on the SPSC consumer side only as a snapshot of a ring nobody else changes.
+ *
+ * tf_ring_sum_int: exact sum of an integer type as a 128-bit two's complement value (*lo + 2^64 * *hi), so no
+ *   length can overflow it. TF_E_ARG for float types.
+ * tf_ring_sum_float: sum of a float type in double with Neumaier compensation (the algorithm of Python 3.12's
+ *   built-in sum() for floats). TF_E_ARG for integer types. 0.0 when empty.
+ * tf_ring_sum_sq_dev: sum of (x - mean)^2 in double, for the variance; any type.
+ * tf_ring_argminmax: index of the minimum and of the maximum (either pointer may be NULL), chosen exactly as Python's
+ *   min()/max() choose: the first item wins, an item replaces the current one only when strictly smaller (larger),
+ *   so a NaN in front stays and later NaNs are skipped. TF_E_EMPTY when empty. */
+tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int64_t *hi);
+tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum);
+tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out);
+tf_status tf_ring_argminmax(const tf_ring *r, tf_ring_type type, size_t *imin, size_t *imax);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THRIFTY_RING_H */

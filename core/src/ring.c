@@ -1,0 +1,612 @@
+/* thrifty core — Ring. Contract and concurrency rules: ring.h.
+ *
+ * Invariants: head, tail < 2 * capacity; length = (tail - head) mod 2 * capacity <= capacity. The slot of position
+ * p is p mod capacity, computed by one conditional subtraction because p < 2 * capacity.
+ */
+#include "thrifty/ring.h"
+
+#if TF_RING_ATOMICS
+#define TF__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define TF__STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#else
+#define TF__LOAD_ACQ(p) (*(p))
+#define TF__STORE_REL(p, v) (*(p) = (v))
+#endif
+
+size_t tf_ring_max_capacity(size_t itemsize) {
+    if (itemsize == 0)
+        return 0;
+    /* positions are added to without wrapping first (p + n < 3 * capacity), and the storage size must fit */
+    size_t by_pos = SIZE_MAX / 4u;
+    size_t by_bytes = SIZE_MAX / itemsize;
+    return by_pos < by_bytes ? by_pos : by_bytes;
+}
+
+size_t tf_ring_size(size_t capacity, size_t itemsize) {
+    if (itemsize == 0 || capacity > tf_ring_max_capacity(itemsize))
+        return 0;
+    return capacity * itemsize;
+}
+
+static size_t tf__align_of_item(size_t itemsize) {
+    size_t a = 1;
+    while (a < 8u && itemsize % (a * 2u) == 0u)
+        a *= 2u;
+    return a;
+}
+
+static tf_status tf__check_storage(const void *storage, size_t size, size_t itemsize, size_t capacity) {
+    if (itemsize == 0 || capacity > tf_ring_max_capacity(itemsize))
+        return TF_E_ARG;
+    if (capacity > 0 && storage == NULL)
+        return TF_E_NULL;
+    if (size < capacity * itemsize)
+        return TF_E_SIZE;
+    if (storage != NULL && !TF_IS_ALIGNED(storage, tf__align_of_item(itemsize)))
+        return TF_E_ALIGN;
+    return TF_OK;
+}
+
+tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, size_t capacity) {
+    if (r == NULL)
+        return TF_E_NULL;
+    tf_status st = tf__check_storage(storage, size, itemsize, capacity);
+    if (st != TF_OK)
+        return st;
+    r->buf = (uint8_t *)storage;
+    r->capacity = capacity;
+    r->itemsize = itemsize;
+    r->head = 0;
+    r->tail = 0;
+    return TF_OK;
+}
+
+/* ---- positions ------------------------------------------------------------------------------------------- */
+
+static size_t tf__span(const tf_ring *r) { return r->capacity * 2u; }
+
+/* p + n for p < 2 * capacity and n <= capacity, wrapped into [0, 2 * capacity). */
+static size_t tf__fwd(const tf_ring *r, size_t p, size_t n) {
+    p += n;
+    return p >= tf__span(r) ? p - tf__span(r) : p;
+}
+
+/* p - n under the same bounds. */
+static size_t tf__back(const tf_ring *r, size_t p, size_t n) { return p >= n ? p - n : p + tf__span(r) - n; }
+
+static size_t tf__count(const tf_ring *r, size_t head, size_t tail) {
+    return tail >= head ? tail - head : tail + tf__span(r) - head;
+}
+
+static uint8_t *tf__slot(const tf_ring *r, size_t p) {
+    size_t s = p >= r->capacity ? p - r->capacity : p;
+    return r->buf + s * r->itemsize;
+}
+
+/* Slot of logical index i (no range check). Needs exclusive access or a consumer-side snapshot of head. */
+static uint8_t *tf__item(const tf_ring *r, size_t head, size_t i) { return tf__slot(r, tf__fwd(r, head, i)); }
+
+size_t tf_ring_len(const tf_ring *r) {
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t tail = TF__LOAD_ACQ(&r->tail);
+    return tf__count(r, head, tail);
+}
+
+size_t tf_ring_space(const tf_ring *r) { return r->capacity - tf_ring_len(r); }
+
+void tf_ring_clear(tf_ring *r) {
+    r->head = 0;
+    r->tail = 0;
+}
+
+tf_status tf_ring_rehome(tf_ring *r, void *storage, size_t size, size_t capacity) {
+    if (r == NULL)
+        return TF_E_NULL;
+    tf_status st = tf__check_storage(storage, size, r->itemsize, capacity);
+    if (st != TF_OK)
+        return st;
+    size_t n = tf_ring_len(r);
+    if (capacity < n)
+        return TF_E_ARG;
+    if (n > 0)
+        (void)tf_ring_peek(r, 0, storage, n);
+    r->buf = (uint8_t *)storage;
+    r->capacity = capacity;
+    r->head = 0;
+    r->tail = n; /* n <= capacity < 2 * capacity, or 0 when capacity is 0 */
+    return TF_OK;
+}
+
+/* ---- single items ----------------------------------------------------------------------------------------- */
+
+tf_status tf_ring_push_back(tf_ring *r, const void *item) {
+    size_t tail = r->tail; /* only this side stores tail */
+    size_t head = TF__LOAD_ACQ(&r->head);
+    if (tf__count(r, head, tail) >= r->capacity)
+        return TF_E_FULL;
+    TF_MEMCPY(tf__slot(r, tail), item, r->itemsize);
+    TF__STORE_REL(&r->tail, tf__fwd(r, tail, 1));
+    return TF_OK;
+}
+
+tf_status tf_ring_push_front(tf_ring *r, const void *item) {
+    if (tf__count(r, r->head, r->tail) >= r->capacity)
+        return TF_E_FULL;
+    size_t head = tf__back(r, r->head, 1);
+    TF_MEMCPY(tf__slot(r, head), item, r->itemsize);
+    r->head = head;
+    return TF_OK;
+}
+
+tf_status tf_ring_pop_front(tf_ring *r, void *out) {
+    size_t head = r->head; /* only this side stores head */
+    size_t tail = TF__LOAD_ACQ(&r->tail);
+    if (head == tail)
+        return TF_E_EMPTY;
+    if (out != NULL)
+        TF_MEMCPY(out, tf__slot(r, head), r->itemsize);
+    TF__STORE_REL(&r->head, tf__fwd(r, head, 1));
+    return TF_OK;
+}
+
+tf_status tf_ring_pop_back(tf_ring *r, void *out) {
+    if (r->head == r->tail)
+        return TF_E_EMPTY;
+    size_t tail = tf__back(r, r->tail, 1);
+    if (out != NULL)
+        TF_MEMCPY(out, tf__slot(r, tail), r->itemsize);
+    r->tail = tail;
+    return TF_OK;
+}
+
+void *tf_ring_at(const tf_ring *r, size_t index) {
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t tail = TF__LOAD_ACQ(&r->tail);
+    if (index >= tf__count(r, head, tail))
+        return NULL;
+    return tf__item(r, head, index);
+}
+
+/* ---- bulk ------------------------------------------------------------------------------------------------- */
+
+/* Items contiguous in storage from position p, at most n. */
+static size_t tf__run(const tf_ring *r, size_t p, size_t n) {
+    size_t s = p >= r->capacity ? p - r->capacity : p;
+    size_t room = r->capacity - s;
+    return n < room ? n : room;
+}
+
+size_t tf_ring_write(tf_ring *r, const void *src, size_t n) {
+    size_t tail = r->tail;
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t space = r->capacity - tf__count(r, head, tail);
+    if (n > space)
+        n = space;
+    if (n == 0)
+        return 0;
+    size_t first = tf__run(r, tail, n);
+    TF_MEMCPY(tf__slot(r, tail), src, first * r->itemsize);
+    if (n > first)
+        TF_MEMCPY(r->buf, (const uint8_t *)src + first * r->itemsize, (n - first) * r->itemsize);
+    TF__STORE_REL(&r->tail, tf__fwd(r, tail, n));
+    return n;
+}
+
+size_t tf_ring_peek(const tf_ring *r, size_t start, void *dst, size_t n) {
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t tail = TF__LOAD_ACQ(&r->tail);
+    size_t len = tf__count(r, head, tail);
+    if (start >= len)
+        return 0;
+    if (n > len - start)
+        n = len - start;
+    size_t p = tf__fwd(r, head, start);
+    size_t first = tf__run(r, p, n);
+    TF_MEMCPY(dst, tf__slot(r, p), first * r->itemsize);
+    if (n > first)
+        TF_MEMCPY((uint8_t *)dst + first * r->itemsize, r->buf, (n - first) * r->itemsize);
+    return n;
+}
+
+size_t tf_ring_read(tf_ring *r, void *dst, size_t n) {
+    n = tf_ring_peek(r, 0, dst, n);
+    if (n > 0)
+        TF__STORE_REL(&r->head, tf__fwd(r, r->head, n));
+    return n;
+}
+
+size_t tf_ring_read_block(const tf_ring *r, void **ptr) {
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t tail = TF__LOAD_ACQ(&r->tail);
+    size_t len = tf__count(r, head, tail);
+    if (len == 0) {
+        *ptr = r->buf;
+        return 0;
+    }
+    *ptr = tf__slot(r, head);
+    return tf__run(r, head, len);
+}
+
+tf_status tf_ring_consume(tf_ring *r, size_t k) {
+    size_t head = r->head;
+    if (k > tf__count(r, head, TF__LOAD_ACQ(&r->tail)))
+        return TF_E_RANGE;
+    if (k > 0)
+        TF__STORE_REL(&r->head, tf__fwd(r, head, k));
+    return TF_OK;
+}
+
+size_t tf_ring_write_block(const tf_ring *r, void **ptr) {
+    size_t tail = TF__LOAD_ACQ(&r->tail);
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t space = r->capacity - tf__count(r, head, tail);
+    if (space == 0) {
+        *ptr = r->buf;
+        return 0;
+    }
+    *ptr = tf__slot(r, tail);
+    return tf__run(r, tail, space);
+}
+
+tf_status tf_ring_commit(tf_ring *r, size_t k) {
+    size_t tail = r->tail;
+    if (k > r->capacity - tf__count(r, TF__LOAD_ACQ(&r->head), tail))
+        return TF_E_RANGE;
+    if (k > 0)
+        TF__STORE_REL(&r->tail, tf__fwd(r, tail, k));
+    return TF_OK;
+}
+
+/* ---- reordering (exclusive access) ------------------------------------------------------------------------- */
+
+static void tf__copy_item(const tf_ring *r, size_t dst_i, size_t src_i) {
+    TF_MEMCPY(tf__item(r, r->head, dst_i), tf__item(r, r->head, src_i), r->itemsize);
+}
+
+tf_status tf_ring_insert(tf_ring *r, size_t index, const void *item) {
+    size_t len = tf__count(r, r->head, r->tail);
+    if (index > len)
+        return TF_E_RANGE;
+    if (len >= r->capacity)
+        return TF_E_FULL;
+    if (index < len / 2u) {
+        r->head = tf__back(r, r->head, 1);
+        for (size_t i = 0; i < index; i++)
+            tf__copy_item(r, i, i + 1u);
+    } else {
+        r->tail = tf__fwd(r, r->tail, 1);
+        for (size_t i = len; i > index; i--)
+            tf__copy_item(r, i, i - 1u);
+    }
+    TF_MEMCPY(tf__item(r, r->head, index), item, r->itemsize);
+    return TF_OK;
+}
+
+tf_status tf_ring_remove(tf_ring *r, size_t index) {
+    size_t len = tf__count(r, r->head, r->tail);
+    if (index >= len)
+        return TF_E_RANGE;
+    if (index < len / 2u) {
+        for (size_t i = index; i > 0; i--)
+            tf__copy_item(r, i, i - 1u);
+        r->head = tf__fwd(r, r->head, 1);
+    } else {
+        for (size_t i = index; i + 1u < len; i++)
+            tf__copy_item(r, i, i + 1u);
+        r->tail = tf__back(r, r->tail, 1);
+    }
+    return TF_OK;
+}
+
+/* Moves k items, one at a time, from the back to the front (right) or the other way; k <= length. */
+static void tf__shift_right(tf_ring *r, size_t k) {
+    for (; k > 0; k--) {
+        size_t tail = tf__back(r, r->tail, 1);
+        size_t head = tf__back(r, r->head, 1);
+        TF_MEMCPY(tf__slot(r, head), tf__slot(r, tail), r->itemsize);
+        r->tail = tail;
+        r->head = head;
+    }
+}
+
+static void tf__shift_left(tf_ring *r, size_t k) {
+    for (; k > 0; k--) {
+        TF_MEMCPY(tf__slot(r, r->tail), tf__slot(r, r->head), r->itemsize);
+        r->tail = tf__fwd(r, r->tail, 1);
+        r->head = tf__fwd(r, r->head, 1);
+    }
+}
+
+void tf_ring_rotate_right(tf_ring *r, size_t n) {
+    size_t len = tf__count(r, r->head, r->tail);
+    if (len <= 1u)
+        return;
+    n %= len;
+    if (n == 0)
+        return;
+    if (len == r->capacity) {
+        /* every slot is in use, so a rotation is only a new front: the old item len - n */
+        r->head = tf__fwd(r, r->head, len - n);
+        r->tail = tf__fwd(r, r->head, len);
+    } else if (n <= len - n) {
+        tf__shift_right(r, n);
+    } else {
+        tf__shift_left(r, len - n);
+    }
+}
+
+void tf_ring_rotate_left(tf_ring *r, size_t n) {
+    size_t len = tf__count(r, r->head, r->tail);
+    if (len <= 1u)
+        return;
+    tf_ring_rotate_right(r, len - n % len);
+}
+
+void tf_ring_reverse(tf_ring *r) {
+    size_t len = tf__count(r, r->head, r->tail);
+    for (size_t i = 0; i < len / 2u; i++) {
+        uint8_t *a = tf__item(r, r->head, i);
+        uint8_t *b = tf__item(r, r->head, len - 1u - i);
+        for (size_t k = 0; k < r->itemsize; k++) {
+            uint8_t t = a[k];
+            a[k] = b[k];
+            b[k] = t;
+        }
+    }
+}
+
+/* ---- reductions ------------------------------------------------------------------------------------------- */
+
+static size_t tf__type_size(tf_ring_type type) {
+    switch (type) {
+    case TF_RING_I8:
+    case TF_RING_U8: return 1;
+    case TF_RING_I16:
+    case TF_RING_U16: return 2;
+    case TF_RING_I32:
+    case TF_RING_U32: return 4;
+    case TF_RING_I64:
+    case TF_RING_U64: return 8;
+    case TF_RING_F32: return sizeof(float);
+    case TF_RING_F64: return sizeof(double);
+    default: return 0;
+    }
+}
+
+/* The two contiguous runs holding the items in order (the second is empty unless the contents wrap). */
+typedef struct {
+    const uint8_t *p[2];
+    size_t n[2];
+} tf__runs;
+
+static size_t tf__runs_of(const tf_ring *r, tf__runs *out) {
+    size_t head = TF__LOAD_ACQ(&r->head);
+    size_t len = tf__count(r, head, TF__LOAD_ACQ(&r->tail));
+    out->n[0] = len ? tf__run(r, head, len) : 0;
+    out->p[0] = len ? tf__slot(r, head) : r->buf;
+    out->n[1] = len - out->n[0];
+    out->p[1] = r->buf;
+    return len;
+}
+
+/* Each reduction is written once as a macro over the item's C type; memcpy loads keep it aliasing-safe and
+ * compile to plain loads. */
+#define TF__LOAD(T, base, i, v) TF_MEMCPY(&(v), (base) + (i) * sizeof(T), sizeof(T))
+
+#define TF__SUM_SMALL(T)                                                                                               \
+    do {                                                                                                               \
+        int64_t acc = 0;                                                                                               \
+        for (int h = 0; h < 2; h++)                                                                                    \
+            for (size_t i = 0; i < runs.n[h]; i++) {                                                                   \
+                T v;                                                                                                   \
+                TF__LOAD(T, runs.p[h], i, v);                                                                          \
+                acc += (int64_t)v;                                                                                     \
+            }                                                                                                          \
+        *lo = (uint64_t)acc;                                                                                           \
+        *hi = acc < 0 ? -1 : 0;                                                                                        \
+    } while (0)
+
+tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int64_t *hi) {
+    if (r == NULL || lo == NULL || hi == NULL)
+        return TF_E_NULL;
+    if (tf__type_size(type) != r->itemsize || type == TF_RING_F32 || type == TF_RING_F64)
+        return TF_E_ARG;
+    tf__runs runs;
+    (void)tf__runs_of(r, &runs);
+    /* Items of up to 32 bits summed into an int64 cannot overflow below 2^31 items, and a 32-bit host cannot hold
+     * 2^30 of them; only longer rings on 64-bit hosts take the 128-bit loop below. */
+    if (sizeof(size_t) <= 4u || runs.n[0] + runs.n[1] < ((size_t)1 << 30)) {
+        switch (type) {
+        case TF_RING_I8: TF__SUM_SMALL(int8_t); return TF_OK;
+        case TF_RING_U8: TF__SUM_SMALL(uint8_t); return TF_OK;
+        case TF_RING_I16: TF__SUM_SMALL(int16_t); return TF_OK;
+        case TF_RING_U16: TF__SUM_SMALL(uint16_t); return TF_OK;
+        case TF_RING_I32: TF__SUM_SMALL(int32_t); return TF_OK;
+        case TF_RING_U32: TF__SUM_SMALL(uint32_t); return TF_OK;
+        default: break;
+        }
+    }
+    uint64_t l = 0;
+    uint64_t h = 0; /* unsigned so the carries wrap with defined behaviour; read back as two's complement */
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < runs.n[k]; i++) {
+            uint64_t v;
+            uint64_t ext; /* the high word of the item widened to 128 bits */
+            const uint8_t *p = runs.p[k] + i * r->itemsize;
+            switch (type) {
+            case TF_RING_I8: {
+                int8_t x;
+                TF_MEMCPY(&x, p, 1);
+                v = (uint64_t)(int64_t)x;
+                ext = x < 0 ? UINT64_MAX : 0;
+            } break;
+            case TF_RING_U8: {
+                uint8_t x;
+                TF_MEMCPY(&x, p, 1);
+                v = x;
+                ext = 0;
+            } break;
+            case TF_RING_I16: {
+                int16_t x;
+                TF_MEMCPY(&x, p, 2);
+                v = (uint64_t)(int64_t)x;
+                ext = x < 0 ? UINT64_MAX : 0;
+            } break;
+            case TF_RING_U16: {
+                uint16_t x;
+                TF_MEMCPY(&x, p, 2);
+                v = x;
+                ext = 0;
+            } break;
+            case TF_RING_I32: {
+                int32_t x;
+                TF_MEMCPY(&x, p, 4);
+                v = (uint64_t)(int64_t)x;
+                ext = x < 0 ? UINT64_MAX : 0;
+            } break;
+            case TF_RING_U32: {
+                uint32_t x;
+                TF_MEMCPY(&x, p, 4);
+                v = x;
+                ext = 0;
+            } break;
+            case TF_RING_I64: {
+                int64_t x;
+                TF_MEMCPY(&x, p, 8);
+                v = (uint64_t)x;
+                ext = x < 0 ? UINT64_MAX : 0;
+            } break;
+            default: { /* TF_RING_U64 */
+                TF_MEMCPY(&v, p, 8);
+                ext = 0;
+            } break;
+            }
+            l += v;
+            h += ext + (l < v ? 1u : 0u);
+        }
+    *lo = l;
+    /* two's complement reinterpretation without implementation-defined conversion */
+    *hi = h > (uint64_t)INT64_MAX ? -(int64_t)(UINT64_MAX - h) - 1 : (int64_t)h;
+    return TF_OK;
+}
+
+static double tf__fabs(double x) { return x < 0 ? -x : x; }
+
+#define TF__SUM_FLOAT(T)                                                                                               \
+    do {                                                                                                               \
+        for (int k = 0; k < 2; k++)                                                                                    \
+            for (size_t i = 0; i < runs.n[k]; i++) {                                                                   \
+                T xv;                                                                                                  \
+                TF__LOAD(T, runs.p[k], i, xv);                                                                         \
+                double x = (double)xv;                                                                                 \
+                double t = s + x;                                                                                      \
+                if (tf__fabs(s) >= tf__fabs(x))                                                                        \
+                    c += (s - t) + x;                                                                                  \
+                else                                                                                                   \
+                    c += (x - t) + s;                                                                                  \
+                s = t;                                                                                                 \
+            }                                                                                                          \
+    } while (0)
+
+tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum) {
+    if (r == NULL || sum == NULL)
+        return TF_E_NULL;
+    if (tf__type_size(type) != r->itemsize || (type != TF_RING_F32 && type != TF_RING_F64))
+        return TF_E_ARG;
+    tf__runs runs;
+    (void)tf__runs_of(r, &runs);
+    double s = 0.0, c = 0.0;
+    if (type == TF_RING_F32)
+        TF__SUM_FLOAT(float);
+    else
+        TF__SUM_FLOAT(double);
+    /* the compensation is meaningless once the sum is inf or nan (c would be nan) */
+    if (c != 0.0 && c == c && c - c == 0.0)
+        s += c;
+    *sum = s;
+    return TF_OK;
+}
+
+#define TF__SQ_DEV(T)                                                                                                  \
+    do {                                                                                                               \
+        for (int k = 0; k < 2; k++)                                                                                    \
+            for (size_t i = 0; i < runs.n[k]; i++) {                                                                   \
+                T xv;                                                                                                  \
+                TF__LOAD(T, runs.p[k], i, xv);                                                                         \
+                double d = (double)xv - mean;                                                                          \
+                acc += d * d;                                                                                          \
+            }                                                                                                          \
+    } while (0)
+
+tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out) {
+    if (r == NULL || out == NULL)
+        return TF_E_NULL;
+    if (tf__type_size(type) != r->itemsize)
+        return TF_E_ARG;
+    tf__runs runs;
+    (void)tf__runs_of(r, &runs);
+    double acc = 0.0;
+    switch (type) {
+    case TF_RING_I8: TF__SQ_DEV(int8_t); break;
+    case TF_RING_U8: TF__SQ_DEV(uint8_t); break;
+    case TF_RING_I16: TF__SQ_DEV(int16_t); break;
+    case TF_RING_U16: TF__SQ_DEV(uint16_t); break;
+    case TF_RING_I32: TF__SQ_DEV(int32_t); break;
+    case TF_RING_U32: TF__SQ_DEV(uint32_t); break;
+    case TF_RING_I64: TF__SQ_DEV(int64_t); break;
+    case TF_RING_U64: TF__SQ_DEV(uint64_t); break;
+    case TF_RING_F32: TF__SQ_DEV(float); break;
+    default: TF__SQ_DEV(double); break;
+    }
+    *out = acc;
+    return TF_OK;
+}
+
+#define TF__ARGMINMAX(T)                                                                                               \
+    do {                                                                                                               \
+        T lo, hi;                                                                                                      \
+        TF__LOAD(T, runs.p[0], 0, lo);                                                                                 \
+        hi = lo;                                                                                                       \
+        size_t idx = 0;                                                                                                \
+        for (int k = 0; k < 2; k++)                                                                                    \
+            for (size_t i = 0; i < runs.n[k]; i++, idx++) {                                                            \
+                T v;                                                                                                   \
+                TF__LOAD(T, runs.p[k], i, v);                                                                          \
+                if (v < lo) {                                                                                          \
+                    lo = v;                                                                                            \
+                    mn = idx;                                                                                          \
+                }                                                                                                      \
+                if (hi < v) {                                                                                          \
+                    hi = v;                                                                                            \
+                    mx = idx;                                                                                          \
+                }                                                                                                      \
+            }                                                                                                          \
+    } while (0)
+
+tf_status tf_ring_argminmax(const tf_ring *r, tf_ring_type type, size_t *imin, size_t *imax) {
+    if (r == NULL)
+        return TF_E_NULL;
+    if (tf__type_size(type) != r->itemsize)
+        return TF_E_ARG;
+    tf__runs runs;
+    if (tf__runs_of(r, &runs) == 0)
+        return TF_E_EMPTY;
+    size_t mn = 0, mx = 0;
+    switch (type) {
+    case TF_RING_I8: TF__ARGMINMAX(int8_t); break;
+    case TF_RING_U8: TF__ARGMINMAX(uint8_t); break;
+    case TF_RING_I16: TF__ARGMINMAX(int16_t); break;
+    case TF_RING_U16: TF__ARGMINMAX(uint16_t); break;
+    case TF_RING_I32: TF__ARGMINMAX(int32_t); break;
+    case TF_RING_U32: TF__ARGMINMAX(uint32_t); break;
+    case TF_RING_I64: TF__ARGMINMAX(int64_t); break;
+    case TF_RING_U64: TF__ARGMINMAX(uint64_t); break;
+    case TF_RING_F32: TF__ARGMINMAX(float); break;
+    default: TF__ARGMINMAX(double); break;
+    }
+    if (imin != NULL)
+        *imin = mn;
+    if (imax != NULL)
+        *imax = mx;
+    return TF_OK;
+}

@@ -8,6 +8,7 @@ from thrifty._ext import (
     CorruptData,
     Full,
     PoolExhausted,
+    Ring,
 )
 
 __version__ = "0.1.0"
@@ -18,4 +19,5 @@ __all__ = [
     "CorruptData",
     "Full",
     "PoolExhausted",
+    "Ring",
 ]

@@ -375,8 +375,15 @@ static int tf__get_item_buffer(tf_RingObject *self, PyObject *obj, Py_buffer *b,
         PyErr_Format(PyExc_TypeError, "Ring('O').%s() needs a typed Ring: 'O' items are object references", what);
         return -1;
     }
-    if (PyObject_GetBuffer(obj, b, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+    if (PyObject_GetBuffer(obj, b, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_BufferError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "Ring('%c').%s() needs a %sC-contiguous buffer of format '%c', not %.100s",
+                         self->kind->code, what, writable ? "writable " : "", self->kind->code,
+                         Py_TYPE(obj)->tp_name);
+        }
         return -1;
+    }
     if (!tf__format_matches(self->kind, b)) {
         PyErr_Format(PyExc_TypeError,
                      "Ring('%c').%s() needs a buffer of format '%c' (%s, %d bytes), got format '%s' (itemsize %zd)",

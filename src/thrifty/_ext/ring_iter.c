@@ -24,13 +24,13 @@ PyObject *tf_py_ring_iter_new(tf_state *st, tf_RingObject *ring, int reverse) {
 }
 
 static PyObject *RingIter_next(tf_RingIterObject *it) {
-    if (it->left == 0)
-        return NULL;
     if (it->ring->state != it->state) {
         it->left = 0;
         PyErr_SetString(PyExc_RuntimeError, "Ring mutated during iteration");
         return NULL;
     }
+    if (it->left == 0)
+        return NULL;
     size_t i = it->reverse ? it->left - 1 : it->total - it->left;
     it->left--;
     return tf_py_ring_item(it->ring, i);

@@ -1,17 +1,9 @@
-/* thrifty core — Ring. Contract and concurrency rules: ring.h.
+/* thrifty core — Ring. Contract and concurrency rules: ring.h (the single-item operations live there, inline).
  *
  * Invariants: head, tail < 2 * capacity; length = (tail - head) mod 2 * capacity <= capacity. The slot of position
  * p is p mod capacity, computed by one conditional subtraction because p < 2 * capacity.
  */
 #include "thrifty/ring.h"
-
-#if TF_RING_ATOMICS
-#define TF__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define TF__STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#else
-#define TF__LOAD_ACQ(p) (*(p))
-#define TF__STORE_REL(p, v) (*(p) = (v))
-#endif
 
 size_t tf_ring_max_capacity(size_t itemsize) {
     if (itemsize == 0)
@@ -61,39 +53,6 @@ tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, 
     return TF_OK;
 }
 
-/* ---- positions ------------------------------------------------------------------------------------------- */
-
-static size_t tf__span(const tf_ring *r) { return r->capacity * 2u; }
-
-/* p + n for p < 2 * capacity and n <= capacity, wrapped into [0, 2 * capacity). */
-static size_t tf__fwd(const tf_ring *r, size_t p, size_t n) {
-    p += n;
-    return p >= tf__span(r) ? p - tf__span(r) : p;
-}
-
-/* p - n under the same bounds. */
-static size_t tf__back(const tf_ring *r, size_t p, size_t n) { return p >= n ? p - n : p + tf__span(r) - n; }
-
-static size_t tf__count(const tf_ring *r, size_t head, size_t tail) {
-    return tail >= head ? tail - head : tail + tf__span(r) - head;
-}
-
-static uint8_t *tf__slot(const tf_ring *r, size_t p) {
-    size_t s = p >= r->capacity ? p - r->capacity : p;
-    return r->buf + s * r->itemsize;
-}
-
-/* Slot of logical index i (no range check). Needs exclusive access or a consumer-side snapshot of head. */
-static uint8_t *tf__item(const tf_ring *r, size_t head, size_t i) { return tf__slot(r, tf__fwd(r, head, i)); }
-
-size_t tf_ring_len(const tf_ring *r) {
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t tail = TF__LOAD_ACQ(&r->tail);
-    return tf__count(r, head, tail);
-}
-
-size_t tf_ring_space(const tf_ring *r) { return r->capacity - tf_ring_len(r); }
-
 void tf_ring_clear(tf_ring *r) {
     r->head = 0;
     r->tail = 0;
@@ -117,56 +76,6 @@ tf_status tf_ring_rehome(tf_ring *r, void *storage, size_t size, size_t capacity
     return TF_OK;
 }
 
-/* ---- single items ----------------------------------------------------------------------------------------- */
-
-tf_status tf_ring_push_back(tf_ring *r, const void *item) {
-    size_t tail = r->tail; /* only this side stores tail */
-    size_t head = TF__LOAD_ACQ(&r->head);
-    if (tf__count(r, head, tail) >= r->capacity)
-        return TF_E_FULL;
-    TF_MEMCPY(tf__slot(r, tail), item, r->itemsize);
-    TF__STORE_REL(&r->tail, tf__fwd(r, tail, 1));
-    return TF_OK;
-}
-
-tf_status tf_ring_push_front(tf_ring *r, const void *item) {
-    if (tf__count(r, r->head, r->tail) >= r->capacity)
-        return TF_E_FULL;
-    size_t head = tf__back(r, r->head, 1);
-    TF_MEMCPY(tf__slot(r, head), item, r->itemsize);
-    r->head = head;
-    return TF_OK;
-}
-
-tf_status tf_ring_pop_front(tf_ring *r, void *out) {
-    size_t head = r->head; /* only this side stores head */
-    size_t tail = TF__LOAD_ACQ(&r->tail);
-    if (head == tail)
-        return TF_E_EMPTY;
-    if (out != NULL)
-        TF_MEMCPY(out, tf__slot(r, head), r->itemsize);
-    TF__STORE_REL(&r->head, tf__fwd(r, head, 1));
-    return TF_OK;
-}
-
-tf_status tf_ring_pop_back(tf_ring *r, void *out) {
-    if (r->head == r->tail)
-        return TF_E_EMPTY;
-    size_t tail = tf__back(r, r->tail, 1);
-    if (out != NULL)
-        TF_MEMCPY(out, tf__slot(r, tail), r->itemsize);
-    r->tail = tail;
-    return TF_OK;
-}
-
-void *tf_ring_at(const tf_ring *r, size_t index) {
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t tail = TF__LOAD_ACQ(&r->tail);
-    if (index >= tf__count(r, head, tail))
-        return NULL;
-    return tf__item(r, head, index);
-}
-
 /* ---- bulk ------------------------------------------------------------------------------------------------- */
 
 /* Items contiguous in storage from position p, at most n. */
@@ -178,31 +87,31 @@ static size_t tf__run(const tf_ring *r, size_t p, size_t n) {
 
 size_t tf_ring_write(tf_ring *r, const void *src, size_t n) {
     size_t tail = r->tail;
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t space = r->capacity - tf__count(r, head, tail);
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t space = r->capacity - tf__ring_count(r, head, tail);
     if (n > space)
         n = space;
     if (n == 0)
         return 0;
     size_t first = tf__run(r, tail, n);
-    TF_MEMCPY(tf__slot(r, tail), src, first * r->itemsize);
+    TF_MEMCPY(tf__ring_slot(r, tail), src, first * r->itemsize);
     if (n > first)
         TF_MEMCPY(r->buf, (const uint8_t *)src + first * r->itemsize, (n - first) * r->itemsize);
-    TF__STORE_REL(&r->tail, tf__fwd(r, tail, n));
+    TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, n));
     return n;
 }
 
 size_t tf_ring_peek(const tf_ring *r, size_t start, void *dst, size_t n) {
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t tail = TF__LOAD_ACQ(&r->tail);
-    size_t len = tf__count(r, head, tail);
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t tail = TF__RING_LOAD(&r->tail);
+    size_t len = tf__ring_count(r, head, tail);
     if (start >= len)
         return 0;
     if (n > len - start)
         n = len - start;
-    size_t p = tf__fwd(r, head, start);
+    size_t p = tf__ring_fwd(r, head, start);
     size_t first = tf__run(r, p, n);
-    TF_MEMCPY(dst, tf__slot(r, p), first * r->itemsize);
+    TF_MEMCPY(dst, tf__ring_slot(r, p), first * r->itemsize);
     if (n > first)
         TF_MEMCPY((uint8_t *)dst + first * r->itemsize, r->buf, (n - first) * r->itemsize);
     return n;
@@ -211,89 +120,89 @@ size_t tf_ring_peek(const tf_ring *r, size_t start, void *dst, size_t n) {
 size_t tf_ring_read(tf_ring *r, void *dst, size_t n) {
     n = tf_ring_peek(r, 0, dst, n);
     if (n > 0)
-        TF__STORE_REL(&r->head, tf__fwd(r, r->head, n));
+        TF__RING_STORE(&r->head, tf__ring_fwd(r, r->head, n));
     return n;
 }
 
 size_t tf_ring_read_block(const tf_ring *r, void **ptr) {
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t tail = TF__LOAD_ACQ(&r->tail);
-    size_t len = tf__count(r, head, tail);
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t tail = TF__RING_LOAD(&r->tail);
+    size_t len = tf__ring_count(r, head, tail);
     if (len == 0) {
         *ptr = r->buf;
         return 0;
     }
-    *ptr = tf__slot(r, head);
+    *ptr = tf__ring_slot(r, head);
     return tf__run(r, head, len);
 }
 
 tf_status tf_ring_consume(tf_ring *r, size_t k) {
     size_t head = r->head;
-    if (k > tf__count(r, head, TF__LOAD_ACQ(&r->tail)))
+    if (k > tf__ring_count(r, head, TF__RING_LOAD(&r->tail)))
         return TF_E_RANGE;
     if (k > 0)
-        TF__STORE_REL(&r->head, tf__fwd(r, head, k));
+        TF__RING_STORE(&r->head, tf__ring_fwd(r, head, k));
     return TF_OK;
 }
 
 size_t tf_ring_write_block(const tf_ring *r, void **ptr) {
-    size_t tail = TF__LOAD_ACQ(&r->tail);
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t space = r->capacity - tf__count(r, head, tail);
+    size_t tail = TF__RING_LOAD(&r->tail);
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t space = r->capacity - tf__ring_count(r, head, tail);
     if (space == 0) {
         *ptr = r->buf;
         return 0;
     }
-    *ptr = tf__slot(r, tail);
+    *ptr = tf__ring_slot(r, tail);
     return tf__run(r, tail, space);
 }
 
 tf_status tf_ring_commit(tf_ring *r, size_t k) {
     size_t tail = r->tail;
-    if (k > r->capacity - tf__count(r, TF__LOAD_ACQ(&r->head), tail))
+    if (k > r->capacity - tf__ring_count(r, TF__RING_LOAD(&r->head), tail))
         return TF_E_RANGE;
     if (k > 0)
-        TF__STORE_REL(&r->tail, tf__fwd(r, tail, k));
+        TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, k));
     return TF_OK;
 }
 
 /* ---- reordering (exclusive access) ------------------------------------------------------------------------- */
 
 static void tf__copy_item(const tf_ring *r, size_t dst_i, size_t src_i) {
-    TF_MEMCPY(tf__item(r, r->head, dst_i), tf__item(r, r->head, src_i), r->itemsize);
+    TF_MEMCPY(tf__ring_item(r, r->head, dst_i), tf__ring_item(r, r->head, src_i), r->itemsize);
 }
 
 tf_status tf_ring_insert(tf_ring *r, size_t index, const void *item) {
-    size_t len = tf__count(r, r->head, r->tail);
+    size_t len = tf__ring_count(r, r->head, r->tail);
     if (index > len)
         return TF_E_RANGE;
     if (len >= r->capacity)
         return TF_E_FULL;
     if (index < len / 2u) {
-        r->head = tf__back(r, r->head, 1);
+        r->head = tf__ring_back(r, r->head, 1);
         for (size_t i = 0; i < index; i++)
             tf__copy_item(r, i, i + 1u);
     } else {
-        r->tail = tf__fwd(r, r->tail, 1);
+        r->tail = tf__ring_fwd(r, r->tail, 1);
         for (size_t i = len; i > index; i--)
             tf__copy_item(r, i, i - 1u);
     }
-    TF_MEMCPY(tf__item(r, r->head, index), item, r->itemsize);
+    TF_MEMCPY(tf__ring_item(r, r->head, index), item, r->itemsize);
     return TF_OK;
 }
 
 tf_status tf_ring_remove(tf_ring *r, size_t index) {
-    size_t len = tf__count(r, r->head, r->tail);
+    size_t len = tf__ring_count(r, r->head, r->tail);
     if (index >= len)
         return TF_E_RANGE;
     if (index < len / 2u) {
         for (size_t i = index; i > 0; i--)
             tf__copy_item(r, i, i - 1u);
-        r->head = tf__fwd(r, r->head, 1);
+        r->head = tf__ring_fwd(r, r->head, 1);
     } else {
         for (size_t i = index; i + 1u < len; i++)
             tf__copy_item(r, i, i + 1u);
-        r->tail = tf__back(r, r->tail, 1);
+        r->tail = tf__ring_back(r, r->tail, 1);
     }
     return TF_OK;
 }
@@ -301,9 +210,9 @@ tf_status tf_ring_remove(tf_ring *r, size_t index) {
 /* Moves k items, one at a time, from the back to the front (right) or the other way; k <= length. */
 static void tf__shift_right(tf_ring *r, size_t k) {
     for (; k > 0; k--) {
-        size_t tail = tf__back(r, r->tail, 1);
-        size_t head = tf__back(r, r->head, 1);
-        TF_MEMCPY(tf__slot(r, head), tf__slot(r, tail), r->itemsize);
+        size_t tail = tf__ring_back(r, r->tail, 1);
+        size_t head = tf__ring_back(r, r->head, 1);
+        TF_MEMCPY(tf__ring_slot(r, head), tf__ring_slot(r, tail), r->itemsize);
         r->tail = tail;
         r->head = head;
     }
@@ -311,14 +220,14 @@ static void tf__shift_right(tf_ring *r, size_t k) {
 
 static void tf__shift_left(tf_ring *r, size_t k) {
     for (; k > 0; k--) {
-        TF_MEMCPY(tf__slot(r, r->tail), tf__slot(r, r->head), r->itemsize);
-        r->tail = tf__fwd(r, r->tail, 1);
-        r->head = tf__fwd(r, r->head, 1);
+        TF_MEMCPY(tf__ring_slot(r, r->tail), tf__ring_slot(r, r->head), r->itemsize);
+        r->tail = tf__ring_fwd(r, r->tail, 1);
+        r->head = tf__ring_fwd(r, r->head, 1);
     }
 }
 
 void tf_ring_rotate_right(tf_ring *r, size_t n) {
-    size_t len = tf__count(r, r->head, r->tail);
+    size_t len = tf__ring_count(r, r->head, r->tail);
     if (len <= 1u)
         return;
     n %= len;
@@ -326,8 +235,8 @@ void tf_ring_rotate_right(tf_ring *r, size_t n) {
         return;
     if (len == r->capacity) {
         /* every slot is in use, so a rotation is only a new front: the old item len - n */
-        r->head = tf__fwd(r, r->head, len - n);
-        r->tail = tf__fwd(r, r->head, len);
+        r->head = tf__ring_fwd(r, r->head, len - n);
+        r->tail = tf__ring_fwd(r, r->head, len);
     } else if (n <= len - n) {
         tf__shift_right(r, n);
     } else {
@@ -336,17 +245,17 @@ void tf_ring_rotate_right(tf_ring *r, size_t n) {
 }
 
 void tf_ring_rotate_left(tf_ring *r, size_t n) {
-    size_t len = tf__count(r, r->head, r->tail);
+    size_t len = tf__ring_count(r, r->head, r->tail);
     if (len <= 1u)
         return;
     tf_ring_rotate_right(r, len - n % len);
 }
 
 void tf_ring_reverse(tf_ring *r) {
-    size_t len = tf__count(r, r->head, r->tail);
+    size_t len = tf__ring_count(r, r->head, r->tail);
     for (size_t i = 0; i < len / 2u; i++) {
-        uint8_t *a = tf__item(r, r->head, i);
-        uint8_t *b = tf__item(r, r->head, len - 1u - i);
+        uint8_t *a = tf__ring_item(r, r->head, i);
+        uint8_t *b = tf__ring_item(r, r->head, len - 1u - i);
         for (size_t k = 0; k < r->itemsize; k++) {
             uint8_t t = a[k];
             a[k] = b[k];
@@ -380,10 +289,10 @@ typedef struct {
 } tf__runs;
 
 static size_t tf__runs_of(const tf_ring *r, tf__runs *out) {
-    size_t head = TF__LOAD_ACQ(&r->head);
-    size_t len = tf__count(r, head, TF__LOAD_ACQ(&r->tail));
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t len = tf__ring_count(r, head, TF__RING_LOAD(&r->tail));
     out->n[0] = len ? tf__run(r, head, len) : 0;
-    out->p[0] = len ? tf__slot(r, head) : r->buf;
+    out->p[0] = len ? tf__ring_slot(r, head) : r->buf;
     out->n[1] = len - out->n[0];
     out->p[1] = r->buf;
     return len;

@@ -72,31 +72,10 @@ tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, 
  * O(length), at most two memcpys. Needs exclusive access. */
 tf_status tf_ring_rehome(tf_ring *r, void *storage, size_t size, size_t capacity);
 
-/* Number of items. O(1). Safe from either SPSC side (a snapshot: the other side may change it right after). */
-size_t tf_ring_len(const tf_ring *r);
-
-/* capacity - length. O(1). Safe from either SPSC side (a snapshot). */
-size_t tf_ring_space(const tf_ring *r);
 
 /* Empties the ring. O(1). Needs exclusive access. */
 void tf_ring_clear(tf_ring *r);
 
-/* Copies one item (itemsize bytes) from `item` to the back. TF_E_FULL when full (the ring is unchanged). O(1).
- * SPSC producer side. */
-tf_status tf_ring_push_back(tf_ring *r, const void *item);
-
-/* Copies one item to the front. TF_E_FULL when full. O(1). Needs exclusive access. */
-tf_status tf_ring_push_front(tf_ring *r, const void *item);
-
-/* Removes the front item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). SPSC consumer side. */
-tf_status tf_ring_pop_front(tf_ring *r, void *out);
-
-/* Removes the back item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). Exclusive access. */
-tf_status tf_ring_pop_back(tf_ring *r, void *out);
-
-/* Address of item `index` (0 = front) inside the storage, or NULL when index >= length. The pointer is valid until
- * the next call that changes the ring's length or layout. O(1). Reading it is safe on the SPSC consumer side. */
-void *tf_ring_at(const tf_ring *r, size_t index);
 
 /* Copies up to n items from `src` to the back, as many as fit; returns how many were copied. O(n), at most two
  * memcpys. SPSC producer side. */
@@ -153,6 +132,120 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
 tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum);
 tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out);
 tf_status tf_ring_argminmax(const tf_ring *r, tf_ring_type type, size_t *imin, size_t *imax);
+
+/* ---- single items, inline ------------------------------------------------------------------------------------
+ * These are the per-item paths (an interrupt handler pushing a sample, a binding appending one value), so they are
+ * defined here and inlined: no call, and a constant-size copy for the common item sizes. */
+
+#if TF_RING_ATOMICS
+#define TF__RING_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define TF__RING_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#else
+#define TF__RING_LOAD(p) (*(p))
+#define TF__RING_STORE(p, v) (*(p) = (v))
+#endif
+
+static inline size_t tf__ring_span(const tf_ring *r) { return r->capacity * 2u; }
+
+/* p + n for p < 2 * capacity and n <= capacity, wrapped into [0, 2 * capacity). */
+static inline size_t tf__ring_fwd(const tf_ring *r, size_t p, size_t n) {
+    p += n;
+    return p >= tf__ring_span(r) ? p - tf__ring_span(r) : p;
+}
+
+/* p - n under the same bounds. */
+static inline size_t tf__ring_back(const tf_ring *r, size_t p, size_t n) {
+    return p >= n ? p - n : p + tf__ring_span(r) - n;
+}
+
+static inline size_t tf__ring_count(const tf_ring *r, size_t head, size_t tail) {
+    return tail >= head ? tail - head : tail + tf__ring_span(r) - head;
+}
+
+static inline uint8_t *tf__ring_slot(const tf_ring *r, size_t p) {
+    size_t s = p >= r->capacity ? p - r->capacity : p;
+    return r->buf + s * r->itemsize;
+}
+
+/* Slot of logical index i, no range check. */
+static inline uint8_t *tf__ring_item(const tf_ring *r, size_t head, size_t i) {
+    return tf__ring_slot(r, tf__ring_fwd(r, head, i));
+}
+
+static inline void tf__ring_copy_one(void *dst, const void *src, size_t size) {
+    switch (size) {
+    case 1: TF_MEMCPY(dst, src, 1); break;
+    case 2: TF_MEMCPY(dst, src, 2); break;
+    case 4: TF_MEMCPY(dst, src, 4); break;
+    case 8: TF_MEMCPY(dst, src, 8); break;
+    default: TF_MEMCPY(dst, src, size); break;
+    }
+}
+
+/* Number of items. O(1). Safe from either SPSC side (a snapshot: the other side may change it right after). */
+static inline size_t tf_ring_len(const tf_ring *r) {
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t tail = TF__RING_LOAD(&r->tail);
+    return tf__ring_count(r, head, tail);
+}
+
+/* capacity - length. O(1). Safe from either SPSC side (a snapshot). */
+static inline size_t tf_ring_space(const tf_ring *r) { return r->capacity - tf_ring_len(r); }
+
+/* Copies one item (itemsize bytes) from `item` to the back. TF_E_FULL when full (the ring is unchanged). O(1).
+ * SPSC producer side. */
+static inline tf_status tf_ring_push_back(tf_ring *r, const void *item) {
+    size_t tail = r->tail; /* only this side stores tail */
+    size_t head = TF__RING_LOAD(&r->head);
+    if (tf__ring_count(r, head, tail) >= r->capacity)
+        return TF_E_FULL;
+    tf__ring_copy_one(tf__ring_slot(r, tail), item, r->itemsize);
+    TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, 1));
+    return TF_OK;
+}
+
+/* Copies one item to the front. TF_E_FULL when full. O(1). Needs exclusive access. */
+static inline tf_status tf_ring_push_front(tf_ring *r, const void *item) {
+    if (tf__ring_count(r, r->head, r->tail) >= r->capacity)
+        return TF_E_FULL;
+    size_t head = tf__ring_back(r, r->head, 1);
+    tf__ring_copy_one(tf__ring_slot(r, head), item, r->itemsize);
+    r->head = head;
+    return TF_OK;
+}
+
+/* Removes the front item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). SPSC consumer side. */
+static inline tf_status tf_ring_pop_front(tf_ring *r, void *out) {
+    size_t head = r->head; /* only this side stores head */
+    size_t tail = TF__RING_LOAD(&r->tail);
+    if (head == tail)
+        return TF_E_EMPTY;
+    if (out != NULL)
+        tf__ring_copy_one(out, tf__ring_slot(r, head), r->itemsize);
+    TF__RING_STORE(&r->head, tf__ring_fwd(r, head, 1));
+    return TF_OK;
+}
+
+/* Removes the back item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). Exclusive access. */
+static inline tf_status tf_ring_pop_back(tf_ring *r, void *out) {
+    if (r->head == r->tail)
+        return TF_E_EMPTY;
+    size_t tail = tf__ring_back(r, r->tail, 1);
+    if (out != NULL)
+        tf__ring_copy_one(out, tf__ring_slot(r, tail), r->itemsize);
+    r->tail = tail;
+    return TF_OK;
+}
+
+/* Address of item `index` (0 = front) inside the storage, or NULL when index >= length. The pointer is valid until
+ * the next call that changes the ring's length or layout. O(1). Reading it is safe on the SPSC consumer side. */
+static inline void *tf_ring_at(const tf_ring *r, size_t index) {
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t tail = TF__RING_LOAD(&r->tail);
+    if (index >= tf__ring_count(r, head, tail))
+        return NULL;
+    return tf__ring_item(r, head, index);
+}
 
 #ifdef __cplusplus
 }

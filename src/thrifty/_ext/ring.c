@@ -47,6 +47,14 @@ static void tf__kinds_init(void) {
             continue;
         int lg = kd->size == 1 ? 0 : kd->size == 2 ? 1 : kd->size == 4 ? 2 : 3;
         kd->type = sized[kd->cls == 'u'][lg];
+        unsigned bits = 8u * kd->size;
+        if (kd->cls == 'i') {
+            kd->lo = bits == 64 ? LLONG_MIN : -(1LL << (bits - 1));
+            kd->hi = bits == 64 ? (unsigned long long)LLONG_MAX : (1ULL << (bits - 1)) - 1;
+        } else {
+            kd->lo = 0;
+            kd->hi = bits == 64 ? ULLONG_MAX : (1ULL << bits) - 1;
+        }
     }
 }
 
@@ -67,22 +75,9 @@ typedef union {
     unsigned char b[8];
 } tf_item;
 
-static void tf__int_range(const tf_ring_kind *k, long long *lo, unsigned long long *hi) {
-    unsigned bits = 8u * k->size;
-    if (k->cls == 'i') {
-        *lo = bits == 64 ? LLONG_MIN : -(1LL << (bits - 1));
-        *hi = bits == 64 ? (unsigned long long)LLONG_MAX : (1ULL << (bits - 1)) - 1;
-    } else {
-        *lo = 0;
-        *hi = bits == 64 ? ULLONG_MAX : (1ULL << bits) - 1;
-    }
-}
-
 static int tf__out_of_range(const tf_ring_kind *k, PyObject *v) {
-    long long lo;
-    unsigned long long hi;
-    tf__int_range(k, &lo, &hi);
-    PyErr_Format(PyExc_OverflowError, "Ring('%c') item %R is out of range (accepted: %lld..%llu)", k->code, v, lo, hi);
+    PyErr_Format(PyExc_OverflowError, "Ring('%c') item %R is out of range (accepted: %lld..%llu)", k->code, v, k->lo,
+                 k->hi);
     return -1;
 }
 
@@ -111,6 +106,27 @@ static int tf__to_c(const tf_ring_kind *k, PyObject *v, tf_item *out) {
         }
         return 0;
     }
+    if (PyLong_CheckExact(v) && k->size < sizeof(long long)) { /* the hot path: an int that fits a C long long */
+        int of = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &of);
+        if (of == 0 && x >= k->lo && (x < 0 || (unsigned long long)x <= k->hi)) {
+            switch (k->size) {
+            case 1: {
+                unsigned char t = (unsigned char)x; /* the same low bits for both signs */
+                out->b[0] = t;
+            } break;
+            case 2: {
+                uint16_t t = (uint16_t)x;
+                memcpy(out->b, &t, 2);
+            } break;
+            default: {
+                uint32_t t = (uint32_t)x;
+                memcpy(out->b, &t, 4);
+            } break;
+            }
+            return 0;
+        }
+    }
     PyObject *num = PyLong_CheckExact(v) ? Py_NewRef(v) : PyNumber_Index(v);
     if (num == NULL) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
@@ -123,9 +139,8 @@ static int tf__to_c(const tf_ring_kind *k, PyObject *v, tf_item *out) {
     int ovf = 0;
     long long x = PyLong_AsLongLongAndOverflow(num, &ovf);
     unsigned long long ux = 0;
-    long long lo;
-    unsigned long long hi;
-    tf__int_range(k, &lo, &hi);
+    long long lo = k->lo;
+    unsigned long long hi = k->hi;
     if (x == -1 && PyErr_Occurred()) {
         Py_DECREF(num);
         return -1;
@@ -307,7 +322,7 @@ static int tf__push(tf_RingObject *self, const tf_item *item, int front, PyObjec
                 *dropped = item->o;
             return 0;
         }
-        tf_item old;
+        tf_item old = {NULL};
         (void)(front ? tf_ring_pop_back(&self->ring, &old) : tf_ring_pop_front(&self->ring, &old));
         if (IS_OBJ(self))
             *dropped = old.o;
@@ -488,6 +503,12 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
         return NULL;
     if (IS_OBJ(self))
         Py_INCREF(v);
+    /* the common case first: room, no live views; everything else goes through the policy in tf__push */
+    if (self->exports == 0 &&
+        (front ? tf_ring_push_front(&self->ring, &it) : tf_ring_push_back(&self->ring, &it)) == TF_OK) {
+        self->state++;
+        Py_RETURN_NONE;
+    }
     if (tf__push(self, &it, front, &dropped) < 0) {
         if (IS_OBJ(self))
             Py_DECREF(v);
@@ -497,7 +518,40 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Ring_append(tf_RingObject *self, PyObject *v) { return tf__add_one(self, v, 0); }
+/* append() is the per-sample call of a streaming loop, so its common case ('O', or an exact int that fits, with
+ * room and no live views) is spelled out here; everything else takes the general path of tf__add_one. */
+static PyObject *Ring_append(tf_RingObject *self, PyObject *v) {
+    const tf_ring_kind *k = self->kind;
+    if (self->exports == 0) {
+        if (k->cls == 'O') {
+            if (tf_ring_push_back(&self->ring, &v) == TF_OK) {
+                Py_INCREF(v);
+                self->state++;
+                Py_RETURN_NONE;
+            }
+        } else if (k->cls != 'f' && k->size <= 4 && PyLong_CheckExact(v)) {
+            int of;
+            long x = PyLong_AsLongAndOverflow(v, &of);
+            if (of == 0 && x >= k->lo && (x < 0 || (unsigned long)x <= k->hi)) {
+                tf_item it;
+                if (k->size == 1)
+                    it.b[0] = (unsigned char)x;
+                else if (k->size == 2) {
+                    uint16_t t = (uint16_t)x;
+                    memcpy(it.b, &t, 2);
+                } else {
+                    uint32_t t = (uint32_t)x;
+                    memcpy(it.b, &t, 4);
+                }
+                if (tf_ring_push_back(&self->ring, &it) == TF_OK) {
+                    self->state++;
+                    Py_RETURN_NONE;
+                }
+            }
+        }
+    }
+    return tf__add_one(self, v, 0);
+}
 static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__add_one(self, v, 1); }
 
 static PyObject *tf__take_one(tf_RingObject *self, int front) {
@@ -510,7 +564,8 @@ static PyObject *tf__take_one(tf_RingObject *self, int front) {
     }
     self->state++;
     PyObject *res = IS_OBJ(self) ? it.o : tf__from_c(self->kind, &it);
-    tf__maybe_shrink(self);
+    if (self->maxlen < 0)
+        tf__maybe_shrink(self);
     return res;
 }
 
@@ -520,6 +575,13 @@ static PyObject *Ring_pop(tf_RingObject *self, PyObject *unused) {
 }
 static PyObject *Ring_popleft(tf_RingObject *self, PyObject *unused) {
     (void)unused;
+    if (IS_OBJ(self) && self->maxlen >= 0) { /* the streaming case: no views possible, no shrinking */
+        PyObject *o;
+        if (tf_ring_pop_front(&self->ring, &o) == TF_OK) {
+            self->state++;
+            return o;
+        }
+    }
     return tf__take_one(self, 1);
 }
 
@@ -768,9 +830,14 @@ static int Ring_contains(tf_RingObject *self, PyObject *v) {
 }
 
 static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
-    PyObject *v;
+    PyObject *v, *start_obj = NULL, *stop_obj = NULL;
     Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX, n = (Py_ssize_t)tf_ring_len(&self->ring);
-    if (!PyArg_ParseTuple(args, "O|nn:index", &v, &start, &stop))
+    if (!PyArg_ParseTuple(args, "O|OO:index", &v, &start_obj, &stop_obj))
+        return NULL;
+    /* like deque (and list), out-of-range bounds clamp instead of raising */
+    if (start_obj != NULL && (start = PyNumber_AsSsize_t(start_obj, NULL)) == -1 && PyErr_Occurred())
+        return NULL;
+    if (stop_obj != NULL && (stop = PyNumber_AsSsize_t(stop_obj, NULL)) == -1 && PyErr_Occurred())
         return NULL;
     if (start < 0) {
         start += n;

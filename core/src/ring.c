@@ -399,22 +399,40 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
     return TF_OK;
 }
 
-static double tf__fabs(double x) { return x < 0 ? -x : x; }
 
+/* Knuth's TwoSum: s += x, with the rounding error of that addition added to c. Exact for any magnitudes and free of
+ * the comparison Neumaier's variant needs, so a compiler keeps it branch-free. */
+#define TF__TWO_SUM(s, c, x)                                                                                           \
+    do {                                                                                                               \
+        double tf__t = (s) + (x);                                                                                      \
+        double tf__bp = tf__t - (s);                                                                                   \
+        (c) += ((s) - (tf__t - tf__bp)) + ((x)-tf__bp);                                                                \
+        (s) = tf__t;                                                                                                   \
+    } while (0)
+
+/* Four independent compensated sums (so consecutive additions do not wait on each other), merged at the end. */
 #define TF__SUM_FLOAT(T)                                                                                               \
     do {                                                                                                               \
-        for (int k = 0; k < 2; k++)                                                                                    \
-            for (size_t i = 0; i < runs.n[k]; i++) {                                                                   \
-                T xv;                                                                                                  \
-                TF__LOAD(T, runs.p[k], i, xv);                                                                         \
-                double x = (double)xv;                                                                                 \
-                double t = s + x;                                                                                      \
-                if (tf__fabs(s) >= tf__fabs(x))                                                                        \
-                    c += (s - t) + x;                                                                                  \
-                else                                                                                                   \
-                    c += (x - t) + s;                                                                                  \
-                s = t;                                                                                                 \
+        for (int k = 0; k < 2; k++) {                                                                                  \
+            const uint8_t *p = runs.p[k];                                                                              \
+            size_t i = 0, n = runs.n[k];                                                                               \
+            for (; i + 4u <= n; i += 4u) {                                                                             \
+                T x0, x1, x2, x3;                                                                                      \
+                TF__LOAD(T, p, i, x0);                                                                                 \
+                TF__LOAD(T, p, i + 1u, x1);                                                                            \
+                TF__LOAD(T, p, i + 2u, x2);                                                                            \
+                TF__LOAD(T, p, i + 3u, x3);                                                                            \
+                TF__TWO_SUM(s0, c0, (double)x0);                                                                       \
+                TF__TWO_SUM(s1, c1, (double)x1);                                                                       \
+                TF__TWO_SUM(s2, c2, (double)x2);                                                                       \
+                TF__TWO_SUM(s3, c3, (double)x3);                                                                       \
             }                                                                                                          \
+            for (; i < n; i++) {                                                                                       \
+                T x0;                                                                                                  \
+                TF__LOAD(T, p, i, x0);                                                                                 \
+                TF__TWO_SUM(s0, c0, (double)x0);                                                                       \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum) {
@@ -424,15 +442,20 @@ tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum) {
         return TF_E_ARG;
     tf__runs runs;
     (void)tf__runs_of(r, &runs);
-    double s = 0.0, c = 0.0;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
     if (type == TF_RING_F32)
         TF__SUM_FLOAT(float);
     else
         TF__SUM_FLOAT(double);
-    /* the compensation is meaningless once the sum is inf or nan (c would be nan) */
-    if (c != 0.0 && c == c && c - c == 0.0)
-        s += c;
-    *sum = s;
+    double total = 0.0, comp = (c0 + c1) + (c2 + c3);
+    TF__TWO_SUM(total, comp, s0);
+    TF__TWO_SUM(total, comp, s1);
+    TF__TWO_SUM(total, comp, s2);
+    TF__TWO_SUM(total, comp, s3);
+    /* the compensation is meaningless once the sum is inf or nan (it would be nan) */
+    if (comp != 0.0 && comp == comp && comp - comp == 0.0)
+        total += comp;
+    *sum = total;
     return TF_OK;
 }
 
@@ -471,28 +494,79 @@ tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, d
     return TF_OK;
 }
 
-#define TF__ARGMINMAX(T)                                                                                               \
+/* Python's min()/max() rule: the first item is the candidate and an item replaces it only when strictly smaller
+ * (larger). Four independent candidates, all starting at the first item, give the same value faster: integers
+ * compare by value only; for floats a NaN can never replace a candidate (and one in front is returned at once), and
+ * the only equal-but-different values are 0.0 and -0.0, so a zero result is replaced by the first zero in order. */
+#define TF__LT(a, b) ((a) < (b))
+#define TF__GT(a, b) ((a) > (b))
+
+#define TF__EXTREME_FLOAT(T, BETTER)                                                                                   \
     do {                                                                                                               \
-        T lo, hi;                                                                                                      \
-        TF__LOAD(T, runs.p[0], 0, lo);                                                                                 \
-        hi = lo;                                                                                                       \
-        size_t idx = 0;                                                                                                \
-        for (int k = 0; k < 2; k++)                                                                                    \
-            for (size_t i = 0; i < runs.n[k]; i++, idx++) {                                                            \
-                T v;                                                                                                   \
-                TF__LOAD(T, runs.p[k], i, v);                                                                          \
-                if (v < lo) {                                                                                          \
-                    lo = v;                                                                                            \
-                    mn = idx;                                                                                          \
+        T first;                                                                                                       \
+        TF__LOAD(T, runs.p[0], 0, first);                                                                              \
+        if (first != first) {                                                                                          \
+            TF_MEMCPY(out, &first, sizeof first);                                                                      \
+            break;                                                                                                     \
+        }                                                                                                              \
+        TF__EXTREME_INT(T, BETTER);                                                                                    \
+        T best;                                                                                                        \
+        TF_MEMCPY(&best, out, sizeof best);                                                                            \
+        if (best == (T)0) {                                                                                            \
+            for (int k = 0; k < 2 && best == (T)0; k++)                                                                \
+                for (size_t i = 0; i < runs.n[k]; i++) {                                                               \
+                    T v;                                                                                               \
+                    TF__LOAD(T, runs.p[k], i, v);                                                                      \
+                    if (v == (T)0) {                                                                                   \
+                        TF_MEMCPY(out, &v, sizeof v);                                                                  \
+                        best = (T)1;                                                                                   \
+                        break;                                                                                         \
+                    }                                                                                                  \
                 }                                                                                                      \
-                if (hi < v) {                                                                                          \
-                    hi = v;                                                                                            \
-                    mx = idx;                                                                                          \
-                }                                                                                                      \
-            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
-tf_status tf_ring_argminmax(const tf_ring *r, tf_ring_type type, size_t *imin, size_t *imax) {
+#define TF__EXTREME_INT(T, BETTER)                                                                                     \
+    do {                                                                                                               \
+        T b[4];                                                                                                        \
+        TF__LOAD(T, runs.p[0], 0, b[0]);                                                                               \
+        b[1] = b[2] = b[3] = b[0];                                                                                     \
+        for (int k = 0; k < 2; k++) {                                                                                  \
+            size_t i = 0, n = runs.n[k];                                                                               \
+            for (; i + 4u <= n; i += 4u)                                                                               \
+                for (int l = 0; l < 4; l++) {                                                                          \
+                    T v;                                                                                               \
+                    TF__LOAD(T, runs.p[k], i + (size_t)l, v);                                                          \
+                    b[l] = BETTER(v, b[l]) ? v : b[l];                                                                 \
+                }                                                                                                      \
+            for (; i < n; i++) {                                                                                       \
+                T v;                                                                                                   \
+                TF__LOAD(T, runs.p[k], i, v);                                                                          \
+                b[0] = BETTER(v, b[0]) ? v : b[0];                                                                     \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (int l = 1; l < 4; l++)                                                                                    \
+            b[0] = BETTER(b[l], b[0]) ? b[l] : b[0];                                                                   \
+        TF_MEMCPY(out, &b[0], sizeof(T));                                                                              \
+    } while (0)
+
+#define TF__EXTREME(BETTER)                                                                                            \
+    do {                                                                                                               \
+        switch (type) {                                                                                                \
+        case TF_RING_I8: TF__EXTREME_INT(int8_t, BETTER); break;                                                       \
+        case TF_RING_U8: TF__EXTREME_INT(uint8_t, BETTER); break;                                                      \
+        case TF_RING_I16: TF__EXTREME_INT(int16_t, BETTER); break;                                                     \
+        case TF_RING_U16: TF__EXTREME_INT(uint16_t, BETTER); break;                                                    \
+        case TF_RING_I32: TF__EXTREME_INT(int32_t, BETTER); break;                                                     \
+        case TF_RING_U32: TF__EXTREME_INT(uint32_t, BETTER); break;                                                    \
+        case TF_RING_I64: TF__EXTREME_INT(int64_t, BETTER); break;                                                     \
+        case TF_RING_U64: TF__EXTREME_INT(uint64_t, BETTER); break;                                                    \
+        case TF_RING_F32: TF__EXTREME_FLOAT(float, BETTER); break;                                                     \
+        default: TF__EXTREME_FLOAT(double, BETTER); break;                                                             \
+        }                                                                                                              \
+    } while (0)
+
+tf_status tf_ring_min_max(const tf_ring *r, tf_ring_type type, void *min_out, void *max_out) {
     if (r == NULL)
         return TF_E_NULL;
     if (tf__type_size(type) != r->itemsize)
@@ -500,22 +574,11 @@ tf_status tf_ring_argminmax(const tf_ring *r, tf_ring_type type, size_t *imin, s
     tf__runs runs;
     if (tf__runs_of(r, &runs) == 0)
         return TF_E_EMPTY;
-    size_t mn = 0, mx = 0;
-    switch (type) {
-    case TF_RING_I8: TF__ARGMINMAX(int8_t); break;
-    case TF_RING_U8: TF__ARGMINMAX(uint8_t); break;
-    case TF_RING_I16: TF__ARGMINMAX(int16_t); break;
-    case TF_RING_U16: TF__ARGMINMAX(uint16_t); break;
-    case TF_RING_I32: TF__ARGMINMAX(int32_t); break;
-    case TF_RING_U32: TF__ARGMINMAX(uint32_t); break;
-    case TF_RING_I64: TF__ARGMINMAX(int64_t); break;
-    case TF_RING_U64: TF__ARGMINMAX(uint64_t); break;
-    case TF_RING_F32: TF__ARGMINMAX(float); break;
-    default: TF__ARGMINMAX(double); break;
-    }
-    if (imin != NULL)
-        *imin = mn;
-    if (imax != NULL)
-        *imax = mx;
+    void *out = min_out;
+    if (out != NULL)
+        TF__EXTREME(TF__LT);
+    out = max_out;
+    if (out != NULL)
+        TF__EXTREME(TF__GT);
     return TF_OK;
 }

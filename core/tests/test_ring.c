@@ -235,8 +235,8 @@ static void test_reductions(void) {
     int16_t vals[] = {5, -3, 7, -3, 7, 1, 2};
     uint64_t lo;
     int64_t hi;
-    size_t imin, imax;
-    CHECK_EQ(tf_ring_argminmax(&r, TF_RING_I16, &imin, &imax), TF_E_EMPTY);
+    int16_t mn16, mx16;
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_I16, &mn16, &mx16), TF_E_EMPTY);
     CHECK_EQ(tf_ring_sum_int(&r, TF_RING_I32, &lo, &hi), TF_E_ARG);
     CHECK_EQ(tf_ring_sum_float(&r, TF_RING_I16, &(double){0}), TF_E_ARG);
     for (int k = 0; k < 7; k++) { /* 7 into 6: drops the 5, so the data wraps */
@@ -247,9 +247,11 @@ static void test_reductions(void) {
     CHECK_EQ(tf_ring_sum_int(&r, TF_RING_I16, &lo, &hi), TF_OK);
     CHECK_EQ((int64_t)lo, 11);
     CHECK_EQ(hi, 0);
-    CHECK_EQ(tf_ring_argminmax(&r, TF_RING_I16, &imin, &imax), TF_OK);
-    CHECK_EQ(imin, 0); /* the first of the two -3s, as Python's min() picks */
-    CHECK_EQ(imax, 1);
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_I16, &mn16, &mx16), TF_OK);
+    CHECK_EQ(mn16, -3);
+    CHECK_EQ(mx16, 7);
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_I16, NULL, &mx16), TF_OK);
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_I32, &mn16, NULL), TF_E_ARG);
     double sq;
     CHECK_EQ(tf_ring_sum_sq_dev(&r, TF_RING_I16, 11.0 / 6.0, &sq), TF_OK);
     CHECK(sq > 100.83 && sq < 100.84);
@@ -278,12 +280,43 @@ static void test_reductions(void) {
     CHECK_EQ(tf_ring_sum_float(&r, TF_RING_F64, &sum), TF_OK);
     CHECK(sum == 2.0);
     tf_ring_clear(&r);
-    double nan = 0.0 / 0.0;
+    double nan = 0.0 / 0.0, mn, mx;
     double nv[] = {2.0, nan, 1.0, 3.0};
     CHECK_EQ(tf_ring_write(&r, nv, 4), 4);
-    CHECK_EQ(tf_ring_argminmax(&r, TF_RING_F64, &imin, &imax), TF_OK);
-    CHECK_EQ(imin, 2);
-    CHECK_EQ(imax, 3);
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_F64, &mn, &mx), TF_OK);
+    CHECK(mn == 1.0 && mx == 3.0); /* a NaN after the first item never replaces the candidate */
+    tf_ring_clear(&r);
+    double nz[] = {nan, 1.0, -0.0, 0.0};
+    CHECK_EQ(tf_ring_write(&r, nz, 4), 4);
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_F64, &mn, &mx), TF_OK);
+    CHECK(mn != mn && mx != mx); /* a NaN in front stays */
+    CHECK_EQ(tf_ring_pop_front(&r, NULL), TF_OK);
+    CHECK_EQ(tf_ring_pop_front(&r, NULL), TF_OK);
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_F64, &mn, &mx), TF_OK);
+    uint64_t bits;
+    memcpy(&bits, &mn, 8);
+    CHECK(bits == 0x8000000000000000ull); /* -0.0 came first, so it is both min and max */
+    memcpy(&bits, &mx, 8);
+    CHECK(bits == 0x8000000000000000ull);
+    /* a long wrapped int ring exercises the four-candidate loop and its tail */
+    int32_t s32[37];
+    CHECK_EQ(tf_ring_init(&r, s32, sizeof s32, 4, 37), TF_OK);
+    for (int32_t k = 0; k < 50; k++) {
+        int32_t v = (k * 7919) % 1000 - 500;
+        if (tf_ring_space(&r) == 0)
+            CHECK_EQ(tf_ring_pop_front(&r, NULL), TF_OK);
+        CHECK_EQ(tf_ring_push_back(&r, &v), TF_OK);
+    }
+    int32_t want_mn = INT32_MAX, want_mx = INT32_MIN, got_mn, got_mx;
+    for (size_t k = 0; k < 37; k++) {
+        int32_t v;
+        memcpy(&v, tf_ring_at(&r, k), 4);
+        want_mn = v < want_mn ? v : want_mn;
+        want_mx = v > want_mx ? v : want_mx;
+    }
+    CHECK_EQ(tf_ring_min_max(&r, TF_RING_I32, &got_mn, &got_mx), TF_OK);
+    CHECK_EQ(got_mn, want_mn);
+    CHECK_EQ(got_mx, want_mx);
 }
 
 /* Two threads: one pushes a counting sequence (single items and blocks), the other pops (single items and bulk

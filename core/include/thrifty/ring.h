@@ -122,16 +122,19 @@ void tf_ring_reverse(tf_ring *r);
  *
  * tf_ring_sum_int: exact sum of an integer type as a 128-bit two's complement value (*lo + 2^64 * *hi), so no
  *   length can overflow it. TF_E_ARG for float types.
- * tf_ring_sum_float: sum of a float type in double with Neumaier compensation (the algorithm of Python 3.12's
- *   built-in sum() for floats). TF_E_ARG for integer types. 0.0 when empty.
+ * tf_ring_sum_float: sum of a float type in double, compensated: four interleaved sums, each carrying the exact
+ *   rounding error of every addition (Knuth's TwoSum), merged at the end. Like Python 3.12's compensated sum() it is
+ *   within an ulp or so of math.fsum for ordinary data, but not always bit-identical to either. Infinities and NaN
+ *   propagate as in plain addition. TF_E_ARG for integer types. 0.0 when empty.
  * tf_ring_sum_sq_dev: sum of (x - mean)^2 in double, for the variance; any type.
- * tf_ring_argminmax: index of the minimum and of the maximum (either pointer may be NULL), chosen exactly as Python's
- *   min()/max() choose: the first item wins, an item replaces the current one only when strictly smaller (larger),
- *   so a NaN in front stays and later NaNs are skipped. TF_E_EMPTY when empty. */
+ * tf_ring_min_max: copies the smallest item to min_out and the largest to max_out (itemsize bytes each; either may
+ *   be NULL, which skips that pass), chosen exactly as Python's min()/max() choose: the first item is the candidate
+ *   and a later one replaces it only when strictly smaller (larger), so a NaN in front stays, later NaNs are skipped,
+ *   and of 0.0 and -0.0 the first wins. TF_E_EMPTY when empty. */
 tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int64_t *hi);
 tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum);
 tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out);
-tf_status tf_ring_argminmax(const tf_ring *r, tf_ring_type type, size_t *imin, size_t *imax);
+tf_status tf_ring_min_max(const tf_ring *r, tf_ring_type type, void *min_out, void *max_out);
 
 /* ---- single items, inline ------------------------------------------------------------------------------------
  * These are the per-item paths (an interrupt handler pushing a sample, a binding appending one value), so they are

@@ -1066,9 +1066,9 @@ static PyObject *tf__extreme(tf_RingObject *self, int want_max) {
     const char *what = want_max ? "max" : "min";
     if (tf__need_numeric(self, what) < 0 || tf__need_items(self, what) < 0)
         return NULL;
-    size_t imin = 0, imax = 0;
-    (void)tf_ring_argminmax(&self->ring, self->kind->type, &imin, &imax);
-    return tf_py_ring_item(self, want_max ? imax : imin);
+    tf_item v;
+    (void)tf_ring_min_max(&self->ring, self->kind->type, want_max ? NULL : &v, want_max ? &v : NULL);
+    return tf__from_c(self->kind, &v);
 }
 
 static PyObject *Ring_min(tf_RingObject *self, PyObject *unused) {

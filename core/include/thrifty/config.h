@@ -36,4 +36,11 @@
 #endif
 #endif
 
+/* TF_RING_REDUCTIONS: 1 (default) compiles Ring's sum/min/max/variance helpers (tf_ring_sum_int and friends), one
+ * loop per item type: about 8 KiB of Cortex-M4 code at -Os (the rest of
+ * Ring is 1.5 KiB). 0 leaves them out for a device that only moves samples. */
+#ifndef TF_RING_REDUCTIONS
+#define TF_RING_REDUCTIONS 1
+#endif
+
 #endif /* THRIFTY_CONFIG_H */

@@ -1253,12 +1253,13 @@ static int Ring_tp_clear(tf_RingObject *self) {
 static void Ring_dealloc(tf_RingObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
-    if (self->weakreflist != NULL)
-        PyObject_ClearWeakRefs((PyObject *)self);
+    /* the trashcan turns the dealloc of deeply nested Rings into a loop instead of a C-stack-deep recursion */
+    Py_TRASHCAN_BEGIN(self, Ring_dealloc) if (self->weakreflist != NULL) PyObject_ClearWeakRefs((PyObject *)self);
     tf__drop_all(self);
     PyMem_Free(self->storage);
     tp->tp_free(self);
     Py_DECREF(tp);
+    Py_TRASHCAN_END
 }
 
 /* ---- attributes ------------------------------------------------------------------------------------------ */

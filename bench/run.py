@@ -50,6 +50,7 @@ def main() -> int:
         "alternating the two sides, repeating each and taking medians; the ratio is the claim. The machines are\n"
         "shared and noisy, so small ratios move between runs. Benchmarks report; they never gate CI.\n"
     )
+    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.out).write_text(head + "\n" + "\n".join(parts))
     print(f"wrote {args.out}")
     return 0

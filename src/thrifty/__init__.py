@@ -6,6 +6,8 @@ from thrifty._ext import (
     AllocationError,
     BudgetExceeded,
     CorruptData,
+    FrozenMap,
+    FrozenSet,
     Full,
     PoolExhausted,
 )
@@ -16,6 +18,8 @@ __all__ = [
     "AllocationError",
     "BudgetExceeded",
     "CorruptData",
+    "FrozenMap",
+    "FrozenSet",
     "Full",
     "PoolExhausted",
 ]

@@ -18,7 +18,7 @@
 #define TF__K3 0x94D049BB133111EBu
 #define TF__K4 0xD6E8FEB86659FD93u
 
-TF_STATIC_ASSERT(TF_FSET_LOAD >= 1, fset_load_positive);
+TF_STATIC_ASSERT(TF_FSET_LOAD >= 1 && TF_FSET_SPAN_LOAD >= 1, fset_load_positive);
 
 /* ---- hashing --------------------------------------------------------------------------------------------- */
 
@@ -157,7 +157,7 @@ typedef struct {
 } tf__fset_hdr;
 
 typedef struct {
-    size_t index, keys, key_offs, key_blob, vals, val_blob, total;
+    size_t index, keys, vals, val_blob, total;
 } tf__fset_layout;
 
 /* Appends a section of count * width bytes at *off (8-aligned afterwards). 0 on size_t overflow. */
@@ -175,17 +175,33 @@ static int tf__section(size_t *off, size_t count, size_t width, size_t *start) {
 
 static int tf__is_span(unsigned kind) { return kind == TF_FSET_STR || kind == TF_FSET_BYTES; }
 
+/* Index fields per bucket: the run start, and for str/bytes keys also the run's offset into the key records. */
+static size_t tf__index_fields(unsigned key_kind) { return tf__is_span(key_kind) ? 2u : 1u; }
+
+/* Bytes of the LEB128 length prefix of a key record (at most 5 for a 32-bit length). */
+static size_t tf__varint_len(size_t v) {
+    size_t n = 1;
+    while (v >= 0x80u) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Bytes of one key record: fingerprint, length prefix, key bytes. */
+static size_t tf__record_len(size_t len) { return 1u + tf__varint_len(len) + len; }
+
 static int tf__layout(const tf__fset_hdr *h, tf__fset_layout *l) {
     size_t off = TF_FSET_HEADER_SIZE;
     TF_MEMSET(l, 0, sizeof *l);
-    if (h->nb == SIZE_MAX || !tf__section(&off, h->nb + 1u, h->index_w, &l->index))
+    if (h->nb == SIZE_MAX || h->nb + 1u > SIZE_MAX / 2u ||
+        !tf__section(&off, (h->nb + 1u) * tf__index_fields(h->key_kind), h->index_w, &l->index))
         return 0;
     if (h->key_kind == TF_FSET_INT) {
         if (!tf__section(&off, h->n, h->key_w, &l->keys))
             return 0;
     } else if (tf__is_span(h->key_kind)) {
-        if (!tf__section(&off, h->n, 1u, &l->keys) || !tf__section(&off, h->n + 1u, h->key_w, &l->key_offs) ||
-            !tf__section(&off, h->key_blob_len, 1u, &l->key_blob))
+        if (!tf__section(&off, h->key_blob_len, 1u, &l->keys))
             return 0;
     }
     if (h->value_kind == TF_FSET_INT || h->value_kind == TF_FSET_FLOAT) {
@@ -247,11 +263,16 @@ static int tf__input_ok(const tf_fset_input *in) {
     }
 }
 
-/* Sum of span lengths; 0 with *ok = 0 when it exceeds UINT32_MAX (the format's offsets are at most 32 bits). */
-static size_t tf__span_total(const tf_fspan *s, size_t n, int *ok) {
+/* Sum of span lengths (records = 0) or of key record lengths (records = 1); 0 with *ok = 0 when it exceeds
+ * UINT32_MAX (the format's offsets are at most 32 bits). */
+static size_t tf__span_total(const tf_fspan *s, size_t n, int records, int *ok) {
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        total += (uint64_t)s[i].len;
+        if (s[i].len > UINT32_MAX) {
+            *ok = 0;
+            return 0;
+        }
+        total += (uint64_t)(records ? tf__record_len(s[i].len) : s[i].len);
         if (total > UINT32_MAX || (s[i].len > 0u && !s[i].data)) {
             *ok = 0;
             return 0;
@@ -271,13 +292,13 @@ size_t tf_fset_bound(const tf_fset_input *in) {
     h.nb = in->count == 0u ? 1u : in->count; /* more buckets than the builder ever uses */
     h.index_w = 4;
     h.key_kind = in->count ? (unsigned)in->key_kind : TF_FSET_NONE;
-    h.key_w = in->key_kind == TF_FSET_INT ? 8u : 4u;
+    h.key_w = in->key_kind == TF_FSET_INT ? 8u : 0u;
     if (tf__is_span(h.key_kind))
-        h.key_blob_len = tf__span_total(in->span_keys, in->count, &ok);
+        h.key_blob_len = tf__span_total(in->span_keys, in->count, 1, &ok);
     h.value_kind = in->count ? (unsigned)in->value_kind : TF_FSET_NONE;
     h.value_w = 8u;
     if (tf__is_span(h.value_kind))
-        h.val_blob_len = tf__span_total(in->span_values, in->count, &ok);
+        h.val_blob_len = tf__span_total(in->span_values, in->count, 0, &ok);
     if (!ok || !tf__layout(&h, &l))
         return 0;
     return l.total;
@@ -357,7 +378,18 @@ static void tf__sort_run(const tf__sort_ctx *c, uint32_t *v, size_t n) {
     }
 }
 
-/* Copies a span section: fingerprints (keys only), n + 1 offsets of width w, then the bytes. */
+/* Writes v as LEB128 (7 bits a byte, low first); returns its length. */
+static size_t tf__store_varint(uint8_t *p, size_t v) {
+    size_t n = 0;
+    while (v >= 0x80u) {
+        p[n++] = (uint8_t)(v | 0x80u);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Copies a span section: n + 1 offsets of width w, then the bytes. */
 static void tf__write_spans(uint8_t *offs, uint8_t *blob, unsigned w, const tf_fspan *spans, const uint32_t *order,
                            size_t n) {
     size_t at = 0;
@@ -379,7 +411,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     uint64_t *hash;
     uint32_t *perm, *count;
     uint8_t *b = (uint8_t *)out;
-    size_t n = 0, nu, nbp, need;
+    size_t n = 0, nu, nbp, need, load;
     int ok = 1;
 
     if (!in || !out || !out_len || (!scratch && scratch_size > 0u))
@@ -393,9 +425,9 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     if (!TF_IS_ALIGNED(scratch, 8u))
         return TF_E_ALIGN;
     if (in->key_kind != TF_FSET_INT && n > 0u)
-        (void)tf__span_total(in->span_keys, n, &ok);
+        (void)tf__span_total(in->span_keys, n, 1, &ok);
     if (in->is_map && tf__is_span((unsigned)in->value_kind) && n > 0u)
-        (void)tf__span_total(in->span_values, n, &ok);
+        (void)tf__span_total(in->span_values, n, 0, &ok);
     if (!ok)
         return TF_E_ARG;
 
@@ -435,9 +467,9 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     /* 3. the layout of exactly these entries */
     TF_MEMSET(&h, 0, sizeof h);
     h.n = nu;
-    h.nb = nu == 0u ? 1u : (nu + (size_t)TF_FSET_LOAD - 1u) / (size_t)TF_FSET_LOAD;
+    load = in->key_kind == TF_FSET_INT ? (size_t)TF_FSET_LOAD : (size_t)TF_FSET_SPAN_LOAD;
+    h.nb = nu == 0u ? 1u : (nu + load - 1u) / load;
     h.is_map = (unsigned)in->is_map;
-    h.index_w = nu <= 0xFFFFu ? 2u : 4u;
     if (nu > 0u) {
         h.key_kind = (unsigned)in->key_kind;
         if (in->is_map)
@@ -453,9 +485,9 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         h.key_w = tf__int_width(lo, hi);
     } else if (h.key_kind != TF_FSET_NONE) {
         for (size_t i = 0; i < nu; i++)
-            h.key_blob_len += in->span_keys[perm[i]].len;
-        h.key_w = h.key_blob_len <= 0xFFFFu ? 2u : 4u;
+            h.key_blob_len += tf__record_len(in->span_keys[perm[i]].len);
     }
+    h.index_w = nu <= 0xFFFFu && h.key_blob_len <= 0xFFFFu ? 2u : 4u;
     if (h.value_kind == TF_FSET_INT) {
         int64_t lo = in->int_values[perm[0]], hi = lo;
         for (size_t i = 1; i < nu; i++) {
@@ -479,18 +511,30 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     /* 4. write: zero first so padding is deterministic */
     TF_MEMSET(b, 0, l.total);
     tf__write_header(b, &h, l.total);
-    for (size_t k = 0, i = 0; k <= h.nb; k++) {
-        while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k)
-            i++;
-        tf__store_u(b + l.index + k * h.index_w, h.index_w, (uint64_t)i);
-    }
     if (h.key_kind == TF_FSET_INT) {
+        for (size_t k = 0, i = 0; k <= h.nb; k++) {
+            while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k)
+                i++;
+            tf__store_u(b + l.index + k * h.index_w, h.index_w, (uint64_t)i);
+        }
         for (size_t i = 0; i < nu; i++)
             tf__store_u(b + l.keys + i * h.key_w, h.key_w, (uint64_t)in->int_keys[perm[i]]);
-    } else if (h.key_kind != TF_FSET_NONE) {
-        for (size_t i = 0; i < nu; i++)
-            b[l.keys + i] = (uint8_t)hash[perm[i]];
-        tf__write_spans(b + l.key_offs, b + l.key_blob, h.key_w, in->span_keys, perm, nu);
+    } else {
+        /* records in position order; each bucket's index entry holds its first position and record offset */
+        size_t at = 0, i = 0;
+        for (size_t k = 0; k <= h.nb; k++) {
+            while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k) {
+                const tf_fspan *key = &in->span_keys[perm[i]];
+                b[l.keys + at] = (uint8_t)hash[perm[i]];
+                at += 1u + tf__store_varint(b + l.keys + at + 1u, key->len);
+                if (key->len > 0u)
+                    TF_MEMCPY(b + l.keys + at, key->data, key->len);
+                at += key->len;
+                i++;
+            }
+            tf__store_u(b + l.index + 2u * k * h.index_w, h.index_w, (uint64_t)i);
+            tf__store_u(b + l.index + (2u * k + 1u) * h.index_w, h.index_w, (uint64_t)at);
+        }
     }
     if (h.value_kind == TF_FSET_INT) {
         for (size_t i = 0; i < nu; i++)
@@ -529,6 +573,54 @@ static int tf__monotonic(const uint8_t *p, unsigned w, size_t n, uint64_t last) 
         prev = v;
     }
     return prev == last;
+}
+
+/* Reads the key record at *at in keys[0 .. len): its fingerprint and key bytes; advances *at past it. 0 when the
+ * record does not fit (so reads of a block changed after validation stop instead of running out). */
+static inline int tf__record(const uint8_t *keys, size_t len, size_t *at, uint8_t *fp, tf_fspan *key) {
+    size_t p = *at, klen = 0;
+    unsigned shift = 0;
+    if (p >= len)
+        return 0;
+    *fp = keys[p++];
+    for (;;) {
+        uint8_t byte;
+        if (p >= len || shift > 28u)
+            return 0;
+        byte = keys[p++];
+        klen |= (size_t)(byte & 0x7Fu) << shift;
+        if (!(byte & 0x80u))
+            break;
+        shift += 7u;
+    }
+    if (klen > len - p)
+        return 0;
+    key->data = keys + p;
+    key->len = klen;
+    *at = p + klen;
+    return 1;
+}
+
+/* Span-key tables: the (position, record offset) index pairs start at (0, 0), positions never decrease, and walking
+ * each bucket's records from its offset lands exactly on the next bucket's offset, ending at the region's end. */
+static int tf__records_ok(const uint8_t *index, unsigned w, size_t nb, size_t n, const uint8_t *keys, size_t len) {
+    size_t at = 0, pos = 0;
+    if (tf__load_u(index, w) != 0u || tf__load_u(index + w, w) != 0u)
+        return 0;
+    for (size_t k = 1; k <= nb; k++) {
+        uint64_t next = tf__load_u(index + 2u * k * w, w), off = tf__load_u(index + (2u * k + 1u) * w, w);
+        if (next < pos || next > n)
+            return 0;
+        for (; pos < next; pos++) {
+            uint8_t fp;
+            tf_fspan key;
+            if (!tf__record(keys, len, &at, &fp, &key))
+                return 0;
+        }
+        if (off != at)
+            return 0;
+    }
+    return pos == n && at == len;
 }
 
 static int tf__width_ok(unsigned kind, unsigned w, size_t blob_len) {
@@ -586,18 +678,22 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
         return tf__corrupt(why, "key kind does not match the entry count");
     if (h.is_map ? (h.n == 0u) != (h.value_kind == TF_FSET_NONE) : h.value_kind != TF_FSET_NONE)
         return tf__corrupt(why, "value kind does not match the table type and entry count");
-    if (!tf__width_ok(h.key_kind, h.key_w, h.key_blob_len) || !tf__width_ok(h.value_kind, h.value_w, h.val_blob_len))
-        return tf__corrupt(why, "bad key or value width");
-    if (h.nb == 0u || !((h.index_w == 2u && h.n <= 0xFFFFu) || h.index_w == 4u))
+    if (tf__is_span(h.key_kind) ? h.key_w != 0u : !tf__width_ok(h.key_kind, h.key_w, h.key_blob_len))
+        return tf__corrupt(why, "bad key width");
+    if (!tf__width_ok(h.value_kind, h.value_w, h.val_blob_len))
+        return tf__corrupt(why, "bad value width");
+    if (h.nb == 0u || !((h.index_w == 2u && h.n <= 0xFFFFu && h.key_blob_len <= 0xFFFFu) || h.index_w == 4u))
         return tf__corrupt(why, "bad bucket count or index width");
     if (!tf__layout(&h, &l) || l.total != size)
         return tf__corrupt(why, "section sizes do not add up to the block size");
     if (tf__load_le64(b + 8) != tf_fset_checksum(b, size))
         return tf__corrupt(why, "checksum mismatch: the block is damaged or was not written by tobytes()");
-    if (!tf__monotonic(b + l.index, h.index_w, h.nb, (uint64_t)h.n))
+    if (tf__is_span(h.key_kind)) {
+        if (!tf__records_ok(b + l.index, h.index_w, h.nb, h.n, b + l.keys, h.key_blob_len))
+            return tf__corrupt(why, "inconsistent bucket index or key records");
+    } else if (!tf__monotonic(b + l.index, h.index_w, h.nb, (uint64_t)h.n)) {
         return tf__corrupt(why, "inconsistent bucket index");
-    if (tf__is_span(h.key_kind) && !tf__monotonic(b + l.key_offs, h.key_w, h.n, (uint64_t)h.key_blob_len))
-        return tf__corrupt(why, "inconsistent key offsets");
+    }
     if (tf__is_span(h.value_kind) && !tf__monotonic(b + l.vals, h.value_w, h.n, (uint64_t)h.val_blob_len))
         return tf__corrupt(why, "inconsistent value offsets");
 
@@ -613,9 +709,7 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
     t->value_w = (uint8_t)h.value_w;
     t->index = b + l.index;
     t->keys = b + l.keys;
-    t->key_offs = b + l.key_offs;
-    t->key_blob = b + l.key_blob;
-    t->key_blob_len = h.key_blob_len;
+    t->keys_len = h.key_blob_len;
     t->vals = b + l.vals;
     t->val_blob = b + l.val_blob;
     t->val_blob_len = h.val_blob_len;
@@ -629,16 +723,22 @@ int tf_fset_key_kind(const tf_fset *t) { return t ? t->key_kind : TF_FSET_NONE; 
 int tf_fset_value_kind(const tf_fset *t) { return t ? t->value_kind : TF_FSET_NONE; }
 int tf_fset_is_map(const tf_fset *t) { return t ? t->is_map : 0; }
 
-/* The run [*lo, *hi) of bucket k, clamped to [0, n] so a block changed after validation cannot send reads out. */
-static inline void tf__run(const tf_fset *t, size_t k, size_t *lo, size_t *hi) {
-    uint64_t a = tf__load_u(t->index + k * t->index_w, t->index_w);
-    uint64_t e = tf__load_u(t->index + (k + 1u) * t->index_w, t->index_w);
+/* The run [*lo, *hi) of bucket k (and, for span keys, its record offset), clamped to the block so that a block
+ * changed after validation cannot send reads out of it. */
+static inline void tf__run(const tf_fset *t, size_t k, size_t *lo, size_t *hi, size_t *off) {
+    unsigned w = t->index_w, f = tf__is_span(t->key_kind) ? 2u : 1u;
+    uint64_t a = tf__load_u(t->index + f * k * w, w);
+    uint64_t e = tf__load_u(t->index + f * (k + 1u) * w, w);
     if (e > (uint64_t)t->n)
         e = (uint64_t)t->n;
     if (a > e)
         a = e;
     *lo = (size_t)a;
     *hi = (size_t)e;
+    if (off) {
+        uint64_t o = tf__load_u(t->index + (f * k + 1u) * w, w);
+        *off = o > (uint64_t)t->keys_len ? t->keys_len : (size_t)o;
+    }
 }
 
 /* Span i of an offset table, clamped to the blob for the same reason. */
@@ -659,7 +759,7 @@ size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
     const uint8_t *k;
     if (!t || t->key_kind != TF_FSET_INT || !tf__fits(key, t->key_w))
         return TF_FSET_NOT_FOUND;
-    tf__run(t, tf__bucket(tf_fset_hash_int(key), t->nb), &lo, &hi);
+    tf__run(t, tf__bucket(tf_fset_hash_int(key), t->nb), &lo, &hi, NULL);
     k = t->keys;
     /* one loop per width so each compare is a single narrow load */
     switch (t->key_w) {
@@ -695,23 +795,54 @@ size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
     return TF_FSET_NOT_FOUND;
 }
 
+/* a[0..len) == b[0..len) for the short keys tables usually hold, without a library call: whole words, the last one
+ * overlapping (keys shorter than 8 bytes use two overlapping 4-byte or single-byte compares). */
+static inline int tf__same_bytes(const uint8_t *a, const uint8_t *b, size_t len) {
+    if (len >= 8u) {
+        size_t i = 0;
+        for (; i + 8u < len; i += 8u)
+            if (tf__load_le64(a + i) != tf__load_le64(b + i))
+                return 0;
+        return tf__load_le64(a + len - 8u) == tf__load_le64(b + len - 8u);
+    }
+    if (len >= 4u)
+        return tf__load_le32(a) == tf__load_le32(b) && tf__load_le32(a + len - 4u) == tf__load_le32(b + len - 4u);
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 size_t tf_fset_find_bytes(const tf_fset *t, const void *key, size_t len) {
-    size_t lo, hi;
+    size_t lo, hi, at;
     uint64_t h;
-    uint8_t fp;
+    uint8_t want;
     if (!t || !tf__is_span(t->key_kind) || (!key && len > 0u))
         return TF_FSET_NOT_FOUND;
     h = tf_fset_hash_bytes(key, len);
-    fp = (uint8_t)h;
-    tf__run(t, tf__bucket(h, t->nb), &lo, &hi);
+    want = (uint8_t)h;
+    tf__run(t, tf__bucket(h, t->nb), &lo, &hi, &at);
+    /* the bucket's records are adjacent: a lookup touches the index and usually one more cache line */
     for (size_t i = lo; i < hi; i++) {
-        if (t->keys[i] == fp) {
-            tf_fspan s = tf__span(t->key_offs, t->key_w, t->key_blob, t->key_blob_len, i);
-            if (s.len == len && (len == 0u || TF_MEMCMP(s.data, key, len) == 0))
-                return i;
-        }
+        uint8_t fp;
+        tf_fspan s;
+        if (!tf__record(t->keys, t->keys_len, &at, &fp, &s))
+            break;
+        if (fp == want && s.len == len && tf__same_bytes((const uint8_t *)s.data, (const uint8_t *)key, len))
+            return i;
     }
     return TF_FSET_NOT_FOUND;
+}
+
+tf_fspan tf_fset_key_next(const tf_fset *t, size_t *offset) {
+    tf_fspan key = {NULL, 0};
+    uint8_t fp;
+    if (t && offset && tf__is_span(t->key_kind) && !tf__record(t->keys, t->keys_len, offset, &fp, &key)) {
+        key.data = NULL;
+        key.len = 0;
+        *offset = t->keys_len;
+    }
+    return key;
 }
 
 int64_t tf_fset_key_int(const tf_fset *t, size_t i) {
@@ -721,10 +852,30 @@ int64_t tf_fset_key_int(const tf_fset *t, size_t i) {
 }
 
 tf_fspan tf_fset_key_span(const tf_fset *t, size_t i) {
-    tf_fspan none = {NULL, 0};
+    tf_fspan key = {NULL, 0};
+    size_t lo = 0, hi, first, end, at;
     if (!t || !tf__is_span(t->key_kind) || i >= t->n)
-        return none;
-    return tf__span(t->key_offs, t->key_w, t->key_blob, t->key_blob_len, i);
+        return key;
+    /* the last bucket whose run starts at or before i, then a walk through its records */
+    hi = t->nb;
+    while (hi - lo > 1u) {
+        size_t mid = lo + (hi - lo) / 2u;
+        tf__run(t, mid, &first, &end, NULL);
+        if (first <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    tf__run(t, lo, &first, &end, &at);
+    for (size_t p = first; p <= i; p++) {
+        uint8_t fp;
+        if (!tf__record(t->keys, t->keys_len, &at, &fp, &key)) {
+            key.data = NULL;
+            key.len = 0;
+            break;
+        }
+    }
+    return key;
 }
 
 int64_t tf_fset_value_int(const tf_fset *t, size_t i) {

@@ -30,4 +30,10 @@
 #define TF_FSET_LOAD 4
 #endif
 
+/* TF_FSET_SPAN_LOAD: the same for str/bytes keys, whose lookups walk variable-length records, so shorter runs pay off
+ * more (and their index entries are two fields). */
+#ifndef TF_FSET_SPAN_LOAD
+#define TF_FSET_SPAN_LOAD 2
+#endif
+
 #endif /* THRIFTY_CONFIG_H */

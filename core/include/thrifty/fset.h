@@ -79,13 +79,12 @@ typedef struct {
 typedef struct {
     const uint8_t *base;                   /* the block */
     const uint8_t *index;                  /* nb + 1 run starts, index_w bytes each */
-    const uint8_t *keys;                   /* ints, or (for str/bytes) fingerprints */
-    const uint8_t *key_offs, *key_blob;    /* str/bytes keys: n + 1 offsets into key_blob */
+    const uint8_t *keys;                   /* ints, or (for str/bytes) keys_len bytes of key records */
     const uint8_t *vals;                   /* ints or doubles, or (str/bytes values) offsets */
     const uint8_t *val_blob;               /* str/bytes values */
-    size_t size, n, nb, key_blob_len, val_blob_len;
+    size_t size, n, nb, keys_len, val_blob_len;
     uint8_t is_map, key_kind, value_kind;
-    uint8_t index_w, key_w, value_w;       /* byte widths: ints, or offsets for str/bytes */
+    uint8_t index_w, key_w, value_w;       /* byte widths: index fields, ints, value offsets */
 } tf_fset;
 
 /* Upper bound of the block size tf_fset_build() writes for `in` (the exact size depends on duplicates and on how
@@ -133,12 +132,18 @@ size_t tf_fset_find_int(const tf_fset *t, int64_t key);
 size_t tf_fset_find_bytes(const tf_fset *t, const void *key, size_t len);
 
 /* The key / value at position i < count (positions run in the block's hash order). Out-of-range i or a kind
- * mismatch gives 0 / 0.0 / an empty span. The span pointers point into the block. O(1). */
+ * mismatch gives 0 / 0.0 / an empty span. The span pointers point into the block. O(1), except
+ * tf_fset_key_span: O(log n) to find the bucket, then a walk of its few records (iterate with tf_fset_key_next). */
 int64_t tf_fset_key_int(const tf_fset *t, size_t i);
 tf_fspan tf_fset_key_span(const tf_fset *t, size_t i);
 int64_t tf_fset_value_int(const tf_fset *t, size_t i);
 double tf_fset_value_float(const tf_fset *t, size_t i);
 tf_fspan tf_fset_value_span(const tf_fset *t, size_t i);
+
+/* Sequential iteration over str/bytes keys: start with *offset = 0; each call returns the key at the next position
+ * (0, 1, ... count - 1) and advances *offset. After the last key (or on a kind mismatch) it returns an empty span
+ * with NULL data. O(1) a key; interrupt-safe. */
+tf_fspan tf_fset_key_next(const tf_fset *t, size_t *offset);
 
 /* The fixed-seed 64-bit hashes used for bucket placement (exposed for tests and tools; part of the format). */
 uint64_t tf_fset_hash_int(int64_t key);

@@ -58,8 +58,13 @@ static int common_kind(PyObject *seq, int values, const char *who) {
 /* UTF-8 of a str. Lone surrogates (which strict UTF-8 refuses) are encoded as "surrogatepass" does, so every str
  * round-trips; *tmp then owns the encoded bytes and must be released by the caller. */
 static const char *str_utf8(PyObject *s, Py_ssize_t *len, PyObject **tmp) {
-    const char *p = PyUnicode_AsUTF8AndSize(s, len);
+    const char *p;
     *tmp = NULL;
+    if (PyUnicode_IS_COMPACT_ASCII(s)) { /* the common case, without a call: ASCII is its own UTF-8 */
+        *len = PyUnicode_GET_LENGTH(s);
+        return (const char *)(((PyASCIIObject *)s) + 1);
+    }
+    p = PyUnicode_AsUTF8AndSize(s, len);
     if (p)
         return p;
     if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
@@ -429,6 +434,7 @@ typedef struct {
     PyObject_HEAD
     tf_frozen *owner; /* strong reference */
     size_t pos;
+    size_t off; /* str/bytes keys: offset of the next key record (tf_fset_key_next) */
     int mode;
 } tf_frozen_iter;
 
@@ -442,9 +448,19 @@ PyObject *tf_frozen_iter_new(tf_frozen *self, int mode) {
         return NULL;
     it->owner = (tf_frozen *)Py_NewRef((PyObject *)self);
     it->pos = 0;
+    it->off = 0;
     it->mode = mode;
     PyObject_GC_Track(it);
     return (PyObject *)it;
+}
+
+/* The key at position i, read sequentially (O(1)) for str/bytes keys. */
+static PyObject *iter_key(tf_frozen_iter *it, size_t i) {
+    const tf_fset *t = &it->owner->table;
+    int kind = tf_fset_key_kind(t);
+    if (kind == TF_FSET_STR || kind == TF_FSET_BYTES)
+        return span_object(it->owner, tf_fset_key_next(t, &it->off), kind, "key", i);
+    return tf_frozen_key(it->owner, i);
 }
 
 static PyObject *iter_next(PyObject *op) {
@@ -455,10 +471,10 @@ static PyObject *iter_next(PyObject *op) {
         return NULL;
     i = it->pos++;
     if (it->mode == TF_FROZEN_KEYS)
-        return tf_frozen_key(it->owner, i);
+        return iter_key(it, i);
     if (it->mode == TF_FROZEN_VALUES)
         return tf_frozen_value(it->owner, i);
-    k = tf_frozen_key(it->owner, i);
+    k = iter_key(it, i);
     if (!k)
         return NULL;
     v = tf_frozen_value(it->owner, i);

@@ -316,6 +316,7 @@ static PyType_Slot fmap_slots[] = {
     {Py_tp_repr, fmap_repr},
     {Py_tp_richcompare, fmap_richcompare},
     {Py_tp_methods, fmap_methods},
+    {Py_tp_members, tf_frozen_members},
     {Py_mp_length, tf_frozen_len},
     {Py_mp_subscript, fmap_subscript},
     {Py_sq_contains, fmap_contains},

@@ -153,6 +153,7 @@ static PyObject *open_block(PyTypeObject *type, PyObject *holder, int built, int
     memset(&self->buf, 0, sizeof self->buf);
     self->built = built;
     self->hash = -1;
+    self->weakreflist = NULL;
     if (PyObject_GetBuffer(holder, &self->buf, PyBUF_SIMPLE) < 0) {
         self->buf.obj = NULL;
         goto error;
@@ -384,9 +385,16 @@ int tf_frozen_clear(PyObject *op) {
     return 0;
 }
 
+PyMemberDef tf_frozen_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_frozen, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
 void tf_frozen_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    if (((tf_frozen *)op)->weakreflist)
+        PyObject_ClearWeakRefs(op);
     tf_frozen_clear(op);
     tp->tp_free(op);
     Py_DECREF(tp);

@@ -5,6 +5,8 @@
 
 #include "thrifty_ext.h" /* first: Python.h must precede the system headers */
 
+#include <structmember.h>
+
 #include "thrifty/fset.h"
 
 /* FrozenSet and FrozenMap objects. Immutable after construction, so no locking and no export counting. */
@@ -15,7 +17,11 @@ typedef struct {
                        constructor built, or whatever frombuffer() was given. Released only in clear/dealloc. */
     int built;      /* 1 when buf.obj is a bytes object this object created (counted by __sizeof__) */
     Py_hash_t hash; /* cached hash, -1 until computed */
+    PyObject *weakreflist; /* weak references (frozenset supports them too) */
 } tf_frozen;
+
+/* The members every frozen type declares (the weak reference list offset). */
+extern PyMemberDef tf_frozen_members[];
 
 /* Iterator over a table (keys, values or (key, value) pairs), and FrozenMap's keys()/values()/items() views. */
 enum { TF_FROZEN_KEYS = 0, TF_FROZEN_VALUES = 1, TF_FROZEN_ITEMS = 2 };

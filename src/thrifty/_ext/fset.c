@@ -183,6 +183,7 @@ static PyType_Slot fset_slots[] = {
     {Py_tp_repr, fset_repr},
     {Py_tp_richcompare, fset_richcompare},
     {Py_tp_methods, fset_methods},
+    {Py_tp_members, tf_frozen_members},
     {Py_sq_length, tf_frozen_len},
     {Py_sq_contains, fset_contains},
     {0, NULL},

@@ -391,7 +391,7 @@ static size_t tf__store_varint(uint8_t *p, size_t v) {
 
 /* Copies a span section: n + 1 offsets of width w, then the bytes. */
 static void tf__write_spans(uint8_t *offs, uint8_t *blob, unsigned w, const tf_fspan *spans, const uint32_t *order,
-                           size_t n) {
+                            size_t n) {
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         const tf_fspan *s = &spans[order[i]];

@@ -79,14 +79,14 @@ typedef struct {
 /* An opened (validated) block: a read-only view, pointing into the caller's block, which must outlive it and stay
  * at the same address. All fields are private; use the functions below. */
 typedef struct {
-    const uint8_t *base;                   /* the block */
-    const uint8_t *index;                  /* nb + 1 run starts, index_w bytes each */
-    const uint8_t *keys;                   /* ints, or (for str/bytes) keys_len bytes of key records */
-    const uint8_t *vals;                   /* ints or doubles, or (str/bytes values) offsets */
-    const uint8_t *val_blob;               /* str/bytes values */
+    const uint8_t *base;     /* the block */
+    const uint8_t *index;    /* nb + 1 run starts, index_w bytes each */
+    const uint8_t *keys;     /* ints, or (for str/bytes) keys_len bytes of key records */
+    const uint8_t *vals;     /* ints or doubles, or (str/bytes values) offsets */
+    const uint8_t *val_blob; /* str/bytes values */
     size_t size, n, nb, keys_len, val_blob_len;
     uint8_t is_map, key_kind, value_kind;
-    uint8_t index_w, key_w, value_w;       /* byte widths: index fields, ints, value offsets */
+    uint8_t index_w, key_w, value_w; /* byte widths: index fields, ints, value offsets */
 } tf_fset;
 
 /* Upper bound of the block size tf_fset_build() writes for `in` (the exact size depends on duplicates and on how

@@ -230,8 +230,8 @@ PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, 
     bound = tf_fset_bound(&in);
     scratch_size = tf_fset_scratch_size(in.count);
     if (bound == 0 || scratch_size == 0 || bound > ((size_t)-1 >> 1)) {
-        PyErr_Format(PyExc_OverflowError, "%s: the %s or %s are too large for one table (4 GiB of text at most)",
-                     who, "keys", "values");
+        PyErr_Format(PyExc_OverflowError, "%s: the %s or %s are too large for one table (4 GiB of text at most)", who,
+                     "keys", "values");
         goto error;
     }
     scratch = PyMem_Malloc(scratch_size);
@@ -439,8 +439,7 @@ PyObject *tf_frozen_reduce(PyObject *op, PyObject *unused) {
 /* ---- iterator ------------------------------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject_HEAD
-    tf_frozen *owner; /* strong reference */
+    PyObject_HEAD tf_frozen *owner; /* strong reference */
     size_t pos;
     size_t off; /* str/bytes keys: offset of the next key record (tf_fset_key_next) */
     int mode;

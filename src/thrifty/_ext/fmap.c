@@ -291,6 +291,7 @@ static PyMethodDef fmap_methods[] = {
      "FrozenMap.frombuffer(buffer): use a block from tobytes() in place (bytes, bytearray, mmap, memoryview).\n"
      "Keeps the buffer alive and exported; raises thrifty.CorruptData saying what is wrong with a bad block."},
     {"__reduce__", tf_frozen_reduce, METH_NOARGS, "Pickles as the block from tobytes()."},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "Type hints: FrozenMap[int] and the like."},
     {"__sizeof__", tf_frozen_sizeof, METH_NOARGS, "Bytes held: the object plus a block it built itself."},
     {NULL, NULL, 0, NULL},
 };

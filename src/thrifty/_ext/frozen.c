@@ -283,6 +283,11 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
     int kind = tf_fset_key_kind(t);
     PyTypeObject *tp = Py_TYPE(key);
     int64_t v;
+    /* The common cases first: an exact str or int against a table of that kind. */
+    if (tp == &PyUnicode_Type && kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
+        *pos = tf_fset_find_bytes(t, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
+        return *pos != TF_FSET_NOT_FOUND;
+    }
     /* Subclasses may have made themselves unhashable; frozenset raises TypeError for those, so do we. */
     if (tp != &PyLong_Type && tp != &PyUnicode_Type && tp != &PyBytes_Type && tp != &PyFloat_Type &&
         tp != &PyBool_Type && PyObject_Hash(key) == -1)

@@ -194,7 +194,7 @@ static size_t tf__record_len(size_t len) { return 1u + tf__varint_len(len) + len
 static int tf__layout(const tf__fset_hdr *h, tf__fset_layout *l) {
     size_t off = TF_FSET_HEADER_SIZE;
     TF_MEMSET(l, 0, sizeof *l);
-    if (h->nb == SIZE_MAX || h->nb + 1u > SIZE_MAX / 2u ||
+    if (h->n >= SIZE_MAX || h->nb >= SIZE_MAX / 2u ||
         !tf__section(&off, (h->nb + 1u) * tf__index_fields(h->key_kind), h->index_w, &l->index))
         return 0;
     if (h->key_kind == TF_FSET_INT) {

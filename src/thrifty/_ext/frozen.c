@@ -288,6 +288,9 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
         *pos = tf_fset_find_bytes(t, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
         return *pos != TF_FSET_NOT_FOUND;
     }
+    /* A set is unhashable, yet frozenset looks it up as the equal frozenset: never present in a table of ours. */
+    if (PyAnySet_Check(key))
+        return 0;
     /* Subclasses may have made themselves unhashable; frozenset raises TypeError for those, so do we. */
     if (tp != &PyLong_Type && tp != &PyUnicode_Type && tp != &PyBytes_Type && tp != &PyFloat_Type &&
         tp != &PyBool_Type && PyObject_Hash(key) == -1)

@@ -70,7 +70,8 @@ fuzz: apt-clang
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include $$f $(CORE_SRC) -o $(BUILD)/$$n; \
 	  mkdir -p core/fuzz/corpus/$$n; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n core/fuzz/seeds/$$n 2>&1 | tail -3; done
+	  seeds=$$(test -d core/fuzz/seeds/$$n && echo core/fuzz/seeds/$$n); \
+	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n $$seeds 2>&1 | tail -3; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
 cross: APT_CMD = arm-none-eabi-gcc

@@ -5,6 +5,8 @@
  * thrifty_ext.h and adds it here. */
 static const tf_part_add_fn tf_parts[] = {
     tf_ring_add,
+    tf_fset_add,
+    tf_fmap_add,
     NULL,
 };
 

@@ -22,9 +22,13 @@ typedef struct {
     PyObject *BudgetExceeded;  /* MemoryError subclass: a memory budget was exceeded */
     PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
     /* types, one block per part; each part's add function fills its own fields */
-    PyObject *Ring;     /* thrifty.Ring (ring.c) */
-    PyObject *RingIter; /* its iterator, both directions (ring_iter.c) */
-    PyObject *RingView; /* the buffer exporter behind Ring.views() (ring_view.c) */
+    PyObject *Ring;           /* thrifty.Ring (ring.c) */
+    PyObject *RingIter;       /* its iterator, both directions (ring_iter.c) */
+    PyObject *RingView;       /* the buffer exporter behind Ring.views() (ring_view.c) */
+    PyObject *FrozenSetType;  /* fset.c */
+    PyObject *FrozenMapType;  /* fmap.c */
+    PyObject *FrozenIterType; /* frozen.c: iterator shared by FrozenSet and FrozenMap */
+    PyObject *FrozenViewType; /* fmap.c: keys()/values()/items() views */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -45,5 +49,7 @@ PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what);
 /* Each part: create its types, store them in the state, add them to the module. Return 0 or -1 with an exception. */
 typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
 int tf_ring_add(PyObject *module, tf_state *st);
+int tf_fset_add(PyObject *module, tf_state *st); /* FrozenSet (fset.c) */
+int tf_fmap_add(PyObject *module, tf_state *st); /* FrozenMap (fmap.c) */
 
 #endif

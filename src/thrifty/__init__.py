@@ -4,18 +4,30 @@ This file only re-exports the public API; each name is documented where it is de
 """
 from thrifty._ext import (
     AllocationError,
+    Block,
     BudgetExceeded,
     CorruptData,
     Full,
+    ObjectPool,
+    Pool,
     PoolExhausted,
+    View,
+    iter_chunks,
+    lines,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AllocationError",
+    "Block",
     "BudgetExceeded",
     "CorruptData",
     "Full",
+    "ObjectPool",
+    "Pool",
     "PoolExhausted",
+    "View",
+    "iter_chunks",
+    "lines",
 ]

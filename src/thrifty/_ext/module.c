@@ -4,6 +4,7 @@
 /* The parts, in the order their types are added, NULL-terminated. A new part declares its add function in
  * thrifty_ext.h and adds it here. */
 static const tf_part_add_fn tf_parts[] = {
+    tf_block_add, tf_pool_add, tf_objectpool_add, tf_view_add, tf_streaming_add,
     NULL,
 };
 

@@ -22,6 +22,15 @@ typedef struct {
     PyObject *BudgetExceeded;  /* MemoryError subclass: a memory budget was exceeded */
     PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
     /* types, one block per part; each part's add function fills its own fields */
+    /* pool, objectpool, view, streaming (buffers.h) */
+    PyObject *BlockType;
+    PyObject *PoolType;
+    PyObject *LoanType;
+    PyObject *ObjectPoolType;
+    PyObject *ViewType;
+    PyObject *ChunksType;
+    PyObject *LinesType;
+    PyObject *str_readinto; /* interned "readinto" */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -41,5 +50,12 @@ PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what);
 
 /* Each part: create its types, store them in the state, add them to the module. Return 0 or -1 with an exception. */
 typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
+
+/* pool, objectpool, view, streaming (buffers.h) */
+int tf_block_add(PyObject *module, tf_state *st);
+int tf_pool_add(PyObject *module, tf_state *st);
+int tf_objectpool_add(PyObject *module, tf_state *st);
+int tf_view_add(PyObject *module, tf_state *st);
+int tf_streaming_add(PyObject *module, tf_state *st);
 
 #endif

@@ -1,8 +1,8 @@
 /* thrifty.Pool — a fixed-size buffer pool: one arena and all its Block objects made up front, so acquire() and
  * release() are O(1) and allocate nothing. The arena is managed by the core (core/src/pool.c). */
-#include <string.h>
-
 #include "buffers.h"
+
+#include <string.h>
 
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"block_size", "count", "zero", "canary", NULL};

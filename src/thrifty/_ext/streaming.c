@@ -5,9 +5,9 @@
  * file's readinto() itself does. When iteration ends (or the iterator is closed or dropped) the View lets go of the
  * block, so a pooled Block can be released right after the loop; a View kept past that point raises ValueError.
  */
-#include <string.h>
-
 #include "buffers.h"
+
+#include <string.h>
 #include "thrifty/lines.h"
 
 /* What both iterators share: the file's bound readinto and the View that owns the block's export. */

@@ -1,9 +1,9 @@
 /* thrifty.View — a re-pointable zero-copy window on any buffer. The View holds one export of the underlying object
  * for its whole life (so a bytearray cannot be resized under it) and seek() moves the window in place: moving a
  * View allocates nothing, where slicing a memoryview makes a new object per slice. */
-#include <string.h>
-
 #include "buffers.h"
+
+#include <string.h>
 
 static int check_live(tf_ViewObject *v) {
     if (v->src.obj)

@@ -25,6 +25,7 @@ typedef struct {
 struct tf_PoolObject {
     PyObject_HEAD
     tf_pool core;
+    PyObject *weakreflist;
     void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
     Py_ssize_t count;
@@ -36,6 +37,7 @@ typedef struct {
     Py_ssize_t offset; /* the window is src.buf[offset : offset + length], always inside src */
     Py_ssize_t length;
     Py_ssize_t exports; /* live exports of this View; release() is refused while > 0 */
+    PyObject *weakreflist;
 } tf_ViewObject;
 
 /* Block.release / Pool.release / Block.__exit__: give `b` back to its pool. 0, or -1 with ValueError (released),

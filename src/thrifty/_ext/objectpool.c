@@ -6,6 +6,8 @@
  */
 #include "buffers.h"
 
+#include <structmember.h>
+
 typedef struct tf_ObjectPoolObject tf_ObjectPoolObject;
 
 typedef struct {
@@ -26,6 +28,7 @@ struct tf_ObjectPoolObject {
     size_t mask;
     Py_ssize_t size, high_water;
     unsigned long long acquired, exhausted;
+    PyObject *weakreflist;
 };
 
 static size_t hash_ptr(const void *p) {
@@ -244,9 +247,11 @@ static int objectpool_clear(PyObject *op) {
 }
 
 static void objectpool_dealloc(PyObject *op) {
+    PyObject_GC_UnTrack(op);
+    if (((tf_ObjectPoolObject *)op)->weakreflist)
+        PyObject_ClearWeakRefs(op);
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
     objectpool_clear(op);
     PyMem_Free(self->out);
     PyMem_Free(self->free);
@@ -352,7 +357,13 @@ static PyGetSetDef objectpool_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef objectpool_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_ObjectPoolObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot objectpool_slots[] = {
+    {Py_tp_members, objectpool_members},
     {Py_tp_doc, "ObjectPool(factory, size, reset=None)\n--\n\n"
                 "`size` objects made by factory() up front and lent out again and again; reset(obj) runs on return."},
     {Py_tp_new, objectpool_new},

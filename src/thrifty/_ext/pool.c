@@ -2,6 +2,8 @@
  * release() are O(1) and allocate nothing. The arena is managed by the core (core/src/pool.c). */
 #include "buffers.h"
 
+#include <structmember.h>
+
 #include <string.h>
 
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
@@ -230,9 +232,11 @@ static int pool_clear(PyObject *op) {
 }
 
 static void pool_dealloc(PyObject *op) {
+    PyObject_GC_UnTrack(op);
+    if (((tf_PoolObject *)op)->weakreflist)
+        PyObject_ClearWeakRefs(op);
     tf_PoolObject *self = (tf_PoolObject *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
     pool_clear(op);
     free_arena(self);
     tp->tp_free(op);
@@ -261,7 +265,13 @@ static PyGetSetDef pool_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef pool_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_PoolObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot pool_slots[] = {
+    {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(block_size, count, *, zero=False, canary=False)\n--\n\n"
                 "A fixed-size buffer pool: `count` blocks of `block_size` bytes allocated once. zero=True clears a\n"
                 "block on release; canary=True guards each block's end and checks it on release (debug mode)."},

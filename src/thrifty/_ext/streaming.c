@@ -186,7 +186,9 @@ static PyObject *lines_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     return (PyObject *)self;
 }
 
-static PyObject *too_long(Py_ssize_t cap) {
+/* The error ends the iteration, as an exception from a generator does. */
+static PyObject *too_long(tf_reader *r, Py_ssize_t cap) {
+    reader_finish(r);
     PyErr_Format(PyExc_ValueError,
                  "lines(): a line is longer than the %zd-byte block; use a larger block or long_lines='split'", cap);
     return NULL;
@@ -255,12 +257,12 @@ static PyObject *lines_next(PyObject *op) {
                     return reader_yield(r, 0, self->keepends ? cap : cap - 1);
                 }
                 if (!self->split)
-                    return too_long(cap);
+                    return too_long(r, cap);
                 self->start = cap - 1; /* keep "\r" with its "\n" for the next piece */
                 return reader_yield(r, 0, cap - 1);
             }
             if (!self->split)
-                return too_long(cap);
+                return too_long(r, cap);
             self->start = cap;
             return reader_yield(r, 0, cap);
         }

@@ -3,6 +3,8 @@
  * View allocates nothing, where slicing a memoryview makes a new object per slice. */
 #include "buffers.h"
 
+#include <structmember.h>
+
 #include <string.h>
 
 static int check_live(tf_ViewObject *v) {
@@ -299,14 +301,21 @@ static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     if (opt_index(nargs > 1 ? args[1] : NULL, &start, &given) < 0 ||
         opt_index(nargs > 2 ? args[2] : NULL, &end, &given) < 0)
         return NULL;
-    (void)PySlice_AdjustIndices(v->length, &start, &end, 1);
+    /* bytes.find's index rules: negatives count from the end, end is clamped, start is not (start > len finds
+     * nothing, even the empty needle) */
+    if (end > v->length)
+        end = v->length;
+    else if (end < 0 && (end += v->length) < 0)
+        end = 0;
+    if (start < 0 && (start += v->length) < 0)
+        start = 0;
     Py_buffer buf;
     char one;
     const char *needle;
     Py_ssize_t m;
     if (needle_of(args[0], &buf, &one, &needle, &m) < 0)
         return NULL;
-    Py_ssize_t at = start <= end ? find_in(window(v), start, end, needle, m) : -1;
+    Py_ssize_t at = end - start >= m ? find_in(window(v), start, end, needle, m) : -1;
     if (buf.obj)
         PyBuffer_Release(&buf);
     return PyLong_FromSsize_t(at);
@@ -467,8 +476,10 @@ static int view_clear(PyObject *op) {
 }
 
 static void view_dealloc(PyObject *op) {
-    PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    if (((tf_ViewObject *)op)->weakreflist)
+        PyObject_ClearWeakRefs(op);
+    PyTypeObject *tp = Py_TYPE(op);
     view_clear(op);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -500,7 +511,13 @@ static PyGetSetDef view_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef view_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_ViewObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot view_slots[] = {
+    {Py_tp_members, view_members},
     {Py_tp_doc, "View(obj, offset=0, length=None)\n--\n\n"
                 "A zero-copy window on a bytes-like object that seek() re-points in place. Holds one buffer export\n"
                 "of obj until release(), so a bytearray cannot be resized under it."},

@@ -181,6 +181,12 @@ static PyObject *lines_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         Py_DECREF(self);
         return NULL;
     }
+    if (self->r.view->src.len < 2) { /* room for a '\r' kept back plus the byte read after it */
+        PyErr_Format(PyExc_ValueError, "lines(): block must hold at least 2 bytes, got %zd",
+                     self->r.view->src.len);
+        Py_DECREF(self);
+        return NULL;
+    }
     self->keepends = keepends;
     self->split = split;
     return (PyObject *)self;
@@ -194,8 +200,7 @@ static PyObject *too_long(tf_reader *r, Py_ssize_t cap) {
     return NULL;
 }
 
-/* A full block ends in '\r' and holds no other line end: read one byte ahead to learn whether it is "\r\n".
- * Returns the byte, 256 at end of file, or -1 with an exception. */
+/* Reads one byte ahead (into a 1-byte buffer made on first need). Returns it, 256 at end of file, or -1. */
 static int lines_peek(tf_LinesObject *self) {
     if (!self->peek) {
         self->peek = PyByteArray_FromStringAndSize(NULL, 1);
@@ -242,29 +247,27 @@ static PyObject *lines_next(PyObject *op) {
             continue;
         }
         if (self->end == cap) {
-            if (buf[cap - 1] == '\r') {
-                int next = lines_peek(self);
-                if (next < 0)
-                    return NULL;
-                if (next == 256) {
-                    self->eof = 1;
-                    continue;
-                }
-                self->pending = (unsigned char)next;
-                self->has_pending = 1;
-                if (next != '\n') { /* a lone '\r' ends a line that fills the block exactly */
-                    self->start = cap;
-                    return reader_yield(r, 0, self->keepends ? cap : cap - 1);
-                }
-                if (!self->split)
-                    return too_long(r, cap);
-                self->start = cap - 1; /* keep "\r" with its "\n" for the next piece */
-                return reader_yield(r, 0, cap - 1);
+            /* The block is full and holds no complete line. One byte more decides: end of file (the block is the
+             * last line), "\n" after a final '\r' (a "\r\n" line one byte too long), or anything else. */
+            int next = lines_peek(self);
+            if (next < 0)
+                return NULL;
+            if (next == 256) {
+                self->eof = 1;
+                continue;
+            }
+            self->pending = (unsigned char)next;
+            self->has_pending = 1;
+            if (buf[cap - 1] == '\r' && next != '\n') { /* a lone '\r' ends a line that fills the block exactly */
+                self->start = cap;
+                return reader_yield(r, 0, self->keepends ? cap : cap - 1);
             }
             if (!self->split)
                 return too_long(r, cap);
-            self->start = cap;
-            return reader_yield(r, 0, cap);
+            /* a piece of a long line; a final '\r' stays for the next piece, with the "\n" that follows it */
+            Py_ssize_t piece = buf[cap - 1] == '\r' ? cap - 1 : cap;
+            self->start = piece;
+            return reader_yield(r, 0, piece);
         }
         tf_view_point(r->view, self->end, cap - self->end);
         Py_ssize_t got = reader_fill(r, (PyObject *)r->view, cap - self->end);

@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint64_t storage[256];
     tf_pool pool;
     unsigned flags = size > 0 ? (unsigned)(data[0] & 3u) : 0u;
-    if (tf_pool_size(BLOCK, COUNT, flags) > sizeof storage || tf_pool_init(&pool, storage, sizeof storage, BLOCK,
-                                                                           COUNT, flags) != TF_OK)
+    if (tf_pool_size(BLOCK, COUNT, flags) > sizeof storage ||
+        tf_pool_init(&pool, storage, sizeof storage, BLOCK, COUNT, flags) != TF_OK)
         abort();
     unsigned char *held[COUNT];
     size_t n_held = 0;

@@ -68,8 +68,8 @@ static void test_acquire_release(void) {
     CHECK_EQ(tf_pool_release(&p, b[0]), TF_OK);
     void *again;
     CHECK_EQ(tf_pool_acquire(&p, &again), TF_OK);
-    CHECK(again == b[0]); /* LIFO: the warmest block comes back first */
-    CHECK_EQ(((unsigned char *)again)[0], 0); /* the free-list link is not leaked */
+    CHECK(again == b[0]);                           /* LIFO: the warmest block comes back first */
+    CHECK_EQ(((unsigned char *)again)[0], 0);       /* the free-list link is not leaked */
     CHECK_EQ(((unsigned char *)again)[LINK], 0xEE); /* but the rest is untouched without ZERO */
     CHECK_EQ(tf_pool_acquire(&p, &again), TF_OK);
     CHECK(again == b[2]);

@@ -22,7 +22,6 @@
 #define TF_ASSERT(cond) ((void)0)
 #endif
 
-
 /* ---- pool (pool.h) ---------------------------------------------------------------------------------------- */
 
 /* TF_POOL_ALIGN: alignment of every pool block and of the pool's storage, in bytes (a power of two, at least

@@ -10,21 +10,21 @@
 #ifndef THRIFTY_EXT_BUFFERS_H
 #define THRIFTY_EXT_BUFFERS_H
 
-#include "thrifty_ext.h"
+#include "thrifty_ext.h" /* first: Python.h must precede every system header */
+
 #include "thrifty/pool.h"
 
 typedef struct tf_PoolObject tf_PoolObject;
 
 typedef struct {
-    PyObject_HEAD
-    tf_PoolObject *pool; /* owner: strong while acquired, borrowed while free; NULL once the pool closed or died */
+    PyObject_HEAD tf_PoolObject
+        *pool;           /* owner: strong while acquired, borrowed while free; NULL once the pool closed or died */
     unsigned char *data; /* the block's bytes while acquired, NULL while released */
     Py_ssize_t exports;  /* live buffer exports (memoryview, View, ...); release is refused while > 0 */
 } tf_BlockObject;
 
 struct tf_PoolObject {
-    PyObject_HEAD
-    tf_pool core;
+    PyObject_HEAD tf_pool core;
     PyObject *weakreflist;
     void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
@@ -32,9 +32,8 @@ struct tf_PoolObject {
 };
 
 typedef struct {
-    PyObject_HEAD
-    Py_buffer src;     /* the export held on the viewed object; src.obj == NULL once released */
-    Py_ssize_t offset; /* the window is src.buf[offset : offset + length], always inside src */
+    PyObject_HEAD Py_buffer src; /* the export held on the viewed object; src.obj == NULL once released */
+    Py_ssize_t offset;           /* the window is src.buf[offset : offset + length], always inside src */
     Py_ssize_t length;
     Py_ssize_t exports; /* live exports of this View; release() is refused while > 0 */
     PyObject *weakreflist;

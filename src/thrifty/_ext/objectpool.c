@@ -11,18 +11,17 @@
 typedef struct tf_ObjectPoolObject tf_ObjectPoolObject;
 
 typedef struct {
-    PyObject_HEAD
-    tf_ObjectPoolObject *pool; /* strong while its slot is out, borrowed otherwise; NULL once the pool died */
+    PyObject_HEAD tf_ObjectPoolObject
+        *pool; /* strong while its slot is out, borrowed otherwise; NULL once the pool died */
     Py_ssize_t slot;
 } tf_LoanObject;
 
 struct tf_ObjectPoolObject {
-    PyObject_HEAD
-    PyObject *reset;       /* callable run on each returned object, or NULL; strong */
-    PyObject **objs;       /* `size` objects, strong */
-    tf_LoanObject **loans; /* `size` Loans, strong; loans[i] lends objs[i] */
-    unsigned char *out;    /* out[i] != 0 while objs[i] is borrowed */
-    Py_ssize_t *free;      /* stack of free slot indices, nfree entries */
+    PyObject_HEAD PyObject *reset; /* callable run on each returned object, or NULL; strong */
+    PyObject **objs;               /* `size` objects, strong */
+    tf_LoanObject **loans;         /* `size` Loans, strong; loans[i] lends objs[i] */
+    unsigned char *out;            /* out[i] != 0 while objs[i] is borrowed */
+    Py_ssize_t *free;              /* stack of free slot indices, nfree entries */
     Py_ssize_t nfree;
     Py_ssize_t *table; /* identity table: slot + 1, or 0 for empty; mask + 1 entries (a power of two) */
     size_t mask;
@@ -193,8 +192,8 @@ static PyObject *objectpool_release(PyObject *op, PyObject *obj) {
 
 static PyObject *objectpool_stats(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
-    return Py_BuildValue("{s:n,s:n,s:n,s:K,s:K}", "count", self->size, "in_use", self->size - self->nfree,
-                         "high_water", self->high_water, "acquired", self->acquired, "exhausted", self->exhausted);
+    return Py_BuildValue("{s:n,s:n,s:n,s:K,s:K}", "count", self->size, "in_use", self->size - self->nfree, "high_water",
+                         self->high_water, "acquired", self->acquired, "exhausted", self->exhausted);
 }
 
 static PyObject *objectpool_get_size(PyObject *op, void *Py_UNUSED(c)) {

@@ -116,8 +116,7 @@ static int pool_close_impl(tf_PoolObject *self) {
     for (Py_ssize_t i = 0; i < self->count; i++) {
         if (self->blocks[i]->exports > 0) {
             PyErr_Format(PyExc_BufferError,
-                         "cannot close a Pool while a memoryview or View of one of its blocks is alive (block %zd)",
-                         i);
+                         "cannot close a Pool while a memoryview or View of one of its blocks is alive (block %zd)", i);
             return -1;
         }
     }
@@ -195,9 +194,8 @@ static PyObject *pool_repr(PyObject *op) {
     tf_PoolObject *self = (tf_PoolObject *)op;
     if (!self->arena)
         return PyUnicode_FromFormat("<thrifty.Pool closed>");
-    return PyUnicode_FromFormat("<thrifty.Pool block_size=%zd count=%zd in_use=%zd>",
-                                (Py_ssize_t)self->core.block_size, (Py_ssize_t)self->core.count,
-                                (Py_ssize_t)self->core.in_use);
+    return PyUnicode_FromFormat("<thrifty.Pool block_size=%zd count=%zd in_use=%zd>", (Py_ssize_t)self->core.block_size,
+                                (Py_ssize_t)self->core.count, (Py_ssize_t)self->core.in_use);
 }
 
 static int pool_traverse(PyObject *op, visitproc visit, void *arg) {

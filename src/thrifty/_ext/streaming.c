@@ -7,14 +7,14 @@
  */
 #include "buffers.h"
 
-#include <string.h>
 #include "thrifty/lines.h"
+#include <string.h>
 
 /* What both iterators share: the file's bound readinto and the View that owns the block's export. */
 typedef struct {
-    PyObject *readinto; /* bound method file.readinto, strong; NULL once finished */
-    tf_ViewObject *view;  /* the yielded View, strong; its export of the block is released when finished */
-    int copy;             /* yield bytes copies instead of the View */
+    PyObject *readinto;  /* bound method file.readinto, strong; NULL once finished */
+    tf_ViewObject *view; /* the yielded View, strong; its export of the block is released when finished */
+    int copy;            /* yield bytes copies instead of the View */
 } tf_reader;
 
 static int reader_init(tf_reader *r, tf_state *st, PyObject *file, PyObject *block, int copy, const char *who) {
@@ -112,8 +112,7 @@ static void reader_clear(tf_reader *r) {
 /* ---- iter_chunks --------------------------------------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    tf_reader r;
+    PyObject_HEAD tf_reader r;
 } tf_ChunksObject;
 
 static PyObject *chunks_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
@@ -151,8 +150,7 @@ static PyObject *chunks_next(PyObject *op) {
 /* ---- lines --------------------------------------------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    tf_reader r;
+    PyObject_HEAD tf_reader r;
     PyObject *peek;        /* 1-byte bytearray, made the first time a full block ends in '\r'; strong */
     Py_ssize_t start, end; /* unread bytes are block[start:end) */
     int eof;               /* readinto() returned 0 */
@@ -166,8 +164,7 @@ static PyObject *lines_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     PyObject *file, *block;
     int keepends = 0, copy = 0;
     const char *long_lines = "raise";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|$pps:lines", kwlist, &file, &block, &keepends, &copy,
-                                     &long_lines))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|$pps:lines", kwlist, &file, &block, &keepends, &copy, &long_lines))
         return NULL;
     int split = strcmp(long_lines, "split") == 0;
     if (!split && strcmp(long_lines, "raise") != 0) {
@@ -182,8 +179,7 @@ static PyObject *lines_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         return NULL;
     }
     if (self->r.view->src.len < 2) { /* room for a '\r' kept back plus the byte read after it */
-        PyErr_Format(PyExc_ValueError, "lines(): block must hold at least 2 bytes, got %zd",
-                     self->r.view->src.len);
+        PyErr_Format(PyExc_ValueError, "lines(): block must hold at least 2 bytes, got %zd", self->r.view->src.len);
         Py_DECREF(self);
         return NULL;
     }

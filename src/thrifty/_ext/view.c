@@ -64,8 +64,7 @@ static int opt_index(PyObject *o, Py_ssize_t *out, int *given) {
 }
 
 /* Points the window at src[offset : offset+length] after checking it lies inside src. */
-static int view_set_window(tf_ViewObject *v, Py_ssize_t offset, Py_ssize_t length, int length_given,
-                           const char *who) {
+static int view_set_window(tf_ViewObject *v, Py_ssize_t offset, Py_ssize_t length, int length_given, const char *who) {
     Py_ssize_t n = v->src.len;
     if (offset < 0 || offset > n) {
         PyErr_Format(PyExc_IndexError, "%s: offset %zd is outside the buffer (0..%zd)", who, offset, n);
@@ -290,8 +289,7 @@ static int needle_of(PyObject *sub, Py_buffer *buf, char *one, const char **p, P
 static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
     tf_ViewObject *v = (tf_ViewObject *)op;
     if (nargs < 1 || nargs > 3) {
-        PyErr_Format(PyExc_TypeError, "View.find(sub, start=None, end=None) takes 1 to 3 arguments (%zd given)",
-                     nargs);
+        PyErr_Format(PyExc_TypeError, "View.find(sub, start=None, end=None) takes 1 to 3 arguments (%zd given)", nargs);
         return NULL;
     }
     if (check_live(v) < 0)
@@ -357,8 +355,8 @@ static PyObject *view_affix(tf_ViewObject *v, PyObject *affix, int at_end, const
                      who, Py_TYPE(affix)->tp_name);
         return NULL;
     }
-    int hit = buf.len <= v->length &&
-              memcmp(window(v) + (at_end ? v->length - buf.len : 0), buf.buf, (size_t)buf.len) == 0;
+    int hit =
+        buf.len <= v->length && memcmp(window(v) + (at_end ? v->length - buf.len : 0), buf.buf, (size_t)buf.len) == 0;
     PyBuffer_Release(&buf);
     return PyBool_FromLong(hit);
 }

@@ -231,3 +231,33 @@ def test_full_pass_over_10mb_leaves_heap_unchanged(tmp_path):
     kept_small, peak_small = measure(small)
     assert kept_big == kept_small  # 150k lines keep nothing more than 3 lines do
     assert peak_big - peak_small < 1024  # nothing per line, no second block: a transient int or two at most
+
+
+class Hostile(io.RawIOBase):
+    """readinto() that does something nasty with the iterator or the View it was handed, then reads."""
+
+    def __init__(self, action):
+        self.action, self.it, self.done = action, None, False
+
+    def readinto(self, b):
+        if not self.done:
+            self.done = True
+            self.action(self, b)
+            if getattr(b, "released", False):
+                return 2  # claim a read into the released View: the iterator must notice, not touch the block
+        b[:2] = b"a\n"
+        return 2
+
+
+@pytest.mark.parametrize("make", [lambda f: lines(f, 8), lambda f: lines(f, 8, copy=True),
+                                  lambda f: iter_chunks(f, 8), lambda f: iter_chunks(f, 8, copy=True)])
+@pytest.mark.parametrize("action, exc, msg", [
+    (lambda self, b: b.release(), ValueError, "View was released during iteration"),
+    (lambda self, b: next(self.it), ValueError, "already executing"),
+    (lambda self, b: self.it.close(), ValueError, "cannot close an iterator that is executing"),
+])
+def test_hostile_readinto_cannot_break_the_iterator(make, action, exc, msg):
+    f = Hostile(action)
+    f.it = make(f)
+    with pytest.raises(exc, match=msg):
+        next(f.it)

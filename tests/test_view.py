@@ -230,3 +230,25 @@ def transient_peak(work, n):
         return peak - current
     finally:
         tracemalloc.stop()
+
+
+class Releaser:
+    """An index whose __index__ releases the View it is used on, to prove conversions happen before access."""
+
+    def __init__(self, view, value=0):
+        self.view, self.value = view, value
+
+    def __index__(self):
+        self.view.release()
+        return self.value
+
+
+def test_index_conversion_that_releases_the_view():
+    for op in (lambda v: v.seek(Releaser(v)), lambda v: v[Releaser(v)], lambda v: v.__setitem__(Releaser(v), 1),
+               lambda v: v.__setitem__(0, Releaser(v)), lambda v: v.find(b"a", Releaser(v)),
+               lambda v: Releaser(v) in v, lambda v: v[Releaser(v):2], lambda v: v.__setitem__(slice(Releaser(v), 1), b"x")):
+        buf = bytearray(b"abcdef")
+        v = View(buf)
+        with pytest.raises(ValueError, match="View was released"):
+            op(v)
+        buf.extend(b"x" * 4096)  # the export really is gone, and nothing wrote to the old memory

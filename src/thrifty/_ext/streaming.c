@@ -12,6 +12,7 @@
 
 /* What both iterators share: the file's bound readinto and the View that owns the block's export. */
 typedef struct {
+    int running;         /* inside __next__: readinto() runs Python code that must not re-enter, as for generators */
     PyObject *readinto;  /* bound method file.readinto, strong; NULL once finished */
     tf_ViewObject *view; /* the yielded View, strong; its export of the block is released when finished */
     int copy;            /* yield bytes copies instead of the View */
@@ -70,8 +71,10 @@ static int reader_live(tf_reader *r, const char *who) {
 }
 
 /* readinto(block[off:off+want]) through the View; returns bytes read (0 at end of file) or -1. */
-static Py_ssize_t reader_fill(tf_reader *r, PyObject *target, Py_ssize_t want) {
-    PyObject *res = PyObject_CallOneArg(r->readinto, target);
+static Py_ssize_t reader_fill(tf_reader *r, PyObject *target, Py_ssize_t want, const char *who) {
+    PyObject *fn = Py_NewRef(r->readinto);
+    PyObject *res = PyObject_CallOneArg(fn, target);
+    Py_DECREF(fn);
     if (!res)
         return -1;
     if (res == Py_None) {
@@ -88,7 +91,8 @@ static Py_ssize_t reader_fill(tf_reader *r, PyObject *target, Py_ssize_t want) {
         PyErr_Format(PyExc_OSError, "readinto() returned %zd for a buffer of %zd bytes", n, want);
         return -1;
     }
-    return n;
+    /* readinto() ran arbitrary code, which may have released the View (and so the block) */
+    return reader_live(r, who) < 0 ? -1 : n;
 }
 
 static PyObject *reader_yield(tf_reader *r, Py_ssize_t offset, Py_ssize_t length) {
@@ -131,7 +135,7 @@ static PyObject *chunks_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
     return (PyObject *)self;
 }
 
-static PyObject *chunks_next(PyObject *op) {
+static PyObject *chunks_step(PyObject *op) {
     tf_reader *r = &((tf_ChunksObject *)op)->r;
     if (!r->readinto)
         return NULL;
@@ -139,7 +143,7 @@ static PyObject *chunks_next(PyObject *op) {
         return NULL;
     Py_ssize_t cap = r->view->src.len;
     tf_view_point(r->view, 0, cap);
-    Py_ssize_t n = reader_fill(r, (PyObject *)r->view, cap);
+    Py_ssize_t n = reader_fill(r, (PyObject *)r->view, cap, "iter_chunks");
     if (n <= 0) {
         reader_finish(r);
         return NULL;
@@ -203,13 +207,13 @@ static int lines_peek(tf_LinesObject *self) {
         if (!self->peek)
             return -1;
     }
-    Py_ssize_t n = reader_fill(&self->r, self->peek, 1);
+    Py_ssize_t n = reader_fill(&self->r, self->peek, 1, "lines");
     if (n < 0)
         return -1;
     return n == 0 ? 256 : (unsigned char)PyByteArray_AS_STRING(self->peek)[0];
 }
 
-static PyObject *lines_next(PyObject *op) {
+static PyObject *lines_step(PyObject *op) {
     tf_LinesObject *self = (tf_LinesObject *)op;
     tf_reader *r = &self->r;
     if (!r->readinto)
@@ -266,7 +270,7 @@ static PyObject *lines_next(PyObject *op) {
             return reader_yield(r, 0, piece);
         }
         tf_view_point(r->view, self->end, cap - self->end);
-        Py_ssize_t got = reader_fill(r, (PyObject *)r->view, cap - self->end);
+        Py_ssize_t got = reader_fill(r, (PyObject *)r->view, cap - self->end, "lines");
         if (got < 0)
             return NULL;
         if (got == 0)
@@ -278,14 +282,45 @@ static PyObject *lines_next(PyObject *op) {
 
 /* ---- shared type plumbing ------------------------------------------------------------------------------------ */
 
+static int enter(tf_reader *r, const char *who) {
+    if (r->running) {
+        PyErr_Format(PyExc_ValueError, "%s: iterator already executing (re-entered from readinto())", who);
+        return -1;
+    }
+    r->running = 1;
+    return 0;
+}
+
+static PyObject *chunks_next(PyObject *op) {
+    tf_reader *r = &((tf_ChunksObject *)op)->r;
+    if (enter(r, "iter_chunks") < 0)
+        return NULL;
+    PyObject *res = chunks_step(op);
+    r->running = 0;
+    return res;
+}
+
+static PyObject *lines_next(PyObject *op) {
+    tf_reader *r = &((tf_LinesObject *)op)->r;
+    if (enter(r, "lines") < 0)
+        return NULL;
+    PyObject *res = lines_step(op);
+    r->running = 0;
+    return res;
+}
+
 static PyObject *iter_self(PyObject *op) { return Py_NewRef(op); }
 
 static PyObject *chunks_close(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    if (((tf_ChunksObject *)op)->r.running)
+        return PyErr_Format(PyExc_ValueError, "iter_chunks: cannot close an iterator that is executing");
     reader_finish(&((tf_ChunksObject *)op)->r);
     Py_RETURN_NONE;
 }
 
 static PyObject *lines_close(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    if (((tf_LinesObject *)op)->r.running)
+        return PyErr_Format(PyExc_ValueError, "lines: cannot close an iterator that is executing");
     reader_finish(&((tf_LinesObject *)op)->r);
     Py_RETURN_NONE;
 }

@@ -110,13 +110,13 @@ static PyObject *view_seek(PyObject *op, PyObject *const *args, Py_ssize_t nargs
         PyErr_Format(PyExc_TypeError, "View.seek(offset, length=None) takes 1 or 2 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (check_live(v) < 0)
-        return NULL;
     Py_ssize_t offset = PyNumber_AsSsize_t(args[0], PyExc_OverflowError), length = 0;
     int given;
     if (offset == -1 && PyErr_Occurred())
         return NULL;
     if (opt_index(nargs > 1 ? args[1] : NULL, &length, &given) < 0)
+        return NULL;
+    if (check_live(v) < 0) /* after the conversions: an __index__ may have released the View */
         return NULL;
     if (view_set_window(v, offset, length, given, "View.seek") < 0)
         return NULL;
@@ -147,7 +147,7 @@ static PyObject *view_subscript(PyObject *op, PyObject *key) {
         return NULL;
     if (PyIndex_Check(key)) {
         Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
-        if (i == -1 && PyErr_Occurred())
+        if ((i == -1 && PyErr_Occurred()) || check_live(v) < 0)
             return NULL;
         Py_ssize_t orig = i;
         if (i < 0)
@@ -160,7 +160,7 @@ static PyObject *view_subscript(PyObject *op, PyObject *key) {
     }
     if (PySlice_Check(key)) {
         Py_ssize_t start, stop, step;
-        if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0 || check_live(v) < 0)
             return NULL;
         Py_ssize_t n = PySlice_AdjustIndices(v->length, &start, &stop, step);
         if (step == 1)
@@ -189,18 +189,11 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
         PyErr_SetString(PyExc_TypeError, "View does not support item deletion (its size is fixed by seek())");
         return -1;
     }
-    char *w = (char *)v->src.buf + v->offset;
+    /* The window is read only after every conversion below, since an __index__ may release or re-point the View. */
     if (PyIndex_Check(key)) {
         Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
         if (i == -1 && PyErr_Occurred())
             return -1;
-        Py_ssize_t orig = i;
-        if (i < 0)
-            i += v->length;
-        if (i < 0 || i >= v->length) {
-            PyErr_Format(PyExc_IndexError, "View index %zd out of range for a View of %zd bytes", orig, v->length);
-            return -1;
-        }
         long x = PyLong_AsLong(value);
         if (x == -1 && PyErr_Occurred()) {
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
@@ -214,7 +207,16 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
             PyErr_Format(PyExc_ValueError, "View item must be in range(0, 256), got %ld", x);
             return -1;
         }
-        w[i] = (char)(unsigned char)x;
+        if (check_live(v) < 0)
+            return -1;
+        Py_ssize_t orig = i;
+        if (i < 0)
+            i += v->length;
+        if (i < 0 || i >= v->length) {
+            PyErr_Format(PyExc_IndexError, "View index %zd out of range for a View of %zd bytes", orig, v->length);
+            return -1;
+        }
+        ((char *)v->src.buf)[v->offset + i] = (char)(unsigned char)x;
         return 0;
     }
     if (!PySlice_Check(key)) {
@@ -222,9 +224,10 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
         return -1;
     }
     Py_ssize_t start, stop, step;
-    if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+    if (PySlice_Unpack(key, &start, &stop, &step) < 0 || check_live(v) < 0)
         return -1;
     Py_ssize_t n = PySlice_AdjustIndices(v->length, &start, &stop, step);
+    char *w = (char *)v->src.buf + v->offset;
     Py_buffer in;
     if (PyObject_GetBuffer(value, &in, PyBUF_SIMPLE) < 0)
         return -1;
@@ -292,13 +295,20 @@ static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs
         PyErr_Format(PyExc_TypeError, "View.find(sub, start=None, end=None) takes 1 to 3 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (check_live(v) < 0)
-        return NULL;
-    Py_ssize_t start = 0, end = v->length;
+    Py_ssize_t start = 0, end = PY_SSIZE_T_MAX;
     int given;
+    Py_buffer buf;
+    char one;
+    const char *needle;
+    Py_ssize_t m;
     if (opt_index(nargs > 1 ? args[1] : NULL, &start, &given) < 0 ||
-        opt_index(nargs > 2 ? args[2] : NULL, &end, &given) < 0)
+        opt_index(nargs > 2 ? args[2] : NULL, &end, &given) < 0 || needle_of(args[0], &buf, &one, &needle, &m) < 0)
         return NULL;
+    if (check_live(v) < 0) { /* after the conversions: an __index__ may have released the View */
+        if (buf.obj)
+            PyBuffer_Release(&buf);
+        return NULL;
+    }
     /* bytes.find's index rules: negatives count from the end, end is clamped, start is not (start > len finds
      * nothing, even the empty needle) */
     if (end > v->length)
@@ -307,12 +317,6 @@ static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs
         end = 0;
     if (start < 0 && (start += v->length) < 0)
         start = 0;
-    Py_buffer buf;
-    char one;
-    const char *needle;
-    Py_ssize_t m;
-    if (needle_of(args[0], &buf, &one, &needle, &m) < 0)
-        return NULL;
     Py_ssize_t at = end - start >= m ? find_in(window(v), start, end, needle, m) : -1;
     if (buf.obj)
         PyBuffer_Release(&buf);
@@ -321,18 +325,16 @@ static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs
 
 static int view_contains(PyObject *op, PyObject *sub) {
     tf_ViewObject *v = (tf_ViewObject *)op;
-    if (check_live(v) < 0)
-        return -1;
     Py_buffer buf;
     char one;
     const char *needle;
     Py_ssize_t m;
     if (needle_of(sub, &buf, &one, &needle, &m) < 0)
         return -1;
-    Py_ssize_t at = find_in(window(v), 0, v->length, needle, m);
+    Py_ssize_t at = check_live(v) < 0 ? -2 : find_in(window(v), 0, v->length, needle, m);
     if (buf.obj)
         PyBuffer_Release(&buf);
-    return at >= 0;
+    return at == -2 ? -1 : at >= 0;
 }
 
 /* startswith / endswith: `affix` is a bytes-like object or a tuple of them, as for bytes. */

@@ -46,9 +46,9 @@
 /* ---- lines (lines.h) -------------------------------------------------------------------------------------- */
 
 /* TF_LINES_SIMD: 1 scans for line ends 16 bytes at a time with GCC/Clang vector extensions (a lines() pass over a
- * log took about 25% less CPU on x86-64 than with the word-at-a-time loop); 0 keeps only the portable loop. Default: on for
- * little-endian GCC/Clang targets with a vector unit (SSE2, NEON), off elsewhere — on a core without one (Cortex-M4)
- * the vector code would be emulated and only cost code size (about 1 KB). */
+ * log took about 25% less CPU on x86-64 than with the word-at-a-time loop); 0 keeps only the portable loop. Default: on
+ * for little-endian GCC/Clang targets with a vector unit (SSE2, NEON), off elsewhere — on a core without one
+ * (Cortex-M4) the vector code would be emulated and only cost code size (about 1 KB). */
 #ifndef TF_LINES_SIMD
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                       \
     (defined(__SSE2__) || defined(__ARM_NEON))

@@ -122,6 +122,10 @@ static void test_zero(void) {
         CHECK_EQ(((unsigned char *)c)[i], 0);
 }
 
+/* Canary mode when it is compiled in (-DTF_POOL_CANARY=0 builds run the rest of the tests without it). */
+#define MAYBE_CANARY (TF_POOL_CANARY ? TF_POOL_FLAG_CANARY : 0u)
+
+#if TF_POOL_CANARY
 static void test_canary(void) {
     static arena_t a;
     tf_pool p;
@@ -166,6 +170,8 @@ static void test_canary_tiny_blocks(void) {
     CHECK_EQ(tf_pool_release(&p, b[1]), TF_E_CORRUPT);
 }
 
+#endif
+
 /* Many random acquire/release rounds against a shadow model of which blocks are out. */
 static void test_random_against_model(void) {
     static arena_t a;
@@ -174,7 +180,7 @@ static void test_random_against_model(void) {
     void *out[N];
     int used = 0;
     uint32_t rng = 12345u;
-    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 40, N, TF_POOL_FLAG_CANARY), TF_OK);
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 40, N, MAYBE_CANARY), TF_OK);
     for (int round = 0; round < 20000; round++) {
         rng = rng * 1103515245u + 12345u;
         int take = used == 0 || (used < N && ((rng >> 16) & 1u));
@@ -199,7 +205,7 @@ static void test_index_api(void) {
     static arena_t a;
     tf_pool p;
     size_t i, j, k;
-    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 32, 2, TF_POOL_FLAG_CANARY), TF_OK);
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 32, 2, MAYBE_CANARY), TF_OK);
     CHECK_EQ(tf_pool_acquire_index(&p, &i), TF_OK);
     CHECK_EQ(tf_pool_acquire_index(&p, &j), TF_OK);
     CHECK(i != j && i < 2 && j < 2);
@@ -233,14 +239,26 @@ static void test_corrupt_link_stays_in_arena(void) {
     CHECK_EQ(tf_pool_index(&p, c), 1);
 }
 
+#if !TF_POOL_CANARY
+static void test_canary_compiled_out(void) {
+    static arena_t a;
+    tf_pool p;
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 16, 2, TF_POOL_FLAG_CANARY), TF_E_ARG);
+}
+#endif
+
 int main(void) {
     RUN(test_size);
     RUN(test_init_errors);
     RUN(test_acquire_release);
     RUN(test_misuse);
     RUN(test_zero);
+#if TF_POOL_CANARY
     RUN(test_canary);
     RUN(test_canary_tiny_blocks);
+#else
+    RUN(test_canary_compiled_out);
+#endif
     RUN(test_random_against_model);
     RUN(test_index_api);
     RUN(test_corrupt_link_stays_in_arena);

@@ -4,24 +4,36 @@ This file only re-exports the public API; each name is documented where it is de
 """
 from thrifty._ext import (
     AllocationError,
+    Block,
     BudgetExceeded,
     CorruptData,
     FrozenMap,
     FrozenSet,
     Full,
+    ObjectPool,
+    Pool,
     PoolExhausted,
     Ring,
+    View,
+    iter_chunks,
+    lines,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AllocationError",
+    "Block",
     "BudgetExceeded",
     "CorruptData",
     "FrozenMap",
     "FrozenSet",
     "Full",
+    "ObjectPool",
+    "Pool",
     "PoolExhausted",
     "Ring",
+    "View",
+    "iter_chunks",
+    "lines",
 ]

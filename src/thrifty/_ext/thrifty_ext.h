@@ -29,6 +29,15 @@ typedef struct {
     PyObject *FrozenMapType;  /* fmap.c */
     PyObject *FrozenIterType; /* frozen.c: iterator shared by FrozenSet and FrozenMap */
     PyObject *FrozenViewType; /* fmap.c: keys()/values()/items() views */
+    /* pool, objectpool, view, streaming (buffers.h) */
+    PyObject *BlockType;
+    PyObject *PoolType;
+    PyObject *LoanType;
+    PyObject *ObjectPoolType;
+    PyObject *ViewType;
+    PyObject *ChunksType;
+    PyObject *LinesType;
+    PyObject *str_readinto; /* interned "readinto" */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -51,5 +60,12 @@ typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
 int tf_ring_add(PyObject *module, tf_state *st);
 int tf_fset_add(PyObject *module, tf_state *st); /* FrozenSet (fset.c) */
 int tf_fmap_add(PyObject *module, tf_state *st); /* FrozenMap (fmap.c) */
+
+/* pool, objectpool, view, streaming (buffers.h) */
+int tf_block_add(PyObject *module, tf_state *st);
+int tf_pool_add(PyObject *module, tf_state *st);
+int tf_objectpool_add(PyObject *module, tf_state *st);
+int tf_view_add(PyObject *module, tf_state *st);
+int tf_streaming_add(PyObject *module, tf_state *st);
 
 #endif

@@ -9,6 +9,7 @@ from thrifty._ext import (
     Full,
     PoolExhausted,
 )
+from thrifty.guards import budget, count_allocs, no_alloc, parse_size
 
 __version__ = "0.1.0"
 
@@ -18,4 +19,8 @@ __all__ = [
     "CorruptData",
     "Full",
     "PoolExhausted",
+    "budget",
+    "count_allocs",
+    "no_alloc",
+    "parse_size",
 ]

@@ -104,7 +104,7 @@ static struct {
     /* guards */
     tf_growtable gblocks; /* block address -> size | guard serial */
     uint32_t next_serial;
-} T = {.lock = ATOMIC_FLAG_INIT};
+} T = {.lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
 
 static _Thread_local int tl_busy;
 static _Thread_local tf_guard_node *tl_guard;
@@ -423,9 +423,9 @@ static int guard_refuses(uint64_t size, void *old) {
 
 static void guard_alloc(void *p, uint64_t size) {
     tf_guard_node *g = tl_guard;
-    if (size > TF_SIZE_MASK || table_room(&T.gblocks, 1024) < 0)
-        return;
-    tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
+    /* A block the table has no room for is still counted; only its free goes unseen. */
+    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 1024) == 0)
+        tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
     for (; g; g = g->outer) {
         g->blocks++;
         g->bytes += size;

@@ -126,6 +126,7 @@ def run_target(target: Target, **trace_options: object) -> tuple[dict, Outcome, 
     if not sys.path:
         sys.path.append("")
     outcome = Outcome(0, "ok")
+    failure: BaseException | None = None
     t0 = time.perf_counter()
     try:
         with trace(**trace_options) as raw:  # type: ignore[arg-type]
@@ -136,13 +137,15 @@ def run_target(target: Target, **trace_options: object) -> tuple[dict, Outcome, 
             except KeyboardInterrupt:
                 outcome = Outcome(130, "interrupted", "KeyboardInterrupt")
             except BaseException as e:  # the target's own failure: reported, not ours to raise
-                _print_exception(e, target)
+                failure = e
                 outcome = Outcome(1, "exception", "".join(traceback.format_exception_only(type(e), e)).strip())
     finally:
         sys.argv[:] = saved_argv
         if saved_path0 is not None:
             sys.path[0] = saved_path0
     wall = time.perf_counter() - t0
+    if failure is not None:  # printed after tracing stopped, so printing it is not part of the profile
+        _print_exception(failure, target)
     facts = {
         "wall_time_s": wall,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024),

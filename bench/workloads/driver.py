@@ -49,6 +49,9 @@ sys.modules["pyperf"] = fake
 sys.argv = [script]
 sys.path.insert(0, os.path.dirname(script))
 
+import tracemalloc  # noqa: E402  loaded in every mode so each measures the same imports
+import thrifty.doctor  # noqa: E402,F401
+
 peak = own = None
 if mode == "none":
     t0 = time.perf_counter()
@@ -62,7 +65,6 @@ elif mode in ("exact", "sampled"):
     elapsed = time.perf_counter() - t0
     peak, own = raw["peak_bytes"], raw["tracker_peak_bytes"]
 elif mode == "tracemalloc":
-    import tracemalloc
     t0 = time.perf_counter()
     tracemalloc.start()
     runpy.run_path(script, run_name="__main__")

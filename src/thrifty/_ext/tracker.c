@@ -42,7 +42,7 @@
 
 #define TF_MAX_DEPTH_LIMIT 256
 #define TF_CODEUNIT 2 /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
-#define TF_TIMELINE_POINTS 1024
+#define TF_TIMELINE_POINTS 512
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
@@ -53,8 +53,16 @@ typedef struct {
     int lasti;
 } tf_frame;
 
+/* Stacks are stored as a tree of frames (a node per distinct (caller node, code, position)), so stacks that
+ * share their outer frames — nearly all of them — share storage. */
 typedef struct {
-    uint32_t first, depth; /* frames[first .. first+depth), innermost first */
+    uint32_t parent; /* node index of the caller; 0 = the root (no frame) */
+    int lasti;
+    PyObject *code; /* strong ref */
+} tf_node;
+
+typedef struct {
+    uint32_t leaf, depth; /* innermost frame's node; frames in the stack */
     int truncated;
     int64_t live, at_peak;
     uint64_t at_peak_epoch, allocs, frees, alloc_bytes;
@@ -85,8 +93,9 @@ static struct {
     tf_growtable stacks; /* stack hash -> site index */
     tf_site *sites;
     uint32_t nsites, sites_cap;
-    tf_frame *frames;
-    uint32_t nframes, frames_cap;
+    tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
+    tf_node *nodes;
+    uint32_t nnodes, nodes_cap;
     size_t own_bytes, own_peak;
 
     /* totals */
@@ -187,7 +196,7 @@ static int table_room(tf_growtable *g, uint32_t initial) {
 }
 
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
-    uint32_t ncap = *cap ? *cap : 256u;
+    uint32_t ncap = *cap ? *cap : 64u;
     void *n;
     while (ncap < need)
         ncap *= 2u;
@@ -280,18 +289,34 @@ static uint32_t current_site(int domain) {
     h = stack_hash(fr, n, truncated);
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
         return (uint32_t)idx;
-    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 1024) < 0 ||
-        grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0 ||
-        grow_array((void **)&T.frames, &T.frames_cap, sizeof(tf_frame), T.nframes + (uint32_t)n) < 0) {
+    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 64) < 0 ||
+        grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
         T.dropped_stacks++;
         return 0;
     }
-    tf_site *s = &T.sites[T.nsites];
-    *s = (tf_site){.first = T.nframes, .depth = (uint32_t)n, .truncated = truncated};
-    for (int i = 0; i < n; i++) {
+    uint32_t parent = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
+        key = (key ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
+        key = key ? key : 1u;
+        uint64_t node;
+        if (T.nodetab.mem && tf_sitetable_get(&T.nodetab.t, key, &node)) {
+            parent = (uint32_t)node;
+            continue;
+        }
+        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 64) < 0 ||
+            grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
+            T.dropped_stacks++;
+            return 0;
+        }
         Py_INCREF(fr[i].code);
-        T.frames[T.nframes++] = fr[i];
+        T.nodes[T.nnodes] = (tf_node){.parent = parent, .lasti = fr[i].lasti, .code = fr[i].code};
+        tf_sitetable_put(&T.nodetab.t, key, T.nnodes);
+        parent = T.nnodes++;
     }
+    tf_site *s = &T.sites[T.nsites];
+    *s = (tf_site){.leaf = parent, .depth = (uint32_t)n, .truncated = truncated};
     tf_sitetable_put(&T.stacks.t, h, T.nsites);
     return T.nsites++;
 }
@@ -368,7 +393,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     T.allocs += (uint64_t)wcount;
     T.alloc_bytes += (uint64_t)wbytes;
     timeline_tick();
-    if (size > TF_SIZE_MASK || table_room(&T.blocks, 4096) < 0) {
+    if (size > TF_SIZE_MASK || table_room(&T.blocks, 64) < 0) {
         T.untracked++;
         return;
     }
@@ -446,7 +471,7 @@ static int guard_refuses(uint64_t size, void *old) {
 static void guard_alloc(void *p, uint64_t size) {
     tf_guard_node *g = tl_guard;
     /* A block the table has no room for is still counted; only its free goes unseen. */
-    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 1024) == 0)
+    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 64) == 0)
         tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
     for (; g; g = g->outer) {
         g->blocks++;
@@ -703,6 +728,13 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.sites[0] = (tf_site){0};
     T.nsites = 1;
+    /* node 0: the root every outermost frame hangs from */
+    if (grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), 1) < 0) {
+        unlock();
+        return PyErr_NoMemory();
+    }
+    T.nodes[0] = (tf_node){0};
+    T.nnodes = 1;
     own_add(sizeof T.points, 0);
     atomic_store(&T.tracing, 1);
     unlock();
@@ -710,7 +742,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     Py_RETURN_NONE;
 }
 
-static PyObject *frame_tuple(const tf_frame *f) {
+static PyObject *frame_tuple(const tf_node *f) {
     PyCodeObject *code = (PyCodeObject *)f->code;
     int line = PyCode_Addr2Line(code, f->lasti < 0 ? 0 : f->lasti * TF_CODEUNIT);
     return Py_BuildValue("(OiO)", code->co_filename, line, code->co_qualname);
@@ -726,10 +758,11 @@ static PyObject *build_result(void) {
         tf_site *s = &T.sites[i];
         int64_t at_peak = s->at_peak_epoch == T.peak_epoch ? s->at_peak : s->live;
         PyObject *ids = PyTuple_New(s->depth), *item;
+        uint32_t node = s->leaf;
         if (!ids)
             goto error;
-        for (uint32_t k = 0; k < s->depth; k++) {
-            PyObject *ft = frame_tuple(&T.frames[s->first + s->depth - 1u - k]), *id;
+        for (uint32_t k = s->depth; k-- > 0; node = T.nodes[node].parent) {
+            PyObject *ft = frame_tuple(&T.nodes[node]), *id;
             if (!ft) {
                 Py_DECREF(ids);
                 goto error;
@@ -794,14 +827,15 @@ error:
 }
 
 static void release_run(void) {
-    for (uint32_t i = 0; i < T.nframes; i++)
-        Py_DECREF(T.frames[i].code);
-    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.frames_cap * sizeof(tf_frame) + sizeof T.points);
+    for (uint32_t i = 1; i < T.nnodes; i++)
+        Py_DECREF(T.nodes[i].code);
+    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points);
     free(T.sites);
-    free(T.frames);
+    free(T.nodes);
     T.sites = NULL;
-    T.frames = NULL;
-    T.nsites = T.sites_cap = T.nframes = T.frames_cap = 0;
+    T.nodes = NULL;
+    T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
+    free_table(&T.nodetab);
     free_table(&T.blocks);
     free_table(&T.stacks);
 }

@@ -182,7 +182,8 @@ static void free_table(tf_growtable *g) {
     g->bytes = 0;
 }
 
-/* Room for one more entry, growing when full. 0 or -1 (at the memory bound). */
+/* Room for one more entry, growing when full. Capacities are 3/4 of a power-of-two slot count, so every slot
+ * array is used up to the table's load limit before it doubles. 0 or -1 (at the memory bound). */
 static int table_room(tf_growtable *g, uint32_t initial) {
     uint32_t cap;
     if (!g->mem)
@@ -192,7 +193,7 @@ static int table_room(tf_growtable *g, uint32_t initial) {
         return 0;
     if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
         return -1;
-    return grow_table(g, cap * 2u);
+    return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
 
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
@@ -289,7 +290,7 @@ static uint32_t current_site(int domain) {
     h = stack_hash(fr, n, truncated);
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
         return (uint32_t)idx;
-    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 64) < 0 ||
+    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 48) < 0 ||
         grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
         T.dropped_stacks++;
         return 0;
@@ -305,7 +306,7 @@ static uint32_t current_site(int domain) {
             parent = (uint32_t)node;
             continue;
         }
-        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 64) < 0 ||
+        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 48) < 0 ||
             grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
             T.dropped_stacks++;
             return 0;
@@ -393,7 +394,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     T.allocs += (uint64_t)wcount;
     T.alloc_bytes += (uint64_t)wbytes;
     timeline_tick();
-    if (size > TF_SIZE_MASK || table_room(&T.blocks, 64) < 0) {
+    if (size > TF_SIZE_MASK || table_room(&T.blocks, 48) < 0) {
         T.untracked++;
         return;
     }
@@ -471,7 +472,7 @@ static int guard_refuses(uint64_t size, void *old) {
 static void guard_alloc(void *p, uint64_t size) {
     tf_guard_node *g = tl_guard;
     /* A block the table has no room for is still counted; only its free goes unseen. */
-    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 64) == 0)
+    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 48) == 0)
         tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
     for (; g; g = g->outer) {
         g->blocks++;

@@ -62,8 +62,8 @@ def run(quick: bool) -> str:
             if script.exists():
                 workloads.append((name, script))
     workloads.append(("alloc_heavy (ours)", OWN))
-    target_s = 0.1 if quick else 0.35
-    repeat = 1 if quick else 3
+    target_s = 0.1 if quick else 0.25
+    repeat = 1 if quick else 5
 
     rows, per = [], {}
     for name, script in workloads:

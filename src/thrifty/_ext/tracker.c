@@ -11,8 +11,11 @@
  *   - the tables (sitetable.h) live in libc memory, grow by doubling, and stop growing at max_memory: a block that
  *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed.
  *
- * Stacks are keyed by (code object, instruction index) per frame, not by line: no line-table decoding in the hot
- * path; lines are resolved once, at stop. Code objects of interned stacks are kept alive (INCREF) until stop.
+ * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
+ * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
+ * would keep memory the program freed, e.g. a module's top-level code after import); the file and function name
+ * strings are (as tracemalloc keeps file names). A dead code object's address can be reused by a new one; the file
+ * name in the key (kept alive, so never reused) limits that to code from the same file at the same position.
  * Python 3.11: frames are read from the interpreter's internal frame chain (no allocation). Other versions: the
  * public PyThreadState_GetFrame/PyFrame_GetBack API, which materialises frame objects (slower, same results).
  *
@@ -49,7 +52,8 @@
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
 
 typedef struct {
-    PyObject *code; /* strong ref */
+    PyObject *code; /* borrowed: alive while its frame runs */
+    PyObject *file; /* borrowed: code->co_filename */
     int lasti;
 } tf_frame;
 
@@ -57,8 +61,9 @@ typedef struct {
  * share their outer frames — nearly all of them — share storage. */
 typedef struct {
     uint32_t parent; /* node index of the caller; 0 = the root (no frame) */
-    int lasti;
-    PyObject *code; /* strong ref */
+    int line;
+    PyObject *file; /* strong ref: co_filename */
+    PyObject *name; /* strong ref: co_qualname */
 } tf_node;
 
 typedef struct {
@@ -241,6 +246,7 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
             break;
         }
         out[n].code = (PyObject *)f->f_code;
+        out[n].file = f->f_code->co_filename;
         out[n].lasti = _PyInterpreterFrame_LASTI(f);
         n++;
     }
@@ -257,6 +263,7 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
         }
         PyCodeObject *code = PyFrame_GetCode(f);
         out[n].code = (PyObject *)code; /* kept alive by the frame chain until interned */
+        out[n].file = code->co_filename;
         out[n].lasti = PyFrame_GetLasti(f) / TF_CODEUNIT;
         Py_DECREF(code);
         n++;
@@ -272,6 +279,7 @@ static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
     uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (uint64_t)n ^ ((uint64_t)truncated << 40);
     for (int i = 0; i < n; i++) {
         h = (h ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        h = (h ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xff51afd7ed558ccd);
         h = (h ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0x9e3779b97f4a7c15);
         h ^= h >> 29;
     }
@@ -299,6 +307,7 @@ static uint32_t current_site(int domain) {
     for (int i = n - 1; i >= 0; i--) {
         uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
         key = (key ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        key = (key ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xc4ceb9fe1a85ec53);
         key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
         key = key ? key : 1u;
         uint64_t node;
@@ -311,8 +320,13 @@ static uint32_t current_site(int domain) {
             T.dropped_stacks++;
             return 0;
         }
-        Py_INCREF(fr[i].code);
-        T.nodes[T.nnodes] = (tf_node){.parent = parent, .lasti = fr[i].lasti, .code = fr[i].code};
+        PyCodeObject *code = (PyCodeObject *)fr[i].code;
+        T.nodes[T.nnodes] = (tf_node){
+            .parent = parent,
+            .line = PyCode_Addr2Line(code, fr[i].lasti < 0 ? 0 : fr[i].lasti * TF_CODEUNIT),
+            .file = Py_NewRef(code->co_filename),
+            .name = Py_NewRef(code->co_qualname),
+        };
         tf_sitetable_put(&T.nodetab.t, key, T.nnodes);
         parent = T.nnodes++;
     }
@@ -743,11 +757,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     Py_RETURN_NONE;
 }
 
-static PyObject *frame_tuple(const tf_node *f) {
-    PyCodeObject *code = (PyCodeObject *)f->code;
-    int line = PyCode_Addr2Line(code, f->lasti < 0 ? 0 : f->lasti * TF_CODEUNIT);
-    return Py_BuildValue("(OiO)", code->co_filename, line, code->co_qualname);
-}
+static PyObject *frame_tuple(const tf_node *f) { return Py_BuildValue("(OiO)", f->file, f->line, f->name); }
 
 /* Builds the raw result. Frames are deduplicated by (file, line, function) into one list; stacks refer to them by
  * index, outermost first (the order a flame graph draws). */
@@ -829,7 +839,10 @@ error:
 
 static void release_run(void) {
     for (uint32_t i = 1; i < T.nnodes; i++)
-        Py_DECREF(T.nodes[i].code);
+    {
+        Py_DECREF(T.nodes[i].file);
+        Py_DECREF(T.nodes[i].name);
+    }
     own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points);
     free(T.sites);
     free(T.nodes);

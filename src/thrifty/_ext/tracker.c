@@ -579,6 +579,8 @@ static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
     int sample = p ? take_sample(size) : 0;
+    if (sample && T.blocks.mem)
+        tf_sitetable_prefetch(&T.blocks.t, (uint64_t)(uintptr_t)p); /* overlaps the miss with the stack walk */
     if (p && (sample || tl_guard)) {
         lock();
         uint64_t t0 = timing_start();

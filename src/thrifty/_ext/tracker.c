@@ -106,7 +106,7 @@ static struct {
     /* totals */
     int64_t live, peak;
     uint64_t peak_epoch, peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
-    uint32_t run_id;   /* per-thread sampling countdowns belong to this run */
+    uint32_t run_id;             /* per-thread sampling countdowns belong to this run */
     uint64_t sampled_bits[1024]; /* sampled mode: a bit per hash bucket of sampled addresses (never cleared within
                                   * a run), so most frees skip the lock and the table */
     uint64_t rng;
@@ -167,8 +167,7 @@ static int grow_table(tf_growtable *g, uint32_t capacity) {
     mem = malloc(bytes);
     if (!mem)
         return -1;
-    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK ||
-        (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
+    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK || (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
         free(mem);
         return -1;
     }
@@ -819,16 +818,16 @@ static PyObject *build_result(void) {
             goto error;
         PyList_SET_ITEM(timeline, i, pt);
     }
-    res = Py_BuildValue(
-        "{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
-        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth, "peak_bytes",
-        (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns", (long long)T.peak_ns, "allocs",
-        (unsigned long long)T.allocs, "frees", (unsigned long long)T.frees, "alloc_bytes",
-        (unsigned long long)T.alloc_bytes, "samples", (unsigned long long)T.samples, "untracked_allocs",
-        (unsigned long long)T.untracked, "dropped_stacks", (unsigned long long)T.dropped_stacks, "tracker_bytes",
-        (unsigned long long)T.own_bytes, "tracker_peak_bytes", (unsigned long long)T.own_peak, "duration_ns",
-        (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate", (unsigned long long)T.timed_ns, "frames",
-        frames, "stacks", stacks, "timeline", timeline);
+    res = Py_BuildValue("{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
+                        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth,
+                        "peak_bytes", (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns",
+                        (long long)T.peak_ns, "allocs", (unsigned long long)T.allocs, "frees",
+                        (unsigned long long)T.frees, "alloc_bytes", (unsigned long long)T.alloc_bytes, "samples",
+                        (unsigned long long)T.samples, "untracked_allocs", (unsigned long long)T.untracked,
+                        "dropped_stacks", (unsigned long long)T.dropped_stacks, "tracker_bytes",
+                        (unsigned long long)T.own_bytes, "tracker_peak_bytes", (unsigned long long)T.own_peak,
+                        "duration_ns", (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate",
+                        (unsigned long long)T.timed_ns, "frames", frames, "stacks", stacks, "timeline", timeline);
     Py_DECREF(index);
     return res;
 error:
@@ -840,8 +839,7 @@ error:
 }
 
 static void release_run(void) {
-    for (uint32_t i = 1; i < T.nnodes; i++)
-    {
+    for (uint32_t i = 1; i < T.nnodes; i++) {
         Py_DECREF(T.nodes[i].file);
         Py_DECREF(T.nodes[i].name);
     }
@@ -880,9 +878,9 @@ static PyObject *tracker_status(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
     lock();
-    res = Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", atomic_load(&T.tracing) ? Py_True : Py_False,
-                        "live_bytes", (long long)T.live, "peak_bytes", (long long)T.peak, "allocs",
-                        (unsigned long long)T.allocs, "tracker_bytes", (unsigned long long)T.own_bytes);
+    res = Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", atomic_load(&T.tracing) ? Py_True : Py_False, "live_bytes",
+                        (long long)T.live, "peak_bytes", (long long)T.peak, "allocs", (unsigned long long)T.allocs,
+                        "tracker_bytes", (unsigned long long)T.own_bytes);
     unlock();
     return res;
 }

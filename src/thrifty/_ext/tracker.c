@@ -26,6 +26,7 @@
 #include "tracker.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -902,7 +903,23 @@ static PyMethodDef tracker_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* A child forked while another thread held the lock would wait for it forever: the child has only the forking
+ * thread, so it releases the lock, and stops tracing (subprocesses are not followed; its run result is never
+ * collected). Guards of the forking thread keep working in the child. */
+static void after_fork_child(void) {
+    atomic_flag_clear(&T.lock);
+    atomic_store(&T.tracing, 0);
+}
+
 int tf_tracker_add(PyObject *m, tf_state *st) {
+    static int atfork_registered;
     (void)st;
+    if (!atfork_registered) {
+        if (pthread_atfork(NULL, NULL, after_fork_child) != 0) {
+            PyErr_SetString(PyExc_OSError, "thrifty tracker: pthread_atfork failed");
+            return -1;
+        }
+        atfork_registered = 1;
+    }
     return PyModule_AddFunctions(m, tracker_methods);
 }

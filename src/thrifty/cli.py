@@ -48,8 +48,9 @@ def _positive(text: str) -> int:
 
 def _doctor_parser() -> _Parser:
     p = _Parser(prog="thrifty doctor", add_help=False,
+                usage="thrifty doctor [options] (script.py | -m module | -c code) [args...]",
                 description="Run a Python program under thrifty's allocation tracker and report where memory goes.")
-    p.add_argument("-h", "--help", action="store_true")
+    p.add_argument("-h", "--help", action="store_true", help="show this help")
     p.add_argument("--json", metavar="FILE", help="also write the run result as JSON (schema: docs/doctor-json.md)")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
     mode = p.add_mutually_exclusive_group()

@@ -18,6 +18,7 @@ from thrifty._ext import (
     iter_chunks,
     lines,
 )
+from thrifty.guards import budget, count_allocs, no_alloc, parse_size
 
 __version__ = "0.1.0"
 
@@ -36,4 +37,8 @@ __all__ = [
     "View",
     "iter_chunks",
     "lines",
+    "budget",
+    "count_allocs",
+    "no_alloc",
+    "parse_size",
 ]

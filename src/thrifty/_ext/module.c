@@ -4,15 +4,12 @@
 /* The parts, in the order their types are added, NULL-terminated. A new part declares its add function in
  * thrifty_ext.h and adds it here. */
 static const tf_part_add_fn tf_parts[] = {
-    tf_ring_add,
-    tf_fset_add,
-    tf_fmap_add,
-    tf_block_add,      /* buffers.h: Block first, a Pool makes its Blocks */
-    tf_pool_add,       /* buffers.h */
-    tf_objectpool_add, /* buffers.h */
-    tf_view_add,       /* buffers.h: View before streaming, whose iterators yield Views */
-    tf_streaming_add,  /* buffers.h */
-    NULL,
+    tf_ring_add,       tf_fset_add,  tf_fmap_add, tf_block_add, /* buffers.h: Block first, a Pool makes its Blocks */
+    tf_pool_add,                                                /* buffers.h */
+    tf_objectpool_add,                                          /* buffers.h */
+    tf_view_add,      /* buffers.h: View before streaming, whose iterators yield Views */
+    tf_streaming_add, /* buffers.h */
+    tf_tracker_add,    tf_guard_add, NULL,
 };
 
 PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what) {

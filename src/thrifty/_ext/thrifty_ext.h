@@ -38,6 +38,7 @@ typedef struct {
     PyObject *ChunksType;
     PyObject *LinesType;
     PyObject *str_readinto; /* interned "readinto" */
+    PyObject *Guard;        /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -67,5 +68,8 @@ int tf_pool_add(PyObject *module, tf_state *st);
 int tf_objectpool_add(PyObject *module, tf_state *st);
 int tf_view_add(PyObject *module, tf_state *st);
 int tf_streaming_add(PyObject *module, tf_state *st);
+
+int tf_tracker_add(PyObject *module, tf_state *st); /* tracker.c: _tracker_start/_tracker_stop */
+int tf_guard_add(PyObject *module, tf_state *st);   /* guard.c: _Guard */
 
 #endif

@@ -517,71 +517,153 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     Py_RETURN_NONE;
 }
 
-/* append() is the per-sample call of a streaming loop, so its common case ('O', or an exact int that fits, with
- * room and no live views) is spelled out here; everything else takes the general path of tf__add_one. */
-static PyObject *Ring_append(tf_RingObject *self, PyObject *v) {
-    const tf_ring_kind *k = self->kind;
-    if (self->exports == 0) {
-        if (k->cls == 'O') {
-            if (tf_ring_push_back(&self->ring, &v) == TF_OK) {
-                Py_INCREF(v);
-                self->state++;
-                Py_RETURN_NONE;
-            }
-        } else if (k->cls != 'f' && k->size <= 4 && PyLong_CheckExact(v)) {
-            int of;
-            long x = PyLong_AsLongAndOverflow(v, &of);
-            if (of == 0 && x >= k->lo && (x < 0 || (unsigned long)x <= k->hi)) {
-                tf_item it;
-                if (k->size == 1)
-                    it.b[0] = (unsigned char)x;
-                else if (k->size == 2) {
-                    uint16_t t = (uint16_t)x;
-                    memcpy(it.b, &t, 2);
-                } else {
-                    uint32_t t = (uint32_t)x;
-                    memcpy(it.b, &t, 4);
-                }
-                if (tf_ring_push_back(&self->ring, &it) == TF_OK) {
-                    self->state++;
-                    Py_RETURN_NONE;
-                }
+/* The value of an exact int that fits a C long, read without a call where CPython exposes its compact-int layout
+ * (the common case of a typed append: a sample is a small int). 0 when v is not an exact int or does not fit; never
+ * sets an exception. */
+Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
+    if (!PyLong_CheckExact(v))
+        return 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)v)) {
+        *out = (long)PyUnstable_Long_CompactValue((PyLongObject *)v);
+        return 1;
+    }
+#else
+    Py_ssize_t digits = Py_SIZE(v);
+    if (digits >= -1 && digits <= 1) {
+        *out = (long)digits * (long)((PyLongObject *)v)->ob_digit[0];
+        return 1;
+    }
+#endif
+    int of;
+    long x = PyLong_AsLongAndOverflow(v, &of); /* cannot fail for an exact int */
+    *out = x;
+    return of == 0;
+}
+
+#define TF__PUSH_SIZED(r, p, n, front)                                                                                 \
+    ((front) ? tf_ring_push_front_sized((r), (p), (n)) : tf_ring_push_back_sized((r), (p), (n)))
+#define TF__POP_SIZED(r, p, n, front)                                                                                  \
+    ((front) ? tf_ring_pop_front_sized((r), (p), (n)) : tf_ring_pop_back_sized((r), (p), (n)))
+
+/* Pushes an exact int that passes `ok` (a test of the long x) as C type T. */
+#define TF__PUSH_LONG(T, ok)                                                                                           \
+    do {                                                                                                               \
+        long x;                                                                                                        \
+        if (tf__exact_long(v, &x) && (ok)) {                                                                           \
+            T t = (T)x;                                                                                                \
+            if (TF__PUSH_SIZED(r, &t, sizeof t, front) == TF_OK)                                                       \
+                goto pushed;                                                                                           \
+        }                                                                                                              \
+    } while (0)
+
+/* append()/appendleft() are the per-sample calls of a streaming loop. The common case (an 'O' item, an exact int that
+ * fits, an exact float; room; no live views) is done here with the item size a constant per typecode; everything
+ * else takes the general path of tf__add_one, which makes the same decisions with full error handling. */
+Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObject *v, int front) {
+    tf_ring *r = &self->ring;
+    if (self->exports != 0)
+        return tf__add_one(self, v, front);
+    switch ((int)self->kind->type) {
+    case 0:
+        if (TF__PUSH_SIZED(r, &v, sizeof v, front) == TF_OK) {
+            Py_INCREF(v);
+            goto pushed;
+        }
+        break;
+    case TF_RING_I8: TF__PUSH_LONG(int8_t, x >= INT8_MIN && x <= INT8_MAX); break;
+    case TF_RING_U8: TF__PUSH_LONG(uint8_t, x >= 0 && x <= UINT8_MAX); break;
+    case TF_RING_I16: TF__PUSH_LONG(int16_t, x >= INT16_MIN && x <= INT16_MAX); break;
+    case TF_RING_U16: TF__PUSH_LONG(uint16_t, x >= 0 && x <= UINT16_MAX); break;
+    case TF_RING_I32: TF__PUSH_LONG(int32_t, x >= INT32_MIN && x <= INT32_MAX); break;
+    case TF_RING_U32: TF__PUSH_LONG(uint32_t, x >= 0 && (unsigned long)x <= UINT32_MAX); break;
+    case TF_RING_I64: TF__PUSH_LONG(int64_t, 1); break;
+    case TF_RING_U64: TF__PUSH_LONG(uint64_t, x >= 0); break;
+    case TF_RING_F32:
+    case TF_RING_F64:
+        if (PyFloat_CheckExact(v)) {
+            if (self->kind->type == TF_RING_F64) {
+                double d = PyFloat_AS_DOUBLE(v);
+                if (TF__PUSH_SIZED(r, &d, sizeof d, front) == TF_OK)
+                    goto pushed;
+            } else {
+                float f = (float)PyFloat_AS_DOUBLE(v);
+                if (TF__PUSH_SIZED(r, &f, sizeof f, front) == TF_OK)
+                    goto pushed;
             }
         }
+        break;
+    default: break;
     }
-    return tf__add_one(self, v, 0);
+    return tf__add_one(self, v, front);
+pushed:
+    self->state++;
+    Py_RETURN_NONE;
 }
-static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__add_one(self, v, 1); }
 
-static PyObject *tf__take_one(tf_RingObject *self, int front) {
+static PyObject *Ring_append(tf_RingObject *self, PyObject *v) { return tf__append(self, v, 0); }
+static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__append(self, v, 1); }
+
+/* Takes T off one end and converts it with MAKE; if the conversion fails (no memory) the item goes back where it
+ * was, so a failed pop leaves the Ring unchanged. */
+#define TF__POP_AS(T, MAKE)                                                                                            \
+    do {                                                                                                               \
+        T t;                                                                                                           \
+        if (TF__POP_SIZED(r, &t, sizeof t, front) != TF_OK)                                                            \
+            goto empty;                                                                                                \
+        res = MAKE(t);                                                                                                 \
+        if (res == NULL) {                                                                                             \
+            (void)TF__PUSH_SIZED(r, &t, sizeof t, !front);                                                            \
+            return NULL;                                                                                               \
+        }                                                                                                              \
+    } while (0)
+
+#define TF__AS_OBJ(t) (t)
+#define TF__AS_DOUBLE(t) PyFloat_FromDouble((double)(t))
+
+/* pop()/popleft(): one switch on the typecode, then a constant-size pop and the int/float constructor directly. */
+Py_ALWAYS_INLINE static inline PyObject *tf__take_one(tf_RingObject *self, int front) {
     if (tf__refuse_if_exported(self) < 0)
         return NULL;
-    tf_item it;
-    if ((front ? tf_ring_pop_front(&self->ring, &it) : tf_ring_pop_back(&self->ring, &it)) != TF_OK) {
-        PyErr_SetString(PyExc_IndexError, "pop from an empty Ring");
-        return NULL;
+    tf_ring *r = &self->ring;
+    PyObject *res;
+    switch ((int)self->kind->type) {
+    case 0: TF__POP_AS(PyObject *, TF__AS_OBJ); break;
+    case TF_RING_I8: TF__POP_AS(int8_t, PyLong_FromLong); break;
+    case TF_RING_U8: TF__POP_AS(uint8_t, PyLong_FromLong); break;
+    case TF_RING_I16: TF__POP_AS(int16_t, PyLong_FromLong); break;
+    case TF_RING_U16: TF__POP_AS(uint16_t, PyLong_FromLong); break;
+    case TF_RING_I32: TF__POP_AS(int32_t, PyLong_FromLong); break;
+    case TF_RING_U32: TF__POP_AS(uint32_t, PyLong_FromUnsignedLong); break;
+    case TF_RING_I64: TF__POP_AS(int64_t, PyLong_FromLongLong); break;
+    case TF_RING_U64: TF__POP_AS(uint64_t, PyLong_FromUnsignedLongLong); break;
+    case TF_RING_F32: TF__POP_AS(float, TF__AS_DOUBLE); break;
+    default: TF__POP_AS(double, TF__AS_DOUBLE); break;
     }
     self->state++;
-    PyObject *res = IS_OBJ(self) ? it.o : tf__from_c(self->kind, &it);
     if (self->maxlen < 0)
         tf__maybe_shrink(self);
     return res;
+empty:
+    PyErr_SetString(PyExc_IndexError, "pop from an empty Ring");
+    return NULL;
 }
 
-static PyObject *Ring_pop(tf_RingObject *self, PyObject *unused) {
-    (void)unused;
-    return tf__take_one(self, 0);
+/* pop() and popleft() take METH_FASTCALL rather than METH_NOARGS: CPython's call specialisation calls a FASTCALL
+ * bound method directly, while a NOARGS one goes through the generic vectorcall path. The arguments check is the
+ * one METH_NOARGS would make (keywords are refused by CPython itself for plain FASTCALL). */
+static PyObject *tf__no_arguments(const char *name, Py_ssize_t nargs) {
+    PyErr_Format(PyExc_TypeError, "Ring.%s() takes no arguments (%zd given)", name, nargs);
+    return NULL;
 }
-static PyObject *Ring_popleft(tf_RingObject *self, PyObject *unused) {
-    (void)unused;
-    if (IS_OBJ(self) && self->maxlen >= 0) { /* the streaming case: no views possible, no shrinking */
-        PyObject *o;
-        if (tf_ring_pop_front(&self->ring, &o) == TF_OK) {
-            self->state++;
-            return o;
-        }
-    }
-    return tf__take_one(self, 1);
+
+static PyObject *Ring_pop(tf_RingObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)args;
+    return nargs != 0 ? tf__no_arguments("pop", nargs) : tf__take_one(self, 0);
+}
+static PyObject *Ring_popleft(tf_RingObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)args;
+    return nargs != 0 ? tf__no_arguments("popleft", nargs) : tf__take_one(self, 1);
 }
 
 /* ---- many items ------------------------------------------------------------------------------------------ */
@@ -1302,8 +1384,8 @@ static PyMemberDef Ring_members[] = {
 static PyMethodDef Ring_methods[] = {
     {"append", (PyCFunction)Ring_append, METH_O, "Add x at the right end (dropping from the left when full)."},
     {"appendleft", (PyCFunction)Ring_appendleft, METH_O, "Add x at the left end (dropping from the right)."},
-    {"pop", (PyCFunction)Ring_pop, METH_NOARGS, "Remove and return the rightmost item."},
-    {"popleft", (PyCFunction)Ring_popleft, METH_NOARGS, "Remove and return the leftmost item."},
+    {"pop", (PyCFunction)(void (*)(void))Ring_pop, METH_FASTCALL, "Remove and return the rightmost item."},
+    {"popleft", (PyCFunction)(void (*)(void))Ring_popleft, METH_FASTCALL, "Remove and return the leftmost item."},
     {"extend", (PyCFunction)Ring_extend, METH_O, "Append every item of an iterable."},
     {"extendleft", (PyCFunction)Ring_extendleft, METH_O, "Appendleft every item of an iterable."},
     {"clear", (PyCFunction)Ring_clear, METH_NOARGS, "Remove every item."},

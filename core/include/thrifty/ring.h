@@ -121,7 +121,7 @@ void tf_ring_reverse(tf_ring *r);
  *
  * tf_ring_sum_int: exact sum of an integer type as a 128-bit two's complement value (*lo + 2^64 * *hi), so no
  *   length can overflow it. TF_E_ARG for float types.
- * tf_ring_sum_float: sum of a float type in double, compensated: four interleaved sums, each carrying the exact
+ * tf_ring_sum_float: sum of a float type in double, compensated: eight interleaved sums, each carrying the exact
  *   rounding error of every addition (Knuth's TwoSum), merged at the end. Like Python 3.12's compensated sum() it is
  *   within an ulp or so of math.fsum for ordinary data, but not always bit-identical to either. Infinities and NaN
  *   propagate as in plain addition. TF_E_ARG for integer types. 0.0 when empty.

@@ -1133,6 +1133,24 @@ static PyObject *Ring_sum(tf_RingObject *self, PyObject *unused) {
 static PyObject *Ring_mean(tf_RingObject *self, PyObject *unused) {
     if (tf__need_numeric(self, "mean") < 0 || tf__need_items(self, "mean") < 0)
         return NULL;
+    /* Where both the sum and the count are exact doubles one division is the correctly rounded quotient, the same
+     * shortcut CPython's int / int takes; this skips two temporary objects per call. */
+    size_t len = tf_ring_len(&self->ring);
+    const uint64_t exact = (uint64_t)1 << 53;
+    if (len <= exact) {
+        if (self->kind->cls == 'f') {
+            double fs;
+            (void)tf_ring_sum_float(&self->ring, self->kind->type, &fs);
+            return PyFloat_FromDouble(fs / (double)len);
+        }
+        uint64_t lo;
+        int64_t hi;
+        (void)tf_ring_sum_int(&self->ring, self->kind->type, &lo, &hi);
+        if (hi == 0 && lo <= exact)
+            return PyFloat_FromDouble((double)lo / (double)len);
+        if (hi == -1 && lo >= (uint64_t)0 - exact)
+            return PyFloat_FromDouble(-(double)((uint64_t)0 - lo) / (double)len);
+    }
     PyObject *s = Ring_sum(self, unused);
     if (s == NULL)
         return NULL;

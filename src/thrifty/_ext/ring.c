@@ -845,9 +845,10 @@ static PyObject *Ring_views(tf_RingObject *self, PyObject *unused) {
 /* ---- search ---------------------------------------------------------------------------------------------- */
 
 /* Index of the first item in [start, stop) equal to v (or, with `count`, how many are), -1 when none, -2 on error.
- * Comparisons run Python code, which may change the Ring: that raises RuntimeError with `mutated`. */
+ * stop must not exceed the length. Comparisons run Python code, which may change the Ring: that raises `mutated`
+ * (deque's choice: RuntimeError, but IndexError from remove()). */
 static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_t stop, int count,
-                           const char *mutated) {
+                           PyObject *mutated) {
     Py_ssize_t hits = 0;
     const tf_ring_kind *k = self->kind;
     /* Typed fast paths compare C values: an exact int against an integer kind, an exact float against a float
@@ -888,7 +889,7 @@ static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_
         if (eq < 0)
             return -2;
         if (self->state != state) {
-            PyErr_SetString(PyExc_RuntimeError, mutated);
+            PyErr_SetString(mutated, "Ring mutated during iteration");
             return -2;
         }
         if (eq) {
@@ -901,18 +902,18 @@ static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_
 }
 
 static PyObject *Ring_count(tf_RingObject *self, PyObject *v) {
-    Py_ssize_t n = tf__find(self, v, 0, tf_ring_len(&self->ring), 1, "Ring mutated during iteration");
+    Py_ssize_t n = tf__find(self, v, 0, tf_ring_len(&self->ring), 1, PyExc_RuntimeError);
     return n < 0 ? NULL : PyLong_FromSsize_t(n);
 }
 
 static int Ring_contains(tf_RingObject *self, PyObject *v) {
-    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, "Ring mutated during iteration");
+    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, PyExc_RuntimeError);
     return i == -2 ? -1 : i >= 0;
 }
 
 static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
     PyObject *v, *start_obj = NULL, *stop_obj = NULL;
-    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX, n = (Py_ssize_t)tf_ring_len(&self->ring);
+    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX;
     if (!PyArg_ParseTuple(args, "O|OO:index", &v, &start_obj, &stop_obj))
         return NULL;
     /* like deque (and list), out-of-range bounds clamp instead of raising */
@@ -920,6 +921,8 @@ static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
         return NULL;
     if (stop_obj != NULL && (stop = PyNumber_AsSsize_t(stop_obj, NULL)) == -1 && PyErr_Occurred())
         return NULL;
+    /* read only now: the bounds' __index__ may have changed the length */
+    Py_ssize_t n = (Py_ssize_t)tf_ring_len(&self->ring);
     if (start < 0) {
         start += n;
         if (start < 0)
@@ -934,7 +937,7 @@ static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
         stop = n;
     if (start > stop)
         start = stop;
-    Py_ssize_t i = tf__find(self, v, (size_t)start, (size_t)stop, 0, "Ring mutated during iteration");
+    Py_ssize_t i = tf__find(self, v, (size_t)start, (size_t)stop, 0, PyExc_RuntimeError);
     if (i == -1)
         PyErr_Format(PyExc_ValueError, "%R is not in Ring", v);
     return i < 0 ? NULL : PyLong_FromSsize_t(i);
@@ -958,7 +961,7 @@ static int tf__delete_at(tf_RingObject *self, size_t i) {
 }
 
 static PyObject *Ring_remove(tf_RingObject *self, PyObject *v) {
-    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, "Ring mutated during remove().");
+    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, PyExc_IndexError);
     if (i == -1)
         PyErr_SetString(PyExc_ValueError, "Ring.remove(x): x not in Ring");
     if (i < 0 || tf__delete_at(self, (size_t)i) < 0)
@@ -978,9 +981,19 @@ static PyObject *Ring_insert(tf_RingObject *self, PyObject *args) {
         PyErr_SetString(PyExc_IndexError, "Ring already at its maximum size");
         return NULL;
     }
-    size_t pos = index >= n ? (size_t)n : index <= -n ? 0 : index < 0 ? (size_t)(n + index) : (size_t)index;
     tf_item it;
-    if (tf__to_c(self->kind, v, &it) < 0 || tf__refuse_if_exported(self) < 0 || tf__ensure_room(self, 1) < 0)
+    if (tf__to_c(self->kind, v, &it) < 0)
+        return NULL;
+    /* the conversion may run Python code (__index__, __float__) that changes the Ring: decide on what is there now */
+    n = (Py_ssize_t)tf_ring_len(&self->ring);
+    if (self->maxlen >= 0 && n == self->maxlen) {
+        if (self->overflow_raise)
+            return tf__raise_full(self), NULL;
+        PyErr_SetString(PyExc_IndexError, "Ring already at its maximum size");
+        return NULL;
+    }
+    size_t pos = index >= n ? (size_t)n : index <= -n ? 0 : index < 0 ? (size_t)(n + index) : (size_t)index;
+    if (tf__refuse_if_exported(self) < 0 || tf__ensure_room(self, 1) < 0)
         return NULL;
     if (IS_OBJ(self))
         Py_INCREF(v);
@@ -1230,7 +1243,11 @@ static int Ring_ass_item(tf_RingObject *self, Py_ssize_t i, PyObject *v) {
     tf_item it;
     if (tf__to_c(self->kind, v, &it) < 0)
         return -1;
-    void *slot = tf_ring_at(&self->ring, (size_t)i);
+    void *slot = tf_ring_at(&self->ring, (size_t)i); /* again: the conversion may have run code that shrank it */
+    if (slot == NULL) {
+        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
+        return -1;
+    }
     if (IS_OBJ(self)) {
         PyObject *old;
         memcpy(&old, slot, sizeof old);

@@ -13,6 +13,12 @@ typedef struct {
 
 static int RingView_getbuffer(tf_RingViewObject *self, Py_buffer *view, int flags) {
     tf_RingObject *r = self->ring;
+    /* the exporter outlives its memoryviews (memoryview.obj) and __init__ may since have made the Ring an 'O' one,
+     * whose slots are object references that must never be exposed as writable bytes */
+    if (r->kind->cls == 'O') {
+        PyErr_SetString(PyExc_BufferError, "Ring('O') items are object references and cannot be exported");
+        return -1;
+    }
     void *p;
     size_t n0 = tf_ring_read_block(&r->ring, &p);
     size_t n = n0;

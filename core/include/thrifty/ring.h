@@ -256,7 +256,9 @@ static inline tf_status tf_ring_push_front(tf_ring *r, const void *item) {
 }
 
 /* Removes the front item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). SPSC consumer side. */
-static inline tf_status tf_ring_pop_front(tf_ring *r, void *out) { return tf_ring_pop_front_sized(r, out, r->itemsize); }
+static inline tf_status tf_ring_pop_front(tf_ring *r, void *out) {
+    return tf_ring_pop_front_sized(r, out, r->itemsize);
+}
 
 /* Removes the back item, copying it to `out` unless out is NULL. TF_E_EMPTY when empty. O(1). Exclusive access. */
 static inline tf_status tf_ring_pop_back(tf_ring *r, void *out) { return tf_ring_pop_back_sized(r, out, r->itemsize); }

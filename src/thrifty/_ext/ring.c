@@ -613,7 +613,7 @@ static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__
             goto empty;                                                                                                \
         res = MAKE(t);                                                                                                 \
         if (res == NULL) {                                                                                             \
-            (void)TF__PUSH_SIZED(r, &t, sizeof t, !front);                                                            \
+            (void)TF__PUSH_SIZED(r, &t, sizeof t, !front);                                                             \
             return NULL;                                                                                               \
         }                                                                                                              \
     } while (0)
@@ -847,8 +847,7 @@ static PyObject *Ring_views(tf_RingObject *self, PyObject *unused) {
 /* Index of the first item in [start, stop) equal to v (or, with `count`, how many are), -1 when none, -2 on error.
  * stop must not exceed the length. Comparisons run Python code, which may change the Ring: that raises `mutated`
  * (deque's choice: RuntimeError, but IndexError from remove()). */
-static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_t stop, int count,
-                           PyObject *mutated) {
+static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_t stop, int count, PyObject *mutated) {
     Py_ssize_t hits = 0;
     const tf_ring_kind *k = self->kind;
     /* Typed fast paths compare C values: an exact int against an integer kind, an exact float against a float

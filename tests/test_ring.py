@@ -631,3 +631,15 @@ def test_pop_takes_no_arguments():
         with pytest.raises(TypeError):
             getattr(r, name)(x=1)
     assert list(r) == [1, 2]
+
+
+def test_views_kept_on_a_subclass_instance_are_collected():
+    class Keeps(Ring):
+        pass
+
+    r = Keeps("h", [1, 2, 3])
+    r.kept = r.views()  # a cycle: Ring -> __dict__ -> memoryview -> exporter -> Ring
+    alive = weakref.ref(r)
+    del r
+    gc.collect()
+    assert alive() is None

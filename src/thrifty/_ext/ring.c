@@ -725,7 +725,7 @@ static int tf__extend(tf_RingObject *self, PyObject *iterable, int front) {
         return -1;
     PyObject *v;
     while ((v = PyIter_Next(iter)) != NULL) {
-        PyObject *r = tf__add_one(self, v, front);
+        PyObject *r = tf__append(self, v, front);
         Py_DECREF(v);
         if (r == NULL) {
             Py_DECREF(iter);

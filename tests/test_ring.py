@@ -643,3 +643,27 @@ def test_views_kept_on_a_subclass_instance_are_collected():
     del r
     gc.collect()
     assert alive() is None
+
+
+def test_item_conversion_that_reinitializes_the_ring():
+    class Reinit:
+        def __index__(self):
+            r.__init__("O", [object()])
+            return 1
+
+    for call in (lambda: r.append(Reinit()), lambda: r.appendleft(Reinit()), lambda: r.insert(0, Reinit()),
+                 lambda: r.__setitem__(0, Reinit()), lambda: r.extend([Reinit()])):
+        r = Ring("h", [5])
+        with pytest.raises(RuntimeError, match="re-initialized"):  # was an int16 stored as an object pointer
+            call()
+        assert r.typecode == "O" and len(r) == 1
+
+
+def test_del_that_reinitializes_the_ring_while_it_is_cleared():
+    class Reinit:
+        def __del__(self):
+            r.__init__("h", [1, 2])
+
+    r = Ring("O", [Reinit(), object(), object()])
+    r.clear()  # the old loop went on popping int16 items as references
+    assert r.typecode == "h" and list(r) == [1, 2]

@@ -297,7 +297,9 @@ static int tf__raise_full(tf_RingObject *self) {
 static void tf__drop_all(tf_RingObject *self) {
     if (IS_OBJ(self)) {
         PyObject *o;
-        while (tf_ring_pop_front(&self->ring, &o) == TF_OK)
+        /* IS_OBJ again each round: a __del__ may have re-initialized the Ring with a typed typecode, whose items
+         * must not be taken for references */
+        while (IS_OBJ(self) && tf_ring_pop_front(&self->ring, &o) == TF_OK)
             Py_DECREF(o);
     } else {
         tf_ring_clear(&self->ring);
@@ -364,6 +366,13 @@ static Py_ssize_t tf__write_raw(tf_RingObject *self, const unsigned char *src, s
         (void)tf_ring_write(&self->ring, src, n);
     }
     return (Py_ssize_t)n;
+}
+
+/* Converting an item may run Python code (__index__, __float__) that calls __init__ on the Ring with another
+ * typecode; the converted value is then of the wrong kind and must not be stored. */
+static int tf__kind_changed(void) {
+    PyErr_SetString(PyExc_RuntimeError, "Ring was re-initialized while an item was being converted");
+    return -1;
 }
 
 /* ---- buffers --------------------------------------------------------------------------------------------- */
@@ -498,8 +507,11 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
 static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     tf_item it;
     PyObject *dropped = NULL;
-    if (tf__to_c(self->kind, v, &it) < 0)
+    const tf_ring_kind *kind = self->kind;
+    if (tf__to_c(kind, v, &it) < 0)
         return NULL;
+    if (self->kind != kind)
+        return tf__kind_changed(), NULL;
     if (IS_OBJ(self))
         Py_INCREF(v);
     /* the common case first: room, no live views; everything else goes through the policy in tf__push */
@@ -981,8 +993,11 @@ static PyObject *Ring_insert(tf_RingObject *self, PyObject *args) {
         return NULL;
     }
     tf_item it;
-    if (tf__to_c(self->kind, v, &it) < 0)
+    const tf_ring_kind *kind = self->kind;
+    if (tf__to_c(kind, v, &it) < 0)
         return NULL;
+    if (self->kind != kind)
+        return tf__kind_changed(), NULL;
     /* the conversion may run Python code (__index__, __float__) that changes the Ring: decide on what is there now */
     n = (Py_ssize_t)tf_ring_len(&self->ring);
     if (self->maxlen >= 0 && n == self->maxlen) {
@@ -1240,8 +1255,11 @@ static int Ring_ass_item(tf_RingObject *self, Py_ssize_t i, PyObject *v) {
     if (v == NULL)
         return tf__delete_at(self, (size_t)i);
     tf_item it;
-    if (tf__to_c(self->kind, v, &it) < 0)
+    const tf_ring_kind *kind = self->kind;
+    if (tf__to_c(kind, v, &it) < 0)
         return -1;
+    if (self->kind != kind)
+        return tf__kind_changed();
     void *slot = tf_ring_at(&self->ring, (size_t)i); /* again: the conversion may have run code that shrank it */
     if (slot == NULL) {
         PyErr_SetString(PyExc_IndexError, "Ring index out of range");

@@ -548,3 +548,122 @@ def test_gc_sees_items():
 
 def test_exports():
     assert thrifty.Ring is Ring and "Ring" in thrifty.__all__
+
+
+# ---- regressions from the review of the binding -------------------------------------------------------------------
+
+
+def test_mutation_during_remove_raises_index_error_like_deque():
+    class Evil:
+        def __eq__(self, other):
+            target.append(9)
+            return False
+
+    for target in (Ring("O", maxlen=8), deque(maxlen=8)):
+        target.extend([Evil(), 1])
+        with pytest.raises(IndexError):
+            target.remove(1)
+
+
+def test_index_bounds_whose_index_shrinks_the_ring():
+    class Shrinks:
+        def __index__(self):
+            r.clear()
+            return 0
+
+    for code in ("h", "O"):
+        r = Ring(code, range(10))
+        with pytest.raises(ValueError):  # was a read past the items for typed Rings
+            r.index(5, Shrinks(), 10)
+
+
+def test_setitem_value_whose_conversion_shrinks_the_ring():
+    class Shrinks:
+        def __index__(self):
+            r.clear()
+            return 7
+
+    r = Ring("h", [1, 2, 3])
+    with pytest.raises(IndexError):  # was a write through a NULL slot
+        r[2] = Shrinks()
+    assert list(r) == []
+
+
+def test_insert_value_whose_conversion_changes_the_ring():
+    class Clears:
+        def __index__(self):
+            r.clear()
+            return 7
+
+    r = Ring("h", [1, 2, 3])
+    r.insert(2, Clears())  # the position is taken from the Ring as it is after the conversion
+    assert list(r) == [7]
+
+    class Fills:
+        def __index__(self):
+            r.append(0)
+            return 7
+
+    r = Ring("h", [1, 2], maxlen=3)
+    with pytest.raises(IndexError):  # full by the time the item is ready: deque's error, nothing inserted
+        r.insert(0, Fills())
+    assert list(r) == [1, 2, 0]
+
+
+def test_view_exporter_refuses_an_object_ring():
+    r = Ring("q", [1, 2])
+    a, b = r.views()
+    exporter = a.obj
+    a.release()
+    b.release()
+    r.__init__("O", [object()])
+    with pytest.raises(BufferError):  # would expose object pointers as writable bytes
+        memoryview(exporter)
+    r.__init__("q", [5, 6])
+    assert memoryview(exporter).tolist() == [5, 6]
+
+
+def test_pop_takes_no_arguments():
+    r = Ring("h", [1, 2])
+    for name in ("pop", "popleft"):
+        with pytest.raises(TypeError, match="takes no arguments"):
+            getattr(r, name)(1)
+        with pytest.raises(TypeError):
+            getattr(r, name)(x=1)
+    assert list(r) == [1, 2]
+
+
+def test_views_kept_on_a_subclass_instance_are_collected():
+    class Keeps(Ring):
+        pass
+
+    r = Keeps("h", [1, 2, 3])
+    r.kept = r.views()  # a cycle: Ring -> __dict__ -> memoryview -> exporter -> Ring
+    alive = weakref.ref(r)
+    del r
+    gc.collect()
+    assert alive() is None
+
+
+def test_item_conversion_that_reinitializes_the_ring():
+    class Reinit:
+        def __index__(self):
+            r.__init__("O", [object()])
+            return 1
+
+    for call in (lambda: r.append(Reinit()), lambda: r.appendleft(Reinit()), lambda: r.insert(0, Reinit()),
+                 lambda: r.__setitem__(0, Reinit()), lambda: r.extend([Reinit()])):
+        r = Ring("h", [5])
+        with pytest.raises(RuntimeError, match="re-initialized"):  # was an int16 stored as an object pointer
+            call()
+        assert r.typecode == "O" and len(r) == 1
+
+
+def test_del_that_reinitializes_the_ring_while_it_is_cleared():
+    class Reinit:
+        def __del__(self):
+            r.__init__("h", [1, 2])
+
+    r = Ring("O", [Reinit(), object(), object()])
+    r.clear()  # the old loop went on popping int16 items as references
+    assert r.typecode == "h" and list(r) == [1, 2]

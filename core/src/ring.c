@@ -303,15 +303,33 @@ static size_t tf__runs_of(const tf_ring *r, tf__runs *out) {
  * compile to plain loads. */
 #define TF__LOAD(T, base, i, v) TF_MEMCPY(&(v), (base) + (i) * sizeof(T), sizeof(T))
 
+/* Items of up to 16 bits: eight int32 lanes, each emptied into the int64 total every 2^15 rounds, before
+ * 2^15 * 2^16 could reach int32's limit; the independent lanes vectorize. Wider items: one int64 accumulator. */
 #define TF__SUM_SMALL(T)                                                                                               \
     do {                                                                                                               \
         int64_t acc = 0;                                                                                               \
-        for (int h = 0; h < 2; h++)                                                                                    \
-            for (size_t i = 0; i < runs.n[h]; i++) {                                                                   \
+        for (int h = 0; h < 2; h++) {                                                                                  \
+            const uint8_t *p = runs.p[h];                                                                              \
+            size_t i = 0, n = runs.n[h];                                                                               \
+            if (sizeof(T) <= 2u)                                                                                       \
+                while (i + 8u <= n) {                                                                                  \
+                    int32_t lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                        \
+                    size_t stop = n - i > ((size_t)8 << 15) ? i + ((size_t)8 << 15) : n;                               \
+                    for (; i + 8u <= stop; i += 8u)                                                                    \
+                        for (int l = 0; l < 8; l++) {                                                                  \
+                            T v;                                                                                       \
+                            TF__LOAD(T, p, i + (size_t)l, v);                                                          \
+                            lane[l] += (int32_t)v;                                                                     \
+                        }                                                                                              \
+                    for (int l = 0; l < 8; l++)                                                                        \
+                        acc += lane[l];                                                                                \
+                }                                                                                                      \
+            for (; i < n; i++) {                                                                                       \
                 T v;                                                                                                   \
-                TF__LOAD(T, runs.p[h], i, v);                                                                          \
+                TF__LOAD(T, p, i, v);                                                                                  \
                 acc += (int64_t)v;                                                                                     \
             }                                                                                                          \
+        }                                                                                                              \
         *lo = (uint64_t)acc;                                                                                           \
         *hi = acc < 0 ? -1 : 0;                                                                                        \
     } while (0)
@@ -408,27 +426,26 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
         (s) = tf__t;                                                                                                   \
     } while (0)
 
-/* Four independent compensated sums (so consecutive additions do not wait on each other), merged at the end. */
+/* Eight independent compensated sums (lane l takes items l, l + 8, ...), merged at the end. The lanes are the
+ * algorithm, so the result does not depend on the compiler; independent lanes keep consecutive additions from
+ * waiting on each other, and a vectorizing compiler packs them into SIMD registers (GCC -O2 on x86-64 does, which
+ * halves the time of four scalar lanes). */
+#define TF__SUM_LANES 8
 #define TF__SUM_FLOAT(T)                                                                                               \
     do {                                                                                                               \
         for (int k = 0; k < 2; k++) {                                                                                  \
             const uint8_t *p = runs.p[k];                                                                              \
             size_t i = 0, n = runs.n[k];                                                                               \
-            for (; i + 4u <= n; i += 4u) {                                                                             \
-                T x0, x1, x2, x3;                                                                                      \
-                TF__LOAD(T, p, i, x0);                                                                                 \
-                TF__LOAD(T, p, i + 1u, x1);                                                                            \
-                TF__LOAD(T, p, i + 2u, x2);                                                                            \
-                TF__LOAD(T, p, i + 3u, x3);                                                                            \
-                TF__TWO_SUM(s0, c0, (double)x0);                                                                       \
-                TF__TWO_SUM(s1, c1, (double)x1);                                                                       \
-                TF__TWO_SUM(s2, c2, (double)x2);                                                                       \
-                TF__TWO_SUM(s3, c3, (double)x3);                                                                       \
-            }                                                                                                          \
-            for (; i < n; i++) {                                                                                       \
-                T x0;                                                                                                  \
-                TF__LOAD(T, p, i, x0);                                                                                 \
-                TF__TWO_SUM(s0, c0, (double)x0);                                                                       \
+            for (; i + TF__SUM_LANES <= n; i += TF__SUM_LANES)                                                         \
+                for (int l = 0; l < TF__SUM_LANES; l++) {                                                              \
+                    T x;                                                                                               \
+                    TF__LOAD(T, p, i + (size_t)l, x);                                                                  \
+                    TF__TWO_SUM(s[l], c[l], (double)x);                                                                \
+                }                                                                                                      \
+            for (int l = 0; i < n; i++, l++) {                                                                         \
+                T x;                                                                                                   \
+                TF__LOAD(T, p, i, x);                                                                                  \
+                TF__TWO_SUM(s[l], c[l], (double)x);                                                                    \
             }                                                                                                          \
         }                                                                                                              \
     } while (0)
@@ -440,16 +457,16 @@ tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum) {
         return TF_E_ARG;
     tf__runs runs;
     (void)tf__runs_of(r, &runs);
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
+    double s[TF__SUM_LANES] = {0.0}, c[TF__SUM_LANES] = {0.0};
     if (type == TF_RING_F32)
         TF__SUM_FLOAT(float);
     else
         TF__SUM_FLOAT(double);
-    double total = 0.0, comp = (c0 + c1) + (c2 + c3);
-    TF__TWO_SUM(total, comp, s0);
-    TF__TWO_SUM(total, comp, s1);
-    TF__TWO_SUM(total, comp, s2);
-    TF__TWO_SUM(total, comp, s3);
+    double total = 0.0, comp = 0.0;
+    for (int l = 0; l < TF__SUM_LANES; l++)
+        comp += c[l];
+    for (int l = 0; l < TF__SUM_LANES; l++)
+        TF__TWO_SUM(total, comp, s[l]);
     /* the compensation is meaningless once the sum is inf or nan (it would be nan) */
     if (comp != 0.0 && comp == comp && comp - comp == 0.0)
         total += comp;
@@ -493,12 +510,16 @@ tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, d
 }
 
 /* Python's min()/max() rule: the first item is the candidate and an item replaces it only when strictly smaller
- * (larger). Four independent candidates, all starting at the first item, give the same value faster: integers
+ * (larger). Independent candidates (four for integers, eight for floats), all starting at the first item, give the
+ * same value faster: integers
  * compare by value only; for floats a NaN can never replace a candidate (and one in front is returned at once), and
  * the only equal-but-different values are 0.0 and -0.0, so a zero result is replaced by the first zero in order. */
 #define TF__LT(a, b) ((a) < (b))
 #define TF__GT(a, b) ((a) > (b))
 
+/* Floats keep eight candidates in plain locals: a compiler keeps them in registers and uses min/max instructions
+ * whose NaN rule (an unordered comparison keeps the second operand) is exactly `BETTER(v, b) ? v : b`. */
+#define TF__PICK(BETTER, v, b) ((b) = BETTER((v), (b)) ? (v) : (b))
 #define TF__EXTREME_FLOAT(T, BETTER)                                                                                   \
     do {                                                                                                               \
         T first;                                                                                                       \
@@ -507,17 +528,52 @@ tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, d
             TF_MEMCPY(out, &first, sizeof first);                                                                      \
             break;                                                                                                     \
         }                                                                                                              \
-        TF__EXTREME_INT(T, BETTER);                                                                                    \
-        T best;                                                                                                        \
-        TF_MEMCPY(&best, out, sizeof best);                                                                            \
-        if (best == (T)0) {                                                                                            \
-            for (int k = 0; k < 2 && best == (T)0; k++)                                                                \
+        T b0 = first, b1 = first, b2 = first, b3 = first, b4 = first, b5 = first, b6 = first, b7 = first;              \
+        for (int k = 0; k < 2; k++) {                                                                                  \
+            const uint8_t *p = runs.p[k];                                                                              \
+            size_t i = 0, n = runs.n[k];                                                                               \
+            for (; i + 8u <= n; i += 8u) {                                                                             \
+                T x0, x1, x2, x3, x4, x5, x6, x7;                                                                      \
+                TF__LOAD(T, p, i, x0);                                                                                 \
+                TF__LOAD(T, p, i + 1u, x1);                                                                            \
+                TF__LOAD(T, p, i + 2u, x2);                                                                            \
+                TF__LOAD(T, p, i + 3u, x3);                                                                            \
+                TF__LOAD(T, p, i + 4u, x4);                                                                            \
+                TF__LOAD(T, p, i + 5u, x5);                                                                            \
+                TF__LOAD(T, p, i + 6u, x6);                                                                            \
+                TF__LOAD(T, p, i + 7u, x7);                                                                            \
+                TF__PICK(BETTER, x0, b0);                                                                              \
+                TF__PICK(BETTER, x1, b1);                                                                              \
+                TF__PICK(BETTER, x2, b2);                                                                              \
+                TF__PICK(BETTER, x3, b3);                                                                              \
+                TF__PICK(BETTER, x4, b4);                                                                              \
+                TF__PICK(BETTER, x5, b5);                                                                              \
+                TF__PICK(BETTER, x6, b6);                                                                              \
+                TF__PICK(BETTER, x7, b7);                                                                              \
+            }                                                                                                          \
+            for (; i < n; i++) {                                                                                       \
+                T x;                                                                                                   \
+                TF__LOAD(T, p, i, x);                                                                                  \
+                TF__PICK(BETTER, x, b0);                                                                               \
+            }                                                                                                          \
+        }                                                                                                              \
+        TF__PICK(BETTER, b1, b0);                                                                                      \
+        TF__PICK(BETTER, b2, b0);                                                                                      \
+        TF__PICK(BETTER, b3, b0);                                                                                      \
+        TF__PICK(BETTER, b4, b0);                                                                                      \
+        TF__PICK(BETTER, b5, b0);                                                                                      \
+        TF__PICK(BETTER, b6, b0);                                                                                      \
+        TF__PICK(BETTER, b7, b0);                                                                                      \
+        TF_MEMCPY(out, &b0, sizeof b0);                                                                                \
+        if (b0 == (T)0) {                                                                                              \
+            int found = 0;                                                                                             \
+            for (int k = 0; k < 2 && !found; k++)                                                                      \
                 for (size_t i = 0; i < runs.n[k]; i++) {                                                               \
                     T v;                                                                                               \
                     TF__LOAD(T, runs.p[k], i, v);                                                                      \
                     if (v == (T)0) {                                                                                   \
                         TF_MEMCPY(out, &v, sizeof v);                                                                  \
-                        best = (T)1;                                                                                   \
+                        found = 1;                                                                                     \
                         break;                                                                                         \
                     }                                                                                                  \
                 }                                                                                                      \

@@ -382,6 +382,58 @@ static void test_spsc_two_threads(void) {
     CHECK_EQ(tf_ring_len(&spsc), 0);
 }
 
+/* The lane-parallel reductions against one plain loop: lengths around the lane count and the int32 lane flush
+ * (2^18 items for 16-bit types), with the contents wrapped so both runs and every tail length are exercised. */
+static uint16_t big16[(1u << 18) * 2u + 37u];
+
+static void test_reductions_lanes(void) {
+    tf_ring r;
+    uint64_t lo;
+    int64_t hi;
+    size_t cap = sizeof big16 / sizeof big16[0];
+    size_t lens[] = {1, 7, 8, 9, 17, (size_t)1 << 18, ((size_t)1 << 18) + 9, cap};
+    for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        CHECK_EQ(tf_ring_init(&r, big16, sizeof big16, 2, cap), TF_OK);
+        CHECK_EQ(tf_ring_commit(&r, cap), TF_OK);
+        CHECK_EQ(tf_ring_consume(&r, cap - lens[t] / 2u), TF_OK); /* front near the end: the items wrap */
+        CHECK_EQ(tf_ring_consume(&r, tf_ring_len(&r)), TF_OK);
+        for (size_t i = 0; i < lens[t]; i++)
+            CHECK_EQ(tf_ring_push_back(&r, &(uint16_t){(uint16_t)(i % 3u == 0 ? 65535u : 32768u + i % 7u)}), TF_OK);
+        int64_t want_u = 0, want_i = 0;
+        for (size_t i = 0; i < lens[t]; i++) {
+            uint16_t v = *(uint16_t *)tf_ring_at(&r, i);
+            want_u += v;
+            want_i += (int16_t)v;
+        }
+        CHECK_EQ(tf_ring_sum_int(&r, TF_RING_U16, &lo, &hi), TF_OK);
+        CHECK((int64_t)lo == want_u && hi == 0);
+        CHECK_EQ(tf_ring_sum_int(&r, TF_RING_I16, &lo, &hi), TF_OK);
+        CHECK((int64_t)lo == want_i && hi == -1);
+    }
+    /* floats: integer-valued doubles sum exactly; the extreme sits at every position in turn */
+    double d[29];
+    for (size_t n = 1; n <= 29; n++)
+        for (size_t at = 0; at < n; at++) {
+            CHECK_EQ(tf_ring_init(&r, d, sizeof d, sizeof(double), 29), TF_OK);
+            CHECK_EQ(tf_ring_commit(&r, 29), TF_OK);
+            CHECK_EQ(tf_ring_consume(&r, 29 - n / 3u), TF_OK);
+            CHECK_EQ(tf_ring_consume(&r, tf_ring_len(&r)), TF_OK);
+            double want = 0.0, want_min = 1000.0;
+            for (size_t i = 0; i < n; i++) {
+                double v = i == at ? 1000.0 : (double)(i % 5u);
+                want += v;
+                want_min = v < want_min ? v : want_min;
+                CHECK_EQ(tf_ring_push_back(&r, &v), TF_OK);
+            }
+            double sum, mn, mx;
+            CHECK_EQ(tf_ring_sum_float(&r, TF_RING_F64, &sum), TF_OK);
+            CHECK(sum == want);
+            CHECK_EQ(tf_ring_min_max(&r, TF_RING_F64, &mn, &mx), TF_OK);
+            CHECK(mx == 1000.0);
+            CHECK(mn == want_min);
+        }
+}
+
 int main(void) {
     RUN(test_init_checks);
     RUN(test_zero_capacity);
@@ -389,6 +441,7 @@ int main(void) {
     RUN(test_blocks_at_every_offset);
     RUN(test_rehome);
     RUN(test_reductions);
+    RUN(test_reductions_lanes);
     RUN(test_spsc_two_threads);
     return TF_TEST_SUMMARY();
 }

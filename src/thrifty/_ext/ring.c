@@ -297,7 +297,9 @@ static int tf__raise_full(tf_RingObject *self) {
 static void tf__drop_all(tf_RingObject *self) {
     if (IS_OBJ(self)) {
         PyObject *o;
-        while (tf_ring_pop_front(&self->ring, &o) == TF_OK)
+        /* IS_OBJ again each round: a __del__ may have re-initialized the Ring with a typed typecode, whose items
+         * must not be taken for references */
+        while (IS_OBJ(self) && tf_ring_pop_front(&self->ring, &o) == TF_OK)
             Py_DECREF(o);
     } else {
         tf_ring_clear(&self->ring);
@@ -364,6 +366,13 @@ static Py_ssize_t tf__write_raw(tf_RingObject *self, const unsigned char *src, s
         (void)tf_ring_write(&self->ring, src, n);
     }
     return (Py_ssize_t)n;
+}
+
+/* Converting an item may run Python code (__index__, __float__) that calls __init__ on the Ring with another
+ * typecode; the converted value is then of the wrong kind and must not be stored. */
+static int tf__kind_changed(void) {
+    PyErr_SetString(PyExc_RuntimeError, "Ring was re-initialized while an item was being converted");
+    return -1;
 }
 
 /* ---- buffers --------------------------------------------------------------------------------------------- */
@@ -498,8 +507,11 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
 static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     tf_item it;
     PyObject *dropped = NULL;
-    if (tf__to_c(self->kind, v, &it) < 0)
+    const tf_ring_kind *kind = self->kind;
+    if (tf__to_c(kind, v, &it) < 0)
         return NULL;
+    if (self->kind != kind)
+        return tf__kind_changed(), NULL;
     if (IS_OBJ(self))
         Py_INCREF(v);
     /* the common case first: room, no live views; everything else goes through the policy in tf__push */
@@ -517,71 +529,153 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     Py_RETURN_NONE;
 }
 
-/* append() is the per-sample call of a streaming loop, so its common case ('O', or an exact int that fits, with
- * room and no live views) is spelled out here; everything else takes the general path of tf__add_one. */
-static PyObject *Ring_append(tf_RingObject *self, PyObject *v) {
-    const tf_ring_kind *k = self->kind;
-    if (self->exports == 0) {
-        if (k->cls == 'O') {
-            if (tf_ring_push_back(&self->ring, &v) == TF_OK) {
-                Py_INCREF(v);
-                self->state++;
-                Py_RETURN_NONE;
-            }
-        } else if (k->cls != 'f' && k->size <= 4 && PyLong_CheckExact(v)) {
-            int of;
-            long x = PyLong_AsLongAndOverflow(v, &of);
-            if (of == 0 && x >= k->lo && (x < 0 || (unsigned long)x <= k->hi)) {
-                tf_item it;
-                if (k->size == 1)
-                    it.b[0] = (unsigned char)x;
-                else if (k->size == 2) {
-                    uint16_t t = (uint16_t)x;
-                    memcpy(it.b, &t, 2);
-                } else {
-                    uint32_t t = (uint32_t)x;
-                    memcpy(it.b, &t, 4);
-                }
-                if (tf_ring_push_back(&self->ring, &it) == TF_OK) {
-                    self->state++;
-                    Py_RETURN_NONE;
-                }
+/* The value of an exact int that fits a C long, read without a call where CPython exposes its compact-int layout
+ * (the common case of a typed append: a sample is a small int). 0 when v is not an exact int or does not fit; never
+ * sets an exception. */
+Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
+    if (!PyLong_CheckExact(v))
+        return 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)v)) {
+        *out = (long)PyUnstable_Long_CompactValue((PyLongObject *)v);
+        return 1;
+    }
+#else
+    Py_ssize_t digits = Py_SIZE(v);
+    if (digits >= -1 && digits <= 1) {
+        *out = (long)digits * (long)((PyLongObject *)v)->ob_digit[0];
+        return 1;
+    }
+#endif
+    int of;
+    long x = PyLong_AsLongAndOverflow(v, &of); /* cannot fail for an exact int */
+    *out = x;
+    return of == 0;
+}
+
+#define TF__PUSH_SIZED(r, p, n, front)                                                                                 \
+    ((front) ? tf_ring_push_front_sized((r), (p), (n)) : tf_ring_push_back_sized((r), (p), (n)))
+#define TF__POP_SIZED(r, p, n, front)                                                                                  \
+    ((front) ? tf_ring_pop_front_sized((r), (p), (n)) : tf_ring_pop_back_sized((r), (p), (n)))
+
+/* Pushes an exact int that passes `ok` (a test of the long x) as C type T. */
+#define TF__PUSH_LONG(T, ok)                                                                                           \
+    do {                                                                                                               \
+        long x;                                                                                                        \
+        if (tf__exact_long(v, &x) && (ok)) {                                                                           \
+            T t = (T)x;                                                                                                \
+            if (TF__PUSH_SIZED(r, &t, sizeof t, front) == TF_OK)                                                       \
+                goto pushed;                                                                                           \
+        }                                                                                                              \
+    } while (0)
+
+/* append()/appendleft() are the per-sample calls of a streaming loop. The common case (an 'O' item, an exact int that
+ * fits, an exact float; room; no live views) is done here with the item size a constant per typecode; everything
+ * else takes the general path of tf__add_one, which makes the same decisions with full error handling. */
+Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObject *v, int front) {
+    tf_ring *r = &self->ring;
+    if (self->exports != 0)
+        return tf__add_one(self, v, front);
+    switch ((int)self->kind->type) {
+    case 0:
+        if (TF__PUSH_SIZED(r, &v, sizeof v, front) == TF_OK) {
+            Py_INCREF(v);
+            goto pushed;
+        }
+        break;
+    case TF_RING_I8: TF__PUSH_LONG(int8_t, x >= INT8_MIN && x <= INT8_MAX); break;
+    case TF_RING_U8: TF__PUSH_LONG(uint8_t, x >= 0 && x <= UINT8_MAX); break;
+    case TF_RING_I16: TF__PUSH_LONG(int16_t, x >= INT16_MIN && x <= INT16_MAX); break;
+    case TF_RING_U16: TF__PUSH_LONG(uint16_t, x >= 0 && x <= UINT16_MAX); break;
+    case TF_RING_I32: TF__PUSH_LONG(int32_t, x >= INT32_MIN && x <= INT32_MAX); break;
+    case TF_RING_U32: TF__PUSH_LONG(uint32_t, x >= 0 && (unsigned long)x <= UINT32_MAX); break;
+    case TF_RING_I64: TF__PUSH_LONG(int64_t, 1); break;
+    case TF_RING_U64: TF__PUSH_LONG(uint64_t, x >= 0); break;
+    case TF_RING_F32:
+    case TF_RING_F64:
+        if (PyFloat_CheckExact(v)) {
+            if (self->kind->type == TF_RING_F64) {
+                double d = PyFloat_AS_DOUBLE(v);
+                if (TF__PUSH_SIZED(r, &d, sizeof d, front) == TF_OK)
+                    goto pushed;
+            } else {
+                float f = (float)PyFloat_AS_DOUBLE(v);
+                if (TF__PUSH_SIZED(r, &f, sizeof f, front) == TF_OK)
+                    goto pushed;
             }
         }
+        break;
+    default: break;
     }
-    return tf__add_one(self, v, 0);
+    return tf__add_one(self, v, front);
+pushed:
+    self->state++;
+    Py_RETURN_NONE;
 }
-static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__add_one(self, v, 1); }
 
-static PyObject *tf__take_one(tf_RingObject *self, int front) {
+static PyObject *Ring_append(tf_RingObject *self, PyObject *v) { return tf__append(self, v, 0); }
+static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__append(self, v, 1); }
+
+/* Takes T off one end and converts it with MAKE; if the conversion fails (no memory) the item goes back where it
+ * was, so a failed pop leaves the Ring unchanged. */
+#define TF__POP_AS(T, MAKE)                                                                                            \
+    do {                                                                                                               \
+        T t;                                                                                                           \
+        if (TF__POP_SIZED(r, &t, sizeof t, front) != TF_OK)                                                            \
+            goto empty;                                                                                                \
+        res = MAKE(t);                                                                                                 \
+        if (res == NULL) {                                                                                             \
+            (void)TF__PUSH_SIZED(r, &t, sizeof t, !front);                                                             \
+            return NULL;                                                                                               \
+        }                                                                                                              \
+    } while (0)
+
+#define TF__AS_OBJ(t) (t)
+#define TF__AS_DOUBLE(t) PyFloat_FromDouble((double)(t))
+
+/* pop()/popleft(): one switch on the typecode, then a constant-size pop and the int/float constructor directly. */
+Py_ALWAYS_INLINE static inline PyObject *tf__take_one(tf_RingObject *self, int front) {
     if (tf__refuse_if_exported(self) < 0)
         return NULL;
-    tf_item it;
-    if ((front ? tf_ring_pop_front(&self->ring, &it) : tf_ring_pop_back(&self->ring, &it)) != TF_OK) {
-        PyErr_SetString(PyExc_IndexError, "pop from an empty Ring");
-        return NULL;
+    tf_ring *r = &self->ring;
+    PyObject *res;
+    switch ((int)self->kind->type) {
+    case 0: TF__POP_AS(PyObject *, TF__AS_OBJ); break;
+    case TF_RING_I8: TF__POP_AS(int8_t, PyLong_FromLong); break;
+    case TF_RING_U8: TF__POP_AS(uint8_t, PyLong_FromLong); break;
+    case TF_RING_I16: TF__POP_AS(int16_t, PyLong_FromLong); break;
+    case TF_RING_U16: TF__POP_AS(uint16_t, PyLong_FromLong); break;
+    case TF_RING_I32: TF__POP_AS(int32_t, PyLong_FromLong); break;
+    case TF_RING_U32: TF__POP_AS(uint32_t, PyLong_FromUnsignedLong); break;
+    case TF_RING_I64: TF__POP_AS(int64_t, PyLong_FromLongLong); break;
+    case TF_RING_U64: TF__POP_AS(uint64_t, PyLong_FromUnsignedLongLong); break;
+    case TF_RING_F32: TF__POP_AS(float, TF__AS_DOUBLE); break;
+    default: TF__POP_AS(double, TF__AS_DOUBLE); break;
     }
     self->state++;
-    PyObject *res = IS_OBJ(self) ? it.o : tf__from_c(self->kind, &it);
     if (self->maxlen < 0)
         tf__maybe_shrink(self);
     return res;
+empty:
+    PyErr_SetString(PyExc_IndexError, "pop from an empty Ring");
+    return NULL;
 }
 
-static PyObject *Ring_pop(tf_RingObject *self, PyObject *unused) {
-    (void)unused;
-    return tf__take_one(self, 0);
+/* pop() and popleft() take METH_FASTCALL rather than METH_NOARGS: CPython's call specialisation calls a FASTCALL
+ * bound method directly, while a NOARGS one goes through the generic vectorcall path. The arguments check is the
+ * one METH_NOARGS would make (keywords are refused by CPython itself for plain FASTCALL). */
+static PyObject *tf__no_arguments(const char *name, Py_ssize_t nargs) {
+    PyErr_Format(PyExc_TypeError, "Ring.%s() takes no arguments (%zd given)", name, nargs);
+    return NULL;
 }
-static PyObject *Ring_popleft(tf_RingObject *self, PyObject *unused) {
-    (void)unused;
-    if (IS_OBJ(self) && self->maxlen >= 0) { /* the streaming case: no views possible, no shrinking */
-        PyObject *o;
-        if (tf_ring_pop_front(&self->ring, &o) == TF_OK) {
-            self->state++;
-            return o;
-        }
-    }
-    return tf__take_one(self, 1);
+
+static PyObject *Ring_pop(tf_RingObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)args;
+    return nargs != 0 ? tf__no_arguments("pop", nargs) : tf__take_one(self, 0);
+}
+static PyObject *Ring_popleft(tf_RingObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)args;
+    return nargs != 0 ? tf__no_arguments("popleft", nargs) : tf__take_one(self, 1);
 }
 
 /* ---- many items ------------------------------------------------------------------------------------------ */
@@ -643,7 +737,7 @@ static int tf__extend(tf_RingObject *self, PyObject *iterable, int front) {
         return -1;
     PyObject *v;
     while ((v = PyIter_Next(iter)) != NULL) {
-        PyObject *r = tf__add_one(self, v, front);
+        PyObject *r = tf__append(self, v, front);
         Py_DECREF(v);
         if (r == NULL) {
             Py_DECREF(iter);
@@ -763,9 +857,9 @@ static PyObject *Ring_views(tf_RingObject *self, PyObject *unused) {
 /* ---- search ---------------------------------------------------------------------------------------------- */
 
 /* Index of the first item in [start, stop) equal to v (or, with `count`, how many are), -1 when none, -2 on error.
- * Comparisons run Python code, which may change the Ring: that raises RuntimeError with `mutated`. */
-static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_t stop, int count,
-                           const char *mutated) {
+ * stop must not exceed the length. Comparisons run Python code, which may change the Ring: that raises `mutated`
+ * (deque's choice: RuntimeError, but IndexError from remove()). */
+static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_t stop, int count, PyObject *mutated) {
     Py_ssize_t hits = 0;
     const tf_ring_kind *k = self->kind;
     /* Typed fast paths compare C values: an exact int against an integer kind, an exact float against a float
@@ -806,7 +900,7 @@ static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_
         if (eq < 0)
             return -2;
         if (self->state != state) {
-            PyErr_SetString(PyExc_RuntimeError, mutated);
+            PyErr_SetString(mutated, "Ring mutated during iteration");
             return -2;
         }
         if (eq) {
@@ -819,18 +913,18 @@ static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_
 }
 
 static PyObject *Ring_count(tf_RingObject *self, PyObject *v) {
-    Py_ssize_t n = tf__find(self, v, 0, tf_ring_len(&self->ring), 1, "Ring mutated during iteration");
+    Py_ssize_t n = tf__find(self, v, 0, tf_ring_len(&self->ring), 1, PyExc_RuntimeError);
     return n < 0 ? NULL : PyLong_FromSsize_t(n);
 }
 
 static int Ring_contains(tf_RingObject *self, PyObject *v) {
-    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, "Ring mutated during iteration");
+    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, PyExc_RuntimeError);
     return i == -2 ? -1 : i >= 0;
 }
 
 static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
     PyObject *v, *start_obj = NULL, *stop_obj = NULL;
-    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX, n = (Py_ssize_t)tf_ring_len(&self->ring);
+    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX;
     if (!PyArg_ParseTuple(args, "O|OO:index", &v, &start_obj, &stop_obj))
         return NULL;
     /* like deque (and list), out-of-range bounds clamp instead of raising */
@@ -838,6 +932,8 @@ static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
         return NULL;
     if (stop_obj != NULL && (stop = PyNumber_AsSsize_t(stop_obj, NULL)) == -1 && PyErr_Occurred())
         return NULL;
+    /* read only now: the bounds' __index__ may have changed the length */
+    Py_ssize_t n = (Py_ssize_t)tf_ring_len(&self->ring);
     if (start < 0) {
         start += n;
         if (start < 0)
@@ -852,7 +948,7 @@ static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
         stop = n;
     if (start > stop)
         start = stop;
-    Py_ssize_t i = tf__find(self, v, (size_t)start, (size_t)stop, 0, "Ring mutated during iteration");
+    Py_ssize_t i = tf__find(self, v, (size_t)start, (size_t)stop, 0, PyExc_RuntimeError);
     if (i == -1)
         PyErr_Format(PyExc_ValueError, "%R is not in Ring", v);
     return i < 0 ? NULL : PyLong_FromSsize_t(i);
@@ -876,7 +972,7 @@ static int tf__delete_at(tf_RingObject *self, size_t i) {
 }
 
 static PyObject *Ring_remove(tf_RingObject *self, PyObject *v) {
-    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, "Ring mutated during remove().");
+    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, PyExc_IndexError);
     if (i == -1)
         PyErr_SetString(PyExc_ValueError, "Ring.remove(x): x not in Ring");
     if (i < 0 || tf__delete_at(self, (size_t)i) < 0)
@@ -896,9 +992,22 @@ static PyObject *Ring_insert(tf_RingObject *self, PyObject *args) {
         PyErr_SetString(PyExc_IndexError, "Ring already at its maximum size");
         return NULL;
     }
-    size_t pos = index >= n ? (size_t)n : index <= -n ? 0 : index < 0 ? (size_t)(n + index) : (size_t)index;
     tf_item it;
-    if (tf__to_c(self->kind, v, &it) < 0 || tf__refuse_if_exported(self) < 0 || tf__ensure_room(self, 1) < 0)
+    const tf_ring_kind *kind = self->kind;
+    if (tf__to_c(kind, v, &it) < 0)
+        return NULL;
+    if (self->kind != kind)
+        return tf__kind_changed(), NULL;
+    /* the conversion may run Python code (__index__, __float__) that changes the Ring: decide on what is there now */
+    n = (Py_ssize_t)tf_ring_len(&self->ring);
+    if (self->maxlen >= 0 && n == self->maxlen) {
+        if (self->overflow_raise)
+            return tf__raise_full(self), NULL;
+        PyErr_SetString(PyExc_IndexError, "Ring already at its maximum size");
+        return NULL;
+    }
+    size_t pos = index >= n ? (size_t)n : index <= -n ? 0 : index < 0 ? (size_t)(n + index) : (size_t)index;
+    if (tf__refuse_if_exported(self) < 0 || tf__ensure_room(self, 1) < 0)
         return NULL;
     if (IS_OBJ(self))
         Py_INCREF(v);
@@ -1051,6 +1160,24 @@ static PyObject *Ring_sum(tf_RingObject *self, PyObject *unused) {
 static PyObject *Ring_mean(tf_RingObject *self, PyObject *unused) {
     if (tf__need_numeric(self, "mean") < 0 || tf__need_items(self, "mean") < 0)
         return NULL;
+    /* Where both the sum and the count are exact doubles one division is the correctly rounded quotient, the same
+     * shortcut CPython's int / int takes; this skips two temporary objects per call. */
+    size_t len = tf_ring_len(&self->ring);
+    const uint64_t exact = (uint64_t)1 << 53;
+    if (len <= exact) {
+        if (self->kind->cls == 'f') {
+            double fs;
+            (void)tf_ring_sum_float(&self->ring, self->kind->type, &fs);
+            return PyFloat_FromDouble(fs / (double)len);
+        }
+        uint64_t lo;
+        int64_t hi;
+        (void)tf_ring_sum_int(&self->ring, self->kind->type, &lo, &hi);
+        if (hi == 0 && lo <= exact)
+            return PyFloat_FromDouble((double)lo / (double)len);
+        if (hi == -1 && lo >= (uint64_t)0 - exact)
+            return PyFloat_FromDouble(-(double)((uint64_t)0 - lo) / (double)len);
+    }
     PyObject *s = Ring_sum(self, unused);
     if (s == NULL)
         return NULL;
@@ -1128,9 +1255,16 @@ static int Ring_ass_item(tf_RingObject *self, Py_ssize_t i, PyObject *v) {
     if (v == NULL)
         return tf__delete_at(self, (size_t)i);
     tf_item it;
-    if (tf__to_c(self->kind, v, &it) < 0)
+    const tf_ring_kind *kind = self->kind;
+    if (tf__to_c(kind, v, &it) < 0)
         return -1;
-    void *slot = tf_ring_at(&self->ring, (size_t)i);
+    if (self->kind != kind)
+        return tf__kind_changed();
+    void *slot = tf_ring_at(&self->ring, (size_t)i); /* again: the conversion may have run code that shrank it */
+    if (slot == NULL) {
+        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
+        return -1;
+    }
     if (IS_OBJ(self)) {
         PyObject *old;
         memcpy(&old, slot, sizeof old);
@@ -1302,8 +1436,8 @@ static PyMemberDef Ring_members[] = {
 static PyMethodDef Ring_methods[] = {
     {"append", (PyCFunction)Ring_append, METH_O, "Add x at the right end (dropping from the left when full)."},
     {"appendleft", (PyCFunction)Ring_appendleft, METH_O, "Add x at the left end (dropping from the right)."},
-    {"pop", (PyCFunction)Ring_pop, METH_NOARGS, "Remove and return the rightmost item."},
-    {"popleft", (PyCFunction)Ring_popleft, METH_NOARGS, "Remove and return the leftmost item."},
+    {"pop", (PyCFunction)(void (*)(void))Ring_pop, METH_FASTCALL, "Remove and return the rightmost item."},
+    {"popleft", (PyCFunction)(void (*)(void))Ring_popleft, METH_FASTCALL, "Remove and return the leftmost item."},
     {"extend", (PyCFunction)Ring_extend, METH_O, "Append every item of an iterable."},
     {"extendleft", (PyCFunction)Ring_extendleft, METH_O, "Appendleft every item of an iterable."},
     {"clear", (PyCFunction)Ring_clear, METH_NOARGS, "Remove every item."},

@@ -13,6 +13,12 @@ typedef struct {
 
 static int RingView_getbuffer(tf_RingViewObject *self, Py_buffer *view, int flags) {
     tf_RingObject *r = self->ring;
+    /* the exporter outlives its memoryviews (memoryview.obj) and __init__ may since have made the Ring an 'O' one,
+     * whose slots are object references that must never be exposed as writable bytes */
+    if (r->kind->cls == 'O') {
+        PyErr_SetString(PyExc_BufferError, "Ring('O') items are object references and cannot be exported");
+        return -1;
+    }
     void *p;
     size_t n0 = tf_ring_read_block(&r->ring, &p);
     size_t n = n0;
@@ -46,28 +52,39 @@ static void RingView_releasebuffer(tf_RingViewObject *self, Py_buffer *view) {
 }
 
 PyObject *tf_py_ring_view_new(tf_state *st, tf_RingObject *ring, int run) {
-    tf_RingViewObject *self = PyObject_New(tf_RingViewObject, (PyTypeObject *)st->RingView);
+    tf_RingViewObject *self = PyObject_GC_New(tf_RingViewObject, (PyTypeObject *)st->RingView);
     if (self == NULL)
         return NULL;
     self->ring = (tf_RingObject *)Py_NewRef(ring);
     self->run = run;
     self->shape = 0;
     self->stride = 0;
+    PyObject_GC_Track(self);
     PyObject *mv = PyMemoryView_FromObject((PyObject *)self);
     Py_DECREF(self); /* the memoryview keeps it alive */
     return mv;
 }
 
+/* Tracked by the GC: a memoryview kept in a Ring subclass's __dict__ makes a cycle through this object. It has no
+ * tp_clear: the memoryview's clear releases the buffer, and the reference to the Ring must stay valid until then. */
+static int RingView_traverse(tf_RingViewObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->ring);
+    return 0;
+}
+
 static void RingView_dealloc(tf_RingViewObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
     Py_XDECREF(self->ring);
-    PyObject_Free(self);
+    PyObject_GC_Del(self);
     Py_DECREF(tp);
 }
 
 static PyType_Slot RingView_slots[] = {
     {Py_bf_getbuffer, RingView_getbuffer},
     {Py_bf_releasebuffer, RingView_releasebuffer},
+    {Py_tp_traverse, RingView_traverse},
     {Py_tp_dealloc, RingView_dealloc},
     {0, NULL},
 };
@@ -75,7 +92,7 @@ static PyType_Slot RingView_slots[] = {
 static PyType_Spec RingView_spec = {
     .name = "thrifty._RingRun",
     .basicsize = sizeof(tf_RingViewObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = RingView_slots,
 };
 

@@ -288,6 +288,10 @@ static void tf__step(tf_lz_encoder *e) {
         if (next.gain > c.gain)
             c.kind = K_NONE;
     }
+    /* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
+     * is what makes the output bound in lz.h hold. */
+    if (c.kind != K_NONE && c.gain + 1L < (long)(tf__gamma_bits((uint32_t)e->lit + 1u, e->w) + (e->lit ? 1u : 0u)))
+        c.kind = K_NONE;
     if (c.kind == K_NONE) {
         tf__advance(e, 1);
         e->lit++;

@@ -706,7 +706,11 @@ tf_status tf_lz_decoder_finish(tf_lz_decoder *d) {
 
 int tf_lz_decoder_ended(const tf_lz_decoder *d) { return d && d->state == D_END; }
 
-size_t tf_lz_decoder_pending(const tf_lz_decoder *d) { return d ? (size_t)d->in_len - d->in_pos : 0; }
+size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
+    if (bytes)
+        *bytes = d ? d->in + d->in_pos : NULL;
+    return d ? (size_t)d->in_len - d->in_pos : 0;
+}
 
 tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
                             unsigned *flags) {

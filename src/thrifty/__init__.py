@@ -9,6 +9,7 @@ from thrifty._ext import (
     Full,
     PoolExhausted,
 )
+from thrifty import lz
 
 __version__ = "0.1.0"
 
@@ -18,4 +19,5 @@ __all__ = [
     "CorruptData",
     "Full",
     "PoolExhausted",
+    "lz",
 ]

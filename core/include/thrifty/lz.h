@@ -142,9 +142,10 @@ tf_status tf_lz_decoder_finish(tf_lz_decoder *dec);
 /* 1 once the end of the frame (and its checksum) has been decoded, else 0. O(1). */
 int tf_lz_decoder_ended(const tf_lz_decoder *dec);
 
-/* Bytes sunk into the decoder that it has not used yet. After the frame ends these are the first bytes that follow
- * it (the start of the next frame or trailing garbage); the caller owns them again. O(1). */
-size_t tf_lz_decoder_pending(const tf_lz_decoder *dec);
+/* Bytes sunk into the decoder that it has not used yet; when `bytes` is not NULL it is set to where they are (inside
+ * the decoder, valid until its next call). After the frame ends these are the first bytes that follow it (the start
+ * of the next frame, or trailing data) and belong to the caller again. O(1). */
+size_t tf_lz_decoder_pending(const tf_lz_decoder *dec, const uint8_t **bytes);
 
 /* Reads a frame header without decoding: window and lookahead bits and flags. TF_OK, TF_E_EMPTY when fewer than
  * TF_LZ_HEADER_SIZE bytes were given, TF_E_CORRUPT (not a thrifty.lz frame, or an impossible W/L),

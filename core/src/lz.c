@@ -10,7 +10,6 @@ static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
 
 #define TF__ADLER_MOD 65521u
 
-
 /* Adler-32 over a buffer; `state` is (b << 16) | a. Blocks of 5552 bytes keep the sums inside 32 bits. */
 static uint32_t tf__adler(uint32_t state, const uint8_t *p, size_t n) {
     uint32_t a = state & 0xFFFFu, b = state >> 16;
@@ -382,9 +381,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
                     tf__put(e, (e->adler >> (8u * i)) & 0xFFu, 8);
             e->phase = E_END;
             break;
-        default:
-            *out_n = o;
-            return TF_LZ_DONE;
+        default: *out_n = o; return TF_LZ_DONE;
         }
     }
 }
@@ -411,15 +408,15 @@ enum {
 };
 
 struct tf_lz_decoder {
-    uint32_t bits;  /* input bits read but not used; the low `nbits` are valid */
-    uint32_t adler; /* Adler-32 of the output so far */
-    uint32_t count; /* what remains of the current run, match, header or stored body */
-    uint16_t pos;   /* window index of the next output byte */
+    uint32_t bits;   /* input bits read but not used; the low `nbits` are valid */
+    uint32_t adler;  /* Adler-32 of the output so far */
+    uint32_t count;  /* what remains of the current run, match, header or stored body */
+    uint16_t pos;    /* window index of the next output byte */
     uint16_t filled; /* window bytes written, saturating at 2^W: offsets beyond it are corrupt */
     uint16_t rep;    /* offset of the last match */
     uint8_t nbits, state, w, l, max_w, flags, k;
-    uint8_t is_rep;  /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved; /* the last poll stopped for want of input (cleared by sink) */
+    uint8_t is_rep;   /* D_LIT: the run is full and no match follows; later: the match is a rep */
+    uint8_t starved;  /* the last poll stopped for want of input (cleared by sink) */
     uint8_t lit_bits; /* 7 or 8: width of the current run's bytes */
     uint8_t error, in_len, in_pos;
     uint8_t in[TF_LZ_DECODER_INPUT];
@@ -672,12 +669,8 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
             }
             d->state = D_PAD;
             break;
-        case D_END:
-            *out_n = o;
-            return TF_LZ_DONE;
-        default:
-            *out_n = o;
-            return -(tf_status)d->error;
+        case D_END: *out_n = o; return TF_LZ_DONE;
+        default: *out_n = o; return -(tf_status)d->error;
         }
     }
 starved:

@@ -130,8 +130,7 @@ static void test_every_chunking(void) {
         for (size_t p = 0; p < sizeof wl / sizeof wl[0]; p++)
             for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++)
                 for (size_t o = 0; o < sizeof chunks / sizeof chunks[0]; o += 3)
-                    roundtrip(in, n, wl[p][0], wl[p][1], (i + o) % 2 ? TF_LZ_FLAG_CHECKSUM : 0u, chunks[i],
-                              chunks[o]);
+                    roundtrip(in, n, wl[p][0], wl[p][1], (i + o) % 2 ? TF_LZ_FLAG_CHECKSUM : 0u, chunks[i], chunks[o]);
     }
     roundtrip(in, 0, 8, 4, TF_LZ_FLAG_CHECKSUM, 1, 1);
     roundtrip(in, 1, 8, 4, 0, 1, 1);

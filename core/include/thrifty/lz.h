@@ -43,9 +43,9 @@
  *     (which needs more RAM than a 300-byte decoder has) zlib at W=12 stays ahead: see bench/results/lz.md.
  *
  * MEMORY (64-bit host; the structs are a few bytes smaller on 32-bit)
- *   decoder: sizeof(state) + 2^W          W=8: 296 B (heatshrink's decoder at W=8 with its 32-byte input buffer: ~300 B)
- *   encoder: sizeof(state) + 2^W + 2^L + 2 * 2^(W-TF_LZ_HASH_SHIFT) * TF_LZ_HASH_WAYS
- * The exact figures for every W/L are printed by `make bench`.
+ *   decoder: sizeof(state) + 2^W          W=8: 296 B (heatshrink's decoder at W=8 with its 32-byte input buffer: ~300
+ * B) encoder: sizeof(state) + 2^W + 2^L + 2 * 2^(W-TF_LZ_HASH_SHIFT) * TF_LZ_HASH_WAYS The exact figures for every W/L
+ * are printed by `make bench`.
  *
  * OUTPUT BOUND
  *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder

@@ -2,13 +2,12 @@
 #include "lz_buffer.h"
 
 typedef struct {
-    PyObject_HEAD
-    void *storage;        /* owned (PyMem_Malloc): the encoder's whole state, tf_lz_encoder_size(W, L) bytes */
-    tf_lz_encoder *enc;   /* points into storage */
+    PyObject_HEAD void *storage; /* owned (PyMem_Malloc): the encoder's whole state, tf_lz_encoder_size(W, L) bytes */
+    tf_lz_encoder *enc;          /* points into storage */
     int window_bits;
     int lookahead_bits;
-    int finished;         /* flush() has ended the frame */
-    int busy;             /* a call is running with the GIL released */
+    int finished; /* flush() has ended the frame */
+    int busy;     /* a call is running with the GIL released */
 } LzCompressor;
 
 /* Runs input through the encoder into `out`; with `finish`, to the end of the frame. Returns a tf_status, or

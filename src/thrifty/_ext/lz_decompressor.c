@@ -4,9 +4,9 @@
 /* One frame's decoding, shared by the object and the one-shot function. The decoder is sized from the frame's
  * header, so a W=8 stream costs a 300-byte decoder even though any W up to max_w is accepted. */
 typedef struct {
-    void *storage;             /* owned (PyMem_Raw): the decoder state; grows to the largest frame seen */
+    void *storage; /* owned (PyMem_Raw): the decoder state; grows to the largest frame seen */
     size_t storage_size;
-    tf_lz_decoder *dec;        /* points into storage; NULL until this frame's header is complete */
+    tf_lz_decoder *dec;             /* points into storage; NULL until this frame's header is complete */
     uint8_t pre[TF_LZ_HEADER_SIZE]; /* the header, gathered before the decoder exists */
     size_t pre_n, pre_sunk;
     unsigned max_w;
@@ -125,8 +125,9 @@ static PyObject *dstream_raise(tf_state *st, dstream *ds, int rc, tf_status hdr,
         return NULL;
     }
     if (rc == TF_E_CORRUPT)
-        PyErr_Format(st->CorruptData, "%s: corrupt thrifty.lz data at byte %llu (a code, offset, padding or checksum "
-                                      "that no encoder writes)",
+        PyErr_Format(st->CorruptData,
+                     "%s: corrupt thrifty.lz data at byte %llu (a code, offset, padding or checksum "
+                     "that no encoder writes)",
                      what, at);
     else
         PyErr_Format(st->CorruptData, "%s: thrifty.lz data rejected at byte %llu: %s", what, at, tf_status_str(rc));
@@ -149,9 +150,8 @@ static int parse_window_bits(PyObject *obj, unsigned *w) {
 /* ---- the object ------------------------------------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *unused_data;     /* owned bytes: what followed the end of the frame */
-    PyObject *unconsumed_tail; /* owned bytes: input not yet used because max_length was reached */
+    PyObject_HEAD PyObject *unused_data; /* owned bytes: what followed the end of the frame */
+    PyObject *unconsumed_tail;           /* owned bytes: input not yet used because max_length was reached */
     dstream ds;
     int needs_input;
     int busy; /* a call is running with the GIL released */

@@ -1,6 +1,8 @@
 /* thrifty core — lz: the encoder and decoder state machines (the code and its rationale are in lz.h). */
 #include "thrifty/lz.h"
 
+#include "lz_text_code.h"
+
 TF_STATIC_ASSERT(TF_LZ_HASH_WAYS >= 1 && TF_LZ_HASH_WAYS <= 16, lz_hash_ways_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_SHIFT >= 0 && TF_LZ_HASH_SHIFT <= 4, lz_hash_shift_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_BUCKETS_LOG2_MAX >= 2 && TF_LZ_HASH_BUCKETS_LOG2_MAX <= 13, lz_hash_buckets_in_range);
@@ -9,6 +11,9 @@ TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_deco
 static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
 
 #define TF__ADLER_MOD 65521u
+#ifndef TF__LZ_LAZY_BELOW
+#define TF__LZ_LAZY_BELOW(e) (1u << e->l)
+#endif
 
 /* Adler-32 over a buffer; `state` is (b << 16) | a. Blocks of 5552 bytes keep the sums inside 32 bits. */
 static uint32_t tf__adler(uint32_t state, const uint8_t *p, size_t n) {
@@ -33,10 +38,14 @@ static int tf__lz_params_ok(unsigned w, unsigned l) {
 
 /* floor(log2(v)) for v >= 1. */
 static unsigned tf__log2(uint32_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    return 31u - (unsigned)__builtin_clz(v | 1u);
+#else
     unsigned k = 0;
     while ((v >> k) > 1u)
         k++;
     return k;
+#endif
 }
 
 /* Bits of the truncated Elias-gamma code of v: k = floor(log2 v) zero bits, then v in k+1 bits, except that the
@@ -44,6 +53,15 @@ static unsigned tf__log2(uint32_t v) {
 static unsigned tf__gamma_bits(uint32_t v, unsigned kmax) {
     unsigned k = tf__log2(v);
     return 2u * k + (k < kmax ? 1u : 0u);
+}
+
+/* Offsets below 2^NEAR take NEAR + 1 bits, the rest W + 1: most matches are near, even in a large window. */
+#ifndef TF__LZ_NEAR_BITS
+#define TF__LZ_NEAR_BITS(w) ((w)*3u / 4u)
+#endif
+static unsigned tf__near_bits(unsigned w) { return TF__LZ_NEAR_BITS(w); }
+static unsigned tf__offset_bits(unsigned w, unsigned dist) {
+    return 1u + (dist - 1u < (1u << tf__near_bits(w)) ? tf__near_bits(w) : w);
 }
 
 /* ---- encoder ---------------------------------------------------------------------------------------------- */
@@ -56,7 +74,7 @@ struct tf_lz_encoder {
     uint32_t adler;     /* Adler-32 of the input sunk so far */
     uint16_t *table;    /* match finder: buckets * TF_LZ_HASH_WAYS positions (mod 2^16), newest first */
     uint8_t *buf;       /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it */
-    uint16_t size;      /* 2^W + 2^L */
+    uint16_t size;      /* 2^W + 2 * 2^L */
     uint16_t head;      /* ring index of the next byte to encode */
     uint16_t la;        /* lookahead bytes at head */
     uint16_t seen;      /* history bytes behind head, saturating at 2^W */
@@ -68,7 +86,7 @@ struct tf_lz_encoder {
     uint16_t match_len; /* the match that follows the run being written */
     uint16_t match_dist;
     uint8_t kind;     /* K_*: what follows the run */
-    uint8_t lit_bits; /* 7 or 8: width of that run's bytes */
+    uint8_t lit_bits; /* 8: that run's bytes are plain; 0: they use the text code */
     uint8_t nacc;
     uint8_t w, l, flags, phase, finishing, hash_bytes;
     uint8_t head_hashed; /* head is already in the table (entered for the lazy look one byte ahead) */
@@ -84,7 +102,8 @@ size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits) {
         return 0;
     size_t head = (sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u;
     size_t table = sizeof(uint16_t) * (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(window_bits);
-    return head + table + ((size_t)1 << window_bits) + ((size_t)1 << lookahead_bits);
+    /* The ring holds the window and twice the lookahead, so sink can refill 2^L bytes at a time. */
+    return head + table + ((size_t)1 << window_bits) + ((size_t)2 << lookahead_bits);
 }
 
 tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
@@ -105,7 +124,7 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
      * (if unlikely) candidate that the byte comparison checks like any other. */
     TF_MEMSET(e->table, 0, entries * sizeof(uint16_t));
-    e->size = (uint16_t)((1u << window_bits) + (1u << lookahead_bits));
+    e->size = (uint16_t)((1u << window_bits) + (2u << lookahead_bits));
     e->adler = 1u;
     e->w = (uint8_t)window_bits;
     e->l = (uint8_t)lookahead_bits;
@@ -123,7 +142,7 @@ tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size
     *consumed = 0;
     if (e->finishing)
         return TF_E_STATE;
-    size_t room = ((size_t)1 << e->l) - e->la;
+    size_t room = ((size_t)2 << e->l) - e->la;
     size_t take = n < room ? n : room;
     if (!take)
         return TF_OK;
@@ -153,6 +172,12 @@ static void tf__put(tf_lz_encoder *e, uint32_t v, unsigned n) {
     e->nacc = (uint8_t)(e->nacc + n);
 }
 
+static void tf__put_offset(tf_lz_encoder *e, unsigned dist) {
+    unsigned near = tf__near_bits(e->w), far = dist - 1u >= (1u << near);
+    tf__put(e, far, 1);
+    tf__put(e, dist - 1u, far ? e->w : near);
+}
+
 static void tf__put_gamma(tf_lz_encoder *e, uint32_t v, unsigned kmax) {
     unsigned k = tf__log2(v);
     tf__put(e, 0, k);
@@ -167,13 +192,14 @@ static void tf__put_lit_header(tf_lz_encoder *e) {
     tf__put_gamma(e, (uint32_t)e->lit + 1u, e->w);
     if (!e->lit)
         return;
-    unsigned any = 0;
+    unsigned text = 0;
     for (unsigned i = 0, at = tf__ring(e, (unsigned)e->head + e->size - e->lit); i < e->lit; i++) {
-        any |= e->buf[at];
+        text += tf__lz_text_len[e->buf[at]];
         at = tf__ring(e, at + 1u);
     }
-    e->lit_bits = any < 0x80u ? 7u : 8u;
-    tf__put(e, e->lit_bits == 7u, 1);
+    /* The cheaper of the text code ("0") and plain bytes ("1"). */
+    e->lit_bits = text <= 8u * e->lit ? 0u : 8u;
+    tf__put(e, e->lit_bits != 0u, 1);
 }
 
 static unsigned tf__hash(const tf_lz_encoder *e, unsigned at) {
@@ -237,13 +263,25 @@ typedef struct {
     unsigned len, dist, kind;
 } tf__lz_choice;
 
+/* What n bytes at head + j would cost as literals: the text code's length, at most 8 bits a byte. Never more than
+ * 8n, so a match chosen against it also passes the 8-bits-a-byte test that keeps the output bound. */
+static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n) {
+    long bits = 0;
+    for (unsigned i = 0, at = tf__ring(e, (unsigned)e->head + j); i < n; i++, at = tf__ring(e, at + 1u)) {
+        unsigned len = tf__lz_text_len[e->buf[at]];
+        bits += len < 8u ? (long)len : 8L;
+    }
+    return bits;
+}
+
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the table's. */
 static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     tf__lz_choice c = {0, 0, 0, K_NONE};
-    unsigned max = e->la - j, seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
+    unsigned max = e->la - j > (1u << e->l) ? 1u << e->l : e->la - j,
+             seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__match_len(e, j, e->rep, max);
-        long gain = 8L * (long)n - (long)(1u + tf__gamma_bits(n, e->l)) - 1L;
+        long gain = tf__lit_cost(e, j, n) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L;
         if (n && gain > c.gain) {
             c.gain = gain;
             c.len = n;
@@ -253,16 +291,21 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     }
     if (max < e->hash_bytes || c.len == max)
         return c;
-    const uint16_t *slot = e->table + (size_t)tf__hash(e, tf__ring(e, (unsigned)e->head + j)) * TF_LZ_HASH_WAYS;
+    unsigned at = tf__ring(e, (unsigned)e->head + j);
+    const uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
     uint16_t here = (uint16_t)(e->pos + j);
     for (unsigned i = 0; i < TF_LZ_HASH_WAYS; i++) {
         unsigned dist = (uint16_t)(here - slot[i]);
         if (dist == 0 || dist > seen || dist == e->rep)
             continue;
+        /* Only a longer match can gain more: a candidate that differs at the current best length is out. */
+        if (c.len && e->buf[tf__ring(e, at + c.len)] != e->buf[tf__ring(e, at + e->size - dist + c.len)])
+            continue;
         unsigned n = tf__match_len(e, j, dist, max);
         if (n < 2u)
             continue;
-        long gain = 8L * (long)n - (long)(1u + e->w + tf__gamma_bits(n - 1u, e->l - 1u)) - 1L;
+        long gain =
+            tf__lit_cost(e, j, n) - (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) - 1L;
         if (gain > c.gain) {
             c.gain = gain;
             c.len = n;
@@ -280,7 +323,7 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
 static void tf__step(tf_lz_encoder *e) {
     tf__insert_pending(e);
     tf__lz_choice c = tf__best(e, 0);
-    if (c.kind != K_NONE && c.len < e->la && e->la >= e->hash_bytes + 1u) {
+    if (c.kind != K_NONE && c.len < TF__LZ_LAZY_BELOW(e) && c.len < e->la && e->la >= e->hash_bytes + 1u) {
         tf__insert(e, 0);
         e->head_hashed = 1;
         tf__lz_choice next = tf__best(e, 1);
@@ -329,7 +372,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             e->phase = E_BODY;
             break;
         case E_BODY:
-            if (e->la == (1u << e->l) || (e->finishing && e->la)) {
+            if (e->la >= (1u << e->l) || (e->finishing && e->la)) {
                 tf__step(e);
             } else if (e->finishing) {
                 tf__put_lit_header(e);
@@ -343,10 +386,13 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             break;
         case E_RUN: {
             /* The run's bytes sit lit..1 bytes behind head; head does not move until the run is written. */
-            unsigned k = 0;
-            while (e->emitted < e->lit && k++ < 7u) {
+            while (e->emitted < e->lit && e->nacc + TF__LZ_TEXT_MAX_LEN <= 64u) {
                 unsigned at = tf__ring(e, (unsigned)e->head + e->size - e->lit + e->emitted);
-                tf__put(e, e->buf[at], e->lit_bits);
+                uint8_t b = e->buf[at];
+                if (e->lit_bits)
+                    tf__put(e, b, e->lit_bits);
+                else
+                    tf__put(e, tf__lz_text_code[b], tf__lz_text_len[b]);
                 e->emitted++;
             }
             if (e->emitted == e->lit)
@@ -358,7 +404,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             e->phase = E_BODY;
             if (e->kind == K_EXPLICIT) {
                 tf__put(e, 0, 1);
-                tf__put(e, (uint32_t)e->match_dist - 1u, e->w);
+                tf__put_offset(e, e->match_dist);
                 tf__put_gamma(e, (uint32_t)e->match_len - 1u, e->l - 1u);
             } else if (e->kind == K_REP) {
                 tf__put(e, 1, 1);
@@ -390,17 +436,18 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
 
 enum {
     D_HEADER,
-    D_LIT_K,   /* zero bits of the literal-run length's gamma code */
-    D_LIT_V,   /* its value bits */
-    D_LIT_7,   /* 1 when the run's bytes are 7 bits wide */
-    D_LIT,     /* the run's bytes */
-    D_KIND,    /* explicit (0) or rep (1) */
-    D_OFFSET,  /* W bits of offset - 1 */
-    D_LEN_K,   /* zero bits of the length's gamma code */
-    D_LEN_V,   /* its value bits */
-    D_COPY,    /* the match's bytes */
-    D_PAD,     /* zero bits up to the byte boundary */
-    D_TRAILER, /* 4 bytes of Adler-32 */
+    D_LIT_K,       /* zero bits of the literal-run length's gamma code */
+    D_LIT_V,       /* its value bits */
+    D_LIT_MODE,    /* how the run's bytes are coded: text code (0) or 8 bits (1) */
+    D_LIT,         /* the run's bytes */
+    D_KIND,        /* explicit (0) or rep (1) */
+    D_OFFSET,      /* near (0) or far (1) offset */
+    D_OFFSET_BITS, /* offset - 1 in NEAR or W bits */
+    D_LEN_K,       /* zero bits of the length's gamma code */
+    D_LEN_V,       /* its value bits */
+    D_COPY,        /* the match's bytes */
+    D_PAD,         /* zero bits up to the byte boundary */
+    D_TRAILER,     /* 4 bytes of Adler-32 */
     D_STORED_LEN,
     D_STORED,
     D_END,
@@ -417,7 +464,7 @@ struct tf_lz_decoder {
     uint8_t nbits, state, w, l, max_w, flags, k;
     uint8_t is_rep;   /* D_LIT: the run is full and no match follows; later: the match is a rep */
     uint8_t starved;  /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t lit_bits; /* 7 or 8: width of the current run's bytes */
+    uint8_t lit_bits; /* 8: the current run's bytes are plain; 0: they use the text code */
     uint8_t error, in_len, in_pos;
     uint8_t in[TF_LZ_DECODER_INPUT];
     uint8_t window[]; /* 2^max_w bytes */
@@ -470,11 +517,15 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *d, const uint8_t *in, size_t n, size
 }
 
 /* Makes at least n (<= 24) bits available; 0 when the input buffer ran dry first. */
-static int tf__need(tf_lz_decoder *d, unsigned n) {
+typedef struct {
+    const uint8_t *p, *end; /* the bytes the decoder reads: its own input buffer, or the caller's */
+} tf__lz_src;
+
+static int tf__need(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
     while (d->nbits < n) {
-        if (d->in_pos == d->in_len)
+        if (src->p == src->end)
             return 0;
-        d->bits = (d->bits << 8) | d->in[d->in_pos++];
+        d->bits = (d->bits << 8) | *src->p++;
         d->nbits = (uint8_t)(d->nbits + 8u);
     }
     return 1;
@@ -483,6 +534,27 @@ static int tf__need(tf_lz_decoder *d, unsigned n) {
 static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
     d->nbits = (uint8_t)(d->nbits - n);
     return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
+}
+
+/* One symbol of the fixed text code (canonical: codes of each length are consecutive), read by peeking so that
+ * nothing is consumed when the input ends inside the code; -1 then. The code is complete, so any bits decode. */
+static int tf__text_symbol(tf_lz_decoder *d, tf__lz_src *src) {
+    (void)tf__need(d, src, TF__LZ_TEXT_MAX_LEN);
+    unsigned code = 0, first = 0, index = 0;
+    for (unsigned len = 1; len <= TF__LZ_TEXT_MAX_LEN; len++) {
+        if (len > d->nbits)
+            return -1;
+        code |= (d->bits >> (d->nbits - len)) & 1u;
+        unsigned count = tf__lz_text_count[len];
+        if (code - first < count) {
+            d->nbits = (uint8_t)(d->nbits - len);
+            return tf__lz_text_sorted[index + code - first];
+        }
+        index += count;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    return -1;
 }
 
 static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
@@ -524,9 +596,7 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
     return TF_OK;
 }
 
-tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
-    if (!d || !out_n || (!out && out_size))
-        return TF_E_NULL;
+static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
     *out_n = 0;
     d->starved = 0;
@@ -534,7 +604,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
         switch (d->state) {
         case D_HEADER:
             while (d->count < TF_LZ_HEADER_SIZE) {
-                if (!tf__need(d, 8))
+                if (!tf__need(d, src, 8))
                     goto starved;
                 tf_status st = tf__header_byte(d, tf__take(d, 8));
                 if (st != TF_OK)
@@ -546,7 +616,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
         case D_LIT_K:
         case D_LEN_K:
             for (;;) {
-                if (!tf__need(d, 1))
+                if (!tf__need(d, src, 1))
                     goto starved;
                 if (tf__take(d, 1))
                     break;
@@ -557,7 +627,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
             d->state = d->state == D_LIT_K ? D_LIT_V : D_LEN_V;
             break;
         case D_LIT_V: {
-            if (!tf__need(d, d->k))
+            if (!tf__need(d, src, d->k))
                 goto starved;
             uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
             d->k = 0;
@@ -565,36 +635,50 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
                 return tf__fail(d, TF_E_CORRUPT);
             d->count = v - 1u;
             d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
-            d->state = d->count ? D_LIT_7 : D_KIND;
+            d->state = d->count ? D_LIT_MODE : D_KIND;
             break;
         }
-        case D_LIT_7:
-            if (!tf__need(d, 1))
+        case D_LIT_MODE:
+            if (!tf__need(d, src, 1))
                 goto starved;
-            d->lit_bits = (uint8_t)(8u - tf__take(d, 1));
+            d->lit_bits = (uint8_t)(tf__take(d, 1) ? 8u : 0u);
             d->state = D_LIT;
             break;
         case D_LIT:
             while (d->count) {
                 if (o == out_size)
                     goto full;
-                if (!tf__need(d, d->lit_bits))
-                    goto starved;
-                tf__emit(d, (uint8_t)tf__take(d, d->lit_bits), out + o++);
+                if (!d->lit_bits) {
+                    int sym = tf__text_symbol(d, src);
+                    if (sym < 0)
+                        goto starved;
+                    tf__emit(d, (uint8_t)sym, out + o++);
+                } else {
+                    if (!tf__need(d, src, d->lit_bits))
+                        goto starved;
+                    tf__emit(d, (uint8_t)tf__take(d, d->lit_bits), out + o++);
+                }
                 d->count--;
             }
             d->state = d->is_rep ? D_LIT_K : D_KIND;
             break;
         case D_KIND:
-            if (!tf__need(d, 1))
+            if (!tf__need(d, src, 1))
                 goto starved;
             d->is_rep = (uint8_t)tf__take(d, 1);
             d->state = d->is_rep ? D_LEN_K : D_OFFSET;
             break;
-        case D_OFFSET: {
-            if (!tf__need(d, d->w))
+        case D_OFFSET:
+            if (!tf__need(d, src, 1))
                 goto starved;
-            unsigned dist = tf__take(d, d->w) + 1u;
+            d->k = (uint8_t)(tf__take(d, 1) ? d->w : tf__near_bits(d->w)); /* width of the offset that follows */
+            d->state = D_OFFSET_BITS;
+            break;
+        case D_OFFSET_BITS: {
+            if (!tf__need(d, src, d->k))
+                goto starved;
+            unsigned dist = tf__take(d, d->k) + 1u;
+            d->k = 0;
             if (dist > d->filled)
                 return tf__fail(d, TF_E_CORRUPT);
             d->rep = (uint16_t)dist;
@@ -602,7 +686,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
             break;
         }
         case D_LEN_V: {
-            if (!tf__need(d, d->k))
+            if (!tf__need(d, src, d->k))
                 goto starved;
             uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
             d->k = 0;
@@ -639,7 +723,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
                 d->adler = tf__adler(d->adler, out + folded, o - folded);
                 folded = o;
                 while (d->count < 4u) {
-                    if (!tf__need(d, 8))
+                    if (!tf__need(d, src, 8))
                         goto starved;
                     if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu))
                         return tf__fail(d, TF_E_CORRUPT);
@@ -650,7 +734,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
             break;
         case D_STORED_LEN:
             while (d->k < 4u) {
-                if (!tf__need(d, 8))
+                if (!tf__need(d, src, 8))
                     goto starved;
                 d->count |= (uint32_t)tf__take(d, 8) << (8u * d->k);
                 d->k++;
@@ -662,7 +746,7 @@ tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, si
             while (d->count) {
                 if (o == out_size)
                     goto full;
-                if (!tf__need(d, 8))
+                if (!tf__need(d, src, 8))
                     goto starved;
                 out[o++] = (uint8_t)tf__take(d, 8);
                 d->count--;
@@ -684,6 +768,36 @@ full:
         d->adler = tf__adler(d->adler, out + folded, o - folded);
     *out_n = o;
     return TF_LZ_MORE;
+}
+
+tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
+    if (!d || !out_n || (!out && out_size))
+        return TF_E_NULL;
+    tf__lz_src src = {d->in + d->in_pos, d->in + d->in_len};
+    tf_status st = tf__decode(d, &src, out, out_size, out_n);
+    d->in_pos = (uint8_t)(src.p - d->in);
+    return st;
+}
+
+tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, size_t *consumed, uint8_t *out,
+                               size_t out_size, size_t *out_n) {
+    if (!d || !consumed || !out_n || (!in && n) || (!out && out_size))
+        return TF_E_NULL;
+    *consumed = 0;
+    *out_n = 0;
+    if (d->in_pos < d->in_len) { /* bytes an earlier sink left go first */
+        tf_status st = tf_lz_decoder_poll(d, out, out_size, out_n);
+        if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
+            return st;
+    }
+    if (d->state == D_END || d->state == D_FAILED)
+        return tf__decode(d, &(tf__lz_src){in, in}, out, 0, out_n);
+    size_t first = *out_n;
+    tf__lz_src src = {in, in + n};
+    tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
+    *out_n += first;
+    *consumed = (size_t)(src.p - in);
+    return st;
 }
 
 tf_status tf_lz_decoder_finish(tf_lz_decoder *d) {

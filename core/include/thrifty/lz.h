@@ -135,6 +135,13 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *dec, const uint8_t *in, size_t n, si
  * failed. Output written before an error is valid data. O(out_size + input). */
 tf_status tf_lz_decoder_poll(tf_lz_decoder *dec, uint8_t *out, size_t out_size, size_t *out_n);
 
+/* sink + poll in one call, reading straight from `in` (no copy through the input buffer): decodes from in[0..n)
+ * into out[0..out_size) and reports *consumed and *out_n. Bytes an earlier sink left are decoded first. Same
+ * results as poll; after TF_LZ_DONE either all of `in` was consumed or the frame ended (and in[*consumed..n) follows
+ * it). O(out_size + n). */
+tf_status tf_lz_decoder_decode(tf_lz_decoder *dec, const uint8_t *in, size_t n, size_t *consumed, uint8_t *out,
+                               size_t out_size, size_t *out_n);
+
 /* Says no more input will come. TF_LZ_DONE when the frame is complete and fully polled, TF_LZ_MORE when output is
  * still pending, TF_E_CORRUPT when the frame is truncated, or the error the decoder failed with. O(1). */
 tf_status tf_lz_decoder_finish(tf_lz_decoder *dec);

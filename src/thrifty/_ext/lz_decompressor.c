@@ -67,21 +67,22 @@ static int dstream_feed(dstream *ds, const uint8_t *in, size_t n, size_t *consum
             ds->frame_w = w;
         }
         size_t c = 0, got = 0;
-        if (ds->pre_sunk < ds->pre_n) {
-            tf_lz_decoder_sink(ds->dec, ds->pre + ds->pre_sunk, ds->pre_n - ds->pre_sunk, &c);
-            ds->pre_sunk += c;
-        } else if (ip < n) {
-            tf_lz_decoder_sink(ds->dec, in + ip, n - ip, &c);
-            ip += c;
-        }
-        ds->sunk += c;
+        int from_pre = ds->pre_sunk < ds->pre_n;
+        const uint8_t *src = from_pre ? ds->pre + ds->pre_sunk : in + ip;
+        size_t src_n = from_pre ? ds->pre_n - ds->pre_sunk : n - ip;
         size_t want = limit - out->n < 1024u ? limit - out->n : 1024u;
         if (tf_lz_obuf_reserve(out, want, limit) < 0) {
             rc = FEED_NOMEM;
             break;
         }
-        /* Polled even with no room: the header, end marker and checksum produce nothing but must be read. */
-        tf_status st = tf_lz_decoder_poll(ds->dec, out->p ? out->p + out->n : NULL, out->cap - out->n, &got);
+        /* Called even with no room: the header, end marker and checksum produce nothing but must be read. */
+        tf_status st =
+            tf_lz_decoder_decode(ds->dec, src, src_n, &c, out->p ? out->p + out->n : NULL, out->cap - out->n, &got);
+        if (from_pre)
+            ds->pre_sunk += c;
+        else
+            ip += c;
+        ds->sunk += c;
         out->n += got;
         if (st < 0) {
             rc = st;

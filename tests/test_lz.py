@@ -52,6 +52,13 @@ def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit):
     assert d.unused_data == b""
 
 
+def test_every_short_prefix_round_trips():
+    text = b"e$d73 \x0b)pa0 def f(x):\n    return x  # 1700000000,s1,21.5\n\xff\x00"
+    for n in range(len(text) + 1):
+        for w, l in ((6, 3), (10, 3), (15, 8)):
+            assert lz.decompress(lz.compress(text[:n], window_bits=w, lookahead_bits=l)) == text[:n]
+
+
 def test_compresses_like_it_should():
     text = b"".join(b"def method_%d(self, value):\n    return self.value + %d\n" % (i, i) for i in range(500))
     blob = lz.compress(text, window_bits=10)

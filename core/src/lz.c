@@ -265,23 +265,31 @@ typedef struct {
 
 /* What n bytes at head + j would cost as literals: the text code's length, at most 8 bits a byte. Never more than
  * 8n, so a match chosen against it also passes the 8-bits-a-byte test that keeps the output bound. */
-static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n) {
-    long bits = 0;
-    for (unsigned i = 0, at = tf__ring(e, (unsigned)e->head + j); i < n; i++, at = tf__ring(e, at + 1u)) {
+typedef struct {
+    unsigned n; /* bytes summed so far */
+    long bits;
+} tf__lz_cost;
+
+static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n, tf__lz_cost *memo) {
+    if (n < memo->n)
+        memo->n = 0, memo->bits = 0;
+    for (unsigned at = tf__ring(e, (unsigned)e->head + j + memo->n); memo->n < n;
+         memo->n++, at = tf__ring(e, at + 1u)) {
         unsigned len = tf__lz_text_len[e->buf[at]];
-        bits += len < 8u ? (long)len : 8L;
+        memo->bits += len < 8u ? (long)len : 8L;
     }
-    return bits;
+    return memo->bits;
 }
 
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the table's. */
 static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     tf__lz_choice c = {0, 0, 0, K_NONE};
+    tf__lz_cost memo = {0, 0};
     unsigned max = e->la - j > (1u << e->l) ? 1u << e->l : e->la - j,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__match_len(e, j, e->rep, max);
-        long gain = tf__lit_cost(e, j, n) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L;
+        long gain = n ? tf__lit_cost(e, j, n, &memo) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L : 0L;
         if (n && gain > c.gain) {
             c.gain = gain;
             c.len = n;
@@ -304,8 +312,10 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
         unsigned n = tf__match_len(e, j, dist, max);
         if (n < 2u)
             continue;
-        long gain =
-            tf__lit_cost(e, j, n) - (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) - 1L;
+        long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
+        if (8L * (long)n - cost <= c.gain) /* cannot win even if every byte cost 8 bits */
+            continue;
+        long gain = tf__lit_cost(e, j, n, &memo) - cost;
         if (gain > c.gain) {
             c.gain = gain;
             c.len = n;
@@ -537,12 +547,13 @@ static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
 }
 
 /* One symbol of the fixed text code (canonical: codes of each length are consecutive), read by peeking so that
- * nothing is consumed when the input ends inside the code; -1 then. The code is complete, so any bits decode. */
+ * nothing is consumed when the input ends inside the code; -1 then. Bytes are pulled only as the code grows, which
+ * keeps the invariant that fewer than 8 unused bits remain after every symbol (the padding check relies on it). The
+ * code is complete, so any bits decode. */
 static int tf__text_symbol(tf_lz_decoder *d, tf__lz_src *src) {
-    (void)tf__need(d, src, TF__LZ_TEXT_MAX_LEN);
     unsigned code = 0, first = 0, index = 0;
     for (unsigned len = 1; len <= TF__LZ_TEXT_MAX_LEN; len++) {
-        if (len > d->nbits)
+        if (len > d->nbits && !tf__need(d, src, len))
             return -1;
         code |= (d->bits >> (d->nbits - len)) & 1u;
         unsigned count = tf__lz_text_count[len];

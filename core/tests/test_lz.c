@@ -136,6 +136,19 @@ static void test_every_chunking(void) {
     roundtrip(in, 1, 8, 4, 0, 1, 1);
 }
 
+static void test_short_inputs(void) {
+    /* Every short input ends its frame right after a literal run: the decoder must not read the checksum as
+     * literal bits (a regression the round-trip fuzzer found in the text-code reader). */
+    static uint8_t in[80];
+    for (int kind = 1; kind < 5; kind++)
+        for (size_t n = 0; n <= sizeof in; n++) {
+            make_input(kind, in, n);
+            roundtrip(in, n, 10, 3, TF_LZ_FLAG_CHECKSUM, 1, 1);
+            roundtrip(in, n, 8, 4, TF_LZ_FLAG_CHECKSUM, 100, 100);
+            roundtrip(in, n, 6, 3, 0, 7, 3);
+        }
+}
+
 static void test_window_boundaries(void) {
     /* Full literal runs (2^W bytes of noise) and matches reaching exactly 2^W back. */
     static uint8_t in[3000];
@@ -230,6 +243,7 @@ static void test_stored_fallback_and_bound(void) {
 int main(void) {
     RUN(test_sizes_and_init);
     RUN(test_every_chunking);
+    RUN(test_short_inputs);
     RUN(test_window_boundaries);
     RUN(test_one_shot_and_corruption);
     RUN(test_stored_fallback_and_bound);

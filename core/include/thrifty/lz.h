@@ -11,47 +11,51 @@
  * THE CODE (docs/format-lz.md has the byte-exact frame)
  *   A frame is a 7-byte header (magic "TFLZ", version, W|L<<4, flags), a bit stream (most significant bit first)
  *   and, when the header asks for it, a 4-byte Adler-32 of the content. The bit stream is a series of sequences:
- *       gamma(lit + 1)  [seven]  lit bytes of 7 or 8 bits  [match]
+ *       gamma(lit + 1)  [mode]  lit literals  [match]
  *   gamma(v) is a truncated Elias-gamma code: k = floor(log2 v) zero bits, then v in k+1 bits, except that in the
  *   code's largest group (k = kmax) the leading 1 is implied. kmax is W for runs, L-1 for explicit lengths and L for
- *   rep lengths. `seven` (present when lit > 0) is 1 when the run's bytes are 7 bits wide. A full run of 2^W
- *   literals (the most the window holds) has no match after it. Otherwise the match is
- *       0  offset-1 in W bits  gamma(len - 1)       an explicit match, len 2..2^L
- *       1  gamma(len)                               the previous offset again ("rep"), len 1..2^L
- *       1  gamma(2^L + 1)                           end of frame, then zero bits to the byte boundary
+ *   rep lengths. `mode` (present when lit > 0) is 0 when the literals use the fixed text code (a canonical prefix
+ *   code of 1..12 bits per byte, lz_text_code.h) and 1 when they are plain bytes. A full run of 2^W literals (the
+ *   most the window holds) has no match after it. Otherwise the match is
+ *       0  offset  gamma(len - 1)       an explicit match, len 2..2^L; offset is 0 + (offset-1) in N bits when it
+ *                                       is at most 2^N (N = floor(3W/4)), else 1 + (offset-1) in W bits
+ *       1  gamma(len)                   the previous offset again ("rep"), len 1..2^L
+ *       1  gamma(2^L + 1)               end of frame, then zero bits to the byte boundary
  *
- * WHY THIS CODE (measured by bench/bench_lz.py and the design runs noted in docs/lz.md; the corpus is a slice of
- * the Python stdlib sources, the python executable and a generated sensor CSV)
- *   - heatshrink spends a flag bit on every literal and a fixed L-bit count on every match. Literal runs coded by
- *     gamma cost about the same for the short runs text has and much less for the long runs binaries have; they
- *     bound expansion (a run of 2^W bytes costs 2W+1 bits), and the per-run `seven` bit saves a bit per literal on
- *     ASCII (about 3% on the text and CSV parts of the corpus).
+ * WHY THIS CODE (each step measured on the bench corpus: 256 KiB each of Python stdlib sources, libpython and a
+ * generated sensor CSV; "W=8" sums are compressed bytes of all three at W=8, L=4)
+ *   - heatshrink spends a flag bit on every literal and a fixed L-bit count on every match. Literal runs with a
+ *     gamma length cost about the same for the short runs text has and much less for the long runs binaries have,
+ *     and they bound expansion: a run of 2^W bytes costs 2W+1 bits of header.
+ *   - A run's literals take the fixed text code when that is shorter than 8 bits a byte. It lives in flash (1.3 KiB
+ *     of tables), not RAM, so the 300-byte decoder keeps it; built from text that is not the benchmark (see
+ *     core/tools/gen_lz_text_code.py), it codes Python source in ~5.3 bits a byte. It took text -5%, CSV -9%,
+ *     binary +2% against a per-run "7-bit ASCII" flag, which it replaced.
  *   - Most matches are short, so gamma lengths (len 2 in 1 bit, 3..4 in 3 bits) beat a fixed L-bit field, and they
  *     make a long lookahead nearly free in the code: L only bounds the longest match.
  *   - A repeated offset costs 1 bit instead of W. Columnar data (CSV, tables, structs in binaries) repeats offsets
  *     constantly; "rep" after a literal run is how a changed digit in an otherwise repeating row is coded.
- *   - Explicit offsets stay fixed-width: in a window of 2^8..2^12 bytes, variable-length offsets saved under 1% in
- *     the design runs and cost a second state in the decoder.
- *   - Parsing is by bit gain (8 bits per covered byte minus the match's cost), comparing the rep candidate with
- *     the hash candidates, with one step of lazy evaluation (a literal first when the match one byte later gains
- *     more: +1% on text, +6% on CSV at W=8). The match finder is a set-associative hash table over 2-byte prefixes
- *     (3-byte when W >= 10): at most 64 buckets of 8 recent positions each (config.h), 1 KiB, instead of the 2 bytes
- *     per window byte a hash chain needs. At W=8 it compresses within 1% of an exhaustive search; 4 buckets x 4
- *     ways (128 B) lost 20%.
- *   - Measured at W=8, L=4 on 1 MiB of each corpus part, against heatshrink2 at 8/4: text 2.19 vs 2.10, binary
- *     1.81 vs 1.69, CSV 2.62 vs 2.42 (1.07x overall; the 1.1x target is not reached). Without an entropy coder
- *     (which needs more RAM than a 300-byte decoder has) zlib at W=12 stays ahead: see bench/results/lz.md.
+ *   - Near offsets (most of them, even in a large window) cost N+1 bits: -2.8% at W=12, -0.5% at W=8.
+ *   - Parsing is by bit gain (the covered bytes' literal cost minus the match's cost), comparing the rep candidate
+ *     with the hash candidates, with one step of lazy evaluation (a literal first when the match one byte later
+ *     gains more: +1% on text, +6% on CSV at W=8). The match finder is a set-associative hash table over 2-byte
+ *     prefixes (3-byte when W >= 10): at most 64 buckets of 12 recent positions (config.h), 1.5 KiB, instead of the 2
+ *     bytes per window byte a hash chain needs. Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12; 4
+ *     buckets x 4 ways (128 B) lost 20%.
+ *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348659 vs 384482 bytes); W=12, L=5: 0.93x zlib's
+ *     (level 6, wbits 12, memLevel 1) in 5760 bytes of encoder state. The search makes the encoder slower than
+ *     heatshrink's; the decoder is several times faster. bench/results/lz.md has the current run.
  *
  * MEMORY (64-bit host; the structs are a few bytes smaller on 32-bit)
- *   decoder: sizeof(state) + 2^W          W=8: 296 B (heatshrink's decoder at W=8 with its 32-byte input buffer: ~300
- * B) encoder: sizeof(state) + 2^W + 2^L + 2 * 2^(W-TF_LZ_HASH_SHIFT) * TF_LZ_HASH_WAYS The exact figures for every W/L
- * are printed by `make bench`.
+ *   decoder: sizeof(state) + 2^W                 W=8: 296 B (heatshrink's at W=8 with a 32-byte input buffer: 306 B)
+ *   encoder: sizeof(state) + 2^W + 2 * 2^L + 2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)
+ *                                                W=8, L=4: 1888 B; W=12, L=5: 5760 B
  *
  * OUTPUT BOUND
  *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
  *   takes a match only when it pays for the run header it closes, so no sequence costs more than 8 bits per byte,
- *   and a full run of 2^W literals costs 2W+1 <= 31 bits of header. tf_lz_compress() also falls back to a stored
- *   frame, so its output is at most n + TF_LZ_STORED_OVERHEAD (tf_lz_compress_bound(n)).
+ *   and a full run of 2^W literals costs 2W+1 <= 31 bits of header and mode. tf_lz_compress() also falls back to a
+ *   stored frame, so its output is at most n + TF_LZ_STORED_OVERHEAD (tf_lz_compress_bound(n)).
  *
  * THREADS AND INTERRUPTS
  *   Every function touches only the state and buffers passed to it: two threads may work on two different

@@ -6,6 +6,7 @@
 TF_STATIC_ASSERT(TF_LZ_HASH_WAYS >= 1 && TF_LZ_HASH_WAYS <= 16, lz_hash_ways_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_SHIFT >= 0 && TF_LZ_HASH_SHIFT <= 4, lz_hash_shift_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_BUCKETS_LOG2_MAX >= 2 && TF_LZ_HASH_BUCKETS_LOG2_MAX <= 13, lz_hash_buckets_in_range);
+TF_STATIC_ASSERT(TF_LZ_MIN_LOOKAHEAD_BITS >= 3u, lz_end_marker_covers_text_peek);
 TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_decoder_input_in_range);
 
 static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
@@ -465,12 +466,12 @@ enum {
 };
 
 struct tf_lz_decoder {
-    uint32_t bits;   /* input bits read but not used; the low `nbits` are valid */
-    uint32_t adler;  /* Adler-32 of the output so far */
-    uint32_t count;  /* what remains of the current run, match, header or stored body */
-    uint16_t pos;    /* window index of the next output byte */
-    uint16_t filled; /* window bytes written, saturating at 2^W: offsets beyond it are corrupt */
-    uint16_t rep;    /* offset of the last match */
+    uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
+    uint32_t adler;   /* Adler-32 of the output so far */
+    uint32_t count;   /* what remains of the current run, match, header or stored body */
+    uint16_t pos;     /* window index of the next output byte */
+    uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
+    uint16_t rep;     /* offset of the last match */
     uint8_t nbits, state, w, l, max_w, flags, k;
     uint8_t is_rep;   /* D_LIT: the run is full and no match follows; later: the match is a rep */
     uint8_t starved;  /* the last poll stopped for want of input (cleared by sink) */
@@ -547,10 +548,18 @@ static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
 }
 
 /* One symbol of the fixed text code (canonical: codes of each length are consecutive), read by peeking so that
- * nothing is consumed when the input ends inside the code; -1 then. Bytes are pulled only as the code grows, which
- * keeps the invariant that fewer than 8 unused bits remain after every symbol (the padding check relies on it). The
- * code is complete, so any bits decode. */
+ * nothing is consumed when the input ends inside the code; -1 then. The code is complete, so any bits decode. */
 static int tf__text_symbol(tf_lz_decoder *d, tf__lz_src *src) {
+    /* Fast path: codes of up to 8 bits from a table. Peeking 8 bits may pull a byte the symbol does not use, which is
+     * safe: the shortest code is 3 bits and at least 7 more bits of the frame (the end marker, 1 + 2L) follow any
+     * literal, so such a byte is still the frame's, and fewer than 8 bits remain once the end marker is read. */
+    if (d->nbits >= 8u || tf__need(d, src, 8)) {
+        unsigned hit = tf__lz_text_fast[(d->bits >> (d->nbits - 8u)) & 0xFFu];
+        if (hit >> 8) {
+            d->nbits = (uint8_t)(d->nbits - (hit >> 8));
+            return (int)(hit & 0xFFu);
+        }
+    }
     unsigned code = 0, first = 0, index = 0;
     for (unsigned len = 1; len <= TF__LZ_TEXT_MAX_LEN; len++) {
         if (len > d->nbits && !tf__need(d, src, len))
@@ -574,12 +583,11 @@ static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
     return why;
 }
 
-static void tf__emit(tf_lz_decoder *d, uint8_t byte, uint8_t *out) {
-    *out = byte;
-    d->window[d->pos] = byte;
-    d->pos = (uint16_t)((d->pos + 1u) & ((1u << d->w) - 1u));
-    if (d->filled < (1u << d->w))
-        d->filled++;
+/* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
+static void tf__moved(tf_lz_decoder *d, unsigned pos, size_t k) {
+    if ((size_t)d->pos + k > ((size_t)1 << d->w) - 1u)
+        d->wrapped = 1;
+    d->pos = (uint16_t)pos;
 }
 
 /* One byte of the header (index `count`). */
@@ -625,18 +633,27 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_LIT_K;
             break;
         case D_LIT_K:
-        case D_LEN_K:
-            for (;;) {
+        case D_LEN_K: {
+            /* Truncated gamma: the longest group (k == kmax) has no terminating 1. The zeros are counted a
+             * buffer-full at a time: the position of the highest set bit among those available ends them. */
+            unsigned kmax = d->state == D_LIT_K ? d->w : (d->is_rep ? d->l : d->l - 1u);
+            while (d->k < kmax) {
                 if (!tf__need(d, src, 1))
                     goto starved;
-                if (tf__take(d, 1))
+                uint32_t avail = d->bits & (((uint32_t)1 << d->nbits) - 1u);
+                unsigned zeros = avail ? d->nbits - 1u - tf__log2(avail) : d->nbits;
+                if (zeros > kmax - d->k)
+                    zeros = kmax - d->k;
+                d->k = (uint8_t)(d->k + zeros);
+                d->nbits = (uint8_t)(d->nbits - zeros);
+                if (d->k < kmax && d->nbits) { /* the 1 that ends the zeros */
+                    d->nbits--;
                     break;
-                /* Truncated gamma: the longest group has no terminating 1. */
-                if (++d->k == (d->state == D_LIT_K ? d->w : (d->is_rep ? d->l : d->l - 1u)))
-                    break;
+                }
             }
             d->state = d->state == D_LIT_K ? D_LIT_V : D_LEN_V;
             break;
+        }
         case D_LIT_V: {
             if (!tf__need(d, src, d->k))
                 goto starved;
@@ -655,24 +672,44 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             d->lit_bits = (uint8_t)(tf__take(d, 1) ? 8u : 0u);
             d->state = D_LIT;
             break;
-        case D_LIT:
+        case D_LIT: {
+            unsigned mask = (1u << d->w) - 1u, pos = d->pos;
+            size_t k = 0;
+            int stop = 0; /* 1: output full, 2: input ran dry */
             while (d->count) {
-                if (o == out_size)
-                    goto full;
+                unsigned b;
+                if (o == out_size) {
+                    stop = 1;
+                    break;
+                }
                 if (!d->lit_bits) {
                     int sym = tf__text_symbol(d, src);
-                    if (sym < 0)
-                        goto starved;
-                    tf__emit(d, (uint8_t)sym, out + o++);
+                    if (sym < 0) {
+                        stop = 2;
+                        break;
+                    }
+                    b = (unsigned)sym;
                 } else {
-                    if (!tf__need(d, src, d->lit_bits))
-                        goto starved;
-                    tf__emit(d, (uint8_t)tf__take(d, d->lit_bits), out + o++);
+                    if (!tf__need(d, src, 8)) {
+                        stop = 2;
+                        break;
+                    }
+                    b = tf__take(d, 8);
                 }
+                out[o++] = (uint8_t)b;
+                d->window[pos] = (uint8_t)b;
+                pos = (pos + 1u) & mask;
+                k++;
                 d->count--;
             }
+            tf__moved(d, pos, k);
+            if (stop == 1)
+                goto full;
+            if (stop == 2)
+                goto starved;
             d->state = d->is_rep ? D_LIT_K : D_KIND;
             break;
+        }
         case D_KIND:
             if (!tf__need(d, src, 1))
                 goto starved;
@@ -690,7 +727,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 goto starved;
             unsigned dist = tf__take(d, d->k) + 1u;
             d->k = 0;
-            if (dist > d->filled)
+            if (!d->wrapped && dist > d->pos)
                 return tf__fail(d, TF_E_CORRUPT);
             d->rep = (uint16_t)dist;
             d->state = D_LEN_K;
@@ -712,13 +749,20 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             break;
         }
         case D_COPY: {
-            unsigned mask = (1u << d->w) - 1u;
-            while (d->count) {
-                if (o == out_size)
-                    goto full;
-                tf__emit(d, d->window[((unsigned)d->pos - d->rep) & mask], out + o++);
-                d->count--;
+            unsigned mask = (1u << d->w) - 1u, pos = d->pos, from = ((unsigned)d->pos - d->rep) & mask;
+            size_t k = d->count < out_size - o ? d->count : out_size - o;
+            for (size_t i = 0; i < k; i++) {
+                uint8_t b = d->window[from];
+                out[o + i] = b;
+                d->window[pos] = b;
+                pos = (pos + 1u) & mask;
+                from = (from + 1u) & mask;
             }
+            o += k;
+            d->count -= (uint32_t)k;
+            tf__moved(d, pos, k);
+            if (d->count)
+                goto full;
             d->state = D_LIT_K;
             break;
         }

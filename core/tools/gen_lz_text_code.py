@@ -74,6 +74,14 @@ def main() -> None:
     table("uint16_t", "tf__lz_text_code", codes)
     table("uint16_t", "tf__lz_text_count", count)  # codes of each length
     table("uint8_t", "tf__lz_text_sorted", order)  # symbols in canonical order
+    # Fast path for the decoder: the next 8 bits -> (length << 8) | symbol for codes of up to 8 bits, 0 otherwise.
+    fast = [0] * 256
+    for sym in range(256):
+        if lens[sym] <= 8:
+            base = codes[sym] << (8 - lens[sym])
+            for tail in range(1 << (8 - lens[sym])):
+                fast[base + tail] = (lens[sym] << 8) | sym
+    table("uint16_t", "tf__lz_text_fast", fast)
     print("#endif")
 
 

@@ -82,11 +82,13 @@ class LzFile(io.BufferedIOBase):
     """
 
     def __init__(self, filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True):
+        self._fp = None  # close() (also run by __del__) must work whatever __init__ got to
+        self._owns_fp = False
+        self._compressor = None
+        self._buffer = None
         if mode not in _MODES:
             raise ValueError(f"invalid mode {mode!r}: use one of 'rb', 'wb', 'ab', 'xb' (or 'r', 'w', 'a', 'x')")
         mode = _MODES[mode]
-        self._compressor = None
-        self._buffer = None
         if isinstance(filename, (str, bytes, os.PathLike)):
             self._fp = builtins.open(filename, mode)
             self._owns_fp = True

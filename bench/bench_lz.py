@@ -73,7 +73,10 @@ def run(quick: bool) -> str:
     repeat = 3 if quick else 7
     parts = corpus(n)
     total = sum(len(v) for v in parts.values())
-    out = []
+    out = [f"Corpus: {n // 1024} KiB each of *text* (the standard library's top-level `*.py` files, concatenated in "
+           "name order), *binary* (from a quarter of the way into libpython, or the python executable when it is "
+           "not a small launcher) and *csv* (generated readings of 8 sensors, `random.Random(42)`); see "
+           "bench/bench_lz.py. Ratios are original / compressed bytes summed over the parts.\n"]
 
     # ---- ratio at W=8, L=4 against heatshrink at the same window and lookahead
     rows = []

@@ -19,6 +19,7 @@ from thrifty._ext import (
     lines,
 )
 from thrifty.guards import budget, count_allocs, no_alloc, parse_size
+from thrifty import lz
 
 __version__ = "0.1.0"
 
@@ -41,4 +42,5 @@ __all__ = [
     "count_allocs",
     "no_alloc",
     "parse_size",
+    "lz",
 ]

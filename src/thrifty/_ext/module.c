@@ -3,14 +3,23 @@
 
 /* The parts, in the order their types are added, NULL-terminated. A new part declares its add function in
  * thrifty_ext.h and adds it here. */
+/* clang-format off */
 static const tf_part_add_fn tf_parts[] = {
-    tf_ring_add,       tf_fset_add,  tf_fmap_add, tf_block_add, /* buffers.h: Block first, a Pool makes its Blocks */
-    tf_pool_add,                                                /* buffers.h */
-    tf_objectpool_add,                                          /* buffers.h */
-    tf_view_add,      /* buffers.h: View before streaming, whose iterators yield Views */
-    tf_streaming_add, /* buffers.h */
-    tf_tracker_add,    tf_guard_add, NULL,
+    tf_ring_add,            /* ring.c (+ ring_iter.c, ring_view.c) */
+    tf_fset_add,            /* fset.c */
+    tf_fmap_add,            /* fmap.c */
+    tf_block_add,           /* block.c: before Pool, which makes its Blocks */
+    tf_pool_add,            /* pool.c */
+    tf_objectpool_add,      /* objectpool.c */
+    tf_view_add,            /* view.c: before streaming, whose iterators yield Views */
+    tf_streaming_add,       /* streaming.c: iter_chunks, lines */
+    tf_tracker_add,         /* tracker.c */
+    tf_guard_add,           /* guard.c */
+    tf_lz_compressor_add,   /* lz_compressor.c */
+    tf_lz_decompressor_add, /* lz_decompressor.c */
+    NULL,
 };
+/* clang-format on */
 
 PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what) {
     const char *why = tf_status_str(status);

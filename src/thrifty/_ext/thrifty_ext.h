@@ -37,8 +37,10 @@ typedef struct {
     PyObject *ViewType;
     PyObject *ChunksType;
     PyObject *LinesType;
-    PyObject *str_readinto; /* interned "readinto" */
-    PyObject *Guard;        /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
+    PyObject *str_readinto;   /* interned "readinto" */
+    PyObject *Guard;          /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
+    PyObject *LzCompressor;   /* thrifty.lz.Compressor (lz_compressor.c) */
+    PyObject *LzDecompressor; /* thrifty.lz.Decompressor (lz_decompressor.c) */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -71,5 +73,7 @@ int tf_streaming_add(PyObject *module, tf_state *st);
 
 int tf_tracker_add(PyObject *module, tf_state *st); /* tracker.c: _tracker_start/_tracker_stop */
 int tf_guard_add(PyObject *module, tf_state *st);   /* guard.c: _Guard */
+int tf_lz_compressor_add(PyObject *module, tf_state *st);
+int tf_lz_decompressor_add(PyObject *module, tf_state *st);
 
 #endif

@@ -1,0 +1,182 @@
+"""thrifty.lz against heatshrink2, zlib and lz4 on a corpus every machine can rebuild.
+
+The corpus (same bytes on every run of the same Python build):
+  text    the first N bytes of the Python standard library's top-level *.py files, concatenated in name order;
+  binary  N bytes from a quarter of the way into the python executable, or into libpython when the executable is
+          a small launcher that links it (the usual shared build);
+  csv     N bytes of generated sensor readings: `timestamp,sensor,temperature_c,humidity_pct,pressure_hpa`, 8 sensors
+          every 10 s, random walks from random.Random(42).
+N is 256 KiB (64 KiB with --quick). Ratios are original / compressed bytes summed over the three parts.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import random
+import sys
+import sysconfig
+import tracemalloc
+import zlib
+
+import harness
+
+from thrifty import lz
+
+TITLE = "thrifty.lz — streaming compression in caller-sized memory"
+
+
+def corpus(n: int) -> dict[str, bytes]:
+    std = pathlib.Path(sysconfig.get_paths()["stdlib"])
+    text = b""
+    for p in sorted(std.glob("*.py")):
+        text += p.read_bytes()
+        if len(text) >= n:
+            break
+    exe = os.path.realpath(sys.executable)
+    if os.path.getsize(exe) < 4 * n and sysconfig.get_config_var("INSTSONAME"):
+        lib = os.path.join(sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_config_var("INSTSONAME"))
+        if os.path.exists(lib):
+            exe = lib
+    blob = pathlib.Path(exe).read_bytes()
+    binary = blob[len(blob) // 4:len(blob) // 4 + n]
+    rng = random.Random(42)
+    lines = ["timestamp,sensor,temperature_c,humidity_pct,pressure_hpa"]
+    t, temp, hum, size = 1_700_000_000, [21.0] * 8, [45.0] * 8, 0
+    while size < n:
+        for s in range(8):
+            temp[s] += rng.gauss(0, 0.05)
+            hum[s] += rng.gauss(0, 0.1)
+            line = f"{t},s{s},{temp[s]:.2f},{hum[s]:.1f},{1013.25 + rng.gauss(0, 0.3):.2f}"
+            lines.append(line)
+            size += len(line) + 1
+        t += 10
+    csv = ("\n".join(lines) + "\n").encode()[:n]
+    return {"text": text[:n], "binary": binary, "csv": csv}
+
+
+def traced_bytes(make) -> int:
+    """Bytes still allocated (tracemalloc, both Python and raw domains) after make() returns an object."""
+    tracemalloc.start()
+    obj = make()
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del obj
+    return size
+
+
+def run(quick: bool) -> str:
+    import heatshrink2
+    import heatshrink2.core as hs_core
+    import lz4.block
+
+    n = 64 * 1024 if quick else 256 * 1024
+    repeat = 3 if quick else 7
+    parts = corpus(n)
+    total = sum(len(v) for v in parts.values())
+    out = [f"Corpus: {n // 1024} KiB each of *text* (the standard library's top-level `*.py` files, concatenated in "
+           "name order), *binary* (from a quarter of the way into libpython, or the python executable when it is "
+           "not a small launcher) and *csv* (generated readings of 8 sensors, `random.Random(42)`); see "
+           "bench/bench_lz.py. Ratios are original / compressed bytes summed over the parts.\n"]
+
+    # ---- ratio at W=8, L=4 against heatshrink at the same window and lookahead
+    rows = []
+    ours_sum = hs_sum = 0
+    for name, data in parts.items():
+        ours = len(lz.compress(data, window_bits=8, lookahead_bits=4))
+        hs = len(heatshrink2.compress(data, window_sz2=8, lookahead_sz2=4))
+        ours_sum += ours
+        hs_sum += hs
+        rows.append([name, f"{len(data) / hs:.3f}", f"{len(data) / ours:.3f}", f"{hs / ours:.3f}x", ""])
+    rows.append(["**all**", f"{total / hs_sum:.3f}", f"{total / ours_sum:.3f}", f"**{hs_sum / ours_sum:.3f}x**",
+                 "≥ 1.1x"])
+    out.append("### Ratio at W=8, L=4 (original / compressed; higher is better)\n")
+    out.append(harness.table(["part", "heatshrink2 8/4", "thrifty.lz 8/4", "thrifty / heatshrink", "target"], rows))
+
+    # ---- speed at W=8 against heatshrink2 (both through their Python one-shot functions)
+    everything = b"".join(parts.values())
+    ours_blob = lz.compress(everything, window_bits=8, lookahead_bits=4)
+    hs_blob = heatshrink2.compress(everything, window_sz2=8, lookahead_sz2=4)
+    hs_c, ours_c = harness.alternate(lambda: heatshrink2.compress(everything, window_sz2=8, lookahead_sz2=4),
+                                     lambda: lz.compress(everything, window_bits=8, lookahead_bits=4), repeat=repeat)
+    hs_d, ours_d = harness.alternate(lambda: heatshrink2.decompress(hs_blob, window_sz2=8, lookahead_sz2=4),
+                                     lambda: lz.decompress(ours_blob), repeat=repeat)
+    mb = len(everything) / 1e6
+    out.append("\n### Speed at W=8, L=4 (whole corpus, one-shot calls, median of %d)\n" % repeat)
+    out.append(harness.table(
+        ["direction", "heatshrink2", "thrifty.lz", "speed-up", "target"],
+        [["compress", f"{mb / hs_c:.1f} MB/s", f"{mb / ours_c:.1f} MB/s", f"**{hs_c / ours_c:.2f}x**", "≥ 3x"],
+         ["decompress", f"{mb / hs_d:.1f} MB/s", f"{mb / ours_d:.1f} MB/s", f"**{hs_d / ours_d:.2f}x**", "≥ 3x"]]))
+
+    # ---- RAM at W=8: the whole C state against heatshrink's, computed from heatshrink's own struct layout
+    d = lz.Decompressor()
+    d.decompress(lz.compress(b"x", window_bits=8, lookahead_bits=4))
+    dec8 = d.state_size
+    enc8 = lz.Compressor(window_bits=8, lookahead_bits=4).state_size
+    hs_struct = 18  # heatshrink_decoder fields with dynamic allocation: 5 x uint16 + 3 x uint8 + uint16 + 2 x uint8
+    hs_dec32 = hs_struct + 32 + 256  # the static configuration's 32-byte input buffer, as heatshrink's README sizes it
+    hs_dec_default = hs_struct + hs_core.DEFAULT_INPUT_BUFFER_SIZE + 256
+    hs_enc = 16 + 2 * 256 + 2 * 2 * 256  # encoder: 2 x window buffer + its uint16 search index (indexing enabled)
+    out.append("\n### RAM at W=8, L=4 (bytes of codec state; smaller is better)\n")
+    out.append(harness.table(
+        ["state", "heatshrink", "thrifty.lz", "thrifty / heatshrink", "target"],
+        [["decoder", f"{hs_dec32} (32-byte input buffer; {hs_dec_default} with heatshrink2's default "
+                     f"{hs_core.DEFAULT_INPUT_BUFFER_SIZE})", str(dec8), f"**{dec8 / hs_dec32:.2f}x**", "≤ 1x"],
+         ["encoder", f"{hs_enc} (with its search index)", str(enc8), f"{enc8 / hs_enc:.2f}x", "reported"]]))
+
+    # ---- W=12 against zlib level 6, wbits 12, memLevel 1
+    def zlib12(data: bytes) -> bytes:
+        c = zlib.compressobj(6, zlib.DEFLATED, 12, 1)
+        return c.compress(data) + c.flush()
+
+    rows = []
+    ours_sum = z_sum = 0
+    for name, data in parts.items():
+        ours = len(lz.compress(data, window_bits=12, lookahead_bits=5))
+        z = len(zlib12(data))
+        ours_sum += ours
+        z_sum += z
+        rows.append([name, f"{len(data) / z:.3f}", f"{len(data) / ours:.3f}", f"{z / ours:.3f}x", ""])
+    rows.append(["**all**", f"{total / z_sum:.3f}", f"{total / ours_sum:.3f}", f"**{z_sum / ours_sum:.3f}x**",
+                 "≥ 0.9x"])
+    out.append("\n### Ratio at W=12 (thrifty L=5) against zlib level 6, wbits=12, memLevel=1\n")
+    out.append(harness.table(["part", "zlib 6/12/1", "thrifty.lz 12/5", "thrifty / zlib", "target"], rows))
+    enc12 = lz.Compressor(window_bits=12, lookahead_bits=5).state_size
+    d = lz.Decompressor()
+    d.decompress(lz.compress(b"x", window_bits=12, lookahead_bits=5))
+    dec12 = d.state_size
+    z_formula = (1 << (12 + 2)) + (1 << (1 + 9))
+    z_traced = traced_bytes(lambda: zlib.compressobj(6, zlib.DEFLATED, 12, 1))
+    zd_traced = traced_bytes(lambda: (lambda o: (o.decompress(zlib12(b"abc" * 100)), o)[1])(zlib.decompressobj(12)))
+    out.append("\nRAM at W=12 (bytes; zlib's formula is zconf.h's `(1 << (windowBits+2)) + (1 << (memLevel+9))` for "
+               "deflate and `1 << windowBits` for inflate, both \"plus a few kilobytes\"; traced = what tracemalloc "
+               "sees the zlib module allocate for one object):\n")
+    out.append(harness.table(
+        ["state", "zlib formula", "zlib traced", "thrifty.lz", "thrifty / zlib traced", "target"],
+        [["compressor", str(z_formula), str(z_traced), str(enc12), f"**{enc12 / z_traced:.2f}x**", "≤ 0.25x"],
+         ["decompressor", str(1 << 12), str(zd_traced), str(dec12), f"{dec12 / zd_traced:.2f}x", "reported"]]))
+
+    # ---- context: lz4 block and zlib defaults
+    def lz4c(data: bytes) -> bytes:
+        return lz4.block.compress(data, store_size=False)
+
+    rows = []
+    for label, comp in [("thrifty.lz W=10 L=4 (default)", lambda b: lz.compress(b)),
+                        ("thrifty.lz W=15 L=8", lambda b: lz.compress(b, window_bits=15, lookahead_bits=8)),
+                        ("zlib level 6, wbits 15 (default)", zlib.compress),
+                        ("lz4 block (default)", lz4c)]:
+        size = len(comp(everything))
+        t = harness.median_of(lambda: _timed(comp, everything), repeat=max(3, repeat // 2))
+        rows.append([label, f"{len(everything) / size:.3f}", f"{mb / t:.1f} MB/s"])
+    out.append("\n### Context (whole corpus; reported, no target)\n")
+    out.append(harness.table(["codec", "ratio", "compress speed"], rows))
+    out.append("\nheatshrink2's speeds are its Cython binding over the C library; thrifty.lz's are its C extension; "
+               "both include the Python call. thrifty.lz computes its Adler-32 checksum in every row (the default).")
+    return "\n".join(out)
+
+
+def _timed(fn, arg) -> float:
+    import time
+
+    t0 = time.perf_counter()
+    fn(arg)
+    return time.perf_counter() - t0

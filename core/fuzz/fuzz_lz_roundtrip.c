@@ -1,0 +1,67 @@
+/* libFuzzer target: any input compressed with parameters from its first bytes, streamed through the encoder and
+ * decoder in fuzz-chosen chunk sizes, must come back byte for byte, within the documented output bound. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "thrifty/lz.h"
+
+#define MAX_IN 4096u
+static uint64_t enc_storage[(64 + 2048 + (1u << 11) + 256) / 8 + 16];
+static uint64_t dec_storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 11)) / 8 + 8];
+static uint8_t comp[MAX_IN * 2 + 64], back[MAX_IN + 1];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 2 || size > MAX_IN + 2)
+        return 0;
+    unsigned w = 6u + data[0] % 6u; /* 6..11 */
+    unsigned lmax = w - 1u < TF_LZ_MAX_LOOKAHEAD_BITS ? w - 1u : TF_LZ_MAX_LOOKAHEAD_BITS;
+    unsigned l = TF_LZ_MIN_LOOKAHEAD_BITS + (data[0] / 6u) % (lmax - TF_LZ_MIN_LOOKAHEAD_BITS + 1u);
+    unsigned flags = (data[0] & 0x80u) ? TF_LZ_FLAG_CHECKSUM : 0u;
+    size_t chunk = (size_t)data[1] % 97u + 1u;
+    const uint8_t *in = data + 2;
+    size_t n = size - 2;
+
+    tf_lz_encoder *e;
+    if (tf_lz_encoder_init(&e, enc_storage, sizeof enc_storage, w, l, flags) != TF_OK)
+        abort();
+    size_t ip = 0, cn = 0;
+    for (;;) {
+        size_t c = 0, got = 0, k = n - ip < chunk ? n - ip : chunk;
+        if (ip < n && tf_lz_encoder_sink(e, in + ip, k, &c) != TF_OK)
+            abort();
+        ip += c;
+        size_t room = sizeof comp - cn < chunk ? sizeof comp - cn : chunk;
+        if (tf_lz_encoder_poll(e, comp + cn, room, &got) < 0 || got > room)
+            abort();
+        cn += got;
+        if (ip == n && tf_lz_encoder_finish(e) == TF_LZ_DONE)
+            break;
+        if (cn == sizeof comp)
+            abort(); /* far past the bound */
+    }
+    if (cn > n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD)
+        abort();
+
+    tf_lz_decoder *d;
+    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 11) != TF_OK)
+        abort();
+    size_t cp = 0, bn = 0;
+    for (;;) {
+        size_t c = 0, got = 0, k = cn - cp < chunk ? cn - cp : chunk;
+        tf_lz_decoder_sink(d, comp + cp, k, &c);
+        cp += c;
+        size_t room = sizeof back - bn < chunk ? sizeof back - bn : chunk;
+        tf_status st = tf_lz_decoder_poll(d, back + bn, room, &got);
+        if (st < 0)
+            abort();
+        bn += got;
+        if (tf_lz_decoder_ended(d))
+            break;
+        if (st == TF_LZ_DONE && cp == cn)
+            abort(); /* starved on a complete frame */
+    }
+    if (bn != n || memcmp(back, in, n) != 0 || cp - tf_lz_decoder_pending(d, NULL) != cn)
+        abort();
+    return 0;
+}

@@ -1,0 +1,969 @@
+/* thrifty core — lz: the encoder and decoder state machines (the code and its rationale are in lz.h). */
+#include "thrifty/lz.h"
+
+#include "lz_text_code.h"
+
+TF_STATIC_ASSERT(TF_LZ_HASH_WAYS >= 1 && TF_LZ_HASH_WAYS <= 16, lz_hash_ways_in_range);
+TF_STATIC_ASSERT(TF_LZ_HASH_SHIFT >= 0 && TF_LZ_HASH_SHIFT <= 4, lz_hash_shift_in_range);
+TF_STATIC_ASSERT(TF_LZ_HASH_BUCKETS_LOG2_MAX >= 2 && TF_LZ_HASH_BUCKETS_LOG2_MAX <= 13, lz_hash_buckets_in_range);
+TF_STATIC_ASSERT(TF_LZ_MIN_LOOKAHEAD_BITS >= 3u, lz_end_marker_covers_text_peek);
+TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_decoder_input_in_range);
+
+static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
+
+#define TF__ADLER_MOD 65521u
+#ifndef TF__LZ_LAZY_BELOW
+#define TF__LZ_LAZY_BELOW(e) (1u << e->l)
+#endif
+
+/* Adler-32 over a buffer; `state` is (b << 16) | a. Blocks of 5552 bytes keep the sums inside 32 bits. */
+static uint32_t tf__adler(uint32_t state, const uint8_t *p, size_t n) {
+    uint32_t a = state & 0xFFFFu, b = state >> 16;
+    while (n) {
+        size_t block = n < 5552u ? n : 5552u;
+        n -= block;
+        while (block--) {
+            a += *p++;
+            b += a;
+        }
+        a %= TF__ADLER_MOD;
+        b %= TF__ADLER_MOD;
+    }
+    return (b << 16) | a;
+}
+
+static int tf__lz_params_ok(unsigned w, unsigned l) {
+    return w >= TF_LZ_MIN_WINDOW_BITS && w <= TF_LZ_MAX_WINDOW_BITS && l >= TF_LZ_MIN_LOOKAHEAD_BITS &&
+           l <= TF_LZ_MAX_LOOKAHEAD_BITS && l < w;
+}
+
+/* floor(log2(v)) for v >= 1. */
+static unsigned tf__log2(uint32_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    return 31u - (unsigned)__builtin_clz(v | 1u);
+#else
+    unsigned k = 0;
+    while ((v >> k) > 1u)
+        k++;
+    return k;
+#endif
+}
+
+/* Bits of the truncated Elias-gamma code of v: k = floor(log2 v) zero bits, then v in k+1 bits, except that the
+ * largest group (k == kmax, where the code's range ends) drops the 1 that would end the zeros. */
+static unsigned tf__gamma_bits(uint32_t v, unsigned kmax) {
+    unsigned k = tf__log2(v);
+    return 2u * k + (k < kmax ? 1u : 0u);
+}
+
+/* Offsets below 2^NEAR take NEAR + 1 bits, the rest W + 1: most matches are near, even in a large window. */
+#ifndef TF__LZ_NEAR_BITS
+#define TF__LZ_NEAR_BITS(w) ((w)*3u / 4u)
+#endif
+static unsigned tf__near_bits(unsigned w) { return TF__LZ_NEAR_BITS(w); }
+static unsigned tf__offset_bits(unsigned w, unsigned dist) {
+    return 1u + (dist - 1u < (1u << tf__near_bits(w)) ? tf__near_bits(w) : w);
+}
+
+/* ---- encoder ---------------------------------------------------------------------------------------------- */
+
+enum { E_HEADER, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
+enum { K_NONE, K_EXPLICIT, K_REP, K_END };
+
+struct tf_lz_encoder {
+    uint64_t acc;       /* output bits not yet written; the low `nacc` are valid, oldest first */
+    uint32_t adler;     /* Adler-32 of the input sunk so far */
+    uint16_t *table;    /* match finder: buckets * TF_LZ_HASH_WAYS positions (mod 2^16), newest first */
+    uint8_t *buf;       /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it */
+    uint16_t size;      /* 2^W + 2 * 2^L */
+    uint16_t head;      /* ring index of the next byte to encode */
+    uint16_t la;        /* lookahead bytes at head */
+    uint16_t seen;      /* history bytes behind head, saturating at 2^W */
+    uint16_t pos;       /* stream position of head, mod 2^16 (what the table stores) */
+    uint16_t todo;      /* positions behind head not yet entered into the table */
+    uint16_t rep;       /* offset of the last match, 0 before the first */
+    uint16_t lit;       /* literals behind head whose run is not yet written */
+    uint16_t emitted;   /* bytes of that run already written */
+    uint16_t match_len; /* the match that follows the run being written */
+    uint16_t match_dist;
+    uint8_t kind;     /* K_*: what follows the run */
+    uint8_t lit_bits; /* 8: that run's bytes are plain; 0: they use the text code */
+    uint8_t nacc;
+    uint8_t w, l, flags, phase, finishing, hash_bytes;
+    uint8_t head_hashed; /* head is already in the table (entered for the lazy look one byte ahead) */
+};
+
+static unsigned tf__enc_buckets_log2(unsigned w) {
+    unsigned b = w - (unsigned)TF_LZ_HASH_SHIFT;
+    return b < TF_LZ_HASH_BUCKETS_LOG2_MAX ? b : TF_LZ_HASH_BUCKETS_LOG2_MAX;
+}
+
+size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits) {
+    if (!tf__lz_params_ok(window_bits, lookahead_bits))
+        return 0;
+    size_t head = (sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u;
+    size_t table = sizeof(uint16_t) * (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(window_bits);
+    /* The ring holds the window and twice the lookahead, so sink can refill 2^L bytes at a time. */
+    return head + table + ((size_t)1 << window_bits) + ((size_t)2 << lookahead_bits);
+}
+
+tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
+                             unsigned lookahead_bits, unsigned flags) {
+    if (!enc || !storage)
+        return TF_E_NULL;
+    if (!tf__lz_params_ok(window_bits, lookahead_bits) || (flags & ~TF_LZ_FLAG_CHECKSUM))
+        return TF_E_ARG;
+    if (size < tf_lz_encoder_size(window_bits, lookahead_bits))
+        return TF_E_SIZE;
+    if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
+        return TF_E_ALIGN;
+    tf_lz_encoder *e = (tf_lz_encoder *)storage;
+    TF_MEMSET(e, 0, sizeof *e);
+    size_t entries = (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(window_bits);
+    e->table = (uint16_t *)(void *)((uint8_t *)storage + ((sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u));
+    e->buf = (uint8_t *)(e->table + entries);
+    /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
+     * (if unlikely) candidate that the byte comparison checks like any other. */
+    TF_MEMSET(e->table, 0, entries * sizeof(uint16_t));
+    e->size = (uint16_t)((1u << window_bits) + (2u << lookahead_bits));
+    e->adler = 1u;
+    e->w = (uint8_t)window_bits;
+    e->l = (uint8_t)lookahead_bits;
+    e->flags = (uint8_t)flags;
+    e->phase = E_HEADER;
+    /* Small windows are full of 2-byte matches worth taking; larger ones profit from 3-byte keys that spread. */
+    e->hash_bytes = window_bits <= 9u ? 2u : 3u;
+    *enc = e;
+    return TF_OK;
+}
+
+tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
+    if (!e || !consumed || (!in && n))
+        return TF_E_NULL;
+    *consumed = 0;
+    if (e->finishing)
+        return TF_E_STATE;
+    size_t room = ((size_t)2 << e->l) - e->la;
+    size_t take = n < room ? n : room;
+    if (!take)
+        return TF_OK;
+    if (e->flags & TF_LZ_FLAG_CHECKSUM)
+        e->adler = tf__adler(e->adler, in, take);
+    size_t at = (size_t)e->head + e->la;
+    if (at >= e->size)
+        at -= e->size;
+    size_t first = e->size - at < take ? e->size - at : take;
+    TF_MEMCPY(e->buf + at, in, first);
+    TF_MEMCPY(e->buf, in + first, take - first);
+    e->la = (uint16_t)(e->la + take);
+    *consumed = take;
+    return TF_OK;
+}
+
+tf_status tf_lz_encoder_finish(tf_lz_encoder *e) {
+    if (!e)
+        return TF_E_NULL;
+    e->finishing = 1;
+    return (e->phase == E_END && e->nacc == 0) ? TF_LZ_DONE : TF_LZ_MORE;
+}
+
+static void tf__put(tf_lz_encoder *e, uint32_t v, unsigned n) {
+    TF_ASSERT(e->nacc + n <= 64u);
+    e->acc = (e->acc << n) | (uint64_t)(v & (uint32_t)((1ull << n) - 1u));
+    e->nacc = (uint8_t)(e->nacc + n);
+}
+
+static void tf__put_offset(tf_lz_encoder *e, unsigned dist) {
+    unsigned near = tf__near_bits(e->w), far = dist - 1u >= (1u << near);
+    tf__put(e, far, 1);
+    tf__put(e, dist - 1u, far ? e->w : near);
+}
+
+static void tf__put_gamma(tf_lz_encoder *e, uint32_t v, unsigned kmax) {
+    unsigned k = tf__log2(v);
+    tf__put(e, 0, k);
+    tf__put(e, v, k < kmax ? k + 1u : k);
+}
+
+static unsigned tf__ring(const tf_lz_encoder *e, unsigned i) { return i >= e->size ? i - e->size : i; }
+
+/* The literal run's length and, when it has bytes, whether they all fit in 7 bits (text and CSV nearly always do,
+ * which saves a bit per literal for one bit per run). */
+static void tf__put_lit_header(tf_lz_encoder *e) {
+    tf__put_gamma(e, (uint32_t)e->lit + 1u, e->w);
+    if (!e->lit)
+        return;
+    unsigned text = 0;
+    for (unsigned i = 0, at = tf__ring(e, (unsigned)e->head + e->size - e->lit); i < e->lit; i++) {
+        text += tf__lz_text_len[e->buf[at]];
+        at = tf__ring(e, at + 1u);
+    }
+    /* The cheaper of the text code ("0") and plain bytes ("1"). */
+    e->lit_bits = text <= 8u * e->lit ? 0u : 8u;
+    tf__put(e, e->lit_bits != 0u, 1);
+}
+
+static unsigned tf__hash(const tf_lz_encoder *e, unsigned at) {
+    uint32_t key = e->buf[at];
+    unsigned i1 = tf__ring(e, at + 1u);
+    key |= (uint32_t)e->buf[i1] << 8;
+    if (e->hash_bytes == 3u)
+        key |= (uint32_t)e->buf[tf__ring(e, i1 + 1u)] << 16;
+    unsigned bits = tf__enc_buckets_log2(e->w);
+    return (unsigned)((key * 2654435761u) >> (32u - bits));
+}
+
+static void tf__insert(tf_lz_encoder *e, unsigned back) {
+    unsigned at = tf__ring(e, (unsigned)e->head + e->size - back);
+    uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
+    for (unsigned i = TF_LZ_HASH_WAYS - 1u; i > 0; i--)
+        slot[i] = slot[i - 1u];
+    slot[0] = (uint16_t)(e->pos - back);
+}
+
+/* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived. */
+static void tf__insert_pending(tf_lz_encoder *e) {
+    for (; e->todo; e->todo--) {
+        if ((unsigned)e->todo + e->la < e->hash_bytes) {
+            e->todo = 0; /* the end of input: these positions can never start a match anyone looks for */
+            break;
+        }
+        tf__insert(e, e->todo);
+    }
+}
+
+/* Length of the match at head + j against the bytes `dist` before it, at most `max`. */
+static unsigned tf__match_len(const tf_lz_encoder *e, unsigned j, unsigned dist, unsigned max) {
+    unsigned b = tf__ring(e, (unsigned)e->head + j), a = tf__ring(e, b + e->size - dist), n = 0;
+    const uint8_t *buf = e->buf;
+    if (a + max <= e->size && b + max <= e->size) {
+        while (n < max && buf[a + n] == buf[b + n])
+            n++;
+        return n;
+    }
+    while (n < max && buf[a] == buf[b]) {
+        n++;
+        a = tf__ring(e, a + 1u);
+        b = tf__ring(e, b + 1u);
+    }
+    return n;
+}
+
+static void tf__advance(tf_lz_encoder *e, unsigned n) {
+    unsigned window = 1u << e->w;
+    e->head = (uint16_t)tf__ring(e, (unsigned)e->head + n);
+    e->la = (uint16_t)(e->la - n);
+    e->pos = (uint16_t)(e->pos + n);
+    e->todo = (uint16_t)(e->todo + n - e->head_hashed);
+    e->head_hashed = 0;
+    e->seen = (uint16_t)(e->seen + n > window ? window : e->seen + n);
+}
+
+typedef struct {
+    long gain; /* bits saved against coding the covered bytes as literals (8 each) */
+    unsigned len, dist, kind;
+} tf__lz_choice;
+
+/* What n bytes at head + j would cost as literals: the text code's length, at most 8 bits a byte. Never more than
+ * 8n, so a match chosen against it also passes the 8-bits-a-byte test that keeps the output bound. */
+typedef struct {
+    unsigned n; /* bytes summed so far */
+    long bits;
+} tf__lz_cost;
+
+static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n, tf__lz_cost *memo) {
+    if (n < memo->n)
+        memo->n = 0, memo->bits = 0;
+    for (unsigned at = tf__ring(e, (unsigned)e->head + j + memo->n); memo->n < n;
+         memo->n++, at = tf__ring(e, at + 1u)) {
+        unsigned len = tf__lz_text_len[e->buf[at]];
+        memo->bits += len < 8u ? (long)len : 8L;
+    }
+    return memo->bits;
+}
+
+/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the table's. */
+static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
+    tf__lz_choice c = {0, 0, 0, K_NONE};
+    tf__lz_cost memo = {0, 0};
+    unsigned max = e->la - j > (1u << e->l) ? 1u << e->l : e->la - j,
+             seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
+    if (e->rep && e->rep <= seen) {
+        unsigned n = tf__match_len(e, j, e->rep, max);
+        long gain = n ? tf__lit_cost(e, j, n, &memo) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L : 0L;
+        if (n && gain > c.gain) {
+            c.gain = gain;
+            c.len = n;
+            c.dist = e->rep;
+            c.kind = K_REP;
+        }
+    }
+    if (max < e->hash_bytes || c.len == max)
+        return c;
+    unsigned at = tf__ring(e, (unsigned)e->head + j);
+    const uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
+    uint16_t here = (uint16_t)(e->pos + j);
+    for (unsigned i = 0; i < TF_LZ_HASH_WAYS; i++) {
+        unsigned dist = (uint16_t)(here - slot[i]);
+        if (dist == 0 || dist > seen || dist == e->rep)
+            continue;
+        /* Only a longer match can gain more: a candidate that differs at the current best length is out. */
+        if (c.len && e->buf[tf__ring(e, at + c.len)] != e->buf[tf__ring(e, at + e->size - dist + c.len)])
+            continue;
+        unsigned n = tf__match_len(e, j, dist, max);
+        if (n < 2u)
+            continue;
+        long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
+        if (8L * (long)n - cost <= c.gain) /* cannot win even if every byte cost 8 bits */
+            continue;
+        long gain = tf__lit_cost(e, j, n, &memo) - cost;
+        if (gain > c.gain) {
+            c.gain = gain;
+            c.len = n;
+            c.dist = dist;
+            c.kind = K_EXPLICIT;
+            if (n == max)
+                break;
+        }
+    }
+    return c;
+}
+
+/* Chooses what to do at head: a match (sets kind/len/dist and writes the literal-run header) or one more literal.
+ * One step of lazy evaluation: a match is deferred by a literal when the match one byte later gains more. */
+static void tf__step(tf_lz_encoder *e) {
+    tf__insert_pending(e);
+    tf__lz_choice c = tf__best(e, 0);
+    if (c.kind != K_NONE && c.len < TF__LZ_LAZY_BELOW(e) && c.len < e->la && e->la >= e->hash_bytes + 1u) {
+        tf__insert(e, 0);
+        e->head_hashed = 1;
+        tf__lz_choice next = tf__best(e, 1);
+        if (next.gain > c.gain)
+            c.kind = K_NONE;
+    }
+    /* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
+     * is what makes the output bound in lz.h hold. */
+    if (c.kind != K_NONE && c.gain + 1L < (long)(tf__gamma_bits((uint32_t)e->lit + 1u, e->w) + (e->lit ? 1u : 0u)))
+        c.kind = K_NONE;
+    if (c.kind == K_NONE) {
+        tf__advance(e, 1);
+        e->lit++;
+        if (e->lit < (1u << e->w))
+            return;
+    }
+    tf__put_lit_header(e);
+    e->kind = (uint8_t)c.kind;
+    e->match_len = (uint16_t)c.len;
+    e->match_dist = (uint16_t)c.dist;
+    e->emitted = 0;
+    e->phase = E_RUN;
+}
+
+tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, size_t *out_n) {
+    if (!e || !out_n || (!out && out_size))
+        return TF_E_NULL;
+    size_t o = 0;
+    for (;;) {
+        while (e->nacc >= 8u) {
+            if (o == out_size) {
+                *out_n = o;
+                return TF_LZ_MORE;
+            }
+            out[o++] = (uint8_t)(e->acc >> (e->nacc - 8u));
+            e->nacc = (uint8_t)(e->nacc - 8u);
+        }
+        /* Here nacc < 8, so a case may put up to 56 bits. */
+        switch (e->phase) {
+        case E_HEADER:
+            for (unsigned i = 0; i < 4u; i++)
+                tf__put(e, tf__lz_magic[i], 8);
+            tf__put(e, TF_LZ_VERSION, 8);
+            tf__put(e, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
+            tf__put(e, e->flags, 8);
+            e->phase = E_BODY;
+            break;
+        case E_BODY:
+            if (e->la >= (1u << e->l) || (e->finishing && e->la)) {
+                tf__step(e);
+            } else if (e->finishing) {
+                tf__put_lit_header(e);
+                e->kind = K_END;
+                e->emitted = 0;
+                e->phase = E_RUN;
+            } else {
+                *out_n = o;
+                return TF_LZ_DONE;
+            }
+            break;
+        case E_RUN: {
+            /* The run's bytes sit lit..1 bytes behind head; head does not move until the run is written. */
+            while (e->emitted < e->lit && e->nacc + TF__LZ_TEXT_MAX_LEN <= 64u) {
+                unsigned at = tf__ring(e, (unsigned)e->head + e->size - e->lit + e->emitted);
+                uint8_t b = e->buf[at];
+                if (e->lit_bits)
+                    tf__put(e, b, e->lit_bits);
+                else
+                    tf__put(e, tf__lz_text_code[b], tf__lz_text_len[b]);
+                e->emitted++;
+            }
+            if (e->emitted == e->lit)
+                e->phase = E_MATCH;
+            break;
+        }
+        case E_MATCH:
+            e->lit = 0;
+            e->phase = E_BODY;
+            if (e->kind == K_EXPLICIT) {
+                tf__put(e, 0, 1);
+                tf__put_offset(e, e->match_dist);
+                tf__put_gamma(e, (uint32_t)e->match_len - 1u, e->l - 1u);
+            } else if (e->kind == K_REP) {
+                tf__put(e, 1, 1);
+                tf__put_gamma(e, e->match_len, e->l);
+            } else if (e->kind == K_END) {
+                tf__put(e, 1, 1);
+                tf__put_gamma(e, (1u << e->l) + 1u, e->l);
+                tf__put(e, 0, (8u - (e->nacc & 7u)) & 7u);
+                e->phase = E_TRAILER;
+                break;
+            } else {
+                break; /* a full run: the next sequence follows directly */
+            }
+            e->rep = e->match_dist;
+            tf__advance(e, e->match_len);
+            break;
+        case E_TRAILER:
+            if (e->flags & TF_LZ_FLAG_CHECKSUM)
+                for (unsigned i = 0; i < 4u; i++)
+                    tf__put(e, (e->adler >> (8u * i)) & 0xFFu, 8);
+            e->phase = E_END;
+            break;
+        default: *out_n = o; return TF_LZ_DONE;
+        }
+    }
+}
+
+/* ---- decoder ---------------------------------------------------------------------------------------------- */
+
+enum {
+    D_HEADER,
+    D_LIT_K,       /* zero bits of the literal-run length's gamma code */
+    D_LIT_V,       /* its value bits */
+    D_LIT_MODE,    /* how the run's bytes are coded: text code (0) or 8 bits (1) */
+    D_LIT,         /* the run's bytes */
+    D_KIND,        /* explicit (0) or rep (1) */
+    D_OFFSET,      /* near (0) or far (1) offset */
+    D_OFFSET_BITS, /* offset - 1 in NEAR or W bits */
+    D_LEN_K,       /* zero bits of the length's gamma code */
+    D_LEN_V,       /* its value bits */
+    D_COPY,        /* the match's bytes */
+    D_PAD,         /* zero bits up to the byte boundary */
+    D_TRAILER,     /* 4 bytes of Adler-32 */
+    D_STORED_LEN,
+    D_STORED,
+    D_END,
+    D_FAILED
+};
+
+struct tf_lz_decoder {
+    uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
+    uint32_t adler;   /* Adler-32 of the output so far */
+    uint32_t count;   /* what remains of the current run, match, header or stored body */
+    uint16_t pos;     /* window index of the next output byte */
+    uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
+    uint16_t rep;     /* offset of the last match */
+    uint8_t nbits, state, w, l, max_w, flags, k;
+    uint8_t is_rep;   /* D_LIT: the run is full and no match follows; later: the match is a rep */
+    uint8_t starved;  /* the last poll stopped for want of input (cleared by sink) */
+    uint8_t lit_bits; /* 8: the current run's bytes are plain; 0: they use the text code */
+    uint8_t error, in_len, in_pos;
+    uint8_t in[TF_LZ_DECODER_INPUT];
+    uint8_t window[]; /* 2^max_w bytes */
+};
+
+size_t tf_lz_decoder_size(unsigned window_bits) {
+    if (window_bits < TF_LZ_MIN_WINDOW_BITS || window_bits > TF_LZ_MAX_WINDOW_BITS)
+        return 0;
+    return sizeof(tf_lz_decoder) + ((size_t)1 << window_bits);
+}
+
+tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, unsigned max_window_bits) {
+    if (!dec || !storage)
+        return TF_E_NULL;
+    if (!tf_lz_decoder_size(max_window_bits))
+        return TF_E_ARG;
+    if (size < tf_lz_decoder_size(max_window_bits))
+        return TF_E_SIZE;
+    if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
+        return TF_E_ALIGN;
+    tf_lz_decoder *d = (tf_lz_decoder *)storage;
+    TF_MEMSET(d, 0, sizeof *d);
+    d->max_w = (uint8_t)max_window_bits;
+    d->adler = 1u;
+    d->state = D_HEADER;
+    *dec = d;
+    return TF_OK;
+}
+
+tf_status tf_lz_decoder_sink(tf_lz_decoder *d, const uint8_t *in, size_t n, size_t *consumed) {
+    if (!d || !consumed || (!in && n))
+        return TF_E_NULL;
+    *consumed = 0;
+    if (d->state == D_END || d->state == D_FAILED)
+        return TF_OK;
+    if (d->in_pos) {
+        unsigned keep = (unsigned)d->in_len - d->in_pos;
+        TF_MEMMOVE(d->in, d->in + d->in_pos, keep);
+        d->in_len = (uint8_t)keep;
+        d->in_pos = 0;
+    }
+    size_t room = TF_LZ_DECODER_INPUT - (size_t)d->in_len;
+    size_t take = n < room ? n : room;
+    TF_MEMCPY(d->in + d->in_len, in, take);
+    d->in_len = (uint8_t)(d->in_len + take);
+    *consumed = take;
+    if (take)
+        d->starved = 0;
+    return TF_OK;
+}
+
+/* Makes at least n (<= 24) bits available; 0 when the input buffer ran dry first. */
+typedef struct {
+    const uint8_t *p, *end; /* the bytes the decoder reads: its own input buffer, or the caller's */
+} tf__lz_src;
+
+static int tf__need(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
+    while (d->nbits < n) {
+        if (src->p == src->end)
+            return 0;
+        d->bits = (d->bits << 8) | *src->p++;
+        d->nbits = (uint8_t)(d->nbits + 8u);
+    }
+    return 1;
+}
+
+static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
+    d->nbits = (uint8_t)(d->nbits - n);
+    return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
+}
+
+/* One symbol of the fixed text code (canonical: codes of each length are consecutive), read by peeking so that
+ * nothing is consumed when the input ends inside the code; -1 then. The code is complete, so any bits decode. */
+static int tf__text_symbol(tf_lz_decoder *d, tf__lz_src *src) {
+    /* Fast path: codes of up to 8 bits from a table. Peeking 8 bits may pull a byte the symbol does not use, which is
+     * safe: the shortest code is 3 bits and at least 7 more bits of the frame (the end marker, 1 + 2L) follow any
+     * literal, so such a byte is still the frame's, and fewer than 8 bits remain once the end marker is read. */
+    if (d->nbits >= 8u || tf__need(d, src, 8)) {
+        unsigned hit = tf__lz_text_fast[(d->bits >> (d->nbits - 8u)) & 0xFFu];
+        if (hit >> 8) {
+            d->nbits = (uint8_t)(d->nbits - (hit >> 8));
+            return (int)(hit & 0xFFu);
+        }
+    }
+    unsigned code = 0, first = 0, index = 0;
+    for (unsigned len = 1; len <= TF__LZ_TEXT_MAX_LEN; len++) {
+        if (len > d->nbits && !tf__need(d, src, len))
+            return -1;
+        code |= (d->bits >> (d->nbits - len)) & 1u;
+        unsigned count = tf__lz_text_count[len];
+        if (code - first < count) {
+            d->nbits = (uint8_t)(d->nbits - len);
+            return tf__lz_text_sorted[index + code - first];
+        }
+        index += count;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    return -1;
+}
+
+static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
+    d->state = D_FAILED;
+    d->error = (uint8_t)-why;
+    return why;
+}
+
+/* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
+static void tf__moved(tf_lz_decoder *d, unsigned pos, size_t k) {
+    if ((size_t)d->pos + k > ((size_t)1 << d->w) - 1u)
+        d->wrapped = 1;
+    d->pos = (uint16_t)pos;
+}
+
+/* One byte of the header (index `count`). */
+static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
+    unsigned i = d->count;
+    if (i < 4u) {
+        if (b != tf__lz_magic[i])
+            return TF_E_CORRUPT;
+    } else if (i == 4u) {
+        if (b != TF_LZ_VERSION)
+            return b > TF_LZ_VERSION ? TF_E_VERSION : TF_E_CORRUPT;
+    } else if (i == 5u) {
+        d->w = (uint8_t)(b & 15u);
+        d->l = (uint8_t)(b >> 4);
+        if (!tf__lz_params_ok(d->w, d->l))
+            return TF_E_CORRUPT;
+        if (d->w > d->max_w)
+            return TF_E_SIZE;
+    } else {
+        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
+            return TF_E_VERSION;
+        d->flags = (uint8_t)b;
+    }
+    d->count = i + 1u;
+    return TF_OK;
+}
+
+static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
+    size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
+    *out_n = 0;
+    d->starved = 0;
+    for (;;) {
+        switch (d->state) {
+        case D_HEADER:
+            while (d->count < TF_LZ_HEADER_SIZE) {
+                if (!tf__need(d, src, 8))
+                    goto starved;
+                tf_status st = tf__header_byte(d, tf__take(d, 8));
+                if (st != TF_OK)
+                    return tf__fail(d, st);
+            }
+            d->count = 0;
+            d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_LIT_K;
+            break;
+        case D_LIT_K:
+        case D_LEN_K: {
+            /* Truncated gamma: the longest group (k == kmax) has no terminating 1. The zeros are counted a
+             * buffer-full at a time: the position of the highest set bit among those available ends them. */
+            unsigned kmax = d->state == D_LIT_K ? d->w : (d->is_rep ? d->l : d->l - 1u);
+            while (d->k < kmax) {
+                if (!tf__need(d, src, 1))
+                    goto starved;
+                uint32_t avail = d->bits & (((uint32_t)1 << d->nbits) - 1u);
+                unsigned zeros = avail ? d->nbits - 1u - tf__log2(avail) : d->nbits;
+                if (zeros > kmax - d->k)
+                    zeros = kmax - d->k;
+                d->k = (uint8_t)(d->k + zeros);
+                d->nbits = (uint8_t)(d->nbits - zeros);
+                if (d->k < kmax && d->nbits) { /* the 1 that ends the zeros */
+                    d->nbits--;
+                    break;
+                }
+            }
+            d->state = d->state == D_LIT_K ? D_LIT_V : D_LEN_V;
+            break;
+        }
+        case D_LIT_V: {
+            if (!tf__need(d, src, d->k))
+                goto starved;
+            uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
+            d->k = 0;
+            if (v - 1u > (1u << d->w))
+                return tf__fail(d, TF_E_CORRUPT);
+            d->count = v - 1u;
+            d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
+            d->state = d->count ? D_LIT_MODE : D_KIND;
+            break;
+        }
+        case D_LIT_MODE:
+            if (!tf__need(d, src, 1))
+                goto starved;
+            d->lit_bits = (uint8_t)(tf__take(d, 1) ? 8u : 0u);
+            d->state = D_LIT;
+            break;
+        case D_LIT: {
+            unsigned mask = (1u << d->w) - 1u, pos = d->pos;
+            size_t k = 0;
+            int stop = 0; /* 1: output full, 2: input ran dry */
+            while (d->count) {
+                unsigned b;
+                if (o == out_size) {
+                    stop = 1;
+                    break;
+                }
+                if (!d->lit_bits) {
+                    int sym = tf__text_symbol(d, src);
+                    if (sym < 0) {
+                        stop = 2;
+                        break;
+                    }
+                    b = (unsigned)sym;
+                } else {
+                    if (!tf__need(d, src, 8)) {
+                        stop = 2;
+                        break;
+                    }
+                    b = tf__take(d, 8);
+                }
+                out[o++] = (uint8_t)b;
+                d->window[pos] = (uint8_t)b;
+                pos = (pos + 1u) & mask;
+                k++;
+                d->count--;
+            }
+            tf__moved(d, pos, k);
+            if (stop == 1)
+                goto full;
+            if (stop == 2)
+                goto starved;
+            d->state = d->is_rep ? D_LIT_K : D_KIND;
+            break;
+        }
+        case D_KIND:
+            if (!tf__need(d, src, 1))
+                goto starved;
+            d->is_rep = (uint8_t)tf__take(d, 1);
+            d->state = d->is_rep ? D_LEN_K : D_OFFSET;
+            break;
+        case D_OFFSET:
+            if (!tf__need(d, src, 1))
+                goto starved;
+            d->k = (uint8_t)(tf__take(d, 1) ? d->w : tf__near_bits(d->w)); /* width of the offset that follows */
+            d->state = D_OFFSET_BITS;
+            break;
+        case D_OFFSET_BITS: {
+            if (!tf__need(d, src, d->k))
+                goto starved;
+            unsigned dist = tf__take(d, d->k) + 1u;
+            d->k = 0;
+            if (!d->wrapped && dist > d->pos)
+                return tf__fail(d, TF_E_CORRUPT);
+            d->rep = (uint16_t)dist;
+            d->state = D_LEN_K;
+            break;
+        }
+        case D_LEN_V: {
+            if (!tf__need(d, src, d->k))
+                goto starved;
+            uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
+            d->k = 0;
+            if (d->is_rep && v == (1u << d->l) + 1u) {
+                d->state = D_PAD;
+                break;
+            }
+            if (d->is_rep ? (v > (1u << d->l) || !d->rep) : (v >= (1u << d->l)))
+                return tf__fail(d, TF_E_CORRUPT);
+            d->count = d->is_rep ? v : v + 1u;
+            d->state = D_COPY;
+            break;
+        }
+        case D_COPY: {
+            unsigned mask = (1u << d->w) - 1u, pos = d->pos, from = ((unsigned)d->pos - d->rep) & mask;
+            size_t k = d->count < out_size - o ? d->count : out_size - o;
+            for (size_t i = 0; i < k; i++) {
+                uint8_t b = d->window[from];
+                out[o + i] = b;
+                d->window[pos] = b;
+                pos = (pos + 1u) & mask;
+                from = (from + 1u) & mask;
+            }
+            o += k;
+            d->count -= (uint32_t)k;
+            tf__moved(d, pos, k);
+            if (d->count)
+                goto full;
+            d->state = D_LIT_K;
+            break;
+        }
+        case D_PAD:
+            if (d->bits & ((1u << d->nbits) - 1u))
+                return tf__fail(d, TF_E_CORRUPT);
+            d->nbits = 0;
+            d->count = 0;
+            d->state = D_TRAILER;
+            break;
+        case D_TRAILER:
+            if (d->flags & TF_LZ_FLAG_CHECKSUM) {
+                d->adler = tf__adler(d->adler, out + folded, o - folded);
+                folded = o;
+                while (d->count < 4u) {
+                    if (!tf__need(d, src, 8))
+                        goto starved;
+                    if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu))
+                        return tf__fail(d, TF_E_CORRUPT);
+                    d->count++;
+                }
+            }
+            d->state = D_END;
+            break;
+        case D_STORED_LEN:
+            while (d->k < 4u) {
+                if (!tf__need(d, src, 8))
+                    goto starved;
+                d->count |= (uint32_t)tf__take(d, 8) << (8u * d->k);
+                d->k++;
+            }
+            d->k = 0;
+            d->state = D_STORED;
+            break;
+        case D_STORED:
+            while (d->count) {
+                if (o == out_size)
+                    goto full;
+                if (!tf__need(d, src, 8))
+                    goto starved;
+                out[o++] = (uint8_t)tf__take(d, 8);
+                d->count--;
+            }
+            d->state = D_PAD;
+            break;
+        case D_END: *out_n = o; return TF_LZ_DONE;
+        default: *out_n = o; return -(tf_status)d->error;
+        }
+    }
+starved:
+    d->starved = 1;
+    if (d->flags & TF_LZ_FLAG_CHECKSUM)
+        d->adler = tf__adler(d->adler, out + folded, o - folded);
+    *out_n = o;
+    return TF_LZ_DONE;
+full:
+    if (d->flags & TF_LZ_FLAG_CHECKSUM)
+        d->adler = tf__adler(d->adler, out + folded, o - folded);
+    *out_n = o;
+    return TF_LZ_MORE;
+}
+
+tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
+    if (!d || !out_n || (!out && out_size))
+        return TF_E_NULL;
+    tf__lz_src src = {d->in + d->in_pos, d->in + d->in_len};
+    tf_status st = tf__decode(d, &src, out, out_size, out_n);
+    d->in_pos = (uint8_t)(src.p - d->in);
+    return st;
+}
+
+tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, size_t *consumed, uint8_t *out,
+                               size_t out_size, size_t *out_n) {
+    if (!d || !consumed || !out_n || (!in && n) || (!out && out_size))
+        return TF_E_NULL;
+    *consumed = 0;
+    *out_n = 0;
+    if (d->in_pos < d->in_len) { /* bytes an earlier sink left go first */
+        tf_status st = tf_lz_decoder_poll(d, out, out_size, out_n);
+        if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
+            return st;
+    }
+    if (d->state == D_END || d->state == D_FAILED)
+        return tf__decode(d, &(tf__lz_src){in, in}, out, 0, out_n);
+    size_t first = *out_n;
+    tf__lz_src src = {in, in + n};
+    tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
+    *out_n += first;
+    *consumed = (size_t)(src.p - in);
+    return st;
+}
+
+tf_status tf_lz_decoder_finish(tf_lz_decoder *d) {
+    if (!d)
+        return TF_E_NULL;
+    if (d->state == D_FAILED)
+        return -(tf_status)d->error;
+    if (d->state == D_END)
+        return TF_LZ_DONE;
+    /* Until poll has run dry on the input it has, it may still reach the end; after that the frame was cut short. */
+    return d->starved ? TF_E_CORRUPT : TF_LZ_MORE;
+}
+
+int tf_lz_decoder_ended(const tf_lz_decoder *d) { return d && d->state == D_END; }
+
+size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
+    if (bytes)
+        *bytes = d ? d->in + d->in_pos : NULL;
+    return d ? (size_t)d->in_len - d->in_pos : 0;
+}
+
+tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
+                            unsigned *flags) {
+    if (!in && n)
+        return TF_E_NULL;
+    for (size_t i = 0; i < n && i < 4u; i++)
+        if (in[i] != tf__lz_magic[i])
+            return TF_E_CORRUPT;
+    if (n < TF_LZ_HEADER_SIZE)
+        return TF_E_EMPTY;
+    if (in[4] != TF_LZ_VERSION)
+        return in[4] > TF_LZ_VERSION ? TF_E_VERSION : TF_E_CORRUPT;
+    unsigned w = in[5] & 15u, l = (unsigned)in[5] >> 4;
+    if (!tf__lz_params_ok(w, l))
+        return TF_E_CORRUPT;
+    if (in[6] & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
+        return TF_E_VERSION;
+    if (window_bits)
+        *window_bits = w;
+    if (lookahead_bits)
+        *lookahead_bits = l;
+    if (flags)
+        *flags = in[6];
+    return TF_OK;
+}
+
+/* ---- one shot --------------------------------------------------------------------------------------------- */
+
+#define TF__LZ_PIECE 0xFFFFFFFFu
+
+size_t tf_lz_compress_bound(size_t n) {
+    size_t pieces = n / TF__LZ_PIECE + 1u;
+    size_t extra = pieces * TF_LZ_STORED_OVERHEAD;
+    return n > SIZE_MAX - extra ? 0 : n + extra;
+}
+
+static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsigned w, unsigned l, unsigned flags) {
+    TF_MEMCPY(out, tf__lz_magic, 4);
+    out[4] = TF_LZ_VERSION;
+    out[5] = (uint8_t)(w | (l << 4));
+    out[6] = (uint8_t)(flags | TF_LZ_FLAG_STORED);
+    tf__store_le32(out + 7, (uint32_t)n);
+    TF_MEMCPY(out + 11, in, n);
+    size_t o = 11u + n;
+    if (flags & TF_LZ_FLAG_CHECKSUM) {
+        tf__store_le32(out + o, tf__adler(1u, in, n));
+        o += 4u;
+    }
+    return o;
+}
+
+tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
+                         size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags) {
+    if (!out_n || (!in && n) || (!out && out_size))
+        return TF_E_NULL;
+    size_t o = 0, done = 0;
+    *out_n = 0;
+    do {
+        size_t piece = n - done > TF__LZ_PIECE ? TF__LZ_PIECE : n - done;
+        size_t stored = piece + TF_LZ_STORED_OVERHEAD - ((flags & TF_LZ_FLAG_CHECKSUM) ? 0u : 4u);
+        size_t cap = out_size - o < stored ? out_size - o : stored;
+        tf_lz_encoder *e;
+        tf_status st = tf_lz_encoder_init(&e, work, work_size, window_bits, lookahead_bits, flags);
+        if (st != TF_OK)
+            return st;
+        const uint8_t *src = in ? in + done : in;
+        size_t ip = 0, produced = 0;
+        int fits = 1;
+        for (;;) {
+            size_t c = 0, got = 0;
+            if (ip < piece) {
+                tf_lz_encoder_sink(e, src + ip, piece - ip, &c);
+                ip += c;
+            }
+            st = tf_lz_encoder_poll(e, out + o + produced, cap - produced, &got);
+            produced += got;
+            if (ip == piece && tf_lz_encoder_finish(e) == TF_LZ_DONE)
+                break;
+            if (st == TF_LZ_MORE && produced == cap) {
+                fits = 0;
+                break;
+            }
+        }
+        if (!fits) {
+            if (out_size - o < stored)
+                return TF_E_FULL;
+            produced = tf__write_stored(src, piece, out + o, window_bits, lookahead_bits, flags);
+        }
+        o += produced;
+        done += piece;
+    } while (done < n);
+    *out_n = o;
+    return TF_OK;
+}

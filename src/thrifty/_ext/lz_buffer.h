@@ -1,0 +1,69 @@
+/* thrifty.lz binding: what lz_compressor.c and lz_decompressor.c share — a growable output buffer that works with
+ * the GIL released (raw allocator), and the parameter checks whose messages name the accepted range. */
+#ifndef THRIFTY_LZ_BUFFER_H
+#define THRIFTY_LZ_BUFFER_H
+
+#include "thrifty_ext.h" /* first: Python.h sets the feature macros */
+
+#include <structmember.h>
+
+#include "thrifty/lz.h"
+
+/* Inputs at least this long are processed with the GIL released. */
+#define TF_LZ_NOGIL_MIN 65536
+
+typedef struct {
+    uint8_t *p; /* owned, PyMem_Raw*; NULL until the first byte */
+    size_t n, cap;
+} tf_lz_obuf;
+
+/* Makes room for at least `want` more bytes (capped at `limit` total). 0 or -1 when out of memory. GIL not needed. */
+static inline int tf_lz_obuf_reserve(tf_lz_obuf *b, size_t want, size_t limit) {
+    if (b->cap - b->n >= want)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256u;
+    while (cap - b->n < want && cap < limit)
+        cap = cap > limit / 2u ? limit : cap * 2u;
+    if (cap > limit)
+        cap = limit;
+    uint8_t *p = (uint8_t *)PyMem_RawRealloc(b->p, cap ? cap : 1u);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* The buffer as a bytes object (frees it). NULL with an exception on failure. Needs the GIL. */
+static inline PyObject *tf_lz_obuf_finish(tf_lz_obuf *b) {
+    PyObject *r = PyBytes_FromStringAndSize((const char *)b->p, (Py_ssize_t)b->n);
+    PyMem_RawFree(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+    return r;
+}
+
+static inline void tf_lz_obuf_free(tf_lz_obuf *b) {
+    PyMem_RawFree(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+/* 0, or -1 with a ValueError that names the accepted range. */
+static inline int tf_lz_check_params(int window_bits, int lookahead_bits) {
+    if (window_bits < (int)TF_LZ_MIN_WINDOW_BITS || window_bits > (int)TF_LZ_MAX_WINDOW_BITS) {
+        PyErr_Format(PyExc_ValueError, "window_bits must be between %u and %u, got %d", TF_LZ_MIN_WINDOW_BITS,
+                     TF_LZ_MAX_WINDOW_BITS, window_bits);
+        return -1;
+    }
+    int hi = window_bits - 1 < (int)TF_LZ_MAX_LOOKAHEAD_BITS ? window_bits - 1 : (int)TF_LZ_MAX_LOOKAHEAD_BITS;
+    if (lookahead_bits < (int)TF_LZ_MIN_LOOKAHEAD_BITS || lookahead_bits > hi) {
+        PyErr_Format(PyExc_ValueError,
+                     "lookahead_bits must be between %u and min(%u, window_bits - 1) = %d for window_bits=%d, got %d",
+                     TF_LZ_MIN_LOOKAHEAD_BITS, TF_LZ_MAX_LOOKAHEAD_BITS, hi, window_bits, lookahead_bits);
+        return -1;
+    }
+    return 0;
+}
+
+#endif

@@ -1,0 +1,227 @@
+/* thrifty.lz.Compressor (zlib.compressobj-like) and the one-shot thrifty.lz.compress(). */
+#include "lz_buffer.h"
+
+typedef struct {
+    PyObject_HEAD void *storage; /* owned (PyMem_Malloc): the encoder's whole state, tf_lz_encoder_size(W, L) bytes */
+    tf_lz_encoder *enc;          /* points into storage */
+    int window_bits;
+    int lookahead_bits;
+    int finished; /* flush() has ended the frame */
+    int busy;     /* a call is running with the GIL released */
+} LzCompressor;
+
+/* Runs input through the encoder into `out`; with `finish`, to the end of the frame. Returns a tf_status, or
+ * TF_E_FULL when the output buffer could not grow (out of memory). Needs no GIL. */
+static tf_status run_encoder(tf_lz_encoder *enc, const uint8_t *in, size_t n, int finish, tf_lz_obuf *out) {
+    size_t ip = 0;
+    for (;;) {
+        size_t c = 0, got = 0;
+        if (ip < n) {
+            tf_status st = tf_lz_encoder_sink(enc, in + ip, n - ip, &c);
+            if (st < 0)
+                return st;
+            ip += c;
+        }
+        if (tf_lz_obuf_reserve(out, 64, SIZE_MAX / 2u) < 0)
+            return TF_E_FULL;
+        tf_status st = tf_lz_encoder_poll(enc, out->p + out->n, out->cap - out->n, &got);
+        out->n += got;
+        if (st < 0)
+            return st;
+        if (st == TF_LZ_MORE || ip < n)
+            continue;
+        if (!finish)
+            return TF_OK;
+        if (tf_lz_encoder_finish(enc) == TF_LZ_DONE)
+            return TF_OK;
+    }
+}
+
+static PyObject *encode(LzCompressor *self, const uint8_t *in, size_t n, int finish, const char *what) {
+    if (self->finished) {
+        PyErr_Format(PyExc_ValueError, "Compressor.%s() after flush(): the frame is complete; make a new Compressor",
+                     what);
+        return NULL;
+    }
+    if (self->busy) {
+        PyErr_Format(PyExc_RuntimeError, "Compressor.%s(): the compressor is in use by another thread", what);
+        return NULL;
+    }
+    tf_lz_obuf out = {NULL, 0, 0};
+    if (tf_lz_obuf_reserve(&out, n + n / 8u + 64u, SIZE_MAX / 2u) < 0)
+        return PyErr_NoMemory();
+    tf_status st;
+    if (n >= TF_LZ_NOGIL_MIN) {
+        self->busy = 1;
+        Py_BEGIN_ALLOW_THREADS st = run_encoder(self->enc, in, n, finish, &out);
+        Py_END_ALLOW_THREADS self->busy = 0;
+    } else {
+        st = run_encoder(self->enc, in, n, finish, &out);
+    }
+    if (st == TF_E_FULL) {
+        tf_lz_obuf_free(&out);
+        return PyErr_NoMemory();
+    }
+    if (st < 0) {
+        tf_lz_obuf_free(&out);
+        return tf_raise_status(tf_state_of((PyObject *)self), st, "Compressor");
+    }
+    if (finish)
+        self->finished = 1;
+    return tf_lz_obuf_finish(&out);
+}
+
+static PyObject *LzCompressor_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", NULL};
+    int w = 10, l = 4, checksum = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iip:Compressor", kwlist, &w, &l, &checksum))
+        return NULL;
+    if (tf_lz_check_params(w, l) < 0)
+        return NULL;
+    LzCompressor *self = (LzCompressor *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    size_t size = tf_lz_encoder_size((unsigned)w, (unsigned)l);
+    self->storage = PyMem_Malloc(size);
+    if (!self->storage) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    tf_status st = tf_lz_encoder_init(&self->enc, self->storage, size, (unsigned)w, (unsigned)l,
+                                      checksum ? TF_LZ_FLAG_CHECKSUM : 0u);
+    if (st != TF_OK) {
+        Py_DECREF(self);
+        return tf_raise_status(tf_state_of_type(type), st, "Compressor");
+    }
+    self->window_bits = w;
+    self->lookahead_bits = l;
+    return (PyObject *)self;
+}
+
+static void LzCompressor_dealloc(LzCompressor *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    PyMem_Free(self->storage);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *LzCompressor_compress(LzCompressor *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *r = encode(self, (const uint8_t *)view.buf, (size_t)view.len, 0, "compress");
+    PyBuffer_Release(&view);
+    return r;
+}
+
+static PyObject *LzCompressor_flush(LzCompressor *self, PyObject *Py_UNUSED(ignored)) {
+    return encode(self, NULL, 0, 1, "flush");
+}
+
+static PyObject *LzCompressor_get_state_size(LzCompressor *self, void *Py_UNUSED(closure)) {
+    return PyLong_FromSize_t(tf_lz_encoder_size((unsigned)self->window_bits, (unsigned)self->lookahead_bits));
+}
+
+static PyMethodDef LzCompressor_methods[] = {
+    {"compress", (PyCFunction)LzCompressor_compress, METH_O,
+     "compress(data) -> bytes: feed data; returns whatever compressed bytes are ready (maybe none)."},
+    {"flush", (PyCFunction)LzCompressor_flush, METH_NOARGS,
+     "flush() -> bytes: end the frame and return the rest of it. The compressor cannot be used afterwards."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef LzCompressor_getset[] = {
+    {"state_size", (getter)LzCompressor_get_state_size, NULL,
+     "Bytes of encoder state (tf_lz_encoder_size): all the memory the C core uses.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef LzCompressor_members[] = {
+    {"window_bits", T_INT, offsetof(LzCompressor, window_bits), READONLY, "log2 of the window size"},
+    {"lookahead_bits", T_INT, offsetof(LzCompressor, lookahead_bits), READONLY, "log2 of the longest match"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot LzCompressor_slots[] = {
+    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True)\n--\n\n"
+                "Streaming thrifty.lz compressor, like zlib.compressobj: compress() chunks, then flush() once."},
+    {Py_tp_new, LzCompressor_new},
+    {Py_tp_dealloc, LzCompressor_dealloc},
+    {Py_tp_methods, LzCompressor_methods},
+    {Py_tp_getset, LzCompressor_getset},
+    {Py_tp_members, LzCompressor_members},
+    {0, NULL},
+};
+
+static PyType_Spec LzCompressor_spec = {
+    .name = "thrifty.lz.Compressor",
+    .basicsize = sizeof(LzCompressor),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = LzCompressor_slots,
+};
+
+/* One shot: the whole input in one call to the core's tf_lz_compress, which falls back to stored frames, so the
+ * result is at most len(data) + 15 bytes. */
+static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", NULL};
+    Py_buffer view;
+    int w = 10, l = 4, checksum = 1;
+    PyObject *result = NULL;
+    void *work = NULL;
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iip:compress", kwlist, &view, &w, &l, &checksum))
+        return NULL;
+    if (tf_lz_check_params(w, l) < 0)
+        goto error;
+    size_t n = (size_t)view.len, bound = tf_lz_compress_bound(n), wsize = tf_lz_encoder_size((unsigned)w, (unsigned)l);
+    if (!bound || bound > PY_SSIZE_T_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "compress: input too large");
+        goto error;
+    }
+    work = PyMem_Malloc(wsize);
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
+    if (!work || !result) {
+        if (!work)
+            PyErr_NoMemory();
+        goto error;
+    }
+    size_t out_n = 0;
+    tf_status st;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    unsigned flags = checksum ? TF_LZ_FLAG_CHECKSUM : 0u;
+    if (n >= TF_LZ_NOGIL_MIN) {
+        Py_BEGIN_ALLOW_THREADS st = tf_lz_compress((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize,
+                                                   (unsigned)w, (unsigned)l, flags);
+        Py_END_ALLOW_THREADS
+    } else {
+        st = tf_lz_compress((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w, (unsigned)l,
+                            flags);
+    }
+    if (st != TF_OK) {
+        tf_raise_status((tf_state *)PyModule_GetState(module), st, "compress");
+        goto error;
+    }
+    PyMem_Free(work);
+    PyBuffer_Release(&view);
+    if (_PyBytes_Resize(&result, (Py_ssize_t)out_n) < 0)
+        return NULL;
+    return result;
+error:
+    Py_XDECREF(result);
+    PyMem_Free(work);
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
+static PyMethodDef lz_compress_methods[] = {
+    {"lz_compress", (PyCFunction)(void (*)(void))lz_compress, METH_VARARGS | METH_KEYWORDS,
+     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True) -> bytes: one thrifty.lz frame."},
+    {NULL, NULL, 0, NULL},
+};
+
+int tf_lz_compressor_add(PyObject *m, tf_state *st) {
+    st->LzCompressor = PyType_FromModuleAndSpec(m, &LzCompressor_spec, NULL);
+    if (!st->LzCompressor || PyModule_AddObjectRef(m, "LzCompressor", st->LzCompressor) < 0)
+        return -1;
+    return PyModule_AddFunctions(m, lz_compress_methods);
+}

@@ -1,0 +1,199 @@
+"""thrifty.lz: streaming compression whose whole state fits in a few hundred bytes, with the faces of zlib and gzip.
+
+compress/decompress, Compressor and Decompressor are the C extension's (they behave like zlib's); open() and LzFile
+wrap them in a file object like gzip.open. docs/lz.md documents the API and docs/format-lz.md the bytes.
+"""
+from __future__ import annotations
+
+import builtins
+import io
+import os
+
+from thrifty._ext import CorruptData
+from thrifty._ext import LzCompressor as Compressor
+from thrifty._ext import LzDecompressor as Decompressor
+from thrifty._ext import lz_compress as compress
+from thrifty._ext import lz_decompress as decompress
+
+__all__ = ["Compressor", "Decompressor", "LzFile", "compress", "decompress", "open"]
+
+READ_SIZE = 64 * 1024  # compressed bytes read from the file at a time
+
+_MODES = {"r": "rb", "rb": "rb", "w": "wb", "wb": "wb", "a": "ab", "ab": "ab", "x": "xb", "xb": "xb"}
+
+
+class _FrameReader(io.RawIOBase):
+    """Raw stream of the decompressed bytes of every frame in `fp`, one after another (as gzip reads members)."""
+
+    def __init__(self, fp):
+        self._fp = fp
+        self._d = Decompressor()
+        self._fed = False  # the current decompressor has been given bytes
+        self._eof = False
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        with memoryview(b) as view, view.cast("B") as out:
+            data = self.read(len(out))
+            out[: len(data)] = data
+        return len(data)
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            return self.readall()
+        while size and not self._eof:
+            if self._d.eof:
+                data = self._d.unused_data or self._fp.read(READ_SIZE)
+                if not data:
+                    self._eof = True
+                    break
+                self._d = Decompressor()
+            elif self._d.needs_input:
+                data = self._fp.read(READ_SIZE)
+                if not data:
+                    if not self._fed:  # a clean end between frames (or an empty file)
+                        self._eof = True
+                        break
+                    raise CorruptData("LzFile: truncated thrifty.lz data: the file ends inside a frame")
+            else:
+                data = self._d.unconsumed_tail
+            self._fed = True
+            out = self._d.decompress(data, size)
+            if self._d.eof:
+                self._fed = False
+            if out:
+                return out
+        return b""
+
+    def readall(self):
+        chunks = []
+        while chunk := self.read(READ_SIZE):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class LzFile(io.BufferedIOBase):
+    """A thrifty.lz file, like gzip.GzipFile: read, readline and iterate in "rb"; write in "wb", "ab", "xb".
+
+    Appending adds a new frame; reading decodes all frames as one stream. flush() passes on what the compressor
+    has already produced, but cannot force out a partial frame (the format has no sync points): close() ends it.
+    """
+
+    def __init__(self, filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True):
+        self._fp = None  # close() (also run by __del__) must work whatever __init__ got to
+        self._owns_fp = False
+        self._compressor = None
+        self._buffer = None
+        if mode not in _MODES:
+            raise ValueError(f"invalid mode {mode!r}: use one of 'rb', 'wb', 'ab', 'xb' (or 'r', 'w', 'a', 'x')")
+        mode = _MODES[mode]
+        if isinstance(filename, (str, bytes, os.PathLike)):
+            self._fp = builtins.open(filename, mode)
+            self._owns_fp = True
+        elif hasattr(filename, "read") or hasattr(filename, "write"):
+            self._fp = filename
+            self._owns_fp = False
+        else:
+            raise TypeError(f"filename must be a str, bytes or os.PathLike path or a file object, not "
+                            f"{type(filename).__name__}")
+        self.mode = mode
+        self.name = getattr(self._fp, "name", filename if isinstance(filename, (str, bytes)) else "")
+        try:
+            if mode == "rb":
+                self._buffer = io.BufferedReader(_FrameReader(self._fp))
+            else:
+                self._compressor = Compressor(window_bits=window_bits, lookahead_bits=lookahead_bits,
+                                              checksum=checksum)
+        except BaseException:
+            if self._owns_fp:
+                self._fp.close()
+            raise
+
+    def _check(self, reading):
+        if self.closed:
+            raise ValueError("I/O operation on closed LzFile")
+        if reading and self._buffer is None:
+            raise io.UnsupportedOperation(f"read() on an LzFile opened for writing (mode {self.mode!r})")
+        if not reading and self._compressor is None:
+            raise io.UnsupportedOperation("write() on an LzFile opened for reading (mode 'rb')")
+
+    @property
+    def closed(self):
+        return self._fp is None
+
+    def readable(self):
+        return self._buffer is not None
+
+    def writable(self):
+        return self._compressor is not None
+
+    def seekable(self):
+        return False
+
+    def fileno(self):
+        return self._fp.fileno()
+
+    def read(self, size=-1):
+        self._check(True)
+        return self._buffer.read(size)
+
+    def read1(self, size=-1):
+        self._check(True)
+        return self._buffer.read1(size)
+
+    def readinto(self, b):
+        self._check(True)
+        return self._buffer.readinto(b)
+
+    def peek(self, n=0):
+        self._check(True)
+        return self._buffer.peek(n)
+
+    def readline(self, size=-1):
+        self._check(True)
+        return self._buffer.readline(size)
+
+    def write(self, data):
+        self._check(False)
+        with memoryview(data) as view:
+            n = view.nbytes
+            out = self._compressor.compress(view)
+        if out:
+            self._fp.write(out)
+        return n
+
+    def flush(self):
+        if self._fp is not None and self._compressor is not None:
+            self._fp.flush()
+
+    def close(self):
+        fp = self._fp
+        if fp is None:
+            return
+        try:
+            if self._compressor is not None:
+                fp.write(self._compressor.flush())
+                self._compressor = None
+            elif self._buffer is not None:
+                self._buffer = None
+        finally:
+            self._fp = None
+            if self._owns_fp:
+                fp.close()
+
+
+def open(filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True, encoding=None, errors=None,
+         newline=None):
+    """Open a thrifty.lz file in binary ('rb', 'wb', 'ab', 'xb') or text ('rt', 'wt', 'at', 'xt') mode, like
+    gzip.open. window_bits/lookahead_bits/checksum apply when writing; reading takes them from each frame."""
+    if "t" in mode:
+        if "b" in mode:
+            raise ValueError(f"invalid mode {mode!r}: 't' and 'b' cannot be combined")
+        binary = LzFile(filename, mode.replace("t", ""), window_bits=window_bits, lookahead_bits=lookahead_bits,
+                        checksum=checksum)
+        return io.TextIOWrapper(binary, encoding, errors, newline)
+    if encoding is not None or errors is not None or newline is not None:
+        raise ValueError("encoding, errors and newline apply only to text mode ('rt', 'wt', ...)")
+    return LzFile(filename, mode, window_bits=window_bits, lookahead_bits=lookahead_bits, checksum=checksum)

@@ -1,0 +1,303 @@
+"""thrifty.lz: round trips for every W/L, zlib-object semantics side by side with zlib, bad input, and lz.open."""
+import gc
+import io
+import sys
+import threading
+import tracemalloc
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import thrifty
+from thrifty import lz
+
+ALL_WL = [(w, l) for w in range(6, 16) for l in range(3, min(8, w - 1) + 1)]
+
+# Inputs with structure (repeats, runs, text) as well as noise: hypothesis' plain binary() is mostly incompressible.
+structured = st.one_of(
+    st.binary(max_size=3000),
+    st.lists(st.sampled_from([b"abc", b"    ", b"def f(x):\n", b"\x00" * 7, b"1700000000,s1,21.5\n", b"\xff\xfe"]),
+             max_size=300).map(b"".join),
+    st.tuples(st.binary(min_size=1, max_size=40), st.integers(1, 200)).map(lambda t: t[0] * t[1]),
+)
+
+
+@pytest.mark.parametrize("w,l", ALL_WL)
+@settings(max_examples=15, deadline=None)
+@given(data=structured, checksum=st.booleans())
+def test_roundtrip_every_window_and_lookahead(w, l, data, checksum):
+    blob = lz.compress(data, window_bits=w, lookahead_bits=l, checksum=checksum)
+    assert lz.decompress(blob) == data
+    assert len(blob) <= len(data) + 15  # the one-shot bound: stored frames take over when coding would expand
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=structured, w=st.integers(6, 15), cut=st.integers(1, 50), limit=st.integers(1, 300))
+def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit):
+    c = lz.Compressor(window_bits=w, lookahead_bits=min(4, w - 1))
+    blob = b"".join(c.compress(data[i:i + cut]) for i in range(0, len(data), cut)) + c.flush()
+    assert len(blob) <= len(data) + 4 * (len(data) >> w) + 18  # the streamed bound in lz.h
+    d = lz.Decompressor()
+    out = []
+    for i in range(0, len(blob), cut):
+        out.append(d.decompress(d.unconsumed_tail + blob[i:i + cut], limit))
+        assert len(out[-1]) <= limit
+    while not d.eof:
+        chunk = d.decompress(d.unconsumed_tail, limit)
+        assert chunk or not d.needs_input
+        out.append(chunk)
+    assert b"".join(out) == data
+    assert d.unused_data == b""
+
+
+def test_every_short_prefix_round_trips():
+    text = b"e$d73 \x0b)pa0 def f(x):\n    return x  # 1700000000,s1,21.5\n\xff\x00"
+    for n in range(len(text) + 1):
+        for w, l in ((6, 3), (10, 3), (15, 8)):
+            assert lz.decompress(lz.compress(text[:n], window_bits=w, lookahead_bits=l)) == text[:n]
+
+
+def test_compresses_like_it_should():
+    text = b"".join(b"def method_%d(self, value):\n    return self.value + %d\n" % (i, i) for i in range(500))
+    blob = lz.compress(text, window_bits=10)
+    assert len(blob) < len(text) / 3
+    assert lz.decompress(blob) == text
+
+
+def test_concatenated_frames_decode_as_one_stream():
+    a, b = b"first frame " * 50, b"second frame, other params " * 40
+    blob = lz.compress(a, window_bits=8) + lz.compress(b, window_bits=13, lookahead_bits=6, checksum=False)
+    assert lz.decompress(blob) == a + b
+    assert lz.decompress(b"") == b""
+
+
+# ---- zlib object semantics, checked against zlib itself -----------------------------------------------------
+
+@pytest.mark.parametrize("mod", ["zlib", "lz"])
+def test_decompressor_semantics_match_zlib(mod):
+    data = bytes(range(256)) * 40 + b"tail" * 500
+    if mod == "zlib":
+        blob, new = zlib.compress(data), zlib.decompressobj
+    else:
+        blob, new = lz.compress(data), lz.Decompressor
+    d = new()
+    assert not d.eof and d.unused_data == b"" and d.unconsumed_tail == b""
+    first = d.decompress(blob + b"EXTRA", 1000)
+    assert len(first) == 1000
+    assert d.unconsumed_tail and not d.eof
+    rest = b""
+    while not d.eof:
+        rest += d.decompress(d.unconsumed_tail, 1000)
+    assert first + rest == data
+    assert d.eof
+    assert d.unused_data == b"EXTRA"
+    # Reuse after eof: like zlib, more data is appended to unused_data and nothing is decoded.
+    assert d.decompress(b"more") == b""
+    assert d.unused_data == b"EXTRAmore"
+
+
+@pytest.mark.parametrize("mod", ["zlib", "lz"])
+def test_compressor_semantics_match_zlib(mod):
+    c = zlib.compressobj() if mod == "zlib" else lz.Compressor()
+    out = c.compress(b"abc" * 100) + c.compress(b"") + c.flush()
+    back = zlib.decompress(out) if mod == "zlib" else lz.decompress(out)
+    assert back == b"abc" * 100
+    # After the final flush neither accepts more (zlib raises zlib.error, lz a ValueError saying why).
+    with pytest.raises((zlib.error, ValueError)):
+        c.compress(b"x")
+    with pytest.raises((zlib.error, ValueError)):
+        c.flush()
+
+
+def test_decompressor_flush_decodes_the_tail():
+    data = b"0123456789" * 1000
+    d = lz.Decompressor()
+    head = d.decompress(lz.compress(data), 10)
+    assert head + d.flush() == data
+    assert d.eof and d.unconsumed_tail == b""
+
+
+def test_max_length_bounds_a_bomb():
+    bomb = lz.compress(b"\x00" * 2_000_000, window_bits=12, lookahead_bits=8)
+    assert len(bomb) < 40_000
+    with pytest.raises(ValueError, match="max_length=1000"):
+        lz.decompress(bomb, max_length=1000)
+    assert len(lz.decompress(bomb, max_length=2_000_000)) == 2_000_000
+    d = lz.Decompressor()
+    assert len(d.decompress(bomb, 4096)) == 4096
+    assert not d.needs_input
+
+
+def test_decompressor_window_limit_and_state_size():
+    blob = lz.compress(b"x" * 1000, window_bits=12)
+    d = lz.Decompressor(window_bits=8)
+    with pytest.raises(thrifty.CorruptData, match="window_bits=12"):
+        d.decompress(blob)
+    small = lz.Decompressor()
+    small.decompress(lz.compress(b"y" * 1000, window_bits=8, lookahead_bits=4))
+    assert small.state_size <= 300  # sized from the frame's header, not from the maximum
+    assert lz.Compressor(window_bits=8, lookahead_bits=4).state_size < 2048
+
+
+# ---- bad input --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"window_bits": 5}, "window_bits must be between 6 and 15, got 5"),
+    ({"window_bits": 16}, "window_bits must be between 6 and 15"),
+    ({"window_bits": 8, "lookahead_bits": 8}, r"lookahead_bits must be between 3 and .* = 7"),
+    ({"lookahead_bits": 2}, "lookahead_bits must be between 3"),
+])
+def test_bad_parameters_name_the_range(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        lz.Compressor(**kw)
+    with pytest.raises(ValueError, match=msg):
+        lz.compress(b"abc", **kw)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="window_bits must be between 6 and 15"):
+        lz.Decompressor(window_bits=3)
+    with pytest.raises(ValueError, match="max_length"):
+        lz.Decompressor().decompress(b"", -1)
+    with pytest.raises(ValueError, match="max_length"):
+        lz.decompress(b"", max_length=-5)
+    with pytest.raises(TypeError):
+        lz.compress("text is not bytes")
+
+
+def test_corrupt_truncated_and_foreign_data_raise_corruptdata_with_offset():
+    data = b"the quick brown fox jumps over the lazy dog. " * 100
+    blob = lz.compress(data)
+    with pytest.raises(thrifty.CorruptData, match="not thrifty.lz data at byte 0"):
+        lz.decompress(zlib.compress(data))
+    with pytest.raises(thrifty.CorruptData, match=f"not thrifty.lz data at byte {len(blob)}"):
+        lz.decompress(blob + b"trailing garbage")
+    with pytest.raises(thrifty.CorruptData, match="truncated"):
+        lz.decompress(blob[:-1])
+    for cut in range(0, len(blob), 7):
+        with pytest.raises(thrifty.CorruptData):
+            lz.decompress(blob[:cut] if cut else b"T")
+    bad = bytearray(blob)
+    bad[-2] ^= 0x40  # the checksum
+    with pytest.raises(thrifty.CorruptData, match=r"at byte \d+"):
+        lz.decompress(bytes(bad))
+    newer = bytearray(blob)
+    newer[4] = 2
+    with pytest.raises(thrifty.CorruptData, match="newer format"):
+        lz.decompress(bytes(newer))
+    assert issubclass(thrifty.CorruptData, ValueError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.integers(0, 400))
+def test_arbitrary_bytes_never_crash(junk, pos):
+    blob = bytearray(lz.compress(b"abcabcabd" * 30, window_bits=7, lookahead_bits=4))
+    blob[pos % len(blob):pos % len(blob) + len(junk)] = junk
+    for data in (bytes(blob), b"TFLZ\x01\x47\x00" + junk):
+        try:
+            lz.decompress(data, max_length=100_000)
+        except ValueError:  # CorruptData, or max_length reached
+            pass
+
+
+# ---- GIL, references ------------------------------------------------------------------------------------
+
+def test_large_inputs_work_from_threads():
+    data = bytes(range(256)) * 2000  # > 64 KiB: the GIL is released
+    results = []
+
+    def work():
+        results.append(lz.decompress(lz.compress(data)) == data)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True, True, True]
+
+
+def test_objects_and_buffers_are_released():
+    types = (lz.Compressor, lz.Decompressor)
+    before = [sys.getrefcount(t) for t in types]
+    blob = lz.compress(b"abc" * 1000)
+
+    def churn():
+        for _ in range(200):
+            c = lz.Compressor(window_bits=12)
+            c.compress(b"xyz" * 100)
+            c.flush()
+            d = lz.Decompressor()
+            d.decompress(blob + b"extra", 100)
+            lz.decompress(blob)
+
+    churn()
+    tracemalloc.start()
+    churn()
+    gc.collect()
+    leaked, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert leaked < 64 * 1024  # 200 rounds of ~10 KiB states would show up
+    assert [sys.getrefcount(t) for t in types] == before
+
+
+# ---- lz.open ----------------------------------------------------------------------------------------------
+
+def test_open_write_then_read_lines(tmp_path):
+    path = tmp_path / "log.tlz"
+    lines = [b"%d,sensor,%.2f\n" % (i, i * 0.1) for i in range(2000)]
+    with lz.open(path, "wb", window_bits=9) as f:
+        for line in lines:
+            assert f.write(line) == len(line)
+    with lz.open(path, "rb") as f:
+        assert list(f) == lines
+    with lz.open(path) as f:
+        assert f.readline() == lines[0]
+        assert f.read(5) == lines[1][:5]
+        assert f.read() == b"".join(lines)[len(lines[0]) + 5:]
+        assert f.read() == b""
+
+
+def test_open_append_adds_a_frame_and_reads_through(tmp_path):
+    path = tmp_path / "a.tlz"
+    with lz.open(path, "ab") as f:
+        f.write(b"one\n")
+    with lz.open(path, "ab", window_bits=12) as f:
+        f.write(b"two\n")
+    assert lz.decompress(path.read_bytes()) == b"one\ntwo\n"
+    with lz.open(path) as f:
+        assert f.readlines() == [b"one\n", b"two\n"]
+    with pytest.raises(FileExistsError):
+        lz.open(path, "xb")
+    with lz.open(tmp_path / "new.tlz", "xb") as f:
+        f.write(b"")
+    with lz.open(tmp_path / "new.tlz") as f:
+        assert f.read() == b""
+
+
+def test_open_modes_and_errors(tmp_path):
+    with pytest.raises(ValueError, match="invalid mode"):
+        lz.open(tmp_path / "x", "rw")
+    buf = io.BytesIO()
+    with lz.open(buf, "wt", encoding="utf-8") as f:
+        f.write("héllo\nwörld\n")
+    buf.seek(0)
+    with lz.open(buf, "rt", encoding="utf-8") as f:
+        assert f.readlines() == ["héllo\n", "wörld\n"]
+    f = lz.open(io.BytesIO(lz.compress(b"abc")))
+    with pytest.raises(io.UnsupportedOperation):
+        f.write(b"x")
+    f.close()
+    with pytest.raises(ValueError, match="closed"):
+        f.read()
+    with pytest.raises(thrifty.CorruptData, match="truncated"):
+        with lz.open(io.BytesIO(lz.compress(b"abc" * 100)[:-3])) as g:
+            g.read()
+
+
+def test_open_reads_a_file_written_by_the_one_shot_api():
+    blob = lz.compress(b"x" * 100_000, window_bits=15, lookahead_bits=8) + lz.compress(b"y" * 10)
+    with lz.open(io.BytesIO(blob)) as f:
+        assert f.read() == b"x" * 100_000 + b"y" * 10

@@ -385,13 +385,21 @@ static PyObject *view_decode(PyObject *op, PyObject *args, PyObject *kwds) {
         return NULL;
     if (check_live(v) < 0)
         return NULL;
-    return PyUnicode_Decode(window(v), v->length, encoding, errors);
+    /* A codec or error handler written in Python runs while the decoder reads the window: count the read as an
+     * export so that a release() from there is refused instead of freeing the bytes being decoded. */
+    v->exports++;
+    PyObject *r = PyUnicode_Decode(window(v), v->length, encoding, errors);
+    v->exports--;
+    return r;
 }
 
 static PyObject *view_release(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     tf_ViewObject *v = (tf_ViewObject *)op;
     if (v->exports > 0) {
-        PyErr_Format(PyExc_BufferError, "View.release: %zd memoryview(s) of this View are still alive", v->exports);
+        PyErr_Format(PyExc_BufferError,
+                     "View.release: %zd export(s) of this View (memoryviews, or a decode() running) are still alive; "
+                     "release them first",
+                     v->exports);
         return NULL;
     }
     tf_view_drop(v);

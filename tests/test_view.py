@@ -1,5 +1,6 @@
 """View: a re-pointable zero-copy window; differential against memoryview slicing and bytes methods."""
 import gc
+import sys
 import tracemalloc
 from itertools import repeat
 
@@ -282,3 +283,31 @@ def test_python_codec_cannot_release_the_view_it_decodes():
         buf.extend(b"!")
     finally:
         codecs.unregister(search)
+
+
+class BufferReleaser:
+    """From Python 3.12 a class can export a buffer from Python code (__buffer__); this one releases the View."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def __buffer__(self, flags):
+        self.view.release()
+        return memoryview(b"abcd")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="__buffer__ in Python code needs 3.12")
+def test_buffer_method_that_releases_the_view():
+    # Slice assignment used to compute the write pointer before taking the value's buffer: a __buffer__ that
+    # released the View let it write into freed memory.
+    for op in (lambda v: v.__setitem__(slice(0, 4), BufferReleaser(v)), lambda v: v.startswith(BufferReleaser(v)),
+               lambda v: v.endswith((BufferReleaser(v),))):
+        buf = bytearray(b"abcdef")
+        v = View(buf)
+        with pytest.raises(ValueError, match="View was released"):
+            op(v)
+        buf.extend(b"x" * 4096)
+        assert buf[:6] == b"abcdef"
+    buf = bytearray(b"abcd")
+    v = View(buf)
+    assert (v == BufferReleaser(v)) is False  # NotImplemented both ways: identity comparison

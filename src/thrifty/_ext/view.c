@@ -224,13 +224,17 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
         return -1;
     }
     Py_ssize_t start, stop, step;
-    if (PySlice_Unpack(key, &start, &stop, &step) < 0 || check_live(v) < 0)
+    Py_buffer in;
+    if (PySlice_Unpack(key, &start, &stop, &step) < 0 || PyObject_GetBuffer(value, &in, PyBUF_SIMPLE) < 0)
         return -1;
+    /* Only now read the window: from Python 3.12 a __buffer__ method runs Python code that may release or re-point
+     * the View. */
+    if (check_live(v) < 0) {
+        PyBuffer_Release(&in);
+        return -1;
+    }
     Py_ssize_t n = PySlice_AdjustIndices(v->length, &start, &stop, step);
     char *w = (char *)v->src.buf + v->offset;
-    Py_buffer in;
-    if (PyObject_GetBuffer(value, &in, PyBUF_SIMPLE) < 0)
-        return -1;
     int r = 0;
     if (in.len != n) {
         PyErr_Format(PyExc_ValueError, "View slice assignment: %zd bytes given for a slice of %zd bytes", in.len, n);
@@ -339,8 +343,6 @@ static int view_contains(PyObject *op, PyObject *sub) {
 
 /* startswith / endswith: `affix` is a bytes-like object or a tuple of them, as for bytes. */
 static PyObject *view_affix(tf_ViewObject *v, PyObject *affix, int at_end, const char *who) {
-    if (check_live(v) < 0)
-        return NULL;
     if (PyTuple_Check(affix)) {
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(affix); i++) {
             PyObject *r = view_affix(v, PyTuple_GET_ITEM(affix, i), at_end, who);
@@ -348,13 +350,17 @@ static PyObject *view_affix(tf_ViewObject *v, PyObject *affix, int at_end, const
                 return r;
             Py_DECREF(r);
         }
-        Py_RETURN_FALSE;
+        return check_live(v) < 0 ? NULL : Py_NewRef(Py_False);
     }
     Py_buffer buf;
     if (PyObject_GetBuffer(affix, &buf, PyBUF_SIMPLE) < 0) {
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError, "View.%s: argument must be a bytes-like object or a tuple of them, not %.100s",
                      who, Py_TYPE(affix)->tp_name);
+        return NULL;
+    }
+    if (check_live(v) < 0) { /* after GetBuffer: a __buffer__ method (3.12+) may have released the View */
+        PyBuffer_Release(&buf);
         return NULL;
     }
     int hit =
@@ -427,6 +433,10 @@ static PyObject *view_richcompare(PyObject *op, PyObject *other, int cmp) {
     Py_buffer buf;
     if (PyObject_GetBuffer(other, &buf, PyBUF_SIMPLE) < 0) {
         PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (!v->src.obj) { /* a __buffer__ method (3.12+) released the View */
+        PyBuffer_Release(&buf);
         Py_RETURN_NOTIMPLEMENTED;
     }
     int eq = buf.len == v->length && memcmp(window(v), buf.buf, (size_t)buf.len) == 0;

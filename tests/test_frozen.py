@@ -5,6 +5,7 @@ import collections.abc
 import copy
 import gc
 import mmap
+import os
 import pickle
 import struct
 import subprocess
@@ -199,7 +200,7 @@ def test_deterministic_across_processes():
             "sys.stdout.write(hashlib.sha256(s.tobytes() + m.tobytes()).hexdigest())")
     outs = set()
     for seed in ("0", "1", "12345"):
-        env = {"PYTHONHASHSEED": seed}
+        env = {**os.environ, "PYTHONHASHSEED": seed}  # keep the rest: PYTHONPATH may be what finds thrifty
         outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                 check=True).stdout)
     assert len(outs) == 1

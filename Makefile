@@ -71,7 +71,9 @@ fuzz: apt-clang
 	  mkdir -p core/fuzz/corpus/$$n; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  seeds=$$(test -d core/fuzz/seeds/$$n && echo core/fuzz/seeds/$$n); \
-	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n $$seeds 2>&1 | tail -3; done
+	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n $$seeds \
+	    >$(BUILD)/$$n.log 2>&1 || { tail -40 $(BUILD)/$$n.log; echo "== $$n FAILED (log: $(BUILD)/$$n.log)"; exit 1; }; \
+	  tail -3 $(BUILD)/$$n.log; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
 cross: APT_CMD = arm-none-eabi-gcc

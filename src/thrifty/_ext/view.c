@@ -31,10 +31,20 @@ tf_ViewObject *tf_view_new(tf_state *st, PyObject *obj, int writable, const char
             PyErr_Format(PyExc_TypeError, "%s needs a %sbytes-like object (buffer protocol), not %.100s", who,
                          writable ? "writable " : "", Py_TYPE(obj)->tp_name);
         } else if (writable && PyErr_ExceptionMatches(PyExc_BufferError)) {
+            /* Refused either because it is read-only or because it is not one contiguous run of bytes (a strided
+             * memoryview): a plain read-only request tells which, so the message names the real problem. */
+            Py_buffer probe;
             PyErr_Clear();
+            int readonly = PyObject_GetBuffer(obj, &probe, PyBUF_SIMPLE) == 0;
+            if (readonly)
+                PyBuffer_Release(&probe);
+            else
+                PyErr_Clear();
             PyErr_Format(PyExc_TypeError,
-                         "%s needs a writable buffer (a Block, bytearray or writable memoryview), not a read-only "
-                         "%.100s",
+                         readonly ? "%s needs a writable buffer (a Block, bytearray or writable memoryview), not a "
+                                    "read-only %.100s"
+                                  : "%s needs one contiguous writable buffer (a Block, bytearray or contiguous "
+                                    "memoryview), not a non-contiguous %.100s",
                          who, Py_TYPE(obj)->tp_name);
         }
         Py_DECREF(v);

@@ -84,7 +84,7 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
     self->free = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
     self->table = PyMem_Calloc(tsize, sizeof(Py_ssize_t));
     if (!self->objs || !self->loans || !self->out || !self->free || !self->table) {
-        PyErr_NoMemory();
+        PyErr_Format(PyExc_MemoryError, "ObjectPool: cannot allocate the bookkeeping for %zd objects", size);
         goto error;
     }
     self->reset = reset == Py_None ? NULL : Py_NewRef(reset);

@@ -73,11 +73,11 @@ test-asan: $(VENV)/.stamp
 	  --build-lib $(ASAN_BUILD)/lib --build-temp $(ASAN_BUILD)/tmp
 	cp src/thrifty/*.py src/thrifty/*.pyi src/thrifty/py.typed $(ASAN_BUILD)/lib/thrifty/
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
-	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -c 'import thrifty._ext as e, sys; \
 	    sys.exit(0 if e.__file__.startswith("$(CURDIR)/$(ASAN_BUILD)") else "not the ASan build: " + e.__file__)'
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
-	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------

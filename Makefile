@@ -1,6 +1,7 @@
 # thrifty — every developer and CI command. `make test` on a fresh clone sets everything up itself.
 #
 #   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest
+#   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
@@ -22,7 +23,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test test-c test-fuzz-replay test-py install bench fuzz cross lint demo clean apt-%
+.PHONY: test test-asan test-c test-fuzz-replay test-py install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -62,6 +63,23 @@ test-fuzz-replay: $(patsubst core/fuzz/%.c,$(BUILD)/replay_%,$(FUZZ_TARGETS))
 test-py: install
 	$(VPY) -m pytest -q tests
 
+# The extension itself under ASan+UBSan, built apart (build/asan) so the in-place build `make test` uses stays
+# clean. The sanitizer runtime must be loaded before the interpreter, hence LD_PRELOAD; PYTHONMALLOC=malloc lets
+# ASan see every object allocation; leak checking is off because the interpreter keeps memory at exit.
+ASAN_BUILD := build/asan
+test-asan: $(VENV)/.stamp
+	@mkdir -p $(ASAN_BUILD)/lib/thrifty
+	CFLAGS="$(SAN)" $(VPY) setup.py -q build_ext \
+	  --build-lib $(ASAN_BUILD)/lib --build-temp $(ASAN_BUILD)/tmp
+	cp src/thrifty/*.py src/thrifty/*.pyi src/thrifty/py.typed $(ASAN_BUILD)/lib/thrifty/
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -c 'import thrifty._ext as e, sys; \
+	    sys.exit(0 if e.__file__.startswith("$(CURDIR)/$(ASAN_BUILD)") else "not the ASan build: " + e.__file__)'
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
+
 # ---- fuzzing ----------------------------------------------------------------------------------------------
 fuzz: APT_CMD = clang
 fuzz: apt-clang
@@ -71,7 +89,9 @@ fuzz: apt-clang
 	  mkdir -p core/fuzz/corpus/$$n; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  seeds=$$(test -d core/fuzz/seeds/$$n && echo core/fuzz/seeds/$$n); \
-	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n $$seeds 2>&1 | tail -3; done
+	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n $$seeds \
+	    >$(BUILD)/$$n.log 2>&1 || { tail -40 $(BUILD)/$$n.log; echo "== $$n FAILED (log: $(BUILD)/$$n.log)"; exit 1; }; \
+	  tail -3 $(BUILD)/$$n.log; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
 cross: APT_CMD = arm-none-eabi-gcc

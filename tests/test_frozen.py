@@ -5,6 +5,7 @@ import collections.abc
 import copy
 import gc
 import mmap
+import os
 import pickle
 import struct
 import subprocess
@@ -99,6 +100,23 @@ def test_map_matches_dict(pairs):
         assert m == FrozenMap(ref)
 
 
+def test_map_equality_with_dict_subclasses_reads_the_dict_itself():
+    # dict.__eq__ ignores a subclass's items()/__len__; so must FrozenMap (an items() that returned non-pairs
+    # made the comparison index a non-tuple: a crash).
+    class Odd(dict):
+        def items(self):
+            return [1, (2,)]
+
+        def __len__(self):
+            return 99
+
+    m = FrozenMap({1: 2, 3: 4})
+    for d in (Odd({1: 2, 3: 4}), Odd({1: 2, 3: 5}), Odd({1: 2})):
+        assert (m == d) == (dict(m.items()) == d) == (dict(d) == {1: 2, 3: 4})
+        assert (d == m) == (m == d) and (m != d) == (not m == d)
+    assert m == FrozenMap({3: 4, 1: 2}) and m != FrozenMap({1: 2, 3: 5}) and m != FrozenMap({1: 2, 5: 4})
+
+
 # ---- round trips -------------------------------------------------------------------------------------------
 
 
@@ -182,7 +200,7 @@ def test_deterministic_across_processes():
             "sys.stdout.write(hashlib.sha256(s.tobytes() + m.tobytes()).hexdigest())")
     outs = set()
     for seed in ("0", "1", "12345"):
-        env = {"PYTHONHASHSEED": seed}
+        env = {**os.environ, "PYTHONHASHSEED": seed}  # keep the rest: PYTHONPATH may be what finds thrifty
         outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                 check=True).stdout)
     assert len(outs) == 1

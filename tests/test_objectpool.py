@@ -115,9 +115,33 @@ def test_failing_reset_keeps_object_borrowed():
     assert pool.stats()["in_use"] == 0
 
 
+def test_reset_returning_the_object_through_the_last_pool_reference():
+    # A Loan only borrows its pool: if reset() returns the object itself and drops the last other reference to the
+    # pool, the outer return must still find the pool alive (it used to read freed memory; ASan: make test-asan).
+    holder = []
+
+    def reset(obj):
+        if holder:
+            holder.pop().release(obj)
+
+    pool = ObjectPool(list, 1, reset=reset)
+    loan = pool.borrow()
+    holder.append(pool)
+    ref = weakref.ref(pool)
+    del pool
+    with pytest.raises(ValueError, match="already returned"):
+        loan.release()
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ValueError, match="loan was returned"):
+        loan.release()
+
+
 @pytest.mark.parametrize("kwargs, exc, msg", [
     ({"factory": 3, "size": 1}, TypeError, "factory must be callable"),
     ({"factory": list, "size": 0}, ValueError, "size must be >= 1, got 0"),
+    ({"factory": list, "size": 2**45}, MemoryError, "cannot allocate the bookkeeping for 35184372088832 objects"),
+    ({"factory": list, "size": 2**62}, OverflowError, r"size must be at most \d+, got 4611686018427387904"),
     ({"factory": list, "size": 1, "reset": 5}, TypeError, "reset must be callable"),
     ({"factory": lambda: 1, "size": 2}, ValueError, "same int object twice"),
 ])

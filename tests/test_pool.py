@@ -97,6 +97,7 @@ def test_exhausted_names_size_and_high_water():
     ((16, 0), {}, ValueError, "count must be >= 1, got 0"),
     ((16, -1), {}, ValueError, "count must be >= 1, got -1"),
     ((2**62, 2**40), {}, OverflowError, "do not fit"),
+    ((1, 2**45), {}, MemoryError, r"cannot allocate 35184372088832 blocks of 1 bytes"),  # 2**48 bytes: no machine
     (("16", 4), {}, TypeError, None),
     ((16,), {}, TypeError, None),
 ])

@@ -120,7 +120,9 @@ def test_memory_stays_one_block_for_long_lines_input():
 
 
 @pytest.mark.parametrize("kwargs, exc, msg", [
-    ({"file": io.BytesIO(), "block": b"read-only"}, TypeError, "needs a writable buffer"),
+    ({"file": io.BytesIO(), "block": b"read-only"}, TypeError, "needs a writable buffer .* not a read-only bytes"),
+    ({"file": io.BytesIO(), "block": memoryview(bytearray(8))[::2]}, TypeError,
+     "needs one contiguous writable buffer .* not a non-contiguous memoryview"),
     ({"file": io.BytesIO(), "block": 0}, ValueError, "block size must be >= 1, got 0"),
     ({"file": io.BytesIO(), "block": 1}, ValueError, "at least 2 bytes, got 1"),
     ({"file": io.BytesIO(), "block": bytearray()}, ValueError, "block is empty"),

@@ -1,5 +1,6 @@
 """View: a re-pointable zero-copy window; differential against memoryview slicing and bytes methods."""
 import gc
+import sys
 import tracemalloc
 from itertools import repeat
 
@@ -163,7 +164,7 @@ def test_readonly_view_refuses_writes():
 def test_release_rules():
     v = View(bytearray(4))
     m = memoryview(v)
-    with pytest.raises(BufferError, match="1 memoryview"):
+    with pytest.raises(BufferError, match=r"1 export\(s\) of this View \(memoryviews"):
         v.release()
     m.release()
     v.release()
@@ -252,3 +253,61 @@ def test_index_conversion_that_releases_the_view():
         with pytest.raises(ValueError, match="View was released"):
             op(v)
         buf.extend(b"x" * 4096)  # the export really is gone, and nothing wrote to the old memory
+
+
+def test_python_codec_cannot_release_the_view_it_decodes():
+    # A codec written in Python runs while decode() reads the window; a release() from there used to drop the
+    # export and let the bytearray be reallocated under the decoder (use after free under ASan).
+    import codecs
+
+    state = {}
+
+    def decode(data, errors="strict"):
+        with pytest.raises(BufferError, match="decode"):
+            state["view"].release()
+        with pytest.raises(BufferError):
+            state["buf"].extend(b"x" * 4096)
+        return bytes(data).decode("latin-1"), len(data)
+
+    def search(name):
+        if name == "thrifty_test_releasing_codec":
+            return codecs.CodecInfo(encode=None, decode=decode, name=name)
+        return None
+
+    codecs.register(search)
+    try:
+        buf = bytearray(b"hello world")
+        state.update(view=View(buf), buf=buf)
+        assert state["view"].decode("thrifty_test_releasing_codec") == "hello world"
+        state["view"].release()  # allowed again once decode() returned
+        buf.extend(b"!")
+    finally:
+        codecs.unregister(search)
+
+
+class BufferReleaser:
+    """From Python 3.12 a class can export a buffer from Python code (__buffer__); this one releases the View."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def __buffer__(self, flags):
+        self.view.release()
+        return memoryview(b"abcd")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="__buffer__ in Python code needs 3.12")
+def test_buffer_method_that_releases_the_view():
+    # Slice assignment used to compute the write pointer before taking the value's buffer: a __buffer__ that
+    # released the View let it write into freed memory.
+    for op in (lambda v: v.__setitem__(slice(0, 4), BufferReleaser(v)), lambda v: v.startswith(BufferReleaser(v)),
+               lambda v: v.endswith((BufferReleaser(v),))):
+        buf = bytearray(b"abcdef")
+        v = View(buf)
+        with pytest.raises(ValueError, match="View was released"):
+            op(v)
+        buf.extend(b"x" * 4096)
+        assert buf[:6] == b"abcdef"
+    buf = bytearray(b"abcd")
+    v = View(buf)
+    assert (v == BufferReleaser(v)) is False  # NotImplemented both ways: identity comparison

@@ -1,8 +1,11 @@
-/* libFuzzer target: tf_fset_validate on arbitrary bytes, then every read a binding makes (lookups, iteration).
+/* libFuzzer target: tf_fset_validate on arbitrary bytes, then every read a binding makes (lookups, random access
+ * and the sequential iteration the Python iterator uses).
  *
- * The first input byte picks a mode. Odd: the rest is a block whose checksum this target rewrites to match before
- * validating, so the fuzzer reaches the structural checks behind the checksum (the "forged checksum" attack).
- * Even: the rest is validated as is. The block is copied to an exact-size heap buffer so ASan flags any read past
+ * The first input byte picks a mode. Bit 0 set: the rest is a block whose checksum this target rewrites to match
+ * before validating, so the fuzzer reaches the structural checks behind the checksum (the "forged checksum" attack);
+ * clear: the rest is validated as is. Bit 1 set: after a block validated, a few of its bytes are changed and every
+ * read is made again through the same tf_fset, as a bytearray written to after frombuffer() is (the header promises
+ * such reads stay inside the block). The block is copied to an exact-size heap buffer so ASan flags any read past
  * its end. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +30,13 @@ static void read_everything(const tf_fset *t) {
         if (i > 64)
             break; /* lookups are what matter; keep each input fast */
     }
+    size_t off = 0;
+    for (size_t i = 0; i < n && i <= 64; i++) {
+        tf_fspan k = tf_fset_key_next(t, &off);
+        for (size_t j = 0; j < k.len; j++)
+            sink += ((const uint8_t *)k.data)[j];
+        sink += off;
+    }
     sink += tf_fset_find_bytes(t, "missing", 7);
     sink += tf_fset_find_int(t, INT64_MIN);
     (void)sink;
@@ -47,9 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(block, data + 1, n);
     if ((data[0] & 1u) && n >= 16)
         tf__store_le64(block + 8, tf_fset_checksum(block, n));
-    if (tf_fset_validate(&t, block, n, &why) == TF_OK)
+    if (tf_fset_validate(&t, block, n, &why) == TF_OK) {
         read_everything(&t);
-    else if (!why || !why[0])
+        if (data[0] & 2u) {
+            /* positions and new values come from the input's first and last bytes, so the fuzzer steers them */
+            for (size_t k = 0; k < 8 && k + 1 < size; k++)
+                block[((size_t)data[1 + k] * 131u + k * 977u) % n] ^= (uint8_t)(data[size - 1 - k] | 1u);
+            read_everything(&t);
+        }
+    } else if (!why || !why[0])
         __builtin_trap(); /* every rejection must say why */
     free(block);
     return 0;

@@ -1,4 +1,6 @@
-/* Fuzz target for the block pool: the first byte picks the flags (zero, canary), each later byte is an operation
+/* Fuzz target for the block pool: the first byte picks the flags (zero, canary; low 2 bits) and the block size (1 to
+ * 24 bytes, so blocks smaller than the free-list link, whose canary starts after the link, are covered too); each
+ * later byte is an operation
  * (acquire or release, by pointer or by index; write into a held block; release a pointer that may not be a block
  * start; release the last released block again), checked against a model of which blocks are out. Any status that
  * disagrees with the model aborts; ASan catches any access outside the arena. */
@@ -8,14 +10,15 @@
 
 #include "thrifty/pool.h"
 
-enum { COUNT = 9, BLOCK = 13 };
+enum { COUNT = 9, MAX_BLOCK = 24 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint64_t storage[256];
     tf_pool pool;
     unsigned flags = size > 0 ? (unsigned)(data[0] & 3u) : 0u;
-    if (tf_pool_size(BLOCK, COUNT, flags) > sizeof storage ||
-        tf_pool_init(&pool, storage, sizeof storage, BLOCK, COUNT, flags) != TF_OK)
+    size_t block = size > 0 ? 1u + (size_t)(data[0] >> 2) % MAX_BLOCK : 13u;
+    if (tf_pool_size(block, COUNT, flags) > sizeof storage ||
+        tf_pool_init(&pool, storage, sizeof storage, block, COUNT, flags) != TF_OK)
         abort();
     unsigned char *held[COUNT];
     size_t n_held = 0;
@@ -45,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             last_released = held[k];
             held[k] = held[--n_held];
         } else if (op == 5 && n_held > 0) {
-            memset(held[arg % n_held], arg, BLOCK);
+            memset(held[arg % n_held], arg, block);
         } else if (op == 6) {
             unsigned char *p = (unsigned char *)storage + arg;
             size_t index = tf_pool_index(&pool, p), k = 0;

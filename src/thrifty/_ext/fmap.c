@@ -71,39 +71,58 @@ static PyObject *fmap_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 
 static PyObject *fmap_iter(PyObject *op) { return tf_frozen_iter_new((tf_frozen *)op, TF_FROZEN_KEYS); }
 
-/* 1 when `other` (a dict or FrozenMap of the same length) has exactly self's items, 0 when not, -1 error. */
+/* 1 when self maps key to a value equal to `value`, 0 when not, -1 error. */
+static int has_item(PyObject *self, PyObject *key, PyObject *value) {
+    size_t pos;
+    int r = tf_frozen_find((tf_frozen *)self, key, &pos);
+    if (r == 1) {
+        PyObject *v = tf_frozen_value((tf_frozen *)self, pos);
+        r = v ? PyObject_RichCompareBool(v, value, Py_EQ) : -1;
+        Py_XDECREF(v);
+    }
+    return r;
+}
+
+/* 1 when `other` (a dict, a dict subclass or a FrozenMap) has exactly self's items, 0 when not, -1 error. A dict is
+ * read through its own storage, as dict.__eq__ does, never through an items() or __len__ a subclass may override
+ * (which could hand back anything but pairs). */
 static int same_items(PyObject *self, PyObject *other) {
-    PyObject *items, *it, *pair;
-    if (tf_frozen_len(self) != PyObject_Size(other))
-        return PyErr_Occurred() ? -1 : 0;
+    PyObject *it, *pair, *key, *value;
+    Py_ssize_t i = 0;
+    int r;
     if (is_frozen_map(self, other)) {
         tf_frozen *a = (tf_frozen *)self, *b = (tf_frozen *)other;
+        if (tf_frozen_len(self) != tf_frozen_len(other))
+            return 0;
         if (a->buf.len == b->buf.len && memcmp(a->buf.buf, b->buf.buf, (size_t)a->buf.len) == 0)
             return 1;
-    }
-    items = PyMapping_Items(other);
-    if (!items)
-        return -1;
-    it = PyObject_GetIter(items);
-    Py_DECREF(items);
-    if (!it)
-        return -1;
-    while ((pair = PyIter_Next(it)) != NULL) {
-        size_t pos;
-        int r = tf_frozen_find((tf_frozen *)self, PyTuple_GET_ITEM(pair, 0), &pos);
-        if (r == 1) {
-            PyObject *v = tf_frozen_value((tf_frozen *)self, pos);
-            r = v ? PyObject_RichCompareBool(v, PyTuple_GET_ITEM(pair, 1), Py_EQ) : -1;
-            Py_XDECREF(v);
+        it = tf_frozen_iter_new(b, TF_FROZEN_ITEMS); /* yields (key, value) tuples, always */
+        if (!it)
+            return -1;
+        while ((pair = PyIter_Next(it)) != NULL) {
+            r = has_item(self, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1));
+            Py_DECREF(pair);
+            if (r != 1) {
+                Py_DECREF(it);
+                return r;
+            }
         }
-        Py_DECREF(pair);
-        if (r != 1) {
-            Py_DECREF(it);
+        Py_DECREF(it);
+        return PyErr_Occurred() ? -1 : 1;
+    }
+    if (tf_frozen_len(self) != PyDict_GET_SIZE(other))
+        return 0;
+    while (PyDict_Next(other, &i, &key, &value)) {
+        /* the comparison may run Python code that changes the dict: hold what we compare */
+        Py_INCREF(key);
+        Py_INCREF(value);
+        r = has_item(self, key, value);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (r != 1)
             return r;
-        }
     }
-    Py_DECREF(it);
-    return PyErr_Occurred() ? -1 : 1;
+    return 1;
 }
 
 static PyObject *fmap_richcompare(PyObject *self, PyObject *other, int op) {

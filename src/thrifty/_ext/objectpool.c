@@ -61,8 +61,13 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
                      Py_TYPE(reset)->tp_name);
         return NULL;
     }
-    if (size < 1 || size > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(Py_ssize_t)) {
+    if (size < 1) {
         PyErr_Format(PyExc_ValueError, "ObjectPool: size must be >= 1, got %zd", size);
+        return NULL;
+    }
+    if (size > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(Py_ssize_t)) {
+        PyErr_Format(PyExc_OverflowError, "ObjectPool: size must be at most %zd, got %zd",
+                     PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(Py_ssize_t), size);
         return NULL;
     }
     tf_state *st = tf_state_of_type(type);
@@ -79,7 +84,7 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
     self->free = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
     self->table = PyMem_Calloc(tsize, sizeof(Py_ssize_t));
     if (!self->objs || !self->loans || !self->out || !self->free || !self->table) {
-        PyErr_NoMemory();
+        PyErr_Format(PyExc_MemoryError, "ObjectPool: cannot allocate the bookkeeping for %zd objects", size);
         goto error;
     }
     self->reset = reset == Py_None ? NULL : Py_NewRef(reset);
@@ -142,14 +147,19 @@ static int give_back(tf_ObjectPoolObject *self, Py_ssize_t s) {
         return -1;
     }
     if (self->reset) {
+        /* reset() may return the object itself and drop the last other reference to the pool (a Loan only borrows
+         * it): keep the pool alive until we are done reading it. */
+        Py_INCREF(self);
         PyObject *r = PyObject_CallOneArg(self->reset, self->objs[s]);
-        if (!r)
-            return -1;
-        Py_DECREF(r);
-        if (!self->out[s]) { /* reset() itself returned it */
-            PyErr_SetString(PyExc_ValueError, "ObjectPool: object was already returned to this pool");
+        int again = r && !self->out[s]; /* reset() itself returned it */
+        Py_XDECREF(r);
+        if (!r || again) {
+            if (again)
+                PyErr_SetString(PyExc_ValueError, "ObjectPool: object was already returned to this pool");
+            Py_DECREF(self);
             return -1;
         }
+        Py_DECREF(self); /* the out slot's reference still holds it */
     }
     self->out[s] = 0;
     self->free[self->nfree++] = s;

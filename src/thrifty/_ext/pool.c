@@ -34,7 +34,8 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     self->arena = PyMem_Calloc(1, size);
     self->blocks = PyMem_Calloc((size_t)count, sizeof(tf_BlockObject *));
     if (!self->arena || !self->blocks) {
-        PyErr_NoMemory();
+        PyErr_Format(PyExc_MemoryError, "Pool: cannot allocate %zd blocks of %zd bytes (%zu bytes of arena)", count,
+                     block_size, size);
         goto error;
     }
     tf_status status = tf_pool_init(&self->core, self->arena, size, (size_t)block_size, (size_t)count, flags);

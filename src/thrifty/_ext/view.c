@@ -31,10 +31,20 @@ tf_ViewObject *tf_view_new(tf_state *st, PyObject *obj, int writable, const char
             PyErr_Format(PyExc_TypeError, "%s needs a %sbytes-like object (buffer protocol), not %.100s", who,
                          writable ? "writable " : "", Py_TYPE(obj)->tp_name);
         } else if (writable && PyErr_ExceptionMatches(PyExc_BufferError)) {
+            /* Refused either because it is read-only or because it is not one contiguous run of bytes (a strided
+             * memoryview): a plain read-only request tells which, so the message names the real problem. */
+            Py_buffer probe;
             PyErr_Clear();
+            int readonly = PyObject_GetBuffer(obj, &probe, PyBUF_SIMPLE) == 0;
+            if (readonly)
+                PyBuffer_Release(&probe);
+            else
+                PyErr_Clear();
             PyErr_Format(PyExc_TypeError,
-                         "%s needs a writable buffer (a Block, bytearray or writable memoryview), not a read-only "
-                         "%.100s",
+                         readonly ? "%s needs a writable buffer (a Block, bytearray or writable memoryview), not a "
+                                    "read-only %.100s"
+                                  : "%s needs one contiguous writable buffer (a Block, bytearray or contiguous "
+                                    "memoryview), not a non-contiguous %.100s",
                          who, Py_TYPE(obj)->tp_name);
         }
         Py_DECREF(v);
@@ -224,13 +234,17 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
         return -1;
     }
     Py_ssize_t start, stop, step;
-    if (PySlice_Unpack(key, &start, &stop, &step) < 0 || check_live(v) < 0)
+    Py_buffer in;
+    if (PySlice_Unpack(key, &start, &stop, &step) < 0 || PyObject_GetBuffer(value, &in, PyBUF_SIMPLE) < 0)
         return -1;
+    /* Only now read the window: from Python 3.12 a __buffer__ method runs Python code that may release or re-point
+     * the View. */
+    if (check_live(v) < 0) {
+        PyBuffer_Release(&in);
+        return -1;
+    }
     Py_ssize_t n = PySlice_AdjustIndices(v->length, &start, &stop, step);
     char *w = (char *)v->src.buf + v->offset;
-    Py_buffer in;
-    if (PyObject_GetBuffer(value, &in, PyBUF_SIMPLE) < 0)
-        return -1;
     int r = 0;
     if (in.len != n) {
         PyErr_Format(PyExc_ValueError, "View slice assignment: %zd bytes given for a slice of %zd bytes", in.len, n);
@@ -339,8 +353,6 @@ static int view_contains(PyObject *op, PyObject *sub) {
 
 /* startswith / endswith: `affix` is a bytes-like object or a tuple of them, as for bytes. */
 static PyObject *view_affix(tf_ViewObject *v, PyObject *affix, int at_end, const char *who) {
-    if (check_live(v) < 0)
-        return NULL;
     if (PyTuple_Check(affix)) {
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(affix); i++) {
             PyObject *r = view_affix(v, PyTuple_GET_ITEM(affix, i), at_end, who);
@@ -348,13 +360,17 @@ static PyObject *view_affix(tf_ViewObject *v, PyObject *affix, int at_end, const
                 return r;
             Py_DECREF(r);
         }
-        Py_RETURN_FALSE;
+        return check_live(v) < 0 ? NULL : Py_NewRef(Py_False);
     }
     Py_buffer buf;
     if (PyObject_GetBuffer(affix, &buf, PyBUF_SIMPLE) < 0) {
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError, "View.%s: argument must be a bytes-like object or a tuple of them, not %.100s",
                      who, Py_TYPE(affix)->tp_name);
+        return NULL;
+    }
+    if (check_live(v) < 0) { /* after GetBuffer: a __buffer__ method (3.12+) may have released the View */
+        PyBuffer_Release(&buf);
         return NULL;
     }
     int hit =
@@ -385,13 +401,21 @@ static PyObject *view_decode(PyObject *op, PyObject *args, PyObject *kwds) {
         return NULL;
     if (check_live(v) < 0)
         return NULL;
-    return PyUnicode_Decode(window(v), v->length, encoding, errors);
+    /* A codec or error handler written in Python runs while the decoder reads the window: count the read as an
+     * export so that a release() from there is refused instead of freeing the bytes being decoded. */
+    v->exports++;
+    PyObject *r = PyUnicode_Decode(window(v), v->length, encoding, errors);
+    v->exports--;
+    return r;
 }
 
 static PyObject *view_release(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     tf_ViewObject *v = (tf_ViewObject *)op;
     if (v->exports > 0) {
-        PyErr_Format(PyExc_BufferError, "View.release: %zd memoryview(s) of this View are still alive", v->exports);
+        PyErr_Format(PyExc_BufferError,
+                     "View.release: %zd export(s) of this View (memoryviews, or a decode() running) are still alive; "
+                     "release them first",
+                     v->exports);
         return NULL;
     }
     tf_view_drop(v);
@@ -419,6 +443,10 @@ static PyObject *view_richcompare(PyObject *op, PyObject *other, int cmp) {
     Py_buffer buf;
     if (PyObject_GetBuffer(other, &buf, PyBUF_SIMPLE) < 0) {
         PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (!v->src.obj) { /* a __buffer__ method (3.12+) released the View */
+        PyBuffer_Release(&buf);
         Py_RETURN_NOTIMPLEMENTED;
     }
     int eq = buf.len == v->length && memcmp(window(v), buf.buf, (size_t)buf.len) == 0;

@@ -7,7 +7,9 @@ from thrifty._ext import (
     BudgetExceeded,
     CorruptData,
     Full,
+    Interner,
     PoolExhausted,
+    sizeof,
 )
 
 __version__ = "0.1.0"
@@ -17,5 +19,7 @@ __all__ = [
     "BudgetExceeded",
     "CorruptData",
     "Full",
+    "Interner",
     "PoolExhausted",
+    "sizeof",
 ]

@@ -4,6 +4,8 @@
 /* The parts, in the order their types are added, NULL-terminated. A new part declares its add function in
  * thrifty_ext.h and adds it here. */
 static const tf_part_add_fn tf_parts[] = {
+    tf_sizeof_add,
+    tf_interner_add,
     NULL,
 };
 

@@ -22,6 +22,7 @@ typedef struct {
     PyObject *BudgetExceeded;  /* MemoryError subclass: a memory budget was exceeded */
     PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
     /* types, one block per part; each part's add function fills its own fields */
+    PyObject *InternerType; /* thrifty.Interner (interner.c) */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -41,5 +42,8 @@ PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what);
 
 /* Each part: create its types, store them in the state, add them to the module. Return 0 or -1 with an exception. */
 typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
+
+int tf_sizeof_add(PyObject *module, tf_state *st);   /* sizeof.c: thrifty.sizeof */
+int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Interner */
 
 #endif

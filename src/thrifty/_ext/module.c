@@ -6,6 +6,7 @@
 static const tf_part_add_fn tf_parts[] = {
     tf_sizeof_add,
     tf_interner_add,
+    tf_gcprobe_add,
     NULL,
 };
 

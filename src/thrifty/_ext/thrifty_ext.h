@@ -45,5 +45,6 @@ typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
 
 int tf_sizeof_add(PyObject *module, tf_state *st);   /* sizeof.c: thrifty.sizeof */
 int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Interner */
+int tf_gcprobe_add(PyObject *module, tf_state *st);  /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
 
 #endif

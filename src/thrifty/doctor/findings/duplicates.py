@@ -1,0 +1,76 @@
+"""Duplicates: live str and bytes objects (64 characters/bytes or more) with equal contents.
+
+Strings are not tracked by the GC, so they are found through the containers that are: every referent of every
+tracked object, descending into untracked dicts and tuples (CPython untracks those that hold only atoms).
+"""
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Any
+
+from thrifty.doctor.findings.base import Finding, site_of
+
+MIN_LEN = 64
+
+
+def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[str, Any]]:
+    """[{type, length, copies, bytes_wasted, sites, preview}] for each group of equal live str/bytes, largest first.
+    Only groups with at least one copy allocated in the user's code are kept (the stdlib's own duplicates, e.g.
+    docstrings, are not the user's to fix)."""
+    skip = set(exclude or ())
+    found: dict[int, Any] = {}
+    level = [o for o in gc.get_objects() if id(o) not in skip]
+    seen: set[int] = set()
+    while level:
+        # one get_referents call per level: a Python loop over objects was most of the scan's time
+        refs = gc.get_referents(*level)
+        refs += [k for d in level if type(d) is dict for k in d]
+        for r in refs:
+            t = type(r)
+            if (t is str or t is bytes) and len(r) >= min_len:
+                found[id(r)] = r
+        nxt = []
+        for r in refs:
+            t = type(r)
+            if (t is dict or t is tuple) and not gc.is_tracked(r) and id(r) not in seen:
+                seen.add(id(r))
+                nxt.append(r)
+        level = nxt
+    groups: dict[Any, dict[int, Any]] = {}
+    for i, r in found.items():
+        groups.setdefault((type(r), r), {})[i] = r
+    out = []
+    for (t, _), objs in groups.items():
+        if len(objs) < 2:
+            continue
+        copies = list(objs.values())
+        one = sys.getsizeof(copies[0])
+        sites: list[tuple[str, int]] = []
+        for o in copies[:50]:
+            s = site_of(o)
+            if s and s not in sites:
+                sites.append(s)
+            if len(sites) == 3:
+                break
+        if not sites:
+            continue
+        out.append({"type": t.__name__, "length": len(copies[0]), "copies": len(copies),
+                    "bytes_wasted": one * (len(copies) - 1), "sites": sites, "preview": repr(copies[0][:40])})
+    return sorted(out, key=lambda g: -g["bytes_wasted"])
+
+
+def findings(groups: list[dict[str, Any]], min_wasted: int = 0) -> list[Finding]:
+    out = []
+    for g in groups:
+        if g["bytes_wasted"] < min_wasted:
+            continue
+        file, line = g["sites"][0] if g["sites"] else ("<unknown site>", 0)
+        out.append(Finding(
+            habit="object creation", kind="duplicate", file=file, line=line,
+            title=f"{g['copies']} equal {g['type']} copies of {g['preview']}… ({g['length']} long)",
+            evidence=f"{g['copies']} live copies, {g['bytes_wasted']} bytes wasted; created at "
+                     + (", ".join(f"{f}:{n}" for f, n in g["sites"]) or "unknown sites"),
+            fix="keep one copy: thrifty.Interner().intern(value) (str, bytes, numbers, tuples) or sys.intern for str",
+            bytes=g["bytes_wasted"], data=dict(g)))
+    return out

@@ -11,6 +11,7 @@ from thrifty._ext import (
     PoolExhausted,
     sizeof,
 )
+from thrifty.guards import budget, count_allocs, no_alloc, parse_size
 
 __version__ = "0.1.0"
 
@@ -22,4 +23,8 @@ __all__ = [
     "Interner",
     "PoolExhausted",
     "sizeof",
+    "budget",
+    "count_allocs",
+    "no_alloc",
+    "parse_size",
 ]

@@ -23,6 +23,7 @@ typedef struct {
     PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
     /* types, one block per part; each part's add function fills its own fields */
     PyObject *InternerType; /* thrifty.Interner (interner.c) */
+    PyObject *Guard;        /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -46,5 +47,7 @@ typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
 int tf_sizeof_add(PyObject *module, tf_state *st);   /* sizeof.c: thrifty.sizeof */
 int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Interner */
 int tf_gcprobe_add(PyObject *module, tf_state *st);  /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
+int tf_tracker_add(PyObject *module, tf_state *st);  /* tracker.c: _tracker_start/_tracker_stop */
+int tf_guard_add(PyObject *module, tf_state *st);    /* guard.c: _Guard */
 
 #endif

@@ -1,0 +1,135 @@
+"""The allocation tracker against tracemalloc and memray: slowdown, own memory, peak accuracy.
+
+Workloads are the benchmark scripts shipped inside the `pyperformance` package (not written here), plus one
+allocation-heavy script of our own (bench/workloads/alloc_heavy.py). Each run is a fresh interpreter
+(bench/workloads/driver.py) doing a fixed number of loops of one workload under one tracer; the five sides
+(untraced, thrifty exact, thrifty sampled, tracemalloc, memray) alternate in rotating order, each repeated, medians
+taken. Slowdown = traced time / untraced time of the same workload in the same session.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+
+import harness
+
+TITLE = "Allocation tracker (thrifty doctor)"
+
+HERE = pathlib.Path(__file__).resolve().parent
+DRIVER = HERE / "workloads" / "driver.py"
+OWN = HERE / "workloads" / "alloc_heavy.py"
+PYPERF_BENCHES = ["json_dumps", "richards", "deltablue", "nbody", "chaos", "go", "raytrace", "float", "deepcopy",
+                  "nqueens"]
+MODES = ["none", "exact", "sampled", "tracemalloc", "memray"]
+
+
+def _bench_dir() -> pathlib.Path | None:
+    try:
+        import pyperformance
+    except ImportError:
+        return None
+    return pathlib.Path(pyperformance.__file__).parent / "data-files" / "benchmarks"
+
+
+def _run(mode: str, loops: int, script: pathlib.Path) -> dict:
+    out = subprocess.run([sys.executable, str(DRIVER), mode, str(loops), str(script)], capture_output=True,
+                         text=True, timeout=600, cwd=str(script.parent))
+    if out.returncode != 0:
+        raise RuntimeError(f"{script} under {mode}: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _geomean(xs: list[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def run(quick: bool) -> str:
+    bench_dir = _bench_dir()
+    modes = list(MODES)
+    try:
+        import memray  # noqa: F401
+    except ImportError:
+        modes.remove("memray")
+    workloads: list[tuple[str, pathlib.Path]] = []
+    if bench_dir:
+        for name in PYPERF_BENCHES[:4] if quick else PYPERF_BENCHES:
+            script = bench_dir / f"bm_{name}" / "run_benchmark.py"
+            if script.exists():
+                workloads.append((name, script))
+    workloads.append(("alloc_heavy (ours)", OWN))
+    target_s = 0.1 if quick else 0.35
+    repeat = 1 if quick else 3
+
+    rows, per = [], {}
+    for name, script in workloads:
+        t1 = _run("none", 1, script)["time"]
+        loops = max(1, min(100, round(target_s / max(t1, 1e-4))))
+        samples: dict[str, list[dict]] = {m: [] for m in modes}
+        for r in range(repeat):
+            order = modes[r % len(modes):] + modes[:r % len(modes)]
+            for m in order:
+                samples[m].append(_run(m, loops, script))
+        med = {m: statistics.median(s["time"] for s in samples[m]) for m in modes}
+        last = {m: samples[m][-1] for m in modes}
+        per[name] = {"time": med, "last": last}
+        exact_err = abs(last["exact"]["peak"] - last["tracemalloc"]["peak"]) / last["tracemalloc"]["peak"]
+        rows.append([name, str(loops), harness.fmt_time(med["none"])]
+                    + [f"{med[m] / med['none']:.2f}x" for m in modes[1:]]
+                    + [f"{100 * exact_err:.2f}%"])
+
+    ext = [n for n, _ in workloads if n != "alloc_heavy (ours)"]
+    gm = {m: _geomean([per[n]["time"][m] / per[n]["time"]["none"] for n in ext]) for m in modes[1:]}
+    own_ratio = {m: _geomean([per[n]["last"][m]["own"] / per[n]["last"][m]["peak"] for n in per])
+                 for m in ("exact", "sampled", "tracemalloc")}
+    worst_own = {m: max(per[n]["last"][m]["own"] / per[n]["last"][m]["peak"] for n in per)
+                 for m in ("exact", "sampled", "tracemalloc")}
+    rss = {m: _geomean([per[n]["last"][m]["rss"] / per[n]["last"]["none"]["rss"] for n in per]) for m in modes[1:]}
+    errs = [abs(per[n]["last"]["exact"]["peak"] - per[n]["last"]["tracemalloc"]["peak"])
+            / per[n]["last"]["tracemalloc"]["peak"] for n in per]
+    s_errs = [abs(per[n]["last"]["sampled"]["peak"] - per[n]["last"]["tracemalloc"]["peak"])
+              / per[n]["last"]["tracemalloc"]["peak"] for n in per]
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    anchors = [gm["tracemalloc"]] + ([gm["memray"]] if "memray" in gm else [])
+    summary = [
+        ["slowdown, exact mode (geomean, pyperformance)", f"{gm['exact']:.2f}x",
+         f"tracemalloc {gm['tracemalloc']:.2f}x" + (f", memray {gm['memray']:.2f}x" if "memray" in gm else ""),
+         "≤ 1.5x and below both", met(gm["exact"] <= 1.5 and all(gm["exact"] < a for a in anchors))],
+        ["slowdown, sampled mode (geomean, pyperformance)", f"{gm['sampled']:.2f}x", "—", "≤ 1.1x",
+         met(gm["sampled"] <= 1.1)],
+        ["slowdown on alloc_heavy (ours): exact / sampled", f"{per['alloc_heavy (ours)']['time']['exact'] / per['alloc_heavy (ours)']['time']['none']:.2f}x / "
+         f"{per['alloc_heavy (ours)']['time']['sampled'] / per['alloc_heavy (ours)']['time']['none']:.2f}x",
+         f"tracemalloc {per['alloc_heavy (ours)']['time']['tracemalloc'] / per['alloc_heavy (ours)']['time']['none']:.2f}x",
+         "—", "—"],
+        ["tracker memory / traced peak, exact (geomean; worst)", f"{100 * own_ratio['exact']:.1f}%; "
+         f"{100 * worst_own['exact']:.1f}%", f"tracemalloc {100 * own_ratio['tracemalloc']:.1f}%; "
+         f"{100 * worst_own['tracemalloc']:.1f}%", "≤ 5%, bounded", met(worst_own["exact"] <= 0.05)],
+        ["tracker memory / traced peak, sampled (geomean; worst)", f"{100 * own_ratio['sampled']:.1f}%; "
+         f"{100 * worst_own['sampled']:.1f}%", "—", "≤ 5%, bounded", met(worst_own["sampled"] <= 0.05)],
+        ["peak RSS vs untraced: exact / sampled (geomean)", f"+{100 * (rss['exact'] - 1):.0f}% / "
+         f"+{100 * (rss['sampled'] - 1):.0f}%", f"tracemalloc +{100 * (rss['tracemalloc'] - 1):.0f}%"
+         + (f", memray +{100 * (rss['memray'] - 1):.0f}%" if "memray" in rss else ""), "—", "—"],
+        ["peak accuracy vs tracemalloc, exact (worst)", f"{100 * max(errs):.2f}%", "tracemalloc", "within 2%",
+         met(max(errs) <= 0.02)],
+        ["peak accuracy vs tracemalloc, sampled (median; worst)", f"{100 * statistics.median(s_errs):.1f}%; "
+         f"{100 * max(s_errs):.1f}%", "tracemalloc", "— (estimate)", "—"],
+    ]
+    note = ("" if bench_dir else "\n\n_pyperformance is not installed: only our own workload ran "
+            "(`pip install pyperformance`)._")
+    return (
+        f"Each workload runs a fixed number of loops in a fresh interpreter under each side; {repeat} rounds, "
+        "rotating order, medians. Own memory: thrifty's tables (`tracker_peak_bytes`), tracemalloc's "
+        "`get_tracemalloc_memory()`; memray's own cost is its capture file (not comparable, not in the ratio). "
+        "Sampled mode uses the default rate (128 KiB mean between samples).\n\n"
+        + harness.table(["what", "thrifty", "anchor", "target", "verdict"], summary)
+        + "\n\nPer workload (slowdown vs untraced; last column: exact peak vs tracemalloc peak):\n\n"
+        + harness.table(["workload", "loops", "untraced"] + [m for m in modes[1:]] + ["peak err"], rows)
+        + note
+    )

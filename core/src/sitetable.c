@@ -1,0 +1,160 @@
+/* sitetable: bounded linear-probing hash map, see sitetable.h. */
+#include "thrifty/sitetable.h"
+
+/* Slots for a capacity: the smallest power of two with capacity <= 3/4 of it (at least 4). 0 when too large. */
+static uint32_t tf__sitetable_slots(uint32_t capacity) {
+    uint64_t need = ((uint64_t)capacity * 4u + 2u) / 3u;
+    uint64_t slots = 4;
+    if (capacity == 0 || capacity > TF_SITETABLE_MAX_CAPACITY)
+        return 0;
+    while (slots < need)
+        slots <<= 1;
+    return (uint32_t)slots;
+}
+
+/* splitmix64's finaliser: block addresses share their low and high bits, and stack hashes are already mixed, so
+ * one cheap full-avalanche step serves both. */
+static uint32_t tf__sitetable_home(const tf_sitetable *t, uint64_t key) {
+    key ^= key >> 30;
+    key *= UINT64_C(0xbf58476d1ce4e5b9);
+    key ^= key >> 27;
+    key *= UINT64_C(0x94d049bb133111eb);
+    key ^= key >> 31;
+    return (uint32_t)key & t->mask;
+}
+
+size_t tf_sitetable_size(uint32_t capacity) {
+    uint32_t slots = tf__sitetable_slots(capacity);
+    uint64_t bytes = (uint64_t)slots * sizeof(tf_sitetable_entry);
+    /* On a 32-bit target 2^30 slots of 16 bytes do not fit size_t. */
+    if (slots == 0 || bytes > (uint64_t)(SIZE_MAX / 2u))
+        return 0;
+    return (size_t)bytes;
+}
+
+tf_status tf_sitetable_init(tf_sitetable *t, void *storage, size_t size, uint32_t capacity) {
+    size_t need;
+    if (!t || !storage)
+        return TF_E_NULL;
+    need = tf_sitetable_size(capacity);
+    if (need == 0)
+        return TF_E_ARG;
+    if (size < need)
+        return TF_E_SIZE;
+    if (!TF_IS_ALIGNED(storage, sizeof(uint64_t)))
+        return TF_E_ALIGN;
+    t->slots = (tf_sitetable_entry *)storage;
+    t->mask = tf__sitetable_slots(capacity) - 1u;
+    t->capacity = capacity;
+    tf_sitetable_clear(t);
+    return TF_OK;
+}
+
+void tf_sitetable_clear(tf_sitetable *t) {
+    TF_MEMSET(t->slots, 0, ((size_t)t->mask + 1u) * sizeof(tf_sitetable_entry));
+    t->count = 0;
+}
+
+uint32_t tf_sitetable_count(const tf_sitetable *t) { return t->count; }
+
+uint32_t tf_sitetable_capacity(const tf_sitetable *t) { return t->capacity; }
+
+/* Index of key's slot, or of the empty slot ending its probe run. Terminates: the load factor keeps a slot empty. */
+static uint32_t tf__sitetable_probe(const tf_sitetable *t, uint64_t key) {
+    uint32_t i = tf__sitetable_home(t, key);
+    while (t->slots[i].key != 0 && t->slots[i].key != key)
+        i = (i + 1u) & t->mask;
+    return i;
+}
+
+int tf_sitetable_get(const tf_sitetable *t, uint64_t key, uint64_t *value) {
+    uint32_t i;
+    if (key == 0)
+        return 0;
+    i = tf__sitetable_probe(t, key);
+    if (t->slots[i].key == 0)
+        return 0;
+    if (value)
+        *value = t->slots[i].value;
+    return 1;
+}
+
+uint64_t *tf_sitetable_upsert(tf_sitetable *t, uint64_t key, uint64_t initial) {
+    uint32_t i;
+    if (key == 0)
+        return NULL;
+    i = tf__sitetable_probe(t, key);
+    if (t->slots[i].key == 0) {
+        if (t->count >= t->capacity)
+            return NULL;
+        t->slots[i].key = key;
+        t->slots[i].value = initial;
+        t->count++;
+    }
+    return &t->slots[i].value;
+}
+
+tf_status tf_sitetable_put(tf_sitetable *t, uint64_t key, uint64_t value) {
+    uint64_t *slot;
+    if (key == 0)
+        return TF_E_ARG;
+    slot = tf_sitetable_upsert(t, key, value);
+    if (!slot)
+        return TF_E_FULL;
+    *slot = value;
+    return TF_OK;
+}
+
+int tf_sitetable_take(tf_sitetable *t, uint64_t key, uint64_t *value) {
+    uint32_t hole, j;
+    if (key == 0)
+        return 0;
+    hole = tf__sitetable_probe(t, key);
+    if (t->slots[hole].key == 0)
+        return 0;
+    if (value)
+        *value = t->slots[hole].value;
+    /* Backward-shift deletion: pull later entries of the run into the hole when the hole lies between their home
+     * slot and where they sit, so every remaining key stays reachable from its home without tombstones. */
+    j = hole;
+    for (;;) {
+        uint32_t home;
+        j = (j + 1u) & t->mask;
+        if (t->slots[j].key == 0)
+            break;
+        home = tf__sitetable_home(t, t->slots[j].key);
+        if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole].key = 0;
+    t->slots[hole].value = 0;
+    t->count--;
+    return 1;
+}
+
+int tf_sitetable_next(const tf_sitetable *t, uint32_t *cursor, uint64_t *key, uint64_t *value) {
+    uint64_t nslots = (uint64_t)t->mask + 1u;
+    while ((uint64_t)*cursor < nslots) {
+        const tf_sitetable_entry *e = &t->slots[*cursor];
+        (*cursor)++;
+        if (e->key != 0) {
+            if (key)
+                *key = e->key;
+            if (value)
+                *value = e->value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable *src) {
+    uint32_t cursor = 0;
+    uint64_t key, value;
+    while (tf_sitetable_next(src, &cursor, &key, &value))
+        if (tf_sitetable_put(dst, key, value) != TF_OK)
+            return TF_E_FULL;
+    return TF_OK;
+}

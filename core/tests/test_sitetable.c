@@ -1,0 +1,152 @@
+/* Tests for sitetable: sizing and init checks, and a long random insert/replace/remove run checked against a
+ * shadow array after every operation (the backward-shift deletion is where such tables go wrong). */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "tf_test.h"
+#include "thrifty/sitetable.h"
+
+static void test_size_and_init(void) {
+    tf_sitetable t;
+    uint64_t storage[64];
+    CHECK_EQ(tf_sitetable_size(0), 0);
+    CHECK_EQ(tf_sitetable_size(TF_SITETABLE_MAX_CAPACITY + 1u), 0);
+    CHECK_EQ(tf_sitetable_size(3), 4 * sizeof(tf_sitetable_entry));
+    CHECK_EQ(tf_sitetable_size(4), 8 * sizeof(tf_sitetable_entry));
+    CHECK_EQ(tf_sitetable_init(NULL, storage, sizeof storage, 4), TF_E_NULL);
+    CHECK_EQ(tf_sitetable_init(&t, NULL, sizeof storage, 4), TF_E_NULL);
+    CHECK_EQ(tf_sitetable_init(&t, storage, sizeof storage, 0), TF_E_ARG);
+    CHECK_EQ(tf_sitetable_init(&t, storage, tf_sitetable_size(24) - 1u, 24), TF_E_SIZE);
+    CHECK_EQ(tf_sitetable_init(&t, (char *)storage + 4, sizeof storage - 8, 4), TF_E_ALIGN);
+    CHECK_EQ(tf_sitetable_init(&t, storage, sizeof storage, 24), TF_OK);
+    CHECK_EQ(tf_sitetable_capacity(&t), 24);
+    CHECK_EQ(tf_sitetable_count(&t), 0);
+}
+
+static void test_basic_ops(void) {
+    tf_sitetable t;
+    uint64_t storage[16];
+    uint64_t v = 0, *slot;
+    CHECK_EQ(tf_sitetable_init(&t, storage, sizeof storage, 6), TF_OK);
+    CHECK_EQ(tf_sitetable_put(&t, 0, 1), TF_E_ARG);
+    CHECK(tf_sitetable_upsert(&t, 0, 1) == NULL);
+    CHECK_EQ(tf_sitetable_get(&t, 0, &v), 0);
+    CHECK_EQ(tf_sitetable_take(&t, 0, &v), 0);
+    CHECK_EQ(tf_sitetable_put(&t, 10, 100), TF_OK);
+    CHECK_EQ(tf_sitetable_put(&t, 10, 101), TF_OK);
+    CHECK_EQ(tf_sitetable_count(&t), 1);
+    CHECK_EQ(tf_sitetable_get(&t, 10, &v), 1);
+    CHECK_EQ(v, 101);
+    slot = tf_sitetable_upsert(&t, 11, 7);
+    CHECK(slot != NULL && *slot == 7);
+    if (slot)
+        *slot += 1;
+    CHECK_EQ(tf_sitetable_get(&t, 11, &v), 1);
+    CHECK_EQ(v, 8);
+    for (uint64_t k = 20; k < 24; k++)
+        CHECK_EQ(tf_sitetable_put(&t, k, k), TF_OK);
+    CHECK_EQ(tf_sitetable_count(&t), 6);
+    CHECK_EQ(tf_sitetable_put(&t, 99, 1), TF_E_FULL);
+    CHECK(tf_sitetable_upsert(&t, 99, 1) == NULL);
+    CHECK_EQ(tf_sitetable_put(&t, 20, 5), TF_OK); /* replacing still works when full */
+    CHECK_EQ(tf_sitetable_take(&t, 10, &v), 1);
+    CHECK_EQ(v, 101);
+    CHECK_EQ(tf_sitetable_take(&t, 10, &v), 0);
+    CHECK_EQ(tf_sitetable_put(&t, 99, 1), TF_OK);
+    tf_sitetable_clear(&t);
+    CHECK_EQ(tf_sitetable_count(&t), 0);
+    CHECK_EQ(tf_sitetable_get(&t, 99, NULL), 0);
+}
+
+/* xorshift64: a deterministic key stream; keys drawn from a small range so collisions and re-inserts happen. */
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+#define SHADOW 512
+static void test_random_against_shadow(void) {
+    static uint64_t storage[4096];
+    uint64_t shadow[SHADOW]; /* shadow[k] = value + 1, 0 = absent */
+    tf_sitetable t;
+    uint32_t capacity = 300, present = 0;
+    CHECK_EQ(tf_sitetable_init(&t, storage, sizeof storage, capacity), TF_OK);
+    for (int i = 0; i < SHADOW; i++)
+        shadow[i] = 0;
+    for (int step = 0; step < 200000; step++) {
+        uint64_t r = rng();
+        uint32_t k = (uint32_t)(r % SHADOW);
+        uint64_t key = (uint64_t)k * 16u + 0x7f0000000000ull; /* address-like keys */
+        uint64_t v = 0;
+        switch ((r >> 32) % 3u) {
+        case 0: {
+            tf_status s = tf_sitetable_put(&t, key, r >> 8);
+            if (shadow[k] || present < capacity) {
+                CHECK_EQ(s, TF_OK);
+                if (!shadow[k])
+                    present++;
+                shadow[k] = (r >> 8) + 1u;
+            } else {
+                CHECK_EQ(s, TF_E_FULL);
+            }
+            break;
+        }
+        case 1:
+            CHECK_EQ(tf_sitetable_take(&t, key, &v), shadow[k] != 0);
+            if (shadow[k]) {
+                CHECK(v == shadow[k] - 1u);
+                shadow[k] = 0;
+                present--;
+            }
+            break;
+        default:
+            CHECK_EQ(tf_sitetable_get(&t, key, &v), shadow[k] != 0);
+            if (shadow[k])
+                CHECK(v == shadow[k] - 1u);
+        }
+        CHECK_EQ(tf_sitetable_count(&t), present);
+        if (tf_test_failures)
+            return;
+    }
+    /* every shadow entry is reachable, and iteration sees exactly the stored ones */
+    {
+        uint32_t cursor = 0, seen = 0;
+        uint64_t key, v;
+        while (tf_sitetable_next(&t, &cursor, &key, &v)) {
+            uint64_t k = (key - 0x7f0000000000ull) / 16u;
+            CHECK(k < SHADOW && shadow[k] == v + 1u);
+            seen++;
+        }
+        CHECK_EQ(seen, present);
+    }
+}
+
+static void test_move(void) {
+    static uint64_t small_storage[64], big_storage[1024];
+    tf_sitetable small, big;
+    uint64_t v;
+    CHECK_EQ(tf_sitetable_init(&small, small_storage, sizeof small_storage, 20), TF_OK);
+    CHECK_EQ(tf_sitetable_init(&big, big_storage, sizeof big_storage, 300), TF_OK);
+    for (uint64_t k = 1; k <= 20; k++)
+        CHECK_EQ(tf_sitetable_put(&small, k, k * 3u), TF_OK);
+    CHECK_EQ(tf_sitetable_move(&big, &small), TF_OK);
+    CHECK_EQ(tf_sitetable_count(&big), 20);
+    for (uint64_t k = 1; k <= 20; k++) {
+        CHECK_EQ(tf_sitetable_get(&big, k, &v), 1);
+        CHECK(v == k * 3u);
+    }
+    tf_sitetable_clear(&small);
+    CHECK_EQ(tf_sitetable_init(&small, small_storage, sizeof small_storage, 5), TF_OK);
+    CHECK_EQ(tf_sitetable_move(&small, &big), TF_E_FULL);
+}
+
+int main(void) {
+    RUN(test_size_and_init);
+    RUN(test_basic_ops);
+    RUN(test_random_against_shadow);
+    RUN(test_move);
+    return TF_TEST_SUMMARY();
+}

@@ -1,0 +1,4 @@
+"""`python -m thrifty doctor ...`: the same command line as `thrifty`."""
+from thrifty.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,894 @@
+/* The allocation tracker: a PyMem_SetAllocator hook on the RAW, MEM and OBJ domains that attributes every
+ * allocation (exact mode) or a Poisson sample by bytes (sampled mode) to the Python stack that made it, and
+ * aggregates per stack as it goes: live bytes, allocations, frees, bytes allocated, and live bytes at the peak.
+ *
+ * Shape of the hook (see tracker.h for why its state is static):
+ *   - every call first checks a thread-local busy flag: allocations made while the hook itself runs (our table
+ *     growth uses libc malloc, but pymalloc's large-object path re-enters through the RAW domain, and the fallback
+ *     frame walk creates frame objects) go straight to the previous allocator, so each block is counted once, at
+ *     the outermost domain that saw it — the same rule tracemalloc follows;
+ *   - one spinlock protects the tables: MEM/OBJ calls hold the GIL, but RAW calls may come from threads without it;
+ *   - the tables (sitetable.h) live in libc memory, grow by doubling, and stop growing at max_memory: a block that
+ *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed.
+ *
+ * Stacks are keyed by (code object, instruction index) per frame, not by line: no line-table decoding in the hot
+ * path; lines are resolved once, at stop. Code objects of interned stacks are kept alive (INCREF) until stop.
+ * Python 3.11: frames are read from the interpreter's internal frame chain (no allocation). Other versions: the
+ * public PyThreadState_GetFrame/PyFrame_GetBack API, which materialises frame objects (slower, same results).
+ *
+ * "Live at peak" without copying at every new peak: the peak has an epoch number; before a stack's live count
+ * changes, if its saved copy is from an older epoch, the current value (unchanged since that peak) is saved. At
+ * stop, a stack's value at the last peak is its saved copy when the epochs match, else its current value.
+ */
+#include "tracker.h"
+
+#include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "thrifty/sitetable.h"
+
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#define TF_FAST_FRAMES 1
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#endif
+#include "internal/pycore_frame.h"
+#else
+#define TF_FAST_FRAMES 0
+#endif
+
+#define TF_MAX_DEPTH_LIMIT 256
+#define TF_CODEUNIT 2 /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
+#define TF_TIMELINE_POINTS 512
+#define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
+#define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
+#define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
+#define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
+
+typedef struct {
+    PyObject *code; /* strong ref */
+    int lasti;
+} tf_frame;
+
+/* Stacks are stored as a tree of frames (a node per distinct (caller node, code, position)), so stacks that
+ * share their outer frames — nearly all of them — share storage. */
+typedef struct {
+    uint32_t parent; /* node index of the caller; 0 = the root (no frame) */
+    int lasti;
+    PyObject *code; /* strong ref */
+} tf_node;
+
+typedef struct {
+    uint32_t leaf, depth; /* innermost frame's node; frames in the stack */
+    int truncated;
+    int64_t live, at_peak;
+    uint64_t at_peak_epoch, allocs, frees, alloc_bytes;
+} tf_site;
+
+/* A table whose storage grows by doubling inside the hook, within the tracker's memory bound. */
+typedef struct {
+    tf_sitetable t;
+    void *mem;
+    size_t bytes;
+} tf_growtable;
+
+static struct {
+    PyMemAllocatorEx prev[3];
+    int installed;
+    _Atomic int tracing; /* read without the lock as the hook's fast-path test */
+    int guards_active;   /* active guards, all threads (GIL) */
+    atomic_flag lock;
+
+    /* run configuration */
+    int sampled;
+    double rate; /* mean bytes between samples */
+    int max_depth;
+    size_t max_memory;
+
+    /* tables */
+    tf_growtable blocks; /* live traced block address -> size | site */
+    tf_growtable stacks; /* stack hash -> site index */
+    tf_site *sites;
+    uint32_t nsites, sites_cap;
+    tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
+    tf_node *nodes;
+    uint32_t nnodes, nodes_cap;
+    size_t own_bytes, own_peak;
+
+    /* totals */
+    int64_t live, peak;
+    uint64_t peak_epoch, peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
+    uint32_t run_id;   /* per-thread sampling countdowns belong to this run */
+    uint64_t sampled_bits[1024]; /* sampled mode: a bit per hash bucket of sampled addresses (never cleared within
+                                  * a run), so most frees skip the lock and the table */
+    uint64_t rng;
+
+    /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full */
+    uint64_t t0_ns, ops, tick_every;
+    uint32_t npoints;
+    int64_t points[TF_TIMELINE_POINTS][2];
+    uint64_t timed_ns, timed_calls;
+
+    /* guards */
+    tf_growtable gblocks; /* block address -> size | guard serial */
+    uint32_t next_serial;
+} T = {.lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
+
+/* initial-exec: read with one instruction instead of a __tls_get_addr call per hook (measured ~4% of exact-mode
+ * time). The two variables fit easily in the static TLS space glibc reserves for dlopen'ed modules. */
+#if defined(__GNUC__) && defined(__ELF__)
+#define TF_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define TF_TLS _Thread_local
+#endif
+static TF_TLS int tl_busy;
+static TF_TLS tf_guard_node *tl_guard;
+/* Sampled mode: each thread counts down its own bytes to its next sample (a per-thread Poisson process samples
+ * every byte at the same rate), so an allocation that is not sampled takes no lock. */
+static TF_TLS int64_t tl_countdown;
+static TF_TLS uint32_t tl_run;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void lock(void) {
+    unsigned spins = 0;
+    while (atomic_flag_test_and_set_explicit(&T.lock, memory_order_acquire))
+        if (++spins % 64u == 0)
+            sched_yield();
+}
+static void unlock(void) { atomic_flag_clear_explicit(&T.lock, memory_order_release); }
+
+/* ---- own memory ------------------------------------------------------------------------------------------- */
+
+static void own_add(size_t add, size_t sub) {
+    T.own_bytes = T.own_bytes + add - sub;
+    if (T.own_bytes > T.own_peak)
+        T.own_peak = T.own_bytes;
+}
+
+static int grow_table(tf_growtable *g, uint32_t capacity) {
+    tf_sitetable nt;
+    size_t bytes = tf_sitetable_size(capacity);
+    void *mem;
+    if (bytes == 0 || T.own_bytes - g->bytes + bytes > T.max_memory)
+        return -1;
+    mem = malloc(bytes);
+    if (!mem)
+        return -1;
+    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK ||
+        (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
+        free(mem);
+        return -1;
+    }
+    own_add(bytes, g->bytes);
+    free(g->mem);
+    g->t = nt;
+    g->mem = mem;
+    g->bytes = bytes;
+    return 0;
+}
+
+static void free_table(tf_growtable *g) {
+    own_add(0, g->bytes);
+    free(g->mem);
+    g->mem = NULL;
+    g->bytes = 0;
+}
+
+/* Room for one more entry, growing when full. 0 or -1 (at the memory bound). */
+static int table_room(tf_growtable *g, uint32_t initial) {
+    uint32_t cap;
+    if (!g->mem)
+        return grow_table(g, initial);
+    cap = tf_sitetable_capacity(&g->t);
+    if (tf_sitetable_count(&g->t) < cap)
+        return 0;
+    if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
+        return -1;
+    return grow_table(g, cap * 2u);
+}
+
+static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
+    uint32_t ncap = *cap ? *cap : 64u;
+    void *n;
+    while (ncap < need)
+        ncap *= 2u;
+    if (ncap == *cap)
+        return 0;
+    if (T.own_bytes + (size_t)(ncap - *cap) * item > T.max_memory)
+        return -1;
+    n = realloc(*arr, (size_t)ncap * item);
+    if (!n)
+        return -1;
+    own_add((size_t)ncap * item, (size_t)*cap * item);
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- Python stack -------------------------------------------------------------------------------------------- */
+
+/* The thread state whose frames may be read from this thread right now, or NULL: MEM/OBJ calls hold the GIL; a RAW
+ * call may come from a thread without it, and then there is no Python stack to attribute to. */
+static PyThreadState *gil_tstate(int domain) {
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    if (domain == PYMEM_DOMAIN_RAW && ts && PyGILState_GetThisThreadState() != ts)
+        return NULL;
+    return ts;
+}
+
+/* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
+ * *truncated when the stack was deeper. */
+static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated) {
+    int n = 0;
+    *truncated = 0;
+    if (!ts)
+        return 0;
+#if TF_FAST_FRAMES
+    for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
+        if (_PyFrame_IsIncomplete(f))
+            continue;
+        if (n == max) {
+            *truncated = 1;
+            break;
+        }
+        out[n].code = (PyObject *)f->f_code;
+        out[n].lasti = _PyInterpreterFrame_LASTI(f);
+        n++;
+    }
+#else
+    /* Fallback for versions this file was not written against: public API only. Frame objects created here are
+     * allocated while tl_busy is set, so they pass through the hook untraced. */
+    PyFrameObject *f = PyThreadState_GetFrame(ts);
+    while (f) {
+        PyFrameObject *back;
+        if (n == max) {
+            *truncated = 1;
+            Py_DECREF(f);
+            break;
+        }
+        PyCodeObject *code = PyFrame_GetCode(f);
+        out[n].code = (PyObject *)code; /* kept alive by the frame chain until interned */
+        out[n].lasti = PyFrame_GetLasti(f) / TF_CODEUNIT;
+        Py_DECREF(code);
+        n++;
+        back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+#endif
+    return n;
+}
+
+static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
+    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (uint64_t)n ^ ((uint64_t)truncated << 40);
+    for (int i = 0; i < n; i++) {
+        h = (h ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        h = (h ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0x9e3779b97f4a7c15);
+        h ^= h >> 29;
+    }
+    return h ? h : 1u;
+}
+
+/* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
+ * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
+static uint32_t current_site(int domain) {
+    tf_frame fr[TF_MAX_DEPTH_LIMIT];
+    int truncated;
+    int n = walk_stack(gil_tstate(domain), fr, T.max_depth, &truncated);
+    uint64_t h, idx;
+    if (n == 0)
+        return 0;
+    h = stack_hash(fr, n, truncated);
+    if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
+        return (uint32_t)idx;
+    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 64) < 0 ||
+        grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
+        T.dropped_stacks++;
+        return 0;
+    }
+    uint32_t parent = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
+        key = (key ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
+        key = key ? key : 1u;
+        uint64_t node;
+        if (T.nodetab.mem && tf_sitetable_get(&T.nodetab.t, key, &node)) {
+            parent = (uint32_t)node;
+            continue;
+        }
+        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 64) < 0 ||
+            grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
+            T.dropped_stacks++;
+            return 0;
+        }
+        Py_INCREF(fr[i].code);
+        T.nodes[T.nnodes] = (tf_node){.parent = parent, .lasti = fr[i].lasti, .code = fr[i].code};
+        tf_sitetable_put(&T.nodetab.t, key, T.nnodes);
+        parent = T.nnodes++;
+    }
+    tf_site *s = &T.sites[T.nsites];
+    *s = (tf_site){.leaf = parent, .depth = (uint32_t)n, .truncated = truncated};
+    tf_sitetable_put(&T.stacks.t, h, T.nsites);
+    return T.nsites++;
+}
+
+/* ---- accounting ---------------------------------------------------------------------------------------------- */
+
+static void site_touch(tf_site *s) {
+    if (s->at_peak_epoch != T.peak_epoch) {
+        s->at_peak = s->live;
+        s->at_peak_epoch = T.peak_epoch;
+    }
+}
+
+static void timeline_tick(void) {
+    if (++T.ops % T.tick_every)
+        return;
+    if (T.npoints == TF_TIMELINE_POINTS) {
+        for (uint32_t i = 0; i < TF_TIMELINE_POINTS / 2; i++) {
+            T.points[i][0] = T.points[2 * i + 1][0];
+            T.points[i][1] = T.points[2 * i + 1][1];
+        }
+        T.npoints = TF_TIMELINE_POINTS / 2;
+        T.tick_every *= 2u;
+    }
+    T.points[T.npoints][0] = (int64_t)(now_ns() - T.t0_ns);
+    T.points[T.npoints][1] = T.live;
+    T.npoints++;
+}
+
+/* Sampled mode: a block of `size` bytes is sampled with probability p = 1 - exp(-size/rate); a sample stands for
+ * size/p bytes and 1/p allocations (unbiased). Deterministic in size, so a free subtracts what its alloc added. */
+static void sample_weights(uint64_t size, int64_t *bytes, int64_t *count) {
+    double p = -expm1(-(double)size / T.rate);
+    if (p <= 0.0) {
+        *bytes = (int64_t)size;
+        *count = 1;
+        return;
+    }
+    *bytes = (int64_t)llround((double)size / p);
+    *count = (int64_t)llround(1.0 / p);
+    if (*count < 1)
+        *count = 1;
+}
+
+static double next_interval(void) {
+    /* xorshift64*: uniform in (0, 1], exponential by inversion */
+    T.rng ^= T.rng >> 12;
+    T.rng ^= T.rng << 25;
+    T.rng ^= T.rng >> 27;
+    double u = (double)((T.rng * UINT64_C(2685821657736338717)) >> 11) * (1.0 / 9007199254740992.0);
+    return -log(1.0 - u) * T.rate + 1.0;
+}
+
+static uint32_t sample_bucket(const void *p) {
+    uint64_t x = (uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15);
+    return (uint32_t)(x >> 48); /* 16 bits: 1024 words of 64 */
+}
+
+static int maybe_sampled(const void *p) {
+    uint32_t b = sample_bucket(p);
+    return (T.sampled_bits[b >> 6] >> (b & 63u)) & 1u;
+}
+
+static void trace_alloc(int domain, void *p, uint64_t size) {
+    int64_t wbytes = (int64_t)size, wcount = 1;
+    uint32_t site;
+    if (T.sampled) {
+        /* the caller saw this thread's countdown run out: this allocation is a sample */
+        tl_countdown = (int64_t)next_interval();
+        T.samples++;
+        sample_weights(size, &wbytes, &wcount);
+        T.sampled_bits[sample_bucket(p) >> 6] |= UINT64_C(1) << (sample_bucket(p) & 63u);
+    }
+    T.allocs += (uint64_t)wcount;
+    T.alloc_bytes += (uint64_t)wbytes;
+    timeline_tick();
+    if (size > TF_SIZE_MASK || table_room(&T.blocks, 64) < 0) {
+        T.untracked++;
+        return;
+    }
+    site = current_site(domain);
+    tf_sitetable_put(&T.blocks.t, (uint64_t)(uintptr_t)p, (size << 0) | ((uint64_t)site << TF_SIZE_BITS));
+    if (T.nsites) {
+        tf_site *s = &T.sites[site < T.nsites ? site : 0];
+        site_touch(s);
+        s->live += wbytes;
+        s->allocs += (uint64_t)wcount;
+        s->alloc_bytes += (uint64_t)wbytes;
+    }
+    T.live += wbytes;
+    if (T.live > T.peak) {
+        T.peak = T.live;
+        T.peak_epoch++;
+        T.peak_ns = now_ns() - T.t0_ns;
+    }
+}
+
+static void trace_free(void *p) {
+    uint64_t v, size;
+    int64_t wbytes, wcount = 1;
+    uint32_t site;
+    if (!T.blocks.mem || !tf_sitetable_take(&T.blocks.t, (uint64_t)(uintptr_t)p, &v))
+        return;
+    size = v & TF_SIZE_MASK;
+    site = (uint32_t)(v >> TF_SIZE_BITS);
+    wbytes = (int64_t)size;
+    if (T.sampled)
+        sample_weights(size, &wbytes, &wcount);
+    T.frees += (uint64_t)wcount;
+    if (site < T.nsites) {
+        tf_site *s = &T.sites[site];
+        site_touch(s);
+        s->live -= wbytes;
+        s->frees += (uint64_t)wcount;
+    }
+    T.live -= wbytes;
+}
+
+/* Guards: refuse an allocation that breaks a guard of this thread (once per guard), else nothing. */
+static int guard_refuses(uint64_t size, void *old) {
+    for (tf_guard_node *g = tl_guard; g; g = g->outer) {
+        int refuse = 0;
+        if (g->tripped)
+            continue;
+        if (g->kind == TF_GUARD_NOALLOC)
+            refuse = 1;
+        else if (g->kind == TF_GUARD_BUDGET) {
+            int64_t growth = (int64_t)size;
+            uint64_t v;
+            if (old && T.gblocks.mem && tf_sitetable_get(&T.gblocks.t, (uint64_t)(uintptr_t)old, &v))
+                growth -= (int64_t)(v & TF_SIZE_MASK);
+            refuse = g->live + growth > g->limit;
+        }
+        if (refuse) {
+            PyThreadState *ts = _PyThreadState_UncheckedGet();
+            tf_frame fr[1];
+            int trunc;
+            g->tripped = 1;
+            g->trip_size = (int64_t)size;
+            g->trip_live = g->live;
+            if (ts && PyGILState_GetThisThreadState() == ts && walk_stack(ts, fr, 1, &trunc) == 1) {
+                Py_INCREF(fr[0].code);
+                g->trip_code = fr[0].code;
+                g->trip_lasti = fr[0].lasti;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void guard_alloc(void *p, uint64_t size) {
+    tf_guard_node *g = tl_guard;
+    /* A block the table has no room for is still counted; only its free goes unseen. */
+    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 64) == 0)
+        tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
+    for (; g; g = g->outer) {
+        g->blocks++;
+        g->bytes += size;
+        g->live += (int64_t)size;
+        if (g->live > g->peak)
+            g->peak = g->live;
+    }
+}
+
+static void guard_free(void *p) {
+    uint64_t v, size;
+    uint32_t serial;
+    tf_guard_node *g = tl_guard;
+    if (!T.gblocks.mem || !tf_sitetable_take(&T.gblocks.t, (uint64_t)(uintptr_t)p, &v))
+        return;
+    size = v & TF_SIZE_MASK;
+    serial = (uint32_t)(v >> TF_SIZE_BITS);
+    /* The block counts for the guard that was innermost at its allocation and every guard outside it, if that guard
+     * is still active on this thread. */
+    while (g && g->serial != serial)
+        g = g->outer;
+    for (; g; g = g->outer) {
+        g->freed += size;
+        g->live -= (int64_t)size;
+    }
+}
+
+/* ---- the hook -------------------------------------------------------------------------------------------------- */
+
+/* Whether the tracker records this allocation: always in exact mode, when this thread's countdown runs out in
+ * sampled mode (no lock on the common path), never when not tracing. */
+static int take_sample(uint64_t size) {
+    if (!atomic_load_explicit(&T.tracing, memory_order_relaxed))
+        return 0;
+    if (!T.sampled)
+        return 1;
+    if (tl_run != T.run_id) {
+        lock();
+        tl_countdown = (int64_t)next_interval();
+        unlock();
+        tl_run = T.run_id;
+    }
+    tl_countdown -= (int64_t)(size ? size : 1u);
+    return tl_countdown <= 0;
+}
+
+static int refuse_locked(uint64_t size, void *old) {
+    int r;
+    lock();
+    r = guard_refuses(size, old);
+    unlock();
+    return r;
+}
+
+#define PREV(ctx) (&T.prev[(intptr_t)(ctx)])
+#define HOOK_IDLE() (tl_busy || (!atomic_load_explicit(&T.tracing, memory_order_relaxed) && !tl_guard))
+
+static void after_alloc(int domain, void *p, uint64_t size, int sample) {
+    if (tl_guard)
+        guard_alloc(p, size);
+    if (sample && atomic_load_explicit(&T.tracing, memory_order_relaxed))
+        trace_alloc(domain, p, size);
+}
+
+static void before_free(void *p) {
+    if (T.gblocks.mem && tf_sitetable_count(&T.gblocks.t))
+        guard_free(p);
+    if (atomic_load_explicit(&T.tracing, memory_order_relaxed))
+        trace_free(p);
+}
+
+/* Every (TF_TIMING_EVERY)th bookkeeping step is timed; the sum scaled up estimates the tracker's own time. */
+static uint64_t timing_start(void) { return (++T.timed_calls % TF_TIMING_EVERY) == 0 ? now_ns() : 0; }
+static void timing_end(uint64_t t0) {
+    if (t0)
+        T.timed_ns += (now_ns() - t0) * TF_TIMING_EVERY;
+}
+
+static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+    PyMemAllocatorEx *prev = PREV(ctx);
+    size_t size = nelem * elsize;
+    void *p;
+    if (HOOK_IDLE() || (elsize && size / elsize != nelem))
+        return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+    tl_busy = 1;
+    if (tl_guard && refuse_locked(size, NULL)) {
+        tl_busy = 0;
+        return NULL;
+    }
+    p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+    int sample = p ? take_sample(size) : 0;
+    if (p && (sample || tl_guard)) {
+        lock();
+        uint64_t t0 = timing_start();
+        after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
+        timing_end(t0);
+        unlock();
+    }
+    tl_busy = 0;
+    return p;
+}
+
+static void *hook_malloc(void *ctx, size_t size) { return hook_alloc(ctx, 1, size, 0); }
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) { return hook_alloc(ctx, nelem, elsize, 1); }
+
+static void *hook_realloc(void *ctx, void *old, size_t size) {
+    PyMemAllocatorEx *prev = PREV(ctx);
+    void *p;
+    if (HOOK_IDLE())
+        return prev->realloc(prev->ctx, old, size);
+    tl_busy = 1;
+    if (tl_guard && refuse_locked(size, old)) {
+        tl_busy = 0;
+        return NULL;
+    }
+    p = prev->realloc(prev->ctx, old, size);
+    int sample = p ? take_sample(size) : 0;
+    if (p && (sample || tl_guard || T.guards_active || (old && (!T.sampled || maybe_sampled(old))))) {
+        /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it) */
+        lock();
+        uint64_t t0 = timing_start();
+        if (old)
+            before_free(old);
+        after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
+        timing_end(t0);
+        unlock();
+    }
+    tl_busy = 0;
+    return p;
+}
+
+static void hook_free(void *ctx, void *p) {
+    PyMemAllocatorEx *prev = PREV(ctx);
+    if (p && !tl_busy && (T.guards_active || !T.sampled || maybe_sampled(p)) &&
+        (T.guards_active || atomic_load_explicit(&T.tracing, memory_order_relaxed))) {
+        /* Forget the block before the allocator can hand its address out again. */
+        tl_busy = 1;
+        lock();
+        before_free(p);
+        unlock();
+        tl_busy = 0;
+    }
+    prev->free(prev->ctx, p);
+}
+
+static void hooks_install(void) {
+    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    if (T.installed)
+        return;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx mine = {(void *)(intptr_t)domains[d], hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMem_GetAllocator(domains[d], &T.prev[domains[d]]);
+        PyMem_SetAllocator(domains[d], &mine);
+    }
+    T.installed = 1;
+}
+
+/* Restores the previous allocators when ours are still on top. When someone hooked after us, ours stay in their
+ * chain as a pass-through (idle hook: one thread-local and one relaxed load per call). */
+static void hooks_maybe_uninstall(void) {
+    if (!T.installed || atomic_load(&T.tracing) || T.guards_active)
+        return;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx cur;
+        PyMem_GetAllocator((PyMemAllocatorDomain)d, &cur);
+        if (cur.malloc != hook_malloc || cur.ctx != (void *)(intptr_t)d)
+            return;
+    }
+    for (int d = 0; d < 3; d++)
+        PyMem_SetAllocator((PyMemAllocatorDomain)d, &T.prev[d]);
+    T.installed = 0;
+    free_table(&T.gblocks);
+}
+
+/* ---- guards ------------------------------------------------------------------------------------------------------ */
+
+int tf_guard_push(tf_guard_node *g) {
+    lock();
+    T.next_serial = T.next_serial % TF_TAG_MAX + 1u;
+    g->serial = T.next_serial;
+    g->outer = tl_guard;
+    tl_guard = g;
+    T.guards_active++;
+    unlock();
+    hooks_install();
+    return 0;
+}
+
+int tf_guard_pop(tf_guard_node *g) {
+    if (tl_guard != g) {
+        PyErr_SetString(PyExc_RuntimeError, "guards must be exited in the reverse order they were entered, on the "
+                                            "thread that entered them");
+        return -1;
+    }
+    lock();
+    tl_guard = g->outer;
+    g->outer = NULL;
+    T.guards_active--;
+    if (T.guards_active == 0 && T.gblocks.mem)
+        tf_sitetable_clear(&T.gblocks.t);
+    unlock();
+    hooks_maybe_uninstall();
+    return 0;
+}
+
+/* ---- Python API ------------------------------------------------------------------------------------------------ */
+
+static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
+    int sampled = 0, max_depth = 64;
+    long long rate = 128 * 1024, max_memory = 256ll * 1024 * 1024;
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$pLiL:_tracker_start", kwlist, &sampled, &rate, &max_depth,
+                                     &max_memory))
+        return NULL;
+    if (rate < 1) {
+        PyErr_Format(PyExc_ValueError, "sample_rate must be a positive number of bytes, got %lld", rate);
+        return NULL;
+    }
+    if (max_depth < 1 || max_depth > TF_MAX_DEPTH_LIMIT) {
+        PyErr_Format(PyExc_ValueError, "max_depth must be between 1 and %d, got %d", TF_MAX_DEPTH_LIMIT, max_depth);
+        return NULL;
+    }
+    if (max_memory < 65536) {
+        PyErr_Format(PyExc_ValueError, "max_memory must be at least 65536 bytes, got %lld", max_memory);
+        return NULL;
+    }
+    if (atomic_load(&T.tracing)) {
+        PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is already running (one run at a time)");
+        return NULL;
+    }
+    lock();
+    T.sampled = sampled;
+    T.rate = (double)rate;
+    T.max_depth = max_depth;
+    T.max_memory = (size_t)max_memory;
+    T.live = T.peak = 0;
+    T.peak_epoch = 1;
+    T.peak_ns = T.allocs = T.frees = T.alloc_bytes = T.untracked = T.dropped_stacks = T.samples = 0;
+    T.rng = now_ns() | 1u;
+    T.run_id++;
+    memset(T.sampled_bits, 0, sizeof T.sampled_bits);
+    T.t0_ns = now_ns();
+    T.ops = 0;
+    T.tick_every = sampled ? 1 : 256;
+    T.npoints = 0;
+    T.timed_ns = T.timed_calls = 0;
+    T.own_peak = T.own_bytes;
+    /* site 0: allocations with no Python frame, or made when the stack table was out of room */
+    if (grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), 1) < 0) {
+        unlock();
+        return PyErr_NoMemory();
+    }
+    T.sites[0] = (tf_site){0};
+    T.nsites = 1;
+    /* node 0: the root every outermost frame hangs from */
+    if (grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), 1) < 0) {
+        unlock();
+        return PyErr_NoMemory();
+    }
+    T.nodes[0] = (tf_node){0};
+    T.nnodes = 1;
+    own_add(sizeof T.points, 0);
+    atomic_store(&T.tracing, 1);
+    unlock();
+    hooks_install();
+    Py_RETURN_NONE;
+}
+
+static PyObject *frame_tuple(const tf_node *f) {
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    int line = PyCode_Addr2Line(code, f->lasti < 0 ? 0 : f->lasti * TF_CODEUNIT);
+    return Py_BuildValue("(OiO)", code->co_filename, line, code->co_qualname);
+}
+
+/* Builds the raw result. Frames are deduplicated by (file, line, function) into one list; stacks refer to them by
+ * index, outermost first (the order a flame graph draws). */
+static PyObject *build_result(void) {
+    PyObject *res = NULL, *frames = PyList_New(0), *index = PyDict_New(), *stacks = PyList_New(0), *timeline = NULL;
+    if (!frames || !index || !stacks)
+        goto error;
+    for (uint32_t i = 0; i < T.nsites; i++) {
+        tf_site *s = &T.sites[i];
+        int64_t at_peak = s->at_peak_epoch == T.peak_epoch ? s->at_peak : s->live;
+        PyObject *ids = PyTuple_New(s->depth), *item;
+        uint32_t node = s->leaf;
+        if (!ids)
+            goto error;
+        for (uint32_t k = s->depth; k-- > 0; node = T.nodes[node].parent) {
+            PyObject *ft = frame_tuple(&T.nodes[node]), *id;
+            if (!ft) {
+                Py_DECREF(ids);
+                goto error;
+            }
+            id = PyDict_GetItemWithError(index, ft);
+            if (!id && !PyErr_Occurred()) {
+                PyObject *n = PyLong_FromSsize_t(PyList_GET_SIZE(frames));
+                if (!n || PyList_Append(frames, ft) < 0 || PyDict_SetItem(index, ft, n) < 0) {
+                    Py_XDECREF(n);
+                    Py_DECREF(ft);
+                    Py_DECREF(ids);
+                    goto error;
+                }
+                Py_DECREF(n);
+                id = PyDict_GetItemWithError(index, ft);
+            }
+            Py_DECREF(ft);
+            if (!id) {
+                Py_DECREF(ids);
+                goto error;
+            }
+            Py_INCREF(id);
+            PyTuple_SET_ITEM(ids, k, id);
+        }
+        item = Py_BuildValue("{s:N,s:O,s:L,s:L,s:K,s:K,s:K}", "frames", ids, "truncated",
+                             s->truncated ? Py_True : Py_False, "live_at_peak", (long long)at_peak, "live_at_end",
+                             (long long)s->live, "allocs", (unsigned long long)s->allocs, "frees",
+                             (unsigned long long)s->frees, "alloc_bytes", (unsigned long long)s->alloc_bytes);
+        if (!item || PyList_Append(stacks, item) < 0) {
+            Py_XDECREF(item);
+            goto error;
+        }
+        Py_DECREF(item);
+    }
+    timeline = PyList_New(T.npoints);
+    if (!timeline)
+        goto error;
+    for (uint32_t i = 0; i < T.npoints; i++) {
+        PyObject *pt = Py_BuildValue("(LL)", (long long)T.points[i][0], (long long)T.points[i][1]);
+        if (!pt)
+            goto error;
+        PyList_SET_ITEM(timeline, i, pt);
+    }
+    res = Py_BuildValue(
+        "{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
+        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth, "peak_bytes",
+        (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns", (long long)T.peak_ns, "allocs",
+        (unsigned long long)T.allocs, "frees", (unsigned long long)T.frees, "alloc_bytes",
+        (unsigned long long)T.alloc_bytes, "samples", (unsigned long long)T.samples, "untracked_allocs",
+        (unsigned long long)T.untracked, "dropped_stacks", (unsigned long long)T.dropped_stacks, "tracker_bytes",
+        (unsigned long long)T.own_bytes, "tracker_peak_bytes", (unsigned long long)T.own_peak, "duration_ns",
+        (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate", (unsigned long long)T.timed_ns, "frames",
+        frames, "stacks", stacks, "timeline", timeline);
+    Py_DECREF(index);
+    return res;
+error:
+    Py_XDECREF(frames);
+    Py_XDECREF(index);
+    Py_XDECREF(stacks);
+    Py_XDECREF(timeline);
+    return NULL;
+}
+
+static void release_run(void) {
+    for (uint32_t i = 1; i < T.nnodes; i++)
+        Py_DECREF(T.nodes[i].code);
+    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points);
+    free(T.sites);
+    free(T.nodes);
+    T.sites = NULL;
+    T.nodes = NULL;
+    T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
+    free_table(&T.nodetab);
+    free_table(&T.blocks);
+    free_table(&T.stacks);
+}
+
+static PyObject *tracker_stop(PyObject *module, PyObject *unused) {
+    PyObject *res;
+    (void)module;
+    (void)unused;
+    if (!atomic_load(&T.tracing)) {
+        PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");
+        return NULL;
+    }
+    lock();
+    atomic_store(&T.tracing, 0);
+    unlock();
+    /* Tables are frozen now (the hook no longer writes them), so building Python objects here is safe even though
+     * that allocates. The run is released whether or not building succeeded. */
+    res = build_result();
+    release_run();
+    hooks_maybe_uninstall();
+    return res;
+}
+
+static PyObject *tracker_status(PyObject *module, PyObject *unused) {
+    PyObject *res;
+    (void)module;
+    (void)unused;
+    lock();
+    res = Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", atomic_load(&T.tracing) ? Py_True : Py_False,
+                        "live_bytes", (long long)T.live, "peak_bytes", (long long)T.peak, "allocs",
+                        (unsigned long long)T.allocs, "tracker_bytes", (unsigned long long)T.own_bytes);
+    unlock();
+    return res;
+}
+
+static PyObject *hook_installed(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    return PyBool_FromLong(T.installed);
+}
+
+static PyMethodDef tracker_methods[] = {
+    {"_tracker_start", (PyCFunction)(void (*)(void))tracker_start, METH_VARARGS | METH_KEYWORDS,
+     "_tracker_start(*, sampled=False, sample_rate=131072, max_depth=64, max_memory=268435456)\n--\n\n"
+     "Install the allocation hook and start a tracker run (one at a time). Use thrifty.doctor, not this."},
+    {"_tracker_stop", tracker_stop, METH_NOARGS,
+     "Stop the run, remove the hook when unused, and return the run's aggregated tables as plain data."},
+    {"_tracker_status", tracker_status, METH_NOARGS, "Current totals of the running tracker (live, peak, allocs)."},
+    {"_hook_installed", hook_installed, METH_NOARGS, "True while thrifty's allocation hook is installed."},
+    {NULL, NULL, 0, NULL},
+};
+
+int tf_tracker_add(PyObject *m, tf_state *st) {
+    (void)st;
+    return PyModule_AddFunctions(m, tracker_methods);
+}

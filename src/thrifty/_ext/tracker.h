@@ -1,0 +1,41 @@
+/* The allocation hook shared by the tracker (tracker.c) and the guards (guard.c).
+ *
+ * PyMem_SetAllocator is process-wide, so the hook's state is process-wide too: this is the one place in the binding
+ * with static state (it cannot live in module state, the hook receives no module). The hook is installed only
+ * while a tracker run or a guard is active; otherwise Python's allocators are untouched and cost nothing.
+ */
+#ifndef THRIFTY_TRACKER_H
+#define THRIFTY_TRACKER_H
+
+#include "thrifty_ext.h"
+
+enum { TF_GUARD_COUNT = 0, TF_GUARD_BUDGET = 1, TF_GUARD_NOALLOC = 2 };
+
+/* One active guard, owned by its Python guard object. Linked into the entering thread's stack while active; only
+ * that thread's allocations are counted. Counters are written by the hook under its lock. */
+typedef struct tf_guard_node {
+    struct tf_guard_node *outer; /* next guard out on the same thread, NULL for the outermost */
+    uint32_t serial;             /* tags blocks allocated while this guard is the innermost (24 bits, never 0) */
+    int kind;                    /* TF_GUARD_* */
+    int64_t limit;               /* budget in bytes (TF_GUARD_BUDGET) */
+    int64_t live;                /* bytes allocated inside and not yet freed */
+    int64_t peak;                /* highest `live` seen */
+    uint64_t blocks;             /* allocations inside */
+    uint64_t bytes;              /* bytes allocated inside */
+    uint64_t freed;              /* bytes of blocks allocated inside and freed inside */
+    int tripped;                 /* an allocation was refused; later ones pass so error handling can allocate */
+    int64_t trip_size;           /* size of the refused allocation */
+    int64_t trip_live;           /* this guard's live bytes when it refused */
+    PyObject *trip_code;         /* strong ref: code object of the Python frame that allocated, or NULL */
+    int trip_lasti;              /* instruction index in trip_code */
+} tf_guard_node;
+
+/* Links `g` (zeroed by the caller except kind/limit) as the calling thread's innermost guard, installing the hook if
+ * needed. 0, or -1 with an exception. Needs the GIL. */
+int tf_guard_push(tf_guard_node *g);
+
+/* Unlinks `g`, which must be the calling thread's innermost guard; -1 with RuntimeError otherwise. Removes the hook
+ * when nothing uses it any more. Needs the GIL. */
+int tf_guard_pop(tf_guard_node *g);
+
+#endif

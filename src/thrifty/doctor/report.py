@@ -1,0 +1,103 @@
+"""The doctor's run result: the tracker's raw tables turned into versioned plain data (docs/doctor-json.md).
+
+Everything here is dicts, lists, strings and numbers, so the JSON renderer is `json.dump` and later stages (findings,
+HTML) read and extend the same structure: they append to `report["findings"]` and never re-run the tracker.
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from typing import Any
+
+import thrifty
+
+SCHEMA = "thrifty.doctor"
+SCHEMA_VERSION = 1
+
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the thrifty package
+
+
+def _is_harness(filename: str) -> bool:
+    """Frames of the doctor itself or runpy sit at the root of every stack; they are not the user's."""
+    return (filename.startswith(_HERE + os.sep) or filename == runpy.__file__ or
+            filename.startswith("<frozen runpy"))
+
+
+def _strip_harness(raw: dict) -> list[dict]:
+    """Stacks with the doctor's own root frames removed (outermost first). Stacks made only of harness frames stay
+    as they are (the doctor's own allocations are part of the traced heap, as with tracemalloc)."""
+    frames = raw["frames"]
+    out = []
+    for st in raw["stacks"]:
+        ids = list(st["frames"])
+        k = 0
+        while k < len(ids) and _is_harness(frames[ids[k]][0]):
+            k += 1
+        if k < len(ids):
+            ids = ids[k:]
+        out.append({**st, "frames": ids})
+    return out
+
+
+def _aggregate_sites(frames: list, stacks: list[dict]) -> list[dict]:
+    """Per innermost frame (file, line, function): the stacks' counters summed, sorted by live bytes at peak."""
+    by_site: dict[tuple, dict] = {}
+    for st in stacks:
+        key = tuple(frames[st["frames"][-1]]) if st["frames"] else ("<no Python frame>", 0, "")
+        site = by_site.get(key)
+        if site is None:
+            site = by_site[key] = {"file": key[0], "line": key[1], "function": key[2], "live_at_peak": 0,
+                                   "live_at_end": 0, "allocs": 0, "frees": 0, "alloc_bytes": 0}
+        for field in ("live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"):
+            site[field] += st[field]
+    return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
+
+
+def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
+                 budget: int | None = None, top: int = 10) -> dict[str, Any]:
+    """The run result (schema `thrifty.doctor` version 1). `raw` is what the C tracker returned."""
+    facts = facts or {}
+    frames = [list(f) for f in raw["frames"]]
+    stacks = _strip_harness(raw)
+    sites = _aggregate_sites(frames, stacks)
+    peak = raw["peak_bytes"]
+    top_at_peak = [i for i, s in enumerate(sites) if s["live_at_peak"] > 0][:top]
+    churn_order = sorted(range(len(sites)), key=lambda i: (-sites[i]["frees"], -sites[i]["alloc_bytes"]))
+    top_churn = [i for i in churn_order if sites[i]["frees"] > 0][:top]
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "thrifty", "version": thrifty.__version__, "python": sys.version.split()[0]},
+        "target": target or {},
+        "outcome": outcome or {"exit_status": 0, "status": "ok", "exception": None},
+        "mode": raw["mode"],
+        "sample_rate": raw["sample_rate"] if raw["mode"] == "sampled" else None,
+        "max_depth": raw["max_depth"],
+        "summary": {
+            "peak_bytes": peak,
+            "peak_time_s": raw["peak_time_ns"] / 1e9,
+            "live_bytes_at_end": raw["live_bytes_at_end"],
+            "allocs": raw["allocs"],
+            "frees": raw["frees"],
+            "alloc_bytes": raw["alloc_bytes"],
+            "samples": raw["samples"],
+            "untracked_allocs": raw["untracked_allocs"],
+            "dropped_stacks": raw["dropped_stacks"],
+            "duration_s": raw["duration_ns"] / 1e9,
+            "wall_time_s": facts.get("wall_time_s", raw["duration_ns"] / 1e9),
+            "peak_rss_bytes": facts.get("peak_rss_bytes"),
+            "tracker_bytes": raw["tracker_bytes"],
+            "tracker_peak_bytes": raw["tracker_peak_bytes"],
+            "tracker_overhead_s": raw["overhead_ns_estimate"] / 1e9,
+        },
+        "budget": None if budget is None else {"limit_bytes": budget, "exceeded": peak > budget},
+        "sites": sites,
+        "top_at_peak": top_at_peak,
+        "top_churn": top_churn,
+        "frames": frames,
+        "stacks": stacks,
+        "timeline": [[t / 1e9, b] for t, b in raw["timeline"]],
+        "findings": [],
+    }
+    return report

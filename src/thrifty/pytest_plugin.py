@@ -1,0 +1,78 @@
+"""pytest plugin (registered through the `pytest11` entry point): memory budgets for tests.
+
+    @pytest.mark.memory_budget("1 MiB")     # this test fails when its peak traced heap exceeds 1 MiB
+    pytest --memory-budget 4M               # one budget for every test (a marker overrides it)
+
+The test's call phase runs under the exact tracker (fixtures' set-up and tear-down are not counted); when its peak
+is over the budget the test fails with the top sites at peak in the message.
+"""
+from __future__ import annotations
+
+from typing import Any, Generator
+
+import pytest
+
+from thrifty.guards import format_size, parse_size
+
+_TOP = 5
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("thrifty")
+    group.addoption("--memory-budget", metavar="SIZE", default=None,
+                    help="fail every test whose peak traced heap exceeds SIZE (e.g. 512K, 4 MiB); "
+                         "@pytest.mark.memory_budget overrides it per test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "memory_budget(size): fail the test when its peak traced heap exceeds size "
+                                       "(an int or a string like '64K', '1.5M', '2 MiB')")
+    option = config.getoption("--memory-budget", None)
+    if option is not None:
+        try:
+            parse_size(option)
+        except ValueError as e:
+            raise pytest.UsageError(f"--memory-budget: {e}") from None
+
+
+def _budget_for(item: pytest.Item) -> int | None:
+    marker = item.get_closest_marker("memory_budget")
+    if marker is not None:
+        if len(marker.args) != 1 or marker.kwargs:
+            raise pytest.UsageError(f"{item.nodeid}: use @pytest.mark.memory_budget(size) with exactly one size")
+        try:
+            return parse_size(marker.args[0])
+        except ValueError as e:
+            raise pytest.UsageError(f"{item.nodeid}: memory_budget: {e}") from None
+    option = item.config.getoption("--memory-budget", None)
+    return None if option is None else parse_size(option)
+
+
+def _failure_message(report: dict, limit: int) -> str:
+    peak = report["summary"]["peak_bytes"]
+    lines = [f"peak traced heap {format_size(peak)} ({peak} bytes) exceeds the memory budget of "
+             f"{format_size(limit)} ({limit} bytes); top sites at peak:"]
+    for n, i in enumerate(report["top_at_peak"]):
+        s = report["sites"][i]
+        if n and s["live_at_peak"] < peak / 100:  # pytest's own bookkeeping is noise here
+            break
+        lines.append(f"  {format_size(s['live_at_peak']):>10}  {s['file']}:{s['line']} in {s['function']}")
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    limit = _budget_for(item)
+    if limit is None:
+        return (yield)
+    from thrifty import _ext
+    from thrifty.doctor import build_report, trace
+
+    if _ext._tracker_status()["tracing"]:  # e.g. pytest itself runs under `thrifty doctor`
+        return (yield)
+    with trace(max_depth=16) as raw:
+        result = yield  # a failing test keeps its own failure: the tracker stops and the exception propagates
+    report = build_report(raw, budget=limit, top=_TOP)
+    if report["budget"]["exceeded"]:
+        pytest.fail(_failure_message(report, limit), pytrace=False)
+    return result

@@ -1,0 +1,176 @@
+"""thrifty.budget / count_allocs / no_alloc and size parsing."""
+import threading
+
+import pytest
+
+import thrifty
+from thrifty import _ext
+
+
+@pytest.mark.parametrize("text,expected", [
+    (0, 0), (512, 512), ("512", 512), ("64K", 65536), ("64KB", 65536), ("64KiB", 65536), ("64 kib", 65536),
+    ("1.5M", 1572864), ("2 MiB", 2097152), ("1G", 1 << 30), ("10B", 10), (" 3 KB ", 3072), ("0.5K", 512),
+])
+def test_parse_size_accepts(text, expected):
+    assert thrifty.parse_size(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "K", "64X", "64 KiBB", "-1", -1, 1.5, None, True, "1.3", "1.5", "1e3", [1]])
+def test_parse_size_rejects_with_accepted_forms(bad):
+    with pytest.raises(ValueError) as e:
+        thrifty.parse_size(bad)
+    assert "64KiB" in str(e.value) and "2 MiB" in str(e.value)
+
+
+def test_budget_bad_size():
+    with pytest.raises(ValueError, match="accepted|64K"):
+        thrifty.budget("lots")
+
+
+def test_budget_exceeded_names_limit_and_line():
+    with pytest.raises(thrifty.BudgetExceeded) as e:
+        with thrifty.budget("64K"):
+            big = bytearray(200_000)  # the allocation over budget
+            del big
+    msg = str(e.value)
+    assert "65536 bytes" in msg
+    assert f"{__file__}:" in msg and "test_budget_exceeded_names_limit_and_line" in msg
+    assert isinstance(e.value, MemoryError)
+    assert isinstance(e.value.__cause__, MemoryError)
+
+
+def test_budget_line_is_the_allocating_line():
+    def alloc():
+        return bytearray(100_000)
+    line = alloc.__code__.co_firstlineno + 1
+    with pytest.raises(thrifty.BudgetExceeded, match=rf":{line} in .*alloc"):
+        with thrifty.budget(50_000):
+            alloc()
+
+
+def test_budget_within_limit_passes_and_counts_live_not_total():
+    with thrifty.budget("64K") as b:
+        for _ in range(100):
+            x = bytearray(10_000)  # 1 MB allocated in total but never more than ~20 KB live
+            del x
+    assert not b.tripped
+    assert b.bytes >= 1_000_000
+    assert b.peak < 65536
+
+
+def test_budget_swallowed_memoryerror_still_reported():
+    with pytest.raises(thrifty.BudgetExceeded):
+        with thrifty.budget("10K"):
+            try:
+                bytearray(100_000)
+            except MemoryError:
+                pass
+
+
+def test_budget_other_exception_passes_through():
+    with pytest.raises(KeyError):
+        with thrifty.budget("1M"):
+            raise KeyError("x")
+
+
+def test_count_allocs():
+    with thrifty.count_allocs() as c:
+        keep = [bytearray(1000) for _ in range(10)]
+        tmp = bytearray(5000)
+        del tmp
+    assert c.blocks >= 11
+    assert c.bytes >= 15_000
+    assert c.freed >= 5000
+    assert c.peak >= 15_000
+    assert c.live >= 10_000
+    assert "count_allocs" in repr(c)
+    del keep
+
+
+def test_no_alloc_names_line():
+    def f():
+        return [1, 2, 3] * 100
+    line = f.__code__.co_firstlineno + 1
+    with pytest.raises(thrifty.AllocationError, match=rf"no_alloc\(\) at .*:{line} in"):
+        with thrifty.no_alloc():
+            f()
+
+
+def test_no_alloc_allows_allocation_free_code():
+    x = 5
+    with thrifty.no_alloc() as g:
+        y = x + 1  # small ints are cached: no allocation
+    assert not g.tripped and g.blocks == 0 and y == 6
+
+
+def test_guards_nest():
+    with thrifty.count_allocs() as outer:
+        a = bytearray(10_000)
+        with thrifty.count_allocs() as inner:
+            b = bytearray(20_000)
+            del b
+        del a
+    assert inner.bytes >= 20_000 and inner.freed >= 20_000
+    assert outer.bytes >= 30_000 and outer.freed >= 30_000
+    with pytest.raises(thrifty.BudgetExceeded, match="100000 bytes"):
+        with thrifty.budget("1M"):
+            with thrifty.count_allocs():
+                with thrifty.budget(100_000):
+                    bytearray(200_000)
+
+
+def test_hook_removed_after_guards_and_on_exception():
+    assert not _ext._hook_installed()
+    with thrifty.count_allocs():
+        assert _ext._hook_installed()
+    assert not _ext._hook_installed()
+    with pytest.raises(ZeroDivisionError):
+        with thrifty.budget("1M"):
+            1 / 0
+    assert not _ext._hook_installed()
+
+
+def test_guard_misuse():
+    g = thrifty.count_allocs()
+    with pytest.raises(RuntimeError):
+        g.__exit__(None, None, None)
+    with g:
+        with pytest.raises(RuntimeError):
+            g.__enter__()
+    outer, inner = thrifty.count_allocs(), thrifty.count_allocs()
+    outer.__enter__()
+    inner.__enter__()
+    with pytest.raises(RuntimeError, match="reverse order"):
+        outer.__exit__(None, None, None)
+    inner.__exit__(None, None, None)
+    outer.__exit__(None, None, None)
+    assert not _ext._hook_installed()
+
+
+def test_guard_counts_only_its_thread():
+    started, go = threading.Event(), threading.Event()
+    def other():
+        started.set()
+        go.wait()
+        [bytearray(10_000) for _ in range(50)]
+    t = threading.Thread(target=other)
+    t.start()
+    started.wait()
+    with thrifty.count_allocs() as c:
+        go.set()
+        t.join()
+    assert c.bytes < 500_000
+
+
+def test_budget_in_a_thread():
+    errors = []
+    def work():
+        try:
+            with thrifty.budget("32K"):
+                bytearray(100_000)
+        except thrifty.BudgetExceeded as e:
+            errors.append(e)
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert len(errors) == 1

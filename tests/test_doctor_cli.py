@@ -1,0 +1,216 @@
+"""End-to-end: `thrifty doctor` and `python -m thrifty doctor` in a subprocess — running targets as python does,
+exit statuses, bad input, the JSON schema, and reports written on exception, sys.exit and Ctrl-C."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from thrifty.cli import main
+
+DOCTOR = [sys.executable, "-m", "thrifty", "doctor"]
+
+
+def run(*args, cwd=None, timeout=60):
+    return subprocess.run([*DOCTOR, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def script(tmp_path):
+    def make(body, name="app.py"):
+        p = tmp_path / name
+        p.write_text(textwrap.dedent(body))
+        return p
+    return make
+
+
+def test_runs_script_like_python(script, tmp_path):
+    (tmp_path / "helper_mod.py").write_text("VALUE = 42\n")
+    p = script("""
+        import sys, helper_mod
+        print(repr(sys.argv), __name__, helper_mod.VALUE, sys.modules['__main__'].__file__ == __file__)
+        """)
+    out = run(p, "a", "--b", cwd="/")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{[str(p), 'a', '--b']!r} __main__ 42 True"
+    assert "peak traced heap" in out.stderr and "Top" in out.stderr
+
+
+def test_module_and_code_targets(tmp_path):
+    (tmp_path / "mymod.py").write_text("import sys\nprint('mod', __name__, sys.argv[1:])\n")
+    out = run("-m", "mymod", "x", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "mod __main__ ['x']"
+    out = run("-c", "import sys; print('code', __name__, sys.argv)", "y")
+    assert out.stdout.strip() == "code __main__ ['-c', 'y']"
+
+
+def test_console_script_installed():
+    exe = os.path.join(os.path.dirname(sys.executable), "thrifty")
+    out = subprocess.run([exe, "doctor", "-c", "pass"], capture_output=True, text=True)
+    assert out.returncode == 0 and "peak traced heap" in out.stderr
+
+
+def test_known_allocation_in_json(script, tmp_path):
+    p = script("""
+        def build():
+            return bytearray(5_000_000)  # line 3
+        keep = build()
+        """)
+    out_json = tmp_path / "r.json"
+    out = run("--json", out_json, "--top", "3", p)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out_json.read_text())
+    top = r["sites"][r["top_at_peak"][0]]
+    assert (top["file"], top["line"], top["function"]) == (str(p), 3, "build")
+    assert 5_000_000 <= top["live_at_peak"] <= 5_000_100
+    assert len(r["top_at_peak"]) <= 3
+    assert f"{p.name}:3 in build" in out.stderr or f"{p}:3 in build" in out.stderr
+
+
+def test_json_schema(script, tmp_path):
+    p = script("x = [bytearray(100) for _ in range(1000)]\n")
+    out_json = tmp_path / "r.json"
+    assert run("--json", out_json, p).returncode == 0
+    r = json.loads(out_json.read_text())
+    assert r["schema"] == "thrifty.doctor" and r["schema_version"] == 1
+    assert set(r) >= {"tool", "target", "outcome", "mode", "sample_rate", "max_depth", "summary", "budget", "sites",
+                      "top_at_peak", "top_churn", "frames", "stacks", "timeline", "findings"}
+    assert r["findings"] == [] and r["budget"] is None and r["mode"] == "exact" and r["sample_rate"] is None
+    assert set(r["summary"]) >= {"peak_bytes", "peak_time_s", "live_bytes_at_end", "allocs", "frees", "alloc_bytes",
+                                 "wall_time_s", "peak_rss_bytes", "tracker_bytes", "tracker_peak_bytes",
+                                 "tracker_overhead_s", "untracked_allocs", "dropped_stacks", "samples"}
+    for s in r["sites"]:
+        assert set(s) == {"file", "line", "function", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"}
+    for st in r["stacks"]:
+        assert set(st) == {"frames", "truncated", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"}
+        assert all(0 <= i < len(r["frames"]) for i in st["frames"])
+    assert all(len(f) == 3 for f in r["frames"])
+    assert all(len(pt) == 2 for pt in r["timeline"])
+    # stacks sum to the site totals
+    assert sum(s["live_at_peak"] for s in r["sites"]) == sum(s["live_at_peak"] for s in r["stacks"])
+
+
+def test_sample_mode(script, tmp_path):
+    p = script("keep = [bytearray(1000) for _ in range(20000)]\n")
+    out_json = tmp_path / "r.json"
+    out = run("--sample", "--sample-rate", "32K", "--json", out_json, p)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out_json.read_text())
+    assert r["mode"] == "sampled" and r["sample_rate"] == 32768
+    assert 14_000_000 < r["summary"]["peak_bytes"] < 28_000_000
+
+
+@pytest.mark.parametrize("body,status", [
+    ("raise SystemExit(7)", 7),
+    ("import sys; sys.exit()", 0),
+    ("import sys; sys.exit('bye')", 1),
+    ("x = bytearray(10**6)\nraise ValueError('boom')", 1),
+])
+def test_exit_status_and_report_written(script, tmp_path, body, status):
+    p = script(body + "\n")
+    out_json = tmp_path / "r.json"
+    out = run("--json", out_json, p)
+    assert out.returncode == status, out.stderr
+    r = json.loads(out_json.read_text())
+    assert r["outcome"]["exit_status"] == status
+    if "ValueError" in body:
+        assert r["outcome"]["status"] == "exception" and "ValueError: boom" in r["outcome"]["exception"]
+        assert "Traceback" in out.stderr and "boom" in out.stderr and "runpy" not in out.stderr.split("thrifty doctor")[0]
+        assert r["summary"]["peak_bytes"] >= 10**6
+
+
+def test_budget_exit_3_and_verdict(script, tmp_path):
+    p = script("x = bytearray(2 * 1024 * 1024)\n")
+    out = run("--budget", "1 MiB", p)
+    assert out.returncode == 3
+    assert "budget: EXCEEDED" in out.stderr
+    out_json = tmp_path / "r.json"
+    out = run("--budget", "64M", "--json", out_json, p)
+    assert out.returncode == 0 and "budget: ok" in out.stderr
+    assert json.loads(out_json.read_text())["budget"] == {"limit_bytes": 64 << 20, "exceeded": False}
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["missing_script.py"], "cannot open script"),
+    (["--budget", "12 bananas", "-c", "pass"], "--budget"),
+    (["--top", "0", "-c", "pass"], "--top"),
+    (["--top", "x", "-c", "pass"], "--top"),
+    (["--sample-rate", "0.3", "-c", "pass"], "--sample-rate"),
+    (["--bogus", "-c", "pass"], "unrecognized"),
+    (["--sample", "--exact", "-c", "pass"], "not allowed"),
+    ([], "expected a script"),
+    (["-m"], "-m"),
+    (["-m", "no_such_module_xyz"], "no module named"),
+    (["--json", "/nonexistent-dir/r.json", "-c", "pass"], "cannot write"),
+])
+def test_bad_input_one_line_exit_2(args, needle):
+    out = run(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unreadable_script(script):
+    if os.geteuid() == 0:
+        pytest.skip("root can read any file")
+    p = script("pass\n")
+    p.chmod(0)
+    out = run(p)
+    assert out.returncode == 2 and "cannot open script" in out.stderr
+
+
+def test_directory_is_bad_input(tmp_path):
+    out = run(tmp_path)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_command_and_no_command(capsys):
+    assert main(["frobnicate"]) == 2
+    assert "unknown command" in capsys.readouterr().err
+    assert main([]) == 2
+    assert main(["doctor", "--help"]) == 0
+    assert "--budget" in capsys.readouterr().out
+
+
+def test_ctrl_c_still_writes_report(script, tmp_path):
+    p = script("""
+        import time
+        keep = bytearray(3_000_000)
+        print("ready", flush=True)
+        while True:
+            time.sleep(0.01)
+        """)
+    out_json = tmp_path / "r.json"
+    proc = subprocess.Popen([*DOCTOR, "--json", str(out_json), str(p)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    r = json.loads(out_json.read_text())
+    assert r["outcome"]["status"] == "interrupted"
+    assert r["summary"]["peak_bytes"] >= 3_000_000
+    assert "peak traced heap" in err
+
+
+def test_threads_in_target(script, tmp_path):
+    p = script("""
+        import threading
+        keep = []
+        def work():
+            keep.append([bytearray(10_000) for _ in range(100)])
+        ts = [threading.Thread(target=work) for _ in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        """)
+    out_json = tmp_path / "r.json"
+    assert run("--json", out_json, p).returncode == 0
+    r = json.loads(out_json.read_text())
+    work = [s for s in r["sites"] if s["file"] == str(p)]
+    assert sum(s["live_at_end"] for s in work) >= 4_000_000

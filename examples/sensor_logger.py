@@ -20,7 +20,7 @@ WATCH_LIST = [f"sensor-{i:02d}" for i in range(0, 8, 3)]  # sensors under observ
 LOG = os.path.join(tempfile.gettempdir(), f"sensor_log_{os.getpid()}_naive.txt")
 
 window = []  # the last WINDOW readings, oldest first
-history = {s: [] for s in SENSORS}  # every value ever read, per sensor
+history = {s: [] for s in SENSORS}  # every reading ever made, per sensor, as a record
 format_cache = {}  # formatted log line per reading
 alerts = 0
 
@@ -54,7 +54,7 @@ def record(batch):
         window.append(r.value)
         if len(window) > WINDOW:
             window.pop(0)
-        history[r.sensor].append(r.value)
+        history[r.sensor].append({"label": r.label, "value": r.value})
         if r.sensor in WATCH_LIST and r.value > 29.5:
             alerts += 1
         log.write(fmt(r, i))
@@ -75,7 +75,7 @@ def main():
     print(f"alerts on watched sensors: {alerts}")
     print(f"moving average of the last {WINDOW}: {sum(window) / len(window):.4f}")
     for s in SENSORS:
-        values = history[s]
+        values = [rec["value"] for rec in history[s]]
         mean = sum([v for v in values]) / len(values)
         print(f"{s}: n={len(values)} mean={mean:.4f} min={min(values):.3f} max={max(values):.3f}")
     os.remove(LOG)

@@ -93,19 +93,34 @@ def _findings_tables(findings: list[Finding]) -> str:
     return "".join(out) or "<p>No findings.</p>"
 
 
-def render(run: Any, findings: list[Finding]) -> str:
-    """The whole page for one run (a probe.Run or anything with the same fields)."""
-    name = html.escape(os.path.basename(run.script))
+def peak_stacks(report: dict[str, Any]) -> list[tuple[list[str], int]]:
+    """([outermost label, ..., innermost], bytes live at the peak) from the tracker's report."""
+    frames = report.get("frames", [])
+    out = []
+    for st in report.get("stacks", []):
+        if st.get("live_at_peak"):
+            labels = [f"{fr[2] or '?'} ({os.path.basename(fr[0])}:{fr[1]})" for fr in (frames[i] for i in st["frames"])]
+            out.append((labels or ["<no Python frame>"], st["live_at_peak"]))
+    return out
+
+
+def render(report: dict[str, Any], findings: list[Finding]) -> str:
+    """The whole page for one run: the tracker's report (schema thrifty.doctor) and the findings built from it."""
+    s = report["summary"]
+    name = html.escape(report.get("target", {}).get("display", "?"))
+    timeline = [(float(t), int(b)) for t, b in report.get("timeline", [])]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>thrifty doctor — {name}</title>
 <style>{CSS}</style></head><body>
 <h1>thrifty doctor — {name}</h1>
-<div class="kv"><div>peak <b>{html.escape(fmt_bytes(run.peak_bytes))}</b></div>
-<div>at exit <b>{html.escape(fmt_bytes(run.end_bytes))}</b></div><div>time <b>{run.seconds:.2f} s</b></div>
-<div>exit code <b>{run.exit_code}</b></div><div>findings <b>{len(findings)}</b></div></div>
-<h2>Memory over time</h2>{_timeline_svg(run.timeline, run.peak_bytes)}
-<h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live at the
-peak snapshot. Hover for sizes.</p>{_flame_svg(run.peak_stacks)}
+<div class="kv"><div>peak <b>{html.escape(fmt_bytes(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
+<div>at exit <b>{html.escape(fmt_bytes(s["live_bytes_at_end"]))}</b></div>
+<div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
+<div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
+<div>findings <b>{len(findings)}</b> ({sum(f.confirmed for f in findings)} confirmed)</div></div>
+<h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"])}
+<h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live when the heap
+peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
 <h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
 {_findings_tables(findings)}
 </body></html>

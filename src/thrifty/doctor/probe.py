@@ -1,147 +1,87 @@
-"""Run a script under the doctor's probes and gather the Evidence its findings need, plus the memory timeline and
-the stacks live at the peak for the report.
+"""The findings' own probes, run beside the C tracker: what the tracker's tables cannot tell.
 
-tracemalloc provides sizes and allocation sites (frames are kept so sites resolve to the user's own line even when
-the allocation happened inside the stdlib). A sampler thread records traced memory every `interval` seconds and
-takes a snapshot each time the traced size passes the largest snapshot so far by 10%, so the last one is within
-10% of the peak without snapshotting on every allocation.
+During the run: cycles (gc callback), resources (ResourceWarning hook), and tracemalloc for the allocation site of
+individual objects (the tracker aggregates by stack and keeps no per-object record). tracemalloc is started before
+the tracker and stopped after it, so the tracker wraps it and the two hooks unwind in order; tracemalloc keeps its
+tables in raw malloc, so the tracker's numbers do not include it.
+After the run (the tracker stopped, so nothing here counts toward the peak): globals and duplicates, and the
+evidence taken from the tracker's report (bytes live at the peak per user line).
 """
 from __future__ import annotations
 
-import dataclasses
-import gc
-import os
+import runpy
 import sys
-import threading
-import time
-import traceback
 import tracemalloc
-import types
 from typing import Any
 
 from thrifty.doctor.findings import Evidence, cycles, duplicates, module_globals, resources
 from thrifty.doctor.findings.base import is_user_file
 
 FRAMES = 10
-# take a new peak snapshot when traced memory passes the last one by this factor
-SNAP_GROWTH = 1.2
 
 
-@dataclasses.dataclass
-class Run:
-    script: str
-    exit_code: int
-    peak_bytes: int  # tracemalloc's peak of traced memory during the run
-    end_bytes: int
-    seconds: float
-    timeline: list[tuple[float, int]]  # (seconds since start, traced bytes)
-    peak_stacks: list[tuple[list[str], int]]  # ([outermost frame, ..., innermost], bytes) live at the snapshot
-    evidence: Evidence
+class Probes:
+    """`with Probes(): run the target`, then `evidence(report)` once the tracker's report is built."""
 
+    def __init__(self, sites: bool = True) -> None:
+        self.sites = sites
+        self.cycles = cycles.CycleCollector()
+        self.resources = resources.ResourceCollector()
+        self.namespaces: dict[str, dict[str, Any]] = {}
+        self._started_tm = False
+        self._saved_runpy: tuple[Any, Any] | None = None
 
-def _user_line(tb: Any) -> tuple[str, int] | None:
-    for fr in reversed(tb):  # a tracemalloc.Traceback lists the oldest frame first
-        if is_user_file(fr.filename):
-            return (fr.filename, fr.lineno)
-    return None
+    def _capture(self, fn: Any) -> Any:
+        """runpy.run_path/run_module wrapped to keep the namespace the script ended with (for globals)."""
 
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            ns = fn(*args, **kw)
+            f = ns.get("__file__")
+            if f:
+                self.namespaces[f] = ns
+            return ns
 
-def _label(fr: Any) -> str:
-    return f"{os.path.basename(fr.filename)}:{fr.lineno}"
+        return wrapper
 
+    def __enter__(self) -> "Probes":
+        if self.sites and not tracemalloc.is_tracing():
+            tracemalloc.start(FRAMES)
+            self._started_tm = True
+        self._saved_runpy = (runpy.run_path, runpy.run_module)
+        runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
+        self.cycles.start()
+        self.resources.start()
+        return self
 
-class _Sampler(threading.Thread):
-    def __init__(self, interval: float) -> None:
-        super().__init__(name="thrifty-doctor-sampler", daemon=True)
-        self.interval = interval
-        self.timeline: list[tuple[float, int]] = []
-        self.snapshot: tracemalloc.Snapshot | None = None
-        self.snapshot_bytes = 0
-        self.peak = 0  # the program's peak before the last reset_peak
-        self.duplicates: list[dict[str, Any]] = []
-        self.t0 = time.perf_counter()
-        self.done = threading.Event()
+    def __exit__(self, *exc: Any) -> None:
+        self.resources.stop()
+        self.cycles.stop()
+        if self._saved_runpy:
+            runpy.run_path, runpy.run_module = self._saved_runpy
+            self._saved_runpy = None
 
-    def sample(self) -> None:
-        cur, _ = tracemalloc.get_traced_memory()
-        self.timeline.append((round(time.perf_counter() - self.t0, 4), cur))
-        if cur > self.snapshot_bytes * SNAP_GROWTH:
-            # the snapshot and the scan allocate (traced) memory of their own: keep it out of the program's peak
-            self.peak = max(self.peak, tracemalloc.get_traced_memory()[1])
-            self.snapshot = tracemalloc.take_snapshot()
-            self.snapshot_bytes = cur
-            # duplicates are counted near the peak too: most are gone by exit
-            self.duplicates = duplicates.scan(exclude={id(self.timeline), id(self.snapshot)})
-            tracemalloc.reset_peak()
-
-    def run(self) -> None:
-        while not self.done.wait(self.interval):
-            self.sample()
-
-
-def run_script(script: str, argv: list[str] | None = None, interval: float = 0.01) -> Run:
-    """Run script as __main__ (like `python script args`) and return what the probes measured."""
-    script = os.path.abspath(script)
-    with open(script, "rb") as f:
-        code = compile(f.read(), script, "exec")
-    main = types.ModuleType("__main__")
-    main.__file__ = script
-    main.__builtins__ = __builtins__  # type: ignore[attr-defined]
-    saved = (sys.argv, sys.modules.get("__main__"), list(sys.path))
-    sys.argv = [script] + list(argv or [])
-    sys.modules["__main__"] = main
-    sys.path.insert(0, os.path.dirname(script))
-
-    started_tm = not tracemalloc.is_tracing()
-    if started_tm:
-        tracemalloc.start(FRAMES)
-    cyc, res = cycles.CycleCollector(), resources.ResourceCollector()
-    cyc.start()
-    res.start()
-    tracemalloc.reset_peak()
-    sampler = _Sampler(interval)
-    sampler.start()
-    exit_code = 0
-    t0 = time.perf_counter()
-    try:
-        exec(code, main.__dict__)
-    except SystemExit as e:
-        exit_code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except BaseException:  # the script's own failure: shown as Python would, and the report still comes
-        traceback.print_exc()
-        exit_code = 1
-    finally:
-        seconds = time.perf_counter() - t0
-        sampler.done.set()
-        sampler.join()
-        peak_bytes = max(sampler.peak, tracemalloc.get_traced_memory()[1])
-        sampler.sample()
-        sys.stdout.flush()
-        res.stop()
-        cyc.stop()
-        end_bytes = tracemalloc.get_traced_memory()[0]
-        ev = Evidence(cycles=dict(cyc.groups), resources=dict(res.groups))
-        namespaces = {script: main.__dict__}
-        for m in list(sys.modules.values()):
-            f = getattr(m, "__file__", None)
-            if f and is_user_file(f) and m is not main:
-                namespaces[os.path.abspath(f)] = vars(m)
-        ev.files = sorted(namespaces)
-        ev.globals = module_globals.measure(namespaces)
-        at_exit = duplicates.scan(exclude={id(sampler.timeline), id(ev)})
-        ev.duplicates = max((sampler.duplicates, at_exit), key=lambda gs: sum(g["bytes_wasted"] for g in gs))
-        stacks: list[tuple[list[str], int]] = []
-        if sampler.snapshot is not None:
-            for st in sampler.snapshot.statistics("traceback"):
-                site = _user_line(st.traceback)
-                if site:
-                    ev.line_bytes[site] = ev.line_bytes.get(site, 0) + st.size
-                stacks.append(([_label(fr) for fr in st.traceback], st.size))
-        if started_tm:
-            tracemalloc.stop()
-        sys.argv, old_main, sys.path[:] = saved[0], saved[1], saved[2]
-        if old_main is not None:
-            sys.modules["__main__"] = old_main
-        gc.collect()
-    return Run(script=script, exit_code=exit_code, peak_bytes=peak_bytes, end_bytes=end_bytes, seconds=seconds,
-               timeline=sampler.timeline, peak_stacks=stacks, evidence=ev)
+    def evidence(self, report: dict[str, Any]) -> Evidence:
+        """Everything the findings need; call after the tracker stopped. Stops tracemalloc if this started it."""
+        try:
+            ev = Evidence(cycles=dict(self.cycles.groups), resources=dict(self.resources.groups))
+            namespaces = dict(self.namespaces)
+            for m in list(sys.modules.values()):
+                f = getattr(m, "__file__", None)
+                if f and is_user_file(f) and f not in namespaces:
+                    namespaces[f] = vars(m)
+            ev.globals = module_globals.measure(namespaces)
+            ev.duplicates = duplicates.scan(exclude={id(namespaces), id(self.namespaces)})
+            frames = report.get("frames", [])
+            files = set(namespaces)
+            for st in report.get("stacks", []):
+                user = [frames[i] for i in st["frames"] if is_user_file(frames[i][0])]
+                if user:
+                    site = (user[-1][0], user[-1][1])
+                    files.add(site[0])
+                    ev.line_bytes[site] = ev.line_bytes.get(site, 0) + st["live_at_peak"]
+            ev.files = sorted(f for f in files if is_user_file(f))
+            return ev
+        finally:
+            if self._started_tm:
+                tracemalloc.stop()
+                self._started_tm = False

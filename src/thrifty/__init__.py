@@ -10,6 +10,7 @@ from thrifty._ext import (
     Interner,
     PoolExhausted,
     sizeof,
+    Ring,
 )
 from thrifty.guards import budget, count_allocs, no_alloc, parse_size
 
@@ -27,4 +28,5 @@ __all__ = [
     "count_allocs",
     "no_alloc",
     "parse_size",
+    "Ring",
 ]

@@ -22,4 +22,18 @@
 #define TF_ASSERT(cond) ((void)0)
 #endif
 
+/* TF_RING_ATOMICS: how Ring orders its two position counters for lock-free single-producer/single-consumer use
+ * (see ring.h). 1 (default on GCC and Clang): acquire loads and release stores through the __atomic builtins, which
+ * are lock-free for a word on every target thrifty supports and need no libatomic. 0: plain volatile word accesses,
+ * correct only where both sides see memory in program order (one core, no data cache between an interrupt handler
+ * and the main loop, e.g. Cortex-M0/M3/M4); with any other compiler 0 is the only choice, so define it
+ * knowingly. Costs nothing measurable either way on a single core. */
+#ifndef TF_RING_ATOMICS
+#if defined(__GNUC__) || defined(__clang__)
+#define TF_RING_ATOMICS 1
+#else
+#define TF_RING_ATOMICS 0
+#endif
+#endif
+
 #endif /* THRIFTY_CONFIG_H */

@@ -4,7 +4,13 @@
 /* The parts, in the order their types are added, NULL-terminated. A new part declares its add function in
  * thrifty_ext.h and adds it here. */
 static const tf_part_add_fn tf_parts[] = {
-    tf_sizeof_add, tf_interner_add, tf_gcprobe_add, tf_tracker_add, tf_guard_add, NULL,
+    tf_sizeof_add,   /* sizeof.c */
+    tf_interner_add, /* interner.c */
+    tf_gcprobe_add,  /* gcprobe.c */
+    tf_tracker_add,  /* tracker.c */
+    tf_guard_add,    /* guard.c */
+    tf_ring_add,     /* ring.c */
+    NULL,
 };
 
 PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what) {

@@ -24,6 +24,9 @@ typedef struct {
     /* types, one block per part; each part's add function fills its own fields */
     PyObject *InternerType; /* thrifty.Interner (interner.c) */
     PyObject *Guard;        /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
+    PyObject *Ring;         /* thrifty.Ring (ring.c) */
+    PyObject *RingIter;     /* its iterator, both directions (ring_iter.c) */
+    PyObject *RingView;     /* the buffer exporter behind Ring.views() (ring_view.c) */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -43,6 +46,7 @@ PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what);
 
 /* Each part: create its types, store them in the state, add them to the module. Return 0 or -1 with an exception. */
 typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
+int tf_ring_add(PyObject *module, tf_state *st);
 
 int tf_sizeof_add(PyObject *module, tf_state *st);   /* sizeof.c: thrifty.sizeof */
 int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Interner */

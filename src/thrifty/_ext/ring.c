@@ -1,0 +1,1382 @@
+/* thrifty.Ring — the binding of core/include/thrifty/ring.h: a typed ring buffer with deque's API.
+ *
+ * Layout: typecodes and value conversion; storage (bounded Rings preallocate maxlen items, unbounded ones grow x2
+ * and shrink /2 through tf_ring_rehome); the overflow policy; then methods, the sequence protocol and the type.
+ * For 'O' every live slot owns one reference; a reference that leaves the ring is released only after the ring is
+ * consistent again, because releasing it may run arbitrary Python code that uses the ring.
+ */
+#include "ring_obj.h" /* Python.h first, as the C API requires */
+
+#include <math.h>
+#include <string.h>
+
+#include <structmember.h> /* PyMemberDef for __weaklistoffset__ on Python 3.11 */
+
+/* ---- typecodes ------------------------------------------------------------------------------------------- */
+
+#define TF__INT_KIND(c, T, name)                                                                                       \
+    {                                                                                                                  \
+        c, sizeof(T), 0, ((T)-1 < 0) ? 'i' : 'u', name, { c, 0 }                                                       \
+    }
+
+static tf_ring_kind tf__kinds[] = {
+    TF__INT_KIND('b', signed char, "signed char"),
+    TF__INT_KIND('B', unsigned char, "unsigned char"),
+    TF__INT_KIND('h', short, "signed short"),
+    TF__INT_KIND('H', unsigned short, "unsigned short"),
+    TF__INT_KIND('i', int, "signed int"),
+    TF__INT_KIND('I', unsigned int, "unsigned int"),
+    TF__INT_KIND('l', long, "signed long"),
+    TF__INT_KIND('L', unsigned long, "unsigned long"),
+    TF__INT_KIND('q', long long, "signed long long"),
+    TF__INT_KIND('Q', unsigned long long, "unsigned long long"),
+    {'f', sizeof(float), TF_RING_F32, 'f', "float", {'f', 0}},
+    {'d', sizeof(double), TF_RING_F64, 'f', "double", {'d', 0}},
+    {'O', sizeof(PyObject *), 0, 'O', "object", {'O', 0}},
+};
+#define TF__NKINDS (sizeof tf__kinds / sizeof tf__kinds[0])
+#define TF__VALID_CODES "b, B, h, H, i, I, l, L, q, Q, f, d or O"
+
+/* The core's reduction type of an integer kind follows from its size and sign (C leaves `long` to the platform). */
+static void tf__kinds_init(void) {
+    static const tf_ring_type sized[2][4] = {{TF_RING_I8, TF_RING_I16, TF_RING_I32, TF_RING_I64},
+                                             {TF_RING_U8, TF_RING_U16, TF_RING_U32, TF_RING_U64}};
+    for (size_t k = 0; k < TF__NKINDS; k++) {
+        tf_ring_kind *kd = &tf__kinds[k];
+        if (kd->cls != 'i' && kd->cls != 'u')
+            continue;
+        int lg = kd->size == 1 ? 0 : kd->size == 2 ? 1 : kd->size == 4 ? 2 : 3;
+        kd->type = sized[kd->cls == 'u'][lg];
+        unsigned bits = 8u * kd->size;
+        if (kd->cls == 'i') {
+            kd->lo = bits == 64 ? LLONG_MIN : -(1LL << (bits - 1));
+            kd->hi = bits == 64 ? (unsigned long long)LLONG_MAX : (1ULL << (bits - 1)) - 1;
+        } else {
+            kd->lo = 0;
+            kd->hi = bits == 64 ? ULLONG_MAX : (1ULL << bits) - 1;
+        }
+    }
+}
+
+static const tf_ring_kind *tf__kind_of(char code) {
+    for (size_t k = 0; k < TF__NKINDS; k++)
+        if (tf__kinds[k].code == code)
+            return &tf__kinds[k];
+    return NULL;
+}
+
+#define IS_OBJ(self) ((self)->kind->cls == 'O')
+
+/* One item in C form, big enough for any kind. */
+typedef union {
+    PyObject *o;
+    long long ll;
+    double d;
+    unsigned char b[8];
+} tf_item;
+
+static int tf__out_of_range(const tf_ring_kind *k, PyObject *v) {
+    PyErr_Format(PyExc_OverflowError, "Ring('%c') item %R is out of range (accepted: %lld..%llu)", k->code, v, k->lo,
+                 k->hi);
+    return -1;
+}
+
+/* Converts a Python value to the kind's C form in *out (for 'O' a borrowed pointer). Same rules as array.array:
+ * integer kinds take int or __index__ objects, float kinds anything float() would take without parsing. */
+static int tf__to_c(const tf_ring_kind *k, PyObject *v, tf_item *out) {
+    if (k->cls == 'O') {
+        out->o = v;
+        return 0;
+    }
+    if (k->cls == 'f') {
+        double d = PyFloat_CheckExact(v) ? PyFloat_AS_DOUBLE(v) : PyFloat_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "Ring('%c') items must be real numbers (int or float), not %.100s",
+                             k->code, Py_TYPE(v)->tp_name);
+            }
+            return -1;
+        }
+        if (k->size == sizeof(float)) {
+            float f = (float)d;
+            memcpy(out->b, &f, sizeof f);
+        } else {
+            out->d = d;
+        }
+        return 0;
+    }
+    if (PyLong_CheckExact(v) && k->size < sizeof(long long)) { /* the hot path: an int that fits a C long long */
+        int of = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &of);
+        if (of == 0 && x >= k->lo && (x < 0 || (unsigned long long)x <= k->hi)) {
+            switch (k->size) {
+            case 1: {
+                unsigned char t = (unsigned char)x; /* the same low bits for both signs */
+                out->b[0] = t;
+            } break;
+            case 2: {
+                uint16_t t = (uint16_t)x;
+                memcpy(out->b, &t, 2);
+            } break;
+            default: {
+                uint32_t t = (uint32_t)x;
+                memcpy(out->b, &t, 4);
+            } break;
+            }
+            return 0;
+        }
+    }
+    PyObject *num = PyLong_CheckExact(v) ? Py_NewRef(v) : PyNumber_Index(v);
+    if (num == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "Ring('%c') items must be integers, not %.100s", k->code,
+                         Py_TYPE(v)->tp_name);
+        }
+        return -1;
+    }
+    int ovf = 0;
+    long long x = PyLong_AsLongLongAndOverflow(num, &ovf);
+    unsigned long long ux = 0;
+    long long lo = k->lo;
+    unsigned long long hi = k->hi;
+    if (x == -1 && PyErr_Occurred()) {
+        Py_DECREF(num);
+        return -1;
+    }
+    if (ovf > 0 && k->cls == 'u') { /* above LLONG_MAX: only a 64-bit unsigned kind may still hold it */
+        ux = PyLong_AsUnsignedLongLong(num);
+        if (ux == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            ovf = 2;
+        } else {
+            ovf = ux > hi ? 2 : 0;
+        }
+        if (ovf == 0) {
+            Py_DECREF(num);
+            memcpy(out->b, &ux, 8);
+            return 0;
+        }
+    }
+    Py_DECREF(num);
+    if (ovf || x < lo || (x > 0 && (unsigned long long)x > hi))
+        return tf__out_of_range(k, v);
+    switch (k->size) {
+    case 1: {
+        int8_t t = (int8_t)x; /* the unsigned kinds store the same low bits */
+        if (k->cls == 'u')
+            out->b[0] = (unsigned char)x;
+        else
+            memcpy(out->b, &t, 1);
+    } break;
+    case 2: {
+        if (k->cls == 'u') {
+            uint16_t t = (uint16_t)x;
+            memcpy(out->b, &t, 2);
+        } else {
+            int16_t t = (int16_t)x;
+            memcpy(out->b, &t, 2);
+        }
+    } break;
+    case 4: {
+        if (k->cls == 'u') {
+            uint32_t t = (uint32_t)x;
+            memcpy(out->b, &t, 4);
+        } else {
+            int32_t t = (int32_t)x;
+            memcpy(out->b, &t, 4);
+        }
+    } break;
+    default: memcpy(out->b, &x, 8); break;
+    }
+    return 0;
+}
+
+/* A new reference to the Python value of the item at p. */
+static PyObject *tf__from_c(const tf_ring_kind *k, const void *p) {
+    switch (k->type) {
+    case TF_RING_I8: return PyLong_FromLong(*(const int8_t *)p);
+    case TF_RING_U8: return PyLong_FromLong(*(const uint8_t *)p);
+    case TF_RING_I16: return PyLong_FromLong(*(const int16_t *)p);
+    case TF_RING_U16: return PyLong_FromLong(*(const uint16_t *)p);
+    case TF_RING_I32: return PyLong_FromLong(*(const int32_t *)p);
+    case TF_RING_U32: return PyLong_FromUnsignedLong(*(const uint32_t *)p);
+    case TF_RING_I64: return PyLong_FromLongLong(*(const int64_t *)p);
+    case TF_RING_U64: return PyLong_FromUnsignedLongLong(*(const uint64_t *)p);
+    case TF_RING_F32: return PyFloat_FromDouble((double)*(const float *)p);
+    case TF_RING_F64: return PyFloat_FromDouble(*(const double *)p);
+    default: return Py_NewRef(*(PyObject *const *)p);
+    }
+}
+
+PyObject *tf_py_ring_item(tf_RingObject *self, size_t i) {
+    const void *p = tf_ring_at(&self->ring, i);
+    if (p == NULL) {
+        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
+        return NULL;
+    }
+    return tf__from_c(self->kind, p);
+}
+
+/* ---- storage --------------------------------------------------------------------------------------------- */
+
+#define TF__MIN_GROWN 8u /* first capacity of an unbounded Ring; below this it never shrinks */
+
+/* Moves the contents into fresh storage of `cap` items (cap >= length). */
+static int tf__set_capacity(tf_RingObject *self, size_t cap) {
+    size_t bytes = tf_ring_size(cap, self->kind->size);
+    unsigned char *mem = NULL;
+    if (cap > 0) {
+        if (bytes == 0 || bytes > (size_t)PY_SSIZE_T_MAX) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        mem = PyMem_Malloc(bytes);
+        if (mem == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    tf_status st = tf_ring_rehome(&self->ring, mem, bytes, cap);
+    if (st != TF_OK) {
+        PyMem_Free(mem);
+        tf_raise_status(tf_state_of((PyObject *)self), st, "Ring");
+        return -1;
+    }
+    PyMem_Free(self->storage);
+    self->storage = mem;
+    return 0;
+}
+
+/* Room for n more items in an unbounded Ring (bounded ones are preallocated and never grow). */
+static int tf__ensure_room(tf_RingObject *self, size_t n) {
+    if (self->maxlen >= 0 || tf_ring_space(&self->ring) >= n)
+        return 0;
+    size_t len = tf_ring_len(&self->ring);
+    size_t limit = (size_t)PY_SSIZE_T_MAX / self->kind->size;
+    if (n > limit - len) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t cap = self->ring.capacity;
+    cap = cap > limit / 2 ? limit : cap * 2;
+    if (cap < len + n)
+        cap = len + n;
+    if (cap < TF__MIN_GROWN)
+        cap = TF__MIN_GROWN;
+    return tf__set_capacity(self, cap);
+}
+
+/* Gives memory back when an unbounded Ring is mostly empty; a failure only keeps the larger block. */
+static void tf__maybe_shrink(tf_RingObject *self) {
+    size_t cap = self->ring.capacity;
+    if (self->maxlen >= 0 || self->exports > 0 || cap <= TF__MIN_GROWN || tf_ring_len(&self->ring) >= cap / 4)
+        return;
+    if (tf__set_capacity(self, cap / 2) < 0)
+        PyErr_Clear();
+}
+
+static int tf__refuse_if_exported(tf_RingObject *self) {
+    if (self->exports > 0) {
+        PyErr_SetString(PyExc_BufferError,
+                        "Ring: cannot change length or order while a memoryview from views() is alive");
+        return -1;
+    }
+    return 0;
+}
+
+static int tf__raise_full(tf_RingObject *self) {
+    tf_state *st = tf_state_of((PyObject *)self);
+    if (st != NULL)
+        PyErr_Format(st->Full, "Ring is full (maxlen=%zd, overflow='raise')", self->maxlen);
+    return -1;
+}
+
+/* Removes every item; for 'O' each reference is released after its slot left the ring. */
+static void tf__drop_all(tf_RingObject *self) {
+    if (IS_OBJ(self)) {
+        PyObject *o;
+        while (tf_ring_pop_front(&self->ring, &o) == TF_OK)
+            Py_DECREF(o);
+    } else {
+        tf_ring_clear(&self->ring);
+    }
+}
+
+/* Adds one item at the back (or the front) under the overflow policy. For 'O' the Ring takes over the reference
+ * the caller holds in item->o when this succeeds. *dropped gets a reference the caller must release (an item pushed
+ * out of a full drop-mode Ring) or stays NULL. */
+static int tf__push(tf_RingObject *self, const tf_item *item, int front, PyObject **dropped) {
+    if (tf__refuse_if_exported(self) < 0)
+        return -1;
+    if (self->maxlen < 0) {
+        if (tf__ensure_room(self, 1) < 0)
+            return -1;
+    } else if (tf_ring_space(&self->ring) == 0) {
+        if (self->overflow_raise)
+            return tf__raise_full(self);
+        self->state++;
+        if (self->maxlen == 0) { /* deque(maxlen=0) takes the item and drops it at once */
+            if (IS_OBJ(self))
+                *dropped = item->o;
+            return 0;
+        }
+        tf_item old = {NULL};
+        (void)(front ? tf_ring_pop_back(&self->ring, &old) : tf_ring_pop_front(&self->ring, &old));
+        if (IS_OBJ(self))
+            *dropped = old.o;
+    }
+    (void)(front ? tf_ring_push_front(&self->ring, item) : tf_ring_push_back(&self->ring, item));
+    self->state++;
+    return 0;
+}
+
+/* Appends n raw items (already in the kind's C form; never 'O') under the overflow policy. With `partial` a
+ * raise-mode Ring takes what fits and returns the count (write()); without it, it takes what fits and raises Full
+ * (extend(), like appending one by one). Returns the number of items taken or -1. */
+static Py_ssize_t tf__write_raw(tf_RingObject *self, const unsigned char *src, size_t n, int partial) {
+    if (tf__refuse_if_exported(self) < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    size_t size = self->kind->size;
+    self->state++;
+    if (self->maxlen < 0) {
+        if (tf__ensure_room(self, n) < 0)
+            return -1;
+        return (Py_ssize_t)tf_ring_write(&self->ring, src, n);
+    }
+    size_t space = tf_ring_space(&self->ring), cap = self->ring.capacity;
+    if (n <= space)
+        return (Py_ssize_t)tf_ring_write(&self->ring, src, n);
+    if (self->overflow_raise) {
+        size_t took = tf_ring_write(&self->ring, src, space);
+        if (partial)
+            return (Py_ssize_t)took;
+        return tf__raise_full(self);
+    }
+    if (n >= cap) { /* only the newest `cap` items survive */
+        tf_ring_clear(&self->ring);
+        (void)tf_ring_write(&self->ring, src + (n - cap) * size, cap);
+    } else {
+        (void)tf_ring_consume(&self->ring, n - space);
+        (void)tf_ring_write(&self->ring, src, n);
+    }
+    return (Py_ssize_t)n;
+}
+
+/* ---- buffers --------------------------------------------------------------------------------------------- */
+
+static int tf__host_little(void) {
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* True when a buffer's items are this kind's items: same value class and size, native byte order. */
+static int tf__format_matches(const tf_ring_kind *k, const Py_buffer *b) {
+    const char *f = b->format ? b->format : "B";
+    if (*f == '@' || *f == '=' || (*f == '<' && tf__host_little()) || ((*f == '>' || *f == '!') && !tf__host_little()))
+        f++;
+    if (f[0] == 0 || f[1] != 0 || b->itemsize != (Py_ssize_t)k->size)
+        return 0;
+    char cls = strchr("bhilqn", f[0]) ? 'i' : strchr("BHILQN", f[0]) ? 'u' : strchr("fd", f[0]) ? 'f' : 0;
+    return cls == k->cls;
+}
+
+/* Gets a C-contiguous buffer of this Ring's item format; TypeError naming both formats otherwise. */
+static int tf__get_item_buffer(tf_RingObject *self, PyObject *obj, Py_buffer *b, int writable, const char *what) {
+    if (IS_OBJ(self)) {
+        PyErr_Format(PyExc_TypeError, "Ring('O').%s() needs a typed Ring: 'O' items are object references", what);
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, b, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_BufferError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "Ring('%c').%s() needs a %sC-contiguous buffer of format '%c', not %.100s",
+                         self->kind->code, what, writable ? "writable " : "", self->kind->code,
+                         Py_TYPE(obj)->tp_name);
+        }
+        return -1;
+    }
+    if (!tf__format_matches(self->kind, b)) {
+        PyErr_Format(PyExc_TypeError,
+                     "Ring('%c').%s() needs a buffer of format '%c' (%s, %d bytes), got format '%s' (itemsize %zd)",
+                     self->kind->code, what, self->kind->code, self->kind->name, (int)self->kind->size,
+                     b->format ? b->format : "B", b->itemsize);
+        PyBuffer_Release(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- construction ------------------------------------------------------------------------------------------ */
+
+static int tf__extend(tf_RingObject *self, PyObject *iterable, int front);
+static int tf__is_ring(tf_RingObject *self, PyObject *other);
+
+static PyObject *Ring_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args;
+    (void)kwds;
+    tf_RingObject *self = (tf_RingObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->kind = tf__kind_of('O');
+    self->maxlen = -1;
+    (void)tf_ring_init(&self->ring, NULL, 0, self->kind->size, 0);
+    return (PyObject *)self;
+}
+
+static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"typecode", "iterable", "maxlen", "overflow", NULL};
+    PyObject *code_obj, *iterable = NULL, *maxlen_obj = Py_None, *overflow_obj = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:Ring", kwlist, &code_obj, &iterable, &maxlen_obj,
+                                     &overflow_obj))
+        return -1;
+    if (!PyUnicode_Check(code_obj) || PyUnicode_GetLength(code_obj) != 1) {
+        PyErr_Format(PyExc_TypeError, "Ring() argument 'typecode' must be a 1-character str (" TF__VALID_CODES
+                                      "), not %.100s",
+                     PyUnicode_Check(code_obj) ? "a str of another length" : Py_TYPE(code_obj)->tp_name);
+        return -1;
+    }
+    Py_UCS4 ch = PyUnicode_READ_CHAR(code_obj, 0);
+    const tf_ring_kind *kind = ch < 128 ? tf__kind_of((char)ch) : NULL;
+    if (kind == NULL) {
+        PyErr_Format(PyExc_ValueError, "bad typecode %R (must be " TF__VALID_CODES ")", code_obj);
+        return -1;
+    }
+    Py_ssize_t maxlen = -1;
+    if (maxlen_obj != Py_None) {
+        PyObject *num = PyNumber_Index(maxlen_obj);
+        if (num == NULL) {
+            PyErr_Format(PyExc_TypeError, "maxlen must be an int or None, not %.100s", Py_TYPE(maxlen_obj)->tp_name);
+            return -1;
+        }
+        maxlen = PyLong_AsSsize_t(num);
+        Py_DECREF(num);
+        if (maxlen == -1 && PyErr_Occurred())
+            return -1;
+        if (maxlen < 0) {
+            PyErr_SetString(PyExc_ValueError, "maxlen must be non-negative");
+            return -1;
+        }
+    }
+    int raise = 0;
+    if (overflow_obj != NULL) {
+        if (!PyUnicode_Check(overflow_obj)) {
+            PyErr_Format(PyExc_TypeError, "overflow must be 'drop' or 'raise', not %.100s",
+                         Py_TYPE(overflow_obj)->tp_name);
+            return -1;
+        }
+        if (PyUnicode_CompareWithASCIIString(overflow_obj, "raise") == 0)
+            raise = 1;
+        else if (PyUnicode_CompareWithASCIIString(overflow_obj, "drop") != 0) {
+            PyErr_Format(PyExc_ValueError, "overflow must be 'drop' or 'raise', not %R", overflow_obj);
+            return -1;
+        }
+    }
+    if (tf__refuse_if_exported(self) < 0)
+        return -1;
+    /* __init__ on a live Ring starts over, like deque.__init__ */
+    tf__drop_all(self);
+    PyMem_Free(self->storage);
+    self->storage = NULL;
+    self->kind = kind;
+    self->maxlen = -1;
+    (void)tf_ring_init(&self->ring, NULL, 0, kind->size, 0);
+    self->state++;
+    if (maxlen > 0 && tf__set_capacity(self, (size_t)maxlen) < 0)
+        return -1;
+    self->maxlen = maxlen;
+    self->overflow_raise = raise;
+    if (iterable != NULL && iterable != Py_None)
+        return tf__extend(self, iterable, 0);
+    return 0;
+}
+
+/* ---- single items ---------------------------------------------------------------------------------------- */
+
+static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
+    tf_item it;
+    PyObject *dropped = NULL;
+    if (tf__to_c(self->kind, v, &it) < 0)
+        return NULL;
+    if (IS_OBJ(self))
+        Py_INCREF(v);
+    /* the common case first: room, no live views; everything else goes through the policy in tf__push */
+    if (self->exports == 0 &&
+        (front ? tf_ring_push_front(&self->ring, &it) : tf_ring_push_back(&self->ring, &it)) == TF_OK) {
+        self->state++;
+        Py_RETURN_NONE;
+    }
+    if (tf__push(self, &it, front, &dropped) < 0) {
+        if (IS_OBJ(self))
+            Py_DECREF(v);
+        return NULL;
+    }
+    Py_XDECREF(dropped);
+    Py_RETURN_NONE;
+}
+
+/* append() is the per-sample call of a streaming loop, so its common case ('O', or an exact int that fits, with
+ * room and no live views) is spelled out here; everything else takes the general path of tf__add_one. */
+static PyObject *Ring_append(tf_RingObject *self, PyObject *v) {
+    const tf_ring_kind *k = self->kind;
+    if (self->exports == 0) {
+        if (k->cls == 'O') {
+            if (tf_ring_push_back(&self->ring, &v) == TF_OK) {
+                Py_INCREF(v);
+                self->state++;
+                Py_RETURN_NONE;
+            }
+        } else if (k->cls != 'f' && k->size <= 4 && PyLong_CheckExact(v)) {
+            int of;
+            long x = PyLong_AsLongAndOverflow(v, &of);
+            if (of == 0 && x >= k->lo && (x < 0 || (unsigned long)x <= k->hi)) {
+                tf_item it;
+                if (k->size == 1)
+                    it.b[0] = (unsigned char)x;
+                else if (k->size == 2) {
+                    uint16_t t = (uint16_t)x;
+                    memcpy(it.b, &t, 2);
+                } else {
+                    uint32_t t = (uint32_t)x;
+                    memcpy(it.b, &t, 4);
+                }
+                if (tf_ring_push_back(&self->ring, &it) == TF_OK) {
+                    self->state++;
+                    Py_RETURN_NONE;
+                }
+            }
+        }
+    }
+    return tf__add_one(self, v, 0);
+}
+static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__add_one(self, v, 1); }
+
+static PyObject *tf__take_one(tf_RingObject *self, int front) {
+    if (tf__refuse_if_exported(self) < 0)
+        return NULL;
+    tf_item it;
+    if ((front ? tf_ring_pop_front(&self->ring, &it) : tf_ring_pop_back(&self->ring, &it)) != TF_OK) {
+        PyErr_SetString(PyExc_IndexError, "pop from an empty Ring");
+        return NULL;
+    }
+    self->state++;
+    PyObject *res = IS_OBJ(self) ? it.o : tf__from_c(self->kind, &it);
+    if (self->maxlen < 0)
+        tf__maybe_shrink(self);
+    return res;
+}
+
+static PyObject *Ring_pop(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    return tf__take_one(self, 0);
+}
+static PyObject *Ring_popleft(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    if (IS_OBJ(self) && self->maxlen >= 0) { /* the streaming case: no views possible, no shrinking */
+        PyObject *o;
+        if (tf_ring_pop_front(&self->ring, &o) == TF_OK) {
+            self->state++;
+            return o;
+        }
+    }
+    return tf__take_one(self, 1);
+}
+
+/* ---- many items ------------------------------------------------------------------------------------------ */
+
+/* The raw fast path of extend(): a buffer of the same item format, or another typed Ring of the same typecode. */
+static int tf__extend_raw(tf_RingObject *self, PyObject *src, int *done) {
+    *done = 0;
+    if (IS_OBJ(self))
+        return 0;
+    if (tf__is_ring(self, src)) {
+        tf_RingObject *other = (tf_RingObject *)src;
+        if (other->kind != self->kind)
+            return 0;
+        size_t n = tf_ring_len(&other->ring);
+        unsigned char *tmp = PyMem_Malloc(n * self->kind->size + 1);
+        if (tmp == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        (void)tf_ring_peek(&other->ring, 0, tmp, n);
+        Py_ssize_t r = tf__write_raw(self, tmp, n, 0);
+        PyMem_Free(tmp);
+        *done = 1;
+        return r < 0 ? -1 : 0;
+    }
+    if (!PyObject_CheckBuffer(src))
+        return 0;
+    Py_buffer b;
+    if (PyObject_GetBuffer(src, &b, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (!tf__format_matches(self->kind, &b)) {
+        PyBuffer_Release(&b);
+        return 0;
+    }
+    Py_ssize_t r = tf__write_raw(self, b.buf, (size_t)(b.len / b.itemsize), 0);
+    PyBuffer_Release(&b);
+    *done = 1;
+    return r < 0 ? -1 : 0;
+}
+
+static int tf__extend(tf_RingObject *self, PyObject *iterable, int front) {
+    int done;
+    if (!front) {
+        if (tf__extend_raw(self, iterable, &done) < 0)
+            return -1;
+        if (done)
+            return 0;
+    }
+    if (tf__refuse_if_exported(self) < 0)
+        return -1;
+    PyObject *it = (PyObject *)self == iterable ? PySequence_List(iterable) : Py_NewRef(iterable);
+    if (it == NULL)
+        return -1;
+    PyObject *iter = PyObject_GetIter(it);
+    Py_DECREF(it);
+    if (iter == NULL)
+        return -1;
+    PyObject *v;
+    while ((v = PyIter_Next(iter)) != NULL) {
+        PyObject *r = tf__add_one(self, v, front);
+        Py_DECREF(v);
+        if (r == NULL) {
+            Py_DECREF(iter);
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(iter);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *Ring_extend(tf_RingObject *self, PyObject *iterable) {
+    if (tf__extend(self, iterable, 0) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Ring_extendleft(tf_RingObject *self, PyObject *iterable) {
+    if (tf__extend(self, iterable, 1) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Ring_clear(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    if (tf__refuse_if_exported(self) < 0)
+        return NULL;
+    tf__drop_all(self);
+    self->state++;
+    tf__maybe_shrink(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Ring_write(tf_RingObject *self, PyObject *obj) {
+    Py_buffer b;
+    if (tf__get_item_buffer(self, obj, &b, 0, "write") < 0)
+        return NULL;
+    Py_ssize_t n = tf__write_raw(self, b.buf, (size_t)(b.len / b.itemsize), 1);
+    PyBuffer_Release(&b);
+    return n < 0 ? NULL : PyLong_FromSsize_t(n);
+}
+
+static PyObject *Ring_readinto(tf_RingObject *self, PyObject *obj) {
+    Py_buffer b;
+    if (tf__get_item_buffer(self, obj, &b, 1, "readinto") < 0)
+        return NULL;
+    if (tf__refuse_if_exported(self) < 0) {
+        PyBuffer_Release(&b);
+        return NULL;
+    }
+    size_t n = tf_ring_read(&self->ring, b.buf, (size_t)(b.len / b.itemsize));
+    PyBuffer_Release(&b);
+    if (n > 0) {
+        self->state++;
+        tf__maybe_shrink(self);
+    }
+    return PyLong_FromSize_t(n);
+}
+
+static PyObject *Ring_tobytes(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    if (IS_OBJ(self)) {
+        PyErr_SetString(PyExc_TypeError, "Ring('O').tobytes() needs a typed Ring: 'O' items are object references");
+        return NULL;
+    }
+    size_t n = tf_ring_len(&self->ring);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * self->kind->size));
+    if (out != NULL)
+        (void)tf_ring_peek(&self->ring, 0, PyBytes_AS_STRING(out), n);
+    return out;
+}
+
+static PyObject *Ring_toarray(tf_RingObject *self, PyObject *unused) {
+    PyObject *bytes = Ring_tobytes(self, unused), *mod = NULL, *arr = NULL, *r = NULL;
+    if (bytes == NULL)
+        return NULL;
+    mod = PyImport_ImportModule("array");
+    if (mod == NULL)
+        goto error;
+    arr = PyObject_CallMethod(mod, "array", "C", (int)self->kind->code);
+    if (arr == NULL)
+        goto error;
+    r = PyObject_CallMethod(arr, "frombytes", "O", bytes);
+    if (r == NULL)
+        goto error;
+    Py_DECREF(r);
+    Py_DECREF(mod);
+    Py_DECREF(bytes);
+    return arr;
+error:
+    Py_XDECREF(arr);
+    Py_XDECREF(mod);
+    Py_DECREF(bytes);
+    return NULL;
+}
+
+static PyObject *Ring_views(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    if (IS_OBJ(self)) {
+        PyErr_SetString(PyExc_TypeError, "Ring('O').views() needs a typed Ring: 'O' items are object references");
+        return NULL;
+    }
+    tf_state *st = tf_state_of((PyObject *)self);
+    if (st == NULL)
+        return NULL;
+    PyObject *a = tf_py_ring_view_new(st, self, 0);
+    if (a == NULL)
+        return NULL;
+    PyObject *b = tf_py_ring_view_new(st, self, 1);
+    if (b == NULL) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", a, b);
+}
+
+/* ---- search ---------------------------------------------------------------------------------------------- */
+
+/* Index of the first item in [start, stop) equal to v (or, with `count`, how many are), -1 when none, -2 on error.
+ * Comparisons run Python code, which may change the Ring: that raises RuntimeError with `mutated`. */
+static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_t stop, int count,
+                           const char *mutated) {
+    Py_ssize_t hits = 0;
+    const tf_ring_kind *k = self->kind;
+    /* Typed fast paths compare C values: an exact int against an integer kind, an exact float against a float
+     * kind. Anything else goes through ==, exactly like deque. */
+    int fast_int = (k->cls == 'i' || k->cls == 'u') && PyLong_CheckExact(v);
+    int fast_float = k->cls == 'f' && PyFloat_CheckExact(v);
+    if (fast_int || fast_float) {
+        tf_item want;
+        if (fast_int && tf__to_c(k, v, &want) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+                return -2;
+            PyErr_Clear(); /* out of this kind's range: equal to no item */
+            return count ? 0 : -1;
+        }
+        double dv = fast_float ? PyFloat_AS_DOUBLE(v) : 0.0;
+        for (size_t i = start; i < stop; i++) {
+            const unsigned char *p = tf_ring_at(&self->ring, i);
+            int eq;
+            if (fast_int)
+                eq = memcmp(p, want.b, k->size) == 0;
+            else
+                eq = k->size == sizeof(float) ? (double)*(const float *)p == dv : *(const double *)p == dv;
+            if (eq) {
+                if (!count)
+                    return (Py_ssize_t)i;
+                hits++;
+            }
+        }
+        return count ? hits : -1;
+    }
+    size_t state = self->state;
+    for (size_t i = start; i < stop && i < tf_ring_len(&self->ring); i++) {
+        PyObject *item = tf_py_ring_item(self, i);
+        if (item == NULL)
+            return -2;
+        int eq = PyObject_RichCompareBool(item, v, Py_EQ);
+        Py_DECREF(item);
+        if (eq < 0)
+            return -2;
+        if (self->state != state) {
+            PyErr_SetString(PyExc_RuntimeError, mutated);
+            return -2;
+        }
+        if (eq) {
+            if (!count)
+                return (Py_ssize_t)i;
+            hits++;
+        }
+    }
+    return count ? hits : -1;
+}
+
+static PyObject *Ring_count(tf_RingObject *self, PyObject *v) {
+    Py_ssize_t n = tf__find(self, v, 0, tf_ring_len(&self->ring), 1, "Ring mutated during iteration");
+    return n < 0 ? NULL : PyLong_FromSsize_t(n);
+}
+
+static int Ring_contains(tf_RingObject *self, PyObject *v) {
+    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, "Ring mutated during iteration");
+    return i == -2 ? -1 : i >= 0;
+}
+
+static PyObject *Ring_index(tf_RingObject *self, PyObject *args) {
+    PyObject *v, *start_obj = NULL, *stop_obj = NULL;
+    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX, n = (Py_ssize_t)tf_ring_len(&self->ring);
+    if (!PyArg_ParseTuple(args, "O|OO:index", &v, &start_obj, &stop_obj))
+        return NULL;
+    /* like deque (and list), out-of-range bounds clamp instead of raising */
+    if (start_obj != NULL && (start = PyNumber_AsSsize_t(start_obj, NULL)) == -1 && PyErr_Occurred())
+        return NULL;
+    if (stop_obj != NULL && (stop = PyNumber_AsSsize_t(stop_obj, NULL)) == -1 && PyErr_Occurred())
+        return NULL;
+    if (start < 0) {
+        start += n;
+        if (start < 0)
+            start = 0;
+    }
+    if (stop < 0) {
+        stop += n;
+        if (stop < 0)
+            stop = 0;
+    }
+    if (stop > n)
+        stop = n;
+    if (start > stop)
+        start = stop;
+    Py_ssize_t i = tf__find(self, v, (size_t)start, (size_t)stop, 0, "Ring mutated during iteration");
+    if (i == -1)
+        PyErr_Format(PyExc_ValueError, "%R is not in Ring", v);
+    return i < 0 ? NULL : PyLong_FromSsize_t(i);
+}
+
+/* Deletes item i (in range); for 'O' the reference is released after the ring closed the gap. */
+static int tf__delete_at(tf_RingObject *self, size_t i) {
+    if (tf__refuse_if_exported(self) < 0)
+        return -1;
+    PyObject *old = NULL;
+    if (IS_OBJ(self))
+        memcpy(&old, tf_ring_at(&self->ring, i), sizeof old);
+    if (tf_ring_remove(&self->ring, i) != TF_OK) {
+        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
+        return -1;
+    }
+    self->state++;
+    tf__maybe_shrink(self);
+    Py_XDECREF(old);
+    return 0;
+}
+
+static PyObject *Ring_remove(tf_RingObject *self, PyObject *v) {
+    Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, "Ring mutated during remove().");
+    if (i == -1)
+        PyErr_SetString(PyExc_ValueError, "Ring.remove(x): x not in Ring");
+    if (i < 0 || tf__delete_at(self, (size_t)i) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Ring_insert(tf_RingObject *self, PyObject *args) {
+    Py_ssize_t index;
+    PyObject *v;
+    if (!PyArg_ParseTuple(args, "nO:insert", &index, &v))
+        return NULL;
+    Py_ssize_t n = (Py_ssize_t)tf_ring_len(&self->ring);
+    if (self->maxlen >= 0 && n == self->maxlen) {
+        if (self->overflow_raise)
+            return tf__raise_full(self), NULL;
+        PyErr_SetString(PyExc_IndexError, "Ring already at its maximum size");
+        return NULL;
+    }
+    size_t pos = index >= n ? (size_t)n : index <= -n ? 0 : index < 0 ? (size_t)(n + index) : (size_t)index;
+    tf_item it;
+    if (tf__to_c(self->kind, v, &it) < 0 || tf__refuse_if_exported(self) < 0 || tf__ensure_room(self, 1) < 0)
+        return NULL;
+    if (IS_OBJ(self))
+        Py_INCREF(v);
+    (void)tf_ring_insert(&self->ring, pos, &it);
+    self->state++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Ring_rotate(tf_RingObject *self, PyObject *args) {
+    Py_ssize_t n = 1;
+    if (!PyArg_ParseTuple(args, "|n:rotate", &n))
+        return NULL;
+    size_t len = tf_ring_len(&self->ring);
+    if (len <= 1)
+        Py_RETURN_NONE;
+    if (tf__refuse_if_exported(self) < 0)
+        return NULL;
+    if (n >= 0)
+        tf_ring_rotate_right(&self->ring, (size_t)n);
+    else
+        tf_ring_rotate_left(&self->ring, (size_t)0 - (size_t)n); /* also right for PY_SSIZE_T_MIN */
+    self->state++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Ring_reverse(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    tf_ring_reverse(&self->ring);
+    Py_RETURN_NONE;
+}
+
+/* ---- copies, pickling, repr ------------------------------------------------------------------------------ */
+
+static PyObject *tf__overflow_name(tf_RingObject *self) {
+    return PyUnicode_FromString(self->overflow_raise ? "raise" : "drop");
+}
+
+static PyObject *tf__maxlen_obj(tf_RingObject *self) {
+    return self->maxlen < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(self->maxlen);
+}
+
+static PyObject *Ring_copy(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    return PyObject_CallFunction((PyObject *)Py_TYPE(self), "COO&O&", (int)self->kind->code, self, tf__maxlen_obj,
+                                 self, tf__overflow_name, self);
+}
+
+static PyObject *Ring_reduce(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    PyObject *state = NULL, *items = NULL, *res = NULL;
+    state = PyObject_GetAttrString((PyObject *)self, "__dict__");
+    if (state == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear();
+    }
+    if (state == NULL || (PyDict_Check(state) && PyDict_GET_SIZE(state) == 0)) {
+        Py_XDECREF(state);
+        state = Py_NewRef(Py_None);
+    }
+    if (IS_OBJ(self)) { /* items follow as an iterator, so a Ring that contains itself round-trips */
+        items = PyObject_GetIter((PyObject *)self);
+        if (items != NULL)
+            res = Py_BuildValue("O(C()NN)NN", Py_TYPE(self), (int)self->kind->code, tf__maxlen_obj(self),
+                                tf__overflow_name(self), state, items);
+    } else {
+        items = Ring_toarray(self, NULL);
+        if (items != NULL)
+            res = Py_BuildValue("O(CNNN)N", Py_TYPE(self), (int)self->kind->code, items, tf__maxlen_obj(self),
+                                tf__overflow_name(self), state);
+    }
+    if (items == NULL)
+        Py_DECREF(state);
+    return res;
+}
+
+static PyObject *Ring_repr(tf_RingObject *self) {
+    PyObject *name = PyType_GetName(Py_TYPE(self)), *list = NULL, *res = NULL;
+    if (name == NULL)
+        return NULL;
+    int rec = Py_ReprEnter((PyObject *)self);
+    if (rec != 0) {
+        Py_DECREF(name);
+        return rec > 0 ? PyUnicode_FromString("[...]") : NULL;
+    }
+    list = PySequence_List((PyObject *)self);
+    if (list != NULL) {
+        if (self->maxlen < 0 && !self->overflow_raise)
+            res = PyUnicode_FromFormat("%U('%c', %R)", name, (int)self->kind->code, list);
+        else if (self->maxlen < 0)
+            res = PyUnicode_FromFormat("%U('%c', %R, overflow='raise')", name, (int)self->kind->code, list);
+        else
+            res = PyUnicode_FromFormat("%U('%c', %R, maxlen=%zd%s)", name, (int)self->kind->code, list, self->maxlen,
+                                       self->overflow_raise ? ", overflow='raise'" : "");
+    }
+    Py_ReprLeave((PyObject *)self);
+    Py_XDECREF(list);
+    Py_DECREF(name);
+    return res;
+}
+
+static PyObject *Ring_sizeof(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromSize_t((size_t)Py_TYPE(self)->tp_basicsize + self->ring.capacity * self->kind->size);
+}
+
+/* ---- reductions ------------------------------------------------------------------------------------------ */
+
+static int tf__need_numeric(tf_RingObject *self, const char *what) {
+    if (!IS_OBJ(self))
+        return 0;
+    PyErr_Format(PyExc_TypeError, "Ring('O').%s() needs a numeric Ring; use the builtin or statistics on 'O'", what);
+    return -1;
+}
+
+static int tf__need_items(tf_RingObject *self, const char *what) {
+    if (tf_ring_len(&self->ring) > 0)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "%s() of an empty Ring", what);
+    return -1;
+}
+
+static PyObject *Ring_sum(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    if (tf__need_numeric(self, "sum") < 0)
+        return NULL;
+    if (self->kind->cls == 'f') {
+        double s;
+        (void)tf_ring_sum_float(&self->ring, self->kind->type, &s);
+        return PyFloat_FromDouble(s);
+    }
+    uint64_t lo;
+    int64_t hi;
+    (void)tf_ring_sum_int(&self->ring, self->kind->type, &lo, &hi);
+    if (hi == 0)
+        return PyLong_FromUnsignedLongLong(lo);
+    if (hi == -1 && lo >= (1ULL << 63))
+        return PyLong_FromLongLong((long long)(lo - (1ULL << 63)) + LLONG_MIN);
+    PyObject *h = PyLong_FromLongLong(hi), *sh = PyLong_FromLong(64), *l = PyLong_FromUnsignedLongLong(lo);
+    PyObject *top = h && sh ? PyNumber_Lshift(h, sh) : NULL;
+    PyObject *res = top && l ? PyNumber_Add(top, l) : NULL;
+    Py_XDECREF(h);
+    Py_XDECREF(sh);
+    Py_XDECREF(l);
+    Py_XDECREF(top);
+    return res;
+}
+
+/* The exact mean: integer sums are divided as Python ints (correctly rounded), float sums in double. */
+static PyObject *Ring_mean(tf_RingObject *self, PyObject *unused) {
+    if (tf__need_numeric(self, "mean") < 0 || tf__need_items(self, "mean") < 0)
+        return NULL;
+    PyObject *s = Ring_sum(self, unused);
+    if (s == NULL)
+        return NULL;
+    PyObject *n = PyLong_FromSize_t(tf_ring_len(&self->ring));
+    PyObject *res = n ? PyNumber_TrueDivide(s, n) : NULL;
+    Py_XDECREF(n);
+    Py_DECREF(s);
+    return res;
+}
+
+static PyObject *tf__extreme(tf_RingObject *self, int want_max) {
+    const char *what = want_max ? "max" : "min";
+    if (tf__need_numeric(self, what) < 0 || tf__need_items(self, what) < 0)
+        return NULL;
+    tf_item v;
+    (void)tf_ring_min_max(&self->ring, self->kind->type, want_max ? NULL : &v, want_max ? &v : NULL);
+    return tf__from_c(self->kind, &v);
+}
+
+static PyObject *Ring_min(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    return tf__extreme(self, 0);
+}
+static PyObject *Ring_max(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    return tf__extreme(self, 1);
+}
+
+static PyObject *Ring_std(tf_RingObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"ddof", NULL};
+    Py_ssize_t ddof = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|n:std", kwlist, &ddof))
+        return NULL;
+    if (tf__need_numeric(self, "std") < 0)
+        return NULL;
+    Py_ssize_t n = (Py_ssize_t)tf_ring_len(&self->ring);
+    if (ddof < 0) {
+        PyErr_SetString(PyExc_ValueError, "std() ddof must be >= 0 (0: population, like statistics.pstdev; "
+                                          "1: sample, like statistics.stdev)");
+        return NULL;
+    }
+    if (n - ddof <= 0) {
+        PyErr_Format(PyExc_ValueError, "std(ddof=%zd) needs more than %zd items, the Ring has %zd", ddof, ddof, n);
+        return NULL;
+    }
+    PyObject *m = Ring_mean(self, NULL);
+    if (m == NULL)
+        return NULL;
+    double mean = PyFloat_AsDouble(m);
+    Py_DECREF(m);
+    if (mean == -1.0 && PyErr_Occurred())
+        return NULL;
+    double ss;
+    (void)tf_ring_sum_sq_dev(&self->ring, self->kind->type, mean, &ss);
+    return PyFloat_FromDouble(sqrt(ss / (double)(n - ddof)));
+}
+
+/* ---- sequence protocol ----------------------------------------------------------------------------------- */
+
+static Py_ssize_t Ring_len(tf_RingObject *self) { return (Py_ssize_t)tf_ring_len(&self->ring); }
+
+static PyObject *Ring_item(tf_RingObject *self, Py_ssize_t i) {
+    if (i < 0 || (size_t)i >= tf_ring_len(&self->ring)) {
+        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
+        return NULL;
+    }
+    return tf_py_ring_item(self, (size_t)i);
+}
+
+static int Ring_ass_item(tf_RingObject *self, Py_ssize_t i, PyObject *v) {
+    if (i < 0 || (size_t)i >= tf_ring_len(&self->ring)) {
+        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
+        return -1;
+    }
+    if (v == NULL)
+        return tf__delete_at(self, (size_t)i);
+    tf_item it;
+    if (tf__to_c(self->kind, v, &it) < 0)
+        return -1;
+    void *slot = tf_ring_at(&self->ring, (size_t)i);
+    if (IS_OBJ(self)) {
+        PyObject *old;
+        memcpy(&old, slot, sizeof old);
+        Py_INCREF(v);
+        memcpy(slot, &it.o, sizeof it.o);
+        Py_DECREF(old);
+    } else {
+        memcpy(slot, it.b, self->kind->size);
+    }
+    return 0;
+}
+
+static int tf__is_ring(tf_RingObject *self, PyObject *other) {
+    tf_state *st = tf_state_of((PyObject *)self);
+    return st != NULL && PyObject_TypeCheck(other, (PyTypeObject *)st->Ring);
+}
+
+static PyObject *Ring_concat(tf_RingObject *self, PyObject *other) {
+    if (!tf__is_ring(self, other)) {
+        PyErr_Format(PyExc_TypeError, "can only concatenate Ring (not \"%.200s\") to Ring", Py_TYPE(other)->tp_name);
+        return NULL;
+    }
+    PyObject *res = Ring_copy(self, NULL);
+    if (res != NULL && tf__extend((tf_RingObject *)res, other, 0) < 0)
+        Py_CLEAR(res);
+    return res;
+}
+
+static PyObject *Ring_inplace_concat(tf_RingObject *self, PyObject *other) {
+    if (tf__extend(self, other, 0) < 0)
+        return NULL;
+    return Py_NewRef(self);
+}
+
+static PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n) {
+    size_t len = tf_ring_len(&self->ring);
+    if (n <= 0 || len == 0) {
+        PyObject *r = Ring_clear(self, NULL);
+        if (r == NULL)
+            return NULL;
+        Py_DECREF(r);
+        return Py_NewRef(self);
+    }
+    if (n == 1)
+        return Py_NewRef(self);
+    if (tf__refuse_if_exported(self) < 0)
+        return NULL;
+    /* only the last maxlen items of the repetition survive, so a bounded drop-mode Ring needs few rounds */
+    Py_ssize_t rounds = n - 1;
+    if (self->maxlen >= 0 && !self->overflow_raise && rounds > self->maxlen / (Py_ssize_t)len + 1)
+        rounds = self->maxlen / (Py_ssize_t)len + 1;
+    if (self->maxlen >= 0 && self->overflow_raise && (Py_ssize_t)len > self->maxlen / n)
+        return tf__raise_full(self), NULL;
+    if ((Py_ssize_t)len > PY_SSIZE_T_MAX / n)
+        return PyErr_NoMemory();
+    PyObject *snap = IS_OBJ(self) ? PySequence_List((PyObject *)self) : Ring_tobytes(self, NULL);
+    if (snap == NULL)
+        return NULL;
+    for (Py_ssize_t r = 0; r < rounds; r++) {
+        int bad = IS_OBJ(self) ? tf__extend(self, snap, 0)
+                               : (int)tf__write_raw(self, (unsigned char *)PyBytes_AS_STRING(snap), len, 0);
+        if (bad < 0) {
+            Py_DECREF(snap);
+            return NULL;
+        }
+    }
+    Py_DECREF(snap);
+    return Py_NewRef(self);
+}
+
+static PyObject *Ring_repeat(tf_RingObject *self, Py_ssize_t n) {
+    PyObject *res = Ring_copy(self, NULL);
+    if (res == NULL)
+        return NULL;
+    PyObject *r = Ring_inplace_repeat((tf_RingObject *)res, n);
+    Py_DECREF(res);
+    return r;
+}
+
+static PyObject *Ring_richcompare(tf_RingObject *self, PyObject *other, int op) {
+    if (!tf__is_ring(self, other))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *a = PySequence_List((PyObject *)self);
+    PyObject *b = a ? PySequence_List(other) : NULL;
+    PyObject *res = b ? PyObject_RichCompare(a, b, op) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return res;
+}
+
+static PyObject *Ring_iter(tf_RingObject *self) {
+    tf_state *st = tf_state_of((PyObject *)self);
+    return st ? tf_py_ring_iter_new(st, self, 0) : NULL;
+}
+
+static PyObject *Ring_reversed(tf_RingObject *self, PyObject *unused) {
+    (void)unused;
+    tf_state *st = tf_state_of((PyObject *)self);
+    return st ? tf_py_ring_iter_new(st, self, 1) : NULL;
+}
+
+/* ---- GC and lifetime ------------------------------------------------------------------------------------- */
+
+static int Ring_traverse(tf_RingObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    if (IS_OBJ(self)) {
+        size_t n = tf_ring_len(&self->ring);
+        for (size_t i = 0; i < n; i++)
+            Py_VISIT(*(PyObject **)tf_ring_at(&self->ring, i));
+    }
+    return 0;
+}
+
+static int Ring_tp_clear(tf_RingObject *self) {
+    tf__drop_all(self);
+    self->state++;
+    return 0;
+}
+
+static void Ring_dealloc(tf_RingObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    tf__drop_all(self);
+    PyMem_Free(self->storage);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+/* ---- attributes ------------------------------------------------------------------------------------------ */
+
+static PyObject *Ring_get_maxlen(tf_RingObject *self, void *c) {
+    (void)c;
+    return tf__maxlen_obj(self);
+}
+static PyObject *Ring_get_typecode(tf_RingObject *self, void *c) {
+    (void)c;
+    return PyUnicode_FromOrdinal((Py_UCS4)(unsigned char)self->kind->code);
+}
+static PyObject *Ring_get_itemsize(tf_RingObject *self, void *c) {
+    (void)c;
+    return PyLong_FromLong(self->kind->size);
+}
+static PyObject *Ring_get_full(tf_RingObject *self, void *c) {
+    (void)c;
+    return PyBool_FromLong(self->maxlen >= 0 && tf_ring_len(&self->ring) == (size_t)self->maxlen);
+}
+static PyObject *Ring_get_overflow(tf_RingObject *self, void *c) {
+    (void)c;
+    return tf__overflow_name(self);
+}
+
+static PyGetSetDef Ring_getset[] = {
+    {"maxlen", (getter)Ring_get_maxlen, NULL, "Maximum length, or None when the Ring grows without bound.", NULL},
+    {"typecode", (getter)Ring_get_typecode, NULL, "The item typecode ('h', 'd', 'O', ...).", NULL},
+    {"itemsize", (getter)Ring_get_itemsize, NULL, "Bytes per stored item.", NULL},
+    {"full", (getter)Ring_get_full, NULL, "True when a bounded Ring holds maxlen items.", NULL},
+    {"overflow", (getter)Ring_get_overflow, NULL, "'drop' or 'raise': what a full bounded Ring does.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef Ring_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_RingObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef Ring_methods[] = {
+    {"append", (PyCFunction)Ring_append, METH_O, "Add x at the right end (dropping from the left when full)."},
+    {"appendleft", (PyCFunction)Ring_appendleft, METH_O, "Add x at the left end (dropping from the right)."},
+    {"pop", (PyCFunction)Ring_pop, METH_NOARGS, "Remove and return the rightmost item."},
+    {"popleft", (PyCFunction)Ring_popleft, METH_NOARGS, "Remove and return the leftmost item."},
+    {"extend", (PyCFunction)Ring_extend, METH_O, "Append every item of an iterable."},
+    {"extendleft", (PyCFunction)Ring_extendleft, METH_O, "Appendleft every item of an iterable."},
+    {"clear", (PyCFunction)Ring_clear, METH_NOARGS, "Remove every item."},
+    {"copy", (PyCFunction)Ring_copy, METH_NOARGS, "A shallow copy."},
+    {"__copy__", (PyCFunction)Ring_copy, METH_NOARGS, "A shallow copy."},
+    {"count", (PyCFunction)Ring_count, METH_O, "Number of items equal to x."},
+    {"index", (PyCFunction)Ring_index, METH_VARARGS, "index(x[, start[, stop]]): first index of x."},
+    {"insert", (PyCFunction)Ring_insert, METH_VARARGS, "insert(i, x): insert x before position i."},
+    {"remove", (PyCFunction)Ring_remove, METH_O, "Remove the first item equal to x."},
+    {"rotate", (PyCFunction)Ring_rotate, METH_VARARGS, "rotate(n=1): rotate n steps right (left if negative)."},
+    {"reverse", (PyCFunction)Ring_reverse, METH_NOARGS, "Reverse in place."},
+    {"__reversed__", (PyCFunction)Ring_reversed, METH_NOARGS, "An iterator from the right end."},
+    {"__reduce__", (PyCFunction)Ring_reduce, METH_NOARGS, "Pickle support."},
+    {"__sizeof__", (PyCFunction)Ring_sizeof, METH_NOARGS, "Bytes used, the item storage included."},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "See PEP 585."},
+    {"write", (PyCFunction)Ring_write, METH_O,
+     "write(buffer) -> int: append raw items from a buffer of this typecode's format; returns how many were taken."},
+    {"readinto", (PyCFunction)Ring_readinto, METH_O,
+     "readinto(buffer) -> int: move items from the left into a writable buffer; returns how many."},
+    {"views", (PyCFunction)Ring_views, METH_NOARGS,
+     "views() -> (memoryview, memoryview): zero-copy views of the items in order (the second may be empty)."},
+    {"tobytes", (PyCFunction)Ring_tobytes, METH_NOARGS, "The items as raw bytes, left to right."},
+    {"toarray", (PyCFunction)Ring_toarray, METH_NOARGS, "The items as an array.array of the same typecode."},
+    {"sum", (PyCFunction)Ring_sum, METH_NOARGS, "Exact sum (integers) or compensated sum (floats), in C."},
+    {"mean", (PyCFunction)Ring_mean, METH_NOARGS, "Arithmetic mean as a float; ValueError when empty."},
+    {"min", (PyCFunction)Ring_min, METH_NOARGS, "Smallest item; ValueError when empty."},
+    {"max", (PyCFunction)Ring_max, METH_NOARGS, "Largest item; ValueError when empty."},
+    {"std", (PyCFunction)(void (*)(void))Ring_std, METH_VARARGS | METH_KEYWORDS,
+     "std(ddof=0): standard deviation; ddof=0 is statistics.pstdev, ddof=1 is statistics.stdev."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyDoc_STRVAR(Ring_doc, "Ring(typecode, iterable=(), maxlen=None, overflow='drop')\n--\n\n"
+                       "A ring buffer of typed items (array.array typecodes, or 'O' for objects) with the API of\n"
+                       "collections.deque. With maxlen the storage is allocated once; when full, 'drop' discards\n"
+                       "from the far end like deque and 'raise' raises thrifty.Full.");
+
+static PyType_Slot Ring_slots[] = {
+    {Py_tp_doc, (void *)Ring_doc},
+    {Py_tp_new, Ring_new},
+    {Py_tp_init, Ring_init},
+    {Py_tp_dealloc, Ring_dealloc},
+    {Py_tp_traverse, Ring_traverse},
+    {Py_tp_clear, Ring_tp_clear},
+    {Py_tp_repr, Ring_repr},
+    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_tp_richcompare, Ring_richcompare},
+    {Py_tp_iter, Ring_iter},
+    {Py_tp_methods, Ring_methods},
+    {Py_tp_getset, Ring_getset},
+    {Py_tp_members, Ring_members},
+    {Py_sq_length, Ring_len},
+    {Py_sq_item, Ring_item},
+    {Py_sq_ass_item, Ring_ass_item},
+    {Py_sq_contains, Ring_contains},
+    {Py_sq_concat, Ring_concat},
+    {Py_sq_repeat, Ring_repeat},
+    {Py_sq_inplace_concat, Ring_inplace_concat},
+    {Py_sq_inplace_repeat, Ring_inplace_repeat},
+    {0, NULL},
+};
+
+static PyType_Spec Ring_spec = {
+    .name = "thrifty.Ring",
+    .basicsize = sizeof(tf_RingObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_SEQUENCE,
+    .slots = Ring_slots,
+};
+
+int tf_ring_add(PyObject *m, tf_state *st) {
+    tf__kinds_init();
+    st->Ring = PyType_FromModuleAndSpec(m, &Ring_spec, NULL);
+    if (st->Ring == NULL || PyModule_AddObjectRef(m, "Ring", st->Ring) < 0)
+        return -1;
+    return tf_ring_iter_add(m, st) < 0 || tf_ring_view_add(m, st) < 0 ? -1 : 0;
+}

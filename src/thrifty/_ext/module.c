@@ -10,6 +10,8 @@ static const tf_part_add_fn tf_parts[] = {
     tf_tracker_add,  /* tracker.c */
     tf_guard_add,    /* guard.c */
     tf_ring_add,     /* ring.c */
+    tf_fset_add,
+    tf_fmap_add,
     NULL,
 };
 

@@ -27,6 +27,10 @@ typedef struct {
     PyObject *Ring;         /* thrifty.Ring (ring.c) */
     PyObject *RingIter;     /* its iterator, both directions (ring_iter.c) */
     PyObject *RingView;     /* the buffer exporter behind Ring.views() (ring_view.c) */
+    PyObject *FrozenSetType;  /* fset.c */
+    PyObject *FrozenMapType;  /* fmap.c */
+    PyObject *FrozenIterType; /* frozen.c: iterator shared by FrozenSet and FrozenMap */
+    PyObject *FrozenViewType; /* fmap.c: keys()/values()/items() views */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -53,5 +57,7 @@ int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Inte
 int tf_gcprobe_add(PyObject *module, tf_state *st);  /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
 int tf_tracker_add(PyObject *module, tf_state *st);  /* tracker.c: _tracker_start/_tracker_stop */
 int tf_guard_add(PyObject *module, tf_state *st);    /* guard.c: _Guard */
+int tf_fset_add(PyObject *module, tf_state *st); /* FrozenSet (fset.c) */
+int tf_fmap_add(PyObject *module, tf_state *st); /* FrozenMap (fmap.c) */
 
 #endif

@@ -1,0 +1,297 @@
+/* C tests for frozen sets and maps (fset.h): build, lookup, determinism, and validation of hostile blocks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tf_test.h"
+#include "thrifty/fset.h"
+
+/* Builds `in` into a malloc'd block of exactly its size (so ASan sees any read past the end). */
+static uint8_t *build(const tf_fset_input *in, size_t *len) {
+    size_t bound = tf_fset_bound(in), ss = tf_fset_scratch_size(in->count);
+    uint64_t *scratch = malloc(ss);
+    uint8_t *tmp = malloc(bound), *out;
+    tf_status st = tf_fset_build(in, scratch, ss, tmp, bound, len);
+    CHECK_EQ(st, TF_OK);
+    CHECK(*len <= bound);
+    out = malloc(*len);
+    memcpy(out, tmp, *len);
+    free(tmp);
+    free(scratch);
+    return out;
+}
+
+static uint64_t rng_state = 12345;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void test_empty(void) {
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len;
+    uint8_t *b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    CHECK_EQ(tf_fset_count(&t), 0);
+    CHECK_EQ(tf_fset_key_kind(&t), TF_FSET_NONE);
+    CHECK(tf_fset_find_int(&t, 0) == TF_FSET_NOT_FOUND);
+    CHECK(tf_fset_find_bytes(&t, "", 0) == TF_FSET_NOT_FOUND);
+    free(b);
+}
+
+static void check_ints(const int64_t *keys, size_t n, unsigned expect_w) {
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len;
+    uint8_t *b;
+    in.count = n;
+    in.key_kind = TF_FSET_INT;
+    in.int_keys = keys;
+    b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    CHECK_EQ(t.key_w, expect_w);
+    for (size_t i = 0; i < n; i++) {
+        size_t at = tf_fset_find_int(&t, keys[i]);
+        CHECK(at != TF_FSET_NOT_FOUND);
+        if (at != TF_FSET_NOT_FOUND)
+            CHECK(tf_fset_key_int(&t, at) == keys[i]);
+    }
+    free(b);
+}
+
+static void test_int_widths(void) {
+    int64_t k1[] = {-128, 0, 127, 5};
+    int64_t k2[] = {-32768, 32767, 1, 128};
+    int64_t k4[] = {INT32_MIN, INT32_MAX, 70000};
+    int64_t k8[] = {INT64_MIN, INT64_MAX, 0, -1, (int64_t)1 << 40};
+    check_ints(k1, 4, 1);
+    check_ints(k2, 4, 2);
+    check_ints(k4, 3, 4);
+    check_ints(k8, 5, 8);
+}
+
+static void test_int_many(void) {
+    enum { N = 20000 };
+    int64_t *keys = malloc(N * sizeof *keys);
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len, found = 0, seen_misses = 0;
+    uint8_t *b;
+    for (size_t i = 0; i < N; i++)
+        keys[i] = (int64_t)(rnd() >> 2) * 2; /* even keys: odd ones are certain misses */
+    in.count = N;
+    in.key_kind = TF_FSET_INT;
+    in.int_keys = keys;
+    b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    CHECK_EQ(t.index_w, 2);
+    for (size_t i = 0; i < N; i++) {
+        found += tf_fset_find_int(&t, keys[i]) != TF_FSET_NOT_FOUND;
+        seen_misses += tf_fset_find_int(&t, keys[i] + 1) == TF_FSET_NOT_FOUND;
+    }
+    CHECK_EQ(found, N);
+    CHECK_EQ(seen_misses, N);
+    /* iteration yields every key once: sum and xor match */
+    {
+        uint64_t xa = 0, xb = 0;
+        for (size_t i = 0; i < N; i++) {
+            xa ^= (uint64_t)keys[i];
+            xb ^= (uint64_t)tf_fset_key_int(&t, i);
+        }
+        CHECK(xa == xb);
+    }
+    free(b);
+    free(keys);
+}
+
+static void test_deterministic(void) {
+    int64_t a[] = {5, 1, 9, 1000, -3, 5, 9};
+    int64_t c[] = {-3, 1000, 9, 1, 5};
+    tf_fset_input in = {0};
+    size_t la, lc;
+    uint8_t *ba, *bc;
+    in.key_kind = TF_FSET_INT;
+    in.count = 7;
+    in.int_keys = a;
+    ba = build(&in, &la);
+    in.count = 5;
+    in.int_keys = c;
+    bc = build(&in, &lc);
+    CHECK_EQ(la, lc);
+    CHECK(la == lc && memcmp(ba, bc, la) == 0);
+    free(ba);
+    free(bc);
+}
+
+static void test_str_map(void) {
+    const char *words[] = {"alpha", "beta", "", "gamma", "beta", "\xc3\xa9t\xc3\xa9"};
+    int64_t vals[] = {1, 2, 3, 4, 100000, -6};
+    tf_fspan keys[6];
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len, at;
+    uint8_t *b;
+    for (int i = 0; i < 6; i++) {
+        keys[i].data = words[i];
+        keys[i].len = strlen(words[i]);
+    }
+    in.count = 6;
+    in.is_map = 1;
+    in.key_kind = TF_FSET_STR;
+    in.span_keys = keys;
+    in.value_kind = TF_FSET_INT;
+    in.int_values = vals;
+    b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    CHECK_EQ(tf_fset_count(&t), 5);
+    CHECK_EQ(t.value_w, 4); /* 100000 won for "beta", so values need 4 bytes */
+    at = tf_fset_find_bytes(&t, "beta", 4);
+    CHECK(at != TF_FSET_NOT_FOUND && tf_fset_value_int(&t, at) == 100000);
+    at = tf_fset_find_bytes(&t, "", 0);
+    CHECK(at != TF_FSET_NOT_FOUND && tf_fset_value_int(&t, at) == 3);
+    at = tf_fset_find_bytes(&t, "\xc3\xa9t\xc3\xa9", 5);
+    CHECK(at != TF_FSET_NOT_FOUND && tf_fset_value_int(&t, at) == -6);
+    CHECK(tf_fset_find_bytes(&t, "bet", 3) == TF_FSET_NOT_FOUND);
+    CHECK(tf_fset_find_int(&t, 1) == TF_FSET_NOT_FOUND);
+    free(b);
+}
+
+static void test_span_values(void) {
+    int64_t keys[] = {10, 20, 30};
+    tf_fspan vals[] = {{"x", 1}, {NULL, 0}, {"zzz", 3}};
+    double fv[] = {1.5, -0.0, 1e300};
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len, at;
+    uint8_t *b;
+    tf_fspan s;
+    in.count = 3;
+    in.is_map = 1;
+    in.key_kind = TF_FSET_INT;
+    in.int_keys = keys;
+    in.value_kind = TF_FSET_BYTES;
+    in.span_values = vals;
+    b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    at = tf_fset_find_int(&t, 30);
+    s = tf_fset_value_span(&t, at);
+    CHECK(s.len == 3 && memcmp(s.data, "zzz", 3) == 0);
+    s = tf_fset_value_span(&t, tf_fset_find_int(&t, 20));
+    CHECK_EQ(s.len, 0);
+    free(b);
+    in.value_kind = TF_FSET_FLOAT;
+    in.span_values = NULL;
+    in.float_values = fv;
+    b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    CHECK(tf_fset_value_float(&t, tf_fset_find_int(&t, 10)) == 1.5);
+    CHECK(tf_fset_value_float(&t, tf_fset_find_int(&t, 30)) == 1e300);
+    free(b);
+}
+
+static void test_build_errors(void) {
+    int64_t keys[] = {1, 2};
+    uint64_t scratch[8];
+    uint8_t out[256];
+    size_t len;
+    tf_fset_input in = {0};
+    in.count = 2;
+    in.key_kind = TF_FSET_INT;
+    in.int_keys = keys;
+    CHECK_EQ(tf_fset_build(NULL, scratch, sizeof scratch, out, sizeof out, &len), TF_E_NULL);
+    CHECK_EQ(tf_fset_build(&in, scratch, 8, out, sizeof out, &len), TF_E_SIZE);
+    CHECK_EQ(tf_fset_build(&in, (uint8_t *)scratch + 1, sizeof scratch - 1, out, sizeof out, &len), TF_E_ALIGN);
+    CHECK_EQ(tf_fset_build(&in, scratch, sizeof scratch, out, 40, &len), TF_E_SIZE);
+    in.value_kind = TF_FSET_INT; /* a set with values */
+    CHECK_EQ(tf_fset_build(&in, scratch, sizeof scratch, out, sizeof out, &len), TF_E_ARG);
+    CHECK_EQ(tf_fset_bound(&in), 0);
+    in.value_kind = TF_FSET_NONE;
+    in.key_kind = 7;
+    CHECK_EQ(tf_fset_build(&in, scratch, sizeof scratch, out, sizeof out, &len), TF_E_ARG);
+}
+
+static uint8_t *small_str_block(size_t *len) {
+    tf_fspan keys[] = {{"one", 3}, {"two", 3}, {"three", 5}, {"four", 4}, {"five", 4}};
+    tf_fspan vals[] = {{"1", 1}, {"2", 1}, {"3", 1}, {"4", 1}, {"5", 1}};
+    tf_fset_input in = {0};
+    in.count = 5;
+    in.is_map = 1;
+    in.key_kind = TF_FSET_STR;
+    in.span_keys = keys;
+    in.value_kind = TF_FSET_STR;
+    in.span_values = vals;
+    return build(&in, len);
+}
+
+/* Reads everything a binding would read; under ASan any out-of-bounds read fails the test. */
+static void read_all(const tf_fset *t) {
+    for (size_t i = 0; i < tf_fset_count(t); i++) {
+        tf_fspan k = tf_fset_key_span(t, i), v = tf_fset_value_span(t, i);
+        volatile uint8_t sink = 0;
+        for (size_t j = 0; j < k.len; j++)
+            sink ^= ((const uint8_t *)k.data)[j];
+        for (size_t j = 0; j < v.len; j++)
+            sink ^= ((const uint8_t *)v.data)[j];
+        (void)tf_fset_find_bytes(t, k.data, k.len);
+        (void)tf_fset_key_int(t, i);
+        (void)sink;
+    }
+    (void)tf_fset_find_bytes(t, "zz", 2);
+    (void)tf_fset_find_int(t, 3);
+}
+
+static void reseal(uint8_t *b, size_t len) { tf__store_le64(b + 8, tf_fset_checksum(b, len)); }
+
+static void test_validate_hostile(void) {
+    size_t len;
+    uint8_t *b = small_str_block(&len), *c;
+    tf_fset t;
+    const char *why;
+    CHECK_EQ(tf_fset_validate(&t, b, len, &why), TF_OK);
+    CHECK_EQ(tf_fset_validate(&t, b, len - 1, &why), TF_E_CORRUPT);
+    CHECK_EQ(tf_fset_validate(&t, b, 10, &why), TF_E_CORRUPT);
+    CHECK_EQ(tf_fset_validate(&t, NULL, 0, &why), TF_E_CORRUPT);
+    c = malloc(len);
+    /* every single-byte change is caught, whether or not the checksum is then forged to match */
+    for (size_t i = 0; i < len; i++) {
+        for (int forge = 0; forge < 2; forge++) {
+            tf_status st;
+            memcpy(c, b, len);
+            c[i] ^= (uint8_t)(1u + (rnd() % 255u));
+            if (forge && i >= 16)
+                reseal(c, len);
+            st = tf_fset_validate(&t, c, len, &why);
+            if (i >= 8 && i < 16)
+                CHECK(st != TF_OK);
+            if (st == TF_OK)
+                read_all(&t); /* e.g. a changed key byte: sound structure, wrong answers, no stray reads */
+            else
+                CHECK(why[0] != '\0');
+        }
+    }
+    memcpy(c, b, len);
+    c[4] = 2;
+    CHECK_EQ(tf_fset_validate(&t, c, len, &why), TF_E_VERSION);
+    /* a block mutated after validation: reads clamp and stay inside */
+    memcpy(c, b, len);
+    CHECK_EQ(tf_fset_validate(&t, c, len, &why), TF_OK);
+    for (size_t i = TF_FSET_HEADER_SIZE; i < len; i++)
+        c[i] = 0xFF;
+    read_all(&t);
+    free(c);
+    free(b);
+}
+
+int main(void) {
+    RUN(test_empty);
+    RUN(test_int_widths);
+    RUN(test_int_many);
+    RUN(test_deterministic);
+    RUN(test_str_map);
+    RUN(test_span_values);
+    RUN(test_build_errors);
+    RUN(test_validate_hostile);
+    return TF_TEST_SUMMARY();
+}

@@ -1,0 +1,341 @@
+/* thrifty.FrozenMap — a read-only dict from ints, strs or bytes to ints, floats, strs or bytes in one compact,
+ * portable block (core: fset.h), with keys()/values()/items() views. */
+#include "frozen.h"
+
+#define WHO "FrozenMap"
+
+/* Whether op is exactly this module's type; `self` (one of ours) supplies the module state. */
+static int is_frozen_map(PyObject *self, PyObject *op) {
+    tf_state *st = tf_state_of(self);
+    return st && Py_TYPE(op) == (PyTypeObject *)st->FrozenMapType;
+}
+
+static PyObject *fmap_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *d, *keys = NULL, *values = NULL, *result = NULL;
+    if (PyTuple_GET_SIZE(args) == 1 && (!kwds || PyDict_GET_SIZE(kwds) == 0) &&
+        Py_TYPE(PyTuple_GET_ITEM(args, 0)) == type)
+        return Py_NewRef(PyTuple_GET_ITEM(args, 0)); /* immutable: nothing to copy */
+    /* dict(*args, **kwargs) gives exactly dict's rules for mappings, pairs, keywords and "last one wins". */
+    d = PyObject_Call((PyObject *)&PyDict_Type, args, kwds);
+    if (!d)
+        return NULL;
+    keys = PyDict_Keys(d);
+    values = keys ? PyDict_Values(d) : NULL;
+    if (values)
+        result = tf_frozen_build(type, keys, values, 1, WHO);
+    Py_XDECREF(keys);
+    Py_XDECREF(values);
+    Py_DECREF(d);
+    return result;
+}
+
+static int fmap_contains(PyObject *op, PyObject *key) {
+    size_t pos;
+    return tf_frozen_find((tf_frozen *)op, key, &pos);
+}
+
+static void set_key_error(PyObject *key) {
+    PyObject *t = PyTuple_Pack(1, key); /* so that a tuple key is reported whole, as dict does */
+    if (t) {
+        PyErr_SetObject(PyExc_KeyError, t);
+        Py_DECREF(t);
+    }
+}
+
+static PyObject *fmap_subscript(PyObject *op, PyObject *key) {
+    size_t pos;
+    int r = tf_frozen_find((tf_frozen *)op, key, &pos);
+    if (r < 0)
+        return NULL;
+    if (r == 0) {
+        set_key_error(key);
+        return NULL;
+    }
+    return tf_frozen_value((tf_frozen *)op, pos);
+}
+
+static PyObject *fmap_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
+    size_t pos;
+    int r;
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "get expected 1 or 2 arguments, got %zd", nargs);
+        return NULL;
+    }
+    r = tf_frozen_find((tf_frozen *)op, args[0], &pos);
+    if (r < 0)
+        return NULL;
+    if (r == 0)
+        return Py_NewRef(nargs > 1 ? args[1] : Py_None);
+    return tf_frozen_value((tf_frozen *)op, pos);
+}
+
+static PyObject *fmap_iter(PyObject *op) { return tf_frozen_iter_new((tf_frozen *)op, TF_FROZEN_KEYS); }
+
+/* 1 when `other` (a dict or FrozenMap of the same length) has exactly self's items, 0 when not, -1 error. */
+static int same_items(PyObject *self, PyObject *other) {
+    PyObject *items, *it, *pair;
+    if (tf_frozen_len(self) != PyObject_Size(other))
+        return PyErr_Occurred() ? -1 : 0;
+    if (is_frozen_map(self, other)) {
+        tf_frozen *a = (tf_frozen *)self, *b = (tf_frozen *)other;
+        if (a->buf.len == b->buf.len && memcmp(a->buf.buf, b->buf.buf, (size_t)a->buf.len) == 0)
+            return 1;
+    }
+    items = PyMapping_Items(other);
+    if (!items)
+        return -1;
+    it = PyObject_GetIter(items);
+    Py_DECREF(items);
+    if (!it)
+        return -1;
+    while ((pair = PyIter_Next(it)) != NULL) {
+        size_t pos;
+        int r = tf_frozen_find((tf_frozen *)self, PyTuple_GET_ITEM(pair, 0), &pos);
+        if (r == 1) {
+            PyObject *v = tf_frozen_value((tf_frozen *)self, pos);
+            r = v ? PyObject_RichCompareBool(v, PyTuple_GET_ITEM(pair, 1), Py_EQ) : -1;
+            Py_XDECREF(v);
+        }
+        Py_DECREF(pair);
+        if (r != 1) {
+            Py_DECREF(it);
+            return r;
+        }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 1;
+}
+
+static PyObject *fmap_richcompare(PyObject *self, PyObject *other, int op) {
+    int r;
+    if ((op != Py_EQ && op != Py_NE) || !(PyDict_Check(other) || is_frozen_map(self, other)))
+        Py_RETURN_NOTIMPLEMENTED;
+    r = same_items(self, other);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(op == Py_NE ? !r : r);
+}
+
+static Py_hash_t fmap_hash(PyObject *op) {
+    tf_frozen *self = (tf_frozen *)op;
+    PyObject *items, *fs;
+    if (self->hash != -1)
+        return self->hash;
+    /* dicts are unhashable, so nothing constrains this; hashing the item set makes equal maps hash equal. */
+    items = tf_frozen_iter_new(self, TF_FROZEN_ITEMS);
+    if (!items)
+        return -1;
+    fs = PyFrozenSet_New(items);
+    Py_DECREF(items);
+    if (!fs)
+        return -1;
+    self->hash = PyObject_Hash(fs);
+    Py_DECREF(fs);
+    return self->hash;
+}
+
+static PyObject *fmap_repr(PyObject *op) {
+    PyObject *d, *inner, *r;
+    d = PyDict_New();
+    if (!d)
+        return NULL;
+    if (PyDict_Merge(d, op, 1) < 0) {
+        Py_DECREF(d);
+        return NULL;
+    }
+    inner = PyObject_Repr(d);
+    Py_DECREF(d);
+    if (!inner)
+        return NULL;
+    r = PyUnicode_FromFormat(WHO "(%U)", inner);
+    Py_DECREF(inner);
+    return r;
+}
+
+/* ---- views --------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    tf_frozen *owner; /* strong reference */
+    int mode;
+} tf_frozen_view;
+
+static const char *view_names[] = {"frozen_keys", "frozen_values", "frozen_items"};
+
+static PyObject *view_new(PyObject *owner, int mode) {
+    tf_state *st = tf_state_of(owner);
+    tf_frozen_view *v;
+    if (!st)
+        return NULL;
+    v = PyObject_GC_New(tf_frozen_view, (PyTypeObject *)st->FrozenViewType);
+    if (!v)
+        return NULL;
+    v->owner = (tf_frozen *)Py_NewRef(owner);
+    v->mode = mode;
+    PyObject_GC_Track(v);
+    return (PyObject *)v;
+}
+
+static PyObject *fmap_keys(PyObject *op, PyObject *unused) {
+    (void)unused;
+    return view_new(op, TF_FROZEN_KEYS);
+}
+static PyObject *fmap_values(PyObject *op, PyObject *unused) {
+    (void)unused;
+    return view_new(op, TF_FROZEN_VALUES);
+}
+static PyObject *fmap_items(PyObject *op, PyObject *unused) {
+    (void)unused;
+    return view_new(op, TF_FROZEN_ITEMS);
+}
+
+static Py_ssize_t view_len(PyObject *op) { return tf_frozen_len((PyObject *)((tf_frozen_view *)op)->owner); }
+
+static PyObject *view_iter(PyObject *op) {
+    tf_frozen_view *v = (tf_frozen_view *)op;
+    return tf_frozen_iter_new(v->owner, v->mode);
+}
+
+static int view_contains(PyObject *op, PyObject *x) {
+    tf_frozen_view *v = (tf_frozen_view *)op;
+    size_t pos;
+    int r;
+    if (v->mode == TF_FROZEN_KEYS)
+        return tf_frozen_find(v->owner, x, &pos);
+    if (v->mode == TF_FROZEN_VALUES) {
+        /* values are not indexed: a scan, as for dict.values() */
+        PyObject *it = view_iter(op), *y;
+        if (!it)
+            return -1;
+        while ((y = PyIter_Next(it)) != NULL) {
+            r = PyObject_RichCompareBool(y, x, Py_EQ);
+            Py_DECREF(y);
+            if (r != 0) {
+                Py_DECREF(it);
+                return r;
+            }
+        }
+        Py_DECREF(it);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyTuple_Check(x) || PyTuple_GET_SIZE(x) != 2)
+        return 0;
+    r = tf_frozen_find(v->owner, PyTuple_GET_ITEM(x, 0), &pos);
+    if (r == 1) {
+        PyObject *val = tf_frozen_value(v->owner, pos);
+        if (!val)
+            return -1;
+        r = PyObject_RichCompareBool(val, PyTuple_GET_ITEM(x, 1), Py_EQ);
+        Py_DECREF(val);
+    }
+    return r;
+}
+
+static PyObject *view_repr(PyObject *op) {
+    tf_frozen_view *v = (tf_frozen_view *)op;
+    PyObject *list = PySequence_List(op), *r;
+    if (!list)
+        return NULL;
+    r = PyUnicode_FromFormat("%s(%R)", view_names[v->mode], list);
+    Py_DECREF(list);
+    return r;
+}
+
+static int view_traverse(PyObject *op, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((tf_frozen_view *)op)->owner);
+    return 0;
+}
+
+static int view_clear(PyObject *op) {
+    Py_CLEAR(((tf_frozen_view *)op)->owner);
+    return 0;
+}
+
+static void view_dealloc(PyObject *op) {
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    view_clear(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot view_slots[] = {
+    {Py_tp_dealloc, view_dealloc},
+    {Py_tp_traverse, view_traverse},
+    {Py_tp_clear, view_clear},
+    {Py_tp_iter, view_iter},
+    {Py_tp_repr, view_repr},
+    {Py_sq_length, view_len},
+    {Py_sq_contains, view_contains},
+    {0, NULL},
+};
+
+static PyType_Spec view_spec = {
+    .name = "thrifty._ext.frozen_view",
+    .basicsize = sizeof(tf_frozen_view),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = view_slots,
+};
+
+/* ---- type ---------------------------------------------------------------------------------------------- */
+
+static PyObject *fmap_frombuffer(PyObject *cls, PyObject *obj) {
+    return tf_frozen_frombuffer((PyTypeObject *)cls, obj, 1, WHO);
+}
+
+static PyMethodDef fmap_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))fmap_get, METH_FASTCALL,
+     "get(key, default=None, /): the value for key if present, else default."},
+    {"keys", fmap_keys, METH_NOARGS, "A view of the keys (len, iteration, membership)."},
+    {"values", fmap_values, METH_NOARGS, "A view of the values (len, iteration, membership by scan)."},
+    {"items", fmap_items, METH_NOARGS, "A view of the (key, value) pairs (len, iteration, membership)."},
+    {"tobytes", tf_frozen_tobytes, METH_NOARGS,
+     "The portable, versioned, checksummed block (docs/format-frozen.md). Zero-copy for a built map."},
+    {"frombuffer", fmap_frombuffer, METH_O | METH_CLASS,
+     "FrozenMap.frombuffer(buffer): use a block from tobytes() in place (bytes, bytearray, mmap, memoryview).\n"
+     "Keeps the buffer alive and exported; raises thrifty.CorruptData saying what is wrong with a bad block."},
+    {"__reduce__", tf_frozen_reduce, METH_NOARGS, "Pickles as the block from tobytes()."},
+    {"__sizeof__", tf_frozen_sizeof, METH_NOARGS, "Bytes held: the object plus a block it built itself."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyDoc_STRVAR(fmap_doc, "FrozenMap(mapping_or_pairs=(), /, **kwargs)\n--\n\n"
+                       "An immutable mapping stored in one compact block. Keys: all int (int64), all str or all\n"
+                       "bytes; values: all int, all float, all str or all bytes. Built like dict() (the last\n"
+                       "duplicate wins); iterates in its stored (hash) order. See docs/frozen.md.");
+
+static PyType_Slot fmap_slots[] = {
+    {Py_tp_doc, (void *)fmap_doc},
+    {Py_tp_new, fmap_new},
+    {Py_tp_dealloc, tf_frozen_dealloc},
+    {Py_tp_traverse, tf_frozen_traverse},
+    {Py_tp_clear, tf_frozen_clear},
+    {Py_tp_iter, fmap_iter},
+    {Py_tp_hash, fmap_hash},
+    {Py_tp_repr, fmap_repr},
+    {Py_tp_richcompare, fmap_richcompare},
+    {Py_tp_methods, fmap_methods},
+    {Py_tp_members, tf_frozen_members},
+    {Py_mp_length, tf_frozen_len},
+    {Py_mp_subscript, fmap_subscript},
+    {Py_sq_contains, fmap_contains},
+    {0, NULL},
+};
+
+static PyType_Spec fmap_spec = {
+    .name = "thrifty.FrozenMap",
+    .basicsize = sizeof(tf_frozen),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_MAPPING,
+    .slots = fmap_slots,
+};
+
+int tf_fmap_add(PyObject *m, tf_state *st) {
+    st->FrozenViewType = PyType_FromModuleAndSpec(m, &view_spec, NULL);
+    if (!st->FrozenViewType)
+        return -1;
+    st->FrozenMapType = PyType_FromModuleAndSpec(m, &fmap_spec, NULL);
+    if (!st->FrozenMapType || PyModule_AddObjectRef(m, "FrozenMap", st->FrozenMapType) < 0)
+        return -1;
+    return tf_frozen_register_abc(st->FrozenMapType, "Mapping");
+}

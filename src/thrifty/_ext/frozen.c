@@ -1,0 +1,564 @@
+/* Shared machinery of FrozenSet and FrozenMap (frozen.h): build, open, lookup, element conversion, iterator. */
+#include "frozen.h"
+
+#include <math.h>
+
+/* Above this many entries (or block bytes) the core runs without the GIL. */
+#define TF_FROZEN_NOGIL_MIN 50000
+
+/* ---- kinds of Python objects -------------------------------------------------------------------------- */
+
+static const char *kind_name(int kind) {
+    switch (kind) {
+    case TF_FSET_INT: return "int";
+    case TF_FSET_STR: return "str";
+    case TF_FSET_BYTES: return "bytes";
+    case TF_FSET_FLOAT: return "float";
+    default: return "nothing";
+    }
+}
+
+/* The storable kind of obj (bool counts as int, as it does for frozenset and dict), or TF_FSET_NONE. */
+static int kind_of(PyObject *obj, int allow_float) {
+    if (PyLong_Check(obj))
+        return TF_FSET_INT;
+    if (PyUnicode_Check(obj))
+        return TF_FSET_STR;
+    if (PyBytes_Check(obj))
+        return TF_FSET_BYTES;
+    if (allow_float && PyFloat_Check(obj))
+        return TF_FSET_FLOAT;
+    return TF_FSET_NONE;
+}
+
+/* Checks every item of seq is one storable kind; returns it (NONE for an empty seq) or -1 with TypeError. */
+static int common_kind(PyObject *seq, int values, const char *who) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    const char *what = values ? "values" : "keys";
+    const char *accepted = values ? "int, float, str or bytes" : "int, str or bytes";
+    int kind = TF_FSET_NONE;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int k = kind_of(items[i], values);
+        if (k == TF_FSET_NONE) {
+            PyErr_Format(PyExc_TypeError, "%s %s must be %s, not %.100s", who, what, accepted,
+                         Py_TYPE(items[i])->tp_name);
+            return -1;
+        }
+        if (kind != TF_FSET_NONE && k != kind) {
+            PyErr_Format(PyExc_TypeError, "%s %s must all be one kind: got %s and %s", who, what, kind_name(kind),
+                         kind_name(k));
+            return -1;
+        }
+        kind = k;
+    }
+    return kind;
+}
+
+/* UTF-8 of a str. Lone surrogates (which strict UTF-8 refuses) are encoded as "surrogatepass" does, so every str
+ * round-trips; *tmp then owns the encoded bytes and must be released by the caller. */
+static const char *str_utf8(PyObject *s, Py_ssize_t *len, PyObject **tmp) {
+    const char *p;
+    *tmp = NULL;
+    if (PyUnicode_IS_COMPACT_ASCII(s)) { /* the common case, without a call: ASCII is its own UTF-8 */
+        *len = PyUnicode_GET_LENGTH(s);
+        return (const char *)(((PyASCIIObject *)s) + 1);
+    }
+    p = PyUnicode_AsUTF8AndSize(s, len);
+    if (p)
+        return p;
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+        return NULL;
+    PyErr_Clear();
+    *tmp = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
+    if (!*tmp)
+        return NULL;
+    *len = PyBytes_GET_SIZE(*tmp);
+    return PyBytes_AS_STRING(*tmp);
+}
+
+/* Fills the arrays of one column (keys or values) of the core's input. `tmps` collects temporaries (encoded
+ * surrogate strings) that must outlive the build. */
+static int fill_column(PyObject *seq, int kind, int64_t **ints, double **floats, tf_fspan **spans, PyObject *tmps,
+                       const char *who, const char *what) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    size_t count = (size_t)n ? (size_t)n : 1u;
+    if (kind == TF_FSET_INT) {
+        *ints = PyMem_New(int64_t, count);
+        if (!*ints)
+            goto nomem;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int overflow;
+            long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+            if (overflow) {
+                PyErr_Format(PyExc_OverflowError, "%s %s must fit in int64 (-2**63 .. 2**63-1), got %R", who, what,
+                             items[i]);
+                return -1;
+            }
+            if (v == -1 && PyErr_Occurred())
+                return -1;
+            (*ints)[i] = (int64_t)v;
+        }
+    } else if (kind == TF_FSET_FLOAT) {
+        *floats = PyMem_New(double, count);
+        if (!*floats)
+            goto nomem;
+        for (Py_ssize_t i = 0; i < n; i++)
+            (*floats)[i] = PyFloat_AS_DOUBLE(items[i]);
+    } else if (kind == TF_FSET_STR || kind == TF_FSET_BYTES) {
+        *spans = PyMem_New(tf_fspan, count);
+        if (!*spans)
+            goto nomem;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t len;
+            const char *p;
+            if (kind == TF_FSET_STR) {
+                PyObject *tmp;
+                p = str_utf8(items[i], &len, &tmp);
+                if (!p)
+                    return -1;
+                if (tmp) {
+                    int r = PyList_Append(tmps, tmp);
+                    Py_DECREF(tmp); /* the list keeps it */
+                    if (r < 0)
+                        return -1;
+                }
+            } else {
+                p = PyBytes_AS_STRING(items[i]);
+                len = PyBytes_GET_SIZE(items[i]);
+            }
+            (*spans)[i].data = p;
+            (*spans)[i].len = (size_t)len;
+        }
+    }
+    return 0;
+nomem:
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* Wraps a block held by `holder` (any buffer exporter) in a new object of `type`. Steals nothing. */
+static PyObject *open_block(PyTypeObject *type, PyObject *holder, int built, int want_map, const char *who) {
+    tf_state *st = tf_state_of_type(type);
+    tf_frozen *self;
+    tf_status status;
+    const char *why = "";
+    if (!st)
+        return NULL;
+    self = PyObject_GC_New(tf_frozen, type);
+    if (!self)
+        return NULL;
+    memset(&self->table, 0, sizeof self->table);
+    memset(&self->buf, 0, sizeof self->buf);
+    self->built = built;
+    self->hash = -1;
+    self->weakreflist = NULL;
+    if (PyObject_GetBuffer(holder, &self->buf, PyBUF_SIMPLE) < 0) {
+        self->buf.obj = NULL;
+        goto error;
+    }
+    if (self->buf.len >= TF_FROZEN_NOGIL_MIN * 16) {
+        Py_BEGIN_ALLOW_THREADS status = tf_fset_validate(&self->table, self->buf.buf, (size_t)self->buf.len, &why);
+        Py_END_ALLOW_THREADS
+    } else {
+        status = tf_fset_validate(&self->table, self->buf.buf, (size_t)self->buf.len, &why);
+    }
+    if (status != TF_OK) {
+        PyErr_Format(st->CorruptData, "%s.frombuffer: %s", who, why);
+        goto error;
+    }
+    if (tf_fset_is_map(&self->table) != want_map) {
+        PyErr_Format(st->CorruptData, "%s.frombuffer: the block holds a %s, not a %s", who,
+                     want_map ? "FrozenSet" : "FrozenMap", who);
+        goto error;
+    }
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+error:
+    memset(&self->table, 0, sizeof self->table);
+    Py_DECREF(self);
+    return NULL;
+}
+
+PyObject *tf_frozen_frombuffer(PyTypeObject *type, PyObject *obj, int want_map, const char *who) {
+    return open_block(type, obj, 0, want_map, who);
+}
+
+PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, int may_release_gil, const char *who) {
+    tf_fset_input in;
+    PyObject *tmps = NULL, *block = NULL, *result = NULL;
+    int64_t *int_keys = NULL, *int_values = NULL;
+    double *float_keys_unused = NULL, *float_values = NULL;
+    tf_fspan *span_keys = NULL, *span_values = NULL;
+    void *scratch = NULL;
+    size_t bound, scratch_size, len = 0;
+    tf_status status;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(keys);
+    int key_kind, value_kind = TF_FSET_NONE;
+
+    memset(&in, 0, sizeof in);
+    if ((size_t)n > UINT32_MAX) {
+        PyErr_Format(PyExc_OverflowError, "%s holds at most 2**32-1 entries, got %zd", who, n);
+        return NULL;
+    }
+    key_kind = common_kind(keys, 0, who);
+    if (key_kind < 0)
+        return NULL;
+    if (values) {
+        value_kind = common_kind(values, 1, who);
+        if (value_kind < 0)
+            return NULL;
+    }
+    tmps = PyList_New(0);
+    if (!tmps)
+        goto error;
+    if (fill_column(keys, key_kind, &int_keys, &float_keys_unused, &span_keys, tmps, who, "keys") < 0)
+        goto error;
+    if (values && fill_column(values, value_kind, &int_values, &float_values, &span_values, tmps, who, "values") < 0)
+        goto error;
+    in.count = (size_t)n;
+    in.is_map = values != NULL;
+    in.key_kind = key_kind;
+    in.int_keys = int_keys;
+    in.span_keys = span_keys;
+    in.value_kind = value_kind;
+    in.int_values = int_values;
+    in.float_values = float_values;
+    in.span_values = span_values;
+
+    bound = tf_fset_bound(&in);
+    scratch_size = tf_fset_scratch_size(in.count);
+    if (bound == 0 || scratch_size == 0 || bound > ((size_t)-1 >> 1)) {
+        PyErr_Format(PyExc_OverflowError, "%s: the %s or %s are too large for one table (4 GiB of text at most)",
+                     who, "keys", "values");
+        goto error;
+    }
+    scratch = PyMem_Malloc(scratch_size);
+    block = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
+    if (!scratch || !block) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto error;
+    }
+    /* Without the GIL only the caller's str/bytes objects matter (ints were copied); see may_release_gil. */
+    if (n >= TF_FROZEN_NOGIL_MIN && (may_release_gil || (key_kind == TF_FSET_INT && span_values == NULL))) {
+        Py_BEGIN_ALLOW_THREADS status =
+            tf_fset_build(&in, scratch, scratch_size, PyBytes_AS_STRING(block), bound, &len);
+        Py_END_ALLOW_THREADS
+    } else {
+        status = tf_fset_build(&in, scratch, scratch_size, PyBytes_AS_STRING(block), bound, &len);
+    }
+    if (status != TF_OK) {
+        tf_raise_status(tf_state_of_type(type), status, who);
+        goto error;
+    }
+    if ((size_t)PyBytes_GET_SIZE(block) != len && _PyBytes_Resize(&block, (Py_ssize_t)len) < 0)
+        goto error;
+    result = open_block(type, block, 1, values != NULL, who);
+error:
+    PyMem_Free(int_keys);
+    PyMem_Free(int_values);
+    PyMem_Free(float_values);
+    PyMem_Free(span_keys);
+    PyMem_Free(span_values);
+    PyMem_Free(scratch);
+    Py_XDECREF(block);
+    Py_XDECREF(tmps);
+    return result;
+}
+
+/* ---- lookup -------------------------------------------------------------------------------------------- */
+
+/* An integral double in int64 range as the int it equals (1.0 == 1 for frozenset too); 0 when there is none. */
+static int integral_double(double d, int64_t *out) {
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || floor(d) != d)
+        return 0;
+    *out = (int64_t)d;
+    return 1;
+}
+
+int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
+    const tf_fset *t = &self->table;
+    int kind = tf_fset_key_kind(t);
+    PyTypeObject *tp = Py_TYPE(key);
+    int64_t v;
+    /* Subclasses may have made themselves unhashable; frozenset raises TypeError for those, so do we. */
+    if (tp != &PyLong_Type && tp != &PyUnicode_Type && tp != &PyBytes_Type && tp != &PyFloat_Type &&
+        tp != &PyBool_Type && PyObject_Hash(key) == -1)
+        return -1;
+    if (PyLong_Check(key)) {
+        int overflow;
+        long long x;
+        if (kind != TF_FSET_INT)
+            return 0;
+        x = PyLong_AsLongLongAndOverflow(key, &overflow);
+        if (overflow)
+            return 0; /* cannot be stored, so cannot be present */
+        if (x == -1 && PyErr_Occurred())
+            return -1;
+        v = (int64_t)x;
+    } else if (PyUnicode_Check(key)) {
+        PyObject *tmp;
+        Py_ssize_t len;
+        const char *p;
+        if (kind != TF_FSET_STR)
+            return 0;
+        p = str_utf8(key, &len, &tmp);
+        if (!p)
+            return -1;
+        *pos = tf_fset_find_bytes(t, p, (size_t)len);
+        Py_XDECREF(tmp);
+        return *pos != TF_FSET_NOT_FOUND;
+    } else if (PyBytes_Check(key)) {
+        if (kind != TF_FSET_BYTES)
+            return 0;
+        *pos = tf_fset_find_bytes(t, PyBytes_AS_STRING(key), (size_t)PyBytes_GET_SIZE(key));
+        return *pos != TF_FSET_NOT_FOUND;
+    } else if (PyFloat_Check(key)) {
+        if (kind != TF_FSET_INT || !integral_double(PyFloat_AS_DOUBLE(key), &v))
+            return 0;
+    } else if (PyComplex_Check(key)) {
+        Py_complex c = PyComplex_AsCComplex(key);
+        if (kind != TF_FSET_INT || c.imag != 0.0 || !integral_double(c.real, &v))
+            return 0;
+    } else {
+        /* Any other hashable object is absent (Decimal(1) and Fraction(1) included: docs/frozen.md). */
+        return PyObject_Hash(key) == -1 ? -1 : 0;
+    }
+    *pos = tf_fset_find_int(t, v);
+    return *pos != TF_FSET_NOT_FOUND;
+}
+
+/* ---- elements ------------------------------------------------------------------------------------------ */
+
+static PyObject *span_object(tf_frozen *self, tf_fspan s, int kind, const char *what, size_t i) {
+    PyObject *o;
+    if (kind == TF_FSET_BYTES)
+        return PyBytes_FromStringAndSize((const char *)s.data, (Py_ssize_t)s.len);
+    o = PyUnicode_DecodeUTF8((const char *)s.data, (Py_ssize_t)s.len, "surrogatepass");
+    if (!o && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        tf_state *st = tf_state_of((PyObject *)self);
+        PyErr_Clear();
+        if (st)
+            PyErr_Format(st->CorruptData, "stored %s at position %zu is not valid UTF-8", what, i);
+    }
+    return o;
+}
+
+PyObject *tf_frozen_key(tf_frozen *self, size_t i) {
+    const tf_fset *t = &self->table;
+    switch (tf_fset_key_kind(t)) {
+    case TF_FSET_INT: return PyLong_FromLongLong((long long)tf_fset_key_int(t, i));
+    case TF_FSET_STR:
+    case TF_FSET_BYTES: return span_object(self, tf_fset_key_span(t, i), tf_fset_key_kind(t), "key", i);
+    default: PyErr_SetString(PyExc_IndexError, "empty table"); return NULL;
+    }
+}
+
+PyObject *tf_frozen_value(tf_frozen *self, size_t i) {
+    const tf_fset *t = &self->table;
+    switch (tf_fset_value_kind(t)) {
+    case TF_FSET_INT: return PyLong_FromLongLong((long long)tf_fset_value_int(t, i));
+    case TF_FSET_FLOAT: return PyFloat_FromDouble(tf_fset_value_float(t, i));
+    case TF_FSET_STR:
+    case TF_FSET_BYTES: return span_object(self, tf_fset_value_span(t, i), tf_fset_value_kind(t), "value", i);
+    default: PyErr_SetString(PyExc_IndexError, "table has no values"); return NULL;
+    }
+}
+
+/* ---- shared slots -------------------------------------------------------------------------------------- */
+
+int tf_frozen_traverse(PyObject *op, visitproc visit, void *arg) {
+    tf_frozen *self = (tf_frozen *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->buf.obj);
+    return 0;
+}
+
+int tf_frozen_clear(PyObject *op) {
+    tf_frozen *self = (tf_frozen *)op;
+    /* Forget the block before letting it go: a cleared object reads as empty, never as freed memory. */
+    memset(&self->table, 0, sizeof self->table);
+    if (self->buf.obj)
+        PyBuffer_Release(&self->buf);
+    return 0;
+}
+
+PyMemberDef tf_frozen_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_frozen, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+void tf_frozen_dealloc(PyObject *op) {
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    if (((tf_frozen *)op)->weakreflist)
+        PyObject_ClearWeakRefs(op);
+    tf_frozen_clear(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+Py_ssize_t tf_frozen_len(PyObject *op) { return (Py_ssize_t)tf_fset_count(&((tf_frozen *)op)->table); }
+
+PyObject *tf_frozen_tobytes(PyObject *op, PyObject *unused) {
+    tf_frozen *self = (tf_frozen *)op;
+    (void)unused;
+    /* A block held in an exact bytes object of its own size is already the answer: no copy. */
+    if (self->buf.obj && PyBytes_CheckExact(self->buf.obj) && PyBytes_GET_SIZE(self->buf.obj) == self->buf.len)
+        return Py_NewRef(self->buf.obj);
+    return PyBytes_FromStringAndSize((const char *)self->buf.buf, self->buf.len);
+}
+
+PyObject *tf_frozen_sizeof(PyObject *op, PyObject *unused) {
+    tf_frozen *self = (tf_frozen *)op;
+    Py_ssize_t size = Py_TYPE(op)->tp_basicsize;
+    (void)unused;
+    /* A built block belongs to this object alone; a frombuffer() block belongs to its exporter. */
+    if (self->built && self->buf.obj)
+        size += (Py_ssize_t)(offsetof(PyBytesObject, ob_sval) + 1) + self->buf.len;
+    return PyLong_FromSsize_t(size);
+}
+
+PyObject *tf_frozen_reduce(PyObject *op, PyObject *unused) {
+    PyObject *frombuffer, *blob, *result;
+    (void)unused;
+    frombuffer = PyObject_GetAttrString((PyObject *)Py_TYPE(op), "frombuffer");
+    if (!frombuffer)
+        return NULL;
+    blob = tf_frozen_tobytes(op, NULL);
+    if (!blob) {
+        Py_DECREF(frombuffer);
+        return NULL;
+    }
+    result = Py_BuildValue("(N(N))", frombuffer, blob);
+    return result;
+}
+
+/* ---- iterator ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    tf_frozen *owner; /* strong reference */
+    size_t pos;
+    size_t off; /* str/bytes keys: offset of the next key record (tf_fset_key_next) */
+    int mode;
+} tf_frozen_iter;
+
+PyObject *tf_frozen_iter_new(tf_frozen *self, int mode) {
+    tf_state *st = tf_state_of((PyObject *)self);
+    tf_frozen_iter *it;
+    if (!st)
+        return NULL;
+    it = PyObject_GC_New(tf_frozen_iter, (PyTypeObject *)st->FrozenIterType);
+    if (!it)
+        return NULL;
+    it->owner = (tf_frozen *)Py_NewRef((PyObject *)self);
+    it->pos = 0;
+    it->off = 0;
+    it->mode = mode;
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
+/* The key at position i, read sequentially (O(1)) for str/bytes keys. */
+static PyObject *iter_key(tf_frozen_iter *it, size_t i) {
+    const tf_fset *t = &it->owner->table;
+    int kind = tf_fset_key_kind(t);
+    if (kind == TF_FSET_STR || kind == TF_FSET_BYTES)
+        return span_object(it->owner, tf_fset_key_next(t, &it->off), kind, "key", i);
+    return tf_frozen_key(it->owner, i);
+}
+
+static PyObject *iter_next(PyObject *op) {
+    tf_frozen_iter *it = (tf_frozen_iter *)op;
+    PyObject *k, *v;
+    size_t i;
+    if (!it->owner || it->pos >= tf_fset_count(&it->owner->table))
+        return NULL;
+    i = it->pos++;
+    if (it->mode == TF_FROZEN_KEYS)
+        return iter_key(it, i);
+    if (it->mode == TF_FROZEN_VALUES)
+        return tf_frozen_value(it->owner, i);
+    k = iter_key(it, i);
+    if (!k)
+        return NULL;
+    v = tf_frozen_value(it->owner, i);
+    if (!v) {
+        Py_DECREF(k);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", k, v);
+}
+
+static PyObject *iter_length_hint(PyObject *op, PyObject *unused) {
+    tf_frozen_iter *it = (tf_frozen_iter *)op;
+    size_t n = it->owner ? tf_fset_count(&it->owner->table) : 0;
+    (void)unused;
+    return PyLong_FromSize_t(n > it->pos ? n - it->pos : 0);
+}
+
+static int iter_traverse(PyObject *op, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((tf_frozen_iter *)op)->owner);
+    return 0;
+}
+
+static int iter_clear(PyObject *op) {
+    Py_CLEAR(((tf_frozen_iter *)op)->owner);
+    return 0;
+}
+
+static void iter_dealloc(PyObject *op) {
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    iter_clear(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef iter_methods[] = {
+    {"__length_hint__", iter_length_hint, METH_NOARGS, "Entries not yet produced."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot iter_slots[] = {
+    {Py_tp_dealloc, iter_dealloc},
+    {Py_tp_traverse, iter_traverse},
+    {Py_tp_clear, iter_clear},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, iter_next},
+    {Py_tp_methods, iter_methods},
+    {0, NULL},
+};
+
+static PyType_Spec iter_spec = {
+    .name = "thrifty._ext.frozen_iterator",
+    .basicsize = sizeof(tf_frozen_iter),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = iter_slots,
+};
+
+int tf_frozen_register_abc(PyObject *type, const char *abc_name) {
+    PyObject *abc = PyImport_ImportModule("collections.abc"), *r;
+    if (!abc)
+        return -1;
+    r = PyObject_GetAttrString(abc, abc_name);
+    Py_DECREF(abc);
+    if (!r)
+        return -1;
+    abc = r;
+    r = PyObject_CallMethod(abc, "register", "O", type);
+    Py_DECREF(abc);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+int tf_frozen_add_helpers(PyObject *m, tf_state *st) {
+    st->FrozenIterType = PyType_FromModuleAndSpec(m, &iter_spec, NULL);
+    return st->FrozenIterType ? 0 : -1;
+}

@@ -1,0 +1,64 @@
+/* What FrozenSet (fset.c) and FrozenMap (fmap.c) share: the object layout, building from Python objects, opening
+ * a buffer, key lookup with frozenset's equality rules, element conversion, and one iterator type (frozen.c). */
+#ifndef THRIFTY_EXT_FROZEN_H
+#define THRIFTY_EXT_FROZEN_H
+
+#include "thrifty_ext.h" /* first: Python.h must precede the system headers */
+
+#include <structmember.h>
+
+#include "thrifty/fset.h"
+
+/* FrozenSet and FrozenMap objects. Immutable after construction, so no locking and no export counting. */
+typedef struct {
+    PyObject_HEAD
+    tf_fset table;  /* the opened block: points into buf.buf */
+    Py_buffer buf;  /* owned export of the block's holder (buf.obj is a strong reference): the bytes object a
+                       constructor built, or whatever frombuffer() was given. Released only in clear/dealloc. */
+    int built;      /* 1 when buf.obj is a bytes object this object created (counted by __sizeof__) */
+    Py_hash_t hash; /* cached hash, -1 until computed */
+    PyObject *weakreflist; /* weak references (frozenset supports them too) */
+} tf_frozen;
+
+/* The members every frozen type declares (the weak reference list offset). */
+extern PyMemberDef tf_frozen_members[];
+
+/* Iterator over a table (keys, values or (key, value) pairs), and FrozenMap's keys()/values()/items() views. */
+enum { TF_FROZEN_KEYS = 0, TF_FROZEN_VALUES = 1, TF_FROZEN_ITEMS = 2 };
+
+/* Builds a new object of `type` from a sequence of keys and (maps) a same-length sequence of values, both owned by
+ * the caller and not mutated by anyone while this runs. `who` ("FrozenSet", "FrozenMap") prefixes messages.
+ * `may_release_gil`: the sequences are private to the caller, so string pointers stay valid without the GIL. */
+PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, int may_release_gil, const char *who);
+
+/* `type`.frombuffer(obj): zero-copy over any C-contiguous buffer; CorruptData with the reason on a bad block. */
+PyObject *tf_frozen_frombuffer(PyTypeObject *type, PyObject *obj, int want_map, const char *who);
+
+/* Looks key up with frozenset's rules: 1 found (*pos set), 0 absent (including keys of another kind), -1 with
+ * TypeError for an unhashable key. */
+int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos);
+
+/* New references to the key / value at position i (< count). NULL with CorruptData when a stored str is not UTF-8. */
+PyObject *tf_frozen_key(tf_frozen *self, size_t i);
+PyObject *tf_frozen_value(tf_frozen *self, size_t i);
+
+/* An iterator of `mode` over self. */
+PyObject *tf_frozen_iter_new(tf_frozen *self, int mode);
+
+/* Shared slots and methods. */
+int tf_frozen_traverse(PyObject *self, visitproc visit, void *arg);
+int tf_frozen_clear(PyObject *self);
+void tf_frozen_dealloc(PyObject *self);
+Py_ssize_t tf_frozen_len(PyObject *self);
+PyObject *tf_frozen_tobytes(PyObject *self, PyObject *unused);
+PyObject *tf_frozen_sizeof(PyObject *self, PyObject *unused);
+PyObject *tf_frozen_reduce(PyObject *self, PyObject *unused);
+
+/* Registers `type` as a virtual subclass of collections.abc.<abc_name> ("Set", "Mapping"), as frozenset and dict
+ * are, so isinstance checks in user code accept it. 0 or -1 with an exception. */
+int tf_frozen_register_abc(PyObject *type, const char *abc_name);
+
+/* Adds the iterator type (called by tf_fset_add). */
+int tf_frozen_add_helpers(PyObject *m, tf_state *st);
+
+#endif

@@ -4,6 +4,7 @@ This file only re-exports the public API; each name is documented where it is de
 """
 from thrifty._ext import (
     AllocationError,
+    Block,
     BudgetExceeded,
     CorruptData,
     FrozenMap,
@@ -13,6 +14,12 @@ from thrifty._ext import (
     PoolExhausted,
     sizeof,
     Ring,
+    ObjectPool,
+    Pool,
+    PoolExhausted,
+    View,
+    iter_chunks,
+    lines,
 )
 from thrifty.guards import budget, count_allocs, no_alloc, parse_size
 
@@ -20,6 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AllocationError",
+    "Block",
     "BudgetExceeded",
     "CorruptData",
     "FrozenMap",
@@ -33,4 +41,10 @@ __all__ = [
     "no_alloc",
     "parse_size",
     "Ring",
+    "ObjectPool",
+    "Pool",
+    "PoolExhausted",
+    "View",
+    "iter_chunks",
+    "lines",
 ]

@@ -23,6 +23,7 @@
 #endif
 
 <<<<<<< HEAD
+<<<<<<< HEAD
 /* TF_RING_ATOMICS: how Ring orders its two position counters for lock-free single-producer/single-consumer use
  * (see ring.h). 1 (default on GCC and Clang): acquire loads and release stores through the __atomic builtins, which
  * are lock-free for a word on every target thrifty supports and need no libatomic. 0: plain volatile word accesses,
@@ -49,6 +50,27 @@
 #ifndef TF_FSET_SPAN_LOAD
 #define TF_FSET_SPAN_LOAD 2
 >>>>>>> frozen
+=======
+/* ---- pool (pool.h) ---------------------------------------------------------------------------------------- */
+
+/* TF_POOL_ALIGN: alignment of every pool block and of the pool's storage, in bytes (a power of two, at least
+ * sizeof(void *) because a free block holds the free-list link). Default 8: enough for any scalar on the targets
+ * thrifty cares about. Raising it (16 for SIMD) rounds each block's stride up, costing up to ALIGN-1 bytes a block. */
+#ifndef TF_POOL_ALIGN
+#define TF_POOL_ALIGN 8
+#endif
+
+/* TF_POOL_CANARY: 1 compiles in the debug canary mode (still off unless a pool is created with TF_POOL_FLAG_CANARY);
+ * 0 leaves it out, saving a little code, and tf_pool_init then refuses the flag with TF_E_ARG. */
+#ifndef TF_POOL_CANARY
+#define TF_POOL_CANARY 1
+#endif
+
+/* TF_POOL_CANARY_BYTES: bytes of guard pattern after each block in canary mode (each block's stride grows by at
+ * least this much). More bytes catch longer overruns that skip the first guard bytes; 8 catches off-by-a-few. */
+#ifndef TF_POOL_CANARY_BYTES
+#define TF_POOL_CANARY_BYTES 8
+>>>>>>> pool
 #endif
 
 #endif /* THRIFTY_CONFIG_H */

@@ -12,6 +12,11 @@ static const tf_part_add_fn tf_parts[] = {
     tf_ring_add,     /* ring.c */
     tf_fset_add,
     tf_fmap_add,
+    tf_block_add,      /* buffers.h: Block first, a Pool makes its Blocks */
+    tf_pool_add,       /* buffers.h */
+    tf_objectpool_add, /* buffers.h */
+    tf_view_add,       /* buffers.h: View before streaming, whose iterators yield Views */
+    tf_streaming_add,  /* buffers.h */
     NULL,
 };
 

@@ -31,6 +31,15 @@ typedef struct {
     PyObject *FrozenMapType;  /* fmap.c */
     PyObject *FrozenIterType; /* frozen.c: iterator shared by FrozenSet and FrozenMap */
     PyObject *FrozenViewType; /* fmap.c: keys()/values()/items() views */
+    /* pool, objectpool, view, streaming (buffers.h) */
+    PyObject *BlockType;
+    PyObject *PoolType;
+    PyObject *LoanType;
+    PyObject *ObjectPoolType;
+    PyObject *ViewType;
+    PyObject *ChunksType;
+    PyObject *LinesType;
+    PyObject *str_readinto; /* interned "readinto" */
 } tf_state;
 
 extern PyModuleDef tf_module_def;
@@ -59,5 +68,12 @@ int tf_tracker_add(PyObject *module, tf_state *st);  /* tracker.c: _tracker_star
 int tf_guard_add(PyObject *module, tf_state *st);    /* guard.c: _Guard */
 int tf_fset_add(PyObject *module, tf_state *st); /* FrozenSet (fset.c) */
 int tf_fmap_add(PyObject *module, tf_state *st); /* FrozenMap (fmap.c) */
+
+/* pool, objectpool, view, streaming (buffers.h) */
+int tf_block_add(PyObject *module, tf_state *st);
+int tf_pool_add(PyObject *module, tf_state *st);
+int tf_objectpool_add(PyObject *module, tf_state *st);
+int tf_view_add(PyObject *module, tf_state *st);
+int tf_streaming_add(PyObject *module, tf_state *st);
 
 #endif

@@ -1,0 +1,78 @@
+/* Fuzz target for the block pool: each input byte is an operation (acquire, release the k-th held block, write
+ * into a held block, release a pointer that is not a block start, release a block twice) on a canary-mode pool,
+ * checked against a model of which blocks are out. Any status that disagrees with the model aborts; ASan catches
+ * any access outside the arena. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "thrifty/pool.h"
+
+enum { COUNT = 9, BLOCK = 13 };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static uint64_t storage[256];
+    tf_pool pool;
+    unsigned flags = size > 0 ? (unsigned)(data[0] & 3u) : 0u;
+    if (tf_pool_size(BLOCK, COUNT, flags) > sizeof storage ||
+        tf_pool_init(&pool, storage, sizeof storage, BLOCK, COUNT, flags) != TF_OK)
+        abort();
+    unsigned char *held[COUNT];
+    size_t n_held = 0;
+    unsigned char *last_released = NULL;
+    for (size_t i = 1; i < size; i++) {
+        uint8_t op = data[i] & 7u, arg = (uint8_t)(data[i] >> 3);
+        if (op <= 2) {
+            void *b;
+            tf_status s = tf_pool_acquire(&pool, &b);
+            if ((n_held == COUNT) != (s == TF_E_EMPTY))
+                abort();
+            if (s == TF_OK) {
+                for (size_t k = 0; k < n_held; k++)
+                    if (held[k] == b)
+                        abort();
+                held[n_held++] = b;
+            }
+        } else if (op <= 4 && n_held > 0) {
+            size_t k = arg % n_held;
+            tf_status s = tf_pool_release(&pool, held[k]);
+            if (s != TF_OK)
+                abort();
+            last_released = held[k];
+            held[k] = held[--n_held];
+        } else if (op == 5 && n_held > 0) {
+            memset(held[arg % n_held], arg, BLOCK);
+        } else if (op == 6) {
+            unsigned char *p = (unsigned char *)storage + arg;
+            size_t index = tf_pool_index(&pool, p), k = 0;
+            while (k < n_held && held[k] != p)
+                k++;
+            /* releasing a free block that is not the last one released is undetectable without canaries */
+            if (index < COUNT && k == n_held && !(flags & TF_POOL_FLAG_CANARY) && p != last_released)
+                continue;
+            tf_status s = tf_pool_release(&pool, p);
+            if (index == COUNT ? s != TF_E_ARG : (k < n_held ? s != TF_OK : s != TF_E_STATE))
+                abort();
+            if (k < n_held) {
+                last_released = p;
+                held[k] = held[--n_held];
+            }
+        } else if (op == 7 && last_released) {
+            int out = 0;
+            for (size_t k = 0; k < n_held; k++)
+                out |= held[k] == last_released;
+            tf_status s = tf_pool_release(&pool, last_released);
+            if (!out && s != TF_E_STATE)
+                abort(); /* the block released last is always caught, canary or not */
+            if (out && s != TF_OK)
+                abort();
+            if (out)
+                for (size_t k = 0; k < n_held; k++)
+                    if (held[k] == last_released)
+                        held[k] = held[--n_held];
+        }
+        if (pool.in_use != n_held)
+            abort();
+    }
+    return 0;
+}

@@ -1,0 +1,96 @@
+/* thrifty core — a pool of fixed-size blocks in caller memory.
+ *
+ * The caller hands over one arena; the pool cuts it into `count` blocks of `block_size` bytes and hands them out
+ * and takes them back in O(1). There is no per-block header: a free block's first bytes hold the link to the next
+ * free block, so the arena is exactly count * stride bytes, where stride is block_size rounded up to TF_POOL_ALIGN
+ * (and, in canary mode, grown by at least TF_POOL_CANARY_BYTES of guard pattern).
+ *
+ * Blocks that were never handed out are not touched until first use (init is O(1) whatever the count), so a large
+ * arena backed by lazily committed memory costs RSS only for blocks actually used.
+ *
+ * Misuse detection, all O(1):
+ *   - a pointer that is not the start of one of this pool's blocks → TF_E_ARG;
+ *   - releasing a block that was never handed out, or the block released last, or into a pool with nothing in
+ *     use → TF_E_STATE (an older double release is caught only in canary mode, see below);
+ *   - canary mode (TF_POOL_FLAG_CANARY): the bytes after each block hold a pattern that says "in use" or "free".
+ *     Release checks it: "free" → TF_E_STATE (double release, nothing changed); anything else but "in use" →
+ *     TF_E_CORRUPT (a write went past the block's end; the block is released all the same and its guard restored,
+ *     so the pool stays usable).
+ *
+ * No function here is safe to call concurrently on the same pool from two threads, or from an interrupt that may
+ * preempt another call on the same pool: the caller serialises (a mutex, or masking the interrupt). Different pools
+ * are independent.
+ */
+#ifndef THRIFTY_POOL_H
+#define THRIFTY_POOL_H
+
+#include "thrifty/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags for tf_pool_size / tf_pool_init. */
+enum {
+    TF_POOL_FLAG_ZERO = 1u,  /* clear a block's bytes on release (secrets do not outlive their use) */
+    TF_POOL_FLAG_CANARY = 2u /* guard pattern after each block, checked on release (needs TF_POOL_CANARY) */
+};
+
+/* The pool's state. Caller-allocated (stack, static, or inside another struct); fields are private — read them
+ * through tf_pool_stats. */
+typedef struct tf_pool {
+    unsigned char *base;      /* the arena: count blocks, stride bytes apart */
+    unsigned char *free_head; /* most recently released block, or NULL; each free block links to the next */
+    size_t block_size;        /* bytes a user may touch in each block */
+    size_t stride;            /* distance between blocks: block_size rounded up (+ guard in canary mode) */
+    size_t count;             /* blocks in the arena */
+    size_t fresh;             /* blocks [fresh, count) were never handed out and are not on the free list */
+    size_t in_use;            /* blocks currently handed out */
+    size_t high_water;        /* most blocks ever in use at once */
+    uint64_t acquired;        /* successful acquires since init */
+    uint64_t exhausted;       /* acquires refused because every block was in use */
+    unsigned flags;           /* TF_POOL_FLAG_* */
+} tf_pool;
+
+typedef struct tf_pool_stats {
+    size_t block_size, count, in_use, high_water;
+    uint64_t acquired, exhausted;
+} tf_pool_stats;
+
+/* Bytes of storage a pool of `count` blocks of `block_size` bytes needs with `flags`. Returns 0 when block_size or
+ * count is 0, flags has unknown bits, or the size does not fit a size_t. O(1), pure, safe from anywhere. */
+size_t tf_pool_size(size_t block_size, size_t count, unsigned flags);
+
+/* Makes `pool` manage `storage` (size bytes, aligned to TF_POOL_ALIGN) as count blocks of block_size bytes. The
+ * caller keeps ownership of both and must keep them alive, unmoved, for as long as the pool is used; the pool
+ * never frees anything. Block contents start as whatever the storage held. O(1): blocks are linked lazily.
+ * Returns TF_E_NULL, TF_E_ARG (zero size/count or unknown flag), TF_E_OVERFLOW, TF_E_SIZE or TF_E_ALIGN; on error
+ * `pool` is left unchanged. */
+tf_status tf_pool_init(tf_pool *pool, void *storage, size_t size, size_t block_size, size_t count, unsigned flags);
+
+/* Hands out a free block in *out (block_size writable bytes, aligned to TF_POOL_ALIGN). The first
+ * sizeof(void *) bytes are cleared (they held the free-list link), so with TF_POOL_FLAG_ZERO a block reused
+ * from the free list reads as all zeros. Returns TF_E_EMPTY when every block is in use (counted in
+ * stats.exhausted; *out is set to NULL). O(1). */
+tf_status tf_pool_acquire(tf_pool *pool, void **out);
+
+/* Takes back a block this pool handed out. The caller must not touch it afterwards. Returns TF_E_NULL,
+ * TF_E_ARG (not one of this pool's blocks), TF_E_STATE (detected double release; nothing changed) or
+ * TF_E_CORRUPT (canary mode: the guard after the block was overwritten; the block IS released). O(1); clearing
+ * with TF_POOL_FLAG_ZERO is O(block_size). */
+tf_status tf_pool_release(tf_pool *pool, void *block);
+
+/* Index (0..count-1) of the block starting at `block`, or count when `block` is not the start of one of this
+ * pool's blocks. O(1), reads only. */
+size_t tf_pool_index(const tf_pool *pool, const void *block);
+
+/* Start of block number `index`, or NULL when index >= count. O(1), reads only. */
+void *tf_pool_block(const tf_pool *pool, size_t index);
+
+/* Copies the counters into *out. O(1), reads only. */
+void tf_pool_stats_get(const tf_pool *pool, tf_pool_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* THRIFTY_POOL_H */

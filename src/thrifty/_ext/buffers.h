@@ -1,0 +1,58 @@
+/* The buffer-reuse part of the binding: Pool + Block, ObjectPool + its loans, View, and the streaming iterators.
+ * Object structs with an ownership note on each field, and the few helpers the files call across each other.
+ *
+ * Reference shape, chosen so a pool that nobody uses dies by reference counting alone:
+ *   Pool ──strong──▶ every Block           Block ──strong──▶ Pool only while acquired (borrowed while free)
+ *   ObjectPool ──strong──▶ objects, loans   Loan ──strong──▶ ObjectPool only while its object is borrowed
+ * A cycle exists only while something is out, and every type takes part in the GC, so an abandoned cycle is
+ * collected.
+ */
+#ifndef THRIFTY_EXT_BUFFERS_H
+#define THRIFTY_EXT_BUFFERS_H
+
+#include "thrifty_ext.h" /* first: Python.h must precede every system header */
+
+#include "thrifty/pool.h"
+
+typedef struct tf_PoolObject tf_PoolObject;
+
+typedef struct {
+    PyObject_HEAD tf_PoolObject
+        *pool;           /* owner: strong while acquired, borrowed while free; NULL once the pool closed or died */
+    unsigned char *data; /* the block's bytes while acquired, NULL while released */
+    Py_ssize_t exports;  /* live buffer exports (memoryview, View, ...); release is refused while > 0 */
+} tf_BlockObject;
+
+struct tf_PoolObject {
+    PyObject_HEAD tf_pool core;
+    PyObject *weakreflist;
+    void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
+    tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
+    Py_ssize_t count;
+};
+
+typedef struct {
+    PyObject_HEAD Py_buffer src; /* the export held on the viewed object; src.obj == NULL once released */
+    Py_ssize_t offset;           /* the window is src.buf[offset : offset + length], always inside src */
+    Py_ssize_t length;
+    Py_ssize_t exports; /* live exports of this View; release() is refused while > 0 */
+    PyObject *weakreflist;
+} tf_ViewObject;
+
+/* Block.release / Pool.release / Block.__exit__: give `b` back to its pool. 0, or -1 with ValueError (released),
+ * BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). */
+int tf_block_release(tf_BlockObject *b);
+
+/* A new View over `obj` (a writable one when `writable`), window = the whole buffer. NULL with an exception. */
+tf_ViewObject *tf_view_new(tf_state *st, PyObject *obj, int writable, const char *who);
+
+/* Drops the View's export if nothing exports the View itself; the View then refuses access. */
+void tf_view_drop(tf_ViewObject *v);
+
+/* Re-point a live View; the caller guarantees the window lies inside src. O(1), allocates nothing. */
+static inline void tf_view_point(tf_ViewObject *v, Py_ssize_t offset, Py_ssize_t length) {
+    v->offset = offset;
+    v->length = length;
+}
+
+#endif

@@ -1,0 +1,393 @@
+/* thrifty.ObjectPool — a fixed set of Python objects made once by a factory and lent out again and again.
+ *
+ * Lending is O(1) and allocates nothing: the free slots are an index stack, and "is this object mine, and is it
+ * out?" is answered by an open-addressing table keyed by object identity, built with the pool. borrow() hands out
+ * a Loan (made with the pool too, one per slot) for use in a with-statement.
+ */
+#include "buffers.h"
+
+#include <structmember.h>
+
+typedef struct tf_ObjectPoolObject tf_ObjectPoolObject;
+
+typedef struct {
+    PyObject_HEAD tf_ObjectPoolObject
+        *pool; /* strong while its slot is out, borrowed otherwise; NULL once the pool died */
+    Py_ssize_t slot;
+} tf_LoanObject;
+
+struct tf_ObjectPoolObject {
+    PyObject_HEAD PyObject *reset; /* callable run on each returned object, or NULL; strong */
+    PyObject **objs;               /* `size` objects, strong */
+    tf_LoanObject **loans;         /* `size` Loans, strong; loans[i] lends objs[i] */
+    unsigned char *out;            /* out[i] != 0 while objs[i] is borrowed */
+    Py_ssize_t *free;              /* stack of free slot indices, nfree entries */
+    Py_ssize_t nfree;
+    Py_ssize_t *table; /* identity table: slot + 1, or 0 for empty; mask + 1 entries (a power of two) */
+    size_t mask;
+    Py_ssize_t size, high_water;
+    unsigned long long acquired, exhausted;
+    PyObject *weakreflist;
+};
+
+static size_t hash_ptr(const void *p) {
+    uintptr_t x = (uintptr_t)p >> 4; /* objects are at least 16-byte aligned: drop the always-zero bits */
+    return (size_t)(x ^ (x >> 9) ^ (x >> 19));
+}
+
+/* Slot holding `obj`, or -1. O(1) expected: the table is at most half full. */
+static Py_ssize_t slot_of(tf_ObjectPoolObject *self, PyObject *obj) {
+    for (size_t h = hash_ptr(obj) & self->mask;; h = (h + 1) & self->mask) {
+        Py_ssize_t s = self->table[h];
+        if (s == 0)
+            return -1;
+        if (self->objs[s - 1] == obj)
+            return s - 1;
+    }
+}
+
+static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"factory", "size", "reset", NULL};
+    PyObject *factory, *reset = Py_None;
+    Py_ssize_t size;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On|O:ObjectPool", kwlist, &factory, &size, &reset))
+        return NULL;
+    if (!PyCallable_Check(factory)) {
+        PyErr_Format(PyExc_TypeError, "ObjectPool: factory must be callable, not %.100s", Py_TYPE(factory)->tp_name);
+        return NULL;
+    }
+    if (reset != Py_None && !PyCallable_Check(reset)) {
+        PyErr_Format(PyExc_TypeError, "ObjectPool: reset must be callable or None, not %.100s",
+                     Py_TYPE(reset)->tp_name);
+        return NULL;
+    }
+    if (size < 1 || size > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(Py_ssize_t)) {
+        PyErr_Format(PyExc_ValueError, "ObjectPool: size must be >= 1, got %zd", size);
+        return NULL;
+    }
+    tf_state *st = tf_state_of_type(type);
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    size_t tsize = 4;
+    while (tsize < 2 * (size_t)size)
+        tsize *= 2;
+    self->mask = tsize - 1;
+    self->objs = PyMem_Calloc((size_t)size, sizeof(PyObject *));
+    self->loans = PyMem_Calloc((size_t)size, sizeof(tf_LoanObject *));
+    self->out = PyMem_Calloc((size_t)size, 1);
+    self->free = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
+    self->table = PyMem_Calloc(tsize, sizeof(Py_ssize_t));
+    if (!self->objs || !self->loans || !self->out || !self->free || !self->table) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    self->reset = reset == Py_None ? NULL : Py_NewRef(reset);
+    PyTypeObject *loan_type = (PyTypeObject *)st->LoanType;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *obj = PyObject_CallNoArgs(factory);
+        if (!obj)
+            goto error;
+        self->objs[i] = obj;
+        self->size = i + 1;
+        if (slot_of(self, obj) >= 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "ObjectPool: factory returned the same %.100s object twice; the pool needs distinct objects",
+                         Py_TYPE(obj)->tp_name);
+            goto error;
+        }
+        size_t h = hash_ptr(obj) & self->mask;
+        while (self->table[h])
+            h = (h + 1) & self->mask;
+        self->table[h] = i + 1;
+        tf_LoanObject *loan = (tf_LoanObject *)loan_type->tp_alloc(loan_type, 0);
+        if (!loan)
+            goto error;
+        loan->pool = self;
+        loan->slot = i;
+        self->loans[i] = loan;
+        self->free[i] = size - 1 - i; /* slot 0 is lent first */
+    }
+    self->nfree = size;
+    return (PyObject *)self;
+error:
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* Takes a free slot, or -1 with PoolExhausted. */
+static Py_ssize_t take(tf_ObjectPoolObject *self) {
+    if (self->nfree == 0) {
+        self->exhausted++;
+        PyErr_Format(tf_state_of((PyObject *)self)->PoolExhausted,
+                     "ObjectPool exhausted: all %zd objects are borrowed (high-water mark %zd); return one or create "
+                     "the pool with a larger size",
+                     self->size, self->high_water);
+        return -1;
+    }
+    Py_ssize_t s = self->free[--self->nfree];
+    self->out[s] = 1;
+    self->acquired++;
+    Py_ssize_t in_use = self->size - self->nfree;
+    if (in_use > self->high_water)
+        self->high_water = in_use;
+    Py_INCREF(self); /* an object out keeps its pool alive through its loan (see buffers.h) */
+    return s;
+}
+
+/* Returns slot s: runs reset (on failure the object stays borrowed), then frees the slot. */
+static int give_back(tf_ObjectPoolObject *self, Py_ssize_t s) {
+    if (!self->out[s]) {
+        PyErr_SetString(PyExc_ValueError, "ObjectPool: object was already returned to this pool");
+        return -1;
+    }
+    if (self->reset) {
+        PyObject *r = PyObject_CallOneArg(self->reset, self->objs[s]);
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+        if (!self->out[s]) { /* reset() itself returned it */
+            PyErr_SetString(PyExc_ValueError, "ObjectPool: object was already returned to this pool");
+            return -1;
+        }
+    }
+    self->out[s] = 0;
+    self->free[self->nfree++] = s;
+    Py_DECREF(self);
+    return 0;
+}
+
+static PyObject *objectpool_acquire(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    if (!self->objs) {
+        PyErr_SetString(PyExc_ValueError, "ObjectPool.acquire(): the pool was cleared");
+        return NULL;
+    }
+    Py_ssize_t s = take(self);
+    return s < 0 ? NULL : Py_NewRef(self->objs[s]);
+}
+
+static PyObject *objectpool_borrow(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    if (!self->objs) {
+        PyErr_SetString(PyExc_ValueError, "ObjectPool.borrow(): the pool was cleared");
+        return NULL;
+    }
+    Py_ssize_t s = take(self);
+    return s < 0 ? NULL : Py_NewRef((PyObject *)self->loans[s]);
+}
+
+static PyObject *objectpool_release(PyObject *op, PyObject *obj) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    Py_ssize_t s = self->objs ? slot_of(self, obj) : -1;
+    if (s < 0) {
+        PyErr_Format(PyExc_ValueError, "ObjectPool.release(): this %.100s object is not owned by this pool",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    if (give_back(self, s) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *objectpool_stats(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    return Py_BuildValue("{s:n,s:n,s:n,s:K,s:K}", "count", self->size, "in_use", self->size - self->nfree, "high_water",
+                         self->high_water, "acquired", self->acquired, "exhausted", self->exhausted);
+}
+
+static PyObject *objectpool_get_size(PyObject *op, void *Py_UNUSED(c)) {
+    return PyLong_FromSsize_t(((tf_ObjectPoolObject *)op)->size);
+}
+
+static PyObject *objectpool_repr(PyObject *op) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    return PyUnicode_FromFormat("<thrifty.ObjectPool size=%zd in_use=%zd>", self->size, self->size - self->nfree);
+}
+
+static int objectpool_traverse(PyObject *op, visitproc visit, void *arg) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->reset);
+    for (Py_ssize_t i = 0; i < self->size; i++) {
+        if (self->objs)
+            Py_VISIT(self->objs[i]);
+        if (self->loans)
+            Py_VISIT(self->loans[i]);
+    }
+    return 0;
+}
+
+static int objectpool_clear(PyObject *op) {
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    Py_CLEAR(self->reset);
+    PyObject **objs = self->objs;
+    tf_LoanObject **loans = self->loans;
+    Py_ssize_t size = self->size;
+    self->objs = NULL;
+    self->loans = NULL;
+    self->size = 0;
+    self->nfree = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (loans && loans[i]) {
+            loans[i]->pool = NULL;
+            if (self->out[i]) { /* the strong reference taken when it was lent */
+                self->out[i] = 0;
+                Py_DECREF(op);
+            }
+            Py_DECREF(loans[i]);
+        }
+        if (objs)
+            Py_XDECREF(objs[i]);
+    }
+    PyMem_Free(objs);
+    PyMem_Free(loans);
+    return 0;
+}
+
+static void objectpool_dealloc(PyObject *op) {
+    PyObject_GC_UnTrack(op);
+    if (((tf_ObjectPoolObject *)op)->weakreflist)
+        PyObject_ClearWeakRefs(op);
+    tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    objectpool_clear(op);
+    PyMem_Free(self->out);
+    PyMem_Free(self->free);
+    PyMem_Free(self->table);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+/* ---- Loan ---------------------------------------------------------------------------------------------------- */
+
+static int loan_check(tf_LoanObject *loan) {
+    if (!loan->pool || !loan->pool->objs || !loan->pool->out[loan->slot]) {
+        PyErr_SetString(PyExc_ValueError, "loan was returned");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *loan_enter(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    tf_LoanObject *loan = (tf_LoanObject *)op;
+    if (loan_check(loan) < 0)
+        return NULL;
+    return Py_NewRef(loan->pool->objs[loan->slot]);
+}
+
+static PyObject *loan_release(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    tf_LoanObject *loan = (tf_LoanObject *)op;
+    if (loan_check(loan) < 0)
+        return NULL;
+    if (give_back(loan->pool, loan->slot) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *loan_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(nargs)) {
+    PyObject *r = loan_release(op, NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *loan_get_obj(PyObject *op, void *Py_UNUSED(c)) { return loan_enter(op, NULL); }
+
+static int loan_traverse(PyObject *op, visitproc visit, void *arg) {
+    tf_LoanObject *loan = (tf_LoanObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    if (loan->pool && loan->pool->objs && loan->pool->out[loan->slot])
+        Py_VISIT(loan->pool);
+    return 0;
+}
+
+static void loan_dealloc(PyObject *op) {
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    tp->tp_free(op); /* a Loan dies only after its pool dropped it, so it holds nothing */
+    Py_DECREF(tp);
+}
+
+static PyMethodDef loan_methods[] = {
+    {"release", loan_release, METH_NOARGS, "release()\n--\n\nReturn the object to its pool."},
+    {"__enter__", loan_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))loan_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef loan_getset[] = {
+    {"obj", loan_get_obj, NULL, "The borrowed object (ValueError once returned).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot loan_slots[] = {
+    {Py_tp_doc, "A loan from ObjectPool.borrow(): `with pool.borrow() as obj:` returns obj when the block ends."},
+    {Py_tp_methods, loan_methods},
+    {Py_tp_getset, loan_getset},
+    {Py_tp_traverse, loan_traverse},
+    {Py_tp_dealloc, loan_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec loan_spec = {
+    .name = "thrifty.ObjectPool.Loan",
+    .basicsize = sizeof(tf_LoanObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = loan_slots,
+};
+
+static PyMethodDef objectpool_methods[] = {
+    {"borrow", objectpool_borrow, METH_NOARGS,
+     "borrow()\n--\n\nLend an object for a with-statement: `with pool.borrow() as obj:`. PoolExhausted when empty."},
+    {"acquire", objectpool_acquire, METH_NOARGS,
+     "acquire()\n--\n\nLend an object; give it back with release(obj). PoolExhausted when empty."},
+    {"release", objectpool_release, METH_O,
+     "release(obj)\n--\n\nReturn an object (reset runs first). ValueError if the pool does not own it or it was "
+     "already returned."},
+    {"stats", objectpool_stats, METH_NOARGS,
+     "stats()\n--\n\n{'count', 'in_use', 'high_water', 'acquired', 'exhausted'}"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef objectpool_getset[] = {
+    {"size", objectpool_get_size, NULL, "Number of objects the pool owns.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef objectpool_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_ObjectPoolObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot objectpool_slots[] = {
+    {Py_tp_members, objectpool_members},
+    {Py_tp_doc, "ObjectPool(factory, size, reset=None)\n--\n\n"
+                "`size` objects made by factory() up front and lent out again and again; reset(obj) runs on return."},
+    {Py_tp_new, objectpool_new},
+    {Py_tp_methods, objectpool_methods},
+    {Py_tp_getset, objectpool_getset},
+    {Py_tp_repr, objectpool_repr},
+    {Py_tp_traverse, objectpool_traverse},
+    {Py_tp_clear, objectpool_clear},
+    {Py_tp_dealloc, objectpool_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec objectpool_spec = {
+    .name = "thrifty.ObjectPool",
+    .basicsize = sizeof(tf_ObjectPoolObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = objectpool_slots,
+};
+
+int tf_objectpool_add(PyObject *m, tf_state *st) {
+    st->LoanType = PyType_FromModuleAndSpec(m, &loan_spec, NULL);
+    if (!st->LoanType)
+        return -1;
+    st->ObjectPoolType = PyType_FromModuleAndSpec(m, &objectpool_spec, NULL);
+    if (!st->ObjectPoolType)
+        return -1;
+    return PyModule_AddObjectRef(m, "ObjectPool", st->ObjectPoolType);
+}

@@ -1,0 +1,289 @@
+"""Pool and Block: O(1) reuse, stats, every misuse gets its exception, zero/canary modes, and no heap growth."""
+import ctypes
+import gc
+import socket
+import tracemalloc
+from itertools import repeat
+import weakref
+
+import pytest
+
+import thrifty
+from thrifty import Block, Pool, PoolExhausted
+
+
+def heap_growth(work, n):
+    """Bytes the traced Python heap keeps after work(n) beyond what it keeps after work(1): 0 means nothing is
+    retained per iteration. Both runs follow a warm-up, so caches and free lists are already filled, and both pay
+    the same cost of measuring."""
+    def kept(k):
+        gc.collect()  # earlier tests' garbage must not be freed inside the measurement
+        tracemalloc.start()
+        try:
+            work(k)
+            gc.collect()
+            before = tracemalloc.get_traced_memory()[0]
+            work(k)
+            gc.collect()
+            return tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+
+    return kept(n) - kept(1)
+
+
+def test_acquire_gives_writable_block_of_block_size():
+    pool = Pool(block_size=512, count=4)
+    with pool.acquire() as buf:
+        assert isinstance(buf, Block)
+        assert len(buf) == 512
+        m = memoryview(buf)
+        assert not m.readonly and m.nbytes == 512
+        m[:5] = b"hello"
+        assert bytes(buf)[:5] == b"hello"
+        m.release()
+    assert buf.released
+
+
+def test_recv_into_a_block():
+    a, b = socket.socketpair()
+    try:
+        pool = Pool(64, 2)
+        a.sendall(b"ping")
+        with pool.acquire() as buf:
+            n = b.recv_into(buf)
+            assert bytes(memoryview(buf)[:n]) == b"ping"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_blocks_are_reused_not_allocated():
+    pool = Pool(32, 2)
+    first = pool.acquire()
+    first.release()
+    again = pool.acquire()
+    assert again is first  # the same Block object comes back
+    again.release()
+
+
+def test_stats_exactly_as_documented():
+    pool = Pool(block_size=128, count=2)
+    assert pool.stats() == {"block_size": 128, "count": 2, "in_use": 0, "high_water": 0, "acquired": 0,
+                            "exhausted": 0}
+    a = pool.acquire()
+    b = pool.acquire()
+    with pytest.raises(PoolExhausted):
+        pool.acquire()
+    a.release()
+    assert pool.stats() == {"block_size": 128, "count": 2, "in_use": 1, "high_water": 2, "acquired": 2,
+                            "exhausted": 1}
+    b.release()
+    assert pool.block_size == 128 and pool.count == 2 and not pool.closed
+
+
+def test_exhausted_names_size_and_high_water():
+    pool = Pool(16, 3)
+    held = [pool.acquire() for _ in range(3)]
+    with pytest.raises(PoolExhausted, match=r"3 blocks of 16 bytes.*high-water mark 3") as info:
+        pool.acquire()
+    assert isinstance(info.value, MemoryError)
+    for b in held:
+        b.release()
+
+
+@pytest.mark.parametrize("args, kwargs, exc, msg", [
+    ((0, 4), {}, ValueError, "block_size must be >= 1, got 0"),
+    ((16, 0), {}, ValueError, "count must be >= 1, got 0"),
+    ((16, -1), {}, ValueError, "count must be >= 1, got -1"),
+    ((2**62, 2**40), {}, OverflowError, "do not fit"),
+    (("16", 4), {}, TypeError, None),
+    ((16,), {}, TypeError, None),
+])
+def test_bad_constructor_arguments(args, kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        Pool(*args, **kwargs)
+
+
+def test_released_block_refuses_every_access():
+    pool = Pool(8, 1)
+    b = pool.acquire()
+    b.release()
+    for access in (len, bytes, memoryview, lambda x: x.release(), lambda x: x.__enter__(),
+                   lambda x: thrifty.View(x)):
+        with pytest.raises(ValueError, match="block was released"):
+            access(b)
+    assert "released" in repr(b)
+
+
+def test_double_release_is_value_error():
+    pool = Pool(8, 2)
+    b = pool.acquire()
+    pool.release(b)
+    with pytest.raises(ValueError, match="block was released"):
+        pool.release(b)
+    with pytest.raises(ValueError, match="block was released"):
+        b.release()
+    assert pool.stats()["in_use"] == 0
+
+
+def test_release_into_another_pool_is_value_error():
+    p1, p2 = Pool(8, 1), Pool(8, 1)
+    b = p1.acquire()
+    with pytest.raises(ValueError, match="belongs to another Pool"):
+        p2.release(b)
+    assert p2.stats()["in_use"] == 0 and p1.stats()["in_use"] == 1
+    p1.release(b)
+
+
+def test_release_wants_a_block():
+    with pytest.raises(TypeError, match="takes a Block"):
+        Pool(8, 1).release(bytearray(8))
+
+
+def test_release_while_memoryview_alive_is_buffer_error():
+    pool = Pool(8, 1)
+    b = pool.acquire()
+    m = memoryview(b)
+    with pytest.raises(BufferError, match="memoryview"):
+        b.release()
+    with pytest.raises(BufferError):
+        with b:
+            pass
+    assert not b.released
+    m.release()
+    b.release()
+
+
+def test_blocks_cannot_be_made_directly():
+    with pytest.raises(TypeError):
+        Block()
+
+
+def test_close_and_context_manager():
+    with Pool(16, 2) as pool:
+        held = pool.acquire()
+    assert pool.closed and held.released
+    with pytest.raises(ValueError, match="closed Pool"):
+        pool.acquire()
+    with pytest.raises(ValueError, match="block was released"):
+        held.release()
+    pool.close()  # idempotent, like file.close()
+    assert "closed" in repr(pool)
+
+
+def test_close_refused_while_exported():
+    pool = Pool(16, 2)
+    b = pool.acquire()
+    m = memoryview(b)
+    with pytest.raises(BufferError):
+        pool.close()
+    assert not pool.closed and not b.released
+    m.release()
+    pool.close()
+    assert b.released
+
+
+def test_zero_clears_on_release():
+    pool = Pool(32, 1, zero=True)
+    b = pool.acquire()
+    memoryview(b)[:] = b"\xaa" * 32
+    b.release()
+    b = pool.acquire()
+    assert bytes(b) == bytes(32)
+    b.release()
+
+
+def test_without_zero_data_survives_except_the_link():
+    pool = Pool(32, 1)
+    b = pool.acquire()
+    memoryview(b)[:] = b"\xaa" * 32
+    b.release()
+    b = pool.acquire()
+    data = bytes(b)
+    assert data[ctypes.sizeof(ctypes.c_void_p):] == b"\xaa" * (32 - ctypes.sizeof(ctypes.c_void_p))
+    assert data[:ctypes.sizeof(ctypes.c_void_p)] == bytes(ctypes.sizeof(ctypes.c_void_p))  # no pointer leaks
+
+
+def _address(block):
+    arr = (ctypes.c_char * len(block)).from_buffer(block)
+    addr = ctypes.addressof(arr)
+    del arr
+    gc.collect()
+    return addr
+
+
+def test_canary_detects_write_past_end():
+    pool = Pool(24, 2, canary=True)
+    b = pool.acquire()
+    addr = _address(b)
+    ctypes.memset(addr + 24, 0, 1)  # what a buggy C extension would do
+    with pytest.raises(thrifty.CorruptData, match="written past its end"):
+        b.release()
+    assert b.released and pool.stats()["in_use"] == 0  # released anyway: the pool stays usable
+    b = pool.acquire()
+    b.release()  # guard restored
+
+
+def test_canary_clean_use_is_silent():
+    pool = Pool(24, 2, canary=True)
+    for _ in range(100):
+        with pool.acquire() as b:
+            memoryview(b)[:] = b"\xff" * 24
+
+
+def test_acquired_block_keeps_pool_alive():
+    pool = Pool(16, 1)
+    ref = weakref.ref(pool)
+    b = pool.acquire()
+    del pool
+    gc.collect()
+    assert ref() is not None
+    b.release()
+    del b
+    assert ref() is None  # no cycle remains once nothing is out: refcounting frees it
+
+
+def test_abandoned_cycle_is_collected():
+    pool = Pool(16, 2)
+    ref = weakref.ref(pool)
+    b = pool.acquire()
+    del pool, b
+    gc.collect()
+    assert ref() is None
+
+
+def test_no_heap_growth_over_100k_cycles():
+    pool = Pool(4096, 4)
+
+    def cycles(n):
+        for _ in range(n):
+            b = pool.acquire()
+            b.release()
+
+    assert heap_growth(cycles, 100_000) == 0
+
+    def tight(n):
+        acquire = pool.acquire
+        for _ in repeat(None, n):
+            acquire().release()
+
+    def idle(n):
+        acquire = pool.acquire  # same set-up cost as tight
+        for _ in repeat(None, n):
+            pass
+        return acquire
+
+    def transient_peak(work):
+        tracemalloc.start()
+        try:
+            work(100_000)
+            gc.collect()
+            tracemalloc.reset_peak()
+            work(100_000)
+            current, peak = tracemalloc.get_traced_memory()
+            return peak - current
+        finally:
+            tracemalloc.stop()
+
+    assert transient_peak(tight) == transient_peak(idle)  # acquire/release allocate nothing, not even briefly

@@ -1,4 +1,7 @@
 # Type stubs for thrifty's C extension. Users import these names from `thrifty`.
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing_extensions import Buffer, Self
 
 class Full(IndexError): ...
 class CorruptData(ValueError): ...
@@ -17,11 +20,12 @@ class Interner:
     def purge(self) -> int: ...
     def clear(self) -> None: ...
     def __len__(self) -> int: ...
-# ---- Pool, ObjectPool, View, iter_chunks, lines (docs/buffers.md) ----
-from collections.abc import Callable, Iterator
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
-from typing_extensions import Buffer, Self
+
+
+
+# ---- Pool, ObjectPool, View, iter_chunks, lines (docs/buffers.md) ----
+
 
 _T = TypeVar("_T")
 

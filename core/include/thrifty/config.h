@@ -22,8 +22,6 @@
 #define TF_ASSERT(cond) ((void)0)
 #endif
 
-<<<<<<< HEAD
-<<<<<<< HEAD
 /* TF_RING_ATOMICS: how Ring orders its two position counters for lock-free single-producer/single-consumer use
  * (see ring.h). 1 (default on GCC and Clang): acquire loads and release stores through the __atomic builtins, which
  * are lock-free for a word on every target thrifty supports and need no libatomic. 0: plain volatile word accesses,
@@ -36,7 +34,8 @@
 #else
 #define TF_RING_ATOMICS 0
 #endif
-=======
+#endif
+
 /* TF_FSET_LOAD: keys per bucket (on average) in a frozen table's bucket index (fset.h). The index costs 4/LOAD bytes
  * a key (2/LOAD below 64k keys); a lookup compares about LOAD/2 keys on a hit and LOAD on a miss. 4 measured best
  * on 100k-key tables (docs/frozen.md): 2 made tables 1 B/key bigger for no measurable gain from Python, 8 made misses
@@ -49,8 +48,8 @@
  * more (and their index entries are two fields). */
 #ifndef TF_FSET_SPAN_LOAD
 #define TF_FSET_SPAN_LOAD 2
->>>>>>> frozen
-=======
+#endif
+
 /* ---- pool (pool.h) ---------------------------------------------------------------------------------------- */
 
 /* TF_POOL_ALIGN: alignment of every pool block and of the pool's storage, in bytes (a power of two, at least
@@ -70,7 +69,6 @@
  * least this much). More bytes catch longer overruns that skip the first guard bytes; 8 catches off-by-a-few. */
 #ifndef TF_POOL_CANARY_BYTES
 #define TF_POOL_CANARY_BYTES 8
->>>>>>> pool
 #endif
 
 #endif /* THRIFTY_CONFIG_H */

@@ -6,6 +6,7 @@ tracked object, descending into untracked dicts and tuples (CPython untracks tho
 from __future__ import annotations
 
 import gc
+import linecache
 import sys
 from typing import Any
 
@@ -49,6 +50,8 @@ def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[s
         sites: list[tuple[str, int]] = []
         for o in copies[:50]:
             s = site_of(o)
+            if s and _is_import(s):
+                continue  # made while importing a module (docstrings, names): not the user's data
             if s and s not in sites:
                 sites.append(s)
             if len(sites) == 3:
@@ -58,6 +61,11 @@ def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[s
         out.append({"type": t.__name__, "length": len(copies[0]), "copies": len(copies),
                     "bytes_wasted": one * (len(copies) - 1), "sites": sites, "preview": repr(copies[0][:40])})
     return sorted(out, key=lambda g: -g["bytes_wasted"])
+
+
+def _is_import(site: tuple[str, int]) -> bool:
+    line = linecache.getline(site[0], site[1]).lstrip()
+    return line.startswith("import ") or (line.startswith("from ") and " import " in line)
 
 
 def findings(groups: list[dict[str, Any]], min_wasted: int = 0) -> list[Finding]:

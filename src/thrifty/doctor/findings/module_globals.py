@@ -14,7 +14,7 @@ import thrifty
 from thrifty.doctor.findings.base import Finding, is_user_file
 
 _STRUCTURE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
-MIN_BYTES = 1024
+MIN_BYTES = 4096  # smaller globals are not worth a line in the report
 
 
 def measure(namespaces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Python ignores ResourceWarning by default and scripts often filter warnings, so the collector pins an "always"
 filter for ResourceWarning at the front of warnings.filters (it stays first when the script adds its own filters)
-and takes the warning at warnings._showwarnmsg, the one place every shown warning passes. It records the warning
+(warnings.catch_warnings' copies of the list stay pinned too) and takes the warning at warnings._showwarnmsg, the one place every shown warning passes. It records the warning
 and the site that allocated the object (the open() call, via tracemalloc) and shows nothing: the report does.
 Other categories pass through to the script's own filters and display unchanged.
 """
@@ -27,6 +27,11 @@ class _PinnedFilters(list):
             if _PIN in self:
                 super().remove(_PIN)
             super().insert(0, _PIN)
+
+    def __getitem__(self, index: Any) -> Any:
+        # warnings.catch_warnings installs a copy made by slicing: keep the copy pinned too
+        got = super().__getitem__(index)
+        return _PinnedFilters(got) if isinstance(index, slice) else got
 
     def __setitem__(self, index: Any, value: Any) -> None:
         super().__setitem__(index, value)

@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent("""\
         queue.append(i)
         if len(queue) > 300:
             queue.pop(0)
-    for i in range(3000):
+    for i in range(1000):
         work(i)
     """)
 

@@ -282,7 +282,7 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     if (s->obj) {
         self->hits++;
         if (s->obj != o) {
-            size_t dup = _PySys_GetSizeOf(o);
+            size_t dup = tf_shallow_sizeof(o);
             if (dup == (size_t)-1 && PyErr_Occurred())
                 goto error;
             self->saved += dup;

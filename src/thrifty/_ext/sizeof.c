@@ -35,6 +35,9 @@ typedef struct {
     size_t depth, stack_cap;
     int code; /* also walk modules, classes, functions */
     int held; /* 1 once the walk holds a strong reference to every node */
+    int exclusive;
+    size_t align;
+    size_t direct; /* bytes of nodes counted on sight, never entered in the table (see sz_edge) */
     PyObject *root;
 } sz_walk;
 
@@ -102,10 +105,23 @@ static int sz_skipped(sz_walk *w, PyObject *p) {
 }
 
 /* One edge parent -> p: count it, and add p as a new node the first time it is seen. */
+static size_t sz_fast(PyObject *o);
+
+static size_t sz_align(size_t s, size_t align) { return align > 1 ? (s + align - 1) / align * align : s; }
+
 static int sz_edge(PyObject *p, void *arg) {
     sz_walk *w = arg;
     if (!p || sz_skipped(w, p))
         return 0;
+    /* An object with one reference is reached through this edge only, so it needs no visited check: counted now,
+     * it never enters the table. Most items of a container are like that, and the table was most of the cost. */
+    if (!w->exclusive && Py_REFCNT(p) == 1 && p != w->root) {
+        size_t s = sz_fast(p);
+        if (s) {
+            w->direct += sz_align(s, w->align);
+            return PyObject_IS_GC(p) ? sz_push(w, p) : 0;
+        }
+    }
     if ((w->len + 1) * 3 > w->cap * 2 && sz_grow(w, 0) < 0)
         return -1;
     sz_node *n = sz_find(w, p);
@@ -131,6 +147,21 @@ static int sz_referents(PyObject *o, visitproc visit, void *arg) {
         while (PyDict_Next(o, &pos, &k, &v))
             if ((!split && visit(k, arg) < 0) || visit(v, arg) < 0)
                 return -1;
+        return 0;
+    }
+    if (PyAnySet_CheckExact(o)) {
+        /* a set's keys sit in hash order, scattered over the heap: fetch a few slots ahead so the walk is not one
+         * cache miss per key */
+        PySetObject *so = (PySetObject *)o;
+        for (Py_ssize_t i = 0; i <= so->mask; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+            if (i + 32 <= so->mask && so->table[i + 32].key)
+                __builtin_prefetch(so->table[i + 32].key);
+#endif
+            PyObject *k = so->table[i].key;
+            if (k && k != _PySet_Dummy && visit(k, arg) < 0)
+                return -1;
+        }
         return 0;
     }
     traverseproc tr = Py_TYPE(o)->tp_traverse;
@@ -205,6 +236,11 @@ static size_t sz_fast(PyObject *o) {
     return 0;
 }
 
+size_t tf_shallow_sizeof(PyObject *o) {
+    size_t s = sz_fast(o);
+    return s ? s : _PySys_GetSizeOf(o);
+}
+
 static Py_ssize_t sz_shallow(PyObject *o, size_t align) {
     size_t s = sz_fast(o);
     if (!s) {
@@ -222,13 +258,10 @@ static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align)
     Py_ssize_t total = -1;
     w.code = code;
     w.root = root;
-    /* a container's length predicts the walk's size: avoids most rehashing of big tables */
-    size_t hint = 0;
-    if (PyList_CheckExact(root) || PyTuple_CheckExact(root))
-        hint = (size_t)Py_SIZE(root) * 3;
-    else if (PyDict_CheckExact(root) || PyAnySet_CheckExact(root))
-        hint = (size_t)PyObject_Length(root) * 4;
-    if (sz_grow(&w, hint) < 0)
+    w.exclusive = exclusive;
+    w.align = align;
+    /* small: objects with one reference never enter the table (sz_edge) */
+    if (sz_grow(&w, 0) < 0)
         goto done;
     /* the root is a node whatever its kind */
     sz_node *rn = sz_find(&w, root);
@@ -241,7 +274,7 @@ static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align)
             goto done;
     if (exclusive && sz_exclude_shared(&w) < 0)
         goto done;
-    total = 0;
+    total = (Py_ssize_t)w.direct;
     int slow = 0;
     for (size_t i = 0; i < w.cap; i++) {
         if (!w.slots[i].obj || (w.slots[i].inner & SZ_EXTERNAL))
@@ -251,7 +284,7 @@ static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align)
             slow = 1;
             continue;
         }
-        total += (Py_ssize_t)(align > 1 ? (s + align - 1) / align * align : s);
+        total += (Py_ssize_t)sz_align(s, align);
     }
     if (slow) {
         for (size_t i = 0; i < w.cap; i++)

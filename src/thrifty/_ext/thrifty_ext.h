@@ -22,11 +22,11 @@ typedef struct {
     PyObject *BudgetExceeded;  /* MemoryError subclass: a memory budget was exceeded */
     PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
     /* types, one block per part; each part's add function fills its own fields */
-    PyObject *InternerType; /* thrifty.Interner (interner.c) */
-    PyObject *Guard;        /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
-    PyObject *Ring;         /* thrifty.Ring (ring.c) */
-    PyObject *RingIter;     /* its iterator, both directions (ring_iter.c) */
-    PyObject *RingView;     /* the buffer exporter behind Ring.views() (ring_view.c) */
+    PyObject *InternerType;   /* thrifty.Interner (interner.c) */
+    PyObject *Guard;          /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
+    PyObject *Ring;           /* thrifty.Ring (ring.c) */
+    PyObject *RingIter;       /* its iterator, both directions (ring_iter.c) */
+    PyObject *RingView;       /* the buffer exporter behind Ring.views() (ring_view.c) */
     PyObject *FrozenSetType;  /* fset.c */
     PyObject *FrozenMapType;  /* fmap.c */
     PyObject *FrozenIterType; /* frozen.c: iterator shared by FrozenSet and FrozenMap */
@@ -63,11 +63,14 @@ int tf_ring_add(PyObject *module, tf_state *st);
 
 int tf_sizeof_add(PyObject *module, tf_state *st);   /* sizeof.c: thrifty.sizeof */
 int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Interner */
-int tf_gcprobe_add(PyObject *module, tf_state *st);  /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
-int tf_tracker_add(PyObject *module, tf_state *st);  /* tracker.c: _tracker_start/_tracker_stop */
-int tf_guard_add(PyObject *module, tf_state *st);    /* guard.c: _Guard */
-int tf_fset_add(PyObject *module, tf_state *st); /* FrozenSet (fset.c) */
-int tf_fmap_add(PyObject *module, tf_state *st); /* FrozenMap (fmap.c) */
+/* sys.getsizeof(o) without a method call for the common exact types (sizeof.c); (size_t)-1 with an exception set
+ * when o's __sizeof__ fails. */
+size_t tf_shallow_sizeof(PyObject *o);
+int tf_gcprobe_add(PyObject *module, tf_state *st); /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
+int tf_tracker_add(PyObject *module, tf_state *st); /* tracker.c: _tracker_start/_tracker_stop */
+int tf_guard_add(PyObject *module, tf_state *st);   /* guard.c: _Guard */
+int tf_fset_add(PyObject *module, tf_state *st);    /* FrozenSet (fset.c) */
+int tf_fmap_add(PyObject *module, tf_state *st);    /* FrozenMap (fmap.c) */
 
 /* pool, objectpool, view, streaming (buffers.h) */
 int tf_block_add(PyObject *module, tf_state *st);

@@ -8,6 +8,7 @@ callbacks ran as usual, before the save: the program sees no difference except t
 from __future__ import annotations
 
 import gc
+import random
 import sys
 from collections import Counter, defaultdict
 from typing import Any
@@ -29,6 +30,7 @@ class CycleCollector:
             lambda: {"objects": 0, "bytes": 0, "collections": 0, "chain": None}
         )
         self.collections = 0
+        self._rng = random.Random(0)
         self._old_debug = 0
         self._installed = False
 
@@ -70,15 +72,19 @@ class CycleCollector:
         for t, objs in (users or by_type).items():
             name = t.__name__ if t in _PLUMBING else f"{t.__module__}.{t.__qualname__}"
             # sites from a sample: a type's garbage nearly always comes from one or two places
-            sample = objs[:: max(1, len(objs) // SITE_SAMPLE)][:SITE_SAMPLE]
+            # (random, not strided: garbage often alternates, e.g. parent, child, parent, ...)
+            sample = objs if len(objs) <= SITE_SAMPLE else self._rng.sample(objs, SITE_SAMPLE)
             sites = Counter(site_of(o) for o in sample)
             share = plumbing_bytes * len(objs) / n_users if users else 0
             own = sum(map(sys.getsizeof, objs)) + share
-            for site, k in sites.items():
+            # split the counts by the sample's proportions; the most common site takes the rounding remainder
+            ranked = sites.most_common()
+            counts = [len(objs) * k // len(sample) for _, k in ranked]
+            counts[0] += len(objs) - sum(counts)
+            for (site, k), count in zip(ranked, counts):
                 g = self.groups[(name, site)]
-                frac = k / len(sample)
-                g["objects"] += round(len(objs) * frac)
-                g["bytes"] += round(own * frac)
+                g["objects"] += count
+                g["bytes"] += round(own * count / len(objs))
                 g["collections"] += 1
                 if g["chain"] is None and len(self.groups) <= MAX_CHAINS:
                     ids = ids or {id(x) for x in garbage}

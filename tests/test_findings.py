@@ -64,9 +64,9 @@ def test_cycles_found_with_site_and_chain(traced):
     node = [f for f in fs if f.data["type"].endswith(".Node")]
     assert node and sum(f.data["objects"] for f in node) == 900
     assert all(f.habit == "references" and f.kind == "cycle" and f.bytes > 0 for f in node)
-    # roots and children come from two lines, about half each (sites are sampled per collection)
+    # roots and the two children come from three lines, about a third each (sites are sampled per collection)
     lines = {f.line: f.data["objects"] for f in node if f.file == __file__}
-    assert len(lines) == 2 and min(lines.values()) > 200
+    assert len(lines) == 3 and min(lines.values()) > 150
     chains = [f.data["chain"] for f in node if f.data["chain"]]
     assert chains and all("Node.children" in c or "Node.parent" in c for c in chains)
     assert gc.garbage == [] and not gc.get_debug() & gc.DEBUG_SAVEALL

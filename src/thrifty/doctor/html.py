@@ -7,8 +7,8 @@ import html
 import os
 from typing import Any
 
-from thrifty.doctor.findings import HABITS, Finding
-from thrifty.doctor.render import _rel, fmt_bytes
+from thrifty.doctor.findings import Finding
+from thrifty.doctor.render import _rel, fmt_bytes, habits_by_bytes
 
 W = 1100
 ROW = 18
@@ -78,7 +78,7 @@ def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
 
 def _findings_tables(findings: list[Finding]) -> str:
     out = []
-    for habit in HABITS:
+    for habit in habits_by_bytes(findings):
         fs = [f for f in findings if f.habit == habit]
         if not fs:
             continue

@@ -1,14 +1,11 @@
-"""Findings as text (one section per habit, most bytes first, colour on a terminal) and as versioned JSON."""
+"""Findings as text: one section per habit, most bytes first, colour on a terminal. (JSON: the findings are the
+`findings` list of the doctor's run result, schema `thrifty.doctor`; see docs/doctor-findings.md.)"""
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, TextIO
 
 from thrifty.doctor.findings import HABITS, Finding
-
-# Bump on any change a reader would notice; readers check it.
-SCHEMA = "thrifty.doctor.findings/1"
 
 
 def fmt_bytes(n: float) -> str:
@@ -17,6 +14,12 @@ def fmt_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GiB"
+
+
+def habits_by_bytes(findings: list[Finding]) -> list[str]:
+    """The habits that have findings, the one accounting for the most bytes first (ties in HABITS order)."""
+    total = {h: sum(f.bytes for f in findings if f.habit == h) for h in HABITS}
+    return sorted((h for h in HABITS if any(f.habit == h for f in findings)), key=lambda h: -total[h])
 
 
 def _rel(path: str) -> str:
@@ -28,7 +31,7 @@ def _rel(path: str) -> str:
 
 
 def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit: int = 8) -> None:
-    """Sections in HABITS order; in each, confirmed findings by bytes, then static-only ones."""
+    """One section per habit, most bytes first; in each, confirmed findings by bytes, then static-only ones."""
     if colour is None:
         colour = out.isatty() and not os.environ.get("NO_COLOR")
 
@@ -38,7 +41,7 @@ def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit
     if not findings:
         out.write("No findings.\n")
         return
-    for habit in HABITS:
+    for habit in habits_by_bytes(findings):
         fs = [f for f in findings if f.habit == habit]
         if not fs:
             continue
@@ -55,14 +58,3 @@ def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit
         if len(fs) > limit:
             out.write(f"     … and {len(fs) - limit} more in the JSON report\n")
     out.write("\n● confirmed by the run   ○ seen in the source only\n")
-
-
-def as_json(findings: list[Finding], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema": SCHEMA, "findings": [f.as_dict() for f in findings]}
-    doc.update(extra or {})
-    return doc
-
-
-def dump_json(findings: list[Finding], out: TextIO, extra: dict[str, Any] | None = None) -> None:
-    json.dump(as_json(findings, extra), out, indent=1, default=str)
-    out.write("\n")

@@ -132,3 +132,16 @@ def test_gc_and_repr():
     assert thrifty.Interner(weak=True).__repr__().endswith("weak=True)")
     gc.collect()
     assert sys.getsizeof(it) > sys.getsizeof(thrifty.Interner())
+
+
+def test_references_released():
+    s = "".join(["released-", "z" * 60])
+    t = ("".join(["tuple-", "q" * 60]), 10**30)
+    before = sys.getrefcount(s), sys.getrefcount(t), sys.getrefcount(t[1])
+    it = thrifty.Interner()
+    for _ in range(100):
+        assert it.intern(s) is s and it.intern(t) is t
+    it.stats()
+    del it
+    gc.collect()
+    assert (sys.getrefcount(s), sys.getrefcount(t), sys.getrefcount(t[1])) == before

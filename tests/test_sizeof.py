@@ -166,3 +166,17 @@ def test_sizeof_error_propagates():
 
     with pytest.raises(RuntimeError):
         thrifty.sizeof([Bad()], deep=True)
+
+
+def test_no_reference_leak():
+    class Odd:  # a slow path: the walk takes and drops a reference to every node
+        def __sizeof__(self):
+            return 100
+
+    v = [{"k" + str(i): [Odd(), float(i)]} for i in range(50)]
+    leaf = v[0]["k0"][1]
+    before = sys.getrefcount(leaf), sys.getrefcount(v[0])
+    for _ in range(200):
+        thrifty.sizeof(v, deep=True)
+        thrifty.sizeof(v, deep=True, exclusive=True)
+    assert (sys.getrefcount(leaf), sys.getrefcount(v[0])) == before

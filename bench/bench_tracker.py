@@ -62,8 +62,8 @@ def run(quick: bool) -> str:
             if script.exists():
                 workloads.append((name, script))
     workloads.append(("alloc_heavy (ours)", OWN))
-    target_s = 0.1 if quick else 0.35
-    repeat = 1 if quick else 3
+    target_s = 0.1 if quick else 0.25
+    repeat = 1 if quick else 5
 
     rows, per = [], {}
     for name, script in workloads:
@@ -113,9 +113,9 @@ def run(quick: bool) -> str:
          f"{100 * worst_own['tracemalloc']:.1f}%", "≤ 5%, bounded", met(worst_own["exact"] <= 0.05)],
         ["tracker memory / traced peak, sampled (geomean; worst)", f"{100 * own_ratio['sampled']:.1f}%; "
          f"{100 * worst_own['sampled']:.1f}%", "—", "≤ 5%, bounded", met(worst_own["sampled"] <= 0.05)],
-        ["peak RSS vs untraced: exact / sampled (geomean)", f"+{100 * (rss['exact'] - 1):.0f}% / "
-         f"+{100 * (rss['sampled'] - 1):.0f}%", f"tracemalloc +{100 * (rss['tracemalloc'] - 1):.0f}%"
-         + (f", memray +{100 * (rss['memray'] - 1):.0f}%" if "memray" in rss else ""), "—", "—"],
+        ["peak RSS vs untraced: exact / sampled (geomean)", f"{100 * (rss['exact'] - 1):+.0f}% / "
+         f"{100 * (rss['sampled'] - 1):+.0f}%", f"tracemalloc {100 * (rss['tracemalloc'] - 1):+.0f}%"
+         + (f", memray {100 * (rss['memray'] - 1):+.0f}%" if "memray" in rss else ""), "—", "—"],
         ["peak accuracy vs tracemalloc, exact (worst)", f"{100 * max(errs):.2f}%", "tracemalloc", "within 2%",
          met(max(errs) <= 0.02)],
         ["peak accuracy vs tracemalloc, sampled (median; worst)", f"{100 * statistics.median(s_errs):.1f}%; "

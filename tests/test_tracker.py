@@ -203,3 +203,28 @@ def test_guard_and_tracker_together():
     assert raw["peak_bytes"] >= 300_000
     assert not _ext._hook_installed()
     del keep
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_fork_child_not_traced_and_does_not_hang():
+    import os
+    busy = threading.Event()
+
+    def churn():
+        while not busy.is_set():
+            bytearray(10)
+
+    with trace() as raw:
+        t = threading.Thread(target=churn)
+        t.start()
+        for _ in range(10):
+            pid = os.fork()
+            if pid == 0:  # the child allocates freely and is not traced (subprocesses are not followed)
+                code = 0 if not _ext._tracker_status()["tracing"] else 1
+                [bytearray(100) for _ in range(1000)]
+                os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+        busy.set()
+        t.join()
+    assert raw["allocs"] > 0

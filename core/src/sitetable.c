@@ -67,6 +67,15 @@ static uint32_t tf__sitetable_probe(const tf_sitetable *t, uint64_t key) {
     return i;
 }
 
+void tf_sitetable_prefetch(const tf_sitetable *t, uint64_t key) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&t->slots[tf__sitetable_home(t, key)], 1, 1);
+#else
+    (void)t;
+    (void)key;
+#endif
+}
+
 int tf_sitetable_get(const tf_sitetable *t, uint64_t key, uint64_t *value) {
     uint32_t i;
     if (key == 0)

@@ -32,6 +32,8 @@ static void test_basic_ops(void) {
     CHECK(tf_sitetable_upsert(&t, 0, 1) == NULL);
     CHECK_EQ(tf_sitetable_get(&t, 0, &v), 0);
     CHECK_EQ(tf_sitetable_take(&t, 0, &v), 0);
+    tf_sitetable_prefetch(&t, 10); /* a hint only: nothing changes */
+    CHECK_EQ(tf_sitetable_count(&t), 0);
     CHECK_EQ(tf_sitetable_put(&t, 10, 100), TF_OK);
     CHECK_EQ(tf_sitetable_put(&t, 10, 101), TF_OK);
     CHECK_EQ(tf_sitetable_count(&t), 1);

@@ -49,8 +49,9 @@ def _positive(text: str) -> int:
 
 def _doctor_parser() -> _Parser:
     p = _Parser(prog="thrifty doctor", add_help=False,
+                usage="thrifty doctor [options] (script.py | -m module | -c code) [args...]",
                 description="Run a Python program under thrifty's allocation tracker and report where memory goes.")
-    p.add_argument("-h", "--help", action="store_true")
+    p.add_argument("-h", "--help", action="store_true", help="show this help")
     p.add_argument("--json", metavar="FILE", help="also write the run result as JSON (schema: docs/doctor-json.md)")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (timeline, flame graph, "
                    "findings)")

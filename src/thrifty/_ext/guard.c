@@ -9,8 +9,7 @@
 #include "tracker.h"
 
 typedef struct {
-    PyObject_HEAD
-    tf_guard_node node;
+    PyObject_HEAD tf_guard_node node;
     int active;
 } tf_guard;
 
@@ -88,9 +87,9 @@ static PyObject *guard_exit(tf_guard *self, PyObject *const *args, Py_ssize_t na
         Py_RETURN_FALSE;
     exc_type = self->node.kind == TF_GUARD_BUDGET ? st->BudgetExceeded : st->AllocationError;
     /* An exception other than the allocation failure is left alone; ours is not wrapped twice. */
-    if (ev != Py_None && (!PyErr_GivenExceptionMatches(ev, PyExc_MemoryError) ||
-                          PyErr_GivenExceptionMatches(ev, st->BudgetExceeded) ||
-                          PyErr_GivenExceptionMatches(ev, st->AllocationError)))
+    if (ev != Py_None &&
+        (!PyErr_GivenExceptionMatches(ev, PyExc_MemoryError) || PyErr_GivenExceptionMatches(ev, st->BudgetExceeded) ||
+         PyErr_GivenExceptionMatches(ev, st->AllocationError)))
         Py_RETURN_FALSE;
     site = trip_site(self);
     if (!site)

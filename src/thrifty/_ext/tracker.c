@@ -11,8 +11,11 @@
  *   - the tables (sitetable.h) live in libc memory, grow by doubling, and stop growing at max_memory: a block that
  *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed.
  *
- * Stacks are keyed by (code object, instruction index) per frame, not by line: no line-table decoding in the hot
- * path; lines are resolved once, at stop. Code objects of interned stacks are kept alive (INCREF) until stop.
+ * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
+ * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
+ * would keep memory the program freed, e.g. a module's top-level code after import); the file and function name
+ * strings are (as tracemalloc keeps file names). A dead code object's address can be reused by a new one; the file
+ * name in the key (kept alive, so never reused) limits that to code from the same file at the same position.
  * Python 3.11: frames are read from the interpreter's internal frame chain (no allocation). Other versions: the
  * public PyThreadState_GetFrame/PyFrame_GetBack API, which materialises frame objects (slower, same results).
  *
@@ -23,6 +26,7 @@
 #include "tracker.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -49,7 +53,8 @@
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
 
 typedef struct {
-    PyObject *code; /* strong ref */
+    PyObject *code; /* borrowed: alive while its frame runs */
+    PyObject *file; /* borrowed: code->co_filename */
     int lasti;
 } tf_frame;
 
@@ -57,8 +62,9 @@ typedef struct {
  * share their outer frames — nearly all of them — share storage. */
 typedef struct {
     uint32_t parent; /* node index of the caller; 0 = the root (no frame) */
-    int lasti;
-    PyObject *code; /* strong ref */
+    int line;
+    PyObject *file; /* strong ref: co_filename */
+    PyObject *name; /* strong ref: co_qualname */
 } tf_node;
 
 typedef struct {
@@ -101,7 +107,7 @@ static struct {
     /* totals */
     int64_t live, peak;
     uint64_t peak_epoch, peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
-    uint32_t run_id;   /* per-thread sampling countdowns belong to this run */
+    uint32_t run_id;             /* per-thread sampling countdowns belong to this run */
     uint64_t sampled_bits[1024]; /* sampled mode: a bit per hash bucket of sampled addresses (never cleared within
                                   * a run), so most frees skip the lock and the table */
     uint64_t rng;
@@ -162,8 +168,7 @@ static int grow_table(tf_growtable *g, uint32_t capacity) {
     mem = malloc(bytes);
     if (!mem)
         return -1;
-    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK ||
-        (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
+    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK || (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
         free(mem);
         return -1;
     }
@@ -182,7 +187,8 @@ static void free_table(tf_growtable *g) {
     g->bytes = 0;
 }
 
-/* Room for one more entry, growing when full. 0 or -1 (at the memory bound). */
+/* Room for one more entry, growing when full. Capacities are 3/4 of a power-of-two slot count, so every slot
+ * array is used up to the table's load limit before it doubles. 0 or -1 (at the memory bound). */
 static int table_room(tf_growtable *g, uint32_t initial) {
     uint32_t cap;
     if (!g->mem)
@@ -192,7 +198,7 @@ static int table_room(tf_growtable *g, uint32_t initial) {
         return 0;
     if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
         return -1;
-    return grow_table(g, cap * 2u);
+    return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
 
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
@@ -240,6 +246,7 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
             break;
         }
         out[n].code = (PyObject *)f->f_code;
+        out[n].file = f->f_code->co_filename;
         out[n].lasti = _PyInterpreterFrame_LASTI(f);
         n++;
     }
@@ -256,6 +263,7 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
         }
         PyCodeObject *code = PyFrame_GetCode(f);
         out[n].code = (PyObject *)code; /* kept alive by the frame chain until interned */
+        out[n].file = code->co_filename;
         out[n].lasti = PyFrame_GetLasti(f) / TF_CODEUNIT;
         Py_DECREF(code);
         n++;
@@ -271,6 +279,7 @@ static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
     uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (uint64_t)n ^ ((uint64_t)truncated << 40);
     for (int i = 0; i < n; i++) {
         h = (h ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        h = (h ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xff51afd7ed558ccd);
         h = (h ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0x9e3779b97f4a7c15);
         h ^= h >> 29;
     }
@@ -289,7 +298,7 @@ static uint32_t current_site(int domain) {
     h = stack_hash(fr, n, truncated);
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
         return (uint32_t)idx;
-    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 64) < 0 ||
+    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 48) < 0 ||
         grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
         T.dropped_stacks++;
         return 0;
@@ -298,6 +307,7 @@ static uint32_t current_site(int domain) {
     for (int i = n - 1; i >= 0; i--) {
         uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
         key = (key ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        key = (key ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xc4ceb9fe1a85ec53);
         key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
         key = key ? key : 1u;
         uint64_t node;
@@ -305,13 +315,18 @@ static uint32_t current_site(int domain) {
             parent = (uint32_t)node;
             continue;
         }
-        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 64) < 0 ||
+        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 48) < 0 ||
             grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
             T.dropped_stacks++;
             return 0;
         }
-        Py_INCREF(fr[i].code);
-        T.nodes[T.nnodes] = (tf_node){.parent = parent, .lasti = fr[i].lasti, .code = fr[i].code};
+        PyCodeObject *code = (PyCodeObject *)fr[i].code;
+        T.nodes[T.nnodes] = (tf_node){
+            .parent = parent,
+            .line = PyCode_Addr2Line(code, fr[i].lasti < 0 ? 0 : fr[i].lasti * TF_CODEUNIT),
+            .file = Py_NewRef(code->co_filename),
+            .name = Py_NewRef(code->co_qualname),
+        };
         tf_sitetable_put(&T.nodetab.t, key, T.nnodes);
         parent = T.nnodes++;
     }
@@ -393,7 +408,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     T.allocs += (uint64_t)wcount;
     T.alloc_bytes += (uint64_t)wbytes;
     timeline_tick();
-    if (size > TF_SIZE_MASK || table_room(&T.blocks, 64) < 0) {
+    if (size > TF_SIZE_MASK || table_room(&T.blocks, 48) < 0) {
         T.untracked++;
         return;
     }
@@ -471,7 +486,7 @@ static int guard_refuses(uint64_t size, void *old) {
 static void guard_alloc(void *p, uint64_t size) {
     tf_guard_node *g = tl_guard;
     /* A block the table has no room for is still counted; only its free goes unseen. */
-    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 64) == 0)
+    if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 48) == 0)
         tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
     for (; g; g = g->outer) {
         g->blocks++;
@@ -564,6 +579,8 @@ static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
     int sample = p ? take_sample(size) : 0;
+    if (sample && T.blocks.mem)
+        tf_sitetable_prefetch(&T.blocks.t, (uint64_t)(uintptr_t)p); /* overlaps the miss with the stack walk */
     if (p && (sample || tl_guard)) {
         lock();
         uint64_t t0 = timing_start();
@@ -742,11 +759,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     Py_RETURN_NONE;
 }
 
-static PyObject *frame_tuple(const tf_node *f) {
-    PyCodeObject *code = (PyCodeObject *)f->code;
-    int line = PyCode_Addr2Line(code, f->lasti < 0 ? 0 : f->lasti * TF_CODEUNIT);
-    return Py_BuildValue("(OiO)", code->co_filename, line, code->co_qualname);
-}
+static PyObject *frame_tuple(const tf_node *f) { return Py_BuildValue("(OiO)", f->file, f->line, f->name); }
 
 /* Builds the raw result. Frames are deduplicated by (file, line, function) into one list; stacks refer to them by
  * index, outermost first (the order a flame graph draws). */
@@ -806,16 +819,16 @@ static PyObject *build_result(void) {
             goto error;
         PyList_SET_ITEM(timeline, i, pt);
     }
-    res = Py_BuildValue(
-        "{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
-        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth, "peak_bytes",
-        (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns", (long long)T.peak_ns, "allocs",
-        (unsigned long long)T.allocs, "frees", (unsigned long long)T.frees, "alloc_bytes",
-        (unsigned long long)T.alloc_bytes, "samples", (unsigned long long)T.samples, "untracked_allocs",
-        (unsigned long long)T.untracked, "dropped_stacks", (unsigned long long)T.dropped_stacks, "tracker_bytes",
-        (unsigned long long)T.own_bytes, "tracker_peak_bytes", (unsigned long long)T.own_peak, "duration_ns",
-        (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate", (unsigned long long)T.timed_ns, "frames",
-        frames, "stacks", stacks, "timeline", timeline);
+    res = Py_BuildValue("{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
+                        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth,
+                        "peak_bytes", (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns",
+                        (long long)T.peak_ns, "allocs", (unsigned long long)T.allocs, "frees",
+                        (unsigned long long)T.frees, "alloc_bytes", (unsigned long long)T.alloc_bytes, "samples",
+                        (unsigned long long)T.samples, "untracked_allocs", (unsigned long long)T.untracked,
+                        "dropped_stacks", (unsigned long long)T.dropped_stacks, "tracker_bytes",
+                        (unsigned long long)T.own_bytes, "tracker_peak_bytes", (unsigned long long)T.own_peak,
+                        "duration_ns", (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate",
+                        (unsigned long long)T.timed_ns, "frames", frames, "stacks", stacks, "timeline", timeline);
     Py_DECREF(index);
     return res;
 error:
@@ -827,8 +840,10 @@ error:
 }
 
 static void release_run(void) {
-    for (uint32_t i = 1; i < T.nnodes; i++)
-        Py_DECREF(T.nodes[i].code);
+    for (uint32_t i = 1; i < T.nnodes; i++) {
+        Py_DECREF(T.nodes[i].file);
+        Py_DECREF(T.nodes[i].name);
+    }
     own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points);
     free(T.sites);
     free(T.nodes);
@@ -864,9 +879,9 @@ static PyObject *tracker_status(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
     lock();
-    res = Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", atomic_load(&T.tracing) ? Py_True : Py_False,
-                        "live_bytes", (long long)T.live, "peak_bytes", (long long)T.peak, "allocs",
-                        (unsigned long long)T.allocs, "tracker_bytes", (unsigned long long)T.own_bytes);
+    res = Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", atomic_load(&T.tracing) ? Py_True : Py_False, "live_bytes",
+                        (long long)T.live, "peak_bytes", (long long)T.peak, "allocs", (unsigned long long)T.allocs,
+                        "tracker_bytes", (unsigned long long)T.own_bytes);
     unlock();
     return res;
 }
@@ -888,7 +903,23 @@ static PyMethodDef tracker_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* A child forked while another thread held the lock would wait for it forever: the child has only the forking
+ * thread, so it releases the lock, and stops tracing (subprocesses are not followed; its run result is never
+ * collected). Guards of the forking thread keep working in the child. */
+static void after_fork_child(void) {
+    atomic_flag_clear(&T.lock);
+    atomic_store(&T.tracing, 0);
+}
+
 int tf_tracker_add(PyObject *m, tf_state *st) {
+    static int atfork_registered;
     (void)st;
+    if (!atfork_registered) {
+        if (pthread_atfork(NULL, NULL, after_fork_child) != 0) {
+            PyErr_SetString(PyExc_OSError, "thrifty tracker: pthread_atfork failed");
+            return -1;
+        }
+        atfork_registered = 1;
+    }
     return PyModule_AddFunctions(m, tracker_methods);
 }

@@ -238,3 +238,13 @@ def test_build_reads_user_files(tmp_path):
     p = tmp_path / "app.py"
     p.write_text("q = []\nq.pop(0)\n")
     assert [f.kind for f in build(Evidence(files=[str(p)]))] == ["code.pop0"]
+
+
+def test_hot_loop_confirms_a_membership_test():
+    src = "ok = [1, 2]\nfor x in range(9):\n    y = str(x)\n    if x in ok:\n        pass\n"
+    (f,) = [f for f in check_source("app.py", src) if f.kind == "code.in_list"]
+    assert f.data["loop_lines"] == [2, 5]
+    (cold,) = confirm([f], Evidence(line_allocs={("app.py", 3): 10}))
+    assert not cold.confirmed
+    (hot,) = confirm(check_source("app.py", src)[-1:], Evidence(line_allocs={("app.py", 3): 50_000}))
+    assert hot.confirmed and "line 3" in hot.evidence

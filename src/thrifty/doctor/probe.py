@@ -79,6 +79,7 @@ class Probes:
                     site = (user[-1][0], user[-1][1])
                     files.add(site[0])
                     ev.line_bytes[site] = ev.line_bytes.get(site, 0) + st["live_at_peak"]
+                    ev.line_allocs[site] = ev.line_allocs.get(site, 0) + st["allocs"]
             ev.files = sorted(f for f in files if is_user_file(f))
             return ev
         finally:

@@ -17,6 +17,8 @@ __all__ = ["HABITS", "Evidence", "Finding", "build", "confirm", "rank"]
 HOT_BYTES = 64 * 1024
 # a list this long at exit confirms a pop(0) / `in list` finding that names it
 LARGE_LEN = 256
+# a line inside a loop that allocated this many blocks shows the loop ran hot
+HOT_ALLOCS = 10_000
 
 
 @dataclasses.dataclass
@@ -29,6 +31,7 @@ class Evidence:
     globals: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # module_globals.measure
     duplicates: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # duplicates.scan
     line_bytes: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)  # live at peak, by user line
+    line_allocs: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)  # blocks allocated, by line
 
 
 def confirm(found: list[Finding], ev: Evidence) -> list[Finding]:
@@ -55,6 +58,13 @@ def confirm(found: list[Finding], ev: Evidence) -> list[Finding]:
         elif hot >= HOT_BYTES:
             f.confirmed, f.bytes = True, hot
             f.evidence = f"{hot} bytes allocated on this line were live at the peak"
+        elif f.data.get("loop_lines"):
+            lo, hi = f.data["loop_lines"]
+            busy = max(((n, line) for (file, line), n in ev.line_allocs.items() if file == f.file and lo <= line <= hi),
+                       default=(0, 0))
+            if busy[0] >= HOT_ALLOCS:
+                f.confirmed = True
+                f.evidence = f"the loop around it ran hot: line {busy[1]} in it allocated {busy[0]} blocks"
     return found
 
 

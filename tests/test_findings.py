@@ -177,6 +177,14 @@ def test_equal_strings_found(traced):
     assert f.kind == "duplicate" and f.habit == "object creation" and "Interner" in f.fix
 
 
+def test_duplicate_groups_from_one_line_are_one_finding(traced):
+    keep = ["".join(["grouped/", str(i % 3) * 80]) for i in range(9)]  # 3 groups of 3, all made on this line
+    mine = [g for g in duplicates.scan() if g["preview"].startswith("'grouped/")]
+    assert len(mine) == 3
+    (f,) = duplicates.findings(mine)
+    assert f.data["copies"] == 9 and f.bytes == 6 * sys.getsizeof(keep[0]) and "3 groups" in f.title
+
+
 def test_interned_strings_are_not_duplicates(traced):
     it = Interner()
     keep = [it.intern("".join(["interned/", "y" * 80])) for _ in range(5)]

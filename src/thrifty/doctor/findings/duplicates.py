@@ -69,16 +69,24 @@ def _is_import(site: tuple[str, int]) -> bool:
 
 
 def findings(groups: list[dict[str, Any]], min_wasted: int = 0) -> list[Finding]:
-    out = []
+    """One finding per creating site: the groups first made on the same line are one habit to fix there."""
+    by_site: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for g in groups:
-        if g["bytes_wasted"] < min_wasted:
-            continue
-        file, line = g["sites"][0] if g["sites"] else ("<unknown site>", 0)
+        if g["bytes_wasted"] >= min_wasted:
+            by_site.setdefault(g["sites"][0], []).append(g)
+    out = []
+    for (file, line), gs in by_site.items():
+        copies = sum(g["copies"] for g in gs)
+        wasted = sum(g["bytes_wasted"] for g in gs)
+        top = max(gs, key=lambda g: g["bytes_wasted"])
+        kinds = "/".join(sorted({g["type"] for g in gs}))
+        what = (f"{top['copies']} equal {top['type']} copies of {top['preview']}… ({top['length']} long)" if len(gs) == 1
+                else f"{copies} {kinds} copies in {len(gs)} groups of equal values, e.g. {top['preview']}…")
+        sites = sorted({s for g in gs for s in g["sites"]})
         out.append(Finding(
-            habit="object creation", kind="duplicate", file=file, line=line,
-            title=f"{g['copies']} equal {g['type']} copies of {g['preview']}… ({g['length']} long)",
-            evidence=f"{g['copies']} live copies, {g['bytes_wasted']} bytes wasted; created at "
-                     + (", ".join(f"{f}:{n}" for f, n in g["sites"]) or "unknown sites"),
+            habit="object creation", kind="duplicate", file=file, line=line, title=what,
+            evidence=f"{copies} live copies where {len(gs)} would do, {wasted} bytes wasted; created at "
+                     + ", ".join(f"{f}:{n}" for f, n in sites[:3]),
             fix="keep one copy: thrifty.Interner().intern(value) (str, bytes, numbers, tuples) or sys.intern for str",
-            bytes=g["bytes_wasted"], data=dict(g)))
+            bytes=wasted, data={"groups": gs, "copies": copies, "bytes_wasted": wasted, "type": kinds}))
     return out

@@ -71,7 +71,7 @@ def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES) -> list
             habit="globals", kind="global", file=g["file"], line=lines.get(g["name"], 0),
             title=f"module-level `{g['name']}` retains {g['bytes']} bytes at exit",
             evidence=f"{g['type']}{count}; thrifty.sizeof(deep=True, exclusive=True) = {g['bytes']} bytes",
-            fix="bound it (thrifty.Ring(maxlen=...) for recent items, a capped cache) or make it local to the code "
-                "that needs it so it is freed when that code returns",
+            fix="bound it — thrifty.Ring(typecode, maxlen=...) for recent values, functools.lru_cache(maxsize=...) "
+                "for a cache — or move it into the object or function that needs it, so it is freed with them",
             bytes=g["bytes"], data=dict(g)))
     return out

@@ -119,6 +119,24 @@ def test_unclosed_file_found_even_when_warnings_are_ignored(traced, tmp_path):
     assert not any(flt[2] is ResourceWarning and flt[0] == "always" for flt in warnings.filters[:1])
 
 
+def test_unclosed_socket_found(traced):
+    import socket
+
+    r = resources.ResourceCollector()
+    r.start()
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the opening site: this line
+        del s
+        gc.collect()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM):
+            pass
+    finally:
+        r.stop()
+    (f,) = resources.findings(r.groups)
+    assert f.data["what"] == "socket" and f.file == __file__ and f.data["count"] == 1
+    assert "unclosed <socket.socket" in f.evidence
+
+
 def test_closed_file_is_not_a_finding(traced, tmp_path):
     r = resources.ResourceCollector()
     r.start()

@@ -131,7 +131,11 @@ static int in_equal(PyObject *a, PyObject *b, int kind) {
     if (Py_TYPE(a) != Py_TYPE(b))
         return 0;
     switch (kind) {
-    case IN_STR: return PyUnicode_Compare(a, b) == 0;
+    case IN_STR:
+        /* equal str have the same length and kind (CPython keeps the narrowest), so the bytes decide */
+        return PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
+               memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                      (size_t)PyUnicode_GET_LENGTH(a) * (size_t)PyUnicode_KIND(a)) == 0;
     case IN_BYTES:
         return PyBytes_GET_SIZE(a) == PyBytes_GET_SIZE(b) &&
                memcmp(PyBytes_AS_STRING(a), PyBytes_AS_STRING(b), (size_t)PyBytes_GET_SIZE(a)) == 0;
@@ -269,6 +273,8 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
                      Py_TYPE(o)->tp_name);
         return NULL;
     }
+    if (kind == IN_STR && PyUnicode_READY(o) < 0) /* legacy (pre-PEP 393) strings: compare needs the data */
+        return NULL;
     PyObject *cand = (kind == IN_TUPLE || kind == IN_FROZENSET) ? in_canonical_container(self, o, kind) : Py_NewRef(o);
     if (!cand)
         return NULL;

@@ -4,6 +4,7 @@ and in any browser, and has nothing that can fail at load time."""
 from __future__ import annotations
 
 import html
+import zlib
 import os
 from typing import Any
 
@@ -61,7 +62,7 @@ def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
             if w < 2:
                 continue
             depth_max = max(depth_max, depth)
-            hue = 20 + (hash(name) % 40)
+            hue = 20 + zlib.crc32(name.encode()) % 40  # stable colours from run to run
             label = f"{name} — {fmt_bytes(kid['size'])} ({kid['size'] / total:.1%})"
             rects.append(
                 f'<g><title>{html.escape(label)}</title><rect x="{x:.1f}" y="{depth * ROW}" width="{w - 0.5:.1f}" '

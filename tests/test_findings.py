@@ -226,7 +226,8 @@ CODE = {
     "code.open": ("def f(p):\n    fh = open(p)\n    return fh.readline()\n",
                   "def f(p):\n    with open(p) as fh:\n        return fh.readline()\n"
                   "def g(p):\n    fh = open(p)\n    try:\n        return fh.readline()\n    finally:\n        fh.close()\n"
-                  "def h(p):\n    fh = open(p)\n    return fh\n"),
+                  "def h(p):\n    fh = open(p)\n    return fh\n"
+                  "open('f', 'w').close()\n"),
 }
 
 
@@ -238,6 +239,12 @@ def test_code_finding_positive_and_negative(kind):
     f = next(f for f in found if f.kind == kind)
     assert f.habit in HABITS and f.line > 0 and not f.confirmed and f.fix
     assert [f.kind for f in check_source("app.py", good) if f.kind == kind] == []
+
+
+@pytest.mark.parametrize("src", ["data = open('f').read()\n", "for line in open('f'):\n    pass\n",
+                                 "n = sum(1 for line in open('f'))\n"])
+def test_code_open_unbound(src):
+    assert [f.kind for f in check_source("app.py", src) if f.kind == "code.open"] == ["code.open"]
 
 
 def test_code_finding_syntax_error_is_no_finding():

@@ -38,6 +38,10 @@ def _is_str_value(v: ast.AST) -> bool:
     )
 
 
+def _is_open(v: ast.AST) -> bool:
+    return isinstance(v, ast.Call) and _name(v.func) in ("open", "io.open")
+
+
 class _Scope:
     def __init__(self, node: ast.AST) -> None:
         self.node = node
@@ -156,6 +160,14 @@ def _check_node(node: ast.AST, chain: list[_Scope], loop: bool) -> Iterator[tupl
             yield ("code.listcomp", "object creation", node, "list comprehension passed to str.join",
                    "pass a generator expression (join materializes its input, so the gain here is small)",
                    {"consumer": "join"})
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_open(node.func.value)
+            and node.func.attr not in ("close", "__enter__")):
+        yield ("code.open", "references", node.func.value, f"`open(...).{node.func.attr}()` never closes the file",
+               "use `with open(...) as f:` so the file closes when the block ends, not when the GC finds it",
+               {"name": None})
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _is_open(node.iter):
+        yield ("code.open", "references", node.iter, "iterating over `open(...)` never closes the file",
+               "use `with open(...) as f: for line in f:` so the file closes when the block ends", {"name": None})
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REDUCERS and node.args
             and isinstance(node.args[0], ast.ListComp)):
         yield ("code.listcomp", "object creation", node,

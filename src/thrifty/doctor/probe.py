@@ -17,7 +17,7 @@ from typing import Any
 from thrifty.doctor.findings import Evidence, cycles, duplicates, module_globals, resources
 from thrifty.doctor.findings.base import is_user_file
 
-FRAMES = 10
+FRAMES = 3
 
 
 class Probes:

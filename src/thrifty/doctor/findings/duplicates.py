@@ -10,6 +10,7 @@ import linecache
 import sys
 from typing import Any
 
+from thrifty import _ext
 from thrifty.doctor.findings.base import Finding, site_of
 
 MIN_LEN = 64
@@ -20,24 +21,7 @@ def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[s
     Only groups with at least one copy allocated in the user's code are kept (the stdlib's own duplicates, e.g.
     docstrings, are not the user's to fix)."""
     skip = set(exclude or ())
-    found: dict[int, Any] = {}
-    level = [o for o in gc.get_objects() if id(o) not in skip]
-    seen: set[int] = set()
-    while level:
-        # one get_referents call per level: a Python loop over objects was most of the scan's time
-        refs = gc.get_referents(*level)
-        refs += [k for d in level if type(d) is dict for k in d]
-        for r in refs:
-            t = type(r)
-            if (t is str or t is bytes) and len(r) >= min_len:
-                found[id(r)] = r
-        nxt = []
-        for r in refs:
-            t = type(r)
-            if (t is dict or t is tuple) and not gc.is_tracked(r) and id(r) not in seen:
-                seen.add(id(r))
-                nxt.append(r)
-        level = nxt
+    found = {id(r): r for r in _ext._strings_in([o for o in gc.get_objects() if id(o) not in skip], min_len)}
     groups: dict[Any, dict[int, Any]] = {}
     for i, r in found.items():
         groups.setdefault((type(r), r), {})[i] = r

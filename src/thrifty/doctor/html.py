@@ -105,6 +105,20 @@ def peak_stacks(report: dict[str, Any]) -> list[tuple[list[str], int]]:
     return out
 
 
+def _sites_table(report: dict[str, Any]) -> str:
+    """The tracker's top sites at the peak, as in the terminal report."""
+    sites = report.get("sites", [])
+    peak = report["summary"]["peak_bytes"] or 1
+    rows = "".join(
+        f"<tr><td class=n>{html.escape(fmt_bytes(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
+        f"</td><td class=n>{s['allocs']:,}</td><td><code>{html.escape(_rel(s['file']))}:{s['line']}</code> "
+        f"{html.escape(s['function'] or '')}</td></tr>" for s in (sites[i] for i in report.get("top_at_peak", [])))
+    if not rows:
+        return ""
+    return ("<h2>Top sites at the peak</h2><table><tr><th>live at peak</th><th>%</th><th>allocations</th>"
+            f"<th>site</th></tr>{rows}</table>")
+
+
 def render(report: dict[str, Any], findings: list[Finding]) -> str:
     """The whole page for one run: the tracker's report (schema thrifty.doctor) and the findings built from it."""
     s = report["summary"]

@@ -533,6 +533,13 @@ def test_object_ring_in_a_cycle_is_collected():
     assert wr() is None
 
 
+def test_deeply_nested_rings_free_without_recursion():
+    outer = Ring("O")
+    for _ in range(200_000):
+        outer = Ring("O", [outer])
+    del outer  # would overflow the C stack without the trashcan
+
+
 def test_gc_sees_items():
     item = []
     r = Ring("O", [item])

@@ -264,6 +264,7 @@ void tf_ring_reverse(tf_ring *r) {
     }
 }
 
+#if TF_RING_REDUCTIONS
 /* ---- reductions ------------------------------------------------------------------------------------------- */
 
 static size_t tf__type_size(tf_ring_type type) {
@@ -385,9 +386,7 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
                 v = (uint64_t)x;
                 ext = x < 0 ? UINT64_MAX : 0;
             } break;
-            default: { /* TF_RING_U64 */
-                TF_MEMCPY(&v, p, 8);
-                ext = 0;
+            default: { /* TF_RING_U64 */ TF_MEMCPY(&v, p, 8); ext = 0;
             } break;
             }
             l += v;
@@ -398,7 +397,6 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
     *hi = h > (uint64_t)INT64_MAX ? -(int64_t)(UINT64_MAX - h) - 1 : (int64_t)h;
     return TF_OK;
 }
-
 
 /* Knuth's TwoSum: s += x, with the rounding error of that addition added to c. Exact for any magnitudes and free of
  * the comparison Neumaier's variant needs, so a compiler keeps it branch-free. */
@@ -582,3 +580,5 @@ tf_status tf_ring_min_max(const tf_ring *r, tf_ring_type type, void *min_out, vo
         TF__EXTREME(TF__GT);
     return TF_OK;
 }
+
+#endif /* TF_RING_REDUCTIONS */

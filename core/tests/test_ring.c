@@ -164,10 +164,10 @@ static void test_random_walk_against_model(void) {
             model_n -= got_n;
         } break;
         }
-        if (!same_as_model(&r)) {
-            CHECK(!"ring diverged from the model");
+        int agrees = same_as_model(&r); /* stop at the first divergence: later steps would only repeat it */
+        CHECK(agrees);
+        if (!agrees)
             return;
-        }
     }
 }
 

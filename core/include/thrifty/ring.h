@@ -72,10 +72,8 @@ tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, 
  * O(length), at most two memcpys. Needs exclusive access. */
 tf_status tf_ring_rehome(tf_ring *r, void *storage, size_t size, size_t capacity);
 
-
 /* Empties the ring. O(1). Needs exclusive access. */
 void tf_ring_clear(tf_ring *r);
-
 
 /* Copies up to n items from `src` to the back, as many as fit; returns how many were copied. O(n), at most two
  * memcpys. SPSC producer side. */
@@ -117,6 +115,7 @@ void tf_ring_rotate_left(tf_ring *r, size_t n);
 /* Reverses the item order in place. O(length), no extra storage beyond one item (done bytewise). Exclusive access. */
 void tf_ring_reverse(tf_ring *r);
 
+#if TF_RING_REDUCTIONS
 /* Reductions over all items read as `type` (whose size must equal itemsize: else TF_E_ARG). None changes the ring;
  * each reads every item once; safe on the SPSC consumer side only as a snapshot of a ring nobody else changes.
  *
@@ -135,6 +134,7 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
 tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum);
 tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out);
 tf_status tf_ring_min_max(const tf_ring *r, tf_ring_type type, void *min_out, void *max_out);
+#endif
 
 /* ---- single items, inline ------------------------------------------------------------------------------------
  * These are the per-item paths (an interrupt handler pushing a sample, a binding appending one value), so they are

@@ -394,8 +394,7 @@ static int tf__get_item_buffer(tf_RingObject *self, PyObject *obj, Py_buffer *b,
         if (PyErr_ExceptionMatches(PyExc_BufferError)) {
             PyErr_Clear();
             PyErr_Format(PyExc_TypeError, "Ring('%c').%s() needs a %sC-contiguous buffer of format '%c', not %.100s",
-                         self->kind->code, what, writable ? "writable " : "", self->kind->code,
-                         Py_TYPE(obj)->tp_name);
+                         self->kind->code, what, writable ? "writable " : "", self->kind->code, Py_TYPE(obj)->tp_name);
         }
         return -1;
     }
@@ -434,8 +433,8 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
                                      &overflow_obj))
         return -1;
     if (!PyUnicode_Check(code_obj) || PyUnicode_GetLength(code_obj) != 1) {
-        PyErr_Format(PyExc_TypeError, "Ring() argument 'typecode' must be a 1-character str (" TF__VALID_CODES
-                                      "), not %.100s",
+        PyErr_Format(PyExc_TypeError,
+                     "Ring() argument 'typecode' must be a 1-character str (" TF__VALID_CODES "), not %.100s",
                      PyUnicode_Check(code_obj) ? "a str of another length" : Py_TYPE(code_obj)->tp_name);
         return -1;
     }
@@ -943,8 +942,8 @@ static PyObject *tf__maxlen_obj(tf_RingObject *self) {
 
 static PyObject *Ring_copy(tf_RingObject *self, PyObject *unused) {
     (void)unused;
-    return PyObject_CallFunction((PyObject *)Py_TYPE(self), "COO&O&", (int)self->kind->code, self, tf__maxlen_obj,
-                                 self, tf__overflow_name, self);
+    return PyObject_CallFunction((PyObject *)Py_TYPE(self), "COO&O&", (int)self->kind->code, self, tf__maxlen_obj, self,
+                                 tf__overflow_name, self);
 }
 
 static PyObject *Ring_reduce(tf_RingObject *self, PyObject *unused) {
@@ -1254,12 +1253,13 @@ static int Ring_tp_clear(tf_RingObject *self) {
 static void Ring_dealloc(tf_RingObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
-    if (self->weakreflist != NULL)
-        PyObject_ClearWeakRefs((PyObject *)self);
+    /* the trashcan turns the dealloc of deeply nested Rings into a loop instead of a C-stack-deep recursion */
+    Py_TRASHCAN_BEGIN(self, Ring_dealloc) if (self->weakreflist != NULL) PyObject_ClearWeakRefs((PyObject *)self);
     tf__drop_all(self);
     PyMem_Free(self->storage);
     tp->tp_free(self);
     Py_DECREF(tp);
+    Py_TRASHCAN_END
 }
 
 /* ---- attributes ------------------------------------------------------------------------------------------ */

@@ -3,11 +3,10 @@
 #include "ring_obj.h"
 
 typedef struct {
-    PyObject_HEAD
-    tf_RingObject *ring; /* owned */
-    size_t left;         /* items still to yield */
-    size_t total;        /* the Ring's length when iteration started */
-    size_t state;        /* the Ring's state when iteration started */
+    PyObject_HEAD tf_RingObject *ring; /* owned */
+    size_t left;                       /* items still to yield */
+    size_t total;                      /* the Ring's length when iteration started */
+    size_t state;                      /* the Ring's state when iteration started */
     int reverse;
 } tf_RingIterObject;
 
@@ -61,7 +60,7 @@ static PyMethodDef RingIter_methods[] = {
 };
 
 static PyType_Slot RingIter_slots[] = {
-    {Py_tp_iter, PyObject_SelfIter}, {Py_tp_iternext, RingIter_next},       {Py_tp_methods, RingIter_methods},
+    {Py_tp_iter, PyObject_SelfIter},     {Py_tp_iternext, RingIter_next},   {Py_tp_methods, RingIter_methods},
     {Py_tp_traverse, RingIter_traverse}, {Py_tp_dealloc, RingIter_dealloc}, {0, NULL},
 };
 

@@ -15,13 +15,12 @@ typedef struct {
     char cls;          /* 'i' signed int, 'u' unsigned int, 'f' float, 'O' object */
     const char *name;  /* for messages, e.g. "16-bit signed int" */
     char format[2];    /* buffer-protocol format: the typecode itself, as array.array exports */
-    long long lo;           /* integer kinds: the accepted range (filled in when the module loads) */
+    long long lo;      /* integer kinds: the accepted range (filled in when the module loads) */
     unsigned long long hi;
 } tf_ring_kind;
 
 typedef struct {
-    PyObject_HEAD
-    tf_ring ring;               /* core state; ring.buf is `storage` */
+    PyObject_HEAD tf_ring ring; /* core state; ring.buf is `storage` */
     unsigned char *storage;     /* owned (PyMem); NULL while the capacity is 0. For 'O' each slot holds one owned
                                    reference; slots outside the live range hold garbage and are never read. */
     const tf_ring_kind *kind;   /* static table entry; never NULL once tp_new ran */

@@ -5,11 +5,10 @@
 #include "ring_obj.h"
 
 typedef struct {
-    PyObject_HEAD
-    tf_RingObject *ring; /* owned */
-    int run;             /* 0: the run from the front; 1: the wrapped remainder from the storage start */
-    Py_ssize_t shape;    /* items in the exported run, pointed to by Py_buffer.shape */
-    Py_ssize_t stride;   /* the item size, pointed to by Py_buffer.strides */
+    PyObject_HEAD tf_RingObject *ring; /* owned */
+    int run;                           /* 0: the run from the front; 1: the wrapped remainder from the storage start */
+    Py_ssize_t shape;                  /* items in the exported run, pointed to by Py_buffer.shape */
+    Py_ssize_t stride;                 /* the item size, pointed to by Py_buffer.strides */
 } tf_RingViewObject;
 
 static int RingView_getbuffer(tf_RingViewObject *self, Py_buffer *view, int flags) {

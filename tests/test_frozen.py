@@ -227,7 +227,8 @@ def test_other_kinds_are_absent_not_errors():
 
 def test_unhashable_lookups_raise_typeerror_like_frozenset():
     for s in (FrozenSet([1]), FrozenSet(["a"]), FrozenSet([b"a"]), FrozenSet()):
-        for probe in ([1], {}, bytearray(b"a"), set()):
+        assert ({1} in s) == ({1} in frozenset(s))  # frozenset looks a set up as a frozenset, without TypeError
+        for probe in ([1], {}, bytearray(b"a")):
             with pytest.raises(TypeError):
                 probe in s
     with pytest.raises(TypeError):

@@ -194,7 +194,7 @@ static size_t tf__record_len(size_t len) { return 1u + tf__varint_len(len) + len
 static int tf__layout(const tf__fset_hdr *h, tf__fset_layout *l) {
     size_t off = TF_FSET_HEADER_SIZE;
     TF_MEMSET(l, 0, sizeof *l);
-    if (h->nb == SIZE_MAX || h->nb + 1u > SIZE_MAX / 2u ||
+    if (h->n >= SIZE_MAX || h->nb >= SIZE_MAX / 2u ||
         !tf__section(&off, (h->nb + 1u) * tf__index_fields(h->key_kind), h->index_w, &l->index))
         return 0;
     if (h->key_kind == TF_FSET_INT) {
@@ -391,7 +391,7 @@ static size_t tf__store_varint(uint8_t *p, size_t v) {
 
 /* Copies a span section: n + 1 offsets of width w, then the bytes. */
 static void tf__write_spans(uint8_t *offs, uint8_t *blob, unsigned w, const tf_fspan *spans, const uint32_t *order,
-                           size_t n) {
+                            size_t n) {
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         const tf_fspan *s = &spans[order[i]];

@@ -191,6 +191,37 @@ static void test_span_values(void) {
     free(b);
 }
 
+/* Sequential (tf_fset_key_next) and random (tf_fset_key_span) access agree, and every key is found where it is. */
+static void test_span_iteration(void) {
+    enum { N = 3000 };
+    static char text[N][12];
+    tf_fspan keys[N];
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len, off = 0, total = 0;
+    uint8_t *b;
+    for (int i = 0; i < N; i++) {
+        keys[i].len = (size_t)snprintf(text[i], sizeof text[i], "k%d", i * 7919);
+        keys[i].data = text[i];
+        total += keys[i].len;
+    }
+    in.count = N;
+    in.key_kind = TF_FSET_BYTES;
+    in.span_keys = keys;
+    b = build(&in, &len);
+    CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+    for (size_t i = 0; i < N; i++) {
+        tf_fspan a = tf_fset_key_next(&t, &off), c = tf_fset_key_span(&t, i);
+        CHECK(a.len == c.len && a.data == c.data);
+        CHECK(tf_fset_find_bytes(&t, a.data, a.len) == i);
+        total -= a.len;
+    }
+    CHECK_EQ(total, 0);
+    CHECK(tf_fset_key_next(&t, &off).data == NULL); /* past the end */
+    CHECK(tf_fset_key_span(&t, N).data == NULL);
+    free(b);
+}
+
 static void test_build_errors(void) {
     int64_t keys[] = {1, 2};
     uint64_t scratch[8];
@@ -291,6 +322,7 @@ int main(void) {
     RUN(test_deterministic);
     RUN(test_str_map);
     RUN(test_span_values);
+    RUN(test_span_iteration);
     RUN(test_build_errors);
     RUN(test_validate_hostile);
     return TF_TEST_SUMMARY();

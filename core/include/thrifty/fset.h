@@ -10,19 +10,21 @@
  *
  * Hashing scheme: hash-sorted keys with a small bucket index. Each key gets a 64-bit hash (a fixed-seed mixer; for
  * ints it is a bijection). Keys are stored sorted by hash, so the bucket of a key (the high 32 bits of its hash
- * scaled to the bucket count) is a contiguous run, and an index of nb+1 offsets with nb = ceil(n / TF_FSET_LOAD)
- * says where each run starts. A lookup hashes once, reads two index entries and compares about TF_FSET_LOAD / 2
- * keys for a hit and TF_FSET_LOAD for a miss; str/bytes keys carry a one-byte hash fingerprint so that almost no
- * miss ever reaches a memcmp. Why this rather than the alternatives (measured on 100k keys, bench/bench_frozen.py
- * and the notes in docs/frozen.md):
- *   - the table is 100% full: the only overhead is the index (4/TF_FSET_LOAD bytes a key, half that below 64k
- *     keys) and, for strings, a 1-byte fingerprint plus a 2- or 4-byte offset. Open addressing at 90% load would
- *     waste 10% of the key bytes and need empty-slot markers; perfect hashing (CHD) saves the index but needs a
- *     slow, retrying build and a second hash per lookup;
- *   - the build is a counting sort on hash bits plus tiny per-bucket sorts, O(n) and never retries, which keeps
- *     the build time within a small factor of frozenset(list);
- *   - a miss costs the same few compares as a hit, and the sorted order makes the output canonical: equal inputs
- *     give byte-identical blocks whatever their order, duplicates or the host.
+ * scaled to the bucket count nb) is a contiguous run of positions, and an index of nb + 1 entries says where each
+ * run starts. Int keys sit in one array of narrowed ints (nb = n / TF_FSET_LOAD); str/bytes keys are packed records
+ * (1-byte hash fingerprint, LEB128 length, bytes) whose index entries also hold the run's record offset
+ * (nb = n / TF_FSET_SPAN_LOAD), so a bucket's keys are adjacent in memory. A lookup hashes once, reads one index
+ * entry and scans a run of a few keys; for strings the fingerprint skips almost every byte compare on a miss.
+ * Why this rather than the alternatives (measurements in config.h, bench/bench_frozen.py, docs/frozen.md):
+ *   - the table is 100% full: the only overhead is the index (1 byte a key for int64, 2-4 for strings) plus 2 bytes
+ *     of record header a string. Open addressing at 85-90% load wastes 10-15% of every key slot (and strings would
+ *     still need offsets); perfect hashing (CHD) saves the index but needs a retrying build and, for strings,
+ *     offsets anyway;
+ *   - the build is a counting sort on hash bits plus tiny per-bucket sorts: O(n), no retries, so it stays within a
+ *     small factor of frozenset(list) (it measured faster);
+ *   - lookups touch the index (small, usually cached) and one run; from Python they measured at or above frozenset's
+ *     speed for keys that are not the very objects stored in the frozenset;
+ *   - the sorted order is canonical: equal inputs give byte-identical blocks whatever their order, duplicates or host.
  * The cost: an adversary who knows the fixed seed can put many keys in one bucket and make lookups on that table
  * linear. Tables are built from trusted data (their builder chooses the keys), and a hostile *blob* can at worst
  * make its own lookups slow: validated reads never leave the block.
@@ -77,14 +79,14 @@ typedef struct {
 /* An opened (validated) block: a read-only view, pointing into the caller's block, which must outlive it and stay
  * at the same address. All fields are private; use the functions below. */
 typedef struct {
-    const uint8_t *base;                   /* the block */
-    const uint8_t *index;                  /* nb + 1 run starts, index_w bytes each */
-    const uint8_t *keys;                   /* ints, or (for str/bytes) keys_len bytes of key records */
-    const uint8_t *vals;                   /* ints or doubles, or (str/bytes values) offsets */
-    const uint8_t *val_blob;               /* str/bytes values */
+    const uint8_t *base;     /* the block */
+    const uint8_t *index;    /* nb + 1 run starts, index_w bytes each */
+    const uint8_t *keys;     /* ints, or (for str/bytes) keys_len bytes of key records */
+    const uint8_t *vals;     /* ints or doubles, or (str/bytes values) offsets */
+    const uint8_t *val_blob; /* str/bytes values */
     size_t size, n, nb, keys_len, val_blob_len;
     uint8_t is_map, key_kind, value_kind;
-    uint8_t index_w, key_w, value_w;       /* byte widths: index fields, ints, value offsets */
+    uint8_t index_w, key_w, value_w; /* byte widths: index fields, ints, value offsets */
 } tf_fset;
 
 /* Upper bound of the block size tf_fset_build() writes for `in` (the exact size depends on duplicates and on how

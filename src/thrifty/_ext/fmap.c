@@ -155,8 +155,7 @@ static PyObject *fmap_repr(PyObject *op) {
 /* ---- views --------------------------------------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    tf_frozen *owner; /* strong reference */
+    PyObject_HEAD tf_frozen *owner; /* strong reference */
     int mode;
 } tf_frozen_view;
 
@@ -261,14 +260,10 @@ static void view_dealloc(PyObject *op) {
 }
 
 static PyType_Slot view_slots[] = {
-    {Py_tp_dealloc, view_dealloc},
-    {Py_tp_traverse, view_traverse},
-    {Py_tp_clear, view_clear},
-    {Py_tp_iter, view_iter},
-    {Py_tp_repr, view_repr},
-    {Py_sq_length, view_len},
-    {Py_sq_contains, view_contains},
-    {0, NULL},
+    {Py_tp_dealloc, view_dealloc},   {Py_tp_traverse, view_traverse},
+    {Py_tp_clear, view_clear},       {Py_tp_iter, view_iter},
+    {Py_tp_repr, view_repr},         {Py_sq_length, view_len},
+    {Py_sq_contains, view_contains}, {0, NULL},
 };
 
 static PyType_Spec view_spec = {
@@ -296,6 +291,7 @@ static PyMethodDef fmap_methods[] = {
      "FrozenMap.frombuffer(buffer): use a block from tobytes() in place (bytes, bytearray, mmap, memoryview).\n"
      "Keeps the buffer alive and exported; raises thrifty.CorruptData saying what is wrong with a bad block."},
     {"__reduce__", tf_frozen_reduce, METH_NOARGS, "Pickles as the block from tobytes()."},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "Type hints: FrozenMap[int] and the like."},
     {"__sizeof__", tf_frozen_sizeof, METH_NOARGS, "Bytes held: the object plus a block it built itself."},
     {NULL, NULL, 0, NULL},
 };

@@ -230,8 +230,8 @@ PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, 
     bound = tf_fset_bound(&in);
     scratch_size = tf_fset_scratch_size(in.count);
     if (bound == 0 || scratch_size == 0 || bound > ((size_t)-1 >> 1)) {
-        PyErr_Format(PyExc_OverflowError, "%s: the %s or %s are too large for one table (4 GiB of text at most)",
-                     who, "keys", "values");
+        PyErr_Format(PyExc_OverflowError, "%s: the %s or %s are too large for one table (4 GiB of text at most)", who,
+                     "keys", "values");
         goto error;
     }
     scratch = PyMem_Malloc(scratch_size);
@@ -283,6 +283,14 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
     int kind = tf_fset_key_kind(t);
     PyTypeObject *tp = Py_TYPE(key);
     int64_t v;
+    /* The common cases first: an exact str or int against a table of that kind. */
+    if (tp == &PyUnicode_Type && kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
+        *pos = tf_fset_find_bytes(t, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
+        return *pos != TF_FSET_NOT_FOUND;
+    }
+    /* A set is unhashable, yet frozenset looks it up as the equal frozenset: never present in a table of ours. */
+    if (PyAnySet_Check(key))
+        return 0;
     /* Subclasses may have made themselves unhashable; frozenset raises TypeError for those, so do we. */
     if (tp != &PyLong_Type && tp != &PyUnicode_Type && tp != &PyBytes_Type && tp != &PyFloat_Type &&
         tp != &PyBool_Type && PyObject_Hash(key) == -1)
@@ -439,8 +447,7 @@ PyObject *tf_frozen_reduce(PyObject *op, PyObject *unused) {
 /* ---- iterator ------------------------------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject_HEAD
-    tf_frozen *owner; /* strong reference */
+    PyObject_HEAD tf_frozen *owner; /* strong reference */
     size_t pos;
     size_t off; /* str/bytes keys: offset of the next key record (tf_fset_key_next) */
     int mode;

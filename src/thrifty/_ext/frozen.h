@@ -11,12 +11,11 @@
 
 /* FrozenSet and FrozenMap objects. Immutable after construction, so no locking and no export counting. */
 typedef struct {
-    PyObject_HEAD
-    tf_fset table;  /* the opened block: points into buf.buf */
-    Py_buffer buf;  /* owned export of the block's holder (buf.obj is a strong reference): the bytes object a
-                       constructor built, or whatever frombuffer() was given. Released only in clear/dealloc. */
-    int built;      /* 1 when buf.obj is a bytes object this object created (counted by __sizeof__) */
-    Py_hash_t hash; /* cached hash, -1 until computed */
+    PyObject_HEAD tf_fset table; /* the opened block: points into buf.buf */
+    Py_buffer buf;         /* owned export of the block's holder (buf.obj is a strong reference): the bytes object a
+                              constructor built, or whatever frombuffer() was given. Released only in clear/dealloc. */
+    int built;             /* 1 when buf.obj is a bytes object this object created (counted by __sizeof__) */
+    Py_hash_t hash;        /* cached hash, -1 until computed */
     PyObject *weakreflist; /* weak references (frozenset supports them too) */
 } tf_frozen;
 

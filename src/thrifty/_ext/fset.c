@@ -163,6 +163,7 @@ static PyMethodDef fset_methods[] = {
      "FrozenSet.frombuffer(buffer): use a block from tobytes() in place (bytes, bytearray, mmap, memoryview).\n"
      "Keeps the buffer alive and exported; raises thrifty.CorruptData saying what is wrong with a bad block."},
     {"__reduce__", tf_frozen_reduce, METH_NOARGS, "Pickles as the block from tobytes()."},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "Type hints: FrozenSet[int] and the like."},
     {"__sizeof__", tf_frozen_sizeof, METH_NOARGS, "Bytes held: the object plus a block it built itself."},
     {NULL, NULL, 0, NULL},
 };

@@ -201,8 +201,8 @@ def test_without_zero_data_survives_except_the_link():
     b.release()
     b = pool.acquire()
     data = bytes(b)
-    assert data[ctypes.sizeof(ctypes.c_void_p):] == b"\xaa" * (32 - ctypes.sizeof(ctypes.c_void_p))
-    assert data[:ctypes.sizeof(ctypes.c_void_p)] == bytes(ctypes.sizeof(ctypes.c_void_p))  # no pointer leaks
+    assert data[ctypes.sizeof(ctypes.c_size_t):] == b"\xaa" * (32 - ctypes.sizeof(ctypes.c_size_t))
+    assert data[:ctypes.sizeof(ctypes.c_size_t)] == bytes(ctypes.sizeof(ctypes.c_size_t))  # no pointer leaks
 
 
 def _address(block):

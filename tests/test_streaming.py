@@ -38,9 +38,8 @@ def longest_line(data):
 @settings(max_examples=400, deadline=None)
 @given(contents, st.integers(2, 40), st.integers(1, 50), st.booleans(), st.booleans())
 def test_lines_equal_splitlines(data, block, step, keepends, copy):
-    f = Trickle(data, step)
-    it = lines(f, block, keepends=keepends, copy=copy)
-    expected = data.splitlines(keepends=keepends)
+    it = lines(Trickle(data, step), block, keepends=keepends, copy=copy)
+    expected = io.BytesIO(data).read().splitlines(keepends=keepends)  # file.read().splitlines(), literally
     if longest_line(data) > block:
         with pytest.raises(ValueError, match=f"longer than the {block}-byte block"):
             for _ in it:

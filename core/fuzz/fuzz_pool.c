@@ -1,7 +1,7 @@
-/* Fuzz target for the block pool: each input byte is an operation (acquire, release the k-th held block, write
- * into a held block, release a pointer that is not a block start, release a block twice) on a canary-mode pool,
- * checked against a model of which blocks are out. Any status that disagrees with the model aborts; ASan catches
- * any access outside the arena. */
+/* Fuzz target for the block pool: the first byte picks the flags (zero, canary), each later byte is an operation
+ * (acquire or release, by pointer or by index; write into a held block; release a pointer that may not be a block
+ * start; release the last released block again), checked against a model of which blocks are out. Any status that
+ * disagrees with the model aborts; ASan catches any access outside the arena. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 1; i < size; i++) {
         uint8_t op = data[i] & 7u, arg = (uint8_t)(data[i] >> 3);
         if (op <= 2) {
-            void *b;
-            tf_status s = tf_pool_acquire(&pool, &b);
+            void *b = NULL;
+            size_t index = COUNT;
+            tf_status s = op == 2 ? tf_pool_acquire_index(&pool, &index) : tf_pool_acquire(&pool, &b);
+            if (op == 2 && s == TF_OK)
+                b = tf_pool_block(&pool, index);
             if ((n_held == COUNT) != (s == TF_E_EMPTY))
                 abort();
             if (s == TF_OK) {
@@ -35,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         } else if (op <= 4 && n_held > 0) {
             size_t k = arg % n_held;
-            tf_status s = tf_pool_release(&pool, held[k]);
+            tf_status s =
+                op == 4 ? tf_pool_release_index(&pool, tf_pool_index(&pool, held[k])) : tf_pool_release(&pool, held[k]);
             if (s != TF_OK)
                 abort();
             last_released = held[k];

@@ -2,10 +2,10 @@
 #include "thrifty/pool.h"
 
 TF_STATIC_ASSERT((TF_POOL_ALIGN & (TF_POOL_ALIGN - 1)) == 0, pool_align_is_power_of_two);
-TF_STATIC_ASSERT(TF_POOL_ALIGN >= sizeof(void *), pool_align_holds_a_link);
+TF_STATIC_ASSERT(TF_POOL_ALIGN >= sizeof(size_t), pool_align_holds_a_link);
 TF_STATIC_ASSERT(TF_POOL_CANARY_BYTES >= 1, pool_canary_not_empty);
 
-static const size_t TF__LINK = sizeof(unsigned char *); /* a free block begins with its link */
+static const size_t TF__LINK = sizeof(size_t); /* a free block begins with its link: the next free index */
 #define TF__KNOWN_FLAGS (TF_POOL_FLAG_ZERO | TF_POOL_FLAG_CANARY)
 
 /* Stride for a configuration, or 0 when it cannot be represented. A free block must hold its link, so even a
@@ -50,7 +50,7 @@ tf_status tf_pool_init(tf_pool *pool, void *storage, size_t size, size_t block_s
     if (!TF_IS_ALIGNED(storage, TF_POOL_ALIGN))
         return TF_E_ALIGN;
     pool->base = (unsigned char *)storage;
-    pool->free_head = NULL;
+    pool->free_head = count; /* none */
     pool->block_size = block_size;
     pool->stride = tf__stride(block_size, flags);
     pool->count = count;
@@ -88,22 +88,22 @@ static unsigned char *tf__free_guard(const tf_pool *pool, unsigned char *block) 
 }
 #endif
 
-tf_status tf_pool_acquire(tf_pool *pool, void **out) {
-    if (!pool || !out)
+tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
+    if (!pool || !index)
         return TF_E_NULL;
-    unsigned char *block;
-    if (pool->free_head) {
-        block = pool->free_head;
-        TF_MEMCPY(&pool->free_head, block, TF__LINK);
+    size_t i;
+    if (pool->free_head < pool->count) {
+        i = pool->free_head;
+        TF_MEMCPY(&pool->free_head, pool->base + i * pool->stride, TF__LINK);
     } else if (pool->fresh < pool->count) {
-        block = pool->base + pool->fresh * pool->stride;
-        pool->fresh++;
+        i = pool->fresh++;
     } else {
         pool->exhausted++;
-        *out = NULL;
+        *index = pool->count;
         return TF_E_EMPTY;
     }
-    /* The link is a pointer into the arena: never let it leak to the user, and keep ZERO blocks all-zero. */
+    unsigned char *block = pool->base + i * pool->stride;
+    /* The link is pool state: never let it reach the user, and keep ZERO blocks all-zero. */
     TF_MEMSET(block, 0, TF__LINK);
 #if TF_POOL_CANARY
     if (pool->flags & TF_POOL_FLAG_CANARY)
@@ -113,8 +113,17 @@ tf_status tf_pool_acquire(tf_pool *pool, void **out) {
     if (pool->in_use > pool->high_water)
         pool->high_water = pool->in_use;
     pool->acquired++;
-    *out = block;
+    *index = i;
     return TF_OK;
+}
+
+tf_status tf_pool_acquire(tf_pool *pool, void **out) {
+    if (!pool || !out)
+        return TF_E_NULL;
+    size_t i;
+    tf_status status = tf_pool_acquire_index(pool, &i);
+    *out = status == TF_OK ? pool->base + i * pool->stride : NULL;
+    return status;
 }
 
 size_t tf_pool_index(const tf_pool *pool, const void *block) {
@@ -132,15 +141,14 @@ void *tf_pool_block(const tf_pool *pool, size_t index) {
     return pool->base + index * pool->stride;
 }
 
-tf_status tf_pool_release(tf_pool *pool, void *block) {
-    if (!pool || !block)
+tf_status tf_pool_release_index(tf_pool *pool, size_t index) {
+    if (!pool)
         return TF_E_NULL;
-    size_t index = tf_pool_index(pool, block);
-    if (index == pool->count)
+    if (index >= pool->count)
         return TF_E_ARG;
-    unsigned char *b = (unsigned char *)block;
-    if (index >= pool->fresh || b == pool->free_head || pool->in_use == 0)
+    if (index >= pool->fresh || index == pool->free_head || pool->in_use == 0)
         return TF_E_STATE;
+    unsigned char *b = pool->base + index * pool->stride;
     tf_status status = TF_OK;
 #if TF_POOL_CANARY
     if (pool->flags & TF_POOL_FLAG_CANARY) {
@@ -158,9 +166,16 @@ tf_status tf_pool_release(tf_pool *pool, void *block) {
         tf__guard_write(tf__free_guard(pool, b), b + pool->stride, 1);
 #endif
     TF_MEMCPY(b, &pool->free_head, TF__LINK);
-    pool->free_head = b;
+    pool->free_head = index;
     pool->in_use--;
     return status;
+}
+
+tf_status tf_pool_release(tf_pool *pool, void *block) {
+    if (!pool || !block)
+        return TF_E_NULL;
+    size_t index = tf_pool_index(pool, block);
+    return index == pool->count ? TF_E_ARG : tf_pool_release_index(pool, index);
 }
 
 void tf_pool_stats_get(const tf_pool *pool, tf_pool_stats *out) {

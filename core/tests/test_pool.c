@@ -6,7 +6,7 @@
 #include "tf_test.h"
 #include "thrifty/pool.h"
 
-#define LINK sizeof(void *)
+#define LINK sizeof(size_t)
 
 /* Storage aligned for the pool: a union with the widest scalar keeps TF_POOL_ALIGN (8) on every host. */
 typedef union {
@@ -122,6 +122,10 @@ static void test_zero(void) {
         CHECK_EQ(((unsigned char *)c)[i], 0);
 }
 
+/* Canary mode when it is compiled in (-DTF_POOL_CANARY=0 builds run the rest of the tests without it). */
+#define MAYBE_CANARY (TF_POOL_CANARY ? TF_POOL_FLAG_CANARY : 0u)
+
+#if TF_POOL_CANARY
 static void test_canary(void) {
     static arena_t a;
     tf_pool p;
@@ -166,6 +170,8 @@ static void test_canary_tiny_blocks(void) {
     CHECK_EQ(tf_pool_release(&p, b[1]), TF_E_CORRUPT);
 }
 
+#endif
+
 /* Many random acquire/release rounds against a shadow model of which blocks are out. */
 static void test_random_against_model(void) {
     static arena_t a;
@@ -174,7 +180,7 @@ static void test_random_against_model(void) {
     void *out[N];
     int used = 0;
     uint32_t rng = 12345u;
-    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 40, N, TF_POOL_FLAG_CANARY), TF_OK);
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 40, N, MAYBE_CANARY), TF_OK);
     for (int round = 0; round < 20000; round++) {
         rng = rng * 1103515245u + 12345u;
         int take = used == 0 || (used < N && ((rng >> 16) & 1u));
@@ -195,14 +201,66 @@ static void test_random_against_model(void) {
     CHECK_EQ(p.high_water, N);
 }
 
+static void test_index_api(void) {
+    static arena_t a;
+    tf_pool p;
+    size_t i, j, k;
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 32, 2, MAYBE_CANARY), TF_OK);
+    CHECK_EQ(tf_pool_acquire_index(&p, &i), TF_OK);
+    CHECK_EQ(tf_pool_acquire_index(&p, &j), TF_OK);
+    CHECK(i != j && i < 2 && j < 2);
+    CHECK_EQ(tf_pool_acquire_index(&p, &k), TF_E_EMPTY);
+    CHECK_EQ(k, 2);
+    CHECK_EQ(tf_pool_acquire_index(NULL, &k), TF_E_NULL);
+    CHECK_EQ(tf_pool_release_index(&p, 2), TF_E_ARG);
+    CHECK_EQ(tf_pool_release_index(NULL, 0), TF_E_NULL);
+    CHECK_EQ(tf_pool_release_index(&p, i), TF_OK);
+    CHECK_EQ(tf_pool_release_index(&p, i), TF_E_STATE);
+    CHECK_EQ(tf_pool_release(&p, tf_pool_block(&p, j)), TF_OK); /* the two APIs mix */
+    CHECK_EQ(tf_pool_release_index(&p, i), TF_E_STATE);         /* caught by the canary, not the head check */
+    void *b;
+    CHECK_EQ(tf_pool_acquire(&p, &b), TF_OK);
+    CHECK_EQ(tf_pool_index(&p, b), j); /* LIFO */
+}
+
+/* A free block's link is an index, so garbage written into a free block can at worst hand out another block of the
+ * same arena, never memory outside it. */
+static void test_corrupt_link_stays_in_arena(void) {
+    static arena_t a;
+    tf_pool p;
+    void *b, *c;
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 16, 3, 0), TF_OK);
+    CHECK_EQ(tf_pool_acquire(&p, &b), TF_OK);
+    CHECK_EQ(tf_pool_release(&p, b), TF_OK);
+    memset(b, 0xFF, 16); /* use after release */
+    CHECK_EQ(tf_pool_acquire(&p, &c), TF_OK);
+    CHECK(c == b);
+    CHECK_EQ(tf_pool_acquire(&p, &c), TF_OK); /* the bogus link reads as "no more free blocks": a fresh one */
+    CHECK_EQ(tf_pool_index(&p, c), 1);
+}
+
+#if !TF_POOL_CANARY
+static void test_canary_compiled_out(void) {
+    static arena_t a;
+    tf_pool p;
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 16, 2, TF_POOL_FLAG_CANARY), TF_E_ARG);
+}
+#endif
+
 int main(void) {
     RUN(test_size);
     RUN(test_init_errors);
     RUN(test_acquire_release);
     RUN(test_misuse);
     RUN(test_zero);
+#if TF_POOL_CANARY
     RUN(test_canary);
     RUN(test_canary_tiny_blocks);
+#else
+    RUN(test_canary_compiled_out);
+#endif
     RUN(test_random_against_model);
+    RUN(test_index_api);
+    RUN(test_corrupt_link_stays_in_arena);
     return TF_TEST_SUMMARY();
 }

@@ -15,7 +15,8 @@
 extern "C" {
 #endif
 
-/* Index of the first '\n' or '\r' in s[0:n), or n when there is none. O(n), a machine word at a time. */
+/* Index of the first '\n' or '\r' in s[0:n), or n when there is none. O(n): 16 bytes a step where TF_LINES_SIMD
+ * is on, a machine word a step otherwise. */
 size_t tf_scan_eol(const uint8_t *s, size_t n);
 
 /* The first line of s[0:n). Returns its length including its terminator and stores the length without it in

@@ -1,7 +1,7 @@
 /* thrifty core — a pool of fixed-size blocks in caller memory.
  *
  * The caller hands over one arena; the pool cuts it into `count` blocks of `block_size` bytes and hands them out
- * and takes them back in O(1). There is no per-block header: a free block's first bytes hold the link to the next
+ * and takes them back in O(1). There is no per-block header: a free block's first bytes hold the index of the next
  * free block, so the arena is exactly count * stride bytes, where stride is block_size rounded up to TF_POOL_ALIGN
  * (and, in canary mode, grown by at least TF_POOL_CANARY_BYTES of guard pattern).
  *
@@ -39,17 +39,17 @@ enum {
 /* The pool's state. Caller-allocated (stack, static, or inside another struct); fields are private — read them
  * through tf_pool_stats. */
 typedef struct tf_pool {
-    unsigned char *base;      /* the arena: count blocks, stride bytes apart */
-    unsigned char *free_head; /* most recently released block, or NULL; each free block links to the next */
-    size_t block_size;        /* bytes a user may touch in each block */
-    size_t stride;            /* distance between blocks: block_size rounded up (+ guard in canary mode) */
-    size_t count;             /* blocks in the arena */
-    size_t fresh;             /* blocks [fresh, count) were never handed out and are not on the free list */
-    size_t in_use;            /* blocks currently handed out */
-    size_t high_water;        /* most blocks ever in use at once */
-    uint64_t acquired;        /* successful acquires since init */
-    uint64_t exhausted;       /* acquires refused because every block was in use */
-    unsigned flags;           /* TF_POOL_FLAG_* */
+    unsigned char *base; /* the arena: count blocks, stride bytes apart */
+    size_t free_head;    /* index of the most recently released block, or count; each free block links on */
+    size_t block_size;   /* bytes a user may touch in each block */
+    size_t stride;       /* distance between blocks: block_size rounded up (+ guard in canary mode) */
+    size_t count;        /* blocks in the arena */
+    size_t fresh;        /* blocks [fresh, count) were never handed out and are not on the free list */
+    size_t in_use;       /* blocks currently handed out */
+    size_t high_water;   /* most blocks ever in use at once */
+    uint64_t acquired;   /* successful acquires since init */
+    uint64_t exhausted;  /* acquires refused because every block was in use */
+    unsigned flags;      /* TF_POOL_FLAG_* */
 } tf_pool;
 
 typedef struct tf_pool_stats {
@@ -69,7 +69,7 @@ size_t tf_pool_size(size_t block_size, size_t count, unsigned flags);
 tf_status tf_pool_init(tf_pool *pool, void *storage, size_t size, size_t block_size, size_t count, unsigned flags);
 
 /* Hands out a free block in *out (block_size writable bytes, aligned to TF_POOL_ALIGN). The first
- * sizeof(void *) bytes are cleared (they held the free-list link), so with TF_POOL_FLAG_ZERO a block reused
+ * sizeof(size_t) bytes are cleared (they held the free-list link), so with TF_POOL_FLAG_ZERO a block reused
  * from the free list reads as all zeros. Returns TF_E_EMPTY when every block is in use (counted in
  * stats.exhausted; *out is set to NULL). O(1). */
 tf_status tf_pool_acquire(tf_pool *pool, void **out);
@@ -79,6 +79,13 @@ tf_status tf_pool_acquire(tf_pool *pool, void **out);
  * TF_E_CORRUPT (canary mode: the guard after the block was overwritten; the block IS released). O(1); clearing
  * with TF_POOL_FLAG_ZERO is O(block_size). */
 tf_status tf_pool_release(tf_pool *pool, void *block);
+
+/* The same by index (0..count-1): *index receives the block's number (count when empty). Avoids the division that
+ * turning a pointer back into an index costs, for callers that keep per-block data in an array. O(1). */
+tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index);
+
+/* tf_pool_release by index: TF_E_ARG when index >= count, otherwise as tf_pool_release. O(1), no division. */
+tf_status tf_pool_release_index(tf_pool *pool, size_t index);
 
 /* Index (0..count-1) of the block starting at `block`, or count when `block` is not the start of one of this
  * pool's blocks. O(1), reads only. */

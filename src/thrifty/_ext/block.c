@@ -18,18 +18,17 @@ int tf_block_release(tf_BlockObject *b) {
                      b->exports);
         return -1;
     }
-    tf_state *st = tf_state_of((PyObject *)b);
     tf_PoolObject *pool = b->pool;
-    tf_status status = tf_pool_release(&pool->core, b->data);
+    tf_status status = tf_pool_release_index(&pool->core, b->index);
     if (status != TF_OK && status != TF_E_CORRUPT) {
-        tf_raise_status(st, status, "Block.release");
+        tf_raise_status(tf_state_of((PyObject *)b), status, "Block.release");
         return -1;
     }
     Py_ssize_t size = (Py_ssize_t)pool->core.block_size;
     b->data = NULL;
     Py_DECREF(pool); /* the acquired block's strong reference; the pool's block array still holds us */
     if (status == TF_E_CORRUPT) {
-        PyErr_Format(st->CorruptData,
+        PyErr_Format(tf_state_of((PyObject *)b)->CorruptData,
                      "Block of %zd bytes was written past its end (canary overwritten); it was released anyway", size);
         return -1;
     }

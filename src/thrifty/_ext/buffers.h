@@ -21,6 +21,7 @@ typedef struct {
         *pool;           /* owner: strong while acquired, borrowed while free; NULL once the pool closed or died */
     unsigned char *data; /* the block's bytes while acquired, NULL while released */
     Py_ssize_t exports;  /* live buffer exports (memoryview, View, ...); release is refused while > 0 */
+    size_t index;        /* this block's number in the core pool */
 } tf_BlockObject;
 
 struct tf_PoolObject {
@@ -28,6 +29,7 @@ struct tf_PoolObject {
     PyObject *weakreflist;
     void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
+    PyObject *block_type;    /* thrifty.Block, strong: checked on every Pool.release() without a module lookup */
     Py_ssize_t count;
 };
 

@@ -42,12 +42,14 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         tf_raise_status(st, status, "Pool");
         goto error;
     }
+    self->block_type = Py_NewRef(st->BlockType);
     PyTypeObject *block_type = (PyTypeObject *)st->BlockType;
     for (Py_ssize_t i = 0; i < count; i++) {
         tf_BlockObject *b = (tf_BlockObject *)block_type->tp_alloc(block_type, 0);
         if (!b)
             goto error;
         b->pool = self; /* borrowed while free */
+        b->index = (size_t)i;
         self->blocks[i] = b;
         self->count = i + 1;
     }
@@ -74,8 +76,8 @@ static PyObject *pool_acquire(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     tf_PoolObject *self = (tf_PoolObject *)op;
     if (!self->arena)
         return closed_error("acquire()");
-    void *data;
-    tf_status status = tf_pool_acquire(&self->core, &data);
+    size_t index;
+    tf_status status = tf_pool_acquire_index(&self->core, &index);
     if (status == TF_E_EMPTY) {
         PyErr_Format(tf_state_of(op)->PoolExhausted,
                      "Pool exhausted: all %zd blocks of %zd bytes are in use (high-water mark %zd); release a block "
@@ -85,15 +87,15 @@ static PyObject *pool_acquire(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     }
     if (status != TF_OK)
         return tf_raise_status(tf_state_of(op), status, "Pool.acquire");
-    tf_BlockObject *b = self->blocks[tf_pool_index(&self->core, data)];
-    b->data = data;
+    tf_BlockObject *b = self->blocks[index];
+    b->data = tf_pool_block(&self->core, index);
     Py_INCREF(self); /* an acquired block keeps its pool (and so its bytes) alive */
     return Py_NewRef((PyObject *)b);
 }
 
 static PyObject *pool_release(PyObject *op, PyObject *arg) {
     tf_PoolObject *self = (tf_PoolObject *)op;
-    if (!PyObject_TypeCheck(arg, (PyTypeObject *)tf_state_of(op)->BlockType)) {
+    if (!PyObject_TypeCheck(arg, (PyTypeObject *)self->block_type)) {
         PyErr_Format(PyExc_TypeError, "Pool.release() takes a Block from Pool.acquire(), not %.100s",
                      Py_TYPE(arg)->tp_name);
         return NULL;
@@ -201,6 +203,7 @@ static PyObject *pool_repr(PyObject *op) {
 static int pool_traverse(PyObject *op, visitproc visit, void *arg) {
     tf_PoolObject *self = (tf_PoolObject *)op;
     Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->block_type);
     for (Py_ssize_t i = 0; self->blocks && i < self->count; i++)
         Py_VISIT(self->blocks[i]);
     return 0;
@@ -226,6 +229,7 @@ static int pool_clear(PyObject *op) {
         Py_DECREF(b);
     }
     PyMem_Free(blocks);
+    Py_CLEAR(self->block_type);
     return 0;
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, TextIO
+from typing import TextIO
 
 from thrifty.doctor.findings import HABITS, Finding
 

@@ -8,7 +8,6 @@ Other categories pass through to the script's own filters and display unchanged.
 """
 from __future__ import annotations
 
-import sys
 import warnings
 from collections import defaultdict
 from typing import Any

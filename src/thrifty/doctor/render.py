@@ -39,8 +39,10 @@ def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit
         return f"\033[{code}m{s}\033[0m" if colour else s
 
     if not findings:
-        out.write("No findings.\n")
+        out.write("\nFindings: none.\n")
         return
+    n_conf = sum(f.confirmed for f in findings)
+    out.write(c("1", f"\nFindings — what to change ({len(findings)}, {n_conf} confirmed by the run)") + "\n")
     for habit in habits_by_bytes(findings):
         fs = [f for f in findings if f.habit == habit]
         if not fs:

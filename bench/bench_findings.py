@@ -85,5 +85,5 @@ def run(quick: bool) -> str:
            harness.table(["container", "pympler", "thrifty", "speed-up", "target", "size difference", "target"],
                          _sizeof_rows(quick)),
            "\n### thrifty.Interner\n",
-           harness.table(["workload", "anchor", "anchor", "thrifty", "ratio", "note"], _interner_rows(quick))]
+           harness.table(["workload", "anchor", "anchor (per call or bytes)", "thrifty", "anchor / thrifty", "note"], _interner_rows(quick))]
     return "\n".join(out)

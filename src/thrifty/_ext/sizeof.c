@@ -107,6 +107,12 @@ static int sz_skipped(sz_walk *w, PyObject *p) {
 /* One edge parent -> p: count it, and add p as a new node the first time it is seen. */
 static size_t sz_fast(PyObject *o);
 
+/* PyObject_IS_GC without the call: the walk asks it of every object it reaches. */
+static inline int sz_is_gc(PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    return PyType_IS_GC(t) && (t->tp_is_gc == NULL || t->tp_is_gc(o));
+}
+
 static size_t sz_align(size_t s, size_t align) { return align > 1 ? (s + align - 1) / align * align : s; }
 
 static int sz_edge(PyObject *p, void *arg) {
@@ -119,7 +125,7 @@ static int sz_edge(PyObject *p, void *arg) {
         size_t s = sz_fast(p);
         if (s) {
             w->direct += sz_align(s, w->align);
-            return PyObject_IS_GC(p) ? sz_push(w, p) : 0;
+            return sz_is_gc(p) ? sz_push(w, p) : 0;
         }
     }
     if ((w->len + 1) * 3 > w->cap * 2 && sz_grow(w, 0) < 0)
@@ -130,7 +136,7 @@ static int sz_edge(PyObject *p, void *arg) {
         n->inner = 0;
         w->len++;
         /* str, int, float and bytes hold no references: nothing to expand */
-        if (PyObject_IS_GC(p) && sz_push(w, p) < 0)
+        if (sz_is_gc(p) && sz_push(w, p) < 0)
             return -1;
     }
     n->inner++;
@@ -165,7 +171,7 @@ static int sz_referents(PyObject *o, visitproc visit, void *arg) {
         return 0;
     }
     traverseproc tr = Py_TYPE(o)->tp_traverse;
-    if (!PyObject_IS_GC(o) || !tr)
+    if (!sz_is_gc(o) || !tr)
         return 0;
     return tr(o, visit, arg);
 }

@@ -63,7 +63,7 @@ def test_html_is_self_contained(report):
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no network resources"
     assert "<script" not in page
-    for part in ('id="timeline"', 'id="flame"', "<h3>references</h3>", "<h3>globals</h3>", "app.py"):
+    for part in ('id="timeline"', 'id="flame"', "Top sites at the peak", "<circle", "<h3>references</h3>", "<h3>globals</h3>", "app.py"):
         assert part in page, part
     # the flame graph names the script's own frames, and the findings table names the cycle
     assert "work (app.py:" in page and "Node.parent" in page or "Node.children" in page

@@ -24,7 +24,7 @@ svg text{font:11px monospace;pointer-events:none}.kv{display:flex;gap:32px}
 """
 
 
-def _timeline_svg(timeline: list[tuple[float, int]], peak: int) -> str:
+def _timeline_svg(timeline: list[tuple[float, int]], peak: int, peak_t: float | None = None) -> str:
     h = 220
     if len(timeline) < 2:
         return '<p class="muted">The run was too short for a timeline.</p>'
@@ -37,7 +37,10 @@ def _timeline_svg(timeline: list[tuple[float, int]], peak: int) -> str:
         f'stroke="#eee"/>' for f in (0, 0.5, 1))
     return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{ticks}'
             f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{pts}"/>'
-            f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
+            + (f'<circle cx="{50 + min(peak_t / t_end, 1) * (W - 60):.1f}" cy="{h - 25 - (peak / top) * (h - 40):.1f}" '
+               f'r="4" fill="#c30"><title>peak {html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>'
+               if peak_t is not None else "")
+            + f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
 
 
 def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
@@ -133,9 +136,10 @@ def render(report: dict[str, Any], findings: list[Finding]) -> str:
 <div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
 <div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
 <div>findings <b>{len(findings)}</b> ({sum(f.confirmed for f in findings)} confirmed)</div></div>
-<h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"])}
+<h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"], s.get("peak_time_s"))}
 <h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live when the heap
 peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
+{_sites_table(report)}
 <h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
 {_findings_tables(findings)}
 </body></html>

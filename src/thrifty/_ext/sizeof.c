@@ -155,21 +155,6 @@ static int sz_referents(PyObject *o, visitproc visit, void *arg) {
                 return -1;
         return 0;
     }
-    if (PyAnySet_CheckExact(o)) {
-        /* a set's keys sit in hash order, scattered over the heap: fetch a few slots ahead so the walk is not one
-         * cache miss per key */
-        PySetObject *so = (PySetObject *)o;
-        for (Py_ssize_t i = 0; i <= so->mask; i++) {
-#if defined(__GNUC__) || defined(__clang__)
-            if (i + 32 <= so->mask && so->table[i + 32].key)
-                __builtin_prefetch(so->table[i + 32].key);
-#endif
-            PyObject *k = so->table[i].key;
-            if (k && k != _PySet_Dummy && visit(k, arg) < 0)
-                return -1;
-        }
-        return 0;
-    }
     traverseproc tr = Py_TYPE(o)->tp_traverse;
     if (!sz_is_gc(o) || !tr)
         return 0;

@@ -79,6 +79,22 @@ def test_no_cycles_with_weak_back_reference(traced):
     assert _cycle_findings(make) == []
 
 
+def test_cycle_collector_stands_aside_when_saveall_is_on():
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        c = cycles.CycleCollector()
+        c.start()
+        a = []
+        a.append(a)
+        del a
+        c.stop()
+        gc.collect()
+        assert c.groups == {} and len(gc.garbage) >= 1  # the user's saved garbage is left alone
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
 def test_cycle_collector_finalizers_still_run():
     seen = []
 

@@ -23,7 +23,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test test-asan test-c test-fuzz-replay test-py install bench fuzz cross lint demo clean apt-%
+.PHONY: test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -43,7 +43,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-fuzz-replay test-py
+test: test-c test-fuzz-replay test-py test-html
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
@@ -79,6 +79,27 @@ test-asan: $(VENV)/.stamp
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
+
+# The doctor's HTML report in headless Chromium (installed when missing); the screenshot lands in test-artifacts/.
+test-html: APT_CMD = chromium
+test-html: install apt-chromium
+	THRIFTY_REQUIRE_CHROMIUM=1 $(VPY) -m pytest -q tests/test_html_report.py
+
+# ---- demo -------------------------------------------------------------------------------------------------
+# The doctor on a naive device program, then on the same program written with thrifty; peaks side by side.
+DEMO := build/demo
+demo: install
+	@mkdir -p $(DEMO)
+	@echo "== thrifty doctor examples/sensor_logger.py   (the naive version)"
+	$(VPY) -m thrifty doctor --json $(DEMO)/naive.json --html $(DEMO)/naive.html examples/sensor_logger.py \
+	  > $(DEMO)/naive.out
+	@echo "== thrifty doctor examples/sensor_logger_lean.py   (the same program with thrifty; report in $(DEMO)/lean.txt)"
+	$(VPY) -m thrifty doctor --json $(DEMO)/lean.json --html $(DEMO)/lean.html examples/sensor_logger_lean.py \
+	  > $(DEMO)/lean.out 2> $(DEMO)/lean.txt
+	@cmp -s $(DEMO)/naive.out $(DEMO)/lean.out && echo "both programs printed the same output" \
+	  || { echo "the two programs' outputs differ:"; diff $(DEMO)/naive.out $(DEMO)/lean.out; exit 1; }
+	$(VPY) examples/demo_compare.py $(DEMO)/naive.json $(DEMO)/lean.json
+	@echo "HTML reports: $(DEMO)/naive.html $(DEMO)/lean.html"
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------
 fuzz: APT_CMD = clang

@@ -80,7 +80,9 @@ def test_json_schema(script, tmp_path):
     assert r["schema"] == "thrifty.doctor" and r["schema_version"] == 1
     assert set(r) >= {"tool", "target", "outcome", "mode", "sample_rate", "max_depth", "summary", "budget", "sites",
                       "top_at_peak", "top_churn", "frames", "stacks", "timeline", "findings"}
-    assert r["findings"] == [] and r["budget"] is None and r["mode"] == "exact" and r["sample_rate"] is None
+    assert r["budget"] is None and r["mode"] == "exact" and r["sample_rate"] is None
+    # the script's one global is a finding (tests/test_findings_cli.py covers the findings themselves)
+    assert [(f["kind"], f["habit"]) for f in r["findings"]] == [("global", "globals")]
     assert set(r["summary"]) >= {"peak_bytes", "peak_time_s", "live_bytes_at_end", "allocs", "frees", "alloc_bytes",
                                  "wall_time_s", "peak_rss_bytes", "tracker_bytes", "tracker_peak_bytes",
                                  "tracker_overhead_s", "untracked_allocs", "dropped_stacks", "samples"}

@@ -2,6 +2,7 @@
 
 This file only re-exports the public API; each name is documented where it is defined (docs/ has a page per part).
 """
+from thrifty import lz
 from thrifty._ext import (
     AllocationError,
     Block,
@@ -10,37 +11,40 @@ from thrifty._ext import (
     FrozenMap,
     FrozenSet,
     Full,
+    Interner,
+    iter_chunks,
+    lines,
     ObjectPool,
     Pool,
     PoolExhausted,
     Ring,
+    sizeof,
     View,
-    iter_chunks,
-    lines,
 )
 from thrifty.guards import budget, count_allocs, no_alloc, parse_size
-from thrifty import lz
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AllocationError",
     "Block",
+    "budget",
     "BudgetExceeded",
     "CorruptData",
+    "count_allocs",
     "FrozenMap",
     "FrozenSet",
     "Full",
+    "Interner",
+    "iter_chunks",
+    "lines",
+    "lz",
+    "no_alloc",
     "ObjectPool",
+    "parse_size",
     "Pool",
     "PoolExhausted",
     "Ring",
+    "sizeof",
     "View",
-    "iter_chunks",
-    "lines",
-    "budget",
-    "count_allocs",
-    "no_alloc",
-    "parse_size",
-    "lz",
 ]

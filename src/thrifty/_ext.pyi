@@ -1,4 +1,11 @@
 # Type stubs for thrifty's C extension. Users import these names from `thrifty`.
+from typing import Any, Generic, Iterable, Iterator, Literal, Protocol, SupportsIndex, TypeVar, overload
+from array import array
+from _typeshed import ReadableBuffer, WriteableBuffer
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from mmap import mmap
+from typing_extensions import Buffer, Self
+from thrifty.lz import Compressor as LzCompressor, Decompressor as LzDecompressor, compress as lz_compress, decompress as lz_decompress
 
 class Full(IndexError): ...
 class CorruptData(ValueError): ...
@@ -6,10 +13,20 @@ class PoolExhausted(MemoryError): ...
 class BudgetExceeded(MemoryError): ...
 class AllocationError(MemoryError): ...
 
+def sizeof(obj: object, deep: bool = False, *, exclusive: bool = False, code: bool = False, align: int = 1) -> int: ...
+
+class Interner:
+    def __init__(self, *, weak: bool = False) -> None: ...
+    @property
+    def weak(self) -> bool: ...
+    def intern(self, obj: object, /) -> object: ...
+    def stats(self) -> dict[str, int]: ...
+    def purge(self) -> int: ...
+    def clear(self) -> None: ...
+    def __len__(self) -> int: ...
+
+
 # ---- Ring (docs/ring.md) ----
-from typing import Any, Generic, Iterable, Iterator, Literal, SupportsIndex, TypeVar, overload
-from array import array
-from _typeshed import ReadableBuffer, WriteableBuffer
 
 _T = TypeVar("_T")
 
@@ -77,15 +94,11 @@ class Ring(Generic[_T]):
     def __reduce__(self) -> tuple[Any, ...]: ...
     def __class_getitem__(cls, item: Any, /) -> Any: ...
     __hash__: None  # type: ignore[assignment]
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from mmap import mmap
-from typing import Any, Generic, TypeVar, overload
 
 _Buffer = bytes | bytearray | memoryview | mmap
 
 _K = TypeVar("_K", int, str, bytes)
 _V = TypeVar("_V", int, float, str, bytes)
-_T = TypeVar("_T")
 
 class FrozenSet(Generic[_K]):
     def __new__(cls, iterable: Iterable[_K] = ..., /) -> FrozenSet[_K]: ...
@@ -128,12 +141,8 @@ class FrozenMap(Generic[_K, _V]):
     @classmethod
     def frombuffer(cls, buffer: _Buffer, /) -> FrozenMap[Any, Any]: ...
 # ---- Pool, ObjectPool, View, iter_chunks, lines (docs/buffers.md) ----
-from collections.abc import Callable, Iterator
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
-from typing_extensions import Buffer, Self
 
-_T = TypeVar("_T")
 
 class _ReadInto(Protocol):
     def readinto(self, buffer: Buffer, /) -> int | None: ...
@@ -252,5 +261,3 @@ def _tracker_stop() -> dict[str, object]: ...
 def _tracker_status() -> dict[str, object]: ...
 def _hook_installed() -> bool: ...
 # thrifty.lz (re-exported with their public names by thrifty/lz.py; documented in lz.pyi)
-from thrifty.lz import Compressor as LzCompressor, Decompressor as LzDecompressor
-from thrifty.lz import compress as lz_compress, decompress as lz_decompress

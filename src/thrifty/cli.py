@@ -1,13 +1,14 @@
 """The `thrifty` command line (also `python -m thrifty`). A thin layer: parse, call thrifty.doctor, print.
 
-    thrifty doctor [--json FILE] [--budget SIZE] [--sample | --exact] [--sample-rate SIZE] [--top N]
-                   [--depth N] (script.py | -m module | -c code) [args...]
+    thrifty doctor [--json FILE] [--html FILE] [--no-findings] [--budget SIZE] [--sample | --exact]
+                   [--sample-rate SIZE] [--top N] [--depth N] (script.py | -m module | -c code) [args...]
 
 Exit status: the target's own; 3 when --budget is exceeded; 2 for bad input (one line on stderr, no traceback).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import NoReturn, Sequence
 
@@ -17,7 +18,7 @@ EXIT_BAD_INPUT = 2
 EXIT_OVER_BUDGET = 3
 
 # Options that take a value, so the first bare word after them is not mistaken for the script.
-_VALUED = {"--json", "--budget", "--top", "--sample-rate", "--depth"}
+_VALUED = {"--json", "--html", "--budget", "--top", "--sample-rate", "--depth"}
 
 
 class UsageError(Exception):
@@ -52,6 +53,10 @@ def _doctor_parser() -> _Parser:
                 description="Run a Python program under thrifty's allocation tracker and report where memory goes.")
     p.add_argument("-h", "--help", action="store_true", help="show this help")
     p.add_argument("--json", metavar="FILE", help="also write the run result as JSON (schema: docs/doctor-json.md)")
+    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (timeline, flame graph, "
+                   "findings)")
+    p.add_argument("--no-findings", action="store_true",
+                   help="skip the findings (cycles, resources, globals, duplicates, code): tracker tables only, faster")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="sampled mode: Poisson sampling by bytes (faster)")
@@ -85,6 +90,10 @@ def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str
 def doctor_main(argv: list[str]) -> int:
     from thrifty.doctor import Target, TargetError, build_report, run_target
     from thrifty.doctor.render_json import write_json
+    from thrifty.doctor.findings import build as build_findings
+    from thrifty.doctor.html import render as render_html
+    from thrifty.doctor.probe import Probes
+    from thrifty.doctor.render import text as render_findings_text
     from thrifty.doctor.render_text import render_text
 
     parser = _doctor_parser()
@@ -95,15 +104,18 @@ def doctor_main(argv: list[str]) -> int:
         return 0
     if kind is None or value is None:
         raise UsageError("expected a script, -m module or -c code to run")
-    if opts.json and opts.json != "-":
-        try:
-            open(opts.json, "a").close()
-        except OSError as e:
-            raise UsageError(f"cannot write --json file {opts.json!r}: {e.strerror or e}") from None
+    for flag, path in (("--json", opts.json), ("--html", opts.html)):
+        if path and path != "-":
+            try:
+                open(path, "a").close()
+            except OSError as e:
+                raise UsageError(f"cannot write {flag} file {path!r}: {e.strerror or e}") from None
     target = Target(kind, value, args)
+    probes = None if opts.no_findings else Probes()
     try:
-        raw, outcome, facts = run_target(target, sampled=opts.sample, sample_rate=opts.sample_rate,
-                                         max_depth=min(opts.depth, 256))
+        with probes or contextlib.nullcontext():
+            raw, outcome, facts = run_target(target, sampled=opts.sample, sample_rate=opts.sample_rate,
+                                             max_depth=min(opts.depth, 256))
     except TargetError as e:
         raise UsageError(str(e)) from None
     report = build_report(
@@ -112,8 +124,15 @@ def doctor_main(argv: list[str]) -> int:
         outcome={"exit_status": outcome.exit_status, "status": outcome.status, "exception": outcome.exception},
         facts=facts, budget=opts.budget, top=opts.top,
     )
+    found = build_findings(probes.evidence(report)) if probes else []
+    report["findings"] = [f.as_dict() for f in found]
     sys.stdout.flush()
     sys.stderr.write(render_text(report))
+    if probes:
+        render_findings_text(found, sys.stderr)
+    if opts.html:
+        with open(opts.html, "w", encoding="utf-8") as f:
+            f.write(render_html(report, found))
     if opts.json:
         if opts.json == "-":
             write_json(report, sys.stdout)

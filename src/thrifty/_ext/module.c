@@ -17,6 +17,9 @@ static const tf_part_add_fn tf_parts[] = {
     tf_guard_add,           /* guard.c */
     tf_lz_compressor_add,   /* lz_compressor.c */
     tf_lz_decompressor_add, /* lz_decompressor.c */
+    tf_sizeof_add,          /* sizeof.c */
+    tf_interner_add,        /* interner.c */
+    tf_gcprobe_add,         /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
     NULL,
 };
 /* clang-format on */

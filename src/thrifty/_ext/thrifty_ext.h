@@ -22,6 +22,7 @@ typedef struct {
     PyObject *BudgetExceeded;  /* MemoryError subclass: a memory budget was exceeded */
     PyObject *AllocationError; /* MemoryError subclass: an allocation inside no_alloc() */
     /* types, one block per part; each part's add function fills its own fields */
+    PyObject *InternerType;   /* thrifty.Interner (interner.c) */
     PyObject *Ring;           /* thrifty.Ring (ring.c) */
     PyObject *RingIter;       /* its iterator, both directions (ring_iter.c) */
     PyObject *RingView;       /* the buffer exporter behind Ring.views() (ring_view.c) */
@@ -61,8 +62,14 @@ PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what);
 /* Each part: create its types, store them in the state, add them to the module. Return 0 or -1 with an exception. */
 typedef int (*tf_part_add_fn)(PyObject *module, tf_state *st);
 int tf_ring_add(PyObject *module, tf_state *st);
-int tf_fset_add(PyObject *module, tf_state *st); /* FrozenSet (fset.c) */
-int tf_fmap_add(PyObject *module, tf_state *st); /* FrozenMap (fmap.c) */
+int tf_fset_add(PyObject *module, tf_state *st);     /* FrozenSet (fset.c) */
+int tf_fmap_add(PyObject *module, tf_state *st);     /* FrozenMap (fmap.c) */
+int tf_sizeof_add(PyObject *module, tf_state *st);   /* sizeof.c: thrifty.sizeof */
+int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Interner */
+/* sys.getsizeof(o) without a method call for the common exact types (sizeof.c); (size_t)-1 with an exception set
+ * when o's __sizeof__ fails. */
+size_t tf_shallow_sizeof(PyObject *o);
+int tf_gcprobe_add(PyObject *module, tf_state *st); /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
 
 /* pool, objectpool, view, streaming (buffers.h) */
 int tf_block_add(PyObject *module, tf_state *st);

@@ -1,0 +1,189 @@
+/* Two hooks the doctor's findings need from below the Python API (private, underscore names).
+ *
+ * _gc_release(garbage): what CPython's collector does to unreachable objects (tp_clear on each, while the list
+ * keeps them alive) for objects the doctor had the collector save with gc.DEBUG_SAVEALL so it could look at them
+ * first. Clearing drops their references to one another, so emptying the list afterwards frees them as the
+ * collector would have.
+ *
+ * _alloc_site(obj): tracemalloc's traceback of the block holding obj, most recent frame first. Unlike
+ * tracemalloc.get_object_traceback, it finds the block of an instance with a managed __dict__ (CPython 3.11 puts
+ * two more words before the GC header of those, and the stdlib function misses them).
+ *
+ * _strings_in(objects, min_len): every distinct str/bytes of min_len or more that the objects refer to (dict keys
+ * included), descending into the untracked dicts and tuples below them — the duplicates finding's walk, in C
+ * because it visits every reference in the heap and, run in Python, allocated (and tracemalloc traced) a list
+ * entry for each.
+ */
+#include "thrifty_ext.h"
+
+#include <tracemalloc.h>
+
+static PyObject *gc_release(PyObject *module, PyObject *garbage) {
+    (void)module;
+    if (!PyList_CheckExact(garbage)) {
+        PyErr_Format(PyExc_TypeError, "_gc_release: expected gc.garbage (a list), got %.100s",
+                     Py_TYPE(garbage)->tp_name);
+        return NULL;
+    }
+    /* the list holds a reference to each item for the whole loop; items a clear removes stay alive until then */
+    Py_ssize_t n = PyList_GET_SIZE(garbage);
+    PyObject *keep = PyList_GetSlice(garbage, 0, n);
+    if (!keep)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PyList_GET_ITEM(keep, i);
+        inquiry clear = Py_TYPE(o)->tp_clear;
+        if (clear && PyObject_IS_GC(o))
+            (void)clear(o);
+    }
+    if (PyList_SetSlice(garbage, 0, PyList_GET_SIZE(garbage), NULL) < 0) {
+        Py_DECREF(keep);
+        return NULL;
+    }
+    Py_DECREF(keep);
+    return PyLong_FromSsize_t(n);
+}
+
+static PyObject *alloc_site(PyObject *module, PyObject *obj) {
+    (void)module;
+    PyTypeObject *t = Py_TYPE(obj);
+    size_t pre = PyObject_IS_GC(obj) ? 2 * sizeof(void *) : 0;
+    if (PyType_HasFeature(t, Py_TPFLAGS_MANAGED_DICT)
+#ifdef Py_TPFLAGS_MANAGED_WEAKREF
+        || PyType_HasFeature(t, Py_TPFLAGS_MANAGED_WEAKREF)
+#endif
+    )
+        pre += 2 * sizeof(void *);
+    return _PyTraceMalloc_GetTraceback(0, (uintptr_t)obj - pre);
+}
+
+typedef struct {
+    PyObject **slots; /* open addressing set of pointers (PyMem); NULL = empty */
+    size_t cap, len;
+    PyObject *out; /* the list returned */
+    PyObject **stack;
+    size_t depth, stack_cap;
+    Py_ssize_t min_len;
+} gp_scan;
+
+static int gp_grow(gp_scan *sc) {
+    size_t cap = sc->cap ? sc->cap * 2 : 4096;
+    PyObject **slots = PyMem_Calloc(cap, sizeof(PyObject *));
+    if (!slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < sc->cap; i++) {
+        PyObject *p = sc->slots[i];
+        if (!p)
+            continue;
+        size_t j = ((size_t)(uintptr_t)p >> 4) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = p;
+    }
+    PyMem_Free(sc->slots);
+    sc->slots = slots;
+    sc->cap = cap;
+    return 0;
+}
+
+/* 1 if p was new (and is now in the set), 0 if seen, -1 on error */
+static int gp_add(gp_scan *sc, PyObject *p) {
+    if ((sc->len + 1) * 2 > sc->cap && gp_grow(sc) < 0)
+        return -1;
+    size_t j = ((size_t)(uintptr_t)p >> 4) & (sc->cap - 1);
+    while (sc->slots[j]) {
+        if (sc->slots[j] == p)
+            return 0;
+        j = (j + 1) & (sc->cap - 1);
+    }
+    sc->slots[j] = p;
+    sc->len++;
+    return 1;
+}
+
+static int gp_visit(PyObject *p, void *arg) {
+    gp_scan *sc = arg;
+    if (!p)
+        return 0;
+    PyTypeObject *t = Py_TYPE(p);
+    if (t == &PyUnicode_Type || t == &PyBytes_Type) {
+        Py_ssize_t n = t == &PyUnicode_Type ? PyUnicode_GET_LENGTH(p) : PyBytes_GET_SIZE(p);
+        if (n < sc->min_len)
+            return 0;
+        int added = gp_add(sc, p);
+        return added <= 0 ? added : PyList_Append(sc->out, p);
+    }
+    if ((t == &PyDict_Type || t == &PyTuple_Type) && !PyObject_GC_IsTracked(p)) {
+        int added = gp_add(sc, p);
+        if (added <= 0)
+            return added;
+        if (sc->depth == sc->stack_cap) {
+            size_t cap = sc->stack_cap ? sc->stack_cap * 2 : 256;
+            PyObject **s = PyMem_Realloc(sc->stack, cap * sizeof(PyObject *));
+            if (!s) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            sc->stack = s;
+            sc->stack_cap = cap;
+        }
+        sc->stack[sc->depth++] = p;
+    }
+    return 0;
+}
+
+static int gp_expand(gp_scan *sc, PyObject *o) {
+    if (PyDict_Check(o)) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(o, &pos, &k, &v))
+            if (gp_visit(k, sc) < 0 || gp_visit(v, sc) < 0)
+                return -1;
+        return 0;
+    }
+    traverseproc tr = Py_TYPE(o)->tp_traverse;
+    return PyObject_IS_GC(o) && tr ? tr(o, gp_visit, sc) : 0;
+}
+
+static PyObject *strings_in(PyObject *module, PyObject *args) {
+    PyObject *objects;
+    gp_scan sc = {0};
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!n:_strings_in", &PyList_Type, &objects, &sc.min_len))
+        return NULL;
+    sc.out = PyList_New(0);
+    if (!sc.out)
+        return NULL;
+    /* the list keeps every object alive; appending to `out` allocates but runs no Python code */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        if (gp_expand(&sc, PyList_GET_ITEM(objects, i)) < 0)
+            goto error;
+        while (sc.depth)
+            if (gp_expand(&sc, sc.stack[--sc.depth]) < 0)
+                goto error;
+    }
+    PyMem_Free(sc.slots);
+    PyMem_Free(sc.stack);
+    return sc.out;
+error:
+    PyMem_Free(sc.slots);
+    PyMem_Free(sc.stack);
+    Py_DECREF(sc.out);
+    return NULL;
+}
+
+static PyMethodDef gcprobe_methods[] = {
+    {"_gc_release", gc_release, METH_O, "_gc_release(gc.garbage) -> count. Free saved garbage as the collector would."},
+    {"_alloc_site", alloc_site, METH_O,
+     "_alloc_site(obj) -> ((filename, lineno), ...) most recent first, or None when tracemalloc has no trace."},
+    {"_strings_in", strings_in, METH_VARARGS,
+     "_strings_in(objects, min_len) -> [str/bytes]. Each distinct long string the objects refer to, once."},
+    {NULL, NULL, 0, NULL},
+};
+
+int tf_gcprobe_add(PyObject *m, tf_state *st) {
+    (void)st;
+    return PyModule_AddFunctions(m, gcprobe_methods);
+}

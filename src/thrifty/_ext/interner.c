@@ -1,0 +1,433 @@
+/* thrifty.Interner — one canonical instance for equal immutable values (sys.intern for more than str).
+ *
+ * Equality here is strict, unlike dict keys: 1, 1.0 and True are different values, 0.0 and -0.0 are different, and
+ * NaN equals a NaN with the same bits — so intern() never hands back an object of another type or sign. Tuples and
+ * frozensets are interned bottom-up: their elements are interned first, so two containers are equal exactly when
+ * their elements are the same objects, which is a pointer comparison.
+ *
+ * The table is open addressing with linear probing over (hash, object) slots; it holds a strong reference to every
+ * entry. Weak mode cannot use weakrefs (str, int, tuple do not support them); instead, whenever the table would
+ * grow, and on purge(), it drops the entries whose reference count shows that only the interner holds them.
+ * Dropping a tuple can leave its elements held only by the interner, so the sweep repeats until nothing changes.
+ */
+#include "thrifty_ext.h"
+
+#include <string.h>
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *obj; /* strong reference; NULL = empty */
+} in_slot;
+
+typedef struct {
+    PyObject_HEAD in_slot *slots; /* owned, PyMem */
+    size_t cap;                   /* power of two, or 0 before the first insert */
+    size_t len;
+    int weak;
+    unsigned long long hits, misses;
+    unsigned long long saved; /* bytes of the duplicates callers were handed a canonical instance for */
+} InternerObject;
+
+enum { IN_ATOM_PASS, IN_STR, IN_BYTES, IN_INT, IN_FLOAT, IN_TUPLE, IN_FROZENSET, IN_BAD };
+
+static int in_kind(PyObject *o) {
+    if (o == Py_None || PyBool_Check(o))
+        return IN_ATOM_PASS;
+    if (PyUnicode_CheckExact(o))
+        return IN_STR;
+    if (PyBytes_CheckExact(o))
+        return IN_BYTES;
+    if (PyLong_CheckExact(o))
+        return IN_INT;
+    if (PyFloat_CheckExact(o))
+        return IN_FLOAT;
+    if (PyTuple_CheckExact(o))
+        return IN_TUPLE;
+    if (PyFrozenSet_CheckExact(o))
+        return IN_FROZENSET;
+    return IN_BAD;
+}
+
+static Py_uhash_t in_mix(Py_uhash_t h) {
+    h ^= h >> 31;
+    h *= (Py_uhash_t)0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+/* Strict hash: equal under in_equal implies equal hash. Returns -1 with an exception on failure. */
+static Py_hash_t in_hash(PyObject *o, int kind) {
+    Py_uhash_t h;
+    switch (kind) {
+    case IN_FLOAT: {
+        double d = PyFloat_AS_DOUBLE(o);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        h = in_mix((Py_uhash_t)bits);
+        break;
+    }
+    case IN_TUPLE: {
+        h = (Py_uhash_t)PyTuple_GET_SIZE(o) * 31u;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o); i++)
+            h = in_mix(h ^ (Py_uhash_t)(uintptr_t)PyTuple_GET_ITEM(o, i));
+        break;
+    }
+    case IN_FROZENSET: {
+        /* order-independent: a sum of mixed element addresses */
+        Py_ssize_t pos = 0;
+        PyObject *k;
+        Py_hash_t kh;
+        h = (Py_uhash_t)PySet_GET_SIZE(o);
+        while (_PySet_NextEntry(o, &pos, &k, &kh))
+            h += in_mix((Py_uhash_t)(uintptr_t)k);
+        break;
+    }
+    default: {
+        Py_hash_t ph = PyObject_Hash(o);
+        if (ph == -1)
+            return -1;
+        h = (Py_uhash_t)ph;
+    }
+    }
+    h = in_mix(h + (Py_uhash_t)kind);
+    return h == (Py_uhash_t)-1 ? 1 : (Py_hash_t)h;
+}
+
+static int in_ptr_cmp(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Two frozensets of canonical elements are equal when they hold the same objects. */
+static int in_frozenset_same(PyObject *a, PyObject *b) {
+    Py_ssize_t n = PySet_GET_SIZE(a);
+    if (n != PySet_GET_SIZE(b))
+        return 0;
+    uintptr_t *pa = PyMem_Malloc(2 * (size_t)n * sizeof(uintptr_t) + 1);
+    if (!pa) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uintptr_t *pb = pa + n;
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k;
+    Py_hash_t kh;
+    while (_PySet_NextEntry(a, &pos, &k, &kh))
+        pa[i++] = (uintptr_t)k;
+    pos = 0;
+    i = 0;
+    while (_PySet_NextEntry(b, &pos, &k, &kh))
+        pb[i++] = (uintptr_t)k;
+    qsort(pa, (size_t)n, sizeof(uintptr_t), in_ptr_cmp);
+    qsort(pb, (size_t)n, sizeof(uintptr_t), in_ptr_cmp);
+    int same = memcmp(pa, pb, (size_t)n * sizeof(uintptr_t)) == 0;
+    PyMem_Free(pa);
+    return same;
+}
+
+/* 1 equal, 0 not, -1 error. Both objects are exact types of the same kind (no Python code can run). */
+static int in_equal(PyObject *a, PyObject *b, int kind) {
+    if (a == b)
+        return 1;
+    if (Py_TYPE(a) != Py_TYPE(b))
+        return 0;
+    switch (kind) {
+    case IN_STR:
+        /* equal str have the same length and kind (CPython keeps the narrowest), so the bytes decide */
+        return PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
+               memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                      (size_t)PyUnicode_GET_LENGTH(a) * (size_t)PyUnicode_KIND(a)) == 0;
+    case IN_BYTES:
+        return PyBytes_GET_SIZE(a) == PyBytes_GET_SIZE(b) &&
+               memcmp(PyBytes_AS_STRING(a), PyBytes_AS_STRING(b), (size_t)PyBytes_GET_SIZE(a)) == 0;
+    case IN_INT: return PyObject_RichCompareBool(a, b, Py_EQ);
+    case IN_FLOAT: {
+        double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(b);
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    case IN_TUPLE:
+        if (PyTuple_GET_SIZE(a) != PyTuple_GET_SIZE(b))
+            return 0;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(a); i++)
+            if (PyTuple_GET_ITEM(a, i) != PyTuple_GET_ITEM(b, i))
+                return 0;
+        return 1;
+    case IN_FROZENSET: return in_frozenset_same(a, b);
+    default: return 0;
+    }
+}
+
+static in_slot *in_probe(in_slot *slots, size_t cap, Py_hash_t hash, PyObject *o, int kind, int *err) {
+    size_t mask = cap - 1;
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+        in_slot *s = &slots[i];
+        if (!s->obj)
+            return s;
+        if (s->hash == hash) {
+            int eq = in_equal(s->obj, o, kind);
+            if (eq < 0) {
+                *err = 1;
+                return NULL;
+            }
+            if (eq)
+                return s;
+        }
+    }
+}
+
+/* Re-insert every live entry into a table of `cap` slots. */
+static int in_rehash(InternerObject *self, size_t cap) {
+    in_slot *slots = PyMem_Calloc(cap, sizeof(in_slot));
+    if (!slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = cap - 1;
+    for (size_t j = 0; j < self->cap; j++) {
+        in_slot *old = &self->slots[j];
+        if (!old->obj)
+            continue;
+        size_t i = (size_t)old->hash & mask;
+        while (slots[i].obj)
+            i = (i + 1) & mask;
+        slots[i] = *old;
+    }
+    PyMem_Free(self->slots);
+    self->slots = slots;
+    self->cap = cap;
+    return 0;
+}
+
+/* Drop entries only the interner holds; repeat, since dropping a container releases its elements. */
+static Py_ssize_t in_sweep(InternerObject *self) {
+    Py_ssize_t dropped = 0;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t j = 0; j < self->cap; j++) {
+            PyObject *o = self->slots[j].obj;
+            if (o && Py_REFCNT(o) == 1) {
+                self->slots[j].obj = NULL;
+                self->len--;
+                dropped++;
+                changed = 1;
+                Py_DECREF(o);
+            }
+        }
+    }
+    if (dropped && self->cap && in_rehash(self, self->cap) < 0)
+        return -1;
+    return dropped;
+}
+
+static int in_make_room(InternerObject *self) {
+    if ((self->len + 1) * 3 <= self->cap * 2)
+        return 0;
+    if (self->weak && self->cap) {
+        if (in_sweep(self) < 0)
+            return -1;
+        if ((self->len + 1) * 3 <= self->cap * 2)
+            return 0;
+    }
+    return in_rehash(self, self->cap ? self->cap * 2 : 64);
+}
+
+static PyObject *in_intern(InternerObject *self, PyObject *o);
+
+/* A tuple/frozenset made of canonical elements: `o` itself when its elements already are, else a new container. */
+static PyObject *in_canonical_container(InternerObject *self, PyObject *o, int kind) {
+    PyObject *items = NULL, *result = NULL;
+    if (Py_EnterRecursiveCall(" while interning a nested tuple or frozenset"))
+        return NULL;
+    items = PySequence_List(o);
+    if (!items)
+        goto error;
+    int changed = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        PyObject *c = in_intern(self, item);
+        if (!c)
+            goto error;
+        if (c != item)
+            changed = 1;
+        PyList_SetItem(items, i, c); /* steals c, releases item */
+    }
+    if (!changed)
+        result = Py_NewRef(o);
+    else if (kind == IN_TUPLE)
+        result = PyList_AsTuple(items);
+    else
+        result = PyFrozenSet_New(items);
+error:
+    Py_LeaveRecursiveCall();
+    Py_XDECREF(items);
+    return result;
+}
+
+static PyObject *in_intern(InternerObject *self, PyObject *o) {
+    int kind = in_kind(o);
+    if (kind == IN_ATOM_PASS)
+        return Py_NewRef(o);
+    if (kind == IN_BAD) {
+        PyErr_Format(PyExc_TypeError,
+                     "Interner.intern: cannot intern %.100s; accepted: str, bytes, int, float, None, bool, and "
+                     "tuples or frozensets of those (exact types, not subclasses)",
+                     Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    if (kind == IN_STR && PyUnicode_READY(o) < 0) /* legacy (pre-PEP 393) strings: compare needs the data */
+        return NULL;
+    PyObject *cand = (kind == IN_TUPLE || kind == IN_FROZENSET) ? in_canonical_container(self, o, kind) : Py_NewRef(o);
+    if (!cand)
+        return NULL;
+    Py_hash_t h = in_hash(cand, kind);
+    if (h == -1 || in_make_room(self) < 0)
+        goto error;
+    int err = 0;
+    in_slot *s = in_probe(self->slots, self->cap, h, cand, kind, &err);
+    if (err)
+        goto error;
+    if (s->obj) {
+        self->hits++;
+        if (s->obj != o) {
+            size_t dup = tf_shallow_sizeof(o);
+            if (dup == (size_t)-1 && PyErr_Occurred())
+                goto error;
+            self->saved += dup;
+        }
+        Py_DECREF(cand);
+        return Py_NewRef(s->obj);
+    }
+    self->misses++;
+    s->hash = h;
+    s->obj = Py_NewRef(cand);
+    self->len++;
+    return cand;
+error:
+    Py_DECREF(cand);
+    return NULL;
+}
+
+static PyObject *Interner_intern(PyObject *self, PyObject *o) { return in_intern((InternerObject *)self, o); }
+
+static PyObject *Interner_stats(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    InternerObject *self = (InternerObject *)op;
+    return Py_BuildValue("{s:K,s:K,s:K,s:n}", "hits", self->hits, "misses", self->misses, "bytes_saved", self->saved,
+                         "entries", (Py_ssize_t)self->len);
+}
+
+static PyObject *Interner_purge(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    Py_ssize_t n = in_sweep((InternerObject *)op);
+    return n < 0 ? NULL : PyLong_FromSsize_t(n);
+}
+
+static int Interner_clear_entries(InternerObject *self) {
+    in_slot *slots = self->slots;
+    size_t cap = self->cap;
+    self->slots = NULL;
+    self->cap = self->len = 0;
+    for (size_t j = 0; j < cap; j++)
+        Py_XDECREF(slots[j].obj);
+    PyMem_Free(slots);
+    return 0;
+}
+
+static PyObject *Interner_clear(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    Interner_clear_entries((InternerObject *)op);
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t Interner_len(PyObject *op) { return (Py_ssize_t)((InternerObject *)op)->len; }
+
+static PyObject *Interner_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"weak", NULL};
+    int weak = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$p:Interner", kwlist, &weak))
+        return NULL;
+    InternerObject *self = (InternerObject *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    self->weak = weak;
+    return (PyObject *)self;
+}
+
+static int Interner_traverse(PyObject *op, visitproc visit, void *arg) {
+    InternerObject *self = (InternerObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    for (size_t j = 0; j < self->cap; j++)
+        Py_VISIT(self->slots[j].obj);
+    return 0;
+}
+
+static int Interner_tp_clear(PyObject *op) { return Interner_clear_entries((InternerObject *)op); }
+
+static void Interner_dealloc(PyObject *op) {
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    Interner_clear_entries((InternerObject *)op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyObject *Interner_sizeof(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+    InternerObject *self = (InternerObject *)op;
+    return PyLong_FromSize_t((size_t)Py_TYPE(op)->tp_basicsize + self->cap * sizeof(in_slot));
+}
+
+static PyObject *Interner_repr(PyObject *op) {
+    InternerObject *self = (InternerObject *)op;
+    return PyUnicode_FromFormat("Interner(entries=%zu%s)", self->len, self->weak ? ", weak=True" : "");
+}
+
+static PyObject *Interner_get_weak(PyObject *op, void *Py_UNUSED(closure)) {
+    return PyBool_FromLong(((InternerObject *)op)->weak);
+}
+
+static PyMethodDef Interner_methods[] = {
+    {"intern", Interner_intern, METH_O,
+     "intern(obj) -> the canonical instance equal to obj (obj itself the first time). Equality is strict: same type, "
+     "same value (0.0 and -0.0 differ, 1 and 1.0 differ)."},
+    {"stats", Interner_stats, METH_NOARGS,
+     "stats() -> {'hits', 'misses', 'bytes_saved', 'entries'}. bytes_saved sums sys.getsizeof of every duplicate "
+     "that intern() replaced by an existing instance."},
+    {"purge", Interner_purge, METH_NOARGS,
+     "purge() -> number of entries dropped because only the interner held them (weak mode does this on its own "
+     "whenever the table would grow)."},
+    {"clear", Interner_clear, METH_NOARGS, "clear() -> None. Forget every entry (stats are kept)."},
+    {"__sizeof__", Interner_sizeof, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Interner_getset[] = {
+    {"weak", Interner_get_weak, NULL, "True when entries only the interner holds are dropped.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot Interner_slots[] = {
+    {Py_tp_new, Interner_new},
+    {Py_tp_dealloc, Interner_dealloc},
+    {Py_tp_traverse, Interner_traverse},
+    {Py_tp_clear, Interner_tp_clear},
+    {Py_tp_methods, Interner_methods},
+    {Py_tp_getset, Interner_getset},
+    {Py_tp_repr, Interner_repr},
+    {Py_sq_length, Interner_len},
+    {Py_mp_length, Interner_len},
+    {Py_tp_doc, "Interner(*, weak=False)\n--\n\n"
+                "One canonical instance for equal str, bytes, int, float, and tuples/frozensets of those.\n"
+                "weak=True: never the only holder of an entry for long -- entries that only the interner holds are\n"
+                "dropped whenever the table would grow and on purge() (str and int cannot be weakly referenced)."},
+    {0, NULL},
+};
+
+static PyType_Spec Interner_spec = {
+    .name = "thrifty.Interner",
+    .basicsize = sizeof(InternerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Interner_slots,
+};
+
+int tf_interner_add(PyObject *m, tf_state *st) {
+    st->InternerType = PyType_FromModuleAndSpec(m, &Interner_spec, NULL);
+    if (!st->InternerType)
+        return -1;
+    return PyModule_AddObjectRef(m, "Interner", st->InternerType);
+}

@@ -1,0 +1,146 @@
+"""`--html FILE`: one self-contained page (no script, no network): memory over time, a flame graph of the stacks
+live at the peak, and the findings tables. Charts are inline SVG drawn here, so the page renders the same offline
+and in any browser, and has nothing that can fail at load time."""
+from __future__ import annotations
+
+import html
+import zlib
+import os
+from typing import Any
+
+from thrifty.doctor.findings import Finding
+from thrifty.doctor.render import _rel, fmt_bytes, habits_by_bytes
+
+W = 1100
+ROW = 18
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1150px}
+h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 6px;
+vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}
+.muted{color:#777}.ok{color:#2a7}.warn{color:#c60}code{background:#f6f6f6;padding:0 3px}
+svg text{font:11px monospace;pointer-events:none}.kv{display:flex;gap:32px}
+"""
+
+
+def _timeline_svg(timeline: list[tuple[float, int]], peak: int, peak_t: float | None = None) -> str:
+    h = 220
+    if len(timeline) < 2:
+        return '<p class="muted">The run was too short for a timeline.</p>'
+    t_end = max(timeline[-1][0], 1e-6)
+    top = max(peak, max(b for _, b in timeline), 1)
+    pts = " ".join(f"{50 + (t / t_end) * (W - 60):.1f},{h - 25 - (b / top) * (h - 40):.1f}" for t, b in timeline)
+    ticks = "".join(
+        f'<text x="4" y="{h - 25 - f * (h - 40) + 4:.0f}">{html.escape(fmt_bytes(top * f))}</text>'
+        f'<line x1="50" x2="{W - 10}" y1="{h - 25 - f * (h - 40):.1f}" y2="{h - 25 - f * (h - 40):.1f}" '
+        f'stroke="#eee"/>' for f in (0, 0.5, 1))
+    return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{ticks}'
+            f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{pts}"/>'
+            + (f'<circle cx="{50 + min(peak_t / t_end, 1) * (W - 60):.1f}" cy="{h - 25 - (peak / top) * (h - 40):.1f}" '
+               f'r="4" fill="#c30"><title>peak {html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>'
+               if peak_t is not None else "")
+            + f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
+
+
+def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
+    """An icicle graph: outermost frame on top, width proportional to the bytes live at the peak."""
+    root: dict[str, Any] = {"size": 0, "kids": {}}
+    for frames, size in stacks:
+        node = root
+        node["size"] += size
+        for fr in frames:
+            node = node["kids"].setdefault(fr, {"size": 0, "kids": {}})
+            node["size"] += size
+    total = root["size"]
+    if not total:
+        return '<p class="muted">No stacks were recorded at the peak.</p>'
+    rects: list[str] = []
+    depth_max = 0
+
+    def draw(node: dict[str, Any], x: float, depth: int) -> None:
+        nonlocal depth_max
+        for name, kid in sorted(node["kids"].items(), key=lambda kv: -kv[1]["size"]):
+            w = kid["size"] / total * W
+            if w < 2:
+                continue
+            depth_max = max(depth_max, depth)
+            hue = 20 + zlib.crc32(name.encode()) % 40  # stable colours from run to run
+            label = f"{name} — {fmt_bytes(kid['size'])} ({kid['size'] / total:.1%})"
+            rects.append(
+                f'<g><title>{html.escape(label)}</title><rect x="{x:.1f}" y="{depth * ROW}" width="{w - 0.5:.1f}" '
+                f'height="{ROW - 1}" fill="hsl({hue},85%,62%)"/>'
+                + (f'<text x="{x + 3:.1f}" y="{depth * ROW + 13}">{html.escape(name[: int(w / 7)])}</text>'
+                   if w > 40 else "") + "</g>")
+            draw(kid, x, depth + 1)
+            x += w
+
+    draw(root, 0.0, 0)
+    return (f'<svg id="flame" width="{W}" height="{(depth_max + 1) * ROW}" role="img" '
+            f'aria-label="flame graph of the stacks live at the peak">{"".join(rects)}</svg>')
+
+
+def _findings_tables(findings: list[Finding]) -> str:
+    out = []
+    for habit in habits_by_bytes(findings):
+        fs = [f for f in findings if f.habit == habit]
+        if not fs:
+            continue
+        rows = "".join(
+            f"<tr><td>{'<span class=warn>●</span>' if f.confirmed else '<span class=muted>○</span>'}</td>"
+            f"<td class=n>{html.escape(fmt_bytes(f.bytes)) if f.bytes else ''}</td>"
+            f"<td>{html.escape(f.title)}<br><span class=muted>{html.escape(f.kind)}</span></td>"
+            f"<td><code>{html.escape(_rel(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
+            f"<td>{html.escape(f.fix)}</td></tr>" for f in fs)
+        out.append(f"<h3>{html.escape(habit)}</h3><table><tr><th></th><th>bytes</th><th>finding</th><th>where</th>"
+                   f"<th>evidence</th><th>fix</th></tr>{rows}</table>")
+    return "".join(out) or "<p>No findings.</p>"
+
+
+def peak_stacks(report: dict[str, Any]) -> list[tuple[list[str], int]]:
+    """([outermost label, ..., innermost], bytes live at the peak) from the tracker's report."""
+    frames = report.get("frames", [])
+    out = []
+    for st in report.get("stacks", []):
+        if st.get("live_at_peak"):
+            labels = [f"{fr[2] or '?'} ({os.path.basename(fr[0])}:{fr[1]})" for fr in (frames[i] for i in st["frames"])]
+            out.append((labels or ["<no Python frame>"], st["live_at_peak"]))
+    return out
+
+
+def _sites_table(report: dict[str, Any]) -> str:
+    """The tracker's top sites at the peak, as in the terminal report."""
+    sites = report.get("sites", [])
+    peak = report["summary"]["peak_bytes"] or 1
+    rows = "".join(
+        f"<tr><td class=n>{html.escape(fmt_bytes(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
+        f"</td><td class=n>{s['allocs']:,}</td><td><code>{html.escape(_rel(s['file']))}:{s['line']}</code> "
+        f"{html.escape(s['function'] or '')}</td></tr>" for s in (sites[i] for i in report.get("top_at_peak", [])))
+    if not rows:
+        return ""
+    return ("<h2>Top sites at the peak</h2><table><tr><th>live at peak</th><th>%</th><th>allocations</th>"
+            f"<th>site</th></tr>{rows}</table>")
+
+
+def render(report: dict[str, Any], findings: list[Finding]) -> str:
+    """The whole page for one run: the tracker's report (schema thrifty.doctor) and the findings built from it."""
+    s = report["summary"]
+    name = html.escape(report.get("target", {}).get("display", "?"))
+    timeline = [(float(t), int(b)) for t, b in report.get("timeline", [])]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>thrifty doctor — {name}</title>
+<style>{CSS}</style></head><body>
+<h1>thrifty doctor — {name}</h1>
+<div class="kv"><div>peak <b>{html.escape(fmt_bytes(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
+<div>at exit <b>{html.escape(fmt_bytes(s["live_bytes_at_end"]))}</b></div>
+<div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
+<div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
+<div>findings <b>{len(findings)}</b> ({sum(f.confirmed for f in findings)} confirmed)</div></div>
+<h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"], s.get("peak_time_s"))}
+<h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live when the heap
+peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
+{_sites_table(report)}
+<h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
+{_findings_tables(findings)}
+</body></html>
+"""

@@ -1,0 +1,147 @@
+"""thrifty.Interner: one canonical instance per strictly-equal value; stats; weak mode."""
+import gc
+import math
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import thrifty
+
+atoms = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(), st.binary())
+values = st.recursive(atoms, lambda k: st.one_of(st.tuples(k, k), st.lists(k).map(tuple), st.frozensets(k)), max_leaves=20)
+
+
+def strict_key(v):
+    """What 'equal' means for the interner: same types all the way down, floats by their bits."""
+    if isinstance(v, float):
+        return ("float", math.copysign(1, v), v.hex())
+    if isinstance(v, tuple):
+        return ("tuple", tuple(strict_key(x) for x in v))
+    if isinstance(v, frozenset):
+        return ("frozenset", frozenset(strict_key(x) for x in v))
+    return (type(v).__name__, v)
+
+
+def copy_of(v):
+    """An equal value made of fresh objects (where CPython lets us)."""
+    if isinstance(v, str):
+        return "".join(list(v)) if len(v) > 1 else v
+    if isinstance(v, bytes):
+        return bytes(bytearray(v))
+    if isinstance(v, int) and not isinstance(v, bool):
+        return int(str(v))
+    if isinstance(v, float):
+        return float.fromhex(v.hex()) if not math.isnan(v) else v
+    if isinstance(v, tuple):
+        return tuple(copy_of(x) for x in v)
+    if isinstance(v, frozenset):
+        return frozenset(copy_of(x) for x in v)
+    return v
+
+
+@given(st.lists(values, max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_canonical_by_strict_equality(vs):
+    it = thrifty.Interner()
+    canon = {}
+    for v in vs + [copy_of(v) for v in vs]:
+        c = it.intern(v)
+        assert strict_key(c) == strict_key(v)
+        k = strict_key(v)
+        if k in canon:
+            assert c is canon[k]
+        canon[k] = c
+
+
+def test_strictness():
+    it = thrifty.Interner()
+    assert it.intern(1) is not it.intern(1.0)
+    assert type(it.intern(1.0)) is float
+    assert math.copysign(1, it.intern(-0.0)) == -1 and math.copysign(1, it.intern(0.0)) == 1
+    assert it.intern((1,)) is not it.intern((1.0,))
+    assert type(it.intern(frozenset({1.0})).__iter__().__next__()) is float
+    nan = float("nan")
+    assert it.intern(nan) is nan and it.intern(float("nan")) is nan
+
+
+def test_stats_and_len():
+    it = thrifty.Interner()
+    a = "reading:" + "x" * 100
+    b = "".join(["reading:", "x" * 100])
+    assert it.intern(a) is a
+    assert it.intern(b) is a
+    st_ = it.stats()
+    assert st_ == {"hits": 1, "misses": 1, "bytes_saved": sys.getsizeof(b), "entries": 1}
+    assert len(it) == 1
+    it.clear()
+    assert len(it) == 0
+
+
+def test_nested_elements_shared():
+    it = thrifty.Interner()
+    t1 = it.intern(("sensor-" + "a" * 40, 1.5))
+    t2 = it.intern(("".join(["sensor-", "a" * 40]), float("1.5")))
+    assert t1 is t2
+    s = it.intern("".join(["sensor-", "a" * 40]))
+    assert s is t1[0]
+
+
+@pytest.mark.parametrize("bad", [[1], {1: 2}, bytearray(b"x"), (1, [2]), frozenset({(1, 2)}) | {object()}])
+def test_rejects_mutable_or_unknown(bad):
+    with pytest.raises(TypeError, match="cannot intern"):
+        thrifty.Interner().intern(bad)
+
+
+def test_rejects_subclasses():
+    class S(str):
+        pass
+
+    with pytest.raises(TypeError, match="exact types"):
+        thrifty.Interner().intern(S("x"))
+
+
+def test_strong_keeps_alive():
+    it = thrifty.Interner()
+    it.intern("".join(["k"] * 100))
+    assert it.purge() == 1 and len(it) == 0  # purge works in strong mode too, on request
+    it.intern("".join(["k"] * 100))
+    for i in range(1000):
+        it.intern(str(i) * 10)
+    assert len(it) == 1001
+
+
+def test_weak_never_sole_keeper():
+    it = thrifty.Interner(weak=True)
+    assert it.weak
+    keep = [it.intern(("".join(["w"] * 50), i)) for i in range(10)]
+    for i in range(10_000):
+        it.intern((str(i) * 5, i + 1000))  # nothing else holds these
+    # the table grew many times; each growth swept what only the interner held
+    assert len(it) < 3000
+    it.purge()
+    assert len(it) == len({id(x) for x in keep}) + len({id(x[0]) for x in keep}) + 10
+    assert all(it.intern(("".join(["w"] * 50), i)) is keep[i] for i in range(10))
+
+
+def test_gc_and_repr():
+    it = thrifty.Interner()
+    it.intern("x")
+    assert "entries=1" in repr(it)
+    assert thrifty.Interner(weak=True).__repr__().endswith("weak=True)")
+    gc.collect()
+    assert sys.getsizeof(it) > sys.getsizeof(thrifty.Interner())
+
+
+def test_references_released():
+    s = "".join(["released-", "z" * 60])
+    t = ("".join(["tuple-", "q" * 60]), 10**30)
+    before = sys.getrefcount(s), sys.getrefcount(t), sys.getrefcount(t[1])
+    it = thrifty.Interner()
+    for _ in range(100):
+        assert it.intern(s) is s and it.intern(t) is t
+    it.stats()
+    del it
+    gc.collect()
+    assert (sys.getrefcount(s), sys.getrefcount(t), sys.getrefcount(t[1])) == before

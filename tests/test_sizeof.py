@@ -1,0 +1,182 @@
+"""thrifty.sizeof: shallow equals sys.getsizeof; deep agrees with pympler.asizeof; exclusive keeps only what the root alone keeps."""
+import sys
+import types
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import thrifty
+
+atoms = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(), st.binary(),
+)
+values = st.recursive(
+    atoms,
+    lambda kids: st.one_of(
+        st.lists(kids), st.tuples(kids, kids), st.dictionaries(st.text(max_size=8), kids),
+        st.frozensets(st.integers()), st.sets(st.text(max_size=4)),
+    ),
+    max_leaves=40,
+)
+
+
+@given(values)
+@settings(max_examples=300, deadline=None)
+def test_shallow_is_getsizeof(v):
+    assert thrifty.sizeof(v) == sys.getsizeof(v)
+
+
+@pytest.mark.parametrize(
+    "v",
+    [0, 1, -1, 2**70, -(2**100), 1.5, "", "abc", "é" * 5, "😀" * 3, "x" * 1000, b"", b"abc", (), (1, 2), [], [1] * 10,
+     {}, set(), set(range(100)), frozenset(range(3)), {1: 2}, dict.fromkeys(range(100)), bytearray(b"ab"), object()],
+)
+def test_shallow_fast_paths(v):
+    assert thrifty.sizeof(v) == sys.getsizeof(v)
+
+
+def _deep_reference(root):
+    """Independent count: every object reachable through gc referents plus dict keys, once; singletons only as root."""
+    seen = {}
+    stack = [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen or (o is not root and (o is None or o is True or o is False)):
+            continue
+        seen[id(o)] = o
+        stack.extend(o.keys() if isinstance(o, dict) else ())
+        stack.extend(__import__("gc").get_referents(o))
+    return sum(sys.getsizeof(o) for o in seen.values())
+
+
+@given(values)
+@settings(max_examples=200, deadline=None)
+def test_deep_matches_independent_walk(v):
+    assert thrifty.sizeof(v, deep=True) == _deep_reference(v)
+
+
+STANDARD = {
+    "list of ints": lambda: list(range(-500, 1500)),
+    "list of floats": lambda: [i * 0.5 for i in range(2000)],
+    "dict str->float": lambda: {f"key{i}": i * 1.5 for i in range(1000)},
+    "set of str": lambda: {f"s{i}" * 3 for i in range(1000)},
+    "tuple of bytes": lambda: tuple(bytes([i % 256]) * (i % 50) for i in range(1000)),
+    "nested lists": lambda: [[i, str(i), float(i)] for i in range(1000)],
+    "dict of lists": lambda: {i: list(range(i % 20)) for i in range(500)},
+    "frozenset of tuples": lambda: frozenset((i, str(i)) for i in range(500)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STANDARD))
+@pytest.mark.parametrize("align", [1, 8])
+def test_deep_agrees_with_pympler(name, align):
+    asizeof = pytest.importorskip("pympler.asizeof")
+    v = STANDARD[name]()
+    ours = thrifty.sizeof(v, deep=True, align=align)
+    theirs = asizeof.asizeof(v, align=align)
+    assert abs(ours - theirs) <= 0.02 * theirs, (ours, theirs)
+
+
+def test_shared_objects_counted_once():
+    s = "x" * 1000
+    v = [s, s, s]
+    assert thrifty.sizeof(v, deep=True) == sys.getsizeof(v) + sys.getsizeof(s)
+
+
+def test_cycles_terminate():
+    a = []
+    a.append(a)
+    d = {}
+    d["self"] = d
+    assert thrifty.sizeof(a, deep=True) == sys.getsizeof(a)
+    assert thrifty.sizeof(d, deep=True) == sys.getsizeof(d) + sys.getsizeof("self")
+
+
+def test_deeply_nested_no_recursion_error():
+    v = []
+    for _ in range(100_000):
+        v = [v]
+    assert thrifty.sizeof(v, deep=True) == 100_000 * sys.getsizeof([None]) + sys.getsizeof([])
+
+
+class Node:
+    def __init__(self, payload):
+        self.payload = payload
+
+
+def test_structure_skipped_unless_code():
+    mod = types.ModuleType("m")
+    v = [mod, Node, len, test_cycles_terminate, Node.__init__]
+    assert thrifty.sizeof(v, deep=True) == sys.getsizeof(v)
+    assert thrifty.sizeof(v, deep=True, code=True) > sys.getsizeof(v) + sys.getsizeof(mod)
+
+
+def test_module_root_is_walked():
+    mod = types.ModuleType("m")
+    mod.data = list(range(1000, 2000))
+    assert thrifty.sizeof(mod, deep=True) >= thrifty.sizeof(mod.data, deep=True)
+
+
+def test_exclusive_drops_what_others_hold():
+    shared = ["s" * 100 + str(i) for i in range(3)]
+    root = [shared, ["o" * 100 + str(i) for i in range(3)]]
+    full = thrifty.sizeof(root, deep=True)
+    excl = thrifty.sizeof(root, deep=True, exclusive=True)
+    # `shared` (and the strings only it holds) is kept by this frame too, so it is not root's alone
+    assert excl == full - thrifty.sizeof(shared, deep=True)
+    del shared
+    assert thrifty.sizeof(root, deep=True, exclusive=True) == full
+
+
+def test_exclusive_with_a_python_sizeof():
+    class Odd:
+        def __sizeof__(self):
+            return 1000
+
+    o = Odd()
+    v = [o, "a" * 50 + str(o)]
+    assert thrifty.sizeof(v, deep=True, exclusive=True) == thrifty.sizeof(v, deep=True) - sys.getsizeof(o)
+    del o
+    assert thrifty.sizeof(v, deep=True, exclusive=True) == thrifty.sizeof(v, deep=True)
+
+
+def test_exclusive_cycle_kept_from_outside():
+    parent = Node(None)
+    child = Node(parent)
+    parent.payload = [child]
+    assert thrifty.sizeof(parent, deep=True, exclusive=True) < thrifty.sizeof(parent, deep=True)  # `child` is held here
+    del child
+    assert thrifty.sizeof(parent, deep=True, exclusive=True) == thrifty.sizeof(parent, deep=True)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"align": 3}, "power of two"), ({"align": 0}, "power of two"), ({"exclusive": True}, "needs deep=True")],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        thrifty.sizeof([], **kwargs)
+
+
+def test_sizeof_error_propagates():
+    class Bad:
+        def __sizeof__(self):
+            raise RuntimeError("nope")
+
+    with pytest.raises(RuntimeError):
+        thrifty.sizeof([Bad()], deep=True)
+
+
+def test_no_reference_leak():
+    class Odd:  # a slow path: the walk takes and drops a reference to every node
+        def __sizeof__(self):
+            return 100
+
+    v = [{"k" + str(i): [Odd(), float(i)]} for i in range(50)]
+    leaf = v[0]["k0"][1]
+    before = sys.getrefcount(leaf), sys.getrefcount(v[0])
+    for _ in range(200):
+        thrifty.sizeof(v, deep=True)
+        thrifty.sizeof(v, deep=True, exclusive=True)
+    assert (sys.getrefcount(leaf), sys.getrefcount(v[0])) == before

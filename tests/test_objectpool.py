@@ -5,27 +5,11 @@ import weakref
 
 import pytest
 
+from heapcheck import heap_growth
+
 from thrifty import ObjectPool, PoolExhausted
 
 
-def heap_growth(work, n):
-    """Bytes the traced Python heap keeps after work(n) beyond what it keeps after work(1): 0 means nothing is
-    retained per iteration. Both runs follow a warm-up, so caches and free lists are already filled, and both pay
-    the same cost of measuring."""
-    def kept(k):
-        gc.collect()  # earlier tests' garbage must not be freed inside the measurement
-        tracemalloc.start()
-        try:
-            work(k)
-            gc.collect()
-            before = tracemalloc.get_traced_memory()[0]
-            work(k)
-            gc.collect()
-            return tracemalloc.get_traced_memory()[0] - before
-        finally:
-            tracemalloc.stop()
-
-    return kept(n) - kept(1)
 
 
 def zeroing(b):

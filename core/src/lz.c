@@ -615,6 +615,191 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
     return TF_OK;
 }
 
+/* Leading zero bits of a nonzero 64-bit value. */
+static unsigned tf__clz64(uint64_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_clzll(v);
+#else
+    unsigned n = 0;
+    while (!(v >> 63)) {
+        v <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* Fast path for whole sequences while at least 8 input bytes remain: a 64-bit local bit buffer refilled a byte at
+ * a time to 57+ bits, so a sequence's fields need no per-field input checks, and output bytes go to `out` only, with
+ * matches copied from `out` when they reach no further back than this call's output. The window is brought up to
+ * date from `out` on the way out. Entered at a sequence boundary (D_LIT_K, no zeros counted yet); it leaves the
+ * state exactly as the byte-wise machine would be at the point it stops (between sequences, or inside a run or a
+ * match when the output or the input runs short), and gives back whole bytes it read but did not use, so the slow
+ * path (and the 1-byte streaming case, which never gets here) behaves the same. Returns TF_OK or a failure. */
+static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *op) {
+    const uint8_t *p = src->p, *const p0 = src->p, *const end = src->end;
+    uint64_t acc = d->bits;
+    unsigned nb = d->nbits;
+    const unsigned w = d->w, l = d->l, mask = (1u << w) - 1u, pos0 = d->pos, near = tf__near_bits(w);
+    const size_t o0 = *op, hist0 = d->wrapped ? (size_t)1 << w : pos0;
+    size_t o = o0;
+    unsigned rep = d->rep;
+    tf_status err = TF_OK;
+#define TF__REFILL()                                                                                               \
+    do {                                                                                                           \
+        while (nb <= 56u) {                                                                                        \
+            acc = (acc << 8) | *p++;                                                                               \
+            nb += 8u;                                                                                              \
+        }                                                                                                          \
+    } while (0)
+#define TF__PEEK(n) ((unsigned)(acc >> (nb - (n))) & ((1u << (n)) - 1u))
+    for (;;) {
+        if (end - p < 8)
+            break; /* D_LIT_K */
+        TF__REFILL();
+        /* gamma(lit + 1), kmax = W: at most 2W + 1 <= 31 bits */
+        uint64_t top = acc << (64u - nb);
+        unsigned zeros = top ? (unsigned)tf__clz64(top) : 64u, k = zeros < w ? zeros : w;
+        nb -= k + (k < w ? 1u : 0u);
+        uint32_t v = ((uint32_t)1 << k) | (k ? TF__PEEK(k) : 0u);
+        nb -= k;
+        if (v - 1u > (1u << w)) {
+            err = TF_E_CORRUPT;
+            break;
+        }
+        unsigned count = v - 1u, full = count == (1u << w);
+        if (count) {
+            unsigned lit_bits = TF__PEEK(1) ? 8u : 0u;
+            nb--;
+            if (out_size - o < count) { /* the byte-wise machine writes what fits */
+                d->count = count;
+                d->is_rep = (uint8_t)full;
+                d->lit_bits = (uint8_t)lit_bits;
+                d->state = D_LIT;
+                break;
+            }
+            while (count) {
+                if (nb < TF__LZ_TEXT_MAX_LEN) {
+                    if (end - p < 8) {
+                        d->count = count;
+                        d->is_rep = (uint8_t)full;
+                        d->lit_bits = (uint8_t)lit_bits;
+                        d->state = D_LIT;
+                        goto out;
+                    }
+                    TF__REFILL();
+                }
+                if (lit_bits) {
+                    out[o++] = (uint8_t)TF__PEEK(8);
+                    nb -= 8u;
+                } else {
+                    unsigned hit = tf__lz_text_fast[TF__PEEK(8)];
+                    if (hit >> 8) {
+                        nb -= hit >> 8;
+                        out[o++] = (uint8_t)hit;
+                    } else { /* canonical decode of a code longer than 8 bits */
+                        unsigned code = TF__PEEK(8), first = 0, index = 0, len;
+                        for (len = 1; len <= 8u; len++) {
+                            index += tf__lz_text_count[len];
+                            first = (first + tf__lz_text_count[len]) << 1;
+                        }
+                        for (len = 9; len <= TF__LZ_TEXT_MAX_LEN; len++) {
+                            code = (code << 1) | ((unsigned)(acc >> (nb - len)) & 1u);
+                            if (code - first < tf__lz_text_count[len])
+                                break;
+                            index += tf__lz_text_count[len];
+                            first = (first + tf__lz_text_count[len]) << 1;
+                        }
+                        if (len > TF__LZ_TEXT_MAX_LEN) { /* cannot happen: the code is complete */
+                            err = TF_E_CORRUPT;
+                            goto out;
+                        }
+                        nb -= len;
+                        out[o++] = tf__lz_text_sorted[index + code - first];
+                    }
+                }
+                count--;
+            }
+        }
+        if (full)
+            continue;
+        /* the match: kind, offset (1 + up to W bits), gamma length (up to 2L + 1 bits): at most 34 bits */
+        if (nb < 34u) {
+            if (end - p < 8) {
+                d->state = D_KIND;
+                break;
+            }
+            TF__REFILL();
+        }
+        unsigned is_rep = TF__PEEK(1), dist;
+        nb--;
+        if (!is_rep) {
+            unsigned width = TF__PEEK(1) ? w : near;
+            nb--;
+            dist = TF__PEEK(width) + 1u;
+            nb -= width;
+            size_t hist = hist0 + (o - o0);
+            if (dist > hist) {
+                err = TF_E_CORRUPT;
+                break;
+            }
+            rep = dist;
+        }
+        unsigned kmax = is_rep ? l : l - 1u;
+        top = acc << (64u - nb);
+        zeros = top ? (unsigned)tf__clz64(top) : 64u;
+        k = zeros < kmax ? zeros : kmax;
+        nb -= k + (k < kmax ? 1u : 0u);
+        v = ((uint32_t)1 << k) | (k ? TF__PEEK(k) : 0u);
+        nb -= k;
+        if (is_rep && v == (1u << l) + 1u) {
+            d->state = D_PAD;
+            break;
+        }
+        if (is_rep ? (v > (1u << l) || !rep) : (v >= (1u << l))) {
+            err = TF_E_CORRUPT;
+            break;
+        }
+        count = is_rep ? v : v + 1u;
+        if (out_size - o < count) {
+            d->count = count;
+            d->is_rep = (uint8_t)is_rep;
+            d->state = D_COPY;
+            break;
+        }
+        dist = rep;
+        if (dist <= o - o0) {
+            const uint8_t *from = out + o - dist;
+            for (unsigned i = 0; i < count; i++)
+                out[o + i] = from[i];
+            o += count;
+        } else { /* reaches into the window from before this call */
+            for (unsigned i = 0; i < count; i++, o++)
+                out[o] = dist <= o - o0 ? out[o - dist] : d->window[(pos0 - (dist - (o - o0))) & mask];
+        }
+    }
+out:;
+    /* Bring the window up to date: the last min(produced, 2^W) bytes, at their ring positions. */
+    size_t produced = o - o0, m = produced < (size_t)mask + 1u ? produced : (size_t)mask + 1u;
+    for (size_t t = o - m; t < o; t++)
+        d->window[(pos0 + (t - o0)) & mask] = out[t];
+    tf__moved(d, (unsigned)((pos0 + produced) & mask), produced);
+    d->rep = (uint16_t)rep;
+    d->k = 0;
+    while (nb >= 8u && p > p0) { /* give back whole bytes not used */
+        p--;
+        nb -= 8u;
+        acc >>= 8;
+    }
+    d->bits = (uint32_t)acc;
+    d->nbits = (uint8_t)nb;
+    src->p = p;
+    *op = o;
+#undef TF__REFILL
+#undef TF__PEEK
+    return err;
+}
+
 static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
     *out_n = 0;
@@ -633,6 +818,14 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_LIT_K;
             break;
         case D_LIT_K:
+            if (!d->k && src->end - src->p >= 16 && o < out_size) {
+                tf_status st = tf__decode_fast(d, src, out, out_size, &o);
+                if (st != TF_OK)
+                    return tf__fail(d, st);
+                if (d->state != D_LIT_K)
+                    break;
+            }
+            /* fall through */
         case D_LEN_K: {
             /* Truncated gamma: the longest group (k == kmax) has no terminating 1. The zeros are counted a
              * buffer-full at a time: the position of the highest set bit among those available ends them. */

@@ -701,12 +701,12 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
     size_t o = o0;
     unsigned rep = d->rep;
     tf_status err = TF_OK;
-#define TF__REFILL()                                                                                               \
-    do {                                                                                                           \
-        while (nb <= 56u) {                                                                                        \
-            acc = (acc << 8) | *p++;                                                                               \
-            nb += 8u;                                                                                              \
-        }                                                                                                          \
+#define TF__REFILL()                                                                                                   \
+    do {                                                                                                               \
+        while (nb <= 56u) {                                                                                            \
+            acc = (acc << 8) | *p++;                                                                                   \
+            nb += 8u;                                                                                                  \
+        }                                                                                                              \
     } while (0)
 #define TF__PEEK(n) ((unsigned)(acc >> (nb - (n))) & ((1u << (n)) - 1u))
     for (;;) {

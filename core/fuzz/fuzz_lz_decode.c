@@ -7,6 +7,38 @@
 #include "thrifty/lz.h"
 
 static uint64_t storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 12)) / 8 + 8];
+static uint64_t storage2[(TF_LZ_DECODER_INPUT + 64 + (1u << 12)) / 8 + 8];
+static uint8_t seen[1u << 16], seen2[1u << 16]; /* the first 64 KiB each way of decoding produced */
+
+/* The same input through tf_lz_decoder_decode straight from the caller's buffer (its fast path), with output in
+ * chunks of out_chunk: it must produce the same bytes and end the same way as sink/poll. */
+static tf_status decode_direct(const uint8_t *data, size_t size, size_t out_chunk, size_t *total) {
+    tf_lz_decoder *d;
+    if (tf_lz_decoder_init(&d, storage2, sizeof storage2, 12) != TF_OK)
+        abort();
+    size_t ip = 0;
+    *total = 0;
+    for (unsigned guard = 0; guard < 1000000u; guard++) {
+        uint8_t out[128];
+        size_t c = 0, got = 0, room = out_chunk < sizeof out ? out_chunk : sizeof out;
+        tf_status st = tf_lz_decoder_decode(d, data + ip, size - ip, &c, out, room, &got);
+        if (got > room || c > size - ip)
+            abort();
+        for (size_t i = 0; i < got && *total + i < sizeof seen2; i++)
+            seen2[*total + i] = out[i];
+        ip += c;
+        *total += got;
+        if (st < 0)
+            return st;
+        if (tf_lz_decoder_ended(d))
+            return TF_LZ_DONE;
+        if (st == TF_LZ_DONE && ip == size)
+            return tf_lz_decoder_finish(d);
+        if (*total > 64u * 1024u * 1024u)
+            return TF_LZ_MORE;
+    }
+    abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1)
@@ -19,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     uint8_t out[128];
     size_t ip = 0, total = 0;
+    tf_status result = TF_LZ_MORE;
     for (unsigned guard = 0; guard < 1000000u; guard++) {
         size_t c = 0, got = 0, k = size - ip < in_chunk ? size - ip : in_chunk;
         if (tf_lz_decoder_sink(d, data + ip, k, &c) != TF_OK || c > k)
@@ -28,16 +61,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tf_status st = tf_lz_decoder_poll(d, out, room, &got);
         if (got > room)
             abort();
+        for (size_t i = 0; i < got && total + i < sizeof seen; i++)
+            seen[total + i] = out[i];
         total += got;
-        if (st < 0 || tf_lz_decoder_ended(d))
+        if (st < 0 || tf_lz_decoder_ended(d)) {
+            result = st < 0 ? st : TF_LZ_DONE;
             break;
+        }
         if (st == TF_LZ_DONE && ip == size) {
-            if (tf_lz_decoder_finish(d) == TF_LZ_MORE)
+            result = tf_lz_decoder_finish(d);
+            if (result == TF_LZ_MORE)
                 abort(); /* starved with no input left: finish must decide */
             break;
         }
         if (total > 64u * 1024u * 1024u)
             break;
+    }
+    if (result != TF_LZ_MORE) {
+        size_t total2 = 0;
+        tf_status result2 = decode_direct(data, size, out_chunk, &total2);
+        size_t cmp = total < sizeof seen ? total : sizeof seen;
+        if (result2 != result || total2 != total)
+            abort();
+        for (size_t i = 0; i < cmp; i++)
+            if (seen[i] != seen2[i])
+                abort();
     }
     return 0;
 }

@@ -74,7 +74,9 @@ struct tf_lz_encoder {
     uint64_t acc;       /* output bits not yet written; the low `nacc` are valid, oldest first */
     uint32_t adler;     /* Adler-32 of the input sunk so far */
     uint16_t *table;    /* match finder: buckets * TF_LZ_HASH_WAYS positions (mod 2^16), newest first */
-    uint8_t *buf;       /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it */
+    uint8_t *buf;       /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it,
+                         * followed by a copy of its first TF__LZ_MIRROR(L) bytes so that the search reads any
+                         * 2^L + 8 bytes from any ring index without wrapping */
     uint16_t size;      /* 2^W + 2 * 2^L */
     uint16_t head;      /* ring index of the next byte to encode */
     uint16_t la;        /* lookahead bytes at head */
@@ -89,9 +91,16 @@ struct tf_lz_encoder {
     uint8_t kind;     /* K_*: what follows the run */
     uint8_t lit_bits; /* 8: that run's bytes are plain; 0: they use the text code */
     uint8_t nacc;
-    uint8_t w, l, flags, phase, finishing, hash_bytes;
+    uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
     uint8_t head_hashed; /* head is already in the table (entered for the lazy look one byte ahead) */
+    /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
+     * history, rep and match bound), so that step reuses it instead of searching again. */
+    uint8_t ahead_valid, ahead_kind;
+    uint16_t ahead_len, ahead_dist;
+    int16_t ahead_gain;
 };
+
+#define TF__LZ_MIRROR(l) ((1u << (l)) + 8u)
 
 static unsigned tf__enc_buckets_log2(unsigned w) {
     unsigned b = w - (unsigned)TF_LZ_HASH_SHIFT;
@@ -104,7 +113,7 @@ size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits) {
     size_t head = (sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u;
     size_t table = sizeof(uint16_t) * (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(window_bits);
     /* The ring holds the window and twice the lookahead, so sink can refill 2^L bytes at a time. */
-    return head + table + ((size_t)1 << window_bits) + ((size_t)2 << lookahead_bits);
+    return head + table + ((size_t)1 << window_bits) + ((size_t)2 << lookahead_bits) + TF__LZ_MIRROR(lookahead_bits);
 }
 
 tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
@@ -133,6 +142,7 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     e->phase = E_HEADER;
     /* Small windows are full of 2-byte matches worth taking; larger ones profit from 3-byte keys that spread. */
     e->hash_bytes = window_bits <= 9u ? 2u : 3u;
+    e->hash_shift = (uint8_t)(32u - tf__enc_buckets_log2(window_bits));
     *enc = e;
     return TF_OK;
 }
@@ -155,6 +165,8 @@ tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size
     size_t first = e->size - at < take ? e->size - at : take;
     TF_MEMCPY(e->buf + at, in, first);
     TF_MEMCPY(e->buf, in + first, take - first);
+    if (at < TF__LZ_MIRROR(e->l) || take > first)
+        TF_MEMCPY(e->buf + e->size, e->buf, TF__LZ_MIRROR(e->l));
     e->la = (uint16_t)(e->la + take);
     *consumed = take;
     return TF_OK;
@@ -204,13 +216,11 @@ static void tf__put_lit_header(tf_lz_encoder *e) {
 }
 
 static unsigned tf__hash(const tf_lz_encoder *e, unsigned at) {
-    uint32_t key = e->buf[at];
-    unsigned i1 = tf__ring(e, at + 1u);
-    key |= (uint32_t)e->buf[i1] << 8;
+    const uint8_t *b = e->buf + at; /* the mirror makes the next bytes contiguous */
+    uint32_t key = (uint32_t)b[0] | (uint32_t)b[1] << 8;
     if (e->hash_bytes == 3u)
-        key |= (uint32_t)e->buf[tf__ring(e, i1 + 1u)] << 16;
-    unsigned bits = tf__enc_buckets_log2(e->w);
-    return (unsigned)((key * 2654435761u) >> (32u - bits));
+        key |= (uint32_t)b[2] << 16;
+    return (unsigned)((key * 2654435761u) >> e->hash_shift);
 }
 
 static void tf__insert(tf_lz_encoder *e, unsigned back) {
@@ -232,21 +242,34 @@ static void tf__insert_pending(tf_lz_encoder *e) {
     }
 }
 
-/* Length of the match at head + j against the bytes `dist` before it, at most `max`. */
-static unsigned tf__match_len(const tf_lz_encoder *e, unsigned j, unsigned dist, unsigned max) {
-    unsigned b = tf__ring(e, (unsigned)e->head + j), a = tf__ring(e, b + e->size - dist), n = 0;
-    const uint8_t *buf = e->buf;
-    if (a + max <= e->size && b + max <= e->size) {
-        while (n < max && buf[a + n] == buf[b + n])
-            n++;
-        return n;
-    }
-    while (n < max && buf[a] == buf[b]) {
+/* Trailing zero bits of a nonzero 64-bit value. */
+static unsigned tf__ctz64(uint64_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(v);
+#else
+    unsigned n = 0;
+    while (!(v & 1u)) {
+        v >>= 1;
         n++;
-        a = tf__ring(e, a + 1u);
-        b = tf__ring(e, b + 1u);
     }
     return n;
+#endif
+}
+
+/* Length of the match at head + j against the bytes `dist` before it, at most `max`. */
+static unsigned tf__match_len(const tf_lz_encoder *e, unsigned j, unsigned dist, unsigned max) {
+    unsigned b = tf__ring(e, (unsigned)e->head + j), a = b >= dist ? b - dist : b + e->size - dist, n = 0;
+    const uint8_t *x = e->buf + a, *y = e->buf + b;
+    /* 8 bytes at a time; reading up to 7 bytes past max stays within the mirror. */
+    while (n < max) {
+        uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
+        if (diff) {
+            n += tf__ctz64(diff) >> 3;
+            break;
+        }
+        n += 8u;
+    }
+    return n < max ? n : max;
 }
 
 static void tf__advance(tf_lz_encoder *e, unsigned n) {
@@ -274,9 +297,9 @@ typedef struct {
 static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n, tf__lz_cost *memo) {
     if (n < memo->n)
         memo->n = 0, memo->bits = 0;
-    for (unsigned at = tf__ring(e, (unsigned)e->head + j + memo->n); memo->n < n;
-         memo->n++, at = tf__ring(e, at + 1u)) {
-        unsigned len = tf__lz_text_len[e->buf[at]];
+    const uint8_t *b = e->buf + tf__ring(e, (unsigned)e->head + j); /* n <= 2^L: within the mirror */
+    for (; memo->n < n; memo->n++) {
+        unsigned len = tf__lz_text_len[b[memo->n]];
         memo->bits += len < 8u ? (long)len : 8L;
     }
     return memo->bits;
@@ -300,19 +323,32 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     }
     if (max < e->hash_bytes || c.len == max)
         return c;
-    unsigned at = tf__ring(e, (unsigned)e->head + j);
+    unsigned at = tf__ring(e, (unsigned)e->head + j), size = e->size, rep = e->rep;
     const uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
+    const uint8_t *y = e->buf + at; /* with the mirror, y[0..2^L + 8) and x[0..2^L + 8) are contiguous */
+    const uint16_t y01 = tf__load_le16(y);
     uint16_t here = (uint16_t)(e->pos + j);
     for (unsigned i = 0; i < TF_LZ_HASH_WAYS; i++) {
         unsigned dist = (uint16_t)(here - slot[i]);
-        if (dist == 0 || dist > seen || dist == e->rep)
+        if (dist > seen)
+            break; /* entries are newest first: the rest are older still, out of the window */
+        if (dist == 0 || dist == rep)
             continue;
-        /* Only a longer match can gain more: a candidate that differs at the current best length is out. */
-        if (c.len && e->buf[tf__ring(e, at + c.len)] != e->buf[tf__ring(e, at + e->size - dist + c.len)])
+        const uint8_t *x = e->buf + (at >= dist ? at - dist : at + size - dist);
+        /* A match needs 2 bytes, and only a longer one can gain more: one that differs at the best length is out. */
+        if (tf__load_le16(x) != y01 || x[c.len] != y[c.len])
             continue;
-        unsigned n = tf__match_len(e, j, dist, max);
-        if (n < 2u)
-            continue;
+        unsigned n = 2u;
+        while (n < max) {
+            uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
+            if (diff) {
+                n += tf__ctz64(diff) >> 3;
+                break;
+            }
+            n += 8u;
+        }
+        if (n > max)
+            n = max;
         long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
         if (8L * (long)n - cost <= c.gain) /* cannot win even if every byte cost 8 bits */
             continue;
@@ -333,13 +369,32 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
  * One step of lazy evaluation: a match is deferred by a literal when the match one byte later gains more. */
 static void tf__step(tf_lz_encoder *e) {
     tf__insert_pending(e);
-    tf__lz_choice c = tf__best(e, 0);
+    tf__lz_choice c;
+    if (e->ahead_valid) {
+        c.gain = e->ahead_gain;
+        c.len = e->ahead_len;
+        c.dist = e->ahead_dist;
+        c.kind = e->ahead_kind;
+        e->ahead_valid = 0;
+    } else {
+        c = tf__best(e, 0);
+    }
+    int ahead = 0;
     if (c.kind != K_NONE && c.len < TF__LZ_LAZY_BELOW(e) && c.len < e->la && e->la >= e->hash_bytes + 1u) {
         tf__insert(e, 0);
         e->head_hashed = 1;
         tf__lz_choice next = tf__best(e, 1);
-        if (next.gain > c.gain)
+        if (next.gain > c.gain) {
             c.kind = K_NONE;
+            /* Reusable unless more input may arrive before the next step and lengthen its match bound. */
+            if (e->la - 1u >= (1u << e->l) || e->finishing) {
+                e->ahead_gain = (int16_t)next.gain;
+                e->ahead_len = (uint16_t)next.len;
+                e->ahead_dist = (uint16_t)next.dist;
+                e->ahead_kind = (uint8_t)next.kind;
+                ahead = 1;
+            }
+        }
     }
     /* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
      * is what makes the output bound in lz.h hold. */
@@ -347,6 +402,7 @@ static void tf__step(tf_lz_encoder *e) {
         c.kind = K_NONE;
     if (c.kind == K_NONE) {
         tf__advance(e, 1);
+        e->ahead_valid = (uint8_t)ahead;
         e->lit++;
         if (e->lit < (1u << e->w))
             return;
@@ -615,6 +671,191 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
     return TF_OK;
 }
 
+/* Leading zero bits of a nonzero 64-bit value. */
+static unsigned tf__clz64(uint64_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_clzll(v);
+#else
+    unsigned n = 0;
+    while (!(v >> 63)) {
+        v <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* Fast path for whole sequences while at least 8 input bytes remain: a 64-bit local bit buffer refilled a byte at
+ * a time to 57+ bits, so a sequence's fields need no per-field input checks, and output bytes go to `out` only, with
+ * matches copied from `out` when they reach no further back than this call's output. The window is brought up to
+ * date from `out` on the way out. Entered at a sequence boundary (D_LIT_K, no zeros counted yet); it leaves the
+ * state exactly as the byte-wise machine would be at the point it stops (between sequences, or inside a run or a
+ * match when the output or the input runs short), and gives back whole bytes it read but did not use, so the slow
+ * path (and the 1-byte streaming case, which never gets here) behaves the same. Returns TF_OK or a failure. */
+static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *op) {
+    const uint8_t *p = src->p, *const p0 = src->p, *const end = src->end;
+    uint64_t acc = d->bits;
+    unsigned nb = d->nbits;
+    const unsigned w = d->w, l = d->l, mask = (1u << w) - 1u, pos0 = d->pos, near = tf__near_bits(w);
+    const size_t o0 = *op, hist0 = d->wrapped ? (size_t)1 << w : pos0;
+    size_t o = o0;
+    unsigned rep = d->rep;
+    tf_status err = TF_OK;
+#define TF__REFILL()                                                                                                   \
+    do {                                                                                                               \
+        while (nb <= 56u) {                                                                                            \
+            acc = (acc << 8) | *p++;                                                                                   \
+            nb += 8u;                                                                                                  \
+        }                                                                                                              \
+    } while (0)
+#define TF__PEEK(n) ((unsigned)(acc >> (nb - (n))) & ((1u << (n)) - 1u))
+    for (;;) {
+        if (end - p < 8)
+            break; /* D_LIT_K */
+        TF__REFILL();
+        /* gamma(lit + 1), kmax = W: at most 2W + 1 <= 31 bits */
+        uint64_t top = acc << (64u - nb);
+        unsigned zeros = top ? (unsigned)tf__clz64(top) : 64u, k = zeros < w ? zeros : w;
+        nb -= k + (k < w ? 1u : 0u);
+        uint32_t v = ((uint32_t)1 << k) | (k ? TF__PEEK(k) : 0u);
+        nb -= k;
+        if (v - 1u > (1u << w)) {
+            err = TF_E_CORRUPT;
+            break;
+        }
+        unsigned count = v - 1u, full = count == (1u << w);
+        if (count) {
+            unsigned lit_bits = TF__PEEK(1) ? 8u : 0u;
+            nb--;
+            if (out_size - o < count) { /* the byte-wise machine writes what fits */
+                d->count = count;
+                d->is_rep = (uint8_t)full;
+                d->lit_bits = (uint8_t)lit_bits;
+                d->state = D_LIT;
+                break;
+            }
+            while (count) {
+                if (nb < TF__LZ_TEXT_MAX_LEN) {
+                    if (end - p < 8) {
+                        d->count = count;
+                        d->is_rep = (uint8_t)full;
+                        d->lit_bits = (uint8_t)lit_bits;
+                        d->state = D_LIT;
+                        goto out;
+                    }
+                    TF__REFILL();
+                }
+                if (lit_bits) {
+                    out[o++] = (uint8_t)TF__PEEK(8);
+                    nb -= 8u;
+                } else {
+                    unsigned hit = tf__lz_text_fast[TF__PEEK(8)];
+                    if (hit >> 8) {
+                        nb -= hit >> 8;
+                        out[o++] = (uint8_t)hit;
+                    } else { /* canonical decode of a code longer than 8 bits */
+                        unsigned code = TF__PEEK(8), first = 0, index = 0, len;
+                        for (len = 1; len <= 8u; len++) {
+                            index += tf__lz_text_count[len];
+                            first = (first + tf__lz_text_count[len]) << 1;
+                        }
+                        for (len = 9; len <= TF__LZ_TEXT_MAX_LEN; len++) {
+                            code = (code << 1) | ((unsigned)(acc >> (nb - len)) & 1u);
+                            if (code - first < tf__lz_text_count[len])
+                                break;
+                            index += tf__lz_text_count[len];
+                            first = (first + tf__lz_text_count[len]) << 1;
+                        }
+                        if (len > TF__LZ_TEXT_MAX_LEN) { /* cannot happen: the code is complete */
+                            err = TF_E_CORRUPT;
+                            goto out;
+                        }
+                        nb -= len;
+                        out[o++] = tf__lz_text_sorted[index + code - first];
+                    }
+                }
+                count--;
+            }
+        }
+        if (full)
+            continue;
+        /* the match: kind, offset (1 + up to W bits), gamma length (up to 2L + 1 bits): at most 34 bits */
+        if (nb < 34u) {
+            if (end - p < 8) {
+                d->state = D_KIND;
+                break;
+            }
+            TF__REFILL();
+        }
+        unsigned is_rep = TF__PEEK(1), dist;
+        nb--;
+        if (!is_rep) {
+            unsigned width = TF__PEEK(1) ? w : near;
+            nb--;
+            dist = TF__PEEK(width) + 1u;
+            nb -= width;
+            size_t hist = hist0 + (o - o0);
+            if (dist > hist) {
+                err = TF_E_CORRUPT;
+                break;
+            }
+            rep = dist;
+        }
+        unsigned kmax = is_rep ? l : l - 1u;
+        top = acc << (64u - nb);
+        zeros = top ? (unsigned)tf__clz64(top) : 64u;
+        k = zeros < kmax ? zeros : kmax;
+        nb -= k + (k < kmax ? 1u : 0u);
+        v = ((uint32_t)1 << k) | (k ? TF__PEEK(k) : 0u);
+        nb -= k;
+        if (is_rep && v == (1u << l) + 1u) {
+            d->state = D_PAD;
+            break;
+        }
+        if (is_rep ? (v > (1u << l) || !rep) : (v >= (1u << l))) {
+            err = TF_E_CORRUPT;
+            break;
+        }
+        count = is_rep ? v : v + 1u;
+        if (out_size - o < count) {
+            d->count = count;
+            d->is_rep = (uint8_t)is_rep;
+            d->state = D_COPY;
+            break;
+        }
+        dist = rep;
+        if (dist <= o - o0) {
+            const uint8_t *from = out + o - dist;
+            for (unsigned i = 0; i < count; i++)
+                out[o + i] = from[i];
+            o += count;
+        } else { /* reaches into the window from before this call */
+            for (unsigned i = 0; i < count; i++, o++)
+                out[o] = dist <= o - o0 ? out[o - dist] : d->window[(pos0 - (dist - (o - o0))) & mask];
+        }
+    }
+out:;
+    /* Bring the window up to date: the last min(produced, 2^W) bytes, at their ring positions. */
+    size_t produced = o - o0, m = produced < (size_t)mask + 1u ? produced : (size_t)mask + 1u;
+    for (size_t t = o - m; t < o; t++)
+        d->window[(pos0 + (t - o0)) & mask] = out[t];
+    tf__moved(d, (unsigned)((pos0 + produced) & mask), produced);
+    d->rep = (uint16_t)rep;
+    d->k = 0;
+    while (nb >= 8u && p > p0) { /* give back whole bytes not used */
+        p--;
+        nb -= 8u;
+        acc >>= 8;
+    }
+    d->bits = (uint32_t)acc;
+    d->nbits = (uint8_t)nb;
+    src->p = p;
+    *op = o;
+#undef TF__REFILL
+#undef TF__PEEK
+    return err;
+}
+
 static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
     *out_n = 0;
@@ -627,12 +868,20 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                     goto starved;
                 tf_status st = tf__header_byte(d, tf__take(d, 8));
                 if (st != TF_OK)
-                    return tf__fail(d, st);
+                    return *out_n = o, tf__fail(d, st);
             }
             d->count = 0;
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_LIT_K;
             break;
         case D_LIT_K:
+            if (!d->k && src->end - src->p >= 16 && o < out_size) {
+                tf_status st = tf__decode_fast(d, src, out, out_size, &o);
+                if (st != TF_OK)
+                    return *out_n = o, tf__fail(d, st);
+                if (d->state != D_LIT_K)
+                    break;
+            }
+            /* fall through */
         case D_LEN_K: {
             /* Truncated gamma: the longest group (k == kmax) has no terminating 1. The zeros are counted a
              * buffer-full at a time: the position of the highest set bit among those available ends them. */
@@ -660,7 +909,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
             d->k = 0;
             if (v - 1u > (1u << d->w))
-                return tf__fail(d, TF_E_CORRUPT);
+                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
             d->count = v - 1u;
             d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
             d->state = d->count ? D_LIT_MODE : D_KIND;
@@ -728,7 +977,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             unsigned dist = tf__take(d, d->k) + 1u;
             d->k = 0;
             if (!d->wrapped && dist > d->pos)
-                return tf__fail(d, TF_E_CORRUPT);
+                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
             d->rep = (uint16_t)dist;
             d->state = D_LEN_K;
             break;
@@ -743,7 +992,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 break;
             }
             if (d->is_rep ? (v > (1u << d->l) || !d->rep) : (v >= (1u << d->l)))
-                return tf__fail(d, TF_E_CORRUPT);
+                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
             d->count = d->is_rep ? v : v + 1u;
             d->state = D_COPY;
             break;
@@ -768,7 +1017,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
         }
         case D_PAD:
             if (d->bits & ((1u << d->nbits) - 1u))
-                return tf__fail(d, TF_E_CORRUPT);
+                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
             d->nbits = 0;
             d->count = 0;
             d->state = D_TRAILER;
@@ -781,7 +1030,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                     if (!tf__need(d, src, 8))
                         goto starved;
                     if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu))
-                        return tf__fail(d, TF_E_CORRUPT);
+                        return *out_n = o, tf__fail(d, TF_E_CORRUPT);
                     d->count++;
                 }
             }

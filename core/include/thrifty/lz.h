@@ -43,13 +43,21 @@
  *     bytes per window byte a hash chain needs. Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12; 4
  *     buckets x 4 ways (128 B) lost 20%.
  *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348659 vs 384482 bytes); W=12, L=5: 0.93x zlib's
- *     (level 6, wbits 12, memLevel 1) in 5760 bytes of encoder state. The search makes the encoder slower than
- *     heatshrink's; the decoder is several times faster. bench/results/lz.md has the current run.
+ *     (level 6, wbits 12, memLevel 1) in 5816 bytes of encoder state. The search keeps the encoder at about
+ *     heatshrink's speed (it does far more work per byte); the decoder is several times faster. bench/results/lz.md
+ *     has the current run.
+ *   - Speed without changing the parse (every choice below leaves the output byte-identical): the search stops at
+ *     the first way older than the window (ways are newest first; at W=8 most of the 12 are), the lazy look one byte
+ *     ahead is kept and reused when it wins, the ring's first 2^L + 8 bytes are mirrored after it so that hashing and
+ *     match comparison never wrap, and candidates are screened on their first two bytes and compared 8 bytes at a
+ *     time. The decoder decodes whole sequences in one go while 8+ input bytes remain (64-bit bit buffer, output
+ *     written once, matches copied from the output, the window synced on the way out); the byte-wise state machine
+ *     takes over at the end of the input and whenever the input arrives through sink.
  *
  * MEMORY (64-bit host; the structs are a few bytes smaller on 32-bit)
  *   decoder: sizeof(state) + 2^W                 W=8: 296 B (heatshrink's at W=8 with a 32-byte input buffer: 306 B)
- *   encoder: sizeof(state) + 2^W + 2 * 2^L + 2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)
- *                                                W=8, L=4: 1888 B; W=12, L=5: 5760 B
+ *   encoder: sizeof(state) + 2^W + 3 * 2^L + 8 + 2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)
+ *                                                W=8, L=4: 1928 B; W=12, L=5: 5816 B
  *
  * OUTPUT BOUND
  *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
@@ -136,7 +144,7 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *dec, const uint8_t *in, size_t n, si
  * room), TF_LZ_DONE when it needs input or the frame is complete (tf_lz_decoder_ended tells which). TF_E_CORRUPT
  * for a malformed frame (bad magic, an offset before the start, nonzero padding, a checksum mismatch, ...),
  * TF_E_VERSION for a newer format, TF_E_SIZE for a frame whose window exceeds max_window_bits; the decoder then stays
- * failed. Output written before an error is valid data. O(out_size + input). */
+ * failed. Output written before an error is valid data and counted in *out_n. O(out_size + input). */
 tf_status tf_lz_decoder_poll(tf_lz_decoder *dec, uint8_t *out, size_t out_size, size_t *out_n);
 
 /* sink + poll in one call, reading straight from `in` (no copy through the input buffer): decodes from in[0..n)

@@ -24,7 +24,7 @@ def main():
     bursts = traffic()
     tx, rx = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     counts, crcs = [0] * 4, [0] * 4
-    with thrifty.count_allocs() as c:
+    with tx, rx, thrifty.count_allocs() as c:
         pool = Pool(block_size=MAX, count=BURST)             # the only buffers this loop will ever use
         queue, sizes = [None] * BURST, [0] * BURST
         for burst in bursts:
@@ -43,7 +43,6 @@ def main():
                 packet.release()                              # (a with-statement would cost 2 more allocations)
                 block.release()                               # back to the pool for the next burst
         pool.close()
-    tx.close(), rx.close()
     for kind in range(4):
         print(f"kind {kind}: {counts[kind]:4} packets, crc {crcs[kind]:08x}")
     print(f"memory: {BURST * BURSTS} packets: {c.blocks:,} allocations, {c.bytes:,} B allocated, "

@@ -23,7 +23,7 @@ def main():
     bursts = traffic()
     tx, rx = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     counts, crcs = [0] * 4, [0] * 4
-    with thrifty.count_allocs() as c:
+    with tx, rx, thrifty.count_allocs() as c:
         for burst in bursts:
             for packet in burst:
                 tx.send(packet)
@@ -32,7 +32,6 @@ def main():
                 kind, payload = packet[0], packet[1:]         # and a copy for the payload
                 counts[kind] += 1
                 crcs[kind] = zlib.crc32(payload, crcs[kind])
-    tx.close(), rx.close()
     for kind in range(4):
         print(f"kind {kind}: {counts[kind]:4} packets, crc {crcs[kind]:08x}")
     print(f"memory: {BURST * BURSTS} packets: {c.blocks:,} allocations, {c.bytes:,} B allocated, "

@@ -112,8 +112,10 @@ static struct {
                                   * a run), so most frees skip the lock and the table */
     uint64_t rng;
 
-    /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full */
-    uint64_t t0_ns, ops, tick_every;
+    /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full; `tick_left` counts
+     * down to the next point (no division per allocation) */
+    uint64_t t0_ns, ops, tick_every, tick_left;
+    uint64_t peak_clock_ops; /* T.ops when peak_ns was last read from the clock */
     uint32_t npoints;
     int64_t points[TF_TIMELINE_POINTS][2];
     uint64_t timed_ns, timed_calls;
@@ -275,29 +277,74 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
     return n;
 }
 
-static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
-    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (uint64_t)n ^ ((uint64_t)truncated << 40);
-    for (int i = 0; i < n; i++) {
-        h = (h ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
-        h = (h ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xff51afd7ed558ccd);
-        h = (h ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0x9e3779b97f4a7c15);
-        h ^= h >> 29;
-    }
+/* One frame into a stack's hash: two multiplies (the exact frame walk runs this per frame per allocation). The file
+ * pointer is mixed in with the code pointer: see the top of the file for why the key holds it. */
+static uint64_t frame_mix(uint64_t h, const void *code, const void *file, int lasti) {
+    h = (h ^ (uint64_t)(uintptr_t)code) * UINT64_C(0x9e3779b97f4a7c15);
+    h ^= ((uint64_t)(uintptr_t)file << 7) ^ ((uint64_t)(uint32_t)lasti << 45) ^ (h >> 31);
+    return h * UINT64_C(0xff51afd7ed558ccd);
+}
+
+static uint64_t stack_final(uint64_t h, int n, int truncated) {
+    h ^= (uint64_t)n ^ ((uint64_t)truncated << 40);
+    h ^= h >> 29;
     return h ? h : 1u;
+}
+
+#if !TF_FAST_FRAMES
+static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (int i = 0; i < n; i++)
+        h = frame_mix(h, fr[i].code, fr[i].file, fr[i].lasti);
+    return stack_final(h, n, truncated);
+}
+#endif
+
+/* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
+ * needs nothing else. Same value as stack_hash over walk_stack's output. */
+static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
+#if TF_FAST_FRAMES
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    int n = 0, truncated = 0;
+    if (!ts) {
+        *depth = 0;
+        return 0;
+    }
+    for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
+        PyCodeObject *code = f->f_code;
+        _Py_CODEUNIT *first = _PyCode_CODE(code);
+        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < first + code->_co_firsttraceable)
+            continue; /* _PyFrame_IsIncomplete, with the code object loaded once */
+        if (n == max) {
+            truncated = 1;
+            break;
+        }
+        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
+        n++;
+    }
+    *depth = n;
+    return n ? stack_final(h, n, truncated) : 0;
+#else
+    tf_frame fr[TF_MAX_DEPTH_LIMIT];
+    int truncated;
+    int n = walk_stack(ts, fr, max, &truncated);
+    *depth = n;
+    return n ? stack_hash(fr, n, truncated) : 0;
+#endif
 }
 
 /* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
  * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
 static uint32_t current_site(int domain) {
     tf_frame fr[TF_MAX_DEPTH_LIMIT];
-    int truncated;
-    int n = walk_stack(gil_tstate(domain), fr, T.max_depth, &truncated);
-    uint64_t h, idx;
+    int truncated, n;
+    PyThreadState *ts = gil_tstate(domain);
+    uint64_t idx, h = current_hash(ts, T.max_depth, &n);
     if (n == 0)
         return 0;
-    h = stack_hash(fr, n, truncated);
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
         return (uint32_t)idx;
+    n = walk_stack(ts, fr, T.max_depth, &truncated);
     if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 48) < 0 ||
         grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
         T.dropped_stacks++;
@@ -346,7 +393,8 @@ static void site_touch(tf_site *s) {
 }
 
 static void timeline_tick(void) {
-    if (++T.ops % T.tick_every)
+    T.ops++;
+    if (--T.tick_left)
         return;
     if (T.npoints == TF_TIMELINE_POINTS) {
         for (uint32_t i = 0; i < TF_TIMELINE_POINTS / 2; i++) {
@@ -356,6 +404,7 @@ static void timeline_tick(void) {
         T.npoints = TF_TIMELINE_POINTS / 2;
         T.tick_every *= 2u;
     }
+    T.tick_left = T.tick_every;
     T.points[T.npoints][0] = (int64_t)(now_ns() - T.t0_ns);
     T.points[T.npoints][1] = T.live;
     T.npoints++;
@@ -425,7 +474,12 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     if (T.live > T.peak) {
         T.peak = T.live;
         T.peak_epoch++;
-        T.peak_ns = now_ns() - T.t0_ns;
+        /* While the heap grows nearly every allocation is a new peak: read the clock at most once per 64
+         * allocations (microseconds apart), not per allocation. */
+        if (T.ops - T.peak_clock_ops >= 64u || T.peak_ns == 0) {
+            T.peak_ns = now_ns() - T.t0_ns;
+            T.peak_clock_ops = T.ops;
+        }
     }
 }
 
@@ -733,8 +787,8 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.run_id++;
     memset(T.sampled_bits, 0, sizeof T.sampled_bits);
     T.t0_ns = now_ns();
-    T.ops = 0;
-    T.tick_every = sampled ? 1 : 256;
+    T.ops = T.peak_clock_ops = 0;
+    T.tick_every = T.tick_left = sampled ? 1 : 256;
     T.npoints = 0;
     T.timed_ns = T.timed_calls = 0;
     T.own_peak = T.own_bytes;

@@ -68,10 +68,14 @@ typedef struct {
 } tf_node;
 
 typedef struct {
-    uint32_t leaf, depth; /* innermost frame's node; frames in the stack */
-    int truncated;
+    uint32_t leaf;      /* innermost frame's node */
+    uint16_t depth;     /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
+    uint16_t truncated; /* the stack was deeper than max_depth */
+    uint32_t size0;     /* size of the site's first block: blocks of this size go to the packed table */
+    uint32_t at_peak_epoch; /* 32 bits keep a site at 56 bytes; a stale copy is mistaken for current only when
+                             * exactly a multiple of 2^32 new peaks passed without touching the site */
     int64_t live, at_peak;
-    uint64_t at_peak_epoch, allocs, frees, alloc_bytes;
+    uint64_t allocs, frees, alloc_bytes;
 } tf_site;
 
 /* A table whose storage grows by doubling inside the hook, within the tracker's memory bound. */
@@ -80,6 +84,34 @@ typedef struct {
     void *mem;
     size_t bytes;
 } tf_growtable;
+
+/* The same for the packed live-block table (8-byte slots). */
+typedef struct {
+    tf_packtable t;
+    void *mem;
+    size_t bytes;
+} tf_growpack;
+
+/* Packed live-block entries: key = address >> 4 (blocks are 16-byte aligned), 43 bits: all of a 47-bit user address
+ * space. The 21-bit value is either
+ *   0 | site (20 bits)                    a block of its site's first size (size0), or
+ *   1 | size - 1 (9 bits) | site (11 bits) a block of up to 512 bytes (pymalloc's range) from one of the first 2048
+ *                                         sites;
+ * anything else (an odd address, a larger block of another size, a later site) goes to the 16-byte table. */
+#define TF_PACK_SHIFT 4
+#define TF_PACK_VALUE_BITS 21u
+#define TF_PACK_SMALL (UINT32_C(1) << 20)
+#define TF_PACK_SMALL_SITES 2048u
+#define TF_PACK_SMALL_SIZE 512u
+
+/* Packed value for a block, or UINT32_MAX when it must go to the 16-byte table. */
+static uint32_t pack_value(uint32_t site, uint64_t size, uint32_t size0) {
+    if (size == size0 && site < TF_PACK_SMALL)
+        return site;
+    if (size <= TF_PACK_SMALL_SIZE && site < TF_PACK_SMALL_SITES)
+        return TF_PACK_SMALL | (uint32_t)(size - 1u) << 11 | site;
+    return UINT32_MAX;
+}
 
 static struct {
     PyMemAllocatorEx prev[3];
@@ -95,7 +127,8 @@ static struct {
     size_t max_memory;
 
     /* tables */
-    tf_growtable blocks; /* live traced block address -> size | site */
+    tf_growpack pblocks; /* live traced block address >> 4 -> site, for blocks of their site's size0: most blocks */
+    tf_growtable blocks; /* live traced block address -> size | site, for the others */
     tf_growtable stacks; /* stack hash -> site index */
     tf_site *sites;
     uint32_t nsites, sites_cap;
@@ -106,7 +139,8 @@ static struct {
 
     /* totals */
     int64_t live, peak;
-    uint64_t peak_epoch, peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
+    uint32_t peak_epoch;
+    uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
     uint32_t run_id;             /* per-thread sampling countdowns belong to this run */
     uint64_t sampled_bits[1024]; /* sampled mode: a bit per hash bucket of sampled addresses (never cleared within
                                   * a run), so most frees skip the lock and the table */
@@ -180,6 +214,47 @@ static int grow_table(tf_growtable *g, uint32_t capacity) {
     g->mem = mem;
     g->bytes = bytes;
     return 0;
+}
+
+static int grow_pack(tf_growpack *g, uint32_t capacity) {
+    tf_packtable nt;
+    size_t bytes = tf_packtable_size(capacity);
+    void *mem;
+    if (bytes == 0 || T.own_bytes - g->bytes + bytes > T.max_memory)
+        return -1;
+    mem = malloc(bytes);
+    if (!mem)
+        return -1;
+    if (tf_packtable_init(&nt, mem, bytes, capacity, TF_PACK_VALUE_BITS) != TF_OK ||
+        (g->mem && tf_packtable_move(&nt, &g->t) != TF_OK)) {
+        free(mem);
+        return -1;
+    }
+    own_add(bytes, g->bytes);
+    free(g->mem);
+    g->t = nt;
+    g->mem = mem;
+    g->bytes = bytes;
+    return 0;
+}
+
+static int pack_room(tf_growpack *g) {
+    uint32_t cap;
+    if (!g->mem)
+        return grow_pack(g, 48);
+    cap = tf_packtable_capacity(&g->t);
+    if (tf_packtable_count(&g->t) < cap)
+        return 0;
+    if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
+        return -1;
+    return grow_pack(g, (g->t.mask + 1u) * 2u / 4u * 3u);
+}
+
+static void free_pack(tf_growpack *g) {
+    own_add(0, g->bytes);
+    free(g->mem);
+    g->mem = NULL;
+    g->bytes = 0;
 }
 
 static void free_table(tf_growtable *g) {
@@ -378,7 +453,7 @@ static uint32_t current_site(int domain) {
         parent = T.nnodes++;
     }
     tf_site *s = &T.sites[T.nsites];
-    *s = (tf_site){.leaf = parent, .depth = (uint32_t)n, .truncated = truncated};
+    *s = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint16_t)truncated};
     tf_sitetable_put(&T.stacks.t, h, T.nsites);
     return T.nsites++;
 }
@@ -457,14 +532,29 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     T.allocs += (uint64_t)wcount;
     T.alloc_bytes += (uint64_t)wbytes;
     timeline_tick();
-    if (size > TF_SIZE_MASK || table_room(&T.blocks, 48) < 0) {
+    if (size > TF_SIZE_MASK) {
         T.untracked++;
         return;
     }
     site = current_site(domain);
-    tf_sitetable_put(&T.blocks.t, (uint64_t)(uintptr_t)p, (size << 0) | ((uint64_t)site << TF_SIZE_BITS));
-    if (T.nsites) {
-        tf_site *s = &T.sites[site < T.nsites ? site : 0];
+    {
+        uintptr_t a = (uintptr_t)p;
+        tf_site *s = &T.sites[site];
+        if (!s->size0 && size <= UINT32_MAX)
+            s->size0 = (uint32_t)size;
+        uint32_t pv = pack_value(site, size, s->size0);
+        if (pv != UINT32_MAX && !(a & ((1u << TF_PACK_SHIFT) - 1u)) && pack_room(&T.pblocks) == 0 &&
+            tf_packtable_put(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), pv) == TF_OK) {
+            /* packed: 8 bytes */
+        } else if (table_room(&T.blocks, 48) < 0) {
+            T.untracked++;
+            return;
+        } else {
+            tf_sitetable_put(&T.blocks.t, (uint64_t)a, size | ((uint64_t)site << TF_SIZE_BITS));
+        }
+    }
+    {
+        tf_site *s = &T.sites[site];
         site_touch(s);
         s->live += wbytes;
         s->allocs += (uint64_t)wcount;
@@ -487,10 +577,22 @@ static void trace_free(void *p) {
     uint64_t v, size;
     int64_t wbytes, wcount = 1;
     uint32_t site;
-    if (!T.blocks.mem || !tf_sitetable_take(&T.blocks.t, (uint64_t)(uintptr_t)p, &v))
+    uintptr_t a = (uintptr_t)p;
+    if (T.pblocks.mem && !(a & ((1u << TF_PACK_SHIFT) - 1u)) &&
+        tf_packtable_take(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), &v)) {
+        if (v & TF_PACK_SMALL) {
+            site = (uint32_t)v & (TF_PACK_SMALL_SITES - 1u);
+            size = ((v >> 11) & (TF_PACK_SMALL_SIZE - 1u)) + 1u;
+        } else {
+            site = (uint32_t)v;
+            size = T.sites[site].size0;
+        }
+    } else if (T.blocks.mem && tf_sitetable_take(&T.blocks.t, (uint64_t)a, &v)) {
+        size = v & TF_SIZE_MASK;
+        site = (uint32_t)(v >> TF_SIZE_BITS);
+    } else {
         return;
-    size = v & TF_SIZE_MASK;
-    site = (uint32_t)(v >> TF_SIZE_BITS);
+    }
     wbytes = (int64_t)size;
     if (T.sampled)
         sample_weights(size, &wbytes, &wcount);
@@ -633,8 +735,8 @@ static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
     int sample = p ? take_sample(size) : 0;
-    if (sample && T.blocks.mem)
-        tf_sitetable_prefetch(&T.blocks.t, (uint64_t)(uintptr_t)p); /* overlaps the miss with the stack walk */
+    if (sample && T.pblocks.mem) /* overlaps the likely cache miss with the stack walk */
+        tf_packtable_prefetch(&T.pblocks.t, (uint64_t)((uintptr_t)p >> TF_PACK_SHIFT));
     if (p && (sample || tl_guard)) {
         lock();
         uint64_t t0 = timing_start();
@@ -905,6 +1007,7 @@ static void release_run(void) {
     T.nodes = NULL;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
+    free_pack(&T.pblocks);
     free_table(&T.blocks);
     free_table(&T.stacks);
 }

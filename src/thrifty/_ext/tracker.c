@@ -51,6 +51,8 @@
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
+#define TF_SAMPLE_BUCKET_BITS 13
+#define TF_SAMPLE_BUCKETS (1u << TF_SAMPLE_BUCKET_BITS)
 
 typedef struct {
     PyObject *code; /* borrowed: alive while its frame runs */
@@ -118,6 +120,7 @@ static struct {
     int installed;
     _Atomic int tracing; /* read without the lock as the hook's fast-path test */
     int guards_active;   /* active guards, all threads (GIL) */
+    _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
     atomic_flag lock;
 
     /* run configuration */
@@ -142,8 +145,11 @@ static struct {
     uint32_t peak_epoch;
     uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
     uint32_t run_id;             /* per-thread sampling countdowns belong to this run */
-    uint64_t sampled_bits[1024]; /* sampled mode: a bit per hash bucket of sampled addresses (never cleared within
-                                  * a run), so most frees skip the lock and the table */
+    /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
+     * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
+     * sampled block's address is soon reused by many unsampled ones; its bucket must empty when it is freed.
+     * Saturated counts stay put (a false positive costs one table lookup, never a wrong answer). */
+    uint8_t sampled_count[TF_SAMPLE_BUCKETS];
     uint64_t rng;
 
     /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full; `tick_left` counts
@@ -172,6 +178,16 @@ static TF_TLS tf_guard_node *tl_guard;
  * every byte at the same rate), so an allocation that is not sampled takes no lock. */
 static TF_TLS int64_t tl_countdown;
 static TF_TLS uint32_t tl_run;
+
+enum { FREE_NONE = 0, FREE_ALL = 1, FREE_FILTERED = 2 };
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TF_ALWAYS_INLINE inline __attribute__((always_inline))
+#define TF_NOINLINE __attribute__((noinline))
+#else
+#define TF_ALWAYS_INLINE inline
+#define TF_NOINLINE
+#endif
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -510,13 +526,21 @@ static double next_interval(void) {
 }
 
 static uint32_t sample_bucket(const void *p) {
-    uint64_t x = (uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15);
-    return (uint32_t)(x >> 48); /* 16 bits: 1024 words of 64 */
+    return (uint32_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - TF_SAMPLE_BUCKET_BITS));
 }
 
-static int maybe_sampled(const void *p) {
-    uint32_t b = sample_bucket(p);
-    return (T.sampled_bits[b >> 6] >> (b & 63u)) & 1u;
+static int maybe_sampled(const void *p) { return T.sampled_count[sample_bucket(p)] != 0; }
+
+static void filter_add(const void *p) {
+    uint8_t *c = &T.sampled_count[sample_bucket(p)];
+    if (*c != UINT8_MAX)
+        (*c)++;
+}
+
+static void filter_remove(const void *p) {
+    uint8_t *c = &T.sampled_count[sample_bucket(p)];
+    if (*c != UINT8_MAX && *c != 0)
+        (*c)--;
 }
 
 static void trace_alloc(int domain, void *p, uint64_t size) {
@@ -527,7 +551,6 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
         tl_countdown = (int64_t)next_interval();
         T.samples++;
         sample_weights(size, &wbytes, &wcount);
-        T.sampled_bits[sample_bucket(p) >> 6] |= UINT64_C(1) << (sample_bucket(p) & 63u);
     }
     T.allocs += (uint64_t)wcount;
     T.alloc_bytes += (uint64_t)wbytes;
@@ -552,6 +575,8 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
         } else {
             tf_sitetable_put(&T.blocks.t, (uint64_t)a, size | ((uint64_t)site << TF_SIZE_BITS));
         }
+        if (T.sampled)
+            filter_add(p);
     }
     {
         tf_site *s = &T.sites[site];
@@ -594,8 +619,10 @@ static void trace_free(void *p) {
         return;
     }
     wbytes = (int64_t)size;
-    if (T.sampled)
+    if (T.sampled) {
+        filter_remove(p);
         sample_weights(size, &wbytes, &wcount);
+    }
     T.frees += (uint64_t)wcount;
     if (site < T.nsites) {
         tf_site *s = &T.sites[site];
@@ -675,7 +702,7 @@ static void guard_free(void *p) {
 
 /* Whether the tracker records this allocation: always in exact mode, when this thread's countdown runs out in
  * sampled mode (no lock on the common path), never when not tracing. */
-static int take_sample(uint64_t size) {
+static int take_sample_slow(uint64_t size) {
     if (!atomic_load_explicit(&T.tracing, memory_order_relaxed))
         return 0;
     if (!T.sampled)
@@ -688,6 +715,17 @@ static int take_sample(uint64_t size) {
     }
     tl_countdown -= (int64_t)(size ? size : 1u);
     return tl_countdown <= 0;
+}
+
+/* The sampled-mode common case inline: one thread-local decrement decides "not sampled". */
+static inline int take_sample(uint64_t size) {
+    if (T.sampled && tl_run == T.run_id) {
+        tl_countdown -= (int64_t)(size ? size : 1u);
+        if (tl_countdown > 0)
+            return 0;
+        return atomic_load_explicit(&T.tracing, memory_order_relaxed) != 0;
+    }
+    return take_sample_slow(size);
 }
 
 static int refuse_locked(uint64_t size, void *old) {
@@ -722,22 +760,19 @@ static void timing_end(uint64_t t0) {
         T.timed_ns += (now_ns() - t0) * TF_TIMING_EVERY;
 }
 
-static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+/* The recording half of an allocation hook, out of line so the common path stays small. tl_busy is set. */
+static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int zero, int sample) {
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
-    if (HOOK_IDLE() || (elsize && size / elsize != nelem))
-        return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-    tl_busy = 1;
     if (tl_guard && refuse_locked(size, NULL)) {
         tl_busy = 0;
         return NULL;
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-    int sample = p ? take_sample(size) : 0;
-    if (sample && T.pblocks.mem) /* overlaps the likely cache miss with the stack walk */
-        tf_packtable_prefetch(&T.pblocks.t, (uint64_t)((uintptr_t)p >> TF_PACK_SHIFT));
-    if (p && (sample || tl_guard)) {
+    if (p) {
+        if (sample && T.pblocks.mem) /* overlaps the likely cache miss with the stack walk */
+            tf_packtable_prefetch(&T.pblocks.t, (uint64_t)((uintptr_t)p >> TF_PACK_SHIFT));
         lock();
         uint64_t t0 = timing_start();
         after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
@@ -748,22 +783,52 @@ static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
     return p;
 }
 
+static TF_ALWAYS_INLINE void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+    PyMemAllocatorEx *prev = PREV(ctx);
+    size_t size = nelem * elsize;
+    void *p;
+    int sample;
+    if (HOOK_IDLE())
+        return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+    /* Decided before the call: in sampled mode the usual answer is "no", and then this is all the hook does besides
+     * the busy flag (which keeps pymalloc's own RAW call for a large block from counting its bytes twice). */
+    sample = take_sample(size);
+    tl_busy = 1;
+    if (!sample && !tl_guard) {
+        p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+        tl_busy = 0;
+        return p;
+    }
+    return alloc_slow(ctx, nelem, elsize, zero, sample);
+}
+
 static void *hook_malloc(void *ctx, size_t size) { return hook_alloc(ctx, 1, size, 0); }
-static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) { return hook_alloc(ctx, nelem, elsize, 1); }
+
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
+    if (elsize && nelem > SIZE_MAX / elsize) { /* overflows: let the allocator refuse it, untraced */
+        PyMemAllocatorEx *prev = PREV(ctx);
+        return prev->calloc(prev->ctx, nelem, elsize);
+    }
+    return hook_alloc(ctx, nelem, elsize, 1);
+}
 
 static void *hook_realloc(void *ctx, void *old, size_t size) {
     PyMemAllocatorEx *prev = PREV(ctx);
     void *p;
+    int check_old;
     if (HOOK_IDLE())
         return prev->realloc(prev->ctx, old, size);
+    int sample = take_sample(size);
     tl_busy = 1;
     if (tl_guard && refuse_locked(size, old)) {
         tl_busy = 0;
         return NULL;
     }
+    check_old = old && (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_ALL ||
+                        (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_FILTERED &&
+                         maybe_sampled(old)));
     p = prev->realloc(prev->ctx, old, size);
-    int sample = p ? take_sample(size) : 0;
-    if (p && (sample || tl_guard || T.guards_active || (old && (!T.sampled || maybe_sampled(old))))) {
+    if (p && (sample || tl_guard || check_old)) {
         /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it) */
         lock();
         uint64_t t0 = timing_start();
@@ -777,18 +842,31 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
     return p;
 }
 
+static TF_NOINLINE void free_slow(void *p) {
+    /* Forget the block before the allocator can hand its address out again. */
+    tl_busy = 1;
+    lock();
+    before_free(p);
+    unlock();
+    tl_busy = 0;
+}
+
 static void hook_free(void *ctx, void *p) {
     PyMemAllocatorEx *prev = PREV(ctx);
-    if (p && !tl_busy && (T.guards_active || !T.sampled || maybe_sampled(p)) &&
-        (T.guards_active || atomic_load_explicit(&T.tracing, memory_order_relaxed))) {
-        /* Forget the block before the allocator can hand its address out again. */
-        tl_busy = 1;
-        lock();
-        before_free(p);
-        unlock();
-        tl_busy = 0;
-    }
+    int check = atomic_load_explicit(&T.free_check, memory_order_relaxed);
+    if (check && p && !tl_busy && (check == FREE_ALL || maybe_sampled(p)))
+        free_slow(p);
     prev->free(prev->ctx, p);
+}
+
+/* Recomputes free_check after tracing or the guard count changed. Called with the lock held. */
+static void update_free_check(void) {
+    int tracing = atomic_load(&T.tracing), check = FREE_NONE;
+    if (T.guards_active || (tracing && !T.sampled))
+        check = FREE_ALL;
+    else if (tracing)
+        check = FREE_FILTERED;
+    atomic_store(&T.free_check, check);
 }
 
 static void hooks_install(void) {
@@ -829,6 +907,7 @@ int tf_guard_push(tf_guard_node *g) {
     g->outer = tl_guard;
     tl_guard = g;
     T.guards_active++;
+    update_free_check();
     unlock();
     hooks_install();
     return 0;
@@ -846,6 +925,7 @@ int tf_guard_pop(tf_guard_node *g) {
     T.guards_active--;
     if (T.guards_active == 0 && T.gblocks.mem)
         tf_sitetable_clear(&T.gblocks.t);
+    update_free_check();
     unlock();
     hooks_maybe_uninstall();
     return 0;
@@ -887,7 +967,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.peak_ns = T.allocs = T.frees = T.alloc_bytes = T.untracked = T.dropped_stacks = T.samples = 0;
     T.rng = now_ns() | 1u;
     T.run_id++;
-    memset(T.sampled_bits, 0, sizeof T.sampled_bits);
+    memset(T.sampled_count, 0, sizeof T.sampled_count);
     T.t0_ns = now_ns();
     T.ops = T.peak_clock_ops = 0;
     T.tick_every = T.tick_left = sampled ? 1 : 256;
@@ -908,8 +988,9 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
-    own_add(sizeof T.points, 0);
+    own_add(sizeof T.points + (sampled ? sizeof T.sampled_count : 0), 0);
     atomic_store(&T.tracing, 1);
+    update_free_check();
     unlock();
     hooks_install();
     Py_RETURN_NONE;
@@ -1000,7 +1081,8 @@ static void release_run(void) {
         Py_DECREF(T.nodes[i].file);
         Py_DECREF(T.nodes[i].name);
     }
-    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points);
+    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points +
+                  (T.sampled ? sizeof T.sampled_count : 0));
     free(T.sites);
     free(T.nodes);
     T.sites = NULL;
@@ -1022,6 +1104,7 @@ static PyObject *tracker_stop(PyObject *module, PyObject *unused) {
     }
     lock();
     atomic_store(&T.tracing, 0);
+    update_free_check();
     unlock();
     /* Tables are frozen now (the hook no longer writes them), so building Python objects here is safe even though
      * that allocates. The run is released whether or not building succeeded. */
@@ -1066,6 +1149,7 @@ static PyMethodDef tracker_methods[] = {
 static void after_fork_child(void) {
     atomic_flag_clear(&T.lock);
     atomic_store(&T.tracing, 0);
+    update_free_check();
 }
 
 int tf_tracker_add(PyObject *m, tf_state *st) {

@@ -187,7 +187,7 @@ def test_timeline_bounded_and_ordered():
         for _ in range(50):
             keep = [str(i) for i in range(10_000)]
     times = [t for t, _ in raw["timeline"]]
-    assert 0 < len(times) <= 512
+    assert 0 < len(times) <= 256
     assert times == sorted(times)
     assert max(b for _, b in raw["timeline"]) <= raw["peak_bytes"]
     del keep

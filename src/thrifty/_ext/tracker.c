@@ -46,12 +46,12 @@
 
 #define TF_MAX_DEPTH_LIMIT 256
 #define TF_CODEUNIT 2 /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
-#define TF_TIMELINE_POINTS 512
+#define TF_TIMELINE_POINTS 256
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
-#define TF_SAMPLE_BUCKET_BITS 13
+#define TF_SAMPLE_BUCKET_BITS 12
 #define TF_SAMPLE_BUCKETS (1u << TF_SAMPLE_BUCKET_BITS)
 
 typedef struct {
@@ -257,7 +257,7 @@ static int grow_pack(tf_growpack *g, uint32_t capacity) {
 static int pack_room(tf_growpack *g) {
     uint32_t cap;
     if (!g->mem)
-        return grow_pack(g, 48);
+        return grow_pack(g, 12);
     cap = tf_packtable_capacity(&g->t);
     if (tf_packtable_count(&g->t) < cap)
         return 0;
@@ -295,7 +295,7 @@ static int table_room(tf_growtable *g, uint32_t initial) {
 }
 
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
-    uint32_t ncap = *cap ? *cap : 64u;
+    uint32_t ncap = *cap ? *cap : 16u;
     void *n;
     while (ncap < need)
         ncap *= 2u;
@@ -436,7 +436,7 @@ static uint32_t current_site(int domain) {
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
         return (uint32_t)idx;
     n = walk_stack(ts, fr, T.max_depth, &truncated);
-    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 48) < 0 ||
+    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 12) < 0 ||
         grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
         T.dropped_stacks++;
         return 0;
@@ -453,7 +453,7 @@ static uint32_t current_site(int domain) {
             parent = (uint32_t)node;
             continue;
         }
-        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 48) < 0 ||
+        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 12) < 0 ||
             grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
             T.dropped_stacks++;
             return 0;
@@ -569,7 +569,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
         if (pv != UINT32_MAX && !(a & ((1u << TF_PACK_SHIFT) - 1u)) && pack_room(&T.pblocks) == 0 &&
             tf_packtable_put(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), pv) == TF_OK) {
             /* packed: 8 bytes */
-        } else if (table_room(&T.blocks, 48) < 0) {
+        } else if (table_room(&T.blocks, 12) < 0) {
             T.untracked++;
             return;
         } else {

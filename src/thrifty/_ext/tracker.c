@@ -80,6 +80,14 @@ typedef struct {
     uint64_t allocs, frees, alloc_bytes;
 } tf_site;
 
+#define TF_LINE_CACHE 8
+typedef struct {
+    const void *code, *table; /* identity only: never dereferenced */
+    Py_ssize_t table_len;
+    int firstlineno;
+    PyCodeAddressRange bounds;
+} tf_linecache;
+
 /* A table whose storage grows by doubling inside the hook, within the tracker's memory bound. */
 typedef struct {
     tf_sitetable t;
@@ -136,6 +144,7 @@ static struct {
     tf_site *sites;
     uint32_t nsites, sites_cap;
     tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
+    tf_linecache lines[TF_LINE_CACHE];
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
     size_t own_bytes, own_peak;
@@ -424,6 +433,8 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 #endif
 }
 
+static int line_of(PyCodeObject *code, int lasti);
+
 /* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
  * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
 static uint32_t current_site(int domain) {
@@ -461,7 +472,7 @@ static uint32_t current_site(int domain) {
         PyCodeObject *code = (PyCodeObject *)fr[i].code;
         T.nodes[T.nnodes] = (tf_node){
             .parent = parent,
-            .line = PyCode_Addr2Line(code, fr[i].lasti < 0 ? 0 : fr[i].lasti * TF_CODEUNIT),
+            .line = line_of(code, fr[i].lasti),
             .file = Py_NewRef(code->co_filename),
             .name = Py_NewRef(code->co_qualname),
         };
@@ -472,6 +483,37 @@ static uint32_t current_site(int domain) {
     *s = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint16_t)truncated};
     tf_sitetable_put(&T.stacks.t, h, T.nsites);
     return T.nsites++;
+}
+
+/* Line of a frame position, for a new stack node. PyCode_Addr2Line scans the code's line table from its start every
+ * time: thousands of steps for a long module body, and a module body being imported meets many new nodes, in
+ * increasing order. Python 3.11: keep each recent code object's scan position (a few, direct-mapped) and step from
+ * there. An entry is reused only when the live code object matches it in address, line table object and length
+ * and first line, so a dead code object's entry is never read past the end of the live table (at worst a reused
+ * address with an identical-looking table gives a wrong line, the same risk the stack keys accept). */
+static int line_of(PyCodeObject *code, int lasti) {
+    int addr = lasti < 0 ? 0 : lasti * TF_CODEUNIT;
+#if TF_FAST_FRAMES
+    PyObject *table = code->co_linetable;
+    tf_linecache *e = &T.lines[((uintptr_t)code >> 4) % TF_LINE_CACHE];
+    if (e->code != code || e->table != table || e->table_len != PyBytes_GET_SIZE(table) ||
+        e->firstlineno != code->co_firstlineno) {
+        /* what 3.11's _PyLineTable_InitAddressRange does (not exported) */
+        e->code = code;
+        e->table = table;
+        e->table_len = PyBytes_GET_SIZE(table);
+        e->firstlineno = code->co_firstlineno;
+        e->bounds.opaque.lo_next = (const uint8_t *)PyBytes_AS_STRING(table);
+        e->bounds.opaque.limit = e->bounds.opaque.lo_next + e->table_len;
+        e->bounds.ar_start = -1;
+        e->bounds.ar_end = 0;
+        e->bounds.opaque.computed_line = code->co_firstlineno;
+        e->bounds.ar_line = -1;
+    }
+    return _PyCode_CheckLineNumber(addr, &e->bounds);
+#else
+    return PyCode_Addr2Line(code, addr);
+#endif
 }
 
 /* ---- accounting ---------------------------------------------------------------------------------------------- */
@@ -968,6 +1010,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.rng = now_ns() | 1u;
     T.run_id++;
     memset(T.sampled_count, 0, sizeof T.sampled_count);
+    memset(T.lines, 0, sizeof T.lines);
     T.t0_ns = now_ns();
     T.ops = T.peak_clock_ops = 0;
     T.tick_every = T.tick_left = sampled ? 1 : 256;
@@ -1002,7 +1045,9 @@ static PyObject *frame_tuple(const tf_node *f) { return Py_BuildValue("(OiO)", f
  * index, outermost first (the order a flame graph draws). */
 static PyObject *build_result(void) {
     PyObject *res = NULL, *frames = PyList_New(0), *index = PyDict_New(), *stacks = PyList_New(0), *timeline = NULL;
-    if (!frames || !index || !stacks)
+    /* node -> its frame's index (borrowed from `index`), filled on first use: nodes are shared by many stacks */
+    PyObject **node_id = PyMem_Calloc(T.nnodes ? T.nnodes : 1u, sizeof(PyObject *));
+    if (!frames || !index || !stacks || !node_id)
         goto error;
     for (uint32_t i = 0; i < T.nsites; i++) {
         tf_site *s = &T.sites[i];
@@ -1012,7 +1057,13 @@ static PyObject *build_result(void) {
         if (!ids)
             goto error;
         for (uint32_t k = s->depth; k-- > 0; node = T.nodes[node].parent) {
-            PyObject *ft = frame_tuple(&T.nodes[node]), *id;
+            PyObject *ft, *id = node_id[node];
+            if (id) {
+                Py_INCREF(id);
+                PyTuple_SET_ITEM(ids, k, id);
+                continue;
+            }
+            ft = frame_tuple(&T.nodes[node]);
             if (!ft) {
                 Py_DECREF(ids);
                 goto error;
@@ -1034,6 +1085,7 @@ static PyObject *build_result(void) {
                 Py_DECREF(ids);
                 goto error;
             }
+            node_id[node] = id;
             Py_INCREF(id);
             PyTuple_SET_ITEM(ids, k, id);
         }
@@ -1067,8 +1119,10 @@ static PyObject *build_result(void) {
                         "duration_ns", (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate",
                         (unsigned long long)T.timed_ns, "frames", frames, "stacks", stacks, "timeline", timeline);
     Py_DECREF(index);
+    PyMem_Free(node_id);
     return res;
 error:
+    PyMem_Free(node_id);
     Py_XDECREF(frames);
     Py_XDECREF(index);
     Py_XDECREF(stacks);

@@ -1,6 +1,6 @@
 /* Fuzz target for sitetable and packtable: the input is a program of put/take/get/clear operations over a small key
- * space, run on both tables against one shadow array; any disagreement (or an out-of-bounds access the sanitizers see) is a crash. Exercises
- * backward-shift deletion under every interleaving the fuzzer finds, at full load. */
+ * space, run on both tables against one shadow array; any disagreement (or an out-of-bounds access the sanitizers see)
+ * is a crash. Exercises backward-shift deletion under every interleaving the fuzzer finds, at full load. */
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
-/* Tests for sitetable and its packed variant: sizing and init checks, and a long random insert/replace/remove run checked against a
- * shadow array after every operation (the backward-shift deletion is where such tables go wrong). */
+/* Tests for sitetable and its packed variant: sizing and init checks, and a long random insert/replace/remove run
+ * checked against a shadow array after every operation (the backward-shift deletion is where such tables go wrong). */
 #include <stdint.h>
 #include <stdlib.h>
 

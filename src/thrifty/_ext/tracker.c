@@ -70,15 +70,27 @@ typedef struct {
 } tf_node;
 
 typedef struct {
-    uint32_t leaf;      /* innermost frame's node */
-    uint16_t depth;     /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
-    uint16_t truncated; /* the stack was deeper than max_depth */
-    uint32_t size0;     /* size of the site's first block: blocks of this size go to the packed table */
+    uint32_t leaf;          /* innermost frame's node */
+    uint16_t depth;         /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
+    uint16_t truncated;     /* the stack was deeper than max_depth */
+    uint32_t size0;         /* size of the site's first block: blocks of this size go to the packed table */
     uint32_t at_peak_epoch; /* 32 bits keep a site at 56 bytes; a stale copy is mistaken for current only when
                              * exactly a multiple of 2^32 new peaks passed without touching the site */
     int64_t live, at_peak;
     uint64_t allocs, frees, alloc_bytes;
 } tf_site;
+
+#define TF_MEMO_FRAMES 64
+/* The last stack walked (see current_hash). */
+typedef struct {
+    PyThreadState *ts; /* NULL: empty */
+    int n, truncated;
+#if TF_FAST_FRAMES
+    _PyInterpreterFrame *f[TF_MEMO_FRAMES]; /* identity only: compared, never dereferenced */
+    _Py_CODEUNIT *instr[TF_MEMO_FRAMES];
+#endif
+    uint64_t state[TF_MEMO_FRAMES + 1]; /* state[k]: hash over frames n-1 .. k, outermost first */
+} tf_memo;
 
 #define TF_LINE_CACHE 8
 typedef struct {
@@ -126,8 +138,8 @@ static uint32_t pack_value(uint32_t site, uint64_t size, uint32_t size0) {
 static struct {
     PyMemAllocatorEx prev[3];
     int installed;
-    _Atomic int tracing; /* read without the lock as the hook's fast-path test */
-    int guards_active;   /* active guards, all threads (GIL) */
+    _Atomic int tracing;    /* read without the lock as the hook's fast-path test */
+    int guards_active;      /* active guards, all threads (GIL) */
     _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
     atomic_flag lock;
 
@@ -145,6 +157,7 @@ static struct {
     uint32_t nsites, sites_cap;
     tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
     tf_linecache lines[TF_LINE_CACHE];
+    tf_memo memo;
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
     size_t own_bytes, own_peak;
@@ -153,7 +166,7 @@ static struct {
     int64_t live, peak;
     uint32_t peak_epoch;
     uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
-    uint32_t run_id;             /* per-thread sampling countdowns belong to this run */
+    uint32_t run_id; /* per-thread sampling countdowns belong to this run */
     /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
      * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
      * sampled block's address is soon reused by many unsampled ones; its bucket must empty when it is freed.
@@ -263,7 +276,7 @@ static int grow_pack(tf_growpack *g, uint32_t capacity) {
     return 0;
 }
 
-static int pack_room(tf_growpack *g) {
+static TF_NOINLINE int pack_grow_room(tf_growpack *g) {
     uint32_t cap;
     if (!g->mem)
         return grow_pack(g, 12);
@@ -274,6 +287,9 @@ static int pack_room(tf_growpack *g) {
         return -1;
     return grow_pack(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
+
+/* Room for one more packed entry: 0, or -1 at the memory bound. The common case inline. */
+static inline int pack_room(tf_growpack *g) { return g->mem && g->t.count < g->t.capacity ? 0 : pack_grow_room(g); }
 
 static void free_pack(tf_growpack *g) {
     own_add(0, g->bytes);
@@ -391,39 +407,72 @@ static uint64_t stack_final(uint64_t h, int n, int truncated) {
     return h ? h : 1u;
 }
 
+#define TF_HASH_SEED UINT64_C(0xcbf29ce484222325)
+
 #if !TF_FAST_FRAMES
+/* A stack's hash chains its frames outermost first (so that a memo can resume from an unchanged outer part). */
 static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (int i = 0; i < n; i++)
+    uint64_t h = TF_HASH_SEED;
+    for (int i = n - 1; i >= 0; i--)
         h = frame_mix(h, fr[i].code, fr[i].file, fr[i].lasti);
     return stack_final(h, n, truncated);
 }
 #endif
 
-/* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
- * needs nothing else. Same value as stack_hash over walk_stack's output. */
+/* The current stack's hash, walking the frames without copying their contents out: the common case (a stack seen
+ * before) needs nothing else. Same value as stack_hash over walk_stack's output.
+ *
+ * Python 3.11: consecutive allocations mostly come from stacks that differ only in their innermost frames, so the
+ * memo keeps, for the last stack walked, each frame's address and instruction pointer and the hash of the frames
+ * from the outermost down to it. Frames found unchanged from the outermost inward (same address, same instruction
+ * pointer: a caller cannot move while its callee runs) take their part of the hash from the memo; only the frames
+ * below are hashed. Called with the lock held. */
 static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 #if TF_FAST_FRAMES
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    int n = 0, truncated = 0;
+    _PyInterpreterFrame *cf[TF_MAX_DEPTH_LIMIT];
+    tf_memo *m = &T.memo;
+    int n = 0, truncated = 0, k, use_memo;
+    uint64_t h;
     if (!ts) {
         *depth = 0;
         return 0;
     }
     for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
         PyCodeObject *code = f->f_code;
-        _Py_CODEUNIT *first = _PyCode_CODE(code);
-        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < first + code->_co_firsttraceable)
+        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
             continue; /* _PyFrame_IsIncomplete, with the code object loaded once */
         if (n == max) {
             truncated = 1;
             break;
         }
-        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
-        n++;
+        cf[n++] = f;
     }
     *depth = n;
-    return n ? stack_final(h, n, truncated) : 0;
+    if (n == 0)
+        return 0;
+    use_memo = n <= TF_MEMO_FRAMES;
+    k = n;
+    if (use_memo && m->ts == ts && m->n == n && m->truncated == truncated) {
+        while (k > 0 && m->f[k - 1] == cf[k - 1] && m->instr[k - 1] == cf[k - 1]->prev_instr)
+            k--;
+    } else if (use_memo) {
+        m->ts = ts;
+        m->n = n;
+        m->truncated = truncated;
+        m->state[n] = TF_HASH_SEED;
+    }
+    h = use_memo ? m->state[k] : TF_HASH_SEED;
+    for (int i = k - 1; i >= 0; i--) {
+        _PyInterpreterFrame *f = cf[i];
+        PyCodeObject *code = f->f_code;
+        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - _PyCode_CODE(code)));
+        if (use_memo) {
+            m->f[i] = f;
+            m->instr[i] = f->prev_instr;
+            m->state[i] = h;
+        }
+    }
+    return stack_final(h, n, truncated);
 #else
     tf_frame fr[TF_MAX_DEPTH_LIMIT];
     int truncated;
@@ -866,9 +915,9 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
         tl_busy = 0;
         return NULL;
     }
-    check_old = old && (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_ALL ||
-                        (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_FILTERED &&
-                         maybe_sampled(old)));
+    check_old =
+        old && (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_ALL ||
+                (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_FILTERED && maybe_sampled(old)));
     p = prev->realloc(prev->ctx, old, size);
     if (p && (sample || tl_guard || check_old)) {
         /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it) */
@@ -975,6 +1024,11 @@ int tf_guard_pop(tf_guard_node *g) {
 
 /* ---- Python API ------------------------------------------------------------------------------------------------ */
 
+/* The run's fixed-size state (static, but counted as the tracker's own memory like its tables). */
+static size_t fixed_bytes(void) {
+    return sizeof T.points + sizeof T.memo + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0);
+}
+
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
     int sampled = 0, max_depth = 64;
@@ -1011,6 +1065,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.run_id++;
     memset(T.sampled_count, 0, sizeof T.sampled_count);
     memset(T.lines, 0, sizeof T.lines);
+    T.memo.ts = NULL;
     T.t0_ns = now_ns();
     T.ops = T.peak_clock_ops = 0;
     T.tick_every = T.tick_left = sampled ? 1 : 256;
@@ -1031,7 +1086,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
-    own_add(sizeof T.points + (sampled ? sizeof T.sampled_count : 0), 0);
+    own_add(fixed_bytes(), 0);
     atomic_store(&T.tracing, 1);
     update_free_check();
     unlock();
@@ -1135,8 +1190,7 @@ static void release_run(void) {
         Py_DECREF(T.nodes[i].file);
         Py_DECREF(T.nodes[i].name);
     }
-    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points +
-                  (T.sampled ? sizeof T.sampled_count : 0));
+    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + fixed_bytes());
     free(T.sites);
     free(T.nodes);
     T.sites = NULL;

@@ -80,18 +80,6 @@ typedef struct {
     uint64_t allocs, frees, alloc_bytes;
 } tf_site;
 
-#define TF_MEMO_FRAMES 64
-/* The last stack walked (see current_hash). */
-typedef struct {
-    PyThreadState *ts; /* NULL: empty */
-    int n, truncated;
-#if TF_FAST_FRAMES
-    _PyInterpreterFrame *f[TF_MEMO_FRAMES]; /* identity only: compared, never dereferenced */
-    _Py_CODEUNIT *instr[TF_MEMO_FRAMES];
-#endif
-    uint64_t state[TF_MEMO_FRAMES + 1]; /* state[k]: hash over frames n-1 .. k, outermost first */
-} tf_memo;
-
 #define TF_LINE_CACHE 8
 typedef struct {
     const void *code, *table; /* identity only: never dereferenced */
@@ -157,7 +145,6 @@ static struct {
     uint32_t nsites, sites_cap;
     tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
     tf_linecache lines[TF_LINE_CACHE];
-    tf_memo memo;
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
     size_t own_bytes, own_peak;
@@ -407,72 +394,39 @@ static uint64_t stack_final(uint64_t h, int n, int truncated) {
     return h ? h : 1u;
 }
 
-#define TF_HASH_SEED UINT64_C(0xcbf29ce484222325)
-
 #if !TF_FAST_FRAMES
-/* A stack's hash chains its frames outermost first (so that a memo can resume from an unchanged outer part). */
 static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
-    uint64_t h = TF_HASH_SEED;
-    for (int i = n - 1; i >= 0; i--)
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (int i = 0; i < n; i++)
         h = frame_mix(h, fr[i].code, fr[i].file, fr[i].lasti);
     return stack_final(h, n, truncated);
 }
 #endif
 
-/* The current stack's hash, walking the frames without copying their contents out: the common case (a stack seen
- * before) needs nothing else. Same value as stack_hash over walk_stack's output.
- *
- * Python 3.11: consecutive allocations mostly come from stacks that differ only in their innermost frames, so the
- * memo keeps, for the last stack walked, each frame's address and instruction pointer and the hash of the frames
- * from the outermost down to it. Frames found unchanged from the outermost inward (same address, same instruction
- * pointer: a caller cannot move while its callee runs) take their part of the hash from the memo; only the frames
- * below are hashed. Called with the lock held. */
+/* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
+ * needs nothing else. Same value as stack_hash over walk_stack's output. */
 static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 #if TF_FAST_FRAMES
-    _PyInterpreterFrame *cf[TF_MAX_DEPTH_LIMIT];
-    tf_memo *m = &T.memo;
-    int n = 0, truncated = 0, k, use_memo;
-    uint64_t h;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    int n = 0, truncated = 0;
     if (!ts) {
         *depth = 0;
         return 0;
     }
     for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
         PyCodeObject *code = f->f_code;
-        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
+        _Py_CODEUNIT *first = _PyCode_CODE(code);
+        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < first + code->_co_firsttraceable)
             continue; /* _PyFrame_IsIncomplete, with the code object loaded once */
         if (n == max) {
             truncated = 1;
             break;
         }
-        cf[n++] = f;
+        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
+        n++;
     }
     *depth = n;
-    if (n == 0)
-        return 0;
-    use_memo = n <= TF_MEMO_FRAMES;
-    k = n;
-    if (use_memo && m->ts == ts && m->n == n && m->truncated == truncated) {
-        while (k > 0 && m->f[k - 1] == cf[k - 1] && m->instr[k - 1] == cf[k - 1]->prev_instr)
-            k--;
-    } else if (use_memo) {
-        m->ts = ts;
-        m->n = n;
-        m->truncated = truncated;
-        m->state[n] = TF_HASH_SEED;
-    }
-    h = use_memo ? m->state[k] : TF_HASH_SEED;
-    for (int i = k - 1; i >= 0; i--) {
-        _PyInterpreterFrame *f = cf[i];
-        PyCodeObject *code = f->f_code;
-        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - _PyCode_CODE(code)));
-        if (use_memo) {
-            m->f[i] = f;
-            m->instr[i] = f->prev_instr;
-            m->state[i] = h;
-        }
-    }
-    return stack_final(h, n, truncated);
+    return n ? stack_final(h, n, truncated) : 0;
 #else
     tf_frame fr[TF_MAX_DEPTH_LIMIT];
     int truncated;
@@ -1025,9 +979,7 @@ int tf_guard_pop(tf_guard_node *g) {
 /* ---- Python API ------------------------------------------------------------------------------------------------ */
 
 /* The run's fixed-size state (static, but counted as the tracker's own memory like its tables). */
-static size_t fixed_bytes(void) {
-    return sizeof T.points + sizeof T.memo + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0);
-}
+static size_t fixed_bytes(void) { return sizeof T.points + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
 
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
@@ -1065,7 +1017,6 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.run_id++;
     memset(T.sampled_count, 0, sizeof T.sampled_count);
     memset(T.lines, 0, sizeof T.lines);
-    T.memo.ts = NULL;
     T.t0_ns = now_ns();
     T.ops = T.peak_clock_ops = 0;
     T.tick_every = T.tick_left = sampled ? 1 : 256;

@@ -9,7 +9,13 @@
  *     the outermost domain that saw it — the same rule tracemalloc follows;
  *   - one spinlock protects the tables: MEM/OBJ calls hold the GIL, but RAW calls may come from threads without it;
  *   - the tables (sitetable.h) live in libc memory, grow by doubling, and stop growing at max_memory: a block that
- *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed.
+ *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed;
+ *   - live blocks sit in an 8-byte-slot table (tf_packtable) when their size and stack fit its encoding (most do,
+ *     see TF_PACK_*), else in a 16-byte-slot one: that table, one entry per live block, is most of exact mode's
+ *     memory (docs/doctor.md, "Overhead", has the arithmetic);
+ *   - the common paths are kept short: sampled mode decides "not sampled" with one thread-local countdown before
+ *     calling the allocator and does nothing else; frees consult free_check (and, in sampled mode, a counting
+ *     filter of sampled addresses) before taking the lock; the recording halves are out of line.
  *
  * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
  * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
@@ -51,7 +57,7 @@
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
-#define TF_SAMPLE_BUCKET_BITS 12
+#define TF_SAMPLE_BUCKET_BITS 11
 #define TF_SAMPLE_BUCKETS (1u << TF_SAMPLE_BUCKET_BITS)
 
 typedef struct {

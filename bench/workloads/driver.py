@@ -1,5 +1,7 @@
 """Runs one benchmark script (a pyperformance bm_*/run_benchmark.py or our own workload) a fixed number of loops in
-this process, under one tracer, and prints one JSON line: wall time of the traced section, peak, tracer memory, RSS.
+this process, under one tracer, and prints one JSON line: CPU time and wall time of the traced section, peak, tracer
+memory, RSS. CPU time (time.process_time: all threads of this process, user + system) is what the benchmark compares:
+on a shared, loaded machine it does not count the time other processes held the CPU.
 
 pyperformance's scripts drive themselves through pyperf.Runner, which spawns worker processes and calibrates; here a
 small stand-in `pyperf` module makes bench_func/bench_time_func call the workload `loops` times, in-process, so each
@@ -54,33 +56,33 @@ import thrifty.doctor  # noqa: E402,F401
 
 peak = own = None
 if mode == "none":
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     runpy.run_path(script, run_name="__main__")
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 elif mode in ("exact", "sampled"):
     from thrifty.doctor import trace
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with trace(sampled=mode == "sampled") as raw:
         runpy.run_path(script, run_name="__main__")
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak, own = raw["peak_bytes"], raw["tracker_peak_bytes"]
 elif mode == "tracemalloc":
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     tracemalloc.start()
     runpy.run_path(script, run_name="__main__")
     peak = tracemalloc.get_traced_memory()[1]
     own = tracemalloc.get_tracemalloc_memory()
     tracemalloc.stop()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 elif mode == "memray":
     import memray
     with tempfile.TemporaryDirectory() as d:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with memray.Tracker(os.path.join(d, "capture.bin")):
             runpy.run_path(script, run_name="__main__")
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         own = os.path.getsize(os.path.join(d, "capture.bin"))  # its capture file, the thing that grows
 else:
     raise SystemExit(f"unknown mode {mode!r}")
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"time": elapsed, "peak": peak, "own": own, "rss": rss}))
+print(json.dumps({"time": elapsed, "cpu": cpu, "peak": peak, "own": own, "rss": rss}))

@@ -12,15 +12,11 @@ static uint32_t tf__sitetable_slots(uint32_t capacity) {
     return (uint32_t)slots;
 }
 
-/* splitmix64's finaliser: block addresses share their low and high bits, and stack hashes are already mixed, so
- * one cheap full-avalanche step serves both. */
+/* Fibonacci hashing: multiply by 2^64/phi and keep the top bits. One multiply on the hot path of every tracked
+ * allocation and free; the top bits of the product depend on every bit of the key, so block addresses (which share
+ * their low and high bits and come in strides) spread as well as already-mixed stack hashes. */
 static uint32_t tf__sitetable_home(const tf_sitetable *t, uint64_t key) {
-    key ^= key >> 30;
-    key *= UINT64_C(0xbf58476d1ce4e5b9);
-    key ^= key >> 27;
-    key *= UINT64_C(0x94d049bb133111eb);
-    key ^= key >> 31;
-    return (uint32_t)key & t->mask;
+    return (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> t->shift);
 }
 
 size_t tf_sitetable_size(uint32_t capacity) {
@@ -45,6 +41,9 @@ tf_status tf_sitetable_init(tf_sitetable *t, void *storage, size_t size, uint32_
         return TF_E_ALIGN;
     t->slots = (tf_sitetable_entry *)storage;
     t->mask = tf__sitetable_slots(capacity) - 1u;
+    t->shift = 64u;
+    for (uint32_t n = t->mask + 1u; n > 1u; n >>= 1)
+        t->shift--;
     t->capacity = capacity;
     tf_sitetable_clear(t);
     return TF_OK;
@@ -164,6 +163,152 @@ tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable *src) {
     uint64_t key, value;
     while (tf_sitetable_next(src, &cursor, &key, &value))
         if (tf_sitetable_put(dst, key, value) != TF_OK)
+            return TF_E_FULL;
+    return TF_OK;
+}
+
+/* ---- packtable ------------------------------------------------------------------------------------------------ */
+
+static uint32_t tf__packtable_home(const tf_packtable *t, uint64_t key) {
+    return (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> t->shift);
+}
+
+size_t tf_packtable_size(uint32_t capacity) {
+    uint32_t slots = tf__sitetable_slots(capacity);
+    uint64_t bytes = (uint64_t)slots * sizeof(uint64_t);
+    if (slots == 0 || bytes > (uint64_t)(SIZE_MAX / 2u))
+        return 0;
+    return (size_t)bytes;
+}
+
+tf_status tf_packtable_init(tf_packtable *t, void *storage, size_t size, uint32_t capacity, uint32_t value_bits) {
+    size_t need;
+    if (!t || !storage)
+        return TF_E_NULL;
+    need = tf_packtable_size(capacity);
+    if (need == 0 || value_bits < 1u || value_bits > 32u)
+        return TF_E_ARG;
+    if (size < need)
+        return TF_E_SIZE;
+    if (!TF_IS_ALIGNED(storage, sizeof(uint64_t)))
+        return TF_E_ALIGN;
+    t->slots = (uint64_t *)storage;
+    t->mask = tf__sitetable_slots(capacity) - 1u;
+    t->shift = 64u;
+    for (uint32_t n = t->mask + 1u; n > 1u; n >>= 1)
+        t->shift--;
+    t->capacity = capacity;
+    t->value_bits = value_bits;
+    tf_packtable_clear(t);
+    return TF_OK;
+}
+
+void tf_packtable_clear(tf_packtable *t) {
+    TF_MEMSET(t->slots, 0, ((size_t)t->mask + 1u) * sizeof(uint64_t));
+    t->count = 0;
+}
+
+uint32_t tf_packtable_count(const tf_packtable *t) { return t->count; }
+
+uint32_t tf_packtable_capacity(const tf_packtable *t) { return t->capacity; }
+
+int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_t value) {
+    return key != 0 && (key >> (64u - t->value_bits)) == 0 && (value >> t->value_bits) == 0;
+}
+
+/* Index of key's slot, or of the empty slot ending its probe run. The key must fit. */
+static uint32_t tf__packtable_probe(const tf_packtable *t, uint64_t key) {
+    uint32_t i = tf__packtable_home(t, key);
+    while (t->slots[i] != 0 && (t->slots[i] >> t->value_bits) != key)
+        i = (i + 1u) & t->mask;
+    return i;
+}
+
+void tf_packtable_prefetch(const tf_packtable *t, uint64_t key) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&t->slots[tf__packtable_home(t, key)], 1, 1);
+#else
+    (void)t;
+    (void)key;
+#endif
+}
+
+int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t *value) {
+    uint32_t i;
+    if (!tf_packtable_fits(t, key, 0))
+        return 0;
+    i = tf__packtable_probe(t, key);
+    if (t->slots[i] == 0)
+        return 0;
+    if (value)
+        *value = t->slots[i] & ((UINT64_C(1) << t->value_bits) - 1u);
+    return 1;
+}
+
+tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t value) {
+    uint32_t i;
+    if (!tf_packtable_fits(t, key, value))
+        return TF_E_ARG;
+    i = tf__packtable_probe(t, key);
+    if (t->slots[i] == 0) {
+        if (t->count >= t->capacity)
+            return TF_E_FULL;
+        t->count++;
+    }
+    t->slots[i] = key << t->value_bits | value;
+    return TF_OK;
+}
+
+int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *value) {
+    uint32_t hole, j;
+    if (!tf_packtable_fits(t, key, 0))
+        return 0;
+    hole = tf__packtable_probe(t, key);
+    if (t->slots[hole] == 0)
+        return 0;
+    if (value)
+        *value = t->slots[hole] & ((UINT64_C(1) << t->value_bits) - 1u);
+    /* backward-shift deletion, as in tf_sitetable_take */
+    j = hole;
+    for (;;) {
+        uint32_t home;
+        j = (j + 1u) & t->mask;
+        if (t->slots[j] == 0)
+            break;
+        home = tf__packtable_home(t, t->slots[j] >> t->value_bits);
+        if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole] = 0;
+    t->count--;
+    return 1;
+}
+
+int tf_packtable_next(const tf_packtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value) {
+    uint64_t nslots = (uint64_t)t->mask + 1u;
+    while ((uint64_t)*cursor < nslots) {
+        uint64_t e = t->slots[*cursor];
+        (*cursor)++;
+        if (e != 0) {
+            if (key)
+                *key = e >> t->value_bits;
+            if (value)
+                *value = e & ((UINT64_C(1) << t->value_bits) - 1u);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src) {
+    uint32_t cursor = 0;
+    uint64_t key, value;
+    if (dst->value_bits != src->value_bits)
+        return TF_E_ARG;
+    while (tf_packtable_next(src, &cursor, &key, &value))
+        if (tf_packtable_put(dst, key, value) != TF_OK)
             return TF_E_FULL;
     return TF_OK;
 }

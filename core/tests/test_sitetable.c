@@ -1,5 +1,5 @@
-/* Tests for sitetable: sizing and init checks, and a long random insert/replace/remove run checked against a
- * shadow array after every operation (the backward-shift deletion is where such tables go wrong). */
+/* Tests for sitetable and its packed variant: sizing and init checks, and a long random insert/replace/remove run
+ * checked against a shadow array after every operation (the backward-shift deletion is where such tables go wrong). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -145,7 +145,142 @@ static void test_move(void) {
     CHECK_EQ(tf_sitetable_move(&small, &big), TF_E_FULL);
 }
 
+static void test_pack_size_and_init(void) {
+    tf_packtable t;
+    uint64_t storage[64];
+    CHECK_EQ(tf_packtable_size(0), 0);
+    CHECK_EQ(tf_packtable_size(TF_SITETABLE_MAX_CAPACITY + 1u), 0);
+    CHECK_EQ(tf_packtable_size(3), 4 * sizeof(uint64_t));
+    CHECK_EQ(tf_packtable_size(24), 32 * sizeof(uint64_t));
+    CHECK_EQ(tf_packtable_init(NULL, storage, sizeof storage, 4, 21), TF_E_NULL);
+    CHECK_EQ(tf_packtable_init(&t, NULL, sizeof storage, 4, 21), TF_E_NULL);
+    CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, 0, 21), TF_E_ARG);
+    CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, 4, 0), TF_E_ARG);
+    CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, 4, 33), TF_E_ARG);
+    CHECK_EQ(tf_packtable_init(&t, storage, tf_packtable_size(24) - 1u, 24, 21), TF_E_SIZE);
+    CHECK_EQ(tf_packtable_init(&t, (char *)storage + 4, sizeof storage - 8, 4, 21), TF_E_ALIGN);
+    CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, 48, 21), TF_OK);
+    CHECK_EQ(tf_packtable_capacity(&t), 48);
+    CHECK_EQ(tf_packtable_count(&t), 0);
+}
+
+static void test_pack_basic_ops(void) {
+    tf_packtable t;
+    uint64_t storage[8], v = 0;
+    const uint64_t kmax = (UINT64_C(1) << 43) - 1u, vmax = (UINT64_C(1) << 21) - 1u;
+    CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, 6, 21), TF_OK);
+    CHECK(!tf_packtable_fits(&t, 0, 1));
+    CHECK(!tf_packtable_fits(&t, kmax + 1u, 1));
+    CHECK(!tf_packtable_fits(&t, 1, vmax + 1u));
+    CHECK(tf_packtable_fits(&t, kmax, vmax));
+    CHECK_EQ(tf_packtable_put(&t, 0, 1), TF_E_ARG);
+    CHECK_EQ(tf_packtable_put(&t, kmax + 1u, 1), TF_E_ARG);
+    CHECK_EQ(tf_packtable_put(&t, 5, vmax + 1u), TF_E_ARG);
+    CHECK_EQ(tf_packtable_get(&t, 0, &v), 0);
+    CHECK_EQ(tf_packtable_get(&t, kmax + 1u, &v), 0);
+    CHECK_EQ(tf_packtable_take(&t, 0, &v), 0);
+    tf_packtable_prefetch(&t, 10);
+    CHECK_EQ(tf_packtable_put(&t, kmax, vmax), TF_OK); /* the extremes round-trip */
+    CHECK_EQ(tf_packtable_get(&t, kmax, &v), 1);
+    CHECK(v == vmax);
+    CHECK_EQ(tf_packtable_put(&t, 10, 0), TF_OK); /* value 0 is a value, not an empty slot */
+    CHECK_EQ(tf_packtable_get(&t, 10, &v), 1);
+    CHECK(v == 0);
+    CHECK_EQ(tf_packtable_put(&t, 10, 7), TF_OK);
+    CHECK_EQ(tf_packtable_count(&t), 2);
+    for (uint64_t k = 20; k < 24; k++)
+        CHECK_EQ(tf_packtable_put(&t, k, k), TF_OK);
+    CHECK_EQ(tf_packtable_put(&t, 99, 1), TF_E_FULL);
+    CHECK_EQ(tf_packtable_put(&t, 20, 5), TF_OK);
+    CHECK_EQ(tf_packtable_take(&t, 10, &v), 1);
+    CHECK(v == 7);
+    CHECK_EQ(tf_packtable_take(&t, 10, &v), 0);
+    CHECK_EQ(tf_packtable_put(&t, 99, 1), TF_OK);
+    tf_packtable_clear(&t);
+    CHECK_EQ(tf_packtable_count(&t), 0);
+    CHECK_EQ(tf_packtable_get(&t, 99, NULL), 0);
+}
+
+static void test_pack_random_against_shadow(void) {
+    static uint64_t storage[512];
+    uint64_t shadow[SHADOW];
+    tf_packtable t;
+    uint32_t capacity = 300, present = 0;
+    CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, capacity, 21), TF_OK);
+    for (int i = 0; i < SHADOW; i++)
+        shadow[i] = 0;
+    for (int step = 0; step < 200000; step++) {
+        uint64_t r = rng();
+        uint32_t k = (uint32_t)(r % SHADOW);
+        uint64_t key = ((uint64_t)k * 48u + 0x7f0000000000ull) >> 4; /* 48-byte blocks, as the tracker keys them */
+        uint64_t v = 0, val = (r >> 8) & 0x1FFFFFu;
+        switch ((r >> 32) % 3u) {
+        case 0: {
+            tf_status s = tf_packtable_put(&t, key, val);
+            if (shadow[k] || present < capacity) {
+                CHECK_EQ(s, TF_OK);
+                if (!shadow[k])
+                    present++;
+                shadow[k] = val + 1u;
+            } else {
+                CHECK_EQ(s, TF_E_FULL);
+            }
+            break;
+        }
+        case 1:
+            CHECK_EQ(tf_packtable_take(&t, key, &v), shadow[k] != 0);
+            if (shadow[k]) {
+                CHECK(v == shadow[k] - 1u);
+                shadow[k] = 0;
+                present--;
+            }
+            break;
+        default:
+            CHECK_EQ(tf_packtable_get(&t, key, &v), shadow[k] != 0);
+            if (shadow[k])
+                CHECK(v == shadow[k] - 1u);
+        }
+        CHECK_EQ(tf_packtable_count(&t), present);
+        if (tf_test_failures)
+            return;
+    }
+    {
+        uint32_t cursor = 0, seen = 0;
+        uint64_t key, v;
+        while (tf_packtable_next(&t, &cursor, &key, &v)) {
+            uint64_t k = ((key << 4) - 0x7f0000000000ull) / 48u;
+            CHECK(k < SHADOW && shadow[k] == v + 1u);
+            seen++;
+        }
+        CHECK_EQ(seen, present);
+    }
+}
+
+static void test_pack_move(void) {
+    static uint64_t small_storage[32], big_storage[512];
+    tf_packtable small, big, other;
+    uint64_t v;
+    CHECK_EQ(tf_packtable_init(&small, small_storage, sizeof small_storage, 20, 21), TF_OK);
+    CHECK_EQ(tf_packtable_init(&big, big_storage, sizeof big_storage, 300, 21), TF_OK);
+    for (uint64_t k = 1; k <= 20; k++)
+        CHECK_EQ(tf_packtable_put(&small, k, k * 3u), TF_OK);
+    CHECK_EQ(tf_packtable_move(&big, &small), TF_OK);
+    CHECK_EQ(tf_packtable_count(&big), 20);
+    for (uint64_t k = 1; k <= 20; k++) {
+        CHECK_EQ(tf_packtable_get(&big, k, &v), 1);
+        CHECK(v == k * 3u);
+    }
+    CHECK_EQ(tf_packtable_init(&other, small_storage, sizeof small_storage, 20, 20), TF_OK);
+    CHECK_EQ(tf_packtable_move(&other, &big), TF_E_ARG);
+    CHECK_EQ(tf_packtable_init(&small, small_storage, sizeof small_storage, 5, 21), TF_OK);
+    CHECK_EQ(tf_packtable_move(&small, &big), TF_E_FULL);
+}
+
 int main(void) {
+    RUN(test_pack_size_and_init);
+    RUN(test_pack_basic_ops);
+    RUN(test_pack_random_against_shadow);
+    RUN(test_pack_move);
     RUN(test_size_and_init);
     RUN(test_basic_ops);
     RUN(test_random_against_shadow);

@@ -7,7 +7,8 @@
  * Layout: linear probing over a power-of-two array of {key, value} slots in caller storage; key 0 marks an empty
  * slot, so 0 is not a valid key (callers map it away, e.g. addresses are never 0). Removal shifts later entries
  * back instead of leaving tombstones, so lookups stay short however many removals happen. The table holds at most
- * `capacity` entries (fixed at init); the slot array is sized so the load factor never exceeds 3/4.
+ * `capacity` entries (fixed at init); the slot array is sized so the load factor never exceeds 3/4. The home slot is
+ * the top bits of the key's Fibonacci hash (one multiply). A packed variant with 8-byte slots follows (tf_packtable).
  *
  * Thread safety: none; one writer at a time, no reader during a write (the tracker holds its lock). No function
  * allocates, blocks, or calls back; all are safe from an interrupt handler that owns the table.
@@ -32,6 +33,7 @@ typedef struct {
     uint32_t mask;     /* number of slots - 1 (a power of two minus one) */
     uint32_t count;    /* entries stored */
     uint32_t capacity; /* most entries accepted */
+    uint32_t shift;    /* 64 - log2(slots): the home slot is the top bits of the key's Fibonacci hash */
 } tf_sitetable;
 
 /* Largest capacity accepted (keeps slot counts within uint32 with the 3/4 load factor). */
@@ -81,6 +83,60 @@ int tf_sitetable_next(const tf_sitetable *t, uint32_t *cursor, uint64_t *key, ui
 /* Moves every entry of `src` into `dst` (for growing: init a bigger dst, move, free src's storage). Returns TF_OK,
  * or TF_E_FULL when dst lacks room (dst then holds a prefix; src is unchanged). O(slots of src). */
 tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable *src);
+
+/* ---- packtable: the same map in 8-byte slots --------------------------------------------------------------------
+ *
+ * For the tracker's live-block table, which holds one entry per live block and is most of its memory: each slot is
+ * one uint64_t packing key << value_bits | value, half the size of a sitetable entry. Keys must be in
+ * [1, 2^(64 - value_bits)) and values below 2^value_bits (a block address shifted right by its 16-byte alignment is
+ * 43 bits on a 64-bit host with 47-bit user addresses, leaving 21 bits for a site). Same probing, deletion, load
+ * factor, capacity rules and thread safety as the sitetable above; no function allocates, blocks or calls back. */
+
+typedef struct {
+    uint64_t *slots; /* 0 = empty slot */
+    uint32_t mask, count, capacity, shift;
+    uint32_t value_bits;
+} tf_packtable;
+
+/* Bytes of storage a packtable of `capacity` entries needs, or 0 (as tf_sitetable_size). O(1), pure. */
+size_t tf_packtable_size(uint32_t capacity);
+
+/* Initialises `t` over `storage` (at least tf_packtable_size(capacity) bytes, aligned for uint64_t) and empties it.
+ * value_bits is 1..32. Returns TF_E_NULL, TF_E_ARG (capacity 0 or too large, value_bits out of range), TF_E_SIZE or
+ * TF_E_ALIGN. O(size). */
+tf_status tf_packtable_init(tf_packtable *t, void *storage, size_t size, uint32_t capacity, uint32_t value_bits);
+
+/* Empties the table, keeping its storage. O(slots). */
+void tf_packtable_clear(tf_packtable *t);
+
+/* Entries stored / most entries accepted. O(1). */
+uint32_t tf_packtable_count(const tf_packtable *t);
+uint32_t tf_packtable_capacity(const tf_packtable *t);
+
+/* Whether `key` and `value` can be stored in `t` (key nonzero and below 2^(64 - value_bits), value below
+ * 2^value_bits). O(1), pure. */
+int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_t value);
+
+/* Looks `key` up; on a hit stores its value in *value (when not NULL) and returns 1, else 0. Expected O(1). */
+int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t *value);
+
+/* Prefetch hint for `key`'s home slot, as tf_sitetable_prefetch. O(1). */
+void tf_packtable_prefetch(const tf_packtable *t, uint64_t key);
+
+/* Inserts key -> value or replaces the value of an existing key. TF_OK, TF_E_ARG when the pair does not fit
+ * (tf_packtable_fits), or TF_E_FULL when the key is new and the table is at capacity (nothing changes then).
+ * Expected O(1). */
+tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t value);
+
+/* Removes `key`; on a hit stores its value in *value (when not NULL) and returns 1, else 0. Expected O(1). */
+int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *value);
+
+/* Iteration as tf_sitetable_next. O(slots) over a full iteration. */
+int tf_packtable_next(const tf_packtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
+
+/* Moves every entry of `src` into `dst` (growing). TF_OK, TF_E_ARG when value_bits differ, or TF_E_FULL when dst
+ * lacks room (dst then holds a prefix; src is unchanged). O(slots of src). */
+tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,13 @@
  *     the outermost domain that saw it — the same rule tracemalloc follows;
  *   - one spinlock protects the tables: MEM/OBJ calls hold the GIL, but RAW calls may come from threads without it;
  *   - the tables (sitetable.h) live in libc memory, grow by doubling, and stop growing at max_memory: a block that
- *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed.
+ *     finds no room is counted in `untracked_allocs` and left out of the live totals, never mis-attributed;
+ *   - live blocks sit in an 8-byte-slot table (tf_packtable) when their size and stack fit its encoding (most do,
+ *     see TF_PACK_*), else in a 16-byte-slot one: that table, one entry per live block, is most of exact mode's
+ *     memory (docs/doctor.md, "Overhead", has the arithmetic);
+ *   - the common paths are kept short: sampled mode decides "not sampled" with one thread-local countdown before
+ *     calling the allocator and does nothing else; frees consult free_check (and, in sampled mode, a counting
+ *     filter of sampled addresses) before taking the lock; the recording halves are out of line.
  *
  * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
  * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
@@ -46,11 +52,13 @@
 
 #define TF_MAX_DEPTH_LIMIT 256
 #define TF_CODEUNIT 2 /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
-#define TF_TIMELINE_POINTS 512
+#define TF_TIMELINE_POINTS 256
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
+#define TF_SAMPLE_BUCKET_BITS 11
+#define TF_SAMPLE_BUCKETS (1u << TF_SAMPLE_BUCKET_BITS)
 
 typedef struct {
     PyObject *code; /* borrowed: alive while its frame runs */
@@ -68,11 +76,23 @@ typedef struct {
 } tf_node;
 
 typedef struct {
-    uint32_t leaf, depth; /* innermost frame's node; frames in the stack */
-    int truncated;
+    uint32_t leaf;          /* innermost frame's node */
+    uint16_t depth;         /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
+    uint16_t truncated;     /* the stack was deeper than max_depth */
+    uint32_t size0;         /* size of the site's first block: blocks of this size go to the packed table */
+    uint32_t at_peak_epoch; /* 32 bits keep a site at 56 bytes; a stale copy is mistaken for current only when
+                             * exactly a multiple of 2^32 new peaks passed without touching the site */
     int64_t live, at_peak;
-    uint64_t at_peak_epoch, allocs, frees, alloc_bytes;
+    uint64_t allocs, frees, alloc_bytes;
 } tf_site;
+
+#define TF_LINE_CACHE 8
+typedef struct {
+    const void *code, *table; /* identity only: never dereferenced */
+    Py_ssize_t table_len;
+    int firstlineno;
+    PyCodeAddressRange bounds;
+} tf_linecache;
 
 /* A table whose storage grows by doubling inside the hook, within the tracker's memory bound. */
 typedef struct {
@@ -81,11 +101,40 @@ typedef struct {
     size_t bytes;
 } tf_growtable;
 
+/* The same for the packed live-block table (8-byte slots). */
+typedef struct {
+    tf_packtable t;
+    void *mem;
+    size_t bytes;
+} tf_growpack;
+
+/* Packed live-block entries: key = address >> 4 (blocks are 16-byte aligned), 43 bits: all of a 47-bit user address
+ * space. The 21-bit value is either
+ *   0 | site (20 bits)                    a block of its site's first size (size0), or
+ *   1 | size - 1 (9 bits) | site (11 bits) a block of up to 512 bytes (pymalloc's range) from one of the first 2048
+ *                                         sites;
+ * anything else (an odd address, a larger block of another size, a later site) goes to the 16-byte table. */
+#define TF_PACK_SHIFT 4
+#define TF_PACK_VALUE_BITS 21u
+#define TF_PACK_SMALL (UINT32_C(1) << 20)
+#define TF_PACK_SMALL_SITES 2048u
+#define TF_PACK_SMALL_SIZE 512u
+
+/* Packed value for a block, or UINT32_MAX when it must go to the 16-byte table. */
+static uint32_t pack_value(uint32_t site, uint64_t size, uint32_t size0) {
+    if (size == size0 && site < TF_PACK_SMALL)
+        return site;
+    if (size <= TF_PACK_SMALL_SIZE && site < TF_PACK_SMALL_SITES)
+        return TF_PACK_SMALL | (uint32_t)(size - 1u) << 11 | site;
+    return UINT32_MAX;
+}
+
 static struct {
     PyMemAllocatorEx prev[3];
     int installed;
-    _Atomic int tracing; /* read without the lock as the hook's fast-path test */
-    int guards_active;   /* active guards, all threads (GIL) */
+    _Atomic int tracing;    /* read without the lock as the hook's fast-path test */
+    int guards_active;      /* active guards, all threads (GIL) */
+    _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
     atomic_flag lock;
 
     /* run configuration */
@@ -95,25 +144,33 @@ static struct {
     size_t max_memory;
 
     /* tables */
-    tf_growtable blocks; /* live traced block address -> size | site */
+    tf_growpack pblocks; /* live traced block address >> 4 -> site, for blocks of their site's size0: most blocks */
+    tf_growtable blocks; /* live traced block address -> size | site, for the others */
     tf_growtable stacks; /* stack hash -> site index */
     tf_site *sites;
     uint32_t nsites, sites_cap;
     tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
+    tf_linecache lines[TF_LINE_CACHE];
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
     size_t own_bytes, own_peak;
 
     /* totals */
     int64_t live, peak;
-    uint64_t peak_epoch, peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
-    uint32_t run_id;             /* per-thread sampling countdowns belong to this run */
-    uint64_t sampled_bits[1024]; /* sampled mode: a bit per hash bucket of sampled addresses (never cleared within
-                                  * a run), so most frees skip the lock and the table */
+    uint32_t peak_epoch;
+    uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
+    uint32_t run_id; /* per-thread sampling countdowns belong to this run */
+    /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
+     * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
+     * sampled block's address is soon reused by many unsampled ones; its bucket must empty when it is freed.
+     * Saturated counts stay put (a false positive costs one table lookup, never a wrong answer). */
+    uint8_t sampled_count[TF_SAMPLE_BUCKETS];
     uint64_t rng;
 
-    /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full */
-    uint64_t t0_ns, ops, tick_every;
+    /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full; `tick_left` counts
+     * down to the next point (no division per allocation) */
+    uint64_t t0_ns, ops, tick_every, tick_left;
+    uint64_t peak_clock_ops; /* T.ops when peak_ns was last read from the clock */
     uint32_t npoints;
     int64_t points[TF_TIMELINE_POINTS][2];
     uint64_t timed_ns, timed_calls;
@@ -136,6 +193,16 @@ static TF_TLS tf_guard_node *tl_guard;
  * every byte at the same rate), so an allocation that is not sampled takes no lock. */
 static TF_TLS int64_t tl_countdown;
 static TF_TLS uint32_t tl_run;
+
+enum { FREE_NONE = 0, FREE_ALL = 1, FREE_FILTERED = 2 };
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TF_ALWAYS_INLINE inline __attribute__((always_inline))
+#define TF_NOINLINE __attribute__((noinline))
+#else
+#define TF_ALWAYS_INLINE inline
+#define TF_NOINLINE
+#endif
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -180,6 +247,50 @@ static int grow_table(tf_growtable *g, uint32_t capacity) {
     return 0;
 }
 
+static int grow_pack(tf_growpack *g, uint32_t capacity) {
+    tf_packtable nt;
+    size_t bytes = tf_packtable_size(capacity);
+    void *mem;
+    if (bytes == 0 || T.own_bytes - g->bytes + bytes > T.max_memory)
+        return -1;
+    mem = malloc(bytes);
+    if (!mem)
+        return -1;
+    if (tf_packtable_init(&nt, mem, bytes, capacity, TF_PACK_VALUE_BITS) != TF_OK ||
+        (g->mem && tf_packtable_move(&nt, &g->t) != TF_OK)) {
+        free(mem);
+        return -1;
+    }
+    own_add(bytes, g->bytes);
+    free(g->mem);
+    g->t = nt;
+    g->mem = mem;
+    g->bytes = bytes;
+    return 0;
+}
+
+static TF_NOINLINE int pack_grow_room(tf_growpack *g) {
+    uint32_t cap;
+    if (!g->mem)
+        return grow_pack(g, 12);
+    cap = tf_packtable_capacity(&g->t);
+    if (tf_packtable_count(&g->t) < cap)
+        return 0;
+    if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
+        return -1;
+    return grow_pack(g, (g->t.mask + 1u) * 2u / 4u * 3u);
+}
+
+/* Room for one more packed entry: 0, or -1 at the memory bound. The common case inline. */
+static inline int pack_room(tf_growpack *g) { return g->mem && g->t.count < g->t.capacity ? 0 : pack_grow_room(g); }
+
+static void free_pack(tf_growpack *g) {
+    own_add(0, g->bytes);
+    free(g->mem);
+    g->mem = NULL;
+    g->bytes = 0;
+}
+
 static void free_table(tf_growtable *g) {
     own_add(0, g->bytes);
     free(g->mem);
@@ -202,7 +313,7 @@ static int table_room(tf_growtable *g, uint32_t initial) {
 }
 
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
-    uint32_t ncap = *cap ? *cap : 64u;
+    uint32_t ncap = *cap ? *cap : 16u;
     void *n;
     while (ncap < need)
         ncap *= 2u;
@@ -275,30 +386,77 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
     return n;
 }
 
-static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
-    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (uint64_t)n ^ ((uint64_t)truncated << 40);
-    for (int i = 0; i < n; i++) {
-        h = (h ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
-        h = (h ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xff51afd7ed558ccd);
-        h = (h ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0x9e3779b97f4a7c15);
-        h ^= h >> 29;
-    }
+/* One frame into a stack's hash: two multiplies (the exact frame walk runs this per frame per allocation). The file
+ * pointer is mixed in with the code pointer: see the top of the file for why the key holds it. */
+static uint64_t frame_mix(uint64_t h, const void *code, const void *file, int lasti) {
+    h = (h ^ (uint64_t)(uintptr_t)code) * UINT64_C(0x9e3779b97f4a7c15);
+    h ^= ((uint64_t)(uintptr_t)file << 7) ^ ((uint64_t)(uint32_t)lasti << 45) ^ (h >> 31);
+    return h * UINT64_C(0xff51afd7ed558ccd);
+}
+
+static uint64_t stack_final(uint64_t h, int n, int truncated) {
+    h ^= (uint64_t)n ^ ((uint64_t)truncated << 40);
+    h ^= h >> 29;
     return h ? h : 1u;
 }
+
+#if !TF_FAST_FRAMES
+static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (int i = 0; i < n; i++)
+        h = frame_mix(h, fr[i].code, fr[i].file, fr[i].lasti);
+    return stack_final(h, n, truncated);
+}
+#endif
+
+/* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
+ * needs nothing else. Same value as stack_hash over walk_stack's output. */
+static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
+#if TF_FAST_FRAMES
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    int n = 0, truncated = 0;
+    if (!ts) {
+        *depth = 0;
+        return 0;
+    }
+    for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
+        PyCodeObject *code = f->f_code;
+        _Py_CODEUNIT *first = _PyCode_CODE(code);
+        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < first + code->_co_firsttraceable)
+            continue; /* _PyFrame_IsIncomplete, with the code object loaded once */
+        if (n == max) {
+            truncated = 1;
+            break;
+        }
+        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
+        n++;
+    }
+    *depth = n;
+    return n ? stack_final(h, n, truncated) : 0;
+#else
+    tf_frame fr[TF_MAX_DEPTH_LIMIT];
+    int truncated;
+    int n = walk_stack(ts, fr, max, &truncated);
+    *depth = n;
+    return n ? stack_hash(fr, n, truncated) : 0;
+#endif
+}
+
+static int line_of(PyCodeObject *code, int lasti);
 
 /* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
  * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
 static uint32_t current_site(int domain) {
     tf_frame fr[TF_MAX_DEPTH_LIMIT];
-    int truncated;
-    int n = walk_stack(gil_tstate(domain), fr, T.max_depth, &truncated);
-    uint64_t h, idx;
+    int truncated, n;
+    PyThreadState *ts = gil_tstate(domain);
+    uint64_t idx, h = current_hash(ts, T.max_depth, &n);
     if (n == 0)
         return 0;
-    h = stack_hash(fr, n, truncated);
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
         return (uint32_t)idx;
-    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 48) < 0 ||
+    n = walk_stack(ts, fr, T.max_depth, &truncated);
+    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 12) < 0 ||
         grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
         T.dropped_stacks++;
         return 0;
@@ -315,7 +473,7 @@ static uint32_t current_site(int domain) {
             parent = (uint32_t)node;
             continue;
         }
-        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 48) < 0 ||
+        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 12) < 0 ||
             grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
             T.dropped_stacks++;
             return 0;
@@ -323,7 +481,7 @@ static uint32_t current_site(int domain) {
         PyCodeObject *code = (PyCodeObject *)fr[i].code;
         T.nodes[T.nnodes] = (tf_node){
             .parent = parent,
-            .line = PyCode_Addr2Line(code, fr[i].lasti < 0 ? 0 : fr[i].lasti * TF_CODEUNIT),
+            .line = line_of(code, fr[i].lasti),
             .file = Py_NewRef(code->co_filename),
             .name = Py_NewRef(code->co_qualname),
         };
@@ -331,9 +489,40 @@ static uint32_t current_site(int domain) {
         parent = T.nnodes++;
     }
     tf_site *s = &T.sites[T.nsites];
-    *s = (tf_site){.leaf = parent, .depth = (uint32_t)n, .truncated = truncated};
+    *s = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint16_t)truncated};
     tf_sitetable_put(&T.stacks.t, h, T.nsites);
     return T.nsites++;
+}
+
+/* Line of a frame position, for a new stack node. PyCode_Addr2Line scans the code's line table from its start every
+ * time: thousands of steps for a long module body, and a module body being imported meets many new nodes, in
+ * increasing order. Python 3.11: keep each recent code object's scan position (a few, direct-mapped) and step from
+ * there. An entry is reused only when the live code object matches it in address, line table object and length
+ * and first line, so a dead code object's entry is never read past the end of the live table (at worst a reused
+ * address with an identical-looking table gives a wrong line, the same risk the stack keys accept). */
+static int line_of(PyCodeObject *code, int lasti) {
+    int addr = lasti < 0 ? 0 : lasti * TF_CODEUNIT;
+#if TF_FAST_FRAMES
+    PyObject *table = code->co_linetable;
+    tf_linecache *e = &T.lines[((uintptr_t)code >> 4) % TF_LINE_CACHE];
+    if (e->code != code || e->table != table || e->table_len != PyBytes_GET_SIZE(table) ||
+        e->firstlineno != code->co_firstlineno) {
+        /* what 3.11's _PyLineTable_InitAddressRange does (not exported) */
+        e->code = code;
+        e->table = table;
+        e->table_len = PyBytes_GET_SIZE(table);
+        e->firstlineno = code->co_firstlineno;
+        e->bounds.opaque.lo_next = (const uint8_t *)PyBytes_AS_STRING(table);
+        e->bounds.opaque.limit = e->bounds.opaque.lo_next + e->table_len;
+        e->bounds.ar_start = -1;
+        e->bounds.ar_end = 0;
+        e->bounds.opaque.computed_line = code->co_firstlineno;
+        e->bounds.ar_line = -1;
+    }
+    return _PyCode_CheckLineNumber(addr, &e->bounds);
+#else
+    return PyCode_Addr2Line(code, addr);
+#endif
 }
 
 /* ---- accounting ---------------------------------------------------------------------------------------------- */
@@ -346,7 +535,8 @@ static void site_touch(tf_site *s) {
 }
 
 static void timeline_tick(void) {
-    if (++T.ops % T.tick_every)
+    T.ops++;
+    if (--T.tick_left)
         return;
     if (T.npoints == TF_TIMELINE_POINTS) {
         for (uint32_t i = 0; i < TF_TIMELINE_POINTS / 2; i++) {
@@ -356,6 +546,7 @@ static void timeline_tick(void) {
         T.npoints = TF_TIMELINE_POINTS / 2;
         T.tick_every *= 2u;
     }
+    T.tick_left = T.tick_every;
     T.points[T.npoints][0] = (int64_t)(now_ns() - T.t0_ns);
     T.points[T.npoints][1] = T.live;
     T.npoints++;
@@ -386,13 +577,21 @@ static double next_interval(void) {
 }
 
 static uint32_t sample_bucket(const void *p) {
-    uint64_t x = (uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15);
-    return (uint32_t)(x >> 48); /* 16 bits: 1024 words of 64 */
+    return (uint32_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - TF_SAMPLE_BUCKET_BITS));
 }
 
-static int maybe_sampled(const void *p) {
-    uint32_t b = sample_bucket(p);
-    return (T.sampled_bits[b >> 6] >> (b & 63u)) & 1u;
+static int maybe_sampled(const void *p) { return T.sampled_count[sample_bucket(p)] != 0; }
+
+static void filter_add(const void *p) {
+    uint8_t *c = &T.sampled_count[sample_bucket(p)];
+    if (*c != UINT8_MAX)
+        (*c)++;
+}
+
+static void filter_remove(const void *p) {
+    uint8_t *c = &T.sampled_count[sample_bucket(p)];
+    if (*c != UINT8_MAX && *c != 0)
+        (*c)--;
 }
 
 static void trace_alloc(int domain, void *p, uint64_t size) {
@@ -403,19 +602,35 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
         tl_countdown = (int64_t)next_interval();
         T.samples++;
         sample_weights(size, &wbytes, &wcount);
-        T.sampled_bits[sample_bucket(p) >> 6] |= UINT64_C(1) << (sample_bucket(p) & 63u);
     }
     T.allocs += (uint64_t)wcount;
     T.alloc_bytes += (uint64_t)wbytes;
     timeline_tick();
-    if (size > TF_SIZE_MASK || table_room(&T.blocks, 48) < 0) {
+    if (size > TF_SIZE_MASK) {
         T.untracked++;
         return;
     }
     site = current_site(domain);
-    tf_sitetable_put(&T.blocks.t, (uint64_t)(uintptr_t)p, (size << 0) | ((uint64_t)site << TF_SIZE_BITS));
-    if (T.nsites) {
-        tf_site *s = &T.sites[site < T.nsites ? site : 0];
+    {
+        uintptr_t a = (uintptr_t)p;
+        tf_site *s = &T.sites[site];
+        if (!s->size0 && size <= UINT32_MAX)
+            s->size0 = (uint32_t)size;
+        uint32_t pv = pack_value(site, size, s->size0);
+        if (pv != UINT32_MAX && !(a & ((1u << TF_PACK_SHIFT) - 1u)) && pack_room(&T.pblocks) == 0 &&
+            tf_packtable_put(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), pv) == TF_OK) {
+            /* packed: 8 bytes */
+        } else if (table_room(&T.blocks, 12) < 0) {
+            T.untracked++;
+            return;
+        } else {
+            tf_sitetable_put(&T.blocks.t, (uint64_t)a, size | ((uint64_t)site << TF_SIZE_BITS));
+        }
+        if (T.sampled)
+            filter_add(p);
+    }
+    {
+        tf_site *s = &T.sites[site];
         site_touch(s);
         s->live += wbytes;
         s->allocs += (uint64_t)wcount;
@@ -425,7 +640,12 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     if (T.live > T.peak) {
         T.peak = T.live;
         T.peak_epoch++;
-        T.peak_ns = now_ns() - T.t0_ns;
+        /* While the heap grows nearly every allocation is a new peak: read the clock at most once per 64
+         * allocations (microseconds apart), not per allocation. */
+        if (T.ops - T.peak_clock_ops >= 64u || T.peak_ns == 0) {
+            T.peak_ns = now_ns() - T.t0_ns;
+            T.peak_clock_ops = T.ops;
+        }
     }
 }
 
@@ -433,13 +653,27 @@ static void trace_free(void *p) {
     uint64_t v, size;
     int64_t wbytes, wcount = 1;
     uint32_t site;
-    if (!T.blocks.mem || !tf_sitetable_take(&T.blocks.t, (uint64_t)(uintptr_t)p, &v))
+    uintptr_t a = (uintptr_t)p;
+    if (T.pblocks.mem && !(a & ((1u << TF_PACK_SHIFT) - 1u)) &&
+        tf_packtable_take(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), &v)) {
+        if (v & TF_PACK_SMALL) {
+            site = (uint32_t)v & (TF_PACK_SMALL_SITES - 1u);
+            size = ((v >> 11) & (TF_PACK_SMALL_SIZE - 1u)) + 1u;
+        } else {
+            site = (uint32_t)v;
+            size = T.sites[site].size0;
+        }
+    } else if (T.blocks.mem && tf_sitetable_take(&T.blocks.t, (uint64_t)a, &v)) {
+        size = v & TF_SIZE_MASK;
+        site = (uint32_t)(v >> TF_SIZE_BITS);
+    } else {
         return;
-    size = v & TF_SIZE_MASK;
-    site = (uint32_t)(v >> TF_SIZE_BITS);
+    }
     wbytes = (int64_t)size;
-    if (T.sampled)
+    if (T.sampled) {
+        filter_remove(p);
         sample_weights(size, &wbytes, &wcount);
+    }
     T.frees += (uint64_t)wcount;
     if (site < T.nsites) {
         tf_site *s = &T.sites[site];
@@ -519,7 +753,7 @@ static void guard_free(void *p) {
 
 /* Whether the tracker records this allocation: always in exact mode, when this thread's countdown runs out in
  * sampled mode (no lock on the common path), never when not tracing. */
-static int take_sample(uint64_t size) {
+static int take_sample_slow(uint64_t size) {
     if (!atomic_load_explicit(&T.tracing, memory_order_relaxed))
         return 0;
     if (!T.sampled)
@@ -532,6 +766,17 @@ static int take_sample(uint64_t size) {
     }
     tl_countdown -= (int64_t)(size ? size : 1u);
     return tl_countdown <= 0;
+}
+
+/* The sampled-mode common case inline: one thread-local decrement decides "not sampled". */
+static inline int take_sample(uint64_t size) {
+    if (T.sampled && tl_run == T.run_id) {
+        tl_countdown -= (int64_t)(size ? size : 1u);
+        if (tl_countdown > 0)
+            return 0;
+        return atomic_load_explicit(&T.tracing, memory_order_relaxed) != 0;
+    }
+    return take_sample_slow(size);
 }
 
 static int refuse_locked(uint64_t size, void *old) {
@@ -566,22 +811,19 @@ static void timing_end(uint64_t t0) {
         T.timed_ns += (now_ns() - t0) * TF_TIMING_EVERY;
 }
 
-static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+/* The recording half of an allocation hook, out of line so the common path stays small. tl_busy is set. */
+static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int zero, int sample) {
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
-    if (HOOK_IDLE() || (elsize && size / elsize != nelem))
-        return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-    tl_busy = 1;
     if (tl_guard && refuse_locked(size, NULL)) {
         tl_busy = 0;
         return NULL;
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-    int sample = p ? take_sample(size) : 0;
-    if (sample && T.blocks.mem)
-        tf_sitetable_prefetch(&T.blocks.t, (uint64_t)(uintptr_t)p); /* overlaps the miss with the stack walk */
-    if (p && (sample || tl_guard)) {
+    if (p) {
+        if (sample && T.pblocks.mem) /* overlaps the likely cache miss with the stack walk */
+            tf_packtable_prefetch(&T.pblocks.t, (uint64_t)((uintptr_t)p >> TF_PACK_SHIFT));
         lock();
         uint64_t t0 = timing_start();
         after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
@@ -592,22 +834,52 @@ static void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
     return p;
 }
 
+static TF_ALWAYS_INLINE void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+    PyMemAllocatorEx *prev = PREV(ctx);
+    size_t size = nelem * elsize;
+    void *p;
+    int sample;
+    if (HOOK_IDLE())
+        return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+    /* Decided before the call: in sampled mode the usual answer is "no", and then this is all the hook does besides
+     * the busy flag (which keeps pymalloc's own RAW call for a large block from counting its bytes twice). */
+    sample = take_sample(size);
+    tl_busy = 1;
+    if (!sample && !tl_guard) {
+        p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+        tl_busy = 0;
+        return p;
+    }
+    return alloc_slow(ctx, nelem, elsize, zero, sample);
+}
+
 static void *hook_malloc(void *ctx, size_t size) { return hook_alloc(ctx, 1, size, 0); }
-static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) { return hook_alloc(ctx, nelem, elsize, 1); }
+
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
+    if (elsize && nelem > SIZE_MAX / elsize) { /* overflows: let the allocator refuse it, untraced */
+        PyMemAllocatorEx *prev = PREV(ctx);
+        return prev->calloc(prev->ctx, nelem, elsize);
+    }
+    return hook_alloc(ctx, nelem, elsize, 1);
+}
 
 static void *hook_realloc(void *ctx, void *old, size_t size) {
     PyMemAllocatorEx *prev = PREV(ctx);
     void *p;
+    int check_old;
     if (HOOK_IDLE())
         return prev->realloc(prev->ctx, old, size);
+    int sample = take_sample(size);
     tl_busy = 1;
     if (tl_guard && refuse_locked(size, old)) {
         tl_busy = 0;
         return NULL;
     }
+    check_old =
+        old && (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_ALL ||
+                (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_FILTERED && maybe_sampled(old)));
     p = prev->realloc(prev->ctx, old, size);
-    int sample = p ? take_sample(size) : 0;
-    if (p && (sample || tl_guard || T.guards_active || (old && (!T.sampled || maybe_sampled(old))))) {
+    if (p && (sample || tl_guard || check_old)) {
         /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it) */
         lock();
         uint64_t t0 = timing_start();
@@ -621,18 +893,31 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
     return p;
 }
 
+static TF_NOINLINE void free_slow(void *p) {
+    /* Forget the block before the allocator can hand its address out again. */
+    tl_busy = 1;
+    lock();
+    before_free(p);
+    unlock();
+    tl_busy = 0;
+}
+
 static void hook_free(void *ctx, void *p) {
     PyMemAllocatorEx *prev = PREV(ctx);
-    if (p && !tl_busy && (T.guards_active || !T.sampled || maybe_sampled(p)) &&
-        (T.guards_active || atomic_load_explicit(&T.tracing, memory_order_relaxed))) {
-        /* Forget the block before the allocator can hand its address out again. */
-        tl_busy = 1;
-        lock();
-        before_free(p);
-        unlock();
-        tl_busy = 0;
-    }
+    int check = atomic_load_explicit(&T.free_check, memory_order_relaxed);
+    if (check && p && !tl_busy && (check == FREE_ALL || maybe_sampled(p)))
+        free_slow(p);
     prev->free(prev->ctx, p);
+}
+
+/* Recomputes free_check after tracing or the guard count changed. Called with the lock held. */
+static void update_free_check(void) {
+    int tracing = atomic_load(&T.tracing), check = FREE_NONE;
+    if (T.guards_active || (tracing && !T.sampled))
+        check = FREE_ALL;
+    else if (tracing)
+        check = FREE_FILTERED;
+    atomic_store(&T.free_check, check);
 }
 
 static void hooks_install(void) {
@@ -673,6 +958,7 @@ int tf_guard_push(tf_guard_node *g) {
     g->outer = tl_guard;
     tl_guard = g;
     T.guards_active++;
+    update_free_check();
     unlock();
     hooks_install();
     return 0;
@@ -690,12 +976,16 @@ int tf_guard_pop(tf_guard_node *g) {
     T.guards_active--;
     if (T.guards_active == 0 && T.gblocks.mem)
         tf_sitetable_clear(&T.gblocks.t);
+    update_free_check();
     unlock();
     hooks_maybe_uninstall();
     return 0;
 }
 
 /* ---- Python API ------------------------------------------------------------------------------------------------ */
+
+/* The run's fixed-size state (static, but counted as the tracker's own memory like its tables). */
+static size_t fixed_bytes(void) { return sizeof T.points + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
 
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
@@ -731,10 +1021,11 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.peak_ns = T.allocs = T.frees = T.alloc_bytes = T.untracked = T.dropped_stacks = T.samples = 0;
     T.rng = now_ns() | 1u;
     T.run_id++;
-    memset(T.sampled_bits, 0, sizeof T.sampled_bits);
+    memset(T.sampled_count, 0, sizeof T.sampled_count);
+    memset(T.lines, 0, sizeof T.lines);
     T.t0_ns = now_ns();
-    T.ops = 0;
-    T.tick_every = sampled ? 1 : 256;
+    T.ops = T.peak_clock_ops = 0;
+    T.tick_every = T.tick_left = sampled ? 1 : 256;
     T.npoints = 0;
     T.timed_ns = T.timed_calls = 0;
     T.own_peak = T.own_bytes;
@@ -752,8 +1043,9 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
-    own_add(sizeof T.points, 0);
+    own_add(fixed_bytes(), 0);
     atomic_store(&T.tracing, 1);
+    update_free_check();
     unlock();
     hooks_install();
     Py_RETURN_NONE;
@@ -765,7 +1057,9 @@ static PyObject *frame_tuple(const tf_node *f) { return Py_BuildValue("(OiO)", f
  * index, outermost first (the order a flame graph draws). */
 static PyObject *build_result(void) {
     PyObject *res = NULL, *frames = PyList_New(0), *index = PyDict_New(), *stacks = PyList_New(0), *timeline = NULL;
-    if (!frames || !index || !stacks)
+    /* node -> its frame's index (borrowed from `index`), filled on first use: nodes are shared by many stacks */
+    PyObject **node_id = PyMem_Calloc(T.nnodes ? T.nnodes : 1u, sizeof(PyObject *));
+    if (!frames || !index || !stacks || !node_id)
         goto error;
     for (uint32_t i = 0; i < T.nsites; i++) {
         tf_site *s = &T.sites[i];
@@ -775,7 +1069,13 @@ static PyObject *build_result(void) {
         if (!ids)
             goto error;
         for (uint32_t k = s->depth; k-- > 0; node = T.nodes[node].parent) {
-            PyObject *ft = frame_tuple(&T.nodes[node]), *id;
+            PyObject *ft, *id = node_id[node];
+            if (id) {
+                Py_INCREF(id);
+                PyTuple_SET_ITEM(ids, k, id);
+                continue;
+            }
+            ft = frame_tuple(&T.nodes[node]);
             if (!ft) {
                 Py_DECREF(ids);
                 goto error;
@@ -797,6 +1097,7 @@ static PyObject *build_result(void) {
                 Py_DECREF(ids);
                 goto error;
             }
+            node_id[node] = id;
             Py_INCREF(id);
             PyTuple_SET_ITEM(ids, k, id);
         }
@@ -830,8 +1131,10 @@ static PyObject *build_result(void) {
                         "duration_ns", (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate",
                         (unsigned long long)T.timed_ns, "frames", frames, "stacks", stacks, "timeline", timeline);
     Py_DECREF(index);
+    PyMem_Free(node_id);
     return res;
 error:
+    PyMem_Free(node_id);
     Py_XDECREF(frames);
     Py_XDECREF(index);
     Py_XDECREF(stacks);
@@ -844,13 +1147,14 @@ static void release_run(void) {
         Py_DECREF(T.nodes[i].file);
         Py_DECREF(T.nodes[i].name);
     }
-    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + sizeof T.points);
+    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + fixed_bytes());
     free(T.sites);
     free(T.nodes);
     T.sites = NULL;
     T.nodes = NULL;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
+    free_pack(&T.pblocks);
     free_table(&T.blocks);
     free_table(&T.stacks);
 }
@@ -865,6 +1169,7 @@ static PyObject *tracker_stop(PyObject *module, PyObject *unused) {
     }
     lock();
     atomic_store(&T.tracing, 0);
+    update_free_check();
     unlock();
     /* Tables are frozen now (the hook no longer writes them), so building Python objects here is safe even though
      * that allocates. The run is released whether or not building succeeded. */
@@ -909,6 +1214,7 @@ static PyMethodDef tracker_methods[] = {
 static void after_fork_child(void) {
     atomic_flag_clear(&T.lock);
     atomic_store(&T.tracing, 0);
+    update_free_check();
 }
 
 int tf_tracker_add(PyObject *m, tf_state *st) {

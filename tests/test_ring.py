@@ -667,3 +667,11 @@ def test_del_that_reinitializes_the_ring_while_it_is_cleared():
     r = Ring("O", [Reinit(), object(), object()])
     r.clear()  # the old loop went on popping int16 items as references
     assert r.typecode == "h" and list(r) == [1, 2]
+
+
+def test_std_follows_spread_not_magnitude():
+    # found by hypothesis: int64 items near -2**63 lost ~11 bits when the deviation was taken in double
+    kept = [-9223372021856304143, -9223372019856562701]
+    r = Ring('l', kept, maxlen=2)
+    assert math.isclose(r.std(), statistics.pstdev(kept), rel_tol=1e-12)
+    assert math.isclose(Ring('Q', [2**64 - 1, 2**64 - 3]).std(ddof=1), statistics.stdev([2**64 - 1, 2**64 - 3]))

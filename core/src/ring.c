@@ -474,36 +474,59 @@ tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum) {
     return TF_OK;
 }
 
-#define TF__SQ_DEV(T)                                                                                                  \
+/* Deviation of item x from the shift value s (the front item) as a double. Integer differences are taken exactly
+ * before the one rounding to double, so the variance depends on the items' spread, not their magnitude: int64 samples
+ * near 2^63 that differ by 10^9 would lose about 11 bits to (double)x - mean. */
+#define TF__DEV_SMALL(T, x, s) ((double)((int64_t)(x) - (int64_t)(s)))
+#define TF__DEV_WIDE(T, x, s)                                                                                          \
+    ((x) >= (s) ? (double)((uint64_t)(x) - (uint64_t)(s)) : -(double)((uint64_t)(s) - (uint64_t)(x)))
+#define TF__DEV_FLOAT(T, x, s) ((double)(x) - (double)(s))
+
+/* Two passes over the shifted items: their mean, then the squared deviations from it. */
+#define TF__SQ_DEV(T, DEV)                                                                                             \
     do {                                                                                                               \
+        T s;                                                                                                           \
+        TF__LOAD(T, runs.p[0], 0, s);                                                                                  \
+        double total = 0.0;                                                                                            \
         for (int k = 0; k < 2; k++)                                                                                    \
             for (size_t i = 0; i < runs.n[k]; i++) {                                                                   \
                 T xv;                                                                                                  \
                 TF__LOAD(T, runs.p[k], i, xv);                                                                         \
-                double d = (double)xv - mean;                                                                          \
+                total += DEV(T, xv, s);                                                                                \
+            }                                                                                                          \
+        double mean = total / (double)len;                                                                             \
+        for (int k = 0; k < 2; k++)                                                                                    \
+            for (size_t i = 0; i < runs.n[k]; i++) {                                                                   \
+                T xv;                                                                                                  \
+                TF__LOAD(T, runs.p[k], i, xv);                                                                         \
+                double d = DEV(T, xv, s) - mean;                                                                       \
                 acc += d * d;                                                                                          \
             }                                                                                                          \
     } while (0)
 
-tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out) {
+tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double *out) {
     if (r == NULL || out == NULL)
         return TF_E_NULL;
     if (tf__type_size(type) != r->itemsize)
         return TF_E_ARG;
     tf__runs runs;
-    (void)tf__runs_of(r, &runs);
+    size_t len = tf__runs_of(r, &runs);
     double acc = 0.0;
+    if (len == 0) {
+        *out = 0.0;
+        return TF_OK;
+    }
     switch (type) {
-    case TF_RING_I8: TF__SQ_DEV(int8_t); break;
-    case TF_RING_U8: TF__SQ_DEV(uint8_t); break;
-    case TF_RING_I16: TF__SQ_DEV(int16_t); break;
-    case TF_RING_U16: TF__SQ_DEV(uint16_t); break;
-    case TF_RING_I32: TF__SQ_DEV(int32_t); break;
-    case TF_RING_U32: TF__SQ_DEV(uint32_t); break;
-    case TF_RING_I64: TF__SQ_DEV(int64_t); break;
-    case TF_RING_U64: TF__SQ_DEV(uint64_t); break;
-    case TF_RING_F32: TF__SQ_DEV(float); break;
-    default: TF__SQ_DEV(double); break;
+    case TF_RING_I8: TF__SQ_DEV(int8_t, TF__DEV_SMALL); break;
+    case TF_RING_U8: TF__SQ_DEV(uint8_t, TF__DEV_SMALL); break;
+    case TF_RING_I16: TF__SQ_DEV(int16_t, TF__DEV_SMALL); break;
+    case TF_RING_U16: TF__SQ_DEV(uint16_t, TF__DEV_SMALL); break;
+    case TF_RING_I32: TF__SQ_DEV(int32_t, TF__DEV_SMALL); break;
+    case TF_RING_U32: TF__SQ_DEV(uint32_t, TF__DEV_SMALL); break;
+    case TF_RING_I64: TF__SQ_DEV(int64_t, TF__DEV_WIDE); break;
+    case TF_RING_U64: TF__SQ_DEV(uint64_t, TF__DEV_WIDE); break;
+    case TF_RING_F32: TF__SQ_DEV(float, TF__DEV_FLOAT); break;
+    default: TF__SQ_DEV(double, TF__DEV_FLOAT); break;
     }
     *out = acc;
     return TF_OK;

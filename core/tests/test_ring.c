@@ -253,8 +253,17 @@ static void test_reductions(void) {
     CHECK_EQ(tf_ring_min_max(&r, TF_RING_I16, NULL, &mx16), TF_OK);
     CHECK_EQ(tf_ring_min_max(&r, TF_RING_I32, &mn16, NULL), TF_E_ARG);
     double sq;
-    CHECK_EQ(tf_ring_sum_sq_dev(&r, TF_RING_I16, 11.0 / 6.0, &sq), TF_OK);
+    CHECK_EQ(tf_ring_sum_sq_dev(&r, TF_RING_I16, &sq), TF_OK);
     CHECK(sq > 100.83 && sq < 100.84);
+
+    /* the variance follows the spread, not the magnitude: two int64 near -2^63 that differ by 1999741442 */
+    int64_t big[2];
+    CHECK_EQ(tf_ring_init(&r, big, sizeof big, 8, 2), TF_OK);
+    int64_t b0 = -9223372021856304143LL, b1 = -9223372019856562701LL;
+    CHECK_EQ(tf_ring_push_back(&r, &b0), TF_OK);
+    CHECK_EQ(tf_ring_push_back(&r, &b1), TF_OK);
+    CHECK_EQ(tf_ring_sum_sq_dev(&r, TF_RING_I64, &sq), TF_OK);
+    CHECK(sq == 2.0 * 999870721.0 * 999870721.0);
 
     /* the 128-bit sum of 64-bit items: 3 * (2^63 - 1) and then negatives */
     int64_t s64[3];

@@ -125,14 +125,16 @@ void tf_ring_reverse(tf_ring *r);
  *   rounding error of every addition (Knuth's TwoSum), merged at the end. Like Python 3.12's compensated sum() it is
  *   within an ulp or so of math.fsum for ordinary data, but not always bit-identical to either. Infinities and NaN
  *   propagate as in plain addition. TF_E_ARG for integer types. 0.0 when empty.
- * tf_ring_sum_sq_dev: sum of (x - mean)^2 in double, for the variance; any type.
+ * tf_ring_sum_sq_dev: sum of (x - mean)^2 over the items' own mean, in double, for the variance; any type. Items are
+ *   shifted by the front item first (exactly, for integers), so precision follows the spread, not the magnitude.
+ *   0.0 when empty.
  * tf_ring_min_max: copies the smallest item to min_out and the largest to max_out (itemsize bytes each; either may
  *   be NULL, which skips that pass), chosen exactly as Python's min()/max() choose: the first item is the candidate
  *   and a later one replaces it only when strictly smaller (larger), so a NaN in front stays, later NaNs are skipped,
  *   and of 0.0 and -0.0 the first wins. TF_E_EMPTY when empty. */
 tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int64_t *hi);
 tf_status tf_ring_sum_float(const tf_ring *r, tf_ring_type type, double *sum);
-tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double mean, double *out);
+tf_status tf_ring_sum_sq_dev(const tf_ring *r, tf_ring_type type, double *out);
 tf_status tf_ring_min_max(const tf_ring *r, tf_ring_type type, void *min_out, void *max_out);
 #endif
 

@@ -1223,15 +1223,8 @@ static PyObject *Ring_std(tf_RingObject *self, PyObject *args, PyObject *kwds) {
         PyErr_Format(PyExc_ValueError, "std(ddof=%zd) needs more than %zd items, the Ring has %zd", ddof, ddof, n);
         return NULL;
     }
-    PyObject *m = Ring_mean(self, NULL);
-    if (m == NULL)
-        return NULL;
-    double mean = PyFloat_AsDouble(m);
-    Py_DECREF(m);
-    if (mean == -1.0 && PyErr_Occurred())
-        return NULL;
     double ss;
-    (void)tf_ring_sum_sq_dev(&self->ring, self->kind->type, mean, &ss);
+    (void)tf_ring_sum_sq_dev(&self->ring, self->kind->type, &ss);
     return PyFloat_FromDouble(sqrt(ss / (double)(n - ddof)));
 }
 

@@ -72,6 +72,7 @@ test-asan: $(VENV)/.stamp
 	CFLAGS="$(SAN)" $(VPY) setup.py -q build_ext \
 	  --build-lib $(ASAN_BUILD)/lib --build-temp $(ASAN_BUILD)/tmp
 	cp src/thrifty/*.py src/thrifty/*.pyi src/thrifty/py.typed $(ASAN_BUILD)/lib/thrifty/
+	rm -rf $(ASAN_BUILD)/lib/thrifty/doctor && cp -r src/thrifty/doctor $(ASAN_BUILD)/lib/thrifty/doctor
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -c 'import thrifty._ext as e, sys; \

@@ -143,6 +143,7 @@ def test_budget_exit_3_and_verdict(script, tmp_path):
     (["--top", "0", "-c", "pass"], "--top"),
     (["--top", "x", "-c", "pass"], "--top"),
     (["--sample-rate", "0.3", "-c", "pass"], "--sample-rate"),
+    (["--sample-rate", "0", "-c", "pass"], "--sample-rate"),
     (["--bogus", "-c", "pass"], "unrecognized"),
     (["--sample", "--exact", "-c", "pass"], "not allowed"),
     ([], "expected a script"),

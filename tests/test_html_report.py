@@ -73,7 +73,9 @@ def _chromium(url: str, *extra: str) -> subprocess.CompletedProcess:
     assert BROWSER, "chromium is not installed"
     args = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--enable-logging=stderr", "--v=0", "--log-level=0", "--virtual-time-budget=2000", *extra, url]
-    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+    # Under `make test-asan` the sanitizer runtime is preloaded for Python; the browser must not inherit it.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "PYTHONMALLOC")}
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
 
 
 def _console_errors(stderr: str) -> list[str]:

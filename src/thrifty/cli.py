@@ -37,6 +37,13 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _positive_size(text: str) -> int:
+    n = _size(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a size of at least 1 byte, got {text!r}")
+    return n
+
+
 def _positive(text: str) -> int:
     try:
         n = int(text)
@@ -61,7 +68,7 @@ def _doctor_parser() -> _Parser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="sampled mode: Poisson sampling by bytes (faster)")
     mode.add_argument("--exact", action="store_true", help="exact mode: every allocation (default)")
-    p.add_argument("--sample-rate", type=_size, default=128 * 1024, metavar="SIZE",
+    p.add_argument("--sample-rate", type=_positive_size, default=128 * 1024, metavar="SIZE",
                    help="mean bytes between samples in sampled mode (default 128K)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
     p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64)")

@@ -974,7 +974,7 @@ static int tf__delete_at(tf_RingObject *self, size_t i) {
 static PyObject *Ring_remove(tf_RingObject *self, PyObject *v) {
     Py_ssize_t i = tf__find(self, v, 0, tf_ring_len(&self->ring), 0, PyExc_IndexError);
     if (i == -1)
-        PyErr_SetString(PyExc_ValueError, "Ring.remove(x): x not in Ring");
+        PyErr_Format(PyExc_ValueError, "%R is not in Ring", v);
     if (i < 0 || tf__delete_at(self, (size_t)i) < 0)
         return NULL;
     Py_RETURN_NONE;

@@ -398,8 +398,9 @@ static PyObject *lz_decompress(PyObject *module, PyObject *args, PyObject *kwarg
     PyBuffer_Release(&view);
     if (rc < 0) {
         tf_lz_obuf_free(&out);
+        dstream_raise(st, &ds, rc, hdr, "decompress"); /* reads the decoder's position: free its storage after */
         PyMem_RawFree(ds.storage);
-        return dstream_raise(st, &ds, rc, hdr, "decompress");
+        return NULL;
     }
     PyMem_RawFree(ds.storage);
     if (rc == FEED_LIMIT || out.n > limit) {

@@ -112,6 +112,19 @@
 #ifndef TF_LZ_HASH_WAYS
 #define TF_LZ_HASH_WAYS 12
 #endif
+/* Windows up to 2^TF_LZ_CHAIN_MAX_WINDOW_BITS use hash chains instead (zlib's design): 2^TF_LZ_CHAIN_HEAD_BITS heads
+ * and one link per window byte, 2 bytes each, and a search that looks at up to TF_LZ_CHAIN_DEPTH(W) candidates.
+ * Cheaper per byte than the bucket table at small windows and it reaches every position with the hash; its links
+ * (2 x 2^W bytes) are what make it too big for the larger windows. */
+#ifndef TF_LZ_CHAIN_MAX_WINDOW_BITS
+#define TF_LZ_CHAIN_MAX_WINDOW_BITS 10
+#endif
+#ifndef TF_LZ_CHAIN_HEAD_BITS
+#define TF_LZ_CHAIN_HEAD_BITS 8
+#endif
+#ifndef TF_LZ_CHAIN_DEPTH
+#define TF_LZ_CHAIN_DEPTH(w) 8u
+#endif
 #ifndef TF_LZ_DECODER_INPUT
 #define TF_LZ_DECODER_INPUT 8
 #endif

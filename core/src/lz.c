@@ -367,7 +367,11 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     const uint8_t *y = e->buf + at; /* with the mirror, y[0..2^L + 8) and x[0..2^L + 8) are contiguous */
     const uint16_t y01 = tf__load_le16(y);
     uint16_t here = (uint16_t)(e->pos + j);
-    const unsigned ways = e->chain ? e->depth : TF_LZ_HASH_WAYS, wmask = (1u << e->w) - 1u;
+    /* The next candidate is links[(p & pmask) | (i & imask)]: the chain link of p, or the bucket's next way (the last
+     * way's "next" is read but never used; it lies within the storage). */
+    const unsigned ways = e->chain ? e->depth : TF_LZ_HASH_WAYS, pmask = e->chain ? (1u << e->w) - 1u : 0u,
+                   imask = e->chain ? 0u : ~0u;
+    const uint16_t *links = e->chain ? TF__LZ_PREV(e) : slot + 1;
     unsigned p = slot[0], last = 0;
     for (unsigned i = 0; i < ways; i++) {
         unsigned dist = (uint16_t)(here - p);
@@ -376,7 +380,7 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
         if (dist > seen || dist < last)
             break;
         last = dist;
-        p = e->chain ? TF__LZ_PREV(e)[p & wmask] : slot[i + 1u < ways ? i + 1u : i];
+        p = links[(p & pmask) | (i & imask)];
         if (dist == 0 || dist == rep)
             continue;
         const uint8_t *x = e->buf + (at >= dist ? at - dist : at + size - dist);

@@ -97,7 +97,7 @@ struct tf_lz_encoder {
     uint8_t nacc;
     uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
-    uint8_t head_hashed; /* head is already in the table (entered for the lazy look one byte ahead) */
+    uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
      * history, rep and match bound), so that step reuses it instead of searching again. */
     uint8_t ahead_valid, ahead_kind;
@@ -344,6 +344,46 @@ static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n, tf__lz_
     return memo->bits;
 }
 
+/* Both searches' inner step: inlined into each so that the candidate loop keeps its state in registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TF__LZ_INLINE static inline __attribute__((always_inline))
+#else
+#define TF__LZ_INLINE static inline
+#endif
+/* Weighs the candidate `dist` bytes back for the match at head + j (ring index `at`, bytes y); updates *c when it
+ * gains more. 1 when the match found is as long as allowed (the search can stop). */
+TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, unsigned j, unsigned at, const uint8_t *y, unsigned dist,
+                               unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
+    if (dist == 0 || dist == e->rep)
+        return 0;
+    const uint8_t *x = e->buf + (at >= dist ? at - dist : at + e->size - dist);
+    /* A match needs 2 bytes, and only a longer one can gain more: one that differs at the best length is out. */
+    if (tf__load_le16(x) != tf__load_le16(y) || x[c->len] != y[c->len])
+        return 0;
+    unsigned n = 2u;
+    while (n < max) {
+        uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
+        if (diff) {
+            n += tf__ctz64(diff) >> 3;
+            break;
+        }
+        n += 8u;
+    }
+    if (n > max)
+        n = max;
+    long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
+    if (8L * (long)n - cost <= c->gain) /* cannot win even if every byte cost 8 bits */
+        return 0;
+    long gain = tf__lit_cost(e, j, n, memo) - cost;
+    if (gain <= c->gain)
+        return 0;
+    c->gain = gain;
+    c->len = n;
+    c->dist = dist;
+    c->kind = K_EXPLICIT;
+    return n == max;
+}
+
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the table's. */
 static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     tf__lz_choice c = {0, 0, 0, K_NONE};
@@ -362,54 +402,33 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     }
     if (max < e->hash_bytes || c.len == max)
         return c;
-    unsigned at = tf__ring(e, (unsigned)e->head + j), size = e->size, rep = e->rep;
-    const uint16_t *slot = e->table + (size_t)tf__hash(e, at) * (e->chain ? 1u : TF_LZ_HASH_WAYS);
+    unsigned at = tf__ring(e, (unsigned)e->head + j);
     const uint8_t *y = e->buf + at; /* with the mirror, y[0..2^L + 8) and x[0..2^L + 8) are contiguous */
-    const uint16_t y01 = tf__load_le16(y);
     uint16_t here = (uint16_t)(e->pos + j);
-    /* The next candidate is links[(p & pmask) | (i & imask)]: the chain link of p, or the bucket's next way (the last
-     * way's "next" is read but never used; it lies within the storage). */
-    const unsigned ways = e->chain ? e->depth : TF_LZ_HASH_WAYS, pmask = e->chain ? (1u << e->w) - 1u : 0u,
-                   imask = e->chain ? 0u : ~0u;
-    const uint16_t *links = e->chain ? TF__LZ_PREV(e) : slot + 1;
-    unsigned p = slot[0], last = 0;
-    for (unsigned i = 0; i < ways; i++) {
-        unsigned dist = (uint16_t)(here - p);
-        /* Entries are newest first: the rest are older still, out of the window. A chain link that does not lead
-         * further back was overwritten by a newer position: the chain ends there. */
-        if (dist > seen || dist < last)
+    unsigned h = tf__hash(e, at);
+    if (e->chain) {
+        const uint16_t *prev = TF__LZ_PREV(e);
+        unsigned p = e->table[h], last = 0, wmask = (1u << e->w) - 1u;
+        for (unsigned i = e->depth; i; i--) {
+            unsigned dist = (uint16_t)(here - p);
+            /* Links lead further back until one was overwritten by a newer position (it then reads as nearer) or
+             * leaves the window: the chain ends there. */
+            if (dist > seen || dist < last)
+                break;
+            last = dist;
+            p = prev[p & wmask];
+            if (tf__consider(e, j, at, y, dist, max, &c, &memo))
+                break;
+        }
+        return c;
+    }
+    const uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
+    for (unsigned i = 0; i < TF_LZ_HASH_WAYS; i++) {
+        unsigned dist = (uint16_t)(here - slot[i]);
+        if (dist > seen)
+            break; /* entries are newest first: the rest are older still, out of the window */
+        if (tf__consider(e, j, at, y, dist, max, &c, &memo))
             break;
-        last = dist;
-        p = links[(p & pmask) | (i & imask)];
-        if (dist == 0 || dist == rep)
-            continue;
-        const uint8_t *x = e->buf + (at >= dist ? at - dist : at + size - dist);
-        /* A match needs 2 bytes, and only a longer one can gain more: one that differs at the best length is out. */
-        if (tf__load_le16(x) != y01 || x[c.len] != y[c.len])
-            continue;
-        unsigned n = 2u;
-        while (n < max) {
-            uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
-            if (diff) {
-                n += tf__ctz64(diff) >> 3;
-                break;
-            }
-            n += 8u;
-        }
-        if (n > max)
-            n = max;
-        long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
-        if (8L * (long)n - cost <= c.gain) /* cannot win even if every byte cost 8 bits */
-            continue;
-        long gain = tf__lit_cost(e, j, n, &memo) - cost;
-        if (gain > c.gain) {
-            c.gain = gain;
-            c.len = n;
-            c.dist = dist;
-            c.kind = K_EXPLICIT;
-            if (n == max)
-                break;
-        }
     }
     return c;
 }

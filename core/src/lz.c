@@ -6,6 +6,8 @@
 TF_STATIC_ASSERT(TF_LZ_HASH_WAYS >= 1 && TF_LZ_HASH_WAYS <= 16, lz_hash_ways_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_SHIFT >= 0 && TF_LZ_HASH_SHIFT <= 4, lz_hash_shift_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_BUCKETS_LOG2_MAX >= 2 && TF_LZ_HASH_BUCKETS_LOG2_MAX <= 13, lz_hash_buckets_in_range);
+TF_STATIC_ASSERT(TF_LZ_CHAIN_MAX_WINDOW_BITS <= 15, lz_chain_window_in_range);
+TF_STATIC_ASSERT(TF_LZ_CHAIN_HEAD_BITS >= 4 && TF_LZ_CHAIN_HEAD_BITS <= 12, lz_chain_head_in_range);
 TF_STATIC_ASSERT(TF_LZ_MIN_LOOKAHEAD_BITS >= 3u, lz_end_marker_covers_text_peek);
 TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_decoder_input_in_range);
 
@@ -73,7 +75,9 @@ enum { K_NONE, K_EXPLICIT, K_REP, K_END };
 struct tf_lz_encoder {
     uint64_t acc;       /* output bits not yet written; the low `nacc` are valid, oldest first */
     uint32_t adler;     /* Adler-32 of the input sunk so far */
-    uint16_t *table;    /* match finder: buckets * TF_LZ_HASH_WAYS positions (mod 2^16), newest first */
+    uint16_t *table;    /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
+                         * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
+                         * its hash; else buckets * TF_LZ_HASH_WAYS positions, newest first */
     uint8_t *buf;       /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it,
                          * followed by a copy of its first TF__LZ_MIRROR(L) bytes so that the search reads any
                          * 2^L + 8 bytes from any ring index without wrapping */
@@ -92,7 +96,8 @@ struct tf_lz_encoder {
     uint8_t lit_bits; /* 8: that run's bytes are plain; 0: they use the text code */
     uint8_t nacc;
     uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
-    uint8_t head_hashed; /* head is already in the table (entered for the lazy look one byte ahead) */
+    uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
+    uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
      * history, rep and match bound), so that step reuses it instead of searching again. */
     uint8_t ahead_valid, ahead_kind;
@@ -100,18 +105,29 @@ struct tf_lz_encoder {
     int16_t ahead_gain;
 };
 
+/* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */
+#define TF__LZ_PREV(e) ((e)->table + ((size_t)1 << TF_LZ_CHAIN_HEAD_BITS))
 #define TF__LZ_MIRROR(l) ((1u << (l)) + 8u)
 
 static unsigned tf__enc_buckets_log2(unsigned w) {
+    if (w <= TF_LZ_CHAIN_MAX_WINDOW_BITS)
+        return TF_LZ_CHAIN_HEAD_BITS;
     unsigned b = w - (unsigned)TF_LZ_HASH_SHIFT;
     return b < TF_LZ_HASH_BUCKETS_LOG2_MAX ? b : TF_LZ_HASH_BUCKETS_LOG2_MAX;
+}
+
+/* Entries of the match finder's tables: heads plus one link per window byte, or buckets times ways. */
+static size_t tf__enc_entries(unsigned w) {
+    if (w <= TF_LZ_CHAIN_MAX_WINDOW_BITS)
+        return ((size_t)1 << TF_LZ_CHAIN_HEAD_BITS) + ((size_t)1 << w);
+    return (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(w);
 }
 
 size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits) {
     if (!tf__lz_params_ok(window_bits, lookahead_bits))
         return 0;
     size_t head = (sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u;
-    size_t table = sizeof(uint16_t) * (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(window_bits);
+    size_t table = sizeof(uint16_t) * tf__enc_entries(window_bits);
     /* The ring holds the window and twice the lookahead, so sink can refill 2^L bytes at a time. */
     return head + table + ((size_t)1 << window_bits) + ((size_t)2 << lookahead_bits) + TF__LZ_MIRROR(lookahead_bits);
 }
@@ -128,8 +144,10 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
         return TF_E_ALIGN;
     tf_lz_encoder *e = (tf_lz_encoder *)storage;
     TF_MEMSET(e, 0, sizeof *e);
-    size_t entries = (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(window_bits);
+    size_t entries = tf__enc_entries(window_bits);
     e->table = (uint16_t *)(void *)((uint8_t *)storage + ((sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u));
+    e->chain = window_bits <= TF_LZ_CHAIN_MAX_WINDOW_BITS;
+    e->depth = (uint8_t)TF_LZ_CHAIN_DEPTH(window_bits);
     e->buf = (uint8_t *)(e->table + entries);
     /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
      * (if unlikely) candidate that the byte comparison checks like any other. */
@@ -225,6 +243,12 @@ static unsigned tf__hash(const tf_lz_encoder *e, unsigned at) {
 
 static void tf__insert(tf_lz_encoder *e, unsigned back) {
     unsigned at = tf__ring(e, (unsigned)e->head + e->size - back);
+    if (e->chain) {
+        uint16_t p = (uint16_t)(e->pos - back), *h = e->table + tf__hash(e, at);
+        TF__LZ_PREV(e)[p & ((1u << e->w) - 1u)] = *h;
+        *h = p;
+        return;
+    }
     uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
     for (unsigned i = TF_LZ_HASH_WAYS - 1u; i > 0; i--)
         slot[i] = slot[i - 1u];
@@ -233,6 +257,21 @@ static void tf__insert(tf_lz_encoder *e, unsigned back) {
 
 /* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived. */
 static void tf__insert_pending(tf_lz_encoder *e) {
+    if (e->chain && e->todo) {
+        /* Positions `back` >= lo have the bytes their hash needs; the ones after them are the end of input. */
+        unsigned lo = e->la >= e->hash_bytes ? 1u : (unsigned)e->hash_bytes - e->la, back = e->todo;
+        unsigned at = tf__ring(e, (unsigned)e->head + e->size - back), wmask = (1u << e->w) - 1u;
+        uint16_t p = (uint16_t)(e->pos - back);
+        for (; back >= lo; back--) {
+            uint16_t *h = e->table + tf__hash(e, at);
+            TF__LZ_PREV(e)[p & wmask] = *h;
+            *h = p++;
+            if (++at == e->size)
+                at = 0;
+        }
+        e->todo = 0;
+        return;
+    }
     for (; e->todo; e->todo--) {
         if ((unsigned)e->todo + e->la < e->hash_bytes) {
             e->todo = 0; /* the end of input: these positions can never start a match anyone looks for */
@@ -305,6 +344,46 @@ static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n, tf__lz_
     return memo->bits;
 }
 
+/* Both searches' inner step: inlined into each so that the candidate loop keeps its state in registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TF__LZ_INLINE static inline __attribute__((always_inline))
+#else
+#define TF__LZ_INLINE static inline
+#endif
+/* Weighs the candidate `dist` bytes back for the match at head + j (ring index `at`, bytes y); updates *c when it
+ * gains more. 1 when the match found is as long as allowed (the search can stop). */
+TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, unsigned j, unsigned at, const uint8_t *y, unsigned dist,
+                               unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
+    if (dist == 0 || dist == e->rep)
+        return 0;
+    const uint8_t *x = e->buf + (at >= dist ? at - dist : at + e->size - dist);
+    /* A match needs 2 bytes, and only a longer one can gain more: one that differs at the best length is out. */
+    if (tf__load_le16(x) != tf__load_le16(y) || x[c->len] != y[c->len])
+        return 0;
+    unsigned n = 2u;
+    while (n < max) {
+        uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
+        if (diff) {
+            n += tf__ctz64(diff) >> 3;
+            break;
+        }
+        n += 8u;
+    }
+    if (n > max)
+        n = max;
+    long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
+    if (8L * (long)n - cost <= c->gain) /* cannot win even if every byte cost 8 bits */
+        return 0;
+    long gain = tf__lit_cost(e, j, n, memo) - cost;
+    if (gain <= c->gain)
+        return 0;
+    c->gain = gain;
+    c->len = n;
+    c->dist = dist;
+    c->kind = K_EXPLICIT;
+    return n == max;
+}
+
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the table's. */
 static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     tf__lz_choice c = {0, 0, 0, K_NONE};
@@ -323,44 +402,33 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     }
     if (max < e->hash_bytes || c.len == max)
         return c;
-    unsigned at = tf__ring(e, (unsigned)e->head + j), size = e->size, rep = e->rep;
-    const uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
+    unsigned at = tf__ring(e, (unsigned)e->head + j);
     const uint8_t *y = e->buf + at; /* with the mirror, y[0..2^L + 8) and x[0..2^L + 8) are contiguous */
-    const uint16_t y01 = tf__load_le16(y);
     uint16_t here = (uint16_t)(e->pos + j);
+    unsigned h = tf__hash(e, at);
+    if (e->chain) {
+        const uint16_t *prev = TF__LZ_PREV(e);
+        unsigned p = e->table[h], last = 0, wmask = (1u << e->w) - 1u;
+        for (unsigned i = e->depth; i; i--) {
+            unsigned dist = (uint16_t)(here - p);
+            /* Links lead further back until one was overwritten by a newer position (it then reads as nearer) or
+             * leaves the window: the chain ends there. */
+            if (dist > seen || dist < last)
+                break;
+            last = dist;
+            p = prev[p & wmask];
+            if (tf__consider(e, j, at, y, dist, max, &c, &memo))
+                break;
+        }
+        return c;
+    }
+    const uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
     for (unsigned i = 0; i < TF_LZ_HASH_WAYS; i++) {
         unsigned dist = (uint16_t)(here - slot[i]);
         if (dist > seen)
             break; /* entries are newest first: the rest are older still, out of the window */
-        if (dist == 0 || dist == rep)
-            continue;
-        const uint8_t *x = e->buf + (at >= dist ? at - dist : at + size - dist);
-        /* A match needs 2 bytes, and only a longer one can gain more: one that differs at the best length is out. */
-        if (tf__load_le16(x) != y01 || x[c.len] != y[c.len])
-            continue;
-        unsigned n = 2u;
-        while (n < max) {
-            uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
-            if (diff) {
-                n += tf__ctz64(diff) >> 3;
-                break;
-            }
-            n += 8u;
-        }
-        if (n > max)
-            n = max;
-        long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
-        if (8L * (long)n - cost <= c.gain) /* cannot win even if every byte cost 8 bits */
-            continue;
-        long gain = tf__lit_cost(e, j, n, &memo) - cost;
-        if (gain > c.gain) {
-            c.gain = gain;
-            c.len = n;
-            c.dist = dist;
-            c.kind = K_EXPLICIT;
-            if (n == max)
-                break;
-        }
+        if (tf__consider(e, j, at, y, dist, max, &c, &memo))
+            break;
     }
     return c;
 }

@@ -38,16 +38,24 @@
  *   - Near offsets (most of them, even in a large window) cost N+1 bits: -2.8% at W=12, -0.5% at W=8.
  *   - Parsing is by bit gain (the covered bytes' literal cost minus the match's cost), comparing the rep candidate
  *     with the hash candidates, with one step of lazy evaluation (a literal first when the match one byte later
- *     gains more: +1% on text, +6% on CSV at W=8). The match finder is a set-associative hash table over 2-byte
- *     prefixes (3-byte when W >= 10): at most 64 buckets of 12 recent positions (config.h), 1.5 KiB, instead of the 2
- *     bytes per window byte a hash chain needs. Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12; 4
- *     buckets x 4 ways (128 B) lost 20%.
- *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348659 vs 384482 bytes); W=12, L=5: 0.93x zlib's
- *     (level 6, wbits 12, memLevel 1) in 5816 bytes of encoder state. The search keeps the encoder at about
- *     heatshrink's speed (it does far more work per byte); the decoder is several times faster. bench/results/lz.md
- *     has the current run.
+ *     gains more: +1% on text, +6% on CSV at W=8). The match finder hashes 2-byte prefixes (3-byte when W >= 10).
+ *     Up to W = 10 (config.h) it is zlib's hash chain: 256 heads and one link per window byte (2 bytes each, 1 KiB
+ *     at W=8), walked newest first for at most 8 candidates; every position in the window with the hash is
+ *     reachable and inserting a position is two stores. Above W = 10 the links (2 x 2^W bytes) would break the
+ *     W=12 RAM budget, so those windows use a set-associative table: at most 64 buckets of 12 recent positions
+ *     (1.5 KiB). Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12; 4 buckets x 4 ways (128 B) lost 20%.
+ *     Chains against that table, on the corpus (callgrind instructions of tf_lz_compress for all 768 KiB):
+ *         W=8:  depth 4: 351300 B; 6: 349564 B; 8: 348691 B, 260 M; 12: 348168 B; 16: 347851 B
+ *               (12-way table: 348659 B, 286 M; heatshrink 1.1x needs <= 349529 B)
+ *         W=10: depth 8: 306291 B, 233 M, 3720 B of state (table: 308564 B, 278 M, 2696 B)
+ *     More heads (512, 1024) gained under 0.05% for 0.5-1.5 KiB; limiting the lazy look to short matches lost
+ *     0.5-1% (CSV needs it).
+ *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348691 vs 384482 bytes); W=12, L=5: 0.93x zlib's
+ *     (level 6, wbits 12, memLevel 1) in 5816 bytes of encoder state. The encoder runs at about 1.1x heatshrink's
+ *     speed (it does far more work per byte: gain-based choice, rep, lazy look, literal costs); the decoder is
+ *     several times faster. bench/results/lz.md has the current run.
  *   - Speed without changing the parse (every choice below leaves the output byte-identical): the search stops at
- *     the first way older than the window (ways are newest first; at W=8 most of the 12 are), the lazy look one byte
+ *     the first candidate older than the window, the lazy look one byte
  *     ahead is kept and reused when it wins, the ring's first 2^L + 8 bytes are mirrored after it so that hashing and
  *     match comparison never wrap, and candidates are screened on their first two bytes and compared 8 bytes at a
  *     time. The decoder decodes whole sequences in one go while 8+ input bytes remain (64-bit bit buffer, output
@@ -56,8 +64,10 @@
  *
  * MEMORY (64-bit host; the structs are a few bytes smaller on 32-bit)
  *   decoder: sizeof(state) + 2^W                 W=8: 296 B (heatshrink's at W=8 with a 32-byte input buffer: 306 B)
- *   encoder: sizeof(state) + 2^W + 3 * 2^L + 8 + 2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)
- *                                                W=8, L=4: 1928 B; W=12, L=5: 5816 B
+ *   encoder: sizeof(state) + 2^W + 3 * 2^L + 8 + finder, where finder is
+ *              2 * (2^TF_LZ_CHAIN_HEAD_BITS + 2^W)                      for W <= TF_LZ_CHAIN_MAX_WINDOW_BITS (10)
+ *              2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)     above
+ *                                                W=8, L=4: 1416 B; W=10, L=4: 3720 B; W=12, L=5: 5816 B
  *
  * OUTPUT BOUND
  *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
@@ -114,7 +124,7 @@ size_t tf_lz_decoder_size(unsigned window_bits);
 /* Starts an encoder in `storage` (size bytes, TF_LZ_ALIGN-aligned, owned by the caller for the encoder's lifetime;
  * the encoder keeps no pointer outside it). flags: 0 or TF_LZ_FLAG_CHECKSUM. On success *enc points into storage.
  * TF_E_NULL, TF_E_ARG (W, L or flags out of range), TF_E_SIZE (size < tf_lz_encoder_size), TF_E_ALIGN.
- * O(2^W / 2^TF_LZ_HASH_SHIFT) to clear the match finder. */
+ * O(2^W) to clear the match finder. */
 tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
                              unsigned lookahead_bits, unsigned flags);
 
@@ -124,7 +134,8 @@ tf_status tf_lz_encoder_sink(tf_lz_encoder *enc, const uint8_t *in, size_t n, si
 
 /* Writes up to out_size bytes of compressed output; *out_n says how many. TF_LZ_MORE when output is pending (call
  * again with room), TF_LZ_DONE when it needs input (or, after finish, when the frame is complete), TF_E_NULL.
- * O(out_size + input processed * TF_LZ_HASH_WAYS * 2^L) worst case. */
+ * O(out_size + input processed * candidates * 2^L) worst case (candidates: TF_LZ_CHAIN_DEPTH(W) or
+ * TF_LZ_HASH_WAYS, config.h). */
 tf_status tf_lz_encoder_poll(tf_lz_encoder *enc, uint8_t *out, size_t out_size, size_t *out_n);
 
 /* Marks the end of input. TF_LZ_DONE once every byte of the frame has been polled out, TF_LZ_MORE while some is
@@ -179,7 +190,7 @@ size_t tf_lz_compress_bound(size_t n);
 /* One-shot compression of in[0..n) into out[0..out_size) as one or more frames, using `work` (work_size >=
  * tf_lz_encoder_size(W, L), aligned) as the encoder's storage. Falls back to a stored frame for any piece that
  * would not shrink. Returns TF_OK with *out_n set, TF_E_FULL when out_size is too small (out_size >=
- * tf_lz_compress_bound(n) never is), or the init errors. O(n * TF_LZ_HASH_WAYS * 2^L) worst case. */
+ * tf_lz_compress_bound(n) never is), or the init errors. O(n * candidates * 2^L) worst case (see poll). */
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags);
 

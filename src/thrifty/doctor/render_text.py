@@ -45,6 +45,10 @@ def render_text(report: dict[str, Any]) -> str:
         f"  tracker           ~{s['tracker_overhead_s']:.2f} s overhead (estimate), "
         f"{format_size(s['tracker_peak_bytes'])} memory{tracker_pct}",
     ]
+    own = s.get("doctor_own")
+    if own and own["allocs"]:
+        lines.append(f"  doctor's own      {own['allocs']:,} allocations ({format_size(own['alloc_bytes'])}), "
+                     f"{format_size(own['live_at_peak'])} at peak — counted above, left out of the sites")
     if s["untracked_allocs"] or s["dropped_stacks"]:
         lines.append(f"  note: tracker out of room — {s['untracked_allocs']:,} allocations untracked, "
                      f"{s['dropped_stacks']:,} stacks unattributed (raise the tracker's memory bound)")

@@ -16,28 +16,43 @@ SCHEMA = "thrifty.doctor"
 SCHEMA_VERSION = 1
 
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the thrifty package
+# thrifty's files that run the doctor, as opposed to the library the user's code calls
+_MACHINERY = (os.path.join(_HERE, "doctor") + os.sep, os.path.join(_HERE, "cli.py"),
+              os.path.join(_HERE, "__main__.py"), os.path.join(_HERE, "pytest_plugin.py"))
+_COUNTERS = ("live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes")
 
 
 def _is_harness(filename: str) -> bool:
-    """Frames of the doctor itself or runpy sit at the root of every stack; they are not the user's."""
+    """A frame of thrifty itself or of runpy: never the user's line to change."""
     return (filename.startswith(_HERE + os.sep) or filename == runpy.__file__ or
             filename.startswith("<frozen runpy"))
 
 
-def _strip_harness(raw: dict) -> list[dict]:
-    """Stacks with the doctor's own root frames removed (outermost first). Stacks made only of harness frames stay
-    as they are (the doctor's own allocations are part of the traced heap, as with tracemalloc)."""
+def _is_machinery(filename: str) -> bool:
+    """A frame of the doctor itself (tracer, probes, gc callbacks, CLI) or of runpy loading the target."""
+    return (filename.startswith(_MACHINERY) or filename == runpy.__file__ or
+            filename.startswith("<frozen runpy"))
+
+
+def _strip_harness(raw: dict) -> tuple[list[dict], dict]:
+    """(the user's stacks, the doctor's own totals). Every thrifty and runpy frame is removed from every stack, so
+    what thrifty's library code allocates for a user call is charged to the user line that called it. A stack
+    whose innermost frame is the doctor's machinery (its probes' gc callback running inside a user line, the
+    harness compiling the target) is the doctor's own allocation: it is left out of the stacks and sites and
+    summed into the second result instead, so the totals still account for it."""
     frames = raw["frames"]
+    own = dict.fromkeys(_COUNTERS, 0)
+    own["stacks"] = 0
     out = []
     for st in raw["stacks"]:
-        ids = list(st["frames"])
-        k = 0
-        while k < len(ids) and _is_harness(frames[ids[k]][0]):
-            k += 1
-        if k < len(ids):
-            ids = ids[k:]
+        ids = [i for i in st["frames"] if not _is_harness(frames[i][0])]
+        if st["frames"] and (not ids or _is_machinery(frames[st["frames"][-1]][0])):
+            for field in _COUNTERS:
+                own[field] += st[field]
+            own["stacks"] += 1
+            continue
         out.append({**st, "frames": ids})
-    return out
+    return out, own
 
 
 def _aggregate_sites(frames: list, stacks: list[dict]) -> list[dict]:
@@ -49,7 +64,7 @@ def _aggregate_sites(frames: list, stacks: list[dict]) -> list[dict]:
         if site is None:
             site = by_site[key] = {"file": key[0], "line": key[1], "function": key[2], "live_at_peak": 0,
                                    "live_at_end": 0, "allocs": 0, "frees": 0, "alloc_bytes": 0}
-        for field in ("live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"):
+        for field in _COUNTERS:
             site[field] += st[field]
     return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
 
@@ -59,7 +74,7 @@ def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None 
     """The run result (schema `thrifty.doctor` version 1). `raw` is what the C tracker returned."""
     facts = facts or {}
     frames = [list(f) for f in raw["frames"]]
-    stacks = _strip_harness(raw)
+    stacks, own = _strip_harness(raw)
     sites = _aggregate_sites(frames, stacks)
     peak = raw["peak_bytes"]
     top_at_peak = [i for i, s in enumerate(sites) if s["live_at_peak"] > 0][:top]
@@ -90,6 +105,7 @@ def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None 
             "tracker_bytes": raw["tracker_bytes"],
             "tracker_peak_bytes": raw["tracker_peak_bytes"],
             "tracker_overhead_s": raw["overhead_ns_estimate"] / 1e9,
+            "doctor_own": own,
         },
         "budget": None if budget is None else {"limit_bytes": budget, "exceeded": peak > budget},
         "sites": sites,

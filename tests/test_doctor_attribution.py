@@ -1,0 +1,59 @@
+"""Nothing in the report is attributed to thrifty's own Python files (docs/doctor.md, "The doctor's own allocations")."""
+import json
+import os
+import subprocess
+import sys
+
+import thrifty
+from thrifty.doctor.report import build_report
+
+PKG = os.path.dirname(os.path.abspath(thrifty.__file__))
+DOCTOR = [sys.executable, "-m", "thrifty", "doctor"]
+
+
+def _raw(frames, stacks):
+    base = {"mode": "exact", "sample_rate": 0, "max_depth": 64, "peak_bytes": 0, "peak_time_ns": 0,
+            "live_bytes_at_end": 0, "allocs": 0, "frees": 0, "alloc_bytes": 0, "samples": 0, "untracked_allocs": 0,
+            "dropped_stacks": 0, "duration_ns": 1, "tracker_bytes": 0, "tracker_peak_bytes": 0,
+            "overhead_ns_estimate": 0, "timeline": []}
+    full = [{"truncated": False, "live_at_end": 0, "frees": 0, "alloc_bytes": st["live_at_peak"], "allocs": 1, **st}
+            for st in stacks]
+    return {**base, "frames": frames, "stacks": full, "peak_bytes": sum(s["live_at_peak"] for s in stacks)}
+
+
+def test_library_frames_charge_the_calling_user_line_and_machinery_stacks_are_the_doctors():
+    frames = [
+        (os.path.join(PKG, "doctor", "tracer.py"), 90, "_run"),  # 0: harness root
+        ("/home/u/app.py", 7, "<module>"),  # 1: the user's line
+        (os.path.join(PKG, "lz.py"), 40, "compress"),  # 2: thrifty library code the user called
+        (os.path.join(PKG, "doctor", "findings", "cycles.py"), 81, "_drain"),  # 3: gc callback of the probes
+        ("<frozen runpy>", 259, "_get_code_from_file"),  # 4: runpy loading the target
+    ]
+    raw = _raw(frames, [
+        {"frames": [0, 1, 2], "live_at_peak": 100},
+        {"frames": [0, 1, 3], "live_at_peak": 30},
+        {"frames": [0, 4], "live_at_peak": 5},
+        {"frames": [], "live_at_peak": 1},
+    ])
+    r = build_report(raw)
+    sites = [(s["file"], s["line"], s["live_at_peak"]) for s in r["sites"]]
+    assert sites == [("/home/u/app.py", 7, 100), ("<no Python frame>", 0, 1)]
+    assert all(not r["frames"][i][0].startswith(PKG) for st in r["stacks"] for i in st["frames"])
+    own = r["summary"]["doctor_own"]
+    assert (own["live_at_peak"], own["allocs"], own["stacks"]) == (35, 2, 2)
+    # the totals still account for every byte
+    assert sum(s["live_at_peak"] for s in r["stacks"]) + own["live_at_peak"] == r["summary"]["peak_bytes"]
+
+
+def test_code_run_top_site_is_the_users_string_line(tmp_path):
+    out_json = tmp_path / "r.json"
+    code = "import gc\nx = [str(i) * 3 for i in range(20000)]\ny = [[] for _ in range(300)]\nfor a in y: a.append(a)\ndel y\ngc.collect()\n"
+    out = subprocess.run([*DOCTOR, "--json", str(out_json), "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out_json.read_text())
+    top = r["sites"][r["top_at_peak"][0]]
+    assert (top["file"], top["line"]) == ("<string>", 2)
+    files = {s["file"] for s in r["sites"]} | {r["frames"][i][0] for st in r["stacks"] for i in st["frames"]}
+    assert files and not any(f.startswith(PKG) or "runpy" in f for f in files)
+    assert r["summary"]["doctor_own"]["allocs"] > 0  # the harness compiled the code: counted, not attributed
+    assert "doctor's own" in out.stderr and "thrifty/doctor" not in out.stderr.split("Findings")[0]

@@ -1,4 +1,4 @@
-"""Nothing in the report is attributed to thrifty's own Python files (docs/doctor.md, "The doctor's own allocations")."""
+"""Nothing in the report is attributed to thrifty's own Python files (docs/doctor.md: the doctor's own allocations)."""
 import json
 import os
 import subprocess
@@ -47,7 +47,8 @@ def test_library_frames_charge_the_calling_user_line_and_machinery_stacks_are_th
 
 def test_code_run_top_site_is_the_users_string_line(tmp_path):
     out_json = tmp_path / "r.json"
-    code = "import gc\nx = [str(i) * 3 for i in range(20000)]\ny = [[] for _ in range(300)]\nfor a in y: a.append(a)\ndel y\ngc.collect()\n"
+    code = ("import gc\nx = [str(i) * 3 for i in range(20000)]\n"
+            "y = [[] for _ in range(300)]\nfor a in y: a.append(a)\ndel y\ngc.collect()\n")
     out = subprocess.run([*DOCTOR, "--json", str(out_json), "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     r = json.loads(out_json.read_text())

@@ -20,6 +20,7 @@ static const tf_part_add_fn tf_parts[] = {
     tf_sizeof_add,          /* sizeof.c */
     tf_interner_add,        /* interner.c */
     tf_gcprobe_add,         /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
+    tf_numprobe_add,        /* numprobe.c: the doctor's numbers-held-as-objects walk */
     NULL,
 };
 /* clang-format on */

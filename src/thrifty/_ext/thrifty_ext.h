@@ -70,6 +70,8 @@ int tf_interner_add(PyObject *module, tf_state *st); /* interner.c: thrifty.Inte
  * when o's __sizeof__ fails. */
 size_t tf_shallow_sizeof(PyObject *o);
 int tf_gcprobe_add(PyObject *module, tf_state *st); /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
+/* numprobe.c: the doctor's walk for numbers-only sequences */
+int tf_numprobe_add(PyObject *module, tf_state *st);
 
 /* pool, objectpool, view, streaming (buffers.h) */
 int tf_block_add(PyObject *module, tf_state *st);

@@ -15,6 +15,7 @@ import tracemalloc
 from typing import Any
 
 from thrifty.doctor.findings import Evidence, cycles, duplicates, module_globals, resources
+from thrifty.doctor.findings import boxed_numbers
 from thrifty.doctor.findings.base import is_user_file
 
 FRAMES = 3
@@ -71,6 +72,7 @@ class Probes:
                     namespaces[f] = vars(m)
             ev.globals = module_globals.measure(namespaces)
             ev.duplicates = duplicates.scan(exclude={id(namespaces), id(self.namespaces)})
+            ev.boxed_numbers = boxed_numbers.scan(exclude={id(namespaces), id(self.namespaces)})
             frames = report.get("frames", [])
             files = set(namespaces)
             for st in report.get("stacks", []):

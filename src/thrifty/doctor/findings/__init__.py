@@ -1,6 +1,6 @@
 """Findings: what to change, as plain data (base.Finding), built from what a run measured (Evidence).
 
-One module per kind: cycles, resources, module_globals, duplicates, source (code findings). `build` turns the
+One module per kind: cycles, resources, module_globals, duplicates, boxed_numbers, source (code findings). `build` turns the
 evidence of one run into ranked findings; nothing here prints.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from thrifty.doctor.findings import cycles, duplicates, module_globals, resources, source
+from thrifty.doctor.findings import boxed_numbers, cycles, duplicates, module_globals, resources, source
 from thrifty.doctor.findings.base import HABITS, Finding, is_user_file, rank
 
 __all__ = ["HABITS", "Evidence", "Finding", "build", "confirm", "rank"]
@@ -30,6 +30,7 @@ class Evidence:
     resources: dict[Any, dict[str, Any]] = dataclasses.field(default_factory=dict)  # ResourceCollector.groups
     globals: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # module_globals.measure
     duplicates: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # duplicates.scan
+    boxed_numbers: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # boxed_numbers.scan
     line_bytes: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)  # live at peak, by user line
     line_allocs: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)  # blocks allocated, by line
 
@@ -75,6 +76,7 @@ def build(ev: Evidence) -> list[Finding]:
     found += resources.findings(ev.resources)
     found += module_globals.findings(ev.globals)
     found += duplicates.findings(ev.duplicates)
+    found += boxed_numbers.findings(ev.boxed_numbers)
     for path in ev.files:
         if not is_user_file(path):
             continue

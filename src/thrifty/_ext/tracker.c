@@ -1194,11 +1194,13 @@ static PyObject *tracker_stop(PyObject *module, PyObject *args, PyObject *kwargs
     update_free_check();
     unlock();
     /* Tables are frozen now (the hook no longer writes them), so building Python objects here is safe even though
-     * that allocates. The run is released whether or not building succeeded, unless its sites are kept. */
+     * that allocates. Kept before building: a collection the building triggers runs the doctor's gc callback, which
+     * looks sites up. The run is released whether or not building succeeded, unless its sites are kept. */
+    T.kept = keep;
     res = build_result();
-    if (res && keep)
-        T.kept = 1;
-    else
+    if (!res)
+        release_kept();
+    if (!keep)
         release_run();
     hooks_maybe_uninstall();
     return res;

@@ -1239,6 +1239,10 @@ static PyObject *tracker_site_of(PyObject *module, PyObject *obj) {
     uint64_t v;
     PyObject *res;
     (void)module;
+    /* Inside this thread's own hook (the lock may be held: a collection the fallback frame walk triggers runs the
+     * doctor's gc callback, which looks sites up) there is no safe answer; a spin on our own lock would never end. */
+    if (tl_busy)
+        Py_RETURN_NONE;
     /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
      * with the hook on another thread, and this thread's hook would record the tuples as the run's allocations */
     lock();

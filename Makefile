@@ -103,15 +103,18 @@ demo: install
 	@echo "HTML reports: $(DEMO)/naive.html $(DEMO)/lean.html"
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------
+# New inputs go to build/core/corpus/<target> (the first corpus directory is the one libFuzzer writes); the committed
+# corpus in core/fuzz/corpus is read, never rewritten. To keep what a run found, minimise it into the committed one:
+#   build/core/<target> -merge=1 core/fuzz/corpus/<target> build/core/corpus/<target>
 fuzz: APT_CMD = clang
 fuzz: apt-clang
 	@mkdir -p $(BUILD)
 	@set -e; for f in $(FUZZ_TARGETS); do n=$$(basename $$f .c); \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include $$f $(CORE_SRC) -o $(BUILD)/$$n; \
-	  mkdir -p core/fuzz/corpus/$$n; \
+	  mkdir -p core/fuzz/corpus/$$n $(BUILD)/corpus/$$n; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  seeds=$$(test -d core/fuzz/seeds/$$n && echo core/fuzz/seeds/$$n); \
-	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 core/fuzz/corpus/$$n $$seeds \
+	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/corpus/$$n core/fuzz/corpus/$$n $$seeds \
 	    >$(BUILD)/$$n.log 2>&1 || { tail -40 $(BUILD)/$$n.log; echo "== $$n FAILED (log: $(BUILD)/$$n.log)"; exit 1; }; \
 	  tail -3 $(BUILD)/$$n.log; done
 

@@ -8,14 +8,21 @@ import weakref
 
 import pytest
 
-from thrifty import Interner
+from thrifty import Interner, _ext
+from thrifty.doctor import trace
 from thrifty.doctor.findings import HABITS, Evidence, Finding, build, confirm, rank
 from thrifty.doctor.findings import cycles, duplicates, module_globals, resources
 from thrifty.doctor.findings.source import check_source
 
 
-@pytest.fixture
-def traced():
+@pytest.fixture(params=["tracker", "tracemalloc"])
+def traced(request):
+    """Object sites from thrifty's tracker (what the doctor uses), or from tracemalloc (site_of's fallback)."""
+    if request.param == "tracker":
+        with trace(keep_sites=True):
+            yield
+        _ext._tracker_release()
+        return
     started = not tracemalloc.is_tracing()
     if started:
         tracemalloc.start(10)

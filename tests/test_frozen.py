@@ -5,6 +5,7 @@ import collections.abc
 import copy
 import gc
 import mmap
+import operator
 import os
 import pickle
 import struct
@@ -484,3 +485,25 @@ def test_large_tables_built_without_the_gil():
     m = FrozenMap({k: i for i, k in enumerate(keys)})
     assert m["k123"] == 123
     assert FrozenSet.frombuffer(bytearray(s.tobytes())) == s
+
+
+@given(st.frozensets(st.integers(-50, 50)), st.frozensets(st.integers(-50, 50)))
+def test_set_algebra_matches_frozenset(a, b):
+    fa = FrozenSet(a)
+    for op in (operator.or_, operator.and_, operator.sub, operator.xor):
+        assert op(fa, b) == op(a, b) and type(op(fa, b)) is frozenset
+        assert op(b, fa) == op(b, a)
+        assert op(set(b), fa) == op(set(b), a) and type(op(set(b), fa)) is set  # the left operand's type, as set does
+        assert op(fa, FrozenSet(b)) == op(a, b)
+    assert fa.union(b, [99]) == a.union(b, [99])
+    assert fa.intersection(list(b)) == a.intersection(b)
+    assert fa.difference(b) == a.difference(b)
+    assert fa.symmetric_difference(b) == a.symmetric_difference(b)
+
+
+def test_set_operators_refuse_non_sets_like_frozenset():
+    for bad in ([1], 5, "ab"):
+        with pytest.raises(TypeError):
+            FrozenSet([1]) | bad
+        with pytest.raises(TypeError):
+            bad & FrozenSet([1])

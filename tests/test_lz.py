@@ -301,3 +301,32 @@ def test_open_reads_a_file_written_by_the_one_shot_api():
     blob = lz.compress(b"x" * 100_000, window_bits=15, lookahead_bits=8) + lz.compress(b"y" * 10)
     with lz.open(io.BytesIO(blob)) as f:
         assert f.read() == b"x" * 100_000 + b"y" * 10
+
+
+def test_lzfile_tell_and_seek_like_gzip(tmp_path):
+    data = bytes(range(256)) * 2000
+    p = tmp_path / "seek.tlz"
+    with lz.open(p, "wb", window_bits=9) as f:
+        f.write(data[:1000])
+        assert f.tell() == 1000
+        f.seek(1500)  # forward in write mode: zero-filled, as gzip does
+        f.write(b"x")
+        assert f.tell() == 1501
+        with pytest.raises(OSError):
+            f.seek(10)
+    with lz.open(p, "ab") as f:
+        f.write(data)
+    expect = data[:1000] + bytes(500) + b"x" + data
+    with lz.open(p) as f:
+        assert f.seekable()
+        assert f.read(10) == expect[:10] and f.tell() == 10
+        f.seek(5000)
+        assert f.read(7) == expect[5000:5007]
+        f.seek(3)  # backwards: decompressed again from the start
+        assert f.read(4) == expect[3:7]
+        f.seek(100, 1)
+        assert f.tell() == 107 and f.read(1) == expect[107:108]
+        f.seek(10**7)
+        assert f.tell() == len(expect) and f.read() == b""
+        with pytest.raises(ValueError, match="from the end"):
+            f.seek(0, 2)

@@ -122,16 +122,19 @@ def doctor_main(argv: list[str]) -> int:
     try:
         with probes or contextlib.nullcontext():
             raw, outcome, facts = run_target(target, sampled=opts.sample, sample_rate=opts.sample_rate,
-                                             max_depth=min(opts.depth, 256))
+                                             max_depth=min(opts.depth, 256), keep_sites=probes is not None)
+        report = build_report(
+            raw,
+            target={"kind": kind, "value": value, "args": args, "display": target.display},
+            outcome={"exit_status": outcome.exit_status, "status": outcome.status, "exception": outcome.exception},
+            facts=facts, budget=opts.budget, top=opts.top,
+        )
+        found = build_findings(probes.evidence(report)) if probes else []
     except TargetError as e:
         raise UsageError(str(e)) from None
-    report = build_report(
-        raw,
-        target={"kind": kind, "value": value, "args": args, "display": target.display},
-        outcome={"exit_status": outcome.exit_status, "status": outcome.status, "exception": outcome.exception},
-        facts=facts, budget=opts.budget, top=opts.top,
-    )
-    found = build_findings(probes.evidence(report)) if probes else []
+    finally:
+        if probes:
+            probes.release()
     report["findings"] = [f.as_dict() for f in found]
     sys.stdout.flush()
     sys.stderr.write(render_text(report))

@@ -27,12 +27,39 @@ class _FrameReader(io.RawIOBase):
 
     def __init__(self, fp):
         self._fp = fp
+        self._start = fp.tell() if fp.seekable() else 0  # where the first frame starts, for rewinding
+        self._rewind_state()
+
+    def _rewind_state(self):
         self._d = Decompressor()
         self._fed = False  # the current decompressor has been given bytes
         self._eof = False
+        self._pos = 0  # decompressed bytes returned so far
 
     def readable(self):
         return True
+
+    def seekable(self):
+        return self._fp.seekable()
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        """As gzip does: forward by decompressing and dropping, backward by decompressing again from the start."""
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence == io.SEEK_END:
+            raise ValueError("LzFile.seek: seeking from the end is not supported (the decompressed size is not "
+                             "stored); seek from the start (whence=0) or the current position (whence=1)")
+        elif whence != io.SEEK_SET:
+            raise ValueError(f"LzFile.seek: invalid whence {whence!r}; use 0 (start) or 1 (current position)")
+        if offset < self._pos:
+            self._fp.seek(self._start)
+            self._rewind_state()
+        while self._pos < offset and self.read(min(READ_SIZE, offset - self._pos)):
+            pass
+        return self._pos
 
     def readinto(self, b):
         with memoryview(b) as view, view.cast("B") as out:
@@ -64,6 +91,7 @@ class _FrameReader(io.RawIOBase):
             if self._d.eof:
                 self._fed = False
             if out:
+                self._pos += len(out)
                 return out
         return b""
 
@@ -86,6 +114,7 @@ class LzFile(io.BufferedIOBase):
         self._owns_fp = False
         self._compressor = None
         self._buffer = None
+        self._written = 0  # decompressed bytes written, for tell() in write mode
         if mode not in _MODES:
             raise ValueError(f"invalid mode {mode!r}: use one of 'rb', 'wb', 'ab', 'xb' (or 'r', 'w', 'a', 'x')")
         mode = _MODES[mode]
@@ -130,7 +159,31 @@ class LzFile(io.BufferedIOBase):
         return self._compressor is not None
 
     def seekable(self):
-        return False
+        """As gzip: reading seeks whenever the underlying file does; writing seeks forward only (zero-filled)."""
+        return self._buffer is None or self._buffer.seekable()
+
+    def tell(self):
+        if self.closed:
+            raise ValueError("I/O operation on closed LzFile")
+        return self._written if self._compressor is not None else self._buffer.tell()
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        """Position in the decompressed stream. Reading: any offset from the start or the current position (a
+        backward seek decompresses again from the start, as gzip does). Writing: forward only, filling with zeros."""
+        if self.closed:
+            raise ValueError("I/O operation on closed LzFile")
+        if self._compressor is None:
+            return self._buffer.seek(offset, whence)
+        if whence == io.SEEK_CUR:
+            offset += self._written
+        elif whence != io.SEEK_SET:
+            raise ValueError(f"LzFile.seek in write mode: invalid whence {whence!r}; use 0 (start) or 1 (current)")
+        if offset < self._written:
+            raise OSError(f"LzFile.seek: cannot seek backwards to {offset} in write mode (at {self._written})")
+        zeros = bytes(min(READ_SIZE, offset - self._written))
+        while self._written < offset:
+            self.write(zeros[: offset - self._written])
+        return self._written
 
     def fileno(self):
         return self._fp.fileno()
@@ -162,6 +215,7 @@ class LzFile(io.BufferedIOBase):
             out = self._compressor.compress(view)
         if out:
             self._fp.write(out)
+        self._written += n
         return n
 
     def flush(self):

@@ -148,6 +148,49 @@ static PyObject *fset_copy(PyObject *self, PyObject *unused) {
     return Py_NewRef(self);
 }
 
+/* Set algebra. The result is a new, usually small-lived set, so it is a plain frozenset (what frozenset's own
+ * operators return) rather than a new compact block: build FrozenSet(result) to freeze it again. Operators, like
+ * frozenset's, take only sets (else NotImplemented); the named methods take any iterables. */
+static PyObject *fset_as_frozenset(PyObject *o) { return PyAnySet_Check(o) ? Py_NewRef(o) : PyFrozenSet_New(o); }
+
+static PyObject *fset_binary(PyObject *a, PyObject *b, PyObject *(*op)(PyObject *, PyObject *)) {
+    /* One operand is a FrozenSet (that is why this slot runs; the type cannot be subclassed), so the other operand's
+     * type or this one names it; each side must be a set, a frozenset or a FrozenSet. */
+    PyTypeObject *ours = PyAnySet_Check(a) ? Py_TYPE(b) : Py_TYPE(a);
+    if (!(PyAnySet_Check(a) || Py_TYPE(a) == ours) || !(PyAnySet_Check(b) || Py_TYPE(b) == ours))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *fa = fset_as_frozenset(a), *fb = NULL, *r = NULL;
+    if (fa && (fb = fset_as_frozenset(b)) != NULL)
+        r = op(fa, fb);
+    Py_XDECREF(fa);
+    Py_XDECREF(fb);
+    return r;
+}
+static PyObject *fset_or(PyObject *a, PyObject *b) { return fset_binary(a, b, PyNumber_Or); }
+static PyObject *fset_and(PyObject *a, PyObject *b) { return fset_binary(a, b, PyNumber_And); }
+static PyObject *fset_sub(PyObject *a, PyObject *b) { return fset_binary(a, b, PyNumber_Subtract); }
+static PyObject *fset_xor(PyObject *a, PyObject *b) { return fset_binary(a, b, PyNumber_Xor); }
+
+/* union/intersection/difference/symmetric_difference: frozenset's method of the same name on a frozenset copy. */
+static PyObject *fset_named(PyObject *self, PyObject *args, const char *name) {
+    PyObject *fs = PyFrozenSet_New(self);
+    if (fs == NULL)
+        return NULL;
+    PyObject *method = PyObject_GetAttrString(fs, name);
+    Py_DECREF(fs);
+    if (method == NULL)
+        return NULL;
+    PyObject *r = PyObject_Call(method, args, NULL);
+    Py_DECREF(method);
+    return r;
+}
+static PyObject *fset_union(PyObject *self, PyObject *args) { return fset_named(self, args, "union"); }
+static PyObject *fset_intersection(PyObject *self, PyObject *args) { return fset_named(self, args, "intersection"); }
+static PyObject *fset_difference(PyObject *self, PyObject *args) { return fset_named(self, args, "difference"); }
+static PyObject *fset_symmetric_difference(PyObject *self, PyObject *args) {
+    return fset_named(self, args, "symmetric_difference");
+}
+
 static PyObject *fset_frombuffer(PyObject *cls, PyObject *obj) {
     return tf_frozen_frombuffer((PyTypeObject *)cls, obj, 0, WHO);
 }
@@ -157,6 +200,11 @@ static PyMethodDef fset_methods[] = {
     {"issubset", fset_issubset, METH_O, "True if every element of the set is in the iterable."},
     {"issuperset", fset_issuperset, METH_O, "True if every element of the iterable is in the set."},
     {"copy", fset_copy, METH_NOARGS, "The set itself (it is immutable), as frozenset.copy() does."},
+    {"union", fset_union, METH_VARARGS, "The union with the iterables, as a frozenset."},
+    {"intersection", fset_intersection, METH_VARARGS, "The intersection with the iterables, as a frozenset."},
+    {"difference", fset_difference, METH_VARARGS, "The elements not in any of the iterables, as a frozenset."},
+    {"symmetric_difference", fset_symmetric_difference, METH_VARARGS,
+     "The elements in exactly one of the set and the iterable, as a frozenset."},
     {"tobytes", tf_frozen_tobytes, METH_NOARGS,
      "The portable, versioned, checksummed block (docs/format-frozen.md). Zero-copy for a built set."},
     {"frombuffer", fset_frombuffer, METH_O | METH_CLASS,
@@ -187,6 +235,10 @@ static PyType_Slot fset_slots[] = {
     {Py_tp_members, tf_frozen_members},
     {Py_sq_length, tf_frozen_len},
     {Py_sq_contains, fset_contains},
+    {Py_nb_or, fset_or},
+    {Py_nb_and, fset_and},
+    {Py_nb_subtract, fset_sub},
+    {Py_nb_xor, fset_xor},
     {0, NULL},
 };
 

@@ -15,6 +15,7 @@
  * entry for each.
  */
 #include "thrifty_ext.h"
+#include "tracker.h"
 
 #include <tracemalloc.h>
 
@@ -46,15 +47,7 @@ static PyObject *gc_release(PyObject *module, PyObject *garbage) {
 
 static PyObject *alloc_site(PyObject *module, PyObject *obj) {
     (void)module;
-    PyTypeObject *t = Py_TYPE(obj);
-    size_t pre = PyObject_IS_GC(obj) ? 2 * sizeof(void *) : 0;
-    if (PyType_HasFeature(t, Py_TPFLAGS_MANAGED_DICT)
-#ifdef Py_TPFLAGS_MANAGED_WEAKREF
-        || PyType_HasFeature(t, Py_TPFLAGS_MANAGED_WEAKREF)
-#endif
-    )
-        pre += 2 * sizeof(void *);
-    return _PyTraceMalloc_GetTraceback(0, (uintptr_t)obj - pre);
+    return _PyTraceMalloc_GetTraceback(0, tf_object_block(obj));
 }
 
 typedef struct {

@@ -25,6 +25,13 @@
  * Python 3.11: frames are read from the interpreter's internal frame chain (no allocation). Other versions: the
  * public PyThreadState_GetFrame/PyFrame_GetBack API, which materialises frame objects (slower, same results).
  *
+ * Object sites (`_tracker_site_of`, for the doctor's findings): the live-block tables already map each traced block's
+ * address to its stack, so the creating stack of an object is one lookup of its block (tf_object_block). During a
+ * run the lookup takes the lock; `_tracker_stop(keep_sites=True)` leaves the block tables and the stack tree in place
+ * (frozen: the hook no longer writes them) until `_tracker_release()` or the next start. Staleness rule: after stop,
+ * an answer is right only for an object that was alive at stop — a block freed after stop keeps its entry, and a
+ * new object at the same address would be given the old stack. Sampled mode holds only the sampled blocks.
+ *
  * "Live at peak" without copying at every new peak: the peak has an epoch number; before a stack's live count
  * changes, if its saved copy is from an older epoch, the current value (unchanged since that peak) is saved. At
  * stop, a stack's value at the last peak is its saved copy when the epochs match, else its current value.
@@ -160,6 +167,7 @@ static struct {
     uint32_t peak_epoch;
     uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
     uint32_t run_id; /* per-thread sampling countdowns belong to this run */
+    int kept;        /* a stopped run's tables are kept for site lookups (keep_sites=True) until released */
     /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
      * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
      * sampled block's address is soon reused by many unsampled ones; its bucket must empty when it is freed.
@@ -649,6 +657,11 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     }
 }
 
+/* Site of a packed live-block value (see TF_PACK_*). */
+static uint32_t unpack_site(uint64_t v) {
+    return v & TF_PACK_SMALL ? (uint32_t)v & (TF_PACK_SMALL_SITES - 1u) : (uint32_t)v;
+}
+
 static void trace_free(void *p) {
     uint64_t v, size;
     int64_t wbytes, wcount = 1;
@@ -656,13 +669,8 @@ static void trace_free(void *p) {
     uintptr_t a = (uintptr_t)p;
     if (T.pblocks.mem && !(a & ((1u << TF_PACK_SHIFT) - 1u)) &&
         tf_packtable_take(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), &v)) {
-        if (v & TF_PACK_SMALL) {
-            site = (uint32_t)v & (TF_PACK_SMALL_SITES - 1u);
-            size = ((v >> 11) & (TF_PACK_SMALL_SIZE - 1u)) + 1u;
-        } else {
-            site = (uint32_t)v;
-            size = T.sites[site].size0;
-        }
+        site = unpack_site(v);
+        size = v & TF_PACK_SMALL ? ((v >> 11) & (TF_PACK_SMALL_SIZE - 1u)) + 1u : T.sites[site].size0;
     } else if (T.blocks.mem && tf_sitetable_take(&T.blocks.t, (uint64_t)a, &v)) {
         size = v & TF_SIZE_MASK;
         site = (uint32_t)(v >> TF_SIZE_BITS);
@@ -987,6 +995,16 @@ int tf_guard_pop(tf_guard_node *g) {
 /* The run's fixed-size state (static, but counted as the tracker's own memory like its tables). */
 static size_t fixed_bytes(void) { return sizeof T.points + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
 
+static void release_run(void);
+
+/* Frees a stopped run's tables kept for site lookups; nothing when none are kept. Needs the GIL. */
+static void release_kept(void) {
+    if (!T.kept)
+        return;
+    T.kept = 0;
+    release_run();
+}
+
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
     int sampled = 0, max_depth = 64;
@@ -1011,6 +1029,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is already running (one run at a time)");
         return NULL;
     }
+    release_kept();
     lock();
     T.sampled = sampled;
     T.rate = (double)rate;
@@ -1159,10 +1178,13 @@ static void release_run(void) {
     free_table(&T.stacks);
 }
 
-static PyObject *tracker_stop(PyObject *module, PyObject *unused) {
+static PyObject *tracker_stop(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"keep_sites", NULL};
+    int keep = 0;
     PyObject *res;
     (void)module;
-    (void)unused;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$p:_tracker_stop", kwlist, &keep))
+        return NULL;
     if (!atomic_load(&T.tracing)) {
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");
         return NULL;
@@ -1172,10 +1194,85 @@ static PyObject *tracker_stop(PyObject *module, PyObject *unused) {
     update_free_check();
     unlock();
     /* Tables are frozen now (the hook no longer writes them), so building Python objects here is safe even though
-     * that allocates. The run is released whether or not building succeeded. */
+     * that allocates. Kept before building: a collection the building triggers runs the doctor's gc callback, which
+     * looks sites up. The run is released whether or not building succeeded, unless its sites are kept. */
+    T.kept = keep;
     res = build_result();
-    release_run();
+    if (!res)
+        release_kept();
+    if (!keep)
+        release_run();
     hooks_maybe_uninstall();
+    return res;
+}
+
+static PyObject *tracker_release(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    release_kept();
+    Py_RETURN_NONE;
+}
+
+/* Start of the allocation block holding obj: the GC header precedes a GC object, and on 3.11 a type with a managed
+ * __dict__ (3.12: or managed weakref) has two more words of pre-header before that. */
+uintptr_t tf_object_block(PyObject *obj) {
+    PyTypeObject *t = Py_TYPE(obj);
+    size_t pre = PyObject_IS_GC(obj) ? 2 * sizeof(void *) : 0; /* PyGC_Head: two words (internal header on 3.11) */
+    if (PyType_HasFeature(t, Py_TPFLAGS_MANAGED_DICT)
+#ifdef Py_TPFLAGS_MANAGED_WEAKREF
+        || PyType_HasFeature(t, Py_TPFLAGS_MANAGED_WEAKREF)
+#endif
+    )
+        pre += 2 * sizeof(void *);
+    return (uintptr_t)obj - pre;
+}
+
+typedef struct {
+    PyObject *file; /* borrowed from the node, which keeps it until the run is released (needs the GIL) */
+    int line;
+} tf_site_frame;
+
+static PyObject *tracker_site_of(PyObject *module, PyObject *obj) {
+    tf_site_frame fr[TF_MAX_DEPTH_LIMIT];
+    uint32_t n = 0;
+    uintptr_t a = tf_object_block(obj);
+    uint64_t v;
+    PyObject *res;
+    (void)module;
+    /* Inside this thread's own hook (the lock may be held: a collection the fallback frame walk triggers runs the
+     * doctor's gc callback, which looks sites up) there is no safe answer; a spin on our own lock would never end. */
+    if (tl_busy)
+        Py_RETURN_NONE;
+    /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
+     * with the hook on another thread, and this thread's hook would record the tuples as the run's allocations */
+    lock();
+    if (atomic_load(&T.tracing) || T.kept) {
+        uint32_t site = UINT32_MAX;
+        if (T.pblocks.mem && !(a & ((1u << TF_PACK_SHIFT) - 1u)) &&
+            tf_packtable_get(&T.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), &v))
+            site = unpack_site(v);
+        else if (T.blocks.mem && tf_sitetable_get(&T.blocks.t, (uint64_t)a, &v))
+            site = (uint32_t)(v >> TF_SIZE_BITS);
+        if (site != 0 && site < T.nsites) {
+            uint32_t node = T.sites[site].leaf;
+            for (n = 0; n < T.sites[site].depth && node != 0; n++, node = T.nodes[node].parent)
+                fr[n] = (tf_site_frame){T.nodes[node].file, T.nodes[node].line};
+        }
+    }
+    unlock();
+    if (n == 0)
+        Py_RETURN_NONE;
+    res = PyTuple_New((Py_ssize_t)n);
+    if (!res)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        PyObject *item = Py_BuildValue("(Oi)", fr[i].file, fr[i].line);
+        if (!item) {
+            Py_DECREF(res);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(res, (Py_ssize_t)i, item);
+    }
     return res;
 }
 
@@ -1201,8 +1298,15 @@ static PyMethodDef tracker_methods[] = {
     {"_tracker_start", (PyCFunction)(void (*)(void))tracker_start, METH_VARARGS | METH_KEYWORDS,
      "_tracker_start(*, sampled=False, sample_rate=131072, max_depth=64, max_memory=268435456)\n--\n\n"
      "Install the allocation hook and start a tracker run (one at a time). Use thrifty.doctor, not this."},
-    {"_tracker_stop", tracker_stop, METH_NOARGS,
-     "Stop the run, remove the hook when unused, and return the run's aggregated tables as plain data."},
+    {"_tracker_stop", (PyCFunction)(void (*)(void))tracker_stop, METH_VARARGS | METH_KEYWORDS,
+     "_tracker_stop(*, keep_sites=False)\n--\n\n"
+     "Stop the run, remove the hook when unused, and return the run's aggregated tables as plain data. With\n"
+     "keep_sites=True the live-block tables and stacks stay for _tracker_site_of until _tracker_release()."},
+    {"_tracker_release", tracker_release, METH_NOARGS,
+     "Free the tables a _tracker_stop(keep_sites=True) kept (nothing when none are kept)."},
+    {"_tracker_site_of", tracker_site_of, METH_O,
+     "_tracker_site_of(obj) -> ((filename, lineno), ...) most recent first: the stack that allocated obj, or None.\n"
+     "While tracing, or after _tracker_stop(keep_sites=True) for objects that were alive at stop."},
     {"_tracker_status", tracker_status, METH_NOARGS, "Current totals of the running tracker (live, peak, allocs)."},
     {"_hook_installed", hook_installed, METH_NOARGS, "True while thrifty's allocation hook is installed."},
     {NULL, NULL, 0, NULL},

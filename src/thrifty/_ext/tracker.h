@@ -38,4 +38,8 @@ int tf_guard_push(tf_guard_node *g);
  * when nothing uses it any more. Needs the GIL. */
 int tf_guard_pop(tf_guard_node *g);
 
+/* Address of the allocation block that holds obj (before its GC header and pre-header): the key the tracker and
+ * tracemalloc record. Thread-safe, no allocation. */
+uintptr_t tf_object_block(PyObject *obj);
+
 #endif

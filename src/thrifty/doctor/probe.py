@@ -1,9 +1,10 @@
 """The findings' own probes, run beside the C tracker: what the tracker's tables cannot tell.
 
-During the run: cycles (gc callback), resources (ResourceWarning hook), and tracemalloc for the allocation site of
-individual objects (the tracker aggregates by stack and keeps no per-object record). tracemalloc is started before
-the tracker and stopped after it, so the tracker wraps it and the two hooks unwind in order; tracemalloc keeps its
-tables in raw malloc, so the tracker's numbers do not include it.
+During the run: cycles (gc callback), resources (ResourceWarning hook). The allocation site of individual objects
+comes from the tracker itself: its live-block tables map each traced block to its stack (`_ext._tracker_site_of`),
+during the run and, because the doctor stops it with keep_sites=True, after it for objects still alive at stop.
+No tracemalloc: it would double the hook's work for the whole run (docs/doctor.md, "Overhead"). In sampled mode
+only the sampled blocks are in the tables, so most objects have no site (docs/doctor-findings.md).
 After the run (the tracker stopped, so nothing here counts toward the peak): globals and duplicates, and the
 evidence taken from the tracker's report (bytes live at the peak per user line).
 """
@@ -11,25 +12,21 @@ from __future__ import annotations
 
 import runpy
 import sys
-import tracemalloc
 from typing import Any
 
+from thrifty import _ext
 from thrifty.doctor.findings import Evidence, cycles, duplicates, module_globals, resources
 from thrifty.doctor.findings import boxed_numbers
 from thrifty.doctor.findings.base import is_user_file
-
-FRAMES = 3
 
 
 class Probes:
     """`with Probes(): run the target`, then `evidence(report)` once the tracker's report is built."""
 
-    def __init__(self, sites: bool = True) -> None:
-        self.sites = sites
+    def __init__(self) -> None:
         self.cycles = cycles.CycleCollector()
         self.resources = resources.ResourceCollector()
         self.namespaces: dict[str, dict[str, Any]] = {}
-        self._started_tm = False
         self._saved_runpy: tuple[Any, Any] | None = None
 
     def _capture(self, fn: Any) -> Any:
@@ -45,9 +42,6 @@ class Probes:
         return wrapper
 
     def __enter__(self) -> "Probes":
-        if self.sites and not tracemalloc.is_tracing():
-            tracemalloc.start(FRAMES)
-            self._started_tm = True
         self._saved_runpy = (runpy.run_path, runpy.run_module)
         runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
         self.cycles.start()
@@ -62,7 +56,8 @@ class Probes:
             self._saved_runpy = None
 
     def evidence(self, report: dict[str, Any]) -> Evidence:
-        """Everything the findings need; call after the tracker stopped. Stops tracemalloc if this started it."""
+        """Everything the findings need; call after the tracker stopped (with keep_sites=True, for the sites).
+        Releases the tracker's kept tables when done."""
         try:
             ev = Evidence(cycles=dict(self.cycles.groups), resources=dict(self.resources.groups))
             namespaces = dict(self.namespaces)
@@ -85,6 +80,9 @@ class Probes:
             ev.files = sorted(f for f in files if is_user_file(f))
             return ev
         finally:
-            if self._started_tm:
-                tracemalloc.stop()
-                self._started_tm = False
+            self.release()
+
+    @staticmethod
+    def release() -> None:
+        """Free the tables the tracker kept for site lookups (safe to call again, or when none are kept)."""
+        _ext._tracker_release()

@@ -47,14 +47,16 @@ class Outcome:
 
 @contextlib.contextmanager
 def trace(*, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
-          max_memory: int = 256 * 1024 * 1024) -> Iterator[dict]:
-    """Trace the block; the yielded dict is filled with the tracker's raw tables when the block ends (however)."""
+          max_memory: int = 256 * 1024 * 1024, keep_sites: bool = False) -> Iterator[dict]:
+    """Trace the block; the yielded dict is filled with the tracker's raw tables when the block ends (however).
+    keep_sites: keep the tracker's live-block tables after the block for `_ext._tracker_site_of` (the findings'
+    object sites); the caller must then call `_ext._tracker_release()`."""
     raw: dict = {}
     _ext._tracker_start(sampled=sampled, sample_rate=sample_rate, max_depth=max_depth, max_memory=max_memory)
     try:
         yield raw
     finally:
-        raw.update(_ext._tracker_stop())
+        raw.update(_ext._tracker_stop(keep_sites=keep_sites))
 
 
 def check_target(target: Target) -> None:

@@ -62,14 +62,21 @@ def is_user_file(path: str | None) -> bool:
 
 
 def user_site(frames: Any) -> tuple[str, int] | None:
-    """The most recent frame in the user's code of a traceback given as ((filename, lineno), ...), most recent
-    first (what thrifty._ext._alloc_site returns)."""
+    """The most recent frame in the user's code of a stack given as ((filename, lineno), ...), most recent first
+    (what thrifty._ext._tracker_site_of and _alloc_site return), unless the import machinery comes first. Stacks
+    are full (the tracker's depth, not tracemalloc's 3 frames), so a user frame far out is found — but an object a
+    stdlib module made while being imported belongs to that module, not to the user's import statement."""
     for filename, lineno in frames or ():
         if is_user_file(filename):
             return (filename, lineno)
+        if filename.startswith("<frozen importlib"):
+            return None  # made while importing a module that is not the user's: its `import` line is not the site
     return None
 
 
 def site_of(obj: Any) -> tuple[str, int] | None:
-    """Where in the user's code obj was allocated, when tracemalloc traced it (None otherwise)."""
-    return user_site(_ext._alloc_site(obj))
+    """Where in the user's code obj was allocated: from thrifty's tracker (while it runs, or after a stop that kept
+    its sites, for objects alive at stop), else from tracemalloc when something else started it; None when neither
+    recorded the object (allocated before tracing, from a free list, or not sampled)."""
+    frames = _ext._tracker_site_of(obj)
+    return user_site(frames if frames is not None else _ext._alloc_site(obj))

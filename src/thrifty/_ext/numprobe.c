@@ -3,9 +3,9 @@
  * Finds every list, exact tuple or exact deque of min_len items or more that holds only floats or only ints (exact
  * types; bool is not an int here) among the objects and the untracked tuples and dicts below them — CPython untracks a
  * tuple of atoms, so a tuple of floats is never in gc.get_objects() and is reached through the container that holds it.
- * Returns [(container, "f" or "i", smallest, largest)]; ints that do not fit 64 bits are not reported (no typed
- * array holds them). In C because it visits every reference in the heap, and each container's items: run in
- * Python, the walk allocated (and tracemalloc traced) an object per item visited.
+ * Returns [(container, "f" or "i", smallest, largest, address of a list's item array or None)]; ints that do not fit 64
+ * bits are not reported (no typed array holds them). In C because it visits every reference in the heap, and each
+ * container's items: run in Python, the walk allocated (and tracemalloc traced) an object per item visited.
  */
 #include "thrifty_ext.h"
 
@@ -93,7 +93,12 @@ static int np_check(PyObject *o, Py_ssize_t min_len, PyObject *deque_type, PyObj
         return -1;
     if (it.other || it.n < min_len)
         return 0;
-    PyObject *row = it.floats ? Py_BuildValue("(Osii)", o, "f", 0, 0) : Py_BuildValue("(OsLL)", o, "i", it.lo, it.hi);
+    /* a list's item array: where the list last grew, for a list object that came from the free list */
+    PyObject *items = PyList_Check(o) ? PyLong_FromVoidPtr(((PyListObject *)o)->ob_item) : Py_NewRef(Py_None);
+    if (!items)
+        return -1;
+    PyObject *row = it.floats ? Py_BuildValue("(OsiiN)", o, "f", 0, 0, items)
+                              : Py_BuildValue("(OsLLN)", o, "i", it.lo, it.hi, items);
     if (!row)
         return -1;
     int rc = PyList_Append(out, row);
@@ -144,7 +149,7 @@ error:
 
 static PyMethodDef numprobe_methods[] = {
     {"_boxed_numbers", boxed_numbers, METH_VARARGS,
-     "_boxed_numbers(objects, min_len, deque_type) -> [(seq, 'f' or 'i', lo, hi)]. Numbers-only sequences."},
+     "_boxed_numbers(objects, min_len, deque_type) -> [(seq, 'f' or 'i', lo, hi, items)]. Numbers-only sequences."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1232,13 +1232,11 @@ typedef struct {
     int line;
 } tf_site_frame;
 
-static PyObject *tracker_site_of(PyObject *module, PyObject *obj) {
+static PyObject *site_of_block(uintptr_t a) {
     tf_site_frame fr[TF_MAX_DEPTH_LIMIT];
     uint32_t n = 0;
-    uintptr_t a = tf_object_block(obj);
     uint64_t v;
     PyObject *res;
-    (void)module;
     /* Inside this thread's own hook (the lock may be held: a collection the fallback frame walk triggers runs the
      * doctor's gc callback, which looks sites up) there is no safe answer; a spin on our own lock would never end. */
     if (tl_busy)
@@ -1276,6 +1274,20 @@ static PyObject *tracker_site_of(PyObject *module, PyObject *obj) {
     return res;
 }
 
+static PyObject *tracker_site_of(PyObject *module, PyObject *obj) {
+    (void)module;
+    return site_of_block(tf_object_block(obj));
+}
+
+/* The same for a block that is not an object: a list's item array, whose site is where the list last grew. */
+static PyObject *tracker_site_at(PyObject *module, PyObject *address) {
+    (void)module;
+    void *a = PyLong_AsVoidPtr(address);
+    if (!a && PyErr_Occurred())
+        return NULL;
+    return site_of_block((uintptr_t)a);
+}
+
 static PyObject *tracker_status(PyObject *module, PyObject *unused) {
     PyObject *res;
     (void)module;
@@ -1304,6 +1316,8 @@ static PyMethodDef tracker_methods[] = {
      "keep_sites=True the live-block tables and stacks stay for _tracker_site_of until _tracker_release()."},
     {"_tracker_release", tracker_release, METH_NOARGS,
      "Free the tables a _tracker_stop(keep_sites=True) kept (nothing when none are kept)."},
+    {"_tracker_site_at", tracker_site_at, METH_O,
+     "_tracker_site_at(address) -> ((filename, lineno), ...) or None: _tracker_site_of for a block by its address."},
     {"_tracker_site_of", tracker_site_of, METH_O,
      "_tracker_site_of(obj) -> ((filename, lineno), ...) most recent first: the stack that allocated obj, or None.\n"
      "While tracing, or after _tracker_stop(keep_sites=True) for objects that were alive at stop."},

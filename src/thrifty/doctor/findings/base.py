@@ -48,7 +48,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
 _NOT_USER = tuple(
     os.path.realpath(p) + os.sep
     for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    | {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # thrifty itself
+    | {os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}  # thrifty itself
 )
 
 

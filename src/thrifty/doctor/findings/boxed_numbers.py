@@ -14,7 +14,7 @@ from typing import Any
 
 import thrifty
 from thrifty import _ext
-from thrifty.doctor.findings.base import Finding, site_of
+from thrifty.doctor.findings.base import Finding, site_of, user_site
 
 MIN_LEN = 1000  # shorter sequences are not worth a line in the report
 MIN_SAVED = 4096  # nor are ones a typed array would shrink by less
@@ -41,9 +41,11 @@ def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[s
     array.array(typecode) holding the same values takes."""
     skip = set(exclude or ())
     out = []
-    for seq, kind, lo, hi in _ext._boxed_numbers([o for o in gc.get_objects() if id(o) not in skip], min_len,
-                                                 collections.deque):
-        site = site_of(seq)
+    for seq, kind, lo, hi, items in _ext._boxed_numbers([o for o in gc.get_objects() if id(o) not in skip], min_len,
+                                                        collections.deque):
+        # a list object often comes from CPython's free list (allocated before the run: no site); its item array
+        # is always the run's own, allocated where the list last grew (the comprehension, the append)
+        site = site_of(seq) or (user_site(_ext._tracker_site_at(items)) if items else None)
         if site is None:  # the stdlib's, thrifty's or untraced: not the user's to change
             continue
         code = typecode(kind, lo, hi)

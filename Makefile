@@ -1,11 +1,13 @@
 # thrifty — every developer and CI command. `make test` on a fresh clone sets everything up itself.
 #
-#   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest
+#   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest,
+#                and the doctor's HTML report in headless Chromium (installed when missing)
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
 #   make lint    clang-format in check mode
+#   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side
 
 PYTHON ?= python3
 VENV := .venv

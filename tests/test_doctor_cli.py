@@ -177,8 +177,31 @@ def test_unknown_command_and_no_command(capsys):
     assert main(["frobnicate"]) == 2
     assert "unknown command" in capsys.readouterr().err
     assert main([]) == 2
+    assert "usage:" in capsys.readouterr().err  # a usage error goes to stderr, like every other one
     assert main(["doctor", "--help"]) == 0
     assert "--budget" in capsys.readouterr().out
+
+
+def test_reader_closing_the_pipe_keeps_files_and_status(tmp_path):
+    """`thrifty doctor ... 2>&1 | head -1`: the report's reader goes away; the --json file and the target's exit
+    status survive, and no BrokenPipeError traceback is printed anywhere."""
+    out_json = tmp_path / "r.json"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([*DOCTOR, "--json", str(out_json), "-c", "import sys; sys.exit(4)"],
+                              stdout=subprocess.DEVNULL, stderr=write_end, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 4
+    assert json.loads(out_json.read_text())["outcome"]["exit_status"] == 4
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:  # `thrifty doctor --help | head -0`: stdout closed before the help is printed
+        help_proc = subprocess.run([*DOCTOR, "--help"], stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert help_proc.returncode == 1 and help_proc.stderr == b""
 
 
 def test_ctrl_c_still_writes_report(script, tmp_path):

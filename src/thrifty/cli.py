@@ -72,11 +72,12 @@ def _doctor_parser() -> _Parser:
                 usage="thrifty doctor [options] (script.py | -m module | -c code) [args...]",
                 description="Run a Python program under thrifty's allocation tracker and report where memory goes.")
     p.add_argument("-h", "--help", action="store_true", help="show this help")
-    p.add_argument("--json", metavar="FILE", help="also write the run result as JSON (schema: docs/doctor-json.md)")
+    p.add_argument("--json", metavar="FILE", help="also write the run result as JSON, - for stdout (schema: docs/doctor-json.md)")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (timeline, flame graph, "
                    "findings)")
     p.add_argument("--no-findings", action="store_true",
-                   help="skip the findings (cycles, resources, globals, duplicates, code): tracker tables only, faster")
+                   help="skip the findings (cycles, resources, globals, duplicates, numbers held as objects, code): "
+                   "tracker tables only, faster")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="sampled mode: Poisson sampling by bytes (faster)")
@@ -84,7 +85,7 @@ def _doctor_parser() -> _Parser:
     p.add_argument("--sample-rate", type=_positive_size, default=128 * 1024, metavar="SIZE",
                    help="mean bytes between samples in sampled mode (default 128K)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
-    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64)")
+    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64, at most 256)")
     return p
 
 

@@ -55,6 +55,21 @@ def test_console_script_installed():
     assert out.returncode == 0 and "peak traced heap" in out.stderr
 
 
+def test_console_script_frame_not_in_stacks(tmp_path):
+    """The `thrifty` launcher script is the outermost frame of every stack; it is no user code, so the flame graph's
+    root is the target, as under `python -m thrifty`."""
+    exe = os.path.join(os.path.dirname(sys.executable), "thrifty")
+    out_json = tmp_path / "r.json"
+    out = subprocess.run([exe, "doctor", "--json", str(out_json), "-c", "x = [0] * 10**6"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out_json.read_text())
+    used = {i for st in report["stacks"] for i in st["frames"]}
+    assert used and all(report["frames"][i][0] != exe for i in used)
+    roots = {report["frames"][st["frames"][0]][0] for st in report["stacks"] if st["frames"]}
+    assert "<string>" in roots
+
+
 def test_known_allocation_in_json(script, tmp_path):
     p = script("""
         def build():

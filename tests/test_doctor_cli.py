@@ -255,3 +255,9 @@ def test_threads_in_target(script, tmp_path):
     r = json.loads(out_json.read_text())
     work = [s for s in r["sites"] if s["file"] == str(p)]
     assert sum(s["live_at_end"] for s in work) >= 4_000_000
+
+
+def test_empty_tables_say_none():
+    out = run("-c", "pass")
+    assert out.returncode == 0
+    assert "Top 0" not in out.stderr and "Sites at peak: none" in out.stderr

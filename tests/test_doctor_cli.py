@@ -55,6 +55,21 @@ def test_console_script_installed():
     assert out.returncode == 0 and "peak traced heap" in out.stderr
 
 
+def test_console_script_frame_not_in_stacks(tmp_path):
+    """The `thrifty` launcher script is the outermost frame of every stack; it is no user code, so the flame graph's
+    root is the target, as under `python -m thrifty`."""
+    exe = os.path.join(os.path.dirname(sys.executable), "thrifty")
+    out_json = tmp_path / "r.json"
+    out = subprocess.run([exe, "doctor", "--json", str(out_json), "-c", "x = [0] * 10**6"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out_json.read_text())
+    used = {i for st in report["stacks"] for i in st["frames"]}
+    assert used and all(report["frames"][i][0] != exe for i in used)
+    roots = {report["frames"][st["frames"][0]][0] for st in report["stacks"] if st["frames"]}
+    assert "<string>" in roots
+
+
 def test_known_allocation_in_json(script, tmp_path):
     p = script("""
         def build():
@@ -177,8 +192,31 @@ def test_unknown_command_and_no_command(capsys):
     assert main(["frobnicate"]) == 2
     assert "unknown command" in capsys.readouterr().err
     assert main([]) == 2
+    assert "usage:" in capsys.readouterr().err  # a usage error goes to stderr, like every other one
     assert main(["doctor", "--help"]) == 0
     assert "--budget" in capsys.readouterr().out
+
+
+def test_reader_closing_the_pipe_keeps_files_and_status(tmp_path):
+    """`thrifty doctor ... 2>&1 | head -1`: the report's reader goes away; the --json file and the target's exit
+    status survive, and no BrokenPipeError traceback is printed anywhere."""
+    out_json = tmp_path / "r.json"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([*DOCTOR, "--json", str(out_json), "-c", "import sys; sys.exit(4)"],
+                              stdout=subprocess.DEVNULL, stderr=write_end, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 4
+    assert json.loads(out_json.read_text())["outcome"]["exit_status"] == 4
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:  # `thrifty doctor --help | head -0`: stdout closed before the help is printed
+        help_proc = subprocess.run([*DOCTOR, "--help"], stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert help_proc.returncode == 1 and help_proc.stderr == b""
 
 
 def test_ctrl_c_still_writes_report(script, tmp_path):
@@ -217,3 +255,9 @@ def test_threads_in_target(script, tmp_path):
     r = json.loads(out_json.read_text())
     work = [s for s in r["sites"] if s["file"] == str(p)]
     assert sum(s["live_at_end"] for s in work) >= 4_000_000
+
+
+def test_empty_tables_say_none():
+    out = run("-c", "pass")
+    assert out.returncode == 0
+    assert "Top 0" not in out.stderr and "Sites at peak: none" in out.stderr

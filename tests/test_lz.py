@@ -280,6 +280,9 @@ def test_open_append_adds_a_frame_and_reads_through(tmp_path):
 def test_open_modes_and_errors(tmp_path):
     with pytest.raises(ValueError, match="invalid mode"):
         lz.open(tmp_path / "x", "rw")
+    for bad in ("rtt", "trw"):  # reported as given, with the text modes named
+        with pytest.raises(ValueError, match=f"invalid mode '{bad}': use one of 'rt'"):
+            lz.open(tmp_path / "x", bad)
     buf = io.BytesIO()
     with lz.open(buf, "wt", encoding="utf-8") as f:
         f.write("héllo\nwörld\n")

@@ -1,10 +1,12 @@
 # Type stubs for thrifty's C extension. Users import these names from `thrifty`.
-from typing import Any, Generic, Iterable, Iterator, Literal, Protocol, SupportsIndex, TypeVar, overload
+from typing import Any, Generic, Literal, Protocol, Self, SupportsIndex, TypeVar, overload
 from array import array
 from _typeshed import ReadableBuffer, WriteableBuffer
 from collections.abc import Callable, Set as AbstractSet, Collection, Iterable, Iterator, Mapping
 from mmap import mmap
-from typing_extensions import Buffer, Self
+# Buffer is in collections.abc only from 3.12; typing_extensions' stub ships with every type checker's typeshed, so
+# this resolves without the typing_extensions package installed (stubs are never imported at run time).
+from typing_extensions import Buffer
 from thrifty.lz import Compressor as LzCompressor, Decompressor as LzDecompressor, compress as lz_compress, decompress as lz_decompress
 
 class Full(IndexError): ...

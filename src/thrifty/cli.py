@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from typing import NoReturn, Sequence
 
@@ -23,6 +24,18 @@ _VALUED = {"--json", "--html", "--budget", "--top", "--sample-rate", "--depth"}
 
 class UsageError(Exception):
     pass
+
+
+def _mute(stream: object) -> None:
+    """After a closed pipe (`thrifty doctor ... 2>&1 | head`): send the rest of `stream` to /dev/null, so neither a
+    later write nor the interpreter's final flush raises BrokenPipeError."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,11 +72,12 @@ def _doctor_parser() -> _Parser:
                 usage="thrifty doctor [options] (script.py | -m module | -c code) [args...]",
                 description="Run a Python program under thrifty's allocation tracker and report where memory goes.")
     p.add_argument("-h", "--help", action="store_true", help="show this help")
-    p.add_argument("--json", metavar="FILE", help="also write the run result as JSON (schema: docs/doctor-json.md)")
+    p.add_argument("--json", metavar="FILE", help="also write the run result as JSON, - for stdout (schema: docs/doctor-json.md)")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (timeline, flame graph, "
                    "findings)")
     p.add_argument("--no-findings", action="store_true",
-                   help="skip the findings (cycles, resources, globals, duplicates, code): tracker tables only, faster")
+                   help="skip the findings (cycles, resources, globals, duplicates, numbers held as objects, code): "
+                   "tracker tables only, faster")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="sampled mode: Poisson sampling by bytes (faster)")
@@ -71,7 +85,7 @@ def _doctor_parser() -> _Parser:
     p.add_argument("--sample-rate", type=_positive_size, default=128 * 1024, metavar="SIZE",
                    help="mean bytes between samples in sampled mode (default 128K)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
-    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64)")
+    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64, at most 256)")
     return p
 
 
@@ -136,16 +150,24 @@ def doctor_main(argv: list[str]) -> int:
         if probes:
             probes.release()
     report["findings"] = [f.as_dict() for f in found]
-    sys.stdout.flush()
-    sys.stderr.write(render_text(report))
-    if probes:
-        render_findings_text(found, sys.stderr)
+    try:  # a reader that stopped early must not cost the --html/--json files nor the exit status
+        sys.stdout.flush()
+        sys.stderr.write(render_text(report))
+        if probes:
+            render_findings_text(found, sys.stderr)
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _mute(sys.stderr)
     if opts.html:
         with open(opts.html, "w", encoding="utf-8") as f:
             f.write(render_html(report, found))
     if opts.json:
         if opts.json == "-":
-            write_json(report, sys.stdout)
+            try:
+                write_json(report, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _mute(sys.stdout)
         else:
             with open(opts.json, "w") as f:
                 write_json(report, f)
@@ -159,15 +181,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not argv or argv[0] in ("-h", "--help"):
             print("usage: thrifty doctor [options] (script.py | -m module | -c code) [args...]\n"
-                  "       thrifty doctor --help   for the options")
+                  "       thrifty doctor --help   for the options", file=sys.stdout if argv else sys.stderr)
             return 0 if argv else EXIT_BAD_INPUT
         if argv[0] != "doctor":
             raise UsageError(f"unknown command {argv[0]!r}; the command is: doctor")
         return doctor_main(argv[1:])
     except UsageError as e:
-        cmd = "thrifty doctor" if argv and argv[0] == "doctor" else "thrifty"
-        print(f"{cmd}: error: {e}", file=sys.stderr)
+        doctor = bool(argv) and argv[0] == "doctor"
+        hint = "; `thrifty doctor --help` lists the options" if doctor and "unrecognized" in str(e) else ""
+        print(f"{'thrifty doctor' if doctor else 'thrifty'}: error: {e}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. `thrifty doctor --help | head -1` on a pipe that closed mid-write
+        _mute(sys.stdout)
+        _mute(sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

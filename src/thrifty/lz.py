@@ -245,6 +245,9 @@ def open(filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"invalid mode {mode!r}: 't' and 'b' cannot be combined")
+        if mode.replace("t", "", 1) not in ("r", "w", "a", "x"):  # else LzFile would report the mode minus its 't'
+            raise ValueError(f"invalid mode {mode!r}: use one of 'rt', 'wt', 'at', 'xt' for text, or 'rb', 'wb', "
+                             "'ab', 'xb' for bytes")
         binary = LzFile(filename, mode.replace("t", ""), window_bits=window_bits, lookahead_bits=lookahead_bits,
                         checksum=checksum)
         return io.TextIOWrapper(binary, encoding, errors, newline)

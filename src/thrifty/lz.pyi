@@ -1,6 +1,6 @@
 import io
 import os
-from typing import IO, Iterator
+from typing import IO, Iterator, Literal, overload
 
 from thrifty._ext import CorruptData as CorruptData
 
@@ -42,9 +42,39 @@ class LzFile(io.BufferedIOBase):
     def peek(self, n: int = 0) -> bytes: ...
     def __iter__(self) -> Iterator[bytes]: ...
 
+_BinaryMode = Literal["r", "rb", "w", "wb", "a", "ab", "x", "xb"]
+_TextMode = Literal["rt", "wt", "at", "xt"]
+_File = str | bytes | os.PathLike[str] | IO[bytes]
+
+# Overloaded on mode like gzip.open: binary modes give an LzFile (bytes), text modes a TextIOWrapper (str).
+@overload
 def open(
-    filename: str | bytes | os.PathLike[str] | IO[bytes],
-    mode: str = "rb",
+    filename: _File,
+    mode: _BinaryMode = "rb",
+    *,
+    window_bits: int = 10,
+    lookahead_bits: int = 4,
+    checksum: bool = True,
+    encoding: None = None,
+    errors: None = None,
+    newline: None = None,
+) -> LzFile: ...
+@overload
+def open(
+    filename: _File,
+    mode: _TextMode,
+    *,
+    window_bits: int = 10,
+    lookahead_bits: int = 4,
+    checksum: bool = True,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+) -> io.TextIOWrapper: ...
+@overload
+def open(
+    filename: _File,
+    mode: str,
     *,
     window_bits: int = 10,
     lookahead_bits: int = 4,

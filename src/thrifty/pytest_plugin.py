@@ -48,7 +48,7 @@ def _budget_for(item: pytest.Item) -> int | None:
     return None if option is None else parse_size(option)
 
 
-def _failure_message(report: dict, limit: int) -> str:
+def _failure_message(report: dict[str, Any], limit: int) -> str:
     peak = report["summary"]["peak_bytes"]
     lines = [f"peak traced heap {format_size(peak)} ({peak} bytes) exceeds the memory budget of "
              f"{format_size(limit)} ({limit} bytes); top sites at peak:"]

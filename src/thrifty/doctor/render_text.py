@@ -59,14 +59,21 @@ def render_text(report: dict[str, Any]) -> str:
                      + (f" ({o['exception']})" if o.get("exception") else ""))
 
     sites = report["sites"]
-    lines += ["", f"Top {len(report['top_at_peak'])} sites at peak (live bytes when the heap peaked)"]
-    lines.append(f"  {'live at peak':>12} {'%':>6} {'allocs':>10}  site")
+    if not report["top_at_peak"]:  # e.g. `-c pass`: a header over an empty table would read as a failure
+        lines += ["", "Sites at peak: none (no line of the target held memory when the heap peaked)"]
+    else:
+        lines += ["", f"Top {len(report['top_at_peak'])} sites at peak (live bytes when the heap peaked)"]
+        lines.append(f"  {'live at peak':>12} {'%':>6} {'allocs':>10}  site")
     for i in report["top_at_peak"]:
         site = sites[i]
         pct = 100 * site["live_at_peak"] / peak if peak else 0.0
         lines.append(f"  {format_size(site['live_at_peak']):>12} {pct:5.1f}% {site['allocs']:>10,}  {_where(site)}")
-    lines += ["", f"Top {len(report['top_churn'])} churn sites (many short-lived allocations: reuse instead of creating)"]
-    lines.append(f"  {'allocs':>10} {'freed':>10} {'bytes':>10}  site")
+    if not report["top_churn"]:
+        lines += ["", "Churn sites: none (no line of the target freed what it allocated)"]
+    else:
+        lines += ["", f"Top {len(report['top_churn'])} churn sites (many short-lived allocations: reuse instead of "
+                      "creating)"]
+        lines.append(f"  {'allocs':>10} {'freed':>10} {'bytes':>10}  site")
     for i in report["top_churn"]:
         site = sites[i]
         lines.append(f"  {site['allocs']:>10,} {site['frees']:>10,} {format_size(site['alloc_bytes']):>10}  "

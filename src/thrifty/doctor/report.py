@@ -45,7 +45,9 @@ def _strip_harness(raw: dict) -> tuple[list[dict], dict]:
     own["stacks"] = 0
     out = []
     for st in raw["stacks"]:
-        ids = [i for i in st["frames"] if not _is_harness(frames[i][0])]
+        # Frames outside the doctor's outermost frame launched it (the `thrifty` console script): not the user's.
+        cut = next((k for k, i in enumerate(st["frames"]) if _is_machinery(frames[i][0])), 0)
+        ids = [i for i in st["frames"][cut:] if not _is_harness(frames[i][0])]
         if st["frames"] and (not ids or _is_machinery(frames[st["frames"][-1]][0])):
             for field in _COUNTERS:
                 own[field] += st[field]

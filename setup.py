@@ -15,7 +15,7 @@ setup(
             "thrifty._ext",
             sources=sources,
             include_dirs=["core/include", "src/thrifty/_ext"],
-            depends=glob.glob("core/include/thrifty/*.h") + glob.glob("src/thrifty/_ext/*.h"),
+            depends=glob.glob("core/include/thrifty/*.h") + glob.glob("core/src/*.h") + glob.glob("src/thrifty/_ext/*.h"),
             # -fvisibility=hidden: only PyInit__ext is exported, so calls from the binding into the core bind locally
             # (no PLT hop, and inlinable): the tracker's allocation hook calls the core's tables on every allocation.
             extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wno-missing-field-initializers", "-fvisibility=hidden"],

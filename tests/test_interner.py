@@ -66,6 +66,15 @@ def test_strictness():
     assert it.intern(nan) is nan and it.intern(float("nan")) is nan
 
 
+def test_frozenset_of_same_bits_nans_keeps_its_size():
+    it = thrifty.Interner()
+    a, b = float("nan"), float("nan")
+    fs = frozenset([a, b])  # two elements: NaN is never == NaN, so the set keeps both objects
+    got = it.intern(fs)
+    assert got is fs and len(got) == 2
+    assert it.intern(frozenset([a])) == frozenset([a])
+
+
 def test_stats_and_len():
     it = thrifty.Interner()
     a = "reading:" + "x" * 100

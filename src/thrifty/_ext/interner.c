@@ -278,6 +278,12 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     PyObject *cand = (kind == IN_TUPLE || kind == IN_FROZENSET) ? in_canonical_container(self, o, kind) : Py_NewRef(o);
     if (!cand)
         return NULL;
+    if (kind == IN_FROZENSET && PySet_GET_SIZE(cand) != PySet_GET_SIZE(o)) {
+        /* two elements the set holds apart (NaNs of the same bits: distinct objects, never ==) are one value here;
+         * a canonical set would be smaller than o, another value, so o is handed back as it is, not interned */
+        Py_DECREF(cand);
+        return Py_NewRef(o);
+    }
     Py_hash_t h = in_hash(cand, kind);
     if (h == -1 || in_make_room(self) < 0)
         goto error;

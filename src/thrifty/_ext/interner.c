@@ -292,15 +292,20 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     if (err)
         goto error;
     if (s->obj) {
+        /* taken before sizing o: __sizeof__ allocates a bound method, a collection that triggers can run a
+         * finalizer that clears or regrows this table, and `s` would point into freed slots */
+        PyObject *found = Py_NewRef(s->obj);
         self->hits++;
-        if (s->obj != o) {
+        Py_DECREF(cand);
+        if (found != o) {
             size_t dup = tf_shallow_sizeof(o);
-            if (dup == (size_t)-1 && PyErr_Occurred())
-                goto error;
+            if (dup == (size_t)-1 && PyErr_Occurred()) {
+                Py_DECREF(found);
+                return NULL;
+            }
             self->saved += dup;
         }
-        Py_DECREF(cand);
-        return Py_NewRef(s->obj);
+        return found;
     }
     self->misses++;
     s->hash = h;

@@ -66,6 +66,42 @@ def test_strictness():
     assert it.intern(nan) is nan and it.intern(float("nan")) is nan
 
 
+def test_frozenset_of_same_bits_nans_keeps_its_size():
+    it = thrifty.Interner()
+    a, b = float("nan"), float("nan")
+    fs = frozenset([a, b])  # two elements: NaN is never == NaN, so the set keeps both objects
+    got = it.intern(fs)
+    assert got is fs and len(got) == 2
+    assert it.intern(frozenset([a])) == frozenset([a])
+
+
+def test_hit_survives_a_finalizer_that_clears_the_table():
+    # sizing the duplicate on a hit allocates; a collection it triggers may run a finalizer that empties the table
+    it = thrifty.Interner()
+
+    class Clears:
+        def __del__(self):
+            it.clear()
+            for i in range(200):
+                it.intern("\u00e9%d" % i)
+
+    a = "\u00e9" * 30  # non-ASCII: sized by a __sizeof__ call, not a fast path
+    old = gc.get_threshold()
+    try:
+        for _ in range(50):
+            it.intern(a)
+            b = "".join(["\u00e9"] * 30)
+            c = Clears()
+            c.self = c
+            del c
+            gc.set_threshold(1)
+            got = it.intern(b)
+            gc.set_threshold(*old)
+            assert got == b
+    finally:
+        gc.set_threshold(*old)
+
+
 def test_stats_and_len():
     it = thrifty.Interner()
     a = "reading:" + "x" * 100

@@ -36,13 +36,16 @@ def test_shallow_fast_paths(v):
     assert thrifty.sizeof(v) == sys.getsizeof(v)
 
 
-def _deep_reference(root):
-    """Independent count: every object reachable through gc referents plus dict keys, once; singletons only as root."""
+def _deep_reference(root, skip_classes=False):
+    """Independent count: every object reachable through gc referents plus dict keys, once; singletons only as root;
+    classes (and what only they reach) skipped when asked, as sizeof skips them."""
     seen = {}
     stack = [root]
     while stack:
         o = stack.pop()
         if id(o) in seen or (o is not root and (o is None or o is True or o is False)):
+            continue
+        if skip_classes and isinstance(o, type):
             continue
         seen[id(o)] = o
         stack.extend(o.keys() if isinstance(o, dict) else ())
@@ -98,6 +101,29 @@ def test_deeply_nested_no_recursion_error():
     for _ in range(100_000):
         v = [v]
     assert thrifty.sizeof(v, deep=True) == 100_000 * sys.getsizeof([None]) + sys.getsizeof([])
+
+
+class _DictWithAttrs(dict):
+    pass
+
+
+@pytest.mark.parametrize("make", [_DictWithAttrs, __import__("collections").OrderedDict])
+@pytest.mark.parametrize("keys", [["a", "b"], [1, "b"]])  # an all-str key table, and a general one
+def test_dict_subclass_walks_its_attributes(make, keys):
+    d = make((k, [k]) for k in keys)
+    d.big = bytearray(10_000)
+    # a user class's instance dict shares its key table with the class: its keys are the class's, not counted
+    shared_keys = sys.getsizeof("big") if make is _DictWithAttrs else 0
+    assert thrifty.sizeof(d, deep=True) == _deep_reference(d, skip_classes=True) - shared_keys
+    assert thrifty.sizeof(d, deep=True, exclusive=True) >= sys.getsizeof(d) + sys.getsizeof(d.big)
+
+
+def test_deeply_nested_million_no_crash():
+    v = []
+    for _ in range(1_000_000):
+        v = [v]
+    assert thrifty.sizeof(v, deep=True) == 1_000_000 * sys.getsizeof([None]) + sys.getsizeof([])
+    assert thrifty.sizeof(v, deep=True, exclusive=True) == thrifty.sizeof(v, deep=True)
 
 
 class Node:

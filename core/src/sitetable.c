@@ -28,22 +28,31 @@ size_t tf_sitetable_size(uint32_t capacity) {
     return (size_t)bytes;
 }
 
-tf_status tf_sitetable_init(tf_sitetable *t, void *storage, size_t size, uint32_t capacity) {
-    size_t need;
-    if (!t || !storage)
-        return TF_E_NULL;
-    need = tf_sitetable_size(capacity);
+/* What both table kinds check of their storage, and their shared geometry: mask and Fibonacci shift for the
+ * capacity. `need` is the kind's size for the capacity (0 = capacity out of range). */
+static tf_status tf__table_shape(const void *storage, size_t size, size_t need, uint32_t capacity, uint32_t *mask,
+                                 uint32_t *shift) {
     if (need == 0)
         return TF_E_ARG;
     if (size < need)
         return TF_E_SIZE;
     if (!TF_IS_ALIGNED(storage, sizeof(uint64_t)))
         return TF_E_ALIGN;
+    *mask = tf__sitetable_slots(capacity) - 1u;
+    *shift = 64u;
+    for (uint32_t n = *mask + 1u; n > 1u; n >>= 1)
+        (*shift)--;
+    return TF_OK;
+}
+
+tf_status tf_sitetable_init(tf_sitetable *t, void *storage, size_t size, uint32_t capacity) {
+    tf_status st;
+    if (!t || !storage)
+        return TF_E_NULL;
+    st = tf__table_shape(storage, size, tf_sitetable_size(capacity), capacity, &t->mask, &t->shift);
+    if (st != TF_OK)
+        return st;
     t->slots = (tf_sitetable_entry *)storage;
-    t->mask = tf__sitetable_slots(capacity) - 1u;
-    t->shift = 64u;
-    for (uint32_t n = t->mask + 1u; n > 1u; n >>= 1)
-        t->shift--;
     t->capacity = capacity;
     tf_sitetable_clear(t);
     return TF_OK;
@@ -168,6 +177,10 @@ tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable *src) {
 }
 
 /* ---- packtable ------------------------------------------------------------------------------------------------ */
+/* The packtable repeats the sitetable's shape (accessors, probe, backward-shift take) over 8-byte slots that hold key
+ * and value in one word. Kept as separate typed code on purpose: probe and take run on every traced allocation and
+ * free, and a shared version would need an indirect slot accessor (or a macro template) on that path. Only the
+ * storage checks and geometry, off the hot path, are shared (tf__table_shape). */
 
 static uint32_t tf__packtable_home(const tf_packtable *t, uint64_t key) {
     return (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> t->shift);
@@ -182,21 +195,15 @@ size_t tf_packtable_size(uint32_t capacity) {
 }
 
 tf_status tf_packtable_init(tf_packtable *t, void *storage, size_t size, uint32_t capacity, uint32_t value_bits) {
-    size_t need;
+    tf_status st;
     if (!t || !storage)
         return TF_E_NULL;
-    need = tf_packtable_size(capacity);
-    if (need == 0 || value_bits < 1u || value_bits > 32u)
+    if (value_bits < 1u || value_bits > 32u)
         return TF_E_ARG;
-    if (size < need)
-        return TF_E_SIZE;
-    if (!TF_IS_ALIGNED(storage, sizeof(uint64_t)))
-        return TF_E_ALIGN;
+    st = tf__table_shape(storage, size, tf_packtable_size(capacity), capacity, &t->mask, &t->shift);
+    if (st != TF_OK)
+        return st;
     t->slots = (uint64_t *)storage;
-    t->mask = tf__sitetable_slots(capacity) - 1u;
-    t->shift = 64u;
-    for (uint32_t n = t->mask + 1u; n > 1u; n >>= 1)
-        t->shift--;
     t->capacity = capacity;
     t->value_bits = value_bits;
     tf_packtable_clear(t);

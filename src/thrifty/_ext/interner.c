@@ -278,6 +278,12 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     PyObject *cand = (kind == IN_TUPLE || kind == IN_FROZENSET) ? in_canonical_container(self, o, kind) : Py_NewRef(o);
     if (!cand)
         return NULL;
+    if (kind == IN_FROZENSET && PySet_GET_SIZE(cand) != PySet_GET_SIZE(o)) {
+        /* two elements the set holds apart (NaNs of the same bits: distinct objects, never ==) are one value here;
+         * a canonical set would be smaller than o, another value, so o is handed back as it is, not interned */
+        Py_DECREF(cand);
+        return Py_NewRef(o);
+    }
     Py_hash_t h = in_hash(cand, kind);
     if (h == -1 || in_make_room(self) < 0)
         goto error;
@@ -286,15 +292,20 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     if (err)
         goto error;
     if (s->obj) {
+        /* taken before sizing o: __sizeof__ allocates a bound method, a collection that triggers can run a
+         * finalizer that clears or regrows this table, and `s` would point into freed slots */
+        PyObject *found = Py_NewRef(s->obj);
         self->hits++;
-        if (s->obj != o) {
+        Py_DECREF(cand);
+        if (found != o) {
             size_t dup = tf_shallow_sizeof(o);
-            if (dup == (size_t)-1 && PyErr_Occurred())
-                goto error;
+            if (dup == (size_t)-1 && PyErr_Occurred()) {
+                Py_DECREF(found);
+                return NULL;
+            }
             self->saved += dup;
         }
-        Py_DECREF(cand);
-        return Py_NewRef(s->obj);
+        return found;
     }
     self->misses++;
     s->hash = h;

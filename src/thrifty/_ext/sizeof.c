@@ -143,8 +143,30 @@ static int sz_edge(PyObject *p, void *arg) {
     return 0;
 }
 
+static int sz_count(PyObject *p, void *arg) {
+    (void)p;
+    ++*(Py_ssize_t *)arg;
+    return 0;
+}
+
 /* The strong references an object holds, each reported once to `visit`. */
 static int sz_referents(PyObject *o, visitproc visit, void *arg) {
+    if (PyDict_Check(o) && !PyDict_CheckExact(o)) {
+        /* A subclass (OrderedDict, defaultdict, a user class) holds more than its items: __dict__, slots, a default
+         * factory. Its traverse reports them, with the values, and the keys too unless the table is all-str: dict's
+         * own traverse tells which by how many references it reports (two per item, or one). */
+        Py_ssize_t seen = 0, pos = 0;
+        PyObject *k, *v;
+        (void)PyDict_Type.tp_traverse(o, sz_count, &seen);
+        if (Py_TYPE(o)->tp_traverse(o, visit, arg) < 0)
+            return -1;
+        if (seen == 2 * PyDict_GET_SIZE(o))
+            return 0;
+        while (PyDict_Next(o, &pos, &k, &v))
+            if (visit(k, arg) < 0)
+                return -1;
+        return 0;
+    }
     if (PyDict_Check(o)) {
         /* dict's tp_traverse leaves out str keys; a split (instance) dict's keys belong to the class instead. */
         int split = ((PyDictObject *)o)->ma_values != NULL;

@@ -234,34 +234,41 @@ static void own_add(size_t add, size_t sub) {
         T.own_peak = T.own_bytes;
 }
 
+/* The storage half of growing either table kind (the table half, init and move, is typed): new storage of `bytes`
+ * replacing `old_bytes`, within the memory bound, or NULL. */
+static void *storage_alloc(size_t old_bytes, size_t bytes) {
+    if (bytes == 0 || T.own_bytes - old_bytes + bytes > T.max_memory)
+        return NULL;
+    return malloc(bytes);
+}
+
+/* Frees the old storage and accounts for the new (mem may be NULL: the table is released). */
+static void storage_swap(void **old, size_t *old_bytes, void *mem, size_t bytes) {
+    own_add(bytes, *old_bytes);
+    free(*old);
+    *old = mem;
+    *old_bytes = bytes;
+}
+
 static int grow_table(tf_growtable *g, uint32_t capacity) {
     tf_sitetable nt;
     size_t bytes = tf_sitetable_size(capacity);
-    void *mem;
-    if (bytes == 0 || T.own_bytes - g->bytes + bytes > T.max_memory)
-        return -1;
-    mem = malloc(bytes);
+    void *mem = storage_alloc(g->bytes, bytes);
     if (!mem)
         return -1;
     if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK || (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
         free(mem);
         return -1;
     }
-    own_add(bytes, g->bytes);
-    free(g->mem);
+    storage_swap(&g->mem, &g->bytes, mem, bytes);
     g->t = nt;
-    g->mem = mem;
-    g->bytes = bytes;
     return 0;
 }
 
 static int grow_pack(tf_growpack *g, uint32_t capacity) {
     tf_packtable nt;
     size_t bytes = tf_packtable_size(capacity);
-    void *mem;
-    if (bytes == 0 || T.own_bytes - g->bytes + bytes > T.max_memory)
-        return -1;
-    mem = malloc(bytes);
+    void *mem = storage_alloc(g->bytes, bytes);
     if (!mem)
         return -1;
     if (tf_packtable_init(&nt, mem, bytes, capacity, TF_PACK_VALUE_BITS) != TF_OK ||
@@ -269,11 +276,8 @@ static int grow_pack(tf_growpack *g, uint32_t capacity) {
         free(mem);
         return -1;
     }
-    own_add(bytes, g->bytes);
-    free(g->mem);
+    storage_swap(&g->mem, &g->bytes, mem, bytes);
     g->t = nt;
-    g->mem = mem;
-    g->bytes = bytes;
     return 0;
 }
 
@@ -292,19 +296,9 @@ static TF_NOINLINE int pack_grow_room(tf_growpack *g) {
 /* Room for one more packed entry: 0, or -1 at the memory bound. The common case inline. */
 static inline int pack_room(tf_growpack *g) { return g->mem && g->t.count < g->t.capacity ? 0 : pack_grow_room(g); }
 
-static void free_pack(tf_growpack *g) {
-    own_add(0, g->bytes);
-    free(g->mem);
-    g->mem = NULL;
-    g->bytes = 0;
-}
+static void free_pack(tf_growpack *g) { storage_swap(&g->mem, &g->bytes, NULL, 0); }
 
-static void free_table(tf_growtable *g) {
-    own_add(0, g->bytes);
-    free(g->mem);
-    g->mem = NULL;
-    g->bytes = 0;
-}
+static void free_table(tf_growtable *g) { storage_swap(&g->mem, &g->bytes, NULL, 0); }
 
 /* Room for one more entry, growing when full. Capacities are 3/4 of a power-of-two slot count, so every slot
  * array is used up to the table's load limit before it doubles. 0 or -1 (at the memory bound). */

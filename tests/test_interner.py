@@ -72,7 +72,9 @@ def test_frozenset_of_same_bits_nans_keeps_its_size():
     fs = frozenset([a, b])  # two elements: NaN is never == NaN, so the set keeps both objects
     got = it.intern(fs)
     assert got is fs and len(got) == 2
-    assert it.intern(frozenset([a])) == frozenset([a])
+    # which of a, b became the canonical NaN depends on set order (NaN hashes by identity): check the value only
+    one = it.intern(frozenset([a]))
+    assert len(one) == 1 and math.isnan(next(iter(one)))
 
 
 def test_hit_survives_a_finalizer_that_clears_the_table():

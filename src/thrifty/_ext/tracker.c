@@ -1222,7 +1222,8 @@ uintptr_t tf_object_block(PyObject *obj) {
 }
 
 typedef struct {
-    PyObject *file; /* borrowed from the node, which keeps it until the run is released (needs the GIL) */
+    PyObject *file; /* a reference taken under the lock: building the result can run a collection whose gc callback
+                     * could release the run, and with it the node's own reference */
     int line;
 } tf_site_frame;
 
@@ -1247,24 +1248,25 @@ static PyObject *site_of_block(uintptr_t a) {
             site = (uint32_t)(v >> TF_SIZE_BITS);
         if (site != 0 && site < T.nsites) {
             uint32_t node = T.sites[site].leaf;
-            for (n = 0; n < T.sites[site].depth && node != 0; n++, node = T.nodes[node].parent)
+            for (n = 0; n < T.sites[site].depth && node != 0; n++, node = T.nodes[node].parent) {
                 fr[n] = (tf_site_frame){T.nodes[node].file, T.nodes[node].line};
+                Py_XINCREF(fr[n].file); /* no allocation: safe under the lock (the caller holds the GIL) */
+            }
         }
     }
     unlock();
     if (n == 0)
         Py_RETURN_NONE;
     res = PyTuple_New((Py_ssize_t)n);
-    if (!res)
-        return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        PyObject *item = Py_BuildValue("(Oi)", fr[i].file, fr[i].line);
-        if (!item) {
-            Py_DECREF(res);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(res, (Py_ssize_t)i, item);
+    for (uint32_t i = 0; res && i < n; i++) {
+        PyObject *item = Py_BuildValue("(Oi)", fr[i].file ? fr[i].file : Py_None, fr[i].line);
+        if (!item)
+            Py_CLEAR(res);
+        else
+            PyTuple_SET_ITEM(res, (Py_ssize_t)i, item);
     }
+    for (uint32_t i = 0; i < n; i++)
+        Py_XDECREF(fr[i].file);
     return res;
 }
 

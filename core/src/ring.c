@@ -334,6 +334,21 @@ static size_t tf__runs_of(const tf_ring *r, tf__runs *out) {
         *hi = acc < 0 ? -1 : 0;                                                                                        \
     } while (0)
 
+/* The 128-bit sum: each item widened to a low word v (converting a signed item to uint64_t sign-extends it, so bit 63
+ * is set exactly when it is negative) and a high word of all ones or zero, added with the carry out of the low word. */
+#define TF__SUM_WIDE(T, SIGNED)                                                                                        \
+    do {                                                                                                               \
+        for (int k = 0; k < 2; k++)                                                                                    \
+            for (size_t i = 0; i < runs.n[k]; i++) {                                                                   \
+                T x;                                                                                                   \
+                TF__LOAD(T, runs.p[k], i, x);                                                                          \
+                uint64_t v = (uint64_t)x;                                                                              \
+                uint64_t ext = ((SIGNED) && (v >> 63)) ? UINT64_MAX : 0u;                                              \
+                l += v;                                                                                                \
+                h += ext + (l < v ? 1u : 0u);                                                                          \
+            }                                                                                                          \
+    } while (0)
+
 tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int64_t *hi) {
     if (r == NULL || lo == NULL || hi == NULL)
         return TF_E_NULL;
@@ -356,60 +371,16 @@ tf_status tf_ring_sum_int(const tf_ring *r, tf_ring_type type, uint64_t *lo, int
     }
     uint64_t l = 0;
     uint64_t h = 0; /* unsigned so the carries wrap with defined behaviour; read back as two's complement */
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < runs.n[k]; i++) {
-            uint64_t v;
-            uint64_t ext; /* the high word of the item widened to 128 bits */
-            const uint8_t *p = runs.p[k] + i * r->itemsize;
-            switch (type) {
-            case TF_RING_I8: {
-                int8_t x;
-                TF_MEMCPY(&x, p, 1);
-                v = (uint64_t)(int64_t)x;
-                ext = x < 0 ? UINT64_MAX : 0;
-            } break;
-            case TF_RING_U8: {
-                uint8_t x;
-                TF_MEMCPY(&x, p, 1);
-                v = x;
-                ext = 0;
-            } break;
-            case TF_RING_I16: {
-                int16_t x;
-                TF_MEMCPY(&x, p, 2);
-                v = (uint64_t)(int64_t)x;
-                ext = x < 0 ? UINT64_MAX : 0;
-            } break;
-            case TF_RING_U16: {
-                uint16_t x;
-                TF_MEMCPY(&x, p, 2);
-                v = x;
-                ext = 0;
-            } break;
-            case TF_RING_I32: {
-                int32_t x;
-                TF_MEMCPY(&x, p, 4);
-                v = (uint64_t)(int64_t)x;
-                ext = x < 0 ? UINT64_MAX : 0;
-            } break;
-            case TF_RING_U32: {
-                uint32_t x;
-                TF_MEMCPY(&x, p, 4);
-                v = x;
-                ext = 0;
-            } break;
-            case TF_RING_I64: {
-                int64_t x;
-                TF_MEMCPY(&x, p, 8);
-                v = (uint64_t)x;
-                ext = x < 0 ? UINT64_MAX : 0;
-            } break;
-            default: { /* TF_RING_U64 */ TF_MEMCPY(&v, p, 8); ext = 0;
-            } break;
-            }
-            l += v;
-            h += ext + (l < v ? 1u : 0u);
-        }
+    switch (type) {
+    case TF_RING_I8: TF__SUM_WIDE(int8_t, 1); break;
+    case TF_RING_U8: TF__SUM_WIDE(uint8_t, 0); break;
+    case TF_RING_I16: TF__SUM_WIDE(int16_t, 1); break;
+    case TF_RING_U16: TF__SUM_WIDE(uint16_t, 0); break;
+    case TF_RING_I32: TF__SUM_WIDE(int32_t, 1); break;
+    case TF_RING_U32: TF__SUM_WIDE(uint32_t, 0); break;
+    case TF_RING_I64: TF__SUM_WIDE(int64_t, 1); break;
+    default: TF__SUM_WIDE(uint64_t, 0); break;
+    }
     *lo = l;
     /* two's complement reinterpretation without implementation-defined conversion */
     *hi = h > (uint64_t)INT64_MAX ? -(int64_t)(UINT64_MAX - h) - 1 : (int64_t)h;

@@ -14,9 +14,6 @@ TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_deco
 static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
 
 #define TF__ADLER_MOD 65521u
-#ifndef TF__LZ_LAZY_BELOW
-#define TF__LZ_LAZY_BELOW(e) (1u << e->l)
-#endif
 
 /* Adler-32 over a buffer; `state` is (b << 16) | a. Blocks of 5552 bytes keep the sums inside 32 bits. */
 static uint32_t tf__adler(uint32_t state, const uint8_t *p, size_t n) {
@@ -72,8 +69,15 @@ static unsigned tf__offset_bits(unsigned w, unsigned dist) {
 enum { E_HEADER, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
 enum { K_NONE, K_EXPLICIT, K_REP, K_END };
 
+/* Output bits not yet written: the low `n` of acc are valid, oldest first. Its own struct so that one-shot
+ * compression can keep a copy in registers while it writes straight to the caller's output. */
+typedef struct {
+    uint64_t acc;
+    unsigned n;
+} tf__lz_bits;
+
 struct tf_lz_encoder {
-    uint64_t acc;       /* output bits not yet written; the low `nacc` are valid, oldest first */
+    tf__lz_bits out;    /* what poll has yet to write */
     uint32_t adler;     /* Adler-32 of the input sunk so far */
     uint16_t *table;    /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
                          * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
@@ -94,9 +98,9 @@ struct tf_lz_encoder {
     uint16_t match_dist;
     uint8_t kind;     /* K_*: what follows the run */
     uint8_t lit_bits; /* 8: that run's bytes are plain; 0: they use the text code */
-    uint8_t nacc;
     uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
+    uint8_t lazy;         /* the level looks one byte ahead before taking a match */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
      * history, rep and match bound), so that step reuses it instead of searching again. */
@@ -108,6 +112,18 @@ struct tf_lz_encoder {
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */
 #define TF__LZ_PREV(e) ((e)->table + ((size_t)1 << TF_LZ_CHAIN_HEAD_BITS))
 #define TF__LZ_MIRROR(l) ((1u << (l)) + 8u)
+
+/* What each level (TF_LZ_LEVEL) searches: candidates on a hash chain (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) or ways of
+ * a bucket (above), and whether it looks one byte ahead. The decoder never knows: every level writes the same
+ * format. Level 6 is the measured balance described above; bench/results/lz.md has every level's ratio and speed. */
+#define TF__LZ_LEVEL_SHIFT 8u
+typedef struct {
+    uint8_t chain, ways, lazy;
+} tf__lz_level;
+static const tf__lz_level tf__lz_levels[9] = {
+    {1, 1, 0}, {2, 2, 0}, {4, 4, 0}, {2, 2, 1}, {4, 4, 1}, {8, TF_LZ_HASH_WAYS, 1},
+    {16, TF_LZ_HASH_WAYS, 1}, {32, TF_LZ_HASH_WAYS, 1}, {64, TF_LZ_HASH_WAYS, 1},
+};
 
 static unsigned tf__enc_buckets_log2(unsigned w) {
     if (w <= TF_LZ_CHAIN_MAX_WINDOW_BITS)
@@ -136,8 +152,11 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
                              unsigned lookahead_bits, unsigned flags) {
     if (!enc || !storage)
         return TF_E_NULL;
-    if (!tf__lz_params_ok(window_bits, lookahead_bits) || (flags & ~TF_LZ_FLAG_CHECKSUM))
+    unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu;
+    if (!tf__lz_params_ok(window_bits, lookahead_bits) || (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu))) ||
+        level > 9u)
         return TF_E_ARG;
+    const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
     if (size < tf_lz_encoder_size(window_bits, lookahead_bits))
         return TF_E_SIZE;
     if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
@@ -147,7 +166,8 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     size_t entries = tf__enc_entries(window_bits);
     e->table = (uint16_t *)(void *)((uint8_t *)storage + ((sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u));
     e->chain = window_bits <= TF_LZ_CHAIN_MAX_WINDOW_BITS;
-    e->depth = (uint8_t)TF_LZ_CHAIN_DEPTH(window_bits);
+    e->depth = e->chain ? how->chain : how->ways;
+    e->lazy = how->lazy;
     e->buf = (uint8_t *)(e->table + entries);
     /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
      * (if unlikely) candidate that the byte comparison checks like any other. */
@@ -156,7 +176,7 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     e->adler = 1u;
     e->w = (uint8_t)window_bits;
     e->l = (uint8_t)lookahead_bits;
-    e->flags = (uint8_t)flags;
+    e->flags = (uint8_t)(flags & TF_LZ_FLAG_CHECKSUM);
     e->phase = E_HEADER;
     /* Small windows are full of 2-byte matches worth taking; larger ones profit from 3-byte keys that spread. */
     e->hash_bytes = window_bits <= 9u ? 2u : 3u;
@@ -194,91 +214,120 @@ tf_status tf_lz_encoder_finish(tf_lz_encoder *e) {
     if (!e)
         return TF_E_NULL;
     e->finishing = 1;
-    return (e->phase == E_END && e->nacc == 0) ? TF_LZ_DONE : TF_LZ_MORE;
+    return (e->phase == E_END && e->out.n == 0) ? TF_LZ_DONE : TF_LZ_MORE;
 }
 
-static void tf__put(tf_lz_encoder *e, uint32_t v, unsigned n) {
-    TF_ASSERT(e->nacc + n <= 64u);
-    e->acc = (e->acc << n) | (uint64_t)(v & (uint32_t)((1ull << n) - 1u));
-    e->nacc = (uint8_t)(e->nacc + n);
+/* The encoder's small hot helpers are inlined into their loops so that the loops keep their state in registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TF__LZ_INLINE static inline __attribute__((always_inline))
+#else
+#define TF__LZ_INLINE static inline
+#endif
+
+static void tf__put(tf__lz_bits *b, uint32_t v, unsigned n) {
+    TF_ASSERT(b->n + n <= 64u);
+    b->acc = (b->acc << n) | (uint64_t)(v & (uint32_t)((1ull << n) - 1u));
+    b->n += n;
 }
 
-static void tf__put_offset(tf_lz_encoder *e, unsigned dist) {
-    unsigned near = tf__near_bits(e->w), far = dist - 1u >= (1u << near);
-    tf__put(e, far, 1);
-    tf__put(e, dist - 1u, far ? e->w : near);
+static void tf__put_offset(tf__lz_bits *b, unsigned w, unsigned dist) {
+    unsigned near = tf__near_bits(w), far = dist - 1u >= (1u << near);
+    tf__put(b, far, 1);
+    tf__put(b, dist - 1u, far ? w : near);
 }
 
-static void tf__put_gamma(tf_lz_encoder *e, uint32_t v, unsigned kmax) {
+static void tf__put_gamma(tf__lz_bits *b, uint32_t v, unsigned kmax) {
     unsigned k = tf__log2(v);
-    tf__put(e, 0, k);
-    tf__put(e, v, k < kmax ? k + 1u : k);
+    tf__put(b, 0, k);
+    tf__put(b, v, k < kmax ? k + 1u : k);
 }
 
-static unsigned tf__ring(const tf_lz_encoder *e, unsigned i) { return i >= e->size ? i - e->size : i; }
+/* Where the bytes being encoded are. The streaming encoder's live in its ring (history wraps around; the mirror
+ * after the ring makes 2^L + 8 bytes readable from any index). One-shot compression reads the caller's input in
+ * place: size 0, so nothing wraps, and it hands its last 2^L + 8 bytes to the ring, so the same reads stay inside
+ * the input. Every step and search works on this view, so both ways of feeding the encoder take the same
+ * decisions and write the same bytes. */
+typedef struct {
+    const uint8_t *buf;
+    size_t head; /* index of the next byte to encode */
+    size_t size; /* the ring's size, or 0 */
+    size_t la;   /* bytes available from head */
+} tf__lz_bytes;
 
-/* The literal run's length and, when it has bytes, whether they all fit in 7 bits (text and CSV nearly always do,
- * which saves a bit per literal for one bit per run). */
-static void tf__put_lit_header(tf_lz_encoder *e) {
-    tf__put_gamma(e, (uint32_t)e->lit + 1u, e->w);
+static size_t tf__ahead(const tf__lz_bytes *s, size_t j) {
+    size_t i = s->head + j;
+    return i >= s->size && s->size ? i - s->size : i;
+}
+static size_t tf__behind(const tf__lz_bytes *s, size_t i, size_t back) {
+    return i >= back ? i - back : i + s->size - back;
+}
+
+/* The literal run's header: its length and, when it has bytes, whether they take the text code ("0") or are
+ * plain bytes ("1"), whichever is shorter. */
+static void tf__put_lit_header(tf_lz_encoder *e, const tf__lz_bytes *s, tf__lz_bits *b) {
+    tf__put_gamma(b, (uint32_t)e->lit + 1u, e->w);
     if (!e->lit)
         return;
     unsigned text = 0;
-    for (unsigned i = 0, at = tf__ring(e, (unsigned)e->head + e->size - e->lit); i < e->lit; i++) {
-        text += tf__lz_text_len[e->buf[at]];
-        at = tf__ring(e, at + 1u);
+    size_t at = tf__behind(s, s->head, e->lit);
+    for (unsigned i = 0; i < e->lit; i++) {
+        text += tf__lz_text_len[s->buf[at]];
+        if (++at == s->size)
+            at = 0;
     }
-    /* The cheaper of the text code ("0") and plain bytes ("1"). */
     e->lit_bits = text <= 8u * e->lit ? 0u : 8u;
-    tf__put(e, e->lit_bits != 0u, 1);
+    tf__put(b, e->lit_bits != 0u, 1);
 }
 
-static unsigned tf__hash(const tf_lz_encoder *e, unsigned at) {
-    const uint8_t *b = e->buf + at; /* the mirror makes the next bytes contiguous */
+/* The match that ends a sequence (e->kind), or the end marker. */
+static void tf__put_match(const tf_lz_encoder *e, tf__lz_bits *b) {
+    if (e->kind == K_EXPLICIT) {
+        tf__put(b, 0, 1);
+        tf__put_offset(b, e->w, e->match_dist);
+        tf__put_gamma(b, (uint32_t)e->match_len - 1u, e->l - 1u);
+    } else if (e->kind == K_REP) {
+        tf__put(b, 1, 1);
+        tf__put_gamma(b, e->match_len, e->l);
+    } else if (e->kind == K_END) {
+        tf__put(b, 1, 1);
+        tf__put_gamma(b, (1u << e->l) + 1u, e->l);
+        tf__put(b, 0, (8u - (b->n & 7u)) & 7u);
+    }
+}
+
+TF__LZ_INLINE unsigned tf__hash(const tf_lz_encoder *e, const uint8_t *b) {
     uint32_t key = (uint32_t)b[0] | (uint32_t)b[1] << 8;
     if (e->hash_bytes == 3u)
         key |= (uint32_t)b[2] << 16;
     return (unsigned)((key * 2654435761u) >> e->hash_shift);
 }
 
-static void tf__insert(tf_lz_encoder *e, unsigned back) {
-    unsigned at = tf__ring(e, (unsigned)e->head + e->size - back);
+/* Enters stream position p, whose bytes start at b, into the match finder. */
+TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) {
     if (e->chain) {
-        uint16_t p = (uint16_t)(e->pos - back), *h = e->table + tf__hash(e, at);
+        uint16_t *h = e->table + tf__hash(e, b);
         TF__LZ_PREV(e)[p & ((1u << e->w) - 1u)] = *h;
         *h = p;
         return;
     }
-    uint16_t *slot = e->table + (size_t)tf__hash(e, at) * TF_LZ_HASH_WAYS;
+    uint16_t *slot = e->table + (size_t)tf__hash(e, b) * TF_LZ_HASH_WAYS;
     for (unsigned i = TF_LZ_HASH_WAYS - 1u; i > 0; i--)
         slot[i] = slot[i - 1u];
-    slot[0] = (uint16_t)(e->pos - back);
+    slot[0] = p;
 }
 
-/* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived. */
-static void tf__insert_pending(tf_lz_encoder *e) {
-    if (e->chain && e->todo) {
-        /* Positions `back` >= lo have the bytes their hash needs; the ones after them are the end of input. */
-        unsigned lo = e->la >= e->hash_bytes ? 1u : (unsigned)e->hash_bytes - e->la, back = e->todo;
-        unsigned at = tf__ring(e, (unsigned)e->head + e->size - back), wmask = (1u << e->w) - 1u;
-        uint16_t p = (uint16_t)(e->pos - back);
-        for (; back >= lo; back--) {
-            uint16_t *h = e->table + tf__hash(e, at);
-            TF__LZ_PREV(e)[p & wmask] = *h;
-            *h = p++;
-            if (++at == e->size)
-                at = 0;
-        }
-        e->todo = 0;
-        return;
+/* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived;
+ * positions whose hash would need bytes past the end of input are left out (nobody can look for them). */
+static void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
+    unsigned lo = s->la >= e->hash_bytes ? 1u : e->hash_bytes - (unsigned)s->la, back = e->todo;
+    size_t at = tf__behind(s, s->head, back);
+    uint16_t p = (uint16_t)(e->pos - back);
+    for (; back >= lo; back--) {
+        tf__insert(e, s->buf + at, p++);
+        if (++at == s->size)
+            at = 0;
     }
-    for (; e->todo; e->todo--) {
-        if ((unsigned)e->todo + e->la < e->hash_bytes) {
-            e->todo = 0; /* the end of input: these positions can never start a match anyone looks for */
-            break;
-        }
-        tf__insert(e, e->todo);
-    }
+    e->todo = 0;
 }
 
 /* Trailing zero bits of a nonzero 64-bit value. */
@@ -295,11 +344,9 @@ static unsigned tf__ctz64(uint64_t v) {
 #endif
 }
 
-/* Length of the match at head + j against the bytes `dist` before it, at most `max`. */
-static unsigned tf__match_len(const tf_lz_encoder *e, unsigned j, unsigned dist, unsigned max) {
-    unsigned b = tf__ring(e, (unsigned)e->head + j), a = b >= dist ? b - dist : b + e->size - dist, n = 0;
-    const uint8_t *x = e->buf + a, *y = e->buf + b;
-    /* 8 bytes at a time; reading up to 7 bytes past max stays within the mirror. */
+/* Length of the common prefix of x and y from n on, at most max; reads 8 bytes at a time, up to 7 past max
+ * (the mirror, or the bytes one-shot compression keeps back, make that safe). */
+TF__LZ_INLINE unsigned tf__common(const uint8_t *x, const uint8_t *y, unsigned n, unsigned max) {
     while (n < max) {
         uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
         if (diff) {
@@ -311,14 +358,18 @@ static unsigned tf__match_len(const tf_lz_encoder *e, unsigned j, unsigned dist,
     return n < max ? n : max;
 }
 
+/* Moves the stream position on by n bytes (the view's head is the caller's to move). */
 static void tf__advance(tf_lz_encoder *e, unsigned n) {
     unsigned window = 1u << e->w;
-    e->head = (uint16_t)tf__ring(e, (unsigned)e->head + n);
-    e->la = (uint16_t)(e->la - n);
     e->pos = (uint16_t)(e->pos + n);
     e->todo = (uint16_t)(e->todo + n - e->head_hashed);
     e->head_hashed = 0;
     e->seen = (uint16_t)(e->seen + n > window ? window : e->seen + n);
+}
+
+static void tf__skip(tf__lz_bytes *s, unsigned n) {
+    s->head = tf__ahead(s, n);
+    s->la -= n;
 }
 
 typedef struct {
@@ -326,55 +377,40 @@ typedef struct {
     unsigned len, dist, kind;
 } tf__lz_choice;
 
-/* What n bytes at head + j would cost as literals: the text code's length, at most 8 bits a byte. Never more than
- * 8n, so a match chosen against it also passes the 8-bits-a-byte test that keeps the output bound. */
+/* What the first n bytes at y would cost as literals: the text code's length, at most 8 bits a byte. Never more
+ * than 8n, so a match chosen against it also passes the 8-bits-a-byte test that keeps the output bound. Summed
+ * once per search, however many candidates ask. */
 typedef struct {
     unsigned n; /* bytes summed so far */
     long bits;
 } tf__lz_cost;
 
-static long tf__lit_cost(const tf_lz_encoder *e, unsigned j, unsigned n, tf__lz_cost *memo) {
+static long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
     if (n < memo->n)
         memo->n = 0, memo->bits = 0;
-    const uint8_t *b = e->buf + tf__ring(e, (unsigned)e->head + j); /* n <= 2^L: within the mirror */
     for (; memo->n < n; memo->n++) {
-        unsigned len = tf__lz_text_len[b[memo->n]];
+        unsigned len = tf__lz_text_len[y[memo->n]];
         memo->bits += len < 8u ? (long)len : 8L;
     }
     return memo->bits;
 }
 
-/* Both searches' inner step: inlined into each so that the candidate loop keeps its state in registers. */
-#if defined(__GNUC__) || defined(__clang__)
-#define TF__LZ_INLINE static inline __attribute__((always_inline))
-#else
-#define TF__LZ_INLINE static inline
-#endif
-/* Weighs the candidate `dist` bytes back for the match at head + j (ring index `at`, bytes y); updates *c when it
- * gains more. 1 when the match found is as long as allowed (the search can stop). */
-TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, unsigned j, unsigned at, const uint8_t *y, unsigned dist,
+/* Both finders' inner step. */
+/* Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when it gains more.
+ * 1 when the match found is as long as allowed (the search can stop). */
+TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const uint8_t *x, unsigned dist,
                                unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
     if (dist == 0 || dist == e->rep)
         return 0;
-    const uint8_t *x = e->buf + (at >= dist ? at - dist : at + e->size - dist);
-    /* A match needs 2 bytes, and only a longer one can gain more: one that differs at the best length is out. */
+    /* A match needs 2 bytes, and only a longer one can gain more: candidates come nearest first, so a later one
+     * as long as the best costs at least as many offset bits. */
     if (tf__load_le16(x) != tf__load_le16(y) || x[c->len] != y[c->len])
         return 0;
-    unsigned n = 2u;
-    while (n < max) {
-        uint64_t diff = tf__load_le64(x + n) ^ tf__load_le64(y + n);
-        if (diff) {
-            n += tf__ctz64(diff) >> 3;
-            break;
-        }
-        n += 8u;
-    }
-    if (n > max)
-        n = max;
+    unsigned n = tf__common(x, y, 2u, max);
     long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
     if (8L * (long)n - cost <= c->gain) /* cannot win even if every byte cost 8 bits */
         return 0;
-    long gain = tf__lit_cost(e, j, n, memo) - cost;
+    long gain = tf__lit_cost(y, n, memo) - cost;
     if (gain <= c->gain)
         return 0;
     c->gain = gain;
@@ -384,15 +420,18 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, unsigned j, unsigned at, 
     return n == max;
 }
 
-/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the table's. */
-static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
+/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's. */
+static tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s, unsigned j) {
     tf__lz_choice c = {0, 0, 0, K_NONE};
     tf__lz_cost memo = {0, 0};
-    unsigned max = e->la - j > (1u << e->l) ? 1u << e->l : e->la - j,
+    size_t avail = s->la - j;
+    unsigned max = avail > (1u << e->l) ? 1u << e->l : (unsigned)avail,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
+    size_t at = tf__ahead(s, j);
+    const uint8_t *y = s->buf + at;
     if (e->rep && e->rep <= seen) {
-        unsigned n = tf__match_len(e, j, e->rep, max);
-        long gain = n ? tf__lit_cost(e, j, n, &memo) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L : 0L;
+        unsigned n = tf__common(s->buf + tf__behind(s, at, e->rep), y, 0, max);
+        long gain = n ? tf__lit_cost(y, n, &memo) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L : 0L;
         if (n && gain > c.gain) {
             c.gain = gain;
             c.len = n;
@@ -402,10 +441,8 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
     }
     if (max < e->hash_bytes || c.len == max)
         return c;
-    unsigned at = tf__ring(e, (unsigned)e->head + j);
-    const uint8_t *y = e->buf + at; /* with the mirror, y[0..2^L + 8) and x[0..2^L + 8) are contiguous */
     uint16_t here = (uint16_t)(e->pos + j);
-    unsigned h = tf__hash(e, at);
+    unsigned h = tf__hash(e, y);
     if (e->chain) {
         const uint16_t *prev = TF__LZ_PREV(e);
         unsigned p = e->table[h], last = 0, wmask = (1u << e->w) - 1u;
@@ -417,26 +454,30 @@ static tf__lz_choice tf__best(const tf_lz_encoder *e, unsigned j) {
                 break;
             last = dist;
             p = prev[p & wmask];
-            if (tf__consider(e, j, at, y, dist, max, &c, &memo))
+            if (tf__consider(e, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
                 break;
         }
         return c;
     }
     const uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
-    for (unsigned i = 0; i < TF_LZ_HASH_WAYS; i++) {
+    for (unsigned i = 0; i < e->depth; i++) {
         unsigned dist = (uint16_t)(here - slot[i]);
         if (dist > seen)
             break; /* entries are newest first: the rest are older still, out of the window */
-        if (tf__consider(e, j, at, y, dist, max, &c, &memo))
+        if (tf__consider(e, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
             break;
     }
     return c;
 }
 
-/* Chooses what to do at head: a match (sets kind/len/dist and writes the literal-run header) or one more literal.
- * One step of lazy evaluation: a match is deferred by a literal when the match one byte later gains more. */
-static void tf__step(tf_lz_encoder *e) {
-    tf__insert_pending(e);
+/* Decides what to do at head, which needs more than 2^L bytes of lookahead unless the input has ended (so the
+ * decision never depends on how the input was cut into chunks). Returns 0 after taking one more literal, 1 when a
+ * sequence is complete: a match (e->kind, match_len, match_dist) or a full run of 2^W literals (K_NONE). Its
+ * literals are the e->lit bytes behind head. One step of lazy evaluation (when the level has it): a match is
+ * deferred by a literal when the match one byte later gains more. */
+static int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
+    if (e->todo)
+        tf__insert_pending(e, s);
     tf__lz_choice c;
     if (e->ahead_valid) {
         c.gain = e->ahead_gain;
@@ -445,23 +486,21 @@ static void tf__step(tf_lz_encoder *e) {
         c.kind = e->ahead_kind;
         e->ahead_valid = 0;
     } else {
-        c = tf__best(e, 0);
+        c = tf__best(e, s, 0);
     }
     int ahead = 0;
-    if (c.kind != K_NONE && c.len < TF__LZ_LAZY_BELOW(e) && c.len < e->la && e->la >= e->hash_bytes + 1u) {
-        tf__insert(e, 0);
+    if (e->lazy && c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
+        tf__insert(e, s->buf + s->head, e->pos);
         e->head_hashed = 1;
-        tf__lz_choice next = tf__best(e, 1);
+        tf__lz_choice next = tf__best(e, s, 1);
         if (next.gain > c.gain) {
+            /* The search at the next step would find exactly this (same table, history, rep and bounds). */
             c.kind = K_NONE;
-            /* Reusable unless more input may arrive before the next step and lengthen its match bound. */
-            if (e->la - 1u >= (1u << e->l) || e->finishing) {
-                e->ahead_gain = (int16_t)next.gain;
-                e->ahead_len = (uint16_t)next.len;
-                e->ahead_dist = (uint16_t)next.dist;
-                e->ahead_kind = (uint8_t)next.kind;
-                ahead = 1;
-            }
+            e->ahead_gain = (int16_t)next.gain;
+            e->ahead_len = (uint16_t)next.len;
+            e->ahead_dist = (uint16_t)next.dist;
+            e->ahead_kind = (uint8_t)next.kind;
+            ahead = 1;
         }
     }
     /* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
@@ -470,64 +509,76 @@ static void tf__step(tf_lz_encoder *e) {
         c.kind = K_NONE;
     if (c.kind == K_NONE) {
         tf__advance(e, 1);
+        tf__skip(s, 1);
         e->ahead_valid = (uint8_t)ahead;
         e->lit++;
         if (e->lit < (1u << e->w))
-            return;
+            return 0;
     }
-    tf__put_lit_header(e);
     e->kind = (uint8_t)c.kind;
     e->match_len = (uint16_t)c.len;
     e->match_dist = (uint16_t)c.dist;
-    e->emitted = 0;
-    e->phase = E_RUN;
+    return 1;
+}
+
+/* The streaming encoder's view of its ring. */
+static tf__lz_bytes tf__ring_bytes(const tf_lz_encoder *e) {
+    tf__lz_bytes s = {e->buf, e->head, e->size, e->la};
+    return s;
 }
 
 tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, size_t *out_n) {
     if (!e || !out_n || (!out && out_size))
         return TF_E_NULL;
     size_t o = 0;
+    tf__lz_bits *b = &e->out;
     for (;;) {
-        while (e->nacc >= 8u) {
+        while (b->n >= 8u) {
             if (o == out_size) {
                 *out_n = o;
                 return TF_LZ_MORE;
             }
-            out[o++] = (uint8_t)(e->acc >> (e->nacc - 8u));
-            e->nacc = (uint8_t)(e->nacc - 8u);
+            out[o++] = (uint8_t)(b->acc >> (b->n - 8u));
+            b->n -= 8u;
         }
-        /* Here nacc < 8, so a case may put up to 56 bits. */
+        /* Here b->n < 8, so a case may put up to 56 bits. */
         switch (e->phase) {
         case E_HEADER:
             for (unsigned i = 0; i < 4u; i++)
-                tf__put(e, tf__lz_magic[i], 8);
-            tf__put(e, TF_LZ_VERSION, 8);
-            tf__put(e, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
-            tf__put(e, e->flags, 8);
+                tf__put(b, tf__lz_magic[i], 8);
+            tf__put(b, TF_LZ_VERSION, 8);
+            tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
+            tf__put(b, e->flags, 8);
             e->phase = E_BODY;
             break;
-        case E_BODY:
-            if (e->la >= (1u << e->l) || (e->finishing && e->la)) {
-                tf__step(e);
+        case E_BODY: {
+            tf__lz_bytes s = tf__ring_bytes(e);
+            if (e->la > (1u << e->l) || (e->finishing && e->la)) {
+                int done = tf__step(e, &s);
+                e->head = (uint16_t)s.head;
+                e->la = (uint16_t)s.la;
+                if (!done)
+                    break;
             } else if (e->finishing) {
-                tf__put_lit_header(e);
                 e->kind = K_END;
-                e->emitted = 0;
-                e->phase = E_RUN;
             } else {
                 *out_n = o;
                 return TF_LZ_DONE;
             }
+            tf__put_lit_header(e, &s, b);
+            e->emitted = 0;
+            e->phase = E_RUN;
             break;
+        }
         case E_RUN: {
             /* The run's bytes sit lit..1 bytes behind head; head does not move until the run is written. */
-            while (e->emitted < e->lit && e->nacc + TF__LZ_TEXT_MAX_LEN <= 64u) {
-                unsigned at = tf__ring(e, (unsigned)e->head + e->size - e->lit + e->emitted);
-                uint8_t b = e->buf[at];
+            while (e->emitted < e->lit && b->n + TF__LZ_TEXT_MAX_LEN <= 64u) {
+                unsigned at = (unsigned)e->head + e->size - e->lit + e->emitted;
+                uint8_t c = e->buf[at >= e->size ? at - e->size : at];
                 if (e->lit_bits)
-                    tf__put(e, b, e->lit_bits);
+                    tf__put(b, c, e->lit_bits);
                 else
-                    tf__put(e, tf__lz_text_code[b], tf__lz_text_len[b]);
+                    tf__put(b, tf__lz_text_code[c], tf__lz_text_len[c]);
                 e->emitted++;
             }
             if (e->emitted == e->lit)
@@ -536,30 +587,21 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         }
         case E_MATCH:
             e->lit = 0;
-            e->phase = E_BODY;
-            if (e->kind == K_EXPLICIT) {
-                tf__put(e, 0, 1);
-                tf__put_offset(e, e->match_dist);
-                tf__put_gamma(e, (uint32_t)e->match_len - 1u, e->l - 1u);
-            } else if (e->kind == K_REP) {
-                tf__put(e, 1, 1);
-                tf__put_gamma(e, e->match_len, e->l);
-            } else if (e->kind == K_END) {
-                tf__put(e, 1, 1);
-                tf__put_gamma(e, (1u << e->l) + 1u, e->l);
-                tf__put(e, 0, (8u - (e->nacc & 7u)) & 7u);
-                e->phase = E_TRAILER;
-                break;
-            } else {
-                break; /* a full run: the next sequence follows directly */
+            tf__put_match(e, b);
+            e->phase = e->kind == K_END ? E_TRAILER : E_BODY;
+            if (e->kind == K_EXPLICIT || e->kind == K_REP) {
+                tf__lz_bytes s = tf__ring_bytes(e);
+                e->rep = e->match_dist;
+                tf__advance(e, e->match_len);
+                tf__skip(&s, e->match_len);
+                e->head = (uint16_t)s.head;
+                e->la = (uint16_t)s.la;
             }
-            e->rep = e->match_dist;
-            tf__advance(e, e->match_len);
             break;
         case E_TRAILER:
             if (e->flags & TF_LZ_FLAG_CHECKSUM)
                 for (unsigned i = 0; i < 4u; i++)
-                    tf__put(e, (e->adler >> (8u * i)) & 0xFFu, 8);
+                    tf__put(b, (e->adler >> (8u * i)) & 0xFFu, 8);
             e->phase = E_END;
             break;
         default: *out_n = o; return TF_LZ_DONE;
@@ -1241,6 +1283,71 @@ static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsign
     return o;
 }
 
+/* Writes whole bytes of b to out[*o..cap); 0 when out is full first. */
+static int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
+    for (; b->n >= 8u; b->n -= 8u) {
+        if (*o == cap)
+            return 0;
+        out[(*o)++] = (uint8_t)(b->acc >> (b->n - 8u));
+    }
+    return 1;
+}
+
+/* One frame of in[0..n) into out[0..cap) with the encoder e (just initialised): the same steps as the streaming
+ * encoder, fed from the input in place instead of through the ring, and writing straight to out, until the last
+ * 2^L + 8 bytes; those go through sink / poll / finish, which end the frame. Same output as streaming the input in
+ * any chunks. 0 when the frame does not fit in cap bytes, else its size. */
+static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
+    size_t o = 0, got = 0, keep = ((size_t)1 << e->l) + 8u;
+    tf_lz_encoder_poll(e, out, cap, &got); /* the header; with no input yet, poll stops there */
+    o = got;
+    tf__lz_bytes s = {in, 0, 0, n};
+    tf__lz_bits b = e->out;
+    while (s.la > keep) {
+        if (!tf__step(e, &s))
+            continue;
+        tf__put_lit_header(e, &s, &b);
+        const uint8_t *run = in + s.head - e->lit;
+        for (unsigned i = 0; i < e->lit; i++) {
+            if (b.n >= 32u && !tf__flush(&b, out, &o, cap))
+                return 0;
+            if (e->lit_bits)
+                tf__put(&b, run[i], 8);
+            else
+                tf__put(&b, tf__lz_text_code[run[i]], tf__lz_text_len[run[i]]);
+        }
+        if (!tf__flush(&b, out, &o, cap))
+            return 0;
+        e->lit = 0;
+        tf__put_match(e, &b);
+        if (e->kind != K_NONE) {
+            e->rep = e->match_dist;
+            tf__advance(e, e->match_len);
+            tf__skip(&s, e->match_len);
+        }
+    }
+    e->out = b;
+    /* The ring takes over: the window's history behind head (which holds the pending literals), then the rest. */
+    size_t history = s.head < ((size_t)1 << e->w) ? s.head : (size_t)1 << e->w;
+    TF_MEMCPY(e->buf + ((size_t)1 << e->w) - history, in + s.head - history, history);
+    e->head = (uint16_t)(1u << e->w);
+    e->la = 0;
+    if (e->flags & TF_LZ_FLAG_CHECKSUM)
+        e->adler = tf__adler(e->adler, in, s.head);
+    size_t taken = 0;
+    tf_lz_encoder_sink(e, in + s.head, s.la, &taken);
+    TF_ASSERT(taken == s.la);
+    tf_lz_encoder_finish(e);
+    for (;;) {
+        tf_status st = tf_lz_encoder_poll(e, out + o, cap - o, &got);
+        o += got;
+        if (st == TF_LZ_DONE)
+            return o;
+        if (o == cap)
+            return 0;
+    }
+}
+
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags) {
     if (!out_n || (!in && n) || (!out && out_size))
@@ -1256,27 +1363,11 @@ tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_s
         if (st != TF_OK)
             return st;
         const uint8_t *src = in ? in + done : in;
-        size_t ip = 0, produced = 0;
-        int fits = 1;
-        for (;;) {
-            size_t c = 0, got = 0;
-            if (ip < piece) {
-                tf_lz_encoder_sink(e, src + ip, piece - ip, &c);
-                ip += c;
-            }
-            st = tf_lz_encoder_poll(e, out + o + produced, cap - produced, &got);
-            produced += got;
-            if (ip == piece && tf_lz_encoder_finish(e) == TF_LZ_DONE)
-                break;
-            if (st == TF_LZ_MORE && produced == cap) {
-                fits = 0;
-                break;
-            }
-        }
-        if (!fits) {
+        size_t produced = tf__compress_frame(e, src, piece, out + o, cap);
+        if (!produced) {
             if (out_size - o < stored)
                 return TF_E_FULL;
-            produced = tf__write_stored(src, piece, out + o, window_bits, lookahead_bits, flags);
+            produced = tf__write_stored(src, piece, out + o, window_bits, lookahead_bits, flags & TF_LZ_FLAG_CHECKSUM);
         }
         o += produced;
         done += piece;

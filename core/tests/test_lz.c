@@ -37,7 +37,8 @@ static size_t make_input(int kind, uint8_t *buf, size_t n) {
 }
 
 /* Streams `in` through an encoder then a decoder, feeding chunks of `ic` bytes and taking output in chunks of
- * `oc`, and checks the bytes, the exact counts and the bound. */
+ * `oc`, and checks the bytes, the exact counts, the bound, and that one-shot compression wrote the same frame
+ * (it takes the same steps on the input in place, so any difference is a bug in one of the two drivers). */
 static void roundtrip(const uint8_t *in, size_t n, unsigned w, unsigned l, unsigned flags, size_t ic, size_t oc) {
     static uint8_t comp[70000], back[70000];
     size_t es = tf_lz_encoder_size(w, l), ds = tf_lz_decoder_size(w);
@@ -69,6 +70,14 @@ static void roundtrip(const uint8_t *in, size_t n, unsigned w, unsigned l, unsig
     CHECK(cn <= bound);
     size_t c0 = 0;
     CHECK_EQ(tf_lz_encoder_sink(e, in, n ? 1u : 0u, &c0), TF_E_STATE);
+    static uint8_t once[70000];
+    static uint64_t work[40000 / 8];
+    size_t on = 0;
+    CHECK_EQ(tf_lz_compress(in, n, once, sizeof once, &on, work, sizeof work, w, l, flags), TF_OK);
+    if (!(once[6] & TF_LZ_FLAG_STORED)) {
+        CHECK_EQ(on, cn);
+        CHECK(memcmp(once, comp, cn) == 0);
+    }
 
     CHECK_EQ(tf_lz_decoder_init(&d, (uint8_t *)arena + ((es + 7u) & ~(size_t)7u), ds, w), TF_OK);
     size_t cp = 0, bn = 0;
@@ -112,6 +121,9 @@ static void test_sizes_and_init(void) {
     CHECK_EQ(tf_lz_encoder_init(&e, NULL, es, 8, 4, 0), TF_E_NULL);
     CHECK_EQ(tf_lz_encoder_init(&e, arena, es, 8, 9, 0), TF_E_ARG);
     CHECK_EQ(tf_lz_encoder_init(&e, arena, es, 8, 4, 0x80), TF_E_ARG);
+    CHECK_EQ(tf_lz_encoder_init(&e, arena, es, 8, 4, TF_LZ_LEVEL(10)), TF_E_ARG);
+    CHECK_EQ(tf_lz_encoder_init(&e, arena, es, 8, 4, TF_LZ_LEVEL(16)), TF_E_ARG);
+    CHECK_EQ(tf_lz_encoder_init(&e, arena, es, 8, 4, TF_LZ_LEVEL(9) | TF_LZ_FLAG_CHECKSUM), TF_OK);
     CHECK_EQ(tf_lz_encoder_init(&e, arena, es - 1u, 8, 4, 0), TF_E_SIZE);
     CHECK_EQ(tf_lz_encoder_init(&e, (uint8_t *)arena + 1, es, 8, 4, 0), TF_E_ALIGN);
     CHECK_EQ(tf_lz_decoder_init(&d, arena, tf_lz_decoder_size(8) - 1u, 8), TF_E_SIZE);
@@ -130,7 +142,9 @@ static void test_every_chunking(void) {
         for (size_t p = 0; p < sizeof wl / sizeof wl[0]; p++)
             for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++)
                 for (size_t o = 0; o < sizeof chunks / sizeof chunks[0]; o += 3)
-                    roundtrip(in, n, wl[p][0], wl[p][1], (i + o) % 2 ? TF_LZ_FLAG_CHECKSUM : 0u, chunks[i], chunks[o]);
+                    roundtrip(in, n, wl[p][0], wl[p][1],
+                              ((i + o) % 2 ? TF_LZ_FLAG_CHECKSUM : 0u) | TF_LZ_LEVEL((p + i + o) % 10u), chunks[i],
+                              chunks[o]);
     }
     roundtrip(in, 0, 8, 4, TF_LZ_FLAG_CHECKSUM, 1, 1);
     roundtrip(in, 1, 8, 4, 0, 1, 1);

@@ -113,19 +113,15 @@
 #define TF_LZ_HASH_WAYS 12
 #endif
 /* Windows up to 2^TF_LZ_CHAIN_MAX_WINDOW_BITS use hash chains instead (zlib's design): 2^TF_LZ_CHAIN_HEAD_BITS heads
- * and one link per window byte, 2 bytes each, and a search that looks at up to TF_LZ_CHAIN_DEPTH(W) candidates.
+ * and one link per window byte, 2 bytes each; how many candidates a search looks at is the level's (lz.c).
  * Cheaper per byte than the bucket table at small windows (W=8: 9% fewer instructions, same ratio, 512 B less RAM;
  * W=10: 16% fewer, better ratio, 1 KiB more RAM) and it reaches every position with the hash; its links
- * (2 x 2^W bytes) are what make it too big for the larger windows (8 KiB at W=12). Depth 8 was measured at W=6..10:
- * 12 gains at most 0.5% ratio for 4-7% more instructions, 6 loses the W=8 target (lz.h has the table). */
+ * (2 x 2^W bytes) are what make it too big for the larger windows (8 KiB at W=12). */
 #ifndef TF_LZ_CHAIN_MAX_WINDOW_BITS
 #define TF_LZ_CHAIN_MAX_WINDOW_BITS 10
 #endif
 #ifndef TF_LZ_CHAIN_HEAD_BITS
 #define TF_LZ_CHAIN_HEAD_BITS 8
-#endif
-#ifndef TF_LZ_CHAIN_DEPTH
-#define TF_LZ_CHAIN_DEPTH(w) 8u
 #endif
 #ifndef TF_LZ_DECODER_INPUT
 #define TF_LZ_DECODER_INPUT 8

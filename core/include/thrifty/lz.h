@@ -97,6 +97,11 @@ extern "C" {
 #define TF_LZ_VERSION 1u
 #define TF_LZ_FLAG_CHECKSUM 0x01u /* the frame ends with an Adler-32 of its content */
 #define TF_LZ_FLAG_STORED 0x02u   /* the body is a 4-byte length and raw bytes (written by tf_lz_compress only) */
+/* Encoder effort, passed in the flags of tf_lz_encoder_init and tf_lz_compress: TF_LZ_LEVEL(n) for n in 1..9
+ * (1 fastest, 9 smallest output), 0 or nothing for TF_LZ_DEFAULT_LEVEL. The level is not written to the frame:
+ * every level writes the same format for the same decoder. */
+#define TF_LZ_LEVEL(n) ((unsigned)(n) << 8)
+#define TF_LZ_DEFAULT_LEVEL 6u
 /* Header (7) + last run header, end marker and padding (<= 7) + checksum (4) of a streamed frame, in bytes. */
 #define TF_LZ_FRAME_OVERHEAD 18u
 /* Header + length + checksum of a stored frame. */

@@ -34,11 +34,15 @@ def test_roundtrip_every_window_and_lookahead(w, l, data, checksum):
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=structured, w=st.integers(6, 15), cut=st.integers(1, 50), limit=st.integers(1, 300))
-def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit):
-    c = lz.Compressor(window_bits=w, lookahead_bits=min(4, w - 1))
+@given(data=structured, w=st.integers(6, 15), cut=st.integers(1, 50), limit=st.integers(1, 300),
+       level=st.sampled_from([-1, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit, level):
+    c = lz.Compressor(window_bits=w, lookahead_bits=min(4, w - 1), level=level)
     blob = b"".join(c.compress(data[i:i + cut]) for i in range(0, len(data), cut)) + c.flush()
     assert len(blob) <= len(data) + 4 * (len(data) >> w) + 18  # the streamed bound in lz.h
+    once = lz.compress(data, window_bits=w, lookahead_bits=min(4, w - 1), level=level)
+    if not once[6] & 0x02:  # unless one-shot stored the data raw, both write the very same frame
+        assert once == blob
     d = lz.Decompressor()
     out = []
     for i in range(0, len(blob), cut):
@@ -50,6 +54,20 @@ def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit):
         out.append(chunk)
     assert b"".join(out) == data
     assert d.unused_data == b""
+
+
+def test_every_level_writes_the_same_format():
+    text = b"".join(b"1700000%03d,s%d,21.%d,45.%d\n" % (i, i % 8, i % 7, i % 3) for i in range(2000))
+    sizes = {}
+    for level in range(1, 10):
+        blob = lz.compress(text, window_bits=8, level=level)
+        assert lz.decompress(blob) == text
+        c = lz.Compressor(window_bits=8, level=level)
+        assert c.level == level
+        assert c.compress(text) + c.flush() == blob
+        sizes[level] = len(blob)
+    assert lz.Compressor().level == 6 and lz.compress(text, window_bits=8) == lz.compress(text, window_bits=8, level=6)
+    assert sizes[9] < sizes[1]  # the deepest search finds more than the shallowest on repetitive data
 
 
 def test_every_short_prefix_round_trips():
@@ -148,6 +166,8 @@ def test_decompressor_window_limit_and_state_size():
     ({"window_bits": 16}, "window_bits must be between 6 and 15"),
     ({"window_bits": 8, "lookahead_bits": 8}, r"lookahead_bits must be between 3 and .* = 7"),
     ({"lookahead_bits": 2}, "lookahead_bits must be between 3"),
+    ({"level": 0}, r"level must be between 1 and 9 \(or -1 for the default, 6\), got 0"),
+    ({"level": 10}, "level must be between 1 and 9"),
 ])
 def test_bad_parameters_name_the_range(kw, msg):
     with pytest.raises(ValueError, match=msg):
@@ -253,6 +273,12 @@ def test_open_write_then_read_lines(tmp_path):
             assert f.write(line) == len(line)
     with lz.open(path, "rb") as f:
         assert list(f) == lines
+    # The level reaches the compressor; line by line, the file is the same frame one-shot compress() writes.
+    with lz.open(path, "wb", window_bits=9, level=2) as f:
+        f.writelines(lines)
+    assert path.read_bytes() == lz.compress(b"".join(lines), window_bits=9, level=2)
+    with pytest.raises(ValueError, match="level must be between 1 and 9"):
+        lz.open(tmp_path / "x.tlz", "wb", level=11)
     with lz.open(path) as f:
         assert f.readline() == lines[0]
         assert f.read(5) == lines[1][:5]

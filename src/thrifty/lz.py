@@ -109,7 +109,7 @@ class LzFile(io.BufferedIOBase):
     has already produced, but cannot force out a partial frame (the format has no sync points): close() ends it.
     """
 
-    def __init__(self, filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True):
+    def __init__(self, filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True, level=-1):
         self._fp = None  # close() (also run by __del__) must work whatever __init__ got to
         self._owns_fp = False
         self._compressor = None
@@ -134,7 +134,7 @@ class LzFile(io.BufferedIOBase):
                 self._buffer = io.BufferedReader(_FrameReader(self._fp))
             else:
                 self._compressor = Compressor(window_bits=window_bits, lookahead_bits=lookahead_bits,
-                                              checksum=checksum)
+                                              checksum=checksum, level=level)
         except BaseException:
             if self._owns_fp:
                 self._fp.close()
@@ -238,10 +238,11 @@ class LzFile(io.BufferedIOBase):
                 fp.close()
 
 
-def open(filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True, encoding=None, errors=None,
-         newline=None):
+def open(filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True, level=-1, encoding=None,
+         errors=None, newline=None):
     """Open a thrifty.lz file in binary ('rb', 'wb', 'ab', 'xb') or text ('rt', 'wt', 'at', 'xt') mode, like
-    gzip.open. window_bits/lookahead_bits/checksum apply when writing; reading takes them from each frame."""
+    gzip.open. window_bits/lookahead_bits/checksum/level apply when writing; reading takes what it needs from each
+    frame."""
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"invalid mode {mode!r}: 't' and 'b' cannot be combined")
@@ -249,8 +250,9 @@ def open(filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True
             raise ValueError(f"invalid mode {mode!r}: use one of 'rt', 'wt', 'at', 'xt' for text, or 'rb', 'wb', "
                              "'ab', 'xb' for bytes")
         binary = LzFile(filename, mode.replace("t", ""), window_bits=window_bits, lookahead_bits=lookahead_bits,
-                        checksum=checksum)
+                        checksum=checksum, level=level)
         return io.TextIOWrapper(binary, encoding, errors, newline)
     if encoding is not None or errors is not None or newline is not None:
         raise ValueError("encoding, errors and newline apply only to text mode ('rt', 'wt', ...)")
-    return LzFile(filename, mode, window_bits=window_bits, lookahead_bits=lookahead_bits, checksum=checksum)
+    return LzFile(filename, mode, window_bits=window_bits, lookahead_bits=lookahead_bits, checksum=checksum,
+                  level=level)

@@ -6,14 +6,19 @@ from thrifty._ext import CorruptData as CorruptData
 
 _Buffer = bytes | bytearray | memoryview
 
-def compress(data: _Buffer, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True) -> bytes: ...
+def compress(
+    data: _Buffer, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True, level: int = -1
+) -> bytes: ...
 def decompress(data: _Buffer, max_length: int | None = None) -> bytes: ...
 
 class Compressor:
     window_bits: int
     lookahead_bits: int
+    level: int
     state_size: int
-    def __init__(self, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True) -> None: ...
+    def __init__(
+        self, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True, level: int = -1
+    ) -> None: ...
     def compress(self, data: _Buffer) -> bytes: ...
     def flush(self) -> bytes: ...
 
@@ -38,6 +43,7 @@ class LzFile(io.BufferedIOBase):
         window_bits: int = 10,
         lookahead_bits: int = 4,
         checksum: bool = True,
+        level: int = -1,
     ) -> None: ...
     def peek(self, n: int = 0) -> bytes: ...
     def __iter__(self) -> Iterator[bytes]: ...
@@ -55,6 +61,7 @@ def open(
     window_bits: int = 10,
     lookahead_bits: int = 4,
     checksum: bool = True,
+    level: int = -1,
     encoding: None = None,
     errors: None = None,
     newline: None = None,
@@ -67,6 +74,7 @@ def open(
     window_bits: int = 10,
     lookahead_bits: int = 4,
     checksum: bool = True,
+    level: int = -1,
     encoding: str | None = None,
     errors: str | None = None,
     newline: str | None = None,
@@ -79,6 +87,7 @@ def open(
     window_bits: int = 10,
     lookahead_bits: int = 4,
     checksum: bool = True,
+    level: int = -1,
     encoding: str | None = None,
     errors: str | None = None,
     newline: str | None = None,

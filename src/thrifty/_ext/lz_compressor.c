@@ -6,6 +6,7 @@ typedef struct {
     tf_lz_encoder *enc;          /* points into storage */
     int window_bits;
     int lookahead_bits;
+    int level;
     int finished; /* flush() has ended the frame */
     int busy;     /* a call is running with the GIL released */
 } LzCompressor;
@@ -72,11 +73,12 @@ static PyObject *encode(LzCompressor *self, const uint8_t *in, size_t n, int fin
 }
 
 static PyObject *LzCompressor_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", NULL};
-    int w = 10, l = 4, checksum = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iip:Compressor", kwlist, &w, &l, &checksum))
+    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", "level", NULL};
+    int w = 10, l = 4, checksum = 1, level = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iipi:Compressor", kwlist, &w, &l, &checksum, &level))
         return NULL;
-    if (tf_lz_check_params(w, l) < 0)
+    long level_flags = tf_lz_level_flags(level);
+    if (level_flags < 0 || tf_lz_check_params(w, l) < 0)
         return NULL;
     LzCompressor *self = (LzCompressor *)type->tp_alloc(type, 0);
     if (!self)
@@ -88,13 +90,14 @@ static PyObject *LzCompressor_new(PyTypeObject *type, PyObject *args, PyObject *
         return PyErr_NoMemory();
     }
     tf_status st = tf_lz_encoder_init(&self->enc, self->storage, size, (unsigned)w, (unsigned)l,
-                                      checksum ? TF_LZ_FLAG_CHECKSUM : 0u);
+                                      (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags);
     if (st != TF_OK) {
         Py_DECREF(self);
         return tf_raise_status(tf_state_of_type(type), st, "Compressor");
     }
     self->window_bits = w;
     self->lookahead_bits = l;
+    self->level = level == -1 ? (int)TF_LZ_DEFAULT_LEVEL : level;
     return (PyObject *)self;
 }
 
@@ -139,11 +142,12 @@ static PyGetSetDef LzCompressor_getset[] = {
 static PyMemberDef LzCompressor_members[] = {
     {"window_bits", T_INT, offsetof(LzCompressor, window_bits), READONLY, "log2 of the window size"},
     {"lookahead_bits", T_INT, offsetof(LzCompressor, lookahead_bits), READONLY, "log2 of the longest match"},
+    {"level", T_INT, offsetof(LzCompressor, level), READONLY, "the encoder's effort, 1 (fastest) to 9 (smallest)"},
     {NULL, 0, 0, 0, NULL},
 };
 
 static PyType_Slot LzCompressor_slots[] = {
-    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True)\n--\n\n"
+    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True, level=-1)\n--\n\n"
                 "Streaming thrifty.lz compressor, like zlib.compressobj: compress() chunks, then flush() once."},
     {Py_tp_new, LzCompressor_new},
     {Py_tp_dealloc, LzCompressor_dealloc},
@@ -163,15 +167,16 @@ static PyType_Spec LzCompressor_spec = {
 /* One shot: the whole input in one call to the core's tf_lz_compress, which falls back to stored frames, so the
  * result is at most len(data) + 15 bytes. */
 static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", NULL};
+    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", "level", NULL};
     Py_buffer view;
-    int w = 10, l = 4, checksum = 1;
+    int w = 10, l = 4, checksum = 1, level = -1;
     PyObject *result = NULL;
     void *work = NULL;
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iip:compress", kwlist, &view, &w, &l, &checksum))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iipi:compress", kwlist, &view, &w, &l, &checksum, &level))
         return NULL;
-    if (tf_lz_check_params(w, l) < 0)
+    long level_flags = tf_lz_level_flags(level);
+    if (level_flags < 0 || tf_lz_check_params(w, l) < 0)
         goto error;
     size_t n = (size_t)view.len, bound = tf_lz_compress_bound(n), wsize = tf_lz_encoder_size((unsigned)w, (unsigned)l);
     if (!bound || bound > PY_SSIZE_T_MAX) {
@@ -188,7 +193,7 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
     size_t out_n = 0;
     tf_status st;
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
-    unsigned flags = checksum ? TF_LZ_FLAG_CHECKSUM : 0u;
+    unsigned flags = (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags;
     if (n >= TF_LZ_NOGIL_MIN) {
         Py_BEGIN_ALLOW_THREADS st = tf_lz_compress((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize,
                                                    (unsigned)w, (unsigned)l, flags);
@@ -215,7 +220,7 @@ error:
 
 static PyMethodDef lz_compress_methods[] = {
     {"lz_compress", (PyCFunction)(void (*)(void))lz_compress, METH_VARARGS | METH_KEYWORDS,
-     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True) -> bytes: one thrifty.lz frame."},
+     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True, level=-1) -> bytes: one thrifty.lz frame."},
     {NULL, NULL, 0, NULL},
 };
 

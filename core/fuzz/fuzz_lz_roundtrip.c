@@ -1,5 +1,6 @@
-/* libFuzzer target: any input compressed with parameters from its first bytes, streamed through the encoder and
- * decoder in fuzz-chosen chunk sizes, must come back byte for byte, within the documented output bound. */
+/* libFuzzer target: any input compressed with parameters (window, lookahead, checksum, level) from its first bytes,
+ * streamed through the encoder and decoder in fuzz-chosen chunk sizes, must come back byte for byte, within the
+ * documented output bound; one-shot compression must write the same frame unless it stored the input raw. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #define MAX_IN 4096u
 static uint64_t enc_storage[(64 + 2048 + (1u << 11) + 256) / 8 + 16];
 static uint64_t dec_storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 11)) / 8 + 8];
-static uint8_t comp[MAX_IN * 2 + 64], back[MAX_IN + 1];
+static uint8_t comp[MAX_IN * 2 + 64], once[MAX_IN * 2 + 64], back[MAX_IN + 1];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2 || size > MAX_IN + 2)
@@ -17,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned w = 6u + data[0] % 6u; /* 6..11 */
     unsigned lmax = w - 1u < TF_LZ_MAX_LOOKAHEAD_BITS ? w - 1u : TF_LZ_MAX_LOOKAHEAD_BITS;
     unsigned l = TF_LZ_MIN_LOOKAHEAD_BITS + (data[0] / 6u) % (lmax - TF_LZ_MIN_LOOKAHEAD_BITS + 1u);
-    unsigned flags = (data[0] & 0x80u) ? TF_LZ_FLAG_CHECKSUM : 0u;
+    unsigned flags = ((data[0] & 0x80u) ? TF_LZ_FLAG_CHECKSUM : 0u) | TF_LZ_LEVEL(data[1] / 97u * 3u); /* 0, 3, 6 */
     size_t chunk = (size_t)data[1] % 97u + 1u;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
@@ -41,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort(); /* far past the bound */
     }
     if (cn > n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD)
+        abort();
+    size_t on = 0;
+    if (tf_lz_compress(in, n, once, sizeof once, &on, enc_storage, sizeof enc_storage, w, l, flags) != TF_OK)
+        abort();
+    if (!(once[6] & TF_LZ_FLAG_STORED) && (on != cn || memcmp(once, comp, cn) != 0))
         abort();
 
     tf_lz_decoder *d;

@@ -120,12 +120,9 @@ def run(quick: bool) -> str:
             timer=time.process_time)
         rows.append([str(level) + (" (default)" if level == 6 else ""), f"{total / size:.3f}",
                      f"{hs_size / size:.3f}x", f"{mb / ours_t:.1f} MB/s", f"{hs_t / ours_t:.2f}x"])
-    out.append("
-### Levels at W=8, L=4 (whole corpus; heatshrink2 8/4: ratio %.3f)
-" % (total / hs_size))
+    out.append("\n### Levels at W=8, L=4 (whole corpus; heatshrink2 8/4: ratio %.3f)\n" % (total / hs_size))
     out.append("The level only changes the encoder's search (lz.c, `tf__lz_levels`); every level writes the same "
-               "format for the same decoder. Targets: ratio ≥ 1.1x and compress speed ≥ 3x heatshrink2's.
-")
+               "format for the same decoder. Targets: ratio ≥ 1.1x and compress speed ≥ 3x heatshrink2's.\n")
     out.append(harness.table(["level", "ratio", "ratio / heatshrink", "compress", "speed / heatshrink"], rows))
 
     # ---- streaming: the same default frame through Compressor in 4 KiB pieces (the ring path) vs one-shot
@@ -136,11 +133,9 @@ def run(quick: bool) -> str:
     assert streamed() == ours_blob  # same steps, same bytes
     once_t, stream_t = harness.alternate(lambda: lz.compress(everything, window_bits=8, lookahead_bits=4), streamed,
                                          repeat=repeat, timer=time.process_time)
-    out.append("
-Streaming the corpus through `Compressor` in 4 KiB pieces writes the same bytes at "
+    out.append("\nStreaming the corpus through `Compressor` in 4 KiB pieces writes the same bytes at "
                f"{mb / stream_t:.1f} MB/s ({hs_c / stream_t:.2f}x heatshrink2's one-shot speed; one-shot thrifty in "
-               f"the same run: {mb / once_t:.1f} MB/s).
-")
+               f"the same run: {mb / once_t:.1f} MB/s).\n")
 
     # ---- RAM at W=8: the whole C state against heatshrink's, computed from heatshrink's own struct layout
     d = lz.Decompressor()

@@ -121,8 +121,15 @@ typedef struct {
     uint8_t chain, ways, lazy;
 } tf__lz_level;
 static const tf__lz_level tf__lz_levels[9] = {
-    {1, 1, 0}, {2, 2, 0}, {4, 4, 0}, {2, 2, 1}, {4, 4, 1}, {8, TF_LZ_HASH_WAYS, 1},
-    {16, TF_LZ_HASH_WAYS, 1}, {32, TF_LZ_HASH_WAYS, 1}, {64, TF_LZ_HASH_WAYS, 1},
+    {1, 1, 0},
+    {2, 2, 0},
+    {4, 4, 0},
+    {2, 2, 1},
+    {4, 4, 1},
+    {8, TF_LZ_HASH_WAYS, 1},
+    {16, TF_LZ_HASH_WAYS, 1},
+    {32, TF_LZ_HASH_WAYS, 1},
+    {64, TF_LZ_HASH_WAYS, 1},
 };
 
 static unsigned tf__enc_buckets_log2(unsigned w) {
@@ -398,8 +405,8 @@ static long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
 /* Both finders' inner step. */
 /* Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when it gains more.
  * 1 when the match found is as long as allowed (the search can stop). */
-TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const uint8_t *x, unsigned dist,
-                               unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
+TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const uint8_t *x, unsigned dist, unsigned max,
+                               tf__lz_choice *c, tf__lz_cost *memo) {
     if (dist == 0 || dist == e->rep)
         return 0;
     /* A match needs 2 bytes, and only a longer one can gain more: candidates come nearest first, so a later one

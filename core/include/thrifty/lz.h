@@ -50,10 +50,18 @@
  *         W=10: depth 8: 306291 B, 233 M, 3720 B of state (table: 308564 B, 278 M, 2696 B)
  *     More heads (512, 1024) gained under 0.05% for 0.5-1.5 KiB; limiting the lazy look to short matches lost
  *     0.5-1% (CSV needs it).
- *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348691 vs 384482 bytes); W=12, L=5: 0.93x zlib's
- *     (level 6, wbits 12, memLevel 1) in 5816 bytes of encoder state. The encoder runs at about 1.1x heatshrink's
- *     speed (it does far more work per byte: gain-based choice, rep, lazy look, literal costs); the decoder is
- *     several times faster. bench/results/lz.md has the current run.
+ *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348690 vs 384482 bytes); W=12, L=5: 0.93x zlib's
+ *     (level 6, wbits 12, memLevel 1) in 5824 bytes of encoder state. One-shot compression runs at about 1.35x
+ *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
+ *     literal costs), 2.3x at level 1; the decoder is several times faster. bench/results/lz.md has the run.
+ *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 2, 4, 8, 16,
+ *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS), and whether to look one byte ahead (from level 4).
+ *     Level 6, the default, is the search measured above. The decoder never knows the level.
+ *   - One-shot compression (tf_lz_compress) takes the same steps as the streaming encoder on the input in place,
+ *     writing straight to the output, and hands the last 2^L + 8 bytes to the ring (where the 8-byte compares
+ *     stay in bounds): 1.4x faster than feeding the ring through sink and poll, and byte-identical to it. The
+ *     streaming encoder steps only with more than 2^L bytes of lookahead (or at the end of input), so that its
+ *     decisions, and so its output, do not depend on how the input was cut into chunks.
  *   - Speed without changing the parse (every choice below leaves the output byte-identical): the search stops at
  *     the first candidate older than the window, the lazy look one byte
  *     ahead is kept and reused when it wins, the ring's first 2^L + 8 bytes are mirrored after it so that hashing and
@@ -67,7 +75,7 @@
  *   encoder: sizeof(state) + 2^W + 3 * 2^L + 8 + finder, where finder is
  *              2 * (2^TF_LZ_CHAIN_HEAD_BITS + 2^W)                      for W <= TF_LZ_CHAIN_MAX_WINDOW_BITS (10)
  *              2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)     above
- *                                                W=8, L=4: 1416 B; W=10, L=4: 3720 B; W=12, L=5: 5816 B
+ *                                                W=8, L=4: 1424 B; W=10, L=4: 3728 B; W=12, L=5: 5824 B
  *
  * OUTPUT BOUND
  *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
@@ -127,9 +135,9 @@ size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits);
 size_t tf_lz_decoder_size(unsigned window_bits);
 
 /* Starts an encoder in `storage` (size bytes, TF_LZ_ALIGN-aligned, owned by the caller for the encoder's lifetime;
- * the encoder keeps no pointer outside it). flags: 0 or TF_LZ_FLAG_CHECKSUM. On success *enc points into storage.
- * TF_E_NULL, TF_E_ARG (W, L or flags out of range), TF_E_SIZE (size < tf_lz_encoder_size), TF_E_ALIGN.
- * O(2^W) to clear the match finder. */
+ * the encoder keeps no pointer outside it). flags: TF_LZ_FLAG_CHECKSUM and/or TF_LZ_LEVEL(n). On success *enc
+ * points into storage. TF_E_NULL, TF_E_ARG (W, L, level or flags out of range), TF_E_SIZE (size < tf_lz_encoder_size),
+ * TF_E_ALIGN. O(2^W) to clear the match finder. */
 tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
                              unsigned lookahead_bits, unsigned flags);
 
@@ -139,8 +147,7 @@ tf_status tf_lz_encoder_sink(tf_lz_encoder *enc, const uint8_t *in, size_t n, si
 
 /* Writes up to out_size bytes of compressed output; *out_n says how many. TF_LZ_MORE when output is pending (call
  * again with room), TF_LZ_DONE when it needs input (or, after finish, when the frame is complete), TF_E_NULL.
- * O(out_size + input processed * candidates * 2^L) worst case (candidates: TF_LZ_CHAIN_DEPTH(W) or
- * TF_LZ_HASH_WAYS, config.h). */
+ * O(out_size + input processed * candidates * 2^L) worst case (candidates: the level's, at most 64). */
 tf_status tf_lz_encoder_poll(tf_lz_encoder *enc, uint8_t *out, size_t out_size, size_t *out_n);
 
 /* Marks the end of input. TF_LZ_DONE once every byte of the frame has been polled out, TF_LZ_MORE while some is
@@ -193,8 +200,9 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
 size_t tf_lz_compress_bound(size_t n);
 
 /* One-shot compression of in[0..n) into out[0..out_size) as one or more frames, using `work` (work_size >=
- * tf_lz_encoder_size(W, L), aligned) as the encoder's storage. Falls back to a stored frame for any piece that
- * would not shrink. Returns TF_OK with *out_n set, TF_E_FULL when out_size is too small (out_size >=
+ * tf_lz_encoder_size(W, L), aligned) as the encoder's storage; flags as for tf_lz_encoder_init (checksum, level).
+ * Writes exactly the frame that streaming the same input through an encoder would. Falls back to a stored frame for
+ * any piece that would not shrink. Returns TF_OK with *out_n set, TF_E_FULL when out_size is too small (out_size >=
  * tf_lz_compress_bound(n) never is), or the init errors. O(n * candidates * 2^L) worst case (see poll). */
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags);

@@ -402,9 +402,8 @@ static long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
     return memo->bits;
 }
 
-/* Both finders' inner step. */
-/* Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when it gains more.
- * 1 when the match found is as long as allowed (the search can stop). */
+/* Both finders' inner step. Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when
+ * it gains more. 1 when the match found is as long as allowed (the search can stop). */
 TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const uint8_t *x, unsigned dist, unsigned max,
                                tf__lz_choice *c, tf__lz_cost *memo) {
     if (dist == 0 || dist == e->rep)

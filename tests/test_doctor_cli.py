@@ -165,6 +165,7 @@ def test_budget_exit_3_and_verdict(script, tmp_path):
     (["-m"], "-m"),
     (["-m", "no_such_module_xyz"], "no module named"),
     (["--json", "/nonexistent-dir/r.json", "-c", "pass"], "cannot write"),
+    (["--json", "-", "--html", "-", "-c", "pass"], "--json - and --html - cannot both write to stdout"),
 ])
 def test_bad_input_one_line_exit_2(args, needle):
     out = run(*args)
@@ -172,6 +173,24 @@ def test_bad_input_one_line_exit_2(args, needle):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_html_dash_is_stdout(tmp_path):
+    """`--html -` writes the page to stdout after the program's own output, as `--json -` does, and leaves no file
+    named "-" behind."""
+    out = run("--html", "-", "-c", "print('from the target')", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("from the target\n<!DOCTYPE html>")
+    assert out.stdout.rstrip().endswith("</html>")
+    assert not (tmp_path / "-").exists()
+    # either one on stdout while the other goes to a file
+    out = run("--html", "-", "--json", "r.json", "-c", "pass", cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.startswith("<!DOCTYPE html>")
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "thrifty.doctor"
+    out = run("--json", "-", "--html", "r.html", "-c", "pass", cwd=tmp_path)
+    assert out.returncode == 0 and json.loads(out.stdout)["schema"] == "thrifty.doctor"
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not (tmp_path / "-").exists()
 
 
 def test_unreadable_script(script):

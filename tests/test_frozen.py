@@ -507,3 +507,104 @@ def test_set_operators_refuse_non_sets_like_frozenset():
             FrozenSet([1]) | bad
         with pytest.raises(TypeError):
             bad & FrozenSet([1])
+
+
+# ---- FrozenMap keys()/items() views: the set operations of dict_keys / dict_items ----------------------------
+
+# Two lists of (key, value) pairs of one kind. No nan values: a stored float comes back as a new object each time,
+# and nan is equal only to itself, so (k, nan) never matches an item (a dict's own nan object does match).
+_PAIRS = [st.lists(st.tuples(SMALL_INTS, SMALL_INTS), max_size=12),
+          st.lists(st.tuples(TEXT, st.floats(allow_nan=False)), max_size=12),
+          st.lists(st.tuples(BLOBS, TEXT), max_size=12)]
+VIEW_PAIR_LISTS = st.one_of(*(st.tuples(p, p) for p in _PAIRS))
+HASHABLES = st.lists(st.one_of(SMALL_INTS, TEXT, BLOBS, st.tuples(SMALL_INTS, SMALL_INTS)), max_size=8)
+COMPARISONS = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
+
+
+def _view_operands(d2, view, extra):
+    """(operand for the FrozenMap view, the same operand for the dict view) pairs: iterables of every kind."""
+    dv2 = getattr(d2, view)()
+    mv2 = getattr(FrozenMap(d2), view)()
+    elements = list(dv2) + extra
+    yield elements, elements                      # a list
+    yield tuple(elements), tuple(elements)        # a tuple: one operand, never spread into arguments
+    yield set(elements), set(elements)
+    yield frozenset(elements), frozenset(elements)
+    yield dv2, dv2                                # the other side's dict view
+    yield mv2, dv2                                # the other side's FrozenMap view
+    yield iter(elements), iter(elements)          # a one-shot iterator
+    if view == "keys":
+        yield FrozenSet(d2), frozenset(d2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VIEW_PAIR_LISTS, HASHABLES)
+def test_map_view_set_ops_match_dict_views(ab, extra):
+    a, b = ab
+    d, d2 = dict(a), dict(b + a[: len(a) // 2])  # b shares some of a's entries, so results are rarely empty
+    m = FrozenMap(d)
+    for view in ("keys", "items"):
+        dv, mv = getattr(d, view)(), getattr(m, view)()
+        for op in (operator.or_, operator.and_, operator.sub, operator.xor):
+            for mo, do in _view_operands(d2, view, extra):
+                got, want = op(mv, mo), op(dv, do)
+                assert type(got) is set and got == want, (op, view, mo)
+            for mo, do in _view_operands(d2, view, extra):
+                if isinstance(mo, type(iter([]))):
+                    continue  # an iterator on the left is not an operand of set algebra for either
+                assert op(mo, mv) == op(do, dv), (op, view, mo)
+        for mo, do in _view_operands(d2, view, extra):
+            assert mv.isdisjoint(mo) == dv.isdisjoint(do), (view, mo)
+        for mo, do in _view_operands(d2, view, extra):
+            if isinstance(mo, (list, tuple, type(iter([])))):
+                continue  # not set-like: test_map_view_errors_match_dict_views
+            for cmp in COMPARISONS:
+                assert cmp(mv, mo) == cmp(dv, do), (cmp, view, mo)
+                assert cmp(mo, mv) == cmp(do, dv), (cmp, view, mo)
+        assert mv == dv and dv == mv and mv == getattr(FrozenMap(d), view)() and mv.isdisjoint(mv) == (not d)
+
+
+def test_map_view_set_ops_examples():
+    m = FrozenMap({1: 2})
+    assert m.keys() | [3] == {1, 3} and [3] | m.keys() == {1, 3}
+    assert m.items() & {(1, 2)} == {(1, 2)} and type(m.items() & {(1, 2)}) is set
+    assert m.keys() - (1, 9) == set() and (1, 9) - m.keys() == {9} and m.keys() ^ {1, 9} == {9}
+    assert m.items() & [[1, 2]] == set()  # a list is not a pair, as for dict_items
+    assert m.keys() == {1} and m.keys() <= {1, 3} and m.keys() < {1, 3} and not m.keys() > {1}
+    assert m.keys() == FrozenSet([1]) and FrozenSet([1]) == m.keys() and FrozenSet([1, 3]) > m.keys()
+    assert m.items() == {1: 2}.items() and {1: 2}.items() == m.items() and m.keys() != m.items()
+    assert m.keys().isdisjoint([2, 3]) and not m.items().isdisjoint(iter([(1, 2)]))
+    assert FrozenMap({1: 2, 3: 4}).keys() & FrozenMap({3: 0}).keys() == {3}
+    assert m.values() & m.keys() == set()  # the keys view's operator, as dict_keys' serves dict_values there
+    assert isinstance(m.keys(), collections.abc.KeysView) and isinstance(m.items(), collections.abc.ItemsView)
+    assert isinstance(m.values(), collections.abc.ValuesView) and isinstance(m.keys(), collections.abc.Set)
+
+
+def test_map_view_errors_match_dict_views():
+    d = {1: 2}
+    m = FrozenMap(d)
+    cases = [
+        lambda v, u: v | 5, lambda v, u: 5 | v, lambda v, u: v & 5, lambda v, u: v - 5, lambda v, u: 5 - v,
+        lambda v, u: v ^ 5, lambda v, u: v.isdisjoint(5),
+        lambda v, u: v & [u], lambda v, u: v | [u], lambda v, u: v.isdisjoint([u]),  # an unhashable element
+        lambda v, u: v < [1], lambda v, u: [1] >= v,  # order comparisons need a set-like operand
+        lambda v, u: hash(v),
+    ]
+    for view, unhashable in (("keys", [1]), ("items", ([1], 2))):
+        for case in cases:
+            with pytest.raises(TypeError) as want:
+                case(getattr(d, view)(), unhashable)
+            with pytest.raises(TypeError) as got:
+                case(getattr(m, view)(), unhashable)
+            if "not supported" not in str(want.value) and "unhashable type: 'dict_" not in str(want.value):
+                assert str(got.value) == str(want.value)  # same message unless it names the view's own type
+    # unhashable values on the other side of an items view
+    with pytest.raises(TypeError, match="unhashable"):
+        m.items() | [(1, [2])]
+    assert m.items() & [(1, [2])] == set() == d.items() & [(1, [2])]
+    assert (m.keys() == [1]) is False and (m.items() != [(1, 2)]) is True  # not set-like: identity, as dict's
+    # values(): no set operations, as dict_values has none
+    with pytest.raises(TypeError, match="unsupported operand"):
+        m.values() | [1]
+    values = m.values()
+    assert not hasattr(values, "isdisjoint") and hash(values) == hash(values)  # hashable by identity, as dict_values

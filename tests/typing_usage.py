@@ -24,6 +24,8 @@ with open("/tmp/thrifty-typing-calib.frz", "rb") as f:
     calib = FrozenMap.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
 x: float | None = fm.get("sensor-z")
 assert calib["sensor-b"] == 0.9981 and calib.get("sensor-z") is None
+known: set[str] = calib.keys() & ["sensor-a", "sensor-q"]
+assert known == {"sensor-a"} and calib.keys() <= {"sensor-a", "sensor-b", "sensor-c"}
 
 pool = Pool(block_size=64 * 1024, count=4)
 with open(__file__, "rb", buffering=0) as f, pool.acquire() as block:

@@ -74,7 +74,7 @@ def _doctor_parser() -> _Parser:
     p.add_argument("-h", "--help", action="store_true", help="show this help")
     p.add_argument("--json", metavar="FILE", help="also write the run result as JSON, - for stdout (schema: docs/doctor-json.md)")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report (timeline, flame graph, "
-                   "findings)")
+                   "findings), - for stdout")
     p.add_argument("--no-findings", action="store_true",
                    help="skip the findings (cycles, resources, globals, duplicates, numbers held as objects, code): "
                    "tracker tables only, faster")
@@ -125,6 +125,9 @@ def doctor_main(argv: list[str]) -> int:
         return 0
     if kind is None or value is None:
         raise UsageError("expected a script, -m module or -c code to run")
+    if opts.json == "-" and opts.html == "-":
+        # one stream cannot carry two documents that a reader could tell apart
+        raise UsageError("--json - and --html - cannot both write to stdout; give one of them a FILE path")
     for flag, path in (("--json", opts.json), ("--html", opts.html)):
         if path and path != "-":
             try:
@@ -159,8 +162,24 @@ def doctor_main(argv: list[str]) -> int:
     except BrokenPipeError:
         _mute(sys.stderr)
     if opts.html:
-        with open(opts.html, "w", encoding="utf-8") as f:
-            f.write(render_html(report, found))
+        if opts.html == "-":
+            page = render_html(report, found)
+            try:
+                # the page declares charset utf-8, so its bytes must be UTF-8 whatever stdout's own encoding is
+                # (a replaced stdout without a byte layer, e.g. under pytest's capsys, takes the str)
+                raw_out = getattr(sys.stdout, "buffer", None)
+                sys.stdout.flush()
+                if raw_out is not None:
+                    raw_out.write(page.encode("utf-8"))
+                    raw_out.flush()
+                else:
+                    sys.stdout.write(page)
+                    sys.stdout.flush()
+            except BrokenPipeError:
+                _mute(sys.stdout)
+        else:
+            with open(opts.html, "w", encoding="utf-8") as f:
+                f.write(render_html(report, found))
     if opts.json:
         if opts.json == "-":
             try:

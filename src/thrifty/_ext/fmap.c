@@ -185,7 +185,8 @@ static PyObject *view_new(PyObject *owner, int mode) {
     tf_frozen_view *v;
     if (!st)
         return NULL;
-    v = PyObject_GC_New(tf_frozen_view, (PyTypeObject *)st->FrozenViewType);
+    PyObject *types[] = {st->FrozenKeys, st->FrozenValues, st->FrozenItems}; /* indexed by mode */
+    v = PyObject_GC_New(tf_frozen_view, (PyTypeObject *)types[mode]);
     if (!v)
         return NULL;
     v->owner = (tf_frozen *)Py_NewRef(owner);
@@ -278,18 +279,190 @@ static void view_dealloc(PyObject *op) {
     Py_DECREF(tp);
 }
 
-static PyType_Slot view_slots[] = {
+/* ---- set operations of the keys and items views, as dict_keys and dict_items have them ------------------------
+ * Each follows CPython's dict view code (Objects/dictobject.c), so results (down to which operand's elements an
+ * intersection keeps) and errors are those of the dict views. The values view has none of them: neither has
+ * dict_values. */
+
+static PyObject *view_richcompare(PyObject *self, PyObject *other, int op);
+
+/* The keys and items views are exactly the objects whose type has this comparison (the types cannot be
+ * subclassed). Naming them by slot needs no module state, whose lookup would raise for an operand of a foreign
+ * type; the values view's type has no comparison. */
+static int is_set_view(PyObject *op) { return Py_TYPE(op)->tp_richcompare == view_richcompare; }
+
+/* Operands measured by len() and tested by `in` cheaply: what dict views treat so (set, frozenset, dict keys and
+ * items views), plus thrifty's own FrozenSet and keys/items views, which stand for those. */
+static int set_like(PyObject *self, PyObject *op) {
+    tf_state *st;
+    if (PyAnySet_Check(op) || PyDictViewSet_Check(op) || is_set_view(op))
+        return 1;
+    st = tf_state_of(self); /* self is one of ours: never NULL */
+    return st && Py_TYPE(op) == (PyTypeObject *)st->FrozenSetType;
+}
+
+/* ==, !=, <, <=, >, >= against set-like operands (anything else: NotImplemented, so == falls back to identity). */
+static PyObject *view_richcompare(PyObject *self, PyObject *other, int op) {
+    Py_ssize_t n, m;
+    int r = 0;
+    if (!set_like(self, other))
+        Py_RETURN_NOTIMPLEMENTED;
+    n = PyObject_Size(self);
+    m = n < 0 ? -1 : PyObject_Size(other);
+    if (m < 0)
+        return NULL;
+    switch (op) {
+    case Py_EQ:
+    case Py_NE:
+        if (n == m)
+            r = tf_frozen_scan(self, other, 0);
+        if (op == Py_NE && r >= 0)
+            r = !r;
+        break;
+    case Py_LT: r = n < m ? tf_frozen_scan(self, other, 0) : 0; break;
+    case Py_LE: r = n <= m ? tf_frozen_scan(self, other, 0) : 0; break;
+    case Py_GT: r = n > m ? tf_frozen_scan(other, self, 0) : 0; break;
+    case Py_GE: r = n >= m ? tf_frozen_scan(other, self, 0) : 0; break;
+    default: Py_RETURN_NOTIMPLEMENTED;
+    }
+    return r < 0 ? NULL : PyBool_FromLong(r);
+}
+
+/* a | b, a - b, a ^ b with the view on either side: set(a), then set's in-place `method` with b, which takes any
+ * iterable (a non-iterable raises TypeError saying it is not iterable, as for dict views). A new built-in set, as
+ * dict views return: results are usually short-lived; FrozenSet(result) freezes one again. */
+static PyObject *view_set_op(PyObject *a, PyObject *b, const char *method) {
+    PyObject *result = PySet_New(a), *r;
+    if (!result)
+        return NULL;
+    r = PyObject_CallMethod(result, method, "(O)", b); /* "(O)": b is one argument even when it is a tuple */
+    if (!r) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return result;
+}
+static PyObject *view_or(PyObject *a, PyObject *b) { return view_set_op(a, b, "update"); }
+static PyObject *view_sub(PyObject *a, PyObject *b) { return view_set_op(a, b, "difference_update"); }
+static PyObject *view_xor(PyObject *a, PyObject *b) { return view_set_op(a, b, "symmetric_difference_update"); }
+
+/* a & b: the elements of the other operand that the view contains (dict views' intersection). */
+static PyObject *view_and(PyObject *a, PyObject *b) {
+    PyObject *self = a, *other = b, *result, *it, *x;
+    Py_ssize_t n, m;
+    if (!is_set_view(self)) { /* & is symmetric: the view may be the right operand */
+        self = b;
+        other = a;
+    }
+    n = PyObject_Size(self);
+    if (n < 0)
+        return NULL;
+    /* a set at least as large does the work itself */
+    if (PySet_CheckExact(other) && n <= PySet_GET_SIZE(other))
+        return PyObject_CallMethod(other, "intersection", "(O)", self);
+    /* of two views, iterate the smaller and look up in the larger */
+    if (PyDictViewSet_Check(other) || is_set_view(other)) {
+        m = PyObject_Size(other);
+        if (m < 0)
+            return NULL;
+        if (m > n) {
+            PyObject *t = self;
+            self = other;
+            other = t;
+        }
+    }
+    result = PySet_New(NULL);
+    it = result ? PyObject_GetIter(other) : NULL;
+    if (!it)
+        goto error;
+    while ((x = PyIter_Next(it)) != NULL) {
+        int r = PySequence_Contains(self, x);
+        if (r > 0)
+            r = PySet_Add(result, x) < 0 ? -1 : 1;
+        Py_DECREF(x);
+        if (r < 0)
+            goto error;
+    }
+    if (PyErr_Occurred())
+        goto error;
+    Py_DECREF(it);
+    return result;
+error:
+    Py_XDECREF(it);
+    Py_XDECREF(result);
+    return NULL;
+}
+
+static PyObject *view_isdisjoint(PyObject *self, PyObject *other) {
+    PyObject *container = self, *items = other;
+    int r;
+    if (self == other)
+        return PyBool_FromLong(view_len(self) == 0);
+    /* iterate the smaller operand when both have a cheap len() and `in`; otherwise the iterable, once */
+    if (set_like(self, other)) {
+        Py_ssize_t m = PyObject_Size(other);
+        if (m < 0)
+            return NULL;
+        if (m > view_len(self)) {
+            container = other;
+            items = self;
+        }
+    }
+    r = tf_frozen_scan(items, container, 1);
+    return r < 0 ? NULL : PyBool_FromLong(r);
+}
+
+static PyMethodDef set_view_methods[] = {
+    {"isdisjoint", view_isdisjoint, METH_O, "True if the view and the iterable have no element in common."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* The keys and items types (one slot table, two types) have the set operations too. They are unhashable, as dict_keys
+ * and dict_items are: a type with a comparison and no hash gets __hash__ = None. */
+static PyType_Slot set_view_slots[] = {
+    {Py_tp_dealloc, view_dealloc},
+    {Py_tp_traverse, view_traverse},
+    {Py_tp_clear, view_clear},
+    {Py_tp_iter, view_iter},
+    {Py_tp_repr, view_repr},
+    {Py_sq_length, view_len},
+    {Py_sq_contains, view_contains},
+    {Py_tp_richcompare, view_richcompare},
+    {Py_tp_methods, set_view_methods},
+    {Py_nb_and, view_and},
+    {Py_nb_or, view_or},
+    {Py_nb_subtract, view_sub},
+    {Py_nb_xor, view_xor},
+    {0, NULL},
+};
+static PyType_Slot values_slots[] = {
     {Py_tp_dealloc, view_dealloc},   {Py_tp_traverse, view_traverse},
     {Py_tp_clear, view_clear},       {Py_tp_iter, view_iter},
     {Py_tp_repr, view_repr},         {Py_sq_length, view_len},
     {Py_sq_contains, view_contains}, {0, NULL},
 };
 
-static PyType_Spec view_spec = {
-    .name = "thrifty._ext.frozen_view",
+#define VIEW_FLAGS                                                                                                     \
+    (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION)
+
+static PyType_Spec keys_spec = {
+    .name = "thrifty._ext.frozen_keys",
     .basicsize = sizeof(tf_frozen_view),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = view_slots,
+    .flags = VIEW_FLAGS,
+    .slots = set_view_slots,
+};
+static PyType_Spec values_spec = {
+    .name = "thrifty._ext.frozen_values",
+    .basicsize = sizeof(tf_frozen_view),
+    .flags = VIEW_FLAGS,
+    .slots = values_slots,
+};
+static PyType_Spec items_spec = {
+    .name = "thrifty._ext.frozen_items",
+    .basicsize = sizeof(tf_frozen_view),
+    .flags = VIEW_FLAGS,
+    .slots = set_view_slots,
 };
 
 /* ---- type ---------------------------------------------------------------------------------------------- */
@@ -301,9 +474,10 @@ static PyObject *fmap_frombuffer(PyObject *cls, PyObject *obj) {
 static PyMethodDef fmap_methods[] = {
     {"get", (PyCFunction)(void (*)(void))fmap_get, METH_FASTCALL,
      "get(key, default=None, /): the value for key if present, else default."},
-    {"keys", fmap_keys, METH_NOARGS, "A view of the keys (len, iteration, membership)."},
+    {"keys", fmap_keys, METH_NOARGS, "A view of the keys (len, iteration, membership, set operations)."},
     {"values", fmap_values, METH_NOARGS, "A view of the values (len, iteration, membership by scan)."},
-    {"items", fmap_items, METH_NOARGS, "A view of the (key, value) pairs (len, iteration, membership)."},
+    {"items", fmap_items, METH_NOARGS,
+     "A view of the (key, value) pairs (len, iteration, membership, set operations)."},
     {"tobytes", tf_frozen_tobytes, METH_NOARGS,
      "The portable, versioned, checksummed block (docs/format-frozen.md). Zero-copy for a built map."},
     {"frombuffer", fmap_frombuffer, METH_O | METH_CLASS,
@@ -346,8 +520,15 @@ static PyType_Spec fmap_spec = {
 };
 
 int tf_fmap_add(PyObject *m, tf_state *st) {
-    st->FrozenViewType = PyType_FromModuleAndSpec(m, &view_spec, NULL);
-    if (!st->FrozenViewType)
+    /* registered with the collections.abc view classes, as dict's views are */
+    st->FrozenKeys = PyType_FromModuleAndSpec(m, &keys_spec, NULL);
+    if (!st->FrozenKeys || tf_frozen_register_abc(st->FrozenKeys, "KeysView") < 0)
+        return -1;
+    st->FrozenValues = PyType_FromModuleAndSpec(m, &values_spec, NULL);
+    if (!st->FrozenValues || tf_frozen_register_abc(st->FrozenValues, "ValuesView") < 0)
+        return -1;
+    st->FrozenItems = PyType_FromModuleAndSpec(m, &items_spec, NULL);
+    if (!st->FrozenItems || tf_frozen_register_abc(st->FrozenItems, "ItemsView") < 0)
         return -1;
     st->FrozenMapType = PyType_FromModuleAndSpec(m, &fmap_spec, NULL);
     if (!st->FrozenMapType || PyModule_AddObjectRef(m, "FrozenMap", st->FrozenMapType) < 0)

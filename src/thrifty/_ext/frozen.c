@@ -548,6 +548,23 @@ static PyType_Spec iter_spec = {
     .slots = iter_slots,
 };
 
+/* 1 when every item of `items` is in `container` (any = 0) / when none is (any = 1); 0 otherwise; -1 error. */
+int tf_frozen_scan(PyObject *items, PyObject *container, int any) {
+    PyObject *it = PyObject_GetIter(items), *x;
+    if (!it)
+        return -1;
+    while ((x = PyIter_Next(it)) != NULL) {
+        int r = PySequence_Contains(container, x);
+        Py_DECREF(x);
+        if (r < 0 || r == any) {
+            Py_DECREF(it);
+            return r < 0 ? -1 : 0;
+        }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 1;
+}
+
 int tf_frozen_register_abc(PyObject *type, const char *abc_name) {
     PyObject *abc = PyImport_ImportModule("collections.abc"), *r;
     if (!abc)

@@ -53,6 +53,10 @@ PyObject *tf_frozen_tobytes(PyObject *self, PyObject *unused);
 PyObject *tf_frozen_sizeof(PyObject *self, PyObject *unused);
 PyObject *tf_frozen_reduce(PyObject *self, PyObject *unused);
 
+/* 1 when every item of the iterable `items` is in `container` (any = 0) / when none is (any = 1), 0 otherwise, -1
+ * with an exception: the subset and disjointness tests of FrozenSet and of FrozenMap's keys and items views. */
+int tf_frozen_scan(PyObject *items, PyObject *container, int any);
+
 /* Registers `type` as a virtual subclass of collections.abc.<abc_name> ("Set", "Mapping"), as frozenset and dict
  * are, so isinstance checks in user code accept it. 0 or -1 with an exception. */
 int tf_frozen_register_abc(PyObject *type, const char *abc_name);

@@ -36,23 +36,6 @@ static int fset_contains(PyObject *op, PyObject *key) {
 
 static PyObject *fset_iter(PyObject *op) { return tf_frozen_iter_new((tf_frozen *)op, TF_FROZEN_KEYS); }
 
-/* 1 when every item of `items` is in `container` (any = 0) / when none is (any = 1); 0 otherwise; -1 error. */
-static int scan(PyObject *items, PyObject *container, int any) {
-    PyObject *it = PyObject_GetIter(items), *x;
-    if (!it)
-        return -1;
-    while ((x = PyIter_Next(it)) != NULL) {
-        int r = PySequence_Contains(container, x);
-        Py_DECREF(x);
-        if (r < 0 || r == any) {
-            Py_DECREF(it);
-            return r < 0 ? -1 : 0;
-        }
-    }
-    Py_DECREF(it);
-    return PyErr_Occurred() ? -1 : 1;
-}
-
 static int set_like(PyObject *self, PyObject *op) { return PyAnySet_Check(op) || is_frozen_set(self, op); }
 
 /* The comparisons of frozenset, against frozenset, set and FrozenSet. */
@@ -66,11 +49,11 @@ static int compare(PyObject *self, PyObject *other, int op) {
             return 1;
     }
     switch (op) {
-    case Py_EQ: return n == m ? scan(other, self, 0) : 0;
-    case Py_LE: return n <= m ? scan(self, other, 0) : 0;
-    case Py_LT: return n < m ? scan(self, other, 0) : 0;
-    case Py_GE: return n >= m ? scan(other, self, 0) : 0;
-    case Py_GT: return n > m ? scan(other, self, 0) : 0;
+    case Py_EQ: return n == m ? tf_frozen_scan(other, self, 0) : 0;
+    case Py_LE: return n <= m ? tf_frozen_scan(self, other, 0) : 0;
+    case Py_LT: return n < m ? tf_frozen_scan(self, other, 0) : 0;
+    case Py_GE: return n >= m ? tf_frozen_scan(other, self, 0) : 0;
+    case Py_GT: return n > m ? tf_frozen_scan(other, self, 0) : 0;
     default: return -1;
     }
 }
@@ -120,12 +103,12 @@ static PyObject *fset_repr(PyObject *op) {
 }
 
 static PyObject *fset_isdisjoint(PyObject *self, PyObject *other) {
-    int r = scan(other, self, 1);
+    int r = tf_frozen_scan(other, self, 1);
     return r < 0 ? NULL : PyBool_FromLong(r);
 }
 
 static PyObject *fset_issuperset(PyObject *self, PyObject *other) {
-    int r = scan(other, self, 0);
+    int r = tf_frozen_scan(other, self, 0);
     return r < 0 ? NULL : PyBool_FromLong(r);
 }
 

@@ -29,7 +29,9 @@ typedef struct {
     PyObject *FrozenSetType;  /* fset.c */
     PyObject *FrozenMapType;  /* fmap.c */
     PyObject *FrozenIterType; /* frozen.c: iterator shared by FrozenSet and FrozenMap */
-    PyObject *FrozenViewType; /* fmap.c: keys()/values()/items() views */
+    PyObject *FrozenKeys;     /* fmap.c: the type of FrozenMap.keys() */
+    PyObject *FrozenValues;   /* fmap.c: the type of FrozenMap.values() */
+    PyObject *FrozenItems;    /* fmap.c: the type of FrozenMap.items() */
     /* pool, objectpool, view, streaming (buffers.h) */
     PyObject *BlockType;
     PyObject *PoolType;

@@ -30,7 +30,9 @@ typedef struct {
 /* How many reached objects are prefetched before the walk reads them (a power of two). A big container's items are
  * scattered over the heap (a set's in hash order): reading each header as it is reported waits for memory once per
  * item, which was most of the walk's time; with this many loads in flight the waits overlap. */
+#ifndef SZ_AHEAD
 #define SZ_AHEAD 16
+#endif
 
 /* slots of a set's table scanned per batch (see sz_referents) */
 #define SZ_GATHER 64
@@ -122,7 +124,7 @@ static int sz_skipped(sz_walk *w, PyObject *p) {
            Py_IS_TYPE(p, &PyGetSetDescr_Type) || Py_IS_TYPE(p, &PyMemberDescr_Type);
 }
 
-static size_t sz_fast(PyObject *o);
+static inline size_t sz_fast(PyObject *o);
 
 /* PyObject_IS_GC without the call: the walk asks it of every object it reaches. */
 static inline int sz_is_gc(PyObject *o) {
@@ -130,11 +132,15 @@ static inline int sz_is_gc(PyObject *o) {
     return PyType_IS_GC(t) && (t->tp_is_gc == NULL || t->tp_is_gc(o));
 }
 
-static size_t sz_align(size_t s, size_t align) { return align > 1 ? (s + align - 1) / align * align : s; }
+/* align is a power of two (tf_sizeof checks) */
+static inline size_t sz_align(size_t s, size_t align) { return (s + align - 1) & ~(align - 1); }
 
 /* A reached object p: count it, and add it as a new node the first time it is seen. */
 static int sz_reach(sz_walk *w, PyObject *p) {
-    if (sz_skipped(w, p))
+    PyTypeObject *t = Py_TYPE(p);
+    /* str, int and float, most of what a walk reaches, are never skipped and hold no references */
+    int leaf = t == &PyUnicode_Type || t == &PyLong_Type || t == &PyFloat_Type;
+    if (!leaf && sz_skipped(w, p))
         return 0;
     /* An object with one reference is reached through this edge only, so it needs no visited check: counted now,
      * it never enters the table. Most items of a container are like that, and the table was most of the cost. */
@@ -142,7 +148,7 @@ static int sz_reach(sz_walk *w, PyObject *p) {
         size_t s = sz_fast(p);
         if (s) {
             w->direct += sz_align(s, w->align);
-            return sz_is_gc(p) ? sz_push(w, p) : 0;
+            return !leaf && sz_is_gc(p) ? sz_push(w, p) : 0;
         }
     }
     if ((w->len + 1) * 3 > w->cap * 2 && sz_grow(w, 0) < 0)
@@ -166,6 +172,9 @@ static int sz_edge(PyObject *p, void *arg) {
     sz_walk *w = arg;
     if (!p || p == Py_None || p == Py_True || p == Py_False)
         return 0;
+#if SZ_AHEAD == 1
+    return sz_reach(w, p);
+#endif
     SZ_PREFETCH(p);
     PyObject *q = w->ahead[w->ahead_pos];
     w->ahead[w->ahead_pos] = p;
@@ -283,9 +292,21 @@ static int sz_exclude_shared(sz_walk *w) {
 /* sys.getsizeof of the commonest exact types without a method call (the call is most of the cost of a deep walk).
  * The GC header is two words on every CPython this builds for; tests compare every fast path with sys.getsizeof.
  * 0 = no fast path for this object. */
-static size_t sz_fast(PyObject *o) {
+static inline size_t sz_fast(PyObject *o) {
     const size_t gc_head = 2 * sizeof(uintptr_t);
     PyTypeObject *t = Py_TYPE(o);
+#if PY_VERSION_HEX < 0x030C0000
+    /* 3.12 changed the layout of int and str */
+    if (t == &PyUnicode_Type)
+        return PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL
+                   ? sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1
+                   : 0;
+    if (t == &PyLong_Type) {
+        Py_ssize_t n = Py_SIZE(o);
+        n = n < 0 ? -n : n;
+        return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
+    }
+#endif
     if (t == &PyFloat_Type)
         return sizeof(PyFloatObject);
     if (t == &PyTuple_Type)
@@ -301,16 +322,6 @@ static size_t sz_fast(PyObject *o) {
         size_t n = gc_head + (size_t)t->tp_basicsize;
         return so->table != so->smalltable ? n + ((size_t)so->mask + 1) * sizeof(setentry) : n;
     }
-#if PY_VERSION_HEX < 0x030C0000
-    /* 3.12 changed the layout of int and str */
-    if (t == &PyLong_Type) {
-        Py_ssize_t n = Py_SIZE(o);
-        n = n < 0 ? -n : n;
-        return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
-    }
-    if (t == &PyUnicode_Type && PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL)
-        return sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1;
-#endif
     return 0;
 }
 

@@ -14,6 +14,8 @@
  * PyMem tables), so it can borrow the nodes: nothing can free them meanwhile, and touching every refcount twice was
  * most of its cost. Sizing does not allocate either for the common exact types (sz_fast); when some node needs a
  * __sizeof__ call, which may run Python code or a GC pass, the walk takes a strong reference to every node first.
+ * A big walk waits on memory more than it computes: each reached object is prefetched and looked at a few edges
+ * later (sz_edge), and a set's table, mostly empty slots, is read without a branch per slot (sz_referents).
  */
 #include "thrifty_ext.h"
 
@@ -30,9 +32,7 @@ typedef struct {
 /* How many reached objects are prefetched before the walk reads them (a power of two). A big container's items are
  * scattered over the heap (a set's in hash order): reading each header as it is reported waits for memory once per
  * item, which was most of the walk's time; with this many loads in flight the waits overlap. */
-#ifndef SZ_AHEAD
 #define SZ_AHEAD 16
-#endif
 
 /* slots of a set's table scanned per batch (see sz_referents) */
 #define SZ_GATHER 64
@@ -172,9 +172,6 @@ static int sz_edge(PyObject *p, void *arg) {
     sz_walk *w = arg;
     if (!p || p == Py_None || p == Py_True || p == Py_False)
         return 0;
-#if SZ_AHEAD == 1
-    return sz_reach(w, p);
-#endif
     SZ_PREFETCH(p);
     PyObject *q = w->ahead[w->ahead_pos];
     w->ahead[w->ahead_pos] = p;

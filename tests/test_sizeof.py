@@ -103,6 +103,46 @@ def test_deeply_nested_no_recursion_error():
     assert thrifty.sizeof(v, deep=True) == 100_000 * sys.getsizeof([None]) + sys.getsizeof([])
 
 
+class _SetWithAttrs(set):
+    pass
+
+
+@pytest.mark.parametrize("n", [0, 3, 40, 200, 5000])  # a set's small table, tables below and above one scan batch
+@pytest.mark.parametrize("kind", [set, frozenset, _SetWithAttrs])
+def test_set_table_read_directly(n, kind):
+    """sizeof reads an exact set's table itself: discarded slots, shared keys and non-str keys must come out as the
+    set's own traverse reports them."""
+    shared = "shared-" * 3
+    keys = [f"k{i}" * 4 for i in range(n)] + [shared, int("12345678901"), float("2.5"), (float(n), str(n))]
+    s = set(keys)
+    for k in keys[::3]:
+        s.discard(k)  # leaves dummy slots behind
+    del keys, k
+    v = kind(s)
+    del s
+    class_keys = 0
+    if kind is _SetWithAttrs:
+        v.big = bytearray(1000)
+        class_keys = sys.getsizeof("big")  # the instance dict shares its key table with the class (as for dicts below)
+    everything = _deep_reference(v, skip_classes=True) - class_keys
+    assert thrifty.sizeof(v, deep=True) == everything
+    held = sys.getsizeof(shared) if shared in v else 0  # `shared` is also held by this frame
+    assert thrifty.sizeof(v, deep=True, exclusive=True) == everything - held
+    if kind is not _SetWithAttrs:
+        assert thrifty.sizeof(v, deep=True, align=8) == sum((sys.getsizeof(o) + 7) // 8 * 8 for o in _reached(v))
+
+
+def _reached(root):
+    seen = {}
+    stack = [root]
+    while stack:
+        o = stack.pop()
+        if id(o) not in seen:
+            seen[id(o)] = o
+            stack.extend(__import__("gc").get_referents(o))
+    return list(seen.values())
+
+
 class _DictWithAttrs(dict):
     pass
 

@@ -14,6 +14,8 @@
  * PyMem tables), so it can borrow the nodes: nothing can free them meanwhile, and touching every refcount twice was
  * most of its cost. Sizing does not allocate either for the common exact types (sz_fast); when some node needs a
  * __sizeof__ call, which may run Python code or a GC pass, the walk takes a strong reference to every node first.
+ * A big walk waits on memory more than it computes: each reached object is prefetched and looked at a few edges
+ * later (sz_edge), and a set's table, mostly empty slots, is read without a branch per slot (sz_referents).
  */
 #include "thrifty_ext.h"
 
@@ -27,6 +29,21 @@ typedef struct {
 } sz_node;
 #define SZ_EXTERNAL ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
+/* How many reached objects are prefetched before the walk reads them (a power of two). A big container's items are
+ * scattered over the heap (a set's in hash order): reading each header as it is reported waits for memory once per
+ * item, which was most of the walk's time; with this many loads in flight the waits overlap. */
+#define SZ_AHEAD 16
+
+/* slots of a set's table scanned per batch (see sz_referents) */
+#define SZ_GATHER 64
+
+#if defined(__GNUC__) || defined(__clang__)
+/* the header (refcount, type) and the fields sz_fast reads, which may sit on the next cache line */
+#define SZ_PREFETCH(p) (__builtin_prefetch((p)), __builtin_prefetch((const char *)(p) + 47))
+#else
+#define SZ_PREFETCH(p) ((void)(p))
+#endif
+
 typedef struct {
     sz_node *slots;
     size_t cap; /* power of two */
@@ -37,8 +54,11 @@ typedef struct {
     int held; /* 1 once the walk holds a strong reference to every node */
     int exclusive;
     size_t align;
-    size_t direct; /* bytes of nodes counted on sight, never entered in the table (see sz_edge) */
+    size_t direct; /* bytes of nodes counted on sight, never entered in the table (see sz_reach) */
     PyObject *root;
+    /* edges reported but not yet looked at (see sz_edge); a slot is NULL when free */
+    PyObject *ahead[SZ_AHEAD];
+    size_t ahead_pos;
 } sz_walk;
 
 static size_t sz_hash(PyObject *p) {
@@ -104,8 +124,7 @@ static int sz_skipped(sz_walk *w, PyObject *p) {
            Py_IS_TYPE(p, &PyGetSetDescr_Type) || Py_IS_TYPE(p, &PyMemberDescr_Type);
 }
 
-/* One edge parent -> p: count it, and add p as a new node the first time it is seen. */
-static size_t sz_fast(PyObject *o);
+static inline size_t sz_fast(PyObject *o);
 
 /* PyObject_IS_GC without the call: the walk asks it of every object it reaches. */
 static inline int sz_is_gc(PyObject *o) {
@@ -113,11 +132,15 @@ static inline int sz_is_gc(PyObject *o) {
     return PyType_IS_GC(t) && (t->tp_is_gc == NULL || t->tp_is_gc(o));
 }
 
-static size_t sz_align(size_t s, size_t align) { return align > 1 ? (s + align - 1) / align * align : s; }
+/* align is a power of two (tf_sizeof checks) */
+static inline size_t sz_align(size_t s, size_t align) { return (s + align - 1) & ~(align - 1); }
 
-static int sz_edge(PyObject *p, void *arg) {
-    sz_walk *w = arg;
-    if (!p || sz_skipped(w, p))
+/* A reached object p: count it, and add it as a new node the first time it is seen. */
+static int sz_reach(sz_walk *w, PyObject *p) {
+    PyTypeObject *t = Py_TYPE(p);
+    /* str, int and float, most of what a walk reaches, are never skipped and hold no references */
+    int leaf = t == &PyUnicode_Type || t == &PyLong_Type || t == &PyFloat_Type;
+    if (!leaf && sz_skipped(w, p))
         return 0;
     /* An object with one reference is reached through this edge only, so it needs no visited check: counted now,
      * it never enters the table. Most items of a container are like that, and the table was most of the cost. */
@@ -125,7 +148,7 @@ static int sz_edge(PyObject *p, void *arg) {
         size_t s = sz_fast(p);
         if (s) {
             w->direct += sz_align(s, w->align);
-            return sz_is_gc(p) ? sz_push(w, p) : 0;
+            return !leaf && sz_is_gc(p) ? sz_push(w, p) : 0;
         }
     }
     if ((w->len + 1) * 3 > w->cap * 2 && sz_grow(w, 0) < 0)
@@ -141,6 +164,34 @@ static int sz_edge(PyObject *p, void *arg) {
     }
     n->inner++;
     return 0;
+}
+
+/* One edge parent -> p, looked at SZ_AHEAD edges later: p is prefetched now and read when it has arrived. The order
+ * in which edges are looked at changes nothing in the result (each edge is looked at once). */
+static int sz_edge(PyObject *p, void *arg) {
+    sz_walk *w = arg;
+    if (!p || p == Py_None || p == Py_True || p == Py_False)
+        return 0;
+    SZ_PREFETCH(p);
+    PyObject *q = w->ahead[w->ahead_pos];
+    w->ahead[w->ahead_pos] = p;
+    w->ahead_pos = (w->ahead_pos + 1) & (SZ_AHEAD - 1);
+    return q ? sz_reach(w, q) : 0;
+}
+
+/* Looks at the edges still waiting in sz_edge's queue; 1 if there were any (they may have pushed nodes). */
+static int sz_drain(sz_walk *w) {
+    int any = 0;
+    for (size_t i = 0; i < SZ_AHEAD; i++) {
+        PyObject *q = w->ahead[i];
+        if (!q)
+            continue;
+        w->ahead[i] = NULL;
+        any = 1;
+        if (sz_reach(w, q) < 0)
+            return -1;
+    }
+    return any;
 }
 
 static int sz_count(PyObject *p, void *arg) {
@@ -175,6 +226,26 @@ static int sz_referents(PyObject *o, visitproc visit, void *arg) {
         while (PyDict_Next(o, &pos, &k, &v))
             if ((!split && visit(k, arg) < 0) || visit(v, arg) < 0)
                 return -1;
+        return 0;
+    }
+    if (Py_IS_TYPE(o, &PySet_Type) || Py_IS_TYPE(o, &PyFrozenSet_Type)) {
+        /* What set's traverse reports, read off the table directly. A big set's table is mostly empty slots in no
+         * predictable pattern, so testing each slot with a branch mispredicts about once per key: the keys are
+         * gathered without branches first, then reported. A discarded key's slot (the dummy) has hash -1. */
+        PySetObject *so = (PySetObject *)o;
+        setentry *e = so->table;
+        size_t slots = (size_t)so->mask + 1;
+        PyObject *keys[SZ_GATHER];
+        for (size_t at = 0; at < slots;) {
+            size_t end = slots - at < SZ_GATHER ? slots : at + SZ_GATHER, n = 0;
+            for (; at < end; at++) {
+                keys[n] = e[at].key;
+                n += (size_t)(e[at].key != NULL) & (size_t)(e[at].hash != -1);
+            }
+            for (size_t i = 0; i < n; i++)
+                if (visit(keys[i], arg) < 0)
+                    return -1;
+        }
         return 0;
     }
     traverseproc tr = Py_TYPE(o)->tp_traverse;
@@ -218,9 +289,21 @@ static int sz_exclude_shared(sz_walk *w) {
 /* sys.getsizeof of the commonest exact types without a method call (the call is most of the cost of a deep walk).
  * The GC header is two words on every CPython this builds for; tests compare every fast path with sys.getsizeof.
  * 0 = no fast path for this object. */
-static size_t sz_fast(PyObject *o) {
+static inline size_t sz_fast(PyObject *o) {
     const size_t gc_head = 2 * sizeof(uintptr_t);
     PyTypeObject *t = Py_TYPE(o);
+#if PY_VERSION_HEX < 0x030C0000
+    /* 3.12 changed the layout of int and str */
+    if (t == &PyUnicode_Type)
+        return PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL
+                   ? sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1
+                   : 0;
+    if (t == &PyLong_Type) {
+        Py_ssize_t n = Py_SIZE(o);
+        n = n < 0 ? -n : n;
+        return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
+    }
+#endif
     if (t == &PyFloat_Type)
         return sizeof(PyFloatObject);
     if (t == &PyTuple_Type)
@@ -236,16 +319,6 @@ static size_t sz_fast(PyObject *o) {
         size_t n = gc_head + (size_t)t->tp_basicsize;
         return so->table != so->smalltable ? n + ((size_t)so->mask + 1) * sizeof(setentry) : n;
     }
-#if PY_VERSION_HEX < 0x030C0000
-    /* 3.12 changed the layout of int and str */
-    if (t == &PyLong_Type) {
-        Py_ssize_t n = Py_SIZE(o);
-        n = n < 0 ? -n : n;
-        return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
-    }
-    if (t == &PyUnicode_Type && PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL)
-        return sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1;
-#endif
     return 0;
 }
 
@@ -282,9 +355,16 @@ static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align)
     w.len = 1;
     if (sz_push(&w, root) < 0)
         goto done;
-    while (w.depth)
-        if (sz_referents(w.stack[--w.depth], sz_edge, &w) < 0)
+    for (;;) {
+        while (w.depth)
+            if (sz_referents(w.stack[--w.depth], sz_edge, &w) < 0)
+                goto done;
+        int more = sz_drain(&w);
+        if (more < 0)
             goto done;
+        if (!more)
+            break;
+    }
     if (exclusive && sz_exclude_shared(&w) < 0)
         goto done;
     total = (Py_ssize_t)w.direct;

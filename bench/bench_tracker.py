@@ -7,6 +7,10 @@ allocation-heavy script of our own (bench/workloads/alloc_heavy.py). Each run is
 taken. Slowdown = traced CPU time / untraced CPU time of the same workload in the same session: the driver measures
 the CPU time of its traced section (time.process_time, all threads), which the other processes on a shared, loaded
 machine do not inflate the way they inflate wall time.
+
+Peaks are compared only between runs that started the traced program from the same garbage-collector state (the
+driver zeroes it as the window opens and reports it; see driver.py for why deltablue's peak depends on it). Peak RSS
+is each child's own high-water mark (VmHWM), not ru_maxrss, which a child inherits from a large parent.
 """
 from __future__ import annotations
 
@@ -76,6 +80,10 @@ def run(quick: bool) -> str:
             order = modes[r % len(modes):] + modes[:r % len(modes)]
             for m in order:
                 samples[m].append(_run(m, loops, script))
+        # memray reports no peak, so only the other sides need to have started alike
+        starts = {tuple(s["gc"]) for m in modes if m != "memray" for s in samples[m]}
+        if len(starts) != 1:  # their peaks would differ by when collections fire, not by the tracers
+            raise RuntimeError(f"{name}: the sides started from different collector counts {sorted(starts)}")
         med = {m: statistics.median(s["cpu"] for s in samples[m]) for m in modes}
         last = {m: samples[m][-1] for m in modes}
         per[name] = {"time": med, "last": last}
@@ -131,8 +139,10 @@ def run(quick: bool) -> str:
         "rotating order, medians of the CPU time of the traced section. Own memory: thrifty's tables at their "
         "largest (`tracker_peak_bytes`); tracemalloc's `get_tracemalloc_memory()`, which is read at the end of the "
         "run, after most traces were freed, so it understates tracemalloc's own peak (peak RSS is the fair "
-        "comparison); memray's own cost is its capture file (not comparable, not in the ratio). Sampled mode uses "
-        "the default rate (128 KiB mean between samples). Why exact-mode memory cannot reach 5%: see "
+        "comparison: each child's own high-water mark, VmHWM, over the untraced child's); every side starts the "
+        "workload from the same garbage-collector state, so collections fire at the same points under each; "
+        "memray's own cost is its capture file (not comparable, not in the ratio). Sampled mode uses the default "
+        "rate (128 KiB mean between samples). Why exact-mode memory cannot reach 5%: see "
         "docs/doctor.md, \"Overhead\".\n\n"
         + harness.table(["what", "thrifty", "anchor", "target", "verdict"], summary)
         + "\n\nPer workload (slowdown vs untraced; peak err: exact peak vs tracemalloc peak; exact own/peak: "

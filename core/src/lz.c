@@ -1316,7 +1316,7 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     tf_lz_encoder_poll(e, out, cap, &got); /* the header; with no input yet, poll stops there */
     o = got;
     tf__lz_bytes s = {in, 0, 0, n};
-    tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_INLINE */
+    tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_HOT */
     e = &local;
     tf__lz_bits b = e->out;
     while (s.la > keep) {
@@ -1347,14 +1347,16 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     e = state;
     /* The ring takes over: the window's history behind head (which holds the pending literals), then the rest. */
     size_t history = s.head < ((size_t)1 << e->w) ? s.head : (size_t)1 << e->w;
-    TF_MEMCPY(e->buf + ((size_t)1 << e->w) - history, in + s.head - history, history);
     e->head = (uint16_t)(1u << e->w);
     e->la = 0;
-    if (e->flags & TF_LZ_FLAG_CHECKSUM)
-        e->adler = tf__adler(e->adler, in, s.head);
-    size_t taken = 0;
-    tf_lz_encoder_sink(e, in + s.head, s.la, &taken);
-    TF_ASSERT(taken == s.la);
+    if (s.la) { /* else `in` may be NULL (n == 0): no pointer arithmetic on it */
+        TF_MEMCPY(e->buf + ((size_t)1 << e->w) - history, in + s.head - history, history);
+        if (e->flags & TF_LZ_FLAG_CHECKSUM)
+            e->adler = tf__adler(e->adler, in, s.head);
+        size_t taken = 0;
+        tf_lz_encoder_sink(e, in + s.head, s.la, &taken);
+        TF_ASSERT(taken == s.la);
+    }
     tf_lz_encoder_finish(e);
     for (;;) {
         tf_status st = tf_lz_encoder_poll(e, out + o, cap - o, &got);

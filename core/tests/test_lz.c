@@ -252,6 +252,10 @@ static void test_stored_fallback_and_bound(void) {
     CHECK_EQ(tf_lz_compress(in, 0, comp, sizeof comp, &cn, work, sizeof work, 8, 4, 0), TF_OK);
     CHECK_EQ(decode_all(comp, cn, back, 0, &bn, 8), TF_LZ_DONE);
     CHECK_EQ(bn, 0);
+    /* No input at all may come as a NULL pointer. */
+    CHECK_EQ(tf_lz_compress(NULL, 0, comp, sizeof comp, &cn, work, sizeof work, 8, 4, TF_LZ_FLAG_CHECKSUM), TF_OK);
+    CHECK_EQ(decode_all(comp, cn, back, 0, &bn, 8), TF_LZ_DONE);
+    CHECK_EQ(bn, 0);
 }
 
 int main(void) {

@@ -49,7 +49,6 @@ static inline void tf_lz_obuf_free(tf_lz_obuf *b) {
     b->n = b->cap = 0;
 }
 
-/* 0, or -1 with a ValueError that names the accepted range. */
 /* The encoder's level as core flags (TF_LZ_LEVEL), or -1 with ValueError. -1 means the default, as in zlib. */
 static inline long tf_lz_level_flags(int level) {
     if (level == -1)
@@ -62,6 +61,7 @@ static inline long tf_lz_level_flags(int level) {
     return (long)TF_LZ_LEVEL((unsigned)level);
 }
 
+/* 0, or -1 with a ValueError that names the accepted range. */
 static inline int tf_lz_check_params(int window_bits, int lookahead_bits) {
     if (window_bits < (int)TF_LZ_MIN_WINDOW_BITS || window_bits > (int)TF_LZ_MAX_WINDOW_BITS) {
         PyErr_Format(PyExc_ValueError, "window_bits must be between %u and %u, got %d", TF_LZ_MIN_WINDOW_BITS,

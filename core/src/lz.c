@@ -310,19 +310,23 @@ TF__LZ_HOT void tf__put_match(const tf_lz_encoder *e, tf__lz_bits *b) {
     }
 }
 
+/* The first hash_bytes bytes at b, hashed. It reads 4 bytes and masks (no branch): a 4th byte is always there to
+ * read (the mirror, or the bytes one-shot compression keeps back), though it may not be the stream's yet. */
 TF__LZ_INLINE unsigned tf__hash(const tf_lz_encoder *e, const uint8_t *b) {
-    uint32_t key = (uint32_t)b[0] | (uint32_t)b[1] << 8;
-    if (e->hash_bytes == 3u)
-        key |= (uint32_t)b[2] << 16;
+    uint32_t key = tf__load_le32(b) & (0xFFFFFFFFu >> (32u - 8u * e->hash_bytes));
     return (unsigned)((key * 2654435761u) >> e->hash_shift);
+}
+
+/* Chains: position p becomes the head of its hash's chain, linked to the head before it. */
+TF__LZ_INLINE void tf__link(uint16_t *head, uint16_t *prev, unsigned wmask, uint16_t p) {
+    prev[p & wmask] = *head;
+    *head = p;
 }
 
 /* Enters stream position p, whose bytes start at b, into the match finder. */
 TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) {
     if (e->chain) {
-        uint16_t *h = e->table + tf__hash(e, b);
-        TF__LZ_PREV(e)[p & ((1u << e->w) - 1u)] = *h;
-        *h = p;
+        tf__link(e->table + tf__hash(e, b), TF__LZ_PREV(e), (1u << e->w) - 1u, p);
         return;
     }
     uint16_t *slot = e->table + (size_t)tf__hash(e, b) * TF_LZ_HASH_WAYS;
@@ -337,10 +341,20 @@ TF__LZ_HOT void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
     unsigned lo = s->la >= e->hash_bytes ? 1u : e->hash_bytes - (unsigned)s->la, back = e->todo;
     size_t at = tf__behind(s, s->head, back);
     uint16_t p = (uint16_t)(e->pos - back);
-    for (; back >= lo; back--) {
-        tf__insert(e, s->buf + at, p++);
-        if (++at == s->size)
-            at = 0;
+    if (e->chain) { /* tf__insert's chain case, with its invariants out of the loop */
+        uint16_t *prev = TF__LZ_PREV(e);
+        unsigned wmask = (1u << e->w) - 1u;
+        for (; back >= lo; back--) {
+            tf__link(e->table + tf__hash(e, s->buf + at), prev, wmask, p++);
+            if (++at == s->size)
+                at = 0;
+        }
+    } else {
+        for (; back >= lo; back--) {
+            tf__insert(e, s->buf + at, p++);
+            if (++at == s->size)
+                at = 0;
+        }
     }
     e->todo = 0;
 }

@@ -77,6 +77,14 @@ def test_every_short_prefix_round_trips():
             assert lz.decompress(lz.compress(text[:n], window_bits=w, lookahead_bits=l)) == text[:n]
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.binary(max_size=20000) | st.binary(max_size=64).map(lambda b: b * 300))
+def test_checksum_is_zlibs_adler32(data):
+    # The frame's last 4 bytes are zlib's Adler-32 of the content, little-endian, streamed or stored.
+    for blob in (lz.compress(data), lz.compress(data, window_bits=8, level=1)):
+        assert int.from_bytes(blob[-4:], "little") == zlib.adler32(data)
+
+
 def test_compresses_like_it_should():
     text = b"".join(b"def method_%d(self, value):\n    return self.value + %d\n" % (i, i) for i in range(500))
     blob = lz.compress(text, window_bits=10)

@@ -252,6 +252,13 @@ static int block_ass_subscript(PyObject *self, PyObject *key, PyObject *value) {
     return -1;
 }
 
+/* The sequence iterator over sq_item, but refused at once on a released block like every other access. */
+static PyObject *block_iter(PyObject *self) {
+    if (live_size((tf_BlockObject *)self) < 0)
+        return NULL;
+    return PySeqIter_New(self);
+}
+
 /* `x in b`, as for bytearray: an int in range(0, 256) or a bytes-like subsequence. */
 static int block_contains(PyObject *self, PyObject *sub) {
     tf_BlockObject *b = (tf_BlockObject *)self;
@@ -334,6 +341,7 @@ static PyType_Slot block_slots[] = {
     {Py_tp_methods, block_methods},
     {Py_tp_getset, block_getset},
     {Py_tp_repr, block_repr},
+    {Py_tp_iter, block_iter},
     {Py_tp_traverse, block_traverse},
     {Py_tp_clear, block_clear},
     {Py_tp_dealloc, block_dealloc},

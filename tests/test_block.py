@@ -103,8 +103,8 @@ def test_differential_against_bytearray(data):
                     want = bytes(want)
                 assert got == want, op
             elif isinstance(want_exc, IndexError):
-                assert f"valid indices for a {len(content)}-byte Block are -{len(content)}..{len(content) - 1}" \
-                    in str(got_exc)
+                n = len(content)
+                assert f"valid indices are -{n}..{n - 1} for a Block of {n} bytes" in str(got_exc)
         event(f"{op[0]}: {type(got_exc).__name__ if got_exc else 'ok'}")
         assert bytes(b) == bytes(ref), op
     b.release()
@@ -128,11 +128,11 @@ def test_reads_and_writes_like_bytearray():
 
 def test_messages_name_lengths_and_range():
     pool, b = acquired(b"abcd")
-    with pytest.raises(IndexError, match=r"Block index 4 out of range: valid indices for a 4-byte Block are -4\.\.3"):
+    with pytest.raises(IndexError, match=r"Block index 4 out of range: valid indices are -4\.\.3 for a Block of 4 bytes"):
         b[4]
-    with pytest.raises(IndexError, match=r"Block index -5 out of range: .* -4\.\.3"):
+    with pytest.raises(IndexError, match=r"Block index -5 out of range: valid indices are -4\.\.3 "):
         b[-5] = 1
-    with pytest.raises(IndexError, match=r"Block index 1000000000000000000000 out of range: .* -4\.\.3"):
+    with pytest.raises(IndexError, match=r"Block index 1000000000000000000000 out of range: valid indices are -4\.\.3 "):
         b[10**21]
     with pytest.raises(ValueError, match=r"3 bytes given for a slice of 2 bytes"):
         b[0:2] = b"xyz"

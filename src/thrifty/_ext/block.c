@@ -74,11 +74,13 @@ static Py_ssize_t block_len(PyObject *self) { return live_size((tf_BlockObject *
 /* IndexError naming the valid range; `big` (an int too large for Py_ssize_t) is shown instead of `i` when given. */
 static void out_of_range(PyObject *big, Py_ssize_t i, Py_ssize_t n) {
     if (big)
-        PyErr_Format(PyExc_IndexError, "Block index %S out of range: valid indices for a %zd-byte Block are -%zd..%zd",
-                     big, n, n, n - 1);
+        PyErr_Format(PyExc_IndexError,
+                     "Block index %S out of range: valid indices are -%zd..%zd for a Block of %zd bytes", big, n, n - 1,
+                     n);
     else
-        PyErr_Format(PyExc_IndexError, "Block index %zd out of range: valid indices for a %zd-byte Block are -%zd..%zd",
-                     i, n, n, n - 1);
+        PyErr_Format(PyExc_IndexError,
+                     "Block index %zd out of range: valid indices are -%zd..%zd for a Block of %zd bytes", i, n, n - 1,
+                     n);
 }
 
 /* `key` (an int or an __index__ object) as a Py_ssize_t, not yet bounds-checked. An int too large for Py_ssize_t

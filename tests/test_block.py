@@ -1,5 +1,6 @@
 """Block item access: differential against a same-length bytearray, plus what only a fixed-size, releasable buffer
 has (length-changing assignments refused, every access refused once released, nothing allocated per item)."""
+import ctypes
 from itertools import repeat
 
 import pytest
@@ -168,6 +169,17 @@ def test_overlapping_assignment_from_itself_matches_bytearray():
         assert bytes(b) == bytes(ref), key
         b.release()  # the source's export was dropped
         pool.close()
+
+
+def test_sequence_protocol_from_c_counts_from_the_end_once():
+    pool, b = acquired(b"abcd")
+    get = ctypes.pythonapi.PySequence_GetItem
+    get.argtypes, get.restype = [ctypes.py_object, ctypes.c_ssize_t], ctypes.py_object
+    assert [get(b, i) for i in (0, 3, -1, -4)] == [97, 100, 100, 97]
+    for i in (4, -5):  # -5 + len() is -1: out of range, not b[-1]
+        with pytest.raises(IndexError, match="out of range"):
+            get(b, i)
+    pool.close()
 
 
 def test_index_objects():

@@ -2,6 +2,7 @@
  * reused: acquire() hands out an existing Block object, so acquiring allocates nothing. */
 #include "buffers.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static PyObject *released_error(void) {
@@ -115,11 +116,18 @@ static Py_ssize_t offset_of(tf_BlockObject *b, Py_ssize_t i) {
     return at;
 }
 
-/* Iteration and `in` go through the sequence slots; PySequence_GetItem has already added len() to a negative i. */
+/* The sequence slot, which iteration uses. PySequence_GetItem has already added len() to a negative i, so a
+ * negative i here is out of range rather than counted from the end a second time. */
 static PyObject *block_item(PyObject *self, Py_ssize_t i) {
     tf_BlockObject *b = (tf_BlockObject *)self;
-    Py_ssize_t at = offset_of(b, i);
-    return at < 0 ? NULL : PyLong_FromLong(b->data[at]); /* 0..255 are cached ints */
+    Py_ssize_t n = live_size(b);
+    if (n < 0)
+        return NULL;
+    if (i < 0 || i >= n) {
+        out_of_range(NULL, i, n);
+        return NULL;
+    }
+    return PyLong_FromLong(b->data[i]); /* 0..255 are cached ints */
 }
 
 static PyObject *block_subscript(PyObject *self, PyObject *key) {
@@ -127,10 +135,10 @@ static PyObject *block_subscript(PyObject *self, PyObject *key) {
     if (live_size(b) < 0)
         return NULL;
     if (PyIndex_Check(key)) {
-        Py_ssize_t i;
-        if (index_of(b, key, &i) < 0)
+        Py_ssize_t i, at;
+        if (index_of(b, key, &i) < 0 || (at = offset_of(b, i)) < 0)
             return NULL;
-        return block_item(self, i);
+        return PyLong_FromLong(b->data[at]);
     }
     if (PySlice_Check(key)) {
         Py_ssize_t start, stop, step, n;
@@ -221,7 +229,8 @@ static int set_slice(tf_BlockObject *b, PyObject *key, PyObject *value) {
     if (step == 1) {
         memmove(b->data + start, src, (size_t)len); /* the source may be this very block */
     } else {
-        if (src < b->data + n && b->data < src + len) {
+        uintptr_t lo = (uintptr_t)b->data, from = (uintptr_t)src; /* unrelated pointers compare only as ints */
+        if (from < lo + (size_t)n && lo < from + (size_t)len) {
             /* An overlapping source would be read after it was partly overwritten: take a snapshot first. */
             if (!(copy = PyBytes_FromStringAndSize((const char *)src, len)))
                 goto done;

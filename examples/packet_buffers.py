@@ -35,9 +35,8 @@ def main():
                 sizes[i] = rx.recv_into(queue[i])
             for i in range(BURST):
                 block, queue[i] = queue[i], None
-                packet = View(block, 0, sizes[i])             # a zero-copy window on the bytes received
-                kind = packet[0]
-                packet.seek(1, sizes[i] - 1)                  # re-pointed at the payload, still no copy
+                kind = block[0]                               # a Block reads like a bytearray, without a copy
+                packet = View(block, 1, sizes[i] - 1)         # a zero-copy window on the payload received
                 counts[kind] += 1
                 crcs[kind] = zlib.crc32(packet, crcs[kind])
                 packet.release()                              # (a with-statement would cost 2 more allocations)

@@ -32,6 +32,12 @@ with open(__file__, "rb", buffering=0) as f, pool.acquire() as block:
     errors = sum(1 for line in lines(f, block) if line.startswith(b"ERROR"))
 with open(__file__, "rb", buffering=0) as f:
     n = sum(len(c) for c in iter_chunks(f, 4096))
+packet = pool.acquire()
+packet[0:4] = b"\x01\x02\x03\x04"
+packet[4] = packet[0] ^ 0xFF
+head: bytes = packet[:5]
+assert head == b"\x01\x02\x03\x04\xfe" and 4 in packet and next(iter(packet)) == 1
+packet.release()
 header = View(b"GET /index HTTP/1.1")
 header.seek(4, 6)
 assert bytes(header) == b"/index"

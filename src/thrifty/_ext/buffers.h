@@ -51,6 +51,15 @@ tf_ViewObject *tf_view_new(tf_state *st, PyObject *obj, int writable, const char
 /* Drops the View's export if nothing exports the View itself; the View then refuses access. */
 void tf_view_drop(tf_ViewObject *v);
 
+/* Index of `needle` (m bytes) in hay[from:to), or -1. memchr on the first byte, then compare: fast for short
+ * needles. Shared by View and Block so their searches cannot diverge. */
+Py_ssize_t tf_bytes_find(const char *hay, Py_ssize_t from, Py_ssize_t to, const char *needle, Py_ssize_t m);
+
+/* The needle of find / `in`, as bytes.__contains__ takes it: an int in range(0, 256) is a one-byte needle (stored in
+ * *one), anything else must be bytes-like (its buffer is taken into *buf; buf->obj == NULL for an int, else the
+ * caller releases it). 0, or -1 with ValueError / TypeError. May run Python code (__index__, __buffer__). */
+int tf_needle_of(PyObject *sub, Py_buffer *buf, char *one, const char **p, Py_ssize_t *m);
+
 /* Re-point a live View; the caller guarantees the window lies inside src. O(1), allocates nothing. */
 static inline void tf_view_point(tf_ViewObject *v, Py_ssize_t offset, Py_ssize_t length) {
     v->offset = offset;

@@ -259,8 +259,7 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
     return r;
 }
 
-/* Index of `needle` in hay[from:to), or -1. memchr on the first byte, then compare: fast for short needles. */
-static Py_ssize_t find_in(const char *hay, Py_ssize_t from, Py_ssize_t to, const char *needle, Py_ssize_t m) {
+Py_ssize_t tf_bytes_find(const char *hay, Py_ssize_t from, Py_ssize_t to, const char *needle, Py_ssize_t m) {
     if (m == 0)
         return from <= to ? from : -1;
     Py_ssize_t i = from;
@@ -276,8 +275,7 @@ static Py_ssize_t find_in(const char *hay, Py_ssize_t from, Py_ssize_t to, const
     return -1;
 }
 
-/* find / index / count / `in` share this: the needle as bytes (an int is a one-byte needle). */
-static int needle_of(PyObject *sub, Py_buffer *buf, char *one, const char **p, Py_ssize_t *m) {
+int tf_needle_of(PyObject *sub, Py_buffer *buf, char *one, const char **p, Py_ssize_t *m) {
     if (PyIndex_Check(sub)) {
         Py_ssize_t x = PyNumber_AsSsize_t(sub, NULL);
         if (x == -1 && PyErr_Occurred())
@@ -316,7 +314,7 @@ static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     const char *needle;
     Py_ssize_t m;
     if (opt_index(nargs > 1 ? args[1] : NULL, &start, &given) < 0 ||
-        opt_index(nargs > 2 ? args[2] : NULL, &end, &given) < 0 || needle_of(args[0], &buf, &one, &needle, &m) < 0)
+        opt_index(nargs > 2 ? args[2] : NULL, &end, &given) < 0 || tf_needle_of(args[0], &buf, &one, &needle, &m) < 0)
         return NULL;
     if (check_live(v) < 0) { /* after the conversions: an __index__ may have released the View */
         if (buf.obj)
@@ -331,7 +329,7 @@ static PyObject *view_find(PyObject *op, PyObject *const *args, Py_ssize_t nargs
         end = 0;
     if (start < 0 && (start += v->length) < 0)
         start = 0;
-    Py_ssize_t at = end - start >= m ? find_in(window(v), start, end, needle, m) : -1;
+    Py_ssize_t at = end - start >= m ? tf_bytes_find(window(v), start, end, needle, m) : -1;
     if (buf.obj)
         PyBuffer_Release(&buf);
     return PyLong_FromSsize_t(at);
@@ -343,9 +341,9 @@ static int view_contains(PyObject *op, PyObject *sub) {
     char one;
     const char *needle;
     Py_ssize_t m;
-    if (needle_of(sub, &buf, &one, &needle, &m) < 0)
+    if (tf_needle_of(sub, &buf, &one, &needle, &m) < 0)
         return -1;
-    Py_ssize_t at = check_live(v) < 0 ? -2 : find_in(window(v), 0, v->length, needle, m);
+    Py_ssize_t at = check_live(v) < 0 ? -2 : tf_bytes_find(window(v), 0, v->length, needle, m);
     if (buf.obj)
         PyBuffer_Release(&buf);
     return at == -2 ? -1 : at >= 0;

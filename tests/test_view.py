@@ -49,6 +49,22 @@ def test_writes_go_through_to_the_buffer():
     assert buf[2] == ord("Z")
 
 
+def test_assignment_from_its_own_buffer_and_huge_ints_behave_like_bytearray():
+    # (slice written, source range in the same buffer): the source overlaps the window it is written into
+    for key, lo, hi in ((slice(None, None, -1), 0, 8), (slice(None, None, 2), 1, 5), (slice(1, None, 3), 0, 3),
+                        (slice(2, 6), 0, 4)):
+        buf, ref = bytearray(b"abcdefgh"), bytearray(b"abcdefgh")
+        View(buf)[key] = memoryview(buf)[lo:hi]
+        ref[key] = bytes(ref[lo:hi])
+        assert buf == ref, key
+    v = View(bytearray(4))
+    for huge in (10**30, -10**30):
+        with pytest.raises(ValueError, match=r"range\(0, 256\)"):
+            v[0] = huge
+        with pytest.raises(ValueError):
+            bytearray(4)[0] = huge
+
+
 def test_view_holds_an_export_so_owner_cannot_resize():
     buf = bytearray(b"abc")
     v = View(buf)

@@ -210,6 +210,9 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
                 PyErr_Clear();
                 PyErr_Format(PyExc_TypeError, "View item must be an int in range(0, 256), not %.100s",
                              Py_TYPE(value)->tp_name);
+            } else if (PyErr_ExceptionMatches(PyExc_OverflowError)) { /* as bytearray: out of range is a value error */
+                PyErr_Clear();
+                PyErr_SetString(PyExc_ValueError, "View item must be in range(0, 256), got an int far outside it");
             }
             return -1;
         }
@@ -250,10 +253,22 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
         PyErr_Format(PyExc_ValueError, "View slice assignment: %zd bytes given for a slice of %zd bytes", in.len, n);
         r = -1;
     } else if (step == 1) {
-        memmove(w + start, in.buf, (size_t)n);
+        memmove(w + start, in.buf, (size_t)n); /* the source may be this very buffer */
     } else {
-        for (Py_ssize_t k = 0, i = start; k < n; k++, i += step)
-            w[i] = ((const char *)in.buf)[k];
+        const char *from = in.buf;
+        PyObject *copy = NULL;
+        uintptr_t lo = (uintptr_t)v->src.buf, src = (uintptr_t)from; /* unrelated pointers compare only as ints */
+        if (src < lo + (size_t)v->src.len && lo < src + (size_t)n) {
+            /* An overlapping source would be read after it was partly overwritten: take a snapshot first. */
+            copy = PyBytes_FromStringAndSize(from, n);
+            if (!copy)
+                r = -1;
+            else
+                from = PyBytes_AS_STRING(copy);
+        }
+        for (Py_ssize_t k = 0, i = start; r == 0 && k < n; k++, i += step)
+            w[i] = from[k];
+        Py_XDECREF(copy);
     }
     PyBuffer_Release(&in);
     return r;

@@ -163,6 +163,58 @@ def test_weak_never_sole_keeper():
     assert all(it.intern(("".join(["w"] * 50), i)) is keep[i] for i in range(10))
 
 
+
+# Fresh objects each call (not constants the code object would keep alive), and entries each value makes.
+WEAK_KINDS = {
+    "str": (lambda i: "".join(["weak-str-", str(i), "x" * 40]), 1),
+    "int": (lambda i: 10**30 + i, 1),
+    "tuple": (lambda i: ("".join(["weak-tuple-", str(i)]), 10**40 + i), 3),  # the tuple, its str, its int
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WEAK_KINDS))
+def test_weak_len_exact_when_last_outside_reference_goes(kind):
+    make, per = WEAK_KINDS[kind]
+    it = thrifty.Interner(weak=True)
+    a = it.intern(make(1))
+    b = it.intern(make(2))
+    assert len(it) == 2 * per
+    del a  # the interner is now a's only holder: len must stop counting it at once, without purge()
+    assert len(it) == per
+    assert it.stats()["entries"] == per
+    assert f"entries={per}," in repr(it)
+    assert it.intern(make(2)) is b  # what is still held elsewhere stays canonical
+    del b
+    assert len(it) == 0 and it.stats()["entries"] == 0 and not it
+    it.intern(make(2))  # re-interned, and the result dropped at once: only the interner holds it
+    assert len(it) == 0  # (not in one assert with the call: pytest's rewriting keeps the result alive)
+
+
+def test_strong_len_counts_entries_nobody_else_holds():
+    it = thrifty.Interner()
+    it.intern("".join(["strong-", "y" * 40]))
+    it.intern(10**30 + 1)
+    assert len(it) == 2 and it.stats()["entries"] == 2
+
+
+def test_weak_sweep_keeps_every_probe_chain():
+    # drop an arbitrary two thirds of a crowded table (dropping moves later entries of a cluster back):
+    # every survivor must still be found, every dropped value must come back as a new entry
+    it = thrifty.Interner(weak=True)
+    vals = [it.intern("".join(["chain-", str(i)])) for i in range(3000)]
+    kept = {i: v for i, v in enumerate(vals) if i % 3 == 1}
+    del vals
+    assert len(it) == len(kept)
+    for i in range(3000):
+        got = it.intern("".join(["chain-", str(i)]))
+        if i in kept:
+            assert got is kept[i]
+        else:
+            assert got == "".join(["chain-", str(i)])
+    del got
+    st_ = it.stats()
+    assert st_["hits"] == len(kept) and st_["entries"] == len(kept)
+
 def test_gc_and_repr():
     it = thrifty.Interner()
     it.intern("x")

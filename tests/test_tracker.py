@@ -1,8 +1,11 @@
 """The C tracker: peak accuracy against tracemalloc, attribution to the allocating line, sampled estimates, threads,
 clean removal of the hook, bounded own memory."""
 import json
+import pathlib
+import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import threading
 
@@ -262,3 +265,48 @@ def test_fork_child_not_traced_and_does_not_hang():
         busy.set()
         t.join()
     assert raw["allocs"] > 0
+
+
+def test_status_while_tracing():
+    # _tracker_status() used to build its dict while holding the tracker's lock: the dict's own allocation went
+    # through this thread's hook, which spun on that lock for ever (the pytest plugin calls it under the doctor).
+    # In a child, so that a regression fails on the timeout instead of hanging the suite.
+    code = ("from thrifty import _ext\nfrom thrifty.doctor import trace\n"
+            "with trace():\n    data = [bytes(100) for _ in range(100)]\n    st = _ext._tracker_status()\nassert st['tracing'] and st['allocs'] > 0, st\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+RACE_RUNNER = textwrap.dedent("""
+    import ctypes, sys
+    from thrifty import _ext
+    path = sys.argv[1]
+    ctypes.PyDLL(path).race_install()     # with the GIL: under the tracker's hook, which starts next
+    lib = ctypes.CDLL(path)               # calls without the GIL: the helper's threads are RAW callers
+    _ext._tracker_start()
+    try:
+        before = _ext._tracker_status()["live_bytes"]
+        rc = lib.race_run()
+        after = _ext._tracker_status()["live_bytes"]
+    finally:
+        _ext._tracker_stop()
+    print(rc, after - before, lib.race_waited_out())
+    """)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler for the helper")
+def test_realloc_free_and_alloc_are_one_step(tmp_path):
+    # A realloc that moves a block frees the old address inside the allocator; another thread may be handed that
+    # address at once. tests/realloc_race_helper.c forces exactly that: B gets A's old 1 MiB address while A is
+    # still inside the realloc. If B's allocation were recorded before A's free of the old block, B's entry would
+    # replace A's, A's free would remove B's, and A's 1 MiB would stay live for ever. The helper makes the
+    # interleaving happen on every run (no timing luck involved); with the fix, B waits for the tracker's lock
+    # until A's realloc is recorded (A stops waiting for B after a timeout).
+    helper = tmp_path / "realloc_race_helper.so"
+    src = pathlib.Path(__file__).with_name("realloc_race_helper.c")
+    subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-pthread", f"-I{sysconfig.get_paths()['include']}",
+                    str(src), "-o", str(helper)], check=True)
+    out = subprocess.run([sys.executable, "-c", RACE_RUNNER, str(helper)], check=True, timeout=120,
+                         capture_output=True, text=True).stdout.split()
+    rc, leaked = int(out[0]), int(out[1])
+    assert rc == 0  # B was handed A's old address: the interleaving happened
+    assert abs(leaked) < 64 * 1024, f"{leaked} bytes stayed live after every block was freed"

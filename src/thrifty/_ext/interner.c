@@ -7,8 +7,10 @@
  *
  * The table is open addressing with linear probing over (hash, object) slots; it holds a strong reference to every
  * entry. Weak mode cannot use weakrefs (str, int, tuple do not support them); instead, whenever the table would
- * grow, and on purge(), it drops the entries whose reference count shows that only the interner holds them.
- * Dropping a tuple can leave its elements held only by the interner, so the sweep repeats until nothing changes.
+ * grow, on purge(), and before it reports its size (len, stats, repr), it drops the entries whose reference count
+ * shows that only the interner holds them. Dropping a tuple can leave its elements held only by the interner, so the
+ * sweep repeats until nothing changes. intern() itself never sweeps unless the table is full: its cost is unchanged;
+ * the size queries pay O(capacity) instead, so that they are exact.
  */
 #include "thrifty_ext.h"
 
@@ -197,15 +199,34 @@ static int in_rehash(InternerObject *self, size_t cap) {
     return 0;
 }
 
-/* Drop entries only the interner holds; repeat, since dropping a container releases its elements. */
+/* Empty slot i without breaking a probe chain: later entries of its cluster that may live at i (their home slot is
+ * not cyclically inside (i, j]) move back into the hole, which moves on to where they were. No allocation, so a sweep
+ * cannot fail; the cluster, not the table, is walked. */
+static void in_delete(InternerObject *self, size_t i) {
+    size_t mask = self->cap - 1;
+    for (size_t j = (i + 1) & mask; self->slots[j].obj; j = (j + 1) & mask) {
+        size_t home = (size_t)self->slots[j].hash & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            self->slots[i] = self->slots[j];
+            i = j;
+        }
+    }
+    self->slots[i].obj = NULL;
+}
+
+/* Drop entries only the interner holds; repeat, since dropping a container releases its elements. A pass that drops
+ * nothing has seen every entry held elsewhere, so on return the table holds exactly the entries someone else holds.
+ * O(cap) per pass, passes = nesting depth of what was dropped + 1. Runs no Python code: entries are exact immutable
+ * types whose deallocation only releases other entries. */
 static Py_ssize_t in_sweep(InternerObject *self) {
     Py_ssize_t dropped = 0;
     for (int changed = 1; changed;) {
         changed = 0;
         for (size_t j = 0; j < self->cap; j++) {
-            PyObject *o = self->slots[j].obj;
-            if (o && Py_REFCNT(o) == 1) {
-                self->slots[j].obj = NULL;
+            PyObject *o;
+            /* a deletion can move a later entry into slot j: look at j again */
+            while ((o = self->slots[j].obj) != NULL && Py_REFCNT(o) == 1) {
+                in_delete(self, j);
                 self->len--;
                 dropped++;
                 changed = 1;
@@ -213,17 +234,22 @@ static Py_ssize_t in_sweep(InternerObject *self) {
             }
         }
     }
-    if (dropped && self->cap && in_rehash(self, self->cap) < 0)
-        return -1;
     return dropped;
+}
+
+/* The entry count: in weak mode, after a sweep, so it counts only entries someone besides the interner holds (an
+ * entry becomes dead when its last outside reference goes, which the interner cannot observe as it happens). */
+static size_t in_live_len(InternerObject *self) {
+    if (self->weak)
+        in_sweep(self);
+    return self->len;
 }
 
 static int in_make_room(InternerObject *self) {
     if ((self->len + 1) * 3 <= self->cap * 2)
         return 0;
     if (self->weak && self->cap) {
-        if (in_sweep(self) < 0)
-            return -1;
+        in_sweep(self);
         if ((self->len + 1) * 3 <= self->cap * 2)
             return 0;
     }
@@ -322,12 +348,11 @@ static PyObject *Interner_intern(PyObject *self, PyObject *o) { return in_intern
 static PyObject *Interner_stats(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     InternerObject *self = (InternerObject *)op;
     return Py_BuildValue("{s:K,s:K,s:K,s:n}", "hits", self->hits, "misses", self->misses, "bytes_saved", self->saved,
-                         "entries", (Py_ssize_t)self->len);
+                         "entries", (Py_ssize_t)in_live_len(self));
 }
 
 static PyObject *Interner_purge(PyObject *op, PyObject *Py_UNUSED(ignored)) {
-    Py_ssize_t n = in_sweep((InternerObject *)op);
-    return n < 0 ? NULL : PyLong_FromSsize_t(n);
+    return PyLong_FromSsize_t(in_sweep((InternerObject *)op));
 }
 
 static int Interner_clear_entries(InternerObject *self) {
@@ -346,7 +371,7 @@ static PyObject *Interner_clear(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     Py_RETURN_NONE;
 }
 
-static Py_ssize_t Interner_len(PyObject *op) { return (Py_ssize_t)((InternerObject *)op)->len; }
+static Py_ssize_t Interner_len(PyObject *op) { return (Py_ssize_t)in_live_len((InternerObject *)op); }
 
 static PyObject *Interner_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"weak", NULL};
@@ -385,7 +410,7 @@ static PyObject *Interner_sizeof(PyObject *op, PyObject *Py_UNUSED(ignored)) {
 
 static PyObject *Interner_repr(PyObject *op) {
     InternerObject *self = (InternerObject *)op;
-    return PyUnicode_FromFormat("Interner(entries=%zu%s)", self->len, self->weak ? ", weak=True" : "");
+    return PyUnicode_FromFormat("Interner(entries=%zu%s)", in_live_len(self), self->weak ? ", weak=True" : "");
 }
 
 static PyObject *Interner_get_weak(PyObject *op, void *Py_UNUSED(closure)) {
@@ -401,7 +426,7 @@ static PyMethodDef Interner_methods[] = {
      "that intern() replaced by an existing instance."},
     {"purge", Interner_purge, METH_NOARGS,
      "purge() -> number of entries dropped because only the interner held them (weak mode does this on its own "
-     "whenever the table would grow)."},
+     "whenever the table would grow, and before len(), stats() and repr() answer)."},
     {"clear", Interner_clear, METH_NOARGS, "clear() -> None. Forget every entry (stats are kept)."},
     {"__sizeof__", Interner_sizeof, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
@@ -425,7 +450,9 @@ static PyType_Slot Interner_slots[] = {
     {Py_tp_doc, "Interner(*, weak=False)\n--\n\n"
                 "One canonical instance for equal str, bytes, int, float, and tuples/frozensets of those.\n"
                 "weak=True: never the only holder of an entry for long -- entries that only the interner holds are\n"
-                "dropped whenever the table would grow and on purge() (str and int cannot be weakly referenced)."},
+                "dropped whenever the table would grow and on purge() (str and int cannot be weakly referenced).\n"
+                "In weak mode len() and stats()['entries'] count only entries held elsewhere; each call sweeps the\n"
+                "table to know, so it costs O(capacity), not O(1)."},
     {0, NULL},
 };
 

@@ -880,16 +880,35 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
     check_old =
         old && (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_ALL ||
                 (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_FILTERED && maybe_sampled(old)));
-    p = prev->realloc(prev->ctx, old, size);
-    if (p && (sample || tl_guard || check_old)) {
-        /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it) */
+    if (check_old) {
+        /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it). When the
+         * block moves, the allocator frees `old` inside the call, and another thread (a RAW call needs no GIL; a
+         * GIL holder's large MEM/OBJ block is a libc block too) may be handed that address at once. Were the lock
+         * taken only after the call, that thread could record its new block at `old` first: put() replaces the
+         * entry of ours, and our take() then removes its entry instead — our block's bytes stay live for ever and
+         * its block goes unseen at its free. Holding the lock across the call orders every other recording after
+         * ours: one lock round trip as before, only held longer (re-entry through pymalloc's RAW calls sees
+         * tl_busy and never takes it). tests/test_tracker.py::test_realloc_free_and_alloc_are_one_step forces
+         * that interleaving. */
         lock();
-        uint64_t t0 = timing_start();
-        if (old)
+        p = prev->realloc(prev->ctx, old, size);
+        if (p) {
+            uint64_t t0 = timing_start();
             before_free(old);
-        after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
-        timing_end(t0);
+            after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
+            timing_end(t0);
+        }
         unlock();
+    } else {
+        /* nothing recorded for `old`: no entry of ours another thread's recording could displace */
+        p = prev->realloc(prev->ctx, old, size);
+        if (p && (sample || tl_guard)) {
+            lock();
+            uint64_t t0 = timing_start();
+            after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
+            timing_end(t0);
+            unlock();
+        }
     }
     tl_busy = 0;
     return p;
@@ -1285,15 +1304,22 @@ static PyObject *tracker_site_at(PyObject *module, PyObject *address) {
 }
 
 static PyObject *tracker_status(PyObject *module, PyObject *unused) {
-    PyObject *res;
+    int tracing;
+    long long live, peak;
+    unsigned long long allocs, own;
     (void)module;
     (void)unused;
+    /* copied under the lock, built after: Py_BuildValue allocates, and during a run this thread's hook would spin
+     * on the lock it already holds */
     lock();
-    res = Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", atomic_load(&T.tracing) ? Py_True : Py_False, "live_bytes",
-                        (long long)T.live, "peak_bytes", (long long)T.peak, "allocs", (unsigned long long)T.allocs,
-                        "tracker_bytes", (unsigned long long)T.own_bytes);
+    tracing = atomic_load(&T.tracing);
+    live = (long long)T.live;
+    peak = (long long)T.peak;
+    allocs = (unsigned long long)T.allocs;
+    own = (unsigned long long)T.own_bytes;
     unlock();
-    return res;
+    return Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", tracing ? Py_True : Py_False, "live_bytes", live,
+                         "peak_bytes", peak, "allocs", allocs, "tracker_bytes", own);
 }
 
 static PyObject *hook_installed(PyObject *module, PyObject *unused) {

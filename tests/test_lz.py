@@ -1,6 +1,7 @@
 """thrifty.lz: round trips for every W/L, zlib-object semantics side by side with zlib, bad input, and lz.open."""
 import gc
 import io
+import random
 import sys
 import threading
 import tracemalloc
@@ -54,6 +55,18 @@ def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit, level)
         out.append(chunk)
     assert b"".join(out) == data
     assert d.unused_data == b""
+
+
+def test_far_match_then_a_long_literal_run_at_the_largest_window():
+    # One-shot compression once dropped bits here (a far match's code and a long run's header in one 64-bit buffer).
+    r = random.Random(1)
+    head = bytes(r.randrange(1, 256, 2) for _ in range(256))
+    data = head + bytes(3000) + head + r.randbytes(33000) + bytes(30000)
+    for l in (7, 8):
+        blob = lz.compress(data, window_bits=15, lookahead_bits=l)
+        assert lz.decompress(blob) == data
+        c = lz.Compressor(window_bits=15, lookahead_bits=l)
+        assert c.compress(data) + c.flush() == blob
 
 
 def test_every_level_writes_the_same_format():

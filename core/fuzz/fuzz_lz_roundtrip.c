@@ -7,15 +7,15 @@
 
 #include "thrifty/lz.h"
 
-#define MAX_IN 4096u
-static uint64_t enc_storage[(64 + 2048 + (1u << 11) + 256) / 8 + 16];
-static uint64_t dec_storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 11)) / 8 + 8];
+#define MAX_IN 70000u /* room for literal runs of a whole 2^15 window after a far match */
+static uint64_t enc_storage[((1u << 15) + 4096u) / 8];
+static uint64_t dec_storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 15)) / 8 + 8];
 static uint8_t comp[MAX_IN * 2 + 64], once[MAX_IN * 2 + 64], back[MAX_IN + 1];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2 || size > MAX_IN + 2)
         return 0;
-    unsigned w = 6u + data[0] % 6u; /* 6..11 */
+    unsigned w = 6u + data[0] % 10u; /* 6..15 */
     unsigned lmax = w - 1u < TF_LZ_MAX_LOOKAHEAD_BITS ? w - 1u : TF_LZ_MAX_LOOKAHEAD_BITS;
     unsigned l = TF_LZ_MIN_LOOKAHEAD_BITS + (data[0] / 6u) % (lmax - TF_LZ_MIN_LOOKAHEAD_BITS + 1u);
     unsigned flags = ((data[0] & 0x80u) ? TF_LZ_FLAG_CHECKSUM : 0u) | TF_LZ_LEVEL(data[1] / 97u * 3u); /* 0, 3, 6 */
@@ -48,9 +48,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     if (!(once[6] & TF_LZ_FLAG_STORED) && (on != cn || memcmp(once, comp, cn) != 0))
         abort();
+    /* A tight output buffer (allocated to the byte, so ASan sees any overrun): a stored frame or TF_E_FULL. */
+    size_t tight = on > 8u ? on - 1u - data[1] % 8u : 0;
+    uint8_t *small = malloc(tight ? tight : 1u);
+    if (!small)
+        abort();
+    tf_status ts = tf_lz_compress(in, n, small, tight, &on, enc_storage, sizeof enc_storage, w, l, flags);
+    if (ts != TF_E_FULL && !(ts == TF_OK && on <= tight && (small[6] & TF_LZ_FLAG_STORED)))
+        abort();
+    free(small);
 
     tf_lz_decoder *d;
-    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 11) != TF_OK)
+    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 15) != TF_OK)
         abort();
     size_t cp = 0, bn = 0;
     for (;;) {

@@ -184,7 +184,7 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     size_t entries = tf__enc_entries(window_bits);
     e->table = (uint16_t *)(void *)((uint8_t *)storage + ((sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u));
     e->chain = window_bits <= TF_LZ_CHAIN_MAX_WINDOW_BITS;
-    e->depth = e->chain ? how->chain : how->ways;
+    e->depth = e->chain ? how->chain : (how->ways < TF_LZ_HASH_WAYS ? how->ways : TF_LZ_HASH_WAYS);
     e->lazy = how->lazy;
     e->buf = (uint8_t *)(e->table + entries);
     /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
@@ -1338,6 +1338,8 @@ static int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
  * any chunks. 0 when the frame does not fit in cap bytes, else its size. */
 static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
     size_t o = 0, got = 0, keep = ((size_t)1 << e->l) + 8u;
+    if (cap < TF_LZ_HEADER_SIZE)
+        return 0;                          /* not even the header fits (and `out` may be NULL) */
     tf_lz_encoder_poll(e, out, cap, &got); /* the header; with no input yet, poll stops there */
     o = got;
     tf__lz_bytes s = {in, 0, 0, n};
@@ -1347,6 +1349,10 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     while (s.la > keep) {
         if (!tf__step(e, &s))
             continue;
+        /* Whole bytes out before each sequence: the last match's bits (up to 31) and this run's header (up to 31)
+         * would not fit in the 64-bit buffer together. */
+        if (!tf__flush(&b, out, &o, cap))
+            return 0;
         tf__put_lit_header(e, &s, &b);
         const uint8_t *run = in + s.head - e->lit;
         for (unsigned i = 0; i < e->lit; i++) {
@@ -1408,7 +1414,7 @@ tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_s
         if (st != TF_OK)
             return st;
         const uint8_t *src = in ? in + done : in;
-        size_t produced = tf__compress_frame(e, src, piece, out + o, cap);
+        size_t produced = cap ? tf__compress_frame(e, src, piece, out + o, cap) : 0; /* out may be NULL when 0 */
         if (!produced) {
             if (out_size - o < stored)
                 return TF_E_FULL;

@@ -258,6 +258,50 @@ static void test_stored_fallback_and_bound(void) {
     CHECK_EQ(bn, 0);
 }
 
+static void test_far_match_then_long_run(void) {
+    /* A far match at W=15, L=8 (up to 31 bits) followed by a run of thousands of literals (a header of up to 31
+     * bits): one-shot compression once lost bits here when both sat in its 64-bit buffer unflushed. */
+    static uint8_t in[66600];
+    for (int gap = 2000; gap <= 5000; gap += 1500) {
+        size_t n = 0;
+        for (size_t i = 0; i < 256; i++)
+            in[n++] = (uint8_t)(rnd() | 1u);
+        for (int i = 0; i < gap; i++)
+            in[n++] = 0;
+        memcpy(in + n, in, 256);
+        n += 256;
+        for (int i = 0; i < 33000; i++)
+            in[n++] = (uint8_t)rnd();
+        for (int i = 0; i < 30000 - gap; i++)
+            in[n++] = 0;
+        roundtrip(in, n, 15, 8, TF_LZ_FLAG_CHECKSUM, 100000, 100000);
+        roundtrip(in, n, 15, 7, 0, 4096, 4096);
+    }
+}
+
+static void test_every_output_size(void) {
+    /* Every out_size from 0 up: TF_E_FULL or a frame that decodes, never a byte written past out_size. */
+    static uint8_t in[300], comp[400], back[400];
+    static uint8_t work[8192] __attribute__((aligned(8)));
+    size_t n = make_input(2, in, sizeof in), need = 0, cn = 0, bn = 0;
+    CHECK_EQ(tf_lz_compress(in, n, comp, sizeof comp, &need, work, sizeof work, 8, 4, TF_LZ_FLAG_CHECKSUM), TF_OK);
+    CHECK_EQ(tf_lz_compress(in, n, NULL, 0, &cn, work, sizeof work, 8, 4, 0), TF_E_FULL);
+    for (size_t cap = 0; cap <= need; cap++) {
+        memset(comp, 0xA5, sizeof comp);
+        tf_status st = tf_lz_compress(in, n, comp, cap, &cn, work, sizeof work, 8, 4, TF_LZ_FLAG_CHECKSUM);
+        for (size_t i = cap; i < sizeof comp; i++)
+            CHECK_EQ(comp[i], 0xA5);
+        if (cap < need) {
+            CHECK_EQ(st, TF_E_FULL);
+        } else {
+            CHECK_EQ(st, TF_OK);
+            CHECK_EQ(decode_all(comp, cn, back, sizeof back, &bn, 8), TF_LZ_DONE);
+            CHECK_EQ(bn, n);
+            CHECK(memcmp(in, back, n) == 0);
+        }
+    }
+}
+
 int main(void) {
     RUN(test_sizes_and_init);
     RUN(test_every_chunking);
@@ -265,5 +309,7 @@ int main(void) {
     RUN(test_window_boundaries);
     RUN(test_one_shot_and_corruption);
     RUN(test_stored_fallback_and_bound);
+    RUN(test_far_match_then_long_run);
+    RUN(test_every_output_size);
     return TF_TEST_SUMMARY();
 }

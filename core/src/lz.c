@@ -135,7 +135,7 @@ static const tf__lz_level tf__lz_levels[9] = {
     {1, 1, 0},
     {2, 2, 0},
     {4, 4, 0},
-    {2, 2, 1},
+    {8, 8, 0},
     {4, 4, 1},
     {8, TF_LZ_HASH_WAYS, 1},
     {16, TF_LZ_HASH_WAYS, 1},

@@ -40,7 +40,8 @@
  *     with the hash candidates, with one step of lazy evaluation (a literal first when the match one byte later
  *     gains more: +1% on text, +6% on CSV at W=8). The match finder hashes 2-byte prefixes (3-byte when W >= 10).
  *     Up to W = 10 (config.h) it is zlib's hash chain: 256 heads and one link per window byte (2 bytes each, 1 KiB
- *     at W=8), walked newest first for at most 8 candidates; every position in the window with the hash is
+ *     at W=8), walked newest first for as many candidates as the level allows (8 at the default); every position
+ *     in the window with the hash is
  *     reachable and inserting a position is two stores. Above W = 10 the links (2 x 2^W bytes) would break the
  *     W=12 RAM budget, so those windows use a set-associative table: at most 64 buckets of 12 recent positions
  *     (1.5 KiB). Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12; 4 buckets x 4 ways (128 B) lost 20%.
@@ -54,9 +55,10 @@
  *     (level 6, wbits 12, memLevel 1) in 5824 bytes of encoder state. One-shot compression runs at about 1.5x
  *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
  *     literal costs), 2.9x at level 1; the decoder is several times faster. bench/results/lz.md has the run.
- *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 2, 4, 8, 16,
- *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS), and whether to look one byte ahead (from level 4).
- *     Level 6, the default, is the search measured above. The decoder never knows the level.
+ *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 8, 4, 8, 16,
+ *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS, so above W = 10 levels 6-9 search alike), and whether to
+ *     look one byte ahead (from level 5). Level 6, the default, is the search measured above. The decoder never
+ *     knows the level.
  *   - One-shot compression (tf_lz_compress) takes the same steps as the streaming encoder on the input in place,
  *     writing straight to the output, and hands the last 2^L + 8 bytes to the ring (where the 8-byte compares
  *     stay in bounds): 1.4x faster than feeding the ring through sink and poll, and byte-identical to it. The
@@ -106,7 +108,7 @@ extern "C" {
 #define TF_LZ_FLAG_CHECKSUM 0x01u /* the frame ends with an Adler-32 of its content */
 #define TF_LZ_FLAG_STORED 0x02u   /* the body is a 4-byte length and raw bytes (written by tf_lz_compress only) */
 /* Encoder effort, passed in the flags of tf_lz_encoder_init and tf_lz_compress: TF_LZ_LEVEL(n) for n in 1..9
- * (1 fastest, 9 smallest output), 0 or nothing for TF_LZ_DEFAULT_LEVEL. The level is not written to the frame:
+ * (1 fastest, 9 searching hardest), 0 or nothing for TF_LZ_DEFAULT_LEVEL. The level is not written to the frame:
  * every level writes the same format for the same decoder. */
 #define TF_LZ_LEVEL(n) ((unsigned)(n) << 8)
 #define TF_LZ_DEFAULT_LEVEL 6u

@@ -41,10 +41,10 @@
  *     gains more: +1% on text, +6% on CSV at W=8). The match finder hashes 2-byte prefixes (3-byte when W >= 10).
  *     Up to W = 10 (config.h) it is zlib's hash chain: 256 heads and one link per window byte (2 bytes each, 1 KiB
  *     at W=8), walked newest first for as many candidates as the level allows (8 at the default); every position
- *     in the window with the hash is
- *     reachable and inserting a position is two stores. Above W = 10 the links (2 x 2^W bytes) would break the
- *     W=12 RAM budget, so those windows use a set-associative table: at most 64 buckets of 12 recent positions
- *     (1.5 KiB). Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12; 4 buckets x 4 ways (128 B) lost 20%.
+ *     in the window with the hash is reachable and inserting a position is two stores. Above W = 10 the links
+ *     (2 x 2^W bytes) would break the W=12 RAM budget, so those windows use a set-associative table: at most 64
+ *     buckets of 12 recent positions (1.5 KiB). Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12;
+ *     4 buckets x 4 ways (128 B) lost 20%.
  *     Chains against that table, on the corpus (callgrind instructions of tf_lz_compress for all 768 KiB):
  *         W=8:  depth 4: 351300 B; 6: 349564 B; 8: 348691 B, 260 M; 12: 348168 B; 16: 347851 B
  *               (12-way table: 348659 B, 286 M; heatshrink 1.1x needs <= 349529 B)

@@ -54,7 +54,7 @@
  *   - Result, W=8, L=4: 1.10x heatshrink's ratio (W=8 sum 348690 vs 384482 bytes); W=12, L=5: 0.93x zlib's
  *     (level 6, wbits 12, memLevel 1) in 5824 bytes of encoder state. One-shot compression runs at about 1.5x
  *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
- *     literal costs), 2.9x at level 1; the decoder is several times faster. bench/results/lz.md has the run.
+ *     literal costs), 2.8x at level 1; the decoder is several times faster. bench/results/lz.md has the run.
  *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 8, 4, 8, 16,
  *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS, so above W = 10 levels 6-9 search alike), and whether to
  *     look one byte ahead (from level 5). Level 6, the default, is the search measured above. The decoder never

@@ -272,7 +272,8 @@ def test_status_while_tracing():
     # through this thread's hook, which spun on that lock for ever (the pytest plugin calls it under the doctor).
     # In a child, so that a regression fails on the timeout instead of hanging the suite.
     code = ("from thrifty import _ext\nfrom thrifty.doctor import trace\n"
-            "with trace():\n    data = [bytes(100) for _ in range(100)]\n    st = _ext._tracker_status()\nassert st['tracing'] and st['allocs'] > 0, st\n")
+            "with trace():\n    data = [bytes(100) for _ in range(100)]\n    st = _ext._tracker_status()\n"
+            "assert st['tracing'] and st['allocs'] > 0, st\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
@@ -294,8 +295,9 @@ RACE_RUNNER = textwrap.dedent("""
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler for the helper")
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known race: closing it by holding the tracker's lock across the allocator "
-                   "can deadlock under tracemalloc (see hook_realloc in tracker.c)")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="known race: closing it by holding the tracker's lock across the allocator can deadlock "
+                          "under tracemalloc (see hook_realloc in tracker.c)")
 def test_realloc_free_and_alloc_are_one_step(tmp_path):
     # A realloc that moves a block frees the old address inside the allocator; another thread may be handed that
     # address at once. tests/realloc_race_helper.c forces exactly that: B gets A's old 1 MiB address while A is

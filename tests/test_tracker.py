@@ -295,16 +295,13 @@ RACE_RUNNER = textwrap.dedent("""
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler for the helper")
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="known race: closing it by holding the tracker's lock across the allocator can deadlock "
-                          "under tracemalloc (see hook_realloc in tracker.c)")
 def test_realloc_free_and_alloc_are_one_step(tmp_path):
     # A realloc that moves a block frees the old address inside the allocator; another thread may be handed that
     # address at once. tests/realloc_race_helper.c forces exactly that: B gets A's old 1 MiB address while A is
     # still inside the realloc. If B's allocation were recorded before A's free of the old block, B's entry would
     # replace A's, A's free would remove B's, and A's 1 MiB would stay live for ever. The helper makes the
-    # interleaving happen on every run (no timing luck involved); a fix would make B wait until A's realloc is
-    # recorded (A stops waiting for B after a timeout).
+    # interleaving happen on every run (no timing luck involved); A's free is recorded before its realloc runs, so
+    # B's entry is B's alone (A stops waiting for B after a timeout).
     helper = tmp_path / "realloc_race_helper.so"
     src = pathlib.Path(__file__).with_name("realloc_race_helper.c")
     subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-pthread", f"-I{sysconfig.get_paths()['include']}",

@@ -880,19 +880,26 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
     check_old =
         old && (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_ALL ||
                 (atomic_load_explicit(&T.free_check, memory_order_relaxed) == FREE_FILTERED && maybe_sampled(old)));
-    /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it), recorded after
-     * the allocator's call. Known race (tests/test_tracker.py::test_realloc_free_and_alloc_are_one_step, xfail):
-     * when the block moves, the allocator frees `old` inside the call, and another thread (a RAW caller without the
-     * GIL) may be handed that address and record it before we record our free; our free then removes its entry and
-     * our old bytes stay live. Holding the lock across the call closes it but can deadlock: when tracemalloc was
-     * started before this hook, its RAW realloc below us takes the GIL, which another thread may hold while it
-     * waits for this lock. A miscount in that rare interleaving is the lesser harm. */
-    p = prev->realloc(prev->ctx, old, size);
-    if (p && (sample || tl_guard || check_old)) {
+    /* realloc is a free of the old block and an allocation of the new one (as tracemalloc counts it). The free is
+     * recorded before the allocator's call: when the block moves, the allocator frees `old` inside the call, and
+     * another thread (a RAW caller needs no GIL) may be handed that address at once and record it; were our free
+     * recorded after that, it would remove the other thread's entry and leave ours (tests/test_tracker.py::
+     * test_realloc_free_and_alloc_are_one_step forces that interleaving). The lock is not held across the call:
+     * when tracemalloc was started first, its RAW realloc beneath us takes the GIL, which a thread spinning on our
+     * lock may hold. Cost: a failed realloc leaves its block counted as freed until it is really freed (whose free
+     * then finds no entry), and a second lock round trip for a realloc of a recorded block. */
+    int record = sample || tl_guard || check_old;
+    if (old && record) {
         lock();
         uint64_t t0 = timing_start();
-        if (old)
-            before_free(old);
+        before_free(old);
+        timing_end(t0);
+        unlock();
+    }
+    p = prev->realloc(prev->ctx, old, size);
+    if (p && record) {
+        lock();
+        uint64_t t0 = timing_start();
         after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
         timing_end(t0);
         unlock();

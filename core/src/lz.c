@@ -560,10 +560,29 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
     return 1;
 }
 
-/* The streaming encoder's view of its ring. */
+/* The streaming encoder's view of its ring, and the moved view stored back. */
 static tf__lz_bytes tf__ring_bytes(const tf_lz_encoder *e) {
     tf__lz_bytes s = {e->buf, e->head, e->size, e->la};
     return s;
+}
+static void tf__ring_store(tf_lz_encoder *e, const tf__lz_bytes *s) {
+    e->head = (uint16_t)s->head;
+    e->la = (uint16_t)s->la;
+}
+
+/* One literal of a run: its text code, or its 8 bits (lit_bits, chosen by tf__put_lit_header). */
+TF__LZ_INLINE void tf__put_literal(tf__lz_bits *b, uint8_t c, unsigned lit_bits) {
+    if (lit_bits)
+        tf__put(b, c, 8);
+    else
+        tf__put(b, tf__lz_text_code[c], tf__lz_text_len[c]);
+}
+
+/* After the match that ends a sequence is written: it becomes the previous offset, and the stream moves past it. */
+TF__LZ_HOT void tf__pass_match(tf_lz_encoder *e, tf__lz_bytes *s) {
+    e->rep = e->match_dist;
+    tf__advance(e, e->match_len);
+    tf__skip(s, e->match_len);
 }
 
 tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, size_t *out_n) {
@@ -594,8 +613,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             tf__lz_bytes s = tf__ring_bytes(e);
             if (e->la > (1u << e->l) || (e->finishing && e->la)) {
                 int done = tf__step(e, &s);
-                e->head = (uint16_t)s.head;
-                e->la = (uint16_t)s.la;
+                tf__ring_store(e, &s);
                 if (!done)
                     break;
             } else if (e->finishing) {
@@ -613,11 +631,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             /* The run's bytes sit lit..1 bytes behind head; head does not move until the run is written. */
             while (e->emitted < e->lit && b->n + TF__LZ_TEXT_MAX_LEN <= 64u) {
                 unsigned at = (unsigned)e->head + e->size - e->lit + e->emitted;
-                uint8_t c = e->buf[at >= e->size ? at - e->size : at];
-                if (e->lit_bits)
-                    tf__put(b, c, e->lit_bits);
-                else
-                    tf__put(b, tf__lz_text_code[c], tf__lz_text_len[c]);
+                tf__put_literal(b, e->buf[at >= e->size ? at - e->size : at], e->lit_bits);
                 e->emitted++;
             }
             if (e->emitted == e->lit)
@@ -630,11 +644,8 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             e->phase = e->kind == K_END ? E_TRAILER : E_BODY;
             if (e->kind == K_EXPLICIT || e->kind == K_REP) {
                 tf__lz_bytes s = tf__ring_bytes(e);
-                e->rep = e->match_dist;
-                tf__advance(e, e->match_len);
-                tf__skip(&s, e->match_len);
-                e->head = (uint16_t)s.head;
-                e->la = (uint16_t)s.la;
+                tf__pass_match(e, &s);
+                tf__ring_store(e, &s);
             }
             break;
         case E_TRAILER:
@@ -1358,20 +1369,14 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
         for (unsigned i = 0; i < e->lit; i++) {
             if (b.n >= 32u && !tf__flush(&b, out, &o, cap))
                 return 0;
-            if (e->lit_bits)
-                tf__put(&b, run[i], 8);
-            else
-                tf__put(&b, tf__lz_text_code[run[i]], tf__lz_text_len[run[i]]);
+            tf__put_literal(&b, run[i], e->lit_bits);
         }
         if (!tf__flush(&b, out, &o, cap))
             return 0;
         e->lit = 0;
         tf__put_match(e, &b);
-        if (e->kind != K_NONE) {
-            e->rep = e->match_dist;
-            tf__advance(e, e->match_len);
-            tf__skip(&s, e->match_len);
-        }
+        if (e->kind != K_NONE)
+            tf__pass_match(e, &s);
     }
     e->out = b;
     *state = local;

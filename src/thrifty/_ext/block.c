@@ -2,9 +2,6 @@
  * reused: acquire() hands out an existing Block object, so acquiring allocates nothing. */
 #include "buffers.h"
 
-#include <stdint.h>
-#include <string.h>
-
 static PyObject *released_error(void) {
     PyErr_SetString(PyExc_ValueError, "block was released");
     return NULL;
@@ -214,7 +211,6 @@ static int set_slice(tf_BlockObject *b, PyObject *key, PyObject *value) {
     Py_buffer in;
     if (PySlice_Unpack(key, &start, &stop, &step) < 0 || source_of(value, &in) < 0)
         return -1;
-    PyObject *copy = NULL;
     int r = -1;
     if ((n = live_size(b)) < 0) /* only now: the conversions above may have run Python code */
         goto done;
@@ -225,23 +221,8 @@ static int set_slice(tf_BlockObject *b, PyObject *key, PyObject *value) {
                      in.len, len);
         goto done;
     }
-    const unsigned char *src = in.buf;
-    if (step == 1) {
-        memmove(b->data + start, src, (size_t)len); /* the source may be this very block */
-    } else {
-        uintptr_t lo = (uintptr_t)b->data, from = (uintptr_t)src; /* unrelated pointers compare only as ints */
-        if (from < lo + (size_t)n && lo < from + (size_t)len) {
-            /* An overlapping source would be read after it was partly overwritten: take a snapshot first. */
-            if (!(copy = PyBytes_FromStringAndSize((const char *)src, len)))
-                goto done;
-            src = (const unsigned char *)PyBytes_AS_STRING(copy);
-        }
-        for (Py_ssize_t k = 0, i = start; k < len; k++, i += step)
-            b->data[i] = src[k];
-    }
-    r = 0;
+    r = tf_write_slice((char *)b->data, n, start, step, in.buf, len);
 done:
-    Py_XDECREF(copy);
     PyBuffer_Release(&in);
     return r;
 }

@@ -60,6 +60,11 @@ Py_ssize_t tf_bytes_find(const char *hay, Py_ssize_t from, Py_ssize_t to, const 
  * caller releases it). 0, or -1 with ValueError / TypeError. May run Python code (__index__, __buffer__). */
 int tf_needle_of(PyObject *sub, Py_buffer *buf, char *one, const char **p, Py_ssize_t *m);
 
+/* dst[start], dst[start + step], ... = src[0..len): a slice assignment into a window of n bytes, any step. A source
+ * overlapping the window is read as it was before the writes (as bytearray does). Shared by View and Block.
+ * 0, or -1 with MemoryError (the snapshot of an overlapping source for a step other than 1). */
+int tf_write_slice(char *dst, Py_ssize_t n, Py_ssize_t start, Py_ssize_t step, const char *src, Py_ssize_t len);
+
 /* Re-point a live View; the caller guarantees the window lies inside src. O(1), allocates nothing. */
 static inline void tf_view_point(tf_ViewObject *v, Py_ssize_t offset, Py_ssize_t length) {
     v->offset = offset;

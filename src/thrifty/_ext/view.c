@@ -252,26 +252,30 @@ static int view_ass_subscript(PyObject *op, PyObject *key, PyObject *value) {
     if (in.len != n) {
         PyErr_Format(PyExc_ValueError, "View slice assignment: %zd bytes given for a slice of %zd bytes", in.len, n);
         r = -1;
-    } else if (step == 1) {
-        memmove(w + start, in.buf, (size_t)n); /* the source may be this very buffer */
     } else {
-        const char *from = in.buf;
-        PyObject *copy = NULL;
-        uintptr_t lo = (uintptr_t)v->src.buf, src = (uintptr_t)from; /* unrelated pointers compare only as ints */
-        if (src < lo + (size_t)v->src.len && lo < src + (size_t)n) {
-            /* An overlapping source would be read after it was partly overwritten: take a snapshot first. */
-            copy = PyBytes_FromStringAndSize(from, n);
-            if (!copy)
-                r = -1;
-            else
-                from = PyBytes_AS_STRING(copy);
-        }
-        for (Py_ssize_t k = 0, i = start; r == 0 && k < n; k++, i += step)
-            w[i] = from[k];
-        Py_XDECREF(copy);
+        r = tf_write_slice(w, v->length, start, step, in.buf, n);
     }
     PyBuffer_Release(&in);
     return r;
+}
+
+int tf_write_slice(char *dst, Py_ssize_t n, Py_ssize_t start, Py_ssize_t step, const char *src, Py_ssize_t len) {
+    if (step == 1) {
+        memmove(dst + start, src, (size_t)len); /* the source may be this very window */
+        return 0;
+    }
+    PyObject *copy = NULL;
+    uintptr_t lo = (uintptr_t)dst, from = (uintptr_t)src; /* unrelated pointers compare only as ints */
+    if (from < lo + (size_t)n && lo < from + (size_t)len) {
+        /* An overlapping source would be read after it was partly overwritten: take a snapshot first. */
+        if (!(copy = PyBytes_FromStringAndSize(src, len)))
+            return -1;
+        src = PyBytes_AS_STRING(copy);
+    }
+    for (Py_ssize_t k = 0, i = start; k < len; k++, i += step)
+        dst[i] = src[k];
+    Py_XDECREF(copy);
+    return 0;
 }
 
 Py_ssize_t tf_bytes_find(const char *hay, Py_ssize_t from, Py_ssize_t to, const char *needle, Py_ssize_t m) {

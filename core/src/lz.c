@@ -1,14 +1,14 @@
 /* thrifty core — lz: the encoder and decoder state machines (the code and its rationale are in lz.h). */
 #include "thrifty/lz.h"
 
-#include "lz_text_code.h"
+#include "lz_codes.h"
 
 TF_STATIC_ASSERT(TF_LZ_HASH_WAYS >= 1 && TF_LZ_HASH_WAYS <= 16, lz_hash_ways_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_SHIFT >= 0 && TF_LZ_HASH_SHIFT <= 4, lz_hash_shift_in_range);
 TF_STATIC_ASSERT(TF_LZ_HASH_BUCKETS_LOG2_MAX >= 2 && TF_LZ_HASH_BUCKETS_LOG2_MAX <= 13, lz_hash_buckets_in_range);
 TF_STATIC_ASSERT(TF_LZ_CHAIN_MAX_WINDOW_BITS <= 15, lz_chain_window_in_range);
 TF_STATIC_ASSERT(TF_LZ_CHAIN_HEAD_BITS >= 4 && TF_LZ_CHAIN_HEAD_BITS <= 12, lz_chain_head_in_range);
-TF_STATIC_ASSERT(TF_LZ_MIN_LOOKAHEAD_BITS >= 3u, lz_end_marker_covers_text_peek);
+TF_STATIC_ASSERT(TF_LZ_MIN_LOOKAHEAD_BITS >= 3u, lz_lookahead_in_range);
 TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_decoder_input_in_range);
 
 static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
@@ -59,20 +59,17 @@ static unsigned tf__log2(uint32_t v) {
 #endif
 }
 
-/* Bits of the truncated Elias-gamma code of v: k = floor(log2 v) zero bits, then v in k+1 bits, except that the
- * largest group (k == kmax, where the code's range ends) drops the 1 that would end the zeros. */
-static unsigned tf__gamma_bits(uint32_t v, unsigned kmax) {
+/* Numbers (run lengths, match lengths, offsets) are coded as a slot, which a prefix code codes, then extra bits:
+ * 0..3 are their own slots, then each power of two 2^k..2^(k+1)-1 splits into two slots of 2^(k-1) values. */
+static unsigned tf__slot(uint32_t v) {
+    if (v < 4u)
+        return v;
     unsigned k = tf__log2(v);
-    return 2u * k + (k < kmax ? 1u : 0u);
+    return 2u * k + ((v >> (k - 1u)) & 1u);
 }
-
-/* Offsets below 2^NEAR take NEAR + 1 bits, the rest W + 1: most matches are near, even in a large window. */
-#ifndef TF__LZ_NEAR_BITS
-#define TF__LZ_NEAR_BITS(w) ((w)*3u / 4u)
-#endif
-static unsigned tf__near_bits(unsigned w) { return TF__LZ_NEAR_BITS(w); }
-static unsigned tf__offset_bits(unsigned w, unsigned dist) {
-    return 1u + (dist - 1u < (1u << tf__near_bits(w)) ? tf__near_bits(w) : w);
+static unsigned tf__slot_extra(unsigned slot) { return slot < 4u ? 0u : (slot >> 1) - 1u; }
+static uint32_t tf__slot_base(unsigned slot) {
+    return slot < 4u ? slot : (uint32_t)(2u | (slot & 1u)) << ((slot >> 1) - 1u);
 }
 
 /* ---- encoder ---------------------------------------------------------------------------------------------- */
@@ -104,11 +101,12 @@ struct tf_lz_encoder {
     uint16_t todo;      /* positions behind head not yet entered into the table */
     uint16_t rep;       /* offset of the last match, 0 before the first */
     uint16_t lit;       /* literals behind head whose run is not yet written */
+    uint32_t run_text, run_numeric; /* what those literals cost in the text and the numeric code, in bits */
     uint16_t emitted;   /* bytes of that run already written */
     uint16_t match_len; /* the match that follows the run being written */
     uint16_t match_dist;
     uint8_t kind;     /* K_*: what follows the run */
-    uint8_t lit_bits; /* 8: that run's bytes are plain; 0: they use the text code */
+    uint8_t mode;     /* how that run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
     uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
     uint8_t lazy;         /* the level looks one byte ahead before taking a match */
@@ -256,16 +254,22 @@ static void tf__put(tf__lz_bits *b, uint32_t v, unsigned n) {
     b->n += n;
 }
 
-static void tf__put_offset(tf__lz_bits *b, unsigned w, unsigned dist) {
-    unsigned near = tf__near_bits(w), far = dist - 1u >= (1u << near);
-    tf__put(b, far, 1);
-    tf__put(b, dist - 1u, far ? w : near);
+/* A symbol of one of the fixed codes (at most 15 bits). */
+static void tf__put_symbol(tf__lz_bits *b, const tf__lz_code *code, unsigned sym) {
+    tf__put(b, code->code[sym], code->len[sym]);
 }
 
-static void tf__put_gamma(tf__lz_bits *b, uint32_t v, unsigned kmax) {
-    unsigned k = tf__log2(v);
-    tf__put(b, 0, k);
-    tf__put(b, v, k < kmax ? k + 1u : k);
+/* v as its slot's symbol (sym0 + slot) and the extra bits: at most 15 + 14 bits. */
+static void tf__put_number(tf__lz_bits *b, const tf__lz_code *code, unsigned sym0, uint32_t v) {
+    unsigned slot = tf__slot(v);
+    tf__put_symbol(b, code, sym0 + slot);
+    tf__put(b, v - tf__slot_base(slot), tf__slot_extra(slot));
+}
+
+/* What coding v that way costs, in bits. */
+TF__LZ_INLINE unsigned tf__number_bits(const tf__lz_code *code, unsigned sym0, uint32_t v) {
+    unsigned slot = tf__slot(v);
+    return code->len[sym0 + slot] + tf__slot_extra(slot);
 }
 
 /* Where the bytes being encoded are. The streaming encoder's live in its ring (history wraps around; the mirror
@@ -288,35 +292,50 @@ static size_t tf__behind(const tf__lz_bytes *s, size_t i, size_t back) {
     return i >= back ? i - back : i + s->size - back;
 }
 
-/* The literal run's header: its length and, when it has bytes, whether they take the text code ("0") or are
- * plain bytes ("1"), whichever is shorter. */
-TF__LZ_HOT void tf__put_lit_header(tf_lz_encoder *e, const tf__lz_bytes *s, tf__lz_bits *b) {
-    tf__put_gamma(b, (uint32_t)e->lit + 1u, e->w);
-    if (!e->lit)
-        return;
-    unsigned text = 0;
-    size_t at = tf__behind(s, s->head, e->lit);
-    for (unsigned i = 0; i < e->lit; i++) {
-        text += tf__lz_text_len[s->buf[at]];
-        if (++at == s->size)
-            at = 0;
+/* How the run of e->lit literals is best coded (0 text code, 1 numeric code, 2 plain bytes: the cheapest header
+ * and bytes together), and by how many bits header and bytes exceed 8 bits a byte (*over). */
+TF__LZ_INLINE unsigned tf__run_mode(const tf_lz_encoder *e, long *over) {
+    if (!e->lit) {
+        *over = tf__lz_run.len[0];
+        return 0;
     }
-    e->lit_bits = text <= 8u * e->lit ? 0u : 8u;
-    tf__put(b, e->lit_bits != 0u, 1);
+    unsigned slot = tf__slot((uint32_t)e->lit - 1u);
+    const uint8_t *len = tf__lz_run.len + 1u + TF__LZ_MODES * slot;
+    uint32_t plain = 8u * e->lit, text = len[0] + e->run_text, numeric = len[1] + e->run_numeric, bytes = len[2] + plain;
+    unsigned mode = text <= numeric && text <= bytes ? 0u : numeric <= bytes ? 1u : 2u;
+    uint32_t best = mode == 0u ? text : mode == 1u ? numeric : bytes;
+    *over = (long)best + (long)tf__slot_extra(slot) - (long)plain;
+    return mode;
 }
 
-/* The match that ends a sequence (e->kind), or the end marker. */
+/* The literal run's header: one run-code symbol for its length and how its bytes are coded, then the length's
+ * extra bits. */
+TF__LZ_HOT void tf__put_lit_header(tf_lz_encoder *e, tf__lz_bits *b) {
+    long over;
+    e->mode = (uint8_t)tf__run_mode(e, &over);
+    if (!e->lit) {
+        tf__put_symbol(b, &tf__lz_run, 0);
+        return;
+    }
+    uint32_t v = (uint32_t)e->lit - 1u;
+    unsigned slot = tf__slot(v);
+    tf__put_symbol(b, &tf__lz_run, 1u + TF__LZ_MODES * slot + e->mode);
+    tf__put(b, v - tf__slot_base(slot), tf__slot_extra(slot));
+}
+
+/* The match code for a match after a run of lit literals: short runs and matches go together. */
+TF__LZ_INLINE const tf__lz_code *tf__match_code(unsigned lit) { return &tf__lz_match[lit < 3u ? lit : 3u]; }
+
+/* The match that ends a sequence (e->kind), or the end marker; e->lit is still the run's length. */
 TF__LZ_HOT void tf__put_match(const tf_lz_encoder *e, tf__lz_bits *b) {
+    const tf__lz_code *code = tf__match_code(e->lit);
     if (e->kind == K_EXPLICIT) {
-        tf__put(b, 0, 1);
-        tf__put_offset(b, e->w, e->match_dist);
-        tf__put_gamma(b, (uint32_t)e->match_len - 1u, e->l - 1u);
+        tf__put_number(b, code, TF__LZ_MATCH_EXPLICIT, (uint32_t)e->match_len - 2u);
+        tf__put_number(b, &tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, (uint32_t)e->match_dist - 1u);
     } else if (e->kind == K_REP) {
-        tf__put(b, 1, 1);
-        tf__put_gamma(b, e->match_len, e->l);
+        tf__put_number(b, code, TF__LZ_MATCH_REP, (uint32_t)e->match_len - 1u);
     } else if (e->kind == K_END) {
-        tf__put(b, 1, 1);
-        tf__put_gamma(b, (1u << e->l) + 1u, e->l);
+        tf__put_symbol(b, code, TF__LZ_MATCH_END);
         tf__put(b, 0, (8u - (b->n & 7u)) & 7u);
     }
 }
@@ -429,16 +448,15 @@ TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
     if (n < memo->n)
         memo->n = 0, memo->bits = 0;
     for (; memo->n < n; memo->n++) {
-        unsigned len = tf__lz_text_len[y[memo->n]];
-        memo->bits += len < 8u ? (long)len : 8L;
+        memo->bits += tf__lz_literal_cost[y[memo->n]];
     }
     return memo->bits;
 }
 
 /* Both finders' inner step. Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when
  * it gains more. 1 when the match found is as long as allowed (the search can stop). */
-TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const uint8_t *x, unsigned dist, unsigned max,
-                               tf__lz_choice *c, tf__lz_cost *memo) {
+TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const tf__lz_code *code, const uint8_t *y, const uint8_t *x,
+                               unsigned dist, unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
     if (dist == 0 || dist == e->rep)
         return 0;
     /* A match needs 2 bytes, and only a longer one can gain more: candidates come nearest first, so a later one
@@ -446,7 +464,8 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const u
     if (tf__load_le16(x) != tf__load_le16(y) || x[c->len] != y[c->len])
         return 0;
     unsigned n = tf__common(x, y, 2u, max);
-    long cost = (long)(1u + tf__offset_bits(e->w, dist) + tf__gamma_bits(n - 1u, e->l - 1u)) + 1L;
+    long cost = (long)(tf__number_bits(code, TF__LZ_MATCH_EXPLICIT, n - 2u) +
+                       tf__number_bits(&tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, dist - 1u)) + 1L;
     if (8L * (long)n - cost <= c->gain) /* cannot win even if every byte cost 8 bits */
         return 0;
     long gain = tf__lit_cost(y, n, memo) - cost;
@@ -468,9 +487,10 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     size_t at = tf__ahead(s, j);
     const uint8_t *y = s->buf + at;
+    const tf__lz_code *code = tf__match_code(e->lit + j); /* the run before this match has lit + j bytes */
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__common(s->buf + tf__behind(s, at, e->rep), y, 0, max);
-        long gain = n ? tf__lit_cost(y, n, &memo) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L : 0L;
+        long gain = n ? tf__lit_cost(y, n, &memo) - (long)tf__number_bits(code, TF__LZ_MATCH_REP, n - 1u) - 1L : 0L;
         if (n && gain > c.gain) {
             c.gain = gain;
             c.len = n;
@@ -493,7 +513,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
                 break;
             last = dist;
             p = prev[p & wmask];
-            if (tf__consider(e, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
+            if (tf__consider(e, code, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
                 break;
         }
         return c;
@@ -503,7 +523,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
         unsigned dist = (uint16_t)(here - slot[i]);
         if (dist > seen)
             break; /* entries are newest first: the rest are older still, out of the window */
-        if (tf__consider(e, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
+        if (tf__consider(e, code, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
             break;
     }
     return c;
@@ -542,17 +562,22 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
             ahead = 1;
         }
     }
-    /* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
-     * is what makes the output bound in lz.h hold. */
-    if (c.kind != K_NONE && c.gain + 1L < (long)(tf__gamma_bits((uint32_t)e->lit + 1u, e->w) + (e->lit ? 1u : 0u)))
+    /* Taking the match must pay for what the run it closes costs over 8 bits a byte, so no sequence costs more than
+     * 8 bits per byte: that is what makes the output bound in lz.h hold. */
+    long over;
+    if (c.kind != K_NONE && (tf__run_mode(e, &over), c.gain + 1L < over))
         c.kind = K_NONE;
     if (c.kind == K_NONE) {
+        uint8_t byte = s->buf[s->head];
+        e->run_text += tf__lz_text_len[byte];
+        e->run_numeric += tf__lz_numeric_len[byte];
         tf__advance(e, 1);
         tf__skip(s, 1);
         e->ahead_valid = (uint8_t)ahead;
         e->lit++;
         if (e->lit < (1u << e->w))
             return 0;
+        e->ahead_valid = 0; /* a full run resets the run length that priced the look ahead */
     }
     e->kind = (uint8_t)c.kind;
     e->match_len = (uint16_t)c.len;
@@ -570,12 +595,18 @@ static void tf__ring_store(tf_lz_encoder *e, const tf__lz_bytes *s) {
     e->la = (uint16_t)s->la;
 }
 
-/* One literal of a run: its text code, or its 8 bits (lit_bits, chosen by tf__put_lit_header). */
-TF__LZ_INLINE void tf__put_literal(tf__lz_bits *b, uint8_t c, unsigned lit_bits) {
-    if (lit_bits)
+/* One literal of a run, in the run's mode (chosen by tf__put_lit_header): a literal code, or its 8 bits. */
+TF__LZ_INLINE void tf__put_literal(tf__lz_bits *b, uint8_t c, unsigned mode) {
+    if (mode == 2u)
         tf__put(b, c, 8);
     else
-        tf__put(b, tf__lz_text_code[c], tf__lz_text_len[c]);
+        tf__put_symbol(b, &tf__lz_literal[mode], c);
+}
+
+/* After a sequence is written: the next run starts empty. */
+TF__LZ_INLINE void tf__end_sequence(tf_lz_encoder *e) {
+    e->lit = 0;
+    e->run_text = e->run_numeric = 0;
 }
 
 /* After the match that ends a sequence is written: it becomes the previous offset, and the stream moves past it. */
@@ -622,16 +653,16 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
                 *out_n = o;
                 return TF_LZ_DONE;
             }
-            tf__put_lit_header(e, &s, b);
+            tf__put_lit_header(e, b);
             e->emitted = 0;
             e->phase = E_RUN;
             break;
         }
         case E_RUN: {
             /* The run's bytes sit lit..1 bytes behind head; head does not move until the run is written. */
-            while (e->emitted < e->lit && b->n + TF__LZ_TEXT_MAX_LEN <= 64u) {
+            while (e->emitted < e->lit && b->n + TF__LZ_LITERAL_MAX_LEN <= 64u) {
                 unsigned at = (unsigned)e->head + e->size - e->lit + e->emitted;
-                tf__put_literal(b, e->buf[at >= e->size ? at - e->size : at], e->lit_bits);
+                tf__put_literal(b, e->buf[at >= e->size ? at - e->size : at], e->mode);
                 e->emitted++;
             }
             if (e->emitted == e->lit)
@@ -639,8 +670,8 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             break;
         }
         case E_MATCH:
-            e->lit = 0;
             tf__put_match(e, b);
+            tf__end_sequence(e);
             e->phase = e->kind == K_END ? E_TRAILER : E_BODY;
             if (e->kind == K_EXPLICIT || e->kind == K_REP) {
                 tf__lz_bytes s = tf__ring_bytes(e);
@@ -663,18 +694,16 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
 
 enum {
     D_HEADER,
-    D_LIT_K,       /* zero bits of the literal-run length's gamma code */
-    D_LIT_V,       /* its value bits */
-    D_LIT_MODE,    /* how the run's bytes are coded: text code (0) or 8 bits (1) */
-    D_LIT,         /* the run's bytes */
-    D_KIND,        /* explicit (0) or rep (1) */
-    D_OFFSET,      /* near (0) or far (1) offset */
-    D_OFFSET_BITS, /* offset - 1 in NEAR or W bits */
-    D_LEN_K,       /* zero bits of the length's gamma code */
-    D_LEN_V,       /* its value bits */
-    D_COPY,        /* the match's bytes */
-    D_PAD,         /* zero bits up to the byte boundary */
-    D_TRAILER,     /* 4 bytes of Adler-32 */
+    D_RUN,          /* the run code's symbol: the run's length slot and how its bytes are coded */
+    D_RUN_EXTRA,    /* the length's extra bits */
+    D_LIT,          /* the run's bytes */
+    D_MATCH,        /* the match code's symbol: explicit or rep and the length slot, or the end of the frame */
+    D_MATCH_EXTRA,  /* the length's extra bits */
+    D_OFFSET,       /* the offset code's symbol: the offset's slot */
+    D_OFFSET_EXTRA, /* the offset's extra bits */
+    D_COPY,         /* the match's bytes */
+    D_PAD,          /* zero bits up to the byte boundary */
+    D_TRAILER,      /* 4 bytes of Adler-32 */
     D_STORED_LEN,
     D_STORED,
     D_END,
@@ -688,10 +717,11 @@ struct tf_lz_decoder {
     uint16_t pos;     /* window index of the next output byte */
     uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
     uint16_t rep;     /* offset of the last match */
-    uint8_t nbits, state, w, l, max_w, flags, k;
-    uint8_t is_rep;   /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved;  /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t lit_bits; /* 8: the current run's bytes are plain; 0: they use the text code */
+    uint8_t nbits, state, w, l, max_w, flags;
+    uint8_t k;       /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context (min(run, 3)) */
+    uint8_t is_rep;  /* D_LIT: the run is full and no match follows; later: the match is a rep */
+    uint8_t starved; /* the last poll stopped for want of input (cleared by sink) */
+    uint8_t mode;    /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
     uint8_t error, in_len, in_pos;
     uint8_t in[TF_LZ_DECODER_INPUT];
     uint8_t window[]; /* 2^max_w bytes */
@@ -763,34 +793,35 @@ static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
     return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
 }
 
-/* One symbol of the fixed text code (canonical: codes of each length are consecutive), read by peeking so that
- * nothing is consumed when the input ends inside the code; -1 then. The code is complete, so any bits decode. */
-static int tf__text_symbol(tf_lz_decoder *d, tf__lz_src *src) {
-    /* Fast path: codes of up to 8 bits from a table. Peeking 8 bits may pull a byte the symbol does not use, which is
-     * safe: the shortest code is 3 bits and at least 7 more bits of the frame (the end marker, 1 + 2L) follow any
-     * literal, so such a byte is still the frame's, and fewer than 8 bits remain once the end marker is read. */
+/* One symbol of `code`, read a bit at a time as far as the input allows, so that nothing is consumed when the
+ * input ends inside the codeword; -1 then. Every code is complete (any bits decode), canonical (codewords of one
+ * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
+ * first n whose limit the next bits fall below. */
+static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, const tf__lz_code *code) {
+    for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
+        if (n > d->nbits && !tf__need(d, src, n))
+            return -1;
+        unsigned x = (d->bits >> (d->nbits - n)) & ((1u << n) - 1u);
+        if ((x << (TF__LZ_CODE_MAX_LEN - n)) < code->limit[n]) {
+            d->nbits = (uint8_t)(d->nbits - n);
+            return code->sorted[(int)x + code->offset[n]];
+        }
+    }
+    return -1; /* not reached: limit[TF__LZ_CODE_MAX_LEN] is above every 15-bit number */
+}
+
+/* One literal in literal code `mode` (0 text, 1 numeric); -1 when the input ends inside it. Codes of up to 8 bits
+ * come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least the end
+ * marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
+static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
     if (d->nbits >= 8u || tf__need(d, src, 8)) {
-        unsigned hit = tf__lz_text_fast[(d->bits >> (d->nbits - 8u)) & 0xFFu];
+        unsigned hit = tf__lz_literal_fast[mode][(d->bits >> (d->nbits - 8u)) & 0xFFu];
         if (hit >> 8) {
             d->nbits = (uint8_t)(d->nbits - (hit >> 8));
             return (int)(hit & 0xFFu);
         }
     }
-    unsigned code = 0, first = 0, index = 0;
-    for (unsigned len = 1; len <= TF__LZ_TEXT_MAX_LEN; len++) {
-        if (len > d->nbits && !tf__need(d, src, len))
-            return -1;
-        code |= (d->bits >> (d->nbits - len)) & 1u;
-        unsigned count = tf__lz_text_count[len];
-        if (code - first < count) {
-            d->nbits = (uint8_t)(d->nbits - len);
-            return tf__lz_text_sorted[index + code - first];
-        }
-        index += count;
-        first = (first + count) << 1;
-        code <<= 1;
-    }
-    return -1;
+    return tf__symbol(d, src, &tf__lz_literal[mode]);
 }
 
 static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
@@ -831,32 +862,19 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
     return TF_OK;
 }
 
-/* Leading zero bits of a nonzero 64-bit value. */
-static unsigned tf__clz64(uint64_t v) {
-#if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_clzll(v);
-#else
-    unsigned n = 0;
-    while (!(v >> 63)) {
-        v <<= 1;
-        n++;
-    }
-    return n;
-#endif
-}
-
 /* Fast path for whole sequences while at least 8 input bytes remain: a 64-bit local bit buffer refilled a byte at
  * a time to 57+ bits, so a sequence's fields need no per-field input checks, and output bytes go to `out` only, with
  * matches copied from `out` when they reach no further back than this call's output. The window is brought up to
- * date from `out` on the way out. Entered at a sequence boundary (D_LIT_K, no zeros counted yet); it leaves the
- * state exactly as the byte-wise machine would be at the point it stops (between sequences, or inside a run or a
- * match when the output or the input runs short), and gives back whole bytes it read but did not use, so the slow
- * path (and the 1-byte streaming case, which never gets here) behaves the same. Returns TF_OK or a failure. */
+ * date from `out` on the way out. Entered at a sequence boundary (D_RUN); it leaves the state exactly as the
+ * byte-wise machine would be at the point it stops (between sequences, or inside a run or a match when the output
+ * or the input runs short), and gives back whole bytes it read but did not use, so the slow path (and the 1-byte
+ * streaming case, which never gets here) behaves the same. Returns TF_OK or a failure. */
 static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *op) {
     const uint8_t *p = src->p, *const p0 = src->p, *const end = src->end;
     uint64_t acc = d->bits;
     unsigned nb = d->nbits;
-    const unsigned w = d->w, l = d->l, mask = (1u << w) - 1u, pos0 = d->pos, near = tf__near_bits(w);
+    const unsigned w = d->w, l = d->l, mask = (1u << w) - 1u, pos0 = d->pos;
+    const tf__lz_code *const offsets = &tf__lz_offset[w - TF_LZ_MIN_WINDOW_BITS];
     const size_t o0 = *op, hist0 = d->wrapped ? (size_t)1 << w : pos0;
     size_t o = o0;
     unsigned rep = d->rep;
@@ -869,69 +887,68 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
         }                                                                                                              \
     } while (0)
 #define TF__PEEK(n) ((unsigned)(acc >> (nb - (n))) & ((1u << (n)) - 1u))
+/* sym = the next symbol of `code` (needs nb >= TF__LZ_CODE_MAX_LEN); see tf__symbol. */
+#define TF__SYMBOL(code, sym)                                                                                          \
+    do {                                                                                                               \
+        unsigned x_ = TF__PEEK(TF__LZ_CODE_MAX_LEN), n_ = 1;                                                          \
+        while (x_ >= (code)->limit[n_])                                                                                \
+            n_++;                                                                                                      \
+        (sym) = (code)->sorted[(int)(x_ >> (TF__LZ_CODE_MAX_LEN - n_)) + (code)->offset[n_]];                          \
+        nb -= n_;                                                                                                      \
+    } while (0)
     for (;;) {
         if (end - p < 8)
-            break; /* D_LIT_K */
+            break; /* D_RUN */
         TF__REFILL();
-        /* gamma(lit + 1), kmax = W: at most 2W + 1 <= 31 bits */
-        uint64_t top = acc << (64u - nb);
-        unsigned zeros = top ? (unsigned)tf__clz64(top) : 64u, k = zeros < w ? zeros : w;
-        nb -= k + (k < w ? 1u : 0u);
-        uint32_t v = ((uint32_t)1 << k) | (k ? TF__PEEK(k) : 0u);
-        nb -= k;
-        if (v - 1u > (1u << w)) {
-            err = TF_E_CORRUPT;
-            break;
+        /* the run: a symbol and extra bits, at most 15 + 14 bits */
+        unsigned sym, count = 0, mode = 0;
+        TF__SYMBOL(&tf__lz_run, sym);
+        if (sym) {
+            unsigned slot = (sym - 1u) / TF__LZ_MODES, extra = tf__slot_extra(slot);
+            mode = (sym - 1u) % TF__LZ_MODES;
+            uint32_t v = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u);
+            nb -= extra;
+            if (v >= (1u << w)) {
+                err = TF_E_CORRUPT;
+                break;
+            }
+            count = v + 1u;
         }
-        unsigned count = v - 1u, full = count == (1u << w);
+        unsigned full = count == (1u << w), ctx = count < 3u ? count : 3u;
         if (count) {
-            unsigned lit_bits = TF__PEEK(1) ? 8u : 0u;
-            nb--;
             if (out_size - o < count) { /* the byte-wise machine writes what fits */
                 d->count = count;
                 d->is_rep = (uint8_t)full;
-                d->lit_bits = (uint8_t)lit_bits;
+                d->mode = (uint8_t)mode;
+                d->k = (uint8_t)ctx;
                 d->state = D_LIT;
                 break;
             }
+            const tf__lz_code *code = &tf__lz_literal[mode < 2u ? mode : 0u];
+            const uint16_t *fast = tf__lz_literal_fast[mode < 2u ? mode : 0u];
             while (count) {
-                if (nb < TF__LZ_TEXT_MAX_LEN) {
+                if (nb < TF__LZ_CODE_MAX_LEN) {
                     if (end - p < 8) {
                         d->count = count;
                         d->is_rep = (uint8_t)full;
-                        d->lit_bits = (uint8_t)lit_bits;
+                        d->mode = (uint8_t)mode;
+                        d->k = (uint8_t)ctx;
                         d->state = D_LIT;
                         goto out;
                     }
                     TF__REFILL();
                 }
-                if (lit_bits) {
+                if (mode == 2u) {
                     out[o++] = (uint8_t)TF__PEEK(8);
                     nb -= 8u;
                 } else {
-                    unsigned hit = tf__lz_text_fast[TF__PEEK(8)];
+                    unsigned hit = fast[TF__PEEK(8)];
                     if (hit >> 8) {
                         nb -= hit >> 8;
                         out[o++] = (uint8_t)hit;
-                    } else { /* canonical decode of a code longer than 8 bits */
-                        unsigned code = TF__PEEK(8), first = 0, index = 0, len;
-                        for (len = 1; len <= 8u; len++) {
-                            index += tf__lz_text_count[len];
-                            first = (first + tf__lz_text_count[len]) << 1;
-                        }
-                        for (len = 9; len <= TF__LZ_TEXT_MAX_LEN; len++) {
-                            code = (code << 1) | ((unsigned)(acc >> (nb - len)) & 1u);
-                            if (code - first < tf__lz_text_count[len])
-                                break;
-                            index += tf__lz_text_count[len];
-                            first = (first + tf__lz_text_count[len]) << 1;
-                        }
-                        if (len > TF__LZ_TEXT_MAX_LEN) { /* cannot happen: the code is complete */
-                            err = TF_E_CORRUPT;
-                            goto out;
-                        }
-                        nb -= len;
-                        out[o++] = tf__lz_text_sorted[index + code - first];
+                    } else {
+                        TF__SYMBOL(code, sym);
+                        out[o++] = (uint8_t)sym;
                     }
                 }
                 count--;
@@ -939,51 +956,46 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
         }
         if (full)
             continue;
-        /* the match: kind, offset (1 + up to W bits), gamma length (up to 2L + 1 bits): at most 34 bits */
-        if (nb < 34u) {
+        /* the match: a symbol and extra bits (15 + 7), then for an explicit one the offset's (15 + 13): 50 bits */
+        if (nb < 50u) {
             if (end - p < 8) {
-                d->state = D_KIND;
+                d->k = (uint8_t)ctx;
+                d->state = D_MATCH;
                 break;
             }
             TF__REFILL();
         }
-        unsigned is_rep = TF__PEEK(1), dist;
-        nb--;
+        TF__SYMBOL(&tf__lz_match[ctx], sym);
+        if (sym == TF__LZ_MATCH_END) {
+            d->state = D_PAD;
+            break;
+        }
+        unsigned is_rep = sym >= TF__LZ_MATCH_REP, slot = is_rep ? sym - TF__LZ_MATCH_REP : sym,
+                 extra = tf__slot_extra(slot);
+        count = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u) + (is_rep ? 1u : 2u);
+        nb -= extra;
+        if (count > (1u << l) || (is_rep && !rep)) {
+            err = TF_E_CORRUPT;
+            break;
+        }
         if (!is_rep) {
-            unsigned width = TF__PEEK(1) ? w : near;
-            nb--;
-            dist = TF__PEEK(width) + 1u;
-            nb -= width;
-            size_t hist = hist0 + (o - o0);
-            if (dist > hist) {
+            TF__SYMBOL(offsets, slot);
+            extra = tf__slot_extra(slot);
+            unsigned dist = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u) + 1u;
+            nb -= extra;
+            if (dist > hist0 + (o - o0)) {
                 err = TF_E_CORRUPT;
                 break;
             }
             rep = dist;
         }
-        unsigned kmax = is_rep ? l : l - 1u;
-        top = acc << (64u - nb);
-        zeros = top ? (unsigned)tf__clz64(top) : 64u;
-        k = zeros < kmax ? zeros : kmax;
-        nb -= k + (k < kmax ? 1u : 0u);
-        v = ((uint32_t)1 << k) | (k ? TF__PEEK(k) : 0u);
-        nb -= k;
-        if (is_rep && v == (1u << l) + 1u) {
-            d->state = D_PAD;
-            break;
-        }
-        if (is_rep ? (v > (1u << l) || !rep) : (v >= (1u << l))) {
-            err = TF_E_CORRUPT;
-            break;
-        }
-        count = is_rep ? v : v + 1u;
         if (out_size - o < count) {
             d->count = count;
             d->is_rep = (uint8_t)is_rep;
             d->state = D_COPY;
             break;
         }
-        dist = rep;
+        unsigned dist = rep;
         if (dist <= o - o0) {
             const uint8_t *from = out + o - dist;
             for (unsigned i = 0; i < count; i++)
@@ -1001,7 +1013,6 @@ out:;
         d->window[(pos0 + (t - o0)) & mask] = out[t];
     tf__moved(d, (unsigned)((pos0 + produced) & mask), produced);
     d->rep = (uint16_t)rep;
-    d->k = 0;
     while (nb >= 8u && p > p0) { /* give back whole bytes not used */
         p--;
         nb -= 8u;
@@ -1013,6 +1024,7 @@ out:;
     *op = o;
 #undef TF__REFILL
 #undef TF__PEEK
+#undef TF__SYMBOL
     return err;
 }
 
@@ -1031,56 +1043,42 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                     return *out_n = o, tf__fail(d, st);
             }
             d->count = 0;
-            d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_LIT_K;
+            d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
             break;
-        case D_LIT_K:
-            if (!d->k && src->end - src->p >= 16 && o < out_size) {
+        case D_RUN: {
+            if (src->end - src->p >= 16 && o < out_size) {
                 tf_status st = tf__decode_fast(d, src, out, out_size, &o);
                 if (st != TF_OK)
                     return *out_n = o, tf__fail(d, st);
-                if (d->state != D_LIT_K)
+                if (d->state != D_RUN)
                     break;
             }
-            /* fall through */
-        case D_LEN_K: {
-            /* Truncated gamma: the longest group (k == kmax) has no terminating 1. The zeros are counted a
-             * buffer-full at a time: the position of the highest set bit among those available ends them. */
-            unsigned kmax = d->state == D_LIT_K ? d->w : (d->is_rep ? d->l : d->l - 1u);
-            while (d->k < kmax) {
-                if (!tf__need(d, src, 1))
-                    goto starved;
-                uint32_t avail = d->bits & (((uint32_t)1 << d->nbits) - 1u);
-                unsigned zeros = avail ? d->nbits - 1u - tf__log2(avail) : d->nbits;
-                if (zeros > kmax - d->k)
-                    zeros = kmax - d->k;
-                d->k = (uint8_t)(d->k + zeros);
-                d->nbits = (uint8_t)(d->nbits - zeros);
-                if (d->k < kmax && d->nbits) { /* the 1 that ends the zeros */
-                    d->nbits--;
-                    break;
-                }
+            int sym = tf__symbol(d, src, &tf__lz_run);
+            if (sym < 0)
+                goto starved;
+            if (sym) {
+                d->mode = (uint8_t)((unsigned)(sym - 1) % TF__LZ_MODES);
+                d->k = (uint8_t)((unsigned)(sym - 1) / TF__LZ_MODES);
+                d->state = D_RUN_EXTRA;
+            } else { /* no literals */
+                d->k = 0;
+                d->state = D_MATCH;
             }
-            d->state = d->state == D_LIT_K ? D_LIT_V : D_LEN_V;
             break;
         }
-        case D_LIT_V: {
-            if (!tf__need(d, src, d->k))
+        case D_RUN_EXTRA: {
+            unsigned extra = tf__slot_extra(d->k);
+            if (!tf__need(d, src, extra))
                 goto starved;
-            uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
-            d->k = 0;
-            if (v - 1u > (1u << d->w))
+            uint32_t v = tf__slot_base(d->k) + tf__take(d, extra);
+            if (v >= (1u << d->w))
                 return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = v - 1u;
+            d->count = v + 1u;
             d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
-            d->state = d->count ? D_LIT_MODE : D_KIND;
-            break;
-        }
-        case D_LIT_MODE:
-            if (!tf__need(d, src, 1))
-                goto starved;
-            d->lit_bits = (uint8_t)(tf__take(d, 1) ? 8u : 0u);
+            d->k = (uint8_t)(d->count < 3u ? d->count : 3u);
             d->state = D_LIT;
             break;
+        }
         case D_LIT: {
             unsigned mask = (1u << d->w) - 1u, pos = d->pos;
             size_t k = 0;
@@ -1091,8 +1089,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                     stop = 1;
                     break;
                 }
-                if (!d->lit_bits) {
-                    int sym = tf__text_symbol(d, src);
+                if (d->mode < 2u) {
+                    int sym = tf__literal(d, src, d->mode);
                     if (sym < 0) {
                         stop = 2;
                         break;
@@ -1116,44 +1114,49 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 goto full;
             if (stop == 2)
                 goto starved;
-            d->state = d->is_rep ? D_LIT_K : D_KIND;
+            d->state = d->is_rep ? D_RUN : D_MATCH;
             break;
         }
-        case D_KIND:
-            if (!tf__need(d, src, 1))
+        case D_MATCH: {
+            int sym = tf__symbol(d, src, &tf__lz_match[d->k]);
+            if (sym < 0)
                 goto starved;
-            d->is_rep = (uint8_t)tf__take(d, 1);
-            d->state = d->is_rep ? D_LEN_K : D_OFFSET;
-            break;
-        case D_OFFSET:
-            if (!tf__need(d, src, 1))
-                goto starved;
-            d->k = (uint8_t)(tf__take(d, 1) ? d->w : tf__near_bits(d->w)); /* width of the offset that follows */
-            d->state = D_OFFSET_BITS;
-            break;
-        case D_OFFSET_BITS: {
-            if (!tf__need(d, src, d->k))
-                goto starved;
-            unsigned dist = tf__take(d, d->k) + 1u;
-            d->k = 0;
-            if (!d->wrapped && dist > d->pos)
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->rep = (uint16_t)dist;
-            d->state = D_LEN_K;
-            break;
-        }
-        case D_LEN_V: {
-            if (!tf__need(d, src, d->k))
-                goto starved;
-            uint32_t v = ((uint32_t)1 << d->k) | tf__take(d, d->k);
-            d->k = 0;
-            if (d->is_rep && v == (1u << d->l) + 1u) {
+            if ((unsigned)sym == TF__LZ_MATCH_END) {
                 d->state = D_PAD;
                 break;
             }
-            if (d->is_rep ? (v > (1u << d->l) || !d->rep) : (v >= (1u << d->l)))
+            d->is_rep = (uint8_t)((unsigned)sym >= TF__LZ_MATCH_REP);
+            d->k = (uint8_t)(d->is_rep ? (unsigned)sym - TF__LZ_MATCH_REP : (unsigned)sym);
+            d->state = D_MATCH_EXTRA;
+            break;
+        }
+        case D_MATCH_EXTRA: {
+            unsigned extra = tf__slot_extra(d->k);
+            if (!tf__need(d, src, extra))
+                goto starved;
+            uint32_t count = tf__slot_base(d->k) + tf__take(d, extra) + (d->is_rep ? 1u : 2u);
+            if (count > (1u << d->l) || (d->is_rep && !d->rep))
                 return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = d->is_rep ? v : v + 1u;
+            d->count = count;
+            d->state = d->is_rep ? D_COPY : D_OFFSET;
+            break;
+        }
+        case D_OFFSET: {
+            int sym = tf__symbol(d, src, &tf__lz_offset[d->w - TF_LZ_MIN_WINDOW_BITS]);
+            if (sym < 0)
+                goto starved;
+            d->k = (uint8_t)sym;
+            d->state = D_OFFSET_EXTRA;
+            break;
+        }
+        case D_OFFSET_EXTRA: {
+            unsigned extra = tf__slot_extra(d->k);
+            if (!tf__need(d, src, extra))
+                goto starved;
+            unsigned dist = tf__slot_base(d->k) + tf__take(d, extra) + 1u;
+            if (!d->wrapped && dist > d->pos)
+                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
+            d->rep = (uint16_t)dist;
             d->state = D_COPY;
             break;
         }
@@ -1172,7 +1175,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             tf__moved(d, pos, k);
             if (d->count)
                 goto full;
-            d->state = D_LIT_K;
+            d->state = D_RUN;
             break;
         }
         case D_PAD:
@@ -1364,17 +1367,17 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
          * would not fit in the 64-bit buffer together. */
         if (!tf__flush(&b, out, &o, cap))
             return 0;
-        tf__put_lit_header(e, &s, &b);
+        tf__put_lit_header(e, &b);
         const uint8_t *run = in + s.head - e->lit;
         for (unsigned i = 0; i < e->lit; i++) {
             if (b.n >= 32u && !tf__flush(&b, out, &o, cap))
                 return 0;
-            tf__put_literal(&b, run[i], e->lit_bits);
+            tf__put_literal(&b, run[i], e->mode);
         }
         if (!tf__flush(&b, out, &o, cap))
             return 0;
-        e->lit = 0;
         tf__put_match(e, &b);
+        tf__end_sequence(e);
         if (e->kind != K_NONE)
             tf__pass_match(e, &s);
     }

@@ -104,7 +104,7 @@ extern "C" {
 #define TF_LZ_MAX_LOOKAHEAD_BITS 8u /* and at most W - 1 */
 
 #define TF_LZ_HEADER_SIZE 7u
-#define TF_LZ_VERSION 1u
+#define TF_LZ_VERSION 2u
 #define TF_LZ_FLAG_CHECKSUM 0x01u /* the frame ends with an Adler-32 of its content */
 #define TF_LZ_FLAG_STORED 0x02u   /* the body is a 4-byte length and raw bytes (written by tf_lz_compress only) */
 /* Encoder effort, passed in the flags of tf_lz_encoder_init and tf_lz_compress: TF_LZ_LEVEL(n) for n in 1..9

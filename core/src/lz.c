@@ -845,7 +845,7 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
             return TF_E_CORRUPT;
     } else if (i == 4u) {
         if (b != TF_LZ_VERSION)
-            return b > TF_LZ_VERSION ? TF_E_VERSION : TF_E_CORRUPT;
+            return TF_E_VERSION; /* version 1 (before any release) is not read either */
     } else if (i == 5u) {
         d->w = (uint8_t)(b & 15u);
         d->l = (uint8_t)(b >> 4);
@@ -1296,7 +1296,7 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
     if (n < TF_LZ_HEADER_SIZE)
         return TF_E_EMPTY;
     if (in[4] != TF_LZ_VERSION)
-        return in[4] > TF_LZ_VERSION ? TF_E_VERSION : TF_E_CORRUPT;
+        return TF_E_VERSION;
     unsigned w = in[5] & 15u, l = (unsigned)in[5] >> 4;
     if (!tf__lz_params_ok(w, l))
         return TF_E_CORRUPT;

@@ -239,6 +239,8 @@ def emit(codes) -> None:
             limit[n] = first << (MAX_LEN - n)
             first <<= 1
         assert limit[MAX_LEN] == 1 << MAX_LEN, name  # complete: every bit pattern decodes
+        # The decoder may peek 8 bits past a literal: the end marker that follows the last one must be that long.
+        assert not name.startswith("match") or lens[MATCH_END] >= 8, name
         bits = sum(f * n for f, n in zip(freq, lens))
         what = (f"{bits / sum(freq):.2f} bits per byte of its sample" if max_len == LITERAL_MAX_LEN
                 else f"{bits / 8000:.1f} KB on the training parse")

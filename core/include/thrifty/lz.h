@@ -168,8 +168,8 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *dec, const uint8_t *in, size_t n, si
 /* Writes up to out_size decoded bytes; *out_n says how many. TF_LZ_MORE when more output is ready (call again with
  * room), TF_LZ_DONE when it needs input or the frame is complete (tf_lz_decoder_ended tells which). TF_E_CORRUPT
  * for a malformed frame (bad magic, an offset before the start, nonzero padding, a checksum mismatch, ...),
- * TF_E_VERSION for a newer format, TF_E_SIZE for a frame whose window exceeds max_window_bits; the decoder then stays
- * failed. Output written before an error is valid data and counted in *out_n. O(out_size + input). */
+ * TF_E_VERSION for another format version, TF_E_SIZE for a frame whose window exceeds max_window_bits; the decoder
+ * then stays failed. Output written before an error is valid data and counted in *out_n. O(out_size + input). */
 tf_status tf_lz_decoder_poll(tf_lz_decoder *dec, uint8_t *out, size_t out_size, size_t *out_n);
 
 /* sink + poll in one call, reading straight from `in` (no copy through the input buffer): decodes from in[0..n)
@@ -193,7 +193,7 @@ size_t tf_lz_decoder_pending(const tf_lz_decoder *dec, const uint8_t **bytes);
 
 /* Reads a frame header without decoding: window and lookahead bits and flags. TF_OK, TF_E_EMPTY when fewer than
  * TF_LZ_HEADER_SIZE bytes were given, TF_E_CORRUPT (not a thrifty.lz frame, or an impossible W/L),
- * TF_E_VERSION (newer format or unknown flags). Lets a caller size the decoder before making one. O(1). */
+ * TF_E_VERSION (another format version or unknown flags). Lets a caller size the decoder before making one. O(1). */
 tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
                             unsigned *flags);
 

@@ -116,8 +116,8 @@ static PyObject *dstream_raise(tf_state *st, dstream *ds, int rc, tf_status hdr,
                          what, ds->frame_start, ds->frame_w, ds->max_w);
         else if (hdr == TF_E_VERSION)
             PyErr_Format(st->CorruptData,
-                         "%s: the thrifty.lz frame at byte %llu has a newer format version or unknown flags (this "
-                         "build reads version %u)",
+                         "%s: the thrifty.lz frame at byte %llu has an unknown format version or flags (this build "
+                         "reads format version %u; format version 1, from before any release, is not read)",
                          what, ds->frame_start, TF_LZ_VERSION);
         else
             PyErr_Format(st->CorruptData,

@@ -85,28 +85,28 @@ typedef struct {
 } tf__lz_bits;
 
 struct tf_lz_encoder {
-    tf__lz_bits out;    /* what poll has yet to write */
-    uint32_t adler;     /* Adler-32 of the input sunk so far */
-    uint16_t *table;    /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
-                         * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
-                         * its hash; else buckets * TF_LZ_HASH_WAYS positions, newest first */
-    uint8_t *buf;       /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it,
-                         * followed by a copy of its first TF__LZ_MIRROR(L) bytes so that the search reads any
-                         * 2^L + 8 bytes from any ring index without wrapping */
-    uint16_t size;      /* 2^W + 2 * 2^L */
-    uint16_t head;      /* ring index of the next byte to encode */
-    uint16_t la;        /* lookahead bytes at head */
-    uint16_t seen;      /* history bytes behind head, saturating at 2^W */
-    uint16_t pos;       /* stream position of head, mod 2^16 (what the table stores) */
-    uint16_t todo;      /* positions behind head not yet entered into the table */
-    uint16_t rep;       /* offset of the last match, 0 before the first */
-    uint16_t lit;       /* literals behind head whose run is not yet written */
+    tf__lz_bits out; /* what poll has yet to write */
+    uint32_t adler;  /* Adler-32 of the input sunk so far */
+    uint16_t *table; /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
+                      * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
+                      * its hash; else buckets * TF_LZ_HASH_WAYS positions, newest first */
+    uint8_t *buf;    /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it,
+                      * followed by a copy of its first TF__LZ_MIRROR(L) bytes so that the search reads any
+                      * 2^L + 8 bytes from any ring index without wrapping */
+    uint16_t size;   /* 2^W + 2 * 2^L */
+    uint16_t head;   /* ring index of the next byte to encode */
+    uint16_t la;     /* lookahead bytes at head */
+    uint16_t seen;   /* history bytes behind head, saturating at 2^W */
+    uint16_t pos;    /* stream position of head, mod 2^16 (what the table stores) */
+    uint16_t todo;   /* positions behind head not yet entered into the table */
+    uint16_t rep;    /* offset of the last match, 0 before the first */
+    uint16_t lit;    /* literals behind head whose run is not yet written */
     uint32_t run_text, run_numeric; /* what those literals cost in the text and the numeric code, in bits */
-    uint16_t emitted;   /* bytes of that run already written */
-    uint16_t match_len; /* the match that follows the run being written */
+    uint16_t emitted;               /* bytes of that run already written */
+    uint16_t match_len;             /* the match that follows the run being written */
     uint16_t match_dist;
-    uint8_t kind;     /* K_*: what follows the run */
-    uint8_t mode;     /* how that run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
+    uint8_t kind; /* K_*: what follows the run */
+    uint8_t mode; /* how that run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
     uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
     uint8_t lazy;         /* the level looks one byte ahead before taking a match */
@@ -301,7 +301,8 @@ TF__LZ_INLINE unsigned tf__run_mode(const tf_lz_encoder *e, long *over) {
     }
     unsigned slot = tf__slot((uint32_t)e->lit - 1u);
     const uint8_t *len = tf__lz_run.len + 1u + TF__LZ_MODES * slot;
-    uint32_t plain = 8u * e->lit, text = len[0] + e->run_text, numeric = len[1] + e->run_numeric, bytes = len[2] + plain;
+    uint32_t plain = 8u * e->lit, text = len[0] + e->run_text, numeric = len[1] + e->run_numeric,
+             bytes = len[2] + plain;
     unsigned mode = text <= numeric && text <= bytes ? 0u : numeric <= bytes ? 1u : 2u;
     uint32_t best = mode == 0u ? text : mode == 1u ? numeric : bytes;
     *over = (long)best + (long)tf__slot_extra(slot) - (long)plain;
@@ -465,7 +466,8 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const tf__lz_code *code, 
         return 0;
     unsigned n = tf__common(x, y, 2u, max);
     long cost = (long)(tf__number_bits(code, TF__LZ_MATCH_EXPLICIT, n - 2u) +
-                       tf__number_bits(&tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, dist - 1u)) + 1L;
+                       tf__number_bits(&tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, dist - 1u)) +
+                1L;
     if (8L * (long)n - cost <= c->gain) /* cannot win even if every byte cost 8 bits */
         return 0;
     long gain = tf__lit_cost(y, n, memo) - cost;
@@ -798,6 +800,13 @@ static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
  * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
  * first n whose limit the next bits fall below. */
 static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, const tf__lz_code *code) {
+    if (d->nbits >= 8u && code->first8) { /* a table for codewords of up to 8 bits, when 8 bits are already here */
+        unsigned hit = code->first8[(d->bits >> (d->nbits - 8u)) & 0xFFu];
+        if (hit) {
+            d->nbits = (uint8_t)(d->nbits - code->len[hit - 1u]);
+            return (int)hit - 1;
+        }
+    }
     for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
         if (n > d->nbits && !tf__need(d, src, n))
             return -1;
@@ -887,14 +896,25 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
         }                                                                                                              \
     } while (0)
 #define TF__PEEK(n) ((unsigned)(acc >> (nb - (n))) & ((1u << (n)) - 1u))
-/* sym = the next symbol of `code` (needs nb >= TF__LZ_CODE_MAX_LEN); see tf__symbol. */
-#define TF__SYMBOL(code, sym)                                                                                          \
+/* sym = the next symbol of `code` (needs nb >= TF__LZ_CODE_MAX_LEN); see tf__symbol. Codewords of up to 8 bits
+ * (nearly all that occur) come from one table read: a loop over lengths would be a mispredicted branch per symbol. */
+#define TF__SYMBOL_LONG(code, sym, n0)                                                                                 \
     do {                                                                                                               \
-        unsigned x_ = TF__PEEK(TF__LZ_CODE_MAX_LEN), n_ = 1;                                                          \
+        unsigned x_ = TF__PEEK(TF__LZ_CODE_MAX_LEN), n_ = (n0);                                                        \
         while (x_ >= (code)->limit[n_])                                                                                \
             n_++;                                                                                                      \
         (sym) = (code)->sorted[(int)(x_ >> (TF__LZ_CODE_MAX_LEN - n_)) + (code)->offset[n_]];                          \
         nb -= n_;                                                                                                      \
+    } while (0)
+#define TF__SYMBOL(code, sym)                                                                                          \
+    do {                                                                                                               \
+        unsigned hit_ = (code)->first8[TF__PEEK(8)];                                                                   \
+        if (hit_) {                                                                                                    \
+            (sym) = hit_ - 1u;                                                                                         \
+            nb -= (code)->len[sym];                                                                                    \
+        } else {                                                                                                       \
+            TF__SYMBOL_LONG(code, sym, 9u);                                                                            \
+        }                                                                                                              \
     } while (0)
     for (;;) {
         if (end - p < 8)
@@ -947,7 +967,7 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
                         nb -= hit >> 8;
                         out[o++] = (uint8_t)hit;
                     } else {
-                        TF__SYMBOL(code, sym);
+                        TF__SYMBOL_LONG(code, sym, 9u);
                         out[o++] = (uint8_t)sym;
                     }
                 }
@@ -996,7 +1016,13 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
             break;
         }
         unsigned dist = rep;
-        if (dist <= o - o0) {
+        if (dist >= 8u && dist <= o - o0 && out_size - o >= count + 8u) {
+            /* 8 bytes at a time, up to 7 past the match: each chunk's source is already written (dist >= 8) */
+            const uint8_t *from = out + o - dist;
+            for (unsigned i = 0; i < count; i += 8u)
+                TF_MEMCPY(out + o + i, from + i, 8);
+            o += count;
+        } else if (dist <= o - o0) {
             const uint8_t *from = out + o - dist;
             for (unsigned i = 0; i < count; i++)
                 out[o + i] = from[i];
@@ -1025,6 +1051,7 @@ out:;
 #undef TF__REFILL
 #undef TF__PEEK
 #undef TF__SYMBOL
+#undef TF__SYMBOL_LONG
     return err;
 }
 

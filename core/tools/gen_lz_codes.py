@@ -250,6 +250,15 @@ def emit(codes) -> None:
         table("uint16_t", f"tf__lz_{name}_limit", limit)
         table("int16_t", f"tf__lz_{name}_offset", offset)
         table("uint8_t", f"tf__lz_{name}_sorted", order)
+        # Fast path for the decoder: the next 8 bits -> 1 + the symbol when its codeword has at most 8 bits, else 0
+        # (then the limit loop above from length 9). Its length is len[symbol].
+        first8 = [0] * 256
+        for sym, n in enumerate(lens):
+            if n <= 8:
+                for tail in range(1 << (8 - n)):
+                    first8[(code[sym] << (8 - n)) + tail] = sym + 1
+        if max_len != LITERAL_MAX_LEN:
+            table("uint8_t", f"tf__lz_{name}_first8", first8)
         if max_len == LITERAL_MAX_LEN:
             literal[name] = lens
             # Fast path for literals: the next 8 bits -> (length << 8) | symbol for codes of up to 8 bits, else 0.
@@ -274,11 +283,13 @@ def emit(codes) -> None:
     print(f"#define TF__LZ_MATCH_END {MATCH_END}u")
     print(f"#define TF__LZ_MODES {MODES}u /* a run's bytes: 0 text code, 1 numeric code, 2 plain */\n")
     print("typedef struct {\n    const uint16_t *code, *limit;\n    const uint8_t *len, *sorted;\n"
-          "    const int16_t *offset;\n} tf__lz_code;\n")
+          "    const int16_t *offset;\n    const uint8_t *first8; /* NULL for the literal codes (their fast tables say the length too) */\n} tf__lz_code;\n")
     print("\n".join(out))
     print()
     def ref(name):
-        return f"{{tf__lz_{name}_code, tf__lz_{name}_limit, tf__lz_{name}_len, tf__lz_{name}_sorted, tf__lz_{name}_offset}}"
+        first8 = "NULL" if name in literal else f"tf__lz_{name}_first8"
+        return (f"{{tf__lz_{name}_code, tf__lz_{name}_limit, tf__lz_{name}_len, tf__lz_{name}_sorted, "
+                f"tf__lz_{name}_offset, {first8}}}")
     print(f"static const tf__lz_code tf__lz_literal[2] = {{{ref('text')}, {ref('numeric')}}};")
     print("static const uint16_t *const tf__lz_literal_fast[2] = {tf__lz_text_fast, tf__lz_numeric_fast};")
     print(f"static const tf__lz_code tf__lz_run = {ref('run')};")

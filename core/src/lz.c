@@ -113,6 +113,7 @@ struct tf_lz_encoder {
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
      * history, rep and match bound), so that step reuses it instead of searching again. */
+    uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     uint8_t ahead_valid, ahead_kind;
     uint16_t ahead_len, ahead_dist;
     int16_t ahead_gain;
@@ -325,11 +326,15 @@ TF__LZ_HOT void tf__put_lit_header(tf_lz_encoder *e, tf__lz_bits *b) {
 }
 
 /* The match code for a match after a run of lit literals: short runs and matches go together. */
-TF__LZ_INLINE const tf__lz_code *tf__match_code(unsigned lit) { return &tf__lz_match[lit < 3u ? lit : 3u]; }
+/* The match code for a match after a run of lit literals (see TF__LZ_MATCH_CONTEXT). */
+#define TF__LZ_MATCH_CONTEXT(lit, long_before) ((lit) ? 1u + ((lit) < 3u ? (lit) : 3u) : (long_before) ? 0u : 1u)
+TF__LZ_INLINE const tf__lz_code *tf__match_code(const tf_lz_encoder *e, unsigned lit) {
+    return &tf__lz_match[TF__LZ_MATCH_CONTEXT(lit, e->long_before)];
+}
 
 /* The match that ends a sequence (e->kind), or the end marker; e->lit is still the run's length. */
 TF__LZ_HOT void tf__put_match(const tf_lz_encoder *e, tf__lz_bits *b) {
-    const tf__lz_code *code = tf__match_code(e->lit);
+    const tf__lz_code *code = tf__match_code(e, e->lit);
     if (e->kind == K_EXPLICIT) {
         tf__put_number(b, code, TF__LZ_MATCH_EXPLICIT, (uint32_t)e->match_len - 2u);
         tf__put_number(b, &tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, (uint32_t)e->match_dist - 1u);
@@ -489,7 +494,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     size_t at = tf__ahead(s, j);
     const uint8_t *y = s->buf + at;
-    const tf__lz_code *code = tf__match_code(e->lit + j); /* the run before this match has lit + j bytes */
+    const tf__lz_code *code = tf__match_code(e, e->lit + j); /* the run before this match has lit + j bytes */
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__common(s->buf + tf__behind(s, at, e->rep), y, 0, max);
         long gain = n ? tf__lit_cost(y, n, &memo) - (long)tf__number_bits(code, TF__LZ_MATCH_REP, n - 1u) - 1L : 0L;
@@ -607,6 +612,7 @@ TF__LZ_INLINE void tf__put_literal(tf__lz_bits *b, uint8_t c, unsigned mode) {
 
 /* After a sequence is written: the next run starts empty. */
 TF__LZ_INLINE void tf__end_sequence(tf_lz_encoder *e) {
+    e->long_before = (uint8_t)(e->kind != K_NONE && e->match_len == (1u << e->l));
     e->lit = 0;
     e->run_text = e->run_numeric = 0;
 }
@@ -720,10 +726,11 @@ struct tf_lz_decoder {
     uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
     uint16_t rep;     /* offset of the last match */
     uint8_t nbits, state, w, l, max_w, flags;
-    uint8_t k;       /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context (min(run, 3)) */
-    uint8_t is_rep;  /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved; /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t mode;    /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
+    uint8_t k;           /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context */
+    uint8_t is_rep;      /* D_LIT: the run is full and no match follows; later: the match is a rep */
+    uint8_t starved;     /* the last poll stopped for want of input (cleared by sink) */
+    uint8_t mode;        /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
+    uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     uint8_t error, in_len, in_pos;
     uint8_t in[TF_LZ_DECODER_INPUT];
     uint8_t window[]; /* 2^max_w bytes */
@@ -886,7 +893,7 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
     const tf__lz_code *const offsets = &tf__lz_offset[w - TF_LZ_MIN_WINDOW_BITS];
     const size_t o0 = *op, hist0 = d->wrapped ? (size_t)1 << w : pos0;
     size_t o = o0;
-    unsigned rep = d->rep;
+    unsigned rep = d->rep, long_before = d->long_before;
     tf_status err = TF_OK;
 #define TF__REFILL()                                                                                                   \
     do {                                                                                                               \
@@ -934,7 +941,7 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
             }
             count = v + 1u;
         }
-        unsigned full = count == (1u << w), ctx = count < 3u ? count : 3u;
+        unsigned full = count == (1u << w), ctx = TF__LZ_MATCH_CONTEXT(count, long_before);
         if (count) {
             if (out_size - o < count) { /* the byte-wise machine writes what fits */
                 d->count = count;
@@ -974,8 +981,10 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
                 count--;
             }
         }
-        if (full)
+        if (full) {
+            long_before = 0;
             continue;
+        }
         /* the match: a symbol and extra bits (15 + 7), then for an explicit one the offset's (15 + 13): 50 bits */
         if (nb < 50u) {
             if (end - p < 8) {
@@ -994,6 +1003,7 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
                  extra = tf__slot_extra(slot);
         count = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u) + (is_rep ? 1u : 2u);
         nb -= extra;
+        long_before = count == (1u << l);
         if (count > (1u << l) || (is_rep && !rep)) {
             err = TF_E_CORRUPT;
             break;
@@ -1039,6 +1049,7 @@ out:;
         d->window[(pos0 + (t - o0)) & mask] = out[t];
     tf__moved(d, (unsigned)((pos0 + produced) & mask), produced);
     d->rep = (uint16_t)rep;
+    d->long_before = (uint8_t)long_before;
     while (nb >= 8u && p > p0) { /* give back whole bytes not used */
         p--;
         nb -= 8u;
@@ -1088,7 +1099,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 d->k = (uint8_t)((unsigned)(sym - 1) / TF__LZ_MODES);
                 d->state = D_RUN_EXTRA;
             } else { /* no literals */
-                d->k = 0;
+                d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(0u, d->long_before);
                 d->state = D_MATCH;
             }
             break;
@@ -1102,7 +1113,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 return *out_n = o, tf__fail(d, TF_E_CORRUPT);
             d->count = v + 1u;
             d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
-            d->k = (uint8_t)(d->count < 3u ? d->count : 3u);
+            d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(d->count, 0u);
             d->state = D_LIT;
             break;
         }
@@ -1141,6 +1152,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 goto full;
             if (stop == 2)
                 goto starved;
+            if (d->is_rep) /* a full run: the next sequence does not follow a match */
+                d->long_before = 0;
             d->state = d->is_rep ? D_RUN : D_MATCH;
             break;
         }
@@ -1165,6 +1178,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             if (count > (1u << d->l) || (d->is_rep && !d->rep))
                 return *out_n = o, tf__fail(d, TF_E_CORRUPT);
             d->count = count;
+            d->long_before = (uint8_t)(count == (1u << d->l));
             d->state = d->is_rep ? D_COPY : D_OFFSET;
             break;
         }

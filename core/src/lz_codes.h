@@ -227,69 +227,109 @@ static const uint8_t tf__lz_run_first8[256] = {
     10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 13, 13, 13, 13,
     14, 14, 14, 14, 16, 16, 16, 16, 9, 9, 12, 17, 19, 20, 0, 0,
 };
-/* match0: 33 symbols, lengths up to 14, 47.1 KB on the training parse */
+/* match0: 33 symbols, lengths up to 12, 2.1 KB on the training parse */
 static const uint16_t tf__lz_match0_code[33] = {
-    2, 0, 3, 12, 4, 13, 5, 28, 29, 60, 504, 1020, 16376, 16377, 16378, 16379,
-    505, 506, 507, 1021, 250, 508, 251, 61, 509, 124, 4092, 1022, 16380, 16381, 16382, 16383,
-    4093,
+    58, 59, 60, 61, 20, 62, 21, 22, 254, 126, 4086, 2042, 4087, 4088, 4089, 4090,
+    23, 24, 25, 26, 2, 8, 9, 0, 27, 3, 1020, 28, 4091, 4092, 4093, 4094,
+    4095,
 };
 static const uint8_t tf__lz_match0_len[33] = {
-    3, 2, 3, 4, 3, 4, 3, 5, 5, 6, 9, 10, 14, 14, 14, 14,
-    9, 9, 9, 10, 8, 9, 8, 6, 9, 7, 12, 10, 14, 14, 14, 14,
+    6, 6, 6, 6, 5, 6, 5, 5, 8, 7, 12, 11, 12, 12, 12, 12,
+    5, 5, 5, 5, 3, 4, 4, 2, 5, 3, 10, 5, 12, 12, 12, 12,
     12,
 };
 static const uint16_t tf__lz_match0_limit[16] = {
-    0, 0, 8192, 24576, 28672, 30720, 31744, 32000, 32256, 32640, 32736, 32736, 32752, 32752, 32768, 32768,
+    0, 0, 8192, 16384, 20480, 29696, 32256, 32512, 32640, 32640, 32672, 32688, 32768, 32768, 32768, 32768,
 };
 static const int16_t tf__lz_match0_offset[16] = {
-    0, 0, 0, -1, -7, -21, -51, -113, -238, -490, -1000, -2023, -4069, -8163, -16351, -32735,
+    0, 0, 0, -1, -5, -15, -44, -107, -234, -489, -999, -2020, -4063, -8159, -16351, -32735,
 };
 static const uint8_t tf__lz_match0_sorted[33] = {
-    1, 0, 2, 4, 6, 3, 5, 7, 8, 9, 23, 25, 20, 22, 10, 16,
-    17, 18, 21, 24, 11, 19, 27, 26, 32, 12, 13, 14, 15, 28, 29, 30,
-    31,
+    23, 20, 25, 21, 22, 4, 6, 7, 16, 17, 18, 19, 24, 27, 0, 1,
+    2, 3, 5, 9, 8, 26, 11, 10, 12, 13, 14, 15, 28, 29, 30, 31,
+    32,
 };
 static const uint8_t tf__lz_match0_first8[256] = {
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
-    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
-    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-    8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9,
-    10, 10, 10, 10, 24, 24, 24, 24, 26, 26, 21, 23, 0, 0, 0, 0,
+    24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
+    24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
+    24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
+    24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
+    21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21,
+    21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21,
+    26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26,
+    26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26,
+    22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
+    23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23,
+    5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7,
+    8, 8, 8, 8, 8, 8, 8, 8, 17, 17, 17, 17, 17, 17, 17, 17,
+    18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19,
+    20, 20, 20, 20, 20, 20, 20, 20, 25, 25, 25, 25, 25, 25, 25, 25,
+    28, 28, 28, 28, 28, 28, 28, 28, 1, 1, 1, 1, 2, 2, 2, 2,
+    3, 3, 3, 3, 4, 4, 4, 4, 6, 6, 6, 6, 10, 10, 9, 0,
 };
-/* match1: 33 symbols, lengths up to 15, 52.4 KB on the training parse */
+/* match1: 33 symbols, lengths up to 14, 42.3 KB on the training parse */
 static const uint16_t tf__lz_match1_code[33] = {
+    2, 0, 3, 4, 5, 14, 6, 30, 62, 126, 254, 510, 16372, 16373, 16374, 16375,
+    16376, 16377, 16378, 16379, 16380, 16381, 16382, 16383, 8178, 8179, 8180, 8181, 8182, 8183, 8184, 8185,
+    4088,
+};
+static const uint8_t tf__lz_match1_len[33] = {
+    3, 2, 3, 3, 3, 4, 3, 5, 6, 7, 8, 9, 14, 14, 14, 14,
+    14, 14, 14, 14, 14, 14, 14, 14, 13, 13, 13, 13, 13, 13, 13, 13,
+    12,
+};
+static const uint16_t tf__lz_match1_limit[16] = {
+    0, 0, 8192, 28672, 30720, 31744, 32256, 32512, 32640, 32704, 32704, 32704, 32712, 32744, 32768, 32768,
+};
+static const int16_t tf__lz_match1_offset[16] = {
+    0, 0, 0, -1, -8, -23, -54, -117, -244, -499, -1010, -2032, -4076, -8165, -16351, -32735,
+};
+static const uint8_t tf__lz_match1_sorted[33] = {
+    1, 0, 2, 3, 4, 6, 5, 7, 8, 9, 10, 11, 32, 24, 25, 26,
+    27, 28, 29, 30, 31, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+    23,
+};
+static const uint8_t tf__lz_match1_first8[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 11, 0,
+};
+/* match2: 33 symbols, lengths up to 15, 52.4 KB on the training parse */
+static const uint16_t tf__lz_match2_code[33] = {
     10, 0, 1, 26, 11, 27, 60, 61, 252, 510, 4092, 4093, 32760, 32761, 32762, 32763,
     2, 12, 3, 28, 62, 29, 4, 253, 254, 1022, 16378, 8188, 32764, 32765, 32766, 32767,
     16379,
 };
-static const uint8_t tf__lz_match1_len[33] = {
+static const uint8_t tf__lz_match2_len[33] = {
     4, 3, 3, 5, 4, 5, 6, 6, 8, 9, 12, 12, 15, 15, 15, 15,
     3, 4, 3, 5, 6, 5, 3, 8, 8, 10, 14, 13, 15, 15, 15, 15,
     14,
 };
-static const uint16_t tf__lz_match1_limit[16] = {
+static const uint16_t tf__lz_match2_limit[16] = {
     0, 0, 0, 20480, 26624, 30720, 32256, 32256, 32640, 32704, 32736, 32736, 32752, 32756, 32760, 32768,
 };
-static const int16_t tf__lz_match1_offset[16] = {
+static const int16_t tf__lz_match2_offset[16] = {
     0, 0, 0, 0, -5, -18, -48, -111, -237, -492, -1003, -2026, -4072, -8166, -16355, -32735,
 };
-static const uint8_t tf__lz_match1_sorted[33] = {
+static const uint8_t tf__lz_match2_sorted[33] = {
     1, 2, 16, 18, 22, 0, 4, 17, 3, 5, 19, 21, 6, 7, 20, 8,
     23, 24, 9, 25, 10, 11, 27, 26, 32, 12, 13, 14, 15, 28, 29, 30,
     31,
 };
-static const uint8_t tf__lz_match1_first8[256] = {
+static const uint8_t tf__lz_match2_first8[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
@@ -307,29 +347,29 @@ static const uint8_t tf__lz_match1_first8[256] = {
     20, 20, 20, 20, 20, 20, 20, 20, 22, 22, 22, 22, 22, 22, 22, 22,
     7, 7, 7, 7, 8, 8, 8, 8, 21, 21, 21, 21, 9, 24, 25, 0,
 };
-/* match2: 33 symbols, lengths up to 15, 34.4 KB on the training parse */
-static const uint16_t tf__lz_match2_code[33] = {
+/* match3: 33 symbols, lengths up to 15, 34.4 KB on the training parse */
+static const uint16_t tf__lz_match3_code[33] = {
     8, 0, 1, 9, 10, 11, 12, 124, 252, 1022, 2046, 8188, 32758, 32759, 32760, 32761,
     28, 2, 13, 125, 29, 30, 3, 253, 254, 510, 16378, 32762, 32763, 32764, 32765, 32766,
     32767,
 };
-static const uint8_t tf__lz_match2_len[33] = {
+static const uint8_t tf__lz_match3_len[33] = {
     4, 3, 3, 4, 4, 4, 4, 7, 8, 10, 11, 13, 15, 15, 15, 15,
     5, 3, 4, 7, 5, 5, 3, 8, 8, 9, 14, 15, 15, 15, 15, 15,
     15,
 };
-static const uint16_t tf__lz_match2_limit[16] = {
+static const uint16_t tf__lz_match3_limit[16] = {
     0, 0, 0, 16384, 28672, 31744, 31744, 32256, 32640, 32704, 32736, 32752, 32752, 32756, 32758, 32768,
 };
-static const int16_t tf__lz_match2_offset[16] = {
+static const int16_t tf__lz_match3_offset[16] = {
     0, 0, 0, 0, -4, -18, -49, -111, -237, -492, -1003, -2026, -4073, -8167, -16356, -32735,
 };
-static const uint8_t tf__lz_match2_sorted[33] = {
+static const uint8_t tf__lz_match3_sorted[33] = {
     1, 2, 17, 22, 0, 3, 4, 5, 6, 18, 16, 20, 21, 7, 19, 8,
     23, 24, 25, 9, 10, 11, 26, 12, 13, 14, 15, 27, 28, 29, 30, 31,
     32,
 };
-static const uint8_t tf__lz_match2_first8[256] = {
+static const uint8_t tf__lz_match3_first8[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
@@ -347,29 +387,29 @@ static const uint8_t tf__lz_match2_first8[256] = {
     17, 17, 17, 17, 17, 17, 17, 17, 21, 21, 21, 21, 21, 21, 21, 21,
     22, 22, 22, 22, 22, 22, 22, 22, 8, 8, 20, 20, 9, 24, 25, 0,
 };
-/* match3: 33 symbols, lengths up to 14, 18.6 KB on the training parse */
-static const uint16_t tf__lz_match3_code[33] = {
+/* match4: 33 symbols, lengths up to 14, 18.6 KB on the training parse */
+static const uint16_t tf__lz_match4_code[33] = {
     2, 0, 3, 10, 11, 4, 26, 27, 60, 252, 2044, 2045, 16374, 16375, 16376, 16377,
     28, 12, 29, 61, 62, 253, 254, 1020, 1021, 4092, 16378, 16379, 16380, 16381, 16382, 16383,
     8186,
 };
-static const uint8_t tf__lz_match3_len[33] = {
+static const uint8_t tf__lz_match4_len[33] = {
     3, 2, 3, 4, 4, 3, 5, 5, 6, 8, 11, 11, 14, 14, 14, 14,
     5, 4, 5, 6, 6, 8, 8, 10, 10, 12, 14, 14, 14, 14, 14, 14,
     13,
 };
-static const uint16_t tf__lz_match3_limit[16] = {
+static const uint16_t tf__lz_match4_limit[16] = {
     0, 0, 8192, 20480, 26624, 30720, 32256, 32256, 32640, 32640, 32704, 32736, 32744, 32748, 32768, 32768,
 };
-static const int16_t tf__lz_match3_offset[16] = {
+static const int16_t tf__lz_match4_offset[16] = {
     0, 0, 0, -1, -6, -19, -49, -112, -238, -493, -1003, -2025, -4071, -8164, -16351, -32735,
 };
-static const uint8_t tf__lz_match3_sorted[33] = {
+static const uint8_t tf__lz_match4_sorted[33] = {
     1, 0, 2, 5, 3, 4, 17, 6, 7, 16, 18, 8, 19, 20, 9, 21,
     22, 23, 24, 10, 11, 25, 32, 12, 13, 14, 15, 26, 27, 28, 29, 30,
     31,
 };
-static const uint8_t tf__lz_match3_first8[256] = {
+static const uint8_t tf__lz_match4_first8[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
@@ -770,11 +810,13 @@ static const uint8_t tf__lz_literal_cost[256] = {
 static const tf__lz_code tf__lz_literal[2] = {{tf__lz_text_code, tf__lz_text_limit, tf__lz_text_len, tf__lz_text_sorted, tf__lz_text_offset, NULL}, {tf__lz_numeric_code, tf__lz_numeric_limit, tf__lz_numeric_len, tf__lz_numeric_sorted, tf__lz_numeric_offset, NULL}};
 static const uint16_t *const tf__lz_literal_fast[2] = {tf__lz_text_fast, tf__lz_numeric_fast};
 static const tf__lz_code tf__lz_run = {tf__lz_run_code, tf__lz_run_limit, tf__lz_run_len, tf__lz_run_sorted, tf__lz_run_offset, tf__lz_run_first8};
-static const tf__lz_code tf__lz_match[4] = {
+#define TF__LZ_MATCH_CONTEXTS 5u
+static const tf__lz_code tf__lz_match[5] = {
     {tf__lz_match0_code, tf__lz_match0_limit, tf__lz_match0_len, tf__lz_match0_sorted, tf__lz_match0_offset, tf__lz_match0_first8},
     {tf__lz_match1_code, tf__lz_match1_limit, tf__lz_match1_len, tf__lz_match1_sorted, tf__lz_match1_offset, tf__lz_match1_first8},
     {tf__lz_match2_code, tf__lz_match2_limit, tf__lz_match2_len, tf__lz_match2_sorted, tf__lz_match2_offset, tf__lz_match2_first8},
     {tf__lz_match3_code, tf__lz_match3_limit, tf__lz_match3_len, tf__lz_match3_sorted, tf__lz_match3_offset, tf__lz_match3_first8},
+    {tf__lz_match4_code, tf__lz_match4_limit, tf__lz_match4_len, tf__lz_match4_sorted, tf__lz_match4_offset, tf__lz_match4_first8},
 };
 static const tf__lz_code tf__lz_offset[10] = { /* W = 6..15 */
     {tf__lz_offset6_code, tf__lz_offset6_limit, tf__lz_offset6_len, tf__lz_offset6_sorted, tf__lz_offset6_offset, tf__lz_offset6_first8},

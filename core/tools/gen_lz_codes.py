@@ -6,8 +6,7 @@ fixed canonical prefix code, followed by extra bits (see docs/format-lz.md):
 - two literal codes over the 256 byte values: the text code (from the sources of a few standard-library packages
   plus numeric log lines) and the numeric code (from numeric log lines alone: digits and separators);
 - the run code: the run's length and how its bytes are coded (text code, numeric code or plain bytes);
-- the match codes, one per context (the run before the match had 0, 1, 2 or 3+ literals): explicit or rep, the
-  length, or the end of the frame;
+- the match codes, one per context (match_context): explicit or rep, the length, or the end of the frame;
 - the offset codes, one per window size W = 6..15.
 
 Numbers (run lengths, match lengths, offsets) are cut into *slots*: 0..3 alone, then two slots per power of two,
@@ -163,6 +162,16 @@ def lengths(freq: list[int], max_len: int = MAX_LEN) -> list[int]:
 RUN_SYMBOLS = 1 + MODES * 30  # lit 0, then (slot of lit - 1, mode) for lit - 1 < 2^15
 MATCH_SYMBOLS = 16 + 16 + 1  # explicit (slot of len - 2), rep (slot of len - 1), end; lengths <= 2^8
 MATCH_END = 32
+MATCH_CONTEXTS = 5
+
+
+def match_context(lit: int, long_before: bool) -> int:
+    """Which match code: right after a match as long as the lookahead allows (its continuation, often a rep, is
+    likely), right after another match, or after a run of 1, 2, or 3+ literals (short runs and short matches go
+    together; after one changed byte in a repeating row, a rep of the row's period is the likeliest thing)."""
+    if lit == 0:
+        return 0 if long_before else 1
+    return 1 + min(lit, 3)
 
 
 def run_symbol(lit: int, mode: int) -> int:
@@ -183,20 +192,22 @@ def main() -> None:
     numeric_f = byte_counts(log_lines(40000))
     literal_lens = [lengths(text_f, LITERAL_MAX_LEN), lengths(numeric_f, LITERAL_MAX_LEN)]
     run_f = [0] * RUN_SYMBOLS
-    match_f = [[0] * MATCH_SYMBOLS for _ in range(4)]
+    match_f = [[0] * MATCH_SYMBOLS for _ in range(MATCH_CONTEXTS)]
     off_f = {w: [0] * (2 * w) for w in range(6, 16)}
     # Run and match codes: the window sizes people use most, each with a typical lookahead.
     shape = {(8, 4), (10, 5), (12, 5), (12, 6)}
     for w in range(6, 16):
         for l in sorted({min(5, w - 1) if w != 8 else 4} | {ll for ww, ll in shape if ww == w}):
             for data in parts.values():
+                long_before = False
                 for lit, mode, kind, length, dist in parse(data, w, l, literal_lens):
                     if kind == "e":
                         off_f[w][slot(dist - 1)[0]] += 1
                     if (w, l) in shape:
                         run_f[run_symbol(lit, mode)] += 1
                         if kind is not None:
-                            match_f[min(lit, 3)][match_symbol(kind, length)] += 1
+                            match_f[match_context(lit, long_before)][match_symbol(kind, length)] += 1
+                    long_before = kind in ("e", "r") and length == 1 << l
         print(f"parsed W={w}", file=sys.stderr)
     emit([("text", text_f, LITERAL_MAX_LEN), ("numeric", numeric_f, LITERAL_MAX_LEN), ("run", run_f, MAX_LEN)]
          + [(f"match{c}", f, MAX_LEN) for c, f in enumerate(match_f)]
@@ -293,8 +304,9 @@ def emit(codes) -> None:
     print(f"static const tf__lz_code tf__lz_literal[2] = {{{ref('text')}, {ref('numeric')}}};")
     print("static const uint16_t *const tf__lz_literal_fast[2] = {tf__lz_text_fast, tf__lz_numeric_fast};")
     print(f"static const tf__lz_code tf__lz_run = {ref('run')};")
-    print("static const tf__lz_code tf__lz_match[4] = {")
-    for c in range(4):
+    print(f"#define TF__LZ_MATCH_CONTEXTS {MATCH_CONTEXTS}u")
+    print(f"static const tf__lz_code tf__lz_match[{MATCH_CONTEXTS}] = {{")
+    for c in range(MATCH_CONTEXTS):
         print(f"    {ref(f'match{c}')},")
     print("};")
     print("static const tf__lz_code tf__lz_offset[10] = { /* W = 6..15 */")

@@ -7,6 +7,8 @@
 #include "tf_test.h"
 #include "thrifty/lz.h"
 
+#include "../src/lz_codes.h" /* the format's fixed codes, checked below */
+
 static uint64_t arena[(40000 + 70000) / 8];
 
 static uint32_t rng_state = 12345u;
@@ -302,7 +304,53 @@ static void test_every_output_size(void) {
     }
 }
 
+/* Every fixed code of the format must be a complete canonical prefix code (the decoder treats any bits as a
+ * codeword), and its tables must agree: each symbol's codeword, looked up the way the decoder does, gives the
+ * symbol back. Guards lz_codes.h against edits by hand. */
+static void check_code(const tf__lz_code *c, unsigned symbols, const uint16_t *literal_fast) {
+    uint32_t kraft = 0; /* sum of 2^(15 - len) */
+    for (unsigned sym = 0; sym < symbols; sym++) {
+        unsigned len = c->len[sym];
+        CHECK(len >= 1 && len <= TF__LZ_CODE_MAX_LEN);
+        kraft += 1u << (TF__LZ_CODE_MAX_LEN - len);
+        unsigned x = (unsigned)c->code[sym] << (TF__LZ_CODE_MAX_LEN - len), n = 1; /* the next 15 bits */
+        while (x >= c->limit[n])
+            n++;
+        CHECK(n == len);
+        CHECK(c->sorted[(int)(c->code[sym]) + c->offset[n]] == sym);
+        if (len <= 8u) {
+            unsigned peek = x >> (TF__LZ_CODE_MAX_LEN - 8u);
+            if (c->first8)
+                CHECK(c->first8[peek] == sym + 1u);
+            else
+                CHECK(literal_fast[peek] == ((len << 8) | sym));
+        } else if (c->first8) {
+            CHECK(c->first8[x >> (TF__LZ_CODE_MAX_LEN - 8u)] == 0);
+        }
+    }
+    CHECK(kraft == 1u << TF__LZ_CODE_MAX_LEN);
+    CHECK(c->limit[TF__LZ_CODE_MAX_LEN] == 1u << TF__LZ_CODE_MAX_LEN);
+}
+
+static void test_codes_are_complete_and_canonical(void) {
+    check_code(&tf__lz_literal[0], 256, tf__lz_literal_fast[0]);
+    check_code(&tf__lz_literal[1], 256, tf__lz_literal_fast[1]);
+    check_code(&tf__lz_run, TF__LZ_RUN_SYMBOLS, NULL);
+    for (unsigned c = 0; c < TF__LZ_MATCH_CONTEXTS; c++) {
+        check_code(&tf__lz_match[c], TF__LZ_MATCH_SYMBOLS, NULL);
+        CHECK(tf__lz_match[c].len[TF__LZ_MATCH_END] >= 8u); /* the decoder's 8-bit literal peek relies on it */
+    }
+    for (unsigned w = TF_LZ_MIN_WINDOW_BITS; w <= TF_LZ_MAX_WINDOW_BITS; w++)
+        check_code(&tf__lz_offset[w - TF_LZ_MIN_WINDOW_BITS], 2u * w, NULL);
+    for (unsigned b = 0; b < 256; b++) {
+        unsigned cheapest = tf__lz_literal[0].len[b] < tf__lz_literal[1].len[b] ? tf__lz_literal[0].len[b]
+                                                                                : tf__lz_literal[1].len[b];
+        CHECK(tf__lz_literal_cost[b] == (cheapest < 8u ? cheapest : 8u));
+    }
+}
+
 int main(void) {
+    RUN(test_codes_are_complete_and_canonical);
     RUN(test_sizes_and_init);
     RUN(test_every_chunking);
     RUN(test_short_inputs);

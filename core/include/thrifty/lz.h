@@ -16,9 +16,9 @@
  *   core/tools/gen_lz_codes.py). Numbers are coded as a *slot* (0..3 alone, then two slots per power of two) in the
  *   symbol and the rest as extra bits. The run symbol says the run's length and how its bytes are coded: the text
  *   code, the numeric code (both literal codes of 1..12 bits per byte) or plain bytes. A full run of 2^W literals
- *   has no match after it. The match symbol comes from one of four match codes, chosen by the run before it (0, 1,
- *   2 or more literals), and says explicit (len 2..2^L) or rep (the previous offset again, len 1..2^L), or ends the
- *   frame (then zero bits to the byte boundary). An explicit match's offset (1..2^W) has its own code for each W.
+ *   has no match after it. The match symbol comes from one of five match codes, chosen by the run before it (1, 2
+ *   or 3+ literals; with none, by whether the last match was 2^L bytes long), and says explicit (len 2..2^L) or
+ *   rep (the previous offset again, len 1..2^L), or ends the frame (then zero bits to the byte boundary). An explicit match's offset (1..2^W) has its own code for each W.
  *
  * WHY THIS CODE (each step measured on the bench corpus: 256 KiB each of Python stdlib sources, libpython and a
  * generated sensor CSV; "W=8" sums are compressed bytes of all three at W=8, L=4, level 6 unless said)
@@ -28,9 +28,11 @@
  *   - Format version 1 coded run lengths, match lengths and near/far offsets with fixed Elias-gamma-like codes. On
  *     the corpus those fields cost 40% more than their entropy (run headers 39.7 KB against 23.3 KB). Version 2
  *     codes them with prefix codes built from a reference parse of a sample that is *not* the benchmark corpus
- *     (other standard-library sources, lib-dynload modules, numeric log lines): W=8 348690 -> 330660 B, W=12
- *     303010 -> 285965 B. Coding the match after a short run with its own code catches what goes together: after a
- *     single changed literal, a rep match of the row's period is the likeliest thing (CSV, tables, structs).
+ *     (other standard-library sources, lib-dynload modules, numeric log lines): W=8 348690 -> 329364 B, W=12
+ *     303010 -> 285249 B. Coding the match after a short run with its own code catches what goes together: after a
+ *     single changed literal, a rep match of the row's period is the likeliest thing (CSV, tables, structs); after
+ *     a match cut short at 2^L bytes, its continuation is (a fifth code for that: W=8 -0.4%, and periodic readings
+ *     -13%).
  *   - Literals take whichever of three codings is shortest for the run: the text code (Python source in ~5.3 bits
  *     a byte), the numeric code (digits and separators of log lines and readings, 4.2 bits a byte on its sample)
  *     or plain bytes. The codes live in flash (about 3 KiB of tables with the other codes), not RAM, so the
@@ -52,7 +54,7 @@
  *         W=10: depth 8: 306291 B, 233 M, 3720 B of state (table: 308564 B, 278 M, 2696 B)
  *     More heads (512, 1024) gained under 0.05% for 0.5-1.5 KiB; limiting the lazy look to short matches lost
  *     0.5-1% (CSV needs it).
- *   - Result, W=8, L=4: 1.16x heatshrink's ratio (W=8 sum 330660 vs 384482 bytes); W=12, L=5: about 0.98x zlib's
+ *   - Result, W=8, L=4: 1.17x heatshrink's ratio (W=8 sum 329364 vs 384482 bytes); W=12, L=5: about 0.98x zlib's
  *     (level 6, wbits 12, memLevel 1) in 5832 bytes of encoder state. One-shot compression is about 1.5x
  *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
  *     literal costs) and about 2.4x at level 2 (1.12x its ratio); the decoder is several times faster.

@@ -343,8 +343,8 @@ static void test_codes_are_complete_and_canonical(void) {
     for (unsigned w = TF_LZ_MIN_WINDOW_BITS; w <= TF_LZ_MAX_WINDOW_BITS; w++)
         check_code(&tf__lz_offset[w - TF_LZ_MIN_WINDOW_BITS], 2u * w, NULL);
     for (unsigned b = 0; b < 256; b++) {
-        unsigned cheapest = tf__lz_literal[0].len[b] < tf__lz_literal[1].len[b] ? tf__lz_literal[0].len[b]
-                                                                                : tf__lz_literal[1].len[b];
+        unsigned cheapest =
+            tf__lz_literal[0].len[b] < tf__lz_literal[1].len[b] ? tf__lz_literal[0].len[b] : tf__lz_literal[1].len[b];
         CHECK(tf__lz_literal_cost[b] == (cheapest < 8u ? cheapest : 8u));
     }
 }

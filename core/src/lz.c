@@ -284,8 +284,10 @@ static size_t tf__ahead(const tf__lz_bytes *s, size_t j) {
     size_t i = s->head + j;
     return i >= s->size && s->size ? i - s->size : i;
 }
+/* The flat view never wraps; saying so up front lets the one-shot loop, where size is the constant 0, drop the
+ * compare (the compiler does not fold the two equal arms itself). */
 static size_t tf__behind(const tf__lz_bytes *s, size_t i, size_t back) {
-    return i >= back ? i - back : i + s->size - back;
+    return !s->size || i >= back ? i - back : i + s->size - back;
 }
 
 /* The literal run's header: its length and, when it has bytes, whether they take the text code ("0") or are
@@ -334,17 +336,20 @@ TF__LZ_INLINE void tf__link(uint16_t *head, uint16_t *prev, unsigned wmask, uint
     *head = p;
 }
 
-/* Enters stream position p, whose bytes start at b, into the match finder. */
-TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) {
+/* Enters stream position p, whose bytes hash to h, into the match finder. */
+TF__LZ_INLINE void tf__insert_hashed(tf_lz_encoder *e, unsigned h, uint16_t p) {
     if (e->chain) {
-        tf__link(e->table + tf__hash(e, b), TF__LZ_PREV(e), (1u << e->w) - 1u, p);
+        tf__link(e->table + h, TF__LZ_PREV(e), (1u << e->w) - 1u, p);
         return;
     }
-    uint16_t *slot = e->table + (size_t)tf__hash(e, b) * TF_LZ_HASH_WAYS;
+    uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
     for (unsigned i = TF_LZ_HASH_WAYS - 1u; i > 0; i--)
         slot[i] = slot[i - 1u];
     slot[0] = p;
 }
+
+/* Enters stream position p, whose bytes start at b, into the match finder. */
+TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) { tf__insert_hashed(e, tf__hash(e, b), p); }
 
 /* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived;
  * positions whose hash would need bytes past the end of input are left out (nobody can look for them). */
@@ -415,6 +420,7 @@ static void tf__skip(tf__lz_bytes *s, unsigned n) {
 typedef struct {
     long gain; /* bits saved against coding the covered bytes as literals (8 each) */
     unsigned len, dist, kind;
+    unsigned hash; /* of the searched position, when it has hash_bytes bytes: entering it reuses the search's */
 } tf__lz_choice;
 
 /* What the first n bytes at y would cost as literals: the text code's length, at most 8 bits a byte. Never more
@@ -461,7 +467,7 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const u
 
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's. */
 TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s, unsigned j) {
-    tf__lz_choice c = {0, 0, 0, K_NONE};
+    tf__lz_choice c = {0, 0, 0, K_NONE, 0};
     tf__lz_cost memo = {0, 0};
     size_t avail = s->la - j;
     unsigned max = avail > (1u << e->l) ? 1u << e->l : (unsigned)avail,
@@ -478,10 +484,12 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
             c.kind = K_REP;
         }
     }
-    if (max < e->hash_bytes || c.len == max)
+    if (max < e->hash_bytes)
+        return c;
+    unsigned h = c.hash = tf__hash(e, y);
+    if (c.len == max)
         return c;
     uint16_t here = (uint16_t)(e->pos + j);
-    unsigned h = tf__hash(e, y);
     if (e->chain) {
         const uint16_t *prev = TF__LZ_PREV(e);
         unsigned p = e->table[h], last = 0, wmask = (1u << e->w) - 1u;
@@ -518,7 +526,8 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
     if (e->todo)
         tf__insert_pending(e, s);
     tf__lz_choice c;
-    if (e->ahead_valid) {
+    int cached = e->ahead_valid;
+    if (cached) {
         c.gain = e->ahead_gain;
         c.len = e->ahead_len;
         c.dist = e->ahead_dist;
@@ -528,8 +537,15 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
         c = tf__best(e, s, 0);
     }
     int ahead = 0;
-    if (e->lazy && c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
-        tf__insert(e, s->buf + s->head, e->pos);
+    if (!e->lazy) {
+        /* Head goes into the table now, with the hash its search just computed, rather than hashed again by
+         * tf__insert_pending at the next step: no search runs in between, so the table reads the same. */
+        if (s->la >= e->hash_bytes) {
+            tf__insert_hashed(e, c.hash, e->pos);
+            e->head_hashed = 1;
+        }
+    } else if (c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
+        tf__insert_hashed(e, cached ? tf__hash(e, s->buf + s->head) : c.hash, e->pos);
         e->head_hashed = 1;
         tf__lz_choice next = tf__best(e, s, 1);
         if (next.gain > c.gain) {

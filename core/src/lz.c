@@ -522,11 +522,11 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
  * sequence is complete: a match (e->kind, match_len, match_dist) or a full run of 2^W literals (K_NONE). Its
  * literals are the e->lit bytes behind head. One step of lazy evaluation (when the level has it): a match is
  * deferred by a literal when the match one byte later gains more. */
-TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
+TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
     if (e->todo)
         tf__insert_pending(e, s);
     tf__lz_choice c;
-    int cached = e->ahead_valid;
+    int cached = lazy && e->ahead_valid;
     if (cached) {
         c.gain = e->ahead_gain;
         c.len = e->ahead_len;
@@ -537,7 +537,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
         c = tf__best(e, s, 0);
     }
     int ahead = 0;
-    if (!e->lazy) {
+    if (!lazy) {
         /* Head goes into the table now, with the hash its search just computed, rather than hashed again by
          * tf__insert_pending at the next step: no search runs in between, so the table reads the same. */
         if (s->la >= e->hash_bytes) {
@@ -565,7 +565,8 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
     if (c.kind == K_NONE) {
         tf__advance(e, 1);
         tf__skip(s, 1);
-        e->ahead_valid = (uint8_t)ahead;
+        if (lazy)
+            e->ahead_valid = (uint8_t)ahead;
         e->lit++;
         if (e->lit < (1u << e->w))
             return 0;
@@ -628,7 +629,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         case E_BODY: {
             tf__lz_bytes s = tf__ring_bytes(e);
             if (e->la > (1u << e->l) || (e->finishing && e->la)) {
-                int done = tf__step(e, &s);
+                int done = tf__step(e, &s, e->lazy);
                 tf__ring_store(e, &s);
                 if (!done)
                     break;
@@ -1349,13 +1350,64 @@ static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsign
     return o;
 }
 
-/* Writes whole bytes of b to out[*o..cap); 0 when out is full first. */
-static int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
+/* Writes whole bytes of b to out[*o..cap); 0 when out is full first. With 8 bytes of room it stores all 8 (the
+ * ones past the whole bytes are overwritten by the next flush or left unused, but stay inside out[0..cap)):
+ * the byte loop's exit branch, taken after a varying count, was mispredicted about once a sequence. */
+TF__LZ_HOT int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
+#if !defined(__OPTIMIZE_SIZE__)
+    if (cap - *o >= 8u) {
+        TF_ASSERT(b->n < 64u);
+        uint64_t v = (b->acc << 1) << (63u - b->n); /* oldest bit on top; two shifts, as n may be 0 */
+        uint8_t *p = out + *o; /* spelled out: compilers merge these into one byte-swapped store */
+        p[0] = (uint8_t)(v >> 56);
+        p[1] = (uint8_t)(v >> 48);
+        p[2] = (uint8_t)(v >> 40);
+        p[3] = (uint8_t)(v >> 32);
+        p[4] = (uint8_t)(v >> 24);
+        p[5] = (uint8_t)(v >> 16);
+        p[6] = (uint8_t)(v >> 8);
+        p[7] = (uint8_t)v;
+        *o += b->n >> 3;
+        b->n &= 7u;
+        return 1;
+    }
+#endif
     for (; b->n >= 8u; b->n -= 8u) {
         if (*o == cap)
             return 0;
         out[(*o)++] = (uint8_t)(b->acc >> (b->n - 8u));
     }
+    return 1;
+}
+
+/* The one-shot loop over in[0..n) (the flat view s) while more than `keep` bytes remain, writing to out[*o..cap);
+ * 0 when out is full first. `lazy` is e->lazy passed as a constant, so that each kind of level gets a loop of its
+ * own with the other kind's work compiled out. */
+TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap,
+                              int lazy) {
+    tf__lz_bits b = e->out;
+    while (s->la > keep) {
+        if (!tf__step(e, s, lazy))
+            continue;
+        /* Whole bytes out before each sequence: the last match's bits (up to 31) and this run's header (up to 31)
+         * would not fit in the 64-bit buffer together. */
+        if (!tf__flush(&b, out, o, cap))
+            return 0;
+        tf__put_lit_header(e, s, &b);
+        const uint8_t *run = s->buf + s->head - e->lit;
+        for (unsigned i = 0; i < e->lit; i++) {
+            if (b.n >= 32u && !tf__flush(&b, out, o, cap))
+                return 0;
+            tf__put_literal(&b, run[i], e->lit_bits);
+        }
+        if (!tf__flush(&b, out, o, cap))
+            return 0;
+        e->lit = 0;
+        tf__put_match(e, &b);
+        if (e->kind != K_NONE)
+            tf__pass_match(e, s);
+    }
+    e->out = b;
     return 1;
 }
 
@@ -1371,32 +1423,10 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     o = got;
     tf__lz_bytes s = {in, 0, 0, n};
     tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_HOT */
-    e = &local;
-    tf__lz_bits b = e->out;
-    while (s.la > keep) {
-        if (!tf__step(e, &s))
-            continue;
-        /* Whole bytes out before each sequence: the last match's bits (up to 31) and this run's header (up to 31)
-         * would not fit in the 64-bit buffer together. */
-        if (!tf__flush(&b, out, &o, cap))
-            return 0;
-        tf__put_lit_header(e, &s, &b);
-        const uint8_t *run = in + s.head - e->lit;
-        for (unsigned i = 0; i < e->lit; i++) {
-            if (b.n >= 32u && !tf__flush(&b, out, &o, cap))
-                return 0;
-            tf__put_literal(&b, run[i], e->lit_bits);
-        }
-        if (!tf__flush(&b, out, &o, cap))
-            return 0;
-        e->lit = 0;
-        tf__put_match(e, &b);
-        if (e->kind != K_NONE)
-            tf__pass_match(e, &s);
-    }
-    e->out = b;
+    if (!(local.lazy ? tf__frame_body(&local, &s, keep, out, &o, cap, 1)
+                     : tf__frame_body(&local, &s, keep, out, &o, cap, 0)))
+        return 0;
     *state = local;
-    e = state;
     /* The ring takes over: the window's history behind head (which holds the pending literals), then the rest. */
     size_t history = s.head < ((size_t)1 << e->w) ? s.head : (size_t)1 << e->w;
     e->head = (uint16_t)(1u << e->w);

@@ -517,6 +517,12 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
     return c;
 }
 
+/* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
+ * is what makes the output bound in lz.h hold. */
+TF__LZ_INLINE int tf__pays(const tf_lz_encoder *e, long gain) {
+    return !(gain + 1L < (long)(tf__gamma_bits((uint32_t)e->lit + 1u, e->w) + (e->lit ? 1u : 0u)));
+}
+
 /* Decides what to do at head, which needs more than 2^L bytes of lookahead unless the input has ended (so the
  * decision never depends on how the input was cut into chunks). Returns 0 after taking one more literal, 1 when a
  * sequence is complete: a match (e->kind, match_len, match_dist) or a full run of 2^W literals (K_NONE). Its
@@ -558,9 +564,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
             ahead = 1;
         }
     }
-    /* Taking the match must pay for the run header it closes, so no sequence costs more than 8 bits per byte: that
-     * is what makes the output bound in lz.h hold. */
-    if (c.kind != K_NONE && c.gain + 1L < (long)(tf__gamma_bits((uint32_t)e->lit + 1u, e->w) + (e->lit ? 1u : 0u)))
+    if (c.kind != K_NONE && !tf__pays(e, c.gain))
         c.kind = K_NONE;
     if (c.kind == K_NONE) {
         tf__advance(e, 1);
@@ -1411,6 +1415,71 @@ TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, ui
     return 1;
 }
 
+/* tf__frame_body for the levels without the lazy look when the finder is a hash chain (the levels and windows that
+ * are asked to be fast): the same searches (tf__best) and decisions (tf__pays) as tf__step, with the bookkeeping
+ * that the flat view makes simple done in locals. Every position enters the chain as soon as it is passed (the one
+ * searched, with the search's hash; a match's others right after it), which is the order and the table that
+ * tf__step's deferred entering gives each search; seen is the bytes behind head, at most the window. */
+TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap) {
+    tf__lz_bits b = e->out;
+    const uint8_t *buf = s->buf;
+    size_t head = s->head, end = s->head + s->la; /* flat: la is end - head */
+    uint16_t *table = e->table, *prev = TF__LZ_PREV(e);
+    unsigned wmask = (1u << e->w) - 1u, window = 1u << e->w, lit = e->lit, seen = e->seen;
+    uint16_t pos = e->pos;
+    TF_ASSERT(!s->size && !e->todo && !e->head_hashed && !e->lazy && e->chain);
+    while (end - head > keep) {
+        tf__lz_bytes v = {buf, head, 0, end - head};
+        e->pos = pos;
+        e->seen = (uint16_t)seen;
+        e->lit = (uint16_t)lit;
+        tf__lz_choice c = tf__best(e, &v, 0);
+        tf__link(table + c.hash, prev, wmask, pos); /* more than 2^L bytes remain: the search hashed head */
+        if (c.kind == K_NONE || !tf__pays(e, c.gain)) {
+            head++;
+            pos++;
+            seen += seen < window;
+            if (++lit < window)
+                continue;
+            c.kind = K_NONE;
+        }
+        v.head = head;
+        v.la = end - head;
+        e->lit = (uint16_t)lit;
+        e->kind = (uint8_t)c.kind;
+        if (!tf__flush(&b, out, o, cap)) /* see tf__frame_body */
+            return 0;
+        tf__put_lit_header(e, &v, &b);
+        const uint8_t *run = buf + head - lit;
+        for (unsigned i = 0; i < lit; i++) {
+            if (b.n >= 32u && !tf__flush(&b, out, o, cap))
+                return 0;
+            tf__put_literal(&b, run[i], e->lit_bits);
+        }
+        if (!tf__flush(&b, out, o, cap))
+            return 0;
+        lit = 0;
+        if (c.kind == K_NONE)
+            continue;
+        e->match_len = (uint16_t)c.len;
+        e->match_dist = (uint16_t)c.dist;
+        tf__put_match(e, &b);
+        e->rep = (uint16_t)c.dist;
+        for (unsigned i = 1; i < c.len; i++) /* the match's other positions; head's went in above */
+            tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(pos + i));
+        head += c.len;
+        pos = (uint16_t)(pos + c.len);
+        seen = seen + c.len < window ? seen + c.len : window;
+    }
+    e->pos = pos;
+    e->seen = (uint16_t)seen;
+    e->lit = (uint16_t)lit;
+    s->head = head;
+    s->la = end - head;
+    e->out = b;
+    return 1;
+}
+
 /* One frame of in[0..n) into out[0..cap) with the encoder e (just initialised): the same steps as the streaming
  * encoder, fed from the input in place instead of through the ring, and writing straight to out, until the last
  * 2^L + 8 bytes; those go through sink / poll / finish, which end the frame. Same output as streaming the input in
@@ -1423,8 +1492,14 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     o = got;
     tf__lz_bytes s = {in, 0, 0, n};
     tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_HOT */
-    if (!(local.lazy ? tf__frame_body(&local, &s, keep, out, &o, cap, 1)
-                     : tf__frame_body(&local, &s, keep, out, &o, cap, 0)))
+    int ok;
+    if (local.lazy)
+        ok = tf__frame_body(&local, &s, keep, out, &o, cap, 1);
+    else if (local.chain)
+        ok = tf__frame_greedy(&local, &s, keep, out, &o, cap);
+    else
+        ok = tf__frame_body(&local, &s, keep, out, &o, cap, 0);
+    if (!ok)
         return 0;
     *state = local;
     /* The ring takes over: the window's history behind head (which holds the pending literals), then the rest. */

@@ -278,6 +278,10 @@ typedef struct {
     size_t head; /* index of the next byte to encode */
     size_t size; /* the ring's size, or 0 */
     size_t la;   /* bytes available from head */
+    /* Prefix sums (mod 2^16) of tf__lit_bits over the flat view, kept by tf__frame_greedy for the 2^L + 1 positions
+     * from head at index & cost_mask, or NULL: tf__lit_cost then sums the bytes itself. */
+    const uint16_t *cost;
+    size_t cost_mask;
 } tf__lz_bytes;
 
 static size_t tf__ahead(const tf__lz_bytes *s, size_t j) {
@@ -429,15 +433,23 @@ typedef struct {
 typedef struct {
     unsigned n; /* bytes summed so far */
     long bits;
+    const uint16_t *pre; /* the view's prefix sums (tf__lz_bytes.cost), or NULL */
+    size_t at, mask;     /* y's index in them, and their index mask */
 } tf__lz_cost;
 
+/* One byte's share of tf__lit_cost. */
+TF__LZ_INLINE unsigned tf__lit_bits(uint8_t c) {
+    unsigned len = tf__lz_text_len[c];
+    return len < 8u ? len : 8u;
+}
+
 TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
+    if (memo->pre) /* a difference of prefix sums: no loop, whose exit was mispredicted on most calls */
+        return (long)(uint16_t)(memo->pre[(memo->at + n) & memo->mask] - memo->pre[memo->at & memo->mask]);
     if (n < memo->n)
         memo->n = 0, memo->bits = 0;
-    for (; memo->n < n; memo->n++) {
-        unsigned len = tf__lz_text_len[y[memo->n]];
-        memo->bits += len < 8u ? (long)len : 8L;
-    }
+    for (; memo->n < n; memo->n++)
+        memo->bits += (long)tf__lit_bits(y[memo->n]);
     return memo->bits;
 }
 
@@ -468,12 +480,13 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const u
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's. */
 TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s, unsigned j) {
     tf__lz_choice c = {0, 0, 0, K_NONE, 0};
-    tf__lz_cost memo = {0, 0};
+    tf__lz_cost memo = {0, 0, s->cost, 0, s->cost_mask};
     size_t avail = s->la - j;
     unsigned max = avail > (1u << e->l) ? 1u << e->l : (unsigned)avail,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     size_t at = tf__ahead(s, j);
     const uint8_t *y = s->buf + at;
+    memo.at = at;
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__common(s->buf + tf__behind(s, at, e->rep), y, 0, max);
         long gain = n ? tf__lit_cost(y, n, &memo) - (long)(1u + tf__gamma_bits(n, e->l)) - 1L : 0L;
@@ -583,7 +596,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
 
 /* The streaming encoder's view of its ring, and the moved view stored back. */
 static tf__lz_bytes tf__ring_bytes(const tf_lz_encoder *e) {
-    tf__lz_bytes s = {e->buf, e->head, e->size, e->la};
+    tf__lz_bytes s = {e->buf, e->head, e->size, e->la, NULL, 0};
     return s;
 }
 static void tf__ring_store(tf_lz_encoder *e, const tf__lz_bytes *s) {
@@ -1428,14 +1441,27 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
     unsigned wmask = (1u << e->w) - 1u, window = 1u << e->w, lit = e->lit, seen = e->seen;
     uint16_t pos = e->pos;
     TF_ASSERT(!s->size && !e->todo && !e->head_hashed && !e->lazy && e->chain);
+    /* The prefix sums of literal costs for tf__lit_cost live in the ring's storage, which is idle until this loop
+     * ends (2^(L+1) entries take 2^(L+2) bytes, less than the ring's 2^W + 3 * 2^L). `frontier` is the position
+     * whose sum `sum` is the last one stored: head + 2^L before each search. */
+    uint16_t *pre = (uint16_t *)(void *)e->buf;
+    size_t pmask = (2u << e->l) - 1u, ahead = (size_t)1 << e->l, frontier = head;
+    uint16_t sum = 0;
+    pre[frontier & pmask] = sum;
+    if (end - head > keep) /* else no search reads them, and the bytes may not be there */
+        for (; frontier < head + ahead; frontier++)
+            pre[(frontier + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier]));
     while (end - head > keep) {
-        tf__lz_bytes v = {buf, head, 0, end - head};
+        tf__lz_bytes v = {buf, head, 0, end - head, pre, pmask};
         e->pos = pos;
         e->seen = (uint16_t)seen;
         e->lit = (uint16_t)lit;
         tf__lz_choice c = tf__best(e, &v, 0);
         tf__link(table + c.hash, prev, wmask, pos); /* more than 2^L bytes remain: the search hashed head */
         if (c.kind == K_NONE || !tf__pays(e, c.gain)) {
+            /* head + 2^L < end - 8 here: the byte is there even when the loop ends */
+            pre[(frontier + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier]));
+            frontier++;
             head++;
             pos++;
             seen += seen < window;
@@ -1465,8 +1491,19 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
         e->match_dist = (uint16_t)c.dist;
         tf__put_match(e, &b);
         e->rep = (uint16_t)c.dist;
-        for (unsigned i = 1; i < c.len; i++) /* the match's other positions; head's went in above */
-            tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(pos + i));
+        /* The match's other positions (head's went in above) and, unless the loop ends, as many new prefix sums: one
+         * loop, as its count is hard to predict. */
+        if (end - head - c.len > keep) {
+            pre[(frontier + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier]));
+            for (unsigned i = 1; i < c.len; i++) {
+                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(pos + i));
+                pre[(frontier + i + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier + i]));
+            }
+            frontier += c.len;
+        } else {
+            for (unsigned i = 1; i < c.len; i++)
+                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(pos + i));
+        }
         head += c.len;
         pos = (uint16_t)(pos + c.len);
         seen = seen + c.len < window ? seen + c.len : window;
@@ -1490,7 +1527,7 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
         return 0;                          /* not even the header fits (and `out` may be NULL) */
     tf_lz_encoder_poll(e, out, cap, &got); /* the header; with no input yet, poll stops there */
     o = got;
-    tf__lz_bytes s = {in, 0, 0, n};
+    tf__lz_bytes s = {in, 0, 0, n, NULL, 0};
     tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_HOT */
     int ok;
     if (local.lazy)

@@ -1429,43 +1429,42 @@ TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, ui
 }
 
 /* tf__frame_body for the levels without the lazy look when the finder is a hash chain (the levels and windows that
- * are asked to be fast): the same searches (tf__best) and decisions (tf__pays) as tf__step, with the bookkeeping
- * that the flat view makes simple done in locals. Every position enters the chain as soon as it is passed (the one
- * searched, with the search's hash; a match's others right after it), which is the order and the table that
- * tf__step's deferred entering gives each search; seen is the bytes behind head, at most the window. */
+ * are asked to be fast), from the start of a frame: the same searches (tf__best) and decisions (tf__pays) as
+ * tf__step, with the bookkeeping that the flat view makes simple. Every position enters the chain as soon as it is
+ * passed (the one searched, with the search's hash; a match's others right after it), which is the order and the
+ * table that tf__step's deferred entering gives each search. From the start, the stream position is head (mod 2^16)
+ * and the history seen is head bytes, at most the window: derived, not kept, so that fewer values compete for
+ * registers in the loop. */
 TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap,
                                 unsigned depth) {
     tf__lz_bits b = e->out;
     const uint8_t *buf = s->buf;
-    size_t head = s->head, end = s->head + s->la; /* flat: la is end - head */
+    size_t head = 0, end = s->la, window = (size_t)1 << e->w;
     uint16_t *table = e->table, *prev = TF__LZ_PREV(e);
-    unsigned wmask = (1u << e->w) - 1u, window = 1u << e->w, lit = e->lit, seen = e->seen;
-    uint16_t pos = e->pos;
-    TF_ASSERT(!s->size && !e->todo && !e->head_hashed && !e->lazy && e->chain);
+    unsigned wmask = (1u << e->w) - 1u, lit = 0;
+    TF_ASSERT(!s->size && !s->head && !e->pos && !e->seen && !e->lit && !e->todo && !e->lazy && e->chain);
     /* The prefix sums of literal costs for tf__lit_cost live in the ring's storage, which is idle until this loop
-     * ends (2^(L+1) entries take 2^(L+2) bytes, less than the ring's 2^W + 3 * 2^L). `frontier` is the position
-     * whose sum `sum` is the last one stored: head + 2^L before each search. */
+     * ends (2^(L+1) entries take 2^(L+2) bytes, less than the ring's 2^W + 3 * 2^L). Before each search they cover
+     * positions head .. head + 2^L. */
     uint16_t *pre = (uint16_t *)(void *)e->buf;
-    size_t pmask = (2u << e->l) - 1u, ahead = (size_t)1 << e->l, frontier = head;
-    uint16_t sum = 0;
-    pre[frontier & pmask] = sum;
-    if (end - head > keep) /* else no search reads them, and the bytes may not be there */
-        for (; frontier < head + ahead; frontier++)
-            pre[(frontier + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier]));
+    size_t pmask = (2u << e->l) - 1u, ahead = (size_t)1 << e->l;
+    pre[0] = 0;
+    if (end > keep) /* else no search reads them, and the bytes may not be there */
+        for (size_t k = 0; k < ahead; k++)
+            pre[(k + 1u) & pmask] = (uint16_t)(pre[k & pmask] + tf__lit_bits(buf[k]));
     while (end - head > keep) {
         tf__lz_bytes v = {buf, head, 0, end - head, pre, pmask};
+        uint16_t pos = (uint16_t)head;
         e->pos = pos;
-        e->seen = (uint16_t)seen;
+        e->seen = (uint16_t)(head < window ? head : window);
         e->lit = (uint16_t)lit;
         tf__lz_choice c = tf__best(e, &v, 0, depth);
         tf__link(table + c.hash, prev, wmask, pos); /* more than 2^L bytes remain: the search hashed head */
         if (c.kind == K_NONE || !tf__pays(e, c.gain)) {
             /* head + 2^L < end - 8 here: the byte is there even when the loop ends */
-            pre[(frontier + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier]));
-            frontier++;
+            size_t f = head + ahead;
+            pre[(f + 1u) & pmask] = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f]));
             head++;
-            pos++;
-            seen += seen < window;
             if (++lit < window)
                 continue;
             c.kind = K_NONE;
@@ -1494,23 +1493,21 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
         e->rep = (uint16_t)c.dist;
         /* The match's other positions (head's went in above) and, unless the loop ends, as many new prefix sums: one
          * loop, as its count is hard to predict. */
+        size_t f = head + ahead;
         if (end - head - c.len > keep) {
-            pre[(frontier + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier]));
+            pre[(f + 1u) & pmask] = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f]));
             for (unsigned i = 1; i < c.len; i++) {
-                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(pos + i));
-                pre[(frontier + i + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[frontier + i]));
+                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(head + i));
+                pre[(f + i + 1u) & pmask] = (uint16_t)(pre[(f + i) & pmask] + tf__lit_bits(buf[f + i]));
             }
-            frontier += c.len;
         } else {
             for (unsigned i = 1; i < c.len; i++)
-                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(pos + i));
+                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(head + i));
         }
         head += c.len;
-        pos = (uint16_t)(pos + c.len);
-        seen = seen + c.len < window ? seen + c.len : window;
     }
-    e->pos = pos;
-    e->seen = (uint16_t)seen;
+    e->pos = (uint16_t)head;
+    e->seen = (uint16_t)(head < window ? head : window);
     e->lit = (uint16_t)lit;
     s->head = head;
     s->la = end - head;

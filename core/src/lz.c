@@ -1495,10 +1495,11 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
          * loop, as its count is hard to predict. */
         size_t f = head + ahead;
         if (end - head - c.len > keep) {
-            pre[(f + 1u) & pmask] = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f]));
+            uint16_t sum = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f])); /* in a register, not reread */
+            pre[(f + 1u) & pmask] = sum;
             for (unsigned i = 1; i < c.len; i++) {
                 tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(head + i));
-                pre[(f + i + 1u) & pmask] = (uint16_t)(pre[(f + i) & pmask] + tf__lit_bits(buf[f + i]));
+                pre[(f + i + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[f + i]));
             }
         } else {
             for (unsigned i = 1; i < c.len; i++)

@@ -444,8 +444,10 @@ TF__LZ_INLINE unsigned tf__lit_bits(uint8_t c) {
 }
 
 TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
+#if !defined(__OPTIMIZE_SIZE__) /* only tf__frame_greedy keeps them */
     if (memo->pre) /* a difference of prefix sums: no loop, whose exit was mispredicted on most calls */
         return (long)(uint16_t)(memo->pre[(memo->at + n) & memo->mask] - memo->pre[memo->at & memo->mask]);
+#endif
     if (n < memo->n)
         memo->n = 0, memo->bits = 0;
     for (; memo->n < n; memo->n++)
@@ -545,17 +547,18 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
     if (e->todo)
         tf__insert_pending(e, s);
     tf__lz_choice c;
-    int cached = lazy && e->ahead_valid;
-    if (cached) {
+    if (lazy && e->ahead_valid) {
         c.gain = e->ahead_gain;
         c.len = e->ahead_len;
         c.dist = e->ahead_dist;
         c.kind = e->ahead_kind;
+        c.hash = tf__hash(e, s->buf + s->head); /* not kept by the lazy look */
         e->ahead_valid = 0;
     } else {
         c = tf__best(e, s, 0, e->depth);
     }
     int ahead = 0;
+#if !defined(__OPTIMIZE_SIZE__) /* a build for size leaves it to tf__insert_pending: same table, less code */
     if (!lazy) {
         /* Head goes into the table now, with the hash its search just computed, rather than hashed again by
          * tf__insert_pending at the next step: no search runs in between, so the table reads the same. */
@@ -563,8 +566,10 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
             tf__insert_hashed(e, c.hash, e->pos);
             e->head_hashed = 1;
         }
-    } else if (c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
-        tf__insert_hashed(e, cached ? tf__hash(e, s->buf + s->head) : c.hash, e->pos);
+    } else
+#endif
+        if (lazy && c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
+        tf__insert_hashed(e, c.hash, e->pos);
         e->head_hashed = 1;
         tf__lz_choice next = tf__best(e, s, 1, e->depth);
         if (next.gain > c.gain) {
@@ -1428,6 +1433,7 @@ TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, ui
     return 1;
 }
 
+#if !defined(__OPTIMIZE_SIZE__) /* a build for size runs these levels through tf__frame_body */
 /* tf__frame_body for the levels without the lazy look when the finder is a hash chain (the levels and windows that
  * are asked to be fast), from the start of a frame: the same searches (tf__best) and decisions (tf__pays) as
  * tf__step, with the bookkeeping that the flat view makes simple. Every position enters the chain as soon as it is
@@ -1515,6 +1521,7 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
     e->out = b;
     return 1;
 }
+#endif
 
 /* One frame of in[0..n) into out[0..cap) with the encoder e (just initialised): the same steps as the streaming
  * encoder, fed from the input in place instead of through the ring, and writing straight to out, until the last
@@ -1528,14 +1535,18 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     o = got;
     tf__lz_bytes s = {in, 0, 0, n, NULL, 0};
     tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_HOT */
+#if defined(__OPTIMIZE_SIZE__)
+    int ok = tf__frame_body(&local, &s, keep, out, &o, cap, local.lazy); /* one loop for all levels */
+#else
     int ok;
     if (local.lazy)
         ok = tf__frame_body(&local, &s, keep, out, &o, cap, 1);
-    else if (local.chain) /* level 1 gets its chain depth as a constant: no loop (5% faster; not so for depth 2) */
+    else if (local.chain) /* level 1 gets its chain depth as a constant: no loop (7% faster; not so for depth 2) */
         ok = local.depth == 1u ? tf__frame_greedy(&local, &s, keep, out, &o, cap, 1u)
                                : tf__frame_greedy(&local, &s, keep, out, &o, cap, local.depth);
     else
         ok = tf__frame_body(&local, &s, keep, out, &o, cap, 0);
+#endif
     if (!ok)
         return 0;
     *state = local;

@@ -353,7 +353,9 @@ TF__LZ_INLINE void tf__insert_hashed(tf_lz_encoder *e, unsigned h, uint16_t p) {
 }
 
 /* Enters stream position p, whose bytes start at b, into the match finder. */
-TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) { tf__insert_hashed(e, tf__hash(e, b), p); }
+TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) {
+    tf__insert_hashed(e, tf__hash(e, b), p);
+}
 
 /* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived;
  * positions whose hash would need bytes past the end of input are left out (nobody can look for them). */
@@ -445,7 +447,8 @@ TF__LZ_INLINE unsigned tf__lit_bits(uint8_t c) {
 
 TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
 #if !defined(__OPTIMIZE_SIZE__) /* only tf__frame_greedy keeps them */
-    if (memo->pre) /* a difference of prefix sums: no loop, whose exit was mispredicted on most calls */
+    /* A difference of prefix sums: no loop, whose exit was mispredicted on most calls. */
+    if (memo->pre)
         return (long)(uint16_t)(memo->pre[(memo->at + n) & memo->mask] - memo->pre[memo->at & memo->mask]);
 #endif
     if (n < memo->n)
@@ -479,7 +482,8 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const uint8_t *y, const u
     return n == max;
 }
 
-/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's. */
+/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's, looking at
+ * up to `depth` candidates (e->depth; a constant where a loop knows it). */
 TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s, unsigned j, unsigned depth) {
     tf__lz_choice c = {0, 0, 0, K_NONE, 0};
     tf__lz_cost memo = {0, 0, s->cost, 0, s->cost_mask};
@@ -1380,7 +1384,8 @@ TF__LZ_HOT int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
     if (cap - *o >= 8u) {
         TF_ASSERT(b->n < 64u);
         uint64_t v = (b->acc << 1) << (63u - b->n); /* oldest bit on top; two shifts, as n may be 0 */
-        uint8_t *p = out + *o; /* spelled out: compilers merge these into one byte-swapped store */
+        /* Spelled out: compilers merge these into one byte-swapped store. */
+        uint8_t *p = out + *o;
         p[0] = (uint8_t)(v >> 56);
         p[1] = (uint8_t)(v >> 48);
         p[2] = (uint8_t)(v >> 40);

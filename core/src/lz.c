@@ -62,8 +62,8 @@ static unsigned tf__log2(uint32_t v) {
 /* Numbers (run lengths, match lengths, offsets) are coded as a slot, which a prefix code codes, then extra bits:
  * 0..3 are their own slots, then each power of two 2^k..2^(k+1)-1 splits into two slots of 2^(k-1) values. */
 static unsigned tf__slot(uint32_t v) {
-    if (v < 4u)
-        return v;
+    if (v < 256u) /* every length and most offsets: the encoder asks for one per candidate */
+        return tf__lz_small_slot[v];
     unsigned k = tf__log2(v);
     return 2u * k + ((v >> (k - 1u)) & 1u);
 }
@@ -195,8 +195,10 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     e->l = (uint8_t)lookahead_bits;
     e->flags = (uint8_t)(flags & TF_LZ_FLAG_CHECKSUM);
     e->phase = E_HEADER;
-    /* Small windows are full of 2-byte matches worth taking; larger ones profit from 3-byte keys that spread. */
-    e->hash_bytes = window_bits <= 9u ? 2u : 3u;
+    /* Small windows are full of 2-byte matches worth taking, for a search that looks ahead and at several
+     * candidates; the fast levels, which look at one or two, do better with 3-byte keys, whose candidates more often
+     * match (W=8 level 1: 348253 bytes instead of 356188). Larger windows profit from 3-byte keys that spread. */
+    e->hash_bytes = window_bits <= 9u && how->lazy ? 2u : 3u;
     e->hash_shift = (uint8_t)(32u - tf__enc_buckets_log2(window_bits));
     *enc = e;
     return TF_OK;
@@ -261,7 +263,7 @@ static void tf__put_symbol(tf__lz_bits *b, const tf__lz_code *code, unsigned sym
 }
 
 /* v as its slot's symbol (sym0 + slot) and the extra bits: at most 15 + 14 bits. */
-static void tf__put_number(tf__lz_bits *b, const tf__lz_code *code, unsigned sym0, uint32_t v) {
+TF__LZ_HOT void tf__put_number(tf__lz_bits *b, const tf__lz_code *code, unsigned sym0, uint32_t v) {
     unsigned slot = tf__slot(v);
     tf__put_symbol(b, code, sym0 + slot);
     tf__put(b, v - tf__slot_base(slot), tf__slot_extra(slot));
@@ -283,14 +285,20 @@ typedef struct {
     size_t head; /* index of the next byte to encode */
     size_t size; /* the ring's size, or 0 */
     size_t la;   /* bytes available from head */
+    /* Prefix sums (mod 2^16) of tf__lit_bits over the flat view, kept by tf__frame_greedy for the 2^L + 1 positions
+     * from head at index & cost_mask, or NULL: tf__lit_cost then sums the bytes itself. */
+    const uint16_t *cost;
+    size_t cost_mask;
 } tf__lz_bytes;
 
 static size_t tf__ahead(const tf__lz_bytes *s, size_t j) {
     size_t i = s->head + j;
     return i >= s->size && s->size ? i - s->size : i;
 }
+/* The flat view never wraps; saying so up front lets the one-shot loop, where size is the constant 0, drop the
+ * compare (the compiler does not fold the two equal arms itself). */
 static size_t tf__behind(const tf__lz_bytes *s, size_t i, size_t back) {
-    return i >= back ? i - back : i + s->size - back;
+    return !s->size || i >= back ? i - back : i + s->size - back;
 }
 
 /* How the run of e->lit literals is best coded (0 text code, 1 numeric code, 2 plain bytes: the cheapest header
@@ -359,16 +367,21 @@ TF__LZ_INLINE void tf__link(uint16_t *head, uint16_t *prev, unsigned wmask, uint
     *head = p;
 }
 
-/* Enters stream position p, whose bytes start at b, into the match finder. */
-TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) {
+/* Enters stream position p, whose bytes hash to h, into the match finder. */
+TF__LZ_INLINE void tf__insert_hashed(tf_lz_encoder *e, unsigned h, uint16_t p) {
     if (e->chain) {
-        tf__link(e->table + tf__hash(e, b), TF__LZ_PREV(e), (1u << e->w) - 1u, p);
+        tf__link(e->table + h, TF__LZ_PREV(e), (1u << e->w) - 1u, p);
         return;
     }
-    uint16_t *slot = e->table + (size_t)tf__hash(e, b) * TF_LZ_HASH_WAYS;
+    uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
     for (unsigned i = TF_LZ_HASH_WAYS - 1u; i > 0; i--)
         slot[i] = slot[i - 1u];
     slot[0] = p;
+}
+
+/* Enters stream position p, whose bytes start at b, into the match finder. */
+TF__LZ_INLINE void tf__insert(tf_lz_encoder *e, const uint8_t *b, uint16_t p) {
+    tf__insert_hashed(e, tf__hash(e, b), p);
 }
 
 /* Enters the positions behind head that are not in the table yet, now that the bytes after them have arrived;
@@ -440,6 +453,7 @@ static void tf__skip(tf__lz_bytes *s, unsigned n) {
 typedef struct {
     long gain; /* bits saved against coding the covered bytes as literals (8 each) */
     unsigned len, dist, kind;
+    unsigned hash; /* of the searched position, when it has hash_bytes bytes: entering it reuses the search's */
 } tf__lz_choice;
 
 /* What the first n bytes at y would cost as literals: the text code's length, at most 8 bits a byte. Never more
@@ -448,14 +462,23 @@ typedef struct {
 typedef struct {
     unsigned n; /* bytes summed so far */
     long bits;
+    const uint16_t *pre; /* the view's prefix sums (tf__lz_bytes.cost), or NULL */
+    size_t at, mask;     /* y's index in them, and their index mask */
 } tf__lz_cost;
 
+/* One byte's share of tf__lit_cost: the cheapest way it could be coded, at most 8 bits. */
+TF__LZ_INLINE unsigned tf__lit_bits(uint8_t c) { return tf__lz_literal_cost[c]; }
+
 TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
+#if !defined(__OPTIMIZE_SIZE__) /* only tf__frame_greedy keeps them */
+    /* A difference of prefix sums: no loop, whose exit was mispredicted on most calls. */
+    if (memo->pre)
+        return (long)(uint16_t)(memo->pre[(memo->at + n) & memo->mask] - memo->pre[memo->at & memo->mask]);
+#endif
     if (n < memo->n)
         memo->n = 0, memo->bits = 0;
-    for (; memo->n < n; memo->n++) {
-        memo->bits += tf__lz_literal_cost[y[memo->n]];
-    }
+    for (; memo->n < n; memo->n++)
+        memo->bits += (long)tf__lit_bits(y[memo->n]);
     return memo->bits;
 }
 
@@ -485,16 +508,18 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const tf__lz_code *code, 
     return n == max;
 }
 
-/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's. */
-TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s, unsigned j) {
-    tf__lz_choice c = {0, 0, 0, K_NONE};
-    tf__lz_cost memo = {0, 0};
+/* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's, looking at
+ * up to `depth` candidates (e->depth; a constant where a loop knows it). */
+TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s, unsigned j, unsigned depth) {
+    tf__lz_choice c = {0, 0, 0, K_NONE, 0};
+    tf__lz_cost memo = {0, 0, s->cost, 0, s->cost_mask};
     size_t avail = s->la - j;
     unsigned max = avail > (1u << e->l) ? 1u << e->l : (unsigned)avail,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     size_t at = tf__ahead(s, j);
     const uint8_t *y = s->buf + at;
     const tf__lz_code *code = tf__match_code(e, e->lit + j); /* the run before this match has lit + j bytes */
+    memo.at = at;
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__common(s->buf + tf__behind(s, at, e->rep), y, 0, max);
         long gain = n ? tf__lit_cost(y, n, &memo) - (long)tf__number_bits(code, TF__LZ_MATCH_REP, n - 1u) - 1L : 0L;
@@ -505,14 +530,16 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
             c.kind = K_REP;
         }
     }
-    if (max < e->hash_bytes || c.len == max)
+    if (max < e->hash_bytes)
+        return c;
+    unsigned h = c.hash = tf__hash(e, y);
+    if (c.len == max)
         return c;
     uint16_t here = (uint16_t)(e->pos + j);
-    unsigned h = tf__hash(e, y);
     if (e->chain) {
         const uint16_t *prev = TF__LZ_PREV(e);
         unsigned p = e->table[h], last = 0, wmask = (1u << e->w) - 1u;
-        for (unsigned i = e->depth; i; i--) {
+        for (unsigned i = depth; i; i--) {
             unsigned dist = (uint16_t)(here - p);
             /* Links lead further back until one was overwritten by a newer position (it then reads as nearer) or
              * leaves the window: the chain ends there. */
@@ -526,7 +553,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
         return c;
     }
     const uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
-    for (unsigned i = 0; i < e->depth; i++) {
+    for (unsigned i = 0; i < depth; i++) {
         unsigned dist = (uint16_t)(here - slot[i]);
         if (dist > seen)
             break; /* entries are newest first: the rest are older still, out of the window */
@@ -536,29 +563,49 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
     return c;
 }
 
+/* Taking the match must pay for what the run it closes costs over 8 bits a byte (tf__run_mode, from the run's
+ * length and literal costs in e), so no sequence costs more than 8 bits per byte: that is what makes the output
+ * bound in lz.h hold. */
+TF__LZ_INLINE int tf__pays(const tf_lz_encoder *e, long gain) {
+    long over;
+    tf__run_mode(e, &over);
+    return gain + 1L >= over;
+}
+
 /* Decides what to do at head, which needs more than 2^L bytes of lookahead unless the input has ended (so the
  * decision never depends on how the input was cut into chunks). Returns 0 after taking one more literal, 1 when a
  * sequence is complete: a match (e->kind, match_len, match_dist) or a full run of 2^W literals (K_NONE). Its
  * literals are the e->lit bytes behind head. One step of lazy evaluation (when the level has it): a match is
  * deferred by a literal when the match one byte later gains more. */
-TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
+TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
     if (e->todo)
         tf__insert_pending(e, s);
     tf__lz_choice c;
-    if (e->ahead_valid) {
+    if (lazy && e->ahead_valid) {
         c.gain = e->ahead_gain;
         c.len = e->ahead_len;
         c.dist = e->ahead_dist;
         c.kind = e->ahead_kind;
+        c.hash = tf__hash(e, s->buf + s->head); /* not kept by the lazy look */
         e->ahead_valid = 0;
     } else {
-        c = tf__best(e, s, 0);
+        c = tf__best(e, s, 0, e->depth);
     }
     int ahead = 0;
-    if (e->lazy && c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
-        tf__insert(e, s->buf + s->head, e->pos);
+#if !defined(__OPTIMIZE_SIZE__) /* a build for size leaves it to tf__insert_pending: same table, less code */
+    if (!lazy) {
+        /* Head goes into the table now, with the hash its search just computed, rather than hashed again by
+         * tf__insert_pending at the next step: no search runs in between, so the table reads the same. */
+        if (s->la >= e->hash_bytes) {
+            tf__insert_hashed(e, c.hash, e->pos);
+            e->head_hashed = 1;
+        }
+    } else
+#endif
+        if (lazy && c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
+        tf__insert_hashed(e, c.hash, e->pos);
         e->head_hashed = 1;
-        tf__lz_choice next = tf__best(e, s, 1);
+        tf__lz_choice next = tf__best(e, s, 1, e->depth);
         if (next.gain > c.gain) {
             /* The search at the next step would find exactly this (same table, history, rep and bounds). */
             c.kind = K_NONE;
@@ -569,10 +616,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
             ahead = 1;
         }
     }
-    /* Taking the match must pay for what the run it closes costs over 8 bits a byte, so no sequence costs more than
-     * 8 bits per byte: that is what makes the output bound in lz.h hold. */
-    long over;
-    if (c.kind != K_NONE && (tf__run_mode(e, &over), c.gain + 1L < over))
+    if (c.kind != K_NONE && !tf__pays(e, c.gain))
         c.kind = K_NONE;
     if (c.kind == K_NONE) {
         uint8_t byte = s->buf[s->head];
@@ -580,7 +624,8 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
         e->run_numeric += tf__lz_numeric_len[byte];
         tf__advance(e, 1);
         tf__skip(s, 1);
-        e->ahead_valid = (uint8_t)ahead;
+        if (lazy)
+            e->ahead_valid = (uint8_t)ahead;
         e->lit++;
         if (e->lit < (1u << e->w))
             return 0;
@@ -594,7 +639,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s) {
 
 /* The streaming encoder's view of its ring, and the moved view stored back. */
 static tf__lz_bytes tf__ring_bytes(const tf_lz_encoder *e) {
-    tf__lz_bytes s = {e->buf, e->head, e->size, e->la};
+    tf__lz_bytes s = {e->buf, e->head, e->size, e->la, NULL, 0};
     return s;
 }
 static void tf__ring_store(tf_lz_encoder *e, const tf__lz_bytes *s) {
@@ -651,7 +696,7 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         case E_BODY: {
             tf__lz_bytes s = tf__ring_bytes(e);
             if (e->la > (1u << e->l) || (e->finishing && e->la)) {
-                int done = tf__step(e, &s);
+                int done = tf__step(e, &s, e->lazy);
                 tf__ring_store(e, &s);
                 if (!done)
                     break;
@@ -1377,8 +1422,29 @@ static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsign
     return o;
 }
 
-/* Writes whole bytes of b to out[*o..cap); 0 when out is full first. */
-static int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
+/* Writes whole bytes of b to out[*o..cap); 0 when out is full first. With 8 bytes of room it stores all 8 (the
+ * ones past the whole bytes are overwritten by the next flush or left unused, but stay inside out[0..cap)):
+ * the byte loop's exit branch, taken after a varying count, was mispredicted about once a sequence. */
+TF__LZ_HOT int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
+#if !defined(__OPTIMIZE_SIZE__)
+    if (cap - *o >= 8u) {
+        TF_ASSERT(b->n < 64u);
+        uint64_t v = (b->acc << 1) << (63u - b->n); /* oldest bit on top; two shifts, as n may be 0 */
+        /* Spelled out: compilers merge these into one byte-swapped store. */
+        uint8_t *p = out + *o;
+        p[0] = (uint8_t)(v >> 56);
+        p[1] = (uint8_t)(v >> 48);
+        p[2] = (uint8_t)(v >> 40);
+        p[3] = (uint8_t)(v >> 32);
+        p[4] = (uint8_t)(v >> 24);
+        p[5] = (uint8_t)(v >> 16);
+        p[6] = (uint8_t)(v >> 8);
+        p[7] = (uint8_t)v;
+        *o += b->n >> 3;
+        b->n &= 7u;
+        return 1;
+    }
+#endif
     for (; b->n >= 8u; b->n -= 8u) {
         if (*o == cap)
             return 0;
@@ -1386,6 +1452,130 @@ static int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
     }
     return 1;
 }
+
+/* The one-shot loop over in[0..n) (the flat view s) while more than `keep` bytes remain, writing to out[*o..cap);
+ * 0 when out is full first. `lazy` is e->lazy passed as a constant, so that each kind of level gets a loop of its
+ * own with the other kind's work compiled out. */
+TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap,
+                              int lazy) {
+    tf__lz_bits b = e->out;
+    while (s->la > keep) {
+        if (!tf__step(e, s, lazy))
+            continue;
+        /* Whole bytes out before each sequence: the last match's bits (up to 31) and this run's header (up to 31)
+         * would not fit in the 64-bit buffer together. */
+        if (!tf__flush(&b, out, o, cap))
+            return 0;
+        tf__put_lit_header(e, &b);
+        const uint8_t *run = s->buf + s->head - e->lit;
+        for (unsigned i = 0; i < e->lit; i++) {
+            if (b.n >= 32u && !tf__flush(&b, out, o, cap))
+                return 0;
+            tf__put_literal(&b, run[i], e->mode);
+        }
+        if (!tf__flush(&b, out, o, cap))
+            return 0;
+        tf__put_match(e, &b);
+        tf__end_sequence(e);
+        if (e->kind != K_NONE)
+            tf__pass_match(e, s);
+    }
+    e->out = b;
+    return 1;
+}
+
+#if !defined(__OPTIMIZE_SIZE__) /* a build for size runs these levels through tf__frame_body */
+/* tf__frame_body for the levels without the lazy look when the finder is a hash chain (the levels and windows that
+ * are asked to be fast), from the start of a frame: the same searches (tf__best) and decisions (tf__pays) as
+ * tf__step, with the bookkeeping that the flat view makes simple. Every position enters the chain as soon as it is
+ * passed (the one searched, with the search's hash; a match's others right after it), which is the order and the
+ * table that tf__step's deferred entering gives each search. From the start, the stream position is head (mod 2^16)
+ * and the history seen is head bytes, at most the window: derived, not kept, so that fewer values compete for
+ * registers in the loop. */
+TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap,
+                                unsigned depth) {
+    tf__lz_bits b = e->out;
+    const uint8_t *buf = s->buf;
+    size_t head = 0, end = s->la, window = (size_t)1 << e->w;
+    uint16_t *table = e->table, *prev = TF__LZ_PREV(e);
+    unsigned wmask = (1u << e->w) - 1u, lit = 0;
+    TF_ASSERT(!s->size && !s->head && !e->pos && !e->seen && !e->lit && !e->todo && !e->lazy && e->chain);
+    /* The prefix sums of literal costs for tf__lit_cost live in the ring's storage, which is idle until this loop
+     * ends (2^(L+1) entries take 2^(L+2) bytes, less than the ring's 2^W + 3 * 2^L). Before each search they cover
+     * positions head .. head + 2^L. */
+    uint16_t *pre = (uint16_t *)(void *)e->buf;
+    size_t pmask = (2u << e->l) - 1u, ahead = (size_t)1 << e->l;
+    pre[0] = 0;
+    if (end > keep) /* else no search reads them, and the bytes may not be there */
+        for (size_t k = 0; k < ahead; k++)
+            pre[(k + 1u) & pmask] = (uint16_t)(pre[k & pmask] + tf__lit_bits(buf[k]));
+    while (end - head > keep) {
+        tf__lz_bytes v = {buf, head, 0, end - head, pre, pmask};
+        uint16_t pos = (uint16_t)head;
+        e->pos = pos;
+        e->seen = (uint16_t)(head < window ? head : window);
+        e->lit = (uint16_t)lit;
+        tf__lz_choice c = tf__best(e, &v, 0, depth);
+        tf__link(table + c.hash, prev, wmask, pos); /* more than 2^L bytes remain: the search hashed head */
+        if (c.kind == K_NONE || !tf__pays(e, c.gain)) {
+            e->run_text += tf__lz_text_len[buf[head]];
+            e->run_numeric += tf__lz_numeric_len[buf[head]];
+            /* head + 2^L < end - 8 here: the byte is there even when the loop ends */
+            size_t f = head + ahead;
+            pre[(f + 1u) & pmask] = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f]));
+            head++;
+            if (++lit < window)
+                continue;
+            c.kind = K_NONE;
+        }
+        e->lit = (uint16_t)lit;
+        e->kind = (uint8_t)c.kind;
+        if (!tf__flush(&b, out, o, cap)) /* see tf__frame_body */
+            return 0;
+        tf__put_lit_header(e, &b);
+        const uint8_t *run = buf + head - lit;
+        for (unsigned i = 0; i < lit; i++) {
+            if (b.n >= 32u && !tf__flush(&b, out, o, cap))
+                return 0;
+            tf__put_literal(&b, run[i], e->mode);
+        }
+        if (!tf__flush(&b, out, o, cap))
+            return 0;
+        lit = 0;
+        if (c.kind == K_NONE) {
+            tf__end_sequence(e);
+            continue;
+        }
+        e->match_len = (uint16_t)c.len;
+        e->match_dist = (uint16_t)c.dist;
+        tf__put_match(e, &b);
+        tf__end_sequence(e);
+        e->rep = (uint16_t)c.dist;
+        /* The match's other positions (head's went in above) and, unless the loop ends, as many new prefix sums: one
+         * loop, as its count is hard to predict. */
+        size_t f = head + ahead;
+        if (end - head - c.len > keep) {
+            uint16_t sum = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f])); /* in a register, not reread */
+            pre[(f + 1u) & pmask] = sum;
+            for (unsigned i = 1; i < c.len; i++) {
+                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(head + i));
+                pre[(f + i + 1u) & pmask] = sum = (uint16_t)(sum + tf__lit_bits(buf[f + i]));
+            }
+        } else {
+            for (unsigned i = 1; i < c.len; i++)
+                tf__link(table + tf__hash(e, buf + head + i), prev, wmask, (uint16_t)(head + i));
+        }
+        head += c.len;
+    }
+    e->pos = (uint16_t)head;
+    e->seen = (uint16_t)(head < window ? head : window);
+    e->lit = (uint16_t)lit;
+    s->head = head;
+    s->la = end - head;
+    e->out = b;
+    return 1;
+}
+#endif
 
 /* One frame of in[0..n) into out[0..cap) with the encoder e (just initialised): the same steps as the streaming
  * encoder, fed from the input in place instead of through the ring, and writing straight to out, until the last
@@ -1397,34 +1587,23 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
         return 0;                          /* not even the header fits (and `out` may be NULL) */
     tf_lz_encoder_poll(e, out, cap, &got); /* the header; with no input yet, poll stops there */
     o = got;
-    tf__lz_bytes s = {in, 0, 0, n};
+    tf__lz_bytes s = {in, 0, 0, n, NULL, 0};
     tf_lz_encoder local = *e, *const state = e; /* see TF__LZ_HOT */
-    e = &local;
-    tf__lz_bits b = e->out;
-    while (s.la > keep) {
-        if (!tf__step(e, &s))
-            continue;
-        /* Whole bytes out before each sequence: the last match's bits (up to 31) and this run's header (up to 31)
-         * would not fit in the 64-bit buffer together. */
-        if (!tf__flush(&b, out, &o, cap))
-            return 0;
-        tf__put_lit_header(e, &b);
-        const uint8_t *run = in + s.head - e->lit;
-        for (unsigned i = 0; i < e->lit; i++) {
-            if (b.n >= 32u && !tf__flush(&b, out, &o, cap))
-                return 0;
-            tf__put_literal(&b, run[i], e->mode);
-        }
-        if (!tf__flush(&b, out, &o, cap))
-            return 0;
-        tf__put_match(e, &b);
-        tf__end_sequence(e);
-        if (e->kind != K_NONE)
-            tf__pass_match(e, &s);
-    }
-    e->out = b;
+#if defined(__OPTIMIZE_SIZE__)
+    int ok = tf__frame_body(&local, &s, keep, out, &o, cap, local.lazy); /* one loop for all levels */
+#else
+    int ok;
+    if (local.lazy)
+        ok = tf__frame_body(&local, &s, keep, out, &o, cap, 1);
+    else if (local.chain) /* level 1 gets its chain depth as a constant: no loop (7% faster; not so for depth 2) */
+        ok = local.depth == 1u ? tf__frame_greedy(&local, &s, keep, out, &o, cap, 1u)
+                               : tf__frame_greedy(&local, &s, keep, out, &o, cap, local.depth);
+    else
+        ok = tf__frame_body(&local, &s, keep, out, &o, cap, 0);
+#endif
+    if (!ok)
+        return 0;
     *state = local;
-    e = state;
     /* The ring takes over: the window's history behind head (which holds the pending literals), then the rest. */
     size_t history = s.head < ((size_t)1 << e->w) ? s.head : (size_t)1 << e->w;
     e->head = (uint16_t)(1u << e->w);

@@ -120,8 +120,11 @@
 #ifndef TF_LZ_CHAIN_MAX_WINDOW_BITS
 #define TF_LZ_CHAIN_MAX_WINDOW_BITS 10
 #endif
+/* 512 heads: with the 3-byte keys of the fast levels, a single candidate is more often a real match than with 256
+ * (W=8 level 1: 1.104x heatshrink's ratio instead of 1.093x, level 2 at about 3.3x its speed instead of 3.0x, for
+ * 512 B more encoder RAM at W <= 10). 8 gives that RAM back. */
 #ifndef TF_LZ_CHAIN_HEAD_BITS
-#define TF_LZ_CHAIN_HEAD_BITS 8
+#define TF_LZ_CHAIN_HEAD_BITS 9
 #endif
 #ifndef TF_LZ_DECODER_INPUT
 #define TF_LZ_DECODER_INPUT 8

@@ -97,23 +97,37 @@ def run(quick: bool) -> str:
     everything = b"".join(parts.values())
     ours_blob = lz.compress(everything, window_bits=8, lookahead_bits=4)
     hs_blob = heatshrink2.compress(everything, window_sz2=8, lookahead_sz2=4)
+    # The ratio target and the speed target hold together at the lowest level whose ratio reaches 1.1x (lower levels
+    # search less, so are faster): that level's speed is the one measured against the 3x target.
+    level_sizes = {level: len(lz.compress(everything, window_bits=8, lookahead_bits=4, level=level))
+                   for level in range(1, 10)}
+    fast = min((lv for lv, size in level_sizes.items() if len(hs_blob) / size >= 1.1), default=6)
     hs_c, ours_c = harness.alternate(lambda: heatshrink2.compress(everything, window_sz2=8, lookahead_sz2=4),
                                      lambda: lz.compress(everything, window_bits=8, lookahead_bits=4), repeat=repeat,
                                      timer=time.process_time)
+    hs_f, ours_f = harness.alternate(lambda: heatshrink2.compress(everything, window_sz2=8, lookahead_sz2=4),
+                                     lambda: lz.compress(everything, window_bits=8, lookahead_bits=4, level=fast),
+                                     repeat=repeat, timer=time.process_time)
     hs_d, ours_d = harness.alternate(lambda: heatshrink2.decompress(hs_blob, window_sz2=8, lookahead_sz2=4),
                                      lambda: lz.decompress(ours_blob), repeat=repeat, timer=time.process_time)
     mb = len(everything) / 1e6
     out.append("\n### Speed at W=8, L=4 (whole corpus, one-shot calls, median CPU time of %d)\n" % repeat)
+    out.append(f"Level {fast} is the lowest (so fastest) level whose ratio reaches the 1.1x target: there both targets "
+               "are measured together. The default level 6 searches more for a better ratio. Decompression does "
+               "not depend on the level.\n")
     out.append(harness.table(
         ["direction", "heatshrink2", "thrifty.lz", "speed-up", "target"],
-        [["compress", f"{mb / hs_c:.1f} MB/s", f"{mb / ours_c:.1f} MB/s", f"**{hs_c / ours_c:.2f}x**", "≥ 3x"],
+        [[f"compress, level {fast} (ratio {len(hs_blob) / level_sizes[fast]:.3f}x heatshrink's)",
+          f"{mb / hs_f:.1f} MB/s", f"{mb / ours_f:.1f} MB/s", f"**{hs_f / ours_f:.2f}x**", "≥ 3x"],
+         [f"compress, level 6, the default (ratio {len(hs_blob) / len(ours_blob):.3f}x)", f"{mb / hs_c:.1f} MB/s",
+          f"{mb / ours_c:.1f} MB/s", f"{hs_c / ours_c:.2f}x", "reported"],
          ["decompress", f"{mb / hs_d:.1f} MB/s", f"{mb / ours_d:.1f} MB/s", f"**{hs_d / ours_d:.2f}x**", "≥ 3x"]]))
 
     # ---- every level at W=8: what each buys in ratio and costs in speed, against the same heatshrink2 run
     hs_size = len(hs_blob)
     rows = []
     for level in range(1, 10):
-        size = len(lz.compress(everything, window_bits=8, lookahead_bits=4, level=level))
+        size = level_sizes[level]
         hs_t, ours_t = harness.alternate(
             lambda: heatshrink2.compress(everything, window_sz2=8, lookahead_sz2=4),
             lambda: lz.compress(everything, window_bits=8, lookahead_bits=4, level=level), repeat=repeat,

@@ -18,7 +18,8 @@
  *   code, the numeric code (both literal codes of 1..12 bits per byte) or plain bytes. A full run of 2^W literals
  *   has no match after it. The match symbol comes from one of five match codes, chosen by the run before it (1, 2
  *   or 3+ literals; with none, by whether the last match was 2^L bytes long), and says explicit (len 2..2^L) or
- *   rep (the previous offset again, len 1..2^L), or ends the frame (then zero bits to the byte boundary). An explicit match's offset (1..2^W) has its own code for each W.
+ *   rep (the previous offset again, len 1..2^L), or ends the frame (then zero bits to the byte boundary). An
+ *   explicit match's offset (1..2^W) has its own code for each W.
  *
  * WHY THIS CODE (each step measured on the bench corpus: 256 KiB each of Python stdlib sources, libpython and a
  * generated sensor CSV; "W=8" sums are compressed bytes of all three at W=8, L=4, level 6 unless said)
@@ -35,14 +36,15 @@
  *     -13%).
  *   - Literals take whichever of three codings is shortest for the run: the text code (Python source in ~5.3 bits
  *     a byte), the numeric code (digits and separators of log lines and readings, 4.2 bits a byte on its sample)
- *     or plain bytes. The codes live in flash (about 3 KiB of tables with the other codes), not RAM, so the
+ *     or plain bytes. The codes live in flash (about 11 KB of tables with the other codes), not RAM, so the
  *     300-byte decoder keeps them. The numeric code took the CSV part from 34.6 to 28.3 KB of literals.
  *   - A repeated offset costs no offset at all: columnar data (CSV, tables, structs in binaries) repeats offsets
  *     constantly.
    - Parsing is by bit gain (the covered bytes' literal cost minus the match's cost), comparing the rep candidate
  *     with the hash candidates, with one step of lazy evaluation (a literal first when the match one byte later
- *     gains more: +1% on text, +6% on CSV at W=8). The match finder hashes 2-byte prefixes (3-byte when W >= 10).
- *     Up to W = 10 (config.h) it is zlib's hash chain: 256 heads and one link per window byte (2 bytes each, 1 KiB
+ *     gains more: +1% on text, +6% on CSV at W=8). The match finder hashes 2-byte prefixes (3-byte when W >= 10
+ *     or at levels 1-4).
+ *     Up to W = 10 (config.h) it is zlib's hash chain: 512 heads and one link per window byte (2 bytes each, 1.5 KiB
  *     at W=8), walked newest first for as many candidates as the level allows (8 at the default); every position
  *     in the window with the hash is reachable and inserting a position is two stores. Above W = 10 the links
  *     (2 x 2^W bytes) would break the W=12 RAM budget, so those windows use a set-associative table: at most 64
@@ -55,14 +57,16 @@
  *     More heads (512, 1024) gained under 0.05% for 0.5-1.5 KiB; limiting the lazy look to short matches lost
  *     0.5-1% (CSV needs it).
  *   - Result, W=8, L=4: 1.17x heatshrink's ratio (W=8 sum 329364 vs 384482 bytes); W=12, L=5: about 0.98x zlib's
- *     (level 6, wbits 12, memLevel 1) in 5832 bytes of encoder state. One-shot compression is about 1.5x
+ *     (level 6, wbits 12, memLevel 1) in 5832 bytes of encoder state. One-shot compression is about 1.7x
  *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
- *     literal costs) and about 2.4x at level 2 (1.12x its ratio); the decoder is several times faster.
- *     bench/results/lz.md has the run.
-   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 8, 4, 8, 16,
+ *     literal costs); the decoder about 3.5x. bench/results/lz.md has the run.
+ *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 8, 4, 8, 16,
  *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS, so above W = 10 levels 6-9 search alike), and whether to
  *     look one byte ahead (from level 5). Level 6, the default, is the search measured above. The decoder never
- *     knows the level.
+ *     knows the level. Levels 1-4 hash 3-byte keys (2-byte keys gain only with a deep search) and, on a hash chain,
+ *     run a one-shot loop of their own (tf__frame_greedy: positions enter the chain as they are passed, literal
+ *     costs are differences of running sums). At W=8, level 1 is 1.10x heatshrink's ratio at about 3.5x its
+ *     speed, level 2 1.13x at about 3.2x.
  *   - One-shot compression (tf_lz_compress) takes the same steps as the streaming encoder on the input in place,
  *     writing straight to the output, and hands the last 2^L + 8 bytes to the ring (where the 8-byte compares
  *     stay in bounds): 1.4x faster than feeding the ring through sink and poll, and byte-identical to it. The
@@ -81,14 +85,13 @@
  *   encoder: sizeof(state) + 2^W + 3 * 2^L + 8 + finder, where finder is
  *              2 * (2^TF_LZ_CHAIN_HEAD_BITS + 2^W)                      for W <= TF_LZ_CHAIN_MAX_WINDOW_BITS (10)
  *              2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)     above
- *                                                W=8, L=4: 1432 B; W=10, L=4: 3736 B; W=12, L=5: 5832 B
+ *                                                W=8, L=4: 1944 B; W=10, L=4: 4248 B; W=12, L=5: 5832 B
  *
  * OUTPUT BOUND
  *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
  *   takes a match only when it pays for what the run it closes costs over 8 bits a byte, so no sequence costs more
- *   than 8 bits per byte, and a full run of 2^W literals costs at most 15 + 13 bits of header. tf_lz_compress() also
- falls back to a
- *   stored frame, so its output is at most n + TF_LZ_STORED_OVERHEAD (tf_lz_compress_bound(n)).
+ *   than 8 bits per byte, and a full run of 2^W literals costs at most 15 + 13 bits of header. tf_lz_compress()
+ *   also falls back to a stored frame, so its output is at most n + TF_LZ_STORED_OVERHEAD (tf_lz_compress_bound(n)).
  *
  * THREADS AND INTERRUPTS
  *   Every function touches only the state and buffers passed to it: two threads may work on two different

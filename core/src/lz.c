@@ -1453,6 +1453,21 @@ TF__LZ_HOT int tf__flush(tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
     return 1;
 }
 
+/* The one-shot loops' literal run (e->lit bytes at `run`, header first) straight to out[*o..cap), with whole bytes
+ * flushed before it (the last match's bits, up to 50, and the header's, up to 29, would not fit in the 64-bit
+ * buffer together), as it goes and after it; 0 when out is full first. */
+TF__LZ_HOT int tf__put_run(tf_lz_encoder *e, const uint8_t *run, tf__lz_bits *b, uint8_t *out, size_t *o, size_t cap) {
+    if (!tf__flush(b, out, o, cap))
+        return 0;
+    tf__put_lit_header(e, b);
+    for (unsigned i = 0; i < e->lit; i++) {
+        if (b->n >= 32u && !tf__flush(b, out, o, cap))
+            return 0;
+        tf__put_literal(b, run[i], e->mode);
+    }
+    return tf__flush(b, out, o, cap);
+}
+
 /* The one-shot loop over in[0..n) (the flat view s) while more than `keep` bytes remain, writing to out[*o..cap);
  * 0 when out is full first. `lazy` is e->lazy passed as a constant, so that each kind of level gets a loop of its
  * own with the other kind's work compiled out. */
@@ -1462,18 +1477,7 @@ TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, ui
     while (s->la > keep) {
         if (!tf__step(e, s, lazy))
             continue;
-        /* Whole bytes out before each sequence: the last match's bits (up to 31) and this run's header (up to 31)
-         * would not fit in the 64-bit buffer together. */
-        if (!tf__flush(&b, out, o, cap))
-            return 0;
-        tf__put_lit_header(e, &b);
-        const uint8_t *run = s->buf + s->head - e->lit;
-        for (unsigned i = 0; i < e->lit; i++) {
-            if (b.n >= 32u && !tf__flush(&b, out, o, cap))
-                return 0;
-            tf__put_literal(&b, run[i], e->mode);
-        }
-        if (!tf__flush(&b, out, o, cap))
+        if (!tf__put_run(e, s->buf + s->head - e->lit, &b, out, o, cap))
             return 0;
         tf__put_match(e, &b);
         tf__end_sequence(e);
@@ -1530,16 +1534,7 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
         }
         e->lit = (uint16_t)lit;
         e->kind = (uint8_t)c.kind;
-        if (!tf__flush(&b, out, o, cap)) /* see tf__frame_body */
-            return 0;
-        tf__put_lit_header(e, &b);
-        const uint8_t *run = buf + head - lit;
-        for (unsigned i = 0; i < lit; i++) {
-            if (b.n >= 32u && !tf__flush(&b, out, o, cap))
-                return 0;
-            tf__put_literal(&b, run[i], e->mode);
-        }
-        if (!tf__flush(&b, out, o, cap))
+        if (!tf__put_run(e, buf + head - lit, &b, out, o, cap))
             return 0;
         lit = 0;
         if (c.kind == K_NONE) {

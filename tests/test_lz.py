@@ -3,7 +3,9 @@ import argparse
 import gc
 import inspect
 import io
+import pathlib
 import random
+import subprocess
 import sys
 import threading
 import tracemalloc
@@ -98,6 +100,14 @@ def test_format_version_2_frames_decode_as_written():
            "f5776f726c640a0001fffeffd0d626243e")
     for frame in (w8, w12):
         assert lz.decompress(bytes.fromhex(frame)) == data
+
+
+def test_code_tables_come_from_the_committed_counts():
+    # core/src/lz_codes.h is generated from core/tools/lz_code_counts.json; a table edited by hand, or counts changed
+    # without regenerating, would silently be another format.
+    root = pathlib.Path(__file__).resolve().parent.parent
+    built = subprocess.run([sys.executable, str(root / "core/tools/gen_lz_codes.py")], capture_output=True, check=True)
+    assert built.stdout == (root / "core/src/lz_codes.h").read_bytes()
 
 
 def test_every_short_prefix_round_trips():

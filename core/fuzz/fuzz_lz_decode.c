@@ -6,15 +6,15 @@
 
 #include "thrifty/lz.h"
 
-static uint64_t storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 12)) / 8 + 8];
-static uint64_t storage2[(TF_LZ_DECODER_INPUT + 64 + (1u << 12)) / 8 + 8];
+static uint64_t storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 15)) / 8 + 8];
+static uint64_t storage2[(TF_LZ_DECODER_INPUT + 64 + (1u << 15)) / 8 + 8];
 static uint8_t seen[1u << 16], seen2[1u << 16]; /* the first 64 KiB each way of decoding produced */
 
 /* The same input through tf_lz_decoder_decode straight from the caller's buffer (its fast path), with output in
  * chunks of out_chunk: it must produce the same bytes and end the same way as sink/poll. */
 static tf_status decode_direct(const uint8_t *data, size_t size, size_t out_chunk, size_t *total) {
     tf_lz_decoder *d;
-    if (tf_lz_decoder_init(&d, storage2, sizeof storage2, 12) != TF_OK)
+    if (tf_lz_decoder_init(&d, storage2, sizeof storage2, 15) != TF_OK)
         abort();
     size_t ip = 0;
     *total = 0;
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     data++;
     size--;
     tf_lz_decoder *d;
-    if (tf_lz_decoder_init(&d, storage, sizeof storage, 12) != TF_OK)
+    if (tf_lz_decoder_init(&d, storage, sizeof storage, 15) != TF_OK)
         abort();
     uint8_t out[128];
     size_t ip = 0, total = 0;

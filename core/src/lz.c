@@ -111,9 +111,9 @@ struct tf_lz_encoder {
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
     uint8_t lazy;         /* the level looks one byte ahead before taking a match */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
+    uint8_t long_before;  /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
      * history, rep and match bound), so that step reuses it instead of searching again. */
-    uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     uint8_t ahead_valid, ahead_kind;
     uint16_t ahead_len, ahead_dist;
     int16_t ahead_gain;
@@ -262,7 +262,7 @@ static void tf__put_symbol(tf__lz_bits *b, const tf__lz_code *code, unsigned sym
     tf__put(b, code->code[sym], code->len[sym]);
 }
 
-/* v as its slot's symbol (sym0 + slot) and the extra bits: at most 15 + 14 bits. */
+/* v as its slot's symbol (sym0 + slot) and the extra bits: at most 15 + 13 bits. */
 TF__LZ_HOT void tf__put_number(tf__lz_bits *b, const tf__lz_code *code, unsigned sym0, uint32_t v) {
     unsigned slot = tf__slot(v);
     tf__put_symbol(b, code, sym0 + slot);
@@ -333,8 +333,8 @@ TF__LZ_HOT void tf__put_lit_header(tf_lz_encoder *e, tf__lz_bits *b) {
     tf__put(b, v - tf__slot_base(slot), tf__slot_extra(slot));
 }
 
-/* The match code for a match after a run of lit literals: short runs and matches go together. */
-/* The match code for a match after a run of lit literals (see TF__LZ_MATCH_CONTEXT). */
+/* The match code for a match after a run of lit literals: by the run's length (short runs and rep matches go
+ * together), and after no literal by whether the last match was cut at 2^L bytes (its continuation is likely). */
 #define TF__LZ_MATCH_CONTEXT(lit, long_before) ((lit) ? 1u + ((lit) < 3u ? (lit) : 3u) : (long_before) ? 0u : 1u)
 TF__LZ_INLINE const tf__lz_code *tf__match_code(const tf_lz_encoder *e, unsigned lit) {
     return &tf__lz_match[TF__LZ_MATCH_CONTEXT(lit, e->long_before)];
@@ -456,7 +456,7 @@ typedef struct {
     unsigned hash; /* of the searched position, when it has hash_bytes bytes: entering it reuses the search's */
 } tf__lz_choice;
 
-/* What the first n bytes at y would cost as literals: the text code's length, at most 8 bits a byte. Never more
+/* What the first n bytes at y would cost as literals: each byte's cheapest code, at most 8 bits. Never more
  * than 8n, so a match chosen against it also passes the 8-bits-a-byte test that keeps the output bound. Summed
  * once per search, however many candidates ask. */
 typedef struct {
@@ -972,7 +972,7 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
         if (end - p < 8)
             break; /* D_RUN */
         TF__REFILL();
-        /* the run: a symbol and extra bits, at most 15 + 14 bits */
+        /* the run: a symbol and extra bits, at most 15 + 13 bits */
         unsigned sym, count = 0, mode = 0;
         TF__SYMBOL(&tf__lz_run, sym);
         if (sym) {
@@ -1030,7 +1030,7 @@ static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out
             long_before = 0;
             continue;
         }
-        /* the match: a symbol and extra bits (15 + 7), then for an explicit one the offset's (15 + 13): 50 bits */
+        /* the match: a symbol and extra bits (15 + 6), then for an explicit one the offset's (15 + 13): 49 bits */
         if (nb < 50u) {
             if (end - p < 8) {
                 d->k = (uint8_t)ctx;

@@ -40,7 +40,7 @@
  *     300-byte decoder keeps them. The numeric code took the CSV part from 34.6 to 28.3 KB of literals.
  *   - A repeated offset costs no offset at all: columnar data (CSV, tables, structs in binaries) repeats offsets
  *     constantly.
-   - Parsing is by bit gain (the covered bytes' literal cost minus the match's cost), comparing the rep candidate
+ *   - Parsing is by bit gain (the covered bytes' literal cost minus the match's cost), comparing the rep candidate
  *     with the hash candidates, with one step of lazy evaluation (a literal first when the match one byte later
  *     gains more: +1% on text, +6% on CSV at W=8). The match finder hashes 2-byte prefixes (3-byte when W >= 10
  *     or at levels 1-4).

@@ -171,16 +171,17 @@ static struct {
     /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
      * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
      * sampled block's address is soon reused by many unsampled ones; its bucket must empty when it is freed.
-     * Saturated counts stay put (a false positive costs one table lookup, never a wrong answer). */
-    uint8_t sampled_count[TF_SAMPLE_BUCKETS];
+     * Saturated counts stay put (a false positive costs one table lookup, never a wrong answer). Counts are 4 bits,
+     * two to a byte: a bucket rarely holds more than one live sample, and a small heap's tracker is mostly this. */
+    uint8_t sampled_count[TF_SAMPLE_BUCKETS / 2];
     uint64_t rng;
 
     /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full; `tick_left` counts
      * down to the next point (no division per allocation) */
     uint64_t t0_ns, ops, tick_every, tick_left;
     uint64_t peak_clock_ops; /* T.ops when peak_ns was last read from the clock */
-    uint32_t npoints;
-    int64_t points[TF_TIMELINE_POINTS][2];
+    uint32_t npoints, points_cap;
+    int64_t (*points)[2]; /* grown by doubling up to TF_TIMELINE_POINTS: sampled mode often needs far fewer */
     uint64_t timed_ns, timed_calls;
 
     /* guards */
@@ -540,12 +541,15 @@ static void timeline_tick(void) {
     T.ops++;
     if (--T.tick_left)
         return;
-    if (T.npoints == TF_TIMELINE_POINTS) {
-        for (uint32_t i = 0; i < TF_TIMELINE_POINTS / 2; i++) {
+    if (T.npoints == T.points_cap &&
+        (T.points_cap >= TF_TIMELINE_POINTS ||
+         grow_array((void **)&T.points, &T.points_cap, sizeof *T.points, T.npoints + 1u) < 0)) {
+        /* full (or at the memory bound): keep every other point, halve the rate */
+        for (uint32_t i = 0; i < T.npoints / 2; i++) {
             T.points[i][0] = T.points[2 * i + 1][0];
             T.points[i][1] = T.points[2 * i + 1][1];
         }
-        T.npoints = TF_TIMELINE_POINTS / 2;
+        T.npoints /= 2;
         T.tick_every *= 2u;
     }
     T.tick_left = T.tick_every;
@@ -582,19 +586,25 @@ static uint32_t sample_bucket(const void *p) {
     return (uint32_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - TF_SAMPLE_BUCKET_BITS));
 }
 
-static int maybe_sampled(const void *p) { return T.sampled_count[sample_bucket(p)] != 0; }
-
-static void filter_add(const void *p) {
-    uint8_t *c = &T.sampled_count[sample_bucket(p)];
-    if (*c != UINT8_MAX)
-        (*c)++;
+static int maybe_sampled(const void *p) {
+    uint32_t b = sample_bucket(p);
+    return (T.sampled_count[b >> 1] >> ((b & 1u) * 4u) & 15u) != 0;
 }
 
-static void filter_remove(const void *p) {
-    uint8_t *c = &T.sampled_count[sample_bucket(p)];
-    if (*c != UINT8_MAX && *c != 0)
-        (*c)--;
+/* Adds `delta` (+1 or -1) to a bucket's 4-bit count; a saturated (15) or empty count stays put. */
+static void filter_step(const void *p, int delta) {
+    uint32_t b = sample_bucket(p), shift = (b & 1u) * 4u;
+    uint8_t *byte = &T.sampled_count[b >> 1];
+    uint32_t c = (uint32_t)*byte >> shift & 15u;
+    if (c == 15u || (c == 0u && delta < 0))
+        return;
+    c = delta > 0 ? c + 1u : c - 1u;
+    *byte = (uint8_t)((*byte & ~(15u << shift)) | c << shift);
 }
+
+static void filter_add(const void *p) { filter_step(p, 1); }
+
+static void filter_remove(const void *p) { filter_step(p, -1); }
 
 static void trace_alloc(int domain, void *p, uint64_t size) {
     int64_t wbytes = (int64_t)size, wcount = 1;
@@ -1000,7 +1010,7 @@ int tf_guard_pop(tf_guard_node *g) {
 /* ---- Python API ------------------------------------------------------------------------------------------------ */
 
 /* The run's fixed-size state (static, but counted as the tracker's own memory like its tables). */
-static size_t fixed_bytes(void) { return sizeof T.points + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
+static size_t fixed_bytes(void) { return sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
 
 static void release_run(void);
 
@@ -1174,10 +1184,14 @@ static void release_run(void) {
         Py_DECREF(T.nodes[i].name);
     }
     own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + fixed_bytes());
+    own_add(0, (size_t)T.points_cap * sizeof *T.points);
     free(T.sites);
     free(T.nodes);
+    free(T.points);
     T.sites = NULL;
     T.nodes = NULL;
+    T.points = NULL;
+    T.npoints = T.points_cap = 0;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
     free_pack(&T.pblocks);

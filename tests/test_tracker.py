@@ -168,6 +168,46 @@ def test_sampled_frees_balance():
     assert raw["live_bytes_at_end"] < 0.02 * raw["peak_bytes"]
 
 
+def _branch_a(bits, n):
+    return _branch(bits, n)
+
+
+def _branch_b(bits, n):
+    return _branch(bits, n)
+
+
+def _branch(bits, n):
+    if n == 0:
+        return bytearray(300)  # freed at once by the caller: a sampled stack that holds nothing
+    return (_branch_a if bits & 1 else _branch_b)(bits >> 1, n - 1)
+
+
+def _many_stacks(rounds):
+    held = [bytearray(200_000) for _ in range(8)]  # one site holds the peak
+    for r in range(rounds):
+        for bits in range(1024):  # 1024 distinct stacks, each allocating and freeing
+            _branch(bits, 10)
+    return held
+
+
+def test_sampled_memory_follows_live_stacks_not_stacks_seen():
+    # Sampled mode recycles sites (and their frames) that hold nothing live and nothing at the peak: a run meeting
+    # ever more distinct stacks keeps its tables at the size of what is live, and the peak's site survives.
+    own = []
+    for rounds in (2, 8):
+        with trace(sampled=True, sample_rate=512) as raw:
+            held = _many_stacks(rounds)
+            del held
+        assert raw["recycled_stacks"] > 0 and raw["dropped_stacks"] == 0
+        own.append(raw["tracker_peak_bytes"])
+        report = build_report(raw)
+        top = max(report["sites"], key=lambda s: s["live_at_peak"])
+        assert top["function"] == "_many_stacks.<locals>.<listcomp>" or top["function"] == "_many_stacks"
+        assert 1_200_000 < raw["peak_bytes"] < 2_400_000
+        assert raw["live_bytes_at_end"] < 0.05 * raw["peak_bytes"]
+    assert own[1] < own[0] * 1.5  # four times the distinct-stack samples, not four times the memory
+
+
 def test_threads_counted():
     def worker(out):
         out.append([bytearray(10_000) for _ in range(100)])

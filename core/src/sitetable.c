@@ -167,6 +167,24 @@ int tf_sitetable_next(const tf_sitetable *t, uint32_t *cursor, uint64_t *key, ui
     return 0;
 }
 
+uint32_t tf_sitetable_remove_if(tf_sitetable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx) {
+    uint32_t removed = 0;
+    uint64_t nslots = (uint64_t)t->mask + 1u, i = 0;
+    /* After a take, slot i may hold an entry shifted back from further on: look at it again before moving on. Shifts
+     * only move entries into holes at or after i (or, for a run wrapping past the end, from the front to the back),
+     * so no entry is skipped. */
+    while (i < nslots) {
+        tf_sitetable_entry e = t->slots[i];
+        if (e.key != 0 && drop(ctx, e.key, e.value)) {
+            tf_sitetable_take(t, e.key, NULL);
+            removed++;
+        } else {
+            i++;
+        }
+    }
+    return removed;
+}
+
 tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable *src) {
     uint32_t cursor = 0;
     uint64_t key, value;

@@ -276,7 +276,44 @@ static void test_pack_move(void) {
     CHECK_EQ(tf_packtable_move(&small, &big), TF_E_FULL);
 }
 
+static int drop_when_divisible(void *ctx, uint64_t key, uint64_t value) {
+    (void)key;
+    return value % *(const uint64_t *)ctx == 0;
+}
+
+/* remove_if on full tables (long probe runs, some wrapping past the end): exactly the chosen entries go, every other
+ * stays reachable with its value. */
+static void test_remove_if(void) {
+    static tf_sitetable_entry storage[64];
+    tf_sitetable t;
+    uint64_t rng = 12345u, v;
+    for (uint64_t divisor = 1; divisor <= 5; divisor++) {
+        for (int round = 0; round < 50; round++) {
+            uint64_t keys[48];
+            uint32_t expect_removed = 0;
+            CHECK_EQ(tf_sitetable_init(&t, storage, sizeof storage, 48), TF_OK);
+            for (uint64_t i = 0; i < 48; i++) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                keys[i] = rng | 1u;
+                CHECK_EQ(tf_sitetable_put(&t, keys[i], i), TF_OK);
+                expect_removed += i % divisor == 0;
+            }
+            CHECK_EQ(tf_sitetable_remove_if(&t, drop_when_divisible, &divisor), expect_removed);
+            CHECK_EQ(tf_sitetable_count(&t), 48u - expect_removed);
+            for (uint64_t i = 0; i < 48; i++) {
+                int found = tf_sitetable_get(&t, keys[i], &v);
+                CHECK_EQ(found, i % divisor != 0);
+                if (found)
+                    CHECK_EQ(v, i);
+            }
+        }
+    }
+}
+
 int main(void) {
+    RUN(test_remove_if);
     RUN(test_pack_size_and_init);
     RUN(test_pack_basic_ops);
     RUN(test_pack_random_against_shadow);

@@ -11,7 +11,8 @@
  * the top bits of the key's Fibonacci hash (one multiply). A packed variant with 8-byte slots follows (tf_packtable).
  *
  * Thread safety: none; one writer at a time, no reader during a write (the tracker holds its lock). No function
- * allocates, blocks, or calls back; all are safe from an interrupt handler that owns the table.
+ * allocates or blocks, and only tf_sitetable_remove_if calls back; all are safe from an interrupt handler that owns the
+ * table.
  */
 #ifndef THRIFTY_SITETABLE_H
 #define THRIFTY_SITETABLE_H
@@ -79,6 +80,12 @@ int tf_sitetable_take(tf_sitetable *t, uint64_t key, uint64_t *value);
 /* Iteration: start with *cursor = 0; each call stores the next entry and returns 1, or returns 0 at the end. The
  * table must not change during an iteration. O(slots) over a full iteration. */
 int tf_sitetable_next(const tf_sitetable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
+
+/* Removes every entry for which drop(ctx, key, value) returns nonzero; returns how many were removed. `drop` may be
+ * called more than once for an entry (removal shifts later entries back, and a run that wraps past the end is met
+ * again), so it must answer the same for the same entry; it must not touch the table. The one function here that
+ * calls back. O(slots). */
+uint32_t tf_sitetable_remove_if(tf_sitetable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx);
 
 /* Moves every entry of `src` into `dst` (for growing: init a bigger dst, move, free src's storage). Returns TF_OK,
  * or TF_E_FULL when dst lacks room (dst then holds a prefix; src is unchanged). O(slots of src). */

@@ -73,19 +73,41 @@ typedef struct {
     int lasti;
 } tf_frame;
 
+/* A function's names, interned once per run and kept until it is released (as tracemalloc keeps file names): nodes
+ * refer to them by index, so a node holds no reference and can be recycled inside the hook without a DECREF. */
+typedef struct {
+    PyObject *file; /* strong ref: co_filename */
+    PyObject *name; /* strong ref: co_qualname */
+} tf_func;
+
 /* Stacks are stored as a tree of frames (a node per distinct (caller node, code, position)), so stacks that
  * share their outer frames — nearly all of them — share storage. */
 typedef struct {
-    uint32_t parent; /* node index of the caller; 0 = the root (no frame) */
+    uint32_t parent; /* node index of the caller; 0 = the root (no frame). Top bit: mark during a node collection */
     int line;
-    PyObject *file; /* strong ref: co_filename */
-    PyObject *name; /* strong ref: co_qualname */
+    uint32_t func; /* index into the function table; TF_NODE_FREE on the free list (parent = next free node) */
 } tf_node;
 
+#define TF_NODE_MARK (UINT32_C(1) << 31)
+#define TF_NODE_FREE UINT32_MAX
+
+/* Sampled mode recycles sites and nodes instead of growing past these counts when some are unused (see
+ * recycle_site): the tracker's memory then follows what is live, not how many distinct stacks the run met. */
+#define TF_SAMPLED_SITES 32u
+#define TF_SAMPLED_NODES 64u
+
+/* Sampled mode keeps the node and function keys in the stack table (`stacks`) instead of tables of their own: a
+ * few dozen entries each, and one table has one table's slack, not three. A value's high half says what its key
+ * is (site 0, node, function); the keys are 64-bit hashes of different things, distinct but for a collision. Exact
+ * mode keeps three tables so its per-allocation stack lookup stays on the smallest one. */
+#define TF_KEY_NODE (UINT64_C(1) << 32)
+#define TF_KEY_FUNC (UINT64_C(2) << 32)
+
 typedef struct {
-    uint32_t leaf;          /* innermost frame's node */
+    uint32_t leaf;          /* innermost frame's node; on the free list (sampled mode): the next free site */
     uint16_t depth;         /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
-    uint16_t truncated;     /* the stack was deeper than max_depth */
+    uint8_t truncated;      /* the stack was deeper than max_depth */
+    uint8_t unused;         /* recycled: on the free list, no stack refers to it */
     uint32_t size0;         /* size of the site's first block: blocks of this size go to the packed table */
     uint32_t at_peak_epoch; /* 32 bits keep a site at 56 bytes; a stale copy is mistaken for current only when
                              * exactly a multiple of 2^32 new peaks passed without touching the site */
@@ -156,10 +178,15 @@ static struct {
     tf_growtable stacks; /* stack hash -> site index */
     tf_site *sites;
     uint32_t nsites, sites_cap;
-    tf_growtable nodetab; /* hash of (parent, code, position) -> node index */
+    tf_growtable nodetab; /* hash of (parent, code, position) -> TF_KEY_NODE | node index (exact mode) */
     tf_linecache lines[TF_LINE_CACHE];
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
+    uint32_t free_sites, free_nodes; /* heads of the sampled-mode free lists; 0 = empty */
+    uint64_t recycled_sites;
+    tf_growtable functab; /* hash of (file, name) -> TF_KEY_FUNC | function index (exact mode) */
+    tf_func *funcs;
+    uint32_t nfuncs, funcs_cap;
     size_t own_bytes, own_peak;
 
     /* totals */
@@ -171,16 +198,17 @@ static struct {
     /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
      * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
      * sampled block's address is soon reused by many unsampled ones; its bucket must empty when it is freed.
-     * Saturated counts stay put (a false positive costs one table lookup, never a wrong answer). */
-    uint8_t sampled_count[TF_SAMPLE_BUCKETS];
+     * Saturated counts stay put (a false positive costs one table lookup, never a wrong answer). Counts are 4 bits,
+     * two to a byte: a bucket rarely holds more than one live sample, and a small heap's tracker is mostly this. */
+    uint8_t sampled_count[TF_SAMPLE_BUCKETS / 2];
     uint64_t rng;
 
     /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full; `tick_left` counts
      * down to the next point (no division per allocation) */
     uint64_t t0_ns, ops, tick_every, tick_left;
     uint64_t peak_clock_ops; /* T.ops when peak_ns was last read from the clock */
-    uint32_t npoints;
-    int64_t points[TF_TIMELINE_POINTS][2];
+    uint32_t npoints, points_cap;
+    int64_t (*points)[2]; /* grown by doubling up to TF_TIMELINE_POINTS: sampled mode often needs far fewer */
     uint64_t timed_ns, timed_calls;
 
     /* guards */
@@ -446,6 +474,131 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 
 static int line_of(PyCodeObject *code, int lasti);
 
+static tf_growtable *node_table(void) { return T.sampled ? &T.stacks : &T.nodetab; }
+static tf_growtable *func_table(void) { return T.sampled ? &T.stacks : &T.functab; }
+
+/* Function index of a code object's (file, name), interning it on first sight; UINT32_MAX when out of room. */
+static uint32_t func_of(PyCodeObject *code) {
+    tf_growtable *ft = func_table();
+    uint64_t idx, key = ((uint64_t)(uintptr_t)code->co_filename * UINT64_C(0x9e3779b97f4a7c15)) ^
+                        (uint64_t)(uintptr_t)code->co_qualname;
+    key = key * UINT64_C(0xff51afd7ed558ccd);
+    key = key ? key : 1u;
+    if (ft->mem && tf_sitetable_get(&ft->t, key, &idx)) {
+        /* a 64-bit hash of two pointers that stay alive: a collision is as unlikely as a stack hash collision */
+        return (idx & ~(uint64_t)UINT32_MAX) == TF_KEY_FUNC ? (uint32_t)idx : UINT32_MAX;
+    }
+    if (T.nfuncs >= TF_TAG_MAX || table_room(ft, 12) < 0 ||
+        grow_array((void **)&T.funcs, &T.funcs_cap, sizeof(tf_func), T.nfuncs + 1u) < 0)
+        return UINT32_MAX;
+    T.funcs[T.nfuncs] = (tf_func){Py_NewRef(code->co_filename), Py_NewRef(code->co_qualname)};
+    tf_sitetable_put(&ft->t, key, TF_KEY_FUNC | T.nfuncs);
+    return T.nfuncs++;
+}
+
+/* Whether a site must be kept: a live sampled block refers to it, or it held bytes at the last peak. */
+static int site_pinned(const tf_site *s) {
+    return s->live != 0 || (s->at_peak_epoch == T.peak_epoch && s->at_peak != 0);
+}
+
+static int node_unmarked(void *ctx, uint64_t key, uint64_t value) {
+    (void)ctx;
+    (void)key;
+    return (value & ~(uint64_t)UINT32_MAX) == TF_KEY_NODE && !(T.nodes[(uint32_t)value].parent & TF_NODE_MARK);
+}
+
+static void free_node(uint32_t i) {
+    T.nodes[i] = (tf_node){.parent = T.free_nodes, .func = TF_NODE_FREE};
+    T.free_nodes = i;
+}
+
+/* Sampled mode, node array full: frees every node no site (nor the stack being interned, from `keep` out) uses.
+ * O(nodes + frames of all sites + node table slots); it runs when the array fills, so at most once per
+ * TF_SAMPLED_NODES / 4 new nodes (below that much room freed, the array grows instead). */
+static uint32_t collect_nodes(uint32_t keep) {
+    uint32_t freed = 0;
+    for (uint32_t i = 0; i <= T.nsites; i++) {
+        uint32_t node = i < T.nsites ? (T.sites[i].unused ? 0 : T.sites[i].leaf) : keep;
+        while (node != 0 && !(T.nodes[node].parent & TF_NODE_MARK)) {
+            T.nodes[node].parent |= TF_NODE_MARK;
+            node = T.nodes[node].parent & ~TF_NODE_MARK;
+        }
+    }
+    if (node_table()->mem)
+        tf_sitetable_remove_if(&node_table()->t, node_unmarked, NULL);
+    for (uint32_t i = 1; i < T.nnodes; i++) {
+        if (T.nodes[i].parent & TF_NODE_MARK)
+            T.nodes[i].parent &= ~TF_NODE_MARK;
+        else if (T.nodes[i].func != TF_NODE_FREE) {
+            free_node(i);
+            freed++;
+        }
+    }
+    return freed;
+}
+
+/* A slot for a new node whose caller is `parent` (kept through a collection); 0 when out of room. */
+static uint32_t new_node(uint32_t parent) {
+    if (T.sampled && !T.free_nodes && T.nnodes == T.nodes_cap && T.nodes_cap >= TF_SAMPLED_NODES &&
+        collect_nodes(parent) >= T.nodes_cap / 4u) {
+        /* room was freed; use it */
+    } else if (!T.free_nodes && (T.nnodes >= TF_TAG_MAX ||
+                                 grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0)) {
+        return 0;
+    }
+    if (T.free_nodes) {
+        uint32_t i = T.free_nodes;
+        T.free_nodes = T.nodes[i].parent;
+        return i;
+    }
+    return T.nnodes++;
+}
+
+static int site_slot(void *ctx, uint64_t key, uint64_t value) {
+    (void)key;
+    return value == *(const uint32_t *)ctx;
+}
+
+/* Sampled mode, site array full: recycles the unpinned site that allocated the fewest bytes (its counts are lost,
+ * like a sampled stack never met; heavy sites stay, as in a space-saving top-k count). Its nodes are freed by the
+ * next node collection. O(sites + stack table slots), at most once per new stack. */
+static void recycle_site(void) {
+    uint32_t victim = 0;
+    for (uint32_t i = 1; i < T.nsites; i++) {
+        const tf_site *s = &T.sites[i];
+        if (!s->unused && !site_pinned(s) && (victim == 0 || s->alloc_bytes < T.sites[victim].alloc_bytes))
+            victim = i;
+    }
+    if (victim == 0)
+        return;
+    tf_sitetable_remove_if(&T.stacks.t, site_slot, &victim);
+    T.sites[victim] = (tf_site){.leaf = T.free_sites, .unused = 1};
+    T.free_sites = victim;
+    T.recycled_sites++;
+}
+
+/* A slot for a new site with room for its stack table entry, or 0 (counted as a dropped stack). */
+static uint32_t new_site(void) {
+    uint32_t i;
+    if (T.sampled && !T.free_sites && T.nsites == T.sites_cap && T.sites_cap >= TF_SAMPLED_SITES)
+        recycle_site();
+    if (!T.free_sites &&
+        (T.nsites >= TF_TAG_MAX || grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0)) {
+        T.dropped_stacks++;
+        return 0;
+    }
+    if (table_room(&T.stacks, 12) < 0) {
+        T.dropped_stacks++;
+        return 0;
+    }
+    if (T.free_sites) {
+        i = T.free_sites;
+        T.free_sites = T.sites[i].leaf;
+        return i;
+    }
+    return T.nsites++;
+}
+
 /* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
  * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
 static uint32_t current_site(int domain) {
@@ -456,13 +609,8 @@ static uint32_t current_site(int domain) {
     if (n == 0)
         return 0;
     if (T.stacks.mem && tf_sitetable_get(&T.stacks.t, h, &idx))
-        return (uint32_t)idx;
+        return idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
     n = walk_stack(ts, fr, T.max_depth, &truncated);
-    if (T.nsites >= TF_TAG_MAX || table_room(&T.stacks, 12) < 0 ||
-        grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0) {
-        T.dropped_stacks++;
-        return 0;
-    }
     uint32_t parent = 0;
     for (int i = n - 1; i >= 0; i--) {
         uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
@@ -471,29 +619,32 @@ static uint32_t current_site(int domain) {
         key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
         key = key ? key : 1u;
         uint64_t node;
-        if (T.nodetab.mem && tf_sitetable_get(&T.nodetab.t, key, &node)) {
+        if (node_table()->mem && tf_sitetable_get(&node_table()->t, key, &node)) {
+            if ((node & ~(uint64_t)UINT32_MAX) != TF_KEY_NODE) { /* another kind's key: a 64-bit collision */
+                T.dropped_stacks++;
+                return 0;
+            }
             parent = (uint32_t)node;
             continue;
         }
-        if (T.nnodes >= TF_TAG_MAX || table_room(&T.nodetab, 12) < 0 ||
-            grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0) {
+        PyCodeObject *code = (PyCodeObject *)fr[i].code;
+        uint32_t func = func_of(code), slot = func == UINT32_MAX ? 0 : new_node(parent);
+        if (slot == 0 || table_room(node_table(), 12) < 0) {
+            if (slot != 0)
+                free_node(slot);
             T.dropped_stacks++;
             return 0;
         }
-        PyCodeObject *code = (PyCodeObject *)fr[i].code;
-        T.nodes[T.nnodes] = (tf_node){
-            .parent = parent,
-            .line = line_of(code, fr[i].lasti),
-            .file = Py_NewRef(code->co_filename),
-            .name = Py_NewRef(code->co_qualname),
-        };
-        tf_sitetable_put(&T.nodetab.t, key, T.nnodes);
-        parent = T.nnodes++;
+        T.nodes[slot] = (tf_node){.parent = parent, .line = line_of(code, fr[i].lasti), .func = func};
+        tf_sitetable_put(&node_table()->t, key, TF_KEY_NODE | slot);
+        parent = slot;
     }
-    tf_site *s = &T.sites[T.nsites];
-    *s = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint16_t)truncated};
-    tf_sitetable_put(&T.stacks.t, h, T.nsites);
-    return T.nsites++;
+    uint32_t site = new_site();
+    if (site == 0)
+        return 0;
+    T.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
+    tf_sitetable_put(&T.stacks.t, h, site);
+    return site;
 }
 
 /* Line of a frame position, for a new stack node. PyCode_Addr2Line scans the code's line table from its start every
@@ -540,12 +691,15 @@ static void timeline_tick(void) {
     T.ops++;
     if (--T.tick_left)
         return;
-    if (T.npoints == TF_TIMELINE_POINTS) {
-        for (uint32_t i = 0; i < TF_TIMELINE_POINTS / 2; i++) {
+    if (T.npoints == T.points_cap &&
+        (T.points_cap >= TF_TIMELINE_POINTS ||
+         grow_array((void **)&T.points, &T.points_cap, sizeof *T.points, T.npoints + 1u) < 0)) {
+        /* full (or at the memory bound): keep every other point, halve the rate */
+        for (uint32_t i = 0; i < T.npoints / 2; i++) {
             T.points[i][0] = T.points[2 * i + 1][0];
             T.points[i][1] = T.points[2 * i + 1][1];
         }
-        T.npoints = TF_TIMELINE_POINTS / 2;
+        T.npoints /= 2;
         T.tick_every *= 2u;
     }
     T.tick_left = T.tick_every;
@@ -582,19 +736,25 @@ static uint32_t sample_bucket(const void *p) {
     return (uint32_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - TF_SAMPLE_BUCKET_BITS));
 }
 
-static int maybe_sampled(const void *p) { return T.sampled_count[sample_bucket(p)] != 0; }
-
-static void filter_add(const void *p) {
-    uint8_t *c = &T.sampled_count[sample_bucket(p)];
-    if (*c != UINT8_MAX)
-        (*c)++;
+static int maybe_sampled(const void *p) {
+    uint32_t b = sample_bucket(p);
+    return (T.sampled_count[b >> 1] >> ((b & 1u) * 4u) & 15u) != 0;
 }
 
-static void filter_remove(const void *p) {
-    uint8_t *c = &T.sampled_count[sample_bucket(p)];
-    if (*c != UINT8_MAX && *c != 0)
-        (*c)--;
+/* Adds `delta` (+1 or -1) to a bucket's 4-bit count; a saturated (15) or empty count stays put. */
+static void filter_step(const void *p, int delta) {
+    uint32_t b = sample_bucket(p), shift = (b & 1u) * 4u;
+    uint8_t *byte = &T.sampled_count[b >> 1];
+    uint32_t c = (uint32_t)*byte >> shift & 15u;
+    if (c == 15u || (c == 0u && delta < 0))
+        return;
+    c = delta > 0 ? c + 1u : c - 1u;
+    *byte = (uint8_t)((*byte & ~(15u << shift)) | c << shift);
 }
+
+static void filter_add(const void *p) { filter_step(p, 1); }
+
+static void filter_remove(const void *p) { filter_step(p, -1); }
 
 static void trace_alloc(int domain, void *p, uint64_t size) {
     int64_t wbytes = (int64_t)size, wcount = 1;
@@ -1000,7 +1160,7 @@ int tf_guard_pop(tf_guard_node *g) {
 /* ---- Python API ------------------------------------------------------------------------------------------------ */
 
 /* The run's fixed-size state (static, but counted as the tracker's own memory like its tables). */
-static size_t fixed_bytes(void) { return sizeof T.points + sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
+static size_t fixed_bytes(void) { return sizeof T.lines + (T.sampled ? sizeof T.sampled_count : 0); }
 
 static void release_run(void);
 
@@ -1069,6 +1229,8 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
+    T.free_sites = T.free_nodes = 0;
+    T.recycled_sites = 0;
     own_add(fixed_bytes(), 0);
     atomic_store(&T.tracing, 1);
     update_free_check();
@@ -1077,7 +1239,10 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     Py_RETURN_NONE;
 }
 
-static PyObject *frame_tuple(const tf_node *f) { return Py_BuildValue("(OiO)", f->file, f->line, f->name); }
+static PyObject *frame_tuple(const tf_node *f) {
+    const tf_func *fn = &T.funcs[f->func];
+    return Py_BuildValue("(OiO)", fn->file, f->line, fn->name);
+}
 
 /* Builds the raw result. Frames are deduplicated by (file, line, function) into one list; stacks refer to them by
  * index, outermost first (the order a flame graph draws). */
@@ -1090,7 +1255,10 @@ static PyObject *build_result(void) {
     for (uint32_t i = 0; i < T.nsites; i++) {
         tf_site *s = &T.sites[i];
         int64_t at_peak = s->at_peak_epoch == T.peak_epoch ? s->at_peak : s->live;
-        PyObject *ids = PyTuple_New(s->depth), *item;
+        PyObject *ids, *item;
+        if (s->unused)
+            continue;
+        ids = PyTuple_New(s->depth);
         uint32_t node = s->leaf;
         if (!ids)
             goto error;
@@ -1146,16 +1314,16 @@ static PyObject *build_result(void) {
             goto error;
         PyList_SET_ITEM(timeline, i, pt);
     }
-    res = Py_BuildValue("{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
-                        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth,
-                        "peak_bytes", (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns",
-                        (long long)T.peak_ns, "allocs", (unsigned long long)T.allocs, "frees",
-                        (unsigned long long)T.frees, "alloc_bytes", (unsigned long long)T.alloc_bytes, "samples",
-                        (unsigned long long)T.samples, "untracked_allocs", (unsigned long long)T.untracked,
-                        "dropped_stacks", (unsigned long long)T.dropped_stacks, "tracker_bytes",
-                        (unsigned long long)T.own_bytes, "tracker_peak_bytes", (unsigned long long)T.own_peak,
-                        "duration_ns", (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate",
-                        (unsigned long long)T.timed_ns, "frames", frames, "stacks", stacks, "timeline", timeline);
+    res = Py_BuildValue(
+        "{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
+        T.sampled ? "sampled" : "exact", "sample_rate", (long long)T.rate, "max_depth", T.max_depth, "peak_bytes",
+        (long long)T.peak, "live_bytes_at_end", (long long)T.live, "peak_time_ns", (long long)T.peak_ns, "allocs",
+        (unsigned long long)T.allocs, "frees", (unsigned long long)T.frees, "alloc_bytes",
+        (unsigned long long)T.alloc_bytes, "samples", (unsigned long long)T.samples, "untracked_allocs",
+        (unsigned long long)T.untracked, "dropped_stacks", (unsigned long long)T.dropped_stacks, "recycled_stacks",
+        (unsigned long long)T.recycled_sites, "tracker_bytes", (unsigned long long)T.own_bytes, "tracker_peak_bytes",
+        (unsigned long long)T.own_peak, "duration_ns", (unsigned long long)(now_ns() - T.t0_ns), "overhead_ns_estimate",
+        (unsigned long long)T.timed_ns, "frames", frames, "stacks", stacks, "timeline", timeline);
     Py_DECREF(index);
     PyMem_Free(node_id);
     return res;
@@ -1169,15 +1337,25 @@ error:
 }
 
 static void release_run(void) {
-    for (uint32_t i = 1; i < T.nnodes; i++) {
-        Py_DECREF(T.nodes[i].file);
-        Py_DECREF(T.nodes[i].name);
+    for (uint32_t i = 0; i < T.nfuncs; i++) {
+        Py_DECREF(T.funcs[i].file);
+        Py_DECREF(T.funcs[i].name);
     }
-    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) + fixed_bytes());
+    own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) +
+                   (size_t)T.funcs_cap * sizeof(tf_func) + fixed_bytes());
+    free(T.funcs);
+    T.funcs = NULL;
+    T.nfuncs = T.funcs_cap = 0;
+    T.free_sites = T.free_nodes = 0;
+    free_table(&T.functab);
+    own_add(0, (size_t)T.points_cap * sizeof *T.points);
     free(T.sites);
     free(T.nodes);
+    free(T.points);
     T.sites = NULL;
     T.nodes = NULL;
+    T.points = NULL;
+    T.npoints = T.points_cap = 0;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
     free_pack(&T.pblocks);
@@ -1262,7 +1440,7 @@ static PyObject *site_of_block(uintptr_t a) {
         if (site != 0 && site < T.nsites) {
             uint32_t node = T.sites[site].leaf;
             for (n = 0; n < T.sites[site].depth && node != 0; n++, node = T.nodes[node].parent) {
-                fr[n] = (tf_site_frame){T.nodes[node].file, T.nodes[node].line};
+                fr[n] = (tf_site_frame){T.funcs[T.nodes[node].func].file, T.nodes[node].line};
                 Py_XINCREF(fr[n].file); /* no allocation: safe under the lock (the caller holds the GIL) */
             }
         }

@@ -259,6 +259,31 @@ def test_own_memory_bounded_and_reported():
     del keep
 
 
+def test_timeline_at_the_memory_bound_from_the_start():
+    # The timeline's array is grown on demand within max_memory: a run that starts at the bound (here a budget
+    # guard's block table already fills it) must go without timeline points, not write through a NULL array. In a
+    # child, so that a regression fails the test instead of killing the suite.
+    code = textwrap.dedent("""
+        import thrifty
+        from thrifty import _ext
+        from thrifty.doctor import trace
+        with thrifty.budget("1 GiB"):
+            held = [bytearray(8) for _ in range(2500)]
+            own = _ext._tracker_status()["tracker_bytes"]
+            assert own >= 65536, own
+            for sampled in (True, False):
+                for extra in range(0, 16384, 32):  # the least room a run can start with: its first records
+                    try:
+                        with trace(sampled=sampled, sample_rate=1, max_memory=own + extra) as raw:
+                            x = [bytearray(10) for _ in range(1000)]
+                        break
+                    except MemoryError:
+                        pass
+                assert raw["timeline"] == [] and raw["tracker_peak_bytes"] > own, raw["timeline"]
+        """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_timeline_bounded_and_ordered():
     with trace() as raw:
         for _ in range(50):

@@ -694,6 +694,10 @@ static void timeline_tick(void) {
     if (T.npoints == T.points_cap &&
         (T.points_cap >= TF_TIMELINE_POINTS ||
          grow_array((void **)&T.points, &T.points_cap, sizeof *T.points, T.npoints + 1u) < 0)) {
+        if (T.points_cap == 0) { /* at the memory bound before the first point: no array to write to */
+            T.tick_left = T.tick_every;
+            return;
+        }
         /* full (or at the memory bound): keep every other point, halve the rate */
         for (uint32_t i = 0; i < T.npoints / 2; i++) {
             T.points[i][0] = T.points[2 * i + 1][0];

@@ -206,6 +206,81 @@ def test_sampled_memory_follows_live_stacks_not_stacks_seen():
         assert 1_200_000 < raw["peak_bytes"] < 2_400_000
         assert raw["live_bytes_at_end"] < 0.05 * raw["peak_bytes"]
     assert own[1] < own[0] * 1.5  # four times the distinct-stack samples, not four times the memory
+    assert own[1] < 24 * 1024  # unused stacks and frames are reclaimed before a table grows (was 30-70 KiB)
+
+
+def _churn(bits, n, keep):
+    if n == 0:
+        block = bytearray(64 + (bits % 7) * 100)
+        if keep is not None:
+            keep.append(block)
+        return block
+    return (_churn_a if bits & 1 else _churn_b)(bits >> 1, n - 1, keep)
+
+
+def _churn_a(bits, n, keep):
+    return _churn(bits, n, keep)
+
+
+def _churn_b(bits, n, keep):
+    return _churn(bits, n, keep)
+
+
+@pytest.mark.parametrize("sampled", [True, False])
+def test_threads_with_many_stacks_keep_the_totals_whole(sampled):
+    # Threads meet thousands of distinct stacks, some holding blocks for a while, while sites and frames are recycled
+    # (sampled mode) under them; and site lookups and status calls run meanwhile. Every live block must still be
+    # counted at its own stack: the stacks' live bytes add up to the live total, and their bytes at the peak to the
+    # peak, exactly (a block left pointing at a recycled stack would break both).
+    import random
+
+    def worker(seed, held):
+        rng = random.Random(seed)
+        for i in range(6000):
+            _churn(rng.randrange(1 << 12), 12, held if rng.random() < 0.05 else None)
+            if len(held) > 200:
+                del held[rng.randrange(len(held))]
+            if i % 500 == 0 and held:
+                _ext._tracker_site_of(held[-1])
+                _ext._tracker_status()
+
+    helds = [[] for _ in range(4)]
+    with trace(sampled=sampled, sample_rate=256) as raw:
+        threads = [threading.Thread(target=worker, args=(i, helds[i])) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        helds[0].clear()
+    assert raw["dropped_stacks"] == 0 and raw["untracked_allocs"] == 0
+    assert not sampled or raw["recycled_stacks"] > 0
+    assert sum(s["live_at_end"] for s in raw["stacks"]) == raw["live_bytes_at_end"]
+    assert sum(s["live_at_peak"] for s in raw["stacks"]) == raw["peak_bytes"]
+    assert all(s["live_at_end"] >= 0 and s["live_at_peak"] >= 0 for s in raw["stacks"])
+
+
+def test_sampled_sites_name_their_functions_among_many(tmp_path):
+    # Sampled mode finds a frame's function by binary search over the functions met, in address order: with hundreds
+    # of them, met in no particular order, every site must still name its own function and line.
+    n = 300
+    src = "".join(f"def f{i}():\n    return bytearray({1000 + i})\n\n\n" for i in range(n))
+    path = tmp_path / "many_funcs.py"
+    path.write_text(src)
+    namespace = {}
+    exec(compile(src, str(path), "exec"), namespace)
+    order = list(range(n))
+    __import__("random").Random(5).shuffle(order)
+    with trace(sampled=True, sample_rate=1) as raw:
+        keep = [namespace[f"f{i}"]() for i in order]
+    report = build_report(raw, top=n)
+    live = dict.fromkeys(range(n), 0)
+    for s in report["sites"]:
+        if s["file"] == str(path):  # the bytearray and its buffer: one site each, both at f<i>'s one line
+            i = int(s["function"][1:])
+            assert s["line"] == 4 * i + 2, (s["function"], s["line"])
+            live[i] += s["live_at_end"]
+    assert all(live[i] >= 1000 + i for i in range(n)), live
+    del keep
 
 
 def test_threads_counted():
@@ -257,6 +332,31 @@ def test_own_memory_bounded_and_reported():
         keep = [bytearray(1000) for _ in range(10_000)]
     assert 0 < raw["tracker_peak_bytes"] < raw["peak_bytes"]
     del keep
+
+
+def test_timeline_at_the_memory_bound_from_the_start():
+    # The timeline's array is grown on demand within max_memory: a run that starts at the bound (here a budget
+    # guard's block table already fills it) must go without timeline points, not write through a NULL array. In a
+    # child, so that a regression fails the test instead of killing the suite.
+    code = textwrap.dedent("""
+        import thrifty
+        from thrifty import _ext
+        from thrifty.doctor import trace
+        with thrifty.budget("1 GiB"):
+            held = [bytearray(8) for _ in range(2500)]
+            own = _ext._tracker_status()["tracker_bytes"]
+            assert own >= 65536, own
+            for sampled in (True, False):
+                for extra in range(0, 16384, 32):  # the least room a run can start with: its first records
+                    try:
+                        with trace(sampled=sampled, sample_rate=1, max_memory=own + extra) as raw:
+                            x = [bytearray(10) for _ in range(1000)]
+                        break
+                    except MemoryError:
+                        pass
+                assert raw["timeline"] == [] and raw["tracker_peak_bytes"] > own, raw["timeline"]
+        """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_timeline_bounded_and_ordered():

@@ -91,15 +91,19 @@ typedef struct {
 #define TF_NODE_MARK (UINT32_C(1) << 31)
 #define TF_NODE_FREE UINT32_MAX
 
-/* Sampled mode recycles sites and nodes instead of growing past these counts when some are unused (see
- * recycle_site): the tracker's memory then follows what is live, not how many distinct stacks the run met. */
-#define TF_SAMPLED_SITES 32u
+/* Sampled mode reclaims unused sites and nodes (see reclaim) instead of growing the site array, the node array or the
+ * stack table past these sizes: the tracker's memory then follows what is live, not how many distinct stacks the
+ * run met. */
+#define TF_SAMPLED_SITES 16u
 #define TF_SAMPLED_NODES 64u
+#define TF_SAMPLED_KEYS 96u /* stack table entries: 2 KiB of slots */
+#define TF_SAMPLED_KEEP 8u  /* unpinned sites a reclaim keeps when that frees enough (for the churn report) */
 
-/* Sampled mode keeps the node and function keys in the stack table (`stacks`) instead of tables of their own: a
- * few dozen entries each, and one table has one table's slack, not three. A value's high half says what its key
- * is (site 0, node, function); the keys are 64-bit hashes of different things, distinct but for a collision. Exact
- * mode keeps three tables so its per-allocation stack lookup stays on the smallest one. */
+/* Sampled mode keeps the node keys in the stack table (`stacks`) instead of a table of their own: a few dozen
+ * entries each, and one table has one table's slack, not two; it finds functions without a table (func_sorted). A
+ * value's high half says what its key is (site 0, node; exact mode's function table tags its values too); the keys
+ * are 64-bit hashes of different things, distinct but for a collision. Exact mode keeps three tables so its
+ * per-allocation stack lookup stays on the smallest one. */
 #define TF_KEY_NODE (UINT64_C(1) << 32)
 #define TF_KEY_FUNC (UINT64_C(2) << 32)
 
@@ -182,11 +186,14 @@ static struct {
     tf_linecache lines[TF_LINE_CACHE];
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
-    uint32_t free_sites, free_nodes; /* heads of the sampled-mode free lists; 0 = empty */
+    uint32_t free_sites, free_nodes;   /* heads of the sampled-mode free lists; 0 = empty */
+    uint32_t nfree_sites, nfree_nodes; /* their lengths */
     uint64_t recycled_sites;
     tf_growtable functab; /* hash of (file, name) -> TF_KEY_FUNC | function index (exact mode) */
     tf_func *funcs;
     uint32_t nfuncs, funcs_cap;
+    uint32_t *forder; /* sampled mode: function indexes in (file, name) address order */
+    uint32_t forder_cap;
     size_t own_bytes, own_peak;
 
     /* totals */
@@ -208,7 +215,7 @@ static struct {
     uint64_t t0_ns, ops, tick_every, tick_left;
     uint64_t peak_clock_ops; /* T.ops when peak_ns was last read from the clock */
     uint32_t npoints, points_cap;
-    int64_t (*points)[2]; /* grown by doubling up to TF_TIMELINE_POINTS: sampled mode often needs far fewer */
+    int64_t (*points)[2]; /* grown by doubling up to TF_TIMELINE_POINTS (sampled mode: see timeline_at_share) */
     uint64_t timed_ns, timed_calls;
 
     /* guards */
@@ -475,24 +482,79 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 static int line_of(PyCodeObject *code, int lasti);
 
 static tf_growtable *node_table(void) { return T.sampled ? &T.stacks : &T.nodetab; }
-static tf_growtable *func_table(void) { return T.sampled ? &T.stacks : &T.functab; }
+
+enum { FULL_SITES, FULL_NODES, FULL_KEYS }; /* what a sampled-mode reclaim must make room in */
+static void reclaim(uint32_t keep, uint32_t survivors);
+static int reclaim_for(int full, uint32_t keep);
+
+/* Room for one more key in the table nodes (and in sampled mode stacks) go to: 0, or -1 at the memory
+ * bound. Sampled mode reclaims unused stacks and nodes before the stack table grows past TF_SAMPLED_KEYS, and grows
+ * it only when that freed less than a quarter of it; `keep` is the leaf of the stack being interned. */
+static int key_room(tf_growtable *g, uint32_t keep) {
+    if (T.sampled && g->mem && g->t.count >= g->t.capacity && g->t.capacity >= TF_SAMPLED_KEYS) {
+        if (reclaim_for(FULL_KEYS, keep))
+            return 0;
+        if (g->t.capacity <= TF_SITETABLE_MAX_CAPACITY / 2u && grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u) == 0)
+            return 0;
+        return g->t.count < g->t.capacity ? 0 : -1;
+    }
+    return table_room(g, 12);
+}
+
+/* Order of a function against (file, name): by address, which stays put while the run holds the strings. */
+static int func_cmp(const tf_func *f, const PyObject *file, const PyObject *name) {
+    uintptr_t a = (uintptr_t)f->file, b = (uintptr_t)file;
+    if (a == b) {
+        a = (uintptr_t)f->name;
+        b = (uintptr_t)name;
+    }
+    return a < b ? -1 : a > b;
+}
+
+/* Sampled mode: the function index of a code object's (file, name) by binary search over the indexes in address
+ * order, interning it (an insertion, O(functions)) on first sight; UINT32_MAX when out of room. 4 bytes a function
+ * instead of a stack table entry (most of a small run's table was function keys), and a lookup happens only for a
+ * new node. O(log functions). */
+static uint32_t func_sorted(PyCodeObject *code) {
+    PyObject *file = code->co_filename, *name = code->co_qualname;
+    uint32_t lo = 0, hi = T.nfuncs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        int c = func_cmp(&T.funcs[T.forder[mid]], file, name);
+        if (c == 0)
+            return T.forder[mid];
+        if (c < 0)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    if (T.nfuncs >= TF_TAG_MAX || grow_array((void **)&T.funcs, &T.funcs_cap, sizeof(tf_func), T.nfuncs + 1u) < 0 ||
+        grow_array((void **)&T.forder, &T.forder_cap, sizeof *T.forder, T.nfuncs + 1u) < 0)
+        return UINT32_MAX;
+    memmove(&T.forder[lo + 1u], &T.forder[lo], (size_t)(T.nfuncs - lo) * sizeof *T.forder);
+    T.forder[lo] = T.nfuncs;
+    T.funcs[T.nfuncs] = (tf_func){Py_NewRef(file), Py_NewRef(name)};
+    return T.nfuncs++;
+}
 
 /* Function index of a code object's (file, name), interning it on first sight; UINT32_MAX when out of room. */
 static uint32_t func_of(PyCodeObject *code) {
-    tf_growtable *ft = func_table();
-    uint64_t idx, key = ((uint64_t)(uintptr_t)code->co_filename * UINT64_C(0x9e3779b97f4a7c15)) ^
-                        (uint64_t)(uintptr_t)code->co_qualname;
+    uint64_t idx, key;
+    if (T.sampled)
+        return func_sorted(code);
+    key = ((uint64_t)(uintptr_t)code->co_filename * UINT64_C(0x9e3779b97f4a7c15)) ^
+          (uint64_t)(uintptr_t)code->co_qualname;
     key = key * UINT64_C(0xff51afd7ed558ccd);
     key = key ? key : 1u;
-    if (ft->mem && tf_sitetable_get(&ft->t, key, &idx)) {
+    if (T.functab.mem && tf_sitetable_get(&T.functab.t, key, &idx)) {
         /* a 64-bit hash of two pointers that stay alive: a collision is as unlikely as a stack hash collision */
         return (idx & ~(uint64_t)UINT32_MAX) == TF_KEY_FUNC ? (uint32_t)idx : UINT32_MAX;
     }
-    if (T.nfuncs >= TF_TAG_MAX || table_room(ft, 12) < 0 ||
+    if (T.nfuncs >= TF_TAG_MAX || table_room(&T.functab, 12) < 0 ||
         grow_array((void **)&T.funcs, &T.funcs_cap, sizeof(tf_func), T.nfuncs + 1u) < 0)
         return UINT32_MAX;
     T.funcs[T.nfuncs] = (tf_func){Py_NewRef(code->co_filename), Py_NewRef(code->co_qualname)};
-    tf_sitetable_put(&ft->t, key, TF_KEY_FUNC | T.nfuncs);
+    tf_sitetable_put(&T.functab.t, key, TF_KEY_FUNC | T.nfuncs);
     return T.nfuncs++;
 }
 
@@ -501,22 +563,53 @@ static int site_pinned(const tf_site *s) {
     return s->live != 0 || (s->at_peak_epoch == T.peak_epoch && s->at_peak != 0);
 }
 
-static int node_unmarked(void *ctx, uint64_t key, uint64_t value) {
+/* What a reclaim removes from the stack table: the keys of recycled sites and of unmarked nodes. */
+static int key_dead(void *ctx, uint64_t key, uint64_t value) {
+    uint64_t kind = value & ~(uint64_t)UINT32_MAX;
     (void)ctx;
     (void)key;
-    return (value & ~(uint64_t)UINT32_MAX) == TF_KEY_NODE && !(T.nodes[(uint32_t)value].parent & TF_NODE_MARK);
+    if (kind == 0)
+        return T.sites[(uint32_t)value].unused;
+    return kind == TF_KEY_NODE && !(T.nodes[(uint32_t)value].parent & TF_NODE_MARK);
 }
 
 static void free_node(uint32_t i) {
     T.nodes[i] = (tf_node){.parent = T.free_nodes, .func = TF_NODE_FREE};
     T.free_nodes = i;
+    T.nfree_nodes++;
 }
 
-/* Sampled mode, node array full: frees every node no site (nor the stack being interned, from `keep` out) uses.
- * O(nodes + frames of all sites + node table slots); it runs when the array fills, so at most once per
- * TF_SAMPLED_NODES / 4 new nodes (below that much room freed, the array grows instead). */
-static uint32_t collect_nodes(uint32_t keep) {
-    uint32_t freed = 0;
+/* Sampled mode, when the site array, the node array or the stack table is full: recycles the unpinned sites except
+ * the `survivors` that allocated the most bytes (a recycled site's counts are lost, like a sampled stack never met;
+ * heavy sites stay, as in a space-saving top-k count), then frees every node no remaining site (nor the stack being
+ * interned, from `keep` out) uses, and drops both kinds' keys in one pass over the table. O(sites * survivors +
+ * nodes + frames of all sites + table slots). Every site below nsites and node below nnodes must be initialised or
+ * on a free list. */
+static void reclaim(uint32_t keep, uint32_t survivors) {
+    uint32_t top[TF_SAMPLED_KEEP], ntop = 0;
+    for (uint32_t i = 1; i < T.nsites && survivors; i++) {
+        const tf_site *s = &T.sites[i];
+        uint32_t k;
+        if (s->unused || site_pinned(s) || (ntop == survivors && s->alloc_bytes <= T.sites[top[ntop - 1]].alloc_bytes))
+            continue;
+        /* insert into `top`, kept heaviest first; the lightest falls off when it is full */
+        k = ntop < survivors ? ntop++ : ntop - 1;
+        for (; k > 0 && T.sites[top[k - 1]].alloc_bytes < s->alloc_bytes; k--)
+            top[k] = top[k - 1];
+        top[k] = i;
+    }
+    for (uint32_t i = 1; i < T.nsites; i++) {
+        tf_site *s = &T.sites[i];
+        uint32_t k = 0;
+        while (k < ntop && top[k] != i)
+            k++;
+        if (s->unused || site_pinned(s) || k < ntop)
+            continue;
+        *s = (tf_site){.leaf = T.free_sites, .unused = 1};
+        T.free_sites = i;
+        T.nfree_sites++;
+        T.recycled_sites++;
+    }
     for (uint32_t i = 0; i <= T.nsites; i++) {
         uint32_t node = i < T.nsites ? (T.sites[i].unused ? 0 : T.sites[i].leaf) : keep;
         while (node != 0 && !(T.nodes[node].parent & TF_NODE_MARK)) {
@@ -524,76 +617,71 @@ static uint32_t collect_nodes(uint32_t keep) {
             node = T.nodes[node].parent & ~TF_NODE_MARK;
         }
     }
-    if (node_table()->mem)
-        tf_sitetable_remove_if(&node_table()->t, node_unmarked, NULL);
+    if (T.stacks.mem)
+        tf_sitetable_remove_if(&T.stacks.t, key_dead, NULL);
     for (uint32_t i = 1; i < T.nnodes; i++) {
         if (T.nodes[i].parent & TF_NODE_MARK)
             T.nodes[i].parent &= ~TF_NODE_MARK;
-        else if (T.nodes[i].func != TF_NODE_FREE) {
+        else if (T.nodes[i].func != TF_NODE_FREE)
             free_node(i);
-            freed++;
-        }
     }
-    return freed;
 }
 
-/* A slot for a new node whose caller is `parent` (kept through a collection); 0 when out of room. */
+/* Whether a quarter of what was full is free again. */
+static int roomy(int full) {
+    if (full == FULL_SITES)
+        return T.nfree_sites >= T.sites_cap / 4u;
+    if (full == FULL_NODES)
+        return T.nfree_nodes >= T.nodes_cap / 4u;
+    return T.stacks.t.count <= T.stacks.t.capacity / 4u * 3u;
+}
+
+/* Sampled mode: frees room in what is full instead of growing it, keeping the heaviest unpinned sites when that is
+ * enough, else keeping only pinned ones; 1 when a quarter of it is free. What is full is grown only when the pinned
+ * sites (those with bytes live or at the peak) and their frames take up most of it, so the tables follow what is
+ * live; and a reclaim runs at most once per that quarter's worth of new sites, nodes or keys. */
+static int reclaim_for(int full, uint32_t keep) {
+    reclaim(keep, TF_SAMPLED_KEEP);
+    if (!roomy(full))
+        reclaim(keep, 0);
+    return roomy(full);
+}
+
+/* A slot for a new node whose caller is `parent` (kept through a reclaim); 0 when out of room. The caller
+ * initialises it before anything else can reclaim. */
 static uint32_t new_node(uint32_t parent) {
-    if (T.sampled && !T.free_nodes && T.nnodes == T.nodes_cap && T.nodes_cap >= TF_SAMPLED_NODES &&
-        collect_nodes(parent) >= T.nodes_cap / 4u) {
-        /* room was freed; use it */
-    } else if (!T.free_nodes && (T.nnodes >= TF_TAG_MAX ||
-                                 grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u) < 0)) {
-        return 0;
+    if (!T.free_nodes && T.nnodes == T.nodes_cap) {
+        /* grow when nothing could be freed, or little; at the memory bound, what was freed serves */
+        if (!(T.sampled && T.nodes_cap >= TF_SAMPLED_NODES && reclaim_for(FULL_NODES, parent)) && T.nnodes < TF_TAG_MAX)
+            (void)grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u);
     }
     if (T.free_nodes) {
         uint32_t i = T.free_nodes;
         T.free_nodes = T.nodes[i].parent;
+        T.nfree_nodes--;
         return i;
     }
+    if (T.nnodes >= TF_TAG_MAX || T.nnodes == T.nodes_cap)
+        return 0;
     return T.nnodes++;
 }
 
-static int site_slot(void *ctx, uint64_t key, uint64_t value) {
-    (void)key;
-    return value == *(const uint32_t *)ctx;
-}
-
-/* Sampled mode, site array full: recycles the unpinned site that allocated the fewest bytes (its counts are lost,
- * like a sampled stack never met; heavy sites stay, as in a space-saving top-k count). Its nodes are freed by the
- * next node collection. O(sites + stack table slots), at most once per new stack. */
-static void recycle_site(void) {
-    uint32_t victim = 0;
-    for (uint32_t i = 1; i < T.nsites; i++) {
-        const tf_site *s = &T.sites[i];
-        if (!s->unused && !site_pinned(s) && (victim == 0 || s->alloc_bytes < T.sites[victim].alloc_bytes))
-            victim = i;
-    }
-    if (victim == 0)
-        return;
-    tf_sitetable_remove_if(&T.stacks.t, site_slot, &victim);
-    T.sites[victim] = (tf_site){.leaf = T.free_sites, .unused = 1};
-    T.free_sites = victim;
-    T.recycled_sites++;
-}
-
-/* A slot for a new site with room for its stack table entry, or 0 (counted as a dropped stack). */
-static uint32_t new_site(void) {
+/* A slot for a new site whose stack's leaf is `leaf`, with room for its stack table entry, or 0 (counted as a
+ * dropped stack). The caller initialises it before anything else can reclaim. */
+static uint32_t new_site(uint32_t leaf) {
     uint32_t i;
-    if (T.sampled && !T.free_sites && T.nsites == T.sites_cap && T.sites_cap >= TF_SAMPLED_SITES)
-        recycle_site();
-    if (!T.free_sites &&
-        (T.nsites >= TF_TAG_MAX || grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u) < 0)) {
-        T.dropped_stacks++;
-        return 0;
+    if (!T.free_sites && T.nsites == T.sites_cap) {
+        if (!(T.sampled && T.sites_cap >= TF_SAMPLED_SITES && reclaim_for(FULL_SITES, leaf)) && T.nsites < TF_TAG_MAX)
+            (void)grow_array((void **)&T.sites, &T.sites_cap, sizeof(tf_site), T.nsites + 1u);
     }
-    if (table_room(&T.stacks, 12) < 0) {
+    if ((!T.free_sites && (T.nsites >= TF_TAG_MAX || T.nsites == T.sites_cap)) || key_room(&T.stacks, leaf) < 0) {
         T.dropped_stacks++;
         return 0;
     }
     if (T.free_sites) {
         i = T.free_sites;
         T.free_sites = T.sites[i].leaf;
+        T.nfree_sites--;
         return i;
     }
     return T.nsites++;
@@ -628,10 +716,9 @@ static uint32_t current_site(int domain) {
             continue;
         }
         PyCodeObject *code = (PyCodeObject *)fr[i].code;
-        uint32_t func = func_of(code), slot = func == UINT32_MAX ? 0 : new_node(parent);
-        if (slot == 0 || table_room(node_table(), 12) < 0) {
-            if (slot != 0)
-                free_node(slot);
+        uint32_t func = func_of(code), slot;
+        /* the key's room first: a reclaim it runs must not meet the new node uninitialised */
+        if (func == UINT32_MAX || key_room(node_table(), parent) < 0 || (slot = new_node(parent)) == 0) {
             T.dropped_stacks++;
             return 0;
         }
@@ -639,7 +726,7 @@ static uint32_t current_site(int domain) {
         tf_sitetable_put(&node_table()->t, key, TF_KEY_NODE | slot);
         parent = slot;
     }
-    uint32_t site = new_site();
+    uint32_t site = new_site(parent);
     if (site == 0)
         return 0;
     T.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
@@ -687,13 +774,26 @@ static void site_touch(tf_site *s) {
     }
 }
 
+/* Sampled mode keeps the timeline's array within a small share of the traced peak (one point per sample would take
+ * 4 KiB past 128 samples, over 1% of a 300 KB heap): past it, points are halved instead, as when full. */
+#define TF_SAMPLED_TIMELINE_SHARE 256
+
+static int timeline_at_share(void) {
+    return T.sampled && T.points_cap != 0 &&
+           (int64_t)(2u * T.points_cap * sizeof *T.points) > T.peak / TF_SAMPLED_TIMELINE_SHARE;
+}
+
 static void timeline_tick(void) {
     T.ops++;
     if (--T.tick_left)
         return;
     if (T.npoints == T.points_cap &&
-        (T.points_cap >= TF_TIMELINE_POINTS ||
+        (T.points_cap >= TF_TIMELINE_POINTS || timeline_at_share() ||
          grow_array((void **)&T.points, &T.points_cap, sizeof *T.points, T.npoints + 1u) < 0)) {
+        if (T.points_cap == 0) { /* at the memory bound before the first point: no array to write to */
+            T.tick_left = T.tick_every;
+            return;
+        }
         /* full (or at the memory bound): keep every other point, halve the rate */
         for (uint32_t i = 0; i < T.npoints / 2; i++) {
             T.points[i][0] = T.points[2 * i + 1][0];
@@ -1229,7 +1329,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
-    T.free_sites = T.free_nodes = 0;
+    T.free_sites = T.free_nodes = T.nfree_sites = T.nfree_nodes = 0;
     T.recycled_sites = 0;
     own_add(fixed_bytes(), 0);
     atomic_store(&T.tracing, 1);
@@ -1342,11 +1442,13 @@ static void release_run(void) {
         Py_DECREF(T.funcs[i].name);
     }
     own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) +
-                   (size_t)T.funcs_cap * sizeof(tf_func) + fixed_bytes());
+                   (size_t)T.funcs_cap * sizeof(tf_func) + (size_t)T.forder_cap * sizeof *T.forder + fixed_bytes());
     free(T.funcs);
+    free(T.forder);
     T.funcs = NULL;
-    T.nfuncs = T.funcs_cap = 0;
-    T.free_sites = T.free_nodes = 0;
+    T.forder = NULL;
+    T.nfuncs = T.funcs_cap = T.forder_cap = 0;
+    T.free_sites = T.free_nodes = T.nfree_sites = T.nfree_nodes = 0;
     free_table(&T.functab);
     own_add(0, (size_t)T.points_cap * sizeof *T.points);
     free(T.sites);

@@ -62,8 +62,8 @@ static unsigned tf__log2(uint32_t v) {
 /* Numbers (run lengths, match lengths, offsets) are coded as a slot, which a prefix code codes, then extra bits:
  * 0..3 are their own slots, then each power of two 2^k..2^(k+1)-1 splits into two slots of 2^(k-1) values. */
 static unsigned tf__slot(uint32_t v) {
-    if (v < 256u) /* every length and most offsets: the encoder asks for one per candidate */
-        return tf__lz_small_slot[v];
+    if (v < 4u)
+        return v;
     unsigned k = tf__log2(v);
     return 2u * k + ((v >> (k - 1u)) & 1u);
 }
@@ -299,6 +299,12 @@ static size_t tf__ahead(const tf__lz_bytes *s, size_t j) {
  * compare (the compiler does not fold the two equal arms itself). */
 static size_t tf__behind(const tf__lz_bytes *s, size_t i, size_t back) {
     return !s->size || i >= back ? i - back : i + s->size - back;
+}
+
+/* One more byte in the run being gathered: what it costs in each literal code (e->lit is the caller's to count). */
+TF__LZ_INLINE void tf__run_add(tf_lz_encoder *e, uint8_t byte) {
+    e->run_text += tf__lz_text_len[byte];
+    e->run_numeric += tf__lz_numeric_len[byte];
 }
 
 /* How the run of e->lit literals is best coded (0 text code, 1 numeric code, 2 plain bytes: the cheapest header
@@ -619,9 +625,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
     if (c.kind != K_NONE && !tf__pays(e, c.gain))
         c.kind = K_NONE;
     if (c.kind == K_NONE) {
-        uint8_t byte = s->buf[s->head];
-        e->run_text += tf__lz_text_len[byte];
-        e->run_numeric += tf__lz_numeric_len[byte];
+        tf__run_add(e, s->buf[s->head]);
         tf__advance(e, 1);
         tf__skip(s, 1);
         if (lazy)
@@ -1522,8 +1526,7 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
         tf__lz_choice c = tf__best(e, &v, 0, depth);
         tf__link(table + c.hash, prev, wmask, pos); /* more than 2^L bytes remain: the search hashed head */
         if (c.kind == K_NONE || !tf__pays(e, c.gain)) {
-            e->run_text += tf__lz_text_len[buf[head]];
-            e->run_numeric += tf__lz_numeric_len[buf[head]];
+            tf__run_add(e, buf[head]);
             /* head + 2^L < end - 8 here: the byte is there even when the loop ends */
             size_t f = head + ahead;
             pre[(f + 1u) & pmask] = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f]));

@@ -146,7 +146,7 @@ def doctor_main(argv: list[str]) -> int:
             outcome={"exit_status": outcome.exit_status, "status": outcome.status, "exception": outcome.exception},
             facts=facts, budget=opts.budget, top=opts.top,
         )
-        found = build_findings(probes.evidence(report)) if probes else []
+        found = build_findings(probes.evidence(raw), report) if probes else []
     except TargetError as e:
         raise UsageError(str(e)) from None
     finally:

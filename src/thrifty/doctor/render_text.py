@@ -97,4 +97,6 @@ def render_text(report: dict[str, Any]) -> str:
     verdict = budget_verdict(report)
     if verdict:
         lines += ["", verdict]
+    for note in report.get("notes", []):
+        lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"

@@ -9,8 +9,6 @@ override that, matched against the absolute path and the path relative to a root
 This module runs in the target's process too (the probes name object sites with it), so it imports only what
 `python -c pass` has already imported; fnmatch is imported when a glob list is given, i.e. in the analyzer.
 """
-from __future__ import annotations
-
 import os
 import sys
 
@@ -26,6 +24,13 @@ _TYPED = ("<string>", "<stdin>")
 def is_import_frame(frame: list | tuple) -> bool:
     """The recorder's `["<import>", 0, module]` pseudo-frame: the stack passes through the import of `module`."""
     return frame[0] == "<import>"
+
+
+def is_library_file(path: str) -> bool:
+    """The stdlib, site-packages/dist-packages or thrifty itself: code the user does not change."""
+    real = os.path.realpath(path)
+    return (real.startswith(_PKG + os.sep) or real.startswith(_STDLIB + os.sep) or real.startswith(_PREFIXES)
+            or any(t in real for t in _THIRD_PARTY))
 
 
 class UserCode:
@@ -61,10 +66,7 @@ class UserCode:
             return False
         if self.include and self._globbed(real, self.include):
             return True
-        if (real.startswith(_PKG + os.sep) or real.startswith(_STDLIB + os.sep) or real.startswith(_PREFIXES)
-                or any(t in real for t in _THIRD_PARTY)):
-            return False
-        return real.startswith(self.roots)
+        return not is_library_file(real) and real.startswith(self.roots)
 
 
 def short_path(path: str) -> str:

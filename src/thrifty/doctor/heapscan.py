@@ -171,7 +171,9 @@ def _freed_by_del(value: Any, refs: int, ns: dict, dicts: list[dict]) -> bool:
         return True
     # other referrers: more copies of the module's namespace (runpy's) count as the module's; anything else holds it
     others = [r for r in gc.get_referrers(value) if not any(r is d for d in dicts)]
-    extra = sum(sum(1 for v in r.values() if v is value) for r in others if _is_namespace_of(r, ns))
+    copies = [r for r in others if _is_namespace_of(r, ns)]
+    dicts.extend(copies)  # the module's from now on: aliases are taken out of every copy
+    extra = sum(sum(1 for v in r.values() if v is value) for r in copies)
     return refs <= held + extra
 
 
@@ -225,9 +227,12 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
                     min_bytes: int = GLOBAL_MIN_BYTES) -> list[dict]:
     """[{file, name, bytes, freed_by_del, deep_bytes, claimed, merged_into, type, len, fix}] for each data name of
     each user module (file -> its globals dict), most bytes first. bytes = what `del name` would free:
-    sizeof(deep=True, exclusive=True), or 0 for an alias of an object held elsewhere. `held` collects (row, value)
-    of the globals worth a finding, for `claim`."""
-    out = []
+    sizeof(deep=True, exclusive=True) of the value, 0 for an alias (a second name for one value, or a value
+    something else holds). Aliases are measured as 0 and taken out of the namespaces while the others are measured,
+    so the holder (`tables`, not `current = tables["a"]`) is charged. `held` collects (row, value) of the globals
+    worth a finding, for `claim`."""
+    out, todo, aliases = [], [], []
+    seen: set[int] = set()
     for file, ns in namespaces.items():
         if is_library_file(file):
             continue
@@ -240,26 +245,64 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
                 continue
             refs = sys.getrefcount(value) - 2  # getrefcount's argument and `value`
             try:
-                deep = _ext.sizeof(value, deep=True, exclusive=True)
-            except Exception:  # a user __sizeof__ that raises: the name is reported without a size
-                deep = 0
-            try:
                 n = len(value)
             except Exception:
                 n = None
-            g = {"file": file, "name": name, "bytes": deep, "deep_bytes": deep, "freed_by_del": True, "claimed": 0,
+            g = {"file": file, "name": name, "bytes": 0, "deep_bytes": 0, "freed_by_del": True, "claimed": 0,
                  "merged_into": None, "type": type(value).__name__, "len": n, "fix": None}
             out.append(g)
-            if deep < min_bytes:
-                continue
-            if not _freed_by_del(value, refs, ns, dicts):
-                g["freed_by_del"], g["bytes"] = False, 0
-                continue
+            if id(value) in seen or not _freed_by_del(value, refs, ns, dicts):
+                g["freed_by_del"] = False
+                aliases.append((g, value, dicts))
+            else:
+                todo.append((g, value))
+            seen.add(id(value))
+    cand = {id(v): g for g, v in todo}
+    for g, value in todo:
+        try:
+            g["deep_bytes"] = g["bytes"] = _ext.sizeof(value, deep=True, exclusive=True)
+        except Exception:  # a user __sizeof__ that raises: the name is reported without a size
+            continue
+    # an alias's value is charged to the global whose value holds it (`tables` for `current = tables["a"]`): its
+    # exclusive size left it out, since the alias's name refers to it too
+    ours = {id(out), id(todo), id(aliases)} | {id(t) for t in todo} | {id(t) for t in aliases}
+    for g, value, dicts in aliases:
+        try:
+            g["deep_bytes"] = _ext.sizeof(value, deep=True, exclusive=True)
+        except Exception:
+            continue
+        if g["deep_bytes"] >= min_bytes and g["type"] not in ("str", "bytes", "int", "float"):
+            owner = _owner(value, cand, ours | {id(d) for d in dicts})
+            if owner is not None:
+                owner["bytes"] += g["deep_bytes"]
+                owner["deep_bytes"] += g["deep_bytes"]
+                owner.setdefault("holds", []).append(g["name"])
+    for g, value in todo:
+        if g["bytes"] >= min_bytes:
             g["fix"] = _fix_measure(value)
             if held is not None:
                 held.append((g, value))
     out.sort(key=lambda g: -g["bytes"])
     return out
+
+
+def _owner(value: Any, cand: dict[int, dict], skip: set[int], depth: int = 6) -> dict | None:
+    """The measured global whose value holds value (a few containers up), or None."""
+    frontier, seen = [value], {id(value)}
+    for _ in range(depth):
+        nxt = []
+        for o in frontier:
+            for r in gc.get_referrers(o):
+                if id(r) in cand:
+                    return cand[id(r)]
+                if id(r) in seen or id(r) in skip or r is frontier or r is nxt or isinstance(r, types.FrameType):
+                    continue
+                seen.add(id(r))
+                nxt.append(r)
+        frontier = nxt
+        if not frontier or len(seen) > 10_000:
+            break
+    return None
 
 
 def claim(held: list, boxed: list[dict], dup_objs: dict[int, Any]) -> None:

@@ -154,8 +154,12 @@ def _import_table(frames: list, stacks: list[dict], kinds: list[int], peak: int)
             r["live_at_end"] += st["live_at_end"]
             r["allocs"] += st["allocs"]
             r["alloc_bytes"] += st["alloc_bytes"]
-            if r["imported_at"] is None and k and kinds[ids[k - 1]] == _USER:
-                r["imported_at"] = _frame_dict(frames[ids[k - 1]])
+            if r["imported_at"] is None:
+                j = k - 1  # the importing frame: the one before importlib's own
+                while j >= 0 and frames[ids[j]][0].startswith("<frozen importlib"):
+                    j -= 1
+                if j >= 0 and kinds[ids[j]] == _USER:
+                    r["imported_at"] = _frame_dict(frames[ids[j]])
             last = r
         if last is not None:
             last["self_live_at_peak"] += st["live_at_peak"]

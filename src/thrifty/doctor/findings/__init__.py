@@ -1,6 +1,6 @@
 """Findings: what to change, as plain data (base.Finding), built from what a run measured (Evidence).
 
-One module per kind: cycles, resources, module_globals, duplicates, boxed_numbers, source (code findings). `build` turns the
+One module per kind: cycles, resources, module_globals, duplicates, boxed_numbers, imports, source (code findings). `build` turns the
 evidence of one run into ranked findings; nothing here prints.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from thrifty.doctor.findings import boxed_numbers, cycles, duplicates, module_globals, resources, source
+from thrifty.doctor.findings import boxed_numbers, cycles, duplicates, imports, module_globals, resources, source
 from thrifty.doctor.findings.base import HABITS, Finding, is_user_file, rank
 
 __all__ = ["HABITS", "Evidence", "Finding", "build", "confirm", "rank"]
@@ -106,6 +106,7 @@ def build(evidence: Evidence | dict[str, Any] | None, report: dict[str, Any] | N
     found += module_globals.findings(ev.globals, is_user=is_user)
     found += duplicates.findings(ev.duplicates, is_user=is_user)
     found += boxed_numbers.findings(ev.boxed_numbers, is_user=is_user)
+    found += imports.findings(report, is_user)
     for note in (cycles.outside_user_code(ev.cycles, is_user), resources.outside_user_code(ev.resources, is_user)):
         if note:
             notes.append(note)
@@ -121,9 +122,12 @@ def build(evidence: Evidence | dict[str, Any] | None, report: dict[str, Any] | N
             continue
         code += source.check_source(path, text)
     confirm(code, ev)
-    # `global name` for a global the globals finding already reports is that finding (its bytes counted once)
+    # `global name` for a global the globals finding already reports is that finding (its bytes counted once), and
+    # an open() the run saw finalized unclosed is the resource finding on the same line
+    unclosed = {(f.file, f.line) for f in found if f.kind == "resource"}
     shown = [f for f in code if f.confirmed and not (
-        f.kind == "code.global" and all((f.file, n) in reported for n in f.data.get("names", [])))]
+        (f.kind == "code.global" and all((f.file, n) in reported for n in f.data.get("names", [])))
+        or (f.kind == "code.open" and (f.file, f.line) in unclosed))]
     if len(shown) < len(code):
         notes.append(f"{len(code) - len(shown)} code pattern(s) seen in the source were left out: the run did not "
                      "show they matter (or another finding already covers them)")

@@ -1,5 +1,6 @@
 """User frame first: every site shown is the innermost frame in the user's code, the library frame beside it."""
 import os
+import re
 
 import pytest
 
@@ -111,3 +112,24 @@ def test_text_and_pytest_failure_name_the_user_line_first():
     r = build_report(raw, budget=10)
     assert ":12 in <module> (in json/decoder.py:353)" in render_text(r)
     assert ":12 in <module> (in json/decoder.py:353)" in _failure_message(r, 10)
+
+
+def test_budget_error_names_the_users_line_first():
+    import json
+
+    text = json.dumps([f"item-{i}" * 20 for i in range(2000)])
+    with pytest.raises(thrifty.BudgetExceeded) as e:
+        with thrifty.budget(20_000):
+            json.loads(text)  # the user's line
+    line = test_budget_error_names_the_users_line_first.__code__.co_firstlineno + 6
+    msg = str(e.value)
+    assert f"at {__file__}:{line} in test_budget_error_names_the_users_line_first (in json/decoder.py:" in msg, msg
+
+
+def test_budget_error_in_the_users_own_function_names_that_line():
+    def alloc():
+        return bytearray(100_000)
+
+    with pytest.raises(thrifty.BudgetExceeded, match=rf"at {re.escape(__file__)}:{alloc.__code__.co_firstlineno + 1} in .*alloc:"):
+        with thrifty.budget(50_000):
+            alloc()

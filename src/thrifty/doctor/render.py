@@ -59,4 +59,5 @@ def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit
             out.write(f"     fix: {c('32', f.fix)}\n")
         if len(fs) > limit:
             out.write(f"     … and {len(fs) - limit} more in the JSON report\n")
-    out.write("\n● confirmed by the run   ○ seen in the source only\n")
+    legend = "● confirmed by the run" + ("   ○ seen in the source only" if n_conf < len(findings) else "")
+    out.write(f"\n{legend}\n")

@@ -54,54 +54,59 @@ def _frame_kinds(frames: list, user: UserCode) -> list[int]:
     return kinds
 
 
-def _strip_harness(raw: dict, kinds: list[int]) -> tuple[list[dict], dict]:
-    """(the user's stacks, the doctor's own totals). Every thrifty and runpy frame is removed from every stack, so
-    what thrifty's library code allocates for a user call is charged to the user line that called it. A stack
-    whose innermost frame is the doctor's machinery (its probes' gc callback running inside a user line, the
-    harness compiling the target) is the doctor's own allocation: it is left out of the stacks and sites and
-    summed into the second result instead, so the totals still account for it. O(stack entries): each frame's
-    kind was decided once, in `kinds`."""
+def _strip_harness(raw: dict, kinds: list[int]) -> tuple[list[dict], dict, list[bytes]]:
+    """(the user's stacks, the doctor's own totals, each kept stack's frame kinds). Every thrifty and runpy frame is
+    removed from every stack, so what thrifty's library code allocates for a user call is charged to the user line
+    that called it. A stack whose innermost frame is the doctor's machinery (its probes' gc callback running inside
+    a user line, the harness compiling the target) is the doctor's own allocation: it is left out of the stacks and
+    sites and summed into the second result instead, so the totals still account for it.
+    O(stack entries), with the per-entry work in C where it can be (set and bytes operations): each frame's kind
+    was decided once, in `kinds`."""
     own = dict.fromkeys(_COUNTERS, 0)
     own["stacks"] = 0
-    out = []
+    out, out_kinds = [], []
+    kind_of = bytes(kinds).__getitem__
+    machinery = {i for i, k in enumerate(kinds) if k == _MACHINERY}
+    stripped = {i for i, k in enumerate(kinds) if k >= _HARNESS}
     for st in raw["stacks"]:
         fr = st["frames"]
-        # Frames outside the doctor's outermost frame launched it (the `thrifty` console script): not the user's.
-        cut = 0
-        for k, i in enumerate(fr):
-            if kinds[i] == _MACHINERY:
-                cut = k
-                break
-        ids = [i for i in fr[cut:] if kinds[i] < _HARNESS]
-        if fr and (not ids or kinds[fr[-1]] == _MACHINERY):
-            for field in _COUNTERS:
-                own[field] += st[field]
-            own["stacks"] += 1
-            continue
+        if stripped.isdisjoint(fr):
+            ids = fr
+        else:
+            cut = 0
+            if not machinery.isdisjoint(fr):
+                # Frames outside the doctor's outermost frame launched it (the `thrifty` console script).
+                cut = next(k for k, i in enumerate(fr) if i in machinery)
+            ids = [i for i in fr[cut:] if i not in stripped]
+            if not ids or fr[-1] in machinery:
+                for field in _COUNTERS:
+                    own[field] += st[field]
+                own["stacks"] += 1
+                continue
         out.append({**st, "frames": ids})
-    return out, own
+        out_kinds.append(bytes(map(kind_of, ids)))
+    return out, own, out_kinds
 
 
 def _frame_dict(frame: list) -> dict:
     return {"file": frame[0], "line": frame[1], "function": frame[2]}
 
 
-def _aggregate_sites(frames: list, stacks: list[dict], kinds: list[int]) -> list[dict]:
+def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes]) -> list[dict]:
     """Per site, the stacks' counters summed, sorted by live bytes at peak. A stack's site is its innermost frame in
     the user's code, so a user line is charged with everything its call allocated, with the library frame that held
     the most of it at the peak beside it (`in`); a stack without a user frame goes to its outermost frame (the
     import or thread that made it) and is marked `user_code: false`."""
     by_site: dict[Any, dict] = {}
     inner_of: dict[Any, dict[int, list[int]]] = {}
-    for st in stacks:
+    for st, ks in zip(stacks, stack_kinds):
         ids = st["frames"]
         if not ids:
             key, inner, user = None, None, False
         else:
-            key = next((i for i in reversed(ids) if kinds[i] == _USER), None)
-            user = key is not None
-            if key is None:
-                key = ids[0]
+            u = ks.rfind(_USER)
+            user = u >= 0
+            key = ids[u] if user else ids[0]
             inner = ids[-1] if ids[-1] != key else None
         site = by_site.get(key)
         if site is None:
@@ -111,7 +116,9 @@ def _aggregate_sites(frames: list, stacks: list[dict], kinds: list[int]) -> list
         for field in _COUNTERS:
             site[field] += st[field]
         if inner is not None:
-            got = inner_of[key].setdefault(inner, [0, 0])
+            got = inner_of[key].get(inner)
+            if got is None:
+                got = inner_of[key][inner] = [0, 0]
             got[0] += st["live_at_peak"]
             got[1] += st["alloc_bytes"]
     for key, site in by_site.items():
@@ -123,7 +130,7 @@ def _aggregate_sites(frames: list, stacks: list[dict], kinds: list[int]) -> list
     return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
 
 
-def _import_table(frames: list, stacks: list[dict], kinds: list[int], peak: int) -> list[dict]:
+def _import_table(frames: list, stacks: list[dict], stack_kinds: list[bytes], kinds: list[int], peak: int) -> list[dict]:
     """Per imported module (the recorder's `<import>` pseudo-frames): the bytes its import left live. `self` counts
     the stacks whose innermost import is the module, `cumulative` those that pass through its import anywhere (its
     own imports included); `imported_at` is the user's line that imported it, when the user's code did."""
@@ -136,7 +143,9 @@ def _import_table(frames: list, stacks: list[dict], kinds: list[int], peak: int)
                                "live_at_end": 0, "allocs": 0, "alloc_bytes": 0, "imported_at": None}
         return r
 
-    for st in stacks:
+    for st, ks in zip(stacks, stack_kinds):
+        if _IMPORT not in ks:
+            continue
         ids = st["frames"]
         seen = None
         last = None
@@ -202,16 +211,16 @@ def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None 
     user = UserCode(raw.get("user_roots") or default_roots(target), include=include, exclude=exclude,
                     typed=target.get("kind", "code") == "code")
     kinds = _frame_kinds(frames, user)
-    stacks, own = _strip_harness(raw, kinds)
-    sites = _aggregate_sites(frames, stacks, kinds)
+    stacks, own, stack_kinds = _strip_harness(raw, kinds)
+    sites = _aggregate_sites(frames, stacks, stack_kinds)
     peak = raw["peak_bytes"]
-    imports = _import_table(frames, stacks, kinds, peak)
+    imports = _import_table(frames, stacks, stack_kinds, kinds, peak)
     top_at_peak = [i for i, s in enumerate(sites) if s["live_at_peak"] > 0][:top]
     churn_order = sorted(range(len(sites)), key=lambda i: (-sites[i]["frees"], -sites[i]["alloc_bytes"]))
     top_churn = [i for i in churn_order if sites[i]["frees"] > 0][:top]
     import_peak = import_end = 0
-    for st in stacks:
-        if any(kinds[i] == _IMPORT for i in st["frames"]):
+    for st, ks in zip(stacks, stack_kinds):
+        if _IMPORT in ks:
             import_peak += st["live_at_peak"]
             import_end += st["live_at_end"]
     target_rss = raw.get("target_peak_rss_bytes")

@@ -105,3 +105,22 @@ def site_label(site: dict, function: bool = False) -> str:
     if site.get("user_code") is False:
         head += " [not your code]"
     return head
+
+
+def guard_site(tb: object, filename: str, line: int, function: str) -> str:
+    """How a budget or no_alloc error names the refused allocation (called by the guard in C): the innermost frame
+    of the user's code on the exception's traceback, in full, with the allocating frame beside it, e.g.
+    `at /src/app.py:12 in main (in json/decoder.py:353)`; the allocating frame alone when it is the user's own or no
+    frame of the traceback is."""
+    import os
+
+    user = UserCode(sorted({os.getcwd(), os.path.realpath(sys.path[0] or os.getcwd())}))
+    best = None
+    while tb is not None:
+        code = tb.tb_frame.f_code  # type: ignore[attr-defined]
+        if user(code.co_filename):
+            best = (code.co_filename, tb.tb_lineno, code.co_qualname)  # type: ignore[attr-defined]
+        tb = tb.tb_next  # type: ignore[attr-defined]
+    if best is None or (best[0], best[1]) == (filename, line) or user(filename):
+        return f"at {filename}:{line} in {function}"
+    return f"at {best[0]}:{best[1]} in {best[2]} (in {short_path(filename)}:{line})"

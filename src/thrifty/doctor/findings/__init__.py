@@ -107,9 +107,17 @@ def build(evidence: Evidence | dict[str, Any] | None, report: dict[str, Any] | N
     found += duplicates.findings(ev.duplicates, is_user=is_user)
     found += boxed_numbers.findings(ev.boxed_numbers, is_user=is_user)
     found += imports.findings(report, is_user)
-    for note in (cycles.outside_user_code(ev.cycles, is_user), resources.outside_user_code(ev.resources, is_user)):
-        if note:
-            notes.append(note)
+    sampled = (report or {}).get("mode") == "sampled"
+    unsited = " (sampled mode records few objects' sites)" if sampled else ""
+    left_cycles = cycles.outside_user_code(ev.cycles, is_user)
+    if left_cycles["objects"]:
+        notes.append(f"{left_cycles['objects']} objects ({left_cycles['bytes']} bytes) in reference cycles made outside "
+                     f"your code (the stdlib's or a library's, e.g. while importing) or with no recorded site{unsited} "
+                     "were reclaimed by the cyclic GC: not findings")
+    left_resources = resources.outside_user_code(ev.resources, is_user)
+    if left_resources:
+        notes.append(f"{left_resources} resources opened outside your code or with no recorded site{unsited} were "
+                     "finalized unclosed: not findings")
     reported = {(f.file, f.data.get("name")) for f in found if f.kind == "global"}
     code: list[Finding] = []
     for path in ev.files:
@@ -136,6 +144,7 @@ def build(evidence: Evidence | dict[str, Any] | None, report: dict[str, Any] | N
                      "held as objects, cycles, resources) were skipped")
     if report is not None:
         report.setdefault("notes", []).extend(notes)
+        report["left_out"] = {"cycles": left_cycles, "resources": left_resources, "code": len(code) - len(shown)}
     return rank(found + shown)
 
 

@@ -39,12 +39,9 @@ def findings(groups: Any, is_user: Any = None) -> list[Finding]:
     return out
 
 
-def outside_user_code(groups: Any, is_user: Any = None) -> str | None:
-    """One line for the cycles made outside the user's code (not findings: nothing there for the user to change)."""
+def outside_user_code(groups: Any, is_user: Any = None) -> dict[str, int]:
+    """{objects, bytes} of the cycles made outside the user's code or with no recorded site (not findings: nothing
+    there for the user to change, or nowhere to change it)."""
     rest = [g for g in groups_list(groups)
             if not g["site"] or (is_user is not None and not is_user(g["site"][0]))]
-    if not rest:
-        return None
-    n, b = sum(g["objects"] for g in rest), sum(g["bytes"] for g in rest)
-    return (f"{n} objects ({b} bytes) in reference cycles made outside your code (the stdlib's or a library's, "
-            "e.g. while importing) were reclaimed by the cyclic GC: not yours to change")
+    return {"objects": sum(g["objects"] for g in rest), "bytes": sum(g["bytes"] for g in rest)}

@@ -90,7 +90,8 @@ def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user
                 or (is_user is not None and not is_user(g["file"]))):
             continue
         src = sources.get(g["file"]) or sources.setdefault(g["file"], _Source(g["file"]))
-        count = f", {g['len']} items" if g["len"] is not None else ""
+        unit = {"str": "characters", "bytes": "bytes", "bytearray": "bytes"}.get(g["type"], "items")
+        count = f", {g['len']} {unit}" if g["len"] is not None else ""
         claimed = (f"; {g['claimed']} more bytes inside it are counted by other findings"
                    if g.get("claimed") else "")
         fix, save = _fix(g, src)

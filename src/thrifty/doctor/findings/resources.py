@@ -35,10 +35,7 @@ def findings(groups: Any, is_user: Any = None) -> list[Finding]:
     return out
 
 
-def outside_user_code(groups: Any, is_user: Any = None) -> str | None:
-    rest = [g for g in groups_list(groups)
-            if not g["site"] or (is_user is not None and not is_user(g["site"][0]))]
-    if not rest:
-        return None
-    return (f"{sum(g['count'] for g in rest)} resources opened outside your code were finalized unclosed "
-            "(not yours to change)")
+def outside_user_code(groups: Any, is_user: Any = None) -> int:
+    """How many unclosed resources were opened outside the user's code or have no recorded site."""
+    return sum(g["count"] for g in groups_list(groups)
+               if not g["site"] or (is_user is not None and not is_user(g["site"][0])))

@@ -53,9 +53,9 @@ def test_user_line_carries_the_whole_call_with_the_heaviest_library_frame():
 
 
 def test_stack_without_a_user_frame_goes_to_its_outermost_frame_and_is_marked():
-    raw = _raw(FRAMES, [{"frames": [5, 6, 1], "live_at_peak": 4096}])
+    raw = _raw(FRAMES, [{"frames": [4, 1], "live_at_peak": 4096}])  # a library calling another, no user frame
     (site,) = build_report(raw)["sites"]
-    assert site["user_code"] is False and site["file"] == "<frozen importlib._bootstrap>"
+    assert site["user_code"] is False and site["file"] == SITE_PKG
     assert site["in"]["file"] == JSON_DEC and "[not your code]" in site["label"]
 
 
@@ -133,3 +133,10 @@ def test_budget_error_in_the_users_own_function_names_that_line():
     with pytest.raises(thrifty.BudgetExceeded, match=rf"at {re.escape(__file__)}:{alloc.__code__.co_firstlineno + 1} in .*alloc:"):
         with thrifty.budget(50_000):
             alloc()
+
+
+def test_a_stack_without_user_frame_is_named_by_the_import_that_made_it():
+    raw = _raw(FRAMES, [{"frames": [5, 6, 1], "live_at_peak": 10}])  # _find_and_load, <import> json.decoder, decoder
+    (site,) = build_report(raw)["sites"]
+    assert site["file"] == "<import>" and site["function"] == "json.decoder"
+    assert site["label"].startswith("import json.decoder (in json/decoder.py:353)")

@@ -4,9 +4,10 @@ Imported by `Probes.evidence` once the tracker stopped, so what it imports is no
 Everything returned is plain data (the evidence dict, docs/doctor-findings.md, "Evidence").
 
 Each object is claimed by one finding at most: a sequence of numbers held as objects by the boxed-numbers
-finding, the extra copies of equal strings by the duplicates finding, and a global keeps only what is left of what
+finding, the copies of equal strings by the duplicates finding, and a global keeps only what is left of what
 `del name` would free once those are taken out (a global that *is* a boxed sequence is that finding's, not a second
-one). What `del name` frees is 0 when something other than the module's namespace holds the value (an alias).
+one). What `del name` frees is 0 for an alias (a second name for one value, or a value something else holds); the
+value is charged to the global that holds it. Sizes are thrifty.sizeof's walk, in C.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ BOXED_MIN_LEN = 1000  # shorter number sequences are not worth a typed array
 BIG_TEXT = 4096  # a str/bytes global this large is measured compressed
 _STRUCTURE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _INT_CODES = ("b", "B", "h", "H", "i", "I", "q", "Q")  # smallest itemsize first
-_WALK_LIMIT = 2_000_000  # objects a claim walk visits at most (then it claims nothing more)
 
 
 def evidence(probes: Any, raw: dict | None) -> dict:
@@ -42,10 +42,10 @@ def evidence(probes: Any, raw: dict | None) -> dict:
     held: list[tuple[dict, Any]] = []
     glob = measure_globals(namespaces, held=held)
     skip = {id(namespaces), id(probes.namespaces), id(held)}
-    boxed, _ = scan_boxed(sites, exclude=skip)
+    boxed, boxed_objs = scan_boxed(sites, exclude=skip)
     dups, dup_objs = scan_duplicates(sites, exclude=skip)
-    claim(held, boxed, dup_objs)
-    del held
+    claim(held, boxed, bool(boxed_objs or dup_objs))  # while boxed_objs and dup_objs hold what the scans found
+    del held, boxed_objs, dup_objs
     for b in boxed:
         b.pop("id", None)
     glob.sort(key=lambda g: -g["bytes"])
@@ -177,21 +177,6 @@ def _freed_by_del(value: Any, refs: int, ns: dict, dicts: list[dict]) -> bool:
     return refs <= held + extra
 
 
-def _reachable(root: Any, limit: int = _WALK_LIMIT) -> set[int]:
-    """ids of everything reachable from root through containers (not through modules, classes or functions)."""
-    seen = {id(root)}
-    todo = [root]
-    while todo and len(seen) < limit:
-        o = todo.pop()
-        if isinstance(o, (str, bytes, int, float)):
-            continue
-        for r in gc.get_referents(o):
-            if id(r) not in seen and not isinstance(r, _STRUCTURE):
-                seen.add(id(r))
-                todo.append(r)
-    return seen
-
-
 def _fix_measure(value: Any) -> dict | None:
     """What the fitting fix takes for this value, measured by building it (None when no fix fits the value)."""
     if isinstance(value, (set, frozenset)) and value:
@@ -258,6 +243,7 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
                 todo.append((g, value))
             seen.add(id(value))
     cand = {id(v): g for g, v in todo}
+    inner_aliases: dict[int, list] = {}  # id(owner row) -> alias values charged to it
     for g, value in todo:
         try:
             g["deep_bytes"] = g["bytes"] = _ext.sizeof(value, deep=True, exclusive=True)
@@ -277,11 +263,12 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
                 owner["bytes"] += g["deep_bytes"]
                 owner["deep_bytes"] += g["deep_bytes"]
                 owner.setdefault("holds", []).append(g["name"])
+                inner_aliases.setdefault(id(owner), []).append(value)
     for g, value in todo:
         if g["bytes"] >= min_bytes:
             g["fix"] = _fix_measure(value)
             if held is not None:
-                held.append((g, value))
+                held.append((g, value, inner_aliases.get(id(g), [])))
     out.sort(key=lambda g: -g["bytes"])
     return out
 
@@ -305,48 +292,25 @@ def _owner(value: Any, cand: dict[int, dict], skip: set[int], depth: int = 6) ->
     return None
 
 
-def claim(held: list, boxed: list[dict], dup_objs: dict[int, Any]) -> None:
+def claim(held: list, boxed: list[dict], scanned: bool) -> None:
     """Give each object to one finding: a global that is a boxed-numbers sequence is merged into that finding; the
-    boxed sequences and the extra copies of equal strings inside a global are taken out of its bytes."""
+    boxed sequences and the copies of equal strings inside a global are taken out of its bytes. Called while the
+    scans hold a reference to every sequence and string they report, so a second exclusive size (in C) leaves out
+    exactly those: claimed = the first size minus the second. (A global holding every copy of a duplicated string
+    thus leaves the one copy interning would keep to the duplicates finding too: no byte is counted twice.)"""
     boxed_by_id = {g["id"]: g for g in boxed}
-    dup_groups: dict[int, tuple[int, int]] = {}  # copy id -> (group index, size)
-    copies_left: list[int] = []  # per group: copies the duplicates finding still counts as waste
-    groups: list[dict] = []
-    for g, value in held:
+    for g, value, aliases in held:
         if id(value) in boxed_by_id:
             g["merged_into"] = "boxed_numbers"
             boxed_by_id[id(value)]["global"] = (g["file"], g["name"])
             continue
-        if not boxed_by_id and not dup_objs:
+        if not scanned:
             continue
-        inside = _reachable(value)
-        claimed = sum(b["bytes"] - b["typed_bytes"] for i, b in boxed_by_id.items() if i in inside)
-        if dup_objs and not groups:
-            groups = _dup_index(dup_objs, dup_groups, copies_left)
-        seen: dict[int, int] = {}
-        for i in inside:
-            hit = dup_groups.get(i)
-            if hit is not None:
-                seen[hit[0]] = seen.get(hit[0], 0) + 1
-        for k, count in seen.items():
-            take = min(count, copies_left[k])
-            copies_left[k] -= take
-            claimed += take * groups[k]["size"]
-        g["claimed"] = min(claimed, g["deep_bytes"])
-        g["bytes"] = g["deep_bytes"] - g["claimed"]
-
-
-def _dup_index(dup_objs: dict[int, Any], index: dict[int, tuple[int, int]], left: list[int]) -> list[dict]:
-    """Group the duplicate copies by value: index maps each copy's id to (group, size); left[group] = copies - 1."""
-    by_value: dict[Any, int] = {}
-    groups: list[dict] = []
-    for i, o in dup_objs.items():
-        k = by_value.get((type(o), o))
-        if k is None:
-            k = by_value[(type(o), o)] = len(groups)
-            groups.append({"size": sys.getsizeof(o), "copies": 0})
-            left.append(-1)
-        groups[k]["copies"] += 1
-        left[k] += 1
-        index[i] = (k, groups[k]["size"])
-    return groups
+        try:
+            after = _ext.sizeof(value, deep=True, exclusive=True)
+            after += sum(_ext.sizeof(a, deep=True, exclusive=True) for a in aliases)
+        except Exception:
+            continue
+        after = min(after, g["deep_bytes"])
+        g["claimed"] = g["deep_bytes"] - after
+        g["bytes"] = after

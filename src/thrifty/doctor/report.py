@@ -99,6 +99,7 @@ def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes])
     import or thread that made it) and is marked `user_code: false`."""
     by_site: dict[Any, dict] = {}
     inner_of: dict[Any, dict[int, list[int]]] = {}
+    bootstrap = {i for i, f in enumerate(frames) if f[0].startswith("<frozen importlib")}
     for st, ks in zip(stacks, stack_kinds):
         ids = st["frames"]
         if not ids:
@@ -106,7 +107,8 @@ def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes])
         else:
             u = ks.rfind(_USER)
             user = u >= 0
-            key = ids[u] if user else ids[0]
+            # no user frame: the outermost frame, past importlib's own (the import it ran is what made it)
+            key = ids[u] if user else next((i for i in ids if i not in bootstrap), ids[0])
             inner = ids[-1] if ids[-1] != key else None
         site = by_site.get(key)
         if site is None:

@@ -132,14 +132,13 @@ def test_probe_imports_nothing_the_target_could_import():
 
 
 def test_evidence_is_plain_data(tmp_path):
-    from thrifty.doctor.probe import Probes
+    from thrifty.doctor import probe
     from thrifty.doctor.tracer import trace
 
-    probes = Probes()
-    with probes:
+    with probe.Probes():
         with trace(keep_sites=True) as raw:
             keep = [str(i) * 30 for i in range(3000)]
-    ev = probes.evidence(raw)
+    ev = probe.evidence(raw)  # the contract's call: the Probes entered last
     assert ast.literal_eval(repr(ev)) == ev
     assert set(ev) >= {"version", "files", "cycles", "resources", "globals", "duplicates", "boxed_numbers"}
     del keep

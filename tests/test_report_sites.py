@@ -140,3 +140,13 @@ def test_a_stack_without_user_frame_is_named_by_the_import_that_made_it():
     (site,) = build_report(raw)["sites"]
     assert site["file"] == "<import>" and site["function"] == "json.decoder"
     assert site["label"].startswith("import json.decoder (in json/decoder.py:353)")
+
+
+@pytest.mark.parametrize("bad", ["src/*", [1], {"a"}])
+def test_include_must_be_a_list_of_globs(bad):
+    with pytest.raises(TypeError, match="include must be a list of glob strings"):
+        build_report(_raw(FRAMES, []), include=bad)
+
+
+def test_no_globs_given_as_none():
+    assert build_report(_raw(FRAMES, []), include=None, exclude=None)["user_code"]["include"] == []

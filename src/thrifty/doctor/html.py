@@ -178,5 +178,6 @@ peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
 {_imports_table(report)}
 <h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
 {_findings_tables(findings)}
+{"".join(f'<p class="muted">note: {html.escape(n)}</p>' for n in report.get("notes", []))}
 </body></html>
 """

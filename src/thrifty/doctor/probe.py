@@ -29,8 +29,9 @@ class Sites:
     The user's roots default to the current directory and the target's sys.path[0] (its script's directory), taken
     at the first lookup, i.e. while the target runs."""
 
-    def __init__(self, roots: list[str] | None = None) -> None:
+    def __init__(self, roots: list[str] | None = None, typed: bool | None = None) -> None:
         self._roots = roots
+        self._typed = typed
         self.user: UserCode | None = None
 
     def is_user(self, filename: str) -> bool:
@@ -38,7 +39,9 @@ class Sites:
             import os
 
             roots = self._roots or sorted({os.getcwd(), os.path.realpath(sys.path[0] or os.getcwd())})
-            self.user = UserCode(roots, typed=True)
+            # `<string>` is the user's for a -c target (python sets argv[0] to "-c"), not generated code's elsewhere
+            typed = self._typed if self._typed is not None else (sys.argv[:1] == ["-c"])
+            self.user = UserCode(roots, typed=typed)
         return self.user(filename)
 
     def of_stack(self, frames: object) -> tuple[str, int] | None:
@@ -317,8 +320,8 @@ class Probes:
     `__main__`'s); user modules in sys.modules are found on their own. In-process, when runpy is already imported,
     runpy.run_path/run_module are wrapped to keep the namespace the script ended with."""
 
-    def __init__(self, user_roots: list[str] | None = None) -> None:
-        self.sites = Sites(user_roots) if user_roots else SITES
+    def __init__(self, user_roots: list[str] | None = None, typed: bool | None = None) -> None:
+        self.sites = Sites(user_roots, typed) if user_roots or typed is not None else SITES
         self.cycles = CycleCollector(self.sites)
         self.resources = ResourceCollector(self.sites)
         self.namespaces: dict[str, dict] = {}
@@ -343,6 +346,7 @@ class Probes:
             runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
         self.cycles.start()
         self.resources.start()
+        _ACTIVE[:] = [self]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -369,6 +373,13 @@ class Probes:
         _ext._tracker_release()
 
 
-def evidence(raw: dict | None, probes: Probes) -> dict:
-    """The evidence dict of one run (plain data): `probes.evidence(raw)`."""
+def evidence(raw: dict | None, probes: Probes | None = None) -> dict:
+    """The evidence dict of one run (plain data): `probes.evidence(raw)`, by default of the Probes entered last."""
+    if probes is None:
+        if not _ACTIVE:
+            raise RuntimeError("thrifty.doctor.probe.evidence: no Probes was entered; use `with Probes(): ...` first")
+        probes = _ACTIVE[0]
     return probes.evidence(raw)
+
+
+_ACTIVE: list = []  # the Probes entered last, for evidence(raw)

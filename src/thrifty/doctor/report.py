@@ -203,8 +203,8 @@ def default_roots(target: dict) -> list[str]:
 
 
 def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
-                 budget: int | None = None, top: int = 10, include: list[str] | tuple[str, ...] = (),
-                 exclude: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+                 budget: int | None = None, top: int = 10, include: list[str] | tuple[str, ...] | None = (),
+                 exclude: list[str] | tuple[str, ...] | None = ()) -> dict[str, Any]:
     """The run result (schema `thrifty.doctor` version 2). `raw` is what the C tracker (or the run file) returned.
     include/exclude: glob lists that override which files are the user's code (usercode.UserCode)."""
     facts = facts or {}
@@ -235,8 +235,8 @@ def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None 
         "end": raw.get("end"),
         "complete": raw.get("complete", True),
         "user_roots": [r.rstrip(os.sep) or os.sep for r in user.roots],
-        "user_code": {"roots": [r.rstrip(os.sep) or os.sep for r in user.roots], "include": list(include),
-                      "exclude": list(exclude), "typed": user.typed},
+        "user_code": {"roots": [r.rstrip(os.sep) or os.sep for r in user.roots], "include": list(user.include),
+                      "exclude": list(user.exclude), "typed": user.typed},
         "mode": raw["mode"],
         "sample_rate": raw["sample_rate"] if raw["mode"] == "sampled" else None,
         "max_depth": raw["max_depth"],

@@ -33,14 +33,24 @@ def is_library_file(path: str) -> bool:
             or any(t in real for t in _THIRD_PARTY))
 
 
+def _globs(what: str, patterns: object) -> tuple[str, ...]:
+    if patterns is None:
+        return ()
+    if isinstance(patterns, (str, bytes)) or not isinstance(patterns, (list, tuple)) or not all(
+            isinstance(p, str) for p in patterns):
+        raise TypeError(f"{what} must be a list of glob strings such as ['src/*', '*/mylib/*'], "
+                        f"got {patterns!r}")
+    return tuple(patterns)
+
+
 class UserCode:
     """A callable `filename -> bool`: is this the user's own code? Each distinct filename is classified once."""
 
     def __init__(self, roots: list[str] | None = None, include: list[str] | tuple[str, ...] = (),
                  exclude: list[str] | tuple[str, ...] = (), typed: bool = True) -> None:
         self.roots = tuple(os.path.realpath(r) + os.sep for r in (roots or [os.getcwd()]))
-        self.include = tuple(include or ())
-        self.exclude = tuple(exclude or ())
+        self.include = _globs("include", include)
+        self.exclude = _globs("exclude", exclude)
         self.typed = typed  # `<string>` is the user's (a -c target): False when the target is a file
         self._seen: dict[str, bool] = {}
 

@@ -92,13 +92,14 @@ def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user
         src = sources.get(g["file"]) or sources.setdefault(g["file"], _Source(g["file"]))
         unit = {"str": "characters", "bytes": "bytes", "bytearray": "bytes"}.get(g["type"], "items")
         count = f", {g['len']} {unit}" if g["len"] is not None else ""
-        claimed = (f"; {g['claimed']} more bytes inside it are counted by other findings"
-                   if g.get("claimed") else "")
+        freed = g.get("deep_bytes", g["bytes"])
+        claimed = (f"; {g['claimed']} of them are counted by other findings (equal strings, numbers held as objects), "
+                   f"so this one counts {g['bytes']}" if g.get("claimed") else "")
         fix, save = _fix(g, src)
         out.append(Finding(
             habit="globals", kind="global", file=g["file"], line=src.lines.get(g["name"], 0),
             title=f"module-level `{g['name']}` retains {g['bytes']} bytes at exit",
-            evidence=f"{g['type']}{count}; `del {g['name']}` would free {g['bytes']} bytes (thrifty.sizeof(deep=True, "
-                     f"exclusive=True), nothing else holds it){claimed}",
+            evidence=f"{g['type']}{count}; `del {g['name']}` would free {freed} bytes (thrifty.sizeof(deep=True, "
+                     f"exclusive=True): nothing else holds it){claimed}",
             fix=fix, bytes=g["bytes"], data={**g, "saving": save}))
     return out

@@ -53,3 +53,11 @@ def test_target_rss_and_own_memory_are_shown_apart():
     # without the recorder's figure the RSS line says it is the whole process
     r = build_report(_raw(timeline=[]), facts={"peak_rss_bytes": 90 << 20})
     assert r["summary"]["peak_rss_of"] == "process" and "doctor included" in render_text(r)
+
+
+def test_how_the_target_ended_is_shown_from_the_recorders_end_record():
+    r = build_report(_raw(timeline=[], end={"status": "killed", "exit_status": -9, "signal": 9, "exception": None},
+                          complete=False))
+    text = render_text(r)
+    assert "target was killed: exit status -9 (signal 9)" in text
+    assert "last complete one" in text

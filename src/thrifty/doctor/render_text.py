@@ -66,6 +66,13 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"  note: tracker out of room — {s['untracked_allocs']:,} allocations untracked, "
                      f"{s['dropped_stacks']:,} stacks unattributed (raise the tracker's memory bound)")
     o = report["outcome"]
+    end = report.get("end") or {}
+    if o["status"] == "ok" and end.get("status", "ok") != "ok":  # the recorder saw how the target ended
+        o = {"status": end["status"], "exit_status": end.get("exit_status"),
+             "exception": end.get("exception") or (f"signal {end['signal']}" if end.get("signal") else None)}
+    if report.get("complete") is False:
+        lines.append("  note: the run ended before its last snapshot was complete; figures are from the last "
+                     "complete one")
     if o["status"] != "ok":
         what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",
                 "signal": "was killed by a signal", "killed": "was killed", "os_exit": "called os._exit"

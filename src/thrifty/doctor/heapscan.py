@@ -86,8 +86,9 @@ def scan_boxed(sites: Any, min_len: int = BOXED_MIN_LEN, exclude: set[int] | Non
     same values. The walk over the heap is in C (thrifty._ext._boxed_numbers)."""
     skip = set(exclude or ())
     out, objs = [], []
-    for seq, kind, lo, hi, items in _ext._boxed_numbers([o for o in gc.get_objects() if id(o) not in skip], min_len,
-                                                        collections.deque):
+    walk = _ext._boxed_numbers  # type: ignore[attr-defined]
+    for seq, kind, lo, hi, items in walk([o for o in gc.get_objects() if id(o) not in skip], min_len,
+                                         collections.deque):
         # a list object often comes from CPython's free list (allocated before the run: no site); its item array
         # is always the run's own, allocated where the list last grew (the comprehension, the append)
         site = sites.of(seq) or (sites.of_stack(_ext._tracker_site_at(items)) if items else None)
@@ -115,7 +116,8 @@ def scan_duplicates(sites: Any, min_len: int = DUP_MIN_LEN, exclude: set[int] | 
     equal live str/bytes with a copy made in the user's code, largest waste first. Strings are not tracked by the
     GC, so they are found through the containers that are (thrifty._ext._strings_in, in C)."""
     skip = set(exclude or ())
-    found = {id(r): r for r in _ext._strings_in([o for o in gc.get_objects() if id(o) not in skip], min_len)}
+    strings_in = _ext._strings_in  # type: ignore[attr-defined]
+    found = {id(r): r for r in strings_in([o for o in gc.get_objects() if id(o) not in skip], min_len)}
     groups: dict[Any, dict[int, Any]] = {}
     for i, r in found.items():
         groups.setdefault((type(r), r), {})[i] = r
@@ -182,17 +184,17 @@ def _fix_measure(value: Any) -> dict | None:
     if isinstance(value, (set, frozenset)) and value:
         if all(type(k) is int for k in value) or all(type(k) is str for k in value):
             try:
-                built = _ext.FrozenSet(value)
+                fset = _ext.FrozenSet(value)
             except (TypeError, ValueError, OverflowError):
                 return None
-            return {"kind": "frozenset", "bytes": _ext.sizeof(built, deep=True)}
+            return {"kind": "frozenset", "bytes": _ext.sizeof(fset, deep=True)}
         return None
     if isinstance(value, dict) and value:
         try:
-            built = _ext.FrozenMap(value)
+            fmap = _ext.FrozenMap(value)
         except (TypeError, ValueError, OverflowError):
             return {"kind": "dict", "bytes": None}
-        return {"kind": "dict", "bytes": _ext.sizeof(built, deep=True)}
+        return {"kind": "dict", "bytes": _ext.sizeof(fmap, deep=True)}
     if isinstance(value, (list, tuple, collections.deque)) and value:
         if all(type(x) is float for x in value):
             return {"kind": "numbers", "typecode": "d", "bytes": typed_size("d", len(value))}
@@ -204,7 +206,7 @@ def _fix_measure(value: Any) -> dict | None:
         return None
     if isinstance(value, (str, bytes, bytearray)) and len(value) >= BIG_TEXT:
         data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
-        return {"kind": "text", "bytes": sys.getsizeof(b"") + len(_ext.lz_compress(data))}
+        return {"kind": "text", "bytes": sys.getsizeof(b"") + len(_ext.lz_compress(data))}  # type: ignore[attr-defined]
     return None
 
 
@@ -277,7 +279,7 @@ def _owner(value: Any, cand: dict[int, dict], skip: set[int], depth: int = 6) ->
     """The measured global whose value holds value (a few containers up), or None."""
     frontier, seen = [value], {id(value)}
     for _ in range(depth):
-        nxt = []
+        nxt: list[Any] = []
         for o in frontier:
             for r in gc.get_referrers(o):
                 if id(r) in cand:

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from thrifty.doctor.findings import Finding
-from thrifty.doctor.render import _rel, fmt_bytes, habits_by_bytes
+from thrifty.doctor.render import fmt_bytes, habits_by_bytes
 from thrifty.doctor.usercode import short_path, site_label
 
 W = 1100
@@ -103,7 +103,7 @@ def _findings_tables(findings: list[Finding]) -> str:
             f"<tr><td>{'<span class=warn>●</span>' if f.confirmed else '<span class=muted>○</span>'}</td>"
             f"<td class=n>{html.escape(fmt_bytes(f.bytes)) if f.bytes else ''}</td>"
             f"<td>{html.escape(f.title)}<br><span class=muted>{html.escape(f.kind)}</span></td>"
-            f"<td><code>{html.escape(_rel(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
+            f"<td><code>{html.escape(short_path(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
             f"<td>{html.escape(f.fix)}</td></tr>" for f in fs)
         out.append(f"<h3>{html.escape(habit)}</h3><table><tr><th></th><th>bytes</th><th>finding</th><th>where</th>"
                    f"<th>evidence</th><th>fix</th></tr>{rows}</table>")

@@ -17,6 +17,10 @@ import sys
 from thrifty import _ext
 from thrifty.doctor.usercode import UserCode
 
+TYPE_CHECKING = False  # typing is not imported in the target's process; type checkers read the block below
+if TYPE_CHECKING:
+    from typing import Any
+
 EVIDENCE_VERSION = 1
 # containers that only hold a cycle together; a group is named after the user object they belong to
 _PLUMBING = (dict, list, tuple, set, frozenset)
@@ -58,7 +62,7 @@ class Sites:
         """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
         something else started it; None when neither recorded the object."""
         frames = _ext._tracker_site_of(obj)
-        return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))
+        return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))  # type: ignore[attr-defined]
 
 
 SITES = Sites()  # the process's default (the in-process doctor and the tests); Probes may bring its own roots
@@ -156,7 +160,7 @@ class CycleCollector:
                 if g["chain"] is None and site is not None and len(self.groups) <= MAX_CHAINS:
                     ids = ids or {id(x) for x in garbage}
                     g["chain"] = example_chain(next(o for o in sample if self.sites.of(o) == site), ids) or ""
-        _ext._gc_release(garbage)
+        _ext._gc_release(garbage)  # type: ignore[attr-defined]
 
 
 def _edge(src: object, dst: object) -> str:
@@ -292,20 +296,20 @@ def _pinned_filters_type() -> type:
         return _PINNED[0]
 
     class PinnedFilters(list):
-        def insert(self, index: object, item: object) -> None:
-            super().insert(index, item)  # type: ignore[arg-type]
+        def insert(self, index: "Any", item: "Any") -> None:
+            super().insert(index, item)
             if self and self[0] is not _PIN:
                 if _PIN in self:
                     super().remove(_PIN)
                 super().insert(0, _PIN)
 
-        def __getitem__(self, index: object) -> object:
+        def __getitem__(self, index: "Any") -> "Any":
             # warnings.catch_warnings installs a copy made by slicing: keep the copy pinned too
-            got = super().__getitem__(index)  # type: ignore[index]
+            got = super().__getitem__(index)
             return PinnedFilters(got) if isinstance(index, slice) else got
 
-        def __setitem__(self, index: object, value: object) -> None:
-            super().__setitem__(index, value)  # type: ignore[index]
+        def __setitem__(self, index: "Any", value: "Any") -> None:
+            super().__setitem__(index, value)
             if not self or self[0] is not _PIN:
                 super().insert(0, _PIN)
 
@@ -340,7 +344,7 @@ class Probes:
         return wrapper
 
     def __enter__(self) -> "Probes":
-        runpy = sys.modules.get("runpy")  # the in-process doctor runs the target with runpy; the recorder does not
+        runpy: "Any" = sys.modules.get("runpy")  # the in-process doctor runs the target with runpy; the recorder does not
         if runpy is not None:
             self._saved_runpy = (runpy.run_path, runpy.run_module)
             runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
@@ -353,7 +357,7 @@ class Probes:
         self.resources.stop()
         self.cycles.stop()
         if self._saved_runpy:
-            runpy = sys.modules["runpy"]
+            runpy: "Any" = sys.modules["runpy"]
             runpy.run_path, runpy.run_module = self._saved_runpy
             self._saved_runpy = None
 

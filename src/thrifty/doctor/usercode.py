@@ -46,8 +46,8 @@ def _globs(what: str, patterns: object) -> tuple[str, ...]:
 class UserCode:
     """A callable `filename -> bool`: is this the user's own code? Each distinct filename is classified once."""
 
-    def __init__(self, roots: list[str] | None = None, include: list[str] | tuple[str, ...] = (),
-                 exclude: list[str] | tuple[str, ...] = (), typed: bool = True) -> None:
+    def __init__(self, roots: list[str] | None = None, include: list[str] | tuple[str, ...] | None = (),
+                 exclude: list[str] | tuple[str, ...] | None = (), typed: bool = True) -> None:
         self.roots = tuple(os.path.realpath(r) + os.sep for r in (roots or [os.getcwd()]))
         self.include = _globs("include", include)
         self.exclude = _globs("exclude", exclude)

@@ -43,7 +43,9 @@ def rank(findings: list[Finding]) -> list[Finding]:
 
 def is_user_file(path: str | None) -> bool:
     """True for a real source file outside the stdlib, site-packages and thrifty: code the user can change."""
-    return bool(path) and not path.startswith("<") and path.endswith(".py") and not is_library_file(path)
+    if not path:
+        return False
+    return not path.startswith("<") and path.endswith(".py") and not is_library_file(path)
 
 
 def saving(n: int) -> str:

@@ -75,7 +75,7 @@ def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
                            f"(measured), or thrifty.Ring({m.get('typecode')!r}, maxlen=...) when only the latest "
                            "matter",
                 "text": f"text: stream it instead of holding it all, or keep it compressed with thrifty.lz "
-                        f"({built} bytes compressed, measured)"}.get(kind)
+                        f"({built} bytes compressed, measured)"}.get(str(kind))
         if what:
             return f"{what}; {saving(save)}", save
     return ("bound it — thrifty.Ring(typecode, maxlen=...) for recent values, functools.lru_cache(maxsize=...) for a "

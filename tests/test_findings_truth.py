@@ -154,3 +154,49 @@ def test_findings_without_evidence_say_so():
            "stacks": [], "peak_bytes": 0, "evidence": None}
     rep = build_report(raw)
     assert build(None, rep) == [] and any("did not end normally" in n for n in rep["notes"])
+
+
+FIX_SOURCE = """\
+TABLE = {}
+CACHE = {}
+TEXT = ''
+RECENT = []
+def lookup(k):
+    if k not in CACHE:
+        CACHE[k] = str(k) * 10
+    return CACHE[k]
+"""
+
+
+def _global_findings(tmp_path, ns):
+    from thrifty.doctor.findings import module_globals
+
+    path = tmp_path / "app.py"
+    path.write_text(FIX_SOURCE)
+    return {f.data["name"]: f for f in module_globals.findings(module_globals.measure({str(path): ns}))}
+
+
+def test_each_global_gets_the_fix_that_fits_its_value_measured(tmp_path):
+    ns = {"__name__": "app", "TABLE": {f"sensor-{i}": i * 0.5 for i in range(3000)},
+          "CACHE": {i: str(i) * 10 for i in range(3000)},
+          "TEXT": "log line with some repetition\n" * 2000,
+          "RECENT": [i * 0.25 for i in range(600)]}
+    fs = _global_findings(tmp_path, ns)
+    table = fs["TABLE"]
+    built = thrifty.sizeof(thrifty.FrozenMap(ns["TABLE"]), deep=True)
+    assert f"thrifty.FrozenMap(TABLE) takes {built} bytes (measured" in table.fix
+    assert table.data["saving"] == table.bytes - built > 0
+    assert "functools.lru_cache(maxsize=...)" in fs["CACHE"].fix and "3000 entries" in fs["CACHE"].fix
+    packed = len(thrifty.lz.compress(ns["TEXT"].encode())) + sys.getsizeof(b"")
+    assert f"thrifty.lz ({packed} bytes compressed, measured)" in fs["TEXT"].fix
+    assert "array.array('d')" in fs["RECENT"].fix and "fix would save ≈" in fs["RECENT"].fix
+
+
+def test_a_second_name_for_one_value_is_an_alias(tmp_path):
+    ns = {"__name__": "app", "TABLE": [str(i) for i in range(5000)]}
+    ns["RECENT"] = ns["TABLE"]
+    fs = _global_findings(tmp_path, ns)
+    assert list(fs) == ["TABLE"]  # the first name carries it; `del RECENT` would free nothing
+    keep = ns["TABLE"]  # now something else holds it too: neither name's `del` frees it
+    assert _global_findings(tmp_path, ns) == {}
+    del keep

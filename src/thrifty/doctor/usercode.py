@@ -97,14 +97,16 @@ def short_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def site_label(site: dict, function: bool = False) -> str:
+def site_label(site: dict, function: bool = False, full: bool = False) -> str:
     """The one way a site is named to a user: the user's line, then the library frame that allocated, e.g.
     `app.py:12 (in json/decoder.py:353)`. `site` has file, line, function and optionally `in` (the library frame)
-    and `user_code` (False: no frame of the stack is the user's; the label says so)."""
+    and `user_code` (False: no frame of the stack is the user's; the label says so). full: the user's file as given
+    (an exception message, read wherever the program's current directory is), not shortened."""
     if site["file"] == "<import>":
         head = f"import {site['function']}"
     else:
-        head = f"{short_path(site['file'])}:{site['line']}" if site.get("line") else short_path(site["file"])
+        path = site["file"] if full else short_path(site["file"])
+        head = f"{path}:{site['line']}" if site.get("line") else path
         if function and site.get("function"):
             head += f" in {site['function']}"
     inner = site.get("in")
@@ -131,6 +133,9 @@ def guard_site(tb: object, filename: str, line: int, function: str) -> str:
         if user(code.co_filename):
             best = (code.co_filename, tb.tb_lineno, code.co_qualname)  # type: ignore[attr-defined]
         tb = tb.tb_next  # type: ignore[attr-defined]
+    inner = {"file": filename, "line": line, "function": function}
     if best is None or (best[0], best[1]) == (filename, line) or user(filename):
-        return f"at {filename}:{line} in {function}"
-    return f"at {best[0]}:{best[1]} in {best[2]} (in {short_path(filename)}:{line})"
+        site = {**inner, "in": None}
+    else:
+        site = {"file": best[0], "line": best[1], "function": best[2], "in": inner}
+    return "at " + site_label(site, function=True, full=True)

@@ -113,7 +113,7 @@ def test_reset_returning_the_object_through_the_last_pool_reference():
     holder.append(pool)
     ref = weakref.ref(pool)
     del pool
-    with pytest.raises(ValueError, match="already returned"):
+    with pytest.raises(ValueError, match="being returned"):
         loan.release()
     gc.collect()
     assert ref() is None

@@ -378,3 +378,71 @@ def test_item19_sizeof_large_sizes_match_sys_getsizeof():
         sizeof([Big(2**64)], deep=True)
     with pytest.raises(ValueError, match=">= 0"):
         sizeof(Big(-1))
+
+
+# families (a) and (b) across every type: after the collector's clear each public method works or raises a clear
+# exception (never a crash, never SystemError); run on fresh objects, on used ones, and with exports alive
+def test_every_type_after_gc_clear():
+    out = run_child('''
+        import io
+        from thrifty import (FrozenMap, FrozenSet, Interner, ObjectPool, Pool, Ring, View, iter_chunks, lines, lz,
+                             sizeof)
+
+        def objects():
+            r_obj = Ring("O", [1, "a", None], maxlen=5)
+            r_typed = Ring("h", range(10))
+            views = r_typed.views()
+            fm = FrozenMap({"a": 1.5, "b": 2.5})
+            fs = FrozenSet.frombuffer(bytearray(FrozenSet([b"x", b"y"]).tobytes()))
+            pool = Pool(8, 2)
+            block = pool.acquire()
+            block_view = memoryview(block)
+            op = ObjectPool(list, 2, reset=list.clear)
+            loan = op.borrow()
+            ba = bytearray(b"hello world")
+            view = View(ba, 2, 5)
+            view_mv = memoryview(view)
+            chunks = iter_chunks(io.BytesIO(b"abc" * 10), 4)
+            next(chunks)
+            ln = lines(io.BytesIO(b"a\\nb\\nc\\n"), 8)
+            next(ln)
+            interner = Interner()
+            interner.intern(("a", 1))
+            comp = lz.Compressor()
+            comp.compress(b"abc" * 100)
+            dec = lz.Decompressor()
+            dec.decompress(lz.compress(b"xyz" * 100), max_length=5)
+            return [r_obj, r_typed, iter(r_obj), reversed(r_typed), fm, fm.keys(), fm.values(), fm.items(), iter(fm),
+                    fs, pool, block, op, loan, view, chunks, ln, interner, comp, dec], [views, block_view, view_mv]
+
+        samples = [(), (0,), (1,), ("a",), (b"ab",), (-1,), (slice(0, 2),), (0, 1), ([1, 2],)]
+        dunders = ["__len__", "__iter__", "__next__", "__repr__", "__contains__", "__getitem__", "__reversed__",
+                   "__sizeof__", "__reduce__", "__copy__", "__enter__", "__hash__", "__eq__", "__bool__"]
+        bad = []
+        for round_ in range(2):
+            objs, exports = objects()
+            _ext._gc_release(list(objs))
+            for o in objs:
+                names = [n for n in dir(o) if not n.startswith("_")] + [n for n in dunders if hasattr(o, n)]
+                for name in names:
+                    for args in samples:
+                        try:
+                            attr = getattr(o, name)
+                            if callable(attr):
+                                attr(*args)
+                            sizeof(o)
+                            sizeof(o, deep=True)
+                        except SystemError as e:
+                            bad.append((type(o).__name__, name, args, repr(e)))
+                        except Exception:
+                            pass
+            if round_ == 0:
+                for e in exports:
+                    if isinstance(e, tuple):
+                        [m.release() for m in e]
+                    else:
+                        e.release()
+                _ext._gc_release(list(objs))
+        print(bad)
+    ''')
+    assert out.splitlines() == ["[]"], out

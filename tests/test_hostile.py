@@ -446,3 +446,40 @@ def test_every_type_after_gc_clear():
         print(bad)
     ''')
     assert out.splitlines() == ["[]"], out
+
+
+# family (b), found by the audit: making a Pool's Blocks may start a collection whose finalizers can reach the
+# half-made Pool (gc.get_objects()); it must read as closed until every Block exists
+def test_pool_half_made_reads_closed():
+    out = run_child('''
+        from thrifty import Pool
+
+        said = []
+        building = [True]
+
+        class Spy:
+            def __del__(self):
+                for o in gc.get_objects():
+                    if type(o) is Pool:
+                        try:
+                            for _ in range(100):
+                                o.acquire()
+                            said.append("acquired")
+                        except Exception as e:
+                            said.append(type(e).__name__)
+                if building[0]:
+                    arm()
+
+        def arm():
+            s = Spy()
+            s.cycle = s
+
+        gc.collect()
+        arm()
+        gc.set_threshold(1)
+        p = Pool(8, 40)
+        building[0] = False
+        gc.set_threshold(700, 10, 10)
+        print(sorted(set(said)), p.stats()["in_use"], p.acquire().released)
+    ''')
+    assert out.splitlines() == ["['ValueError'] 0 False"], out

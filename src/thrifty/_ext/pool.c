@@ -31,20 +31,22 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (!self)
         return NULL;
     /* calloc: a big arena stays lazily committed zero pages until blocks are actually used */
-    self->arena = PyMem_Calloc(1, size);
+    void *arena = PyMem_Calloc(1, size);
     self->blocks = PyMem_Calloc((size_t)count, sizeof(tf_BlockObject *));
-    if (!self->arena || !self->blocks) {
+    if (!arena || !self->blocks) {
         PyErr_Format(PyExc_MemoryError, "Pool: cannot allocate %zd blocks of %zd bytes (%zu bytes of arena)", count,
                      block_size, size);
         goto error;
     }
-    tf_status status = tf_pool_init(&self->core, self->arena, size, (size_t)block_size, (size_t)count, flags);
+    tf_status status = tf_pool_init(&self->core, arena, size, (size_t)block_size, (size_t)count, flags);
     if (status != TF_OK) {
         tf_raise_status(st, status, "Pool");
         goto error;
     }
     self->block_type = Py_NewRef(st->BlockType);
     PyTypeObject *block_type = (PyTypeObject *)st->BlockType;
+    /* Making a Block may start a collection, whose finalizers can reach this half-made pool (gc.get_objects()): the
+     * arena is installed only once every block exists, so until then the pool reads as closed. */
     for (Py_ssize_t i = 0; i < count; i++) {
         tf_BlockObject *b = (tf_BlockObject *)block_type->tp_alloc(block_type, 0);
         if (!b)
@@ -54,8 +56,10 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         self->blocks[i] = b;
         self->count = i + 1;
     }
+    self->arena = arena;
     return (PyObject *)self;
 error:
+    PyMem_Free(arena);
     Py_DECREF(self);
     return NULL;
 }

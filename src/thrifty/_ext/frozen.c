@@ -253,7 +253,7 @@ PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, 
         tf_raise_status(tf_state_of_type(type), status, who);
         goto error;
     }
-    if ((size_t)PyBytes_GET_SIZE(block) != len && _PyBytes_Resize(&block, (Py_ssize_t)len) < 0)
+    if ((size_t)PyBytes_GET_SIZE(block) != len && tf_py_bytes_resize(&block, (Py_ssize_t)len) < 0)
         goto error;
     result = open_block(type, block, 1, values != NULL, who);
 error:

@@ -1,0 +1,55 @@
+/* Every private or unstable CPython API the binding uses, in one place, with a branch per supported version.
+ *
+ * Why one header: a private API changes without notice between minor versions (3.13 moved tracemalloc.h,
+ * _PySet_NextEntry, _PyDict_SizeOf and _PySys_GetSizeOf into internal headers; 3.12 rewrote the frame stack). A
+ * binding file calls the tf_py_* wrapper, never the private name, so porting to a new version is this file only, and
+ * a version nobody has tested does not build: it stops here with a message instead of reading memory through a
+ * struct layout that has moved.
+ *
+ * Supported: CPython 3.11, 3.12, 3.13, 3.14 (docs/install.md says which of them run the test suite here).
+ */
+#ifndef THRIFTY_COMPAT_H
+#define THRIFTY_COMPAT_H
+
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030F0000
+#error "thrifty supports CPython 3.11 to 3.14: its tracker and size walk read interpreter internals that differ in every version; see docs/install.md"
+#endif
+#ifdef Py_GIL_DISABLED
+#error "thrifty does not support the free-threaded build of CPython (its tables rely on the GIL); use the default build"
+#endif
+
+/* ---- exported functions that 3.13 moved to internal headers ------------------------------------------------------
+ * They are still exported (PyAPI_FUNC) but the internal headers need Py_BUILD_CORE, which would pull the whole
+ * internal world into every file. The prototypes below are copied from the version's own header by hand and are
+ * checked by the compiler against nothing, so each is limited to the versions where it was read off that header. */
+#if PY_VERSION_HEX < 0x030D0000
+#include <tracemalloc.h> /* _PyTraceMalloc_GetTraceback */
+#else
+PyAPI_FUNC(int) _PySet_NextEntry(PyObject *set, Py_ssize_t *pos, PyObject **key, Py_hash_t *hash);
+PyAPI_FUNC(Py_ssize_t) _PyDict_SizeOf(PyDictObject *);
+PyAPI_FUNC(size_t) _PySys_GetSizeOf(PyObject *);
+PyAPI_FUNC(PyObject *) _PyTraceMalloc_GetTraceback(unsigned int domain, uintptr_t ptr);
+#endif
+
+/* Shrink (or grow) a bytes object that nobody else holds yet; on failure *b is released and set to NULL. Public in
+ * every supported version's cpython/bytesobject.h, still underscore-named. */
+static inline int tf_py_bytes_resize(PyObject **b, Py_ssize_t n) { return _PyBytes_Resize(b, n); }
+
+/* Iterate an exact set or frozenset without an iterator object: borrowed key and its stored hash. 1 while there are
+ * entries, 0 at the end. The caller must not run Python code between steps (the set could change). */
+static inline int tf_py_set_next(PyObject *set, Py_ssize_t *pos, PyObject **key, Py_hash_t *hash) {
+    return _PySet_NextEntry(set, pos, key, hash);
+}
+
+/* dict.__sizeof__() without the method call. */
+static inline size_t tf_py_dict_sizeof(PyObject *dict) { return (size_t)_PyDict_SizeOf((PyDictObject *)dict); }
+
+/* sys.getsizeof(o): __sizeof__ plus the GC header; (size_t)-1 with an exception set when __sizeof__ fails. */
+static inline size_t tf_py_getsizeof(PyObject *o) { return _PySys_GetSizeOf(o); }
+
+/* tracemalloc's traceback of the block at `ptr` (domain 0 = the Python heap), or None when it has none. */
+static inline PyObject *tf_py_tracemalloc_traceback(uintptr_t ptr) { return _PyTraceMalloc_GetTraceback(0, ptr); }
+
+#endif

@@ -2,6 +2,8 @@
 #
 #   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest,
 #                and the doctor's HTML report in headless Chromium (installed when missing)
+#   make test-py313 / test-py314   the pytest suite on CPython 3.13 (Debian 13) / 3.14 (Debian unstable), each in a
+#                debootstrap root cached under build/roots (tools/python-leg.sh); `make test` runs the 3.13 leg
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
@@ -25,7 +27,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: test-py313 test-py314 test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -45,7 +47,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-fuzz-replay test-py test-html
+test: test-c test-fuzz-replay test-py test-html test-py313
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
@@ -82,6 +84,14 @@ test-asan: $(VENV)/.stamp
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
+
+# ---- other Pythons ---------------------------------------------------------------------------------------
+# The same suite on the CPythons Debian ships beyond this machine's 3.11, built and run inside a Debian root.
+test-py313:
+	tools/python-leg.sh trixie python3.13 $(PYTEST_ARGS)
+
+test-py314:
+	tools/python-leg.sh sid python3.14 $(PYTEST_ARGS)
 
 # The doctor's HTML report in headless Chromium (installed when missing); the screenshot lands in test-artifacts/.
 test-html: APT_CMD = chromium

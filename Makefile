@@ -3,7 +3,7 @@
 #   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest,
 #                and the doctor's HTML report in headless Chromium (installed when missing)
 #   make test-py313 / test-py314   the pytest suite on CPython 3.13 (Debian 13) / 3.14 (Debian unstable), each in a
-#                debootstrap root cached under build/roots (tools/python-leg.sh); `make test` runs the 3.13 leg
+#                debootstrap root cached under build/roots (tools/python-leg.sh); both run in `make test`
 #   make test-c-cross  the C core tests on i386 (32-bit, x87) and s390x (64-bit big-endian, under qemu-user), with
 #                Debian's cross compilers (installed when missing); part of `make test`
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
@@ -49,7 +49,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-c-cross test-fuzz-replay test-py test-html test-py313
+test: test-c test-c-cross test-fuzz-replay test-py test-html test-py313 test-py314
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)

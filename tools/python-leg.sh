@@ -52,4 +52,4 @@ echo "== build and test on $py"
 unshare -m sh -c "mount -t proc proc '$root/proc' && exec chroot '$root' sh -c '
     cd /src && /venv/bin/pip install -q --no-index --no-build-isolation -e . 2>&1 | grep -v \"^WARNING: Location\" ;
     /venv/bin/python -c \"import sys, thrifty._ext; print(sys.version.split()[0], thrifty._ext.__file__)\" &&
-    exec /venv/bin/python -m pytest -q -p no:cacheprovider $* tests'"
+    exec /venv/bin/python -m pytest -q -p no:cacheprovider ${*:-tests}'"

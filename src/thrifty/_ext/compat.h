@@ -37,6 +37,25 @@ PyAPI_FUNC(PyObject *) _PyTraceMalloc_GetTraceback(unsigned int domain, uintptr_
  * every supported version's cpython/bytesobject.h, still underscore-named. */
 static inline int tf_py_bytes_resize(PyObject **b, Py_ssize_t n) { return _PyBytes_Resize(b, n); }
 
+/* After hashing `key` failed: on 3.14+, name the container in a TypeError as dict and set lookups there do ("cannot
+ * use 'list' as a dict key (unhashable type: 'list')"); earlier versions keep the hash's own message. `as_what` is "a
+ * dict key" or "a set element". Other exceptions pass through untouched. Returns -1. */
+static inline int tf_py_unhashable(PyObject *key, const char *as_what) {
+#if PY_VERSION_HEX >= 0x030E0000
+    PyObject *exc = PyErr_GetRaisedException();
+    if (exc && Py_IS_TYPE(exc, (PyTypeObject *)PyExc_TypeError)) {
+        PyErr_Format(PyExc_TypeError, "cannot use '%T' as %s (%S)", key, as_what, exc);
+        Py_DECREF(exc);
+    } else {
+        PyErr_SetRaisedException(exc);
+    }
+#else
+    (void)key;
+    (void)as_what;
+#endif
+    return -1;
+}
+
 /* Iterate an exact set or frozenset without an iterator object: borrowed key and its stored hash. 1 while there are
  * entries, 0 at the end. The caller must not run Python code between steps (the set could change). */
 static inline int tf_py_set_next(PyObject *set, Py_ssize_t *pos, PyObject **key, Py_hash_t *hash) {

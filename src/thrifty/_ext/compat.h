@@ -71,4 +71,73 @@ static inline size_t tf_py_getsizeof(PyObject *o) { return _PySys_GetSizeOf(o); 
 /* tracemalloc's traceback of the block at `ptr` (domain 0 = the Python heap), or None when it has none. */
 static inline PyObject *tf_py_tracemalloc_traceback(uintptr_t ptr) { return _PyTraceMalloc_GetTraceback(0, ptr); }
 
+/* ---- the interpreter's frame stack (the tracker's fast path) ----------------------------------------------------
+ * Only a file that defines TF_COMPAT_FRAMES before its first include gets this part: it needs Py_BUILD_CORE and the
+ * version's internal frame header, which no other file should see. The version's own static inline helpers
+ * (_PyFrame_IsIncomplete, _PyInterpreterFrame_LASTI) are used wherever they exist, so their rules stay CPython's.
+ * 3.11-3.12: the top frame hangs off tstate->cframe; 3.13+: tstate->current_frame. 3.12+ push shim frames owned by
+ * the C stack; 3.13+ frames may run a non-code "executable"; 3.14 holds f_executable and locals as tagged stack
+ * references. */
+#ifdef TF_COMPAT_FRAMES
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+#include "internal/pycore_interpframe.h"
+#else
+#include "internal/pycore_frame.h"
+#endif
+
+typedef _PyInterpreterFrame tf_py_frame;
+
+/* The innermost frame of `ts` (NULL when it runs no Python code), and the one that called `f`. */
+static inline tf_py_frame *tf_py_frame_top(PyThreadState *ts) {
+#if PY_VERSION_HEX < 0x030D0000
+    return ts->cframe ? ts->cframe->current_frame : NULL;
+#else
+    return ts->current_frame;
+#endif
+}
+static inline tf_py_frame *tf_py_frame_back(tf_py_frame *f) { return f->previous; }
+
+/* The code object a stack should show for `f`, or NULL for a frame to skip: one still being set up (incomplete),
+ * a shim the interpreter pushed for a C call, or one that runs no code object. Borrowed. */
+static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f) {
+#if PY_VERSION_HEX < 0x030C0000
+    PyCodeObject *code = f->f_code;
+    /* _PyFrame_IsIncomplete, with the code object loaded once (this runs per frame per traced allocation) */
+    if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
+        return NULL;
+    return code;
+#elif PY_VERSION_HEX < 0x030D0000
+    if (f->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(f))
+        return NULL;
+    return f->f_code;
+#elif PY_VERSION_HEX < 0x030E0000
+    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable) || _PyFrame_IsIncomplete(f))
+        return NULL;
+    return (PyCodeObject *)f->f_executable;
+#else
+    if (f->owner >= FRAME_OWNED_BY_INTERPRETER || PyStackRef_IsNull(f->f_executable))
+        return NULL;
+    PyObject *ex = PyStackRef_AsPyObjectBorrow(f->f_executable);
+    if (!PyCode_Check(ex) || _PyFrame_IsIncomplete(f))
+        return NULL;
+    return (PyCodeObject *)ex;
+#endif
+}
+
+/* The instruction `f` is executing, in code units from the start of its code (for a frame tf_py_frame_code kept). */
+static inline int tf_py_frame_lasti(tf_py_frame *f) { return _PyInterpreterFrame_LASTI(f); }
+
+/* Fast local i of `f` (its i-th argument for i < co_argcount), borrowed, or NULL when unset. */
+static inline PyObject *tf_py_frame_local(tf_py_frame *f, int i) {
+#if PY_VERSION_HEX < 0x030E0000
+    return f->localsplus[i];
+#else
+    return PyStackRef_IsNull(f->localsplus[i]) ? NULL : PyStackRef_AsPyObjectBorrow(f->localsplus[i]);
+#endif
+}
+#endif /* TF_COMPAT_FRAMES */
+
 #endif

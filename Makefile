@@ -3,7 +3,8 @@
 #   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest,
 #                and the doctor's HTML report in headless Chromium (installed when missing)
 #   make test-py313 / test-py314   the pytest suite on CPython 3.13 (Debian 13) / 3.14 (Debian unstable), each in a
-#                debootstrap root cached under build/roots (tools/python-leg.sh); both run in `make test`
+#                debootstrap root cached under build/roots (tools/debian-leg.sh); both run in `make test`
+#   make test-arch  the C tests and the whole pytest suite on armhf and arm64 (Debian 12 roots under qemu-user)
 #   make test-c-cross  the C core tests on i386 (32-bit, x87) and s390x (64-bit big-endian, under qemu-user), with
 #                Debian's cross compilers (installed when missing); part of `make test`
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
@@ -29,7 +30,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test-py313 test-py314 test-c-cross test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -120,10 +121,16 @@ test-c-cross: cross-toolchains
 # ---- other Pythons ---------------------------------------------------------------------------------------
 # The same suite on the CPythons Debian ships beyond this machine's 3.11, built and run inside a Debian root.
 test-py313:
-	tools/python-leg.sh trixie python3.13 $(PYTEST_ARGS)
+	tools/debian-leg.sh trixie amd64 python3.13 $(PYTEST_ARGS)
 
 test-py314:
-	tools/python-leg.sh sid python3.14 $(PYTEST_ARGS)
+	tools/debian-leg.sh sid amd64 python3.14 $(PYTEST_ARGS)
+
+# ARM boards: 32-bit armv7 (armhf, as Raspberry Pi OS) and aarch64, each a Debian 12 root run under qemu-user;
+# the C tests first, then the pytest suite. Slow (emulated): not part of `make test`.
+test-arch: test-c-cross
+	tools/debian-leg.sh bookworm armhf python3.11 $(PYTEST_ARGS)
+	tools/debian-leg.sh bookworm arm64 python3.11 $(PYTEST_ARGS)
 
 # The doctor's HTML report in headless Chromium (installed when missing); the screenshot lands in test-artifacts/.
 test-html: APT_CMD = chromium

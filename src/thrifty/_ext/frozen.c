@@ -257,7 +257,7 @@ PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, 
         tf_raise_status(tf_state_of_type(type), status, who);
         goto error;
     }
-    if ((size_t)PyBytes_GET_SIZE(block) != len && _PyBytes_Resize(&block, (Py_ssize_t)len) < 0)
+    if ((size_t)PyBytes_GET_SIZE(block) != len && tf_py_bytes_resize(&block, (Py_ssize_t)len) < 0)
         goto error;
     result = open_block(type, block, 1, values != NULL, who);
 error:
@@ -273,6 +273,13 @@ error:
 }
 
 /* ---- lookup -------------------------------------------------------------------------------------------- */
+
+/* A failed hash of a lookup key, worded as the running Python's dict or frozenset words it. */
+static int unhashable(tf_frozen *self, PyObject *key) {
+    tf_state *st = tf_state_of((PyObject *)self);
+    int map = st && PyObject_TypeCheck((PyObject *)self, (PyTypeObject *)st->FrozenMapType);
+    return tf_py_unhashable(key, map ? "a dict key" : "a set element");
+}
 
 /* An integral double in int64 range as the int it equals (1.0 == 1 for frozenset too); 0 when there is none. */
 static int integral_double(double d, int64_t *out) {
@@ -298,7 +305,7 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
     /* Subclasses may have made themselves unhashable; frozenset raises TypeError for those, so do we. */
     if (tp != &PyLong_Type && tp != &PyUnicode_Type && tp != &PyBytes_Type && tp != &PyFloat_Type &&
         tp != &PyBool_Type && PyObject_Hash(key) == -1)
-        return -1;
+        return unhashable(self, key);
     if (PyLong_Check(key)) {
         int overflow;
         long long x;
@@ -336,7 +343,7 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
             return 0;
     } else {
         /* Any other hashable object is absent (Decimal(1) and Fraction(1) included: docs/frozen.md). */
-        return PyObject_Hash(key) == -1 ? -1 : 0;
+        return PyObject_Hash(key) == -1 ? unhashable(self, key) : 0;
     }
     *pos = tf_fset_find_int(t, v);
     return *pos != TF_FSET_NOT_FOUND;

@@ -313,7 +313,7 @@ static inline size_t sz_fast(PyObject *o) {
     if (t == &PyBytes_Type)
         return (size_t)t->tp_basicsize + (size_t)Py_SIZE(o) * (size_t)t->tp_itemsize;
     if (t == &PyDict_Type)
-        return gc_head + (size_t)_PyDict_SizeOf((PyDictObject *)o);
+        return gc_head + tf_py_dict_sizeof(o);
     if (t == &PySet_Type || t == &PyFrozenSet_Type) {
         PySetObject *so = (PySetObject *)o;
         size_t n = gc_head + (size_t)t->tp_basicsize;
@@ -324,7 +324,7 @@ static inline size_t sz_fast(PyObject *o) {
 
 size_t tf_shallow_sizeof(PyObject *o) {
     size_t s = sz_fast(o);
-    return s ? s : _PySys_GetSizeOf(o);
+    return s ? s : tf_py_getsizeof(o);
 }
 
 /* sys.getsizeof(o) rounded up to `align`, or (size_t)-1 with the exception __sizeof__ raised (never a size: one is at
@@ -332,7 +332,7 @@ size_t tf_shallow_sizeof(PyObject *o) {
 static size_t sz_shallow(PyObject *o, size_t align) {
     size_t s = sz_fast(o);
     if (!s) {
-        s = _PySys_GetSizeOf(o);
+        s = tf_py_getsizeof(o);
         if (s == (size_t)-1 && PyErr_Occurred())
             return s;
     }

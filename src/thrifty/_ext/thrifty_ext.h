@@ -32,6 +32,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "compat.h" /* every private CPython API, one branch per version */
+
 #include "thrifty/common.h"
 
 /* Per-module state (no static PyObject*s: CPython's _collectionsmodule.c pattern).

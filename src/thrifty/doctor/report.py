@@ -115,7 +115,7 @@ def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None 
         "top_churn": top_churn,
         "frames": frames,
         "stacks": stacks,
-        "timeline": [[t / 1e9, b] for t, b in raw["timeline"]],
+        "timeline": [[p[0] / 1e9, p[1]] for p in raw["timeline"]],  # the envelope's highs (old data: the bytes)
         "findings": [],
     }
     return report

@@ -54,7 +54,9 @@ def render_text(report: dict[str, Any]) -> str:
                      f"{s['dropped_stacks']:,} stacks unattributed (raise the tracker's memory bound)")
     o = report["outcome"]
     if o["status"] != "ok":
-        what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted"}[o["status"]]
+        what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",
+                "os_exit": "called os._exit", "signal": "was ended by a signal",
+                "killed": "was killed (SIGKILL: figures from its last snapshot)"}.get(o["status"], o["status"])
         lines.append(f"  target {what}: exit status {o['exit_status']}"
                      + (f" ({o['exception']})" if o.get("exception") else ""))
 

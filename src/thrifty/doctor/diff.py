@@ -50,6 +50,14 @@ def imports(report: dict) -> dict[str, int]:
     return out
 
 
+def _by_line(report: dict) -> dict[tuple, int]:
+    """Bytes live at the peak per (file, line): the functions on one line (a comprehension and its module) summed."""
+    out: dict[tuple, int] = {}
+    for s in report.get("sites", []):
+        out[(s["file"], s["line"])] = out.get((s["file"], s["line"]), 0) + s["live_at_peak"]
+    return out
+
+
 def _finding_key(f: dict) -> tuple:
     """What makes two findings 'the same' across two runs: the kind and what it is about."""
     d = f.get("data") or {}
@@ -82,19 +90,16 @@ def compare(a: dict, b: dict, *, names: tuple[str, str] = ("A", "B"), top: int =
         lines.append(f"\n== heaviest imports")
         for m in mods:
             lines.append(f"  {m:28}{size(ia.get(m, 0)):>14}{size(ib.get(m, 0)):>14}")
-    by_a = {(s["file"], s["line"]): s for s in a.get("sites", [])}
-    by_b = {(s["file"], s["line"]): s for s in b.get("sites", [])}
-    keys = sorted(set(by_a) | set(by_b),
-                  key=lambda k: -max(by_a.get(k, {}).get("live_at_peak", 0), by_b.get(k, {}).get("live_at_peak", 0)))
-    keys = [k for k in keys if max(by_a.get(k, {}).get("live_at_peak", 0), by_b.get(k, {}).get("live_at_peak", 0))]
+    by_a, by_b = _by_line(a), _by_line(b)
+    keys = sorted(set(by_a) | set(by_b), key=lambda k: -max(by_a.get(k, 0), by_b.get(k, 0)))
+    keys = [k for k in keys if max(by_a.get(k, 0), by_b.get(k, 0))]
     if keys:
         lines.append("\n== top sites at peak")
         for k in keys[:top]:
             where = f"{k[0]}:{k[1]}"
             if len(where) > 48:
                 where = "..." + where[-45:]
-            lines.append(f"  {size(by_a.get(k, {}).get('live_at_peak', 0)):>10}{size(by_b.get(k, {}).get('live_at_peak', 0)):>12}"
-                         f"  {where}")
+            lines.append(f"  {size(by_a.get(k, 0)):>10}{size(by_b.get(k, 0)):>12}  {where}")
     fa = [f for f in a.get("findings", []) if f.get("confirmed")]
     fb = [f for f in b.get("findings", []) if f.get("confirmed")]
     lines.append(f"\n  {'confirmed findings':28}{len(fa):>14}{len(fb):>14}")

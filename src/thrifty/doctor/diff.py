@@ -3,6 +3,7 @@ away or stayed. A and B are run files (`thrifty doctor --out`) or JSON reports (
 from __future__ import annotations
 
 import json
+import os
 
 from thrifty.doctor import runfile
 
@@ -96,7 +97,10 @@ def compare(a: dict, b: dict, *, names: tuple[str, str] = ("A", "B"), top: int =
     if keys:
         lines.append("\n== top sites at peak")
         for k in keys[:top]:
-            where = f"{k[0]}:{k[1]}"
+            path = k[0]
+            if os.path.isabs(path) and path.startswith(os.getcwd() + os.sep):
+                path = os.path.relpath(path)  # as the text report shows it
+            where = f"{path}:{k[1]}"
             if len(where) > 48:
                 where = "..." + where[-45:]
             lines.append(f"  {size(by_a.get(k, 0)):>10}{size(by_b.get(k, 0)):>12}  {where}")

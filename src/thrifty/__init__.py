@@ -31,7 +31,18 @@ _WHERE = {
     "View": "thrifty._ext",
 }
 
-__all__ = list(_WHERE)
+__all__ = [  # spelled out (not list(_WHERE)) so type checkers see what the package exports
+    "AllocationError", "Block", "budget", "BudgetExceeded", "CorruptData", "count_allocs", "FrozenMap", "FrozenSet",
+    "Full", "Interner", "iter_chunks", "lines", "lz", "no_alloc", "ObjectPool", "parse_size", "Pool",
+    "PoolExhausted", "Ring", "sizeof", "View",
+]
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing is what this file avoids
+if TYPE_CHECKING:  # type checkers see the names as plain imports
+    from thrifty import lz
+    from thrifty._ext import (AllocationError, Block, BudgetExceeded, CorruptData, FrozenMap, FrozenSet, Full,
+                              Interner, iter_chunks, lines, ObjectPool, Pool, PoolExhausted, Ring, sizeof, View)
+    from thrifty.guards import budget, count_allocs, no_alloc, parse_size
 
 
 def __getattr__(name: str) -> object:
@@ -46,4 +57,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_WHERE))
+    return sorted((set(globals()) | set(_WHERE)) - {"TYPE_CHECKING"})

@@ -125,8 +125,17 @@ def _skip_own_frames(tb):
     return tb
 
 
+def _note(text: str) -> None:
+    """One line on stderr's descriptor (the target may have closed or replaced sys.stderr)."""
+    try:
+        _os().write(2, f"thrifty doctor: {text}\n".encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
 def _evidence(probes, main) -> None:
-    """The findings' evidence, measured after the tracker stopped (so nothing here counts), into the run file."""
+    """The findings' evidence, measured after the tracker stopped (so nothing here counts), into the run file. A
+    failure costs the findings only (one line says so), never the run file nor the target's exit status."""
     raw = _ext._tracker_stop(keep_sites=True)
     try:
         probes.__exit__(None, None, None)
@@ -136,6 +145,8 @@ def _evidence(probes, main) -> None:
         if not isinstance(ev, dict):  # the findings' Evidence dataclass before it became plain data
             ev = dict(vars(ev))
         _ext._runfile_write(_EVIDENCE, repr(ev).encode())
+    except Exception as e:  # noqa: BLE001  (the probes run the target's __eq__, __repr__, finalizers ...)
+        _note(f"findings skipped: their evidence could not be measured ({_describe(e)})")
     finally:
         _ext._tracker_release()
 

@@ -26,4 +26,3 @@ PyObject *tf_find_and_load_code(void) {
     Py_XDECREF(fn);
     return code;
 }
-

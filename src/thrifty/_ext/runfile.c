@@ -36,8 +36,8 @@
 enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
 
 static struct {
-    int fd; /* -1: no run file (never opened, closed, failed, or this is a fork child) */
-    uint64_t off;       /* bytes written so far: where the next record starts */
+    int fd;       /* -1: no run file (never opened, closed, failed, or this is a fork child) */
+    uint64_t off; /* bytes written so far: where the next record starts */
     uint64_t max_interval_ns, interval_ns, next_due_ns;
     uint64_t snapshots;
     /* the record being written */
@@ -339,11 +339,27 @@ static int snapshot(const tf_tracker_view *v) {
     if (rec_begin() < 0)
         goto done;
     {
-        const uint64_t fields[] = {
-            (uint64_t)v->sampled, (uint64_t)v->rate, (uint64_t)v->max_depth, (uint64_t)v->peak, (uint64_t)v->live,
-            v->peak_ns, v->allocs, v->frees, v->alloc_bytes, v->samples, v->untracked, v->dropped_stacks,
-            v->recycled_sites, v->own_bytes, v->own_peak, now - v->t0_ns, v->timed_ns, peak_rss_bytes(),
-            v->own_bytes + R.own_bytes, v->own_peak + R.own_peak, R.snapshots};
+        const uint64_t fields[] = {(uint64_t)v->sampled,
+                                   (uint64_t)v->rate,
+                                   (uint64_t)v->max_depth,
+                                   (uint64_t)v->peak,
+                                   (uint64_t)v->live,
+                                   v->peak_ns,
+                                   v->allocs,
+                                   v->frees,
+                                   v->alloc_bytes,
+                                   v->samples,
+                                   v->untracked,
+                                   v->dropped_stacks,
+                                   v->recycled_sites,
+                                   v->own_bytes,
+                                   v->own_peak,
+                                   now - v->t0_ns,
+                                   v->timed_ns,
+                                   peak_rss_bytes(),
+                                   v->own_bytes + R.own_bytes,
+                                   v->own_peak + R.own_peak,
+                                   R.snapshots};
         if (put_u32((uint32_t)(sizeof fields / sizeof fields[0])) < 0)
             goto done;
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -452,8 +468,8 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
     double interval = 1.0;
     uint8_t h[RUN_HEADER];
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&y*|d:_runfile_open", kwlist, PyUnicode_FSConverter, &path,
-                                     &meta, &interval))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&y*|d:_runfile_open", kwlist, PyUnicode_FSConverter, &path, &meta,
+                                     &interval))
         return NULL;
     if (!(interval >= 0.001 && interval <= 86400.0)) {
         Py_DECREF(path);

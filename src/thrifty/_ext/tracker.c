@@ -59,7 +59,7 @@
 #endif
 
 #define TF_MAX_DEPTH_LIMIT 256
-#define TF_CODEUNIT 2 /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
+#define TF_CODEUNIT 2         /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
@@ -88,7 +88,6 @@ typedef struct {
  * per-allocation stack lookup stays on the smallest one. */
 #define TF_KEY_NODE (UINT64_C(1) << 32)
 #define TF_KEY_FUNC (UINT64_C(2) << 32)
-
 
 #define TF_LINE_CACHE 8
 typedef struct {
@@ -1631,13 +1630,31 @@ uint64_t tf_now_ns(void) { return now_ns(); }
 int tf_tracker_view_get(tf_tracker_view *v) {
     if (!atomic_load(&T.tracing) && !T.kept)
         return 0;
-    *v = (tf_tracker_view){
-        .sampled = T.sampled, .rate = T.rate, .max_depth = T.max_depth, .funcs = T.funcs, .nfuncs = T.nfuncs,
-        .nodes = T.nodes, .nnodes = T.nnodes, .sites = T.sites, .nsites = T.nsites, .peak_epoch = T.peak_epoch,
-        .timeline = &T.tl, .live = T.live, .peak = T.peak, .peak_ns = T.peak_ns, .allocs = T.allocs,
-        .frees = T.frees, .alloc_bytes = T.alloc_bytes, .untracked = T.untracked,
-        .dropped_stacks = T.dropped_stacks, .samples = T.samples, .recycled_sites = T.recycled_sites,
-        .own_bytes = T.own_bytes, .own_peak = T.own_peak, .t0_ns = T.t0_ns, .timed_ns = T.timed_ns};
+    *v = (tf_tracker_view){.sampled = T.sampled,
+                           .rate = T.rate,
+                           .max_depth = T.max_depth,
+                           .funcs = T.funcs,
+                           .nfuncs = T.nfuncs,
+                           .nodes = T.nodes,
+                           .nnodes = T.nnodes,
+                           .sites = T.sites,
+                           .nsites = T.nsites,
+                           .peak_epoch = T.peak_epoch,
+                           .timeline = &T.tl,
+                           .live = T.live,
+                           .peak = T.peak,
+                           .peak_ns = T.peak_ns,
+                           .allocs = T.allocs,
+                           .frees = T.frees,
+                           .alloc_bytes = T.alloc_bytes,
+                           .untracked = T.untracked,
+                           .dropped_stacks = T.dropped_stacks,
+                           .samples = T.samples,
+                           .recycled_sites = T.recycled_sites,
+                           .own_bytes = T.own_bytes,
+                           .own_peak = T.own_peak,
+                           .t0_ns = T.t0_ns,
+                           .timed_ns = T.timed_ns};
     return 1;
 }
 

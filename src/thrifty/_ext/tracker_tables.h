@@ -25,7 +25,6 @@ typedef struct {
 #define TF_NODE_MARK (UINT32_C(1) << 31)
 #define TF_NODE_FREE UINT32_MAX
 
-
 typedef struct {
     uint32_t leaf;          /* innermost frame's node; on the free list (sampled mode): the next free site */
     uint16_t depth;         /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */

@@ -159,16 +159,19 @@ def main() -> None:
     os = _os()
     run, main_module = _prepare(cfg)
     findings = cfg["findings"] == "1"
+    roots = [os.getcwd() if cfg["kind"] != "script" else sys.path[0]]
     probes = None
     if findings:
         from thrifty.doctor.probe import Probes
 
-        probes = Probes()
+        try:
+            probes = Probes(user_roots=roots)
+        except TypeError:  # the probes before they took the user's roots
+            probes = Probes()
         probes.__enter__()
     meta = {"format": "thrifty.run", "python": sys.version.split()[0], "executable": sys.executable,
             "pid": os.getpid(), "target": {"kind": cfg["kind"], "value": cfg["value"], "args": cfg["args"]},
-            "argv": list(sys.argv), "cwd": os.getcwd(), "bootstrap": __file__,
-            "user_roots": [os.getcwd() if cfg["kind"] != "script" else sys.path[0]],
+            "argv": list(sys.argv), "cwd": os.getcwd(), "bootstrap": __file__, "user_roots": roots,
             "started": __import__("time").time()}
     _real_exit = os._exit
     _pid = os.getpid()

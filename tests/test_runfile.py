@@ -182,3 +182,29 @@ def test_scan_counts_records(saved_run):
     meta, snap, end, evidence, count, valid = scan(str(saved_run))
     assert meta["target"]["kind"] == "script" and snap and end["final"] and evidence is None
     assert valid == saved_run.stat().st_size and count == len(records(saved_run))
+
+
+def test_sigterm_to_the_doctor_reaches_an_idle_target(tmp_path):
+    """SIGTERM sent to the doctor goes on to the target (which ends by it, as under plain python); the target had
+    been sleeping since it allocated, and the writer thread's snapshot still holds those bytes."""
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        import time
+        keep = bytearray(5_000_000)
+        print("ready", flush=True)
+        time.sleep(60)
+        """))
+    proc = subprocess.Popen([*THRIFTY, "doctor", "--no-findings", "--interval", "0.1", "--json", "r.json", "app.py"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["outcome"]["status"] == "signal" and r["outcome"]["exit_status"] == 143
+    assert r["summary"]["peak_bytes"] >= 5_000_000

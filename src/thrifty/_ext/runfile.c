@@ -10,15 +10,20 @@
  * A record's header is written last (pwrite over a zeroed placeholder): until then a reader sees a record of kind 0,
  * which ends the valid part of the file. Snapshots are due at 50 ms, then at doubling intervals up to the configured
  * one (1 s by default), and never more often than 20 times their own cost, so writing them takes at most ~5% of the
- * run's time.
+ * run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no GIL) writes it
+ * when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then still leaves its
+ * figures, and it skips a snapshot when nothing was allocated or freed since the last one.
  */
 #include "tracker_tables.h" /* first: Python.h sets the POSIX feature macros */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "thrifty/lz.h"
@@ -40,6 +45,7 @@ static struct {
     uint64_t off; /* bytes written so far: where the next record starts */
     uint64_t max_interval_ns, interval_ns, next_due_ns;
     uint64_t snapshots;
+    uint64_t last_ops; /* the tracker's operation count at the last snapshot */
     /* the record being written */
     void *enc_mem;
     tf_lz_encoder *enc;
@@ -421,6 +427,7 @@ static int snapshot(const tf_tracker_view *v) {
     }
     rc = rec_end(REC_SNAPSHOT);
     R.snapshots++;
+    R.last_ops = v->ops;
 done:
     strindex_free(&x);
     {
@@ -440,10 +447,42 @@ void tf_runfile_tick(uint64_t now_ns) {
         (void)snapshot(&v);
 }
 
+/* ---- the writer thread ---------------------------------------------------------------------------------------- */
+
+static pthread_t writer;
+static int writer_running;
+static atomic_int writer_stop;
+
+static void *writer_main(void *unused) {
+    (void)unused;
+    while (!atomic_load(&writer_stop)) {
+        struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
+        nanosleep(&step, NULL);
+        tf_tracker_lock();
+        if (R.fd >= 0 && !R.failed && tf_now_ns() >= R.next_due_ns) {
+            tf_tracker_view v;
+            /* only while tracing: a stopped run's kept tables are freed without the lock */
+            if (tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
+                (void)snapshot(&v);
+        }
+        tf_tracker_unlock();
+    }
+    return NULL;
+}
+
+static void writer_end(void) {
+    if (!writer_running)
+        return;
+    atomic_store(&writer_stop, 1);
+    pthread_join(writer, NULL);
+    writer_running = 0;
+}
+
 void tf_runfile_forget(void) {
     if (R.fd >= 0)
         close(R.fd);
     R.fd = -1;
+    writer_running = 0; /* in a fork child the thread does not exist */
 }
 
 /* ---- Python API (the recorder's child bootstrap, thrifty/doctor/child.py) ------------------------------------- */
@@ -506,6 +545,9 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
         return write_failed();
     }
     PyBuffer_Release(&meta);
+    atomic_store(&writer_stop, 0);
+    if (pthread_create(&writer, NULL, writer_main, NULL) == 0)
+        writer_running = 1; /* without it, snapshots are written from the hook only */
     Py_RETURN_NONE;
 }
 
@@ -556,6 +598,10 @@ static PyObject *runfile_snapshot(PyObject *module, PyObject *unused) {
 static PyObject *runfile_close(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
+    /* without the GIL: nothing the writer waits for needs it, but a join should not hold up other threads */
+    Py_BEGIN_ALLOW_THREADS;
+    writer_end();
+    Py_END_ALLOW_THREADS;
     tf_runfile_forget();
     buffers_free();
     Py_RETURN_NONE;

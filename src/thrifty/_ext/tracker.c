@@ -1630,7 +1630,8 @@ uint64_t tf_now_ns(void) { return now_ns(); }
 int tf_tracker_view_get(tf_tracker_view *v) {
     if (!atomic_load(&T.tracing) && !T.kept)
         return 0;
-    *v = (tf_tracker_view){.sampled = T.sampled,
+    *v = (tf_tracker_view){.tracing = atomic_load(&T.tracing),
+                           .sampled = T.sampled,
                            .rate = T.rate,
                            .max_depth = T.max_depth,
                            .funcs = T.funcs,
@@ -1654,7 +1655,8 @@ int tf_tracker_view_get(tf_tracker_view *v) {
                            .own_bytes = T.own_bytes,
                            .own_peak = T.own_peak,
                            .t0_ns = T.t0_ns,
-                           .timed_ns = T.timed_ns};
+                           .timed_ns = T.timed_ns,
+                           .ops = T.ops};
     return 1;
 }
 

@@ -39,6 +39,7 @@ typedef struct {
 
 /* One run's tables and totals, borrowed: valid while the caller holds the tracker's lock. */
 typedef struct {
+    int tracing; /* 0: a stopped run whose tables are kept for site lookups */
     int sampled;
     double rate;
     int max_depth;
@@ -53,6 +54,7 @@ typedef struct {
     int64_t live, peak;
     uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples, recycled_sites;
     uint64_t own_bytes, own_peak, t0_ns, timed_ns;
+    uint64_t ops; /* allocations and frees traced so far: unchanged means nothing to snapshot */
 } tf_tracker_view;
 
 void tf_tracker_lock(void);

@@ -142,15 +142,16 @@ def _outcome(end: dict, returncode: int) -> tuple[dict, int]:
 
 
 def _build_findings(evidence: Any, report: dict) -> list:
+    import inspect
+
     from thrifty.doctor import findings
 
     if evidence is None:
         return []
-    try:
-        return findings.build(evidence, report)
-    except TypeError:
+    if len(inspect.signature(findings.build).parameters) < 2:
         # the findings before build(evidence, report) took plain data: they take their Evidence record
         return findings.build(findings.Evidence(**evidence))
+    return findings.build(evidence, report)
 
 
 def build(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,

@@ -208,3 +208,41 @@ def test_sigterm_to_the_doctor_reaches_an_idle_target(tmp_path):
     r = json.loads((tmp_path / "r.json").read_text())
     assert r["outcome"]["status"] == "signal" and r["outcome"]["exit_status"] == 143
     assert r["summary"]["peak_bytes"] >= 5_000_000
+
+
+def test_mangled_files_give_a_report_or_one_clear_error(saved_run, tmp_path):
+    """Hostile input: bytes flipped, cut or inserted anywhere (checksums fixed up, so the parser itself is reached)
+    — the reader returns a raw run or raises RunFileError, never anything else."""
+    import random
+
+    rng = random.Random(1234)
+    data = saved_run.read_bytes()
+    recs = records(saved_run)
+    bad = tmp_path / "m.run"
+    for _ in range(300):
+        buf = bytearray(data)
+        pos, kind, size = rng.choice(recs)
+        how = rng.randrange(4)
+        if how == 0:  # a flipped byte somewhere
+            buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+        elif how == 1:  # cut anywhere
+            del buf[rng.randrange(len(buf)):]
+        elif how == 2:  # a snapshot's decompressed payload damaged, then recompressed and re-checksummed
+            from thrifty import _ext
+
+            payload = bytearray(_ext.lz_decompress(bytes(buf[pos + 16:pos + size])))
+            for _ in range(rng.randrange(1, 4)):
+                if payload:
+                    payload[rng.randrange(len(payload))] = rng.randrange(256)
+            stored = _ext.lz_compress(bytes(payload))
+            head = struct.pack("<BBHII", kind, 1, 0, len(stored), len(payload))
+            buf[pos:pos + size] = head + struct.pack("<I", zlib.crc32(head, zlib.crc32(stored))) + stored
+        else:  # garbage appended
+            buf += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+        bad.write_bytes(bytes(buf))
+        try:
+            raw = read_run(str(bad))
+        except RunFileError as e:
+            assert "\n" not in str(e)
+        else:
+            assert isinstance(raw["stacks"], list) and isinstance(raw["frames"], list)

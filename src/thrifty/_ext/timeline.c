@@ -18,28 +18,23 @@ size_t tf_timeline_free(tf_timeline *tl) {
     return bytes;
 }
 
-/* Doubles the width and merges the buckets that now fall into one (consecutive ones whose starts share a slot of
- * the new width), until at most half the array is used. */
+/* Merges neighbours pairwise (the first's start, the highest high, the lowest low) and doubles the width for the
+ * buckets to come: exactly half the array is then used, whatever gaps (no allocation, no bucket) the run had. */
 static void merge(tf_timeline *tl) {
-    do {
-        uint32_t out = 0;
-        tl->width *= 2u;
-        for (uint32_t i = 0; i < tl->n; i++) {
-            tf_bucket b = tl->b[i];
-            int64_t start = b.t_ns - b.t_ns % (int64_t)tl->width;
-            if (out && tl->b[out - 1].t_ns == start) {
-                tf_bucket *m = &tl->b[out - 1];
-                if (b.high > m->high)
-                    m->high = b.high;
-                if (b.low < m->low)
-                    m->low = b.low;
-            } else {
-                b.t_ns = start;
-                tl->b[out++] = b;
-            }
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < tl->n; i += 2u) {
+        tf_bucket b = tl->b[i];
+        if (i + 1u < tl->n) {
+            const tf_bucket *c = &tl->b[i + 1u];
+            if (c->high > b.high)
+                b.high = c->high;
+            if (c->low < b.low)
+                b.low = c->low;
         }
-        tl->n = out;
-    } while (tl->n > tl->cap / 2u);
+        tl->b[out++] = b;
+    }
+    tl->n = out;
+    tl->width *= 2u;
     tl->end = (uint64_t)tl->b[tl->n - 1].t_ns + tl->width;
 }
 
@@ -66,9 +61,8 @@ long tf_timeline_tick(tf_timeline *tl, uint64_t now, int64_t live, size_t may_gr
         }
     }
     {
-        uint64_t start = now - now % tl->width;
-        tl->b[tl->n++] = (tf_bucket){(int64_t)start, live, live};
-        tl->end = start + tl->width;
+        tl->b[tl->n++] = (tf_bucket){(int64_t)now, live, live};
+        tl->end = now + tl->width;
     }
     return grown;
 }

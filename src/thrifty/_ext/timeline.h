@@ -3,10 +3,11 @@
  * A sampled point per N allocations (the timeline before this) misses a short spike between two points: a 0.4 s
  * program with a 30 MB spike showed its highest point at 25% of the peak. Here every allocation raises the current
  * bucket's high and every free lowers its low (a compare each), so the peak is always some bucket's high. The clock
- * is read only when the tracker ticks (every few dozen operations); a tick past the current bucket's end opens the
- * next one. Buckets start TF_TIMELINE_START_NS wide; when the array is full, neighbours are merged pairwise (high of
- * the highs, low of the lows) and the width doubles, so any run longer than a few milliseconds keeps between
- * TF_TIMELINE_MAX / 2 and TF_TIMELINE_MAX buckets, in at most TF_TIMELINE_MAX * 24 bytes.
+ * is read only when the tracker ticks (every operation for the first TF_TIMELINE_FINE_OPS, then every few dozen);
+ * a tick past the current bucket's end opens the next one there. Buckets start TF_TIMELINE_START_NS wide; when the
+ * array is full, neighbours are merged pairwise (high of the highs, low of the lows) and the width doubles, so a
+ * run with a few hundred ticks keeps between TF_TIMELINE_MAX / 2 and TF_TIMELINE_MAX buckets, in at most
+ * TF_TIMELINE_MAX * 24 bytes.
  */
 #ifndef THRIFTY_TIMELINE_H
 #define THRIFTY_TIMELINE_H
@@ -15,7 +16,8 @@
 #include <stdint.h>
 
 #define TF_TIMELINE_MAX 512u
-#define TF_TIMELINE_START_NS 10000u /* 10 us: 512 buckets cover the first 5 ms */
+#define TF_TIMELINE_START_NS 1000u  /* 1 us: 512 buckets cover the first 0.5 ms */
+#define TF_TIMELINE_FINE_OPS 65536u /* the clock is read at every operation until then (~2 ms of clock reads) */
 
 typedef struct {
     int64_t t_ns; /* bucket start, ns since the run started */

@@ -773,7 +773,7 @@ static void timeline_tick(void) {
     T.ops++;
     if (--T.tick_left)
         return;
-    T.tick_left = T.tick_every;
+    T.tick_left = T.ops < TF_TIMELINE_FINE_OPS ? 1u : T.tick_every; /* short runs get buckets too */
     now = now_ns();
     {
         size_t room = T.max_memory > T.own_bytes ? T.max_memory - T.own_bytes : 0;
@@ -1301,7 +1301,8 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     memset(T.lines, 0, sizeof T.lines);
     T.t0_ns = now_ns();
     T.ops = T.peak_clock_ops = 0;
-    T.tick_every = T.tick_left = sampled ? 1 : 64;
+    T.tick_every = sampled ? 1 : 64;
+    T.tick_left = 1;
     tf_timeline_reset(&T.tl);
     T.timed_ns = T.timed_calls = 0;
     T.own_peak = T.own_bytes;

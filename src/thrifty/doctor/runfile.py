@@ -125,38 +125,40 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict:
 
     frames: list[list] = []
     frame_ids: dict[tuple, int] = {}
-    node_ids: dict[int, int] = {}
+    # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
+    # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
+    paths: dict[int, tuple] = {0: ()}
 
-    def frame_of(node: int) -> int:
-        fid = node_ids.get(node)
-        if fid is None:
-            _, line, func = nodes[node]
+    def path_of(node: int) -> tuple:
+        chain = []
+        while node not in paths:
+            if node >= len(nodes) or nodes[node][2] == _FREE:
+                raise IndexError(f"node {node} is not in the stack tree")
+            chain.append(node)
+            if len(chain) > 65536:
+                raise IndexError("a cycle in the stack tree")
+            node = nodes[node][0]
+        path = paths[node]
+        for n in reversed(chain):
+            _, line, func = nodes[n]
             file, name = funcs[func]
             key = (file, line, name)
             fid = frame_ids.get(key)
             if fid is None:
                 fid = frame_ids[key] = len(frames)
                 frames.append([file, line, name])
-            node_ids[node] = fid
-        return fid
+            # a frame of the recorder's bootstrap: it and everything outside it are the recorder's plumbing
+            path = () if file == strip_file else path + (fid,)
+            paths[n] = path
+        return path
 
     stacks = []
     for leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes in sites:
         if unused:
             continue
-        ids = []
-        node = leaf
-        for _ in range(depth):
-            if node == 0 or nodes[node][2] == _FREE:
-                break
-            ids.append(frame_of(node))
-            node = nodes[node][0]
-        ids.reverse()
-        if strip_file is not None:
-            cut = max((k + 1 for k, i in enumerate(ids) if frames[i][0] == strip_file), default=0)
-            ids = ids[cut:]
-        stacks.append({"frames": ids, "truncated": bool(truncated), "live_at_peak": at_peak, "live_at_end": live,
-                       "allocs": allocs, "frees": frees, "alloc_bytes": alloc_bytes})
+        stacks.append({"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
+                       "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
+                       "alloc_bytes": alloc_bytes})
     raw.update(frames=frames, stacks=stacks, timeline=timeline)
     return raw
 

@@ -218,3 +218,23 @@ def test_timeline_holds_the_true_peak_of_a_short_spike(tmp_path):
     assert max(hi for _, hi, _ in raw["timeline"]) == raw["peak_bytes"] >= 30_000_000
     assert raw["complete"] and raw["end"]["status"] == "ok"
     assert raw["recorder_bytes"] > 0 and raw["target_peak_rss_bytes"] > 30_000_000
+
+
+def test_threads_and_atexit_after_main_are_counted(tmp_path):
+    """Python waits for non-daemon threads and runs atexit functions after __main__ returns: the recorder does the
+    same before its last snapshot, so the 7 MB a thread allocates after main is done are in the peak."""
+    write(tmp_path / "app.py", """
+        import atexit, threading, time
+        keep = []
+        def work():
+            time.sleep(0.2)
+            keep.append(bytearray(7_000_000))
+            print("thread done", flush=True)
+        atexit.register(lambda: print("atexit", len(keep)))
+        threading.Thread(target=work).start()
+        print("main done")
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
+    assert got.stdout == want.stdout == "main done\nthread done\natexit 1\n"
+    assert report_of(tmp_path / "r.json")["summary"]["peak_bytes"] >= 7_000_000

@@ -184,14 +184,16 @@ def main() -> None:
         run()
     except SystemExit as e:
         status = _exit_status(e.code)
+        if e.code is not None and not isinstance(e.code, int):
+            _print_exit_message(e.code)  # as python does, before its threads and atexit functions run
         _end(probes, main_module, "exit" if status else "ok", status)
-        raise  # python prints a non-int code and exits with the status, as for the target alone
+        raise SystemExit(status) from None
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
-        _end(probes, main_module, "signal" if interrupted else "exception", 130 if interrupted else 1,
-             signal=2 if interrupted else None, exception=_describe(e))
         e.__traceback__ = _skip_own_frames(e.__traceback__)
         sys.excepthook(type(e), e, e.__traceback__)
+        _end(probes, main_module, "signal" if interrupted else "exception", 130 if interrupted else 1,
+             signal=2 if interrupted else None, exception=_describe(e))
         if interrupted:
             # python ends a run interrupted by Ctrl-C by SIGINT itself, so a shell sees it (after flushing)
             for f in (sys.stdout, sys.stderr):
@@ -208,9 +210,30 @@ def main() -> None:
         _end(probes, main_module, "ok", 0)
 
 
+def _print_exit_message(code: object) -> None:
+    try:
+        sys.stderr.write(f"{code}\n")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001  (a closed or replaced stderr: python would print nothing either)
+        pass
+
+
+def _shut_down_like_python() -> None:
+    """What python does once __main__ is done, before it exits: wait for the target's non-daemon threads, then
+    run its atexit functions — still under the tracker, as tracemalloc would count them. Python's own shutdown
+    then finds both done (each runs once)."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    atexit = sys.modules.get("atexit")
+    if atexit is not None:
+        atexit._run_exitfuncs()
+
+
 def _end(probes, main_module, status, exit_status, signal=None, exception=None) -> None:
     if _pid != _os().getpid():
         return  # a fork child of the target leaving through here: its run is not ours
+    _shut_down_like_python()
     _write_end(status, exit_status, signal, exception)
     if probes is not None:
         _evidence(probes, main_module)

@@ -777,6 +777,12 @@ static void timeline_tick(void) {
     now = now_ns();
     {
         size_t room = T.max_memory > T.own_bytes ? T.max_memory - T.own_bytes : 0;
+        if (T.sampled) {
+            /* sampled mode's tables follow what is live; the timeline's array stays within 1/64 of the traced peak
+             * (so a small heap gets fewer, wider buckets) */
+            size_t share = (size_t)(T.peak / 64), have = (size_t)T.tl.cap * sizeof(tf_bucket);
+            room = share > have && share - have < room ? share - have : share > have ? room : 0;
+        }
         long grown = tf_timeline_tick(&T.tl, now - T.t0_ns, T.live, room);
         if (grown > 0)
             own_add((size_t)grown, 0);

@@ -191,11 +191,18 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024,
         proc = subprocess.Popen(cmd, env=env)
         returncode = _wait(proc)
         wall = time.perf_counter() - t0
-        meta, snap, end, _, _, _ = runfile.scan(path)
-        if not (end and end.get("final")):
-            runfile.append_end(path, {"status": "killed" if returncode < 0 else "exit", "exit_status": returncode,
-                                      "signal": -returncode if returncode < 0 else None, "exception": None})
-        raw = runfile.read_run(path)
+        try:
+            _, snap, end, _, _, _ = runfile.scan(path)
+            if snap is None:
+                raise runfile.RunFileError("no snapshot")
+            if not (end and end.get("final")):
+                runfile.append_end(path, {"status": "killed" if returncode < 0 else "exit",
+                                          "exit_status": returncode,
+                                          "signal": -returncode if returncode < 0 else None, "exception": None})
+            raw = runfile.read_run(path)
+        except runfile.RunFileError as e:
+            # the recorder failed before tracing (it printed why): no report to make
+            raise TargetError(f"the recorder ended (status {returncode}) before writing a run: {e}") from None
     finally:
         if out is None:
             with contextlib.suppress(OSError):

@@ -2,6 +2,11 @@
 #
 #   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest,
 #                and the doctor's HTML report in headless Chromium (installed when missing)
+#   make test-py313 / test-py314   the pytest suite on CPython 3.13 (Debian 13) / 3.14 (Debian unstable), each in a
+#                debootstrap root cached under build/roots (tools/debian-leg.sh); both run in `make test`
+#   make test-arch  the C tests and the whole pytest suite on armhf and arm64 (Debian 12 roots under qemu-user)
+#   make test-c-cross  the C core tests on i386 (32-bit, x87) and s390x (64-bit big-endian, under qemu-user), with
+#                Debian's cross compilers (installed when missing); part of `make test`
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
@@ -25,7 +30,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -45,7 +50,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-fuzz-replay test-py test-html
+test: test-c test-c-cross test-fuzz-replay test-py test-html test-py313 test-py314
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
@@ -82,6 +87,50 @@ test-asan: $(VENV)/.stamp
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
+
+# ---- other architectures ----------------------------------------------------------------------------------
+# The core's C tests built for a 32-bit x87 target and a big-endian one, statically, with the same warnings wall; the
+# i386 binaries run natively, the s390x ones under qemu-user. Sanitizers are the native build's job (test-c).
+CROSS := build/cross-tests
+CFLAGS_CROSS := $(WARN) -O1 -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread -static
+$(CROSS)/i686/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
+	@mkdir -p $(@D)
+	i686-linux-gnu-gcc $(CFLAGS_CROSS) $< $(CORE_SRC) -o $@ -lm
+$(CROSS)/s390x/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
+	@mkdir -p $(@D)
+	s390x-linux-gnu-gcc $(CFLAGS_CROSS) $< $(CORE_SRC) -o $@ -lm
+
+cross-toolchains:
+	@command -v i686-linux-gnu-gcc >/dev/null && command -v s390x-linux-gnu-gcc >/dev/null && \
+	  command -v qemu-s390x-static >/dev/null || { \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-i686-linux-gnu libc6-dev-i386-cross \
+	    gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user-static || sudo DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq gcc-i686-linux-gnu libc6-dev-i386-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross \
+	    qemu-user-static) >/dev/null; }
+
+test-c-cross: cross-toolchains
+	@$(MAKE) --no-print-directory $(patsubst core/tests/%.c,$(CROSS)/i686/%,$(CORE_TESTS)) \
+	  $(patsubst core/tests/%.c,$(CROSS)/s390x/%,$(CORE_TESTS))
+	@set -e; for t in $(patsubst core/tests/%.c,%,$(CORE_TESTS)); do \
+	  out=$$($(CROSS)/i686/$$t 2>&1) || { echo "$$out"; echo "== i386 $$t FAILED"; exit 1; }; \
+	  echo "== i386 $$t: $$(echo "$$out" | tail -1)"; \
+	  out=$$(qemu-s390x-static $(CROSS)/s390x/$$t 2>&1) || { echo "$$out"; echo "== s390x $$t FAILED"; exit 1; }; \
+	  echo "== s390x (big-endian) $$t: $$(echo "$$out" | tail -1)"; done
+
+# ---- other Pythons ---------------------------------------------------------------------------------------
+# The same suite on the CPythons Debian ships beyond this machine's 3.11, built and run inside a Debian root.
+test-py313:
+	tools/debian-leg.sh trixie amd64 python3.13 $(PYTEST_ARGS)
+
+test-py314:
+	tools/debian-leg.sh sid amd64 python3.14 $(PYTEST_ARGS)
+
+# ARM boards: 32-bit armv7 (armhf, as Raspberry Pi OS) and aarch64, each a Debian 12 root run under qemu-user;
+# the C tests first, then the pytest suite. Slow (emulated): not part of `make test`.
+test-arch: test-c-cross
+	tools/debian-leg.sh bookworm armhf python3.11 $(PYTEST_ARGS)
+	tools/debian-leg.sh bookworm arm64 python3.11 $(PYTEST_ARGS)
 
 # The doctor's HTML report in headless Chromium (installed when missing); the screenshot lands in test-artifacts/.
 test-html: APT_CMD = chromium

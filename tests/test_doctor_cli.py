@@ -92,7 +92,7 @@ def test_json_schema(script, tmp_path):
     out_json = tmp_path / "r.json"
     assert run("--json", out_json, p).returncode == 0
     r = json.loads(out_json.read_text())
-    assert r["schema"] == "thrifty.doctor" and r["schema_version"] == 1
+    assert r["schema"] == "thrifty.doctor" and r["schema_version"] == 2
     assert set(r) >= {"tool", "target", "outcome", "mode", "sample_rate", "max_depth", "summary", "budget", "sites",
                       "top_at_peak", "top_churn", "frames", "stacks", "timeline", "findings"}
     assert r["budget"] is None and r["mode"] == "exact" and r["sample_rate"] is None
@@ -102,12 +102,13 @@ def test_json_schema(script, tmp_path):
                                  "wall_time_s", "peak_rss_bytes", "tracker_bytes", "tracker_peak_bytes",
                                  "tracker_overhead_s", "untracked_allocs", "dropped_stacks", "samples"}
     for s in r["sites"]:
-        assert set(s) == {"file", "line", "function", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"}
+        assert set(s) == {"file", "line", "function", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes",
+                          "in", "user_code", "label"}
     for st in r["stacks"]:
         assert set(st) == {"frames", "truncated", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"}
         assert all(0 <= i < len(r["frames"]) for i in st["frames"])
     assert all(len(f) == 3 for f in r["frames"])
-    assert all(len(pt) == 2 for pt in r["timeline"])
+    assert all(len(pt) == 3 and pt[1] >= pt[2] for pt in r["timeline"])  # [t, high, low]
     # stacks sum to the site totals
     assert sum(s["live_at_peak"] for s in r["sites"]) == sum(s["live_at_peak"] for s in r["stacks"])
 

@@ -289,10 +289,12 @@ def test_finding_rejects_unknown_habit():
         Finding(habit="style", kind="x", file="f", line=1, title="t", evidence="e", fix="f")
 
 
-def test_build_reads_user_files(tmp_path):
+def test_build_reads_user_files_and_keeps_only_what_the_run_confirms(tmp_path):
     p = tmp_path / "app.py"
     p.write_text("q = []\nq.pop(0)\n")
-    assert [f.kind for f in build(Evidence(files=[str(p)]))] == ["code.pop0"]
+    assert build(Evidence(files=[str(p)])) == []  # seen in the source only: the run did not show it matters
+    big = {"file": str(p), "name": "q", "bytes": 0, "type": "list", "len": 5000}
+    assert [f.kind for f in build(Evidence(files=[str(p)], globals=[big]))] == ["code.pop0"]
 
 
 def test_hot_loop_confirms_a_membership_test():

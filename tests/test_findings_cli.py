@@ -54,8 +54,13 @@ def test_every_kind_reported(tmp_path):
     assert r.stdout.strip() == str(4000 * len("station-north-temperature-celsius-" + "x" * 40))
     found = report["findings"]
     kinds = {f["kind"] for f in found}
-    assert {"cycle", "resource", "global", "duplicate", "code.pop0", "code.readall", "code.listcomp",
-            "code.open"} <= kinds, kinds
+    assert {"cycle", "resource", "global", "duplicate", "code.pop0"} <= kinds, kinds
+    # the files left open are the resource findings on their lines, not a second code.open finding each
+    assert "code.open" not in kinds
+    # a .read() of a 4-byte file and a 4000-item list summed once: seen in the source, but the run shows they do not
+    # matter, so they are not findings (the report's notes count them)
+    assert not kinds & {"code.readall", "code.listcomp"}
+    assert any("left out" in n for n in report["notes"])
     by_kind = {f["kind"]: f for f in found}
     assert by_kind["cycle"]["line"] in (16, 17) and "Node" in by_kind["cycle"]["title"]
     assert by_kind["duplicate"]["line"] == 21 and by_kind["duplicate"]["data"]["copies"] == 4000

@@ -159,6 +159,8 @@ def test_sampled_doctor_starts_no_tracemalloc(tmp_path):
     r, report = _doctor(tmp_path, "--sample", "--sample-rate", "4096")
     assert r.stdout.splitlines() == ["tracemalloc tracing: False"] * 2
     cycles = [f for f in report["findings"] if f["kind"] == "cycle"]
-    assert cycles and sum(f["data"]["objects"] for f in cycles) >= 3000
+    # objects whose site was not sampled are not findings (nowhere to fix them): the report counts them apart
+    assert cycles and sum(f["data"]["objects"] for f in cycles) + report["left_out"]["cycles"]["objects"] >= 3000
+    assert any("sampled mode records few objects' sites" in n for n in report["notes"])
     # sites only for the sampled blocks: those found are the right line
     assert {f["line"] for f in cycles} <= {0, 13, 14}

@@ -186,8 +186,8 @@ static void test_span_values(void) {
     in.float_values = fv;
     b = build(&in, &len);
     CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
-    CHECK(tf_fset_value_float(&t, tf_fset_find_int(&t, 10)) == 1.5);
-    CHECK(tf_fset_value_float(&t, tf_fset_find_int(&t, 30)) == 1e300);
+    CHECK_DOUBLE_EQ(tf_fset_value_float(&t, tf_fset_find_int(&t, 10)), 1.5);
+    CHECK_DOUBLE_EQ(tf_fset_value_float(&t, tf_fset_find_int(&t, 30)), 1e300);
     free(b);
 }
 

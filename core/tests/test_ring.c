@@ -6,6 +6,17 @@
 #include "tf_test.h"
 #include "thrifty/ring.h"
 
+/* An item handed to push_back from storage of 8 bytes. On 32-bit targets GCC 12 inlines tf__ring_copy_one with the
+ * ring's run-time item size, keeps its 8-byte case, and then warns (-Warray-bounds, -Wstringop-overread) that a copy
+ * of 8 bytes from a 2- or 4-byte variable would overrun it: a case that cannot run. Pushing from a union of 8 bytes
+ * silences that false positive here, in the tests, without dropping the warning for the core. */
+typedef union {
+    int32_t i32;
+    uint32_t u32;
+    uint16_t u16;
+    unsigned char bytes[8];
+} item8;
+
 static void test_init_checks(void) {
     tf_ring r;
     uint32_t store[8];
@@ -178,7 +189,7 @@ static void test_blocks_at_every_offset(void) {
         CHECK_EQ(tf_ring_init(&r, store, sizeof store, 2, 5), TF_OK);
         uint16_t x = 0;
         for (size_t k = 0; k < start; k++) { /* move head and tail to `start` */
-            CHECK_EQ(tf_ring_push_back(&r, &x), TF_OK);
+            CHECK_EQ(tf_ring_push_back(&r, &(item8){.u16 = x}), TF_OK);
             CHECK_EQ(tf_ring_pop_front(&r, NULL), TF_OK);
         }
         uint16_t val = 100;
@@ -263,7 +274,7 @@ static void test_reductions(void) {
     CHECK_EQ(tf_ring_push_back(&r, &b0), TF_OK);
     CHECK_EQ(tf_ring_push_back(&r, &b1), TF_OK);
     CHECK_EQ(tf_ring_sum_sq_dev(&r, TF_RING_I64, &sq), TF_OK);
-    CHECK(sq == 2.0 * 999870721.0 * 999870721.0);
+    CHECK_DOUBLE_EQ(sq, 2.0 * 999870721.0 * 999870721.0);
 
     /* the 128-bit sum of 64-bit items: 3 * (2^63 - 1) and then negatives */
     int64_t s64[3];
@@ -314,7 +325,7 @@ static void test_reductions(void) {
         int32_t v = (k * 7919) % 1000 - 500;
         if (tf_ring_space(&r) == 0)
             CHECK_EQ(tf_ring_pop_front(&r, NULL), TF_OK);
-        CHECK_EQ(tf_ring_push_back(&r, &v), TF_OK);
+        CHECK_EQ(tf_ring_push_back(&r, &(item8){.i32 = v}), TF_OK);
     }
     int32_t want_mn = INT32_MAX, want_mx = INT32_MIN, got_mn, got_mx;
     for (size_t k = 0; k < 37; k++) {
@@ -348,7 +359,7 @@ static void *producer(void *arg) {
                 n++;
             }
             next += (uint32_t)tf_ring_write(&spsc, chunk, n);
-        } else if (tf_ring_push_back(&spsc, &next) == TF_OK) {
+        } else if (tf_ring_push_back(&spsc, &(item8){.u32 = next}) == TF_OK) {
             next++;
         }
     }
@@ -407,7 +418,7 @@ static void test_reductions_lanes(void) {
         CHECK_EQ(tf_ring_consume(&r, cap - lens[t] / 2u), TF_OK); /* front near the end: the items wrap */
         CHECK_EQ(tf_ring_consume(&r, tf_ring_len(&r)), TF_OK);
         for (size_t i = 0; i < lens[t]; i++)
-            CHECK_EQ(tf_ring_push_back(&r, &(uint16_t){(uint16_t)(i % 3u == 0 ? 65535u : 32768u + i % 7u)}), TF_OK);
+            CHECK_EQ(tf_ring_push_back(&r, &(item8){.u16 = (uint16_t)(i % 3u == 0 ? 65535u : 32768u + i % 7u)}), TF_OK);
         int64_t want_u = 0, want_i = 0;
         for (size_t i = 0; i < lens[t]; i++) {
             uint16_t v = *(uint16_t *)tf_ring_at(&r, i);

@@ -29,6 +29,15 @@ static int tf_test_checks = 0;
         }                                                                                                              \
     } while (0)
 
+/* Two doubles equal as doubles. Under x87 (i386) C99's excess precision keeps a product, or even a literal such as
+ * 1e300, in 80-bit long double, so a plain == can compare a rounded double with an unrounded value; storing both
+ * through volatile doubles rounds them first, as on every SSE or non-x86 target. */
+static inline int tf_test_same_double(double a, double b) {
+    volatile double x = a, y = b;
+    return x == y;
+}
+#define CHECK_DOUBLE_EQ(a, b) CHECK(tf_test_same_double((a), (b)))
+
 #define RUN(test_fn)                                                                                                   \
     do {                                                                                                               \
         int tf__before = tf_test_failures;                                                                             \

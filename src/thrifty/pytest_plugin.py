@@ -49,6 +49,8 @@ def _budget_for(item: pytest.Item) -> int | None:
 
 
 def _failure_message(report: dict[str, Any], limit: int) -> str:
+    from thrifty.doctor.usercode import site_label
+
     peak = report["summary"]["peak_bytes"]
     lines = [f"peak traced heap {format_size(peak)} ({peak} bytes) exceeds the memory budget of "
              f"{format_size(limit)} ({limit} bytes); top sites at peak:"]
@@ -56,7 +58,7 @@ def _failure_message(report: dict[str, Any], limit: int) -> str:
         s = report["sites"][i]
         if n and s["live_at_peak"] < peak / 100:  # pytest's own bookkeeping is noise here
             break
-        lines.append(f"  {format_size(s['live_at_peak']):>10}  {s['file']}:{s['line']} in {s['function']}")
+        lines.append(f"  {format_size(s['live_at_peak']):>10}  {site_label(s, function=True)}")
     return "\n".join(lines)
 
 

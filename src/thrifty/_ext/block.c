@@ -295,19 +295,12 @@ static int block_traverse(PyObject *self, visitproc visit, void *arg) {
     return 0;
 }
 
-static int block_clear(PyObject *self) {
-    tf_BlockObject *b = (tf_BlockObject *)self;
-    tf_PoolObject *strong = b->data ? b->pool : NULL;
-    b->data = NULL;
-    b->pool = NULL;
-    Py_XDECREF(strong);
-    return 0;
-}
-
+/* No tp_clear: a Block's only reference is to its pool while acquired, and the pool's clear breaks that cycle (it
+ * cannot break it while the block is exported, and neither may the block: the pool's arena holds its bytes). Its
+ * pool holds it until the pool closes or dies, which detaches it first, so it dies holding nothing. */
 static void block_dealloc(PyObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
-    block_clear(self);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -335,7 +328,6 @@ static PyType_Slot block_slots[] = {
     {Py_tp_repr, block_repr},
     {Py_tp_iter, block_iter},
     {Py_tp_traverse, block_traverse},
-    {Py_tp_clear, block_clear},
     {Py_tp_dealloc, block_dealloc},
     {Py_sq_length, block_len},
     {Py_sq_item, block_item},

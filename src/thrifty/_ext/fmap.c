@@ -266,15 +266,12 @@ static int view_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
-static int view_clear(PyObject *op) {
-    Py_CLEAR(((tf_frozen_view *)op)->owner);
-    return 0;
-}
-
+/* No tp_clear: every method reads the owner, which is fixed for the view's life; a cycle through a view passes
+ * through the owner's holder, which the collector clears instead (see tf_frozen_dealloc). */
 static void view_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    view_clear(op);
+    Py_XDECREF(((tf_frozen_view *)op)->owner);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -423,7 +420,6 @@ static PyMethodDef set_view_methods[] = {
 static PyType_Slot set_view_slots[] = {
     {Py_tp_dealloc, view_dealloc},
     {Py_tp_traverse, view_traverse},
-    {Py_tp_clear, view_clear},
     {Py_tp_iter, view_iter},
     {Py_tp_repr, view_repr},
     {Py_sq_length, view_len},
@@ -438,7 +434,7 @@ static PyType_Slot set_view_slots[] = {
 };
 static PyType_Slot values_slots[] = {
     {Py_tp_dealloc, view_dealloc},   {Py_tp_traverse, view_traverse},
-    {Py_tp_clear, view_clear},       {Py_tp_iter, view_iter},
+    {Py_tp_iter, view_iter},
     {Py_tp_repr, view_repr},         {Py_sq_length, view_len},
     {Py_sq_contains, view_contains}, {0, NULL},
 };
@@ -499,7 +495,6 @@ static PyType_Slot fmap_slots[] = {
     {Py_tp_new, fmap_new},
     {Py_tp_dealloc, tf_frozen_dealloc},
     {Py_tp_traverse, tf_frozen_traverse},
-    {Py_tp_clear, tf_frozen_clear},
     {Py_tp_iter, fmap_iter},
     {Py_tp_hash, fmap_hash},
     {Py_tp_repr, fmap_repr},

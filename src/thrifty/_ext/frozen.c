@@ -194,25 +194,29 @@ PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, 
     void *scratch = NULL;
     size_t bound, scratch_size, len = 0;
     tf_status status;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(keys);
+    Py_ssize_t n;
     int key_kind, value_kind = TF_FSET_NONE;
 
     memset(&in, 0, sizeof in);
-    if ((size_t)n > UINT32_MAX) {
-        PyErr_Format(PyExc_OverflowError, "%s holds at most 2**32-1 entries, got %zd", who, n);
-        return NULL;
-    }
-    key_kind = common_kind(keys, 0, who);
-    if (key_kind < 0)
-        return NULL;
-    if (values) {
-        value_kind = common_kind(values, 1, who);
-        if (value_kind < 0)
-            return NULL;
-    }
+    /* The only allocation of a GC object before the core has built the block, and so the last point where a finalizer
+     * can run (and shrink a caller's list): it comes before the size and the items are read. From here to the build
+     * nothing runs Python code or allocates a GC object, so the sequences stay as they were read. */
     tmps = PyList_New(0);
     if (!tmps)
         goto error;
+    n = PySequence_Fast_GET_SIZE(keys);
+    if ((size_t)n > UINT32_MAX) {
+        PyErr_Format(PyExc_OverflowError, "%s holds at most 2**32-1 entries, got %zd", who, n);
+        goto error;
+    }
+    key_kind = common_kind(keys, 0, who);
+    if (key_kind < 0)
+        goto error;
+    if (values) {
+        value_kind = common_kind(values, 1, who);
+        if (value_kind < 0)
+            goto error;
+    }
     if (fill_column(keys, key_kind, &int_keys, &float_keys_unused, &span_keys, tmps, who, "keys") < 0)
         goto error;
     if (values && fill_column(values, value_kind, &int_values, &float_values, &span_values, tmps, who, "values") < 0)
@@ -253,7 +257,7 @@ PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, 
         tf_raise_status(tf_state_of_type(type), status, who);
         goto error;
     }
-    if ((size_t)PyBytes_GET_SIZE(block) != len && _PyBytes_Resize(&block, (Py_ssize_t)len) < 0)
+    if ((size_t)PyBytes_GET_SIZE(block) != len && tf_py_bytes_resize(&block, (Py_ssize_t)len) < 0)
         goto error;
     result = open_block(type, block, 1, values != NULL, who);
 error:
@@ -269,6 +273,13 @@ error:
 }
 
 /* ---- lookup -------------------------------------------------------------------------------------------- */
+
+/* A failed hash of a lookup key, worded as the running Python's dict or frozenset words it. */
+static int unhashable(tf_frozen *self, PyObject *key) {
+    tf_state *st = tf_state_of((PyObject *)self);
+    int map = st && PyObject_TypeCheck((PyObject *)self, (PyTypeObject *)st->FrozenMapType);
+    return tf_py_unhashable(key, map ? "a dict key" : "a set element");
+}
 
 /* An integral double in int64 range as the int it equals (1.0 == 1 for frozenset too); 0 when there is none. */
 static int integral_double(double d, int64_t *out) {
@@ -294,7 +305,7 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
     /* Subclasses may have made themselves unhashable; frozenset raises TypeError for those, so do we. */
     if (tp != &PyLong_Type && tp != &PyUnicode_Type && tp != &PyBytes_Type && tp != &PyFloat_Type &&
         tp != &PyBool_Type && PyObject_Hash(key) == -1)
-        return -1;
+        return unhashable(self, key);
     if (PyLong_Check(key)) {
         int overflow;
         long long x;
@@ -332,7 +343,7 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
             return 0;
     } else {
         /* Any other hashable object is absent (Decimal(1) and Fraction(1) included: docs/frozen.md). */
-        return PyObject_Hash(key) == -1 ? -1 : 0;
+        return PyObject_Hash(key) == -1 ? unhashable(self, key) : 0;
     }
     *pos = tf_fset_find_int(t, v);
     return *pos != TF_FSET_NOT_FOUND;
@@ -384,26 +395,23 @@ int tf_frozen_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
-int tf_frozen_clear(PyObject *op) {
-    tf_frozen *self = (tf_frozen *)op;
-    /* Forget the block before letting it go: a cleared object reads as empty, never as freed memory. */
-    memset(&self->table, 0, sizeof self->table);
-    if (self->buf.obj)
-        PyBuffer_Release(&self->buf);
-    return 0;
-}
 
 PyMemberDef tf_frozen_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_frozen, weakreflist), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
+/* No tp_clear: the block is read by every method, so the export is held until here (see thrifty_ext.h, "GC clear").
+ * A cycle through a table passes through its holder, which the collector clears instead: a holder that can refer
+ * back to the table is a Python-level object (a bytearray subclass with a __dict__, a class with __buffer__). */
 void tf_frozen_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
+    tf_frozen *self = (tf_frozen *)op;
     PyObject_GC_UnTrack(op);
-    if (((tf_frozen *)op)->weakreflist)
+    if (self->weakreflist)
         PyObject_ClearWeakRefs(op);
-    tf_frozen_clear(op);
+    if (self->buf.obj)
+        PyBuffer_Release(&self->buf);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -482,7 +490,7 @@ static PyObject *iter_next(PyObject *op) {
     tf_frozen_iter *it = (tf_frozen_iter *)op;
     PyObject *k, *v;
     size_t i;
-    if (!it->owner || it->pos >= tf_fset_count(&it->owner->table))
+    if (it->pos >= tf_fset_count(&it->owner->table))
         return NULL;
     i = it->pos++;
     if (it->mode == TF_FROZEN_KEYS)
@@ -502,7 +510,7 @@ static PyObject *iter_next(PyObject *op) {
 
 static PyObject *iter_length_hint(PyObject *op, PyObject *unused) {
     tf_frozen_iter *it = (tf_frozen_iter *)op;
-    size_t n = it->owner ? tf_fset_count(&it->owner->table) : 0;
+    size_t n = tf_fset_count(&it->owner->table);
     (void)unused;
     return PyLong_FromSize_t(n > it->pos ? n - it->pos : 0);
 }
@@ -513,15 +521,12 @@ static int iter_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
-static int iter_clear(PyObject *op) {
-    Py_CLEAR(((tf_frozen_iter *)op)->owner);
-    return 0;
-}
-
+/* No tp_clear, like the table's: the owner is fixed for the iterator's life (an exhausted iterator keeps it too, which
+ * costs one reference), and a cycle through it passes through the table's holder. */
 static void iter_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    iter_clear(op);
+    Py_XDECREF(((tf_frozen_iter *)op)->owner);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -534,7 +539,6 @@ static PyMethodDef iter_methods[] = {
 static PyType_Slot iter_slots[] = {
     {Py_tp_dealloc, iter_dealloc},
     {Py_tp_traverse, iter_traverse},
-    {Py_tp_clear, iter_clear},
     {Py_tp_iter, PyObject_SelfIter},
     {Py_tp_iternext, iter_next},
     {Py_tp_methods, iter_methods},

@@ -13,7 +13,7 @@
 typedef struct {
     PyObject_HEAD tf_fset table; /* the opened block: points into buf.buf */
     Py_buffer buf;         /* owned export of the block's holder (buf.obj is a strong reference): the bytes object a
-                              constructor built, or whatever frombuffer() was given. Released only in clear/dealloc. */
+                              constructor built, or whatever frombuffer() was given. Released only in dealloc. */
     int built;             /* 1 when buf.obj is a bytes object this object created (counted by __sizeof__) */
     Py_hash_t hash;        /* cached hash, -1 until computed */
     PyObject *weakreflist; /* weak references (frozenset supports them too) */
@@ -46,7 +46,6 @@ PyObject *tf_frozen_iter_new(tf_frozen *self, int mode);
 
 /* Shared slots and methods. */
 int tf_frozen_traverse(PyObject *self, visitproc visit, void *arg);
-int tf_frozen_clear(PyObject *self);
 void tf_frozen_dealloc(PyObject *self);
 Py_ssize_t tf_frozen_len(PyObject *self);
 PyObject *tf_frozen_tobytes(PyObject *self, PyObject *unused);

@@ -209,7 +209,6 @@ static PyType_Slot fset_slots[] = {
     {Py_tp_new, fset_new},
     {Py_tp_dealloc, tf_frozen_dealloc},
     {Py_tp_traverse, tf_frozen_traverse},
-    {Py_tp_clear, tf_frozen_clear},
     {Py_tp_iter, fset_iter},
     {Py_tp_hash, fset_hash},
     {Py_tp_repr, fset_repr},

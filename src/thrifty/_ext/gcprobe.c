@@ -17,7 +17,6 @@
 #include "thrifty_ext.h"
 #include "tracker.h"
 
-#include <tracemalloc.h>
 
 static PyObject *gc_release(PyObject *module, PyObject *garbage) {
     (void)module;
@@ -47,7 +46,7 @@ static PyObject *gc_release(PyObject *module, PyObject *garbage) {
 
 static PyObject *alloc_site(PyObject *module, PyObject *obj) {
     (void)module;
-    return _PyTraceMalloc_GetTraceback(0, tf_object_block(obj));
+    return tf_py_tracemalloc_traceback(tf_object_block(obj));
 }
 
 typedef struct {

@@ -63,12 +63,28 @@ static PyObject *guard_enter(tf_guard *self, PyObject *unused) {
     return Py_NewRef(self);
 }
 
-/* "at file.py:12 in func" for the refused allocation, or an explanation when no Python frame made it. */
-static PyObject *trip_site(tf_guard *self) {
+/* "at app.py:12 in main (in json/decoder.py:353)" for the refused allocation: the innermost frame of the user's
+ * code on the exception's way out, with the frame that allocated beside it, named by the one function every report
+ * uses (thrifty.doctor.usercode.guard_site); "at file.py:12 in func" when that cannot be had, or an explanation when
+ * no Python frame made it. */
+static PyObject *trip_site(tf_guard *self, PyObject *ev) {
     PyCodeObject *code = (PyCodeObject *)self->node.trip_code;
     if (!code)
         return PyUnicode_FromString("in C code without a Python frame");
     int line = PyCode_Addr2Line(code, self->node.trip_lasti * 2);
+    PyObject *tb = ev != Py_None ? PyException_GetTraceback(ev) : NULL;
+    if (tb) {
+        PyObject *mod = PyImport_ImportModule("thrifty.doctor.usercode"), *named = NULL;
+        if (mod) {
+            named = PyObject_CallMethod(mod, "guard_site", "OOiO", tb, code->co_filename, line, code->co_qualname);
+            Py_DECREF(mod);
+        }
+        Py_DECREF(tb);
+        if (named && PyUnicode_Check(named))
+            return named;
+        Py_XDECREF(named);
+        PyErr_Clear(); /* naming is best effort: the plain innermost frame below is always right */
+    }
     return PyUnicode_FromFormat("at %U:%d in %U", code->co_filename, line, code->co_qualname);
 }
 
@@ -91,7 +107,7 @@ static PyObject *guard_exit(tf_guard *self, PyObject *const *args, Py_ssize_t na
         (!PyErr_GivenExceptionMatches(ev, PyExc_MemoryError) || PyErr_GivenExceptionMatches(ev, st->BudgetExceeded) ||
          PyErr_GivenExceptionMatches(ev, st->AllocationError)))
         Py_RETURN_FALSE;
-    site = trip_site(self);
+    site = trip_site(self, ev);
     if (!site)
         return NULL;
     if (self->node.kind == TF_GUARD_BUDGET)

@@ -79,7 +79,7 @@ static Py_hash_t in_hash(PyObject *o, int kind) {
         PyObject *k;
         Py_hash_t kh;
         h = (Py_uhash_t)PySet_GET_SIZE(o);
-        while (_PySet_NextEntry(o, &pos, &k, &kh))
+        while (tf_py_set_next(o, &pos, &k, &kh))
             h += in_mix((Py_uhash_t)(uintptr_t)k);
         break;
     }
@@ -113,11 +113,11 @@ static int in_frozenset_same(PyObject *a, PyObject *b) {
     Py_ssize_t pos = 0, i = 0;
     PyObject *k;
     Py_hash_t kh;
-    while (_PySet_NextEntry(a, &pos, &k, &kh))
+    while (tf_py_set_next(a, &pos, &k, &kh))
         pa[i++] = (uintptr_t)k;
     pos = 0;
     i = 0;
-    while (_PySet_NextEntry(b, &pos, &k, &kh))
+    while (tf_py_set_next(b, &pos, &k, &kh))
         pb[i++] = (uintptr_t)k;
     qsort(pa, (size_t)n, sizeof(uintptr_t), in_ptr_cmp);
     qsort(pb, (size_t)n, sizeof(uintptr_t), in_ptr_cmp);

@@ -208,7 +208,7 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     PyMem_Free(work);
     PyBuffer_Release(&view);
-    if (_PyBytes_Resize(&result, (Py_ssize_t)out_n) < 0)
+    if (tf_py_bytes_resize(&result, (Py_ssize_t)out_n) < 0)
         return NULL;
     return result;
 error:

@@ -182,22 +182,17 @@ static PyObject *LzDecompressor_new(PyTypeObject *type, PyObject *args, PyObject
 }
 
 static int LzDecompressor_traverse(LzDecompressor *self, visitproc visit, void *arg) {
-    Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->unused_data);
-    Py_VISIT(self->unconsumed_tail);
+    Py_VISIT(Py_TYPE(self)); /* a heap type's instances keep it alive; the bytes fields refer to nothing */
     return 0;
 }
 
-static int LzDecompressor_clear(LzDecompressor *self) {
-    Py_CLEAR(self->unused_data);
-    Py_CLEAR(self->unconsumed_tail);
-    return 0;
-}
-
+/* No tp_clear: unused_data and unconsumed_tail are always exact bytes, which refer to nothing, so no cycle runs
+ * through them, and every method and getter reads them. */
 static void LzDecompressor_dealloc(LzDecompressor *self) {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
-    LzDecompressor_clear(self);
+    Py_XDECREF(self->unused_data);
+    Py_XDECREF(self->unconsumed_tail);
     PyMem_RawFree(self->ds.storage);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -337,7 +332,6 @@ static PyType_Slot LzDecompressor_slots[] = {
     {Py_tp_new, LzDecompressor_new},
     {Py_tp_dealloc, LzDecompressor_dealloc},
     {Py_tp_traverse, LzDecompressor_traverse},
-    {Py_tp_clear, LzDecompressor_clear},
     {Py_tp_methods, LzDecompressor_methods},
     {Py_tp_getset, LzDecompressor_getset},
     {0, NULL},

@@ -116,11 +116,14 @@ static PyObject *boxed_numbers(PyObject *module, PyObject *args) {
         return NULL;
     if (!(w.more = PyList_New(0)) || !(w.seen = PySet_New(NULL)) || !(out = PyList_New(0)))
         goto error;
-    /* `objects` and `more` keep everything visited alive; nothing here runs Python code */
+    /* `more` keeps what it holds alive, but `objects` is the caller's: a row or a deque iterator np_check allocates can
+     * start a collection whose finalizers change that list, so each object is held while it is looked at */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
-        PyObject *o = PyList_GET_ITEM(objects, i);
+        PyObject *o = Py_NewRef(PyList_GET_ITEM(objects, i));
         traverseproc tr = Py_TYPE(o)->tp_traverse;
-        if (np_check(o, min_len, deque_type, out) < 0 || (PyObject_IS_GC(o) && tr && tr(o, np_below, &w) < 0))
+        int bad = np_check(o, min_len, deque_type, out) < 0 || (PyObject_IS_GC(o) && tr && tr(o, np_below, &w) < 0);
+        Py_DECREF(o);
+        if (bad)
             goto error;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w.more); i++) { /* grows while walked: breadth first */

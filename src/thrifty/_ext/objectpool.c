@@ -20,7 +20,7 @@ struct tf_ObjectPoolObject {
     PyObject_HEAD PyObject *reset; /* callable run on each returned object, or NULL; strong */
     PyObject **objs;               /* `size` objects, strong */
     tf_LoanObject **loans;         /* `size` Loans, strong; loans[i] lends objs[i] */
-    unsigned char *out;            /* out[i] != 0 while objs[i] is borrowed */
+    unsigned char *out;            /* slot states (SLOT_*); objs[i] is borrowed while out[i] != SLOT_FREE */
     Py_ssize_t *free;              /* stack of free slot indices, nfree entries */
     Py_ssize_t nfree;
     Py_ssize_t *table; /* identity table: slot + 1, or 0 for empty; mask + 1 entries (a power of two) */
@@ -29,6 +29,10 @@ struct tf_ObjectPoolObject {
     unsigned long long acquired, exhausted;
     PyObject *weakreflist;
 };
+
+/* A slot is free (on the free stack), lent (it holds a reference to the pool), or returning: lent, with reset()
+ * running on its object, so it is on no stack and release() refuses it. */
+enum { SLOT_FREE = 0, SLOT_LENT = 1, SLOT_RETURNING = 2 };
 
 static size_t hash_ptr(const void *p) {
     uintptr_t x = (uintptr_t)p >> 4; /* objects are at least 16-byte aligned: drop the always-zero bits */
@@ -131,7 +135,7 @@ static Py_ssize_t take(tf_ObjectPoolObject *self) {
         return -1;
     }
     Py_ssize_t s = self->free[--self->nfree];
-    self->out[s] = 1;
+    self->out[s] = SLOT_LENT;
     self->acquired++;
     Py_ssize_t in_use = self->size - self->nfree;
     if (in_use > self->high_water)
@@ -140,30 +144,39 @@ static Py_ssize_t take(tf_ObjectPoolObject *self) {
     return s;
 }
 
-/* Returns slot s: runs reset (on failure the object stays borrowed), then frees the slot. */
+/* Returns slot s: runs reset (on failure the object stays borrowed), then frees the slot. While reset runs the slot
+ * is RETURNING, neither lent nor free: reset may call anything, and a release() of the object from there is refused,
+ * while acquire() cannot hand it out, so the object is never lent twice. */
 static int give_back(tf_ObjectPoolObject *self, Py_ssize_t s) {
-    if (!self->out[s]) {
-        PyErr_SetString(PyExc_ValueError, "ObjectPool: object was already returned to this pool");
+    if (self->out[s] != SLOT_LENT) {
+        PyErr_SetString(PyExc_ValueError,
+                        self->out[s] == SLOT_RETURNING
+                            ? "ObjectPool: object is being returned (its reset() is running) and cannot be returned "
+                              "again from there"
+                            : "ObjectPool: object was already returned to this pool");
         return -1;
     }
     if (self->reset) {
-        /* reset() may return the object itself and drop the last other reference to the pool (a Loan only borrows
-         * it): keep the pool alive until we are done reading it. */
+        self->out[s] = SLOT_RETURNING;
+        /* reset() may drop the last other reference to the pool (a Loan only borrows it): keep it until done */
         Py_INCREF(self);
         PyObject *r = PyObject_CallOneArg(self->reset, self->objs[s]);
-        int again = r && !self->out[s]; /* reset() itself returned it */
+        int ok = r != NULL;
         Py_XDECREF(r);
-        if (!r || again) {
-            if (again)
-                PyErr_SetString(PyExc_ValueError, "ObjectPool: object was already returned to this pool");
+        if (!self->objs) { /* cleared meanwhile: the clear took the slot and its reference to the pool */
+            Py_DECREF(self);
+            return ok ? 0 : -1;
+        }
+        if (!ok) {
+            self->out[s] = SLOT_LENT;
             Py_DECREF(self);
             return -1;
         }
-        Py_DECREF(self); /* the out slot's reference still holds it */
+        Py_DECREF(self); /* the lent slot's reference still holds it */
     }
-    self->out[s] = 0;
+    self->out[s] = SLOT_FREE;
     self->free[self->nfree++] = s;
-    Py_DECREF(self);
+    Py_DECREF(self); /* the lent slot's reference: may free the pool, which is not read after this */
     return 0;
 }
 
@@ -241,8 +254,8 @@ static int objectpool_clear(PyObject *op) {
     for (Py_ssize_t i = 0; i < size; i++) {
         if (loans && loans[i]) {
             loans[i]->pool = NULL;
-            if (self->out[i]) { /* the strong reference taken when it was lent */
-                self->out[i] = 0;
+            if (self->out[i] != SLOT_FREE) { /* the strong reference taken when it was lent */
+                self->out[i] = SLOT_FREE;
                 Py_DECREF(op);
             }
             Py_DECREF(loans[i]);

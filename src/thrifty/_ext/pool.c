@@ -31,20 +31,22 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (!self)
         return NULL;
     /* calloc: a big arena stays lazily committed zero pages until blocks are actually used */
-    self->arena = PyMem_Calloc(1, size);
+    void *arena = PyMem_Calloc(1, size);
     self->blocks = PyMem_Calloc((size_t)count, sizeof(tf_BlockObject *));
-    if (!self->arena || !self->blocks) {
+    if (!arena || !self->blocks) {
         PyErr_Format(PyExc_MemoryError, "Pool: cannot allocate %zd blocks of %zd bytes (%zu bytes of arena)", count,
                      block_size, size);
         goto error;
     }
-    tf_status status = tf_pool_init(&self->core, self->arena, size, (size_t)block_size, (size_t)count, flags);
+    tf_status status = tf_pool_init(&self->core, arena, size, (size_t)block_size, (size_t)count, flags);
     if (status != TF_OK) {
         tf_raise_status(st, status, "Pool");
         goto error;
     }
     self->block_type = Py_NewRef(st->BlockType);
     PyTypeObject *block_type = (PyTypeObject *)st->BlockType;
+    /* Making a Block may start a collection, whose finalizers can reach this half-made pool (gc.get_objects()): the
+     * arena is installed only once every block exists, so until then the pool reads as closed. */
     for (Py_ssize_t i = 0; i < count; i++) {
         tf_BlockObject *b = (tf_BlockObject *)block_type->tp_alloc(block_type, 0);
         if (!b)
@@ -54,8 +56,10 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         self->blocks[i] = b;
         self->count = i + 1;
     }
+    self->arena = arena;
     return (PyObject *)self;
 error:
+    PyMem_Free(arena);
     Py_DECREF(self);
     return NULL;
 }
@@ -111,33 +115,51 @@ static PyObject *pool_release(PyObject *op, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
-/* Releases every acquired Block, detaches all of them and frees the arena; refuses
- * with BufferError, changing nothing, while any block is exported. */
+/* The index of a Block that is exported (a memoryview, View, ... of it is alive), or -1. Such a block's bytes are in
+ * the arena, so the arena must stay while it is. */
+static Py_ssize_t exported_block(tf_PoolObject *self) {
+    for (Py_ssize_t i = 0; self->blocks && i < self->count; i++)
+        if (self->blocks[i]->exports > 0)
+            return i;
+    return -1;
+}
+
+/* Detaches every Block (an acquired one then reads as released and drops its reference to the pool), frees the
+ * arena: the pool is closed. The caller checked that no block is exported. */
+static void close_now(tf_PoolObject *self) {
+    tf_BlockObject **blocks = self->blocks;
+    Py_ssize_t count = self->count;
+    self->blocks = NULL;
+    self->count = 0;
+    Py_ssize_t acquired = 0;
+    for (Py_ssize_t i = 0; blocks && i < count; i++) {
+        tf_BlockObject *b = blocks[i];
+        if (!b)
+            continue; /* pool_new failed before making it */
+        acquired += b->data != NULL;
+        b->data = NULL;
+        b->pool = NULL;
+        Py_DECREF(b); /* a Block runs no Python code when it dies */
+    }
+    PyMem_Free(blocks);
+    free_arena(self);
+    /* the acquired blocks' references to the pool go last: the last of them may free it (never so in dealloc, where
+     * no block is acquired) */
+    while (acquired-- > 0)
+        Py_DECREF(self);
+}
+
+/* close(): refuses with BufferError, changing nothing, while any block is exported. */
 static int pool_close_impl(tf_PoolObject *self) {
     if (!self->arena)
         return 0;
-    for (Py_ssize_t i = 0; i < self->count; i++) {
-        if (self->blocks[i]->exports > 0) {
-            PyErr_Format(PyExc_BufferError,
-                         "cannot close a Pool while a memoryview or View of one of its blocks is alive (block %zd)", i);
-            return -1;
-        }
+    Py_ssize_t i = exported_block(self);
+    if (i >= 0) {
+        PyErr_Format(PyExc_BufferError,
+                     "cannot close a Pool while a memoryview or View of one of its blocks is alive (block %zd)", i);
+        return -1;
     }
-    Py_INCREF(self); /* dropping acquired blocks' references must not free us mid-loop */
-    for (Py_ssize_t i = 0; i < self->count; i++) {
-        tf_BlockObject *b = self->blocks[i];
-        int acquired = b->data != NULL;
-        b->data = NULL;
-        b->pool = NULL;
-        if (acquired)
-            Py_DECREF(self);
-        Py_DECREF(b);
-    }
-    PyMem_Free(self->blocks);
-    self->blocks = NULL;
-    free_arena(self);
-    self->count = 0;
-    Py_DECREF(self);
+    close_now(self);
     return 0;
 }
 
@@ -210,38 +232,26 @@ static int pool_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
-/* Breaks the Pool <-> acquired Block cycles (only reached for garbage, or from dealloc when nothing is out). The
- * arena itself is freed in dealloc, once nothing can point into it. */
+/* The collector's clear breaks the Pool <-> acquired Block cycles by closing the pool: afterwards it is a closed
+ * Pool, whose methods raise ValueError or report it closed. While a block is exported the arena must stay, so the
+ * clear does nothing then (like bytearray, which keeps its storage while exported); the cycle is collected by a
+ * later collection, once the memoryview or View is gone. */
 static int pool_clear(PyObject *op) {
     tf_PoolObject *self = (tf_PoolObject *)op;
-    tf_BlockObject **blocks = self->blocks;
-    Py_ssize_t count = self->count;
-    self->blocks = NULL;
-    self->count = 0;
-    for (Py_ssize_t i = 0; blocks && i < count; i++) {
-        tf_BlockObject *b = blocks[i];
-        if (!b)
-            continue;
-        int acquired = b->data != NULL && b->pool == self;
-        b->data = NULL;
-        b->pool = NULL;
-        if (acquired)
-            Py_DECREF(op);
-        Py_DECREF(b);
-    }
-    PyMem_Free(blocks);
-    Py_CLEAR(self->block_type);
+    if (self->arena && exported_block(self) < 0)
+        close_now(self);
     return 0;
 }
 
+/* An exported block is acquired and so keeps its pool alive: at dealloc none is exported, and closing is safe. */
 static void pool_dealloc(PyObject *op) {
     PyObject_GC_UnTrack(op);
     if (((tf_PoolObject *)op)->weakreflist)
         PyObject_ClearWeakRefs(op);
     tf_PoolObject *self = (tf_PoolObject *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    pool_clear(op);
-    free_arena(self);
+    close_now(self);
+    Py_CLEAR(self->block_type);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

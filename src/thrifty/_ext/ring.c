@@ -485,18 +485,39 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
     }
     if (tf__refuse_if_exported(self) < 0)
         return -1;
-    /* __init__ on a live Ring starts over, like deque.__init__ */
-    tf__drop_all(self);
-    PyMem_Free(self->storage);
-    self->storage = NULL;
-    self->kind = kind;
-    self->maxlen = -1;
-    (void)tf_ring_init(&self->ring, NULL, 0, kind->size, 0);
-    self->state++;
-    if (maxlen > 0 && tf__set_capacity(self, (size_t)maxlen) < 0)
+    /* __init__ on a live Ring starts over, like deque.__init__. The new, empty state is complete before the old items
+     * go: dropping an 'O' item runs its __del__, which may use this Ring (even re-initialize it and export views of
+     * it), and must find a consistent Ring that owns none of the old storage. */
+    size_t bytes = maxlen > 0 ? tf_ring_size((size_t)maxlen, kind->size) : 0;
+    unsigned char *mem = NULL;
+    if (maxlen > 0) {
+        if (bytes == 0 || bytes > (size_t)PY_SSIZE_T_MAX || (mem = PyMem_Malloc(bytes)) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    tf_ring fresh;
+    tf_status status = tf_ring_init(&fresh, mem, bytes, kind->size, maxlen > 0 ? (size_t)maxlen : 0);
+    if (status != TF_OK) {
+        PyMem_Free(mem);
+        tf_raise_status(tf_state_of((PyObject *)self), status, "Ring");
         return -1;
+    }
+    tf_ring old = self->ring;
+    unsigned char *old_storage = self->storage;
+    int old_obj = IS_OBJ(self);
+    self->ring = fresh;
+    self->storage = mem;
+    self->kind = kind;
     self->maxlen = maxlen;
     self->overflow_raise = raise;
+    self->state++;
+    if (old_obj) {
+        PyObject *o;
+        while (tf_ring_pop_front(&old, &o) == TF_OK)
+            Py_DECREF(o);
+    }
+    PyMem_Free(old_storage);
     if (iterable != NULL && iterable != Py_None)
         return tf__extend(self, iterable, 0);
     return 0;
@@ -811,13 +832,14 @@ static PyObject *Ring_tobytes(tf_RingObject *self, PyObject *unused) {
 }
 
 static PyObject *Ring_toarray(tf_RingObject *self, PyObject *unused) {
+    int code = (int)self->kind->code; /* the bytes' typecode: importing array may run code that re-inits the Ring */
     PyObject *bytes = Ring_tobytes(self, unused), *mod = NULL, *arr = NULL, *r = NULL;
     if (bytes == NULL)
         return NULL;
     mod = PyImport_ImportModule("array");
     if (mod == NULL)
         goto error;
-    arr = PyObject_CallMethod(mod, "array", "C", (int)self->kind->code);
+    arr = PyObject_CallMethod(mod, "array", "C", code);
     if (arr == NULL)
         goto error;
     r = PyObject_CallMethod(arr, "frombytes", "O", bytes);
@@ -1049,10 +1071,18 @@ static PyObject *tf__maxlen_obj(tf_RingObject *self) {
     return self->maxlen < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(self->maxlen);
 }
 
+/* type(self)(typecode, self, maxlen, overflow). A subclass's __new__ may return anything: what is not a Ring is
+ * refused here, as deque refuses it, since the callers (copy, +, *) go on to use the result as a Ring. */
 static PyObject *Ring_copy(tf_RingObject *self, PyObject *unused) {
     (void)unused;
-    return PyObject_CallFunction((PyObject *)Py_TYPE(self), "COO&O&", (int)self->kind->code, self, tf__maxlen_obj, self,
-                                 tf__overflow_name, self);
+    PyObject *res = PyObject_CallFunction((PyObject *)Py_TYPE(self), "COO&O&", (int)self->kind->code, self,
+                                          tf__maxlen_obj, self, tf__overflow_name, self);
+    if (res != NULL && !tf__is_ring(self, res)) {
+        PyErr_Format(PyExc_TypeError, "%.200s() must return a Ring, not %.200s", Py_TYPE(self)->tp_name,
+                     Py_TYPE(res)->tp_name);
+        Py_CLEAR(res);
+    }
+    return res;
 }
 
 static PyObject *Ring_reduce(tf_RingObject *self, PyObject *unused) {
@@ -1293,8 +1323,7 @@ static PyObject *Ring_inplace_concat(tf_RingObject *self, PyObject *other) {
 }
 
 static PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n) {
-    size_t len = tf_ring_len(&self->ring);
-    if (n <= 0 || len == 0) {
+    if (n <= 0 || tf_ring_len(&self->ring) == 0) {
         PyObject *r = Ring_clear(self, NULL);
         if (r == NULL)
             return NULL;
@@ -1305,27 +1334,48 @@ static PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n) {
         return Py_NewRef(self);
     if (tf__refuse_if_exported(self) < 0)
         return NULL;
+    /* The snapshot first: making it allocates (a list for 'O'), which may run a finalizer that changes the Ring.
+     * Every decision below is taken on the snapshot, and each round checks the Ring still has the snapshot's kind,
+     * since a round drops items (drop mode) and so may run __del__ again. */
+    const tf_ring_kind *kind = self->kind;
+    PyObject *snap = kind->cls == 'O' ? PySequence_List((PyObject *)self) : Ring_tobytes(self, NULL);
+    if (snap == NULL)
+        return NULL;
+    size_t len = kind->cls == 'O' ? (size_t)PyList_GET_SIZE(snap) : (size_t)PyBytes_GET_SIZE(snap) / kind->size;
+    PyObject *res = NULL;
+    if (len == 0 || self->kind != kind) {
+        if (self->kind != kind)
+            PyErr_SetString(PyExc_RuntimeError, "Ring was re-initialized during *=");
+        else
+            res = Py_NewRef(self);
+        goto done;
+    }
     /* only the last maxlen items of the repetition survive, so a bounded drop-mode Ring needs few rounds */
     Py_ssize_t rounds = n - 1;
     if (self->maxlen >= 0 && !self->overflow_raise && rounds > self->maxlen / (Py_ssize_t)len + 1)
         rounds = self->maxlen / (Py_ssize_t)len + 1;
-    if (self->maxlen >= 0 && self->overflow_raise && (Py_ssize_t)len > self->maxlen / n)
-        return tf__raise_full(self), NULL;
-    if ((Py_ssize_t)len > PY_SSIZE_T_MAX / n)
-        return PyErr_NoMemory();
-    PyObject *snap = IS_OBJ(self) ? PySequence_List((PyObject *)self) : Ring_tobytes(self, NULL);
-    if (snap == NULL)
-        return NULL;
-    for (Py_ssize_t r = 0; r < rounds; r++) {
-        int bad = IS_OBJ(self) ? tf__extend(self, snap, 0)
-                               : (int)tf__write_raw(self, (unsigned char *)PyBytes_AS_STRING(snap), len, 0);
-        if (bad < 0) {
-            Py_DECREF(snap);
-            return NULL;
-        }
+    if (self->maxlen >= 0 && self->overflow_raise && (Py_ssize_t)len > self->maxlen / n) {
+        tf__raise_full(self);
+        goto done;
     }
+    if ((Py_ssize_t)len > PY_SSIZE_T_MAX / n) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t r = 0; r < rounds; r++) {
+        if (self->kind != kind) {
+            PyErr_SetString(PyExc_RuntimeError, "Ring was re-initialized during *=");
+            goto done;
+        }
+        int bad = kind->cls == 'O' ? tf__extend(self, snap, 0)
+                                   : (int)tf__write_raw(self, (unsigned char *)PyBytes_AS_STRING(snap), len, 0);
+        if (bad < 0)
+            goto done;
+    }
+    res = Py_NewRef(self);
+done:
     Py_DECREF(snap);
-    return Py_NewRef(self);
+    return res;
 }
 
 static PyObject *Ring_repeat(tf_RingObject *self, Py_ssize_t n) {
@@ -1371,7 +1421,11 @@ static int Ring_traverse(tf_RingObject *self, visitproc visit, void *arg) {
     return 0;
 }
 
+/* The collector's clear leaves an empty, fully usable Ring. Only an 'O' Ring holds references to clear, and an 'O'
+ * Ring is never exported; a typed one keeps its items, so memoryviews from views() stay what they were. */
 static int Ring_tp_clear(tf_RingObject *self) {
+    if (!IS_OBJ(self))
+        return 0;
     tf__drop_all(self);
     self->state++;
     return 0;

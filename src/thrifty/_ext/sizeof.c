@@ -313,7 +313,7 @@ static inline size_t sz_fast(PyObject *o) {
     if (t == &PyBytes_Type)
         return (size_t)t->tp_basicsize + (size_t)Py_SIZE(o) * (size_t)t->tp_itemsize;
     if (t == &PyDict_Type)
-        return gc_head + (size_t)_PyDict_SizeOf((PyDictObject *)o);
+        return gc_head + tf_py_dict_sizeof(o);
     if (t == &PySet_Type || t == &PyFrozenSet_Type) {
         PySetObject *so = (PySetObject *)o;
         size_t n = gc_head + (size_t)t->tp_basicsize;
@@ -324,24 +324,49 @@ static inline size_t sz_fast(PyObject *o) {
 
 size_t tf_shallow_sizeof(PyObject *o) {
     size_t s = sz_fast(o);
-    return s ? s : _PySys_GetSizeOf(o);
+    return s ? s : tf_py_getsizeof(o);
 }
 
-static Py_ssize_t sz_shallow(PyObject *o, size_t align) {
+/* sys.getsizeof(o) rounded up to `align`, or (size_t)-1 with the exception __sizeof__ raised (never a size: one is at
+ * most PY_SSIZE_T_MAX plus the GC header). Like sys.getsizeof, a size past PY_SSIZE_T_MAX is returned as it is. */
+static size_t sz_shallow(PyObject *o, size_t align) {
     size_t s = sz_fast(o);
     if (!s) {
-        s = _PySys_GetSizeOf(o);
+        s = tf_py_getsizeof(o);
         if (s == (size_t)-1 && PyErr_Occurred())
-            return -1;
+            return s;
     }
-    if (align > 1)
-        s = (s + align - 1) / align * align;
-    return (Py_ssize_t)s;
+    return align > 1 ? sz_align(s, align) : s;
 }
 
-static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align) {
+/* A total that cannot wrap: one __sizeof__ may legally report up to PY_SSIZE_T_MAX, so a few of them pass SIZE_MAX.
+ * The carries are counted apart and the total becomes an exact Python int, as exact as sys.getsizeof's values. */
+typedef struct {
+    size_t lo, carries;
+} sz_total;
+
+static void sz_add(sz_total *t, size_t s) {
+    t->lo += s;
+    t->carries += t->lo < s;
+}
+
+static PyObject *sz_total_obj(const sz_total *t) {
+    if (t->carries == 0)
+        return PyLong_FromSize_t(t->lo);
+    PyObject *hi = PyLong_FromSize_t(t->carries), *bits = PyLong_FromLong((long)(8 * sizeof(size_t)));
+    PyObject *lo = PyLong_FromSize_t(t->lo), *top = hi && bits ? PyNumber_Lshift(hi, bits) : NULL;
+    PyObject *res = top && lo ? PyNumber_Add(top, lo) : NULL;
+    Py_XDECREF(hi);
+    Py_XDECREF(bits);
+    Py_XDECREF(lo);
+    Py_XDECREF(top);
+    return res;
+}
+
+/* The deep size into *total; 0, or -1 with an exception. */
+static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_total *total) {
     sz_walk w = {0};
-    Py_ssize_t total = -1;
+    int rc = -1;
     w.code = code;
     w.root = root;
     w.exclusive = exclusive;
@@ -367,7 +392,7 @@ static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align)
     }
     if (exclusive && sz_exclude_shared(&w) < 0)
         goto done;
-    total = (Py_ssize_t)w.direct;
+    sz_add(total, w.direct);
     int slow = 0;
     for (size_t i = 0; i < w.cap; i++) {
         if (!w.slots[i].obj || (w.slots[i].inner & SZ_EXTERNAL))
@@ -377,25 +402,29 @@ static Py_ssize_t sz_deep(PyObject *root, int code, int exclusive, size_t align)
             slow = 1;
             continue;
         }
-        total += (Py_ssize_t)sz_align(s, align);
+        sz_add(total, sz_align(s, align));
     }
     if (slow) {
+        /* __sizeof__ is Python code, and the bound method it needs is a GC allocation: either may free a node */
         for (size_t i = 0; i < w.cap; i++)
             Py_XINCREF(w.slots[i].obj);
         w.held = 1;
-        for (size_t i = 0; i < w.cap && total >= 0; i++) {
+        for (size_t i = 0; i < w.cap; i++) {
             if (!w.slots[i].obj || (w.slots[i].inner & SZ_EXTERNAL) || sz_fast(w.slots[i].obj))
                 continue;
-            Py_ssize_t s = sz_shallow(w.slots[i].obj, align);
-            total = s < 0 ? -1 : total + s;
+            size_t s = sz_shallow(w.slots[i].obj, align);
+            if (s == (size_t)-1 && PyErr_Occurred())
+                goto done;
+            sz_add(total, s);
         }
     }
+    rc = 0;
 done:
     for (size_t i = 0; w.held && i < w.cap; i++)
         Py_XDECREF(w.slots[i].obj);
     PyMem_Free(w.slots);
     PyMem_Free(w.stack);
-    return total;
+    return rc;
 }
 
 PyDoc_STRVAR(
@@ -424,8 +453,12 @@ static PyObject *tf_sizeof(PyObject *module, PyObject *args, PyObject *kw) {
                         "sizeof: exclusive=True needs deep=True (a shallow size is always exclusive)");
         return NULL;
     }
-    Py_ssize_t n = deep ? sz_deep(obj, code, exclusive, (size_t)align) : sz_shallow(obj, (size_t)align);
-    return n < 0 ? NULL : PyLong_FromSsize_t(n);
+    if (!deep) {
+        size_t n = sz_shallow(obj, (size_t)align);
+        return n == (size_t)-1 && PyErr_Occurred() ? NULL : PyLong_FromSize_t(n);
+    }
+    sz_total total = {0, 0};
+    return sz_deep(obj, code, exclusive, (size_t)align, &total) < 0 ? NULL : sz_total_obj(&total);
 }
 
 static PyMethodDef sizeof_methods[] = {

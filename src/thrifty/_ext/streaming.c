@@ -108,7 +108,11 @@ static int reader_traverse(tf_reader *r, visitproc visit, void *arg) {
     return 0;
 }
 
-static void reader_clear(tf_reader *r) {
+/* The collector's clear finishes the iterator (it then raises StopIteration) and keeps the View until dealloc: the
+ * View was handed out, and a cycle through it passes through its block, which the collector clears instead. */
+static void reader_clear(tf_reader *r) { reader_finish(r); }
+
+static void reader_dealloc(tf_reader *r) {
     reader_finish(r);
     Py_CLEAR(r->view);
 }
@@ -338,7 +342,7 @@ static int chunks_clear(PyObject *op) {
 static void chunks_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    chunks_clear(op);
+    reader_dealloc(&((tf_ChunksObject *)op)->r);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -351,14 +355,14 @@ static int lines_traverse(PyObject *op, visitproc visit, void *arg) {
 
 static int lines_clear(PyObject *op) {
     reader_clear(&((tf_LinesObject *)op)->r);
-    Py_CLEAR(((tf_LinesObject *)op)->peek);
     return 0;
 }
 
 static void lines_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    lines_clear(op);
+    reader_dealloc(&((tf_LinesObject *)op)->r);
+    Py_CLEAR(((tf_LinesObject *)op)->peek);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

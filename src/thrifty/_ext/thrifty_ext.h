@@ -2,12 +2,37 @@
  *
  * The binding is thin: a method parses its arguments, calls exactly one core function, and turns the core's
  * tf_status into a result or a specific exception. One .c file per Python type; this header is all they share.
+ *
+ * Two rules every type keeps (docs/architecture.md, "Binding conventions"; tests/test_hostile.py checks them):
+ *
+ * GC clear. The collector calls tp_clear on garbage that finalizers and weakref callbacks may still reach, and the
+ * doctor calls it through _gc_release, so a cleared object stays valid: every method works or raises the error a
+ * closed/released object raises ("acquire() on a closed Pool", "View was released", StopIteration). Hence:
+ *   - a type gets tp_clear only if it holds references its user chooses (Ring('O') items, ObjectPool objects and
+ *     reset, a reader's file) or sits in a cycle of its own making (Pool <-> acquired Block), and its clear leaves
+ *     the state an explicit close()/clear() leaves;
+ *   - references fixed at construction that every method reads (a table's buffer, a view's owner, an iterator's
+ *     container, a decompressor's bytes) are not cleared: such a type has tp_traverse and no tp_clear, and a cycle
+ *     through it is broken at the Python-level object that closes it (a __dict__, a list);
+ *   - an exported buffer is never released or freed in tp_clear: the clear is refused while exports are alive (as
+ *     close()/release() refuse), and dealloc, which no export can precede, lets the memory go.
+ *
+ * GC points. Anything that may run Python code can change any object: a call into Python (__eq__, __hash__,
+ * __index__, __float__, __iter__, __buffer__, a callback), a Py_DECREF of an arbitrary object (its __del__), and any
+ * allocation of a GC object (a list, dict, tuple, iterator, bound method: it may start a collection, which runs
+ * finalizers). After such a point, C code never acts on a length, pointer, kind or decision it read before it:
+ *   - read sizes and pointers after the last such point (or re-check them: "state" counters, live_size(), kind);
+ *   - or take a snapshot first (a private list or bytes) and decide on the snapshot alone;
+ *   - install the new consistent state before dropping old references, and drop references last (a pending
+ *     Py_DECREF goes after the object is consistent again, and nothing reads the object after it).
  */
 #ifndef THRIFTY_EXT_H
 #define THRIFTY_EXT_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "compat.h" /* every private CPython API, one branch per version */
 
 #include "thrifty/common.h"
 

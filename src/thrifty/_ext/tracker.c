@@ -1257,6 +1257,19 @@ static void release_kept(void) {
     release_run();
 }
 
+/* Set while _tracker_stop builds its result from the run's tables: building allocates, and a finalizer run by a
+ * collection there must not start a new run (stop would then free the live run's tables) or release the tables
+ * being read. */
+static int stopping;
+
+static PyObject *refuse_while_stopping(const char *what) {
+    PyErr_Format(PyExc_RuntimeError,
+                 "%s: the thrifty tracker is building the result of _tracker_stop() (called from a finalizer?); "
+                 "call it after _tracker_stop() returns",
+                 what);
+    return NULL;
+}
+
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
     int sampled = 0, max_depth = 64;
@@ -1281,6 +1294,8 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is already running (one run at a time)");
         return NULL;
     }
+    if (stopping)
+        return refuse_while_stopping("_tracker_start");
     release_kept();
     {
         /* found before the lock: looking it up allocates */
@@ -1480,7 +1495,9 @@ static PyObject *tracker_stop(PyObject *module, PyObject *args, PyObject *kwargs
      * that allocates. Kept before building: a collection the building triggers runs the doctor's gc callback, which
      * looks sites up. The run is released whether or not building succeeded, unless its sites are kept. */
     T.kept = keep;
+    stopping = 1;
     res = build_result();
+    stopping = 0;
     if (!res)
         release_kept();
     if (!keep)
@@ -1492,6 +1509,8 @@ static PyObject *tracker_stop(PyObject *module, PyObject *args, PyObject *kwargs
 static PyObject *tracker_release(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
+    if (stopping)
+        return refuse_while_stopping("_tracker_release");
     release_kept();
     Py_RETURN_NONE;
 }

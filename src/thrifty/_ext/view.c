@@ -513,19 +513,22 @@ static int view_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
+/* The collector's clear is release(), refused while the View is exported (its memoryviews point into the source,
+ * which must stay pinned); a cleared View raises "View was released" like one released by hand. */
 static int view_clear(PyObject *op) {
-    tf_ViewObject *v = (tf_ViewObject *)op;
-    if (v->src.obj)
-        PyBuffer_Release(&v->src);
+    tf_view_drop((tf_ViewObject *)op);
     return 0;
 }
 
+/* Every export of the View holds a reference to it, so at dealloc there is none and the source is let go. */
 static void view_dealloc(PyObject *op) {
     PyObject_GC_UnTrack(op);
-    if (((tf_ViewObject *)op)->weakreflist)
+    tf_ViewObject *v = (tf_ViewObject *)op;
+    if (v->weakreflist)
         PyObject_ClearWeakRefs(op);
     PyTypeObject *tp = Py_TYPE(op);
-    view_clear(op);
+    if (v->src.obj)
+        PyBuffer_Release(&v->src);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

@@ -9,7 +9,8 @@ import os
 from typing import Any
 
 from thrifty.doctor.findings import Finding
-from thrifty.doctor.render import _rel, fmt_bytes, habits_by_bytes
+from thrifty.doctor.render import fmt_bytes, habits_by_bytes
+from thrifty.doctor.usercode import short_path, site_label
 
 W = 1100
 ROW = 18
@@ -24,23 +25,35 @@ svg text{font:11px monospace;pointer-events:none}.kv{display:flex;gap:32px}
 """
 
 
-def _timeline_svg(timeline: list[tuple[float, int]], peak: int, peak_t: float | None = None) -> str:
+def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None = None) -> str:
+    """The traced heap over time as its envelope: per bucket the highest and lowest value reached, filled between,
+    the highs as the line. The peak dot sits on the line (the report puts the peak on the timeline)."""
     h = 220
     if len(timeline) < 2:
         return '<p class="muted">The run was too short for a timeline.</p>'
     t_end = max(timeline[-1][0], 1e-6)
-    top = max(peak, max(b for _, b in timeline), 1)
-    pts = " ".join(f"{50 + (t / t_end) * (W - 60):.1f},{h - 25 - (b / top) * (h - 40):.1f}" for t, b in timeline)
+    top = max(peak, max(p[1] for p in timeline), 1)
+
+    def x(t: float) -> float:
+        return 50 + min(t / t_end, 1) * (W - 60)
+
+    def y(b: float) -> float:
+        return h - 25 - (b / top) * (h - 40)
+
+    highs = " ".join(f"{x(p[0]):.1f},{y(p[1]):.1f}" for p in timeline)
+    lows = " ".join(f"{x(p[0]):.1f},{y(p[2]):.1f}" for p in reversed(timeline))
     ticks = "".join(
-        f'<text x="4" y="{h - 25 - f * (h - 40) + 4:.0f}">{html.escape(fmt_bytes(top * f))}</text>'
-        f'<line x1="50" x2="{W - 10}" y1="{h - 25 - f * (h - 40):.1f}" y2="{h - 25 - f * (h - 40):.1f}" '
-        f'stroke="#eee"/>' for f in (0, 0.5, 1))
+        f'<text x="4" y="{y(top * f) + 4:.0f}">{html.escape(fmt_bytes(top * f))}</text>'
+        f'<line x1="50" x2="{W - 10}" y1="{y(top * f):.1f}" y2="{y(top * f):.1f}" stroke="#eee"/>'
+        for f in (0, 0.5, 1))
+    dot = ""
+    if peak_t is not None:
+        dot = (f'<circle cx="{x(peak_t):.1f}" cy="{y(peak):.1f}" r="4" fill="#c30"><title>peak '
+               f'{html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>')
     return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{ticks}'
-            f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{pts}"/>'
-            + (f'<circle cx="{50 + min(peak_t / t_end, 1) * (W - 60):.1f}" cy="{h - 25 - (peak / top) * (h - 40):.1f}" '
-               f'r="4" fill="#c30"><title>peak {html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>'
-               if peak_t is not None else "")
-            + f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
+            f'<polygon id="envelope" fill="#36c" fill-opacity="0.18" stroke="none" points="{highs} {lows}"/>'
+            f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{highs}"/>{dot}'
+            f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
 
 
 def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
@@ -90,7 +103,7 @@ def _findings_tables(findings: list[Finding]) -> str:
             f"<tr><td>{'<span class=warn>●</span>' if f.confirmed else '<span class=muted>○</span>'}</td>"
             f"<td class=n>{html.escape(fmt_bytes(f.bytes)) if f.bytes else ''}</td>"
             f"<td>{html.escape(f.title)}<br><span class=muted>{html.escape(f.kind)}</span></td>"
-            f"<td><code>{html.escape(_rel(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
+            f"<td><code>{html.escape(short_path(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
             f"<td>{html.escape(f.fix)}</td></tr>" for f in fs)
         out.append(f"<h3>{html.escape(habit)}</h3><table><tr><th></th><th>bytes</th><th>finding</th><th>where</th>"
                    f"<th>evidence</th><th>fix</th></tr>{rows}</table>")
@@ -103,7 +116,8 @@ def peak_stacks(report: dict[str, Any]) -> list[tuple[list[str], int]]:
     out = []
     for st in report.get("stacks", []):
         if st.get("live_at_peak"):
-            labels = [f"{fr[2] or '?'} ({os.path.basename(fr[0])}:{fr[1]})" for fr in (frames[i] for i in st["frames"])]
+            labels = [f"import {fr[2]}" if fr[0] == "<import>" else f"{fr[2] or '?'} ({os.path.basename(fr[0])}:{fr[1]})"
+                      for fr in (frames[i] for i in st["frames"])]
             out.append((labels or ["<no Python frame>"], st["live_at_peak"]))
     return out
 
@@ -114,7 +128,7 @@ def _sites_table(report: dict[str, Any]) -> str:
     peak = report["summary"]["peak_bytes"] or 1
     rows = "".join(
         f"<tr><td class=n>{html.escape(fmt_bytes(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
-        f"</td><td class=n>{s['allocs']:,}</td><td><code>{html.escape(_rel(s['file']))}:{s['line']}</code> "
+        f"</td><td class=n>{s['allocs']:,}</td><td><code>{html.escape(s.get('label') or site_label(s))}</code> "
         f"{html.escape(s['function'] or '')}</td></tr>" for s in (sites[i] for i in report.get("top_at_peak", [])))
     if not rows:
         return ""
@@ -122,11 +136,29 @@ def _sites_table(report: dict[str, Any]) -> str:
             f"<th>site</th></tr>{rows}</table>")
 
 
+def _imports_table(report: dict[str, Any], top: int = 15) -> str:
+    """Each imported module with the bytes its import left live (cumulative and its own) and its share of the peak."""
+    rows = "".join(
+        f"<tr><td class=n>{html.escape(fmt_bytes(r['live_at_peak']))}</td><td class=n>{100 * r['share_of_peak']:.1f}%"
+        f"</td><td class=n>{html.escape(fmt_bytes(r['live_at_end']))}</td>"
+        f"<td class=n>{html.escape(fmt_bytes(r['self_live_at_end']))}</td><td><code>{html.escape(r['module'])}</code>"
+        + (f" <span class=muted>imported at {html.escape(short_path(r['imported_at']['file']))}:"
+           f"{r['imported_at']['line']}</span>" if r.get("imported_at") else "") + "</td></tr>"
+        for r in report.get("imports", [])[:top] if r["live_at_peak"] or r["live_at_end"])
+    if not rows:
+        return ""
+    return ('<h2>Imports</h2><p class="muted">Bytes each import left live; cumulative counts the modules it '
+            'imported in turn, self only its own.</p><table id="imports"><tr><th>at peak</th><th>% of peak</th>'
+            f"<th>at exit</th><th>self at exit</th><th>module</th></tr>{rows}</table>")
+
+
 def render(report: dict[str, Any], findings: list[Finding]) -> str:
     """The whole page for one run: the tracker's report (schema thrifty.doctor) and the findings built from it."""
     s = report["summary"]
     name = html.escape(report.get("target", {}).get("display", "?"))
-    timeline = [(float(t), int(b)) for t, b in report.get("timeline", [])]
+    timeline = [[float(p[0]), int(p[1]), int(p[2] if len(p) > 2 else p[1])] for p in report.get("timeline", [])]
+    own = s.get("recorder_peak_bytes", s.get("tracker_peak_bytes", 0))
+    rss = s.get("peak_rss_bytes")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>thrifty doctor — {name}</title>
 <style>{CSS}</style></head><body>
@@ -135,12 +167,17 @@ def render(report: dict[str, Any], findings: list[Finding]) -> str:
 <div>at exit <b>{html.escape(fmt_bytes(s["live_bytes_at_end"]))}</b></div>
 <div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
 <div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
+<div>peak RSS <b>{html.escape(fmt_bytes(rss)) if rss else "n/a"}</b>{" (target)" if s.get("peak_rss_of") == "target"
+    else " (whole process)"}</div>
+<div>doctor's own <b>{html.escape(fmt_bytes(own))}</b> (apart)</div>
 <div>findings <b>{len(findings)}</b> ({sum(f.confirmed for f in findings)} confirmed)</div></div>
 <h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"], s.get("peak_time_s"))}
 <h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live when the heap
 peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
 {_sites_table(report)}
+{_imports_table(report)}
 <h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
 {_findings_tables(findings)}
+{"".join(f'<p class="muted">note: {html.escape(n)}</p>' for n in report.get("notes", []))}
 </body></html>
 """

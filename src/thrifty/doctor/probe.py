@@ -1,84 +1,373 @@
-"""The findings' own probes, run beside the C tracker: what the tracker's tables cannot tell.
+"""The findings' probes: what the tracker's tables cannot tell, measured in the target's own process.
 
-During the run: cycles (gc callback), resources (ResourceWarning hook). The allocation site of individual objects
-comes from the tracker itself: its live-block tables map each traced block to its stack (`_ext._tracker_site_of`),
-during the run and, because the doctor stops it with keep_sites=True, after it for objects still alive at stop.
-No tracemalloc: it would double the hook's work for the whole run (docs/doctor.md, "Overhead"). In sampled mode
-only the sampled blocks are in the tables, so most objects have no site (docs/doctor-findings.md).
-After the run (the tracker stopped, so nothing here counts toward the peak): globals and duplicates, and the
-evidence taken from the tracker's report (bytes live at the peak per user line).
+This module runs in the target's process, so at import time it imports only what `python -c pass` has already
+imported plus sys, gc and thrifty._ext (a test checks it): the target's own imports must not look free. What it
+gives the analyzer is plain data (dicts, lists, str, int, float, bool, None), so `repr` → `ast.literal_eval`
+carries it through the run file.
+
+During the run (`with Probes():`): cycles (a gc callback) and resources (ResourceWarning capture). The allocation
+site of an object comes from the tracker's live-block tables (`_ext._tracker_site_of`), during the run and, because
+the tracker is stopped with keep_sites=True, after it for objects still alive. After the run, `Probes.evidence(raw)`
+walks what is left (globals, duplicates, numbers held as objects: thrifty.doctor.heapscan, imported then, when the
+measurement is over) and returns the evidence dict that `thrifty.doctor.findings.build` reads in the analyzer.
 """
-from __future__ import annotations
-
-import runpy
+import gc
 import sys
-from typing import Any
 
 from thrifty import _ext
-from thrifty.doctor.findings import Evidence, cycles, duplicates, module_globals, resources
-from thrifty.doctor.findings import boxed_numbers
-from thrifty.doctor.findings.base import is_user_file
+from thrifty.doctor.usercode import UserCode
+
+TYPE_CHECKING = False  # typing is not imported in the target's process; type checkers read the block below
+if TYPE_CHECKING:
+    from typing import Any
+
+EVIDENCE_VERSION = 1
+# containers that only hold a cycle together; a group is named after the user object they belong to
+_PLUMBING = (dict, list, tuple, set, frozenset)
+MAX_CHAINS = 20
+SITE_SAMPLE = 64
+
+
+class Sites:
+    """Where in the user's code an object was allocated: the innermost user frame of the tracker's stack for it.
+    The user's roots default to the current directory and the target's sys.path[0] (its script's directory), taken
+    at the first lookup, i.e. while the target runs."""
+
+    def __init__(self, roots: list[str] | None = None, typed: bool | None = None) -> None:
+        self._roots = roots
+        self._typed = typed
+        self.user: UserCode | None = None
+
+    def is_user(self, filename: str) -> bool:
+        if self.user is None:
+            import os
+
+            roots = self._roots or sorted({os.getcwd(), os.path.realpath(sys.path[0] or os.getcwd())})
+            # `<string>` is the user's for a -c target (python sets argv[0] to "-c"), not generated code's elsewhere
+            typed = self._typed if self._typed is not None else (sys.argv[:1] == ["-c"])
+            self.user = UserCode(roots, typed=typed)
+        return self.user(filename)
+
+    def of_stack(self, frames: object) -> tuple[str, int] | None:
+        """The innermost user frame of ((filename, lineno), ...), innermost first, unless the import machinery comes
+        first: an object a library module made while being imported is that module's, not the user's import line's."""
+        for filename, lineno in frames or ():  # type: ignore[attr-defined]
+            if self.is_user(filename):
+                return (filename, lineno)
+            if filename.startswith("<frozen importlib") or filename == "<import>":
+                return None
+        return None
+
+    def of(self, obj: object) -> tuple[str, int] | None:
+        """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
+        something else started it; None when neither recorded the object."""
+        frames = _ext._tracker_site_of(obj)
+        return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))  # type: ignore[attr-defined]
+
+
+SITES = Sites()  # the process's default (the in-process doctor and the tests); Probes may bring its own roots
+
+
+class CycleCollector:
+    """Install with start(), remove with stop(); `groups` maps (type name, site) to counts, bytes and a chain.
+
+    While installed, the collector saves what it finds unreachable (gc.DEBUG_SAVEALL) instead of clearing it; after
+    each collection a gc callback records each saved object's type, size and allocation site, keeps one example
+    chain, then clears and frees them exactly as the collector would have (thrifty._ext._gc_release). Finalizers
+    and weakref callbacks ran as usual, before the save: the program sees no difference except time."""
+
+    def __init__(self, sites: Sites | None = None) -> None:
+        self.groups: dict[tuple[str, tuple[str, int] | None], dict] = {}
+        self.collections = 0
+        self.sites = sites or SITES
+        self._seed = 0x9E3779B9
+        self._old_debug = 0
+        self._installed = False
+
+    def start(self) -> None:
+        self._old_debug = gc.get_debug()
+        if self._old_debug & gc.DEBUG_SAVEALL:
+            return  # someone already keeps gc.garbage for inspection: leave it to them, report no cycles
+        gc.collect()  # what was garbage before the run is not the program's
+        gc.garbage.clear()
+        gc.set_debug(self._old_debug | gc.DEBUG_SAVEALL)
+        gc.callbacks.append(self._callback)
+        self._installed = True
+
+    def stop(self) -> None:
+        if not self._installed:
+            return
+        gc.collect()  # the run's last cycles
+        self._drain()
+        gc.callbacks.remove(self._callback)
+        gc.set_debug(self._old_debug)
+        self._installed = False
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "stop" and gc.garbage:
+            self._drain()
+
+    def _sample(self, objs: list) -> list:
+        """SITE_SAMPLE of objs, pseudo-random (not strided: garbage often alternates parent, child, parent, ...),
+        and the same from run to run (xorshift; no `random`, which the target may import itself)."""
+        if len(objs) <= SITE_SAMPLE:
+            return objs
+        picked = []
+        x = self._seed
+        for _ in range(SITE_SAMPLE):
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            picked.append(objs[x % len(objs)])
+        self._seed = x
+        return picked
+
+    def _drain(self) -> None:
+        garbage = gc.garbage
+        if not garbage:
+            return
+        self.collections += 1
+        by_type: dict[type, list] = {}
+        for o in garbage:
+            by_type.setdefault(type(o), []).append(o)
+        # the containers that hold cycles together (instance dicts, child lists) are attributed to the user objects
+        # collected with them, in proportion to their numbers; alone, they form their own groups
+        plumbing_bytes = sum(sys.getsizeof(o) for t, objs in by_type.items() if t in _PLUMBING for o in objs)
+        users = {t: objs for t, objs in by_type.items() if t not in _PLUMBING}
+        n_users = sum(len(objs) for objs in users.values())
+        ids = None
+        for t, objs in (users or by_type).items():
+            name = t.__name__ if t in _PLUMBING else f"{t.__module__}.{t.__qualname__}"
+            # sites from a sample: a type's garbage nearly always comes from one or two places
+            sample = self._sample(objs)
+            sites: dict[tuple[str, int] | None, int] = {}
+            for o in sample:
+                s = self.sites.of(o)
+                sites[s] = sites.get(s, 0) + 1
+            share = plumbing_bytes * len(objs) / n_users if users else 0
+            own = sum(map(sys.getsizeof, objs)) + share
+            # split the counts by the sample's proportions; the most common site takes the rounding remainder
+            ranked = sorted(sites.items(), key=lambda kv: -kv[1])
+            counts = [len(objs) * k // len(sample) for _, k in ranked]
+            counts[0] += len(objs) - sum(counts)
+            for (site, k), count in zip(ranked, counts):
+                g = self.groups.get((name, site))
+                if g is None:
+                    g = self.groups[(name, site)] = {"objects": 0, "bytes": 0, "collections": 0, "chain": None}
+                g["objects"] += count
+                g["bytes"] += round(own * count / len(objs))
+                g["collections"] += 1
+                if g["chain"] is None and site is not None and len(self.groups) <= MAX_CHAINS:
+                    ids = ids or {id(x) for x in garbage}
+                    g["chain"] = example_chain(next(o for o in sample if self.sites.of(o) == site), ids) or ""
+        _ext._gc_release(garbage)  # type: ignore[attr-defined]
+
+
+def _edge(src: object, dst: object) -> str:
+    """How src refers to dst, in the words a user would write."""
+    if isinstance(src, dict):
+        for k, v in src.items():
+            if v is dst:
+                return f"[{k!r}]"
+        return "{key}"
+    if isinstance(src, (list, tuple)):
+        for i, v in enumerate(src):
+            if v is dst:
+                return f"[{i}]"
+    d = getattr(src, "__dict__", None)
+    if isinstance(d, dict):
+        for k, v in d.items():
+            if v is dst:
+                return f".{k}"
+    for slot in getattr(type(src), "__slots__", ()):
+        if getattr(src, slot, None) is dst:
+            return f".{slot}"
+    return "→"
+
+
+def example_chain(start: object, among: set[int], limit: int = 8) -> str | None:
+    """One cycle through start, as 'Node.parent → Node.children[0] → Node' (shortest, via breadth-first search).
+    Dicts that are just an instance's __dict__ are folded into the attribute name."""
+    prev: dict[int, tuple[object, object]] = {id(start): (None, None)}
+    frontier = [start]
+    for _ in range(limit * 2):
+        nxt = []
+        for o in frontier:
+            for r in gc.get_referents(o):
+                if id(r) not in among:
+                    continue
+                if r is start:
+                    return _format_chain(start, o, prev)
+                if id(r) not in prev:
+                    prev[id(r)] = (o, r)
+                    nxt.append(r)
+        frontier = nxt
+        if not frontier:
+            break
+    return None
+
+
+def _format_chain(start: object, last: object, prev: dict[int, tuple[object, object]]) -> str:
+    back = [last]
+    while back[-1] is not start:
+        back.append(prev[id(back[-1])][0])
+    path = list(reversed(back)) + [start]  # start ... last, start
+    parts = []
+    i = 0
+    while i < len(path) - 1:
+        src, dst = path[i], path[i + 1]
+        if isinstance(dst, dict) and getattr(src, "__dict__", None) is dst and i + 2 < len(path):
+            edge = _edge(dst, path[i + 2])
+            edge = "." + edge[2:-2] if edge.startswith("['") else edge
+            step = 2
+        else:
+            edge, step = _edge(src, dst), 1
+        parts.append(type(src).__qualname__ + edge)
+        i += step
+    return " → ".join(parts + [type(start).__qualname__])
+
+
+_PIN = ("always", None, ResourceWarning, None, 0)
+
+
+class ResourceCollector:
+    """Unreleased resources: files, sockets and anything else finalized unclosed (it emits a ResourceWarning).
+
+    Python ignores ResourceWarning by default and scripts often filter warnings, so the collector pins an "always"
+    filter for ResourceWarning at the front of warnings.filters (it stays first when the script adds its own
+    filters; warnings.catch_warnings' copies of the list stay pinned too) and takes the warning at
+    warnings._showwarnmsg, the one place every shown warning passes. It records the warning and the site that
+    allocated the object and shows nothing: the report does. Other categories pass through unchanged."""
+
+    def __init__(self, sites: Sites | None = None) -> None:
+        self.groups: dict[tuple[str, tuple[str, int] | None], dict] = {}
+        self.sites = sites or SITES
+        self._saved: tuple | None = None
+
+    def start(self) -> None:
+        import warnings  # the hook needs the module; python itself imports it at the first shown warning
+
+        pinned = _pinned_filters_type()
+        self._saved = (warnings.filters, warnings._showwarnmsg)  # type: ignore[attr-defined]
+        warnings.filters = pinned([_PIN] + list(warnings.filters))
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+        original = warnings._showwarnmsg  # type: ignore[attr-defined]
+
+        def take(msg: object) -> None:
+            if issubclass(msg.category, ResourceWarning):  # type: ignore[attr-defined]
+                self.record(msg.message, msg.source)  # type: ignore[attr-defined]
+            else:
+                original(msg)
+
+        warnings._showwarnmsg = take  # type: ignore[attr-defined]
+
+    def record(self, message: object, source: object) -> None:
+        text = str(message)
+        what = type(source).__name__ if source is not None else text.split(" <", 1)[0].replace("unclosed ", "")
+        site = self.sites.of(source) if source is not None else None
+        g = self.groups.get((what, site))
+        if g is None:
+            g = self.groups[(what, site)] = {"count": 0, "example": ""}
+        g["count"] += 1
+        g["example"] = g["example"] or text
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        import warnings
+
+        gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
+        filters, show = self._saved
+        current = warnings.filters
+        filters[:] = [f for f in current if f is not _PIN] if isinstance(current, _pinned_filters_type()) else current
+        warnings.filters = filters
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+        warnings._showwarnmsg = show  # type: ignore[attr-defined]
+        self._saved = None
+
+
+_PINNED: list = []
+
+
+def _pinned_filters_type() -> type:
+    """warnings.filters that keeps the doctor's ResourceWarning filter first whatever the script inserts (a list
+    subclass made once, on first use)."""
+    if _PINNED:
+        return _PINNED[0]
+
+    class PinnedFilters(list):
+        def insert(self, index: "Any", item: "Any") -> None:
+            super().insert(index, item)
+            if self and self[0] is not _PIN:
+                if _PIN in self:
+                    super().remove(_PIN)
+                super().insert(0, _PIN)
+
+        def __getitem__(self, index: "Any") -> "Any":
+            # warnings.catch_warnings installs a copy made by slicing: keep the copy pinned too
+            got = super().__getitem__(index)
+            return PinnedFilters(got) if isinstance(index, slice) else got
+
+        def __setitem__(self, index: "Any", value: "Any") -> None:
+            super().__setitem__(index, value)
+            if not self or self[0] is not _PIN:
+                super().insert(0, _PIN)
+
+    _PINNED.append(PinnedFilters)
+    return PinnedFilters
 
 
 class Probes:
-    """`with Probes(): run the target`, then `evidence(report)` once the tracker's report is built."""
+    """`with Probes(): run the target`, then `evidence(raw)` once the tracker stopped (with keep_sites=True).
 
-    def __init__(self) -> None:
-        self.cycles = cycles.CycleCollector()
-        self.resources = resources.ResourceCollector()
-        self.namespaces: dict[str, dict[str, Any]] = {}
-        self._saved_runpy: tuple[Any, Any] | None = None
+    register_namespace(filename, namespace) names a module namespace of the target (the recorder passes
+    `__main__`'s); user modules in sys.modules are found on their own. In-process, when runpy is already imported,
+    runpy.run_path/run_module are wrapped to keep the namespace the script ended with."""
 
-    def _capture(self, fn: Any) -> Any:
-        """runpy.run_path/run_module wrapped to keep the namespace the script ended with (for globals)."""
+    def __init__(self, user_roots: list[str] | None = None, typed: bool | None = None) -> None:
+        self.sites = Sites(user_roots, typed) if user_roots or typed is not None else SITES
+        self.cycles = CycleCollector(self.sites)
+        self.resources = ResourceCollector(self.sites)
+        self.namespaces: dict[str, dict] = {}
+        self._saved_runpy: tuple | None = None
 
-        def wrapper(*args: Any, **kw: Any) -> Any:
-            ns = fn(*args, **kw)
-            f = ns.get("__file__")
-            if f:
-                self.namespaces[f] = ns
+    def register_namespace(self, filename: str, namespace: dict) -> None:
+        if filename:
+            self.namespaces[filename] = namespace
+
+    def _capture(self, fn: object) -> object:
+        def wrapper(*args: object, **kw: object) -> object:
+            ns = fn(*args, **kw)  # type: ignore[operator]
+            self.register_namespace(ns.get("__file__"), ns)
             return ns
 
         return wrapper
 
     def __enter__(self) -> "Probes":
-        self._saved_runpy = (runpy.run_path, runpy.run_module)
-        runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
+        runpy: "Any" = sys.modules.get("runpy")  # the in-process doctor runs the target with runpy; the recorder does not
+        if runpy is not None:
+            self._saved_runpy = (runpy.run_path, runpy.run_module)
+            runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
         self.cycles.start()
         self.resources.start()
+        _ACTIVE[:] = [self]
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.resources.stop()
         self.cycles.stop()
         if self._saved_runpy:
+            runpy: "Any" = sys.modules["runpy"]
             runpy.run_path, runpy.run_module = self._saved_runpy
             self._saved_runpy = None
 
-    def evidence(self, report: dict[str, Any]) -> Evidence:
-        """Everything the findings need; call after the tracker stopped (with keep_sites=True, for the sites).
-        Releases the tracker's kept tables when done."""
+    def evidence(self, raw: dict | None = None) -> dict:
+        """Everything the findings need, as plain data; call after the tracker stopped (with keep_sites=True, for
+        the sites). Releases the tracker's kept tables when done."""
         try:
-            ev = Evidence(cycles=dict(self.cycles.groups), resources=dict(self.resources.groups))
-            namespaces = dict(self.namespaces)
-            for m in list(sys.modules.values()):
-                f = getattr(m, "__file__", None)
-                if f and is_user_file(f) and f not in namespaces:
-                    namespaces[f] = vars(m)
-            ev.globals = module_globals.measure(namespaces)
-            ev.duplicates = duplicates.scan(exclude={id(namespaces), id(self.namespaces)})
-            ev.boxed_numbers = boxed_numbers.scan(exclude={id(namespaces), id(self.namespaces)})
-            frames = report.get("frames", [])
-            files = set(namespaces)
-            for st in report.get("stacks", []):
-                user = [frames[i] for i in st["frames"] if is_user_file(frames[i][0])]
-                if user:
-                    site = (user[-1][0], user[-1][1])
-                    files.add(site[0])
-                    ev.line_bytes[site] = ev.line_bytes.get(site, 0) + st["live_at_peak"]
-                    ev.line_allocs[site] = ev.line_allocs.get(site, 0) + st["allocs"]
-            ev.files = sorted(f for f in files if is_user_file(f))
-            return ev
+            from thrifty.doctor import heapscan  # after the run: what it imports is not the target's bill
+
+            return heapscan.evidence(self, raw)
         finally:
             self.release()
 
@@ -86,3 +375,15 @@ class Probes:
     def release() -> None:
         """Free the tables the tracker kept for site lookups (safe to call again, or when none are kept)."""
         _ext._tracker_release()
+
+
+def evidence(raw: dict | None, probes: Probes | None = None) -> dict:
+    """The evidence dict of one run (plain data): `probes.evidence(raw)`, by default of the Probes entered last."""
+    if probes is None:
+        if not _ACTIVE:
+            raise RuntimeError("thrifty.doctor.probe.evidence: no Probes was entered; use `with Probes(): ...` first")
+        probes = _ACTIVE[0]
+    return probes.evidence(raw)
+
+
+_ACTIVE: list = []  # the Probes entered last, for evidence(raw)

@@ -6,6 +6,7 @@ import os
 from typing import TextIO
 
 from thrifty.doctor.findings import HABITS, Finding
+from thrifty.doctor.usercode import short_path
 
 
 def fmt_bytes(n: float) -> str:
@@ -20,14 +21,6 @@ def habits_by_bytes(findings: list[Finding]) -> list[str]:
     """The habits that have findings, the one accounting for the most bytes first (ties in HABITS order)."""
     total = {h: sum(f.bytes for f in findings if f.habit == h) for h in HABITS}
     return sorted((h for h in HABITS if any(f.habit == h for f in findings)), key=lambda h: -total[h])
-
-
-def _rel(path: str) -> str:
-    try:
-        r = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if r.startswith("..") else r
 
 
 def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit: int = 8) -> None:
@@ -54,9 +47,10 @@ def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit
             tag = c("31", "●") if f.confirmed else c("33", "○")
             size = c("1", fmt_bytes(f.bytes)) + "  " if f.bytes else ""
             out.write(f" {tag} {size}{f.title}\n")
-            out.write(f"     at {c('36', _rel(f.where()))}  [{f.kind}]\n")
+            out.write(f"     at {c('36', short_path(f.where()))}  [{f.kind}]\n")
             out.write(f"     evidence: {f.evidence}\n")
             out.write(f"     fix: {c('32', f.fix)}\n")
         if len(fs) > limit:
             out.write(f"     … and {len(fs) - limit} more in the JSON report\n")
-    out.write("\n● confirmed by the run   ○ seen in the source only\n")
+    legend = "● confirmed by the run" + ("   ○ seen in the source only" if n_conf < len(findings) else "")
+    out.write(f"\n{legend}\n")

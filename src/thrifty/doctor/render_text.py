@@ -1,22 +1,14 @@
 """Terminal renderer: summary, top sites at peak, top churn sites, budget verdict."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from thrifty.doctor.usercode import short_path, site_label
 from thrifty.guards import format_size
 
 
 def _where(site: dict) -> str:
-    path = site["file"]
-    try:
-        rel = os.path.relpath(path)
-        if not rel.startswith(".."):
-            path = rel
-    except ValueError:
-        pass
-    func = f" in {site['function']}" if site["function"] else ""
-    return f"{path}:{site['line']}{func}"
+    return site_label(site, function=True)
 
 
 def budget_verdict(report: dict[str, Any]) -> str | None:
@@ -30,33 +22,61 @@ def budget_verdict(report: dict[str, Any]) -> str | None:
     return f"budget: ok — peak traced heap {format_size(peak)} is within the budget of {format_size(b['limit_bytes'])}"
 
 
+def _import_lines(report: dict[str, Any], peak: int, top: int = 10) -> list[str]:
+    imports = [r for r in report.get("imports", []) if r["live_at_peak"] or r["live_at_end"]]
+    if not imports:
+        return []
+    out = ["", f"Top {min(top, len(imports))} imports (bytes their import left live; cumulative includes the "
+               "modules they imported)",
+           f"  {'at peak':>10} {'%':>6} {'at exit':>10} {'self':>10}  module"]
+    for r in imports[:top]:
+        at = f"  (imported at {short_path(r['imported_at']['file'])}:{r['imported_at']['line']})" \
+            if r.get("imported_at") else ""
+        out.append(f"  {format_size(r['live_at_peak']):>10} {100 * r['share_of_peak']:5.1f}% "
+                   f"{format_size(r['live_at_end']):>10} {format_size(r['self_live_at_end']):>10}  {r['module']}{at}")
+    return out
+
+
 def render_text(report: dict[str, Any]) -> str:
     s = report["summary"]
     peak = s["peak_bytes"]
     est = " (estimated from samples)" if report["mode"] == "sampled" else ""
     lines = [f"thrifty doctor — {report['target'].get('display', '?')} ({report['mode']} mode)"]
-    tracker_pct = f", {100 * s['tracker_peak_bytes'] / peak:.1f}% of peak" if peak > 0 else ""
+    rec_peak = s.get("recorder_peak_bytes", s["tracker_peak_bytes"])
+    tracker_pct = f", {100 * rec_peak / peak:.1f}% of peak" if peak > 0 else ""
     rss = format_size(s["peak_rss_bytes"]) if s.get("peak_rss_bytes") else "n/a"
+    rss_of = ("the target's process, without the doctor" if s.get("peak_rss_of") == "target"
+              else "whole process, the doctor included")
     lines += [
         f"  peak traced heap  {format_size(peak)}{est} at {s['peak_time_s']:.2f} s",
-        f"  peak RSS          {rss} (whole process)",
+        f"  peak RSS          {rss} ({rss_of})",
         f"  allocations       {s['allocs']:,} ({format_size(s['alloc_bytes'])} in total)",
         f"  wall time         {s['wall_time_s']:.2f} s",
-        f"  tracker           ~{s['tracker_overhead_s']:.2f} s overhead (estimate), "
-        f"{format_size(s['tracker_peak_bytes'])} memory{tracker_pct}",
     ]
+    if report.get("imports"):
+        lines.append(f"  imports           {format_size(s.get('imports_live_at_peak', 0))} live at peak, "
+                     f"{format_size(s.get('imports_live_at_end', 0))} at exit ({len(report['imports'])} modules)")
+    lines.append(f"  doctor's own      tracker ~{s['tracker_overhead_s']:.2f} s (estimate), "
+                 f"{format_size(rec_peak)} memory{tracker_pct} — not in the target's figures")
     own = s.get("doctor_own")
     if own and own["allocs"]:
-        lines.append(f"  doctor's own      {own['allocs']:,} allocations ({format_size(own['alloc_bytes'])}), "
+        lines.append(f"                    {own['allocs']:,} allocations ({format_size(own['alloc_bytes'])}), "
                      f"{format_size(own['live_at_peak'])} at peak — counted above, left out of the sites")
     if s["untracked_allocs"] or s["dropped_stacks"]:
         lines.append(f"  note: tracker out of room — {s['untracked_allocs']:,} allocations untracked, "
                      f"{s['dropped_stacks']:,} stacks unattributed (raise the tracker's memory bound)")
     o = report["outcome"]
+    end = report.get("end") or {}
+    if o["status"] == "ok" and end.get("status", "ok") != "ok":  # the recorder saw how the target ended
+        o = {"status": end["status"], "exit_status": end.get("exit_status"),
+             "exception": end.get("exception") or (f"signal {end['signal']}" if end.get("signal") else None)}
+    if report.get("complete") is False:
+        lines.append("  note: the run ended before its last snapshot was complete; figures are from the last "
+                     "complete one")
     if o["status"] != "ok":
         what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",
-                "os_exit": "called os._exit", "signal": "was ended by a signal",
-                "killed": "was killed (SIGKILL: figures from its last snapshot)"}.get(o["status"], o["status"])
+                "signal": "was killed by a signal", "killed": "was killed", "os_exit": "called os._exit"
+                }.get(o["status"], f"ended ({o['status']})")
         lines.append(f"  target {what}: exit status {o['exit_status']}"
                      + (f" ({o['exception']})" if o.get("exception") else ""))
 
@@ -80,7 +100,10 @@ def render_text(report: dict[str, Any]) -> str:
         site = sites[i]
         lines.append(f"  {site['allocs']:>10,} {site['frees']:>10,} {format_size(site['alloc_bytes']):>10}  "
                      f"{_where(site)}")
+    lines += _import_lines(report, peak)
     verdict = budget_verdict(report)
     if verdict:
         lines += ["", verdict]
+    for note in report.get("notes", []):
+        lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"

@@ -11,15 +11,20 @@ import sys
 from typing import Any
 
 import thrifty
+from thrifty.doctor.usercode import UserCode, site_label
 
 SCHEMA = "thrifty.doctor"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the thrifty package
 # thrifty's files that run the doctor, as opposed to the library the user's code calls
-_MACHINERY = (os.path.join(_HERE, "doctor") + os.sep, os.path.join(_HERE, "cli.py"),
+_MACHINERY_FILES = (os.path.join(_HERE, "doctor") + os.sep, os.path.join(_HERE, "cli.py"),
               os.path.join(_HERE, "__main__.py"), os.path.join(_HERE, "pytest_plugin.py"))
 _COUNTERS = ("live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes")
+
+
+# what each frame of a run is, decided once per distinct frame (a run has few frames and many stacks)
+_LIB, _USER, _IMPORT, _HARNESS, _MACHINERY = range(5)
 
 
 def _is_harness(filename: str) -> bool:
@@ -30,64 +35,208 @@ def _is_harness(filename: str) -> bool:
 
 def _is_machinery(filename: str) -> bool:
     """A frame of the doctor itself (tracer, probes, gc callbacks, CLI) or of runpy loading the target."""
-    return (filename.startswith(_MACHINERY) or filename == runpy.__file__ or
+    return (filename.startswith(_MACHINERY_FILES) or filename == runpy.__file__ or
             filename.startswith("<frozen runpy"))
 
 
-def _strip_harness(raw: dict) -> tuple[list[dict], dict]:
-    """(the user's stacks, the doctor's own totals). Every thrifty and runpy frame is removed from every stack, so
-    what thrifty's library code allocates for a user call is charged to the user line that called it. A stack
-    whose innermost frame is the doctor's machinery (its probes' gc callback running inside a user line, the
-    harness compiling the target) is the doctor's own allocation: it is left out of the stacks and sites and
-    summed into the second result instead, so the totals still account for it."""
-    frames = raw["frames"]
+def _frame_kinds(frames: list, user: UserCode) -> list[int]:
+    kinds = []
+    for f in frames:
+        name = f[0]
+        if name == "<import>":
+            kinds.append(_IMPORT)
+        elif _is_machinery(name):
+            kinds.append(_MACHINERY)
+        elif _is_harness(name):
+            kinds.append(_HARNESS)
+        else:
+            kinds.append(_USER if user(name) else _LIB)
+    return kinds
+
+
+def _strip_harness(raw: dict, kinds: list[int]) -> tuple[list[dict], dict, list[bytes]]:
+    """(the user's stacks, the doctor's own totals, each kept stack's frame kinds). Every thrifty and runpy frame is
+    removed from every stack, so what thrifty's library code allocates for a user call is charged to the user line
+    that called it. A stack whose innermost frame is the doctor's machinery (its probes' gc callback running inside
+    a user line, the harness compiling the target) is the doctor's own allocation: it is left out of the stacks and
+    sites and summed into the second result instead, so the totals still account for it.
+    O(stack entries), with the per-entry work in C where it can be (set and bytes operations): each frame's kind
+    was decided once, in `kinds`."""
     own = dict.fromkeys(_COUNTERS, 0)
     own["stacks"] = 0
-    out = []
+    out, out_kinds = [], []
+    kind_of = bytes(kinds).__getitem__
+    machinery = {i for i, k in enumerate(kinds) if k == _MACHINERY}
+    stripped = {i for i, k in enumerate(kinds) if k >= _HARNESS}
     for st in raw["stacks"]:
-        # Frames outside the doctor's outermost frame launched it (the `thrifty` console script): not the user's.
-        cut = next((k for k, i in enumerate(st["frames"]) if _is_machinery(frames[i][0])), 0)
-        ids = [i for i in st["frames"][cut:] if not _is_harness(frames[i][0])]
-        if st["frames"] and (not ids or _is_machinery(frames[st["frames"][-1]][0])):
-            for field in _COUNTERS:
-                own[field] += st[field]
-            own["stacks"] += 1
-            continue
+        fr = st["frames"]
+        if stripped.isdisjoint(fr):
+            ids = fr
+        else:
+            cut = 0
+            if not machinery.isdisjoint(fr):
+                # Frames outside the doctor's outermost frame launched it (the `thrifty` console script).
+                cut = next(k for k, i in enumerate(fr) if i in machinery)
+            ids = [i for i in fr[cut:] if i not in stripped]
+            if not ids or fr[-1] in machinery:
+                for field in _COUNTERS:
+                    own[field] += st[field]
+                own["stacks"] += 1
+                continue
         out.append({**st, "frames": ids})
-    return out, own
+        out_kinds.append(bytes(map(kind_of, ids)))
+    return out, own, out_kinds
 
 
-def _aggregate_sites(frames: list, stacks: list[dict]) -> list[dict]:
-    """Per innermost frame (file, line, function): the stacks' counters summed, sorted by live bytes at peak."""
-    by_site: dict[tuple, dict] = {}
-    for st in stacks:
-        key = tuple(frames[st["frames"][-1]]) if st["frames"] else ("<no Python frame>", 0, "")
+def _frame_dict(frame: list) -> dict:
+    return {"file": frame[0], "line": frame[1], "function": frame[2]}
+
+
+def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes]) -> list[dict]:
+    """Per site, the stacks' counters summed, sorted by live bytes at peak. A stack's site is its innermost frame in
+    the user's code, so a user line is charged with everything its call allocated, with the library frame that held
+    the most of it at the peak beside it (`in`); a stack without a user frame goes to its outermost frame (the
+    import or thread that made it) and is marked `user_code: false`."""
+    by_site: dict[Any, dict] = {}
+    inner_of: dict[Any, dict[int, list[int]]] = {}
+    bootstrap = {i for i, f in enumerate(frames) if f[0].startswith("<frozen importlib")}
+    for st, ks in zip(stacks, stack_kinds):
+        ids = st["frames"]
+        if not ids:
+            key, inner, user = None, None, False
+        else:
+            u = ks.rfind(_USER)
+            user = u >= 0
+            # no user frame: the outermost frame, past importlib's own (the import it ran is what made it)
+            key = ids[u] if user else next((i for i in ids if i not in bootstrap), ids[0])
+            inner = ids[-1] if ids[-1] != key else None
         site = by_site.get(key)
         if site is None:
-            site = by_site[key] = {"file": key[0], "line": key[1], "function": key[2], "live_at_peak": 0,
-                                   "live_at_end": 0, "allocs": 0, "frees": 0, "alloc_bytes": 0}
+            where = {"file": "<no Python frame>", "line": 0, "function": ""} if key is None else _frame_dict(frames[key])
+            site = by_site[key] = {**where, "in": None, "user_code": user, **dict.fromkeys(_COUNTERS, 0)}
+            inner_of[key] = {}
         for field in _COUNTERS:
             site[field] += st[field]
+        if inner is not None:
+            got = inner_of[key].get(inner)
+            if got is None:
+                got = inner_of[key][inner] = [0, 0]
+            got[0] += st["live_at_peak"]
+            got[1] += st["alloc_bytes"]
+    for key, site in by_site.items():
+        inners = inner_of[key]
+        if inners:
+            best = max(inners, key=lambda i: (inners[i][0], inners[i][1]))
+            site["in"] = _frame_dict(frames[best])
+        site["label"] = site_label(site)
     return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
 
 
+def _import_table(frames: list, stacks: list[dict], stack_kinds: list[bytes], kinds: list[int], peak: int) -> list[dict]:
+    """Per imported module (the recorder's `<import>` pseudo-frames): the bytes its import left live. `self` counts
+    the stacks whose innermost import is the module, `cumulative` those that pass through its import anywhere (its
+    own imports included); `imported_at` is the user's line that imported it, when the user's code did."""
+    table: dict[str, dict] = {}
+
+    def row(name: str) -> dict:
+        r = table.get(name)
+        if r is None:
+            r = table[name] = {"module": name, "self_live_at_peak": 0, "self_live_at_end": 0, "live_at_peak": 0,
+                               "live_at_end": 0, "allocs": 0, "alloc_bytes": 0, "imported_at": None}
+        return r
+
+    for st, ks in zip(stacks, stack_kinds):
+        if _IMPORT not in ks:
+            continue
+        ids = st["frames"]
+        seen = None
+        last = None
+        for k, i in enumerate(ids):
+            if kinds[i] != _IMPORT:
+                continue
+            name = frames[i][2]
+            if seen is None:
+                seen = set()
+            elif name in seen:
+                continue
+            seen.add(name)
+            r = row(name)
+            r["live_at_peak"] += st["live_at_peak"]
+            r["live_at_end"] += st["live_at_end"]
+            r["allocs"] += st["allocs"]
+            r["alloc_bytes"] += st["alloc_bytes"]
+            if r["imported_at"] is None:
+                j = k - 1  # the importing frame: the one before importlib's own
+                while j >= 0 and frames[ids[j]][0].startswith("<frozen importlib"):
+                    j -= 1
+                if j >= 0 and kinds[ids[j]] == _USER:
+                    r["imported_at"] = _frame_dict(frames[ids[j]])
+            last = r
+        if last is not None:
+            last["self_live_at_peak"] += st["live_at_peak"]
+            last["self_live_at_end"] += st["live_at_end"]
+    for r in table.values():
+        r["share_of_peak"] = r["live_at_peak"] / peak if peak > 0 else 0.0
+    return sorted(table.values(), key=lambda r: (-r["live_at_peak"], -r["live_at_end"], r["module"]))
+
+
+def _timeline(raw: dict) -> list[list]:
+    """[[t_s, high, low]] from the tracker's envelope (or its older [t_ns, bytes] points). The run's peak is always
+    on it: when no bucket's high reached it (points taken between allocations), the peak itself is added."""
+    out = []
+    for pt in raw.get("timeline", []):
+        t = pt[0] / 1e9
+        out.append([t, pt[1], pt[2] if len(pt) > 2 else pt[1]])
+    peak = raw["peak_bytes"]
+    if peak > 0 and all(p[1] < peak for p in out):
+        t = raw["peak_time_ns"] / 1e9
+        k = next((n for n, p in enumerate(out) if p[0] > t), len(out))
+        out.insert(k, [t, peak, peak])
+    return out
+
+
+def default_roots(target: dict) -> list[str]:
+    """The user's code when the recorder did not say: the script's directory, or the current one (-m, -c)."""
+    if target.get("kind") == "script" and target.get("value"):
+        return [os.path.dirname(os.path.realpath(target["value"]))]
+    return [os.getcwd()]
+
+
 def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
-                 budget: int | None = None, top: int = 10) -> dict[str, Any]:
-    """The run result (schema `thrifty.doctor` version 1). `raw` is what the C tracker returned."""
+                 budget: int | None = None, top: int = 10, include: list[str] | tuple[str, ...] | None = (),
+                 exclude: list[str] | tuple[str, ...] | None = ()) -> dict[str, Any]:
+    """The run result (schema `thrifty.doctor` version 2). `raw` is what the C tracker (or the run file) returned.
+    include/exclude: glob lists that override which files are the user's code (usercode.UserCode)."""
     facts = facts or {}
     frames = [list(f) for f in raw["frames"]]
-    stacks, own = _strip_harness(raw)
-    sites = _aggregate_sites(frames, stacks)
+    target = target or {}
+    user = UserCode(raw.get("user_roots") or default_roots(target), include=include, exclude=exclude,
+                    typed=target.get("kind", "code") == "code")
+    kinds = _frame_kinds(frames, user)
+    stacks, own, stack_kinds = _strip_harness(raw, kinds)
+    sites = _aggregate_sites(frames, stacks, stack_kinds)
     peak = raw["peak_bytes"]
+    imports = _import_table(frames, stacks, stack_kinds, kinds, peak)
     top_at_peak = [i for i, s in enumerate(sites) if s["live_at_peak"] > 0][:top]
     churn_order = sorted(range(len(sites)), key=lambda i: (-sites[i]["frees"], -sites[i]["alloc_bytes"]))
     top_churn = [i for i in churn_order if sites[i]["frees"] > 0][:top]
+    import_peak = import_end = 0
+    for st, ks in zip(stacks, stack_kinds):
+        if _IMPORT in ks:
+            import_peak += st["live_at_peak"]
+            import_end += st["live_at_end"]
+    target_rss = raw.get("target_peak_rss_bytes")
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "thrifty", "version": thrifty.__version__, "python": sys.version.split()[0]},
-        "target": target or {},
+        "target": target,
         "outcome": outcome or {"exit_status": 0, "status": "ok", "exception": None},
+        "end": raw.get("end"),
+        "complete": raw.get("complete", True),
+        "user_roots": [r.rstrip(os.sep) or os.sep for r in user.roots],
+        "user_code": {"roots": [r.rstrip(os.sep) or os.sep for r in user.roots], "include": list(user.include),
+                      "exclude": list(user.exclude), "typed": user.typed},
         "mode": raw["mode"],
         "sample_rate": raw["sample_rate"] if raw["mode"] == "sampled" else None,
         "max_depth": raw["max_depth"],
@@ -103,19 +252,27 @@ def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None 
             "dropped_stacks": raw["dropped_stacks"],
             "duration_s": raw["duration_ns"] / 1e9,
             "wall_time_s": facts.get("wall_time_s", raw["duration_ns"] / 1e9),
-            "peak_rss_bytes": facts.get("peak_rss_bytes"),
+            # the target's own process when the recorder measured it apart; else the whole (doctor's) process
+            "peak_rss_bytes": target_rss if target_rss is not None else facts.get("peak_rss_bytes"),
+            "peak_rss_of": "target" if target_rss is not None else "process",
             "tracker_bytes": raw["tracker_bytes"],
             "tracker_peak_bytes": raw["tracker_peak_bytes"],
+            "recorder_bytes": raw.get("recorder_bytes", raw["tracker_bytes"]),
+            "recorder_peak_bytes": raw.get("recorder_peak_bytes", raw["tracker_peak_bytes"]),
             "tracker_overhead_s": raw["overhead_ns_estimate"] / 1e9,
             "doctor_own": own,
+            "imports_live_at_peak": import_peak,
+            "imports_live_at_end": import_end,
         },
         "budget": None if budget is None else {"limit_bytes": budget, "exceeded": peak > budget},
         "sites": sites,
         "top_at_peak": top_at_peak,
         "top_churn": top_churn,
+        "imports": imports,
         "frames": frames,
         "stacks": stacks,
-        "timeline": [[p[0] / 1e9, p[1]] for p in raw["timeline"]],  # the envelope's highs (old data: the bytes)
+        "timeline": _timeline(raw),
         "findings": [],
+        "notes": [],
     }
     return report

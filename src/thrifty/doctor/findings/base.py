@@ -1,14 +1,10 @@
-"""A finding as plain data, the habits it can name, and where "the user's own code" starts."""
+"""A finding as plain data, the habits it can name, and the wording shared by every kind."""
 from __future__ import annotations
 
 import dataclasses
-import functools
-import os
-import sys
-import sysconfig
 from typing import Any
 
-from thrifty import _ext
+from thrifty.doctor.usercode import is_library_file
 
 # The six habits of DESIGN.md, in the order reports list them.
 HABITS = ("data structures", "footprint", "object creation", "globals", "low-level", "references")
@@ -45,38 +41,13 @@ def rank(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (not f.confirmed, -f.bytes, f.file, f.line, f.kind))
 
 
-_NOT_USER = tuple(
-    os.path.realpath(p) + os.sep
-    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    | {os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}  # thrifty itself
-)
-
-
-@functools.lru_cache(maxsize=4096)
 def is_user_file(path: str | None) -> bool:
-    """True for a real source file outside the stdlib, site-packages and thrifty: the code the user can change."""
-    if not path or path.startswith("<") or not path.endswith(".py"):
+    """True for a real source file outside the stdlib, site-packages and thrifty: code the user can change."""
+    if not path:
         return False
-    real = os.path.realpath(path)
-    return not real.startswith(_NOT_USER) and not real.startswith(os.path.realpath(sys.prefix) + os.sep + "lib")
+    return not path.startswith("<") and path.endswith(".py") and not is_library_file(path)
 
 
-def user_site(frames: Any) -> tuple[str, int] | None:
-    """The most recent frame in the user's code of a stack given as ((filename, lineno), ...), most recent first
-    (what thrifty._ext._tracker_site_of and _alloc_site return), unless the import machinery comes first. Stacks
-    are full (the tracker's depth, not tracemalloc's 3 frames), so a user frame far out is found — but an object a
-    stdlib module made while being imported belongs to that module, not to the user's import statement."""
-    for filename, lineno in frames or ():
-        if is_user_file(filename):
-            return (filename, lineno)
-        if filename.startswith("<frozen importlib"):
-            return None  # made while importing a module that is not the user's: its `import` line is not the site
-    return None
-
-
-def site_of(obj: Any) -> tuple[str, int] | None:
-    """Where in the user's code obj was allocated: from thrifty's tracker (while it runs, or after a stop that kept
-    its sites, for objects alive at stop), else from tracemalloc when something else started it; None when neither
-    recorded the object (allocated before tracing, from a free list, or not sampled)."""
-    frames = _ext._tracker_site_of(obj)
-    return user_site(frames if frames is not None else _ext._alloc_site(obj))
+def saving(n: int) -> str:
+    """The one wording of a measured saving, so every finding says it the same way."""
+    return f"fix would save ≈ {n} bytes (measured)"

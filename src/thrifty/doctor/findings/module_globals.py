@@ -1,77 +1,105 @@
-"""Globals: what each module-level name of the user's own modules retains when the program ends.
+"""Globals: what each module-level name of the user's own modules would free when deleted, and the fix that fits it.
 
-Retained = thrifty.sizeof(value, deep=True, exclusive=True): the value and everything reachable that nothing
-outside it keeps, i.e. what `del name` would free. Modules, classes and functions are structure, not state, and
-are skipped.
+Measured in the target (thrifty.doctor.heapscan.measure_globals): bytes = what `del name` would free
+(thrifty.sizeof(deep=True, exclusive=True); 0 for an alias of an object something else holds), minus what the
+boxed-numbers and duplicates findings already count inside it. The fix depends on the value and is measured there
+by building it: a set of ints or strs as thrifty.FrozenSet, a lookup dict as thrifty.FrozenMap, numbers as a typed
+array, a big str/bytes compressed with thrifty.lz. A dict the code fills from a function is a cache: the fix is to
+bound it (functools.lru_cache). Modules, classes and functions are structure, not state, and are skipped.
 """
 from __future__ import annotations
 
 import ast
-import types
 from typing import Any
 
-import thrifty
-from thrifty.doctor.findings.base import Finding, is_user_file
+from thrifty.doctor import heapscan
+from thrifty.doctor.findings.base import Finding, saving
 
-_STRUCTURE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
-MIN_BYTES = 4096  # smaller globals are not worth a line in the report
+MIN_BYTES = heapscan.GLOBAL_MIN_BYTES  # smaller globals are not worth a line in the report
 
 
 def measure(namespaces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """[{file, name, bytes, type, len}] for each data name of each user module (file -> its globals dict)."""
-    out = []
-    for file, ns in namespaces.items():
-        if not is_user_file(file):
-            continue
-        for name in list(ns):
-            if name.startswith("__") and name.endswith("__"):
+    """[{file, name, bytes, ...}] for each data name of each user module (file -> its globals dict), in-process."""
+    return heapscan.measure_globals(namespaces)
+
+
+class _Source:
+    """What the module's source says about its names: where each is first bound, and which dicts a function fills
+    (`name[key] = value` or `name.setdefault(...)` inside a def: a cache)."""
+
+    def __init__(self, file: str) -> None:
+        self.lines: dict[str, int] = {}
+        self.filled: set[str] = set()
+        try:
+            with open(file, encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+        except (OSError, SyntaxError, ValueError):
+            return
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, (ast.AnnAssign, ast.AugAssign)) else []
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        self.lines.setdefault(n.id, node.lineno)
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            value = ns[name]
-            if isinstance(value, _STRUCTURE):
-                continue
-            try:
-                size = thrifty.sizeof(value, deep=True, exclusive=True)
-            except Exception:  # a user __sizeof__ that raises: the name is reported without a size
-                size = 0
-            try:
-                n = len(value)
-            except Exception:
-                n = None
-            out.append({"file": file, "name": name, "bytes": size, "type": type(value).__name__, "len": n})
-    return sorted(out, key=lambda g: -g["bytes"])
+            for n in ast.walk(fn):
+                if isinstance(n, ast.Assign):
+                    for t in n.targets:
+                        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                            self.filled.add(t.value.id)
+                elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "setdefault"
+                      and isinstance(n.func.value, ast.Name)):
+                    self.filled.add(n.func.value.id)
 
 
-def _assign_lines(file: str) -> dict[str, int]:
-    """Line of the first module-level binding of each name."""
-    try:
-        with open(file, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
-    except (OSError, SyntaxError, ValueError):
-        return {}
-    lines: dict[str, int] = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AnnAssign, ast.AugAssign)) else []
-        for t in targets:
-            for n in ast.walk(t):
-                if isinstance(n, ast.Name):
-                    lines.setdefault(n.id, node.lineno)
-    return lines
+def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
+    """(the fix's words, the measured saving or 0)."""
+    name, size, m = g["name"], g["bytes"], g.get("fix") or {}
+    built = m.get("bytes")
+    kind = m.get("kind")
+    if kind == "dict" and name in src.filled:
+        per = g["deep_bytes"] // max(g["len"] or 1, 1)
+        return (f"a cache that only grows ({g['len']} entries, ≈ {per} bytes each, measured): bound it — "
+                f"functools.lru_cache(maxsize=...) on the function that fills `{name}`, so it keeps at most maxsize "
+                "entries", 0)
+    if built is not None and built < size:
+        save = size - built
+        what = {"frozenset": f"a constant set: thrifty.FrozenSet({name}) takes {built} bytes (measured, built from "
+                             "the run's value)",
+                "dict": f"a lookup table: thrifty.FrozenMap({name}) takes {built} bytes (measured, built from the "
+                        "run's value)",
+                "numbers": f"numbers: array.array({m.get('typecode')!r}) of the same values takes {built} bytes "
+                           f"(measured), or thrifty.Ring({m.get('typecode')!r}, maxlen=...) when only the latest "
+                           "matter",
+                "text": f"text: stream it instead of holding it all, or keep it compressed with thrifty.lz "
+                        f"({built} bytes compressed, measured)"}.get(str(kind))
+        if what:
+            return f"{what}; {saving(save)}", save
+    return ("bound it — thrifty.Ring(typecode, maxlen=...) for recent values, functools.lru_cache(maxsize=...) for a "
+            "cache — or move it into the object or function that needs it, so it is freed with them", 0)
 
 
-def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES) -> list[Finding]:
+def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user: Any = None) -> list[Finding]:
     out = []
-    lines_of: dict[str, dict[str, int]] = {}
+    sources: dict[str, _Source] = {}
     for g in measured:
-        if g["bytes"] < min_bytes:
+        if (g["bytes"] < min_bytes or g.get("merged_into") or not g.get("freed_by_del", True)
+                or (is_user is not None and not is_user(g["file"]))):
             continue
-        lines = lines_of.setdefault(g["file"], _assign_lines(g["file"]))
-        count = f", {g['len']} items" if g["len"] is not None else ""
+        src = sources.get(g["file"]) or sources.setdefault(g["file"], _Source(g["file"]))
+        unit = {"str": "characters", "bytes": "bytes", "bytearray": "bytes"}.get(g["type"], "items")
+        count = f", {g['len']} {unit}" if g["len"] is not None else ""
+        freed = g.get("deep_bytes", g["bytes"])
+        claimed = (f"; {g['claimed']} of them are counted by other findings (equal strings, numbers held as objects), "
+                   f"so this one counts {g['bytes']}" if g.get("claimed") else "")
+        fix, save = _fix(g, src)
         out.append(Finding(
-            habit="globals", kind="global", file=g["file"], line=lines.get(g["name"], 0),
+            habit="globals", kind="global", file=g["file"], line=src.lines.get(g["name"], 0),
             title=f"module-level `{g['name']}` retains {g['bytes']} bytes at exit",
-            evidence=f"{g['type']}{count}; thrifty.sizeof(deep=True, exclusive=True) = {g['bytes']} bytes",
-            fix="bound it — thrifty.Ring(typecode, maxlen=...) for recent values, functools.lru_cache(maxsize=...) "
-                "for a cache — or move it into the object or function that needs it, so it is freed with them",
-            bytes=g["bytes"], data=dict(g)))
+            evidence=f"{g['type']}{count}; `del {g['name']}` would free {freed} bytes (thrifty.sizeof(deep=True, "
+                     f"exclusive=True): nothing else holds it){claimed}",
+            fix=fix, bytes=g["bytes"], data={**g, "saving": save}))
     return out

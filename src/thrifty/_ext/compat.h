@@ -1,0 +1,143 @@
+/* Every private or unstable CPython API the binding uses, in one place, with a branch per supported version.
+ *
+ * Why one header: a private API changes without notice between minor versions (3.13 moved tracemalloc.h,
+ * _PySet_NextEntry, _PyDict_SizeOf and _PySys_GetSizeOf into internal headers; 3.12 rewrote the frame stack). A
+ * binding file calls the tf_py_* wrapper, never the private name, so porting to a new version is this file only, and
+ * a version nobody has tested does not build: it stops here with a message instead of reading memory through a
+ * struct layout that has moved.
+ *
+ * Supported: CPython 3.11, 3.12, 3.13, 3.14 (docs/install.md says which of them run the test suite here).
+ */
+#ifndef THRIFTY_COMPAT_H
+#define THRIFTY_COMPAT_H
+
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030F0000
+#error "thrifty supports CPython 3.11 to 3.14: its tracker and size walk read interpreter internals that differ in every version; see docs/install.md"
+#endif
+#ifdef Py_GIL_DISABLED
+#error "thrifty does not support the free-threaded build of CPython (its tables rely on the GIL); use the default build"
+#endif
+
+/* ---- exported functions that 3.13 moved to internal headers ------------------------------------------------------
+ * They are still exported (PyAPI_FUNC) but the internal headers need Py_BUILD_CORE, which would pull the whole
+ * internal world into every file. The prototypes below are copied from the version's own header by hand and are
+ * checked by the compiler against nothing, so each is limited to the versions where it was read off that header. */
+#if PY_VERSION_HEX < 0x030D0000
+#include <tracemalloc.h> /* _PyTraceMalloc_GetTraceback */
+#else
+PyAPI_FUNC(int) _PySet_NextEntry(PyObject *set, Py_ssize_t *pos, PyObject **key, Py_hash_t *hash);
+PyAPI_FUNC(Py_ssize_t) _PyDict_SizeOf(PyDictObject *);
+PyAPI_FUNC(size_t) _PySys_GetSizeOf(PyObject *);
+PyAPI_FUNC(PyObject *) _PyTraceMalloc_GetTraceback(unsigned int domain, uintptr_t ptr);
+#endif
+
+/* Shrink (or grow) a bytes object that nobody else holds yet; on failure *b is released and set to NULL. Public in
+ * every supported version's cpython/bytesobject.h, still underscore-named. */
+static inline int tf_py_bytes_resize(PyObject **b, Py_ssize_t n) { return _PyBytes_Resize(b, n); }
+
+/* After hashing `key` failed: on 3.14+, name the container in a TypeError as dict and set lookups there do ("cannot
+ * use 'list' as a dict key (unhashable type: 'list')"); earlier versions keep the hash's own message. `as_what` is "a
+ * dict key" or "a set element". Other exceptions pass through untouched. Returns -1. */
+static inline int tf_py_unhashable(PyObject *key, const char *as_what) {
+#if PY_VERSION_HEX >= 0x030E0000
+    PyObject *exc = PyErr_GetRaisedException();
+    if (exc && Py_IS_TYPE(exc, (PyTypeObject *)PyExc_TypeError)) {
+        PyErr_Format(PyExc_TypeError, "cannot use '%T' as %s (%S)", key, as_what, exc);
+        Py_DECREF(exc);
+    } else {
+        PyErr_SetRaisedException(exc);
+    }
+#else
+    (void)key;
+    (void)as_what;
+#endif
+    return -1;
+}
+
+/* Iterate an exact set or frozenset without an iterator object: borrowed key and its stored hash. 1 while there are
+ * entries, 0 at the end. The caller must not run Python code between steps (the set could change). */
+static inline int tf_py_set_next(PyObject *set, Py_ssize_t *pos, PyObject **key, Py_hash_t *hash) {
+    return _PySet_NextEntry(set, pos, key, hash);
+}
+
+/* dict.__sizeof__() without the method call. */
+static inline size_t tf_py_dict_sizeof(PyObject *dict) { return (size_t)_PyDict_SizeOf((PyDictObject *)dict); }
+
+/* sys.getsizeof(o): __sizeof__ plus the GC header; (size_t)-1 with an exception set when __sizeof__ fails. */
+static inline size_t tf_py_getsizeof(PyObject *o) { return _PySys_GetSizeOf(o); }
+
+/* tracemalloc's traceback of the block at `ptr` (domain 0 = the Python heap), or None when it has none. */
+static inline PyObject *tf_py_tracemalloc_traceback(uintptr_t ptr) { return _PyTraceMalloc_GetTraceback(0, ptr); }
+
+/* ---- the interpreter's frame stack (the tracker's fast path) ----------------------------------------------------
+ * Only a file that defines TF_COMPAT_FRAMES before its first include gets this part: it needs Py_BUILD_CORE and the
+ * version's internal frame header, which no other file should see. The version's own static inline helpers
+ * (_PyFrame_IsIncomplete, _PyInterpreterFrame_LASTI) are used wherever they exist, so their rules stay CPython's.
+ * 3.11-3.12: the top frame hangs off tstate->cframe; 3.13+: tstate->current_frame. 3.12+ push shim frames owned by
+ * the C stack; 3.13+ frames may run a non-code "executable"; 3.14 holds f_executable and locals as tagged stack
+ * references. */
+#ifdef TF_COMPAT_FRAMES
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+#include "internal/pycore_interpframe.h"
+#else
+#include "internal/pycore_frame.h"
+#endif
+
+typedef _PyInterpreterFrame tf_py_frame;
+
+/* The innermost frame of `ts` (NULL when it runs no Python code), and the one that called `f`. */
+static inline tf_py_frame *tf_py_frame_top(PyThreadState *ts) {
+#if PY_VERSION_HEX < 0x030D0000
+    return ts->cframe ? ts->cframe->current_frame : NULL;
+#else
+    return ts->current_frame;
+#endif
+}
+static inline tf_py_frame *tf_py_frame_back(tf_py_frame *f) { return f->previous; }
+
+/* The code object a stack should show for `f`, or NULL for a frame to skip: one still being set up (incomplete),
+ * a shim the interpreter pushed for a C call, or one that runs no code object. Borrowed. */
+static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f) {
+#if PY_VERSION_HEX < 0x030C0000
+    PyCodeObject *code = f->f_code;
+    /* _PyFrame_IsIncomplete, with the code object loaded once (this runs per frame per traced allocation) */
+    if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
+        return NULL;
+    return code;
+#elif PY_VERSION_HEX < 0x030D0000
+    if (f->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(f))
+        return NULL;
+    return f->f_code;
+#elif PY_VERSION_HEX < 0x030E0000
+    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable) || _PyFrame_IsIncomplete(f))
+        return NULL;
+    return (PyCodeObject *)f->f_executable;
+#else
+    if (f->owner >= FRAME_OWNED_BY_INTERPRETER || PyStackRef_IsNull(f->f_executable))
+        return NULL;
+    PyObject *ex = PyStackRef_AsPyObjectBorrow(f->f_executable);
+    if (!PyCode_Check(ex) || _PyFrame_IsIncomplete(f))
+        return NULL;
+    return (PyCodeObject *)ex;
+#endif
+}
+
+/* The instruction `f` is executing, in code units from the start of its code (for a frame tf_py_frame_code kept). */
+static inline int tf_py_frame_lasti(tf_py_frame *f) { return _PyInterpreterFrame_LASTI(f); }
+
+/* Fast local i of `f` (its i-th argument for i < co_argcount), borrowed, or NULL when unset. */
+static inline PyObject *tf_py_frame_local(tf_py_frame *f, int i) {
+#if PY_VERSION_HEX < 0x030E0000
+    return f->localsplus[i];
+#else
+    return PyStackRef_IsNull(f->localsplus[i]) ? NULL : PyStackRef_AsPyObjectBorrow(f->localsplus[i]);
+#endif
+}
+#endif /* TF_COMPAT_FRAMES */
+
+#endif

@@ -1,0 +1,86 @@
+"""The import table, from the recorder's `["<import>", 0, module]` pseudo-frames, and the footprint finding."""
+import os
+
+from thrifty.doctor.html import render as render_html
+from thrifty.doctor.render_text import render_text
+from thrifty.doctor.report import build_report
+
+BOOT = "<frozen importlib._bootstrap>"
+STDLIB = os.path.dirname(os.__file__)
+
+
+def _raw(frames, stacks):
+    full = [{"truncated": False, "frees": 0, "alloc_bytes": st["live_at_peak"], "allocs": 1, **st} for st in stacks]
+    return {"mode": "exact", "sample_rate": 0, "max_depth": 64, "peak_time_ns": 0, "allocs": len(stacks), "frees": 0,
+            "alloc_bytes": 0, "samples": 0, "untracked_allocs": 0, "dropped_stacks": 0, "duration_ns": 1,
+            "tracker_bytes": 0, "tracker_peak_bytes": 0, "overhead_ns_estimate": 0, "timeline": [],
+            "frames": frames, "stacks": full, "peak_bytes": sum(s["live_at_peak"] for s in stacks),
+            "live_bytes_at_end": sum(s["live_at_end"] for s in stacks), "user_roots": ["/home/u"]}
+
+
+FRAMES = [
+    ["/home/u/app.py", 1, "<module>"],  # 0: import json
+    [BOOT, 1176, "_find_and_load"],  # 1
+    ["<import>", 0, "json"],  # 2
+    [os.path.join(STDLIB, "json", "__init__.py"), 106, "<module>"],  # 3: from .decoder import ...
+    ["<import>", 0, "json.decoder"],  # 4
+    [os.path.join(STDLIB, "json", "decoder.py"), 30, "<module>"],  # 5
+    ["/home/u/app.py", 9, "main"],  # 6: later work
+]
+
+
+def _report():
+    raw = _raw(FRAMES, [
+        {"frames": [0, 1, 2, 3], "live_at_peak": 3000, "live_at_end": 2000},  # json's own
+        {"frames": [0, 1, 2, 3, 1, 4, 5], "live_at_peak": 7000, "live_at_end": 6000},  # json.decoder, inside json
+        {"frames": [6], "live_at_peak": 10_000, "live_at_end": 0},
+    ])
+    return build_report(raw, target={"kind": "script", "value": "/home/u/app.py"})
+
+
+def test_self_and_cumulative_bytes_per_module():
+    r = _report()
+    rows = {m["module"]: m for m in r["imports"]}
+    assert set(rows) == {"json", "json.decoder"}
+    j, d = rows["json"], rows["json.decoder"]
+    assert (j["self_live_at_peak"], j["live_at_peak"], j["self_live_at_end"], j["live_at_end"]) == (3000, 10_000,
+                                                                                                    2000, 8000)
+    assert (d["self_live_at_peak"], d["live_at_peak"], d["live_at_end"]) == (7000, 7000, 6000)
+    assert j["share_of_peak"] == 0.5
+    # json was imported by the user's line 1; json.decoder by json itself, not by the user
+    assert j["imported_at"]["file"] == "/home/u/app.py" and j["imported_at"]["line"] == 1
+    assert d["imported_at"] is None
+    assert r["summary"]["imports_live_at_peak"] == 10_000 and r["summary"]["imports_live_at_end"] == 8000
+    # the import's bytes are charged to the user's import line as a site too
+    top = r["sites"][r["top_at_peak"][0]]
+    assert (top["line"], top["live_at_peak"]) == (1, 10_000) or (top["line"], top["live_at_peak"]) == (9, 10_000)
+
+
+def test_import_table_in_text_and_html():
+    r = _report()
+    text = render_text(r)
+    assert "Top 2 imports" in text and "json.decoder" in text and "imported at" in text
+    page = render_html(r, [])
+    assert 'id="imports"' in page and "json.decoder" in page
+
+
+def test_no_import_frames_no_table():
+    raw = _raw([["/home/u/app.py", 9, "main"]], [{"frames": [0], "live_at_peak": 10, "live_at_end": 0}])
+    r = build_report(raw)
+    assert r["imports"] == [] and "imports" not in render_text(r).split("Top")[0].lower().split("peak rss")[1]
+
+
+def test_heavy_user_import_is_a_footprint_finding_light_or_library_ones_are_not():
+    from thrifty.doctor.findings import build
+
+    big = 600 * 1024
+    raw = _raw(FRAMES, [
+        {"frames": [0, 1, 2, 3], "live_at_peak": big, "live_at_end": big},  # json, by the user's line 1
+        {"frames": [0, 1, 2, 3, 1, 4, 5], "live_at_peak": big, "live_at_end": big},  # json.decoder, by json
+    ])
+    r = build_report(raw, target={"kind": "script", "value": "/home/u/app.py"})
+    (f,) = [f for f in build({}, r) if f.kind == "import"]
+    assert (f.habit, f.file, f.line, f.bytes) == ("footprint", "/home/u/app.py", 1, 2 * big)
+    assert "import json inside the function" in f.fix and "at module level" in f.evidence
+    small = build_report(_raw(FRAMES, [{"frames": [0, 1, 2, 3], "live_at_peak": 1000, "live_at_end": 1000}]))
+    assert [f for f in build({}, small) if f.kind == "import"] == []

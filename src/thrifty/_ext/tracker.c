@@ -191,6 +191,7 @@ static struct {
      * running it is recorded as ("<import>", 0, module name), the name read from its first argument */
     PyObject *import_code;
     PyObject *import_label; /* "<import>", kept for the process */
+    PyObject *import_arg;   /* "name", _find_and_load's first parameter (3.12+: read by name), kept likewise */
 
     /* guards */
     tf_growtable gblocks; /* block address -> size | guard serial */
@@ -400,6 +401,18 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
         out[n].code = (PyObject *)code; /* kept alive by the frame chain until interned */
         out[n].file = code->co_filename;
         out[n].lasti = PyFrame_GetLasti(f) / TF_CODEUNIT;
+#if PY_VERSION_HEX >= 0x030C0000
+        if (out[n].code == T.import_code) { /* an import frame, keyed by the module's name (see the fast walk) */
+            PyObject *saved = PyErr_GetRaisedException(), *name = PyFrame_GetVar(f, T.import_arg);
+            if (name && PyUnicode_Check(name)) {
+                out[n].file = name; /* the running frame's argument keeps it alive */
+                out[n].lasti = 0;
+            }
+            Py_XDECREF(name);
+            PyErr_Clear();
+            PyErr_SetRaisedException(saved); /* the thread's exception, if any, is left as it was */
+        }
+#endif
         Py_DECREF(code);
         n++;
         back = PyFrame_GetBack(f);
@@ -1302,7 +1315,8 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
         PyObject *code = tf_find_and_load_code();
         if (!code && PyErr_Occurred())
             return NULL;
-        if (!T.import_label && !(T.import_label = PyUnicode_InternFromString("<import>"))) {
+        if ((!T.import_label && !(T.import_label = PyUnicode_InternFromString("<import>"))) ||
+            (!T.import_arg && !(T.import_arg = PyUnicode_InternFromString("name")))) {
             Py_XDECREF(code);
             return NULL;
         }

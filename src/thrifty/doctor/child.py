@@ -1,7 +1,8 @@
 """The recorder: the fresh interpreter `thrifty doctor` starts (tracer.start_child) to run the target under the tracker.
 
-It is started as `python -c "<shim>" CONFIG... -- ARGS...`, imports nothing beyond what `python -c pass` imports plus
-thrifty._ext (the package `thrifty` and `thrifty.doctor` are lazy), starts the tracker and the run file, and only then
+It is started as `python .../thrifty/doctor/child.py CONFIG... -- ARGS...` (a script, as the target itself would be:
+`python -c` imports linecache on 3.13), imports nothing beyond what `python script.py` imports plus thrifty._ext (the
+package `thrifty` is lazy), starts the tracker and the run file, and only then
 runs the target the way `python script.py`, `python -m mod` and `python -c code` would: sys.argv, an absolute
 `__file__`, sys.path[0], a fresh `__main__`, the exit status, the traceback, KeyboardInterrupt ending the process by
 SIGINT. What it measured goes to the run file only (runfile.c writes it; docs/format-run.md): a snapshot at the start,
@@ -11,7 +12,9 @@ Nothing here prints, so a target that closes or redirects stdout loses nothing o
 """
 import sys
 
-from thrifty import _ext
+if __name__ == "__main__":
+    sys.path[0] = sys.argv[1]  # the directory holding the thrifty package the parent uses, not this file's
+from thrifty import _ext  # noqa: E402
 
 # run-file record kinds written from Python (runfile.c writes the header, meta and snapshots)
 _END = 3
@@ -117,9 +120,7 @@ def _prepare(cfg: dict):
 
 
 def _skip_own_frames(tb):
-    """The traceback from the target's first frame on: the shim's `-c` frame and this file's frames dropped."""
-    if tb is not None:
-        tb = tb.tb_next  # the -c shim
+    """The traceback from the target's first frame on: this file's frames dropped."""
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
     return tb
@@ -154,8 +155,6 @@ def _evidence(probes, main) -> None:
 def main() -> None:
     global _real_exit, _pid
     cfg = _config(sys.argv)
-    if sys.path and sys.path[0] == cfg["pkgdir"]:
-        del sys.path[0]  # the shim put it there to find thrifty
     os = _os()
     run, main_module = _prepare(cfg)
     findings = cfg["findings"] == "1"
@@ -240,3 +239,7 @@ def _end(probes, main_module, status, exit_status, signal=None, exception=None) 
     else:
         _ext._tracker_halt()
     _ext._runfile_close()
+
+
+if __name__ == "__main__":
+    main()

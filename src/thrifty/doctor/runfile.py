@@ -102,7 +102,7 @@ class _Cursor:
 
 
 def _snapshot(body: bytes, strip_file: str | None) -> dict:
-    """The raw dict of one snapshot. Frames of the recorder's bootstrap (`strip_file`, and the `-c` shim outside it)
+    """The raw dict of one snapshot. Frames of the recorder's bootstrap (`strip_file`)
     are cut from every stack: they are the recorder's plumbing, as python's own C start-up has no frame."""
     c = _Cursor(body)
     nfields = c.u32()

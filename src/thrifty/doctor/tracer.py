@@ -21,8 +21,8 @@ from typing import Any, Iterator
 from thrifty import _ext
 from thrifty.doctor import runfile
 
-# the -c program of the recorder: find thrifty where this process found it, then hand over to child.main
-_SHIM = "import sys;sys.path.insert(0,sys.argv[1]);from thrifty.doctor import child;child.main()"
+# the recorder, run as a script (child.py finds thrifty where this process found it: _PKGDIR, its first argument)
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 _PKGDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -101,7 +101,7 @@ def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_ra
     flags = subprocess._args_from_interpreter_flags()  # -X options, -O, -E, ...: the target runs as we were started
     config = [_PKGDIR, runfile_path, target.kind, target.value, "sampled" if sampled else "exact", str(sample_rate),
               str(max_depth), repr(float(interval)), "1" if findings else "0"]
-    return [sys.executable, *flags, "-c", _SHIM, *config, "--", *target.args]
+    return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
 def _wait(proc: subprocess.Popen) -> int:

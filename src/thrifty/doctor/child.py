@@ -168,7 +168,8 @@ def main() -> None:
         except TypeError:  # the probes before they took the user's roots
             probes = Probes()
         probes.__enter__()
-    meta = {"format": "thrifty.run", "python": sys.version.split()[0], "executable": sys.executable,
+    meta = {"format": "thrifty.run", "thrifty": sys.modules["thrifty"].__version__,
+            "python": sys.version.split()[0], "executable": sys.executable,
             "pid": os.getpid(), "target": {"kind": cfg["kind"], "value": cfg["value"], "args": cfg["args"]},
             "argv": list(sys.argv), "cwd": os.getcwd(), "bootstrap": __file__, "user_roots": roots,
             "started": __import__("time").time()}

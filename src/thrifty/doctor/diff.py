@@ -40,15 +40,22 @@ def size(n: float) -> str:
     return f"{n} B"
 
 
-def imports(report: dict) -> dict[str, int]:
-    """Bytes live at the peak per imported module (the innermost ("<import>", 0, module) frame of each stack)."""
+def imports(report: dict) -> tuple[int, dict[str, int]]:
+    """(the import bill, bytes live at the peak per imported module, its own imports included): from the report's
+    import table (schema 2), else from the ("<import>", 0, module) frames of its stacks."""
+    if isinstance(report.get("imports"), list):
+        table = report["imports"]
+        return (sum(m.get("self_live_at_peak", 0) for m in table),
+                {m["module"]: m.get("live_at_peak", 0) for m in table})
     frames = report.get("frames") or []
     out: dict[str, int] = {}
     for st in report.get("stacks") or []:
         mods = [frames[i][2] for i in st["frames"] if frames[i][0] == "<import>"]
-        if mods:
-            out[mods[-1]] = out.get(mods[-1], 0) + st["live_at_peak"]
-    return out
+        for m in set(mods):
+            out[m] = out.get(m, 0) + st["live_at_peak"]
+    bill = sum(st["live_at_peak"] for st in report.get("stacks") or []
+               if any(frames[i][0] == "<import>" for i in st["frames"]))
+    return bill, out
 
 
 def _by_line(report: dict) -> dict[tuple, int]:
@@ -84,11 +91,11 @@ def compare(a: dict, b: dict, *, names: tuple[str, str] = ("A", "B"), top: int =
         x, y = sa.get(field), sb.get(field)
         if x is not None and y is not None:
             lines.append(f"  {label:28}{fmt(x):>14}{fmt(y):>14}")
-    ia, ib = imports(a), imports(b)
+    (bill_a, ia), (bill_b, ib) = imports(a), imports(b)
     if ia or ib:
-        lines.append(f"  {'import bill (live at peak)':28}{size(sum(ia.values())):>14}{size(sum(ib.values())):>14}")
+        lines.append(f"  {'import bill (live at peak)':28}{size(bill_a):>14}{size(bill_b):>14}")
         mods = sorted(set(ia) | set(ib), key=lambda m: -max(ia.get(m, 0), ib.get(m, 0)))[:top]
-        lines.append(f"\n== heaviest imports")
+        lines.append("\n== heaviest imports (live at peak, with what each imported)")
         for m in mods:
             lines.append(f"  {m:28}{size(ia.get(m, 0)):>14}{size(ib.get(m, 0)):>14}")
     by_a, by_b = _by_line(a), _by_line(b)

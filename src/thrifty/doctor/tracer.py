@@ -141,17 +141,23 @@ def _outcome(end: dict, returncode: int) -> tuple[dict, int]:
     return {"exit_status": returncode, "status": status, "exception": end.get("exception"), "signal": None}, returncode
 
 
-def _build_findings(evidence: Any, report: dict) -> list:
+def _build_findings(evidence: Any, report: dict, recorded_by: str | None = None) -> list:
     import inspect
 
     from thrifty.doctor import findings
 
     if evidence is None:
         return []
-    if len(inspect.signature(findings.build).parameters) < 2:
-        # the findings before build(evidence, report) took plain data: they take their Evidence record
-        return findings.build(findings.Evidence(**evidence))
-    return findings.build(evidence, report)
+    try:
+        if len(inspect.signature(findings.build).parameters) < 2:
+            # the findings before build(evidence, report) took plain data: they take their Evidence record
+            return findings.build(findings.Evidence(**evidence))
+        return findings.build(evidence, report)
+    except Exception as e:  # noqa: BLE001  (a run file from another thrifty version, or a damaged one)
+        report.setdefault("notes", []).append(
+            f"findings skipped: the run file's evidence is not in the form this thrifty reads ({type(e).__name__}; "
+            f"recorded by thrifty {recorded_by or 'of another version'})")
+        return []
 
 
 def build(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
@@ -166,7 +172,8 @@ def build(raw: dict, *, target: dict | None = None, outcome: dict | None = None,
     if exclude:
         extra["exclude"] = exclude
     report = build_report(raw, target=target, outcome=outcome, facts=facts, budget=budget, top=top, **extra)
-    found = _build_findings(raw.get("evidence"), report) if with_findings else []
+    recorded_by = raw.get("meta", {}).get("thrifty")
+    found = _build_findings(raw.get("evidence"), report, recorded_by) if with_findings else []
     report["findings"] = [f.as_dict() for f in found]
     return report, found
 

@@ -30,10 +30,9 @@ def saved_run(tmp_path_factory):
     (d / "app.py").write_text(textwrap.dedent("""
         import time
         keep = []
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < 0.5:
+        for _ in range(300):  # 6 MB over at least 0.6 s: several snapshots at --interval 0.05
             keep.append(bytearray(20_000))
-            time.sleep(0.001)
+            time.sleep(0.002)
         """))
     out = thrifty("doctor", "--no-findings", "--interval", "0.05", "--out", "app.run", "app.py", cwd=d)
     assert out.returncode == 0, out.stderr

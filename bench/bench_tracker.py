@@ -89,9 +89,9 @@ def _end_to_end(workloads: list[tuple[str, pathlib.Path]], loops_of: dict, repea
             samples: dict[str, list[dict]] = {m: [] for m in ("plain", "exact", "sampled")}
             for r in range(repeat):
                 for m in ("plain", "exact", "sampled")[r % 3:] + ("plain", "exact", "sampled")[:r % 3]:
-                    # 4x the in-process loops (~1 s of CPU): the two interpreters' start-up and the report are
-                    # a fixed cost, which a run of a quarter second would mostly measure
-                    samples[m].append(_doctor(m, 4 * loops_of[name], script, tmp))
+                    # 8x the in-process loops (~2 s of CPU): the two interpreters' start-up, the report and the
+                    # findings are a fixed cost (~0.1-0.3 s), which a run of a quarter second would mostly measure
+                    samples[m].append(_doctor(m, 8 * loops_of[name], script, tmp))
             med = {m: statistics.median(x["cpu"] for x in samples[m]) for m in samples}
             hwm = {m: statistics.median(x["rss"] for x in samples[m]) for m in samples}
             for m in ("exact", "sampled"):
@@ -111,7 +111,7 @@ def _end_to_end(workloads: list[tuple[str, pathlib.Path]], loops_of: dict, repea
                "(target: sampled ≤ +5%).")
     return ("\n\n### The doctor as a user runs it\n\n"
             "`thrifty doctor --out RUN --json J [--sample] driver.py plain LOOPS script` against "
-            "`python driver.py plain LOOPS script` (4x the loops above, about 1 s of CPU; the driver imports no "
+            "`python driver.py plain LOOPS script` (8x the loops above, about 2 s of CPU; the driver imports no "
             "tracer in this mode): the recorder's fresh interpreter, the run file, the report and "
             "the findings all included; CPU time of every process the command started (os.times of the children), "
             "medians of rounds in rotating order. RSS: the target's own peak (the recorder child's, which the "

@@ -267,8 +267,25 @@ static int put_str(PyObject *s) {
     return rec_put(buf, n);
 }
 
+/* The recorder's own peak RSS. Linux: VmHWM, the high-water mark of the address space exec() gave it; ru_maxrss
+ * there folds in the parent's peak from before exec() (the doctor's parent, with the analyzer's modules loaded). */
 static uint64_t peak_rss_bytes(void) {
     struct rusage ru;
+#ifdef __linux__
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n > 0) {
+            const char *hwm;
+            buf[n] = '\0';
+            hwm = strstr(buf, "VmHWM:");
+            if (hwm)
+                return (uint64_t)strtoull(hwm + 6, NULL, 10) * 1024u;
+        }
+    }
+#endif
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
 #ifdef __APPLE__

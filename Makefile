@@ -12,7 +12,7 @@
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
 #   make lint    clang-format in check mode
-#   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side
+#   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
 
 PYTHON ?= python3
 VENV := .venv
@@ -138,20 +138,21 @@ test-html: install apt-chromium
 	THRIFTY_REQUIRE_CHROMIUM=1 $(VPY) -m pytest -q tests/test_html_report.py
 
 # ---- demo -------------------------------------------------------------------------------------------------
-# The doctor on a naive device program, then on the same program written with thrifty; peaks side by side.
+# The doctor on a naive device program, then on the same program written with thrifty; `thrifty diff` puts the two
+# runs side by side (peak, import bill, sites, findings).
 DEMO := build/demo
 demo: install
 	@mkdir -p $(DEMO)
 	@echo "== thrifty doctor examples/sensor_logger.py   (the naive version)"
-	$(VPY) -m thrifty doctor --json $(DEMO)/naive.json --html $(DEMO)/naive.html examples/sensor_logger.py \
-	  > $(DEMO)/naive.out
+	$(VPY) -m thrifty doctor --out $(DEMO)/naive.run --json $(DEMO)/naive.json --html $(DEMO)/naive.html \
+	  examples/sensor_logger.py > $(DEMO)/naive.out
 	@echo "== thrifty doctor examples/sensor_logger_lean.py   (the same program with thrifty; report in $(DEMO)/lean.txt)"
-	$(VPY) -m thrifty doctor --json $(DEMO)/lean.json --html $(DEMO)/lean.html examples/sensor_logger_lean.py \
-	  > $(DEMO)/lean.out 2> $(DEMO)/lean.txt
+	$(VPY) -m thrifty doctor --out $(DEMO)/lean.run --json $(DEMO)/lean.json --html $(DEMO)/lean.html \
+	  examples/sensor_logger_lean.py > $(DEMO)/lean.out 2> $(DEMO)/lean.txt
 	@cmp -s $(DEMO)/naive.out $(DEMO)/lean.out && echo "both programs printed the same output" \
 	  || { echo "the two programs' outputs differ:"; diff $(DEMO)/naive.out $(DEMO)/lean.out; exit 1; }
-	$(VPY) examples/demo_compare.py $(DEMO)/naive.json $(DEMO)/lean.json
-	@echo "HTML reports: $(DEMO)/naive.html $(DEMO)/lean.html"
+	$(VPY) -m thrifty diff $(DEMO)/naive.run $(DEMO)/lean.run
+	@echo "HTML reports: $(DEMO)/naive.html $(DEMO)/lean.html; run files: $(DEMO)/naive.run $(DEMO)/lean.run"
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------
 # New inputs go to build/core/corpus/<target> (the first corpus directory is the one libFuzzer writes); the committed

@@ -18,7 +18,7 @@ PAIRS = {
     "interned_labels": r"keep ([\d,]+) B",
 }
 SINGLES = ["budget_in_ci"]
-DOCTOR_DEMO = {"sensor_logger", "sensor_logger_lean", "demo_compare"}  # covered by tests/test_demo.py
+DOCTOR_DEMO = {"sensor_logger", "sensor_logger_lean"}  # covered by tests/test_demo.py
 
 
 def run(name, cwd):

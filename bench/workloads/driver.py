@@ -7,7 +7,8 @@ pyperformance's scripts drive themselves through pyperf.Runner, which spawns wor
 small stand-in `pyperf` module makes bench_func/bench_time_func call the workload `loops` times, in-process, so each
 measurement is exactly the same work.
 
-    python driver.py MODE LOOPS SCRIPT      MODE: none | exact | sampled | tracemalloc | memray
+    python driver.py MODE LOOPS SCRIPT      MODE: none | exact | sampled | tracemalloc | memray | plain
+                                            (plain: untraced, and without importing the tracers either)
 """
 import argparse
 import contextlib
@@ -53,9 +54,10 @@ sys.modules["pyperf"] = fake
 sys.argv = [script]
 sys.path.insert(0, os.path.dirname(script))
 
-import tracemalloc  # noqa: E402  loaded in every mode so each measures the same imports
-import thrifty.doctor  # noqa: E402,F401
-from thrifty.doctor import trace  # noqa: E402
+if mode != "plain":  # "plain": the workload alone, as the target of a whole `thrifty doctor` command
+    import tracemalloc  # noqa: E402  loaded in every other mode so each measures the same imports
+    import thrifty.doctor  # noqa: E402,F401
+    from thrifty.doctor import trace  # noqa: E402
 
 
 def peak_rss() -> int:
@@ -111,7 +113,7 @@ def traced_by_memray(memray, path):
 
 tmp = tempfile.TemporaryDirectory()
 capture = os.path.join(tmp.name, "capture.bin")
-if mode == "none":
+if mode in ("none", "plain"):
     side = untraced()
 elif mode in ("exact", "sampled"):
     side = trace(sampled=mode == "sampled")

@@ -1,14 +1,16 @@
 """The `thrifty` command line (also `python -m thrifty`). A thin layer: parse, call thrifty.doctor, print.
 
-    thrifty doctor [--json FILE] [--html FILE] [--no-findings] [--budget SIZE] [--sample | --exact]
-                   [--sample-rate SIZE] [--top N] [--depth N] (script.py | -m module | -c code) [args...]
+    thrifty doctor [--json FILE] [--html FILE] [--out RUNFILE] [--no-findings] [--budget SIZE] [--sample | --exact]
+                   [--sample-rate SIZE] [--top N] [--depth N] [--include GLOB]... [--exclude GLOB]...
+                   (script.py | -m module | -c code) [args...]
+    thrifty report RUNFILE [--json FILE] [--html FILE]     the report of a saved run, again
+    thrifty diff A B                                       two runs compared
 
 Exit status: the target's own; 3 when --budget is exceeded; 2 for bad input (one line on stderr, no traceback).
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from typing import NoReturn, Sequence
@@ -19,7 +21,8 @@ EXIT_BAD_INPUT = 2
 EXIT_OVER_BUDGET = 3
 
 # Options that take a value, so the first bare word after them is not mistaken for the script.
-_VALUED = {"--json", "--html", "--budget", "--top", "--sample-rate", "--depth"}
+_VALUED = {"--json", "--html", "--budget", "--top", "--sample-rate", "--depth", "--out", "--interval", "--include",
+           "--exclude"}
 
 
 class UsageError(Exception):
@@ -86,7 +89,29 @@ def _doctor_parser() -> _Parser:
                    help="mean bytes between samples in sampled mode (default 128K)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
     p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64, at most 256)")
+    p.add_argument("--out", metavar="RUNFILE", help="keep the run file (docs/format-run.md) for `thrifty report` "
+                   "and `thrifty diff` (default: a temporary one, removed after the report)")
+    p.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS",
+                   help="longest time between two snapshots in the run file while the target allocates (default 1)")
+    _add_filters(p)
     return p
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--include", action="append", default=[], metavar="GLOB",
+                   help="count files matching GLOB as your code (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="never count files matching GLOB as your code (repeatable)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0.001 <= v <= 86400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0.001 and 86400, got {text!r}")
+    return v
 
 
 def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str]]:
@@ -108,67 +133,47 @@ def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str
     return argv, None, None, []
 
 
-def doctor_main(argv: list[str]) -> int:
-    from thrifty.doctor import Target, TargetError, build_report, run_target
-    from thrifty.doctor.render_json import write_json
-    from thrifty.doctor.findings import build as build_findings
+def _output_path(flag: str, path: str | None) -> str | None:
+    """A --json/--html/--out path resolved against the doctor's cwd now (the target may chdir), checked writable
+    without creating it: a run that fails leaves no empty file behind."""
+    if not path or path == "-":
+        return path
+    full = os.path.abspath(path)
+    folder = os.path.dirname(full)
+    if os.path.isdir(full):
+        raise UsageError(f"cannot write {flag} file {path!r}: it is a directory")
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {flag} file {path!r}: No such file or directory")
+    if not os.access(full if os.path.exists(full) else folder, os.W_OK):
+        raise UsageError(f"cannot write {flag} file {path!r}: Permission denied")
+    return full
+
+
+def _emit(report: dict, found: list, json_path: str | None, html_path: str | None, with_findings: bool) -> None:
+    """The text report on stderr, then the --html and --json documents (a closed reader costs neither)."""
     from thrifty.doctor.html import render as render_html
-    from thrifty.doctor.probe import Probes
     from thrifty.doctor.render import text as render_findings_text
+    from thrifty.doctor.render_json import write_json
     from thrifty.doctor.render_text import render_text
 
-    parser = _doctor_parser()
-    head, kind, value, args = _split(argv)
-    opts = parser.parse_args(head)
-    if opts.help:
-        print(parser.format_help() + "\n" + (__doc__ or "").split("\n\n", 1)[1])
-        return 0
-    if kind is None or value is None:
-        raise UsageError("expected a script, -m module or -c code to run")
-    if opts.json == "-" and opts.html == "-":
-        # one stream cannot carry two documents that a reader could tell apart
-        raise UsageError("--json - and --html - cannot both write to stdout; give one of them a FILE path")
-    for flag, path in (("--json", opts.json), ("--html", opts.html)):
-        if path and path != "-":
-            try:
-                open(path, "a").close()
-            except OSError as e:
-                raise UsageError(f"cannot write {flag} file {path!r}: {e.strerror or e}") from None
-    target = Target(kind, value, args)
-    probes = None if opts.no_findings else Probes()
     try:
-        with probes or contextlib.nullcontext():
-            raw, outcome, facts = run_target(target, sampled=opts.sample, sample_rate=opts.sample_rate,
-                                             max_depth=min(opts.depth, 256), keep_sites=probes is not None)
-        report = build_report(
-            raw,
-            target={"kind": kind, "value": value, "args": args, "display": target.display},
-            outcome={"exit_status": outcome.exit_status, "status": outcome.status, "exception": outcome.exception},
-            facts=facts, budget=opts.budget, top=opts.top,
-        )
-        found = build_findings(probes.evidence(raw), report) if probes else []
-    except TargetError as e:
-        raise UsageError(str(e)) from None
-    finally:
-        if probes:
-            probes.release()
-    report["findings"] = [f.as_dict() for f in found]
-    try:  # a reader that stopped early must not cost the --html/--json files nor the exit status
         sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _mute(sys.stdout)
+    try:
         sys.stderr.write(render_text(report))
-        if probes:
+        if with_findings:
             render_findings_text(found, sys.stderr)
         sys.stderr.flush()
     except BrokenPipeError:
         _mute(sys.stderr)
-    if opts.html:
-        if opts.html == "-":
-            page = render_html(report, found)
+    if html_path:
+        page = render_html(report, found)
+        if html_path == "-":
             try:
                 # the page declares charset utf-8, so its bytes must be UTF-8 whatever stdout's own encoding is
                 # (a replaced stdout without a byte layer, e.g. under pytest's capsys, takes the str)
                 raw_out = getattr(sys.stdout, "buffer", None)
-                sys.stdout.flush()
                 if raw_out is not None:
                     raw_out.write(page.encode("utf-8"))
                     raw_out.flush()
@@ -178,21 +183,107 @@ def doctor_main(argv: list[str]) -> int:
             except BrokenPipeError:
                 _mute(sys.stdout)
         else:
-            with open(opts.html, "w", encoding="utf-8") as f:
-                f.write(render_html(report, found))
-    if opts.json:
-        if opts.json == "-":
+            with open(html_path, "w", encoding="utf-8") as f:
+                f.write(page)
+    if json_path:
+        if json_path == "-":
             try:
                 write_json(report, sys.stdout)
                 sys.stdout.flush()
             except BrokenPipeError:
                 _mute(sys.stdout)
         else:
-            with open(opts.json, "w") as f:
+            with open(json_path, "w") as f:
                 write_json(report, f)
-    if report["budget"] and report["budget"]["exceeded"]:
+
+
+def _check_outputs(opts: argparse.Namespace) -> None:
+    if opts.json == "-" and opts.html == "-":
+        # one stream cannot carry two documents that a reader could tell apart
+        raise UsageError("--json - and --html - cannot both write to stdout; give one of them a FILE path")
+    opts.json = _output_path("--json", opts.json)
+    opts.html = _output_path("--html", opts.html)
+
+
+def doctor_main(argv: list[str]) -> int:
+    from thrifty.doctor.tracer import Target, TargetError, run
+
+    parser = _doctor_parser()
+    head, kind, value, args = _split(argv)
+    opts = parser.parse_args(head)
+    if opts.help:
+        print(parser.format_help() + "\n" + (__doc__ or "").split("\n\n", 1)[1])
+        return 0
+    if kind is None or value is None:
+        raise UsageError("expected a script, -m module or -c code to run")
+    _check_outputs(opts)
+    out = _output_path("--out", opts.out)
+    try:
+        result = run(Target(kind, value, args), sampled=opts.sample, sample_rate=opts.sample_rate,
+                     max_depth=min(opts.depth, 256), findings=not opts.no_findings, out=out,
+                     interval=opts.interval, budget=opts.budget, top=opts.top, include=opts.include,
+                     exclude=opts.exclude)
+    except TargetError as e:
+        raise UsageError(str(e)) from None
+    _emit(result.report, result.findings, opts.json, opts.html, not opts.no_findings)
+    if result.report["budget"] and result.report["budget"]["exceeded"]:
         return EXIT_OVER_BUDGET
-    return outcome.exit_status
+    return result.exit_status
+
+
+def _report_parser() -> _Parser:
+    p = _Parser(prog="thrifty report", usage="thrifty report RUNFILE [--json FILE] [--html FILE] [options]",
+                description="Render a saved run file (thrifty doctor --out RUNFILE) again, here or on another machine.")
+    p.add_argument("runfile", metavar="RUNFILE")
+    p.add_argument("--json", metavar="FILE", help="also write the run result as JSON, - for stdout")
+    p.add_argument("--html", metavar="FILE", help="also write the HTML report, - for stdout")
+    p.add_argument("--no-findings", action="store_true", help="leave the findings out")
+    p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
+    p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
+    _add_filters(p)
+    return p
+
+
+def report_main(argv: list[str]) -> int:
+    from thrifty.doctor.runfile import RunFileError
+    from thrifty.doctor.tracer import report_of
+
+    opts = _report_parser().parse_args(argv)
+    _check_outputs(opts)
+    try:
+        result = report_of(opts.runfile, budget=opts.budget, top=opts.top, include=opts.include,
+                           exclude=opts.exclude, with_findings=not opts.no_findings)
+    except RunFileError as e:
+        raise UsageError(str(e)) from None
+    _emit(result.report, result.findings, opts.json, opts.html, not opts.no_findings)
+    if result.report["budget"] and result.report["budget"]["exceeded"]:
+        return EXIT_OVER_BUDGET
+    return 0
+
+
+def diff_main(argv: list[str]) -> int:
+    from thrifty.doctor.diff import compare, load
+
+    p = _Parser(prog="thrifty diff", usage="thrifty diff A B",
+                description="Compare two runs (run files from --out, or JSON reports from --json): peak, import "
+                            "bill, top sites, findings.")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites and imports listed (default 10)")
+    opts = p.parse_args(argv)
+    try:
+        a, b = load(opts.a), load(opts.b)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    try:
+        sys.stdout.write(compare(a, b, names=(opts.a, opts.b), top=opts.top))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _mute(sys.stdout)
+    return 0
+
+
+_COMMANDS = {"doctor": doctor_main, "report": report_main, "diff": diff_main}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,15 +291,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not argv or argv[0] in ("-h", "--help"):
             print("usage: thrifty doctor [options] (script.py | -m module | -c code) [args...]\n"
-                  "       thrifty doctor --help   for the options", file=sys.stdout if argv else sys.stderr)
+                  "       thrifty report RUNFILE [--json FILE] [--html FILE]\n"
+                  "       thrifty diff A B\n"
+                  "       thrifty COMMAND --help   for the options", file=sys.stdout if argv else sys.stderr)
             return 0 if argv else EXIT_BAD_INPUT
-        if argv[0] != "doctor":
-            raise UsageError(f"unknown command {argv[0]!r}; the command is: doctor")
-        return doctor_main(argv[1:])
+        if argv[0] not in _COMMANDS:
+            raise UsageError(f"unknown command {argv[0]!r}; the commands are: {', '.join(_COMMANDS)}")
+        return _COMMANDS[argv[0]](argv[1:])
     except UsageError as e:
-        doctor = bool(argv) and argv[0] == "doctor"
-        hint = "; `thrifty doctor --help` lists the options" if doctor and "unrecognized" in str(e) else ""
-        print(f"{'thrifty doctor' if doctor else 'thrifty'}: error: {e}{hint}", file=sys.stderr)
+        command = argv[0] if argv and argv[0] in _COMMANDS else None
+        hint = f"; `thrifty {command} --help` lists the options" if command and "unrecognized" in str(e) else ""
+        print(f"{'thrifty ' + command if command else 'thrifty'}: error: {e}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `thrifty doctor --help | head -1` on a pipe that closed mid-write
         _mute(sys.stdout)

@@ -68,13 +68,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     if limit is None:
         return (yield)
     from thrifty import _ext
-    from thrifty.doctor import build_report, trace
+    from thrifty.doctor.tracer import build, trace
 
     if _ext._tracker_status()["tracing"]:  # e.g. pytest itself runs under `thrifty doctor`
         return (yield)
     with trace(max_depth=16) as raw:
         result = yield  # a failing test keeps its own failure: the tracker stops and the exception propagates
-    report = build_report(raw, budget=limit, top=_TOP)
+    # the test runs in this process (pytest's), so the tracker runs here too; the report is built by the same
+    # step as the doctor's (thrifty.doctor.tracer.build), without findings
+    report, _ = build(raw, budget=limit, top=_TOP, with_findings=False)
     if report["budget"]["exceeded"]:
         pytest.fail(_failure_message(report, limit), pytrace=False)
     return result

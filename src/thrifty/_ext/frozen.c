@@ -570,7 +570,9 @@ int tf_frozen_scan(PyObject *items, PyObject *container, int any) {
 }
 
 int tf_frozen_register_abc(PyObject *type, const char *abc_name) {
-    PyObject *abc = PyImport_ImportModule("collections.abc"), *r;
+    /* _collections_abc (what collections.abc re-exports, same classes) is imported at every interpreter start-up;
+     * collections.abc would import collections and five more modules into the doctor's recorder before the target */
+    PyObject *abc = PyImport_ImportModule("_collections_abc"), *r;
     if (!abc)
         return -1;
     r = PyObject_GetAttrString(abc, abc_name);

@@ -37,6 +37,7 @@
  * stop, a stack's value at the last peak is its saved copy when the epochs match, else its current value.
  */
 #include "tracker.h"
+#include "tracker_tables.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -58,8 +59,7 @@
 #endif
 
 #define TF_MAX_DEPTH_LIMIT 256
-#define TF_CODEUNIT 2 /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
-#define TF_TIMELINE_POINTS 256
+#define TF_CODEUNIT 2         /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
@@ -72,24 +72,6 @@ typedef struct {
     PyObject *file; /* borrowed: code->co_filename */
     int lasti;
 } tf_frame;
-
-/* A function's names, interned once per run and kept until it is released (as tracemalloc keeps file names): nodes
- * refer to them by index, so a node holds no reference and can be recycled inside the hook without a DECREF. */
-typedef struct {
-    PyObject *file; /* strong ref: co_filename */
-    PyObject *name; /* strong ref: co_qualname */
-} tf_func;
-
-/* Stacks are stored as a tree of frames (a node per distinct (caller node, code, position)), so stacks that
- * share their outer frames — nearly all of them — share storage. */
-typedef struct {
-    uint32_t parent; /* node index of the caller; 0 = the root (no frame). Top bit: mark during a node collection */
-    int line;
-    uint32_t func; /* index into the function table; TF_NODE_FREE on the free list (parent = next free node) */
-} tf_node;
-
-#define TF_NODE_MARK (UINT32_C(1) << 31)
-#define TF_NODE_FREE UINT32_MAX
 
 /* Sampled mode reclaims unused sites and nodes (see reclaim) instead of growing the site array, the node array or the
  * stack table past these sizes: the tracker's memory then follows what is live, not how many distinct stacks the
@@ -106,18 +88,6 @@ typedef struct {
  * per-allocation stack lookup stays on the smallest one. */
 #define TF_KEY_NODE (UINT64_C(1) << 32)
 #define TF_KEY_FUNC (UINT64_C(2) << 32)
-
-typedef struct {
-    uint32_t leaf;          /* innermost frame's node; on the free list (sampled mode): the next free site */
-    uint16_t depth;         /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
-    uint8_t truncated;      /* the stack was deeper than max_depth */
-    uint8_t unused;         /* recycled: on the free list, no stack refers to it */
-    uint32_t size0;         /* size of the site's first block: blocks of this size go to the packed table */
-    uint32_t at_peak_epoch; /* 32 bits keep a site at 56 bytes; a stale copy is mistaken for current only when
-                             * exactly a multiple of 2^32 new peaks passed without touching the site */
-    int64_t live, at_peak;
-    uint64_t allocs, frees, alloc_bytes;
-} tf_site;
 
 #define TF_LINE_CACHE 8
 typedef struct {
@@ -210,13 +180,18 @@ static struct {
     uint8_t sampled_count[TF_SAMPLE_BUCKETS / 2];
     uint64_t rng;
 
-    /* timeline: (ns since start, live bytes) every `tick_every` allocations, halved when full; `tick_left` counts
-     * down to the next point (no division per allocation) */
+    /* timeline: the envelope of the traced heap (timeline.h); the clock is read every `tick_every` operations,
+     * `tick_left` counts down to the next reading (no division per allocation) */
     uint64_t t0_ns, ops, tick_every, tick_left;
     uint64_t peak_clock_ops; /* T.ops when peak_ns was last read from the clock */
-    uint32_t npoints, points_cap;
-    int64_t (*points)[2]; /* grown by doubling up to TF_TIMELINE_POINTS (sampled mode: see timeline_at_share) */
+    tf_timeline tl;
     uint64_t timed_ns, timed_calls;
+
+    /* import pseudo-frames: importlib's _find_and_load code object (strong ref during a run, else NULL); a frame
+     * running it is recorded as ("<import>", 0, module name), the name read from its first argument */
+    PyObject *import_code;
+    PyObject *import_label; /* "<import>", kept for the process */
+    PyObject *import_arg;   /* "name", _find_and_load's first parameter (3.12+: read by name), kept likewise */
 
     /* guards */
     tf_growtable gblocks; /* block address -> size | guard serial */
@@ -378,6 +353,15 @@ static PyThreadState *gil_tstate(int domain) {
     return ts;
 }
 
+#if TF_FAST_FRAMES
+/* The module name a frame of importlib's _find_and_load(name, import_) is importing: its first argument, read from
+ * the frame's fast locals (no allocation). NULL when it is not a str. */
+static PyObject *import_name(_PyInterpreterFrame *f) {
+    PyObject *name = f->localsplus[0];
+    return name && PyUnicode_Check(name) ? name : NULL;
+}
+#endif
+
 /* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
  * *truncated when the stack was deeper. */
 static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated) {
@@ -396,6 +380,10 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
         out[n].code = (PyObject *)f->f_code;
         out[n].file = f->f_code->co_filename;
         out[n].lasti = _PyInterpreterFrame_LASTI(f);
+        if (out[n].code == T.import_code && import_name(f)) { /* keyed by the module's name, not the position */
+            out[n].file = import_name(f);
+            out[n].lasti = 0;
+        }
         n++;
     }
 #else
@@ -413,6 +401,18 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
         out[n].code = (PyObject *)code; /* kept alive by the frame chain until interned */
         out[n].file = code->co_filename;
         out[n].lasti = PyFrame_GetLasti(f) / TF_CODEUNIT;
+#if PY_VERSION_HEX >= 0x030C0000
+        if (out[n].code == T.import_code) { /* an import frame, keyed by the module's name (see the fast walk) */
+            PyObject *saved = PyErr_GetRaisedException(), *name = PyFrame_GetVar(f, T.import_arg);
+            if (name && PyUnicode_Check(name)) {
+                out[n].file = name; /* the running frame's argument keeps it alive */
+                out[n].lasti = 0;
+            }
+            Py_XDECREF(name);
+            PyErr_Clear();
+            PyErr_SetRaisedException(saved); /* the thread's exception, if any, is left as it was */
+        }
+#endif
         Py_DECREF(code);
         n++;
         back = PyFrame_GetBack(f);
@@ -465,7 +465,10 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
             truncated = 1;
             break;
         }
-        h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
+        if ((PyObject *)code == T.import_code && import_name(f))
+            h = frame_mix(h, code, import_name(f), 0);
+        else
+            h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
         n++;
     }
     *depth = n;
@@ -515,8 +518,7 @@ static int func_cmp(const tf_func *f, const PyObject *file, const PyObject *name
  * order, interning it (an insertion, O(functions)) on first sight; UINT32_MAX when out of room. 4 bytes a function
  * instead of a stack table entry (most of a small run's table was function keys), and a lookup happens only for a
  * new node. O(log functions). */
-static uint32_t func_sorted(PyCodeObject *code) {
-    PyObject *file = code->co_filename, *name = code->co_qualname;
+static uint32_t func_sorted(PyObject *file, PyObject *name) {
     uint32_t lo = 0, hi = T.nfuncs;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2u;
@@ -537,13 +539,13 @@ static uint32_t func_sorted(PyCodeObject *code) {
     return T.nfuncs++;
 }
 
-/* Function index of a code object's (file, name), interning it on first sight; UINT32_MAX when out of room. */
-static uint32_t func_of(PyCodeObject *code) {
+/* Function index of a (file, name) pair (a code object's co_filename and co_qualname, or "<import>" and a module
+ * name), interning it on first sight; UINT32_MAX when out of room. */
+static uint32_t func_of(PyObject *file, PyObject *name) {
     uint64_t idx, key;
     if (T.sampled)
-        return func_sorted(code);
-    key = ((uint64_t)(uintptr_t)code->co_filename * UINT64_C(0x9e3779b97f4a7c15)) ^
-          (uint64_t)(uintptr_t)code->co_qualname;
+        return func_sorted(file, name);
+    key = ((uint64_t)(uintptr_t)file * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)(uintptr_t)name;
     key = key * UINT64_C(0xff51afd7ed558ccd);
     key = key ? key : 1u;
     if (T.functab.mem && tf_sitetable_get(&T.functab.t, key, &idx)) {
@@ -553,7 +555,7 @@ static uint32_t func_of(PyCodeObject *code) {
     if (T.nfuncs >= TF_TAG_MAX || table_room(&T.functab, 12) < 0 ||
         grow_array((void **)&T.funcs, &T.funcs_cap, sizeof(tf_func), T.nfuncs + 1u) < 0)
         return UINT32_MAX;
-    T.funcs[T.nfuncs] = (tf_func){Py_NewRef(code->co_filename), Py_NewRef(code->co_qualname)};
+    T.funcs[T.nfuncs] = (tf_func){Py_NewRef(file), Py_NewRef(name)};
     tf_sitetable_put(&T.functab.t, key, TF_KEY_FUNC | T.nfuncs);
     return T.nfuncs++;
 }
@@ -716,13 +718,16 @@ static uint32_t current_site(int domain) {
             continue;
         }
         PyCodeObject *code = (PyCodeObject *)fr[i].code;
-        uint32_t func = func_of(code), slot;
+        /* an import frame's `file` is the module name (walk_stack) */
+        int import = fr[i].code == T.import_code && fr[i].file != code->co_filename;
+        uint32_t func = import ? func_of(T.import_label, fr[i].file) : func_of(code->co_filename, code->co_qualname);
+        uint32_t slot;
         /* the key's room first: a reclaim it runs must not meet the new node uninitialised */
         if (func == UINT32_MAX || key_room(node_table(), parent) < 0 || (slot = new_node(parent)) == 0) {
             T.dropped_stacks++;
             return 0;
         }
-        T.nodes[slot] = (tf_node){.parent = parent, .line = line_of(code, fr[i].lasti), .func = func};
+        T.nodes[slot] = (tf_node){.parent = parent, .line = import ? 0 : line_of(code, fr[i].lasti), .func = func};
         tf_sitetable_put(&node_table()->t, key, TF_KEY_NODE | slot);
         parent = slot;
     }
@@ -774,38 +779,28 @@ static void site_touch(tf_site *s) {
     }
 }
 
-/* Sampled mode keeps the timeline's array within a small share of the traced peak (one point per sample would take
- * 4 KiB past 128 samples, over 1% of a 300 KB heap): past it, points are halved instead, as when full. */
-#define TF_SAMPLED_TIMELINE_SHARE 256
-
-static int timeline_at_share(void) {
-    return T.sampled && T.points_cap != 0 &&
-           (int64_t)(2u * T.points_cap * sizeof *T.points) > T.peak / TF_SAMPLED_TIMELINE_SHARE;
-}
-
+/* Every `tick_every` operations: a clock reading for the timeline (which opens a new bucket when the current one has
+ * ended) and for the run file (a snapshot when one is due). */
 static void timeline_tick(void) {
+    uint64_t now;
     T.ops++;
     if (--T.tick_left)
         return;
-    if (T.npoints == T.points_cap &&
-        (T.points_cap >= TF_TIMELINE_POINTS || timeline_at_share() ||
-         grow_array((void **)&T.points, &T.points_cap, sizeof *T.points, T.npoints + 1u) < 0)) {
-        if (T.points_cap == 0) { /* at the memory bound before the first point: no array to write to */
-            T.tick_left = T.tick_every;
-            return;
+    T.tick_left = T.ops < TF_TIMELINE_FINE_OPS ? 1u : T.tick_every; /* short runs get buckets too */
+    now = now_ns();
+    {
+        size_t room = T.max_memory > T.own_bytes ? T.max_memory - T.own_bytes : 0;
+        if (T.sampled) {
+            /* sampled mode's tables follow what is live; the timeline's array stays within 1/64 of the traced peak
+             * (so a small heap gets fewer, wider buckets) */
+            size_t share = (size_t)(T.peak / 64), have = (size_t)T.tl.cap * sizeof(tf_bucket);
+            room = share > have && share - have < room ? share - have : share > have ? room : 0;
         }
-        /* full (or at the memory bound): keep every other point, halve the rate */
-        for (uint32_t i = 0; i < T.npoints / 2; i++) {
-            T.points[i][0] = T.points[2 * i + 1][0];
-            T.points[i][1] = T.points[2 * i + 1][1];
-        }
-        T.npoints /= 2;
-        T.tick_every *= 2u;
+        long grown = tf_timeline_tick(&T.tl, now - T.t0_ns, T.live, room);
+        if (grown > 0)
+            own_add((size_t)grown, 0);
     }
-    T.tick_left = T.tick_every;
-    T.points[T.npoints][0] = (int64_t)(now_ns() - T.t0_ns);
-    T.points[T.npoints][1] = T.live;
-    T.npoints++;
+    tf_runfile_tick(now);
 }
 
 /* Sampled mode: a block of `size` bytes is sampled with probability p = 1 - exp(-size/rate); a sample stands for
@@ -899,6 +894,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
         s->alloc_bytes += (uint64_t)wbytes;
     }
     T.live += wbytes;
+    tf_timeline_up(&T.tl, T.live);
     if (T.live > T.peak) {
         T.peak = T.live;
         T.peak_epoch++;
@@ -944,6 +940,8 @@ static void trace_free(void *p) {
         s->frees += (uint64_t)wcount;
     }
     T.live -= wbytes;
+    tf_timeline_down(&T.tl, T.live);
+    timeline_tick();
 }
 
 /* Guards: refuse an allocation that breaks a guard of this thread (once per guard), else nothing. */
@@ -1312,6 +1310,18 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     if (stopping)
         return refuse_while_stopping("_tracker_start");
     release_kept();
+    {
+        /* found before the lock: looking it up allocates */
+        PyObject *code = tf_find_and_load_code();
+        if (!code && PyErr_Occurred())
+            return NULL;
+        if ((!T.import_label && !(T.import_label = PyUnicode_InternFromString("<import>"))) ||
+            (!T.import_arg && !(T.import_arg = PyUnicode_InternFromString("name")))) {
+            Py_XDECREF(code);
+            return NULL;
+        }
+        Py_XSETREF(T.import_code, code);
+    }
     lock();
     T.sampled = sampled;
     T.rate = (double)rate;
@@ -1326,8 +1336,9 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     memset(T.lines, 0, sizeof T.lines);
     T.t0_ns = now_ns();
     T.ops = T.peak_clock_ops = 0;
-    T.tick_every = T.tick_left = sampled ? 1 : 256;
-    T.npoints = 0;
+    T.tick_every = sampled ? 1 : 64;
+    T.tick_left = 1;
+    tf_timeline_reset(&T.tl);
     T.timed_ns = T.timed_calls = 0;
     T.own_peak = T.own_bytes;
     /* site 0: allocations with no Python frame, or made when the stack table was out of room */
@@ -1420,11 +1431,12 @@ static PyObject *build_result(void) {
         }
         Py_DECREF(item);
     }
-    timeline = PyList_New(T.npoints);
+    timeline = PyList_New(T.tl.n);
     if (!timeline)
         goto error;
-    for (uint32_t i = 0; i < T.npoints; i++) {
-        PyObject *pt = Py_BuildValue("(LL)", (long long)T.points[i][0], (long long)T.points[i][1]);
+    for (uint32_t i = 0; i < T.tl.n; i++) {
+        const tf_bucket *b = &T.tl.b[i];
+        PyObject *pt = Py_BuildValue("(LLL)", (long long)b->t_ns, (long long)b->high, (long long)b->low);
         if (!pt)
             goto error;
         PyList_SET_ITEM(timeline, i, pt);
@@ -1465,14 +1477,12 @@ static void release_run(void) {
     T.nfuncs = T.funcs_cap = T.forder_cap = 0;
     T.free_sites = T.free_nodes = T.nfree_sites = T.nfree_nodes = 0;
     free_table(&T.functab);
-    own_add(0, (size_t)T.points_cap * sizeof *T.points);
+    own_add(0, tf_timeline_free(&T.tl));
+    Py_CLEAR(T.import_code);
     free(T.sites);
     free(T.nodes);
-    free(T.points);
     T.sites = NULL;
     T.nodes = NULL;
-    T.points = NULL;
-    T.npoints = T.points_cap = 0;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
     free_pack(&T.pblocks);
@@ -1645,9 +1655,65 @@ static PyMethodDef tracker_methods[] = {
  * thread, so it releases the lock, and stops tracing (subprocesses are not followed; its run result is never
  * collected). Guards of the forking thread keep working in the child. */
 static void after_fork_child(void) {
+    tf_runfile_forget();
     atomic_flag_clear(&T.lock);
     atomic_store(&T.tracing, 0);
     update_free_check();
+}
+
+/* ---- the run file's view (tracker_tables.h) ------------------------------------------------------------------- */
+
+void tf_tracker_lock(void) { lock(); }
+void tf_tracker_unlock(void) { unlock(); }
+uint64_t tf_now_ns(void) { return now_ns(); }
+
+int tf_tracker_view_get(tf_tracker_view *v) {
+    if (!atomic_load(&T.tracing) && !T.kept)
+        return 0;
+    *v = (tf_tracker_view){.tracing = atomic_load(&T.tracing),
+                           .sampled = T.sampled,
+                           .rate = T.rate,
+                           .max_depth = T.max_depth,
+                           .funcs = T.funcs,
+                           .nfuncs = T.nfuncs,
+                           .nodes = T.nodes,
+                           .nnodes = T.nnodes,
+                           .sites = T.sites,
+                           .nsites = T.nsites,
+                           .peak_epoch = T.peak_epoch,
+                           .timeline = &T.tl,
+                           .live = T.live,
+                           .peak = T.peak,
+                           .peak_ns = T.peak_ns,
+                           .allocs = T.allocs,
+                           .frees = T.frees,
+                           .alloc_bytes = T.alloc_bytes,
+                           .untracked = T.untracked,
+                           .dropped_stacks = T.dropped_stacks,
+                           .samples = T.samples,
+                           .recycled_sites = T.recycled_sites,
+                           .own_bytes = T.own_bytes,
+                           .own_peak = T.own_peak,
+                           .t0_ns = T.t0_ns,
+                           .timed_ns = T.timed_ns,
+                           .ops = T.ops};
+    return 1;
+}
+
+int tf_tracker_halt(int keep) {
+    if (!atomic_load(&T.tracing)) {
+        PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");
+        return -1;
+    }
+    lock();
+    atomic_store(&T.tracing, 0);
+    update_free_check();
+    unlock();
+    T.kept = keep;
+    if (!keep)
+        release_run();
+    hooks_maybe_uninstall();
+    return 0;
 }
 
 int tf_tracker_add(PyObject *m, tf_state *st) {

@@ -1,26 +1,29 @@
-"""Tracker control and target execution.
+"""The doctor's parent side: start the recorder in a fresh interpreter, wait for it, read its run file, build the report.
 
-`trace()` runs the C tracker around a block; `run_target()` runs a script, module or code string the way
-`python script.py`, `python -m mod` and `python -c code` would (sys.argv, a fresh `__main__`, sys.path[0]) under the
-tracker and always stops it — on return, exception, sys.exit or Ctrl-C — so the report can still be written.
-Subprocesses the target starts are not traced.
+`run(target, ...)` is the one pipeline the CLI, the benchmarks and the tests call: it never imports the target, and
+everything heavy (argparse, json, ast, the report, the findings, the renderers) stays in this process, never in the
+one being measured (thrifty.doctor.child is that one). The target gets the terminal, stdin, stdout and stderr as
+under plain python; SIGINT and SIGTERM sent to this process are passed on to it (a Ctrl-C from a terminal reaches
+both already). `trace()` is the in-process tracker around a block, for the pytest plugin's per-test budgets.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import os
-import pkgutil  # noqa: F401  (runpy imports it on first use; import it before tracing starts)
-import resource
-import runpy
+import signal
+import subprocess
 import sys
+import tempfile
 import time
-import traceback
-import types
-from typing import Iterator
+from typing import Any, Iterator
 
 from thrifty import _ext
+from thrifty.doctor import runfile
+
+# the recorder, run as a script (child.py finds thrifty where this process found it: _PKGDIR, its first argument)
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+_PKGDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class TargetError(Exception):
@@ -39,18 +42,23 @@ class Target:
 
 
 @dataclasses.dataclass
-class Outcome:
+class Result:
+    """One doctor run: the report (plain data, docs/doctor-json.md) with its findings, the raw run it was built from,
+    the run file (None once removed) and the exit status the doctor should end with (the target's)."""
+
+    report: dict
+    findings: list
+    raw: dict
+    runfile: str | None
     exit_status: int
-    status: str  # "ok", "exit", "exception" or "interrupted"
-    exception: str | None = None
 
 
 @contextlib.contextmanager
 def trace(*, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
           max_memory: int = 256 * 1024 * 1024, keep_sites: bool = False) -> Iterator[dict]:
-    """Trace the block; the yielded dict is filled with the tracker's raw tables when the block ends (however).
-    keep_sites: keep the tracker's live-block tables after the block for `_ext._tracker_site_of` (the findings'
-    object sites); the caller must then call `_ext._tracker_release()`."""
+    """Trace the block in this process; the yielded dict is filled with the tracker's raw tables when the block ends
+    (however). keep_sites: keep the tracker's live-block tables after the block for `_ext._tracker_site_of`; the
+    caller must then call `_ext._tracker_release()`."""
     raw: dict = {}
     _ext._tracker_start(sampled=sampled, sample_rate=sample_rate, max_depth=max_depth, max_memory=max_memory)
     try:
@@ -60,96 +68,174 @@ def trace(*, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: in
 
 
 def check_target(target: Target) -> None:
-    """Raise TargetError when the target cannot even start (before the tracker is installed)."""
+    """Raise TargetError when the target cannot even start. Looks, never imports: for -m only the top-level
+    package is found on the path the target will have (its cwd first)."""
     if target.kind == "script":
+        if os.path.isdir(target.value):
+            raise TargetError(f"cannot run {target.value!r}: it is a directory")
         try:
             with open(target.value, "rb") as f:
                 f.read(1)
         except OSError as e:
             raise TargetError(f"cannot open script {target.value!r}: {e.strerror or e}") from None
-        if os.path.isdir(target.value):
-            raise TargetError(f"cannot run {target.value!r}: it is a directory")
     elif target.kind == "module":
-        try:
-            spec = importlib.util.find_spec(target.value)
-        except (ImportError, ValueError) as e:
-            raise TargetError(f"cannot find module {target.value!r}: {e}") from None
-        if spec is None:
+        import importlib.machinery
+
+        top = target.value.split(".")[0]
+        if not top or not all(part.isidentifier() for part in target.value.split(".")):
+            raise TargetError(f"no module named {target.value!r}")
+        if top in sys.builtin_module_names:
+            return
+        if importlib.machinery.PathFinder.find_spec(top, [os.getcwd(), *sys.path[1:]]) is None:
+            try:  # frozen modules (runpy, the import system) are found by name alone
+                if importlib.machinery.FrozenImporter.find_spec(top) is not None:
+                    return
+            except (ImportError, ValueError):
+                pass
             raise TargetError(f"no module named {target.value!r}")
 
 
-def _run(target: Target) -> None:
-    if target.kind == "script":
-        path = target.value
-        sys.argv[:] = [path, *target.args]
-        sys.path[0] = os.path.dirname(os.path.realpath(path))
-        runpy.run_path(path, run_name="__main__")
-    elif target.kind == "module":
-        sys.argv[:] = [target.value, *target.args]  # runpy replaces argv[0] with the module's file
-        sys.path[0] = os.getcwd()
-        runpy.run_module(target.value, run_name="__main__", alter_sys=True)
-    else:
-        sys.argv[:] = ["-c", *target.args]
-        sys.path[0] = ""
-        main = types.ModuleType("__main__")
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = main
-        try:
-            exec(compile(target.value, "<string>", "exec"), main.__dict__)
-        finally:
-            if saved is not None:
-                sys.modules["__main__"] = saved
+def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_rate: int, max_depth: int,
+                  interval: float, findings: bool) -> list[str]:
+    """The recorder's command line (thrifty.doctor.child._config reads it), with this interpreter's own flags."""
+    flags = subprocess._args_from_interpreter_flags()  # -X options, -O, -E, ...: the target runs as we were started
+    config = [_PKGDIR, runfile_path, target.kind, target.value, "sampled" if sampled else "exact", str(sample_rate),
+              str(max_depth), repr(float(interval)), "1" if findings else "0"]
+    return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
-def _print_exception(exc: BaseException, target: Target) -> None:
-    """Print the traceback as python would, starting at the target's own frames (not runpy's or ours)."""
-    tb = exc.__traceback__
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(here) or
-                              tb.tb_frame.f_code.co_filename == runpy.__file__ or
-                              tb.tb_frame.f_code.co_filename.startswith("<frozen runpy")):
-        tb = tb.tb_next
-    traceback.print_exception(type(exc), exc, tb)
-
-
-def _exit_status(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF if code >= 0 else code % 256
-    print(code, file=sys.stderr)
-    return 1
-
-
-def run_target(target: Target, **trace_options: object) -> tuple[dict, Outcome, dict]:
-    """Run the target under the tracker. Returns (raw tracker tables, outcome, process facts)."""
-    check_target(target)
-    saved_argv, saved_path0 = sys.argv[:], sys.path[0] if sys.path else None
-    if not sys.path:
-        sys.path.append("")
-    outcome = Outcome(0, "ok")
-    failure: BaseException | None = None
-    t0 = time.perf_counter()
-    try:
-        with trace(**trace_options) as raw:  # type: ignore[arg-type]
+def _wait(proc: subprocess.Popen) -> int:
+    """Wait for the recorder, passing on SIGINT and SIGTERM sent to this process alone. A Ctrl-C typed at a
+    terminal reaches the whole foreground group, the recorder included: it is not passed on a second time
+    (its siginfo says the kernel sent it, not a process)."""
+    wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
+    if not hasattr(signal, "sigtimedwait") or not hasattr(signal, "pthread_sigmask"):
+        while True:
             try:
-                _run(target)
-            except SystemExit as e:
-                outcome = Outcome(_exit_status(e.code), "exit")
+                return proc.wait()
             except KeyboardInterrupt:
-                outcome = Outcome(130, "interrupted", "KeyboardInterrupt")
-            except BaseException as e:  # the target's own failure: reported, not ours to raise
-                failure = e
-                outcome = Outcome(1, "exception", "".join(traceback.format_exception_only(type(e), e)).strip())
+                continue
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    try:
+        while proc.poll() is None:
+            info = signal.sigtimedwait(wanted, 0.2)
+            if info is not None and info.si_signo != signal.SIGCHLD and info.si_code <= 0:  # SI_USER, SI_QUEUE
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(info.si_signo)
+        return proc.returncode
     finally:
-        sys.argv[:] = saved_argv
-        if saved_path0 is not None:
-            sys.path[0] = saved_path0
-    wall = time.perf_counter() - t0
-    if failure is not None:  # printed after tracing stopped, so printing it is not part of the profile
-        _print_exception(failure, target)
-    facts = {
-        "wall_time_s": wall,
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024),
-    }
-    return raw, outcome, facts
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _outcome(end: dict, returncode: int) -> tuple[dict, int]:
+    """(the report's outcome, the doctor's exit status) from the recorder's end record and its wait status."""
+    if returncode < 0:  # ended by a signal (for Ctrl-C the recorder re-raised SIGINT after writing its end)
+        sig = -returncode
+        status = "interrupted" if sig == signal.SIGINT else "killed" if sig == signal.SIGKILL else "signal"
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return {"exit_status": 128 + sig, "status": status, "exception": end.get("exception") or name,
+                "signal": sig}, 128 + sig
+    status = end.get("status") or "exit"
+    if status == "killed":  # no end record, yet a plain exit: the recorder itself failed
+        status = "exit"
+    return {"exit_status": returncode, "status": status, "exception": end.get("exception"), "signal": None}, returncode
+
+
+def _build_findings(evidence: Any, report: dict, recorded_by: str | None = None) -> list:
+    import inspect
+
+    from thrifty.doctor import findings
+
+    if evidence is None:
+        return []
+    try:
+        if len(inspect.signature(findings.build).parameters) < 2:
+            # the findings before build(evidence, report) took plain data: they take their Evidence record
+            return findings.build(findings.Evidence(**evidence))
+        return findings.build(evidence, report)
+    except Exception as e:  # noqa: BLE001  (a run file from another thrifty version, or a damaged one)
+        report.setdefault("notes", []).append(
+            f"findings skipped: the run file's evidence is not in the form this thrifty reads ({type(e).__name__}; "
+            f"recorded by thrifty {recorded_by or 'of another version'})")
+        return []
+
+
+def build(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
+          budget: int | None = None, top: int = 10, include: list[str] | None = None,
+          exclude: list[str] | None = None, with_findings: bool = True) -> tuple[dict, list]:
+    """The report and the findings of a raw run (from a run file or the tracker)."""
+    from thrifty.doctor.report import build_report
+
+    extra: dict[str, Any] = {}
+    if include:
+        extra["include"] = include
+    if exclude:
+        extra["exclude"] = exclude
+    report = build_report(raw, target=target, outcome=outcome, facts=facts, budget=budget, top=top, **extra)
+    recorded_by = raw.get("meta", {}).get("thrifty")
+    found = _build_findings(raw.get("evidence"), report, recorded_by) if with_findings else []
+    report["findings"] = [f.as_dict() for f in found]
+    return report, found
+
+
+def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
+        findings: bool = True, out: str | None = None, interval: float = 1.0, budget: int | None = None,
+        top: int = 10, include: list[str] | None = None, exclude: list[str] | None = None,
+        env: dict | None = None) -> Result:
+    """Run the target in a fresh interpreter under the tracker, as python would, and build its report and findings.
+    out: keep the run file at this path (else a temporary one, removed after reading). TargetError when the target
+    cannot start; the target's own failures are in the result (report["outcome"], exit_status)."""
+    check_target(target)
+    if out is not None:
+        path = os.path.abspath(out)  # the recorder creates it, in its own cwd: resolved here, at the start
+    else:
+        fd, path = tempfile.mkstemp(prefix="thrifty-", suffix=".run")
+        os.close(fd)
+    try:
+        cmd = child_command(target, path, sampled=sampled, sample_rate=sample_rate, max_depth=max_depth,
+                            interval=interval, findings=findings)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env)
+        returncode = _wait(proc)
+        wall = time.perf_counter() - t0
+        try:
+            _, snap, end, _, _, _ = runfile.scan(path)
+            if snap is None:
+                raise runfile.RunFileError("no snapshot")
+            if not (end and end.get("final")):
+                runfile.append_end(path, {"status": "killed" if returncode < 0 else "exit",
+                                          "exit_status": returncode,
+                                          "signal": -returncode if returncode < 0 else None, "exception": None})
+            raw = runfile.read_run(path)
+        except runfile.RunFileError as e:
+            # the recorder failed before tracing (it printed why): no report to make
+            raise TargetError(f"the recorder ended (status {returncode}) before writing a run: {e}") from None
+    finally:
+        if out is None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    outcome, status = _outcome(raw["end"], returncode)
+    facts = {"wall_time_s": wall, "peak_rss_bytes": raw.get("target_peak_rss_bytes")}
+    report, found = build(raw, target={"kind": target.kind, "value": target.value, "args": target.args,
+                                       "display": target.display},
+                          outcome=outcome, facts=facts, budget=budget, top=top, include=include, exclude=exclude,
+                          with_findings=findings)
+    return Result(report, found, raw, path if out is not None else None, status)
+
+
+def report_of(path: str, *, budget: int | None = None, top: int = 10, include: list[str] | None = None,
+              exclude: list[str] | None = None, with_findings: bool = True) -> Result:
+    """The report of a saved run file (`thrifty report RUNFILE`): the same steps as after a run."""
+    raw = runfile.read_run(path)
+    meta = raw.get("meta", {})
+    t = meta.get("target", {})
+    target = Target(t.get("kind", "script"), t.get("value", "?"), list(t.get("args", [])))
+    end = raw["end"]
+    code = end.get("exit_status")
+    returncode = -end["signal"] if end.get("signal") and end.get("status") in ("killed", "signal") else (code or 0)
+    outcome, status = _outcome(end, returncode)
+    report, found = build(raw, target={"kind": target.kind, "value": target.value, "args": target.args,
+                                       "display": target.display},
+                          outcome=outcome, facts={"peak_rss_bytes": raw.get("target_peak_rss_bytes")},
+                          budget=budget, top=top, include=include, exclude=exclude, with_findings=with_findings)
+    return Result(report, found, raw, path, status)

@@ -1,0 +1,667 @@
+/* The run file's writer: what the doctor's recorder (the child interpreter running the target) measured, appended to
+ * one file as checksummed records, so that a reader finds the last complete snapshot after any end of the target —
+ * a normal exit, an exception, os._exit, SIGKILL or the OOM killer. docs/format-run.md has the bytes.
+ *
+ * Written in C, from the tracker's tables as they are (tracker_tables.h): a snapshot creates no Python object, so
+ * writing one during the run (from inside the allocation hook, lock held) neither disturbs the target's heap nor
+ * needs the GIL. Payloads are compressed with the core's lz encoder, streamed: the writer's memory is the encoder's
+ * state and one output buffer, whatever the tables' size (plus, per snapshot, a string index freed after it).
+ *
+ * A record's header is written last (pwrite over a zeroed placeholder): until then a reader sees a record of kind 0,
+ * which ends the valid part of the file. Snapshots are due at 50 ms, then at doubling intervals up to the configured
+ * one (1 s by default), and never more often than 20 times their own cost, so writing them takes at most ~5% of the
+ * run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no GIL) writes it
+ * when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then still leaves its
+ * figures, and it skips a snapshot when nothing was allocated or freed since the last one.
+ */
+#include "tracker_tables.h" /* first: Python.h sets the POSIX feature macros */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "thrifty/lz.h"
+
+#define RUN_MAGIC "\x89TFRUN\r\n"
+#define RUN_VERSION 1u
+#define RUN_HEADER 16u
+#define REC_HEADER 16u
+#define REC_FLAG_LZ 1u
+#define LZ_W 12u
+#define LZ_L 5u
+#define OUT_BUF 16384u
+#define FIRST_INTERVAL_NS 50000000u /* 50 ms */
+
+enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
+
+static struct {
+    int fd;       /* -1: no run file (never opened, closed, failed, or this is a fork child) */
+    uint64_t off; /* bytes written so far: where the next record starts */
+    uint64_t max_interval_ns, interval_ns, next_due_ns;
+    uint64_t snapshots;
+    uint64_t last_ops; /* the tracker's operation count at the last snapshot */
+    /* the record being written */
+    void *enc_mem;
+    tf_lz_encoder *enc;
+    uint8_t *out;
+    uint64_t rec_start, raw_len, stored_len;
+    uint32_t crc;
+    int failed; /* a write failed: the record being written is dropped and nothing more is written */
+    size_t own_bytes, own_peak;
+} R = {.fd = -1};
+
+/* ---- CRC-32 (IEEE, as zlib.crc32) ---------------------------------------------------------------------------- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void) {
+    if (crc_table[1])
+        return;
+    for (uint32_t i = 0; i < 256u; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1u ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) {
+    crc = ~crc;
+    while (n--)
+        crc = crc_table[(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ---- writing ------------------------------------------------------------------------------------------------- */
+
+static void own(size_t add, size_t sub) {
+    R.own_bytes = R.own_bytes + add - sub;
+    if (R.own_bytes > R.own_peak)
+        R.own_peak = R.own_bytes;
+}
+
+static int write_all(const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = write(R.fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            R.failed = 1;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        R.off += (uint64_t)w;
+    }
+    return 0;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n) {
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Writes out what the encoder has produced. */
+static int drain(void) {
+    for (;;) {
+        size_t n = 0;
+        tf_status st = tf_lz_encoder_poll(R.enc, R.out, OUT_BUF, &n);
+        if (st < 0)
+            return -1;
+        if (n) {
+            R.crc = crc_update(R.crc, R.out, n);
+            R.stored_len += n;
+            if (write_all(R.out, n) < 0)
+                return -1;
+        }
+        if (st != TF_LZ_MORE)
+            return 0;
+    }
+}
+
+static int buffers(void) {
+    if (R.enc_mem)
+        return 0;
+    size_t es = tf_lz_encoder_size(LZ_W, LZ_L);
+    R.enc_mem = malloc(es);
+    R.out = malloc(OUT_BUF);
+    if (!R.enc_mem || !R.out) {
+        free(R.enc_mem);
+        free(R.out);
+        R.enc_mem = NULL;
+        R.out = NULL;
+        return -1;
+    }
+    own(es + OUT_BUF, 0);
+    return 0;
+}
+
+static void buffers_free(void) {
+    if (!R.enc_mem)
+        return;
+    own(0, tf_lz_encoder_size(LZ_W, LZ_L) + OUT_BUF);
+    free(R.enc_mem);
+    free(R.out);
+    R.enc_mem = NULL;
+    R.out = NULL;
+}
+
+/* Starts a record: a zeroed header (kind 0 = not committed) and a fresh encoder. */
+static int rec_begin(void) {
+    static const uint8_t zero[REC_HEADER];
+    if (R.fd < 0 || R.failed || buffers() < 0)
+        return -1;
+    if (tf_lz_encoder_init(&R.enc, R.enc_mem, tf_lz_encoder_size(LZ_W, LZ_L), LZ_W, LZ_L, TF_LZ_LEVEL(1)) != TF_OK)
+        return -1;
+    R.rec_start = R.off;
+    R.raw_len = R.stored_len = 0;
+    R.crc = 0;
+    return write_all(zero, REC_HEADER);
+}
+
+static int rec_put(const void *data, size_t n) {
+    const uint8_t *p = data;
+    if (R.failed)
+        return -1;
+    R.raw_len += n;
+    while (n) {
+        size_t used = 0;
+        if (tf_lz_encoder_sink(R.enc, p, n, &used) != TF_OK)
+            return (R.failed = 1), -1;
+        p += used;
+        n -= used;
+        if (drain() < 0)
+            return (R.failed = 1), -1;
+    }
+    return 0;
+}
+
+/* Ends the record: the rest of the compressed frame, then its header over the placeholder. */
+static int rec_end(int kind) {
+    uint8_t h[REC_HEADER];
+    tf_status st;
+    if (R.failed)
+        return -1;
+    do {
+        st = tf_lz_encoder_finish(R.enc);
+        if (st < 0 || drain() < 0)
+            return (R.failed = 1), -1;
+    } while (st == TF_LZ_MORE);
+    if (R.raw_len > UINT32_MAX || R.stored_len > UINT32_MAX)
+        return (R.failed = 1), -1; /* larger than the format allows: the record stays uncommitted */
+    h[0] = (uint8_t)kind;
+    h[1] = REC_FLAG_LZ;
+    h[2] = h[3] = 0;
+    put_le(h + 4, R.stored_len, 4);
+    put_le(h + 8, R.raw_len, 4);
+    put_le(h + 12, crc_update(R.crc, h, 12), 4);
+    for (size_t done = 0; done < REC_HEADER;) {
+        ssize_t w = pwrite(R.fd, h + done, REC_HEADER - done, (off_t)(R.rec_start + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return (R.failed = 1), -1;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+/* ---- snapshot ------------------------------------------------------------------------------------------------ */
+
+static int put_u32(uint32_t v) {
+    uint8_t b[4];
+    put_le(b, v, 4);
+    return rec_put(b, 4);
+}
+
+static int put_u64(uint64_t v) {
+    uint8_t b[8];
+    put_le(b, v, 8);
+    return rec_put(b, 8);
+}
+
+/* A str as UTF-8 (lone surrogates, as in undecodable file names, are kept as three bytes: the reader decodes with
+ * surrogatepass), from the object's own storage: no allocation. */
+static int put_str(PyObject *s) {
+    uint8_t buf[256];
+    size_t n = 0;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    uint64_t bytes = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        bytes += c < 0x80 ? 1u : c < 0x800 ? 2u : c < 0x10000 ? 3u : 4u;
+    }
+    if (put_u32((uint32_t)bytes) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (n + 4 > sizeof buf) {
+            if (rec_put(buf, n) < 0)
+                return -1;
+            n = 0;
+        }
+        if (c < 0x80) {
+            buf[n++] = (uint8_t)c;
+        } else if (c < 0x800) {
+            buf[n++] = (uint8_t)(0xC0 | c >> 6);
+            buf[n++] = (uint8_t)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            buf[n++] = (uint8_t)(0xE0 | c >> 12);
+            buf[n++] = (uint8_t)(0x80 | (c >> 6 & 0x3F));
+            buf[n++] = (uint8_t)(0x80 | (c & 0x3F));
+        } else {
+            buf[n++] = (uint8_t)(0xF0 | c >> 18);
+            buf[n++] = (uint8_t)(0x80 | (c >> 12 & 0x3F));
+            buf[n++] = (uint8_t)(0x80 | (c >> 6 & 0x3F));
+            buf[n++] = (uint8_t)(0x80 | (c & 0x3F));
+        }
+    }
+    return rec_put(buf, n);
+}
+
+/* The recorder's own peak RSS. Linux: VmHWM, the high-water mark of the address space exec() gave it; ru_maxrss
+ * there folds in the parent's peak from before exec() (the doctor's parent, with the analyzer's modules loaded). */
+static uint64_t peak_rss_bytes(void) {
+    struct rusage ru;
+#ifdef __linux__
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n > 0) {
+            const char *hwm;
+            buf[n] = '\0';
+            hwm = strstr(buf, "VmHWM:");
+            if (hwm)
+                return (uint64_t)strtoull(hwm + 6, NULL, 10) * 1024u;
+        }
+    }
+#endif
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+#ifdef __APPLE__
+    return (uint64_t)ru.ru_maxrss;
+#else
+    return (uint64_t)ru.ru_maxrss * 1024u;
+#endif
+}
+
+/* The strings of a snapshot: every function's file and name, each distinct object once (files are shared by many
+ * functions). A temporary open-addressing index from object to string number. */
+typedef struct {
+    PyObject **order; /* string number -> object */
+    uint32_t n;
+    PyObject **keys;
+    uint32_t *vals;
+    uint32_t mask;
+    uint32_t *pairs; /* per function: file number, name number */
+    size_t bytes;
+} strindex;
+
+static uint32_t strindex_get(strindex *x, PyObject *s) {
+    uint32_t i = (uint32_t)(((uint64_t)(uintptr_t)s * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & x->mask;
+    while (x->keys[i] && x->keys[i] != s)
+        i = (i + 1u) & x->mask;
+    if (!x->keys[i]) {
+        x->keys[i] = s;
+        x->vals[i] = x->n;
+        x->order[x->n++] = s;
+    }
+    return x->vals[i];
+}
+
+static int strindex_build(strindex *x, const tf_tracker_view *v) {
+    uint32_t slots = 16;
+    while (slots < 4u * v->nfuncs + 4u)
+        slots *= 2u;
+    memset(x, 0, sizeof *x);
+    x->mask = slots - 1u;
+    x->bytes = (size_t)slots * (sizeof(PyObject *) + sizeof(uint32_t)) +
+               (size_t)v->nfuncs * (2u * sizeof(PyObject *) + 2u * sizeof(uint32_t));
+    x->keys = calloc(slots, sizeof(PyObject *));
+    x->vals = malloc((size_t)slots * sizeof(uint32_t));
+    x->order = malloc(((size_t)v->nfuncs * 2u + 1u) * sizeof(PyObject *));
+    x->pairs = malloc(((size_t)v->nfuncs * 2u + 1u) * sizeof(uint32_t));
+    if (!x->keys || !x->vals || !x->order || !x->pairs)
+        return -1;
+    own(x->bytes, 0);
+    for (uint32_t i = 0; i < v->nfuncs; i++) {
+        x->pairs[2 * i] = strindex_get(x, v->funcs[i].file);
+        x->pairs[2 * i + 1] = strindex_get(x, v->funcs[i].name);
+    }
+    return 0;
+}
+
+static void strindex_free(strindex *x) {
+    if (x->keys && x->vals && x->order && x->pairs)
+        own(0, x->bytes);
+    free(x->keys);
+    free(x->vals);
+    free(x->order);
+    free(x->pairs);
+}
+
+/* Writes one snapshot record from the view. Lock held. */
+static int snapshot(const tf_tracker_view *v) {
+    strindex x;
+    int rc = -1;
+    uint64_t now = tf_now_ns();
+    if (R.fd < 0 || R.failed)
+        return -1;
+    if (strindex_build(&x, v) < 0)
+        goto done;
+    if (rec_begin() < 0)
+        goto done;
+    {
+        const uint64_t fields[] = {(uint64_t)v->sampled,
+                                   (uint64_t)v->rate,
+                                   (uint64_t)v->max_depth,
+                                   (uint64_t)v->peak,
+                                   (uint64_t)v->live,
+                                   v->peak_ns,
+                                   v->allocs,
+                                   v->frees,
+                                   v->alloc_bytes,
+                                   v->samples,
+                                   v->untracked,
+                                   v->dropped_stacks,
+                                   v->recycled_sites,
+                                   v->own_bytes,
+                                   v->own_peak,
+                                   now - v->t0_ns,
+                                   v->timed_ns,
+                                   peak_rss_bytes(),
+                                   v->own_bytes + R.own_bytes,
+                                   v->own_peak + R.own_peak,
+                                   R.snapshots};
+        if (put_u32((uint32_t)(sizeof fields / sizeof fields[0])) < 0)
+            goto done;
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+            if (put_u64(fields[i]) < 0)
+                goto done;
+    }
+    if (put_u32(x.n) < 0)
+        goto done;
+    for (uint32_t i = 0; i < x.n; i++)
+        if (put_str(x.order[i]) < 0)
+            goto done;
+    if (put_u32(v->nfuncs) < 0)
+        goto done;
+    for (uint32_t i = 0; i < v->nfuncs; i++) {
+        uint8_t b[8];
+        put_le(b, x.pairs[2 * i], 4);
+        put_le(b + 4, x.pairs[2 * i + 1], 4);
+        if (rec_put(b, 8) < 0)
+            goto done;
+    }
+    if (put_u32(v->nnodes) < 0)
+        goto done;
+    for (uint32_t i = 0; i < v->nnodes; i++) {
+        uint8_t b[12];
+        put_le(b, v->nodes[i].parent & ~TF_NODE_MARK, 4);
+        put_le(b + 4, (uint32_t)v->nodes[i].line, 4);
+        put_le(b + 8, v->nodes[i].func, 4);
+        if (rec_put(b, 12) < 0)
+            goto done;
+    }
+    if (put_u32(v->nsites) < 0)
+        goto done;
+    for (uint32_t i = 0; i < v->nsites; i++) {
+        const tf_site *s = &v->sites[i];
+        uint8_t b[48];
+        int64_t at_peak = s->at_peak_epoch == v->peak_epoch ? s->at_peak : s->live;
+        put_le(b, s->leaf, 4);
+        put_le(b + 4, s->depth, 2);
+        b[6] = s->truncated;
+        b[7] = s->unused;
+        put_le(b + 8, (uint64_t)at_peak, 8);
+        put_le(b + 16, (uint64_t)s->live, 8);
+        put_le(b + 24, s->allocs, 8);
+        put_le(b + 32, s->frees, 8);
+        put_le(b + 40, s->alloc_bytes, 8);
+        if (rec_put(b, 48) < 0)
+            goto done;
+    }
+    if (put_u32(v->timeline->n) < 0)
+        goto done;
+    for (uint32_t i = 0; i < v->timeline->n; i++) {
+        const tf_bucket *t = &v->timeline->b[i];
+        uint8_t b[24];
+        put_le(b, (uint64_t)t->t_ns, 8);
+        put_le(b + 8, (uint64_t)t->high, 8);
+        put_le(b + 16, (uint64_t)t->low, 8);
+        if (rec_put(b, 24) < 0)
+            goto done;
+    }
+    rc = rec_end(REC_SNAPSHOT);
+    R.snapshots++;
+    R.last_ops = v->ops;
+done:
+    strindex_free(&x);
+    {
+        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost */
+        uint64_t end = tf_now_ns(), cost = end - now;
+        R.interval_ns = R.interval_ns * 2u < R.max_interval_ns ? R.interval_ns * 2u : R.max_interval_ns;
+        R.next_due_ns = end + (R.interval_ns > 20u * cost ? R.interval_ns : 20u * cost);
+    }
+    return rc;
+}
+
+void tf_runfile_tick(uint64_t now_ns) {
+    tf_tracker_view v;
+    if (R.fd < 0 || now_ns < R.next_due_ns || R.failed)
+        return;
+    if (tf_tracker_view_get(&v))
+        (void)snapshot(&v);
+}
+
+/* ---- the writer thread ---------------------------------------------------------------------------------------- */
+
+static pthread_t writer;
+static int writer_running;
+static atomic_int writer_stop;
+
+static void *writer_main(void *unused) {
+    (void)unused;
+    while (!atomic_load(&writer_stop)) {
+        struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
+        nanosleep(&step, NULL);
+        tf_tracker_lock();
+        if (R.fd >= 0 && !R.failed && tf_now_ns() >= R.next_due_ns) {
+            tf_tracker_view v;
+            /* only while tracing: a stopped run's kept tables are freed without the lock */
+            if (tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
+                (void)snapshot(&v);
+        }
+        tf_tracker_unlock();
+    }
+    return NULL;
+}
+
+static void writer_end(void) {
+    if (!writer_running)
+        return;
+    atomic_store(&writer_stop, 1);
+    pthread_join(writer, NULL);
+    writer_running = 0;
+}
+
+void tf_runfile_forget(void) {
+    if (R.fd >= 0)
+        close(R.fd);
+    R.fd = -1;
+    writer_running = 0; /* in a fork child the thread does not exist */
+}
+
+/* ---- Python API (the recorder's child bootstrap, thrifty/doctor/child.py) ------------------------------------- */
+
+static int write_record(int kind, const char *data, Py_ssize_t n) {
+    int rc;
+    tf_tracker_lock(); /* a snapshot from the hook on another thread must not interleave */
+    rc = rec_begin() < 0 || rec_put(data, (size_t)n) < 0 ? -1 : rec_end(kind);
+    tf_tracker_unlock();
+    return rc;
+}
+
+static PyObject *write_failed(void) {
+    PyErr_SetString(PyExc_OSError, "thrifty run file: writing failed (disk full, or the file was closed)");
+    return NULL;
+}
+
+static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"path", "meta", "interval", NULL};
+    PyObject *path;
+    Py_buffer meta;
+    double interval = 1.0;
+    uint8_t h[RUN_HEADER];
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&y*|d:_runfile_open", kwlist, PyUnicode_FSConverter, &path, &meta,
+                                     &interval))
+        return NULL;
+    if (!(interval >= 0.001 && interval <= 86400.0)) {
+        Py_DECREF(path);
+        PyBuffer_Release(&meta);
+        return PyErr_Format(PyExc_ValueError, "interval must be between 0.001 and 86400 seconds, got %g", interval);
+    }
+    if (R.fd >= 0) {
+        Py_DECREF(path);
+        PyBuffer_Release(&meta);
+        PyErr_SetString(PyExc_RuntimeError, "a run file is already open (one per process)");
+        return NULL;
+    }
+    crc_init();
+    R.fd = open(PyBytes_AS_STRING(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (R.fd < 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+        Py_DECREF(path);
+        PyBuffer_Release(&meta);
+        return NULL;
+    }
+    Py_DECREF(path);
+    R.off = 0;
+    R.failed = 0;
+    R.snapshots = 0;
+    R.max_interval_ns = (uint64_t)(interval * 1e9);
+    R.interval_ns = FIRST_INTERVAL_NS < R.max_interval_ns ? FIRST_INTERVAL_NS : R.max_interval_ns;
+    R.next_due_ns = tf_now_ns() + R.interval_ns;
+    memcpy(h, RUN_MAGIC, 8);
+    put_le(h + 8, RUN_VERSION, 2);
+    put_le(h + 10, RUN_HEADER, 2);
+    put_le(h + 12, 0, 4);
+    if (write_all(h, RUN_HEADER) < 0 || write_record(REC_META, meta.buf, meta.len) < 0) {
+        PyBuffer_Release(&meta);
+        return write_failed();
+    }
+    PyBuffer_Release(&meta);
+    atomic_store(&writer_stop, 0);
+    if (pthread_create(&writer, NULL, writer_main, NULL) == 0)
+        writer_running = 1; /* without it, snapshots are written from the hook only */
+    Py_RETURN_NONE;
+}
+
+static PyObject *runfile_write(PyObject *module, PyObject *args) {
+    int kind;
+    Py_buffer data;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "iy*:_runfile_write", &kind, &data))
+        return NULL;
+    if (kind != REC_END && kind != REC_EVIDENCE) {
+        PyBuffer_Release(&data);
+        return PyErr_Format(PyExc_ValueError, "record kind must be %d (end) or %d (evidence), got %d", REC_END,
+                            REC_EVIDENCE, kind);
+    }
+    if (R.fd < 0) {
+        PyBuffer_Release(&data);
+        Py_RETURN_FALSE; /* no run file here (a fork child): nothing to write, not an error */
+    }
+    if (write_record(kind, data.buf, data.len) < 0) {
+        PyBuffer_Release(&data);
+        return write_failed();
+    }
+    PyBuffer_Release(&data);
+    Py_RETURN_TRUE;
+}
+
+static PyObject *runfile_snapshot(PyObject *module, PyObject *unused) {
+    tf_tracker_view v;
+    int rc = -1, have;
+    (void)module;
+    (void)unused;
+    if (R.fd < 0)
+        Py_RETURN_FALSE;
+    tf_tracker_lock();
+    have = tf_tracker_view_get(&v);
+    if (have)
+        rc = snapshot(&v);
+    tf_tracker_unlock();
+    if (!have) {
+        PyErr_SetString(PyExc_RuntimeError, "no tracker run to snapshot");
+        return NULL;
+    }
+    if (rc < 0)
+        return write_failed();
+    Py_RETURN_TRUE;
+}
+
+static PyObject *runfile_close(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    /* without the GIL: nothing the writer waits for needs it, but a join should not hold up other threads */
+    Py_BEGIN_ALLOW_THREADS;
+    writer_end();
+    Py_END_ALLOW_THREADS;
+    tf_runfile_forget();
+    buffers_free();
+    Py_RETURN_NONE;
+}
+
+static PyObject *runfile_status(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    return Py_BuildValue("{s:O,s:K,s:K,s:n,s:n}", "open", R.fd >= 0 ? Py_True : Py_False, "bytes",
+                         (unsigned long long)R.off, "snapshots", (unsigned long long)R.snapshots, "writer_bytes",
+                         (Py_ssize_t)R.own_bytes, "writer_peak_bytes", (Py_ssize_t)R.own_peak);
+}
+
+static PyObject *tracker_halt(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"keep_sites", NULL};
+    int keep = 0;
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$p:_tracker_halt", kwlist, &keep))
+        return NULL;
+    if (tf_tracker_halt(keep) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef runfile_methods[] = {
+    {"_runfile_open", (PyCFunction)(void (*)(void))runfile_open, METH_VARARGS | METH_KEYWORDS,
+     "_runfile_open(path, meta, interval=1.0)\n--\n\n"
+     "Create the run file (truncating it), write its header and the meta record (bytes), and have the running\n"
+     "tracker append snapshots to it at most every `interval` seconds. The doctor's recorder calls this."},
+    {"_runfile_write", runfile_write, METH_VARARGS,
+     "_runfile_write(kind, data) -> bool\n--\n\nAppend an end (3) or evidence (4) record; False when this process "
+     "has no run file (a fork child)."},
+    {"_runfile_snapshot", runfile_snapshot, METH_NOARGS,
+     "Append a snapshot of the tracker's tables now; False when this process has no run file."},
+    {"_runfile_close", runfile_close, METH_NOARGS, "Close the run file (nothing when none is open)."},
+    {"_runfile_status", runfile_status, METH_NOARGS, "The run file writer's counters (bytes, snapshots, memory)."},
+    {"_tracker_halt", (PyCFunction)(void (*)(void))tracker_halt, METH_VARARGS | METH_KEYWORDS,
+     "_tracker_halt(*, keep_sites=False)\n--\n\n"
+     "Stop the tracker run without building its result (the recorder has written it to the run file)."},
+    {NULL, NULL, 0, NULL},
+};
+
+int tf_runfile_add(PyObject *m, tf_state *st) {
+    (void)st;
+    return PyModule_AddFunctions(m, runfile_methods);
+}

@@ -1,0 +1,246 @@
+"""The recorder: the fresh interpreter `thrifty doctor` starts (tracer.start_child) to run the target under the tracker.
+
+It is started as `python .../thrifty/doctor/child.py CONFIG... -- ARGS...` (a script, as the target itself would be:
+`python -c` imports linecache on 3.13), imports nothing beyond what `python script.py` imports plus thrifty._ext (the
+package `thrifty` is lazy), starts the tracker and the run file, and only then
+runs the target the way `python script.py`, `python -m mod` and `python -c code` would: sys.argv, an absolute
+`__file__`, sys.path[0], a fresh `__main__`, the exit status, the traceback, KeyboardInterrupt ending the process by
+SIGINT. What it measured goes to the run file only (runfile.c writes it; docs/format-run.md): a snapshot at the start,
+others while the target allocates, a last one when the target ends, then an end record and, when findings were asked
+for, the findings' evidence. A process forked by the target stops tracing and never writes the file (runfile.c).
+Nothing here prints, so a target that closes or redirects stdout loses nothing of the report.
+"""
+import sys
+
+if __name__ == "__main__":
+    sys.path[0] = sys.argv[1]  # the directory holding the thrifty package the parent uses, not this file's
+from thrifty import _ext  # noqa: E402
+
+# run-file record kinds written from Python (runfile.c writes the header, meta and snapshots)
+_END = 3
+_EVIDENCE = 4
+
+_real_exit = None  # posix._exit, kept before os._exit is wrapped
+_pid = 0
+
+
+def _config(argv: list) -> dict:
+    """The parent's settings (tracer.child_command is the other half): positional, then `--` and the target's args."""
+    keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings")
+    sep = argv.index("--", 1)
+    cfg = dict(zip(keys, argv[1:sep]))
+    cfg["args"] = argv[sep + 1:]
+    return cfg
+
+
+def _write_end(status: str, exit_status: int, signal: object = None, exception: object = None) -> None:
+    """The last snapshot (still tracing: it holds the final tables) and the end record. Only the recorder's own
+    process writes: a forked child of the target has no run file any more (runfile.c) and must not report."""
+    global _pid
+    if _pid != _os().getpid():
+        return
+    _pid = -1  # once
+    _ext._runfile_snapshot()
+    end = {"status": status, "exit_status": exit_status, "signal": signal, "exception": exception, "final": True}
+    _ext._runfile_write(_END, repr(end).encode())
+
+
+def _os():
+    return sys.modules["os"]  # imported by site at start-up, like under plain python
+
+
+def _wrapped_exit(status: int) -> None:
+    """os._exit for the target: the run ends here, so write the last snapshot first (the process is gone after)."""
+    try:
+        _write_end("os_exit", status if isinstance(status, int) else 1)
+    finally:
+        _real_exit(status)
+
+
+def _exit_status(code: object) -> int:
+    """What python exits with for SystemExit(code) (it prints a non-int code itself)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # a broken __str__ must not cost the run file
+        text = "<unprintable>"
+    name = type(exc).__qualname__
+    mod = type(exc).__module__
+    if mod not in ("builtins", "__main__"):
+        name = f"{mod}.{name}"
+    return f"{name}: {text}" if text else name
+
+
+def _prepare(cfg: dict):
+    """sys.argv, sys.path[0] and a fresh __main__ as python sets them for the target; returns (run, main module).
+    Nothing of the target is imported or compiled here: `run` does that, under the tracker."""
+    os = _os()
+    kind, value, args = cfg["kind"], cfg["value"], cfg["args"]
+    main = type(sys)("__main__")
+    main.__dict__["__builtins__"] = sys.modules["builtins"]
+    main.__dict__["__annotations__"] = {}
+    if kind == "script":
+        path = os.path.abspath(value)
+        sys.argv[:] = [value, *args]
+        sys.path[0] = os.path.dirname(os.path.realpath(value))
+        main.__file__ = path
+        main.__cached__ = None
+        main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path)
+
+        def run():
+            with open(path, "rb") as f:
+                source = f.read()
+            code = compile(source, path, "exec", dont_inherit=True)
+            exec(code, main.__dict__)
+    elif kind == "module":
+        sys.argv[:] = ["-m", *args]
+        sys.path[0] = os.getcwd()
+        main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+
+        def run():
+            import runpy  # as python -m does: runpy is part of the run
+
+            runpy._run_module_as_main(value, alter_argv=True)
+    else:
+        sys.argv[:] = ["-c", *args]
+        sys.path[0] = ""
+        main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+
+        def run():
+            exec(compile(value, "<string>", "exec", dont_inherit=True), main.__dict__)
+    sys.modules["__main__"] = main
+    return run, main
+
+
+def _skip_own_frames(tb):
+    """The traceback from the target's first frame on: this file's frames dropped."""
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return tb
+
+
+def _note(text: str) -> None:
+    """One line on stderr's descriptor (the target may have closed or replaced sys.stderr)."""
+    try:
+        _os().write(2, f"thrifty doctor: {text}\n".encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
+def _evidence(probes, main) -> None:
+    """The findings' evidence, measured after the tracker stopped (so nothing here counts), into the run file. A
+    failure costs the findings only (one line says so), never the run file nor the target's exit status."""
+    raw = _ext._tracker_stop(keep_sites=True)
+    try:
+        probes.__exit__(None, None, None)
+        if hasattr(probes, "register_namespace") and getattr(main, "__file__", None):
+            probes.register_namespace(main.__file__, main.__dict__)
+        ev = probes.evidence(raw)
+        if not isinstance(ev, dict):  # the findings' Evidence dataclass before it became plain data
+            ev = dict(vars(ev))
+        _ext._runfile_write(_EVIDENCE, repr(ev).encode())
+    except Exception as e:  # noqa: BLE001  (the probes run the target's __eq__, __repr__, finalizers ...)
+        _note(f"findings skipped: their evidence could not be measured ({_describe(e)})")
+    finally:
+        _ext._tracker_release()
+
+
+def main() -> None:
+    global _real_exit, _pid
+    cfg = _config(sys.argv)
+    os = _os()
+    run, main_module = _prepare(cfg)
+    findings = cfg["findings"] == "1"
+    roots = [os.getcwd() if cfg["kind"] != "script" else sys.path[0]]
+    probes = None
+    if findings:
+        from thrifty.doctor.probe import Probes
+
+        try:
+            probes = Probes(user_roots=roots)
+        except TypeError:  # the probes before they took the user's roots
+            probes = Probes()
+        probes.__enter__()
+    meta = {"format": "thrifty.run", "thrifty": sys.modules["thrifty"].__version__,
+            "python": sys.version.split()[0], "executable": sys.executable,
+            "pid": os.getpid(), "target": {"kind": cfg["kind"], "value": cfg["value"], "args": cfg["args"]},
+            "argv": list(sys.argv), "cwd": os.getcwd(), "bootstrap": __file__, "user_roots": roots,
+            "started": __import__("time").time()}
+    _real_exit = os._exit
+    _pid = os.getpid()
+    os._exit = _wrapped_exit
+    _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]))
+    _ext._tracker_start(sampled=cfg["mode"] == "sampled", sample_rate=int(cfg["sample_rate"]),
+                        max_depth=int(cfg["max_depth"]))
+    _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file
+    try:
+        run()
+    except SystemExit as e:
+        status = _exit_status(e.code)
+        if e.code is not None and not isinstance(e.code, int):
+            _print_exit_message(e.code)  # as python does, before its threads and atexit functions run
+        _end(probes, main_module, "exit" if status else "ok", status)
+        raise SystemExit(status) from None
+    except BaseException as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        e.__traceback__ = _skip_own_frames(e.__traceback__)
+        sys.excepthook(type(e), e, e.__traceback__)
+        _end(probes, main_module, "signal" if interrupted else "exception", 130 if interrupted else 1,
+             signal=2 if interrupted else None, exception=_describe(e))
+        if interrupted:
+            # python ends a run interrupted by Ctrl-C by SIGINT itself, so a shell sees it (after flushing)
+            for f in (sys.stdout, sys.stderr):
+                try:
+                    f.flush()
+                except BaseException:
+                    pass
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        raise SystemExit(1) from None
+    else:
+        _end(probes, main_module, "ok", 0)
+
+
+def _print_exit_message(code: object) -> None:
+    try:
+        sys.stderr.write(f"{code}\n")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001  (a closed or replaced stderr: python would print nothing either)
+        pass
+
+
+def _shut_down_like_python() -> None:
+    """What python does once __main__ is done, before it exits: wait for the target's non-daemon threads, then
+    run its atexit functions — still under the tracker, as tracemalloc would count them. Python's own shutdown
+    then finds both done (each runs once)."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    atexit = sys.modules.get("atexit")
+    if atexit is not None:
+        atexit._run_exitfuncs()
+
+
+def _end(probes, main_module, status, exit_status, signal=None, exception=None) -> None:
+    if _pid != _os().getpid():
+        return  # a fork child of the target leaving through here: its run is not ours
+    _shut_down_like_python()
+    _write_end(status, exit_status, signal, exception)
+    if probes is not None:
+        _evidence(probes, main_module)
+    else:
+        _ext._tracker_halt()
+    _ext._runfile_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Reading a run file (docs/format-run.md) back into the `raw` dict the report is built from.
+
+The recorder's C writer (src/thrifty/_ext/runfile.c) appends checksummed records; a reader takes the last complete
+snapshot, whatever ended the target. `read_run(path)` returns the raw dict (the same shape `_ext._tracker_stop()`
+returns, plus the keys the recorder adds: end, complete, evidence, user_roots, target_peak_rss_bytes, recorder_*),
+or raises RunFileError with one line saying what is wrong. `append_end` lets the parent record how a target that
+could not write its own end (killed, crashed) ended, so a saved run file tells it too.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import struct
+import zlib
+from typing import Any, Iterator
+
+from thrifty import _ext
+
+MAGIC = b"\x89TFRUN\r\n"
+VERSION = 1
+HEADER = struct.Struct("<8sHHI")
+RECORD = struct.Struct("<BBHIII")  # kind, flags, reserved, stored length, raw length, crc32
+FLAG_LZ = 1
+META, SNAPSHOT, END, EVIDENCE = 1, 2, 3, 4
+
+# the snapshot's leading fields, in order (a newer writer may append more: they are ignored)
+FIELDS = ("mode", "sample_rate", "max_depth", "peak_bytes", "live_bytes_at_end", "peak_time_ns", "allocs", "frees",
+          "alloc_bytes", "samples", "untracked_allocs", "dropped_stacks", "recycled_stacks", "tracker_bytes",
+          "tracker_peak_bytes", "duration_ns", "overhead_ns_estimate", "target_peak_rss_bytes", "recorder_bytes",
+          "recorder_peak_bytes", "snapshot")
+_SIGNED = {"peak_bytes", "live_bytes_at_end"}
+_NODE = struct.Struct("<IiI")
+_SITE = struct.Struct("<IHBBqqQQQ")
+_BUCKET = struct.Struct("<qqq")
+_FREE = 0xFFFFFFFF
+
+
+class RunFileError(Exception):
+    """The file is not a run file this thrifty can read, or is damaged before its first snapshot: one line."""
+
+
+def _records(data: bytes, path: str) -> Iterator[tuple[int, bytes, int]]:
+    """(kind, payload, end offset) of each committed record; stops at a torn or uncommitted tail."""
+    if len(data) < HEADER.size or not data.startswith(MAGIC):
+        raise RunFileError(f"{path}: not a thrifty run file (it does not start with the run-file magic)")
+    _, version, header_size, _ = HEADER.unpack_from(data)
+    if version != VERSION:
+        raise RunFileError(f"{path}: run file format version {version}; this thrifty reads version {VERSION}")
+    pos = header_size
+    while pos + RECORD.size <= len(data):
+        kind, flags, _, stored, raw_len, crc = RECORD.unpack_from(data, pos)
+        if kind == 0:
+            return  # a record whose writer stopped before committing it: the end of the valid part
+        end = pos + RECORD.size + stored
+        if end > len(data):
+            return  # torn: the process ended while writing it
+        body = data[pos + RECORD.size:end]
+        if zlib.crc32(data[pos:pos + 12], zlib.crc32(body)) != crc:
+            if end == len(data):
+                return  # a torn last record
+            raise RunFileError(f"{path}: corrupt record at byte {pos} (checksum mismatch)")
+        if flags & FLAG_LZ:
+            try:
+                body = _ext.lz_decompress(body)
+            except (ValueError, _ext.CorruptData) as e:
+                raise RunFileError(f"{path}: corrupt record at byte {pos} ({e})") from None
+        if len(body) != raw_len:
+            raise RunFileError(f"{path}: corrupt record at byte {pos} (length {len(body)}, header says {raw_len})")
+        yield kind, body, end
+        pos = end
+
+
+def _literal(body: bytes, what: str, path: str) -> Any:
+    try:
+        return ast.literal_eval(body.decode("utf-8", "surrogatepass"))
+    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError) as e:
+        raise RunFileError(f"{path}: unreadable {what} record ({type(e).__name__})") from None
+
+
+class _Cursor:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, st: struct.Struct) -> tuple:
+        v = st.unpack_from(self.data, self.pos)
+        self.pos += st.size
+        return v
+
+    def u32(self) -> int:
+        v = int.from_bytes(self.data[self.pos:self.pos + 4], "little")
+        if self.pos + 4 > len(self.data):
+            raise struct.error("past the end")
+        self.pos += 4
+        return v
+
+    def many(self, st: struct.Struct, n: int) -> list[tuple]:
+        if self.pos + st.size * n > len(self.data):
+            raise struct.error("past the end")
+        out = list(st.iter_unpack(self.data[self.pos:self.pos + st.size * n]))
+        self.pos += st.size * n
+        return out
+
+
+def _snapshot(body: bytes, strip_file: str | None) -> dict:
+    """The raw dict of one snapshot. Frames of the recorder's bootstrap (`strip_file`)
+    are cut from every stack: they are the recorder's plumbing, as python's own C start-up has no frame."""
+    c = _Cursor(body)
+    nfields = c.u32()
+    values = c.many(struct.Struct("<Q"), nfields)
+    raw: dict[str, Any] = {}
+    for name, (v,) in zip(FIELDS, values):
+        raw[name] = v - (1 << 64) if name in _SIGNED and v >= 1 << 63 else v
+    raw["mode"] = "sampled" if raw["mode"] else "exact"
+    strings = []
+    for _ in range(c.u32()):
+        n = c.u32()
+        if c.pos + n > len(body):
+            raise struct.error("past the end")
+        strings.append(body[c.pos:c.pos + n].decode("utf-8", "surrogatepass"))
+        c.pos += n
+    funcs = [(strings[f], strings[n]) for f, n in c.many(struct.Struct("<II"), c.u32())]
+    nodes = c.many(_NODE, c.u32())
+    sites = c.many(_SITE, c.u32())
+    timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
+
+    frames: list[list] = []
+    frame_ids: dict[tuple, int] = {}
+    # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
+    # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
+    paths: dict[int, tuple] = {0: ()}
+
+    def path_of(node: int) -> tuple:
+        chain = []
+        while node not in paths:
+            if node >= len(nodes) or nodes[node][2] == _FREE:
+                raise IndexError(f"node {node} is not in the stack tree")
+            chain.append(node)
+            if len(chain) > 65536:
+                raise IndexError("a cycle in the stack tree")
+            node = nodes[node][0]
+        path = paths[node]
+        for n in reversed(chain):
+            _, line, func = nodes[n]
+            file, name = funcs[func]
+            key = (file, line, name)
+            fid = frame_ids.get(key)
+            if fid is None:
+                fid = frame_ids[key] = len(frames)
+                frames.append([file, line, name])
+            # a frame of the recorder's bootstrap: it and everything outside it are the recorder's plumbing
+            path = () if file == strip_file else path + (fid,)
+            paths[n] = path
+        return path
+
+    stacks = []
+    for leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes in sites:
+        if unused:
+            continue
+        stacks.append({"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
+                       "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
+                       "alloc_bytes": alloc_bytes})
+    raw.update(frames=frames, stacks=stacks, timeline=timeline)
+    return raw
+
+
+def scan(path: str) -> tuple[dict, bytes | None, dict | None, Any, int, int]:
+    """(meta, last snapshot's body, end, evidence, records read, end offset of the valid part)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RunFileError(f"cannot read run file {path!r}: {e.strerror or e}") from None
+    meta: dict = {}
+    snap = None
+    end = evidence = None
+    count = valid = 0
+    for kind, body, stop in _records(data, path):
+        count += 1
+        valid = stop
+        if kind == META:
+            meta = _literal(body, "meta", path)
+        elif kind == SNAPSHOT:
+            snap, end, evidence = body, None, None  # an end or evidence belongs to the snapshot before it
+        elif kind == END:
+            end = _literal(body, "end", path)
+        elif kind == EVIDENCE:
+            evidence = _literal(body, "evidence", path)
+    return meta, snap, end, evidence, count, valid or HEADER.size
+
+
+def read_run(path: str) -> dict:
+    """The raw dict of the run in `path` (its last complete snapshot). RunFileError for a foreign or damaged file."""
+    meta, snap, end, evidence, _, _ = scan(path)
+    if snap is None:
+        raise RunFileError(f"{path}: the run file holds no complete snapshot (the recorder ended before writing one)")
+    try:
+        raw = _snapshot(snap, meta.get("bootstrap"))
+    except (struct.error, IndexError, UnicodeDecodeError) as e:
+        raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
+    complete = bool(end and end.get("final"))
+    raw["complete"] = complete
+    raw["end"] = end or {"status": "killed", "exit_status": None, "signal": None, "exception": None}
+    raw["evidence"] = evidence if complete else None
+    raw["user_roots"] = list(meta.get("user_roots", []))
+    raw["meta"] = meta
+    return raw
+
+
+def append_end(path: str, end: dict) -> None:
+    """Record how the target ended when it could not (killed by a signal, crashed): the file is cut after its last
+    valid record (a torn tail is dropped) and an end record, not marked final, is appended."""
+    _, _, have_end, _, _, valid = scan(path)
+    if have_end is not None:
+        return
+    body = repr({**end, "final": False}).encode()
+    stored = _ext.lz_compress(body)
+    head = struct.pack("<BBHII", END, FLAG_LZ, 0, len(stored), len(body))
+    crc = zlib.crc32(head, zlib.crc32(stored))
+    with open(path, "r+b") as f:
+        f.truncate(valid)
+        f.seek(valid)
+        f.write(head + struct.pack("<I", crc) + stored)

@@ -1,0 +1,244 @@
+"""The recorder runs the target as plain python would: the same stdout, stderr traceback and exit status for a
+script, -m and -c, sys.exit, an exception, os._exit, a target that closes stdout, a script that chdirs and uses
+__file__, a forking target; it imports nothing the target would not have imported itself; and its peak agrees with
+tracemalloc started at interpreter start. Every run is `thrifty doctor` in a subprocess, beside plain python."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+DOCTOR = [sys.executable, "-m", "thrifty", "doctor"]
+
+
+def plain(*args, cwd):
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def doctor(*args, cwd, options=("--no-findings",)):
+    return subprocess.run([*DOCTOR, *options, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def report_of(out_json):
+    return json.loads(out_json.read_text())
+
+
+def write(path, body):
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+CASES = {
+    "script": ("script", "import sys\nprint('hello', sys.argv, __name__)\n"),
+    "sys_exit_3": ("script", "import sys\nprint('bye')\nsys.exit(3)\n"),
+    "sys_exit_text": ("script", "import sys\nsys.exit('a message')\n"),
+    "exception": ("script", "def f():\n    raise ValueError('boom')\nprint('start')\nf()\n"),
+    "os_exit_7": ("script", "import os, sys\nprint('flushed', flush=True)\nkeep = bytearray(10**6)\nos._exit(7)\n"),
+    "closes_stdout": ("script", "import sys\nprint('before')\nsys.stdout.close()\n"),
+    "module": ("module", "import sys\nprint('mod', __name__, sys.argv[1:], __spec__.name)\n"),
+    "code": ("code", "import sys; print('code', __name__, sys.argv)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_stdout_stderr_and_status_as_python(tmp_path, case):
+    kind, body = CASES[case]
+    if kind == "script":
+        target = [write(tmp_path / "app.py", body), "x", "--y"]
+    elif kind == "module":
+        write(tmp_path / "mymod.py", body)
+        target = ["-m", "mymod", "x"]
+    else:
+        target = ["-c", body, "x"]
+    want = plain(*target, cwd=tmp_path)
+    out_json = tmp_path / "r.json"
+    got = doctor("--json", out_json, *target, cwd=tmp_path)
+    assert got.stdout == want.stdout
+    assert got.returncode == want.returncode, got.stderr
+    # the target's stderr comes first, as python printed it; the doctor's report follows
+    assert got.stderr.startswith(want.stderr), (want.stderr, got.stderr)
+    r = report_of(out_json)
+    assert r["outcome"]["exit_status"] == want.returncode
+    if case == "os_exit_7":
+        assert r["outcome"]["status"] == "os_exit" and r["summary"]["peak_bytes"] >= 10**6
+    if case == "exception":
+        assert r["outcome"]["status"] == "exception" and "ValueError: boom" in r["outcome"]["exception"]
+
+
+def test_json_tool_writing_a_file_like_python(tmp_path):
+    """`python -m json.tool in.json out.json` closes sys.stdout when done: the report files are still written."""
+    (tmp_path / "in.json").write_text('{"b": [1, 2], "a": "x"}')
+    want = plain("-m", "json.tool", "in.json", "want.json", cwd=tmp_path)
+    out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
+    got = doctor("--json", out_json, "--html", out_html, "-m", "json.tool", "in.json", "got.json", cwd=tmp_path,
+                 options=())
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, "")
+    assert (tmp_path / "got.json").read_text() == (tmp_path / "want.json").read_text()
+    assert report_of(out_json)["schema"] == "thrifty.doctor"
+    assert out_html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_chdir_then_file(tmp_path):
+    """__file__ is absolute as python makes it, so a script that changes directory still finds its own files;
+    --json given relative is resolved against the doctor's cwd at the start."""
+    (tmp_path / "data.txt").write_text("payload\n")
+    write(tmp_path / "app.py", """
+        import os
+        here = os.path.dirname(__file__)
+        os.chdir("/")
+        print(open(os.path.join(here, "data.txt")).read().strip(), os.path.isabs(__file__))
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
+    assert want.stdout == got.stdout == "payload True\n"
+    assert report_of(tmp_path / "r.json")["outcome"]["exit_status"] == 0
+    assert not os.path.exists("/r.json")
+
+
+def test_forked_child_is_not_counted(tmp_path):
+    """A child the target forks stops tracing and never writes the run file: its 50 MB are not in the figures, and
+    its own exit status (5) is its own; the parent's output and status are python's."""
+    write(tmp_path / "app.py", """
+        import os, sys
+        keep = bytearray(2_000_000)
+        pid = os.fork()
+        if pid == 0:
+            junk = bytearray(50_000_000)
+            print("child", flush=True)
+            sys.exit(5)
+        _, status = os.waitpid(pid, 0)
+        print("parent sees", os.waitstatus_to_exitcode(status))
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
+    assert got.stdout == want.stdout == "child\nparent sees 5\n"
+    assert got.returncode == want.returncode == 0
+    r = report_of(tmp_path / "r.json")
+    assert 2_000_000 <= r["summary"]["peak_bytes"] < 10_000_000
+    assert r["outcome"]["status"] == "ok"
+
+
+PROBE_MODULES = "import sys; print(repr(sorted(sys.modules)))\n"
+RECORDER = {"thrifty", "thrifty._ext"}
+
+
+@pytest.mark.parametrize("kind", ["script", "module", "code"])
+def test_nothing_imported_before_the_target(tmp_path, kind):
+    """What the target finds in sys.modules when it starts: what it finds under plain python, plus the recorder's
+    own two modules (the lazy package and the C extension) — nothing the target could get for free."""
+    if kind == "script":
+        target = [write(tmp_path / "app.py", PROBE_MODULES)]
+    elif kind == "module":
+        write(tmp_path / "probe_mod.py", PROBE_MODULES)
+        target = ["-m", "probe_mod"]
+    else:
+        target = ["-c", PROBE_MODULES]
+    want = set(eval(plain(*target, cwd=tmp_path).stdout))
+    got = set(eval(doctor(*target, cwd=tmp_path).stdout))
+    assert got - want <= RECORDER, sorted(got - want - RECORDER)
+
+
+@pytest.mark.xfail(strict=True, reason="the findings' ResourceWarning probe (doctor/probe.py, ResourceCollector.start) "
+                   "imports `warnings` before the target to pin its filter; the contract allows sys, gc, thrifty._ext")
+def test_nothing_imported_before_the_target_with_findings(tmp_path):
+    """The same with findings on: the findings' probes are installed in the recorder before the target starts, and
+    they must be as light (thrifty.doctor.probe imports only sys, gc and thrifty._ext at import time)."""
+    from thrifty.doctor import probe
+
+    if not hasattr(probe.Probes, "register_namespace"):
+        pytest.skip("the findings' probe module before the light probe of the recorder/analyzer split")
+    want = set(eval(plain("-c", PROBE_MODULES, cwd=tmp_path).stdout))
+    got = set(eval(doctor("-c", PROBE_MODULES, cwd=tmp_path, options=()).stdout))
+    extra = {m for m in got - want - RECORDER if not m.startswith("thrifty.")} - {"gc"}
+    assert not extra, sorted(extra)
+
+
+def test_module_target_not_imported_before_tracing(tmp_path):
+    """`-m pkg.mod`: the package's own import (its __init__ allocating 1 MB) happens under the tracker, as part of
+    the run, and shows as an import pseudo-frame."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("BIG = bytearray(1_000_000)\n")
+    (pkg / "mod.py").write_text("print('ran')\n")
+    got = doctor("--json", "r.json", "-m", "pkg.mod", cwd=tmp_path)
+    assert got.stdout == "ran\n", got.stderr
+    r = report_of(tmp_path / "r.json")
+    assert r["summary"]["peak_bytes"] >= 1_000_000
+    imports = {r["frames"][i][2] for st in r["stacks"] for i in st["frames"] if r["frames"][i][0] == "<import>"}
+    assert "pkg" in imports
+
+
+IMPORTS = ("argparse", "json", "typing", "inspect", "dataclasses", "random", "ast", "tokenize", "csv", "decimal",
+           "logging", "fractions")
+
+
+def test_peak_agrees_with_tracemalloc_from_interpreter_start(tmp_path):
+    """A script importing a dozen stdlib modules: the doctor's peak against tracemalloc started at interpreter start
+    (python -X tracemalloc=1), counted from the script's first line (the interpreter's own start-up left out, as an
+    empty program's). The recorder's fresh interpreter already holds thrifty._ext, whose import grew the
+    interpreter's tables (interned strings) once, so the target does not pay that growth: within 6%, not 3%
+    (docs/doctor.md, "What the recorder changes")."""
+    write(tmp_path / "app.py", f"""
+        import _tracemalloc
+        start = _tracemalloc.get_traced_memory()[0]
+        _tracemalloc.reset_peak()
+        import {", ".join(IMPORTS)}
+        print(_tracemalloc.get_traced_memory()[1] - start)
+        """)
+    bill = int(plain("-X", "tracemalloc=1", "app.py", cwd=tmp_path).stdout)
+    assert bill > 1_000_000
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    peak = report_of(tmp_path / "r.json")["summary"]["peak_bytes"]
+    assert abs(peak - bill) / bill < 0.06, (peak, bill)
+    if sys.version_info[:2] != (3, 11):
+        return  # elsewhere the tracker's frame walk makes frame objects, which a tracemalloc beneath it counts
+    # in the same process, tracemalloc and the tracker agree within 1%
+    same = subprocess.run([sys.executable, "-X", "tracemalloc=1", *DOCTOR[1:], "--no-findings", "--json", "s.json",
+                           "app.py"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    inside = int(same.stdout)
+    peak = report_of(tmp_path / "s.json")["summary"]["peak_bytes"]
+    assert abs(peak - inside) / inside < 0.01, (peak, inside)
+
+
+def test_timeline_holds_the_true_peak_of_a_short_spike(tmp_path):
+    """A short program with one spike: the timeline is an envelope of at least 200 buckets whose highest high is
+    the peak (the chart cannot miss it)."""
+    write(tmp_path / "app.py", """
+        keep = [bytearray(1000) for _ in range(20000)]
+        spike = bytearray(30_000_000)
+        del spike
+        more = [str(i) for i in range(100000)]
+        """)
+    got = doctor("--out", "r.run", "app.py", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    from thrifty.doctor.runfile import read_run
+
+    raw = read_run(str(tmp_path / "r.run"))
+    assert len(raw["timeline"]) >= 200
+    assert max(hi for _, hi, _ in raw["timeline"]) == raw["peak_bytes"] >= 30_000_000
+    assert raw["complete"] and raw["end"]["status"] == "ok"
+    assert raw["recorder_bytes"] > 0 and raw["target_peak_rss_bytes"] > 30_000_000
+
+
+def test_threads_and_atexit_after_main_are_counted(tmp_path):
+    """Python waits for non-daemon threads and runs atexit functions after __main__ returns: the recorder does the
+    same before its last snapshot, so the 7 MB a thread allocates after main is done are in the peak."""
+    write(tmp_path / "app.py", """
+        import atexit, threading, time
+        keep = []
+        def work():
+            time.sleep(0.2)
+            keep.append(bytearray(7_000_000))
+            print("thread done", flush=True)
+        atexit.register(lambda: print("atexit", len(keep)))
+        threading.Thread(target=work).start()
+        print("main done")
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
+    assert got.stdout == want.stdout == "main done\nthread done\natexit 1\n"
+    assert report_of(tmp_path / "r.json")["summary"]["peak_bytes"] >= 7_000_000

@@ -1,0 +1,247 @@
+"""The run file (docs/format-run.md): what the recorder leaves after any end of the target — SIGKILL included — is
+rendered by `thrifty report`; a truncated file gives its last complete snapshot, a corrupt or foreign one a clear
+one-line error; `thrifty diff` compares two runs."""
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+
+import pytest
+
+from thrifty.doctor import runfile
+from thrifty.doctor.runfile import RunFileError, read_run, scan
+
+THRIFTY = [sys.executable, "-m", "thrifty"]
+
+
+def thrifty(*args, cwd=None):
+    return subprocess.run([*THRIFTY, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    """A complete run file of a program that keeps allocating for a while (several snapshots)."""
+    d = tmp_path_factory.mktemp("run")
+    (d / "app.py").write_text(textwrap.dedent("""
+        import time
+        keep = []
+        for _ in range(300):  # 6 MB over at least 0.6 s: several snapshots at --interval 0.05
+            keep.append(bytearray(20_000))
+            time.sleep(0.002)
+        """))
+    out = thrifty("doctor", "--no-findings", "--interval", "0.05", "--out", "app.run", "app.py", cwd=d)
+    assert out.returncode == 0, out.stderr
+    return d / "app.run"
+
+
+def records(path):
+    """(offset, kind, total length) of each record, parsed by hand from the documented layout."""
+    data = path.read_bytes()
+    pos, out = 16, []
+    while pos + 16 <= len(data):
+        kind, _, _, stored, _, _ = struct.unpack_from("<BBHIII", data, pos)
+        out.append((pos, kind, 16 + stored))
+        pos += 16 + stored
+    assert pos == len(data)
+    return out
+
+
+def test_layout_as_documented(saved_run):
+    data = saved_run.read_bytes()
+    assert data[:8] == b"\x89TFRUN\r\n" and struct.unpack_from("<HH", data, 8) == (1, 16)
+    kinds = [k for _, k, _ in records(saved_run)]
+    assert kinds[0] == runfile.META and kinds[-1] == runfile.END and kinds.count(runfile.SNAPSHOT) >= 3
+    for pos, _, size in records(saved_run):  # every record's checksum covers its payload and header
+        head = data[pos:pos + 16]
+        crc = struct.unpack_from("<I", head, 12)[0]
+        assert zlib.crc32(head[:12], zlib.crc32(data[pos + 16:pos + size])) == crc
+    raw = read_run(str(saved_run))
+    assert raw["complete"] and raw["end"]["status"] == "ok" and raw["peak_bytes"] >= 5_000_000
+    assert raw["user_roots"] == [str(saved_run.parent)]
+
+
+def test_truncated_file_gives_the_last_complete_snapshot(saved_run, tmp_path):
+    data = saved_run.read_bytes()
+    snaps = [(pos, size) for pos, kind, size in records(saved_run) if kind == runfile.SNAPSHOT]
+    full = read_run(str(saved_run))
+    # cut inside the last snapshot: the one before it is read, marked incomplete
+    pos, size = snaps[-1]
+    cut = tmp_path / "cut.run"
+    cut.write_bytes(data[:pos + size // 2])
+    raw = read_run(str(cut))
+    assert raw["complete"] is False and raw["evidence"] is None and raw["end"]["status"] == "killed"
+    assert 0 < raw["allocs"] <= full["allocs"]
+    # a record whose header was never committed (kind 0) ends the valid part the same way
+    torn = bytearray(data[:pos + size])
+    torn[pos:pos + 16] = bytes(16)
+    cut.write_bytes(bytes(torn))
+    assert read_run(str(cut))["allocs"] == raw["allocs"]
+    # before the first snapshot: nothing to report, said in one line
+    cut.write_bytes(data[:snaps[0][0] + 5])
+    with pytest.raises(RunFileError, match="no complete snapshot"):
+        read_run(str(cut))
+
+
+def test_corrupt_and_foreign_files_are_refused(saved_run, tmp_path):
+    data = bytearray(saved_run.read_bytes())
+    bad = tmp_path / "bad.run"
+    pos, _, size = records(saved_run)[2]  # a record in the middle, with records after it
+    data[pos + 20] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(RunFileError, match="corrupt record at byte"):
+        read_run(str(bad))
+    bad.write_bytes(b"{\"schema\": \"thrifty.doctor\"}")
+    with pytest.raises(RunFileError, match="not a thrifty run file"):
+        read_run(str(bad))
+    other = bytearray(saved_run.read_bytes())
+    other[8] = 9
+    bad.write_bytes(bytes(other))
+    with pytest.raises(RunFileError, match="version 9; this thrifty reads version 1"):
+        read_run(str(bad))
+    out = thrifty("report", bad)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "version 9" in lines[0] and "Traceback" not in out.stderr
+
+
+def _children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="finds the recorder's pid in /proc")
+def test_sigkill_mid_run_leaves_a_report(tmp_path):
+    """SIGKILL (as the OOM killer sends) to the recorder mid-run: the doctor still reports from the last snapshot,
+    exits 137 like a killed python, and the kept run file renders with `thrifty report`."""
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        import time
+        keep = [bytearray(1_000_000) for _ in range(8)]
+        print("ready", flush=True)
+        while True:
+            keep.append(bytearray(100))
+            time.sleep(0.001)
+        """))
+    proc = subprocess.Popen([*THRIFTY, "doctor", "--interval", "0.05", "--out", "app.run", "--json", "r.json",
+                             "app.py"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.5)  # at least one snapshot after the 8 MB
+        (recorder,) = _children(proc.pid)
+        os.kill(recorder, signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGKILL
+    assert "was killed" in err
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["outcome"]["status"] == "killed" and r["summary"]["peak_bytes"] >= 8_000_000
+    raw = read_run(str(tmp_path / "app.run"))
+    assert raw["complete"] is False and raw["end"]["signal"] == signal.SIGKILL
+    out = thrifty("report", "app.run", "--json", "again.json", "--html", "again.html", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "peak traced heap" in out.stderr and "was killed" in out.stderr
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["summary"]["peak_bytes"] == r["summary"]["peak_bytes"]
+    assert (tmp_path / "again.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_and_diff_of_two_runs(tmp_path):
+    (tmp_path / "big.py").write_text("import json\nkeep = [bytearray(1000) for _ in range(4000)]\n")
+    (tmp_path / "small.py").write_text("keep = [bytearray(1000) for _ in range(1000)]\n")
+    for name in ("big", "small"):
+        out = thrifty("doctor", "--no-findings", "--out", f"{name}.run", "--json", f"{name}.json", f"{name}.py",
+                      cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+    out = thrifty("diff", "big.run", "small.run", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "peak traced heap" in out.stdout and "smaller in B" in out.stdout
+    assert "import bill" in out.stdout and "json" in out.stdout  # big.py imports json, small.py nothing
+    assert "big.py:2" in out.stdout
+    # JSON reports compare the same way
+    assert "smaller in B" in thrifty("diff", "big.json", "small.json", cwd=tmp_path).stdout
+    out = thrifty("diff", "big.run", "big.py", cwd=tmp_path)
+    assert out.returncode == 2 and "neither a run file nor a JSON report" in out.stderr
+
+
+def test_no_empty_output_files_before_the_run(tmp_path):
+    """--json/--html are checked writable without being created: a target that cannot start leaves none."""
+    out = thrifty("doctor", "--json", "r.json", "--html", "r.html", "missing.py", cwd=tmp_path)
+    assert out.returncode == 2
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_scan_counts_records(saved_run):
+    meta, snap, end, evidence, count, valid = scan(str(saved_run))
+    assert meta["target"]["kind"] == "script" and snap and end["final"] and evidence is None
+    assert valid == saved_run.stat().st_size and count == len(records(saved_run))
+
+
+def test_sigterm_to_the_doctor_reaches_an_idle_target(tmp_path):
+    """SIGTERM sent to the doctor goes on to the target (which ends by it, as under plain python); the target had
+    been sleeping since it allocated, and the writer thread's snapshot still holds those bytes."""
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        import time
+        keep = bytearray(5_000_000)
+        print("ready", flush=True)
+        time.sleep(60)
+        """))
+    proc = subprocess.Popen([*THRIFTY, "doctor", "--no-findings", "--interval", "0.1", "--json", "r.json", "app.py"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["outcome"]["status"] == "signal" and r["outcome"]["exit_status"] == 143
+    assert r["summary"]["peak_bytes"] >= 5_000_000
+
+
+def test_mangled_files_give_a_report_or_one_clear_error(saved_run, tmp_path):
+    """Hostile input: bytes flipped, cut or inserted anywhere (checksums fixed up, so the parser itself is reached)
+    — the reader returns a raw run or raises RunFileError, never anything else."""
+    import random
+
+    rng = random.Random(1234)
+    data = saved_run.read_bytes()
+    recs = records(saved_run)
+    bad = tmp_path / "m.run"
+    for _ in range(300):
+        buf = bytearray(data)
+        pos, kind, size = rng.choice(recs)
+        how = rng.randrange(4)
+        if how == 0:  # a flipped byte somewhere
+            buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+        elif how == 1:  # cut anywhere
+            del buf[rng.randrange(len(buf)):]
+        elif how == 2:  # a snapshot's decompressed payload damaged, then recompressed and re-checksummed
+            from thrifty import _ext
+
+            payload = bytearray(_ext.lz_decompress(bytes(buf[pos + 16:pos + size])))
+            for _ in range(rng.randrange(1, 4)):
+                if payload:
+                    payload[rng.randrange(len(payload))] = rng.randrange(256)
+            stored = _ext.lz_compress(bytes(payload))
+            head = struct.pack("<BBHII", kind, 1, 0, len(stored), len(payload))
+            buf[pos:pos + size] = head + struct.pack("<I", zlib.crc32(head, zlib.crc32(stored))) + stored
+        else:  # garbage appended
+            buf += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+        bad.write_bytes(bytes(buf))
+        try:
+            raw = read_run(str(bad))
+        except RunFileError as e:
+            assert "\n" not in str(e)
+        else:
+            assert isinstance(raw["stacks"], list) and isinstance(raw["frames"], list)

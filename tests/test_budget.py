@@ -1,5 +1,6 @@
 """thrifty.budget / count_allocs / no_alloc and size parsing."""
 import threading
+import time
 
 import pytest
 
@@ -303,3 +304,31 @@ def test_suspended_generator_block_does_not_count_its_consumer():
         next(g)
         bytearray(100)  # the consumer may allocate: the block is suspended
         next(g, None)
+
+
+def test_a_thread_that_ends_inside_a_guard_does_not_keep_the_hook():
+    # Before: the thread's guard stayed counted as active, so the hook stayed installed for the process and every
+    # free went through the guards' table.
+    left = []
+
+    def work():
+        g = thrifty.count_allocs()
+        g.__enter__()  # never exited: the thread just ends
+        left.append(g)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    # The thread's C exit (where its guards are unlinked) comes a moment after join() returns, and the hook is then
+    # removed by a pending call, which the main thread runs between bytecodes: poll for a while.
+    for _ in range(10_000):
+        if not _ext._hook_installed():
+            break
+        time.sleep(0.001)
+    assert not _ext._hook_installed()
+    with thrifty.budget(1000):  # guards on this thread work as before
+        pass
+    with pytest.raises(thrifty.BudgetExceeded):
+        with thrifty.budget(1000):
+            bytearray(5000)
+    assert not _ext._hook_installed() and left[0].active

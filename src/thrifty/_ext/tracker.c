@@ -1273,8 +1273,42 @@ static void hooks_maybe_uninstall(void) {
 
 /* ---- guards ------------------------------------------------------------------------------------------------------ */
 
+/* A thread that ends inside a guard (its `with` never left: the thread was killed by an exception in C, or called
+ * PyThread_exit_thread) leaves nodes linked. A thread-specific key's destructor, run as the thread exits, unlinks
+ * them so the count of active guards drops and the hook goes idle; the hook itself is removed from the main thread
+ * (a pending call), since changing the allocators needs the GIL. The guard objects stay "active": their __exit__
+ * can no longer run on that thread. */
+static pthread_key_t guard_key;
+static pthread_once_t guard_key_once = PTHREAD_ONCE_INIT;
+static int guard_key_ok;
+
+static int uninstall_pending(void *unused) {
+    (void)unused;
+    hooks_maybe_uninstall();
+    return 0;
+}
+
+static void guards_thread_ended(void *innermost) {
+    lock();
+    for (tf_guard_node *g = innermost; g; g = g->outer)
+        T.guards_active--;
+    if (T.guards_active == 0 && T.gblocks.mem)
+        tf_sitetable_clear(&T.gblocks.t);
+    update_free_check();
+    unlock();
+    tl_guard = NULL;
+    (void)Py_AddPendingCall(uninstall_pending, NULL); /* callable without the GIL or a thread state */
+}
+
+static void guard_key_make(void) { guard_key_ok = pthread_key_create(&guard_key, guards_thread_ended) == 0; }
+
 int tf_guard_push(tf_guard_node *g) {
     g->hook_losses = tf_hook_losses(); /* re-installs a hook someone removed, before this guard relies on it */
+    (void)pthread_once(&guard_key_once, guard_key_make);
+    if (!guard_key_ok || pthread_setspecific(guard_key, g) != 0) {
+        PyErr_SetString(PyExc_OSError, "thrifty guards: cannot register the thread-exit cleanup (pthread key)");
+        return -1;
+    }
     lock();
     T.next_serial = T.next_serial % TF_TAG_MAX + 1u;
     g->serial = T.next_serial;
@@ -1299,6 +1333,7 @@ int tf_guard_pop(tf_guard_node *g) {
     lock();
     *link = g->outer;
     g->outer = NULL;
+    (void)pthread_setspecific(guard_key, tl_guard); /* NULL once the thread has no guard: no cleanup at its exit */
     T.guards_active--;
     if (T.guards_active == 0 && T.gblocks.mem)
         tf_sitetable_clear(&T.gblocks.t);

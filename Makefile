@@ -22,7 +22,7 @@ CORE_SRC := $(wildcard core/src/*.c)
 CORE_HDR := $(wildcard core/include/thrifty/*.h)
 CORE_TESTS := $(wildcard core/tests/test_*.c)
 FUZZ_TARGETS := $(wildcard core/fuzz/fuzz_*.c)
-C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard src/thrifty/_ext/*.c src/thrifty/_ext/*.h)
+C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard src/thrifty/_ext/*.c src/thrifty/_ext/*.h tests/fuzz/*.c)
 
 WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1

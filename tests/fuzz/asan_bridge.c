@@ -34,12 +34,12 @@ static void *forward(const char *name) {
 }
 
 /* Each entry point looks its target up once; the casts are between function pointer types of the same signature. */
-#define BRIDGE(ret, name, params, args)                                                                              \
-    ret name params {                                                                                                \
-        static ret(*fn) params;                                                                                      \
-        if (fn == NULL)                                                                                              \
-            *(void **)&fn = forward(#name);                                                                          \
-        return fn args;                                                                                              \
+#define BRIDGE(ret, name, params, args)                                                                                \
+    ret name params {                                                                                                  \
+        static ret(*fn) params;                                                                                        \
+        if (fn == NULL)                                                                                                \
+            *(void **)&fn = forward(#name);                                                                            \
+        return fn args;                                                                                                \
     }
 
 typedef int (*test_one_input)(const uint8_t *, size_t);

@@ -98,7 +98,7 @@
  * for little-endian GCC/Clang targets with a vector unit (SSE2, NEON), off elsewhere — on a core without one
  * (Cortex-M4) the vector code would be emulated and only cost code size (about 1 KB). */
 #ifndef TF_LINES_SIMD
-#if TF_GNUC && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                               \
+#if TF_GNUC && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                                 \
     (defined(__SSE2__) || defined(__ARM_NEON))
 #define TF_LINES_SIMD 1
 #else

@@ -95,14 +95,22 @@ static PyMethodDef RingIter_methods[] = {
 };
 
 static PyType_Slot RingIter_slots[] = {
-    {Py_tp_new, RingIter_new},           {Py_tp_iter, PyObject_SelfIter},   {Py_tp_iternext, RingIter_next},
-    {Py_tp_methods, RingIter_methods},   {Py_tp_traverse, RingIter_traverse}, {Py_tp_dealloc, RingIter_dealloc},
+    {Py_tp_new, RingIter_new},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, RingIter_next},
+    {Py_tp_methods, RingIter_methods},
+    {Py_tp_traverse, RingIter_traverse},
+    {Py_tp_dealloc, RingIter_dealloc},
     {0, NULL},
 };
 
 static PyType_Slot RingRevIter_slots[] = {
-    {Py_tp_new, RingRevIter_new},        {Py_tp_iter, PyObject_SelfIter},   {Py_tp_iternext, RingIter_next},
-    {Py_tp_methods, RingIter_methods},   {Py_tp_traverse, RingIter_traverse}, {Py_tp_dealloc, RingIter_dealloc},
+    {Py_tp_new, RingRevIter_new},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, RingIter_next},
+    {Py_tp_methods, RingIter_methods},
+    {Py_tp_traverse, RingIter_traverse},
+    {Py_tp_dealloc, RingIter_dealloc},
     {0, NULL},
 };
 

@@ -189,7 +189,7 @@ fuzz-py: asan-ext $(PYFUZZ)/asan_bridge.so $(VENV)/.fuzz-stamp
 	@set -e; for f in $(PY_FUZZ_TARGETS); do n=$$(basename $$f .py); \
 	  mkdir -p tests/fuzz/corpus/$$n $(PYFUZZ)/corpus/$$n; \
 	  echo "== fuzz $$n (Python API, ASan) for $(FUZZ_SECONDS)s"; \
-	  $(PYFUZZ_RUN) $(VPY) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 \
+	  $(PYFUZZ_RUN) $(VPY) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 -timeout=120 \
 	    -artifact_prefix=$(PYFUZZ)/$$n- $(PYFUZZ)/corpus/$$n tests/fuzz/corpus/$$n >$(PYFUZZ)/$$n.log 2>&1 \
 	    || { tail -60 $(PYFUZZ)/$$n.log; echo "== $$n FAILED (log: $(PYFUZZ)/$$n.log)"; exit 1; }; \
 	  tail -3 $(PYFUZZ)/$$n.log; done

@@ -118,6 +118,7 @@ class Model:
             assert r is x  # two elements, one value here: handed back as it is, not interned ...
             for e in x:  # ... but its elements were interned first, and which of the equal ones is canonical is
                 self.canon.setdefault(skey(e), UNKNOWN)  # the set's iteration order's business
+            self.approx = True  # (and so were the elements of containers among them)
             return
         if t in (tuple, frozenset):
             for e in r:

@@ -85,6 +85,13 @@ def value(rd, depth=0):
 UNKNOWN = object()
 
 
+def has_dup(x):
+    """A frozenset holding two objects of one strict value, at any depth."""
+    if type(x) is frozenset and len({skey(e) for e in x}) != len(x):
+        return True
+    return type(x) in (tuple, frozenset) and any(has_dup(e) for e in x)
+
+
 class Model:
     """The canonical object for each strict key. After a purge the interner may still hold entries the model forgot
     (held elsewhere), so the model then learns a new key's canonical object from the interner (`lenient`)."""
@@ -116,16 +123,31 @@ class Model:
             return
         if t is frozenset and len({skey(e) for e in x}) != len(x):
             assert r is x  # two elements, one value here: handed back as it is, not interned ...
-            for e in x:  # ... but its elements were interned first, and which of the equal ones is canonical is
-                self.canon.setdefault(skey(e), UNKNOWN)  # the set's iteration order's business
-            self.approx = True  # (and so were the elements of containers among them)
+            self.unknown_inside(x)  # ... but what is inside was interned first, and which of the equal
+            self.approx = True  # ones became canonical is the set's iteration order's business
             return
         if t in (tuple, frozenset):
+            if has_dup(x):  # which of the equal values inside became canonical is iteration order's business,
+                self.unknown_inside(x, force=True)  # and a container holding such a set has no one strict value
+                self.canon[skey(x)] = UNKNOWN
+                self.approx = True
+                return
             for e in r:
                 self.check(e, e)  # elements are canonical: a known key's object, or one the model now learns
             self.learn(skey(x), r, r is x or self.lenient or True)
             return
         self.learn(skey(x), r, r is x or self.lenient)
+
+    def unknown_inside(self, x, force=False):
+        for e in x:
+            if e is None or type(e) is bool:
+                continue
+            if force:
+                self.canon[skey(e)] = UNKNOWN
+            else:
+                self.canon.setdefault(skey(e), UNKNOWN)
+            if type(e) in (tuple, frozenset):
+                self.unknown_inside(e, force)
 
     def learn(self, k, r, first_ok):
         if self.canon.get(k) is UNKNOWN:

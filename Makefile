@@ -1,6 +1,8 @@
 # thrifty — every developer and CI command. `make test` on a fresh clone sets everything up itself.
 #
-#   make test    .venv + package + test extras, then the C core tests (ASan+UBSan), fuzz-corpus replay, pytest,
+#   make test    .venv + package + test extras, then the C core tests (ASan+UBSan; also in the variant builds of
+#                test-c-variants: -Os, portable C99, knobs off), fuzz-corpus replay (the C
+#                corpora here; the Python-API corpora in tests/fuzz/corpus by pytest's test_fuzz_corpora.py), pytest,
 #                and the doctor's HTML report in headless Chromium (installed when missing)
 #   make test-py313 / test-py314   the pytest suite on CPython 3.13 (Debian 13) / 3.14 (Debian unstable), each in a
 #                debootstrap root cached under build/roots (tools/debian-leg.sh); both run in `make test`
@@ -9,7 +11,8 @@
 #                Debian's cross compilers (installed when missing); part of `make test`
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
-#   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
+#   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing), then each Python-API target
+#                in tests/fuzz/ under atheris against the ASan build (fuzz-c, fuzz-py run one half)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
 #   make lint    clang-format in check mode
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
@@ -24,13 +27,13 @@ CORE_SRC := $(wildcard core/src/*.c)
 CORE_HDR := $(wildcard core/include/thrifty/*.h)
 CORE_TESTS := $(wildcard core/tests/test_*.c)
 FUZZ_TARGETS := $(wildcard core/fuzz/fuzz_*.c)
-C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard src/thrifty/_ext/*.c src/thrifty/_ext/*.h)
+C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard src/thrifty/_ext/*.c src/thrifty/_ext/*.h tests/fuzz/*.c)
 
 WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: test test-asan asan-ext test-c test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench fuzz fuzz-c fuzz-py cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -50,7 +53,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-c-cross test-fuzz-replay test-py test-html test-py313 test-py314
+test: test-c test-c-variants test-c-cross test-fuzz-replay test-py test-html test-py313 test-py314
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
@@ -67,6 +70,40 @@ test-fuzz-replay: $(patsubst core/fuzz/%.c,$(BUILD)/replay_%,$(FUZZ_TARGETS))
 	@set -e; for t in $^; do n=$${t#$(BUILD)/replay_}; \
 	  echo "== replay $$n"; ./$$t $$(find core/fuzz/corpus/$$n -type f 2>/dev/null); done
 
+# ---- C core variants (test-c-variants) --------------------------------------------------------------------
+# Every #if branch in core/ runs in some build: the default test-c build above takes the GCC/Clang, TF_DEBUG=1,
+# atomics, SIMD, reductions and canary branches; these builds take the others, each under ASan+UBSan and only with
+# the tests its knobs touch. The core sources are compiled once per variant.
+#   os        -Os, TF_DEBUG=0: the __OPTIMIZE_SIZE__ branches of lz.c (the device build) and TF_ASSERT off
+#   portable  TF_GNUC=0: standard C99 only, as IAR/Keil/MSVC get it; its defaults turn atomics and SIMD off too
+#   knobsoff  GCC, with TF_RING_ATOMICS=0, TF_LINES_SIMD=0, TF_RING_REDUCTIONS=0, TF_POOL_CANARY=0
+# (Other targets, e.g. 32-bit or big-endian builds, go in a block of their own.)
+C_VARIANTS := os portable knobsoff
+C_VARIANT_FLAGS_os := -Os
+C_VARIANT_TESTS_os := $(CORE_TESTS)
+C_VARIANT_FLAGS_portable := -O1 -DTF_DEBUG=1 -DTF_GNUC=0
+C_VARIANT_TESTS_portable := $(CORE_TESTS)
+C_VARIANT_FLAGS_knobsoff := -O1 -DTF_DEBUG=1 -DTF_RING_ATOMICS=0 -DTF_LINES_SIMD=0 -DTF_RING_REDUCTIONS=0 \
+  -DTF_POOL_CANARY=0
+C_VARIANT_TESTS_knobsoff := core/tests/test_ring.c core/tests/test_lines.c core/tests/test_pool.c
+C_VARIANT_CFLAGS := $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g \
+  -D_POSIX_C_SOURCE=200809L -Icore/include -pthread
+
+define c_variant_rules
+$(BUILD)/variants/$(1)/%.o: core/src/%.c $(CORE_HDR) core/src/lz_codes.h
+	@mkdir -p $$(@D)
+	$(CC) $(C_VARIANT_CFLAGS) $(C_VARIANT_FLAGS_$(1)) -c $$< -o $$@
+$(BUILD)/variants/$(1)/test_%: core/tests/test_%.c core/tests/tf_test.h \
+    $(patsubst core/src/%.c,$(BUILD)/variants/$(1)/%.o,$(CORE_SRC))
+	$(CC) $(C_VARIANT_CFLAGS) $(C_VARIANT_FLAGS_$(1)) $$< $$(filter %.o,$$^) -o $$@ -lm
+endef
+$(foreach v,$(C_VARIANTS),$(eval $(call c_variant_rules,$(v))))
+.SECONDARY: $(foreach v,$(C_VARIANTS),$(patsubst core/src/%.c,$(BUILD)/variants/$(v)/%.o,$(CORE_SRC)))
+C_VARIANT_BINS := $(foreach v,$(C_VARIANTS),$(patsubst core/tests/%.c,$(BUILD)/variants/$(v)/%,$(C_VARIANT_TESTS_$(v))))
+
+test-c-variants: $(C_VARIANT_BINS)
+	@set -e; for t in $^; do printf '== %s: ' $$t; ./$$t > $$t.log 2>&1 || { cat $$t.log; exit 1; }; tail -1 $$t.log; done
+
 test-py: install
 	$(VPY) -m pytest -q tests
 
@@ -74,19 +111,20 @@ test-py: install
 # clean. The sanitizer runtime must be loaded before the interpreter, hence LD_PRELOAD; PYTHONMALLOC=malloc lets
 # ASan see every object allocation; leak checking is off because the interpreter keeps memory at exit.
 ASAN_BUILD := build/asan
-test-asan: $(VENV)/.stamp
+ASAN_RUN := LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib
+asan-ext: $(VENV)/.stamp
 	@mkdir -p $(ASAN_BUILD)/lib/thrifty
 	CFLAGS="$(SAN)" $(VPY) setup.py -q build_ext \
 	  --build-lib $(ASAN_BUILD)/lib --build-temp $(ASAN_BUILD)/tmp
 	cp src/thrifty/*.py src/thrifty/*.pyi src/thrifty/py.typed $(ASAN_BUILD)/lib/thrifty/
 	rm -rf $(ASAN_BUILD)/lib/thrifty/doctor && cp -r src/thrifty/doctor $(ASAN_BUILD)/lib/thrifty/doctor
-	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
-	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -c 'import thrifty._ext as e, sys; \
+	$(ASAN_RUN) $(VPY) -c 'import thrifty._ext as e, sys; \
 	    sys.exit(0 if e.__file__.startswith("$(CURDIR)/$(ASAN_BUILD)") else "not the ASan build: " + e.__file__)'
-	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
-	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
+
+test-asan: asan-ext
+	$(ASAN_RUN) $(VPY) -m pytest -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests)
 
 # ---- other architectures ----------------------------------------------------------------------------------
 # The core's C tests built for a 32-bit x87 target and a big-endian one, statically, with the same warnings wall; the
@@ -155,11 +193,13 @@ demo: install
 	@echo "HTML reports: $(DEMO)/naive.html $(DEMO)/lean.html; run files: $(DEMO)/naive.run $(DEMO)/lean.run"
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------
+fuzz: fuzz-c fuzz-py
+
 # New inputs go to build/core/corpus/<target> (the first corpus directory is the one libFuzzer writes); the committed
 # corpus in core/fuzz/corpus is read, never rewritten. To keep what a run found, minimise it into the committed one:
 #   build/core/<target> -merge=1 core/fuzz/corpus/<target> build/core/corpus/<target>
-fuzz: APT_CMD = clang
-fuzz: apt-clang
+fuzz-c: APT_CMD = clang
+fuzz-c: apt-clang
 	@mkdir -p $(BUILD)
 	@set -e; for f in $(FUZZ_TARGETS); do n=$$(basename $$f .c); \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include $$f $(CORE_SRC) -o $(BUILD)/$$n; \
@@ -169,6 +209,40 @@ fuzz: apt-clang
 	  $(BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/corpus/$$n core/fuzz/corpus/$$n $$seeds \
 	    >$(BUILD)/$$n.log 2>&1 || { tail -40 $(BUILD)/$$n.log; echo "== $$n FAILED (log: $(BUILD)/$$n.log)"; exit 1; }; \
 	  tail -3 $(BUILD)/$$n.log; done
+
+# The Python API under atheris (the `fuzz` extra), against the ASan build: tests/fuzz/fuzz_<part>.py each drive a
+# thrifty type and its stdlib counterpart with the same operations and fail on any difference. libasan must be
+# preloaded for the ASan build, and it defines the coverage entry points as no-ops; tests/fuzz/asan_bridge.c, preloaded
+# ahead of it, hands them to atheris's libFuzzer, so the run is guided by the targets' Python coverage (the extension
+# itself is built by gcc, without libFuzzer's counters) while ASan+UBSan watch the C.
+# New inputs go to build/pyfuzz/corpus/<target>, the committed corpus is tests/fuzz/corpus/<target> (replayed by
+# `make test` through tests/test_fuzz_corpora.py). To keep what a run found, minimise it into the committed one: run
+# the same command as below with `-merge=1 tests/fuzz/corpus/<target> build/pyfuzz/corpus/<target>`.
+PY_FUZZ_TARGETS := $(wildcard tests/fuzz/fuzz_*.py)
+PYFUZZ := build/pyfuzz
+# Evaluated when a recipe runs, after $(VENV)/.fuzz-stamp installed atheris.
+ATHERIS_CORE = $(shell $(VPY) -c 'import atheris, glob, os; \
+  print(glob.glob(os.path.join(os.path.dirname(atheris.__file__), "core_with_libfuzzer*.so"))[0])')
+PYFUZZ_RUN = LD_PRELOAD="$(CURDIR)/$(PYFUZZ)/asan_bridge.so:$$($(CC) -print-file-name=libasan.so)" \
+  THRIFTY_ATHERIS_CORE="$(ATHERIS_CORE)" PYTHONMALLOC=malloc UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:abort_on_error=1:allocator_may_return_null=1:quarantine_size_mb=64 \
+  PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/lib
+$(PYFUZZ)/asan_bridge.so: tests/fuzz/asan_bridge.c
+	@mkdir -p $(PYFUZZ)
+	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl
+
+$(VENV)/.fuzz-stamp: $(VENV)/.stamp
+	$(VPY) -m pip install -q -e '.[fuzz]' --no-build-isolation
+	touch $@
+
+fuzz-py: asan-ext $(PYFUZZ)/asan_bridge.so $(VENV)/.fuzz-stamp
+	@set -e; for f in $(PY_FUZZ_TARGETS); do n=$$(basename $$f .py); \
+	  mkdir -p tests/fuzz/corpus/$$n $(PYFUZZ)/corpus/$$n; \
+	  echo "== fuzz $$n (Python API, ASan) for $(FUZZ_SECONDS)s"; \
+	  $(PYFUZZ_RUN) $(VPY) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 -timeout=120 \
+	    -artifact_prefix=$(PYFUZZ)/$$n- $(PYFUZZ)/corpus/$$n tests/fuzz/corpus/$$n >$(PYFUZZ)/$$n.log 2>&1 \
+	    || { tail -60 $(PYFUZZ)/$$n.log; echo "== $$n FAILED (log: $(PYFUZZ)/$$n.log)"; exit 1; }; \
+	  tail -3 $(PYFUZZ)/$$n.log; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
 cross: APT_CMD = arm-none-eabi-gcc

@@ -675,3 +675,69 @@ def test_std_follows_spread_not_magnitude():
     r = Ring('l', kept, maxlen=2)
     assert math.isclose(r.std(), statistics.pstdev(kept), rel_tol=1e-12)
     assert math.isclose(Ring('Q', [2**64 - 1, 2**64 - 3]).std(ddof=1), statistics.stdev([2**64 - 1, 2**64 - 3]))
+
+
+# ---- deque's behaviour that CPython's test_deque checks (tests/test_cpython_deque.py runs all of it) ----------------
+
+def test_subclass_whose_new_returns_a_non_ring():
+    # CPython bpo-31608: `*`, `+` and copy() call type(self)(...) and used its result as a Ring (a heap overflow).
+    class X(Ring):
+        pass
+
+    d = X("O", [1, 2])
+    X.__new__ = lambda cls, *args, **kwargs: [42]
+    for call in (lambda: d * 42, lambda: d + Ring("O", [3]), d.copy, lambda: copy.copy(d)):
+        with pytest.raises(TypeError, match="must return a Ring, not list"):
+            call()
+    assert list(d) == [1, 2]
+
+
+@pytest.mark.parametrize("typecode", ["O", "h"])
+def test_slots_and_dict_survive_pickle_and_copy(typecode):
+    global _RingWithSlots  # pickle finds classes by module-level name
+    class _RingWithSlots(Ring):  # noqa: N801
+        __slots__ = ("x", "y", "__dict__")
+
+    r = _RingWithSlots(typecode, [1, 2], 5)
+    r.x, r.z = 10, 30  # one slot set, one left empty, one __dict__ entry
+    for dup in (pickle.loads(pickle.dumps(r)), copy.deepcopy(r)):
+        assert type(dup) is _RingWithSlots and list(dup) == [1, 2] and dup.maxlen == 5
+        assert dup.x == 10 and dup.z == 30 and not hasattr(dup, "y")
+    shallow = copy.copy(r)  # as deque's copy: the type and the items (a subclass's attributes are its own business)
+    assert type(shallow) is _RingWithSlots and list(shallow) == [1, 2]
+
+
+@pytest.mark.parametrize("direction", [iter, reversed])
+def test_iterators_pickle_and_remake(direction):
+    r = Ring("O", range(6))
+    it = direction(r)
+    assert list(type(it)(r)) == list(direction(range(6)))  # type(reversed(r))(r) runs backwards, as for deque
+    assert list(type(it)(r, 2)) == list(direction(range(6)))[2:]
+    next(it)
+    next(it)
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        again, ring = pickle.loads(pickle.dumps((it, r), proto))
+        assert type(again) is type(it) and list(ring) == list(r)
+        assert list(again) == list(direction(range(6)))[2:]
+    assert list(copy.deepcopy(it)) == list(direction(range(6)))[2:]
+    with pytest.raises(TypeError):
+        type(it)([1, 2])  # only a Ring
+
+
+def test_index_and_in_report_a_match_even_when_that_comparison_changed_the_ring():
+    # deque returns the match found by an __eq__ that mutated it (index, `in`); count and remove raise.
+    class Grows:
+        def __eq__(self, other):
+            r.append(0)
+            return True
+
+    r = Ring("O", [Grows(), 1])
+    assert r.index(5) == 0
+    r = Ring("O", [Grows(), 1])
+    assert 5 in r
+    r = Ring("O", [Grows(), 1])
+    with pytest.raises(RuntimeError):
+        r.count(5)
+    r = Ring("O", [Grows(), 1])
+    with pytest.raises(IndexError):
+        r.remove(5)

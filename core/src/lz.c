@@ -49,7 +49,7 @@ static int tf__lz_params_ok(unsigned w, unsigned l) {
 
 /* floor(log2(v)) for v >= 1. */
 static unsigned tf__log2(uint32_t v) {
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
     return 31u - (unsigned)__builtin_clz(v | 1u);
 #else
     unsigned k = 0;
@@ -237,7 +237,7 @@ tf_status tf_lz_encoder_finish(tf_lz_encoder *e) {
 }
 
 /* Small hot helpers are inlined into their loops so that the loops keep their state in registers. */
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
 #define TF__LZ_INLINE static inline __attribute__((always_inline))
 #else
 #define TF__LZ_INLINE static inline
@@ -416,7 +416,7 @@ TF__LZ_HOT void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
 
 /* Trailing zero bits of a nonzero 64-bit value. */
 static unsigned tf__ctz64(uint64_t v) {
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
     return (unsigned)__builtin_ctzll(v);
 #else
     unsigned n = 0;

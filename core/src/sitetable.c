@@ -76,7 +76,7 @@ static uint32_t tf__sitetable_probe(const tf_sitetable *t, uint64_t key) {
 }
 
 void tf_sitetable_prefetch(const tf_sitetable *t, uint64_t key) {
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
     __builtin_prefetch(&t->slots[tf__sitetable_home(t, key)], 1, 1);
 #else
     (void)t;
@@ -250,7 +250,7 @@ static uint32_t tf__packtable_probe(const tf_packtable *t, uint64_t key) {
 }
 
 void tf_packtable_prefetch(const tf_packtable *t, uint64_t key) {
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
     __builtin_prefetch(&t->slots[tf__packtable_home(t, key)], 1, 1);
 #else
     (void)t;

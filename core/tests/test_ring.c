@@ -239,6 +239,7 @@ static void test_rehome(void) {
     }
 }
 
+#if TF_RING_REDUCTIONS /* a -DTF_RING_REDUCTIONS=0 build (make test-c-variants) runs the rest without them */
 static void test_reductions(void) {
     tf_ring r;
     int16_t s16[6];
@@ -338,6 +339,7 @@ static void test_reductions(void) {
     CHECK_EQ(got_mn, want_mn);
     CHECK_EQ(got_mx, want_mx);
 }
+#endif
 
 /* Two threads: one pushes a counting sequence (single items and blocks), the other pops (single items and bulk
  * reads) and checks that every value arrives once and in order. A small capacity keeps both sides colliding. */
@@ -402,6 +404,7 @@ static void test_spsc_two_threads(void) {
     CHECK_EQ(tf_ring_len(&spsc), 0);
 }
 
+#if TF_RING_REDUCTIONS
 /* The lane-parallel reductions against one plain loop: lengths around the lane count and the int32 lane flush
  * (2^18 items for 16-bit types), with the contents wrapped so both runs and every tail length are exercised. */
 static uint16_t big16[(1u << 18) * 2u + 37u];
@@ -453,6 +456,7 @@ static void test_reductions_lanes(void) {
             CHECK(mn == want_min);
         }
 }
+#endif
 
 int main(void) {
     RUN(test_init_checks);
@@ -460,8 +464,10 @@ int main(void) {
     RUN(test_random_walk_against_model);
     RUN(test_blocks_at_every_offset);
     RUN(test_rehome);
+#if TF_RING_REDUCTIONS
     RUN(test_reductions);
     RUN(test_reductions_lanes);
+#endif
     RUN(test_spsc_two_threads);
     return TF_TEST_SUMMARY();
 }

@@ -41,7 +41,7 @@ enum {
 const char *tf_status_str(tf_status status);
 
 /* Memory primitives. Builtins let GCC and Clang inline small fixed-size copies and keep the core free of <string.h>. */
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
 #define TF_MEMCPY(d, s, n) __builtin_memcpy((d), (s), (n))
 #define TF_MEMMOVE(d, s, n) __builtin_memmove((d), (s), (n))
 #define TF_MEMSET(d, c, n) __builtin_memset((d), (c), (n))

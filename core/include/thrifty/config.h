@@ -6,6 +6,17 @@
 #ifndef THRIFTY_CONFIG_H
 #define THRIFTY_CONFIG_H
 
+/* TF_GNUC: 1 lets the core use GCC's extensions (builtins for memcpy/clz/ctz/prefetch, always_inline, __atomic,
+ * vector types), the default with GCC and Clang; 0 keeps it to standard C99, as any other compiler (IAR, Keil,
+ * MSVC) gets it. The host tests also build with -DTF_GNUC=0 (make test-c-variants) so those branches run. */
+#ifndef TF_GNUC
+#if defined(__GNUC__) || defined(__clang__)
+#define TF_GNUC 1
+#else
+#define TF_GNUC 0
+#endif
+#endif
+
 /* TF_ASSERT(cond): internal invariant checks. Off by default (the core must not abort a device); the C tests build
  * with -DTF_DEBUG=1, which turns them into a trap so a broken invariant stops the test under the sanitizers. */
 #ifndef TF_DEBUG
@@ -26,10 +37,10 @@
  * (see ring.h). 1 (default on GCC and Clang): acquire loads and release stores through the __atomic builtins, which
  * are lock-free for a word on every target thrifty supports and need no libatomic. 0: plain volatile word accesses,
  * correct only where both sides see memory in program order (one core, no data cache between an interrupt handler
- * and the main loop, e.g. Cortex-M0/M3/M4); with any other compiler 0 is the only choice, so define it
+ * and the main loop, e.g. Cortex-M0/M3/M4); without TF_GNUC 0 is the only choice, so define it
  * knowingly. Costs nothing measurable either way on a single core. */
 #ifndef TF_RING_ATOMICS
-#if defined(__GNUC__) || defined(__clang__)
+#if TF_GNUC
 #define TF_RING_ATOMICS 1
 #else
 #define TF_RING_ATOMICS 0
@@ -87,7 +98,7 @@
  * for little-endian GCC/Clang targets with a vector unit (SSE2, NEON), off elsewhere — on a core without one
  * (Cortex-M4) the vector code would be emulated and only cost code size (about 1 KB). */
 #ifndef TF_LINES_SIMD
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                       \
+#if TF_GNUC && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                                 \
     (defined(__SSE2__) || defined(__ARM_NEON))
 #define TF_LINES_SIMD 1
 #else

@@ -5,6 +5,12 @@
  * allocation fails as it would on a device, so CPython raises MemoryError at the exact line. Leaving turns that
  * MemoryError (or, when the code swallowed it, nothing) into BudgetExceeded / AllocationError naming the limit and
  * the site. Sizes are parsed in Python (thrifty/guards.py); this type takes bytes.
+ *
+ * A guard entered inside a generator or coroutine belongs to that code: while it is suspended at a yield or an await,
+ * what runs meanwhile on the thread (other tasks, the generator's consumer) is neither counted nor refused.
+ * Someone else may remove the allocation hook while a guard relies on it (tracemalloc.stop() restores the
+ * allocators tracemalloc saw); entering a guard installs it again, and leaving one raises RuntimeError when the hook
+ * went missing meanwhile, because the numbers (and the budget) then miss allocations.
  */
 #include "tracker.h"
 
@@ -39,6 +45,7 @@ static PyObject *guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 static void guard_dealloc(tf_guard *self) {
     PyTypeObject *tp = Py_TYPE(self);
     Py_CLEAR(self->node.trip_code);
+    Py_CLEAR(self->node.gen);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -53,11 +60,23 @@ static PyObject *guard_enter(tf_guard *self, PyObject *unused) {
     int kind = self->node.kind;
     int64_t limit = self->node.limit;
     Py_CLEAR(self->node.trip_code);
+    Py_CLEAR(self->node.gen);
     memset(&self->node, 0, sizeof self->node);
     self->node.kind = kind;
     self->node.limit = limit;
-    if (tf_guard_push(&self->node) < 0)
+    PyFrameObject *frame = PyEval_GetFrame(); /* borrowed: the frame running the `with` */
+    PyObject *gen = frame ? PyFrame_GetGenerator(frame) : NULL;
+    if (gen != NULL && !TF_GEN_STATE) {
+        Py_DECREF(gen);
+        PyErr_SetString(PyExc_RuntimeError, "thrifty guards inside a generator or coroutine need CPython 3.11 or "
+                                            "3.12 (they follow its suspensions); enter the guard in a plain function");
         return NULL;
+    }
+    if (tf_guard_push(&self->node) < 0) {
+        Py_XDECREF(gen);
+        return NULL;
+    }
+    self->node.gen = gen; /* read by the hook only once the node is linked, under the GIL that entered it */
     self->active = 1;
     Py_INCREF(self); /* the thread's guard stack points at us until exit */
     return Py_NewRef(self);
@@ -95,10 +114,21 @@ static PyObject *guard_exit(tf_guard *self, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_RuntimeError, "this guard is not active");
         return NULL;
     }
+    int lost = tf_hook_losses() != self->node.hook_losses;
     if (tf_guard_pop(&self->node) < 0)
         return NULL;
     self->active = 0;
+    Py_CLEAR(self->node.gen);
     Py_DECREF(self); /* the stack's reference; the caller still holds one */
+    if (lost) {
+        static const char *names[] = {"count_allocs()", "budget()", "no_alloc()"};
+        PyErr_Format(PyExc_RuntimeError,
+                     "thrifty.%s: the allocation hook was removed while the block ran, so allocations after that "
+                     "were not seen (nor refused). tracemalloc.stop() does this when tracemalloc was started before "
+                     "the block: start or stop tracemalloc outside the block, not across it",
+                     names[self->node.kind]);
+        return NULL; /* an exception leaving the block becomes its __context__, as for any __exit__ that raises */
+    }
     if (!self->node.tripped || self->node.kind == TF_GUARD_COUNT)
         Py_RETURN_FALSE;
     exc_type = self->node.kind == TF_GUARD_BUDGET ? st->BudgetExceeded : st->AllocationError;

@@ -921,6 +921,9 @@ static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_
         Py_DECREF(item);
         if (eq < 0)
             return -2;
+        /* deque's index() and `in` report a match even when that comparison changed it; count() and remove() fail */
+        if (eq && !count && mutated == PyExc_RuntimeError)
+            return (Py_ssize_t)i;
         if (self->state != state) {
             PyErr_SetString(mutated, "Ring mutated during iteration");
             return -2;
@@ -1071,8 +1074,8 @@ static PyObject *tf__maxlen_obj(tf_RingObject *self) {
     return self->maxlen < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(self->maxlen);
 }
 
-/* type(self)(typecode, self, maxlen, overflow). A subclass's __new__ may return anything: what is not a Ring is
- * refused here, as deque refuses it, since the callers (copy, +, *) go on to use the result as a Ring. */
+/* A new Ring of self's type with its items and settings; also the start of `+` and `*`. A subclass whose __new__
+ * returns something else gets TypeError, as deque's copy raises (CPython bpo-31608), not a non-Ring used as one. */
 static PyObject *Ring_copy(tf_RingObject *self, PyObject *unused) {
     (void)unused;
     PyObject *res = PyObject_CallFunction((PyObject *)Py_TYPE(self), "COO&O&", (int)self->kind->code, self,
@@ -1088,13 +1091,12 @@ static PyObject *Ring_copy(tf_RingObject *self, PyObject *unused) {
 static PyObject *Ring_reduce(tf_RingObject *self, PyObject *unused) {
     (void)unused;
     PyObject *state = NULL, *items = NULL, *res = NULL;
-    state = PyObject_GetAttrString((PyObject *)self, "__dict__");
-    if (state == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-            return NULL;
-        PyErr_Clear();
-    }
-    if (state == NULL || (PyDict_Check(state) && PyDict_GET_SIZE(state) == 0)) {
+    /* object.__getstate__ gives a subclass's __dict__ and its __slots__ values ((dict, slots) when there are slots),
+     * the state deque pickles too; pickle and copy restore both without a __setstate__. */
+    state = PyObject_CallMethod((PyObject *)self, "__getstate__", NULL);
+    if (state == NULL)
+        return NULL;
+    if (PyDict_Check(state) && PyDict_GET_SIZE(state) == 0) {
         Py_XDECREF(state);
         state = Py_NewRef(Py_None);
     }

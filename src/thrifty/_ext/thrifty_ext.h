@@ -49,7 +49,8 @@ typedef struct {
     /* types, one block per part; each part's add function fills its own fields */
     PyObject *InternerType;   /* thrifty.Interner (interner.c) */
     PyObject *Ring;           /* thrifty.Ring (ring.c) */
-    PyObject *RingIter;       /* its iterator, both directions (ring_iter.c) */
+    PyObject *RingIter;       /* its iterator, front to back (ring_iter.c) */
+    PyObject *RingRevIter;    /* and back to front */
     PyObject *RingView;       /* the buffer exporter behind Ring.views() (ring_view.c) */
     PyObject *FrozenSetType;  /* fset.c */
     PyObject *FrozenMapType;  /* fmap.c */

@@ -196,6 +196,7 @@ static struct {
     /* guards */
     tf_growtable gblocks; /* block address -> size | guard serial */
     uint32_t next_serial;
+    uint64_t hook_losses; /* times our hook was found removed by someone else (tf_hook_losses) */
 } T = {.lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
 
 /* initial-exec: read with one instruction instead of a __tls_get_addr call per hook (measured ~4% of exact-mode
@@ -945,10 +946,20 @@ static void trace_free(void *p) {
 }
 
 /* Guards: refuse an allocation that breaks a guard of this thread (once per guard), else nothing. */
+/* A guard entered in a generator or coroutine counts only while that runs: code that runs while it is suspended
+ * (another task, the generator's consumer) is not its business. Noted, so leaving the block can say so. */
+static int guard_sleeps(tf_guard_node *g) {
+    if (g->gen && !tf_gen_running(g->gen)) {
+        g->suspended = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static int guard_refuses(uint64_t size, void *old) {
     for (tf_guard_node *g = tl_guard; g; g = g->outer) {
         int refuse = 0;
-        if (g->tripped)
+        if (g->tripped || guard_sleeps(g))
             continue;
         if (g->kind == TF_GUARD_NOALLOC)
             refuse = 1;
@@ -983,6 +994,8 @@ static void guard_alloc(void *p, uint64_t size) {
     if (size <= TF_SIZE_MASK && table_room(&T.gblocks, 48) == 0)
         tf_sitetable_put(&T.gblocks.t, (uint64_t)(uintptr_t)p, size | ((uint64_t)g->serial << TF_SIZE_BITS));
     for (; g; g = g->outer) {
+        if (guard_sleeps(g))
+            continue;
         g->blocks++;
         g->bytes += size;
         g->live += (int64_t)size;
@@ -1004,6 +1017,8 @@ static void guard_free(void *p) {
     while (g && g->serial != serial)
         g = g->outer;
     for (; g; g = g->outer) {
+        if (guard_sleeps(g))
+            continue;
         g->freed += size;
         g->live -= (int64_t)size;
     }
@@ -1205,6 +1220,38 @@ static void hooks_install(void) {
     T.installed = 1;
 }
 
+/* Whether an allocation made now reaches our hook, wherever it sits in the allocator chain: a 1-byte RAW
+ * allocation under a private probe guard (no outer guards, so no other guard counts it). GIL held. */
+static int hook_reached(void) {
+    tf_guard_node probe;
+    memset(&probe, 0, sizeof probe);
+    lock();
+    T.next_serial = T.next_serial % TF_TAG_MAX + 1u;
+    probe.serial = T.next_serial;
+    tf_guard_node *saved = tl_guard;
+    tl_guard = &probe;
+    T.guards_active++;
+    update_free_check();
+    unlock();
+    PyMem_RawFree(PyMem_RawMalloc(1));
+    lock();
+    tl_guard = saved;
+    T.guards_active--;
+    update_free_check();
+    unlock();
+    return probe.blocks > 0;
+}
+
+uint64_t tf_hook_losses(void) {
+    if (T.installed && !hook_reached()) {
+        T.installed = 0; /* someone restored allocators from before ours: ours are in no chain any more */
+        T.hook_losses++;
+        if (atomic_load(&T.tracing) || T.guards_active)
+            hooks_install();
+    }
+    return T.hook_losses;
+}
+
 /* Restores the previous allocators when ours are still on top. When someone hooked after us, ours stay in their
  * chain as a pass-through (idle hook: one thread-local and one relaxed load per call). */
 static void hooks_maybe_uninstall(void) {
@@ -1224,7 +1271,42 @@ static void hooks_maybe_uninstall(void) {
 
 /* ---- guards ------------------------------------------------------------------------------------------------------ */
 
+/* A thread that ends inside a guard (its `with` never left: the thread was killed by an exception in C, or called
+ * PyThread_exit_thread) leaves nodes linked. A thread-specific key's destructor, run as the thread exits, unlinks
+ * them so the count of active guards drops and the hook goes idle; the hook itself is removed from the main thread
+ * (a pending call), since changing the allocators needs the GIL. The guard objects stay "active": their __exit__
+ * can no longer run on that thread. */
+static pthread_key_t guard_key;
+static pthread_once_t guard_key_once = PTHREAD_ONCE_INIT;
+static int guard_key_ok;
+
+static int uninstall_pending(void *unused) {
+    (void)unused;
+    hooks_maybe_uninstall();
+    return 0;
+}
+
+static void guards_thread_ended(void *innermost) {
+    lock();
+    for (tf_guard_node *g = innermost; g; g = g->outer)
+        T.guards_active--;
+    if (T.guards_active == 0 && T.gblocks.mem)
+        tf_sitetable_clear(&T.gblocks.t);
+    update_free_check();
+    unlock();
+    tl_guard = NULL;
+    (void)Py_AddPendingCall(uninstall_pending, NULL); /* callable without the GIL or a thread state */
+}
+
+static void guard_key_make(void) { guard_key_ok = pthread_key_create(&guard_key, guards_thread_ended) == 0; }
+
 int tf_guard_push(tf_guard_node *g) {
+    g->hook_losses = tf_hook_losses(); /* re-installs a hook someone removed, before this guard relies on it */
+    (void)pthread_once(&guard_key_once, guard_key_make);
+    if (!guard_key_ok || pthread_setspecific(guard_key, g) != 0) {
+        PyErr_SetString(PyExc_OSError, "thrifty guards: cannot register the thread-exit cleanup (pthread key)");
+        return -1;
+    }
     lock();
     T.next_serial = T.next_serial % TF_TAG_MAX + 1u;
     g->serial = T.next_serial;
@@ -1238,14 +1320,18 @@ int tf_guard_push(tf_guard_node *g) {
 }
 
 int tf_guard_pop(tf_guard_node *g) {
-    if (tl_guard != g) {
+    tf_guard_node **link = &tl_guard;
+    while (*link && *link != g && g->suspended) /* a suspended block may end under another task's block */
+        link = &(*link)->outer;
+    if (*link != g) {
         PyErr_SetString(PyExc_RuntimeError, "guards must be exited in the reverse order they were entered, on the "
                                             "thread that entered them");
         return -1;
     }
     lock();
-    tl_guard = g->outer;
+    *link = g->outer;
     g->outer = NULL;
+    (void)pthread_setspecific(guard_key, tl_guard); /* NULL once the thread has no guard: no cleanup at its exit */
     T.guards_active--;
     if (T.guards_active == 0 && T.gblocks.mem)
         tf_sitetable_clear(&T.gblocks.t);

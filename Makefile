@@ -30,7 +30,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: bench-lz-small test-c-small test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -56,8 +56,43 @@ $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $< $(CORE_SRC) -o $@ -lm
 
-test-c: $(patsubst core/tests/%.c,$(BUILD)/%,$(CORE_TESTS))
-	@set -e; for t in $^; do echo "== $$t"; ./$$t; done
+test-c: $(patsubst core/tests/%.c,$(BUILD)/%,$(CORE_TESTS)) test-c-small
+	@set -e; for t in $(filter $(BUILD)/%,$^); do echo "== $$t"; ./$$t; done
+
+# ---- the small-flash lz build (TF_LZ_SMALL, config.h) -------------------------------------------------------
+# test_lz and the lz fuzz corpora replayed against the small build, and a transcript of both builds over the corpora
+# (frames one-shot compression writes, what the decoder makes of each input, in one call and streamed): identical.
+SMALL := build/core-small
+LZ_CORPORA = $(shell find core/fuzz/corpus/fuzz_lz_decode core/fuzz/corpus/fuzz_lz_roundtrip -type f 2>/dev/null)
+$(SMALL)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
+	@mkdir -p $(SMALL)
+	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=1 $< $(CORE_SRC) -o $@ -lm
+$(SMALL)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(SMALL)
+	$(CC) $(filter-out -std=c99 -pedantic,$(CFLAGS_TEST)) -DTF_LZ_SMALL=1 $< core/fuzz/replay.c $(CORE_SRC) -o $@
+$(BUILD)/lz_transcript_%: core/tests/lz_transcript.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=$* $< $(CORE_SRC) -o $@ -lm
+
+test-c-small: $(SMALL)/test_lz $(SMALL)/replay_fuzz_lz_decode $(SMALL)/replay_fuzz_lz_roundtrip \
+              $(BUILD)/lz_transcript_0 $(BUILD)/lz_transcript_1
+	@echo "== $(SMALL)/test_lz (TF_LZ_SMALL=1)" && $(SMALL)/test_lz
+	@set -e; for n in fuzz_lz_decode fuzz_lz_roundtrip; do echo "== replay $$n (TF_LZ_SMALL=1)"; \
+	  $(SMALL)/replay_$$n $$(find core/fuzz/corpus/$$n -type f); done
+	@$(BUILD)/lz_transcript_0 $(LZ_CORPORA) README.md > $(BUILD)/lz_transcript_0.txt
+	@$(BUILD)/lz_transcript_1 $(LZ_CORPORA) README.md > $(BUILD)/lz_transcript_1.txt
+	@cmp $(BUILD)/lz_transcript_0.txt $(BUILD)/lz_transcript_1.txt && \
+	  c=$$(grep -c '^  W=' $(BUILD)/lz_transcript_0.txt) && i=$$(grep -c 'as a frame' $(BUILD)/lz_transcript_0.txt) && \
+	  echo "== lz fast and small builds: the same frames and decode results ($$c compressions, $$i inputs)"
+
+# Decode speed of the small build beside the fast one, on the same input (Python sources and a shared library).
+LZ_SPEED_INPUT ?= $(shell $(PYTHON) -c 'import sysconfig, pathlib; s = pathlib.Path(sysconfig.get_paths()["stdlib"]); \
+  print(" ".join(str(p) for p in sorted((s / "asyncio").glob("*.py"))[:24]), sysconfig.get_config_var("LIBDIR") + "/" + (sysconfig.get_config_var("LDLIBRARY") or ""))')
+bench-lz-small:
+	@mkdir -p $(BUILD)
+	@for m in 0 1; do $(CC) -std=c99 -O2 -D_POSIX_C_SOURCE=200809L -Icore/include -DTF_LZ_SMALL=$$m \
+	  bench/lz_small_speed.c $(CORE_SRC) -o $(BUILD)/lz_speed_$$m -lm || exit 1; \
+	  nice $(BUILD)/lz_speed_$$m $(LZ_SPEED_INPUT) || exit 1; done
 
 $(BUILD)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(BUILD)
@@ -170,14 +205,23 @@ fuzz: apt-clang
 	  tail -3 $(BUILD)/$$n.log; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
+CROSS_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
+  -ffunction-sections $(WARN) -Icore/include
 cross: APT_CMD = arm-none-eabi-gcc
 cross: apt-gcc-arm-none-eabi
-	@mkdir -p build/cross
-	@set -e; for f in $(CORE_SRC); do \
-	  arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
-	    -ffunction-sections $(WARN) -Icore/include -c $$f -o build/cross/$$(basename $$f .c).o; done
-	@echo "code size per part (Cortex-M4, -Os, bytes):"
+	@mkdir -p build/cross build/cross-fast
+	@set -e; for f in $(CORE_SRC); do $(CROSS_CC) -c $$f -o build/cross/$$(basename $$f .c).o; done
+	@echo "code size per part (Cortex-M4, -Os, bytes; lz as the size build's default, TF_LZ_SMALL=1):"
 	@arm-none-eabi-size -t build/cross/*.o
+	@for p in encode decode; do $(CROSS_CC) -DTF_LZ_SMALL=0 -c core/src/lz_$$p.c -o build/cross-fast/lz_$$p.o; done
+	@! arm-none-eabi-nm -u build/cross/lz_*.o | grep -v ' mem\(cpy\|move\|set\)$$' | grep ' U ' \
+	  || { echo "lz needs a libgcc/libc helper beyond memcpy/memmove/memset (above)"; exit 1; }
+	@size() { arm-none-eabi-size $$1 | awk 'NR==2 {print $$1 + $$2}'; }; \
+	  echo "thrifty.lz flash (text + data, Cortex-M4 -Os, bytes; tables included):"; \
+	  echo "  decoder  small $$(size build/cross/lz_decode.o)   fast $$(size build/cross-fast/lz_decode.o)"; \
+	  echo "  encoder  small $$(size build/cross/lz_encode.o)   fast $$(size build/cross-fast/lz_encode.o)"; \
+	  echo "  for comparison (not built here; the figures issue 18 quotes): heatshrink decoder 574 B,"; \
+	  echo "  LZ4_decompress_safe 704 B"
 
 # ---- lint -------------------------------------------------------------------------------------------------
 lint: APT_CMD = clang-format

@@ -11,6 +11,8 @@
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
+#   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests
+#   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
 #   make lint    clang-format in check mode
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side
 
@@ -30,7 +32,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: bench-lz-small test-c-small test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: micropython bench-lz-small test-c-small test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -222,6 +224,26 @@ cross: apt-gcc-arm-none-eabi
 	  echo "  encoder  small $$(size build/cross/lz_encode.o)   fast $$(size build/cross-fast/lz_encode.o)"; \
 	  echo "  for comparison (not built here; the figures issue 18 quotes): heatshrink decoder 574 B,"; \
 	  echo "  LZ4_decompress_safe 704 B"
+
+# ---- MicroPython (micropython/, issue 18) ------------------------------------------------------------------
+# The MicroPython module built into MicroPython's unix port from a MicroPython tree kept outside this repository
+# (MICROPY_DIR), then micropython/tests/test_thrifty.py run under it and the frames it wrote checked by CPython
+# thrifty. Not part of `make test` (it needs that tree). Submodule-backed features are switched off so a plain
+# clone builds; the build goes to build/micropython.
+MPY_BUILD := $(CURDIR)/build/micropython
+MPY_UNIX_FLAGS := VARIANT=standard FROZEN_MANIFEST= MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 \
+  MICROPY_PY_SSL=0 USER_C_MODULES=$(CURDIR)/micropython BUILD=$(MPY_BUILD)/unix PROG=micropython-thrifty
+micropython: APT_CMD = pkg-config
+micropython: install apt-pkg-config
+	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
+	  echo "make micropython needs a MicroPython source tree: MICROPY_DIR=/path/to/micropython"; \
+	  echo "  git clone https://github.com/micropython/micropython /path/to/micropython   (docs/micropython.md"; \
+	  echo "  names the commit this was tested with; submodules are not needed)"; exit 1; }
+	$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
+	nice $(MAKE) -C "$(MICROPY_DIR)/ports/unix" -j2 $(MPY_UNIX_FLAGS)
+	@rm -rf $(MPY_BUILD)/out && mkdir -p $(MPY_BUILD)/out
+	$(MPY_BUILD)/unix/micropython-thrifty micropython/tests/test_thrifty.py micropython/tests/fixtures $(MPY_BUILD)/out
+	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out
 
 # ---- lint -------------------------------------------------------------------------------------------------
 lint: APT_CMD = clang-format

@@ -1,0 +1,22 @@
+/* thrifty for MicroPython: the types each file defines and the one helper they share. Thin like the CPython binding:
+ * parse arguments, call the core, turn its status into a result or an exception. Storage comes from MicroPython's GC
+ * heap (m_new) or from the caller's buffers; the core never allocates. */
+#ifndef THRIFTY_MP_H
+#define THRIFTY_MP_H
+
+#include "py/obj.h"
+#include "thrifty/common.h"
+
+extern const mp_obj_type_t thrifty_ring_type;        /* ring.c */
+extern const mp_obj_type_t thrifty_frozenset_type;   /* frozen.c */
+extern const mp_obj_type_t thrifty_frozenmap_type;   /* frozen.c */
+extern const mp_obj_type_t thrifty_compressor_type;  /* lz.c */
+extern const mp_obj_type_t thrifty_decompressor_type; /* lz.c */
+extern const mp_obj_module_t thrifty_lz_module;      /* lz.c */
+
+/* A GC-heap block of n bytes aligned to 8 (the core's storage alignment): MicroPython's allocator hands out blocks
+ * aligned to its block size, 16 bytes on 64-bit and 8 or 16 on 32-bit ports, which the check in each core init
+ * confirms (TF_E_ALIGN would become MemoryError). */
+static inline void *thrifty_alloc(size_t n) { return m_new(uint64_t, (n + 7u) / 8u); }
+
+#endif /* THRIFTY_MP_H */

@@ -12,6 +12,7 @@
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
 #   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests
+#   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware
 #   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
 #   make lint    clang-format in check mode
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side
@@ -32,7 +33,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: micropython bench-lz-small test-c-small test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
+.PHONY: micropython micropython-sizes bench-lz-small test-c-small test-py313 test-py314 test-arch test-c-cross cross-toolchains test test-asan test-c test-fuzz-replay test-py test-html install bench fuzz cross lint demo clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -244,6 +245,27 @@ micropython: install apt-pkg-config
 	@rm -rf $(MPY_BUILD)/out && mkdir -p $(MPY_BUILD)/out
 	$(MPY_BUILD)/unix/micropython-thrifty micropython/tests/test_thrifty.py micropython/tests/fixtures $(MPY_BUILD)/out
 	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out
+
+# Firmware size per part: MicroPython's bare-arm port (Cortex-M4, -Os) without thrifty, then with each part alone
+# and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes).
+MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0" \
+  "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTF_LZ_SMALL=0" \
+  "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
+  "Ring (TF_RING_REDUCTIONS=0):-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_RING_REDUCTIONS=0" \
+  "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0" "all:"
+micropython-sizes: APT_CMD = arm-none-eabi-gcc
+micropython-sizes: apt-gcc-arm-none-eabi
+	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
+	  echo "make micropython-sizes needs MICROPY_DIR=/path/to/micropython (see make micropython)"; exit 1; }
+	@$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
+	@nice $(MAKE) -C "$(MICROPY_DIR)/ports/bare-arm" -j2 BUILD=$(MPY_BUILD)/bare-arm/base >/dev/null
+	@size() { arm-none-eabi-size $$1 | awk 'NR==2 {print $$1 + $$2}'; }; base=$$(size $(MPY_BUILD)/bare-arm/base/firmware.elf); \
+	  echo "bare-arm firmware without thrifty: $$base bytes of flash; added by:"; i=0; \
+	  for part in $(MPY_PARTS); do i=$$((i + 1)); name=$${part%%:*}; \
+	    nice $(MAKE) -C "$(MICROPY_DIR)/ports/bare-arm" -f $(CURDIR)/micropython/bare-arm.mk -j2 \
+	      USER_C_MODULES=$(CURDIR)/micropython BUILD=$(MPY_BUILD)/bare-arm/$$i THRIFTY_CFLAGS="$${part#*:}" \
+	      >$(MPY_BUILD)/bare-arm/$$i.log 2>&1 || { tail $(MPY_BUILD)/bare-arm/$$i.log; exit 1; }; \
+	    echo "  $$name: $$(( $$(size $(MPY_BUILD)/bare-arm/$$i/firmware.elf) - base ))"; done
 
 # ---- lint -------------------------------------------------------------------------------------------------
 lint: APT_CMD = clang-format

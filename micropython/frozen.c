@@ -8,6 +8,8 @@
 #include "thrifty/fset.h"
 #include "thrifty_mp.h"
 
+#if THRIFTY_MP_FROZEN
+
 typedef struct {
     mp_obj_base_t base;
     tf_fset table;  /* points into block */
@@ -59,6 +61,10 @@ static size_t frozen_find(const frozen_obj_t *self, mp_obj_t key) {
         long long v;
         if (mp_obj_is_small_int(key))
             v = MP_OBJ_SMALL_INT_VALUE(key);
+#if MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_NONE
+        else
+            return TF_FSET_NOT_FOUND; /* not reached: without long ints every int is small */
+#else
         else {
             mp_obj_t lo = mp_obj_new_int_from_ll(INT64_MIN), hi = mp_obj_new_int_from_ll(INT64_MAX);
             if (mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, key, lo)) ||
@@ -66,6 +72,7 @@ static size_t frozen_find(const frozen_obj_t *self, mp_obj_t key) {
                 return TF_FSET_NOT_FOUND; /* outside int64: not a key any table holds */
             v = mp_obj_get_ll(key);
         }
+#endif
         return tf_fset_find_int(&self->table, (int64_t)v);
     }
     int is_str = mp_obj_is_str(key);
@@ -98,7 +105,11 @@ static mp_obj_t frozen_binary_op(mp_binary_op_t op, mp_obj_t lhs, mp_obj_t rhs) 
 static mp_obj_t frozenmap_value(const frozen_obj_t *self, size_t i) {
     switch (tf_fset_value_kind(&self->table)) {
     case TF_FSET_INT: return mp_obj_new_int_from_ll(tf_fset_value_int(&self->table, i));
+#if MICROPY_PY_BUILTINS_FLOAT
     case TF_FSET_FLOAT: return mp_obj_new_float((mp_float_t)tf_fset_value_float(&self->table, i));
+#else
+    case TF_FSET_FLOAT: mp_raise_ValueError(MP_ERROR_TEXT("this firmware has no floats for the table's values"));
+#endif
     case TF_FSET_STR: {
         tf_fspan s = tf_fset_value_span(&self->table, i);
         return mp_obj_new_str((const char *)s.data, s.len);
@@ -144,3 +155,5 @@ MP_DEFINE_CONST_OBJ_TYPE(thrifty_frozenset_type, MP_QSTR_FrozenSet, MP_TYPE_FLAG
                          binary_op, frozen_binary_op, locals_dict, &frozenset_locals);
 MP_DEFINE_CONST_OBJ_TYPE(thrifty_frozenmap_type, MP_QSTR_FrozenMap, MP_TYPE_FLAG_NONE, unary_op, frozen_unary_op,
                          binary_op, frozen_binary_op, subscr, frozenmap_subscr, locals_dict, &frozenmap_locals);
+
+#endif /* THRIFTY_MP_FROZEN */

@@ -8,6 +8,8 @@
 #include "thrifty/lz.h"
 #include "thrifty_mp.h"
 
+#if THRIFTY_MP_LZ
+
 /* ---- arguments and errors --------------------------------------------------------------------------------- */
 
 /* The encoder flags for (checksum, level), or ValueError. level -1 is the default (6). */
@@ -108,6 +110,7 @@ static void lz_decode_frame(const uint8_t *in, size_t n, size_t *pos, vstr_t *ou
     if (tf_lz_decoder_init(&d, *storage, need, w) != TF_OK)
         mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("decompress: decoder storage"));
     size_t start = *pos;
+    (void)start; /* only in the messages, which terse error reporting leaves out */
     for (;;) {
         lz_grow(out);
         size_t room = out->alloc - out->len, used = 0, made = 0;
@@ -420,3 +423,5 @@ const mp_obj_module_t thrifty_lz_module = {
     .base = {&mp_type_module},
     .globals = (mp_obj_dict_t *)&lz_module_globals,
 };
+
+#endif /* THRIFTY_MP_LZ */

@@ -8,6 +8,8 @@
 #include "thrifty/ring.h"
 #include "thrifty_mp.h"
 
+#if THRIFTY_MP_RING
+
 typedef struct {
     mp_obj_base_t base;
     tf_ring ring;       /* its storage is `items`, a GC block this object keeps alive */
@@ -17,7 +19,11 @@ typedef struct {
     uint8_t kind;       /* the tf_ring_type of the items, for the reductions */
 } ring_obj_t;
 
+#if MICROPY_PY_BUILTINS_FLOAT
 static const char ring_typecodes[] = "bBhHiIlLqQfd";
+#else
+static const char ring_typecodes[] = "bBhHiIlLqQ"; /* a firmware without floats */
+#endif
 
 /* The reductions' item type for an array typecode of `size` bytes. */
 static uint8_t ring_kind(char tc, size_t size) {
@@ -92,7 +98,7 @@ static mp_obj_t ring_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     size_t tlen;
     const char *tc = mp_obj_str_get_data(a[ARG_typecode].u_obj, &tlen);
     if (tlen != 1 || !tc[0] || !strchr(ring_typecodes, tc[0]))
-        mp_raise_ValueError(MP_ERROR_TEXT("typecode must be one of b B h H i I l L q Q f d"));
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("typecode must be one of %s"), ring_typecodes);
     if (a[ARG_maxlen].u_obj == mp_const_none)
         mp_raise_ValueError(MP_ERROR_TEXT("maxlen is required on MicroPython: a Ring's storage is allocated once"));
     mp_int_t maxlen = mp_obj_get_int(a[ARG_maxlen].u_obj);
@@ -203,6 +209,9 @@ static int ring_is_float(const ring_obj_t *self) { return self->typecode == 'f' 
 static mp_obj_t ring_sum(mp_obj_t self_in) {
     ring_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (ring_is_float(self)) {
+#if !MICROPY_PY_BUILTINS_FLOAT
+        return mp_const_none; /* not reached: no float typecodes without floats */
+#else
 #if MICROPY_FLOAT_IMPL == MICROPY_FLOAT_IMPL_FLOAT
         if (self->typecode == 'f') { /* a single-precision FPU: compensated float sum, no software doubles */
             float sum = 0.0f, err = 0.0f;
@@ -217,6 +226,7 @@ static mp_obj_t ring_sum(mp_obj_t self_in) {
         double sum = 0.0;
         tf_ring_sum_float(&self->ring, (tf_ring_type)self->kind, &sum);
         return mp_obj_new_float((mp_float_t)sum);
+#endif
     }
     uint64_t lo = 0;
     int64_t hi = 0;
@@ -228,6 +238,7 @@ static mp_obj_t ring_sum(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ring_sum_obj, ring_sum);
 
+#if MICROPY_PY_BUILTINS_FLOAT
 static mp_obj_t ring_mean(mp_obj_t self_in) {
     ring_obj_t *self = MP_OBJ_TO_PTR(self_in);
     size_t n = tf_ring_len(&self->ring);
@@ -236,6 +247,7 @@ static mp_obj_t ring_mean(mp_obj_t self_in) {
     return mp_obj_new_float(mp_obj_get_float(ring_sum(self_in)) / (mp_float_t)n);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ring_mean_obj, ring_mean);
+#endif
 
 static mp_obj_t ring_extreme(mp_obj_t self_in, int want_max) {
     ring_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -264,8 +276,12 @@ static mp_obj_t ring_unary_op(mp_unary_op_t op, mp_obj_t self_in) {
 /* r[i] and r[i] = x, with negative indexes from the back; IndexError outside. */
 static mp_obj_t ring_subscr(mp_obj_t self_in, mp_obj_t index, mp_obj_t value) {
     ring_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    if (value == MP_OBJ_NULL || mp_obj_is_type(index, &mp_type_slice))
-        return MP_OBJ_NULL; /* no delete, no slices */
+    if (value == MP_OBJ_NULL)
+        return MP_OBJ_NULL; /* no delete */
+#if MICROPY_PY_BUILTINS_SLICE
+    if (mp_obj_is_type(index, &mp_type_slice))
+        return MP_OBJ_NULL; /* no slices */
+#endif
     size_t n = tf_ring_len(&self->ring);
     mp_int_t i = mp_obj_get_int(index);
     if (i < 0)
@@ -357,7 +373,9 @@ static const mp_rom_map_elem_t ring_locals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_tobytes), MP_ROM_PTR(&ring_tobytes_obj)},
 #if TF_RING_REDUCTIONS
     {MP_ROM_QSTR(MP_QSTR_sum), MP_ROM_PTR(&ring_sum_obj)},
+#if MICROPY_PY_BUILTINS_FLOAT
     {MP_ROM_QSTR(MP_QSTR_mean), MP_ROM_PTR(&ring_mean_obj)},
+#endif
     {MP_ROM_QSTR(MP_QSTR_min), MP_ROM_PTR(&ring_min_obj)},
     {MP_ROM_QSTR(MP_QSTR_max), MP_ROM_PTR(&ring_max_obj)},
 #endif
@@ -367,3 +385,5 @@ static MP_DEFINE_CONST_DICT(ring_locals, ring_locals_table);
 MP_DEFINE_CONST_OBJ_TYPE(thrifty_ring_type, MP_QSTR_Ring, MP_TYPE_FLAG_ITER_IS_GETITER, make_new, ring_make_new,
                          print, ring_print, unary_op, ring_unary_op, subscr, ring_subscr, iter, ring_getiter, attr, ring_attr,
                          locals_dict, &ring_locals);
+
+#endif /* THRIFTY_MP_RING */

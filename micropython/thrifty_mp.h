@@ -7,6 +7,17 @@
 #include "py/obj.h"
 #include "thrifty/common.h"
 
+/* Which parts a firmware gets: each 0 leaves that part (and, with --gc-sections, its core code) out. */
+#ifndef THRIFTY_MP_RING
+#define THRIFTY_MP_RING 1
+#endif
+#ifndef THRIFTY_MP_LZ
+#define THRIFTY_MP_LZ 1
+#endif
+#ifndef THRIFTY_MP_FROZEN
+#define THRIFTY_MP_FROZEN 1
+#endif
+
 extern const mp_obj_type_t thrifty_ring_type;        /* ring.c */
 extern const mp_obj_type_t thrifty_frozenset_type;   /* frozen.c */
 extern const mp_obj_type_t thrifty_frozenmap_type;   /* frozen.c */

@@ -15,8 +15,7 @@
 /* The encoder flags for (checksum, level), or ValueError. level -1 is the default (6). */
 static unsigned lz_flags(mp_obj_t checksum, mp_int_t level) {
     if (level != -1 && (level < 1 || level > 9))
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("level must be -1 (default) or 1..9, got %d"),
-                          (int)level);
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("level must be -1 (default) or 1..9, got %d"), (int)level);
     return (mp_obj_is_true(checksum) ? TF_LZ_FLAG_CHECKSUM : 0u) | (level > 0 ? TF_LZ_LEVEL(level) : 0u);
 }
 
@@ -276,8 +275,7 @@ typedef struct {
     uint8_t header[TF_LZ_HEADER_SIZE];
 } lz_decompressor_obj_t;
 
-static mp_obj_t lz_decompressor_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
-                                         const mp_obj_t *args) {
+static mp_obj_t lz_decompressor_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     static const mp_arg_t allowed[] = {{MP_QSTR_window_bits, MP_ARG_INT, {.u_int = TF_LZ_MAX_WINDOW_BITS}}};
     mp_arg_val_t a[1];
     mp_arg_parse_all_kw_array(n_args, n_kw, args, 1, allowed, a);

@@ -12,7 +12,7 @@
 
 typedef struct {
     mp_obj_base_t base;
-    tf_ring ring;       /* its storage is `items`, a GC block this object keeps alive */
+    tf_ring ring; /* its storage is `items`, a GC block this object keeps alive */
     void *items;
     char typecode;      /* one of bBhHiIlLqQfd */
     uint8_t raise_full; /* overflow='raise' (else 'drop': the far end falls off) */
@@ -157,8 +157,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(ring_clear_obj, ring_clear);
 /* A buffer of the Ring's own item format (bytes and bytearray count as 'B'), as whole items: else TypeError. */
 static size_t ring_items_of(const ring_obj_t *self, mp_obj_t obj, mp_buffer_info_t *buf, mp_uint_t flags) {
     mp_get_buffer_raise(obj, buf, flags);
-    if (buf->typecode != self->typecode && !(self->ring.itemsize == 1 && (buf->typecode == 'B' || buf->typecode == 'b') &&
-                                               (self->typecode == 'B' || self->typecode == 'b')))
+    if (buf->typecode != self->typecode &&
+        !(self->ring.itemsize == 1 && (buf->typecode == 'B' || buf->typecode == 'b') &&
+          (self->typecode == 'B' || self->typecode == 'b')))
         mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("a buffer of '%c' items does not match Ring('%c')"),
                           (int)buf->typecode, (int)self->typecode);
     return buf->len / self->ring.itemsize;
@@ -252,8 +253,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(ring_mean_obj, ring_mean);
 static mp_obj_t ring_extreme(mp_obj_t self_in, int want_max) {
     ring_obj_t *self = MP_OBJ_TO_PTR(self_in);
     uint64_t item[2];
-    if (tf_ring_min_max(&self->ring, (tf_ring_type)self->kind, want_max ? NULL : item, want_max ? item : NULL) !=
-        TF_OK)
+    if (tf_ring_min_max(&self->ring, (tf_ring_type)self->kind, want_max ? NULL : item, want_max ? item : NULL) != TF_OK)
         mp_raise_ValueError(want_max ? MP_ERROR_TEXT("max of an empty Ring") : MP_ERROR_TEXT("min of an empty Ring"));
     return ring_unpack(self, item);
 }
@@ -382,8 +382,8 @@ static const mp_rom_map_elem_t ring_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(ring_locals, ring_locals_table);
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_ring_type, MP_QSTR_Ring, MP_TYPE_FLAG_ITER_IS_GETITER, make_new, ring_make_new,
-                         print, ring_print, unary_op, ring_unary_op, subscr, ring_subscr, iter, ring_getiter, attr, ring_attr,
+MP_DEFINE_CONST_OBJ_TYPE(thrifty_ring_type, MP_QSTR_Ring, MP_TYPE_FLAG_ITER_IS_GETITER, make_new, ring_make_new, print,
+                         ring_print, unary_op, ring_unary_op, subscr, ring_subscr, iter, ring_getiter, attr, ring_attr,
                          locals_dict, &ring_locals);
 
 #endif /* THRIFTY_MP_RING */

@@ -18,12 +18,12 @@
 #define THRIFTY_MP_FROZEN 1
 #endif
 
-extern const mp_obj_type_t thrifty_ring_type;        /* ring.c */
-extern const mp_obj_type_t thrifty_frozenset_type;   /* frozen.c */
-extern const mp_obj_type_t thrifty_frozenmap_type;   /* frozen.c */
-extern const mp_obj_type_t thrifty_compressor_type;  /* lz.c */
+extern const mp_obj_type_t thrifty_ring_type;         /* ring.c */
+extern const mp_obj_type_t thrifty_frozenset_type;    /* frozen.c */
+extern const mp_obj_type_t thrifty_frozenmap_type;    /* frozen.c */
+extern const mp_obj_type_t thrifty_compressor_type;   /* lz.c */
 extern const mp_obj_type_t thrifty_decompressor_type; /* lz.c */
-extern const mp_obj_module_t thrifty_lz_module;      /* lz.c */
+extern const mp_obj_module_t thrifty_lz_module;       /* lz.c */
 
 /* A GC-heap block of n bytes aligned to 8 (the core's storage alignment): MicroPython's allocator hands out blocks
  * aligned to its block size, 16 bytes on 64-bit and 8 or 16 on 32-bit ports, which the check in each core init

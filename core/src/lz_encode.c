@@ -189,7 +189,9 @@ static void tf__put(tf__lz_bits *b, uint32_t v, unsigned n) {
 
 /* A symbol of one of the fixed codes (at most 15 bits). */
 #if !TF_LZ_SMALL
-static void tf__put_symbol(tf__lz_bits *b, tf__lz_ref code, unsigned sym) { tf__put(b, code->code[sym], code->len[sym]); }
+static void tf__put_symbol(tf__lz_bits *b, tf__lz_ref code, unsigned sym) {
+    tf__put(b, code->code[sym], code->len[sym]);
+}
 #else
 /* The small build keeps only the lengths: a canonical codeword is the first codeword of its length (each length's
  * first is the previous one's plus its count, doubled) plus how many lower-numbered symbols share the length. */
@@ -259,7 +261,8 @@ TF__LZ_INLINE unsigned tf__run_mode(const tf_lz_encoder *e, long *over) {
     unsigned slot = tf__slot((uint32_t)e->lit - 1u);
     unsigned sym = 1u + TF__LZ_MODES * slot;
     uint32_t plain = 8u * e->lit, text = TF__LZ_LEN(TF__LZ_RUN, sym) + e->run_text,
-             numeric = TF__LZ_LEN(TF__LZ_RUN, sym + 1u) + e->run_numeric, bytes = TF__LZ_LEN(TF__LZ_RUN, sym + 2u) + plain;
+             numeric = TF__LZ_LEN(TF__LZ_RUN, sym + 1u) + e->run_numeric,
+             bytes = TF__LZ_LEN(TF__LZ_RUN, sym + 2u) + plain;
     unsigned mode = text <= numeric && text <= bytes ? 0u : numeric <= bytes ? 1u : 2u;
     uint32_t best = mode == 0u ? text : mode == 1u ? numeric : bytes;
     *over = (long)best + (long)tf__slot_extra(slot) - (long)plain;

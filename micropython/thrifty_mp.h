@@ -25,9 +25,12 @@ extern const mp_obj_type_t thrifty_compressor_type;   /* lz.c */
 extern const mp_obj_type_t thrifty_decompressor_type; /* lz.c */
 extern const mp_obj_module_t thrifty_lz_module;       /* lz.c */
 
-/* A GC-heap block of n bytes aligned to 8 (the core's storage alignment): MicroPython's allocator hands out blocks
- * aligned to its block size, 16 bytes on 64-bit and 8 or 16 on 32-bit ports, which the check in each core init
- * confirms (TF_E_ALIGN would become MemoryError). */
-static inline void *thrifty_alloc(size_t n) { return m_new(uint64_t, (n + 7u) / 8u); }
+/* A GC-heap block of at least n bytes for the core's state (TF_*_ALIGN is 8): the GC hands out blocks aligned to
+ * MICROPY_BYTES_PER_GC_BLOCK (4 words by default: 16 bytes on 32-bit ports, 32 on 64-bit), which the static assert
+ * in it checks; the core's init functions check it again. */
+static inline void *thrifty_alloc(size_t n) {
+    MP_STATIC_ASSERT(MICROPY_BYTES_PER_GC_BLOCK % 8 == 0);
+    return m_new(uint64_t, (n + 7u) / 8u);
+}
 
 #endif /* THRIFTY_MP_H */

@@ -14,6 +14,9 @@
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing), then each Python-API target
 #                in tests/fuzz/ under atheris against the ASan build (fuzz-c, fuzz-py run one half)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
+#   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests
+#   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware
+#   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
 #   make lint    clang-format in check mode
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
 
@@ -33,7 +36,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test test-asan asan-ext test-c test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench fuzz fuzz-c fuzz-py cross lint demo clean apt-%
+.PHONY: test test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -59,8 +62,43 @@ $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $< $(CORE_SRC) -o $@ -lm
 
-test-c: $(patsubst core/tests/%.c,$(BUILD)/%,$(CORE_TESTS))
-	@set -e; for t in $^; do echo "== $$t"; ./$$t; done
+test-c: $(patsubst core/tests/%.c,$(BUILD)/%,$(CORE_TESTS)) test-c-small
+	@set -e; for t in $(filter $(BUILD)/%,$^); do echo "== $$t"; ./$$t; done
+
+# ---- the small-flash lz build (TF_LZ_SMALL, config.h) -------------------------------------------------------
+# test_lz and the lz fuzz corpora replayed against the small build, and a transcript of both builds over the corpora
+# (frames one-shot compression writes, what the decoder makes of each input, in one call and streamed): identical.
+SMALL := build/core-small
+LZ_CORPORA = $(shell find core/fuzz/corpus/fuzz_lz_decode core/fuzz/corpus/fuzz_lz_roundtrip -type f 2>/dev/null)
+$(SMALL)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
+	@mkdir -p $(SMALL)
+	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=1 $< $(CORE_SRC) -o $@ -lm
+$(SMALL)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(SMALL)
+	$(CC) $(filter-out -std=c99 -pedantic,$(CFLAGS_TEST)) -DTF_LZ_SMALL=1 $< core/fuzz/replay.c $(CORE_SRC) -o $@
+$(BUILD)/lz_transcript_%: core/tests/lz_transcript.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=$* $< $(CORE_SRC) -o $@ -lm
+
+test-c-small: $(SMALL)/test_lz $(SMALL)/replay_fuzz_lz_decode $(SMALL)/replay_fuzz_lz_roundtrip \
+              $(BUILD)/lz_transcript_0 $(BUILD)/lz_transcript_1
+	@echo "== $(SMALL)/test_lz (TF_LZ_SMALL=1)" && $(SMALL)/test_lz
+	@set -e; for n in fuzz_lz_decode fuzz_lz_roundtrip; do echo "== replay $$n (TF_LZ_SMALL=1)"; \
+	  $(SMALL)/replay_$$n $$(find core/fuzz/corpus/$$n -type f); done
+	@$(BUILD)/lz_transcript_0 $(LZ_CORPORA) README.md > $(BUILD)/lz_transcript_0.txt
+	@$(BUILD)/lz_transcript_1 $(LZ_CORPORA) README.md > $(BUILD)/lz_transcript_1.txt
+	@cmp $(BUILD)/lz_transcript_0.txt $(BUILD)/lz_transcript_1.txt && \
+	  c=$$(grep -c '^  W=' $(BUILD)/lz_transcript_0.txt) && i=$$(grep -c 'as a frame' $(BUILD)/lz_transcript_0.txt) && \
+	  echo "== lz fast and small builds: the same frames and decode results ($$c compressions, $$i inputs)"
+
+# Decode speed of the small build beside the fast one, on the same input (Python sources and a shared library).
+LZ_SPEED_INPUT ?= $(shell $(PYTHON) -c 'import sysconfig, pathlib; s = pathlib.Path(sysconfig.get_paths()["stdlib"]); \
+  print(" ".join(str(p) for p in sorted((s / "asyncio").glob("*.py"))[:24]), sysconfig.get_config_var("LIBDIR") + "/" + (sysconfig.get_config_var("LDLIBRARY") or ""))')
+bench-lz-small:
+	@mkdir -p $(BUILD)
+	@for m in 0 1; do $(CC) -std=c99 -O2 -D_POSIX_C_SOURCE=200809L -Icore/include -DTF_LZ_SMALL=$$m \
+	  bench/lz_small_speed.c $(CORE_SRC) -o $(BUILD)/lz_speed_$$m -lm || exit 1; \
+	  nice $(BUILD)/lz_speed_$$m $(LZ_SPEED_INPUT) || exit 1; done
 
 $(BUILD)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(BUILD)
@@ -245,14 +283,64 @@ fuzz-py: asan-ext $(PYFUZZ)/asan_bridge.so $(VENV)/.fuzz-stamp
 	  tail -3 $(PYFUZZ)/$$n.log; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
+CROSS_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
+  -ffunction-sections $(WARN) -Icore/include
 cross: APT_CMD = arm-none-eabi-gcc
 cross: apt-gcc-arm-none-eabi
-	@mkdir -p build/cross
-	@set -e; for f in $(CORE_SRC); do \
-	  arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
-	    -ffunction-sections $(WARN) -Icore/include -c $$f -o build/cross/$$(basename $$f .c).o; done
-	@echo "code size per part (Cortex-M4, -Os, bytes):"
+	@mkdir -p build/cross build/cross-fast
+	@set -e; for f in $(CORE_SRC); do $(CROSS_CC) -c $$f -o build/cross/$$(basename $$f .c).o; done
+	@echo "code size per part (Cortex-M4, -Os, bytes; lz as the size build's default, TF_LZ_SMALL=1):"
 	@arm-none-eabi-size -t build/cross/*.o
+	@for p in encode decode; do $(CROSS_CC) -DTF_LZ_SMALL=0 -c core/src/lz_$$p.c -o build/cross-fast/lz_$$p.o; done
+	@! arm-none-eabi-nm -u build/cross/lz_*.o | grep -v ' mem\(cpy\|move\|set\)$$' | grep ' U ' \
+	  || { echo "lz needs a libgcc/libc helper beyond memcpy/memmove/memset (above)"; exit 1; }
+	@size() { arm-none-eabi-size $$1 | awk 'NR==2 {print $$1 + $$2}'; }; \
+	  echo "thrifty.lz flash (text + data, Cortex-M4 -Os, bytes; tables included):"; \
+	  echo "  decoder  small $$(size build/cross/lz_decode.o)   fast $$(size build/cross-fast/lz_decode.o)"; \
+	  echo "  encoder  small $$(size build/cross/lz_encode.o)   fast $$(size build/cross-fast/lz_encode.o)"; \
+	  echo "  for comparison (not built here; the figures issue 18 quotes): heatshrink decoder 574 B,"; \
+	  echo "  LZ4_decompress_safe 704 B"
+
+# ---- MicroPython (micropython/, issue 18) ------------------------------------------------------------------
+# The MicroPython module built into MicroPython's unix port from a MicroPython tree kept outside this repository
+# (MICROPY_DIR), then micropython/tests/test_thrifty.py run under it and the frames it wrote checked by CPython
+# thrifty. Not part of `make test` (it needs that tree). Submodule-backed features are switched off so a plain
+# clone builds; the build goes to build/micropython.
+MPY_BUILD := $(CURDIR)/build/micropython
+MPY_UNIX_FLAGS := VARIANT=standard FROZEN_MANIFEST= MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 \
+  MICROPY_PY_SSL=0 USER_C_MODULES=$(CURDIR)/micropython BUILD=$(MPY_BUILD)/unix PROG=micropython-thrifty
+micropython: APT_CMD = pkg-config
+micropython: install apt-pkg-config
+	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
+	  echo "make micropython needs a MicroPython source tree: MICROPY_DIR=/path/to/micropython"; \
+	  echo "  git clone https://github.com/micropython/micropython /path/to/micropython   (docs/micropython.md"; \
+	  echo "  names the commit this was tested with; submodules are not needed)"; exit 1; }
+	$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
+	nice $(MAKE) -C "$(MICROPY_DIR)/ports/unix" -j2 $(MPY_UNIX_FLAGS)
+	@rm -rf $(MPY_BUILD)/out && mkdir -p $(MPY_BUILD)/out
+	$(MPY_BUILD)/unix/micropython-thrifty micropython/tests/test_thrifty.py micropython/tests/fixtures $(MPY_BUILD)/out
+	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out
+
+# Firmware size per part: MicroPython's bare-arm port (Cortex-M4, -Os) without thrifty, then with each part alone
+# and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes).
+MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0" \
+  "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTF_LZ_SMALL=0" \
+  "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
+  "Ring (TF_RING_REDUCTIONS=0):-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_RING_REDUCTIONS=0" \
+  "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0" "all:"
+micropython-sizes: APT_CMD = arm-none-eabi-gcc
+micropython-sizes: apt-gcc-arm-none-eabi
+	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
+	  echo "make micropython-sizes needs MICROPY_DIR=/path/to/micropython (see make micropython)"; exit 1; }
+	@$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
+	@nice $(MAKE) -C "$(MICROPY_DIR)/ports/bare-arm" -j2 BUILD=$(MPY_BUILD)/bare-arm/base >/dev/null
+	@size() { arm-none-eabi-size $$1 | awk 'NR==2 {print $$1 + $$2}'; }; base=$$(size $(MPY_BUILD)/bare-arm/base/firmware.elf); \
+	  echo "bare-arm firmware without thrifty: $$base bytes of flash; added by:"; i=0; \
+	  for part in $(MPY_PARTS); do i=$$((i + 1)); name=$${part%%:*}; \
+	    nice $(MAKE) -C "$(MICROPY_DIR)/ports/bare-arm" -f $(CURDIR)/micropython/bare-arm.mk -j2 \
+	      USER_C_MODULES=$(CURDIR)/micropython BUILD=$(MPY_BUILD)/bare-arm/$$i THRIFTY_CFLAGS="$${part#*:}" \
+	      >$(MPY_BUILD)/bare-arm/$$i.log 2>&1 || { tail $(MPY_BUILD)/bare-arm/$$i.log; exit 1; }; \
+	    echo "  $$name: $$(( $$(size $(MPY_BUILD)/bare-arm/$$i/firmware.elf) - base ))"; done
 
 # ---- lint -------------------------------------------------------------------------------------------------
 lint: APT_CMD = clang-format

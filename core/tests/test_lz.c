@@ -307,6 +307,7 @@ static void test_every_output_size(void) {
 /* Every fixed code of the format must be a complete canonical prefix code (the decoder treats any bits as a
  * codeword), and its tables must agree: each symbol's codeword, looked up the way the decoder does, gives the
  * symbol back. Guards lz_codes.h against edits by hand. */
+#if !TF_LZ_SMALL
 static void check_code(const tf__lz_code *c, unsigned symbols, const uint16_t *literal_fast) {
     uint32_t kraft = 0; /* sum of 2^(15 - len) */
     for (unsigned sym = 0; sym < symbols; sym++) {
@@ -348,6 +349,38 @@ static void test_codes_are_complete_and_canonical(void) {
         CHECK(tf__lz_literal_cost[b] == (cheapest < 8u ? cheapest : 8u));
     }
 }
+#else
+/* The small build's tables (TF_LZ_SMALL) for code `c`: lengths 1..15 forming a complete code, a count per length
+ * that matches the lengths, and the symbols in canonical (length, symbol) order. */
+static void check_code(tf__lz_ref c, unsigned symbols) {
+    const uint8_t *len = tf__lz_small_len + tf__lz_small_base[c], *sorted = tf__lz_small_sorted + tf__lz_small_base[c];
+    uint32_t kraft = 0;
+    unsigned seen = 0;
+    for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
+        unsigned count = 0;
+        for (unsigned sym = 0; sym < symbols; sym++)
+            if (len[sym] == n)
+                CHECK(sorted[seen + count++] == sym);
+        CHECK(count == tf__lz_small_count[c][n - 1u]);
+        seen += count;
+        kraft += count << (TF__LZ_CODE_MAX_LEN - n);
+    }
+    CHECK(seen == symbols);
+    CHECK(kraft == 1u << TF__LZ_CODE_MAX_LEN);
+}
+
+static void test_codes_are_complete_and_canonical(void) {
+    check_code(TF__LZ_LITERAL(0u), 256);
+    check_code(TF__LZ_LITERAL(1u), 256);
+    check_code(TF__LZ_RUN, TF__LZ_RUN_SYMBOLS);
+    for (unsigned c = 0; c < TF__LZ_MATCH_CONTEXTS; c++)
+        check_code(TF__LZ_MATCH(c), TF__LZ_MATCH_SYMBOLS);
+    for (unsigned w = TF_LZ_MIN_WINDOW_BITS; w <= TF_LZ_MAX_WINDOW_BITS; w++)
+        check_code(TF__LZ_OFFSET(w), 2u * w);
+    CHECK(tf__lz_small_base[TF__LZ_OFFSET(TF_LZ_MAX_WINDOW_BITS)] + 2u * TF_LZ_MAX_WINDOW_BITS ==
+          sizeof tf__lz_small_len);
+}
+#endif
 
 int main(void) {
     RUN(test_codes_are_complete_and_canonical);

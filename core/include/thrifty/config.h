@@ -124,7 +124,7 @@
 #define TF_LZ_HASH_WAYS 12
 #endif
 /* Windows up to 2^TF_LZ_CHAIN_MAX_WINDOW_BITS use hash chains instead (zlib's design): 2^TF_LZ_CHAIN_HEAD_BITS heads
- * and one link per window byte, 2 bytes each; how many candidates a search looks at is the level's (lz.c).
+ * and one link per window byte, 2 bytes each; how many candidates a search looks at is the level's (lz_encode.c).
  * Cheaper per byte than the bucket table at small windows (W=8: 9% fewer instructions, same ratio, 512 B less RAM;
  * W=10: 16% fewer, better ratio, 1 KiB more RAM) and it reaches every position with the hash; its links
  * (2 x 2^W bytes) are what make it too big for the larger windows (8 KiB at W=12). */
@@ -136,6 +136,19 @@
  * 512 B more encoder RAM at W <= 10). 8 gives that RAM back. */
 #ifndef TF_LZ_CHAIN_HEAD_BITS
 #define TF_LZ_CHAIN_HEAD_BITS 9
+#endif
+/* TF_LZ_SMALL: 1 builds thrifty.lz for small flash: the same format (frames are byte-identical, every frame decodes
+ * the same), but the codes are read from canonical code lengths (about 1.3 KB of tables: per code the symbols in
+ * code order and the codeword count per length, plus each symbol's length for the encoder) instead of the 11 KB of
+ * codeword, limit and first-8-bit lookup tables, the decoder reads a codeword a bit at a time, and the whole-sequence
+ * fast path is left out. Decoder RAM is unchanged. `make cross` prints what each build costs on a Cortex-M4 at -Os and
+ * `make bench-lz-small` the speed against the fast build. Default: 1 in a build for size (-Os, -Oz), else 0. */
+#ifndef TF_LZ_SMALL
+#if defined(__OPTIMIZE_SIZE__)
+#define TF_LZ_SMALL 1
+#else
+#define TF_LZ_SMALL 0
+#endif
 #endif
 #ifndef TF_LZ_DECODER_INPUT
 #define TF_LZ_DECODER_INPUT 8

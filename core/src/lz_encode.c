@@ -1,76 +1,6 @@
-/* thrifty core — lz: the encoder and decoder state machines (the code and its rationale are in lz.h). */
-#include "thrifty/lz.h"
-
-#include "lz_codes.h"
-
-TF_STATIC_ASSERT(TF_LZ_HASH_WAYS >= 1 && TF_LZ_HASH_WAYS <= 16, lz_hash_ways_in_range);
-TF_STATIC_ASSERT(TF_LZ_HASH_SHIFT >= 0 && TF_LZ_HASH_SHIFT <= 4, lz_hash_shift_in_range);
-TF_STATIC_ASSERT(TF_LZ_HASH_BUCKETS_LOG2_MAX >= 2 && TF_LZ_HASH_BUCKETS_LOG2_MAX <= 13, lz_hash_buckets_in_range);
-TF_STATIC_ASSERT(TF_LZ_CHAIN_MAX_WINDOW_BITS <= 15, lz_chain_window_in_range);
-TF_STATIC_ASSERT(TF_LZ_CHAIN_HEAD_BITS >= 4 && TF_LZ_CHAIN_HEAD_BITS <= 12, lz_chain_head_in_range);
-TF_STATIC_ASSERT(TF_LZ_MIN_LOOKAHEAD_BITS >= 3u, lz_lookahead_in_range);
-TF_STATIC_ASSERT(TF_LZ_DECODER_INPUT >= 1 && TF_LZ_DECODER_INPUT <= 255, lz_decoder_input_in_range);
-
-static const uint8_t tf__lz_magic[4] = {'T', 'F', 'L', 'Z'};
-
-#define TF__ADLER_MOD 65521u
-
-/* Adler-32 over a buffer; `state` is (b << 16) | a. Blocks of 5552 bytes keep the sums inside 32 bits. Eight bytes
- * at a time, b takes 8a plus the bytes weighted 8..1 and a their sum: the two sums no longer wait on each other
- * byte by byte (measured: decompression 2% faster end to end; one-shot compression checksums every byte too). */
-static uint32_t tf__adler(uint32_t state, const uint8_t *p, size_t n) {
-    uint32_t a = state & 0xFFFFu, b = state >> 16;
-    while (n) {
-        size_t block = n < 5552u ? n : 5552u;
-        n -= block;
-#if !defined(__OPTIMIZE_SIZE__) /* a build for size keeps the byte loop alone */
-        for (; block >= 8u; block -= 8u, p += 8) {
-            uint32_t sum = (uint32_t)p[0] + p[1] + p[2] + p[3] + p[4] + p[5] + p[6] + p[7];
-            uint32_t weighted =
-                8u * p[0] + 7u * p[1] + 6u * p[2] + 5u * p[3] + 4u * p[4] + 3u * p[5] + 2u * p[6] + p[7];
-            b += 8u * a + weighted;
-            a += sum;
-        }
-#endif
-        while (block--) {
-            a += *p++;
-            b += a;
-        }
-        a %= TF__ADLER_MOD;
-        b %= TF__ADLER_MOD;
-    }
-    return (b << 16) | a;
-}
-
-static int tf__lz_params_ok(unsigned w, unsigned l) {
-    return w >= TF_LZ_MIN_WINDOW_BITS && w <= TF_LZ_MAX_WINDOW_BITS && l >= TF_LZ_MIN_LOOKAHEAD_BITS &&
-           l <= TF_LZ_MAX_LOOKAHEAD_BITS && l < w;
-}
-
-/* floor(log2(v)) for v >= 1. */
-static unsigned tf__log2(uint32_t v) {
-#if TF_GNUC
-    return 31u - (unsigned)__builtin_clz(v | 1u);
-#else
-    unsigned k = 0;
-    while ((v >> k) > 1u)
-        k++;
-    return k;
-#endif
-}
-
-/* Numbers (run lengths, match lengths, offsets) are coded as a slot, which a prefix code codes, then extra bits:
- * 0..3 are their own slots, then each power of two 2^k..2^(k+1)-1 splits into two slots of 2^(k-1) values. */
-static unsigned tf__slot(uint32_t v) {
-    if (v < 4u)
-        return v;
-    unsigned k = tf__log2(v);
-    return 2u * k + ((v >> (k - 1u)) & 1u);
-}
-static unsigned tf__slot_extra(unsigned slot) { return slot < 4u ? 0u : (slot >> 1) - 1u; }
-static uint32_t tf__slot_base(unsigned slot) {
-    return slot < 4u ? slot : (uint32_t)(2u | (slot & 1u)) << ((slot >> 1) - 1u);
-}
+/* thrifty core — lz: the encoder's state machine and one-shot compression (the code and its rationale are in
+ * lz.h). */
+#include "lz_internal.h"
 
 /* ---- encoder ---------------------------------------------------------------------------------------------- */
 
@@ -258,21 +188,35 @@ static void tf__put(tf__lz_bits *b, uint32_t v, unsigned n) {
 }
 
 /* A symbol of one of the fixed codes (at most 15 bits). */
-static void tf__put_symbol(tf__lz_bits *b, const tf__lz_code *code, unsigned sym) {
+#if !TF_LZ_SMALL
+static void tf__put_symbol(tf__lz_bits *b, tf__lz_ref code, unsigned sym) {
     tf__put(b, code->code[sym], code->len[sym]);
 }
+#else
+/* The small build keeps only the lengths: a canonical codeword is the first codeword of its length (each length's
+ * first is the previous one's plus its count, doubled) plus how many lower-numbered symbols share the length. */
+static void tf__put_symbol(tf__lz_bits *b, tf__lz_ref code, unsigned sym) {
+    const uint8_t *len = tf__lz_small_len + tf__lz_small_base[code];
+    unsigned n = len[sym], word = 0;
+    for (unsigned i = 1; i < n; i++)
+        word = (word + tf__lz_small_count[code][i - 1u]) << 1;
+    for (unsigned t = 0; t < sym; t++)
+        word += len[t] == n;
+    tf__put(b, word, n);
+}
+#endif
 
 /* v as its slot's symbol (sym0 + slot) and the extra bits: at most 15 + 13 bits. */
-TF__LZ_HOT void tf__put_number(tf__lz_bits *b, const tf__lz_code *code, unsigned sym0, uint32_t v) {
+TF__LZ_HOT void tf__put_number(tf__lz_bits *b, tf__lz_ref code, unsigned sym0, uint32_t v) {
     unsigned slot = tf__slot(v);
     tf__put_symbol(b, code, sym0 + slot);
     tf__put(b, v - tf__slot_base(slot), tf__slot_extra(slot));
 }
 
 /* What coding v that way costs, in bits. */
-TF__LZ_INLINE unsigned tf__number_bits(const tf__lz_code *code, unsigned sym0, uint32_t v) {
+TF__LZ_INLINE unsigned tf__number_bits(tf__lz_ref code, unsigned sym0, uint32_t v) {
     unsigned slot = tf__slot(v);
-    return code->len[sym0 + slot] + tf__slot_extra(slot);
+    return TF__LZ_LEN(code, sym0 + slot) + tf__slot_extra(slot);
 }
 
 /* Where the bytes being encoded are. The streaming encoder's live in its ring (history wraps around; the mirror
@@ -303,21 +247,22 @@ static size_t tf__behind(const tf__lz_bytes *s, size_t i, size_t back) {
 
 /* One more byte in the run being gathered: what it costs in each literal code (e->lit is the caller's to count). */
 TF__LZ_INLINE void tf__run_add(tf_lz_encoder *e, uint8_t byte) {
-    e->run_text += tf__lz_text_len[byte];
-    e->run_numeric += tf__lz_numeric_len[byte];
+    e->run_text += TF__LZ_LEN(TF__LZ_LITERAL(0u), byte);
+    e->run_numeric += TF__LZ_LEN(TF__LZ_LITERAL(1u), byte);
 }
 
 /* How the run of e->lit literals is best coded (0 text code, 1 numeric code, 2 plain bytes: the cheapest header
  * and bytes together), and by how many bits header and bytes exceed 8 bits a byte (*over). */
 TF__LZ_INLINE unsigned tf__run_mode(const tf_lz_encoder *e, long *over) {
     if (!e->lit) {
-        *over = tf__lz_run.len[0];
+        *over = TF__LZ_LEN(TF__LZ_RUN, 0u);
         return 0;
     }
     unsigned slot = tf__slot((uint32_t)e->lit - 1u);
-    const uint8_t *len = tf__lz_run.len + 1u + TF__LZ_MODES * slot;
-    uint32_t plain = 8u * e->lit, text = len[0] + e->run_text, numeric = len[1] + e->run_numeric,
-             bytes = len[2] + plain;
+    unsigned sym = 1u + TF__LZ_MODES * slot;
+    uint32_t plain = 8u * e->lit, text = TF__LZ_LEN(TF__LZ_RUN, sym) + e->run_text,
+             numeric = TF__LZ_LEN(TF__LZ_RUN, sym + 1u) + e->run_numeric,
+             bytes = TF__LZ_LEN(TF__LZ_RUN, sym + 2u) + plain;
     unsigned mode = text <= numeric && text <= bytes ? 0u : numeric <= bytes ? 1u : 2u;
     uint32_t best = mode == 0u ? text : mode == 1u ? numeric : bytes;
     *over = (long)best + (long)tf__slot_extra(slot) - (long)plain;
@@ -330,28 +275,25 @@ TF__LZ_HOT void tf__put_lit_header(tf_lz_encoder *e, tf__lz_bits *b) {
     long over;
     e->mode = (uint8_t)tf__run_mode(e, &over);
     if (!e->lit) {
-        tf__put_symbol(b, &tf__lz_run, 0);
+        tf__put_symbol(b, TF__LZ_RUN, 0);
         return;
     }
     uint32_t v = (uint32_t)e->lit - 1u;
     unsigned slot = tf__slot(v);
-    tf__put_symbol(b, &tf__lz_run, 1u + TF__LZ_MODES * slot + e->mode);
+    tf__put_symbol(b, TF__LZ_RUN, 1u + TF__LZ_MODES * slot + e->mode);
     tf__put(b, v - tf__slot_base(slot), tf__slot_extra(slot));
 }
 
-/* The match code for a match after a run of lit literals: by the run's length (short runs and rep matches go
- * together), and after no literal by whether the last match was cut at 2^L bytes (its continuation is likely). */
-#define TF__LZ_MATCH_CONTEXT(lit, long_before) ((lit) ? 1u + ((lit) < 3u ? (lit) : 3u) : (long_before) ? 0u : 1u)
-TF__LZ_INLINE const tf__lz_code *tf__match_code(const tf_lz_encoder *e, unsigned lit) {
-    return &tf__lz_match[TF__LZ_MATCH_CONTEXT(lit, e->long_before)];
+TF__LZ_INLINE tf__lz_ref tf__match_code(const tf_lz_encoder *e, unsigned lit) {
+    return TF__LZ_MATCH(TF__LZ_MATCH_CONTEXT(lit, e->long_before));
 }
 
 /* The match that ends a sequence (e->kind), or the end marker; e->lit is still the run's length. */
 TF__LZ_HOT void tf__put_match(const tf_lz_encoder *e, tf__lz_bits *b) {
-    const tf__lz_code *code = tf__match_code(e, e->lit);
+    tf__lz_ref code = tf__match_code(e, e->lit);
     if (e->kind == K_EXPLICIT) {
         tf__put_number(b, code, TF__LZ_MATCH_EXPLICIT, (uint32_t)e->match_len - 2u);
-        tf__put_number(b, &tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, (uint32_t)e->match_dist - 1u);
+        tf__put_number(b, TF__LZ_OFFSET(e->w), 0, (uint32_t)e->match_dist - 1u);
     } else if (e->kind == K_REP) {
         tf__put_number(b, code, TF__LZ_MATCH_REP, (uint32_t)e->match_len - 1u);
     } else if (e->kind == K_END) {
@@ -416,8 +358,13 @@ TF__LZ_HOT void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
 
 /* Trailing zero bits of a nonzero 64-bit value. */
 static unsigned tf__ctz64(uint64_t v) {
-#if TF_GNUC
+#if TF_GNUC && UINTPTR_MAX > 0xFFFFFFFFu
     return (unsigned)__builtin_ctzll(v);
+#elif TF_GNUC
+    /* On a 32-bit target __builtin_ctzll is a call to libgcc's __ctzdi2, which a -nostdlib board does not link:
+     * two 32-bit counts compile to instructions (rbit + clz on a Cortex-M3/M4). */
+    uint32_t low = (uint32_t)v;
+    return low ? (unsigned)__builtin_ctz(low) : 32u + (unsigned)__builtin_ctz((uint32_t)(v >> 32));
 #else
     unsigned n = 0;
     while (!(v & 1u)) {
@@ -490,7 +437,7 @@ TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
 
 /* Both finders' inner step. Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when
  * it gains more. 1 when the match found is as long as allowed (the search can stop). */
-TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const tf__lz_code *code, const uint8_t *y, const uint8_t *x,
+TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, tf__lz_ref code, const uint8_t *y, const uint8_t *x,
                                unsigned dist, unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
     if (dist == 0 || dist == e->rep)
         return 0;
@@ -500,7 +447,7 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, const tf__lz_code *code, 
         return 0;
     unsigned n = tf__common(x, y, 2u, max);
     long cost = (long)(tf__number_bits(code, TF__LZ_MATCH_EXPLICIT, n - 2u) +
-                       tf__number_bits(&tf__lz_offset[e->w - TF_LZ_MIN_WINDOW_BITS], 0, dist - 1u)) +
+                       tf__number_bits(TF__LZ_OFFSET(e->w), 0, dist - 1u)) +
                 1L;
     if (8L * (long)n - cost <= c->gain) /* cannot win even if every byte cost 8 bits */
         return 0;
@@ -524,7 +471,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
     size_t at = tf__ahead(s, j);
     const uint8_t *y = s->buf + at;
-    const tf__lz_code *code = tf__match_code(e, e->lit + j); /* the run before this match has lit + j bytes */
+    tf__lz_ref code = tf__match_code(e, e->lit + j); /* the run before this match has lit + j bytes */
     memo.at = at;
     if (e->rep && e->rep <= seen) {
         unsigned n = tf__common(s->buf + tf__behind(s, at, e->rep), y, 0, max);
@@ -656,7 +603,7 @@ TF__LZ_INLINE void tf__put_literal(tf__lz_bits *b, uint8_t c, unsigned mode) {
     if (mode == 2u)
         tf__put(b, c, 8);
     else
-        tf__put_symbol(b, &tf__lz_literal[mode], c);
+        tf__put_symbol(b, TF__LZ_LITERAL(mode), c);
 }
 
 /* After a sequence is written: the next run starts empty. */
@@ -745,660 +692,6 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         default: *out_n = o; return TF_LZ_DONE;
         }
     }
-}
-
-/* ---- decoder ---------------------------------------------------------------------------------------------- */
-
-enum {
-    D_HEADER,
-    D_RUN,          /* the run code's symbol: the run's length slot and how its bytes are coded */
-    D_RUN_EXTRA,    /* the length's extra bits */
-    D_LIT,          /* the run's bytes */
-    D_MATCH,        /* the match code's symbol: explicit or rep and the length slot, or the end of the frame */
-    D_MATCH_EXTRA,  /* the length's extra bits */
-    D_OFFSET,       /* the offset code's symbol: the offset's slot */
-    D_OFFSET_EXTRA, /* the offset's extra bits */
-    D_COPY,         /* the match's bytes */
-    D_PAD,          /* zero bits up to the byte boundary */
-    D_TRAILER,      /* 4 bytes of Adler-32 */
-    D_STORED_LEN,
-    D_STORED,
-    D_END,
-    D_FAILED
-};
-
-struct tf_lz_decoder {
-    uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
-    uint32_t adler;   /* Adler-32 of the output so far */
-    uint32_t count;   /* what remains of the current run, match, header or stored body */
-    uint16_t pos;     /* window index of the next output byte */
-    uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
-    uint16_t rep;     /* offset of the last match */
-    uint8_t nbits, state, w, l, max_w, flags;
-    uint8_t k;           /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context */
-    uint8_t is_rep;      /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved;     /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t mode;        /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
-    uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
-    uint8_t error, in_len, in_pos;
-    uint8_t in[TF_LZ_DECODER_INPUT];
-    uint8_t window[]; /* 2^max_w bytes */
-};
-
-size_t tf_lz_decoder_size(unsigned window_bits) {
-    if (window_bits < TF_LZ_MIN_WINDOW_BITS || window_bits > TF_LZ_MAX_WINDOW_BITS)
-        return 0;
-    return sizeof(tf_lz_decoder) + ((size_t)1 << window_bits);
-}
-
-tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, unsigned max_window_bits) {
-    if (!dec || !storage)
-        return TF_E_NULL;
-    if (!tf_lz_decoder_size(max_window_bits))
-        return TF_E_ARG;
-    if (size < tf_lz_decoder_size(max_window_bits))
-        return TF_E_SIZE;
-    if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
-        return TF_E_ALIGN;
-    tf_lz_decoder *d = (tf_lz_decoder *)storage;
-    TF_MEMSET(d, 0, sizeof *d);
-    d->max_w = (uint8_t)max_window_bits;
-    d->adler = 1u;
-    d->state = D_HEADER;
-    *dec = d;
-    return TF_OK;
-}
-
-tf_status tf_lz_decoder_sink(tf_lz_decoder *d, const uint8_t *in, size_t n, size_t *consumed) {
-    if (!d || !consumed || (!in && n))
-        return TF_E_NULL;
-    *consumed = 0;
-    if (d->state == D_END || d->state == D_FAILED)
-        return TF_OK;
-    if (d->in_pos) {
-        unsigned keep = (unsigned)d->in_len - d->in_pos;
-        TF_MEMMOVE(d->in, d->in + d->in_pos, keep);
-        d->in_len = (uint8_t)keep;
-        d->in_pos = 0;
-    }
-    size_t room = TF_LZ_DECODER_INPUT - (size_t)d->in_len;
-    size_t take = n < room ? n : room;
-    TF_MEMCPY(d->in + d->in_len, in, take);
-    d->in_len = (uint8_t)(d->in_len + take);
-    *consumed = take;
-    if (take)
-        d->starved = 0;
-    return TF_OK;
-}
-
-/* Makes at least n (<= 24) bits available; 0 when the input buffer ran dry first. */
-typedef struct {
-    const uint8_t *p, *end; /* the bytes the decoder reads: its own input buffer, or the caller's */
-} tf__lz_src;
-
-static int tf__need(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
-    while (d->nbits < n) {
-        if (src->p == src->end)
-            return 0;
-        d->bits = (d->bits << 8) | *src->p++;
-        d->nbits = (uint8_t)(d->nbits + 8u);
-    }
-    return 1;
-}
-
-static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
-    d->nbits = (uint8_t)(d->nbits - n);
-    return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
-}
-
-/* One symbol of `code`, read a bit at a time as far as the input allows, so that nothing is consumed when the
- * input ends inside the codeword; -1 then. Every code is complete (any bits decode), canonical (codewords of one
- * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
- * first n whose limit the next bits fall below. */
-static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, const tf__lz_code *code) {
-    if (d->nbits >= 8u && code->first8) { /* a table for codewords of up to 8 bits, when 8 bits are already here */
-        unsigned hit = code->first8[(d->bits >> (d->nbits - 8u)) & 0xFFu];
-        if (hit) {
-            d->nbits = (uint8_t)(d->nbits - code->len[hit - 1u]);
-            return (int)hit - 1;
-        }
-    }
-    for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
-        if (n > d->nbits && !tf__need(d, src, n))
-            return -1;
-        unsigned x = (d->bits >> (d->nbits - n)) & ((1u << n) - 1u);
-        if ((x << (TF__LZ_CODE_MAX_LEN - n)) < code->limit[n]) {
-            d->nbits = (uint8_t)(d->nbits - n);
-            return code->sorted[(int)x + code->offset[n]];
-        }
-    }
-    return -1; /* not reached: limit[TF__LZ_CODE_MAX_LEN] is above every 15-bit number */
-}
-
-/* One literal in literal code `mode` (0 text, 1 numeric); -1 when the input ends inside it. Codes of up to 8 bits
- * come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least the end
- * marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
-static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
-    if (d->nbits >= 8u || tf__need(d, src, 8)) {
-        unsigned hit = tf__lz_literal_fast[mode][(d->bits >> (d->nbits - 8u)) & 0xFFu];
-        if (hit >> 8) {
-            d->nbits = (uint8_t)(d->nbits - (hit >> 8));
-            return (int)(hit & 0xFFu);
-        }
-    }
-    return tf__symbol(d, src, &tf__lz_literal[mode]);
-}
-
-static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
-    d->state = D_FAILED;
-    d->error = (uint8_t)-why;
-    return why;
-}
-
-/* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
-static void tf__moved(tf_lz_decoder *d, unsigned pos, size_t k) {
-    if ((size_t)d->pos + k > ((size_t)1 << d->w) - 1u)
-        d->wrapped = 1;
-    d->pos = (uint16_t)pos;
-}
-
-/* One byte of the header (index `count`). */
-static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
-    unsigned i = d->count;
-    if (i < 4u) {
-        if (b != tf__lz_magic[i])
-            return TF_E_CORRUPT;
-    } else if (i == 4u) {
-        if (b != TF_LZ_VERSION)
-            return TF_E_VERSION; /* version 1 (before any release) is not read either */
-    } else if (i == 5u) {
-        d->w = (uint8_t)(b & 15u);
-        d->l = (uint8_t)(b >> 4);
-        if (!tf__lz_params_ok(d->w, d->l))
-            return TF_E_CORRUPT;
-        if (d->w > d->max_w)
-            return TF_E_SIZE;
-    } else {
-        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
-            return TF_E_VERSION;
-        d->flags = (uint8_t)b;
-    }
-    d->count = i + 1u;
-    return TF_OK;
-}
-
-/* Fast path for whole sequences while at least 8 input bytes remain: a 64-bit local bit buffer refilled a byte at
- * a time to 57+ bits, so a sequence's fields need no per-field input checks, and output bytes go to `out` only, with
- * matches copied from `out` when they reach no further back than this call's output. The window is brought up to
- * date from `out` on the way out. Entered at a sequence boundary (D_RUN); it leaves the state exactly as the
- * byte-wise machine would be at the point it stops (between sequences, or inside a run or a match when the output
- * or the input runs short), and gives back whole bytes it read but did not use, so the slow path (and the 1-byte
- * streaming case, which never gets here) behaves the same. Returns TF_OK or a failure. */
-static tf_status tf__decode_fast(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *op) {
-    const uint8_t *p = src->p, *const p0 = src->p, *const end = src->end;
-    uint64_t acc = d->bits;
-    unsigned nb = d->nbits;
-    const unsigned w = d->w, l = d->l, mask = (1u << w) - 1u, pos0 = d->pos;
-    const tf__lz_code *const offsets = &tf__lz_offset[w - TF_LZ_MIN_WINDOW_BITS];
-    const size_t o0 = *op, hist0 = d->wrapped ? (size_t)1 << w : pos0;
-    size_t o = o0;
-    unsigned rep = d->rep, long_before = d->long_before;
-    tf_status err = TF_OK;
-#define TF__REFILL()                                                                                                   \
-    do {                                                                                                               \
-        while (nb <= 56u) {                                                                                            \
-            acc = (acc << 8) | *p++;                                                                                   \
-            nb += 8u;                                                                                                  \
-        }                                                                                                              \
-    } while (0)
-#define TF__PEEK(n) ((unsigned)(acc >> (nb - (n))) & ((1u << (n)) - 1u))
-/* sym = the next symbol of `code` (needs nb >= TF__LZ_CODE_MAX_LEN); see tf__symbol. Codewords of up to 8 bits
- * (nearly all that occur) come from one table read: a loop over lengths would be a mispredicted branch per symbol. */
-#define TF__SYMBOL_LONG(code, sym, n0)                                                                                 \
-    do {                                                                                                               \
-        unsigned x_ = TF__PEEK(TF__LZ_CODE_MAX_LEN), n_ = (n0);                                                        \
-        while (x_ >= (code)->limit[n_])                                                                                \
-            n_++;                                                                                                      \
-        (sym) = (code)->sorted[(int)(x_ >> (TF__LZ_CODE_MAX_LEN - n_)) + (code)->offset[n_]];                          \
-        nb -= n_;                                                                                                      \
-    } while (0)
-#define TF__SYMBOL(code, sym)                                                                                          \
-    do {                                                                                                               \
-        unsigned hit_ = (code)->first8[TF__PEEK(8)];                                                                   \
-        if (hit_) {                                                                                                    \
-            (sym) = hit_ - 1u;                                                                                         \
-            nb -= (code)->len[sym];                                                                                    \
-        } else {                                                                                                       \
-            TF__SYMBOL_LONG(code, sym, 9u);                                                                            \
-        }                                                                                                              \
-    } while (0)
-    for (;;) {
-        if (end - p < 8)
-            break; /* D_RUN */
-        TF__REFILL();
-        /* the run: a symbol and extra bits, at most 15 + 13 bits */
-        unsigned sym, count = 0, mode = 0;
-        TF__SYMBOL(&tf__lz_run, sym);
-        if (sym) {
-            unsigned slot = (sym - 1u) / TF__LZ_MODES, extra = tf__slot_extra(slot);
-            mode = (sym - 1u) % TF__LZ_MODES;
-            uint32_t v = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u);
-            nb -= extra;
-            if (v >= (1u << w)) {
-                err = TF_E_CORRUPT;
-                break;
-            }
-            count = v + 1u;
-        }
-        unsigned full = count == (1u << w), ctx = TF__LZ_MATCH_CONTEXT(count, long_before);
-        if (count) {
-            if (out_size - o < count) { /* the byte-wise machine writes what fits */
-                d->count = count;
-                d->is_rep = (uint8_t)full;
-                d->mode = (uint8_t)mode;
-                d->k = (uint8_t)ctx;
-                d->state = D_LIT;
-                break;
-            }
-            const tf__lz_code *code = &tf__lz_literal[mode < 2u ? mode : 0u];
-            const uint16_t *fast = tf__lz_literal_fast[mode < 2u ? mode : 0u];
-            while (count) {
-                if (nb < TF__LZ_CODE_MAX_LEN) {
-                    if (end - p < 8) {
-                        d->count = count;
-                        d->is_rep = (uint8_t)full;
-                        d->mode = (uint8_t)mode;
-                        d->k = (uint8_t)ctx;
-                        d->state = D_LIT;
-                        goto out;
-                    }
-                    TF__REFILL();
-                }
-                if (mode == 2u) {
-                    out[o++] = (uint8_t)TF__PEEK(8);
-                    nb -= 8u;
-                } else {
-                    unsigned hit = fast[TF__PEEK(8)];
-                    if (hit >> 8) {
-                        nb -= hit >> 8;
-                        out[o++] = (uint8_t)hit;
-                    } else {
-                        TF__SYMBOL_LONG(code, sym, 9u);
-                        out[o++] = (uint8_t)sym;
-                    }
-                }
-                count--;
-            }
-        }
-        if (full) {
-            long_before = 0;
-            continue;
-        }
-        /* the match: a symbol and extra bits (15 + 6), then for an explicit one the offset's (15 + 13): 49 bits */
-        if (nb < 50u) {
-            if (end - p < 8) {
-                d->k = (uint8_t)ctx;
-                d->state = D_MATCH;
-                break;
-            }
-            TF__REFILL();
-        }
-        TF__SYMBOL(&tf__lz_match[ctx], sym);
-        if (sym == TF__LZ_MATCH_END) {
-            d->state = D_PAD;
-            break;
-        }
-        unsigned is_rep = sym >= TF__LZ_MATCH_REP, slot = is_rep ? sym - TF__LZ_MATCH_REP : sym,
-                 extra = tf__slot_extra(slot);
-        count = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u) + (is_rep ? 1u : 2u);
-        nb -= extra;
-        long_before = count == (1u << l);
-        if (count > (1u << l) || (is_rep && !rep)) {
-            err = TF_E_CORRUPT;
-            break;
-        }
-        if (!is_rep) {
-            TF__SYMBOL(offsets, slot);
-            extra = tf__slot_extra(slot);
-            unsigned dist = tf__slot_base(slot) + (extra ? TF__PEEK(extra) : 0u) + 1u;
-            nb -= extra;
-            if (dist > hist0 + (o - o0)) {
-                err = TF_E_CORRUPT;
-                break;
-            }
-            rep = dist;
-        }
-        if (out_size - o < count) {
-            d->count = count;
-            d->is_rep = (uint8_t)is_rep;
-            d->state = D_COPY;
-            break;
-        }
-        unsigned dist = rep;
-        if (dist >= 8u && dist <= o - o0 && out_size - o >= count + 8u) {
-            /* 8 bytes at a time, up to 7 past the match: each chunk's source is already written (dist >= 8) */
-            const uint8_t *from = out + o - dist;
-            for (unsigned i = 0; i < count; i += 8u)
-                TF_MEMCPY(out + o + i, from + i, 8);
-            o += count;
-        } else if (dist <= o - o0) {
-            const uint8_t *from = out + o - dist;
-            for (unsigned i = 0; i < count; i++)
-                out[o + i] = from[i];
-            o += count;
-        } else { /* reaches into the window from before this call */
-            for (unsigned i = 0; i < count; i++, o++)
-                out[o] = dist <= o - o0 ? out[o - dist] : d->window[(pos0 - (dist - (o - o0))) & mask];
-        }
-    }
-out:;
-    /* Bring the window up to date: the last min(produced, 2^W) bytes, at their ring positions. */
-    size_t produced = o - o0, m = produced < (size_t)mask + 1u ? produced : (size_t)mask + 1u;
-    for (size_t t = o - m; t < o; t++)
-        d->window[(pos0 + (t - o0)) & mask] = out[t];
-    tf__moved(d, (unsigned)((pos0 + produced) & mask), produced);
-    d->rep = (uint16_t)rep;
-    d->long_before = (uint8_t)long_before;
-    while (nb >= 8u && p > p0) { /* give back whole bytes not used */
-        p--;
-        nb -= 8u;
-        acc >>= 8;
-    }
-    d->bits = (uint32_t)acc;
-    d->nbits = (uint8_t)nb;
-    src->p = p;
-    *op = o;
-#undef TF__REFILL
-#undef TF__PEEK
-#undef TF__SYMBOL
-#undef TF__SYMBOL_LONG
-    return err;
-}
-
-static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
-    size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
-    *out_n = 0;
-    d->starved = 0;
-    for (;;) {
-        switch (d->state) {
-        case D_HEADER:
-            while (d->count < TF_LZ_HEADER_SIZE) {
-                if (!tf__need(d, src, 8))
-                    goto starved;
-                tf_status st = tf__header_byte(d, tf__take(d, 8));
-                if (st != TF_OK)
-                    return *out_n = o, tf__fail(d, st);
-            }
-            d->count = 0;
-            d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
-            break;
-        case D_RUN: {
-            if (src->end - src->p >= 16 && o < out_size) {
-                tf_status st = tf__decode_fast(d, src, out, out_size, &o);
-                if (st != TF_OK)
-                    return *out_n = o, tf__fail(d, st);
-                if (d->state != D_RUN)
-                    break;
-            }
-            int sym = tf__symbol(d, src, &tf__lz_run);
-            if (sym < 0)
-                goto starved;
-            if (sym) {
-                d->mode = (uint8_t)((unsigned)(sym - 1) % TF__LZ_MODES);
-                d->k = (uint8_t)((unsigned)(sym - 1) / TF__LZ_MODES);
-                d->state = D_RUN_EXTRA;
-            } else { /* no literals */
-                d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(0u, d->long_before);
-                d->state = D_MATCH;
-            }
-            break;
-        }
-        case D_RUN_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            uint32_t v = tf__slot_base(d->k) + tf__take(d, extra);
-            if (v >= (1u << d->w))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = v + 1u;
-            d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
-            d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(d->count, 0u);
-            d->state = D_LIT;
-            break;
-        }
-        case D_LIT: {
-            unsigned mask = (1u << d->w) - 1u, pos = d->pos;
-            size_t k = 0;
-            int stop = 0; /* 1: output full, 2: input ran dry */
-            while (d->count) {
-                unsigned b;
-                if (o == out_size) {
-                    stop = 1;
-                    break;
-                }
-                if (d->mode < 2u) {
-                    int sym = tf__literal(d, src, d->mode);
-                    if (sym < 0) {
-                        stop = 2;
-                        break;
-                    }
-                    b = (unsigned)sym;
-                } else {
-                    if (!tf__need(d, src, 8)) {
-                        stop = 2;
-                        break;
-                    }
-                    b = tf__take(d, 8);
-                }
-                out[o++] = (uint8_t)b;
-                d->window[pos] = (uint8_t)b;
-                pos = (pos + 1u) & mask;
-                k++;
-                d->count--;
-            }
-            tf__moved(d, pos, k);
-            if (stop == 1)
-                goto full;
-            if (stop == 2)
-                goto starved;
-            if (d->is_rep) /* a full run: the next sequence does not follow a match */
-                d->long_before = 0;
-            d->state = d->is_rep ? D_RUN : D_MATCH;
-            break;
-        }
-        case D_MATCH: {
-            int sym = tf__symbol(d, src, &tf__lz_match[d->k]);
-            if (sym < 0)
-                goto starved;
-            if ((unsigned)sym == TF__LZ_MATCH_END) {
-                d->state = D_PAD;
-                break;
-            }
-            d->is_rep = (uint8_t)((unsigned)sym >= TF__LZ_MATCH_REP);
-            d->k = (uint8_t)(d->is_rep ? (unsigned)sym - TF__LZ_MATCH_REP : (unsigned)sym);
-            d->state = D_MATCH_EXTRA;
-            break;
-        }
-        case D_MATCH_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            uint32_t count = tf__slot_base(d->k) + tf__take(d, extra) + (d->is_rep ? 1u : 2u);
-            if (count > (1u << d->l) || (d->is_rep && !d->rep))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = count;
-            d->long_before = (uint8_t)(count == (1u << d->l));
-            d->state = d->is_rep ? D_COPY : D_OFFSET;
-            break;
-        }
-        case D_OFFSET: {
-            int sym = tf__symbol(d, src, &tf__lz_offset[d->w - TF_LZ_MIN_WINDOW_BITS]);
-            if (sym < 0)
-                goto starved;
-            d->k = (uint8_t)sym;
-            d->state = D_OFFSET_EXTRA;
-            break;
-        }
-        case D_OFFSET_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            unsigned dist = tf__slot_base(d->k) + tf__take(d, extra) + 1u;
-            if (!d->wrapped && dist > d->pos)
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->rep = (uint16_t)dist;
-            d->state = D_COPY;
-            break;
-        }
-        case D_COPY: {
-            unsigned mask = (1u << d->w) - 1u, pos = d->pos, from = ((unsigned)d->pos - d->rep) & mask;
-            size_t k = d->count < out_size - o ? d->count : out_size - o;
-            for (size_t i = 0; i < k; i++) {
-                uint8_t b = d->window[from];
-                out[o + i] = b;
-                d->window[pos] = b;
-                pos = (pos + 1u) & mask;
-                from = (from + 1u) & mask;
-            }
-            o += k;
-            d->count -= (uint32_t)k;
-            tf__moved(d, pos, k);
-            if (d->count)
-                goto full;
-            d->state = D_RUN;
-            break;
-        }
-        case D_PAD:
-            if (d->bits & ((1u << d->nbits) - 1u))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->nbits = 0;
-            d->count = 0;
-            d->state = D_TRAILER;
-            break;
-        case D_TRAILER:
-            if (d->flags & TF_LZ_FLAG_CHECKSUM) {
-                d->adler = tf__adler(d->adler, out + folded, o - folded);
-                folded = o;
-                while (d->count < 4u) {
-                    if (!tf__need(d, src, 8))
-                        goto starved;
-                    if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu))
-                        return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-                    d->count++;
-                }
-            }
-            d->state = D_END;
-            break;
-        case D_STORED_LEN:
-            while (d->k < 4u) {
-                if (!tf__need(d, src, 8))
-                    goto starved;
-                d->count |= (uint32_t)tf__take(d, 8) << (8u * d->k);
-                d->k++;
-            }
-            d->k = 0;
-            d->state = D_STORED;
-            break;
-        case D_STORED:
-            while (d->count) {
-                if (o == out_size)
-                    goto full;
-                if (!tf__need(d, src, 8))
-                    goto starved;
-                out[o++] = (uint8_t)tf__take(d, 8);
-                d->count--;
-            }
-            d->state = D_PAD;
-            break;
-        case D_END: *out_n = o; return TF_LZ_DONE;
-        default: *out_n = o; return -(tf_status)d->error;
-        }
-    }
-starved:
-    d->starved = 1;
-    if (d->flags & TF_LZ_FLAG_CHECKSUM)
-        d->adler = tf__adler(d->adler, out + folded, o - folded);
-    *out_n = o;
-    return TF_LZ_DONE;
-full:
-    if (d->flags & TF_LZ_FLAG_CHECKSUM)
-        d->adler = tf__adler(d->adler, out + folded, o - folded);
-    *out_n = o;
-    return TF_LZ_MORE;
-}
-
-tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
-    if (!d || !out_n || (!out && out_size))
-        return TF_E_NULL;
-    tf__lz_src src = {d->in + d->in_pos, d->in + d->in_len};
-    tf_status st = tf__decode(d, &src, out, out_size, out_n);
-    d->in_pos = (uint8_t)(src.p - d->in);
-    return st;
-}
-
-tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, size_t *consumed, uint8_t *out,
-                               size_t out_size, size_t *out_n) {
-    if (!d || !consumed || !out_n || (!in && n) || (!out && out_size))
-        return TF_E_NULL;
-    *consumed = 0;
-    *out_n = 0;
-    if (d->in_pos < d->in_len) { /* bytes an earlier sink left go first */
-        tf_status st = tf_lz_decoder_poll(d, out, out_size, out_n);
-        if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
-            return st;
-    }
-    if (d->state == D_END || d->state == D_FAILED)
-        return tf__decode(d, &(tf__lz_src){in, in}, out, 0, out_n);
-    size_t first = *out_n;
-    tf__lz_src src = {in, in + n};
-    tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
-    *out_n += first;
-    *consumed = (size_t)(src.p - in);
-    return st;
-}
-
-tf_status tf_lz_decoder_finish(tf_lz_decoder *d) {
-    if (!d)
-        return TF_E_NULL;
-    if (d->state == D_FAILED)
-        return -(tf_status)d->error;
-    if (d->state == D_END)
-        return TF_LZ_DONE;
-    /* Until poll has run dry on the input it has, it may still reach the end; after that the frame was cut short. */
-    return d->starved ? TF_E_CORRUPT : TF_LZ_MORE;
-}
-
-int tf_lz_decoder_ended(const tf_lz_decoder *d) { return d && d->state == D_END; }
-
-size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
-    if (bytes)
-        *bytes = d ? d->in + d->in_pos : NULL;
-    return d ? (size_t)d->in_len - d->in_pos : 0;
-}
-
-tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
-                            unsigned *flags) {
-    if (!in && n)
-        return TF_E_NULL;
-    for (size_t i = 0; i < n && i < 4u; i++)
-        if (in[i] != tf__lz_magic[i])
-            return TF_E_CORRUPT;
-    if (n < TF_LZ_HEADER_SIZE)
-        return TF_E_EMPTY;
-    if (in[4] != TF_LZ_VERSION)
-        return TF_E_VERSION;
-    unsigned w = in[5] & 15u, l = (unsigned)in[5] >> 4;
-    if (!tf__lz_params_ok(w, l))
-        return TF_E_CORRUPT;
-    if (in[6] & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
-        return TF_E_VERSION;
-    if (window_bits)
-        *window_bits = w;
-    if (lookahead_bits)
-        *lookahead_bits = l;
-    if (flags)
-        *flags = in[6];
-    return TF_OK;
 }
 
 /* ---- one shot --------------------------------------------------------------------------------------------- */

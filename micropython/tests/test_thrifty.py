@@ -1,0 +1,168 @@
+# The thrifty MicroPython module under MicroPython (run by `make micropython`):
+#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR
+# Ring semantics, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
+# make_fixtures.py), bad input raising ValueError; the frames it writes go to OUT_DIR, where
+# check_from_micropython.py decodes them with CPython thrifty.
+import sys
+import array
+
+import thrifty
+from thrifty import lz
+
+FIX, OUT = sys.argv[1], sys.argv[2]
+failures = []
+passed = 0
+
+
+def check(cond, what):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def raises(exc, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except exc as e:
+        return str(e)
+    return None
+
+
+def read(name):
+    with open(FIX + "/" + name, "rb") as f:
+        return f.read()
+
+
+def write(name, data):
+    with open(OUT + "/" + name, "wb") as f:
+        f.write(data)
+
+
+# ---- Ring ------------------------------------------------------------------------------------------------
+r = thrifty.Ring("h", [1, 2, 3], maxlen=4)
+check(len(r) == 3 and list(r) == [1, 2, 3], "Ring from an iterable")
+r.append(4)
+r.append(5)  # full: the oldest falls off, as deque(maxlen=4) does
+check(list(r) == [2, 3, 4, 5] and r.full, "append on a full Ring drops the oldest")
+r.appendleft(1)  # ... and appendleft drops the newest
+check(list(r) == [1, 2, 3, 4], "appendleft on a full Ring drops the newest")
+check(r.pop() == 4 and r.popleft() == 1 and list(r) == [2, 3], "pop and popleft")
+check(r[0] == 2 and r[-1] == 3, "indexing from both ends")
+r[0] = -7
+check(r[0] == -7, "item assignment")
+check(raises(IndexError, lambda: r[2]) is not None, "index out of range raises IndexError")
+check((r.maxlen, r.typecode, r.itemsize, r.overflow) == (4, "h", 2, "drop"), "attributes")
+check(raises(OverflowError, r.append, 40000) is not None and list(r) == [-7, 3], "an int that does not fit")
+check(raises(TypeError, r.append, "x") is not None, "a str into Ring('h') raises TypeError")
+r.clear()
+check(len(r) == 0 and not r, "clear")
+check(raises(IndexError, r.pop) is not None and raises(IndexError, r.popleft) is not None, "pop from empty")
+
+w = thrifty.Ring("h", [10, 20, 30, 40], maxlen=4)
+check((w.min(), w.max(), w.sum(), w.mean()) == (10, 40, 100, 25.0), "min max sum mean")
+check(w.write(array.array("h", [50, 60])) == 2 and list(w) == [30, 40, 50, 60], "write drops the oldest")
+check(w.write(array.array("h", range(9))) == 9 and list(w) == [5, 6, 7, 8], "write of more than maxlen")
+out = array.array("h", [0, 0, 0])
+check(w.readinto(out) == 3 and list(out) == [5, 6, 7] and list(w) == [8], "readinto moves from the front")
+check(raises(TypeError, w.write, array.array("i", [1])) is not None, "write of another item format")
+check(w.tobytes() == bytes(array.array("h", [8])), "tobytes")
+
+strict = thrifty.Ring("d", maxlen=2, overflow="raise")
+strict.append(1.5)
+strict.append(2.5)
+check(raises(IndexError, strict.append, 3.5) is not None and list(strict) == [1.5, 2.5], "overflow='raise'")
+check(strict.write(array.array("d", [9.0])) == 0, "write into a full 'raise' Ring takes nothing")
+check(strict.mean() == 2.0 and strict.max() == 2.5, "float reductions")
+f = thrifty.Ring("f", [0.5] * 8, maxlen=8)
+check(f.sum() == 4.0 and f.mean() == 0.5, "float32 sum and mean")
+q = thrifty.Ring("q", [2**62, 2**62, 2**62], maxlen=3)
+check(q.sum() == 3 * 2**62, "int64 sum does not overflow")
+b = thrifty.Ring("B", maxlen=8)
+check(b.write(b"\x01\x02\x03") == 3 and list(b) == [1, 2, 3], "bytes into Ring('B')")
+check(raises(ValueError, thrifty.Ring, "h") is not None, "maxlen is required")
+check(raises(ValueError, thrifty.Ring, "z", maxlen=2) is not None, "unknown typecode")
+check(raises(ValueError, thrifty.Ring, "h", maxlen=0) is not None, "maxlen 0")
+check(raises(ValueError, thrifty.Ring, "h", maxlen=2, overflow="block") is not None, "bad overflow")
+check(raises(ValueError, thrifty.Ring("h", maxlen=1).mean) is not None, "mean of an empty Ring")
+
+# ---- lz --------------------------------------------------------------------------------------------------
+text = read("readings.txt")
+binary = read("binary.bin")
+for name, content in (
+    ("readings_w10.tflz", text),
+    ("readings_w8_l4_level1.tflz", text),
+    ("readings_w12_nochecksum.tflz", text),
+    ("binary_w6.tflz", binary),
+):
+    frame = read(name)
+    check(lz.decompress(frame) == content, "decompress a CPython frame: " + name)
+    d = lz.Decompressor()
+    got = b"".join(d.decompress(frame[i : i + 37]) for i in range(0, len(frame), 37))
+    check(got == content and d.eof and d.unused_data == b"", "Decompressor on a CPython frame: " + name)
+check(lz.decompress(read("two_frames.tflz")) == b"first frame second frame", "concatenated frames")
+
+# The same core writes the same frames: byte-identical to CPython's (the fixtures).
+check(lz.compress(text) == read("readings_w10.tflz"), "compress writes CPython's frame (W=10)")
+check(lz.compress(text, window_bits=8, lookahead_bits=4, level=1) == read("readings_w8_l4_level1.tflz"),
+      "compress writes CPython's frame (W=8, level 1)")
+check(lz.compress(binary, window_bits=6, lookahead_bits=3) == read("binary_w6.tflz"), "compress W=6")
+
+for data in (b"", b"a", b"abc" * 1000, bytes(range(256)) * 4):
+    check(lz.decompress(lz.compress(data)) == data, "round trip of %d bytes" % len(data))
+c = lz.Compressor(window_bits=8, lookahead_bits=4)
+stream = b"".join(c.compress(text[i : i + 100]) for i in range(0, len(text), 100)) + c.flush()
+check(lz.decompress(stream) == text, "Compressor in 100-byte pieces")
+check(stream == lz.compress(text, window_bits=8, lookahead_bits=4), "streamed frame = one-shot frame")
+check(raises(ValueError, c.compress, b"x") is not None, "Compressor after flush")
+write("from_micropython_w8.tflz", stream)
+write("from_micropython_w12.tflz", lz.compress(text, window_bits=12, lookahead_bits=5, level=9))
+write("from_micropython_binary.tflz", lz.compress(binary, window_bits=10, checksum=False))
+
+d = lz.Decompressor(window_bits=10)
+first = d.decompress(read("readings_w10.tflz") + b"tail", 100)
+check(len(first) == 100 and not d.eof and len(d.unconsumed_tail) > 0, "max_length leaves an unconsumed tail")
+rest = d.flush()
+check(first + rest == text and d.eof and d.unused_data == b"tail", "flush and unused_data")
+
+frame = read("readings_w10.tflz")
+check("corrupt" in (raises(ValueError, lz.decompress, b"XXXX" + frame[4:]) or ""), "bad magic")
+check("truncated" in (raises(ValueError, lz.decompress, frame[:-10]) or ""), "truncated frame")
+bad = bytearray(frame)
+bad[len(bad) // 2] ^= 0x55
+check(raises(ValueError, lz.decompress, bytes(bad)) is not None, "a flipped byte")
+check(raises(ValueError, lz.decompress, frame[:4] + b"\x01" + frame[5:]) is not None, "another version")
+check(raises(ValueError, lz.decompress, text, max_length=10) is not None, "not a frame at all")
+check(raises(ValueError, lz.decompress, frame, max_length=10) is not None, "max_length exceeded")
+check(raises(ValueError, lz.compress, b"x", window_bits=16) is not None, "window_bits out of range")
+check(raises(ValueError, lz.compress, b"x", level=10) is not None, "level out of range")
+check(raises(ValueError, lz.Decompressor(window_bits=8).decompress, frame) is not None, "window too large")
+
+# ---- frozen tables written by CPython ----------------------------------------------------------------------
+primes = thrifty.FrozenSet.frombuffer(read("primes.tfset"))
+check(len(primes) == 303 and 1999 in primes and 2 in primes and 1 not in primes and 1000 not in primes, "int set")
+check("2" not in primes and b"2" not in primes, "a str or bytes key in an int set")
+words = thrifty.FrozenSet.frombuffer(read("words.tfset"))
+check("gamma" in words and "\u00e9t\u00e9" in words and "omega" not in words and b"gamma" not in words, "str set")
+codes = thrifty.FrozenMap.frombuffer(read("codes.tfmap"))
+check(codes["teapot"] == 418 and codes.get("ok") == 200 and codes.get("gone", -1) == -1 and len(codes) == 4, "map")
+check(raises(KeyError, lambda: codes["gone"]) is not None, "KeyError for a missing key")
+gains = thrifty.FrozenMap.frombuffer(read("gains.tfmap"))
+check(gains[-8] == -1.0 and gains[49] == 49 / 8 and 50 not in gains, "int -> float map")
+names = thrifty.FrozenMap.frombuffer(read("names.tfmap"))
+check(names[b"\x02"] == "two" and names[b""] == "empty" and "x" not in names, "bytes -> str map")
+big = thrifty.FrozenSet.frombuffer(read("big.tfset"))
+check(-(2**63) in big and 2**63 - 1 in big and 2**63 not in big and 2**40 in big, "int64 extremes")
+table = read("codes.tfmap")
+check(raises(ValueError, thrifty.FrozenSet.frombuffer, table) is not None, "a map block as a FrozenSet")
+check(raises(ValueError, thrifty.FrozenMap.frombuffer, table[:-1]) is not None, "a cut block")
+flipped = bytearray(table)
+flipped[60] ^= 1
+msg = raises(ValueError, thrifty.FrozenMap.frombuffer, bytes(flipped))
+check(msg is not None and "valid" in msg, "a flipped byte in a table")
+check(raises(TypeError, thrifty.FrozenMap.frombuffer, bytearray(table)) is not None, "a writable buffer")
+
+print("%d checks, %d failed" % (passed + len(failures), len(failures)))
+sys.exit(1 if failures else 0)

@@ -48,7 +48,7 @@ fi
 wheels=$here/build/roots/wheels
 if [ ! -f "$wheels/.stamp" ]; then
     mkdir -p "$wheels"
-    python3 -m pip download -q --only-binary=:all: --no-deps -d "$wheels" 'setuptools>=77' wheel 2>&1 |
+    python3 -m pip download -q --only-binary=:all: --no-deps -d "$wheels" 'setuptools>=77' 'packaging>=24.2' 2>&1 |
         grep -v '^WARNING: Location' || true
     touch "$wheels/.stamp"
 fi
@@ -72,7 +72,7 @@ fi
 echo "== build and test on $py ($suite/$arch)"
 t0=$(date +%s)
 inside "cd /src && { [ -x /venv/bin/python ] || $py -m venv --system-site-packages /venv; } &&
-    /venv/bin/pip install -q --no-index --find-links /wheels --upgrade setuptools wheel 2>&1 | grep -v \"^WARNING: Location\" ;
+    /venv/bin/pip install -q --no-index --find-links /wheels --upgrade setuptools packaging 2>&1 | grep -v \"^WARNING: Location\" ;
     /venv/bin/pip install -q --no-index --no-build-isolation -e . 2>&1 | grep -v \"^WARNING: Location\" ;
     /venv/bin/python -c \"import sys, platform, thrifty._ext; print(sys.version.split()[0], platform.machine())\" &&
     /venv/bin/python -m pytest -q -p no:cacheprovider ${*:-tests}"

@@ -142,8 +142,9 @@ C_VARIANT_BINS := $(foreach v,$(C_VARIANTS),$(patsubst core/tests/%.c,$(BUILD)/v
 test-c-variants: $(C_VARIANT_BINS)
 	@set -e; for t in $^; do printf '== %s: ' $$t; ./$$t > $$t.log 2>&1 || { cat $$t.log; exit 1; }; tail -1 $$t.log; done
 
+# timeout: a hung test fails the run rather than running into CI's limit
 test-py: install
-	$(VPY) -m pytest -q tests
+	timeout -k 30 1500 $(VPY) -m pytest -q tests
 
 # The extension itself under ASan+UBSan, built apart (build/asan) so the in-place build `make test` uses stays
 # clean. The sanitizer runtime must be loaded before the interpreter, hence LD_PRELOAD; PYTHONMALLOC=malloc lets

@@ -153,14 +153,17 @@ def test_guard_counts_only_its_thread():
     started, go = threading.Event(), threading.Event()
     def other():
         started.set()
-        go.wait()
+        go.wait(60)
         [bytearray(10_000) for _ in range(50)]
-    t = threading.Thread(target=other)
+    t = threading.Thread(target=other, daemon=True)  # a failure below must not leave pytest waiting for it
     t.start()
-    started.wait()
-    with thrifty.count_allocs() as c:
+    started.wait(60)
+    try:
+        with thrifty.count_allocs() as c:
+            go.set()
+            t.join()
+    finally:
         go.set()
-        t.join()
     assert c.bytes < 500_000
 
 

@@ -66,6 +66,8 @@ static PyObject *guard_enter(tf_guard *self, PyObject *unused) {
     self->node.limit = limit;
     PyFrameObject *frame = PyEval_GetFrame(); /* borrowed: the frame running the `with` */
     PyObject *gen = frame ? PyFrame_GetGenerator(frame) : NULL;
+    if (gen == Py_None) /* CPython 3.14 answers None, not NULL, for a frame no generator owns */
+        Py_CLEAR(gen);
     if (gen != NULL && !TF_GEN_STATE) {
         Py_DECREF(gen);
         PyErr_SetString(PyExc_RuntimeError, "thrifty guards inside a generator or coroutine need CPython 3.11 or "

@@ -52,18 +52,20 @@ if [ ! -f "$wheels/.stamp" ]; then
         grep -v '^WARNING: Location' || true
     touch "$wheels/.stamp"
 fi
-rm -rf "$root/wheels" && cp -r "$wheels" "$root/wheels"
+mkdir -p "$root/wheels" && cp -r "$wheels"/. "$root/wheels"/
 
-echo "== copy the project into $root/src"
-rm -rf "$root/src"
-mkdir -p "$root/src"
-(cd "$here" && git ls-files -co --exclude-standard -z | tar --null -T - -c) | tar -x -C "$root/src"
+# one copy and one venv per checkout, so two worktrees can run legs in the same cached root at once
+tag=$(basename "$here" | tr -c 'A-Za-z0-9_.\n-' _)
+echo "== copy the project into $root/src-$tag"
+rm -rf "$root/src-$tag"
+mkdir -p "$root/src-$tag"
+(cd "$here" && git ls-files -co --exclude-standard -z | tar --null -T - -c) | tar -x -C "$root/src-$tag"
 
 inside() { unshare -m sh -c "mount -t proc proc '$root/proc' && exec chroot '$root' sh -c '$1'"; }
 
 if [ "$arch" != amd64 ]; then
     echo "== C core tests on $arch"
-    inside 'cd /src && mkdir -p build/c && for t in core/tests/test_*.c; do n=$(basename $t .c);
+    inside 'cd /src-'$tag' && mkdir -p build/c && for t in core/tests/test_*.c; do n=$(basename $t .c);
         gcc -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror -O1 -D_POSIX_C_SOURCE=200809L \
             -DTF_DEBUG=1 -Icore/include -pthread $t core/src/*.c -o build/c/$n -lm || exit 1;
         printf "%s: " $n; ./build/c/$n | tail -1; done'
@@ -73,9 +75,9 @@ fi
 limit=${LEG_TIMEOUT:-$([ "$arch" = amd64 ] && echo 1200 || echo 7200)}
 echo "== build and test on $py ($suite/$arch)"
 t0=$(date +%s)
-inside "cd /src && { [ -x /venv/bin/python ] || $py -m venv --system-site-packages /venv; } &&
-    /venv/bin/pip install -q --no-index --find-links /wheels --upgrade setuptools packaging 2>&1 | grep -v \"^WARNING: Location\" ;
-    /venv/bin/pip install -q --no-index --no-build-isolation -e . 2>&1 | grep -v \"^WARNING: Location\" ;
-    /venv/bin/python -c \"import sys, platform, thrifty._ext; print(sys.version.split()[0], platform.machine())\" &&
-    timeout -k 30 $limit /venv/bin/python -m pytest -q -p no:cacheprovider ${*:-tests}"
+inside "cd /src-$tag && { [ -x /venv-$tag/bin/python ] || $py -m venv --system-site-packages /venv-$tag; } &&
+    /venv-$tag/bin/pip install -q --no-index --find-links /wheels --upgrade setuptools packaging 2>&1 | grep -v \"^WARNING: Location\" ;
+    /venv-$tag/bin/pip install -q --no-index --no-build-isolation -e . 2>&1 | grep -v \"^WARNING: Location\" ;
+    /venv-$tag/bin/python -c \"import sys, platform, thrifty._ext; print(sys.version.split()[0], platform.machine())\" &&
+    timeout -k 30 $limit /venv-$tag/bin/python -m pytest -q -p no:cacheprovider ${*:-tests}"
 echo "== $suite/$arch $py: tests took $(($(date +%s) - t0)) s"

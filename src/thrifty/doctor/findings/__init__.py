@@ -6,6 +6,7 @@ evidence of one run into ranked findings; nothing here prints.
 from __future__ import annotations
 
 import dataclasses
+import io
 from typing import Any
 
 from thrifty.doctor.findings import boxed_numbers, cycles, duplicates, imports, module_globals, resources, source
@@ -62,6 +63,10 @@ def confirm(found: list[Finding], ev: Evidence) -> list[Finding]:
         if not f.kind.startswith("code."):
             continue
         hot = ev.line_bytes.get((f.file, f.line), 0)
+        if f.data.get("opened_here"):
+            # `open(...).read()`: the line also holds the file's read buffer while it reads (8 KiB up to CPython 3.13,
+            # 128 KiB from 3.14), which streaming would keep too; only what read() loaded beyond it counts
+            hot = max(0, hot - io.DEFAULT_BUFFER_SIZE)
         names = f.data.get("names") or ([f.data["name"]] if f.data.get("name") else [])
         glob = [globals_by[(f.file, n)] for n in names if (f.file, n) in globals_by]
         if f.kind == "code.open" and (f.file, f.line) in resource_lines:

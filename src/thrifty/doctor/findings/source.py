@@ -155,7 +155,7 @@ def _check_node(node: ast.AST, chain: list[_Scope], loop: bool) -> Iterator[tupl
         elif attr in ("read", "readlines") and not node.args and not node.keywords:
             yield ("code.readall", "footprint", node, f"`.{attr}()` loads the whole file into memory",
                    "stream it: thrifty.lines(f) / thrifty.iter_chunks(f, size), or `for line in f`",
-                   {"name": recv})
+                   {"name": recv, "opened_here": _is_open(node.func.value)})
         elif attr == "join" and node.args and isinstance(node.args[0], ast.ListComp):
             yield ("code.listcomp", "object creation", node, "list comprehension passed to str.join",
                    "pass a generator expression (join materializes its input, so the gain here is small)",

@@ -44,13 +44,16 @@ if [ "$(cat "$root/.stamp" 2>/dev/null)" != "$packages" ]; then
 fi
 
 # setuptools from PyPI (pure Python, one wheel for every root): Debian 12's 66 predates the metadata pyproject.toml
-# uses (a PEP 639 license string needs 77)
+# uses (a PEP 639 license string needs 77); pyperformance for its benchmark scripts only (tests/test_doctor_unseen.py
+# runs them with a stand-in pyperf), so without its dependencies
 wheels=$here/build/roots/wheels
-if [ ! -f "$wheels/.stamp" ]; then
+want="setuptools>=77 packaging>=24.2 pyperformance"
+if [ "$(cat "$wheels/.stamp" 2>/dev/null)" != "$want" ]; then
     mkdir -p "$wheels"
-    python3 -m pip download -q --only-binary=:all: --no-deps -d "$wheels" 'setuptools>=77' 'packaging>=24.2' 2>&1 |
+    # shellcheck disable=SC2086  # one argument per requirement
+    python3 -m pip download -q --only-binary=:all: --no-deps -d "$wheels" $want 2>&1 |
         grep -v '^WARNING: Location' || true
-    touch "$wheels/.stamp"
+    echo "$want" >"$wheels/.stamp"
 fi
 mkdir -p "$root/wheels" && cp -r "$wheels"/. "$root/wheels"/
 
@@ -77,6 +80,7 @@ echo "== build and test on $py ($suite/$arch)"
 t0=$(date +%s)
 inside "cd /src-$tag && { [ -x /venv-$tag/bin/python ] || $py -m venv --system-site-packages /venv-$tag; } &&
     /venv-$tag/bin/pip install -q --no-index --find-links /wheels --upgrade setuptools packaging 2>&1 | grep -v \"^WARNING: Location\" ;
+    /venv-$tag/bin/pip install -q --no-index --find-links /wheels --no-deps pyperformance 2>&1 | grep -v \"^WARNING: Location\" ;
     /venv-$tag/bin/pip install -q --no-index --no-build-isolation -e . 2>&1 | grep -v \"^WARNING: Location\" ;
     /venv-$tag/bin/python -c \"import sys, platform, thrifty._ext; print(sys.version.split()[0], platform.machine())\" &&
     timeout -k 30 $limit /venv-$tag/bin/python -m pytest -q -p no:cacheprovider ${*:-tests}"

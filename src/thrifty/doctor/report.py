@@ -89,7 +89,7 @@ def _strip_harness(raw: dict, kinds: list[int]) -> tuple[list[dict], dict, list[
 
 
 def _frame_dict(frame: list) -> dict:
-    return {"file": frame[0], "line": frame[1], "function": frame[2]}
+    return {"file": frame[0], "line": max(frame[1], 0), "function": frame[2]}  # 0: no line (`<compile>`)
 
 
 def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes]) -> list[dict]:

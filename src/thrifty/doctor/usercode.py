@@ -106,7 +106,7 @@ def site_label(site: dict, function: bool = False, full: bool = False) -> str:
         head = f"import {site['function']}"
     else:
         path = site["file"] if full else short_path(site["file"])
-        head = f"{path}:{site['line']}" if site.get("line") else path
+        head = f"{path}:{site['line']}" if (site.get("line") or 0) > 0 else path  # no line: the file's compilation
         if function and site.get("function"):
             head += f" in {site['function']}"
     inner = site.get("in")

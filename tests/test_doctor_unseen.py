@@ -1,0 +1,185 @@
+"""The doctor on programs this project did not write: pyperformance's benchmark scripts (copied into a user's
+directory, as a user's program), the stdlib run as programs (`-m json.tool` to a file, `-m tokenize`,
+`-m compileall`) and a script that only imports a dozen stdlib modules. For each: the run's stdout and exit status
+are plain python's, no finding points outside the user's code, and the peak agrees with tracemalloc's started at
+interpreter start (counted from the program's first line, as an empty program's start-up is left out).
+
+pyperformance's scripts drive themselves through pyperf.Runner (worker processes, calibration); a small `pyperf.py`
+written beside the copy makes Runner call the workload once, in-process, so the doctor and plain python run the same
+work. Only pyperformance's data files are used (`pip install --no-deps pyperformance` is enough): the test is skipped
+where the package is missing.
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+DOCTOR = [sys.executable, "-m", "thrifty", "doctor"]
+
+# pure-stdlib workloads: json, object graphs, floats, regexes, logging, copying, XML
+BENCHMARKS = ["json_dumps", "json_loads", "richards", "deltablue", "nbody", "float", "regex_v8", "logging",
+              "deepcopy", "xml_etree"]
+
+# pyperformance's peaks are asserted from above only: the doctor's peak is measured below tracemalloc's by more
+# than 3% on most of them (3.11, x86-64: json_dumps 0.97, json_loads 0.91, richards 0.76, deltablue 0.69, nbody 0.87,
+# logging 0.92, deepcopy 0.94, xml_etree 0.93 of it; regex_v8 0.87 on 3.14) while what the program leaves live
+# agrees: plain python reaches a transient the recorder's run does not. Not explained yet (when the cyclic GC runs is
+# one candidate); an open gap of the doctor issue.
+
+# the stand-in pyperf: bench_func/bench_time_func run the workload once, in this process
+FAKE_PYPERF = '''\
+"""Stand-in for pyperf (tests): Runner calls the workload once, in-process."""
+import argparse
+import time
+
+perf_counter = time.perf_counter
+
+
+class Runner:
+    def __init__(self, *args, **kwargs):
+        self.metadata = {}
+        self.argparser = argparse.ArgumentParser()
+
+    def parse_args(self, args=None):
+        return self.argparser.parse_args([])
+
+    def bench_func(self, name, func, *args, **kwargs):
+        return func(*args)
+
+    def bench_time_func(self, name, func, *args, **kwargs):
+        return func(1, *args)
+
+    def bench_async_func(self, name, func, *args, **kwargs):
+        import asyncio
+        return asyncio.run(func(*args))
+'''
+
+# tracemalloc from interpreter start (-X tracemalloc=1): this sitecustomize, run at the end of start-up, takes the
+# traced memory there and resets the peak; at exit it prints the peak above it: the program's own bill, its
+# compilation and imports included, as the doctor counts them (start-up left out, as an empty program's)
+# (compiled-in modules only: `import tracemalloc` would import re, enum, functools... and make the program's own
+# imports of them look free)
+SITECUSTOMIZE = """\
+import _tracemalloc, atexit, sys
+start = _tracemalloc.get_traced_memory()[0]
+_tracemalloc.reset_peak()
+atexit.register(lambda: print("TRACEMALLOC", *(n - start for n in _tracemalloc.get_traced_memory()), file=sys.stderr))
+"""
+
+
+def _benchmarks_dir():
+    try:
+        import pyperformance
+    except ImportError:
+        return None
+    d = pathlib.Path(pyperformance.__file__).parent / "data-files" / "benchmarks"
+    return d if d.is_dir() else None
+
+
+def _run(cmd, cwd):
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def _doctor(tmp_path, *target):
+    got = _run([*DOCTOR, "--json", str(tmp_path / "r.json"), *target], tmp_path)
+    report = json.loads((tmp_path / "r.json").read_text()) if (tmp_path / "r.json").exists() else None
+    return got, report
+
+
+def _tracemalloc_peak(tmp_path, *argv):
+    """(live at exit, peak) traced bytes of `python ARGV` under tracemalloc from interpreter start, above the end of
+    start-up."""
+    site = tmp_path.parent / (tmp_path.name + "-site")
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+
+    def peak(*args):
+        got = subprocess.run([sys.executable, "-X", "tracemalloc=1", *args], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=300, env=env)
+        line = [ln for ln in got.stderr.splitlines() if ln.startswith("TRACEMALLOC ")]
+        assert line, got.stderr[-2000:]
+        return tuple(map(int, line[-1].split()[1:]))  # (live at exit, peak)
+
+    return peak(*argv)
+
+
+def _outside_user_code(report, root):
+    root = str(root) + os.sep
+    return [f for f in report["findings"] if f.get("file") and not str(f["file"]).startswith(root)]
+
+
+def _check(tmp_path, kind, target, args=(), peak_tolerance=0.03, exact_peak=True):
+    """stdout and status like python's, no finding outside tmp_path, peak and end state near tracemalloc's (the peak
+    only from above unless exact_peak); returns the report."""
+    argv = ["-m", target, *args] if kind == "module" else [target, *args]
+    want = _run([sys.executable, *argv], tmp_path)
+    got, report = _doctor(tmp_path, *argv)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout), (got.stderr[-3000:], want.stderr[-3000:])
+    assert report is not None, got.stderr[-3000:]
+    assert _outside_user_code(report, tmp_path) == []
+    end, bill = _tracemalloc_peak(tmp_path, *argv)
+    peak, left = report["summary"]["peak_bytes"], report["summary"]["live_bytes_at_end"]
+    # what the program leaves live agrees closely; the recorder's interpreter already grew its tables (interned
+    # strings) for thrifty._ext, a constant ~40 KB the target then does not pay (docs/doctor.md)
+    assert abs(left - end) < 0.03 * end + 60_000, (left, end)
+    # the peak is never inflated by the doctor (and where it is below tracemalloc's, see above the benchmarks)
+    assert peak <= bill * (1 + peak_tolerance), (peak, bill)
+    assert peak >= bill * (1 - peak_tolerance) or not exact_peak, (peak, bill)
+    return report
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_pyperformance_benchmark(tmp_path, name):
+    src = _benchmarks_dir()
+    if src is None or not (src / f"bm_{name}" / "run_benchmark.py").exists():
+        pytest.skip("pyperformance's benchmark scripts are not installed (pip install --no-deps pyperformance)")
+    app = tmp_path / "app"
+    shutil.copytree(src / f"bm_{name}", app, ignore=shutil.ignore_patterns("__pycache__"))
+    (app / "pyperf.py").write_text(FAKE_PYPERF)
+    report = _check(app, "script", str(app / "run_benchmark.py"), exact_peak=False)
+    assert report["outcome"]["status"] == "ok"
+    # the sites shown first are the benchmark's own (its lines, or compiling it)
+    top = [report["sites"][i] for i in report["top_at_peak"]]
+    assert top and top[0]["user_code"], top[:3]
+
+
+def test_json_tool_to_a_file(tmp_path):
+    data = {"readings": [{"id": i, "name": f"sensor-{i}", "values": [i * 0.5, i * 1.5]} for i in range(3000)]}
+    (tmp_path / "in.json").write_text(json.dumps(data))
+    _check(tmp_path, "module", "json.tool", ("in.json", "out.json"))
+    assert json.loads((tmp_path / "out.json").read_text()) == data
+
+
+def test_tokenize_a_stdlib_module(tmp_path):
+    shutil.copy(textwrap.__file__, tmp_path / "some_module.py")
+    _check(tmp_path, "module", "tokenize", ("some_module.py",))
+
+
+def test_compileall_a_tree(tmp_path):
+    pkg = tmp_path / "tree"
+    pkg.mkdir()
+    for mod in (textwrap, json, shutil):
+        shutil.copy(mod.__file__, pkg / pathlib.Path(mod.__file__).name)
+    _check(tmp_path, "module", "compileall", ("-q", "tree"))
+    assert list((pkg / "__pycache__").glob("*.pyc"))
+
+
+IMPORTS = ("argparse", "json", "typing", "inspect", "dataclasses", "random", "ast", "tokenize", "csv", "decimal",
+           "logging", "fractions")
+
+
+def test_a_script_that_only_imports_pays_its_import_bill(tmp_path):
+    """The import table sums to the bill tracemalloc measures, within 5%, and the heaviest import is a finding on
+    the user's import line."""
+    (tmp_path / "app.py").write_text(f"import {', '.join(IMPORTS)}\n")
+    report = _check(tmp_path, "script", str(tmp_path / "app.py"))
+    _, bill = _tracemalloc_peak(tmp_path, str(tmp_path / "app.py"))
+    table = sum(m["self_live_at_peak"] for m in report["imports"])  # each byte under its innermost import once
+    assert abs(table - bill) / bill < 0.05, (table, bill)
+    assert any(f["kind"] == "import" and f["file"] == str(tmp_path / "app.py") for f in report["findings"])

@@ -41,6 +41,17 @@ def copy_of(v):
     return v
 
 
+def ambiguous(v):
+    """A frozenset holding two elements with one strict key (two NaNs with the same bits, which are never == so the
+    set keeps both) has no single strict value: which of its equal copies is canonical is not defined, only that the
+    value is kept (test_frozenset_of_same_bits_nans_keeps_its_size)."""
+    if isinstance(v, tuple):
+        return any(ambiguous(x) for x in v)
+    if isinstance(v, frozenset):
+        return len({strict_key(x) for x in v}) < len(v) or any(ambiguous(x) for x in v)
+    return False
+
+
 @given(st.lists(values, max_size=20))
 @settings(max_examples=300, deadline=None)
 def test_canonical_by_strict_equality(vs):
@@ -50,7 +61,7 @@ def test_canonical_by_strict_equality(vs):
         c = it.intern(v)
         assert strict_key(c) == strict_key(v)
         k = strict_key(v)
-        if k in canon:
+        if k in canon and not ambiguous(v):
             assert c is canon[k]
         canon[k] = c
 

@@ -52,6 +52,8 @@ class Sites:
         """The innermost user frame of ((filename, lineno), ...), innermost first, unless the import machinery comes
         first: an object a library module made while being imported is that module's, not the user's import line's."""
         for filename, lineno in frames or ():  # type: ignore[attr-defined]
+            if lineno <= 0:
+                return None  # made while the target was compiled (`<compile>`, no line): no line to point at
             if self.is_user(filename):
                 return (filename, lineno)
             if filename.startswith("<frozen importlib") or filename == "<import>":

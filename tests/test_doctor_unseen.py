@@ -114,9 +114,9 @@ def _outside_user_code(report, root):
     return [f for f in report["findings"] if f.get("file") and not str(f["file"]).startswith(root)]
 
 
-# 3.13/3.14 (measured): the doctor reads up to 4% over on the peak and ~120 KB over at the end (json_dumps), which
-# the frame objects its frame walk makes there may explain; 3.11 reads within 1.5%
-TOLERANCE = 0.03 if sys.version_info[:2] == (3, 11) else 0.06
+# 3.13 (measured): `-m json.tool` and `-m tokenize` read 3.2% and 3.8% over (~100 KB each; not explained yet, an
+# open gap of the doctor issue); 3.11 and 3.14 read within 1.5% on all of these programs
+TOLERANCE = 0.06 if sys.version_info[:2] == (3, 13) else 0.03
 
 
 def _check(tmp_path, kind, target, args=(), peak_tolerance=TOLERANCE, exact_peak=True):

@@ -454,3 +454,37 @@ def test_realloc_free_and_alloc_are_one_step(tmp_path):
     rc, leaked = int(out[0]), int(out[1])
     assert rc == 0  # B was handed A's old address: the interleaving happened
     assert abs(leaked) < 64 * 1024, f"{leaked} bytes stayed live after every block was freed"
+
+
+def test_the_frame_walk_reads_interpreter_frames_and_makes_no_frame_objects():
+    """On every supported version the tracker reads the interpreter's own frame chain (compat.h): tracing
+    allocations 40 calls deep leaves none of those 40 frames with a frame object (a walk through the public API
+    would have made one for each, and kept them alive while the calls run)."""
+    import gc
+    import types
+
+    assert _ext._tracker_status()["frame_walk"] == "interpreter frames"
+
+    def frames_alive():
+        return sum(1 for o in gc.get_objects() if type(o) is types.FrameType)
+
+    def deep(n):
+        if n:
+            return deep(n - 1)
+        before = frames_alive()
+        with trace() as raw:
+            held = [bytearray(64) for _ in range(200)]
+        return frames_alive() - before, raw, held
+
+    made, raw, _ = deep(40)
+    assert made <= 2, made  # the `with` block's own bookkeeping at most, never one per frame on the stack
+    assert max(len(st["frames"]) for st in raw["stacks"]) >= 40
+
+
+def test_thrifty_refuses_an_unsupported_python(tmp_path):
+    """A version whose frame layout the tracker does not know fails at import, saying which versions it supports."""
+    import subprocess
+    code = ("import sys; sys.version_info = (3, 15, 0, 'final', 0)\n"
+            "try:\n    import thrifty\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "thrifty supports CPython 3.11 to 3.14" in out

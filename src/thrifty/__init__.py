@@ -4,7 +4,17 @@ This file only names the public API; each name is documented where it is defined
 names are loaded on first use (PEP 562), so `import thrifty._ext` — what the doctor's recorder does in the process
 it measures — imports nothing else: not lz.py, not guards.py.
 """
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# The tracker reads each CPython version's own frame layout (thrifty/_ext/compat.h): on any other version it would
+# read garbage, so it refuses to load instead. Keep in step with requires-python in pyproject.toml.
+_SUPPORTED = ((3, 11), (3, 14))
+if _sys.implementation.name != "cpython" or not (
+        _SUPPORTED[0] <= _sys.version_info[:2] <= _SUPPORTED[1]):
+    raise ImportError(f"thrifty supports CPython 3.11 to 3.14; this is {_sys.implementation.name} "
+                      f"{_sys.version.split()[0]}")
 
 # public name -> the module that defines it
 _WHERE = {

@@ -22,8 +22,8 @@
  * would keep memory the program freed, e.g. a module's top-level code after import); the file and function name
  * strings are (as tracemalloc keeps file names). A dead code object's address can be reused by a new one; the file
  * name in the key (kept alive, so never reused) limits that to code from the same file at the same position.
- * Python 3.11: frames are read from the interpreter's internal frame chain (no allocation). Other versions: the
- * public PyThreadState_GetFrame/PyFrame_GetBack API, which materialises frame objects (slower, same results).
+ * Frames are read from the interpreter's internal frame chain through compat.h, one branch per version (3.11 to
+ * 3.14): no allocation, no frame objects; `_tracker_status()["frame_walk"]` says so, and tests assert it.
  *
  * Object sites (`_tracker_site_of`, for the doctor's findings): the live-block tables already map each traced block's
  * address to its stack, so the creating stack of an object is one lookup of its block (tf_object_block). During a
@@ -36,6 +36,7 @@
  * changes, if its saved copy is from an older epoch, the current value (unchanged since that peak) is saved. At
  * stop, a stack's value at the last peak is its saved copy when the epochs match, else its current value.
  */
+#define TF_COMPAT_FRAMES 1 /* compat.h's frame accessors: this is the one file that reads the frame stack */
 #include "tracker.h"
 #include "tracker_tables.h"
 
@@ -48,15 +49,13 @@
 
 #include "thrifty/sitetable.h"
 
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
-#define TF_FAST_FRAMES 1
-#ifndef Py_BUILD_CORE
-#define Py_BUILD_CORE 1
+/* The frame walk reads each version's frame layout through compat.h; a version it was not written against would
+ * read garbage, so it does not build there (and thrifty/__init__.py refuses such a version at import). */
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030F0000
+#error "thrifty's tracker reads the interpreter's frame stack, whose layout it knows for CPython 3.11 to 3.14 only"
 #endif
-#include "internal/pycore_frame.h"
-#else
-#define TF_FAST_FRAMES 0
-#endif
+/* 3.11: line numbers from a per-code cache of the line-table scan (line_of); later versions: PyCode_Addr2Line */
+#define TF_LINE_SCAN_CACHE (PY_VERSION_HEX < 0x030C0000)
 
 #define TF_MAX_DEPTH_LIMIT 256
 #define TF_CODEUNIT 2         /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
@@ -191,7 +190,6 @@ static struct {
      * running it is recorded as ("<import>", 0, module name), the name read from its first argument */
     PyObject *import_code;
     PyObject *import_label; /* "<import>", kept for the process */
-    PyObject *import_arg;   /* "name", _find_and_load's first parameter (3.12+: read by name), kept likewise */
 
     /* guards */
     tf_growtable gblocks; /* block address -> size | guard serial */
@@ -354,14 +352,12 @@ static PyThreadState *gil_tstate(int domain) {
     return ts;
 }
 
-#if TF_FAST_FRAMES
 /* The module name a frame of importlib's _find_and_load(name, import_) is importing: its first argument, read from
  * the frame's fast locals (no allocation). NULL when it is not a str. */
-static PyObject *import_name(_PyInterpreterFrame *f) {
-    PyObject *name = f->localsplus[0];
+static PyObject *import_name(tf_py_frame *f) {
+    PyObject *name = tf_py_frame_local(f, 0);
     return name && PyUnicode_Check(name) ? name : NULL;
 }
-#endif
 
 /* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
  * *truncated when the stack was deeper. */
@@ -370,57 +366,23 @@ static int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated)
     *truncated = 0;
     if (!ts)
         return 0;
-#if TF_FAST_FRAMES
-    for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
-        if (_PyFrame_IsIncomplete(f))
-            continue;
+    for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
+        PyCodeObject *code = tf_py_frame_code(f);
+        if (!code)
+            continue; /* being set up, or a shim of the interpreter's own */
         if (n == max) {
             *truncated = 1;
             break;
         }
-        out[n].code = (PyObject *)f->f_code;
-        out[n].file = f->f_code->co_filename;
-        out[n].lasti = _PyInterpreterFrame_LASTI(f);
+        out[n].code = (PyObject *)code;
+        out[n].file = code->co_filename;
+        out[n].lasti = tf_py_frame_lasti(f);
         if (out[n].code == T.import_code && import_name(f)) { /* keyed by the module's name, not the position */
             out[n].file = import_name(f);
             out[n].lasti = 0;
         }
         n++;
     }
-#else
-    /* Fallback for versions this file was not written against: public API only. Frame objects created here are
-     * allocated while tl_busy is set, so they pass through the hook untraced. */
-    PyFrameObject *f = PyThreadState_GetFrame(ts);
-    while (f) {
-        PyFrameObject *back;
-        if (n == max) {
-            *truncated = 1;
-            Py_DECREF(f);
-            break;
-        }
-        PyCodeObject *code = PyFrame_GetCode(f);
-        out[n].code = (PyObject *)code; /* kept alive by the frame chain until interned */
-        out[n].file = code->co_filename;
-        out[n].lasti = PyFrame_GetLasti(f) / TF_CODEUNIT;
-#if PY_VERSION_HEX >= 0x030C0000
-        if (out[n].code == T.import_code) { /* an import frame, keyed by the module's name (see the fast walk) */
-            PyObject *saved = PyErr_GetRaisedException(), *name = PyFrame_GetVar(f, T.import_arg);
-            if (name && PyUnicode_Check(name)) {
-                out[n].file = name; /* the running frame's argument keeps it alive */
-                out[n].lasti = 0;
-            }
-            Py_XDECREF(name);
-            PyErr_Clear();
-            PyErr_SetRaisedException(saved); /* the thread's exception, if any, is left as it was */
-        }
-#endif
-        Py_DECREF(code);
-        n++;
-        back = PyFrame_GetBack(f);
-        Py_DECREF(f);
-        f = back;
-    }
-#endif
     return n;
 }
 
@@ -438,30 +400,20 @@ static uint64_t stack_final(uint64_t h, int n, int truncated) {
     return h ? h : 1u;
 }
 
-#if !TF_FAST_FRAMES
-static uint64_t stack_hash(const tf_frame *fr, int n, int truncated) {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (int i = 0; i < n; i++)
-        h = frame_mix(h, fr[i].code, fr[i].file, fr[i].lasti);
-    return stack_final(h, n, truncated);
-}
-#endif
 
 /* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
  * needs nothing else. Same value as stack_hash over walk_stack's output. */
 static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
-#if TF_FAST_FRAMES
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     int n = 0, truncated = 0;
     if (!ts) {
         *depth = 0;
         return 0;
     }
-    for (_PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL; f; f = f->previous) {
-        PyCodeObject *code = f->f_code;
-        _Py_CODEUNIT *first = _PyCode_CODE(code);
-        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < first + code->_co_firsttraceable)
-            continue; /* _PyFrame_IsIncomplete, with the code object loaded once */
+    for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
+        PyCodeObject *code = tf_py_frame_code(f);
+        if (!code)
+            continue;
         if (n == max) {
             truncated = 1;
             break;
@@ -469,18 +421,11 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
         if ((PyObject *)code == T.import_code && import_name(f))
             h = frame_mix(h, code, import_name(f), 0);
         else
-            h = frame_mix(h, code, code->co_filename, (int)(f->prev_instr - first));
+            h = frame_mix(h, code, code->co_filename, tf_py_frame_lasti(f));
         n++;
     }
     *depth = n;
     return n ? stack_final(h, n, truncated) : 0;
-#else
-    tf_frame fr[TF_MAX_DEPTH_LIMIT];
-    int truncated;
-    int n = walk_stack(ts, fr, max, &truncated);
-    *depth = n;
-    return n ? stack_hash(fr, n, truncated) : 0;
-#endif
 }
 
 static int line_of(PyCodeObject *code, int lasti);
@@ -748,7 +693,7 @@ static uint32_t current_site(int domain) {
  * address with an identical-looking table gives a wrong line, the same risk the stack keys accept). */
 static int line_of(PyCodeObject *code, int lasti) {
     int addr = lasti < 0 ? 0 : lasti * TF_CODEUNIT;
-#if TF_FAST_FRAMES
+#if TF_LINE_SCAN_CACHE
     PyObject *table = code->co_linetable;
     tf_linecache *e = &T.lines[((uintptr_t)code >> 4) % TF_LINE_CACHE];
     if (e->code != code || e->table != table || e->table_len != PyBytes_GET_SIZE(table) ||
@@ -1401,8 +1346,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
         PyObject *code = tf_find_and_load_code();
         if (!code && PyErr_Occurred())
             return NULL;
-        if ((!T.import_label && !(T.import_label = PyUnicode_InternFromString("<import>"))) ||
-            (!T.import_arg && !(T.import_arg = PyUnicode_InternFromString("name")))) {
+        if (!T.import_label && !(T.import_label = PyUnicode_InternFromString("<import>"))) {
             Py_XDECREF(code);
             return NULL;
         }
@@ -1640,8 +1584,8 @@ static PyObject *site_of_block(uintptr_t a) {
     uint32_t n = 0;
     uint64_t v;
     PyObject *res;
-    /* Inside this thread's own hook (the lock may be held: a collection the fallback frame walk triggers runs the
-     * doctor's gc callback, which looks sites up) there is no safe answer; a spin on our own lock would never end. */
+    /* Inside this thread's own hook (the lock may be held, e.g. by a collection something under the hook started,
+     * whose gc callback looks sites up) there is no safe answer; a spin on our own lock would never end. */
     if (tl_busy)
         Py_RETURN_NONE;
     /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
@@ -1707,8 +1651,11 @@ static PyObject *tracker_status(PyObject *module, PyObject *unused) {
     allocs = (unsigned long long)T.allocs;
     own = (unsigned long long)T.own_bytes;
     unlock();
-    return Py_BuildValue("{s:O,s:L,s:L,s:K,s:K}", "tracing", tracing ? Py_True : Py_False, "live_bytes", live,
-                         "peak_bytes", peak, "allocs", allocs, "tracker_bytes", own);
+    /* frame_walk: how stacks are read; "interpreter frames" (compat.h's accessors, no frame objects made) is the one
+     * way on every version this builds for, and the tests assert it */
+    return Py_BuildValue("{s:O,s:L,s:L,s:K,s:K,s:s}", "tracing", tracing ? Py_True : Py_False, "live_bytes", live,
+                         "peak_bytes", peak, "allocs", allocs, "tracker_bytes", own, "frame_walk",
+                         "interpreter frames");
 }
 
 static PyObject *hook_installed(PyObject *module, PyObject *unused) {

@@ -2,8 +2,8 @@
 #
 #   make test    .venv + package + test extras, then the C core tests (ASan+UBSan; also in the variant builds of
 #                test-c-variants: -Os, portable C99, knobs off), fuzz-corpus replay (the C
-#                corpora here; the Python-API corpora in tests/fuzz/corpus by pytest's test_fuzz_corpora.py), pytest,
-#                and the doctor's HTML report in headless Chromium (installed when missing)
+#                corpora here; the Python-API corpora in tests/fuzz/corpus by pytest's test_fuzz_corpora.py),
+#                typecheck (mypy --strict, stubtest), pytest, and the doctor's HTML report in headless Chromium
 #   make test-py313 / test-py314   the pytest suite on CPython 3.13 (Debian 13) / 3.14 (Debian unstable), each in a
 #                debootstrap root cached under build/roots (tools/debian-leg.sh); both run in `make test`
 #   make test-arch  the C tests and the whole pytest suite on armhf and arm64 (Debian 12 roots under qemu-user)
@@ -30,13 +30,13 @@ CORE_SRC := $(wildcard core/src/*.c)
 CORE_HDR := $(wildcard core/include/thrifty/*.h)
 CORE_TESTS := $(wildcard core/tests/test_*.c)
 FUZZ_TARGETS := $(wildcard core/fuzz/fuzz_*.c)
-C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard src/thrifty/_ext/*.c src/thrifty/_ext/*.h tests/fuzz/*.c)
+C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard cpython/*.c cpython/*.h tests/fuzz/*.c)
 
 WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
+.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -56,7 +56,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-c-variants test-c-cross test-fuzz-replay test-py test-html test-py313 test-py314
+test: test-c test-c-variants test-c-cross test-fuzz-replay typecheck test-py test-html test-py313 test-py314
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
@@ -141,6 +141,12 @@ C_VARIANT_BINS := $(foreach v,$(C_VARIANTS),$(patsubst core/tests/%.c,$(BUILD)/v
 
 test-c-variants: $(C_VARIANT_BINS)
 	@set -e; for t in $^; do printf '== %s: ' $$t; ./$$t > $$t.log 2>&1 || { cat $$t.log; exit 1; }; tail -1 $$t.log; done
+
+# The package under mypy --strict, and the extension's stub against the built module (mypy.stubtest; the allowlist
+# gives a reason per entry). Both come with the `test` extra.
+typecheck: install
+	$(VPY) -m mypy --strict src/thrifty
+	$(VPY) -m mypy.stubtest thrifty._ext --allowlist tests/stubtest-allowlist.txt
 
 # timeout: a hung test fails the run rather than running into CI's limit
 test-py: install

@@ -22,3 +22,51 @@ def test_typing_files_ship():
     pkg = pathlib.Path(thrifty.__file__).parent
     assert (pkg / "py.typed").exists()
     assert (pkg / "_ext.pyi").exists()
+
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _run(cmd, **kw):
+    import subprocess
+    got = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+    assert got.returncode == 0, (cmd, got.stdout[-3000:], got.stderr[-3000:])
+    return got
+
+
+def test_wheel_holds_the_package_and_no_c_sources(tmp_path):
+    """The wheel is the Python package and the built extension: the binding's C sources stay out (cpython/)."""
+    import sys
+    import zipfile
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+          "-w", str(tmp_path), str(ROOT)])
+    wheel = next(tmp_path.glob("thrifty-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.endswith((".c", ".h"))], names
+    assert any(n.startswith("thrifty/_ext.") and n.endswith(".so") for n in names), names
+    assert {"thrifty/py.typed", "thrifty/_ext.pyi", "thrifty/__init__.py", "thrifty/cli.py",
+            "thrifty/doctor/report.py"} <= set(names)
+
+
+def test_sdist_installs_and_its_tests_run(tmp_path):
+    """`pip install thrifty-*.tar.gz` works offline, the installed package is the one imported, and tests taken
+    from the sdist pass against it."""
+    import os
+    import sys
+    import tarfile
+    _run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=ROOT)
+    sdist = next(tmp_path.glob("thrifty-*.tar.gz"))
+    target = tmp_path / "site"
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+          "--target", str(target), str(sdist)])
+    with tarfile.open(sdist) as tar:
+        tar.extractall(tmp_path / "src", filter="data")
+    tree = next((tmp_path / "src").iterdir())
+    for needed in ("tests/conftest.py", "tests/heapcheck.py", "tests/typing_usage.py", "tests/realloc_race_helper.c",
+                   "examples", "core/src", "cpython/module.c", "LICENSE", "Makefile"):
+        assert (tree / needed).exists(), needed
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = _run([sys.executable, "-c", "import thrifty._ext as e; print(e.__file__)"], env=env, cwd=tmp_path)
+    assert where.stdout.startswith(str(target)), where.stdout
+    _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ring.py", "tests/test_lz.py",
+          "tests/test_frozen.py"], env=env, cwd=tree)

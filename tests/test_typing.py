@@ -1,4 +1,4 @@
-"""The shipped stubs (_ext.pyi, lz.pyi, py.typed) under mypy --strict: the documented usage type-checks, and a
+"""The shipped types (_ext.pyi, lz.py inline, py.typed) under mypy --strict: the documented usage type-checks, and a
 wrong use is caught (so the check is not passing because the stubs went unread)."""
 import subprocess
 import sys

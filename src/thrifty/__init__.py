@@ -8,7 +8,7 @@ import sys as _sys
 
 __version__ = "0.1.0"
 
-# The tracker reads each CPython version's own frame layout (thrifty/_ext/compat.h): on any other version it would
+# The tracker reads each CPython version's own frame layout (cpython/compat.h): on any other version it would
 # read garbage, so it refuses to load instead. Keep in step with requires-python in pyproject.toml.
 _SUPPORTED = ((3, 11), (3, 14))
 if _sys.implementation.name != "cpython" or not (
@@ -66,5 +66,5 @@ def __getattr__(name: str) -> object:
     return value
 
 
-def __dir__() -> list:
+def __dir__() -> list[str]:
     return sorted((set(globals()) | set(_WHERE)) - {"TYPE_CHECKING"})

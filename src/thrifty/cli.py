@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
 from thrifty.guards import parse_size
 
@@ -149,7 +149,7 @@ def _output_path(flag: str, path: str | None) -> str | None:
     return full
 
 
-def _emit(report: dict, found: list, json_path: str | None, html_path: str | None, with_findings: bool) -> None:
+def _emit(report: dict[str, Any], found: list[Any], json_path: str | None, html_path: str | None, with_findings: bool) -> None:
     """The text report on stderr, then the --html and --json documents (a closed reader costs neither)."""
     from thrifty.doctor.html import render as render_html
     from thrifty.doctor.render import text as render_findings_text

@@ -1,6 +1,6 @@
 """Memory budgets and allocation guards: thrifty.budget(), thrifty.count_allocs(), thrifty.no_alloc().
 
-Each returns a context manager backed by the C allocation hook (src/thrifty/_ext/guard.c). The hook is installed
+Each returns a context manager backed by the C allocation hook (cpython/guard.c). The hook is installed
 only while a guard (or a doctor run) is active, so guards cost nothing when unused. A guard counts the allocations
 of the thread that entered it; guards nest.
 """

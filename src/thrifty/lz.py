@@ -9,6 +9,19 @@ import builtins
 import io
 import os
 
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time, importing typing would cost every user
+if TYPE_CHECKING:     # of thrifty.lz its import (the annotations here are strings, never evaluated)
+    from typing import IO, Literal, overload
+
+    from _typeshed import ReadableBuffer, WriteableBuffer
+
+    _File = str | bytes | os.PathLike[str] | IO[bytes]  # a path, or a binary file object
+    _BinaryMode = Literal["r", "rb", "w", "wb", "a", "ab", "x", "xb"]
+    _TextMode = Literal["rt", "wt", "at", "xt"]
+else:
+    def overload(f):  # typing.overload's run-time effect (the last definition of the name wins)
+        return f
+
 from thrifty._ext import CorruptData
 from thrifty._ext import LzCompressor as Compressor
 from thrifty._ext import LzDecompressor as Decompressor
@@ -25,27 +38,27 @@ _MODES = {"r": "rb", "rb": "rb", "w": "wb", "wb": "wb", "a": "ab", "ab": "ab", "
 class _FrameReader(io.RawIOBase):
     """Raw stream of the decompressed bytes of every frame in `fp`, one after another (as gzip reads members)."""
 
-    def __init__(self, fp):
+    def __init__(self, fp: IO[bytes]) -> None:
         self._fp = fp
         self._start = fp.tell() if fp.seekable() else 0  # where the first frame starts, for rewinding
         self._rewind_state()
 
-    def _rewind_state(self):
+    def _rewind_state(self) -> None:
         self._d = Decompressor()
         self._fed = False  # the current decompressor has been given bytes
         self._eof = False
         self._pos = 0  # decompressed bytes returned so far
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def seekable(self):
+    def seekable(self) -> bool:
         return self._fp.seekable()
 
-    def tell(self):
+    def tell(self) -> int:
         return self._pos
 
-    def seek(self, offset, whence=io.SEEK_SET):
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """As gzip does: forward by decompressing and dropping, backward by decompressing again from the start."""
         if whence == io.SEEK_CUR:
             offset += self._pos
@@ -61,13 +74,13 @@ class _FrameReader(io.RawIOBase):
             pass
         return self._pos
 
-    def readinto(self, b):
+    def readinto(self, b: WriteableBuffer) -> int:
         with memoryview(b) as view, view.cast("B") as out:
             data = self.read(len(out))
             out[: len(data)] = data
         return len(data)
 
-    def read(self, size=-1):
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return self.readall()
         while size and not self._eof:
@@ -95,7 +108,7 @@ class _FrameReader(io.RawIOBase):
                 return out
         return b""
 
-    def readall(self):
+    def readall(self) -> bytes:
         chunks = []
         while chunk := self.read(READ_SIZE):
             chunks.append(chunk)
@@ -109,38 +122,39 @@ class LzFile(io.BufferedIOBase):
     has already produced, but cannot force out a partial frame (the format has no sync points): close() ends it.
     """
 
-    def __init__(self, filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True, level=-1):
-        self._fp = None  # close() (also run by __del__) must work whatever __init__ got to
+    def __init__(self, filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_bits: int = 4,
+                 checksum: bool = True, level: int = -1) -> None:
+        self._fp: IO[bytes] | None = None  # close() (also run by __del__) must work whatever __init__ got to
         self._owns_fp = False
-        self._compressor = None
-        self._buffer = None
+        self._compressor: Compressor | None = None
+        self._buffer: io.BufferedReader | None = None
         self._written = 0  # decompressed bytes written, for tell() in write mode
         if mode not in _MODES:
             raise ValueError(f"invalid mode {mode!r}: use one of 'rb', 'wb', 'ab', 'xb' (or 'r', 'w', 'a', 'x')")
         mode = _MODES[mode]
         if isinstance(filename, (str, bytes, os.PathLike)):
-            self._fp = builtins.open(filename, mode)
+            self._fp = fp = builtins.open(filename, mode)
             self._owns_fp = True
         elif hasattr(filename, "read") or hasattr(filename, "write"):
-            self._fp = filename
+            self._fp = fp = filename
             self._owns_fp = False
         else:
             raise TypeError(f"filename must be a str, bytes or os.PathLike path or a file object, not "
                             f"{type(filename).__name__}")
         self.mode = mode
-        self.name = getattr(self._fp, "name", filename if isinstance(filename, (str, bytes)) else "")
+        self.name: str | bytes = getattr(fp, "name", filename if isinstance(filename, (str, bytes)) else "")
         try:
             if mode == "rb":
-                self._buffer = io.BufferedReader(_FrameReader(self._fp))
+                self._buffer = io.BufferedReader(_FrameReader(fp))
             else:
                 self._compressor = Compressor(window_bits=window_bits, lookahead_bits=lookahead_bits,
                                               checksum=checksum, level=level)
         except BaseException:
             if self._owns_fp:
-                self._fp.close()
+                fp.close()
             raise
 
-    def _check(self, reading):
+    def _check(self, reading: bool) -> None:
         if self.closed:
             raise ValueError("I/O operation on closed LzFile")
         if reading and self._buffer is None:
@@ -149,30 +163,32 @@ class LzFile(io.BufferedIOBase):
             raise io.UnsupportedOperation("write() on an LzFile opened for reading (mode 'rb')")
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._fp is None
 
-    def readable(self):
+    def readable(self) -> bool:
         return self._buffer is not None
 
-    def writable(self):
+    def writable(self) -> bool:
         return self._compressor is not None
 
-    def seekable(self):
+    def seekable(self) -> bool:
         """As gzip: reading seeks whenever the underlying file does; writing seeks forward only (zero-filled)."""
         return self._buffer is None or self._buffer.seekable()
 
-    def tell(self):
-        if self.closed:
+    def tell(self) -> int:
+        if self._fp is None:
             raise ValueError("I/O operation on closed LzFile")
-        return self._written if self._compressor is not None else self._buffer.tell()
+        if self._buffer is not None:
+            return self._buffer.tell()
+        return self._written
 
-    def seek(self, offset, whence=io.SEEK_SET):
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Position in the decompressed stream. Reading: any offset from the start or the current position (a
         backward seek decompresses again from the start, as gzip does). Writing: forward only, filling with zeros."""
-        if self.closed:
+        if self._fp is None:
             raise ValueError("I/O operation on closed LzFile")
-        if self._compressor is None:
+        if self._buffer is not None:
             return self._buffer.seek(offset, whence)
         if whence == io.SEEK_CUR:
             offset += self._written
@@ -185,31 +201,34 @@ class LzFile(io.BufferedIOBase):
             self.write(zeros[: offset - self._written])
         return self._written
 
-    def fileno(self):
+    def fileno(self) -> int:
+        if self._fp is None:
+            raise ValueError("I/O operation on closed LzFile")
         return self._fp.fileno()
 
-    def read(self, size=-1):
+    def _reader(self) -> io.BufferedReader:
         self._check(True)
-        return self._buffer.read(size)
+        assert self._buffer is not None  # _check(True) raised otherwise
+        return self._buffer
 
-    def read1(self, size=-1):
-        self._check(True)
-        return self._buffer.read1(size)
+    def read(self, size: int | None = -1) -> bytes:
+        return self._reader().read(size)
 
-    def readinto(self, b):
-        self._check(True)
-        return self._buffer.readinto(b)
+    def read1(self, size: int = -1) -> bytes:
+        return self._reader().read1(size)
 
-    def peek(self, n=0):
-        self._check(True)
-        return self._buffer.peek(n)
+    def readinto(self, b: WriteableBuffer) -> int:
+        return self._reader().readinto(b)
 
-    def readline(self, size=-1):
-        self._check(True)
-        return self._buffer.readline(size)
+    def peek(self, n: int = 0) -> bytes:
+        return self._reader().peek(n)
 
-    def write(self, data):
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._reader().readline(size)
+
+    def write(self, data: ReadableBuffer) -> int:
         self._check(False)
+        assert self._compressor is not None and self._fp is not None  # _check(False) raised otherwise
         with memoryview(data) as view:
             n = view.nbytes
             out = self._compressor.compress(view)
@@ -218,11 +237,11 @@ class LzFile(io.BufferedIOBase):
         self._written += n
         return n
 
-    def flush(self):
+    def flush(self) -> None:
         if self._fp is not None and self._compressor is not None:
             self._fp.flush()
 
-    def close(self):
+    def close(self) -> None:
         fp = self._fp
         if fp is None:
             return
@@ -238,8 +257,22 @@ class LzFile(io.BufferedIOBase):
                 fp.close()
 
 
-def open(filename, mode="rb", *, window_bits=10, lookahead_bits=4, checksum=True, level=-1, encoding=None,
-         errors=None, newline=None):
+# Overloaded on mode like gzip.open: binary modes give an LzFile (bytes), text modes a TextIOWrapper (str).
+@overload
+def open(filename: _File, mode: _BinaryMode = "rb", *, window_bits: int = 10, lookahead_bits: int = 4,
+         checksum: bool = True, level: int = -1, encoding: None = None, errors: None = None,
+         newline: None = None) -> LzFile: ...
+@overload
+def open(filename: _File, mode: _TextMode, *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
+         level: int = -1, encoding: str | None = None, errors: str | None = None,
+         newline: str | None = None) -> io.TextIOWrapper: ...
+@overload
+def open(filename: _File, mode: str, *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
+         level: int = -1, encoding: str | None = None, errors: str | None = None,
+         newline: str | None = None) -> LzFile | io.TextIOWrapper: ...
+def open(filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
+         level: int = -1, encoding: str | None = None, errors: str | None = None,
+         newline: str | None = None) -> LzFile | io.TextIOWrapper:
     """Open a thrifty.lz file in binary ('rb', 'wb', 'ab', 'xb') or text ('rt', 'wt', 'at', 'xt') mode, like
     gzip.open. window_bits/lookahead_bits/checksum/level apply when writing; reading takes what it needs from each
     frame."""

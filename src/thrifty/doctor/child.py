@@ -16,19 +16,28 @@ if __name__ == "__main__":
     sys.path[0] = sys.argv[1]  # the directory holding the thrifty package the parent uses, not this file's
 from thrifty import _ext  # noqa: E402
 
+# Annotations here are strings: `from __future__ import annotations` would import the __future__ module.
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time this module runs in the target's
+if TYPE_CHECKING:     # process, where importing typing would make the target's own import of it look free
+    from collections.abc import Callable
+    from types import CodeType, ModuleType, TracebackType
+    from typing import Any
+
+    from thrifty.doctor.probe import Probes
+
 # run-file record kinds written from Python (runfile.c writes the header, meta and snapshots)
 _END = 3
 _EVIDENCE = 4
 
-_real_exit = None  # posix._exit, kept before os._exit is wrapped
+_real_exit: "Callable[[int], Any] | None" = None  # posix._exit, kept before os._exit is wrapped
 _pid = 0
 
 
-def _config(argv: list) -> dict:
+def _config(argv: "list[str]") -> "dict[str, Any]":
     """The parent's settings (tracer.child_command is the other half): positional, then `--` and the target's args."""
     keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings")
     sep = argv.index("--", 1)
-    cfg = dict(zip(keys, argv[1:sep]))
+    cfg: "dict[str, Any]" = dict(zip(keys, argv[1:sep]))
     cfg["args"] = argv[sep + 1:]
     return cfg
 
@@ -45,7 +54,7 @@ def _write_end(status: str, exit_status: int, signal: object = None, exception: 
     _ext._runfile_write(_END, repr(end).encode())
 
 
-def _os():
+def _os() -> "Any":
     return sys.modules["os"]  # imported by site at start-up, like under plain python
 
 
@@ -54,6 +63,7 @@ def _wrapped_exit(status: int) -> None:
     try:
         _write_end("os_exit", status if isinstance(status, int) else 1)
     finally:
+        assert _real_exit is not None  # kept before this wrapper was installed
         _real_exit(status)
 
 
@@ -78,7 +88,7 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-def _prepare(cfg: dict):
+def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], None], ModuleType]":
     """sys.argv, sys.path[0] and a fresh __main__ as python sets them for the target; returns (run, main module).
     Nothing of the target is imported or compiled here: `run` does that, under the tracker."""
     os = _os()
@@ -91,10 +101,10 @@ def _prepare(cfg: dict):
         sys.argv[:] = [value, *args]
         sys.path[0] = os.path.dirname(os.path.realpath(value))
         main.__file__ = path
-        main.__cached__ = None
+        main.__cached__ = None  # type: ignore[attr-defined]  # as python sets it
         main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path)
 
-        def run():
+        def run() -> None:
             with open(path, "rb") as f:
                 source = f.read()
             code = _compiler_for(path)(source, path)
@@ -104,22 +114,22 @@ def _prepare(cfg: dict):
         sys.path[0] = os.getcwd()
         main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
 
-        def run():
+        def run() -> None:
             import runpy  # as python -m does: runpy is part of the run
 
-            runpy._run_module_as_main(value, alter_argv=True)
+            runpy._run_module_as_main(value, alter_argv=True)  # type: ignore[attr-defined]  # what python -m calls
     else:
         sys.argv[:] = ["-c", *args]
         sys.path[0] = ""
         main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
 
-        def run():
+        def run() -> None:
             exec(_compiler_for("<string>")(value, "<string>"), main.__dict__)
     sys.modules["__main__"] = main
     return run, main
 
 
-def _compiler_for(path):
+def _compiler_for(path: str) -> "Callable[[bytes | str, str], CodeType]":
     """compile(source, path) in a frame that names the target: what the compiler allocates (a big script's syntax
     tree can be the run's peak) is the target's own cost, shown as `app.py in <compile>`, not the doctor's. The
     frame's code carries the target's file name and no line numbers, so no line of the user's file is blamed."""
@@ -127,10 +137,11 @@ def _compiler_for(path):
     code = next(c for c in module.co_consts if isinstance(c, type(module)))
     code = code.replace(co_name="<compile>", co_qualname="<compile>", co_linetable=b"")
     # made here, not by running `module`: its globals do not hold it (no cycle), and no line of the target runs
-    return type(_compiler_for)(code, {"__builtins__": sys.modules["builtins"]})
+    function: Any = type(_compiler_for)
+    return function(code, {"__builtins__": sys.modules["builtins"]})  # type: ignore[no-any-return]
 
 
-def _skip_own_frames(tb):
+def _skip_own_frames(tb: "TracebackType | None") -> "TracebackType | None":
     """The traceback from the target's first frame on: this file's frames dropped."""
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
@@ -145,14 +156,15 @@ def _note(text: str) -> None:
         pass
 
 
-def _evidence(probes, main) -> None:
+def _evidence(probes: "Probes", main: "ModuleType") -> None:
     """The findings' evidence, measured after the tracker stopped (so nothing here counts), into the run file. A
     failure costs the findings only (one line says so), never the run file nor the target's exit status."""
     raw = _ext._tracker_stop(keep_sites=True)
     try:
         probes.__exit__(None, None, None)
-        if hasattr(probes, "register_namespace") and getattr(main, "__file__", None):
-            probes.register_namespace(main.__file__, main.__dict__)
+        file = getattr(main, "__file__", None)
+        if hasattr(probes, "register_namespace") and file:
+            probes.register_namespace(file, main.__dict__)
         ev = probes.evidence(raw)
         if not isinstance(ev, dict):  # the findings' Evidence dataclass before it became plain data
             ev = dict(vars(ev))
@@ -170,7 +182,7 @@ def main() -> None:
     run, main_module = _prepare(cfg)
     findings = cfg["findings"] == "1"
     roots = [os.getcwd() if cfg["kind"] != "script" else sys.path[0]]
-    probes = None
+    probes: Probes | None = None
     if findings:
         from thrifty.doctor.probe import Probes
 
@@ -241,7 +253,8 @@ def _shut_down_like_python() -> None:
         atexit._run_exitfuncs()
 
 
-def _end(probes, main_module, status, exit_status, signal=None, exception=None) -> None:
+def _end(probes: "Probes | None", main_module: "ModuleType", status: str, exit_status: int, signal: object = None,
+         exception: object = None) -> None:
     if _pid != _os().getpid():
         return  # a fork child of the target leaving through here: its run is not ours
     _shut_down_like_python()

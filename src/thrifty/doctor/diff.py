@@ -2,13 +2,15 @@
 away or stayed. A and B are run files (`thrifty doctor --out`) or JSON reports (`--json`); both become reports."""
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 
 from thrifty.doctor import runfile
 
 
-def load(path: str) -> dict:
+def load(path: str) -> dict[str, Any]:
     """The report of a run file or of a JSON report; ValueError with one line otherwise."""
     try:
         with open(path, "rb") as f:
@@ -40,7 +42,7 @@ def size(n: float) -> str:
     return f"{n} B"
 
 
-def imports(report: dict) -> tuple[int, dict[str, int]]:
+def imports(report: dict[str, Any]) -> tuple[int, dict[str, int]]:
     """(the import bill, bytes live at the peak per imported module, its own imports included): from the report's
     import table (schema 2), else from the ("<import>", 0, module) frames of its stacks."""
     if isinstance(report.get("imports"), list):
@@ -58,15 +60,15 @@ def imports(report: dict) -> tuple[int, dict[str, int]]:
     return bill, out
 
 
-def _by_line(report: dict) -> dict[tuple, int]:
+def _by_line(report: dict[str, Any]) -> dict[tuple[Any, ...], int]:
     """Bytes live at the peak per (file, line): the functions on one line (a comprehension and its module) summed."""
-    out: dict[tuple, int] = {}
+    out: dict[tuple[Any, ...], int] = {}
     for s in report.get("sites", []):
         out[(s["file"], s["line"])] = out.get((s["file"], s["line"]), 0) + s["live_at_peak"]
     return out
 
 
-def _finding_key(f: dict) -> tuple:
+def _finding_key(f: dict[str, Any]) -> tuple[Any, ...]:
     """What makes two findings 'the same' across two runs: the kind and what it is about."""
     d = f.get("data") or {}
     return (f["kind"], d.get("name") or d.get("type") or d.get("what") or d.get("consumer") or "")
@@ -81,7 +83,7 @@ def _ratio(a: float, b: float) -> str:
     return f"   {r:.1f}x smaller in B" if r >= 1 else f"   {1 / r:.1f}x larger in B"
 
 
-def compare(a: dict, b: dict, *, names: tuple[str, str] = ("A", "B"), top: int = 10) -> str:
+def compare(a: dict[str, Any], b: dict[str, Any], *, names: tuple[str, str] = ("A", "B"), top: int = 10) -> str:
     lines = [f"== thrifty diff   A: {names[0]}   B: {names[1]}", f"  {'':28}{'A':>14}{'B':>14}"]
     sa, sb = a["summary"], b["summary"]
     lines.append(f"  {'peak traced heap':28}{size(sa['peak_bytes']):>14}{size(sb['peak_bytes']):>14}"

@@ -30,7 +30,7 @@ _STRUCTURE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionT
 _INT_CODES = ("b", "B", "h", "H", "i", "I", "q", "Q")  # smallest itemsize first
 
 
-def evidence(probes: Any, raw: dict | None) -> dict:
+def evidence(probes: Any, raw: dict[str, Any] | None) -> dict[str, Any]:
     """The evidence dict for `thrifty.doctor.findings.build` (plain data)."""
     sites = probes.sites
     namespaces = dict(probes.namespaces)
@@ -39,7 +39,7 @@ def evidence(probes: Any, raw: dict | None) -> dict:
         if f and f not in namespaces and f.endswith(".py") and sites.is_user(f):
             namespaces[f] = vars(m)
     # sizes first: the scans below hold references to what they find, which would make it look shared
-    held: list[tuple[dict, Any]] = []
+    held: list[tuple[dict[str, Any], Any]] = []
     glob = measure_globals(namespaces, held=held)
     skip = {id(namespaces), id(probes.namespaces), id(held)}
     boxed, boxed_objs = scan_boxed(sites, exclude=skip)
@@ -79,14 +79,14 @@ def typed_size(code: str, n: int) -> int:
 
 
 def scan_boxed(sites: Any, min_len: int = BOXED_MIN_LEN, exclude: set[int] | None = None
-               ) -> tuple[list[dict], list[Any]]:
+               ) -> tuple[list[dict[str, Any]], list[Any]]:
     """([{type, kind, len, bytes, own_bytes, typed_bytes, typecode, site, id}], the sequences) for each
     numbers-only list/tuple/deque made in the user's code, most bytes saved first. bytes = sizeof(deep=True): the
     sequence and its number objects; own_bytes = the same with exclusive=True; typed_bytes = array.array of the
     same values. The walk over the heap is in C (thrifty._ext._boxed_numbers)."""
     skip = set(exclude or ())
     out, objs = [], []
-    walk = _ext._boxed_numbers  # type: ignore[attr-defined]
+    walk = _ext._boxed_numbers
     for seq, kind, lo, hi, items in walk([o for o in gc.get_objects() if id(o) not in skip], min_len,
                                          collections.deque):
         # a list object often comes from CPython's free list (allocated before the run: no site); its item array
@@ -111,12 +111,12 @@ def _is_import_line(site: tuple[str, int]) -> bool:
 
 
 def scan_duplicates(sites: Any, min_len: int = DUP_MIN_LEN, exclude: set[int] | None = None
-                    ) -> tuple[list[dict], dict[int, Any]]:
+                    ) -> tuple[list[dict[str, Any]], dict[int, Any]]:
     """([{type, length, copies, bytes_wasted, sites, preview, size}], {id: copy} of every copy) for each group of
     equal live str/bytes with a copy made in the user's code, largest waste first. Strings are not tracked by the
     GC, so they are found through the containers that are (thrifty._ext._strings_in, in C)."""
     skip = set(exclude or ())
-    strings_in = _ext._strings_in  # type: ignore[attr-defined]
+    strings_in = _ext._strings_in
     found = {id(r): r for r in strings_in([o for o in gc.get_objects() if id(o) not in skip], min_len)}
     groups: dict[Any, dict[int, Any]] = {}
     for i, r in found.items():
@@ -147,7 +147,7 @@ def scan_duplicates(sites: Any, min_len: int = DUP_MIN_LEN, exclude: set[int] | 
 
 # ---- globals ------------------------------------------------------------------------------------------------
 
-def _module_dicts(ns: dict) -> list[dict]:
+def _module_dicts(ns: dict[str, Any]) -> list[dict[str, Any]]:
     """The dicts that are this module's namespace: ns, and the live globals of its functions (runpy hands back a
     copy of the namespace; the functions keep the original), and the module's own in sys.modules."""
     out = [ns]
@@ -161,12 +161,12 @@ def _module_dicts(ns: dict) -> list[dict]:
     return out
 
 
-def _is_namespace_of(d: Any, ns: dict) -> bool:
+def _is_namespace_of(d: Any, ns: dict[str, Any]) -> bool:
     return (type(d) is dict and d.get("__file__") == ns.get("__file__")
             and d.get("__name__") == ns.get("__name__") and "__builtins__" in d)
 
 
-def _freed_by_del(value: Any, refs: int, ns: dict, dicts: list[dict]) -> bool:
+def _freed_by_del(value: Any, refs: int, ns: dict[str, Any], dicts: list[dict[str, Any]]) -> bool:
     """Would `del name` (in every copy of the namespace) free value? Only when nothing else refers to it."""
     held = sum(1 for d in dicts for v in d.values() if v is value)
     if refs <= held:
@@ -179,7 +179,7 @@ def _freed_by_del(value: Any, refs: int, ns: dict, dicts: list[dict]) -> bool:
     return refs <= held + extra
 
 
-def _fix_measure(value: Any) -> dict | None:
+def _fix_measure(value: Any) -> dict[str, Any] | None:
     """What the fitting fix takes for this value, measured by building it (None when no fix fits the value)."""
     if isinstance(value, (set, frozenset)) and value:
         if all(type(k) is int for k in value) or all(type(k) is str for k in value):
@@ -206,12 +206,12 @@ def _fix_measure(value: Any) -> dict | None:
         return None
     if isinstance(value, (str, bytes, bytearray)) and len(value) >= BIG_TEXT:
         data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
-        return {"kind": "text", "bytes": sys.getsizeof(b"") + len(_ext.lz_compress(data))}  # type: ignore[attr-defined]
+        return {"kind": "text", "bytes": sys.getsizeof(b"") + len(_ext.lz_compress(data))}
     return None
 
 
-def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
-                    min_bytes: int = GLOBAL_MIN_BYTES) -> list[dict]:
+def measure_globals(namespaces: dict[str, dict[str, Any]], *, held: list[Any] | None = None,
+                    min_bytes: int = GLOBAL_MIN_BYTES) -> list[dict[str, Any]]:
     """[{file, name, bytes, freed_by_del, deep_bytes, claimed, merged_into, type, len, fix}] for each data name of
     each user module (file -> its globals dict), most bytes first. bytes = what `del name` would free:
     sizeof(deep=True, exclusive=True) of the value, 0 for an alias (a second name for one value, or a value
@@ -240,7 +240,7 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
                 n = len(value)
             except Exception:
                 n = None
-            g = {"file": file, "name": name, "bytes": 0, "deep_bytes": 0, "freed_by_del": True, "claimed": 0,
+            g: dict[str, Any] = {"file": file, "name": name, "bytes": 0, "deep_bytes": 0, "freed_by_del": True, "claimed": 0,
                  "merged_into": None, "type": type(value).__name__, "len": n, "fix": None}
             out.append(g)
             if id(value) in seen or not _freed_by_del(value, refs, ns, dicts):
@@ -250,7 +250,7 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
                 todo.append((g, value))
             seen.add(id(value))
     cand = {id(v): g for g, v in todo}
-    inner_aliases: dict[int, list] = {}  # id(owner row) -> alias values charged to it
+    inner_aliases: dict[int, list[Any]] = {}  # id(owner row) -> alias values charged to it
     for g, value in todo:
         try:
             g["deep_bytes"] = g["bytes"] = _ext.sizeof(value, deep=True, exclusive=True)
@@ -280,7 +280,7 @@ def measure_globals(namespaces: dict[str, dict], *, held: list | None = None,
     return out
 
 
-def _owner(value: Any, cand: dict[int, dict], skip: set[int], depth: int = 6) -> dict | None:
+def _owner(value: Any, cand: dict[int, dict[str, Any]], skip: set[int], depth: int = 6) -> dict[str, Any] | None:
     """The measured global whose value holds value (a few containers up), or None."""
     frontier, seen = [value], {id(value)}
     for _ in range(depth):
@@ -299,7 +299,7 @@ def _owner(value: Any, cand: dict[int, dict], skip: set[int], depth: int = 6) ->
     return None
 
 
-def claim(held: list, boxed: list[dict], scanned: bool) -> None:
+def claim(held: list[Any], boxed: list[dict[str, Any]], scanned: bool) -> None:
     """Give each object to one finding: a global that is a boxed-numbers sequence is merged into that finding; the
     boxed sequences and the copies of equal strings inside a global are taken out of its bytes. Called while the
     scans hold a reference to every sequence and string they report, so a second exclusive size (in C) leaves out

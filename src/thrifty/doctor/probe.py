@@ -17,6 +17,11 @@ import sys
 from thrifty import _ext
 from thrifty.doctor.usercode import UserCode
 
+# Annotations naming typing's types are strings: this module runs in the target, without `import typing`.
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time this module runs in the target's
+if TYPE_CHECKING:     # process, where importing typing would make the target's own import of it look free
+    from typing import Any
+
 TYPE_CHECKING = False  # typing is not imported in the target's process; type checkers read the block below
 if TYPE_CHECKING:
     from typing import Any
@@ -64,7 +69,7 @@ class Sites:
         """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
         something else started it; None when neither recorded the object."""
         frames = _ext._tracker_site_of(obj)
-        return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))  # type: ignore[attr-defined]
+        return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))
 
 
 SITES = Sites()  # the process's default (the in-process doctor and the tests); Probes may bring its own roots
@@ -79,7 +84,7 @@ class CycleCollector:
     and weakref callbacks ran as usual, before the save: the program sees no difference except time."""
 
     def __init__(self, sites: Sites | None = None) -> None:
-        self.groups: dict[tuple[str, tuple[str, int] | None], dict] = {}
+        self.groups: dict[tuple[str, tuple[str, int] | None], dict[str, Any]] = {}
         self.collections = 0
         self.sites = sites or SITES
         self._seed = 0x9E3779B9
@@ -105,11 +110,11 @@ class CycleCollector:
         gc.set_debug(self._old_debug)
         self._installed = False
 
-    def _callback(self, phase: str, info: dict) -> None:
+    def _callback(self, phase: str, info: "dict[str, Any]") -> None:
         if phase == "stop" and gc.garbage:
             self._drain()
 
-    def _sample(self, objs: list) -> list:
+    def _sample(self, objs: "list[Any]") -> "list[Any]":
         """SITE_SAMPLE of objs, pseudo-random (not strided: garbage often alternates parent, child, parent, ...),
         and the same from run to run (xorshift; no `random`, which the target may import itself)."""
         if len(objs) <= SITE_SAMPLE:
@@ -129,7 +134,7 @@ class CycleCollector:
         if not garbage:
             return
         self.collections += 1
-        by_type: dict[type, list] = {}
+        by_type: dict[type, list[Any]] = {}
         for o in garbage:
             by_type.setdefault(type(o), []).append(o)
         # the containers that hold cycles together (instance dicts, child lists) are attributed to the user objects
@@ -162,7 +167,7 @@ class CycleCollector:
                 if g["chain"] is None and site is not None and len(self.groups) <= MAX_CHAINS:
                     ids = ids or {id(x) for x in garbage}
                     g["chain"] = example_chain(next(o for o in sample if self.sites.of(o) == site), ids) or ""
-        _ext._gc_release(garbage)  # type: ignore[attr-defined]
+        _ext._gc_release(garbage)
 
 
 def _edge(src: object, dst: object) -> str:
@@ -242,9 +247,9 @@ class ResourceCollector:
     allocated the object and shows nothing: the report does. Other categories pass through unchanged."""
 
     def __init__(self, sites: Sites | None = None) -> None:
-        self.groups: dict[tuple[str, tuple[str, int] | None], dict] = {}
+        self.groups: dict[tuple[str, tuple[str, int] | None], dict[str, Any]] = {}
         self.sites = sites or SITES
-        self._saved: tuple | None = None
+        self._saved: tuple[Any, ...] | None = None
 
     def start(self) -> None:
         import warnings  # the hook needs the module; python itself imports it at the first shown warning
@@ -288,7 +293,7 @@ class ResourceCollector:
         self._saved = None
 
 
-_PINNED: list = []
+_PINNED: "list[type]" = []
 
 
 def _pinned_filters_type() -> type:
@@ -297,7 +302,7 @@ def _pinned_filters_type() -> type:
     if _PINNED:
         return _PINNED[0]
 
-    class PinnedFilters(list):
+    class PinnedFilters(list):  # type: ignore[type-arg]  # warnings.filters holds tuples of mixed types
         def insert(self, index: "Any", item: "Any") -> None:
             super().insert(index, item)
             if self and self[0] is not _PIN:
@@ -330,10 +335,10 @@ class Probes:
         self.sites = Sites(user_roots, typed) if user_roots or typed is not None else SITES
         self.cycles = CycleCollector(self.sites)
         self.resources = ResourceCollector(self.sites)
-        self.namespaces: dict[str, dict] = {}
-        self._saved_runpy: tuple | None = None
+        self.namespaces: dict[str, dict[str, Any]] = {}
+        self._saved_runpy: tuple[Any, ...] | None = None
 
-    def register_namespace(self, filename: str, namespace: dict) -> None:
+    def register_namespace(self, filename: str, namespace: "dict[str, Any]") -> None:
         if filename:
             self.namespaces[filename] = namespace
 
@@ -363,7 +368,7 @@ class Probes:
             runpy.run_path, runpy.run_module = self._saved_runpy
             self._saved_runpy = None
 
-    def evidence(self, raw: dict | None = None) -> dict:
+    def evidence(self, raw: "dict[str, Any] | None" = None) -> "dict[str, Any]":
         """Everything the findings need, as plain data; call after the tracker stopped (with keep_sites=True, for
         the sites). Releases the tracker's kept tables when done."""
         try:
@@ -379,7 +384,7 @@ class Probes:
         _ext._tracker_release()
 
 
-def evidence(raw: dict | None, probes: Probes | None = None) -> dict:
+def evidence(raw: "dict[str, Any] | None", probes: "Probes | None" = None) -> "dict[str, Any]":
     """The evidence dict of one run (plain data): `probes.evidence(raw)`, by default of the Probes entered last."""
     if probes is None:
         if not _ACTIVE:
@@ -388,4 +393,4 @@ def evidence(raw: dict | None, probes: Probes | None = None) -> dict:
     return probes.evidence(raw)
 
 
-_ACTIVE: list = []  # the Probes entered last, for evidence(raw)
+_ACTIVE: "list[Any]" = []  # the Probes entered last, for evidence(raw)

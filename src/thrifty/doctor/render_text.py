@@ -7,7 +7,7 @@ from thrifty.doctor.usercode import short_path, site_label
 from thrifty.guards import format_size
 
 
-def _where(site: dict) -> str:
+def _where(site: dict[str, Any]) -> str:
     return site_label(site, function=True)
 
 

@@ -39,7 +39,7 @@ def _is_machinery(filename: str) -> bool:
             filename.startswith("<frozen runpy"))
 
 
-def _frame_kinds(frames: list, user: UserCode) -> list[int]:
+def _frame_kinds(frames: list[Any], user: UserCode) -> list[int]:
     kinds = []
     for f in frames:
         name = f[0]
@@ -54,7 +54,7 @@ def _frame_kinds(frames: list, user: UserCode) -> list[int]:
     return kinds
 
 
-def _strip_harness(raw: dict, kinds: list[int]) -> tuple[list[dict], dict, list[bytes]]:
+def _strip_harness(raw: dict[str, Any], kinds: list[int]) -> tuple[list[dict[str, Any]], dict[str, Any], list[bytes]]:
     """(the user's stacks, the doctor's own totals, each kept stack's frame kinds). Every thrifty and runpy frame is
     removed from every stack, so what thrifty's library code allocates for a user call is charged to the user line
     that called it. A stack whose innermost frame is the doctor's machinery (its probes' gc callback running inside
@@ -88,16 +88,16 @@ def _strip_harness(raw: dict, kinds: list[int]) -> tuple[list[dict], dict, list[
     return out, own, out_kinds
 
 
-def _frame_dict(frame: list) -> dict:
+def _frame_dict(frame: list[Any]) -> dict[str, Any]:
     return {"file": frame[0], "line": max(frame[1], 0), "function": frame[2]}  # 0: no line (`<compile>`)
 
 
-def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes]) -> list[dict]:
+def _aggregate_sites(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: list[bytes]) -> list[dict[str, Any]]:
     """Per site, the stacks' counters summed, sorted by live bytes at peak. A stack's site is its innermost frame in
     the user's code, so a user line is charged with everything its call allocated, with the library frame that held
     the most of it at the peak beside it (`in`); a stack without a user frame goes to its outermost frame (the
     import or thread that made it) and is marked `user_code: false`."""
-    by_site: dict[Any, dict] = {}
+    by_site: dict[Any, dict[str, Any]] = {}
     inner_of: dict[Any, dict[int, list[int]]] = {}
     bootstrap = {i for i, f in enumerate(frames) if f[0].startswith("<frozen importlib")}
     for st, ks in zip(stacks, stack_kinds):
@@ -132,13 +132,13 @@ def _aggregate_sites(frames: list, stacks: list[dict], stack_kinds: list[bytes])
     return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
 
 
-def _import_table(frames: list, stacks: list[dict], stack_kinds: list[bytes], kinds: list[int], peak: int) -> list[dict]:
+def _import_table(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: list[bytes], kinds: list[int], peak: int) -> list[dict[str, Any]]:
     """Per imported module (the recorder's `<import>` pseudo-frames): the bytes its import left live. `self` counts
     the stacks whose innermost import is the module, `cumulative` those that pass through its import anywhere (its
     own imports included); `imported_at` is the user's line that imported it, when the user's code did."""
-    table: dict[str, dict] = {}
+    table: dict[str, dict[str, Any]] = {}
 
-    def row(name: str) -> dict:
+    def row(name: str) -> dict[str, Any]:
         r = table.get(name)
         if r is None:
             r = table[name] = {"module": name, "self_live_at_peak": 0, "self_live_at_end": 0, "live_at_peak": 0,
@@ -180,7 +180,7 @@ def _import_table(frames: list, stacks: list[dict], stack_kinds: list[bytes], ki
     return sorted(table.values(), key=lambda r: (-r["live_at_peak"], -r["live_at_end"], r["module"]))
 
 
-def _timeline(raw: dict) -> list[list]:
+def _timeline(raw: dict[str, Any]) -> list[list[Any]]:
     """[[t_s, high, low]] from the tracker's envelope (or its older [t_ns, bytes] points). The run's peak is always
     on it: when no bucket's high reached it (points taken between allocations), the peak itself is added."""
     out = []
@@ -195,14 +195,14 @@ def _timeline(raw: dict) -> list[list]:
     return out
 
 
-def default_roots(target: dict) -> list[str]:
+def default_roots(target: dict[str, Any]) -> list[str]:
     """The user's code when the recorder did not say: the script's directory, or the current one (-m, -c)."""
     if target.get("kind") == "script" and target.get("value"):
         return [os.path.dirname(os.path.realpath(target["value"]))]
     return [os.getcwd()]
 
 
-def build_report(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
+def build_report(raw: dict[str, Any], *, target: dict[str, Any] | None = None, outcome: dict[str, Any] | None = None, facts: dict[str, Any] | None = None,
                  budget: int | None = None, top: int = 10, include: list[str] | tuple[str, ...] | None = (),
                  exclude: list[str] | tuple[str, ...] | None = ()) -> dict[str, Any]:
     """The run result (schema `thrifty.doctor` version 2). `raw` is what the C tracker (or the run file) returned.

@@ -1,6 +1,6 @@
 """Reading a run file (docs/format-run.md) back into the `raw` dict the report is built from.
 
-The recorder's C writer (src/thrifty/_ext/runfile.c) appends checksummed records; a reader takes the last complete
+The recorder's C writer (cpython/runfile.c) appends checksummed records; a reader takes the last complete
 snapshot, whatever ended the target. `read_run(path)` returns the raw dict (the same shape `_ext._tracker_stop()`
 returns, plus the keys the recorder adds: end, complete, evidence, user_roots, target_peak_rss_bytes, recorder_*),
 or raises RunFileError with one line saying what is wrong. `append_end` lets the parent record how a target that
@@ -81,7 +81,7 @@ class _Cursor:
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = data, 0
 
-    def take(self, st: struct.Struct) -> tuple:
+    def take(self, st: struct.Struct) -> tuple[Any, ...]:
         v = st.unpack_from(self.data, self.pos)
         self.pos += st.size
         return v
@@ -93,7 +93,7 @@ class _Cursor:
         self.pos += 4
         return v
 
-    def many(self, st: struct.Struct, n: int) -> list[tuple]:
+    def many(self, st: struct.Struct, n: int) -> list[tuple[Any, ...]]:
         if self.pos + st.size * n > len(self.data):
             raise struct.error("past the end")
         out = list(st.iter_unpack(self.data[self.pos:self.pos + st.size * n]))
@@ -101,7 +101,7 @@ class _Cursor:
         return out
 
 
-def _snapshot(body: bytes, strip_file: str | None) -> dict:
+def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     """The raw dict of one snapshot. Frames of the recorder's bootstrap (`strip_file`)
     are cut from every stack: they are the recorder's plumbing, as python's own C start-up has no frame."""
     c = _Cursor(body)
@@ -123,13 +123,13 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict:
     sites = c.many(_SITE, c.u32())
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
 
-    frames: list[list] = []
-    frame_ids: dict[tuple, int] = {}
+    frames: list[list[Any]] = []
+    frame_ids: dict[tuple[Any, ...], int] = {}
     # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
     # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
-    paths: dict[int, tuple] = {0: ()}
+    paths: dict[int, tuple[Any, ...]] = {0: ()}
 
-    def path_of(node: int) -> tuple:
+    def path_of(node: int) -> tuple[Any, ...]:
         chain = []
         while node not in paths:
             if node >= len(nodes) or nodes[node][2] == _FREE:
@@ -163,14 +163,14 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict:
     return raw
 
 
-def scan(path: str) -> tuple[dict, bytes | None, dict | None, Any, int, int]:
+def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None, Any, int, int]:
     """(meta, last snapshot's body, end, evidence, records read, end offset of the valid part)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise RunFileError(f"cannot read run file {path!r}: {e.strerror or e}") from None
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     snap = None
     end = evidence = None
     count = valid = 0
@@ -188,7 +188,7 @@ def scan(path: str) -> tuple[dict, bytes | None, dict | None, Any, int, int]:
     return meta, snap, end, evidence, count, valid or HEADER.size
 
 
-def read_run(path: str) -> dict:
+def read_run(path: str) -> dict[str, Any]:
     """The raw dict of the run in `path` (its last complete snapshot). RunFileError for a foreign or damaged file."""
     meta, snap, end, evidence, _, _ = scan(path)
     if snap is None:
@@ -206,7 +206,7 @@ def read_run(path: str) -> dict:
     return raw
 
 
-def append_end(path: str, end: dict) -> None:
+def append_end(path: str, end: dict[str, Any]) -> None:
     """Record how the target ended when it could not (killed by a signal, crashed): the file is cut after its last
     valid record (a torn tail is dropped) and an end record, not marked final, is appended."""
     _, _, have_end, _, _, valid = scan(path)

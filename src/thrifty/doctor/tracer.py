@@ -46,20 +46,20 @@ class Result:
     """One doctor run: the report (plain data, docs/doctor-json.md) with its findings, the raw run it was built from,
     the run file (None once removed) and the exit status the doctor should end with (the target's)."""
 
-    report: dict
-    findings: list
-    raw: dict
+    report: dict[str, Any]
+    findings: list[Any]
+    raw: dict[str, Any]
     runfile: str | None
     exit_status: int
 
 
 @contextlib.contextmanager
 def trace(*, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
-          max_memory: int = 256 * 1024 * 1024, keep_sites: bool = False) -> Iterator[dict]:
+          max_memory: int = 256 * 1024 * 1024, keep_sites: bool = False) -> Iterator[dict[str, Any]]:
     """Trace the block in this process; the yielded dict is filled with the tracker's raw tables when the block ends
     (however). keep_sites: keep the tracker's live-block tables after the block for `_ext._tracker_site_of`; the
     caller must then call `_ext._tracker_release()`."""
-    raw: dict = {}
+    raw: dict[str, Any] = {}
     _ext._tracker_start(sampled=sampled, sample_rate=sample_rate, max_depth=max_depth, max_memory=max_memory)
     try:
         yield raw
@@ -98,13 +98,13 @@ def check_target(target: Target) -> None:
 def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_rate: int, max_depth: int,
                   interval: float, findings: bool) -> list[str]:
     """The recorder's command line (thrifty.doctor.child._config reads it), with this interpreter's own flags."""
-    flags = subprocess._args_from_interpreter_flags()  # -X options, -O, -E, ...: the target runs as we were started
+    flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]  # -X options, -O, -E, ...: the target runs as we were started
     config = [_PKGDIR, runfile_path, target.kind, target.value, "sampled" if sampled else "exact", str(sample_rate),
               str(max_depth), repr(float(interval)), "1" if findings else "0"]
     return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
-def _wait(proc: subprocess.Popen) -> int:
+def _wait(proc: subprocess.Popen[bytes]) -> int:
     """Wait for the recorder, passing on SIGINT and SIGTERM sent to this process alone. A Ctrl-C typed at a
     terminal reaches the whole foreground group, the recorder included: it is not passed on a second time
     (its siginfo says the kernel sent it, not a process)."""
@@ -127,7 +127,7 @@ def _wait(proc: subprocess.Popen) -> int:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _outcome(end: dict, returncode: int) -> tuple[dict, int]:
+def _outcome(end: dict[str, Any], returncode: int) -> tuple[dict[str, Any], int]:
     """(the report's outcome, the doctor's exit status) from the recorder's end record and its wait status."""
     if returncode < 0:  # ended by a signal (for Ctrl-C the recorder re-raised SIGINT after writing its end)
         sig = -returncode
@@ -141,7 +141,7 @@ def _outcome(end: dict, returncode: int) -> tuple[dict, int]:
     return {"exit_status": returncode, "status": status, "exception": end.get("exception"), "signal": None}, returncode
 
 
-def _build_findings(evidence: Any, report: dict, recorded_by: str | None = None) -> list:
+def _build_findings(evidence: Any, report: dict[str, Any], recorded_by: str | None = None) -> list[Any]:
     import inspect
 
     from thrifty.doctor import findings
@@ -160,9 +160,9 @@ def _build_findings(evidence: Any, report: dict, recorded_by: str | None = None)
         return []
 
 
-def build(raw: dict, *, target: dict | None = None, outcome: dict | None = None, facts: dict | None = None,
+def build(raw: dict[str, Any], *, target: dict[str, Any] | None = None, outcome: dict[str, Any] | None = None, facts: dict[str, Any] | None = None,
           budget: int | None = None, top: int = 10, include: list[str] | None = None,
-          exclude: list[str] | None = None, with_findings: bool = True) -> tuple[dict, list]:
+          exclude: list[str] | None = None, with_findings: bool = True) -> tuple[dict[str, Any], list[Any]]:
     """The report and the findings of a raw run (from a run file or the tracker)."""
     from thrifty.doctor.report import build_report
 
@@ -181,7 +181,7 @@ def build(raw: dict, *, target: dict | None = None, outcome: dict | None = None,
 def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
         findings: bool = True, out: str | None = None, interval: float = 1.0, budget: int | None = None,
         top: int = 10, include: list[str] | None = None, exclude: list[str] | None = None,
-        env: dict | None = None) -> Result:
+        env: dict[str, Any] | None = None) -> Result:
     """Run the target in a fresh interpreter under the tracker, as python would, and build its report and findings.
     out: keep the run file at this path (else a temporary one, removed after reading). TargetError when the target
     cannot start; the target's own failures are in the result (report["outcome"], exit_status)."""

@@ -12,6 +12,11 @@ This module runs in the target's process too (the probes name object sites with 
 import os
 import sys
 
+# Annotations naming typing's types are strings: this module runs in the target, without `import typing`.
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time this module runs in the target's
+if TYPE_CHECKING:     # process, where importing typing would make the target's own import of it look free
+    from typing import Any
+
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the thrifty package
 _STDLIB = os.path.dirname(os.path.abspath(os.__file__))  # os.py sits at the top of the stdlib
 _PREFIXES = tuple({os.path.join(os.path.realpath(p), "lib") + os.sep
@@ -21,9 +26,9 @@ _THIRD_PARTY = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os
 _TYPED = ("<string>", "<stdin>")
 
 
-def is_import_frame(frame: list | tuple) -> bool:
+def is_import_frame(frame: "list[Any] | tuple[Any, ...]") -> bool:
     """The recorder's `["<import>", 0, module]` pseudo-frame: the stack passes through the import of `module`."""
-    return frame[0] == "<import>"
+    return bool(frame[0] == "<import>")
 
 
 def is_library_file(path: str) -> bool:
@@ -97,7 +102,7 @@ def short_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def site_label(site: dict, function: bool = False, full: bool = False) -> str:
+def site_label(site: "dict[str, Any]", function: bool = False, full: bool = False) -> str:
     """The one way a site is named to a user: the user's line, then the library frame that allocated, e.g.
     `app.py:12 (in json/decoder.py:353)`. `site` has file, line, function and optionally `in` (the library frame)
     and `user_code` (False: no frame of the stack is the user's; the label says so). full: the user's file as given

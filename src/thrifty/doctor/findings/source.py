@@ -7,7 +7,7 @@ report, ranked below confirmed ones.
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from typing import Any, Iterator
 
 from thrifty.doctor.findings.base import Finding
 
@@ -126,7 +126,8 @@ def check_source(path: str, text: str) -> list[Finding]:
                 extra = dict(f[5])
                 if loop is not None:
                     # the innermost loop's lines: `confirm` calls the finding hot when the run shows the loop busy
-                    extra["loop_lines"] = [loop.lineno, getattr(loop, "end_lineno", loop.lineno)]
+                    first = getattr(loop, "lineno", 0)  # every loop node (statement or comprehension) has one
+                    extra["loop_lines"] = [first, getattr(loop, "end_lineno", first)]
                 add(*f[:5], **extra)
             if isinstance(child, LOOPS):
                 c_loop = child
@@ -143,7 +144,7 @@ def check_source(path: str, text: str) -> list[Finding]:
     return out
 
 
-def _check_node(node: ast.AST, chain: list[_Scope], loop: bool) -> Iterator[tuple]:
+def _check_node(node: ast.AST, chain: list[_Scope], loop: bool) -> Iterator[tuple[Any, ...]]:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         attr, recv = node.func.attr, _name(node.func.value)
         if attr == "pop" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0:

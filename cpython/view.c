@@ -535,17 +535,17 @@ static void view_dealloc(PyObject *op) {
 
 static PyMethodDef view_methods[] = {
     {"seek", (PyCFunction)(void (*)(void))view_seek, METH_FASTCALL,
-     "seek(offset, length=None)\n--\n\nRe-point the window at obj[offset:offset+length] (to the end when length is "
+     "seek($self, offset, length=None, /)\n--\n\nRe-point the window at obj[offset:offset+length] (to the end when length is "
      "None). O(1), allocates nothing."},
     {"find", (PyCFunction)(void (*)(void))view_find, METH_FASTCALL,
-     "find(sub, start=None, end=None)\n--\n\nLowest index of sub (bytes-like or int) in the window, or -1."},
-    {"startswith", view_startswith, METH_O, "startswith(prefix)\n--\n\nprefix: bytes-like or tuple of them."},
-    {"endswith", view_endswith, METH_O, "endswith(suffix)\n--\n\nsuffix: bytes-like or tuple of them."},
-    {"tobytes", view_tobytes, METH_NOARGS, "tobytes()\n--\n\nA bytes copy of the window."},
+     "find($self, sub, start=None, end=None, /)\n--\n\nLowest index of sub (bytes-like or int) in the window, or -1."},
+    {"startswith", view_startswith, METH_O, "startswith($self, prefix, /)\n--\n\nprefix: bytes-like or tuple of them."},
+    {"endswith", view_endswith, METH_O, "endswith($self, suffix, /)\n--\n\nsuffix: bytes-like or tuple of them."},
+    {"tobytes", view_tobytes, METH_NOARGS, "tobytes($self)\n--\n\nA bytes copy of the window."},
     {"decode", (PyCFunction)(void (*)(void))view_decode, METH_VARARGS | METH_KEYWORDS,
-     "decode(encoding='utf-8', errors='strict')\n--\n\nThe window decoded to str."},
+     "decode($self, encoding='utf-8', errors='strict')\n--\n\nThe window decoded to str."},
     {"release", view_release, METH_NOARGS,
-     "release()\n--\n\nDrop the export on the underlying object. BufferError while memoryviews of the View live."},
+     "release($self)\n--\n\nDrop the export on the underlying object. BufferError while memoryviews of the View live."},
     {"__enter__", view_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))view_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},

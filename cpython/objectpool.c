@@ -334,7 +334,7 @@ static void loan_dealloc(PyObject *op) {
 }
 
 static PyMethodDef loan_methods[] = {
-    {"release", loan_release, METH_NOARGS, "release()\n--\n\nReturn the object to its pool."},
+    {"release", loan_release, METH_NOARGS, "release($self)\n--\n\nReturn the object to its pool."},
     {"__enter__", loan_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))loan_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
@@ -363,14 +363,14 @@ static PyType_Spec loan_spec = {
 
 static PyMethodDef objectpool_methods[] = {
     {"borrow", objectpool_borrow, METH_NOARGS,
-     "borrow()\n--\n\nLend an object for a with-statement: `with pool.borrow() as obj:`. PoolExhausted when empty."},
+     "borrow($self)\n--\n\nLend an object for a with-statement: `with pool.borrow() as obj:`. PoolExhausted when empty."},
     {"acquire", objectpool_acquire, METH_NOARGS,
-     "acquire()\n--\n\nLend an object; give it back with release(obj). PoolExhausted when empty."},
+     "acquire($self)\n--\n\nLend an object; give it back with release(obj). PoolExhausted when empty."},
     {"release", objectpool_release, METH_O,
-     "release(obj)\n--\n\nReturn an object (reset runs first). ValueError if the pool does not own it or it was "
+     "release($self, obj, /)\n--\n\nReturn an object (reset runs first). ValueError if the pool does not own it or it was "
      "already returned."},
     {"stats", objectpool_stats, METH_NOARGS,
-     "stats()\n--\n\n{'count', 'in_use', 'high_water', 'acquired', 'exhausted'}"},
+     "stats($self)\n--\n\n{'count', 'in_use', 'high_water', 'acquired', 'exhausted'}"},
     {NULL, NULL, 0, NULL},
 };
 

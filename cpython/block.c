@@ -307,7 +307,7 @@ static void block_dealloc(PyObject *self) {
 
 static PyMethodDef block_methods[] = {
     {"release", block_release, METH_NOARGS,
-     "release()\n--\n\nGive the block back to its pool. Afterwards every access raises ValueError."},
+     "release($self)\n--\n\nGive the block back to its pool. Afterwards every access raises ValueError."},
     {"__enter__", block_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))block_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},

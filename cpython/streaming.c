@@ -368,12 +368,12 @@ static void lines_dealloc(PyObject *op) {
 }
 
 static PyMethodDef chunks_methods[] = {
-    {"close", chunks_close, METH_NOARGS, "close()\n--\n\nStop early and let go of the block."},
+    {"close", chunks_close, METH_NOARGS, "close($self)\n--\n\nStop early and let go of the block."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef lines_methods[] = {
-    {"close", lines_close, METH_NOARGS, "close()\n--\n\nStop early and let go of the block."},
+    {"close", lines_close, METH_NOARGS, "close($self)\n--\n\nStop early and let go of the block."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -3,7 +3,9 @@
     thrifty doctor [--json FILE] [--html FILE] [--out RUNFILE] [--no-findings] [--budget SIZE] [--sample | --exact]
                    [--sample-rate SIZE] [--top N] [--depth N] [--include GLOB]... [--exclude GLOB]...
                    (script.py | -m module | -c code) [args...]
-    thrifty report RUNFILE [--json FILE] [--html FILE]     the report of a saved run, again
+    thrifty watch [--every 30s] [--for 8h] [--budget SIZE] [--out RUNFILE] [--json FILE] [--exact]
+                  (script.py | -m module | -c code) [args...]   which line leaks in a program that never ends
+    thrifty report RUNFILE [--json FILE] [--html FILE] [--leaks]   the report of a saved run, again
     thrifty diff A B                                       two runs compared
 
 Exit status: the target's own; 3 when --budget is exceeded; 2 for bad input (one line on stderr, no traceback).
@@ -22,7 +24,9 @@ EXIT_OVER_BUDGET = 3
 
 # Options that take a value, so the first bare word after them is not mistaken for the script.
 _VALUED = {"--json", "--html", "--budget", "--top", "--sample-rate", "--depth", "--out", "--interval", "--include",
-           "--exclude"}
+           "--exclude", "--every", "--for"}
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 class UsageError(Exception):
@@ -91,6 +95,9 @@ def _doctor_parser() -> _Parser:
     p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64, at most 256)")
     p.add_argument("--out", metavar="RUNFILE", help="keep the run file (docs/format-run.md) for `thrifty report` "
                    "and `thrifty diff` (default: a temporary one, removed after the report)")
+    p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
+                   help="stop the program after DURATION (e.g. 60s, 8h) as Ctrl-C would, and report: for programs "
+                        "that never end")
     p.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS",
                    help="longest time between two snapshots in the run file while the target allocates (default 1)")
     _add_filters(p)
@@ -111,6 +118,21 @@ def _seconds(text: str) -> float:
         v = -1.0
     if not 0.001 <= v <= 86400:
         raise argparse.ArgumentTypeError(f"expected seconds between 0.001 and 86400, got {text!r}")
+    return v
+
+
+def _duration(text: str) -> float:
+    """'30s', '500ms', '2m', '8h', '1d' or plain seconds ('0.5') -> seconds."""
+    t = text.strip().lower()
+    num = t.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = t[len(num):].strip() or "s"
+    try:
+        v = float(num) * _UNITS[unit]
+    except (ValueError, KeyError):
+        v = -1.0
+    if not 0.001 <= v <= 366 * 86400 or v != v:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 500ms, 30s, 2m, 8h or 1d (at most a year), "
+                                         f"got {text!r}")
     return v
 
 
@@ -222,13 +244,97 @@ def doctor_main(argv: list[str]) -> int:
         result = run(Target(kind, value, args), sampled=opts.sample, sample_rate=opts.sample_rate,
                      max_depth=min(opts.depth, 256), findings=not opts.no_findings, out=out,
                      interval=opts.interval, budget=opts.budget, top=opts.top, include=opts.include,
-                     exclude=opts.exclude)
+                     exclude=opts.exclude, stop_after=opts.stop_after)
     except TargetError as e:
         raise UsageError(str(e)) from None
     _emit(result.report, result.findings, opts.json, opts.html, not opts.no_findings)
     if result.report["budget"] and result.report["budget"]["exceeded"]:
         return EXIT_OVER_BUDGET
-    return result.exit_status
+    return _status_after(result, opts.stop_after)
+
+
+def _status_after(result: Any, stop_after: float | None) -> int:
+    """The target's exit status, except that a program stopped by --for ended as asked: 0."""
+    if stop_after is not None and result.report["outcome"].get("stopped"):
+        return 0
+    return int(result.exit_status)
+
+
+def _watch_parser() -> _Parser:
+    p = _Parser(prog="thrifty watch", usage="thrifty watch [options] (script.py | -m module | -c code) [args...]",
+                add_help=False,
+                description="Run a program that never ends under the sampling tracker, snapshot its memory per line "
+                            "every --every, and when it ends (by itself, at --for, or on Ctrl-C / SIGTERM, which it "
+                            "gets as usual) tell which lines leak, how fast, and when the heap reaches --budget.")
+    p.add_argument("-h", "--help", action="store_true", help="show this help")
+    p.add_argument("--every", type=_duration, default=30.0, metavar="DURATION",
+                   help="time between snapshots (default 30s)")
+    p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
+                   help="stop the program after DURATION as Ctrl-C would (default: when it ends)")
+    p.add_argument("--budget", type=_size, metavar="SIZE", help="project when the heap reaches SIZE (e.g. 256M)")
+    p.add_argument("--out", metavar="RUNFILE", help="keep the run file (`thrifty report --leaks RUNFILE` reads it)")
+    p.add_argument("--json", metavar="FILE", help="also write the analysis as JSON, - for stdout (docs/watch.md)")
+    p.add_argument("--exact", action="store_true", help="record every allocation (default: sampled)")
+    p.add_argument("--sample-rate", type=_positive_size, default=16 * 1024, metavar="SIZE",
+                   help="sampled mode: mean bytes between samples (default 16K; smaller sees slower leaks sooner)")
+    p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
+    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64)")
+    _add_filters(p)
+    return p
+
+
+def _print_leaks(analysis: dict[str, Any], json_path: str | None, top: int) -> None:
+    import json
+
+    from thrifty.doctor.leaks import render_text
+
+    text = render_text(analysis, top=top)
+    if json_path == "-":
+        sys.stderr.write(text)
+        sys.stdout.write(json.dumps(analysis, indent=1) + "\n")
+    else:
+        sys.stdout.write(text)
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as f:
+                json.dump(analysis, f, indent=1)
+    sys.stdout.flush()
+
+
+def watch_main(argv: list[str]) -> int:
+    import tempfile
+
+    from thrifty.doctor import leaks, runfile
+    from thrifty.doctor.tracer import Target, TargetError, run
+
+    parser = _watch_parser()
+    head, kind, value, args = _split(argv)
+    opts = parser.parse_args(head)
+    if opts.help:
+        print(parser.format_help())
+        return 0
+    if kind is None or value is None:
+        raise UsageError("expected a script, -m module or -c code to run")
+    json_path = _output_path("--json", opts.json)
+    out = _output_path("--out", opts.out)
+    path = out or tempfile.mkstemp(prefix="thrifty-watch-", suffix=".run")[1]
+    try:
+        try:
+            result = run(Target(kind, value, args), sampled=not opts.exact, sample_rate=opts.sample_rate,
+                         max_depth=min(opts.depth, 256), findings=False, out=path, interval=opts.every,
+                         top=opts.top, include=opts.include, exclude=opts.exclude, stop_after=opts.stop_after)
+        except TargetError as e:
+            raise UsageError(str(e)) from None
+        meta, series = runfile.read_series(path)
+    finally:
+        if out is None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    analysis = leaks.analyse(meta, series, budget=opts.budget, include=opts.include, exclude=opts.exclude)
+    analysis["outcome"] = result.report["outcome"]
+    _print_leaks(analysis, json_path, opts.top)
+    return _status_after(result, opts.stop_after)
 
 
 def _report_parser() -> _Parser:
@@ -240,6 +346,8 @@ def _report_parser() -> _Parser:
     p.add_argument("--no-findings", action="store_true", help="leave the findings out")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
+    p.add_argument("--leaks", action="store_true",
+                   help="the leak analysis of the run's snapshots (a `thrifty watch --out` run), not the report")
     _add_filters(p)
     return p
 
@@ -249,6 +357,20 @@ def report_main(argv: list[str]) -> int:
     from thrifty.doctor.tracer import report_of
 
     opts = _report_parser().parse_args(argv)
+    if opts.leaks:
+        from thrifty.doctor import leaks, runfile
+
+        if opts.html:
+            raise UsageError("--leaks writes text and --json only (the HTML report is the doctor's)")
+        try:
+            meta, series = runfile.read_series(opts.runfile)
+        except RunFileError as e:
+            raise UsageError(str(e)) from None
+        if not series:
+            raise UsageError(f"{opts.runfile}: the run file holds no complete snapshot")
+        analysis = leaks.analyse(meta, series, budget=opts.budget, include=opts.include, exclude=opts.exclude)
+        _print_leaks(analysis, _output_path("--json", opts.json), opts.top)
+        return 0
     _check_outputs(opts)
     try:
         result = report_of(opts.runfile, budget=opts.budget, top=opts.top, include=opts.include,
@@ -283,7 +405,7 @@ def diff_main(argv: list[str]) -> int:
     return 0
 
 
-_COMMANDS = {"doctor": doctor_main, "report": report_main, "diff": diff_main}
+_COMMANDS = {"doctor": doctor_main, "watch": watch_main, "report": report_main, "diff": diff_main}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -291,7 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not argv or argv[0] in ("-h", "--help"):
             print("usage: thrifty doctor [options] (script.py | -m module | -c code) [args...]\n"
-                  "       thrifty report RUNFILE [--json FILE] [--html FILE]\n"
+                  "       thrifty watch [--every 30s] [--for 8h] [--budget SIZE] (script.py | -m module | -c code)\n"
+                  "       thrifty report RUNFILE [--json FILE] [--html FILE] [--leaks]\n"
                   "       thrifty diff A B\n"
                   "       thrifty COMMAND --help   for the options", file=sys.stdout if argv else sys.stderr)
             return 0 if argv else EXIT_BAD_INPUT

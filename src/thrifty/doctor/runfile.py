@@ -188,6 +188,27 @@ def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None
     return meta, snap, end, evidence, count, valid or HEADER.size
 
 
+def read_series(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(meta, every complete snapshot in order, each a raw dict as read_run's without the end keys): the series
+    `thrifty watch` analyses. RunFileError for a foreign or damaged file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RunFileError(f"cannot read run file {path!r}: {e.strerror or e}") from None
+    meta: dict[str, Any] = {}
+    series = []
+    for kind, body, _ in _records(data, path):
+        if kind == META:
+            meta = _literal(body, "meta", path)
+        elif kind == SNAPSHOT:
+            try:
+                series.append(_snapshot(body, meta.get("bootstrap")))
+            except (struct.error, IndexError, UnicodeDecodeError) as e:
+                raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
+    return meta, series
+
+
 def read_run(path: str) -> dict[str, Any]:
     """The raw dict of the run in `path` (its last complete snapshot). RunFileError for a foreign or damaged file."""
     meta, snap, end, evidence, _, _ = scan(path)

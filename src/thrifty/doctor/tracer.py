@@ -104,20 +104,42 @@ def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_ra
     return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
-def _wait(proc: subprocess.Popen[bytes]) -> int:
+STOP_GRACE = 10.0  # seconds a stopped program gets to end before the next, harder signal
+
+
+def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stopped: list[bool] | None = None) -> int:
     """Wait for the recorder, passing on SIGINT and SIGTERM sent to this process alone. A Ctrl-C typed at a
     terminal reaches the whole foreground group, the recorder included: it is not passed on a second time
-    (its siginfo says the kernel sent it, not a process)."""
+    (its siginfo says the kernel sent it, not a process). stop_after: seconds after which the target is stopped
+    as Ctrl-C would stop it (SIGINT: it ends the way it ends on Ctrl-C, the recorder writes its last snapshot)."""
+    # the stop: SIGINT; a program that ignores it (started in the background by a shell, SIGINT is ignored and
+    # python then installs no KeyboardInterrupt) gets SIGTERM, then SIGKILL, STOP_GRACE seconds apart; the run file
+    # keeps the last periodic snapshot whatever ends it
+    stops = [] if stop_after is None else [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
+    stopped = [] if stopped is None else stopped  # gets an entry when the stop was sent
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+
+    def stop_due() -> None:
+        nonlocal deadline
+        if deadline is not None and stops and time.monotonic() >= deadline:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(stops.pop(0))
+            stopped.append(True)
+            deadline = time.monotonic() + STOP_GRACE if stops else None
+
     wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
     if not hasattr(signal, "sigtimedwait") or not hasattr(signal, "pthread_sigmask"):
         while True:
             try:
-                return proc.wait()
+                return proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
             except KeyboardInterrupt:
                 continue
+            except subprocess.TimeoutExpired:
+                stop_due()
     old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
     try:
         while proc.poll() is None:
+            stop_due()
             info = signal.sigtimedwait(wanted, 0.2)
             if info is not None and info.si_signo != signal.SIGCHLD and info.si_code <= 0:  # SI_USER, SI_QUEUE
                 with contextlib.suppress(ProcessLookupError):
@@ -181,10 +203,11 @@ def build(raw: dict[str, Any], *, target: dict[str, Any] | None = None, outcome:
 def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
         findings: bool = True, out: str | None = None, interval: float = 1.0, budget: int | None = None,
         top: int = 10, include: list[str] | None = None, exclude: list[str] | None = None,
-        env: dict[str, Any] | None = None) -> Result:
+        env: dict[str, Any] | None = None, stop_after: float | None = None) -> Result:
     """Run the target in a fresh interpreter under the tracker, as python would, and build its report and findings.
     out: keep the run file at this path (else a temporary one, removed after reading). TargetError when the target
-    cannot start; the target's own failures are in the result (report["outcome"], exit_status)."""
+    cannot start; the target's own failures are in the result (report["outcome"], exit_status). stop_after: stop
+    the target after that many seconds, as Ctrl-C would (a program that never ends; `--for`)."""
     check_target(target)
     if out is not None:
         path = os.path.abspath(out)  # the recorder creates it, in its own cwd: resolved here, at the start
@@ -196,7 +219,8 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024,
                             interval=interval, findings=findings)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)
-        returncode = _wait(proc)
+        stopped: list[bool] = []
+        returncode = _wait(proc, stop_after, stopped)
         wall = time.perf_counter() - t0
         try:
             _, snap, end, _, _, _ = runfile.scan(path)
@@ -215,6 +239,7 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024,
             with contextlib.suppress(OSError):
                 os.unlink(path)
     outcome, status = _outcome(raw["end"], returncode)
+    outcome["stopped"] = bool(stopped)  # ended by the stop after stop_after seconds (--for), as asked
     facts = {"wall_time_s": wall, "peak_rss_bytes": raw.get("target_peak_rss_bytes")}
     report, found = build(raw, target={"kind": target.kind, "value": target.value, "args": target.args,
                                        "display": target.display},

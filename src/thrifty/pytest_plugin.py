@@ -62,21 +62,30 @@ def _failure_message(report: dict[str, Any], limit: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+# An old-style hook wrapper (hookwrapper=True): the new style (wrapper=True) needs pluggy 1.1, and Debian 12's
+# pytest (7.2, as on Raspberry Pi OS bookworm) would then fail to load any test run with thrifty installed.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
     limit = _budget_for(item)
     if limit is None:
-        return (yield)
+        yield
+        return
     from thrifty import _ext
     from thrifty.doctor.tracer import build, trace
 
     if _ext._tracker_status()["tracing"]:  # e.g. pytest itself runs under `thrifty doctor`
-        return (yield)
+        yield
+        return
     with trace(max_depth=16) as raw:
-        result = yield  # a failing test keeps its own failure: the tracker stops and the exception propagates
+        outcome = yield  # the test's result: a failing test keeps its own failure
+    if outcome.excinfo is not None:
+        return
     # the test runs in this process (pytest's), so the tracker runs here too; the report is built by the same
     # step as the doctor's (thrifty.doctor.tracer.build), without findings
     report, _ = build(raw, budget=limit, top=_TOP, with_findings=False)
     if report["budget"]["exceeded"]:
-        pytest.fail(_failure_message(report, limit), pytrace=False)
-    return result
+        failure = pytest.fail.Exception(_failure_message(report, limit), pytrace=False)
+        if hasattr(outcome, "force_exception"):  # pluggy >= 1.1
+            outcome.force_exception(failure)
+        else:
+            raise failure

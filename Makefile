@@ -17,7 +17,7 @@
 #   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests
 #   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware
 #   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
-#   make lint    clang-format in check mode
+#   make lint    clang-format in check mode over every C file (part of `make test`)
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
 
 PYTHON ?= python3
@@ -56,7 +56,7 @@ apt-%:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $* || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*) >/dev/null; }
 
 # ---- tests ------------------------------------------------------------------------------------------------
-test: test-c test-c-variants test-c-cross test-fuzz-replay typecheck test-py test-html test-py313 test-py314
+test: lint test-c test-c-variants test-c-cross test-fuzz-replay typecheck test-py test-html test-py313 test-py314
 
 $(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)

@@ -14,7 +14,8 @@
 #include <Python.h>
 
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030F0000
-#error "thrifty supports CPython 3.11 to 3.14: its tracker and size walk read interpreter internals that differ in every version; see docs/install.md"
+#error                                                                                                                 \
+    "thrifty supports CPython 3.11 to 3.14: its tracker and size walk read interpreter internals that differ in every version; see docs/install.md"
 #endif
 #ifdef Py_GIL_DISABLED
 #error "thrifty does not support the free-threaded build of CPython (its tables rely on the GIL); use the default build"

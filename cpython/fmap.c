@@ -433,10 +433,13 @@ static PyType_Slot set_view_slots[] = {
     {0, NULL},
 };
 static PyType_Slot values_slots[] = {
-    {Py_tp_dealloc, view_dealloc},   {Py_tp_traverse, view_traverse},
+    {Py_tp_dealloc, view_dealloc},
+    {Py_tp_traverse, view_traverse},
     {Py_tp_iter, view_iter},
-    {Py_tp_repr, view_repr},         {Py_sq_length, view_len},
-    {Py_sq_contains, view_contains}, {0, NULL},
+    {Py_tp_repr, view_repr},
+    {Py_sq_length, view_len},
+    {Py_sq_contains, view_contains},
+    {0, NULL},
 };
 
 #define VIEW_FLAGS                                                                                                     \

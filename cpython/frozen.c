@@ -395,7 +395,6 @@ int tf_frozen_traverse(PyObject *op, visitproc visit, void *arg) {
     return 0;
 }
 
-
 PyMemberDef tf_frozen_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(tf_frozen, weakreflist), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
@@ -537,12 +536,8 @@ static PyMethodDef iter_methods[] = {
 };
 
 static PyType_Slot iter_slots[] = {
-    {Py_tp_dealloc, iter_dealloc},
-    {Py_tp_traverse, iter_traverse},
-    {Py_tp_iter, PyObject_SelfIter},
-    {Py_tp_iternext, iter_next},
-    {Py_tp_methods, iter_methods},
-    {0, NULL},
+    {Py_tp_dealloc, iter_dealloc}, {Py_tp_traverse, iter_traverse}, {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, iter_next},   {Py_tp_methods, iter_methods},   {0, NULL},
 };
 
 static PyType_Spec iter_spec = {

@@ -17,7 +17,6 @@
 #include "thrifty_ext.h"
 #include "tracker.h"
 
-
 static PyObject *gc_release(PyObject *module, PyObject *garbage) {
     (void)module;
     if (!PyList_CheckExact(garbage)) {

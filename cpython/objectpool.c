@@ -363,11 +363,13 @@ static PyType_Spec loan_spec = {
 
 static PyMethodDef objectpool_methods[] = {
     {"borrow", objectpool_borrow, METH_NOARGS,
-     "borrow($self)\n--\n\nLend an object for a with-statement: `with pool.borrow() as obj:`. PoolExhausted when empty."},
+     "borrow($self)\n--\n\nLend an object for a with-statement: `with pool.borrow() as obj:`. PoolExhausted when "
+     "empty."},
     {"acquire", objectpool_acquire, METH_NOARGS,
      "acquire($self)\n--\n\nLend an object; give it back with release(obj). PoolExhausted when empty."},
     {"release", objectpool_release, METH_O,
-     "release($self, obj, /)\n--\n\nReturn an object (reset runs first). ValueError if the pool does not own it or it was "
+     "release($self, obj, /)\n--\n\nReturn an object (reset runs first). ValueError if the pool does not own it or it "
+     "was "
      "already returned."},
     {"stats", objectpool_stats, METH_NOARGS,
      "stats($self)\n--\n\n{'count', 'in_use', 'high_water', 'acquired', 'exhausted'}"},

@@ -258,9 +258,11 @@ static void pool_dealloc(PyObject *op) {
 
 static PyMethodDef pool_methods[] = {
     {"acquire", pool_acquire, METH_NOARGS,
-     "acquire($self)\n--\n\nHand out a free Block (O(1), no allocation). Raises PoolExhausted when every block is in use."},
+     "acquire($self)\n--\n\nHand out a free Block (O(1), no allocation). Raises PoolExhausted when every block is in "
+     "use."},
     {"release", pool_release, METH_O,
-     "release($self, block, /)\n--\n\nGive a Block back (same as block.release()). ValueError if it was already released or "
+     "release($self, block, /)\n--\n\nGive a Block back (same as block.release()). ValueError if it was already "
+     "released or "
      "belongs to another pool; BufferError while a memoryview of it is alive."},
     {"stats", pool_stats, METH_NOARGS,
      "stats($self)\n--\n\n{'block_size', 'count', 'in_use', 'high_water', 'acquired', 'exhausted'}"},

@@ -400,7 +400,6 @@ static uint64_t stack_final(uint64_t h, int n, int truncated) {
     return h ? h : 1u;
 }
 
-
 /* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
  * needs nothing else. Same value as stack_hash over walk_stack's output. */
 static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {

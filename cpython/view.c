@@ -535,7 +535,8 @@ static void view_dealloc(PyObject *op) {
 
 static PyMethodDef view_methods[] = {
     {"seek", (PyCFunction)(void (*)(void))view_seek, METH_FASTCALL,
-     "seek($self, offset, length=None, /)\n--\n\nRe-point the window at obj[offset:offset+length] (to the end when length is "
+     "seek($self, offset, length=None, /)\n--\n\nRe-point the window at obj[offset:offset+length] (to the end when "
+     "length is "
      "None). O(1), allocates nothing."},
     {"find", (PyCFunction)(void (*)(void))view_find, METH_FASTCALL,
      "find($self, sub, start=None, end=None, /)\n--\n\nLowest index of sub (bytes-like or int) in the window, or -1."},

@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from thrifty.doctor.usercode import UserCode, site_label
+from thrifty.guards import format_size as _size
 
 MIN_POINTS = 6  # fewer snapshots than this tell no trend
 MAX_POINTS = 160  # pairwise slopes are O(n²): longer series are thinned evenly first
@@ -191,15 +192,6 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
         out["notes"].append("sampled mode: live bytes per site are estimates (Poisson sampling by bytes); a slow "
                             "leak needs a long watch or a smaller --sample-rate")
     return out
-
-
-def _size(n: float) -> str:
-    n = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def _duration(s: float) -> str:

@@ -163,13 +163,17 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     return raw
 
 
-def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None, Any, int, int]:
-    """(meta, last snapshot's body, end, evidence, records read, end offset of the valid part)."""
+def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except OSError as e:
         raise RunFileError(f"cannot read run file {path!r}: {e.strerror or e}") from None
+
+
+def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None, Any, int, int]:
+    """(meta, last snapshot's body, end, evidence, records read, end offset of the valid part)."""
+    data = _read(path)
     meta: dict[str, Any] = {}
     snap = None
     end = evidence = None
@@ -191,11 +195,7 @@ def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None
 def read_series(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(meta, every complete snapshot in order, each a raw dict as read_run's without the end keys): the series
     `thrifty watch` analyses. RunFileError for a foreign or damaged file."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise RunFileError(f"cannot read run file {path!r}: {e.strerror or e}") from None
+    data = _read(path)
     meta: dict[str, Any] = {}
     series = []
     for kind, body, _ in _records(data, path):

@@ -8,12 +8,13 @@ What changed, habit by habit (each line is a finding `thrifty doctor` reports on
   cache of formatted lines that only grows.
 - references: readings no longer point back at their batch (no cycles for the GC to find); files are closed by
   `with`.
-- footprint: the log is counted by streaming it through one block with thrifty.lines instead of reading it whole.
+- footprint: the log is counted by streaming it through one block with thrifty.lines instead of reading it whole;
+  the temporary directory comes from $TMPDIR as tempfile.gettempdir() would find it, without `import tempfile`
+  (1.3 MB of imports, most of this program's peak, for one directory name).
 """
 import os
 import random
 import sys
-import tempfile
 
 from thrifty import FrozenSet, Interner, Ring, lines
 
@@ -22,7 +23,7 @@ BATCH = 500
 WINDOW = 2_000
 SENSORS = [f"sensor-{i:02d}" for i in range(8)]
 WATCH_LIST = FrozenSet(f"sensor-{i:02d}" for i in range(0, 8, 3))
-LOG = os.path.join(tempfile.gettempdir(), f"sensor_log_{os.getpid()}_lean.txt")
+LOG = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"sensor_log_{os.getpid()}_lean.txt")
 
 labels = Interner()
 

@@ -142,3 +142,39 @@ def test_doctor_for_stops_a_program_that_never_ends(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["outcome"]["status"] == "interrupted" and report["outcome"]["stopped"]
     assert report["sites"][0]["line"] == 4 and report["sites"][0]["live_at_peak"] > 50_000
+
+
+IN_PROCESS = textwrap.dedent("""\
+    import os, signal, time
+    import thrifty
+    from thrifty.doctor.runfile import read_series
+
+    keep = []
+    with thrifty.watch("svc.run", every=3600) as w:          # no periodic snapshot due for a while
+        before = len(read_series("svc.run")[1])
+        os.kill(os.getpid(), signal.SIGUSR1)                  # `kill -USR1 <pid>`: one snapshot, now
+        print("signal", len(read_series("svc.run")[1]) - before)
+    with thrifty.watch("leak.run", every="100ms", sample_rate="2K"):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 2.5:
+            keep.append(bytes(3000))                          # LEAK LINE
+            time.sleep(0.005)
+    try:
+        thrifty.watch("x.run", every="soon")
+    except ValueError as e:
+        print("error", e)
+    """)
+
+
+def test_in_process_watch_and_a_snapshot_on_sigusr1(tmp_path):
+    (tmp_path / "svc.py").write_text(IN_PROCESS)
+    got = subprocess.run([sys.executable, "svc.py"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert "signal 1" in got.stdout
+    assert "error expected a duration such as 500ms, 30s" in got.stdout
+    again = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--json", "a.json", "leak.run"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert again.returncode == 0, again.stderr
+    a = json.loads((tmp_path / "a.json").read_text())
+    line = next(n for n, text in enumerate(IN_PROCESS.splitlines(), 1) if "# LEAK LINE" in text)
+    assert (a["leaks"][0]["site"]["file"], a["leaks"][0]["site"]["line"]) == (str(tmp_path / "svc.py"), line)

@@ -39,12 +39,13 @@ _WHERE = {
     "Ring": "thrifty._ext",
     "sizeof": "thrifty._ext",
     "View": "thrifty._ext",
+    "watch": "thrifty.watching",
 }
 
 __all__ = [  # spelled out (not list(_WHERE)) so type checkers see what the package exports
     "AllocationError", "Block", "budget", "BudgetExceeded", "CorruptData", "count_allocs", "FrozenMap", "FrozenSet",
     "Full", "Interner", "iter_chunks", "lines", "lz", "no_alloc", "ObjectPool", "parse_size", "Pool",
-    "PoolExhausted", "Ring", "sizeof", "View",
+    "PoolExhausted", "Ring", "sizeof", "View", "watch",
 ]
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing is what this file avoids
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # type checkers see the names as plain imports
     from thrifty._ext import (AllocationError, Block, BudgetExceeded, CorruptData, FrozenMap, FrozenSet, Full,
                               Interner, iter_chunks, lines, ObjectPool, Pool, PoolExhausted, Ring, sizeof, View)
     from thrifty.guards import budget, count_allocs, no_alloc, parse_size
+    from thrifty.watching import watch
 
 
 def __getattr__(name: str) -> object:

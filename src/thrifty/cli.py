@@ -136,6 +136,14 @@ def _duration(text: str) -> float:
     return v
 
 
+def _every(text: str) -> float:
+    """A time between snapshots: a duration of at most a day (the run-file writer's bound)."""
+    v = _duration(text)
+    if v > 86400:
+        raise argparse.ArgumentTypeError(f"expected a time between snapshots of at most 1d, got {text!r}")
+    return v
+
+
 def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str]]:
     """(doctor options, target kind, target value, target args): options end at the script, -m or -c, like python."""
     i = 0
@@ -267,7 +275,7 @@ def _watch_parser() -> _Parser:
                             "every --every, and when it ends (by itself, at --for, or on Ctrl-C / SIGTERM, which it "
                             "gets as usual) tell which lines leak, how fast, and when the heap reaches --budget.")
     p.add_argument("-h", "--help", action="store_true", help="show this help")
-    p.add_argument("--every", type=_duration, default=30.0, metavar="DURATION",
+    p.add_argument("--every", type=_every, default=30.0, metavar="DURATION",
                    help="time between snapshots (default 30s)")
     p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
                    help="stop the program after DURATION as Ctrl-C would (default: when it ends)")

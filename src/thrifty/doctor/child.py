@@ -25,6 +25,9 @@ if TYPE_CHECKING:     # process, where importing typing would make the target's 
 
     from thrifty.doctor.probe import Probes
 
+# the parent creates RUNFILE + this before it stops the program with SIGINT (tracer._wait)
+STOP_SUFFIX = ".stop"
+
 # run-file record kinds written from Python (runfile.c writes the header, meta and snapshots)
 _END = 3
 _EVIDENCE = 4
@@ -213,6 +216,11 @@ def main() -> None:
         raise SystemExit(status) from None
     except BaseException as e:
         interrupted = isinstance(e, KeyboardInterrupt)
+        if interrupted and os.path.exists(cfg["runfile"] + STOP_SUFFIX):
+            # the doctor stopped the program (--for): an end the user asked for, not a failure — no traceback
+            # (printing one imports traceback, 1.5 MB on 3.13, which the program itself never did)
+            _end(probes, main_module, "stopped", 0)
+            raise SystemExit(0) from None
         e.__traceback__ = _skip_own_frames(e.__traceback__)
         sys.excepthook(type(e), e, e.__traceback__)
         _end(probes, main_module, "signal" if interrupted else "exception", 130 if interrupted else 1,

@@ -104,10 +104,12 @@ def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_ra
     return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
+STOP_SUFFIX = ".stop"  # the marker file child.py looks for (its STOP_SUFFIX): a SIGINT that is the doctor's stop
 STOP_GRACE = 10.0  # seconds a stopped program gets to end before the next, harder signal
 
 
-def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stopped: list[bool] | None = None) -> int:
+def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stopped: list[bool] | None = None,
+          stop_marker: str | None = None) -> int:
     """Wait for the recorder, passing on SIGINT and SIGTERM sent to this process alone. A Ctrl-C typed at a
     terminal reaches the whole foreground group, the recorder included: it is not passed on a second time
     (its siginfo says the kernel sent it, not a process). stop_after: seconds after which the target is stopped
@@ -122,6 +124,9 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
     def stop_due() -> None:
         nonlocal deadline
         if deadline is not None and stops and time.monotonic() >= deadline:
+            if stop_marker is not None and not stopped:  # tells the recorder the SIGINT is the doctor's stop
+                with open(stop_marker, "w"):
+                    pass
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(stops.pop(0))
             stopped.append(True)
@@ -220,7 +225,11 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024,
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)
         stopped: list[bool] = []
-        returncode = _wait(proc, stop_after, stopped)
+        try:
+            returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path + STOP_SUFFIX)
         wall = time.perf_counter() - t0
         try:
             _, snap, end, _, _, _ = runfile.scan(path)

@@ -579,14 +579,30 @@ Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
 #define TF__POP_SIZED(r, p, n, front)                                                                                  \
     ((front) ? tf_ring_pop_front_sized((r), (p), (n)) : tf_ring_pop_back_sized((r), (p), (n)))
 
+/* A full bounded Ring that drops its oldest item (the default overflow policy): the common case of a fixed window
+ * of the latest samples, so it has a fast path too. Capacity is maxlen, so "push failed" means "full". */
+#define TF__DROPS_OLDEST(self) ((self)->maxlen > 0 && !(self)->overflow_raise)
+
+/* Pushes the C value t of type T; on a full Ring that drops its oldest, drops the item at the other end first. */
+#define TF__PUT(T, t)                                                                                                  \
+    do {                                                                                                               \
+        if (TF__PUSH_SIZED(r, &(t), sizeof(T), front) == TF_OK)                                                        \
+            goto pushed;                                                                                               \
+        if (TF__DROPS_OLDEST(self)) {                                                                                  \
+            T old_;                                                                                                    \
+            (void)TF__POP_SIZED(r, &old_, sizeof old_, !front);                                                        \
+            (void)TF__PUSH_SIZED(r, &(t), sizeof(T), front);                                                           \
+            goto pushed;                                                                                               \
+        }                                                                                                              \
+    } while (0)
+
 /* Pushes an exact int that passes `ok` (a test of the long x) as C type T. */
 #define TF__PUSH_LONG(T, ok)                                                                                           \
     do {                                                                                                               \
         long x;                                                                                                        \
         if (tf__exact_long(v, &x) && (ok)) {                                                                           \
             T t = (T)x;                                                                                                \
-            if (TF__PUSH_SIZED(r, &t, sizeof t, front) == TF_OK)                                                       \
-                goto pushed;                                                                                           \
+            TF__PUT(T, t);                                                                                             \
         }                                                                                                              \
     } while (0)
 
@@ -603,6 +619,15 @@ Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObjec
             Py_INCREF(v);
             goto pushed;
         }
+        if (TF__DROPS_OLDEST(self)) {
+            PyObject *old = NULL;
+            (void)TF__POP_SIZED(r, &old, sizeof old, !front);
+            (void)TF__PUSH_SIZED(r, &v, sizeof v, front);
+            Py_INCREF(v);
+            self->state++;
+            Py_XDECREF(old); /* last: its finalizer may run, and finds the Ring consistent */
+            Py_RETURN_NONE;
+        }
         break;
     case TF_RING_I8: TF__PUSH_LONG(int8_t, x >= INT8_MIN && x <= INT8_MAX); break;
     case TF_RING_U8: TF__PUSH_LONG(uint8_t, x >= 0 && x <= UINT8_MAX); break;
@@ -613,19 +638,23 @@ Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObjec
     case TF_RING_I64: TF__PUSH_LONG(int64_t, 1); break;
     case TF_RING_U64: TF__PUSH_LONG(uint64_t, x >= 0); break;
     case TF_RING_F32:
-    case TF_RING_F64:
-        if (PyFloat_CheckExact(v)) {
-            if (self->kind->type == TF_RING_F64) {
-                double d = PyFloat_AS_DOUBLE(v);
-                if (TF__PUSH_SIZED(r, &d, sizeof d, front) == TF_OK)
-                    goto pushed;
-            } else {
-                float f = (float)PyFloat_AS_DOUBLE(v);
-                if (TF__PUSH_SIZED(r, &f, sizeof f, front) == TF_OK)
-                    goto pushed;
-            }
+    case TF_RING_F64: {
+        double d;
+        long x;
+        if (PyFloat_CheckExact(v))
+            d = PyFloat_AS_DOUBLE(v);
+        else if (tf__exact_long(v, &x)) /* an ADC reading is an int: no call, as float(x) would give */
+            d = (double)x;
+        else
+            break;
+        if (self->kind->type == TF_RING_F64) {
+            TF__PUT(double, d);
+        } else {
+            float f = (float)d;
+            TF__PUT(float, f);
         }
         break;
+    }
     default: break;
     }
     return tf__add_one(self, v, front);

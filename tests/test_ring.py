@@ -741,3 +741,32 @@ def test_index_and_in_report_a_match_even_when_that_comparison_changed_the_ring(
     r = Ring("O", [Grows(), 1])
     with pytest.raises(IndexError):
         r.remove(5)
+
+
+@pytest.mark.parametrize("tc", ["b", "B", "h", "H", "i", "I", "q", "Q", "f", "d", "O"])
+def test_full_window_append_drops_the_oldest_like_deque(tc):
+    """The fixed window of the latest samples (always full) has its own fast path: same items as deque's, from
+    either end, for every typecode, ints into float rings included."""
+    import collections
+    r, d = Ring(tc, maxlen=5), collections.deque(maxlen=5)
+    for i in range(23):
+        v = i if tc != "O" else str(i)
+        (r.append if i % 4 else r.appendleft)(v)
+        (d.append if i % 4 else d.appendleft)(v)
+        assert list(r) == list(d)
+    assert all(type(x) is float for x in Ring("d", [1, 2], maxlen=2))
+
+
+def test_a_dropped_items_finalizer_finds_the_ring_consistent():
+    """Dropping the oldest 'O' item runs its finalizer: it may use the Ring, which already holds the new item."""
+    seen = []
+
+    class Tracked:
+        def __del__(self):
+            seen.append((list(r)[-1], len(r)))
+            r.append("from __del__")  # re-enters the full-window path while the outer append returns
+
+    r = Ring("O", [Tracked(), 1, 2], maxlen=3)
+    r.append(3)
+    assert seen == [(3, 3)]
+    assert list(r) == [2, 3, "from __del__"]

@@ -1389,7 +1389,8 @@ static PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n) {
         tf__raise_full(self);
         goto done;
     }
-    if ((Py_ssize_t)len > PY_SSIZE_T_MAX / n) {
+    /* an unbounded Ring would hold len * n items; a bounded one never more than maxlen (checked above) */
+    if (self->maxlen < 0 && (Py_ssize_t)len > PY_SSIZE_T_MAX / n) {
         PyErr_NoMemory();
         goto done;
     }

@@ -50,6 +50,16 @@ tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, 
     r->itemsize = itemsize;
     r->head = 0;
     r->tail = 0;
+    r->overflow = TF_RING_REFUSE;
+    return TF_OK;
+}
+
+tf_status tf_ring_set_overflow(tf_ring *r, tf_ring_overflow policy) {
+    if (r == NULL)
+        return TF_E_NULL;
+    if (policy != TF_RING_REFUSE && policy != TF_RING_DROP_OLDEST)
+        return TF_E_ARG;
+    r->overflow = (int)policy;
     return TF_OK;
 }
 
@@ -98,6 +108,23 @@ size_t tf_ring_write(tf_ring *r, const void *src, size_t n) {
     if (n > first)
         TF_MEMCPY(r->buf, (const uint8_t *)src + first * r->itemsize, (n - first) * r->itemsize);
     TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, n));
+    return n;
+}
+
+size_t tf_ring_put(tf_ring *r, const void *src, size_t n) {
+    if (r->overflow != TF_RING_DROP_OLDEST)
+        return tf_ring_write(r, src, n);
+    size_t cap = r->capacity;
+    if (n >= cap) { /* only the newest `cap` items of src survive */
+        tf_ring_clear(r);
+        if (cap > 0)
+            (void)tf_ring_write(r, (const uint8_t *)src + (n - cap) * r->itemsize, cap);
+        return n;
+    }
+    size_t space = tf_ring_space(r);
+    if (n > space)
+        (void)tf_ring_consume(r, n - space);
+    (void)tf_ring_write(r, src, n);
     return n;
 }
 

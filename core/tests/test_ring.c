@@ -182,6 +182,145 @@ static void test_random_walk_against_model(void) {
     }
 }
 
+/* The overflow policy: the puts on rings of every capacity from 0 to CAP, against a model that keeps the newest
+ * items as collections.deque(maxlen=capacity) does, switching between the two policies as it goes. */
+static void model_put(size_t cap, int drop, int front, int32_t v, int32_t *want_dropped) {
+    if (model_n < cap) {
+        if (front) {
+            memmove(model + 1, model, model_n * sizeof *model);
+            model[0] = v;
+        } else {
+            model[model_n] = v;
+        }
+        model_n++;
+        return;
+    }
+    if (!drop)
+        return;
+    if (cap == 0) {
+        *want_dropped = v;
+        return;
+    }
+    if (front) {
+        *want_dropped = model[model_n - 1];
+        memmove(model + 1, model, (model_n - 1) * sizeof *model);
+        model[0] = v;
+    } else {
+        *want_dropped = model[0];
+        memmove(model, model + 1, (model_n - 1) * sizeof *model);
+        model[model_n - 1] = v;
+    }
+}
+
+static void test_put_against_model(void) {
+    for (size_t cap = 0; cap <= CAP; cap++) {
+        tf_ring r;
+        int32_t store[CAP];
+        CHECK_EQ(tf_ring_init(&r, cap ? store : NULL, sizeof store, sizeof(int32_t), cap), TF_OK);
+        CHECK_EQ(r.overflow, TF_RING_REFUSE);
+        model_n = 0;
+        int drop = 0;
+        int32_t next = 1;
+        for (int step = 0; step < 20000; step++) {
+            int32_t v = next++, got = -1, want = -1;
+            switch (rnd(8)) {
+            case 0:
+                drop = (int)rnd(2);
+                CHECK_EQ(tf_ring_set_overflow(&r, drop ? TF_RING_DROP_OLDEST : TF_RING_REFUSE), TF_OK);
+                break;
+            case 1:
+            case 2:
+            case 3: {
+                int front = (int)rnd(2);
+                int32_t *dropped = rnd(4) ? &got : NULL;
+                tf_status want_st = model_n < cap ? TF_OK : drop ? TF_RING_DROPPED : TF_E_FULL;
+                tf_status st = front ? tf_ring_put_front(&r, &v, dropped) : tf_ring_put_back(&r, &v, dropped);
+                CHECK_EQ(st, want_st);
+                model_put(cap, drop, front, v, &want);
+                if (dropped != NULL && want_st == TF_RING_DROPPED)
+                    CHECK_EQ(got, want); /* the model's evicted item */
+                else
+                    CHECK_EQ(got, -1); /* `dropped` is written only when an item left */
+            } break;
+            case 4:
+            case 5: {
+                int32_t src[2 * CAP + 2];
+                size_t n = rnd(2 * CAP + 2), room = cap - model_n;
+                for (size_t k = 0; k < n; k++)
+                    src[k] = next++;
+                size_t took = tf_ring_put(&r, src, n);
+                CHECK_EQ(took, drop ? n : n < room ? n : room);
+                for (size_t k = 0; k < took; k++)
+                    model_put(cap, drop, 0, src[k], &want);
+            } break;
+            case 6:
+                if (model_n) {
+                    CHECK_EQ(tf_ring_pop_front(&r, &got), TF_OK);
+                    CHECK_EQ(got, model[0]);
+                    memmove(model, model + 1, --model_n * sizeof *model);
+                }
+                break;
+            default:
+                if (model_n) {
+                    CHECK_EQ(tf_ring_pop_back(&r, &got), TF_OK);
+                    CHECK_EQ(got, model[--model_n]);
+                }
+                break;
+            }
+            int agrees = same_as_model(&r);
+            CHECK(agrees);
+            if (!agrees)
+                return;
+        }
+    }
+}
+
+static void test_put_policy_edges(void) {
+    tf_ring r;
+    int32_t store[3], v, out;
+    CHECK_EQ(tf_ring_set_overflow(NULL, TF_RING_DROP_OLDEST), TF_E_NULL);
+    CHECK_EQ(tf_ring_init(&r, store, sizeof store, sizeof v, 3), TF_OK);
+    CHECK_EQ(tf_ring_set_overflow(&r, (tf_ring_overflow)2), TF_E_ARG);
+    CHECK_EQ(r.overflow, TF_RING_REFUSE);
+    CHECK_EQ(tf_ring_set_overflow(&r, TF_RING_DROP_OLDEST), TF_OK);
+    for (v = 0; v < 3; v++)
+        CHECK_EQ(tf_ring_put_back(&r, &v, NULL), TF_OK);
+    v = 3;
+    CHECK_EQ(tf_ring_push_back(&r, &v), TF_E_FULL); /* a push refuses whatever the policy */
+    CHECK_EQ(tf_ring_put_back(&r, &v, &out), TF_RING_DROPPED);
+    CHECK_EQ(out, 0);
+    v = 9;
+    CHECK_EQ(tf_ring_put_front(&r, &v, &out), TF_RING_DROPPED); /* 9 1 2 (3 dropped) */
+    CHECK_EQ(out, 3);
+    int32_t src[5] = {10, 11, 12, 13, 14};
+    CHECK_EQ(tf_ring_put(&r, src, 2), 2); /* 2 10 11 */
+    CHECK_EQ(tf_ring_pop_front(&r, &out), TF_OK);
+    CHECK_EQ(out, 2);
+    CHECK_EQ(tf_ring_put(&r, src, 5), 5); /* only the newest three of src: 12 13 14 */
+    CHECK_EQ(tf_ring_len(&r), 3);
+    CHECK_EQ(tf_ring_pop_front(&r, &out), TF_OK);
+    CHECK_EQ(out, 12);
+    CHECK_EQ(tf_ring_put(&r, src, 0), 0);
+    CHECK_EQ(tf_ring_len(&r), 2);
+    /* rehome and clear keep the policy */
+    int32_t bigger[4];
+    CHECK_EQ(tf_ring_rehome(&r, bigger, sizeof bigger, 4), TF_OK);
+    tf_ring_clear(&r);
+    CHECK_EQ(r.overflow, TF_RING_DROP_OLDEST);
+    /* capacity 0 that drops: the new item is the one that leaves, as deque(maxlen=0) takes and drops it */
+    tf_ring z;
+    CHECK_EQ(tf_ring_init(&z, NULL, 0, sizeof v, 0), TF_OK);
+    v = 5;
+    CHECK_EQ(tf_ring_put_back(&z, &v, &out), TF_E_FULL);
+    CHECK_EQ(tf_ring_put(&z, src, 5), 0);
+    CHECK_EQ(tf_ring_set_overflow(&z, TF_RING_DROP_OLDEST), TF_OK);
+    out = 0;
+    CHECK_EQ(tf_ring_put_front(&z, &v, &out), TF_RING_DROPPED);
+    CHECK_EQ(out, 5);
+    CHECK_EQ(tf_ring_put(&z, src, 5), 5);
+    CHECK_EQ(tf_ring_len(&z), 0);
+}
+
 static void test_blocks_at_every_offset(void) {
     for (size_t start = 0; start < 5; start++) {
         tf_ring r;
@@ -462,6 +601,8 @@ int main(void) {
     RUN(test_init_checks);
     RUN(test_zero_capacity);
     RUN(test_random_walk_against_model);
+    RUN(test_put_against_model);
+    RUN(test_put_policy_edges);
     RUN(test_blocks_at_every_offset);
     RUN(test_rehome);
 #if TF_RING_REDUCTIONS

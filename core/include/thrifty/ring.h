@@ -19,6 +19,12 @@
  * Every other function (push_front, pop_back, get/set, insert, remove, rotate, reverse, clear, reductions) needs
  * exclusive access; the header comment of each says so.
  *
+ * Overflow policy. The push functions always refuse an item when the ring is full. The put functions
+ * (tf_ring_put_back, tf_ring_put_front, tf_ring_put) follow the ring's policy instead, set by tf_ring_set_overflow:
+ * TF_RING_REFUSE (the default after init) refuses like push; TF_RING_DROP_OLDEST makes room by dropping the item at
+ * the far end, so the ring keeps the newest `capacity` items, as collections.deque(maxlen=capacity) does. Dropping
+ * moves both counters, so a put on a ring that drops needs exclusive access.
+ *
  * Indexes are logical: 0 is the front (oldest item pushed at the back), len-1 is the back.
  */
 #ifndef THRIFTY_RING_H
@@ -36,7 +42,18 @@ typedef struct {
     size_t itemsize;      /* bytes per item; fixed after init */
     volatile size_t head; /* front position in [0, 2*capacity); stored only by the consumer */
     volatile size_t tail; /* back position in [0, 2*capacity); stored only by the producer */
+    int overflow;         /* tf_ring_overflow: what a put does when the ring is full; TF_RING_REFUSE after init */
 } tf_ring;
+
+/* What tf_ring_put_back / tf_ring_put_front / tf_ring_put do when the ring is full. */
+typedef enum {
+    TF_RING_REFUSE = 0,     /* the new item is refused (TF_E_FULL) and the ring is unchanged, as push does */
+    TF_RING_DROP_OLDEST = 1 /* the item at the far end leaves the ring and the new one is stored */
+} tf_ring_overflow;
+
+/* tf_ring_put_back / tf_ring_put_front: the new item was stored and one item left the ring to make room (copied to
+ * `dropped` when that is not NULL). With capacity 0 the item that leaves is the new item itself. */
+#define TF_RING_DROPPED 1
 
 /* Item types the reductions understand (the layout of one item in the host's byte order). */
 typedef enum {
@@ -66,6 +83,10 @@ size_t tf_ring_size(size_t capacity, size_t itemsize);
  * concurrent with any other use of `r`. */
 tf_status tf_ring_init(tf_ring *r, void *storage, size_t size, size_t itemsize, size_t capacity);
 
+/* Sets what a put does when the ring is full (see tf_ring_overflow); a push is not affected. Returns TF_E_NULL,
+ * TF_E_ARG (not a tf_ring_overflow) or TF_OK. O(1). Not concurrent with a put. */
+tf_status tf_ring_set_overflow(tf_ring *r, tf_ring_overflow policy);
+
 /* Moves the contents into new storage with a new capacity (>= the current length), front first at offset 0, and
  * points the ring there. The old storage is no longer referenced and may be freed by the caller. Returns TF_E_NULL,
  * TF_E_ARG (capacity < length or too large), TF_E_SIZE, TF_E_ALIGN or TF_OK; on error the ring is unchanged.
@@ -78,6 +99,14 @@ void tf_ring_clear(tf_ring *r);
 /* Copies up to n items from `src` to the back, as many as fit; returns how many were copied. O(n), at most two
  * memcpys. SPSC producer side. */
 size_t tf_ring_write(tf_ring *r, const void *src, size_t n);
+
+/* Copies n items from `src` to the back under the ring's overflow policy and returns how many were taken: with
+ * TF_RING_REFUSE as many as fit (tf_ring_write), with TF_RING_DROP_OLDEST all n, the ring then holding the newest
+ * min(length + n, capacity) items in order; the items dropped (older ones first, then the front of `src` when n
+ * exceeds the capacity) are discarded without being read, so items that own a resource go one at a time through
+ * tf_ring_put_back. O(n), at most two memcpys. TF_RING_REFUSE: SPSC producer side; TF_RING_DROP_OLDEST: exclusive
+ * access. */
+size_t tf_ring_put(tf_ring *r, const void *src, size_t n);
 
 /* Moves up to n items from the front into `dst`; returns how many were moved. O(n), at most two memcpys. SPSC
  * consumer side. */
@@ -244,6 +273,64 @@ static inline tf_status tf_ring_pop_back_sized(tf_ring *r, void *out, size_t ite
         tf__ring_copy_one(out, r->buf + s * itemsize, itemsize);
     r->tail = tail;
     return TF_OK;
+}
+
+/* Stores a new item at position p (the back's next position, or the front's previous one) of a full ring with
+ * capacity > 0: that slot is the one the item at the other end occupies, so the new item takes its place after it
+ * was copied to `dropped`, and both counters move by one the same way. */
+static inline void tf__ring_replace_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped, int front) {
+    size_t head = r->head, tail = r->tail;
+    size_t p = front ? tf__ring_back(r, head, 1) : tail;
+    size_t s = p >= r->capacity ? p - r->capacity : p;
+    uint8_t *slot = r->buf + s * itemsize;
+    if (dropped != NULL)
+        tf__ring_copy_one(dropped, slot, itemsize);
+    tf__ring_copy_one(slot, item, itemsize);
+    if (front) {
+        TF__RING_STORE(&r->tail, tf__ring_back(r, tail, 1));
+        TF__RING_STORE(&r->head, p);
+    } else {
+        TF__RING_STORE(&r->head, tf__ring_fwd(r, head, 1));
+        TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, 1));
+    }
+}
+
+/* A full ring under TF_RING_DROP_OLDEST: stores the new item at one end, dropping the item at the other end. */
+static inline tf_status tf__ring_put_full_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped,
+                                                int front) {
+    if (r->overflow != TF_RING_DROP_OLDEST)
+        return TF_E_FULL;
+    if (r->capacity == 0) {
+        if (dropped != NULL)
+            tf__ring_copy_one(dropped, item, itemsize);
+    } else {
+        tf__ring_replace_sized(r, item, itemsize, dropped, front);
+    }
+    return TF_RING_DROPPED;
+}
+
+/* Copies one item to the back under the ring's overflow policy. Returns TF_OK (there was room), TF_RING_DROPPED
+ * (the ring was full and drops: the front item left, copied to `dropped` unless that is NULL) or TF_E_FULL (the ring
+ * was full and refuses; unchanged). `dropped` (itemsize bytes) must not overlap `item` or the storage. The ring is
+ * consistent before the dropped item is handed back, so a caller may release a resource it owned right after. O(1).
+ * TF_RING_REFUSE: SPSC producer side; TF_RING_DROP_OLDEST: exclusive access. */
+static inline tf_status tf_ring_put_back_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped) {
+    tf_status st = tf_ring_push_back_sized(r, item, itemsize);
+    return st == TF_OK ? TF_OK : tf__ring_put_full_sized(r, item, itemsize, dropped, 0);
+}
+
+/* The same at the front: on a full ring that drops, the back item leaves. O(1). Exclusive access. */
+static inline tf_status tf_ring_put_front_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped) {
+    tf_status st = tf_ring_push_front_sized(r, item, itemsize);
+    return st == TF_OK ? TF_OK : tf__ring_put_full_sized(r, item, itemsize, dropped, 1);
+}
+
+static inline tf_status tf_ring_put_back(tf_ring *r, const void *item, void *dropped) {
+    return tf_ring_put_back_sized(r, item, r->itemsize, dropped);
+}
+
+static inline tf_status tf_ring_put_front(tf_ring *r, const void *item, void *dropped) {
+    return tf_ring_put_front_sized(r, item, r->itemsize, dropped);
 }
 
 /* Copies one item (itemsize bytes) from `item` to the back. TF_E_FULL when full (the ring is unchanged). O(1).

@@ -1,7 +1,9 @@
 /* thrifty.Ring — the binding of core/include/thrifty/ring.h: a typed ring buffer with deque's API.
  *
  * Layout: typecodes and value conversion; storage (bounded Rings preallocate maxlen items, unbounded ones grow x2
- * and shrink /2 through tf_ring_rehome); the overflow policy; then methods, the sequence protocol and the type.
+ * and shrink /2 through tf_ring_rehome); adding items (the overflow policy itself is the core ring's: a bounded
+ * Ring's tf_ring drops its oldest or refuses, an unbounded one's refuses and the binding grows it); then methods,
+ * the sequence protocol and the type.
  * For 'O' every live slot owns one reference; a reference that leaves the ring is released only after the ring is
  * consistent again, because releasing it may run arbitrary Python code that uses the ring.
  */
@@ -306,30 +308,19 @@ static void tf__drop_all(tf_RingObject *self) {
     }
 }
 
-/* Adds one item at the back (or the front) under the overflow policy. For 'O' the Ring takes over the reference
- * the caller holds in item->o when this succeeds. *dropped gets a reference the caller must release (an item pushed
- * out of a full drop-mode Ring) or stays NULL. */
+/* Adds one item at the back (or the front) under the overflow policy: an unbounded Ring grows first, a full bounded
+ * one does what its core ring's policy says. For 'O' the Ring takes over the reference the caller holds in item->o
+ * when this succeeds. *dropped gets a reference the caller must release (an item pushed out of a full drop-mode
+ * Ring, the new one itself when maxlen is 0, as deque(maxlen=0) takes and drops it) or stays NULL. */
 static int tf__push(tf_RingObject *self, const tf_item *item, int front, PyObject **dropped) {
-    if (tf__refuse_if_exported(self) < 0)
+    if (tf__refuse_if_exported(self) < 0 || tf__ensure_room(self, 1) < 0)
         return -1;
-    if (self->maxlen < 0) {
-        if (tf__ensure_room(self, 1) < 0)
-            return -1;
-    } else if (tf_ring_space(&self->ring) == 0) {
-        if (self->overflow_raise)
-            return tf__raise_full(self);
-        self->state++;
-        if (self->maxlen == 0) { /* deque(maxlen=0) takes the item and drops it at once */
-            if (IS_OBJ(self))
-                *dropped = item->o;
-            return 0;
-        }
-        tf_item old = {NULL};
-        (void)(front ? tf_ring_pop_back(&self->ring, &old) : tf_ring_pop_front(&self->ring, &old));
-        if (IS_OBJ(self))
-            *dropped = old.o;
-    }
-    (void)(front ? tf_ring_push_front(&self->ring, item) : tf_ring_push_back(&self->ring, item));
+    tf_item old = {NULL};
+    tf_status st = front ? tf_ring_put_front(&self->ring, item, &old) : tf_ring_put_back(&self->ring, item, &old);
+    if (st == TF_E_FULL)
+        return tf__raise_full(self);
+    if (st == TF_RING_DROPPED && IS_OBJ(self))
+        *dropped = old.o;
     self->state++;
     return 0;
 }
@@ -342,30 +333,13 @@ static Py_ssize_t tf__write_raw(tf_RingObject *self, const unsigned char *src, s
         return -1;
     if (n == 0)
         return 0;
-    size_t size = self->kind->size;
     self->state++;
-    if (self->maxlen < 0) {
-        if (tf__ensure_room(self, n) < 0)
-            return -1;
-        return (Py_ssize_t)tf_ring_write(&self->ring, src, n);
-    }
-    size_t space = tf_ring_space(&self->ring), cap = self->ring.capacity;
-    if (n <= space)
-        return (Py_ssize_t)tf_ring_write(&self->ring, src, n);
-    if (self->overflow_raise) {
-        size_t took = tf_ring_write(&self->ring, src, space);
-        if (partial)
-            return (Py_ssize_t)took;
+    if (tf__ensure_room(self, n) < 0)
+        return -1;
+    size_t took = tf_ring_put(&self->ring, src, n);
+    if (took < n && !partial)
         return tf__raise_full(self);
-    }
-    if (n >= cap) { /* only the newest `cap` items survive */
-        tf_ring_clear(&self->ring);
-        (void)tf_ring_write(&self->ring, src + (n - cap) * size, cap);
-    } else {
-        (void)tf_ring_consume(&self->ring, n - space);
-        (void)tf_ring_write(&self->ring, src, n);
-    }
-    return (Py_ssize_t)n;
+    return (Py_ssize_t)took;
 }
 
 /* Converting an item may run Python code (__index__, __float__) that calls __init__ on the Ring with another
@@ -498,6 +472,8 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
     }
     tf_ring fresh;
     tf_status status = tf_ring_init(&fresh, mem, bytes, kind->size, maxlen > 0 ? (size_t)maxlen : 0);
+    if (status == TF_OK) /* a full unbounded Ring grows (tf__ensure_room), so only a bounded one may drop */
+        status = tf_ring_set_overflow(&fresh, maxlen >= 0 && !raise ? TF_RING_DROP_OLDEST : TF_RING_REFUSE);
     if (status != TF_OK) {
         PyMem_Free(mem);
         tf_raise_status(tf_state_of((PyObject *)self), status, "Ring");
@@ -535,18 +511,12 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
         return tf__kind_changed(), NULL;
     if (IS_OBJ(self))
         Py_INCREF(v);
-    /* the common case first: room, no live views; everything else goes through the policy in tf__push */
-    if (self->exports == 0 &&
-        (front ? tf_ring_push_front(&self->ring, &it) : tf_ring_push_back(&self->ring, &it)) == TF_OK) {
-        self->state++;
-        Py_RETURN_NONE;
-    }
     if (tf__push(self, &it, front, &dropped) < 0) {
         if (IS_OBJ(self))
             Py_DECREF(v);
         return NULL;
     }
-    Py_XDECREF(dropped);
+    Py_XDECREF(dropped); /* last: its finalizer may run, and finds the Ring consistent */
     Py_RETURN_NONE;
 }
 
@@ -579,21 +549,16 @@ Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
 #define TF__POP_SIZED(r, p, n, front)                                                                                  \
     ((front) ? tf_ring_pop_front_sized((r), (p), (n)) : tf_ring_pop_back_sized((r), (p), (n)))
 
-/* A full bounded Ring that drops its oldest item (the default overflow policy): the common case of a fixed window
- * of the latest samples, so it has a fast path too. Capacity is maxlen, so "push failed" means "full". */
-#define TF__DROPS_OLDEST(self) ((self)->maxlen > 0 && !(self)->overflow_raise)
+#define TF__PUT_SIZED(r, p, n, front, dropped)                                                                         \
+    ((front) ? tf_ring_put_front_sized((r), (p), (n), (dropped)) : tf_ring_put_back_sized((r), (p), (n), (dropped)))
 
-/* Pushes the C value t of type T; on a full Ring that drops its oldest, drops the item at the other end first. */
+/* Puts the C value t of type T under the core ring's policy: a full bounded Ring that drops its oldest (the fixed
+ * window of the latest samples) stays on the fast path; a refusal goes on to the general path, which grows an
+ * unbounded Ring or raises Full. */
 #define TF__PUT(T, t)                                                                                                  \
     do {                                                                                                               \
-        if (TF__PUSH_SIZED(r, &(t), sizeof(T), front) == TF_OK)                                                        \
+        if (TF__PUT_SIZED(r, &(t), sizeof(T), front, NULL) != TF_E_FULL)                                               \
             goto pushed;                                                                                               \
-        if (TF__DROPS_OLDEST(self)) {                                                                                  \
-            T old_;                                                                                                    \
-            (void)TF__POP_SIZED(r, &old_, sizeof old_, !front);                                                        \
-            (void)TF__PUSH_SIZED(r, &(t), sizeof(T), front);                                                           \
-            goto pushed;                                                                                               \
-        }                                                                                                              \
     } while (0)
 
 /* Pushes an exact int that passes `ok` (a test of the long x) as C type T. */
@@ -607,28 +572,25 @@ Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
     } while (0)
 
 /* append()/appendleft() are the per-sample calls of a streaming loop. The common case (an 'O' item, an exact int that
- * fits, an exact float; room; no live views) is done here with the item size a constant per typecode; everything
- * else takes the general path of tf__add_one, which makes the same decisions with full error handling. */
+ * fits, an exact float; room or a Ring that drops; no live views) is done here with the item size a constant per
+ * typecode; everything else takes the general path of tf__add_one, which makes the same decisions with full error
+ * handling. */
 Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObject *v, int front) {
     tf_ring *r = &self->ring;
     if (self->exports != 0)
         return tf__add_one(self, v, front);
     switch ((int)self->kind->type) {
-    case 0:
-        if (TF__PUSH_SIZED(r, &v, sizeof v, front) == TF_OK) {
-            Py_INCREF(v);
-            goto pushed;
-        }
-        if (TF__DROPS_OLDEST(self)) {
-            PyObject *old = NULL;
-            (void)TF__POP_SIZED(r, &old, sizeof old, !front);
-            (void)TF__PUSH_SIZED(r, &v, sizeof v, front);
-            Py_INCREF(v);
-            self->state++;
-            Py_XDECREF(old); /* last: its finalizer may run, and finds the Ring consistent */
-            Py_RETURN_NONE;
-        }
-        break;
+    case 0: {
+        PyObject *old = NULL;
+        tf_status st = TF__PUT_SIZED(r, &v, sizeof v, front, &old);
+        if (st == TF_E_FULL)
+            break;
+        Py_INCREF(v);
+        self->state++;
+        if (st == TF_RING_DROPPED)
+            Py_DECREF(old); /* last: its finalizer may run, and finds the Ring consistent */
+        Py_RETURN_NONE;
+    }
     case TF_RING_I8: TF__PUSH_LONG(int8_t, x >= INT8_MIN && x <= INT8_MAX); break;
     case TF_RING_U8: TF__PUSH_LONG(uint8_t, x >= 0 && x <= UINT8_MAX); break;
     case TF_RING_I16: TF__PUSH_LONG(int16_t, x >= INT16_MIN && x <= INT16_MAX); break;
@@ -1383,7 +1345,7 @@ static PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n) {
     }
     /* only the last maxlen items of the repetition survive, so a bounded drop-mode Ring needs few rounds */
     Py_ssize_t rounds = n - 1;
-    if (self->maxlen >= 0 && !self->overflow_raise && rounds > self->maxlen / (Py_ssize_t)len + 1)
+    if (self->ring.overflow == TF_RING_DROP_OLDEST && rounds > self->maxlen / (Py_ssize_t)len + 1)
         rounds = self->maxlen / (Py_ssize_t)len + 1;
     if (self->maxlen >= 0 && self->overflow_raise && (Py_ssize_t)len > self->maxlen / n) {
         tf__raise_full(self);

@@ -27,7 +27,9 @@ typedef struct {
     Py_ssize_t maxlen;          /* -1: unbounded, storage grows and shrinks */
     Py_ssize_t exports;         /* live buffers from views(); while > 0 length and order may not change */
     size_t state;               /* bumped on every change of length or order; iterators compare it */
-    int overflow_raise;         /* 1: a full bounded Ring raises Full instead of dropping from the far end */
+    int overflow_raise;         /* the user's overflow='raise' (1) or 'drop' (0), kept for repr, copies and pickles;
+                                   what a full ring does is ring.overflow: drop the oldest only when bounded and
+                                   'drop' (an unbounded Ring's core ring refuses, and the binding grows it) */
     PyObject *weakreflist;
 } tf_RingObject;
 

@@ -1,225 +1,19 @@
 /* thrifty.Ring — the binding of core/include/thrifty/ring.h: a typed ring buffer with deque's API.
  *
- * Layout: typecodes and value conversion; storage (bounded Rings preallocate maxlen items, unbounded ones grow x2
- * and shrink /2 through tf_ring_rehome); adding items (the overflow policy itself is the core ring's: a bounded
- * Ring's tf_ring drops its oldest or refuses, an unbounded one's refuses and the binding grows it); then methods,
- * the sequence protocol and the type.
- * For 'O' every live slot owns one reference; a reference that leaves the ring is released only after the ring is
- * consistent again, because releasing it may run arbitrary Python code that uses the ring.
+ * Layout (typecodes and value conversion are in ring_values.c): storage (bounded Rings preallocate maxlen items,
+ * unbounded ones grow x2 and shrink /2 through tf_ring_rehome); adding items (the overflow policy itself is the core
+ * ring's: a bounded Ring's tf_ring drops its oldest or refuses, an unbounded one's refuses and the binding grows it);
+ * then methods, the sequence protocol and the type. For 'O' every live slot owns one reference; a reference that leaves
+ * the ring is released only after the ring is consistent again, because releasing it may run arbitrary Python code that
+ * uses the ring.
  */
 #include "ring_obj.h" /* Python.h first, as the C API requires */
+#include "ring_values.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <structmember.h> /* PyMemberDef for __weaklistoffset__ on Python 3.11 */
-
-/* ---- typecodes ------------------------------------------------------------------------------------------- */
-
-#define TF__INT_KIND(c, T, name)                                                                                       \
-    {                                                                                                                  \
-        c, sizeof(T), 0, ((T)-1 < 0) ? 'i' : 'u', name, { c, 0 }                                                       \
-    }
-
-static tf_ring_kind tf__kinds[] = {
-    TF__INT_KIND('b', signed char, "signed char"),
-    TF__INT_KIND('B', unsigned char, "unsigned char"),
-    TF__INT_KIND('h', short, "signed short"),
-    TF__INT_KIND('H', unsigned short, "unsigned short"),
-    TF__INT_KIND('i', int, "signed int"),
-    TF__INT_KIND('I', unsigned int, "unsigned int"),
-    TF__INT_KIND('l', long, "signed long"),
-    TF__INT_KIND('L', unsigned long, "unsigned long"),
-    TF__INT_KIND('q', long long, "signed long long"),
-    TF__INT_KIND('Q', unsigned long long, "unsigned long long"),
-    {'f', sizeof(float), TF_RING_F32, 'f', "float", {'f', 0}},
-    {'d', sizeof(double), TF_RING_F64, 'f', "double", {'d', 0}},
-    {'O', sizeof(PyObject *), 0, 'O', "object", {'O', 0}},
-};
-#define TF__NKINDS (sizeof tf__kinds / sizeof tf__kinds[0])
-#define TF__VALID_CODES "b, B, h, H, i, I, l, L, q, Q, f, d or O"
-
-/* The core's reduction type of an integer kind follows from its size and sign (C leaves `long` to the platform). */
-static void tf__kinds_init(void) {
-    static const tf_ring_type sized[2][4] = {{TF_RING_I8, TF_RING_I16, TF_RING_I32, TF_RING_I64},
-                                             {TF_RING_U8, TF_RING_U16, TF_RING_U32, TF_RING_U64}};
-    for (size_t k = 0; k < TF__NKINDS; k++) {
-        tf_ring_kind *kd = &tf__kinds[k];
-        if (kd->cls != 'i' && kd->cls != 'u')
-            continue;
-        int lg = kd->size == 1 ? 0 : kd->size == 2 ? 1 : kd->size == 4 ? 2 : 3;
-        kd->type = sized[kd->cls == 'u'][lg];
-        unsigned bits = 8u * kd->size;
-        if (kd->cls == 'i') {
-            kd->lo = bits == 64 ? LLONG_MIN : -(1LL << (bits - 1));
-            kd->hi = bits == 64 ? (unsigned long long)LLONG_MAX : (1ULL << (bits - 1)) - 1;
-        } else {
-            kd->lo = 0;
-            kd->hi = bits == 64 ? ULLONG_MAX : (1ULL << bits) - 1;
-        }
-    }
-}
-
-static const tf_ring_kind *tf__kind_of(char code) {
-    for (size_t k = 0; k < TF__NKINDS; k++)
-        if (tf__kinds[k].code == code)
-            return &tf__kinds[k];
-    return NULL;
-}
-
-#define IS_OBJ(self) ((self)->kind->cls == 'O')
-
-/* One item in C form, big enough for any kind. */
-typedef union {
-    PyObject *o;
-    long long ll;
-    double d;
-    unsigned char b[8];
-} tf_item;
-
-static int tf__out_of_range(const tf_ring_kind *k, PyObject *v) {
-    PyErr_Format(PyExc_OverflowError, "Ring('%c') item %R is out of range (accepted: %lld..%llu)", k->code, v, k->lo,
-                 k->hi);
-    return -1;
-}
-
-/* Converts a Python value to the kind's C form in *out (for 'O' a borrowed pointer). Same rules as array.array:
- * integer kinds take int or __index__ objects, float kinds anything float() would take without parsing. */
-static int tf__to_c(const tf_ring_kind *k, PyObject *v, tf_item *out) {
-    if (k->cls == 'O') {
-        out->o = v;
-        return 0;
-    }
-    if (k->cls == 'f') {
-        double d = PyFloat_CheckExact(v) ? PyFloat_AS_DOUBLE(v) : PyFloat_AsDouble(v);
-        if (d == -1.0 && PyErr_Occurred()) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_Format(PyExc_TypeError, "Ring('%c') items must be real numbers (int or float), not %.100s",
-                             k->code, Py_TYPE(v)->tp_name);
-            }
-            return -1;
-        }
-        if (k->size == sizeof(float)) {
-            float f = (float)d;
-            memcpy(out->b, &f, sizeof f);
-        } else {
-            out->d = d;
-        }
-        return 0;
-    }
-    if (PyLong_CheckExact(v) && k->size < sizeof(long long)) { /* the hot path: an int that fits a C long long */
-        int of = 0;
-        long long x = PyLong_AsLongLongAndOverflow(v, &of);
-        if (of == 0 && x >= k->lo && (x < 0 || (unsigned long long)x <= k->hi)) {
-            switch (k->size) {
-            case 1: {
-                unsigned char t = (unsigned char)x; /* the same low bits for both signs */
-                out->b[0] = t;
-            } break;
-            case 2: {
-                uint16_t t = (uint16_t)x;
-                memcpy(out->b, &t, 2);
-            } break;
-            default: {
-                uint32_t t = (uint32_t)x;
-                memcpy(out->b, &t, 4);
-            } break;
-            }
-            return 0;
-        }
-    }
-    PyObject *num = PyLong_CheckExact(v) ? Py_NewRef(v) : PyNumber_Index(v);
-    if (num == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_TypeError, "Ring('%c') items must be integers, not %.100s", k->code,
-                         Py_TYPE(v)->tp_name);
-        }
-        return -1;
-    }
-    int ovf = 0;
-    long long x = PyLong_AsLongLongAndOverflow(num, &ovf);
-    unsigned long long ux = 0;
-    long long lo = k->lo;
-    unsigned long long hi = k->hi;
-    if (x == -1 && PyErr_Occurred()) {
-        Py_DECREF(num);
-        return -1;
-    }
-    if (ovf > 0 && k->cls == 'u') { /* above LLONG_MAX: only a 64-bit unsigned kind may still hold it */
-        ux = PyLong_AsUnsignedLongLong(num);
-        if (ux == (unsigned long long)-1 && PyErr_Occurred()) {
-            PyErr_Clear();
-            ovf = 2;
-        } else {
-            ovf = ux > hi ? 2 : 0;
-        }
-        if (ovf == 0) {
-            Py_DECREF(num);
-            memcpy(out->b, &ux, 8);
-            return 0;
-        }
-    }
-    Py_DECREF(num);
-    if (ovf || x < lo || (x > 0 && (unsigned long long)x > hi))
-        return tf__out_of_range(k, v);
-    switch (k->size) {
-    case 1: {
-        int8_t t = (int8_t)x; /* the unsigned kinds store the same low bits */
-        if (k->cls == 'u')
-            out->b[0] = (unsigned char)x;
-        else
-            memcpy(out->b, &t, 1);
-    } break;
-    case 2: {
-        if (k->cls == 'u') {
-            uint16_t t = (uint16_t)x;
-            memcpy(out->b, &t, 2);
-        } else {
-            int16_t t = (int16_t)x;
-            memcpy(out->b, &t, 2);
-        }
-    } break;
-    case 4: {
-        if (k->cls == 'u') {
-            uint32_t t = (uint32_t)x;
-            memcpy(out->b, &t, 4);
-        } else {
-            int32_t t = (int32_t)x;
-            memcpy(out->b, &t, 4);
-        }
-    } break;
-    default: memcpy(out->b, &x, 8); break;
-    }
-    return 0;
-}
-
-/* A new reference to the Python value of the item at p. */
-static PyObject *tf__from_c(const tf_ring_kind *k, const void *p) {
-    switch (k->type) {
-    case TF_RING_I8: return PyLong_FromLong(*(const int8_t *)p);
-    case TF_RING_U8: return PyLong_FromLong(*(const uint8_t *)p);
-    case TF_RING_I16: return PyLong_FromLong(*(const int16_t *)p);
-    case TF_RING_U16: return PyLong_FromLong(*(const uint16_t *)p);
-    case TF_RING_I32: return PyLong_FromLong(*(const int32_t *)p);
-    case TF_RING_U32: return PyLong_FromUnsignedLong(*(const uint32_t *)p);
-    case TF_RING_I64: return PyLong_FromLongLong(*(const int64_t *)p);
-    case TF_RING_U64: return PyLong_FromUnsignedLongLong(*(const uint64_t *)p);
-    case TF_RING_F32: return PyFloat_FromDouble((double)*(const float *)p);
-    case TF_RING_F64: return PyFloat_FromDouble(*(const double *)p);
-    default: return Py_NewRef(*(PyObject *const *)p);
-    }
-}
-
-PyObject *tf_py_ring_item(tf_RingObject *self, size_t i) {
-    const void *p = tf_ring_at(&self->ring, i);
-    if (p == NULL) {
-        PyErr_SetString(PyExc_IndexError, "Ring index out of range");
-        return NULL;
-    }
-    return tf__from_c(self->kind, p);
-}
 
 /* ---- storage --------------------------------------------------------------------------------------------- */
 
@@ -351,22 +145,6 @@ static int tf__kind_changed(void) {
 
 /* ---- buffers --------------------------------------------------------------------------------------------- */
 
-static int tf__host_little(void) {
-    const uint16_t one = 1;
-    return *(const unsigned char *)&one == 1;
-}
-
-/* True when a buffer's items are this kind's items: same value class and size, native byte order. */
-static int tf__format_matches(const tf_ring_kind *k, const Py_buffer *b) {
-    const char *f = b->format ? b->format : "B";
-    if (*f == '@' || *f == '=' || (*f == '<' && tf__host_little()) || ((*f == '>' || *f == '!') && !tf__host_little()))
-        f++;
-    if (f[0] == 0 || f[1] != 0 || b->itemsize != (Py_ssize_t)k->size)
-        return 0;
-    char cls = strchr("bhilqn", f[0]) ? 'i' : strchr("BHILQN", f[0]) ? 'u' : strchr("fd", f[0]) ? 'f' : 0;
-    return cls == k->cls;
-}
-
 /* Gets a C-contiguous buffer of this Ring's item format; TypeError naming both formats otherwise. */
 static int tf__get_item_buffer(tf_RingObject *self, PyObject *obj, Py_buffer *b, int writable, const char *what) {
     if (IS_OBJ(self)) {
@@ -381,7 +159,7 @@ static int tf__get_item_buffer(tf_RingObject *self, PyObject *obj, Py_buffer *b,
         }
         return -1;
     }
-    if (!tf__format_matches(self->kind, b)) {
+    if (!tf_py_ring_format_matches(self->kind, b)) {
         PyErr_Format(PyExc_TypeError,
                      "Ring('%c').%s() needs a buffer of format '%c' (%s, %d bytes), got format '%s' (itemsize %zd)",
                      self->kind->code, what, self->kind->code, self->kind->name, (int)self->kind->size,
@@ -403,7 +181,7 @@ static PyObject *Ring_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     tf_RingObject *self = (tf_RingObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    self->kind = tf__kind_of('O');
+    self->kind = tf_py_ring_kind_of('O');
     self->maxlen = -1;
     (void)tf_ring_init(&self->ring, NULL, 0, self->kind->size, 0);
     return (PyObject *)self;
@@ -417,14 +195,14 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     if (!PyUnicode_Check(code_obj) || PyUnicode_GetLength(code_obj) != 1) {
         PyErr_Format(PyExc_TypeError,
-                     "Ring() argument 'typecode' must be a 1-character str (" TF__VALID_CODES "), not %.100s",
+                     "Ring() argument 'typecode' must be a 1-character str (" TF_PY_RING_CODES "), not %.100s",
                      PyUnicode_Check(code_obj) ? "a str of another length" : Py_TYPE(code_obj)->tp_name);
         return -1;
     }
     Py_UCS4 ch = PyUnicode_READ_CHAR(code_obj, 0);
-    const tf_ring_kind *kind = ch < 128 ? tf__kind_of((char)ch) : NULL;
+    const tf_ring_kind *kind = ch < 128 ? tf_py_ring_kind_of((char)ch) : NULL;
     if (kind == NULL) {
-        PyErr_Format(PyExc_ValueError, "bad typecode %R (must be " TF__VALID_CODES ")", code_obj);
+        PyErr_Format(PyExc_ValueError, "bad typecode %R (must be " TF_PY_RING_CODES ")", code_obj);
         return -1;
     }
     Py_ssize_t maxlen = -1;
@@ -505,7 +283,7 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     tf_item it;
     PyObject *dropped = NULL;
     const tf_ring_kind *kind = self->kind;
-    if (tf__to_c(kind, v, &it) < 0)
+    if (tf_py_ring_to_c(kind, v, &it) < 0)
         return NULL;
     if (self->kind != kind)
         return tf__kind_changed(), NULL;
@@ -518,30 +296,6 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     }
     Py_XDECREF(dropped); /* last: its finalizer may run, and finds the Ring consistent */
     Py_RETURN_NONE;
-}
-
-/* The value of an exact int that fits a C long, read without a call where CPython exposes its compact-int layout
- * (the common case of a typed append: a sample is a small int). 0 when v is not an exact int or does not fit; never
- * sets an exception. */
-Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
-    if (!PyLong_CheckExact(v))
-        return 0;
-#if PY_VERSION_HEX >= 0x030C0000
-    if (PyUnstable_Long_IsCompact((PyLongObject *)v)) {
-        *out = (long)PyUnstable_Long_CompactValue((PyLongObject *)v);
-        return 1;
-    }
-#else
-    Py_ssize_t digits = Py_SIZE(v);
-    if (digits >= -1 && digits <= 1) {
-        *out = (long)digits * (long)((PyLongObject *)v)->ob_digit[0];
-        return 1;
-    }
-#endif
-    int of;
-    long x = PyLong_AsLongAndOverflow(v, &of); /* cannot fail for an exact int */
-    *out = x;
-    return of == 0;
 }
 
 #define TF__PUSH_SIZED(r, p, n, front)                                                                                 \
@@ -561,11 +315,11 @@ Py_ALWAYS_INLINE static inline int tf__exact_long(PyObject *v, long *out) {
             goto pushed;                                                                                               \
     } while (0)
 
-/* Pushes an exact int that passes `ok` (a test of the long x) as C type T. */
-#define TF__PUSH_LONG(T, ok)                                                                                           \
+/* Pushes an exact int in T's range as C type T. */
+#define TF__PUSH_LONG(T)                                                                                               \
     do {                                                                                                               \
         long x;                                                                                                        \
-        if (tf__exact_long(v, &x) && (ok)) {                                                                           \
+        if (tf_py_exact_long(v, &x) && TF_PY_INT_FITS(T, x)) {                                                         \
             T t = (T)x;                                                                                                \
             TF__PUT(T, t);                                                                                             \
         }                                                                                                              \
@@ -591,21 +345,21 @@ Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObjec
             Py_DECREF(old); /* last: its finalizer may run, and finds the Ring consistent */
         Py_RETURN_NONE;
     }
-    case TF_RING_I8: TF__PUSH_LONG(int8_t, x >= INT8_MIN && x <= INT8_MAX); break;
-    case TF_RING_U8: TF__PUSH_LONG(uint8_t, x >= 0 && x <= UINT8_MAX); break;
-    case TF_RING_I16: TF__PUSH_LONG(int16_t, x >= INT16_MIN && x <= INT16_MAX); break;
-    case TF_RING_U16: TF__PUSH_LONG(uint16_t, x >= 0 && x <= UINT16_MAX); break;
-    case TF_RING_I32: TF__PUSH_LONG(int32_t, x >= INT32_MIN && x <= INT32_MAX); break;
-    case TF_RING_U32: TF__PUSH_LONG(uint32_t, x >= 0 && (unsigned long)x <= UINT32_MAX); break;
-    case TF_RING_I64: TF__PUSH_LONG(int64_t, 1); break;
-    case TF_RING_U64: TF__PUSH_LONG(uint64_t, x >= 0); break;
+    case TF_RING_I8: TF__PUSH_LONG(int8_t); break;
+    case TF_RING_U8: TF__PUSH_LONG(uint8_t); break;
+    case TF_RING_I16: TF__PUSH_LONG(int16_t); break;
+    case TF_RING_U16: TF__PUSH_LONG(uint16_t); break;
+    case TF_RING_I32: TF__PUSH_LONG(int32_t); break;
+    case TF_RING_U32: TF__PUSH_LONG(uint32_t); break;
+    case TF_RING_I64: TF__PUSH_LONG(int64_t); break;
+    case TF_RING_U64: TF__PUSH_LONG(uint64_t); break;
     case TF_RING_F32:
     case TF_RING_F64: {
         double d;
         long x;
         if (PyFloat_CheckExact(v))
             d = PyFloat_AS_DOUBLE(v);
-        else if (tf__exact_long(v, &x)) /* an ADC reading is an int: no call, as float(x) would give */
+        else if (tf_py_exact_long(v, &x)) /* an ADC reading is an int: no call, as float(x) would give */
             d = (double)x;
         else
             break;
@@ -720,7 +474,7 @@ static int tf__extend_raw(tf_RingObject *self, PyObject *src, int *done) {
         PyErr_Clear();
         return 0;
     }
-    if (!tf__format_matches(self->kind, &b)) {
+    if (!tf_py_ring_format_matches(self->kind, &b)) {
         PyBuffer_Release(&b);
         return 0;
     }
@@ -881,7 +635,7 @@ static Py_ssize_t tf__find(tf_RingObject *self, PyObject *v, size_t start, size_
     int fast_float = k->cls == 'f' && PyFloat_CheckExact(v);
     if (fast_int || fast_float) {
         tf_item want;
-        if (fast_int && tf__to_c(k, v, &want) < 0) {
+        if (fast_int && tf_py_ring_to_c(k, v, &want) < 0) {
             if (!PyErr_ExceptionMatches(PyExc_OverflowError))
                 return -2;
             PyErr_Clear(); /* out of this kind's range: equal to no item */
@@ -1010,7 +764,7 @@ static PyObject *Ring_insert(tf_RingObject *self, PyObject *args) {
     }
     tf_item it;
     const tf_ring_kind *kind = self->kind;
-    if (tf__to_c(kind, v, &it) < 0)
+    if (tf_py_ring_to_c(kind, v, &it) < 0)
         return NULL;
     if (self->kind != kind)
         return tf__kind_changed(), NULL;
@@ -1217,7 +971,7 @@ static PyObject *tf__extreme(tf_RingObject *self, int want_max) {
         return NULL;
     tf_item v;
     (void)tf_ring_min_max(&self->ring, self->kind->type, want_max ? NULL : &v, want_max ? &v : NULL);
-    return tf__from_c(self->kind, &v);
+    return tf_py_ring_from_c(self->kind, &v);
 }
 
 static PyObject *Ring_min(tf_RingObject *self, PyObject *unused) {
@@ -1272,7 +1026,7 @@ static int Ring_ass_item(tf_RingObject *self, Py_ssize_t i, PyObject *v) {
         return tf__delete_at(self, (size_t)i);
     tf_item it;
     const tf_ring_kind *kind = self->kind;
-    if (tf__to_c(kind, v, &it) < 0)
+    if (tf_py_ring_to_c(kind, v, &it) < 0)
         return -1;
     if (self->kind != kind)
         return tf__kind_changed();
@@ -1361,9 +1115,11 @@ static PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n) {
             PyErr_SetString(PyExc_RuntimeError, "Ring was re-initialized during *=");
             goto done;
         }
-        int bad = kind->cls == 'O' ? tf__extend(self, snap, 0)
-                                   : (int)tf__write_raw(self, (unsigned char *)PyBytes_AS_STRING(snap), len, 0);
-        if (bad < 0)
+        /* the count tf__write_raw returns is tested as a Py_ssize_t: as an int, a count past INT_MAX would turn
+         * negative and look like an error */
+        int bad = kind->cls == 'O' ? tf__extend(self, snap, 0) < 0
+                                   : tf__write_raw(self, (unsigned char *)PyBytes_AS_STRING(snap), len, 0) < 0;
+        if (bad)
             goto done;
     }
     res = Py_NewRef(self);
@@ -1549,7 +1305,6 @@ static PyType_Spec Ring_spec = {
 };
 
 int tf_ring_add(PyObject *m, tf_state *st) {
-    tf__kinds_init();
     st->Ring = PyType_FromModuleAndSpec(m, &Ring_spec, NULL);
     if (st->Ring == NULL || PyModule_AddObjectRef(m, "Ring", st->Ring) < 0)
         return -1;

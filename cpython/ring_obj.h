@@ -15,7 +15,7 @@ typedef struct {
     char cls;          /* 'i' signed int, 'u' unsigned int, 'f' float, 'O' object */
     const char *name;  /* for messages, e.g. "16-bit signed int" */
     char format[2];    /* buffer-protocol format: the typecode itself, as array.array exports */
-    long long lo;      /* integer kinds: the accepted range (filled in when the module loads) */
+    long long lo;      /* integer kinds: the accepted range, TF_PY_INT_MIN/MAX of the C type (ring_values.h) */
     unsigned long long hi;
 } tf_ring_kind;
 

@@ -1,10 +1,13 @@
 /* thrifty.ObjectPool — a fixed set of Python objects made once by a factory and lent out again and again.
  *
- * Lending is O(1) and allocates nothing: the free slots are an index stack, and "is this object mine, and is it
+ * Lending is O(1) and allocates nothing: which slots are free, and the counters, are the core pool's
+ * (tf_pool_acquire_index / tf_pool_release_index over one link word per slot), and "is this object mine, and is it
  * out?" is answered by an open-addressing table keyed by object identity, built with the pool. borrow() hands out
  * a Loan (made with the pool too, one per slot) for use in a with-statement.
  */
 #include "buffers.h"
+
+#include "thrifty/pool.h"
 
 #include <structmember.h>
 
@@ -21,12 +24,12 @@ struct tf_ObjectPoolObject {
     PyObject **objs;               /* `size` objects, strong */
     tf_LoanObject **loans;         /* `size` Loans, strong; loans[i] lends objs[i] */
     unsigned char *out;            /* slot states (SLOT_*); objs[i] is borrowed while out[i] != SLOT_FREE */
-    Py_ssize_t *free;              /* stack of free slot indices, nfree entries */
-    Py_ssize_t nfree;
-    Py_ssize_t *table; /* identity table: slot + 1, or 0 for empty; mask + 1 entries (a power of two) */
+    tf_pool slots;                 /* the core pool over `links`: block i is slot i, in use while out[i] != SLOT_FREE;
+                                      its stats are the pool's counters */
+    unsigned char *links;          /* the core pool's storage (a free block holds the next free index); owned */
+    Py_ssize_t *table;             /* identity table: slot + 1, or 0 for empty; mask + 1 entries (a power of two) */
     size_t mask;
-    Py_ssize_t size, high_water;
-    unsigned long long acquired, exhausted;
+    Py_ssize_t size; /* slots; 0 once cleared */
     PyObject *weakreflist;
 };
 
@@ -85,10 +88,16 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
     self->objs = PyMem_Calloc((size_t)size, sizeof(PyObject *));
     self->loans = PyMem_Calloc((size_t)size, sizeof(tf_LoanObject *));
     self->out = PyMem_Calloc((size_t)size, 1);
-    self->free = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
+    size_t link_bytes = tf_pool_size(1, (size_t)size, 0);
+    self->links = link_bytes ? PyMem_Malloc(link_bytes) : NULL; /* PyMem aligns to 8 or more: TF_POOL_ALIGN's default */
     self->table = PyMem_Calloc(tsize, sizeof(Py_ssize_t));
-    if (!self->objs || !self->loans || !self->out || !self->free || !self->table) {
+    if (!self->objs || !self->loans || !self->out || !self->links || !self->table) {
         PyErr_Format(PyExc_MemoryError, "ObjectPool: cannot allocate the bookkeeping for %zd objects", size);
+        goto error;
+    }
+    tf_status status = tf_pool_init(&self->slots, self->links, link_bytes, 1, (size_t)size, 0);
+    if (status != TF_OK) {
+        tf_raise_status(st, status, "ObjectPool");
         goto error;
     }
     self->reset = reset == Py_None ? NULL : Py_NewRef(reset);
@@ -115,33 +124,29 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
         loan->pool = self;
         loan->slot = i;
         self->loans[i] = loan;
-        self->free[i] = size - 1 - i; /* slot 0 is lent first */
     }
-    self->nfree = size;
     return (PyObject *)self;
 error:
     Py_DECREF(self);
     return NULL;
 }
 
-/* Takes a free slot, or -1 with PoolExhausted. */
+/* Takes a free slot (the core pool hands out slot 0 first, then the most recently returned), or -1 with
+ * PoolExhausted. */
 static Py_ssize_t take(tf_ObjectPoolObject *self) {
-    if (self->nfree == 0) {
-        self->exhausted++;
+    size_t s;
+    if (tf_pool_acquire_index(&self->slots, &s) != TF_OK) {
+        tf_pool_stats stats;
+        tf_pool_stats_get(&self->slots, &stats);
         PyErr_Format(tf_state_of((PyObject *)self)->PoolExhausted,
                      "ObjectPool exhausted: all %zd objects are borrowed (high-water mark %zd); return one or create "
                      "the pool with a larger size",
-                     self->size, self->high_water);
+                     self->size, (Py_ssize_t)stats.high_water);
         return -1;
     }
-    Py_ssize_t s = self->free[--self->nfree];
     self->out[s] = SLOT_LENT;
-    self->acquired++;
-    Py_ssize_t in_use = self->size - self->nfree;
-    if (in_use > self->high_water)
-        self->high_water = in_use;
     Py_INCREF(self); /* an object out keeps its pool alive through its loan (see buffers.h) */
-    return s;
+    return (Py_ssize_t)s;
 }
 
 /* Returns slot s: runs reset (on failure the object stays borrowed), then frees the slot. While reset runs the slot
@@ -175,7 +180,9 @@ static int give_back(tf_ObjectPoolObject *self, Py_ssize_t s) {
         Py_DECREF(self); /* the lent slot's reference still holds it */
     }
     self->out[s] = SLOT_FREE;
-    self->free[self->nfree++] = s;
+    tf_status status = tf_pool_release_index(&self->slots, (size_t)s);
+    assert(status == TF_OK); /* out[] said lent, and out[] and the core pool change together */
+    (void)status;
     Py_DECREF(self); /* the lent slot's reference: may free the pool, which is not read after this */
     return 0;
 }
@@ -213,10 +220,20 @@ static PyObject *objectpool_release(PyObject *op, PyObject *obj) {
     Py_RETURN_NONE;
 }
 
+/* Objects out; 0 once the pool was cleared (the clear took every slot back without returning it to the core pool). */
+static Py_ssize_t tf__in_use(tf_ObjectPoolObject *self) {
+    tf_pool_stats stats;
+    tf_pool_stats_get(&self->slots, &stats);
+    return self->size ? (Py_ssize_t)stats.in_use : 0;
+}
+
 static PyObject *objectpool_stats(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
-    return Py_BuildValue("{s:n,s:n,s:n,s:K,s:K}", "count", self->size, "in_use", self->size - self->nfree, "high_water",
-                         self->high_water, "acquired", self->acquired, "exhausted", self->exhausted);
+    tf_pool_stats stats;
+    tf_pool_stats_get(&self->slots, &stats);
+    return Py_BuildValue("{s:n,s:n,s:n,s:K,s:K}", "count", self->size, "in_use", tf__in_use(self), "high_water",
+                         (Py_ssize_t)stats.high_water, "acquired", (unsigned long long)stats.acquired, "exhausted",
+                         (unsigned long long)stats.exhausted);
 }
 
 static PyObject *objectpool_get_size(PyObject *op, void *Py_UNUSED(c)) {
@@ -225,7 +242,7 @@ static PyObject *objectpool_get_size(PyObject *op, void *Py_UNUSED(c)) {
 
 static PyObject *objectpool_repr(PyObject *op) {
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
-    return PyUnicode_FromFormat("<thrifty.ObjectPool size=%zd in_use=%zd>", self->size, self->size - self->nfree);
+    return PyUnicode_FromFormat("<thrifty.ObjectPool size=%zd in_use=%zd>", self->size, tf__in_use(self));
 }
 
 static int objectpool_traverse(PyObject *op, visitproc visit, void *arg) {
@@ -250,7 +267,6 @@ static int objectpool_clear(PyObject *op) {
     self->objs = NULL;
     self->loans = NULL;
     self->size = 0;
-    self->nfree = 0;
     for (Py_ssize_t i = 0; i < size; i++) {
         if (loans && loans[i]) {
             loans[i]->pool = NULL;
@@ -276,7 +292,7 @@ static void objectpool_dealloc(PyObject *op) {
     PyTypeObject *tp = Py_TYPE(op);
     objectpool_clear(op);
     PyMem_Free(self->out);
-    PyMem_Free(self->free);
+    PyMem_Free(self->links);
     PyMem_Free(self->table);
     tp->tp_free(op);
     Py_DECREF(tp);

@@ -222,7 +222,8 @@ static void test_put_against_model(void) {
         int drop = 0;
         int32_t next = 1;
         for (int step = 0; step < 20000; step++) {
-            int32_t v = next++, got = -1, want = -1;
+            item8 v = {.i32 = next++}, got = {.i32 = -1}; /* item8: see its comment at the top */
+            int32_t want = -1;
             switch (rnd(8)) {
             case 0:
                 drop = (int)rnd(2);
@@ -232,15 +233,15 @@ static void test_put_against_model(void) {
             case 2:
             case 3: {
                 int front = (int)rnd(2);
-                int32_t *dropped = rnd(4) ? &got : NULL;
+                item8 *dropped = rnd(4) ? &got : NULL;
                 tf_status want_st = model_n < cap ? TF_OK : drop ? TF_RING_DROPPED : TF_E_FULL;
                 tf_status st = front ? tf_ring_put_front(&r, &v, dropped) : tf_ring_put_back(&r, &v, dropped);
                 CHECK_EQ(st, want_st);
-                model_put(cap, drop, front, v, &want);
+                model_put(cap, drop, front, v.i32, &want);
                 if (dropped != NULL && want_st == TF_RING_DROPPED)
-                    CHECK_EQ(got, want); /* the model's evicted item */
+                    CHECK_EQ(got.i32, want); /* the model's evicted item */
                 else
-                    CHECK_EQ(got, -1); /* `dropped` is written only when an item left */
+                    CHECK_EQ(got.i32, -1); /* `dropped` is written only when an item left */
             } break;
             case 4:
             case 5: {
@@ -256,14 +257,14 @@ static void test_put_against_model(void) {
             case 6:
                 if (model_n) {
                     CHECK_EQ(tf_ring_pop_front(&r, &got), TF_OK);
-                    CHECK_EQ(got, model[0]);
+                    CHECK_EQ(got.i32, model[0]);
                     memmove(model, model + 1, --model_n * sizeof *model);
                 }
                 break;
             default:
                 if (model_n) {
                     CHECK_EQ(tf_ring_pop_back(&r, &got), TF_OK);
-                    CHECK_EQ(got, model[--model_n]);
+                    CHECK_EQ(got.i32, model[--model_n]);
                 }
                 break;
             }
@@ -277,29 +278,30 @@ static void test_put_against_model(void) {
 
 static void test_put_policy_edges(void) {
     tf_ring r;
-    int32_t store[3], v, out;
+    int32_t store[3];
+    item8 v, out;
     CHECK_EQ(tf_ring_set_overflow(NULL, TF_RING_DROP_OLDEST), TF_E_NULL);
-    CHECK_EQ(tf_ring_init(&r, store, sizeof store, sizeof v, 3), TF_OK);
+    CHECK_EQ(tf_ring_init(&r, store, sizeof store, sizeof(int32_t), 3), TF_OK);
     CHECK_EQ(tf_ring_set_overflow(&r, (tf_ring_overflow)2), TF_E_ARG);
     CHECK_EQ(r.overflow, TF_RING_REFUSE);
     CHECK_EQ(tf_ring_set_overflow(&r, TF_RING_DROP_OLDEST), TF_OK);
-    for (v = 0; v < 3; v++)
+    for (v.i32 = 0; v.i32 < 3; v.i32++)
         CHECK_EQ(tf_ring_put_back(&r, &v, NULL), TF_OK);
-    v = 3;
+    v.i32 = 3;
     CHECK_EQ(tf_ring_push_back(&r, &v), TF_E_FULL); /* a push refuses whatever the policy */
     CHECK_EQ(tf_ring_put_back(&r, &v, &out), TF_RING_DROPPED);
-    CHECK_EQ(out, 0);
-    v = 9;
+    CHECK_EQ(out.i32, 0);
+    v.i32 = 9;
     CHECK_EQ(tf_ring_put_front(&r, &v, &out), TF_RING_DROPPED); /* 9 1 2 (3 dropped) */
-    CHECK_EQ(out, 3);
+    CHECK_EQ(out.i32, 3);
     int32_t src[5] = {10, 11, 12, 13, 14};
     CHECK_EQ(tf_ring_put(&r, src, 2), 2); /* 2 10 11 */
     CHECK_EQ(tf_ring_pop_front(&r, &out), TF_OK);
-    CHECK_EQ(out, 2);
+    CHECK_EQ(out.i32, 2);
     CHECK_EQ(tf_ring_put(&r, src, 5), 5); /* only the newest three of src: 12 13 14 */
     CHECK_EQ(tf_ring_len(&r), 3);
     CHECK_EQ(tf_ring_pop_front(&r, &out), TF_OK);
-    CHECK_EQ(out, 12);
+    CHECK_EQ(out.i32, 12);
     CHECK_EQ(tf_ring_put(&r, src, 0), 0);
     CHECK_EQ(tf_ring_len(&r), 2);
     /* rehome and clear keep the policy */
@@ -309,14 +311,14 @@ static void test_put_policy_edges(void) {
     CHECK_EQ(r.overflow, TF_RING_DROP_OLDEST);
     /* capacity 0 that drops: the new item is the one that leaves, as deque(maxlen=0) takes and drops it */
     tf_ring z;
-    CHECK_EQ(tf_ring_init(&z, NULL, 0, sizeof v, 0), TF_OK);
-    v = 5;
+    CHECK_EQ(tf_ring_init(&z, NULL, 0, sizeof(int32_t), 0), TF_OK);
+    v.i32 = 5;
     CHECK_EQ(tf_ring_put_back(&z, &v, &out), TF_E_FULL);
     CHECK_EQ(tf_ring_put(&z, src, 5), 0);
     CHECK_EQ(tf_ring_set_overflow(&z, TF_RING_DROP_OLDEST), TF_OK);
-    out = 0;
+    out.i32 = 0;
     CHECK_EQ(tf_ring_put_front(&z, &v, &out), TF_RING_DROPPED);
-    CHECK_EQ(out, 5);
+    CHECK_EQ(out.i32, 5);
     CHECK_EQ(tf_ring_put(&z, src, 5), 5);
     CHECK_EQ(tf_ring_len(&z), 0);
 }

@@ -1,4 +1,4 @@
-/* thrifty core — fixed-size block pool (see pool.h for the contract). */
+/* thrifty core — fixed-size block pool (see pool.h for the contract; acquire and release by index are inline there). */
 #include "thrifty/pool.h"
 
 TF_STATIC_ASSERT((TF_POOL_ALIGN & (TF_POOL_ALIGN - 1)) == 0, pool_align_is_power_of_two);
@@ -86,36 +86,20 @@ static int tf__guard_intact(const unsigned char *from, const unsigned char *to, 
 static unsigned char *tf__free_guard(const tf_pool *pool, unsigned char *block) {
     return block + (pool->block_size < TF__LINK ? TF__LINK : pool->block_size);
 }
-#endif
 
-tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
-    if (!pool || !index)
-        return TF_E_NULL;
-    size_t i;
-    if (pool->free_head < pool->count) {
-        i = pool->free_head;
-        TF_MEMCPY(&pool->free_head, pool->base + i * pool->stride, TF__LINK);
-    } else if (pool->fresh < pool->count) {
-        i = pool->fresh++;
-    } else {
-        pool->exhausted++;
-        *index = pool->count;
-        return TF_E_EMPTY;
-    }
-    unsigned char *block = pool->base + i * pool->stride;
-    /* The link is pool state: never let it reach the user, and keep ZERO blocks all-zero. */
-    TF_MEMSET(block, 0, TF__LINK);
-#if TF_POOL_CANARY
-    if (pool->flags & TF_POOL_FLAG_CANARY)
+void tf__pool_guard_mark(const tf_pool *pool, unsigned char *block, int free_block) {
+    if (free_block)
+        tf__guard_write(tf__free_guard(pool, block), block + pool->stride, 1);
+    else
         tf__guard_write(block + pool->block_size, block + pool->stride, 0);
-#endif
-    pool->in_use++;
-    if (pool->in_use > pool->high_water)
-        pool->high_water = pool->in_use;
-    pool->acquired++;
-    *index = i;
-    return TF_OK;
 }
+
+tf_status tf__pool_guard_check(const tf_pool *pool, unsigned char *block) {
+    if (tf__guard_intact(block + pool->block_size, block + pool->stride, 0))
+        return TF_OK;
+    return tf__guard_intact(tf__free_guard(pool, block), block + pool->stride, 1) ? TF_E_STATE : TF_E_CORRUPT;
+}
+#endif
 
 tf_status tf_pool_acquire(tf_pool *pool, void **out) {
     if (!pool || !out)
@@ -139,36 +123,6 @@ void *tf_pool_block(const tf_pool *pool, size_t index) {
     if (!pool || index >= pool->count)
         return NULL;
     return pool->base + index * pool->stride;
-}
-
-tf_status tf_pool_release_index(tf_pool *pool, size_t index) {
-    if (!pool)
-        return TF_E_NULL;
-    if (index >= pool->count)
-        return TF_E_ARG;
-    if (index >= pool->fresh || index == pool->free_head || pool->in_use == 0)
-        return TF_E_STATE;
-    unsigned char *b = pool->base + index * pool->stride;
-    tf_status status = TF_OK;
-#if TF_POOL_CANARY
-    if (pool->flags & TF_POOL_FLAG_CANARY) {
-        if (!tf__guard_intact(b + pool->block_size, b + pool->stride, 0)) {
-            if (tf__guard_intact(tf__free_guard(pool, b), b + pool->stride, 1))
-                return TF_E_STATE;
-            status = TF_E_CORRUPT;
-        }
-    }
-#endif
-    if (pool->flags & TF_POOL_FLAG_ZERO)
-        TF_MEMSET(b, 0, pool->block_size);
-#if TF_POOL_CANARY
-    if (pool->flags & TF_POOL_FLAG_CANARY)
-        tf__guard_write(tf__free_guard(pool, b), b + pool->stride, 1);
-#endif
-    TF_MEMCPY(b, &pool->free_head, TF__LINK);
-    pool->free_head = index;
-    pool->in_use--;
-    return status;
 }
 
 tf_status tf_pool_release(tf_pool *pool, void *block) {

@@ -80,12 +80,73 @@ tf_status tf_pool_acquire(tf_pool *pool, void **out);
  * with TF_POOL_FLAG_ZERO is O(block_size). */
 tf_status tf_pool_release(tf_pool *pool, void *block);
 
+#if TF_POOL_CANARY
+/* Canary mode's guard, out of line (pool.c): mark a block's guard "in use" or "free"; check an in-use block's guard
+ * (TF_OK intact, TF_E_STATE it says "free", TF_E_CORRUPT overwritten). Private to the pool. */
+void tf__pool_guard_mark(const tf_pool *pool, unsigned char *block, int free_block);
+tf_status tf__pool_guard_check(const tf_pool *pool, unsigned char *block);
+#endif
+
 /* The same by index (0..count-1): *index receives the block's number (count when empty). Avoids the division that
- * turning a pointer back into an index costs, for callers that keep per-block data in an array. O(1). */
-tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index);
+ * turning a pointer back into an index costs, for callers that keep per-block data in an array. O(1). Inline, like
+ * tf_pool_release_index: a binding that lends its own objects by index (ObjectPool) calls both once per loan. */
+static inline tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
+    if (!pool || !index)
+        return TF_E_NULL;
+    size_t i;
+    if (pool->free_head < pool->count) {
+        i = pool->free_head;
+        TF_MEMCPY(&pool->free_head, pool->base + i * pool->stride, sizeof(size_t));
+    } else if (pool->fresh < pool->count) {
+        i = pool->fresh++;
+    } else {
+        pool->exhausted++;
+        *index = pool->count;
+        return TF_E_EMPTY;
+    }
+    unsigned char *block = pool->base + i * pool->stride;
+    /* The link is pool state: never let it reach the user, and keep ZERO blocks all-zero. */
+    TF_MEMSET(block, 0, sizeof(size_t));
+#if TF_POOL_CANARY
+    if (pool->flags & TF_POOL_FLAG_CANARY)
+        tf__pool_guard_mark(pool, block, 0);
+#endif
+    pool->in_use++;
+    if (pool->in_use > pool->high_water)
+        pool->high_water = pool->in_use;
+    pool->acquired++;
+    *index = i;
+    return TF_OK;
+}
 
 /* tf_pool_release by index: TF_E_ARG when index >= count, otherwise as tf_pool_release. O(1), no division. */
-tf_status tf_pool_release_index(tf_pool *pool, size_t index);
+static inline tf_status tf_pool_release_index(tf_pool *pool, size_t index) {
+    if (!pool)
+        return TF_E_NULL;
+    if (index >= pool->count)
+        return TF_E_ARG;
+    if (index >= pool->fresh || index == pool->free_head || pool->in_use == 0)
+        return TF_E_STATE;
+    unsigned char *b = pool->base + index * pool->stride;
+    tf_status status = TF_OK;
+#if TF_POOL_CANARY
+    if (pool->flags & TF_POOL_FLAG_CANARY) {
+        status = tf__pool_guard_check(pool, b);
+        if (status == TF_E_STATE)
+            return status; /* a double release: nothing changes */
+    }
+#endif
+    if (pool->flags & TF_POOL_FLAG_ZERO)
+        TF_MEMSET(b, 0, pool->block_size);
+#if TF_POOL_CANARY
+    if (pool->flags & TF_POOL_FLAG_CANARY)
+        tf__pool_guard_mark(pool, b, 1);
+#endif
+    TF_MEMCPY(b, &pool->free_head, sizeof(size_t));
+    pool->free_head = index;
+    pool->in_use--;
+    return status;
+}
 
 /* Index (0..count-1) of the block starting at `block`, or count when `block` is not the start of one of this
  * pool's blocks. O(1), reads only. */

@@ -14,9 +14,8 @@ typedef struct {
     mp_obj_base_t base;
     tf_ring ring; /* its storage is `items`, a GC block this object keeps alive */
     void *items;
-    char typecode;      /* one of bBhHiIlLqQfd */
-    uint8_t raise_full; /* overflow='raise' (else 'drop': the far end falls off) */
-    uint8_t kind;       /* the tf_ring_type of the items, for the reductions */
+    char typecode; /* one of bBhHiIlLqQfd */
+    uint8_t kind;  /* the tf_ring_type of the items, for the reductions */
 } ring_obj_t;
 
 #if MICROPY_PY_BUILTINS_FLOAT
@@ -61,19 +60,10 @@ static mp_obj_t ring_unpack(const ring_obj_t *self, void *item) {
 static void ring_push(ring_obj_t *self, mp_obj_t x, int at_front) {
     uint64_t item[2]; /* one item of up to 8 bytes, 8-aligned */
     ring_pack(self, x, item);
-    if (tf_ring_len(&self->ring) == self->ring.capacity) {
-        if (self->raise_full)
-            mp_raise_msg(&mp_type_IndexError, MP_ERROR_TEXT("Ring is full (overflow='raise')"));
-        uint64_t dropped[2];
-        if (at_front)
-            tf_ring_pop_back(&self->ring, dropped);
-        else
-            tf_ring_pop_front(&self->ring, dropped);
-    }
-    if (at_front)
-        tf_ring_push_front(&self->ring, item);
-    else
-        tf_ring_push_back(&self->ring, item);
+    /* the overflow policy is the core ring's (set in make_new) */
+    tf_status st = at_front ? tf_ring_put_front(&self->ring, item, NULL) : tf_ring_put_back(&self->ring, item, NULL);
+    if (st == TF_E_FULL)
+        mp_raise_msg(&mp_type_IndexError, MP_ERROR_TEXT("Ring is full (overflow='raise')"));
 }
 
 static mp_obj_t ring_extend(mp_obj_t self_in, mp_obj_t iterable) {
@@ -114,9 +104,9 @@ static mp_obj_t ring_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     size_t size = tf_ring_size((size_t)maxlen, itemsize);
     self->items = thrifty_alloc(size);
     self->typecode = tc[0];
-    self->raise_full = (uint8_t)raise_full;
     self->kind = ring_kind(tc[0], itemsize);
-    if (tf_ring_init(&self->ring, self->items, size, itemsize, (size_t)maxlen) != TF_OK)
+    if (tf_ring_init(&self->ring, self->items, size, itemsize, (size_t)maxlen) != TF_OK ||
+        tf_ring_set_overflow(&self->ring, raise_full ? TF_RING_REFUSE : TF_RING_DROP_OLDEST) != TF_OK)
         mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("Ring: item storage"));
     if (a[ARG_iterable].u_obj != mp_const_none)
         ring_extend(MP_OBJ_FROM_PTR(self), a[ARG_iterable].u_obj);
@@ -170,16 +160,8 @@ static size_t ring_items_of(const ring_obj_t *self, mp_obj_t obj, mp_buffer_info
 static mp_obj_t ring_write(mp_obj_t self_in, mp_obj_t data) {
     ring_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_buffer_info_t buf;
-    size_t n = ring_items_of(self, data, &buf, MP_BUFFER_READ), cap = self->ring.capacity, skip = 0;
-    if (!self->raise_full) {
-        if (n > cap)
-            skip = n - cap; /* only the last maxlen items can stay */
-        size_t keep = n - skip, room = tf_ring_space(&self->ring);
-        if (keep > room)
-            tf_ring_consume(&self->ring, keep - room);
-    }
-    size_t wrote = tf_ring_write(&self->ring, (const uint8_t *)buf.buf + skip * self->ring.itemsize, n - skip);
-    return mp_obj_new_int_from_uint(self->raise_full ? wrote : n);
+    size_t n = ring_items_of(self, data, &buf, MP_BUFFER_READ);
+    return mp_obj_new_int_from_uint(tf_ring_put(&self->ring, buf.buf, n));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ring_write_obj, ring_write);
 
@@ -344,7 +326,7 @@ static void ring_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     else if (attr == MP_QSTR_full)
         dest[0] = mp_obj_new_bool(tf_ring_len(&self->ring) == self->ring.capacity);
     else if (attr == MP_QSTR_overflow)
-        dest[0] = MP_OBJ_NEW_QSTR(self->raise_full ? MP_QSTR_raise : MP_QSTR_drop);
+        dest[0] = MP_OBJ_NEW_QSTR(self->ring.overflow == TF_RING_REFUSE ? MP_QSTR_raise : MP_QSTR_drop);
     else
         dest[1] = MP_OBJ_SENTINEL;
 }

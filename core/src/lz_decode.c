@@ -130,22 +130,27 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
     return -1; /* not reached: limit[TF__LZ_CODE_MAX_LEN] is above every 15-bit number */
 }
 #else
-/* The small build's tables say only how many codewords each length has and the symbols in code order: the first
- * codeword of each length is the previous length's first plus its count, doubled, and the next n bits are an n-bit
- * codeword when they fall below that first plus the count. */
+/* The small build's tables hold only each symbol's codeword length (lz_codes.h). A pass over the code counts the
+ * codewords of each length; then, bit by bit, the first codeword of length n is the previous length's first plus
+ * its count, doubled, and the next n bits are an n-bit codeword when they fall below that first plus the count:
+ * the symbol is then the x-th of that length, in symbol order. */
 static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
-    const uint8_t *count = tf__lz_small_count[code];
-    unsigned first = 0, index = tf__lz_small_base[code];
+    const unsigned at = tf__lz_small_base[code], end = tf__lz_small_base[code + 1u];
+    uint16_t count[TF__LZ_CODE_MAX_LEN + 1u] = {0};
+    for (unsigned i = at; i < end; i++)
+        count[TF__LZ_LEN_AT(i)]++;
+    unsigned first = 0;
     for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
         if (n > d->nbits && !tf__need(d, src, n))
             return -1;
-        unsigned x = ((d->bits >> (d->nbits - n)) & ((1u << n) - 1u)) - first, c = count[n - 1u];
-        if (x < c) {
+        unsigned x = ((d->bits >> (d->nbits - n)) & ((1u << n) - 1u)) - first;
+        if (x < count[n]) {
             d->nbits = (uint8_t)(d->nbits - n);
-            return tf__lz_small_sorted[index + x];
+            for (unsigned i = at;; i++)
+                if (TF__LZ_LEN_AT(i) == n && !x--)
+                    return (int)(i - at);
         }
-        index += c;
-        first = (first + c) << 1;
+        first = (first + count[n]) << 1;
     }
     return -1; /* not reached: every code is complete */
 }

@@ -130,15 +130,17 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
     return -1; /* not reached: limit[TF__LZ_CODE_MAX_LEN] is above every 15-bit number */
 }
 #else
-/* The small build's tables hold only each symbol's codeword length (lz_codes.h). A pass over the code counts the
- * codewords of each length; then, bit by bit, the first codeword of length n is the previous length's first plus
- * its count, doubled, and the next n bits are an n-bit codeword when they fall below that first plus the count:
- * the symbol is then the x-th of that length, in symbol order. */
+/* The small build's tables hold only each symbol's codeword length, as runs of one length in symbol order
+ * (lz_codes.h). A pass over the code counts the codewords of each length; then, bit by bit, the first codeword of
+ * length n is the previous length's first plus its count, doubled, and the next n bits are an n-bit codeword when
+ * they fall below that first plus the count: the symbol is then the x-th of that length, in symbol order. */
 static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
-    const unsigned at = tf__lz_small_base[code], end = tf__lz_small_base[code + 1u];
+    const uint8_t *const runs = tf__lz_small_runs + tf__lz_small_run_at[code], *const end =
+                                                                                   tf__lz_small_runs +
+                                                                                   tf__lz_small_run_at[code + 1u];
     uint16_t count[TF__LZ_CODE_MAX_LEN + 1u] = {0};
-    for (unsigned i = at; i < end; i++)
-        count[TF__LZ_LEN_AT(i)]++;
+    for (const uint8_t *r = runs; r < end; r++)
+        count[*r >> 4] = (uint16_t)(count[*r >> 4] + (*r & 15u) + 1u);
     unsigned first = 0;
     for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
         if (n > d->nbits && !tf__need(d, src, n))
@@ -146,9 +148,16 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
         unsigned x = ((d->bits >> (d->nbits - n)) & ((1u << n) - 1u)) - first;
         if (x < count[n]) {
             d->nbits = (uint8_t)(d->nbits - n);
-            for (unsigned i = at;; i++)
-                if (TF__LZ_LEN_AT(i) == n && !x--)
-                    return (int)(i - at);
+            unsigned sym = 0;
+            for (const uint8_t *r = runs;; r++) {
+                unsigned k = (*r & 15u) + 1u;
+                if ((unsigned)(*r >> 4) == n) {
+                    if (x < k)
+                        return (int)(sym + x);
+                    x -= k;
+                }
+                sym += k;
+            }
         }
         first = (first + count[n]) << 1;
     }
@@ -402,6 +411,7 @@ out:;
 
 static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
+    tf_status st;
     *out_n = 0;
     d->starved = 0;
     for (;;) {
@@ -410,9 +420,11 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             while (d->count < TF_LZ_HEADER_SIZE) {
                 if (!tf__need(d, src, 8))
                     goto starved;
-                tf_status st = tf__header_byte(d, tf__take(d, 8));
-                if (st != TF_OK)
-                    return *out_n = o, tf__fail(d, st);
+                st = tf__header_byte(d, tf__take(d, 8));
+                if (st != TF_OK) {
+                    st = st;
+                    goto fail;
+                }
             }
             d->count = 0;
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
@@ -420,9 +432,11 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
         case D_RUN: {
 #if !TF_LZ_SMALL
             if (src->end - src->p >= 16 && o < out_size) {
-                tf_status st = tf__decode_fast(d, src, out, out_size, &o);
-                if (st != TF_OK)
-                    return *out_n = o, tf__fail(d, st);
+                st = tf__decode_fast(d, src, out, out_size, &o);
+                if (st != TF_OK) {
+                    st = st;
+                    goto fail;
+                }
                 if (d->state != D_RUN)
                     break;
             }
@@ -440,17 +454,35 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             }
             break;
         }
-        case D_RUN_EXTRA: {
+        case D_RUN_EXTRA:
+        case D_MATCH_EXTRA:
+        case D_OFFSET_EXTRA: { /* the three numbers: a slot's base plus its extra bits, then what each means */
             unsigned extra = tf__slot_extra(d->k);
             if (!tf__need(d, src, extra))
                 goto starved;
             uint32_t v = tf__slot_base(d->k) + tf__take(d, extra);
-            if (v >= (1u << d->w))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = v + 1u;
-            d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
-            d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(d->count, 0u);
-            d->state = D_LIT;
+            st = TF_E_CORRUPT;
+            if (d->state == D_RUN_EXTRA) {
+                if (v >= (1u << d->w))
+                    goto fail;
+                d->count = v + 1u;
+                d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
+                d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(d->count, 0u);
+                d->state = D_LIT;
+            } else if (d->state == D_MATCH_EXTRA) {
+                v += d->is_rep ? 1u : 2u;
+                if (v > (1u << d->l) || (d->is_rep && !d->rep))
+                    goto fail;
+                d->count = v;
+                d->long_before = (uint8_t)(v == (1u << d->l));
+                d->state = d->is_rep ? D_COPY : D_OFFSET;
+            } else {
+                v++;
+                if (!d->wrapped && v > d->pos)
+                    goto fail;
+                d->rep = (uint16_t)v;
+                d->state = D_COPY;
+            }
             break;
         }
         case D_LIT: {
@@ -506,35 +538,12 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             d->state = D_MATCH_EXTRA;
             break;
         }
-        case D_MATCH_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            uint32_t count = tf__slot_base(d->k) + tf__take(d, extra) + (d->is_rep ? 1u : 2u);
-            if (count > (1u << d->l) || (d->is_rep && !d->rep))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = count;
-            d->long_before = (uint8_t)(count == (1u << d->l));
-            d->state = d->is_rep ? D_COPY : D_OFFSET;
-            break;
-        }
         case D_OFFSET: {
             int sym = tf__symbol(d, src, TF__LZ_OFFSET(d->w));
             if (sym < 0)
                 goto starved;
             d->k = (uint8_t)sym;
             d->state = D_OFFSET_EXTRA;
-            break;
-        }
-        case D_OFFSET_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            unsigned dist = tf__slot_base(d->k) + tf__take(d, extra) + 1u;
-            if (!d->wrapped && dist > d->pos)
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->rep = (uint16_t)dist;
-            d->state = D_COPY;
             break;
         }
         case D_COPY: {
@@ -556,8 +565,10 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             break;
         }
         case D_PAD:
-            if (d->bits & ((1u << d->nbits) - 1u))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
+            if (d->bits & ((1u << d->nbits) - 1u)) {
+                st = TF_E_CORRUPT;
+                goto fail;
+            }
             d->nbits = 0;
             d->count = 0;
             d->state = D_TRAILER;
@@ -569,8 +580,10 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 while (d->count < 4u) {
                     if (!tf__need(d, src, 8))
                         goto starved;
-                    if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu))
-                        return *out_n = o, tf__fail(d, TF_E_CORRUPT);
+                    if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu)) {
+                        st = TF_E_CORRUPT;
+                        goto fail;
+                    }
                     d->count++;
                 }
             }
@@ -607,6 +620,9 @@ starved:
         d->adler = tf__adler(d->adler, out + folded, o - folded);
     *out_n = o;
     return TF_LZ_DONE;
+fail:
+    *out_n = o;
+    return tf__fail(d, st);
 full:
     if (d->flags & TF_LZ_FLAG_CHECKSUM)
         d->adler = tf__adler(d->adler, out + folded, o - folded);
@@ -667,23 +683,21 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
                             unsigned *flags) {
     if (!in && n)
         return TF_E_NULL;
-    for (size_t i = 0; i < n && i < 4u; i++)
-        if (in[i] != tf__lz_magic[i])
-            return TF_E_CORRUPT;
-    if (n < TF_LZ_HEADER_SIZE)
-        return TF_E_EMPTY;
-    if (in[4] != TF_LZ_VERSION)
-        return TF_E_VERSION;
-    unsigned w = in[5] & 15u, l = (unsigned)in[5] >> 4;
-    if (!tf__lz_params_ok(w, l))
-        return TF_E_CORRUPT;
-    if (in[6] & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
-        return TF_E_VERSION;
+    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window */
+    h.count = 0;
+    h.max_w = TF_LZ_MAX_WINDOW_BITS;
+    for (size_t i = 0; i < TF_LZ_HEADER_SIZE; i++) {
+        if (i == n || (i == 4u && n < TF_LZ_HEADER_SIZE)) /* the magic first, then whether it is all here */
+            return TF_E_EMPTY;
+        tf_status st = tf__header_byte(&h, in[i]);
+        if (st != TF_OK)
+            return st;
+    }
     if (window_bits)
-        *window_bits = w;
+        *window_bits = h.w;
     if (lookahead_bits)
-        *lookahead_bits = l;
+        *lookahead_bits = h.l;
     if (flags)
-        *flags = in[6];
+        *flags = h.flags;
     return TF_OK;
 }

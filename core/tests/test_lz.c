@@ -350,16 +350,22 @@ static void test_codes_are_complete_and_canonical(void) {
     }
 }
 #else
-/* The small build's tables (TF_LZ_SMALL) for code `c`: `symbols` lengths of 1..15 bits forming a complete code. */
+/* The small build's tables (TF_LZ_SMALL) for code `c`: `symbols` lengths of 1..15 bits forming a complete code,
+ * and the decoder's run-length copy of them. */
 static void check_code(tf__lz_ref c, unsigned symbols) {
     uint32_t kraft = 0;
-    CHECK(tf__lz_small_base[c + 1u] - tf__lz_small_base[c] == symbols);
+    CHECK((unsigned)(tf__lz_small_base[c + 1u] - tf__lz_small_base[c]) == symbols);
     for (unsigned sym = 0; sym < symbols; sym++) {
         unsigned len = TF__LZ_LEN(c, sym);
         CHECK(len >= 1u && len <= TF__LZ_CODE_MAX_LEN);
         kraft += 1u << (TF__LZ_CODE_MAX_LEN - len);
     }
     CHECK(kraft == 1u << TF__LZ_CODE_MAX_LEN);
+    unsigned sym = 0; /* the decoder's copy, runs of one length, says the same */
+    for (unsigned r = tf__lz_small_run_at[c]; r < tf__lz_small_run_at[c + 1u]; r++)
+        for (unsigned k = 0; k <= (tf__lz_small_runs[r] & 15u); k++, sym++)
+            CHECK(sym < symbols && TF__LZ_LEN(c, sym) == (unsigned)(tf__lz_small_runs[r] >> 4));
+    CHECK(sym == symbols);
 }
 
 static void test_codes_are_complete_and_canonical(void) {

@@ -355,7 +355,8 @@ def small_tables(codes) -> list[str]:
     (two symbols a byte, the lower-numbered in the low nibble), codes back to back. That is all a canonical code is:
     the decoder and the encoder count the lengths of a code when they need the first codeword of a length or a
     symbol's rank within it. A code is named by its index (TF__LZ_RUN, ...) into tf__lz_small_base, which has one
-    more entry for the end of the last code."""
+    more entry for the end of the last code. The decoder, which reads a code's lengths in order only, has them
+    run-length coded instead (tf__lz_small_runs, about 370 bytes)."""
     len_all, base, names = [], [], []
     for name, freq, max_len in codes:
         lens = lengths(freq, max_len)
@@ -371,6 +372,22 @@ def small_tables(codes) -> list[str]:
     out.append(f"static const uint16_t tf__lz_small_base[{len(base)}] = {{{', '.join(map(str, base))}}};")
     out.append(f"static const uint8_t tf__lz_small_len4[{len(packed)}] = {{")
     out += ["    " + ", ".join(map(str, packed[i:i + 24])) + "," for i in range(0, len(packed), 24)]
+    out.append("};")
+    # The decoder reads the lengths in order only, as runs of one length: a byte (len << 4) | (repeats - 1).
+    runs, run_at = [], []
+    for c in range(len(names)):
+        run_at.append(len(runs))
+        lens, i = len_all[base[c]:base[c + 1]], 0
+        while i < len(lens):
+            j = i
+            while j < len(lens) and lens[j] == lens[i] and j - i < 16:
+                j += 1
+            runs.append((lens[i] << 4) | (j - i - 1))
+            i = j
+    run_at.append(len(runs))
+    out.append(f"static const uint16_t tf__lz_small_run_at[{len(run_at)}] = {{{', '.join(map(str, run_at))}}};")
+    out.append(f"static const uint8_t tf__lz_small_runs[{len(runs)}] = {{")
+    out += ["    " + ", ".join(map(str, runs[i:i + 24])) + "," for i in range(0, len(runs), 24)]
     out.append("};")
     out.append(f"#define TF__LZ_RUN {index['run']}u\n#define TF__LZ_MATCH(k) ({index['match0']}u + (k))\n"
                f"#define TF__LZ_OFFSET(w) ({index['offset6']}u + (w) - 6u)\n"

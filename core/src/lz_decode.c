@@ -105,6 +105,9 @@ static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
     return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
 }
 
+/* The next 8 bits; -1 when the input ran dry first. */
+static int tf__byte(tf_lz_decoder *d, tf__lz_src *src) { return tf__need(d, src, 8) ? (int)tf__take(d, 8) : -1; }
+
 /* One symbol of `code`, read a bit at a time as far as the input allows, so that nothing is consumed when the
  * input ends inside the codeword; -1 then. Every code is complete (any bits decode), canonical (codewords of one
  * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
@@ -165,10 +168,12 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
 }
 #endif
 
-/* One literal in literal code `mode` (0 text, 1 numeric); -1 when the input ends inside it. Codes of up to 8 bits
- * come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least the end
- * marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
+/* One literal of a run coded in `mode` (0 text code, 1 numeric code, 2 plain); -1 when the input ends inside it. Codes
+ * of up to 8 bits come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least
+ * the end marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
 static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
+    if (mode == 2u)
+        return tf__byte(d, src);
 #if !TF_LZ_SMALL
     if (d->nbits >= 8u || tf__need(d, src, 8)) {
         unsigned hit = tf__lz_literal_fast[mode][(d->bits >> (d->nbits - 8u)) & 0xFFu];
@@ -418,13 +423,12 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
         switch (d->state) {
         case D_HEADER:
             while (d->count < TF_LZ_HEADER_SIZE) {
-                if (!tf__need(d, src, 8))
+                int b = tf__byte(d, src);
+                if (b < 0)
                     goto starved;
-                st = tf__header_byte(d, tf__take(d, 8));
-                if (st != TF_OK) {
-                    st = st;
+                st = tf__header_byte(d, (unsigned)b);
+                if (st != TF_OK)
                     goto fail;
-                }
             }
             d->count = 0;
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
@@ -433,10 +437,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
 #if !TF_LZ_SMALL
             if (src->end - src->p >= 16 && o < out_size) {
                 st = tf__decode_fast(d, src, out, out_size, &o);
-                if (st != TF_OK) {
-                    st = st;
+                if (st != TF_OK)
                     goto fail;
-                }
                 if (d->state != D_RUN)
                     break;
             }
@@ -490,24 +492,14 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             size_t k = 0;
             int stop = 0; /* 1: output full, 2: input ran dry */
             while (d->count) {
-                unsigned b;
                 if (o == out_size) {
                     stop = 1;
                     break;
                 }
-                if (d->mode < 2u) {
-                    int sym = tf__literal(d, src, d->mode);
-                    if (sym < 0) {
-                        stop = 2;
-                        break;
-                    }
-                    b = (unsigned)sym;
-                } else {
-                    if (!tf__need(d, src, 8)) {
-                        stop = 2;
-                        break;
-                    }
-                    b = tf__take(d, 8);
+                int b = tf__literal(d, src, d->mode);
+                if (b < 0) {
+                    stop = 2;
+                    break;
                 }
                 out[o++] = (uint8_t)b;
                 d->window[pos] = (uint8_t)b;
@@ -578,9 +570,10 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 d->adler = tf__adler(d->adler, out + folded, o - folded);
                 folded = o;
                 while (d->count < 4u) {
-                    if (!tf__need(d, src, 8))
+                    int b = tf__byte(d, src);
+                    if (b < 0)
                         goto starved;
-                    if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu)) {
+                    if ((unsigned)b != ((d->adler >> (8u * d->count)) & 0xFFu)) {
                         st = TF_E_CORRUPT;
                         goto fail;
                     }
@@ -591,9 +584,10 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             break;
         case D_STORED_LEN:
             while (d->k < 4u) {
-                if (!tf__need(d, src, 8))
+                int b = tf__byte(d, src);
+                if (b < 0)
                     goto starved;
-                d->count |= (uint32_t)tf__take(d, 8) << (8u * d->k);
+                d->count |= (uint32_t)b << (8u * d->k);
                 d->k++;
             }
             d->k = 0;
@@ -603,9 +597,10 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             while (d->count) {
                 if (o == out_size)
                     goto full;
-                if (!tf__need(d, src, 8))
+                int b = tf__byte(d, src);
+                if (b < 0)
                     goto starved;
-                out[o++] = (uint8_t)tf__take(d, 8);
+                out[o++] = (uint8_t)b;
                 d->count--;
             }
             d->state = D_PAD;
@@ -616,18 +611,18 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
     }
 starved:
     d->starved = 1;
+    st = TF_LZ_DONE;
+    goto done;
+full:
+    st = TF_LZ_MORE;
+done:
     if (d->flags & TF_LZ_FLAG_CHECKSUM)
         d->adler = tf__adler(d->adler, out + folded, o - folded);
     *out_n = o;
-    return TF_LZ_DONE;
+    return st;
 fail:
     *out_n = o;
     return tf__fail(d, st);
-full:
-    if (d->flags & TF_LZ_FLAG_CHECKSUM)
-        d->adler = tf__adler(d->adler, out + folded, o - folded);
-    *out_n = o;
-    return TF_LZ_MORE;
 }
 
 tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {

@@ -20,6 +20,9 @@ enum {
     D_END,
     D_FAILED
 };
+/* A symbol's state is followed by the state that reads its number's extra bits. */
+TF_STATIC_ASSERT(D_RUN_EXTRA == D_RUN + 1 && D_MATCH_EXTRA == D_MATCH + 1 && D_OFFSET_EXTRA == D_OFFSET + 1,
+                 lz_decoder_states_in_order);
 
 struct tf_lz_decoder {
     uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
@@ -433,9 +436,11 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             d->count = 0;
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
             break;
-        case D_RUN: {
+        case D_RUN:
+        case D_MATCH:
+        case D_OFFSET: { /* a symbol; the number it starts, if any, is read in the state that follows */
 #if !TF_LZ_SMALL
-            if (src->end - src->p >= 16 && o < out_size) {
+            if (d->state == D_RUN && src->end - src->p >= 16 && o < out_size) {
                 st = tf__decode_fast(d, src, out, out_size, &o);
                 if (st != TF_OK)
                     goto fail;
@@ -443,17 +448,32 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                     break;
             }
 #endif
-            int sym = tf__symbol(d, src, TF__LZ_RUN);
+            int sym = tf__symbol(d, src,
+                                 d->state == D_RUN     ? TF__LZ_RUN
+                                 : d->state == D_MATCH ? TF__LZ_MATCH(d->k)
+                                                       : TF__LZ_OFFSET(d->w));
             if (sym < 0)
                 goto starved;
-            if (sym) {
-                d->mode = (uint8_t)((unsigned)(sym - 1) % TF__LZ_MODES);
-                d->k = (uint8_t)((unsigned)(sym - 1) / TF__LZ_MODES);
-                d->state = D_RUN_EXTRA;
-            } else { /* no literals */
-                d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(0u, d->long_before);
-                d->state = D_MATCH;
+            unsigned u = (unsigned)sym;
+            if (d->state == D_RUN) {
+                if (!u) { /* no literals */
+                    d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(0u, d->long_before);
+                    d->state = D_MATCH;
+                    break;
+                }
+                d->mode = (uint8_t)((u - 1u) % TF__LZ_MODES);
+                u = (u - 1u) / TF__LZ_MODES;
+            } else if (d->state == D_MATCH) {
+                if (u == TF__LZ_MATCH_END) {
+                    d->state = D_PAD;
+                    break;
+                }
+                d->is_rep = (uint8_t)(u >= TF__LZ_MATCH_REP);
+                if (d->is_rep)
+                    u -= TF__LZ_MATCH_REP;
             }
+            d->k = (uint8_t)u; /* the slot */
+            d->state++;        /* D_RUN_EXTRA, D_MATCH_EXTRA, D_OFFSET_EXTRA */
             break;
         }
         case D_RUN_EXTRA:
@@ -487,7 +507,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             }
             break;
         }
-        case D_LIT: {
+        case D_LIT:
+        case D_COPY: { /* the run's bytes, or the match's from the window */
             unsigned mask = (1u << d->w) - 1u, pos = d->pos;
             size_t k = 0;
             int stop = 0; /* 1: output full, 2: input ran dry */
@@ -496,7 +517,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                     stop = 1;
                     break;
                 }
-                int b = tf__literal(d, src, d->mode);
+                int b = d->state == D_COPY ? d->window[(pos - d->rep) & mask] : tf__literal(d, src, d->mode);
                 if (b < 0) {
                     stop = 2;
                     break;
@@ -512,48 +533,13 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 goto full;
             if (stop == 2)
                 goto starved;
-            if (d->is_rep) /* a full run: the next sequence does not follow a match */
-                d->long_before = 0;
-            d->state = d->is_rep ? D_RUN : D_MATCH;
-            break;
-        }
-        case D_MATCH: {
-            int sym = tf__symbol(d, src, TF__LZ_MATCH(d->k));
-            if (sym < 0)
-                goto starved;
-            if ((unsigned)sym == TF__LZ_MATCH_END) {
-                d->state = D_PAD;
-                break;
+            if (d->state == D_COPY || d->is_rep) { /* after a match, or a full run: no match follows it */
+                if (d->state == D_LIT)
+                    d->long_before = 0;
+                d->state = D_RUN;
+            } else {
+                d->state = D_MATCH;
             }
-            d->is_rep = (uint8_t)((unsigned)sym >= TF__LZ_MATCH_REP);
-            d->k = (uint8_t)(d->is_rep ? (unsigned)sym - TF__LZ_MATCH_REP : (unsigned)sym);
-            d->state = D_MATCH_EXTRA;
-            break;
-        }
-        case D_OFFSET: {
-            int sym = tf__symbol(d, src, TF__LZ_OFFSET(d->w));
-            if (sym < 0)
-                goto starved;
-            d->k = (uint8_t)sym;
-            d->state = D_OFFSET_EXTRA;
-            break;
-        }
-        case D_COPY: {
-            unsigned mask = (1u << d->w) - 1u, pos = d->pos, from = ((unsigned)d->pos - d->rep) & mask;
-            size_t k = d->count < out_size - o ? d->count : out_size - o;
-            for (size_t i = 0; i < k; i++) {
-                uint8_t b = d->window[from];
-                out[o + i] = b;
-                d->window[pos] = b;
-                pos = (pos + 1u) & mask;
-                from = (from + 1u) & mask;
-            }
-            o += k;
-            d->count -= (uint32_t)k;
-            tf__moved(d, pos, k);
-            if (d->count)
-                goto full;
-            d->state = D_RUN;
             break;
         }
         case D_PAD:

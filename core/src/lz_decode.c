@@ -15,8 +15,7 @@ enum {
     D_COPY,         /* the match's bytes */
     D_PAD,          /* zero bits up to the byte boundary */
     D_TRAILER,      /* 4 bytes of Adler-32 */
-    D_STORED_LEN,
-    D_STORED,
+    D_STORED_LEN,   /* then the stored bytes, as a run of plain literals (D_LIT) */
     D_END,
     D_FAILED
 };
@@ -533,7 +532,9 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 goto full;
             if (stop == 2)
                 goto starved;
-            if (d->state == D_COPY || d->is_rep) { /* after a match, or a full run: no match follows it */
+            if (d->flags & TF_LZ_FLAG_STORED) {
+                d->state = D_PAD;
+            } else if (d->state == D_COPY || d->is_rep) { /* after a match, or a full run: no match follows it */
                 if (d->state == D_LIT)
                     d->long_before = 0;
                 d->state = D_RUN;
@@ -577,19 +578,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 d->k++;
             }
             d->k = 0;
-            d->state = D_STORED;
-            break;
-        case D_STORED:
-            while (d->count) {
-                if (o == out_size)
-                    goto full;
-                int b = tf__byte(d, src);
-                if (b < 0)
-                    goto starved;
-                out[o++] = (uint8_t)b;
-                d->count--;
-            }
-            d->state = D_PAD;
+            d->mode = 2u;
+            d->state = D_LIT;
             break;
         case D_END: *out_n = o; return TF_LZ_DONE;
         default: *out_n = o; return -(tf_status)d->error;
@@ -631,8 +621,6 @@ tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, si
         if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
             return st;
     }
-    if (d->state == D_END || d->state == D_FAILED)
-        return tf__decode(d, &(tf__lz_src){in, in}, out, 0, out_n);
     size_t first = *out_n;
     tf__lz_src src = {in, in + n};
     tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);

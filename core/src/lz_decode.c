@@ -15,11 +15,13 @@ enum {
     D_COPY,         /* the match's bytes */
     D_PAD,          /* zero bits up to the byte boundary */
     D_TRAILER,      /* 4 bytes of Adler-32 */
-    D_STORED_LEN,
-    D_STORED,
+    D_STORED_LEN,   /* then the stored bytes, as a run of plain literals (D_LIT) */
     D_END,
     D_FAILED
 };
+/* A symbol's state is followed by the state that reads its number's extra bits. */
+TF_STATIC_ASSERT(D_RUN_EXTRA == D_RUN + 1 && D_MATCH_EXTRA == D_MATCH + 1 && D_OFFSET_EXTRA == D_OFFSET + 1,
+                 lz_decoder_states_in_order);
 
 struct tf_lz_decoder {
     uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
@@ -105,6 +107,9 @@ static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
     return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
 }
 
+/* The next 8 bits; -1 when the input ran dry first. */
+static int tf__byte(tf_lz_decoder *d, tf__lz_src *src) { return tf__need(d, src, 8) ? (int)tf__take(d, 8) : -1; }
+
 /* One symbol of `code`, read a bit at a time as far as the input allows, so that nothing is consumed when the
  * input ends inside the codeword; -1 then. Every code is complete (any bits decode), canonical (codewords of one
  * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
@@ -130,31 +135,47 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
     return -1; /* not reached: limit[TF__LZ_CODE_MAX_LEN] is above every 15-bit number */
 }
 #else
-/* The small build's tables say only how many codewords each length has and the symbols in code order: the first
- * codeword of each length is the previous length's first plus its count, doubled, and the next n bits are an n-bit
- * codeword when they fall below that first plus the count. */
+/* The small build's tables hold only each symbol's codeword length, as runs of one length in symbol order
+ * (lz_codes.h). A pass over the code counts the codewords of each length; then, bit by bit, the first codeword of
+ * length n is the previous length's first plus its count, doubled, and the next n bits are an n-bit codeword when
+ * they fall below that first plus the count: the symbol is then the x-th of that length, in symbol order. */
 static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
-    const uint8_t *count = tf__lz_small_count[code];
-    unsigned first = 0, index = tf__lz_small_base[code];
+    const uint8_t *const runs = tf__lz_small_runs + tf__lz_small_run_at[code], *const end =
+                                                                                   tf__lz_small_runs +
+                                                                                   tf__lz_small_run_at[code + 1u];
+    uint16_t count[TF__LZ_CODE_MAX_LEN + 1u] = {0};
+    for (const uint8_t *r = runs; r < end; r++)
+        count[*r >> 4] = (uint16_t)(count[*r >> 4] + (*r & 15u) + 1u);
+    unsigned first = 0;
     for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
         if (n > d->nbits && !tf__need(d, src, n))
             return -1;
-        unsigned x = ((d->bits >> (d->nbits - n)) & ((1u << n) - 1u)) - first, c = count[n - 1u];
-        if (x < c) {
+        unsigned x = ((d->bits >> (d->nbits - n)) & ((1u << n) - 1u)) - first;
+        if (x < count[n]) {
             d->nbits = (uint8_t)(d->nbits - n);
-            return tf__lz_small_sorted[index + x];
+            unsigned sym = 0;
+            for (const uint8_t *r = runs;; r++) {
+                unsigned k = (*r & 15u) + 1u;
+                if ((unsigned)(*r >> 4) == n) {
+                    if (x < k)
+                        return (int)(sym + x);
+                    x -= k;
+                }
+                sym += k;
+            }
         }
-        index += c;
-        first = (first + c) << 1;
+        first = (first + count[n]) << 1;
     }
     return -1; /* not reached: every code is complete */
 }
 #endif
 
-/* One literal in literal code `mode` (0 text, 1 numeric); -1 when the input ends inside it. Codes of up to 8 bits
- * come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least the end
- * marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
+/* One literal of a run coded in `mode` (0 text code, 1 numeric code, 2 plain); -1 when the input ends inside it. Codes
+ * of up to 8 bits come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least
+ * the end marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
 static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
+    if (mode == 2u)
+        return tf__byte(d, src);
 #if !TF_LZ_SMALL
     if (d->nbits >= 8u || tf__need(d, src, 8)) {
         unsigned hit = tf__lz_literal_fast[mode][(d->bits >> (d->nbits - 8u)) & 0xFFu];
@@ -397,80 +418,108 @@ out:;
 
 static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
+    tf_status st;
     *out_n = 0;
     d->starved = 0;
     for (;;) {
         switch (d->state) {
         case D_HEADER:
             while (d->count < TF_LZ_HEADER_SIZE) {
-                if (!tf__need(d, src, 8))
+                int b = tf__byte(d, src);
+                if (b < 0)
                     goto starved;
-                tf_status st = tf__header_byte(d, tf__take(d, 8));
+                st = tf__header_byte(d, (unsigned)b);
                 if (st != TF_OK)
-                    return *out_n = o, tf__fail(d, st);
+                    goto fail;
             }
             d->count = 0;
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
             break;
-        case D_RUN: {
+        case D_RUN:
+        case D_MATCH:
+        case D_OFFSET: { /* a symbol; the number it starts, if any, is read in the state that follows */
 #if !TF_LZ_SMALL
-            if (src->end - src->p >= 16 && o < out_size) {
-                tf_status st = tf__decode_fast(d, src, out, out_size, &o);
+            if (d->state == D_RUN && src->end - src->p >= 16 && o < out_size) {
+                st = tf__decode_fast(d, src, out, out_size, &o);
                 if (st != TF_OK)
-                    return *out_n = o, tf__fail(d, st);
+                    goto fail;
                 if (d->state != D_RUN)
                     break;
             }
 #endif
-            int sym = tf__symbol(d, src, TF__LZ_RUN);
+            int sym = tf__symbol(d, src,
+                                 d->state == D_RUN     ? TF__LZ_RUN
+                                 : d->state == D_MATCH ? TF__LZ_MATCH(d->k)
+                                                       : TF__LZ_OFFSET(d->w));
             if (sym < 0)
                 goto starved;
-            if (sym) {
-                d->mode = (uint8_t)((unsigned)(sym - 1) % TF__LZ_MODES);
-                d->k = (uint8_t)((unsigned)(sym - 1) / TF__LZ_MODES);
-                d->state = D_RUN_EXTRA;
-            } else { /* no literals */
-                d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(0u, d->long_before);
-                d->state = D_MATCH;
+            unsigned u = (unsigned)sym;
+            if (d->state == D_RUN) {
+                if (!u) { /* no literals */
+                    d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(0u, d->long_before);
+                    d->state = D_MATCH;
+                    break;
+                }
+                d->mode = (uint8_t)((u - 1u) % TF__LZ_MODES);
+                u = (u - 1u) / TF__LZ_MODES;
+            } else if (d->state == D_MATCH) {
+                if (u == TF__LZ_MATCH_END) {
+                    d->state = D_PAD;
+                    break;
+                }
+                d->is_rep = (uint8_t)(u >= TF__LZ_MATCH_REP);
+                if (d->is_rep)
+                    u -= TF__LZ_MATCH_REP;
             }
+            d->k = (uint8_t)u; /* the slot */
+            d->state++;        /* D_RUN_EXTRA, D_MATCH_EXTRA, D_OFFSET_EXTRA */
             break;
         }
-        case D_RUN_EXTRA: {
+        case D_RUN_EXTRA:
+        case D_MATCH_EXTRA:
+        case D_OFFSET_EXTRA: { /* the three numbers: a slot's base plus its extra bits, then what each means */
             unsigned extra = tf__slot_extra(d->k);
             if (!tf__need(d, src, extra))
                 goto starved;
             uint32_t v = tf__slot_base(d->k) + tf__take(d, extra);
-            if (v >= (1u << d->w))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = v + 1u;
-            d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
-            d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(d->count, 0u);
-            d->state = D_LIT;
+            st = TF_E_CORRUPT;
+            if (d->state == D_RUN_EXTRA) {
+                if (v >= (1u << d->w))
+                    goto fail;
+                d->count = v + 1u;
+                d->is_rep = (uint8_t)(d->count == (1u << d->w)); /* a full run: no match follows */
+                d->k = (uint8_t)TF__LZ_MATCH_CONTEXT(d->count, 0u);
+                d->state = D_LIT;
+            } else if (d->state == D_MATCH_EXTRA) {
+                v += d->is_rep ? 1u : 2u;
+                if (v > (1u << d->l) || (d->is_rep && !d->rep))
+                    goto fail;
+                d->count = v;
+                d->long_before = (uint8_t)(v == (1u << d->l));
+                d->state = d->is_rep ? D_COPY : D_OFFSET;
+            } else {
+                v++;
+                if (!d->wrapped && v > d->pos)
+                    goto fail;
+                d->rep = (uint16_t)v;
+                d->state = D_COPY;
+            }
             break;
         }
-        case D_LIT: {
+        case D_LIT:
+        case D_COPY: { /* the run's bytes, or the match's from the window */
             unsigned mask = (1u << d->w) - 1u, pos = d->pos;
             size_t k = 0;
             int stop = 0; /* 1: output full, 2: input ran dry */
             while (d->count) {
-                unsigned b;
                 if (o == out_size) {
                     stop = 1;
                     break;
                 }
-                if (d->mode < 2u) {
-                    int sym = tf__literal(d, src, d->mode);
-                    if (sym < 0) {
-                        stop = 2;
-                        break;
-                    }
-                    b = (unsigned)sym;
-                } else {
-                    if (!tf__need(d, src, 8)) {
-                        stop = 2;
-                        break;
-                    }
-                    b = tf__take(d, 8);
+                int b = d->state == D_COPY ? d->window[(pos - d->rep) & mask] : tf__literal(d, src, d->mode);
+                if (b < 0) {
+                    stop = 2;
+                    break;
                 }
                 out[o++] = (uint8_t)b;
                 d->window[pos] = (uint8_t)b;
@@ -483,76 +532,22 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 goto full;
             if (stop == 2)
                 goto starved;
-            if (d->is_rep) /* a full run: the next sequence does not follow a match */
-                d->long_before = 0;
-            d->state = d->is_rep ? D_RUN : D_MATCH;
-            break;
-        }
-        case D_MATCH: {
-            int sym = tf__symbol(d, src, TF__LZ_MATCH(d->k));
-            if (sym < 0)
-                goto starved;
-            if ((unsigned)sym == TF__LZ_MATCH_END) {
+            if (d->flags & TF_LZ_FLAG_STORED) {
                 d->state = D_PAD;
-                break;
+            } else if (d->state == D_COPY || d->is_rep) { /* after a match, or a full run: no match follows it */
+                if (d->state == D_LIT)
+                    d->long_before = 0;
+                d->state = D_RUN;
+            } else {
+                d->state = D_MATCH;
             }
-            d->is_rep = (uint8_t)((unsigned)sym >= TF__LZ_MATCH_REP);
-            d->k = (uint8_t)(d->is_rep ? (unsigned)sym - TF__LZ_MATCH_REP : (unsigned)sym);
-            d->state = D_MATCH_EXTRA;
-            break;
-        }
-        case D_MATCH_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            uint32_t count = tf__slot_base(d->k) + tf__take(d, extra) + (d->is_rep ? 1u : 2u);
-            if (count > (1u << d->l) || (d->is_rep && !d->rep))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->count = count;
-            d->long_before = (uint8_t)(count == (1u << d->l));
-            d->state = d->is_rep ? D_COPY : D_OFFSET;
-            break;
-        }
-        case D_OFFSET: {
-            int sym = tf__symbol(d, src, TF__LZ_OFFSET(d->w));
-            if (sym < 0)
-                goto starved;
-            d->k = (uint8_t)sym;
-            d->state = D_OFFSET_EXTRA;
-            break;
-        }
-        case D_OFFSET_EXTRA: {
-            unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
-                goto starved;
-            unsigned dist = tf__slot_base(d->k) + tf__take(d, extra) + 1u;
-            if (!d->wrapped && dist > d->pos)
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
-            d->rep = (uint16_t)dist;
-            d->state = D_COPY;
-            break;
-        }
-        case D_COPY: {
-            unsigned mask = (1u << d->w) - 1u, pos = d->pos, from = ((unsigned)d->pos - d->rep) & mask;
-            size_t k = d->count < out_size - o ? d->count : out_size - o;
-            for (size_t i = 0; i < k; i++) {
-                uint8_t b = d->window[from];
-                out[o + i] = b;
-                d->window[pos] = b;
-                pos = (pos + 1u) & mask;
-                from = (from + 1u) & mask;
-            }
-            o += k;
-            d->count -= (uint32_t)k;
-            tf__moved(d, pos, k);
-            if (d->count)
-                goto full;
-            d->state = D_RUN;
             break;
         }
         case D_PAD:
-            if (d->bits & ((1u << d->nbits) - 1u))
-                return *out_n = o, tf__fail(d, TF_E_CORRUPT);
+            if (d->bits & ((1u << d->nbits) - 1u)) {
+                st = TF_E_CORRUPT;
+                goto fail;
+            }
             d->nbits = 0;
             d->count = 0;
             d->state = D_TRAILER;
@@ -562,10 +557,13 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 d->adler = tf__adler(d->adler, out + folded, o - folded);
                 folded = o;
                 while (d->count < 4u) {
-                    if (!tf__need(d, src, 8))
+                    int b = tf__byte(d, src);
+                    if (b < 0)
                         goto starved;
-                    if (tf__take(d, 8) != ((d->adler >> (8u * d->count)) & 0xFFu))
-                        return *out_n = o, tf__fail(d, TF_E_CORRUPT);
+                    if ((unsigned)b != ((d->adler >> (8u * d->count)) & 0xFFu)) {
+                        st = TF_E_CORRUPT;
+                        goto fail;
+                    }
                     d->count++;
                 }
             }
@@ -573,24 +571,15 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             break;
         case D_STORED_LEN:
             while (d->k < 4u) {
-                if (!tf__need(d, src, 8))
+                int b = tf__byte(d, src);
+                if (b < 0)
                     goto starved;
-                d->count |= (uint32_t)tf__take(d, 8) << (8u * d->k);
+                d->count |= (uint32_t)b << (8u * d->k);
                 d->k++;
             }
             d->k = 0;
-            d->state = D_STORED;
-            break;
-        case D_STORED:
-            while (d->count) {
-                if (o == out_size)
-                    goto full;
-                if (!tf__need(d, src, 8))
-                    goto starved;
-                out[o++] = (uint8_t)tf__take(d, 8);
-                d->count--;
-            }
-            d->state = D_PAD;
+            d->mode = 2u;
+            d->state = D_LIT;
             break;
         case D_END: *out_n = o; return TF_LZ_DONE;
         default: *out_n = o; return -(tf_status)d->error;
@@ -598,15 +587,18 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
     }
 starved:
     d->starved = 1;
-    if (d->flags & TF_LZ_FLAG_CHECKSUM)
-        d->adler = tf__adler(d->adler, out + folded, o - folded);
-    *out_n = o;
-    return TF_LZ_DONE;
+    st = TF_LZ_DONE;
+    goto done;
 full:
+    st = TF_LZ_MORE;
+done:
     if (d->flags & TF_LZ_FLAG_CHECKSUM)
         d->adler = tf__adler(d->adler, out + folded, o - folded);
     *out_n = o;
-    return TF_LZ_MORE;
+    return st;
+fail:
+    *out_n = o;
+    return tf__fail(d, st);
 }
 
 tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
@@ -629,8 +621,6 @@ tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, si
         if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
             return st;
     }
-    if (d->state == D_END || d->state == D_FAILED)
-        return tf__decode(d, &(tf__lz_src){in, in}, out, 0, out_n);
     size_t first = *out_n;
     tf__lz_src src = {in, in + n};
     tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
@@ -662,23 +652,21 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
                             unsigned *flags) {
     if (!in && n)
         return TF_E_NULL;
-    for (size_t i = 0; i < n && i < 4u; i++)
-        if (in[i] != tf__lz_magic[i])
-            return TF_E_CORRUPT;
-    if (n < TF_LZ_HEADER_SIZE)
-        return TF_E_EMPTY;
-    if (in[4] != TF_LZ_VERSION)
-        return TF_E_VERSION;
-    unsigned w = in[5] & 15u, l = (unsigned)in[5] >> 4;
-    if (!tf__lz_params_ok(w, l))
-        return TF_E_CORRUPT;
-    if (in[6] & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
-        return TF_E_VERSION;
+    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window */
+    h.count = 0;
+    h.max_w = TF_LZ_MAX_WINDOW_BITS;
+    for (size_t i = 0; i < TF_LZ_HEADER_SIZE; i++) {
+        if (i == n || (i == 4u && n < TF_LZ_HEADER_SIZE)) /* the magic first, then whether it is all here */
+            return TF_E_EMPTY;
+        tf_status st = tf__header_byte(&h, in[i]);
+        if (st != TF_OK)
+            return st;
+    }
     if (window_bits)
-        *window_bits = w;
+        *window_bits = h.w;
     if (lookahead_bits)
-        *lookahead_bits = l;
+        *lookahead_bits = h.l;
     if (flags)
-        *flags = in[6];
+        *flags = h.flags;
     return TF_OK;
 }

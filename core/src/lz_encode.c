@@ -193,15 +193,19 @@ static void tf__put_symbol(tf__lz_bits *b, tf__lz_ref code, unsigned sym) {
     tf__put(b, code->code[sym], code->len[sym]);
 }
 #else
-/* The small build keeps only the lengths: a canonical codeword is the first codeword of its length (each length's
- * first is the previous one's plus its count, doubled) plus how many lower-numbered symbols share the length. */
+/* The small build keeps only the lengths: a canonical codeword of length n is the first codeword of its length,
+ * which is the sum of 2^(n - len) over the shorter codewords, plus how many lower-numbered symbols share the
+ * length. */
 static void tf__put_symbol(tf__lz_bits *b, tf__lz_ref code, unsigned sym) {
-    const uint8_t *len = tf__lz_small_len + tf__lz_small_base[code];
-    unsigned n = len[sym], word = 0;
-    for (unsigned i = 1; i < n; i++)
-        word = (word + tf__lz_small_count[code][i - 1u]) << 1;
-    for (unsigned t = 0; t < sym; t++)
-        word += len[t] == n;
+    const unsigned at = tf__lz_small_base[code], end = tf__lz_small_base[code + 1u], n = TF__LZ_LEN_AT(at + sym);
+    unsigned word = 0;
+    for (unsigned i = at; i < end; i++) {
+        unsigned len = TF__LZ_LEN_AT(i);
+        if (len < n)
+            word += 1u << (n - len);
+        else if (len == n && i < at + sym)
+            word++;
+    }
     tf__put(b, word, n);
 }
 #endif

@@ -351,36 +351,50 @@ def emit(codes) -> None:
 
 
 def small_tables(codes) -> list[str]:
-    """The same codes for TF_LZ_SMALL, in about 1.3 KB instead of 11: every code's symbols in canonical order and
-    how many codewords each length has (what a decoder needs), and every symbol's length (what an encoder needs: a
-    codeword is the first codeword of its length plus the number of shorter-numbered symbols of that length). A code
-    is named by its index (TF__LZ_RUN, ...) into one array of each, so a decoder links none of the lengths."""
-    order_all, len_all, count_rows, base, names = [], [], [], [], []
+    """The same codes for TF_LZ_SMALL, in about 0.5 KB instead of 11: every symbol's codeword length, four bits each
+    (two symbols a byte, the lower-numbered in the low nibble), codes back to back. That is all a canonical code is:
+    the decoder and the encoder count the lengths of a code when they need the first codeword of a length or a
+    symbol's rank within it. A code is named by its index (TF__LZ_RUN, ...) into tf__lz_small_base, which has one
+    more entry for the end of the last code. The decoder, which reads a code's lengths in order only, has them
+    run-length coded instead (tf__lz_small_runs, about 370 bytes)."""
+    len_all, base, names = [], [], []
     for name, freq, max_len in codes:
         lens = lengths(freq, max_len)
-        _, order = canonical(lens)
+        assert max(lens) <= 15 and min(lens) >= 1, name
         base.append(len(len_all))
         names.append(name)
-        order_all += order
         len_all += lens
-        count = [sum(1 for x in lens if x == n) for n in range(1, MAX_LEN + 1)]
-        assert max(count) <= 255, name  # one byte each
-        count_rows.append(count)
+    base.append(len(len_all))
     index = {name: i for i, name in enumerate(names)}
     assert [index[f"offset{w}"] for w in range(6, 16)] == list(range(index["offset6"], index["offset6"] + 10))
+    packed = [len_all[i] | ((len_all[i + 1] if i + 1 < len(len_all) else 0) << 4) for i in range(0, len(len_all), 2)]
     out = ["/* Codes by index: " + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + ". */"]
     out.append(f"static const uint16_t tf__lz_small_base[{len(base)}] = {{{', '.join(map(str, base))}}};")
-    out.append(f"static const uint8_t tf__lz_small_count[{len(count_rows)}][{MAX_LEN}] = {{")
-    out += ["    {" + ", ".join(map(str, row)) + "}," for row in count_rows]
+    out.append(f"static const uint8_t tf__lz_small_len4[{len(packed)}] = {{")
+    out += ["    " + ", ".join(map(str, packed[i:i + 24])) + "," for i in range(0, len(packed), 24)]
     out.append("};")
-    for ctype, cname, values in (("uint8_t", "tf__lz_small_sorted", order_all), ("uint8_t", "tf__lz_small_len", len_all)):
-        out.append(f"static const {ctype} {cname}[{len(values)}] = {{")
-        out += ["    " + ", ".join(map(str, values[i:i + 24])) + "," for i in range(0, len(values), 24)]
-        out.append("};")
+    # The decoder reads the lengths in order only, as runs of one length: a byte (len << 4) | (repeats - 1).
+    runs, run_at = [], []
+    for c in range(len(names)):
+        run_at.append(len(runs))
+        lens, i = len_all[base[c]:base[c + 1]], 0
+        while i < len(lens):
+            j = i
+            while j < len(lens) and lens[j] == lens[i] and j - i < 16:
+                j += 1
+            runs.append((lens[i] << 4) | (j - i - 1))
+            i = j
+    run_at.append(len(runs))
+    out.append(f"static const uint16_t tf__lz_small_run_at[{len(run_at)}] = {{{', '.join(map(str, run_at))}}};")
+    out.append(f"static const uint8_t tf__lz_small_runs[{len(runs)}] = {{")
+    out += ["    " + ", ".join(map(str, runs[i:i + 24])) + "," for i in range(0, len(runs), 24)]
+    out.append("};")
     out.append(f"#define TF__LZ_RUN {index['run']}u\n#define TF__LZ_MATCH(k) ({index['match0']}u + (k))\n"
                f"#define TF__LZ_OFFSET(w) ({index['offset6']}u + (w) - 6u)\n"
                f"#define TF__LZ_LITERAL(mode) ({index['text']}u + (mode))\n"
-               "#define TF__LZ_LEN(code, sym) (tf__lz_small_len[tf__lz_small_base[code] + (sym)])\n"
+               "/* the length of codeword i of all the codes back to back */\n"
+               "#define TF__LZ_LEN_AT(i) ((unsigned)(tf__lz_small_len4[(i) >> 1] >> (((i) & 1u) << 2)) & 15u)\n"
+               "#define TF__LZ_LEN(code, sym) TF__LZ_LEN_AT(tf__lz_small_base[code] + (unsigned)(sym))\n"
                "typedef unsigned tf__lz_ref;")
     assert index["numeric"] == index["text"] + 1
     return out

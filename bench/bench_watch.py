@@ -1,0 +1,344 @@
+"""`thrifty watch` left on a long-running program, beside memray and tracemalloc: CPU cost, the recorder's memory,
+bytes written per hour, and how long a snapshot holds the program up.
+
+Each workload is a benchmark script shipped inside the `pyperformance` package, looped for SECONDS of wall time
+(bench/workloads/watch_driver.py: a service's loop) under each side, in a fresh process:
+
+    plain          python watch_driver.py ...                                  (the anchor)
+    watch 30s      thrifty watch --every 30s --out RUN watch_driver.py ...     (defaults: sampled, 16 KiB)
+    watch 1s       thrifty watch --every 1s ...                                (the cost of frequent snapshots)
+    tracemalloc    tracemalloc.start() first, take_snapshot() + dump() every 30 s, in the driver
+    memray         memray run -o CAPTURE watch_driver.py ...                   (its default capture)
+    memray agg     memray run --aggregate -o CAPTURE ...
+
+The sides of one workload run one after the other, in an order that rotates from workload to workload, so a
+burst of load from the machine's other jobs falls on different sides. Since every side runs for the same wall time,
+the comparison is per iteration: slowdown = CPU time per iteration (time.process_time of the driver's loop: every
+thread of the target process, the tracers' own threads included) over plain python's. The command's whole CPU
+time (os.wait4: the process and every child it waited for, so thrifty's parent and its analysis, memray's start-up
+and its compression at exit) is reported apart, as a fixed cost per run.
+
+Snapshot pause, measured from inside the target: the driver logs every iteration's length and the recorder's
+snapshot count after it, so the iterations a snapshot interrupted are known; a snapshot's pause is such an
+iteration's length minus the median of the (up to 63) clean iterations before it. The same excess over all clean
+iterations is the noise floor of that measure on this machine. When the run file carries `last_snapshot_ns` (how
+long the recorder took to write the previous snapshot) it is reported too. tracemalloc's take_snapshot() and dump()
+are timed directly.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+import harness
+
+TITLE = "thrifty watch on long runs, beside memray and tracemalloc"
+
+HERE = pathlib.Path(__file__).resolve().parent
+DRIVER = HERE / "workloads" / "watch_driver.py"
+WORKLOADS = ["json_dumps", "deltablue", "richards", "nbody"]
+SIDES = ["plain", "watch30", "watch1", "tracemalloc", "memray", "memray_agg"]
+LABEL = {"plain": "plain", "watch30": "watch --every 30s", "watch1": "watch --every 1s",
+         "tracemalloc": "tracemalloc, snapshot every 30s", "memray": "memray run", "memray_agg": "memray run --aggregate"}
+TM_EVERY = 30.0
+BASELINE = 63  # clean iterations a snapshot's iteration is compared with
+
+
+def _seconds(quick: bool) -> float:
+    """Wall time each side loops a workload: 60 s (the issue's minimum), 8 s with --quick; the environment
+    variable THRIFTY_BENCH_WATCH_SECONDS sets it either way."""
+    env = os.environ.get("THRIFTY_BENCH_WATCH_SECONDS")
+    return float(env) if env else (8.0 if quick else 60.0)
+
+
+def _command(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path) -> list[str]:
+    drive = [str(DRIVER), str(seconds), str(script), str(tmp / "log")]
+    py = [sys.executable]
+    if side == "plain":
+        return py + drive
+    if side in ("watch30", "watch1"):
+        every = "30s" if side == "watch30" else "1s"
+        return py + ["-m", "thrifty", "watch", "--every", every, "--out", str(tmp / "run"), "--json",
+                     str(tmp / "watch.json")] + drive
+    if side == "tracemalloc":
+        return py + drive + [str(TM_EVERY), str(tmp / "tracemalloc.dump")]
+    agg = ["--aggregate"] if side == "memray_agg" else []
+    return py + ["-m", "memray", "run", "-q", "-f", *agg, "-o", str(tmp / "capture.bin")] + drive
+
+
+def _parse_log(path: pathlib.Path) -> tuple[int, list[tuple[int, int]], list[list[int]], dict[str, Any]]:
+    """(snapshot count as the loop started, [(iteration ns, snapshot count after it)], tracemalloc lines, result)."""
+    start, iters, tm = 0, [], []
+    result: dict[str, Any] = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("{"):
+            result = json.loads(line)
+        elif line.startswith("S "):
+            start = int(line.split()[1])
+        elif line.startswith("T "):
+            tm.append([int(x) for x in line.split()[1:]])
+        elif line:
+            ns, count = line.split()
+            iters.append((int(ns), int(count)))
+    return start, iters, tm, result
+
+
+def _excess(start: int, iters: list[tuple[int, int]]) -> tuple[list[float], list[float]]:
+    """(pause of each iteration a snapshot interrupted, excess of every clean iteration), in seconds: an iteration's
+    length minus the median of the clean iterations before it (at least 8 of them, at most BASELINE)."""
+    window: list[int] = []  # the last clean lengths, kept sorted for the median
+    order: list[int] = []  # the same, oldest first
+    hit, clean = [], []
+    prev = start
+    for ns, count in iters:
+        snapped = count != prev
+        prev = count
+        if len(window) >= 8:
+            median = window[len(window) // 2] if len(window) % 2 else (window[len(window) // 2 - 1]
+                                                                         + window[len(window) // 2]) / 2
+            (hit if snapped else clean).append((ns - median) / 1e9)
+        if not snapped:
+            bisect.insort(window, ns)
+            order.append(ns)
+            if len(order) > BASELINE:
+                window.pop(bisect.bisect_left(window, order.pop(0)))
+    return hit, clean
+
+
+def _p99(xs: list[float]) -> float:
+    """Nearest-rank 99th percentile (the largest value below 100 samples)."""
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, math.ceil(0.99 * len(s)) - 1)]
+
+
+def _runfile_facts(path: pathlib.Path) -> dict[str, Any]:
+    """What thrifty's run file says of itself: its snapshots, their record sizes, the recorder's memory."""
+    from thrifty.doctor import runfile
+
+    meta, series = runfile.read_series(str(path))
+    data = path.read_bytes()
+    sizes, prev = [], 0
+    for kind, _, end in runfile._records(data, str(path)):
+        if kind == runfile.SNAPSHOT:
+            sizes.append(end - prev)
+        prev = end
+    last = series[-1]
+    written = [s["last_snapshot_ns"] / 1e9 for s in series[1:] if s.get("last_snapshot_ns")]
+    return {"snapshots": len(series), "record_sizes": sizes, "recorder_peak": last["recorder_peak_bytes"],
+            "peak_est": last["peak_bytes"], "write_times": written, "has_write_times": "last_snapshot_ns" in last,
+            "duration": last["duration_ns"] / 1e9}
+
+
+def _run_side(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path) -> dict[str, Any]:
+    for f in tmp.iterdir():
+        f.unlink()
+    with open(tmp / "stdout", "wb") as out, open(tmp / "stderr", "wb") as err:
+        proc = subprocess.Popen(_command(side, seconds, script, tmp), stdout=out, stderr=err, cwd=str(tmp))
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        tail = (tmp / "stderr").read_text(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"{script.parent.name} under {side}: exit {proc.returncode}: {tail}")
+    start, iters, tm, result = _parse_log(tmp / "log")
+    hit, clean = _excess(start, iters)
+    r: dict[str, Any] = {
+        "iterations": result["iterations"], "cpu": result["cpu_ns"] / 1e9, "wall": result["wall_ns"] / 1e9,
+        "cpu_per_iter": result["cpu_ns"] / 1e9 / max(result["iterations"], 1), "rss": result["rss"],
+        "command_cpu": usage.ru_utime + usage.ru_stime, "pauses": hit, "noise": clean,
+        "median_iter": statistics.median(ns for ns, _ in iters) / 1e9 if iters else float("nan"),
+    }
+    if side.startswith("watch"):
+        r.update(_runfile_facts(tmp / "run"))
+        r["out_bytes"] = (tmp / "run").stat().st_size
+    elif side.startswith("memray"):
+        r["out_bytes"] = (tmp / "capture.bin").stat().st_size
+    elif side == "tracemalloc":
+        r["take"] = [t[0] / 1e9 for t in tm]
+        r["dump"] = [t[1] / 1e9 for t in tm]
+        r["dump_bytes"] = [t[2] for t in tm]
+        r["tm_own"] = result["tracemalloc_own"]
+        r["traced_peak"] = result["traced_peak"]
+    return r
+
+
+def _geomean(xs: list[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def _per_hour(nbytes: float, seconds: float) -> str:
+    return harness.fmt_bytes(nbytes * 3600 / seconds) + "/h"
+
+
+def _ms(s: float) -> str:
+    return "—" if math.isnan(s) else f"{s * 1e3:.1f} ms"
+
+
+def _bench_dir() -> pathlib.Path | None:
+    try:
+        import pyperformance
+    except ImportError:
+        return None
+    return pathlib.Path(pyperformance.__file__).parent / "data-files" / "benchmarks"
+
+
+def run(quick: bool) -> str:
+    bench_dir = _bench_dir()
+    if bench_dir is None:
+        return "_pyperformance is not installed (`pip install -e '.[bench]'`): nothing measured._"
+    sides = list(SIDES)
+    try:
+        import memray  # noqa: F401
+    except ImportError:
+        sides = [s for s in sides if not s.startswith("memray")]
+    seconds = _seconds(quick)
+    workloads = [(n, bench_dir / f"bm_{n}" / "run_benchmark.py") for n in WORKLOADS]
+    workloads = [(n, p) for n, p in workloads if p.exists()]
+    res: dict[str, dict[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = pathlib.Path(d)
+        for w, (name, script) in enumerate(workloads):
+            res[name] = {}
+            for side in sides[w % len(sides):] + sides[:w % len(sides)]:
+                r = res[name][side] = _run_side(side, seconds, script, tmp)
+                print(f"  {name:<11} {LABEL[side]:<32} {r['iterations']:>6} iterations, "
+                      f"{harness.fmt_time(r['cpu_per_iter'])} CPU each, command CPU {r['command_cpu']:.1f} s",
+                      flush=True)
+    return _render(res, sides, seconds)
+
+
+def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds: float) -> str:
+    names = list(res)
+    traced = [s for s in sides if s != "plain"]
+
+    def slow(n: str, s: str) -> float:
+        return float(res[n][s]["cpu_per_iter"] / res[n]["plain"]["cpu_per_iter"])
+
+    # -- CPU
+    cpu_rows = [[n, harness.fmt_time(res[n]["plain"]["cpu_per_iter"]), str(res[n]["plain"]["iterations"])]
+                + [f"{slow(n, s):.3f}x" for s in traced] for n in names]
+    gm = {s: _geomean([slow(n, s) for n in names]) for s in traced}
+    cpu_rows.append(["**geomean**", "", ""] + [f"**{gm[s]:.3f}x**" for s in traced])
+    fixed_rows = [[n] + [f"{res[n][s]['command_cpu'] - res[n][s]['cpu']:.2f} s" for s in sides] for n in names]
+
+    # -- memory: the recorder's own against the target's peak
+    mem_rows = []
+    worst = {"watch30": 0.0, "watch1": 0.0}
+    for n in names:
+        peak = res[n]["tracemalloc"]["traced_peak"]
+        rss0 = res[n]["plain"]["rss"]
+        row = [n, harness.fmt_bytes(peak), harness.fmt_bytes(rss0)]
+        for s in ("watch30", "watch1"):
+            own = res[n][s]["recorder_peak"]
+            worst[s] = max(worst[s], own / peak)
+            row.append(f"{harness.fmt_bytes(own)} = {100 * own / peak:.1f}% ({100 * own / res[n][s]['peak_est']:.1f}%"
+                       f" of its own estimate)")
+        row.append(f"{harness.fmt_bytes(res[n]['tracemalloc']['tm_own'])} = "
+                   f"{100 * res[n]['tracemalloc']['tm_own'] / peak:.0f}%")
+        row += [f"{(res[n][s]['rss'] - rss0) / 2**20:+.1f} MiB" for s in traced]
+        mem_rows.append(row)
+
+    # -- bytes written
+    out_rows = []
+    for n in names:
+        row = [n]
+        for s in ("watch30", "watch1"):
+            r = res[n][s]
+            every = 30.0 if s == "watch30" else 1.0
+            steady = r["record_sizes"][-3:-1] or r["record_sizes"][-1:]  # the last timed ones, not the final
+            row.append(f"{harness.fmt_bytes(r['out_bytes'])} in {r['snapshots']} snapshots; "
+                       f"{harness.fmt_bytes(statistics.mean(steady) * 3600 / every)}/h")
+        tm = res[n]["tracemalloc"]
+        row.append(f"{harness.fmt_bytes(statistics.mean(tm['dump_bytes']))} a dump; "
+                   f"{harness.fmt_bytes(statistics.mean(tm['dump_bytes']) * 3600 / TM_EVERY)}/h")
+        for s in ("memray", "memray_agg"):
+            if s in res[n]:
+                r = res[n][s]
+                row.append(f"{harness.fmt_bytes(r['out_bytes'])}; " + (
+                    _per_hour(r["out_bytes"], r["wall"]) if s == "memray" else "written once, at exit"))
+        out_rows.append(row)
+
+    # -- pauses
+    pause_rows = []
+    worst_pause = {"watch30": 0.0, "watch1": 0.0}
+    for n in names:
+        row = [n, harness.fmt_time(res[n]["plain"]["median_iter"]), _ms(_p99(res[n]["plain"]["noise"]))]
+        for s in ("watch30", "watch1"):
+            r = res[n][s]
+            worst_pause[s] = max(worst_pause[s], _p99(r["pauses"]) if r["pauses"] else 0.0)
+            cell = f"{_ms(_p99(r['pauses']))} / {_ms(max(r['pauses'], default=float('nan')))} (n={len(r['pauses'])})"
+            if r["has_write_times"]:
+                cell += f"; written in {_ms(_p99(r['write_times']))} p99"
+            row.append(cell)
+        tm = res[n]["tracemalloc"]
+        row.append(f"{_ms(_p99(tm['take']))} + dump {_ms(_p99(tm['dump']))} (n={len(tm['take'])})")
+        pause_rows.append(row)
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    worst_slow = {s: max(slow(n, s) for n in names) for s in traced}
+    summary = [
+        ["CPU time per iteration vs plain (geomean; worst)", f"{gm['watch30']:.3f}x; {worst_slow['watch30']:.3f}x",
+         f"{gm['watch1']:.3f}x; {worst_slow['watch1']:.3f}x",
+         f"tracemalloc {gm['tracemalloc']:.2f}x" + "".join(f", {LABEL[s]} {gm[s]:.2f}x" for s in traced
+                                                          if s.startswith("memray")),
+         "≤ 1.05x", met(gm["watch30"] <= 1.05 and worst_slow["watch30"] <= 1.05)],
+        ["recorder memory / traced peak (worst workload)", f"{100 * worst['watch30']:.1f}%",
+         f"{100 * worst['watch1']:.1f}%", "tracemalloc's own: see below", "≤ 2%", met(worst["watch30"] <= 0.02)],
+        ["snapshot pause p99 (worst workload)", _ms(worst_pause["watch30"]), _ms(worst_pause["watch1"]),
+         "tracemalloc take_snapshot(): below", "a few ms", met(worst_pause["watch30"] <= 0.005)],
+    ]
+    return (
+        f"Each of {len(names)} pyperformance workloads looped for {seconds:.0f} s of wall time under each side, "
+        "one run per side, sides in an order rotating from workload to workload (bench/bench_watch.py says how "
+        "each number is taken). The machine has 2 cores shared with other jobs (a qemu-user ARM test leg ran "
+        "during this run): CPU time, not wall time, is compared, and the pauses are wall time, so load from other "
+        "jobs adds to them (the plain column shows how much).\n\n"
+        + harness.table(["what", "watch --every 30s (default)", "watch --every 1s", "anchors", "target", "verdict"],
+                        summary)
+        + "\n\n**CPU time per iteration, over plain python's** (the driver's loop: every thread of the target "
+        "process; iterations = how many plain python ran):\n\n"
+        + harness.table(["workload", "plain (CPU per iteration)", "iterations"] + [LABEL[s] for s in traced],
+                        cpu_rows)
+        + "\n\nFixed cost outside the loop (the whole command's CPU time from os.wait4 minus the loop's: "
+        "interpreter start-up, the workload's set-up, the tracer's start and end, thrifty's analysis and report, "
+        "memray's compression of its capture at exit):\n\n"
+        + harness.table(["workload"] + [LABEL[s] for s in sides], fixed_rows)
+        + "\n\n**Memory.** thrifty: the recorder's own memory at its largest (`recorder_peak_bytes` of the last "
+        "snapshot: the tracker's tables and the run-file writer), over the program's traced peak as tracemalloc "
+        "measured it (exact) in the same session, and over the recorder's own sampled estimate of the peak "
+        "(`peak_bytes`). tracemalloc's own: `get_tracemalloc_memory()` at its largest, read after each snapshot. "
+        "memray keeps no counter of its own memory: the peak RSS over plain python's (VmHWM of the target process, "
+        "every side) is the comparable figure for all of them; it includes what each tracer imports and, for "
+        "tracemalloc, the snapshot objects while they exist.\n\n"
+        + harness.table(["workload", "traced peak", "plain peak RSS", "watch 30s recorder", "watch 1s recorder",
+                         "tracemalloc own"] + [f"RSS {LABEL[s]}" for s in traced], mem_rows)
+        + "\n\n**Bytes written.** thrifty: the run file's size after the run, and per hour at that interval "
+        "(the mean size of the last timed snapshot records × snapshots an hour: the run holds extra snapshots "
+        "from the start, where the interval doubles from 50 ms, and every snapshot holds the whole table, so "
+        "the file grows linearly until old snapshots are thinned, docs/watch.md). tracemalloc: one dump() of a "
+        "snapshot (each replaces the last here; kept, they add up as shown). memray's default capture grows "
+        "as the program allocates (file after its lz4 compression at exit, scaled to an hour by the run's "
+        "length; by default memray records only the allocator's own calls, not pymalloc's small blocks); "
+        "`--aggregate` writes its summary once, at exit, so it does not grow with time (and a run killed by the "
+        "OOM killer leaves nothing).\n\n"
+        + harness.table(["workload", "watch 30s", "watch 1s", "tracemalloc dumps every 30s"]
+                        + [LABEL[s] for s in ("memray", "memray_agg") if s in sides], out_rows)
+        + "\n\n**Snapshot pause.** thrifty: the iterations a snapshot interrupted, each iteration's length minus "
+        "the median of the clean iterations before it: p99 / max (n = snapshots taken inside the loop after "
+        "its first 8 iterations; below 100 snapshots p99 is the largest). Noise: the same excess over every "
+        "clean iteration of plain python, p99. tracemalloc: take_snapshot() and dump() timed in the target, "
+        "p99.\n\n"
+        + harness.table(["workload", "plain iteration (median, wall)", "noise p99 (plain)", "watch 30s pause",
+                         "watch 1s pause", "tracemalloc take_snapshot()"], pause_rows)
+    )

@@ -45,7 +45,8 @@ static struct {
     uint64_t off; /* bytes written so far: where the next record starts */
     uint64_t max_interval_ns, interval_ns, next_due_ns;
     uint64_t snapshots;
-    uint64_t last_ops; /* the tracker's operation count at the last snapshot */
+    uint64_t last_cost_ns, max_cost_ns; /* what writing the last snapshot took (compaction included), the most */
+    uint64_t last_ops;                  /* the tracker's operation count at the last snapshot */
     /* the record being written */
     void *enc_mem;
     tf_lz_encoder *enc;
@@ -54,6 +55,19 @@ static struct {
     uint32_t crc;
     int failed; /* a write failed: the record being written is dropped and nothing more is written */
     size_t own_bytes, own_peak;
+    /* a bounded file (thrifty watch): past max_bytes, older snapshots are thinned (see compact) */
+    uint64_t max_bytes; /* 0: unbounded (the doctor) */
+    char *path;         /* where the file is: compaction writes path.tmp and renames it over */
+    struct rec_entry {
+        uint64_t off;
+        uint64_t seq; /* a snapshot's number */
+        uint32_t len; /* header and payload */
+        uint8_t kind;
+    } * index; /* the committed records, in file order (bounded files only) */
+    uint32_t nindex, index_cap;
+    uint64_t compactions;
+    uint64_t stride, recent; /* which snapshots a compaction keeps: see keep_snapshot */
+    int compact_failed;      /* a compaction could not write its file: the run goes on unbounded */
 } R = {.fd = -1};
 
 /* ---- CRC-32 (IEEE, as zlib.crc32) ---------------------------------------------------------------------------- */
@@ -152,6 +166,126 @@ static void buffers_free(void) {
     R.out = NULL;
 }
 
+static int index_push(uint64_t off, uint32_t len, int kind, uint64_t seq) {
+    if (R.nindex == R.index_cap) {
+        uint32_t cap = R.index_cap ? 2u * R.index_cap : 64u;
+        struct rec_entry *grown = realloc(R.index, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        own((size_t)(cap - R.index_cap) * sizeof *grown, 0);
+        R.index = grown;
+        R.index_cap = cap;
+    }
+    R.index[R.nindex++] = (struct rec_entry){off, seq, len, (uint8_t)kind};
+    return 0;
+}
+
+static void index_free(void) {
+    own(0, (size_t)R.index_cap * sizeof *R.index);
+    free(R.index);
+    R.index = NULL;
+    R.nindex = R.index_cap = 0;
+    if (R.path) {
+        own(0, strlen(R.path) + 1u);
+        free(R.path);
+        R.path = NULL;
+    }
+}
+
+/* Copies len bytes at off of the current file to the end of `to`, through the (idle) output buffer. */
+static int copy_out(int to, uint64_t off, uint64_t len) {
+    while (len) {
+        size_t want = len < OUT_BUF ? (size_t)len : OUT_BUF;
+        ssize_t got = pread(R.fd, R.out, want, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        for (ssize_t done = 0; done < got;) {
+            ssize_t w = write(to, R.out + done, (size_t)(got - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return -1;
+            done += w;
+        }
+        off += (uint64_t)got;
+        len -= (uint64_t)got;
+    }
+    return 0;
+}
+
+#define KEEP_RECENT 16u /* snapshots kept at full resolution while the bound allows */
+
+/* Whether snapshot number k stays when the newest is `newest`: every stride-th one over the whole run (evenly
+ * spaced, as a trend estimate wants them) and the newest `recent` ones. Compaction only doubles the stride and
+ * halves `recent`, and multiples of 2s are multiples of s, so a snapshot dropped is never wanted back; snapshot 0
+ * (the run's start) always stays. */
+static int keep_snapshot(uint64_t k, uint64_t newest) { return k % R.stride == 0 || newest - k < R.recent; }
+
+/* A bounded file past its size: keeps every record that is not a snapshot and the snapshots keep_snapshot keeps,
+ * the stride doubled (or, when the newest ones alone are too big, `recent` halved) until they come to at most 3/4
+ * of max_bytes, so the next compaction is some snapshots away. Written to path.tmp and renamed over the file
+ * (atomic: a reader, or a kill at any moment, sees the old file or the new one, both valid). A week at 30 s in
+ * 2 MiB of ~4 KiB snapshots: one every ~32 min plus the last 16. Lock held. */
+static void compact(void) {
+    uint64_t newest = 0, target = R.max_bytes / 4u * 3u, size;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < R.nindex; i++)
+        if (R.index[i].kind == REC_SNAPSHOT)
+            newest = R.index[i].seq;
+    for (;;) {
+        size = RUN_HEADER;
+        for (uint32_t i = 0; i < R.nindex; i++)
+            if (R.index[i].kind != REC_SNAPSHOT || keep_snapshot(R.index[i].seq, newest))
+                size += R.index[i].len;
+        if (size <= target)
+            break;
+        if (newest / R.stride + 1u > R.recent || R.recent <= 2u) {
+            if (R.stride > newest)
+                break; /* snapshot 0 and the newest two alone are past the bound: keep them all the same */
+            R.stride *= 2u;
+        } else {
+            R.recent /= 2u;
+        }
+    }
+    if (size >= R.off)
+        return; /* nothing to drop */
+    size_t plen = strlen(R.path);
+    char *tmp = malloc(plen + 5u);
+    if (!tmp)
+        return;
+    memcpy(tmp, R.path, plen);
+    memcpy(tmp + plen, ".tmp", 5u);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    uint64_t off = RUN_HEADER;
+    int ok = fd >= 0 && copy_out(fd, 0, RUN_HEADER) == 0;
+    for (uint32_t i = 0; ok && i < R.nindex; i++) {
+        struct rec_entry e = R.index[i];
+        if (e.kind == REC_SNAPSHOT && !keep_snapshot(e.seq, newest))
+            continue;
+        ok = copy_out(fd, e.off, e.len) == 0;
+        e.off = off;
+        R.index[kept++] = e; /* kept <= i: in place */
+        off += e.len;
+    }
+    if (!ok || rename(tmp, R.path) != 0) {
+        /* the index was rewritten for the new file: without it, the run goes on unbounded in the old one */
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        free(tmp);
+        R.compact_failed = 1;
+        return;
+    }
+    free(tmp);
+    close(R.fd);
+    R.fd = fd;
+    R.off = off;
+    R.nindex = kept;
+    R.compactions++;
+}
+
 /* Starts a record: a zeroed header (kind 0 = not committed) and a fresh encoder. */
 static int rec_begin(void) {
     static const uint8_t zero[REC_HEADER];
@@ -209,6 +343,8 @@ static int rec_end(int kind) {
             return (R.failed = 1), -1;
         done += (size_t)w;
     }
+    if (R.max_bytes && index_push(R.rec_start, (uint32_t)(R.off - R.rec_start), kind, R.snapshots) < 0)
+        R.compact_failed = 1; /* no room for the index: the file is still valid, it just stays unbounded */
     return 0;
 }
 
@@ -382,7 +518,8 @@ static int snapshot(const tf_tracker_view *v) {
                                    peak_rss_bytes(),
                                    v->own_bytes + R.own_bytes,
                                    v->own_peak + R.own_peak,
-                                   R.snapshots};
+                                   R.snapshots,
+                                   R.last_cost_ns};
         if (put_u32((uint32_t)(sizeof fields / sizeof fields[0])) < 0)
             goto done;
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -444,12 +581,16 @@ static int snapshot(const tf_tracker_view *v) {
     }
     rc = rec_end(REC_SNAPSHOT);
     R.snapshots++;
+    if (rc == 0 && R.max_bytes && !R.compact_failed && R.off > R.max_bytes)
+        compact();
     R.last_ops = v->ops;
 done:
     strindex_free(&x);
     {
         /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost */
         uint64_t end = tf_now_ns(), cost = end - now;
+        R.last_cost_ns = cost;
+        R.max_cost_ns = cost > R.max_cost_ns ? cost : R.max_cost_ns;
         R.interval_ns = R.interval_ns * 2u < R.max_interval_ns ? R.interval_ns * 2u : R.max_interval_ns;
         R.next_due_ns = end + (R.interval_ns > 20u * cost ? R.interval_ns : 20u * cost);
     }
@@ -499,6 +640,7 @@ void tf_runfile_forget(void) {
     if (R.fd >= 0)
         close(R.fd);
     R.fd = -1;
+    index_free();
     writer_running = 0; /* in a fork child the thread does not exist */
 }
 
@@ -518,15 +660,22 @@ static PyObject *write_failed(void) {
 }
 
 static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"path", "meta", "interval", NULL};
+    static char *kwlist[] = {"path", "meta", "interval", "max_bytes", NULL};
     PyObject *path;
     Py_buffer meta;
     double interval = 1.0;
+    long long max_bytes = 0;
     uint8_t h[RUN_HEADER];
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&y*|d:_runfile_open", kwlist, PyUnicode_FSConverter, &path, &meta,
-                                     &interval))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&y*|dL:_runfile_open", kwlist, PyUnicode_FSConverter, &path, &meta,
+                                     &interval, &max_bytes))
         return NULL;
+    if (max_bytes != 0 && (max_bytes < 4096 || max_bytes > (long long)UINT32_MAX * 16)) {
+        Py_DECREF(path);
+        PyBuffer_Release(&meta);
+        return PyErr_Format(PyExc_ValueError, "max_bytes must be 0 (unbounded) or between 4096 and 64 GiB, got %lld",
+                            max_bytes);
+    }
     if (!(interval >= 0.001 && interval <= 86400.0)) {
         Py_DECREF(path);
         PyBuffer_Release(&meta);
@@ -539,17 +688,36 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
         return NULL;
     }
     crc_init();
-    R.fd = open(PyBytes_AS_STRING(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (max_bytes) {
+        size_t plen = (size_t)PyBytes_GET_SIZE(path);
+        R.path = malloc(plen + 1u);
+        if (!R.path) {
+            Py_DECREF(path);
+            PyBuffer_Release(&meta);
+            return PyErr_NoMemory();
+        }
+        memcpy(R.path, PyBytes_AS_STRING(path), plen + 1u);
+        own(plen + 1u, 0);
+    }
+    /* read and write: a compaction reads the records it keeps back */
+    R.fd = open(PyBytes_AS_STRING(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (R.fd < 0) {
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
         Py_DECREF(path);
         PyBuffer_Release(&meta);
+        index_free();
         return NULL;
     }
     Py_DECREF(path);
+    R.max_bytes = (uint64_t)max_bytes;
+    R.compactions = 0;
+    R.stride = 1;
+    R.recent = KEEP_RECENT;
+    R.compact_failed = 0;
     R.off = 0;
     R.failed = 0;
     R.snapshots = 0;
+    R.last_cost_ns = R.max_cost_ns = 0;
     R.max_interval_ns = (uint64_t)(interval * 1e9);
     R.interval_ns = FIRST_INTERVAL_NS < R.max_interval_ns ? FIRST_INTERVAL_NS : R.max_interval_ns;
     R.next_due_ns = tf_now_ns() + R.interval_ns;
@@ -627,9 +795,11 @@ static PyObject *runfile_close(PyObject *module, PyObject *unused) {
 static PyObject *runfile_status(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
-    return Py_BuildValue("{s:O,s:K,s:K,s:n,s:n}", "open", R.fd >= 0 ? Py_True : Py_False, "bytes",
+    return Py_BuildValue("{s:O,s:K,s:K,s:n,s:n,s:K,s:K,s:K}", "open", R.fd >= 0 ? Py_True : Py_False, "bytes",
                          (unsigned long long)R.off, "snapshots", (unsigned long long)R.snapshots, "writer_bytes",
-                         (Py_ssize_t)R.own_bytes, "writer_peak_bytes", (Py_ssize_t)R.own_peak);
+                         (Py_ssize_t)R.own_bytes, "writer_peak_bytes", (Py_ssize_t)R.own_peak, "compactions",
+                         (unsigned long long)R.compactions, "max_bytes", (unsigned long long)R.max_bytes,
+                         "max_snapshot_ns", (unsigned long long)R.max_cost_ns);
 }
 
 static PyObject *tracker_halt(PyObject *module, PyObject *args, PyObject *kwargs) {
@@ -645,9 +815,11 @@ static PyObject *tracker_halt(PyObject *module, PyObject *args, PyObject *kwargs
 
 static PyMethodDef runfile_methods[] = {
     {"_runfile_open", (PyCFunction)(void (*)(void))runfile_open, METH_VARARGS | METH_KEYWORDS,
-     "_runfile_open(path, meta, interval=1.0)\n--\n\n"
+     "_runfile_open(path, meta, interval=1.0, max_bytes=0)\n--\n\n"
      "Create the run file (truncating it), write its header and the meta record (bytes), and have the running\n"
-     "tracker append snapshots to it at most every `interval` seconds. The doctor's recorder calls this."},
+     "tracker append snapshots to it at most every `interval` seconds. max_bytes > 0 bounds the file: past it,\n"
+     "older snapshots are thinned (path must then stay valid: it is rewritten by rename). The doctor's recorder\n"
+     "and thrifty watch call this."},
     {"_runfile_write", runfile_write, METH_VARARGS,
      "_runfile_write(kind, data) -> bool\n--\n\nAppend an end (3) or evidence (4) record; False when this process "
      "has no run file (a fork child)."},

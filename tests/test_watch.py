@@ -100,9 +100,37 @@ def test_without_the_leak_nothing_is_called_a_leak(tmp_path):
     assert {r["kind"] for r in a["sites"]} <= {"plateau", "sawtooth", "churn", "steady"}
 
 
-def test_a_target_killed_by_sigkill_leaves_a_readable_run(tmp_path):
+def test_a_bounded_run_file_thins_old_snapshots_and_still_finds_the_leak(tmp_path):
+    """Snapshots every 20 ms into a 160 KiB file (this service's snapshots are ~5 KiB): it is compacted many times
+    over, stays within its bound, keeps the first snapshot and the newest ones at full resolution, and the leak is
+    still found at its rate."""
+    from thrifty.doctor import runfile
+
+    got, a = _watch(tmp_path, "--every", "0.02s", "--max-file", "160K", "--sample-rate", "2K", "--out", "w.run",
+                    "service.py", "leak")
+    size = (tmp_path / "w.run").stat().st_size
+    assert size <= 160 * 1024 + 1024, size  # the bound, plus the end record written after the last compaction
+    assert not (tmp_path / "w.run.tmp").exists()
+    _, series = runfile.read_series(str(tmp_path / "w.run"))
+    numbers = [s["snapshot"] for s in series]
+    assert numbers[0] == 0 and numbers == sorted(numbers)
+    assert numbers[-1] + 1 > 2 * len(numbers), numbers  # most snapshots were thinned away...
+    assert numbers[-1] - numbers[-2] == 1, numbers  # ...not the newest
+    gaps = [b - a for a, b in zip(numbers, numbers[1:])]
+    assert gaps[0] == max(gaps), gaps  # the older, the sparser
+    first = a["leaks"][0]
+    assert first["site"]["line"] == LEAK_LINE, a["leaks"]
+    kept, seconds = map(float, (tmp_path / "kept.txt").read_text().split())
+    true_rate = kept / seconds * 3600
+    assert abs(first["bytes_per_hour"] - true_rate) / true_rate < 0.25, (first["bytes_per_hour"], true_rate)
+
+
+@pytest.mark.parametrize("bound", [[], ["--every", "0.02s", "--max-file", "32K"]], ids=["unbounded", "compacting"])
+def test_a_target_killed_by_sigkill_leaves_a_readable_run(tmp_path, bound):
+    """SIGKILL at a random moment; with a small bound, the kill most likely lands among compactions (each writes
+    w.run.tmp and renames it over w.run), and the file read is the old one or the new one, never a mix."""
     (tmp_path / "service.py").write_text(SERVICE)
-    proc = subprocess.Popen([*WATCH, "--every", "0.25s", "--out", "w.run", "service.py", "leak"],
+    proc = subprocess.Popen([*WATCH, "--every", "0.25s", *bound, "--out", "w.run", "service.py", "leak"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                             preexec_fn=_sigint_default)
     try:
@@ -130,6 +158,19 @@ def test_a_bad_duration_says_what_is_accepted(tmp_path, bad):
                          timeout=60)
     assert got.returncode == 2
     assert "500ms, 30s, 2m, 8h or 1d" in got.stderr and "Traceback" not in got.stderr
+
+
+@pytest.mark.parametrize("bad", ["1K", "-5", "lots", "65G"])
+def test_a_bad_file_bound_says_what_is_accepted(tmp_path, bad):
+    import thrifty
+
+    got = subprocess.run([*WATCH, f"--max-file={bad}", "-c", "pass"], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=60)
+    assert got.returncode == 2 and "Traceback" not in got.stderr
+    assert "4K to 64G" in got.stderr or "invalid size" in got.stderr, got.stderr
+    with pytest.raises(ValueError, match="max_file|invalid size"):
+        thrifty.watch(tmp_path / "x.run", max_file=bad)
+    assert not (tmp_path / "x.run").exists()
 
 
 def test_doctor_for_stops_a_program_that_never_ends(tmp_path):

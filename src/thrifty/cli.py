@@ -24,7 +24,7 @@ EXIT_OVER_BUDGET = 3
 
 # Options that take a value, so the first bare word after them is not mistaken for the script.
 _VALUED = {"--json", "--html", "--budget", "--top", "--sample-rate", "--depth", "--out", "--interval", "--include",
-           "--exclude", "--every", "--for"}
+           "--exclude", "--every", "--for", "--max-file"}
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -61,6 +61,16 @@ def _positive_size(text: str) -> int:
     n = _size(text)
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a size of at least 1 byte, got {text!r}")
+    return n
+
+
+MAX_FILE_DEFAULT = 2 * 1024 * 1024
+
+
+def _max_file(text: str) -> int:
+    n = _size(text)
+    if n != 0 and not 4096 <= n <= 64 * 1024**3:
+        raise argparse.ArgumentTypeError(f"expected 0 (keep every snapshot) or a size from 4K to 64G, got {text!r}")
     return n
 
 
@@ -281,6 +291,8 @@ def _watch_parser() -> _Parser:
                    help="stop the program after DURATION as Ctrl-C would (default: when it ends)")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="project when the heap reaches SIZE (e.g. 256M)")
     p.add_argument("--out", metavar="RUNFILE", help="keep the run file (`thrifty report --leaks RUNFILE` reads it)")
+    p.add_argument("--max-file", type=_max_file, default=MAX_FILE_DEFAULT, metavar="SIZE",
+                   help="past SIZE, older snapshots in the run file are thinned (default 2M; 0 keeps them all)")
     p.add_argument("--json", metavar="FILE", help="also write the analysis as JSON, - for stdout (docs/watch.md)")
     p.add_argument("--exact", action="store_true", help="record every allocation (default: sampled)")
     p.add_argument("--sample-rate", type=_positive_size, default=16 * 1024, metavar="SIZE",
@@ -329,7 +341,8 @@ def watch_main(argv: list[str]) -> int:
         try:
             result = run(Target(kind, value, args), sampled=not opts.exact, sample_rate=opts.sample_rate,
                          max_depth=min(opts.depth, 256), findings=False, out=path, interval=opts.every,
-                         top=opts.top, include=opts.include, exclude=opts.exclude, stop_after=opts.stop_after)
+                         top=opts.top, include=opts.include, exclude=opts.exclude, stop_after=opts.stop_after,
+                         max_bytes=opts.max_file)
         except TargetError as e:
             raise UsageError(str(e)) from None
         meta, series = runfile.read_series(path)

@@ -35,7 +35,8 @@ class Watch:
     """A recorder running in this process (see thrifty.watch). start()/stop(), or use it as a context manager."""
 
     def __init__(self, out: str | os.PathLike[str], *, every: float | str = 30.0, sample_rate: int | str = "16K",
-                 exact: bool = False, signal: int | None = _signal.SIGUSR1) -> None:
+                 exact: bool = False, signal: int | None = _signal.SIGUSR1,
+                 max_file: int | str = "2M") -> None:
         self.out = os.path.abspath(os.fspath(out))
         self.every = _seconds(every)
         if not 0.001 <= self.every <= 86400:
@@ -43,6 +44,9 @@ class Watch:
         self.sample_rate = parse_size(sample_rate)
         if self.sample_rate <= 0:
             raise ValueError(f"sample_rate must be a positive size such as 16K, got {sample_rate!r}")
+        self.max_file = parse_size(max_file)
+        if self.max_file != 0 and not 4096 <= self.max_file <= 64 * 1024**3:
+            raise ValueError(f"max_file must be 0 (keep every snapshot) or a size from 4K to 64G, got {max_file!r}")
         self.exact = bool(exact)
         self.signal = signal
         self._old_handler: object = None
@@ -59,7 +63,7 @@ class Watch:
                 "target": {"kind": "process", "value": script or sys.executable, "args": list(sys.argv[1:])},
                 "argv": list(sys.argv), "cwd": os.getcwd(), "bootstrap": __file__, "user_roots": roots,
                 "started": time.time(), "watch": {"every": self.every, "in_process": True}}
-        _ext._runfile_open(self.out, repr(meta).encode(), self.every)
+        _ext._runfile_open(self.out, repr(meta).encode(), self.every, self.max_file)
         try:
             _ext._tracker_start(sampled=not self.exact, sample_rate=self.sample_rate)
         except BaseException:
@@ -104,8 +108,9 @@ class Watch:
 
 
 def watch(out: str | os.PathLike[str], *, every: float | str = 30.0, sample_rate: int | str = "16K",
-          exact: bool = False, signal: int | None = _signal.SIGUSR1) -> Watch:
+          exact: bool = False, signal: int | None = _signal.SIGUSR1, max_file: int | str = "2M") -> Watch:
     """Record this process's memory per line into the run file `out`, a snapshot every `every` (seconds, or '30s',
     '2m'), one more on `signal` (None: no handler), for `thrifty report --leaks out`. Use as a context manager, or
-    call .start() and .stop(). Sampled (one allocation per `sample_rate` bytes on average) unless exact=True."""
-    return Watch(out, every=every, sample_rate=sample_rate, exact=exact, signal=signal)
+    call .start() and .stop(). Sampled (one allocation per `sample_rate` bytes on average) unless exact=True.
+    Past `max_file` (a size; 0: never) older snapshots in the file are thinned, so a long watch stays small."""
+    return Watch(out, every=every, sample_rate=sample_rate, exact=exact, signal=signal, max_file=max_file)

@@ -38,7 +38,8 @@ _pid = 0
 
 def _config(argv: "list[str]") -> "dict[str, Any]":
     """The parent's settings (tracer.child_command is the other half): positional, then `--` and the target's args."""
-    keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings")
+    keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings",
+            "max_bytes")
     sep = argv.index("--", 1)
     cfg: "dict[str, Any]" = dict(zip(keys, argv[1:sep]))
     cfg["args"] = argv[sep + 1:]
@@ -202,7 +203,7 @@ def main() -> None:
     _real_exit = os._exit
     _pid = os.getpid()
     os._exit = _wrapped_exit
-    _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]))
+    _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), int(cfg["max_bytes"]))
     _ext._tracker_start(sampled=cfg["mode"] == "sampled", sample_rate=int(cfg["sample_rate"]),
                         max_depth=int(cfg["max_depth"]))
     _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file

@@ -27,7 +27,7 @@ META, SNAPSHOT, END, EVIDENCE = 1, 2, 3, 4
 FIELDS = ("mode", "sample_rate", "max_depth", "peak_bytes", "live_bytes_at_end", "peak_time_ns", "allocs", "frees",
           "alloc_bytes", "samples", "untracked_allocs", "dropped_stacks", "recycled_stacks", "tracker_bytes",
           "tracker_peak_bytes", "duration_ns", "overhead_ns_estimate", "target_peak_rss_bytes", "recorder_bytes",
-          "recorder_peak_bytes", "snapshot")
+          "recorder_peak_bytes", "snapshot", "last_snapshot_ns")
 _SIGNED = {"peak_bytes", "live_bytes_at_end"}
 _NODE = struct.Struct("<IiI")
 _SITE = struct.Struct("<IHBBqqQQQ")

@@ -96,11 +96,11 @@ def check_target(target: Target) -> None:
 
 
 def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_rate: int, max_depth: int,
-                  interval: float, findings: bool) -> list[str]:
+                  interval: float, findings: bool, max_bytes: int = 0) -> list[str]:
     """The recorder's command line (thrifty.doctor.child._config reads it), with this interpreter's own flags."""
     flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]  # -X options, -O, -E, ...: the target runs as we were started
     config = [_PKGDIR, runfile_path, target.kind, target.value, "sampled" if sampled else "exact", str(sample_rate),
-              str(max_depth), repr(float(interval)), "1" if findings else "0"]
+              str(max_depth), repr(float(interval)), "1" if findings else "0", str(int(max_bytes))]
     return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
@@ -208,11 +208,12 @@ def build(raw: dict[str, Any], *, target: dict[str, Any] | None = None, outcome:
 def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
         findings: bool = True, out: str | None = None, interval: float = 1.0, budget: int | None = None,
         top: int = 10, include: list[str] | None = None, exclude: list[str] | None = None,
-        env: dict[str, Any] | None = None, stop_after: float | None = None) -> Result:
+        env: dict[str, Any] | None = None, stop_after: float | None = None, max_bytes: int = 0) -> Result:
     """Run the target in a fresh interpreter under the tracker, as python would, and build its report and findings.
     out: keep the run file at this path (else a temporary one, removed after reading). TargetError when the target
     cannot start; the target's own failures are in the result (report["outcome"], exit_status). stop_after: stop
-    the target after that many seconds, as Ctrl-C would (a program that never ends; `--for`)."""
+    the target after that many seconds, as Ctrl-C would (a program that never ends; `--for`). max_bytes: bound the
+    run file (older snapshots thinned past it; 0 = keep every snapshot)."""
     check_target(target)
     if out is not None:
         path = os.path.abspath(out)  # the recorder creates it, in its own cwd: resolved here, at the start
@@ -221,7 +222,7 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024,
         os.close(fd)
     try:
         cmd = child_command(target, path, sampled=sampled, sample_rate=sample_rate, max_depth=max_depth,
-                            interval=interval, findings=findings)
+                            interval=interval, findings=findings, max_bytes=max_bytes)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)
         stopped: list[bool] = []

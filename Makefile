@@ -11,6 +11,7 @@
 #                Debian's cross compilers (installed when missing); part of `make test`
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
+#   make bench-watch  only `thrifty watch` on long runs beside memray and tracemalloc (~26 min; part of make bench)
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing), then each Python-API target
 #                in tests/fuzz/ under atheris against the ASan build (fuzz-c, fuzz-py run one half)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
@@ -36,7 +37,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
+.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-watch bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -358,6 +359,13 @@ lint: apt-clang-format
 bench: install
 	$(VENV)/bin/pip install -q -e '.[bench]' --no-build-isolation
 	$(VPY) bench/run.py --out docs/benchmarks.md $(BENCH_ARGS)
+
+# `thrifty watch` left on long runs beside memray and tracemalloc (bench/bench_watch.py, also part of `make bench`):
+# 4 pyperformance workloads x 6 sides x 60 s, about 26 minutes. BENCH_ARGS=--quick loops 8 s a side;
+# THRIFTY_BENCH_WATCH_SECONDS=N sets the time either way.
+bench-watch: install
+	$(VENV)/bin/pip install -q -e '.[bench]' --no-build-isolation
+	$(VPY) bench/run.py --only watch --out docs/benchmarks.md $(BENCH_ARGS)
 
 clean:
 	rm -rf build $(VENV) src/thrifty/*.so src/thrifty/_ext*.so *.egg-info src/*.egg-info

@@ -49,6 +49,7 @@ SIDES = ["plain", "watch30", "watch1", "tracemalloc", "memray", "memray_agg"]
 LABEL = {"plain": "plain", "watch30": "watch --every 30s", "watch1": "watch --every 1s",
          "tracemalloc": "tracemalloc, snapshot every 30s", "memray": "memray run", "memray_agg": "memray run --aggregate"}
 TM_EVERY = 30.0
+RAW = HERE.parent / "build" / "bench-watch-raw.json"  # every run as it ends, for `python bench_watch.py --render`
 BASELINE = 63  # clean iterations a snapshot's iteration is compared with
 
 
@@ -57,6 +58,12 @@ def _seconds(quick: bool) -> float:
     variable THRIFTY_BENCH_WATCH_SECONDS sets it either way."""
     env = os.environ.get("THRIFTY_BENCH_WATCH_SECONDS")
     return float(env) if env else (8.0 if quick else 60.0)
+
+
+def _rounds(quick: bool) -> int:
+    """Runs of each side of each workload, medians taken: 3, 1 with --quick; THRIFTY_BENCH_WATCH_ROUNDS sets it."""
+    env = os.environ.get("THRIFTY_BENCH_WATCH_ROUNDS")
+    return int(env) if env else (1 if quick else 3)
 
 
 def _command(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path) -> list[str]:
@@ -74,8 +81,9 @@ def _command(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path)
     return py + ["-m", "memray", "run", "-q", "-f", *agg, "-o", str(tmp / "capture.bin")] + drive
 
 
-def _parse_log(path: pathlib.Path) -> tuple[int, list[tuple[int, int]], list[list[int]], dict[str, Any]]:
-    """(snapshot count as the loop started, [(iteration ns, snapshot count after it)], tracemalloc lines, result)."""
+def _parse_log(path: pathlib.Path) -> tuple[int, list[tuple[int, int, int]], list[list[int]], dict[str, Any]]:
+    """(snapshot count as the loop started, [(wall ns, thread CPU ns, snapshot count after it)] per iteration,
+    tracemalloc lines, result)."""
     start, iters, tm = 0, [], []
     result: dict[str, Any] = {}
     for line in path.read_text().splitlines():
@@ -86,19 +94,21 @@ def _parse_log(path: pathlib.Path) -> tuple[int, list[tuple[int, int]], list[lis
         elif line.startswith("T "):
             tm.append([int(x) for x in line.split()[1:]])
         elif line:
-            ns, count = line.split()
-            iters.append((int(ns), int(count)))
+            wall, cpu, count = line.split()
+            iters.append((int(wall), int(cpu), int(count)))
     return start, iters, tm, result
 
 
-def _excess(start: int, iters: list[tuple[int, int]]) -> tuple[list[float], list[float]]:
+def _excess(start: int, iters: list[tuple[int, int, int]], field: int) -> tuple[list[float], list[float]]:
     """(pause of each iteration a snapshot interrupted, excess of every clean iteration), in seconds: an iteration's
-    length minus the median of the clean iterations before it (at least 8 of them, at most BASELINE)."""
+    length (field 0: wall time, 1: the CPU time of the target's thread) minus the median of the clean iterations
+    before it (at least 8 of them, at most BASELINE)."""
     window: list[int] = []  # the last clean lengths, kept sorted for the median
     order: list[int] = []  # the same, oldest first
     hit, clean = [], []
     prev = start
-    for ns, count in iters:
+    for it in iters:
+        ns, count = it[field], it[2]
         snapped = count != prev
         prev = count
         if len(window) >= 8:
@@ -150,15 +160,19 @@ def _run_side(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path
         tail = (tmp / "stderr").read_text(errors="replace").strip().splitlines()[-3:]
         raise RuntimeError(f"{script.parent.name} under {side}: exit {proc.returncode}: {tail}")
     start, iters, tm, result = _parse_log(tmp / "log")
-    hit, clean = _excess(start, iters)
+    hit, clean = _excess(start, iters, 0)
+    hit_cpu, clean_cpu = _excess(start, iters, 1)
     r: dict[str, Any] = {
+        "fixed": usage.ru_utime + usage.ru_stime - result["cpu_ns"] / 1e9,
         "iterations": result["iterations"], "cpu": result["cpu_ns"] / 1e9, "wall": result["wall_ns"] / 1e9,
         "cpu_per_iter": result["cpu_ns"] / 1e9 / max(result["iterations"], 1), "rss": result["rss"],
-        "command_cpu": usage.ru_utime + usage.ru_stime, "pauses": hit, "noise": clean,
-        "median_iter": statistics.median(ns for ns, _ in iters) / 1e9 if iters else float("nan"),
+        "command_cpu": usage.ru_utime + usage.ru_stime, "pauses": hit, "noise": clean, "pauses_cpu": hit_cpu,
+        "noise_cpu": clean_cpu, "median_iter": statistics.median(i[0] for i in iters) / 1e9 if iters else math.nan,
     }
     if side.startswith("watch"):
         r.update(_runfile_facts(tmp / "run"))
+        timed = r.pop("record_sizes")[1:-1]  # not the first (empty tables) nor the last (written at the end)
+        r["steady_record"] = statistics.mean(timed[-2:]) if timed else math.nan
         r["out_bytes"] = (tmp / "run").stat().st_size
     elif side.startswith("memray"):
         r["out_bytes"] = (tmp / "capture.bin").stat().st_size
@@ -191,6 +205,22 @@ def _bench_dir() -> pathlib.Path | None:
     return pathlib.Path(pyperformance.__file__).parent / "data-files" / "benchmarks"
 
 
+def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One side's runs of one workload as one: the median of each number, every pause and timing pooled."""
+    out: dict[str, Any] = {}
+    for key, first in runs[0].items():
+        if isinstance(first, list):
+            out[key] = [x for r in runs for x in r[key]]
+        elif isinstance(first, bool):
+            out[key] = all(r[key] for r in runs)
+        elif first is None:
+            out[key] = None
+        else:
+            out[key] = statistics.median(r[key] for r in runs)
+    out["runs"] = len(runs)
+    return out
+
+
 def run(quick: bool) -> str:
     bench_dir = _bench_dir()
     if bench_dir is None:
@@ -200,24 +230,36 @@ def run(quick: bool) -> str:
         import memray  # noqa: F401
     except ImportError:
         sides = [s for s in sides if not s.startswith("memray")]
-    seconds = _seconds(quick)
+    seconds, rounds = _seconds(quick), _rounds(quick)
     workloads = [(n, bench_dir / f"bm_{n}" / "run_benchmark.py") for n in WORKLOADS]
     workloads = [(n, p) for n, p in workloads if p.exists()]
-    res: dict[str, dict[str, dict[str, Any]]] = {}
+    raw: dict[str, dict[str, list[dict[str, Any]]]] = {n: {s: [] for s in sides} for n, _ in workloads}
+    RAW.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:
         tmp = pathlib.Path(d)
-        for w, (name, script) in enumerate(workloads):
-            res[name] = {}
-            for side in sides[w % len(sides):] + sides[:w % len(sides)]:
-                r = res[name][side] = _run_side(side, seconds, script, tmp)
-                print(f"  {name:<11} {LABEL[side]:<32} {r['iterations']:>6} iterations, "
-                      f"{harness.fmt_time(r['cpu_per_iter'])} CPU each, command CPU {r['command_cpu']:.1f} s",
-                      flush=True)
-    return _render(res, sides, seconds)
+        for k in range(rounds):
+            for w, (name, script) in enumerate(workloads):
+                at = (w + k) % len(sides)  # the order rotates from workload to workload and round to round
+                for side in sides[at:] + sides[:at]:
+                    r = _run_side(side, seconds, script, tmp)
+                    raw[name][side].append(r)
+                    RAW.write_text(json.dumps({"seconds": seconds, "sides": sides, "runs": raw}))
+                    print(f"  round {k + 1}/{rounds} {name:<11} {LABEL[side]:<32} {r['iterations']:>6} iterations, "
+                          f"{harness.fmt_time(r['cpu_per_iter'])} CPU each, command CPU {r['command_cpu']:.1f} s",
+                          flush=True)
+    return _render_raw(raw, sides, seconds)
+
+
+def _render_raw(raw: dict[str, dict[str, list[dict[str, Any]]]], sides: list[str], seconds: float) -> str:
+    """The Markdown of the runs kept (all rounds, or the rounds a cut-short run finished: every side's runs of a
+    workload are merged whatever their number)."""
+    done = {n: {s: _merge(raw[n][s]) for s in sides} for n in raw if all(raw[n][s] for s in sides)}
+    return _render(done, sides, seconds)
 
 
 def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds: float) -> str:
     names = list(res)
+    rounds = min(int(res[n][s]["runs"]) for n in names for s in sides)
     traced = [s for s in sides if s != "plain"]
 
     def slow(n: str, s: str) -> float:
@@ -228,7 +270,7 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
                 + [f"{slow(n, s):.3f}x" for s in traced] for n in names]
     gm = {s: _geomean([slow(n, s) for n in names]) for s in traced}
     cpu_rows.append(["**geomean**", "", ""] + [f"**{gm[s]:.3f}x**" for s in traced])
-    fixed_rows = [[n] + [f"{res[n][s]['command_cpu'] - res[n][s]['cpu']:.2f} s" for s in sides] for n in names]
+    fixed_rows = [[n] + [f"{res[n][s]['fixed']:.2f} s" for s in sides] for n in names]
 
     # -- memory: the recorder's own against the target's peak
     mem_rows = []
@@ -254,9 +296,8 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
         for s in ("watch30", "watch1"):
             r = res[n][s]
             every = 30.0 if s == "watch30" else 1.0
-            steady = r["record_sizes"][-3:-1] or r["record_sizes"][-1:]  # the last timed ones, not the final
-            row.append(f"{harness.fmt_bytes(r['out_bytes'])} in {r['snapshots']} snapshots; "
-                       f"{harness.fmt_bytes(statistics.mean(steady) * 3600 / every)}/h")
+            row.append(f"{harness.fmt_bytes(r['out_bytes'])} in {r['snapshots']:.0f} snapshots; "
+                       f"{harness.fmt_bytes(r['steady_record'] * 3600 / every)}/h")
         tm = res[n]["tracemalloc"]
         row.append(f"{harness.fmt_bytes(statistics.mean(tm['dump_bytes']))} a dump; "
                    f"{harness.fmt_bytes(statistics.mean(tm['dump_bytes']) * 3600 / TM_EVERY)}/h")
@@ -267,21 +308,25 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
                     _per_hour(r["out_bytes"], r["wall"]) if s == "memray" else "written once, at exit"))
         out_rows.append(row)
 
-    # -- pauses
+    # -- pauses: the recorder's own timing of each write, and the excess of the iterations a snapshot interrupted
     pause_rows = []
     worst_pause = {"watch30": 0.0, "watch1": 0.0}
     for n in names:
-        row = [n, harness.fmt_time(res[n]["plain"]["median_iter"]), _ms(_p99(res[n]["plain"]["noise"]))]
+        plain = res[n]["plain"]
+        row = [n, harness.fmt_time(plain["median_iter"]),
+               f"{_ms(_p99(plain['noise']))} / {_ms(_p99(plain['noise_cpu']))}"]
         for s in ("watch30", "watch1"):
             r = res[n][s]
-            worst_pause[s] = max(worst_pause[s], _p99(r["pauses"]) if r["pauses"] else 0.0)
-            cell = f"{_ms(_p99(r['pauses']))} / {_ms(max(r['pauses'], default=float('nan')))} (n={len(r['pauses'])})"
-            if r["has_write_times"]:
-                cell += f"; written in {_ms(_p99(r['write_times']))} p99"
-            row.append(cell)
+            own = r["write_times"] if r["has_write_times"] else r["pauses_cpu"]
+            worst_pause[s] = max(worst_pause[s], _p99(own) if own else 0.0)
+            written = (f"{_ms(_p99(r['write_times']))} / {_ms(max(r['write_times'], default=math.nan))} "
+                       f"(n={len(r['write_times'])})" if r["has_write_times"] else "—")
+            row += [written, f"{_ms(_p99(r['pauses']))} / {_ms(_p99(r['pauses_cpu']))} (n={len(r['pauses'])})"]
         tm = res[n]["tracemalloc"]
         row.append(f"{_ms(_p99(tm['take']))} + dump {_ms(_p99(tm['dump']))} (n={len(tm['take'])})")
         pause_rows.append(row)
+    pause_kind = ("the recorder's `last_snapshot_ns`" if all(res[n]["watch30"]["has_write_times"] for n in names)
+                  else "CPU excess of the interrupted iterations")
 
     def met(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -295,13 +340,15 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
          "≤ 1.05x", met(gm["watch30"] <= 1.05 and worst_slow["watch30"] <= 1.05)],
         ["recorder memory / traced peak (worst workload)", f"{100 * worst['watch30']:.1f}%",
          f"{100 * worst['watch1']:.1f}%", "tracemalloc's own: see below", "≤ 2%", met(worst["watch30"] <= 0.02)],
-        ["snapshot pause p99 (worst workload)", _ms(worst_pause["watch30"]), _ms(worst_pause["watch1"]),
-         "tracemalloc take_snapshot(): below", "a few ms", met(worst_pause["watch30"] <= 0.005)],
+        [f"snapshot pause p99, {pause_kind} (worst workload)", _ms(worst_pause["watch30"]),
+         _ms(worst_pause["watch1"]), "tracemalloc take_snapshot() + dump(): " + ", ".join(
+             _ms(_p99(res[n]["tracemalloc"]["take"]) + _p99(res[n]["tracemalloc"]["dump"])) for n in names),
+         "a few ms (≤ 5 ms here)", met(worst_pause["watch30"] <= 0.005)],
     ]
     return (
         f"Each of {len(names)} pyperformance workloads looped for {seconds:.0f} s of wall time under each side, "
-        "one run per side, sides in an order rotating from workload to workload (bench/bench_watch.py says how "
-        "each number is taken). The machine has 2 cores shared with other jobs (a qemu-user ARM test leg ran "
+        f"{rounds} run(s) of each side, sides in an order rotating from workload to workload and round to round, "
+        "medians of the runs (pauses: pooled over the runs); bench/bench_watch.py says how each number is taken. The machine has 2 cores shared with other jobs (a qemu-user ARM test leg ran "
         "during this run): CPU time, not wall time, is compared, and the pauses are wall time, so load from other "
         "jobs adds to them (the plain column shows how much).\n\n"
         + harness.table(["what", "watch --every 30s (default)", "watch --every 1s", "anchors", "target", "verdict"],
@@ -334,11 +381,26 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
         "OOM killer leaves nothing).\n\n"
         + harness.table(["workload", "watch 30s", "watch 1s", "tracemalloc dumps every 30s"]
                         + [LABEL[s] for s in ("memray", "memray_agg") if s in sides], out_rows)
-        + "\n\n**Snapshot pause.** thrifty: the iterations a snapshot interrupted, each iteration's length minus "
-        "the median of the clean iterations before it: p99 / max (n = snapshots taken inside the loop after "
-        "its first 8 iterations; below 100 snapshots p99 is the largest). Noise: the same excess over every "
-        "clean iteration of plain python, p99. tracemalloc: take_snapshot() and dump() timed in the target, "
-        "p99.\n\n"
-        + harness.table(["workload", "plain iteration (median, wall)", "noise p99 (plain)", "watch 30s pause",
-                         "watch 1s pause", "tracemalloc take_snapshot()"], pause_rows)
+        + "\n\n**Snapshot pause.** *written in*: how long the recorder took to write each snapshot, as the next "
+        "snapshot records it (`last_snapshot_ns`), p99 / max over the snapshots of the run (below 100 snapshots "
+        "p99 is the largest); the target's thread waits that long when the snapshot is written from its "
+        "allocation hook, as it is while the program runs (the writer thread writes it only when the program is "
+        "idle). *interrupted iterations*: the same seen from the target, each iteration during which a snapshot "
+        "was written, minus the median of the (up to 63) clean iterations before it, in wall time / in the CPU "
+        "time of the target's thread, p99 (n = such iterations after the loop's first 8). The *noise* column is "
+        "that excess over every clean iteration of plain python (p99): the wall-time figures are mostly the "
+        "machine's other jobs, the CPU ones are the steadier measure. tracemalloc: take_snapshot() and dump() "
+        "timed in the target, p99.\n\n"
+        + harness.table(["workload", "plain iteration (median, wall)", "noise p99 (plain): wall / CPU",
+                         "watch 30s: written in", "watch 30s: interrupted iterations, wall / CPU",
+                         "watch 1s: written in", "watch 1s: interrupted iterations, wall / CPU",
+                         "tracemalloc take_snapshot()"], pause_rows)
+        + "\n"
     )
+
+
+if __name__ == "__main__":  # re-render the kept runs (e.g. of a run cut short): python bench/bench_watch.py --render
+    if sys.argv[1:] != ["--render"]:
+        raise SystemExit("usage: python bench/bench_watch.py --render   (prints the Markdown of " + str(RAW) + ")")
+    kept = json.loads(RAW.read_text())
+    print(_render_raw(kept["runs"], kept["sides"], kept["seconds"]))

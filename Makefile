@@ -11,7 +11,7 @@
 #                Debian's cross compilers (installed when missing); part of `make test`
 #   make test-asan  the extension built with ASan+UBSan in build/asan, the whole pytest suite run against it
 #   make bench   side-by-side benchmarks; writes docs/benchmarks.md
-#   make bench-watch  only `thrifty watch` on long runs beside memray and tracemalloc (~26 min; part of make bench)
+#   make bench-watch  only `thrifty watch` on long runs beside memray and tracemalloc (~80 min; part of make bench)
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing), then each Python-API target
 #                in tests/fuzz/ under atheris against the ASan build (fuzz-c, fuzz-py run one half)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
@@ -361,8 +361,8 @@ bench: install
 	$(VPY) bench/run.py --out docs/benchmarks.md $(BENCH_ARGS)
 
 # `thrifty watch` left on long runs beside memray and tracemalloc (bench/bench_watch.py, also part of `make bench`):
-# 4 pyperformance workloads x 6 sides x 60 s, about 26 minutes. BENCH_ARGS=--quick loops 8 s a side;
-# THRIFTY_BENCH_WATCH_SECONDS=N sets the time either way.
+# 4 pyperformance workloads x 6 sides x 60 s x 3 rounds, about 80 minutes. BENCH_ARGS=--quick: 8 s a side, 1 round;
+# THRIFTY_BENCH_WATCH_SECONDS=N and THRIFTY_BENCH_WATCH_ROUNDS=N set them either way.
 bench-watch: install
 	$(VENV)/bin/pip install -q -e '.[bench]' --no-build-isolation
 	$(VPY) bench/run.py --only watch --out docs/benchmarks.md $(BENCH_ARGS)

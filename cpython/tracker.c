@@ -1732,6 +1732,38 @@ int tf_tracker_view_get(tf_tracker_view *v) {
     return 1;
 }
 
+uint32_t tf_tracker_live_blocks(void) {
+    return (T.pblocks.mem ? tf_packtable_count(&T.pblocks.t) : 0u) +
+           (T.blocks.mem ? tf_sitetable_count(&T.blocks.t) : 0u);
+}
+
+void tf_tracker_each_block(tf_block_fn fn, void *ctx, uint32_t limit) {
+    uint64_t key, v;
+    uint32_t cursor = 0, np = T.pblocks.mem ? tf_packtable_count(&T.pblocks.t) : 0u;
+    uint32_t nb = T.blocks.mem ? tf_sitetable_count(&T.blocks.t) : 0u, n = np + nb;
+    /* past the limit, the first blocks of each table in slot order: slots follow a hash of the address, so they are a
+     * random sample of the table's blocks, and each stands for count/taken of them */
+    uint32_t take_p = n > limit ? (uint32_t)((uint64_t)limit * np / n) : np, take_b = n > limit ? limit - take_p : nb;
+    double scale_p = take_p ? (double)np / take_p : 1.0, scale_b = take_b ? (double)nb / take_b : 1.0;
+    for (uint32_t i = 0; i < take_p && tf_packtable_next(&T.pblocks.t, &cursor, &key, &v); i++) {
+        uint32_t site = unpack_site(v);
+        uint64_t size = v & TF_PACK_SMALL ? ((v >> 11) & (TF_PACK_SMALL_SIZE - 1u)) + 1u
+                                          : (site < T.nsites ? T.sites[site].size0 : 0u);
+        int64_t bytes = (int64_t)size, count = 1;
+        if (T.sampled)
+            sample_weights(size, &bytes, &count);
+        fn(ctx, (uintptr_t)(key << TF_PACK_SHIFT), size, (uint64_t)llround((double)bytes * scale_p), site);
+    }
+    cursor = 0;
+    for (uint32_t i = 0; i < take_b && tf_sitetable_next(&T.blocks.t, &cursor, &key, &v); i++) {
+        uint64_t size = v & TF_SIZE_MASK;
+        int64_t bytes = (int64_t)size, count = 1;
+        if (T.sampled)
+            sample_weights(size, &bytes, &count);
+        fn(ctx, (uintptr_t)key, size, (uint64_t)llround((double)bytes * scale_b), (uint32_t)(v >> TF_SIZE_BITS));
+    }
+}
+
 int tf_tracker_halt(int keep) {
     if (!atomic_load(&T.tracing)) {
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");

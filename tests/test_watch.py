@@ -87,6 +87,8 @@ def test_the_leaking_line_comes_first_with_its_rate(tmp_path, mode):
     kept, seconds = map(float, (tmp_path / "kept.txt").read_text().split())
     true_rate = kept / seconds * 3600
     assert abs(first["bytes_per_hour"] - true_rate) / true_rate < 0.25, (first["bytes_per_hour"], true_rate)
+    assert first["kept_type"] == "bytes" and first["kept_type_share"] > 0.9, first  # what the line keeps
+    assert f"(keeps bytes: " in got.stdout
     kinds = {r["site"]["line"]: r["kind"] for r in a["sites"]}
     assert all(kinds.get(line) != "leak" for line in (LEAK_LINE + 1, LEAK_LINE + 2)), a["sites"]
     assert a["projection"] and a["projection"]["seconds"] > 0
@@ -125,7 +127,7 @@ def test_a_bounded_run_file_thins_old_snapshots_and_still_finds_the_leak(tmp_pat
     assert abs(first["bytes_per_hour"] - true_rate) / true_rate < 0.25, (first["bytes_per_hour"], true_rate)
 
 
-@pytest.mark.parametrize("bound", [[], ["--every", "0.02s", "--max-file", "32K"]], ids=["unbounded", "compacting"])
+@pytest.mark.parametrize("bound", [[], ["--every", "0.02s", "--max-file", "96K"]], ids=["unbounded", "compacting"])
 def test_a_target_killed_by_sigkill_leaves_a_readable_run(tmp_path, bound):
     """SIGKILL at a random moment; with a small bound, the kill most likely lands among compactions (each writes
     w.run.tmp and renames it over w.run), and the file read is the old one or the new one, never a mix."""

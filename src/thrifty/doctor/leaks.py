@@ -147,12 +147,17 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
     per: dict[tuple[str, int, str], list[float]] = {}
     allocs: dict[tuple[str, int, str], list[float]] = {}
     is_user: dict[tuple[str, int, str], bool] = {}
+    types: dict[tuple[str, int, str], dict[str, int]] = {}  # what the line's live blocks are, at the last snapshot
     for k, s in enumerate(snaps):
+        last = k == len(snaps) - 1
         for st in s["stacks"]:
             key, mine = _site_key(s["frames"], st["frames"], user)
             per.setdefault(key, [0.0] * len(snaps))[k] += st["live_at_end"]
             allocs.setdefault(key, [0.0] * len(snaps))[k] += st["allocs"]
             is_user[key] = mine
+            if last and st.get("kept_type"):
+                by_type = types.setdefault(key, {})
+                by_type[st["kept_type"]] = by_type.get(st["kept_type"], 0) + st["kept_type_bytes"]
     out: dict[str, Any] = {
         "schema": "thrifty.watch", "schema_version": 1, "target": target,
         "mode": snaps[-1]["mode"] if snaps else None, "snapshots": len(snaps),
@@ -178,7 +183,11 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
         row = {"site": site, "label": site_label(site), "kind": c["kind"], "why": c["why"],
                "bytes_per_hour": c["slope"] * 3600, "bytes_per_hour_low": c["slope_low"] * 3600,
                "bytes_per_hour_high": c["slope_high"] * 3600, "z": c["z"], "tau": c["tau"],
-               "live_first": int(ys[0]), "live_last": int(ys[-1]), "live_max": int(max(ys))}
+               "live_first": int(ys[0]), "live_last": int(ys[-1]), "live_max": int(max(ys)),
+               "kept_type": None, "kept_type_share": None}
+        if key in types and ys[-1] > 0:
+            name, nbytes = max(types[key].items(), key=lambda kv: kv[1])
+            row.update(kept_type=name, kept_type_share=min(1.0, nbytes / ys[-1]))
         out["sites"].append(row)
     out["sites"].sort(key=lambda r: -r["bytes_per_hour"])
     out["leaks"] = [r for r in out["sites"] if r["kind"] == "leak"]
@@ -221,7 +230,9 @@ def render_text(a: dict[str, Any], top: int = 10) -> str:
         lines.append("      per hour   95% interval            live now  site")
         for r in a["leaks"][:top]:
             interval = f"{_size(r['bytes_per_hour_low'])}–{_size(r['bytes_per_hour_high'])}"
-            lines.append(f"  {_size(r['bytes_per_hour']):>12}   {interval:<22} {_size(r['live_last']):>9}  {r['label']}")
+            kept = f"  (keeps {r['kept_type']}: {100 * r['kept_type_share']:.0f}%)" if r.get("kept_type") else ""
+            lines.append(f"  {_size(r['bytes_per_hour']):>12}   {interval:<22} {_size(r['live_last']):>9}  {r['label']}"
+                         + kept)
     else:
         lines.append("Leaks: none (no site grew steadily to the end)")
     others = [r for r in a["sites"] if r["kind"] in ("sawtooth", "plateau", "churn")]

@@ -32,6 +32,7 @@ _SIGNED = {"peak_bytes", "live_bytes_at_end"}
 _NODE = struct.Struct("<IiI")
 _SITE = struct.Struct("<IHBBqqQQQ")
 _BUCKET = struct.Struct("<qqq")
+_KEPT = struct.Struct("<IIQ")
 _FREE = 0xFFFFFFFF
 
 
@@ -122,6 +123,17 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     nodes = c.many(_NODE, c.u32())
     sites = c.many(_SITE, c.u32())
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
+    kept: dict[int, tuple[str, int]] = {}
+    if c.pos < len(body):  # the kept-types section (older writers of format 1 end before it)
+        names = []
+        for _ in range(c.u32()):
+            n = c.u32()
+            if c.pos + n > len(body):
+                raise struct.error("past the end")
+            names.append(body[c.pos:c.pos + n].decode("utf-8", "replace"))
+            c.pos += n
+        for site, type_index, nbytes in c.many(_KEPT, c.u32()):
+            kept[site] = (names[type_index], nbytes)
 
     frames: list[list[Any]] = []
     frame_ids: dict[tuple[Any, ...], int] = {}
@@ -153,12 +165,15 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
         return path
 
     stacks = []
-    for leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes in sites:
+    for index, (leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes) in enumerate(sites):
         if unused:
             continue
-        stacks.append({"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
-                       "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
-                       "alloc_bytes": alloc_bytes})
+        stack = {"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
+                 "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
+                 "alloc_bytes": alloc_bytes}
+        if index in kept:
+            stack["kept_type"], stack["kept_type_bytes"] = kept[index]
+        stacks.append(stack)
     raw.update(frames=frames, stacks=stacks, timeline=timeline)
     return raw
 

@@ -19,6 +19,7 @@ AHEAD = 0.5  # the projection widens the chart by at most this share of the time
 
 EXTRA_CSS = """
 svg.spark{display:block}td.chart{width:184px;padding:2px}.leak{color:#c30;font-weight:bold}
+.kv{flex-wrap:wrap;row-gap:4px}.kv div{white-space:nowrap}
 """
 
 

@@ -314,6 +314,14 @@ def test_a_run_of_one_snapshot_gives_a_page_that_says_it_is_too_short(tmp_path):
         text = " ".join(p.text)
         assert f"Too few snapshots for a chart: {n}" in text and "Too few snapshots to tell a trend" in text
         assert p.sparks() == [] and "heap" not in [s.get("id") for s in p.svgs]
+    # `--html -`: the page on stdout, the text on stderr; only one document can go to stdout
+    out = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "-", "one.run"],
+                         capture_output=True, cwd=tmp_path, timeout=60)
+    assert out.returncode == 0 and out.stdout.decode("utf-8") == (tmp_path / "one.html").read_text(encoding="utf-8")
+    assert b"thrifty watch" in out.stderr
+    both = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "-", "--json", "-",
+                           "one.run"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert both.returncode == 2 and "cannot both write to stdout" in both.stderr
 
 
 def _synthetic(n, file):

@@ -36,7 +36,7 @@ def _clock(s: float) -> str:
 
 
 def _heap_svg(a: dict[str, Any]) -> str:
-    """Live bytes at each charted snapshot, filled to zero; the budget as a dashed line when it fits the scale, and
+    """Live bytes at each charted snapshot, filled to zero; the budget as a dotted line when it fits the scale, and
     the projection as a dashed line on from the last snapshot at the heap's own rate."""
     t = a.get("times_s") or []
     heap = a["heap"].get("series") or []
@@ -83,7 +83,7 @@ def _heap_svg(a: dict[str, Any]) -> str:
                + (f", {len(t)} of them charted)." if len(t) < a["snapshots"] else ").")]
     if budget and not budget_shown:
         caption.append(f"The budget, {_size(budget)}, is above this scale.")
-    if proj:
+    if proj and proj["seconds"] > 0:
         caption.append(f"Dashed: at the heap's rate, {_size(proj['bytes_per_hour'])}/hour, it reaches the budget in "
                        f"{rough_duration(proj['seconds'])}.")
     return (f'<svg id="heap" width="{W}" height="{HEAP_H}" role="img" aria-label="live bytes over time">'
@@ -150,9 +150,11 @@ def _summary(a: dict[str, Any]) -> str:
         items.append(f"<div>ended <b>{_esc(how)}</b></div>")
     out = f'<div class="kv">{"".join(items)}</div>'
     p = a.get("projection")
-    if p:
+    if p and p["seconds"] > 0:
         out += (f"<p>At this rate the heap reaches the {_esc(_size(p['budget_bytes']))} budget in "
                 f"<b>{_esc(rough_duration(p['seconds']))}</b>.</p>")
+    elif p:
+        out += f"<p class=warn>The heap is already over the {_esc(_size(p['budget_bytes']))} budget.</p>"
     return out
 
 

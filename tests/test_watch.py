@@ -344,8 +344,10 @@ def test_the_page_escapes_what_the_target_names_and_charts_are_thinned(tmp_path)
     assert a["snapshots"] == 1000 and len(a["times_s"]) == len(a["heap"]["series"]) == 200
     assert a["times_s"][0] == 1.0 and a["times_s"][-1] == 1000.0
     assert [r["kind"] for r in a["sites"]] == ["leak"] and len(a["sites"][0]["series"]) == 200
+    a["sites"][0].update(kept_type="<Evil>", kept_type_share=0.5)  # a type's name is the target's too
     page = leaks_html.render(a)
     p = _self_contained(page)
+    assert "keeps <code>&lt;Evil&gt;</code>" in page and "(50% of its bytes)" in page
     assert "<b>svc</b>" not in page and "&lt;b&gt;svc&lt;/b&gt;.py" in page
     assert "<img" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert p.codes[0].endswith('<script>alert("x")</script><img src=x onerror=y>.py:3'), p.codes

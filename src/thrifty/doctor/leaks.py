@@ -188,10 +188,10 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
         c = classify(times, ys, made)
         site: dict[str, Any] = {"file": key[0], "line": key[1], "function": key[2], "user_code": is_user[key]}
         row = {"site": site, "label": site_label(site), "kind": c["kind"], "why": c["why"],
+               "series": [int(ys[i]) for i in charted],
                "bytes_per_hour": c["slope"] * 3600, "bytes_per_hour_low": c["slope_low"] * 3600,
                "bytes_per_hour_high": c["slope_high"] * 3600, "z": c["z"], "tau": c["tau"],
-               "live_first": int(ys[0]), "live_last": int(ys[-1]), "live_max": int(max(ys)),
-               "series": [int(ys[i]) for i in charted]}
+               "live_first": int(ys[0]), "live_last": int(ys[-1]), "live_max": int(max(ys))}
         out["sites"].append(row)
     out["sites"].sort(key=lambda r: -r["bytes_per_hour"])
     out["leaks"] = [r for r in out["sites"] if r["kind"] == "leak"]

@@ -122,6 +122,9 @@ def _table(rows: list[dict[str, Any]], t: list[float]) -> str:
         where = f"<code>{_esc(r['label'])}</code>"
         if site.get("function"):
             where += f" <span class=muted>in {_esc(site['function'])}</span>"
+        if r.get("kept_type"):  # the Python type most of its live bytes hold, when the analysis could tell
+            where += (f"<br>keeps <code>{_esc(r['kept_type'])}</code> <span class=muted>"
+                      f"({100 * (r.get('kept_type_share') or 0):.0f}% of its bytes)</span>")
         body.append(
             f"<tr><td class=chart>{_spark(t, r.get('series') or [], r['label'], leak)}</td>"
             f"<td class=n>{_esc(_size(r['bytes_per_hour']))}/h<br><span class=muted>"

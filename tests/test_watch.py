@@ -6,11 +6,13 @@ to match: the analysis only sees a series, whatever its time scale."""
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from html.parser import HTMLParser
 
 import pytest
 
@@ -222,3 +224,133 @@ def test_in_process_watch_and_a_snapshot_on_sigusr1(tmp_path):
     a = json.loads((tmp_path / "a.json").read_text())
     line = next(n for n, text in enumerate(IN_PROCESS.splitlines(), 1) if "# LEAK LINE" in text)
     assert (a["leaks"][0]["site"]["file"], a["leaks"][0]["site"]["line"]) == (str(tmp_path / "svc.py"), line)
+
+
+class _Page(HTMLParser):
+    """What the HTML tests look at in a page: every <svg>'s attributes, the text of each <code>, all the text, and
+    whether each element that must be closed was."""
+
+    CLOSED = {"html", "head", "body", "title", "style", "h1", "h2", "div", "p", "table", "tr", "td", "th", "svg",
+              "code", "span", "b", "polyline"}
+
+    def __init__(self, page):
+        super().__init__()
+        self.svgs, self.codes, self.text, self.open = [], [], [], {}
+        self._in_code = False
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.CLOSED:
+            self.open[tag] = self.open.get(tag, 0) + 1
+        if tag == "svg":
+            self.svgs.append(dict(attrs))
+        if tag == "code":
+            self._in_code = True
+            self.codes.append("")
+
+    def handle_endtag(self, tag):
+        if tag in self.CLOSED:
+            self.open[tag] = self.open.get(tag, 0) - 1
+        if tag == "code":
+            self._in_code = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_code:
+            self.codes[-1] += data
+
+    def sparks(self):
+        return [s for s in self.svgs if s.get("class") == "spark"]
+
+
+def _self_contained(page):
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no network resources"
+    parsed = _Page(page)
+    assert all(n == 0 for n in parsed.open.values()), parsed.open
+    return parsed
+
+
+def test_the_html_page_charts_the_heap_and_every_site_the_leak_first(tmp_path):
+    """watch --html, and report --leaks --html from the run file: one chart per site shown, the leak's first."""
+    got, a = _watch(tmp_path, "--sample-rate", "2K", "--budget", "256M", "--out", "w.run", "--html", "w.html",
+                    "service.py", "leak", seconds="5s")
+    assert len(a["times_s"]) == len(a["heap"]["series"]) == a["snapshots"] <= 200
+    assert all(len(r["series"]) == len(a["times_s"]) for r in a["sites"])
+    label = f"service.py:{LEAK_LINE}"
+    others = [r for r in a["sites"] if r["kind"] != "leak"]
+    for page in ("w.html", "r.html"):
+        if page == "r.html":
+            again = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--budget", "256M",
+                                    "--html", "r.html", "w.run"], capture_output=True, text=True, cwd=tmp_path,
+                                   timeout=60)
+            assert again.returncode == 0, again.stderr
+        p = _self_contained((tmp_path / page).read_text(encoding="utf-8"))
+        assert [s.get("id") for s in p.svgs].count("heap") == 1
+        sparks = p.sparks()
+        assert len(sparks) == min(len(a["leaks"]), 10) + min(len(others), 10), (len(sparks), a["sites"])
+        assert p.codes[0] == label and sparks[0]["aria-label"].startswith(label + ":"), (p.codes, sparks[0])
+        text = " ".join(p.text)
+        assert "reaches the 256.0 MiB budget in" in text and "Leaks (growing to the end)" in text
+
+
+def test_a_run_of_one_snapshot_gives_a_page_that_says_it_is_too_short(tmp_path):
+    """A program that ends at once has two snapshots (its start and its end); cut after the first, the run file
+    holds one. Both pages say there are too few snapshots, and chart nothing."""
+    from thrifty.doctor import runfile
+
+    got = subprocess.run([*WATCH, "--every", "1h", "--out", "two.run", "--html", "two.html", "-c",
+                          "x = bytes(100000)"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert got.returncode == 0, got.stderr
+    data = (tmp_path / "two.run").read_bytes()
+    cut = next(end for kind, _, end in runfile._records(data, "two.run") if kind == runfile.SNAPSHOT)
+    (tmp_path / "one.run").write_bytes(data[:cut])
+    assert len(runfile.read_series(str(tmp_path / "one.run"))[1]) == 1
+    again = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "one.html", "one.run"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert again.returncode == 0, again.stderr
+    for page in ("two.html", "one.html"):
+        p = _self_contained((tmp_path / page).read_text(encoding="utf-8"))
+        text = " ".join(p.text)
+        assert "Too few snapshots to tell a trend" in text and p.sparks() == []
+    # two snapshots a millisecond or more apart make a (short) heap chart; one cannot
+    assert "Too few snapshots for a chart: 1" in text and "heap" not in [s.get("id") for s in p.svgs]
+    # `--html -`: the page on stdout, the text on stderr; only one document can go to stdout
+    out = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "-", "one.run"],
+                         capture_output=True, cwd=tmp_path, timeout=60)
+    assert out.returncode == 0 and out.stdout.decode("utf-8") == (tmp_path / "one.html").read_text(encoding="utf-8")
+    assert b"thrifty watch" in out.stderr
+    both = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "-", "--json", "-",
+                           "one.run"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert both.returncode == 2 and "cannot both write to stdout" in both.stderr
+
+
+def _synthetic(n, file):
+    """A series of n snapshots, one a second, of one stack at `file` line 3 that leaks 1 KiB a second."""
+    frames = [[file, 3, "<f>"]]
+    return [{"duration_ns": (k + 1) * 10**9, "live_bytes_at_end": 50_000 + 1024 * k, "peak_bytes": 50_000 + 1024 * k,
+             "mode": "exact", "frames": frames,
+             "stacks": [{"frames": [0], "live_at_end": 20_000 + 1024 * k, "allocs": k + 1}]} for k in range(n)]
+
+
+def test_the_page_escapes_what_the_target_names_and_charts_are_thinned(tmp_path):
+    """File, function and target names come from the target: a name made of markup stays text. A long watch's
+    series are thinned to 200 snapshots in the analysis (and so in the page)."""
+    from thrifty.doctor import leaks, leaks_html
+
+    hostile = str(tmp_path / '<script>alert("x")</script><img src=x onerror=y>.py')
+    meta = {"target": {"kind": "script", "value": "<b>svc</b>.py", "args": []}, "user_roots": [str(tmp_path)]}
+    a = leaks.analyse(meta, _synthetic(1000, hostile), budget=4 * 1024 * 1024)
+    assert a["snapshots"] == 1000 and len(a["times_s"]) == len(a["heap"]["series"]) == 200
+    assert a["times_s"][0] == 1.0 and a["times_s"][-1] == 1000.0
+    assert [r["kind"] for r in a["sites"]] == ["leak"] and len(a["sites"][0]["series"]) == 200
+    a["sites"][0].update(kept_type="<Evil>", kept_type_share=0.5)  # a type's name is the target's too
+    page = leaks_html.render(a)
+    p = _self_contained(page)
+    assert "keeps <code>&lt;Evil&gt;</code>" in page and "(50% of its bytes)" in page
+    assert "<b>svc</b>" not in page and "&lt;b&gt;svc&lt;/b&gt;.py" in page
+    assert "<img" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert p.codes[0].endswith('<script>alert("x")</script><img src=x onerror=y>.py:3'), p.codes
+    assert len(p.sparks()) == 1 and 'id="budget"' in page and 'id="projection"' in page

@@ -9,20 +9,11 @@ import os
 from typing import Any
 
 from thrifty.doctor.findings import Finding
+from thrifty.doctor.page import W, Frame, document
 from thrifty.doctor.render import fmt_bytes, habits_by_bytes
 from thrifty.doctor.usercode import short_path, site_label
 
-W = 1100
 ROW = 18
-
-CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1150px}
-h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 6px;
-vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}
-.muted{color:#777}.ok{color:#2a7}.warn{color:#c60}code{background:#f6f6f6;padding:0 3px}
-svg text{font:11px monospace;pointer-events:none}.kv{display:flex;gap:32px}
-"""
 
 
 def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None = None) -> str:
@@ -31,29 +22,17 @@ def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None =
     h = 220
     if len(timeline) < 2:
         return '<p class="muted">The run was too short for a timeline.</p>'
-    t_end = max(timeline[-1][0], 1e-6)
-    top = max(peak, max(p[1] for p in timeline), 1)
-
-    def x(t: float) -> float:
-        return 50 + min(t / t_end, 1) * (W - 60)
-
-    def y(b: float) -> float:
-        return h - 25 - (b / top) * (h - 40)
-
-    highs = " ".join(f"{x(p[0]):.1f},{y(p[1]):.1f}" for p in timeline)
-    lows = " ".join(f"{x(p[0]):.1f},{y(p[2]):.1f}" for p in reversed(timeline))
-    ticks = "".join(
-        f'<text x="4" y="{y(top * f) + 4:.0f}">{html.escape(fmt_bytes(top * f))}</text>'
-        f'<line x1="50" x2="{W - 10}" y1="{y(top * f):.1f}" y2="{y(top * f):.1f}" stroke="#eee"/>'
-        for f in (0, 0.5, 1))
+    f = Frame(h, max(timeline[-1][0], 1e-6), max(peak, max(p[1] for p in timeline), 1))
+    highs = " ".join(f"{f.x(p[0]):.1f},{f.y(p[1]):.1f}" for p in timeline)
+    lows = " ".join(f"{f.x(p[0]):.1f},{f.y(p[2]):.1f}" for p in reversed(timeline))
     dot = ""
     if peak_t is not None:
-        dot = (f'<circle cx="{x(peak_t):.1f}" cy="{y(peak):.1f}" r="4" fill="#c30"><title>peak '
+        dot = (f'<circle cx="{f.x(peak_t):.1f}" cy="{f.y(peak):.1f}" r="4" fill="#c30"><title>peak '
                f'{html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>')
-    return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{ticks}'
+    return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{f.grid()}'
             f'<polygon id="envelope" fill="#36c" fill-opacity="0.18" stroke="none" points="{highs} {lows}"/>'
             f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{highs}"/>{dot}'
-            f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
+            f'{f.time_labels(f"{f.t_end:.2f} s")}</svg>')
 
 
 def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
@@ -155,14 +134,12 @@ def _imports_table(report: dict[str, Any], top: int = 15) -> str:
 def render(report: dict[str, Any], findings: list[Finding]) -> str:
     """The whole page for one run: the tracker's report (schema thrifty.doctor) and the findings built from it."""
     s = report["summary"]
-    name = html.escape(report.get("target", {}).get("display", "?"))
+    display = report.get("target", {}).get("display", "?")
+    name = html.escape(display)
     timeline = [[float(p[0]), int(p[1]), int(p[2] if len(p) > 2 else p[1])] for p in report.get("timeline", [])]
     own = s.get("recorder_peak_bytes", s.get("tracker_peak_bytes", 0))
     rss = s.get("peak_rss_bytes")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>thrifty doctor — {name}</title>
-<style>{CSS}</style></head><body>
-<h1>thrifty doctor — {name}</h1>
+    return document(f"thrifty doctor — {display}", f"""<h1>thrifty doctor — {name}</h1>
 <div class="kv"><div>peak <b>{html.escape(fmt_bytes(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
 <div>at exit <b>{html.escape(fmt_bytes(s["live_bytes_at_end"]))}</b></div>
 <div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
@@ -179,5 +156,4 @@ peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
 <h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
 {_findings_tables(findings)}
 {"".join(f'<p class="muted">note: {html.escape(n)}</p>' for n in report.get("notes", []))}
-</body></html>
-"""
+""")

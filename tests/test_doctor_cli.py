@@ -105,7 +105,9 @@ def test_json_schema(script, tmp_path):
         assert set(s) == {"file", "line", "function", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes",
                           "in", "user_code", "label"}
     for st in r["stacks"]:
-        assert set(st) == {"frames", "truncated", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"}
+        assert set(st) - {"kept_type", "kept_type_bytes"} == {"frames", "truncated", "live_at_peak", "live_at_end",
+                                                              "allocs", "frees", "alloc_bytes"}
+        assert ("kept_type" in st) == ("kept_type_bytes" in st)
         assert all(0 <= i < len(r["frames"]) for i in st["frames"])
     assert all(len(f) == 3 for f in r["frames"])
     assert all(len(pt) == 3 and pt[1] >= pt[2] for pt in r["timeline"])  # [t, high, low]

@@ -58,6 +58,8 @@
 #define TF_LINE_SCAN_CACHE (PY_VERSION_HEX < 0x030C0000)
 
 #define TF_MAX_DEPTH_LIMIT 256
+#define TF_DEFAULT_MAX_DEPTH 64
+#define TF_DEFAULT_SAMPLE_RATE (128 * 1024) /* the doctor's; thrifty watch samples more densely (cli.py) */
 #define TF_CODEUNIT 2         /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
@@ -1315,8 +1317,8 @@ static PyObject *refuse_while_stopping(const char *what) {
 
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
-    int sampled = 0, max_depth = 64;
-    long long rate = 128 * 1024, max_memory = 256ll * 1024 * 1024;
+    int sampled = 0, max_depth = TF_DEFAULT_MAX_DEPTH;
+    long long rate = TF_DEFAULT_SAMPLE_RATE, max_memory = 256ll * 1024 * 1024;
     (void)module;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$pLiL:_tracker_start", kwlist, &sampled, &rate, &max_depth,
                                      &max_memory))
@@ -1790,5 +1792,10 @@ int tf_tracker_add(PyObject *m, tf_state *st) {
         }
         atfork_registered = 1;
     }
+    /* the defaults the Python side (CLI, tracer) offers, from here rather than repeated there */
+    if (PyModule_AddIntConstant(m, "TRACKER_MAX_DEPTH", TF_DEFAULT_MAX_DEPTH) < 0 ||
+        PyModule_AddIntConstant(m, "TRACKER_MAX_DEPTH_LIMIT", TF_MAX_DEPTH_LIMIT) < 0 ||
+        PyModule_AddIntConstant(m, "TRACKER_SAMPLE_RATE", TF_DEFAULT_SAMPLE_RATE) < 0)
+        return -1;
     return PyModule_AddFunctions(m, tracker_methods);
 }

@@ -309,6 +309,12 @@ class lines(Iterator[Any]):
     def __next__(self) -> Any: ...
     def close(self) -> None: ...
 # Tracker and guards (thrifty.guards / thrifty.doctor wrap these; import from there).
+GUARD_COUNT: int
+GUARD_BUDGET: int
+GUARD_NOALLOC: int
+TRACKER_MAX_DEPTH: int
+TRACKER_MAX_DEPTH_LIMIT: int
+TRACKER_SAMPLE_RATE: int
 @final
 class _Guard:
     def __new__(cls, kind: int, limit: int = 0) -> Self: ...

@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any, NoReturn, Sequence
 
+from thrifty._ext import TRACKER_MAX_DEPTH, TRACKER_MAX_DEPTH_LIMIT, TRACKER_SAMPLE_RATE
 from thrifty.guards import parse_size
 
 EXIT_BAD_INPUT = 2
@@ -99,10 +100,11 @@ def _doctor_parser() -> _Parser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="sampled mode: Poisson sampling by bytes (faster)")
     mode.add_argument("--exact", action="store_true", help="exact mode: every allocation (default)")
-    p.add_argument("--sample-rate", type=_positive_size, default=128 * 1024, metavar="SIZE",
+    p.add_argument("--sample-rate", type=_positive_size, default=TRACKER_SAMPLE_RATE, metavar="SIZE",
                    help="mean bytes between samples in sampled mode (default 128K)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
-    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64, at most 256)")
+    p.add_argument("--depth", type=_positive, default=TRACKER_MAX_DEPTH, metavar="N",
+                   help=f"stack frames kept per site (default {TRACKER_MAX_DEPTH}, at most {TRACKER_MAX_DEPTH_LIMIT})")
     p.add_argument("--out", metavar="RUNFILE", help="keep the run file (docs/format-run.md) for `thrifty report` "
                    "and `thrifty diff` (default: a temporary one, removed after the report)")
     p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
@@ -265,7 +267,7 @@ def doctor_main(argv: list[str]) -> int:
     out = _output_path("--out", opts.out)
     try:
         result = run(Target(kind, value, args), sampled=opts.sample, sample_rate=opts.sample_rate,
-                     max_depth=min(opts.depth, 256), findings=not opts.no_findings, out=out,
+                     max_depth=min(opts.depth, TRACKER_MAX_DEPTH_LIMIT), findings=not opts.no_findings, out=out,
                      interval=opts.interval, budget=opts.budget, top=opts.top, include=opts.include,
                      exclude=opts.exclude, stop_after=opts.stop_after)
     except TargetError as e:
@@ -305,7 +307,8 @@ def _watch_parser() -> _Parser:
     p.add_argument("--sample-rate", type=_positive_size, default=16 * 1024, metavar="SIZE",
                    help="sampled mode: mean bytes between samples (default 16K; smaller sees slower leaks sooner)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
-    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64)")
+    p.add_argument("--depth", type=_positive, default=TRACKER_MAX_DEPTH, metavar="N",
+                   help=f"stack frames kept per site (default {TRACKER_MAX_DEPTH})")
     _add_filters(p)
     return p
 
@@ -351,7 +354,7 @@ def watch_main(argv: list[str]) -> int:
     try:
         try:
             result = run(Target(kind, value, args), sampled=not opts.exact, sample_rate=opts.sample_rate,
-                         max_depth=min(opts.depth, 256), findings=False, out=path, interval=opts.every,
+                         max_depth=min(opts.depth, TRACKER_MAX_DEPTH_LIMIT), findings=False, out=path, interval=opts.every,
                          top=opts.top, include=opts.include, exclude=opts.exclude, stop_after=opts.stop_after,
                          max_bytes=opts.max_file)
         except TargetError as e:

@@ -10,7 +10,8 @@ from typing import Any
 
 from thrifty.doctor.findings import Finding
 from thrifty.doctor.page import W, Frame, document
-from thrifty.doctor.render import fmt_bytes, habits_by_bytes
+from thrifty.doctor.render import habits_by_bytes
+from thrifty.guards import format_size
 from thrifty.doctor.usercode import short_path, site_label
 
 ROW = 18
@@ -28,7 +29,7 @@ def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None =
     dot = ""
     if peak_t is not None:
         dot = (f'<circle cx="{f.x(peak_t):.1f}" cy="{f.y(peak):.1f}" r="4" fill="#c30"><title>peak '
-               f'{html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>')
+               f'{html.escape(format_size(peak))} at {peak_t:.2f} s</title></circle>')
     return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{f.grid()}'
             f'<polygon id="envelope" fill="#36c" fill-opacity="0.18" stroke="none" points="{highs} {lows}"/>'
             f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{highs}"/>{dot}'
@@ -58,7 +59,7 @@ def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
                 continue
             depth_max = max(depth_max, depth)
             hue = 20 + zlib.crc32(name.encode()) % 40  # stable colours from run to run
-            label = f"{name} — {fmt_bytes(kid['size'])} ({kid['size'] / total:.1%})"
+            label = f"{name} — {format_size(kid['size'])} ({kid['size'] / total:.1%})"
             rects.append(
                 f'<g><title>{html.escape(label)}</title><rect x="{x:.1f}" y="{depth * ROW}" width="{w - 0.5:.1f}" '
                 f'height="{ROW - 1}" fill="hsl({hue},85%,62%)"/>'
@@ -80,7 +81,7 @@ def _findings_tables(findings: list[Finding]) -> str:
             continue
         rows = "".join(
             f"<tr><td>{'<span class=warn>●</span>' if f.confirmed else '<span class=muted>○</span>'}</td>"
-            f"<td class=n>{html.escape(fmt_bytes(f.bytes)) if f.bytes else ''}</td>"
+            f"<td class=n>{html.escape(format_size(f.bytes)) if f.bytes else ''}</td>"
             f"<td>{html.escape(f.title)}<br><span class=muted>{html.escape(f.kind)}</span></td>"
             f"<td><code>{html.escape(short_path(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
             f"<td>{html.escape(f.fix)}</td></tr>" for f in fs)
@@ -106,7 +107,7 @@ def _sites_table(report: dict[str, Any]) -> str:
     sites = report.get("sites", [])
     peak = report["summary"]["peak_bytes"] or 1
     rows = "".join(
-        f"<tr><td class=n>{html.escape(fmt_bytes(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
+        f"<tr><td class=n>{html.escape(format_size(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
         f"</td><td class=n>{s['allocs']:,}</td><td><code>{html.escape(s.get('label') or site_label(s))}</code> "
         f"{html.escape(s['function'] or '')}</td></tr>" for s in (sites[i] for i in report.get("top_at_peak", [])))
     if not rows:
@@ -118,9 +119,9 @@ def _sites_table(report: dict[str, Any]) -> str:
 def _imports_table(report: dict[str, Any], top: int = 15) -> str:
     """Each imported module with the bytes its import left live (cumulative and its own) and its share of the peak."""
     rows = "".join(
-        f"<tr><td class=n>{html.escape(fmt_bytes(r['live_at_peak']))}</td><td class=n>{100 * r['share_of_peak']:.1f}%"
-        f"</td><td class=n>{html.escape(fmt_bytes(r['live_at_end']))}</td>"
-        f"<td class=n>{html.escape(fmt_bytes(r['self_live_at_end']))}</td><td><code>{html.escape(r['module'])}</code>"
+        f"<tr><td class=n>{html.escape(format_size(r['live_at_peak']))}</td><td class=n>{100 * r['share_of_peak']:.1f}%"
+        f"</td><td class=n>{html.escape(format_size(r['live_at_end']))}</td>"
+        f"<td class=n>{html.escape(format_size(r['self_live_at_end']))}</td><td><code>{html.escape(r['module'])}</code>"
         + (f" <span class=muted>imported at {html.escape(short_path(r['imported_at']['file']))}:"
            f"{r['imported_at']['line']}</span>" if r.get("imported_at") else "") + "</td></tr>"
         for r in report.get("imports", [])[:top] if r["live_at_peak"] or r["live_at_end"])
@@ -140,13 +141,13 @@ def render(report: dict[str, Any], findings: list[Finding]) -> str:
     own = s.get("recorder_peak_bytes", s.get("tracker_peak_bytes", 0))
     rss = s.get("peak_rss_bytes")
     return document(f"thrifty doctor — {display}", f"""<h1>thrifty doctor — {name}</h1>
-<div class="kv"><div>peak <b>{html.escape(fmt_bytes(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
-<div>at exit <b>{html.escape(fmt_bytes(s["live_bytes_at_end"]))}</b></div>
+<div class="kv"><div>peak <b>{html.escape(format_size(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
+<div>at exit <b>{html.escape(format_size(s["live_bytes_at_end"]))}</b></div>
 <div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
 <div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
-<div>peak RSS <b>{html.escape(fmt_bytes(rss)) if rss else "n/a"}</b>{" (target)" if s.get("peak_rss_of") == "target"
+<div>peak RSS <b>{html.escape(format_size(rss)) if rss else "n/a"}</b>{" (target)" if s.get("peak_rss_of") == "target"
     else " (whole process)"}</div>
-<div>doctor's own <b>{html.escape(fmt_bytes(own))}</b> (apart)</div>
+<div>doctor's own <b>{html.escape(format_size(own))}</b> (apart)</div>
 <div>findings <b>{len(findings)}</b> ({sum(f.confirmed for f in findings)} confirmed)</div></div>
 <h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"], s.get("peak_time_s"))}
 <h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live when the heap

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from thrifty.doctor.render import fmt_bytes
+from thrifty.guards import format_size
 
 W = 1100  # width of a full-width chart, in CSS pixels
 
@@ -46,7 +46,7 @@ class Frame:
     def grid(self) -> str:
         """Byte labels and light horizontal lines at the bottom, the middle and the top."""
         return "".join(
-            f'<text x="4" y="{self.y(self.top * f) + 4:.0f}">{html.escape(fmt_bytes(self.top * f))}</text>'
+            f'<text x="4" y="{self.y(self.top * f) + 4:.0f}">{html.escape(format_size(self.top * f))}</text>'
             f'<line x1="50" x2="{W - 10}" y1="{self.y(self.top * f):.1f}" y2="{self.y(self.top * f):.1f}" '
             'stroke="#eee"/>' for f in (0, 0.5, 1))
 

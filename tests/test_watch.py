@@ -178,7 +178,9 @@ def test_a_bad_file_bound_says_what_is_accepted(tmp_path, bad):
 
 
 def test_doctor_for_stops_a_program_that_never_ends(tmp_path):
-    (tmp_path / "forever.py").write_text("import time\nkeep = []\nwhile True:\n    keep.append(bytes(1000))\n"
+    # 100 KB a turn: on a loaded machine the interpreter's start may take most of the 2 s, and one turn must still
+    # outweigh the start-up's own sites
+    (tmp_path / "forever.py").write_text("import time\nkeep = []\nwhile True:\n    keep.append(bytes(100_000))\n"
                                          "    time.sleep(0.01)\n")
     got = subprocess.run([sys.executable, "-m", "thrifty", "doctor", "--for", "2s", "--no-findings", "--json",
                           "r.json", "forever.py"], capture_output=True, text=True, cwd=tmp_path, timeout=60,

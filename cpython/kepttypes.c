@@ -24,8 +24,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_PROBES 16384u /* blocks looked at per snapshot: a random sample of more */
-#define CACHE_BITS 9u     /* 512 slots: distinct type words judged per snapshot, 3/4 of them at most */
+#define MAX_PROBES 4096u /* blocks looked at per snapshot: a random sample of more (64 KiB of observations) */
+#define CACHE_BITS 9u    /* 512 slots: distinct type words judged per snapshot, 3/4 of them at most */
 #define CACHE_SLOTS (1u << CACHE_BITS)
 #define NAME_MAX_LEN 80u /* a longer type name is cut */
 #define NAMES_CAP 65536u /* bytes of names per snapshot */

@@ -22,7 +22,7 @@ typedef struct {
     size_t peak_bytes; /* the most held while collecting it */
 } tf_kept_types;
 
-/* Fills *k from the tracker's live blocks (at most 16384 looked at: a random sample of more). 0, or -1 when out of
+/* Fills *k from the tracker's live blocks (at most 4096 looked at: a random sample of more). 0, or -1 when out of
  * memory (k then empty). Lock held, no GIL needed; allocates with malloc only. */
 int tf_kept_types_collect(tf_kept_types *k);
 

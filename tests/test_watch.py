@@ -356,3 +356,41 @@ def test_the_page_escapes_what_the_target_names_and_charts_are_thinned(tmp_path)
     assert "<img" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert p.codes[0].endswith('<script>alert("x")</script><img src=x onerror=y>.py:3'), p.codes
     assert len(p.sparks()) == 1 and 'id="budget"' in page and 'id="projection"' in page
+
+
+FORGED = textwrap.dedent("""\
+    import random, struct, sys, thrifty
+
+    class Gone:
+        pass
+    gone = id(Gone)
+    del Gone                                  # a type object freed: its address may now be anything
+    rng = random.Random(5)
+    words = [0, 1, 8, 0xFFFFFFFFFFFFFFF8, 0x7FFFFFFFF000, 0xFFFF800000000000, gone, id(dict), id(object()),
+             id(sys.modules), id(int) + 1]
+    kept = []
+    with thrifty.watch("forged.run", every="20ms", sample_rate=64, signal=None) as w:
+        for i in range(4000):
+            # buffers whose first words look like an object header: a count, then a "type" that is not one
+            head = struct.pack("<QQ", rng.choice([1, 2, 3]), rng.choice(words) if i % 3 else rng.getrandbits(64))
+            kept.append(bytearray(head * 8))
+            if i % 500 == 0:
+                w.snapshot()
+    print("ok", len(kept))
+    """)
+
+
+@pytest.mark.skipif(sys.maxsize < 2**32, reason="the forged headers are 64-bit words")
+def test_forged_object_headers_do_not_crash_the_type_probe(tmp_path):
+    """Buffers that begin like an object whose type word points at unmapped memory, a kernel address, an odd
+    address, a freed class or a non-type object: the recorder reads each type word through a pipe, so nothing
+    faults; the run file reads back, and real types found are plausible names."""
+    from thrifty.doctor import runfile
+
+    (tmp_path / "forged.py").write_text(FORGED)
+    got = subprocess.run([sys.executable, "forged.py"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert got.returncode == 0 and got.stdout.startswith("ok 4000"), got.stderr[-3000:]
+    _, series = runfile.read_series(str(tmp_path / "forged.run"))
+    assert len(series) >= 8
+    names = {st["kept_type"] for s in series for st in s["stacks"] if "kept_type" in st}
+    assert all(n.isprintable() and 0 < len(n) <= 80 for n in names), names

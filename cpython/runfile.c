@@ -727,15 +727,30 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
     }
     crc_init();
     if (max_bytes) {
-        size_t plen = (size_t)PyBytes_GET_SIZE(path);
-        R.path = malloc(plen + 1u);
+        /* absolute: a target that changes directory must not make a compaction write somewhere else */
+        size_t plen = (size_t)PyBytes_GET_SIZE(path), dlen = 0;
+        char cwd[4096];
+        if (PyBytes_AS_STRING(path)[0] != '/') {
+            if (!getcwd(cwd, sizeof cwd)) {
+                PyErr_SetFromErrno(PyExc_OSError);
+                Py_DECREF(path);
+                PyBuffer_Release(&meta);
+                return NULL;
+            }
+            dlen = strlen(cwd) + 1u; /* and a '/' */
+        }
+        R.path = malloc(dlen + plen + 1u);
         if (!R.path) {
             Py_DECREF(path);
             PyBuffer_Release(&meta);
             return PyErr_NoMemory();
         }
-        memcpy(R.path, PyBytes_AS_STRING(path), plen + 1u);
-        own(plen + 1u, 0);
+        if (dlen) {
+            memcpy(R.path, cwd, dlen - 1u);
+            R.path[dlen - 1u] = '/';
+        }
+        memcpy(R.path + dlen, PyBytes_AS_STRING(path), plen + 1u);
+        own(dlen + plen + 1u, 0);
     }
     /* read and write: a compaction reads the records it keeps back */
     R.fd = open(PyBytes_AS_STRING(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -394,3 +394,22 @@ def test_forged_object_headers_do_not_crash_the_type_probe(tmp_path):
     assert len(series) >= 8
     names = {st["kept_type"] for s in series for st in s["stacks"] if "kept_type" in st}
     assert all(n.isprintable() and 0 < len(n) <= 80 for n in names), names
+
+
+def test_a_bounded_run_file_stays_where_it_was_when_the_target_changes_directory(tmp_path):
+    """A relative --out and a service that chdirs (daemons do): compactions still rewrite the file given, not one
+    of the same name in the new directory."""
+    from thrifty.doctor import runfile
+
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "cd.py").write_text("import os, time\nos.chdir('elsewhere')\nkeep = []\nt0 = time.time()\n"
+                                    "while time.time() - t0 < 3:\n    keep.append(bytes(3000))\n"
+                                    "    time.sleep(0.002)\n")
+    got = subprocess.run([*WATCH, "--every", "0.02s", "--max-file", "32K", "--out", "w.run", "cd.py"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert not list((tmp_path / "elsewhere").iterdir())
+    _, series = runfile.read_series(str(tmp_path / "w.run"))
+    numbers = [s["snapshot"] for s in series]
+    assert numbers[-1] + 1 > len(numbers), numbers  # compacted, in place
+    assert (tmp_path / "w.run").stat().st_size <= 33 * 1024

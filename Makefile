@@ -332,11 +332,13 @@ micropython: install apt-pkg-config
 
 # Firmware size per part: MicroPython's bare-arm port (Cortex-M4, -Os) without thrifty, then with each part alone
 # and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes).
-MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0" \
-  "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTF_LZ_SMALL=0" \
-  "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
-  "Ring (TF_RING_REDUCTIONS=0):-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_RING_REDUCTIONS=0" \
-  "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0" "all:"
+MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" \
+  "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0 -DTF_LZ_SMALL=0" \
+  "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" \
+  "Ring (TF_RING_REDUCTIONS=0):-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0 -DTF_RING_REDUCTIONS=0" \
+  "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_POOL=0" \
+  "Pool:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
+  "Pool (TF_POOL_CANARY=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_POOL_CANARY=0" "all:"
 micropython-sizes: APT_CMD = arm-none-eabi-gcc
 micropython-sizes: apt-gcc-arm-none-eabi
 	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \

@@ -112,7 +112,8 @@ static int tf__bits(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
  * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
  * first n whose limit the next bits fall below. */
 #if !TF_LZ_SMALL
-static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
+static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code, uint16_t *counts) {
+    (void)counts;                         /* the small build's */
     if (d->nbits >= 8u && code->first8) { /* a table for codewords of up to 8 bits, when 8 bits are already here */
         unsigned hit = code->first8[(d->bits >> (d->nbits - 8u)) & 0xFFu];
         if (hit) {
@@ -135,14 +136,20 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
 #else
 /* The small build's tables hold only each symbol's codeword length, in symbol order, as a stream of nibbles
  * (lz_codes.h): a length, or 0 for 3 and 1 for 19 more of the length before. A pass over the code counts the
- * codewords of each length; then, bit by bit, the first codeword of length n is the previous length's first plus
- * its count, doubled, and the next n bits are an n-bit codeword when they fall below that first plus the count: the
- * symbol is then the x-th of that length, in symbol order. */
-static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
+ * codewords of each length, into `count` (tf__decode's, on its stack: the next symbol of the same code, as in a run
+ * of literals, skips the pass); then, bit by bit, the first codeword of length n is the previous length's first
+ * plus its count, doubled, and the next n bits are an n-bit codeword when they fall below that first plus the
+ * count: the symbol is then the x-th of that length, in symbol order. */
+static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code, uint16_t *count) {
     const unsigned start = tf__lz_small_run_at[code], end = tf__lz_small_run_at[code + 1u];
-    uint16_t count[TF__LZ_CODE_MAX_LEN + 1u] = {0};
-    unsigned len = 0, n = 0, x = 0, sym = 0;
-    for (unsigned i = start;; i++) { /* one pass counts (n == 0), a second finds the x-th of length n */
+    unsigned len = 0, n = 0, x = 0, sym = 0, i = end;
+    if (count[0] != code + 1u) { /* count[0] says which code count[1..] counts (a literal run's code stays) */
+        for (unsigned j = TF__LZ_CODE_MAX_LEN; j; j--)
+            count[j] = 0;
+        count[0] = (uint16_t)(code + 1u);
+        i = start;
+    }
+    for (;; i++) { /* one pass counts (n == 0), a second finds the x-th of length n */
         if (i == end) {
             unsigned first = 0;
             for (n = 1;; n++) {
@@ -179,7 +186,7 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
 /* One literal of a run coded in `mode` (0 text code, 1 numeric code, 2 plain); -1 when the input ends inside it. Codes
  * of up to 8 bits come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least
  * the end marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
-static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
+static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode, uint16_t *counts) {
     if (mode == 2u)
         return tf__bits(d, src, 8);
 #if !TF_LZ_SMALL
@@ -192,7 +199,7 @@ static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
         }
     }
 #endif
-    return tf__symbol(d, src, TF__LZ_LITERAL(mode));
+    return tf__symbol(d, src, TF__LZ_LITERAL(mode), counts);
 }
 
 static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
@@ -428,6 +435,8 @@ out:;
 static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     size_t o = 0;
     tf_status st;
+    uint16_t counts[TF__LZ_CODE_MAX_LEN + 1u]; /* the small build's codeword counts of the code used last */
+    counts[0] = 0;
     d->starved = 0;
     for (;;) {
         switch (d->state) {
@@ -458,7 +467,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             int sym = tf__symbol(d, src,
                                  d->state == D_RUN     ? TF__LZ_RUN
                                  : d->state == D_MATCH ? TF__LZ_MATCH(d->k)
-                                                       : TF__LZ_OFFSET(d->w));
+                                                       : TF__LZ_OFFSET(d->w),
+                                 counts);
             if (sym < 0)
                 goto starved;
             unsigned u = (unsigned)sym;
@@ -521,7 +531,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             while (d->count) {
                 if (o == out_size)
                     goto full;
-                int b = d->state == D_COPY ? d->window[(d->pos - d->rep) & mask] : tf__literal(d, src, d->mode);
+                int b = d->state == D_COPY ? d->window[(d->pos - d->rep) & mask] : tf__literal(d, src, d->mode, counts);
                 if (b < 0)
                     goto starved;
                 out[o++] = (uint8_t)b;

@@ -144,6 +144,17 @@ def test_exit_status_and_report_written(script, tmp_path, body, status):
         assert r["summary"]["peak_bytes"] >= 10**6
 
 
+@pytest.mark.parametrize("body", ["x = (\n", "def f():\n    return 1 / 0\n\nf()\n"])
+def test_error_output_is_pythons(script, body):
+    """A script that does not compile, or raises, prints what python prints: no frame of the recorder's, nor the
+    frame that parses and runs the target (`<compile>`, which has no line)."""
+    p = script(body)
+    want = subprocess.run([sys.executable, str(p)], capture_output=True, text=True, timeout=60)
+    out = run("--no-findings", p)
+    assert out.returncode == want.returncode == 1
+    assert out.stderr.split("thrifty doctor")[0] == want.stderr
+
+
 def test_budget_exit_3_and_verdict(script, tmp_path):
     p = script("x = bytearray(2 * 1024 * 1024)\n")
     out = run("--budget", "1 MiB", p)

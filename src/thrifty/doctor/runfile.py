@@ -34,6 +34,7 @@ _SITE = struct.Struct("<IHBBqqQQQ")
 _BUCKET = struct.Struct("<qqq")
 _KEPT = struct.Struct("<IIQ")
 _FREE = 0xFFFFFFFF
+_TARGET_FRAME = "<compile>"  # the name of child.py's frame that runs the target (its _TARGET_FRAME)
 
 
 class RunFileError(Exception):
@@ -140,6 +141,7 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
     # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
     paths: dict[int, tuple[Any, ...]] = {0: ()}
+    runner: set[int] = set()
 
     def path_of(node: int) -> tuple[Any, ...]:
         chain = []
@@ -159,6 +161,13 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
             if fid is None:
                 fid = frame_ids[key] = len(frames)
                 frames.append([file, line, name])
+            # the frame that parsed, compiled and ran the target (child._in_target_frame) is kept where python's
+            # parser and compiler allocated (its own stacks) but not above the code it ran, whose caller under
+            # python is C, without a frame
+            if path and path[-1] in runner:
+                path = path[:-1]
+            if name == _TARGET_FRAME and line <= 0:
+                runner.add(fid)
             # a frame of the recorder's bootstrap: it and everything outside it are the recorder's plumbing
             path = () if file == strip_file else path + (fid,)
             paths[n] = path

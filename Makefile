@@ -68,7 +68,8 @@ test-c: $(patsubst core/tests/%.c,$(BUILD)/%,$(CORE_TESTS)) test-c-small
 
 # ---- the small-flash lz build (TF_LZ_SMALL, config.h) -------------------------------------------------------
 # test_lz and the lz fuzz corpora replayed against the small build, and a transcript of both builds over the corpora
-# (frames one-shot compression writes, what the decoder makes of each input, in one call and streamed): identical.
+# (frames one-shot compression writes, what the decoder makes of each input and of corrupted and cut copies of each
+# frame, in one call and streamed): identical.
 SMALL := build/core-small
 LZ_CORPORA = $(shell find core/fuzz/corpus/fuzz_lz_decode core/fuzz/corpus/fuzz_lz_roundtrip -type f 2>/dev/null)
 $(SMALL)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
@@ -90,7 +91,8 @@ test-c-small: $(SMALL)/test_lz $(SMALL)/replay_fuzz_lz_decode $(SMALL)/replay_fu
 	@$(BUILD)/lz_transcript_1 $(LZ_CORPORA) README.md > $(BUILD)/lz_transcript_1.txt
 	@cmp $(BUILD)/lz_transcript_0.txt $(BUILD)/lz_transcript_1.txt && \
 	  c=$$(grep -c '^  W=' $(BUILD)/lz_transcript_0.txt) && i=$$(grep -c 'as a frame' $(BUILD)/lz_transcript_0.txt) && \
-	  echo "== lz fast and small builds: the same frames and decode results ($$c compressions, $$i inputs)"
+	  m=$$(grep -c '^    ' $(BUILD)/lz_transcript_0.txt) && \
+	  echo "== lz fast and small builds: the same frames and decode results ($$c compressions, $$i inputs, $$m corrupted or cut frames)"
 
 # Decode speed of the small build beside the fast one, on the same input (Python sources and a shared library).
 LZ_SPEED_INPUT ?= $(shell $(PYTHON) -c 'import sysconfig, pathlib; s = pathlib.Path(sysconfig.get_paths()["stdlib"]); \
@@ -331,11 +333,13 @@ micropython: install apt-pkg-config
 
 # Firmware size per part: MicroPython's bare-arm port (Cortex-M4, -Os) without thrifty, then with each part alone
 # and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes).
-MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0" \
-  "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTF_LZ_SMALL=0" \
-  "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
-  "Ring (TF_RING_REDUCTIONS=0):-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_RING_REDUCTIONS=0" \
-  "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0" "all:"
+MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" \
+  "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0 -DTF_LZ_SMALL=0" \
+  "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" \
+  "Ring (TF_RING_REDUCTIONS=0):-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0 -DTF_RING_REDUCTIONS=0" \
+  "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_POOL=0" \
+  "Pool:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
+  "Pool (TF_POOL_CANARY=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_POOL_CANARY=0" "all:"
 micropython-sizes: APT_CMD = arm-none-eabi-gcc
 micropython-sizes: apt-gcc-arm-none-eabi
 	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \

@@ -1,6 +1,6 @@
 """Shared helpers for the side-by-side benchmarks.
 
-Rules every benchmark follows (DESIGN.md, "Memory claims are measured"): thrifty and its anchor run in the same
+Rules every benchmark follows (docs/benchmarks.md says how its figures are made): thrifty and its anchor run in the same
 process and session, alternating sides so noise on this shared machine hits both, each side repeated and reduced to
 its median, and the result is reported as a ratio. Benchmarks report; they never gate CI.
 """
@@ -12,6 +12,8 @@ import platform
 import statistics
 import time
 from typing import Callable
+
+from thrifty.guards import format_size
 
 
 def alternate(
@@ -49,12 +51,7 @@ def ratio(anchor: float, ours: float) -> str:
     return f"{anchor / ours:.2f}x"
 
 
-def fmt_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
+fmt_bytes = format_size  # the package's one byte formatter, under the bench's name
 
 
 def fmt_time(seconds: float) -> str:

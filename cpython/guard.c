@@ -237,5 +237,9 @@ int tf_guard_add(PyObject *m, tf_state *st) {
     st->Guard = PyType_FromModuleAndSpec(m, &guard_spec, NULL);
     if (!st->Guard)
         return -1;
+    if (PyModule_AddIntConstant(m, "GUARD_COUNT", TF_GUARD_COUNT) < 0 ||
+        PyModule_AddIntConstant(m, "GUARD_BUDGET", TF_GUARD_BUDGET) < 0 ||
+        PyModule_AddIntConstant(m, "GUARD_NOALLOC", TF_GUARD_NOALLOC) < 0)
+        return -1;
     return PyModule_AddObjectRef(m, "_Guard", st->Guard);
 }

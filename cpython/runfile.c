@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kepttypes.h"
 #include "thrifty/lz.h"
 
 #define RUN_MAGIC "\x89TFRUN\r\n"
@@ -486,6 +487,40 @@ static void strindex_free(strindex *x) {
     free(x->pairs);
 }
 
+/* The snapshot's last section: per site, the Python type most of its live bytes are (kepttypes.c). Empty when
+ * it cannot be told (out of memory: the snapshot is still written). */
+static int put_kept_types(void) {
+    tf_kept_types k;
+    int rc = -1;
+    if (tf_kept_types_collect(&k) < 0)
+        return put_u32(0) < 0 || put_u32(0) < 0 ? -1 : 0;
+    own(k.peak_bytes, 0);
+    own(0, k.peak_bytes - k.own_bytes);
+    if (put_u32(k.ntypes) < 0)
+        goto done;
+    for (size_t at = 0, i = 0; i < k.ntypes; i++) {
+        size_t n = strlen(k.names + at);
+        if (put_u32((uint32_t)n) < 0 || rec_put(k.names + at, n) < 0)
+            goto done;
+        at += n + 1u;
+    }
+    if (put_u32(k.nrows) < 0)
+        goto done;
+    for (uint32_t i = 0; i < k.nrows; i++) {
+        uint8_t b[16];
+        put_le(b, k.rows[i].site, 4);
+        put_le(b + 4, k.rows[i].type, 4);
+        put_le(b + 8, k.rows[i].bytes, 8);
+        if (rec_put(b, 16) < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    own(0, k.own_bytes);
+    tf_kept_types_free(&k);
+    return rc;
+}
+
 /* Writes one snapshot record from the view. Lock held. */
 static int snapshot(const tf_tracker_view *v) {
     strindex x;
@@ -579,6 +614,8 @@ static int snapshot(const tf_tracker_view *v) {
         if (rec_put(b, 24) < 0)
             goto done;
     }
+    if (put_kept_types() < 0)
+        goto done;
     rc = rec_end(REC_SNAPSHOT);
     R.snapshots++;
     if (rc == 0 && R.max_bytes && !R.compact_failed && R.off > R.max_bytes)
@@ -637,6 +674,7 @@ static void writer_end(void) {
 }
 
 void tf_runfile_forget(void) {
+    tf_kept_types_close();
     if (R.fd >= 0)
         close(R.fd);
     R.fd = -1;
@@ -689,15 +727,30 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
     }
     crc_init();
     if (max_bytes) {
-        size_t plen = (size_t)PyBytes_GET_SIZE(path);
-        R.path = malloc(plen + 1u);
+        /* absolute: a target that changes directory must not make a compaction write somewhere else */
+        size_t plen = (size_t)PyBytes_GET_SIZE(path), dlen = 0;
+        char cwd[4096];
+        if (PyBytes_AS_STRING(path)[0] != '/') {
+            if (!getcwd(cwd, sizeof cwd)) {
+                PyErr_SetFromErrno(PyExc_OSError);
+                Py_DECREF(path);
+                PyBuffer_Release(&meta);
+                return NULL;
+            }
+            dlen = strlen(cwd) + 1u; /* and a '/' */
+        }
+        R.path = malloc(dlen + plen + 1u);
         if (!R.path) {
             Py_DECREF(path);
             PyBuffer_Release(&meta);
             return PyErr_NoMemory();
         }
-        memcpy(R.path, PyBytes_AS_STRING(path), plen + 1u);
-        own(plen + 1u, 0);
+        if (dlen) {
+            memcpy(R.path, cwd, dlen - 1u);
+            R.path[dlen - 1u] = '/';
+        }
+        memcpy(R.path + dlen, PyBytes_AS_STRING(path), plen + 1u);
+        own(dlen + plen + 1u, 0);
     }
     /* read and write: a compaction reads the records it keeps back */
     R.fd = open(PyBytes_AS_STRING(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -58,6 +58,8 @@
 #define TF_LINE_SCAN_CACHE (PY_VERSION_HEX < 0x030C0000)
 
 #define TF_MAX_DEPTH_LIMIT 256
+#define TF_DEFAULT_MAX_DEPTH 64
+#define TF_DEFAULT_SAMPLE_RATE (128 * 1024) /* the doctor's; thrifty watch samples more densely (cli.py) */
 #define TF_CODEUNIT 2         /* bytes per bytecode unit: frame positions are kept in units, line lookup takes bytes */
 #define TF_TIMING_EVERY 4096u /* one hook call in this many is timed to estimate the tracker's own cost */
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
@@ -1315,8 +1317,8 @@ static PyObject *refuse_while_stopping(const char *what) {
 
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
-    int sampled = 0, max_depth = 64;
-    long long rate = 128 * 1024, max_memory = 256ll * 1024 * 1024;
+    int sampled = 0, max_depth = TF_DEFAULT_MAX_DEPTH;
+    long long rate = TF_DEFAULT_SAMPLE_RATE, max_memory = 256ll * 1024 * 1024;
     (void)module;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$pLiL:_tracker_start", kwlist, &sampled, &rate, &max_depth,
                                      &max_memory))
@@ -1732,6 +1734,38 @@ int tf_tracker_view_get(tf_tracker_view *v) {
     return 1;
 }
 
+uint32_t tf_tracker_live_blocks(void) {
+    return (T.pblocks.mem ? tf_packtable_count(&T.pblocks.t) : 0u) +
+           (T.blocks.mem ? tf_sitetable_count(&T.blocks.t) : 0u);
+}
+
+void tf_tracker_each_block(tf_block_fn fn, void *ctx, uint32_t limit) {
+    uint64_t key, v;
+    uint32_t cursor = 0, np = T.pblocks.mem ? tf_packtable_count(&T.pblocks.t) : 0u;
+    uint32_t nb = T.blocks.mem ? tf_sitetable_count(&T.blocks.t) : 0u, n = np + nb;
+    /* past the limit, the first blocks of each table in slot order: slots follow a hash of the address, so they are a
+     * random sample of the table's blocks, and each stands for count/taken of them */
+    uint32_t take_p = n > limit ? (uint32_t)((uint64_t)limit * np / n) : np, take_b = n > limit ? limit - take_p : nb;
+    double scale_p = take_p ? (double)np / take_p : 1.0, scale_b = take_b ? (double)nb / take_b : 1.0;
+    for (uint32_t i = 0; i < take_p && tf_packtable_next(&T.pblocks.t, &cursor, &key, &v); i++) {
+        uint32_t site = unpack_site(v);
+        uint64_t size = v & TF_PACK_SMALL ? ((v >> 11) & (TF_PACK_SMALL_SIZE - 1u)) + 1u
+                                          : (site < T.nsites ? T.sites[site].size0 : 0u);
+        int64_t bytes = (int64_t)size, count = 1;
+        if (T.sampled)
+            sample_weights(size, &bytes, &count);
+        fn(ctx, (uintptr_t)(key << TF_PACK_SHIFT), size, (uint64_t)llround((double)bytes * scale_p), site);
+    }
+    cursor = 0;
+    for (uint32_t i = 0; i < take_b && tf_sitetable_next(&T.blocks.t, &cursor, &key, &v); i++) {
+        uint64_t size = v & TF_SIZE_MASK;
+        int64_t bytes = (int64_t)size, count = 1;
+        if (T.sampled)
+            sample_weights(size, &bytes, &count);
+        fn(ctx, (uintptr_t)key, size, (uint64_t)llround((double)bytes * scale_b), (uint32_t)(v >> TF_SIZE_BITS));
+    }
+}
+
 int tf_tracker_halt(int keep) {
     if (!atomic_load(&T.tracing)) {
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");
@@ -1758,5 +1792,10 @@ int tf_tracker_add(PyObject *m, tf_state *st) {
         }
         atfork_registered = 1;
     }
+    /* the defaults the Python side (CLI, tracer) offers, from here rather than repeated there */
+    if (PyModule_AddIntConstant(m, "TRACKER_MAX_DEPTH", TF_DEFAULT_MAX_DEPTH) < 0 ||
+        PyModule_AddIntConstant(m, "TRACKER_MAX_DEPTH_LIMIT", TF_MAX_DEPTH_LIMIT) < 0 ||
+        PyModule_AddIntConstant(m, "TRACKER_SAMPLE_RATE", TF_DEFAULT_SAMPLE_RATE) < 0)
+        return -1;
     return PyModule_AddFunctions(m, tracker_methods);
 }

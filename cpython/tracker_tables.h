@@ -63,6 +63,15 @@ void tf_tracker_unlock(void);
 /* Fills *v with the current run (tracing, or stopped with its tables kept); 0 when there is no run. Lock held. */
 int tf_tracker_view_get(tf_tracker_view *v);
 
+/* Live traced blocks (sampled mode: the sampled ones). Lock held. */
+uint32_t tf_tracker_live_blocks(void);
+
+/* Calls fn(ctx, address, size, bytes, site) for the live traced blocks, or a random sample of `limit` of them when
+ * there are more; bytes is what the block stands for in its site's live bytes (scaled up in sampled mode, and by
+ * the sample). Lock held; fn must not allocate or trace. */
+typedef void (*tf_block_fn)(void *ctx, uintptr_t addr, uint64_t size, uint64_t bytes, uint32_t site);
+void tf_tracker_each_block(tf_block_fn fn, void *ctx, uint32_t limit);
+
 /* Stops the run without building its Python result (the run file already has it): the recorder's end of a run.
  * keep: keep the tables for site lookups, as _tracker_stop(keep_sites=True). 0, or -1 with RuntimeError when no run
  * is tracing. Needs the GIL. */

@@ -7,11 +7,13 @@ target_sources(usermod_thrifty INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/ring.c
     ${CMAKE_CURRENT_LIST_DIR}/lz.c
     ${CMAKE_CURRENT_LIST_DIR}/frozen.c
+    ${CMAKE_CURRENT_LIST_DIR}/pool.c
     ${THRIFTY_CORE}/src/common.c
     ${THRIFTY_CORE}/src/ring.c
     ${THRIFTY_CORE}/src/lz_encode.c
     ${THRIFTY_CORE}/src/lz_decode.c
     ${THRIFTY_CORE}/src/fset.c
+    ${THRIFTY_CORE}/src/pool.c
 )
 target_include_directories(usermod_thrifty INTERFACE ${CMAKE_CURRENT_LIST_DIR} ${THRIFTY_CORE}/include)
 target_link_libraries(usermod INTERFACE usermod_thrifty)

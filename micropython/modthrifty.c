@@ -14,6 +14,11 @@ static const mp_rom_map_elem_t thrifty_module_globals_table[] = {
 #if THRIFTY_MP_LZ
     {MP_ROM_QSTR(MP_QSTR_lz), MP_ROM_PTR(&thrifty_lz_module)},
 #endif
+#if THRIFTY_MP_POOL
+    {MP_ROM_QSTR(MP_QSTR_Pool), MP_ROM_PTR(&thrifty_pool_type)},
+    {MP_ROM_QSTR(MP_QSTR_Block), MP_ROM_PTR(&thrifty_block_type)},
+    {MP_ROM_QSTR(MP_QSTR_PoolExhausted), MP_ROM_PTR(&thrifty_pool_exhausted_type)},
+#endif
 };
 static MP_DEFINE_CONST_DICT(thrifty_module_globals, thrifty_module_globals_table);
 

@@ -17,13 +17,19 @@
 #ifndef THRIFTY_MP_FROZEN
 #define THRIFTY_MP_FROZEN 1
 #endif
+#ifndef THRIFTY_MP_POOL
+#define THRIFTY_MP_POOL 1
+#endif
 
-extern const mp_obj_type_t thrifty_ring_type;         /* ring.c */
-extern const mp_obj_type_t thrifty_frozenset_type;    /* frozen.c */
-extern const mp_obj_type_t thrifty_frozenmap_type;    /* frozen.c */
-extern const mp_obj_type_t thrifty_compressor_type;   /* lz.c */
-extern const mp_obj_type_t thrifty_decompressor_type; /* lz.c */
-extern const mp_obj_module_t thrifty_lz_module;       /* lz.c */
+extern const mp_obj_type_t thrifty_ring_type;           /* ring.c */
+extern const mp_obj_type_t thrifty_frozenset_type;      /* frozen.c */
+extern const mp_obj_type_t thrifty_frozenmap_type;      /* frozen.c */
+extern const mp_obj_type_t thrifty_compressor_type;     /* lz.c */
+extern const mp_obj_type_t thrifty_decompressor_type;   /* lz.c */
+extern const mp_obj_module_t thrifty_lz_module;         /* lz.c */
+extern const mp_obj_type_t thrifty_pool_type;           /* pool.c */
+extern const mp_obj_type_t thrifty_block_type;          /* pool.c */
+extern const mp_obj_type_t thrifty_pool_exhausted_type; /* pool.c */
 
 /* A GC-heap block of at least n bytes for the core's state (TF_*_ALIGN is 8): the GC hands out blocks aligned to
  * MICROPY_BYTES_PER_GC_BLOCK (4 words by default: 16 bytes on 32-bit ports, 32 on 64-bit), which the static assert

@@ -105,7 +105,9 @@ def test_json_schema(script, tmp_path):
         assert set(s) == {"file", "line", "function", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes",
                           "in", "user_code", "label"}
     for st in r["stacks"]:
-        assert set(st) == {"frames", "truncated", "live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes"}
+        assert set(st) - {"kept_type", "kept_type_bytes"} == {"frames", "truncated", "live_at_peak", "live_at_end",
+                                                              "allocs", "frees", "alloc_bytes"}
+        assert ("kept_type" in st) == ("kept_type_bytes" in st)
         assert all(0 <= i < len(r["frames"]) for i in st["frames"])
     assert all(len(f) == 3 for f in r["frames"])
     assert all(len(pt) == 3 and pt[1] >= pt[2] for pt in r["timeline"])  # [t, high, low]
@@ -140,6 +142,17 @@ def test_exit_status_and_report_written(script, tmp_path, body, status):
         assert r["outcome"]["status"] == "exception" and "ValueError: boom" in r["outcome"]["exception"]
         assert "Traceback" in out.stderr and "boom" in out.stderr and "runpy" not in out.stderr.split("thrifty doctor")[0]
         assert r["summary"]["peak_bytes"] >= 10**6
+
+
+@pytest.mark.parametrize("body", ["x = (\n", "def f():\n    return 1 / 0\n\nf()\n"])
+def test_error_output_is_pythons(script, body):
+    """A script that does not compile, or raises, prints what python prints: no frame of the recorder's, nor the
+    frame that parses and runs the target (`<compile>`, which has no line)."""
+    p = script(body)
+    want = subprocess.run([sys.executable, str(p)], capture_output=True, text=True, timeout=60)
+    out = run("--no-findings", p)
+    assert out.returncode == want.returncode == 1
+    assert out.stderr.split("thrifty doctor")[0] == want.stderr
 
 
 def test_budget_exit_3_and_verdict(script, tmp_path):

@@ -25,11 +25,10 @@ DOCTOR = [sys.executable, "-m", "thrifty", "doctor"]
 BENCHMARKS = ["json_dumps", "json_loads", "richards", "deltablue", "nbody", "float", "regex_v8", "logging",
               "deepcopy", "xml_etree"]
 
-# pyperformance's peaks are asserted from above only: the doctor's peak is measured below tracemalloc's by more
-# than 3% on most of them (3.11, x86-64: json_dumps 0.97, json_loads 0.91, richards 0.76, deltablue 0.69, nbody 0.87,
-# logging 0.92, deepcopy 0.94, xml_etree 0.93 of it; regex_v8 0.87 on 3.14) while what the program leaves live
-# agrees: plain python reaches a transient the recorder's run does not. Not explained yet (when the cyclic GC runs is
-# one candidate); an open gap of the doctor issue.
+# pyperformance's scripts are long (deltablue 636 lines) and `python script.py` keeps the script's syntax tree
+# (its AST arena, 0.9 MB there) live until the script returns; the recorder runs a script the same way
+# (_ext._run_script). It used to compile() then exec(), which frees the tree first: its peak read up to 31% low
+# (deltablue 0.69 of tracemalloc's) while what the program left live agreed.
 
 # the stand-in pyperf: bench_func/bench_time_func run the workload once, in this process
 FAKE_PYPERF = '''\
@@ -115,13 +114,15 @@ def _outside_user_code(report, root):
 
 
 # 3.13 (measured): `-m json.tool` and `-m tokenize` read 3.2% and 3.8% over (~100 KB each; not explained yet, an
-# open gap of the doctor issue); 3.11 and 3.14 read within 1.5% on all of these programs
+# open gap of the doctor issue), and so do pyperformance's scripts at their end and peak (3.13.0: deltablue,
+# richards, nbody, json_loads 1.03-1.04 at the peak, 1.05 at the end, the end as before the syntax-tree fix); 3.11
+# and 3.14 read within 1.5% on the stdlib programs, 3.11 within 1% on the scripts (3.12.1: 0.995-1.011)
 TOLERANCE = 0.06 if sys.version_info[:2] == (3, 13) else 0.03
 
 
-def _check(tmp_path, kind, target, args=(), peak_tolerance=TOLERANCE, exact_peak=True):
-    """stdout and status like python's, no finding outside tmp_path, peak and end state near tracemalloc's (the peak
-    only from above unless exact_peak); returns the report."""
+def _check(tmp_path, kind, target, args=(), peak_tolerance=TOLERANCE):
+    """stdout and status like python's, no finding outside tmp_path, peak and end state near tracemalloc's; returns
+    the report."""
     argv = ["-m", target, *args] if kind == "module" else [target, *args]
     want = _run([sys.executable, *argv], tmp_path)
     got, report = _doctor(tmp_path, *argv)
@@ -133,9 +134,7 @@ def _check(tmp_path, kind, target, args=(), peak_tolerance=TOLERANCE, exact_peak
     # what the program leaves live agrees closely; the recorder's interpreter already grew its tables (interned
     # strings) for thrifty._ext, a constant ~40 KB the target then does not pay (docs/doctor.md)
     assert abs(left - end) < peak_tolerance * end + 60_000, (left, end)
-    # the peak is never inflated by the doctor (and where it is below tracemalloc's, see above the benchmarks)
-    assert peak <= bill * (1 + peak_tolerance), (peak, bill)
-    assert peak >= bill * (1 - peak_tolerance) or not exact_peak, (peak, bill)
+    assert bill * (1 - peak_tolerance) <= peak <= bill * (1 + peak_tolerance), (peak, bill)
     return report
 
 
@@ -147,11 +146,22 @@ def test_pyperformance_benchmark(tmp_path, name):
     app = tmp_path / "app"
     shutil.copytree(src / f"bm_{name}", app, ignore=shutil.ignore_patterns("__pycache__"))
     (app / "pyperf.py").write_text(FAKE_PYPERF)
-    report = _check(app, "script", str(app / "run_benchmark.py"), exact_peak=False)
+    report = _check(app, "script", str(app / "run_benchmark.py"))
     assert report["outcome"]["status"] == "ok"
     # the sites shown first are the benchmark's own (its lines, or compiling it)
     top = [report["sites"][i] for i in report["top_at_peak"]]
     assert top and top[0]["user_code"], top[:3]
+
+
+def test_a_long_script_keeps_its_syntax_tree_while_it_runs(tmp_path):
+    """python holds a script's syntax tree until the script returns: here ~3 MB for 1,200 lines, half the peak
+    (measured, 3.11: the recorder that ran compile() then exec() read 0.62 of tracemalloc's peak here, now 1.00)."""
+    body = "".join(f"def f{i}(a, b=({i}, '{i}')):\n    return [a, b, {{'k': a * {i}}}]\n\n\n" for i in range(300))
+    (tmp_path / "long.py").write_text(body + "data = [str(i) * 4 for i in range(40_000)]\nprint(len(data))\n")
+    report = _check(tmp_path, "script", str(tmp_path / "long.py"))
+    compiling = [s for s in report["sites"] if s["function"] == "<compile>"]
+    # the tree is the target's, shown where python made it, and live at the peak (the list is made after it)
+    assert compiling and compiling[0]["live_at_peak"] > report["summary"]["peak_bytes"] / 3, compiling
 
 
 def test_json_tool_to_a_file(tmp_path):

@@ -1,4 +1,5 @@
-"""The --html report: one self-contained file that renders in headless Chromium with no console errors.
+"""The --html reports (the doctor's, and the watch's leak page): each one self-contained file that renders in headless
+Chromium with no console errors.
 
 Chromium is a system package: `make test-html` installs it and sets THRIFTY_REQUIRE_CHROMIUM=1 so a missing
 browser fails there; elsewhere the browser checks skip. The screenshot is kept under test-artifacts/.
@@ -93,6 +94,52 @@ def test_chromium_renders_without_console_errors(report):
     assert _console_errors(r.stderr) == []
     dom = _chromium(report.as_uri(), "--dump-dom").stdout
     assert 'id="flame"' in dom and "<rect" in dom and "<polyline" in dom
+
+
+WATCHED = textwrap.dedent("""\
+    import time
+    kept, batch = [], []
+    while True:
+        kept.append(bytes(3000))
+        batch.append(bytearray(2000))
+        if len(batch) >= 40:
+            batch.clear()
+        time.sleep(0.005)
+    """)
+
+
+@pytest.fixture(scope="module")
+def watch_page(tmp_path_factory):
+    d = tmp_path_factory.mktemp("watch_html")
+    (d / "svc.py").write_text(WATCHED)
+    out = d / "watch.html"
+    r = subprocess.run([sys.executable, "-m", "thrifty", "watch", "--every", "200ms", "--for", "3s", "--budget", "8M",
+                        "--sample-rate", "2K", "--html", str(out), "svc.py"],
+                       capture_output=True, text=True, cwd=d, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_watch_page_is_self_contained(watch_page):
+    page = watch_page.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no network resources"
+    assert "<script" not in page
+    for part in ('id="heap"', 'class="spark"', "svc.py:4", "Leaks (growing to the end)"):
+        assert part in page, part
+
+
+@needs_browser
+def test_chromium_renders_the_watch_page_without_console_errors(watch_page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "watch_report.png"
+    if shot.exists():
+        shot.unlink()
+    r = _chromium(watch_page.as_uri(), f"--screenshot={shot}", "--window-size=1200,1400")
+    assert shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
+    assert _console_errors(r.stderr) == []
+    dom = _chromium(watch_page.as_uri(), "--dump-dom").stdout
+    assert 'id="heap"' in dom and 'class="spark"' in dom and "<polyline" in dom
 
 
 @needs_browser

@@ -6,11 +6,13 @@ to match: the analysis only sees a series, whatever its time scale."""
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from html.parser import HTMLParser
 
 import pytest
 
@@ -87,6 +89,8 @@ def test_the_leaking_line_comes_first_with_its_rate(tmp_path, mode):
     kept, seconds = map(float, (tmp_path / "kept.txt").read_text().split())
     true_rate = kept / seconds * 3600
     assert abs(first["bytes_per_hour"] - true_rate) / true_rate < 0.25, (first["bytes_per_hour"], true_rate)
+    assert first["kept_type"] == "bytes" and first["kept_type_share"] > 0.9, first  # what the line keeps
+    assert f"(keeps bytes: " in got.stdout
     kinds = {r["site"]["line"]: r["kind"] for r in a["sites"]}
     assert all(kinds.get(line) != "leak" for line in (LEAK_LINE + 1, LEAK_LINE + 2)), a["sites"]
     assert a["projection"] and a["projection"]["seconds"] > 0
@@ -125,7 +129,7 @@ def test_a_bounded_run_file_thins_old_snapshots_and_still_finds_the_leak(tmp_pat
     assert abs(first["bytes_per_hour"] - true_rate) / true_rate < 0.25, (first["bytes_per_hour"], true_rate)
 
 
-@pytest.mark.parametrize("bound", [[], ["--every", "0.02s", "--max-file", "32K"]], ids=["unbounded", "compacting"])
+@pytest.mark.parametrize("bound", [[], ["--every", "0.02s", "--max-file", "96K"]], ids=["unbounded", "compacting"])
 def test_a_target_killed_by_sigkill_leaves_a_readable_run(tmp_path, bound):
     """SIGKILL at a random moment; with a small bound, the kill most likely lands among compactions (each writes
     w.run.tmp and renames it over w.run), and the file read is the old one or the new one, never a mix."""
@@ -174,7 +178,9 @@ def test_a_bad_file_bound_says_what_is_accepted(tmp_path, bad):
 
 
 def test_doctor_for_stops_a_program_that_never_ends(tmp_path):
-    (tmp_path / "forever.py").write_text("import time\nkeep = []\nwhile True:\n    keep.append(bytes(1000))\n"
+    # 100 KB a turn: on a loaded machine the interpreter's start may take most of the 2 s, and one turn must still
+    # outweigh the start-up's own sites
+    (tmp_path / "forever.py").write_text("import time\nkeep = []\nwhile True:\n    keep.append(bytes(100_000))\n"
                                          "    time.sleep(0.01)\n")
     got = subprocess.run([sys.executable, "-m", "thrifty", "doctor", "--for", "2s", "--no-findings", "--json",
                           "r.json", "forever.py"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
@@ -220,3 +226,190 @@ def test_in_process_watch_and_a_snapshot_on_sigusr1(tmp_path):
     a = json.loads((tmp_path / "a.json").read_text())
     line = next(n for n, text in enumerate(IN_PROCESS.splitlines(), 1) if "# LEAK LINE" in text)
     assert (a["leaks"][0]["site"]["file"], a["leaks"][0]["site"]["line"]) == (str(tmp_path / "svc.py"), line)
+
+
+class _Page(HTMLParser):
+    """What the HTML tests look at in a page: every <svg>'s attributes, the text of each <code>, all the text, and
+    whether each element that must be closed was."""
+
+    CLOSED = {"html", "head", "body", "title", "style", "h1", "h2", "div", "p", "table", "tr", "td", "th", "svg",
+              "code", "span", "b", "polyline"}
+
+    def __init__(self, page):
+        super().__init__()
+        self.svgs, self.codes, self.text, self.open = [], [], [], {}
+        self._in_code = False
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.CLOSED:
+            self.open[tag] = self.open.get(tag, 0) + 1
+        if tag == "svg":
+            self.svgs.append(dict(attrs))
+        if tag == "code":
+            self._in_code = True
+            self.codes.append("")
+
+    def handle_endtag(self, tag):
+        if tag in self.CLOSED:
+            self.open[tag] = self.open.get(tag, 0) - 1
+        if tag == "code":
+            self._in_code = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_code:
+            self.codes[-1] += data
+
+    def sparks(self):
+        return [s for s in self.svgs if s.get("class") == "spark"]
+
+
+def _self_contained(page):
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no network resources"
+    parsed = _Page(page)
+    assert all(n == 0 for n in parsed.open.values()), parsed.open
+    return parsed
+
+
+def test_the_html_page_charts_the_heap_and_every_site_the_leak_first(tmp_path):
+    """watch --html, and report --leaks --html from the run file: one chart per site shown, the leak's first."""
+    got, a = _watch(tmp_path, "--sample-rate", "2K", "--budget", "256M", "--out", "w.run", "--html", "w.html",
+                    "service.py", "leak", seconds="5s")
+    assert len(a["times_s"]) == len(a["heap"]["series"]) == a["snapshots"] <= 200
+    assert all(len(r["series"]) == len(a["times_s"]) for r in a["sites"])
+    label = f"service.py:{LEAK_LINE}"
+    others = [r for r in a["sites"] if r["kind"] != "leak"]
+    for page in ("w.html", "r.html"):
+        if page == "r.html":
+            again = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--budget", "256M",
+                                    "--html", "r.html", "w.run"], capture_output=True, text=True, cwd=tmp_path,
+                                   timeout=60)
+            assert again.returncode == 0, again.stderr
+        p = _self_contained((tmp_path / page).read_text(encoding="utf-8"))
+        assert [s.get("id") for s in p.svgs].count("heap") == 1
+        sparks = p.sparks()
+        assert len(sparks) == min(len(a["leaks"]), 10) + min(len(others), 10), (len(sparks), a["sites"])
+        assert p.codes[0] == label and sparks[0]["aria-label"].startswith(label + ":"), (p.codes, sparks[0])
+        text = " ".join(p.text)
+        assert "reaches the 256.0 MiB budget in" in text and "Leaks (growing to the end)" in text
+
+
+def test_a_run_of_one_snapshot_gives_a_page_that_says_it_is_too_short(tmp_path):
+    """A program that ends at once has two snapshots (its start and its end); cut after the first, the run file
+    holds one. Both pages say there are too few snapshots, and chart nothing."""
+    from thrifty.doctor import runfile
+
+    got = subprocess.run([*WATCH, "--every", "1h", "--out", "two.run", "--html", "two.html", "-c",
+                          "x = bytes(100000)"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert got.returncode == 0, got.stderr
+    data = (tmp_path / "two.run").read_bytes()
+    cut = next(end for kind, _, end in runfile._records(data, "two.run") if kind == runfile.SNAPSHOT)
+    (tmp_path / "one.run").write_bytes(data[:cut])
+    assert len(runfile.read_series(str(tmp_path / "one.run"))[1]) == 1
+    again = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "one.html", "one.run"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert again.returncode == 0, again.stderr
+    for page in ("two.html", "one.html"):
+        p = _self_contained((tmp_path / page).read_text(encoding="utf-8"))
+        text = " ".join(p.text)
+        assert "Too few snapshots to tell a trend" in text and p.sparks() == []
+    # two snapshots a millisecond or more apart make a (short) heap chart; one cannot
+    assert "Too few snapshots for a chart: 1" in text and "heap" not in [s.get("id") for s in p.svgs]
+    # `--html -`: the page on stdout, the text on stderr; only one document can go to stdout
+    out = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "-", "one.run"],
+                         capture_output=True, cwd=tmp_path, timeout=60)
+    assert out.returncode == 0 and out.stdout.decode("utf-8") == (tmp_path / "one.html").read_text(encoding="utf-8")
+    assert b"thrifty watch" in out.stderr
+    both = subprocess.run([sys.executable, "-m", "thrifty", "report", "--leaks", "--html", "-", "--json", "-",
+                           "one.run"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert both.returncode == 2 and "cannot both write to stdout" in both.stderr
+
+
+def _synthetic(n, file):
+    """A series of n snapshots, one a second, of one stack at `file` line 3 that leaks 1 KiB a second."""
+    frames = [[file, 3, "<f>"]]
+    return [{"duration_ns": (k + 1) * 10**9, "live_bytes_at_end": 50_000 + 1024 * k, "peak_bytes": 50_000 + 1024 * k,
+             "mode": "exact", "frames": frames,
+             "stacks": [{"frames": [0], "live_at_end": 20_000 + 1024 * k, "allocs": k + 1}]} for k in range(n)]
+
+
+def test_the_page_escapes_what_the_target_names_and_charts_are_thinned(tmp_path):
+    """File, function and target names come from the target: a name made of markup stays text. A long watch's
+    series are thinned to 200 snapshots in the analysis (and so in the page)."""
+    from thrifty.doctor import leaks, leaks_html
+
+    hostile = str(tmp_path / '<script>alert("x")</script><img src=x onerror=y>.py')
+    meta = {"target": {"kind": "script", "value": "<b>svc</b>.py", "args": []}, "user_roots": [str(tmp_path)]}
+    a = leaks.analyse(meta, _synthetic(1000, hostile), budget=4 * 1024 * 1024)
+    assert a["snapshots"] == 1000 and len(a["times_s"]) == len(a["heap"]["series"]) == 200
+    assert a["times_s"][0] == 1.0 and a["times_s"][-1] == 1000.0
+    assert [r["kind"] for r in a["sites"]] == ["leak"] and len(a["sites"][0]["series"]) == 200
+    a["sites"][0].update(kept_type="<Evil>", kept_type_share=0.5)  # a type's name is the target's too
+    page = leaks_html.render(a)
+    p = _self_contained(page)
+    assert "keeps <code>&lt;Evil&gt;</code>" in page and "(50% of its bytes)" in page
+    assert "<b>svc</b>" not in page and "&lt;b&gt;svc&lt;/b&gt;.py" in page
+    assert "<img" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert p.codes[0].endswith('<script>alert("x")</script><img src=x onerror=y>.py:3'), p.codes
+    assert len(p.sparks()) == 1 and 'id="budget"' in page and 'id="projection"' in page
+
+
+FORGED = textwrap.dedent("""\
+    import random, struct, sys, thrifty
+
+    class Gone:
+        pass
+    gone = id(Gone)
+    del Gone                                  # a type object freed: its address may now be anything
+    rng = random.Random(5)
+    words = [0, 1, 8, 0xFFFFFFFFFFFFFFF8, 0x7FFFFFFFF000, 0xFFFF800000000000, gone, id(dict), id(object()),
+             id(sys.modules), id(int) + 1]
+    kept = []
+    with thrifty.watch("forged.run", every="20ms", sample_rate=64, signal=None) as w:
+        for i in range(4000):
+            # buffers whose first words look like an object header: a count, then a "type" that is not one
+            head = struct.pack("<QQ", rng.choice([1, 2, 3]), rng.choice(words) if i % 3 else rng.getrandbits(64))
+            kept.append(bytearray(head * 8))
+            if i % 500 == 0:
+                w.snapshot()
+    print("ok", len(kept))
+    """)
+
+
+@pytest.mark.skipif(sys.maxsize < 2**32, reason="the forged headers are 64-bit words")
+def test_forged_object_headers_do_not_crash_the_type_probe(tmp_path):
+    """Buffers that begin like an object whose type word points at unmapped memory, a kernel address, an odd
+    address, a freed class or a non-type object: the recorder reads each type word through a pipe, so nothing
+    faults; the run file reads back, and real types found are plausible names."""
+    from thrifty.doctor import runfile
+
+    (tmp_path / "forged.py").write_text(FORGED)
+    got = subprocess.run([sys.executable, "forged.py"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert got.returncode == 0 and got.stdout.startswith("ok 4000"), got.stderr[-3000:]
+    _, series = runfile.read_series(str(tmp_path / "forged.run"))
+    assert len(series) >= 8
+    names = {st["kept_type"] for s in series for st in s["stacks"] if "kept_type" in st}
+    assert all(n.isprintable() and 0 < len(n) <= 80 for n in names), names
+
+
+def test_a_bounded_run_file_stays_where_it_was_when_the_target_changes_directory(tmp_path):
+    """A relative --out and a service that chdirs (daemons do): compactions still rewrite the file given, not one
+    of the same name in the new directory."""
+    from thrifty.doctor import runfile
+
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "cd.py").write_text("import os, time\nos.chdir('elsewhere')\nkeep = []\nt0 = time.time()\n"
+                                    "while time.time() - t0 < 3:\n    keep.append(bytes(3000))\n"
+                                    "    time.sleep(0.002)\n")
+    got = subprocess.run([*WATCH, "--every", "0.02s", "--max-file", "32K", "--out", "w.run", "cd.py"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert not list((tmp_path / "elsewhere").iterdir())
+    _, series = runfile.read_series(str(tmp_path / "w.run"))
+    numbers = [s["snapshot"] for s in series]
+    assert numbers[-1] + 1 > len(numbers), numbers  # compacted, in place
+    assert (tmp_path / "w.run").stat().st_size <= 33 * 1024

@@ -6,12 +6,12 @@
 enum {
     D_HEADER,
     D_RUN,          /* the run code's symbol: the run's length slot and how its bytes are coded */
-    D_RUN_EXTRA,    /* the length's extra bits */
-    D_LIT,          /* the run's bytes */
     D_MATCH,        /* the match code's symbol: explicit or rep and the length slot, or the end of the frame */
-    D_MATCH_EXTRA,  /* the length's extra bits */
     D_OFFSET,       /* the offset code's symbol: the offset's slot */
+    D_RUN_EXTRA,    /* the run length's extra bits */
+    D_MATCH_EXTRA,  /* the match length's extra bits */
     D_OFFSET_EXTRA, /* the offset's extra bits */
+    D_LIT,          /* the run's bytes */
     D_COPY,         /* the match's bytes */
     D_PAD,          /* zero bits up to the byte boundary */
     D_TRAILER,      /* 4 bytes of Adler-32 */
@@ -19,8 +19,9 @@ enum {
     D_END,
     D_FAILED
 };
-/* A symbol's state is followed by the state that reads its number's extra bits. */
-TF_STATIC_ASSERT(D_RUN_EXTRA == D_RUN + 1 && D_MATCH_EXTRA == D_MATCH + 1 && D_OFFSET_EXTRA == D_OFFSET + 1,
+/* The three symbol states, then the three states that read their numbers' extra bits in the same order. */
+#define D_EXTRA (D_RUN_EXTRA - D_RUN)
+TF_STATIC_ASSERT(D_MATCH_EXTRA == D_MATCH + D_EXTRA && D_OFFSET_EXTRA == D_OFFSET + D_EXTRA,
                  lz_decoder_states_in_order);
 
 struct tf_lz_decoder {
@@ -71,51 +72,48 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *d, const uint8_t *in, size_t n, size
     *consumed = 0;
     if (d->state == D_END || d->state == D_FAILED)
         return TF_OK;
-    if (d->in_pos) {
-        unsigned keep = (unsigned)d->in_len - d->in_pos;
-        TF_MEMMOVE(d->in, d->in + d->in_pos, keep);
-        d->in_len = (uint8_t)keep;
-        d->in_pos = 0;
-    }
-    size_t room = TF_LZ_DECODER_INPUT - (size_t)d->in_len;
-    size_t take = n < room ? n : room;
-    TF_MEMCPY(d->in + d->in_len, in, take);
-    d->in_len = (uint8_t)(d->in_len + take);
+    size_t keep = (size_t)d->in_len - d->in_pos, take = TF_LZ_DECODER_INPUT - keep; /* the bytes kept go first */
+    if (take > n)
+        take = n;
+    TF_MEMMOVE(d->in, d->in + d->in_pos, keep);
+    TF_MEMCPY(d->in + keep, in, take);
+    d->in_len = (uint8_t)(keep + take);
+    d->in_pos = 0;
     *consumed = take;
     if (take)
         d->starved = 0;
     return TF_OK;
 }
 
-/* Makes at least n (<= 24) bits available; 0 when the input buffer ran dry first. */
 typedef struct {
     const uint8_t *p, *end; /* the bytes the decoder reads: its own input buffer, or the caller's */
 } tf__lz_src;
 
-static int tf__need(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
+/* The next n (<= 24) bits as a number, left unread (tf__bits reads them); -1 when the input ran dry first. */
+static int tf__peek(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
     while (d->nbits < n) {
         if (src->p == src->end)
-            return 0;
+            return -1;
         d->bits = (d->bits << 8) | *src->p++;
         d->nbits = (uint8_t)(d->nbits + 8u);
     }
-    return 1;
+    return (int)((d->bits >> (d->nbits - n)) & ((1u << n) - 1u));
 }
 
-static unsigned tf__take(tf_lz_decoder *d, unsigned n) {
-    d->nbits = (uint8_t)(d->nbits - n);
-    return (unsigned)(d->bits >> d->nbits) & ((1u << n) - 1u);
+static int tf__bits(tf_lz_decoder *d, tf__lz_src *src, unsigned n) {
+    int v = tf__peek(d, src, n);
+    if (v >= 0)
+        d->nbits = (uint8_t)(d->nbits - n);
+    return v;
 }
-
-/* The next 8 bits; -1 when the input ran dry first. */
-static int tf__byte(tf_lz_decoder *d, tf__lz_src *src) { return tf__need(d, src, 8) ? (int)tf__take(d, 8) : -1; }
 
 /* One symbol of `code`, read a bit at a time as far as the input allows, so that nothing is consumed when the
  * input ends inside the codeword; -1 then. Every code is complete (any bits decode), canonical (codewords of one
  * length are consecutive numbers) and at most TF__LZ_CODE_MAX_LEN bits long: the codeword is n bits long for the
  * first n whose limit the next bits fall below. */
 #if !TF_LZ_SMALL
-static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
+static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code, uint16_t *counts) {
+    (void)counts;                         /* the small build's */
     if (d->nbits >= 8u && code->first8) { /* a table for codewords of up to 8 bits, when 8 bits are already here */
         unsigned hit = code->first8[(d->bits >> (d->nbits - 8u)) & 0xFFu];
         if (hit) {
@@ -124,9 +122,10 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
         }
     }
     for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
-        if (n > d->nbits && !tf__need(d, src, n))
+        int v = tf__peek(d, src, n);
+        if (v < 0)
             return -1;
-        unsigned x = (d->bits >> (d->nbits - n)) & ((1u << n) - 1u);
+        unsigned x = (unsigned)v;
         if ((x << (TF__LZ_CODE_MAX_LEN - n)) < code->limit[n]) {
             d->nbits = (uint8_t)(d->nbits - n);
             return code->sorted[(int)x + code->offset[n]];
@@ -135,70 +134,78 @@ static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
     return -1; /* not reached: limit[TF__LZ_CODE_MAX_LEN] is above every 15-bit number */
 }
 #else
-/* The small build's tables hold only each symbol's codeword length, as runs of one length in symbol order
- * (lz_codes.h). A pass over the code counts the codewords of each length; then, bit by bit, the first codeword of
- * length n is the previous length's first plus its count, doubled, and the next n bits are an n-bit codeword when
- * they fall below that first plus the count: the symbol is then the x-th of that length, in symbol order. */
-static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code) {
-    const uint8_t *const runs = tf__lz_small_runs + tf__lz_small_run_at[code], *const end =
-                                                                                   tf__lz_small_runs +
-                                                                                   tf__lz_small_run_at[code + 1u];
-    uint16_t count[TF__LZ_CODE_MAX_LEN + 1u] = {0};
-    for (const uint8_t *r = runs; r < end; r++)
-        count[*r >> 4] = (uint16_t)(count[*r >> 4] + (*r & 15u) + 1u);
-    unsigned first = 0;
-    for (unsigned n = 1; n <= TF__LZ_CODE_MAX_LEN; n++) {
-        if (n > d->nbits && !tf__need(d, src, n))
-            return -1;
-        unsigned x = ((d->bits >> (d->nbits - n)) & ((1u << n) - 1u)) - first;
-        if (x < count[n]) {
-            d->nbits = (uint8_t)(d->nbits - n);
-            unsigned sym = 0;
-            for (const uint8_t *r = runs;; r++) {
-                unsigned k = (*r & 15u) + 1u;
-                if ((unsigned)(*r >> 4) == n) {
-                    if (x < k)
-                        return (int)(sym + x);
-                    x -= k;
-                }
-                sym += k;
-            }
-        }
-        first = (first + count[n]) << 1;
+/* The small build's tables hold only each symbol's codeword length, in symbol order, as a stream of nibbles
+ * (lz_codes.h): a length, or 0 for 3 and 1 for 19 more of the length before. A pass over the code counts the
+ * codewords of each length, into `count` (tf__decode's, on its stack: the next symbol of the same code, as in a run
+ * of literals, skips the pass); then, bit by bit, the first codeword of length n is the previous length's first
+ * plus its count, doubled, and the next n bits are an n-bit codeword when they fall below that first plus the
+ * count: the symbol is then the x-th of that length, in symbol order. */
+static int tf__symbol(tf_lz_decoder *d, tf__lz_src *src, tf__lz_ref code, uint16_t *count) {
+    const unsigned start = tf__lz_small_run_at[code], end = tf__lz_small_run_at[code + 1u];
+    unsigned len = 0, n = 0, x = 0, sym = 0, i = end;
+    if (count[0] != code + 1u) { /* count[0] says which code count[1..] counts (a literal run's code stays) */
+        for (unsigned j = TF__LZ_CODE_MAX_LEN; j; j--)
+            count[j] = 0;
+        count[0] = (uint16_t)(code + 1u);
+        i = start;
     }
-    return -1; /* not reached: every code is complete */
+    for (;; i++) { /* one pass counts (n == 0), a second finds the x-th of length n */
+        if (i == end) {
+            unsigned first = 0;
+            for (n = 1;; n++) {
+                int v = tf__peek(d, src, n);
+                if (v < 0)
+                    return -1;
+                x = (unsigned)v - first;
+                if (x < count[n])
+                    break;
+                first = (first + count[n]) << 1; /* n < TF__LZ_CODE_MAX_LEN here: every code is complete */
+            }
+            d->nbits = (uint8_t)(d->nbits - n);
+            i = start;
+        }
+        unsigned v = (unsigned)(tf__lz_small_runs[i >> 1] >> ((i & 1u) << 2)) & 15u, k = 1;
+        if (v < 2u)
+            k = 3u + 16u * v; /* 0: 3, 1: 19 */
+        else
+            len = v;
+        if (!n) {
+            count[len] = (uint16_t)(count[len] + k);
+        } else if (len == n) {
+            if (x < k)
+                return (int)(sym + x);
+            x -= k;
+            sym += k;
+        } else {
+            sym += k;
+        }
+    }
 }
 #endif
 
 /* One literal of a run coded in `mode` (0 text code, 1 numeric code, 2 plain); -1 when the input ends inside it. Codes
  * of up to 8 bits come from a table. Peeking 8 bits may pull a byte the literal does not use, which is safe: at least
  * the end marker's symbol (8 bits or more, checked by core/tools/gen_lz_codes.py) follows any literal in its frame. */
-static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode) {
+static int tf__literal(tf_lz_decoder *d, tf__lz_src *src, unsigned mode, uint16_t *counts) {
     if (mode == 2u)
-        return tf__byte(d, src);
+        return tf__bits(d, src, 8);
 #if !TF_LZ_SMALL
-    if (d->nbits >= 8u || tf__need(d, src, 8)) {
-        unsigned hit = tf__lz_literal_fast[mode][(d->bits >> (d->nbits - 8u)) & 0xFFu];
+    int v = tf__peek(d, src, 8);
+    if (v >= 0) {
+        unsigned hit = tf__lz_literal_fast[mode][v];
         if (hit >> 8) {
             d->nbits = (uint8_t)(d->nbits - (hit >> 8));
             return (int)(hit & 0xFFu);
         }
     }
 #endif
-    return tf__symbol(d, src, TF__LZ_LITERAL(mode));
+    return tf__symbol(d, src, TF__LZ_LITERAL(mode), counts);
 }
 
 static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
     d->state = D_FAILED;
     d->error = (uint8_t)-why;
     return why;
-}
-
-/* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
-static void tf__moved(tf_lz_decoder *d, unsigned pos, size_t k) {
-    if ((size_t)d->pos + k > ((size_t)1 << d->w) - 1u)
-        d->wrapped = 1;
-    d->pos = (uint16_t)pos;
 }
 
 /* One byte of the header (index `count`). */
@@ -227,6 +234,13 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
 }
 
 #if !TF_LZ_SMALL /* the small build decodes a symbol at a time only */
+/* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
+static void tf__moved(tf_lz_decoder *d, unsigned pos, size_t k) {
+    if ((size_t)d->pos + k > ((size_t)1 << d->w) - 1u)
+        d->wrapped = 1;
+    d->pos = (uint16_t)pos;
+}
+
 /* Fast path for whole sequences while at least 8 input bytes remain: a 64-bit local bit buffer refilled a byte at
  * a time to 57+ bits, so a sequence's fields need no per-field input checks, and output bytes go to `out` only, with
  * matches copied from `out` when they reach no further back than this call's output. The window is brought up to
@@ -397,6 +411,8 @@ out:;
     for (size_t t = o - m; t < o; t++)
         d->window[(pos0 + (t - o0)) & mask] = out[t];
     tf__moved(d, (unsigned)((pos0 + produced) & mask), produced);
+    if (d->flags & TF_LZ_FLAG_CHECKSUM)
+        d->adler = tf__adler(d->adler, out + o0, produced);
     d->rep = (uint16_t)rep;
     d->long_before = (uint8_t)long_before;
     while (nb >= 8u && p > p0) { /* give back whole bytes not used */
@@ -417,15 +433,16 @@ out:;
 #endif
 
 static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
-    size_t o = 0, folded = 0; /* out[folded..o) is not in the checksum yet */
+    size_t o = 0;
     tf_status st;
-    *out_n = 0;
+    uint16_t counts[TF__LZ_CODE_MAX_LEN + 1u]; /* the small build's codeword counts of the code used last */
+    counts[0] = 0;
     d->starved = 0;
     for (;;) {
         switch (d->state) {
         case D_HEADER:
             while (d->count < TF_LZ_HEADER_SIZE) {
-                int b = tf__byte(d, src);
+                int b = tf__bits(d, src, 8);
                 if (b < 0)
                     goto starved;
                 st = tf__header_byte(d, (unsigned)b);
@@ -450,7 +467,8 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             int sym = tf__symbol(d, src,
                                  d->state == D_RUN     ? TF__LZ_RUN
                                  : d->state == D_MATCH ? TF__LZ_MATCH(d->k)
-                                                       : TF__LZ_OFFSET(d->w));
+                                                       : TF__LZ_OFFSET(d->w),
+                                 counts);
             if (sym < 0)
                 goto starved;
             unsigned u = (unsigned)sym;
@@ -471,17 +489,18 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
                 if (d->is_rep)
                     u -= TF__LZ_MATCH_REP;
             }
-            d->k = (uint8_t)u; /* the slot */
-            d->state++;        /* D_RUN_EXTRA, D_MATCH_EXTRA, D_OFFSET_EXTRA */
+            d->k = (uint8_t)u;   /* the slot */
+            d->state += D_EXTRA; /* D_RUN_EXTRA, D_MATCH_EXTRA, D_OFFSET_EXTRA */
             break;
         }
         case D_RUN_EXTRA:
         case D_MATCH_EXTRA:
         case D_OFFSET_EXTRA: { /* the three numbers: a slot's base plus its extra bits, then what each means */
             unsigned extra = tf__slot_extra(d->k);
-            if (!tf__need(d, src, extra))
+            int e = tf__bits(d, src, extra);
+            if (e < 0)
                 goto starved;
-            uint32_t v = tf__slot_base(d->k) + tf__take(d, extra);
+            uint32_t v = tf__slot_base(d->k) + (unsigned)e;
             st = TF_E_CORRUPT;
             if (d->state == D_RUN_EXTRA) {
                 if (v >= (1u << d->w))
@@ -508,30 +527,21 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
         }
         case D_LIT:
         case D_COPY: { /* the run's bytes, or the match's from the window */
-            unsigned mask = (1u << d->w) - 1u, pos = d->pos;
-            size_t k = 0;
-            int stop = 0; /* 1: output full, 2: input ran dry */
+            unsigned mask = (1u << d->w) - 1u;
             while (d->count) {
-                if (o == out_size) {
-                    stop = 1;
-                    break;
-                }
-                int b = d->state == D_COPY ? d->window[(pos - d->rep) & mask] : tf__literal(d, src, d->mode);
-                if (b < 0) {
-                    stop = 2;
-                    break;
-                }
+                if (o == out_size)
+                    goto full;
+                int b = d->state == D_COPY ? d->window[(d->pos - d->rep) & mask] : tf__literal(d, src, d->mode, counts);
+                if (b < 0)
+                    goto starved;
                 out[o++] = (uint8_t)b;
-                d->window[pos] = (uint8_t)b;
-                pos = (pos + 1u) & mask;
-                k++;
+                d->adler = tf__adler(d->adler, out + o - 1, 1); /* every output byte passes here or tf__decode_fast */
+                d->window[d->pos] = (uint8_t)b;
+                d->pos = (uint16_t)((d->pos + 1u) & mask);
+                if (!d->pos) /* the window is full from here on */
+                    d->wrapped = 1;
                 d->count--;
             }
-            tf__moved(d, pos, k);
-            if (stop == 1)
-                goto full;
-            if (stop == 2)
-                goto starved;
             if (d->flags & TF_LZ_FLAG_STORED) {
                 d->state = D_PAD;
             } else if (d->state == D_COPY || d->is_rep) { /* after a match, or a full run: no match follows it */
@@ -550,36 +560,29 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
             }
             d->nbits = 0;
             d->count = 0;
+            d->k = 0;
             d->state = D_TRAILER;
             break;
         case D_TRAILER:
-            if (d->flags & TF_LZ_FLAG_CHECKSUM) {
-                d->adler = tf__adler(d->adler, out + folded, o - folded);
-                folded = o;
-                while (d->count < 4u) {
-                    int b = tf__byte(d, src);
-                    if (b < 0)
-                        goto starved;
-                    if ((unsigned)b != ((d->adler >> (8u * d->count)) & 0xFFu)) {
-                        st = TF_E_CORRUPT;
-                        goto fail;
-                    }
-                    d->count++;
-                }
+            if (!(d->flags & TF_LZ_FLAG_CHECKSUM)) {
+                d->state = D_END;
+                break;
             }
-            d->state = D_END;
-            break;
-        case D_STORED_LEN:
+            /* fall through */
+        case D_STORED_LEN: /* 4 bytes, little-endian: the checksum, compared byte by byte, or the stored length */
             while (d->k < 4u) {
-                int b = tf__byte(d, src);
+                int b = tf__bits(d, src, 8);
                 if (b < 0)
                     goto starved;
-                d->count |= (uint32_t)b << (8u * d->k);
-                d->k++;
+                d->count |= (uint32_t)b << (8u * d->k++);
+                if (d->state == D_TRAILER && ((d->count ^ d->adler) << (32u - 8u * d->k))) {
+                    st = TF_E_CORRUPT;
+                    goto fail;
+                }
             }
             d->k = 0;
             d->mode = 2u;
-            d->state = D_LIT;
+            d->state = d->state == D_TRAILER ? D_END : D_LIT;
             break;
         case D_END: *out_n = o; return TF_LZ_DONE;
         default: *out_n = o; return -(tf_status)d->error;
@@ -592,8 +595,6 @@ starved:
 full:
     st = TF_LZ_MORE;
 done:
-    if (d->flags & TF_LZ_FLAG_CHECKSUM)
-        d->adler = tf__adler(d->adler, out + folded, o - folded);
     *out_n = o;
     return st;
 fail:
@@ -615,13 +616,13 @@ tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, si
     if (!d || !consumed || !out_n || (!in && n) || (!out && out_size))
         return TF_E_NULL;
     *consumed = 0;
-    *out_n = 0;
+    size_t first = 0;
     if (d->in_pos < d->in_len) { /* bytes an earlier sink left go first */
         tf_status st = tf_lz_decoder_poll(d, out, out_size, out_n);
         if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
             return st;
+        first = *out_n;
     }
-    size_t first = *out_n;
     tf__lz_src src = {in, in + n};
     tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
     *out_n += first;

@@ -1,10 +1,12 @@
 /* Prints what thrifty.lz makes of each file named on the command line: the frames one-shot compression writes for
  * a few window/lookahead/level settings and what the decoder makes of the file read as a frame (its status and
- * an FNV-1a hash of the output). `make test-c` builds it as the fast and as the small-flash build (TF_LZ_SMALL) and
- * runs both over the fuzz corpora: the two transcripts must be identical, byte for byte. */
+ * an FNV-1a hash of the output), and of corrupted and cut copies of each frame. `make test-c` builds it as the fast
+ * and as the small-flash build (TF_LZ_SMALL) and runs both over the fuzz corpora: the two transcripts must be
+ * identical, byte for byte. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "thrifty/lz.h"
 
@@ -48,6 +50,32 @@ static int decode(const uint8_t *src, size_t n) {
     return 0;
 }
 
+/* Decodes corrupted copies of a frame: a bit flipped at each of four places a hash of the frame picks, and the frame
+ * cut short after a quarter, a half and all but one byte. */
+static int mutate(const uint8_t *frame, size_t n) {
+    static uint8_t bad[MAX_IN + 64];
+    if (n < 2u)
+        return 0;
+    uint32_t h = fnv(frame, n);
+    for (int m = 0; m < 4; m++) {
+        h = h * 1103515245u + 12345u;
+        size_t at = (size_t)(h >> 8) % n;
+        memcpy(bad, frame, n);
+        bad[at] ^= (uint8_t)(1u << (h & 7u));
+        printf("    bit %u of byte %zu flipped:", (unsigned)(h & 7u), at);
+        if (decode(bad, n) != 0)
+            return 1;
+    }
+    static const size_t cut[] = {4, 2};
+    for (int c = 0; c < 3; c++) {
+        size_t keep = c < 2 ? n / cut[c] : n - 1u;
+        printf("    cut to %zu bytes:", keep);
+        if (decode(frame, keep) != 0)
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     static const unsigned settings[][3] = {{8, 4, 1}, {8, 4, 6}, {10, 5, 6}, {12, 5, 9}, {15, 8, 2}};
     for (int a = 1; a < argc; a++) {
@@ -64,6 +92,8 @@ int main(int argc, char **argv) {
             printf("  W=%u L=%u level %u: %d, %zu bytes, frame %08x;", settings[s][0], settings[s][1], settings[s][2],
                    (int)st, got, (unsigned)fnv(out, got));
             if (decode(out, got) != 0)
+                return 1;
+            if (mutate(out, got) != 0)
                 return 1;
         }
         printf("  as a frame:");

@@ -351,7 +351,7 @@ static void test_codes_are_complete_and_canonical(void) {
 }
 #else
 /* The small build's tables (TF_LZ_SMALL) for code `c`: `symbols` lengths of 1..15 bits forming a complete code,
- * and the decoder's run-length copy of them. */
+ * and the decoder's nibble-stream copy of them. */
 static void check_code(tf__lz_ref c, unsigned symbols) {
     uint32_t kraft = 0;
     CHECK((unsigned)(tf__lz_small_base[c + 1u] - tf__lz_small_base[c]) == symbols);
@@ -361,10 +361,18 @@ static void check_code(tf__lz_ref c, unsigned symbols) {
         kraft += 1u << (TF__LZ_CODE_MAX_LEN - len);
     }
     CHECK(kraft == 1u << TF__LZ_CODE_MAX_LEN);
-    unsigned sym = 0; /* the decoder's copy, runs of one length, says the same */
-    for (unsigned r = tf__lz_small_run_at[c]; r < tf__lz_small_run_at[c + 1u]; r++)
-        for (unsigned k = 0; k <= (tf__lz_small_runs[r] & 15u); k++, sym++)
-            CHECK(sym < symbols && TF__LZ_LEN(c, sym) == (unsigned)(tf__lz_small_runs[r] >> 4));
+    /* The decoder's copy, a nibble stream (a length; 0: 3 more of the last length; 1: 19 more), says the same. */
+    unsigned sym = 0, last = 0;
+    for (unsigned i = tf__lz_small_run_at[c]; i < tf__lz_small_run_at[c + 1u]; i++) {
+        CHECK(i / 2u < sizeof tf__lz_small_runs);
+        unsigned v = (unsigned)(tf__lz_small_runs[i / 2u] >> (i % 2u ? 4u : 0u)) & 15u;
+        unsigned k = v == 0u ? 3u : v == 1u ? 19u : 1u;
+        if (k == 1u)
+            last = v;
+        CHECK(last != 0u);
+        for (; k; k--, sym++)
+            CHECK(sym < symbols && TF__LZ_LEN(c, sym) == last);
+    }
     CHECK(sym == symbols);
 }
 

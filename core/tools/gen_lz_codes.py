@@ -356,7 +356,7 @@ def small_tables(codes) -> list[str]:
     the decoder and the encoder count the lengths of a code when they need the first codeword of a length or a
     symbol's rank within it. A code is named by its index (TF__LZ_RUN, ...) into tf__lz_small_base, which has one
     more entry for the end of the last code. The decoder, which reads a code's lengths in order only, has them
-    run-length coded instead (tf__lz_small_runs, about 370 bytes)."""
+    as a nibble stream with repeats instead (tf__lz_small_runs, 256 bytes)."""
     len_all, base, names = [], [], []
     for name, freq, max_len in codes:
         lens = lengths(freq, max_len)
@@ -373,18 +373,23 @@ def small_tables(codes) -> list[str]:
     out.append(f"static const uint8_t tf__lz_small_len4[{len(packed)}] = {{")
     out += ["    " + ", ".join(map(str, packed[i:i + 24])) + "," for i in range(0, len(packed), 24)]
     out.append("};")
-    # The decoder reads the lengths in order only, as runs of one length: a byte (len << 4) | (repeats - 1).
-    runs, run_at = [], []
+    # The decoder reads the lengths in order only, as a stream of nibbles (packed as len4): a length, 0 for 3 more
+    # codewords of the length before, or 1 (no codeword is 1 bit long) for 19 more: the long runs of 12-bit literals
+    # take a nibble per 19 symbols, and most other lengths come alone. 256 bytes.
+    nib, run_at = [], []
     for c in range(len(names)):
-        run_at.append(len(runs))
+        run_at.append(len(nib))
         lens, i = len_all[base[c]:base[c + 1]], 0
+        assert min(lens) >= 2, names[c]
         while i < len(lens):
-            j = i
-            while j < len(lens) and lens[j] == lens[i] and j - i < 16:
+            j = i + 1
+            while j < len(lens) and lens[j] == lens[i]:
                 j += 1
-            runs.append((lens[i] << 4) | (j - i - 1))
+            more = j - i - 1
+            nib += [lens[i]] + [1] * (more // 19) + [0] * (more % 19 // 3) + [lens[i]] * (more % 19 % 3)
             i = j
-    run_at.append(len(runs))
+    run_at.append(len(nib))
+    runs = [nib[i] | ((nib[i + 1] if i + 1 < len(nib) else 0) << 4) for i in range(0, len(nib), 2)]
     out.append(f"static const uint16_t tf__lz_small_run_at[{len(run_at)}] = {{{', '.join(map(str, run_at))}}};")
     out.append(f"static const uint8_t tf__lz_small_runs[{len(runs)}] = {{")
     out += ["    " + ", ".join(map(str, runs[i:i + 24])) + "," for i in range(0, len(runs), 24)]

@@ -1,6 +1,6 @@
 # The thrifty MicroPython module under MicroPython (run by `make micropython`):
 #     micropython test_thrifty.py FIXTURES_DIR OUT_DIR
-# Ring semantics, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
+# Ring semantics, Pool, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
 # make_fixtures.py), bad input raising ValueError; the frames it writes go to OUT_DIR, where
 # check_from_micropython.py decodes them with CPython thrifty.
 import sys
@@ -163,6 +163,106 @@ flipped[60] ^= 1
 msg = raises(ValueError, thrifty.FrozenMap.frombuffer, bytes(flipped))
 check(msg is not None and "valid" in msg, "a flipped byte in a table")
 check(raises(TypeError, thrifty.FrozenMap.frombuffer, bytearray(table)) is not None, "a writable buffer")
+
+# ---- Pool ----------------------------------------------------------------------------------------------------
+pool = thrifty.Pool(16, 3)
+check((pool.block_size, pool.count, pool.closed) == (16, 3, False), "Pool attributes")
+b = pool.acquire()
+check(len(b) == 16 and not b.released and bytes(b) == bytes(16), "a fresh block: 16 zero bytes")
+b[0] = 0x41
+b[-1] = 0x5A
+b[1:4] = b"bcd"
+check(b[0] == 0x41 and b[15] == 0x5A and b[1:4] == b"bcd", "item and slice access")
+mv = memoryview(b)
+mv[4] = 0x65
+check(b[4] == 0x65 and bytes(mv[:5]) == b"Abcde", "a memoryview writes through")
+del mv
+
+
+def setitem(obj, i, v):
+    obj[i] = v
+
+
+def setslice(obj, i, j, v):
+    obj[i:j] = v
+
+
+def delitem(obj, i):
+    del obj[i]
+
+
+check(raises(ValueError, setitem, b, 0, 256) is not None, "a byte out of range")
+check("out of range" in (raises(IndexError, lambda: b[16]) or ""), "an index out of range")
+check(raises(ValueError, setslice, b, 0, 2, b"xyz") is not None and b[0:2] == b"Ab",
+      "a slice assignment that would resize, refused")
+check(raises(TypeError, delitem, b, 0) is not None, "item deletion")
+c = pool.acquire()
+d = pool.acquire()
+msg = raises(thrifty.PoolExhausted, pool.acquire)
+check(msg is not None and "3 blocks" in msg, "PoolExhausted names the count")
+check(issubclass(thrifty.PoolExhausted, MemoryError), "PoolExhausted is a MemoryError")
+c.release()
+check(c.released and raises(ValueError, c.release) is not None, "releasing twice raises ValueError")
+check(raises(ValueError, len, c) is not None and raises(ValueError, bytes, c) is not None, "a released block")
+pool.release(d)
+again = pool.acquire()
+check(again is d, "the last block released is lent next, the same object")
+check(pool.stats() == {"block_size": 16, "count": 3, "in_use": 2, "high_water": 3, "acquired": 4, "exhausted": 1},
+      "stats")
+other = thrifty.Pool(16, 1)
+check(raises(ValueError, other.release, b) is not None, "a block of another pool")
+check(raises(TypeError, pool.release, bytearray(16)) is not None, "release of something that is not a Block")
+with pool.acquire() as e:
+    e[0] = 7
+check(e.released, "a block as a context manager")
+pool.close()
+check(pool.closed and b.released and raises(ValueError, pool.acquire) is not None, "close releases every block")
+pool.close()  # a second close does nothing, as for a file
+with thrifty.Pool(8, 2, zero=True) as z:
+    blk = z.acquire()
+    blk[:] = b"secret!!"
+    blk.release()
+    check(bytes(z.acquire()) == bytes(8), "zero=True: a block reads as zeros after release")
+check(z.closed, "a Pool as a context manager closes")
+canary = thrifty.Pool(8, 2, canary=True)
+check(len(canary.acquire()) == 8, "canary=True")
+arena = bytearray(64)
+caller = thrifty.Pool(8, 4, buffer=arena)
+blk = caller.acquire()
+blk[:] = b"in place"
+check(bytes(arena[:8]) == b"in place", "a Pool over a caller's buffer writes into it")
+check(raises(ValueError, thrifty.Pool, 8, 9, buffer=arena) is not None, "a buffer too small")
+check(raises(ValueError, thrifty.Pool, 8, 2, buffer=memoryview(arena)[1:33]) is not None, "a misaligned buffer")
+check(raises(TypeError, thrifty.Pool, 8, 2, buffer=b"x" * 64) is not None, "a read-only buffer")
+arena.extend(b"x" * 200)  # the bytearray grows, and moves unless the heap had room right after it
+try:
+    blk2 = caller.acquire()
+    blk2[:] = b"still in"
+    kept = bytes(arena[8:16]) == b"still in"  # it grew in place: the pool still works on it
+except RuntimeError:
+    kept = True  # it moved: the pool refuses rather than write where the buffer was
+check(kept, "a resized buffer: still the buffer, or refused")
+try:
+    import micropython
+
+    lockable = hasattr(micropython, "heap_lock")
+except ImportError:
+    lockable = False
+if lockable:
+    quiet = thrifty.Pool(8, 2)
+    locked_ok = blk = None  # globals made before the lock: storing a new one could grow the dict
+    micropython.heap_lock()
+    try:
+        blk = quiet.acquire()
+        blk[0] = 1
+        quiet.release(blk)
+        locked_ok = True
+    except MemoryError:
+        locked_ok = False
+    micropython.heap_unlock()
+    check(locked_ok, "acquire, item access and release with the heap locked")
+check(raises(ValueError, thrifty.Pool, 0, 4) is not None and raises(ValueError, thrifty.Pool, 16, 0) is not None,
+      "Pool(0, 4) and Pool(16, 0)")
 
 print("%d checks, %d failed" % (passed + len(failures), len(failures)))
 sys.exit(1 if failures else 0)

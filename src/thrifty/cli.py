@@ -3,7 +3,7 @@
     thrifty doctor [--json FILE] [--html FILE] [--out RUNFILE] [--no-findings] [--budget SIZE] [--sample | --exact]
                    [--sample-rate SIZE] [--top N] [--depth N] [--include GLOB]... [--exclude GLOB]...
                    (script.py | -m module | -c code) [args...]
-    thrifty watch [--every 30s] [--for 8h] [--budget SIZE] [--out RUNFILE] [--json FILE] [--exact]
+    thrifty watch [--every 30s] [--for 8h] [--budget SIZE] [--out RUNFILE] [--json FILE] [--html FILE] [--exact]
                   (script.py | -m module | -c code) [args...]   which line leaks in a program that never ends
     thrifty report RUNFILE [--json FILE] [--html FILE] [--leaks]   the report of a saved run, again
     thrifty diff A B                                       two runs compared
@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any, NoReturn, Sequence
 
+from thrifty._ext import TRACKER_MAX_DEPTH, TRACKER_MAX_DEPTH_LIMIT, TRACKER_SAMPLE_RATE
 from thrifty.guards import parse_size
 
 EXIT_BAD_INPUT = 2
@@ -99,10 +100,11 @@ def _doctor_parser() -> _Parser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="sampled mode: Poisson sampling by bytes (faster)")
     mode.add_argument("--exact", action="store_true", help="exact mode: every allocation (default)")
-    p.add_argument("--sample-rate", type=_positive_size, default=128 * 1024, metavar="SIZE",
+    p.add_argument("--sample-rate", type=_positive_size, default=TRACKER_SAMPLE_RATE, metavar="SIZE",
                    help="mean bytes between samples in sampled mode (default 128K)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
-    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64, at most 256)")
+    p.add_argument("--depth", type=_positive, default=TRACKER_MAX_DEPTH, metavar="N",
+                   help=f"stack frames kept per site (default {TRACKER_MAX_DEPTH}, at most {TRACKER_MAX_DEPTH_LIMIT})")
     p.add_argument("--out", metavar="RUNFILE", help="keep the run file (docs/format-run.md) for `thrifty report` "
                    "and `thrifty diff` (default: a temporary one, removed after the report)")
     p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
@@ -189,6 +191,27 @@ def _output_path(flag: str, path: str | None) -> str | None:
     return full
 
 
+def _write_page(path: str, page: str) -> None:
+    """An HTML page to the file `path`, or to stdout for -."""
+    if path != "-":
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        return
+    try:
+        # the page declares charset utf-8, so its bytes must be UTF-8 whatever stdout's own encoding is
+        # (a replaced stdout without a byte layer, e.g. under pytest's capsys, takes the str)
+        raw_out = getattr(sys.stdout, "buffer", None)
+        if raw_out is not None:
+            sys.stdout.flush()
+            raw_out.write(page.encode("utf-8"))
+            raw_out.flush()
+        else:
+            sys.stdout.write(page)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _mute(sys.stdout)
+
+
 def _emit(report: dict[str, Any], found: list[Any], json_path: str | None, html_path: str | None, with_findings: bool) -> None:
     """The text report on stderr, then the --html and --json documents (a closed reader costs neither)."""
     from thrifty.doctor.html import render as render_html
@@ -208,23 +231,7 @@ def _emit(report: dict[str, Any], found: list[Any], json_path: str | None, html_
     except BrokenPipeError:
         _mute(sys.stderr)
     if html_path:
-        page = render_html(report, found)
-        if html_path == "-":
-            try:
-                # the page declares charset utf-8, so its bytes must be UTF-8 whatever stdout's own encoding is
-                # (a replaced stdout without a byte layer, e.g. under pytest's capsys, takes the str)
-                raw_out = getattr(sys.stdout, "buffer", None)
-                if raw_out is not None:
-                    raw_out.write(page.encode("utf-8"))
-                    raw_out.flush()
-                else:
-                    sys.stdout.write(page)
-                    sys.stdout.flush()
-            except BrokenPipeError:
-                _mute(sys.stdout)
-        else:
-            with open(html_path, "w", encoding="utf-8") as f:
-                f.write(page)
+        _write_page(html_path, render_html(report, found))
     if json_path:
         if json_path == "-":
             try:
@@ -260,7 +267,7 @@ def doctor_main(argv: list[str]) -> int:
     out = _output_path("--out", opts.out)
     try:
         result = run(Target(kind, value, args), sampled=opts.sample, sample_rate=opts.sample_rate,
-                     max_depth=min(opts.depth, 256), findings=not opts.no_findings, out=out,
+                     max_depth=min(opts.depth, TRACKER_MAX_DEPTH_LIMIT), findings=not opts.no_findings, out=out,
                      interval=opts.interval, budget=opts.budget, top=opts.top, include=opts.include,
                      exclude=opts.exclude, stop_after=opts.stop_after)
     except TargetError as e:
@@ -294,30 +301,37 @@ def _watch_parser() -> _Parser:
     p.add_argument("--max-file", type=_max_file, default=MAX_FILE_DEFAULT, metavar="SIZE",
                    help="past SIZE, older snapshots in the run file are thinned (default 2M; 0 keeps them all)")
     p.add_argument("--json", metavar="FILE", help="also write the analysis as JSON, - for stdout (docs/watch.md)")
+    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page (the heap over time, each "
+                   "site's series as a small chart), - for stdout")
     p.add_argument("--exact", action="store_true", help="record every allocation (default: sampled)")
     p.add_argument("--sample-rate", type=_positive_size, default=16 * 1024, metavar="SIZE",
                    help="sampled mode: mean bytes between samples (default 16K; smaller sees slower leaks sooner)")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
-    p.add_argument("--depth", type=_positive, default=64, metavar="N", help="stack frames kept per site (default 64)")
+    p.add_argument("--depth", type=_positive, default=TRACKER_MAX_DEPTH, metavar="N",
+                   help=f"stack frames kept per site (default {TRACKER_MAX_DEPTH})")
     _add_filters(p)
     return p
 
 
-def _print_leaks(analysis: dict[str, Any], json_path: str | None, top: int) -> None:
+def _print_leaks(analysis: dict[str, Any], json_path: str | None, html_path: str | None, top: int) -> None:
+    """The analysis as text on stdout (on stderr when --json or --html is -), then the JSON and HTML documents."""
     import json
 
+    from thrifty.doctor import leaks_html
     from thrifty.doctor.leaks import render_text
 
     text = render_text(analysis, top=top)
-    if json_path == "-":
-        sys.stderr.write(text)
-        sys.stdout.write(json.dumps(analysis, indent=1) + "\n")
-    else:
-        sys.stdout.write(text)
-        if json_path:
+    (sys.stderr if "-" in (json_path, html_path) else sys.stdout).write(text)
+    if json_path:
+        doc = json.dumps(analysis, indent=1) + "\n"
+        if json_path == "-":
+            sys.stdout.write(doc)
+        else:
             with open(json_path, "w", encoding="utf-8") as f:
-                json.dump(analysis, f, indent=1)
+                f.write(doc)
     sys.stdout.flush()
+    if html_path:
+        _write_page(html_path, leaks_html.render(analysis, top=top))
 
 
 def watch_main(argv: list[str]) -> int:
@@ -334,13 +348,13 @@ def watch_main(argv: list[str]) -> int:
         return 0
     if kind is None or value is None:
         raise UsageError("expected a script, -m module or -c code to run")
-    json_path = _output_path("--json", opts.json)
+    _check_outputs(opts)
     out = _output_path("--out", opts.out)
     path = out or tempfile.mkstemp(prefix="thrifty-watch-", suffix=".run")[1]
     try:
         try:
             result = run(Target(kind, value, args), sampled=not opts.exact, sample_rate=opts.sample_rate,
-                         max_depth=min(opts.depth, 256), findings=False, out=path, interval=opts.every,
+                         max_depth=min(opts.depth, TRACKER_MAX_DEPTH_LIMIT), findings=False, out=path, interval=opts.every,
                          top=opts.top, include=opts.include, exclude=opts.exclude, stop_after=opts.stop_after,
                          max_bytes=opts.max_file)
         except TargetError as e:
@@ -354,7 +368,7 @@ def watch_main(argv: list[str]) -> int:
                 pass
     analysis = leaks.analyse(meta, series, budget=opts.budget, include=opts.include, exclude=opts.exclude)
     analysis["outcome"] = result.report["outcome"]
-    _print_leaks(analysis, json_path, opts.top)
+    _print_leaks(analysis, opts.json, opts.html, opts.top)
     return _status_after(result, opts.stop_after)
 
 
@@ -363,7 +377,8 @@ def _report_parser() -> _Parser:
                 description="Render a saved run file (thrifty doctor --out RUNFILE) again, here or on another machine.")
     p.add_argument("runfile", metavar="RUNFILE")
     p.add_argument("--json", metavar="FILE", help="also write the run result as JSON, - for stdout")
-    p.add_argument("--html", metavar="FILE", help="also write the HTML report, - for stdout")
+    p.add_argument("--html", metavar="FILE", help="also write the HTML report (with --leaks: the watch's page), "
+                   "- for stdout")
     p.add_argument("--no-findings", action="store_true", help="leave the findings out")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="exit with status 3 when the peak exceeds SIZE")
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="sites listed per table (default 10)")
@@ -381,8 +396,7 @@ def report_main(argv: list[str]) -> int:
     if opts.leaks:
         from thrifty.doctor import leaks, runfile
 
-        if opts.html:
-            raise UsageError("--leaks writes text and --json only (the HTML report is the doctor's)")
+        _check_outputs(opts)
         try:
             meta, series = runfile.read_series(opts.runfile)
         except RunFileError as e:
@@ -390,7 +404,7 @@ def report_main(argv: list[str]) -> int:
         if not series:
             raise UsageError(f"{opts.runfile}: the run file holds no complete snapshot")
         analysis = leaks.analyse(meta, series, budget=opts.budget, include=opts.include, exclude=opts.exclude)
-        _print_leaks(analysis, _output_path("--json", opts.json), opts.top)
+        _print_leaks(analysis, opts.json, opts.html, opts.top)
         return 0
     _check_outputs(opts)
     try:

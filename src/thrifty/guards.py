@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from thrifty._ext import _Guard
+from thrifty._ext import GUARD_BUDGET, GUARD_COUNT, GUARD_NOALLOC, _Guard
 
 __all__ = ["budget", "count_allocs", "no_alloc", "parse_size", "format_size"]
 
@@ -45,7 +45,7 @@ def format_size(n: float) -> str:
     """'1.5 MiB'-style text for a byte count (binary units, as parse_size reads them)."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
-            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+            return f"{n:.0f} B" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
 
@@ -54,15 +54,15 @@ def budget(size: int | str) -> _Guard:
     """A context manager that fails the first allocation of this thread that would take the bytes allocated inside
     (and not yet freed) past `size`; leaving the block then raises thrifty.BudgetExceeded (a MemoryError) naming
     the limit and the file:line of that allocation."""
-    return _Guard(1, parse_size(size))
+    return _Guard(GUARD_BUDGET, parse_size(size))
 
 
 def count_allocs() -> _Guard:
     """A context manager counting this thread's allocations inside: .blocks, .bytes, .freed, .peak (and .live)."""
-    return _Guard(0, 0)
+    return _Guard(GUARD_COUNT, 0)
 
 
 def no_alloc() -> _Guard:
     """A context manager under which the first allocation of this thread fails; leaving the block raises
     thrifty.AllocationError naming its file:line."""
-    return _Guard(2, 0)
+    return _Guard(GUARD_NOALLOC, 0)

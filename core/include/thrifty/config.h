@@ -138,9 +138,10 @@
 #define TF_LZ_CHAIN_HEAD_BITS 9
 #endif
 /* TF_LZ_SMALL: 1 builds thrifty.lz for small flash: the same format (frames are byte-identical, every frame decodes
- * the same), but the codes are read from their canonical code lengths alone (489 bytes of tables: four bits per
- * symbol) instead of the 11 KB of codeword, limit and first-8-bit lookup tables; the decoder counts a code's lengths
- * and reads a codeword a bit at a time, and the whole-sequence fast path is left out. Decoder RAM is unchanged.
+ * the same), but the codes are read from their canonical code lengths alone (the encoder's 489 bytes: four bits per
+ * symbol; the decoder's 294: a nibble stream with repeats) instead of the 11 KB of codeword, limit and first-8-bit
+ * lookup tables; the decoder counts a code's lengths and reads a codeword a bit at a time, and the whole-sequence
+ * fast path is left out. Decoder RAM is unchanged.
  * `make cross` prints what each build costs on a Cortex-M4 at -Os and `make bench-lz-small` the speed against the
  * fast build. Default: 1 in a build for size (-Os, -Oz), else 0. */
 #ifndef TF_LZ_SMALL

@@ -3,7 +3,8 @@
 Two halves with one file between them. The recorder (`child`, the process that runs the target; `tracer` starts it)
 writes a run file (`runfile.c`, docs/format-run.md); the analyzer, in the parent or later on another machine, reads
 it (`runfile`), builds the report (`report`), the findings (`findings`, whose evidence `probe` measures in the child)
-and renders them (`render_text`, `render_json`, `html`). `run` is the one pipeline the CLI and the benchmarks call. Names load on first use (PEP 562): the recorder runs `child.py` as a script in the measured
+and renders them (`render_text`, `render_json`, `html`); `leaks` analyses a watched run's snapshots and
+`leaks_html` draws that analysis (both HTML pages are framed by `page`). `run` is the one pipeline the CLI and the benchmarks call. Names load on first use (PEP 562): the recorder runs `child.py` as a script in the measured
 process and imports nothing else of the doctor there (the findings' probes when they are on).
 """
 

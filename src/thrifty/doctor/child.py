@@ -20,13 +20,16 @@ from thrifty import _ext  # noqa: E402
 TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time this module runs in the target's
 if TYPE_CHECKING:     # process, where importing typing would make the target's own import of it look free
     from collections.abc import Callable
-    from types import CodeType, ModuleType, TracebackType
+    from types import ModuleType, TracebackType
     from typing import Any
 
     from thrifty.doctor.probe import Probes
 
 # the parent creates RUNFILE + this before it stops the program with SIGINT (tracer._wait)
 STOP_SUFFIX = ".stop"
+
+# the name of the frame that parses, compiles and runs the target (_in_target_frame); no Python function can have it
+_TARGET_FRAME = "<compile>"
 
 # run-file record kinds written from Python (runfile.c writes the header, meta and snapshots)
 _END = 3
@@ -92,7 +95,7 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], None], ModuleType]":
+def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]":
     """sys.argv, sys.path[0] and a fresh __main__ as python sets them for the target; returns (run, main module).
     Nothing of the target is imported or compiled here: `run` does that, under the tracker."""
     os = _os()
@@ -100,6 +103,7 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], None], ModuleType]":
     main = type(sys)("__main__")
     main.__dict__["__builtins__"] = sys.modules["builtins"]
     main.__dict__["__annotations__"] = {}
+    run: "Callable[[], object]"
     if kind == "script":
         path = os.path.abspath(value)
         sys.argv[:] = [value, *args]
@@ -108,46 +112,50 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], None], ModuleType]":
         main.__cached__ = None  # type: ignore[attr-defined]  # as python sets it
         main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path)
 
-        def run() -> None:
-            with open(path, "rb") as f:
-                source = f.read()
-            code = _compiler_for(path)(source, path)
-            exec(code, main.__dict__)
+        # python's way (pymain_run_file): the syntax tree stays live until the module's code returns, a cost of
+        # the program as python runs it (compile() then exec() would free it first; runscript.c says more)
+        run = _in_target_frame(path, _ext._run_script, path, main.__dict__)
     elif kind == "module":
         sys.argv[:] = ["-m", *args]
         sys.path[0] = os.getcwd()
         main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
 
-        def run() -> None:
+        def run_module() -> None:
             import runpy  # as python -m does: runpy is part of the run
 
             runpy._run_module_as_main(value, alter_argv=True)  # type: ignore[attr-defined]  # what python -m calls
+        run = run_module
     else:
         sys.argv[:] = ["-c", *args]
         sys.path[0] = ""
         main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
 
-        def run() -> None:
-            exec(_compiler_for("<string>")(value, "<string>"), main.__dict__)
+        # exec of a str is python -c's own call (PyRun_StringFlags): its syntax tree too lives while it runs
+        run = _in_target_frame("<string>", exec, value, main.__dict__)
     sys.modules["__main__"] = main
     return run, main
 
 
-def _compiler_for(path: str) -> "Callable[[bytes | str, str], CodeType]":
-    """compile(source, path) in a frame that names the target: what the compiler allocates (a big script's syntax
-    tree can be the run's peak) is the target's own cost, shown as `app.py in <compile>`, not the doctor's. The
-    frame's code carries the target's file name and no line numbers, so no line of the user's file is blamed."""
-    module = compile("def c(source, path):\n    return compile(source, path, 'exec', dont_inherit=True)\n", path, "exec")
+def _in_target_frame(path: str, run: "Callable[[Any, Any], object]", a: object, b: object) -> "Callable[[], object]":
+    """A function of no arguments that calls run(a, b) in a frame that names the target: what python allocates to
+    parse and compile it (a big script's syntax tree can be the run's peak) is the target's own cost, shown as
+    `app.py in <compile>`, not the doctor's. The frame's code carries the target's file name and no line numbers,
+    so no line of the user's file is blamed; the run file's reader drops it from the stacks of the code it runs
+    (runfile._snapshot) and tracebacks leave it out (_skip_own_frames), as python's own C caller has no frame.
+    main() calls it directly, so the target's stacks are no deeper than when the recorder called exec() (each frame
+    costs the tracker's walk of every allocation's stack). Made before the tracker starts: it is not the target's."""
+    module = compile("def c(run, a, b):\n    return run(a, b)\n", path, "exec")
     code = next(c for c in module.co_consts if isinstance(c, type(module)))
-    code = code.replace(co_name="<compile>", co_qualname="<compile>", co_linetable=b"")
+    code = code.replace(co_name=_TARGET_FRAME, co_qualname=_TARGET_FRAME, co_linetable=b"")
     # made here, not by running `module`: its globals do not hold it (no cycle), and no line of the target runs
-    function: Any = type(_compiler_for)
-    return function(code, {"__builtins__": sys.modules["builtins"]})  # type: ignore[no-any-return]
+    function: Any = type(_in_target_frame)
+    return function(code, {"__builtins__": sys.modules["builtins"]}, None, (run, a, b))  # type: ignore[no-any-return]
 
 
 def _skip_own_frames(tb: "TracebackType | None") -> "TracebackType | None":
     """The traceback from the target's first frame on: this file's frames dropped."""
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+    while tb is not None and (tb.tb_frame.f_code.co_filename == __file__ or
+                              tb.tb_frame.f_code.co_name == _TARGET_FRAME):
         tb = tb.tb_next
     return tb
 

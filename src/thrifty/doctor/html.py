@@ -9,20 +9,12 @@ import os
 from typing import Any
 
 from thrifty.doctor.findings import Finding
-from thrifty.doctor.render import fmt_bytes, habits_by_bytes
+from thrifty.doctor.page import W, Frame, document
+from thrifty.doctor.render import habits_by_bytes
+from thrifty.guards import format_size
 from thrifty.doctor.usercode import short_path, site_label
 
-W = 1100
 ROW = 18
-
-CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1150px}
-h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 6px;
-vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}
-.muted{color:#777}.ok{color:#2a7}.warn{color:#c60}code{background:#f6f6f6;padding:0 3px}
-svg text{font:11px monospace;pointer-events:none}.kv{display:flex;gap:32px}
-"""
 
 
 def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None = None) -> str:
@@ -31,29 +23,17 @@ def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None =
     h = 220
     if len(timeline) < 2:
         return '<p class="muted">The run was too short for a timeline.</p>'
-    t_end = max(timeline[-1][0], 1e-6)
-    top = max(peak, max(p[1] for p in timeline), 1)
-
-    def x(t: float) -> float:
-        return 50 + min(t / t_end, 1) * (W - 60)
-
-    def y(b: float) -> float:
-        return h - 25 - (b / top) * (h - 40)
-
-    highs = " ".join(f"{x(p[0]):.1f},{y(p[1]):.1f}" for p in timeline)
-    lows = " ".join(f"{x(p[0]):.1f},{y(p[2]):.1f}" for p in reversed(timeline))
-    ticks = "".join(
-        f'<text x="4" y="{y(top * f) + 4:.0f}">{html.escape(fmt_bytes(top * f))}</text>'
-        f'<line x1="50" x2="{W - 10}" y1="{y(top * f):.1f}" y2="{y(top * f):.1f}" stroke="#eee"/>'
-        for f in (0, 0.5, 1))
+    f = Frame(h, max(timeline[-1][0], 1e-6), max(peak, max(p[1] for p in timeline), 1))
+    highs = " ".join(f"{f.x(p[0]):.1f},{f.y(p[1]):.1f}" for p in timeline)
+    lows = " ".join(f"{f.x(p[0]):.1f},{f.y(p[2]):.1f}" for p in reversed(timeline))
     dot = ""
     if peak_t is not None:
-        dot = (f'<circle cx="{x(peak_t):.1f}" cy="{y(peak):.1f}" r="4" fill="#c30"><title>peak '
-               f'{html.escape(fmt_bytes(peak))} at {peak_t:.2f} s</title></circle>')
-    return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{ticks}'
+        dot = (f'<circle cx="{f.x(peak_t):.1f}" cy="{f.y(peak):.1f}" r="4" fill="#c30"><title>peak '
+               f'{html.escape(format_size(peak))} at {peak_t:.2f} s</title></circle>')
+    return (f'<svg id="timeline" width="{W}" height="{h}" role="img" aria-label="memory over time">{f.grid()}'
             f'<polygon id="envelope" fill="#36c" fill-opacity="0.18" stroke="none" points="{highs} {lows}"/>'
             f'<polyline fill="none" stroke="#36c" stroke-width="1.5" points="{highs}"/>{dot}'
-            f'<text x="50" y="{h - 6}">0 s</text><text x="{W - 60}" y="{h - 6}">{t_end:.2f} s</text></svg>')
+            f'{f.time_labels(f"{f.t_end:.2f} s")}</svg>')
 
 
 def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
@@ -79,7 +59,7 @@ def _flame_svg(stacks: list[tuple[list[str], int]]) -> str:
                 continue
             depth_max = max(depth_max, depth)
             hue = 20 + zlib.crc32(name.encode()) % 40  # stable colours from run to run
-            label = f"{name} — {fmt_bytes(kid['size'])} ({kid['size'] / total:.1%})"
+            label = f"{name} — {format_size(kid['size'])} ({kid['size'] / total:.1%})"
             rects.append(
                 f'<g><title>{html.escape(label)}</title><rect x="{x:.1f}" y="{depth * ROW}" width="{w - 0.5:.1f}" '
                 f'height="{ROW - 1}" fill="hsl({hue},85%,62%)"/>'
@@ -101,7 +81,7 @@ def _findings_tables(findings: list[Finding]) -> str:
             continue
         rows = "".join(
             f"<tr><td>{'<span class=warn>●</span>' if f.confirmed else '<span class=muted>○</span>'}</td>"
-            f"<td class=n>{html.escape(fmt_bytes(f.bytes)) if f.bytes else ''}</td>"
+            f"<td class=n>{html.escape(format_size(f.bytes)) if f.bytes else ''}</td>"
             f"<td>{html.escape(f.title)}<br><span class=muted>{html.escape(f.kind)}</span></td>"
             f"<td><code>{html.escape(short_path(f.where()))}</code></td><td>{html.escape(f.evidence)}</td>"
             f"<td>{html.escape(f.fix)}</td></tr>" for f in fs)
@@ -127,7 +107,7 @@ def _sites_table(report: dict[str, Any]) -> str:
     sites = report.get("sites", [])
     peak = report["summary"]["peak_bytes"] or 1
     rows = "".join(
-        f"<tr><td class=n>{html.escape(fmt_bytes(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
+        f"<tr><td class=n>{html.escape(format_size(s['live_at_peak']))}</td><td class=n>{100 * s['live_at_peak'] / peak:.1f}%"
         f"</td><td class=n>{s['allocs']:,}</td><td><code>{html.escape(s.get('label') or site_label(s))}</code> "
         f"{html.escape(s['function'] or '')}</td></tr>" for s in (sites[i] for i in report.get("top_at_peak", [])))
     if not rows:
@@ -139,9 +119,9 @@ def _sites_table(report: dict[str, Any]) -> str:
 def _imports_table(report: dict[str, Any], top: int = 15) -> str:
     """Each imported module with the bytes its import left live (cumulative and its own) and its share of the peak."""
     rows = "".join(
-        f"<tr><td class=n>{html.escape(fmt_bytes(r['live_at_peak']))}</td><td class=n>{100 * r['share_of_peak']:.1f}%"
-        f"</td><td class=n>{html.escape(fmt_bytes(r['live_at_end']))}</td>"
-        f"<td class=n>{html.escape(fmt_bytes(r['self_live_at_end']))}</td><td><code>{html.escape(r['module'])}</code>"
+        f"<tr><td class=n>{html.escape(format_size(r['live_at_peak']))}</td><td class=n>{100 * r['share_of_peak']:.1f}%"
+        f"</td><td class=n>{html.escape(format_size(r['live_at_end']))}</td>"
+        f"<td class=n>{html.escape(format_size(r['self_live_at_end']))}</td><td><code>{html.escape(r['module'])}</code>"
         + (f" <span class=muted>imported at {html.escape(short_path(r['imported_at']['file']))}:"
            f"{r['imported_at']['line']}</span>" if r.get("imported_at") else "") + "</td></tr>"
         for r in report.get("imports", [])[:top] if r["live_at_peak"] or r["live_at_end"])
@@ -155,21 +135,19 @@ def _imports_table(report: dict[str, Any], top: int = 15) -> str:
 def render(report: dict[str, Any], findings: list[Finding]) -> str:
     """The whole page for one run: the tracker's report (schema thrifty.doctor) and the findings built from it."""
     s = report["summary"]
-    name = html.escape(report.get("target", {}).get("display", "?"))
+    display = report.get("target", {}).get("display", "?")
+    name = html.escape(display)
     timeline = [[float(p[0]), int(p[1]), int(p[2] if len(p) > 2 else p[1])] for p in report.get("timeline", [])]
     own = s.get("recorder_peak_bytes", s.get("tracker_peak_bytes", 0))
     rss = s.get("peak_rss_bytes")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>thrifty doctor — {name}</title>
-<style>{CSS}</style></head><body>
-<h1>thrifty doctor — {name}</h1>
-<div class="kv"><div>peak <b>{html.escape(fmt_bytes(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
-<div>at exit <b>{html.escape(fmt_bytes(s["live_bytes_at_end"]))}</b></div>
+    return document(f"thrifty doctor — {display}", f"""<h1>thrifty doctor — {name}</h1>
+<div class="kv"><div>peak <b>{html.escape(format_size(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
+<div>at exit <b>{html.escape(format_size(s["live_bytes_at_end"]))}</b></div>
 <div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
 <div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
-<div>peak RSS <b>{html.escape(fmt_bytes(rss)) if rss else "n/a"}</b>{" (target)" if s.get("peak_rss_of") == "target"
+<div>peak RSS <b>{html.escape(format_size(rss)) if rss else "n/a"}</b>{" (target)" if s.get("peak_rss_of") == "target"
     else " (whole process)"}</div>
-<div>doctor's own <b>{html.escape(fmt_bytes(own))}</b> (apart)</div>
+<div>doctor's own <b>{html.escape(format_size(own))}</b> (apart)</div>
 <div>findings <b>{len(findings)}</b> ({sum(f.confirmed for f in findings)} confirmed)</div></div>
 <h2>Memory over time</h2>{_timeline_svg(timeline, s["peak_bytes"], s.get("peak_time_s"))}
 <h2>Stacks live at the peak</h2><p class="muted">Outermost frame on top; width is bytes live when the heap
@@ -179,5 +157,4 @@ peaked. Hover for sizes.</p>{_flame_svg(peak_stacks(report))}
 <h2>Findings</h2><p class="muted">● confirmed by the run &nbsp; ○ seen in the source only</p>
 {_findings_tables(findings)}
 {"".join(f'<p class="muted">note: {html.escape(n)}</p>' for n in report.get("notes", []))}
-</body></html>
-"""
+""")

@@ -18,15 +18,23 @@ from thrifty.guards import format_size as _size
 
 MIN_POINTS = 6  # fewer snapshots than this tell no trend
 MAX_POINTS = 160  # pairwise slopes are O(n²): longer series are thinned evenly first
+CHART_POINTS = 200  # the series in the output (for the HTML charts) are thinned evenly to this many snapshots
 MIN_BYTES = 16 * 1024  # a site that never held this much is not analysed (noise next to any real leak)
 Z_SURE = 3.0  # Mann–Kendall statistic above which the trend is taken as real (one-sided p < 0.0014)
+
+
+def _evenly(n: int, k: int) -> list[int]:
+    """At most k of the indices 0..n-1, evenly spread, the first and the last included."""
+    if n <= k:
+        return list(range(n))
+    step = (n - 1) / (k - 1)
+    return sorted({round(i * step) for i in range(k)})
 
 
 def _thin(t: list[float], y: list[float]) -> tuple[list[float], list[float]]:
     if len(t) <= MAX_POINTS:
         return t, y
-    step = (len(t) - 1) / (MAX_POINTS - 1)
-    idx = sorted({round(i * step) for i in range(MAX_POINTS)})
+    idx = _evenly(len(t), MAX_POINTS)
     return [t[i] for i in idx], [y[i] for i in idx]
 
 
@@ -144,27 +152,36 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
     snaps = [s for s in series if s.get("duration_ns", 0) > 0] or series[-1:]
     times = [s["duration_ns"] / 1e9 for s in snaps]
     heap = [float(s["live_bytes_at_end"]) for s in snaps]
+    charted = _evenly(len(snaps), CHART_POINTS)
     per: dict[tuple[str, int, str], list[float]] = {}
     allocs: dict[tuple[str, int, str], list[float]] = {}
     is_user: dict[tuple[str, int, str], bool] = {}
+    types: dict[tuple[str, int, str], dict[str, int]] = {}  # what the line's live blocks are, at the last snapshot
     for k, s in enumerate(snaps):
+        last = k == len(snaps) - 1
         for st in s["stacks"]:
             key, mine = _site_key(s["frames"], st["frames"], user)
             per.setdefault(key, [0.0] * len(snaps))[k] += st["live_at_end"]
             allocs.setdefault(key, [0.0] * len(snaps))[k] += st["allocs"]
             is_user[key] = mine
+            if last and st.get("kept_type"):
+                by_type = types.setdefault(key, {})
+                by_type[st["kept_type"]] = by_type.get(st["kept_type"], 0) + st["kept_type_bytes"]
     out: dict[str, Any] = {
         "schema": "thrifty.watch", "schema_version": 1, "target": target,
         "mode": snaps[-1]["mode"] if snaps else None, "snapshots": len(snaps),
         "duration_s": times[-1] - times[0] if len(times) > 1 else 0.0,
         "heap": {"first_bytes": int(heap[0]) if heap else 0, "last_bytes": int(heap[-1]) if heap else 0,
-                 "peak_bytes": int(snaps[-1]["peak_bytes"]) if snaps else 0},
+                 "peak_bytes": int(snaps[-1]["peak_bytes"]) if snaps else 0,
+                 "series": [int(heap[i]) for i in charted]},
+        "times_s": [round(times[i], 3) for i in charted],
         "budget_bytes": budget, "sites": [], "leaks": [], "projection": None,
         "notes": [],
     }
     if len(snaps) < MIN_POINTS:
-        out["notes"].append(f"{len(snaps)} snapshots: at least {MIN_POINTS} are needed to tell a trend (watch "
-                            "longer, or snapshot more often with --every)")
+        n = len(snaps)
+        out["notes"].append(f"{n} snapshot{'' if n == 1 else 's'}: at least {MIN_POINTS} are needed to tell a trend "
+                            "(watch longer, or snapshot more often with --every)")
         return out
     heap_trend = classify(times, heap)
     out["heap"].update(slope_bytes_per_hour=heap_trend["slope"] * 3600, kind=heap_trend["kind"],
@@ -176,9 +193,14 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
         c = classify(times, ys, made)
         site: dict[str, Any] = {"file": key[0], "line": key[1], "function": key[2], "user_code": is_user[key]}
         row = {"site": site, "label": site_label(site), "kind": c["kind"], "why": c["why"],
+               "series": [int(ys[i]) for i in charted],
                "bytes_per_hour": c["slope"] * 3600, "bytes_per_hour_low": c["slope_low"] * 3600,
                "bytes_per_hour_high": c["slope_high"] * 3600, "z": c["z"], "tau": c["tau"],
-               "live_first": int(ys[0]), "live_last": int(ys[-1]), "live_max": int(max(ys))}
+               "live_first": int(ys[0]), "live_last": int(ys[-1]), "live_max": int(max(ys)),
+               "kept_type": None, "kept_type_share": None}
+        if key in types and ys[-1] > 0:
+            name, nbytes = max(types[key].items(), key=lambda kv: kv[1])
+            row.update(kept_type=name, kept_type_share=min(1.0, nbytes / ys[-1]))
         out["sites"].append(row)
     out["sites"].sort(key=lambda r: -r["bytes_per_hour"])
     out["leaks"] = [r for r in out["sites"] if r["kind"] == "leak"]
@@ -194,7 +216,8 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
     return out
 
 
-def _duration(s: float) -> str:
+def rough_duration(s: float) -> str:
+    """'~8.9 minutes'-style text for a span of seconds (a projection is no more precise than that)."""
     for unit, span in (("days", 86400), ("hours", 3600), ("minutes", 60)):
         if s >= span:
             return f"~{s / span:.1f} {unit}"
@@ -214,14 +237,16 @@ def render_text(a: dict[str, Any], top: int = 10) -> str:
     if a["projection"]:
         p = a["projection"]
         lines.append(f"  projection    at this rate the heap reaches the {_size(p['budget_bytes'])} budget in "
-                     f"{_duration(p['seconds'])}")
+                     f"{rough_duration(p['seconds'])}")
     lines.append("")
     if a["leaks"]:
         lines.append("Leaks (growing to the end), fastest first")
         lines.append("      per hour   95% interval            live now  site")
         for r in a["leaks"][:top]:
             interval = f"{_size(r['bytes_per_hour_low'])}–{_size(r['bytes_per_hour_high'])}"
-            lines.append(f"  {_size(r['bytes_per_hour']):>12}   {interval:<22} {_size(r['live_last']):>9}  {r['label']}")
+            kept = f"  (keeps {r['kept_type']}: {100 * r['kept_type_share']:.0f}%)" if r.get("kept_type") else ""
+            lines.append(f"  {_size(r['bytes_per_hour']):>12}   {interval:<22} {_size(r['live_last']):>9}  {r['label']}"
+                         + kept)
     else:
         lines.append("Leaks: none (no site grew steadily to the end)")
     others = [r for r in a["sites"] if r["kind"] in ("sawtooth", "plateau", "churn")]

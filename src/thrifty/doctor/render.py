@@ -7,14 +7,7 @@ from typing import TextIO
 
 from thrifty.doctor.findings import HABITS, Finding
 from thrifty.doctor.usercode import short_path
-
-
-def fmt_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if abs(n) < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
+from thrifty.guards import format_size
 
 
 def habits_by_bytes(findings: list[Finding]) -> list[str]:
@@ -42,10 +35,10 @@ def text(findings: list[Finding], out: TextIO, colour: bool | None = None, limit
             continue
         total = sum(f.bytes for f in fs)
         out.write(c("1", f"\n== {habit} ({len(fs)} finding{'s' if len(fs) != 1 else ''}"
-                         + (f", {fmt_bytes(total)}" if total else "") + ")") + "\n")
+                         + (f", {format_size(total)}" if total else "") + ")") + "\n")
         for f in fs[:limit]:
             tag = c("31", "●") if f.confirmed else c("33", "○")
-            size = c("1", fmt_bytes(f.bytes)) + "  " if f.bytes else ""
+            size = c("1", format_size(f.bytes)) + "  " if f.bytes else ""
             out.write(f" {tag} {size}{f.title}\n")
             out.write(f"     at {c('36', short_path(f.where()))}  [{f.kind}]\n")
             out.write(f"     evidence: {f.evidence}\n")

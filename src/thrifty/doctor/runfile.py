@@ -32,7 +32,9 @@ _SIGNED = {"peak_bytes", "live_bytes_at_end"}
 _NODE = struct.Struct("<IiI")
 _SITE = struct.Struct("<IHBBqqQQQ")
 _BUCKET = struct.Struct("<qqq")
+_KEPT = struct.Struct("<IIQ")
 _FREE = 0xFFFFFFFF
+_TARGET_FRAME = "<compile>"  # the name of child.py's frame that runs the target (its _TARGET_FRAME)
 
 
 class RunFileError(Exception):
@@ -122,12 +124,24 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     nodes = c.many(_NODE, c.u32())
     sites = c.many(_SITE, c.u32())
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
+    kept: dict[int, tuple[str, int]] = {}
+    if c.pos < len(body):  # the kept-types section (older writers of format 1 end before it)
+        names = []
+        for _ in range(c.u32()):
+            n = c.u32()
+            if c.pos + n > len(body):
+                raise struct.error("past the end")
+            names.append(body[c.pos:c.pos + n].decode("utf-8", "replace"))
+            c.pos += n
+        for site, type_index, nbytes in c.many(_KEPT, c.u32()):
+            kept[site] = (names[type_index], nbytes)
 
     frames: list[list[Any]] = []
     frame_ids: dict[tuple[Any, ...], int] = {}
     # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
     # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
     paths: dict[int, tuple[Any, ...]] = {0: ()}
+    runner: set[int] = set()
 
     def path_of(node: int) -> tuple[Any, ...]:
         chain = []
@@ -147,18 +161,28 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
             if fid is None:
                 fid = frame_ids[key] = len(frames)
                 frames.append([file, line, name])
+            # the frame that parsed, compiled and ran the target (child._in_target_frame) is kept where python's
+            # parser and compiler allocated (its own stacks) but not above the code it ran, whose caller under
+            # python is C, without a frame
+            if path and path[-1] in runner:
+                path = path[:-1]
+            if name == _TARGET_FRAME and line <= 0:
+                runner.add(fid)
             # a frame of the recorder's bootstrap: it and everything outside it are the recorder's plumbing
             path = () if file == strip_file else path + (fid,)
             paths[n] = path
         return path
 
     stacks = []
-    for leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes in sites:
+    for index, (leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes) in enumerate(sites):
         if unused:
             continue
-        stacks.append({"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
-                       "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
-                       "alloc_bytes": alloc_bytes})
+        stack = {"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
+                 "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
+                 "alloc_bytes": alloc_bytes}
+        if index in kept:
+            stack["kept_type"], stack["kept_type_bytes"] = kept[index]
+        stacks.append(stack)
     raw.update(frames=frames, stacks=stacks, timeline=timeline)
     return raw
 

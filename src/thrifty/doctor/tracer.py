@@ -54,7 +54,7 @@ class Result:
 
 
 @contextlib.contextmanager
-def trace(*, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
+def trace(*, sampled: bool = False, sample_rate: int = _ext.TRACKER_SAMPLE_RATE, max_depth: int = _ext.TRACKER_MAX_DEPTH,
           max_memory: int = 256 * 1024 * 1024, keep_sites: bool = False) -> Iterator[dict[str, Any]]:
     """Trace the block in this process; the yielded dict is filled with the tracker's raw tables when the block ends
     (however). keep_sites: keep the tracker's live-block tables after the block for `_ext._tracker_site_of`; the
@@ -205,7 +205,8 @@ def build(raw: dict[str, Any], *, target: dict[str, Any] | None = None, outcome:
     return report, found
 
 
-def run(target: Target, *, sampled: bool = False, sample_rate: int = 128 * 1024, max_depth: int = 64,
+def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKER_SAMPLE_RATE,
+        max_depth: int = _ext.TRACKER_MAX_DEPTH,
         findings: bool = True, out: str | None = None, interval: float = 1.0, budget: int | None = None,
         top: int = 10, include: list[str] | None = None, exclude: list[str] | None = None,
         env: dict[str, Any] | None = None, stop_after: float | None = None, max_bytes: int = 0) -> Result:

@@ -6,7 +6,7 @@ from typing import Any
 
 from thrifty.doctor.usercode import is_library_file
 
-# The six habits of DESIGN.md, in the order reports list them.
+# The six habits (docs/doctor-findings.md), in the order reports list them.
 HABITS = ("data structures", "footprint", "object creation", "globals", "low-level", "references")
 
 

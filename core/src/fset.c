@@ -754,45 +754,68 @@ static inline tf_fspan tf__span(const uint8_t *offs, unsigned w, const uint8_t *
     return s;
 }
 
+/* Keys an int lookup compares at once. A run of at most this many keys (nearly every run: they hold TF_FSET_LOAD keys
+ * on average) is compared as one fixed window, with no branch on where the run ends or where in it the key sits: a
+ * run is as long as its keys happen to make it, so a loop that stops at its end mispredicts about once a lookup,
+ * which cost more than the compares it saves. */
+#define TF__WINDOW 8u
+
+/* Index of the lowest set bit of a nonzero mask. */
+static inline unsigned tf__low_bit(unsigned m) {
+#if TF_GNUC
+    return (unsigned)__builtin_ctz(m);
+#else
+    unsigned i = 0;
+    while (!(m & 1u)) {
+        m >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
+/* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k. Inlined with a
+ * constant w, so each compare is a single narrow load. */
+static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
+    if (hi - lo <= TF__WINDOW && n - lo >= TF__WINDOW) {
+        unsigned m = 0;
+        for (unsigned j = 0; j < TF__WINDOW; j++)
+            m |= (unsigned)(tf__load_u(k + w * (lo + j), w) == want) << j;
+        m &= (1u << (hi - lo)) - 1u; /* keys past the run belong to later buckets */
+        return m ? lo + tf__low_bit(m) : TF_FSET_NOT_FOUND;
+    }
+    for (size_t i = lo; i < hi; i++)
+        if (tf__load_u(k + w * i, w) == want)
+            return i;
+    return TF_FSET_NOT_FOUND;
+}
+
 size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
-    size_t lo, hi;
-    const uint8_t *k;
+    size_t b, lo, hi;
+    uint64_t a, e, u = (uint64_t)key;
     if (!t || t->key_kind != TF_FSET_INT || !tf__fits(key, t->key_w))
         return TF_FSET_NOT_FOUND;
-    tf__run(t, tf__bucket(tf_fset_hash_int(key), t->nb), &lo, &hi, NULL);
-    k = t->keys;
-    /* one loop per width so each compare is a single narrow load */
+    /* the run of the key's bucket (tf__run, for the one-field index of int keys), clamped to the block */
+    b = tf__bucket(tf_fset_hash_int(key), t->nb);
+    if (t->index_w == 2u) {
+        a = tf__load_le16(t->index + 2u * b);
+        e = tf__load_le16(t->index + 2u * b + 2u);
+    } else {
+        a = tf__load_le32(t->index + 4u * b);
+        e = tf__load_le32(t->index + 4u * b + 4u);
+    }
+    if (e > (uint64_t)t->n)
+        e = (uint64_t)t->n;
+    if (a > e)
+        a = e;
+    lo = (size_t)a;
+    hi = (size_t)e;
     switch (t->key_w) {
-    case 1: {
-        uint8_t want = (uint8_t)(uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (k[i] == want)
-                return i;
-        break;
+    case 1: return tf__find_in_run(t->keys, 1u, lo, hi, t->n, u & 0xFFu);
+    case 2: return tf__find_in_run(t->keys, 2u, lo, hi, t->n, u & 0xFFFFu);
+    case 4: return tf__find_in_run(t->keys, 4u, lo, hi, t->n, u & 0xFFFFFFFFu);
+    default: return tf__find_in_run(t->keys, 8u, lo, hi, t->n, u);
     }
-    case 2: {
-        uint16_t want = (uint16_t)(uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (tf__load_le16(k + 2u * i) == want)
-                return i;
-        break;
-    }
-    case 4: {
-        uint32_t want = (uint32_t)(uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (tf__load_le32(k + 4u * i) == want)
-                return i;
-        break;
-    }
-    default: {
-        uint64_t want = (uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (tf__load_le64(k + 8u * i) == want)
-                return i;
-        break;
-    }
-    }
-    return TF_FSET_NOT_FOUND;
 }
 
 /* a[0..len) == b[0..len) for the short keys tables usually hold, without a library call: whole words, the last one

@@ -760,29 +760,15 @@ static inline tf_fspan tf__span(const uint8_t *offs, unsigned w, const uint8_t *
  * which cost more than the compares it saves. */
 #define TF__WINDOW 8u
 
-/* Index of the lowest set bit of a nonzero mask. */
-static inline unsigned tf__low_bit(unsigned m) {
-#if TF_GNUC
-    return (unsigned)__builtin_ctz(m);
-#else
-    unsigned i = 0;
-    while (!(m & 1u)) {
-        m >>= 1;
-        i++;
-    }
-    return i;
-#endif
-}
-
 /* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k. Inlined with a
  * constant w, so each compare is a single narrow load. */
 static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
     if (hi - lo <= TF__WINDOW && n - lo >= TF__WINDOW) {
-        unsigned m = 0;
-        for (unsigned j = 0; j < TF__WINDOW; j++)
-            m |= (unsigned)(tf__load_u(k + w * (lo + j), w) == want) << j;
-        m &= (1u << (hi - lo)) - 1u; /* keys past the run belong to later buckets */
-        return m ? lo + tf__low_bit(m) : TF_FSET_NOT_FOUND;
+        size_t at = TF__WINDOW;
+        /* backwards, so the first match wins (a select, not a branch); keys past the run belong to later buckets */
+        for (size_t j = TF__WINDOW; j-- > 0u;)
+            at = tf__load_u(k + w * (lo + j), w) == want ? j : at;
+        return at < hi - lo ? lo + at : TF_FSET_NOT_FOUND;
     }
     for (size_t i = lo; i < hi; i++)
         if (tf__load_u(k + w * i, w) == want)

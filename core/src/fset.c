@@ -723,12 +723,17 @@ int tf_fset_key_kind(const tf_fset *t) { return t ? t->key_kind : TF_FSET_NONE; 
 int tf_fset_value_kind(const tf_fset *t) { return t ? t->value_kind : TF_FSET_NONE; }
 int tf_fset_is_map(const tf_fset *t) { return t ? t->is_map : 0; }
 
+/* Index field i. Index fields are 2 or 4 bytes wide (validated), so one predictable compare picks the load. */
+static inline uint64_t tf__index_field(const tf_fset *t, size_t i) {
+    return t->index_w == 2u ? tf__load_le16(t->index + 2u * i) : tf__load_le32(t->index + 4u * i);
+}
+
 /* The run [*lo, *hi) of bucket k (and, for span keys, its record offset), clamped to the block so that a block
  * changed after validation cannot send reads out of it. */
 static inline void tf__run(const tf_fset *t, size_t k, size_t *lo, size_t *hi, size_t *off) {
-    unsigned w = t->index_w, f = tf__is_span(t->key_kind) ? 2u : 1u;
-    uint64_t a = tf__load_u(t->index + f * k * w, w);
-    uint64_t e = tf__load_u(t->index + f * (k + 1u) * w, w);
+    size_t f = tf__is_span(t->key_kind) ? 2u : 1u;
+    uint64_t a = tf__index_field(t, f * k);
+    uint64_t e = tf__index_field(t, f * (k + 1u));
     if (e > (uint64_t)t->n)
         e = (uint64_t)t->n;
     if (a > e)
@@ -736,7 +741,7 @@ static inline void tf__run(const tf_fset *t, size_t k, size_t *lo, size_t *hi, s
     *lo = (size_t)a;
     *hi = (size_t)e;
     if (off) {
-        uint64_t o = tf__load_u(t->index + (f * k + 1u) * w, w);
+        uint64_t o = tf__index_field(t, f * k + 1u);
         *off = o > (uint64_t)t->keys_len ? t->keys_len : (size_t)o;
     }
 }
@@ -777,25 +782,11 @@ static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, si
 }
 
 size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
-    size_t b, lo, hi;
-    uint64_t a, e, u = (uint64_t)key;
+    size_t lo, hi;
+    uint64_t u = (uint64_t)key;
     if (!t || t->key_kind != TF_FSET_INT || !tf__fits(key, t->key_w))
         return TF_FSET_NOT_FOUND;
-    /* the run of the key's bucket (tf__run, for the one-field index of int keys), clamped to the block */
-    b = tf__bucket(tf_fset_hash_int(key), t->nb);
-    if (t->index_w == 2u) {
-        a = tf__load_le16(t->index + 2u * b);
-        e = tf__load_le16(t->index + 2u * b + 2u);
-    } else {
-        a = tf__load_le32(t->index + 4u * b);
-        e = tf__load_le32(t->index + 4u * b + 4u);
-    }
-    if (e > (uint64_t)t->n)
-        e = (uint64_t)t->n;
-    if (a > e)
-        a = e;
-    lo = (size_t)a;
-    hi = (size_t)e;
+    tf__run(t, tf__bucket(tf_fset_hash_int(key), t->nb), &lo, &hi, NULL);
     switch (t->key_w) {
     case 1: return tf__find_in_run(t->keys, 1u, lo, hi, t->n, u & 0xFFu);
     case 2: return tf__find_in_run(t->keys, 2u, lo, hi, t->n, u & 0xFFFFu);

@@ -16,6 +16,7 @@ import random
 import string
 import sys
 import tempfile
+import time
 
 import harness
 
@@ -66,6 +67,43 @@ def _gets(container, queries) -> int:
     return found
 
 
+def _identifiers(rng: random.Random, n: int) -> list[str]:
+    out: set[str] = set()
+    letters = string.ascii_lowercase + "_"
+    while len(out) < n:
+        out.add("".join(rng.choices(letters, k=rng.randint(4, 12))))
+    return list(out)  # set order: the objects are hashed, as keys that went through a dict or set are
+
+
+def _lookup_matrix(rng: random.Random, n: int, repeat: int) -> list[list[str]]:
+    rows = []
+    small = rng.sample(range(4 * n), 2 * n)
+    ids = _int64s(rng, 2 * n)
+    words = _identifiers(rng, 2 * n)
+    kinds = (
+        ("small ints", small[:n], small[n:], [int(str(k)) for k in small[:n]]),
+        ("64-bit ids", ids[:n], ids[n:], [int(str(k)) for k in ids[:n]]),
+        ("identifiers of 4–12 chars", words[:n], words[n:], [w.encode().decode() for w in words[:n]]),
+    )
+    for kind, keys, absent, fresh in kinds:
+        fs, ts = frozenset(keys), FrozenSet(keys)
+        d = dict(zip(keys, (rng.randrange(1000) for _ in keys)))
+        tm = FrozenMap(d)
+        cases = [("hits, the tables' own key objects", keys), ("hits, equal fresh objects", fresh),
+                 ("misses", absent)]
+        for case, q in cases:
+            q = list(q)
+            rng.shuffle(q)
+            for what, anchor_c, ours_c, fn in (("`k in s` FrozenSet vs frozenset", fs, ts, _lookups),
+                                               ("`m.get(k)` FrozenMap vs dict", d, tm, _gets)):
+                assert fn(anchor_c, q) == fn(ours_c, q)
+                ta, to = harness.alternate(lambda: fn(anchor_c, q), lambda: fn(ours_c, q), repeat=repeat,
+                                           timer=time.process_time)
+                rows.append([f"lookup {what}, {kind}: {case}", harness.fmt_time(ta / len(q)) + "/op",
+                             harness.fmt_time(to / len(q)) + "/op", harness.ratio(ta, to), "≥ 1.0x"])
+    return rows
+
+
 def run(quick: bool) -> str:
     rng = random.Random(20261124)
     n = 20_000 if quick else 100_000
@@ -84,6 +122,7 @@ def run(quick: bool) -> str:
     words = _words(rng, n)
     avg_len = sum(map(len, words)) / n
     fw, tw = frozenset(words), FrozenSet(words)
+    _lookups(tw, words)  # a str table builds its lookup filter (8 bits a key) after n/4 lookups: count it too
     anchor, ours = _deep_size(fw, fw) / n, sys.getsizeof(tw) / n
     rows.append([f"bytes per key, {n // 1000}k str of 8–16 chars (mean {avg_len:.1f})", f"{anchor:.1f} B",
                  f"{ours:.2f} B (len + {ours - avg_len:.1f})", harness.ratio(anchor, ours),
@@ -93,6 +132,7 @@ def run(quick: bool) -> str:
     values = [rng.randrange(1000, 10**9) for _ in words]
     d = dict(zip(words, values))
     tm = FrozenMap(d)
+    _lookups(tm, words)
     anchor, ours = _deep_size(d, list(d) + list(d.values())) / n, sys.getsizeof(tm) / n
     rows.append([f"bytes per entry, {n // 1000}k str → int", f"{anchor:.1f} B", f"{ours:.2f} B",
                  harness.ratio(anchor, ours), "≥ 5x"])
@@ -117,6 +157,12 @@ def run(quick: bool) -> str:
         ta, to = harness.alternate(lambda: fn(anchor_c, q), lambda: fn(ours_c, q), repeat=repeat)
         rows.append([label + " (50% hits)", harness.fmt_time(ta / len(q)) + "/op", harness.fmt_time(to / len(q)) + "/op",
                      harness.ratio(ta, to), "≥ 0.9x"])
+
+    # 4b. the lookup matrix of issue 16: hits with the very key objects the tables were built from (frozenset and
+    # dict then compare pointers only), hits with equal fresh objects (keys parsed from input), misses; small ints,
+    # 64-bit ids and short identifier strings; FrozenSet against frozenset (`k in s`) and FrozenMap against dict
+    # (`m.get(k)`). CPU time of this process (time.process_time), so other jobs on a loaded machine count less.
+    rows.extend(_lookup_matrix(rng, n, repeat))
 
     # 5. build time
     for label, keys in (("build from a list, int64", ints), ("build from a list, str", words)):

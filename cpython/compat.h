@@ -72,6 +72,79 @@ static inline size_t tf_py_getsizeof(PyObject *o) { return _PySys_GetSizeOf(o); 
 /* tracemalloc's traceback of the block at `ptr` (domain 0 = the Python heap), or None when it has none. */
 static inline PyObject *tf_py_tracemalloc_traceback(uintptr_t ptr) { return _PyTraceMalloc_GetTraceback(0, ptr); }
 
+/* ---- frozen-table lookups (cpython/frozen.c): reading a key without a call ---------------------------------------
+ * A lookup in a FrozenSet costs about what frozenset's does only if converting the key costs next to nothing, so the
+ * int and str key paths read the objects' fields here rather than through PyLong_AsLongLongAndOverflow (a call, an
+ * overflow protocol and a digit loop) or PyObject_Hash. */
+
+/* The value of an int object (bool and subclasses included: PyLong_Check) when it fits int64: 1 with *out set, or 0
+ * when it does not fit, so that no int64 equals it. Reads the digits: 3.11 keeps the sign and digit count in
+ * ob_size, 3.12+ in lv_tag (count << 3 | sign, sign 0 positive, 1 zero, 2 negative). */
+static inline int tf_py_long_int64(PyObject *o, int64_t *out) {
+#if PyLong_SHIFT == 30
+    PyLongObject *l = (PyLongObject *)o;
+    const digit *d;
+    uint64_t mag;
+    size_t nd;
+    int neg;
+#if PY_VERSION_HEX < 0x030C0000
+    Py_ssize_t size = Py_SIZE(o);
+    neg = size < 0;
+    nd = (size_t)(neg ? -size : size);
+    d = l->ob_digit;
+#else
+    uintptr_t tag = l->long_value.lv_tag;
+    neg = (tag & _PyLong_SIGN_MASK) == 2;
+    nd = (size_t)(tag >> _PyLong_NON_SIZE_BITS);
+    d = l->long_value.ob_digit;
+#endif
+    switch (nd) {
+    case 0: mag = 0; break;
+    case 1: mag = d[0]; break;
+    case 2: mag = d[0] | (uint64_t)d[1] << 30; break;
+    case 3:
+        if (d[2] >> 4) /* 2**64 or more */
+            return 0;
+        mag = d[0] | (uint64_t)d[1] << 30 | (uint64_t)d[2] << 60;
+        break;
+    default: return 0;
+    }
+    if (neg) {
+        if (mag > (uint64_t)1 << 63)
+            return 0;
+        *out = mag == (uint64_t)1 << 63 ? INT64_MIN : -(int64_t)mag;
+    } else {
+        if (mag > (uint64_t)INT64_MAX)
+            return 0;
+        *out = (int64_t)mag;
+    }
+    return 1;
+#else /* 15-bit digits: the API's own conversion */
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    *out = (int64_t)v;
+    return !overflow;
+#endif
+}
+
+/* A str's hash if it has already been computed (every str used as a dict key or set element has one), else -1.
+ * PyASCIIObject.hash in every supported version. */
+static inline Py_hash_t tf_py_str_cached_hash(PyObject *s) { return ((PyASCIIObject *)s)->hash; }
+
+/* hash() of a str whose characters are the `len` ASCII bytes at p, without making the str: CPython hashes a str's
+ * 1-byte-per-character storage with its bytes hash. 3.13 moved _Py_HashBytes into an internal header (still
+ * exported; the prototype is that header's); 3.14 made it public as Py_HashBuffer. */
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+PyAPI_FUNC(Py_hash_t) _Py_HashBytes(const void *, Py_ssize_t);
+#endif
+static inline Py_hash_t tf_py_ascii_hash(const void *p, Py_ssize_t len) {
+#if PY_VERSION_HEX >= 0x030E0000
+    return Py_HashBuffer(p, len);
+#else
+    return _Py_HashBytes(p, len);
+#endif
+}
+
 /* ---- the interpreter's frame stack (the tracker's fast path) ----------------------------------------------------
  * Only a file that defines TF_COMPAT_FRAMES before its first include gets this part: it needs Py_BUILD_CORE and the
  * version's internal frame header, which no other file should see. The version's own static inline helpers

@@ -154,6 +154,10 @@ static PyObject *open_block(PyTypeObject *type, PyObject *holder, int built, int
     self->built = built;
     self->hash = -1;
     self->weakreflist = NULL;
+    self->key_kind = TF_FSET_NONE;
+    self->filter = NULL;
+    self->filter_words = 0;
+    self->filter_after = -1;
     if (PyObject_GetBuffer(holder, &self->buf, PyBUF_SIMPLE) < 0) {
         self->buf.obj = NULL;
         goto error;
@@ -173,6 +177,9 @@ static PyObject *open_block(PyTypeObject *type, PyObject *holder, int built, int
                      want_map ? "FrozenSet" : "FrozenMap", who);
         goto error;
     }
+    self->key_kind = tf_fset_key_kind(&self->table);
+    if (self->key_kind == TF_FSET_STR)
+        self->filter_after = (Py_ssize_t)(tf_fset_count(&self->table) / 4u) + 16;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 error:
@@ -272,7 +279,7 @@ error:
     return result;
 }
 
-/* ---- lookup -------------------------------------------------------------------------------------------- */
+/* ---- lookup helpers ------------------------------------------------------------------------------------ */
 
 /* A failed hash of a lookup key, worded as the running Python's dict or frozenset words it. */
 static int unhashable(tf_frozen *self, PyObject *key) {
@@ -289,13 +296,75 @@ static int integral_double(double d, int64_t *out) {
     return 1;
 }
 
+/* ---- the str filter ------------------------------------------------------------------------------------ */
+
+/* The filter word of a CPython str hash and its two bits: the hash is spread by one multiply first, so a 32-bit
+ * Py_hash_t works as well as a 64-bit one. */
+static inline uint64_t filter_bits(const tf_frozen *self, Py_hash_t h, size_t *word) {
+    uint64_t x = (uint64_t)(size_t)h * 0x9E3779B97F4A7C15u;
+    *word = (size_t)(((x >> 32) * (uint64_t)self->filter_words) >> 32);
+    return ((uint64_t)1 << ((x >> 20) & 63u)) | ((uint64_t)1 << ((x >> 26) & 63u));
+}
+
+/* Builds the filter from the stored keys: every ASCII key's CPython hash (a non-ASCII key never equals the ASCII
+ * queries the filter is asked about). On no memory the table just goes on without one. Runs no Python code. */
+static void build_filter(tf_frozen *self) {
+    const tf_fset *t = &self->table;
+    size_t n = tf_fset_count(t), words = n / 8u + 1u, off = 0; /* 8 bits a key */
+    self->filter_after = -1;
+    self->filter = PyMem_Calloc(words, sizeof(uint64_t));
+    if (!self->filter)
+        return;
+    self->filter_words = words;
+    for (size_t i = 0; i < n; i++) {
+        tf_fspan k = tf_fset_key_next(t, &off);
+        const uint8_t *p = (const uint8_t *)k.data;
+        size_t j = 0, w;
+        uint64_t bits;
+        while (j < k.len && p[j] < 0x80u)
+            j++;
+        if (j < k.len)
+            continue;
+        bits = filter_bits(self, tf_py_ascii_hash(k.len ? p : (const uint8_t *)"", (Py_ssize_t)k.len), &w);
+        self->filter[w] |= bits;
+    }
+}
+
+/* 1 when the filter proves the compact ASCII str `key` absent; 0 when it may be present (or there is no filter yet
+ * or the str's hash was never computed: hashing it here would cost more than the lookup it might save). */
+static inline int ascii_absent(tf_frozen *self, PyObject *key) {
+    Py_hash_t h = tf_py_str_cached_hash(key);
+    size_t w;
+    if (h == -1)
+        return 0;
+    if (!self->filter) {
+        if (self->filter_after < 0 || --self->filter_after > 0)
+            return 0;
+        build_filter(self);
+        if (!self->filter)
+            return 0;
+    }
+    uint64_t bits = filter_bits(self, h, &w);
+    return (self->filter[w] & bits) != bits;
+}
+
+/* ---- lookup -------------------------------------------------------------------------------------------- */
+
 int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
     const tf_fset *t = &self->table;
-    int kind = tf_fset_key_kind(t);
+    int kind = self->key_kind;
     PyTypeObject *tp = Py_TYPE(key);
     int64_t v;
-    /* The common cases first: an exact str or int against a table of that kind. */
+    /* The common cases first, with no call before the core's: an exact int or str. */
+    if (tp == &PyLong_Type) {
+        if (kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
+            return 0; /* another kind, or outside int64: cannot be stored, so cannot be present */
+        *pos = tf_fset_find_int(t, v);
+        return *pos != TF_FSET_NOT_FOUND;
+    }
     if (tp == &PyUnicode_Type && kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
+        if (ascii_absent(self, key))
+            return 0;
         *pos = tf_fset_find_bytes(t, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
         return *pos != TF_FSET_NOT_FOUND;
     }
@@ -307,16 +376,8 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
         tp != &PyBool_Type && PyObject_Hash(key) == -1)
         return unhashable(self, key);
     if (PyLong_Check(key)) {
-        int overflow;
-        long long x;
-        if (kind != TF_FSET_INT)
+        if (kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
             return 0;
-        x = PyLong_AsLongLongAndOverflow(key, &overflow);
-        if (overflow)
-            return 0; /* cannot be stored, so cannot be present */
-        if (x == -1 && PyErr_Occurred())
-            return -1;
-        v = (int64_t)x;
     } else if (PyUnicode_Check(key)) {
         PyObject *tmp;
         Py_ssize_t len;
@@ -411,6 +472,7 @@ void tf_frozen_dealloc(PyObject *op) {
         PyObject_ClearWeakRefs(op);
     if (self->buf.obj)
         PyBuffer_Release(&self->buf);
+    PyMem_Free(self->filter);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -433,6 +495,7 @@ PyObject *tf_frozen_sizeof(PyObject *op, PyObject *unused) {
     /* A built block belongs to this object alone; a frombuffer() block belongs to its exporter. */
     if (self->built && self->buf.obj)
         size += (Py_ssize_t)(offsetof(PyBytesObject, ob_sval) + 1) + self->buf.len;
+    size += (Py_ssize_t)(self->filter_words * sizeof(uint64_t)); /* the lookup filter, once built */
     return PyLong_FromSsize_t(size);
 }
 

@@ -17,6 +17,14 @@ typedef struct {
     int built;             /* 1 when buf.obj is a bytes object this object created (counted by __sizeof__) */
     Py_hash_t hash;        /* cached hash, -1 until computed */
     PyObject *weakreflist; /* weak references (frozenset supports them too) */
+    int key_kind;          /* tf_fset_key_kind(&table), read once: every lookup branches on it */
+    /* str tables: a filter of the ASCII keys over CPython's own str hash, so that a miss queried with a str whose
+     * hash is cached (the usual case) ends after one bit test, as in a frozenset, instead of hashing the key's bytes
+     * and walking a bucket. Built in memory (the block format does not change) once the table has served
+     * filter_after lookups, so opening a table stays one pass; 8 bits a key, counted by __sizeof__. */
+    uint64_t *filter;        /* owned (PyMem); NULL until built, and for other kinds */
+    size_t filter_words;     /* 64-bit words in filter */
+    Py_ssize_t filter_after; /* lookups still to serve before building; -1: never (not a str table, or no memory) */
 } tf_frozen;
 
 /* The members every frozen type declares (the weak reference list offset). */

@@ -254,6 +254,59 @@ def test_unhashable_lookups_raise_typeerror_like_frozenset():
         FrozenMap({"a": 1})[["a"]]
 
 
+def test_int_lookups_at_the_int64_edges_match_frozenset():
+    # the binding reads an int's digits itself (no PyLong_AsLongLong): every digit count and sign, and the values
+    # just outside int64, which cannot be stored and so are absent
+    edges = [0, 1, -1, 2**30 - 1, 2**30, -(2**30), 2**60 - 1, 2**60, 2**62, 2**63 - 1, -(2**63), -(2**63) + 1]
+    outside = [2**63, -(2**63) - 1, 2**64 - 1, 2**64, -(2**64), 2**90, -(2**90), 2**200]
+    for keys in (edges, [k for k in edges if -(2**31) <= k < 2**31], [0, 1, -1, 127, -128]):
+        s, ref = FrozenSet(keys), frozenset(keys)
+        m = FrozenMap({k: i for i, k in enumerate(keys)})
+        for probe in edges + outside + [k + 1 for k in edges] + [k - 1 for k in edges] + [True, False]:
+            assert (probe in s) == (probe in ref), probe
+            assert m.get(probe) == ({k: i for i, k in enumerate(keys)}).get(probe), probe
+
+    class Int(int):
+        pass
+
+    assert Int(2**63 - 1) in FrozenSet([2**63 - 1]) and Int(2**63) not in FrozenSet([2**63 - 1])
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 100, 5000])
+def test_int_runs_of_every_length_are_searched_whole(n):
+    # runs are compared as a fixed window when they fit it; the table's last keys and runs longer than the window
+    # take the loop: every stored key is found and its neighbours are not, at every width
+    for scale in (1, 300, 2**20, 2**40):
+        keys = [i * scale - (n // 2) * scale for i in range(n)]
+        s = FrozenSet(keys)
+        assert all(k in s for k in keys)
+        assert not any(k + 1 in s for k in keys if k + 1 not in set(keys))
+
+
+def test_str_lookup_filter_changes_no_answer():
+    # after n/4 lookups with hashed strs a str table builds a filter over CPython's str hash (8 bits a key, counted
+    # by __sizeof__); answers must not change for ASCII, non-ASCII, surrogate, subclass and never-hashed keys
+    keys = [f"key{i}" for i in range(2000)] + ["é", "日本語", "a\udcff", ""]
+    absent = [f"nope{i}" for i in range(2000)] + ["e", "日本", "a\udcfe", "key"]
+    s, m = FrozenSet(keys), FrozenMap({k: i for i, k in enumerate(keys)})
+    ref = frozenset(keys)
+    before = sys.getsizeof(s)
+    for _ in range(2):
+        for k in keys + absent:  # frozenset's lookups hash (and so cache the hash of) every probe
+            assert (k in s) == (k in ref) and (k in m) == (k in ref)
+    assert sys.getsizeof(s) - before == len(keys) // 8 * 8 + 8  # the filter, 1 byte a key
+
+    class Str(str):
+        pass
+
+    assert all(Str(k) in s for k in keys) and not any(Str(k) in s for k in absent)
+    def fresh(k):  # an equal object whose hash was never computed
+        return k.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+
+    assert all(fresh(k) in s for k in keys) and m[fresh(keys[5])] == 5
+    assert not any(fresh(k) in s for k in absent)
+
+
 def test_bool_keys_are_stored_as_ints():
     s = FrozenSet([True, 1, 0, False])
     assert len(s) == 2 and set(s) == {0, 1} and True in s

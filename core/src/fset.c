@@ -723,12 +723,17 @@ int tf_fset_key_kind(const tf_fset *t) { return t ? t->key_kind : TF_FSET_NONE; 
 int tf_fset_value_kind(const tf_fset *t) { return t ? t->value_kind : TF_FSET_NONE; }
 int tf_fset_is_map(const tf_fset *t) { return t ? t->is_map : 0; }
 
+/* Index field i. Index fields are 2 or 4 bytes wide (validated), so one predictable compare picks the load. */
+static inline uint64_t tf__index_field(const tf_fset *t, size_t i) {
+    return t->index_w == 2u ? tf__load_le16(t->index + 2u * i) : tf__load_le32(t->index + 4u * i);
+}
+
 /* The run [*lo, *hi) of bucket k (and, for span keys, its record offset), clamped to the block so that a block
  * changed after validation cannot send reads out of it. */
 static inline void tf__run(const tf_fset *t, size_t k, size_t *lo, size_t *hi, size_t *off) {
-    unsigned w = t->index_w, f = tf__is_span(t->key_kind) ? 2u : 1u;
-    uint64_t a = tf__load_u(t->index + f * k * w, w);
-    uint64_t e = tf__load_u(t->index + f * (k + 1u) * w, w);
+    size_t f = tf__is_span(t->key_kind) ? 2u : 1u;
+    uint64_t a = tf__index_field(t, f * k);
+    uint64_t e = tf__index_field(t, f * (k + 1u));
     if (e > (uint64_t)t->n)
         e = (uint64_t)t->n;
     if (a > e)
@@ -736,7 +741,7 @@ static inline void tf__run(const tf_fset *t, size_t k, size_t *lo, size_t *hi, s
     *lo = (size_t)a;
     *hi = (size_t)e;
     if (off) {
-        uint64_t o = tf__load_u(t->index + (f * k + 1u) * w, w);
+        uint64_t o = tf__index_field(t, f * k + 1u);
         *off = o > (uint64_t)t->keys_len ? t->keys_len : (size_t)o;
     }
 }
@@ -754,45 +759,40 @@ static inline tf_fspan tf__span(const uint8_t *offs, unsigned w, const uint8_t *
     return s;
 }
 
+/* Keys an int lookup compares at once. A run of at most this many keys (nearly every run: they hold TF_FSET_LOAD keys
+ * on average) is compared as one fixed window, with no branch on where the run ends or where in it the key sits: a
+ * run is as long as its keys happen to make it, so a loop that stops at its end mispredicts about once a lookup,
+ * which cost more than the compares it saves. */
+#define TF__WINDOW 8u
+
+/* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k. Inlined with a
+ * constant w, so each compare is a single narrow load. */
+static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
+    if (hi - lo <= TF__WINDOW && n - lo >= TF__WINDOW) {
+        size_t at = TF__WINDOW;
+        /* backwards, so the first match wins (a select, not a branch); keys past the run belong to later buckets */
+        for (size_t j = TF__WINDOW; j-- > 0u;)
+            at = tf__load_u(k + w * (lo + j), w) == want ? j : at;
+        return at < hi - lo ? lo + at : TF_FSET_NOT_FOUND;
+    }
+    for (size_t i = lo; i < hi; i++)
+        if (tf__load_u(k + w * i, w) == want)
+            return i;
+    return TF_FSET_NOT_FOUND;
+}
+
 size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
     size_t lo, hi;
-    const uint8_t *k;
+    uint64_t u = (uint64_t)key;
     if (!t || t->key_kind != TF_FSET_INT || !tf__fits(key, t->key_w))
         return TF_FSET_NOT_FOUND;
     tf__run(t, tf__bucket(tf_fset_hash_int(key), t->nb), &lo, &hi, NULL);
-    k = t->keys;
-    /* one loop per width so each compare is a single narrow load */
     switch (t->key_w) {
-    case 1: {
-        uint8_t want = (uint8_t)(uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (k[i] == want)
-                return i;
-        break;
+    case 1: return tf__find_in_run(t->keys, 1u, lo, hi, t->n, u & 0xFFu);
+    case 2: return tf__find_in_run(t->keys, 2u, lo, hi, t->n, u & 0xFFFFu);
+    case 4: return tf__find_in_run(t->keys, 4u, lo, hi, t->n, u & 0xFFFFFFFFu);
+    default: return tf__find_in_run(t->keys, 8u, lo, hi, t->n, u);
     }
-    case 2: {
-        uint16_t want = (uint16_t)(uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (tf__load_le16(k + 2u * i) == want)
-                return i;
-        break;
-    }
-    case 4: {
-        uint32_t want = (uint32_t)(uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (tf__load_le32(k + 4u * i) == want)
-                return i;
-        break;
-    }
-    default: {
-        uint64_t want = (uint64_t)key;
-        for (size_t i = lo; i < hi; i++)
-            if (tf__load_le64(k + 8u * i) == want)
-                return i;
-        break;
-    }
-    }
-    return TF_FSET_NOT_FOUND;
 }
 
 /* a[0..len) == b[0..len) for the short keys tables usually hold, without a library call: whole words, the last one

@@ -95,6 +95,17 @@ class _Cursor:
         self.pos += 4
         return v
 
+    def strings(self, errors: str) -> list[str]:
+        """A u32 count, then that many (u32 length, UTF-8 bytes) strings."""
+        out = []
+        for _ in range(self.u32()):
+            n = self.u32()
+            if self.pos + n > len(self.data):
+                raise struct.error("past the end")
+            out.append(self.data[self.pos:self.pos + n].decode("utf-8", errors))
+            self.pos += n
+        return out
+
     def many(self, st: struct.Struct, n: int) -> list[tuple[Any, ...]]:
         if self.pos + st.size * n > len(self.data):
             raise struct.error("past the end")
@@ -113,26 +124,14 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     for name, (v,) in zip(FIELDS, values):
         raw[name] = v - (1 << 64) if name in _SIGNED and v >= 1 << 63 else v
     raw["mode"] = "sampled" if raw["mode"] else "exact"
-    strings = []
-    for _ in range(c.u32()):
-        n = c.u32()
-        if c.pos + n > len(body):
-            raise struct.error("past the end")
-        strings.append(body[c.pos:c.pos + n].decode("utf-8", "surrogatepass"))
-        c.pos += n
+    strings = c.strings("surrogatepass")
     funcs = [(strings[f], strings[n]) for f, n in c.many(struct.Struct("<II"), c.u32())]
     nodes = c.many(_NODE, c.u32())
     sites = c.many(_SITE, c.u32())
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
     kept: dict[int, tuple[str, int]] = {}
     if c.pos < len(body):  # the kept-types section (older writers of format 1 end before it)
-        names = []
-        for _ in range(c.u32()):
-            n = c.u32()
-            if c.pos + n > len(body):
-                raise struct.error("past the end")
-            names.append(body[c.pos:c.pos + n].decode("utf-8", "replace"))
-            c.pos += n
+        names = c.strings("replace")
         for site, type_index, nbytes in c.many(_KEPT, c.u32()):
             kept[site] = (names[type_index], nbytes)
 

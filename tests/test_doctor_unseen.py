@@ -113,8 +113,9 @@ def _outside_user_code(report, root):
     return [f for f in report["findings"] if f.get("file") and not str(f["file"]).startswith(root)]
 
 
-# 3.13 (measured): `-m json.tool` and `-m tokenize` read 3.2% and 3.8% over (~100 KB each; not explained yet, an
-# open gap of the doctor issue), and so do pyperformance's scripts at their end and peak (3.13.0: deltablue,
+# 3.13 (measured): `-m json.tool` and `-m tokenize` read 3.2% and 3.8% over (~100 KB each; `import argparse`
+# alone reads high because the interned-strings table doubles inside the target under the recorder, whose ~500
+# names fill it earlier: docs/doctor.md; most likely the same here), and so do pyperformance's scripts at their end and peak (3.13.0: deltablue,
 # richards, nbody, json_loads 1.03-1.04 at the peak, 1.05 at the end, the end as before the syntax-tree fix); 3.11
 # and 3.14 read within 1.5% on the stdlib programs, 3.11 within 1% on the scripts (3.12.1: 0.995-1.011); 3.14.10's
 # scripts read up to 3.2% over at the peak (nbody 1.031, deepcopy 1.032 on the Debian leg): the same open gap

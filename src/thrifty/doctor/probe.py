@@ -22,10 +22,6 @@ TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time thi
 if TYPE_CHECKING:     # process, where importing typing would make the target's own import of it look free
     from typing import Any
 
-TYPE_CHECKING = False  # typing is not imported in the target's process; type checkers read the block below
-if TYPE_CHECKING:
-    from typing import Any
-
 EVIDENCE_VERSION = 1
 # containers that only hold a cycle together; a group is named after the user object they belong to
 _PLUMBING = (dict, list, tuple, set, frozenset)
@@ -241,24 +237,42 @@ class ResourceCollector:
     """Unreleased resources: files, sockets and anything else finalized unclosed (it emits a ResourceWarning).
 
     Python ignores ResourceWarning by default and scripts often filter warnings, so the collector pins an "always"
-    filter for ResourceWarning at the front of warnings.filters (it stays first when the script adds its own
+    filter for ResourceWarning at the front of the warning filters (it stays first when the script adds its own
     filters; warnings.catch_warnings' copies of the list stay pinned too) and takes the warning at
     warnings._showwarnmsg, the one place every shown warning passes. It records the warning and the site that
-    allocated the object and shows nothing: the report does. Other categories pass through unchanged."""
+    allocated the object and shows nothing: the report does. Other categories pass through unchanged.
+
+    The `warnings` module is not imported for this: plain python imports it only when the program does or when the
+    first warning is shown, and importing it here would make the program's own import of it look free. Until then
+    the filter is pinned in the C module's list (`_warnings.filters`, the list `warnings` adopts when imported), and
+    a finder at the front of sys.meta_path installs the rest right after `warnings` has been imported, whoever
+    imports it (the program, or python showing the first warning)."""
 
     def __init__(self, sites: Sites | None = None) -> None:
         self.groups: dict[tuple[str, tuple[str, int] | None], dict[str, Any]] = {}
         self.sites = sites or SITES
         self._saved: tuple[Any, ...] | None = None
+        self._finder: _AfterImport | None = None
 
     def start(self) -> None:
-        import warnings  # the hook needs the module; python itself imports it at the first shown warning
+        warnings = sys.modules.get("warnings")
+        if warnings is not None:  # imported at start-up (-W options, PYTHONWARNINGS) or by an earlier run
+            self._take_over(warnings)
+            return
+        import _warnings  # built in, imported by every interpreter at start-up: costs nothing
 
+        _warnings.filters.insert(0, _PIN)
+        _filters_mutated(_warnings)
+        self._finder = _AfterImport("warnings", self._take_over)
+        sys.meta_path.insert(0, self._finder)
+
+    def _take_over(self, warnings: "Any") -> None:
+        self._finder = None
         pinned = _pinned_filters_type()
-        self._saved = (warnings.filters, warnings._showwarnmsg)  # type: ignore[attr-defined]
-        warnings.filters = pinned([_PIN] + list(warnings.filters))
-        warnings._filters_mutated()  # type: ignore[attr-defined]
-        original = warnings._showwarnmsg  # type: ignore[attr-defined]
+        self._saved = (warnings.filters, warnings._showwarnmsg)
+        warnings.filters = pinned([_PIN] + [f for f in warnings.filters if f is not _PIN])
+        warnings._filters_mutated()
+        original = warnings._showwarnmsg
 
         def take(msg: object) -> None:
             if issubclass(msg.category, ResourceWarning):  # type: ignore[attr-defined]
@@ -266,7 +280,7 @@ class ResourceCollector:
             else:
                 original(msg)
 
-        warnings._showwarnmsg = take  # type: ignore[attr-defined]
+        warnings._showwarnmsg = take
 
     def record(self, message: object, source: object) -> None:
         text = str(message)
@@ -279,18 +293,79 @@ class ResourceCollector:
         g["example"] = g["example"] or text
 
     def stop(self) -> None:
+        gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
+        if self._finder is not None:  # `warnings` was never imported: only the C module's list was touched
+            if self._finder in sys.meta_path:
+                sys.meta_path.remove(self._finder)
+            self._finder = None
+            import _warnings
+
+            if _PIN in _warnings.filters:
+                _warnings.filters.remove(_PIN)
+                _filters_mutated(_warnings)
+            return
         if self._saved is None:
             return
-        import warnings
-
-        gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
+        warnings: "Any" = sys.modules["warnings"]
         filters, show = self._saved
-        current = warnings.filters
-        filters[:] = [f for f in current if f is not _PIN] if isinstance(current, _pinned_filters_type()) else current
+        current: "Any" = warnings.filters
+        ours = isinstance(current, _pinned_filters_type())  # else the program replaced the list: keep its own
+        filters[:] = [f for f in current if f is not _PIN] if ours else current
         warnings.filters = filters
-        warnings._filters_mutated()  # type: ignore[attr-defined]
-        warnings._showwarnmsg = show  # type: ignore[attr-defined]
+        warnings._filters_mutated()
+        warnings._showwarnmsg = show
         self._saved = None
+
+
+def _filters_mutated(module: "Any") -> None:
+    """Tell the C side the filter list changed (it caches filter decisions per version of the list); 3.14's C
+    module has only the lock-held variant."""
+    mutated = getattr(module, "_filters_mutated", None)
+    if mutated is not None:
+        mutated()
+        return
+    module._acquire_lock()
+    try:
+        module._filters_mutated_lock_held()
+    finally:
+        module._release_lock()
+
+
+class _AfterImport:
+    """A sys.meta_path finder that finds nothing itself: when module `name` is imported, it asks the finders behind
+    it for the spec, lets the module be created and executed as usual, then calls `then(module)`. It leaves
+    sys.meta_path at the first import, and the module's __loader__ and __spec__ are the real ones."""
+
+    def __init__(self, name: str, then: "Any") -> None:
+        self.name, self.then = name, then
+        self.real: "Any" = None
+
+    def find_spec(self, name: str, path: "Any" = None, target: "Any" = None) -> "Any":
+        if name != self.name or self.real is not None:
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        self.real = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec: "Any") -> "Any":
+        return self.real.create_module(spec) if hasattr(self.real, "create_module") else None
+
+    def exec_module(self, module: "Any") -> None:
+        spec = module.__spec__
+        spec.loader = module.__loader__ = self.real  # as if this finder had never been there
+        self.real.exec_module(module)
+        self.then(module)
 
 
 _PINNED: "list[type]" = []

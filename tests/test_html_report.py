@@ -59,13 +59,20 @@ def report(tmp_path_factory):
     return out
 
 
-def test_html_is_self_contained(report):
-    page = report.read_text()
+def _self_contained(path, *parts: str) -> str:
+    """The page is one file: no network resource, no script; it holds every one of `parts`."""
+    page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no network resources"
     assert "<script" not in page
-    for part in ('id="timeline"', 'id="flame"', "Top sites at the peak", "<circle", "<h3>references</h3>", "<h3>globals</h3>", "app.py"):
+    for part in parts:
         assert part in page, part
+    return page
+
+
+def test_html_is_self_contained(report):
+    page = _self_contained(report, 'id="timeline"', 'id="flame"', "Top sites at the peak", "<circle",
+                           "<h3>references</h3>", "<h3>globals</h3>", "app.py")
     # the flame graph names the script's own frames, and the findings table names the cycle
     assert "work (app.py:" in page and "Node.parent" in page or "Node.children" in page
 
@@ -83,17 +90,24 @@ def _console_errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
 
 
-@needs_browser
-def test_chromium_renders_without_console_errors(report):
+def _renders(page, shot_name: str, height: int, *in_dom: str) -> None:
+    """Chromium draws the page (a screenshot in test-artifacts/) with no console error, and its DOM holds
+    `in_dom`."""
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "doctor_report.png"
+    shot = ARTIFACTS / shot_name
     if shot.exists():
         shot.unlink()
-    r = _chromium(report.as_uri(), f"--screenshot={shot}", "--window-size=1200,1800")
+    r = _chromium(page.as_uri(), f"--screenshot={shot}", f"--window-size=1200,{height}")
     assert shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
     assert _console_errors(r.stderr) == []
-    dom = _chromium(report.as_uri(), "--dump-dom").stdout
-    assert 'id="flame"' in dom and "<rect" in dom and "<polyline" in dom
+    dom = _chromium(page.as_uri(), "--dump-dom").stdout
+    for part in in_dom:
+        assert part in dom, part
+
+
+@needs_browser
+def test_chromium_renders_without_console_errors(report):
+    _renders(report, "doctor_report.png", 1800, 'id="flame"', "<rect", "<polyline")
 
 
 WATCHED = textwrap.dedent("""\
@@ -121,25 +135,12 @@ def watch_page(tmp_path_factory):
 
 
 def test_watch_page_is_self_contained(watch_page):
-    page = watch_page.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>")
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no network resources"
-    assert "<script" not in page
-    for part in ('id="heap"', 'class="spark"', "svc.py:4", "Leaks (growing to the end)"):
-        assert part in page, part
+    _self_contained(watch_page, 'id="heap"', 'class="spark"', "svc.py:4", "Leaks (growing to the end)")
 
 
 @needs_browser
 def test_chromium_renders_the_watch_page_without_console_errors(watch_page):
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "watch_report.png"
-    if shot.exists():
-        shot.unlink()
-    r = _chromium(watch_page.as_uri(), f"--screenshot={shot}", "--window-size=1200,1400")
-    assert shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
-    assert _console_errors(r.stderr) == []
-    dom = _chromium(watch_page.as_uri(), "--dump-dom").stdout
-    assert 'id="heap"' in dom and 'class="spark"' in dom and "<polyline" in dom
+    _renders(watch_page, "watch_report.png", 1400, 'id="heap"', 'class="spark"', "<polyline")
 
 
 @needs_browser

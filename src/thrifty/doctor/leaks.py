@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from thrifty.doctor.render_text import ended
 from thrifty.doctor.usercode import UserCode, site_label
 from thrifty.guards import format_size as _size
 
@@ -234,6 +235,8 @@ def render_text(a: dict[str, Any], top: int = 10) -> str:
     if "slope_bytes_per_hour" in h:
         head += f", {h['kind']}, {_size(h['slope_bytes_per_hour'])}/hour"
     lines.append(head)
+    if a.get("outcome"):
+        lines.append(f"  target        {ended(a['outcome'])}")
     if a["projection"]:
         p = a["projection"]
         lines.append(f"  projection    at this rate the heap reaches the {_size(p['budget_bytes'])} budget in "

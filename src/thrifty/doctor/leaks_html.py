@@ -9,6 +9,7 @@ from typing import Any
 
 from thrifty.doctor.leaks import MIN_POINTS, rough_duration
 from thrifty.doctor.page import W, Frame, document
+from thrifty.doctor.render_text import ended
 from thrifty.guards import format_size as _size
 
 HEAP_H = 240
@@ -149,8 +150,7 @@ def _summary(a: dict[str, Any]) -> str:
         items.append(f"<div>budget <b>{_esc(_size(a['budget_bytes']))}</b></div>")
     outcome = a.get("outcome")
     if outcome:
-        how = "stopped at --for" if outcome.get("stopped") else f"{outcome.get('status')}, status {outcome.get('exit_status')}"
-        items.append(f"<div>ended <b>{_esc(how)}</b></div>")
+        items.append(f"<div>target <b>{_esc(ended(outcome))}</b></div>")
     out = f'<div class="kv">{"".join(items)}</div>'
     p = a.get("projection")
     if p and p["seconds"] > 0:

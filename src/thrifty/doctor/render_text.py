@@ -7,6 +7,18 @@ from thrifty.doctor.usercode import short_path, site_label
 from thrifty.guards import format_size
 
 
+def ended(outcome: dict[str, Any]) -> str:
+    """How the target ended, as a phrase after "target": "called sys.exit: exit status 3", "stopped at --for"."""
+    if outcome.get("stopped"):
+        return "stopped at --for, as asked"
+    if outcome.get("status", "ok") == "ok":
+        return f"ran to its end: exit status {outcome.get('exit_status', 0)}"
+    what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",
+            "signal": "was killed by a signal", "killed": "was killed", "os_exit": "called os._exit"
+            }.get(outcome["status"], f"ended ({outcome['status']})")
+    return (f"{what}: exit status {outcome.get('exit_status')}"
+            + (f" ({outcome['exception']})" if outcome.get("exception") else ""))
+
 def _where(site: dict[str, Any]) -> str:
     return site_label(site, function=True)
 
@@ -74,11 +86,7 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("  note: the run ended before its last snapshot was complete; figures are from the last "
                      "complete one")
     if o["status"] != "ok":
-        what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",
-                "signal": "was killed by a signal", "killed": "was killed", "os_exit": "called os._exit"
-                }.get(o["status"], f"ended ({o['status']})")
-        lines.append(f"  target {what}: exit status {o['exit_status']}"
-                     + (f" ({o['exception']})" if o.get("exception") else ""))
+        lines.append(f"  target {ended(o)}")
 
     sites = report["sites"]
     if not report["top_at_peak"]:  # e.g. `-c pass`: a header over an empty table would read as a failure

@@ -1,15 +1,17 @@
 # The thrifty MicroPython module under MicroPython (run by `make micropython`):
-#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR
+#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR [MODULE]
 # Ring semantics, Pool, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
 # make_fixtures.py), bad input raising ValueError; the frames it writes go to OUT_DIR, where
-# check_from_micropython.py decodes them with CPython thrifty.
+# check_from_micropython.py decodes them with CPython thrifty. MODULE (default thrifty, the user C module built into
+# the firmware) names the module under test: `make micropython` also runs this with the natmod, thrifty.mpy, copied
+# as thrifty_natmod.mpy onto MICROPYPATH (a firmware's built-in module wins over a file of the same name).
 import sys
 import array
 
-import thrifty
-from thrifty import lz
-
 FIX, OUT = sys.argv[1], sys.argv[2]
+MODULE = sys.argv[3] if len(sys.argv) > 3 else "thrifty"
+thrifty = __import__(MODULE)
+lz = thrifty.lz
 failures = []
 passed = 0
 
@@ -40,6 +42,12 @@ def write(name, data):
     with open(OUT + "/" + name, "wb") as f:
         f.write(data)
 
+
+# ---- which module ------------------------------------------------------------------------------------------
+where = getattr(thrifty, "__file__", "")  # a natmod has one (the .mpy); a built-in module has none
+check(where.endswith(".mpy") if MODULE != "thrifty" else where == "", "the module under test is " + MODULE)
+check(repr(thrifty.Ring).endswith("'Ring'>") and repr(thrifty.lz.Decompressor).endswith("'Decompressor'>"),
+      "type names")
 
 # ---- Ring ------------------------------------------------------------------------------------------------
 r = thrifty.Ring("h", [1, 2, 3], maxlen=4)

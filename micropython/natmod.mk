@@ -1,0 +1,40 @@
+# thrifty as a dynamic native module, thrifty.mpy, built with MicroPython's own natmod tooling (py/dynruntime.mk,
+# and tools/mpy_ld.py, which needs the PyPI packages pyelftools and ar) from the same binding files as the user C
+# module:
+#     make -f /path/to/thrifty/micropython/natmod.mk MPY_DIR=/path/to/micropython ARCH=armv7emsp [PARTS="lz ring"]
+# writes thrifty.mpy (and build-ARCH/) in the current directory. ARCH is one of dynruntime.mk's (x64, armv7m,
+# armv7emsp, ...); PARTS picks from ring lz frozen pool (all by default); THRIFTY_CFLAGS passes core knobs
+# (-DTF_LZ_SMALL=0, ...). Copy thrifty.mpy to the board and `import thrifty`; docs/micropython.md says what the
+# natmod has and lacks next to a firmware with the user C module.
+THRIFTY_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+MOD = thrifty
+ARCH ?= x64
+PARTS ?= ring lz frozen pool
+
+# Sources are named from the thrifty checkout and found there (vpath), so objects go to build-ARCH/micropython/ and
+# build-ARCH/core/src/ and the two ring.c do not meet. natmod.h is listed only for mpy_ld's qstr scan, which reads
+# the listed files as text: a part left out leaves its names out too.
+THRIFTY_SRC_ring := micropython/ring.c core/src/ring.c
+THRIFTY_SRC_lz := micropython/lz.c core/src/lz_encode.c core/src/lz_decode.c
+THRIFTY_SRC_frozen := micropython/frozen.c core/src/fset.c
+THRIFTY_SRC_pool := micropython/pool.c core/src/pool.c
+THRIFTY_OFF_ring := -DTHRIFTY_MP_RING=0
+THRIFTY_OFF_lz := -DTHRIFTY_MP_LZ=0
+THRIFTY_OFF_frozen := -DTHRIFTY_MP_FROZEN=0
+THRIFTY_OFF_pool := -DTHRIFTY_MP_POOL=0
+$(foreach p,$(PARTS),$(if $(THRIFTY_SRC_$(p)),,$(error PARTS: unknown part '$(p)' (ring lz frozen pool))))
+SRC = micropython/modthrifty.c micropython/natmod.c micropython/natmod.h core/src/common.c \
+  $(foreach p,$(PARTS),$(THRIFTY_SRC_$(p)))
+vpath %.c $(THRIFTY_DIR)
+vpath %.h $(THRIFTY_DIR)
+# dynruntime.mk's compile rule depends on a Makefile in the current directory: the checkout's top one stands in
+vpath Makefile $(THRIFTY_DIR)
+
+CFLAGS_EXTRA += -I$(THRIFTY_DIR)/core/include -I$(THRIFTY_DIR)/micropython $(THRIFTY_CFLAGS) \
+  $(foreach p,ring lz frozen pool,$(if $(filter $(p),$(PARTS)),,$(THRIFTY_OFF_$(p))))
+# On ARM, libgcc for 64-bit division and the float arithmetic the FPU lacks (mpy_ld reads it with the PyPI package ar)
+ifneq ($(filter arm%,$(ARCH)),)
+LINK_RUNTIME = 1
+endif
+
+include $(MPY_DIR)/py/dynruntime.mk

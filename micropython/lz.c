@@ -415,7 +415,8 @@ THRIFTY_TYPE(thrifty_decompressor_type, MP_QSTR_Decompressor, MP_TYPE_FLAG_NONE,
 
 #if THRIFTY_NATMOD
 /* The module object is filled at import; its type, mp_type_module, is not in mp_fun_table: the caller passes it. */
-THRIFTY_DICT(lz_module_globals, LZ_MODULE_GLOBALS)
+mp_map_elem_t lz_module_globals_table[1 LZ_MODULE_GLOBALS(THRIFTY_DICT_ONE)];
+static MP_DEFINE_CONST_DICT(lz_module_globals, lz_module_globals_table);
 mp_obj_module_t thrifty_lz_module;
 
 void thrifty_natmod_lz(const mp_obj_type_t *module_type) {
@@ -423,7 +424,11 @@ void thrifty_natmod_lz(const mp_obj_type_t *module_type) {
     lz_decompressor_locals_init();
     thrifty_compressor_type_init();
     thrifty_decompressor_type_init();
-    lz_module_globals_init();
+    mp_map_elem_t *e = lz_module_globals_table;
+    e->key = MP_OBJ_NEW_QSTR(MP_QSTR___name__);
+    e->value = MP_OBJ_NEW_QSTR(MP_QSTR_lz);
+    e++;
+    LZ_MODULE_GLOBALS(THRIFTY_DICT_FILL)
     thrifty_lz_module.base.type = module_type;
     thrifty_lz_module.globals = (mp_obj_dict_t *)&lz_module_globals;
 }

@@ -26,7 +26,7 @@ void thrifty_natmod_runtime(void) { thrifty_slice_type = MP_OBJ_TO_PTR(mp_load_g
 /* ---- formatted exceptions ------------------------------------------------------------------------------------ */
 
 typedef struct {
-    char buf[160];
+    char buf[256]; /* longer than any message the binding formats */
     size_t len;
 } msg_t;
 

@@ -23,6 +23,8 @@ THRIFTY_OFF_lz := -DTHRIFTY_MP_LZ=0
 THRIFTY_OFF_frozen := -DTHRIFTY_MP_FROZEN=0
 THRIFTY_OFF_pool := -DTHRIFTY_MP_POOL=0
 $(foreach p,$(PARTS),$(if $(THRIFTY_SRC_$(p)),,$(error PARTS: unknown part '$(p)' (ring lz frozen pool))))
+# modthrifty.c first: it has mpy_init, which must start the text (mpy_ld's trampoline to an mpy_init further in
+# gave an x64 .mpy that failed to import with this MicroPython tree)
 SRC = micropython/modthrifty.c micropython/natmod.c micropython/natmod.h core/src/common.c \
   $(foreach p,$(PARTS),$(THRIFTY_SRC_$(p)))
 vpath %.c $(THRIFTY_DIR)
@@ -38,3 +40,8 @@ LINK_RUNTIME = 1
 endif
 
 include $(MPY_DIR)/py/dynruntime.mk
+
+# One section per function and datum, and the link through natmod_ld.py: ld --gc-sections before mpy_ld, which has
+# none, so the core's functions the binding never calls stay out of the .mpy.
+CFLAGS += -ffunction-sections -fdata-sections
+$(BUILD)/$(MOD).mpy: MPY_LD = $(PYTHON) $(THRIFTY_DIR)/micropython/natmod_ld.py $(CROSS)ld $(MPY_DIR)/tools/mpy_ld.py

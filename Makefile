@@ -15,8 +15,10 @@
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing), then each Python-API target
 #                in tests/fuzz/ under atheris against the ASan build (fuzz-c, fuzz-py run one half)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
-#   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests
-#   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware
+#   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests,
+#                then the same tests against the natmod thrifty.mpy (x64) imported by that port
+#   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware, and
+#                thrifty.mpy's size per part for armv7emsp
 #   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
 #   make lint    clang-format in check mode over every C file (part of `make test`)
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)

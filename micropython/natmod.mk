@@ -34,7 +34,7 @@ vpath Makefile $(THRIFTY_DIR)
 
 CFLAGS_EXTRA += -I$(THRIFTY_DIR)/core/include -I$(THRIFTY_DIR)/micropython $(THRIFTY_CFLAGS) \
   $(foreach p,ring lz frozen pool,$(if $(filter $(p),$(PARTS)),,$(THRIFTY_OFF_$(p))))
-# On ARM, libgcc for 64-bit division and the float arithmetic the FPU lacks (mpy_ld reads it with the PyPI package ar)
+# On ARM, libgcc for the float arithmetic the FPU lacks (mpy_ld reads libgcc.a with the PyPI package ar)
 ifneq ($(filter arm%,$(ARCH)),)
 LINK_RUNTIME = 1
 endif

@@ -25,6 +25,14 @@ static const char ring_typecodes[] = "bBhHiIlLqQfd";
 static const char ring_typecodes[] = "bBhHiIlLqQ"; /* a firmware without floats */
 #endif
 
+/* Whether c is one of ring_typecodes (a natmod has no strchr). */
+static int ring_knows(char c) {
+    for (const char *t = ring_typecodes; *t; t++)
+        if (*t == c)
+            return 1;
+    return 0;
+}
+
 /* The reductions' item type for an array typecode of `size` bytes. */
 static uint8_t ring_kind(char tc, size_t size) {
     if (tc == 'f')
@@ -88,10 +96,7 @@ static mp_obj_t ring_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     mp_arg_parse_all_kw_array(n_args, n_kw, args, MP_ARRAY_SIZE(allowed), allowed, a);
     size_t tlen;
     const char *tc = mp_obj_str_get_data(a[ARG_typecode].u_obj, &tlen);
-    size_t known = 0;
-    while (tlen == 1 && ring_typecodes[known] && ring_typecodes[known] != tc[0])
-        known++;
-    if (tlen != 1 || !ring_typecodes[known])
+    if (tlen != 1 || !ring_knows(tc[0]))
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("typecode must be one of %s"), ring_typecodes);
     if (a[ARG_maxlen].u_obj == mp_const_none)
         mp_raise_ValueError(MP_ERROR_TEXT("maxlen is required on MicroPython: a Ring's storage is allocated once"));

@@ -13,7 +13,7 @@ PARTS ?= ring lz frozen pool
 
 # Sources are named from the thrifty checkout and found there (vpath), so objects go to build-ARCH/micropython/ and
 # build-ARCH/core/src/ and the two ring.c do not meet. natmod.h is listed only for mpy_ld's qstr scan, which reads
-# the listed files as text: a part left out leaves its names out too.
+# the listed files as text: a part left out leaves its names out too (but for its one name in modthrifty.c).
 THRIFTY_SRC_ring := micropython/ring.c core/src/ring.c
 THRIFTY_SRC_lz := micropython/lz.c core/src/lz_encode.c core/src/lz_decode.c
 THRIFTY_SRC_frozen := micropython/frozen.c core/src/fset.c
@@ -39,6 +39,7 @@ ifneq ($(filter arm%,$(ARCH)),)
 LINK_RUNTIME = 1
 endif
 
+$(if $(wildcard $(MPY_DIR)/py/dynruntime.mk),,$(error MPY_DIR=/path/to/micropython (a MicroPython source tree) is needed))
 include $(MPY_DIR)/py/dynruntime.mk
 
 # One section per function and datum, and the link through natmod_ld.py: ld --gc-sections before mpy_ld, which has

@@ -19,6 +19,8 @@
 #                then the same tests against the natmod thrifty.mpy (x64) imported by that port
 #   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware, and
 #                thrifty.mpy's size per part for armv7emsp
+#   make micropython-qemu MICROPY_DIR=...  the same tests against thrifty.mpy (armv7m) in MicroPython's qemu port
+#                (Cortex-M3) under qemu-system-arm (installed when missing)
 #   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
 #   make lint    clang-format in check mode over every C file (part of `make test`)
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
@@ -39,7 +41,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-watch bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
+.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-watch bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes micropython-qemu clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -350,6 +352,33 @@ micropython: install apt-pkg-config
 	  MICROPYPATH=$$d $(MPY_BUILD)/unix/micropython-thrifty micropython/tests/test_thrifty.py \
 	    micropython/tests/fixtures $(MPY_BUILD)/out-natmod thrifty_natmod; rc=$$?; rm -rf $$d; exit $$rc
 	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out-natmod
+
+# The natmod on an ARM core: thrifty.mpy for armv7m imported by MicroPython's qemu port (Cortex-M3, MPS2-AN385) under
+# qemu-system-arm, through its raw REPL (micropython/tests/run_on_board.py, over MicroPython's tools/pyboard.py,
+# which needs pyserial); the same test_thrifty.py, then CPython thrifty decodes the frames it wrote. The port's
+# frozen test modules need a submodule, so none are frozen; its heap is raised to hold the natmod and the fixtures.
+MPY_QEMU_FLAGS := BOARD=MPS2_AN385 FROZEN_MANIFEST= MICROPY_HEAP_SIZE=524288 BUILD=$(MPY_BUILD)/qemu
+MPY_QEMU_RUN := qemu-system-arm -machine mps2-an385 -nographic -monitor null -semihosting -serial pty \
+  -kernel $(MPY_BUILD)/qemu/firmware.elf
+$(VENV)/.board-stamp: $(VENV)/.stamp
+	$(VPY) -m pip install -q pyserial
+	touch $@
+micropython-qemu: APT_CMD = qemu-system-arm
+micropython-qemu: apt-qemu-system-arm
+	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
+	  echo "make micropython-qemu needs MICROPY_DIR=/path/to/micropython (see make micropython)"; exit 1; }
+	@$(MAKE) --no-print-directory apt-gcc-arm-none-eabi APT_CMD=arm-none-eabi-gcc
+	@$(MAKE) --no-print-directory $(VENV)/.natmod-stamp $(VENV)/.board-stamp
+	@$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
+	@mkdir -p $(MPY_BUILD)
+	nice $(MAKE) -C "$(MICROPY_DIR)/ports/qemu" -j2 $(MPY_QEMU_FLAGS) >$(MPY_BUILD)/qemu.log 2>&1 \
+	  || { tail -30 $(MPY_BUILD)/qemu.log; exit 1; }
+	@mkdir -p $(MPY_BUILD)/natmod-armv7m && $(MPY_NATMOD) -C $(MPY_BUILD)/natmod-armv7m ARCH=armv7m \
+	  >$(MPY_BUILD)/natmod-armv7m.log 2>&1 || { tail -30 $(MPY_BUILD)/natmod-armv7m.log; exit 1; }
+	@rm -rf $(MPY_BUILD)/out-qemu
+	$(VPY) micropython/tests/run_on_board.py "$(MICROPY_DIR)" 'execpty:$(MPY_QEMU_RUN)' \
+	  $(MPY_BUILD)/natmod-armv7m/thrifty.mpy micropython/tests/fixtures $(MPY_BUILD)/out-qemu
+	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out-qemu
 
 # Firmware size per part: MicroPython's bare-arm port (Cortex-M4, -Os) without thrifty, then with each part alone
 # and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes). Then the natmod,

@@ -1,16 +1,18 @@
 # The thrifty MicroPython module under MicroPython (run by `make micropython`):
-#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR [MODULE]
+#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR [NATMOD]
 # Ring semantics, Pool, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
 # make_fixtures.py), bad input raising ValueError; the frames it writes go to OUT_DIR, where
-# check_from_micropython.py decodes them with CPython thrifty. MODULE (default thrifty, the user C module built into
-# the firmware) names the module under test: `make micropython` also runs this with the natmod, thrifty.mpy, copied
-# as thrifty_natmod.mpy onto MICROPYPATH (a firmware's built-in module wins over a file of the same name).
+# check_from_micropython.py decodes them with CPython thrifty. Without NATMOD the module under test is the user C
+# module built into the firmware, `thrifty`; NATMOD names a natmod to test instead: `make micropython` copies
+# thrifty.mpy onto MICROPYPATH as thrifty_natmod.mpy (a firmware's built-in module wins over a file of the same
+# name), run_on_board.py puts it on a board as thrifty.mpy and passes the arguments as THRIFTY_TEST_ARGV.
 import sys
 import array
 
-FIX, OUT = sys.argv[1], sys.argv[2]
-MODULE = sys.argv[3] if len(sys.argv) > 3 else "thrifty"
-thrifty = __import__(MODULE)
+ARGV = globals().get("THRIFTY_TEST_ARGV") or sys.argv
+FIX, OUT = ARGV[1], ARGV[2]
+NATMOD = ARGV[3] if len(ARGV) > 3 else None
+thrifty = __import__(NATMOD or "thrifty")
 lz = thrifty.lz
 failures = []
 passed = 0
@@ -45,7 +47,7 @@ def write(name, data):
 
 # ---- which module ------------------------------------------------------------------------------------------
 where = getattr(thrifty, "__file__", "")  # a natmod has one (the .mpy); a built-in module has none
-check(where.endswith(".mpy") if MODULE != "thrifty" else where == "", "the module under test is " + MODULE)
+check(where.endswith(".mpy") if NATMOD else where == "", "the module under test: natmod %s" % NATMOD)
 check(repr(thrifty.Ring).endswith("'Ring'>") and repr(thrifty.lz.Decompressor).endswith("'Decompressor'>"),
       "type names")
 check(lz.__name__ == "lz" and "Compressor" in dir(lz), "thrifty.lz is a module")

@@ -364,7 +364,7 @@ $(VENV)/.board-stamp: $(VENV)/.stamp
 	$(VPY) -m pip install -q pyserial
 	touch $@
 micropython-qemu: APT_CMD = qemu-system-arm
-micropython-qemu: apt-qemu-system-arm
+micropython-qemu: install apt-qemu-system-arm
 	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
 	  echo "make micropython-qemu needs MICROPY_DIR=/path/to/micropython (see make micropython)"; exit 1; }
 	@$(MAKE) --no-print-directory apt-gcc-arm-none-eabi APT_CMD=arm-none-eabi-gcc

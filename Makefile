@@ -15,8 +15,12 @@
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (clang installed when missing), then each Python-API target
 #                in tests/fuzz/ under atheris against the ASan build (fuzz-c, fuzz-py run one half)
 #   make cross   core/ freestanding for a Cortex-M4, code size per part (arm-none-eabi-gcc installed when missing)
-#   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests
-#   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware
+#   make micropython MICROPY_DIR=...  the MicroPython module (micropython/) in MicroPython's unix port, its tests,
+#                then the same tests against the natmod thrifty.mpy (x64) imported by that port
+#   make micropython-sizes MICROPY_DIR=...  flash each part adds to MicroPython's bare-arm (Cortex-M4) firmware, and
+#                thrifty.mpy's size per part for armv7emsp
+#   make micropython-qemu MICROPY_DIR=...  the same tests against thrifty.mpy (armv7m) in MicroPython's qemu port
+#                (Cortex-M3) under qemu-system-arm (installed when missing)
 #   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
 #   make lint    clang-format in check mode over every C file (part of `make test`)
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
@@ -37,7 +41,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-watch bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes clean apt-%
+.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py313 test-py314 test-arch test-fuzz-replay test-py test-html install bench bench-watch bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes micropython-qemu clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -314,9 +318,16 @@ cross: apt-gcc-arm-none-eabi
 # ---- MicroPython (micropython/, issue 18) ------------------------------------------------------------------
 # The MicroPython module built into MicroPython's unix port from a MicroPython tree kept outside this repository
 # (MICROPY_DIR), then micropython/tests/test_thrifty.py run under it and the frames it wrote checked by CPython
-# thrifty. Not part of `make test` (it needs that tree). Submodule-backed features are switched off so a plain
-# clone builds; the build goes to build/micropython.
+# thrifty. Then the same for the natmod, thrifty.mpy (micropython/natmod.mk) built for x64 and imported from a
+# temporary directory on MICROPYPATH by that same unix port. Not part of `make test` (it needs that tree).
+# Submodule-backed features are switched off so a plain clone builds; the build goes to build/micropython.
 MPY_BUILD := $(CURDIR)/build/micropython
+# MicroPython's natmod linker (tools/mpy_ld.py) needs pyelftools, and ar to read libgcc.a on ARM: from PyPI into .venv
+$(VENV)/.natmod-stamp: $(VENV)/.stamp
+	$(VPY) -m pip install -q pyelftools ar
+	touch $@
+MPY_NATMOD = nice $(MAKE) --no-print-directory -f $(CURDIR)/micropython/natmod.mk MPY_DIR="$(MICROPY_DIR)" \
+  PYTHON=$(CURDIR)/$(VPY)
 MPY_UNIX_FLAGS := VARIANT=standard FROZEN_MANIFEST= MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 MICROPY_SSL_AXTLS=0 \
   MICROPY_PY_SSL=0 USER_C_MODULES=$(CURDIR)/micropython BUILD=$(MPY_BUILD)/unix PROG=micropython-thrifty
 micropython: APT_CMD = pkg-config
@@ -325,14 +336,53 @@ micropython: install apt-pkg-config
 	  echo "make micropython needs a MicroPython source tree: MICROPY_DIR=/path/to/micropython"; \
 	  echo "  git clone https://github.com/micropython/micropython /path/to/micropython   (docs/micropython.md"; \
 	  echo "  names the commit this was tested with; submodules are not needed)"; exit 1; }
+	@$(MAKE) --no-print-directory $(VENV)/.natmod-stamp
 	$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
 	nice $(MAKE) -C "$(MICROPY_DIR)/ports/unix" -j2 $(MPY_UNIX_FLAGS)
 	@rm -rf $(MPY_BUILD)/out && mkdir -p $(MPY_BUILD)/out
 	$(MPY_BUILD)/unix/micropython-thrifty micropython/tests/test_thrifty.py micropython/tests/fixtures $(MPY_BUILD)/out
 	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out
+	@test "$$(uname -m)" = x86_64 || { echo "natmod: the unix port here is not x64, the one natmod arch tested"; exit 1; }
+	@mkdir -p $(MPY_BUILD)/natmod-x64 && $(MPY_NATMOD) -C $(MPY_BUILD)/natmod-x64 ARCH=x64 \
+	  >$(MPY_BUILD)/natmod-x64.log 2>&1 || { tail -30 $(MPY_BUILD)/natmod-x64.log; exit 1; }
+	@echo "thrifty.mpy (x64): $$(stat -c %s $(MPY_BUILD)/natmod-x64/thrifty.mpy) bytes"
+	@rm -rf $(MPY_BUILD)/out-natmod && mkdir -p $(MPY_BUILD)/out-natmod
+	@# the firmware's built-in thrifty would win over a thrifty.mpy, so the natmod is imported as thrifty_natmod
+	d=$$(mktemp -d) && cp $(MPY_BUILD)/natmod-x64/thrifty.mpy $$d/thrifty_natmod.mpy && \
+	  MICROPYPATH=$$d $(MPY_BUILD)/unix/micropython-thrifty micropython/tests/test_thrifty.py \
+	    micropython/tests/fixtures $(MPY_BUILD)/out-natmod thrifty_natmod; rc=$$?; rm -rf $$d; exit $$rc
+	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out-natmod
+
+# The natmod on an ARM core: thrifty.mpy for armv7m imported by MicroPython's qemu port (Cortex-M3, MPS2-AN385) under
+# qemu-system-arm, through its raw REPL (micropython/tests/run_on_board.py, over MicroPython's tools/pyboard.py,
+# which needs pyserial); the same test_thrifty.py, then CPython thrifty decodes the frames it wrote. The port's
+# frozen test modules need a submodule, so none are frozen; its heap is raised to hold the natmod and the fixtures.
+MPY_QEMU_FLAGS := BOARD=MPS2_AN385 FROZEN_MANIFEST= MICROPY_HEAP_SIZE=524288 BUILD=$(MPY_BUILD)/qemu
+MPY_QEMU_RUN := qemu-system-arm -machine mps2-an385 -nographic -monitor null -semihosting -serial pty \
+  -kernel $(MPY_BUILD)/qemu/firmware.elf
+$(VENV)/.board-stamp: $(VENV)/.stamp
+	$(VPY) -m pip install -q pyserial
+	touch $@
+micropython-qemu: APT_CMD = qemu-system-arm
+micropython-qemu: install apt-qemu-system-arm
+	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
+	  echo "make micropython-qemu needs MICROPY_DIR=/path/to/micropython (see make micropython)"; exit 1; }
+	@$(MAKE) --no-print-directory apt-gcc-arm-none-eabi APT_CMD=arm-none-eabi-gcc
+	@$(MAKE) --no-print-directory $(VENV)/.natmod-stamp $(VENV)/.board-stamp
+	@$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
+	@mkdir -p $(MPY_BUILD)
+	nice $(MAKE) -C "$(MICROPY_DIR)/ports/qemu" -j2 $(MPY_QEMU_FLAGS) >$(MPY_BUILD)/qemu.log 2>&1 \
+	  || { tail -30 $(MPY_BUILD)/qemu.log; exit 1; }
+	@mkdir -p $(MPY_BUILD)/natmod-armv7m && $(MPY_NATMOD) -C $(MPY_BUILD)/natmod-armv7m ARCH=armv7m \
+	  >$(MPY_BUILD)/natmod-armv7m.log 2>&1 || { tail -30 $(MPY_BUILD)/natmod-armv7m.log; exit 1; }
+	@rm -rf $(MPY_BUILD)/out-qemu
+	$(VPY) micropython/tests/run_on_board.py "$(MICROPY_DIR)" 'execpty:$(MPY_QEMU_RUN)' \
+	  $(MPY_BUILD)/natmod-armv7m/thrifty.mpy micropython/tests/fixtures $(MPY_BUILD)/out-qemu
+	cd micropython/tests && $(CURDIR)/$(VPY) check_from_micropython.py fixtures $(MPY_BUILD)/out-qemu
 
 # Firmware size per part: MicroPython's bare-arm port (Cortex-M4, -Os) without thrifty, then with each part alone
-# and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes).
+# and with all of them (micropython/bare-arm.mk); prints the flash each adds (text + data, bytes). Then the natmod,
+# thrifty.mpy, for the same core (armv7emsp) with each part alone and all of them.
 MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" \
   "lz (TF_LZ_SMALL=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0 -DTF_LZ_SMALL=0" \
   "Ring:-DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" \
@@ -340,10 +390,12 @@ MPY_PARTS := "lz:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_FROZEN=0 -DTHRIFTY_MP_POOL=0" 
   "FrozenSet/FrozenMap:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_POOL=0" \
   "Pool:-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0" \
   "Pool (TF_POOL_CANARY=0):-DTHRIFTY_MP_RING=0 -DTHRIFTY_MP_LZ=0 -DTHRIFTY_MP_FROZEN=0 -DTF_POOL_CANARY=0" "all:"
+MPY_NATMOD_PARTS := "lz:lz" "Ring:ring" "FrozenSet/FrozenMap:frozen" "Pool:pool" "all:ring lz frozen pool"
 micropython-sizes: APT_CMD = arm-none-eabi-gcc
 micropython-sizes: apt-gcc-arm-none-eabi
 	@test -n "$(MICROPY_DIR)" && test -f "$(MICROPY_DIR)/py/mkrules.mk" || { \
 	  echo "make micropython-sizes needs MICROPY_DIR=/path/to/micropython (see make micropython)"; exit 1; }
+	@$(MAKE) --no-print-directory $(VENV)/.natmod-stamp
 	@$(MAKE) -C "$(MICROPY_DIR)/mpy-cross" -j2 >/dev/null
 	@nice $(MAKE) -C "$(MICROPY_DIR)/ports/bare-arm" -j2 BUILD=$(MPY_BUILD)/bare-arm/base >/dev/null
 	@size() { arm-none-eabi-size $$1 | awk 'NR==2 {print $$1 + $$2}'; }; base=$$(size $(MPY_BUILD)/bare-arm/base/firmware.elf); \
@@ -353,6 +405,13 @@ micropython-sizes: apt-gcc-arm-none-eabi
 	      USER_C_MODULES=$(CURDIR)/micropython BUILD=$(MPY_BUILD)/bare-arm/$$i THRIFTY_CFLAGS="$${part#*:}" \
 	      >$(MPY_BUILD)/bare-arm/$$i.log 2>&1 || { tail $(MPY_BUILD)/bare-arm/$$i.log; exit 1; }; \
 	    echo "  $$name: $$(( $$(size $(MPY_BUILD)/bare-arm/$$i/firmware.elf) - base ))"; done
+	@echo "thrifty.mpy for armv7emsp (Cortex-M4F), per part: file bytes; text + bss, the RAM it takes once imported"
+	@echo "  on ports that load native code into the heap (all but esp8266, esp32, nrf):"
+	@i=0; for part in $(MPY_NATMOD_PARTS); do i=$$((i + 1)); name=$${part%%:*}; d=$(MPY_BUILD)/natmod-armv7emsp/$$i; \
+	  rm -rf $$d && mkdir -p $$d && $(MPY_NATMOD) -C $$d ARCH=armv7emsp PARTS="$${part#*:}" >$$d.log 2>&1 \
+	    || { tail -30 $$d.log; exit 1; }; \
+	  text=$$(awk '/^text size:/ {print $$3}' $$d.log); bss=$$(awk '/^bss size:/ {print $$3}' $$d.log); \
+	  echo "  $$name: $$(stat -c %s $$d/thrifty.mpy) bytes; text $$text + bss $$bss = $$((text + bss))"; done
 
 # ---- lint -------------------------------------------------------------------------------------------------
 lint: APT_CMD = clang-format

@@ -1,12 +1,13 @@
 /* thrifty for MicroPython: FrozenSet and FrozenMap read in place from a block the CPython package wrote
  * (FrozenSet(...).tobytes(); docs/format-frozen.md): frombuffer() validates the block once, then every lookup reads
  * it where it is, so a table in a bytes constant frozen into flash costs no RAM beyond this small object. */
+#include "thrifty_mp.h" /* first: in the natmod build it brings py/dynruntime.h */
+
 #include <string.h>
 
 #include "py/objstr.h"
 #include "py/runtime.h"
 #include "thrifty/fset.h"
-#include "thrifty_mp.h"
 
 #if THRIFTY_MP_FROZEN
 
@@ -37,19 +38,27 @@ static mp_obj_t frozen_frombuffer(const mp_obj_type_t *type, mp_obj_t block) {
     return MP_OBJ_FROM_PTR(self);
 }
 
+/* frombuffer is a classmethod. mp_type_classmethod is not in a natmod's mp_fun_table (and mpy_ld takes no
+ * initialised RAM), so there the object is zeroed RAM that thrifty_natmod_frozen() fills at import. */
+#if THRIFTY_NATMOD
+#define FROZEN_CLASSMETHOD(name, fun) mp_rom_obj_static_class_method_t name
+#else
+#define FROZEN_CLASSMETHOD(name, fun) static MP_DEFINE_CONST_CLASSMETHOD_OBJ(name, MP_ROM_PTR(&fun))
+#endif
+
 static mp_obj_t frozenset_frombuffer(mp_obj_t cls, mp_obj_t block) {
     (void)cls;
     return frozen_frombuffer(&thrifty_frozenset_type, block);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(frozenset_frombuffer_fun, frozenset_frombuffer);
-static MP_DEFINE_CONST_CLASSMETHOD_OBJ(frozenset_frombuffer_obj, MP_ROM_PTR(&frozenset_frombuffer_fun));
+FROZEN_CLASSMETHOD(frozenset_frombuffer_obj, frozenset_frombuffer_fun);
 
 static mp_obj_t frozenmap_frombuffer(mp_obj_t cls, mp_obj_t block) {
     (void)cls;
     return frozen_frombuffer(&thrifty_frozenmap_type, block);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(frozenmap_frombuffer_fun, frozenmap_frombuffer);
-static MP_DEFINE_CONST_CLASSMETHOD_OBJ(frozenmap_frombuffer_obj, MP_ROM_PTR(&frozenmap_frombuffer_fun));
+FROZEN_CLASSMETHOD(frozenmap_frombuffer_obj, frozenmap_frombuffer_fun);
 
 /* Where `key` is in the table, or TF_FSET_NOT_FOUND: an int is looked for only in an int table, a str in a str
  * table, bytes in a bytes table (as in CPython, 1 and b'1' and '1' are different keys). */
@@ -61,7 +70,7 @@ static size_t frozen_find(const frozen_obj_t *self, mp_obj_t key) {
         long long v;
         if (mp_obj_is_small_int(key))
             v = MP_OBJ_SMALL_INT_VALUE(key);
-#if MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_NONE
+#if MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_NONE && !THRIFTY_NATMOD /* a natmod cannot know: it asks */
         else
             return TF_FSET_NOT_FOUND; /* not reached: without long ints every int is small */
 #else
@@ -140,20 +149,26 @@ static mp_obj_t frozenmap_get(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(frozenmap_get_obj, 2, 3, frozenmap_get);
 
-static const mp_rom_map_elem_t frozenset_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_frombuffer), MP_ROM_PTR(&frozenset_frombuffer_obj)},
-};
-static MP_DEFINE_CONST_DICT(frozenset_locals, frozenset_locals_table);
+#define FROZENSET_METHODS(X) X(MP_QSTR_frombuffer, frozenset_frombuffer_obj)
+#define FROZENMAP_METHODS(X) X(MP_QSTR_frombuffer, frozenmap_frombuffer_obj) X(MP_QSTR_get, frozenmap_get_obj)
+THRIFTY_DICT(frozenset_locals, FROZENSET_METHODS)
+THRIFTY_DICT(frozenmap_locals, FROZENMAP_METHODS)
 
-static const mp_rom_map_elem_t frozenmap_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_frombuffer), MP_ROM_PTR(&frozenmap_frombuffer_obj)},
-    {MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&frozenmap_get_obj)},
-};
-static MP_DEFINE_CONST_DICT(frozenmap_locals, frozenmap_locals_table);
+THRIFTY_TYPE(thrifty_frozenset_type, MP_QSTR_FrozenSet, MP_TYPE_FLAG_NONE, unary_op, frozen_unary_op, binary_op,
+             frozen_binary_op, locals_dict, &frozenset_locals);
+THRIFTY_TYPE(thrifty_frozenmap_type, MP_QSTR_FrozenMap, MP_TYPE_FLAG_NONE, unary_op, frozen_unary_op, binary_op,
+             frozen_binary_op, subscr, frozenmap_subscr, locals_dict, &frozenmap_locals);
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_frozenset_type, MP_QSTR_FrozenSet, MP_TYPE_FLAG_NONE, unary_op, frozen_unary_op,
-                         binary_op, frozen_binary_op, locals_dict, &frozenset_locals);
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_frozenmap_type, MP_QSTR_FrozenMap, MP_TYPE_FLAG_NONE, unary_op, frozen_unary_op,
-                         binary_op, frozen_binary_op, subscr, frozenmap_subscr, locals_dict, &frozenmap_locals);
+#if THRIFTY_NATMOD
+void thrifty_natmod_frozen(void) {
+    const mp_obj_type_t *classmethod = MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_classmethod));
+    frozenset_frombuffer_obj = (mp_rom_obj_static_class_method_t){{classmethod}, MP_ROM_PTR(&frozenset_frombuffer_fun)};
+    frozenmap_frombuffer_obj = (mp_rom_obj_static_class_method_t){{classmethod}, MP_ROM_PTR(&frozenmap_frombuffer_fun)};
+    frozenset_locals_init();
+    frozenmap_locals_init();
+    thrifty_frozenset_type_init();
+    thrifty_frozenmap_type_init();
+}
+#endif
 
 #endif /* THRIFTY_MP_FROZEN */

@@ -1,12 +1,13 @@
 /* thrifty for MicroPython: thrifty.lz — compress/decompress and the streaming Compressor/Decompressor, with the
  * CPython package's names, arguments and frames (docs/micropython.md says where they differ). Encoder and decoder
  * state live in GC-heap blocks (m_new); output grows in a vstr. */
+#include "thrifty_mp.h" /* first: in the natmod build it brings py/dynruntime.h */
+
 #include <string.h>
 
 #include "py/objstr.h"
 #include "py/runtime.h"
 #include "thrifty/lz.h"
-#include "thrifty_mp.h"
 
 #if THRIFTY_MP_LZ
 
@@ -57,7 +58,7 @@ static void lz_grow(vstr_t *v) {
 
 static mp_obj_t lz_compress(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_data, ARG_window_bits, ARG_lookahead_bits, ARG_checksum, ARG_level };
-    static const mp_arg_t allowed[] = {
+    THRIFTY_ARGS mp_arg_t allowed[] = {
         {MP_QSTR_data, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL}},
         {MP_QSTR_window_bits, MP_ARG_INT, {.u_int = 10}},
         {MP_QSTR_lookahead_bits, MP_ARG_INT, {.u_int = 4}},
@@ -137,7 +138,7 @@ static void lz_decode_frame(const uint8_t *in, size_t n, size_t *pos, vstr_t *ou
 
 /* Every concatenated frame, decoded (as the CPython package's decompress and gzip.decompress do). */
 static mp_obj_t lz_decompress(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const mp_arg_t allowed[] = {
+    THRIFTY_ARGS mp_arg_t allowed[] = {
         {MP_QSTR_data, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL}},
         {MP_QSTR_max_length, MP_ARG_OBJ, {.u_obj = mp_const_none}},
     };
@@ -174,7 +175,7 @@ typedef struct {
 } lz_compressor_obj_t;
 
 static mp_obj_t lz_compressor_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    static const mp_arg_t allowed[] = {
+    THRIFTY_ARGS mp_arg_t allowed[] = {
         {MP_QSTR_window_bits, MP_ARG_INT, {.u_int = 10}},
         {MP_QSTR_lookahead_bits, MP_ARG_INT, {.u_int = 4}},
         {MP_QSTR_checksum, MP_ARG_OBJ, {.u_obj = mp_const_true}},
@@ -252,14 +253,13 @@ static void lz_compressor_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         dest[1] = MP_OBJ_SENTINEL; /* methods */
 }
 
-static const mp_rom_map_elem_t lz_compressor_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_compress), MP_ROM_PTR(&lz_compressor_compress_obj)},
-    {MP_ROM_QSTR(MP_QSTR_flush), MP_ROM_PTR(&lz_compressor_flush_obj)},
-};
-static MP_DEFINE_CONST_DICT(lz_compressor_locals, lz_compressor_locals_table);
+#define LZ_COMPRESSOR_METHODS(X)                                                                                       \
+    X(MP_QSTR_compress, lz_compressor_compress_obj)                                                                    \
+    X(MP_QSTR_flush, lz_compressor_flush_obj)
+THRIFTY_DICT(lz_compressor_locals, LZ_COMPRESSOR_METHODS)
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_compressor_type, MP_QSTR_Compressor, MP_TYPE_FLAG_NONE, make_new,
-                         lz_compressor_make_new, attr, lz_compressor_attr, locals_dict, &lz_compressor_locals);
+THRIFTY_TYPE(thrifty_compressor_type, MP_QSTR_Compressor, MP_TYPE_FLAG_NONE, make_new, lz_compressor_make_new, attr,
+             lz_compressor_attr, locals_dict, &lz_compressor_locals);
 
 /* ---- Decompressor ----------------------------------------------------------------------------------------- */
 
@@ -276,7 +276,7 @@ typedef struct {
 } lz_decompressor_obj_t;
 
 static mp_obj_t lz_decompressor_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    static const mp_arg_t allowed[] = {{MP_QSTR_window_bits, MP_ARG_INT, {.u_int = TF_LZ_MAX_WINDOW_BITS}}};
+    THRIFTY_ARGS mp_arg_t allowed[] = {{MP_QSTR_window_bits, MP_ARG_INT, {.u_int = TF_LZ_MAX_WINDOW_BITS}}};
     mp_arg_val_t a[1];
     mp_arg_parse_all_kw_array(n_args, n_kw, args, 1, allowed, a);
     if (a[0].u_int < (mp_int_t)TF_LZ_MIN_WINDOW_BITS || a[0].u_int > (mp_int_t)TF_LZ_MAX_WINDOW_BITS)
@@ -355,7 +355,7 @@ static mp_obj_t lz_decompressor_feed(lz_decompressor_obj_t *self, const uint8_t 
 }
 
 static mp_obj_t lz_decompressor_decompress(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    static const mp_arg_t allowed[] = {
+    THRIFTY_ARGS mp_arg_t allowed[] = {
         {MP_QSTR_data, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL}},
         {MP_QSTR_max_length, MP_ARG_INT, {.u_int = 0}},
     };
@@ -397,29 +397,50 @@ static void lz_decompressor_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         dest[1] = MP_OBJ_SENTINEL;
 }
 
-static const mp_rom_map_elem_t lz_decompressor_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_decompress), MP_ROM_PTR(&lz_decompressor_decompress_obj)},
-    {MP_ROM_QSTR(MP_QSTR_flush), MP_ROM_PTR(&lz_decompressor_flush_obj)},
-};
-static MP_DEFINE_CONST_DICT(lz_decompressor_locals, lz_decompressor_locals_table);
+#define LZ_DECOMPRESSOR_METHODS(X)                                                                                     \
+    X(MP_QSTR_decompress, lz_decompressor_decompress_obj)                                                              \
+    X(MP_QSTR_flush, lz_decompressor_flush_obj)
+THRIFTY_DICT(lz_decompressor_locals, LZ_DECOMPRESSOR_METHODS)
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_decompressor_type, MP_QSTR_Decompressor, MP_TYPE_FLAG_NONE, make_new,
-                         lz_decompressor_make_new, attr, lz_decompressor_attr, locals_dict, &lz_decompressor_locals);
+THRIFTY_TYPE(thrifty_decompressor_type, MP_QSTR_Decompressor, MP_TYPE_FLAG_NONE, make_new, lz_decompressor_make_new,
+             attr, lz_decompressor_attr, locals_dict, &lz_decompressor_locals);
 
 /* ---- the module ------------------------------------------------------------------------------------------- */
 
-static const mp_rom_map_elem_t lz_module_globals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_lz)},
-    {MP_ROM_QSTR(MP_QSTR_compress), MP_ROM_PTR(&lz_compress_obj)},
-    {MP_ROM_QSTR(MP_QSTR_decompress), MP_ROM_PTR(&lz_decompress_obj)},
-    {MP_ROM_QSTR(MP_QSTR_Compressor), MP_ROM_PTR(&thrifty_compressor_type)},
-    {MP_ROM_QSTR(MP_QSTR_Decompressor), MP_ROM_PTR(&thrifty_decompressor_type)},
-};
+#define LZ_MODULE_GLOBALS(X)                                                                                           \
+    X(MP_QSTR_compress, lz_compress_obj)                                                                               \
+    X(MP_QSTR_decompress, lz_decompress_obj)                                                                           \
+    X(MP_QSTR_Compressor, thrifty_compressor_type)                                                                     \
+    X(MP_QSTR_Decompressor, thrifty_decompressor_type)
+
+#if THRIFTY_NATMOD
+/* The module object is filled at import; its type, mp_type_module, is not in mp_fun_table: the caller passes it. */
+mp_map_elem_t lz_module_globals_table[1 LZ_MODULE_GLOBALS(THRIFTY_DICT_ONE)];
+static MP_DEFINE_CONST_DICT(lz_module_globals, lz_module_globals_table);
+mp_obj_module_t thrifty_lz_module;
+
+void thrifty_natmod_lz(const mp_obj_type_t *module_type) {
+    lz_compressor_locals_init();
+    lz_decompressor_locals_init();
+    thrifty_compressor_type_init();
+    thrifty_decompressor_type_init();
+    mp_map_elem_t *e = lz_module_globals_table;
+    e->key = MP_OBJ_NEW_QSTR(MP_QSTR___name__);
+    e->value = MP_OBJ_NEW_QSTR(MP_QSTR_lz);
+    e++;
+    LZ_MODULE_GLOBALS(THRIFTY_DICT_FILL)
+    thrifty_lz_module.base.type = module_type;
+    thrifty_lz_module.globals = (mp_obj_dict_t *)&lz_module_globals;
+}
+#else
+static const mp_rom_map_elem_t lz_module_globals_table[] = {{MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_lz)},
+                                                            LZ_MODULE_GLOBALS(THRIFTY_DICT_ROM)};
 static MP_DEFINE_CONST_DICT(lz_module_globals, lz_module_globals_table);
 
 const mp_obj_module_t thrifty_lz_module = {
     .base = {&mp_type_module},
     .globals = (mp_obj_dict_t *)&lz_module_globals,
 };
+#endif
 
 #endif /* THRIFTY_MP_LZ */

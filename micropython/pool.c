@@ -7,13 +7,16 @@
  * So the arena stays with the Pool object until the Pool itself is collected (close() marks the pool closed and
  * takes the blocks back, but frees nothing), and docs/micropython.md asks users to keep the Pool referenced while a
  * memoryview of one of its blocks is in use. */
+#include "thrifty_mp.h" /* first: in the natmod build it brings py/dynruntime.h */
+
 #include <string.h>
 
+#if !THRIFTY_NATMOD /* dynruntime names the exception slots itself */
 #include "py/objexcept.h"
+#endif
 #include "py/runtime.h"
 #include "py/smallint.h"
 #include "thrifty/pool.h"
-#include "thrifty_mp.h"
 
 #if THRIFTY_MP_POOL
 
@@ -36,9 +39,15 @@ struct _block_obj_t {
     bool acquired;
 };
 
+/* PoolExhausted, a MemoryError. In a natmod the exception slots are the firmware's, read at import
+ * (thrifty_natmod_pool). */
+#if THRIFTY_NATMOD
+mp_obj_full_type_t thrifty_pool_exhausted_type_obj;
+#else
 MP_DEFINE_CONST_OBJ_TYPE(thrifty_pool_exhausted_type, MP_QSTR_PoolExhausted, MP_TYPE_FLAG_NONE, make_new,
                          mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr, parent,
                          &mp_type_MemoryError);
+#endif
 
 /* The arena as it is now. A caller's bytearray can be resized (and so moved) behind the pool's back: then the pool
  * refuses every use rather than reach into memory that is no longer the buffer. */
@@ -65,7 +74,7 @@ static uint8_t *block_data(block_obj_t *b) {
 
 static mp_obj_t pool_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     enum { ARG_block_size, ARG_count, ARG_zero, ARG_canary, ARG_buffer };
-    static const mp_arg_t allowed[] = {
+    THRIFTY_ARGS mp_arg_t allowed[] = {
         {MP_QSTR_block_size, MP_ARG_REQUIRED | MP_ARG_INT, {.u_int = 0}},
         {MP_QSTR_count, MP_ARG_REQUIRED | MP_ARG_INT, {.u_int = 0}},
         {MP_QSTR_zero, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false}},
@@ -240,18 +249,17 @@ static void pool_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_
                   (unsigned)self->core.count, (unsigned)self->core.in_use);
 }
 
-static const mp_rom_map_elem_t pool_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_acquire), MP_ROM_PTR(&pool_acquire_obj)},
-    {MP_ROM_QSTR(MP_QSTR_release), MP_ROM_PTR(&pool_release_obj)},
-    {MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&pool_stats_obj)},
-    {MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&pool_close_obj)},
-    {MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&pool_enter_obj)},
-    {MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&pool_exit_obj)},
-};
-static MP_DEFINE_CONST_DICT(pool_locals, pool_locals_table);
+#define POOL_METHODS(X)                                                                                                \
+    X(MP_QSTR_acquire, pool_acquire_obj)                                                                               \
+    X(MP_QSTR_release, pool_release_obj)                                                                               \
+    X(MP_QSTR_stats, pool_stats_obj)                                                                                   \
+    X(MP_QSTR_close, pool_close_obj)                                                                                   \
+    X(MP_QSTR___enter__, pool_enter_obj)                                                                               \
+    X(MP_QSTR___exit__, pool_exit_obj)
+THRIFTY_DICT(pool_locals, POOL_METHODS)
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_pool_type, MP_QSTR_Pool, MP_TYPE_FLAG_NONE, make_new, pool_make_new, print, pool_print,
-                         attr, pool_attr, locals_dict, &pool_locals);
+THRIFTY_TYPE(thrifty_pool_type, MP_QSTR_Pool, MP_TYPE_FLAG_NONE, make_new, pool_make_new, print, pool_print, attr,
+             pool_attr, locals_dict, &pool_locals);
 
 /* ---- Block ------------------------------------------------------------------------------------------------- */
 
@@ -349,14 +357,21 @@ static void block_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         dest[1] = MP_OBJ_SENTINEL;
 }
 
-static const mp_rom_map_elem_t block_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_release), MP_ROM_PTR(&block_release_obj)},
-    {MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&block_enter_obj)},
-    {MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&block_exit_obj)},
-};
-static MP_DEFINE_CONST_DICT(block_locals, block_locals_table);
+#define BLOCK_METHODS(X)                                                                                               \
+    X(MP_QSTR_release, block_release_obj) X(MP_QSTR___enter__, block_enter_obj) X(MP_QSTR___exit__, block_exit_obj)
+THRIFTY_DICT(block_locals, BLOCK_METHODS)
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_block_type, MP_QSTR_Block, MP_TYPE_FLAG_NONE, unary_op, block_unary_op, subscr,
-                         block_subscr, buffer, block_get_buffer, attr, block_attr, locals_dict, &block_locals);
+THRIFTY_TYPE(thrifty_block_type, MP_QSTR_Block, MP_TYPE_FLAG_NONE, unary_op, block_unary_op, subscr, block_subscr,
+             buffer, block_get_buffer, attr, block_attr, locals_dict, &block_locals);
+
+#if THRIFTY_NATMOD
+void thrifty_natmod_pool(void) {
+    pool_locals_init();
+    block_locals_init();
+    thrifty_pool_type_init();
+    thrifty_block_type_init();
+    mp_obj_exception_init(&thrifty_pool_exhausted_type_obj, MP_QSTR_PoolExhausted, &mp_type_MemoryError);
+}
+#endif
 
 #endif /* THRIFTY_MP_POOL */

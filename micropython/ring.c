@@ -1,12 +1,13 @@
 /* thrifty for MicroPython: Ring, a typed ring buffer (array typecodes) with collections.deque's names. The items
  * live in one GC-heap block of maxlen * itemsize bytes, allocated once; the core's tf_ring moves them. */
+#include "thrifty_mp.h" /* first: in the natmod build it brings py/dynruntime.h */
+
 #include <string.h>
 
 #include "py/binary.h"
 #include "py/objstr.h"
 #include "py/runtime.h"
 #include "thrifty/ring.h"
-#include "thrifty_mp.h"
 
 #if THRIFTY_MP_RING
 
@@ -23,6 +24,14 @@ static const char ring_typecodes[] = "bBhHiIlLqQfd";
 #else
 static const char ring_typecodes[] = "bBhHiIlLqQ"; /* a firmware without floats */
 #endif
+
+/* Whether c is one of ring_typecodes (a natmod has no strchr). */
+static int ring_knows(char c) {
+    for (const char *t = ring_typecodes; *t; t++)
+        if (*t == c)
+            return 1;
+    return 0;
+}
 
 /* The reductions' item type for an array typecode of `size` bytes. */
 static uint8_t ring_kind(char tc, size_t size) {
@@ -77,7 +86,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(ring_extend_obj, ring_extend);
 
 static mp_obj_t ring_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     enum { ARG_typecode, ARG_iterable, ARG_maxlen, ARG_overflow };
-    static const mp_arg_t allowed[] = {
+    THRIFTY_ARGS mp_arg_t allowed[] = {
         {MP_QSTR_typecode, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL}},
         {MP_QSTR_iterable, MP_ARG_OBJ, {.u_obj = mp_const_none}},
         {MP_QSTR_maxlen, MP_ARG_OBJ, {.u_obj = mp_const_none}},
@@ -87,14 +96,15 @@ static mp_obj_t ring_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     mp_arg_parse_all_kw_array(n_args, n_kw, args, MP_ARRAY_SIZE(allowed), allowed, a);
     size_t tlen;
     const char *tc = mp_obj_str_get_data(a[ARG_typecode].u_obj, &tlen);
-    if (tlen != 1 || !tc[0] || !strchr(ring_typecodes, tc[0]))
+    if (tlen != 1 || !ring_knows(tc[0]))
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("typecode must be one of %s"), ring_typecodes);
     if (a[ARG_maxlen].u_obj == mp_const_none)
         mp_raise_ValueError(MP_ERROR_TEXT("maxlen is required on MicroPython: a Ring's storage is allocated once"));
     mp_int_t maxlen = mp_obj_get_int(a[ARG_maxlen].u_obj);
-    const char *overflow = mp_obj_str_get_str(a[ARG_overflow].u_obj);
-    int raise_full = strcmp(overflow, "raise") == 0;
-    if (!raise_full && strcmp(overflow, "drop") != 0)
+    size_t olen;
+    const char *overflow = mp_obj_str_get_data(a[ARG_overflow].u_obj, &olen);
+    int raise_full = thrifty_equals(overflow, olen, "raise");
+    if (!raise_full && !thrifty_equals(overflow, olen, "drop"))
         mp_raise_ValueError(MP_ERROR_TEXT("overflow must be 'drop' or 'raise'"));
     size_t itemsize = mp_binary_get_size('@', tc[0], NULL);
     if (maxlen < 1 || (size_t)maxlen > tf_ring_max_capacity(itemsize))
@@ -301,12 +311,12 @@ static mp_obj_t ring_iternext(mp_obj_t iter_in) {
     return ring_unpack(self, item);
 }
 
-static MP_DEFINE_CONST_OBJ_TYPE(ring_iter_type, MP_QSTR_iterator, MP_TYPE_FLAG_ITER_IS_ITERNEXT, iter, ring_iternext);
+THRIFTY_TYPE(thrifty_ring_iter_type, MP_QSTR_iterator, MP_TYPE_FLAG_ITER_IS_ITERNEXT, iter, ring_iternext);
 
 static mp_obj_t ring_getiter(mp_obj_t self_in, mp_obj_iter_buf_t *iter_buf) {
     MP_STATIC_ASSERT(sizeof(ring_iter_t) <= sizeof(mp_obj_iter_buf_t));
     ring_iter_t *it = (ring_iter_t *)iter_buf;
-    it->base.type = &ring_iter_type;
+    it->base.type = &THRIFTY_TYPE_REF(thrifty_ring_iter_type);
     it->ring = self_in;
     it->next = 0;
     it->len = tf_ring_len(&((ring_obj_t *)MP_OBJ_TO_PTR(self_in))->ring);
@@ -343,29 +353,38 @@ static void ring_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_
     mp_printf(print, "], maxlen=%u)", (unsigned)self->ring.capacity);
 }
 
-static const mp_rom_map_elem_t ring_locals_table[] = {
-    {MP_ROM_QSTR(MP_QSTR_append), MP_ROM_PTR(&ring_append_obj)},
-    {MP_ROM_QSTR(MP_QSTR_appendleft), MP_ROM_PTR(&ring_appendleft_obj)},
-    {MP_ROM_QSTR(MP_QSTR_pop), MP_ROM_PTR(&ring_pop_obj)},
-    {MP_ROM_QSTR(MP_QSTR_popleft), MP_ROM_PTR(&ring_popleft_obj)},
-    {MP_ROM_QSTR(MP_QSTR_extend), MP_ROM_PTR(&ring_extend_obj)},
-    {MP_ROM_QSTR(MP_QSTR_clear), MP_ROM_PTR(&ring_clear_obj)},
-    {MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&ring_write_obj)},
-    {MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&ring_readinto_obj)},
-    {MP_ROM_QSTR(MP_QSTR_tobytes), MP_ROM_PTR(&ring_tobytes_obj)},
-#if TF_RING_REDUCTIONS
-    {MP_ROM_QSTR(MP_QSTR_sum), MP_ROM_PTR(&ring_sum_obj)},
-#if MICROPY_PY_BUILTINS_FLOAT
-    {MP_ROM_QSTR(MP_QSTR_mean), MP_ROM_PTR(&ring_mean_obj)},
+#define RING_METHODS(X)                                                                                                \
+    X(MP_QSTR_append, ring_append_obj)                                                                                 \
+    X(MP_QSTR_appendleft, ring_appendleft_obj)                                                                         \
+    X(MP_QSTR_pop, ring_pop_obj)                                                                                       \
+    X(MP_QSTR_popleft, ring_popleft_obj)                                                                               \
+    X(MP_QSTR_extend, ring_extend_obj)                                                                                 \
+    X(MP_QSTR_clear, ring_clear_obj)                                                                                   \
+    X(MP_QSTR_write, ring_write_obj)                                                                                   \
+    X(MP_QSTR_readinto, ring_readinto_obj)                                                                             \
+    X(MP_QSTR_tobytes, ring_tobytes_obj)                                                                               \
+    RING_REDUCTIONS(X)
+#if TF_RING_REDUCTIONS && MICROPY_PY_BUILTINS_FLOAT
+#define RING_REDUCTIONS(X)                                                                                             \
+    X(MP_QSTR_sum, ring_sum_obj)                                                                                       \
+    X(MP_QSTR_mean, ring_mean_obj) X(MP_QSTR_min, ring_min_obj) X(MP_QSTR_max, ring_max_obj)
+#elif TF_RING_REDUCTIONS
+#define RING_REDUCTIONS(X) X(MP_QSTR_sum, ring_sum_obj) X(MP_QSTR_min, ring_min_obj) X(MP_QSTR_max, ring_max_obj)
+#else
+#define RING_REDUCTIONS(X)
 #endif
-    {MP_ROM_QSTR(MP_QSTR_min), MP_ROM_PTR(&ring_min_obj)},
-    {MP_ROM_QSTR(MP_QSTR_max), MP_ROM_PTR(&ring_max_obj)},
-#endif
-};
-static MP_DEFINE_CONST_DICT(ring_locals, ring_locals_table);
+THRIFTY_DICT(ring_locals, RING_METHODS)
 
-MP_DEFINE_CONST_OBJ_TYPE(thrifty_ring_type, MP_QSTR_Ring, MP_TYPE_FLAG_ITER_IS_GETITER, make_new, ring_make_new, print,
-                         ring_print, unary_op, ring_unary_op, subscr, ring_subscr, iter, ring_getiter, attr, ring_attr,
-                         locals_dict, &ring_locals);
+THRIFTY_TYPE(thrifty_ring_type, MP_QSTR_Ring, MP_TYPE_FLAG_ITER_IS_GETITER, make_new, ring_make_new, print, ring_print,
+             unary_op, ring_unary_op, subscr, ring_subscr, iter, ring_getiter, attr, ring_attr, locals_dict,
+             &ring_locals);
+
+#if THRIFTY_NATMOD
+void thrifty_natmod_ring(void) {
+    ring_locals_init();
+    thrifty_ring_iter_type_init();
+    thrifty_ring_type_init();
+}
+#endif
 
 #endif /* THRIFTY_MP_RING */

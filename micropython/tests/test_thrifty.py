@@ -1,15 +1,19 @@
 # The thrifty MicroPython module under MicroPython (run by `make micropython`):
-#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR
+#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR [NATMOD]
 # Ring semantics, Pool, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
 # make_fixtures.py), bad input raising ValueError; the frames it writes go to OUT_DIR, where
-# check_from_micropython.py decodes them with CPython thrifty.
+# check_from_micropython.py decodes them with CPython thrifty. Without NATMOD the module under test is the user C
+# module built into the firmware, `thrifty`; NATMOD names a natmod to test instead: `make micropython` copies
+# thrifty.mpy onto MICROPYPATH as thrifty_natmod.mpy (a firmware's built-in module wins over a file of the same
+# name), run_on_board.py puts it on a board as thrifty.mpy and passes the arguments as THRIFTY_TEST_ARGV.
 import sys
 import array
 
-import thrifty
-from thrifty import lz
-
-FIX, OUT = sys.argv[1], sys.argv[2]
+ARGV = globals().get("THRIFTY_TEST_ARGV") or sys.argv
+FIX, OUT = ARGV[1], ARGV[2]
+NATMOD = ARGV[3] if len(ARGV) > 3 else None
+thrifty = __import__(NATMOD or "thrifty")
+lz = thrifty.lz
 failures = []
 passed = 0
 
@@ -40,6 +44,13 @@ def write(name, data):
     with open(OUT + "/" + name, "wb") as f:
         f.write(data)
 
+
+# ---- which module ------------------------------------------------------------------------------------------
+where = getattr(thrifty, "__file__", "")  # a natmod has one (the .mpy); a built-in module has none
+check(where.endswith(".mpy") if NATMOD else where == "", "the module under test: natmod %s" % NATMOD)
+check(repr(thrifty.Ring).endswith("'Ring'>") and repr(thrifty.lz.Decompressor).endswith("'Decompressor'>"),
+      "type names")
+check(lz.__name__ == "lz" and "Compressor" in dir(lz), "thrifty.lz is a module")
 
 # ---- Ring ------------------------------------------------------------------------------------------------
 r = thrifty.Ring("h", [1, 2, 3], maxlen=4)
@@ -80,6 +91,10 @@ f = thrifty.Ring("f", [0.5] * 8, maxlen=8)
 check(f.sum() == 4.0 and f.mean() == 0.5, "float32 sum and mean")
 q = thrifty.Ring("q", [2**62, 2**62, 2**62], maxlen=3)
 check(q.sum() == 3 * 2**62, "int64 sum does not overflow")
+lows = thrifty.Ring("q", [-(2**63), -(2**63), 5], maxlen=3)
+check(lows.sum() == -(2**64) + 5 and lows.min() == -(2**63) and lows.max() == 5, "int64 extremes: sum, min, max")
+check(thrifty.Ring("Q", [2**64 - 1, 1], maxlen=2).sum() == 2**64, "uint64 sum past 64 bits")
+check(repr(thrifty.Ring("h", [1, -2], maxlen=3)) == "Ring('h', [1, -2], maxlen=3)", "repr")
 b = thrifty.Ring("B", maxlen=8)
 check(b.write(b"\x01\x02\x03") == 3 and list(b) == [1, 2, 3], "bytes into Ring('B')")
 check(raises(ValueError, thrifty.Ring, "h") is not None, "maxlen is required")
@@ -112,6 +127,9 @@ check(lz.compress(binary, window_bits=6, lookahead_bits=3) == read("binary_w6.tf
 
 for data in (b"", b"a", b"abc" * 1000, bytes(range(256)) * 4):
     check(lz.decompress(lz.compress(data)) == data, "round trip of %d bytes" % len(data))
+made = lz.compress(b"key" * 20)
+check({made: 1}.get(bytes(bytearray(made))) == 1 and hash(made) == hash(bytes(bytearray(made))),
+      "a compressed frame hashes as the same bytes made another way")
 c = lz.Compressor(window_bits=8, lookahead_bits=4)
 stream = b"".join(c.compress(text[i : i + 100]) for i in range(0, len(text), 100)) + c.flush()
 check(lz.decompress(stream) == text, "Compressor in 100-byte pieces")
@@ -173,6 +191,8 @@ b[0] = 0x41
 b[-1] = 0x5A
 b[1:4] = b"bcd"
 check(b[0] == 0x41 and b[15] == 0x5A and b[1:4] == b"bcd", "item and slice access")
+check(b[-1:] == b"Z" and b[:2] == b"Ab" and b[14:99] == bytes(1) + b"Z" and b[5:2] == b"", "slices clamp as bytes do")
+check(raises(NotImplementedError, lambda: b[::2]) is not None, "a slice with a step")
 mv = memoryview(b)
 mv[4] = 0x65
 check(b[4] == 0x65 and bytes(mv[:5]) == b"Abcde", "a memoryview writes through")

@@ -137,6 +137,12 @@ static inline size_t sz_align(size_t s, size_t align) { return (s + align - 1) &
 
 /* A reached object p: count it, and add it as a new node the first time it is seen. */
 static int sz_reach(sz_walk *w, PyObject *p) {
+    /* A traverse can report memory that is no longer an object: CPython 3.12's _asyncio module (before gh-122695)
+     * visits the FutureIters on its free list, already deallocated, reference count 0. Such a node would be counted,
+     * and the slow path's Py_INCREF/Py_DECREF below would deallocate it again: it goes on the free list a second
+     * time, the list becomes a cycle, and the module's traverse — so every later full collection — loops forever. */
+    if (Py_REFCNT(p) == 0)
+        return 0;
     PyTypeObject *t = Py_TYPE(p);
     /* str, int and float, most of what a walk reaches, are never skipped and hold no references */
     int leaf = t == &PyUnicode_Type || t == &PyLong_Type || t == &PyFloat_Type;

@@ -185,6 +185,40 @@ def test_structure_skipped_unless_code():
     assert thrifty.sizeof(v, deep=True, code=True) > sys.getsizeof(v) + sys.getsizeof(mod)
 
 
+_FREED_BY_A_TRAVERSE = """
+import asyncio, faulthandler, gc, _asyncio
+import thrifty
+faulthandler.dump_traceback_later(60, exit=True)  # a regression hangs: end the child with a traceback instead
+
+async def main():
+    loop = asyncio.get_running_loop()
+    for _ in range(3):  # each finished `await fut` leaves its FutureIter on _asyncio's free list
+        fut = loop.create_future()
+        loop.call_soon(fut.set_result, 1)
+        await fut
+
+asyncio.run(main())
+for _ in range(2):
+    assert thrifty.sizeof(_asyncio, deep=True, code=True) > 0
+gc.collect()  # walks _asyncio's traverse, hence its free list
+fut = asyncio.Future(loop=asyncio.new_event_loop())
+first, second = fut.__await__(), fut.__await__()  # both from the free list: two live iterators
+assert first is not second
+print("ok")
+"""
+
+
+def test_walk_skips_freed_objects_a_traverse_reports():
+    """CPython 3.12's _asyncio module (before gh-122695) reports the deallocated FutureIters on its free list from
+    its traverse. A deep walk that took them for objects deallocated them again, which put them on the free list
+    twice: the list became a cycle and every later full gc.collect() (here, and in the whole suite in one process)
+    looped forever. On other versions the child simply passes. In a child, so a regression fails instead of hanging."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", _FREED_BY_A_TRAVERSE], capture_output=True, text=True, timeout=300)
+    assert (r.returncode, r.stdout.strip()) == (0, "ok"), r.stderr
+
+
 def test_module_root_is_walked():
     mod = types.ModuleType("m")
     mod.data = list(range(1000, 2000))

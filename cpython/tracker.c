@@ -65,6 +65,7 @@
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
+#define TF_GATE_CLOSED UINT32_MAX /* T.gate when the fast path is off: no thread's tl.run holds it */
 #define TF_SAMPLE_BUCKET_BITS 11
 #define TF_SAMPLE_BUCKETS (1u << TF_SAMPLE_BUCKET_BITS)
 
@@ -134,11 +135,15 @@ static uint32_t pack_value(uint32_t site, uint64_t size, uint32_t size0) {
 }
 
 static struct {
+    /* The hook's fast-path gate, first so it shares a cache line with `free_check` and `prev`: the current run's
+     * number while a sampled run traces and no guard is active anywhere, else TF_GATE_CLOSED. A thread whose
+     * tl.run equals it may decide "not sampled" from its own countdown alone (hook_alloc). */
+    _Atomic uint32_t gate;
+    _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
     PyMemAllocatorEx prev[3];
     int installed;
-    _Atomic int tracing;    /* read without the lock as the hook's fast-path test */
-    int guards_active;      /* active guards, all threads (GIL) */
-    _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
+    _Atomic int tracing; /* read without the lock as the hook's fast-path test */
+    int guards_active;   /* active guards, all threads (GIL) */
     atomic_flag lock;
 
     /* run configuration */
@@ -171,7 +176,7 @@ static struct {
     int64_t live, peak;
     uint32_t peak_epoch;
     uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
-    uint32_t run_id; /* per-thread sampling countdowns belong to this run */
+    uint32_t run_id; /* per-thread sampling countdowns belong to this run (never 0 nor TF_GATE_CLOSED) */
     int kept;        /* a stopped run's tables are kept for site lookups (keep_sites=True) until released */
     /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
      * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
@@ -197,7 +202,7 @@ static struct {
     tf_growtable gblocks; /* block address -> size | guard serial */
     uint32_t next_serial;
     uint64_t hook_losses; /* times our hook was found removed by someone else (tf_hook_losses) */
-} T = {.lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
+} T = {.gate = TF_GATE_CLOSED, .lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
 
 /* initial-exec: read with one instruction instead of a __tls_get_addr call per hook (measured ~4% of exact-mode
  * time). The two variables fit easily in the static TLS space glibc reserves for dlopen'ed modules. */
@@ -206,12 +211,17 @@ static struct {
 #else
 #define TF_TLS _Thread_local
 #endif
-static TF_TLS int tl_busy;
+/* The hook's per-thread state in one struct: one thread-pointer offset to load (a shared object's initial-exec
+ * variables each cost a GOT load) for everything the fast path reads. */
+typedef struct {
+    /* Sampled mode: each thread counts down its own bytes to its next sample (a per-thread Poisson process samples
+     * every byte at the same rate), so an allocation that is not sampled takes no lock. */
+    int64_t countdown;
+    uint32_t run; /* the run `countdown` belongs to; 0 before the thread's first sample */
+    int busy;     /* inside the hook: allocations go straight to the previous allocator */
+} tf_tls;
+static TF_TLS tf_tls tl;
 static TF_TLS tf_guard_node *tl_guard;
-/* Sampled mode: each thread counts down its own bytes to its next sample (a per-thread Poisson process samples
- * every byte at the same rate), so an allocation that is not sampled takes no lock. */
-static TF_TLS int64_t tl_countdown;
-static TF_TLS uint32_t tl_run;
 
 enum { FREE_NONE = 0, FREE_ALL = 1, FREE_FILTERED = 2 };
 
@@ -803,7 +813,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     uint32_t site;
     if (T.sampled) {
         /* the caller saw this thread's countdown run out: this allocation is a sample */
-        tl_countdown = (int64_t)next_interval();
+        tl.countdown = (int64_t)next_interval();
         T.samples++;
         sample_weights(size, &wbytes, &wcount);
     }
@@ -979,21 +989,21 @@ static int take_sample_slow(uint64_t size) {
         return 0;
     if (!T.sampled)
         return 1;
-    if (tl_run != T.run_id) {
+    if (tl.run != T.run_id) {
         lock();
-        tl_countdown = (int64_t)next_interval();
+        tl.countdown = (int64_t)next_interval();
         unlock();
-        tl_run = T.run_id;
+        tl.run = T.run_id;
     }
-    tl_countdown -= (int64_t)(size ? size : 1u);
-    return tl_countdown <= 0;
+    tl.countdown -= (int64_t)(size ? size : 1u);
+    return tl.countdown <= 0;
 }
 
 /* The sampled-mode common case inline: one thread-local decrement decides "not sampled". */
 static inline int take_sample(uint64_t size) {
-    if (T.sampled && tl_run == T.run_id) {
-        tl_countdown -= (int64_t)(size ? size : 1u);
-        if (tl_countdown > 0)
+    if (T.sampled && tl.run == T.run_id) {
+        tl.countdown -= (int64_t)(size ? size : 1u);
+        if (tl.countdown > 0)
             return 0;
         return atomic_load_explicit(&T.tracing, memory_order_relaxed) != 0;
     }
@@ -1009,7 +1019,7 @@ static int refuse_locked(uint64_t size, void *old) {
 }
 
 #define PREV(ctx) (&T.prev[(intptr_t)(ctx)])
-#define HOOK_IDLE() (tl_busy || (!atomic_load_explicit(&T.tracing, memory_order_relaxed) && !tl_guard))
+#define HOOK_IDLE() (tl.busy || (!atomic_load_explicit(&T.tracing, memory_order_relaxed) && !tl_guard))
 
 static void after_alloc(int domain, void *p, uint64_t size, int sample) {
     if (tl_guard)
@@ -1032,13 +1042,13 @@ static void timing_end(uint64_t t0) {
         T.timed_ns += (now_ns() - t0) * TF_TIMING_EVERY;
 }
 
-/* The recording half of an allocation hook, out of line so the common path stays small. tl_busy is set. */
+/* The recording half of an allocation hook, out of line so the common path stays small. tl.busy is set. */
 static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int zero, int sample) {
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
     if (tl_guard && refuse_locked(size, NULL)) {
-        tl_busy = 0;
+        tl.busy = 0;
         return NULL;
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
@@ -1051,27 +1061,48 @@ static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int 
         timing_end(t0);
         unlock();
     }
-    tl_busy = 0;
+    tl.busy = 0;
     return p;
 }
 
-static TF_ALWAYS_INLINE void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+/* Everything but the sampled-mode common case (hook_alloc): idle, busy, exact mode, guards, a thread's first
+ * allocation of a run, and this thread's countdown running out. */
+static TF_NOINLINE void *alloc_other(void *ctx, size_t nelem, size_t elsize, int zero) {
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
     int sample;
     if (HOOK_IDLE())
         return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-    /* Decided before the call: in sampled mode the usual answer is "no", and then this is all the hook does besides
-     * the busy flag (which keeps pymalloc's own RAW call for a large block from counting its bytes twice). */
     sample = take_sample(size);
-    tl_busy = 1;
+    tl.busy = 1;
     if (!sample && !tl_guard) {
         p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-        tl_busy = 0;
+        tl.busy = 0;
         return p;
     }
     return alloc_slow(ctx, nelem, elsize, zero, sample);
+}
+
+/* Sampled mode's usual answer, "not sampled", decided inline: the gate (one shared word: a sampled run traces and no
+ * guard is active) and this thread's run number, busy flag and countdown (one thread-local struct). Then the hook
+ * only sets the busy flag around the allocator's call (which keeps pymalloc's own RAW call for a large block from
+ * counting its bytes twice). Anything else goes out of line. */
+static TF_ALWAYS_INLINE void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+    size_t size = nelem * elsize;
+    if (tl.run == atomic_load_explicit(&T.gate, memory_order_relaxed) && !tl.busy) {
+        int64_t left = tl.countdown - (int64_t)(size ? size : 1u);
+        if (left > 0) {
+            PyMemAllocatorEx *prev = PREV(ctx);
+            void *p;
+            tl.countdown = left;
+            tl.busy = 1;
+            p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+            tl.busy = 0;
+            return p;
+        }
+    }
+    return alloc_other(ctx, nelem, elsize, zero);
 }
 
 static void *hook_malloc(void *ctx, size_t size) { return hook_alloc(ctx, 1, size, 0); }
@@ -1084,16 +1115,16 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
     return hook_alloc(ctx, nelem, elsize, 1);
 }
 
-static void *hook_realloc(void *ctx, void *old, size_t size) {
+static TF_NOINLINE void *realloc_other(void *ctx, void *old, size_t size) {
     PyMemAllocatorEx *prev = PREV(ctx);
     void *p;
     int check_old;
     if (HOOK_IDLE())
         return prev->realloc(prev->ctx, old, size);
     int sample = take_sample(size);
-    tl_busy = 1;
+    tl.busy = 1;
     if (tl_guard && refuse_locked(size, old)) {
-        tl_busy = 0;
+        tl.busy = 0;
         return NULL;
     }
     check_old =
@@ -1123,24 +1154,48 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
         timing_end(t0);
         unlock();
     }
-    tl_busy = 0;
+    tl.busy = 0;
     return p;
 }
 
-static TF_NOINLINE void free_slow(void *p) {
+/* The same common case as hook_alloc's, for a realloc whose old block is not (by the filter) a sampled one. */
+static void *hook_realloc(void *ctx, void *old, size_t size) {
+    if (tl.run == atomic_load_explicit(&T.gate, memory_order_relaxed) && !tl.busy && !(old && maybe_sampled(old))) {
+        int64_t left = tl.countdown - (int64_t)(size ? size : 1u);
+        if (left > 0) {
+            PyMemAllocatorEx *prev = PREV(ctx);
+            void *p;
+            tl.countdown = left;
+            tl.busy = 1;
+            p = prev->realloc(prev->ctx, old, size);
+            tl.busy = 0;
+            return p;
+        }
+    }
+    return realloc_other(ctx, old, size);
+}
+
+/* Records the free of a block that may be traced, then frees it. Out of line: most frees never come here. */
+static TF_NOINLINE void free_slow(void *ctx, void *p) {
+    PyMemAllocatorEx *prev = PREV(ctx);
     /* Forget the block before the allocator can hand its address out again. */
-    tl_busy = 1;
+    tl.busy = 1;
     lock();
     before_free(p);
     unlock();
-    tl_busy = 0;
+    tl.busy = 0;
+    prev->free(prev->ctx, p);
 }
 
+/* The common case, a block that cannot be traced (sampled mode: its address's filter bucket is empty), is a tail
+ * call to the allocator. */
 static void hook_free(void *ctx, void *p) {
-    PyMemAllocatorEx *prev = PREV(ctx);
     int check = atomic_load_explicit(&T.free_check, memory_order_relaxed);
-    if (check && p && !tl_busy && (check == FREE_ALL || maybe_sampled(p)))
-        free_slow(p);
+    if (check != FREE_NONE && p && (check == FREE_ALL || maybe_sampled(p)) && !tl.busy) {
+        free_slow(ctx, p);
+        return;
+    }
+    PyMemAllocatorEx *prev = PREV(ctx);
     prev->free(prev->ctx, p);
 }
 
@@ -1152,6 +1207,8 @@ static void update_free_check(void) {
     else if (tracing)
         check = FREE_FILTERED;
     atomic_store(&T.free_check, check);
+    /* the fast path needs none of this: tracing sampled, no guard on any thread (so none on the caller's) */
+    atomic_store(&T.gate, tracing && T.sampled && !T.guards_active ? T.run_id : TF_GATE_CLOSED);
 }
 
 static void hooks_install(void) {
@@ -1362,7 +1419,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.peak_epoch = 1;
     T.peak_ns = T.allocs = T.frees = T.alloc_bytes = T.untracked = T.dropped_stacks = T.samples = 0;
     T.rng = now_ns() | 1u;
-    T.run_id++;
+    T.run_id = T.run_id + 1u >= TF_GATE_CLOSED ? 1u : T.run_id + 1u; /* never 0 (a thread's first) nor closed */
     memset(T.sampled_count, 0, sizeof T.sampled_count);
     memset(T.lines, 0, sizeof T.lines);
     T.t0_ns = now_ns();
@@ -1587,7 +1644,7 @@ static PyObject *site_of_block(uintptr_t a) {
     PyObject *res;
     /* Inside this thread's own hook (the lock may be held, e.g. by a collection something under the hook started,
      * whose gc callback looks sites up) there is no safe answer; a spin on our own lock would never end. */
-    if (tl_busy)
+    if (tl.busy)
         Py_RETURN_NONE;
     /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
      * with the hook on another thread, and this thread's hook would record the tuples as the run's allocations */

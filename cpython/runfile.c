@@ -5,7 +5,8 @@
  * Written in C, from the tracker's tables as they are (tracker_tables.h): a snapshot creates no Python object, so
  * writing one during the run (from inside the allocation hook, lock held) neither disturbs the target's heap nor
  * needs the GIL. Payloads are compressed with the core's lz encoder, streamed: the writer's memory is the encoder's
- * state and one output buffer, whatever the tables' size (plus, per snapshot, a string index freed after it).
+ * state and one 2 KiB output buffer, whatever the tables' size, held for one record (plus, per snapshot, a string
+ * index and the kept types, freed after it).
  *
  * A record's header is written last (pwrite over a zeroed placeholder): until then a reader sees a record of kind 0,
  * which ends the valid part of the file. Snapshots are due at 50 ms, then at doubling intervals up to the configured
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +38,7 @@
 #define REC_FLAG_LZ 1u
 #define LZ_W 12u
 #define LZ_L 5u
-#define OUT_BUF 16384u
+#define OUT_BUF 2048u /* compressed bytes per write(2): a snapshot is a few KiB, and this is recorder memory */
 #define FIRST_INTERVAL_NS 50000000u /* 50 ms */
 
 enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
@@ -193,8 +195,21 @@ static void index_free(void) {
     }
 }
 
-/* Copies len bytes at off of the current file to the end of `to`, through the (idle) output buffer. */
+/* Copies len bytes at off of the current file to the end of `to`: in the kernel where it can (no buffer of ours),
+ * else through the (idle) output buffer. */
 static int copy_out(int to, uint64_t off, uint64_t len) {
+#ifdef SYS_copy_file_range /* the system call: glibc's wrapper is newer than some build hosts' */
+    while (len) {
+        loff_t in = (loff_t)off;
+        long n = syscall(SYS_copy_file_range, R.fd, &in, to, NULL, (size_t)len, 0u);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* not supported here (old kernel, another file system): the buffered copy does the rest */
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+#endif
     while (len) {
         size_t want = len < OUT_BUF ? (size_t)len : OUT_BUF;
         ssize_t got = pread(R.fd, R.out, want, (off_t)off);
@@ -433,101 +448,100 @@ static uint64_t peak_rss_bytes(void) {
 }
 
 /* The strings of a snapshot: every function's file and name, each distinct object once (files are shared by many
- * functions). A temporary open-addressing index from object to string number. */
+ * functions), numbered by their order in a sorted array of the objects' addresses: 16 bytes a function, freed after
+ * the snapshot (an open-addressing index took 4.5 times that, and the recorder's memory is what watch must bound). */
 typedef struct {
-    PyObject **order; /* string number -> object */
+    PyObject **s; /* distinct objects, in address order: a string's number is its position */
     uint32_t n;
-    PyObject **keys;
-    uint32_t *vals;
-    uint32_t mask;
-    uint32_t *pairs; /* per function: file number, name number */
     size_t bytes;
 } strindex;
 
-static uint32_t strindex_get(strindex *x, PyObject *s) {
-    uint32_t i = (uint32_t)(((uint64_t)(uintptr_t)s * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & x->mask;
-    while (x->keys[i] && x->keys[i] != s)
-        i = (i + 1u) & x->mask;
-    if (!x->keys[i]) {
-        x->keys[i] = s;
-        x->vals[i] = x->n;
-        x->order[x->n++] = s;
+static int addr_order(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (PyObject *const *)a, y = (uintptr_t) * (PyObject *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The number of a string that strindex_build saw. O(log strings). */
+static uint32_t strindex_get(const strindex *x, PyObject *o) {
+    uint32_t lo = 0, hi = x->n;
+    while (hi - lo > 1u) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if ((uintptr_t)x->s[mid] <= (uintptr_t)o)
+            lo = mid;
+        else
+            hi = mid;
     }
-    return x->vals[i];
+    return lo;
 }
 
 static int strindex_build(strindex *x, const tf_tracker_view *v) {
-    uint32_t slots = 16;
-    while (slots < 4u * v->nfuncs + 4u)
-        slots *= 2u;
+    uint32_t n = 0;
     memset(x, 0, sizeof *x);
-    x->mask = slots - 1u;
-    x->bytes = (size_t)slots * (sizeof(PyObject *) + sizeof(uint32_t)) +
-               (size_t)v->nfuncs * (2u * sizeof(PyObject *) + 2u * sizeof(uint32_t));
-    x->keys = calloc(slots, sizeof(PyObject *));
-    x->vals = malloc((size_t)slots * sizeof(uint32_t));
-    x->order = malloc(((size_t)v->nfuncs * 2u + 1u) * sizeof(PyObject *));
-    x->pairs = malloc(((size_t)v->nfuncs * 2u + 1u) * sizeof(uint32_t));
-    if (!x->keys || !x->vals || !x->order || !x->pairs)
+    x->bytes = ((size_t)v->nfuncs * 2u + 1u) * sizeof(PyObject *);
+    x->s = malloc(x->bytes);
+    if (!x->s)
         return -1;
     own(x->bytes, 0);
     for (uint32_t i = 0; i < v->nfuncs; i++) {
-        x->pairs[2 * i] = strindex_get(x, v->funcs[i].file);
-        x->pairs[2 * i + 1] = strindex_get(x, v->funcs[i].name);
+        x->s[2u * i] = v->funcs[i].file;
+        x->s[2u * i + 1u] = v->funcs[i].name;
     }
+    qsort(x->s, (size_t)v->nfuncs * 2u, sizeof *x->s, addr_order);
+    for (uint32_t i = 0; i < v->nfuncs * 2u; i++)
+        if (n == 0 || x->s[i] != x->s[n - 1u])
+            x->s[n++] = x->s[i];
+    x->n = n;
     return 0;
 }
 
 static void strindex_free(strindex *x) {
-    if (x->keys && x->vals && x->order && x->pairs)
+    if (x->s)
         own(0, x->bytes);
-    free(x->keys);
-    free(x->vals);
-    free(x->order);
-    free(x->pairs);
+    free(x->s);
+    x->s = NULL;
 }
 
-/* The snapshot's last section: per site, the Python type most of its live bytes are (kepttypes.c). Empty when
- * it cannot be told (out of memory: the snapshot is still written). */
-static int put_kept_types(void) {
-    tf_kept_types k;
-    int rc = -1;
-    if (tf_kept_types_collect(&k) < 0)
+/* The snapshot's last section: per site, the Python type most of its live bytes are (kepttypes.c), collected
+ * before the record starts; empty when it could not be told (k NULL: out of memory; the snapshot is still written). */
+static int put_kept_types(const tf_kept_types *k) {
+    if (!k)
         return put_u32(0) < 0 || put_u32(0) < 0 ? -1 : 0;
-    own(k.peak_bytes, 0);
-    own(0, k.peak_bytes - k.own_bytes);
-    if (put_u32(k.ntypes) < 0)
-        goto done;
-    for (size_t at = 0, i = 0; i < k.ntypes; i++) {
-        size_t n = strlen(k.names + at);
-        if (put_u32((uint32_t)n) < 0 || rec_put(k.names + at, n) < 0)
-            goto done;
+    if (put_u32(k->ntypes) < 0)
+        return -1;
+    for (size_t at = 0, i = 0; i < k->ntypes; i++) {
+        size_t n = strlen(k->names + at);
+        if (put_u32((uint32_t)n) < 0 || rec_put(k->names + at, n) < 0)
+            return -1;
         at += n + 1u;
     }
-    if (put_u32(k.nrows) < 0)
-        goto done;
-    for (uint32_t i = 0; i < k.nrows; i++) {
+    if (put_u32(k->nrows) < 0)
+        return -1;
+    for (uint32_t i = 0; i < k->nrows; i++) {
         uint8_t b[16];
-        put_le(b, k.rows[i].site, 4);
-        put_le(b + 4, k.rows[i].type, 4);
-        put_le(b + 8, k.rows[i].bytes, 8);
+        put_le(b, k->rows[i].site, 4);
+        put_le(b + 4, k->rows[i].type, 4);
+        put_le(b + 8, k->rows[i].bytes, 8);
         if (rec_put(b, 16) < 0)
-            goto done;
+            return -1;
     }
-    rc = 0;
-done:
-    own(0, k.own_bytes);
-    tf_kept_types_free(&k);
-    return rc;
+    return 0;
 }
 
 /* Writes one snapshot record from the view. Lock held. */
 static int snapshot(const tf_tracker_view *v) {
-    strindex x;
-    int rc = -1;
+    strindex x = {0};
+    tf_kept_types k;
+    int rc = -1, have_k;
     uint64_t now = tf_now_ns();
     if (R.fd < 0 || R.failed)
         return -1;
+    /* The kept types first: their probe's cache is freed before the string index and the encoder exist (the
+     * encoder's buffers live for one record), so the writer's memory peaks at the larger phase, not at their sum. */
+    have_k = tf_kept_types_collect(&k) == 0;
+    if (have_k) {
+        own(k.peak_bytes, 0);
+        own(0, k.peak_bytes - k.own_bytes);
+    }
     if (strindex_build(&x, v) < 0)
         goto done;
     if (rec_begin() < 0)
@@ -564,14 +578,14 @@ static int snapshot(const tf_tracker_view *v) {
     if (put_u32(x.n) < 0)
         goto done;
     for (uint32_t i = 0; i < x.n; i++)
-        if (put_str(x.order[i]) < 0)
+        if (put_str(x.s[i]) < 0)
             goto done;
     if (put_u32(v->nfuncs) < 0)
         goto done;
     for (uint32_t i = 0; i < v->nfuncs; i++) {
         uint8_t b[8];
-        put_le(b, x.pairs[2 * i], 4);
-        put_le(b + 4, x.pairs[2 * i + 1], 4);
+        put_le(b, strindex_get(&x, v->funcs[i].file), 4);
+        put_le(b + 4, strindex_get(&x, v->funcs[i].name), 4);
         if (rec_put(b, 8) < 0)
             goto done;
     }
@@ -614,7 +628,7 @@ static int snapshot(const tf_tracker_view *v) {
         if (rec_put(b, 24) < 0)
             goto done;
     }
-    if (put_kept_types() < 0)
+    if (put_kept_types(have_k ? &k : NULL) < 0)
         goto done;
     rc = rec_end(REC_SNAPSHOT);
     R.snapshots++;
@@ -623,6 +637,11 @@ static int snapshot(const tf_tracker_view *v) {
     R.last_ops = v->ops;
 done:
     strindex_free(&x);
+    if (have_k) {
+        own(0, k.own_bytes);
+        tf_kept_types_free(&k);
+    }
+    buffers_free();
     {
         /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost */
         uint64_t end = tf_now_ns(), cost = end - now;
@@ -688,6 +707,7 @@ static int write_record(int kind, const char *data, Py_ssize_t n) {
     int rc;
     tf_tracker_lock(); /* a snapshot from the hook on another thread must not interleave */
     rc = rec_begin() < 0 || rec_put(data, (size_t)n) < 0 ? -1 : rec_end(kind);
+    buffers_free();
     tf_tracker_unlock();
     return rc;
 }

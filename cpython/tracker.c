@@ -83,11 +83,11 @@ typedef struct {
 #define TF_SAMPLED_KEYS 96u /* stack table entries: 2 KiB of slots */
 #define TF_SAMPLED_KEEP 8u  /* unpinned sites a reclaim keeps when that frees enough (for the churn report) */
 
-/* Sampled mode keeps the node keys in the stack table (`stacks`) instead of a table of their own: a few dozen
- * entries each, and one table has one table's slack, not two; it finds functions without a table (func_sorted). A
- * value's high half says what its key is (site 0, node; exact mode's function table tags its values too); the keys
- * are 64-bit hashes of different things, distinct but for a collision. Exact mode keeps three tables so its
- * per-allocation stack lookup stays on the smallest one. */
+/* Sampled mode keeps no node keys in a table: a node is found among its parent's children (tf_nodelink), 12 bytes
+ * a node where a table entry took 16 to 43 with its slack, so its stack table holds the sites' keys only; it finds
+ * functions without a table too (func_sorted). A value's high half says what its key is (site 0, node; exact mode's
+ * function table tags its values too); the keys are 64-bit hashes of different things, distinct but for a
+ * collision. Exact mode keeps three tables so its per-allocation stack lookup stays on the smallest one. */
 #define TF_KEY_NODE (UINT64_C(1) << 32)
 #define TF_KEY_FUNC (UINT64_C(2) << 32)
 
@@ -98,6 +98,14 @@ typedef struct {
     int firstlineno;
     PyCodeAddressRange bounds;
 } tf_linecache;
+
+/* Sampled mode: a node's place in the tree, beside T.nodes (index for index), so that a new stack finds the nodes
+ * of the frames it shares with the stacks seen before by walking down from the root. */
+typedef struct {
+    uint32_t key;     /* 32 bits of the node's key (its parent, code object, file and position) */
+    uint32_t child;   /* first child; 0 = none (node 0, the root, is never a child) */
+    uint32_t sibling; /* next child of the same parent; 0 = the last */
+} tf_nodelink;
 
 /* A table whose storage grows by doubling inside the hook, within the tracker's memory bound. */
 typedef struct {
@@ -162,6 +170,8 @@ static struct {
     tf_linecache lines[TF_LINE_CACHE];
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
+    tf_nodelink *links; /* sampled mode: the tree's links, links_cap >= nnodes */
+    uint32_t links_cap;
     uint32_t free_sites, free_nodes;   /* heads of the sampled-mode free lists; 0 = empty */
     uint32_t nfree_sites, nfree_nodes; /* their lengths */
     uint64_t recycled_sites;
@@ -335,11 +345,13 @@ static int table_room(tf_growtable *g, uint32_t initial) {
     return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
 
+/* Grows an array to at least `need` items: by doubling in exact mode, by half in sampled mode, whose arrays follow
+ * the live sample and whose slack is the recorder's memory that watch bounds. */
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
     uint32_t ncap = *cap ? *cap : 16u;
     void *n;
     while (ncap < need)
-        ncap *= 2u;
+        ncap = T.sampled ? ncap + ncap / 2u : ncap * 2u;
     if (ncap == *cap)
         return 0;
     if (T.own_bytes + (size_t)(ncap - *cap) * item > T.max_memory)
@@ -440,8 +452,6 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 }
 
 static int line_of(PyCodeObject *code, int lasti);
-
-static tf_growtable *node_table(void) { return T.sampled ? &T.stacks : &T.nodetab; }
 
 enum { FULL_SITES, FULL_NODES, FULL_KEYS }; /* what a sampled-mode reclaim must make room in */
 static void reclaim(uint32_t keep, uint32_t survivors);
@@ -584,6 +594,23 @@ static void reclaim(uint32_t keep, uint32_t survivors) {
         else if (T.nodes[i].func != TF_NODE_FREE)
             free_node(i);
     }
+    /* the children lists again, of the nodes left */
+    for (uint32_t i = 0; i < T.nnodes; i++)
+        T.links[i].child = 0;
+    for (uint32_t i = 1; i < T.nnodes; i++) {
+        if (T.nodes[i].func == TF_NODE_FREE)
+            continue;
+        T.links[i].sibling = T.links[T.nodes[i].parent].child;
+        T.links[T.nodes[i].parent].child = i;
+    }
+}
+
+/* Sampled mode: the child of `parent` whose key is `key`, or 0. O(children). */
+static uint32_t child_of(uint32_t parent, uint32_t key) {
+    for (uint32_t c = T.links[parent].child; c != 0; c = T.links[c].sibling)
+        if (T.links[c].key == key)
+            return c;
+    return 0;
 }
 
 /* Whether a quarter of what was full is free again. */
@@ -613,6 +640,8 @@ static uint32_t new_node(uint32_t parent) {
         /* grow when nothing could be freed, or little; at the memory bound, what was freed serves */
         if (!(T.sampled && T.nodes_cap >= TF_SAMPLED_NODES && reclaim_for(FULL_NODES, parent)) && T.nnodes < TF_TAG_MAX)
             (void)grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u);
+        if (T.sampled && T.links_cap < T.nodes_cap) /* in step: the same growth from the same start */
+            (void)grow_array((void **)&T.links, &T.links_cap, sizeof(tf_nodelink), T.nodes_cap);
     }
     if (T.free_nodes) {
         uint32_t i = T.free_nodes;
@@ -620,7 +649,7 @@ static uint32_t new_node(uint32_t parent) {
         T.nfree_nodes--;
         return i;
     }
-    if (T.nnodes >= TF_TAG_MAX || T.nnodes == T.nodes_cap)
+    if (T.nnodes >= TF_TAG_MAX || T.nnodes == T.nodes_cap || (T.sampled && T.nnodes >= T.links_cap))
         return 0;
     return T.nnodes++;
 }
@@ -666,7 +695,14 @@ static uint32_t current_site(int domain) {
         key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
         key = key ? key : 1u;
         uint64_t node;
-        if (node_table()->mem && tf_sitetable_get(&node_table()->t, key, &node)) {
+        uint32_t key32 = (uint32_t)(key >> 32) ^ (uint32_t)key;
+        if (T.sampled) {
+            /* two frames under one parent share a node only if their 32-bit keys collide */
+            if ((node = child_of(parent, key32)) != 0) {
+                parent = (uint32_t)node;
+                continue;
+            }
+        } else if (T.nodetab.mem && tf_sitetable_get(&T.nodetab.t, key, &node)) {
             if ((node & ~(uint64_t)UINT32_MAX) != TF_KEY_NODE) { /* another kind's key: a 64-bit collision */
                 T.dropped_stacks++;
                 return 0;
@@ -679,13 +715,18 @@ static uint32_t current_site(int domain) {
         int import = fr[i].code == T.import_code && fr[i].file != code->co_filename;
         uint32_t func = import ? func_of(T.import_label, fr[i].file) : func_of(code->co_filename, code->co_qualname);
         uint32_t slot;
-        /* the key's room first: a reclaim it runs must not meet the new node uninitialised */
-        if (func == UINT32_MAX || key_room(node_table(), parent) < 0 || (slot = new_node(parent)) == 0) {
+        /* exact mode: the key's room first (sampled mode: a reclaim new_node runs keeps `parent`'s path) */
+        if (func == UINT32_MAX || (!T.sampled && table_room(&T.nodetab, 12) < 0) || (slot = new_node(parent)) == 0) {
             T.dropped_stacks++;
             return 0;
         }
         T.nodes[slot] = (tf_node){.parent = parent, .line = import ? 0 : line_of(code, fr[i].lasti), .func = func};
-        tf_sitetable_put(&node_table()->t, key, TF_KEY_NODE | slot);
+        if (T.sampled) {
+            T.links[slot] = (tf_nodelink){.key = key32, .sibling = T.links[parent].child};
+            T.links[parent].child = slot;
+        } else {
+            tf_sitetable_put(&T.nodetab.t, key, TF_KEY_NODE | slot);
+        }
         parent = slot;
     }
     uint32_t site = new_site(parent);
@@ -748,9 +789,9 @@ static void timeline_tick(void) {
     {
         size_t room = T.max_memory > T.own_bytes ? T.max_memory - T.own_bytes : 0;
         if (T.sampled) {
-            /* sampled mode's tables follow what is live; the timeline's array stays within 1/64 of the traced peak
-             * (so a small heap gets fewer, wider buckets) */
-            size_t share = (size_t)(T.peak / 64), have = (size_t)T.tl.cap * sizeof(tf_bucket);
+            /* sampled mode's tables follow what is live; the timeline's array stays within 1/256 of the traced peak
+             * (so a small heap gets fewer, wider buckets: 256 of them, 6 KiB, under a 3 MiB peak) */
+            size_t share = (size_t)(T.peak / 256), have = (size_t)T.tl.cap * sizeof(tf_bucket);
             room = share > have && share - have < room ? share - have : share > have ? room : 0;
         }
         long grown = tf_timeline_tick(&T.tl, now - T.t0_ns, T.live, room);
@@ -1443,6 +1484,13 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
+    if (sampled) {
+        if (grow_array((void **)&T.links, &T.links_cap, sizeof(tf_nodelink), T.nodes_cap) < 0) {
+            unlock();
+            return PyErr_NoMemory();
+        }
+        T.links[0] = (tf_nodelink){0};
+    }
     T.free_sites = T.free_nodes = T.nfree_sites = T.nfree_nodes = 0;
     T.recycled_sites = 0;
     own_add(fixed_bytes(), 0);
@@ -1557,7 +1605,8 @@ static void release_run(void) {
         Py_DECREF(T.funcs[i].name);
     }
     own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) +
-                   (size_t)T.funcs_cap * sizeof(tf_func) + (size_t)T.forder_cap * sizeof *T.forder + fixed_bytes());
+                   (size_t)T.links_cap * sizeof(tf_nodelink) + (size_t)T.funcs_cap * sizeof(tf_func) +
+                   (size_t)T.forder_cap * sizeof *T.forder + fixed_bytes());
     free(T.funcs);
     free(T.forder);
     T.funcs = NULL;
@@ -1569,8 +1618,11 @@ static void release_run(void) {
     Py_CLEAR(T.import_code);
     free(T.sites);
     free(T.nodes);
+    free(T.links);
     T.sites = NULL;
     T.nodes = NULL;
+    T.links = NULL;
+    T.links_cap = 0;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
     free_pack(&T.pblocks);

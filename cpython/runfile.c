@@ -71,7 +71,15 @@ static struct {
     uint64_t compactions;
     uint64_t stride, recent; /* which snapshots a compaction keeps: see keep_snapshot */
     int compact_failed;      /* a compaction could not write its file: the run goes on unbounded */
-} R = {.fd = -1};
+    /* A deferred snapshot (see capture): its raw payload waits in the file past the end, at blob_off, until the
+     * writer thread compresses it into its record at the end (finish_pending). */
+    pthread_mutex_t mu; /* the file's state above; taken after the tracker's lock, never before it */
+    int raw;            /* rec_put stages raw bytes for the blob instead of feeding the encoder */
+    int pending;        /* a captured payload waits */
+    uint64_t blob_off, blob_len, pending_seq;
+    size_t staged;      /* raw bytes in `out` not yet in the file */
+    uint64_t finish_ns; /* what compressing and writing the last deferred snapshot took (off the program's thread) */
+} R = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- CRC-32 (IEEE, as zlib.crc32) ---------------------------------------------------------------------------- */
 
@@ -142,27 +150,29 @@ static int drain(void) {
     }
 }
 
-static int buffers(void) {
-    if (R.enc_mem)
-        return 0;
-    size_t es = tf_lz_encoder_size(LZ_W, LZ_L);
-    R.enc_mem = malloc(es);
-    R.out = malloc(OUT_BUF);
-    if (!R.enc_mem || !R.out) {
-        free(R.enc_mem);
-        free(R.out);
-        R.enc_mem = NULL;
-        R.out = NULL;
-        return -1;
+/* The output buffer, and with `encoder` the encoder's state followed by OUT_BUF bytes of input (what
+ * finish_pending reads a blob back into). Held for one record. */
+static size_t enc_bytes(void) { return tf_lz_encoder_size(LZ_W, LZ_L) + OUT_BUF; }
+
+static int buffers(int encoder) {
+    if (!R.out) {
+        if (!(R.out = malloc(OUT_BUF)))
+            return -1;
+        own(OUT_BUF, 0);
     }
-    own(es + OUT_BUF, 0);
+    if (encoder && !R.enc_mem) {
+        if (!(R.enc_mem = malloc(enc_bytes())))
+            return -1;
+        own(enc_bytes(), 0);
+    }
     return 0;
 }
 
 static void buffers_free(void) {
-    if (!R.enc_mem)
-        return;
-    own(0, tf_lz_encoder_size(LZ_W, LZ_L) + OUT_BUF);
+    if (R.enc_mem)
+        own(0, enc_bytes());
+    if (R.out)
+        own(0, OUT_BUF);
     free(R.enc_mem);
     free(R.out);
     R.enc_mem = NULL;
@@ -305,7 +315,7 @@ static void compact(void) {
 /* Starts a record: a zeroed header (kind 0 = not committed) and a fresh encoder. */
 static int rec_begin(void) {
     static const uint8_t zero[REC_HEADER];
-    if (R.fd < 0 || R.failed || buffers() < 0)
+    if (R.fd < 0 || R.failed || buffers(1) < 0)
         return -1;
     if (tf_lz_encoder_init(&R.enc, R.enc_mem, tf_lz_encoder_size(LZ_W, LZ_L), LZ_W, LZ_L, TF_LZ_LEVEL(1)) != TF_OK)
         return -1;
@@ -315,11 +325,35 @@ static int rec_begin(void) {
     return write_all(zero, REC_HEADER);
 }
 
+/* Writes the staged raw bytes to the blob. */
+static int blob_flush(void) {
+    for (size_t done = 0; done < R.staged;) {
+        ssize_t w = pwrite(R.fd, R.out + done, R.staged - done, (off_t)(R.blob_off + R.blob_len));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return (R.failed = 1), -1;
+        done += (size_t)w;
+        R.blob_len += (uint64_t)w;
+    }
+    R.staged = 0;
+    return 0;
+}
+
 static int rec_put(const void *data, size_t n) {
     const uint8_t *p = data;
     if (R.failed)
         return -1;
     R.raw_len += n;
+    while (R.raw && n) {
+        size_t take = OUT_BUF - R.staged < n ? OUT_BUF - R.staged : n;
+        memcpy(R.out + R.staged, p, take);
+        R.staged += take;
+        p += take;
+        n -= take;
+        if (R.staged == OUT_BUF && blob_flush() < 0)
+            return -1;
+    }
     while (n) {
         size_t used = 0;
         if (tf_lz_encoder_sink(R.enc, p, n, &used) != TF_OK)
@@ -333,7 +367,7 @@ static int rec_put(const void *data, size_t n) {
 }
 
 /* Ends the record: the rest of the compressed frame, then its header over the placeholder. */
-static int rec_end(int kind) {
+static int rec_end(int kind, uint64_t seq) {
     uint8_t h[REC_HEADER];
     tf_status st;
     if (R.failed)
@@ -359,7 +393,7 @@ static int rec_end(int kind) {
             return (R.failed = 1), -1;
         done += (size_t)w;
     }
-    if (R.max_bytes && index_push(R.rec_start, (uint32_t)(R.off - R.rec_start), kind, R.snapshots) < 0)
+    if (R.max_bytes && index_push(R.rec_start, (uint32_t)(R.off - R.rec_start), kind, seq) < 0)
         R.compact_failed = 1; /* no room for the index: the file is still valid, it just stays unbounded */
     return 0;
 }
@@ -527,25 +561,9 @@ static int put_kept_types(const tf_kept_types *k) {
     return 0;
 }
 
-/* Writes one snapshot record from the view. Lock held. */
-static int snapshot(const tf_tracker_view *v) {
-    strindex x = {0};
-    tf_kept_types k;
-    int rc = -1, have_k;
-    uint64_t now = tf_now_ns();
-    if (R.fd < 0 || R.failed)
-        return -1;
-    /* The kept types first: their probe's cache is freed before the string index and the encoder exist (the
-     * encoder's buffers live for one record), so the writer's memory peaks at the larger phase, not at their sum. */
-    have_k = tf_kept_types_collect(&k) == 0;
-    if (have_k) {
-        own(k.peak_bytes, 0);
-        own(0, k.peak_bytes - k.own_bytes);
-    }
-    if (strindex_build(&x, v) < 0)
-        goto done;
-    if (rec_begin() < 0)
-        goto done;
+/* The bytes of a snapshot (the payload docs/format-run.md describes), through rec_put. */
+static int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_types *k, uint64_t now) {
+    const strindex x = *xp;
     {
         const uint64_t fields[] = {(uint64_t)v->sampled,
                                    (uint64_t)v->rate,
@@ -570,37 +588,37 @@ static int snapshot(const tf_tracker_view *v) {
                                    R.snapshots,
                                    R.last_cost_ns};
         if (put_u32((uint32_t)(sizeof fields / sizeof fields[0])) < 0)
-            goto done;
+            return -1;
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
             if (put_u64(fields[i]) < 0)
-                goto done;
+                return -1;
     }
     if (put_u32(x.n) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < x.n; i++)
         if (put_str(x.s[i]) < 0)
-            goto done;
+            return -1;
     if (put_u32(v->nfuncs) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->nfuncs; i++) {
         uint8_t b[8];
         put_le(b, strindex_get(&x, v->funcs[i].file), 4);
         put_le(b + 4, strindex_get(&x, v->funcs[i].name), 4);
         if (rec_put(b, 8) < 0)
-            goto done;
+            return -1;
     }
     if (put_u32(v->nnodes) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->nnodes; i++) {
         uint8_t b[12];
         put_le(b, v->nodes[i].parent & ~TF_NODE_MARK, 4);
         put_le(b + 4, (uint32_t)v->nodes[i].line, 4);
         put_le(b + 8, v->nodes[i].func, 4);
         if (rec_put(b, 12) < 0)
-            goto done;
+            return -1;
     }
     if (put_u32(v->nsites) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->nsites; i++) {
         const tf_site *s = &v->sites[i];
         uint8_t b[48];
@@ -615,10 +633,10 @@ static int snapshot(const tf_tracker_view *v) {
         put_le(b + 32, s->frees, 8);
         put_le(b + 40, s->alloc_bytes, 8);
         if (rec_put(b, 48) < 0)
-            goto done;
+            return -1;
     }
     if (put_u32(v->timeline->n) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->timeline->n; i++) {
         const tf_bucket *t = &v->timeline->b[i];
         uint8_t b[24];
@@ -626,14 +644,75 @@ static int snapshot(const tf_tracker_view *v) {
         put_le(b + 8, (uint64_t)t->high, 8);
         put_le(b + 16, (uint64_t)t->low, 8);
         if (rec_put(b, 24) < 0)
-            goto done;
+            return -1;
     }
-    if (put_kept_types(have_k ? &k : NULL) < 0)
-        goto done;
-    rc = rec_end(REC_SNAPSHOT);
-    R.snapshots++;
-    if (rc == 0 && R.max_bytes && !R.compact_failed && R.off > R.max_bytes)
+    return put_kept_types(k);
+}
+
+static void compact_maybe(void) {
+    if (R.max_bytes && !R.compact_failed && R.off > R.max_bytes)
         compact();
+}
+
+/* An upper bound of a snapshot's payload in bytes (for the gap a deferred one leaves before its blob). */
+static uint64_t snapshot_bound(const tf_tracker_view *v, const strindex *x, const tf_kept_types *k) {
+    uint64_t n = 4u + 8u * 32u + 4u + 4u + 8u * (uint64_t)v->nfuncs + 4u + 12u * (uint64_t)v->nnodes + 4u +
+                 48u * (uint64_t)v->nsites + 4u + 24u * (uint64_t)v->timeline->n + 8u;
+    for (uint32_t i = 0; i < x->n; i++)
+        n += 4u + 4u * (uint64_t)PyUnicode_GET_LENGTH(x->s[i]);
+    if (k)
+        n += 4u * (uint64_t)k->ntypes + k->names_len + 16u * (uint64_t)k->nrows;
+    return n;
+}
+
+/* Writes one snapshot of the view, or with `deferred` captures it: its raw payload is written past the end of the
+ * file, beyond a gap of the lz bound's overhead for its size (a hole until then), and finish_pending compresses it
+ * into its record later, off the program's thread. A capture holds the program (this runs in its allocation hook,
+ * under the tracker's lock) for the serialising and a few write(2)s, not the compression, which is most of a
+ * snapshot's time. Until its record is committed a reader sees the file end before it: the last complete snapshot
+ * counts, as when a program dies while one is written. Tracker lock and R.mu held. */
+static int snapshot(const tf_tracker_view *v, int deferred) {
+    strindex x = {0};
+    tf_kept_types k;
+    int rc = -1, have_k;
+    uint64_t now = tf_now_ns();
+    if (R.fd < 0 || R.failed)
+        return -1;
+    /* The kept types first: their probe's cache is freed before the string index and the encoder exist (the
+     * encoder's buffers live for one record), so the writer's memory peaks at the larger phase, not at their sum. */
+    have_k = tf_kept_types_collect(&k) == 0;
+    if (have_k) {
+        own(k.peak_bytes, 0);
+        own(0, k.peak_bytes - k.own_bytes);
+    }
+    if (strindex_build(&x, v) < 0)
+        goto done;
+    if (deferred) {
+        uint64_t bound = snapshot_bound(v, &x, have_k ? &k : NULL);
+        if (buffers(0) < 0)
+            goto done;
+        R.raw = 1;
+        R.staged = 0;
+        R.raw_len = R.blob_len = 0;
+        R.blob_off = R.off + REC_HEADER + 4u * (bound >> LZ_W) + TF_LZ_FRAME_OVERHEAD + 64u;
+        rc = snapshot_put(v, &x, have_k ? &k : NULL, now) < 0 || blob_flush() < 0 ? -1 : 0;
+        R.raw = 0;
+        if (rc == 0 && R.blob_len <= bound) {
+            R.pending = 1;
+            R.pending_seq = R.snapshots;
+        } else {
+            rc = -1;
+            if (ftruncate(R.fd, (off_t)R.off) != 0) /* what was written of the blob */
+                R.failed = 1;
+        }
+    } else {
+        if (rec_begin() < 0)
+            goto done;
+        rc = snapshot_put(v, &x, have_k ? &k : NULL, now) < 0 ? -1 : rec_end(REC_SNAPSHOT, R.snapshots);
+        if (rc == 0)
+            compact_maybe();
+    }
+    R.snapshots++;
     R.last_ops = v->ops;
 done:
     strindex_free(&x);
@@ -641,47 +720,99 @@ done:
         own(0, k.own_bytes);
         tf_kept_types_free(&k);
     }
-    buffers_free();
+    if (!R.pending)
+        buffers_free();
     {
-        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost */
-        uint64_t end = tf_now_ns(), cost = end - now;
+        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost (a
+         * deferred one's compression counted as the last one took) */
+        uint64_t end = tf_now_ns(), cost = end - now, all = cost + (deferred ? R.finish_ns : 0);
         R.last_cost_ns = cost;
         R.max_cost_ns = cost > R.max_cost_ns ? cost : R.max_cost_ns;
         R.interval_ns = R.interval_ns * 2u < R.max_interval_ns ? R.interval_ns * 2u : R.max_interval_ns;
-        R.next_due_ns = end + (R.interval_ns > 20u * cost ? R.interval_ns : 20u * cost);
+        R.next_due_ns = end + (R.interval_ns > 20u * all ? R.interval_ns : 20u * all);
     }
     return rc;
 }
 
+/* Compresses the captured snapshot into its record at the end of the file, reading its blob back OUT_BUF bytes at a
+ * time: the compressed bytes never overtake the blob's unread ones (the gap is the lz bound's overhead), and the
+ * file is cut after the record. R.mu held, not the tracker's lock: the program runs on meanwhile. */
+static void finish_pending(void) {
+    uint64_t t0 = tf_now_ns(), at = R.blob_off, left = R.blob_len;
+    int ok;
+    R.pending = 0;
+    ok = rec_begin() == 0;
+    while (ok && left) {
+        uint8_t *in = (uint8_t *)R.enc_mem + tf_lz_encoder_size(LZ_W, LZ_L);
+        ssize_t got = pread(R.fd, in, left < OUT_BUF ? (size_t)left : OUT_BUF, (off_t)at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        ok = got > 0 && rec_put(in, (size_t)got) == 0;
+        at += got > 0 ? (uint64_t)got : 0u;
+        left -= got > 0 ? (uint64_t)got : 0u;
+    }
+    if (ok && rec_end(REC_SNAPSHOT, R.pending_seq) == 0) {
+        if (ftruncate(R.fd, (off_t)R.off) != 0)
+            R.failed = 1; /* the blob would follow the record: nothing more is written */
+        else
+            compact_maybe();
+    } else {
+        R.failed = 1;
+    }
+    buffers_free();
+    R.finish_ns = tf_now_ns() - t0;
+}
+
+static int writer_running;
+
+/* Called by the hook (tracker lock held): captures a snapshot when one is due, for the writer thread to finish (or
+ * writes it, without that thread). Never waits for R.mu: while the writer compresses the last one, a later tick. */
 void tf_runfile_tick(uint64_t now_ns) {
     tf_tracker_view v;
-    if (R.fd < 0 || now_ns < R.next_due_ns || R.failed)
+    if (R.fd < 0 || now_ns < R.next_due_ns || R.failed || pthread_mutex_trylock(&R.mu) != 0)
         return;
-    if (tf_tracker_view_get(&v))
-        (void)snapshot(&v);
+    if (R.fd >= 0 && !R.pending && tf_tracker_view_get(&v))
+        (void)snapshot(&v, writer_running);
+    pthread_mutex_unlock(&R.mu);
+}
+
+/* Before a record is written now: the captured snapshot first, so records stay in order. R.mu held. */
+static void settle(void) {
+    if (R.pending)
+        finish_pending();
 }
 
 /* ---- the writer thread ---------------------------------------------------------------------------------------- */
 
 static pthread_t writer;
-static int writer_running;
 static atomic_int writer_stop;
 
 static void *writer_main(void *unused) {
     (void)unused;
-    while (!atomic_load(&writer_stop)) {
-        struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
-        nanosleep(&step, NULL);
-        tf_tracker_lock();
-        if (R.fd >= 0 && !R.failed && tf_now_ns() >= R.next_due_ns) {
-            tf_tracker_view v;
-            /* only while tracing: a stopped run's kept tables are freed without the lock */
-            if (tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
-                (void)snapshot(&v);
+    for (;;) {
+        int stop = atomic_load(&writer_stop);
+        if (!stop) {
+            struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
+            nanosleep(&step, NULL);
+            tf_tracker_lock();
+            if (R.fd >= 0 && !R.failed && tf_now_ns() >= R.next_due_ns) {
+                tf_tracker_view v;
+                pthread_mutex_lock(&R.mu);
+                /* only while tracing: a stopped run's kept tables are freed without the lock */
+                if (!R.pending && tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
+                    (void)snapshot(&v, 1);
+                pthread_mutex_unlock(&R.mu);
+            }
+            tf_tracker_unlock();
         }
-        tf_tracker_unlock();
+        /* the compression, without the tracker's lock: the program allocates on meanwhile */
+        pthread_mutex_lock(&R.mu);
+        if (R.fd >= 0)
+            settle();
+        pthread_mutex_unlock(&R.mu);
+        if (stop)
+            return NULL;
     }
-    return NULL;
 }
 
 static void writer_end(void) {
@@ -697,8 +828,11 @@ void tf_runfile_forget(void) {
     if (R.fd >= 0)
         close(R.fd);
     R.fd = -1;
+    R.pending = 0;
+    buffers_free();
     index_free();
-    writer_running = 0; /* in a fork child the thread does not exist */
+    writer_running = 0; /* in a fork child the thread does not exist, and R.mu may be held by it */
+    R.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 /* ---- Python API (the recorder's child bootstrap, thrifty/doctor/child.py) ------------------------------------- */
@@ -706,8 +840,11 @@ void tf_runfile_forget(void) {
 static int write_record(int kind, const char *data, Py_ssize_t n) {
     int rc;
     tf_tracker_lock(); /* a snapshot from the hook on another thread must not interleave */
-    rc = rec_begin() < 0 || rec_put(data, (size_t)n) < 0 ? -1 : rec_end(kind);
+    pthread_mutex_lock(&R.mu);
+    settle();
+    rc = rec_begin() < 0 || rec_put(data, (size_t)n) < 0 ? -1 : rec_end(kind, R.snapshots);
     buffers_free();
+    pthread_mutex_unlock(&R.mu);
     tf_tracker_unlock();
     return rc;
 }
@@ -840,9 +977,12 @@ static PyObject *runfile_snapshot(PyObject *module, PyObject *unused) {
     if (R.fd < 0)
         Py_RETURN_FALSE;
     tf_tracker_lock();
+    pthread_mutex_lock(&R.mu);
+    settle();
     have = tf_tracker_view_get(&v);
     if (have)
-        rc = snapshot(&v);
+        rc = snapshot(&v, 0);
+    pthread_mutex_unlock(&R.mu);
     tf_tracker_unlock();
     if (!have) {
         PyErr_SetString(PyExc_RuntimeError, "no tracker run to snapshot");

@@ -1000,8 +1000,13 @@ static PyObject *runfile_close(PyObject *module, PyObject *unused) {
     Py_BEGIN_ALLOW_THREADS;
     writer_end();
     Py_END_ALLOW_THREADS;
+    tf_tracker_lock(); /* a snapshot the hook captured as the writer thread ended is written, not left past the end */
+    pthread_mutex_lock(&R.mu);
+    if (R.fd >= 0)
+        settle();
+    pthread_mutex_unlock(&R.mu);
+    tf_tracker_unlock();
     tf_runfile_forget();
-    buffers_free();
     Py_RETURN_NONE;
 }
 

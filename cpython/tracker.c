@@ -790,8 +790,10 @@ static void timeline_tick(void) {
         size_t room = T.max_memory > T.own_bytes ? T.max_memory - T.own_bytes : 0;
         if (T.sampled) {
             /* sampled mode's tables follow what is live; the timeline's array stays within 1/512 of the traced peak
-             * (so a small heap gets fewer, wider buckets: 256 of them, 6 KiB, under a 6 MiB peak) */
+             * (so a small heap gets fewer, wider buckets: at most 256, 6 KiB, under a 6 MiB peak), but has its first
+             * 32 buckets whatever the peak */
             size_t share = (size_t)(T.peak / 512), have = (size_t)T.tl.cap * sizeof(tf_bucket);
+            share = share > 32u * sizeof(tf_bucket) ? share : 32u * sizeof(tf_bucket);
             room = share > have && share - have < room ? share - have : share > have ? room : 0;
         }
         long grown = tf_timeline_tick(&T.tl, now - T.t0_ns, T.live, room);

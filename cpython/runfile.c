@@ -665,13 +665,13 @@ static uint64_t snapshot_bound(const tf_tracker_view *v, const strindex *x, cons
     return n;
 }
 
-/* Writes one snapshot of the view, or with `deferred` captures it: its raw payload is written past the end of the
- * file, beyond a gap of the lz bound's overhead for its size (a hole until then), and finish_pending compresses it
- * into its record later, off the program's thread. A capture holds the program (this runs in its allocation hook,
- * under the tracker's lock) for the serialising and a few write(2)s, not the compression, which is most of a
- * snapshot's time. Until its record is committed a reader sees the file end before it: the last complete snapshot
- * counts, as when a program dies while one is written. Tracker lock and R.mu held. */
-static int snapshot(const tf_tracker_view *v, int deferred) {
+/* Captures a snapshot of the view: its raw payload is written past the end of the file, beyond a gap of the lz
+ * bound's overhead for its size (a hole until then), and finish_pending compresses it into its record later, off the
+ * program's thread. A capture holds the program (this runs in its allocation hook, under the tracker's lock) for the
+ * serialising and a few write(2)s, not the compression, which is most of a snapshot's time. Until its record is
+ * committed a reader sees the file end before it: the last complete snapshot counts, as when a program dies while
+ * one is written. Tracker lock and R.mu held, nothing pending. */
+static int capture(const tf_tracker_view *v) {
     strindex x = {0};
     tf_kept_types k;
     int rc = -1, have_k;
@@ -687,7 +687,7 @@ static int snapshot(const tf_tracker_view *v, int deferred) {
     }
     if (strindex_build(&x, v) < 0)
         goto done;
-    if (deferred) {
+    {
         uint64_t bound = snapshot_bound(v, &x, have_k ? &k : NULL);
         if (buffers(0) < 0)
             goto done;
@@ -705,12 +705,6 @@ static int snapshot(const tf_tracker_view *v, int deferred) {
             if (ftruncate(R.fd, (off_t)R.off) != 0) /* what was written of the blob */
                 R.failed = 1;
         }
-    } else {
-        if (rec_begin() < 0)
-            goto done;
-        rc = snapshot_put(v, &x, have_k ? &k : NULL, now) < 0 ? -1 : rec_end(REC_SNAPSHOT, R.snapshots);
-        if (rc == 0)
-            compact_maybe();
     }
     R.snapshots++;
     R.last_ops = v->ops;
@@ -723,9 +717,9 @@ done:
     if (!R.pending)
         buffers_free();
     {
-        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost (a
-         * deferred one's compression counted as the last one took) */
-        uint64_t end = tf_now_ns(), cost = end - now, all = cost + (deferred ? R.finish_ns : 0);
+        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost (its
+         * compression counted as the last one's took) */
+        uint64_t end = tf_now_ns(), cost = end - now, all = cost + R.finish_ns;
         R.last_cost_ns = cost;
         R.max_cost_ns = cost > R.max_cost_ns ? cost : R.max_cost_ns;
         R.interval_ns = R.interval_ns * 2u < R.max_interval_ns ? R.interval_ns * 2u : R.max_interval_ns;
@@ -763,6 +757,21 @@ static void finish_pending(void) {
     R.finish_ns = tf_now_ns() - t0;
 }
 
+/* A snapshot written now (the first, an explicit one, the last; every one without the writer thread): captured,
+ * then compressed at once, so the writer's memory peaks at the larger of the two phases, not at their sum (the
+ * encoder beside the string index and the kept types). It held the program for both, and says so. Tracker lock and
+ * R.mu held, nothing pending. */
+static int snapshot_now(const tf_tracker_view *v) {
+    int rc = capture(v);
+    if (R.pending) {
+        finish_pending();
+        rc = R.failed ? -1 : rc;
+        R.last_cost_ns += R.finish_ns;
+        R.max_cost_ns = R.last_cost_ns > R.max_cost_ns ? R.last_cost_ns : R.max_cost_ns;
+    }
+    return rc;
+}
+
 static int writer_running;
 
 /* Called by the hook (tracker lock held): captures a snapshot when one is due, for the writer thread to finish (or
@@ -772,7 +781,7 @@ void tf_runfile_tick(uint64_t now_ns) {
     if (R.fd < 0 || now_ns < R.next_due_ns || R.failed || pthread_mutex_trylock(&R.mu) != 0)
         return;
     if (R.fd >= 0 && !R.pending && tf_tracker_view_get(&v))
-        (void)snapshot(&v, writer_running);
+        (void)(writer_running ? capture(&v) : snapshot_now(&v));
     pthread_mutex_unlock(&R.mu);
 }
 
@@ -800,7 +809,7 @@ static void *writer_main(void *unused) {
                 pthread_mutex_lock(&R.mu);
                 /* only while tracing: a stopped run's kept tables are freed without the lock */
                 if (!R.pending && tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
-                    (void)snapshot(&v, 1);
+                    (void)capture(&v);
                 pthread_mutex_unlock(&R.mu);
             }
             tf_tracker_unlock();
@@ -981,7 +990,7 @@ static PyObject *runfile_snapshot(PyObject *module, PyObject *unused) {
     settle();
     have = tf_tracker_view_get(&v);
     if (have)
-        rc = snapshot(&v, 0);
+        rc = snapshot_now(&v);
     pthread_mutex_unlock(&R.mu);
     tf_tracker_unlock();
     if (!have) {

@@ -153,10 +153,12 @@ def _runfile_facts(path: pathlib.Path) -> dict[str, Any]:
 def _run_side(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path) -> dict[str, Any]:
     for f in tmp.iterdir():
         f.unlink()
+    load = [os.getloadavg()[0]]
     with open(tmp / "stdout", "wb") as out, open(tmp / "stderr", "wb") as err:
         proc = subprocess.Popen(_command(side, seconds, script, tmp), stdout=out, stderr=err, cwd=str(tmp))
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+    load.append(os.getloadavg()[0])
     if proc.returncode != 0:
         tail = (tmp / "stderr").read_text(errors="replace").strip().splitlines()[-3:]
         raise RuntimeError(f"{script.parent.name} under {side}: exit {proc.returncode}: {tail}")
@@ -169,6 +171,7 @@ def _run_side(side: str, seconds: float, script: pathlib.Path, tmp: pathlib.Path
         "cpu_per_iter": result["cpu_ns"] / 1e9 / max(result["iterations"], 1), "rss": result["rss"],
         "command_cpu": usage.ru_utime + usage.ru_stime, "pauses": hit, "noise": clean, "pauses_cpu": hit_cpu,
         "noise_cpu": clean_cpu, "median_iter": statistics.median(i[0] for i in iters) / 1e9 if iters else math.nan,
+        "load": load,  # the machine's 1-minute load average as the side started and ended
     }
     if side.startswith("watch"):
         r.update(_runfile_facts(tmp / "run"))
@@ -328,7 +331,7 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
         tm = res[n]["tracemalloc"]
         row.append(f"{_ms(_p99(tm['take']))} + dump {_ms(_p99(tm['dump']))} (n={len(tm['take'])})")
         pause_rows.append(row)
-    pause_kind = ("the recorder's `last_snapshot_ns`" if all(res[n]["watch30"]["has_write_times"] for n in names)
+    pause_kind = ("the time the target was held, `last_snapshot_ns`" if all(res[n]["watch30"]["has_write_times"] for n in names)
                   else "CPU excess of the interrupted iterations")
 
     def met(ok: bool) -> str:
@@ -365,14 +368,18 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
              _ms(_p99(res[n]["tracemalloc"]["take"]) + _p99(res[n]["tracemalloc"]["dump"])) for n in names),
          "a few ms (≤ 5 ms here)", met(worst_pause["watch30"] <= 0.005)],
     ]
+    loads = [x for n in names for s in sides for x in res[n][s].get("load", [])]
+    load_text = f"load average {min(loads):.1f} to {max(loads):.1f}" if loads else "load average not recorded"
+    missing = [LABEL[s] for s in ("memray", "memray_agg") if s not in sides]
     return (
         f"Each of {len(names)} pyperformance workloads looped for {seconds:.0f} s of wall time under each side, "
         f"{rounds} run(s) of each side, sides in an order rotating from workload to workload and round to round, "
         "medians of the runs (pauses: pooled over the runs); bench/bench_watch.py says how each number is taken. "
-        "The machine has 2 cores shared with other jobs (a qemu-user ARM test leg and builds ran throughout; load "
-        "average 4 to 9): CPU time, not wall time, is compared, which the other jobs inflate less, but they still "
-        "move a single 60 s run by ±10%; the pauses are wall time, and a thread that loses the CPU while it "
-        "writes a snapshot adds the wait to it.\n\n"
+        + (f"Not run: {', '.join(missing)} (memray is not installed here). " if missing else "")
+        + f"The machine has 2 cores shared with other jobs ({load_text} as the sides started and ended): CPU time, "
+        "not wall time, is compared, which the other jobs inflate less, but they still move a single run by ±10% "
+        "and more; the pauses are wall time, and a thread that loses the CPU while it is held adds the wait to "
+        "it.\n\n"
         + harness.table(["what", "watch --every 30s (default)", "watch --every 1s", "anchors", "target", "verdict"],
                         summary)
         + "\n\n**CPU time per iteration, over plain python's** (the driver's loop: every thread of the target "
@@ -403,19 +410,20 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
         "OOM killer leaves nothing).\n\n"
         + harness.table(["workload", "watch 30s", "watch 1s", "tracemalloc dumps every 30s"]
                         + [LABEL[s] for s in ("memray", "memray_agg") if s in sides], out_rows)
-        + "\n\n**Snapshot pause.** *written in*: how long the recorder took to write each snapshot, as the next "
-        "snapshot records it (`last_snapshot_ns`, wall time), median / p99 over the snapshots of all runs (below "
-        "100 snapshots p99 is the largest); the target's thread waits that long when the snapshot is written from its "
-        "allocation hook, as it is while the program runs (the writer thread writes it only when the program is "
-        "idle). *interrupted iterations*: the same seen from the target, each iteration during which a snapshot "
-        "was written, minus the median of the (up to 63) clean iterations before it, in wall time / in the CPU "
+        + "\n\n**Snapshot pause.** *held*: how long each snapshot held the target's thread, as the next snapshot "
+        "records it (`last_snapshot_ns`, wall time), median / p99 over the snapshots of all runs (below 100 "
+        "snapshots p99 is the largest): while the program runs, a due snapshot is captured in its allocation hook "
+        "(the tables serialised, raw, past the end of the run file) and the recorder's writer thread compresses it "
+        "into its record afterwards, without the tracker's lock (docs/watch.md); that thread's CPU time is in the "
+        "CPU figures above. *interrupted iterations*: the same seen from the target, each iteration during which a "
+        "snapshot was taken, minus the median of the (up to 63) clean iterations before it, in wall time / in the CPU "
         "time of the target's thread, p99 (n = such iterations after the loop's first 8). The *noise* column is "
         "that excess over every clean iteration of plain python (p99): the wall-time figures are mostly the "
         "machine's other jobs, the CPU ones are the steadier measure. tracemalloc: take_snapshot() and dump() "
         "timed in the target, p99.\n\n"
         + harness.table(["workload", "plain iteration (median, wall)", "noise p99 (plain): wall / CPU",
-                         "watch 30s: written in", "watch 30s: interrupted iterations, wall / CPU",
-                         "watch 1s: written in", "watch 1s: interrupted iterations, wall / CPU",
+                         "watch 30s: held", "watch 30s: interrupted iterations, wall / CPU",
+                         "watch 1s: held", "watch 1s: interrupted iterations, wall / CPU",
                          "tracemalloc take_snapshot()"], pause_rows)
         + "\n"
     )

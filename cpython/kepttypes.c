@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define MAX_PROBES 4096u /* blocks looked at per snapshot: a random sample of more (64 KiB of observations) */
-#define CACHE_BITS 9u    /* 512 slots: distinct type words judged per snapshot, 3/4 of them at most */
+#define CACHE_BITS 9u    /* 512 slots (8 KiB): distinct type words judged per snapshot, 3/4 of them at most */
 #define CACHE_SLOTS (1u << CACHE_BITS)
 #define NAME_MAX_LEN 80u /* a longer type name is cut */
 #define NAMES_CAP 65536u /* bytes of names per snapshot */
@@ -77,9 +77,9 @@ static int safe_read(uintptr_t addr, void *buf, size_t n) {
 }
 
 typedef struct {
-    uintptr_t addr; /* 0: empty slot */
-    uint32_t name;  /* index of the name, or NOT_A_TYPE */
-    Py_ssize_t basicsize;
+    uintptr_t addr;     /* 0: empty slot */
+    uint32_t name;      /* index of the name, or NOT_A_TYPE */
+    uint32_t basicsize; /* at most 1 MiB (judge refuses larger): 16 bytes a slot */
 } judged;
 
 typedef struct {
@@ -148,7 +148,7 @@ static const judged *judge(collector *c, uintptr_t t) {
         if ((unsigned char)name[m] < 0x20u || name[m] == 0x7f)
             return j;
     j->name = add_name(c->k, name, n);
-    j->basicsize = ty.tp_basicsize;
+    j->basicsize = (uint32_t)ty.tp_basicsize;
     return j;
 }
 
@@ -175,7 +175,7 @@ static void probe(void *ctx, uintptr_t addr, uint64_t size, uint64_t bytes, uint
             return;
         /* the block must hold the type's fixed part, or four words of it (a compact str is smaller than str's
          * basic size) */
-        uint64_t need = (uint64_t)j->basicsize < 4u * word ? (uint64_t)j->basicsize : 4u * word;
+        uint64_t need = j->basicsize < 4u * word ? j->basicsize : 4u * word;
         if (j->name != NOT_A_TYPE && need <= size - off) {
             c->obs[c->nobs++] = (tf_kept_row){site, j->name, bytes};
             return;

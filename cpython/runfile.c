@@ -5,7 +5,8 @@
  * Written in C, from the tracker's tables as they are (tracker_tables.h): a snapshot creates no Python object, so
  * writing one during the run (from inside the allocation hook, lock held) neither disturbs the target's heap nor
  * needs the GIL. Payloads are compressed with the core's lz encoder, streamed: the writer's memory is the encoder's
- * state and one output buffer, whatever the tables' size (plus, per snapshot, a string index freed after it).
+ * state and one 2 KiB output buffer, whatever the tables' size, held for one record (plus, per snapshot, a string
+ * index and the kept types, freed after it).
  *
  * A record's header is written last (pwrite over a zeroed placeholder): until then a reader sees a record of kind 0,
  * which ends the valid part of the file. Snapshots are due at 50 ms, then at doubling intervals up to the configured
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +38,7 @@
 #define REC_FLAG_LZ 1u
 #define LZ_W 12u
 #define LZ_L 5u
-#define OUT_BUF 16384u
+#define OUT_BUF 2048u /* compressed bytes per write(2): a snapshot is a few KiB, and this is recorder memory */
 #define FIRST_INTERVAL_NS 50000000u /* 50 ms */
 
 enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
@@ -69,7 +71,15 @@ static struct {
     uint64_t compactions;
     uint64_t stride, recent; /* which snapshots a compaction keeps: see keep_snapshot */
     int compact_failed;      /* a compaction could not write its file: the run goes on unbounded */
-} R = {.fd = -1};
+    /* A deferred snapshot (see capture): its raw payload waits in the file past the end, at blob_off, until the
+     * writer thread compresses it into its record at the end (finish_pending). */
+    pthread_mutex_t mu; /* the file's state above; taken after the tracker's lock, never before it */
+    int raw;            /* rec_put stages raw bytes for the blob instead of feeding the encoder */
+    int pending;        /* a captured payload waits */
+    uint64_t blob_off, blob_len, pending_seq;
+    size_t staged;      /* raw bytes in `out` not yet in the file */
+    uint64_t finish_ns; /* what compressing and writing the last deferred snapshot took (off the program's thread) */
+} R = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- CRC-32 (IEEE, as zlib.crc32) ---------------------------------------------------------------------------- */
 
@@ -140,27 +150,29 @@ static int drain(void) {
     }
 }
 
-static int buffers(void) {
-    if (R.enc_mem)
-        return 0;
-    size_t es = tf_lz_encoder_size(LZ_W, LZ_L);
-    R.enc_mem = malloc(es);
-    R.out = malloc(OUT_BUF);
-    if (!R.enc_mem || !R.out) {
-        free(R.enc_mem);
-        free(R.out);
-        R.enc_mem = NULL;
-        R.out = NULL;
-        return -1;
+/* The output buffer, and with `encoder` the encoder's state followed by OUT_BUF bytes of input (what
+ * finish_pending reads a blob back into). Held for one record. */
+static size_t enc_bytes(void) { return tf_lz_encoder_size(LZ_W, LZ_L) + OUT_BUF; }
+
+static int buffers(int encoder) {
+    if (!R.out) {
+        if (!(R.out = malloc(OUT_BUF)))
+            return -1;
+        own(OUT_BUF, 0);
     }
-    own(es + OUT_BUF, 0);
+    if (encoder && !R.enc_mem) {
+        if (!(R.enc_mem = malloc(enc_bytes())))
+            return -1;
+        own(enc_bytes(), 0);
+    }
     return 0;
 }
 
 static void buffers_free(void) {
-    if (!R.enc_mem)
-        return;
-    own(0, tf_lz_encoder_size(LZ_W, LZ_L) + OUT_BUF);
+    if (R.enc_mem)
+        own(0, enc_bytes());
+    if (R.out)
+        own(0, OUT_BUF);
     free(R.enc_mem);
     free(R.out);
     R.enc_mem = NULL;
@@ -193,8 +205,21 @@ static void index_free(void) {
     }
 }
 
-/* Copies len bytes at off of the current file to the end of `to`, through the (idle) output buffer. */
+/* Copies len bytes at off of the current file to the end of `to`: in the kernel where it can (no buffer of ours),
+ * else through the (idle) output buffer. */
 static int copy_out(int to, uint64_t off, uint64_t len) {
+#ifdef SYS_copy_file_range /* the system call: glibc's wrapper is newer than some build hosts' */
+    while (len) {
+        loff_t in = (loff_t)off;
+        long n = syscall(SYS_copy_file_range, R.fd, &in, to, NULL, (size_t)len, 0u);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* not supported here (old kernel, another file system): the buffered copy does the rest */
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+#endif
     while (len) {
         size_t want = len < OUT_BUF ? (size_t)len : OUT_BUF;
         ssize_t got = pread(R.fd, R.out, want, (off_t)off);
@@ -290,7 +315,7 @@ static void compact(void) {
 /* Starts a record: a zeroed header (kind 0 = not committed) and a fresh encoder. */
 static int rec_begin(void) {
     static const uint8_t zero[REC_HEADER];
-    if (R.fd < 0 || R.failed || buffers() < 0)
+    if (R.fd < 0 || R.failed || buffers(1) < 0)
         return -1;
     if (tf_lz_encoder_init(&R.enc, R.enc_mem, tf_lz_encoder_size(LZ_W, LZ_L), LZ_W, LZ_L, TF_LZ_LEVEL(1)) != TF_OK)
         return -1;
@@ -300,11 +325,35 @@ static int rec_begin(void) {
     return write_all(zero, REC_HEADER);
 }
 
+/* Writes the staged raw bytes to the blob. */
+static int blob_flush(void) {
+    for (size_t done = 0; done < R.staged;) {
+        ssize_t w = pwrite(R.fd, R.out + done, R.staged - done, (off_t)(R.blob_off + R.blob_len));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return (R.failed = 1), -1;
+        done += (size_t)w;
+        R.blob_len += (uint64_t)w;
+    }
+    R.staged = 0;
+    return 0;
+}
+
 static int rec_put(const void *data, size_t n) {
     const uint8_t *p = data;
     if (R.failed)
         return -1;
     R.raw_len += n;
+    while (R.raw && n) {
+        size_t take = OUT_BUF - R.staged < n ? OUT_BUF - R.staged : n;
+        memcpy(R.out + R.staged, p, take);
+        R.staged += take;
+        p += take;
+        n -= take;
+        if (R.staged == OUT_BUF && blob_flush() < 0)
+            return -1;
+    }
     while (n) {
         size_t used = 0;
         if (tf_lz_encoder_sink(R.enc, p, n, &used) != TF_OK)
@@ -318,7 +367,7 @@ static int rec_put(const void *data, size_t n) {
 }
 
 /* Ends the record: the rest of the compressed frame, then its header over the placeholder. */
-static int rec_end(int kind) {
+static int rec_end(int kind, uint64_t seq) {
     uint8_t h[REC_HEADER];
     tf_status st;
     if (R.failed)
@@ -344,7 +393,7 @@ static int rec_end(int kind) {
             return (R.failed = 1), -1;
         done += (size_t)w;
     }
-    if (R.max_bytes && index_push(R.rec_start, (uint32_t)(R.off - R.rec_start), kind, R.snapshots) < 0)
+    if (R.max_bytes && index_push(R.rec_start, (uint32_t)(R.off - R.rec_start), kind, seq) < 0)
         R.compact_failed = 1; /* no room for the index: the file is still valid, it just stays unbounded */
     return 0;
 }
@@ -433,105 +482,88 @@ static uint64_t peak_rss_bytes(void) {
 }
 
 /* The strings of a snapshot: every function's file and name, each distinct object once (files are shared by many
- * functions). A temporary open-addressing index from object to string number. */
+ * functions), numbered by their order in a sorted array of the objects' addresses: 16 bytes a function, freed after
+ * the snapshot (an open-addressing index took 4.5 times that, and the recorder's memory is what watch must bound). */
 typedef struct {
-    PyObject **order; /* string number -> object */
+    PyObject **s; /* distinct objects, in address order: a string's number is its position */
     uint32_t n;
-    PyObject **keys;
-    uint32_t *vals;
-    uint32_t mask;
-    uint32_t *pairs; /* per function: file number, name number */
     size_t bytes;
 } strindex;
 
-static uint32_t strindex_get(strindex *x, PyObject *s) {
-    uint32_t i = (uint32_t)(((uint64_t)(uintptr_t)s * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & x->mask;
-    while (x->keys[i] && x->keys[i] != s)
-        i = (i + 1u) & x->mask;
-    if (!x->keys[i]) {
-        x->keys[i] = s;
-        x->vals[i] = x->n;
-        x->order[x->n++] = s;
+static int addr_order(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (PyObject *const *)a, y = (uintptr_t) * (PyObject *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The number of a string that strindex_build saw. O(log strings). */
+static uint32_t strindex_get(const strindex *x, PyObject *o) {
+    uint32_t lo = 0, hi = x->n;
+    while (hi - lo > 1u) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if ((uintptr_t)x->s[mid] <= (uintptr_t)o)
+            lo = mid;
+        else
+            hi = mid;
     }
-    return x->vals[i];
+    return lo;
 }
 
 static int strindex_build(strindex *x, const tf_tracker_view *v) {
-    uint32_t slots = 16;
-    while (slots < 4u * v->nfuncs + 4u)
-        slots *= 2u;
+    uint32_t n = 0;
     memset(x, 0, sizeof *x);
-    x->mask = slots - 1u;
-    x->bytes = (size_t)slots * (sizeof(PyObject *) + sizeof(uint32_t)) +
-               (size_t)v->nfuncs * (2u * sizeof(PyObject *) + 2u * sizeof(uint32_t));
-    x->keys = calloc(slots, sizeof(PyObject *));
-    x->vals = malloc((size_t)slots * sizeof(uint32_t));
-    x->order = malloc(((size_t)v->nfuncs * 2u + 1u) * sizeof(PyObject *));
-    x->pairs = malloc(((size_t)v->nfuncs * 2u + 1u) * sizeof(uint32_t));
-    if (!x->keys || !x->vals || !x->order || !x->pairs)
+    x->bytes = ((size_t)v->nfuncs * 2u + 1u) * sizeof(PyObject *);
+    x->s = malloc(x->bytes);
+    if (!x->s)
         return -1;
     own(x->bytes, 0);
     for (uint32_t i = 0; i < v->nfuncs; i++) {
-        x->pairs[2 * i] = strindex_get(x, v->funcs[i].file);
-        x->pairs[2 * i + 1] = strindex_get(x, v->funcs[i].name);
+        x->s[2u * i] = v->funcs[i].file;
+        x->s[2u * i + 1u] = v->funcs[i].name;
     }
+    qsort(x->s, (size_t)v->nfuncs * 2u, sizeof *x->s, addr_order);
+    for (uint32_t i = 0; i < v->nfuncs * 2u; i++)
+        if (n == 0 || x->s[i] != x->s[n - 1u])
+            x->s[n++] = x->s[i];
+    x->n = n;
     return 0;
 }
 
 static void strindex_free(strindex *x) {
-    if (x->keys && x->vals && x->order && x->pairs)
+    if (x->s)
         own(0, x->bytes);
-    free(x->keys);
-    free(x->vals);
-    free(x->order);
-    free(x->pairs);
+    free(x->s);
+    x->s = NULL;
 }
 
-/* The snapshot's last section: per site, the Python type most of its live bytes are (kepttypes.c). Empty when
- * it cannot be told (out of memory: the snapshot is still written). */
-static int put_kept_types(void) {
-    tf_kept_types k;
-    int rc = -1;
-    if (tf_kept_types_collect(&k) < 0)
+/* The snapshot's last section: per site, the Python type most of its live bytes are (kepttypes.c), collected
+ * before the record starts; empty when it could not be told (k NULL: out of memory; the snapshot is still written). */
+static int put_kept_types(const tf_kept_types *k) {
+    if (!k)
         return put_u32(0) < 0 || put_u32(0) < 0 ? -1 : 0;
-    own(k.peak_bytes, 0);
-    own(0, k.peak_bytes - k.own_bytes);
-    if (put_u32(k.ntypes) < 0)
-        goto done;
-    for (size_t at = 0, i = 0; i < k.ntypes; i++) {
-        size_t n = strlen(k.names + at);
-        if (put_u32((uint32_t)n) < 0 || rec_put(k.names + at, n) < 0)
-            goto done;
+    if (put_u32(k->ntypes) < 0)
+        return -1;
+    for (size_t at = 0, i = 0; i < k->ntypes; i++) {
+        size_t n = strlen(k->names + at);
+        if (put_u32((uint32_t)n) < 0 || rec_put(k->names + at, n) < 0)
+            return -1;
         at += n + 1u;
     }
-    if (put_u32(k.nrows) < 0)
-        goto done;
-    for (uint32_t i = 0; i < k.nrows; i++) {
+    if (put_u32(k->nrows) < 0)
+        return -1;
+    for (uint32_t i = 0; i < k->nrows; i++) {
         uint8_t b[16];
-        put_le(b, k.rows[i].site, 4);
-        put_le(b + 4, k.rows[i].type, 4);
-        put_le(b + 8, k.rows[i].bytes, 8);
+        put_le(b, k->rows[i].site, 4);
+        put_le(b + 4, k->rows[i].type, 4);
+        put_le(b + 8, k->rows[i].bytes, 8);
         if (rec_put(b, 16) < 0)
-            goto done;
+            return -1;
     }
-    rc = 0;
-done:
-    own(0, k.own_bytes);
-    tf_kept_types_free(&k);
-    return rc;
+    return 0;
 }
 
-/* Writes one snapshot record from the view. Lock held. */
-static int snapshot(const tf_tracker_view *v) {
-    strindex x;
-    int rc = -1;
-    uint64_t now = tf_now_ns();
-    if (R.fd < 0 || R.failed)
-        return -1;
-    if (strindex_build(&x, v) < 0)
-        goto done;
-    if (rec_begin() < 0)
-        goto done;
+/* The bytes of a snapshot (the payload docs/format-run.md describes), through rec_put. */
+static int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_types *k, uint64_t now) {
+    const strindex x = *xp;
     {
         const uint64_t fields[] = {(uint64_t)v->sampled,
                                    (uint64_t)v->rate,
@@ -556,37 +588,37 @@ static int snapshot(const tf_tracker_view *v) {
                                    R.snapshots,
                                    R.last_cost_ns};
         if (put_u32((uint32_t)(sizeof fields / sizeof fields[0])) < 0)
-            goto done;
+            return -1;
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
             if (put_u64(fields[i]) < 0)
-                goto done;
+                return -1;
     }
     if (put_u32(x.n) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < x.n; i++)
-        if (put_str(x.order[i]) < 0)
-            goto done;
+        if (put_str(x.s[i]) < 0)
+            return -1;
     if (put_u32(v->nfuncs) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->nfuncs; i++) {
         uint8_t b[8];
-        put_le(b, x.pairs[2 * i], 4);
-        put_le(b + 4, x.pairs[2 * i + 1], 4);
+        put_le(b, strindex_get(&x, v->funcs[i].file), 4);
+        put_le(b + 4, strindex_get(&x, v->funcs[i].name), 4);
         if (rec_put(b, 8) < 0)
-            goto done;
+            return -1;
     }
     if (put_u32(v->nnodes) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->nnodes; i++) {
         uint8_t b[12];
         put_le(b, v->nodes[i].parent & ~TF_NODE_MARK, 4);
         put_le(b + 4, (uint32_t)v->nodes[i].line, 4);
         put_le(b + 8, v->nodes[i].func, 4);
         if (rec_put(b, 12) < 0)
-            goto done;
+            return -1;
     }
     if (put_u32(v->nsites) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->nsites; i++) {
         const tf_site *s = &v->sites[i];
         uint8_t b[48];
@@ -601,10 +633,10 @@ static int snapshot(const tf_tracker_view *v) {
         put_le(b + 32, s->frees, 8);
         put_le(b + 40, s->alloc_bytes, 8);
         if (rec_put(b, 48) < 0)
-            goto done;
+            return -1;
     }
     if (put_u32(v->timeline->n) < 0)
-        goto done;
+        return -1;
     for (uint32_t i = 0; i < v->timeline->n; i++) {
         const tf_bucket *t = &v->timeline->b[i];
         uint8_t b[24];
@@ -612,57 +644,184 @@ static int snapshot(const tf_tracker_view *v) {
         put_le(b + 8, (uint64_t)t->high, 8);
         put_le(b + 16, (uint64_t)t->low, 8);
         if (rec_put(b, 24) < 0)
-            goto done;
+            return -1;
     }
-    if (put_kept_types() < 0)
-        goto done;
-    rc = rec_end(REC_SNAPSHOT);
-    R.snapshots++;
-    if (rc == 0 && R.max_bytes && !R.compact_failed && R.off > R.max_bytes)
+    return put_kept_types(k);
+}
+
+static void compact_maybe(void) {
+    if (R.max_bytes && !R.compact_failed && R.off > R.max_bytes)
         compact();
+}
+
+/* An upper bound of a snapshot's payload in bytes (for the gap a deferred one leaves before its blob). */
+static uint64_t snapshot_bound(const tf_tracker_view *v, const strindex *x, const tf_kept_types *k) {
+    uint64_t n = 4u + 8u * 32u + 4u + 4u + 8u * (uint64_t)v->nfuncs + 4u + 12u * (uint64_t)v->nnodes + 4u +
+                 48u * (uint64_t)v->nsites + 4u + 24u * (uint64_t)v->timeline->n + 8u;
+    for (uint32_t i = 0; i < x->n; i++)
+        n += 4u + 4u * (uint64_t)PyUnicode_GET_LENGTH(x->s[i]);
+    if (k)
+        n += 4u * (uint64_t)k->ntypes + k->names_len + 16u * (uint64_t)k->nrows;
+    return n;
+}
+
+/* Captures a snapshot of the view: its raw payload is written past the end of the file, beyond a gap of the lz
+ * bound's overhead for its size (a hole until then), and finish_pending compresses it into its record later, off the
+ * program's thread. A capture holds the program (this runs in its allocation hook, under the tracker's lock) for the
+ * serialising and a few write(2)s, not the compression, which is most of a snapshot's time. Until its record is
+ * committed a reader sees the file end before it: the last complete snapshot counts, as when a program dies while
+ * one is written. Tracker lock and R.mu held, nothing pending. */
+static int capture(const tf_tracker_view *v) {
+    strindex x = {0};
+    tf_kept_types k;
+    int rc = -1, have_k;
+    uint64_t now = tf_now_ns();
+    if (R.fd < 0 || R.failed)
+        return -1;
+    /* The kept types first: their probe's cache is freed before the string index and the encoder exist (the
+     * encoder's buffers live for one record), so the writer's memory peaks at the larger phase, not at their sum. */
+    have_k = tf_kept_types_collect(&k) == 0;
+    if (have_k) {
+        own(k.peak_bytes, 0);
+        own(0, k.peak_bytes - k.own_bytes);
+    }
+    if (strindex_build(&x, v) < 0)
+        goto done;
+    {
+        uint64_t bound = snapshot_bound(v, &x, have_k ? &k : NULL);
+        if (buffers(0) < 0)
+            goto done;
+        R.raw = 1;
+        R.staged = 0;
+        R.raw_len = R.blob_len = 0;
+        R.blob_off = R.off + REC_HEADER + 4u * (bound >> LZ_W) + TF_LZ_FRAME_OVERHEAD + 64u;
+        rc = snapshot_put(v, &x, have_k ? &k : NULL, now) < 0 || blob_flush() < 0 ? -1 : 0;
+        R.raw = 0;
+        if (rc == 0 && R.blob_len <= bound) {
+            R.pending = 1;
+            R.pending_seq = R.snapshots;
+        } else {
+            rc = -1;
+            if (ftruncate(R.fd, (off_t)R.off) != 0) /* what was written of the blob */
+                R.failed = 1;
+        }
+    }
+    R.snapshots++;
     R.last_ops = v->ops;
 done:
     strindex_free(&x);
+    if (have_k) {
+        own(0, k.own_bytes);
+        tf_kept_types_free(&k);
+    }
+    if (!R.pending)
+        buffers_free();
     {
-        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost */
-        uint64_t end = tf_now_ns(), cost = end - now;
+        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost (its
+         * compression counted as the last one's took) */
+        uint64_t end = tf_now_ns(), cost = end - now, all = cost + R.finish_ns;
         R.last_cost_ns = cost;
         R.max_cost_ns = cost > R.max_cost_ns ? cost : R.max_cost_ns;
         R.interval_ns = R.interval_ns * 2u < R.max_interval_ns ? R.interval_ns * 2u : R.max_interval_ns;
-        R.next_due_ns = end + (R.interval_ns > 20u * cost ? R.interval_ns : 20u * cost);
+        R.next_due_ns = end + (R.interval_ns > 20u * all ? R.interval_ns : 20u * all);
     }
     return rc;
 }
 
+/* Compresses the captured snapshot into its record at the end of the file, reading its blob back OUT_BUF bytes at a
+ * time: the compressed bytes never overtake the blob's unread ones (the gap is the lz bound's overhead), and the
+ * file is cut after the record. R.mu held, not the tracker's lock: the program runs on meanwhile. */
+static void finish_pending(void) {
+    uint64_t t0 = tf_now_ns(), at = R.blob_off, left = R.blob_len;
+    int ok;
+    R.pending = 0;
+    ok = rec_begin() == 0;
+    while (ok && left) {
+        uint8_t *in = (uint8_t *)R.enc_mem + tf_lz_encoder_size(LZ_W, LZ_L);
+        ssize_t got = pread(R.fd, in, left < OUT_BUF ? (size_t)left : OUT_BUF, (off_t)at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        ok = got > 0 && rec_put(in, (size_t)got) == 0;
+        at += got > 0 ? (uint64_t)got : 0u;
+        left -= got > 0 ? (uint64_t)got : 0u;
+    }
+    if (ok && rec_end(REC_SNAPSHOT, R.pending_seq) == 0) {
+        if (ftruncate(R.fd, (off_t)R.off) != 0)
+            R.failed = 1; /* the blob would follow the record: nothing more is written */
+        else
+            compact_maybe();
+    } else {
+        R.failed = 1;
+    }
+    buffers_free();
+    R.finish_ns = tf_now_ns() - t0;
+}
+
+/* A snapshot written now (the first, an explicit one, the last; every one without the writer thread): captured,
+ * then compressed at once, so the writer's memory peaks at the larger of the two phases, not at their sum (the
+ * encoder beside the string index and the kept types). It held the program for both, and says so. Tracker lock and
+ * R.mu held, nothing pending. */
+static int snapshot_now(const tf_tracker_view *v) {
+    int rc = capture(v);
+    if (R.pending) {
+        finish_pending();
+        rc = R.failed ? -1 : rc;
+        R.last_cost_ns += R.finish_ns;
+        R.max_cost_ns = R.last_cost_ns > R.max_cost_ns ? R.last_cost_ns : R.max_cost_ns;
+    }
+    return rc;
+}
+
+static int writer_running;
+
+/* Called by the hook (tracker lock held): captures a snapshot when one is due, for the writer thread to finish (or
+ * writes it, without that thread). Never waits for R.mu: while the writer compresses the last one, a later tick. */
 void tf_runfile_tick(uint64_t now_ns) {
     tf_tracker_view v;
-    if (R.fd < 0 || now_ns < R.next_due_ns || R.failed)
+    if (R.fd < 0 || now_ns < R.next_due_ns || R.failed || pthread_mutex_trylock(&R.mu) != 0)
         return;
-    if (tf_tracker_view_get(&v))
-        (void)snapshot(&v);
+    if (R.fd >= 0 && !R.pending && tf_tracker_view_get(&v))
+        (void)(writer_running ? capture(&v) : snapshot_now(&v));
+    pthread_mutex_unlock(&R.mu);
+}
+
+/* Before a record is written now: the captured snapshot first, so records stay in order. R.mu held. */
+static void settle(void) {
+    if (R.pending)
+        finish_pending();
 }
 
 /* ---- the writer thread ---------------------------------------------------------------------------------------- */
 
 static pthread_t writer;
-static int writer_running;
 static atomic_int writer_stop;
 
 static void *writer_main(void *unused) {
     (void)unused;
-    while (!atomic_load(&writer_stop)) {
-        struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
-        nanosleep(&step, NULL);
-        tf_tracker_lock();
-        if (R.fd >= 0 && !R.failed && tf_now_ns() >= R.next_due_ns) {
-            tf_tracker_view v;
-            /* only while tracing: a stopped run's kept tables are freed without the lock */
-            if (tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
-                (void)snapshot(&v);
+    for (;;) {
+        int stop = atomic_load(&writer_stop);
+        if (!stop) {
+            struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
+            nanosleep(&step, NULL);
+            tf_tracker_lock();
+            if (R.fd >= 0 && !R.failed && tf_now_ns() >= R.next_due_ns) {
+                tf_tracker_view v;
+                pthread_mutex_lock(&R.mu);
+                /* only while tracing: a stopped run's kept tables are freed without the lock */
+                if (!R.pending && tf_tracker_view_get(&v) && v.tracing && v.ops != R.last_ops)
+                    (void)capture(&v);
+                pthread_mutex_unlock(&R.mu);
+            }
+            tf_tracker_unlock();
         }
-        tf_tracker_unlock();
+        /* the compression, without the tracker's lock: the program allocates on meanwhile */
+        pthread_mutex_lock(&R.mu);
+        if (R.fd >= 0)
+            settle();
+        pthread_mutex_unlock(&R.mu);
+        if (stop)
+            return NULL;
     }
-    return NULL;
 }
 
 static void writer_end(void) {
@@ -678,8 +837,11 @@ void tf_runfile_forget(void) {
     if (R.fd >= 0)
         close(R.fd);
     R.fd = -1;
+    R.pending = 0;
+    buffers_free();
     index_free();
-    writer_running = 0; /* in a fork child the thread does not exist */
+    writer_running = 0; /* in a fork child the thread does not exist, and R.mu may be held by it */
+    R.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 /* ---- Python API (the recorder's child bootstrap, thrifty/doctor/child.py) ------------------------------------- */
@@ -687,7 +849,11 @@ void tf_runfile_forget(void) {
 static int write_record(int kind, const char *data, Py_ssize_t n) {
     int rc;
     tf_tracker_lock(); /* a snapshot from the hook on another thread must not interleave */
-    rc = rec_begin() < 0 || rec_put(data, (size_t)n) < 0 ? -1 : rec_end(kind);
+    pthread_mutex_lock(&R.mu);
+    settle();
+    rc = rec_begin() < 0 || rec_put(data, (size_t)n) < 0 ? -1 : rec_end(kind, R.snapshots);
+    buffers_free();
+    pthread_mutex_unlock(&R.mu);
     tf_tracker_unlock();
     return rc;
 }
@@ -820,9 +986,12 @@ static PyObject *runfile_snapshot(PyObject *module, PyObject *unused) {
     if (R.fd < 0)
         Py_RETURN_FALSE;
     tf_tracker_lock();
+    pthread_mutex_lock(&R.mu);
+    settle();
     have = tf_tracker_view_get(&v);
     if (have)
-        rc = snapshot(&v);
+        rc = snapshot_now(&v);
+    pthread_mutex_unlock(&R.mu);
     tf_tracker_unlock();
     if (!have) {
         PyErr_SetString(PyExc_RuntimeError, "no tracker run to snapshot");
@@ -840,8 +1009,13 @@ static PyObject *runfile_close(PyObject *module, PyObject *unused) {
     Py_BEGIN_ALLOW_THREADS;
     writer_end();
     Py_END_ALLOW_THREADS;
+    tf_tracker_lock(); /* a snapshot the hook captured as the writer thread ended is written, not left past the end */
+    pthread_mutex_lock(&R.mu);
+    if (R.fd >= 0)
+        settle();
+    pthread_mutex_unlock(&R.mu);
+    tf_tracker_unlock();
     tf_runfile_forget();
-    buffers_free();
     Py_RETURN_NONE;
 }
 

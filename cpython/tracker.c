@@ -65,6 +65,7 @@
 #define TF_SIZE_BITS 40       /* block table value: size (40 bits) | site or guard serial (24 bits) */
 #define TF_SIZE_MASK ((UINT64_C(1) << TF_SIZE_BITS) - 1u)
 #define TF_TAG_MAX ((UINT32_C(1) << 24) - 1u)
+#define TF_GATE_CLOSED UINT32_MAX /* T.gate when the fast path is off: no thread's tl.run holds it */
 #define TF_SAMPLE_BUCKET_BITS 11
 #define TF_SAMPLE_BUCKETS (1u << TF_SAMPLE_BUCKET_BITS)
 
@@ -82,11 +83,11 @@ typedef struct {
 #define TF_SAMPLED_KEYS 96u /* stack table entries: 2 KiB of slots */
 #define TF_SAMPLED_KEEP 8u  /* unpinned sites a reclaim keeps when that frees enough (for the churn report) */
 
-/* Sampled mode keeps the node keys in the stack table (`stacks`) instead of a table of their own: a few dozen
- * entries each, and one table has one table's slack, not two; it finds functions without a table (func_sorted). A
- * value's high half says what its key is (site 0, node; exact mode's function table tags its values too); the keys
- * are 64-bit hashes of different things, distinct but for a collision. Exact mode keeps three tables so its
- * per-allocation stack lookup stays on the smallest one. */
+/* Sampled mode keeps no node keys in a table: a node is found among its parent's children (tf_nodelink), 12 bytes
+ * a node where a table entry took 16 to 43 with its slack, so its stack table holds the sites' keys only; it finds
+ * functions without a table too (func_sorted). A value's high half says what its key is (site 0, node; exact mode's
+ * function table tags its values too); the keys are 64-bit hashes of different things, distinct but for a
+ * collision. Exact mode keeps three tables so its per-allocation stack lookup stays on the smallest one. */
 #define TF_KEY_NODE (UINT64_C(1) << 32)
 #define TF_KEY_FUNC (UINT64_C(2) << 32)
 
@@ -97,6 +98,14 @@ typedef struct {
     int firstlineno;
     PyCodeAddressRange bounds;
 } tf_linecache;
+
+/* Sampled mode: a node's place in the tree, beside T.nodes (index for index), so that a new stack finds the nodes
+ * of the frames it shares with the stacks seen before by walking down from the root. */
+typedef struct {
+    uint32_t key;     /* 32 bits of the node's key (its parent, code object, file and position) */
+    uint32_t child;   /* first child; 0 = none (node 0, the root, is never a child) */
+    uint32_t sibling; /* next child of the same parent; 0 = the last */
+} tf_nodelink;
 
 /* A table whose storage grows by doubling inside the hook, within the tracker's memory bound. */
 typedef struct {
@@ -134,11 +143,15 @@ static uint32_t pack_value(uint32_t site, uint64_t size, uint32_t size0) {
 }
 
 static struct {
+    /* The hook's fast-path gate, first so it shares a cache line with `free_check` and `prev`: the current run's
+     * number while a sampled run traces and no guard is active anywhere, else TF_GATE_CLOSED. A thread whose
+     * tl.run equals it may decide "not sampled" from its own countdown alone (hook_alloc). */
+    _Atomic uint32_t gate;
+    _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
     PyMemAllocatorEx prev[3];
     int installed;
-    _Atomic int tracing;    /* read without the lock as the hook's fast-path test */
-    int guards_active;      /* active guards, all threads (GIL) */
-    _Atomic int free_check; /* what hook_free must do: FREE_NONE, FREE_ALL, or FREE_FILTERED (sampled mode) */
+    _Atomic int tracing; /* read without the lock as the hook's fast-path test */
+    int guards_active;   /* active guards, all threads (GIL) */
     atomic_flag lock;
 
     /* run configuration */
@@ -157,6 +170,8 @@ static struct {
     tf_linecache lines[TF_LINE_CACHE];
     tf_node *nodes;
     uint32_t nnodes, nodes_cap;
+    tf_nodelink *links; /* sampled mode: the tree's links, links_cap >= nnodes */
+    uint32_t links_cap;
     uint32_t free_sites, free_nodes;   /* heads of the sampled-mode free lists; 0 = empty */
     uint32_t nfree_sites, nfree_nodes; /* their lengths */
     uint64_t recycled_sites;
@@ -171,7 +186,7 @@ static struct {
     int64_t live, peak;
     uint32_t peak_epoch;
     uint64_t peak_ns, allocs, frees, alloc_bytes, untracked, dropped_stacks, samples;
-    uint32_t run_id; /* per-thread sampling countdowns belong to this run */
+    uint32_t run_id; /* per-thread sampling countdowns belong to this run (never 0 nor TF_GATE_CLOSED) */
     int kept;        /* a stopped run's tables are kept for site lookups (keep_sites=True) until released */
     /* sampled mode: how many live sampled blocks hash to each bucket, so a free whose bucket is empty (nearly all)
      * skips the lock and the tables. A count, not a bit: pymalloc hands a freed address straight out again, so a
@@ -197,7 +212,7 @@ static struct {
     tf_growtable gblocks; /* block address -> size | guard serial */
     uint32_t next_serial;
     uint64_t hook_losses; /* times our hook was found removed by someone else (tf_hook_losses) */
-} T = {.lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
+} T = {.gate = TF_GATE_CLOSED, .lock = ATOMIC_FLAG_INIT, .max_memory = (size_t)256 * 1024 * 1024};
 
 /* initial-exec: read with one instruction instead of a __tls_get_addr call per hook (measured ~4% of exact-mode
  * time). The two variables fit easily in the static TLS space glibc reserves for dlopen'ed modules. */
@@ -206,12 +221,17 @@ static struct {
 #else
 #define TF_TLS _Thread_local
 #endif
-static TF_TLS int tl_busy;
+/* The hook's per-thread state in one struct: one thread-pointer offset to load (a shared object's initial-exec
+ * variables each cost a GOT load) for everything the fast path reads. */
+typedef struct {
+    /* Sampled mode: each thread counts down its own bytes to its next sample (a per-thread Poisson process samples
+     * every byte at the same rate), so an allocation that is not sampled takes no lock. */
+    int64_t countdown;
+    uint32_t run; /* the run `countdown` belongs to; 0 before the thread's first sample */
+    int busy;     /* inside the hook: allocations go straight to the previous allocator */
+} tf_tls;
+static TF_TLS tf_tls tl;
 static TF_TLS tf_guard_node *tl_guard;
-/* Sampled mode: each thread counts down its own bytes to its next sample (a per-thread Poisson process samples
- * every byte at the same rate), so an allocation that is not sampled takes no lock. */
-static TF_TLS int64_t tl_countdown;
-static TF_TLS uint32_t tl_run;
 
 enum { FREE_NONE = 0, FREE_ALL = 1, FREE_FILTERED = 2 };
 
@@ -325,11 +345,13 @@ static int table_room(tf_growtable *g, uint32_t initial) {
     return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
 
+/* Grows an array to at least `need` items: by doubling in exact mode, by half in sampled mode, whose arrays follow
+ * the live sample and whose slack is the recorder's memory that watch bounds. */
 static int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
     uint32_t ncap = *cap ? *cap : 16u;
     void *n;
     while (ncap < need)
-        ncap *= 2u;
+        ncap = T.sampled ? ncap + ncap / 2u : ncap * 2u;
     if (ncap == *cap)
         return 0;
     if (T.own_bytes + (size_t)(ncap - *cap) * item > T.max_memory)
@@ -430,8 +452,6 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
 }
 
 static int line_of(PyCodeObject *code, int lasti);
-
-static tf_growtable *node_table(void) { return T.sampled ? &T.stacks : &T.nodetab; }
 
 enum { FULL_SITES, FULL_NODES, FULL_KEYS }; /* what a sampled-mode reclaim must make room in */
 static void reclaim(uint32_t keep, uint32_t survivors);
@@ -574,6 +594,23 @@ static void reclaim(uint32_t keep, uint32_t survivors) {
         else if (T.nodes[i].func != TF_NODE_FREE)
             free_node(i);
     }
+    /* the children lists again, of the nodes left */
+    for (uint32_t i = 0; i < T.nnodes; i++)
+        T.links[i].child = 0;
+    for (uint32_t i = 1; i < T.nnodes; i++) {
+        if (T.nodes[i].func == TF_NODE_FREE)
+            continue;
+        T.links[i].sibling = T.links[T.nodes[i].parent].child;
+        T.links[T.nodes[i].parent].child = i;
+    }
+}
+
+/* Sampled mode: the child of `parent` whose key is `key`, or 0. O(children). */
+static uint32_t child_of(uint32_t parent, uint32_t key) {
+    for (uint32_t c = T.links[parent].child; c != 0; c = T.links[c].sibling)
+        if (T.links[c].key == key)
+            return c;
+    return 0;
 }
 
 /* Whether a quarter of what was full is free again. */
@@ -603,6 +640,8 @@ static uint32_t new_node(uint32_t parent) {
         /* grow when nothing could be freed, or little; at the memory bound, what was freed serves */
         if (!(T.sampled && T.nodes_cap >= TF_SAMPLED_NODES && reclaim_for(FULL_NODES, parent)) && T.nnodes < TF_TAG_MAX)
             (void)grow_array((void **)&T.nodes, &T.nodes_cap, sizeof(tf_node), T.nnodes + 1u);
+        if (T.sampled && T.links_cap < T.nodes_cap) /* in step: the same growth from the same start */
+            (void)grow_array((void **)&T.links, &T.links_cap, sizeof(tf_nodelink), T.nodes_cap);
     }
     if (T.free_nodes) {
         uint32_t i = T.free_nodes;
@@ -610,7 +649,7 @@ static uint32_t new_node(uint32_t parent) {
         T.nfree_nodes--;
         return i;
     }
-    if (T.nnodes >= TF_TAG_MAX || T.nnodes == T.nodes_cap)
+    if (T.nnodes >= TF_TAG_MAX || T.nnodes == T.nodes_cap || (T.sampled && T.nnodes >= T.links_cap))
         return 0;
     return T.nnodes++;
 }
@@ -656,7 +695,14 @@ static uint32_t current_site(int domain) {
         key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
         key = key ? key : 1u;
         uint64_t node;
-        if (node_table()->mem && tf_sitetable_get(&node_table()->t, key, &node)) {
+        uint32_t key32 = (uint32_t)(key >> 32) ^ (uint32_t)key;
+        if (T.sampled) {
+            /* two frames under one parent share a node only if their 32-bit keys collide */
+            if ((node = child_of(parent, key32)) != 0) {
+                parent = (uint32_t)node;
+                continue;
+            }
+        } else if (T.nodetab.mem && tf_sitetable_get(&T.nodetab.t, key, &node)) {
             if ((node & ~(uint64_t)UINT32_MAX) != TF_KEY_NODE) { /* another kind's key: a 64-bit collision */
                 T.dropped_stacks++;
                 return 0;
@@ -669,13 +715,18 @@ static uint32_t current_site(int domain) {
         int import = fr[i].code == T.import_code && fr[i].file != code->co_filename;
         uint32_t func = import ? func_of(T.import_label, fr[i].file) : func_of(code->co_filename, code->co_qualname);
         uint32_t slot;
-        /* the key's room first: a reclaim it runs must not meet the new node uninitialised */
-        if (func == UINT32_MAX || key_room(node_table(), parent) < 0 || (slot = new_node(parent)) == 0) {
+        /* exact mode: the key's room first (sampled mode: a reclaim new_node runs keeps `parent`'s path) */
+        if (func == UINT32_MAX || (!T.sampled && table_room(&T.nodetab, 12) < 0) || (slot = new_node(parent)) == 0) {
             T.dropped_stacks++;
             return 0;
         }
         T.nodes[slot] = (tf_node){.parent = parent, .line = import ? 0 : line_of(code, fr[i].lasti), .func = func};
-        tf_sitetable_put(&node_table()->t, key, TF_KEY_NODE | slot);
+        if (T.sampled) {
+            T.links[slot] = (tf_nodelink){.key = key32, .sibling = T.links[parent].child};
+            T.links[parent].child = slot;
+        } else {
+            tf_sitetable_put(&T.nodetab.t, key, TF_KEY_NODE | slot);
+        }
         parent = slot;
     }
     uint32_t site = new_site(parent);
@@ -738,9 +789,11 @@ static void timeline_tick(void) {
     {
         size_t room = T.max_memory > T.own_bytes ? T.max_memory - T.own_bytes : 0;
         if (T.sampled) {
-            /* sampled mode's tables follow what is live; the timeline's array stays within 1/64 of the traced peak
-             * (so a small heap gets fewer, wider buckets) */
-            size_t share = (size_t)(T.peak / 64), have = (size_t)T.tl.cap * sizeof(tf_bucket);
+            /* sampled mode's tables follow what is live; the timeline's array stays within 1/512 of the traced peak
+             * (so a small heap gets fewer, wider buckets: at most 256, 6 KiB, under a 6 MiB peak), but has its first
+             * 32 buckets whatever the peak */
+            size_t share = (size_t)(T.peak / 512), have = (size_t)T.tl.cap * sizeof(tf_bucket);
+            share = share > 32u * sizeof(tf_bucket) ? share : 32u * sizeof(tf_bucket);
             room = share > have && share - have < room ? share - have : share > have ? room : 0;
         }
         long grown = tf_timeline_tick(&T.tl, now - T.t0_ns, T.live, room);
@@ -803,7 +856,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     uint32_t site;
     if (T.sampled) {
         /* the caller saw this thread's countdown run out: this allocation is a sample */
-        tl_countdown = (int64_t)next_interval();
+        tl.countdown = (int64_t)next_interval();
         T.samples++;
         sample_weights(size, &wbytes, &wcount);
     }
@@ -979,21 +1032,21 @@ static int take_sample_slow(uint64_t size) {
         return 0;
     if (!T.sampled)
         return 1;
-    if (tl_run != T.run_id) {
+    if (tl.run != T.run_id) {
         lock();
-        tl_countdown = (int64_t)next_interval();
+        tl.countdown = (int64_t)next_interval();
         unlock();
-        tl_run = T.run_id;
+        tl.run = T.run_id;
     }
-    tl_countdown -= (int64_t)(size ? size : 1u);
-    return tl_countdown <= 0;
+    tl.countdown -= (int64_t)(size ? size : 1u);
+    return tl.countdown <= 0;
 }
 
 /* The sampled-mode common case inline: one thread-local decrement decides "not sampled". */
 static inline int take_sample(uint64_t size) {
-    if (T.sampled && tl_run == T.run_id) {
-        tl_countdown -= (int64_t)(size ? size : 1u);
-        if (tl_countdown > 0)
+    if (T.sampled && tl.run == T.run_id) {
+        tl.countdown -= (int64_t)(size ? size : 1u);
+        if (tl.countdown > 0)
             return 0;
         return atomic_load_explicit(&T.tracing, memory_order_relaxed) != 0;
     }
@@ -1009,7 +1062,7 @@ static int refuse_locked(uint64_t size, void *old) {
 }
 
 #define PREV(ctx) (&T.prev[(intptr_t)(ctx)])
-#define HOOK_IDLE() (tl_busy || (!atomic_load_explicit(&T.tracing, memory_order_relaxed) && !tl_guard))
+#define HOOK_IDLE() (tl.busy || (!atomic_load_explicit(&T.tracing, memory_order_relaxed) && !tl_guard))
 
 static void after_alloc(int domain, void *p, uint64_t size, int sample) {
     if (tl_guard)
@@ -1032,13 +1085,13 @@ static void timing_end(uint64_t t0) {
         T.timed_ns += (now_ns() - t0) * TF_TIMING_EVERY;
 }
 
-/* The recording half of an allocation hook, out of line so the common path stays small. tl_busy is set. */
+/* The recording half of an allocation hook, out of line so the common path stays small. tl.busy is set. */
 static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int zero, int sample) {
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
     if (tl_guard && refuse_locked(size, NULL)) {
-        tl_busy = 0;
+        tl.busy = 0;
         return NULL;
     }
     p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
@@ -1051,27 +1104,48 @@ static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int 
         timing_end(t0);
         unlock();
     }
-    tl_busy = 0;
+    tl.busy = 0;
     return p;
 }
 
-static TF_ALWAYS_INLINE void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+/* Everything but the sampled-mode common case (hook_alloc): idle, busy, exact mode, guards, a thread's first
+ * allocation of a run, and this thread's countdown running out. */
+static TF_NOINLINE void *alloc_other(void *ctx, size_t nelem, size_t elsize, int zero) {
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
     int sample;
     if (HOOK_IDLE())
         return zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-    /* Decided before the call: in sampled mode the usual answer is "no", and then this is all the hook does besides
-     * the busy flag (which keeps pymalloc's own RAW call for a large block from counting its bytes twice). */
     sample = take_sample(size);
-    tl_busy = 1;
+    tl.busy = 1;
     if (!sample && !tl_guard) {
         p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
-        tl_busy = 0;
+        tl.busy = 0;
         return p;
     }
     return alloc_slow(ctx, nelem, elsize, zero, sample);
+}
+
+/* Sampled mode's usual answer, "not sampled", decided inline: the gate (one shared word: a sampled run traces and no
+ * guard is active) and this thread's run number, busy flag and countdown (one thread-local struct). Then the hook
+ * only sets the busy flag around the allocator's call (which keeps pymalloc's own RAW call for a large block from
+ * counting its bytes twice). Anything else goes out of line. */
+static TF_ALWAYS_INLINE void *hook_alloc(void *ctx, size_t nelem, size_t elsize, int zero) {
+    size_t size = nelem * elsize;
+    if (tl.run == atomic_load_explicit(&T.gate, memory_order_relaxed) && !tl.busy) {
+        int64_t left = tl.countdown - (int64_t)(size ? size : 1u);
+        if (left > 0) {
+            PyMemAllocatorEx *prev = PREV(ctx);
+            void *p;
+            tl.countdown = left;
+            tl.busy = 1;
+            p = zero ? prev->calloc(prev->ctx, nelem, elsize) : prev->malloc(prev->ctx, size);
+            tl.busy = 0;
+            return p;
+        }
+    }
+    return alloc_other(ctx, nelem, elsize, zero);
 }
 
 static void *hook_malloc(void *ctx, size_t size) { return hook_alloc(ctx, 1, size, 0); }
@@ -1084,16 +1158,16 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
     return hook_alloc(ctx, nelem, elsize, 1);
 }
 
-static void *hook_realloc(void *ctx, void *old, size_t size) {
+static TF_NOINLINE void *realloc_other(void *ctx, void *old, size_t size) {
     PyMemAllocatorEx *prev = PREV(ctx);
     void *p;
     int check_old;
     if (HOOK_IDLE())
         return prev->realloc(prev->ctx, old, size);
     int sample = take_sample(size);
-    tl_busy = 1;
+    tl.busy = 1;
     if (tl_guard && refuse_locked(size, old)) {
-        tl_busy = 0;
+        tl.busy = 0;
         return NULL;
     }
     check_old =
@@ -1123,24 +1197,48 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
         timing_end(t0);
         unlock();
     }
-    tl_busy = 0;
+    tl.busy = 0;
     return p;
 }
 
-static TF_NOINLINE void free_slow(void *p) {
+/* The same common case as hook_alloc's, for a realloc whose old block is not (by the filter) a sampled one. */
+static void *hook_realloc(void *ctx, void *old, size_t size) {
+    if (tl.run == atomic_load_explicit(&T.gate, memory_order_relaxed) && !tl.busy && !(old && maybe_sampled(old))) {
+        int64_t left = tl.countdown - (int64_t)(size ? size : 1u);
+        if (left > 0) {
+            PyMemAllocatorEx *prev = PREV(ctx);
+            void *p;
+            tl.countdown = left;
+            tl.busy = 1;
+            p = prev->realloc(prev->ctx, old, size);
+            tl.busy = 0;
+            return p;
+        }
+    }
+    return realloc_other(ctx, old, size);
+}
+
+/* Records the free of a block that may be traced, then frees it. Out of line: most frees never come here. */
+static TF_NOINLINE void free_slow(void *ctx, void *p) {
+    PyMemAllocatorEx *prev = PREV(ctx);
     /* Forget the block before the allocator can hand its address out again. */
-    tl_busy = 1;
+    tl.busy = 1;
     lock();
     before_free(p);
     unlock();
-    tl_busy = 0;
+    tl.busy = 0;
+    prev->free(prev->ctx, p);
 }
 
+/* The common case, a block that cannot be traced (sampled mode: its address's filter bucket is empty), is a tail
+ * call to the allocator. */
 static void hook_free(void *ctx, void *p) {
-    PyMemAllocatorEx *prev = PREV(ctx);
     int check = atomic_load_explicit(&T.free_check, memory_order_relaxed);
-    if (check && p && !tl_busy && (check == FREE_ALL || maybe_sampled(p)))
-        free_slow(p);
+    if (check != FREE_NONE && p && (check == FREE_ALL || maybe_sampled(p)) && !tl.busy) {
+        free_slow(ctx, p);
+        return;
+    }
+    PyMemAllocatorEx *prev = PREV(ctx);
     prev->free(prev->ctx, p);
 }
 
@@ -1152,6 +1250,8 @@ static void update_free_check(void) {
     else if (tracing)
         check = FREE_FILTERED;
     atomic_store(&T.free_check, check);
+    /* the fast path needs none of this: tracing sampled, no guard on any thread (so none on the caller's) */
+    atomic_store(&T.gate, tracing && T.sampled && !T.guards_active ? T.run_id : TF_GATE_CLOSED);
 }
 
 static void hooks_install(void) {
@@ -1362,7 +1462,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     T.peak_epoch = 1;
     T.peak_ns = T.allocs = T.frees = T.alloc_bytes = T.untracked = T.dropped_stacks = T.samples = 0;
     T.rng = now_ns() | 1u;
-    T.run_id++;
+    T.run_id = T.run_id + 1u >= TF_GATE_CLOSED ? 1u : T.run_id + 1u; /* never 0 (a thread's first) nor closed */
     memset(T.sampled_count, 0, sizeof T.sampled_count);
     memset(T.lines, 0, sizeof T.lines);
     T.t0_ns = now_ns();
@@ -1386,6 +1486,13 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     }
     T.nodes[0] = (tf_node){0};
     T.nnodes = 1;
+    if (sampled) {
+        if (grow_array((void **)&T.links, &T.links_cap, sizeof(tf_nodelink), T.nodes_cap) < 0) {
+            unlock();
+            return PyErr_NoMemory();
+        }
+        T.links[0] = (tf_nodelink){0};
+    }
     T.free_sites = T.free_nodes = T.nfree_sites = T.nfree_nodes = 0;
     T.recycled_sites = 0;
     own_add(fixed_bytes(), 0);
@@ -1500,7 +1607,8 @@ static void release_run(void) {
         Py_DECREF(T.funcs[i].name);
     }
     own_add(0, (size_t)T.sites_cap * sizeof(tf_site) + (size_t)T.nodes_cap * sizeof(tf_node) +
-                   (size_t)T.funcs_cap * sizeof(tf_func) + (size_t)T.forder_cap * sizeof *T.forder + fixed_bytes());
+                   (size_t)T.links_cap * sizeof(tf_nodelink) + (size_t)T.funcs_cap * sizeof(tf_func) +
+                   (size_t)T.forder_cap * sizeof *T.forder + fixed_bytes());
     free(T.funcs);
     free(T.forder);
     T.funcs = NULL;
@@ -1512,8 +1620,11 @@ static void release_run(void) {
     Py_CLEAR(T.import_code);
     free(T.sites);
     free(T.nodes);
+    free(T.links);
     T.sites = NULL;
     T.nodes = NULL;
+    T.links = NULL;
+    T.links_cap = 0;
     T.nsites = T.sites_cap = T.nnodes = T.nodes_cap = 0;
     free_table(&T.nodetab);
     free_pack(&T.pblocks);
@@ -1587,7 +1698,7 @@ static PyObject *site_of_block(uintptr_t a) {
     PyObject *res;
     /* Inside this thread's own hook (the lock may be held, e.g. by a collection something under the hook started,
      * whose gc callback looks sites up) there is no safe answer; a spin on our own lock would never end. */
-    if (tl_busy)
+    if (tl.busy)
         Py_RETURN_NONE;
     /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
      * with the hook on another thread, and this thread's hook would record the tuples as the run's allocations */

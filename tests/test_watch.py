@@ -413,3 +413,60 @@ def test_a_bounded_run_file_stays_where_it_was_when_the_target_changes_directory
     numbers = [s["snapshot"] for s in series]
     assert numbers[-1] + 1 > len(numbers), numbers  # compacted, in place
     assert (tmp_path / "w.run").stat().st_size <= 33 * 1024
+
+
+DEFERRED = r"""
+import time
+import thrifty
+from thrifty import _ext
+
+import sys
+
+bound = sys.argv[1]
+w = thrifty.watch("w.run", every=0.005, max_file=bound, signal=None).start()
+# a few hundred sites holding bytes: a snapshot's raw payload is several times its compressed record
+ns = {}
+exec(compile("".join(f"def f{i}():\n    return bytearray(20000)\n" for i in range(400)), "gen.py", "exec"), ns)
+held = [ns[f"f{i}"]() for i in range(400)]
+keep, t0 = [], time.monotonic()
+while time.monotonic() - t0 < 60:  # until enough has happened; the limit only keeps a broken run from hanging
+    keep.append([str(i) * 20 for i in range(200)])
+    del keep[:-40]
+    st = _ext._runfile_status()
+    if st["snapshots"] >= 12 and (st["compactions"] >= 2 or bound == "0"):
+        break
+w.stop()
+print(st["snapshots"], st["compactions"])
+"""
+
+
+@pytest.mark.parametrize("bound", ["16K", "0"])
+def test_snapshots_taken_while_the_program_allocates_are_finished_by_the_writer_thread(tmp_path, bound):
+    """A due snapshot is captured raw past the end of the file in the allocation hook and the writer thread
+    compresses it into its record, then compacts (docs/watch.md, The run file): after many of them (and several
+    compactions, in a bounded file) every record is committed, compressed and in order, and nothing is left past
+    the last one."""
+    from thrifty.doctor import runfile
+
+    (tmp_path / "svc.py").write_text(DEFERRED)
+    got = subprocess.run([sys.executable, "svc.py", bound], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=120)
+    assert got.returncode == 0, got.stderr[-3000:]
+    taken, compactions = map(int, got.stdout.split())
+    assert taken >= 12 and (compactions >= 2 if bound != "0" else compactions == 0), got.stdout
+    data = (tmp_path / "w.run").read_bytes()
+    records = list(runfile._records(data, "w.run"))
+    assert records[-1][2] == len(data)  # the file ends with its last record: no blob, no hole after it
+    flags, pos = [], runfile.HEADER.size
+    while pos < len(data):  # every record's header: each payload compressed, the snapshots' by the writer thread
+        kind, flag, _, stored, _, _ = runfile.RECORD.unpack_from(data, pos)
+        flags.append((kind, flag & runfile.FLAG_LZ))
+        pos += runfile.RECORD.size + stored
+    assert pos == len(data) and all(lz for _, lz in flags), flags
+    _, series = runfile.read_series(str(tmp_path / "w.run"))
+    numbers = [s["snapshot"] for s in series]
+    assert numbers == sorted(set(numbers)), numbers
+    if bound == "0":
+        assert numbers == list(range(len(numbers))), numbers  # every snapshot kept
+    else:
+        assert numbers[-1] + 1 > len(numbers), numbers  # thinned

@@ -38,8 +38,11 @@ struct tf_lz_decoder {
     uint8_t mode;        /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
     uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     uint8_t error, in_len, in_pos;
+    uint8_t filter_id;    /* the frame's filter (lz.h), 0 for none */
+    uint8_t filter_on;    /* its state below is set up (after the header) */
+    uint16_t filter_room; /* storage after the window, for a filter's state (saturating) */
     uint8_t in[TF_LZ_DECODER_INPUT];
-    uint8_t window[]; /* 2^max_w bytes */
+    uint8_t window[]; /* 2^max_w bytes, then a filter's state when the frame has one */
 };
 
 size_t tf_lz_decoder_size(unsigned window_bits) {
@@ -59,6 +62,8 @@ tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, un
         return TF_E_ALIGN;
     tf_lz_decoder *d = (tf_lz_decoder *)storage;
     TF_MEMSET(d, 0, sizeof *d);
+    size_t room = size - tf_lz_decoder_size(max_window_bits);
+    d->filter_room = (uint16_t)(room < 0xFFFFu ? room : 0xFFFFu);
     d->max_w = (uint8_t)max_window_bits;
     d->adler = 1u;
     d->state = D_HEADER;
@@ -215,8 +220,9 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
         if (b != tf__lz_magic[i])
             return TF_E_CORRUPT;
     } else if (i == 4u) {
-        if (b != TF_LZ_VERSION)
-            return TF_E_VERSION; /* version 1 (before any release) is not read either */
+        if (b != TF_LZ_VERSION && (b != TF_LZ_VERSION_FILTERED || !TF_LZ_FILTERS))
+            return TF_E_VERSION;                    /* version 1 (before any release) is not read either */
+        d->filter_id = b == TF_LZ_VERSION_FILTERED; /* until byte 7: whether the version says a filter comes */
     } else if (i == 5u) {
         d->w = (uint8_t)(b & 15u);
         d->l = (uint8_t)(b >> 4);
@@ -224,13 +230,27 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
             return TF_E_CORRUPT;
         if (d->w > d->max_w)
             return TF_E_SIZE;
-    } else {
-        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
+    } else if (i == 6u) {
+        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | TF_LZ_FLAG_FILTER))
             return TF_E_VERSION;
+        /* the filter flag exactly in version 3 frames, and never on a stored one (whose bytes are the content) */
+        if (!(b & TF_LZ_FLAG_FILTER) != !d->filter_id || ((b & TF_LZ_FLAG_FILTER) && (b & TF_LZ_FLAG_STORED)))
+            return TF_E_CORRUPT;
         d->flags = (uint8_t)b;
+    } else {
+        if (!tf_lz_filter_size(TF_LZ_FILTER(b)))
+            return TF_E_VERSION; /* a filter this build does not know */
+        if (tf_lz_filter_size(TF_LZ_FILTER(b)) > d->filter_room)
+            return TF_E_SIZE;
+        d->filter_id = (uint8_t)b;
     }
     d->count = i + 1u;
     return TF_OK;
+}
+
+/* The header's length: 7 bytes, and a filter byte when byte 6 (read by then) has the filter flag. */
+static unsigned tf__header_len(const tf_lz_decoder *d) {
+    return TF_LZ_HEADER_SIZE + (d->count >= TF_LZ_HEADER_SIZE && (d->flags & TF_LZ_FLAG_FILTER) ? 1u : 0u);
 }
 
 #if !TF_LZ_SMALL /* the small build decodes a symbol at a time only */
@@ -441,7 +461,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
     for (;;) {
         switch (d->state) {
         case D_HEADER:
-            while (d->count < TF_LZ_HEADER_SIZE) {
+            while (d->count < tf__header_len(d)) {
                 int b = tf__bits(d, src, 8);
                 if (b < 0)
                     goto starved;
@@ -602,11 +622,82 @@ fail:
     return tf__fail(d, st);
 }
 
+#if TF_LZ_FILTERS
+static tf__lz_filter *tf__dec_filter(const tf_lz_decoder *d) {
+    uintptr_t after = (uintptr_t)(d->window + ((size_t)1 << d->max_w));
+    return (tf__lz_filter *)(after + ((8u - (after & 7u)) & 7u));
+}
+
+/* A filtered frame's body: decoded bytes fill the filter's block, and the elements they code go to out. Returns as
+ * tf__decode does; TF_LZ_DONE at the end of the frame only once the last block has been handed on. */
+static tf_status tf__decode_filtered(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
+    tf__lz_filter *f = tf__dec_filter(d);
+    size_t o = 0, block = TF_LZ_FILTER_BLOCK * f->size;
+    tf_status st = TF_LZ_DONE;
+    for (;;) {
+        if (f->ready) {
+            while (o < out_size && f->drain < f->ready)
+                out[o++] = tf__lz_unfilter_byte(f);
+            if (f->drain < f->ready) {
+                st = TF_LZ_MORE;
+                break;
+            }
+            f->ready = f->drain = f->fill = 0;
+        }
+        if (d->state == D_END) {
+            if (!f->fill)
+                break;          /* TF_LZ_DONE: all handed on */
+            f->ready = f->fill; /* the last, partial block: its elements as they are */
+            f->planar = 0;
+            f->drain = 0;
+            continue;
+        }
+        size_t got = 0;
+        st = tf__decode(d, src, f->blk + f->fill, block - f->fill, &got);
+        f->fill = (uint16_t)(f->fill + got);
+        if (st < 0)
+            break;
+        if (f->fill == block) {
+            f->ready = f->fill;
+            f->planar = 1;
+            f->drain = 0;
+        } else if (d->state != D_END) {
+            break; /* TF_LZ_DONE: the input ran dry */
+        }
+    }
+    *out_n = o;
+    return st;
+}
+#endif
+
+/* tf__decode, through the filter when the frame has one: the header is read first on its own to know. */
+static tf_status tf__decode_out(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
+#if TF_LZ_FILTERS
+    if (!d->filter_on && (d->state == D_HEADER || d->filter_id)) {
+        if (d->state == D_HEADER) {
+            size_t none = 0;
+            tf_status st = tf__decode(d, src, d->window, 0, &none); /* no room for output: stops after the header */
+            if (st < 0 || d->state == D_HEADER) {
+                *out_n = 0;
+                return st;
+            }
+        }
+        if (d->filter_id) {
+            tf__lz_filter_start(d->window + ((size_t)1 << d->max_w), d->filter_id);
+            d->filter_on = 1;
+        }
+    }
+    if (d->filter_on)
+        return tf__decode_filtered(d, src, out, out_size, out_n);
+#endif
+    return tf__decode(d, src, out, out_size, out_n);
+}
+
 tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
     if (!d || !out_n || (!out && out_size))
         return TF_E_NULL;
     tf__lz_src src = {d->in + d->in_pos, d->in + d->in_len};
-    tf_status st = tf__decode(d, &src, out, out_size, out_n);
+    tf_status st = tf__decode_out(d, &src, out, out_size, out_n);
     d->in_pos = (uint8_t)(src.p - d->in);
     return st;
 }
@@ -619,12 +710,12 @@ tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, si
     size_t first = 0;
     if (d->in_pos < d->in_len) { /* bytes an earlier sink left go first */
         tf_status st = tf_lz_decoder_poll(d, out, out_size, out_n);
-        if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
+        if (st != TF_LZ_DONE || d->in_pos < d->in_len || tf_lz_decoder_ended(d))
             return st;
         first = *out_n;
     }
     tf__lz_src src = {in, in + n};
-    tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
+    tf_status st = tf__decode_out(d, &src, out ? out + first : out, out_size - first, out_n);
     *out_n += first;
     *consumed = (size_t)(src.p - in);
     return st;
@@ -636,12 +727,22 @@ tf_status tf_lz_decoder_finish(tf_lz_decoder *d) {
     if (d->state == D_FAILED)
         return -(tf_status)d->error;
     if (d->state == D_END)
-        return TF_LZ_DONE;
+        return tf_lz_decoder_ended(d) ? TF_LZ_DONE : TF_LZ_MORE; /* a filter may still hold the last block */
     /* Until poll has run dry on the input it has, it may still reach the end; after that the frame was cut short. */
     return d->starved ? TF_E_CORRUPT : TF_LZ_MORE;
 }
 
-int tf_lz_decoder_ended(const tf_lz_decoder *d) { return d && d->state == D_END; }
+int tf_lz_decoder_ended(const tf_lz_decoder *d) {
+    if (!d || d->state != D_END)
+        return 0;
+#if TF_LZ_FILTERS
+    if (d->filter_on) {
+        const tf__lz_filter *f = tf__dec_filter(d);
+        return !f->ready && !f->fill;
+    }
+#endif
+    return 1;
+}
 
 size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
     if (bytes)
@@ -653,10 +754,11 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
                             unsigned *flags) {
     if (!in && n)
         return TF_E_NULL;
-    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window */
+    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window and filter */
     h.count = 0;
     h.max_w = TF_LZ_MAX_WINDOW_BITS;
-    for (size_t i = 0; i < TF_LZ_HEADER_SIZE; i++) {
+    h.filter_room = 0xFFFFu;
+    for (size_t i = 0; i < tf__header_len(&h); i++) {
         if (i == n || (i == 4u && n < TF_LZ_HEADER_SIZE)) /* the magic first, then whether it is all here */
             return TF_E_EMPTY;
         tf_status st = tf__header_byte(&h, in[i]);
@@ -668,6 +770,6 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
     if (lookahead_bits)
         *lookahead_bits = h.l;
     if (flags)
-        *flags = h.flags;
+        *flags = h.flags | ((h.flags & TF_LZ_FLAG_FILTER) ? TF_LZ_FILTER(h.filter_id) : 0u);
     return TF_OK;
 }

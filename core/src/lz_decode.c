@@ -629,11 +629,14 @@ static tf__lz_filter *tf__dec_filter(const tf_lz_decoder *d) {
 }
 
 /* A filtered frame's body: decoded bytes fill the filter's block, and the elements they code go to out. Returns as
- * tf__decode does; TF_LZ_DONE at the end of the frame only once the last block has been handed on. */
+ * tf__decode does; TF_LZ_DONE at the end of the frame only once the last block has been handed on. Only whole blocks
+ * (and, at the end, the last one) are handed on, also before an error, so where the input is cut does not change the
+ * output; a block the failing call completed goes out first (TF_LZ_MORE while it does not fit, and the failed
+ * decoder reports its error again on the next call). */
 static tf_status tf__decode_filtered(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
     tf__lz_filter *f = tf__dec_filter(d);
     size_t o = 0, block = TF_LZ_FILTER_BLOCK * f->size;
-    tf_status st = TF_LZ_DONE;
+    tf_status st = TF_LZ_DONE, failed = TF_OK;
     for (;;) {
         if (f->ready) {
             while (o < out_size && f->drain < f->ready)
@@ -652,17 +655,19 @@ static tf_status tf__decode_filtered(tf_lz_decoder *d, tf__lz_src *src, uint8_t 
             f->drain = 0;
             continue;
         }
+        if (failed)
+            break; /* a block completed by the failing call has been handed on */
         size_t got = 0;
         st = tf__decode(d, src, f->blk + f->fill, block - f->fill, &got);
         f->fill = (uint16_t)(f->fill + got);
         if (st < 0)
-            break;
+            failed = st; /* but output before an error is valid: a block it completed is still handed on */
         if (f->fill == block) {
             f->ready = f->fill;
             f->planar = 1;
             f->drain = 0;
-        } else if (d->state != D_END) {
-            break; /* TF_LZ_DONE: the input ran dry */
+        } else if (failed || d->state != D_END) {
+            break; /* the error, or TF_LZ_DONE: the input ran dry */
         }
     }
     *out_n = o;

@@ -47,8 +47,7 @@ struct tf_lz_encoder {
     uint8_t ahead_valid, ahead_kind;
     uint16_t ahead_len, ahead_dist;
     int16_t ahead_gain;
-    uint8_t filter_id;     /* the filter (lz.h) written in the header, 0 for none */
-    tf__lz_filter *filter; /* its state, after the encoder's own storage; NULL without one */
+    uint8_t filter_id; /* the filter (lz.h) written in the header, 0 for none; its state follows the encoder's */
 };
 
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */
@@ -101,15 +100,25 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
                              unsigned lookahead_bits, unsigned flags) {
     if (!enc || !storage)
         return TF_E_NULL;
+#if TF_LZ_FILTERS
     unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu, filter = TF_LZ_FILTER_OF(flags);
     if (!tf__lz_params_ok(window_bits, lookahead_bits) ||
         (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu) | TF_LZ_FILTER(0xFFu))) || level > 9u ||
-        (filter && (!TF_LZ_FILTERS || !tf_lz_filter_size(flags))))
+        (filter && !tf_lz_filter_size(flags)))
         return TF_E_ARG;
     const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
     size_t own = tf_lz_encoder_size(window_bits, lookahead_bits);
     if (size < own || size - own < tf_lz_filter_size(flags))
         return TF_E_SIZE;
+#else /* a filter's bits are unknown flags here */
+    unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu;
+    if (!tf__lz_params_ok(window_bits, lookahead_bits) || (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu))) ||
+        level > 9u)
+        return TF_E_ARG;
+    const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
+    if (size < tf_lz_encoder_size(window_bits, lookahead_bits))
+        return TF_E_SIZE;
+#endif
     if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
         return TF_E_ALIGN;
     tf_lz_encoder *e = (tf_lz_encoder *)storage;
@@ -134,8 +143,11 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
      * match (W=8 level 1: 348253 bytes instead of 356188). Larger windows profit from 3-byte keys that spread. */
     e->hash_bytes = window_bits <= 9u && how->lazy ? 2u : 3u;
     e->hash_shift = (uint8_t)(32u - tf__enc_buckets_log2(window_bits));
+#if TF_LZ_FILTERS
     e->filter_id = (uint8_t)filter;
-    e->filter = filter ? tf__lz_filter_start((uint8_t *)storage + own, filter) : NULL;
+    if (filter)
+        tf__lz_filter_start((uint8_t *)storage + own, filter);
+#endif
     *enc = e;
     return TF_OK;
 }
@@ -160,9 +172,16 @@ static size_t tf__sink_ring(tf_lz_encoder *e, const uint8_t *in, size_t n) {
     return take;
 }
 
+#if TF_LZ_FILTERS
+/* The filter's state: after the encoder's own storage, as tf_lz_encoder_init put it. */
+static tf__lz_filter *tf__enc_filter(tf_lz_encoder *e) {
+    uintptr_t after = (uintptr_t)e + tf_lz_encoder_size(e->w, e->l);
+    return (tf__lz_filter *)(after + ((8u - (after & 7u)) & 7u));
+}
+
 /* Hands the filter's ready block on to the ring as far as the ring has room; the block is done when all went. */
 static void tf__filter_drain(tf_lz_encoder *e) {
-    tf__lz_filter *f = e->filter;
+    tf__lz_filter *f = tf__enc_filter(e);
     while (f->ready) {
         uint8_t chunk[32];
         unsigned k = 0;
@@ -177,17 +196,11 @@ static void tf__filter_drain(tf_lz_encoder *e) {
     }
 }
 
-tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
-    if (!e || !consumed || (!in && n))
-        return TF_E_NULL;
-    *consumed = 0;
-    if (e->finishing || (e->filter && e->filter->ended))
+/* sink through the filter: input fills its block, a full block goes on to the ring as far as the ring has room. */
+static tf_status tf__filter_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
+    tf__lz_filter *f = tf__enc_filter(e);
+    if (f->ended)
         return TF_E_STATE;
-    if (!e->filter) {
-        *consumed = n ? tf__sink_ring(e, in, n) : 0u;
-        return TF_OK;
-    }
-    tf__lz_filter *f = e->filter;
     size_t used = 0, block = TF_LZ_FILTER_BLOCK * f->size;
     for (;;) {
         tf__filter_drain(e);
@@ -204,10 +217,27 @@ tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size
     return TF_OK;
 }
 
+#endif
+
+tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
+    if (!e || !consumed || (!in && n))
+        return TF_E_NULL;
+    *consumed = 0;
+    if (e->finishing)
+        return TF_E_STATE;
+#if TF_LZ_FILTERS
+    if (e->filter_id)
+        return tf__filter_sink(e, in, n, consumed);
+#endif
+    *consumed = tf__sink_ring(e, in, n);
+    return TF_OK;
+}
+
+#if TF_LZ_FILTERS
 /* With a filter the frame may end only once its last block has gone into the ring: until then poll keeps
  * draining it (the ring always has room for some of it after a step), and `finishing` waits. */
 static void tf__filter_finish(tf_lz_encoder *e) {
-    tf__lz_filter *f = e->filter;
+    tf__lz_filter *f = tf__enc_filter(e);
     if (!f->ended) {
         f->ended = 1;
         if (f->fill && !f->ready)
@@ -217,13 +247,16 @@ static void tf__filter_finish(tf_lz_encoder *e) {
     if (!f->ready)
         e->finishing = 1;
 }
+#endif
 
 tf_status tf_lz_encoder_finish(tf_lz_encoder *e) {
     if (!e)
         return TF_E_NULL;
-    if (e->filter && !e->finishing)
+#if TF_LZ_FILTERS
+    if (e->filter_id && !e->finishing)
         tf__filter_finish(e);
     else
+#endif
         e->finishing = 1;
     return (e->phase == E_END && e->out.n == 0) ? TF_LZ_DONE : TF_LZ_MORE;
 }
@@ -705,18 +738,28 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         case E_HEADER:
             for (unsigned i = 0; i < 4u; i++)
                 tf__put(b, tf__lz_magic[i], 8);
-            tf__put(b, e->filter ? TF_LZ_VERSION_FILTERED : TF_LZ_VERSION, 8);
+#if TF_LZ_FILTERS
+            tf__put(b, e->filter_id ? TF_LZ_VERSION_FILTERED : TF_LZ_VERSION, 8);
             tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
-            tf__put(b, e->flags | (e->filter ? TF_LZ_FLAG_FILTER : 0u), 8);
-            e->phase = e->filter ? E_FILTER : E_BODY;
+            tf__put(b, e->flags | (e->filter_id ? TF_LZ_FLAG_FILTER : 0u), 8);
+            e->phase = e->filter_id ? E_FILTER : E_BODY;
             break;
-        case E_FILTER:
+        case E_FILTER: /* the 8th header byte: 7 bytes and up to 7 pending bits fill the bit buffer */
             tf__put(b, e->filter_id, 8);
             e->phase = E_BODY;
             break;
+#else
+            tf__put(b, TF_LZ_VERSION, 8);
+            tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
+            tf__put(b, e->flags, 8);
+            e->phase = E_BODY;
+            break;
+#endif
         case E_BODY: {
-            if (e->filter && e->filter->ended && !e->finishing)
+#if TF_LZ_FILTERS
+            if (e->filter_id && !e->finishing && tf__enc_filter(e)->ended)
                 tf__filter_finish(e);
+#endif
             tf__lz_bytes s = tf__ring_bytes(e);
             if (e->la > (1u << e->l) || (e->finishing && e->la)) {
                 int done = tf__step(e, &s, e->lazy);
@@ -1029,8 +1072,8 @@ tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_s
         size_t produced = 0;
         if (cap) /* else out may be NULL */
 #if TF_LZ_FILTERS
-            produced = e->filter ? tf__compress_frame_filtered(e, src, piece, out + o, cap)
-                                 : tf__compress_frame(e, src, piece, out + o, cap);
+            produced = e->filter_id ? tf__compress_frame_filtered(e, src, piece, out + o, cap)
+                                    : tf__compress_frame(e, src, piece, out + o, cap);
 #else
             produced = tf__compress_frame(e, src, piece, out + o, cap);
 #endif

@@ -88,8 +88,9 @@
  *                                                W=8, L=4: 1944 B; W=10, L=4: 4248 B; W=12, L=5: 5832 B
  *
  * OUTPUT BOUND
- *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
- *   takes a match only when it pays for what the run it closes costs over 8 bits a byte, so no sequence costs more
+ *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes (one more with a filter, its
+ *   header byte) for n input bytes: the encoder takes a match only when it pays for what the run it closes costs
+ *   over 8 bits a byte (a filter keeps the length), so no sequence costs more
  *   than 8 bits per byte, and a full run of 2^W literals costs at most 15 + 13 bits of header. tf_lz_compress()
  *   also falls back to a stored frame, so its output is at most n + TF_LZ_STORED_OVERHEAD (tf_lz_compress_bound(n)).
  *

@@ -31,7 +31,20 @@ struct tf_PoolObject {
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
     PyObject *block_type;    /* thrifty.Block, strong: checked on every Pool.release() without a module lookup */
     Py_ssize_t count;
+    /* Block.__enter__ / Block.__exit__ bound to one of this pool's blocks (tf_BlockMethodObject), strong; NULL until
+     * the first with-statement and once closed. A with-statement binds both for every use: the binding re-points a
+     * cached one that nobody else holds instead of allocating two method objects (block.c, method_get). */
+    PyObject *with_cache[2];
 };
+
+/* A Block's __enter__ or __exit__: the unbound descriptor in Block's dict (block NULL) or one bound to a Block. */
+typedef struct {
+    PyObject_HEAD vectorcallfunc vectorcall;
+    PyObject *block; /* strong: the Block this method is bound to; NULL in the unbound descriptor */
+    int role;        /* TF_WITH_ENTER or TF_WITH_EXIT: the index into with_cache */
+} tf_BlockMethodObject;
+
+enum { TF_WITH_ENTER = 0, TF_WITH_EXIT = 1 };
 
 typedef struct {
     PyObject_HEAD Py_buffer src; /* the export held on the viewed object; src.obj == NULL once released */

@@ -61,6 +61,37 @@ static inline long tf_lz_level_flags(int level) {
     return (long)TF_LZ_LEVEL((unsigned)level);
 }
 
+/* The numeric filters by name (lz.h): "delta2" ... "shuffle8", as core flags (TF_LZ_FILTER), 0 for None, or -1 with
+ * a ValueError that lists the names. */
+static inline long tf_lz_filter_flags(PyObject *name) {
+    static const char *const names[] = {"delta2", "delta4", "delta8", "shuffle2", "shuffle4", "shuffle8"};
+    if (name == NULL || name == Py_None)
+        return 0;
+    if (PyUnicode_Check(name)) {
+        for (unsigned i = 0; i < 6u; i++)
+            if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0)
+                return (long)TF_LZ_FILTER(
+                    TF_LZ_FILTER_ID(i < 3u ? TF_LZ_FILTER_DELTA : TF_LZ_FILTER_SHUFFLE, i % 3u + 1u));
+        PyErr_Format(PyExc_ValueError,
+                     "filter must be one of 'delta2', 'delta4', 'delta8' (differences of 2-, 4- or 8-byte "
+                     "little-endian numbers), 'shuffle2', 'shuffle4', 'shuffle8' (their bit planes only) or None, "
+                     "got %R",
+                     name);
+    } else {
+        PyErr_Format(PyExc_TypeError, "filter must be a str or None, not %.100s", Py_TYPE(name)->tp_name);
+    }
+    return -1;
+}
+
+/* The name of the filter in core flags, or NULL for none. */
+static inline const char *tf_lz_filter_name(unsigned flags) {
+    static const char *const names[] = {"delta2", "delta4", "delta8", "shuffle2", "shuffle4", "shuffle8"};
+    unsigned id = TF_LZ_FILTER_OF(flags), kind = id & 15u, size_log2 = id >> 4;
+    if (!tf_lz_filter_size(flags))
+        return NULL;
+    return names[(kind == TF_LZ_FILTER_DELTA ? 0u : 3u) + size_log2 - 1u];
+}
+
 /* 0, or -1 with a ValueError that names the accepted range. */
 static inline int tf_lz_check_params(int window_bits, int lookahead_bits) {
     if (window_bits < (int)TF_LZ_MIN_WINDOW_BITS || window_bits > (int)TF_LZ_MAX_WINDOW_BITS) {

@@ -7,8 +7,9 @@ typedef struct {
     int window_bits;
     int lookahead_bits;
     int level;
-    int finished; /* flush() has ended the frame */
-    int busy;     /* a call is running with the GIL released */
+    unsigned filter; /* TF_LZ_FILTER(id), 0 for none */
+    int finished;    /* flush() has ended the frame */
+    int busy;        /* a call is running with the GIL released */
 } LzCompressor;
 
 /* Runs input through the encoder into `out`; with `finish`, to the end of the frame. Returns a tf_status, or
@@ -73,24 +74,26 @@ static PyObject *encode(LzCompressor *self, const uint8_t *in, size_t n, int fin
 }
 
 static PyObject *LzCompressor_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", "level", NULL};
+    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", "level", "filter", NULL};
     int w = 10, l = 4, checksum = 1, level = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iipi:Compressor", kwlist, &w, &l, &checksum, &level))
+    PyObject *filter = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iipi$O:Compressor", kwlist, &w, &l, &checksum, &level, &filter))
         return NULL;
-    long level_flags = tf_lz_level_flags(level);
-    if (level_flags < 0 || tf_lz_check_params(w, l) < 0)
+    long level_flags = tf_lz_level_flags(level), filter_flags = level_flags < 0 ? -1 : tf_lz_filter_flags(filter);
+    if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0)
         return NULL;
     LzCompressor *self = (LzCompressor *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
-    size_t size = tf_lz_encoder_size((unsigned)w, (unsigned)l);
+    size_t size = tf_lz_encoder_size((unsigned)w, (unsigned)l) + tf_lz_filter_size((unsigned)filter_flags);
     self->storage = PyMem_Malloc(size);
     if (!self->storage) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
-    tf_status st = tf_lz_encoder_init(&self->enc, self->storage, size, (unsigned)w, (unsigned)l,
-                                      (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags);
+    tf_status st =
+        tf_lz_encoder_init(&self->enc, self->storage, size, (unsigned)w, (unsigned)l,
+                           (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags | (unsigned)filter_flags);
     if (st != TF_OK) {
         Py_DECREF(self);
         return tf_raise_status(tf_state_of_type(type), st, "Compressor");
@@ -98,6 +101,7 @@ static PyObject *LzCompressor_new(PyTypeObject *type, PyObject *args, PyObject *
     self->window_bits = w;
     self->lookahead_bits = l;
     self->level = level == -1 ? (int)TF_LZ_DEFAULT_LEVEL : level;
+    self->filter = (unsigned)filter_flags;
     return (PyObject *)self;
 }
 
@@ -122,7 +126,13 @@ static PyObject *LzCompressor_flush(LzCompressor *self, PyObject *Py_UNUSED(igno
 }
 
 static PyObject *LzCompressor_get_state_size(LzCompressor *self, void *Py_UNUSED(closure)) {
-    return PyLong_FromSize_t(tf_lz_encoder_size((unsigned)self->window_bits, (unsigned)self->lookahead_bits));
+    return PyLong_FromSize_t(tf_lz_encoder_size((unsigned)self->window_bits, (unsigned)self->lookahead_bits) +
+                             tf_lz_filter_size(self->filter));
+}
+
+static PyObject *LzCompressor_get_filter(LzCompressor *self, void *Py_UNUSED(closure)) {
+    const char *name = tf_lz_filter_name(self->filter);
+    return name ? PyUnicode_FromString(name) : Py_NewRef(Py_None);
 }
 
 static PyMethodDef LzCompressor_methods[] = {
@@ -135,7 +145,8 @@ static PyMethodDef LzCompressor_methods[] = {
 
 static PyGetSetDef LzCompressor_getset[] = {
     {"state_size", (getter)LzCompressor_get_state_size, NULL,
-     "Bytes of encoder state (tf_lz_encoder_size): all the memory the C core uses.", NULL},
+     "Bytes of encoder state (tf_lz_encoder_size, with the filter's block): all the memory the C core uses.", NULL},
+    {"filter", (getter)LzCompressor_get_filter, NULL, "The numeric filter ('delta2', ...), or None.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -147,7 +158,7 @@ static PyMemberDef LzCompressor_members[] = {
 };
 
 static PyType_Slot LzCompressor_slots[] = {
-    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True, level=-1)\n--\n\n"
+    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True, level=-1, *, filter=None)\n--\n\n"
                 "Streaming thrifty.lz compressor, like zlib.compressobj: compress() chunks, then flush() once."},
     {Py_tp_new, LzCompressor_new},
     {Py_tp_dealloc, LzCompressor_dealloc},
@@ -167,18 +178,21 @@ static PyType_Spec LzCompressor_spec = {
 /* One shot: the whole input in one call to the core's tf_lz_compress, which falls back to stored frames, so the
  * result is at most len(data) + 15 bytes. */
 static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", "level", NULL};
+    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", "level", "filter", NULL};
     Py_buffer view;
     int w = 10, l = 4, checksum = 1, level = -1;
+    PyObject *filter = Py_None;
     PyObject *result = NULL;
     void *work = NULL;
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iipi:compress", kwlist, &view, &w, &l, &checksum, &level))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iipi$O:compress", kwlist, &view, &w, &l, &checksum, &level,
+                                     &filter))
         return NULL;
-    long level_flags = tf_lz_level_flags(level);
-    if (level_flags < 0 || tf_lz_check_params(w, l) < 0)
+    long level_flags = tf_lz_level_flags(level), filter_flags = level_flags < 0 ? -1 : tf_lz_filter_flags(filter);
+    if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0)
         goto error;
-    size_t n = (size_t)view.len, bound = tf_lz_compress_bound(n), wsize = tf_lz_encoder_size((unsigned)w, (unsigned)l);
+    size_t n = (size_t)view.len, bound = tf_lz_compress_bound(n),
+           wsize = tf_lz_encoder_size((unsigned)w, (unsigned)l) + tf_lz_filter_size((unsigned)filter_flags);
     if (!bound || bound > PY_SSIZE_T_MAX) {
         PyErr_SetString(PyExc_OverflowError, "compress: input too large");
         goto error;
@@ -193,7 +207,7 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
     size_t out_n = 0;
     tf_status st;
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
-    unsigned flags = (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags;
+    unsigned flags = (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags | (unsigned)filter_flags;
     if (n >= TF_LZ_NOGIL_MIN) {
         Py_BEGIN_ALLOW_THREADS st = tf_lz_compress((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize,
                                                    (unsigned)w, (unsigned)l, flags);
@@ -220,7 +234,8 @@ error:
 
 static PyMethodDef lz_compress_methods[] = {
     {"lz_compress", (PyCFunction)(void (*)(void))lz_compress, METH_VARARGS | METH_KEYWORDS,
-     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True, level=-1) -> bytes: one thrifty.lz frame."},
+     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True, level=-1, *, filter=None) -> bytes: one "
+     "thrifty.lz frame."},
     {NULL, NULL, 0, NULL},
 };
 

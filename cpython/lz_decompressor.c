@@ -6,8 +6,9 @@
 typedef struct {
     void *storage; /* owned (PyMem_Raw): the decoder state; grows to the largest frame seen */
     size_t storage_size;
-    tf_lz_decoder *dec;             /* points into storage; NULL until this frame's header is complete */
-    uint8_t pre[TF_LZ_HEADER_SIZE]; /* the header, gathered before the decoder exists */
+    tf_lz_decoder *dec;                  /* points into storage; NULL until this frame's header is complete */
+    uint8_t pre[TF_LZ_HEADER_SIZE + 1u]; /* the header (and a filtered frame's filter byte), gathered before the
+                                          * decoder exists */
     size_t pre_n, pre_sunk;
     unsigned max_w;
     unsigned frame_w;
@@ -35,10 +36,13 @@ static int dstream_feed(dstream *ds, const uint8_t *in, size_t n, size_t *consum
     int rc = FEED_INPUT;
     while (!ds->eof) {
         if (!ds->dec) {
-            while (ds->pre_n < TF_LZ_HEADER_SIZE && ip < n)
+            /* 7 bytes, and the filter byte when byte 6 says one follows */
+            while (ip < n &&
+                   ds->pre_n < TF_LZ_HEADER_SIZE +
+                                   (ds->pre_n >= TF_LZ_HEADER_SIZE && (ds->pre[6] & TF_LZ_FLAG_FILTER) ? 1u : 0u))
                 ds->pre[ds->pre_n++] = in[ip++];
-            unsigned w = 0;
-            tf_status st = tf_lz_read_header(ds->pre, ds->pre_n, &w, NULL, NULL);
+            unsigned w = 0, flags = 0;
+            tf_status st = tf_lz_read_header(ds->pre, ds->pre_n, &w, NULL, &flags);
             if (st == TF_E_EMPTY)
                 break;
             if (st == TF_OK && w > ds->max_w)
@@ -49,7 +53,7 @@ static int dstream_feed(dstream *ds, const uint8_t *in, size_t n, size_t *consum
                 rc = FEED_HEADER;
                 break;
             }
-            size_t size = tf_lz_decoder_size(w);
+            size_t size = tf_lz_decoder_size(w) + tf_lz_filter_size(flags); /* a filter's block, if any */
             if (size > ds->storage_size) {
                 void *p = PyMem_RawRealloc(ds->storage, size);
                 if (!p) {
@@ -116,13 +120,15 @@ static PyObject *dstream_raise(tf_state *st, dstream *ds, int rc, tf_status hdr,
                          what, ds->frame_start, ds->frame_w, ds->max_w);
         else if (hdr == TF_E_VERSION)
             PyErr_Format(st->CorruptData,
-                         "%s: the thrifty.lz frame at byte %llu has an unknown format version or flags (this build "
-                         "reads format version %u; format version 1, from before any release, is not read)",
-                         what, ds->frame_start, TF_LZ_VERSION);
+                         "%s: the thrifty.lz frame at byte %llu has an unknown format version, flags or filter (this "
+                         "build reads format versions %u and %u, the filters delta2/4/8 and shuffle2/4/8; format "
+                         "version 1, from before any release, is not read)",
+                         what, ds->frame_start, TF_LZ_VERSION, TF_LZ_VERSION_FILTERED);
         else
             PyErr_Format(st->CorruptData,
-                         "%s: not thrifty.lz data at byte %llu (expected the magic b'TFLZ' and a valid window)", what,
-                         ds->frame_start);
+                         "%s: not thrifty.lz data at byte %llu (expected the magic b'TFLZ', a valid window and the "
+                         "flags of its format version)",
+                         what, ds->frame_start);
         return NULL;
     }
     if (rc == TF_E_CORRUPT)

@@ -102,6 +102,99 @@ def test_format_version_2_frames_decode_as_written():
         assert lz.decompress(bytes.fromhex(frame)) == data
 
 
+def test_format_version_3_filtered_frames_decode_as_written():
+    # Filtered frames (format version 3: flag bit 2 and the filter byte) as the first encoder wrote them.
+    from array import array
+    data = array("h", [1000 + (i * 7) % 23 - 11 + i // 3 for i in range(70)]).tobytes() + b"\x05"
+    delta2 = ("54464c5a03480511fef208924916edbb76d6cdbb7fc7dfc7f6ceb5b2480805bc603ebfcf5e1aec89249244bed6fa47f7fbcf564da"
+              "db2601bbc0c99870fcc76fcb05ffec02b196eb5")
+    assert lz.decompress(bytes.fromhex(delta2)) == data
+    assert lz.compress(data, window_bits=8, filter="delta2") == bytes.fromhex(delta2)
+    floats = array("f", [20.0 + 0.01 * i for i in range(40)]).tobytes()
+    shuffle4 = ("54464c5a03480422ff9c84ab54a952693d94cb4256d69926cdb248ee3381c7ee007fcfe1f00fc545555a998999931e0e1e1c1a"
+                "a54ab54cc6632995ad296b46c9b24d9701cc7e1801ff80100e0ff01000000fe00d3e3ff673e9c8cf5e1f27ffbdd723e89075e8e"
+                "89054ae2890737328905238689070fd68904f42a8d06e07a8d07ff4")
+    assert lz.decompress(bytes.fromhex(shuffle4)) == floats
+
+
+FILTERS = ["delta2", "delta4", "delta8", "shuffle2", "shuffle4", "shuffle8"]
+
+
+@pytest.mark.parametrize("name", FILTERS)
+@settings(max_examples=30, deadline=None)
+@given(data=st.binary(max_size=3000), cut=st.integers(1, 700), w=st.integers(6, 12))
+def test_filters_round_trip_any_length_and_chunking(name, data, cut, w):
+    one = lz.compress(data, window_bits=w, lookahead_bits=3, filter=name)
+    assert lz.decompress(one) == data
+    comp = lz.Compressor(window_bits=w, lookahead_bits=3, filter=name)
+    streamed = b"".join(comp.compress(data[i:i + cut]) for i in range(0, len(data), cut)) + comp.flush()
+    assert lz.decompress(streamed) == data
+    if streamed != one:
+        assert one[6] & 2, "only a stored frame may differ from the streamed one"
+    dec = lz.Decompressor()
+    out = b"".join(dec.decompress(streamed[i:i + cut], 17) + dec.flush() for i in range(0, len(streamed), cut))
+    assert out == data and dec.eof
+
+
+def sensor_int16(n, noise, seed=3):
+    import math
+    from array import array
+    rng = random.Random(seed)
+    return array("h", [max(0, min(4095, round(2048 + 1800 * math.sin(i / 111) + rng.gauss(0, noise))))
+                       for i in range(n)]).tobytes()
+
+
+def test_filters_pay_on_sensor_data():
+    # A noisy 12-bit ADC sine: plain lz barely compresses it; delta2 over 1.5x (measured in bench/bench_lz.py).
+    data = sensor_int16(16384, noise=20)
+    plain = len(lz.compress(data))
+    delta = len(lz.compress(data, filter="delta2"))
+    assert plain > len(data) * 0.95
+    assert delta < len(data) / 1.5
+    comp = lz.Compressor(filter="delta2")
+    assert comp.filter == "delta2" and lz.Compressor().filter is None
+    assert comp.state_size == lz.Compressor().state_size + 32 + 64 + 7  # the filter's head and block, and slack
+    plain_dec, delta_dec = lz.Decompressor(), lz.Decompressor()
+    assert plain_dec.decompress(lz.compress(data)) == data
+    assert delta_dec.decompress(lz.compress(data, filter="delta2")) == data
+    assert delta_dec.state_size == plain_dec.state_size + 32 + 64 + 7  # the decoder keeps one block too
+
+
+@pytest.mark.parametrize("bad, exc, msg", [
+    ("delta3", ValueError, "filter must be one of 'delta2', 'delta4', 'delta8'"),
+    ("Delta2", ValueError, "'shuffle2', 'shuffle4', 'shuffle8'"),
+    ("", ValueError, "or None, got ''"),
+    (b"delta2", TypeError, "filter must be a str or None, not bytes"),
+    (2, TypeError, "not int"),
+])
+def test_bad_filter_names_say_what_is_accepted(bad, exc, msg):
+    with pytest.raises(exc, match=msg):
+        lz.compress(b"abc", filter=bad)
+    with pytest.raises(exc, match=msg):
+        lz.Compressor(filter=bad)
+    with pytest.raises(TypeError):
+        lz.compress(b"abc", 10, 4, True, -1, "delta2")  # keyword only
+
+
+def test_filtered_frame_header_errors_are_corruptdata():
+    frame = bytearray(lz.compress(sensor_int16(500, 3), window_bits=8, filter="delta2"))
+    assert frame[4] == 3 and frame[6] & 4 and frame[7] == 0x11
+    for at, value, msg in [(7, 0x13, "unknown format version, flags or filter"),
+                           (7, 0x41, "unknown format version, flags or filter"),
+                           (4, 2, "corrupt thrifty.lz data|not thrifty.lz data"),
+                           (6, 1, "corrupt thrifty.lz data|not thrifty.lz data")]:
+        bad = bytearray(frame)
+        bad[at] = value
+        with pytest.raises(thrifty.CorruptData, match=msg):
+            lz.decompress(bytes(bad))
+        dec = lz.Decompressor()
+        with pytest.raises(thrifty.CorruptData, match=msg):
+            for i in range(len(bad)):
+                dec.decompress(bytes(bad[i:i + 1]))
+    with pytest.raises(thrifty.CorruptData, match="truncated"):
+        lz.decompress(bytes(frame[:-3]))
+
+
 def test_code_tables_come_from_the_committed_counts():
     # core/src/lz_codes.h is generated from core/tools/lz_code_counts.json; a table edited by hand, or counts changed
     # without regenerating, would silently be another format.
@@ -252,7 +345,7 @@ def test_corrupt_truncated_and_foreign_data_raise_corruptdata_with_offset():
     with pytest.raises(thrifty.CorruptData, match=r"at byte \d+"):
         lz.decompress(bytes(bad))
     newer = bytearray(blob)
-    newer[4] = 3
+    newer[4] = 4  # 3 is the filtered frames' version
     with pytest.raises(thrifty.CorruptData, match="unknown format version"):
         lz.decompress(bytes(newer))
     older = bytearray(blob)
@@ -411,3 +504,15 @@ def test_lzfile_tell_and_seek_like_gzip(tmp_path):
         assert f.tell() == len(expect) and f.read() == b""
         with pytest.raises(ValueError, match="from the end"):
             f.seek(0, 2)
+
+
+def test_open_writes_a_filtered_file(tmp_path):
+    data = sensor_int16(5000, noise=10) + b"\x01"
+    path = tmp_path / "adc.tlz"
+    with lz.open(path, "wb", filter="delta2") as f:
+        for i in range(0, len(data), 999):
+            f.write(data[i:i + 999])
+    assert path.read_bytes()[7] == 0x11
+    with lz.open(path, "rb") as f:
+        assert f.read() == data
+    assert len(path.read_bytes()) < len(data) / 1.5

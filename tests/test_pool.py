@@ -276,3 +276,99 @@ def test_no_heap_growth_over_100k_cycles():
             tracemalloc.stop()
 
     assert transient_peak(tight) == transient_peak(idle)  # acquire/release allocate nothing, not even briefly
+
+
+def test_with_statement_allocates_nothing_once_warm():
+    # Block.__enter__/__exit__ bind to a method the pool keeps, re-pointed while nobody else holds it
+    pool = Pool(64, 4)
+
+    def with_loop(n):
+        acquire = pool.acquire
+        for _ in repeat(None, n):
+            with acquire() as b:
+                b[0] = 1
+
+    def idle(n):
+        acquire = pool.acquire
+        for _ in repeat(None, n):
+            pass
+        return acquire
+
+    def transient_peak(work):
+        tracemalloc.start()
+        try:
+            work(10_000)
+            gc.collect()
+            tracemalloc.reset_peak()
+            work(10_000)
+            current, peak = tracemalloc.get_traced_memory()
+            return peak - current
+        finally:
+            tracemalloc.stop()
+
+    assert transient_peak(with_loop) == transient_peak(idle)  # not even the two method objects, briefly
+    assert heap_growth(with_loop, 100_000) == 0
+
+
+def test_held_with_methods_are_never_rebound():
+    pool = Pool(16, 3)
+    a, b = pool.acquire(), pool.acquire()
+    exit_a, enter_b = a.__exit__, b.__enter__
+    assert exit_a.__self__ is a and enter_b.__self__ is b
+    with pool.acquire() as c:  # binds __enter__/__exit__ again: must not re-point the held ones
+        with b:
+            assert exit_a.__self__ is a and enter_b.__self__ is b
+            assert enter_b() is b
+    assert c.released and b.released and not a.released
+    assert exit_a(None, None, None) is False
+    assert a.released
+    with pytest.raises(ValueError, match="block was released"):
+        enter_b()
+    assert exit_a.__name__ == "__exit__" and exit_a.__qualname__ == "Block.__exit__"
+    assert "__exit__" in repr(exit_a) and "__enter__" in repr(Block.__enter__)
+
+
+def test_with_methods_misuse_raises():
+    pool = Pool(16, 2)
+    b = pool.acquire()
+    with pytest.raises(TypeError, match=r"takes no arguments \(1 given\)"):
+        b.__enter__(1)
+    with pytest.raises(TypeError, match="no keyword arguments"):
+        b.__exit__(exc=None)
+    with pytest.raises(TypeError, match="needs a Block argument, not int"):
+        Block.__enter__(5)
+    with pytest.raises(TypeError, match="needs a Block argument, not nothing"):
+        Block.__exit__()
+    with pytest.raises(TypeError, match="doesn't apply to a 'bytearray' object"):
+        Block.__dict__["__enter__"].__get__(bytearray(1))
+    assert Block.__enter__(b) is b  # the unbound form works like a method descriptor's
+    assert Block.__exit__(b, None, None, None) is False and b.released
+    with pytest.raises(TypeError, match="Pool.acquire\\(\\) takes no arguments"):
+        pool.acquire(1)
+    with pytest.raises(TypeError):
+        pool.acquire(x=1)
+
+
+def test_with_method_outlives_its_pool():
+    pool = Pool(16, 1)
+    ref = weakref.ref(pool)
+    b = pool.acquire()
+    exit_b = b.__exit__
+    pool.close()  # empties the pool's method cache; the held method still works
+    assert pool.closed and b.released
+    with pytest.raises(ValueError, match="block was released"):
+        exit_b(None, None, None)
+    del pool, b
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ValueError, match="block was released"):
+        exit_b(None, None, None)
+
+
+def test_with_cache_does_not_keep_an_unused_pool_alive():
+    pool = Pool(16, 2)
+    ref = weakref.ref(pool)
+    with pool.acquire():
+        pass
+    del pool
+    assert ref() is None  # refcounting alone: the cached methods hold a free block, which holds no pool

@@ -6,8 +6,9 @@
 
 #include "thrifty/lz.h"
 
-static uint64_t storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 15)) / 8 + 8];
-static uint64_t storage2[(TF_LZ_DECODER_INPUT + 64 + (1u << 15)) / 8 + 8];
+/* room for the largest window and the largest filter's state: any frame can be decoded */
+static uint64_t storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 15) + 512u) / 8 + 8];
+static uint64_t storage2[(TF_LZ_DECODER_INPUT + 64 + (1u << 15) + 512u) / 8 + 8];
 static uint8_t seen[1u << 16], seen2[1u << 16]; /* the first 64 KiB each way of decoding produced */
 
 /* The same input through tf_lz_decoder_decode straight from the caller's buffer (its fast path), with output in

@@ -1,4 +1,5 @@
-/* libFuzzer target: any input compressed with parameters (window, lookahead, checksum, level) from its first bytes,
+/* libFuzzer target: any input compressed with parameters (window, lookahead, checksum, level, filter) from its first
+ * bytes,
  * streamed through the encoder and decoder in fuzz-chosen chunk sizes, must come back byte for byte, within the
  * documented output bound; one-shot compression must write the same frame unless it stored the input raw. */
 #include <stdint.h>
@@ -8,8 +9,8 @@
 #include "thrifty/lz.h"
 
 #define MAX_IN 70000u /* room for literal runs of a whole 2^15 window after a far match */
-static uint64_t enc_storage[((1u << 15) + 4096u) / 8];
-static uint64_t dec_storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 15)) / 8 + 8];
+static uint64_t enc_storage[((1u << 15) + 4096u + 512u) / 8]; /* + a filter's state */
+static uint64_t dec_storage[(TF_LZ_DECODER_INPUT + 64 + (1u << 15) + 512u) / 8 + 8];
 static uint8_t comp[MAX_IN * 2 + 64], once[MAX_IN * 2 + 64], back[MAX_IN + 1];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -19,6 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned lmax = w - 1u < TF_LZ_MAX_LOOKAHEAD_BITS ? w - 1u : TF_LZ_MAX_LOOKAHEAD_BITS;
     unsigned l = TF_LZ_MIN_LOOKAHEAD_BITS + (data[0] / 6u) % (lmax - TF_LZ_MIN_LOOKAHEAD_BITS + 1u);
     unsigned flags = ((data[0] & 0x80u) ? TF_LZ_FLAG_CHECKSUM : 0u) | TF_LZ_LEVEL(data[1] % 10u); /* 0 (default)..9 */
+#if TF_LZ_FILTERS
+    unsigned pick = (data[1] / 10u) % 7u; /* 0: none, then delta2/4/8 and shuffle2/4/8 */
+    if (pick)
+        flags |= TF_LZ_FILTER(
+            TF_LZ_FILTER_ID(pick <= 3u ? TF_LZ_FILTER_DELTA : TF_LZ_FILTER_SHUFFLE, (pick - 1u) % 3u + 1u));
+#endif
     size_t chunk = (size_t)data[1] % 97u + 1u;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
@@ -41,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (cn == sizeof comp)
             abort(); /* far past the bound */
     }
-    if (cn > n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD)
+    if (cn > n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD + (TF_LZ_FILTER_OF(flags) ? 1u : 0u)) /* + the filter byte */
         abort();
     size_t on = 0;
     if (tf_lz_compress(in, n, once, sizeof once, &on, enc_storage, sizeof enc_storage, w, l, flags) != TF_OK)

@@ -31,16 +31,32 @@ struct tf_lz_decoder {
     uint16_t pos;     /* window index of the next output byte */
     uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
     uint16_t rep;     /* offset of the last match */
-    uint8_t nbits, state, w, l, max_w, flags;
-    uint8_t k;           /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context */
-    uint8_t is_rep;      /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved;     /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t mode;        /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
+    uint8_t nbits, state, w, l;
+    uint8_t max_w;   /* the largest window's bits; above them (TF__ROOM_SHIFT) the largest filter the storage fits */
+    uint8_t flags;   /* the header's flags; above them (TF__FILTER_SHIFT) the frame's filter, see tf__dec_filter_id */
+    uint8_t k;       /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context */
+    uint8_t is_rep;  /* D_LIT: the run is full and no match follows; later: the match is a rep */
+    uint8_t starved; /* the last poll stopped for want of input (cleared by sink) */
+    uint8_t mode;    /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
     uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     uint8_t error, in_len, in_pos;
     uint8_t in[TF_LZ_DECODER_INPUT];
-    uint8_t window[]; /* 2^max_w bytes */
+    uint8_t window[]; /* 2^max_w bytes, then a filter's state when the frame has one */
 };
+
+/* The filter fields live in spare bits of max_w and flags, so the state is no larger than without filters:
+ *   max_w bits 4-5: log2 of the largest element size whose filter state fits after the window (0: none);
+ *   flags bit 3:    while the header is read, that the version says a filter byte comes;
+ *   flags bits 3-5: then the filter: kind - 1 in bit 3 (delta 0, shuffle 1), log2(element size) in bits 4-5;
+ *   flags bit 7:    the frame has a filter, and its state after the window is set up. */
+#if TF_LZ_FILTERS
+#define TF__MAXW(d) ((unsigned)(d)->max_w & 15u)
+#else
+#define TF__MAXW(d) ((unsigned)(d)->max_w)
+#endif
+#define TF__ROOM_SHIFT 4u
+#define TF__FILTER_SHIFT 3u
+#define TF__FILTER_ON 0x80u
 
 size_t tf_lz_decoder_size(unsigned window_bits) {
     if (window_bits < TF_LZ_MIN_WINDOW_BITS || window_bits > TF_LZ_MAX_WINDOW_BITS)
@@ -59,7 +75,14 @@ tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, un
         return TF_E_ALIGN;
     tf_lz_decoder *d = (tf_lz_decoder *)storage;
     TF_MEMSET(d, 0, sizeof *d);
-    d->max_w = (uint8_t)max_window_bits;
+    unsigned fits = 0;
+#if TF_LZ_FILTERS
+    for (unsigned k = 1; k <= 3u; k++)
+        if (size - tf_lz_decoder_size(max_window_bits) >=
+            tf_lz_filter_size(TF_LZ_FILTER(TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, k))))
+            fits = k;
+#endif
+    d->max_w = (uint8_t)(max_window_bits | (fits << TF__ROOM_SHIFT));
     d->adler = 1u;
     d->state = D_HEADER;
     *dec = d;
@@ -215,23 +238,53 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
         if (b != tf__lz_magic[i])
             return TF_E_CORRUPT;
     } else if (i == 4u) {
-        if (b != TF_LZ_VERSION)
+        if (b != TF_LZ_VERSION && (b != TF_LZ_VERSION_FILTERED || !TF_LZ_FILTERS))
             return TF_E_VERSION; /* version 1 (before any release) is not read either */
+#if TF_LZ_FILTERS
+        d->flags = (uint8_t)(b == TF_LZ_VERSION_FILTERED ? 1u << TF__FILTER_SHIFT : 0u);
+#endif
     } else if (i == 5u) {
         d->w = (uint8_t)(b & 15u);
         d->l = (uint8_t)(b >> 4);
         if (!tf__lz_params_ok(d->w, d->l))
             return TF_E_CORRUPT;
-        if (d->w > d->max_w)
+        if (d->w > TF__MAXW(d))
             return TF_E_SIZE;
-    } else {
-        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED))
+    } else if (!TF_LZ_FILTERS || i == 6u) { /* without filters, byte 6 is the last */
+        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | (TF_LZ_FILTERS ? TF_LZ_FLAG_FILTER : 0u)))
             return TF_E_VERSION;
+#if TF_LZ_FILTERS
+        /* the filter flag exactly in version 3 frames, and never on a stored one (whose bytes are the content) */
+        if (!(b & TF_LZ_FLAG_FILTER) != !(d->flags >> TF__FILTER_SHIFT) ||
+            ((b & TF_LZ_FLAG_FILTER) && (b & TF_LZ_FLAG_STORED)))
+            return TF_E_CORRUPT;
+#endif
         d->flags = (uint8_t)b;
+    } else {
+#if TF_LZ_FILTERS
+        if (!tf_lz_filter_size(TF_LZ_FILTER(b)))
+            return TF_E_VERSION; /* a filter this build does not know */
+        if ((b >> 4) > ((unsigned)d->max_w >> TF__ROOM_SHIFT))
+            return TF_E_SIZE; /* the decoder's storage has no room for its block */
+        d->flags = (uint8_t)(d->flags | (((b & 15u) - 1u) | ((b >> 4) << 1)) << TF__FILTER_SHIFT);
+#endif
     }
     d->count = i + 1u;
     return TF_OK;
 }
+
+/* The header's length: 7 bytes, and a filter byte when byte 6 (read by then) has the filter flag. */
+static unsigned tf__header_len(const tf_lz_decoder *d) {
+    return TF_LZ_HEADER_SIZE + (TF_LZ_FILTERS && d->count >= TF_LZ_HEADER_SIZE && (d->flags & TF_LZ_FLAG_FILTER));
+}
+
+#if TF_LZ_FILTERS
+/* The frame's filter id (lz.h) once its header is read, from the bits tf__header_byte packed into flags. */
+static unsigned tf__dec_filter_id(const tf_lz_decoder *d) {
+    unsigned v = ((unsigned)d->flags >> TF__FILTER_SHIFT) & 7u;
+    return (d->flags & TF_LZ_FLAG_FILTER) ? ((v & 1u) + 1u) | ((v >> 1) << 4) : 0u;
+}
+#endif
 
 #if !TF_LZ_SMALL /* the small build decodes a symbol at a time only */
 /* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
@@ -441,7 +494,7 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
     for (;;) {
         switch (d->state) {
         case D_HEADER:
-            while (d->count < TF_LZ_HEADER_SIZE) {
+            while (d->count < tf__header_len(d)) {
                 int b = tf__bits(d, src, 8);
                 if (b < 0)
                     goto starved;
@@ -602,11 +655,87 @@ fail:
     return tf__fail(d, st);
 }
 
+#if TF_LZ_FILTERS
+static tf__lz_filter *tf__dec_filter(const tf_lz_decoder *d) {
+    uintptr_t after = (uintptr_t)(d->window + ((size_t)1 << TF__MAXW(d)));
+    return (tf__lz_filter *)(after + ((8u - (after & 7u)) & 7u));
+}
+
+/* A filtered frame's body: decoded bytes fill the filter's block, and the elements they code go to out. Returns as
+ * tf__decode does; TF_LZ_DONE at the end of the frame only once the last block has been handed on. Only whole blocks
+ * (and, at the end, the last one) are handed on, also before an error, so where the input is cut does not change the
+ * output; a block the failing call completed goes out first (TF_LZ_MORE while it does not fit, and the failed
+ * decoder reports its error again on the next call). */
+static tf_status tf__decode_filtered(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
+    tf__lz_filter *f = tf__dec_filter(d);
+    size_t o = 0, block = TF_LZ_FILTER_BLOCK * f->size;
+    tf_status st = TF_LZ_DONE, failed = TF_OK;
+    for (;;) {
+        if (f->ready) {
+            while (o < out_size && f->drain < f->ready)
+                out[o++] = tf__lz_unfilter_byte(f);
+            if (f->drain < f->ready) {
+                st = TF_LZ_MORE;
+                break;
+            }
+            f->ready = f->drain = f->fill = 0;
+        }
+        if (d->state == D_END) {
+            if (!f->fill)
+                break;          /* TF_LZ_DONE: all handed on */
+            f->ready = f->fill; /* the last, partial block: its elements as they are */
+            f->planar = 0;
+            f->drain = 0;
+            continue;
+        }
+        if (failed)
+            break; /* a block completed by the failing call has been handed on */
+        size_t got = 0;
+        st = tf__decode(d, src, f->blk + f->fill, block - f->fill, &got);
+        f->fill = (uint16_t)(f->fill + got);
+        if (st < 0)
+            failed = st; /* but output before an error is valid: a block it completed is still handed on */
+        if (f->fill == block) {
+            f->ready = f->fill;
+            f->planar = 1;
+            f->drain = 0;
+        } else if (failed || d->state != D_END) {
+            break; /* the error, or TF_LZ_DONE: the input ran dry */
+        }
+    }
+    *out_n = o;
+    return st;
+}
+#endif
+
+/* tf__decode, through the filter when the frame has one: the header is read first on its own to know. */
+#if TF_LZ_FILTERS
+static tf_status tf__decode_out(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, size_t out_size, size_t *out_n) {
+    if (d->state == D_HEADER) {
+        size_t none = 0;
+        tf_status st = tf__decode(d, src, d->window, 0, &none); /* no room for output: stops after the header */
+        if (st < 0 || d->state == D_HEADER) {
+            *out_n = 0;
+            return st;
+        }
+        if (d->flags & TF_LZ_FLAG_FILTER) {
+            tf__lz_filter_start(d->window + ((size_t)1 << TF__MAXW(d)), tf__dec_filter_id(d));
+            d->flags = (uint8_t)(d->flags | TF__FILTER_ON);
+        }
+    }
+    if (d->flags & TF__FILTER_ON)
+        return tf__decode_filtered(d, src, out, out_size, out_n);
+    return tf__decode(d, src, out, out_size, out_n);
+}
+#else
+#define tf__decode_out tf__decode
+#endif
+
 tf_status tf_lz_decoder_poll(tf_lz_decoder *d, uint8_t *out, size_t out_size, size_t *out_n) {
     if (!d || !out_n || (!out && out_size))
         return TF_E_NULL;
     tf__lz_src src = {d->in + d->in_pos, d->in + d->in_len};
-    tf_status st = tf__decode(d, &src, out, out_size, out_n);
+    tf_status st = tf__decode_out(d, &src, out, out_size, out_n);
     d->in_pos = (uint8_t)(src.p - d->in);
     return st;
 }
@@ -619,12 +748,16 @@ tf_status tf_lz_decoder_decode(tf_lz_decoder *d, const uint8_t *in, size_t n, si
     size_t first = 0;
     if (d->in_pos < d->in_len) { /* bytes an earlier sink left go first */
         tf_status st = tf_lz_decoder_poll(d, out, out_size, out_n);
+#if TF_LZ_FILTERS
+        if (st != TF_LZ_DONE || d->in_pos < d->in_len || tf_lz_decoder_ended(d))
+#else
         if (st != TF_LZ_DONE || d->in_pos < d->in_len || d->state == D_END)
+#endif
             return st;
         first = *out_n;
     }
     tf__lz_src src = {in, in + n};
-    tf_status st = tf__decode(d, &src, out + first, out_size - first, out_n);
+    tf_status st = tf__decode_out(d, &src, out + first, out_size - first, out_n);
     *out_n += first;
     *consumed = (size_t)(src.p - in);
     return st;
@@ -636,12 +769,26 @@ tf_status tf_lz_decoder_finish(tf_lz_decoder *d) {
     if (d->state == D_FAILED)
         return -(tf_status)d->error;
     if (d->state == D_END)
+#if TF_LZ_FILTERS
+        return tf_lz_decoder_ended(d) ? TF_LZ_DONE : TF_LZ_MORE; /* a filter may still hold the last block */
+#else
         return TF_LZ_DONE;
+#endif
     /* Until poll has run dry on the input it has, it may still reach the end; after that the frame was cut short. */
     return d->starved ? TF_E_CORRUPT : TF_LZ_MORE;
 }
 
-int tf_lz_decoder_ended(const tf_lz_decoder *d) { return d && d->state == D_END; }
+int tf_lz_decoder_ended(const tf_lz_decoder *d) {
+    if (!d || d->state != D_END)
+        return 0;
+#if TF_LZ_FILTERS
+    if (d->flags & TF__FILTER_ON) {
+        const tf__lz_filter *f = tf__dec_filter(d);
+        return !f->ready && !f->fill;
+    }
+#endif
+    return 1;
+}
 
 size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
     if (bytes)
@@ -653,10 +800,13 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
                             unsigned *flags) {
     if (!in && n)
         return TF_E_NULL;
-    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window */
+    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window and filter */
     h.count = 0;
     h.max_w = TF_LZ_MAX_WINDOW_BITS;
-    for (size_t i = 0; i < TF_LZ_HEADER_SIZE; i++) {
+#if TF_LZ_FILTERS
+    h.max_w = (uint8_t)(h.max_w | (3u << TF__ROOM_SHIFT));
+#endif
+    for (size_t i = 0; i < tf__header_len(&h); i++) {
         if (i == n || (i == 4u && n < TF_LZ_HEADER_SIZE)) /* the magic first, then whether it is all here */
             return TF_E_EMPTY;
         tf_status st = tf__header_byte(&h, in[i]);
@@ -668,6 +818,11 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
     if (lookahead_bits)
         *lookahead_bits = h.l;
     if (flags)
+#if TF_LZ_FILTERS
+        *flags = (h.flags & (TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | TF_LZ_FLAG_FILTER)) |
+                 TF_LZ_FILTER(tf__dec_filter_id(&h));
+#else
         *flags = h.flags;
+#endif
     return TF_OK;
 }

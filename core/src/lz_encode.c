@@ -4,7 +4,7 @@
 
 /* ---- encoder ---------------------------------------------------------------------------------------------- */
 
-enum { E_HEADER, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
+enum { E_HEADER, E_FILTER, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
 enum { K_NONE, K_EXPLICIT, K_REP, K_END };
 
 /* Output bits not yet written: the low `n` of acc are valid, oldest first. Its own struct so that one-shot
@@ -47,6 +47,7 @@ struct tf_lz_encoder {
     uint8_t ahead_valid, ahead_kind;
     uint16_t ahead_len, ahead_dist;
     int16_t ahead_gain;
+    uint8_t filter_id; /* the filter (lz.h) written in the header, 0 for none; its state follows the encoder's */
 };
 
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */
@@ -99,6 +100,17 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
                              unsigned lookahead_bits, unsigned flags) {
     if (!enc || !storage)
         return TF_E_NULL;
+#if TF_LZ_FILTERS
+    unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu, filter = TF_LZ_FILTER_OF(flags);
+    if (!tf__lz_params_ok(window_bits, lookahead_bits) ||
+        (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu) | TF_LZ_FILTER(0xFFu))) || level > 9u ||
+        (filter && !tf_lz_filter_size(flags)))
+        return TF_E_ARG;
+    const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
+    size_t own = tf_lz_encoder_size(window_bits, lookahead_bits);
+    if (size < own || size - own < tf_lz_filter_size(flags))
+        return TF_E_SIZE;
+#else /* a filter's bits are unknown flags here */
     unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu;
     if (!tf__lz_params_ok(window_bits, lookahead_bits) || (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu))) ||
         level > 9u)
@@ -106,6 +118,7 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
     if (size < tf_lz_encoder_size(window_bits, lookahead_bits))
         return TF_E_SIZE;
+#endif
     if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
         return TF_E_ALIGN;
     tf_lz_encoder *e = (tf_lz_encoder *)storage;
@@ -130,20 +143,21 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
      * match (W=8 level 1: 348253 bytes instead of 356188). Larger windows profit from 3-byte keys that spread. */
     e->hash_bytes = window_bits <= 9u && how->lazy ? 2u : 3u;
     e->hash_shift = (uint8_t)(32u - tf__enc_buckets_log2(window_bits));
+#if TF_LZ_FILTERS
+    e->filter_id = (uint8_t)filter;
+    if (filter)
+        tf__lz_filter_start((uint8_t *)storage + own, filter);
+#endif
     *enc = e;
     return TF_OK;
 }
 
-tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
-    if (!e || !consumed || (!in && n))
-        return TF_E_NULL;
-    *consumed = 0;
-    if (e->finishing)
-        return TF_E_STATE;
+/* Input into the ring (after the filter, if any): what sink did before filters. */
+static size_t tf__sink_ring(tf_lz_encoder *e, const uint8_t *in, size_t n) {
     size_t room = ((size_t)2 << e->l) - e->la;
     size_t take = n < room ? n : room;
     if (!take)
-        return TF_OK;
+        return 0;
     if (e->flags & TF_LZ_FLAG_CHECKSUM)
         e->adler = tf__adler(e->adler, in, take);
     size_t at = (size_t)e->head + e->la;
@@ -155,14 +169,95 @@ tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size
     if (at < TF__LZ_MIRROR(e->l) || take > first)
         TF_MEMCPY(e->buf + e->size, e->buf, TF__LZ_MIRROR(e->l));
     e->la = (uint16_t)(e->la + take);
-    *consumed = take;
+    return take;
+}
+
+#if TF_LZ_FILTERS
+/* The filter's state: after the encoder's own storage, as tf_lz_encoder_init put it. */
+static tf__lz_filter *tf__enc_filter(tf_lz_encoder *e) {
+    uintptr_t after = (uintptr_t)e + tf_lz_encoder_size(e->w, e->l);
+    return (tf__lz_filter *)(after + ((8u - (after & 7u)) & 7u));
+}
+
+/* Hands the filter's ready block on to the ring as far as the ring has room; the block is done when all went. */
+static void tf__filter_drain(tf_lz_encoder *e) {
+    tf__lz_filter *f = tf__enc_filter(e);
+    while (f->ready) {
+        uint8_t chunk[32];
+        unsigned k = 0;
+        for (; k < sizeof chunk && f->drain + k < f->ready; k++)
+            chunk[k] = tf__lz_filter_byte(f, f->drain + k);
+        size_t took = tf__sink_ring(e, chunk, k);
+        f->drain = (uint16_t)(f->drain + took);
+        if (took < k)
+            return; /* the ring is full: poll makes room */
+        if (f->drain == f->ready)
+            f->ready = f->fill = 0;
+    }
+}
+
+/* sink through the filter: input fills its block, a full block goes on to the ring as far as the ring has room. */
+static tf_status tf__filter_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
+    tf__lz_filter *f = tf__enc_filter(e);
+    if (f->ended)
+        return TF_E_STATE;
+    size_t used = 0, block = TF_LZ_FILTER_BLOCK * f->size;
+    for (;;) {
+        tf__filter_drain(e);
+        if (f->ready || used == n)
+            break;
+        size_t take = block - f->fill < n - used ? block - f->fill : n - used;
+        TF_MEMCPY(f->blk + f->fill, in + used, take);
+        f->fill = (uint16_t)(f->fill + take);
+        used += take;
+        if (f->fill == block)
+            tf__lz_filter_code(f);
+    }
+    *consumed = used;
     return TF_OK;
 }
+
+#endif
+
+tf_status tf_lz_encoder_sink(tf_lz_encoder *e, const uint8_t *in, size_t n, size_t *consumed) {
+    if (!e || !consumed || (!in && n))
+        return TF_E_NULL;
+    *consumed = 0;
+    if (e->finishing)
+        return TF_E_STATE;
+#if TF_LZ_FILTERS
+    if (e->filter_id)
+        return tf__filter_sink(e, in, n, consumed);
+#endif
+    *consumed = tf__sink_ring(e, in, n);
+    return TF_OK;
+}
+
+#if TF_LZ_FILTERS
+/* With a filter the frame may end only once its last block has gone into the ring: until then poll keeps
+ * draining it (the ring always has room for some of it after a step), and `finishing` waits. */
+static void tf__filter_finish(tf_lz_encoder *e) {
+    tf__lz_filter *f = tf__enc_filter(e);
+    if (!f->ended) {
+        f->ended = 1;
+        if (f->fill && !f->ready)
+            tf__lz_filter_code(f); /* the last, partial block (a ready one is a whole block still going on) */
+    }
+    tf__filter_drain(e);
+    if (!f->ready)
+        e->finishing = 1;
+}
+#endif
 
 tf_status tf_lz_encoder_finish(tf_lz_encoder *e) {
     if (!e)
         return TF_E_NULL;
-    e->finishing = 1;
+#if TF_LZ_FILTERS
+    if (e->filter_id && !e->finishing)
+        tf__filter_finish(e);
+    else
+#endif
+        e->finishing = 1;
     return (e->phase == E_END && e->out.n == 0) ? TF_LZ_DONE : TF_LZ_MORE;
 }
 
@@ -643,12 +738,28 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         case E_HEADER:
             for (unsigned i = 0; i < 4u; i++)
                 tf__put(b, tf__lz_magic[i], 8);
+#if TF_LZ_FILTERS
+            tf__put(b, e->filter_id ? TF_LZ_VERSION_FILTERED : TF_LZ_VERSION, 8);
+            tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
+            tf__put(b, e->flags | (e->filter_id ? TF_LZ_FLAG_FILTER : 0u), 8);
+            e->phase = e->filter_id ? E_FILTER : E_BODY;
+            break;
+        case E_FILTER: /* the 8th header byte: 7 bytes and up to 7 pending bits fill the bit buffer */
+            tf__put(b, e->filter_id, 8);
+            e->phase = E_BODY;
+            break;
+#else
             tf__put(b, TF_LZ_VERSION, 8);
             tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
             tf__put(b, e->flags, 8);
             e->phase = E_BODY;
             break;
+#endif
         case E_BODY: {
+#if TF_LZ_FILTERS
+            if (e->filter_id && !e->finishing && tf__enc_filter(e)->ended)
+                tf__filter_finish(e);
+#endif
             tf__lz_bytes s = tf__ring_bytes(e);
             if (e->la > (1u << e->l) || (e->finishing && e->la)) {
                 int done = tf__step(e, &s, e->lazy);
@@ -922,6 +1033,27 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     }
 }
 
+#if TF_LZ_FILTERS
+/* One filtered frame of in[0..n) into out[0..cap): through sink / poll / finish, as the filter sits before the ring
+ * (the in-place path above reads the input as it is). 0 when the frame does not fit in cap bytes, else its size. */
+static size_t tf__compress_frame_filtered(tf_lz_encoder *e, const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
+    size_t ip = 0, o = 0;
+    for (;;) {
+        size_t took = 0, got = 0;
+        if (ip < n) {
+            tf_lz_encoder_sink(e, in + ip, n - ip, &took);
+            ip += took;
+        } else if (tf_lz_encoder_finish(e) == TF_LZ_DONE) {
+            return o;
+        }
+        tf_status st = tf_lz_encoder_poll(e, out + o, cap - o, &got);
+        o += got;
+        if (st == TF_LZ_MORE && o == cap)
+            return 0;
+    }
+}
+#endif
+
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags) {
     if (!out_n || (!in && n) || (!out && out_size))
@@ -937,7 +1069,14 @@ tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_s
         if (st != TF_OK)
             return st;
         const uint8_t *src = in ? in + done : in;
-        size_t produced = cap ? tf__compress_frame(e, src, piece, out + o, cap) : 0; /* out may be NULL when 0 */
+        size_t produced = 0;
+        if (cap) /* else out may be NULL */
+#if TF_LZ_FILTERS
+            produced = e->filter_id ? tf__compress_frame_filtered(e, src, piece, out + o, cap)
+                                    : tf__compress_frame(e, src, piece, out + o, cap);
+#else
+            produced = tf__compress_frame(e, src, piece, out + o, cap);
+#endif
         if (!produced) {
             if (out_size - o < stored)
                 return TF_E_FULL;

@@ -43,7 +43,8 @@ static size_t make_input(int kind, uint8_t *buf, size_t n) {
  * (it takes the same steps on the input in place, so any difference is a bug in one of the two drivers). */
 static void roundtrip(const uint8_t *in, size_t n, unsigned w, unsigned l, unsigned flags, size_t ic, size_t oc) {
     static uint8_t comp[70000], back[70000];
-    size_t es = tf_lz_encoder_size(w, l), ds = tf_lz_decoder_size(w);
+    size_t es = tf_lz_encoder_size(w, l) + tf_lz_filter_size(flags),
+           ds = tf_lz_decoder_size(w) + tf_lz_filter_size(flags);
     CHECK(es > 0 && ds > 0 && es + ds <= sizeof arena);
     tf_lz_encoder *e;
     tf_lz_decoder *d;
@@ -68,7 +69,7 @@ static void roundtrip(const uint8_t *in, size_t n, unsigned w, unsigned l, unsig
             break;
     }
     CHECK_EQ(tf_lz_encoder_finish(e), TF_LZ_DONE);
-    size_t bound = n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD;
+    size_t bound = n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD + (TF_LZ_FILTER_OF(flags) ? 1u : 0u); /* filter byte */
     CHECK(cn <= bound);
     size_t c0 = 0;
     CHECK_EQ(tf_lz_encoder_sink(e, in, n ? 1u : 0u, &c0), TF_E_STATE);
@@ -388,6 +389,144 @@ static void test_codes_are_complete_and_canonical(void) {
 }
 #endif
 
+#if TF_LZ_FILTERS
+/* Sensor-like samples of `size` bytes: a slow sine plus noise of about `noise` units, little-endian. */
+static size_t make_samples(uint8_t *buf, size_t n, unsigned size, unsigned noise) {
+    int64_t level = 2048, step = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (i % size == 0) {
+            if ((i / size) % 200u == 0)
+                step = -step;
+            level += step;
+        }
+        int64_t v = level + (noise ? (int64_t)(rnd() % (2u * noise + 1u)) - (int64_t)noise : 0);
+        buf[i] = (uint8_t)((uint64_t)v >> (8u * (i % size)));
+    }
+    return n;
+}
+
+static const unsigned filters[] = {
+    TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, 1u),   TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, 2u),
+    TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, 3u),   TF_LZ_FILTER_ID(TF_LZ_FILTER_SHUFFLE, 1u),
+    TF_LZ_FILTER_ID(TF_LZ_FILTER_SHUFFLE, 2u), TF_LZ_FILTER_ID(TF_LZ_FILTER_SHUFFLE, 3u),
+};
+
+/* Every filter and element size, lengths around the block and element boundaries (odd lengths leave bytes after the
+ * last element), every chunking down to a byte: the decoder gives back the input, and streaming writes the frame
+ * one-shot compression writes. */
+static void test_filter_round_trips(void) {
+    static uint8_t buf[9000];
+    for (size_t fi = 0; fi < sizeof filters / sizeof filters[0]; fi++) {
+        unsigned id = filters[fi], size = 1u << (id >> 4), flags = TF_LZ_FILTER(id) | TF_LZ_FLAG_CHECKSUM;
+        size_t block = TF_LZ_FILTER_BLOCK * size;
+        const size_t lengths[] = {0,          1,          2,     3,          size - 1u,
+                                  size + 1u,  block - 1u, block, block + 1u, block + size + 3u,
+                                  2u * block, 1000,       4099,  9000};
+        for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            size_t n = lengths[li];
+            for (unsigned noise = 0; noise <= 40u; noise += 40u) {
+                make_samples(buf, n, size, noise);
+                roundtrip(buf, n, 8, 4, flags, 1u << 20, 1u << 20);
+                roundtrip(buf, n, 12, 5, flags | TF_LZ_LEVEL(1), 7, 5);
+                if (n <= 1000)
+                    roundtrip(buf, n, 8, 4, flags, 1, 1);
+            }
+            make_input(1, buf, n); /* noise: the stored fallback */
+            roundtrip(buf, n, 10, 4, flags, 33, 64);
+        }
+    }
+}
+
+/* The filter pays where it should: on smooth, noisy 16-bit samples delta2 makes the frame much smaller than plain
+ * lz does. */
+static void test_filter_gain(void) {
+    static uint8_t in[32768], out[33000];
+    static uint64_t work[40000 / 8];
+    make_samples(in, sizeof in, 2, 12);
+    size_t plain = 0, delta = 0;
+    CHECK_EQ(tf_lz_compress(in, sizeof in, out, sizeof out, &plain, work, sizeof work, 10, 4, 0), TF_OK);
+    CHECK_EQ(tf_lz_compress(in, sizeof in, out, sizeof out, &delta, work, sizeof work, 10, 4,
+                            TF_LZ_FILTER(TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, 1u))),
+             TF_OK);
+    CHECK(out[4] == TF_LZ_VERSION_FILTERED && out[6] == TF_LZ_FLAG_FILTER && out[7] == 0x11u);
+    CHECK(delta * 4u < plain * 3u);     /* delta2: a third better than plain at least */
+    CHECK(delta * 3u < sizeof in * 2u); /* and over 1.5x */
+}
+
+/* Sizes, bad filters, a decoder without room, and the header's filter byte: each refused with its status. */
+static void test_filter_errors(void) {
+    static uint8_t in[300], frame[400], back[400];
+    static uint64_t work[40000 / 8];
+    tf_lz_encoder *e;
+    tf_lz_decoder *d;
+    unsigned delta2 = TF_LZ_FILTER(TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, 1u));
+    CHECK_EQ(tf_lz_filter_size(0), 0u);
+    CHECK_EQ(tf_lz_filter_size(delta2), TF_LZ_FILTER_HEAD + 64u + 7u);
+    CHECK_EQ(tf_lz_filter_size(TF_LZ_FILTER_MAX), TF_LZ_FILTER_HEAD + 256u + 7u);
+    const unsigned bad[] = {0x01u, 0x03u, 0x10u, 0x41u, 0x0Fu, 0x13u, 0xFFu};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ(tf_lz_filter_size(TF_LZ_FILTER(bad[i])), 0u);
+        CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, 8, 4, TF_LZ_FILTER(bad[i])), TF_E_ARG);
+    }
+    size_t es = tf_lz_encoder_size(8, 4);
+    CHECK_EQ(tf_lz_encoder_init(&e, work, es, 8, 4, delta2), TF_E_SIZE);
+    CHECK_EQ(tf_lz_encoder_init(&e, work, es + tf_lz_filter_size(delta2) - 1u, 8, 4, delta2), TF_E_SIZE);
+    CHECK_EQ(tf_lz_encoder_init(&e, work, es + tf_lz_filter_size(delta2), 8, 4, delta2), TF_OK);
+
+    make_samples(in, sizeof in, 2, 3);
+    size_t fn = 0;
+    CHECK_EQ(
+        tf_lz_compress(in, sizeof in, frame, sizeof frame, &fn, work, sizeof work, 8, 4, delta2 | TF_LZ_FLAG_CHECKSUM),
+        TF_OK);
+    unsigned w = 0, l = 0, flags = 0;
+    CHECK_EQ(tf_lz_read_header(frame, 7, &w, &l, &flags), TF_E_EMPTY);
+    CHECK_EQ(tf_lz_read_header(frame, 8, &w, &l, &flags), TF_OK);
+    CHECK(w == 8 && l == 4 && flags == (delta2 | TF_LZ_FLAG_FILTER | TF_LZ_FLAG_CHECKSUM));
+
+    /* a decoder sized for unfiltered frames only */
+    size_t made = 0, used = 0;
+    CHECK_EQ(tf_lz_decoder_init(&d, work, tf_lz_decoder_size(8), 8), TF_OK);
+    CHECK_EQ(tf_lz_decoder_decode(d, frame, fn, &used, back, sizeof back, &made), TF_E_SIZE);
+    CHECK_EQ(made, 0u);
+    CHECK_EQ(tf_lz_decoder_init(&d, work, tf_lz_decoder_size(8) + tf_lz_filter_size(delta2), 8), TF_OK);
+    CHECK_EQ(tf_lz_decoder_decode(d, frame, fn, &used, back, sizeof back, &made), TF_LZ_DONE);
+    CHECK(tf_lz_decoder_ended(d) && made == sizeof in && used == fn && memcmp(back, in, made) == 0);
+
+    /* header bytes that do not go together, and an unknown filter */
+    struct {
+        unsigned at, value;
+        tf_status want;
+    } edits[] = {
+        {4, TF_LZ_VERSION, TF_E_CORRUPT},                              /* version 2 with the flag */
+        {6, TF_LZ_FLAG_CHECKSUM, TF_E_CORRUPT},                        /* version 3 without it */
+        {6, TF_LZ_FLAG_FILTER | TF_LZ_FLAG_STORED | 1u, TF_E_CORRUPT}, /* filtered and stored */
+        {6, 0x08u | TF_LZ_FLAG_FILTER, TF_E_VERSION},                  /* an unknown flag */
+        {7, 0x03u, TF_E_VERSION},                                      /* an unknown kind */
+        {7, 0x41u, TF_E_VERSION},                                      /* an element of 16 bytes */
+        {4, 4u, TF_E_VERSION},                                         /* a later version */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        static uint8_t copy[400];
+        memcpy(copy, frame, fn);
+        copy[edits[i].at] = (uint8_t)edits[i].value;
+        CHECK_EQ(tf_lz_decoder_init(&d, work, tf_lz_decoder_size(8) + tf_lz_filter_size(TF_LZ_FILTER_MAX), 8), TF_OK);
+        CHECK_EQ(tf_lz_decoder_decode(d, copy, fn, &used, back, sizeof back, &made), edits[i].want);
+        CHECK_EQ(made, 0u);
+        CHECK_EQ(tf_lz_read_header(copy, fn, &w, &l, &flags), edits[i].want);
+    }
+}
+#else
+/* A build without filters refuses them at init and refuses a filtered frame as a later format. */
+static void test_filters_not_built(void) {
+    static uint64_t work[40000 / 8];
+    static const uint8_t frame[] = {'T', 'F', 'L', 'Z', 3, 0x48, TF_LZ_FLAG_FILTER, 0x11, 0, 0};
+    tf_lz_encoder *e;
+    unsigned w, l, flags;
+    CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, 8, 4, TF_LZ_FILTER(0x11u)), TF_E_ARG);
+    CHECK_EQ(tf_lz_read_header(frame, sizeof frame, &w, &l, &flags), TF_E_VERSION);
+}
+#endif
+
 int main(void) {
     RUN(test_codes_are_complete_and_canonical);
     RUN(test_sizes_and_init);
@@ -398,5 +537,12 @@ int main(void) {
     RUN(test_stored_fallback_and_bound);
     RUN(test_far_match_then_long_run);
     RUN(test_every_output_size);
+#if TF_LZ_FILTERS
+    RUN(test_filter_round_trips);
+    RUN(test_filter_gain);
+    RUN(test_filter_errors);
+#else
+    RUN(test_filters_not_built);
+#endif
     return TF_TEST_SUMMARY();
 }

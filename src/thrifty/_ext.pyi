@@ -17,16 +17,32 @@ class AllocationError(MemoryError): ...
 
 # ---- thrifty.lz (re-exported there as compress, decompress, Compressor, Decompressor; docs/lz.md) ----
 
+_LzFilter = Literal["delta2", "delta4", "delta8", "shuffle2", "shuffle4", "shuffle8"]
+
 def lz_compress(
-    data: ReadableBuffer, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True, level: int = -1
+    data: ReadableBuffer,
+    window_bits: int = 10,
+    lookahead_bits: int = 4,
+    checksum: bool = True,
+    level: int = -1,
+    *,
+    filter: _LzFilter | None = None,
 ) -> bytes: ...
 def lz_decompress(data: ReadableBuffer, max_length: int | None = None) -> bytes: ...
 
 @final
 class LzCompressor:
     def __new__(
-        cls, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True, level: int = -1
+        cls,
+        window_bits: int = 10,
+        lookahead_bits: int = 4,
+        checksum: bool = True,
+        level: int = -1,
+        *,
+        filter: _LzFilter | None = None,
     ) -> Self: ...
+    @property
+    def filter(self) -> _LzFilter | None: ...
     @property
     def window_bits(self) -> int: ...
     @property

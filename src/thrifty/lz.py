@@ -16,6 +16,7 @@ if TYPE_CHECKING:     # of thrifty.lz its import (the annotations here are strin
     from _typeshed import ReadableBuffer, WriteableBuffer
 
     _File = str | bytes | os.PathLike[str] | IO[bytes]  # a path, or a binary file object
+    _Filter = Literal["delta2", "delta4", "delta8", "shuffle2", "shuffle4", "shuffle8"] | None
     _BinaryMode = Literal["r", "rb", "w", "wb", "a", "ab", "x", "xb"]
     _TextMode = Literal["rt", "wt", "at", "xt"]
 else:
@@ -123,7 +124,7 @@ class LzFile(io.BufferedIOBase):
     """
 
     def __init__(self, filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_bits: int = 4,
-                 checksum: bool = True, level: int = -1) -> None:
+                 checksum: bool = True, level: int = -1, filter: _Filter = None) -> None:
         self._fp: IO[bytes] | None = None  # close() (also run by __del__) must work whatever __init__ got to
         self._owns_fp = False
         self._compressor: Compressor | None = None
@@ -148,7 +149,7 @@ class LzFile(io.BufferedIOBase):
                 self._buffer = io.BufferedReader(_FrameReader(fp))
             else:
                 self._compressor = Compressor(window_bits=window_bits, lookahead_bits=lookahead_bits,
-                                              checksum=checksum, level=level)
+                                              checksum=checksum, level=level, filter=filter)
         except BaseException:
             if self._owns_fp:
                 fp.close()
@@ -260,22 +261,22 @@ class LzFile(io.BufferedIOBase):
 # Overloaded on mode like gzip.open: binary modes give an LzFile (bytes), text modes a TextIOWrapper (str).
 @overload
 def open(filename: _File, mode: _BinaryMode = "rb", *, window_bits: int = 10, lookahead_bits: int = 4,
-         checksum: bool = True, level: int = -1, encoding: None = None, errors: None = None,
+         checksum: bool = True, level: int = -1, filter: _Filter = None, encoding: None = None, errors: None = None,
          newline: None = None) -> LzFile: ...
 @overload
 def open(filename: _File, mode: _TextMode, *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
-         level: int = -1, encoding: str | None = None, errors: str | None = None,
+         level: int = -1, filter: _Filter = None, encoding: str | None = None, errors: str | None = None,
          newline: str | None = None) -> io.TextIOWrapper: ...
 @overload
 def open(filename: _File, mode: str, *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
-         level: int = -1, encoding: str | None = None, errors: str | None = None,
+         level: int = -1, filter: _Filter = None, encoding: str | None = None, errors: str | None = None,
          newline: str | None = None) -> LzFile | io.TextIOWrapper: ...
 def open(filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
-         level: int = -1, encoding: str | None = None, errors: str | None = None,
+         level: int = -1, filter: _Filter = None, encoding: str | None = None, errors: str | None = None,
          newline: str | None = None) -> LzFile | io.TextIOWrapper:
     """Open a thrifty.lz file in binary ('rb', 'wb', 'ab', 'xb') or text ('rt', 'wt', 'at', 'xt') mode, like
-    gzip.open. window_bits/lookahead_bits/checksum/level apply when writing; reading takes what it needs from each
-    frame."""
+    gzip.open. window_bits/lookahead_bits/checksum/level/filter apply when writing; reading takes what it needs from
+    each frame."""
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"invalid mode {mode!r}: 't' and 'b' cannot be combined")
@@ -283,9 +284,9 @@ def open(filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_
             raise ValueError(f"invalid mode {mode!r}: use one of 'rt', 'wt', 'at', 'xt' for text, or 'rb', 'wb', "
                              "'ab', 'xb' for bytes")
         binary = LzFile(filename, mode.replace("t", ""), window_bits=window_bits, lookahead_bits=lookahead_bits,
-                        checksum=checksum, level=level)
+                        checksum=checksum, level=level, filter=filter)
         return io.TextIOWrapper(binary, encoding, errors, newline)
     if encoding is not None or errors is not None or newline is not None:
         raise ValueError("encoding, errors and newline apply only to text mode ('rt', 'wt', ...)")
     return LzFile(filename, mode, window_bits=window_bits, lookahead_bits=lookahead_bits, checksum=checksum,
-                  level=level)
+                  level=level, filter=filter)

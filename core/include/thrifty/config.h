@@ -154,5 +154,11 @@
 #ifndef TF_LZ_DECODER_INPUT
 #define TF_LZ_DECODER_INPUT 8
 #endif
+/* TF_LZ_FILTERS: 1 builds the numeric filters (lz.h, format version 3) into the encoder and the decoder. Off by
+ * default in the size build (TF_LZ_SMALL): such a build refuses a filter at init and a filtered frame with
+ * TF_E_VERSION, and reads and writes every other frame as before. */
+#ifndef TF_LZ_FILTERS
+#define TF_LZ_FILTERS (!TF_LZ_SMALL)
+#endif
 
 #endif /* THRIFTY_CONFIG_H */

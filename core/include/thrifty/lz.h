@@ -88,8 +88,9 @@
  *                                                W=8, L=4: 1944 B; W=10, L=4: 4248 B; W=12, L=5: 5832 B
  *
  * OUTPUT BOUND
- *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes for n input bytes: the encoder
- *   takes a match only when it pays for what the run it closes costs over 8 bits a byte, so no sequence costs more
+ *   A streamed frame is at most n + 4 * floor(n / 2^W) + TF_LZ_FRAME_OVERHEAD bytes (one more with a filter, its
+ *   header byte) for n input bytes: the encoder takes a match only when it pays for what the run it closes costs
+ *   over 8 bits a byte (a filter keeps the length), so no sequence costs more
  *   than 8 bits per byte, and a full run of 2^W literals costs at most 15 + 13 bits of header. tf_lz_compress()
  *   also falls back to a stored frame, so its output is at most n + TF_LZ_STORED_OVERHEAD (tf_lz_compress_bound(n)).
  *
@@ -113,8 +114,32 @@ extern "C" {
 
 #define TF_LZ_HEADER_SIZE 7u
 #define TF_LZ_VERSION 2u
+#define TF_LZ_VERSION_FILTERED 3u /* a frame with a filter: version 2 plus flag bit 2 and a filter byte */
 #define TF_LZ_FLAG_CHECKSUM 0x01u /* the frame ends with an Adler-32 of its content */
 #define TF_LZ_FLAG_STORED 0x02u   /* the body is a 4-byte length and raw bytes (written by tf_lz_compress only) */
+#define TF_LZ_FLAG_FILTER 0x04u   /* (version 3) a filter byte follows the 7-byte header */
+
+/* NUMERIC FILTERS (format version 3; built unless TF_LZ_FILTERS is 0, config.h)
+ *   Sensor dumps (arrays of int16, int32, float32, ...) do not repeat byte for byte, so LZ alone gains nothing on
+ *   them, and this codec's fixed literal codes spend 8 bits on any byte. A filter rewrites the input so that what
+ *   neighbouring samples share becomes runs of zero bytes: the frame records it and the decoder undoes it.
+ *     TF_LZ_FILTER_DELTA: each element (2, 4 or 8 bytes, little-endian) is replaced by its difference from the one
+ *       before (modulo 2^bits; the first from 0), zigzag-coded (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...), so a small
+ *       change of either sign has only low bits set; then each whole block of TF_LZ_FILTER_BLOCK elements is
+ *       written as its bit planes (bit 0 of every element, 4 bytes, then bit 1, ...), so the bits no difference
+ *       uses are whole zero bytes, one long match.
+ *     TF_LZ_FILTER_SHUFFLE: the bit planes alone, for values that do not change smoothly but leave high bits unused.
+ *   A last, partial block is written as its (delta-coded) elements, and bytes after the last whole element as they
+ *   are, so a filter never changes the length. State: one block (32 x element size) and the last element, on both
+ *   sides (tf_lz_filter_size). The frame's Adler-32 is of the filtered bytes. A filter is the byte
+ *   kind | log2(element size) << 4, passed as TF_LZ_FILTER(id) in the flags of tf_lz_encoder_init and
+ *   tf_lz_compress and reported so by tf_lz_read_header. */
+#define TF_LZ_FILTER_DELTA 1u
+#define TF_LZ_FILTER_SHUFFLE 2u
+#define TF_LZ_FILTER_ID(kind, size_log2) ((unsigned)(kind) | ((unsigned)(size_log2) << 4))
+#define TF_LZ_FILTER(id) ((unsigned)(id) << 16)
+#define TF_LZ_FILTER_OF(flags) (((flags) >> 16) & 0xFFu)
+#define TF_LZ_FILTER_BLOCK 32u
 /* Encoder effort, passed in the flags of tf_lz_encoder_init and tf_lz_compress: TF_LZ_LEVEL(n) for n in 1..9
  * (1 fastest, 9 searching hardest), 0 or nothing for TF_LZ_DEFAULT_LEVEL. The level is not written to the frame:
  * every level writes the same format for the same decoder. */
@@ -141,11 +166,25 @@ typedef struct tf_lz_decoder tf_lz_decoder;
 size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits);
 
 /* Bytes of storage a decoder for frames with windows up to 2^W needs (state included), or 0 when W is out of range.
- * O(1), pure, safe anywhere. */
+ * A frame with a filter needs tf_lz_filter_size(its flags) more (a decoder without that room refuses it with
+ * TF_E_SIZE): give tf_lz_decoder_size(W) + tf_lz_filter_size(TF_LZ_FILTER_MAX) to read any frame. O(1), pure. */
 size_t tf_lz_decoder_size(unsigned window_bits);
 
+/* Extra storage bytes the filter in `flags` (TF_LZ_FILTER(id), as given to the encoder or read by
+ * tf_lz_read_header) needs beside the encoder's or decoder's own: 0 without a filter, and 0 for an unknown one (which
+ * init refuses). A 32-byte head, the block, and 7 bytes of alignment slack. O(1), pure, safe anywhere. */
+#define TF_LZ_FILTER_HEAD 32u
+static inline size_t tf_lz_filter_size(unsigned flags) {
+    unsigned id = TF_LZ_FILTER_OF(flags), kind = id & 15u, size_log2 = id >> 4;
+    if (kind < TF_LZ_FILTER_DELTA || kind > TF_LZ_FILTER_SHUFFLE || size_log2 < 1u || size_log2 > 3u)
+        return 0;
+    return TF_LZ_FILTER_HEAD + (TF_LZ_FILTER_BLOCK << size_log2) + 7u;
+}
+#define TF_LZ_FILTER_MAX TF_LZ_FILTER(TF_LZ_FILTER_ID(TF_LZ_FILTER_DELTA, 3u)) /* the largest: 8-byte elements */
+
 /* Starts an encoder in `storage` (size bytes, TF_LZ_ALIGN-aligned, owned by the caller for the encoder's lifetime;
- * the encoder keeps no pointer outside it). flags: TF_LZ_FLAG_CHECKSUM and/or TF_LZ_LEVEL(n). On success *enc
+ * the encoder keeps no pointer outside it). flags: TF_LZ_FLAG_CHECKSUM, TF_LZ_LEVEL(n) and/or TF_LZ_FILTER(id)
+ * (then size >= tf_lz_encoder_size + tf_lz_filter_size(flags)). On success *enc
  * points into storage. TF_E_NULL, TF_E_ARG (W, L, level or flags out of range), TF_E_SIZE (size < tf_lz_encoder_size),
  * TF_E_ALIGN. O(2^W) to clear the match finder. */
 tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
@@ -199,9 +238,10 @@ int tf_lz_decoder_ended(const tf_lz_decoder *dec);
  * of the next frame, or trailing data) and belong to the caller again. O(1). */
 size_t tf_lz_decoder_pending(const tf_lz_decoder *dec, const uint8_t **bytes);
 
-/* Reads a frame header without decoding: window and lookahead bits and flags. TF_OK, TF_E_EMPTY when fewer than
- * TF_LZ_HEADER_SIZE bytes were given, TF_E_CORRUPT (not a thrifty.lz frame, or an impossible W/L),
- * TF_E_VERSION (another format version or unknown flags). Lets a caller size the decoder before making one. O(1). */
+/* Reads a frame header without decoding: window and lookahead bits and flags (with TF_LZ_FILTER(id) of a filtered
+ * frame's filter). TF_OK, TF_E_EMPTY when fewer than TF_LZ_HEADER_SIZE bytes (8 for a filtered frame) were given,
+ * TF_E_CORRUPT (not a thrifty.lz frame, or an impossible W/L), TF_E_VERSION (another format version, unknown flags or
+ * an unknown filter). Lets a caller size the decoder before making one. O(1). */
 tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
                             unsigned *flags);
 

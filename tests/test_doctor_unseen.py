@@ -30,33 +30,8 @@ BENCHMARKS = ["json_dumps", "json_loads", "richards", "deltablue", "nbody", "flo
 # (_ext._run_script). It used to compile() then exec(), which frees the tree first: its peak read up to 31% low
 # (deltablue 0.69 of tracemalloc's) while what the program left live agreed.
 
-# the stand-in pyperf: bench_func/bench_time_func run the workload once, in this process
-FAKE_PYPERF = '''\
-"""Stand-in for pyperf (tests): Runner calls the workload once, in-process."""
-import argparse
-import time
-
-perf_counter = time.perf_counter
-
-
-class Runner:
-    def __init__(self, *args, **kwargs):
-        self.metadata = {}
-        self.argparser = argparse.ArgumentParser()
-
-    def parse_args(self, args=None):
-        return self.argparser.parse_args([])
-
-    def bench_func(self, name, func, *args, **kwargs):
-        return func(*args)
-
-    def bench_time_func(self, name, func, *args, **kwargs):
-        return func(1, *args)
-
-    def bench_async_func(self, name, func, *args, **kwargs):
-        import asyncio
-        return asyncio.run(func(*args))
-'''
+# the stand-in pyperf the benchmarks use: as a file of its own, it runs each workload once, in this process
+FAKE_PYPERF = (pathlib.Path(__file__).resolve().parent.parent / "bench" / "workloads" / "pyperf_standin.py").read_text()
 
 # tracemalloc from interpreter start (-X tracemalloc=1): this sitecustomize, run at the end of start-up, takes the
 # traced memory there and resets the peak; at exit it prints the peak above it: the program's own bill, its

@@ -3,14 +3,12 @@ this process, under one tracer, and prints one JSON line: CPU time and wall time
 memory, RSS. CPU time (time.process_time: all threads of this process, user + system) is what the benchmark compares:
 on a shared, loaded machine it does not count the time other processes held the CPU.
 
-pyperformance's scripts drive themselves through pyperf.Runner, which spawns worker processes and calibrates; here a
-small stand-in `pyperf` module makes bench_func/bench_time_func call the workload `loops` times, in-process, so each
-measurement is exactly the same work.
+pyperformance's scripts drive themselves through pyperf.Runner; the stand-in (pyperf_standin.py) calls the
+workload `loops` times, in-process, so each measurement is exactly the same work.
 
     python driver.py MODE LOOPS SCRIPT      MODE: none | exact | sampled | tracemalloc | memray | plain
                                             (plain: untraced, and without importing the tracers either)
 """
-import argparse
 import contextlib
 import gc
 import json
@@ -20,37 +18,21 @@ import runpy
 import sys
 import tempfile
 import time
-import types
 
 mode, loops, script = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
-fake = types.ModuleType("pyperf")
-fake.perf_counter = time.perf_counter
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pyperf_standin  # noqa: E402  (this folder)
+
+sys.path.pop(0)
 
 
-class Runner:
-    def __init__(self, *args, **kwargs):
-        self.metadata = {}
-        self.argparser = argparse.ArgumentParser()
-
-    def parse_args(self, args=None):
-        return self.argparser.parse_args([])
-
-    def bench_func(self, name, func, *args, **kwargs):
-        for _ in range(loops):
-            func(*args)
-
-    def bench_time_func(self, name, func, *args, **kwargs):
-        func(loops, *args)
-
-    def bench_async_func(self, name, func, *args, **kwargs):
-        import asyncio
-        for _ in range(loops):
-            asyncio.run(func(*args))
+def _loops(call):
+    for _ in range(loops):
+        call()
 
 
-fake.Runner = Runner
-sys.modules["pyperf"] = fake
+pyperf_standin.install(_loops, loops)  # a time func is given all the loops at once, as pyperf gives them
 sys.argv = [script]
 sys.path.insert(0, os.path.dirname(script))
 

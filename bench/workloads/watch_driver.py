@@ -14,16 +14,15 @@ is read from the recorder (thrifty._ext._runfile_status) when thrifty's recorder
 benchmark knows which iterations a snapshot interrupted; the other sides build the same dict from a counter, so
 every side does the same work per iteration.
 
-pyperformance's scripts drive themselves through pyperf.Runner; a stand-in `pyperf` module makes
-bench_func/bench_time_func call the workload one loop at a time until SECONDS have passed (the first benchmark a
+pyperformance's scripts drive themselves through pyperf.Runner; the stand-in (pyperf_standin.py) calls the workload
+one loop at a time until SECONDS have passed (the first benchmark a
 script declares takes the whole time; the scripts bench_watch.py picks declare one).
 """
-import argparse
+import argparse  # noqa: F401  the stand-in pyperf's, imported before tracemalloc may start below
 import os
 import runpy
 import sys
 import time
-import types
 
 seconds, script, log_path = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 tm_every = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
@@ -90,25 +89,11 @@ def run_loop(call):
     loop["iterations"] += n
 
 
-class Runner:
-    def __init__(self, *args, **kwargs):
-        self.metadata = {}
-        self.argparser = argparse.ArgumentParser()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pyperf_standin  # noqa: E402  (this folder)
 
-    def parse_args(self, args=None):
-        return self.argparser.parse_args([])
-
-    def bench_func(self, name, func, *args, **kwargs):
-        run_loop(lambda: func(*args))
-
-    def bench_time_func(self, name, func, *args, **kwargs):
-        run_loop(lambda: func(1, *args))
-
-
-fake = types.ModuleType("pyperf")
-fake.perf_counter = time.perf_counter
-fake.Runner = Runner
-sys.modules["pyperf"] = fake
+sys.path.pop(0)
+pyperf_standin.install(run_loop)
 sys.argv = [script]
 sys.path.insert(0, os.path.dirname(script))
 

@@ -1,19 +1,14 @@
-/* hashtable: bounded linear-probing hash map, see hashtable.h. The probe and the removal are table_probe.h's. */
+/* hashtable: bounded linear-probing hash map, see hashtable.h (which defines the lookups inline). The probe and the
+ * removal are table_probe.h's. */
 #include "thrifty/hashtable.h"
 
-#include "table_probe.h"
 
 /* slot i is {words[2i], words[2i + 1]}: the key in all of its first word (stride 2, key shift 0) */
 #define HT_STRIDE 2u
-#define HT_KEY(t, i) ((t)->words[(size_t)(i)*HT_STRIDE])
-#define HT_VALUE(t, i) ((t)->words[(size_t)(i)*HT_STRIDE + 1u])
+#define HT_KEY TF__HT_KEY
+#define HT_VALUE TF__HT_VALUE
 
 static uint32_t tf__ht_home(const tf_hashtable *t, uint64_t key) { return tf__probe_home(key, t->shift); }
-
-/* Index of key's slot, or of the empty slot ending its probe run. */
-static uint32_t tf__ht_probe(const tf_hashtable *t, uint64_t key) {
-    return tf__probe_from(t->words, HT_STRIDE, 0u, t->mask, tf__ht_home(t, key), key);
-}
 
 size_t tf_hashtable_size(uint32_t capacity) {
     uint32_t slots = tf__probe_slots(capacity, TF_HASHTABLE_MAX_CAPACITY, NULL);
@@ -56,41 +51,6 @@ void tf_hashtable_prefetch(const tf_hashtable *t, uint64_t key) {
 #endif
 }
 
-int tf_hashtable_get(const tf_hashtable *t, uint64_t key, uint64_t *value) {
-    uint32_t i;
-    if (key == 0)
-        return 0;
-    i = tf__ht_probe(t, key);
-    if (HT_KEY(t, i) == 0)
-        return 0;
-    if (value)
-        *value = HT_VALUE(t, i);
-    return 1;
-}
-
-uint64_t *tf_hashtable_find(tf_hashtable *t, uint64_t key) {
-    uint32_t i;
-    if (key == 0)
-        return NULL;
-    i = tf__ht_probe(t, key);
-    return HT_KEY(t, i) == 0 ? NULL : &HT_VALUE(t, i);
-}
-
-uint64_t *tf_hashtable_upsert(tf_hashtable *t, uint64_t key, uint64_t initial) {
-    uint32_t i;
-    if (key == 0)
-        return NULL;
-    i = tf__ht_probe(t, key);
-    if (HT_KEY(t, i) == 0) {
-        if (t->count >= t->capacity)
-            return NULL;
-        HT_KEY(t, i) = key;
-        HT_VALUE(t, i) = initial;
-        t->count++;
-    }
-    return &HT_VALUE(t, i);
-}
-
 tf_status tf_hashtable_put(tf_hashtable *t, uint64_t key, uint64_t value) {
     uint64_t *slot;
     if (key == 0)
@@ -106,7 +66,7 @@ int tf_hashtable_take(tf_hashtable *t, uint64_t key, uint64_t *value) {
     uint32_t i;
     if (key == 0)
         return 0;
-    i = tf__ht_probe(t, key);
+    i = tf__hashtable_probe(t, key);
     if (HT_KEY(t, i) == 0)
         return 0;
     if (value)
@@ -114,33 +74,6 @@ int tf_hashtable_take(tf_hashtable *t, uint64_t key, uint64_t *value) {
     tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, i);
     t->count--;
     return 1;
-}
-
-int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_hashtable_match match, void *ctx, uint64_t initial,
-                              uint64_t **value) {
-    uint32_t i;
-    if (key == 0)
-        return TF_E_ARG;
-    /* every entry with this key lies between its home and the first empty slot: look at each in turn */
-    for (i = tf__ht_probe(t, key); HT_KEY(t, i) != 0; i = tf__probe_from(t->words, HT_STRIDE, 0u, t->mask,
-                                                                          (i + 1u) & t->mask, key)) {
-        int m = match(ctx, HT_VALUE(t, i));
-        if (m < 0)
-            return m;
-        if (m) {
-            if (value)
-                *value = &HT_VALUE(t, i);
-            return 1;
-        }
-    }
-    if (t->count >= t->capacity)
-        return TF_E_FULL;
-    HT_KEY(t, i) = key;
-    HT_VALUE(t, i) = initial;
-    t->count++;
-    if (value)
-        *value = &HT_VALUE(t, i);
-    return 0;
 }
 
 int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value) {

@@ -3,7 +3,7 @@
  * holding key << value_bits | value, so its key is the word shifted right by value_bits. */
 #include "thrifty/sitetable.h"
 
-#include "table_probe.h"
+#include "thrifty/table_probe.h"
 
 static uint32_t tf__packtable_home(const tf_packtable *t, uint64_t key) { return tf__probe_home(key, t->shift); }
 

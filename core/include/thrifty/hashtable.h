@@ -24,6 +24,7 @@
 #define THRIFTY_HASHTABLE_H
 
 #include "thrifty/common.h"
+#include "thrifty/table_probe.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,11 +68,11 @@ uint32_t tf_hashtable_capacity(const tf_hashtable *t);
 
 /* Looks `key` up; on a hit stores its value in *value (when value is not NULL) and returns 1, else returns 0.
  * Key 0 is never found. Expected O(1). */
-int tf_hashtable_get(const tf_hashtable *t, uint64_t key, uint64_t *value);
+static inline int tf_hashtable_get(const tf_hashtable *t, uint64_t key, uint64_t *value);
 
 /* Looks `key` up and returns a pointer to its value, valid until the next put, upsert, take, remove_if or clear; NULL
  * when absent (and for key 0). Expected O(1). */
-uint64_t *tf_hashtable_find(tf_hashtable *t, uint64_t key);
+static inline uint64_t *tf_hashtable_find(tf_hashtable *t, uint64_t key);
 
 /* Hints the CPU to start loading the slot where `key`'s lookup begins, so a put/get/take issued a little later finds
  * it in cache (a large table misses cache on nearly every access). No effect on the table; a no-op on compilers
@@ -85,7 +86,7 @@ tf_status tf_hashtable_put(tf_hashtable *t, uint64_t key, uint64_t value);
 /* Finds `key`, inserting it with `initial` when absent, and returns a pointer to its value that stays valid until
  * the next put, upsert, take, remove_if or clear. NULL for key 0 or when the key is new and the table is full. A
  * caller that needs to know whether the key was new compares tf_hashtable_count before and after. Expected O(1). */
-uint64_t *tf_hashtable_upsert(tf_hashtable *t, uint64_t key, uint64_t initial);
+static inline uint64_t *tf_hashtable_upsert(tf_hashtable *t, uint64_t key, uint64_t initial);
 
 /* Removes `key`; on a hit stores its value in *value (when not NULL) and returns 1, else returns 0. Expected O(1). */
 int tf_hashtable_take(tf_hashtable *t, uint64_t key, uint64_t *value);
@@ -100,8 +101,8 @@ typedef int (*tf_hashtable_match)(void *ctx, uint64_t value);
  * entry matched and the table is full, or the negative number match returned (nothing changes then). match is
  * called only for entries whose key is `key`, in probe order; it must not touch the table. Expected O(1) probes;
  * as many match calls as entries share the key along the way. */
-int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_hashtable_match match, void *ctx, uint64_t initial,
-                              uint64_t **value);
+static inline int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_hashtable_match match, void *ctx,
+                                            uint64_t initial, uint64_t **value);
 
 /* Iteration: start with *cursor = 0; each call stores the next entry and returns 1, or returns 0 at the end. The
  * table must not change during an iteration (except through remove_if). O(slots) over a full iteration. */
@@ -118,6 +119,81 @@ uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t
  * several times stay so. Returns TF_OK, or TF_E_FULL when dst lacks room (dst then holds a prefix; src is unchanged).
  * dst must not already hold a key of src. O(slots of src). */
 tf_status tf_hashtable_move(tf_hashtable *dst, const tf_hashtable *src);
+
+/* ---- the lookups, inline -----------------------------------------------------------------------------------------
+ * get, find, upsert and upsert_match are defined here so that a caller's lookup (once per allocation in the tracker,
+ * once per object in a sizeof walk or an intern) is a loop in the caller, with upsert_match's compare called
+ * directly, not through a pointer; the probe is table_probe.h's, shared with every other operation. */
+
+#define TF__HT_KEY(t, i) ((t)->words[(size_t)(i)*2u])
+#define TF__HT_VALUE(t, i) ((t)->words[(size_t)(i)*2u + 1u])
+
+/* Index of key's slot, or of the empty slot ending its probe run. */
+static inline uint32_t tf__hashtable_probe(const tf_hashtable *t, uint64_t key) {
+    return tf__probe_from(t->words, 2u, 0u, t->mask, tf__probe_home(key, t->shift), key);
+}
+
+static inline int tf_hashtable_get(const tf_hashtable *t, uint64_t key, uint64_t *value) {
+    uint32_t i;
+    if (key == 0)
+        return 0;
+    i = tf__hashtable_probe(t, key);
+    if (TF__HT_KEY(t, i) == 0)
+        return 0;
+    if (value)
+        *value = TF__HT_VALUE(t, i);
+    return 1;
+}
+
+static inline uint64_t *tf_hashtable_find(tf_hashtable *t, uint64_t key) {
+    uint32_t i;
+    if (key == 0)
+        return NULL;
+    i = tf__hashtable_probe(t, key);
+    return TF__HT_KEY(t, i) == 0 ? NULL : &TF__HT_VALUE(t, i);
+}
+
+static inline uint64_t *tf_hashtable_upsert(tf_hashtable *t, uint64_t key, uint64_t initial) {
+    uint32_t i;
+    if (key == 0)
+        return NULL;
+    i = tf__hashtable_probe(t, key);
+    if (TF__HT_KEY(t, i) == 0) {
+        if (t->count >= t->capacity)
+            return NULL;
+        TF__HT_KEY(t, i) = key;
+        TF__HT_VALUE(t, i) = initial;
+        t->count++;
+    }
+    return &TF__HT_VALUE(t, i);
+}
+
+static inline int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_hashtable_match match, void *ctx,
+                                            uint64_t initial, uint64_t **value) {
+    uint32_t i;
+    if (key == 0)
+        return TF_E_ARG;
+    /* every entry with this key lies between its home and the first empty slot: look at each in turn */
+    for (i = tf__hashtable_probe(t, key); TF__HT_KEY(t, i) != 0;
+         i = tf__probe_from(t->words, 2u, 0u, t->mask, (i + 1u) & t->mask, key)) {
+        int m = match(ctx, TF__HT_VALUE(t, i));
+        if (m < 0)
+            return m;
+        if (m) {
+            if (value)
+                *value = &TF__HT_VALUE(t, i);
+            return 1;
+        }
+    }
+    if (t->count >= t->capacity)
+        return TF_E_FULL;
+    TF__HT_KEY(t, i) = key;
+    TF__HT_VALUE(t, i) = initial;
+    t->count++;
+    if (value)
+        *value = &TF__HT_VALUE(t, i);
+    return 0;
+}
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,7 @@
-/* Internal to core/src: the one probe and the one removal of the core's open-addressing tables (hashtable.c, and the
- * packtable in sitetable.c). Not installed, not part of the API.
+/* Internal to the core (tf__ names): the one probe and the one removal of the core's open-addressing tables
+ * (hashtable, and the packtable in sitetable.c). A header of its own under include/ only because hashtable.h defines
+ * its lookups inline over it (the binding's identity tables and the tracker look up once per object or allocation);
+ * not an API: use hashtable.h.
  *
  * Both tables are linear probing over a power-of-two array of slots of `stride` 64-bit words. A slot is empty when its
  * first word is 0; otherwise its first word holds the key in its bits from `kshift` up: a hashtable slot is {key,

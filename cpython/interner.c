@@ -7,11 +7,11 @@
  *
  * The table is the core's hashtable keyed by the strict hash below, whose values are the objects: unequal values
  * may share a hash, so a lookup compares the candidate with each entry of its hash (tf_hashtable_upsert_match with
- * in_equal). It holds a strong reference to every entry. Weak mode cannot use weakrefs (str, int, tuple do not support them); instead, whenever the table would
- * grow, on purge(), and before it reports its size (len, stats, repr), it drops the entries whose reference count
- * shows that only the interner holds them. Dropping a tuple can leave its elements held only by the interner, so the
- * sweep repeats until nothing changes. intern() itself never sweeps unless the table is full: its cost is unchanged;
- * the size queries pay O(capacity) instead, so that they are exact.
+ * in_equal). It holds a strong reference to every entry. Weak mode cannot use weakrefs (str, int, tuple do not support
+ * them); instead, whenever the table would grow, on purge(), and before it reports its size (len, stats, repr), it
+ * drops the entries whose reference count shows that only the interner holds them. Dropping a tuple can leave its
+ * elements held only by the interner, so the sweep repeats until nothing changes. intern() itself never sweeps unless
+ * the table is full: its cost is unchanged; the size queries pay O(capacity) instead, so that they are exact.
  */
 #include "pytable.h"
 #include "thrifty_ext.h"
@@ -274,8 +274,8 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     in_lookup lookup = {cand, kind};
     uint64_t *entry;
     /* in_equal runs no Python code (exact types), so the table cannot change during the lookup */
-    int found_it = tf_hashtable_upsert_match(&self->table.t, (uint64_t)h, in_match, &lookup,
-                                             (uint64_t)(uintptr_t)cand, &entry);
+    int found_it =
+        tf_hashtable_upsert_match(&self->table.t, (uint64_t)h, in_match, &lookup, (uint64_t)(uintptr_t)cand, &entry);
     if (found_it < 0) /* in_equal's error (there is room: in_make_room) */
         goto error;
     if (found_it) {

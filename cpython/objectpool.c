@@ -30,7 +30,7 @@ struct tf_ObjectPoolObject {
     unsigned char *links;          /* the core pool's storage (a free block holds the next free index); owned */
     tf_hashtable table;            /* object address -> slot, over `table_mem` */
     void *table_mem;               /* owned */
-    Py_ssize_t size; /* slots; 0 once cleared */
+    Py_ssize_t size;               /* slots; 0 once cleared */
     PyObject *weakreflist;
 };
 

@@ -7,7 +7,8 @@
 #ifndef THRIFTY_PYTABLE_H
 #define THRIFTY_PYTABLE_H
 
-#include "thrifty_ext.h"
+#include "thrifty_ext.h" /* Python.h before any system header */
+
 #include "thrifty/hashtable.h"
 
 typedef struct {

@@ -2,7 +2,6 @@
  * removal are table_probe.h's. */
 #include "thrifty/hashtable.h"
 
-
 /* slot i is {words[2i], words[2i + 1]}: the key in all of its first word (stride 2, key shift 0) */
 #define HT_STRIDE 2u
 #define HT_KEY TF__HT_KEY

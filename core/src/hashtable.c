@@ -75,21 +75,6 @@ int tf_hashtable_take(tf_hashtable *t, uint64_t key, uint64_t *value) {
     return 1;
 }
 
-int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value) {
-    uint64_t nslots = (uint64_t)t->mask + 1u;
-    while ((uint64_t)*cursor < nslots) {
-        uint32_t i = (*cursor)++;
-        if (HT_KEY(t, i) != 0) {
-            if (key)
-                *key = HT_KEY(t, i);
-            if (value)
-                *value = HT_VALUE(t, i);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx) {
     uint32_t removed = 0;
     uint64_t nslots = (uint64_t)t->mask + 1u, i = 0;

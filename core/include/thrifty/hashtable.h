@@ -106,7 +106,7 @@ static inline int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_ha
 
 /* Iteration: start with *cursor = 0; each call stores the next entry and returns 1, or returns 0 at the end. The
  * table must not change during an iteration (except through remove_if). O(slots) over a full iteration. */
-int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
+static inline int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
 
 /* Removes every entry for which drop(ctx, key, value) returns nonzero; returns how many were removed. An entry drop
  * accepts is removed right after drop returns, and drop is never called for it again, nor is its value read again:
@@ -121,9 +121,10 @@ uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t
 tf_status tf_hashtable_move(tf_hashtable *dst, const tf_hashtable *src);
 
 /* ---- the lookups, inline -----------------------------------------------------------------------------------------
- * get, find, upsert and upsert_match are defined here so that a caller's lookup (once per allocation in the tracker,
- * once per object in a sizeof walk or an intern) is a loop in the caller, with upsert_match's compare called
- * directly, not through a pointer; the probe is table_probe.h's, shared with every other operation. */
+ * get, find, upsert, upsert_match and next are defined here so that a caller's lookup (once per allocation in the
+ * tracker, once per object in a sizeof walk or an intern) or walk over every entry is a loop in the caller, with
+ * upsert_match's compare called directly, not through a pointer; the probe is table_probe.h's, shared with every
+ * other operation. */
 
 #define TF__HT_KEY(t, i) ((t)->words[(size_t)(i)*2u])
 #define TF__HT_VALUE(t, i) ((t)->words[(size_t)(i)*2u + 1u])
@@ -192,6 +193,21 @@ static inline int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_ha
     t->count++;
     if (value)
         *value = &TF__HT_VALUE(t, i);
+    return 0;
+}
+
+static inline int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value) {
+    uint64_t nslots = (uint64_t)t->mask + 1u;
+    while ((uint64_t)*cursor < nslots) {
+        uint32_t i = (*cursor)++;
+        if (TF__HT_KEY(t, i) != 0) {
+            if (key)
+                *key = TF__HT_KEY(t, i);
+            if (value)
+                *value = TF__HT_VALUE(t, i);
+            return 1;
+        }
+    }
     return 0;
 }
 

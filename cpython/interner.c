@@ -88,7 +88,9 @@ static Py_hash_t in_hash(PyObject *o, int kind) {
         h = (Py_uhash_t)ph;
     }
     }
-    h = in_mix(h + (Py_uhash_t)kind);
+    /* No final mix: the table's Fibonacci hashing mixes every bit of the key into the slot index, and a multiply
+     * here too would lengthen every lookup's chain of dependent operations for nothing. */
+    h += (Py_uhash_t)kind;
     /* -1 is the error return and 0 the table's empty key */
     return h == (Py_uhash_t)-1 || h == 0 ? 1 : (Py_hash_t)h;
 }

@@ -14,6 +14,7 @@
  * because it visits every reference in the heap and, run in Python, allocated (and tracemalloc traced) a list
  * entry for each.
  */
+#include "pytable.h"
 #include "thrifty_ext.h"
 #include "tracker.h"
 
@@ -49,49 +50,20 @@ static PyObject *alloc_site(PyObject *module, PyObject *obj) {
 }
 
 typedef struct {
-    PyObject **slots; /* open addressing set of pointers (PyMem); NULL = empty */
-    size_t cap, len;
-    PyObject *out; /* the list returned */
+    tf_pytable seen; /* the objects met: address -> 0 */
+    PyObject *out;   /* the list returned */
     PyObject **stack;
     size_t depth, stack_cap;
     Py_ssize_t min_len;
 } gp_scan;
 
-static int gp_grow(gp_scan *sc) {
-    size_t cap = sc->cap ? sc->cap * 2 : 4096;
-    PyObject **slots = PyMem_Calloc(cap, sizeof(PyObject *));
-    if (!slots) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (size_t i = 0; i < sc->cap; i++) {
-        PyObject *p = sc->slots[i];
-        if (!p)
-            continue;
-        size_t j = ((size_t)(uintptr_t)p >> 4) & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
-        slots[j] = p;
-    }
-    PyMem_Free(sc->slots);
-    sc->slots = slots;
-    sc->cap = cap;
-    return 0;
-}
-
 /* 1 if p was new (and is now in the set), 0 if seen, -1 on error */
 static int gp_add(gp_scan *sc, PyObject *p) {
-    if ((sc->len + 1) * 2 > sc->cap && gp_grow(sc) < 0)
+    if (tf_pytable_room(&sc->seen, 4096) < 0)
         return -1;
-    size_t j = ((size_t)(uintptr_t)p >> 4) & (sc->cap - 1);
-    while (sc->slots[j]) {
-        if (sc->slots[j] == p)
-            return 0;
-        j = (j + 1) & (sc->cap - 1);
-    }
-    sc->slots[j] = p;
-    sc->len++;
-    return 1;
+    uint32_t before = sc->seen.t.count;
+    (void)tf_hashtable_upsert(&sc->seen.t, (uint64_t)(uintptr_t)p, 0); /* never NULL: there is room */
+    return sc->seen.t.count != before;
 }
 
 static int gp_visit(PyObject *p, void *arg) {
@@ -155,11 +127,11 @@ static PyObject *strings_in(PyObject *module, PyObject *args) {
             if (gp_expand(&sc, sc.stack[--sc.depth]) < 0)
                 goto error;
     }
-    PyMem_Free(sc.slots);
+    tf_pytable_free(&sc.seen);
     PyMem_Free(sc.stack);
     return sc.out;
 error:
-    PyMem_Free(sc.slots);
+    tf_pytable_free(&sc.seen);
     PyMem_Free(sc.stack);
     Py_DECREF(sc.out);
     return NULL;

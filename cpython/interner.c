@@ -5,26 +5,24 @@
  * frozensets are interned bottom-up: their elements are interned first, so two containers are equal exactly when
  * their elements are the same objects, which is a pointer comparison.
  *
- * The table is open addressing with linear probing over (hash, object) slots; it holds a strong reference to every
- * entry. Weak mode cannot use weakrefs (str, int, tuple do not support them); instead, whenever the table would
- * grow, on purge(), and before it reports its size (len, stats, repr), it drops the entries whose reference count
- * shows that only the interner holds them. Dropping a tuple can leave its elements held only by the interner, so the
- * sweep repeats until nothing changes. intern() itself never sweeps unless the table is full: its cost is unchanged;
- * the size queries pay O(capacity) instead, so that they are exact.
+ * The table is the core's hashtable keyed by the strict hash below, whose values are the objects: unequal values
+ * may share a hash, so a lookup compares the candidate with each entry of its hash (tf_hashtable_upsert_match with
+ * in_equal). It holds a strong reference to every entry. Weak mode cannot use weakrefs (str, int, tuple do not support
+ * them); instead, whenever the table would grow, on purge(), and before it reports its size (len, stats, repr), it
+ * drops the entries whose reference count shows that only the interner holds them. Dropping a tuple can leave its
+ * elements held only by the interner, so the sweep repeats until nothing changes. intern() itself never sweeps unless
+ * the table is full: its cost is unchanged; the size queries pay O(capacity) instead, so that they are exact.
  */
+#include "pytable.h"
 #include "thrifty_ext.h"
 
 #include <string.h>
 
-typedef struct {
-    Py_hash_t hash;
-    PyObject *obj; /* strong reference; NULL = empty */
-} in_slot;
+#define IN_FIRST_SLOTS 64u
+#define IN_OBJ(value) ((PyObject *)(uintptr_t)(value))
 
 typedef struct {
-    PyObject_HEAD in_slot *slots; /* owned, PyMem */
-    size_t cap;                   /* power of two, or 0 before the first insert */
-    size_t len;
+    PyObject_HEAD tf_pytable table; /* strict hash (never 0) -> object, a strong reference */
     int weak;
     unsigned long long hits, misses;
     unsigned long long saved; /* bytes of the duplicates callers were handed a canonical instance for */
@@ -90,8 +88,11 @@ static Py_hash_t in_hash(PyObject *o, int kind) {
         h = (Py_uhash_t)ph;
     }
     }
-    h = in_mix(h + (Py_uhash_t)kind);
-    return h == (Py_uhash_t)-1 ? 1 : (Py_hash_t)h;
+    /* No final mix: the table's Fibonacci hashing mixes every bit of the key into the slot index, and a multiply
+     * here too would lengthen every lookup's chain of dependent operations for nothing. */
+    h += (Py_uhash_t)kind;
+    /* -1 is the error return and 0 the table's empty key */
+    return h == (Py_uhash_t)-1 || h == 0 ? 1 : (Py_hash_t)h;
 }
 
 static int in_ptr_cmp(const void *a, const void *b) {
@@ -158,60 +159,26 @@ static int in_equal(PyObject *a, PyObject *b, int kind) {
     }
 }
 
-static in_slot *in_probe(in_slot *slots, size_t cap, Py_hash_t hash, PyObject *o, int kind, int *err) {
-    size_t mask = cap - 1;
-    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
-        in_slot *s = &slots[i];
-        if (!s->obj)
-            return s;
-        if (s->hash == hash) {
-            int eq = in_equal(s->obj, o, kind);
-            if (eq < 0) {
-                *err = 1;
-                return NULL;
-            }
-            if (eq)
-                return s;
-        }
-    }
+typedef struct {
+    PyObject *cand;
+    int kind;
+} in_lookup;
+
+/* tf_hashtable_match for a lookup: whether the entry holds a value equal to the candidate (-1 with an exception) */
+static int in_match(void *ctx, uint64_t value) {
+    in_lookup *l = ctx;
+    return in_equal(IN_OBJ(value), l->cand, l->kind);
 }
 
-/* Re-insert every live entry into a table of `cap` slots. */
-static int in_rehash(InternerObject *self, size_t cap) {
-    in_slot *slots = PyMem_Calloc(cap, sizeof(in_slot));
-    if (!slots) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    size_t mask = cap - 1;
-    for (size_t j = 0; j < self->cap; j++) {
-        in_slot *old = &self->slots[j];
-        if (!old->obj)
-            continue;
-        size_t i = (size_t)old->hash & mask;
-        while (slots[i].obj)
-            i = (i + 1) & mask;
-        slots[i] = *old;
-    }
-    PyMem_Free(self->slots);
-    self->slots = slots;
-    self->cap = cap;
-    return 0;
-}
-
-/* Empty slot i without breaking a probe chain: later entries of its cluster that may live at i (their home slot is
- * not cyclically inside (i, j]) move back into the hole, which moves on to where they were. No allocation, so a sweep
- * cannot fail; the cluster, not the table, is walked. */
-static void in_delete(InternerObject *self, size_t i) {
-    size_t mask = self->cap - 1;
-    for (size_t j = (i + 1) & mask; self->slots[j].obj; j = (j + 1) & mask) {
-        size_t home = (size_t)self->slots[j].hash & mask;
-        if (((j - home) & mask) >= ((j - i) & mask)) {
-            self->slots[i] = self->slots[j];
-            i = j;
-        }
-    }
-    self->slots[i].obj = NULL;
+/* remove_if's test for a sweep: an entry only the interner holds is released here; the table forgets it right after */
+static int in_unheld(void *ctx, uint64_t key, uint64_t value) {
+    PyObject *o = IN_OBJ(value);
+    (void)ctx;
+    (void)key;
+    if (Py_REFCNT(o) != 1)
+        return 0;
+    Py_DECREF(o);
+    return 1;
 }
 
 /* Drop entries only the interner holds; repeat, since dropping a container releases its elements. A pass that drops
@@ -220,20 +187,13 @@ static void in_delete(InternerObject *self, size_t i) {
  * types whose deallocation only releases other entries. */
 static Py_ssize_t in_sweep(InternerObject *self) {
     Py_ssize_t dropped = 0;
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (size_t j = 0; j < self->cap; j++) {
-            PyObject *o;
-            /* a deletion can move a later entry into slot j: look at j again */
-            while ((o = self->slots[j].obj) != NULL && Py_REFCNT(o) == 1) {
-                in_delete(self, j);
-                self->len--;
-                dropped++;
-                changed = 1;
-                Py_DECREF(o);
-            }
-        }
-    }
+    uint32_t n;
+    if (!self->table.mem)
+        return 0;
+    do {
+        n = tf_hashtable_remove_if(&self->table.t, in_unheld, NULL);
+        dropped += n;
+    } while (n);
     return dropped;
 }
 
@@ -242,18 +202,18 @@ static Py_ssize_t in_sweep(InternerObject *self) {
 static size_t in_live_len(InternerObject *self) {
     if (self->weak)
         in_sweep(self);
-    return self->len;
+    return tf_pytable_count(&self->table);
 }
 
 static int in_make_room(InternerObject *self) {
-    if ((self->len + 1) * 3 <= self->cap * 2)
+    if (self->table.mem && self->table.t.count < self->table.t.capacity)
         return 0;
-    if (self->weak && self->cap) {
+    if (self->weak && self->table.mem) {
         in_sweep(self);
-        if ((self->len + 1) * 3 <= self->cap * 2)
+        if (self->table.t.count < self->table.t.capacity)
             return 0;
     }
-    return in_rehash(self, self->cap ? self->cap * 2 : 64);
+    return tf_pytable_grow(&self->table, IN_FIRST_SLOTS);
 }
 
 static PyObject *in_intern(InternerObject *self, PyObject *o);
@@ -313,14 +273,17 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
     Py_hash_t h = in_hash(cand, kind);
     if (h == -1 || in_make_room(self) < 0)
         goto error;
-    int err = 0;
-    in_slot *s = in_probe(self->slots, self->cap, h, cand, kind, &err);
-    if (err)
+    in_lookup lookup = {cand, kind};
+    uint64_t *entry;
+    /* in_equal runs no Python code (exact types), so the table cannot change during the lookup */
+    int found_it =
+        tf_hashtable_upsert_match(&self->table.t, (uint64_t)h, in_match, &lookup, (uint64_t)(uintptr_t)cand, &entry);
+    if (found_it < 0) /* in_equal's error (there is room: in_make_room) */
         goto error;
-    if (s->obj) {
+    if (found_it) {
         /* taken before sizing o: __sizeof__ allocates a bound method, a collection that triggers can run a
-         * finalizer that clears or regrows this table, and `s` would point into freed slots */
-        PyObject *found = Py_NewRef(s->obj);
+         * finalizer that clears or regrows this table, and `entry` would point into freed slots */
+        PyObject *found = Py_NewRef(IN_OBJ(*entry));
         self->hits++;
         Py_DECREF(cand);
         if (found != o) {
@@ -334,9 +297,7 @@ static PyObject *in_intern(InternerObject *self, PyObject *o) {
         return found;
     }
     self->misses++;
-    s->hash = h;
-    s->obj = Py_NewRef(cand);
-    self->len++;
+    Py_INCREF(cand); /* the table's reference, entered by the upsert */
     return cand;
 error:
     Py_DECREF(cand);
@@ -356,13 +317,14 @@ static PyObject *Interner_purge(PyObject *op, PyObject *Py_UNUSED(ignored)) {
 }
 
 static int Interner_clear_entries(InternerObject *self) {
-    in_slot *slots = self->slots;
-    size_t cap = self->cap;
-    self->slots = NULL;
-    self->cap = self->len = 0;
-    for (size_t j = 0; j < cap; j++)
-        Py_XDECREF(slots[j].obj);
-    PyMem_Free(slots);
+    /* the table is emptied before the entries are released: their deallocation must find it in a valid state */
+    tf_pytable old = self->table;
+    uint32_t cursor = 0;
+    uint64_t value;
+    self->table = (tf_pytable){0};
+    while (old.mem && tf_hashtable_next(&old.t, &cursor, NULL, &value))
+        Py_DECREF(IN_OBJ(value));
+    tf_pytable_free(&old);
     return 0;
 }
 
@@ -387,9 +349,11 @@ static PyObject *Interner_new(PyTypeObject *type, PyObject *args, PyObject *kw) 
 
 static int Interner_traverse(PyObject *op, visitproc visit, void *arg) {
     InternerObject *self = (InternerObject *)op;
+    uint32_t cursor = 0;
+    uint64_t value;
     Py_VISIT(Py_TYPE(op));
-    for (size_t j = 0; j < self->cap; j++)
-        Py_VISIT(self->slots[j].obj);
+    while (self->table.mem && tf_hashtable_next(&self->table.t, &cursor, NULL, &value))
+        Py_VISIT(IN_OBJ(value));
     return 0;
 }
 
@@ -405,7 +369,7 @@ static void Interner_dealloc(PyObject *op) {
 
 static PyObject *Interner_sizeof(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     InternerObject *self = (InternerObject *)op;
-    return PyLong_FromSize_t((size_t)Py_TYPE(op)->tp_basicsize + self->cap * sizeof(in_slot));
+    return PyLong_FromSize_t((size_t)Py_TYPE(op)->tp_basicsize + self->table.bytes);
 }
 
 static PyObject *Interner_repr(PyObject *op) {

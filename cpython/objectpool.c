@@ -2,11 +2,12 @@
  *
  * Lending is O(1) and allocates nothing: which slots are free, and the counters, are the core pool's
  * (tf_pool_acquire_index / tf_pool_release_index over one link word per slot), and "is this object mine, and is it
- * out?" is answered by an open-addressing table keyed by object identity, built with the pool. borrow() hands out
+ * out?" is answered by the core's hashtable from object address to slot, built with the pool. borrow() hands out
  * a Loan (made with the pool too, one per slot) for use in a with-statement.
  */
 #include "buffers.h"
 
+#include "thrifty/hashtable.h"
 #include "thrifty/pool.h"
 
 #include <structmember.h>
@@ -27,9 +28,9 @@ struct tf_ObjectPoolObject {
     tf_pool slots;                 /* the core pool over `links`: block i is slot i, in use while out[i] != SLOT_FREE;
                                       its stats are the pool's counters */
     unsigned char *links;          /* the core pool's storage (a free block holds the next free index); owned */
-    Py_ssize_t *table;             /* identity table: slot + 1, or 0 for empty; mask + 1 entries (a power of two) */
-    size_t mask;
-    Py_ssize_t size; /* slots; 0 once cleared */
+    tf_hashtable table;            /* object address -> slot, over `table_mem` */
+    void *table_mem;               /* owned */
+    Py_ssize_t size;               /* slots; 0 once cleared */
     PyObject *weakreflist;
 };
 
@@ -37,20 +38,10 @@ struct tf_ObjectPoolObject {
  * running on its object, so it is on no stack and release() refuses it. */
 enum { SLOT_FREE = 0, SLOT_LENT = 1, SLOT_RETURNING = 2 };
 
-static size_t hash_ptr(const void *p) {
-    uintptr_t x = (uintptr_t)p >> 4; /* objects are at least 16-byte aligned: drop the always-zero bits */
-    return (size_t)(x ^ (x >> 9) ^ (x >> 19));
-}
-
-/* Slot holding `obj`, or -1. O(1) expected: the table is at most half full. */
+/* Slot holding `obj`, or -1. O(1) expected. */
 static Py_ssize_t slot_of(tf_ObjectPoolObject *self, PyObject *obj) {
-    for (size_t h = hash_ptr(obj) & self->mask;; h = (h + 1) & self->mask) {
-        Py_ssize_t s = self->table[h];
-        if (s == 0)
-            return -1;
-        if (self->objs[s - 1] == obj)
-            return s - 1;
-    }
+    uint64_t s;
+    return tf_hashtable_get(&self->table, (uint64_t)(uintptr_t)obj, &s) ? (Py_ssize_t)s : -1;
 }
 
 static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
@@ -77,25 +68,33 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
                      PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(Py_ssize_t), size);
         return NULL;
     }
+    /* far beyond any memory that could hold the objects (8 GiB of bare object headers), but the bound is the
+     * identity table's */
+    if ((size_t)size > TF_HASHTABLE_MAX_CAPACITY) {
+        PyErr_Format(PyExc_MemoryError,
+                     "ObjectPool: cannot allocate the bookkeeping for %zd objects (its identity table holds at most "
+                     "%zd)",
+                     size, (Py_ssize_t)TF_HASHTABLE_MAX_CAPACITY);
+        return NULL;
+    }
     tf_state *st = tf_state_of_type(type);
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
-    size_t tsize = 4;
-    while (tsize < 2 * (size_t)size)
-        tsize *= 2;
-    self->mask = tsize - 1;
     self->objs = PyMem_Calloc((size_t)size, sizeof(PyObject *));
     self->loans = PyMem_Calloc((size_t)size, sizeof(tf_LoanObject *));
     self->out = PyMem_Calloc((size_t)size, 1);
     size_t link_bytes = tf_pool_size(1, (size_t)size, 0);
     self->links = link_bytes ? PyMem_Malloc(link_bytes) : NULL; /* PyMem aligns to 8 or more: TF_POOL_ALIGN's default */
-    self->table = PyMem_Calloc(tsize, sizeof(Py_ssize_t));
-    if (!self->objs || !self->loans || !self->out || !self->links || !self->table) {
+    size_t table_bytes = tf_hashtable_size((uint32_t)size);
+    self->table_mem = PyMem_Malloc(table_bytes); /* PyMem aligns to 8 or more: the table's alignment */
+    if (!self->objs || !self->loans || !self->out || !self->links || !self->table_mem) {
         PyErr_Format(PyExc_MemoryError, "ObjectPool: cannot allocate the bookkeeping for %zd objects", size);
         goto error;
     }
     tf_status status = tf_pool_init(&self->slots, self->links, link_bytes, 1, (size_t)size, 0);
+    if (status == TF_OK)
+        status = tf_hashtable_init(&self->table, self->table_mem, table_bytes, (uint32_t)size);
     if (status != TF_OK) {
         tf_raise_status(st, status, "ObjectPool");
         goto error;
@@ -108,16 +107,15 @@ static PyObject *objectpool_new(PyTypeObject *type, PyObject *args, PyObject *kw
             goto error;
         self->objs[i] = obj;
         self->size = i + 1;
-        if (slot_of(self, obj) >= 0) {
+        /* the table has room for `size` entries: the upsert fails only by finding obj already there */
+        uint32_t before = tf_hashtable_count(&self->table);
+        if (!tf_hashtable_upsert(&self->table, (uint64_t)(uintptr_t)obj, (uint64_t)i) ||
+            tf_hashtable_count(&self->table) == before) {
             PyErr_Format(PyExc_ValueError,
                          "ObjectPool: factory returned the same %.100s object twice; the pool needs distinct objects",
                          Py_TYPE(obj)->tp_name);
             goto error;
         }
-        size_t h = hash_ptr(obj) & self->mask;
-        while (self->table[h])
-            h = (h + 1) & self->mask;
-        self->table[h] = i + 1;
         tf_LoanObject *loan = (tf_LoanObject *)loan_type->tp_alloc(loan_type, 0);
         if (!loan)
             goto error;
@@ -293,7 +291,7 @@ static void objectpool_dealloc(PyObject *op) {
     objectpool_clear(op);
     PyMem_Free(self->out);
     PyMem_Free(self->links);
-    PyMem_Free(self->table);
+    PyMem_Free(self->table_mem);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

@@ -1,5 +1,6 @@
-/* The Ring binding's private declarations, shared by ring.c (the Ring type), ring_iter.c (its iterators) and
- * ring_view.c (the buffer exporter behind views()). Nothing outside these three files uses them. */
+/* The Ring binding's private declarations, shared by ring.c (the Ring type), the files holding its other methods
+ * (ring_bulk.c, ring_seq.c, ring_stats.c), ring_iter.c (its iterators) and ring_view.c (the buffer exporter behind
+ * views()). Nothing outside the ring*.c files uses them. */
 #ifndef THRIFTY_EXT_RING_H
 #define THRIFTY_EXT_RING_H
 
@@ -46,5 +47,69 @@ PyObject *tf_py_ring_view_new(tf_state *st, tf_RingObject *ring, int run);
 /* Called by tf_ring_add: create the iterator and view types and store them in the state. */
 int tf_ring_iter_add(PyObject *m, tf_state *st);
 int tf_ring_view_add(PyObject *m, tf_state *st);
+
+/* ---- ring.c: storage and item helpers the method files share ---- */
+
+/* Room for n more items: an unbounded Ring grows (x2, at least 8); a bounded one has its room. 0 or -1. */
+int tf_py_ring_ensure_room(tf_RingObject *self, size_t n);
+/* An unbounded Ring a quarter full or less halves its storage (never while exported). */
+void tf_py_ring_maybe_shrink(tf_RingObject *self);
+/* -1 with BufferError while views() buffers are alive (length and order may not change), else 0. */
+int tf_py_ring_refuse_if_exported(tf_RingObject *self);
+/* Raises thrifty.Full for a full raise-mode Ring; returns -1. */
+int tf_py_ring_raise_full(tf_RingObject *self);
+/* Removes every item; for 'O' each reference is released after its slot left the ring. */
+void tf_py_ring_drop_all(tf_RingObject *self);
+/* Appends n raw items (never 'O') under the overflow policy; the count taken or -1 (see ring.c). */
+Py_ssize_t tf_py_ring_write_raw(tf_RingObject *self, const unsigned char *src, size_t n, int partial);
+/* RuntimeError: the Ring was re-initialized while an item was converted; returns -1. */
+int tf_py_ring_kind_changed(void);
+/* extend()/extendleft(): the raw fast path when it applies, else item by item. 0 or -1. */
+int tf_py_ring_extend(tf_RingObject *self, PyObject *iterable, int front);
+/* copy(): a new Ring of the same type, typecode, maxlen and overflow, with the same items. */
+PyObject *Ring_copy(tf_RingObject *self, PyObject *unused);
+
+/* ---- ring_bulk.c ---- */
+
+/* extend()'s raw fast path; *done = 1 when it applied (then 0 or -1), else 0 and nothing changed. */
+int tf_py_ring_extend_raw(tf_RingObject *self, PyObject *src, int *done);
+PyObject *Ring_extend(tf_RingObject *self, PyObject *iterable);
+PyObject *Ring_extendleft(tf_RingObject *self, PyObject *iterable);
+PyObject *Ring_clear(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_write(tf_RingObject *self, PyObject *obj);
+PyObject *Ring_readinto(tf_RingObject *self, PyObject *obj);
+PyObject *Ring_tobytes(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_toarray(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_views(tf_RingObject *self, PyObject *unused);
+
+/* ---- ring_seq.c ---- */
+
+/* Whether other is a Ring of this module (subclasses included). */
+int tf_py_ring_is_ring(tf_RingObject *self, PyObject *other);
+PyObject *Ring_count(tf_RingObject *self, PyObject *v);
+int Ring_contains(tf_RingObject *self, PyObject *v);
+PyObject *Ring_index(tf_RingObject *self, PyObject *args);
+PyObject *Ring_remove(tf_RingObject *self, PyObject *v);
+PyObject *Ring_insert(tf_RingObject *self, PyObject *args);
+PyObject *Ring_rotate(tf_RingObject *self, PyObject *args);
+PyObject *Ring_reverse(tf_RingObject *self, PyObject *unused);
+Py_ssize_t Ring_len(tf_RingObject *self);
+PyObject *Ring_item(tf_RingObject *self, Py_ssize_t i);
+int Ring_ass_item(tf_RingObject *self, Py_ssize_t i, PyObject *v);
+PyObject *Ring_concat(tf_RingObject *self, PyObject *other);
+PyObject *Ring_inplace_concat(tf_RingObject *self, PyObject *other);
+PyObject *Ring_inplace_repeat(tf_RingObject *self, Py_ssize_t n);
+PyObject *Ring_repeat(tf_RingObject *self, Py_ssize_t n);
+PyObject *Ring_richcompare(tf_RingObject *self, PyObject *other, int op);
+PyObject *Ring_iter(tf_RingObject *self);
+PyObject *Ring_reversed(tf_RingObject *self, PyObject *unused);
+
+/* ---- ring_stats.c ---- */
+
+PyObject *Ring_sum(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_mean(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_min(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_max(tf_RingObject *self, PyObject *unused);
+PyObject *Ring_std(tf_RingObject *self, PyObject *args, PyObject *kwds);
 
 #endif

@@ -17,17 +17,18 @@
  * A big walk waits on memory more than it computes: each reached object is prefetched and looked at a few edges
  * later (sz_edge), and a set's table, mostly empty slots, is read without a branch per slot (sz_referents).
  */
+#include "pytable.h"
 #include "thrifty_ext.h"
 
 #include <frameobject.h>
 
-typedef struct {
-    PyObject *obj; /* borrowed during the walk (see sz_deep); NULL = empty slot */
-    /* references to obj from other nodes of the graph; the top bit set means external: something outside the
-     * graph also keeps obj (exclusive mode). 16-byte nodes: the table's size is most of a big walk's cost. */
-    size_t inner;
-} sz_node;
-#define SZ_EXTERNAL ((size_t)1 << (sizeof(size_t) * 8 - 1))
+/* The walk's nodes are a core hashtable from object address (the object borrowed during the walk, see sz_deep) to
+ * the references to it from other nodes of the graph; the top bit set means external: something outside the graph
+ * also keeps the object (exclusive mode). 16-byte entries: the table's size is most of a big walk's cost. */
+#define SZ_EXTERNAL ((uint64_t)1 << 63)
+#define SZ_FIRST_SLOTS 256u
+#define SZ_OBJ(key) ((PyObject *)(uintptr_t)(key))
+#define SZ_KEY(obj) ((uint64_t)(uintptr_t)(obj))
 
 /* How many reached objects are prefetched before the walk reads them (a power of two). A big container's items are
  * scattered over the heap (a set's in hash order): reading each header as it is reported waits for memory once per
@@ -45,9 +46,7 @@ typedef struct {
 #endif
 
 typedef struct {
-    sz_node *slots;
-    size_t cap; /* power of two */
-    size_t len;
+    tf_pytable nodes;
     PyObject **stack; /* nodes still to expand */
     size_t depth, stack_cap;
     int code; /* also walk modules, classes, functions */
@@ -60,40 +59,6 @@ typedef struct {
     PyObject *ahead[SZ_AHEAD];
     size_t ahead_pos;
 } sz_walk;
-
-static size_t sz_hash(PyObject *p) {
-    size_t h = (size_t)(uintptr_t)p >> 4;
-    h ^= h >> 17;
-    h *= (size_t)0x9E3779B97F4A7C15ULL;
-    return h ^ (h >> 29);
-}
-
-static sz_node *sz_find(sz_walk *w, PyObject *p) {
-    size_t mask = w->cap - 1;
-    for (size_t i = sz_hash(p) & mask;; i = (i + 1) & mask)
-        if (w->slots[i].obj == p || w->slots[i].obj == NULL)
-            return &w->slots[i];
-}
-
-static int sz_grow(sz_walk *w, size_t hint) {
-    size_t old_cap = w->cap;
-    sz_node *old = w->slots;
-    size_t cap = old_cap ? old_cap * 2 : 256;
-    while (cap < hint)
-        cap *= 2;
-    sz_node *slots = PyMem_Calloc(cap, sizeof(sz_node));
-    if (!slots) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    w->slots = slots;
-    w->cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].obj)
-            *sz_find(w, old[i].obj) = old[i];
-    PyMem_Free(old);
-    return 0;
-}
 
 static int sz_push(sz_walk *w, PyObject *p) {
     if (w->depth == w->stack_cap) {
@@ -157,18 +122,14 @@ static int sz_reach(sz_walk *w, PyObject *p) {
             return !leaf && sz_is_gc(p) ? sz_push(w, p) : 0;
         }
     }
-    if ((w->len + 1) * 3 > w->cap * 2 && sz_grow(w, 0) < 0)
+    if (tf_pytable_room(&w->nodes, SZ_FIRST_SLOTS) < 0)
         return -1;
-    sz_node *n = sz_find(w, p);
-    if (!n->obj) {
-        n->obj = p;
-        n->inner = 0;
-        w->len++;
-        /* str, int, float and bytes hold no references: nothing to expand */
-        if (sz_is_gc(p) && sz_push(w, p) < 0)
-            return -1;
-    }
-    n->inner++;
+    uint32_t before = w->nodes.t.count;
+    uint64_t *inner = tf_hashtable_upsert(&w->nodes.t, SZ_KEY(p), 0); /* never NULL: there is room */
+    /* new: str, int, float and bytes hold no references, nothing to expand */
+    if (w->nodes.t.count != before && sz_is_gc(p) && sz_push(w, p) < 0)
+        return -1;
+    ++*inner;
     return 0;
 }
 
@@ -265,24 +226,27 @@ static int sz_mark_external(PyObject *p, void *arg) {
     sz_walk *w = arg;
     if (!p || p == w->root || sz_skipped(w, p))
         return 0;
-    sz_node *n = sz_find(w, p);
-    if (!n->obj || (n->inner & SZ_EXTERNAL))
+    uint64_t *inner = tf_hashtable_find(&w->nodes.t, SZ_KEY(p));
+    if (!inner || (*inner & SZ_EXTERNAL))
         return 0;
-    n->inner--;
-    if ((size_t)(Py_REFCNT(p) - w->held) > n->inner) {
-        n->inner |= SZ_EXTERNAL;
+    --*inner;
+    if ((uint64_t)(Py_REFCNT(p) - w->held) > *inner) {
+        *inner |= SZ_EXTERNAL;
         return sz_push(w, p);
     }
     return 0;
 }
 
 static int sz_exclude_shared(sz_walk *w) {
+    uint32_t cursor = 0;
+    uint64_t key, inner;
     w->depth = 0;
-    for (size_t i = 0; i < w->cap; i++) {
-        sz_node *n = &w->slots[i];
-        if (n->obj && n->obj != w->root && (size_t)(Py_REFCNT(n->obj) - w->held) > n->inner) {
-            n->inner |= SZ_EXTERNAL;
-            if (sz_push(w, n->obj) < 0)
+    /* values change in place below, keys do not: the iteration stays valid */
+    while (tf_hashtable_next(&w->nodes.t, &cursor, &key, &inner)) {
+        PyObject *o = SZ_OBJ(key);
+        if (o != w->root && (uint64_t)(Py_REFCNT(o) - w->held) > inner) {
+            *tf_hashtable_find(&w->nodes.t, key) |= SZ_EXTERNAL;
+            if (sz_push(w, o) < 0)
                 return -1;
         }
     }
@@ -377,13 +341,13 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
     w.root = root;
     w.exclusive = exclusive;
     w.align = align;
+    uint32_t cursor;
+    uint64_t key, inner;
     /* small: objects with one reference never enter the table (sz_edge) */
-    if (sz_grow(&w, 0) < 0)
+    if (tf_pytable_grow(&w.nodes, SZ_FIRST_SLOTS) < 0)
         goto done;
     /* the root is a node whatever its kind */
-    sz_node *rn = sz_find(&w, root);
-    rn->obj = root;
-    w.len = 1;
+    (void)tf_hashtable_upsert(&w.nodes.t, SZ_KEY(root), 0);
     if (sz_push(&w, root) < 0)
         goto done;
     for (;;) {
@@ -400,10 +364,10 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
         goto done;
     sz_add(total, w.direct);
     int slow = 0;
-    for (size_t i = 0; i < w.cap; i++) {
-        if (!w.slots[i].obj || (w.slots[i].inner & SZ_EXTERNAL))
+    for (cursor = 0; tf_hashtable_next(&w.nodes.t, &cursor, &key, &inner);) {
+        if (inner & SZ_EXTERNAL)
             continue;
-        size_t s = sz_fast(w.slots[i].obj);
+        size_t s = sz_fast(SZ_OBJ(key));
         if (!s) {
             slow = 1;
             continue;
@@ -412,13 +376,14 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
     }
     if (slow) {
         /* __sizeof__ is Python code, and the bound method it needs is a GC allocation: either may free a node */
-        for (size_t i = 0; i < w.cap; i++)
-            Py_XINCREF(w.slots[i].obj);
+        for (cursor = 0; tf_hashtable_next(&w.nodes.t, &cursor, &key, NULL);)
+            Py_INCREF(SZ_OBJ(key));
         w.held = 1;
-        for (size_t i = 0; i < w.cap; i++) {
-            if (!w.slots[i].obj || (w.slots[i].inner & SZ_EXTERNAL) || sz_fast(w.slots[i].obj))
+        /* the table does not change while Python code runs: only the walk, which is over, changes it */
+        for (cursor = 0; tf_hashtable_next(&w.nodes.t, &cursor, &key, &inner);) {
+            if ((inner & SZ_EXTERNAL) || sz_fast(SZ_OBJ(key)))
                 continue;
-            size_t s = sz_shallow(w.slots[i].obj, align);
+            size_t s = sz_shallow(SZ_OBJ(key), align);
             if (s == (size_t)-1 && PyErr_Occurred())
                 goto done;
             sz_add(total, s);
@@ -426,9 +391,9 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
     }
     rc = 0;
 done:
-    for (size_t i = 0; w.held && i < w.cap; i++)
-        Py_XDECREF(w.slots[i].obj);
-    PyMem_Free(w.slots);
+    for (cursor = 0; w.held && tf_hashtable_next(&w.nodes.t, &cursor, &key, NULL);)
+        Py_DECREF(SZ_OBJ(key));
+    tf_pytable_free(&w.nodes);
     PyMem_Free(w.stack);
     return rc;
 }

@@ -129,7 +129,7 @@ static void test_random_against_shadow(void) {
 static void test_move(void) {
     static uint64_t small_storage[64], big_storage[1024];
     tf_sitetable small, big;
-    uint64_t v;
+    uint64_t v = 0;
     CHECK_EQ(tf_sitetable_init(&small, small_storage, sizeof small_storage, 20), TF_OK);
     CHECK_EQ(tf_sitetable_init(&big, big_storage, sizeof big_storage, 300), TF_OK);
     for (uint64_t k = 1; k <= 20; k++)

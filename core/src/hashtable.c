@@ -1,0 +1,112 @@
+/* hashtable: bounded linear-probing hash map, see hashtable.h (which defines the lookups inline). The probe and the
+ * removal are table_probe.h's. */
+#include "thrifty/hashtable.h"
+
+/* slot i is {words[2i], words[2i + 1]}: the key in all of its first word (stride 2, key shift 0) */
+#define HT_STRIDE 2u
+#define HT_KEY TF__HT_KEY
+#define HT_VALUE TF__HT_VALUE
+
+static uint32_t tf__ht_home(const tf_hashtable *t, uint64_t key) { return tf__probe_home(key, t->shift); }
+
+size_t tf_hashtable_size(uint32_t capacity) {
+    uint32_t slots = tf__probe_slots(capacity, TF_HASHTABLE_MAX_CAPACITY, NULL);
+    uint64_t bytes = (uint64_t)slots * sizeof(tf_hashtable_entry);
+    /* On a 32-bit target 2^30 slots of 16 bytes do not fit size_t. */
+    if (slots == 0 || bytes > (uint64_t)(SIZE_MAX / 2u))
+        return 0;
+    return (size_t)bytes;
+}
+
+tf_status tf_hashtable_init(tf_hashtable *t, void *storage, size_t size, uint32_t capacity) {
+    tf_status st;
+    if (!t || !storage)
+        return TF_E_NULL;
+    st = tf__probe_storage(storage, size, tf_hashtable_size(capacity));
+    if (st != TF_OK)
+        return st;
+    t->words = (uint64_t *)storage;
+    t->mask = tf__probe_slots(capacity, TF_HASHTABLE_MAX_CAPACITY, &t->shift) - 1u;
+    t->capacity = capacity;
+    tf_hashtable_clear(t);
+    return TF_OK;
+}
+
+void tf_hashtable_clear(tf_hashtable *t) {
+    TF_MEMSET(t->words, 0, ((size_t)t->mask + 1u) * sizeof(tf_hashtable_entry));
+    t->count = 0;
+}
+
+uint32_t tf_hashtable_count(const tf_hashtable *t) { return t->count; }
+
+uint32_t tf_hashtable_capacity(const tf_hashtable *t) { return t->capacity; }
+
+void tf_hashtable_prefetch(const tf_hashtable *t, uint64_t key) {
+#if TF_GNUC
+    __builtin_prefetch(&HT_KEY(t, tf__ht_home(t, key)), 1, 1);
+#else
+    (void)t;
+    (void)key;
+#endif
+}
+
+tf_status tf_hashtable_put(tf_hashtable *t, uint64_t key, uint64_t value) {
+    uint64_t *slot;
+    if (key == 0)
+        return TF_E_ARG;
+    slot = tf_hashtable_upsert(t, key, value);
+    if (!slot)
+        return TF_E_FULL;
+    *slot = value;
+    return TF_OK;
+}
+
+int tf_hashtable_take(tf_hashtable *t, uint64_t key, uint64_t *value) {
+    uint32_t i;
+    if (key == 0)
+        return 0;
+    i = tf__hashtable_probe(t, key);
+    if (HT_KEY(t, i) == 0)
+        return 0;
+    if (value)
+        *value = HT_VALUE(t, i);
+    tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, i);
+    t->count--;
+    return 1;
+}
+
+uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx) {
+    uint32_t removed = 0;
+    uint64_t nslots = (uint64_t)t->mask + 1u, i = 0;
+    /* After a removal, slot i may hold an entry shifted back from further on: look at it again before moving on.
+     * Shifts only move entries into holes at or after i (or, for a run wrapping past the end, from the front to the
+     * back), so no entry is skipped. */
+    while (i < nslots) {
+        uint32_t at = (uint32_t)i;
+        if (HT_KEY(t, at) != 0 && drop(ctx, HT_KEY(t, at), HT_VALUE(t, at))) {
+            tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, at);
+            t->count--;
+            removed++;
+        } else {
+            i++;
+        }
+    }
+    return removed;
+}
+
+tf_status tf_hashtable_move(tf_hashtable *dst, const tf_hashtable *src) {
+    uint32_t cursor = 0;
+    uint64_t key, value;
+    /* Every entry goes to the first empty slot from its home (the probe for key 0, which no slot holds) without
+     * looking for its key: dst holds none of src's keys, and a key src holds several times stays several times. */
+    while (tf_hashtable_next(src, &cursor, &key, &value)) {
+        uint32_t i;
+        if (dst->count >= dst->capacity)
+            return TF_E_FULL;
+        i = tf__probe_from(dst->words, HT_STRIDE, 0u, dst->mask, tf__ht_home(dst, key), 0u);
+        HT_KEY(dst, i) = key;
+        HT_VALUE(dst, i) = value;
+        dst->count++;
+    }
+    return TF_OK;
+}

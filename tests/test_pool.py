@@ -242,6 +242,30 @@ def test_abandoned_cycle_is_collected():
     assert ref() is None
 
 
+def _idle(pool):
+    """The loop of the tests below without their work: the same set-up (a bound method) and iterations."""
+    def idle(n):
+        acquire = pool.acquire
+        for _ in repeat(None, n):
+            pass
+        return acquire
+    return idle
+
+
+def _transient_peak(work, n):
+    """How far the traced heap rose above where it ended, over a second (warm) run of work(n)."""
+    tracemalloc.start()
+    try:
+        work(n)
+        gc.collect()
+        tracemalloc.reset_peak()
+        work(n)
+        current, peak = tracemalloc.get_traced_memory()
+        return peak - current
+    finally:
+        tracemalloc.stop()
+
+
 def test_no_heap_growth_over_100k_cycles():
     pool = Pool(4096, 4)
 
@@ -257,25 +281,8 @@ def test_no_heap_growth_over_100k_cycles():
         for _ in repeat(None, n):
             acquire().release()
 
-    def idle(n):
-        acquire = pool.acquire  # same set-up cost as tight
-        for _ in repeat(None, n):
-            pass
-        return acquire
-
-    def transient_peak(work):
-        tracemalloc.start()
-        try:
-            work(100_000)
-            gc.collect()
-            tracemalloc.reset_peak()
-            work(100_000)
-            current, peak = tracemalloc.get_traced_memory()
-            return peak - current
-        finally:
-            tracemalloc.stop()
-
-    assert transient_peak(tight) == transient_peak(idle)  # acquire/release allocate nothing, not even briefly
+    # acquire/release allocate nothing, not even briefly
+    assert _transient_peak(tight, 100_000) == _transient_peak(_idle(pool), 100_000)
 
 
 def test_with_statement_allocates_nothing_once_warm():
@@ -288,25 +295,8 @@ def test_with_statement_allocates_nothing_once_warm():
             with acquire() as b:
                 b[0] = 1
 
-    def idle(n):
-        acquire = pool.acquire
-        for _ in repeat(None, n):
-            pass
-        return acquire
-
-    def transient_peak(work):
-        tracemalloc.start()
-        try:
-            work(10_000)
-            gc.collect()
-            tracemalloc.reset_peak()
-            work(10_000)
-            current, peak = tracemalloc.get_traced_memory()
-            return peak - current
-        finally:
-            tracemalloc.stop()
-
-    assert transient_peak(with_loop) == transient_peak(idle)  # not even the two method objects, briefly
+    # not even the two method objects, briefly
+    assert _transient_peak(with_loop, 10_000) == _transient_peak(_idle(pool), 10_000)
     assert heap_growth(with_loop, 100_000) == 0
 
 

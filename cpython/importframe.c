@@ -1,4 +1,4 @@
-/* The code object of importlib's _find_and_load, which the tracker turns into import pseudo-frames (tracker.c,
+/* The code object of importlib's _find_and_load, which the tracker turns into import pseudo-frames (tracker_stack.c,
  * walk_stack): a stack that passes through it is recorded with ("<import>", 0, module name) in its place, so the
  * doctor can say which import left which bytes live. */
 #include "tracker_tables.h"

@@ -1,4 +1,4 @@
-/* The allocation hook shared by the tracker (tracker.c) and the guards (guard.c).
+/* The allocation hook shared by the tracker (tracker_hook.c, tracker_install.c) and the guards (guard.c).
  *
  * PyMem_SetAllocator is process-wide, so the hook's state is process-wide too: this is the one place in the binding
  * with static state (it cannot live in module state, the hook receives no module). The hook is installed only

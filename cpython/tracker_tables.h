@@ -1,5 +1,6 @@
 /* The tracker's tables as the run-file writer (runfile.c) reads them: their types and a read-only view of the
- * current run, taken with the tracker's lock held. tracker.c owns and writes them; nothing else may.
+ * current run, taken with the tracker's lock held. The tracker's own files (tracker_state.h lists them) own and
+ * write them; nothing else may.
  */
 #ifndef THRIFTY_TRACKER_TABLES_H
 #define THRIFTY_TRACKER_TABLES_H

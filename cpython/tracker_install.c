@@ -1,0 +1,140 @@
+/* Installing and removing the allocation hook (tracker_hook.c), finding it removed by someone else, and the guards
+ * that keep it installed: linking them per thread, and unlinking those of a thread that ended inside them.
+ */
+#include "tracker_state.h"
+
+#include <pthread.h>
+#include <string.h>
+
+void hooks_install(void) {
+    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    if (Hook.installed)
+        return;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx mine = {(void *)(intptr_t)domains[d], hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMem_GetAllocator(domains[d], &Hook.prev[domains[d]]);
+        PyMem_SetAllocator(domains[d], &mine);
+    }
+    Hook.installed = 1;
+}
+
+/* Whether an allocation made now reaches our hook, wherever it sits in the allocator chain: a 1-byte RAW
+ * allocation under a private probe guard (no outer guards, so no other guard counts it). GIL held. */
+static int hook_reached(void) {
+    tf_guard_node probe;
+    memset(&probe, 0, sizeof probe);
+    lock();
+    Hook.next_serial = Hook.next_serial % TF_TAG_MAX + 1u;
+    probe.serial = Hook.next_serial;
+    tf_guard_node *saved = tl_guard;
+    tl_guard = &probe;
+    Hook.guards_active++;
+    update_free_check();
+    unlock();
+    PyMem_RawFree(PyMem_RawMalloc(1));
+    lock();
+    tl_guard = saved;
+    Hook.guards_active--;
+    update_free_check();
+    unlock();
+    return probe.blocks > 0;
+}
+
+uint64_t tf_hook_losses(void) {
+    if (Hook.installed && !hook_reached()) {
+        Hook.installed = 0; /* someone restored allocators from before ours: ours are in no chain any more */
+        Hook.hook_losses++;
+        if (atomic_load(&Hook.tracing) || Hook.guards_active)
+            hooks_install();
+    }
+    return Hook.hook_losses;
+}
+
+/* Restores the previous allocators when ours are still on top. When someone hooked after us, ours stay in their
+ * chain as a pass-through (idle hook: one thread-local and one relaxed load per call). */
+void hooks_maybe_uninstall(void) {
+    if (!Hook.installed || atomic_load(&Hook.tracing) || Hook.guards_active)
+        return;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx cur;
+        PyMem_GetAllocator((PyMemAllocatorDomain)d, &cur);
+        if (cur.malloc != hook_malloc || cur.ctx != (void *)(intptr_t)d)
+            return;
+    }
+    for (int d = 0; d < 3; d++)
+        PyMem_SetAllocator((PyMemAllocatorDomain)d, &Hook.prev[d]);
+    Hook.installed = 0;
+    free_table(&Hook.gblocks);
+}
+
+/* ---- guards ------------------------------------------------------------------------------------------------------ */
+
+/* A thread that ends inside a guard (its `with` never left: the thread was killed by an exception in C, or called
+ * PyThread_exit_thread) leaves nodes linked. A thread-specific key's destructor, run as the thread exits, unlinks
+ * them so the count of active guards drops and the hook goes idle; the hook itself is removed from the main thread
+ * (a pending call), since changing the allocators needs the GIL. The guard objects stay "active": their __exit__
+ * can no longer run on that thread. */
+static pthread_key_t guard_key;
+static pthread_once_t guard_key_once = PTHREAD_ONCE_INIT;
+static int guard_key_ok;
+
+static int uninstall_pending(void *unused) {
+    (void)unused;
+    hooks_maybe_uninstall();
+    return 0;
+}
+
+static void guards_thread_ended(void *innermost) {
+    lock();
+    for (tf_guard_node *g = innermost; g; g = g->outer)
+        Hook.guards_active--;
+    if (Hook.guards_active == 0 && Hook.gblocks.mem)
+        tf_sitetable_clear(&Hook.gblocks.t);
+    update_free_check();
+    unlock();
+    tl_guard = NULL;
+    (void)Py_AddPendingCall(uninstall_pending, NULL); /* callable without the GIL or a thread state */
+}
+
+static void guard_key_make(void) { guard_key_ok = pthread_key_create(&guard_key, guards_thread_ended) == 0; }
+
+int tf_guard_push(tf_guard_node *g) {
+    g->hook_losses = tf_hook_losses(); /* re-installs a hook someone removed, before this guard relies on it */
+    (void)pthread_once(&guard_key_once, guard_key_make);
+    if (!guard_key_ok || pthread_setspecific(guard_key, g) != 0) {
+        PyErr_SetString(PyExc_OSError, "thrifty guards: cannot register the thread-exit cleanup (pthread key)");
+        return -1;
+    }
+    lock();
+    Hook.next_serial = Hook.next_serial % TF_TAG_MAX + 1u;
+    g->serial = Hook.next_serial;
+    g->outer = tl_guard;
+    tl_guard = g;
+    Hook.guards_active++;
+    update_free_check();
+    unlock();
+    hooks_install();
+    return 0;
+}
+
+int tf_guard_pop(tf_guard_node *g) {
+    tf_guard_node **link = &tl_guard;
+    while (*link && *link != g && g->suspended) /* a suspended block may end under another task's block */
+        link = &(*link)->outer;
+    if (*link != g) {
+        PyErr_SetString(PyExc_RuntimeError, "guards must be exited in the reverse order they were entered, on the "
+                                            "thread that entered them");
+        return -1;
+    }
+    lock();
+    *link = g->outer;
+    g->outer = NULL;
+    (void)pthread_setspecific(guard_key, tl_guard); /* NULL once the thread has no guard: no cleanup at its exit */
+    Hook.guards_active--;
+    if (Hook.guards_active == 0 && Hook.gblocks.mem)
+        tf_sitetable_clear(&Hook.gblocks.t);
+    update_free_check();
+    unlock();
+    hooks_maybe_uninstall();
+    return 0;
+}

@@ -1,0 +1,270 @@
+/* The Python stack of an allocation, read and interned as a site (tracker_state.h).
+ *
+ * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
+ * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
+ * would keep memory the program freed, e.g. a module's top-level code after import); the file and function name
+ * strings are (as tracemalloc keeps file names). A dead code object's address can be reused by a new one; the file
+ * name in the key (kept alive, so never reused) limits that to code from the same file at the same position.
+ * Frames are read from the interpreter's internal frame chain through compat.h, one branch per version (3.11 to
+ * 3.14): no allocation, no frame objects; `_tracker_status()["frame_walk"]` says so, and tests assert it.
+ */
+#define TF_COMPAT_FRAMES 1 /* compat.h's frame accessors: this is the one file that reads the frame stack */
+#include "tracker_state.h"
+
+#include <string.h>
+
+/* The frame walk reads each version's frame layout through compat.h; a version it was not written against would
+ * read garbage, so it does not build there (and thrifty/__init__.py refuses such a version at import). */
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030F0000
+#error "thrifty's tracker reads the interpreter's frame stack, whose layout it knows for CPython 3.11 to 3.14 only"
+#endif
+/* 3.11: line numbers from a per-code cache of the line-table scan (line_of); later versions: PyCode_Addr2Line */
+#define TF_LINE_SCAN_CACHE (PY_VERSION_HEX < 0x030C0000)
+
+TF_HIDDEN tf_frames_state Frames;
+
+/* The thread state whose frames may be read from this thread right now, or NULL: MEM/OBJ calls hold the GIL; a RAW
+ * call may come from a thread without it, and then there is no Python stack to attribute to. */
+static PyThreadState *gil_tstate(int domain) {
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    if (domain == PYMEM_DOMAIN_RAW && ts && PyGILState_GetThisThreadState() != ts)
+        return NULL;
+    return ts;
+}
+
+/* The module name a frame of importlib's _find_and_load(name, import_) is importing: its first argument, read from
+ * the frame's fast locals (no allocation). NULL when it is not a str. */
+static PyObject *import_name(tf_py_frame *f) {
+    PyObject *name = tf_py_frame_local(f, 0);
+    return name && PyUnicode_Check(name) ? name : NULL;
+}
+
+/* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
+ * *truncated when the stack was deeper. */
+int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated) {
+    int n = 0;
+    *truncated = 0;
+    if (!ts)
+        return 0;
+    for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
+        PyCodeObject *code = tf_py_frame_code(f);
+        if (!code)
+            continue; /* being set up, or a shim of the interpreter's own */
+        if (n == max) {
+            *truncated = 1;
+            break;
+        }
+        out[n].code = (PyObject *)code;
+        out[n].file = code->co_filename;
+        out[n].lasti = tf_py_frame_lasti(f);
+        if (out[n].code == Frames.import_code && import_name(f)) { /* keyed by the module's name, not the position */
+            out[n].file = import_name(f);
+            out[n].lasti = 0;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* One frame into a stack's hash: two multiplies (the exact frame walk runs this per frame per allocation). The file
+ * pointer is mixed in with the code pointer: see the top of the file for why the key holds it. */
+static uint64_t frame_mix(uint64_t h, const void *code, const void *file, int lasti) {
+    h = (h ^ (uint64_t)(uintptr_t)code) * UINT64_C(0x9e3779b97f4a7c15);
+    h ^= ((uint64_t)(uintptr_t)file << 7) ^ ((uint64_t)(uint32_t)lasti << 45) ^ (h >> 31);
+    return h * UINT64_C(0xff51afd7ed558ccd);
+}
+
+static uint64_t stack_final(uint64_t h, int n, int truncated) {
+    h ^= (uint64_t)n ^ ((uint64_t)truncated << 40);
+    h ^= h >> 29;
+    return h ? h : 1u;
+}
+
+/* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
+ * needs nothing else. Same value as stack_hash over walk_stack's output. */
+static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    int n = 0, truncated = 0;
+    if (!ts) {
+        *depth = 0;
+        return 0;
+    }
+    for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
+        PyCodeObject *code = tf_py_frame_code(f);
+        if (!code)
+            continue;
+        if (n == max) {
+            truncated = 1;
+            break;
+        }
+        if ((PyObject *)code == Frames.import_code && import_name(f))
+            h = frame_mix(h, code, import_name(f), 0);
+        else
+            h = frame_mix(h, code, code->co_filename, tf_py_frame_lasti(f));
+        n++;
+    }
+    *depth = n;
+    return n ? stack_final(h, n, truncated) : 0;
+}
+
+static int line_of(PyCodeObject *code, int lasti);
+
+/* Order of a function against (file, name): by address, which stays put while the run holds the strings. */
+static int func_cmp(const tf_func *f, const PyObject *file, const PyObject *name) {
+    uintptr_t a = (uintptr_t)f->file, b = (uintptr_t)file;
+    if (a == b) {
+        a = (uintptr_t)f->name;
+        b = (uintptr_t)name;
+    }
+    return a < b ? -1 : a > b;
+}
+
+/* Sampled mode: the function index of a code object's (file, name) by binary search over the indexes in address
+ * order, interning it (an insertion, O(functions)) on first sight; UINT32_MAX when out of room. 4 bytes a function
+ * instead of a stack table entry (most of a small run's table was function keys), and a lookup happens only for a
+ * new node. O(log functions). */
+static uint32_t func_sorted(PyObject *file, PyObject *name) {
+    uint32_t lo = 0, hi = Tables.nfuncs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        int c = func_cmp(&Tables.funcs[Tables.forder[mid]], file, name);
+        if (c == 0)
+            return Tables.forder[mid];
+        if (c < 0)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    if (Tables.nfuncs >= TF_TAG_MAX ||
+        grow_array((void **)&Tables.funcs, &Tables.funcs_cap, sizeof(tf_func), Tables.nfuncs + 1u) < 0 ||
+        grow_array((void **)&Tables.forder, &Tables.forder_cap, sizeof *Tables.forder, Tables.nfuncs + 1u) < 0)
+        return UINT32_MAX;
+    memmove(&Tables.forder[lo + 1u], &Tables.forder[lo], (size_t)(Tables.nfuncs - lo) * sizeof *Tables.forder);
+    Tables.forder[lo] = Tables.nfuncs;
+    Tables.funcs[Tables.nfuncs] = (tf_func){Py_NewRef(file), Py_NewRef(name)};
+    return Tables.nfuncs++;
+}
+
+/* Function index of a (file, name) pair (a code object's co_filename and co_qualname, or "<import>" and a module
+ * name), interning it on first sight; UINT32_MAX when out of room. */
+static uint32_t func_of(PyObject *file, PyObject *name) {
+    uint64_t idx, key;
+    if (Run.sampled)
+        return func_sorted(file, name);
+    key = ((uint64_t)(uintptr_t)file * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)(uintptr_t)name;
+    key = key * UINT64_C(0xff51afd7ed558ccd);
+    key = key ? key : 1u;
+    if (Tables.functab.mem && tf_sitetable_get(&Tables.functab.t, key, &idx)) {
+        /* a 64-bit hash of two pointers that stay alive: a collision is as unlikely as a stack hash collision */
+        return (idx & ~(uint64_t)UINT32_MAX) == TF_KEY_FUNC ? (uint32_t)idx : UINT32_MAX;
+    }
+    if (Tables.nfuncs >= TF_TAG_MAX || table_room(&Tables.functab, 12) < 0 ||
+        grow_array((void **)&Tables.funcs, &Tables.funcs_cap, sizeof(tf_func), Tables.nfuncs + 1u) < 0)
+        return UINT32_MAX;
+    Tables.funcs[Tables.nfuncs] = (tf_func){Py_NewRef(file), Py_NewRef(name)};
+    tf_sitetable_put(&Tables.functab.t, key, TF_KEY_FUNC | Tables.nfuncs);
+    return Tables.nfuncs++;
+}
+
+/* Sampled mode: the child of `parent` whose key is `key`, or 0. O(children). */
+static uint32_t child_of(uint32_t parent, uint32_t key) {
+    for (uint32_t c = Tables.links[parent].child; c != 0; c = Tables.links[c].sibling)
+        if (Tables.links[c].key == key)
+            return c;
+    return 0;
+}
+
+/* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
+ * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
+uint32_t current_site(int domain) {
+    tf_frame fr[TF_MAX_DEPTH_LIMIT];
+    int truncated, n;
+    PyThreadState *ts = gil_tstate(domain);
+    uint64_t idx, h = current_hash(ts, Run.max_depth, &n);
+    if (n == 0)
+        return 0;
+    if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx))
+        return idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
+    n = walk_stack(ts, fr, Run.max_depth, &truncated);
+    uint32_t parent = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
+        key = (key ^ (uint64_t)(uintptr_t)fr[i].code) * UINT64_C(0x100000001b3);
+        key = (key ^ (uint64_t)(uintptr_t)fr[i].file) * UINT64_C(0xc4ceb9fe1a85ec53);
+        key = (key ^ (uint64_t)(uint32_t)fr[i].lasti) * UINT64_C(0xff51afd7ed558ccd);
+        key = key ? key : 1u;
+        uint64_t node;
+        uint32_t key32 = (uint32_t)(key >> 32) ^ (uint32_t)key;
+        if (Run.sampled) {
+            /* two frames under one parent share a node only if their 32-bit keys collide */
+            if ((node = child_of(parent, key32)) != 0) {
+                parent = (uint32_t)node;
+                continue;
+            }
+        } else if (Tables.nodetab.mem && tf_sitetable_get(&Tables.nodetab.t, key, &node)) {
+            if ((node & ~(uint64_t)UINT32_MAX) != TF_KEY_NODE) { /* another kind's key: a 64-bit collision */
+                Totals.dropped_stacks++;
+                return 0;
+            }
+            parent = (uint32_t)node;
+            continue;
+        }
+        PyCodeObject *code = (PyCodeObject *)fr[i].code;
+        /* an import frame's `file` is the module name (walk_stack) */
+        int import = fr[i].code == Frames.import_code && fr[i].file != code->co_filename;
+        uint32_t func =
+            import ? func_of(Frames.import_label, fr[i].file) : func_of(code->co_filename, code->co_qualname);
+        uint32_t slot;
+        /* exact mode: the key's room first (sampled mode: a reclaim new_node runs keeps `parent`'s path) */
+        if (func == UINT32_MAX || (!Run.sampled && table_room(&Tables.nodetab, 12) < 0) ||
+            (slot = new_node(parent)) == 0) {
+            Totals.dropped_stacks++;
+            return 0;
+        }
+        Tables.nodes[slot] = (tf_node){.parent = parent, .line = import ? 0 : line_of(code, fr[i].lasti), .func = func};
+        if (Run.sampled) {
+            Tables.links[slot] = (tf_nodelink){.key = key32, .sibling = Tables.links[parent].child};
+            Tables.links[parent].child = slot;
+        } else {
+            tf_sitetable_put(&Tables.nodetab.t, key, TF_KEY_NODE | slot);
+        }
+        parent = slot;
+    }
+    uint32_t site = new_site(parent);
+    if (site == 0)
+        return 0;
+    Tables.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
+    tf_sitetable_put(&Tables.stacks.t, h, site);
+    return site;
+}
+
+/* Line of a frame position, for a new stack node. PyCode_Addr2Line scans the code's line table from its start every
+ * time: thousands of steps for a long module body, and a module body being imported meets many new nodes, in
+ * increasing order. Python 3.11: keep each recent code object's scan position (a few, direct-mapped) and step from
+ * there. An entry is reused only when the live code object matches it in address, line table object and length
+ * and first line, so a dead code object's entry is never read past the end of the live table (at worst a reused
+ * address with an identical-looking table gives a wrong line, the same risk the stack keys accept). */
+static int line_of(PyCodeObject *code, int lasti) {
+    int addr = lasti < 0 ? 0 : lasti * TF_CODEUNIT;
+#if TF_LINE_SCAN_CACHE
+    PyObject *table = code->co_linetable;
+    tf_linecache *e = &Frames.lines[((uintptr_t)code >> 4) % TF_LINE_CACHE];
+    if (e->code != code || e->table != table || e->table_len != PyBytes_GET_SIZE(table) ||
+        e->firstlineno != code->co_firstlineno) {
+        /* what 3.11's _PyLineTable_InitAddressRange does (not exported) */
+        e->code = code;
+        e->table = table;
+        e->table_len = PyBytes_GET_SIZE(table);
+        e->firstlineno = code->co_firstlineno;
+        e->bounds.opaque.lo_next = (const uint8_t *)PyBytes_AS_STRING(table);
+        e->bounds.opaque.limit = e->bounds.opaque.lo_next + e->table_len;
+        e->bounds.ar_start = -1;
+        e->bounds.ar_end = 0;
+        e->bounds.opaque.computed_line = code->co_firstlineno;
+        e->bounds.ar_line = -1;
+    }
+    return _PyCode_CheckLineNumber(addr, &e->bounds);
+#else
+    return PyCode_Addr2Line(code, addr);
+#endif
+}

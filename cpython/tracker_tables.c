@@ -1,0 +1,310 @@
+/* The tracker's tables (tracker_state.h): their storage, which grows by doubling inside the hook and stops at the
+ * run's memory bound (a block that finds no room is counted as untracked, never mis-attributed), the slots of new
+ * stack nodes and sites, and sampled mode's reclaim of the sites and nodes nothing live needs any more, so that its
+ * memory follows what is live, not how many distinct stacks the run met.
+ */
+#include "tracker_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+TF_HIDDEN tf_tables_state Tables;
+
+/* ---- own memory ---------------------------------------------------------------------------------------------- */
+
+/* The storage half of growing either table kind (the table half, init and move, is typed): new storage of `bytes`
+ * replacing `old_bytes`, within the memory bound, or NULL. */
+static void *storage_alloc(size_t old_bytes, size_t bytes) {
+    if (bytes == 0 || Tables.own_bytes - old_bytes + bytes > Run.max_memory)
+        return NULL;
+    return malloc(bytes);
+}
+
+/* Frees the old storage and accounts for the new (mem may be NULL: the table is released). */
+static void storage_swap(void **old, size_t *old_bytes, void *mem, size_t bytes) {
+    own_add(bytes, *old_bytes);
+    free(*old);
+    *old = mem;
+    *old_bytes = bytes;
+}
+
+static int grow_table(tf_growtable *g, uint32_t capacity) {
+    tf_sitetable nt;
+    size_t bytes = tf_sitetable_size(capacity);
+    void *mem = storage_alloc(g->bytes, bytes);
+    if (!mem)
+        return -1;
+    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK || (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
+        free(mem);
+        return -1;
+    }
+    storage_swap(&g->mem, &g->bytes, mem, bytes);
+    g->t = nt;
+    return 0;
+}
+
+static int grow_pack(tf_growpack *g, uint32_t capacity) {
+    tf_packtable nt;
+    size_t bytes = tf_packtable_size(capacity);
+    void *mem = storage_alloc(g->bytes, bytes);
+    if (!mem)
+        return -1;
+    if (tf_packtable_init(&nt, mem, bytes, capacity, TF_PACK_VALUE_BITS) != TF_OK ||
+        (g->mem && tf_packtable_move(&nt, &g->t) != TF_OK)) {
+        free(mem);
+        return -1;
+    }
+    storage_swap(&g->mem, &g->bytes, mem, bytes);
+    g->t = nt;
+    return 0;
+}
+
+int pack_grow_room(tf_growpack *g) {
+    uint32_t cap;
+    if (!g->mem)
+        return grow_pack(g, 12);
+    cap = tf_packtable_capacity(&g->t);
+    if (tf_packtable_count(&g->t) < cap)
+        return 0;
+    if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
+        return -1;
+    return grow_pack(g, (g->t.mask + 1u) * 2u / 4u * 3u);
+}
+
+void free_pack(tf_growpack *g) { storage_swap(&g->mem, &g->bytes, NULL, 0); }
+
+void free_table(tf_growtable *g) { storage_swap(&g->mem, &g->bytes, NULL, 0); }
+
+/* Room for one more entry, growing when full. Capacities are 3/4 of a power-of-two slot count, so every slot
+ * array is used up to the table's load limit before it doubles. 0 or -1 (at the memory bound). */
+int table_room(tf_growtable *g, uint32_t initial) {
+    uint32_t cap;
+    if (!g->mem)
+        return grow_table(g, initial);
+    cap = tf_sitetable_capacity(&g->t);
+    if (tf_sitetable_count(&g->t) < cap)
+        return 0;
+    if (cap > TF_SITETABLE_MAX_CAPACITY / 2u)
+        return -1;
+    return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
+}
+
+/* Grows an array to at least `need` items: by doubling in exact mode, by half in sampled mode, whose arrays follow
+ * the live sample and whose slack is the recorder's memory that watch bounds. */
+int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
+    uint32_t ncap = *cap ? *cap : 16u;
+    void *n;
+    while (ncap < need)
+        ncap = Run.sampled ? ncap + ncap / 2u : ncap * 2u;
+    if (ncap == *cap)
+        return 0;
+    if (Tables.own_bytes + (size_t)(ncap - *cap) * item > Run.max_memory)
+        return -1;
+    n = realloc(*arr, (size_t)ncap * item);
+    if (!n)
+        return -1;
+    own_add((size_t)ncap * item, (size_t)*cap * item);
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- stack nodes and sites, and sampled mode's reclaim -------------------------------------------------------- */
+
+enum { FULL_SITES, FULL_NODES, FULL_KEYS }; /* what a sampled-mode reclaim must make room in */
+static void reclaim(uint32_t keep, uint32_t survivors);
+static int reclaim_for(int full, uint32_t keep);
+
+/* Room for one more key in the table nodes (and in sampled mode stacks) go to: 0, or -1 at the memory
+ * bound. Sampled mode reclaims unused stacks and nodes before the stack table grows past TF_SAMPLED_KEYS, and grows
+ * it only when that freed less than a quarter of it; `keep` is the leaf of the stack being interned. */
+static int key_room(tf_growtable *g, uint32_t keep) {
+    if (Run.sampled && g->mem && g->t.count >= g->t.capacity && g->t.capacity >= TF_SAMPLED_KEYS) {
+        if (reclaim_for(FULL_KEYS, keep))
+            return 0;
+        if (g->t.capacity <= TF_SITETABLE_MAX_CAPACITY / 2u && grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u) == 0)
+            return 0;
+        return g->t.count < g->t.capacity ? 0 : -1;
+    }
+    return table_room(g, 12);
+}
+
+/* Whether a site must be kept: a live sampled block refers to it, or it held bytes at the last peak. */
+static int site_pinned(const tf_site *s) {
+    return s->live != 0 || (s->at_peak_epoch == Totals.peak_epoch && s->at_peak != 0);
+}
+
+/* What a reclaim removes from the stack table: the keys of recycled sites and of unmarked nodes. */
+static int key_dead(void *ctx, uint64_t key, uint64_t value) {
+    uint64_t kind = value & ~(uint64_t)UINT32_MAX;
+    (void)ctx;
+    (void)key;
+    if (kind == 0)
+        return Tables.sites[(uint32_t)value].unused;
+    return kind == TF_KEY_NODE && !(Tables.nodes[(uint32_t)value].parent & TF_NODE_MARK);
+}
+
+static void free_node(uint32_t i) {
+    Tables.nodes[i] = (tf_node){.parent = Tables.free_nodes, .func = TF_NODE_FREE};
+    Tables.free_nodes = i;
+    Tables.nfree_nodes++;
+}
+
+/* Sampled mode, when the site array, the node array or the stack table is full: recycles the unpinned sites except
+ * the `survivors` that allocated the most bytes (a recycled site's counts are lost, like a sampled stack never met;
+ * heavy sites stay, as in a space-saving top-k count), then frees every node no remaining site (nor the stack being
+ * interned, from `keep` out) uses, and drops both kinds' keys in one pass over the table. O(sites * survivors +
+ * nodes + frames of all sites + table slots). Every site below nsites and node below nnodes must be initialised or
+ * on a free list. */
+static void reclaim(uint32_t keep, uint32_t survivors) {
+    uint32_t top[TF_SAMPLED_KEEP], ntop = 0;
+    for (uint32_t i = 1; i < Tables.nsites && survivors; i++) {
+        const tf_site *s = &Tables.sites[i];
+        uint32_t k;
+        if (s->unused || site_pinned(s) ||
+            (ntop == survivors && s->alloc_bytes <= Tables.sites[top[ntop - 1]].alloc_bytes))
+            continue;
+        /* insert into `top`, kept heaviest first; the lightest falls off when it is full */
+        k = ntop < survivors ? ntop++ : ntop - 1;
+        for (; k > 0 && Tables.sites[top[k - 1]].alloc_bytes < s->alloc_bytes; k--)
+            top[k] = top[k - 1];
+        top[k] = i;
+    }
+    for (uint32_t i = 1; i < Tables.nsites; i++) {
+        tf_site *s = &Tables.sites[i];
+        uint32_t k = 0;
+        while (k < ntop && top[k] != i)
+            k++;
+        if (s->unused || site_pinned(s) || k < ntop)
+            continue;
+        *s = (tf_site){.leaf = Tables.free_sites, .unused = 1};
+        Tables.free_sites = i;
+        Tables.nfree_sites++;
+        Tables.recycled_sites++;
+    }
+    for (uint32_t i = 0; i <= Tables.nsites; i++) {
+        uint32_t node = i < Tables.nsites ? (Tables.sites[i].unused ? 0 : Tables.sites[i].leaf) : keep;
+        while (node != 0 && !(Tables.nodes[node].parent & TF_NODE_MARK)) {
+            Tables.nodes[node].parent |= TF_NODE_MARK;
+            node = Tables.nodes[node].parent & ~TF_NODE_MARK;
+        }
+    }
+    if (Tables.stacks.mem)
+        tf_sitetable_remove_if(&Tables.stacks.t, key_dead, NULL);
+    for (uint32_t i = 1; i < Tables.nnodes; i++) {
+        if (Tables.nodes[i].parent & TF_NODE_MARK)
+            Tables.nodes[i].parent &= ~TF_NODE_MARK;
+        else if (Tables.nodes[i].func != TF_NODE_FREE)
+            free_node(i);
+    }
+    /* the children lists again, of the nodes left */
+    for (uint32_t i = 0; i < Tables.nnodes; i++)
+        Tables.links[i].child = 0;
+    for (uint32_t i = 1; i < Tables.nnodes; i++) {
+        if (Tables.nodes[i].func == TF_NODE_FREE)
+            continue;
+        Tables.links[i].sibling = Tables.links[Tables.nodes[i].parent].child;
+        Tables.links[Tables.nodes[i].parent].child = i;
+    }
+}
+
+/* Whether a quarter of what was full is free again. */
+static int roomy(int full) {
+    if (full == FULL_SITES)
+        return Tables.nfree_sites >= Tables.sites_cap / 4u;
+    if (full == FULL_NODES)
+        return Tables.nfree_nodes >= Tables.nodes_cap / 4u;
+    return Tables.stacks.t.count <= Tables.stacks.t.capacity / 4u * 3u;
+}
+
+/* Sampled mode: frees room in what is full instead of growing it, keeping the heaviest unpinned sites when that is
+ * enough, else keeping only pinned ones; 1 when a quarter of it is free. What is full is grown only when the pinned
+ * sites (those with bytes live or at the peak) and their frames take up most of it, so the tables follow what is
+ * live; and a reclaim runs at most once per that quarter's worth of new sites, nodes or keys. */
+static int reclaim_for(int full, uint32_t keep) {
+    reclaim(keep, TF_SAMPLED_KEEP);
+    if (!roomy(full))
+        reclaim(keep, 0);
+    return roomy(full);
+}
+
+/* A slot for a new node whose caller is `parent` (kept through a reclaim); 0 when out of room. The caller
+ * initialises it before anything else can reclaim. */
+uint32_t new_node(uint32_t parent) {
+    if (!Tables.free_nodes && Tables.nnodes == Tables.nodes_cap) {
+        /* grow when nothing could be freed, or little; at the memory bound, what was freed serves */
+        if (!(Run.sampled && Tables.nodes_cap >= TF_SAMPLED_NODES && reclaim_for(FULL_NODES, parent)) &&
+            Tables.nnodes < TF_TAG_MAX)
+            (void)grow_array((void **)&Tables.nodes, &Tables.nodes_cap, sizeof(tf_node), Tables.nnodes + 1u);
+        if (Run.sampled && Tables.links_cap < Tables.nodes_cap) /* in step: the same growth from the same start */
+            (void)grow_array((void **)&Tables.links, &Tables.links_cap, sizeof(tf_nodelink), Tables.nodes_cap);
+    }
+    if (Tables.free_nodes) {
+        uint32_t i = Tables.free_nodes;
+        Tables.free_nodes = Tables.nodes[i].parent;
+        Tables.nfree_nodes--;
+        return i;
+    }
+    if (Tables.nnodes >= TF_TAG_MAX || Tables.nnodes == Tables.nodes_cap ||
+        (Run.sampled && Tables.nnodes >= Tables.links_cap))
+        return 0;
+    return Tables.nnodes++;
+}
+
+/* A slot for a new site whose stack's leaf is `leaf`, with room for its stack table entry, or 0 (counted as a
+ * dropped stack). The caller initialises it before anything else can reclaim. */
+uint32_t new_site(uint32_t leaf) {
+    uint32_t i;
+    if (!Tables.free_sites && Tables.nsites == Tables.sites_cap) {
+        if (!(Run.sampled && Tables.sites_cap >= TF_SAMPLED_SITES && reclaim_for(FULL_SITES, leaf)) &&
+            Tables.nsites < TF_TAG_MAX)
+            (void)grow_array((void **)&Tables.sites, &Tables.sites_cap, sizeof(tf_site), Tables.nsites + 1u);
+    }
+    if ((!Tables.free_sites && (Tables.nsites >= TF_TAG_MAX || Tables.nsites == Tables.sites_cap)) ||
+        key_room(&Tables.stacks, leaf) < 0) {
+        Totals.dropped_stacks++;
+        return 0;
+    }
+    if (Tables.free_sites) {
+        i = Tables.free_sites;
+        Tables.free_sites = Tables.sites[i].leaf;
+        Tables.nfree_sites--;
+        return i;
+    }
+    return Tables.nsites++;
+}
+
+/* ---- the run's end -------------------------------------------------------------------------------------------- */
+
+size_t fixed_bytes(void) { return sizeof Frames.lines + (Run.sampled ? sizeof Hook.sampled_count : 0); }
+
+void release_run(void) {
+    for (uint32_t i = 0; i < Tables.nfuncs; i++) {
+        Py_DECREF(Tables.funcs[i].file);
+        Py_DECREF(Tables.funcs[i].name);
+    }
+    own_add(0, (size_t)Tables.sites_cap * sizeof(tf_site) + (size_t)Tables.nodes_cap * sizeof(tf_node) +
+                   (size_t)Tables.links_cap * sizeof(tf_nodelink) + (size_t)Tables.funcs_cap * sizeof(tf_func) +
+                   (size_t)Tables.forder_cap * sizeof *Tables.forder + fixed_bytes());
+    free(Tables.funcs);
+    free(Tables.forder);
+    Tables.funcs = NULL;
+    Tables.forder = NULL;
+    Tables.nfuncs = Tables.funcs_cap = Tables.forder_cap = 0;
+    Tables.free_sites = Tables.free_nodes = Tables.nfree_sites = Tables.nfree_nodes = 0;
+    free_table(&Tables.functab);
+    own_add(0, tf_timeline_free(&Totals.tl));
+    Py_CLEAR(Frames.import_code);
+    free(Tables.sites);
+    free(Tables.nodes);
+    free(Tables.links);
+    Tables.sites = NULL;
+    Tables.nodes = NULL;
+    Tables.links = NULL;
+    Tables.links_cap = 0;
+    Tables.nsites = Tables.sites_cap = Tables.nnodes = Tables.nodes_cap = 0;
+    free_table(&Tables.nodetab);
+    free_pack(&Tables.pblocks);
+    free_table(&Tables.blocks);
+    free_table(&Tables.stacks);
+}

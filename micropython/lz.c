@@ -101,7 +101,7 @@ static void lz_decode_frame(const uint8_t *in, size_t n, size_t *pos, vstr_t *ou
                           (unsigned)n, (unsigned)*pos);
     if (st != TF_OK)
         lz_raise_corrupt("decompress", st, *pos);
-    size_t need = tf_lz_decoder_size(w);
+    size_t need = tf_lz_decoder_size(w) + tf_lz_filter_size(flags); /* a filtered frame's block (TF_LZ_FILTERS) */
     if (*storage_size < need) {
         *storage = m_renew(uint64_t, *storage, (*storage_size + 7u) / 8u, (need + 7u) / 8u);
         *storage_size = need;
@@ -272,7 +272,7 @@ typedef struct {
     size_t state_size;
     mp_obj_t unused_data, unconsumed_tail;
     uint8_t max_w, eof, needs_input, header_n;
-    uint8_t header[TF_LZ_HEADER_SIZE];
+    uint8_t header[TF_LZ_HEADER_SIZE + 1]; /* + a filtered frame's filter byte */
 } lz_decompressor_obj_t;
 
 static mp_obj_t lz_decompressor_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
@@ -306,18 +306,20 @@ static mp_obj_t lz_decompressor_feed(lz_decompressor_obj_t *self, const uint8_t 
         self->header[self->header_n++] = in[at++];
         if (self->header_n < TF_LZ_HEADER_SIZE)
             continue;
-        unsigned w;
-        tf_status st = tf_lz_read_header(self->header, TF_LZ_HEADER_SIZE, &w, NULL, NULL);
+        unsigned w, flags;
+        tf_status st = tf_lz_read_header(self->header, self->header_n, &w, NULL, &flags);
+        if (st == TF_E_EMPTY && self->header_n == TF_LZ_HEADER_SIZE)
+            continue; /* a filtered frame: its filter byte follows (it sizes the decoder) */
         if (st == TF_OK && w > self->max_w)
             st = TF_E_SIZE;
         if (st != TF_OK)
             lz_raise_corrupt("Decompressor.decompress", st, 0);
-        self->state_size = tf_lz_decoder_size(w);
+        self->state_size = tf_lz_decoder_size(w) + tf_lz_filter_size(flags);
         self->storage = thrifty_alloc(self->state_size);
         tf_lz_decoder *d;
         size_t took = 0;
         if (tf_lz_decoder_init(&d, self->storage, self->state_size, w) != TF_OK ||
-            tf_lz_decoder_sink(d, self->header, TF_LZ_HEADER_SIZE, &took) != TF_OK || took != TF_LZ_HEADER_SIZE)
+            tf_lz_decoder_sink(d, self->header, self->header_n, &took) != TF_OK || took != self->header_n)
             mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("Decompressor: decoder storage"));
         self->dec = d;
     }

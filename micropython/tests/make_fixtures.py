@@ -16,6 +16,12 @@ def readings() -> bytes:
     return "".join(f"{i},{20 + (i * 7) % 13 / 10:.1f},{40 + (i * 3) % 17},node{i % 4}\n" for i in range(600)).encode()
 
 
+def adc16() -> bytes:
+    """A 12-bit ADC's int16 samples (little-endian): a slow ramp and a saw of small steps, what a delta filter is for."""
+    samples = [(2048 + (i * 3) % 700 - (i // 7) % 5) for i in range(1500)]
+    return b"".join(v.to_bytes(2, "little", signed=True) for v in samples)
+
+
 def main(out: pathlib.Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     data = readings()
@@ -28,6 +34,8 @@ def main(out: pathlib.Path) -> None:
         "readings_w12_nochecksum.tflz": lz.compress(data, window_bits=12, lookahead_bits=5, checksum=False),
         "binary_w6.tflz": lz.compress(binary, window_bits=6, lookahead_bits=3),
         "two_frames.tflz": lz.compress(b"first frame ") + lz.compress(b"second frame"),
+        "adc16.bin": adc16(),
+        "adc16_delta2.tflz": lz.compress(adc16(), filter="delta2"),  # format version 3: a filtered frame
         "primes.tfset": thrifty.FrozenSet(p for p in range(2, 2000) if all(p % d for d in range(2, int(p**0.5) + 1))).tobytes(),
         "words.tfset": thrifty.FrozenSet(["alpha", "beta", "gamma", "delta", "\u00e9t\u00e9"]).tobytes(),
         "codes.tfmap": thrifty.FrozenMap({"ok": 200, "created": 201, "not found": 404, "teapot": 418}).tobytes(),

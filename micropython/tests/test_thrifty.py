@@ -1,17 +1,19 @@
 # The thrifty MicroPython module under MicroPython (run by `make micropython`):
-#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR [NATMOD]
+#     micropython test_thrifty.py FIXTURES_DIR OUT_DIR [NATMOD|- [filters]]
 # Ring semantics, Pool, lz round trips, frames and frozen tables written by CPython thrifty (FIXTURES_DIR, from
 # make_fixtures.py), bad input raising ValueError; the frames it writes go to OUT_DIR, where
 # check_from_micropython.py decodes them with CPython thrifty. Without NATMOD the module under test is the user C
 # module built into the firmware, `thrifty`; NATMOD names a natmod to test instead: `make micropython` copies
 # thrifty.mpy onto MICROPYPATH as thrifty_natmod.mpy (a firmware's built-in module wins over a file of the same
-# name), run_on_board.py puts it on a board as thrifty.mpy and passes the arguments as THRIFTY_TEST_ARGV.
+# name), run_on_board.py puts it on a board as thrifty.mpy and passes the arguments as THRIFTY_TEST_ARGV. "filters"
+# says the build has lz's numeric filters (TF_LZ_FILTERS=1): it must then read filtered frames, else refuse them.
 import sys
 import array
 
 ARGV = globals().get("THRIFTY_TEST_ARGV") or sys.argv
 FIX, OUT = ARGV[1], ARGV[2]
-NATMOD = ARGV[3] if len(ARGV) > 3 else None
+NATMOD = ARGV[3] if len(ARGV) > 3 and ARGV[3] != "-" else None
+FILTERS = len(ARGV) > 4 and ARGV[4] == "filters"  # the build under test has lz's numeric filters
 thrifty = __import__(NATMOD or "thrifty")
 lz = thrifty.lz
 failures = []
@@ -118,6 +120,21 @@ for name, content in (
     got = b"".join(d.decompress(frame[i : i + 37]) for i in range(0, len(frame), 37))
     check(got == content and d.eof and d.unused_data == b"", "Decompressor on a CPython frame: " + name)
 check(lz.decompress(read("two_frames.tflz")) == b"first frame second frame", "concatenated frames")
+
+# A CPython frame with a numeric filter (format version 3): read by a build with the filters (TF_LZ_FILTERS=1;
+# `make micropython` builds such a natmod and passes "filters"), refused by its version in a size build (the default
+# at -Os), which compiles the filters out.
+adc, filtered = read("adc16.bin"), read("adc16_delta2.tflz")
+if FILTERS:
+    check(lz.decompress(filtered) == adc, "decompress a filtered CPython frame (delta2)")
+    d = lz.Decompressor()
+    got = b"".join(d.decompress(filtered[i : i + 5]) for i in range(0, len(filtered), 5))
+    check(got == adc and d.eof, "Decompressor on a filtered CPython frame, 5 bytes at a time")
+else:
+    why = raises(ValueError, lz.decompress, filtered)
+    check(why is not None and "format version" in why, "a build without filters refuses a filtered frame: %s" % why)
+    why = raises(ValueError, lz.Decompressor().decompress, filtered)
+    check(why is not None and "format version" in why, "so does Decompressor: %s" % why)
 
 # The same core writes the same frames: byte-identical to CPython's (the fixtures).
 check(lz.compress(text) == read("readings_w10.tflz"), "compress writes CPython's frame (W=10)")

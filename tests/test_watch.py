@@ -80,6 +80,24 @@ def test_a_program_that_ignores_sigint_is_stopped_all_the_same(tmp_path):
     assert a["leaks"] and a["leaks"][0]["site"]["line"] == 5
 
 
+def test_for_counts_from_the_recorders_start_on_a_slow_board(tmp_path):
+    """--for 1s when the recorder's interpreter takes 3 s to start (as on a small board, or under qemu, where a
+    stop sent 1 s after launch used to end the recorder before it had written anything: "the recorder ended before
+    writing a run"): the program runs, is stopped, and is reported."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("import sys, time\n"
+                                           "if sys.argv and sys.argv[0].endswith('child.py'):\n    time.sleep(3)\n")
+    (tmp_path / "svc.py").write_text("import time\nkeep = []\nwhile True:\n    keep.append(bytes(1000))\n"
+                                     "    time.sleep(0.01)\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    got = subprocess.run([*WATCH, "--every", "0.25s", "--for", "1s", "--json", "w.json", "svc.py"], env=env,
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120, preexec_fn=_sigint_default)
+    assert got.returncode == 0, got.stderr[-3000:]
+    a = json.loads((tmp_path / "w.json").read_text())
+    assert a["outcome"]["stopped"] and a["snapshots"] >= 3, a["snapshots"]
+
+
 @pytest.mark.parametrize("mode", [["--sample-rate", "2K"], ["--exact"]], ids=["sampled", "exact"])
 def test_the_leaking_line_comes_first_with_its_rate(tmp_path, mode):
     got, a = _watch(tmp_path, *mode, "--budget", "256M", "service.py", "leak")

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from thrifty import _ext
 from thrifty.doctor import runfile
@@ -106,23 +106,30 @@ def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_ra
 
 STOP_SUFFIX = ".stop"  # the marker file child.py looks for (its STOP_SUFFIX): a SIGINT that is the doctor's stop
 STOP_GRACE = 10.0  # seconds a stopped program gets to end before the next, harder signal
+START_GRACE = 120.0  # seconds --for waits, beyond its own, for a recorder that never gets its first snapshot written
 
 
 def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stopped: list[bool] | None = None,
-          stop_marker: str | None = None) -> int:
+          stop_marker: str | None = None, started: Callable[[], bool] | None = None) -> int:
     """Wait for the recorder, passing on SIGINT and SIGTERM sent to this process alone. A Ctrl-C typed at a
     terminal reaches the whole foreground group, the recorder included: it is not passed on a second time
     (its siginfo says the kernel sent it, not a process). stop_after: seconds after which the target is stopped
-    as Ctrl-C would stop it (SIGINT: it ends the way it ends on Ctrl-C, the recorder writes its last snapshot)."""
+    as Ctrl-C would stop it (SIGINT: it ends the way it ends on Ctrl-C, the recorder writes its last snapshot),
+    counted from when started() first says the recorder is running the target (its first snapshot is written):
+    a slow board can take seconds to start an interpreter, and a stop before that would leave no run at all."""
     # the stop: SIGINT; a program that ignores it (started in the background by a shell, SIGINT is ignored and
     # python then installs no KeyboardInterrupt) gets SIGTERM, then SIGKILL, STOP_GRACE seconds apart; the run file
     # keeps the last periodic snapshot whatever ends it
     stops = [] if stop_after is None else [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
     stopped = [] if stopped is None else stopped  # gets an entry when the stop was sent
-    deadline = None if stop_after is None else time.monotonic() + stop_after
+    waiting_start = stop_after is not None and started is not None
+    deadline = None if stop_after is None else time.monotonic() + stop_after + (START_GRACE if waiting_start else 0)
 
     def stop_due() -> None:
-        nonlocal deadline
+        nonlocal deadline, waiting_start
+        if waiting_start and started is not None and stop_after is not None and started():
+            waiting_start = False
+            deadline = time.monotonic() + stop_after
         if deadline is not None and stops and time.monotonic() >= deadline:
             if stop_marker is not None and not stopped:  # tells the recorder the SIGINT is the doctor's stop
                 with open(stop_marker, "w"):
@@ -136,7 +143,8 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
     if not hasattr(signal, "sigtimedwait") or not hasattr(signal, "pthread_sigmask"):
         while True:
             try:
-                return proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                return proc.wait(min(left, 0.2) if waiting_start and left is not None else left)
             except KeyboardInterrupt:
                 continue
             except subprocess.TimeoutExpired:
@@ -152,6 +160,14 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
         return proc.returncode
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _has_snapshot(path: str) -> bool:
+    """Whether the run file holds a complete snapshot yet (the recorder writes one before the target starts)."""
+    try:
+        return os.path.getsize(path) > 0 and runfile.scan(path)[1] is not None
+    except (OSError, runfile.RunFileError):
+        return False
 
 
 def _outcome(end: dict[str, Any], returncode: int) -> tuple[dict[str, Any], int]:
@@ -228,7 +244,7 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKE
         proc = subprocess.Popen(cmd, env=env)
         stopped: list[bool] = []
         try:
-            returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX)
+            returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX, lambda: _has_snapshot(path))
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(path + STOP_SUFFIX)

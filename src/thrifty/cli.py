@@ -108,8 +108,8 @@ def _doctor_parser() -> _Parser:
     p.add_argument("--out", metavar="RUNFILE", help="keep the run file (docs/format-run.md) for `thrifty report` "
                    "and `thrifty diff` (default: a temporary one, removed after the report)")
     p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
-                   help="stop the program after DURATION (e.g. 60s, 8h) as Ctrl-C would, and report: for programs "
-                        "that never end")
+                   help="stop the program DURATION (e.g. 60s, 8h) after it started as Ctrl-C would, and report: "
+                        "for programs that never end")
     p.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS",
                    help="longest time between two snapshots in the run file while the target allocates (default 1)")
     _add_filters(p)
@@ -295,7 +295,7 @@ def _watch_parser() -> _Parser:
     p.add_argument("--every", type=_every, default=30.0, metavar="DURATION",
                    help="time between snapshots (default 30s)")
     p.add_argument("--for", dest="stop_after", type=_duration, metavar="DURATION",
-                   help="stop the program after DURATION as Ctrl-C would (default: when it ends)")
+                   help="stop the program DURATION after it started as Ctrl-C would (default: when it ends)")
     p.add_argument("--budget", type=_size, metavar="SIZE", help="project when the heap reaches SIZE (e.g. 256M)")
     p.add_argument("--out", metavar="RUNFILE", help="keep the run file (`thrifty report --leaks RUNFILE` reads it)")
     p.add_argument("--max-file", type=_max_file, default=MAX_FILE_DEFAULT, metavar="SIZE",

@@ -95,6 +95,11 @@ def _outside_user_code(report, root):
 # and 3.14 read within 1.5% on the stdlib programs, 3.11 within 1% on the scripts (3.12.1: 0.995-1.011); 3.14.10's
 # scripts read up to 3.2% over at the peak (nbody 1.031, deepcopy 1.032 on the Debian leg): the same open gap
 TOLERANCE = 0.06 if sys.version_info[:2] >= (3, 13) else 0.03
+# ... plus one interned-strings table: when the table doubles inside the target under the recorder (whose names
+# filled it earlier) but not under plain python, or the other way round, the peak and the end differ by that block
+# (measured, 3.12.1, `-m compileall` of three stdlib modules: the recorder's run allocates the 2^14-slot table,
+# 207,552 B, where plain python stays at 2^13: 3.9% of a 2.9 MB bill; docs/doctor.md, "What the recorder changes")
+INTERNED_TABLE = 207_552
 
 
 def _check(tmp_path, kind, target, args=(), peak_tolerance=TOLERANCE):
@@ -110,8 +115,9 @@ def _check(tmp_path, kind, target, args=(), peak_tolerance=TOLERANCE):
     peak, left = report["summary"]["peak_bytes"], report["summary"]["live_bytes_at_end"]
     # what the program leaves live agrees closely; the recorder's interpreter already grew its tables (interned
     # strings) for thrifty._ext, a constant ~40 KB the target then does not pay (docs/doctor.md)
-    assert abs(left - end) < peak_tolerance * end + 60_000, (left, end)
-    assert bill * (1 - peak_tolerance) <= peak <= bill * (1 + peak_tolerance), (peak, bill)
+    assert abs(left - end) < peak_tolerance * end + 60_000 + INTERNED_TABLE, (left, end)
+    assert bill * (1 - peak_tolerance) - INTERNED_TABLE <= peak <= bill * (1 + peak_tolerance) + INTERNED_TABLE, \
+        (peak, bill)
     return report
 
 

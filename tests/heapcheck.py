@@ -21,3 +21,17 @@ def heap_growth(work, n):
             tracemalloc.stop()
 
     return kept(n) - kept(1)
+
+
+def transient_peak(work, n):
+    """Most bytes work(n) had allocated at once beyond what it ended with, over a second (warm) run."""
+    tracemalloc.start()
+    try:
+        work(n)
+        gc.collect()
+        tracemalloc.reset_peak()
+        work(n)
+        current, peak = tracemalloc.get_traced_memory()
+        return peak - current
+    finally:
+        tracemalloc.stop()

@@ -12,7 +12,7 @@ import pytest
 
 ON_64_BIT = pytest.mark.skipif(sys.maxsize < 2**62, reason="needs a 64-bit Py_ssize_t")
 
-from heapcheck import heap_growth
+from heapcheck import heap_growth, transient_peak
 
 import thrifty
 from thrifty import Block, Pool, PoolExhausted
@@ -252,20 +252,6 @@ def _idle(pool):
     return idle
 
 
-def _transient_peak(work, n):
-    """How far the traced heap rose above where it ended, over a second (warm) run of work(n)."""
-    tracemalloc.start()
-    try:
-        work(n)
-        gc.collect()
-        tracemalloc.reset_peak()
-        work(n)
-        current, peak = tracemalloc.get_traced_memory()
-        return peak - current
-    finally:
-        tracemalloc.stop()
-
-
 def test_no_heap_growth_over_100k_cycles():
     pool = Pool(4096, 4)
 
@@ -282,7 +268,7 @@ def test_no_heap_growth_over_100k_cycles():
             acquire().release()
 
     # acquire/release allocate nothing, not even briefly
-    assert _transient_peak(tight, 100_000) == _transient_peak(_idle(pool), 100_000)
+    assert transient_peak(tight, 100_000) == transient_peak(_idle(pool), 100_000)
 
 
 def test_with_statement_allocates_nothing_once_warm():
@@ -296,7 +282,7 @@ def test_with_statement_allocates_nothing_once_warm():
                 b[0] = 1
 
     # not even the two method objects, briefly
-    assert _transient_peak(with_loop, 10_000) == _transient_peak(_idle(pool), 10_000)
+    assert transient_peak(with_loop, 10_000) == transient_peak(_idle(pool), 10_000)
     assert heap_growth(with_loop, 100_000) == 0
 
 

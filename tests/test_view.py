@@ -1,12 +1,10 @@
 """View: a re-pointable zero-copy window; differential against memoryview slicing and bytes methods."""
-import gc
 import sys
-import tracemalloc
 from itertools import repeat
 
 import pytest
 
-from heapcheck import heap_growth
+from heapcheck import heap_growth, transient_peak
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -217,20 +215,6 @@ def test_seek_allocates_nothing():
         return seek
 
     assert transient_peak(walk, 100_000) == transient_peak(idle, 100_000)  # not even short-lived objects
-
-
-def transient_peak(work, n):
-    """Most bytes work(n) had allocated at once beyond what it started with (after a warm-up)."""
-    tracemalloc.start()
-    try:
-        work(n)
-        gc.collect()
-        tracemalloc.reset_peak()
-        work(n)
-        current, peak = tracemalloc.get_traced_memory()
-        return peak - current
-    finally:
-        tracemalloc.stop()
 
 
 class Releaser:

@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #define MAX_PROBES 4096u /* blocks looked at per snapshot: a random sample of more (64 KiB of observations) */
-#define CACHE_BITS 9u    /* 512 slots (8 KiB): distinct type words judged per snapshot, 3/4 of them at most */
-#define CACHE_SLOTS (1u << CACHE_BITS)
+#define CACHE_MIN 64u    /* slots of the verdict cache at first (1 KiB); it doubles when 3/4 full, */
+#define CACHE_MAX 512u   /* up to 512 (8 KiB): distinct type words judged per snapshot, 3/4 of them at most */
 #define NAME_MAX_LEN 80u /* a longer type name is cut */
 #define NAMES_CAP 65536u /* bytes of names per snapshot */
 #define NOT_A_TYPE UINT32_MAX
@@ -84,10 +84,11 @@ typedef struct {
 
 typedef struct {
     tf_kept_types *k;
-    judged *cache;
-    uint32_t ncached;
+    judged *cache; /* open addressing, `slots` a power of two: sized to the words met, as most programs have few */
+    uint32_t ncached, slots;
     tf_kept_row *obs; /* one per typed block: (site, type, bytes) */
     uint32_t nobs, obs_cap;
+    size_t cache_peak; /* the most the cache took */
 } collector;
 
 static uint32_t add_name(tf_kept_types *k, const char *s, size_t n) {
@@ -108,22 +109,58 @@ static uint32_t add_name(tf_kept_types *k, const char *s, size_t n) {
     return k->ntypes++;
 }
 
+static uint32_t cache_slot(const collector *c, uintptr_t t) {
+    uint32_t i = (uint32_t)((uint64_t)t * UINT64_C(0x9E3779B97F4A7C15) >> 32) & (c->slots - 1u);
+    while (c->cache[i].addr && c->cache[i].addr != t)
+        i = (i + 1u) & (c->slots - 1u);
+    return i;
+}
+
+/* Doubles the cache (rehashing its verdicts): 0, or -1 at CACHE_MAX or out of memory (the cache stays as it was). */
+static int cache_grow(collector *c) {
+    judged *old = c->cache, *grown;
+    uint32_t n = c->slots;
+    if (n >= CACHE_MAX || !(grown = calloc(2u * n, sizeof *grown)))
+        return -1;
+    c->cache = grown;
+    c->slots = 2u * n;
+    for (uint32_t i = 0; i < n; i++)
+        if (old[i].addr)
+            c->cache[cache_slot(c, old[i].addr)] = old[i];
+    free(old);
+    if (c->slots * sizeof(judged) + n * sizeof(judged) > c->cache_peak)
+        c->cache_peak = c->slots * sizeof(judged) + n * sizeof(judged); /* both arrays, while rehashing */
+    return 0;
+}
+
+/* Whether a word can be an object's address at all, told without a system call (many words judged in a snapshot
+ * are small integers, flags or text): aligned, past the first 64 KiB (Linux's default mmap_min_addr: nothing lives
+ * there), and on 64-bit hosts below 2^47 (user space on x86-64 and arm64 unless a program maps above it on purpose;
+ * a type there would only go unnamed). */
+static int plausible_address(uintptr_t t) {
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    if ((uint64_t)t >> 47)
+        return 0;
+#endif
+    return t % sizeof(void *) == 0 && t >= 65536u;
+}
+
 /* The verdict on a type word: a cache slot (name NOT_A_TYPE when it is not a type), or NULL when the cache is full. */
 static const judged *judge(collector *c, uintptr_t t) {
-    uint32_t i = (uint32_t)((uint64_t)t * UINT64_C(0x9E3779B97F4A7C15) >> (64u - CACHE_BITS));
-    while (c->cache[i].addr) {
-        if (c->cache[i].addr == t)
-            return &c->cache[i];
-        i = (i + 1u) & (CACHE_SLOTS - 1u);
+    uint32_t i = cache_slot(c, t);
+    if (c->cache[i].addr == t)
+        return &c->cache[i];
+    if (c->ncached >= c->slots / 4u * 3u) {
+        if (cache_grow(c) < 0)
+            return NULL;
+        i = cache_slot(c, t);
     }
-    if (c->ncached >= CACHE_SLOTS / 4u * 3u)
-        return NULL;
     judged *j = &c->cache[i];
     PyTypeObject ty;
     char name[NAME_MAX_LEN + 1u];
     c->ncached++;
     *j = (judged){t, NOT_A_TYPE, 0};
-    if (t % sizeof(void *) || safe_read(t, &ty, sizeof ty) < 0)
+    if (!plausible_address(t) || safe_read(t, &ty, sizeof ty) < 0)
         return j;
     uintptr_t meta = (uintptr_t)((PyObject *)&ty)->ob_type;
     if (meta != (uintptr_t)&PyType_Type) { /* a metaclass (ABCMeta, EnumType): its own type is type */
@@ -205,7 +242,9 @@ int tf_kept_types_collect(tf_kept_types *k) {
     if (pipe_open() < 0)
         return -1;
     c.obs_cap = n < MAX_PROBES ? n : MAX_PROBES;
-    c.cache = calloc(CACHE_SLOTS, sizeof *c.cache);
+    c.slots = CACHE_MIN;
+    c.cache_peak = CACHE_MIN * sizeof(judged);
+    c.cache = calloc(CACHE_MIN, sizeof *c.cache);
     c.obs = malloc((size_t)c.obs_cap * sizeof *c.obs);
     if (!c.cache || !c.obs) {
         free(c.cache);
@@ -229,9 +268,19 @@ int tf_kept_types_collect(tf_kept_types *k) {
         }
         c.obs[rows++] = best;
     }
+    /* the peak was the observations beside the cache; the rows keep only what they use (fewer than the probes) */
+    k->peak_bytes = k->own_bytes + (size_t)c.obs_cap * sizeof *c.obs + c.cache_peak;
+    if (rows < c.obs_cap) {
+        tf_kept_row *fit = rows ? realloc(c.obs, (size_t)rows * sizeof *fit) : NULL;
+        if (fit || !rows) {
+            if (!rows)
+                free(c.obs);
+            c.obs = fit;
+            c.obs_cap = rows;
+        }
+    }
     k->rows = c.obs;
     k->nrows = rows;
     k->own_bytes += (size_t)c.obs_cap * sizeof *c.obs;
-    k->peak_bytes = k->own_bytes + CACHE_SLOTS * sizeof(judged);
     return 0;
 }

@@ -47,10 +47,10 @@ static void timeline_tick(void) {
     {
         size_t room = Run.max_memory > Tables.own_bytes ? Run.max_memory - Tables.own_bytes : 0;
         if (Run.sampled) {
-            /* sampled mode's tables follow what is live; the timeline's array stays within 1/512 of the traced peak
-             * (so a small heap gets fewer, wider buckets: at most 256, 6 KiB, under a 6 MiB peak), but has its first
-             * 32 buckets whatever the peak */
-            size_t share = (size_t)(Totals.peak / 512), have = (size_t)Totals.tl.cap * sizeof(tf_bucket);
+            /* sampled mode's tables follow what is live; the timeline's array stays within 1/1024 of the traced
+             * peak, a tenth of the recorder's 2% budget (so a small heap gets fewer, wider buckets: at most 256, 6 KiB,
+             * under a 12 MiB peak), but has its first 32 buckets whatever the peak */
+            size_t share = (size_t)(Totals.peak / 1024), have = (size_t)Totals.tl.cap * sizeof(tf_bucket);
             share = share > 32u * sizeof(tf_bucket) ? share : 32u * sizeof(tf_bucket);
             room = share > have && share - have < room ? share - have : share > have ? room : 0;
         }

@@ -87,7 +87,7 @@ $(SMALL)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
 	$(CC) $(filter-out -std=c99 -pedantic,$(CFLAGS_TEST)) -DTF_LZ_SMALL=1 $< core/fuzz/replay.c $(CORE_SRC) -o $@
 $(BUILD)/lz_transcript_%: core/tests/lz_transcript.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=$* -DTF_LZ_FILTERS=1 $< $(CORE_SRC) -o $@ -lm # filters in both: same results
+	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=$* -DTF_LZ_FILTERS=1 -DTF_LZ_DICTIONARY=1 $< $(CORE_SRC) -o $@ -lm # filters, dictionaries in both
 
 test-c-small: $(SMALL)/test_lz $(SMALL)/replay_fuzz_lz_decode $(SMALL)/replay_fuzz_lz_roundtrip \
               $(BUILD)/lz_transcript_0 $(BUILD)/lz_transcript_1

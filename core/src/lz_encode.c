@@ -4,7 +4,7 @@
 
 /* ---- encoder ---------------------------------------------------------------------------------------------- */
 
-enum { E_HEADER, E_FILTER, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
+enum { E_HEADER, E_FILTER, E_DICT, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
 enum { K_NONE, K_EXPLICIT, K_REP, K_END };
 
 /* Output bits not yet written: the low `n` of acc are valid, oldest first. Its own struct so that one-shot
@@ -17,6 +17,8 @@ typedef struct {
 struct tf_lz_encoder {
     tf__lz_bits out; /* what poll has yet to write */
     uint32_t adler;  /* Adler-32 of the input sunk so far */
+    uint32_t dict_id; /* the preset dictionary's id, written in the header when flags has TF_LZ_FLAG_DICT (in what
+                       * would be padding: the state is no larger for it) */
     uint16_t *table; /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
                       * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
                       * its hash; else buckets * TF_LZ_HASH_WAYS positions, newest first */
@@ -37,7 +39,8 @@ struct tf_lz_encoder {
     uint16_t match_dist;
     uint8_t kind; /* K_*: what follows the run */
     uint8_t mode; /* how that run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
-    uint8_t w, l, flags, phase, finishing, hash_bytes, hash_shift;
+    uint8_t w, l, phase, finishing, hash_bytes, hash_shift;
+    uint8_t flags; /* the header's: TF_LZ_FLAG_CHECKSUM, TF_LZ_FLAG_DICT */
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
     uint8_t lazy;         /* the level looks one byte ahead before taking a match */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
@@ -149,6 +152,28 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
         tf__lz_filter_start((uint8_t *)storage + own, filter);
 #endif
     *enc = e;
+    return TF_OK;
+}
+
+tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *e, const uint8_t *dict, size_t n) {
+    if (!e || !dict)
+        return TF_E_NULL;
+    if (!TF_LZ_DICTIONARY || !n || n > ((size_t)1 << e->w) || (e->flags & TF_LZ_FLAG_DICT))
+        return TF_E_ARG;
+#if TF_LZ_FILTERS
+    if (e->filter_id)
+        return TF_E_ARG;
+#endif
+    if (e->phase != E_HEADER || e->la || e->pos)
+        return TF_E_STATE;
+    /* The dictionary is the history just coded: its bytes sit behind head in the ring, and its positions (stream
+     * positions 0..n-1, the input starting at n) enter the match finder at the first step, as the last positions
+     * of a frame's own bytes would (tf__insert_pending, once the bytes after them are there to hash). */
+    TF_MEMCPY(e->buf, dict, n);
+    TF_MEMCPY(e->buf + e->size, e->buf, TF__LZ_MIRROR(e->l));
+    e->head = e->pos = e->seen = e->todo = (uint16_t)n;
+    e->dict_id = tf__adler(1u, dict, n);
+    e->flags = (uint8_t)(e->flags | TF_LZ_FLAG_DICT);
     return TF_OK;
 }
 
@@ -735,26 +760,30 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         }
         /* Here b->n < 8, so a case may put up to 56 bits. */
         switch (e->phase) {
-        case E_HEADER:
+        case E_HEADER: {
+            unsigned filtered = 0, dict = e->flags & TF_LZ_FLAG_DICT; /* never both: set_dictionary refuses */
+#if TF_LZ_FILTERS
+            filtered = e->filter_id != 0;
+#endif
             for (unsigned i = 0; i < 4u; i++)
                 tf__put(b, tf__lz_magic[i], 8);
-#if TF_LZ_FILTERS
-            tf__put(b, e->filter_id ? TF_LZ_VERSION_FILTERED : TF_LZ_VERSION, 8);
+            tf__put(b, filtered ? TF_LZ_VERSION_FILTERED : dict ? TF_LZ_VERSION_DICT : TF_LZ_VERSION, 8);
             tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
-            tf__put(b, e->flags | (e->filter_id ? TF_LZ_FLAG_FILTER : 0u), 8);
-            e->phase = e->filter_id ? E_FILTER : E_BODY;
+            tf__put(b, e->flags | (filtered ? TF_LZ_FLAG_FILTER : 0u), 8);
+            e->phase = filtered ? E_FILTER : dict ? E_DICT : E_BODY;
             break;
+        }
+#if TF_LZ_FILTERS
         case E_FILTER: /* the 8th header byte: 7 bytes and up to 7 pending bits fill the bit buffer */
             tf__put(b, e->filter_id, 8);
             e->phase = E_BODY;
             break;
-#else
-            tf__put(b, TF_LZ_VERSION, 8);
-            tf__put(b, (uint32_t)e->w | ((uint32_t)e->l << 4), 8);
-            tf__put(b, e->flags, 8);
+#endif
+        case E_DICT: /* the dictionary's id, little-endian, after the 7 bytes */
+            for (unsigned i = 0; i < 4u; i++)
+                tf__put(b, (e->dict_id >> (8u * i)) & 0xFFu, 8);
             e->phase = E_BODY;
             break;
-#endif
         case E_BODY: {
 #if TF_LZ_FILTERS
             if (e->filter_id && !e->finishing && tf__enc_filter(e)->ended)
@@ -819,14 +848,22 @@ size_t tf_lz_compress_bound(size_t n) {
     return n > SIZE_MAX - extra ? 0 : n + extra;
 }
 
-static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsigned w, unsigned l, unsigned flags) {
+/* A stored frame; flags: TF_LZ_FLAG_CHECKSUM, and TF_LZ_FLAG_DICT to record the dictionary's id like the coded
+ * frame it stands in for (so a reader given the dictionary reads it as any other frame made with it). */
+static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsigned w, unsigned l, unsigned flags,
+                               uint32_t dict_id) {
+    size_t o = TF_LZ_HEADER_SIZE;
     TF_MEMCPY(out, tf__lz_magic, 4);
-    out[4] = TF_LZ_VERSION;
+    out[4] = (flags & TF_LZ_FLAG_DICT) ? TF_LZ_VERSION_DICT : TF_LZ_VERSION;
     out[5] = (uint8_t)(w | (l << 4));
     out[6] = (uint8_t)(flags | TF_LZ_FLAG_STORED);
-    tf__store_le32(out + 7, (uint32_t)n);
-    TF_MEMCPY(out + 11, in, n);
-    size_t o = 11u + n;
+    if (flags & TF_LZ_FLAG_DICT) {
+        tf__store_le32(out + o, dict_id);
+        o += 4u;
+    }
+    tf__store_le32(out + o, (uint32_t)n);
+    TF_MEMCPY(out + o + 4u, in, n);
+    o += 4u + n;
     if (flags & TF_LZ_FLAG_CHECKSUM) {
         tf__store_le32(out + o, tf__adler(1u, in, n));
         o += 4u;
@@ -1033,10 +1070,10 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     }
 }
 
-#if TF_LZ_FILTERS
-/* One filtered frame of in[0..n) into out[0..cap): through sink / poll / finish, as the filter sits before the ring
- * (the in-place path above reads the input as it is). 0 when the frame does not fit in cap bytes, else its size. */
-static size_t tf__compress_frame_filtered(tf_lz_encoder *e, const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
+/* One frame of in[0..n) into out[0..cap) through sink / poll / finish, for a filter, which sits before the ring,
+ * and a dictionary, which is history in the ring (the in-place path above reads the input as it is, with no history
+ * before it). 0 when the frame does not fit in cap bytes, else its size. */
+static size_t tf__compress_frame_streamed(tf_lz_encoder *e, const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
     size_t ip = 0, o = 0;
     for (;;) {
         size_t took = 0, got = 0;
@@ -1052,35 +1089,44 @@ static size_t tf__compress_frame_filtered(tf_lz_encoder *e, const uint8_t *in, s
             return 0;
     }
 }
-#endif
 
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags) {
-    if (!out_n || (!in && n) || (!out && out_size))
+    return tf_lz_compress_dict(in, n, out, out_size, out_n, work, work_size, window_bits, lookahead_bits, flags, NULL,
+                               0);
+}
+
+tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
+                              size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags,
+                              const uint8_t *dict, size_t dict_n) {
+    if (!out_n || (!in && n) || (!out && out_size) || (!dict && dict_n))
         return TF_E_NULL;
     size_t o = 0, done = 0;
     *out_n = 0;
     do {
         size_t piece = n - done > TF__LZ_PIECE ? TF__LZ_PIECE : n - done;
-        size_t stored = piece + TF_LZ_STORED_OVERHEAD - ((flags & TF_LZ_FLAG_CHECKSUM) ? 0u : 4u);
+        size_t stored = piece + TF_LZ_STORED_OVERHEAD - ((flags & TF_LZ_FLAG_CHECKSUM) ? 0u : 4u) + (dict_n ? 4u : 0u);
         size_t cap = out_size - o < stored ? out_size - o : stored;
         tf_lz_encoder *e;
         tf_status st = tf_lz_encoder_init(&e, work, work_size, window_bits, lookahead_bits, flags);
+        if (st == TF_OK && dict_n)
+            st = tf_lz_encoder_set_dictionary(e, dict, dict_n);
         if (st != TF_OK)
             return st;
         const uint8_t *src = in ? in + done : in;
         size_t produced = 0;
-        if (cap) /* else out may be NULL */
+        int streamed = dict_n != 0;
 #if TF_LZ_FILTERS
-            produced = e->filter_id ? tf__compress_frame_filtered(e, src, piece, out + o, cap)
-                                    : tf__compress_frame(e, src, piece, out + o, cap);
-#else
-            produced = tf__compress_frame(e, src, piece, out + o, cap);
+        streamed |= e->filter_id != 0;
 #endif
+        if (cap) /* else out may be NULL */
+            produced = streamed ? tf__compress_frame_streamed(e, src, piece, out + o, cap)
+                                : tf__compress_frame(e, src, piece, out + o, cap);
         if (!produced) {
             if (out_size - o < stored)
                 return TF_E_FULL;
-            produced = tf__write_stored(src, piece, out + o, window_bits, lookahead_bits, flags & TF_LZ_FLAG_CHECKSUM);
+            produced = tf__write_stored(src, piece, out + o, window_bits, lookahead_bits,
+                                        (flags & TF_LZ_FLAG_CHECKSUM) | (e->flags & TF_LZ_FLAG_DICT), e->dict_id);
         }
         o += produced;
         done += piece;

@@ -33,7 +33,8 @@ enum {
     TF_E_CORRUPT = -8,  /* untrusted bytes failed validation (magic, version, checksum, offsets, stream) */
     TF_E_VERSION = -9,  /* a byte format's version is newer than this build understands */
     TF_E_STATE = -10,   /* the call is not valid in the object's current state (e.g. write after finish) */
-    TF_E_OVERFLOW = -11 /* an arithmetic result does not fit its type */
+    TF_E_OVERFLOW = -11, /* an arithmetic result does not fit its type */
+    TF_E_DICT = -12      /* a byte stream needs another preset dictionary than the one given (or none, or one) */
 };
 
 /* A short constant English name for a status ("ok", "storage too small", ...). Never NULL; unknown codes give

@@ -192,8 +192,8 @@ static PyType_Spec LzCompressor_spec = {
 /* One shot: the whole input in one call to the core's tf_lz_compress, which falls back to stored frames, so the
  * result is at most len(data) + 15 bytes. */
 static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", "level", "filter", "dictionary",
-                             NULL};
+    static char *kwlist[] = {"data",  "window_bits", "lookahead_bits", "checksum",
+                             "level", "filter",      "dictionary",     NULL};
     Py_buffer view, dict;
     int w = 10, l = 4, checksum = 1, level = -1;
     PyObject *filter = Py_None, *dictionary = Py_None;
@@ -206,8 +206,8 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
         return NULL;
     long level_flags = tf_lz_level_flags(level), filter_flags = level_flags < 0 ? -1 : tf_lz_filter_flags(filter);
     if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0 ||
-        tf_lz_dict_arg(dictionary, &dict, TF_LZ_MAX_DICTIONARY, "") < 0 ||
-        tf_lz_dict_check_window(dict.len, w) < 0 || tf_lz_dict_check_filter(dict.len, filter_flags) < 0)
+        tf_lz_dict_arg(dictionary, &dict, TF_LZ_MAX_DICTIONARY, "") < 0 || tf_lz_dict_check_window(dict.len, w) < 0 ||
+        tf_lz_dict_check_filter(dict.len, filter_flags) < 0)
         goto error;
     size_t n = (size_t)view.len, bound = tf_lz_compress_bound(n),
            wsize = tf_lz_encoder_size((unsigned)w, (unsigned)l) + tf_lz_filter_size((unsigned)filter_flags);
@@ -230,8 +230,8 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
     unsigned flags = (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags | (unsigned)filter_flags;
     if (n >= TF_LZ_NOGIL_MIN) {
         Py_BEGIN_ALLOW_THREADS st =
-            tf_lz_compress_dict((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w,
-                                (unsigned)l, flags, (const uint8_t *)dict.buf, (size_t)dict.len);
+            tf_lz_compress_dict((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w, (unsigned)l,
+                                flags, (const uint8_t *)dict.buf, (size_t)dict.len);
         Py_END_ALLOW_THREADS
     } else {
         st = tf_lz_compress_dict((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w,

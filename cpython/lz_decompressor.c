@@ -29,7 +29,8 @@ enum { FEED_INPUT = 0, FEED_LIMIT = 1, FEED_NOMEM = -100, FEED_HEADER = -101 };
 static size_t dstream_header_len(const dstream *ds) {
     if (ds->pre_n < TF_LZ_HEADER_SIZE)
         return TF_LZ_HEADER_SIZE;
-    return TF_LZ_HEADER_SIZE + ((ds->pre[6] & TF_LZ_FLAG_FILTER) ? 1u : 0u) + ((ds->pre[6] & TF_LZ_FLAG_DICT) ? 4u : 0u);
+    return TF_LZ_HEADER_SIZE + ((ds->pre[6] & TF_LZ_FLAG_FILTER) ? 1u : 0u) +
+           ((ds->pre[6] & TF_LZ_FLAG_DICT) ? 4u : 0u);
 }
 
 static void dstream_next_frame(dstream *ds, unsigned long long start) {
@@ -147,10 +148,11 @@ static PyObject *dstream_raise(tf_state *st, dstream *ds, int rc, tf_status hdr,
                          "was given (id 0x%08x): pass dictionary=None for it",
                          what, ds->frame_start, (unsigned)ds->dict_id);
         else if (hdr == TF_E_DICT)
-            PyErr_Format(PyExc_ValueError,
-                         "%s: the thrifty.lz frame at byte %llu was compressed with another preset dictionary (id "
-                         "0x%08x) than the one given (id 0x%08x, %zu bytes): pass the dictionary it was compressed with",
-                         what, ds->frame_start, (unsigned)ds->frame_dict_id, (unsigned)ds->dict_id, ds->dict_n);
+            PyErr_Format(
+                PyExc_ValueError,
+                "%s: the thrifty.lz frame at byte %llu was compressed with another preset dictionary (id "
+                "0x%08x) than the one given (id 0x%08x, %zu bytes): pass the dictionary it was compressed with",
+                what, ds->frame_start, (unsigned)ds->frame_dict_id, (unsigned)ds->dict_id, ds->dict_n);
         else if (hdr == TF_E_VERSION)
             PyErr_Format(st->CorruptData,
                          "%s: the thrifty.lz frame at byte %llu has an unknown format version, flags or filter (this "

@@ -15,24 +15,24 @@ typedef struct {
 } tf__lz_bits;
 
 struct tf_lz_encoder {
-    tf__lz_bits out; /* what poll has yet to write */
-    uint32_t adler;  /* Adler-32 of the input sunk so far */
+    tf__lz_bits out;  /* what poll has yet to write */
+    uint32_t adler;   /* Adler-32 of the input sunk so far */
     uint32_t dict_id; /* the preset dictionary's id, written in the header when flags has TF_LZ_FLAG_DICT (in what
                        * would be padding: the state is no larger for it) */
-    uint16_t *table; /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
-                      * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
-                      * its hash; else buckets * TF_LZ_HASH_WAYS positions, newest first */
-    uint8_t *buf;    /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it,
-                      * followed by a copy of its first TF__LZ_MIRROR(L) bytes so that the search reads any
-                      * 2^L + 8 bytes from any ring index without wrapping */
-    uint16_t size;   /* 2^W + 2 * 2^L */
-    uint16_t head;   /* ring index of the next byte to encode */
-    uint16_t la;     /* lookahead bytes at head */
-    uint16_t seen;   /* history bytes behind head, saturating at 2^W */
-    uint16_t pos;    /* stream position of head, mod 2^16 (what the table stores) */
-    uint16_t todo;   /* positions behind head not yet entered into the table */
-    uint16_t rep;    /* offset of the last match, 0 before the first */
-    uint16_t lit;    /* literals behind head whose run is not yet written */
+    uint16_t *table;  /* match finder, positions mod 2^16: with chains (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) the newest
+                       * position per hash, then (TF__LZ_PREV) for each position mod 2^W the previous one with
+                       * its hash; else buckets * TF_LZ_HASH_WAYS positions, newest first */
+    uint8_t *buf;     /* ring of `size` bytes: up to 2^W of history behind `head`, `la` bytes of lookahead at it,
+                       * followed by a copy of its first TF__LZ_MIRROR(L) bytes so that the search reads any
+                       * 2^L + 8 bytes from any ring index without wrapping */
+    uint16_t size;    /* 2^W + 2 * 2^L */
+    uint16_t head;    /* ring index of the next byte to encode */
+    uint16_t la;      /* lookahead bytes at head */
+    uint16_t seen;    /* history bytes behind head, saturating at 2^W */
+    uint16_t pos;     /* stream position of head, mod 2^16 (what the table stores) */
+    uint16_t todo;    /* positions behind head not yet entered into the table */
+    uint16_t rep;     /* offset of the last match, 0 before the first */
+    uint16_t lit;     /* literals behind head whose run is not yet written */
     uint32_t run_text, run_numeric; /* what those literals cost in the text and the numeric code, in bits */
     uint16_t emitted;               /* bytes of that run already written */
     uint16_t match_len;             /* the match that follows the run being written */
@@ -40,7 +40,7 @@ struct tf_lz_encoder {
     uint8_t kind; /* K_*: what follows the run */
     uint8_t mode; /* how that run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
     uint8_t w, l, phase, finishing, hash_bytes, hash_shift;
-    uint8_t flags; /* the header's: TF_LZ_FLAG_CHECKSUM, TF_LZ_FLAG_DICT */
+    uint8_t flags;        /* the header's: TF_LZ_FLAG_CHECKSUM, TF_LZ_FLAG_DICT */
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
     uint8_t lazy;         /* the level looks one byte ahead before taking a match */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */

@@ -96,8 +96,8 @@ static void tf__train_scan(tf__train *t, size_t start, size_t end, size_t span, 
     }
 }
 
-tf_status tf_lz_train_dictionary(const uint8_t *samples, const size_t *sizes, size_t count, uint8_t *dict,
-                                 size_t size, size_t *out_n, void *work, size_t work_size) {
+tf_status tf_lz_train_dictionary(const uint8_t *samples, const size_t *sizes, size_t count, uint8_t *dict, size_t size,
+                                 size_t *out_n, void *work, size_t work_size) {
     if (!out_n || !dict || !work || (!sizes && count) || !samples)
         return TF_E_NULL;
     *out_n = 0;

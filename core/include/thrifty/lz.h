@@ -8,7 +8,7 @@
  *   finish says the input has ended. Every call works with chunks of any size down to one byte, never writes past
  *   the output it was given and reports exactly what it consumed and produced.
  *
- * THE CODE (format version 2; docs/format-lz.md has the byte-exact frame)
+ * THE CODE (format version 2; 3 adds a filter, 4 a preset dictionary's id; docs/format-lz.md has the byte-exact frame)
  *   A frame is a 7-byte header (magic "TFLZ", version, W|L<<4, flags), a bit stream (most significant bit first)
  *   and, when the header asks for it, a 4-byte Adler-32 of the content. The bit stream is a series of sequences:
  *       run symbol [extra bits]  lit literals  [match symbol [extra bits] [offset symbol [extra bits]]]
@@ -245,8 +245,9 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *dec, const uint8_t *in, size_t n, si
  * room), TF_LZ_DONE when it needs input or the frame is complete (tf_lz_decoder_ended tells which). TF_E_CORRUPT
  * for a malformed frame (bad magic, an offset before the start, nonzero padding, a checksum mismatch, ...),
  * TF_E_VERSION for another format version, TF_E_SIZE for a frame whose window exceeds max_window_bits, TF_E_DICT for
- * a frame that needs another preset dictionary than the one given (or one when none was, or none when one was); the decoder
- * then stays failed. Output written before an error is valid data and counted in *out_n. O(out_size + input). */
+ * a frame that needs another preset dictionary than the one given (or one when none was, or none when one was); the
+ * decoder then stays failed. Output written before an error is valid data and counted in *out_n. O(out_size + input).
+ */
 tf_status tf_lz_decoder_poll(tf_lz_decoder *dec, uint8_t *out, size_t out_size, size_t *out_n);
 
 /* sink + poll in one call, reading straight from `in` (no copy through the input buffer): decodes from in[0..n)
@@ -284,17 +285,19 @@ tf_status tf_lz_read_dictionary_id(const uint8_t *in, size_t n, uint32_t *id);
 uint32_t tf_lz_dictionary_id(const uint8_t *dict, size_t n);
 
 /* Builds a dictionary of at most `size` bytes (1..TF_LZ_MAX_DICTIONARY) from sample messages: the samples are
- * sample[0..sizes[0]), then the next sizes[1] bytes, and so on (count of them, back to back in `samples`). It counts
- * how many samples contain each string of TF_LZ_TRAIN_K bytes, keeps the strings that recur in the most samples,
- * grows each kept string to the whole stretch of bytes around it that recurs as often, and packs the stretches into
- * dict[0..*out_n), the most common last (nearest the data, where offsets are cheapest), dropping a stretch whose
- * bytes the dictionary already holds. Deterministic. `work` (work_size >= tf_lz_train_work_size(total bytes),
- * TF_LZ_ALIGN-aligned) is its scratch. TF_OK; TF_E_NULL; TF_E_ARG (size out of range, no samples); TF_E_SIZE;
- * TF_E_ALIGN. O(total * log(total)) in time. */
+ * samples[0..sizes[0]), then the next sizes[1] bytes, and so on (count of them, back to back in `samples`). Every
+ * string of TF_LZ_TRAIN_K bytes scores the number of samples it occurs in, less one; then, greedily, the stretch of
+ * up to 96 sample bytes whose distinct strings score the most (trimmed of strings that score nothing) goes into the
+ * dictionary and its strings score nothing from then on, until the dictionary is full or nothing recurs. The first
+ * stretches, the most valuable, end up last in dict[0..*out_n) (nearest the data: the cheapest offsets). *out_n is 0
+ * when no string occurs in two samples. Deterministic (lz_train.c explains it). `work` (work_size >=
+ * tf_lz_train_work_size(total bytes): 9 bytes a sample byte, 0 when too large, TF_LZ_ALIGN-aligned) is its scratch.
+ * TF_OK; TF_E_NULL; TF_E_ARG (size out of range, no samples, more than 4 GiB); TF_E_SIZE; TF_E_ALIGN.
+ * O(total * (log(total) + size / TF_LZ_TRAIN_K)) time worst case; pure (touches only its arguments). */
 #define TF_LZ_TRAIN_K 6u
 size_t tf_lz_train_work_size(size_t total);
-tf_status tf_lz_train_dictionary(const uint8_t *samples, const size_t *sizes, size_t count, uint8_t *dict,
-                                 size_t size, size_t *out_n, void *work, size_t work_size);
+tf_status tf_lz_train_dictionary(const uint8_t *samples, const size_t *sizes, size_t count, uint8_t *dict, size_t size,
+                                 size_t *out_n, void *work, size_t work_size);
 
 /* Largest output tf_lz_compress can produce for n input bytes (n + TF_LZ_STORED_OVERHEAD per 2^32-1 bytes), or 0
  * on overflow. O(1). */

@@ -53,7 +53,11 @@ struct tf_lz_decoder {
  *   flags bits 3-5: then, in a filtered frame, the filter: kind - 1 in bit 3 (delta 0, shuffle 1), log2(element
  *                   size) in bits 4-5 (a frame with a dictionary has flag bit 3, TF_LZ_FLAG_DICT, and no filter);
  *   flags bit 7:    the frame has a filter, and its state after the window is set up. */
+#if TF_LZ_FILTERS || TF_LZ_DICTIONARY
 #define TF__MAXW(d) ((unsigned)(d)->max_w & 15u)
+#else
+#define TF__MAXW(d) ((unsigned)(d)->max_w)
+#endif
 #define TF__ROOM_SHIFT 4u
 #define TF__DICT_SET 0x40u
 #define TF__ANY_DICT 0x80u
@@ -93,10 +97,11 @@ tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, un
     return TF_OK;
 }
 
+#if TF_LZ_DICTIONARY
 tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *d, const uint8_t *dict, size_t n) {
     if (!d || !dict)
         return TF_E_NULL;
-    if (!TF_LZ_DICTIONARY || !n || n > TF_LZ_MAX_DICTIONARY)
+    if (!n || n > TF_LZ_MAX_DICTIONARY)
         return TF_E_ARG;
     if (d->state != D_HEADER || d->count || (d->max_w & TF__DICT_SET))
         return TF_E_STATE;
@@ -109,7 +114,6 @@ tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *d, const uint8_t *dict, si
     return TF_OK;
 }
 
-#if TF_LZ_DICTIONARY
 /* Once the header is read: the dictionary's last 2^W bytes become the history before the frame's first byte. */
 static void tf__dict_start(tf_lz_decoder *d) {
     size_t size = (size_t)1 << d->w, have = d->pos;
@@ -280,9 +284,11 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
         if (b != TF_LZ_VERSION && (b != TF_LZ_VERSION_FILTERED || !TF_LZ_FILTERS) &&
             (b != TF_LZ_VERSION_DICT || !TF_LZ_DICTIONARY))
             return TF_E_VERSION; /* version 1 (before any release) is not read either */
+#if TF_LZ_FILTERS || TF_LZ_DICTIONARY
         d->flags = (uint8_t)(b == TF_LZ_VERSION_FILTERED ? TF__VERSION_FILTERED
                              : b == TF_LZ_VERSION_DICT   ? TF__VERSION_DICT
                                                          : 0u);
+#endif
     } else if (i == 5u) {
         d->w = (uint8_t)(b & 15u);
         d->l = (uint8_t)(b >> 4);
@@ -290,28 +296,35 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
             return TF_E_CORRUPT;
         if (d->w > TF__MAXW(d))
             return TF_E_SIZE;
-    } else if (i == 6u) {
+    } else if ((!TF_LZ_FILTERS && !TF_LZ_DICTIONARY) || i == 6u) { /* with neither, byte 6 is the last */
         if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | (TF_LZ_FILTERS ? TF_LZ_FLAG_FILTER : 0u) |
                   (TF_LZ_DICTIONARY ? TF_LZ_FLAG_DICT : 0u)))
             return TF_E_VERSION;
-        /* the filter flag exactly in version 3 frames and never on a stored one (whose bytes are the content), the
-         * dictionary flag exactly in version 4 frames */
+            /* the filter flag exactly in version 3 frames and never on a stored one (whose bytes are the content), the
+             * dictionary flag exactly in version 4 frames */
+#if TF_LZ_FILTERS
         if (!(b & TF_LZ_FLAG_FILTER) != !(d->flags & TF__VERSION_FILTERED) ||
-            ((b & TF_LZ_FLAG_FILTER) && (b & TF_LZ_FLAG_STORED)) ||
-            !(b & TF_LZ_FLAG_DICT) != !(d->flags & TF__VERSION_DICT))
+            ((b & TF_LZ_FLAG_FILTER) && (b & TF_LZ_FLAG_STORED)))
+            return TF_E_CORRUPT;
+#endif
+#if TF_LZ_DICTIONARY
+        if (!(b & TF_LZ_FLAG_DICT) != !(d->flags & TF__VERSION_DICT))
             return TF_E_CORRUPT;
         /* a frame made with a dictionary needs one, and a dictionary given is for a frame made with it */
         if (!(d->max_w & TF__ANY_DICT) && !(b & TF_LZ_FLAG_DICT) != !(d->max_w & TF__DICT_SET))
             return TF_E_DICT;
+#endif
         d->flags = (uint8_t)b;
+#if TF_LZ_DICTIONARY
     } else if (TF__HAS_DICT(d)) { /* bytes 7..10: the dictionary's id, little-endian */
         if (!(d->max_w & TF__ANY_DICT) && b != ((d->adler >> (8u * (i - 7u))) & 0xFFu))
             return TF_E_DICT;
+#endif
     } else {
 #if TF_LZ_FILTERS
         if (!tf_lz_filter_size(TF_LZ_FILTER(b)))
             return TF_E_VERSION; /* a filter this build does not know */
-        if ((b >> 4) > ((unsigned)d->max_w >> TF__ROOM_SHIFT))
+        if ((b >> 4) > (((unsigned)d->max_w >> TF__ROOM_SHIFT) & 3u))
             return TF_E_SIZE; /* the decoder's storage has no room for its block */
         d->flags = (uint8_t)(d->flags | (((b & 15u) - 1u) | ((b >> 4) << 1)) << TF__FILTER_SHIFT);
 #endif
@@ -322,10 +335,8 @@ static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
 
 /* The header's length: 7 bytes, and a filter byte or a dictionary's 4-byte id when byte 6 (read by then) says so. */
 static unsigned tf__header_len(const tf_lz_decoder *d) {
-    if (d->count < TF_LZ_HEADER_SIZE)
-        return TF_LZ_HEADER_SIZE;
-    return TF_LZ_HEADER_SIZE + (TF_LZ_FILTERS && (d->flags & TF_LZ_FLAG_FILTER)) +
-           (TF_LZ_DICTIONARY && TF__HAS_DICT(d) ? 4u : 0u);
+    return TF_LZ_HEADER_SIZE + (TF_LZ_FILTERS && d->count >= TF_LZ_HEADER_SIZE && (d->flags & TF_LZ_FLAG_FILTER)) +
+           (TF_LZ_DICTIONARY && d->count >= TF_LZ_HEADER_SIZE && TF__HAS_DICT(d) ? 4u : 0u);
 }
 
 #if TF_LZ_FILTERS
@@ -856,7 +867,10 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
         return TF_E_NULL;
     tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window and filter */
     h.count = 0;
-    h.max_w = (uint8_t)(TF_LZ_MAX_WINDOW_BITS | TF__ANY_DICT);
+    h.max_w = TF_LZ_MAX_WINDOW_BITS;
+#if TF_LZ_DICTIONARY
+    h.max_w = (uint8_t)(h.max_w | TF__ANY_DICT);
+#endif
 #if TF_LZ_FILTERS
     h.max_w = (uint8_t)(h.max_w | (3u << TF__ROOM_SHIFT));
 #endif
@@ -881,6 +895,7 @@ tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, 
     return TF_OK;
 }
 
+#if TF_LZ_DICTIONARY
 uint32_t tf_lz_dictionary_id(const uint8_t *dict, size_t n) { return tf__adler(1u, dict, n); }
 
 tf_status tf_lz_read_dictionary_id(const uint8_t *in, size_t n, uint32_t *id) {
@@ -894,3 +909,4 @@ tf_status tf_lz_read_dictionary_id(const uint8_t *in, size_t n, uint32_t *id) {
         *id = (uint32_t)in[7] | (uint32_t)in[8] << 8 | (uint32_t)in[9] << 16 | (uint32_t)in[10] << 24;
     return TF_OK;
 }
+#endif

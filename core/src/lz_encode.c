@@ -4,7 +4,7 @@
 
 /* ---- encoder ---------------------------------------------------------------------------------------------- */
 
-enum { E_HEADER, E_FILTER, E_DICT, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END };
+enum { E_HEADER, E_FILTER, E_BODY, E_RUN, E_MATCH, E_TRAILER, E_END, E_DICT };
 enum { K_NONE, K_EXPLICIT, K_REP, K_END };
 
 /* Output bits not yet written: the low `n` of acc are valid, oldest first. Its own struct so that one-shot
@@ -155,10 +155,11 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     return TF_OK;
 }
 
+#if TF_LZ_DICTIONARY
 tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *e, const uint8_t *dict, size_t n) {
     if (!e || !dict)
         return TF_E_NULL;
-    if (!TF_LZ_DICTIONARY || !n || n > ((size_t)1 << e->w) || (e->flags & TF_LZ_FLAG_DICT))
+    if (!n || n > ((size_t)1 << e->w) || (e->flags & TF_LZ_FLAG_DICT))
         return TF_E_ARG;
 #if TF_LZ_FILTERS
     if (e->filter_id)
@@ -176,6 +177,7 @@ tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *e, const uint8_t *dict, si
     e->flags = (uint8_t)(e->flags | TF_LZ_FLAG_DICT);
     return TF_OK;
 }
+#endif
 
 /* Input into the ring (after the filter, if any): what sink did before filters. */
 static size_t tf__sink_ring(tf_lz_encoder *e, const uint8_t *in, size_t n) {
@@ -761,9 +763,12 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
         /* Here b->n < 8, so a case may put up to 56 bits. */
         switch (e->phase) {
         case E_HEADER: {
-            unsigned filtered = 0, dict = e->flags & TF_LZ_FLAG_DICT; /* never both: set_dictionary refuses */
+            unsigned filtered = 0, dict = 0; /* never both: set_dictionary refuses */
 #if TF_LZ_FILTERS
             filtered = e->filter_id != 0;
+#endif
+#if TF_LZ_DICTIONARY
+            dict = e->flags & TF_LZ_FLAG_DICT;
 #endif
             for (unsigned i = 0; i < 4u; i++)
                 tf__put(b, tf__lz_magic[i], 8);
@@ -779,11 +784,13 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             e->phase = E_BODY;
             break;
 #endif
+#if TF_LZ_DICTIONARY
         case E_DICT: /* the dictionary's id, little-endian, after the 7 bytes */
             for (unsigned i = 0; i < 4u; i++)
                 tf__put(b, (e->dict_id >> (8u * i)) & 0xFFu, 8);
             e->phase = E_BODY;
             break;
+#endif
         case E_BODY: {
 #if TF_LZ_FILTERS
             if (e->filter_id && !e->finishing && tf__enc_filter(e)->ended)
@@ -854,13 +861,17 @@ static size_t tf__write_stored(const uint8_t *in, size_t n, uint8_t *out, unsign
                                uint32_t dict_id) {
     size_t o = TF_LZ_HEADER_SIZE;
     TF_MEMCPY(out, tf__lz_magic, 4);
-    out[4] = (flags & TF_LZ_FLAG_DICT) ? TF_LZ_VERSION_DICT : TF_LZ_VERSION;
+    out[4] = TF_LZ_DICTIONARY && (flags & TF_LZ_FLAG_DICT) ? TF_LZ_VERSION_DICT : TF_LZ_VERSION;
     out[5] = (uint8_t)(w | (l << 4));
     out[6] = (uint8_t)(flags | TF_LZ_FLAG_STORED);
+#if TF_LZ_DICTIONARY
     if (flags & TF_LZ_FLAG_DICT) {
         tf__store_le32(out + o, dict_id);
         o += 4u;
     }
+#else
+    (void)dict_id;
+#endif
     tf__store_le32(out + o, (uint32_t)n);
     TF_MEMCPY(out + o + 4u, in, n);
     o += 4u + n;
@@ -1070,6 +1081,7 @@ static size_t tf__compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, 
     }
 }
 
+#if TF_LZ_FILTERS || TF_LZ_DICTIONARY
 /* One frame of in[0..n) into out[0..cap) through sink / poll / finish, for a filter, which sits before the ring,
  * and a dictionary, which is history in the ring (the in-place path above reads the input as it is, with no history
  * before it). 0 when the frame does not fit in cap bytes, else its size. */
@@ -1089,7 +1101,9 @@ static size_t tf__compress_frame_streamed(tf_lz_encoder *e, const uint8_t *in, s
             return 0;
     }
 }
+#endif
 
+#if TF_LZ_DICTIONARY
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags) {
     return tf_lz_compress_dict(in, n, out, out_size, out_n, work, work_size, window_bits, lookahead_bits, flags, NULL,
@@ -1099,6 +1113,12 @@ tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_s
 tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                               size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags,
                               const uint8_t *dict, size_t dict_n) {
+#else /* one function, as before dictionaries (lz.h has tf_lz_compress_dict refuse one) */
+tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
+                         size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags) {
+    const uint8_t *dict = NULL;
+    const size_t dict_n = 0;
+#endif
     if (!out_n || (!in && n) || (!out && out_size) || (!dict && dict_n))
         return TF_E_NULL;
     size_t o = 0, done = 0;
@@ -1115,18 +1135,20 @@ tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t 
             return st;
         const uint8_t *src = in ? in + done : in;
         size_t produced = 0;
-        int streamed = dict_n != 0;
-#if TF_LZ_FILTERS
-        streamed |= e->filter_id != 0;
-#endif
         if (cap) /* else out may be NULL */
-            produced = streamed ? tf__compress_frame_streamed(e, src, piece, out + o, cap)
-                                : tf__compress_frame(e, src, piece, out + o, cap);
+#if TF_LZ_FILTERS || TF_LZ_DICTIONARY
+            produced = (e->flags & TF_LZ_FLAG_DICT) || e->filter_id
+                           ? tf__compress_frame_streamed(e, src, piece, out + o, cap)
+                           : tf__compress_frame(e, src, piece, out + o, cap);
+#else
+            produced = tf__compress_frame(e, src, piece, out + o, cap);
+#endif
         if (!produced) {
             if (out_size - o < stored)
                 return TF_E_FULL;
             produced = tf__write_stored(src, piece, out + o, window_bits, lookahead_bits,
-                                        (flags & TF_LZ_FLAG_CHECKSUM) | (e->flags & TF_LZ_FLAG_DICT), e->dict_id);
+                                        (flags & TF_LZ_FLAG_CHECKSUM) | (dict_n ? TF_LZ_FLAG_DICT : 0u),
+                                        dict_n ? e->dict_id : 0u);
         }
         o += produced;
         done += piece;

@@ -210,7 +210,14 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
  * DICTIONARIES): copied into its window, so the caller's copy may go right after the call. TF_OK; TF_E_NULL;
  * TF_E_ARG when n is 0 or above 2^W, when the encoder has a filter, or in a build without dictionaries
  * (TF_LZ_DICTIONARY 0); TF_E_STATE when data was sunk or output polled already. O(n). */
+#if TF_LZ_DICTIONARY
 tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *enc, const uint8_t *dict, size_t n);
+#else /* not built: refused, at no cost to the flash of a build that never calls it */
+static inline tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *enc, const uint8_t *dict, size_t n) {
+    (void)n;
+    return enc && dict ? TF_E_ARG : TF_E_NULL;
+}
+#endif
 
 /* Copies up to n bytes of input into the encoder; *consumed says how many (0 when its lookahead is full: poll
  * first). TF_OK, TF_E_NULL, TF_E_STATE after finish. O(consumed). */
@@ -234,7 +241,14 @@ tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, un
  * copy may go right after the call. The frame must then have been made with it: poll fails with TF_E_DICT on a frame
  * with another id or with none. TF_OK; TF_E_NULL; TF_E_ARG when n is 0 or above TF_LZ_MAX_DICTIONARY, or in a build
  * without dictionaries; TF_E_STATE once the frame's header has started to be decoded. O(n). */
+#if TF_LZ_DICTIONARY
 tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *dec, const uint8_t *dict, size_t n);
+#else
+static inline tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *dec, const uint8_t *dict, size_t n) {
+    (void)n;
+    return dec && dict ? TF_E_ARG : TF_E_NULL;
+}
+#endif
 
 /* Copies up to n bytes of compressed input into the decoder's small input buffer (TF_LZ_DECODER_INPUT bytes,
  * config.h); *consumed says how many (0 when it is full: poll first, or when the frame has ended). TF_OK, TF_E_NULL.
@@ -277,12 +291,15 @@ size_t tf_lz_decoder_pending(const tf_lz_decoder *dec, const uint8_t **bytes);
 tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
                             unsigned *flags);
 
+#if TF_LZ_DICTIONARY
 /* The id of the preset dictionary a frame needs, from its header (in[0..n), as for tf_lz_read_header): TF_OK with
- * *id set, TF_E_ARG when the frame has no dictionary, or tf_lz_read_header's errors. O(1). */
+ * *id set, TF_E_ARG when the frame has no dictionary, or tf_lz_read_header's errors. O(1). (Only in a build with
+ * TF_LZ_DICTIONARY, as tf_lz_dictionary_id.) */
 tf_status tf_lz_read_dictionary_id(const uint8_t *in, size_t n, uint32_t *id);
 
 /* The id a frame made with the dictionary dict[0..n) records: the Adler-32 of its bytes. O(n), pure. */
 uint32_t tf_lz_dictionary_id(const uint8_t *dict, size_t n);
+#endif
 
 /* Builds a dictionary of at most `size` bytes (1..TF_LZ_MAX_DICTIONARY) from sample messages: the samples are
  * samples[0..sizes[0]), then the next sizes[1] bytes, and so on (count of them, back to back in `samples`). Every
@@ -316,9 +333,19 @@ tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_s
  * tf_lz_compress_bound(n) + 4 bytes per 2^32 - 1 input bytes). Through sink and poll rather than
  * in place (the history before the input is the dictionary, in the encoder's window). tf_lz_compress's results and
  * tf_lz_encoder_set_dictionary's errors. */
+#if TF_LZ_DICTIONARY
 tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                               size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags,
                               const uint8_t *dict, size_t dict_n);
+#else
+static inline tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n,
+                                            void *work, size_t work_size, unsigned window_bits, unsigned lookahead_bits,
+                                            unsigned flags, const uint8_t *dict, size_t dict_n) {
+    if (dict_n)
+        return dict ? TF_E_ARG : TF_E_NULL;
+    return tf_lz_compress(in, n, out, out_size, out_n, work, work_size, window_bits, lookahead_bits, flags);
+}
+#endif
 
 #ifdef __cplusplus
 }

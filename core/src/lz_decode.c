@@ -1,70 +1,6 @@
-/* thrifty core — lz: the decoder's state machine (the code and its rationale are in lz.h). */
-#include "lz_internal.h"
-
-/* ---- decoder ---------------------------------------------------------------------------------------------- */
-
-enum {
-    D_HEADER,
-    D_RUN,          /* the run code's symbol: the run's length slot and how its bytes are coded */
-    D_MATCH,        /* the match code's symbol: explicit or rep and the length slot, or the end of the frame */
-    D_OFFSET,       /* the offset code's symbol: the offset's slot */
-    D_RUN_EXTRA,    /* the run length's extra bits */
-    D_MATCH_EXTRA,  /* the match length's extra bits */
-    D_OFFSET_EXTRA, /* the offset's extra bits */
-    D_LIT,          /* the run's bytes */
-    D_COPY,         /* the match's bytes */
-    D_PAD,          /* zero bits up to the byte boundary */
-    D_TRAILER,      /* 4 bytes of Adler-32 */
-    D_STORED_LEN,   /* then the stored bytes, as a run of plain literals (D_LIT) */
-    D_END,
-    D_FAILED
-};
-/* The three symbol states, then the three states that read their numbers' extra bits in the same order. */
-#define D_EXTRA (D_RUN_EXTRA - D_RUN)
-TF_STATIC_ASSERT(D_MATCH_EXTRA == D_MATCH + D_EXTRA && D_OFFSET_EXTRA == D_OFFSET + D_EXTRA,
-                 lz_decoder_states_in_order);
-
-struct tf_lz_decoder {
-    uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
-    uint32_t adler;   /* Adler-32 of the output so far; until the header is read, a preset dictionary's id */
-    uint32_t count;   /* what remains of the current run, match, header or stored body */
-    uint16_t pos;     /* window index of the next output byte; until the header is read, a dictionary's length */
-    uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
-    uint16_t rep;     /* offset of the last match */
-    uint8_t nbits, state, w, l;
-    uint8_t max_w;   /* the largest window's bits; above them (TF__ROOM_SHIFT) the largest filter the storage fits */
-    uint8_t flags;   /* the header's flags; above them (TF__FILTER_SHIFT) the frame's filter, see tf__dec_filter_id */
-    uint8_t k;       /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context */
-    uint8_t is_rep;  /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved; /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t mode;    /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
-    uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
-    uint8_t error, in_len, in_pos;
-    uint8_t in[TF_LZ_DECODER_INPUT];
-    uint8_t window[]; /* 2^max_w bytes, then a filter's state when the frame has one */
-};
-
-/* The filter and dictionary fields live in spare bits of max_w and flags, so the state is no larger than without
- * them:
- *   max_w bits 4-5: log2 of the largest element size whose filter state fits after the window (0: none);
- *   max_w bit 6:    a preset dictionary is in the window (its length in pos, its id in adler) for the frame to come;
- *   max_w bit 7:    (tf_lz_read_header's scratch state only) any dictionary id is accepted;
- *   flags bit 3:    while the header is read, that the version says a filter byte comes (bit 4: a dictionary id);
- *   flags bits 3-5: then, in a filtered frame, the filter: kind - 1 in bit 3 (delta 0, shuffle 1), log2(element
- *                   size) in bits 4-5 (a frame with a dictionary has flag bit 3, TF_LZ_FLAG_DICT, and no filter);
- *   flags bit 7:    the frame has a filter, and its state after the window is set up. */
-#if TF_LZ_FILTERS || TF_LZ_DICTIONARY
-#define TF__MAXW(d) ((unsigned)(d)->max_w & 15u)
-#else
-#define TF__MAXW(d) ((unsigned)(d)->max_w)
-#endif
-#define TF__ROOM_SHIFT 4u
-#define TF__DICT_SET 0x40u
-#define TF__ANY_DICT 0x80u
-#define TF__FILTER_SHIFT 3u
-#define TF__VERSION_FILTERED 0x08u
-#define TF__VERSION_DICT 0x10u
-#define TF__FILTER_ON 0x80u
+/* thrifty core — lz: the decoder's state machine (the code and its rationale are in lz.h; the frame header and
+ * preset dictionaries are in lz_frame.c). */
+#include "lz_decoder.h"
 
 size_t tf_lz_decoder_size(unsigned window_bits) {
     if (window_bits < TF_LZ_MIN_WINDOW_BITS || window_bits > TF_LZ_MAX_WINDOW_BITS)
@@ -96,37 +32,6 @@ tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, un
     *dec = d;
     return TF_OK;
 }
-
-#if TF_LZ_DICTIONARY
-tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *d, const uint8_t *dict, size_t n) {
-    if (!d || !dict)
-        return TF_E_NULL;
-    if (!n || n > TF_LZ_MAX_DICTIONARY)
-        return TF_E_ARG;
-    if (d->state != D_HEADER || d->count || (d->max_w & TF__DICT_SET))
-        return TF_E_STATE;
-    /* Only the last 2^W bytes can be reached; W is not known before the header, so the most the window holds. */
-    size_t room = (size_t)1 << TF__MAXW(d), keep = n < room ? n : room;
-    TF_MEMCPY(d->window, dict + (n - keep), keep);
-    d->pos = (uint16_t)keep;
-    d->adler = tf__adler(1u, dict, n);
-    d->max_w = (uint8_t)(d->max_w | TF__DICT_SET);
-    return TF_OK;
-}
-
-/* Once the header is read: the dictionary's last 2^W bytes become the history before the frame's first byte. */
-static void tf__dict_start(tf_lz_decoder *d) {
-    size_t size = (size_t)1 << d->w, have = d->pos;
-    if (have > size) {
-        TF_MEMMOVE(d->window, d->window + (have - size), size);
-        have = size;
-    }
-    d->pos = (uint16_t)(have & (size - 1u));
-    d->wrapped = (uint16_t)(have == size);
-    d->adler = 1u;
-    d->max_w = (uint8_t)(d->max_w & ~TF__DICT_SET);
-}
-#endif
 
 tf_status tf_lz_decoder_sink(tf_lz_decoder *d, const uint8_t *in, size_t n, size_t *consumed) {
     if (!d || !consumed || (!in && n))
@@ -269,83 +174,6 @@ static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
     d->error = (uint8_t)-why;
     return why;
 }
-
-/* The frame's header says it was made with a preset dictionary (once byte 6 is read). In a filtered frame bit 3
- * holds part of the filter instead (TF__FILTER_SHIFT). */
-#define TF__HAS_DICT(d) (((d)->flags & (TF_LZ_FLAG_DICT | TF_LZ_FLAG_FILTER)) == TF_LZ_FLAG_DICT)
-
-/* One byte of the header (index `count`). */
-static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
-    unsigned i = d->count;
-    if (i < 4u) {
-        if (b != tf__lz_magic[i])
-            return TF_E_CORRUPT;
-    } else if (i == 4u) {
-        if (b != TF_LZ_VERSION && (b != TF_LZ_VERSION_FILTERED || !TF_LZ_FILTERS) &&
-            (b != TF_LZ_VERSION_DICT || !TF_LZ_DICTIONARY))
-            return TF_E_VERSION; /* version 1 (before any release) is not read either */
-#if TF_LZ_FILTERS || TF_LZ_DICTIONARY
-        d->flags = (uint8_t)(b == TF_LZ_VERSION_FILTERED ? TF__VERSION_FILTERED
-                             : b == TF_LZ_VERSION_DICT   ? TF__VERSION_DICT
-                                                         : 0u);
-#endif
-    } else if (i == 5u) {
-        d->w = (uint8_t)(b & 15u);
-        d->l = (uint8_t)(b >> 4);
-        if (!tf__lz_params_ok(d->w, d->l))
-            return TF_E_CORRUPT;
-        if (d->w > TF__MAXW(d))
-            return TF_E_SIZE;
-    } else if ((!TF_LZ_FILTERS && !TF_LZ_DICTIONARY) || i == 6u) { /* with neither, byte 6 is the last */
-        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | (TF_LZ_FILTERS ? TF_LZ_FLAG_FILTER : 0u) |
-                  (TF_LZ_DICTIONARY ? TF_LZ_FLAG_DICT : 0u)))
-            return TF_E_VERSION;
-            /* the filter flag exactly in version 3 frames and never on a stored one (whose bytes are the content), the
-             * dictionary flag exactly in version 4 frames */
-#if TF_LZ_FILTERS
-        if (!(b & TF_LZ_FLAG_FILTER) != !(d->flags & TF__VERSION_FILTERED) ||
-            ((b & TF_LZ_FLAG_FILTER) && (b & TF_LZ_FLAG_STORED)))
-            return TF_E_CORRUPT;
-#endif
-#if TF_LZ_DICTIONARY
-        if (!(b & TF_LZ_FLAG_DICT) != !(d->flags & TF__VERSION_DICT))
-            return TF_E_CORRUPT;
-        /* a frame made with a dictionary needs one, and a dictionary given is for a frame made with it */
-        if (!(d->max_w & TF__ANY_DICT) && !(b & TF_LZ_FLAG_DICT) != !(d->max_w & TF__DICT_SET))
-            return TF_E_DICT;
-#endif
-        d->flags = (uint8_t)b;
-#if TF_LZ_DICTIONARY
-    } else if (TF__HAS_DICT(d)) { /* bytes 7..10: the dictionary's id, little-endian */
-        if (!(d->max_w & TF__ANY_DICT) && b != ((d->adler >> (8u * (i - 7u))) & 0xFFu))
-            return TF_E_DICT;
-#endif
-    } else {
-#if TF_LZ_FILTERS
-        if (!tf_lz_filter_size(TF_LZ_FILTER(b)))
-            return TF_E_VERSION; /* a filter this build does not know */
-        if ((b >> 4) > (((unsigned)d->max_w >> TF__ROOM_SHIFT) & 3u))
-            return TF_E_SIZE; /* the decoder's storage has no room for its block */
-        d->flags = (uint8_t)(d->flags | (((b & 15u) - 1u) | ((b >> 4) << 1)) << TF__FILTER_SHIFT);
-#endif
-    }
-    d->count = i + 1u;
-    return TF_OK;
-}
-
-/* The header's length: 7 bytes, and a filter byte or a dictionary's 4-byte id when byte 6 (read by then) says so. */
-static unsigned tf__header_len(const tf_lz_decoder *d) {
-    return TF_LZ_HEADER_SIZE + (TF_LZ_FILTERS && d->count >= TF_LZ_HEADER_SIZE && (d->flags & TF_LZ_FLAG_FILTER)) +
-           (TF_LZ_DICTIONARY && d->count >= TF_LZ_HEADER_SIZE && TF__HAS_DICT(d) ? 4u : 0u);
-}
-
-#if TF_LZ_FILTERS
-/* The frame's filter id (lz.h) once its header is read, from the bits tf__header_byte packed into flags. */
-static unsigned tf__dec_filter_id(const tf_lz_decoder *d) {
-    unsigned v = ((unsigned)d->flags >> TF__FILTER_SHIFT) & 7u;
-    return (d->flags & TF_LZ_FLAG_FILTER) ? ((v & 1u) + 1u) | ((v >> 1) << 4) : 0u;
-}
-#endif
 
 #if !TF_LZ_SMALL /* the small build decodes a symbol at a time only */
 /* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
@@ -555,18 +383,18 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
     for (;;) {
         switch (d->state) {
         case D_HEADER:
-            while (d->count < tf__header_len(d)) {
+            while (d->count < tf__lz_header_len(d)) {
                 int b = tf__bits(d, src, 8);
                 if (b < 0)
                     goto starved;
-                st = tf__header_byte(d, (unsigned)b);
+                st = tf__lz_header_byte(d, (unsigned)b);
                 if (st != TF_OK)
                     goto fail;
             }
             d->count = 0;
 #if TF_LZ_DICTIONARY
             if (d->max_w & TF__DICT_SET)
-                tf__dict_start(d);
+                tf__lz_dict_start(d);
 #endif
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
             break;
@@ -860,53 +688,3 @@ size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
         *bytes = d ? d->in + d->in_pos : NULL;
     return d ? (size_t)d->in_len - d->in_pos : 0;
 }
-
-tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
-                            unsigned *flags) {
-    if (!in && n)
-        return TF_E_NULL;
-    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window and filter */
-    h.count = 0;
-    h.max_w = TF_LZ_MAX_WINDOW_BITS;
-#if TF_LZ_DICTIONARY
-    h.max_w = (uint8_t)(h.max_w | TF__ANY_DICT);
-#endif
-#if TF_LZ_FILTERS
-    h.max_w = (uint8_t)(h.max_w | (3u << TF__ROOM_SHIFT));
-#endif
-    for (size_t i = 0; i < tf__header_len(&h); i++) {
-        if (i == n || (i == 4u && n < TF_LZ_HEADER_SIZE)) /* the magic first, then whether it is all here */
-            return TF_E_EMPTY;
-        tf_status st = tf__header_byte(&h, in[i]);
-        if (st != TF_OK)
-            return st;
-    }
-    if (window_bits)
-        *window_bits = h.w;
-    if (lookahead_bits)
-        *lookahead_bits = h.l;
-    if (flags)
-#if TF_LZ_FILTERS
-        *flags = (h.flags & (TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | TF_LZ_FLAG_FILTER)) |
-                 (TF__HAS_DICT(&h) ? TF_LZ_FLAG_DICT : 0u) | TF_LZ_FILTER(tf__dec_filter_id(&h));
-#else
-        *flags = h.flags;
-#endif
-    return TF_OK;
-}
-
-#if TF_LZ_DICTIONARY
-uint32_t tf_lz_dictionary_id(const uint8_t *dict, size_t n) { return tf__adler(1u, dict, n); }
-
-tf_status tf_lz_read_dictionary_id(const uint8_t *in, size_t n, uint32_t *id) {
-    unsigned flags = 0;
-    tf_status st = tf_lz_read_header(in, n, NULL, NULL, &flags);
-    if (st != TF_OK)
-        return st;
-    if (!(flags & TF_LZ_FLAG_DICT))
-        return TF_E_ARG;
-    if (id) /* tf_lz_read_header has seen all 11 bytes */
-        *id = (uint32_t)in[7] | (uint32_t)in[8] << 8 | (uint32_t)in[9] << 16 | (uint32_t)in[10] << 24;
-    return TF_OK;
-}
-#endif

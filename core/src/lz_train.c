@@ -33,6 +33,14 @@ static int tf__train_less(const uint8_t *s, uint32_t a, uint32_t b) {
     return a < b;
 }
 
+/* The same K bytes at a and b (a loop: memcmp is a libc call on a freestanding target). */
+static int tf__train_same(const uint8_t *s, uint32_t a, uint32_t b) {
+    for (unsigned i = 0; i < TF_LZ_TRAIN_K; i++)
+        if (s[a + i] != s[b + i])
+            return 0;
+    return 1;
+}
+
 static void tf__train_sift(const uint8_t *s, uint32_t *pos, size_t at, size_t m) {
     uint32_t v = pos[at];
     for (;;) {
@@ -135,7 +143,7 @@ tf_status tf_lz_train_dictionary(const uint8_t *samples, const size_t *sizes, si
     for (size_t i = 0; i < m;) {
         size_t j = i;
         uint32_t samples_in = 0, last_sample = TF__TRAIN_NONE, head = pos[i];
-        while (j < m && TF_MEMCMP(samples + head, samples + pos[j], TF_LZ_TRAIN_K) == 0) {
+        while (j < m && tf__train_same(samples, head, pos[j])) {
             uint32_t p = pos[j], sample = group[p];
             samples_in += sample != last_sample;
             last_sample = sample;

@@ -1,8 +1,9 @@
 """The recorder: the fresh interpreter `thrifty doctor` starts (tracer.start_child) to run the target under the tracker.
 
-It is started as `python .../thrifty/doctor/child.py CONFIG... -- ARGS...` (a script, as the target itself would be:
-`python -c` imports linecache on 3.13), imports nothing beyond what `python script.py` imports plus thrifty._ext (the
-package `thrifty` is lazy), starts the tracker and the run file, and only then
+It is started as `python .../thrifty/doctor/run_child.py CONFIG... -- ARGS...` (a script, as the target itself would
+be: `python -c` imports linecache on 3.13; that stub imports this module from its bytecode, since compiling this
+file's source cost the target's process ~0.64 MB of peak RSS), imports nothing beyond what `python script.py` imports
+plus thrifty._ext (the package `thrifty` is lazy), starts the tracker and the run file, and only then
 runs the target the way `python script.py`, `python -m mod` and `python -c code` would: sys.argv, an absolute
 `__file__`, sys.path[0], a fresh `__main__`, the exit status, the traceback, KeyboardInterrupt ending the process by
 SIGINT. What it measured goes to the run file only (runfile.c writes it; docs/format-run.md): a snapshot at the start,

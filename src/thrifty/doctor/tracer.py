@@ -21,8 +21,9 @@ from typing import Any, Callable, Iterable, Iterator
 from thrifty import _ext
 from thrifty.doctor import runfile
 
-# the recorder, run as a script (child.py finds thrifty where this process found it: _PKGDIR, its first argument)
-_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+# the recorder, run as a script (run_child.py, which imports child.py, finds thrifty where this process found it:
+# _PKGDIR, its first argument)
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_child.py")
 _PKGDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -185,7 +186,7 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
 def _has_snapshot(path: str) -> bool:
     """Whether the run file holds a complete snapshot yet (the recorder writes one before the target starts)."""
     try:
-        return os.path.getsize(path) > 0 and runfile.scan(path)[1] is not None
+        return os.path.getsize(path) > 0 and runfile.has_snapshot(path)
     except (OSError, runfile.RunFileError):
         return False
 
@@ -271,14 +272,12 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKE
                     os.unlink(path + STOP_SUFFIX)
         wall = time.perf_counter() - t0
         try:
-            _, snap, end, _, _, _ = runfile.scan(path)
-            if snap is None:
-                raise runfile.RunFileError("no snapshot")
-            if not (end and end.get("final")):
+            raw = runfile.read_run(path)  # read once: a run the recorder ended itself (nearly all) is complete
+            if not raw["complete"]:
                 runfile.append_end(path, {"status": "killed" if returncode < 0 else "exit",
                                           "exit_status": returncode,
                                           "signal": -returncode if returncode < 0 else None, "exception": None})
-            raw = runfile.read_run(path)
+                raw = runfile.read_run(path)
         except runfile.RunFileError as e:
             # the recorder failed before tracing (it printed why): no report to make
             raise TargetError(f"the recorder ended (status {returncode}) before writing a run: {e}") from None

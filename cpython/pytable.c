@@ -33,7 +33,6 @@ nomem:
 
 void tf_pytable_free(tf_pytable *pt) {
     void *mem = pt->mem;
-    pt->mem = NULL;
-    pt->bytes = 0;
+    *pt = (tf_pytable){0};
     PyMem_Free(mem);
 }

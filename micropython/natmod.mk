@@ -16,7 +16,7 @@ PARTS ?= ring lz frozen pool
 # the listed files as text: a part left out leaves its names out too (but for its one name in modthrifty.c).
 THRIFTY_SRC_ring := micropython/ring.c core/src/ring.c
 THRIFTY_SRC_lz := micropython/lz.c core/src/lz_encode.c core/src/lz_decode.c
-THRIFTY_SRC_frozen := micropython/frozen.c core/src/fset.c
+THRIFTY_SRC_frozen := micropython/frozen.c core/src/fset.c core/src/fset_validate.c
 THRIFTY_SRC_pool := micropython/pool.c core/src/pool.c
 THRIFTY_OFF_ring := -DTHRIFTY_MP_RING=0
 THRIFTY_OFF_lz := -DTHRIFTY_MP_LZ=0

@@ -42,7 +42,7 @@ _pid = 0
 def _config(argv: "list[str]") -> "dict[str, Any]":
     """The parent's settings (tracer.child_command is the other half): positional, then `--` and the target's args."""
     keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings",
-            "max_bytes")
+            "max_bytes", "unblock")
     sep = argv.index("--", 1)
     cfg: "dict[str, Any]" = dict(zip(keys, argv[1:sep]))
     cfg["args"] = argv[sep + 1:]
@@ -216,6 +216,11 @@ def main() -> None:
                         max_depth=int(cfg["max_depth"]))
     _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file
     try:
+        if cfg["unblock"]:
+            # the doctor blocked these before starting us (tracer._block_signals) and takes them itself; the target
+            # runs with the mask it would have had. A Ctrl-C that came while blocked is raised here, in the run.
+            sig = sys.modules["_signal"]  # loaded by python at start-up (3.11-3.14): no import the target lacks
+            sig.pthread_sigmask(sig.SIG_UNBLOCK, [int(s) for s in cfg["unblock"].split(",")])
         run()
     except SystemExit as e:
         status = _exit_status(e.code)

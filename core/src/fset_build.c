@@ -6,8 +6,13 @@
  * sort, so the build stays O(n log n) in the worst case without recursion or allocation. */
 #define TF__FSET_SMALL_RUN 16u
 
-/* The narrowest of 1/2/4/8 bytes holding every value in [lo, hi]. */
-static unsigned tf__int_width(int64_t lo, int64_t hi) {
+/* The narrowest of 1/2/4/8 bytes holding every one of v[perm[0 .. n)] (n >= 1): keys and int values alike. */
+static unsigned tf__int_width(const int64_t *v, const uint32_t *perm, size_t n) {
+    int64_t lo = v[perm[0]], hi = lo;
+    for (size_t i = 1; i < n; i++) {
+        lo = v[perm[i]] < lo ? v[perm[i]] : lo;
+        hi = v[perm[i]] > hi ? v[perm[i]] : hi;
+    }
     if (lo >= INT8_MIN && hi <= INT8_MAX)
         return 1;
     if (lo >= INT16_MIN && hi <= INT16_MAX)
@@ -277,26 +282,14 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
             h.value_kind = (unsigned)in->value_kind;
     }
     if (h.key_kind == TF_FSET_INT) {
-        int64_t lo = in->int_keys[perm[0]], hi = lo;
-        for (size_t i = 1; i < nu; i++) {
-            int64_t v = in->int_keys[perm[i]];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-        h.key_w = tf__int_width(lo, hi);
+        h.key_w = tf__int_width(in->int_keys, perm, nu);
     } else if (h.key_kind != TF_FSET_NONE) {
         for (size_t i = 0; i < nu; i++)
             h.key_blob_len += tf__record_len(in->span_keys[perm[i]].len);
     }
     h.index_w = nu <= 0xFFFFu && h.key_blob_len <= 0xFFFFu ? 2u : 4u;
     if (h.value_kind == TF_FSET_INT) {
-        int64_t lo = in->int_values[perm[0]], hi = lo;
-        for (size_t i = 1; i < nu; i++) {
-            int64_t v = in->int_values[perm[i]];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-        h.value_w = tf__int_width(lo, hi);
+        h.value_w = tf__int_width(in->int_values, perm, nu);
     } else if (h.value_kind == TF_FSET_FLOAT) {
         h.value_w = 8u;
     } else if (h.value_kind != TF_FSET_NONE) {

@@ -129,8 +129,8 @@ tf_status tf_hashtable_move(tf_hashtable *dst, const tf_hashtable *src);
 /* ---- the lookups, inline -----------------------------------------------------------------------------------------
  * get, find, upsert, upsert_match and next are defined here so that a caller's lookup (once per allocation in the
  * tracker, once per object in a sizeof walk or an intern) or walk over every entry is a loop in the caller, with
- * upsert_match's compare called directly, not through a pointer; the probe is table_probe.h's, shared with every
- * other operation. */
+ * upsert_match's compare called directly, not through a pointer. The probe is table_probe.h's, shared with every
+ * other operation, but for upsert_match's, which visits every entry of its key along the run in one pass. */
 
 #define TF__HT_KEY(t, i) ((t)->words[(size_t)(i)*2u])
 #define TF__HT_VALUE(t, i) ((t)->words[(size_t)(i)*2u + 1u])

@@ -16,6 +16,7 @@ target_sources(usermod_thrifty INTERFACE
     ${THRIFTY_CORE}/src/lz_decode.c
     ${THRIFTY_CORE}/src/lz_frame.c
     ${THRIFTY_CORE}/src/fset.c
+    ${THRIFTY_CORE}/src/fset_validate.c
     ${THRIFTY_CORE}/src/pool.c
 )
 target_include_directories(usermod_thrifty INTERFACE ${CMAKE_CURRENT_LIST_DIR} ${THRIFTY_CORE}/include)

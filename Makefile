@@ -87,7 +87,7 @@ $(SMALL)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
 	$(CC) $(filter-out -std=c99 -pedantic,$(CFLAGS_TEST)) -DTF_LZ_SMALL=1 $< core/fuzz/replay.c $(CORE_SRC) -o $@
 $(BUILD)/lz_transcript_%: core/tests/lz_transcript.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=$* -DTF_LZ_FILTERS=1 $< $(CORE_SRC) -o $@ -lm # filters in both: same results
+	$(CC) $(CFLAGS_TEST) -DTF_LZ_SMALL=$* -DTF_LZ_FILTERS=1 -DTF_LZ_DICTIONARY=1 $< $(CORE_SRC) -o $@ -lm # filters, dictionaries in both
 
 test-c-small: $(SMALL)/test_lz $(SMALL)/replay_fuzz_lz_decode $(SMALL)/replay_fuzz_lz_roundtrip \
               $(BUILD)/lz_transcript_0 $(BUILD)/lz_transcript_1
@@ -322,6 +322,9 @@ fuzz-py: asan-ext $(PYFUZZ)/asan_bridge.so $(VENV)/.fuzz-stamp
 	  tail -3 $(PYFUZZ)/$$n.log; done
 
 # ---- cross build ------------------------------------------------------------------------------------------
+# What a device that only decompresses (or only compresses) links; lz_train.c is neither.
+LZ_DECODER := lz_decode lz_frame
+LZ_ENCODER := lz_encode lz_encode_filter lz_compress
 CROSS_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
   -ffunction-sections $(WARN) -Icore/include
 cross: APT_CMD = arm-none-eabi-gcc
@@ -330,13 +333,13 @@ cross: apt-gcc-arm-none-eabi
 	@set -e; for f in $(CORE_SRC); do $(CROSS_CC) -c $$f -o build/cross/$$(basename $$f .c).o; done
 	@echo "code size per part (Cortex-M4, -Os, bytes; lz as the size build's default, TF_LZ_SMALL=1):"
 	@arm-none-eabi-size -t build/cross/*.o
-	@for p in encode decode; do $(CROSS_CC) -DTF_LZ_SMALL=0 -c core/src/lz_$$p.c -o build/cross-fast/lz_$$p.o; done
-	@! arm-none-eabi-nm -u build/cross/lz_*.o | grep -v ' mem\(cpy\|move\|set\)$$' | grep ' U ' \
+	@for p in $(LZ_ENCODER) $(LZ_DECODER); do $(CROSS_CC) -DTF_LZ_SMALL=0 -c core/src/$$p.c -o build/cross-fast/$$p.o; done
+	@! arm-none-eabi-nm -u build/cross/lz_*.o | grep -v ' mem\(cpy\|move\|set\)$$' | grep ' U ' | grep -v ' U tf_' \
 	  || { echo "lz needs a libgcc/libc helper beyond memcpy/memmove/memset (above)"; exit 1; }
-	@size() { arm-none-eabi-size $$1 | awk 'NR==2 {print $$1 + $$2}'; }; \
+	@size() { arm-none-eabi-size $$(for p in $$2; do echo $$1/$$p.o; done) | awk 'NR>1 {s += $$1 + $$2} END {print s}'; }; \
 	  echo "thrifty.lz flash (text + data, Cortex-M4 -Os, bytes; tables included):"; \
-	  echo "  decoder  small $$(size build/cross/lz_decode.o)   fast $$(size build/cross-fast/lz_decode.o)"; \
-	  echo "  encoder  small $$(size build/cross/lz_encode.o)   fast $$(size build/cross-fast/lz_encode.o)"; \
+	  echo "  decoder  small $$(size build/cross '$(LZ_DECODER)')   fast $$(size build/cross-fast '$(LZ_DECODER)')"; \
+	  echo "  encoder  small $$(size build/cross '$(LZ_ENCODER)')   fast $$(size build/cross-fast '$(LZ_ENCODER)')"; \
 	  echo "  for comparison (not built here; the figures issue 18 quotes): heatshrink decoder 574 B,"; \
 	  echo "  LZ4_decompress_safe 704 B"
 

@@ -1,16 +1,23 @@
-"""The allocation tracker against tracemalloc and memray: slowdown, own memory, peak accuracy.
+"""The allocation tracker against tracemalloc and memray: slowdown, own memory, peak accuracy; and the whole doctor.
 
 Workloads are the benchmark scripts shipped inside the `pyperformance` package (not written here), plus one
-allocation-heavy script of our own (bench/workloads/alloc_heavy.py). Each run is a fresh interpreter
-(bench/workloads/driver.py) doing a fixed number of loops of one workload under one tracer; the five sides
-(untraced, thrifty exact, thrifty sampled, tracemalloc, memray) alternate in rotating order, each repeated, medians
-taken. Slowdown = traced CPU time / untraced CPU time of the same workload in the same session: the driver measures
-the CPU time of its traced section (time.process_time, all threads), which the other processes on a shared, loaded
-machine do not inflate the way they inflate wall time.
+allocation-heavy script of our own (bench/workloads/alloc_heavy.py).
 
-Peaks are compared only between runs that started the traced program from the same garbage-collector state (the
-driver zeroes it as the window opens and reports it; see driver.py for why deltablue's peak depends on it). Peak RSS
-is each child's own high-water mark (VmHWM), not ru_maxrss, which a child inherits from a large parent.
+In-process (the tracker alone): each run is a fresh interpreter (bench/workloads/driver.py) doing a fixed number of
+loops of one workload (about a quarter second of CPU) under one tracer; the five sides (untraced, thrifty exact,
+thrifty sampled, tracemalloc, memray) alternate in rotating order, each repeated, medians taken. Slowdown = traced CPU
+time / untraced CPU time of the same workload in the same session: the driver measures the CPU time of its traced
+section (time.process_time, all threads), which the other processes on a shared, loaded machine do not inflate the
+way they inflate wall time. Peaks are compared only between runs that started the traced program from the same
+garbage-collector state (the driver zeroes it as the window opens and reports it; see driver.py for why deltablue's
+peak depends on it). Peak RSS is each child's own high-water mark (VmHWM), not ru_maxrss, which a child inherits from
+a large parent. Exact mode's cost per live block comes from these runs (the tracker reports its live blocks and its
+live-block tables' bytes at the peak).
+
+The whole command (the doctor as a user runs it, report and findings built): `thrifty doctor [--sample] script`
+against `python script`, the loops sized so that plain python takes ~2 s of CPU (E2E_CPU), CPU time of the whole
+process tree (os.wait4), 3 rounds in rotating order, medians; the doctor's fixed cost (`thrifty doctor -c pass`)
+is measured and printed apart, so a reader sees how much of a ratio it is.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ import pathlib
 import statistics
 import subprocess
 import sys
+import tempfile
 
 import harness
 
@@ -50,73 +58,162 @@ def _run(mode: str, loops: int, script: pathlib.Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _doctor(mode: str, loops: int, script: pathlib.Path, tmp: pathlib.Path) -> dict:
-    """One run of the whole command a user types, `thrifty doctor [--sample] driver.py plain LOOPS script` (report
-    and findings built, run file written), or `python driver.py plain LOOPS script` (mode "plain"): CPU
-    time of every process it started (the doctor's parent and its recorder child), the target's own peak RSS (the
-    recorder's child, where the doctor measures it; for plain python the driver's VmHWM), run-file bytes."""
-    runfile = tmp / "bench.run"
+E2E_CPU = 2.0  # seconds of CPU the plain whole command is sized to (quick: E2E_CPU_QUICK)
+E2E_CPU_QUICK = 0.4
+
+
+def _env(cache: pathlib.Path) -> dict[str, str]:
+    """The environment of every whole command: bytecode read from and written to one cache (PYTHONPYCACHEPREFIX), as
+    an installed package has its .pyc files; PYTHONDONTWRITEBYTECODE (set on the machines these runs were made on)
+    would make every run compile thrifty's modules and the workload's again, a cost no user's installed copy pays."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def _tree(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, str]:
+    """(CPU seconds, user + system, of the process and every descendant it waited for, stdout) of one command. The
+    doctor's parent waits for its recorder, so the recorder's CPU is in its parent's rusage."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[-4:])}: exit {proc.returncode}: "
+                               f"{err.read().decode(errors='replace').strip().splitlines()[-1:]}")
+        return usage.ru_utime + usage.ru_stime, out.read().decode()
+
+
+def _doctor(mode: str, loops: int, script: pathlib.Path, tmp: pathlib.Path, env: dict[str, str]) -> dict:
+    """One run of the whole command a user types, `thrifty doctor [--sample] --out RUN driver.py plain LOOPS script`
+    (the recorder's interpreter, the run file, the report and the findings built, the text report printed), or
+    `python driver.py plain LOOPS script` (mode "plain"): CPU time of its process tree, the target's own peak RSS
+    (the recorder's VmHWM, which the run file records; for plain python the driver's), run-file bytes. --out only
+    keeps the run file (the doctor writes one either way) so that its size and the figures can be read after."""
+    from thrifty.doctor import runfile
+
+    path = tmp / "bench.run"
     if mode == "plain":
         cmd = [sys.executable, str(DRIVER), "plain", str(loops), str(script)]
     else:
-        cmd = [sys.executable, "-m", "thrifty", "doctor", "--out", str(runfile), "--json", str(tmp / "bench.json")]
-        cmd += ["--sample"] if mode == "sampled" else []
+        cmd = [sys.executable, "-m", "thrifty", "doctor", "--out", str(path)] + (["--sample"] if mode == "sampled"
+                                                                              else [])
         cmd += [str(DRIVER), "plain", str(loops), str(script)]
-    before = os.times()
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=str(script.parent))
-    after = os.times()
-    if out.returncode != 0:
-        raise RuntimeError(f"{script} under doctor {mode}: {out.stderr.strip().splitlines()[-1:]}")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    inner = json.loads(out.stdout.strip().splitlines()[-1])
+    cpu, out = _tree(cmd, str(script.parent), env)
+    inner = json.loads(out.strip().splitlines()[-1])
     if mode == "plain":
         return {"cpu": cpu, "rss": inner["rss"], "bytes": 0, "duration": inner["time"]}
-    report = json.loads((tmp / "bench.json").read_text())
-    return {"cpu": cpu, "rss": report["summary"]["peak_rss_bytes"], "bytes": runfile.stat().st_size,
-            "duration": report["summary"]["duration_s"]}
+    raw = runfile.read_run(str(path))
+    return {"cpu": cpu, "rss": raw["target_peak_rss_bytes"], "bytes": path.stat().st_size,
+            "duration": raw["duration_ns"] / 1e9}
 
 
-def _end_to_end(workloads: list[tuple[str, pathlib.Path]], loops_of: dict, repeat: int) -> str:
+def _fixed(env: dict[str, str], repeat: int, cwd: str) -> dict[str, float]:
+    """Median CPU of `python -c pass` and of `thrifty doctor [--sample] -c pass` (sides rotating): the doctor's
+    fixed cost, which a short program mostly measures."""
+    cmds = {"python": [sys.executable, "-c", "pass"],
+            "exact": [sys.executable, "-m", "thrifty", "doctor", "-c", "pass"],
+            "sampled": [sys.executable, "-m", "thrifty", "doctor", "--sample", "-c", "pass"]}
+    names = list(cmds)
+    got: dict[str, list[float]] = {n: [] for n in names}
+    for n in names:  # a first run of each writes the bytecode cache
+        _tree(cmds[n], cwd, env)
+    for r in range(max(5, 2 * repeat)):
+        for n in names[r % 3:] + names[:r % 3]:
+            got[n].append(_tree(cmds[n], cwd, env)[0])
+    return {n: statistics.median(v) for n, v in got.items()}
+
+
+def _end_to_end(workloads: list[tuple[str, pathlib.Path]], plain_cpu: dict, loops_of: dict, repeat: int,
+                quick: bool) -> str:
     """The doctor as a user runs it, against plain python on the same workload: slowdown of the whole command
-    (CPU of all its processes), the target's peak RSS, run-file bytes per second of run."""
-    import tempfile
-
+    (CPU of its process tree), the target's peak RSS, run-file bytes per second of run; and the fixed cost."""
     rows, slow = [], {"exact": [], "sampled": []}
     rss = {"exact": [], "sampled": []}
+    want = E2E_CPU_QUICK if quick else E2E_CPU
     with tempfile.TemporaryDirectory() as d:
         tmp = pathlib.Path(d)
+        env = _env(tmp / "pycache")
+        fixed = _fixed(env, repeat, d)
         for name, script in workloads:
-            samples: dict[str, list[dict]] = {m: [] for m in ("plain", "exact", "sampled")}
+            # sized so plain python runs ~E2E_CPU s of CPU: the in-process loops scaled by their measured CPU
+            loops = max(1, round(loops_of[name] * want / max(plain_cpu[name], 1e-3)))
+            sides = ("plain", "exact", "sampled")
+            for m in sides:  # a first run of each side fills the bytecode cache
+                _doctor(m, 1, script, tmp, env)
+            samples: dict[str, list[dict]] = {m: [] for m in sides}
             for r in range(repeat):
-                for m in ("plain", "exact", "sampled")[r % 3:] + ("plain", "exact", "sampled")[:r % 3]:
-                    # 8x the in-process loops (~2 s of CPU): the two interpreters' start-up, the report and the
-                    # findings are a fixed cost (~0.1-0.3 s), which a run of a quarter second would mostly measure
-                    samples[m].append(_doctor(m, 8 * loops_of[name], script, tmp))
+                for m in sides[r % 3:] + sides[:r % 3]:
+                    samples[m].append(_doctor(m, loops, script, tmp, env))
             med = {m: statistics.median(x["cpu"] for x in samples[m]) for m in samples}
             hwm = {m: statistics.median(x["rss"] for x in samples[m]) for m in samples}
             for m in ("exact", "sampled"):
                 slow[m].append(med[m] / med["plain"])
                 rss[m].append(hwm[m] / hwm["plain"])
-            last = samples["exact"][-1]
-            rows.append([name, f"{med['exact'] / med['plain']:.2f}x", f"{med['sampled'] / med['plain']:.2f}x",
-                         f"{100 * (hwm['exact'] / hwm['plain'] - 1):+.0f}%",
-                         f"{100 * (hwm['sampled'] / hwm['plain'] - 1):+.0f}%",
-                         harness.fmt_bytes(last["bytes"] / max(last["duration"], 1e-3)) + "/s"])
+            rate = {m: statistics.median(x["bytes"] / max(x["duration"], 1e-3) for x in samples[m])
+                    for m in ("exact", "sampled")}
+            rows.append([name, str(loops), f"{med['plain']:.2f} s", f"{med['exact'] / med['plain']:.2f}x",
+                         f"{med['sampled'] / med['plain']:.2f}x",
+                         f"{100 * (hwm['exact'] / hwm['plain'] - 1):+.1f}%",
+                         f"{100 * (hwm['sampled'] / hwm['plain'] - 1):+.1f}%",
+                         harness.fmt_bytes(rate["exact"]) + "/s", harness.fmt_bytes(rate["sampled"]) + "/s"])
     ext = [i for i, (n, _) in enumerate(workloads) if n != "alloc_heavy (ours)"] or list(range(len(workloads)))
     summary = (f"Whole command, geomean over pyperformance: exact {_geomean([slow['exact'][i] for i in ext]):.2f}x, "
                f"sampled {_geomean([slow['sampled'][i] for i in ext]):.2f}x the CPU time of plain python (target: "
                f"exact ≤ 1.5x, sampled ≤ 1.1x); the target's peak RSS "
-               f"{100 * (_geomean([rss['exact'][i] for i in ext]) - 1):+.0f}% (exact), "
-               f"{100 * (_geomean([rss['sampled'][i] for i in ext]) - 1):+.0f}% (sampled) over plain python's "
+               f"{100 * (_geomean([rss['exact'][i] for i in ext]) - 1):+.1f}% (exact), "
+               f"{100 * (_geomean([rss['sampled'][i] for i in ext]) - 1):+.1f}% (sampled) over plain python's "
                "(target: sampled ≤ +5%).")
+    fixed_text = (f"**Fixed cost** (medians, CPU of the process tree): `python -c pass` {fixed['python']:.3f} s; "
+                  f"`thrifty doctor -c pass` {fixed['exact']:.3f} s, `thrifty doctor --sample -c pass` "
+                  f"{fixed['sampled']:.3f} s: two interpreters' start-up, the recorder's, the analyzer's imports, the "
+                  f"report and the findings of an empty program. A run of ~{want:g} s carries it as ~"
+                  f"{100 * (fixed['sampled'] - fixed['python']) / want:.0f}% of its ratio.")
     return ("\n\n### The doctor as a user runs it\n\n"
-            "`thrifty doctor --out RUN --json J [--sample] driver.py plain LOOPS script` against "
-            "`python driver.py plain LOOPS script` (8x the loops above, about 2 s of CPU; the driver imports no "
-            "tracer in this mode): the recorder's fresh interpreter, the run file, the report and "
-            "the findings all included; CPU time of every process the command started (os.times of the children), "
-            "medians of rounds in rotating order. RSS: the target's own peak (the recorder child's, which the "
-            "doctor reports; the doctor's parent, where the report is built, is apart). " + summary + "\n\n"
-            + harness.table(["workload", "exact", "sampled", "RSS exact", "RSS sampled", "run file"], rows))
+            "`thrifty doctor [--sample] --out RUN driver.py plain LOOPS script` (the text report printed, the findings "
+            "built; --out only keeps the run file, which the doctor writes either way) against "
+            f"`python driver.py plain LOOPS script`, LOOPS sized so that plain python takes ~{want:g} s of CPU (the "
+            "driver imports no tracer in this mode); CPU time of the whole process tree (the doctor's parent and its "
+            "recorder: os.wait4's rusage), sides in rotating order, "
+            f"{repeat} round{'s' if repeat != 1 else ''}, medians; every side reads its bytecode from one warm cache, as an installed copy does "
+            "(PYTHONPYCACHEPREFIX; this machine's environment sets PYTHONDONTWRITEBYTECODE, which would make each run "
+            "compile thrifty and the workload again). RSS: the target's own peak (the recorder's VmHWM, which the run "
+            "file records; the doctor's parent, where the report is built, is apart). Run file: bytes over the run's "
+            "duration. " + summary + "\n\n" + fixed_text + "\n\n"
+            + harness.table(["workload", "loops", "plain (CPU)", "exact", "sampled", "RSS exact", "RSS sampled",
+                             "run file, exact", "run file, sampled"], rows))
+
+
+def _blocks_text(per: dict, workloads: list[tuple[str, pathlib.Path]]) -> str:
+    """Exact mode's cost per live block of the target, from the in-process runs: the live-block tables' bytes at the
+    traced peak over the live blocks then, and all the tracker's tables at their largest over the same blocks."""
+    rows, table_per, all_per, rss_per = [], [], [], []
+    for name, _ in workloads:
+        e, none = per[name]["last"]["exact"], per[name]["last"]["none"]
+        blocks = e.get("blocks") or 0
+        if not blocks:
+            continue
+        table_per.append(e["block_bytes"] / blocks)
+        all_per.append(e["own"] / blocks)
+        rss_per.append((e["rss"] - none["rss"]) / blocks)
+        rows.append([name, f"{blocks:,}", harness.fmt_bytes(e["block_bytes"]), f"{e['block_bytes'] / blocks:.1f} B",
+                     harness.fmt_bytes(e["own"]), f"{e['own'] / blocks:.0f} B",
+                     f"{(e['rss'] - none['rss']) / blocks:+.0f} B"])
+    if not rows:
+        return ""
+    return ("\n\n### Exact mode's cost per live block\n\n"
+            "From the in-process exact runs above (the workload's loops only): the live traced blocks at the traced "
+            "peak, what the live-block tables (8-byte packed slots, a 16-byte table for the blocks that do not pack) "
+            "took then, all of the tracker's tables at their largest (sites, stack nodes, stack and function tables, "
+            "live blocks), and the peak RSS over the untraced run's, each per live block. Median over the workloads: "
+            f"live-block tables {statistics.median(table_per):.1f} B per live block (target ≤ 16 B), all tables "
+            f"{statistics.median(all_per):.0f} B, peak RSS {statistics.median(rss_per):+.0f} B. The tables are "
+            "open-addressing with a load of at most 3/4 and power-of-two slot counts (core/include/thrifty/"
+            "table_probe.h), so 8-byte slots cost 10.7 B a block when full and 21.3 B just after doubling.\n\n"
+            + harness.table(["workload", "live blocks at peak", "block tables", "per block", "all tables",
+                             "per block", "RSS per block"], rows))
 
 
 def _geomean(xs: list[float]) -> float:
@@ -124,6 +221,7 @@ def _geomean(xs: list[float]) -> float:
 
 
 def run(quick: bool) -> str:
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     bench_dir = _bench_dir()
     modes = list(MODES)
     try:
@@ -204,7 +302,10 @@ def run(quick: bool) -> str:
         ["peak accuracy vs tracemalloc, sampled (median; worst)", f"{100 * statistics.median(s_errs):.1f}%; "
          f"{100 * max(s_errs):.1f}%", "tracemalloc", "— (estimate)", "—"],
     ]
-    note = ("" if bench_dir else "\n\n_pyperformance is not installed: only our own workload ran "
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    note = (f"\n\n_Load average (1 min): {load_start:.1f} as this part started, {load:.1f} as it ended "
+            "(2 cores, shared)._")
+    note += ("" if bench_dir else "\n\n_pyperformance is not installed: only our own workload ran "
             "(`pip install pyperformance`)._")
     return (
         f"Each workload runs a fixed number of loops in a fresh interpreter under each side; {repeat} rounds, "
@@ -222,6 +323,7 @@ def run(quick: bool) -> str:
         "thrifty's exact-mode and sampled-mode tables at their largest over the traced peak):\n\n"
         + harness.table(["workload", "loops", "untraced (CPU)"] + [m for m in modes[1:]]
                         + ["peak err", "traced peak", "exact own/peak", "sampled own/peak"], rows)
-        + _end_to_end(workloads, loops_of, repeat)
+        + _blocks_text(per, workloads)
+        + _end_to_end(workloads, {n: per[n]["time"]["none"] for n in per}, loops_of, 3 if not quick else 1, quick)
         + note
     )

@@ -206,7 +206,8 @@ static size_t in_live_len(InternerObject *self) {
 }
 
 static int in_make_room(InternerObject *self) {
-    if (self->table.mem && self->table.t.count < self->table.t.capacity)
+    /* a table without storage has capacity 0 (pytable.h) */
+    if (self->table.t.count < self->table.t.capacity)
         return 0;
     if (self->weak && self->table.mem) {
         in_sweep(self);

@@ -92,6 +92,59 @@ static inline const char *tf_lz_filter_name(unsigned flags) {
     return names[(kind == TF_LZ_FILTER_DELTA ? 0u : 3u) + size_log2 - 1u];
 }
 
+/* The `dictionary` argument: None (view->buf NULL, len 0) or a non-empty bytes-like object of at most `max` bytes,
+ * whose buffer the caller releases (PyBuffer_Release is safe on the None case too). 0, or -1 with a TypeError or
+ * ValueError that says what is accepted. `max_hint` adds how to fit a longer one (the encoder's window). */
+static inline int tf_lz_dict_arg(PyObject *obj, Py_buffer *view, size_t max, const char *max_hint) {
+    memset(view, 0, sizeof *view);
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "dictionary must be a bytes-like object (bytes, bytearray, memoryview; for example what "
+                     "thrifty.lz.train_dictionary returns) or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (view->len == 0 || (size_t)view->len > max) {
+        if (view->len == 0)
+            PyErr_SetString(PyExc_ValueError, "dictionary must not be empty: pass None for no dictionary");
+        else
+            PyErr_Format(PyExc_ValueError, "dictionary is %zd bytes, more than the %zu accepted%s", view->len, max,
+                         max_hint);
+        PyBuffer_Release(view);
+        memset(view, 0, sizeof *view);
+        return -1;
+    }
+    return 0;
+}
+
+/* For the encoder: a dictionary longer than the window 2^W: ValueError naming a window that would hold it. */
+static inline int tf_lz_dict_check_window(Py_ssize_t n, int window_bits) {
+    if ((size_t)n <= ((size_t)1 << window_bits))
+        return 0;
+    int need = window_bits;
+    while (need < (int)TF_LZ_MAX_WINDOW_BITS && ((size_t)1 << need) < (size_t)n)
+        need++;
+    PyErr_Format(PyExc_ValueError,
+                 "dictionary is %zd bytes, more than the window of window_bits=%d holds (%zu bytes): pass "
+                 "window_bits=%d or more, or a dictionary of at most %zu bytes",
+                 n, window_bits, (size_t)1 << window_bits, need, (size_t)1 << window_bits);
+    return -1;
+}
+
+/* A filter and a dictionary in one frame: ValueError (the format has one or the other). */
+static inline int tf_lz_dict_check_filter(Py_ssize_t n, long filter_flags) {
+    if (!n || !filter_flags)
+        return 0;
+    PyErr_SetString(PyExc_ValueError,
+                    "filter and dictionary cannot be combined: a frame has a numeric filter (for typed arrays) or a "
+                    "preset dictionary (for short messages), not both");
+    return -1;
+}
+
 /* 0, or -1 with a ValueError that names the accepted range. */
 static inline int tf_lz_check_params(int window_bits, int lookahead_bits) {
     if (window_bits < (int)TF_LZ_MIN_WINDOW_BITS || window_bits > (int)TF_LZ_MAX_WINDOW_BITS) {

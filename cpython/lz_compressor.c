@@ -74,26 +74,39 @@ static PyObject *encode(LzCompressor *self, const uint8_t *in, size_t n, int fin
 }
 
 static PyObject *LzCompressor_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", "level", "filter", NULL};
+    static char *kwlist[] = {"window_bits", "lookahead_bits", "checksum", "level", "filter", "dictionary", NULL};
     int w = 10, l = 4, checksum = 1, level = -1;
-    PyObject *filter = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iipi$O:Compressor", kwlist, &w, &l, &checksum, &level, &filter))
+    PyObject *filter = Py_None, *dictionary = Py_None;
+    Py_buffer dict;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iipi$OO:Compressor", kwlist, &w, &l, &checksum, &level, &filter,
+                                     &dictionary))
         return NULL;
     long level_flags = tf_lz_level_flags(level), filter_flags = level_flags < 0 ? -1 : tf_lz_filter_flags(filter);
-    if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0)
+    if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0 ||
+        tf_lz_dict_arg(dictionary, &dict, TF_LZ_MAX_DICTIONARY, "") < 0)
         return NULL;
+    if (tf_lz_dict_check_window(dict.len, w) < 0 || tf_lz_dict_check_filter(dict.len, filter_flags) < 0) {
+        PyBuffer_Release(&dict);
+        return NULL;
+    }
     LzCompressor *self = (LzCompressor *)type->tp_alloc(type, 0);
-    if (!self)
+    if (!self) {
+        PyBuffer_Release(&dict);
         return NULL;
+    }
     size_t size = tf_lz_encoder_size((unsigned)w, (unsigned)l) + tf_lz_filter_size((unsigned)filter_flags);
     self->storage = PyMem_Malloc(size);
     if (!self->storage) {
+        PyBuffer_Release(&dict);
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
     tf_status st =
         tf_lz_encoder_init(&self->enc, self->storage, size, (unsigned)w, (unsigned)l,
                            (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags | (unsigned)filter_flags);
+    if (st == TF_OK && dict.len) /* copied into the encoder's window: the buffer is not kept */
+        st = tf_lz_encoder_set_dictionary(self->enc, (const uint8_t *)dict.buf, (size_t)dict.len);
+    PyBuffer_Release(&dict);
     if (st != TF_OK) {
         Py_DECREF(self);
         return tf_raise_status(tf_state_of_type(type), st, "Compressor");
@@ -158,7 +171,8 @@ static PyMemberDef LzCompressor_members[] = {
 };
 
 static PyType_Slot LzCompressor_slots[] = {
-    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True, level=-1, *, filter=None)\n--\n\n"
+    {Py_tp_doc, "Compressor(window_bits=10, lookahead_bits=4, checksum=True, level=-1, *, filter=None, "
+                "dictionary=None)\n--\n\n"
                 "Streaming thrifty.lz compressor, like zlib.compressobj: compress() chunks, then flush() once."},
     {Py_tp_new, LzCompressor_new},
     {Py_tp_dealloc, LzCompressor_dealloc},
@@ -178,21 +192,27 @@ static PyType_Spec LzCompressor_spec = {
 /* One shot: the whole input in one call to the core's tf_lz_compress, which falls back to stored frames, so the
  * result is at most len(data) + 15 bytes. */
 static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"data", "window_bits", "lookahead_bits", "checksum", "level", "filter", NULL};
-    Py_buffer view;
+    static char *kwlist[] = {"data",  "window_bits", "lookahead_bits", "checksum",
+                             "level", "filter",      "dictionary",     NULL};
+    Py_buffer view, dict;
     int w = 10, l = 4, checksum = 1, level = -1;
-    PyObject *filter = Py_None;
+    PyObject *filter = Py_None, *dictionary = Py_None;
     PyObject *result = NULL;
     void *work = NULL;
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iipi$O:compress", kwlist, &view, &w, &l, &checksum, &level,
-                                     &filter))
+    memset(&dict, 0, sizeof dict);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|iipi$OO:compress", kwlist, &view, &w, &l, &checksum, &level,
+                                     &filter, &dictionary))
         return NULL;
     long level_flags = tf_lz_level_flags(level), filter_flags = level_flags < 0 ? -1 : tf_lz_filter_flags(filter);
-    if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0)
+    if (level_flags < 0 || filter_flags < 0 || tf_lz_check_params(w, l) < 0 ||
+        tf_lz_dict_arg(dictionary, &dict, TF_LZ_MAX_DICTIONARY, "") < 0 || tf_lz_dict_check_window(dict.len, w) < 0 ||
+        tf_lz_dict_check_filter(dict.len, filter_flags) < 0)
         goto error;
     size_t n = (size_t)view.len, bound = tf_lz_compress_bound(n),
            wsize = tf_lz_encoder_size((unsigned)w, (unsigned)l) + tf_lz_filter_size((unsigned)filter_flags);
+    if (bound && dict.len) /* a stored frame records the dictionary's id: 4 bytes per piece of 2^32 - 1 */
+        bound = bound > SIZE_MAX - 4u * (n / 0xFFFFFFFFu + 1u) ? 0 : bound + 4u * (n / 0xFFFFFFFFu + 1u);
     if (!bound || bound > PY_SSIZE_T_MAX) {
         PyErr_SetString(PyExc_OverflowError, "compress: input too large");
         goto error;
@@ -209,18 +229,20 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
     unsigned flags = (checksum ? TF_LZ_FLAG_CHECKSUM : 0u) | (unsigned)level_flags | (unsigned)filter_flags;
     if (n >= TF_LZ_NOGIL_MIN) {
-        Py_BEGIN_ALLOW_THREADS st = tf_lz_compress((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize,
-                                                   (unsigned)w, (unsigned)l, flags);
+        Py_BEGIN_ALLOW_THREADS st =
+            tf_lz_compress_dict((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w, (unsigned)l,
+                                flags, (const uint8_t *)dict.buf, (size_t)dict.len);
         Py_END_ALLOW_THREADS
     } else {
-        st = tf_lz_compress((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w, (unsigned)l,
-                            flags);
+        st = tf_lz_compress_dict((const uint8_t *)view.buf, n, out, bound, &out_n, work, wsize, (unsigned)w,
+                                 (unsigned)l, flags, (const uint8_t *)dict.buf, (size_t)dict.len);
     }
     if (st != TF_OK) {
         tf_raise_status((tf_state *)PyModule_GetState(module), st, "compress");
         goto error;
     }
     PyMem_Free(work);
+    PyBuffer_Release(&dict);
     PyBuffer_Release(&view);
     if (tf_py_bytes_resize(&result, (Py_ssize_t)out_n) < 0)
         return NULL;
@@ -228,14 +250,145 @@ static PyObject *lz_compress(PyObject *module, PyObject *args, PyObject *kwargs)
 error:
     Py_XDECREF(result);
     PyMem_Free(work);
+    if (dict.obj)
+        PyBuffer_Release(&dict);
     PyBuffer_Release(&view);
     return NULL;
 }
 
+/* train_dictionary(samples, size): the samples copied back to back into one buffer for the core's trainer (which
+ * runs without the GIL on that copy, so no sample can change under it). */
+static PyObject *lz_train_dictionary(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"samples", "size", NULL};
+    PyObject *samples, *size_obj, *seq = NULL, *result = NULL;
+    size_t *sizes = NULL, total = 0, count = 0;
+    uint8_t *joined = NULL;
+    void *work = NULL;
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:train_dictionary", kwlist, &samples, &size_obj))
+        return NULL;
+    if (!PyLong_Check(size_obj)) {
+        PyErr_Format(PyExc_TypeError, "train_dictionary: size must be an int (bytes, 1..%u), not %.100s",
+                     TF_LZ_MAX_DICTIONARY, Py_TYPE(size_obj)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(size_obj);
+    if (size == -1 && PyErr_Occurred())
+        PyErr_Clear();
+    if (size < 1 || size > (Py_ssize_t)TF_LZ_MAX_DICTIONARY) {
+        PyErr_Format(PyExc_ValueError,
+                     "train_dictionary: size must be between 1 and %u bytes (the largest window), got %S",
+                     TF_LZ_MAX_DICTIONARY, size_obj);
+        return NULL;
+    }
+    if (PyUnicode_Check(samples)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "train_dictionary: samples must be an iterable of bytes-like messages (a list of bytes), not "
+                        "a str");
+        return NULL;
+    }
+    /* A tuple: a buffer's getter (Python code) cannot change the items under the two passes below. */
+    seq = PyObject_CheckBuffer(samples) ? NULL : PySequence_Tuple(samples);
+    if (!seq) {
+        if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "train_dictionary: samples must be an iterable of bytes-like messages (a list of bytes), "
+                         "not %.100s",
+                         Py_TYPE(samples)->tp_name);
+        }
+        return NULL;
+    }
+    count = (size_t)PyTuple_GET_SIZE(seq);
+    if (!count) {
+        PyErr_SetString(PyExc_ValueError, "train_dictionary: samples is empty; give sample messages to learn from");
+        goto done;
+    }
+    sizes = PyMem_Malloc(count * sizeof *sizes);
+    if (!sizes) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* Two passes over the buffers: sizes first (a buffer is taken and released each time, so nothing is held
+     * while Python code could run), then the copy, checking each size again. */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t at = 0;
+        for (size_t i = 0; i < count; i++) {
+            PyObject *item = PyTuple_GET_ITEM(seq, (Py_ssize_t)i);
+            Py_buffer b;
+            if (PyUnicode_Check(item) || !PyObject_CheckBuffer(item)) {
+                PyErr_Format(PyExc_TypeError, "train_dictionary: samples[%zu] must be a bytes-like object, not %.100s",
+                             i, Py_TYPE(item)->tp_name);
+                goto done;
+            }
+            if (PyObject_GetBuffer(item, &b, PyBUF_SIMPLE) < 0)
+                goto done;
+            size_t n = (size_t)b.len;
+            if (pass == 0) {
+                sizes[i] = n;
+                total += n;
+            } else if (n != sizes[i]) {
+                PyBuffer_Release(&b);
+                PyErr_Format(PyExc_RuntimeError, "train_dictionary: samples[%zu] changed size while being read", i);
+                goto done;
+            } else {
+                memcpy(joined + at, b.buf, n);
+                at += n;
+            }
+            PyBuffer_Release(&b);
+        }
+        if (pass == 0) {
+            size_t wsize = tf_lz_train_work_size(total);
+            if (!wsize) {
+                PyErr_Format(PyExc_ValueError, "train_dictionary: %zu bytes of samples are more than it takes (4 GiB)",
+                             total);
+                goto done;
+            }
+            joined = PyMem_Malloc(total ? total : 1u);
+            work = PyMem_Malloc(wsize);
+            result = PyBytes_FromStringAndSize(NULL, size);
+            if (!joined || !work || !result) {
+                if (!joined || !work)
+                    PyErr_NoMemory();
+                goto done;
+            }
+        }
+    }
+    size_t made = 0;
+    tf_status st;
+    Py_BEGIN_ALLOW_THREADS st = tf_lz_train_dictionary(joined, sizes, count, (uint8_t *)PyBytes_AS_STRING(result),
+                                                       (size_t)size, &made, work, tf_lz_train_work_size(total));
+    Py_END_ALLOW_THREADS if (st != TF_OK) {
+        tf_raise_status((tf_state *)PyModule_GetState(module), st, "train_dictionary");
+        Py_CLEAR(result);
+        goto done;
+    }
+    if (!made) {
+        PyErr_Format(PyExc_ValueError,
+                     "train_dictionary: no string of %u bytes occurs in two of the %zu samples, so there is nothing "
+                     "to share; give more samples of the messages you will compress",
+                     TF_LZ_TRAIN_K, count);
+        Py_CLEAR(result);
+        goto done;
+    }
+    if (tf_py_bytes_resize(&result, (Py_ssize_t)made) < 0)
+        result = NULL;
+done:
+    if (PyErr_Occurred())
+        Py_CLEAR(result);
+    PyMem_Free(work);
+    PyMem_Free(joined);
+    PyMem_Free(sizes);
+    Py_XDECREF(seq);
+    return result;
+}
+
 static PyMethodDef lz_compress_methods[] = {
     {"lz_compress", (PyCFunction)(void (*)(void))lz_compress, METH_VARARGS | METH_KEYWORDS,
-     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True, level=-1, *, filter=None) -> bytes: one "
-     "thrifty.lz frame."},
+     "lz_compress(data, window_bits=10, lookahead_bits=4, checksum=True, level=-1, *, filter=None, dictionary=None) "
+     "-> bytes: one thrifty.lz frame."},
+    {"lz_train_dictionary", (PyCFunction)(void (*)(void))lz_train_dictionary, METH_VARARGS | METH_KEYWORDS,
+     "lz_train_dictionary(samples, size) -> bytes: a preset dictionary of at most size bytes from sample messages."},
     {NULL, NULL, 0, NULL},
 };
 

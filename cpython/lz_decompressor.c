@@ -7,17 +7,31 @@ typedef struct {
     void *storage; /* owned (PyMem_Raw): the decoder state; grows to the largest frame seen */
     size_t storage_size;
     tf_lz_decoder *dec;                  /* points into storage; NULL until this frame's header is complete */
-    uint8_t pre[TF_LZ_HEADER_SIZE + 1u]; /* the header (and a filtered frame's filter byte), gathered before the
-                                          * decoder exists */
+    uint8_t pre[TF_LZ_HEADER_SIZE + 5u]; /* the header (and a filtered frame's filter byte or a dictionary's id),
+                                          * gathered before the decoder exists */
     size_t pre_n, pre_sunk;
     unsigned max_w;
     unsigned frame_w;
     unsigned long long frame_start; /* stream offset of this frame's first byte */
     unsigned long long sunk;        /* bytes of this frame handed to the decoder */
     int eof;
+    const uint8_t *dict; /* the preset dictionary every frame must have been made with (borrowed from the caller's
+                          * object, which outlives the stream), or NULL */
+    size_t dict_n;
+    uint32_t dict_id;       /* its id (tf_lz_dictionary_id) */
+    uint32_t frame_dict_id; /* the id the frame's header records, when frame_has_dict */
+    int frame_has_dict;
 } dstream;
 
 enum { FEED_INPUT = 0, FEED_LIMIT = 1, FEED_NOMEM = -100, FEED_HEADER = -101 };
+
+/* The header's length so far known from the bytes gathered: 7, then the filter byte or the dictionary's id. */
+static size_t dstream_header_len(const dstream *ds) {
+    if (ds->pre_n < TF_LZ_HEADER_SIZE)
+        return TF_LZ_HEADER_SIZE;
+    return TF_LZ_HEADER_SIZE + ((ds->pre[6] & TF_LZ_FLAG_FILTER) ? 1u : 0u) +
+           ((ds->pre[6] & TF_LZ_FLAG_DICT) ? 4u : 0u);
+}
 
 static void dstream_next_frame(dstream *ds, unsigned long long start) {
     ds->dec = NULL;
@@ -36,10 +50,7 @@ static int dstream_feed(dstream *ds, const uint8_t *in, size_t n, size_t *consum
     int rc = FEED_INPUT;
     while (!ds->eof) {
         if (!ds->dec) {
-            /* 7 bytes, and the filter byte when byte 6 says one follows */
-            while (ip < n &&
-                   ds->pre_n < TF_LZ_HEADER_SIZE +
-                                   (ds->pre_n >= TF_LZ_HEADER_SIZE && (ds->pre[6] & TF_LZ_FLAG_FILTER) ? 1u : 0u))
+            while (ip < n && ds->pre_n < dstream_header_len(ds))
                 ds->pre[ds->pre_n++] = in[ip++];
             unsigned w = 0, flags = 0;
             tf_status st = tf_lz_read_header(ds->pre, ds->pre_n, &w, NULL, &flags);
@@ -47,6 +58,12 @@ static int dstream_feed(dstream *ds, const uint8_t *in, size_t n, size_t *consum
                 break;
             if (st == TF_OK && w > ds->max_w)
                 st = TF_E_SIZE;
+            ds->frame_has_dict = st == TF_OK && (flags & TF_LZ_FLAG_DICT);
+            if (ds->frame_has_dict)
+                tf_lz_read_dictionary_id(ds->pre, ds->pre_n, &ds->frame_dict_id);
+            if (st == TF_OK &&
+                (ds->frame_has_dict != (ds->dict != NULL) || (ds->dict && ds->frame_dict_id != ds->dict_id)))
+                st = TF_E_DICT; /* checked here to say exactly what does not match */
             if (st != TF_OK) {
                 ds->frame_w = w;
                 *hdr = st;
@@ -64,6 +81,8 @@ static int dstream_feed(dstream *ds, const uint8_t *in, size_t n, size_t *consum
                 ds->storage_size = size;
             }
             st = tf_lz_decoder_init(&ds->dec, ds->storage, size, w);
+            if (st == TF_OK && ds->dict) /* its last 2^W bytes are copied into the window */
+                st = tf_lz_decoder_set_dictionary(ds->dec, ds->dict, ds->dict_n);
             if (st != TF_OK) {
                 rc = st;
                 break;
@@ -118,12 +137,28 @@ static PyObject *dstream_raise(tf_state *st, dstream *ds, int rc, tf_status hdr,
                          "%s: the thrifty.lz frame at byte %llu needs window_bits=%u, more than the window_bits=%u "
                          "this decompressor accepts",
                          what, ds->frame_start, ds->frame_w, ds->max_w);
+        else if (hdr == TF_E_DICT && !ds->dict)
+            PyErr_Format(PyExc_ValueError,
+                         "%s: the thrifty.lz frame at byte %llu was compressed with a preset dictionary (id 0x%08x), "
+                         "and none was given: pass the same dictionary=...",
+                         what, ds->frame_start, (unsigned)ds->frame_dict_id);
+        else if (hdr == TF_E_DICT && !ds->frame_has_dict)
+            PyErr_Format(PyExc_ValueError,
+                         "%s: the thrifty.lz frame at byte %llu was compressed without a dictionary, but dictionary= "
+                         "was given (id 0x%08x): pass dictionary=None for it",
+                         what, ds->frame_start, (unsigned)ds->dict_id);
+        else if (hdr == TF_E_DICT)
+            PyErr_Format(
+                PyExc_ValueError,
+                "%s: the thrifty.lz frame at byte %llu was compressed with another preset dictionary (id "
+                "0x%08x) than the one given (id 0x%08x, %zu bytes): pass the dictionary it was compressed with",
+                what, ds->frame_start, (unsigned)ds->frame_dict_id, (unsigned)ds->dict_id, ds->dict_n);
         else if (hdr == TF_E_VERSION)
             PyErr_Format(st->CorruptData,
                          "%s: the thrifty.lz frame at byte %llu has an unknown format version, flags or filter (this "
-                         "build reads format versions %u and %u, the filters delta2/4/8 and shuffle2/4/8; format "
+                         "build reads format versions %u, %u and %u, the filters delta2/4/8 and shuffle2/4/8; format "
                          "version 1, from before any release, is not read)",
-                         what, ds->frame_start, TF_LZ_VERSION, TF_LZ_VERSION_FILTERED);
+                         what, ds->frame_start, TF_LZ_VERSION, TF_LZ_VERSION_FILTERED, TF_LZ_VERSION_DICT);
         else
             PyErr_Format(st->CorruptData,
                          "%s: not thrifty.lz data at byte %llu (expected the magic b'TFLZ', a valid window and the "
@@ -159,22 +194,38 @@ static int parse_window_bits(PyObject *obj, unsigned *w) {
 typedef struct {
     PyObject_HEAD PyObject *unused_data; /* owned bytes: what followed the end of the frame */
     PyObject *unconsumed_tail;           /* owned bytes: input not yet used because max_length was reached */
+    PyObject *dictionary;                /* owned bytes (a private copy: ds.dict points into it), or NULL */
     dstream ds;
     int needs_input;
     int busy; /* a call is running with the GIL released */
 } LzDecompressor;
 
 static PyObject *LzDecompressor_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"window_bits", NULL};
-    PyObject *wobj = NULL;
+    static char *kwlist[] = {"window_bits", "dictionary", NULL};
+    PyObject *wobj = NULL, *dictionary = Py_None;
     unsigned w = TF_LZ_MAX_WINDOW_BITS;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:Decompressor", kwlist, &wobj))
+    Py_buffer dict;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$O:Decompressor", kwlist, &wobj, &dictionary))
         return NULL;
     if (wobj && parse_window_bits(wobj, &w) < 0)
         return NULL;
-    LzDecompressor *self = (LzDecompressor *)type->tp_alloc(type, 0);
-    if (!self)
+    if (tf_lz_dict_arg(dictionary, &dict, TF_LZ_MAX_DICTIONARY, " (the largest window, 2**15 bytes)") < 0)
         return NULL;
+    PyObject *copy = dict.len ? PyBytes_FromStringAndSize((const char *)dict.buf, dict.len) : NULL;
+    PyBuffer_Release(&dict);
+    if (dict.len && !copy)
+        return NULL;
+    LzDecompressor *self = (LzDecompressor *)type->tp_alloc(type, 0);
+    if (!self) {
+        Py_XDECREF(copy);
+        return NULL;
+    }
+    if (copy) {
+        self->dictionary = copy;
+        self->ds.dict = (const uint8_t *)PyBytes_AS_STRING(copy);
+        self->ds.dict_n = (size_t)PyBytes_GET_SIZE(copy);
+        self->ds.dict_id = tf_lz_dictionary_id(self->ds.dict, self->ds.dict_n);
+    }
     self->unused_data = PyBytes_FromStringAndSize(NULL, 0);
     self->unconsumed_tail = PyBytes_FromStringAndSize(NULL, 0);
     if (!self->unused_data || !self->unconsumed_tail) {
@@ -199,6 +250,7 @@ static void LzDecompressor_dealloc(LzDecompressor *self) {
     PyObject_GC_UnTrack(self);
     Py_XDECREF(self->unused_data);
     Py_XDECREF(self->unconsumed_tail);
+    Py_XDECREF(self->dictionary);
     PyMem_RawFree(self->ds.storage);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -332,7 +384,7 @@ static PyGetSetDef LzDecompressor_getset[] = {
 };
 
 static PyType_Slot LzDecompressor_slots[] = {
-    {Py_tp_doc, "Decompressor(window_bits=15)\n--\n\n"
+    {Py_tp_doc, "Decompressor(window_bits=15, *, dictionary=None)\n--\n\n"
                 "Streaming thrifty.lz decompressor for one frame, like zlib.decompressobj. Frames whose window "
                 "exceeds 2**window_bits are refused."},
     {Py_tp_new, LzDecompressor_new},
@@ -355,11 +407,11 @@ static PyType_Spec LzDecompressor_spec = {
 /* Decodes every concatenated frame (as gzip.decompress does members). max_length caps the output: beyond it,
  * ValueError, so a small bomb cannot make a huge allocation. */
 static PyObject *lz_decompress(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"data", "max_length", NULL};
-    Py_buffer view;
-    PyObject *max_obj = Py_None;
+    static char *kwlist[] = {"data", "max_length", "dictionary", NULL};
+    Py_buffer view, dict;
+    PyObject *max_obj = Py_None, *dictionary = Py_None;
     tf_state *st = (tf_state *)PyModule_GetState(module);
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|O:decompress", kwlist, &view, &max_obj))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|O$O:decompress", kwlist, &view, &max_obj, &dictionary))
         return NULL;
     size_t limit = (size_t)PY_SSIZE_T_MAX;
     if (max_obj != Py_None) {
@@ -375,11 +427,20 @@ static PyObject *lz_decompress(PyObject *module, PyObject *args, PyObject *kwarg
         }
         limit = (size_t)m;
     }
+    if (tf_lz_dict_arg(dictionary, &dict, TF_LZ_MAX_DICTIONARY, " (the largest window, 2**15 bytes)") < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     const uint8_t *in = (const uint8_t *)view.buf;
     size_t n = (size_t)view.len, pos = 0;
     dstream ds;
     memset(&ds, 0, sizeof ds);
     ds.max_w = TF_LZ_MAX_WINDOW_BITS;
+    if (dict.len) { /* the buffer is held until the frames are decoded */
+        ds.dict = (const uint8_t *)dict.buf;
+        ds.dict_n = (size_t)dict.len;
+        ds.dict_id = tf_lz_dictionary_id(ds.dict, ds.dict_n);
+    }
     tf_lz_obuf out = {NULL, 0, 0};
     int rc = FEED_INPUT;
     tf_status hdr = TF_OK;
@@ -396,6 +457,7 @@ static PyObject *lz_decompress(PyObject *module, PyObject *args, PyObject *kwarg
     }
     Py_END_ALLOW_THREADS;
     PyBuffer_Release(&view);
+    PyBuffer_Release(&dict);
     if (rc < 0) {
         tf_lz_obuf_free(&out);
         dstream_raise(st, &ds, rc, hdr, "decompress"); /* reads the decoder's position: free its storage after */
@@ -421,7 +483,8 @@ static PyObject *lz_decompress(PyObject *module, PyObject *args, PyObject *kwarg
 
 static PyMethodDef lz_decompress_methods[] = {
     {"lz_decompress", (PyCFunction)(void (*)(void))lz_decompress, METH_VARARGS | METH_KEYWORDS,
-     "lz_decompress(data, max_length=None) -> bytes: every concatenated thrifty.lz frame, decoded."},
+     "lz_decompress(data, max_length=None, *, dictionary=None) -> bytes: every concatenated thrifty.lz frame, "
+     "decoded."},
     {NULL, NULL, 0, NULL},
 };
 

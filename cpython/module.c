@@ -36,7 +36,8 @@ PyObject *tf_raise_status(tf_state *st, tf_status status, const char *what) {
     case TF_E_CORRUPT:
     case TF_E_VERSION: PyErr_Format(st->CorruptData, "%s: %s", what, why); break;
     case TF_E_OVERFLOW: PyErr_Format(PyExc_OverflowError, "%s: %s", what, why); break;
-    case TF_E_ARG: PyErr_Format(PyExc_ValueError, "%s: %s", what, why); break;
+    case TF_E_ARG:
+    case TF_E_DICT: PyErr_Format(PyExc_ValueError, "%s: %s", what, why); break; /* as lz.py words its checks */
     default: PyErr_Format(PyExc_SystemError, "%s: internal error in thrifty core (%s, status %d)", what, why, status);
     }
     return NULL;

@@ -10,11 +10,13 @@ int tf_pytable_grow(tf_pytable *pt, uint32_t first_slots) {
         return -1;
     }
     size_t bytes = tf_hashtable_size((uint32_t)capacity);
-    void *mem = PyMem_Malloc(bytes); /* PyMem aligns to 8 or more: the table's alignment */
+    /* PyMem aligns to 8 or more: the table's alignment. Calloc, not malloc and a clearing pass: a big table's zeroed
+     * pages come from the system unwritten, and clearing them again cost more than all the moves of a growing table. */
+    void *mem = PyMem_Calloc(1, bytes);
     tf_hashtable nt;
     if (!mem)
         goto nomem;
-    if (tf_hashtable_init(&nt, mem, bytes, (uint32_t)capacity) != TF_OK ||
+    if (tf_hashtable_init_zeroed(&nt, mem, bytes, (uint32_t)capacity) != TF_OK ||
         (pt->mem && tf_hashtable_move(&nt, &pt->t) != TF_OK)) {
         PyMem_Free(mem); /* cannot happen: the size is the core's, and twice the slots hold every entry */
         goto nomem;
@@ -31,7 +33,6 @@ nomem:
 
 void tf_pytable_free(tf_pytable *pt) {
     void *mem = pt->mem;
-    pt->mem = NULL;
-    pt->bytes = 0;
+    *pt = (tf_pytable){0};
     PyMem_Free(mem);
 }

@@ -12,7 +12,7 @@
 #include "thrifty/hashtable.h"
 
 typedef struct {
-    tf_hashtable t; /* valid once mem is set */
+    tf_hashtable t; /* valid once mem is set; all zero before (capacity 0: every room check fails) */
     void *mem;      /* the slots, PyMem, owned; NULL before the first entry */
     size_t bytes;   /* of mem */
 } tf_pytable;
@@ -21,15 +21,16 @@ typedef struct {
  * MemoryError (out of memory, or past the core's largest capacity); the table is unchanged then. */
 int tf_pytable_grow(tf_pytable *pt, uint32_t first_slots);
 
-/* Room for one more entry: 0 at once when there is, else tf_pytable_grow's result. */
+/* Room for one more entry: 0 at once when there is, else tf_pytable_grow's result. A table without storage has
+ * capacity 0, so one comparison tells (this runs once per object a walk reaches or a caller interns). */
 static inline int tf_pytable_room(tf_pytable *pt, uint32_t first_slots) {
-    return pt->mem && pt->t.count < pt->t.capacity ? 0 : tf_pytable_grow(pt, first_slots);
+    return pt->t.count < pt->t.capacity ? 0 : tf_pytable_grow(pt, first_slots);
 }
 
 /* Entries stored (0 before the first). */
 static inline uint32_t tf_pytable_count(const tf_pytable *pt) { return pt->mem ? pt->t.count : 0u; }
 
-/* Frees the storage; the table is empty, as before its first entry. */
+/* Frees the storage; the table is empty, as before its first entry (all zero). */
 void tf_pytable_free(tf_pytable *pt);
 
 #endif /* THRIFTY_PYTABLE_H */

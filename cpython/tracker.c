@@ -90,6 +90,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     Run.max_memory = (size_t)max_memory;
     Totals.live = Totals.peak = 0;
     Totals.peak_epoch = 1;
+    Totals.peak_blocks = Totals.peak_block_bytes = 0;
     Totals.peak_ns = Totals.allocs = Totals.frees = Totals.alloc_bytes = Totals.untracked = Totals.dropped_stacks =
         Totals.samples = 0;
     Run.rng = now_ns() | 1u;
@@ -211,7 +212,7 @@ static PyObject *build_result(void) {
         PyList_SET_ITEM(timeline, i, pt);
     }
     res = Py_BuildValue(
-        "{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
+        "{s:s,s:L,s:i,s:L,s:L,s:L,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:N,s:N}", "mode",
         Run.sampled ? "sampled" : "exact", "sample_rate", (long long)Run.rate, "max_depth", Run.max_depth, "peak_bytes",
         (long long)Totals.peak, "live_bytes_at_end", (long long)Totals.live, "peak_time_ns", (long long)Totals.peak_ns,
         "allocs", (unsigned long long)Totals.allocs, "frees", (unsigned long long)Totals.frees, "alloc_bytes",
@@ -220,7 +221,8 @@ static PyObject *build_result(void) {
         "recycled_stacks", (unsigned long long)Tables.recycled_sites, "tracker_bytes",
         (unsigned long long)Tables.own_bytes, "tracker_peak_bytes", (unsigned long long)Tables.own_peak, "duration_ns",
         (unsigned long long)(now_ns() - Totals.t0_ns), "overhead_ns_estimate", (unsigned long long)Totals.timed_ns,
-        "frames", frames, "stacks", stacks, "timeline", timeline);
+        "live_blocks_at_peak", (unsigned long long)Totals.peak_blocks, "block_table_bytes_at_peak",
+        (unsigned long long)Totals.peak_block_bytes, "frames", frames, "stacks", stacks, "timeline", timeline);
     Py_DECREF(index);
     PyMem_Free(node_id);
     return res;
@@ -446,10 +448,7 @@ int tf_tracker_view_get(tf_tracker_view *v) {
     return 1;
 }
 
-uint32_t tf_tracker_live_blocks(void) {
-    return (Tables.pblocks.mem ? tf_packtable_count(&Tables.pblocks.t) : 0u) +
-           (Tables.blocks.mem ? tf_sitetable_count(&Tables.blocks.t) : 0u);
-}
+uint32_t tf_tracker_live_blocks(void) { return live_blocks(); }
 
 void tf_tracker_each_block(tf_block_fn fn, void *ctx, uint32_t limit) {
     uint64_t key, v;

@@ -141,6 +141,8 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     if (Totals.live > Totals.peak) {
         Totals.peak = Totals.live;
         Totals.peak_epoch++;
+        Totals.peak_blocks = live_blocks();
+        Totals.peak_block_bytes = Tables.pblocks.bytes + Tables.blocks.bytes;
         /* While the heap grows nearly every allocation is a new peak: read the clock at most once per 64
          * allocations (microseconds apart), not per allocation. */
         if (Totals.ops - Totals.peak_clock_ops >= 64u || Totals.peak_ns == 0) {

@@ -214,6 +214,9 @@ typedef struct {
     uint64_t peak_clock_ops; /* Totals.ops when peak_ns was last read from the clock */
     tf_timeline tl;
     uint64_t timed_ns, timed_calls;
+    /* at the latest peak: the live traced blocks and the live-block tables' storage (what the recorder spends per
+     * live block of the target, which the benchmark reports) */
+    uint64_t peak_blocks, peak_block_bytes;
 } tf_totals_state;
 extern TF_HIDDEN tf_totals_state Totals;
 
@@ -276,6 +279,11 @@ static inline void sample_weights(uint64_t size, int64_t *bytes, int64_t *count)
 /* ---- tracker_tables.c: storage ------------------------------------------------------------------------------- */
 
 int pack_grow_room(tf_growpack *g);
+
+/* Live traced blocks (sampled mode: the sampled ones): the entries of both live-block tables. */
+static inline uint32_t live_blocks(void) {
+    return (Tables.pblocks.mem ? Tables.pblocks.t.count : 0u) + (Tables.blocks.mem ? Tables.blocks.t.count : 0u);
+}
 
 /* Room for one more packed entry: 0, or -1 at the memory bound. The common case inline. */
 static inline int pack_room(tf_growpack *g) { return g->mem && g->t.count < g->t.capacity ? 0 : pack_grow_room(g); }

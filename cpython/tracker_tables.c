@@ -89,13 +89,15 @@ int table_room(tf_growtable *g, uint32_t initial) {
     return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
 
-/* Grows an array to at least `need` items: by doubling in exact mode, by half in sampled mode, whose arrays follow
- * the live sample and whose slack is the recorder's memory that watch bounds. */
+/* Grows an array to at least `need` items, by half: the slack of the site array (56 bytes a site) and the node array
+ * is memory the target's process pays, and a larger array is moved by realloc without copying (mremap), so growing
+ * by half costs few more reallocs than doubling and leaves a third of the slack (sampled mode's arrays follow the
+ * live sample and are what watch bounds; exact mode's hold one entry per distinct stack and frame of the run). */
 int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
     uint32_t ncap = *cap ? *cap : 16u;
     void *n;
     while (ncap < need)
-        ncap = Run.sampled ? ncap + ncap / 2u : ncap * 2u;
+        ncap = ncap + ncap / 2u;
     if (ncap == *cap)
         return 0;
     if (Tables.own_bytes + (size_t)(ncap - *cap) * item > Run.max_memory)

@@ -87,12 +87,23 @@ static mp_obj_t lz_compress(size_t n_args, const mp_obj_t *pos_args, mp_map_t *k
     return mp_obj_new_bytes_from_vstr(&out);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(lz_compress_obj, 1, lz_compress);
+/* A frame made with a preset dictionary (format version 4, docs/lz.md): this binding takes no dictionary, so it
+ * refuses the frame by its version byte with a message that says so, whatever the build's TF_LZ_DICTIONARY. */
+static void lz_refuse_dictionary(const char *what, const uint8_t *header, size_t n, size_t at) {
+    if (n > 4u && header[4] == TF_LZ_VERSION_DICT)
+        mp_raise_msg_varg(&mp_type_ValueError,
+                          MP_ERROR_TEXT("%s: the thrifty.lz frame at byte %u was compressed with a preset dictionary "
+                                        "(format version 4), which MicroPython's thrifty.lz does not take; compress "
+                                        "it without dictionary="),
+                          what, (unsigned)at);
+}
 
 /* Decodes the frame that starts at in[*pos] into `out` (at most limit bytes in all; ValueError beyond), reusing
  * *storage (of *storage_size bytes) when it is large enough. Advances *pos past the frame. */
 static void lz_decode_frame(const uint8_t *in, size_t n, size_t *pos, vstr_t *out, size_t limit, void **storage,
                             size_t *storage_size) {
     unsigned w, l, flags;
+    lz_refuse_dictionary("decompress", in + *pos, n - *pos, *pos);
     tf_status st = tf_lz_read_header(in + *pos, n - *pos, &w, &l, &flags);
     if (st == TF_E_EMPTY)
         mp_raise_msg_varg(&mp_type_ValueError,
@@ -304,6 +315,7 @@ static mp_obj_t lz_decompressor_feed(lz_decompressor_obj_t *self, const uint8_t 
     }
     while (!self->dec && at < n) { /* the header first: it says how much storage the frame needs */
         self->header[self->header_n++] = in[at++];
+        lz_refuse_dictionary("Decompressor.decompress", self->header, self->header_n, 0);
         if (self->header_n < TF_LZ_HEADER_SIZE)
             continue;
         unsigned w, flags;

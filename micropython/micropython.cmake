@@ -11,8 +11,12 @@ target_sources(usermod_thrifty INTERFACE
     ${THRIFTY_CORE}/src/common.c
     ${THRIFTY_CORE}/src/ring.c
     ${THRIFTY_CORE}/src/lz_encode.c
+    ${THRIFTY_CORE}/src/lz_encode_filter.c
+    ${THRIFTY_CORE}/src/lz_compress.c
     ${THRIFTY_CORE}/src/lz_decode.c
+    ${THRIFTY_CORE}/src/lz_frame.c
     ${THRIFTY_CORE}/src/fset.c
+    ${THRIFTY_CORE}/src/fset_validate.c
     ${THRIFTY_CORE}/src/pool.c
 )
 target_include_directories(usermod_thrifty INTERFACE ${CMAKE_CURRENT_LIST_DIR} ${THRIFTY_CORE}/include)

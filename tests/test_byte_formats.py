@@ -32,6 +32,20 @@ def digests() -> dict[str, str]:
         for w in (8, 12):
             for level in (1, 6, 9):
                 out[f"lz/{name}/w{w}/l{level}"] = hashlib.sha256(lz.compress(data, window_bits=w, level=level)).hexdigest()
+    # Format version 4: frames made with a preset dictionary, and the trained dictionary itself (the trainer is
+    # deterministic: the same samples give the same bytes on every host).
+    rng = random.Random(16)
+    records = [b'{"device":"env-%04d","seq":%d,"temp_c":%.2f,"status":"%s"}' % (rng.randrange(40), 1000 + i,
+               18 + 8 * rng.random(), rng.choice([b"ok", b"warn"])) for i in range(400)]
+    trained = lz.train_dictionary(records[:300], 1024)
+    out["lz-dict/trained"] = hashlib.sha256(trained).hexdigest()
+    for w in (10, 12):
+        for level in (1, 6):
+            frames = b"".join(lz.compress(r, window_bits=w, level=level, dictionary=trained) for r in records[300:])
+            out[f"lz-dict/records/w{w}/l{level}"] = hashlib.sha256(frames).hexdigest()
+    csv = _corpus()["csv"]
+    out["lz-dict/csv/w8/l6"] = hashlib.sha256(lz.compress(csv[4096:], window_bits=8, dictionary=csv[:200])).hexdigest()
+    out["lz-dict/noise/stored"] = hashlib.sha256(lz.compress(_corpus()["noise"], dictionary=b"x")).hexdigest()
     rng = random.Random(7)
     ints = [rng.randrange(-2**63, 2**63) for _ in range(2000)]
     strs = [f"key-{i}-{rng.random()}" for i in range(1000)]

@@ -58,3 +58,16 @@ def test_code_run_top_site_is_the_users_string_line(tmp_path):
     assert files and not any(f.startswith(PKG) or "runpy" in f for f in files)
     assert r["summary"]["doctor_own"]["allocs"] > 0  # the harness compiled the code: counted, not attributed
     assert "doctor's own" in out.stderr and "thrifty/doctor" not in out.stderr.split("Findings")[0]
+
+
+def test_the_tracker_reports_its_live_blocks_and_their_table_at_the_peak():
+    """What exact mode spends per live block of the target (the benchmark reports it): the live traced blocks at
+    the peak and the live-block tables' bytes then, 8-byte slots at a load of 3/8 to 3/4."""
+    from thrifty.doctor import trace
+
+    with trace() as raw:
+        keep = [bytes(24) for _ in range(50_000)]
+        del keep
+    blocks, table = raw["live_blocks_at_peak"], raw["block_table_bytes_at_peak"]
+    assert 50_000 <= blocks <= 55_000, blocks
+    assert 8 * blocks * 4 // 3 <= table <= 8 * blocks * 8 // 3 + 64 * 1024, (table, blocks)

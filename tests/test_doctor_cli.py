@@ -1,5 +1,6 @@
 """End-to-end: `thrifty doctor` and `python -m thrifty doctor` in a subprocess — running targets as python does,
 exit statuses, bad input, the JSON schema, and reports written on exception, sys.exit and Ctrl-C."""
+import contextlib
 import json
 import os
 import signal
@@ -271,6 +272,54 @@ def test_ctrl_c_still_writes_report(script, tmp_path):
     assert r["outcome"]["status"] == "interrupted"
     assert r["summary"]["peak_bytes"] >= 3_000_000
     assert "peak traced heap" in err
+
+
+def test_ctrl_c_before_the_doctor_waits_still_reaches_the_program(script, tmp_path):
+    """A SIGINT that reaches the doctor after it started the recorder but before it waits for it (a loaded machine
+    can hold the doctor there while the program runs) is passed on, not raised as KeyboardInterrupt in the doctor,
+    which would leave the program running forever with the doctor gone. The doctor is made to stall there until the
+    program has started, and the SIGINT is sent during the stall."""
+    ready = tmp_path / "ready"
+    p = script(f"""
+        import pathlib, time
+        keep = bytearray(3_000_000)
+        pathlib.Path({str(ready)!r}).touch()
+        while True:
+            time.sleep(0.01)
+        """)
+    out_json = tmp_path / "r.json"
+    driver = textwrap.dedent(f"""
+        import pathlib, subprocess, sys, time
+        from thrifty.doctor import tracer
+
+        class StallingPopen(subprocess.Popen):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                print("started", flush=True)
+                while not pathlib.Path({str(ready)!r}).exists():
+                    time.sleep(0.01)
+                time.sleep(0.5)  # the SIGINT comes in here
+
+        tracer.subprocess.Popen = StallingPopen
+        from thrifty.cli import main
+        sys.exit(main(["doctor", "--json", {str(out_json)!r}, {str(p)!r}]))
+        """)
+    proc = subprocess.Popen([sys.executable, "-c", driver], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:  # without the fix the recorder runs on: end it with its group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    r = json.loads(out_json.read_text())
+    assert r["outcome"]["status"] == "interrupted"
+    assert r["summary"]["peak_bytes"] >= 3_000_000
 
 
 def test_threads_in_target(script, tmp_path):

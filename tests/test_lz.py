@@ -345,7 +345,7 @@ def test_corrupt_truncated_and_foreign_data_raise_corruptdata_with_offset():
     with pytest.raises(thrifty.CorruptData, match=r"at byte \d+"):
         lz.decompress(bytes(bad))
     newer = bytearray(blob)
-    newer[4] = 4  # 3 is the filtered frames' version
+    newer[4] = 5  # 3 is the filtered frames' version, 4 the dictionary frames'
     with pytest.raises(thrifty.CorruptData, match="unknown format version"):
         lz.decompress(bytes(newer))
     older = bytearray(blob)
@@ -516,3 +516,138 @@ def test_open_writes_a_filtered_file(tmp_path):
     with lz.open(path, "rb") as f:
         assert f.read() == data
     assert len(path.read_bytes()) < len(data) / 1.5
+
+
+# ---- preset dictionaries (format version 4) ----------------------------------------------------------------------
+
+def _records(count: int, seed: int) -> list[bytes]:
+    rng = random.Random(seed)
+    return [b'{"device":"env-%04d","seq":%d,"temp_c":%.2f,"hum_pct":%.1f,"status":"%s","fw":"2.4.%d"}'
+            % (rng.randrange(50), 1000 + 3 * i, 18 + 8 * rng.random(), 30 + 40 * rng.random(),
+               rng.choice([b"ok", b"ok", b"warn", b"low_battery"]), rng.randrange(3)) for i in range(count)]
+
+
+def test_dictionary_round_trips_one_shot_streamed_and_through_files(tmp_path):
+    d = lz.train_dictionary(_records(300, 1), 1024)
+    assert 0 < len(d) <= 1024
+    for r in _records(40, 2):
+        for level in (1, 6, 9):
+            blob = lz.compress(r, level=level, dictionary=d)
+            assert lz.decompress(blob, dictionary=d) == r
+            c = lz.Compressor(level=level, dictionary=d)
+            streamed = b"".join(c.compress(r[i:i + 7]) for i in range(0, len(r), 7)) + c.flush()
+            assert streamed == blob  # one-shot and streamed write the same frame
+            dec = lz.Decompressor(dictionary=bytearray(d))
+            assert b"".join(dec.decompress(blob[i:i + 5]) for i in range(0, len(blob), 5)) == r and dec.eof
+    two = lz.compress(b"first", dictionary=d) + lz.compress(b"second", dictionary=d)
+    assert lz.decompress(two, dictionary=memoryview(d)) == b"firstsecond"
+    with lz.open(tmp_path / "log.tlz", "wb", dictionary=d) as f:
+        f.write(b"".join(_records(5, 3)))
+    with lz.open(tmp_path / "log.tlz", "ab", dictionary=d) as f:
+        f.write(b"appended")
+    with lz.open(tmp_path / "log.tlz", "rb", dictionary=d) as f:
+        assert f.read() == b"".join(_records(5, 3)) + b"appended"
+
+
+def test_dictionary_frame_header_records_the_adler32_of_the_dictionary():
+    d = b'{"device":"env-0001","status":"ok"}'
+    blob = lz.compress(b'{"device":"env-0002","status":"ok"}', checksum=False, dictionary=d)
+    assert blob[:5] == b"TFLZ\x04" and blob[6] == 0x08  # version 4, flag bit 3 (no checksum asked)
+    assert int.from_bytes(blob[7:11], "little") == zlib.adler32(d)  # zlib's DICTID is the same checksum
+    assert len(blob) < len(lz.compress(b'{"device":"env-0002","status":"ok"}', checksum=False)) - 10
+    # frames without a dictionary stay version 2 (or 3 with a filter), byte for byte
+    assert lz.compress(b"abc")[4] == 2 and lz.compress(b"abcd", filter="delta2")[4] == 3
+    # data that does not shrink is stored, and the stored frame records the dictionary too
+    rng = random.Random(5)
+    noise = bytes(rng.getrandbits(8) for _ in range(3000))
+    stored = lz.compress(noise, dictionary=b"xyz")
+    assert stored[4] == 4 and stored[6] & 0x02 and len(stored) <= len(noise) + 19
+    assert lz.decompress(stored, dictionary=b"xyz") == noise
+
+
+def test_a_dictionary_at_least_doubles_the_ratio_of_short_json_records():
+    train, test = _records(500, 11), _records(200, 12)
+    d = lz.train_dictionary(train, 2048)
+    raw = sum(map(len, test))
+    plain = sum(len(lz.compress(r, window_bits=11)) for r in test)
+    with_dict = sum(len(lz.compress(r, window_bits=11, dictionary=d)) for r in test)
+    assert raw / with_dict >= 2 * raw / plain
+
+
+def test_dictionary_mismatches_say_which_dictionary_the_frame_needs():
+    d, other = b"the dictionary: sensor reading ok", b"another dictionary"
+    blob = lz.compress(b"sensor reading ok", dictionary=d)
+    plain = lz.compress(b"sensor reading ok")
+    with pytest.raises(ValueError, match=rf"compressed with a preset dictionary \(id 0x{zlib.adler32(d):08x}\), and "
+                                         "none was given"):
+        lz.decompress(blob)
+    with pytest.raises(ValueError, match=rf"another preset dictionary \(id 0x{zlib.adler32(d):08x}\) than the one "
+                                         rf"given \(id 0x{zlib.adler32(other):08x}, 18 bytes\)"):
+        lz.decompress(blob, dictionary=other)
+    with pytest.raises(ValueError, match="compressed without a dictionary, but dictionary= was given"):
+        lz.decompress(plain, dictionary=d)
+    with pytest.raises(ValueError, match=f"frame at byte {len(plain)} was compressed with a preset dictionary"):
+        lz.decompress(plain + blob)  # the second frame's
+    dec = lz.Decompressor(dictionary=other)
+    with pytest.raises(ValueError, match="another preset dictionary"):
+        dec.decompress(blob)
+    for err in (lz.decompress, lambda b: lz.Decompressor().decompress(b)):
+        with pytest.raises(ValueError) as info:
+            err(blob)
+        assert not isinstance(info.value, thrifty.CorruptData)  # the data is fine: the dictionary is the problem
+
+
+def test_bad_dictionary_arguments_raise_specific_errors():
+    with pytest.raises(TypeError, match="dictionary must be a bytes-like object .* or None, not str"):
+        lz.compress(b"x", dictionary="text")
+    with pytest.raises(TypeError, match="not int"):
+        lz.Decompressor(dictionary=5)
+    with pytest.raises(ValueError, match="dictionary must not be empty: pass None"):
+        lz.compress(b"x", dictionary=b"")
+    with pytest.raises(ValueError, match=r"dictionary is 2000 bytes, more than the window of window_bits=10 holds "
+                                         r"\(1024 bytes\): pass window_bits=11 or more"):
+        lz.compress(b"x", dictionary=bytes(2000))
+    with pytest.raises(ValueError, match="more than the window of window_bits=8"):
+        lz.Compressor(window_bits=8, dictionary=bytes(300))
+    with pytest.raises(ValueError, match=r"dictionary is 32769 bytes, more than the 32768 accepted \(the largest"):
+        lz.decompress(b"", dictionary=bytes(32769))
+    with pytest.raises(ValueError, match="filter and dictionary cannot be combined"):
+        lz.compress(b"x" * 10, filter="delta2", dictionary=b"abc")
+    assert lz.decompress(lz.compress(b"x", window_bits=15, dictionary=bytes(32768)), dictionary=bytes(32768)) == b"x"
+
+
+def test_train_dictionary_arguments_and_results():
+    recs = _records(100, 4)
+    d = lz.train_dictionary(recs, 256)
+    assert isinstance(d, bytes) and 0 < len(d) <= 256
+    assert lz.train_dictionary(iter(recs), 256) == d  # any iterable; deterministic
+    assert lz.train_dictionary([bytearray(r) for r in recs], 256) == d
+    assert b'"status":"' in lz.train_dictionary(recs, 4096)  # what every record shares
+    with pytest.raises(ValueError, match="size must be between 1 and 32768 bytes"):
+        lz.train_dictionary(recs, 0)
+    with pytest.raises(ValueError, match="size must be between 1 and 32768 bytes"):
+        lz.train_dictionary(recs, 1 << 40)
+    with pytest.raises(TypeError, match="size must be an int"):
+        lz.train_dictionary(recs, "4096")
+    with pytest.raises(TypeError, match=r"samples\[1\] must be a bytes-like object, not str"):
+        lz.train_dictionary([b"abc", "def"], 100)
+    with pytest.raises(TypeError, match="samples must be an iterable of bytes-like messages"):
+        lz.train_dictionary(5, 100)
+    with pytest.raises(TypeError, match="not a str"):
+        lz.train_dictionary("abcdefgh", 100)
+    with pytest.raises(ValueError, match="samples is empty"):
+        lz.train_dictionary([], 100)
+    with pytest.raises(ValueError, match="no string of 6 bytes occurs in two of the 2 samples"):
+        lz.train_dictionary([b"abcdefgh", b"ijklmnop"], 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600), st.binary(min_size=1, max_size=1024), st.integers(10, 12), st.integers(1, 9))
+def test_any_data_round_trips_with_any_dictionary(data, dictionary, w, level):
+    blob = lz.compress(data, window_bits=w, level=level, dictionary=dictionary)
+    assert lz.decompress(blob, dictionary=dictionary) == data
+    c = lz.Compressor(window_bits=w, level=level, dictionary=dictionary)
+    streamed = c.compress(data) + c.flush()
+    assert lz.decompress(streamed, dictionary=dictionary) == data
+    if not blob[6] & 0x02:
+        assert streamed == blob

@@ -61,3 +61,20 @@ def test_how_the_target_ended_is_shown_from_the_recorders_end_record():
     text = render_text(r)
     assert "target was killed: exit status -9 (signal 9)" in text
     assert "last complete one" in text
+
+
+def test_json_document_has_a_field_a_line_and_the_same_value():
+    """The --json document is written by the C encoder (a top-level field per line, each value compact): the same
+    JSON value the stdlib's indented encoder wrote."""
+    import json
+
+    from thrifty.doctor.render_json import dumps
+
+    r = build_report(_raw(timeline=[[0, 5, 1], [100_000_000, 30_000_000, 2]]))
+    text = dumps(r)
+    assert json.loads(text) == json.loads(json.dumps(r, indent=1))
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and len(lines) == len(r) + 2
+    assert lines[1].startswith('"schema":') and text.endswith("}\n")
+    # keys json must name itself (not str) and empty documents: one compact line
+    assert dumps({1: [1, 2]}) == '{"1":[1,2]}\n' and dumps({}) == "{}\n"

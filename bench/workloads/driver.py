@@ -119,4 +119,6 @@ peak, own = raw.get("peak_bytes"), raw.get("tracker_peak_bytes")
 if mode == "memray":
     own = os.path.getsize(capture)  # its capture file, the thing that grows
 tmp.cleanup()
-print(json.dumps({"time": elapsed, "cpu": cpu, "peak": peak, "own": own, "rss": peak_rss(), "gc": gc_at_start}))
+# thrifty's sides: the live traced blocks at the peak and what the live-block tables took then (cost per block)
+print(json.dumps({"time": elapsed, "cpu": cpu, "peak": peak, "own": own, "rss": peak_rss(), "gc": gc_at_start,
+                  "blocks": raw.get("live_blocks_at_peak"), "block_bytes": raw.get("block_table_bytes_at_peak")}))

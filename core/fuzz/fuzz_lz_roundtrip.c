@@ -1,7 +1,8 @@
-/* libFuzzer target: any input compressed with parameters (window, lookahead, checksum, level, filter) from its first
- * bytes,
- * streamed through the encoder and decoder in fuzz-chosen chunk sizes, must come back byte for byte, within the
- * documented output bound; one-shot compression must write the same frame unless it stored the input raw. */
+/* libFuzzer target: any input compressed with parameters (window, lookahead, checksum, level, filter or a preset
+ * dictionary) from its first bytes, streamed through the encoder and decoder in fuzz-chosen chunk sizes, must come
+ * back byte for byte, within the documented output bound; one-shot compression must write the same frame unless it
+ * stored the input raw. With a dictionary (the input's first bytes, up to the window; the rest is the data), a
+ * decoder given none or another one must refuse the frame (TF_E_DICT). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t chunk = (size_t)data[1] % 97u + 1u;
     const uint8_t *in = data + 2;
     size_t n = size - 2;
+    const uint8_t *dict = NULL;
+    size_t dict_n = 0;
+#if TF_LZ_DICTIONARY
+    if (!TF_LZ_FILTER_OF(flags) && ((data[1] / 70u) & 1u) && n >= 2u) { /* data[1] in 70..79 or 210..219 */
+        dict_n = n / 2u < ((size_t)1 << w) ? n / 2u : (size_t)1 << w;
+        dict = in;
+        in += dict_n;
+        n -= dict_n;
+    }
+#endif
 
     tf_lz_encoder *e;
     if (tf_lz_encoder_init(&e, enc_storage, sizeof enc_storage, w, l, flags) != TF_OK)
+        abort();
+    if (dict_n && tf_lz_encoder_set_dictionary(e, dict, dict_n) != TF_OK)
         abort();
     size_t ip = 0, cn = 0;
     for (;;) {
@@ -48,10 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (cn == sizeof comp)
             abort(); /* far past the bound */
     }
-    if (cn > n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD + (TF_LZ_FILTER_OF(flags) ? 1u : 0u)) /* + the filter byte */
+    /* + the filter byte or the dictionary's id */
+    if (cn > n + 4u * (n >> w) + TF_LZ_FRAME_OVERHEAD + (TF_LZ_FILTER_OF(flags) ? 1u : 0u) + (dict_n ? 4u : 0u))
         abort();
     size_t on = 0;
-    if (tf_lz_compress(in, n, once, sizeof once, &on, enc_storage, sizeof enc_storage, w, l, flags) != TF_OK)
+    if (tf_lz_compress_dict(in, n, once, sizeof once, &on, enc_storage, sizeof enc_storage, w, l, flags, dict,
+                            dict_n) != TF_OK)
         abort();
     if (!(once[6] & TF_LZ_FLAG_STORED) && (on != cn || memcmp(once, comp, cn) != 0))
         abort();
@@ -60,13 +75,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *small = malloc(tight ? tight : 1u);
     if (!small)
         abort();
-    tf_status ts = tf_lz_compress(in, n, small, tight, &on, enc_storage, sizeof enc_storage, w, l, flags);
+    tf_status ts =
+        tf_lz_compress_dict(in, n, small, tight, &on, enc_storage, sizeof enc_storage, w, l, flags, dict, dict_n);
     if (ts != TF_E_FULL && !(ts == TF_OK && on <= tight && (small[6] & TF_LZ_FLAG_STORED)))
         abort();
     free(small);
 
     tf_lz_decoder *d;
-    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 15) != TF_OK)
+    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 15) != TF_OK ||
+        (dict_n && tf_lz_decoder_set_dictionary(d, dict, dict_n) != TF_OK))
         abort();
     size_t cp = 0, bn = 0;
     for (;;) {
@@ -87,7 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     /* Again straight from the frame (tf_lz_decoder_decode, whose fast path needs 16 input bytes at a time, which
      * sink's small buffer never holds), with output in the same chunks. */
-    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 15) != TF_OK)
+    if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 15) != TF_OK ||
+        (dict_n && tf_lz_decoder_set_dictionary(d, dict, dict_n) != TF_OK))
         abort();
     cp = bn = 0;
     for (;;) {
@@ -104,5 +122,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (bn != n || memcmp(back, in, n) != 0 || cp != cn)
         abort();
+    if (dict_n) { /* without the dictionary, and with another one (its first byte changed): refused */
+        static uint8_t other[1u << 15];
+        memcpy(other, dict, dict_n);
+        other[0] ^= 1u;
+        for (int k = 0; k < 2; k++) {
+            size_t got = 0;
+            if (tf_lz_decoder_init(&d, dec_storage, sizeof dec_storage, 15) != TF_OK ||
+                (k && tf_lz_decoder_set_dictionary(d, other, dict_n) != TF_OK) ||
+                tf_lz_decoder_decode(d, comp, cn, &cp, back, sizeof back, &got) != TF_E_DICT || got)
+                abort();
+        }
+    }
     return 0;
 }

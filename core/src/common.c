@@ -15,6 +15,7 @@ const char *tf_status_str(tf_status status) {
     case TF_E_VERSION: return "unsupported format version";
     case TF_E_STATE: return "invalid in current state";
     case TF_E_OVERFLOW: return "arithmetic overflow";
+    case TF_E_DICT: return "wrong preset dictionary";
     default: return "unknown status";
     }
 }

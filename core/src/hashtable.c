@@ -18,7 +18,7 @@ size_t tf_hashtable_size(uint32_t capacity) {
     return (size_t)bytes;
 }
 
-tf_status tf_hashtable_init(tf_hashtable *t, void *storage, size_t size, uint32_t capacity) {
+tf_status tf_hashtable_init_zeroed(tf_hashtable *t, void *storage, size_t size, uint32_t capacity) {
     tf_status st;
     if (!t || !storage)
         return TF_E_NULL;
@@ -28,8 +28,15 @@ tf_status tf_hashtable_init(tf_hashtable *t, void *storage, size_t size, uint32_
     t->words = (uint64_t *)storage;
     t->mask = tf__probe_slots(capacity, TF_HASHTABLE_MAX_CAPACITY, &t->shift) - 1u;
     t->capacity = capacity;
-    tf_hashtable_clear(t);
+    t->count = 0;
     return TF_OK;
+}
+
+tf_status tf_hashtable_init(tf_hashtable *t, void *storage, size_t size, uint32_t capacity) {
+    tf_status st = tf_hashtable_init_zeroed(t, storage, size, capacity);
+    if (st == TF_OK)
+        tf_hashtable_clear(t);
+    return st;
 }
 
 void tf_hashtable_clear(tf_hashtable *t) {
@@ -95,18 +102,25 @@ uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t
 }
 
 tf_status tf_hashtable_move(tf_hashtable *dst, const tf_hashtable *src) {
-    uint32_t cursor = 0;
-    uint64_t key, value;
-    /* Every entry goes to the first empty slot from its home (the probe for key 0, which no slot holds) without
+    const uint64_t *from = src->words;
+    uint64_t *to = dst->words;
+    uint64_t nslots = (uint64_t)src->mask + 1u;
+    uint32_t mask = dst->mask, shift = dst->shift;
+    if (src->count > dst->capacity - dst->count)
+        return TF_E_FULL;
+    /* Growing a table is this loop over every slot of src, so it reads the slots directly, not through next(), keeps
+     * dst's geometry in locals (the stores into the slots would make the compiler reload it), and checks room once,
+     * above. Every entry goes to the first empty slot from its home (the probe for key 0, which no slot holds) without
      * looking for its key: dst holds none of src's keys, and a key src holds several times stays several times. */
-    while (tf_hashtable_next(src, &cursor, &key, &value)) {
+    for (uint64_t j = 0; j < nslots; j++) {
+        uint64_t key = from[j * HT_STRIDE];
         uint32_t i;
-        if (dst->count >= dst->capacity)
-            return TF_E_FULL;
-        i = tf__probe_from(dst->words, HT_STRIDE, 0u, dst->mask, tf__ht_home(dst, key), 0u);
-        HT_KEY(dst, i) = key;
-        HT_VALUE(dst, i) = value;
-        dst->count++;
+        if (key == 0)
+            continue;
+        i = tf__probe_from(to, HT_STRIDE, 0u, mask, tf__probe_home(key, shift), 0u);
+        to[(size_t)i * HT_STRIDE] = key;
+        to[(size_t)i * HT_STRIDE + 1u] = from[j * HT_STRIDE + 1u];
     }
+    dst->count += src->count;
     return TF_OK;
 }

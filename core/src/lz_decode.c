@@ -1,62 +1,6 @@
-/* thrifty core — lz: the decoder's state machine (the code and its rationale are in lz.h). */
-#include "lz_internal.h"
-
-/* ---- decoder ---------------------------------------------------------------------------------------------- */
-
-enum {
-    D_HEADER,
-    D_RUN,          /* the run code's symbol: the run's length slot and how its bytes are coded */
-    D_MATCH,        /* the match code's symbol: explicit or rep and the length slot, or the end of the frame */
-    D_OFFSET,       /* the offset code's symbol: the offset's slot */
-    D_RUN_EXTRA,    /* the run length's extra bits */
-    D_MATCH_EXTRA,  /* the match length's extra bits */
-    D_OFFSET_EXTRA, /* the offset's extra bits */
-    D_LIT,          /* the run's bytes */
-    D_COPY,         /* the match's bytes */
-    D_PAD,          /* zero bits up to the byte boundary */
-    D_TRAILER,      /* 4 bytes of Adler-32 */
-    D_STORED_LEN,   /* then the stored bytes, as a run of plain literals (D_LIT) */
-    D_END,
-    D_FAILED
-};
-/* The three symbol states, then the three states that read their numbers' extra bits in the same order. */
-#define D_EXTRA (D_RUN_EXTRA - D_RUN)
-TF_STATIC_ASSERT(D_MATCH_EXTRA == D_MATCH + D_EXTRA && D_OFFSET_EXTRA == D_OFFSET + D_EXTRA,
-                 lz_decoder_states_in_order);
-
-struct tf_lz_decoder {
-    uint32_t bits;    /* input bits read but not used; the low `nbits` are valid */
-    uint32_t adler;   /* Adler-32 of the output so far */
-    uint32_t count;   /* what remains of the current run, match, header or stored body */
-    uint16_t pos;     /* window index of the next output byte */
-    uint16_t wrapped; /* 1 once the window has been filled (until then, offsets beyond pos are corrupt) */
-    uint16_t rep;     /* offset of the last match */
-    uint8_t nbits, state, w, l;
-    uint8_t max_w;   /* the largest window's bits; above them (TF__ROOM_SHIFT) the largest filter the storage fits */
-    uint8_t flags;   /* the header's flags; above them (TF__FILTER_SHIFT) the frame's filter, see tf__dec_filter_id */
-    uint8_t k;       /* D_*_EXTRA: the slot read; D_LIT and D_MATCH: the match code's context */
-    uint8_t is_rep;  /* D_LIT: the run is full and no match follows; later: the match is a rep */
-    uint8_t starved; /* the last poll stopped for want of input (cleared by sink) */
-    uint8_t mode;    /* how the current run's bytes are coded: 0 text code, 1 numeric code, 2 plain */
-    uint8_t long_before; /* the last sequence ended with a match of 2^L bytes (the match code's context) */
-    uint8_t error, in_len, in_pos;
-    uint8_t in[TF_LZ_DECODER_INPUT];
-    uint8_t window[]; /* 2^max_w bytes, then a filter's state when the frame has one */
-};
-
-/* The filter fields live in spare bits of max_w and flags, so the state is no larger than without filters:
- *   max_w bits 4-5: log2 of the largest element size whose filter state fits after the window (0: none);
- *   flags bit 3:    while the header is read, that the version says a filter byte comes;
- *   flags bits 3-5: then the filter: kind - 1 in bit 3 (delta 0, shuffle 1), log2(element size) in bits 4-5;
- *   flags bit 7:    the frame has a filter, and its state after the window is set up. */
-#if TF_LZ_FILTERS
-#define TF__MAXW(d) ((unsigned)(d)->max_w & 15u)
-#else
-#define TF__MAXW(d) ((unsigned)(d)->max_w)
-#endif
-#define TF__ROOM_SHIFT 4u
-#define TF__FILTER_SHIFT 3u
-#define TF__FILTER_ON 0x80u
+/* thrifty core — lz: the decoder's state machine (the code and its rationale are in lz.h; the frame header and
+ * preset dictionaries are in lz_frame.c). */
+#include "lz_decoder.h"
 
 size_t tf_lz_decoder_size(unsigned window_bits) {
     if (window_bits < TF_LZ_MIN_WINDOW_BITS || window_bits > TF_LZ_MAX_WINDOW_BITS)
@@ -230,61 +174,6 @@ static tf_status tf__fail(tf_lz_decoder *d, tf_status why) {
     d->error = (uint8_t)-why;
     return why;
 }
-
-/* One byte of the header (index `count`). */
-static tf_status tf__header_byte(tf_lz_decoder *d, unsigned b) {
-    unsigned i = d->count;
-    if (i < 4u) {
-        if (b != tf__lz_magic[i])
-            return TF_E_CORRUPT;
-    } else if (i == 4u) {
-        if (b != TF_LZ_VERSION && (b != TF_LZ_VERSION_FILTERED || !TF_LZ_FILTERS))
-            return TF_E_VERSION; /* version 1 (before any release) is not read either */
-#if TF_LZ_FILTERS
-        d->flags = (uint8_t)(b == TF_LZ_VERSION_FILTERED ? 1u << TF__FILTER_SHIFT : 0u);
-#endif
-    } else if (i == 5u) {
-        d->w = (uint8_t)(b & 15u);
-        d->l = (uint8_t)(b >> 4);
-        if (!tf__lz_params_ok(d->w, d->l))
-            return TF_E_CORRUPT;
-        if (d->w > TF__MAXW(d))
-            return TF_E_SIZE;
-    } else if (!TF_LZ_FILTERS || i == 6u) { /* without filters, byte 6 is the last */
-        if (b & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | (TF_LZ_FILTERS ? TF_LZ_FLAG_FILTER : 0u)))
-            return TF_E_VERSION;
-#if TF_LZ_FILTERS
-        /* the filter flag exactly in version 3 frames, and never on a stored one (whose bytes are the content) */
-        if (!(b & TF_LZ_FLAG_FILTER) != !(d->flags >> TF__FILTER_SHIFT) ||
-            ((b & TF_LZ_FLAG_FILTER) && (b & TF_LZ_FLAG_STORED)))
-            return TF_E_CORRUPT;
-#endif
-        d->flags = (uint8_t)b;
-    } else {
-#if TF_LZ_FILTERS
-        if (!tf_lz_filter_size(TF_LZ_FILTER(b)))
-            return TF_E_VERSION; /* a filter this build does not know */
-        if ((b >> 4) > ((unsigned)d->max_w >> TF__ROOM_SHIFT))
-            return TF_E_SIZE; /* the decoder's storage has no room for its block */
-        d->flags = (uint8_t)(d->flags | (((b & 15u) - 1u) | ((b >> 4) << 1)) << TF__FILTER_SHIFT);
-#endif
-    }
-    d->count = i + 1u;
-    return TF_OK;
-}
-
-/* The header's length: 7 bytes, and a filter byte when byte 6 (read by then) has the filter flag. */
-static unsigned tf__header_len(const tf_lz_decoder *d) {
-    return TF_LZ_HEADER_SIZE + (TF_LZ_FILTERS && d->count >= TF_LZ_HEADER_SIZE && (d->flags & TF_LZ_FLAG_FILTER));
-}
-
-#if TF_LZ_FILTERS
-/* The frame's filter id (lz.h) once its header is read, from the bits tf__header_byte packed into flags. */
-static unsigned tf__dec_filter_id(const tf_lz_decoder *d) {
-    unsigned v = ((unsigned)d->flags >> TF__FILTER_SHIFT) & 7u;
-    return (d->flags & TF_LZ_FLAG_FILTER) ? ((v & 1u) + 1u) | ((v >> 1) << 4) : 0u;
-}
-#endif
 
 #if !TF_LZ_SMALL /* the small build decodes a symbol at a time only */
 /* Records that k bytes were written to the window, ending at index `pos`. The hot loops keep pos in a local. */
@@ -494,15 +383,19 @@ static tf_status tf__decode(tf_lz_decoder *d, tf__lz_src *src, uint8_t *out, siz
     for (;;) {
         switch (d->state) {
         case D_HEADER:
-            while (d->count < tf__header_len(d)) {
+            while (d->count < tf__lz_header_len(d)) {
                 int b = tf__bits(d, src, 8);
                 if (b < 0)
                     goto starved;
-                st = tf__header_byte(d, (unsigned)b);
+                st = tf__lz_header_byte(d, (unsigned)b);
                 if (st != TF_OK)
                     goto fail;
             }
             d->count = 0;
+#if TF_LZ_DICTIONARY
+            if (d->max_w & TF__DICT_SET)
+                tf__lz_dict_start(d);
+#endif
             d->state = (d->flags & TF_LZ_FLAG_STORED) ? D_STORED_LEN : D_RUN;
             break;
         case D_RUN:
@@ -794,35 +687,4 @@ size_t tf_lz_decoder_pending(const tf_lz_decoder *d, const uint8_t **bytes) {
     if (bytes)
         *bytes = d ? d->in + d->in_pos : NULL;
     return d ? (size_t)d->in_len - d->in_pos : 0;
-}
-
-tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
-                            unsigned *flags) {
-    if (!in && n)
-        return TF_E_NULL;
-    tf_lz_decoder h; /* the decoder's own header check, on a scratch state that takes any window and filter */
-    h.count = 0;
-    h.max_w = TF_LZ_MAX_WINDOW_BITS;
-#if TF_LZ_FILTERS
-    h.max_w = (uint8_t)(h.max_w | (3u << TF__ROOM_SHIFT));
-#endif
-    for (size_t i = 0; i < tf__header_len(&h); i++) {
-        if (i == n || (i == 4u && n < TF_LZ_HEADER_SIZE)) /* the magic first, then whether it is all here */
-            return TF_E_EMPTY;
-        tf_status st = tf__header_byte(&h, in[i]);
-        if (st != TF_OK)
-            return st;
-    }
-    if (window_bits)
-        *window_bits = h.w;
-    if (lookahead_bits)
-        *lookahead_bits = h.l;
-    if (flags)
-#if TF_LZ_FILTERS
-        *flags = (h.flags & (TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_STORED | TF_LZ_FLAG_FILTER)) |
-                 TF_LZ_FILTER(tf__dec_filter_id(&h));
-#else
-        *flags = h.flags;
-#endif
-    return TF_OK;
 }

@@ -1,5 +1,6 @@
-/* thrifty core — lz: what the encoder (lz_encode.c) and the decoder (lz_decode.c) share: the frame's magic, the
- * checksum, the parameter check and the slot coding of numbers. Private to those two files. */
+/* thrifty core — lz: what the encoder (lz_encoder.h and the files that include it) and the decoder (lz_decoder.h
+ * and its files) share: the frame's magic, the checksum, the parameter check, the slot coding of numbers and the
+ * numeric filters' block transforms. Private to the lz files. */
 #ifndef THRIFTY_LZ_INTERNAL_H
 #define THRIFTY_LZ_INTERNAL_H
 

@@ -145,18 +145,67 @@ static void test_keyed_against_shadow(void) {
     CHECK_EQ(tf_hashtable_move(&u, &t), TF_OK);
     CHECK_EQ(tf_hashtable_count(&u), n);
     check_all_reachable(&u, present, n);
-    /* and a destination too small holds a prefix and says so */
+    /* and a destination too small says so and is left as it was */
     {
         static tf_hashtable_entry tiny[8];
         tf_hashtable s;
         CHECK_EQ(tf_hashtable_init(&s, tiny, sizeof tiny, 6), TF_OK);
         CHECK_EQ(tf_hashtable_move(&s, &t), n > 6 ? TF_E_FULL : TF_OK);
-        CHECK(tf_hashtable_count(&s) <= 6);
+        CHECK_EQ(tf_hashtable_count(&s), n > 6 ? 0 : n);
+        for (uint32_t i = 0; n > 6 && i < 8; i++)
+            CHECK(tiny[i].key == 0);
     }
+}
+
+/* init_zeroed over storage the caller zeroed is the same empty table as init's; the room move checks counts what dst
+ * already holds */
+static void test_init_zeroed_and_move_room(void) {
+    static uint64_t dirty[64], zeroed[64], src_mem[64];
+    tf_hashtable a, b, src;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 64; i++)
+        dirty[i] = ~(uint64_t)0;
+    CHECK_EQ(tf_hashtable_init_zeroed(NULL, zeroed, sizeof zeroed, 20), TF_E_NULL);
+    CHECK_EQ(tf_hashtable_init_zeroed(&b, zeroed, sizeof zeroed, 0), TF_E_ARG);
+    CHECK_EQ(tf_hashtable_init_zeroed(&b, zeroed, 8, 20), TF_E_SIZE);
+    CHECK_EQ(tf_hashtable_init_zeroed(&b, (char *)zeroed + 1, sizeof zeroed - 8, 2), TF_E_ALIGN);
+    CHECK_EQ(tf_hashtable_init(&a, dirty, sizeof dirty, 20), TF_OK);
+    CHECK_EQ(tf_hashtable_init_zeroed(&b, zeroed, sizeof zeroed, 20), TF_OK);
+    CHECK_EQ(a.mask, b.mask);
+    CHECK_EQ(a.shift, b.shift);
+    CHECK_EQ(tf_hashtable_count(&b), 0);
+    CHECK_EQ(tf_hashtable_capacity(&b), 20);
+    for (uint64_t k = 1; k <= 20; k++) {
+        CHECK_EQ(tf_hashtable_get(&a, k, NULL), 0);
+        CHECK_EQ(tf_hashtable_put(&a, k, k), TF_OK);
+        CHECK_EQ(tf_hashtable_put(&b, k, k), TF_OK);
+    }
+    CHECK_EQ(tf_hashtable_put(&b, 21, 1), TF_E_FULL);
+    /* 15 entries fit 20 - 10: the move is refused whole while dst holds 10, accepted once it holds 5 */
+    CHECK_EQ(tf_hashtable_init(&src, src_mem, sizeof src_mem, 20), TF_OK);
+    for (uint64_t k = 100; k < 115; k++)
+        CHECK_EQ(tf_hashtable_put(&src, k, k + 1u), TF_OK);
+    for (uint64_t k = 1; k <= 10; k++)
+        CHECK_EQ(tf_hashtable_take(&a, k, NULL), 1);
+    CHECK_EQ(tf_hashtable_move(&a, &src), TF_E_FULL);
+    CHECK_EQ(tf_hashtable_count(&a), 10);
+    CHECK_EQ(tf_hashtable_get(&a, 100, NULL), 0);
+    for (uint64_t k = 11; k <= 15; k++)
+        CHECK_EQ(tf_hashtable_take(&a, k, NULL), 1);
+    CHECK_EQ(tf_hashtable_move(&a, &src), TF_OK);
+    CHECK_EQ(tf_hashtable_count(&a), 20);
+    for (uint64_t k = 100; k < 115; k++) {
+        CHECK_EQ(tf_hashtable_get(&a, k, &v), 1);
+        CHECK(v == k + 1u);
+    }
+    for (uint64_t k = 16; k <= 20; k++)
+        CHECK_EQ(tf_hashtable_get(&a, k, NULL), 1);
+    CHECK_EQ(tf_hashtable_count(&src), 15); /* src unchanged */
 }
 
 int main(void) {
     RUN(test_find_and_upsert);
     RUN(test_keyed_against_shadow);
+    RUN(test_init_zeroed_and_move_room);
     return TF_TEST_SUMMARY();
 }

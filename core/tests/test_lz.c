@@ -1,6 +1,7 @@
 /* Tests for thrifty.lz: parameter and storage checks, the stream state machines under every chunking of input and
  * output, the output bound, the one-shot path, and the decoder's refusal of corrupt, truncated and foreign frames. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -500,10 +501,13 @@ static void test_filter_errors(void) {
         {4, TF_LZ_VERSION, TF_E_CORRUPT},                              /* version 2 with the flag */
         {6, TF_LZ_FLAG_CHECKSUM, TF_E_CORRUPT},                        /* version 3 without it */
         {6, TF_LZ_FLAG_FILTER | TF_LZ_FLAG_STORED | 1u, TF_E_CORRUPT}, /* filtered and stored */
-        {6, 0x08u | TF_LZ_FLAG_FILTER, TF_E_VERSION},                  /* an unknown flag */
+        {6, 0x10u | TF_LZ_FLAG_FILTER, TF_E_VERSION},                  /* an unknown flag */
         {7, 0x03u, TF_E_VERSION},                                      /* an unknown kind */
         {7, 0x41u, TF_E_VERSION},                                      /* an element of 16 bytes */
-        {4, 4u, TF_E_VERSION},                                         /* a later version */
+        {4, 5u, TF_E_VERSION},                                         /* a later version */
+        /* a filter with a dictionary's flag or version (a build without dictionaries knows neither) */
+        {6, TF_LZ_FLAG_DICT | TF_LZ_FLAG_FILTER, TF_LZ_DICTIONARY ? TF_E_CORRUPT : TF_E_VERSION},
+        {4, TF_LZ_VERSION_DICT, TF_LZ_DICTIONARY ? TF_E_CORRUPT : TF_E_VERSION},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         static uint8_t copy[400];
@@ -527,6 +531,254 @@ static void test_filters_not_built(void) {
 }
 #endif
 
+#if TF_LZ_DICTIONARY
+/* Streams in[0..n) through an encoder given dict, in chunks of `chunk`, into out; returns the frame's size. */
+static size_t dict_stream(const uint8_t *in, size_t n, const uint8_t *dict, size_t dn, unsigned w, unsigned l,
+                          unsigned flags, size_t chunk, uint8_t *out, size_t cap) {
+    static uint64_t work[40000 / 8];
+    tf_lz_encoder *e;
+    CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, w, l, flags), TF_OK);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, dict, dn), TF_OK);
+    size_t ip = 0, o = 0;
+    for (;;) {
+        size_t took = 0, got = 0, k = n - ip < chunk ? n - ip : chunk;
+        if (ip < n)
+            CHECK_EQ(tf_lz_encoder_sink(e, in + ip, k, &took), TF_OK);
+        ip += took;
+        size_t room = cap - o < chunk ? cap - o : chunk;
+        tf_status st = tf_lz_encoder_poll(e, out + o, room, &got);
+        o += got;
+        if (st == TF_LZ_MORE || ip < n)
+            continue;
+        if (tf_lz_encoder_finish(e) == TF_LZ_DONE && st == TF_LZ_DONE)
+            return o;
+    }
+}
+
+/* Decodes frame[0..n) with dict (NULL: none) through sink/poll in chunks; returns the status it ended with. */
+static tf_status dict_decode(const uint8_t *frame, size_t n, const uint8_t *dict, size_t dn, unsigned max_w,
+                             size_t chunk, uint8_t *out, size_t cap, size_t *out_n) {
+    tf_lz_decoder *d;
+    CHECK_EQ(tf_lz_decoder_init(&d, arena, sizeof arena, max_w), TF_OK);
+    if (dict)
+        CHECK_EQ(tf_lz_decoder_set_dictionary(d, dict, dn), TF_OK);
+    size_t ip = 0;
+    *out_n = 0;
+    for (;;) {
+        size_t took = 0, got = 0;
+        tf_lz_decoder_sink(d, frame + ip, n - ip < chunk ? n - ip : chunk, &took);
+        ip += took;
+        tf_status st = tf_lz_decoder_poll(d, out + *out_n, cap - *out_n < chunk ? cap - *out_n : chunk, &got);
+        *out_n += got;
+        if (st < 0)
+            return st;
+        if (tf_lz_decoder_ended(d))
+            return TF_LZ_DONE;
+        if (st == TF_LZ_DONE && ip == n)
+            return tf_lz_decoder_finish(d);
+    }
+}
+
+static void test_dictionary_round_trips(void) {
+    static uint8_t dict[1u << 15], in[6000], frame[8000], once[8000], back[8000];
+    static uint64_t work[40000 / 8];
+    size_t dn0 = make_input(0, dict, sizeof dict), n0 = make_input(0, in, sizeof in);
+    for (unsigned w = 6; w <= 15; w++) {
+        unsigned l = w - 1u < 5u ? w - 1u : 5u;
+        size_t dn = dn0 < ((size_t)1 << w) ? dn0 : (size_t)1 << w, lengths[] = {0, 1, 2, 3, 77, n0};
+        for (unsigned k = 0; k < 6u; k++) {
+            size_t n = lengths[k], chunk = 1u + (w * 7u + k) % 13u;
+            for (unsigned level = 1; level <= 9u; level += 4u) {
+                unsigned flags = TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(level);
+                size_t fn = dict_stream(in, n, dict + dn0 - dn, dn, w, l, flags, chunk, frame, sizeof frame);
+                CHECK_EQ(frame[4], TF_LZ_VERSION_DICT);
+                CHECK_EQ(frame[6], TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_DICT);
+                uint32_t id = 0;
+                CHECK_EQ(tf_lz_read_dictionary_id(frame, fn, &id), TF_OK);
+                CHECK_EQ(id, tf_lz_dictionary_id(dict + dn0 - dn, dn));
+                size_t on = 0, bn = 0;
+                CHECK_EQ(tf_lz_compress_dict(in, n, once, sizeof once, &on, work, sizeof work, w, l, flags,
+                                             dict + dn0 - dn, dn),
+                         TF_OK);
+                CHECK(on == fn ? memcmp(once, frame, fn) == 0 : (once[6] & TF_LZ_FLAG_STORED) && on < fn);
+                /* the decoder given the whole 32 KiB dictionary of which the frame's window saw the tail: no,
+                 * its id differs; given exactly the bytes, with any max_w that fits the frame */
+                CHECK_EQ(dict_decode(frame, fn, dict + dn0 - dn, dn, w + (w < 15u), chunk, back, sizeof back, &bn),
+                         TF_LZ_DONE);
+                CHECK(bn == n && memcmp(back, in, n) == 0);
+                CHECK_EQ(dict_decode(once, on, dict + dn0 - dn, dn, 15, 4096, back, sizeof back, &bn), TF_LZ_DONE);
+                CHECK(bn == n && memcmp(back, in, n) == 0);
+                tf_lz_decoder *d;
+                size_t used = 0;
+                CHECK_EQ(tf_lz_decoder_init(&d, arena, sizeof arena, 15), TF_OK);
+                CHECK_EQ(tf_lz_decoder_set_dictionary(d, dict + dn0 - dn, dn), TF_OK);
+                CHECK_EQ(tf_lz_decoder_decode(d, frame, fn, &used, back, sizeof back, &bn), TF_LZ_DONE);
+                CHECK(tf_lz_decoder_ended(d) && used == fn && bn == n && memcmp(back, in, n) == 0);
+            }
+        }
+    }
+    /* A dictionary makes a short message smaller: the message is mostly in it. */
+    static const char msg[] = "{\"device\":\"env-0007\",\"temp_c\":21.50,\"status\":\"ok\"}";
+    static const char shared[] = "{\"device\":\"env-0001\",\"temp_c\":19.25,\"status\":\"ok\"}";
+    size_t plain = 0, with = 0;
+    CHECK_EQ(
+        tf_lz_compress((const uint8_t *)msg, sizeof msg - 1u, once, sizeof once, &plain, work, sizeof work, 8, 4, 0),
+        TF_OK);
+    CHECK_EQ(tf_lz_compress_dict((const uint8_t *)msg, sizeof msg - 1u, frame, sizeof frame, &with, work, sizeof work,
+                                 8, 4, 0, (const uint8_t *)shared, sizeof shared - 1u),
+             TF_OK);
+    CHECK(with + 20u < plain);
+}
+
+static void test_dictionary_errors(void) {
+    static uint64_t work[40000 / 8];
+    static uint8_t frame[256], plain[256], back[256], big[(1u << 15) + 1u];
+    static const uint8_t dict[] = "sensor reading ok, sensor reading warn";
+    static const uint8_t other[] = "sensor reading ok, sensor reading warm";
+    tf_lz_encoder *e;
+    tf_lz_decoder *d;
+    size_t fn = 0, pn = 0, bn = 0, used = 0;
+    CHECK_EQ(tf_lz_compress_dict(dict, 18, frame, sizeof frame, &fn, work, sizeof work, 8, 4, TF_LZ_FLAG_CHECKSUM, dict,
+                                 sizeof dict - 1u),
+             TF_OK);
+    CHECK_EQ(tf_lz_compress(dict, 18, plain, sizeof plain, &pn, work, sizeof work, 8, 4, TF_LZ_FLAG_CHECKSUM), TF_OK);
+    /* the frame needs this dictionary; a plain frame needs none */
+    CHECK_EQ(dict_decode(frame, fn, NULL, 0, 15, 3, back, sizeof back, &bn), TF_E_DICT);
+    CHECK_EQ(dict_decode(frame, fn, other, sizeof other - 1u, 15, 3, back, sizeof back, &bn), TF_E_DICT);
+    CHECK_EQ(dict_decode(plain, pn, dict, sizeof dict - 1u, 15, 3, back, sizeof back, &bn), TF_E_DICT);
+    CHECK_EQ(dict_decode(frame, fn, dict, sizeof dict - 1u, 15, 3, back, sizeof back, &bn), TF_LZ_DONE);
+    CHECK(bn == 18 && memcmp(back, dict, 18) == 0);
+    CHECK_EQ(tf_lz_decoder_init(&d, arena, sizeof arena, 15), TF_OK);
+    CHECK_EQ(tf_lz_decoder_decode(d, frame, fn, &used, back, sizeof back, &bn), TF_E_DICT);
+    CHECK_EQ(tf_lz_decoder_finish(d), TF_E_DICT); /* the decoder stays failed */
+    CHECK(strcmp(tf_status_str(TF_E_DICT), "wrong preset dictionary") == 0);
+    /* the header: 11 bytes, the id little-endian after the 7 */
+    unsigned w = 0, l = 0, flags = 0;
+    uint32_t id = 0;
+    CHECK_EQ(tf_lz_read_header(frame, 10, &w, &l, &flags), TF_E_EMPTY);
+    CHECK_EQ(tf_lz_read_header(frame, 11, &w, &l, &flags), TF_OK);
+    CHECK(w == 8 && l == 4 && flags == (TF_LZ_FLAG_CHECKSUM | TF_LZ_FLAG_DICT));
+    CHECK_EQ(tf_lz_read_dictionary_id(frame, 11, &id), TF_OK);
+    CHECK_EQ(id, tf_lz_dictionary_id(dict, sizeof dict - 1u));
+    CHECK_EQ(tf_lz_read_dictionary_id(plain, pn, &id), TF_E_ARG);
+    CHECK_EQ(tf_lz_read_dictionary_id(frame, 9, &id), TF_E_EMPTY);
+    uint8_t bad[sizeof frame];
+    memcpy(bad, frame, fn);
+    bad[6] &= (uint8_t)~TF_LZ_FLAG_DICT; /* version 4 without its flag */
+    CHECK_EQ(tf_lz_read_header(bad, fn, &w, &l, &flags), TF_E_CORRUPT);
+    memcpy(bad, frame, fn);
+    bad[6] |= TF_LZ_FLAG_FILTER; /* a filter and a dictionary: never written */
+    CHECK_EQ(tf_lz_read_header(bad, fn, &w, &l, &flags), TF_E_CORRUPT);
+    memcpy(bad, plain, pn);
+    bad[6] |= TF_LZ_FLAG_DICT; /* version 2 with the flag */
+    CHECK_EQ(tf_lz_read_header(bad, pn, &w, &l, &flags), TF_E_CORRUPT);
+    /* encoder arguments and states */
+    CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, 8, 4, 0), TF_OK);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(NULL, dict, 3), TF_E_NULL);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, NULL, 3), TF_E_NULL);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, dict, 0), TF_E_ARG);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, big, 257), TF_E_ARG); /* more than the window */
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, big, 256), TF_OK);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, dict, 3), TF_E_ARG); /* one only */
+    CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, 8, 4, 0), TF_OK);
+    CHECK_EQ(tf_lz_encoder_sink(e, dict, 3, &used), TF_OK);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, dict, 3), TF_E_STATE); /* after data */
+#if TF_LZ_FILTERS
+    CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, 8, 4, TF_LZ_FILTER(0x11u)), TF_OK);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, dict, 3), TF_E_ARG);
+    CHECK_EQ(
+        tf_lz_compress_dict(dict, 3, frame, sizeof frame, &fn, work, sizeof work, 8, 4, TF_LZ_FILTER(0x11u), dict, 3),
+        TF_E_ARG);
+#endif
+    /* decoder arguments and states */
+    CHECK_EQ(tf_lz_decoder_init(&d, arena, sizeof arena, 8), TF_OK);
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, NULL, 3), TF_E_NULL);
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, dict, 0), TF_E_ARG);
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, big, sizeof big), TF_E_ARG);
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, big, sizeof big - 1u), TF_OK); /* its last 256 bytes kept */
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, dict, 3), TF_E_STATE);
+    CHECK_EQ(tf_lz_decoder_init(&d, arena, sizeof arena, 15), TF_OK);
+    CHECK_EQ(tf_lz_decoder_decode(d, plain, 8, &used, back, sizeof back, &bn), TF_LZ_DONE); /* header started */
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, dict, 3), TF_E_STATE);
+}
+
+/* A W=8 frame made with a dictionary longer than... no: the encoder takes at most 2^W bytes, so a decoder with a
+ * larger window keeps more of a dictionary than the frame can use and must use only its last 2^W bytes. */
+static void test_dictionary_tail_in_a_larger_decoder(void) {
+    static uint8_t dict[256], in[300], frame[600], back[600];
+    static uint64_t work[40000 / 8];
+    for (size_t i = 0; i < sizeof dict; i++)
+        dict[i] = (uint8_t)(i * 7u + (i >> 4));
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = dict[(i * 13u) % sizeof dict]; /* matches reaching anywhere into the dictionary */
+    size_t fn = 0, bn = 0;
+    CHECK_EQ(
+        tf_lz_compress_dict(in, sizeof in, frame, sizeof frame, &fn, work, sizeof work, 8, 3, 0, dict, sizeof dict),
+        TF_OK);
+    for (unsigned max_w = 8; max_w <= 15u; max_w++) {
+        CHECK_EQ(dict_decode(frame, fn, dict, sizeof dict, max_w, 5, back, sizeof back, &bn), TF_LZ_DONE);
+        CHECK(bn == sizeof in && memcmp(back, in, sizeof in) == 0);
+    }
+}
+
+static void test_train_dictionary(void) {
+    static uint8_t samples[40000], dict[4096], again[4096];
+    static size_t sizes[400];
+    static uint64_t work[(9u * 40000u + 64u) / 8u];
+    size_t total = 0, count = 0;
+    while (count < 300u) {
+        int n = snprintf((char *)samples + total, sizeof samples - total,
+                         "{\"device\":\"env-%04u\",\"seq\":%u,\"temp_c\":%u.%02u,\"status\":\"%s\"}",
+                         (unsigned)(rnd() % 40u), 1000u + (unsigned)count, 18u + (unsigned)(rnd() % 8u),
+                         (unsigned)(rnd() % 100u), rnd() % 4u ? "ok" : "warn");
+        sizes[count++] = (size_t)n;
+        total += (size_t)n;
+    }
+    size_t made = 0, made2 = 0;
+    CHECK_EQ(tf_lz_train_work_size(total), 9u * total + 16u);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, dict, sizeof dict, &made, work, sizeof work), TF_OK);
+    CHECK(made > 0 && made <= sizeof dict);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, again, sizeof again, &made2, work, sizeof work), TF_OK);
+    CHECK(made2 == made && memcmp(dict, again, made) == 0); /* deterministic */
+    /* the most shared string is near the end */
+    static const char key[] = "\",\"seq\":";
+    int near_end = 0;
+    for (size_t i = made > 200u ? made - 200u : 0; i + sizeof key - 1u <= made; i++)
+        near_end |= memcmp(dict + i, key, sizeof key - 1u) == 0;
+    CHECK(near_end);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, dict, 10, &made, work, sizeof work), TF_OK);
+    CHECK(made > 0 && made <= 10u);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, dict, 0, &made, work, sizeof work), TF_E_ARG);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, 0, dict, 100, &made, work, sizeof work), TF_E_ARG);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, dict, 100, &made, work, 9u * total), TF_E_SIZE);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, dict, 100, &made, (uint8_t *)work + 1, sizeof work - 8u),
+             TF_E_ALIGN);
+    CHECK_EQ(tf_lz_train_dictionary(samples, sizes, count, NULL, 100, &made, work, sizeof work), TF_E_NULL);
+    /* nothing shared: an empty dictionary */
+    static const size_t two[] = {8, 8};
+    CHECK_EQ(tf_lz_train_dictionary((const uint8_t *)"abcdefghijklmnop", two, 2, dict, 100, &made, work, sizeof work),
+             TF_OK);
+    CHECK_EQ(made, 0u);
+    /* samples shorter than a string, and a single one */
+    static const size_t tiny[] = {3, 2, 0};
+    CHECK_EQ(tf_lz_train_dictionary((const uint8_t *)"abcde", tiny, 3, dict, 100, &made, work, sizeof work), TF_OK);
+    CHECK_EQ(made, 0u);
+}
+#else
+static void test_dictionaries_not_built(void) {
+    static uint64_t work[40000 / 8];
+    static const uint8_t frame[] = {'T', 'F', 'L', 'Z', 4, 0x48, TF_LZ_FLAG_DICT, 1, 0, 0, 0, 0, 0};
+    tf_lz_encoder *e;
+    tf_lz_decoder *d;
+    unsigned w, l, flags;
+    CHECK_EQ(tf_lz_encoder_init(&e, work, sizeof work, 8, 4, 0), TF_OK);
+    CHECK_EQ(tf_lz_encoder_set_dictionary(e, frame, 3), TF_E_ARG);
+    CHECK_EQ(tf_lz_decoder_init(&d, work, sizeof work, 8), TF_OK);
+    CHECK_EQ(tf_lz_decoder_set_dictionary(d, frame, 3), TF_E_ARG);
+    CHECK_EQ(tf_lz_read_header(frame, sizeof frame, &w, &l, &flags), TF_E_VERSION);
+}
+#endif
+
 int main(void) {
     RUN(test_codes_are_complete_and_canonical);
     RUN(test_sizes_and_init);
@@ -543,6 +795,14 @@ int main(void) {
     RUN(test_filter_errors);
 #else
     RUN(test_filters_not_built);
+#endif
+#if TF_LZ_DICTIONARY
+    RUN(test_dictionary_round_trips);
+    RUN(test_dictionary_errors);
+    RUN(test_dictionary_tail_in_a_larger_decoder);
+    RUN(test_train_dictionary);
+#else
+    RUN(test_dictionaries_not_built);
 #endif
     return TF_TEST_SUMMARY();
 }

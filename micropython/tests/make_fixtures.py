@@ -36,6 +36,7 @@ def main(out: pathlib.Path) -> None:
         "two_frames.tflz": lz.compress(b"first frame ") + lz.compress(b"second frame"),
         "adc16.bin": adc16(),
         "adc16_delta2.tflz": lz.compress(adc16(), filter="delta2"),  # format version 3: a filtered frame
+        "readings_dict.tflz": lz.compress(data[:400], dictionary=data[400:1400]),  # version 4: a dictionary's
         "primes.tfset": thrifty.FrozenSet(p for p in range(2, 2000) if all(p % d for d in range(2, int(p**0.5) + 1))).tobytes(),
         "words.tfset": thrifty.FrozenSet(["alpha", "beta", "gamma", "delta", "\u00e9t\u00e9"]).tobytes(),
         "codes.tfmap": thrifty.FrozenMap({"ok": 200, "created": 201, "not found": 404, "teapot": 418}).tobytes(),

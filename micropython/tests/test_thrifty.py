@@ -136,6 +136,14 @@ else:
     why = raises(ValueError, lz.Decompressor().decompress, filtered)
     check(why is not None and "format version" in why, "so does Decompressor: %s" % why)
 
+# A CPython frame made with a preset dictionary (format version 4): this binding takes no dictionary, so every build
+# refuses it, saying why.
+with_dict = read("readings_dict.tflz")
+why = raises(ValueError, lz.decompress, with_dict)
+check(why is not None and "preset dictionary" in why, "a frame made with a dictionary is refused: %s" % why)
+why = raises(ValueError, lz.Decompressor().decompress, with_dict)
+check(why is not None and "preset dictionary" in why, "so does Decompressor: %s" % why)
+
 # The same core writes the same frames: byte-identical to CPython's (the fixtures).
 check(lz.compress(text) == read("readings_w10.tflz"), "compress writes CPython's frame (W=10)")
 check(lz.compress(text, window_bits=8, lookahead_bits=4, level=1) == read("readings_w8_l4_level1.tflz"),

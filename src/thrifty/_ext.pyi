@@ -15,7 +15,8 @@ class PoolExhausted(MemoryError): ...
 class BudgetExceeded(MemoryError): ...
 class AllocationError(MemoryError): ...
 
-# ---- thrifty.lz (re-exported there as compress, decompress, Compressor, Decompressor; docs/lz.md) ----
+# ---- thrifty.lz (re-exported there as compress, decompress, Compressor, Decompressor, train_dictionary;
+# docs/lz.md) ----
 
 _LzFilter = Literal["delta2", "delta4", "delta8", "shuffle2", "shuffle4", "shuffle8"]
 
@@ -27,8 +28,12 @@ def lz_compress(
     level: int = -1,
     *,
     filter: _LzFilter | None = None,
+    dictionary: ReadableBuffer | None = None,
 ) -> bytes: ...
-def lz_decompress(data: ReadableBuffer, max_length: int | None = None) -> bytes: ...
+def lz_decompress(
+    data: ReadableBuffer, max_length: int | None = None, *, dictionary: ReadableBuffer | None = None
+) -> bytes: ...
+def lz_train_dictionary(samples: Iterable[ReadableBuffer], size: int) -> bytes: ...
 
 @final
 class LzCompressor:
@@ -40,6 +45,7 @@ class LzCompressor:
         level: int = -1,
         *,
         filter: _LzFilter | None = None,
+        dictionary: ReadableBuffer | None = None,
     ) -> Self: ...
     @property
     def filter(self) -> _LzFilter | None: ...
@@ -56,7 +62,7 @@ class LzCompressor:
 
 @final
 class LzDecompressor:
-    def __new__(cls, window_bits: int = 15) -> Self: ...
+    def __new__(cls, window_bits: int = 15, *, dictionary: ReadableBuffer | None = None) -> Self: ...
     @property
     def eof(self) -> bool: ...
     @property

@@ -214,9 +214,7 @@ def _write_page(path: str, page: str) -> None:
 
 def _emit(report: dict[str, Any], found: list[Any], json_path: str | None, html_path: str | None, with_findings: bool) -> None:
     """The text report on stderr, then the --html and --json documents (a closed reader costs neither)."""
-    from thrifty.doctor.html import render as render_html
-    from thrifty.doctor.render import text as render_findings_text
-    from thrifty.doctor.render_json import write_json
+    # each renderer imported only when its output is asked for: the doctor's own time is the user's wait
     from thrifty.doctor.render_text import render_text
 
     try:
@@ -226,13 +224,19 @@ def _emit(report: dict[str, Any], found: list[Any], json_path: str | None, html_
     try:
         sys.stderr.write(render_text(report))
         if with_findings:
+            from thrifty.doctor.render import text as render_findings_text
+
             render_findings_text(found, sys.stderr)
         sys.stderr.flush()
     except BrokenPipeError:
         _mute(sys.stderr)
     if html_path:
+        from thrifty.doctor.html import render as render_html
+
         _write_page(html_path, render_html(report, found))
     if json_path:
+        from thrifty.doctor.render_json import write_json
+
         if json_path == "-":
             try:
                 write_json(report, sys.stdout)
@@ -315,15 +319,14 @@ def _watch_parser() -> _Parser:
 
 def _print_leaks(analysis: dict[str, Any], json_path: str | None, html_path: str | None, top: int) -> None:
     """The analysis as text on stdout (on stderr when --json or --html is -), then the JSON and HTML documents."""
-    import json
-
-    from thrifty.doctor import leaks_html
     from thrifty.doctor.leaks import render_text
 
     text = render_text(analysis, top=top)
     (sys.stderr if "-" in (json_path, html_path) else sys.stdout).write(text)
     if json_path:
-        doc = json.dumps(analysis, indent=1) + "\n"
+        from thrifty.doctor.render_json import dumps
+
+        doc = dumps(analysis)
         if json_path == "-":
             sys.stdout.write(doc)
         else:
@@ -331,6 +334,8 @@ def _print_leaks(analysis: dict[str, Any], json_path: str | None, html_path: str
                 f.write(doc)
     sys.stdout.flush()
     if html_path:
+        from thrifty.doctor import leaks_html
+
         _write_page(html_path, leaks_html.render(analysis, top=top))
 
 

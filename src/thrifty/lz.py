@@ -1,7 +1,8 @@
 """thrifty.lz: streaming compression whose whole state fits in a few hundred bytes, with the faces of zlib and gzip.
 
-compress/decompress, Compressor and Decompressor are the C extension's (they behave like zlib's); open() and LzFile
-wrap them in a file object like gzip.open. docs/lz.md documents the API and docs/format-lz.md the bytes.
+compress/decompress, Compressor and Decompressor are the C extension's (they behave like zlib's), and so is
+train_dictionary (a preset dictionary for short messages, like zlib's zdict); open() and LzFile wrap them in a file
+object like gzip.open. docs/lz.md documents the API and docs/format-lz.md the bytes.
 """
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ from thrifty._ext import LzCompressor as Compressor
 from thrifty._ext import LzDecompressor as Decompressor
 from thrifty._ext import lz_compress as compress
 from thrifty._ext import lz_decompress as decompress
+from thrifty._ext import lz_train_dictionary as train_dictionary
 
-__all__ = ["Compressor", "Decompressor", "LzFile", "compress", "decompress", "open"]
+__all__ = ["Compressor", "Decompressor", "LzFile", "compress", "decompress", "open", "train_dictionary"]
 
 READ_SIZE = 64 * 1024  # compressed bytes read from the file at a time
 
@@ -39,13 +41,14 @@ _MODES = {"r": "rb", "rb": "rb", "w": "wb", "wb": "wb", "a": "ab", "ab": "ab", "
 class _FrameReader(io.RawIOBase):
     """Raw stream of the decompressed bytes of every frame in `fp`, one after another (as gzip reads members)."""
 
-    def __init__(self, fp: IO[bytes]) -> None:
+    def __init__(self, fp: IO[bytes], dictionary: ReadableBuffer | None = None) -> None:
         self._fp = fp
+        self._dictionary = dictionary
         self._start = fp.tell() if fp.seekable() else 0  # where the first frame starts, for rewinding
         self._rewind_state()
 
     def _rewind_state(self) -> None:
-        self._d = Decompressor()
+        self._d = Decompressor(dictionary=self._dictionary)
         self._fed = False  # the current decompressor has been given bytes
         self._eof = False
         self._pos = 0  # decompressed bytes returned so far
@@ -90,7 +93,7 @@ class _FrameReader(io.RawIOBase):
                 if not data:
                     self._eof = True
                     break
-                self._d = Decompressor()
+                self._d = Decompressor(dictionary=self._dictionary)
             elif self._d.needs_input:
                 data = self._fp.read(READ_SIZE)
                 if not data:
@@ -124,7 +127,8 @@ class LzFile(io.BufferedIOBase):
     """
 
     def __init__(self, filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_bits: int = 4,
-                 checksum: bool = True, level: int = -1, filter: _Filter = None) -> None:
+                 checksum: bool = True, level: int = -1, filter: _Filter = None,
+                 dictionary: ReadableBuffer | None = None) -> None:
         self._fp: IO[bytes] | None = None  # close() (also run by __del__) must work whatever __init__ got to
         self._owns_fp = False
         self._compressor: Compressor | None = None
@@ -146,10 +150,10 @@ class LzFile(io.BufferedIOBase):
         self.name: str | bytes = getattr(fp, "name", filename if isinstance(filename, (str, bytes)) else "")
         try:
             if mode == "rb":
-                self._buffer = io.BufferedReader(_FrameReader(fp))
+                self._buffer = io.BufferedReader(_FrameReader(fp, dictionary))
             else:
                 self._compressor = Compressor(window_bits=window_bits, lookahead_bits=lookahead_bits,
-                                              checksum=checksum, level=level, filter=filter)
+                                              checksum=checksum, level=level, filter=filter, dictionary=dictionary)
         except BaseException:
             if self._owns_fp:
                 fp.close()
@@ -261,22 +265,25 @@ class LzFile(io.BufferedIOBase):
 # Overloaded on mode like gzip.open: binary modes give an LzFile (bytes), text modes a TextIOWrapper (str).
 @overload
 def open(filename: _File, mode: _BinaryMode = "rb", *, window_bits: int = 10, lookahead_bits: int = 4,
-         checksum: bool = True, level: int = -1, filter: _Filter = None, encoding: None = None, errors: None = None,
-         newline: None = None) -> LzFile: ...
+         checksum: bool = True, level: int = -1, filter: _Filter = None, dictionary: ReadableBuffer | None = None,
+         encoding: None = None, errors: None = None, newline: None = None) -> LzFile: ...
 @overload
 def open(filename: _File, mode: _TextMode, *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
-         level: int = -1, filter: _Filter = None, encoding: str | None = None, errors: str | None = None,
-         newline: str | None = None) -> io.TextIOWrapper: ...
+         level: int = -1, filter: _Filter = None, dictionary: ReadableBuffer | None = None,
+         encoding: str | None = None, errors: str | None = None, newline: str | None = None) -> io.TextIOWrapper: ...
 @overload
 def open(filename: _File, mode: str, *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
-         level: int = -1, filter: _Filter = None, encoding: str | None = None, errors: str | None = None,
+         level: int = -1, filter: _Filter = None, dictionary: ReadableBuffer | None = None,
+         encoding: str | None = None, errors: str | None = None,
          newline: str | None = None) -> LzFile | io.TextIOWrapper: ...
 def open(filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_bits: int = 4, checksum: bool = True,
-         level: int = -1, filter: _Filter = None, encoding: str | None = None, errors: str | None = None,
+         level: int = -1, filter: _Filter = None, dictionary: ReadableBuffer | None = None,
+         encoding: str | None = None, errors: str | None = None,
          newline: str | None = None) -> LzFile | io.TextIOWrapper:
     """Open a thrifty.lz file in binary ('rb', 'wb', 'ab', 'xb') or text ('rt', 'wt', 'at', 'xt') mode, like
     gzip.open. window_bits/lookahead_bits/checksum/level/filter apply when writing; reading takes what it needs from
-    each frame."""
+    each frame. dictionary (a preset dictionary, see train_dictionary) applies to both: every frame is written with
+    it and must have been written with it to be read."""
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"invalid mode {mode!r}: 't' and 'b' cannot be combined")
@@ -284,9 +291,9 @@ def open(filename: _File, mode: str = "rb", *, window_bits: int = 10, lookahead_
             raise ValueError(f"invalid mode {mode!r}: use one of 'rt', 'wt', 'at', 'xt' for text, or 'rb', 'wb', "
                              "'ab', 'xb' for bytes")
         binary = LzFile(filename, mode.replace("t", ""), window_bits=window_bits, lookahead_bits=lookahead_bits,
-                        checksum=checksum, level=level, filter=filter)
+                        checksum=checksum, level=level, filter=filter, dictionary=dictionary)
         return io.TextIOWrapper(binary, encoding, errors, newline)
     if encoding is not None or errors is not None or newline is not None:
         raise ValueError("encoding, errors and newline apply only to text mode ('rt', 'wt', ...)")
     return LzFile(filename, mode, window_bits=window_bits, lookahead_bits=lookahead_bits, checksum=checksum,
-                  level=level, filter=filter)
+                  level=level, filter=filter, dictionary=dictionary)

@@ -148,6 +148,31 @@ def test_one_input(data):
         assert not eof or unused, "streaming accepted a frame the one-shot call refused, with nothing after it"
     assert CorruptData is not None
 
+    # A preset dictionary (drawn last, so the committed corpus keeps its earlier meaning): the frame round trips
+    # one-shot and streamed; without it, with another or where the frame has none: a ValueError, not CorruptData.
+    if filt is None and payload:
+        dictionary = payload[rd.below(len(payload)):][:1 << w] + rd.blob(8)
+        dictionary = dictionary[:1 << w]
+        body = make_data(rd) or payload
+        one = lz.compress(body, w, la, checksum, level, dictionary=dictionary)
+        assert len(one) <= len(body) + 19 and one[4] == 4
+        assert lz.decompress(one, dictionary=dictionary) == body
+        comp = lz.Compressor(w, la, checksum, level, dictionary=dictionary)
+        streamed = b"".join(comp.compress(p) for p in pieces(rd, body)) + comp.flush()
+        assert streamed == one or len(one) < len(streamed)
+        dec = lz.Decompressor(dictionary=dictionary)
+        assert stream_decompress(dec, pieces(rd, streamed), rd.pick([0, 1, 7]))[0] == body
+        other = bytes([dictionary[0] ^ 1]) + dictionary[1:]
+        for wrong in (None, other):
+            result = outcome(lambda: lz.decompress(one, dictionary=wrong))
+            assert result[0] == "err" and issubclass(result[1], ValueError) and not issubclass(result[1], CorruptData)
+        result = outcome(lambda: lz.decompress(lz.compress(body), dictionary=dictionary))
+        assert result[0] == "err" and not issubclass(result[1], CorruptData)
+        bad = bytearray(one)
+        bad[rd.below(len(bad))] ^= 1 << rd.below(8)
+        result = outcome(lambda: lz.decompress(bytes(bad), dictionary=dictionary, max_length=1 << 20))
+        assert result[0] == "ok" or issubclass(result[1], ValueError), result
+
 
 if __name__ == "__main__":
     main(test_one_input, "fuzz_lz")

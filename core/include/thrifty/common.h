@@ -23,17 +23,18 @@ extern "C" {
 typedef int tf_status;
 enum {
     TF_OK = 0,
-    TF_E_NULL = -1,     /* a required pointer argument was NULL */
-    TF_E_ARG = -2,      /* an argument is outside its documented range */
-    TF_E_SIZE = -3,     /* caller storage is smaller than tf_X_size() reported */
-    TF_E_ALIGN = -4,    /* caller storage is not aligned as the part requires */
-    TF_E_FULL = -5,     /* no room: a fixed-capacity container or an output buffer is full */
-    TF_E_EMPTY = -6,    /* nothing to take: a container is empty */
-    TF_E_RANGE = -7,    /* an index or offset is out of bounds */
-    TF_E_CORRUPT = -8,  /* untrusted bytes failed validation (magic, version, checksum, offsets, stream) */
-    TF_E_VERSION = -9,  /* a byte format's version is newer than this build understands */
-    TF_E_STATE = -10,   /* the call is not valid in the object's current state (e.g. write after finish) */
-    TF_E_OVERFLOW = -11 /* an arithmetic result does not fit its type */
+    TF_E_NULL = -1,      /* a required pointer argument was NULL */
+    TF_E_ARG = -2,       /* an argument is outside its documented range */
+    TF_E_SIZE = -3,      /* caller storage is smaller than tf_X_size() reported */
+    TF_E_ALIGN = -4,     /* caller storage is not aligned as the part requires */
+    TF_E_FULL = -5,      /* no room: a fixed-capacity container or an output buffer is full */
+    TF_E_EMPTY = -6,     /* nothing to take: a container is empty */
+    TF_E_RANGE = -7,     /* an index or offset is out of bounds */
+    TF_E_CORRUPT = -8,   /* untrusted bytes failed validation (magic, version, checksum, offsets, stream) */
+    TF_E_VERSION = -9,   /* a byte format's version is newer than this build understands */
+    TF_E_STATE = -10,    /* the call is not valid in the object's current state (e.g. write after finish) */
+    TF_E_OVERFLOW = -11, /* an arithmetic result does not fit its type */
+    TF_E_DICT = -12      /* a byte stream needs another preset dictionary than the one given (or none, or one) */
 };
 
 /* A short constant English name for a status ("ok", "storage too small", ...). Never NULL; unknown codes give

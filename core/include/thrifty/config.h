@@ -160,5 +160,12 @@
 #ifndef TF_LZ_FILTERS
 #define TF_LZ_FILTERS (!TF_LZ_SMALL)
 #endif
+/* TF_LZ_DICTIONARY: 1 builds preset dictionaries (lz.h, format version 4) into the encoder and the decoder. Off by
+ * default in the size build, like the filters (the small decoder's 2 KiB of flash has no room): such a build refuses
+ * a dictionary (TF_E_ARG) and a frame made with one (TF_E_VERSION), and reads and writes every other frame as
+ * before. The decoder's RAM does not depend on it. */
+#ifndef TF_LZ_DICTIONARY
+#define TF_LZ_DICTIONARY (!TF_LZ_SMALL)
+#endif
 
 #endif /* THRIFTY_CONFIG_H */

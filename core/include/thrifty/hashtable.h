@@ -57,6 +57,12 @@ size_t tf_hashtable_size(uint32_t capacity);
  * Returns TF_E_NULL, TF_E_ARG (capacity 0 or too large), TF_E_SIZE or TF_E_ALIGN. O(size) (clears the slots). */
 tf_status tf_hashtable_init(tf_hashtable *t, void *storage, size_t size, uint32_t capacity);
 
+/* tf_hashtable_init over storage whose first tf_hashtable_size(capacity) bytes the caller has already set to zero
+ * (all-zero slots are empty ones), so the slots are not cleared again: for storage from calloc, which gets zeroed
+ * pages from the system without writing them, where a second clearing pass was most of the cost of growing a big
+ * table. Same checks and returns as tf_hashtable_init; O(1). */
+tf_status tf_hashtable_init_zeroed(tf_hashtable *t, void *storage, size_t size, uint32_t capacity);
+
 /* Empties the table, keeping its storage. O(slots). */
 void tf_hashtable_clear(tf_hashtable *t);
 
@@ -116,15 +122,15 @@ static inline int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uin
 uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx);
 
 /* Moves every entry of `src` into `dst` (for growing: init a bigger dst, move, free src's storage); keys src holds
- * several times stay so. Returns TF_OK, or TF_E_FULL when dst lacks room (dst then holds a prefix; src is unchanged).
- * dst must not already hold a key of src. O(slots of src). */
+ * several times stay so. Returns TF_OK, or TF_E_FULL when dst lacks room for them all (then nothing is moved; src is
+ * never changed). dst must not already hold a key of src. O(slots of src). */
 tf_status tf_hashtable_move(tf_hashtable *dst, const tf_hashtable *src);
 
 /* ---- the lookups, inline -----------------------------------------------------------------------------------------
  * get, find, upsert, upsert_match and next are defined here so that a caller's lookup (once per allocation in the
  * tracker, once per object in a sizeof walk or an intern) or walk over every entry is a loop in the caller, with
- * upsert_match's compare called directly, not through a pointer; the probe is table_probe.h's, shared with every
- * other operation. */
+ * upsert_match's compare called directly, not through a pointer. The probe is table_probe.h's, shared with every
+ * other operation, but for upsert_match's, which visits every entry of its key along the run in one pass. */
 
 #define TF__HT_KEY(t, i) ((t)->words[(size_t)(i)*2u])
 #define TF__HT_VALUE(t, i) ((t)->words[(size_t)(i)*2u + 1u])
@@ -171,43 +177,52 @@ static inline uint64_t *tf_hashtable_upsert(tf_hashtable *t, uint64_t key, uint6
 
 static inline int tf_hashtable_upsert_match(tf_hashtable *t, uint64_t key, tf_hashtable_match match, void *ctx,
                                             uint64_t initial, uint64_t **value) {
-    uint32_t i;
+    uint64_t *words = t->words;
+    size_t i, mask = t->mask;
     if (key == 0)
         return TF_E_ARG;
-    /* every entry with this key lies between its home and the first empty slot: look at each in turn */
-    for (i = tf__hashtable_probe(t, key); TF__HT_KEY(t, i) != 0;
-         i = tf__probe_from(t->words, 2u, 0u, t->mask, (i + 1u) & t->mask, key)) {
-        int m = match(ctx, TF__HT_VALUE(t, i));
-        if (m < 0)
-            return m;
-        if (m) {
-            if (value)
-                *value = &TF__HT_VALUE(t, i);
-            return 1;
+    /* every entry with this key lies between its home and the first empty slot: one pass over that run, asking match
+     * about each entry of the key (the probe's loop, which stops at the first, would rescan from there for the next) */
+    for (i = tf__probe_home(key, t->shift);; i = (i + 1u) & mask) {
+        uint64_t k = words[i * 2u];
+        if (k == 0)
+            break;
+        if (k == key) {
+            int m = match(ctx, words[i * 2u + 1u]);
+            if (m < 0)
+                return m;
+            if (m) {
+                if (value)
+                    *value = &words[i * 2u + 1u];
+                return 1;
+            }
         }
     }
     if (t->count >= t->capacity)
         return TF_E_FULL;
-    TF__HT_KEY(t, i) = key;
-    TF__HT_VALUE(t, i) = initial;
+    words[i * 2u] = key;
+    words[i * 2u + 1u] = initial;
     t->count++;
     if (value)
-        *value = &TF__HT_VALUE(t, i);
+        *value = &words[i * 2u + 1u];
     return 0;
 }
 
 static inline int tf_hashtable_next(const tf_hashtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value) {
-    uint64_t nslots = (uint64_t)t->mask + 1u;
-    while ((uint64_t)*cursor < nslots) {
-        uint32_t i = (*cursor)++;
-        if (TF__HT_KEY(t, i) != 0) {
+    /* the cursor stays within uint32: at most 2^30 slots (TF_HASHTABLE_MAX_CAPACITY) */
+    const uint64_t *words = t->words;
+    uint32_t i = *cursor, mask = t->mask;
+    for (; i <= mask; i++) {
+        if (words[(size_t)i * 2u] != 0) {
             if (key)
-                *key = TF__HT_KEY(t, i);
+                *key = words[(size_t)i * 2u];
             if (value)
-                *value = TF__HT_VALUE(t, i);
+                *value = words[(size_t)i * 2u + 1u];
+            *cursor = i + 1u;
             return 1;
         }
     }
+    *cursor = i;
     return 0;
 }
 

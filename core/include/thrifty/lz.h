@@ -8,7 +8,7 @@
  *   finish says the input has ended. Every call works with chunks of any size down to one byte, never writes past
  *   the output it was given and reports exactly what it consumed and produced.
  *
- * THE CODE (format version 2; docs/format-lz.md has the byte-exact frame)
+ * THE CODE (format version 2; 3 adds a filter, 4 a preset dictionary's id; docs/format-lz.md has the byte-exact frame)
  *   A frame is a 7-byte header (magic "TFLZ", version, W|L<<4, flags), a bit stream (most significant bit first)
  *   and, when the header asks for it, a 4-byte Adler-32 of the content. The bit stream is a series of sequences:
  *       run symbol [extra bits]  lit literals  [match symbol [extra bits] [offset symbol [extra bits]]]
@@ -118,6 +118,22 @@ extern "C" {
 #define TF_LZ_FLAG_CHECKSUM 0x01u /* the frame ends with an Adler-32 of its content */
 #define TF_LZ_FLAG_STORED 0x02u   /* the body is a 4-byte length and raw bytes (written by tf_lz_compress only) */
 #define TF_LZ_FLAG_FILTER 0x04u   /* (version 3) a filter byte follows the 7-byte header */
+#define TF_LZ_VERSION_DICT 4u     /* a frame made with a preset dictionary: version 2 plus flag bit 3 and its id */
+#define TF_LZ_FLAG_DICT 0x08u     /* (version 4) the 4-byte id of a preset dictionary follows the 7-byte header */
+#define TF_LZ_MAX_DICTIONARY (1u << TF_LZ_MAX_WINDOW_BITS) /* the longest dictionary, in bytes */
+
+/* PRESET DICTIONARIES (format version 4; built unless TF_LZ_DICTIONARY is 0, config.h)
+ *   A short message (a 200-byte JSON record, one log line) has no history of its own to match against, so LZ gains
+ *   little on it. A dictionary is history both sides agree on beforehand: the encoder starts with it in its window
+ *   as if it had just coded it, and matches in the first 2^W bytes may reach back into it; the decoder starts with
+ *   the same bytes in its window. Nothing else changes: the code, the window, the RAM (the dictionary is copied into
+ *   the window, which holds at most its last 2^W bytes; the decoder keeps no pointer to the caller's copy).
+ *   The frame records which dictionary it needs as its id, the Adler-32 of all its bytes (as zlib's DICTID), and a
+ *   decoder refuses a frame whose id is not that of the dictionary it was given, a frame with an id when it was
+ *   given none, and a frame without one when it was given one (TF_E_DICT). A dictionary is 1..2^W bytes for the
+ *   encoder (longer ones would not fit in its window) and 1..TF_LZ_MAX_DICTIONARY for the decoder (only its last
+ *   2^W bytes matter for a frame of window 2^W). Frames with a dictionary and a filter are not written (TF_E_ARG).
+ *   tf_lz_train_dictionary builds a dictionary from sample messages. */
 
 /* NUMERIC FILTERS (format version 3; built unless TF_LZ_FILTERS is 0, config.h)
  *   Sensor dumps (arrays of int16, int32, float32, ...) do not repeat byte for byte, so LZ alone gains nothing on
@@ -190,6 +206,19 @@ static inline size_t tf_lz_filter_size(unsigned flags) {
 tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
                              unsigned lookahead_bits, unsigned flags);
 
+/* Gives a fresh encoder (initialised, nothing sunk or polled yet) the preset dictionary dict[0..n) (see PRESET
+ * DICTIONARIES): copied into its window, so the caller's copy may go right after the call. TF_OK; TF_E_NULL;
+ * TF_E_ARG when n is 0 or above 2^W, when the encoder has a filter, or in a build without dictionaries
+ * (TF_LZ_DICTIONARY 0); TF_E_STATE when data was sunk or output polled already. O(n). */
+#if TF_LZ_DICTIONARY
+tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *enc, const uint8_t *dict, size_t n);
+#else /* not built: refused, at no cost to the flash of a build that never calls it */
+static inline tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *enc, const uint8_t *dict, size_t n) {
+    (void)n;
+    return enc && dict ? TF_E_ARG : TF_E_NULL;
+}
+#endif
+
 /* Copies up to n bytes of input into the encoder; *consumed says how many (0 when its lookahead is full: poll
  * first). TF_OK, TF_E_NULL, TF_E_STATE after finish. O(consumed). */
 tf_status tf_lz_encoder_sink(tf_lz_encoder *enc, const uint8_t *in, size_t n, size_t *consumed);
@@ -207,6 +236,20 @@ tf_status tf_lz_encoder_finish(tf_lz_encoder *enc);
  * is at most 2^max_window_bits. TF_E_NULL, TF_E_ARG, TF_E_SIZE, TF_E_ALIGN. O(1). */
 tf_status tf_lz_decoder_init(tf_lz_decoder **dec, void *storage, size_t size, unsigned max_window_bits);
 
+/* Gives a fresh decoder (no frame byte decoded yet; sunk bytes may wait) the preset dictionary dict[0..n): its last
+ * 2^max_window_bits bytes are copied into the window and its id (the Adler-32 of all n bytes) kept, so the caller's
+ * copy may go right after the call. The frame must then have been made with it: poll fails with TF_E_DICT on a frame
+ * with another id or with none. TF_OK; TF_E_NULL; TF_E_ARG when n is 0 or above TF_LZ_MAX_DICTIONARY, or in a build
+ * without dictionaries; TF_E_STATE once the frame's header has started to be decoded. O(n). */
+#if TF_LZ_DICTIONARY
+tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *dec, const uint8_t *dict, size_t n);
+#else
+static inline tf_status tf_lz_decoder_set_dictionary(tf_lz_decoder *dec, const uint8_t *dict, size_t n) {
+    (void)n;
+    return dec && dict ? TF_E_ARG : TF_E_NULL;
+}
+#endif
+
 /* Copies up to n bytes of compressed input into the decoder's small input buffer (TF_LZ_DECODER_INPUT bytes,
  * config.h); *consumed says how many (0 when it is full: poll first, or when the frame has ended). TF_OK, TF_E_NULL.
  * O(consumed). */
@@ -215,8 +258,10 @@ tf_status tf_lz_decoder_sink(tf_lz_decoder *dec, const uint8_t *in, size_t n, si
 /* Writes up to out_size decoded bytes; *out_n says how many. TF_LZ_MORE when more output is ready (call again with
  * room), TF_LZ_DONE when it needs input or the frame is complete (tf_lz_decoder_ended tells which). TF_E_CORRUPT
  * for a malformed frame (bad magic, an offset before the start, nonzero padding, a checksum mismatch, ...),
- * TF_E_VERSION for another format version, TF_E_SIZE for a frame whose window exceeds max_window_bits; the decoder
- * then stays failed. Output written before an error is valid data and counted in *out_n. O(out_size + input). */
+ * TF_E_VERSION for another format version, TF_E_SIZE for a frame whose window exceeds max_window_bits, TF_E_DICT for
+ * a frame that needs another preset dictionary than the one given (or one when none was, or none when one was); the
+ * decoder then stays failed. Output written before an error is valid data and counted in *out_n. O(out_size + input).
+ */
 tf_status tf_lz_decoder_poll(tf_lz_decoder *dec, uint8_t *out, size_t out_size, size_t *out_n);
 
 /* sink + poll in one call, reading straight from `in` (no copy through the input buffer): decodes from in[0..n)
@@ -239,11 +284,37 @@ int tf_lz_decoder_ended(const tf_lz_decoder *dec);
 size_t tf_lz_decoder_pending(const tf_lz_decoder *dec, const uint8_t **bytes);
 
 /* Reads a frame header without decoding: window and lookahead bits and flags (with TF_LZ_FILTER(id) of a filtered
- * frame's filter). TF_OK, TF_E_EMPTY when fewer than TF_LZ_HEADER_SIZE bytes (8 for a filtered frame) were given,
+ * frame's filter, and TF_LZ_FLAG_DICT for a frame made with a preset dictionary). TF_OK, TF_E_EMPTY when fewer than
+ * TF_LZ_HEADER_SIZE bytes (8 for a filtered frame, 11 for one with a dictionary) were given,
  * TF_E_CORRUPT (not a thrifty.lz frame, or an impossible W/L), TF_E_VERSION (another format version, unknown flags or
  * an unknown filter). Lets a caller size the decoder before making one. O(1). */
 tf_status tf_lz_read_header(const uint8_t *in, size_t n, unsigned *window_bits, unsigned *lookahead_bits,
                             unsigned *flags);
+
+#if TF_LZ_DICTIONARY
+/* The id of the preset dictionary a frame needs, from its header (in[0..n), as for tf_lz_read_header): TF_OK with
+ * *id set, TF_E_ARG when the frame has no dictionary, or tf_lz_read_header's errors. O(1). (Only in a build with
+ * TF_LZ_DICTIONARY, as tf_lz_dictionary_id.) */
+tf_status tf_lz_read_dictionary_id(const uint8_t *in, size_t n, uint32_t *id);
+
+/* The id a frame made with the dictionary dict[0..n) records: the Adler-32 of its bytes. O(n), pure. */
+uint32_t tf_lz_dictionary_id(const uint8_t *dict, size_t n);
+#endif
+
+/* Builds a dictionary of at most `size` bytes (1..TF_LZ_MAX_DICTIONARY) from sample messages: the samples are
+ * samples[0..sizes[0]), then the next sizes[1] bytes, and so on (count of them, back to back in `samples`). Every
+ * string of TF_LZ_TRAIN_K bytes scores the number of samples it occurs in, less one; then, greedily, the stretch of
+ * up to 96 sample bytes whose distinct strings score the most (trimmed of strings that score nothing) goes into the
+ * dictionary and its strings score nothing from then on, until the dictionary is full or nothing recurs. The first
+ * stretches, the most valuable, end up last in dict[0..*out_n) (nearest the data: the cheapest offsets). *out_n is 0
+ * when no string occurs in two samples. Deterministic (lz_train.c explains it). `work` (work_size >=
+ * tf_lz_train_work_size(total bytes): 9 bytes a sample byte, 0 when too large, TF_LZ_ALIGN-aligned) is its scratch.
+ * TF_OK; TF_E_NULL; TF_E_ARG (size out of range, no samples, more than 4 GiB); TF_E_SIZE; TF_E_ALIGN.
+ * O(total * (log(total) + size / TF_LZ_TRAIN_K)) time worst case; pure (touches only its arguments). */
+#define TF_LZ_TRAIN_K 6u
+size_t tf_lz_train_work_size(size_t total);
+tf_status tf_lz_train_dictionary(const uint8_t *samples, const size_t *sizes, size_t count, uint8_t *dict, size_t size,
+                                 size_t *out_n, void *work, size_t work_size);
 
 /* Largest output tf_lz_compress can produce for n input bytes (n + TF_LZ_STORED_OVERHEAD per 2^32-1 bytes), or 0
  * on overflow. O(1). */
@@ -256,6 +327,25 @@ size_t tf_lz_compress_bound(size_t n);
  * tf_lz_compress_bound(n) never is), or the init errors. O(n * candidates * 2^L) worst case (see poll). */
 tf_status tf_lz_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
                          size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags);
+
+/* tf_lz_compress with the preset dictionary dict[0..dict_n) (dict_n 0: none, as tf_lz_compress): every frame it
+ * writes is made with the dictionary, its stored frames too (they record the id, so the output is at most
+ * tf_lz_compress_bound(n) + 4 bytes per 2^32 - 1 input bytes). Through sink and poll rather than
+ * in place (the history before the input is the dictionary, in the encoder's window). tf_lz_compress's results and
+ * tf_lz_encoder_set_dictionary's errors. */
+#if TF_LZ_DICTIONARY
+tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n, void *work,
+                              size_t work_size, unsigned window_bits, unsigned lookahead_bits, unsigned flags,
+                              const uint8_t *dict, size_t dict_n);
+#else
+static inline tf_status tf_lz_compress_dict(const uint8_t *in, size_t n, uint8_t *out, size_t out_size, size_t *out_n,
+                                            void *work, size_t work_size, unsigned window_bits, unsigned lookahead_bits,
+                                            unsigned flags, const uint8_t *dict, size_t dict_n) {
+    if (dict_n)
+        return dict ? TF_E_ARG : TF_E_NULL;
+    return tf_lz_compress(in, n, out, out_size, out_n, work, work_size, window_bits, lookahead_bits, flags);
+}
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,9 @@
 """The recorder: the fresh interpreter `thrifty doctor` starts (tracer.start_child) to run the target under the tracker.
 
-It is started as `python .../thrifty/doctor/child.py CONFIG... -- ARGS...` (a script, as the target itself would be:
-`python -c` imports linecache on 3.13), imports nothing beyond what `python script.py` imports plus thrifty._ext (the
-package `thrifty` is lazy), starts the tracker and the run file, and only then
+It is started as `python .../thrifty/doctor/run_child.py CONFIG... -- ARGS...` (a script, as the target itself would
+be: `python -c` imports linecache on 3.13; that stub imports this module from its bytecode, since compiling this
+file's source cost the target's process ~0.64 MB of peak RSS), imports nothing beyond what `python script.py` imports
+plus thrifty._ext (the package `thrifty` is lazy), starts the tracker and the run file, and only then
 runs the target the way `python script.py`, `python -m mod` and `python -c code` would: sys.argv, an absolute
 `__file__`, sys.path[0], a fresh `__main__`, the exit status, the traceback, KeyboardInterrupt ending the process by
 SIGINT. What it measured goes to the run file only (runfile.c writes it; docs/format-run.md): a snapshot at the start,
@@ -42,7 +43,7 @@ _pid = 0
 def _config(argv: "list[str]") -> "dict[str, Any]":
     """The parent's settings (tracer.child_command is the other half): positional, then `--` and the target's args."""
     keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings",
-            "max_bytes")
+            "max_bytes", "unblock")
     sep = argv.index("--", 1)
     cfg: "dict[str, Any]" = dict(zip(keys, argv[1:sep]))
     cfg["args"] = argv[sep + 1:]
@@ -216,6 +217,11 @@ def main() -> None:
                         max_depth=int(cfg["max_depth"]))
     _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file
     try:
+        if cfg["unblock"]:
+            # the doctor blocked these before starting us (tracer._block_signals) and takes them itself; the target
+            # runs with the mask it would have had. A Ctrl-C that came while blocked is raised here, in the run.
+            sig = sys.modules["_signal"]  # loaded by python at start-up (3.11-3.14): no import the target lacks
+            sig.pthread_sigmask(sig.SIG_UNBLOCK, [int(s) for s in cfg["unblock"].split(",")])
         run()
     except SystemExit as e:
         status = _exit_status(e.code)

@@ -97,8 +97,10 @@ def _aggregate_sites(frames: list[Any], stacks: list[dict[str, Any]], stack_kind
     the user's code, so a user line is charged with everything its call allocated, with the library frame that held
     the most of it at the peak beside it (`in`); a stack without a user frame goes to its outermost frame (the
     import or thread that made it) and is marked `user_code: false`."""
-    by_site: dict[Any, dict[str, Any]] = {}
-    inner_of: dict[Any, dict[int, list[int]]] = {}
+    # first the stacks' counters per (site, inner frame), in lists (a few list adds per stack, the bulk of a run's
+    # work here), then the sites from those groups
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    user_of: dict[Any, bool] = {}
     bootstrap = {i for i, f in enumerate(frames) if f[0].startswith("<frozen importlib")}
     for st, ks in zip(stacks, stack_kinds):
         ids = st["frames"]
@@ -107,26 +109,38 @@ def _aggregate_sites(frames: list[Any], stacks: list[dict[str, Any]], stack_kind
         else:
             u = ks.rfind(_USER)
             user = u >= 0
-            # no user frame: the outermost frame, past importlib's own (the import it ran is what made it)
-            key = ids[u] if user else next((i for i in ids if i not in bootstrap), ids[0])
+            if user:
+                key = ids[u]
+            elif ids[0] not in bootstrap:
+                key = ids[0]
+            else:  # no user frame: the outermost frame, past importlib's own (the import it ran is what made it)
+                key = next((i for i in ids if i not in bootstrap), ids[0])
             inner = ids[-1] if ids[-1] != key else None
+        sums = groups.get((key, inner))
+        if sums is None:
+            sums = groups[key, inner] = [0, 0, 0, 0, 0]
+            user_of.setdefault(key, user)
+        sums[0] += st["live_at_peak"]
+        sums[1] += st["live_at_end"]
+        sums[2] += st["allocs"]
+        sums[3] += st["frees"]
+        sums[4] += st["alloc_bytes"]
+    by_site: dict[Any, dict[str, Any]] = {}
+    inner_of: dict[Any, dict[int, tuple[int, int]]] = {}
+    for (key, inner), sums in groups.items():
         site = by_site.get(key)
         if site is None:
             where = {"file": "<no Python frame>", "line": 0, "function": ""} if key is None else _frame_dict(frames[key])
-            site = by_site[key] = {**where, "in": None, "user_code": user, **dict.fromkeys(_COUNTERS, 0)}
+            site = by_site[key] = {**where, "in": None, "user_code": user_of[key], **dict.fromkeys(_COUNTERS, 0)}
             inner_of[key] = {}
-        for field in _COUNTERS:
-            site[field] += st[field]
+        for field, n in zip(_COUNTERS, sums):  # _COUNTERS' order: the order of `sums`
+            site[field] += n
         if inner is not None:
-            got = inner_of[key].get(inner)
-            if got is None:
-                got = inner_of[key][inner] = [0, 0]
-            got[0] += st["live_at_peak"]
-            got[1] += st["alloc_bytes"]
+            inner_of[key][inner] = (sums[0], sums[4])
     for key, site in by_site.items():
         inners = inner_of[key]
         if inners:
-            best = max(inners, key=lambda i: (inners[i][0], inners[i][1]))
+            best = max(inners, key=inners.__getitem__)  # most live at peak, then most allocated
             site["in"] = _frame_dict(frames[best])
         site["label"] = site_label(site)
     return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
@@ -145,26 +159,38 @@ def _import_table(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: 
                                "live_at_end": 0, "allocs": 0, "alloc_bytes": 0, "imported_at": None}
         return r
 
+    # Stacks are grouped by their frames up to the innermost import: what a stack adds to the table depends on
+    # those frames only, and the many stacks under one import chain share them, so the per-frame walk below runs
+    # once per distinct chain instead of once per stack. The groups keep the order of their first stack, so
+    # `imported_at` is the same as a walk over every stack in order would find.
+    chains: dict[tuple[int, ...], list[int]] = {}
     for st, ks in zip(stacks, stack_kinds):
-        if _IMPORT not in ks:
+        j = ks.rfind(_IMPORT)
+        if j < 0:
             continue
-        ids = st["frames"]
-        seen = None
+        key = tuple(st["frames"][:j + 1])
+        sums = chains.get(key)
+        if sums is None:
+            sums = chains[key] = [0, 0, 0, 0]
+        sums[0] += st["live_at_peak"]
+        sums[1] += st["live_at_end"]
+        sums[2] += st["allocs"]
+        sums[3] += st["alloc_bytes"]
+    for ids, (live_at_peak, live_at_end, allocs, alloc_bytes) in chains.items():
+        seen = set()
         last = None
         for k, i in enumerate(ids):
             if kinds[i] != _IMPORT:
                 continue
             name = frames[i][2]
-            if seen is None:
-                seen = set()
-            elif name in seen:
+            if name in seen:
                 continue
             seen.add(name)
             r = row(name)
-            r["live_at_peak"] += st["live_at_peak"]
-            r["live_at_end"] += st["live_at_end"]
-            r["allocs"] += st["allocs"]
-            r["alloc_bytes"] += st["alloc_bytes"]
+            r["live_at_peak"] += live_at_peak
+            r["live_at_end"] += live_at_end
+            r["allocs"] += allocs
+            r["alloc_bytes"] += alloc_bytes
             if r["imported_at"] is None:
                 j = k - 1  # the importing frame: the one before importlib's own
                 while j >= 0 and frames[ids[j]][0].startswith("<frozen importlib"):
@@ -173,8 +199,8 @@ def _import_table(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: 
                     r["imported_at"] = _frame_dict(frames[ids[j]])
             last = r
         if last is not None:
-            last["self_live_at_peak"] += st["live_at_peak"]
-            last["self_live_at_end"] += st["live_at_end"]
+            last["self_live_at_peak"] += live_at_peak
+            last["self_live_at_end"] += live_at_end
     for r in table.values():
         r["share_of_peak"] = r["live_at_peak"] / peak if peak > 0 else 0.0
     return sorted(table.values(), key=lambda r: (-r["live_at_peak"], -r["live_at_end"], r["module"]))

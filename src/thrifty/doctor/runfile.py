@@ -41,8 +41,9 @@ class RunFileError(Exception):
     """The file is not a run file this thrifty can read, or is damaged before its first snapshot: one line."""
 
 
-def _records(data: bytes, path: str) -> Iterator[tuple[int, bytes, int]]:
-    """(kind, payload, end offset) of each committed record; stops at a torn or uncommitted tail."""
+def _stored_records(data: bytes, path: str) -> Iterator[tuple[int, bytes, int, int, int]]:
+    """(kind, stored payload, end offset, flags, raw length) of each committed record, its checksum checked and its
+    payload not yet decompressed (_payload does that); stops at a torn or uncommitted tail."""
     if len(data) < HEADER.size or not data.startswith(MAGIC):
         raise RunFileError(f"{path}: not a thrifty run file (it does not start with the run-file magic)")
     _, version, header_size, _ = HEADER.unpack_from(data)
@@ -61,15 +62,27 @@ def _records(data: bytes, path: str) -> Iterator[tuple[int, bytes, int]]:
             if end == len(data):
                 return  # a torn last record
             raise RunFileError(f"{path}: corrupt record at byte {pos} (checksum mismatch)")
-        if flags & FLAG_LZ:
-            try:
-                body = _ext.lz_decompress(body)
-            except (ValueError, _ext.CorruptData) as e:
-                raise RunFileError(f"{path}: corrupt record at byte {pos} ({e})") from None
-        if len(body) != raw_len:
-            raise RunFileError(f"{path}: corrupt record at byte {pos} (length {len(body)}, header says {raw_len})")
-        yield kind, body, end
+        yield kind, body, end, flags, raw_len
         pos = end
+
+
+def _payload(body: bytes, end: int, flags: int, raw_len: int, path: str) -> bytes:
+    """A record's payload from its stored bytes (as _stored_records gave them)."""
+    pos = end - len(body) - RECORD.size
+    if flags & FLAG_LZ:
+        try:
+            body = _ext.lz_decompress(body)
+        except (ValueError, _ext.CorruptData) as e:
+            raise RunFileError(f"{path}: corrupt record at byte {pos} ({e})") from None
+    if len(body) != raw_len:
+        raise RunFileError(f"{path}: corrupt record at byte {pos} (length {len(body)}, header says {raw_len})")
+    return body
+
+
+def _records(data: bytes, path: str) -> Iterator[tuple[int, bytes, int]]:
+    """(kind, payload, end offset) of each committed record; stops at a torn or uncommitted tail."""
+    for kind, body, end, flags, raw_len in _stored_records(data, path):
+        yield kind, _payload(body, end, flags, raw_len, path), end
 
 
 def _literal(body: bytes, what: str, path: str) -> Any:
@@ -136,7 +149,13 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
             kept[site] = (names[type_index], nbytes)
 
     frames: list[list[Any]] = []
-    frame_ids: dict[tuple[Any, ...], int] = {}
+    frame_ids: dict[tuple[int, int], int] = {}
+    # per function: the index of the first function with its (file, name), so a frame is keyed by two ints; whether
+    # it is the recorder's bootstrap; whether it is the frame that runs the target
+    first: dict[tuple[str, str], int] = {}
+    canon = [first.setdefault(f, k) for k, f in enumerate(funcs)]
+    bootstrap = {k for k, (file, _) in enumerate(funcs) if file == strip_file}
+    target_frame = {k for k, (_, name) in enumerate(funcs) if name == _TARGET_FRAME}
     # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
     # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
     paths: dict[int, tuple[Any, ...]] = {0: ()}
@@ -154,21 +173,21 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
         path = paths[node]
         for n in reversed(chain):
             _, line, func = nodes[n]
-            file, name = funcs[func]
-            key = (file, line, name)
+            key = (canon[func], line)
             fid = frame_ids.get(key)
             if fid is None:
                 fid = frame_ids[key] = len(frames)
+                file, name = funcs[func]
                 frames.append([file, line, name])
+                if func in target_frame and line <= 0:
+                    runner.add(fid)
             # the frame that parsed, compiled and ran the target (child._in_target_frame) is kept where python's
             # parser and compiler allocated (its own stacks) but not above the code it ran, whose caller under
             # python is C, without a frame
             if path and path[-1] in runner:
                 path = path[:-1]
-            if name == _TARGET_FRAME and line <= 0:
-                runner.add(fid)
             # a frame of the recorder's bootstrap: it and everything outside it are the recorder's plumbing
-            path = () if file == strip_file else path + (fid,)
+            path = () if func in bootstrap else path + (fid,)
             paths[n] = path
         return path
 
@@ -201,18 +220,28 @@ def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None
     snap = None
     end = evidence = None
     count = valid = 0
-    for kind, body, stop in _records(data, path):
+    stored: tuple[bytes, int, int, int] | None = None  # the last snapshot, decompressed once it is known to be the last: a run has one every interval
+    for kind, body, stop, flags, raw_len in _stored_records(data, path):
         count += 1
         valid = stop
+        if kind == SNAPSHOT:
+            stored, end, evidence = (body, stop, flags, raw_len), None, None  # an end or evidence belongs to it
+            continue
+        body = _payload(body, stop, flags, raw_len, path)
         if kind == META:
             meta = _literal(body, "meta", path)
-        elif kind == SNAPSHOT:
-            snap, end, evidence = body, None, None  # an end or evidence belongs to the snapshot before it
         elif kind == END:
             end = _literal(body, "end", path)
         elif kind == EVIDENCE:
             evidence = _literal(body, "evidence", path)
+    if stored is not None:
+        snap = _payload(*stored, path)
     return meta, snap, end, evidence, count, valid or HEADER.size
+
+
+def has_snapshot(path: str) -> bool:
+    """Whether the file holds a complete snapshot yet (none is decompressed). RunFileError for a foreign file."""
+    return any(kind == SNAPSHOT for kind, *_ in _stored_records(_read(path), path))
 
 
 def read_series(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

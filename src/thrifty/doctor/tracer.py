@@ -16,13 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from thrifty import _ext
 from thrifty.doctor import runfile
 
-# the recorder, run as a script (child.py finds thrifty where this process found it: _PKGDIR, its first argument)
-_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+# the recorder, run as a script (run_child.py, which imports child.py, finds thrifty where this process found it:
+# _PKGDIR, its first argument)
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_child.py")
 _PKGDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -96,17 +97,41 @@ def check_target(target: Target) -> None:
 
 
 def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_rate: int, max_depth: int,
-                  interval: float, findings: bool, max_bytes: int = 0) -> list[str]:
-    """The recorder's command line (thrifty.doctor.child._config reads it), with this interpreter's own flags."""
+                  interval: float, findings: bool, max_bytes: int = 0, unblock: Iterable[int] = ()) -> list[str]:
+    """The recorder's command line (thrifty.doctor.child._config reads it), with this interpreter's own flags.
+    unblock: the signals this process blocked before starting it, which the recorder unblocks before the target
+    runs (a blocked signal mask is inherited)."""
     flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]  # -X options, -O, -E, ...: the target runs as we were started
     config = [_PKGDIR, runfile_path, target.kind, target.value, "sampled" if sampled else "exact", str(sample_rate),
-              str(max_depth), repr(float(interval)), "1" if findings else "0", str(int(max_bytes))]
+              str(max_depth), repr(float(interval)), "1" if findings else "0", str(int(max_bytes)),
+              ",".join(str(int(s)) for s in unblock)]
     return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
 STOP_SUFFIX = ".stop"  # the marker file child.py looks for (its STOP_SUFFIX): a SIGINT that is the doctor's stop
 STOP_GRACE = 10.0  # seconds a stopped program gets to end before the next, harder signal
 START_GRACE = 120.0  # seconds --for waits, beyond its own, for a recorder that never gets its first snapshot written
+
+
+# the signals the doctor takes with sigtimedwait while the recorder runs, where the platform has it (_block_signals)
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)
+_MASKABLE = hasattr(signal, "sigtimedwait") and hasattr(signal, "pthread_sigmask")
+
+
+@contextlib.contextmanager
+def _block_signals() -> Iterator[list[int]]:
+    """Block the forwarded signals from before the recorder starts until it has ended; yields those it newly
+    blocked (the recorder unblocks them before the target runs). Blocked before Popen, not after: a SIGINT that
+    arrived between the two would raise KeyboardInterrupt here and leave the recorder running the target
+    forever; blocked, it stays pending until _wait takes it and passes it on."""
+    if not _MASKABLE:
+        yield []
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
+    try:
+        yield [int(s) for s in _FORWARDED if s not in old]
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stopped: list[bool] | None = None,
@@ -139,8 +164,7 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
             stopped.append(True)
             deadline = time.monotonic() + STOP_GRACE if stops else None
 
-    wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
-    if not hasattr(signal, "sigtimedwait") or not hasattr(signal, "pthread_sigmask"):
+    if not _MASKABLE:
         while True:
             try:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -149,23 +173,20 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
                 continue
             except subprocess.TimeoutExpired:
                 stop_due()
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
-    try:
-        while proc.poll() is None:
-            stop_due()
-            info = signal.sigtimedwait(wanted, 0.2)
-            if info is not None and info.si_signo != signal.SIGCHLD and info.si_code <= 0:  # SI_USER, SI_QUEUE
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(info.si_signo)
-        return proc.returncode
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    # the signals are blocked (_block_signals, around the recorder's whole life): taken here with their siginfo
+    while proc.poll() is None:
+        stop_due()
+        info = signal.sigtimedwait(_FORWARDED, 0.2)
+        if info is not None and info.si_signo != signal.SIGCHLD and info.si_code <= 0:  # SI_USER, SI_QUEUE
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(info.si_signo)
+    return proc.returncode
 
 
 def _has_snapshot(path: str) -> bool:
     """Whether the run file holds a complete snapshot yet (the recorder writes one before the target starts)."""
     try:
-        return os.path.getsize(path) > 0 and runfile.scan(path)[1] is not None
+        return os.path.getsize(path) > 0 and runfile.has_snapshot(path)
     except (OSError, runfile.RunFileError):
         return False
 
@@ -238,26 +259,25 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKE
         fd, path = tempfile.mkstemp(prefix="thrifty-", suffix=".run")
         os.close(fd)
     try:
-        cmd = child_command(target, path, sampled=sampled, sample_rate=sample_rate, max_depth=max_depth,
-                            interval=interval, findings=findings, max_bytes=max_bytes)
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env)
         stopped: list[bool] = []
-        try:
-            returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX, lambda: _has_snapshot(path))
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(path + STOP_SUFFIX)
+        with _block_signals() as unblock:
+            cmd = child_command(target, path, sampled=sampled, sample_rate=sample_rate, max_depth=max_depth,
+                                interval=interval, findings=findings, max_bytes=max_bytes, unblock=unblock)
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, env=env)
+            try:
+                returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX, lambda: _has_snapshot(path))
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(path + STOP_SUFFIX)
         wall = time.perf_counter() - t0
         try:
-            _, snap, end, _, _, _ = runfile.scan(path)
-            if snap is None:
-                raise runfile.RunFileError("no snapshot")
-            if not (end and end.get("final")):
+            raw = runfile.read_run(path)  # read once: a run the recorder ended itself (nearly all) is complete
+            if not raw["complete"]:
                 runfile.append_end(path, {"status": "killed" if returncode < 0 else "exit",
                                           "exit_status": returncode,
                                           "signal": -returncode if returncode < 0 else None, "exception": None})
-            raw = runfile.read_run(path)
+                raw = runfile.read_run(path)
         except runfile.RunFileError as e:
             # the recorder failed before tracing (it printed why): no report to make
             raise TargetError(f"the recorder ended (status {returncode}) before writing a run: {e}") from None

@@ -1,0 +1,136 @@
+"""The hot paths issue 17 asks to keep as fast (Interner.intern, the sizeof walk, the tracker's allocation hook), as
+workloads to compare two builds instruction by instruction. Not part of `make bench` (no bench_ prefix).
+
+    python bench/hotpaths.py WORKLOAD [REPS]     prints the CPU seconds of REPS runs of the workload
+
+The instructions inside the hot path only, for one build (PYTHONPATH=that checkout's src picks it):
+
+    valgrind --tool=callgrind --toggle-collect=Interner_intern python bench/hotpaths.py in_new      # in_*
+    valgrind --tool=callgrind --toggle-collect=tf_sizeof python bench/hotpaths.py sz_shared         # sz_*
+    valgrind --tool=callgrind --toggle-collect=hook_malloc --toggle-collect=hook_calloc \
+        --toggle-collect=hook_realloc --toggle-collect=hook_free python bench/hotpaths.py tr_exact     # tr_*
+
+and read `summary:` in the callgrind.out file. Workloads: in_new (200k distinct str, every call a new entry),
+in_newint, in_newtuple, in_hit (64 distinct str, fresh copies), in_1000, in_tuple; sz_ints, sz_floats, sz_dict,
+sz_set, sz_nested, sz_dictlists (bench_findings' containers), sz_shared (20k references to 2k str), sz_shared_excl,
+sz_dict_excl (exclusive=True), sz_ast (argparse's tree); tr_exact, tr_sampled (the tracker over an allocating loop).
+A walk's table is keyed by addresses, so sz_* counts move by about 1% from run to run (ASLR): compare in one run.
+"""
+from __future__ import annotations
+
+import random
+import sys
+import time
+
+import thrifty
+from thrifty import _ext
+
+
+def containers(n):
+    rng = random.Random(1)
+    return {
+        "sz_ints": list(range(-n // 4, n)),
+        "sz_floats": [rng.random() for _ in range(n)],
+        "sz_dict": {f"key{i}": i * 1.5 for i in range(n)},
+        "sz_set": {f"member-{i}" for i in range(n)},
+        "sz_nested": [[i, str(i), float(i)] for i in range(n // 3)],
+        "sz_dictlists": {i: list(range(i % 20)) for i in range(n // 10)},
+    }
+
+
+def setup(name):
+    n = 200_000
+    if name.startswith("sz_"):
+        if name == "sz_shared":   # 20000 references to 2000 str: every item has refcount > 1, enters the table
+            strs = ["".join(["s", str(i)]) for i in range(2000)]
+            obj = [strs[i % 2000] for i in range(20000)]
+            return lambda: thrifty.sizeof(obj, deep=True), (strs,)
+        if name == "sz_shared_excl":
+            strs = ["".join(["s", str(i)]) for i in range(2000)]
+            obj = [strs[i % 2000] for i in range(20000)]
+            return lambda: thrifty.sizeof(obj, deep=True, exclusive=True), (strs,)
+        if name == "sz_dict_excl":
+            obj = containers(20000)["sz_dict"]
+            return lambda: thrifty.sizeof(obj, deep=True, exclusive=True), ()
+        if name == "sz_ast":
+            import argparse
+            import ast
+            import inspect
+
+            obj = ast.parse(inspect.getsource(argparse))
+            return lambda: thrifty.sizeof(obj, deep=True), ()
+        obj = containers(20000)[name]
+        return lambda: thrifty.sizeof(obj, deep=True), ()
+    rng = random.Random(2)
+    if name == "in_new":     # every call a new entry (the table grows as it fills)
+        words = ["".join(["w", str(i)]) for i in range(n)]
+        def go():
+            it = thrifty.Interner()
+            for w in words:
+                it.intern(w)
+        return go, ()
+    if name == "in_newint":
+        ints = [i * 7919 + 10**6 for i in range(n)]
+        def go():
+            it = thrifty.Interner()
+            for w in ints:
+                it.intern(w)
+        return go, ()
+    if name == "in_hit":     # bench_findings: 64 distinct, fresh copies
+        words = [f"sensor-{rng.randrange(64):02d}/temperature/celsius" for _ in range(n)]
+        fresh = ["".join([w[:7], w[7:]]) for w in words]
+        def go():
+            it = thrifty.Interner()
+            for w in fresh:
+                it.intern(w)
+        return go, ()
+    if name == "in_1000":    # bench_interner: 1000 distinct
+        words = ["".join(["word", str(i % 1000)]) for i in range(n)]
+        def go():
+            it = thrifty.Interner()
+            for w in words:
+                it.intern(w)
+        return go, ()
+    if name == "in_tuple":   # (str, int) tuples, 1024 distinct
+        words = [f"sensor-{rng.randrange(64):02d}/temperature/celsius" for _ in range(n)]
+        tuples = [("".join([w[:7], w[7:]]), i % 16) for i, w in enumerate(words)]
+        def go():
+            it = thrifty.Interner()
+            for t in tuples:
+                it.intern(t)
+        return go, ()
+    if name == "in_newtuple":  # distinct tuples, new entries
+        tuples = [("".join(["w", str(i)]), i) for i in range(n)]
+        def go():
+            it = thrifty.Interner()
+            for t in tuples:
+                it.intern(t)
+        return go, ()
+    if name.startswith("tr_"):
+        sampled = name == "tr_sampled"
+        def go():
+            _ext._tracker_start(sampled=sampled)
+            try:
+                keep = []
+                for i in range(20000):
+                    keep.append([i, str(i), (i, i)])
+                    if i % 3 == 0 and len(keep) > 100:
+                        keep.pop(0)
+                d = {}
+                for i in range(20000):
+                    d[str(i)] = [i] * (i % 7)
+                del keep, d
+            finally:
+                _ext._tracker_stop()
+        return go, ()
+    raise SystemExit("unknown workload " + name)
+
+
+if __name__ == "__main__":
+    name = sys.argv[1]
+    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    go, keep = setup(name)
+    t0 = time.process_time()
+    for _ in range(reps):
+        go()
+    print(f"{name} {time.process_time() - t0:.6f}")

@@ -7,8 +7,6 @@
 #define HT_KEY TF__HT_KEY
 #define HT_VALUE TF__HT_VALUE
 
-static uint32_t tf__ht_home(const tf_hashtable *t, uint64_t key) { return tf__probe_home(key, t->shift); }
-
 size_t tf_hashtable_size(uint32_t capacity) {
     uint32_t slots = tf__probe_slots(capacity, TF_HASHTABLE_MAX_CAPACITY, NULL);
     uint64_t bytes = (uint64_t)slots * sizeof(tf_hashtable_entry);
@@ -50,7 +48,7 @@ uint32_t tf_hashtable_capacity(const tf_hashtable *t) { return t->capacity; }
 
 void tf_hashtable_prefetch(const tf_hashtable *t, uint64_t key) {
 #if TF_GNUC
-    __builtin_prefetch(&HT_KEY(t, tf__ht_home(t, key)), 1, 1);
+    __builtin_prefetch(&HT_KEY(t, tf__probe_home(key, t->shift)), 1, 1);
 #else
     (void)t;
     (void)key;

@@ -56,6 +56,79 @@ def corpus(n: int) -> dict[str, bytes]:
     return {"text": text[:n], "binary": binary, "csv": csv}
 
 
+def unseen_corpus(n: int) -> dict[str, bytes]:
+    """Data the bench did not use before issue 16, n bytes each (same bytes on every run of the same Python build
+    and system):
+      json-logs   newline-delimited JSON application logs (`json_logs`, seed 1604);
+      telemetry   JSON telemetry records one per line (`json_records`, seed 1603), as a device's log file holds them;
+      shared-lib  a shared library from the system's lib directory (`shared_library`), from a quarter of the way in;
+      prose       English prose: the Python reference manual's topics (pydoc_data.topics), sorted by topic name."""
+    from pydoc_data.topics import topics
+
+    tele = b""
+    seed_count = max(64, n // 150)
+    tele = b"\n".join(json_records(seed_count, 1603)) + b"\n"
+    blob = shared_library().read_bytes()
+    prose = "\n".join(topics[k] for k in sorted(topics)).encode()
+    return {"json-logs": json_logs(n, 1604), "telemetry": tele[:n], "shared-lib": blob[len(blob) // 4:][:n],
+            "prose": prose[:n]}
+
+
+def shared_library() -> pathlib.Path:
+    """The C library's shared object (libc.so.6 on glibc systems), found where the dynamic linker keeps it; the
+    zlib extension module's when there is none (then it is the interpreter's own shared object)."""
+    import ctypes.util
+
+    name = ctypes.util.find_library("c") or ""
+    for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64",
+              "/lib64", "/usr/lib", "/lib"):
+        p = pathlib.Path(d) / name
+        if name and p.is_file() and p.stat().st_size > 256 * 1024:
+            return p
+    return pathlib.Path(zlib.__file__ if hasattr(zlib, "__file__") else sys.executable)
+
+
+def json_logs(n: int, seed: int) -> bytes:
+    """n bytes of newline-delimited JSON logs as a web service writes them, from random.Random(seed): an ISO time
+    stamp, a level, a logger, a message from a few dozen templates with their fields, request ids and durations."""
+    import json
+
+    rng = random.Random(seed)
+    loggers = ["api.http", "api.auth", "worker.ingest", "worker.export", "db.pool", "cache.redis", "scheduler"]
+    paths = ["/v1/devices", "/v1/devices/{id}", "/v1/devices/{id}/readings", "/v1/sites", "/v1/alerts",
+             "/v1/users/me", "/healthz", "/v1/export/{id}"]
+    levels = ["INFO"] * 12 + ["DEBUG"] * 5 + ["WARNING"] * 2 + ["ERROR"]
+    t = 1_765_000_000.0
+    out, size = [], 0
+    while size < n:
+        t += rng.expovariate(20.0)
+        ms = int(t * 1000) % 1000
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms:03d}Z"
+        logger = rng.choice(loggers)
+        rec: dict[str, object] = {"ts": stamp, "level": rng.choice(levels), "logger": logger}
+        if logger.startswith("api"):
+            path = rng.choice(paths).replace("{id}", f"env-{rng.randrange(64):04d}")
+            status = rng.choice([200] * 20 + [201, 204, 304, 400, 401, 404, 500])
+            rec.update(msg="request completed", method=rng.choice(["GET"] * 5 + ["POST", "PUT", "DELETE"]),
+                       path=path, status=status, duration_ms=round(rng.lognormvariate(2.5, 0.8), 1),
+                       req_id=f"{rng.getrandbits(64):016x}", client=f"10.{rng.randrange(4)}.{rng.randrange(256)}."
+                       f"{rng.randrange(1, 255)}")
+        elif logger.startswith("worker"):
+            rec.update(msg=rng.choice(["batch done", "batch started", "retrying batch", "upload finished"]),
+                       job=f"job-{rng.randrange(10_000):05d}", items=rng.randrange(1, 5000),
+                       elapsed_s=round(rng.uniform(0.01, 30), 3))
+        elif logger == "db.pool":
+            rec.update(msg=rng.choice(["connection acquired", "connection released", "slow query"]),
+                       pool_size=20, in_use=rng.randrange(21), wait_ms=round(rng.expovariate(0.5), 2))
+        else:
+            rec.update(msg=rng.choice(["hit", "miss", "evicted", "tick", "job scheduled"]),
+                       key=f"dev:{rng.randrange(64):04d}:last", ttl_s=rng.choice([30, 60, 300, 3600]))
+        line = json.dumps(rec, separators=(",", ":"))
+        out.append(line)
+        size += len(line) + 1
+    return ("\n".join(out) + "\n").encode()[:n]
+
+
 def sensor_dumps(n: int) -> dict[str, tuple[bytes, str]]:
     """Typed sensor arrays as a device would dump them (`array.tobytes()`, little-endian), n bytes each, from
     random.Random(7), with the filter that matches each element type:

@@ -62,6 +62,14 @@ TF__LZ_INLINE void tf__insert_hashed(tf_lz_encoder *e, unsigned h, uint16_t p) {
         tf__link(e->table + h, TF__LZ_PREV(e), (1u << e->w) - 1u, p);
         return;
     }
+    if (e->packed) { /* the bucket as a 96-bit number, entry i in bits 12i..12i+11: shifted up by one entry */
+        uint8_t *b = (uint8_t *)e->table + (size_t)h * TF__LZ_PACKED_BUCKET;
+        uint64_t lo = tf__load_le64(b);
+        uint32_t hi = tf__load_le32(b + 8);
+        tf__store_le32(b + 8, (uint32_t)(hi << 12) | (uint32_t)(lo >> 52));
+        tf__store_le64(b, (lo << 12) | (p & 0xFFFu));
+        return;
+    }
     uint16_t *slot = e->table + (size_t)h * TF_LZ_HASH_WAYS;
     for (unsigned i = TF_LZ_HASH_WAYS - 1u; i > 0; i--)
         slot[i] = slot[i - 1u];
@@ -88,13 +96,16 @@ TF__LZ_HOT void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
                 at = 0;
         }
     } else {
+        unsigned skip = e->skip; /* the newest `skip` are left out (tf__advance) */
         for (; back >= lo; back--) {
-            tf__insert(e, s->buf + at, p++);
+            if (back > skip)
+                tf__insert(e, s->buf + at, p);
+            p++;
             if (++at == s->size)
                 at = 0;
         }
     }
-    e->todo = 0;
+    e->todo = e->skip = 0;
 }
 
 /* Trailing zero bits of a nonzero 64-bit value. */
@@ -228,6 +239,19 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
             last = dist;
             p = prev[p & wmask];
             if (tf__consider(e, code, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
+                break;
+        }
+        return c;
+    }
+    if (e->packed) {
+        const uint8_t *b = (const uint8_t *)e->table + (size_t)h * TF__LZ_PACKED_BUCKET;
+        uint64_t lo = tf__load_le64(b), mid = (lo >> 32) | ((uint64_t)tf__load_le32(b + 8) << 32); /* bits 32..95 */
+        for (unsigned i = 0; i < depth; i++) {
+            unsigned dist = (unsigned)((i < 3u ? lo >> (12u * i) : mid >> (12u * i - 32u)) - here) & 0xFFFu;
+            dist = (0x1000u - dist) & 0xFFFu; /* here - entry, mod 2^12; 0 is an empty entry or offset 2^12 */
+            /* An entry older than 2^12 reads as a nearer offset: no order to stop on, only ones to skip. */
+            if (dist <= seen &&
+                tf__consider(e, code, y, s->buf + tf__behind(s, at, dist), dist, max, &c, &memo))
                 break;
         }
         return c;

@@ -34,7 +34,6 @@ struct tf_lz_encoder {
     uint16_t seen;    /* history bytes behind head, saturating at 2^W */
     uint16_t pos;     /* stream position of head, mod 2^16 (what the table stores) */
     uint16_t todo;    /* positions behind head not yet entered into the table */
-    uint16_t skip;    /* how many of the newest of them a bucket table leaves out (the inside of a match) */
     uint16_t rep;     /* offset of the last match, 0 before the first */
     uint16_t lit;     /* literals behind head whose run is not yet written */
     uint32_t run_text, run_numeric; /* what those literals cost in the text and the numeric code, in bits */
@@ -46,7 +45,6 @@ struct tf_lz_encoder {
     uint8_t w, l, phase, finishing, hash_bytes, hash_shift;
     uint8_t flags;        /* the header's: TF_LZ_FLAG_CHECKSUM, TF_LZ_FLAG_DICT */
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
-    uint8_t packed;       /* the bucket table holds 12-bit positions (TF__LZ_PACKED_*) */
     uint8_t lazy;         /* the level looks one byte ahead before taking a match */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     uint8_t long_before;  /* the last sequence ended with a match of 2^L bytes (the match code's context) */
@@ -56,6 +54,8 @@ struct tf_lz_encoder {
     uint16_t ahead_len, ahead_dist;
     int16_t ahead_gain;
     uint8_t filter_id; /* the filter (lz.h) written in the header, 0 for none; its state follows the encoder's */
+    uint8_t packed;    /* the bucket table holds 12-bit positions (TF__LZ_PACKED_*) */
+    uint16_t skip;     /* of the `todo` positions, how many of the newest are inside a match (tf__advance) */
 };
 
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */

@@ -96,9 +96,9 @@ TF__LZ_HOT void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
                 at = 0;
         }
     } else {
-        unsigned skip = e->skip; /* the newest `skip` are left out (tf__advance) */
+        unsigned skip = e->skip; /* of the newest `skip` only every 4th goes in (tf__advance) */
         for (; back >= lo; back--) {
-            if (back > skip)
+            if (back > skip || !(back & 3u))
                 tf__insert(e, s->buf + at, p);
             p++;
             if (++at == s->size)

@@ -9,18 +9,18 @@
  * format. Level 6 is the measured balance described above; bench/results/lz.md has every level's ratio and speed. */
 #define TF__LZ_LEVEL_SHIFT 8u
 typedef struct {
-    uint8_t chain, ways, lazy;
+    uint8_t chain, ways, lazy, probes; /* probes: buckets searched beyond the position's own (tf__best) */
 } tf__lz_level;
 static const tf__lz_level tf__lz_levels[9] = {
-    {1, 1, 0},
-    {2, 2, 0},
-    {4, 4, 0},
-    {8, 8, 0},
-    {4, 4, 1},
-    {8, TF_LZ_HASH_WAYS, 1},
-    {16, TF_LZ_HASH_WAYS, 1},
-    {32, TF_LZ_HASH_WAYS, 1},
-    {64, TF_LZ_HASH_WAYS, 1},
+    {1, 1, 0, 0},
+    {2, 2, 0, 0},
+    {4, 4, 0, 0},
+    {8, 8, 0, 0},
+    {4, 4, 1, 0},
+    {8, TF_LZ_HASH_WAYS, 1, 1},
+    {16, TF_LZ_HASH_WAYS, 1, 2},
+    {32, TF_LZ_HASH_WAYS, 1, 3},
+    {64, TF_LZ_HASH_WAYS, 1, 4},
 };
 
 static unsigned tf__enc_buckets_log2(unsigned w) {
@@ -90,8 +90,9 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     int packed = tf__enc_packed_log2(window_bits);
     unsigned ways = packed >= 0 ? TF__LZ_PACKED_WAYS : TF_LZ_HASH_WAYS;
     e->packed = packed >= 0;
-    e->depth = e->chain ? how->chain : (how->ways < ways ? how->ways : ways);
+    e->depth = (uint8_t)(e->chain ? how->chain : (how->ways < ways ? how->ways : ways));
     e->lazy = how->lazy;
+    e->probes = how->probes;
     e->buf = (uint8_t *)(e->table + entries);
     /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
      * (if unlikely) candidate that the byte comparison checks like any other. */
@@ -285,7 +286,7 @@ TF__LZ_HOT void tf__advance(tf_lz_encoder *e, unsigned n) {
      * 768-position table: 0.937x -> 0.958x zlib 6/12/1's ratio on bench_lz's seven parts leaving all of them out;
      * with the packed table, every 4th instead of none: 0.974x -> 0.979x, JSON logs 0.916x -> 0.945x). The chains,
      * which keep every position anyway, enter them all. */
-    e->skip = (uint16_t)(!e->chain && n > 2u ? n - 2u : 0u);
+    e->skip = (uint8_t)(!e->chain && n > 2u ? n - 2u : 0u); /* n <= 2^L <= 2^8 */
     e->head_hashed = 0;
     e->seen = (uint16_t)(e->seen + n > window ? window : e->seen + n);
 }

@@ -55,7 +55,8 @@ struct tf_lz_encoder {
     int16_t ahead_gain;
     uint8_t filter_id; /* the filter (lz.h) written in the header, 0 for none; its state follows the encoder's */
     uint8_t packed;    /* the bucket table holds 12-bit positions (TF__LZ_PACKED_*) */
-    uint16_t skip;     /* of the `todo` positions, how many of the newest are inside a match (tf__advance) */
+    uint8_t probes;    /* a bucket search's buckets beyond the position's own (tf__best) */
+    uint8_t skip;      /* of the `todo` positions, how many of the newest are inside a match (tf__advance; < 2^8) */
 };
 
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */

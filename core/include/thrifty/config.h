@@ -110,8 +110,9 @@
 
 /* thrifty.lz (lz.h). For windows above 2^TF_LZ_CHAIN_MAX_WINDOW_BITS the encoder's match finder is a hash table of
  * 2^min(W - TF_LZ_HASH_SHIFT, TF_LZ_HASH_BUCKETS_LOG2_MAX) buckets, each holding the TF_LZ_HASH_WAYS most recent
- * positions with that hash, 2 bytes each (1.5 KiB at the defaults). More buckets or ways find more matches (better
- * ratio) for more RAM and time; none of these changes the format.
+ * positions with that hash, 2 bytes each (1.5 KiB at the defaults; up to W = 12 the same bytes hold buckets of 8
+ * positions of 12 bits, lz_encoder.h). More buckets or ways find more matches (better ratio) for more RAM and time;
+ * none of these changes the format.
  * TF_LZ_DECODER_INPUT is the decoder's input buffer in bytes (1..255): smaller saves RAM, larger means fewer
  * sink/poll round trips. */
 #ifndef TF_LZ_HASH_SHIFT

@@ -49,21 +49,28 @@
  *     in the window with the hash is reachable and inserting a position is two stores. Above W = 10 the links
  *     (2 x 2^W bytes) would break the W=12 RAM budget, so those windows use a set-associative table: at most 64
  *     buckets of 12 recent positions (1.5 KiB). Going from 8 to 12 ways gained 0.7% at W=8 and 3% at W=12;
- *     4 buckets x 4 ways (128 B) lost 20%.
+ *     4 buckets x 4 ways (128 B) lost 20%. Up to W = 12 the same 1.5 KiB hold 128 buckets of 8 positions mod 2^12
+ *     (12 bits each, 1024 positions instead of 768). The table's capacity is what limits the ratio there (W=12 with
+ *     a chain of 4096 heads and links, 20 KiB of state: 1.05x zlib's ratio), so it is spent with care: of a
+ *     match's positions only the first two and every 4th go in, and from level 6 a search also reads the buckets
+ *     of the keys 1..4 bytes on (a position there, less that distance, is a candidate too). W=12, L=5, level 6,
+ *     on bench_lz's seven parts: 0.937x zlib 6/12/1's ratio with the 768-position table, 0.958x leaving a match's
+ *     inside out, 0.974x packed, 0.979x with every 4th, 1.001x with one more bucket (0.7x the speed; 1.011x with
+ *     two, 1.019x three).
  *     Chains against that table, on the corpus with format version 1 (callgrind instructions, all 768 KiB):
  *         W=8:  depth 4: 351300 B; 6: 349564 B; 8: 348691 B, 260 M; 12: 348168 B; 16: 347851 B
  *               (12-way table: 348659 B, 286 M; heatshrink 1.1x needs <= 349529 B)
  *         W=10: depth 8: 306291 B, 233 M, 3720 B of state (table: 308564 B, 278 M, 2696 B)
  *     More heads (512, 1024) gained under 0.05% for 0.5-1.5 KiB; limiting the lazy look to short matches lost
  *     0.5-1% (CSV needs it).
- *   - Result, W=8, L=4: 1.17x heatshrink's ratio (W=8 sum 329364 vs 384482 bytes); W=12, L=5: about 0.98x zlib's
+ *   - Result, W=8, L=4: 1.17x heatshrink's ratio (W=8 sum 329364 vs 384482 bytes); W=12, L=5: about 1.0x zlib's
  *     (level 6, wbits 12, memLevel 1) in 5832 bytes of encoder state. One-shot compression is about 1.7x
  *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
  *     literal costs); the decoder about 3.5x. bench/results/lz.md has the run.
  *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 8, 4, 8, 16,
- *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS, so above W = 10 levels 6-9 search alike), and whether to
- *     look one byte ahead (from level 5). Level 6, the default, is the search measured above. The decoder never
- *     knows the level. Levels 1-4 hash 3-byte keys (2-byte keys gain only with a deep search) and, on a hash chain,
+ *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS, 8 when packed) and buckets (levels 6-9: 1-4 beyond the
+ *     position's own), and whether to look one byte ahead (from level 5). Level 6, the default, is the search
+ *     measured above. The decoder never knows the level. Levels 1-4 hash 3-byte keys (2-byte keys gain only with a deep search) and, on a hash chain,
  *     run a one-shot loop of their own (tf__frame_greedy: positions enter the chain as they are passed, literal
  *     costs are differences of running sums). At W=8, level 1 is 1.10x heatshrink's ratio at about 3.5x its
  *     speed, level 2 1.13x at about 3.2x.
@@ -84,7 +91,7 @@
  *   decoder: sizeof(state) + 2^W                 W=8: 296 B (heatshrink's at W=8 with a 32-byte input buffer: 306 B)
  *   encoder: sizeof(state) + 2^W + 3 * 2^L + 8 + finder, where finder is
  *              2 * (2^TF_LZ_CHAIN_HEAD_BITS + 2^W)                      for W <= TF_LZ_CHAIN_MAX_WINDOW_BITS (10)
- *              2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)     above
+ *              2 * TF_LZ_HASH_WAYS * 2^min(W - TF_LZ_HASH_SHIFT, 6)     above (packed alike up to W = 12)
  *                                                W=8, L=4: 1944 B; W=10, L=4: 4248 B; W=12, L=5: 5832 B
  *
  * OUTPUT BOUND

@@ -61,6 +61,22 @@ def test_streaming_in_pieces_matches_one_shot_output(data, w, cut, limit, level)
     assert d.unused_data == b""
 
 
+def test_packed_bucket_windows_past_the_position_wrap():
+    # W=11 and 12 keep positions mod 2^12 in their bucket table (an entry older than that reads as a nearer offset),
+    # enter only some of a match's positions, and search the buckets of the keys after the position from level 6:
+    # past 2^16 bytes (where the stream positions wrap) every level still round-trips and streams the same bytes.
+    r = random.Random(16)
+    words = [bytes(r.choices(b"abcdefghijklmnopqrstuvwxyz", k=r.randrange(3, 12))) + b" " for _ in range(300)]
+    data = b"".join(r.choice(words) + (r.randbytes(2) if r.random() < 0.2 else b"") for _ in range(20000))[:150000]
+    for w in (11, 12):
+        for level in (1, 4, 5, 6, 7, 9):
+            blob = lz.compress(data, window_bits=w, lookahead_bits=5, level=level)
+            assert len(blob) < len(data)
+            assert lz.decompress(blob) == data
+            c = lz.Compressor(window_bits=w, lookahead_bits=5, level=level)
+            assert b"".join(c.compress(data[i:i + 997]) for i in range(0, len(data), 997)) + c.flush() == blob
+
+
 def test_far_match_then_a_long_literal_run_at_the_largest_window():
     # One-shot compression once dropped bits here (a far match's code and a long run's header in one 64-bit buffer).
     r = random.Random(1)

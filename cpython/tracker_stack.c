@@ -181,10 +181,18 @@ uint32_t current_site(int domain) {
     int truncated, n;
     PyThreadState *ts = gil_tstate(domain);
     uint64_t idx, h = current_hash(ts, Run.max_depth, &n);
+    uint32_t site;
     if (n == 0)
         return 0;
-    if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx))
-        return idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
+    /* the same stack as the last allocation's (the common case): its site without a table lookup */
+    if (h == Frames.last_hash)
+        return Frames.last_site;
+    if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx)) {
+        site = idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
+        Frames.last_hash = site ? h : 0;
+        Frames.last_site = site;
+        return site;
+    }
     n = walk_stack(ts, fr, Run.max_depth, &truncated);
     uint32_t parent = 0;
     for (int i = n - 1; i >= 0; i--) {
@@ -230,11 +238,13 @@ uint32_t current_site(int domain) {
         }
         parent = slot;
     }
-    uint32_t site = new_site(parent);
+    site = new_site(parent);
     if (site == 0)
         return 0;
     Tables.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
     tf_sitetable_put(&Tables.stacks.t, h, site);
+    Frames.last_hash = h;
+    Frames.last_site = site;
     return site;
 }
 

@@ -184,13 +184,14 @@ uint32_t current_site(int domain) {
     uint32_t site;
     if (n == 0)
         return 0;
-    /* the same stack as the last allocation's (the common case): its site without a table lookup */
-    if (h == Frames.last_hash)
-        return Frames.last_site;
+    /* a stack met lately (the common case: a loop allocates from a few lines): its site without a table lookup */
+    tf_recent *r = &Frames.recent[h & (TF_RECENT - 1u)];
+    if (r->hash == h)
+        return r->site;
     if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx)) {
         site = idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
-        Frames.last_hash = site ? h : 0;
-        Frames.last_site = site;
+        if (site)
+            *r = (tf_recent){h, site};
         return site;
     }
     n = walk_stack(ts, fr, Run.max_depth, &truncated);
@@ -243,8 +244,7 @@ uint32_t current_site(int domain) {
         return 0;
     Tables.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
     tf_sitetable_put(&Tables.stacks.t, h, site);
-    Frames.last_hash = h;
-    Frames.last_site = site;
+    Frames.recent[h & (TF_RECENT - 1u)] = (tf_recent){h, site};
     return site;
 }
 

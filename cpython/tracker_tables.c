@@ -161,7 +161,7 @@ static void free_node(uint32_t i) {
  * on a free list. */
 static void reclaim(uint32_t keep, uint32_t survivors) {
     uint32_t top[TF_SAMPLED_KEEP], ntop = 0;
-    Frames.last_hash = 0; /* its site may be recycled */
+    memset(Frames.recent, 0, sizeof Frames.recent); /* their sites may be recycled */
     for (uint32_t i = 1; i < Tables.nsites && survivors; i++) {
         const tf_site *s = &Tables.sites[i];
         uint32_t k;
@@ -280,7 +280,9 @@ uint32_t new_site(uint32_t leaf) {
 
 /* ---- the run's end -------------------------------------------------------------------------------------------- */
 
-size_t fixed_bytes(void) { return sizeof Frames.lines + (Run.sampled ? sizeof Hook.sampled_count : 0); }
+size_t fixed_bytes(void) {
+    return sizeof Frames.lines + sizeof Frames.recent + (Run.sampled ? sizeof Hook.sampled_count : 0);
+}
 
 void release_run(void) {
     for (uint32_t i = 0; i < Tables.nfuncs; i++) {

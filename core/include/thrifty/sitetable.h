@@ -79,8 +79,7 @@ tf_status tf_packtable_init(tf_packtable *t, void *storage, size_t size, uint32_
 
 /* tf_packtable_init for storage that is already all zero bytes (from calloc, which gets zeroed pages from the system
  * without writing them): the slots are not cleared again. Same checks and returns; O(1). */
-tf_status tf_packtable_init_zeroed(tf_packtable *t, void *storage, size_t size, uint32_t capacity,
-                                   uint32_t value_bits);
+tf_status tf_packtable_init_zeroed(tf_packtable *t, void *storage, size_t size, uint32_t capacity, uint32_t value_bits);
 
 /* Empties the table, keeping its storage. O(slots). */
 void tf_packtable_clear(tf_packtable *t);

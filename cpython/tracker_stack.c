@@ -1,7 +1,8 @@
 /* The Python stack of an allocation, read and interned as a site (tracker_state.h).
  *
- * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
- * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
+ * Stacks are keyed by (instruction pointer, file name) per frame, not by line: the pointer is into the frame's code
+ * object, so it names the code object and the position at once; no line-table decoding in the hot path; a frame's
+ * line is resolved once, when its stack is first seen. Code objects are not kept alive (that
  * would keep memory the program freed, e.g. a module's top-level code after import); the file and function name
  * strings are (as tracemalloc keeps file names). A dead code object's address can be reused by a new one; the file
  * name in the key (kept alive, so never reused) limits that to code from the same file at the same position.

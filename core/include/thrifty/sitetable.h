@@ -109,8 +109,8 @@ static inline int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *val
 /* Iteration as tf_sitetable_next. O(slots) over a full iteration. */
 int tf_packtable_next(const tf_packtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
 
-/* Moves every entry of `src` into `dst` (growing). TF_OK, TF_E_ARG when value_bits differ, or TF_E_FULL when dst
- * lacks room (dst then holds a prefix; src is unchanged). O(slots of src). */
+/* Moves every entry of `src` into `dst` (growing; dst must hold none of src's keys). TF_OK, TF_E_ARG when value_bits
+ * differ, or TF_E_FULL when dst lacks room for them all (nothing moves then). src is unchanged. O(slots of src). */
 tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src);
 
 /* ---- the packtable's lookups, inline: the tracker's allocation hook runs them on every allocation and free ---- */

@@ -220,7 +220,8 @@ def _geomean(xs: list[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
-def run(quick: bool) -> str:
+def run(quick: bool, whole_command: bool = True) -> str:
+    """The section: the in-process part, then (whole_command) the doctor as a user runs it, which takes long."""
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     bench_dir = _bench_dir()
     modes = list(MODES)
@@ -324,6 +325,18 @@ def run(quick: bool) -> str:
         + harness.table(["workload", "loops", "untraced (CPU)"] + [m for m in modes[1:]]
                         + ["peak err", "traced peak", "exact own/peak", "sampled own/peak"], rows)
         + _blocks_text(per, workloads)
-        + _end_to_end(workloads, {n: per[n]["time"]["none"] for n in per}, loops_of, 3 if not quick else 1, quick)
+        + (_end_to_end(workloads, {n: per[n]["time"]["none"] for n in per}, loops_of, 3 if not quick else 1, quick)
+           if whole_command else "")
         + note
     )
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="the tracker's benchmark alone (bench/run.py --only tracker runs all of it)")
+    ap.add_argument("--quick", action="store_true", help="fewer workloads and rounds (a smoke run)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="only the in-process part (the tracker alone), not the whole doctor command, which takes long")
+    args = ap.parse_args()
+    print(run(args.quick, whole_command=not args.in_process))

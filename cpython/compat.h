@@ -201,6 +201,15 @@ static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f) {
 #endif
 }
 
+/* The instruction pointer of `f` (into its code object's bytecode): with the code object it names the position. */
+static inline const void *tf_py_frame_instr(tf_py_frame *f) {
+#if PY_VERSION_HEX < 0x030D0000
+    return f->prev_instr;
+#else
+    return f->instr_ptr;
+#endif
+}
+
 /* The instruction `f` is executing, in code units from the start of its code (for a frame tf_py_frame_code kept). */
 static inline int tf_py_frame_lasti(tf_py_frame *f) { return _PyInterpreterFrame_LASTI(f); }
 

@@ -97,6 +97,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     Run.run_id = Run.run_id + 1u >= TF_GATE_CLOSED ? 1u : Run.run_id + 1u; /* never 0 (a thread's first) nor closed */
     memset(Hook.sampled_count, 0, sizeof Hook.sampled_count);
     memset(Frames.lines, 0, sizeof Frames.lines);
+    memset(Frames.recent, 0, sizeof Frames.recent);
     Totals.t0_ns = now_ns();
     Totals.ops = Totals.peak_clock_ops = 0;
     Totals.tick_every = sampled ? 1 : 64;

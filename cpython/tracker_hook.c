@@ -5,7 +5,7 @@
  *
  * Shape of the hook (see tracker.h for why its state is static):
  *   - every call first checks a thread-local busy flag: allocations made while the hook itself runs (our table
- *     growth uses libc malloc, but pymalloc's large-object path re-enters through the RAW domain, and the fallback
+ *     growth uses libc calloc, but pymalloc's large-object path re-enters through the RAW domain, and the fallback
  *     frame walk creates frame objects) go straight to the previous allocator, so each block is counted once, at
  *     the outermost domain that saw it — the same rule tracemalloc follows;
  *   - one spinlock protects the tables: MEM/OBJ calls hold the GIL, but RAW calls may come from threads without it;

@@ -1,7 +1,8 @@
 /* The Python stack of an allocation, read and interned as a site (tracker_state.h).
  *
- * Stacks are keyed by (code object, file name, instruction index) per frame, not by line: no line-table decoding in
- * the hot path; a frame's line is resolved once, when its stack is first seen. Code objects are not kept alive (that
+ * Stacks are keyed by (instruction pointer, file name) per frame, not by line: the pointer is into the frame's code
+ * object, so it names the code object and the position at once; no line-table decoding in the hot path; a frame's
+ * line is resolved once, when its stack is first seen. Code objects are not kept alive (that
  * would keep memory the program freed, e.g. a module's top-level code after import); the file and function name
  * strings are (as tracemalloc keeps file names). A dead code object's address can be reused by a new one; the file
  * name in the key (kept alive, so never reused) limits that to code from the same file at the same position.
@@ -66,22 +67,24 @@ int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated) {
     return n;
 }
 
-/* One frame into a stack's hash: two multiplies (the exact frame walk runs this per frame per allocation). The file
- * pointer is mixed in with the code pointer: see the top of the file for why the key holds it. */
-static uint64_t frame_mix(uint64_t h, const void *code, const void *file, int lasti) {
-    h = (h ^ (uint64_t)(uintptr_t)code) * UINT64_C(0x9e3779b97f4a7c15);
-    h ^= ((uint64_t)(uintptr_t)file << 7) ^ ((uint64_t)(uint32_t)lasti << 45) ^ (h >> 31);
-    return h * UINT64_C(0xff51afd7ed558ccd);
+/* One frame into a stack's hash: one multiply and a rotation (the exact frame walk runs this per frame per
+ * allocation, ~12 frames deep in a typical program). `where` is the frame's instruction pointer, which points into
+ * its live code object and so names the code and the position at once; an import frame's is its module name. The
+ * file pointer is mixed in as well: see the top of the file for why the key holds it. stack_final mixes the whole. */
+static uint64_t frame_mix(uint64_t h, const void *where, const void *file) {
+    h = ((h ^ (uint64_t)(uintptr_t)where) * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)(uintptr_t)file;
+    return h << 29 | h >> 35;
 }
 
 static uint64_t stack_final(uint64_t h, int n, int truncated) {
     h ^= (uint64_t)n ^ ((uint64_t)truncated << 40);
-    h ^= h >> 29;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 32;
     return h ? h : 1u;
 }
 
 /* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
- * needs nothing else. Same value as stack_hash over walk_stack's output. */
+ * needs nothing else. */
 static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     int n = 0, truncated = 0;
@@ -91,16 +94,17 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
     }
     for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
         PyCodeObject *code = tf_py_frame_code(f);
+        PyObject *name;
         if (!code)
             continue;
         if (n == max) {
             truncated = 1;
             break;
         }
-        if ((PyObject *)code == Frames.import_code && import_name(f))
-            h = frame_mix(h, code, import_name(f), 0);
+        if ((PyObject *)code == Frames.import_code && (name = import_name(f)) != NULL)
+            h = frame_mix(h, name, code);
         else
-            h = frame_mix(h, code, code->co_filename, tf_py_frame_lasti(f));
+            h = frame_mix(h, tf_py_frame_instr(f), code->co_filename);
         n++;
     }
     *depth = n;
@@ -181,10 +185,19 @@ uint32_t current_site(int domain) {
     int truncated, n;
     PyThreadState *ts = gil_tstate(domain);
     uint64_t idx, h = current_hash(ts, Run.max_depth, &n);
+    uint32_t site;
     if (n == 0)
         return 0;
-    if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx))
-        return idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
+    /* a stack met lately (the common case: a loop allocates from a few lines): its site without a table lookup */
+    tf_recent *r = &Frames.recent[h & (TF_RECENT - 1u)];
+    if (r->hash == h)
+        return r->site;
+    if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx)) {
+        site = idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
+        if (site)
+            *r = (tf_recent){h, site};
+        return site;
+    }
     n = walk_stack(ts, fr, Run.max_depth, &truncated);
     uint32_t parent = 0;
     for (int i = n - 1; i >= 0; i--) {
@@ -230,11 +243,12 @@ uint32_t current_site(int domain) {
         }
         parent = slot;
     }
-    uint32_t site = new_site(parent);
+    site = new_site(parent);
     if (site == 0)
         return 0;
     Tables.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
     tf_sitetable_put(&Tables.stacks.t, h, site);
+    Frames.recent[h & (TF_RECENT - 1u)] = (tf_recent){h, site};
     return site;
 }
 

@@ -193,9 +193,18 @@ typedef struct {
 } tf_tables_state;
 extern TF_HIDDEN tf_tables_state Tables;
 
+#define TF_RECENT 16u
+typedef struct {
+    uint64_t hash;
+    uint32_t site;
+} tf_recent;
+
 /* What reading the stack keeps between calls (tracker_stack.c). */
 typedef struct {
     tf_linecache lines[TF_LINE_CACHE];
+    /* the stacks looked up lately and their sites, direct-mapped by hash (hash 0: none): sampled mode's reclaim may
+     * recycle a site, so it clears them whenever it runs */
+    tf_recent recent[TF_RECENT];
     /* import pseudo-frames: importlib's _find_and_load code object (strong ref during a run, else NULL); a frame
      * running it is recorded as ("<import>", 0, module name), the name read from its first argument */
     PyObject *import_code;

@@ -17,7 +17,7 @@ TF_HIDDEN tf_tables_state Tables;
 static void *storage_alloc(size_t old_bytes, size_t bytes) {
     if (bytes == 0 || Tables.own_bytes - old_bytes + bytes > Run.max_memory)
         return NULL;
-    return malloc(bytes);
+    return calloc(1, bytes); /* zeroed pages from the system: the tables' init_zeroed need not clear them */
 }
 
 /* Frees the old storage and accounts for the new (mem may be NULL: the table is released). */
@@ -34,7 +34,8 @@ static int grow_table(tf_growtable *g, uint32_t capacity) {
     void *mem = storage_alloc(g->bytes, bytes);
     if (!mem)
         return -1;
-    if (tf_sitetable_init(&nt, mem, bytes, capacity) != TF_OK || (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
+    if (tf_hashtable_init_zeroed(&nt, mem, bytes, capacity) != TF_OK ||
+        (g->mem && tf_sitetable_move(&nt, &g->t) != TF_OK)) {
         free(mem);
         return -1;
     }
@@ -49,7 +50,7 @@ static int grow_pack(tf_growpack *g, uint32_t capacity) {
     void *mem = storage_alloc(g->bytes, bytes);
     if (!mem)
         return -1;
-    if (tf_packtable_init(&nt, mem, bytes, capacity, TF_PACK_VALUE_BITS) != TF_OK ||
+    if (tf_packtable_init_zeroed(&nt, mem, bytes, capacity, TF_PACK_VALUE_BITS) != TF_OK ||
         (g->mem && tf_packtable_move(&nt, &g->t) != TF_OK)) {
         free(mem);
         return -1;
@@ -160,6 +161,7 @@ static void free_node(uint32_t i) {
  * on a free list. */
 static void reclaim(uint32_t keep, uint32_t survivors) {
     uint32_t top[TF_SAMPLED_KEEP], ntop = 0;
+    memset(Frames.recent, 0, sizeof Frames.recent); /* their sites may be recycled */
     for (uint32_t i = 1; i < Tables.nsites && survivors; i++) {
         const tf_site *s = &Tables.sites[i];
         uint32_t k;
@@ -278,7 +280,9 @@ uint32_t new_site(uint32_t leaf) {
 
 /* ---- the run's end -------------------------------------------------------------------------------------------- */
 
-size_t fixed_bytes(void) { return sizeof Frames.lines + (Run.sampled ? sizeof Hook.sampled_count : 0); }
+size_t fixed_bytes(void) {
+    return sizeof Frames.lines + sizeof Frames.recent + (Run.sampled ? sizeof Hook.sampled_count : 0);
+}
 
 void release_run(void) {
     for (uint32_t i = 0; i < Tables.nfuncs; i++) {

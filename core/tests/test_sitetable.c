@@ -2,6 +2,7 @@
  * checked against a shadow array after every operation (the backward-shift deletion is where such tables go wrong). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tf_test.h"
 #include "thrifty/sitetable.h"
@@ -274,6 +275,23 @@ static void test_pack_move(void) {
     CHECK_EQ(tf_packtable_move(&other, &big), TF_E_ARG);
     CHECK_EQ(tf_packtable_init(&small, small_storage, sizeof small_storage, 5, 21), TF_OK);
     CHECK_EQ(tf_packtable_move(&small, &big), TF_E_FULL);
+    CHECK_EQ(tf_packtable_count(&small), 0); /* room is checked first: nothing moved */
+    /* into zeroed storage, as the tracker grows its table (calloc), and into a table that already has entries */
+    memset(small_storage, 0, sizeof small_storage);
+    CHECK_EQ(tf_packtable_init_zeroed(&small, small_storage, sizeof small_storage, 24, 21), TF_OK);
+    CHECK_EQ(tf_packtable_put(&small, 1000, 7), TF_OK);
+    CHECK_EQ(tf_packtable_move(&small, &big), TF_OK);
+    CHECK_EQ(tf_packtable_count(&small), 21);
+    CHECK_EQ(tf_packtable_get(&small, 1000, &v), 1);
+    CHECK(v == 7);
+    for (uint64_t k = 1; k <= 20; k++) {
+        CHECK_EQ(tf_packtable_take(&small, k, &v), 1);
+        CHECK(v == k * 3u);
+    }
+    CHECK_EQ(tf_packtable_count(&small), 1);
+    CHECK_EQ(tf_packtable_init_zeroed(NULL, small_storage, sizeof small_storage, 4, 21), TF_E_NULL);
+    CHECK_EQ(tf_packtable_init_zeroed(&other, small_storage, tf_packtable_size(24) - 1u, 24, 21), TF_E_SIZE);
+    CHECK_EQ(tf_packtable_init_zeroed(&other, small_storage, sizeof small_storage, 4, 33), TF_E_ARG);
 }
 
 static int drop_when_divisible(void *ctx, uint64_t key, uint64_t value) {

@@ -77,6 +77,10 @@ size_t tf_packtable_size(uint32_t capacity);
  * TF_E_ALIGN. O(size). */
 tf_status tf_packtable_init(tf_packtable *t, void *storage, size_t size, uint32_t capacity, uint32_t value_bits);
 
+/* tf_packtable_init for storage that is already all zero bytes (from calloc, which gets zeroed pages from the system
+ * without writing them): the slots are not cleared again. Same checks and returns; O(1). */
+tf_status tf_packtable_init_zeroed(tf_packtable *t, void *storage, size_t size, uint32_t capacity, uint32_t value_bits);
+
 /* Empties the table, keeping its storage. O(slots). */
 void tf_packtable_clear(tf_packtable *t);
 
@@ -86,28 +90,83 @@ uint32_t tf_packtable_capacity(const tf_packtable *t);
 
 /* Whether `key` and `value` can be stored in `t` (key nonzero and below 2^(64 - value_bits), value below
  * 2^value_bits). O(1), pure. */
-int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_t value);
+static inline int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_t value);
 
 /* Looks `key` up; on a hit stores its value in *value (when not NULL) and returns 1, else 0. Expected O(1). */
-int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t *value);
+static inline int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t *value);
 
 /* Prefetch hint for `key`'s home slot, as tf_sitetable_prefetch. O(1). */
-void tf_packtable_prefetch(const tf_packtable *t, uint64_t key);
+static inline void tf_packtable_prefetch(const tf_packtable *t, uint64_t key);
 
 /* Inserts key -> value or replaces the value of an existing key. TF_OK, TF_E_ARG when the pair does not fit
  * (tf_packtable_fits), or TF_E_FULL when the key is new and the table is at capacity (nothing changes then).
  * Expected O(1). */
-tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t value);
+static inline tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t value);
 
 /* Removes `key`; on a hit stores its value in *value (when not NULL) and returns 1, else 0. Expected O(1). */
-int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *value);
+static inline int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *value);
 
 /* Iteration as tf_sitetable_next. O(slots) over a full iteration. */
 int tf_packtable_next(const tf_packtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
 
-/* Moves every entry of `src` into `dst` (growing). TF_OK, TF_E_ARG when value_bits differ, or TF_E_FULL when dst
- * lacks room (dst then holds a prefix; src is unchanged). O(slots of src). */
+/* Moves every entry of `src` into `dst` (growing; dst must hold none of src's keys). TF_OK, TF_E_ARG when value_bits
+ * differ, or TF_E_FULL when dst lacks room for them all (nothing moves then). src is unchanged. O(slots of src). */
 tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src);
+
+/* ---- the packtable's lookups, inline: the tracker's allocation hook runs them on every allocation and free ---- */
+
+static inline int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_t value) {
+    return key != 0 && (key >> (64u - t->value_bits)) == 0 && (value >> t->value_bits) == 0;
+}
+
+static inline void tf_packtable_prefetch(const tf_packtable *t, uint64_t key) {
+#if TF_GNUC
+    __builtin_prefetch(&t->slots[tf__probe_home(key, t->shift)], 1, 1);
+#else
+    (void)t;
+    (void)key;
+#endif
+}
+
+static inline int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t *value) {
+    uint32_t i;
+    if (!tf_packtable_fits(t, key, 0))
+        return 0;
+    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home(key, t->shift), key);
+    if (t->slots[i] == 0)
+        return 0;
+    if (value)
+        *value = t->slots[i] & ((UINT64_C(1) << t->value_bits) - 1u);
+    return 1;
+}
+
+static inline tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t value) {
+    uint32_t i;
+    if (!tf_packtable_fits(t, key, value))
+        return TF_E_ARG;
+    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home(key, t->shift), key);
+    if (t->slots[i] == 0) {
+        if (t->count >= t->capacity)
+            return TF_E_FULL;
+        t->count++;
+    }
+    t->slots[i] = key << t->value_bits | value;
+    return TF_OK;
+}
+
+static inline int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *value) {
+    uint32_t hole;
+    if (!tf_packtable_fits(t, key, 0))
+        return 0;
+    hole = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home(key, t->shift), key);
+    if (t->slots[hole] == 0)
+        return 0;
+    if (value)
+        *value = t->slots[hole] & ((UINT64_C(1) << t->value_bits) - 1u);
+    tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, hole);
+    t->count--;
+    return 1;
+}
 
 #ifdef __cplusplus
 }

@@ -325,18 +325,18 @@ static Py_NO_INLINE PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int 
  * handling. */
 Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObject *v, int front) {
     tf_ring *r = &self->ring;
-    switch (self->fast) { /* TF_PY_RING_SLOW while views() are alive: the default, the general path refuses */
-    case 0: {
+    if (self->fast == 0) { /* 'O' first, by one compare: it has no conversion to amortize a jump table over */
         PyObject *old = NULL;
         tf_status st = TF__PUT_SIZED(r, &v, sizeof v, front, &old);
         if (st == TF_E_FULL)
-            break;
+            return tf__add_one(self, v, front);
         Py_INCREF(v);
         self->state++;
         if (st == TF_RING_DROPPED)
             Py_DECREF(old); /* last: its finalizer may run, and finds the Ring consistent */
         Py_RETURN_NONE;
     }
+    switch (self->fast) { /* TF_PY_RING_SLOW while views() are alive: the default, the general path refuses */
     case TF_RING_I8: TF__PUSH_LONG(int8_t); break;
     case TF_RING_U8: TF__PUSH_LONG(uint8_t); break;
     case TF_RING_I16: TF__PUSH_LONG(int16_t); break;

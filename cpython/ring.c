@@ -152,6 +152,7 @@ static PyObject *Ring_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (self == NULL)
         return NULL;
     self->kind = tf_py_ring_kind_of('O');
+    tf_py_ring_set_fast(self);
     self->maxlen = -1;
     (void)tf_ring_init(&self->ring, NULL, 0, self->kind->size, 0);
     return (PyObject *)self;
@@ -233,6 +234,7 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
     self->ring = fresh;
     self->storage = mem;
     self->kind = kind;
+    tf_py_ring_set_fast(self);
     self->maxlen = maxlen;
     self->overflow_raise = raise;
     self->state++;
@@ -249,7 +251,8 @@ static int Ring_init(tf_RingObject *self, PyObject *args, PyObject *kwds) {
 
 /* ---- single items ---------------------------------------------------------------------------------------- */
 
-static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
+/* Out of line: append's fast path (tf__append) ends in a tail call here, so it needs no stack frame of its own. */
+static Py_NO_INLINE PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
     tf_item it;
     PyObject *dropped = NULL;
     const tf_ring_kind *kind = self->kind;
@@ -285,14 +288,35 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
             goto pushed;                                                                                               \
     } while (0)
 
+/* Whether x, a one-digit int's value (tf_py_exact_long), is in T's range, in one unsigned compare for types narrower
+ * than 64 bits (x - min wraps above max - min when x is below min); a 64-bit signed type holds every such x. */
+#define TF__FITS(T, x)                                                                                                 \
+    (sizeof(T) < sizeof(long long) ? (unsigned long long)(x) - (unsigned long long)TF_PY_INT_MIN(T) <=                 \
+                                         TF_PY_INT_MAX(T) - (unsigned long long)TF_PY_INT_MIN(T)                       \
+                                   : (TF_PY_INT_SIGNED(T) || (x) >= 0))
+
 /* Pushes an exact int in T's range as C type T. */
 #define TF__PUSH_LONG(T)                                                                                               \
     do {                                                                                                               \
         long x;                                                                                                        \
-        if (tf_py_exact_long(v, &x) && TF_PY_INT_FITS(T, x)) {                                                         \
+        if (tf_py_exact_long(v, &x) && TF__FITS(T, x)) {                                                               \
             T t = (T)x;                                                                                                \
             TF__PUT(T, t);                                                                                             \
         }                                                                                                              \
+    } while (0)
+
+/* Pushes an exact float, or an exact int (an ADC reading is an int: no call, as float(x) would make), as C type T. */
+#define TF__PUSH_REAL(T)                                                                                               \
+    do {                                                                                                               \
+        long x;                                                                                                        \
+        T t;                                                                                                           \
+        if (PyFloat_CheckExact(v))                                                                                     \
+            t = (T)PyFloat_AS_DOUBLE(v);                                                                               \
+        else if (tf_py_exact_long(v, &x))                                                                              \
+            t = (T)(double)x;                                                                                          \
+        else                                                                                                           \
+            break;                                                                                                     \
+        TF__PUT(T, t);                                                                                                 \
     } while (0)
 
 /* append()/appendleft() are the per-sample calls of a streaming loop. The common case (an 'O' item, an exact int that
@@ -301,20 +325,18 @@ static PyObject *tf__add_one(tf_RingObject *self, PyObject *v, int front) {
  * handling. */
 Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObject *v, int front) {
     tf_ring *r = &self->ring;
-    if (self->exports != 0)
-        return tf__add_one(self, v, front);
-    switch ((int)self->kind->type) {
-    case 0: {
+    if (self->fast == 0) { /* 'O' first, by one compare: it has no conversion to amortize a jump table over */
         PyObject *old = NULL;
         tf_status st = TF__PUT_SIZED(r, &v, sizeof v, front, &old);
         if (st == TF_E_FULL)
-            break;
+            return tf__add_one(self, v, front);
         Py_INCREF(v);
         self->state++;
         if (st == TF_RING_DROPPED)
             Py_DECREF(old); /* last: its finalizer may run, and finds the Ring consistent */
         Py_RETURN_NONE;
     }
+    switch (self->fast) { /* TF_PY_RING_SLOW while views() are alive: the default, the general path refuses */
     case TF_RING_I8: TF__PUSH_LONG(int8_t); break;
     case TF_RING_U8: TF__PUSH_LONG(uint8_t); break;
     case TF_RING_I16: TF__PUSH_LONG(int16_t); break;
@@ -323,24 +345,8 @@ Py_ALWAYS_INLINE static inline PyObject *tf__append(tf_RingObject *self, PyObjec
     case TF_RING_U32: TF__PUSH_LONG(uint32_t); break;
     case TF_RING_I64: TF__PUSH_LONG(int64_t); break;
     case TF_RING_U64: TF__PUSH_LONG(uint64_t); break;
-    case TF_RING_F32:
-    case TF_RING_F64: {
-        double d;
-        long x;
-        if (PyFloat_CheckExact(v))
-            d = PyFloat_AS_DOUBLE(v);
-        else if (tf_py_exact_long(v, &x)) /* an ADC reading is an int: no call, as float(x) would give */
-            d = (double)x;
-        else
-            break;
-        if (self->kind->type == TF_RING_F64) {
-            TF__PUT(double, d);
-        } else {
-            float f = (float)d;
-            TF__PUT(float, f);
-        }
-        break;
-    }
+    case TF_RING_F32: TF__PUSH_REAL(float); break;
+    case TF_RING_F64: TF__PUSH_REAL(double); break;
     default: break;
     }
     return tf__add_one(self, v, front);
@@ -371,11 +377,9 @@ static PyObject *Ring_appendleft(tf_RingObject *self, PyObject *v) { return tf__
 
 /* pop()/popleft(): one switch on the typecode, then a constant-size pop and the int/float constructor directly. */
 Py_ALWAYS_INLINE static inline PyObject *tf__take_one(tf_RingObject *self, int front) {
-    if (tf_py_ring_refuse_if_exported(self) < 0)
-        return NULL;
     tf_ring *r = &self->ring;
     PyObject *res;
-    switch ((int)self->kind->type) {
+    switch (self->fast) {
     case 0: TF__POP_AS(PyObject *, TF__AS_OBJ); break;
     case TF_RING_I8: TF__POP_AS(int8_t, PyLong_FromLong); break;
     case TF_RING_U8: TF__POP_AS(uint8_t, PyLong_FromLong); break;
@@ -386,7 +390,8 @@ Py_ALWAYS_INLINE static inline PyObject *tf__take_one(tf_RingObject *self, int f
     case TF_RING_I64: TF__POP_AS(int64_t, PyLong_FromLongLong); break;
     case TF_RING_U64: TF__POP_AS(uint64_t, PyLong_FromUnsignedLongLong); break;
     case TF_RING_F32: TF__POP_AS(float, TF__AS_DOUBLE); break;
-    default: TF__POP_AS(double, TF__AS_DOUBLE); break;
+    case TF_RING_F64: TF__POP_AS(double, TF__AS_DOUBLE); break;
+    default: return tf_py_ring_refuse_if_exported(self), NULL; /* TF_PY_RING_SLOW: views() are alive */
     }
     self->state++;
     if (self->maxlen < 0)

@@ -32,7 +32,17 @@ typedef struct {
                                    what a full ring does is ring.overflow: drop the oldest only when bounded and
                                    'drop' (an unbounded Ring's core ring refuses, and the binding grows it) */
     PyObject *weakreflist;
+    unsigned char fast; /* what append's fast path dispatches on: kind->type (0 for 'O'), or TF_PY_RING_SLOW
+                           while exports > 0 (then only the general path, which refuses). One byte read instead
+                           of two checks; tf_py_ring_set_fast keeps it in step with kind and exports. */
 } tf_RingObject;
+
+#define TF_PY_RING_SLOW 0xFFu
+
+/* Call after every change of self->kind or self->exports. */
+static inline void tf_py_ring_set_fast(tf_RingObject *self) {
+    self->fast = self->exports > 0 ? (unsigned char)TF_PY_RING_SLOW : (unsigned char)self->kind->type;
+}
 
 /* A new reference to item i (0 = front; no range check beyond the core's), or NULL with an exception. */
 PyObject *tf_py_ring_item(tf_RingObject *self, size_t i);

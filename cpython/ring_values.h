@@ -40,9 +40,10 @@ PyObject *tf_py_ring_from_c(const tf_ring_kind *k, const void *p);
 /* True when a buffer's items are this kind's items: same value class and size, native byte order. */
 int tf_py_ring_format_matches(const tf_ring_kind *k, const Py_buffer *b);
 
-/* The value of an exact int that fits a C long, read without a call where CPython exposes its compact-int layout
- * (the common case of a typed append: a sample is a small int). 0 when v is not an exact int or does not fit; never
- * sets an exception. Inline: append's fast path calls it once per item. */
+/* The value of an exact int of one digit (|v| < 2**30: every int of a 16-bit sample, a small count), read without a
+ * call where CPython exposes its compact-int layout, the common case of a typed append. 0 when v is not an exact int
+ * or is wider; never sets an exception. Inline and call-free so append's fast path needs no stack frame; wider ints
+ * take the general path (tf_py_ring_to_c). */
 Py_ALWAYS_INLINE static inline int tf_py_exact_long(PyObject *v, long *out) {
     if (!PyLong_CheckExact(v))
         return 0;
@@ -58,10 +59,7 @@ Py_ALWAYS_INLINE static inline int tf_py_exact_long(PyObject *v, long *out) {
         return 1;
     }
 #endif
-    int of;
-    long x = PyLong_AsLongAndOverflow(v, &of); /* cannot fail for an exact int */
-    *out = x;
-    return of == 0;
+    return 0;
 }
 
 #endif

@@ -43,12 +43,14 @@ static int RingView_getbuffer(tf_RingViewObject *self, Py_buffer *view, int flag
     view->suboffsets = NULL;
     view->internal = NULL;
     r->exports++;
+    tf_py_ring_set_fast(r);
     return 0;
 }
 
 static void RingView_releasebuffer(tf_RingViewObject *self, Py_buffer *view) {
     (void)view;
     self->ring->exports--;
+    tf_py_ring_set_fast(self->ring);
 }
 
 PyObject *tf_py_ring_view_new(tf_state *st, tf_RingObject *ring, int run) {

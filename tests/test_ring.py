@@ -771,3 +771,90 @@ def test_a_dropped_items_finalizer_finds_the_ring_consistent():
     r.append(3)
     assert seen == [(3, 3)]
     assert list(r) == [2, 3, "from __del__"]
+
+
+@pytest.mark.parametrize("how", ["clear", "reinit", "popleft", "views", "appendleft"])
+def test_a_dropped_items_finalizer_may_change_the_ring_during_the_overwrite(how):
+    """The full-window append drops the oldest 'O' item and only then releases it: its __del__ may clear the Ring,
+    re-initialize it with a typed typecode, pop, hold views or append at the other end, and nothing crashes."""
+    held = []
+
+    class Hostile:
+        def __del__(self):
+            if held:  # only the first finalizer of a round acts, so the old Ring's leftovers cannot interfere
+                return
+            held.append(None)
+            if how == "clear":
+                r.clear()
+            elif how == "reinit":
+                r.__init__("h", [7, 8], 2)
+            elif how == "popleft":
+                held.append(r.popleft())
+            elif how == "views":  # a typed Ring whose storage is exported: appends must now refuse
+                r.__init__("h", [7, 8], 2)
+                held.append(r.views())
+            else:
+                r.appendleft("left")
+
+    for append in ("append", "appendleft"):
+        r = Ring("O", [Hostile(), 1, Hostile()], maxlen=3)
+        held.clear()
+        getattr(r, append)("new")  # drops a Hostile: its __del__ runs after the Ring took "new"
+        if how == "views":
+            with pytest.raises(BufferError):
+                getattr(r, append)(9)
+            assert list(r) == [7, 8]
+            for view in held[1]:
+                view.release()
+        if how in ("reinit", "views"):
+            getattr(r, append)(9)
+            assert r.typecode == "h" and 9 in r and len(r) == 2
+            with pytest.raises(TypeError):
+                getattr(r, append)("newer")
+            continue
+        getattr(r, append)("newer")  # the Ring as the finalizers left it (the old Ring's die here too)
+        assert len(r) <= 3 and list(r) == [r[i] for i in range(len(r))]
+
+
+def test_full_window_append_refuses_while_views_are_alive():
+    r = Ring("h", range(4), maxlen=4)
+    a, b = r.views()
+    for call in (lambda: r.append(5), lambda: r.appendleft(5), lambda: r.append(2**40), lambda: r.append(True)):
+        with pytest.raises((BufferError, OverflowError)):  # a wide int may be refused for its range first
+            call()
+    assert list(r) == [0, 1, 2, 3]
+    a.release()
+    with pytest.raises(BufferError):
+        r.append(5)
+    b.release()
+    r.append(5)
+    assert list(r) == [1, 2, 3, 5]
+
+
+@pytest.mark.parametrize("tc", ["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"])
+def test_full_window_append_takes_wide_ints_bools_and_refuses_out_of_range(tc):
+    """Ints wider than one digit (|v| >= 2**30) and int subclasses leave the fast path; the results are array's."""
+    import array
+    info = {"b": 8, "B": 8, "h": 16, "H": 16, "i": 32, "I": 32, "q": 64, "Q": 64,
+            "l": 8 * array.array("l").itemsize, "L": 8 * array.array("L").itemsize}
+    r = Ring(tc, [0, 0], maxlen=2)
+    if tc in "fd":
+        for v in (2**40, -2**40, 2**70, True, 3, 1.5):
+            r.append(v)
+            assert r[-1] == array.array(tc, [v])[0]
+        with pytest.raises(OverflowError):
+            r.append(2**1100)
+        return
+    bits = info[tc]
+    lo, hi = (0, 2**bits - 1) if tc.isupper() else (-2**(bits - 1), 2**(bits - 1) - 1)
+    for v in (lo, hi, lo + 1, hi - 1, True, 2**29, -2**29, 2**30, -2**30, 2**40, -2**40):
+        if lo <= v <= hi:
+            r.append(v)
+            assert r[-1] == v
+        else:
+            with pytest.raises(OverflowError):
+                r.append(v)
+    for v in (lo - 1, hi + 1):
+        with pytest.raises(OverflowError):
+            r.append(v)
+    assert len(r) == 2

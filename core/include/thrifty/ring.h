@@ -187,6 +187,12 @@ static inline size_t tf__ring_fwd(const tf_ring *r, size_t p, size_t n) {
     return p >= tf__ring_span(r) ? p - tf__ring_span(r) : p;
 }
 
+/* p + 1 for p < 2 * capacity, wrapped: tf__ring_fwd(r, p, 1) in one compare, for the per-item paths. */
+static inline size_t tf__ring_next(const tf_ring *r, size_t p) {
+    p += 1u;
+    return p == tf__ring_span(r) ? 0u : p;
+}
+
 /* p - n under the same bounds. */
 static inline size_t tf__ring_back(const tf_ring *r, size_t p, size_t n) {
     return p >= n ? p - n : p + tf__ring_span(r) - n;
@@ -238,7 +244,7 @@ static inline tf_status tf_ring_push_back_sized(tf_ring *r, const void *item, si
         return TF_E_FULL;
     size_t s = tail >= r->capacity ? tail - r->capacity : tail;
     tf__ring_copy_one(r->buf + s * itemsize, item, itemsize);
-    TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, 1));
+    TF__RING_STORE(&r->tail, tf__ring_next(r, tail));
     return TF_OK;
 }
 
@@ -260,7 +266,7 @@ static inline tf_status tf_ring_pop_front_sized(tf_ring *r, void *out, size_t it
     size_t s = head >= r->capacity ? head - r->capacity : head;
     if (out != NULL)
         tf__ring_copy_one(out, r->buf + s * itemsize, itemsize);
-    TF__RING_STORE(&r->head, tf__ring_fwd(r, head, 1));
+    TF__RING_STORE(&r->head, tf__ring_next(r, head));
     return TF_OK;
 }
 
@@ -275,37 +281,25 @@ static inline tf_status tf_ring_pop_back_sized(tf_ring *r, void *out, size_t ite
     return TF_OK;
 }
 
-/* Stores a new item at position p (the back's next position, or the front's previous one) of a full ring with
- * capacity > 0: that slot is the one the item at the other end occupies, so the new item takes its place after it
- * was copied to `dropped`, and both counters move by one the same way. */
-static inline void tf__ring_replace_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped, int front) {
-    size_t head = r->head, tail = r->tail;
-    size_t p = front ? tf__ring_back(r, head, 1) : tail;
-    size_t s = p >= r->capacity ? p - r->capacity : p;
-    uint8_t *slot = r->buf + s * itemsize;
-    if (dropped != NULL)
-        tf__ring_copy_one(dropped, slot, itemsize);
-    tf__ring_copy_one(slot, item, itemsize);
-    if (front) {
-        TF__RING_STORE(&r->tail, tf__ring_back(r, tail, 1));
-        TF__RING_STORE(&r->head, p);
-    } else {
-        TF__RING_STORE(&r->head, tf__ring_fwd(r, head, 1));
-        TF__RING_STORE(&r->tail, tf__ring_fwd(r, tail, 1));
-    }
-}
-
-/* A full ring under TF_RING_DROP_OLDEST: stores the new item at one end, dropping the item at the other end. */
-static inline tf_status tf__ring_put_full_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped,
-                                                int front) {
+/* A full ring under TF_RING_DROP_OLDEST, at the front: the front's previous slot is the back item's (the ring is
+ * full), so the new item takes its place after the back item was copied to `dropped`, and both counters move back by
+ * one. With capacity 0 the new item itself leaves. */
+static inline tf_status tf__ring_put_front_full_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped) {
     if (r->overflow != TF_RING_DROP_OLDEST)
         return TF_E_FULL;
     if (r->capacity == 0) {
         if (dropped != NULL)
             tf__ring_copy_one(dropped, item, itemsize);
-    } else {
-        tf__ring_replace_sized(r, item, itemsize, dropped, front);
+        return TF_RING_DROPPED;
     }
+    size_t head = r->head, tail = r->tail;
+    size_t p = tf__ring_back(r, head, 1);
+    uint8_t *slot = r->buf + (p >= r->capacity ? p - r->capacity : p) * itemsize;
+    if (dropped != NULL)
+        tf__ring_copy_one(dropped, slot, itemsize);
+    tf__ring_copy_one(slot, item, itemsize);
+    TF__RING_STORE(&r->tail, tf__ring_back(r, tail, 1));
+    TF__RING_STORE(&r->head, p);
     return TF_RING_DROPPED;
 }
 
@@ -315,14 +309,38 @@ static inline tf_status tf__ring_put_full_sized(tf_ring *r, const void *item, si
  * consistent before the dropped item is handed back, so a caller may release a resource it owned right after. O(1).
  * TF_RING_REFUSE: SPSC producer side; TF_RING_DROP_OLDEST: exclusive access. */
 static inline tf_status tf_ring_put_back_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped) {
-    tf_status st = tf_ring_push_back_sized(r, item, itemsize);
-    return st == TF_OK ? TF_OK : tf__ring_put_full_sized(r, item, itemsize, dropped, 0);
+    /* One pass rather than a failed push and then a replace: a full ring that drops (a fixed window of the latest
+     * samples, the common embedded case) takes this path on every put. The new item goes to the back's next slot
+     * whether there is room or not, because on a full ring that is the front item's slot. The fields are read once,
+     * before the item is stored (the item copy may alias anything, so later reads would be repeated). */
+    size_t tail = r->tail; /* only this side stores tail */
+    size_t head = TF__RING_LOAD(&r->head);
+    size_t cap = r->capacity, span = cap * 2u;
+    uint8_t *buf = r->buf;
+    int full = tf__ring_count(r, head, tail) >= cap;
+    if (full) {
+        if (r->overflow != TF_RING_DROP_OLDEST)
+            return TF_E_FULL;
+        if (cap == 0) { /* no slot: the new item itself is the one that leaves */
+            if (dropped != NULL)
+                tf__ring_copy_one(dropped, item, itemsize);
+            return TF_RING_DROPPED;
+        }
+    }
+    uint8_t *slot = buf + (tail >= cap ? tail - cap : tail) * itemsize;
+    if (full && dropped != NULL)
+        tf__ring_copy_one(dropped, slot, itemsize);
+    tf__ring_copy_one(slot, item, itemsize);
+    if (full)
+        TF__RING_STORE(&r->head, head + 1u == span ? 0u : head + 1u);
+    TF__RING_STORE(&r->tail, tail + 1u == span ? 0u : tail + 1u);
+    return full ? TF_RING_DROPPED : TF_OK;
 }
 
 /* The same at the front: on a full ring that drops, the back item leaves. O(1). Exclusive access. */
 static inline tf_status tf_ring_put_front_sized(tf_ring *r, const void *item, size_t itemsize, void *dropped) {
     tf_status st = tf_ring_push_front_sized(r, item, itemsize);
-    return st == TF_OK ? TF_OK : tf__ring_put_full_sized(r, item, itemsize, dropped, 1);
+    return st == TF_OK ? TF_OK : tf__ring_put_front_full_sized(r, item, itemsize, dropped);
 }
 
 static inline tf_status tf_ring_put_back(tf_ring *r, const void *item, void *dropped) {

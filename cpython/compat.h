@@ -69,6 +69,11 @@ static inline size_t tf_py_dict_sizeof(PyObject *dict) { return (size_t)_PyDict_
 /* sys.getsizeof(o): __sizeof__ plus the GC header; (size_t)-1 with an exception set when __sizeof__ fails. */
 static inline size_t tf_py_getsizeof(PyObject *o) { return _PySys_GetSizeOf(o); }
 
+/* The attribute `name` (an interned str) as the type's MRO defines it, borrowed, or NULL; no descriptor is called.
+ * Exported and declared in cpython/object.h in every supported version. It looks in each class's dict, which can run
+ * an odd key's __eq__: callers hold what they must keep alive. */
+static inline PyObject *tf_py_type_lookup(PyTypeObject *type, PyObject *name) { return _PyType_Lookup(type, name); }
+
 /* tracemalloc's traceback of the block at `ptr` (domain 0 = the Python heap), or None when it has none. */
 static inline PyObject *tf_py_tracemalloc_traceback(uintptr_t ptr) { return _PyTraceMalloc_GetTraceback(0, ptr); }
 

@@ -45,9 +45,9 @@
 #define SZ_TYPES 64
 
 /* Objects already in the table or skipped, most recent per slot, by address (a power of two): an edge to one of them
- * is done without reading the object or probing the table. A tree of class instances reaches the same few dozen attribute
- * names (its dicts' keys) and small ints again and again, half of its edges. Only without exclusive=True, which
- * counts every edge. */
+ * is done without reading the object or probing the table. A tree of class instances reaches the same few dozen
+ * attribute names (its dicts' keys) and small ints again and again, half of its edges. Only without exclusive=True,
+ * which counts every edge. */
 #define SZ_RECENT 512
 
 typedef struct {
@@ -106,8 +106,8 @@ static int sz_push(sz_walk *w, PyObject *p) { return sz_append(&w->stack, &w->de
 
 /* Builtin data types: never structure, and sz_fast sizes their exact instances. */
 static inline int sz_builtin(PyTypeObject *t) {
-    return t == &PyLong_Type || t == &PyUnicode_Type || t == &PyFloat_Type || t == &PyTuple_Type ||
-           t == &PyList_Type || t == &PyDict_Type || t == &PyBytes_Type || t == &PySet_Type;
+    return t == &PyLong_Type || t == &PyUnicode_Type || t == &PyFloat_Type || t == &PyTuple_Type || t == &PyList_Type ||
+           t == &PyDict_Type || t == &PyBytes_Type || t == &PySet_Type;
 }
 
 /* Structure (modules, classes, functions, methods, code, frames, descriptors) is not data unless asked. Pure C:

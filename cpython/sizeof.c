@@ -348,18 +348,10 @@ static int sz_exclude_shared(sz_walk *w) {
 static inline size_t sz_fast(PyObject *o) {
     const size_t gc_head = 2 * sizeof(uintptr_t);
     PyTypeObject *t = Py_TYPE(o);
-#if PY_VERSION_HEX < 0x030C0000
-    /* 3.12 changed the layout of int and str */
     if (t == &PyUnicode_Type)
-        return PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL
-                   ? sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1
-                   : 0;
-    if (t == &PyLong_Type) {
-        Py_ssize_t n = Py_SIZE(o);
-        n = n < 0 ? -n : n;
-        return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
-    }
-#endif
+        return tf_py_str_compact_ascii(o) ? sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1 : 0;
+    if (t == &PyLong_Type)
+        return tf_py_int_sizeof(o);
     if (t == &PyFloat_Type)
         return sizeof(PyFloatObject);
     if (t == &PyTuple_Type)

@@ -354,3 +354,13 @@ def test_sizeof_that_drops_the_graph_and_changes_classes():
         assert sys.getrefcount(leaf) == before
     finally:
         del _Wider.__sizeof__
+
+
+def test_exclusive_with_same_size_instances():
+    """exclusive=True takes every node through the table (no single-reference shortcut); the per-class size still
+    applies, and an instance held from outside is dropped with what only it keeps."""
+    held = _Plain("x" * 100)
+    v = [_Plain(float(i)) for i in range(100)] + [held]
+    full = thrifty.sizeof(v, deep=True)
+    assert full == _deep_reference(v, skip_classes=True)
+    assert thrifty.sizeof(v, deep=True, exclusive=True) == full - sys.getsizeof(held) - sys.getsizeof(held.a)

@@ -66,17 +66,17 @@ static inline int tf_py_set_next(PyObject *set, Py_ssize_t *pos, PyObject **key,
 /* dict.__sizeof__() without the method call. */
 static inline size_t tf_py_dict_sizeof(PyObject *dict) { return (size_t)_PyDict_SizeOf((PyDictObject *)dict); }
 
-/* int.__sizeof__() of an exact int, without the call (a deep sizeof meets ints by the thousand). The digit count
- * moved into lv_tag in 3.12; every version allocates at least one digit, also for zero. */
+/* int.__sizeof__() of an exact int, without the call (a deep sizeof meets ints by the thousand): the basic size
+ * (the offset of the digits) plus one digit per digit, at least one, also for zero. The digit count moved from ob_size
+ * into lv_tag in 3.12. */
 static inline size_t tf_py_int_sizeof(PyObject *o) {
 #if PY_VERSION_HEX < 0x030C0000
-    Py_ssize_t n = Py_SIZE(o);
-    n = n < 0 ? -n : n;
-    return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
+    Py_ssize_t size = Py_SIZE(o);
+    size_t n = (size_t)(size < 0 ? -size : size);
 #else
     size_t n = (size_t)(((PyLongObject *)o)->long_value.lv_tag >> _PyLong_NON_SIZE_BITS);
-    return (size_t)PyLong_Type.tp_basicsize + (n > 1 ? n : 1) * (size_t)PyLong_Type.tp_itemsize;
 #endif
+    return (size_t)PyLong_Type.tp_basicsize + (n > 1 ? n : 1) * (size_t)PyLong_Type.tp_itemsize;
 }
 
 /* 1 when str.__sizeof__() of `o` is sizeof(PyASCIIObject) + length + 1: a compact ASCII str, whose UTF-8 form is its

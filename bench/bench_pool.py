@@ -251,5 +251,8 @@ def run(quick: bool) -> str:
             "that binding reuses two method objects its pool keeps (docs/buffers.md), so `with pool.acquire()` "
             "allocates nothing; `with pool.borrow()` still makes two short-lived method objects per use (the peak "
             "column shows them). The floor row is what two calls of C functions that do nothing cost in this "
-            "interpreter: an acquire + release pair cannot beat `bytearray(n)` by more than that ratio.")
+            "interpreter: an acquire + release pair cannot beat `bytearray(n)` by much more than that ratio. The "
+            "difference between the two Pool forms is what a with-statement itself costs when it allocates nothing "
+            "(looking up and binding `__enter__` and `__exit__`, two calls); it is more than a list pool's whole "
+            "`pop` + `append`, so no `with pool.borrow()` can come near 0.7x of it.")
     return table + "\n\n" + note

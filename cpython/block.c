@@ -9,32 +9,29 @@ static PyObject *released_error(void) {
     return NULL;
 }
 
-int tf_block_release(tf_BlockObject *b) {
+int tf_block_release_refused(tf_BlockObject *b) {
     if (!b->data || !b->pool) {
         released_error();
         return -1;
     }
-    if (b->exports > 0) {
-        PyErr_Format(PyExc_BufferError,
-                     "cannot release a Block while %zd memoryview(s) or View(s) of it are alive; release them first",
-                     b->exports);
-        return -1;
-    }
-    tf_PoolObject *pool = b->pool;
-    tf_status status = tf_pool_release_index(&pool->core, b->index);
-    if (status != TF_OK && status != TF_E_CORRUPT) {
+    PyErr_Format(PyExc_BufferError,
+                 "cannot release a Block while %zd memoryview(s) or View(s) of it are alive; release them first",
+                 b->exports);
+    return -1;
+}
+
+int tf_block_release_failed(tf_BlockObject *b, tf_status status) {
+    if (status != TF_E_CORRUPT) {
         tf_raise_status(tf_state_of((PyObject *)b), status, "Block.release");
         return -1;
     }
+    tf_PoolObject *pool = b->pool;
     Py_ssize_t size = (Py_ssize_t)pool->core.block_size;
     b->data = NULL;
-    Py_DECREF(pool); /* the acquired block's strong reference; the pool's block array still holds us */
-    if (status == TF_E_CORRUPT) {
-        PyErr_Format(tf_state_of((PyObject *)b)->CorruptData,
-                     "Block of %zd bytes was written past its end (canary overwritten); it was released anyway", size);
-        return -1;
-    }
-    return 0;
+    Py_DECREF(pool); /* released all the same: the acquired block's strong reference goes */
+    PyErr_Format(tf_state_of((PyObject *)b)->CorruptData,
+                 "Block of %zd bytes was written past its end (canary overwritten); it was released anyway", size);
+    return -1;
 }
 
 static PyObject *block_release(PyObject *self, PyObject *Py_UNUSED(ignored)) {

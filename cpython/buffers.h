@@ -54,9 +54,26 @@ typedef struct {
     PyObject *weakreflist;
 } tf_ViewObject;
 
+/* tf_block_release's rare outcomes, out of line (block.c); each sets the exception and returns -1. Refused: `b` is
+ * released or exported, nothing changes. Failed: the core said `status` (TF_E_CORRUPT: `b` is released all the
+ * same). */
+int tf_block_release_refused(tf_BlockObject *b);
+int tf_block_release_failed(tf_BlockObject *b, tf_status status);
+
 /* Block.release / Pool.release / Block.__exit__: give `b` back to its pool. 0, or -1 with ValueError (released),
- * BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). */
-int tf_block_release(tf_BlockObject *b);
+ * BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). Inline: with
+ * acquire, the whole of a `b = acquire(); b.release()` pair that is not the interpreter's (docs/buffers.md). */
+static inline int tf_block_release(tf_BlockObject *b) {
+    tf_PoolObject *pool = b->pool;
+    if (!b->data || !pool || b->exports > 0)
+        return tf_block_release_refused(b);
+    tf_status status = tf_pool_release_index(&pool->core, b->index);
+    if (status != TF_OK)
+        return tf_block_release_failed(b, status);
+    b->data = NULL;
+    Py_DECREF(pool); /* the acquired block's strong reference; the pool's block array still holds us */
+    return 0;
+}
 
 /* A new View over `obj` (a writable one when `writable`), window = the whole buffer. NULL with an exception. */
 tf_ViewObject *tf_view_new(tf_state *st, PyObject *obj, int writable, const char *who);

@@ -66,8 +66,36 @@ static inline int tf_py_set_next(PyObject *set, Py_ssize_t *pos, PyObject **key,
 /* dict.__sizeof__() without the method call. */
 static inline size_t tf_py_dict_sizeof(PyObject *dict) { return (size_t)_PyDict_SizeOf((PyDictObject *)dict); }
 
+/* int.__sizeof__() of an exact int, without the call (a deep sizeof meets ints by the thousand): the basic size
+ * (the offset of the digits) plus one digit per digit, at least one, also for zero. The digit count moved from ob_size
+ * into lv_tag in 3.12. */
+static inline size_t tf_py_int_sizeof(PyObject *o) {
+#if PY_VERSION_HEX < 0x030C0000
+    Py_ssize_t size = Py_SIZE(o);
+    size_t n = (size_t)(size < 0 ? -size : size);
+#else
+    size_t n = (size_t)(((PyLongObject *)o)->long_value.lv_tag >> _PyLong_NON_SIZE_BITS);
+#endif
+    return (size_t)PyLong_Type.tp_basicsize + (n > 1 ? n : 1) * (size_t)PyLong_Type.tp_itemsize;
+}
+
+/* 1 when str.__sizeof__() of `o` is sizeof(PyASCIIObject) + length + 1: a compact ASCII str, whose UTF-8 form is its
+ * own data, and before 3.12 one without a cached wchar_t copy. */
+static inline int tf_py_str_compact_ascii(PyObject *o) {
+#if PY_VERSION_HEX < 0x030C0000
+    return PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL;
+#else
+    return PyUnicode_IS_COMPACT_ASCII(o);
+#endif
+}
+
 /* sys.getsizeof(o): __sizeof__ plus the GC header; (size_t)-1 with an exception set when __sizeof__ fails. */
 static inline size_t tf_py_getsizeof(PyObject *o) { return _PySys_GetSizeOf(o); }
+
+/* The attribute `name` (an interned str) as the type's MRO defines it, borrowed, or NULL; no descriptor is called.
+ * Exported and declared in cpython/object.h in every supported version. It looks in each class's dict, which can run
+ * an odd key's __eq__: callers hold what they must keep alive. */
+static inline PyObject *tf_py_type_lookup(PyTypeObject *type, PyObject *name) { return _PyType_Lookup(type, name); }
 
 /* tracemalloc's traceback of the block at `ptr` (domain 0 = the Python heap), or None when it has none. */
 static inline PyObject *tf_py_tracemalloc_traceback(uintptr_t ptr) { return _PyTraceMalloc_GetTraceback(0, ptr); }

@@ -185,8 +185,20 @@ static int give_back(tf_ObjectPoolObject *self, Py_ssize_t s) {
     return 0;
 }
 
-static PyObject *objectpool_acquire(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+/* No arguments: refused when nargs != 0. METH_FASTCALL rather than METH_NOARGS, as Pool.acquire (pool.c): CPython
+ * 3.11-3.13 specialize a call of a bound built-in method only for METH_O and METH_FASTCALL, so `acquire()` and
+ * `borrow()` skip the generic call path. */
+static int no_arguments(const char *what, Py_ssize_t nargs) {
+    if (nargs == 0)
+        return 0;
+    PyErr_Format(PyExc_TypeError, "ObjectPool.%s() takes no arguments (%zd given)", what, nargs);
+    return -1;
+}
+
+static PyObject *objectpool_acquire(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs) {
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    if (no_arguments("acquire", nargs) < 0)
+        return NULL;
     if (!self->objs) {
         PyErr_SetString(PyExc_ValueError, "ObjectPool.acquire(): the pool was cleared");
         return NULL;
@@ -195,8 +207,10 @@ static PyObject *objectpool_acquire(PyObject *op, PyObject *Py_UNUSED(ignored)) 
     return s < 0 ? NULL : Py_NewRef(self->objs[s]);
 }
 
-static PyObject *objectpool_borrow(PyObject *op, PyObject *Py_UNUSED(ignored)) {
+static PyObject *objectpool_borrow(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs) {
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
+    if (no_arguments("borrow", nargs) < 0)
+        return NULL;
     if (!self->objs) {
         PyErr_SetString(PyExc_ValueError, "ObjectPool.borrow(): the pool was cleared");
         return NULL;
@@ -376,10 +390,10 @@ static PyType_Spec loan_spec = {
 };
 
 static PyMethodDef objectpool_methods[] = {
-    {"borrow", objectpool_borrow, METH_NOARGS,
+    {"borrow", (PyCFunction)(void (*)(void))objectpool_borrow, METH_FASTCALL,
      "borrow($self)\n--\n\nLend an object for a with-statement: `with pool.borrow() as obj:`. PoolExhausted when "
      "empty."},
-    {"acquire", objectpool_acquire, METH_NOARGS,
+    {"acquire", (PyCFunction)(void (*)(void))objectpool_acquire, METH_FASTCALL,
      "acquire($self)\n--\n\nLend an object; give it back with release(obj). PoolExhausted when empty."},
     {"release", objectpool_release, METH_O,
      "release($self, obj, /)\n--\n\nReturn an object (reset runs first). ValueError if the pool does not own it or it "

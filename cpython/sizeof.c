@@ -38,6 +38,25 @@
 /* slots of a set's table scanned per batch (see sz_referents) */
 #define SZ_GATHER 64
 
+/* What the walk needs to know of a type other than the builtins sz_fast sizes, found once per walk (a power of two
+ * entries; when they are all taken, later types are looked at object by object as before). An AST or any tree of
+ * class instances reaches thousands of objects of a few dozen types: asking each object the type's questions again
+ * (two PyType_IsSubtype walks for sz_skipped, a __sizeof__ method call) was half of such a walk. */
+#define SZ_TYPES 64
+
+/* Objects already in the table or skipped, most recent per slot, by address (a power of two): an edge to one of them
+ * is done without reading the object or probing the table. A tree of class instances reaches the same few dozen
+ * attribute names (its dicts' keys) and small ints again and again, half of its edges. Only without exclusive=True,
+ * which counts every edge. */
+#define SZ_RECENT 512
+
+typedef struct {
+    PyTypeObject *type; /* NULL: a free entry */
+    int skip;           /* program structure (sz_structure): neither counted nor walked through unless code=True */
+    int same_size;      /* -1 not asked yet; 1: sys.getsizeof is the same for every instance (see sz_later_size) */
+    size_t size;        /* same_size: that size, aligned, once one instance has been sized by a call; 0 before */
+} sz_type;
+
 #if defined(__GNUC__) || defined(__clang__)
 /* the header (refcount, type) and the fields sz_fast reads, which may sit on the next cache line */
 #define SZ_PREFETCH(p) (__builtin_prefetch((p)), __builtin_prefetch((const char *)(p) + 47))
@@ -54,39 +73,81 @@ typedef struct {
     int exclusive;
     size_t align;
     size_t direct; /* bytes of nodes counted on sight, never entered in the table (see sz_reach) */
+    /* objects with one reference and no fast path: reached once, so they need no table entry, only a size after the
+     * walk (a __sizeof__ call may run Python code, which must not happen while the walk borrows its nodes) */
+    PyObject **later;
+    size_t n_later, later_cap;
+    PyObject *str_sizeof, *object_sizeof; /* "__sizeof__", and object.__sizeof__ (NULL until asked) */
+    sz_type types[SZ_TYPES];
+    PyObject *recent[SZ_RECENT];
     PyObject *root;
     /* edges reported but not yet looked at (see sz_edge); a slot is NULL when free */
     PyObject *ahead[SZ_AHEAD];
     size_t ahead_pos;
 } sz_walk;
 
-static int sz_push(sz_walk *w, PyObject *p) {
-    if (w->depth == w->stack_cap) {
-        size_t cap = w->stack_cap ? w->stack_cap * 2 : 256;
-        PyObject **s = PyMem_Realloc(w->stack, cap * sizeof(PyObject *));
-        if (!s) {
+/* Appends p to a growing PyMem array (the walk's stack, its later list). */
+static int sz_append(PyObject ***arr, size_t *n, size_t *cap, PyObject *p) {
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        PyObject **a = PyMem_Realloc(*arr, c * sizeof(PyObject *));
+        if (!a) {
             PyErr_NoMemory();
             return -1;
         }
-        w->stack = s;
-        w->stack_cap = cap;
+        *arr = a;
+        *cap = c;
     }
-    w->stack[w->depth++] = p;
+    (*arr)[(*n)++] = p;
     return 0;
 }
 
-/* Static singletons cost no heap; structure (modules, classes, code) is not data unless asked. */
+static int sz_push(sz_walk *w, PyObject *p) { return sz_append(&w->stack, &w->depth, &w->stack_cap, p); }
+
+/* Builtin data types: never structure, and sz_fast sizes their exact instances. */
+static inline int sz_builtin(PyTypeObject *t) {
+    return t == &PyLong_Type || t == &PyUnicode_Type || t == &PyFloat_Type || t == &PyTuple_Type || t == &PyList_Type ||
+           t == &PyDict_Type || t == &PyBytes_Type || t == &PySet_Type;
+}
+
+/* Structure (modules, classes, functions, methods, code, frames, descriptors) is not data unless asked. Pure C:
+ * the subtype checks read the MRO tuple and run no Python code. */
+static int sz_structure(PyTypeObject *t) {
+    return PyType_IsSubtype(t, &PyModule_Type) || PyType_FastSubclass(t, Py_TPFLAGS_TYPE_SUBCLASS) ||
+           t == &PyFunction_Type || PyType_IsSubtype(t, &PyCFunction_Type) || t == &PyMethod_Type ||
+           t == &PyCode_Type || t == &PyFrame_Type || t == &PyMethodDescr_Type || t == &PyWrapperDescr_Type ||
+           t == &PyClassMethodDescr_Type || t == &PyGetSetDescr_Type || t == &PyMemberDescr_Type;
+}
+
+static inline int sz_singleton(PyObject *p) {
+    return p == Py_None || p == Py_True || p == Py_False || p == Py_Ellipsis || p == Py_NotImplemented;
+}
+
+/* Static singletons cost no heap; structure is skipped unless asked (the root never is). */
 static int sz_skipped(sz_walk *w, PyObject *p) {
-    if (p == Py_None || p == Py_True || p == Py_False || p == Py_Ellipsis || p == Py_NotImplemented)
+    if (sz_singleton(p))
         return 1;
     PyTypeObject *t = Py_TYPE(p);
-    if (w->code || p == w->root || t == &PyLong_Type || t == &PyUnicode_Type || t == &PyFloat_Type ||
-        t == &PyTuple_Type || t == &PyList_Type || t == &PyDict_Type || t == &PyBytes_Type || t == &PySet_Type)
+    if (w->code || p == w->root || sz_builtin(t))
         return 0;
-    return PyModule_Check(p) || PyType_Check(p) || PyFunction_Check(p) || PyCFunction_Check(p) || PyMethod_Check(p) ||
-           PyCode_Check(p) || PyFrame_Check(p) || Py_IS_TYPE(p, &PyMethodDescr_Type) ||
-           Py_IS_TYPE(p, &PyWrapperDescr_Type) || Py_IS_TYPE(p, &PyClassMethodDescr_Type) ||
-           Py_IS_TYPE(p, &PyGetSetDescr_Type) || Py_IS_TYPE(p, &PyMemberDescr_Type);
+    return sz_structure(t);
+}
+
+/* The walk's entry for type t, made on first sight; NULL when the entries are all taken by other types. */
+static sz_type *sz_type_of(sz_walk *w, PyTypeObject *t) {
+    size_t h = (size_t)(((uint64_t)(uintptr_t)t * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+    for (size_t i = 0; i < SZ_TYPES; i++) {
+        sz_type *e = &w->types[(h + i) & (SZ_TYPES - 1)];
+        if (e->type == t)
+            return e;
+        if (!e->type) {
+            e->type = t;
+            e->skip = sz_structure(t);
+            e->same_size = -1;
+            return e;
+        }
+    }
+    return NULL;
 }
 
 static inline size_t sz_fast(PyObject *o);
@@ -100,6 +161,10 @@ static inline int sz_is_gc(PyObject *o) {
 /* align is a power of two (tf_sizeof checks) */
 static inline size_t sz_align(size_t s, size_t align) { return (s + align - 1) & ~(align - 1); }
 
+static inline size_t sz_recent_slot(PyObject *p) {
+    return (size_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> 55) & (SZ_RECENT - 1);
+}
+
 /* A reached object p: count it, and add it as a new node the first time it is seen. */
 static int sz_reach(sz_walk *w, PyObject *p) {
     /* A traverse can report memory that is no longer an object: CPython 3.12's _asyncio module (before gh-122695)
@@ -111,21 +176,35 @@ static int sz_reach(sz_walk *w, PyObject *p) {
     PyTypeObject *t = Py_TYPE(p);
     /* str, int and float, most of what a walk reaches, are never skipped and hold no references */
     int leaf = t == &PyUnicode_Type || t == &PyLong_Type || t == &PyFloat_Type;
-    if (!leaf && sz_skipped(w, p))
-        return 0;
+    int builtin = leaf || sz_builtin(t);
+    if (!builtin) {
+        if (sz_singleton(p))
+            return 0;
+        sz_type *e = sz_type_of(w, t);
+        if (e ? e->skip && !w->code && p != w->root : sz_skipped(w, p)) {
+            if (!w->exclusive)
+                w->recent[sz_recent_slot(p)] = p; /* every instance's class, say: done with at once next time */
+            return 0;
+        }
+    }
     /* An object with one reference is reached through this edge only, so it needs no visited check: counted now,
      * it never enters the table. Most items of a container are like that, and the table was most of the cost. */
     if (!w->exclusive && Py_REFCNT(p) == 1 && p != w->root) {
-        size_t s = sz_fast(p);
+        size_t s = builtin ? sz_fast(p) : 0;
         if (s) {
             w->direct += sz_align(s, w->align);
             return !leaf && sz_is_gc(p) ? sz_push(w, p) : 0;
         }
+        if (sz_append(&w->later, &w->n_later, &w->later_cap, p) < 0)
+            return -1;
+        return sz_is_gc(p) ? sz_push(w, p) : 0;
     }
     if (tf_pytable_room(&w->nodes, SZ_FIRST_SLOTS) < 0)
         return -1;
     uint32_t before = w->nodes.t.count;
     uint64_t *inner = tf_hashtable_upsert(&w->nodes.t, SZ_KEY(p), 0); /* never NULL: there is room */
+    if (!w->exclusive)
+        w->recent[sz_recent_slot(p)] = p;
     /* new: str, int, float and bytes hold no references, nothing to expand */
     if (w->nodes.t.count != before && sz_is_gc(p) && sz_push(w, p) < 0)
         return -1;
@@ -137,7 +216,7 @@ static int sz_reach(sz_walk *w, PyObject *p) {
  * in which edges are looked at changes nothing in the result (each edge is looked at once). */
 static int sz_edge(PyObject *p, void *arg) {
     sz_walk *w = arg;
-    if (!p || p == Py_None || p == Py_True || p == Py_False)
+    if (!p || p == Py_None || p == Py_True || p == Py_False || w->recent[sz_recent_slot(p)] == p)
         return 0;
     SZ_PREFETCH(p);
     PyObject *q = w->ahead[w->ahead_pos];
@@ -186,8 +265,15 @@ static int sz_referents(PyObject *o, visitproc visit, void *arg) {
         return 0;
     }
     if (PyDict_Check(o)) {
-        /* dict's tp_traverse leaves out str keys; a split (instance) dict's keys belong to the class instead. */
+        /* A split (instance) dict's keys belong to the class: its values are all there is. Up to 3.12 dict's own
+         * traverse reports just them, in a tighter loop than PyDict_Next; from 3.13 it leaves out values embedded in
+         * the owning object (the owner reports them), which a walk that reached the dict itself must count. A
+         * combined table's str keys are the dict's own, and its traverse leaves them out. */
         int split = ((PyDictObject *)o)->ma_values != NULL;
+#if PY_VERSION_HEX < 0x030D0000
+        if (split)
+            return PyDict_Type.tp_traverse(o, visit, arg);
+#endif
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(o, &pos, &k, &v))
@@ -262,18 +348,10 @@ static int sz_exclude_shared(sz_walk *w) {
 static inline size_t sz_fast(PyObject *o) {
     const size_t gc_head = 2 * sizeof(uintptr_t);
     PyTypeObject *t = Py_TYPE(o);
-#if PY_VERSION_HEX < 0x030C0000
-    /* 3.12 changed the layout of int and str */
     if (t == &PyUnicode_Type)
-        return PyUnicode_IS_COMPACT_ASCII(o) && ((PyASCIIObject *)o)->wstr == NULL
-                   ? sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1
-                   : 0;
-    if (t == &PyLong_Type) {
-        Py_ssize_t n = Py_SIZE(o);
-        n = n < 0 ? -n : n;
-        return offsetof(PyLongObject, ob_digit) + (size_t)(n > 1 ? n : 1) * sizeof(digit);
-    }
-#endif
+        return tf_py_str_compact_ascii(o) ? sizeof(PyASCIIObject) + (size_t)PyUnicode_GET_LENGTH(o) + 1 : 0;
+    if (t == &PyLong_Type)
+        return tf_py_int_sizeof(o);
     if (t == &PyFloat_Type)
         return sizeof(PyFloatObject);
     if (t == &PyTuple_Type)
@@ -333,10 +411,35 @@ static PyObject *sz_total_obj(const sz_total *t) {
     return res;
 }
 
+/* sys.getsizeof(o) aligned, for a node without a fast path, after the walk, with every node held (the lookup and the
+ * call may run Python code); (size_t)-1 with an exception. A type whose __sizeof__ is object's and that has no items
+ * and no tp_is_gc gives every instance the same size (its basic size, plus the GC header and, from 3.12, the
+ * managed-dict pre-header, all fixed by the type), so only its first instance is asked: an AST's nodes are thousands of
+ * such instances of a few dozen classes, and the method call was a quarter of their walk. */
+static size_t sz_slow_size(sz_walk *w, PyObject *o) {
+    PyTypeObject *t = Py_TYPE(o);
+    sz_type *e = sz_builtin(t) ? NULL : sz_type_of(w, t);
+    if (e && e->same_size < 0) {
+        if (!w->object_sizeof)
+            w->object_sizeof = tf_py_type_lookup(&PyBaseObject_Type, w->str_sizeof);
+        e->same_size = t->tp_itemsize == 0 && t->tp_is_gc == NULL && w->object_sizeof != NULL &&
+                       tf_py_type_lookup(t, w->str_sizeof) == w->object_sizeof;
+    }
+    if (e && e->same_size == 1 && e->size)
+        return e->size;
+    size_t s = sz_shallow(o, w->align);
+    if (s == (size_t)-1 && PyErr_Occurred())
+        return s;
+    if (e && e->same_size == 1)
+        e->size = s;
+    return s;
+}
+
 /* The deep size into *total; 0, or -1 with an exception. */
-static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_total *total) {
+static int sz_deep(PyObject *root, int code, int exclusive, size_t align, PyObject *str_sizeof, sz_total *total) {
     sz_walk w = {0};
     int rc = -1;
+    w.str_sizeof = str_sizeof;
     w.code = code;
     w.root = root;
     w.exclusive = exclusive;
@@ -363,7 +466,7 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
     if (exclusive && sz_exclude_shared(&w) < 0)
         goto done;
     sz_add(total, w.direct);
-    int slow = 0;
+    int slow = w.n_later != 0;
     for (cursor = 0; tf_hashtable_next(&w.nodes.t, &cursor, &key, &inner);) {
         if (inner & SZ_EXTERNAL)
             continue;
@@ -378,12 +481,20 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
         /* __sizeof__ is Python code, and the bound method it needs is a GC allocation: either may free a node */
         for (cursor = 0; tf_hashtable_next(&w.nodes.t, &cursor, &key, NULL);)
             Py_INCREF(SZ_OBJ(key));
+        for (size_t i = 0; i < w.n_later; i++)
+            Py_INCREF(w.later[i]);
         w.held = 1;
         /* the table does not change while Python code runs: only the walk, which is over, changes it */
         for (cursor = 0; tf_hashtable_next(&w.nodes.t, &cursor, &key, &inner);) {
             if ((inner & SZ_EXTERNAL) || sz_fast(SZ_OBJ(key)))
                 continue;
-            size_t s = sz_shallow(SZ_OBJ(key), align);
+            size_t s = sz_slow_size(&w, SZ_OBJ(key));
+            if (s == (size_t)-1 && PyErr_Occurred())
+                goto done;
+            sz_add(total, s);
+        }
+        for (size_t i = 0; i < w.n_later; i++) {
+            size_t s = sz_slow_size(&w, w.later[i]);
             if (s == (size_t)-1 && PyErr_Occurred())
                 goto done;
             sz_add(total, s);
@@ -393,8 +504,11 @@ static int sz_deep(PyObject *root, int code, int exclusive, size_t align, sz_tot
 done:
     for (cursor = 0; w.held && tf_hashtable_next(&w.nodes.t, &cursor, &key, NULL);)
         Py_DECREF(SZ_OBJ(key));
+    for (size_t i = 0; w.held && i < w.n_later; i++)
+        Py_DECREF(w.later[i]);
     tf_pytable_free(&w.nodes);
     PyMem_Free(w.stack);
+    PyMem_Free(w.later);
     return rc;
 }
 
@@ -412,7 +526,6 @@ static PyObject *tf_sizeof(PyObject *module, PyObject *args, PyObject *kw) {
     PyObject *obj;
     int deep = 0, exclusive = 0, code = 0;
     Py_ssize_t align = 1;
-    (void)module;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|p$ppn:sizeof", kwlist, &obj, &deep, &exclusive, &code, &align))
         return NULL;
     if (align < 1 || align > 4096 || (align & (align - 1)) != 0) {
@@ -429,7 +542,8 @@ static PyObject *tf_sizeof(PyObject *module, PyObject *args, PyObject *kw) {
         return n == (size_t)-1 && PyErr_Occurred() ? NULL : PyLong_FromSize_t(n);
     }
     sz_total total = {0, 0};
-    return sz_deep(obj, code, exclusive, (size_t)align, &total) < 0 ? NULL : sz_total_obj(&total);
+    tf_state *st = PyModule_GetState(module);
+    return sz_deep(obj, code, exclusive, (size_t)align, st->str_sizeof, &total) < 0 ? NULL : sz_total_obj(&total);
 }
 
 static PyMethodDef sizeof_methods[] = {
@@ -438,6 +552,8 @@ static PyMethodDef sizeof_methods[] = {
 };
 
 int tf_sizeof_add(PyObject *m, tf_state *st) {
-    (void)st;
+    st->str_sizeof = PyUnicode_InternFromString("__sizeof__");
+    if (!st->str_sizeof)
+        return -1;
     return PyModule_AddFunctions(m, sizeof_methods);
 }

@@ -67,6 +67,7 @@ typedef struct {
     PyObject *ChunksType;
     PyObject *LinesType;
     PyObject *str_readinto;   /* interned "readinto" */
+    PyObject *str_sizeof;     /* interned "__sizeof__" (sizeof.c) */
     PyObject *Guard;          /* tracker: thrifty._ext._Guard (budget / count_allocs / no_alloc) */
     PyObject *LzCompressor;   /* thrifty.lz.Compressor (lz_compressor.c) */
     PyObject *LzDecompressor; /* thrifty.lz.Decompressor (lz_decompressor.c) */

@@ -194,3 +194,16 @@ def test_no_heap_growth_over_100k_borrows():
             pool.release(o)
 
     assert heap_growth(cycles, 100_000) == 0
+
+
+def test_acquire_and_borrow_take_no_arguments():
+    pool = ObjectPool(list, 2)
+    with pytest.raises(TypeError, match=r"ObjectPool.acquire\(\) takes no arguments \(1 given\)"):
+        pool.acquire(1)
+    with pytest.raises(TypeError, match=r"ObjectPool.borrow\(\) takes no arguments \(2 given\)"):
+        pool.borrow(1, 2)
+    with pytest.raises(TypeError, match="keyword"):
+        pool.acquire(x=1)
+    with pytest.raises(TypeError, match="keyword"):
+        pool.borrow(x=1)
+    assert pool.stats()["in_use"] == 0  # nothing was lent by the refused calls

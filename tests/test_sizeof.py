@@ -44,9 +44,9 @@ def _shared_key_bytes(obj, name):
     return sys.getsizeof(name) if materialized else 0
 
 
-def _deep_reference(root, skip_classes=False):
+def _deep_reference(root, skip_classes=False, align=1):
     """Independent count: every object reachable through gc referents plus dict keys, once; singletons only as root;
-    classes (and what only they reach) skipped when asked, as sizeof skips them."""
+    classes (and what only they reach) skipped when asked, as sizeof skips them; each size rounded up to `align`."""
     seen = {}
     stack = [root]
     while stack:
@@ -58,7 +58,7 @@ def _deep_reference(root, skip_classes=False):
         seen[id(o)] = o
         stack.extend(o.keys() if isinstance(o, dict) else ())
         stack.extend(__import__("gc").get_referents(o))
-    return sum(sys.getsizeof(o) for o in seen.values())
+    return sum((sys.getsizeof(o) + align - 1) // align * align for o in seen.values())
 
 
 @given(values)
@@ -287,3 +287,80 @@ def test_no_reference_leak():
         thrifty.sizeof(v, deep=True)
         thrifty.sizeof(v, deep=True, exclusive=True)
     assert (sys.getrefcount(leaf), sys.getrefcount(v[0])) == before
+
+
+class _Plain:  # object.__sizeof__, no dict: every instance the same size (the walk asks the first one only)
+    __slots__ = ("a", "b")
+
+    def __init__(self, a=None, b=None):
+        self.a, self.b = a, b
+
+
+class _Wider(_Plain):  # same __sizeof__, a bigger basic size: a type of its own
+    __slots__ = ("c",)
+
+
+class _Varying(_Plain):  # a __sizeof__ of its own that differs per instance: asked every time
+    __slots__ = ()
+
+    def __sizeof__(self):
+        return 100 + (self.a or 0)
+
+
+class _Explicit(_Plain):  # names object.__sizeof__ itself
+    __slots__ = ()
+    __sizeof__ = object.__sizeof__
+
+
+def test_same_size_instances_sized_once_per_type():
+    v = [_Plain(i, str(i)) for i in range(300)] + [_Wider(i) for i in range(300)]
+    v += [_Varying(i) for i in range(300)] + [_Explicit(float(i)) for i in range(300)]
+    shared = _Plain()
+    v += [shared] * 5 + [_Plain(shared, _Wider())]
+    assert thrifty.sizeof(v, deep=True) == _deep_reference(v, skip_classes=True)
+    assert thrifty.sizeof(v, deep=True, align=16) == _deep_reference(v, skip_classes=True, align=16)
+
+
+def test_ast_tree_matches_independent_walk():
+    import argparse
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(argparse))
+    assert thrifty.sizeof(tree, deep=True) == _deep_reference(tree, skip_classes=True)
+    asizeof = pytest.importorskip("pympler.asizeof")
+    theirs = asizeof.asizeof(tree)
+    assert abs(thrifty.sizeof(tree, deep=True, align=8) - theirs) <= 0.02 * theirs
+
+
+def test_sizeof_that_drops_the_graph_and_changes_classes():
+    """A __sizeof__ that, mid-walk, empties the containers holding the other nodes and gives a class another
+    __sizeof__: every node is held until the walk ends, so nothing is freed under it and nothing leaks."""
+    holder = [_Plain(i) for i in range(200)]
+
+    class Dropper:
+        def __sizeof__(self):
+            holder.clear()
+            _Wider.__sizeof__ = lambda self: 10_000
+            return 64
+
+    try:
+        v = [Dropper(), holder, [_Wider() for _ in range(50)], {"k": _Plain()}]
+        leaf = v[3]["k"]
+        before = sys.getrefcount(leaf)
+        for _ in range(3):
+            assert thrifty.sizeof(v, deep=True) > 0
+            holder.extend(_Plain(i) for i in range(200))
+        assert sys.getrefcount(leaf) == before
+    finally:
+        del _Wider.__sizeof__
+
+
+def test_exclusive_with_same_size_instances():
+    """exclusive=True takes every node through the table (no single-reference shortcut); the per-class size still
+    applies, and an instance held from outside is dropped with what only it keeps."""
+    held = _Plain("x" * 100)
+    v = [_Plain(float(i)) for i in range(100)] + [held]
+    full = thrifty.sizeof(v, deep=True)
+    assert full == _deep_reference(v, skip_classes=True)
+    assert thrifty.sizeof(v, deep=True, exclusive=True) == full - sys.getsizeof(held) - sys.getsizeof(held.a)

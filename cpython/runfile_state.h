@@ -76,6 +76,7 @@ typedef struct {
     int pending;        /* a captured payload waits */
     uint64_t blob_off, blob_len, pending_seq;
     size_t staged;      /* raw bytes in `out` not yet in the file */
+    size_t out_fill;    /* compressed bytes of the record being written in `out`, not yet in the file */
     uint64_t finish_ns; /* what compressing and writing the last deferred snapshot took (off the program's thread) */
 } tf_runfile_state;
 extern TF_RF_HIDDEN tf_runfile_state File;
@@ -130,5 +131,7 @@ uint64_t snapshot_rss(int fresh, uint64_t now);
 void rss_refresh(void);
 /* When the next snapshot is due (for rss_refresh); `forget`: drop the last reading (a new run file). */
 void rss_due_at(uint64_t due_ns, int forget);
+/* When the next snapshot is due, as rss_due_at was last told (the writer thread reads it without a lock). */
+uint64_t due_hint(void);
 
 #endif

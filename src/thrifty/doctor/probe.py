@@ -27,6 +27,21 @@ EVIDENCE_VERSION = 1
 _PLUMBING = (dict, list, tuple, set, frozenset)
 MAX_CHAINS = 20
 SITE_SAMPLE = 64
+_STACK_CACHE = 1 << 16  # stacks whose user site Sites remembers (bounded: the target's own memory)
+
+
+def _xorshift(n: int) -> "tuple[int, ...]":
+    x, out = 0x9E3779B9, []
+    for _ in range(n):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out.append(x)
+    return tuple(out)
+
+
+# the samples' indices, drawn once (a sample slices it: a loop of shifts per object picked was the probe's cost)
+_XORSHIFT = _xorshift(SITE_SAMPLE * 64)
 
 
 class Sites:
@@ -38,6 +53,9 @@ class Sites:
         self._roots = roots
         self._typed = typed
         self.user: UserCode | None = None
+        # of_stack's answers by stack: a program's garbage comes from a few stacks, and the cycle collector asks for
+        # thousands of objects' sites (walking each stack in Python was most of its time)
+        self._by_stack: dict[object, tuple[str, int] | None] = {}
 
     def is_user(self, filename: str) -> bool:
         if self.user is None:
@@ -52,7 +70,19 @@ class Sites:
     def of_stack(self, frames: object) -> tuple[str, int] | None:
         """The innermost user frame of ((filename, lineno), ...), innermost first, unless the import machinery comes
         first: an object a library module made while being imported is that module's, not the user's import line's."""
-        for filename, lineno in frames or ():  # type: ignore[attr-defined]
+        if not frames:
+            return None
+        try:
+            return self._by_stack[frames]
+        except (KeyError, TypeError):  # TypeError: a stack given as a list (unhashable): not cached
+            pass
+        site = self._of_stack(frames)
+        if len(self._by_stack) < _STACK_CACHE and isinstance(frames, tuple):
+            self._by_stack[frames] = site
+        return site
+
+    def _of_stack(self, frames: object) -> tuple[str, int] | None:
+        for filename, lineno in frames:  # type: ignore[attr-defined]
             if lineno <= 0:
                 return None  # made while the target was compiled (`<compile>`, no line): no line to point at
             if self.is_user(filename):
@@ -83,7 +113,7 @@ class CycleCollector:
         self.groups: dict[tuple[str, tuple[str, int] | None], dict[str, Any]] = {}
         self.collections = 0
         self.sites = sites or SITES
-        self._seed = 0x9E3779B9
+        self._seed = 0  # where in _XORSHIFT the next sample starts
         self._old_debug = 0
         self._installed = False
 
@@ -113,29 +143,23 @@ class CycleCollector:
     def _sample(self, objs: "list[Any]") -> "list[Any]":
         """SITE_SAMPLE of objs, pseudo-random (not strided: garbage often alternates parent, child, parent, ...),
         and the same from run to run (xorshift; no `random`, which the target may import itself)."""
-        if len(objs) <= SITE_SAMPLE:
+        n = len(objs)
+        if n <= SITE_SAMPLE:
             return objs
-        picked = []
-        x = self._seed
-        for _ in range(SITE_SAMPLE):
-            x ^= (x << 13) & 0xFFFFFFFF
-            x ^= x >> 17
-            x ^= (x << 5) & 0xFFFFFFFF
-            picked.append(objs[x % len(objs)])
-        self._seed = x
-        return picked
+        at = self._seed
+        self._seed = (at + SITE_SAMPLE) % len(_XORSHIFT)
+        return [objs[x % n] for x in _XORSHIFT[at:at + SITE_SAMPLE]]
 
     def _drain(self) -> None:
         garbage = gc.garbage
         if not garbage:
             return
         self.collections += 1
-        by_type: dict[type, list[Any]] = {}
-        for o in garbage:
-            by_type.setdefault(type(o), []).append(o)
+        by_type: dict[type, list[Any]] = _ext._gc_by_type(garbage)  # in C: it visits every object collected
         # the containers that hold cycles together (instance dicts, child lists) are attributed to the user objects
         # collected with them, in proportion to their numbers; alone, they form their own groups
-        plumbing_bytes = sum(sys.getsizeof(o) for t, objs in by_type.items() if t in _PLUMBING for o in objs)
+        size = sys.getsizeof
+        plumbing_bytes = sum(sum(map(size, objs)) for t, objs in by_type.items() if t in _PLUMBING)
         users = {t: objs for t, objs in by_type.items() if t not in _PLUMBING}
         n_users = sum(len(objs) for objs in users.values())
         ids = None

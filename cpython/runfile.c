@@ -11,10 +11,10 @@
  *
  * A record's header is written last (pwrite over a zeroed placeholder): until then a reader sees a record of kind 0,
  * which ends the valid part of the file. Snapshots are due at 50 ms, then at doubling intervals up to the configured
- * one (1 s by default), and never more often than 20 times their own cost, so writing them takes at most ~5% of the
- * run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no GIL) writes it
- * when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then still leaves its
- * figures, and it skips a snapshot when nothing was allocated or freed since the last one.
+ * one (1 s by default), and never more often than COST_FACTOR (50) times their own cost, so writing them takes at
+ * most ~2% of the run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no
+ * GIL) writes it when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then
+ * still leaves its figures, and it skips a snapshot when nothing was allocated or freed since the last one.
  */
 #include "runfile_state.h" /* first: Python.h sets the POSIX feature macros */
 
@@ -413,13 +413,13 @@ done:
     if (!File.pending)
         buffers_free();
     {
-        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost (its
-         * compression counted as the last one's took) */
+        /* the next one: the interval doubles up to the configured one, and is at least COST_FACTOR times this
+         * one's cost (its compression counted as the last one's took) */
         uint64_t end = tf_now_ns(), cost = end - now, all = cost + File.finish_ns;
         File.last_cost_ns = cost;
         File.max_cost_ns = cost > File.max_cost_ns ? cost : File.max_cost_ns;
         File.interval_ns = File.interval_ns * 2u < File.max_interval_ns ? File.interval_ns * 2u : File.max_interval_ns;
-        File.next_due_ns = end + (File.interval_ns > 20u * all ? File.interval_ns : 20u * all);
+        File.next_due_ns = end + (File.interval_ns > COST_FACTOR * all ? File.interval_ns : COST_FACTOR * all);
         rss_due_at(File.next_due_ns, 0);
     }
     return rc;

@@ -37,6 +37,9 @@
 #define OUT_BUF 2048u /* compressed bytes per write(2): a snapshot is a few KiB, and this is recorder memory */
 #define IN_BUF 512u   /* raw bytes per read of a captured blob (off the program's thread: small costs nothing) */
 #define FIRST_INTERVAL_NS 50000000u /* 50 ms */
+/* A snapshot is due no sooner than this many times its own cost after the last: writing them takes at most ~2% of
+ * the run (20, 5%, was most of what the run file cost an exact run of a few seconds) */
+#define COST_FACTOR 50u
 
 enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
 #define KEEP_RECENT 16u /* snapshots kept at full resolution while the bound allows */

@@ -127,10 +127,12 @@ class CycleCollector:
         gc.callbacks.append(self._callback)
         self._installed = True
 
-    def stop(self) -> None:
+    def stop(self, collect: bool = True) -> None:
+        """collect=False: the caller has just collected, with this collector installed (Probes.__exit__)."""
         if not self._installed:
             return
-        gc.collect()  # the run's last cycles
+        if collect:
+            gc.collect()  # the run's last cycles
         self._drain()
         gc.callbacks.remove(self._callback)
         gc.set_debug(self._old_debug)
@@ -316,8 +318,10 @@ class ResourceCollector:
         g["count"] += 1
         g["example"] = g["example"] or text
 
-    def stop(self) -> None:
-        gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
+    def stop(self, collect: bool = True) -> None:
+        """collect=False: the caller has just collected, with this collector installed (Probes.__exit__)."""
+        if collect:
+            gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
         if self._finder is not None:  # `warnings` was never imported: only the C module's list was touched
             if self._finder in sys.meta_path:
                 sys.meta_path.remove(self._finder)
@@ -460,8 +464,12 @@ class Probes:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.resources.stop()
-        self.cycles.stop()
+        # one full collection for both collectors, while both are installed: the run's last cycles are saved for
+        # the cycle collector and their unclosed resources finalized under the resource hook (a collection each
+        # walked a large heap twice)
+        gc.collect()
+        self.resources.stop(collect=False)
+        self.cycles.stop(collect=False)
         if self._saved_runpy:
             runpy: "Any" = sys.modules["runpy"]
             runpy.run_path, runpy.run_module = self._saved_runpy

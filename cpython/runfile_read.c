@@ -293,7 +293,7 @@ done:
 
 static PyMethodDef runfile_read_methods[] = {
     {"_runfile_stacks", runfile_stacks, METH_VARARGS,
-     "_runfile_stacks(funcs, nodes, sites, strip_file, kept) -> (frames, stacks)\n--\n\n"
+     "_runfile_stacks(funcs, nodes, sites, strip_file, kept, /)\n--\n\n"
      "A run-file snapshot's stack tree and sites (their raw bytes) as the raw dict's frames and stacks, the\n"
      "recorder's bootstrap frames (strip_file's) cut. funcs: [(file, name)]; kept: {site index: (type, bytes)}."},
     {NULL, NULL, 0, NULL},

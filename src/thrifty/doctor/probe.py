@@ -27,21 +27,22 @@ EVIDENCE_VERSION = 1
 _PLUMBING = (dict, list, tuple, set, frozenset)
 MAX_CHAINS = 20
 SITE_SAMPLE = 64
-_STACK_CACHE = 1 << 16  # stacks whose user site Sites remembers (bounded: the target's own memory)
+_STACK_CACHE = 4096  # stacks whose user site Sites remembers (bounded: it is memory in the target's process)
 
 
-def _xorshift(n: int) -> "tuple[int, ...]":
+def _xorshift(n: int) -> "list[int]":
     x, out = 0x9E3779B9, []
     for _ in range(n):
         x ^= (x << 13) & 0xFFFFFFFF
         x ^= x >> 17
         x ^= (x << 5) & 0xFFFFFFFF
         out.append(x)
-    return tuple(out)
+    return out
 
 
-# the samples' indices, drawn once (a sample slices it: a loop of shifts per object picked was the probe's cost)
-_XORSHIFT = _xorshift(SITE_SAMPLE * 64)
+# the samples' indices, drawn once, at the first sample (a sample slices it: a loop of shifts per object picked was
+# the probe's cost); 512 of them (~20 KB in the target's process, which its peak RSS counts)
+_XORSHIFT: "list[int]" = []
 
 
 class Sites:
@@ -148,6 +149,8 @@ class CycleCollector:
         n = len(objs)
         if n <= SITE_SAMPLE:
             return objs
+        if not _XORSHIFT:
+            _XORSHIFT.extend(_xorshift(SITE_SAMPLE * 8))
         at = self._seed
         self._seed = (at + SITE_SAMPLE) % len(_XORSHIFT)
         return [objs[x % n] for x in _XORSHIFT[at:at + SITE_SAMPLE]]

@@ -5,6 +5,8 @@
  * first. Clearing drops their references to one another, so emptying the list afterwards frees them as the
  * collector would have.
  *
+ * _gc_by_type(objects): the saved garbage grouped by type, the cycle probe's first pass over it.
+ *
  * _alloc_site(obj): tracemalloc's traceback of the block holding obj, most recent frame first. Unlike
  * tracemalloc.get_object_traceback, it finds the block of an instance with a managed __dict__ (CPython 3.11 puts
  * two more words before the GC header of those, and the stdlib function misses them).
@@ -42,6 +44,45 @@ static PyObject *gc_release(PyObject *module, PyObject *garbage) {
     }
     Py_DECREF(keep);
     return PyLong_FromSsize_t(n);
+}
+
+/* _gc_by_type(objects) -> {type: [objects of that type, in order]}: the cycle probe's first pass over each
+ * collection's garbage, which in Python cost a dict call and a list append per object. */
+static PyObject *gc_by_type(PyObject *module, PyObject *objects) {
+    (void)module;
+    if (!PyList_CheckExact(objects)) {
+        PyErr_Format(PyExc_TypeError, "_gc_by_type: expected a list, got %.100s", Py_TYPE(objects)->tp_name);
+        return NULL;
+    }
+    PyObject *out = PyDict_New();
+    if (!out)
+        return NULL;
+    /* the length is read at each step: a finalizer run by a dict's or list's growth may change the list */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        PyObject *o = PyList_GET_ITEM(objects, i);
+        Py_INCREF(o);
+        PyObject *t = (PyObject *)Py_TYPE(o);
+        PyObject *group = PyDict_GetItemWithError(out, t); /* borrowed; types hash by identity, run no Python */
+        int rc;
+        if (group) {
+            rc = PyList_Append(group, o);
+        } else if (PyErr_Occurred()) {
+            rc = -1;
+        } else if ((group = PyList_New(1)) != NULL) {
+            Py_INCREF(o);
+            PyList_SET_ITEM(group, 0, o);
+            rc = PyDict_SetItem(out, t, group);
+            Py_DECREF(group);
+        } else {
+            rc = -1;
+        }
+        Py_DECREF(o);
+        if (rc < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
 }
 
 static PyObject *alloc_site(PyObject *module, PyObject *obj) {
@@ -139,6 +180,7 @@ error:
 
 static PyMethodDef gcprobe_methods[] = {
     {"_gc_release", gc_release, METH_O, "_gc_release(gc.garbage) -> count. Free saved garbage as the collector would."},
+    {"_gc_by_type", gc_by_type, METH_O, "_gc_by_type(objects) -> {type: [objects]}. Group a list by exact type."},
     {"_alloc_site", alloc_site, METH_O,
      "_alloc_site(obj) -> ((filename, lineno), ...) most recent first, or None when tracemalloc has no trace."},
     {"_strings_in", strings_in, METH_VARARGS,

@@ -15,6 +15,7 @@ static const tf_part_add_fn tf_parts[] = {
     tf_streaming_add,       /* streaming.c: iter_chunks, lines */
     tf_tracker_add,         /* tracker.c */
     tf_runfile_add,         /* runfile.c: the doctor's run file */
+    tf_runfile_read_add,    /* runfile_read.c: a snapshot's stacks, read back */
     tf_runscript_add,       /* runscript.c: the recorder runs a script as python does */
     tf_guard_add,           /* guard.c */
     tf_lz_compressor_add,   /* lz_compressor.c */

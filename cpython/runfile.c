@@ -11,10 +11,10 @@
  *
  * A record's header is written last (pwrite over a zeroed placeholder): until then a reader sees a record of kind 0,
  * which ends the valid part of the file. Snapshots are due at 50 ms, then at doubling intervals up to the configured
- * one (1 s by default), and never more often than 20 times their own cost, so writing them takes at most ~5% of the
- * run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no GIL) writes it
- * when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then still leaves its
- * figures, and it skips a snapshot when nothing was allocated or freed since the last one.
+ * one (1 s by default), and never more often than COST_FACTOR (50) times their own cost, so writing them takes at
+ * most ~2% of the run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no
+ * GIL) writes it when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then
+ * still leaves its figures, and it skips a snapshot when nothing was allocated or freed since the last one.
  */
 #include "runfile_state.h" /* first: Python.h sets the POSIX feature macros */
 
@@ -74,24 +74,31 @@ int write_all(const uint8_t *p, size_t n) {
     return 0;
 }
 
+/* Writes out the compressed bytes collected in the output buffer. */
+static int flush_out(void) {
+    size_t n = File.out_fill;
+    File.out_fill = 0;
+    return write_all(File.out, n);
+}
+
 void put_le(uint8_t *p, uint64_t v, int n) {
     for (int i = 0; i < n; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Writes out what the encoder has produced. */
+/* Collects what the encoder has produced in the output buffer, written out each time it fills (and by rec_end):
+ * the encoder yields a few bytes per input chunk, and a write(2) per chunk made a snapshot ~20x dearer. */
 static int drain(void) {
     for (;;) {
         size_t n = 0;
-        tf_status st = tf_lz_encoder_poll(File.enc, File.out, OUT_BUF, &n);
+        tf_status st = tf_lz_encoder_poll(File.enc, File.out + File.out_fill, OUT_BUF - File.out_fill, &n);
         if (st < 0)
             return -1;
-        if (n) {
-            File.crc = crc_update(File.crc, File.out, n);
-            File.stored_len += n;
-            if (write_all(File.out, n) < 0)
-                return -1;
-        }
+        File.crc = crc_update(File.crc, File.out + File.out_fill, n);
+        File.stored_len += n;
+        File.out_fill += n;
+        if (File.out_fill == OUT_BUF && flush_out() < 0)
+            return -1;
         if (st != TF_LZ_MORE)
             return 0;
     }
@@ -266,6 +273,7 @@ int rec_begin(void) {
         return -1;
     File.rec_start = File.off;
     File.raw_len = File.stored_len = 0;
+    File.out_fill = 0;
     File.crc = 0;
     return write_all(zero, REC_HEADER);
 }
@@ -322,6 +330,8 @@ int rec_end(int kind, uint64_t seq) {
         if (st < 0 || drain() < 0)
             return (File.failed = 1), -1;
     } while (st == TF_LZ_MORE);
+    if (flush_out() < 0)
+        return (File.failed = 1), -1;
     if (File.raw_len > UINT32_MAX || File.stored_len > UINT32_MAX)
         return (File.failed = 1), -1; /* larger than the format allows: the record stays uncommitted */
     h[0] = (uint8_t)kind;
@@ -403,13 +413,13 @@ done:
     if (!File.pending)
         buffers_free();
     {
-        /* the next one: the interval doubles up to the configured one, and is at least 20x this one's cost (its
-         * compression counted as the last one's took) */
+        /* the next one: the interval doubles up to the configured one, and is at least COST_FACTOR times this
+         * one's cost (its compression counted as the last one's took) */
         uint64_t end = tf_now_ns(), cost = end - now, all = cost + File.finish_ns;
         File.last_cost_ns = cost;
         File.max_cost_ns = cost > File.max_cost_ns ? cost : File.max_cost_ns;
         File.interval_ns = File.interval_ns * 2u < File.max_interval_ns ? File.interval_ns * 2u : File.max_interval_ns;
-        File.next_due_ns = end + (File.interval_ns > 20u * all ? File.interval_ns : 20u * all);
+        File.next_due_ns = end + (File.interval_ns > COST_FACTOR * all ? File.interval_ns : COST_FACTOR * all);
         rss_due_at(File.next_due_ns, 0);
     }
     return rc;
@@ -491,6 +501,10 @@ static void *writer_main(void *unused) {
             struct timespec step = {0, 20000000}; /* 20 ms: a due snapshot is at most this late, a close this slow */
             nanosleep(&step, NULL);
             rss_refresh();
+        }
+        /* the tracker's lock only when a snapshot is due: taken every step, it contended with a program that
+         * allocates all the time (a spinning lock: thousands of sched_yield(2) a second between the two threads) */
+        if (!stop && tf_now_ns() >= due_hint()) {
             tf_tracker_lock();
             if (File.fd >= 0 && !File.failed && tf_now_ns() >= File.next_due_ns) {
                 tf_tracker_view v;

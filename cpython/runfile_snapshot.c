@@ -146,6 +146,8 @@ void rss_due_at(uint64_t due_ns, int forget) {
         atomic_store(&rss_seen_ns, 0);
 }
 
+uint64_t due_hint(void) { return atomic_load(&due_hint_ns); }
+
 uint64_t snapshot_rss(int fresh, uint64_t now) {
     uint64_t at = atomic_load(&rss_seen_ns);
     if (!fresh && at && now - at < 100000000u && now >= at)

@@ -37,6 +37,9 @@
 #define OUT_BUF 2048u /* compressed bytes per write(2): a snapshot is a few KiB, and this is recorder memory */
 #define IN_BUF 512u   /* raw bytes per read of a captured blob (off the program's thread: small costs nothing) */
 #define FIRST_INTERVAL_NS 50000000u /* 50 ms */
+/* A snapshot is due no sooner than this many times its own cost after the last: writing them takes at most ~2% of
+ * the run (20, 5%, was most of what the run file cost an exact run of a few seconds) */
+#define COST_FACTOR 50u
 
 enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
 #define KEEP_RECENT 16u /* snapshots kept at full resolution while the bound allows */
@@ -76,6 +79,7 @@ typedef struct {
     int pending;        /* a captured payload waits */
     uint64_t blob_off, blob_len, pending_seq;
     size_t staged;      /* raw bytes in `out` not yet in the file */
+    size_t out_fill;    /* compressed bytes of the record being written in `out`, not yet in the file */
     uint64_t finish_ns; /* what compressing and writing the last deferred snapshot took (off the program's thread) */
 } tf_runfile_state;
 extern TF_RF_HIDDEN tf_runfile_state File;
@@ -130,5 +134,7 @@ uint64_t snapshot_rss(int fresh, uint64_t now);
 void rss_refresh(void);
 /* When the next snapshot is due (for rss_refresh); `forget`: drop the last reading (a new run file). */
 void rss_due_at(uint64_t due_ns, int forget);
+/* When the next snapshot is due, as rss_due_at was last told (the writer thread reads it without a lock). */
+uint64_t due_hint(void);
 
 #endif

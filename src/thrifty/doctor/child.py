@@ -172,13 +172,15 @@ def _note(text: str) -> None:
 def _evidence(probes: "Probes", main: "ModuleType") -> None:
     """The findings' evidence, measured after the tracker stopped (so nothing here counts), into the run file. A
     failure costs the findings only (one line says so), never the run file nor the target's exit status."""
-    raw = _ext._tracker_stop(keep_sites=True)
+    # halted, not stopped: the tables stay for the probes' site lookups, and no raw dict of every stack is built
+    # (the run file already holds the figures; the evidence reads none of them)
+    _ext._tracker_halt(keep_sites=True)
     try:
         probes.__exit__(None, None, None)
         file = getattr(main, "__file__", None)
         if hasattr(probes, "register_namespace") and file:
             probes.register_namespace(file, main.__dict__)
-        ev = probes.evidence(raw)
+        ev = probes.evidence(None)
         if not isinstance(ev, dict):  # the findings' Evidence dataclass before it became plain data
             ev = dict(vars(ev))
         _ext._runfile_write(_EVIDENCE, repr(ev).encode())

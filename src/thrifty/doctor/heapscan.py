@@ -285,14 +285,16 @@ def _owner(value: Any, cand: dict[int, dict[str, Any]], skip: set[int], depth: i
     frontier, seen = [value], {id(value)}
     for _ in range(depth):
         nxt: list[Any] = []
-        for o in frontier:
-            for r in gc.get_referrers(o):
-                if id(r) in cand:
-                    return cand[id(r)]
-                if id(r) in seen or id(r) in skip or r is frontier or r is nxt or isinstance(r, types.FrameType):
-                    continue
-                seen.add(id(r))
-                nxt.append(r)
+        # one walk of the heap per level for the whole frontier (gc.get_referrers visits every object each call)
+        args = tuple(frontier)
+        for r in gc.get_referrers(*args):
+            if id(r) in cand:
+                return cand[id(r)]
+            if (id(r) in seen or id(r) in skip or r is frontier or r is args or r is nxt
+                    or isinstance(r, types.FrameType)):
+                continue
+            seen.add(id(r))
+            nxt.append(r)
         frontier = nxt
         if not frontier or len(seen) > 10_000:
             break

@@ -27,6 +27,22 @@ EVIDENCE_VERSION = 1
 _PLUMBING = (dict, list, tuple, set, frozenset)
 MAX_CHAINS = 20
 SITE_SAMPLE = 64
+_STACK_CACHE = 4096  # stacks whose user site Sites remembers (bounded: it is memory in the target's process)
+
+
+def _xorshift(n: int) -> "list[int]":
+    x, out = 0x9E3779B9, []
+    for _ in range(n):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out.append(x)
+    return out
+
+
+# the samples' indices, drawn once, at the first sample (a sample slices it: a loop of shifts per object picked was
+# the probe's cost); 512 of them (~20 KB in the target's process, which its peak RSS counts)
+_XORSHIFT: "list[int]" = []
 
 
 class Sites:
@@ -38,6 +54,9 @@ class Sites:
         self._roots = roots
         self._typed = typed
         self.user: UserCode | None = None
+        # of_stack's answers by stack: a program's garbage comes from a few stacks, and the cycle collector asks for
+        # thousands of objects' sites (walking each stack in Python was most of its time)
+        self._by_stack: dict[object, tuple[str, int] | None] = {}
 
     def is_user(self, filename: str) -> bool:
         if self.user is None:
@@ -52,7 +71,19 @@ class Sites:
     def of_stack(self, frames: object) -> tuple[str, int] | None:
         """The innermost user frame of ((filename, lineno), ...), innermost first, unless the import machinery comes
         first: an object a library module made while being imported is that module's, not the user's import line's."""
-        for filename, lineno in frames or ():  # type: ignore[attr-defined]
+        if not frames:
+            return None
+        try:
+            return self._by_stack[frames]
+        except (KeyError, TypeError):  # TypeError: a stack given as a list (unhashable): not cached
+            pass
+        site = self._of_stack(frames)
+        if len(self._by_stack) < _STACK_CACHE and isinstance(frames, tuple):
+            self._by_stack[frames] = site
+        return site
+
+    def _of_stack(self, frames: object) -> tuple[str, int] | None:
+        for filename, lineno in frames:  # type: ignore[attr-defined]
             if lineno <= 0:
                 return None  # made while the target was compiled (`<compile>`, no line): no line to point at
             if self.is_user(filename):
@@ -83,7 +114,7 @@ class CycleCollector:
         self.groups: dict[tuple[str, tuple[str, int] | None], dict[str, Any]] = {}
         self.collections = 0
         self.sites = sites or SITES
-        self._seed = 0x9E3779B9
+        self._seed = 0  # where in _XORSHIFT the next sample starts
         self._old_debug = 0
         self._installed = False
 
@@ -97,10 +128,12 @@ class CycleCollector:
         gc.callbacks.append(self._callback)
         self._installed = True
 
-    def stop(self) -> None:
+    def stop(self, collect: bool = True) -> None:
+        """collect=False: the caller has just collected, with this collector installed (Probes.__exit__)."""
         if not self._installed:
             return
-        gc.collect()  # the run's last cycles
+        if collect:
+            gc.collect()  # the run's last cycles
         self._drain()
         gc.callbacks.remove(self._callback)
         gc.set_debug(self._old_debug)
@@ -113,29 +146,25 @@ class CycleCollector:
     def _sample(self, objs: "list[Any]") -> "list[Any]":
         """SITE_SAMPLE of objs, pseudo-random (not strided: garbage often alternates parent, child, parent, ...),
         and the same from run to run (xorshift; no `random`, which the target may import itself)."""
-        if len(objs) <= SITE_SAMPLE:
+        n = len(objs)
+        if n <= SITE_SAMPLE:
             return objs
-        picked = []
-        x = self._seed
-        for _ in range(SITE_SAMPLE):
-            x ^= (x << 13) & 0xFFFFFFFF
-            x ^= x >> 17
-            x ^= (x << 5) & 0xFFFFFFFF
-            picked.append(objs[x % len(objs)])
-        self._seed = x
-        return picked
+        if not _XORSHIFT:
+            _XORSHIFT.extend(_xorshift(SITE_SAMPLE * 8))
+        at = self._seed
+        self._seed = (at + SITE_SAMPLE) % len(_XORSHIFT)
+        return [objs[x % n] for x in _XORSHIFT[at:at + SITE_SAMPLE]]
 
     def _drain(self) -> None:
         garbage = gc.garbage
         if not garbage:
             return
         self.collections += 1
-        by_type: dict[type, list[Any]] = {}
-        for o in garbage:
-            by_type.setdefault(type(o), []).append(o)
+        by_type: dict[type, list[Any]] = _ext._gc_by_type(garbage)  # in C: it visits every object collected
         # the containers that hold cycles together (instance dicts, child lists) are attributed to the user objects
         # collected with them, in proportion to their numbers; alone, they form their own groups
-        plumbing_bytes = sum(sys.getsizeof(o) for t, objs in by_type.items() if t in _PLUMBING for o in objs)
+        size = sys.getsizeof
+        plumbing_bytes = sum(sum(map(size, objs)) for t, objs in by_type.items() if t in _PLUMBING)
         users = {t: objs for t, objs in by_type.items() if t not in _PLUMBING}
         n_users = sum(len(objs) for objs in users.values())
         ids = None
@@ -292,8 +321,10 @@ class ResourceCollector:
         g["count"] += 1
         g["example"] = g["example"] or text
 
-    def stop(self) -> None:
-        gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
+    def stop(self, collect: bool = True) -> None:
+        """collect=False: the caller has just collected, with this collector installed (Probes.__exit__)."""
+        if collect:
+            gc.collect()  # unclosed objects in cycles are finalized now, while the hook is in place
         if self._finder is not None:  # `warnings` was never imported: only the C module's list was touched
             if self._finder in sys.meta_path:
                 sys.meta_path.remove(self._finder)
@@ -436,8 +467,12 @@ class Probes:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.resources.stop()
-        self.cycles.stop()
+        # one full collection for both collectors, while both are installed: the run's last cycles are saved for
+        # the cycle collector and their unclosed resources finalized under the resource hook (a collection each
+        # walked a large heap twice)
+        gc.collect()
+        self.resources.stop(collect=False)
+        self.cycles.stop(collect=False)
         if self._saved_runpy:
             runpy: "Any" = sys.modules["runpy"]
             runpy.run_path, runpy.run_module = self._saved_runpy

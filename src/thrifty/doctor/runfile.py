@@ -33,8 +33,6 @@ _NODE = struct.Struct("<IiI")
 _SITE = struct.Struct("<IHBBqqQQQ")
 _BUCKET = struct.Struct("<qqq")
 _KEPT = struct.Struct("<IIQ")
-_FREE = 0xFFFFFFFF
-_TARGET_FRAME = "<compile>"  # the name of child.py's frame that runs the target (its _TARGET_FRAME)
 
 
 class RunFileError(Exception):
@@ -119,6 +117,13 @@ class _Cursor:
             self.pos += n
         return out
 
+    def raw(self, size: int, n: int) -> bytes:
+        """n records of size bytes, as they are."""
+        if self.pos + size * n > len(self.data):
+            raise struct.error("past the end")
+        self.pos += size * n
+        return self.data[self.pos - size * n:self.pos]
+
     def many(self, st: struct.Struct, n: int) -> list[tuple[Any, ...]]:
         if self.pos + st.size * n > len(self.data):
             raise struct.error("past the end")
@@ -139,68 +144,17 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     raw["mode"] = "sampled" if raw["mode"] else "exact"
     strings = c.strings("surrogatepass")
     funcs = [(strings[f], strings[n]) for f, n in c.many(struct.Struct("<II"), c.u32())]
-    nodes = c.many(_NODE, c.u32())
-    sites = c.many(_SITE, c.u32())
+    nodes = c.raw(_NODE.size, c.u32())
+    sites = c.raw(_SITE.size, c.u32())
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
     kept: dict[int, tuple[str, int]] = {}
     if c.pos < len(body):  # the kept-types section (older writers of format 1 end before it)
         names = c.strings("replace")
         for site, type_index, nbytes in c.many(_KEPT, c.u32()):
             kept[site] = (names[type_index], nbytes)
-
-    frames: list[list[Any]] = []
-    frame_ids: dict[tuple[int, int], int] = {}
-    # per function: the index of the first function with its (file, name), so a frame is keyed by two ints; whether
-    # it is the recorder's bootstrap; whether it is the frame that runs the target
-    first: dict[tuple[str, str], int] = {}
-    canon = [first.setdefault(f, k) for k, f in enumerate(funcs)]
-    bootstrap = {k for k, (file, _) in enumerate(funcs) if file == strip_file}
-    target_frame = {k for k, (_, name) in enumerate(funcs) if name == _TARGET_FRAME}
-    # node -> its stack from the root, as frame ids (outermost first) with the recorder's frames cut: computed once
-    # per node from its parent's, so stacks sharing their outer frames (nearly all) share the work
-    paths: dict[int, tuple[Any, ...]] = {0: ()}
-    runner: set[int] = set()
-
-    def path_of(node: int) -> tuple[Any, ...]:
-        chain = []
-        while node not in paths:
-            if node >= len(nodes) or nodes[node][2] == _FREE:
-                raise IndexError(f"node {node} is not in the stack tree")
-            chain.append(node)
-            if len(chain) > 65536:
-                raise IndexError("a cycle in the stack tree")
-            node = nodes[node][0]
-        path = paths[node]
-        for n in reversed(chain):
-            _, line, func = nodes[n]
-            key = (canon[func], line)
-            fid = frame_ids.get(key)
-            if fid is None:
-                fid = frame_ids[key] = len(frames)
-                file, name = funcs[func]
-                frames.append([file, line, name])
-                if func in target_frame and line <= 0:
-                    runner.add(fid)
-            # the frame that parsed, compiled and ran the target (child._in_target_frame) is kept where python's
-            # parser and compiler allocated (its own stacks) but not above the code it ran, whose caller under
-            # python is C, without a frame
-            if path and path[-1] in runner:
-                path = path[:-1]
-            # a frame of the recorder's bootstrap: it and everything outside it are the recorder's plumbing
-            path = () if func in bootstrap else path + (fid,)
-            paths[n] = path
-        return path
-
-    stacks = []
-    for index, (leaf, depth, truncated, unused, at_peak, live, allocs, frees, alloc_bytes) in enumerate(sites):
-        if unused:
-            continue
-        stack = {"frames": list(path_of(leaf)) if depth else [], "truncated": bool(truncated),
-                 "live_at_peak": at_peak, "live_at_end": live, "allocs": allocs, "frees": frees,
-                 "alloc_bytes": alloc_bytes}
-        if index in kept:
-            stack["kept_type"], stack["kept_type_bytes"] = kept[index]
-        stacks.append(stack)
+    # each site's stack from the root as frame ids, the recorder's frames cut (the bootstrap's, and the frame that
+    # ran the target above the code it ran): in C (runfile_read.c), the bulk of reading a run with many stacks
+    frames, stacks = _ext._runfile_stacks(funcs, nodes, sites, strip_file, kept)
     raw.update(frames=frames, stacks=stacks, timeline=timeline)
     return raw
 
@@ -256,7 +210,7 @@ def read_series(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         elif kind == SNAPSHOT:
             try:
                 series.append(_snapshot(body, meta.get("bootstrap")))
-            except (struct.error, IndexError, UnicodeDecodeError) as e:
+            except (struct.error, IndexError, ValueError, UnicodeDecodeError) as e:
                 raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
     return meta, series
 
@@ -268,7 +222,7 @@ def read_run(path: str) -> dict[str, Any]:
         raise RunFileError(f"{path}: the run file holds no complete snapshot (the recorder ended before writing one)")
     try:
         raw = _snapshot(snap, meta.get("bootstrap"))
-    except (struct.error, IndexError, UnicodeDecodeError) as e:
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as e:
         raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
     complete = bool(end and end.get("final"))
     raw["complete"] = complete

@@ -458,7 +458,7 @@ GOOD_MAP = FrozenMap({i * 1000: f"v{i}" for i in range(40)}).tobytes()
         (lambda b: b[:20], "truncated"),
         (lambda b: b + b"\0", "trailing"),
         (lambda b: b"XXXX" + b[4:], "magic"),
-        (lambda b: b[:4] + b"\x02" + b[5:], "version"),
+        (lambda b: b[:4] + b"\x03" + b[5:], "version"),
         (lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:], "checksum"),
         (lambda b: b"", "truncated"),
     ],

@@ -28,7 +28,7 @@ static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
     b[1] = TF__FSET_MAGIC1;
     b[2] = TF__FSET_MAGIC2;
     b[3] = TF__FSET_MAGIC3;
-    b[4] = TF__FSET_VERSION;
+    b[4] = (uint8_t)h->version;
     b[5] = (uint8_t)(h->is_map ? TF__FSET_MAP : TF__FSET_SET);
     b[6] = (uint8_t)h->key_kind;
     b[7] = (uint8_t)h->value_kind;
@@ -90,12 +90,16 @@ static size_t tf__span_total(const tf_fspan *s, size_t n, int records, int *ok) 
 size_t tf_fset_bound(const tf_fset_input *in) {
     tf__fset_hdr h;
     tf__fset_layout l;
+    size_t load;
     int ok = 1;
     if (!in || !tf__input_ok(in))
         return 0;
     TF_MEMSET(&h, 0, sizeof h);
     h.n = in->count;
-    h.nb = in->count == 0u ? 1u : in->count; /* more buckets than the builder ever uses */
+    /* the builder's bucket count for `count` distinct keys (duplicates only lower it), so the bound stays within a
+     * few bytes a key of the block: a caller that allocates the bound pays little more than the table */
+    load = in->key_kind == TF_FSET_INT ? (size_t)TF_FSET_LOAD : (size_t)TF_FSET_SPAN_LOAD;
+    h.nb = in->count == 0u ? 1u : in->count / load + 1u;
     h.index_w = 4;
     h.key_kind = in->count ? (unsigned)in->key_kind : TF_FSET_NONE;
     h.key_w = in->key_kind == TF_FSET_INT ? 8u : 0u;
@@ -287,7 +291,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         for (size_t i = 0; i < nu; i++)
             h.key_blob_len += tf__record_len(in->span_keys[perm[i]].len);
     }
-    h.index_w = nu <= 0xFFFFu && h.key_blob_len <= 0xFFFFu ? 2u : 4u;
+    h.index_w = tf__offset_width(nu > h.key_blob_len ? nu : h.key_blob_len);
     if (h.value_kind == TF_FSET_INT) {
         h.value_w = tf__int_width(in->int_values, perm, nu);
     } else if (h.value_kind == TF_FSET_FLOAT) {
@@ -295,8 +299,11 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     } else if (h.value_kind != TF_FSET_NONE) {
         for (size_t i = 0; i < nu; i++)
             h.val_blob_len += in->span_values[perm[i]].len;
-        h.value_w = h.val_blob_len <= 0xFFFFu ? 2u : 4u;
+        h.value_w = tf__offset_width(h.val_blob_len);
     }
+    /* the oldest version that describes the block, so readers of version 1 read all they can */
+    h.version =
+        h.index_w == 3u || (tf__is_span(h.value_kind) && h.value_w == 3u) ? TF__FSET_VERSION : TF__FSET_VERSION_MIN;
     if (!tf__fset_layout_of(&h, &l))
         return TF_E_ARG;
     if (out_size < l.total)

@@ -45,10 +45,15 @@ static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
 
 /* ---- build ------------------------------------------------------------------------------------------------ */
 
+/* Provisional buckets of the build's counting sort: about one for every two entries, so runs stay short (sorted by
+ * insertion) while the counts take 2 bytes an entry. */
+static size_t tf__sort_buckets(size_t count) { return count / 2u + 1u; }
+
 size_t tf_fset_scratch_size(size_t count) {
-    if (count > (SIZE_MAX - 16u) / 16u)
+    /* a position an entry, then the counting sort's counts */
+    if (count > (SIZE_MAX - 16u) / 8u)
         return 0;
-    return 16u * count + 16u;
+    return 4u * count + 4u * (tf__sort_buckets(count) + 1u) + 8u;
 }
 
 static int tf__input_ok(const tf_fset_input *in) {
@@ -116,14 +121,21 @@ size_t tf_fset_bound(const tf_fset_input *in) {
 
 typedef struct {
     const tf_fset_input *in;
-    const uint64_t *hash;
 } tf__sort_ctx;
+
+/* The hash of entry i, computed again wherever it is needed rather than kept: 8 bytes an entry of scratch would be
+ * most of what a build holds beyond the block it writes (fset.h: scratch), and the hash is a few multiplies. */
+static uint64_t tf__hash_of(const tf_fset_input *in, uint32_t i) {
+    return in->key_kind == TF_FSET_INT ? tf_fset_hash_int(in->int_keys[i])
+                                       : tf_fset_hash_bytes(in->span_keys[i].data, in->span_keys[i].len);
+}
 
 /* Total order of entries: hash, then key (str/bytes only: int hashes are a bijection), then input position — so
  * the sorted order, and with it the block, does not depend on the input order except through "last one wins". */
 static int tf__cmp(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
-    if (c->hash[a] != c->hash[b])
-        return c->hash[a] < c->hash[b] ? -1 : 1;
+    uint64_t ha = tf__hash_of(c->in, a), hb = tf__hash_of(c->in, b);
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
     if (c->in->key_kind != TF_FSET_INT) {
         const tf_fspan *ka = &c->in->span_keys[a], *kb = &c->in->span_keys[b];
         if (ka->len != kb->len)
@@ -139,10 +151,8 @@ static int tf__cmp(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
 
 static int tf__same_key(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
     const tf_fspan *ka, *kb;
-    if (c->hash[a] != c->hash[b])
-        return 0;
     if (c->in->key_kind == TF_FSET_INT)
-        return 1;
+        return c->in->int_keys[a] == c->in->int_keys[b];
     ka = &c->in->span_keys[a];
     kb = &c->in->span_keys[b];
     return ka->len == kb->len && (ka->len == 0u || TF_MEMCMP(ka->data, kb->data, ka->len) == 0);
@@ -218,7 +228,6 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     tf__sort_ctx ctx;
     tf__fset_hdr h;
     tf__fset_layout l;
-    uint64_t *hash;
     uint32_t *perm, *count;
     uint8_t *b = (uint8_t *)out;
     size_t n = 0, nu, nbp, need, load;
@@ -241,25 +250,20 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     if (!ok)
         return TF_E_ARG;
 
-    hash = (uint64_t *)scratch;
-    perm = (uint32_t *)(hash + n);
+    perm = (uint32_t *)scratch;
     count = perm + n;
     ctx.in = in;
-    ctx.hash = hash;
 
-    /* 1. hash every entry, counting sort on provisional buckets (one per entry, so runs are tiny), sort runs. */
-    nbp = n == 0u ? 1u : n;
+    /* 1. counting sort on provisional buckets (one per two entries, so runs are tiny), then sort each run. */
+    nbp = tf__sort_buckets(n);
     for (size_t i = 0; i <= nbp; i++)
         count[i] = 0;
-    for (size_t i = 0; i < n; i++) {
-        hash[i] = in->key_kind == TF_FSET_INT ? tf_fset_hash_int(in->int_keys[i])
-                                              : tf_fset_hash_bytes(in->span_keys[i].data, in->span_keys[i].len);
-        count[tf__bucket(hash[i], nbp) + 1u]++;
-    }
+    for (size_t i = 0; i < n; i++)
+        count[tf__bucket(tf__hash_of(in, (uint32_t)i), nbp) + 1u]++;
     for (size_t i = 1; i <= nbp; i++)
         count[i] += count[i - 1u];
     for (size_t i = 0; i < n; i++)
-        perm[count[tf__bucket(hash[i], nbp)]++] = (uint32_t)i;
+        perm[count[tf__bucket(tf__hash_of(in, (uint32_t)i), nbp)]++] = (uint32_t)i;
     /* count[k] is now the end of run k, which is where run k + 1 starts */
     for (size_t k = 0, start = 0; k < nbp; start = count[k], k++)
         tf__sort_run(&ctx, perm + start, count[k] - start);
@@ -314,7 +318,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     tf__write_header(b, &h, l.total);
     if (h.key_kind == TF_FSET_INT) {
         for (size_t k = 0, i = 0; k <= h.nb; k++) {
-            while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k)
+            while (i < nu && tf__bucket(tf__hash_of(in, perm[i]), h.nb) < k)
                 i++;
             tf__store_u(b + l.index + k * h.index_w, h.index_w, (uint64_t)i);
         }
@@ -324,9 +328,10 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         /* records in position order; each bucket's index entry holds its first position and record offset */
         size_t at = 0, i = 0;
         for (size_t k = 0; k <= h.nb; k++) {
-            while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k) {
+            uint64_t hi;
+            while (i < nu && tf__bucket(hi = tf__hash_of(in, perm[i]), h.nb) < k) {
                 const tf_fspan *key = &in->span_keys[perm[i]];
-                b[l.keys + at] = (uint8_t)hash[perm[i]];
+                b[l.keys + at] = (uint8_t)hi;
                 at += 1u + tf__store_varint(b + l.keys + at + 1u, key->len);
                 if (key->len > 0u)
                     TF_MEMCPY(b + l.keys + at, key->data, key->len);

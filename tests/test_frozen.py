@@ -770,3 +770,33 @@ def test_frozenmap_reads_an_exact_dict_in_place_and_other_arguments_through_dict
             return ["k1"]
 
     assert FrozenMap(D(d)) == dict(D(d))
+
+
+@pytest.mark.parametrize("values, version, width, unsigned", [
+    ([0, 127], 1, 1, 0), ([0, 128], 2, 1, 1), ([0, 255, 7], 2, 1, 1), ([0, 256], 1, 2, 0),
+    ([-1, 255], 1, 2, 0), ([0, 65535], 2, 2, 1), ([0, 65536], 1, 4, 0), ([0, 2**32 - 1], 2, 4, 1),
+    ([0, 2**32], 1, 8, 0), ([0, 2**63 - 1], 1, 8, 0), ([-128, 127], 1, 1, 0), ([5], 1, 1, 0),
+])
+def test_int_values_that_are_never_negative_are_stored_unsigned(values, version, width, unsigned):
+    d = {f"k{i}": v for i, v in enumerate(values)}
+    m = FrozenMap(d)
+    blob = m.tobytes()
+    assert (blob[4], blob[34], blob[35]) == (version, width, unsigned)
+    assert dict(m) == d and dict(FrozenMap.frombuffer(blob)) == d
+    assert FrozenMap({v: v for v in values}) == {v: v for v in values}  # int keys: signed as ever
+
+
+def test_bad_value_flags_are_rejected():
+    counts = FrozenMap({"a": 200, "b": 3}).tobytes()
+    assert counts[35] == 1
+    for version, flags, width in ((1, 1, None), (2, 2, None), (2, 3, None), (2, 1, 8)):
+        b = bytearray(counts)
+        b[4], b[35] = version, flags
+        if width:
+            b[34] = width  # 8-byte unsigned values are not a thing (the sizes no longer add up either)
+        with pytest.raises(CorruptData, match="reserved|value flags|width|sizes"):
+            FrozenMap.frombuffer(bytes(_reseal(b)))
+    floats = bytearray(FrozenMap({"a": 1.5}).tobytes())
+    floats[4], floats[35] = 2, 1
+    with pytest.raises(CorruptData, match="value flags"):
+        FrozenMap.frombuffer(bytes(_reseal(floats)))

@@ -305,7 +305,8 @@ tf_fspan tf_fset_key_span(const tf_fset *t, size_t i) {
 int64_t tf_fset_value_int(const tf_fset *t, size_t i) {
     if (!t || t->value_kind != TF_FSET_INT || i >= t->n)
         return 0;
-    return tf__to_signed(tf__load_u(t->vals + i * t->value_w, t->value_w), t->value_w);
+    uint64_t u = tf__load_u(t->vals + i * t->value_w, t->value_w);
+    return t->value_unsigned ? tf__to_signed(u, 8u) : tf__to_signed(u, t->value_w);
 }
 
 double tf_fset_value_float(const tf_fset *t, size_t i) {

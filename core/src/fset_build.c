@@ -7,12 +7,14 @@
 #define TF__FSET_SMALL_RUN 16u
 
 /* The narrowest of 1/2/4/8 bytes holding every one of v[perm[0 .. n)] (n >= 1): keys and int values alike. */
-static unsigned tf__int_width(const int64_t *v, const uint32_t *perm, size_t n) {
+static unsigned tf__int_width(const int64_t *v, const uint32_t *perm, size_t n, int64_t *min, int64_t *max) {
     int64_t lo = v[perm[0]], hi = lo;
     for (size_t i = 1; i < n; i++) {
         lo = v[perm[i]] < lo ? v[perm[i]] : lo;
         hi = v[perm[i]] > hi ? v[perm[i]] : hi;
     }
+    *min = lo;
+    *max = hi;
     if (lo >= INT8_MIN && hi <= INT8_MAX)
         return 1;
     if (lo >= INT16_MIN && hi <= INT16_MAX)
@@ -39,6 +41,7 @@ static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
     b[32] = (uint8_t)h->index_w;
     b[33] = (uint8_t)h->key_w;
     b[34] = (uint8_t)h->value_w;
+    b[35] = (uint8_t)h->value_unsigned;
     tf__store_le32(b + 36, (uint32_t)h->key_blob_len);
     tf__store_le32(b + 40, (uint32_t)h->val_blob_len);
 }
@@ -290,14 +293,24 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
             h.value_kind = (unsigned)in->value_kind;
     }
     if (h.key_kind == TF_FSET_INT) {
-        h.key_w = tf__int_width(in->int_keys, perm, nu);
+        int64_t lo, hi;
+        h.key_w = tf__int_width(in->int_keys, perm, nu, &lo, &hi);
     } else if (h.key_kind != TF_FSET_NONE) {
         for (size_t i = 0; i < nu; i++)
             h.key_blob_len += tf__record_len(in->span_keys[perm[i]].len);
     }
     h.index_w = tf__offset_width(nu > h.key_blob_len ? nu : h.key_blob_len);
     if (h.value_kind == TF_FSET_INT) {
-        h.value_w = tf__int_width(in->int_values, perm, nu);
+        int64_t lo, hi;
+        h.value_w = tf__int_width(in->int_values, perm, nu, &lo, &hi);
+        /* values that are never negative (counts, ids, sizes) zero-extended: 0..255 in 1 byte, 0..65535 in 2 */
+        if (lo >= 0 && h.value_w > 1u) {
+            unsigned uw = hi <= 0xFF ? 1u : hi <= 0xFFFF ? 2u : hi <= 0xFFFFFFFF ? 4u : 8u;
+            if (uw < h.value_w) {
+                h.value_w = uw;
+                h.value_unsigned = 1u;
+            }
+        }
     } else if (h.value_kind == TF_FSET_FLOAT) {
         h.value_w = 8u;
     } else if (h.value_kind != TF_FSET_NONE) {
@@ -306,8 +319,9 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         h.value_w = tf__offset_width(h.val_blob_len);
     }
     /* the oldest version that describes the block, so readers of version 1 read all they can */
-    h.version =
-        h.index_w == 3u || (tf__is_span(h.value_kind) && h.value_w == 3u) ? TF__FSET_VERSION : TF__FSET_VERSION_MIN;
+    h.version = h.index_w == 3u || (tf__is_span(h.value_kind) && h.value_w == 3u) || h.value_unsigned
+                    ? TF__FSET_VERSION
+                    : TF__FSET_VERSION_MIN;
     if (!tf__fset_layout_of(&h, &l))
         return TF_E_ARG;
     if (out_size < l.total)

@@ -63,6 +63,7 @@ static inline void tf__store_u(uint8_t *p, unsigned w, uint64_t v) {
 typedef struct {
     size_t n, nb, key_blob_len, val_blob_len;
     unsigned version, is_map, key_kind, value_kind, index_w, key_w, value_w;
+    unsigned value_unsigned; /* header byte 35, bit 0 (version 2): int values zero-extended */
 } tf__fset_hdr;
 
 typedef struct {

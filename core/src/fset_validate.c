@@ -105,8 +105,13 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
     if (total != (uint64_t)size)
         return tf__corrupt(why, total > (uint64_t)size ? "truncated: shorter than the size in its header"
                                                        : "trailing bytes after the size in its header");
-    if (b[35] != 0u || tf__load_le32(b + 44) != 0u)
+    /* byte 35: reserved (0) in version 1; value flags in version 2, of which only bit 0 (unsigned int values of fewer
+     * than 8 bytes) is defined */
+    h.value_unsigned = b[35];
+    if (tf__load_le32(b + 44) != 0u || (h.version < 2u && b[35] != 0u))
         return tf__corrupt(why, "reserved header bytes are not zero");
+    if (b[35] > 1u || (b[35] == 1u && (h.value_kind != TF_FSET_INT || h.value_w == 8u)))
+        return tf__corrupt(why, "bad value flags (unsigned values are ints of 1, 2 or 4 bytes)");
     if (h.key_kind > TF_FSET_BYTES || h.value_kind > TF_FSET_FLOAT)
         return tf__corrupt(why, "unknown key or value kind");
     if ((h.n == 0u) != (h.key_kind == TF_FSET_NONE))
@@ -142,6 +147,7 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
     t->index_w = (uint8_t)h.index_w;
     t->key_w = (uint8_t)h.key_w;
     t->value_w = (uint8_t)h.value_w;
+    t->value_unsigned = (uint8_t)h.value_unsigned;
     t->index = b + l.index;
     t->keys = b + l.keys;
     t->keys_len = h.key_blob_len;

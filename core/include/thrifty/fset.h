@@ -87,6 +87,7 @@ typedef struct {
     size_t size, n, nb, keys_len, val_blob_len;
     uint8_t is_map, key_kind, value_kind;
     uint8_t index_w, key_w, value_w; /* byte widths: index fields, ints, value offsets */
+    uint8_t value_unsigned;          /* int values stored zero-extended (format version 2), not sign-extended */
 } tf_fset;
 
 /* Upper bound of the block size tf_fset_build() writes for `in` (the exact size depends on duplicates and on how

@@ -53,10 +53,10 @@ static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
 static size_t tf__sort_buckets(size_t count) { return count / 2u + 1u; }
 
 size_t tf_fset_scratch_size(size_t count) {
-    /* a position an entry, then the counting sort's counts */
-    if (count > (SIZE_MAX - 16u) / 8u)
+    /* a position and a hash half an entry, then the counting sort's counts */
+    if (count > (SIZE_MAX - 16u) / 12u)
         return 0;
-    return 4u * count + 4u * (tf__sort_buckets(count) + 1u) + 8u;
+    return 8u * count + 4u * (tf__sort_buckets(count) + 1u) + 8u;
 }
 
 static int tf__input_ok(const tf_fset_input *in) {
@@ -124,10 +124,13 @@ size_t tf_fset_bound(const tf_fset_input *in) {
 
 typedef struct {
     const tf_fset_input *in;
+    const uint32_t *hi; /* the high half of each entry's hash: what bucket placement and most comparisons need */
 } tf__sort_ctx;
 
-/* The hash of entry i, computed again wherever it is needed rather than kept: 8 bytes an entry of scratch would be
- * most of what a build holds beyond the block it writes (fset.h: scratch), and the hash is a few multiplies. */
+/* The hash of entry i, computed again where the low half is needed (a tie of high halves, a str key's fingerprint,
+ * written when its bytes are copied anyway) rather than kept: 8 bytes an entry of scratch would be most of what a
+ * build holds beyond the block it writes. The high half is kept (4 bytes an entry): computing it again would read
+ * every str key several times, each a likely cache miss. */
 static uint64_t tf__hash_of(const tf_fset_input *in, uint32_t i) {
     return in->key_kind == TF_FSET_INT ? tf_fset_hash_int(in->int_keys[i])
                                        : tf_fset_hash_bytes(in->span_keys[i].data, in->span_keys[i].len);
@@ -136,7 +139,11 @@ static uint64_t tf__hash_of(const tf_fset_input *in, uint32_t i) {
 /* Total order of entries: hash, then key (str/bytes only: int hashes are a bijection), then input position — so
  * the sorted order, and with it the block, does not depend on the input order except through "last one wins". */
 static int tf__cmp(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
-    uint64_t ha = tf__hash_of(c->in, a), hb = tf__hash_of(c->in, b);
+    uint64_t ha, hb;
+    if (c->hi[a] != c->hi[b])
+        return c->hi[a] < c->hi[b] ? -1 : 1;
+    ha = tf__hash_of(c->in, a);
+    hb = tf__hash_of(c->in, b);
     if (ha != hb)
         return ha < hb ? -1 : 1;
     if (c->in->key_kind != TF_FSET_INT) {
@@ -231,7 +238,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     tf__sort_ctx ctx;
     tf__fset_hdr h;
     tf__fset_layout l;
-    uint32_t *perm, *count;
+    uint32_t *perm, *hi, *count;
     uint8_t *b = (uint8_t *)out;
     size_t n = 0, nu, nbp, need, load;
     int ok = 1;
@@ -254,19 +261,23 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         return TF_E_ARG;
 
     perm = (uint32_t *)scratch;
-    count = perm + n;
+    hi = perm + n;
+    count = hi + n;
     ctx.in = in;
+    ctx.hi = hi;
 
     /* 1. counting sort on provisional buckets (one per two entries, so runs are tiny), then sort each run. */
     nbp = tf__sort_buckets(n);
     for (size_t i = 0; i <= nbp; i++)
         count[i] = 0;
-    for (size_t i = 0; i < n; i++)
-        count[tf__bucket(tf__hash_of(in, (uint32_t)i), nbp) + 1u]++;
+    for (size_t i = 0; i < n; i++) {
+        hi[i] = (uint32_t)(tf__hash_of(in, (uint32_t)i) >> 32);
+        count[tf__bucket((uint64_t)hi[i] << 32, nbp) + 1u]++;
+    }
     for (size_t i = 1; i <= nbp; i++)
         count[i] += count[i - 1u];
     for (size_t i = 0; i < n; i++)
-        perm[count[tf__bucket(tf__hash_of(in, (uint32_t)i), nbp)]++] = (uint32_t)i;
+        perm[count[tf__bucket((uint64_t)hi[i] << 32, nbp)]++] = (uint32_t)i;
     /* count[k] is now the end of run k, which is where run k + 1 starts */
     for (size_t k = 0, start = 0; k < nbp; start = count[k], k++)
         tf__sort_run(&ctx, perm + start, count[k] - start);
@@ -332,7 +343,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     tf__write_header(b, &h, l.total);
     if (h.key_kind == TF_FSET_INT) {
         for (size_t k = 0, i = 0; k <= h.nb; k++) {
-            while (i < nu && tf__bucket(tf__hash_of(in, perm[i]), h.nb) < k)
+            while (i < nu && tf__bucket((uint64_t)hi[perm[i]] << 32, h.nb) < k)
                 i++;
             tf__store_u(b + l.index + k * h.index_w, h.index_w, (uint64_t)i);
         }
@@ -342,10 +353,9 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         /* records in position order; each bucket's index entry holds its first position and record offset */
         size_t at = 0, i = 0;
         for (size_t k = 0; k <= h.nb; k++) {
-            uint64_t hi;
-            while (i < nu && tf__bucket(hi = tf__hash_of(in, perm[i]), h.nb) < k) {
+            while (i < nu && tf__bucket((uint64_t)hi[perm[i]] << 32, h.nb) < k) {
                 const tf_fspan *key = &in->span_keys[perm[i]];
-                b[l.keys + at] = (uint8_t)hi;
+                b[l.keys + at] = (uint8_t)tf__hash_of(in, perm[i]); /* the fingerprint */
                 at += 1u + tf__store_varint(b + l.keys + at + 1u, key->len);
                 if (key->len > 0u)
                     TF_MEMCPY(b + l.keys + at, key->data, key->len);

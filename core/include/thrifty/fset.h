@@ -95,8 +95,8 @@ typedef struct {
  * O(1) otherwise; reentrant, interrupt-safe. */
 size_t tf_fset_bound(const tf_fset_input *in);
 
-/* Scratch bytes tf_fset_build() needs for `count` entries (8-byte aligned storage): 6 bytes an entry plus a few (a
- * position an entry and the counting sort's counts; hashes are computed again when needed, not kept). 0 on
+/* Scratch bytes tf_fset_build() needs for `count` entries (8-byte aligned storage): 10 bytes an entry plus a few (a
+ * position and half a hash an entry, and the counting sort's counts; full hashes are computed again when needed). 0 on
  * overflow. O(1), reentrant. */
 size_t tf_fset_scratch_size(size_t count);
 

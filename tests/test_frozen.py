@@ -458,7 +458,7 @@ GOOD_MAP = FrozenMap({i * 1000: f"v{i}" for i in range(40)}).tobytes()
         (lambda b: b[:20], "truncated"),
         (lambda b: b + b"\0", "trailing"),
         (lambda b: b"XXXX" + b[4:], "magic"),
-        (lambda b: b[:4] + b"\x02" + b[5:], "version"),
+        (lambda b: b[:4] + b"\x03" + b[5:], "version"),
         (lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:], "checksum"),
         (lambda b: b"", "truncated"),
     ],
@@ -661,3 +661,142 @@ def test_map_view_errors_match_dict_views():
         m.values() | [1]
     values = m.values()
     assert not hasattr(values, "isdisjoint") and hash(values) == hash(values)  # hashable by identity, as dict_values
+
+
+# ---- format versions 1 and 2: 3-byte offset fields (docs/format-frozen.md, "Versioning") ---------------------------
+
+
+def _pad8(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _rewiden(blob: bytes, index_w: int, version: int) -> bytes:
+    """The same table with its bucket index re-encoded at index_w bytes a field under `version`, resealed: how a
+    version-1 writer (2- or 4-byte fields only) or a version-2 writer of another choice lays out the same entries."""
+    b = bytearray(blob)
+    n, nb = struct.unpack_from("<II", b, 24)
+    old_w, key_kind = b[32], b[6]
+    fields = (nb + 1) * (2 if key_kind in (2, 3) else 1)
+    values = [int.from_bytes(b[HEADER + i * old_w:HEADER + (i + 1) * old_w], "little") for i in range(fields)]
+    old_end = HEADER + _pad8(fields * old_w)
+    index = b"".join(v.to_bytes(index_w, "little") for v in values)
+    index += b"\0" * (_pad8(len(index)) - len(index))
+    out = bytearray(b[:HEADER]) + index + b[old_end:]
+    out[4], out[32] = version, index_w
+    struct.pack_into("<Q", out, 16, len(out))
+    return bytes(_reseal(out))
+
+
+def _same_table(a, b, probes):
+    assert len(a) == len(b) and a == b
+    for k in probes:
+        assert (k in a) == (k in b)
+
+
+def test_boundaries_of_the_3_byte_index():
+    for n, version, width in ((65535, 1, 2), (65536, 2, 3)):
+        t = FrozenSet(range(n))
+        blob = t.tobytes()
+        assert (blob[4], blob[32]) == (version, width)
+        assert all(k in t for k in range(0, n, 61)) and n not in t and -1 not in t
+    # str keys: the key-record length decides too (a record is 1 + 1 + len bytes for short keys)
+    keys = [f"{i:06d}" for i in range(8191)]  # 8 bytes a record: 65528
+    assert FrozenSet(keys).tobytes()[32] == 2
+    assert FrozenSet(keys + ["x"]).tobytes()[32] == 2  # 65531
+    big = FrozenSet(keys + ["abcde", "fghij"])  # 65545 bytes of records
+    assert big.tobytes()[4:5] == b"\x02" and big.tobytes()[32] == 3
+    assert "abcde" in big and "000123" in big and "zzzzz" not in big
+
+
+def test_boundaries_of_3_byte_value_offsets():
+    for size, version, width in ((65535, 1, 2), (65536, 2, 3), (2**24 - 1, 2, 3), (2**24, 1, 4)):
+        m = FrozenMap({"a": b"x" * (size - 1), "b": b"y"})
+        blob = m.tobytes()
+        assert (blob[4], blob[34]) == (version, width), size
+        assert m["b"] == b"y" and len(m["a"]) == size - 1
+        assert FrozenMap.frombuffer(blob) == m
+
+
+def test_version_1_blocks_still_read():
+    # what this library wrote before version 2 for tables that now get 3-byte fields: the same entries, 4-byte fields
+    ints = list(range(-40000, 160000, 3))  # 66667 keys: 3-byte index
+    strs = [f"id_{i:05d}" for i in range(9000)]  # 9000 records of 10 bytes: 3-byte index
+    for table, probes in ((FrozenSet(ints), ints[::50] + [1, 2, 10**12]),
+                          (FrozenSet(strs), strs[::50] + ["id_", "id_99999"]),
+                          (FrozenMap({k: i for i, k in enumerate(strs)}), strs[::50] + ["nope"])):
+        blob = table.tobytes()
+        assert blob[4] == 2 and blob[32] == 3
+        old = _rewiden(blob, 4, 1)
+        assert old[4] == 1 and len(old) > len(blob)
+        opened = type(table).frombuffer(old)
+        _same_table(opened, table, probes)
+        assert list(opened) == list(table)
+        if isinstance(table, FrozenMap):
+            assert all(opened[k] == table[k] for k in probes if k in table)
+
+
+def test_version_2_blocks_with_3_byte_fields_read_at_any_size():
+    for table, probes in ((FrozenSet([5, 7, 11, -3]), [5, 7, 11, -3, 6]),
+                          (FrozenSet(["ab", "cd", "é"]), ["ab", "cd", "é", "x"]),
+                          (FrozenMap({b"k": 1.5, b"": -2.0}), [b"k", b"", b"z"])):
+        blob = table.tobytes()
+        assert blob[4] == 1 and blob[32] == 2
+        wide = type(table).frombuffer(_rewiden(blob, 3, 2))
+        _same_table(wide, table, probes)
+
+
+def test_3_byte_fields_need_version_2():
+    blob = FrozenSet(["ab", "cd", "ef"]).tobytes()
+    with pytest.raises(CorruptData, match="index width"):
+        FrozenSet.frombuffer(_rewiden(blob, 3, 1))
+    for w in (1, 5, 8):
+        with pytest.raises(CorruptData, match="index width"):
+            FrozenSet.frombuffer(_rewiden(blob, w, 2) if w != 8 else _rewiden(blob, 8, 2))
+    m = bytearray(FrozenMap({"a": "b", "c": "d"}).tobytes())
+    m[34] = 3  # value offsets claim 3 bytes in a version-1 block (the sizes no longer add up either)
+    with pytest.raises(CorruptData):
+        FrozenMap.frombuffer(bytes(_reseal(m)))
+
+
+def test_frozenmap_reads_an_exact_dict_in_place_and_other_arguments_through_dict():
+    d = {f"k{i}": i for i in range(1000)}
+    snapshot = dict(d)
+    m = FrozenMap(d)
+    assert m == d and d == snapshot
+    assert FrozenMap(d, extra=1) == {**d, "extra": 1}
+
+    class D(dict):
+        def keys(self):  # dict(D) copies through the storage, as FrozenMap's other path does
+            return ["k1"]
+
+    assert FrozenMap(D(d)) == dict(D(d))
+
+
+@pytest.mark.parametrize("values, version, width, unsigned", [
+    ([0, 127], 1, 1, 0), ([0, 128], 2, 1, 1), ([0, 255, 7], 2, 1, 1), ([0, 256], 1, 2, 0),
+    ([-1, 255], 1, 2, 0), ([0, 65535], 2, 2, 1), ([0, 65536], 1, 4, 0), ([0, 2**32 - 1], 2, 4, 1),
+    ([0, 2**32], 1, 8, 0), ([0, 2**63 - 1], 1, 8, 0), ([-128, 127], 1, 1, 0), ([5], 1, 1, 0),
+])
+def test_int_values_that_are_never_negative_are_stored_unsigned(values, version, width, unsigned):
+    d = {f"k{i}": v for i, v in enumerate(values)}
+    m = FrozenMap(d)
+    blob = m.tobytes()
+    assert (blob[4], blob[34], blob[35]) == (version, width, unsigned)
+    assert dict(m) == d and dict(FrozenMap.frombuffer(blob)) == d
+    assert FrozenMap({v: v for v in values}) == {v: v for v in values}  # int keys: signed as ever
+
+
+def test_bad_value_flags_are_rejected():
+    counts = FrozenMap({"a": 200, "b": 3}).tobytes()
+    assert counts[35] == 1
+    for version, flags, width in ((1, 1, None), (2, 2, None), (2, 3, None), (2, 1, 8)):
+        b = bytearray(counts)
+        b[4], b[35] = version, flags
+        if width:
+            b[34] = width  # 8-byte unsigned values are not a thing (the sizes no longer add up either)
+        with pytest.raises(CorruptData, match="reserved|value flags|width|sizes"):
+            FrozenMap.frombuffer(bytes(_reseal(b)))
+    floats = bytearray(FrozenMap({"a": 1.5}).tobytes())
+    floats[4], floats[35] = 2, 1
+    with pytest.raises(CorruptData, match="value flags"):
+        FrozenMap.frombuffer(bytes(_reseal(floats)))

@@ -142,9 +142,14 @@ static inline int tf__fits(int64_t v, unsigned w) {
     }
 }
 
-/* Index field i. Index fields are 2 or 4 bytes wide (validated), so one predictable compare picks the load. */
+/* Index field i. Index fields are 2, 3 or 4 bytes wide (validated); the width is the same for every lookup on a
+ * table, so the branches predict perfectly. */
 static inline uint64_t tf__index_field(const tf_fset *t, size_t i) {
-    return t->index_w == 2u ? tf__load_le16(t->index + 2u * i) : tf__load_le32(t->index + 4u * i);
+    if (t->index_w == 2u)
+        return tf__load_le16(t->index + 2u * i);
+    if (t->index_w == 3u)
+        return tf__load_u(t->index + 3u * i, 3u);
+    return tf__load_le32(t->index + 4u * i);
 }
 
 /* The run [*lo, *hi) of bucket k (and, for span keys, its record offset), clamped to the block so that a block
@@ -300,7 +305,8 @@ tf_fspan tf_fset_key_span(const tf_fset *t, size_t i) {
 int64_t tf_fset_value_int(const tf_fset *t, size_t i) {
     if (!t || t->value_kind != TF_FSET_INT || i >= t->n)
         return 0;
-    return tf__to_signed(tf__load_u(t->vals + i * t->value_w, t->value_w), t->value_w);
+    uint64_t u = tf__load_u(t->vals + i * t->value_w, t->value_w);
+    return t->value_unsigned ? tf__to_signed(u, 8u) : tf__to_signed(u, t->value_w);
 }
 
 double tf_fset_value_float(const tf_fset *t, size_t i) {

@@ -7,12 +7,14 @@
 #define TF__FSET_SMALL_RUN 16u
 
 /* The narrowest of 1/2/4/8 bytes holding every one of v[perm[0 .. n)] (n >= 1): keys and int values alike. */
-static unsigned tf__int_width(const int64_t *v, const uint32_t *perm, size_t n) {
+static unsigned tf__int_width(const int64_t *v, const uint32_t *perm, size_t n, int64_t *min, int64_t *max) {
     int64_t lo = v[perm[0]], hi = lo;
     for (size_t i = 1; i < n; i++) {
         lo = v[perm[i]] < lo ? v[perm[i]] : lo;
         hi = v[perm[i]] > hi ? v[perm[i]] : hi;
     }
+    *min = lo;
+    *max = hi;
     if (lo >= INT8_MIN && hi <= INT8_MAX)
         return 1;
     if (lo >= INT16_MIN && hi <= INT16_MAX)
@@ -28,7 +30,7 @@ static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
     b[1] = TF__FSET_MAGIC1;
     b[2] = TF__FSET_MAGIC2;
     b[3] = TF__FSET_MAGIC3;
-    b[4] = TF__FSET_VERSION;
+    b[4] = (uint8_t)h->version;
     b[5] = (uint8_t)(h->is_map ? TF__FSET_MAP : TF__FSET_SET);
     b[6] = (uint8_t)h->key_kind;
     b[7] = (uint8_t)h->value_kind;
@@ -39,16 +41,22 @@ static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
     b[32] = (uint8_t)h->index_w;
     b[33] = (uint8_t)h->key_w;
     b[34] = (uint8_t)h->value_w;
+    b[35] = (uint8_t)h->value_unsigned;
     tf__store_le32(b + 36, (uint32_t)h->key_blob_len);
     tf__store_le32(b + 40, (uint32_t)h->val_blob_len);
 }
 
 /* ---- build ------------------------------------------------------------------------------------------------ */
 
+/* Provisional buckets of the build's counting sort: about one for every two entries, so runs stay short (sorted by
+ * insertion) while the counts take 2 bytes an entry. */
+static size_t tf__sort_buckets(size_t count) { return count / 2u + 1u; }
+
 size_t tf_fset_scratch_size(size_t count) {
-    if (count > (SIZE_MAX - 16u) / 16u)
+    /* a position and a hash half an entry, then the counting sort's counts */
+    if (count > (SIZE_MAX - 16u) / 12u)
         return 0;
-    return 16u * count + 16u;
+    return 8u * count + 4u * (tf__sort_buckets(count) + 1u) + 8u;
 }
 
 static int tf__input_ok(const tf_fset_input *in) {
@@ -90,12 +98,16 @@ static size_t tf__span_total(const tf_fspan *s, size_t n, int records, int *ok) 
 size_t tf_fset_bound(const tf_fset_input *in) {
     tf__fset_hdr h;
     tf__fset_layout l;
+    size_t load;
     int ok = 1;
     if (!in || !tf__input_ok(in))
         return 0;
     TF_MEMSET(&h, 0, sizeof h);
     h.n = in->count;
-    h.nb = in->count == 0u ? 1u : in->count; /* more buckets than the builder ever uses */
+    /* the builder's bucket count for `count` distinct keys (duplicates only lower it), so the bound stays within a
+     * few bytes a key of the block: a caller that allocates the bound pays little more than the table */
+    load = in->key_kind == TF_FSET_INT ? (size_t)TF_FSET_LOAD : (size_t)TF_FSET_SPAN_LOAD;
+    h.nb = in->count == 0u ? 1u : in->count / load + 1u;
     h.index_w = 4;
     h.key_kind = in->count ? (unsigned)in->key_kind : TF_FSET_NONE;
     h.key_w = in->key_kind == TF_FSET_INT ? 8u : 0u;
@@ -112,14 +124,28 @@ size_t tf_fset_bound(const tf_fset_input *in) {
 
 typedef struct {
     const tf_fset_input *in;
-    const uint64_t *hash;
+    const uint32_t *hi; /* the high half of each entry's hash: what bucket placement and most comparisons need */
 } tf__sort_ctx;
+
+/* The hash of entry i, computed again where the low half is needed (a tie of high halves, a str key's fingerprint,
+ * written when its bytes are copied anyway) rather than kept: 8 bytes an entry of scratch would be most of what a
+ * build holds beyond the block it writes. The high half is kept (4 bytes an entry): computing it again would read
+ * every str key several times, each a likely cache miss. */
+static uint64_t tf__hash_of(const tf_fset_input *in, uint32_t i) {
+    return in->key_kind == TF_FSET_INT ? tf_fset_hash_int(in->int_keys[i])
+                                       : tf_fset_hash_bytes(in->span_keys[i].data, in->span_keys[i].len);
+}
 
 /* Total order of entries: hash, then key (str/bytes only: int hashes are a bijection), then input position — so
  * the sorted order, and with it the block, does not depend on the input order except through "last one wins". */
 static int tf__cmp(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
-    if (c->hash[a] != c->hash[b])
-        return c->hash[a] < c->hash[b] ? -1 : 1;
+    uint64_t ha, hb;
+    if (c->hi[a] != c->hi[b])
+        return c->hi[a] < c->hi[b] ? -1 : 1;
+    ha = tf__hash_of(c->in, a);
+    hb = tf__hash_of(c->in, b);
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
     if (c->in->key_kind != TF_FSET_INT) {
         const tf_fspan *ka = &c->in->span_keys[a], *kb = &c->in->span_keys[b];
         if (ka->len != kb->len)
@@ -135,10 +161,8 @@ static int tf__cmp(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
 
 static int tf__same_key(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
     const tf_fspan *ka, *kb;
-    if (c->hash[a] != c->hash[b])
-        return 0;
     if (c->in->key_kind == TF_FSET_INT)
-        return 1;
+        return c->in->int_keys[a] == c->in->int_keys[b];
     ka = &c->in->span_keys[a];
     kb = &c->in->span_keys[b];
     return ka->len == kb->len && (ka->len == 0u || TF_MEMCMP(ka->data, kb->data, ka->len) == 0);
@@ -214,8 +238,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     tf__sort_ctx ctx;
     tf__fset_hdr h;
     tf__fset_layout l;
-    uint64_t *hash;
-    uint32_t *perm, *count;
+    uint32_t *perm, *hi, *count;
     uint8_t *b = (uint8_t *)out;
     size_t n = 0, nu, nbp, need, load;
     int ok = 1;
@@ -237,25 +260,24 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     if (!ok)
         return TF_E_ARG;
 
-    hash = (uint64_t *)scratch;
-    perm = (uint32_t *)(hash + n);
-    count = perm + n;
+    perm = (uint32_t *)scratch;
+    hi = perm + n;
+    count = hi + n;
     ctx.in = in;
-    ctx.hash = hash;
+    ctx.hi = hi;
 
-    /* 1. hash every entry, counting sort on provisional buckets (one per entry, so runs are tiny), sort runs. */
-    nbp = n == 0u ? 1u : n;
+    /* 1. counting sort on provisional buckets (one per two entries, so runs are tiny), then sort each run. */
+    nbp = tf__sort_buckets(n);
     for (size_t i = 0; i <= nbp; i++)
         count[i] = 0;
     for (size_t i = 0; i < n; i++) {
-        hash[i] = in->key_kind == TF_FSET_INT ? tf_fset_hash_int(in->int_keys[i])
-                                              : tf_fset_hash_bytes(in->span_keys[i].data, in->span_keys[i].len);
-        count[tf__bucket(hash[i], nbp) + 1u]++;
+        hi[i] = (uint32_t)(tf__hash_of(in, (uint32_t)i) >> 32);
+        count[tf__bucket((uint64_t)hi[i] << 32, nbp) + 1u]++;
     }
     for (size_t i = 1; i <= nbp; i++)
         count[i] += count[i - 1u];
     for (size_t i = 0; i < n; i++)
-        perm[count[tf__bucket(hash[i], nbp)]++] = (uint32_t)i;
+        perm[count[tf__bucket((uint64_t)hi[i] << 32, nbp)]++] = (uint32_t)i;
     /* count[k] is now the end of run k, which is where run k + 1 starts */
     for (size_t k = 0, start = 0; k < nbp; start = count[k], k++)
         tf__sort_run(&ctx, perm + start, count[k] - start);
@@ -282,21 +304,35 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
             h.value_kind = (unsigned)in->value_kind;
     }
     if (h.key_kind == TF_FSET_INT) {
-        h.key_w = tf__int_width(in->int_keys, perm, nu);
+        int64_t lo, hi;
+        h.key_w = tf__int_width(in->int_keys, perm, nu, &lo, &hi);
     } else if (h.key_kind != TF_FSET_NONE) {
         for (size_t i = 0; i < nu; i++)
             h.key_blob_len += tf__record_len(in->span_keys[perm[i]].len);
     }
-    h.index_w = nu <= 0xFFFFu && h.key_blob_len <= 0xFFFFu ? 2u : 4u;
+    h.index_w = tf__offset_width(nu > h.key_blob_len ? nu : h.key_blob_len);
     if (h.value_kind == TF_FSET_INT) {
-        h.value_w = tf__int_width(in->int_values, perm, nu);
+        int64_t lo, hi;
+        h.value_w = tf__int_width(in->int_values, perm, nu, &lo, &hi);
+        /* values that are never negative (counts, ids, sizes) zero-extended: 0..255 in 1 byte, 0..65535 in 2 */
+        if (lo >= 0 && h.value_w > 1u) {
+            unsigned uw = hi <= 0xFF ? 1u : hi <= 0xFFFF ? 2u : hi <= 0xFFFFFFFF ? 4u : 8u;
+            if (uw < h.value_w) {
+                h.value_w = uw;
+                h.value_unsigned = 1u;
+            }
+        }
     } else if (h.value_kind == TF_FSET_FLOAT) {
         h.value_w = 8u;
     } else if (h.value_kind != TF_FSET_NONE) {
         for (size_t i = 0; i < nu; i++)
             h.val_blob_len += in->span_values[perm[i]].len;
-        h.value_w = h.val_blob_len <= 0xFFFFu ? 2u : 4u;
+        h.value_w = tf__offset_width(h.val_blob_len);
     }
+    /* the oldest version that describes the block, so readers of version 1 read all they can */
+    h.version = h.index_w == 3u || (tf__is_span(h.value_kind) && h.value_w == 3u) || h.value_unsigned
+                    ? TF__FSET_VERSION
+                    : TF__FSET_VERSION_MIN;
     if (!tf__fset_layout_of(&h, &l))
         return TF_E_ARG;
     if (out_size < l.total)
@@ -307,7 +343,7 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
     tf__write_header(b, &h, l.total);
     if (h.key_kind == TF_FSET_INT) {
         for (size_t k = 0, i = 0; k <= h.nb; k++) {
-            while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k)
+            while (i < nu && tf__bucket((uint64_t)hi[perm[i]] << 32, h.nb) < k)
                 i++;
             tf__store_u(b + l.index + k * h.index_w, h.index_w, (uint64_t)i);
         }
@@ -317,9 +353,9 @@ tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_s
         /* records in position order; each bucket's index entry holds its first position and record offset */
         size_t at = 0, i = 0;
         for (size_t k = 0; k <= h.nb; k++) {
-            while (i < nu && tf__bucket(hash[perm[i]], h.nb) < k) {
+            while (i < nu && tf__bucket((uint64_t)hi[perm[i]] << 32, h.nb) < k) {
                 const tf_fspan *key = &in->span_keys[perm[i]];
-                b[l.keys + at] = (uint8_t)hash[perm[i]];
+                b[l.keys + at] = (uint8_t)tf__hash_of(in, perm[i]); /* the fingerprint */
                 at += 1u + tf__store_varint(b + l.keys + at + 1u, key->len);
                 if (key->len > 0u)
                     TF_MEMCPY(b + l.keys + at, key->data, key->len);

@@ -11,7 +11,11 @@
 #define TF__FSET_MAGIC1 0x46u
 #define TF__FSET_MAGIC2 0x52u
 #define TF__FSET_MAGIC3 0x5Au
-#define TF__FSET_VERSION 1u
+/* Version 1: index fields and str/bytes value offsets are 2 or 4 bytes. Version 2 adds 3-byte ones (a table of up to
+ * 16 Mi entries / 16 MiB of keys then spends 3 bytes, not 4, a field). The builder writes version 1 whenever the
+ * block uses no 3-byte field, so readers that know only version 1 still read every block that needs nothing newer. */
+#define TF__FSET_VERSION_MIN 1u
+#define TF__FSET_VERSION 2u
 #define TF__FSET_SET 1u
 #define TF__FSET_MAP 2u
 
@@ -24,6 +28,7 @@ static inline uint64_t tf__load_u(const uint8_t *p, unsigned w) {
     switch (w) {
     case 1: return p[0];
     case 2: return tf__load_le16(p);
+    case 3: return (uint64_t)tf__load_le16(p) | ((uint64_t)p[2] << 16);
     case 4: return tf__load_le32(p);
     default: return tf__load_le64(p);
     }
@@ -44,6 +49,10 @@ static inline void tf__store_u(uint8_t *p, unsigned w, uint64_t v) {
     switch (w) {
     case 1: p[0] = (uint8_t)v; break;
     case 2: tf__store_le16(p, (uint16_t)v); break;
+    case 3:
+        tf__store_le16(p, (uint16_t)v);
+        p[2] = (uint8_t)(v >> 16);
+        break;
     case 4: tf__store_le32(p, (uint32_t)v); break;
     default: tf__store_le64(p, v); break;
     }
@@ -53,7 +62,8 @@ static inline void tf__store_u(uint8_t *p, unsigned w, uint64_t v) {
 
 typedef struct {
     size_t n, nb, key_blob_len, val_blob_len;
-    unsigned is_map, key_kind, value_kind, index_w, key_w, value_w;
+    unsigned version, is_map, key_kind, value_kind, index_w, key_w, value_w;
+    unsigned value_unsigned; /* header byte 35, bit 0 (version 2): int values zero-extended */
 } tf__fset_hdr;
 
 typedef struct {
@@ -64,6 +74,10 @@ static inline int tf__is_span(unsigned kind) { return kind == TF_FSET_STR || kin
 
 /* Index fields per bucket: the run start, and for str/bytes keys also the run's offset into the key records. */
 static inline size_t tf__index_fields(unsigned key_kind) { return tf__is_span(key_kind) ? 2u : 1u; }
+
+/* The narrowest width of an unsigned offset field (index fields, str/bytes value offsets) holding every value up to
+ * max: 2, 3 or 4 bytes. Version 1 blocks have no 3-byte fields. */
+static inline unsigned tf__offset_width(size_t max) { return max <= 0xFFFFu ? 2u : max <= 0xFFFFFFu ? 3u : 4u; }
 
 /* Bytes of the LEB128 length prefix of a key record (at most 5 for a 32-bit length). */
 static inline size_t tf__varint_len(size_t v) {

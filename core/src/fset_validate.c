@@ -46,13 +46,24 @@ static int tf__records_ok(const uint8_t *index, unsigned w, size_t nb, size_t n,
     return pos == n && at == len;
 }
 
-static int tf__width_ok(unsigned kind, unsigned w, size_t blob_len) {
+/* An offset field of w bytes (index fields, str/bytes value offsets) in a block of `version` that must hold values up
+ * to max: 2 or 4 bytes, or 3 from version 2 on; a narrow width only when max fits it. */
+static int tf__offset_width_ok(unsigned version, unsigned w, size_t max) {
+    switch (w) {
+    case 2: return max <= 0xFFFFu;
+    case 3: return version >= 2u && max <= 0xFFFFFFu;
+    case 4: return 1;
+    default: return 0;
+    }
+}
+
+static int tf__width_ok(unsigned version, unsigned kind, unsigned w, size_t blob_len) {
     switch (kind) {
     case TF_FSET_NONE: return w == 0u && blob_len == 0u;
     case TF_FSET_INT: return (w == 1u || w == 2u || w == 4u || w == 8u) && blob_len == 0u;
     case TF_FSET_FLOAT: return w == 8u && blob_len == 0u;
     case TF_FSET_STR:
-    case TF_FSET_BYTES: return (w == 2u && blob_len <= 0xFFFFu) || w == 4u;
+    case TF_FSET_BYTES: return tf__offset_width_ok(version, w, blob_len);
     default: return 0;
     }
 }
@@ -71,12 +82,13 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
         return tf__corrupt(why, "truncated: shorter than the 48-byte header");
     if (b[0] != TF__FSET_MAGIC0 || b[1] != TF__FSET_MAGIC1 || b[2] != TF__FSET_MAGIC2 || b[3] != TF__FSET_MAGIC3)
         return tf__corrupt(why, "wrong magic: not a frozen table (expected \"TFRZ\")");
-    if (b[4] != TF__FSET_VERSION) {
+    if (b[4] < TF__FSET_VERSION_MIN || b[4] > TF__FSET_VERSION) {
         if (why)
-            *why = "unsupported format version (this build reads version 1)";
+            *why = "unsupported format version (this build reads versions 1 and 2)";
         return TF_E_VERSION;
     }
     TF_MEMSET(&h, 0, sizeof h);
+    h.version = b[4];
     if (b[5] != TF__FSET_SET && b[5] != TF__FSET_MAP)
         return tf__corrupt(why, "bad table type (expected 1 = set or 2 = map)");
     h.is_map = b[5] == TF__FSET_MAP;
@@ -93,19 +105,24 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
     if (total != (uint64_t)size)
         return tf__corrupt(why, total > (uint64_t)size ? "truncated: shorter than the size in its header"
                                                        : "trailing bytes after the size in its header");
-    if (b[35] != 0u || tf__load_le32(b + 44) != 0u)
+    /* byte 35: reserved (0) in version 1; value flags in version 2, of which only bit 0 (unsigned int values of fewer
+     * than 8 bytes) is defined */
+    h.value_unsigned = b[35];
+    if (tf__load_le32(b + 44) != 0u || (h.version < 2u && b[35] != 0u))
         return tf__corrupt(why, "reserved header bytes are not zero");
+    if (b[35] > 1u || (b[35] == 1u && (h.value_kind != TF_FSET_INT || h.value_w == 8u)))
+        return tf__corrupt(why, "bad value flags (unsigned values are ints of 1, 2 or 4 bytes)");
     if (h.key_kind > TF_FSET_BYTES || h.value_kind > TF_FSET_FLOAT)
         return tf__corrupt(why, "unknown key or value kind");
     if ((h.n == 0u) != (h.key_kind == TF_FSET_NONE))
         return tf__corrupt(why, "key kind does not match the entry count");
     if (h.is_map ? (h.n == 0u) != (h.value_kind == TF_FSET_NONE) : h.value_kind != TF_FSET_NONE)
         return tf__corrupt(why, "value kind does not match the table type and entry count");
-    if (tf__is_span(h.key_kind) ? h.key_w != 0u : !tf__width_ok(h.key_kind, h.key_w, h.key_blob_len))
+    if (tf__is_span(h.key_kind) ? h.key_w != 0u : !tf__width_ok(h.version, h.key_kind, h.key_w, h.key_blob_len))
         return tf__corrupt(why, "bad key width");
-    if (!tf__width_ok(h.value_kind, h.value_w, h.val_blob_len))
+    if (!tf__width_ok(h.version, h.value_kind, h.value_w, h.val_blob_len))
         return tf__corrupt(why, "bad value width");
-    if (h.nb == 0u || !((h.index_w == 2u && h.n <= 0xFFFFu && h.key_blob_len <= 0xFFFFu) || h.index_w == 4u))
+    if (h.nb == 0u || !tf__offset_width_ok(h.version, h.index_w, h.n > h.key_blob_len ? h.n : h.key_blob_len))
         return tf__corrupt(why, "bad bucket count or index width");
     if (!tf__fset_layout_of(&h, &l) || l.total != size)
         return tf__corrupt(why, "section sizes do not add up to the block size");
@@ -130,6 +147,7 @@ tf_status tf_fset_validate(tf_fset *t, const void *block, size_t size, const cha
     t->index_w = (uint8_t)h.index_w;
     t->key_w = (uint8_t)h.key_w;
     t->value_w = (uint8_t)h.value_w;
+    t->value_unsigned = (uint8_t)h.value_unsigned;
     t->index = b + l.index;
     t->keys = b + l.keys;
     t->keys_len = h.key_blob_len;

@@ -303,7 +303,7 @@ static void test_validate_hostile(void) {
         }
     }
     memcpy(c, b, len);
-    c[4] = 2;
+    c[4] = 3; /* versions 1 and 2 are read; 3 is from the future */
     CHECK_EQ(tf_fset_validate(&t, c, len, &why), TF_E_VERSION);
     /* a block mutated after validation: reads clamp and stay inside */
     memcpy(c, b, len);
@@ -315,10 +315,81 @@ static void test_validate_hostile(void) {
     free(b);
 }
 
+/* Offset fields widen 2 -> 3 -> 4 bytes at 65536 and 16 Mi; a block with a 3-byte field is version 2, any other
+ * version 1 (so version-1 readers read it); a version-1 block claiming a 3-byte field is refused. */
+static void test_offset_widths_and_versions(void) {
+    enum { N = 70000 };
+    static const size_t counts[] = {65535, 65536};
+    int64_t *keys = malloc(N * sizeof *keys);
+    tf_fset_input in = {0};
+    tf_fset t;
+    size_t len;
+    uint8_t *b;
+    for (size_t i = 0; i < N; i++)
+        keys[i] = (int64_t)i * 7 - 1000;
+    in.key_kind = TF_FSET_INT;
+    in.int_keys = keys;
+    for (size_t c = 0; c < 2; c++) {
+        in.count = counts[c];
+        b = build(&in, &len);
+        CHECK_EQ(b[4], c == 0 ? 1 : 2);
+        CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+        CHECK_EQ(t.index_w, c == 0 ? 2 : 3);
+        for (size_t i = 0; i < in.count; i += 97) {
+            size_t at = tf_fset_find_int(&t, keys[i]);
+            CHECK(at != TF_FSET_NOT_FOUND);
+            CHECK_EQ(tf_fset_key_int(&t, at), keys[i]);
+            CHECK(tf_fset_find_int(&t, keys[i] + 1) == TF_FSET_NOT_FOUND);
+        }
+        if (c == 1) {
+            const char *why = NULL;
+            b[4] = 1; /* a version-1 block cannot have 3-byte fields, whatever its checksum */
+            tf__store_le64(b + 8, tf_fset_checksum(b, len));
+            CHECK_EQ(tf_fset_validate(&t, b, len, &why), TF_E_CORRUPT);
+            CHECK(strstr(why, "index width") != NULL);
+            b[4] = 3; /* a version from the future */
+            CHECK_EQ(tf_fset_validate(&t, b, len, &why), TF_E_VERSION);
+        }
+        free(b);
+    }
+    free(keys);
+    {
+        /* str values: 3-byte offsets once the value bytes pass 65535, 4-byte past 16 MiB */
+        enum { V = 3 };
+        static const size_t value_len[] = {21845, 21846, 5592406} /* x3: 65535, 65538, > 16 Mi */;
+        static const unsigned want_w[] = {2, 3, 4};
+        tf_fspan ks[V], vs[V];
+        char *big = calloc(1, 6000000), names[V][2] = {{'a', 0}, {'b', 0}, {'c', 0}};
+        for (size_t c = 0; c < V; c++) {
+            for (size_t i = 0; i < V; i++) {
+                ks[i].data = names[i];
+                ks[i].len = 1;
+                vs[i].data = big;
+                vs[i].len = value_len[c];
+            }
+            in = (tf_fset_input){0};
+            in.count = V;
+            in.is_map = 1;
+            in.key_kind = TF_FSET_STR;
+            in.span_keys = ks;
+            in.value_kind = TF_FSET_BYTES;
+            in.span_values = vs;
+            b = build(&in, &len);
+            CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+            CHECK_EQ(t.value_w, want_w[c]);
+            CHECK_EQ(b[4], want_w[c] == 3 ? 2 : 1);
+            CHECK_EQ(tf_fset_value_span(&t, tf_fset_find_bytes(&t, "b", 1)).len, value_len[c]);
+            free(b);
+        }
+        free(big);
+    }
+}
+
 int main(void) {
     RUN(test_empty);
     RUN(test_int_widths);
     RUN(test_int_many);
+    RUN(test_offset_widths_and_versions);
     RUN(test_deterministic);
     RUN(test_str_map);
     RUN(test_span_values);

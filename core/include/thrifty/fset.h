@@ -87,6 +87,7 @@ typedef struct {
     size_t size, n, nb, keys_len, val_blob_len;
     uint8_t is_map, key_kind, value_kind;
     uint8_t index_w, key_w, value_w; /* byte widths: index fields, ints, value offsets */
+    uint8_t value_unsigned;          /* int values stored zero-extended (format version 2), not sign-extended */
 } tf_fset;
 
 /* Upper bound of the block size tf_fset_build() writes for `in` (the exact size depends on duplicates and on how
@@ -94,8 +95,9 @@ typedef struct {
  * O(1) otherwise; reentrant, interrupt-safe. */
 size_t tf_fset_bound(const tf_fset_input *in);
 
-/* Scratch bytes tf_fset_build() needs for `count` entries (8-byte aligned storage): 16 bytes an entry plus a few.
- * 0 on overflow. O(1), reentrant. */
+/* Scratch bytes tf_fset_build() needs for `count` entries (8-byte aligned storage): 10 bytes an entry plus a few (a
+ * position and half a hash an entry, and the counting sort's counts; full hashes are computed again when needed). 0 on
+ * overflow. O(1), reentrant. */
 size_t tf_fset_scratch_size(size_t count);
 
 /* Builds the block for `in` into out[0 .. out_size). `scratch` (tf_fset_scratch_size(in->count) bytes, 8-byte

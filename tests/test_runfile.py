@@ -245,3 +245,25 @@ def test_mangled_files_give_a_report_or_one_clear_error(saved_run, tmp_path):
             assert "\n" not in str(e)
         else:
             assert isinstance(raw["stacks"], list) and isinstance(raw["frames"], list)
+
+
+def test_snapshot_with_too_few_fields_is_one_clear_error(saved_run, tmp_path):
+    """A committed snapshot claiming fewer fields than any writer of format 1 wrote (found by fuzz_runfile: it
+    ended in a KeyError traceback) is damage: every snapshot so damaged gives RunFileError naming the count."""
+    from thrifty import _ext
+
+    data = bytearray(saved_run.read_bytes())
+    for pos, kind, size in reversed(records(saved_run)):
+        if kind != runfile.SNAPSHOT:
+            continue
+        payload = bytearray(_ext.lz_decompress(bytes(data[pos + 16:pos + size])))
+        payload[0:4] = struct.pack("<I", 3)  # 3 fields, the rest of the body as it was
+        stored = _ext.lz_compress(bytes(payload))
+        head = struct.pack("<BBHII", kind, 1, 0, len(stored), len(payload))
+        data[pos:pos + size] = head + struct.pack("<I", zlib.crc32(head, zlib.crc32(stored))) + stored
+    bad = tmp_path / "few.run"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(RunFileError, match="3 fields"):
+        read_run(str(bad))
+    out = thrifty("report", bad)
+    assert out.returncode != 0 and "Traceback" not in out.stderr and "3 fields" in out.stderr

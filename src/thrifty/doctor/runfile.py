@@ -28,6 +28,9 @@ FIELDS = ("mode", "sample_rate", "max_depth", "peak_bytes", "live_bytes_at_end",
           "alloc_bytes", "samples", "untracked_allocs", "dropped_stacks", "recycled_stacks", "tracker_bytes",
           "tracker_peak_bytes", "duration_ns", "overhead_ns_estimate", "target_peak_rss_bytes", "recorder_bytes",
           "recorder_peak_bytes", "snapshot", "last_snapshot_ns")
+# every writer of format 1 wrote at least these (through "snapshot"); last_snapshot_ns came later, so a reader of an
+# older file does without it (readers use .get), and a snapshot with fewer fields than this is damaged
+REQUIRED_FIELDS = FIELDS.index("snapshot") + 1
 _SIGNED = {"peak_bytes", "live_bytes_at_end"}
 _NODE = struct.Struct("<IiI")
 _SITE = struct.Struct("<IHBBqqQQQ")
@@ -137,6 +140,8 @@ def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
     are cut from every stack: they are the recorder's plumbing, as python's own C start-up has no frame."""
     c = _Cursor(body)
     nfields = c.u32()
+    if nfields < REQUIRED_FIELDS:
+        raise ValueError(f"a snapshot of {nfields} fields (format 1 writes at least {REQUIRED_FIELDS})")
     values = c.many(struct.Struct("<Q"), nfields)
     raw: dict[str, Any] = {}
     for name, (v,) in zip(FIELDS, values):

@@ -28,6 +28,7 @@ struct tf_PoolObject {
     PyObject_HEAD tf_pool core;
     PyObject *weakreflist;
     void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
+    int plain;               /* arena set and no canary: acquire()'s hot path applies (one test for both) */
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
     PyObject *block_type;    /* thrifty.Block, strong: checked on every Pool.release() without a module lookup */
     Py_ssize_t count;
@@ -54,25 +55,24 @@ typedef struct {
     PyObject *weakreflist;
 } tf_ViewObject;
 
-/* tf_block_release's rare outcomes, out of line (block.c); each sets the exception and returns -1. Refused: `b` is
- * released or exported, nothing changes. Failed: the core said `status` (TF_E_CORRUPT: `b` is released all the
- * same). */
-int tf_block_release_refused(tf_BlockObject *b);
-int tf_block_release_failed(tf_BlockObject *b, tf_status status);
+/* Block.release / Pool.release / Block.__exit__: give `b` back to its pool (block.c). 0, or -1 with ValueError
+ * (released), BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). */
+int tf_block_release(tf_BlockObject *b);
 
-/* Block.release / Pool.release / Block.__exit__: give `b` back to its pool. 0, or -1 with ValueError (released),
- * BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). Inline: with
- * acquire, the whole of a `b = acquire(); b.release()` pair that is not the interpreter's (docs/buffers.md). */
-static inline int tf_block_release(tf_BlockObject *b) {
-    tf_PoolObject *pool = b->pool;
-    if (!b->data || !pool || b->exports > 0)
-        return tf_block_release_refused(b);
-    tf_status status = tf_pool_release_index(&pool->core, b->index);
-    if (status != TF_OK)
-        return tf_block_release_failed(b, status);
+/* The common case of tf_block_release, inline for the hot paths: an acquired, unexported block of a pool without
+ * ZERO or CANARY. 1 when `b` was given back; 0, changing nothing, when the caller must call tf_block_release (every
+ * other case, errors included). The pair's whole cost that is not the interpreter's (docs/buffers.md). */
+static inline int tf_block_release_fast(tf_BlockObject *b) {
+    tf_PoolObject *pool;
+    /* data is set only while acquired from a live pool: then b->pool is set too */
+    if (!b->data || b->exports > 0 || (pool = b->pool)->core.flags)
+        return 0;
+    /* data != NULL says the core handed this block out and it was not given back since: the core's own misuse
+     * checks (tf_pool_release_index) would only repeat that; without flags it cannot fail */
+    (void)tf_pool_release_out(&pool->core, b->index);
     b->data = NULL;
     Py_DECREF(pool); /* the acquired block's strong reference; the pool's block array still holds us */
-    return 0;
+    return 1;
 }
 
 /* A new View over `obj` (a writable one when `writable`), window = the whole buffer. NULL with an exception. */

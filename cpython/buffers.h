@@ -38,12 +38,29 @@ struct tf_PoolObject {
     PyObject *with_cache[2];
 };
 
-/* A Block's __enter__ or __exit__: the unbound descriptor in Block's dict (block NULL) or one bound to a Block. */
+/* What the with-methods (block.c) need to know of the type they serve: Block, or ObjectPool.Loan (objectpool.c). */
+typedef struct tf_with_ops {
+    const char *owner;        /* "Block", "ObjectPool.Loan": for names and messages */
+    destructor owner_dealloc; /* the owner type's tp_dealloc, which tells its objects apart from any other */
+    /* where obj's pool keeps its two cached bound methods (an array of 2, TF_WITH_ENTER / TF_WITH_EXIT), or NULL
+     * when it keeps none (pool closed or cleared). The pool must hold every object a cached method may be bound to,
+     * and empty the cache when it lets them go. */
+    PyObject **(*cache)(PyObject *obj);
+    /* __enter__ (role TF_WITH_ENTER, no arguments) or __exit__ (TF_WITH_EXIT, any) of obj, after the argument checks */
+    PyObject *(*call)(PyObject *obj, int role);
+} tf_with_ops;
+
+/* An __enter__ or __exit__ of a tf_with_ops type: the unbound descriptor in the type's dict (obj NULL) or one bound
+ * to an object of it. */
 typedef struct {
     PyObject_HEAD vectorcallfunc vectorcall;
-    PyObject *block; /* strong: the Block this method is bound to; NULL in the unbound descriptor */
-    int role;        /* TF_WITH_ENTER or TF_WITH_EXIT: the index into with_cache */
+    PyObject *obj;          /* strong: the object this method is bound to; NULL in the unbound descriptor */
+    const tf_with_ops *ops; /* the type it serves */
+    int role;               /* TF_WITH_ENTER or TF_WITH_EXIT: the index into the cache */
 } tf_BlockMethodObject;
+
+/* Puts __enter__ and __exit__ descriptors for `ops` into `owner`'s dict (block.c). 0, or -1 with an exception. */
+int tf_with_methods_add(PyObject *m, PyTypeObject *owner, const tf_with_ops *ops);
 
 enum { TF_WITH_ENTER = 0, TF_WITH_EXIT = 1 };
 

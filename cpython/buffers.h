@@ -28,6 +28,7 @@ struct tf_PoolObject {
     PyObject_HEAD tf_pool core;
     PyObject *weakreflist;
     void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
+    int plain;               /* arena set and no canary: acquire()'s hot path applies (one test for both) */
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
     PyObject *block_type;    /* thrifty.Block, strong: checked on every Pool.release() without a module lookup */
     Py_ssize_t count;
@@ -37,12 +38,29 @@ struct tf_PoolObject {
     PyObject *with_cache[2];
 };
 
-/* A Block's __enter__ or __exit__: the unbound descriptor in Block's dict (block NULL) or one bound to a Block. */
+/* What the with-methods (block.c) need to know of the type they serve: Block, or ObjectPool.Loan (objectpool.c). */
+typedef struct tf_with_ops {
+    const char *owner;        /* "Block", "ObjectPool.Loan": for names and messages */
+    destructor owner_dealloc; /* the owner type's tp_dealloc, which tells its objects apart from any other */
+    /* where obj's pool keeps its two cached bound methods (an array of 2, TF_WITH_ENTER / TF_WITH_EXIT), or NULL
+     * when it keeps none (pool closed or cleared). The pool must hold every object a cached method may be bound to,
+     * and empty the cache when it lets them go. */
+    PyObject **(*cache)(PyObject *obj);
+    /* __enter__ (role TF_WITH_ENTER, no arguments) or __exit__ (TF_WITH_EXIT, any) of obj, after the argument checks */
+    PyObject *(*call)(PyObject *obj, int role);
+} tf_with_ops;
+
+/* An __enter__ or __exit__ of a tf_with_ops type: the unbound descriptor in the type's dict (obj NULL) or one bound
+ * to an object of it. */
 typedef struct {
     PyObject_HEAD vectorcallfunc vectorcall;
-    PyObject *block; /* strong: the Block this method is bound to; NULL in the unbound descriptor */
-    int role;        /* TF_WITH_ENTER or TF_WITH_EXIT: the index into with_cache */
+    PyObject *obj;          /* strong: the object this method is bound to; NULL in the unbound descriptor */
+    const tf_with_ops *ops; /* the type it serves */
+    int role;               /* TF_WITH_ENTER or TF_WITH_EXIT: the index into the cache */
 } tf_BlockMethodObject;
+
+/* Puts __enter__ and __exit__ descriptors for `ops` into `owner`'s dict (block.c). 0, or -1 with an exception. */
+int tf_with_methods_add(PyObject *m, PyTypeObject *owner, const tf_with_ops *ops);
 
 enum { TF_WITH_ENTER = 0, TF_WITH_EXIT = 1 };
 
@@ -54,25 +72,24 @@ typedef struct {
     PyObject *weakreflist;
 } tf_ViewObject;
 
-/* tf_block_release's rare outcomes, out of line (block.c); each sets the exception and returns -1. Refused: `b` is
- * released or exported, nothing changes. Failed: the core said `status` (TF_E_CORRUPT: `b` is released all the
- * same). */
-int tf_block_release_refused(tf_BlockObject *b);
-int tf_block_release_failed(tf_BlockObject *b, tf_status status);
+/* Block.release / Pool.release / Block.__exit__: give `b` back to its pool (block.c). 0, or -1 with ValueError
+ * (released), BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). */
+int tf_block_release(tf_BlockObject *b);
 
-/* Block.release / Pool.release / Block.__exit__: give `b` back to its pool. 0, or -1 with ValueError (released),
- * BufferError (exports alive) or CorruptData (canary overwritten; the block is released all the same). Inline: with
- * acquire, the whole of a `b = acquire(); b.release()` pair that is not the interpreter's (docs/buffers.md). */
-static inline int tf_block_release(tf_BlockObject *b) {
-    tf_PoolObject *pool = b->pool;
-    if (!b->data || !pool || b->exports > 0)
-        return tf_block_release_refused(b);
-    tf_status status = tf_pool_release_index(&pool->core, b->index);
-    if (status != TF_OK)
-        return tf_block_release_failed(b, status);
+/* The common case of tf_block_release, inline for the hot paths: an acquired, unexported block of a pool without
+ * ZERO or CANARY. 1 when `b` was given back; 0, changing nothing, when the caller must call tf_block_release (every
+ * other case, errors included). The pair's whole cost that is not the interpreter's (docs/buffers.md). */
+static inline int tf_block_release_fast(tf_BlockObject *b) {
+    tf_PoolObject *pool;
+    /* data is set only while acquired from a live pool: then b->pool is set too */
+    if (!b->data || b->exports > 0 || (pool = b->pool)->core.flags)
+        return 0;
+    /* data != NULL says the core handed this block out and it was not given back since: the core's own misuse
+     * checks (tf_pool_release_index) would only repeat that; without flags it cannot fail */
+    (void)tf_pool_release_out(&pool->core, b->index);
     b->data = NULL;
     Py_DECREF(pool); /* the acquired block's strong reference; the pool's block array still holds us */
-    return 0;
+    return 1;
 }
 
 /* A new View over `obj` (a writable one when `writable`), window = the whole buffer. NULL with an exception. */

@@ -32,6 +32,10 @@ struct tf_ObjectPoolObject {
     void *table_mem;               /* owned */
     Py_ssize_t size;               /* slots; 0 once cleared */
     PyObject *weakreflist;
+    /* Loan.__enter__ / Loan.__exit__ bound to one of this pool's loans, strong; NULL until the first with-statement
+     * and once cleared: a with-statement re-points them instead of allocating two method objects (as Pool's for a
+     * Block: block.c, method_get). */
+    PyObject *with_cache[2];
 };
 
 /* A slot is free (on the free stack), lent (it holds a reference to the pool), or returning: lent, with reset()
@@ -267,12 +271,17 @@ static int objectpool_traverse(PyObject *op, visitproc visit, void *arg) {
         if (self->loans)
             Py_VISIT(self->loans[i]);
     }
+    Py_VISIT(self->with_cache[TF_WITH_ENTER]);
+    Py_VISIT(self->with_cache[TF_WITH_EXIT]);
     return 0;
 }
 
 static int objectpool_clear(PyObject *op) {
     tf_ObjectPoolObject *self = (tf_ObjectPoolObject *)op;
     Py_CLEAR(self->reset);
+    /* each holds one of the loans let go below, which runs no Python code when it dies */
+    Py_CLEAR(self->with_cache[TF_WITH_ENTER]);
+    Py_CLEAR(self->with_cache[TF_WITH_EXIT]);
     PyObject **objs = self->objs;
     tf_LoanObject **loans = self->loans;
     Py_ssize_t size = self->size;
@@ -336,12 +345,21 @@ static PyObject *loan_release(PyObject *op, PyObject *Py_UNUSED(ignored)) {
     Py_RETURN_NONE;
 }
 
-static PyObject *loan_exit(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(nargs)) {
+/* __enter__ and __exit__ are block.c's with-methods (tf_with_ops): a with-statement binds them without allocating. */
+static PyObject *loan_with(PyObject *op, int role) {
+    if (role == TF_WITH_ENTER)
+        return loan_enter(op, NULL);
     PyObject *r = loan_release(op, NULL);
     if (!r)
         return NULL;
     Py_DECREF(r);
     Py_RETURN_FALSE;
+}
+
+/* NULL once the pool was cleared (it let its loans go): then nothing is cached */
+static PyObject **loan_cache(PyObject *op) {
+    tf_ObjectPoolObject *pool = ((tf_LoanObject *)op)->pool;
+    return pool && pool->objs ? pool->with_cache : NULL;
 }
 
 static PyObject *loan_get_obj(PyObject *op, void *Py_UNUSED(c)) { return loan_enter(op, NULL); }
@@ -363,8 +381,6 @@ static void loan_dealloc(PyObject *op) {
 
 static PyMethodDef loan_methods[] = {
     {"release", loan_release, METH_NOARGS, "release($self)\n--\n\nReturn the object to its pool."},
-    {"__enter__", loan_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)(void (*)(void))loan_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -435,9 +451,11 @@ static PyType_Spec objectpool_spec = {
     .slots = objectpool_slots,
 };
 
+static const tf_with_ops loan_with_ops = {"ObjectPool.Loan", loan_dealloc, loan_cache, loan_with};
+
 int tf_objectpool_add(PyObject *m, tf_state *st) {
     st->LoanType = PyType_FromModuleAndSpec(m, &loan_spec, NULL);
-    if (!st->LoanType)
+    if (!st->LoanType || tf_with_methods_add(m, (PyTypeObject *)st->LoanType, &loan_with_ops) < 0)
         return -1;
     st->ObjectPoolType = PyType_FromModuleAndSpec(m, &objectpool_spec, NULL);
     if (!st->ObjectPoolType)

@@ -57,6 +57,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         self->count = i + 1;
     }
     self->arena = arena;
+    self->plain = !(flags & TF_POOL_FLAG_CANARY);
     return (PyObject *)self;
 error:
     PyMem_Free(arena);
@@ -70,6 +71,15 @@ static void free_arena(tf_PoolObject *self) {
         memset(self->arena, 0, tf_pool_size(self->core.block_size, self->core.count, self->core.flags));
     PyMem_Free(self->arena);
     self->arena = NULL;
+    self->plain = 0;
+}
+
+/* Block `index`, which the core just handed out at `data`, as acquire()'s result. */
+static inline PyObject *hand_out(tf_PoolObject *self, size_t index, unsigned char *data) {
+    tf_BlockObject *b = self->blocks[index];
+    b->data = data;
+    Py_INCREF(self); /* an acquired block keeps its pool (and so its bytes) alive */
+    return Py_NewRef((PyObject *)b);
 }
 
 static PyObject *closed_error(const char *what) {
@@ -77,10 +87,9 @@ static PyObject *closed_error(const char *what) {
     return NULL;
 }
 
-/* METH_FASTCALL rather than METH_NOARGS: CPython 3.11-3.13 specialize a call of a bound built-in method only for the
- * METH_O and METH_FASTCALL conventions, so `acquire()` skips the generic call path (measured: docs/buffers.md). */
-static PyObject *pool_acquire(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs) {
-    tf_PoolObject *self = (tf_PoolObject *)op;
+/* acquire() but for the plain pool's hot path below: the checks and messages, a canary pool, and PoolExhausted. Out
+ * of line, so that the hot path makes no call of its own and needs no stack frame (docs/buffers.md). */
+static Py_NO_INLINE PyObject *acquire_slow(tf_PoolObject *self, Py_ssize_t nargs) {
     if (nargs != 0) {
         PyErr_Format(PyExc_TypeError, "Pool.acquire() takes no arguments (%zd given)", nargs);
         return NULL;
@@ -88,20 +97,32 @@ static PyObject *pool_acquire(PyObject *op, PyObject *const *Py_UNUSED(args), Py
     if (!self->arena)
         return closed_error("acquire()");
     size_t index;
-    tf_status status = tf_pool_acquire_index(&self->core, &index);
-    if (status == TF_E_EMPTY) {
-        PyErr_Format(tf_state_of(op)->PoolExhausted,
+    unsigned char *data = NULL;
+    /* a plain pool got here because the hot path found no free block (and counted that): not tried twice */
+    if (!self->plain)
+        data = tf_pool_acquire_at(&self->core, &index);
+    if (!data) {
+        tf_pool_stats s;
+        tf_pool_stats_get(&self->core, &s);
+        PyErr_Format(tf_state_of((PyObject *)self)->PoolExhausted,
                      "Pool exhausted: all %zd blocks of %zd bytes are in use (high-water mark %zd); release a block "
                      "or create the pool with a larger count",
-                     self->count, (Py_ssize_t)self->core.block_size, (Py_ssize_t)self->core.high_water);
+                     self->count, (Py_ssize_t)s.block_size, (Py_ssize_t)s.high_water);
         return NULL;
     }
-    if (status != TF_OK)
-        return tf_raise_status(tf_state_of(op), status, "Pool.acquire");
-    tf_BlockObject *b = self->blocks[index];
-    b->data = self->core.base + index * self->core.stride; /* index < count: the core just handed it out */
-    Py_INCREF(self); /* an acquired block keeps its pool (and so its bytes) alive */
-    return Py_NewRef((PyObject *)b);
+    return hand_out(self, index, data);
+}
+
+/* METH_FASTCALL rather than METH_NOARGS: CPython 3.11-3.13 specialize a call of a bound built-in method only for the
+ * METH_O and METH_FASTCALL conventions, so `acquire()` skips the generic call path (measured: docs/buffers.md). */
+static PyObject *pool_acquire(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs) {
+    tf_PoolObject *self = (tf_PoolObject *)op;
+    size_t index;
+    unsigned char *data;
+    /* a canary pool's acquire calls out to mark the guard: it goes the slow way, so that this path calls nothing */
+    if (nargs != 0 || !self->plain || !(data = tf_pool_acquire_plain(&self->core, &index)))
+        return acquire_slow(self, nargs);
+    return hand_out(self, index, data);
 }
 
 static PyObject *pool_release(PyObject *op, PyObject *arg) {

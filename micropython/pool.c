@@ -143,7 +143,8 @@ static mp_obj_t pool_acquire(mp_obj_t self_in) {
         mp_raise_msg_varg(&thrifty_pool_exhausted_type,
                           MP_ERROR_TEXT("Pool exhausted: all %u blocks of %u bytes are in use (high-water mark %u); "
                                         "release a block or create the pool with a larger count"),
-                          (unsigned)self->core.count, (unsigned)self->core.block_size, (unsigned)self->core.high_water);
+                          (unsigned)self->core.count, (unsigned)self->core.block_size,
+                          (unsigned)self->core.fresh /* the high-water mark: tf_pool */);
     if (st != TF_OK)
         mp_raise_msg_varg(&mp_type_RuntimeError, MP_ERROR_TEXT("Pool.acquire: %s"), tf_status_str(st));
     block_obj_t *b = self->blocks[index];

@@ -9,6 +9,11 @@ def heap_growth(work, n):
     the same cost of measuring."""
     def kept(k):
         gc.collect()  # earlier tests' garbage must not be freed inside the measurement
+        # other modules' gc callbacks are not the work's: hypothesis (imported by earlier tests) keeps a float of
+        # the time spent collecting, replaced on every collection, which the measurement would count whenever a
+        # different number of collections falls inside it (a work that allocates no GC object triggers none)
+        callbacks = gc.callbacks[:]
+        gc.callbacks.clear()
         tracemalloc.start()
         try:
             work(k)
@@ -19,6 +24,7 @@ def heap_growth(work, n):
             return tracemalloc.get_traced_memory()[0] - before
         finally:
             tracemalloc.stop()
+            gc.callbacks[:] = callbacks
 
     return kept(n) - kept(1)
 

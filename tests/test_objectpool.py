@@ -207,3 +207,95 @@ def test_acquire_and_borrow_take_no_arguments():
     with pytest.raises(TypeError, match="keyword"):
         pool.borrow(x=1)
     assert pool.stats()["in_use"] == 0  # nothing was lent by the refused calls
+
+
+# ---- the with-statement's methods: bound without allocating, as Block's (block.c, tf_with_ops) -----------------
+
+
+def test_borrow_with_statement_allocates_nothing_once_warm():
+    from heapcheck import transient_peak
+    from itertools import repeat
+
+    pool = ObjectPool(lambda: bytearray(8), 4)
+
+    def with_loop(n):
+        borrow = pool.borrow
+        for _ in repeat(None, n):
+            with borrow() as obj:
+                obj[0] = 1
+
+    def idle(n):
+        borrow = pool.borrow
+        for _ in repeat(None, n):
+            pass
+
+    # not even the two method objects, briefly
+    assert transient_peak(with_loop, 10_000) == transient_peak(idle, 10_000)
+    assert heap_growth(with_loop, 100_000) == 0
+
+
+def test_held_loan_methods_are_never_rebound():
+    pool = ObjectPool(lambda: [], 3)
+    a, b = pool.borrow(), pool.borrow()
+    exit_a, enter_b = a.__exit__, b.__enter__
+    assert exit_a.__self__ is a and enter_b.__self__ is b
+    with pool.borrow() as c_obj:  # binds __enter__/__exit__ again: must not re-point the held ones
+        with b as b_obj:
+            assert exit_a.__self__ is a and enter_b.__self__ is b
+            assert enter_b() is b_obj
+        assert c_obj is not b_obj
+    assert pool.stats()["in_use"] == 1
+    assert exit_a(None, None, None) is False
+    assert pool.stats()["in_use"] == 0
+    with pytest.raises(ValueError, match="loan was returned"):
+        enter_b()
+    with pytest.raises(ValueError, match="loan was returned"):
+        exit_a(None, None, None)  # a double return through a held __exit__ is refused
+    assert exit_a.__name__ == "__exit__" and exit_a.__qualname__ == "ObjectPool.Loan.__exit__"
+    assert "__exit__" in repr(exit_a) and "ObjectPool.Loan" in repr(type(a).__enter__)
+
+
+def test_loan_with_methods_misuse_raises():
+    pool = ObjectPool(lambda: [], 2)
+    loan = pool.borrow()
+    Loan = type(loan)
+    with pytest.raises(TypeError, match=r"takes no arguments \(1 given\)"):
+        loan.__enter__(1)
+    with pytest.raises(TypeError, match="no keyword arguments"):
+        loan.__exit__(exc=None)
+    with pytest.raises(TypeError, match="needs a ObjectPool.Loan argument, not int"):
+        Loan.__enter__(5)
+    with pytest.raises(TypeError, match="doesn't apply to a 'bytearray' object"):
+        Loan.__dict__["__enter__"].__get__(bytearray(1))
+    from thrifty import Pool
+
+    block = Pool(8, 1).acquire()
+    with pytest.raises(TypeError, match="needs a ObjectPool.Loan argument, not thrifty.Block"):
+        Loan.__exit__(block, None, None, None)  # a Block's methods and a Loan's do not mix
+    assert not block.released
+    obj = Loan.__enter__(loan)
+    assert Loan.__exit__(loan, None, None, None) is False
+    assert pool.stats()["in_use"] == 0 and obj in [pool.acquire(), pool.acquire()]
+
+
+def test_loan_with_method_outlives_its_pool():
+    pool = ObjectPool(lambda: [], 1)
+    ref = weakref.ref(pool)
+    loan = pool.borrow()
+    exit_loan = loan.__exit__  # the pool caches this very method object; holding it keeps the loan, not the pool
+    del loan
+    assert exit_loan(None, None, None) is False
+    del pool  # its dealloc empties the method cache and lets the loans go
+    assert ref() is None
+    with pytest.raises(ValueError, match="loan was returned"):
+        exit_loan(None, None, None)
+    assert exit_loan.__self__ is not None
+
+
+def test_loan_with_cache_does_not_keep_an_unused_pool_alive():
+    pool = ObjectPool(lambda: [], 2)
+    ref = weakref.ref(pool)
+    with pool.borrow():
+        pass
+    del pool
+    assert ref() is None  # refcounting alone: the cached methods hold a loan whose object is back, which holds no pool

@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned char *held[COUNT];
     size_t n_held = 0;
     unsigned char *last_released = NULL;
+    size_t most = 0;
     for (size_t i = 1; i < size; i++) {
         uint8_t op = data[i] & 7u, arg = (uint8_t)(data[i] >> 3);
         if (op <= 2) {
@@ -41,8 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         } else if (op <= 4 && n_held > 0) {
             size_t k = arg % n_held;
-            tf_status s =
-                op == 4 ? tf_pool_release_index(&pool, tf_pool_index(&pool, held[k])) : tf_pool_release(&pool, held[k]);
+            size_t index = tf_pool_index(&pool, held[k]);
+            /* op 4: by index, with the checks or (a caller that knows the block is out) without them */
+            tf_status s = op == 3       ? tf_pool_release(&pool, held[k])
+                          : (arg & 16u) ? tf_pool_release_out(&pool, index)
+                                        : tf_pool_release_index(&pool, index);
             if (s != TF_OK)
                 abort();
             last_released = held[k];
@@ -79,6 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         held[k] = held[--n_held];
         }
         if (pool.in_use != n_held)
+            abort();
+        tf_pool_stats st;
+        tf_pool_stats_get(&pool, &st);
+        most = n_held > most ? n_held : most;
+        if (st.high_water != most) /* derived from the pool's state (tf_pool.fresh): the model's maximum */
             abort();
     }
     return 0;

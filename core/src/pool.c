@@ -56,7 +56,6 @@ tf_status tf_pool_init(tf_pool *pool, void *storage, size_t size, size_t block_s
     pool->count = count;
     pool->fresh = 0;
     pool->in_use = 0;
-    pool->high_water = 0;
     pool->acquired = 0;
     pool->exhausted = 0;
     pool->flags = flags;
@@ -94,12 +93,35 @@ void tf__pool_guard_mark(const tf_pool *pool, unsigned char *block, int free_blo
         tf__guard_write(block + pool->block_size, block + pool->stride, 0);
 }
 
-tf_status tf__pool_guard_check(const tf_pool *pool, unsigned char *block) {
+/* An in-use block's guard: TF_OK intact, TF_E_STATE it says "free" (a double release), TF_E_CORRUPT overwritten. */
+static tf_status tf__pool_guard_check(const tf_pool *pool, unsigned char *block) {
     if (tf__guard_intact(block + pool->block_size, block + pool->stride, 0))
         return TF_OK;
     return tf__guard_intact(tf__free_guard(pool, block), block + pool->stride, 1) ? TF_E_STATE : TF_E_CORRUPT;
 }
 #endif
+
+tf_status tf__pool_release_flagged(tf_pool *pool, size_t index) {
+    unsigned char *b = pool->base + index * pool->stride;
+    tf_status status = TF_OK;
+#if TF_POOL_CANARY
+    if (pool->flags & TF_POOL_FLAG_CANARY) {
+        status = tf__pool_guard_check(pool, b);
+        if (status == TF_E_STATE)
+            return status; /* a double release: nothing changes */
+    }
+#endif
+    if (pool->flags & TF_POOL_FLAG_ZERO)
+        TF_MEMSET(b, 0, pool->block_size);
+#if TF_POOL_CANARY
+    if (pool->flags & TF_POOL_FLAG_CANARY)
+        tf__pool_guard_mark(pool, b, 1);
+#endif
+    TF_MEMCPY(b, &pool->free_head, sizeof(size_t));
+    pool->free_head = index;
+    pool->in_use--;
+    return status;
+}
 
 tf_status tf_pool_acquire(tf_pool *pool, void **out) {
     if (!pool || !out)
@@ -138,7 +160,7 @@ void tf_pool_stats_get(const tf_pool *pool, tf_pool_stats *out) {
     out->block_size = pool->block_size;
     out->count = pool->count;
     out->in_use = pool->in_use;
-    out->high_water = pool->high_water;
+    out->high_water = pool->fresh; /* see tf_pool: no more blocks were ever out at once */
     out->acquired = pool->acquired;
     out->exhausted = pool->exhausted;
 }

@@ -44,9 +44,10 @@ typedef struct tf_pool {
     size_t block_size;   /* bytes a user may touch in each block */
     size_t stride;       /* distance between blocks: block_size rounded up (+ guard in canary mode) */
     size_t count;        /* blocks in the arena */
-    size_t fresh;        /* blocks [fresh, count) were never handed out and are not on the free list */
+    size_t fresh;        /* blocks [fresh, count) were never handed out and are not on the free list; also the most
+                            blocks ever in use at once (stats.high_water): a fresh block is taken only when the free
+                            list is empty, i.e. when all `fresh` blocks are out, so in_use never exceeds it */
     size_t in_use;       /* blocks currently handed out */
-    size_t high_water;   /* most blocks ever in use at once */
     uint64_t acquired;   /* successful acquires since init */
     uint64_t exhausted;  /* acquires refused because every block was in use */
     unsigned flags;      /* TF_POOL_FLAG_* */
@@ -81,18 +82,17 @@ tf_status tf_pool_acquire(tf_pool *pool, void **out);
 tf_status tf_pool_release(tf_pool *pool, void *block);
 
 #if TF_POOL_CANARY
-/* Canary mode's guard, out of line (pool.c): mark a block's guard "in use" or "free"; check an in-use block's guard
- * (TF_OK intact, TF_E_STATE it says "free", TF_E_CORRUPT overwritten). Private to the pool. */
+/* Canary mode's guard, out of line (pool.c): mark a block's guard "in use" or "free". Private to the pool. */
 void tf__pool_guard_mark(const tf_pool *pool, unsigned char *block, int free_block);
-tf_status tf__pool_guard_check(const tf_pool *pool, unsigned char *block);
 #endif
 
-/* The same by index (0..count-1): *index receives the block's number (count when empty). Avoids the division that
- * turning a pointer back into an index costs, for callers that keep per-block data in an array. O(1). Inline, like
- * tf_pool_release_index: a binding that lends its own objects by index (ObjectPool) calls both once per loan. */
-static inline tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
-    if (!pool || !index)
-        return TF_E_NULL;
+/* tf_pool_release_index's work for a pool with TF_POOL_FLAG_ZERO or TF_POOL_FLAG_CANARY, out of line (pool.c) so
+ * that the inline path of a plain pool stays a handful of instructions. Private to the pool. */
+tf_status tf__pool_release_flagged(tf_pool *pool, size_t index);
+
+/* tf_pool_acquire_at for a pool without TF_POOL_FLAG_CANARY (the caller knows): no guard to mark, so nothing is
+ * called and a hot path inlining it needs no stack frame. */
+static inline unsigned char *tf_pool_acquire_plain(tf_pool *pool, size_t *index) {
     size_t i;
     if (pool->free_head < pool->count) {
         i = pool->free_head;
@@ -102,20 +102,46 @@ static inline tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
     } else {
         pool->exhausted++;
         *index = pool->count;
-        return TF_E_EMPTY;
+        return NULL;
     }
     unsigned char *block = pool->base + i * pool->stride;
     /* The link is pool state: never let it reach the user, and keep ZERO blocks all-zero. */
     TF_MEMSET(block, 0, sizeof(size_t));
-#if TF_POOL_CANARY
-    if (pool->flags & TF_POOL_FLAG_CANARY)
-        tf__pool_guard_mark(pool, block, 0);
-#endif
-    pool->in_use++;
-    if (pool->in_use > pool->high_water)
-        pool->high_water = pool->in_use;
+    pool->in_use++; /* the high-water mark is `fresh` (see tf_pool) */
     pool->acquired++;
     *index = i;
+    return block;
+}
+
+/* tf_pool_acquire_index for non-NULL arguments, returning the block's start as well (NULL when empty), so that a
+ * caller needing both does not compute it again. */
+static inline unsigned char *tf_pool_acquire_at(tf_pool *pool, size_t *index) {
+    unsigned char *block = tf_pool_acquire_plain(pool, index);
+#if TF_POOL_CANARY
+    if (block && (pool->flags & TF_POOL_FLAG_CANARY))
+        tf__pool_guard_mark(pool, block, 0);
+#endif
+    return block;
+}
+
+/* The same by index (0..count-1): *index receives the block's number (count when empty). Avoids the division that
+ * turning a pointer back into an index costs, for callers that keep per-block data in an array. O(1). Inline, like
+ * tf_pool_release_index: a binding that lends its own objects by index (ObjectPool) calls both once per loan. */
+static inline tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
+    if (!pool || !index)
+        return TF_E_NULL;
+    return tf_pool_acquire_at(pool, index) ? TF_OK : TF_E_EMPTY;
+}
+
+/* tf_pool_release_index without its misuse checks, for a caller that keeps each block's state itself and so
+ * already knows that block `index` is handed out (thrifty's Pool binding: a Block is released once). Calling it
+ * for any other index corrupts the pool. TF_OK, or TF_E_CORRUPT as tf_pool_release (canary mode). O(1). */
+static inline tf_status tf_pool_release_out(tf_pool *pool, size_t index) {
+    if (pool->flags)
+        return tf__pool_release_flagged(pool, index);
+    TF_MEMCPY(pool->base + index * pool->stride, &pool->free_head, sizeof(size_t));
+    pool->free_head = index;
+    pool->in_use--;
     return TF_OK;
 }
 
@@ -123,29 +149,10 @@ static inline tf_status tf_pool_acquire_index(tf_pool *pool, size_t *index) {
 static inline tf_status tf_pool_release_index(tf_pool *pool, size_t index) {
     if (!pool)
         return TF_E_NULL;
-    if (index >= pool->count)
-        return TF_E_ARG;
+    /* fresh <= count, so one comparison covers both an index out of range and a block never handed out */
     if (index >= pool->fresh || index == pool->free_head || pool->in_use == 0)
-        return TF_E_STATE;
-    unsigned char *b = pool->base + index * pool->stride;
-    tf_status status = TF_OK;
-#if TF_POOL_CANARY
-    if (pool->flags & TF_POOL_FLAG_CANARY) {
-        status = tf__pool_guard_check(pool, b);
-        if (status == TF_E_STATE)
-            return status; /* a double release: nothing changes */
-    }
-#endif
-    if (pool->flags & TF_POOL_FLAG_ZERO)
-        TF_MEMSET(b, 0, pool->block_size);
-#if TF_POOL_CANARY
-    if (pool->flags & TF_POOL_FLAG_CANARY)
-        tf__pool_guard_mark(pool, b, 1);
-#endif
-    TF_MEMCPY(b, &pool->free_head, sizeof(size_t));
-    pool->free_head = index;
-    pool->in_use--;
-    return status;
+        return index >= pool->count ? TF_E_ARG : TF_E_STATE;
+    return tf_pool_release_out(pool, index);
 }
 
 /* Index (0..count-1) of the block starting at `block`, or count when `block` is not the start of one of this

@@ -220,6 +220,35 @@ def _geomean(xs: list[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
+def _workloads(quick: bool) -> list[tuple[str, pathlib.Path]]:
+    bench_dir = _bench_dir()
+    workloads: list[tuple[str, pathlib.Path]] = []
+    if bench_dir:
+        for name in PYPERF_BENCHES[:4] if quick else PYPERF_BENCHES:
+            script = bench_dir / f"bm_{name}" / "run_benchmark.py"
+            if script.exists():
+                workloads.append((name, script))
+    workloads.append(("alloc_heavy (ours)", OWN))
+    return workloads
+
+
+def run_whole_command(quick: bool) -> str:
+    """Only the doctor as a user runs it (its part of the section): the loops sized as the full run sizes them,
+    from untraced in-process runs (the median of 3), without the tracers' in-process comparison."""
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    workloads = _workloads(quick)
+    target_s = 0.1 if quick else 0.25
+    plain_cpu, loops_of = {}, {}
+    for name, script in workloads:
+        t1 = _run("none", 1, script)["cpu"]
+        loops = loops_of[name] = max(1, min(100, round(target_s / max(t1, 1e-4))))
+        plain_cpu[name] = statistics.median(_run("none", loops, script)["cpu"] for _ in range(3))
+    text = _end_to_end(workloads, plain_cpu, loops_of, 3 if not quick else 1, quick)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return text + (f"\n\n_Load average (1 min) of this part alone: {load_start:.1f} as it started, {load:.1f} as it "
+                   "ended (2 cores, shared)._")
+
+
 def run(quick: bool, whole_command: bool = True) -> str:
     """The section: the in-process part, then (whole_command) the doctor as a user runs it, which takes long."""
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -338,5 +367,7 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true", help="fewer workloads and rounds (a smoke run)")
     ap.add_argument("--in-process", action="store_true",
                     help="only the in-process part (the tracker alone), not the whole doctor command, which takes long")
+    ap.add_argument("--whole-command", action="store_true",
+                    help="only the whole doctor command (its part of the section), the loops sized from untraced runs")
     args = ap.parse_args()
-    print(run(args.quick, whole_command=not args.in_process))
+    print(run_whole_command(args.quick) if args.whole_command else run(args.quick, whole_command=not args.in_process))

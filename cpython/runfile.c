@@ -15,6 +15,11 @@
  * most ~2% of the run's time. The allocation hook writes a snapshot when one is due; a writer thread (no Python, no
  * GIL) writes it when the target is idle — sleeping, or waiting on I/O after allocating — so a target killed then
  * still leaves its figures, and it skips a snapshot when nothing was allocated or freed since the last one.
+ *
+ * After the first, snapshots are deltas of the one before (runfile_snapshot.c; a full one every FULL_EVERY): an exact
+ * run's tables are mostly the sites and nodes its imports made, and re-sending them whole was most of the recorder's
+ * extra CPU in a run of a few seconds (a run through a harness: ~13,000 sites, 860 KB per snapshot before the lz
+ * encoder, where a delta is ~25 KB).
  */
 #include "runfile_state.h" /* first: Python.h sets the POSIX feature macros */
 
@@ -390,14 +395,21 @@ static int capture(const tf_tracker_view *v, int fresh) {
         File.raw = 1;
         File.staged = 0;
         File.raw_len = File.blob_len = 0;
+        /* a delta when the last one was captured whole, up to FULL_EVERY in a row; never in a bounded file, whose
+         * compaction drops the snapshots a delta builds on */
+        int delta = File.have_base && !File.max_bytes && File.since_full + 1u < FULL_EVERY;
         File.blob_off = File.off + REC_HEADER + 4u * (bound >> LZ_W) + TF_LZ_FRAME_OVERHEAD + 64u;
-        rc = snapshot_put(v, &x, have_k ? &k : NULL, now, snapshot_rss(fresh, now)) < 0 || blob_flush() < 0 ? -1 : 0;
+        rc = snapshot_put(v, &x, have_k ? &k : NULL, now, snapshot_rss(fresh, now), delta) < 0 || blob_flush() < 0 ? -1
+                                                                                                                   : 0;
         File.raw = 0;
         if (rc == 0 && File.blob_len <= bound) {
             File.pending = 1;
             File.pending_seq = File.snapshots;
+            File.pending_kind = delta ? REC_DELTA : REC_SNAPSHOT;
+            File.since_full = delta ? File.since_full + 1u : 0u;
         } else {
             rc = -1;
+            File.have_base = 0;                           /* what it recorded as sent was not: the next one is full */
             if (ftruncate(File.fd, (off_t)File.off) != 0) /* what was written of the blob */
                 File.failed = 1;
         }
@@ -442,7 +454,7 @@ static void finish_pending(void) {
         at += got > 0 ? (uint64_t)got : 0u;
         left -= got > 0 ? (uint64_t)got : 0u;
     }
-    if (ok && rec_end(REC_SNAPSHOT, File.pending_seq) == 0) {
+    if (ok && rec_end(File.pending_kind, File.pending_seq) == 0) {
         if (ftruncate(File.fd, (off_t)File.off) != 0)
             File.failed = 1; /* the blob would follow the record: nothing more is written */
         else
@@ -548,6 +560,7 @@ void tf_runfile_forget(void) {
     File.pending = 0;
     buffers_free();
     index_free();
+    delta_reset();
     writer_running = 0; /* in a fork child the thread does not exist, and File.mu may be held by it */
     File.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }

@@ -99,6 +99,7 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
     File.off = 0;
     File.failed = 0;
     File.snapshots = 0;
+    delta_reset(); /* the first snapshot of a file is full */
     File.last_cost_ns = File.max_cost_ns = 0;
     File.max_interval_ns = (uint64_t)(interval * 1e9);
     File.interval_ns = FIRST_INTERVAL_NS < File.max_interval_ns ? FIRST_INTERVAL_NS : File.max_interval_ns;

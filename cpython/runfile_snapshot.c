@@ -190,9 +190,136 @@ static int put_kept_types(const tf_kept_types *k) {
     return 0;
 }
 
+/* ---- deltas: what changed since the last snapshot ---------------------------------------------------------- */
+
+/* A delta snapshot's sections (docs/format-run.md): the strings and functions whole, the nodes whole, only the
+ * functions added since, only the nodes added since; sites and the rest always follow. */
+enum { SEC_FUNCS = 1, SEC_NODES = 2, SEC_FUNCS_ADDED = 4, SEC_NODES_ADDED = 8 };
+
+/* A 64-bit mix of a few words (not cryptographic: it tells a changed record from an unchanged one, and two records
+ * collide with probability ~2^-64). */
+static uint64_t mix(uint64_t h, uint64_t w) {
+    h ^= w + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2);
+    h *= 0xBF58476D1CE4E5B9u;
+    return h ^ (h >> 31);
+}
+
+/* A site's record as a snapshot writes it (48 bytes). */
+static void site_record(const tf_tracker_view *v, uint32_t i, uint8_t b[48]) {
+    const tf_site *s = &v->sites[i];
+    int64_t at_peak = s->at_peak_epoch == v->peak_epoch ? s->at_peak : s->live;
+    put_le(b, s->leaf, 4);
+    put_le(b + 4, s->depth, 2);
+    b[6] = s->truncated;
+    b[7] = s->unused;
+    put_le(b + 8, (uint64_t)at_peak, 8);
+    put_le(b + 16, (uint64_t)s->live, 8);
+    put_le(b + 24, s->allocs, 8);
+    put_le(b + 32, s->frees, 8);
+    put_le(b + 40, s->alloc_bytes, 8);
+}
+
+static uint64_t record_hash(const uint8_t b[48]) {
+    uint64_t h = 0;
+    for (int i = 0; i < 48; i += 8) {
+        uint64_t w = 0;
+        for (int j = 0; j < 8; j++)
+            w |= (uint64_t)b[i + j] << (8 * j);
+        h = mix(h, w);
+    }
+    return h | 1u; /* 0 stands for "not sent" */
+}
+
+/* The nodes [from, to) folded into h: a hash of a prefix extends to a longer one, so a delta can tell that the
+ * nodes it sent are unchanged and only new ones follow (the common case: nodes are recycled only when a stack table
+ * is full). */
+static uint64_t nodes_hash(const tf_tracker_view *v, uint64_t h, uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to; i++)
+        h = mix(h, ((uint64_t)(v->nodes[i].parent & ~TF_NODE_MARK) << 32 | (uint32_t)v->nodes[i].line) ^
+                       (uint64_t)v->nodes[i].func << 17);
+    return h;
+}
+
+/* The functions [from, to) folded into h, by identity: their name objects (kept for the run, so an address is not
+ * reused while it lasts). */
+static uint64_t funcs_hash(const tf_tracker_view *v, uint64_t h, uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to; i++)
+        h = mix(mix(h, (uint64_t)(uintptr_t)v->funcs[i].file), (uint64_t)(uintptr_t)v->funcs[i].name);
+    return h;
+}
+
+void delta_reset(void) {
+    if (File.site_hash)
+        own(0, (size_t)File.site_hash_cap * sizeof *File.site_hash);
+    free(File.site_hash);
+    File.site_hash = NULL;
+    File.site_hash_cap = 0;
+    File.have_base = 0;
+    File.since_full = 0;
+}
+
+/* Room for n sites' hashes, the new ones zeroed ("not sent"): 0, or -1 (out of memory). */
+static int site_hash_room(uint32_t n) {
+    if (n <= File.site_hash_cap)
+        return 0;
+    uint32_t cap =
+        File.site_hash_cap ? File.site_hash_cap : 16u; /* 8 bytes a site: recorder memory, which watch bounds */
+    while (cap < n)
+        cap = cap > UINT32_MAX / 2u ? n : 2u * cap;
+    uint64_t *grown = realloc(File.site_hash, (size_t)cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    memset(grown + File.site_hash_cap, 0, (size_t)(cap - File.site_hash_cap) * sizeof *grown);
+    own((size_t)(cap - File.site_hash_cap) * sizeof *grown, 0);
+    File.site_hash = grown;
+    File.site_hash_cap = cap;
+    return 0;
+}
+
+static int put_sites(const tf_tracker_view *v, int delta) {
+    uint8_t b[52];
+    uint32_t changed = 0;
+    int track = site_hash_room(v->nsites) == 0; /* without room, no delta can follow this one */
+    if (delta && !track)
+        return -1; /* the caller writes a full one next */
+    if (delta) {
+        for (uint32_t i = 0; i < v->nsites; i++) {
+            site_record(v, i, b);
+            changed += i >= File.sent_sites || File.site_hash[i] != record_hash(b);
+        }
+        if (put_u32(v->nsites) < 0 || put_u32(changed) < 0)
+            return -1;
+    } else if (put_u32(v->nsites) < 0) {
+        return -1;
+    }
+    for (uint32_t i = 0; i < v->nsites; i++) {
+        site_record(v, i, b + 4);
+        if (delta) {
+            uint64_t h = record_hash(b + 4);
+            if (i < File.sent_sites && File.site_hash[i] == h)
+                continue;
+            File.site_hash[i] = h;
+            put_le(b, i, 4);
+            if (rec_put(b, 52) < 0)
+                return -1;
+        } else {
+            if (track)
+                File.site_hash[i] = record_hash(b + 4);
+            if (rec_put(b + 4, 48) < 0)
+                return -1;
+        }
+    }
+    File.sent_sites = v->nsites;
+    File.have_base = track;
+    return 0;
+}
+
 /* The bytes of a snapshot (the payload docs/format-run.md describes), through rec_put. */
-int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_types *k, uint64_t now, uint64_t rss) {
+int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_types *k, uint64_t now, uint64_t rss,
+                 int delta) {
     const strindex x = *xp;
+    uint32_t sections = SEC_FUNCS | SEC_NODES; /* what a delta sends (a full snapshot: everything) */
+    File.have_base = 0;                        /* until this one is whole */
     {
         const uint64_t fields[] = {(uint64_t)v->sampled,
                                    (uint64_t)v->rate,
@@ -222,53 +349,79 @@ int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_typ
             if (put_u64(fields[i]) < 0)
                 return -1;
     }
-    if (put_u32(x.n + v->nfuncs) < 0)
-        return -1;
-    for (uint32_t i = 0; i < x.n; i++)
-        if (put_str(x.s[i]) < 0)
-            return -1;
-    for (uint32_t i = 0; i < v->nfuncs; i++)
-        if (put_str(v->funcs[i].name) < 0)
-            return -1;
-    if (put_u32(v->nfuncs) < 0)
-        return -1;
-    for (uint32_t i = 0; i < v->nfuncs; i++) {
-        uint8_t b[8];
-        put_le(b, strindex_get(&x, v->funcs[i].file), 4);
-        put_le(b + 4, x.n + i, 4);
-        if (rec_put(b, 8) < 0)
+    if (delta) {
+        /* each of the functions and the nodes: unchanged, only appended to (their sent prefix hashes the same), or
+         * sent whole */
+        int fsame = v->nfuncs >= File.sent_funcs && funcs_hash(v, 0, 0, File.sent_funcs) == File.funcs_hash;
+        int nsame = v->nnodes >= File.sent_nodes && nodes_hash(v, 0, 0, File.sent_nodes) == File.nodes_hash;
+        sections = (!fsame                        ? SEC_FUNCS
+                    : v->nfuncs > File.sent_funcs ? SEC_FUNCS_ADDED
+                                                  : 0u) |
+                   (!nsame                        ? SEC_NODES
+                    : v->nnodes > File.sent_nodes ? SEC_NODES_ADDED
+                                                  : 0u);
+        if (put_u32(sections) < 0)
             return -1;
     }
-    if (put_u32(v->nnodes) < 0)
-        return -1;
-    for (uint32_t i = 0; i < v->nnodes; i++) {
-        uint8_t b[12];
-        put_le(b, v->nodes[i].parent & ~TF_NODE_MARK, 4);
-        put_le(b + 4, (uint32_t)v->nodes[i].line, 4);
-        put_le(b + 8, v->nodes[i].func, 4);
-        if (rec_put(b, 12) < 0)
+    if (sections & SEC_FUNCS) {
+        if (put_u32(x.n + v->nfuncs) < 0)
             return -1;
-    }
-    if (put_u32(v->nsites) < 0)
-        return -1;
-    for (uint32_t i = 0; i < v->nsites; i++) {
-        const tf_site *s = &v->sites[i];
-        uint8_t b[48];
-        int64_t at_peak = s->at_peak_epoch == v->peak_epoch ? s->at_peak : s->live;
-        put_le(b, s->leaf, 4);
-        put_le(b + 4, s->depth, 2);
-        b[6] = s->truncated;
-        b[7] = s->unused;
-        put_le(b + 8, (uint64_t)at_peak, 8);
-        put_le(b + 16, (uint64_t)s->live, 8);
-        put_le(b + 24, s->allocs, 8);
-        put_le(b + 32, s->frees, 8);
-        put_le(b + 40, s->alloc_bytes, 8);
-        if (rec_put(b, 48) < 0)
+        for (uint32_t i = 0; i < x.n; i++)
+            if (put_str(x.s[i]) < 0)
+                return -1;
+        for (uint32_t i = 0; i < v->nfuncs; i++)
+            if (put_str(v->funcs[i].name) < 0)
+                return -1;
+        if (put_u32(v->nfuncs) < 0)
             return -1;
+        for (uint32_t i = 0; i < v->nfuncs; i++) {
+            uint8_t b[8];
+            put_le(b, strindex_get(&x, v->funcs[i].file), 4);
+            put_le(b + 4, x.n + i, 4);
+            if (rec_put(b, 8) < 0)
+                return -1;
+        }
+    } else if (sections & SEC_FUNCS_ADDED) {
+        /* the new functions' file and name, two strings each, numbered in this record's own strings */
+        uint32_t added = v->nfuncs - File.sent_funcs;
+        if (put_u32(2u * added) < 0)
+            return -1;
+        for (uint32_t i = File.sent_funcs; i < v->nfuncs; i++)
+            if (put_str(v->funcs[i].file) < 0 || put_str(v->funcs[i].name) < 0)
+                return -1;
+        if (put_u32(v->nfuncs) < 0)
+            return -1;
+        for (uint32_t j = 0; j < added; j++) {
+            uint8_t b[8];
+            put_le(b, 2u * j, 4);
+            put_le(b + 4, 2u * j + 1u, 4);
+            if (rec_put(b, 8) < 0)
+                return -1;
+        }
     }
+    if (sections & (SEC_NODES | SEC_NODES_ADDED)) {
+        uint32_t from = sections & SEC_NODES ? 0u : File.sent_nodes;
+        if (put_u32(v->nnodes) < 0)
+            return -1;
+        for (uint32_t i = from; i < v->nnodes; i++) {
+            uint8_t b[12];
+            put_le(b, v->nodes[i].parent & ~TF_NODE_MARK, 4);
+            put_le(b + 4, (uint32_t)v->nodes[i].line, 4);
+            put_le(b + 8, v->nodes[i].func, 4);
+            if (rec_put(b, 12) < 0)
+                return -1;
+        }
+    }
+    if (put_sites(v, delta) < 0)
+        return (File.have_base = 0), -1;
+    File.funcs_hash = sections & SEC_FUNCS || !delta ? funcs_hash(v, 0, 0, v->nfuncs)
+                                                     : funcs_hash(v, File.funcs_hash, File.sent_funcs, v->nfuncs);
+    File.nodes_hash = sections & SEC_NODES || !delta ? nodes_hash(v, 0, 0, v->nnodes)
+                                                     : nodes_hash(v, File.nodes_hash, File.sent_nodes, v->nnodes);
+    File.sent_funcs = v->nfuncs;
+    File.sent_nodes = v->nnodes;
     if (put_u32(v->timeline->n) < 0)
-        return -1;
+        return (File.have_base = 0), -1;
     for (uint32_t i = 0; i < v->timeline->n; i++) {
         const tf_bucket *t = &v->timeline->b[i];
         uint8_t b[24];
@@ -276,15 +429,17 @@ int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_typ
         put_le(b + 8, (uint64_t)t->high, 8);
         put_le(b + 16, (uint64_t)t->low, 8);
         if (rec_put(b, 24) < 0)
-            return -1;
+            return (File.have_base = 0), -1;
     }
-    return put_kept_types(k);
+    if (put_kept_types(k) < 0)
+        return (File.have_base = 0), -1;
+    return 0;
 }
 
 /* An upper bound of a snapshot's payload in bytes (for the gap a deferred one leaves before its blob). */
 uint64_t snapshot_bound(const tf_tracker_view *v, const strindex *x, const tf_kept_types *k) {
-    uint64_t n = 4u + 8u * 32u + 4u + 4u + 8u * (uint64_t)v->nfuncs + 4u + 12u * (uint64_t)v->nnodes + 4u +
-                 48u * (uint64_t)v->nsites + 4u + 24u * (uint64_t)v->timeline->n + 8u;
+    uint64_t n = 4u + 8u * 32u + 4u + 4u + 4u + 4u + 4u * (uint64_t)v->nsites + 8u * (uint64_t)v->nfuncs + 4u +
+                 12u * (uint64_t)v->nnodes + 4u + 48u * (uint64_t)v->nsites + 4u + 24u * (uint64_t)v->timeline->n + 8u;
     for (uint32_t i = 0; i < x->n; i++)
         n += 4u + 4u * (uint64_t)PyUnicode_GET_LENGTH(x->s[i]);
     for (uint32_t i = 0; i < v->nfuncs; i++)

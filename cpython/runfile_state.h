@@ -26,7 +26,7 @@
 #endif
 
 #define RUN_MAGIC "\x89TFRUN\r\n"
-#define RUN_VERSION 1u
+#define RUN_VERSION 2u /* 2: delta snapshots (REC_DELTA) */
 #define RUN_HEADER 16u
 #define REC_HEADER 16u
 #define REC_FLAG_LZ 1u
@@ -41,7 +41,12 @@
  * the run (20, 5%, was most of what the run file cost an exact run of a few seconds) */
 #define COST_FACTOR 50u
 
-enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4 };
+enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4, REC_DELTA = 5 };
+/* A delta snapshot (REC_DELTA) sends only the sites whose record changed since the snapshot before it, and the
+ * strings, functions and stack nodes only when they changed: an exact run's tables are mostly the sites and nodes
+ * its imports made, which a full snapshot re-sent (and compressed) every time. Every FULL_EVERY-th snapshot is
+ * full, so a reader decodes at most that many records; bounded files (compaction drops snapshots) are all full. */
+#define FULL_EVERY 16u
 #define KEEP_RECENT 16u /* snapshots kept at full resolution while the bound allows */
 
 typedef struct {
@@ -81,6 +86,14 @@ typedef struct {
     size_t staged;      /* raw bytes in `out` not yet in the file */
     size_t out_fill;    /* compressed bytes of the record being written in `out`, not yet in the file */
     uint64_t finish_ns; /* what compressing and writing the last deferred snapshot took (off the program's thread) */
+    int pending_kind;   /* REC_SNAPSHOT or REC_DELTA: the record the captured payload becomes */
+    /* What the last captured snapshot sent, for the next one's delta (runfile_snapshot.c) */
+    uint64_t *site_hash;    /* per site, a hash of its record as last sent (never 0 for a sent site) */
+    uint32_t site_hash_cap; /* entries allocated */
+    uint32_t sent_sites, sent_nodes, sent_funcs;
+    uint64_t nodes_hash, funcs_hash;
+    int have_base;       /* the last snapshot was captured whole: a delta may follow it */
+    uint32_t since_full; /* deltas since the last full snapshot */
 } tf_runfile_state;
 extern TF_RF_HIDDEN tf_runfile_state File;
 
@@ -124,8 +137,12 @@ typedef struct {
 
 int strindex_build(strindex *x, const tf_tracker_view *v);
 void strindex_free(strindex *x);
-/* The payload through rec_put (k NULL: an empty kept-types section): 0 or -1. */
-int snapshot_put(const tf_tracker_view *v, const strindex *x, const tf_kept_types *k, uint64_t now, uint64_t rss);
+/* The payload through rec_put (k NULL: an empty kept-types section), a delta of the last one when `delta`
+ * (File.have_base must be set): 0 or -1. Records what it sent for the next delta; on -1 the next must be full. */
+int snapshot_put(const tf_tracker_view *v, const strindex *x, const tf_kept_types *k, uint64_t now, uint64_t rss,
+                 int delta);
+/* Forgets what the last snapshot sent (the next one is full) and frees the per-site hashes. */
+void delta_reset(void);
 /* An upper bound of the payload's bytes. */
 uint64_t snapshot_bound(const tf_tracker_view *v, const strindex *x, const tf_kept_types *k);
 /* The peak RSS a snapshot records: read now when `fresh`, else the writer thread's recent reading may serve. */

@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 
+from thrifty import _ext
 from thrifty.doctor import runfile
 from thrifty.doctor.runfile import RunFileError, read_run, scan
 
@@ -53,9 +54,11 @@ def records(path):
 
 def test_layout_as_documented(saved_run):
     data = saved_run.read_bytes()
-    assert data[:8] == b"\x89TFRUN\r\n" and struct.unpack_from("<HH", data, 8) == (1, 16)
+    assert data[:8] == b"\x89TFRUN\r\n" and struct.unpack_from("<HH", data, 8) == (2, 16)
     kinds = [k for _, k, _ in records(saved_run)]
-    assert kinds[0] == runfile.META and kinds[-1] == runfile.END and kinds.count(runfile.SNAPSHOT) >= 3
+    assert kinds[0] == runfile.META and kinds[-1] == runfile.END
+    # the first snapshot is full, later ones deltas of the one before (at most FULL_EVERY - 1 in a row)
+    assert kinds[1] == runfile.SNAPSHOT and kinds.count(runfile.DELTA) >= 2
     for pos, _, size in records(saved_run):  # every record's checksum covers its payload and header
         head = data[pos:pos + 16]
         crc = struct.unpack_from("<I", head, 12)[0]
@@ -67,7 +70,7 @@ def test_layout_as_documented(saved_run):
 
 def test_truncated_file_gives_the_last_complete_snapshot(saved_run, tmp_path):
     data = saved_run.read_bytes()
-    snaps = [(pos, size) for pos, kind, size in records(saved_run) if kind == runfile.SNAPSHOT]
+    snaps = [(pos, size) for pos, kind, size in records(saved_run) if kind in (runfile.SNAPSHOT, runfile.DELTA)]
     full = read_run(str(saved_run))
     # cut inside the last snapshot: the one before it is read, marked incomplete
     pos, size = snaps[-1]
@@ -101,7 +104,7 @@ def test_corrupt_and_foreign_files_are_refused(saved_run, tmp_path):
     other = bytearray(saved_run.read_bytes())
     other[8] = 9
     bad.write_bytes(bytes(other))
-    with pytest.raises(RunFileError, match="version 9; this thrifty reads version 1"):
+    with pytest.raises(RunFileError, match="version 9; this thrifty reads versions 1, 2"):
         read_run(str(bad))
     out = thrifty("report", bad)
     assert out.returncode == 2
@@ -267,3 +270,64 @@ def test_snapshot_with_too_few_fields_is_one_clear_error(saved_run, tmp_path):
         read_run(str(bad))
     out = thrifty("report", bad)
     assert out.returncode != 0 and "Traceback" not in out.stderr and "3 fields" in out.stderr
+
+
+def test_delta_snapshots_read_as_the_series_reads_them(saved_run):
+    """read_run applies the deltas after the last full snapshot; read_series applies each in turn: the last
+    snapshot of the series is read_run's, and a stack's counters never go back between snapshots (a delta
+    patches the sites that changed and keeps the others)."""
+    raw = read_run(str(saved_run))
+    _, series = runfile.read_series(str(saved_run))
+    last = series[-1]
+    assert [last[k] for k in ("allocs", "frees", "peak_bytes", "snapshot")] == \
+        [raw[k] for k in ("allocs", "frees", "peak_bytes", "snapshot")]
+    assert last["frames"] == raw["frames"] and last["stacks"] == raw["stacks"]
+    seen: dict = {}
+    for snap in series:
+        now: dict = {}
+        for st in snap["stacks"]:
+            key = tuple(tuple(snap["frames"][i]) for i in st["frames"])
+            now[key] = now.get(key, 0) + st["allocs"]
+        assert all(n >= seen.get(key, 0) for key, n in now.items()) and set(seen) <= set(now)
+        seen = now
+    assert sum(st["allocs"] for st in raw["stacks"]) <= raw["allocs"]
+
+
+def _rewrite(data: bytes, pos: int, size: int, payload: bytes, kind: int) -> bytes:
+    stored = _ext.lz_compress(payload)
+    head = struct.pack("<BBHII", kind, 1, 0, len(stored), len(payload))
+    return data[:pos] + head + struct.pack("<I", zlib.crc32(head, zlib.crc32(stored))) + stored + data[pos + size:]
+
+
+def test_damaged_deltas_are_refused(saved_run, tmp_path):
+    """A delta with no full snapshot before it, with unknown sections, or patching a site past its count is a
+    corrupt file (one line), not a traceback."""
+    recs = records(saved_run)
+    data = saved_run.read_bytes()
+    bad = tmp_path / "bad.run"
+    full = [(pos, size) for pos, kind, size in recs if kind == runfile.SNAPSHOT]
+    assert len(full) == 1  # a short run: one full snapshot, then deltas
+    pos, size = full[0]
+    # the full snapshot turned into an unknown record kind (skipped): the deltas after it have no base
+    bad.write_bytes(data[:pos] + bytes([9]) + data[pos + 1:pos + 12]
+                    + struct.pack("<I", zlib.crc32(bytes([9]) + data[pos + 1:pos + 12],
+                                                   zlib.crc32(data[pos + 16:pos + size])))
+                    + data[pos + 16:])
+    with pytest.raises(RunFileError, match="no full snapshot before it"):
+        read_run(str(bad))
+    with pytest.raises(RunFileError, match="no full snapshot before it"):
+        runfile.read_series(str(bad))
+    pos, _, size = [r for r in recs if r[1] == runfile.DELTA][-1]
+    payload = bytearray(_ext.lz_decompress(data[pos + 16:pos + size]))
+    nfields = struct.unpack_from("<I", payload)[0]
+    at = 4 + 8 * nfields
+    sections = bytearray(payload)
+    sections[at:at + 4] = struct.pack("<I", 0x30)
+    bad.write_bytes(_rewrite(data, pos, size, bytes(sections), runfile.DELTA))
+    with pytest.raises(RunFileError, match="corrupt snapshot .*sections 0x30"):
+        read_run(str(bad))
+    # a delta that changes nothing but patches one site past the end: only sections 0, then the sites
+    head = bytes(payload[:at]) + struct.pack("<III", 0, 1, 1) + struct.pack("<I", 5) + bytes(48)
+    bad.write_bytes(_rewrite(data, pos, size, head + struct.pack("<I", 0), runfile.DELTA))
+    with pytest.raises(RunFileError, match="site 5 past its 1 sites"):
+        read_run(str(bad))

@@ -5,8 +5,8 @@ turns them into frames and per-site stacks with the recorder's frames cut (docs/
 function table (the recorder's bootstrap file and `<compile>` among the names), a node table and a site table from
 the fuzzer's bytes — parents anywhere, cycles, free slots, out-of-range indices, torn records — and both must agree:
 the same frames and stacks, or the same exception type (IndexError, ValueError). Then the same bytes are read as a
-whole snapshot body by the reader (runfile._snapshot), which must give a result or one of the errors read_run turns
-into RunFileError.
+whole snapshot body by the reader (runfile._tables, runfile._snapshot), and as a delta snapshot (format 2) applied
+to the tables built from the input, which must give a result or one of the errors read_run turns into RunFileError.
 """
 import os
 import struct
@@ -108,12 +108,16 @@ def test_one_input(data):
     got = outcome(_ext._runfile_stacks, *args)
     want = outcome(model, *args)
     assert got == want, (got, want)
-    # the same bytes as a whole snapshot body: the reader gives a raw dict or an error read_run reports
+    # the same bytes as a whole snapshot body, and as a delta snapshot over the tables built above (format 2): the
+    # reader gives a raw dict or an error read_run reports
     body = bytes(data)
-    try:
-        runfile._snapshot(body, rd.pick([BOOT, None]))
-    except (struct.error, IndexError, ValueError, UnicodeDecodeError):
-        pass
+    strip = rd.pick([BOOT, None])
+    base = {"fields": [], "funcs": args[0], "nodes": args[1], "sites": args[2], "timeline": [], "kept": {}}
+    for prev in (None, base):
+        try:
+            runfile._snapshot(runfile._tables(body, prev), strip)
+        except (struct.error, IndexError, ValueError, UnicodeDecodeError):
+            pass
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ from typing import Any, Iterator
 from thrifty import _ext
 
 MAGIC = b"\x89TFRUN\r\n"
-VERSION = 1
+VERSION = 2  # 2: delta snapshots; a file of version 1 (full snapshots only) reads the same way
+VERSIONS = (1, 2)
 HEADER = struct.Struct("<8sHHI")
 RECORD = struct.Struct("<BBHIII")  # kind, flags, reserved, stored length, raw length, crc32
 FLAG_LZ = 1
-META, SNAPSHOT, END, EVIDENCE = 1, 2, 3, 4
+META, SNAPSHOT, END, EVIDENCE, DELTA = 1, 2, 3, 4, 5
 
 # the snapshot's leading fields, in order (a newer writer may append more: they are ignored)
 FIELDS = ("mode", "sample_rate", "max_depth", "peak_bytes", "live_bytes_at_end", "peak_time_ns", "allocs", "frees",
@@ -36,6 +37,9 @@ _NODE = struct.Struct("<IiI")
 _SITE = struct.Struct("<IHBBqqQQQ")
 _BUCKET = struct.Struct("<qqq")
 _KEPT = struct.Struct("<IIQ")
+_U32 = struct.Struct("<I")
+# a delta snapshot's sections: functions (and their strings) whole, nodes whole, functions added, nodes added
+_FUNCS, _NODES, _FUNCS_ADDED, _NODES_ADDED = 1, 2, 4, 8
 
 
 class RunFileError(Exception):
@@ -48,8 +52,9 @@ def _stored_records(data: bytes, path: str) -> Iterator[tuple[int, bytes, int, i
     if len(data) < HEADER.size or not data.startswith(MAGIC):
         raise RunFileError(f"{path}: not a thrifty run file (it does not start with the run-file magic)")
     _, version, header_size, _ = HEADER.unpack_from(data)
-    if version != VERSION:
-        raise RunFileError(f"{path}: run file format version {version}; this thrifty reads version {VERSION}")
+    if version not in VERSIONS:
+        raise RunFileError(f"{path}: run file format version {version}; this thrifty reads versions "
+                           f"{', '.join(map(str, VERSIONS))}")
     pos = header_size
     while pos + RECORD.size <= len(data):
         kind, flags, _, stored, raw_len, crc = RECORD.unpack_from(data, pos)
@@ -135,32 +140,66 @@ class _Cursor:
         return out
 
 
-def _snapshot(body: bytes, strip_file: str | None) -> dict[str, Any]:
-    """The raw dict of one snapshot. Frames of the recorder's bootstrap (`strip_file`)
-    are cut from every stack: they are the recorder's plumbing, as python's own C start-up has no frame."""
+def _tables(body: bytes, base: dict[str, Any] | None) -> dict[str, Any]:
+    """A snapshot's tables as stored ({"fields", "funcs", "nodes", "sites", "timeline", "kept"}): of a full
+    snapshot (base None), or of a delta snapshot applied to the tables of the snapshot before it (`base`)."""
     c = _Cursor(body)
     nfields = c.u32()
     if nfields < REQUIRED_FIELDS:
         raise ValueError(f"a snapshot of {nfields} fields (format 1 writes at least {REQUIRED_FIELDS})")
     values = c.many(struct.Struct("<Q"), nfields)
-    raw: dict[str, Any] = {}
-    for name, (v,) in zip(FIELDS, values):
-        raw[name] = v - (1 << 64) if name in _SIGNED and v >= 1 << 63 else v
-    raw["mode"] = "sampled" if raw["mode"] else "exact"
-    strings = c.strings("surrogatepass")
-    funcs = [(strings[f], strings[n]) for f, n in c.many(struct.Struct("<II"), c.u32())]
-    nodes = c.raw(_NODE.size, c.u32())
-    sites = c.raw(_SITE.size, c.u32())
+    sections = _FUNCS | _NODES if base is None else c.u32()
+    if sections & ~15 or sections & _FUNCS and sections & _FUNCS_ADDED or sections & _NODES and sections & _NODES_ADDED:
+        raise ValueError(f"a delta snapshot with sections {sections:#x}")
+    if sections & (_FUNCS | _FUNCS_ADDED):
+        strings = c.strings("surrogatepass")
+        total = c.u32()
+        funcs = [] if sections & _FUNCS else list(base["funcs"])  # type: ignore[index]  # a delta has a base
+        if total < len(funcs):
+            raise ValueError(f"a delta snapshot of {total} functions after {len(funcs)}")
+        funcs += [(strings[f], strings[n]) for f, n in c.many(struct.Struct("<II"), total - len(funcs))]
+    else:
+        funcs = base["funcs"]  # type: ignore[index]
+    if sections & (_NODES | _NODES_ADDED):
+        total = c.u32()
+        have = b"" if sections & _NODES else base["nodes"]  # type: ignore[index]
+        if total * _NODE.size < len(have):
+            raise ValueError(f"a delta snapshot of {total} nodes after {len(have) // _NODE.size}")
+        nodes = have + c.raw(_NODE.size, total - len(have) // _NODE.size)
+    else:
+        nodes = base["nodes"]  # type: ignore[index]
+    if base is None:
+        sites: bytes | bytearray = c.raw(_SITE.size, c.u32())
+    else:
+        nsites, changed = c.u32(), c.u32()
+        sites = bytearray(base["sites"][:nsites * _SITE.size])
+        sites.extend(bytes(nsites * _SITE.size - len(sites)))
+        for _ in range(changed):
+            (index,) = c.take(_U32)
+            if index >= nsites:
+                raise ValueError(f"a delta snapshot's site {index} past its {nsites} sites")
+            sites[index * _SITE.size:(index + 1) * _SITE.size] = c.raw(_SITE.size, 1)
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
     kept: dict[int, tuple[str, int]] = {}
     if c.pos < len(body):  # the kept-types section (older writers of format 1 end before it)
         names = c.strings("replace")
         for site, type_index, nbytes in c.many(_KEPT, c.u32()):
             kept[site] = (names[type_index], nbytes)
+    return {"fields": values, "funcs": funcs, "nodes": nodes, "sites": sites, "timeline": timeline, "kept": kept}
+
+
+def _snapshot(tables: dict[str, Any], strip_file: str | None) -> dict[str, Any]:
+    """The raw dict of one snapshot (its _tables). Frames of the recorder's bootstrap (`strip_file`)
+    are cut from every stack: they are the recorder's plumbing, as python's own C start-up has no frame."""
+    raw: dict[str, Any] = {}
+    for name, (v,) in zip(FIELDS, tables["fields"]):
+        raw[name] = v - (1 << 64) if name in _SIGNED and v >= 1 << 63 else v
+    raw["mode"] = "sampled" if raw["mode"] else "exact"
     # each site's stack from the root as frame ids, the recorder's frames cut (the bootstrap's, and the frame that
     # ran the target above the code it ran): in C (runfile_read.c), the bulk of reading a run with many stacks
-    frames, stacks = _ext._runfile_stacks(funcs, nodes, sites, strip_file, kept)
-    raw.update(frames=frames, stacks=stacks, timeline=timeline)
+    frames, stacks = _ext._runfile_stacks(tables["funcs"], tables["nodes"], tables["sites"], strip_file,
+                                          tables["kept"])
+    raw.update(frames=frames, stacks=stacks, timeline=tables["timeline"])
     return raw
 
 
@@ -172,19 +211,30 @@ def _read(path: str) -> bytes:
         raise RunFileError(f"cannot read run file {path!r}: {e.strerror or e}") from None
 
 
-def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None, Any, int, int]:
-    """(meta, last snapshot's body, end, evidence, records read, end offset of the valid part)."""
+_CORRUPT = (struct.error, IndexError, ValueError, UnicodeDecodeError)
+
+
+def scan(path: str) -> tuple[dict[str, Any], list[bytes], dict[str, Any] | None, Any, int, int]:
+    """(meta, the last snapshot's bodies — the last full snapshot's, then the deltas after it, none when the file
+    holds no snapshot —, end, evidence, records read, end offset of the valid part)."""
     data = _read(path)
     meta: dict[str, Any] = {}
-    snap = None
     end = evidence = None
     count = valid = 0
-    stored: tuple[bytes, int, int, int] | None = None  # the last snapshot, decompressed once it is known to be the last: a run has one every interval
+    # the last full snapshot and the deltas after it, decompressed once they are known to be the last: a run has
+    # one every interval
+    stored: list[tuple[bytes, int, int, int]] = []
     for kind, body, stop, flags, raw_len in _stored_records(data, path):
         count += 1
         valid = stop
-        if kind == SNAPSHOT:
-            stored, end, evidence = (body, stop, flags, raw_len), None, None  # an end or evidence belongs to it
+        if kind in (SNAPSHOT, DELTA):
+            if kind == SNAPSHOT:
+                stored = []
+            elif not stored:
+                raise RunFileError(f"{path}: corrupt record at byte {stop - len(body) - RECORD.size} (a delta "
+                                   "snapshot with no full snapshot before it)")
+            stored.append((body, stop, flags, raw_len))
+            end, evidence = None, None  # an end or evidence belongs to the snapshot before it
             continue
         body = _payload(body, stop, flags, raw_len, path)
         if kind == META:
@@ -193,9 +243,19 @@ def scan(path: str) -> tuple[dict[str, Any], bytes | None, dict[str, Any] | None
             end = _literal(body, "end", path)
         elif kind == EVIDENCE:
             evidence = _literal(body, "evidence", path)
-    if stored is not None:
-        snap = _payload(*stored, path)
-    return meta, snap, end, evidence, count, valid or HEADER.size
+    return meta, [_payload(*s, path) for s in stored], end, evidence, count, valid or HEADER.size
+
+
+def _apply(bodies: list[bytes], path: str) -> dict[str, Any]:
+    """The tables of the last of a full snapshot's body followed by its deltas' bodies."""
+    tables = None
+    try:
+        for body in bodies:
+            tables = _tables(body, tables)
+    except _CORRUPT as e:
+        raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
+    assert tables is not None
+    return tables
 
 
 def has_snapshot(path: str) -> bool:
@@ -209,13 +269,18 @@ def read_series(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     data = _read(path)
     meta: dict[str, Any] = {}
     series = []
-    for kind, body, _ in _records(data, path):
+    tables = None
+    for kind, body, stop in _records(data, path):
         if kind == META:
             meta = _literal(body, "meta", path)
-        elif kind == SNAPSHOT:
+        elif kind in (SNAPSHOT, DELTA):
+            if kind == DELTA and tables is None:
+                raise RunFileError(f"{path}: corrupt record at byte {stop - len(body) - RECORD.size} (a delta "
+                                   "snapshot with no full snapshot before it)")
             try:
-                series.append(_snapshot(body, meta.get("bootstrap")))
-            except (struct.error, IndexError, ValueError, UnicodeDecodeError) as e:
+                tables = _tables(body, tables if kind == DELTA else None)
+                series.append(_snapshot(tables, meta.get("bootstrap")))
+            except _CORRUPT as e:
                 raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
     return meta, series
 
@@ -223,11 +288,12 @@ def read_series(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def read_run(path: str) -> dict[str, Any]:
     """The raw dict of the run in `path` (its last complete snapshot). RunFileError for a foreign or damaged file."""
     meta, snap, end, evidence, _, _ = scan(path)
-    if snap is None:
+    if not snap:
         raise RunFileError(f"{path}: the run file holds no complete snapshot (the recorder ended before writing one)")
+    tables = _apply(snap, path)
     try:
-        raw = _snapshot(snap, meta.get("bootstrap"))
-    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as e:
+        raw = _snapshot(tables, meta.get("bootstrap"))
+    except _CORRUPT as e:
         raise RunFileError(f"{path}: corrupt snapshot ({e})") from None
     complete = bool(end and end.get("final"))
     raw["complete"] = complete

@@ -5,7 +5,7 @@
  * Written in C, from the tracker's tables as they are (tracker_tables.h): a snapshot creates no Python object, so
  * writing one during the run (from inside the allocation hook, lock held) neither disturbs the target's heap nor
  * needs the GIL. Payloads are compressed with the core's lz encoder, streamed: the writer's memory is the encoder's
- * state, a 512-byte input and a 2 KiB output buffer, whatever the tables' size, held for one record (plus, per
+ * state, a 256-byte input and a 1 KiB output buffer, whatever the tables' size, held for one record (plus, per
  * snapshot, a string index and the kept types, freed after it). This file writes the records and schedules the
  * snapshots; runfile_snapshot.c encodes a snapshot, runfile_api.c is what Python calls (runfile_state.h).
  *

@@ -34,8 +34,8 @@
  * finder compresses 10% smaller than the 4 KiB window's hashed one at level 1, and no slower */
 #define LZ_W 9u
 #define LZ_L 4u
-#define OUT_BUF 2048u /* compressed bytes per write(2): a snapshot is a few KiB, and this is recorder memory */
-#define IN_BUF 512u   /* raw bytes per read of a captured blob (off the program's thread: small costs nothing) */
+#define OUT_BUF 1024u /* compressed bytes per write(2): a snapshot is a few KiB, and this is recorder memory */
+#define IN_BUF 256u   /* raw bytes per read of a captured blob (off the program's thread: small costs nothing) */
 #define FIRST_INTERVAL_NS 50000000u /* 50 ms */
 /* A snapshot is due no sooner than this many times its own cost after the last: writing them takes at most ~2% of
  * the run (20, 5%, was most of what the run file cost an exact run of a few seconds) */

@@ -466,7 +466,7 @@ void tf_tracker_each_block(tf_block_fn fn, void *ctx, uint32_t limit) {
         int64_t bytes = (int64_t)size, count = 1;
         if (Run.sampled)
             sample_weights(size, &bytes, &count);
-        fn(ctx, (uintptr_t)(key << TF_PACK_SHIFT), size, (uint64_t)llround((double)bytes * scale_p), site);
+        fn(ctx, (uintptr_t)(key << TF_PACK_SHIFT), size, (uint64_t)tf_round_nonneg((double)bytes * scale_p), site);
     }
     cursor = 0;
     for (uint32_t i = 0; i < take_b && tf_sitetable_next(&Tables.blocks.t, &cursor, &key, &v); i++) {
@@ -474,7 +474,8 @@ void tf_tracker_each_block(tf_block_fn fn, void *ctx, uint32_t limit) {
         int64_t bytes = (int64_t)size, count = 1;
         if (Run.sampled)
             sample_weights(size, &bytes, &count);
-        fn(ctx, (uintptr_t)key, size, (uint64_t)llround((double)bytes * scale_b), (uint32_t)(v >> TF_SIZE_BITS));
+        fn(ctx, (uintptr_t)key, size, (uint64_t)tf_round_nonneg((double)bytes * scale_b),
+           (uint32_t)(v >> TF_SIZE_BITS));
     }
 }
 

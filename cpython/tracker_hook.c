@@ -67,7 +67,7 @@ static double next_interval(void) {
     Run.rng ^= Run.rng << 25;
     Run.rng ^= Run.rng >> 27;
     double u = (double)((Run.rng * UINT64_C(2685821657736338717)) >> 11) * (1.0 / 9007199254740992.0);
-    return -log(1.0 - u) * Run.rate + 1.0;
+    return -tf_ln(1.0 - u) * Run.rate + 1.0;
 }
 
 static uint32_t sample_bucket(const void *p) {

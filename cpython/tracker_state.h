@@ -16,9 +16,9 @@
 #define THRIFTY_TRACKER_STATE_H
 
 #include "tracker.h"
+#include "tracker_math.h"
 #include "tracker_tables.h"
 
-#include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -271,16 +271,17 @@ static inline void own_add(size_t add, size_t sub) {
 }
 
 /* Sampled mode: a block of `size` bytes is sampled with probability p = 1 - exp(-size/rate); a sample stands for
- * size/p bytes and 1/p allocations (unbiased). Deterministic in size, so a free subtracts what its alloc added. */
+ * size/p bytes and 1/p allocations (unbiased). Deterministic in size, so a free subtracts what its alloc added.
+ * No libm here (tracker_math.h says why). */
 static inline void sample_weights(uint64_t size, int64_t *bytes, int64_t *count) {
-    double p = -expm1(-(double)size / Run.rate);
+    double p = tf_one_minus_exp_neg((double)size / Run.rate);
     if (p <= 0.0) {
         *bytes = (int64_t)size;
         *count = 1;
         return;
     }
-    *bytes = (int64_t)llround((double)size / p);
-    *count = (int64_t)llround(1.0 / p);
+    *bytes = tf_round_nonneg((double)size / p);
+    *count = tf_round_nonneg(1.0 / p);
     if (*count < 1)
         *count = 1;
 }

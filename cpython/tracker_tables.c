@@ -90,15 +90,17 @@ int table_room(tf_growtable *g, uint32_t initial) {
     return grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u);
 }
 
-/* Grows an array to at least `need` items, by half: the slack of the site array (56 bytes a site) and the node array
- * is memory the target's process pays, and a larger array is moved by realloc without copying (mremap), so growing
- * by half costs few more reallocs than doubling and leaves a third of the slack (sampled mode's arrays follow the
- * live sample and are what watch bounds; exact mode's hold one entry per distinct stack and frame of the run). */
+/* Grows an array to at least `need` items, by half (sampled mode: by a quarter): the slack of the site array (56 bytes
+ * a site) and the node array is memory the target's process pays, and a larger array is moved by realloc without
+ * copying (mremap), so growing by half costs few more reallocs than doubling and leaves a third of the slack. Sampled
+ * mode's arrays follow the live sample, are a few KiB, and are what watch bounds against a small program's heap
+ * (nbody's 2 MiB): they grow seldom (a reclaim comes first), so a quarter's slack costs a few more copies of a small
+ * array; exact mode's hold one entry per distinct stack and frame of the run. */
 int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
     uint32_t ncap = *cap ? *cap : 16u;
     void *n;
     while (ncap < need)
-        ncap = ncap + ncap / 2u;
+        ncap = ncap + (Run.sampled ? ncap / 4u : ncap / 2u);
     if (ncap == *cap)
         return 0;
     if (Tables.own_bytes + (size_t)(ncap - *cap) * item > Run.max_memory)

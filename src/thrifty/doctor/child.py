@@ -50,6 +50,16 @@ def _config(argv: "list[str]") -> "dict[str, Any]":
     return cfg
 
 
+def _decimal(text: str) -> int:
+    """int(text) for the parent's settings (decimal digits), without int(): python's first int() of a decimal string
+    calls libm's log() (PyLong_FromString sizes the result with it), which mapped ~0.2 MB of libm into the target's
+    process, a cost of the recorder that a program which never parses a number would not pay."""
+    n = 0
+    for digit in text:
+        n = n * 10 + "0123456789".index(digit)
+    return n
+
+
 def _write_end(status: str, exit_status: int, signal: object = None, exception: object = None) -> None:
     """The last snapshot (still tracing: it holds the final tables) and the end record. Only the recorder's own
     process writes: a forked child of the target has no run file any more (runfile.c) and must not report."""
@@ -137,6 +147,10 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]"
     return run, main
 
 
+def _call(run: "Callable[[Any, Any], object]", a: object, b: object) -> object:
+    return run(a, b)
+
+
 def _in_target_frame(path: str, run: "Callable[[Any, Any], object]", a: object, b: object) -> "Callable[[], object]":
     """A function of no arguments that calls run(a, b) in a frame that names the target: what python allocates to
     parse and compile it (a big script's syntax tree can be the run's peak) is the target's own cost, shown as
@@ -145,9 +159,10 @@ def _in_target_frame(path: str, run: "Callable[[Any, Any], object]", a: object, 
     (runfile._snapshot) and tracebacks leave it out (_skip_own_frames), as python's own C caller has no frame.
     main() calls it directly, so the target's stacks are no deeper than when the recorder called exec() (each frame
     costs the tracker's walk of every allocation's stack). Made before the tracker starts: it is not the target's."""
-    module = compile("def c(run, a, b):\n    return run(a, b)\n", path, "exec")
-    code = next(c for c in module.co_consts if isinstance(c, type(module)))
-    code = code.replace(co_name=_TARGET_FRAME, co_qualname=_TARGET_FRAME, co_linetable=b"")
+    # _call's code renamed, not compile()d: the builtin compile() creates the ast module's ~120 classes on its first
+    # call (its PyAST_Check), ~0.2 MB of the target's process that `python script.py` never spends
+    code = _call.__code__.replace(co_filename=path, co_name=_TARGET_FRAME, co_qualname=_TARGET_FRAME,
+                                  co_firstlineno=1, co_linetable=b"")
     # made here, not by running `module`: its globals do not hold it (no cycle), and no line of the target runs
     function: Any = type(_in_target_frame)
     return function(code, {"__builtins__": sys.modules["builtins"]}, None, (run, a, b))  # type: ignore[no-any-return]
@@ -214,16 +229,16 @@ def main() -> None:
     _real_exit = os._exit
     _pid = os.getpid()
     os._exit = _wrapped_exit
-    _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), int(cfg["max_bytes"]))
-    _ext._tracker_start(sampled=cfg["mode"] == "sampled", sample_rate=int(cfg["sample_rate"]),
-                        max_depth=int(cfg["max_depth"]))
+    _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), _decimal(cfg["max_bytes"]))
+    _ext._tracker_start(sampled=cfg["mode"] == "sampled", sample_rate=_decimal(cfg["sample_rate"]),
+                        max_depth=_decimal(cfg["max_depth"]))
     _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file
     try:
         if cfg["unblock"]:
             # the doctor blocked these before starting us (tracer._block_signals) and takes them itself; the target
             # runs with the mask it would have had. A Ctrl-C that came while blocked is raised here, in the run.
             sig = sys.modules["_signal"]  # loaded by python at start-up (3.11-3.14): no import the target lacks
-            sig.pthread_sigmask(sig.SIG_UNBLOCK, [int(s) for s in cfg["unblock"].split(",")])
+            sig.pthread_sigmask(sig.SIG_UNBLOCK, [_decimal(s) for s in cfg["unblock"].split(",")])
         run()
     except SystemExit as e:
         status = _exit_status(e.code)

@@ -5,14 +5,57 @@
 #include "tf_test.h"
 #include "thrifty/fset.h"
 
-/* Builds `in` into a malloc'd block of exactly its size (so ASan sees any read past the end). */
+/* The source form of `in`: callbacks over its arrays, as a caller whose entries live elsewhere would write them. */
+static int64_t src_int_key(void *c, size_t i) { return ((tf_fset_input *)c)->int_keys[i]; }
+static tf_fspan src_span_key(void *c, size_t i) { return ((tf_fset_input *)c)->span_keys[i]; }
+static int64_t src_int_value(void *c, size_t i) { return ((tf_fset_input *)c)->int_values[i]; }
+static double src_float_value(void *c, size_t i) { return ((tf_fset_input *)c)->float_values[i]; }
+static tf_fspan src_span_value(void *c, size_t i) { return ((tf_fset_input *)c)->span_values[i]; }
+
+static tf_fset_source source_of(tf_fset_input *in) {
+    tf_fset_source src = {0};
+    src.count = in->count;
+    src.is_map = in->is_map;
+    src.key_kind = in->key_kind;
+    src.value_kind = in->value_kind;
+    src.ctx = in;
+    src.int_key = in->int_keys ? src_int_key : NULL;
+    src.span_key = in->span_keys ? src_span_key : NULL;
+    src.int_value = in->int_values ? src_int_value : NULL;
+    src.float_value = in->float_values ? src_float_value : NULL;
+    src.span_value = in->span_values ? src_span_value : NULL;
+    return src;
+}
+
+/* Builds `in` into a malloc'd block of exactly its size (so ASan sees any read past the end). Every block is also
+ * built from the source form into a buffer of exactly tf_fset_source_size() bytes at an odd address (the counting
+ * sort's counts then live in that tight, unaligned buffer), which must give the same bytes; the size is exact when
+ * the keys are distinct. */
 static uint8_t *build(const tf_fset_input *in, size_t *len) {
     size_t bound = tf_fset_bound(in), ss = tf_fset_scratch_size(in->count);
     uint64_t *scratch = malloc(ss);
-    uint8_t *tmp = malloc(bound), *out;
+    uint8_t *tmp = malloc(bound), *out, *tight;
+    tf_fset_input copy = *in;
+    tf_fset_source src = source_of(&copy);
+    size_t size = tf_fset_source_size(&src), sss = tf_fset_source_scratch_size(&src), len2 = 0;
     tf_status st = tf_fset_build(in, scratch, ss, tmp, bound, len);
+    tf_fset t;
     CHECK_EQ(st, TF_OK);
     CHECK(*len <= bound);
+    CHECK(sss > 0 && sss <= ss);
+    CHECK(size >= *len);
+    CHECK_EQ(tf_fset_validate(&t, tmp, *len, NULL), TF_OK);
+    if (tf_fset_count(&t) == in->count)
+        CHECK_EQ(size, *len);
+    tight = malloc(size + 1u);
+    CHECK_EQ(tf_fset_build_source(&src, scratch, sss, tight + 1, size, &len2), TF_OK);
+    CHECK_EQ(len2, *len);
+    CHECK(memcmp(tight + 1, tmp, *len) == 0);
+    if (size > *len) /* duplicates: one byte less than the size still holds the block */
+        CHECK_EQ(tf_fset_build_source(&src, scratch, sss, tight + 1, size - 1u, &len2), TF_OK);
+    if (sss > 8u) /* one entry's scratch too little */
+        CHECK_EQ(tf_fset_build_source(&src, scratch, sss - 4u, tight + 1, size, &len2), TF_E_SIZE);
+    free(tight);
     out = malloc(*len);
     memcpy(out, tmp, *len);
     free(tmp);

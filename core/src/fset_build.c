@@ -1,5 +1,5 @@
 /* thrifty core — frozen sets and maps (fset.h): building a block (tf_fset_bound, tf_fset_build,
- * tf_fset_build_source). Shared with the
+ * tf_fset_build_source); int keys are sorted in place by fset_build_ints.c. Shared with the
  * lookups and the validation: fset_internal.h. */
 #include "fset_internal.h"
 
@@ -18,20 +18,6 @@ static unsigned tf__int_width(int64_t lo, int64_t hi) {
     if (lo >= INT32_MIN && hi <= INT32_MAX)
         return 4;
     return 8;
-}
-
-/* What the header depends on, over the entries a block holds: their count, the range of int keys and values, the
- * bytes of key records and of str/bytes values. */
-typedef struct {
-    size_t n, key_blob, val_blob;
-    int64_t klo, khi, vlo, vhi;
-} tf__stats;
-
-static void tf__widen(int64_t v, int first, int64_t *lo, int64_t *hi) {
-    if (first || v < *lo)
-        *lo = v;
-    if (first || v > *hi)
-        *hi = v;
 }
 
 /* The stats of entries perm[0 .. n) of src (entries 0 .. n when perm is NULL). 0 when a span has a length but no
@@ -68,7 +54,7 @@ static int tf__stats_of(const tf_fset_source *src, const uint32_t *perm, size_t 
 
 /* The header of the block holding exactly the entries that `s` describes: the one rule that both the builder and
  * tf_fset_source_size() follow, so the size a caller allocates is the size the builder writes. */
-static void tf__plan(const tf_fset_source *src, const tf__stats *s, tf__fset_hdr *h) {
+void tf__fset_plan(const tf_fset_source *src, const tf__stats *s, tf__fset_hdr *h) {
     size_t load = src->key_kind == TF_FSET_INT ? (size_t)TF_FSET_LOAD : (size_t)TF_FSET_SPAN_LOAD;
     TF_MEMSET(h, 0, sizeof *h);
     h->n = s->n;
@@ -106,7 +92,7 @@ static void tf__plan(const tf_fset_source *src, const tf__stats *s, tf__fset_hdr
                      : TF__FSET_VERSION_MIN;
 }
 
-static void tf__write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
+void tf__fset_write_header(uint8_t *b, const tf__fset_hdr *h, size_t total) {
     TF_MEMSET(b, 0, TF_FSET_HEADER_SIZE);
     b[0] = TF__FSET_MAGIC0;
     b[1] = TF__FSET_MAGIC1;
@@ -185,21 +171,18 @@ size_t tf_fset_scratch_size(size_t count) {
     return 8u * count + 4u * (tf__sort_buckets(count) + 1u) + 8u;
 }
 
-/* Whether src is a set of ints that all fit 2 bytes: tf__build_narrow sorts those in place (O(count) to find out). */
-static int tf__narrow_set(const tf_fset_source *src) {
-    int64_t lo = 0, hi = 0;
-    if (src->is_map || src->key_kind != TF_FSET_INT || src->count == 0u || !src->int_key)
-        return 0;
-    for (size_t i = 0; i < src->count; i++)
-        tf__widen(src->int_key(src->ctx, i), i == 0u, &lo, &hi);
-    return tf__int_width(lo, hi) <= 2u;
+/* Whether tf__fset_build_ints (fset_build_ints.c) builds src: int keys, and no values or fixed-width (int, float) ones.
+ */
+static int tf__in_place(const tf_fset_source *src) {
+    return src->key_kind == TF_FSET_INT && src->count > 0u &&
+           (!src->is_map || src->value_kind == TF_FSET_INT || src->value_kind == TF_FSET_FLOAT);
 }
 
 size_t tf_fset_source_scratch_size(const tf_fset_source *src) {
     size_t per;
     if (!src)
         return 0;
-    if (tf__narrow_set(src))
+    if (tf__in_place(src))
         return 8u;
     per = src->key_kind == TF_FSET_INT ? 4u : 8u;
     if (src->count > (SIZE_MAX - 8u) / per)
@@ -213,7 +196,7 @@ size_t tf_fset_source_size(const tf_fset_source *src) {
     tf__fset_layout l;
     if (!src || !tf__source_ok(src) || !tf__stats_of(src, NULL, src->count, &s))
         return 0;
-    tf__plan(src, &s, &h);
+    tf__fset_plan(src, &s, &h);
     if (!tf__fset_layout_of(&h, &l))
         return 0;
     return l.total;
@@ -318,6 +301,8 @@ static int tf__cmp(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
 
 static int tf__same_key(const tf__sort_ctx *c, uint32_t a, uint32_t b) {
     tf_fspan ka, kb;
+    if (c->hi && c->hi[a] != c->hi[b])
+        return 0; /* different hashes: different keys, without reading either (two likely cache misses) */
     if (c->src->key_kind == TF_FSET_INT)
         return c->src->int_key(c->src->ctx, a) == c->src->int_key(c->src->ctx, b);
     ka = c->src->span_key(c->src->ctx, a);
@@ -396,7 +381,7 @@ static void tf__write(const tf__sort_ctx *c, const uint32_t *perm, const tf__fse
     const tf_fset_source *src = c->src;
     size_t nu = h->n;
     TF_MEMSET(b, 0, l->total); /* zero first so padding is deterministic */
-    tf__write_header(b, h, l->total);
+    tf__fset_write_header(b, h, l->total);
     if (h->key_kind == TF_FSET_INT) {
         size_t i = 0, bk = nu > 0u ? tf__bucket((uint64_t)tf__hi_of(c, perm[0]) << 32, h->nb) : 0u;
         for (size_t k = 0; k <= h->nb; k++) {
@@ -442,128 +427,6 @@ static void tf__write(const tf__sort_ctx *c, const uint32_t *perm, const tf__fse
     tf__store_le64(b + 8, tf_fset_checksum(b, l->total));
 }
 
-/* ---- sets of narrow ints: sorted in place -------------------------------------------------------------------- */
-
-/* The hash of the w-byte key at p. */
-static uint64_t tf__narrow_hash(const uint8_t *p, unsigned w) {
-    return tf_fset_hash_int(tf__to_signed(tf__load_u(p, w), w));
-}
-
-static void tf__narrow_swap(uint8_t *a, uint8_t *b, unsigned w) {
-    for (unsigned j = 0; j < w; j++) {
-        uint8_t t = a[j];
-        a[j] = b[j];
-        b[j] = t;
-    }
-}
-
-/* Sorts the n w-byte keys at k by hash: insertion for short runs, heap sort for long ones (adversarial input). */
-static void tf__narrow_sort_run(uint8_t *k, size_t n, unsigned w) {
-    if (n <= 2u * TF__FSET_SMALL_RUN) {
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0u && tf__narrow_hash(k + (j - 1u) * w, w) > tf__narrow_hash(k + j * w, w); j--)
-                tf__narrow_swap(k + (j - 1u) * w, k + j * w, w);
-        return;
-    }
-    for (size_t end = n, start = n / 2u;;) { /* heap sort: build the heap, then pop its root to the end */
-        size_t root;
-        if (start > 0u) {
-            root = --start;
-        } else {
-            if (--end == 0u)
-                return;
-            tf__narrow_swap(k, k + end * w, w);
-            root = 0;
-        }
-        for (size_t child; (child = 2u * root + 1u) < end; root = child) {
-            if (child + 1u < end && tf__narrow_hash(k + child * w, w) < tf__narrow_hash(k + (child + 1u) * w, w))
-                child++;
-            if (tf__narrow_hash(k + root * w, w) >= tf__narrow_hash(k + child * w, w))
-                break;
-            tf__narrow_swap(k + root * w, k + child * w, w);
-        }
-    }
-}
-
-/* A set whose int keys all fit 2 bytes (so at most 65536 distinct ones): the keys are written into the block's own
- * key section and sorted there by hash (int hashes are a bijection, so a key needs no position and no kept hash),
- * duplicates dropped, the section moved down to where the block of the distinct keys has it, and the index written
- * before it. No scratch: the sort's bucket counts live in the index section, free until the end. Such a block is
- * 2.5 bytes a key, which a position an entry (4 bytes) would more than double. out_size must hold the block of all
- * `count` keys (tf_fset_source_size), duplicates included. */
-static tf_status tf__build_narrow(const tf_fset_source *src, const tf__stats *all, uint8_t *b, size_t out_size,
-                                  size_t *out_len) {
-    tf__fset_hdr h;
-    tf__fset_layout l, lf;
-    tf__stats s = *all;
-    size_t n = src->count, nu = 0, pad, nbp;
-    unsigned w;
-    uint8_t *keys;
-    tf__plan(src, all, &h);
-    if (!tf__fset_layout_of(&h, &l))
-        return TF_E_ARG;
-    if (out_size < l.total)
-        return TF_E_SIZE;
-    w = h.key_w;
-    keys = b + l.keys;
-    for (size_t i = 0; i < n; i++)
-        tf__store_u(keys + i * w, w, (uint64_t)src->int_key(src->ctx, i));
-
-    /* 1. in-place distribution by hash bucket (American flag sort): run starts and fill points in the index
-     * section, then each run sorted by hash */
-    pad = (size_t)((4u - ((uintptr_t)(b + l.index) & 3u)) & 3u);
-    nbp = l.keys - l.index > pad + 16u ? (l.keys - l.index - pad) / 8u - 1u : 0u;
-    if (nbp > n / 8u)
-        nbp = n / 8u;
-    if (nbp < 2u) {
-        tf__narrow_sort_run(keys, n, w);
-    } else {
-        uint32_t *start = (uint32_t *)(void *)(b + l.index + pad), *fill = start + nbp + 1u;
-        for (size_t k = 0; k <= nbp; k++)
-            start[k] = 0;
-        for (size_t i = 0; i < n; i++)
-            start[tf__bucket(tf__narrow_hash(keys + i * w, w), nbp) + 1u]++;
-        for (size_t k = 1; k <= nbp; k++)
-            start[k] += start[k - 1u];
-        for (size_t k = 0; k < nbp; k++)
-            fill[k] = start[k];
-        for (size_t k = 0; k < nbp; k++) {
-            while (fill[k] < start[k + 1u]) {
-                size_t to = tf__bucket(tf__narrow_hash(keys + (size_t)fill[k] * w, w), nbp);
-                if (to != k)
-                    tf__narrow_swap(keys + (size_t)fill[k] * w, keys + (size_t)fill[to] * w, w);
-                fill[to]++;
-            }
-        }
-        for (size_t k = 0; k < nbp; k++)
-            tf__narrow_sort_run(keys + (size_t)start[k] * w, start[k + 1u] - start[k], w);
-    }
-
-    /* 2. drop duplicates (equal keys are adjacent: equal hashes), then the layout of the distinct keys */
-    for (size_t i = 0; i < n; i++)
-        if (nu == 0u || tf__load_u(keys + i * w, w) != tf__load_u(keys + (nu - 1u) * w, w))
-            tf__store_u(keys + (nu++) * w, w, tf__load_u(keys + i * w, w));
-    s.n = nu; /* the range of distinct keys is that of all of them */
-    tf__plan(src, &s, &h);
-    if (!tf__fset_layout_of(&h, &lf))
-        return TF_E_ARG;
-    TF_MEMMOVE(b + lf.keys, keys, nu * w);
-    keys = b + lf.keys;
-    TF_MEMSET(b, 0, lf.keys);
-    TF_MEMSET(b + lf.keys + nu * w, 0, lf.total - lf.keys - nu * w);
-
-    /* 3. header, index, checksum */
-    tf__write_header(b, &h, lf.total);
-    for (size_t k = 0, i = 0; k <= h.nb; k++) {
-        while (i < nu && tf__bucket(tf__narrow_hash(keys + i * w, w), h.nb) < k)
-            i++;
-        tf__store_u(b + lf.index + k * h.index_w, h.index_w, (uint64_t)i);
-    }
-    tf__store_le64(b + 8, tf_fset_checksum(b, lf.total));
-    *out_len = lf.total;
-    return TF_OK;
-}
-
 /* ---- build ------------------------------------------------------------------------------------------------ */
 
 tf_status tf_fset_build_source(const tf_fset_source *src, void *scratch, size_t scratch_size, void *out,
@@ -588,8 +451,8 @@ tf_status tf_fset_build_source(const tf_fset_source *src, void *scratch, size_t 
         return TF_E_ALIGN;
     if (!tf__stats_of(src, NULL, n, &s))
         return TF_E_ARG;
-    if (tf__narrow_set(src))
-        return tf__build_narrow(src, &s, b, out_size, out_len);
+    if (tf__in_place(src))
+        return tf__fset_build_ints(src, &s, b, out_size, out_len);
     /* The counting sort's counts go in the output buffer, which holds nothing until the block is written: the
      * scratch is then only what the entries need. With a small buffer there are fewer, longer runs; the sorted
      * order, and the block, are the same. */
@@ -636,7 +499,7 @@ tf_status tf_fset_build_source(const tf_fset_source *src, void *scratch, size_t 
     /* 3. the layout of exactly these entries (the stats of all entries serve when none was dropped) */
     if (nu < n)
         (void)tf__stats_of(src, perm, nu, &s);
-    tf__plan(src, &s, &h);
+    tf__fset_plan(src, &s, &h);
     if (!tf__fset_layout_of(&h, &l))
         return TF_E_ARG;
     if (out_size < l.total)

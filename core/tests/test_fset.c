@@ -53,7 +53,7 @@ static uint8_t *build(const tf_fset_input *in, size_t *len) {
     CHECK(memcmp(tight + 1, tmp, *len) == 0);
     /* duplicates: one byte less than the size still holds the block (a set of 2-byte ints sorts in place, in the
      * room of all its keys) */
-    if (size > *len && (in->is_map || in->key_kind != TF_FSET_INT || sss > 8u))
+    if (size > *len && sss > 8u)
         CHECK_EQ(tf_fset_build_source(&src, scratch, sss, tight + 1, size - 1u, &len2), TF_OK);
     if (sss > 8u) /* one entry's scratch too little */
         CHECK_EQ(tf_fset_build_source(&src, scratch, sss - 4u, tight + 1, size, &len2), TF_E_SIZE);

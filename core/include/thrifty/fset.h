@@ -131,19 +131,18 @@ typedef struct {
  * `src` is invalid or the size overflows. O(count): reads every key and value once. Reentrant. */
 size_t tf_fset_source_size(const tf_fset_source *src);
 
-/* Scratch bytes tf_fset_build_source() needs (8-byte aligned storage): 4 bytes an entry for int keys (a position),
- * 8 for str/bytes keys (a position and the high half of the key's hash, so a key's bytes are not read again for
- * each comparison), and only 8 bytes in all for a set of ints that all fit 2 bytes (those are sorted in place in
- * the output buffer, where a position an entry would more than double the build). The counting sort's counts live
- * in the output buffer, unused until the block is written. 0 on overflow. O(1), except O(count) for a set of ints
- * (it reads the keys to see how wide they are). Reentrant. */
+/* Scratch bytes tf_fset_build_source() needs (8-byte aligned storage): 8 bytes an entry for str/bytes keys (a position
+ * and the high half of the key's hash, so a key's bytes are not read again for each comparison), 4 for int keys with
+ * str/bytes values (a position), and 8 bytes in all for int keys with no values or int/float ones: those are sorted
+ * in place in the output buffer (an int's hash is a bijection, so a key needs nothing beside it). The counting
+ * sort's counts live in the output buffer too, unused until the block is written. 0 on overflow. O(1), reentrant. */
 size_t tf_fset_source_scratch_size(const tf_fset_source *src);
 
 /* tf_fset_build() over a source: the same block, byte for byte, for the same entries. out_size must be at least the
- * block's size (tf_fset_source_size(src) always is); for a set of ints that all fit 2 bytes, at least
+ * block's size (tf_fset_source_size(src) always is); for int keys with no values or int/float ones, at least
  * tf_fset_source_size(src) even with duplicates (the keys are sorted in place in that room). So a build holds the
- * block, the scratch above and nothing else: with distinct keys, about the block plus 4 (int) or 8 (str/bytes) bytes
- * an entry, or just the block for 2-byte int sets.
+ * block, the scratch above and nothing else: with distinct keys, the block alone for int keys, the block plus 8
+ * bytes an entry for str/bytes keys.
  * Errors: as tf_fset_build(). O(n) expected, O(n log n) worst case. Reentrant if the callbacks are. */
 tf_status tf_fset_build_source(const tf_fset_source *src, void *scratch, size_t scratch_size, void *out,
                                size_t out_size, size_t *out_len);

@@ -10,51 +10,21 @@ static int is_frozen_map(PyObject *self, PyObject *op) {
     return st && Py_TYPE(op) == (PyTypeObject *)st->FrozenMapType;
 }
 
-/* New lists of d's keys and of its values, in one order: both lists are allocated first (which may run a finalizer
- * that changes d) and filled only when d still has as many entries, with nothing in between that runs Python code.
- * 0, or -1 with an exception. */
-static int dict_columns(PyObject *d, PyObject **keys, PyObject **values) {
-    for (;;) {
-        Py_ssize_t n = PyDict_GET_SIZE(d), pos = 0, i = 0;
-        PyObject *k, *v;
-        *keys = PyList_New(n);
-        *values = *keys ? PyList_New(n) : NULL;
-        if (!*values) {
-            Py_CLEAR(*keys);
-            return -1;
-        }
-        if (PyDict_GET_SIZE(d) == n) {
-            while (PyDict_Next(d, &pos, &k, &v) && i < n) {
-                PyList_SET_ITEM(*keys, i, Py_NewRef(k));
-                PyList_SET_ITEM(*values, i, Py_NewRef(v));
-                i++;
-            }
-            return 0;
-        }
-        Py_CLEAR(*keys);
-        Py_CLEAR(*values);
-    }
-}
-
 static PyObject *fmap_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    PyObject *d, *keys = NULL, *values = NULL, *result = NULL;
+    PyObject *d, *result;
+    int owned;
     if (PyTuple_GET_SIZE(args) == 1 && (!kwds || PyDict_GET_SIZE(kwds) == 0) &&
         Py_TYPE(PyTuple_GET_ITEM(args, 0)) == type)
         return Py_NewRef(PyTuple_GET_ITEM(args, 0)); /* immutable: nothing to copy */
     /* dict(*args, **kwargs) gives exactly dict's rules for mappings, pairs, keywords and "last one wins". An exact
-     * dict alone is read as it is: its copy would be the biggest allocation of the build (about 40 bytes an entry,
-     * twice the finished table), and the key and value lists taken below hold their own references anyway. */
-    if (PyTuple_GET_SIZE(args) == 1 && (!kwds || PyDict_GET_SIZE(kwds) == 0) &&
-        PyDict_CheckExact(PyTuple_GET_ITEM(args, 0)))
-        d = Py_NewRef(PyTuple_GET_ITEM(args, 0));
-    else
-        d = PyObject_Call((PyObject *)&PyDict_Type, args, kwds);
+     * dict alone is read as it is, in place: its copy would be the biggest allocation of the build (about 40 bytes an
+     * entry, twice the finished table). */
+    owned = !(PyTuple_GET_SIZE(args) == 1 && (!kwds || PyDict_GET_SIZE(kwds) == 0) &&
+              PyDict_CheckExact(PyTuple_GET_ITEM(args, 0)));
+    d = owned ? PyObject_Call((PyObject *)&PyDict_Type, args, kwds) : Py_NewRef(PyTuple_GET_ITEM(args, 0));
     if (!d)
         return NULL;
-    if (dict_columns(d, &keys, &values) == 0)
-        result = tf_frozen_build(type, keys, values, 1, WHO);
-    Py_XDECREF(keys);
-    Py_XDECREF(values);
+    result = tf_frozen_build_dict(type, d, owned, WHO);
     Py_DECREF(d);
     return result;
 }

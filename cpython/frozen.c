@@ -31,30 +31,6 @@ static int kind_of(PyObject *obj, int allow_float) {
     return TF_FSET_NONE;
 }
 
-/* Checks every item of seq is one storable kind; returns it (NONE for an empty seq) or -1 with TypeError. */
-static int common_kind(PyObject *seq, int values, const char *who) {
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    const char *what = values ? "values" : "keys";
-    const char *accepted = values ? "int, float, str or bytes" : "int, str or bytes";
-    int kind = TF_FSET_NONE;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int k = kind_of(items[i], values);
-        if (k == TF_FSET_NONE) {
-            PyErr_Format(PyExc_TypeError, "%s %s must be %s, not %.100s", who, what, accepted,
-                         Py_TYPE(items[i])->tp_name);
-            return -1;
-        }
-        if (kind != TF_FSET_NONE && k != kind) {
-            PyErr_Format(PyExc_TypeError, "%s %s must all be one kind: got %s and %s", who, what, kind_name(kind),
-                         kind_name(k));
-            return -1;
-        }
-        kind = k;
-    }
-    return kind;
-}
-
 /* UTF-8 of a str. Lone surrogates (which strict UTF-8 refuses) are encoded as "surrogatepass" does, so every str
  * round-trips; *tmp then owns the encoded bytes and must be released by the caller. */
 static const char *str_utf8(PyObject *s, Py_ssize_t *len, PyObject **tmp) {
@@ -75,67 +51,6 @@ static const char *str_utf8(PyObject *s, Py_ssize_t *len, PyObject **tmp) {
         return NULL;
     *len = PyBytes_GET_SIZE(*tmp);
     return PyBytes_AS_STRING(*tmp);
-}
-
-/* Fills the arrays of one column (keys or values) of the core's input. `tmps` collects temporaries (encoded
- * surrogate strings) that must outlive the build. */
-static int fill_column(PyObject *seq, int kind, int64_t **ints, double **floats, tf_fspan **spans, PyObject *tmps,
-                       const char *who, const char *what) {
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    size_t count = (size_t)n ? (size_t)n : 1u;
-    if (kind == TF_FSET_INT) {
-        *ints = PyMem_New(int64_t, count);
-        if (!*ints)
-            goto nomem;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            int overflow;
-            long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
-            if (overflow) {
-                PyErr_Format(PyExc_OverflowError, "%s %s must fit in int64 (-2**63 .. 2**63-1), got %R", who, what,
-                             items[i]);
-                return -1;
-            }
-            if (v == -1 && PyErr_Occurred())
-                return -1;
-            (*ints)[i] = (int64_t)v;
-        }
-    } else if (kind == TF_FSET_FLOAT) {
-        *floats = PyMem_New(double, count);
-        if (!*floats)
-            goto nomem;
-        for (Py_ssize_t i = 0; i < n; i++)
-            (*floats)[i] = PyFloat_AS_DOUBLE(items[i]);
-    } else if (kind == TF_FSET_STR || kind == TF_FSET_BYTES) {
-        *spans = PyMem_New(tf_fspan, count);
-        if (!*spans)
-            goto nomem;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t len;
-            const char *p;
-            if (kind == TF_FSET_STR) {
-                PyObject *tmp;
-                p = str_utf8(items[i], &len, &tmp);
-                if (!p)
-                    return -1;
-                if (tmp) {
-                    int r = PyList_Append(tmps, tmp);
-                    Py_DECREF(tmp); /* the list keeps it */
-                    if (r < 0)
-                        return -1;
-                }
-            } else {
-                p = PyBytes_AS_STRING(items[i]);
-                len = PyBytes_GET_SIZE(items[i]);
-            }
-            (*spans)[i].data = p;
-            (*spans)[i].len = (size_t)len;
-        }
-    }
-    return 0;
-nomem:
-    PyErr_NoMemory();
-    return -1;
 }
 
 /* Wraps a block held by `holder` (any buffer exporter) in a new object of `type`. Steals nothing. */
@@ -192,90 +107,293 @@ PyObject *tf_frozen_frombuffer(PyTypeObject *type, PyObject *obj, int want_map, 
     return open_block(type, obj, 0, want_map, who);
 }
 
-PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, int may_release_gil, const char *who) {
-    tf_fset_input in;
-    PyObject *tmps = NULL, *block = NULL, *result = NULL;
-    int64_t *int_keys = NULL, *int_values = NULL;
-    double *float_keys_unused = NULL, *float_values = NULL;
-    tf_fspan *span_keys = NULL, *span_values = NULL;
-    void *scratch = NULL;
-    size_t bound, scratch_size, len = 0;
-    tf_status status;
+/* ---- building: the core reads the caller's objects in place --------------------------------------------- */
+
+/* Where a build reads its entries: the items of a key sequence (and of a value sequence), or an exact dict whose
+ * entries sit at positions 0 .. n-1 (dict_dense). The core asks for entry i whenever it needs it (tf_fset_source),
+ * so no array of converted keys, hashes or encoded strings is ever gathered: the build holds the block it writes
+ * and the core's scratch (4 or 8 bytes an entry), nothing else. Between the checks below and the end of the build
+ * nothing runs Python code or allocates a GC object, so the objects read stay the ones checked. */
+typedef struct {
+    PyObject **keys, **values; /* PySequence_Fast_ITEMS, borrowed; NULL when reading `dict` */
+    PyObject *dict;            /* borrowed */
     Py_ssize_t n;
-    int key_kind, value_kind = TF_FSET_NONE;
+} build_src;
 
-    memset(&in, 0, sizeof in);
-    /* The only allocation of a GC object before the core has built the block, and so the last point where a finalizer
-     * can run (and shrink a caller's list): it comes before the size and the items are read. From here to the build
-     * nothing runs Python code or allocates a GC object, so the sequences stay as they were read. */
-    tmps = PyList_New(0);
-    if (!tmps)
-        goto error;
-    n = PySequence_Fast_GET_SIZE(keys);
-    if ((size_t)n > UINT32_MAX) {
-        PyErr_Format(PyExc_OverflowError, "%s holds at most 2**32-1 entries, got %zd", who, n);
-        goto error;
-    }
-    key_kind = common_kind(keys, 0, who);
-    if (key_kind < 0)
-        goto error;
-    if (values) {
-        value_kind = common_kind(values, 1, who);
-        if (value_kind < 0)
-            goto error;
-    }
-    if (fill_column(keys, key_kind, &int_keys, &float_keys_unused, &span_keys, tmps, who, "keys") < 0)
-        goto error;
-    if (values && fill_column(values, value_kind, &int_values, &float_values, &span_values, tmps, who, "values") < 0)
-        goto error;
-    in.count = (size_t)n;
-    in.is_map = values != NULL;
-    in.key_kind = key_kind;
-    in.int_keys = int_keys;
-    in.span_keys = span_keys;
-    in.value_kind = value_kind;
-    in.int_values = int_values;
-    in.float_values = float_values;
-    in.span_values = span_values;
+/* Entry i's key (value = 0) or value (value = 1), borrowed. A dict is read at position i: PyDict_Next starts at the
+ * position it is given, and dict_dense() checked that position i holds the i-th entry. */
+static PyObject *entry(const build_src *c, size_t i, int value) {
+    Py_ssize_t pos = (Py_ssize_t)i;
+    PyObject *k = NULL, *v = NULL;
+    if (c->keys)
+        return value ? c->values[i] : c->keys[i];
+    (void)PyDict_Next(c->dict, &pos, &k, &v);
+    return value ? v : k;
+}
 
-    bound = tf_fset_bound(&in);
-    scratch_size = tf_fset_scratch_size(in.count);
-    if (bound == 0 || scratch_size == 0 || bound > ((size_t)-1 >> 1)) {
+/* 1 when the entries of d sit at positions 0 .. len-1 (no deleted slot before the last one), so entry() can read
+ * entry i in O(1) with the public API; 0 otherwise (the caller then takes lists of keys and values). */
+static int dict_dense(PyObject *d) {
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (pos != i + 1)
+            return 0;
+        i++;
+    }
+    return i == PyDict_GET_SIZE(d);
+}
+
+/* The getters the core calls. They run no Python code and allocate nothing (every int was checked to fit and every
+ * non-ASCII str has its UTF-8 cached by check_column), so they may run without the GIL on private input. */
+static int64_t int_of(PyObject *o) {
+    int64_t v;
+    int overflow;
+    if (tf_py_long_int64(o, &v))
+        return v;
+    return (int64_t)PyLong_AsLongLongAndOverflow(o, &overflow); /* not reached for checked input */
+}
+
+static tf_fspan span_of(PyObject *o) {
+    tf_fspan s;
+    Py_ssize_t len = 0;
+    if (PyBytes_Check(o)) { /* a bytes key, or a str with lone surrogates encoded by check_column */
+        s.data = PyBytes_AS_STRING(o);
+        s.len = (size_t)PyBytes_GET_SIZE(o);
+    } else if (PyUnicode_IS_COMPACT_ASCII(o)) {
+        s.data = ((PyASCIIObject *)o) + 1;
+        s.len = (size_t)PyUnicode_GET_LENGTH(o);
+    } else {
+        s.data = PyUnicode_AsUTF8AndSize(o, &len); /* cached by check_column: no allocation, no failure */
+        s.len = (size_t)len;
+    }
+    return s;
+}
+
+static int64_t get_int_key(void *c, size_t i) { return int_of(entry((build_src *)c, i, 0)); }
+static tf_fspan get_span_key(void *c, size_t i) { return span_of(entry((build_src *)c, i, 0)); }
+static int64_t get_int_value(void *c, size_t i) { return int_of(entry((build_src *)c, i, 1)); }
+static double get_float_value(void *c, size_t i) { return PyFloat_AS_DOUBLE(entry((build_src *)c, i, 1)); }
+static tf_fspan get_span_value(void *c, size_t i) { return span_of(entry((build_src *)c, i, 1)); }
+
+/* Checks every key (value = 0) or value of c is one storable kind; returns it (NONE when there are none) or -1 with
+ * TypeError. */
+static int column_kind(const build_src *c, int value, const char *who) {
+    const char *what = value ? "values" : "keys";
+    const char *accepted = value ? "int, float, str or bytes" : "int, str or bytes";
+    int kind = TF_FSET_NONE;
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        PyObject *o = entry(c, (size_t)i, value);
+        int k = kind_of(o, value);
+        if (k == TF_FSET_NONE) {
+            PyErr_Format(PyExc_TypeError, "%s %s must be %s, not %.100s", who, what, accepted, Py_TYPE(o)->tp_name);
+            return -1;
+        }
+        if (kind != TF_FSET_NONE && k != kind) {
+            PyErr_Format(PyExc_TypeError, "%s %s must all be one kind: got %s and %s", who, what, kind_name(kind),
+                         kind_name(k));
+            return -1;
+        }
+        kind = k;
+    }
+    return kind;
+}
+
+/* 1 when the str (not compact ASCII) holds a lone surrogate, which strict UTF-8 refuses. */
+static int has_surrogate(PyObject *s) {
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (kind == PyUnicode_1BYTE_KIND)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch >= 0xD800 && ch <= 0xDFFF)
+            return 1;
+    }
+    return 0;
+}
+
+/* Makes every getter call on this column safe: ints fit int64 (else OverflowError), every non-ASCII str has its
+ * UTF-8 cached in the object (as str.encode does on first use; no Python code runs), and a str with lone surrogates
+ * is encoded as "surrogatepass" does — replaced by that bytes object in the sequence when `owned` (the sequence is
+ * the build's own), else the answer is 1: the caller takes a sequence of its own and checks that. 0, 1, or -1 with
+ * an exception. */
+static int check_column(build_src *c, int value, int kind, int owned, const char *who) {
+    const char *what = value ? "values" : "keys";
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        PyObject *o = entry(c, (size_t)i, value);
+        if (kind == TF_FSET_INT) {
+            int overflow;
+            long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+            if (overflow) {
+                PyErr_Format(PyExc_OverflowError, "%s %s must fit in int64 (-2**63 .. 2**63-1), got %R", who, what, o);
+                return -1;
+            }
+            if (v == -1 && PyErr_Occurred())
+                return -1;
+        } else if (kind == TF_FSET_STR && !PyUnicode_IS_COMPACT_ASCII(o)) {
+            Py_ssize_t len;
+            if (has_surrogate(o)) {
+                PyObject *enc, **slot = value ? &c->values[i] : &c->keys[i];
+                if (!owned || !c->keys)
+                    return 1;
+                enc = PyUnicode_AsEncodedString(o, "utf-8", "surrogatepass");
+                if (!enc)
+                    return -1;
+                Py_SETREF(*slot, enc); /* the str is still held by the caller's input, or just freed: no finalizer */
+            } else if (!PyUnicode_AsUTF8AndSize(o, &len)) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Builds from c; `owned`: the sequences in c are the build's own (so surrogates may be replaced, and the GIL may
+ * be released: no other thread can reach them). 1 (with *result) when built or failed with an exception, 0 when c
+ * needs a sequence of its own first (a str with lone surrogates in input that is not). */
+static int build_from(PyTypeObject *type, build_src *c, int is_map, int owned, int may_release_gil, const char *who,
+                      PyObject **result) {
+    tf_fset_source src;
+    PyObject *block = NULL;
+    void *scratch = NULL;
+    size_t size, scratch_size, len = 0;
+    tf_status status;
+    int key_kind, value_kind = TF_FSET_NONE, r;
+
+    *result = NULL;
+    if ((size_t)c->n > UINT32_MAX) {
+        PyErr_Format(PyExc_OverflowError, "%s holds at most 2**32-1 entries, got %zd", who, c->n);
+        return 1;
+    }
+    key_kind = column_kind(c, 0, who);
+    if (key_kind < 0 || (is_map && (value_kind = column_kind(c, 1, who)) < 0))
+        return 1;
+    r = check_column(c, 0, key_kind, owned, who);
+    if (r == 0 && is_map)
+        r = check_column(c, 1, value_kind, owned, who);
+    if (r != 0)
+        return r < 0;
+    memset(&src, 0, sizeof src);
+    src.count = (size_t)c->n;
+    src.is_map = is_map;
+    src.key_kind = key_kind;
+    src.value_kind = value_kind;
+    src.ctx = c;
+    src.int_key = get_int_key;
+    src.span_key = get_span_key;
+    src.int_value = get_int_value;
+    src.float_value = get_float_value;
+    src.span_value = get_span_value;
+
+    /* the exact size for distinct keys (always, from a dict), so the block is allocated once and never shrunk */
+    size = tf_fset_source_size(&src);
+    scratch_size = tf_fset_source_scratch_size(&src);
+    if (size == 0 || scratch_size == 0 || size > ((size_t)-1 >> 1)) {
         PyErr_Format(PyExc_OverflowError, "%s: the %s or %s are too large for one table (4 GiB of text at most)", who,
                      "keys", "values");
-        goto error;
+        return 1;
     }
     scratch = PyMem_Malloc(scratch_size);
-    block = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
-    if (!scratch || !block) {
+    block = scratch ? PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size) : NULL;
+    if (!block) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
-        goto error;
+        goto done;
     }
-    /* Without the GIL only the caller's str/bytes objects matter (ints were copied); see may_release_gil. */
-    if (n >= TF_FROZEN_NOGIL_MIN && (may_release_gil || (key_kind == TF_FSET_INT && span_values == NULL))) {
+    if (c->n >= TF_FROZEN_NOGIL_MIN && may_release_gil) {
         Py_BEGIN_ALLOW_THREADS status =
-            tf_fset_build(&in, scratch, scratch_size, PyBytes_AS_STRING(block), bound, &len);
+            tf_fset_build_source(&src, scratch, scratch_size, PyBytes_AS_STRING(block), size, &len);
         Py_END_ALLOW_THREADS
     } else {
-        status = tf_fset_build(&in, scratch, scratch_size, PyBytes_AS_STRING(block), bound, &len);
+        status = tf_fset_build_source(&src, scratch, scratch_size, PyBytes_AS_STRING(block), size, &len);
     }
+    PyMem_Free(scratch);
+    scratch = NULL;
     if (status != TF_OK) {
         tf_raise_status(tf_state_of_type(type), status, who);
-        goto error;
+        goto done;
     }
-    if ((size_t)PyBytes_GET_SIZE(block) != len && tf_py_bytes_resize(&block, (Py_ssize_t)len) < 0)
-        goto error;
-    result = open_block(type, block, 1, values != NULL, who);
-error:
-    PyMem_Free(int_keys);
-    PyMem_Free(int_values);
-    PyMem_Free(float_values);
-    PyMem_Free(span_keys);
-    PyMem_Free(span_values);
+    if (len != size && tf_py_bytes_resize(&block, (Py_ssize_t)len) < 0)
+        goto done;
+    *result = open_block(type, block, 1, is_map, who);
+done:
     PyMem_Free(scratch);
     Py_XDECREF(block);
-    Py_XDECREF(tmps);
+    return 1;
+}
+
+PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, int owned, int may_release_gil,
+                          const char *who) {
+    build_src c;
+    PyObject *result = NULL, *own_keys = NULL, *own_values = NULL;
+    c.keys = PySequence_Fast_ITEMS(keys);
+    c.values = values ? PySequence_Fast_ITEMS(values) : NULL;
+    c.dict = NULL;
+    c.n = PySequence_Fast_GET_SIZE(keys);
+    if (build_from(type, &c, values != NULL, owned, may_release_gil, who, &result))
+        return result;
+    /* a str with lone surrogates in the caller's sequence: take lists of our own, where it can be encoded */
+    own_keys = PySequence_List(keys);
+    own_values = own_keys && values ? PySequence_List(values) : NULL;
+    if (own_keys && (!values || own_values)) {
+        c.keys = PySequence_Fast_ITEMS(own_keys);
+        c.values = own_values ? PySequence_Fast_ITEMS(own_values) : NULL;
+        c.n = PyList_GET_SIZE(own_keys);
+        if (own_values && PyList_GET_SIZE(own_values) != c.n)
+            PyErr_Format(PyExc_RuntimeError, "%s: the input changed size during the build", who);
+        else
+            (void)build_from(type, &c, values != NULL, 1, 1, who, &result);
+    }
+    Py_XDECREF(own_keys);
+    Py_XDECREF(own_values);
+    return result;
+}
+
+/* New lists of d's keys and of its values, in one order: both lists are allocated first (which may run a finalizer
+ * that changes d) and filled only when d still has as many entries, with nothing in between that runs Python code.
+ * 0, or -1 with an exception. */
+static int dict_columns(PyObject *d, PyObject **keys, PyObject **values) {
+    for (;;) {
+        Py_ssize_t n = PyDict_GET_SIZE(d), pos = 0, i = 0;
+        PyObject *k, *v;
+        *keys = PyList_New(n);
+        *values = *keys ? PyList_New(n) : NULL;
+        if (!*values) {
+            Py_CLEAR(*keys);
+            return -1;
+        }
+        if (PyDict_GET_SIZE(d) == n) {
+            while (PyDict_Next(d, &pos, &k, &v) && i < n) {
+                PyList_SET_ITEM(*keys, i, Py_NewRef(k));
+                PyList_SET_ITEM(*values, i, Py_NewRef(v));
+                i++;
+            }
+            return 0;
+        }
+        Py_CLEAR(*keys);
+        Py_CLEAR(*values);
+    }
+}
+
+PyObject *tf_frozen_build_dict(PyTypeObject *type, PyObject *d, int owned, const char *who) {
+    build_src c;
+    PyObject *result = NULL, *keys, *values;
+    if (dict_dense(d)) {
+        c.keys = c.values = NULL;
+        c.dict = d;
+        c.n = PyDict_GET_SIZE(d);
+        /* read in place: a dict's keys are distinct, so the block is exactly the size allocated */
+        if (build_from(type, &c, 1, 0, owned, who, &result))
+            return result;
+    }
+    /* deleted slots, or a str with lone surrogates: lists of keys and values (16 bytes an entry more) */
+    if (dict_columns(d, &keys, &values) < 0)
+        return NULL;
+    result = tf_frozen_build(type, keys, values, 1, 1, who);
+    Py_DECREF(keys);
+    Py_DECREF(values);
     return result;
 }
 

@@ -33,10 +33,17 @@ extern PyMemberDef tf_frozen_members[];
 /* Iterator over a table (keys, values or (key, value) pairs), and FrozenMap's keys()/values()/items() views. */
 enum { TF_FROZEN_KEYS = 0, TF_FROZEN_VALUES = 1, TF_FROZEN_ITEMS = 2 };
 
-/* Builds a new object of `type` from a sequence of keys and (maps) a same-length sequence of values, both owned by
- * the caller and not mutated by anyone while this runs. `who` ("FrozenSet", "FrozenMap") prefixes messages.
- * `may_release_gil`: the sequences are private to the caller, so string pointers stay valid without the GIL. */
-PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, int may_release_gil, const char *who);
+/* Builds a new object of `type` from a sequence of keys and (maps) a same-length sequence of values (PySequence_Fast
+ * results), both held by the caller and not mutated by anyone while this runs. The core reads the objects in place
+ * (no array of converted keys is gathered). `owned`: the sequences are the build's own (it may replace an item);
+ * `may_release_gil`: no other thread can change them (owned, or immutable), so the core may run without the GIL.
+ * `who` ("FrozenSet", "FrozenMap") prefixes messages. */
+PyObject *tf_frozen_build(PyTypeObject *type, PyObject *keys, PyObject *values, int owned, int may_release_gil,
+                          const char *who);
+
+/* Builds a FrozenMap-like `type` from the exact dict d, read in place when its entries are dense (else through lists
+ * of its keys and values). `owned`: d is the build's own (then the core may run without the GIL). */
+PyObject *tf_frozen_build_dict(PyTypeObject *type, PyObject *d, int owned, const char *who);
 
 /* `type`.frombuffer(obj): zero-copy over any C-contiguous buffer; CorruptData with the reason on a bad block. */
 PyObject *tf_frozen_frombuffer(PyTypeObject *type, PyObject *obj, int want_map, const char *who);

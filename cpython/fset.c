@@ -23,8 +23,9 @@ static PyObject *fset_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
                    : PyTuple_New(0);
     if (!seq)
         return NULL;
-    /* PySequence_Fast hands back the caller's own list unchanged; its strs must then stay under the GIL. */
-    result = tf_frozen_build(type, seq, NULL, !(seq == iterable && PyList_CheckExact(iterable)), WHO);
+    /* PySequence_Fast hands back the caller's own list or tuple unchanged (no copy: the build reads its items in
+     * place); a list the caller can change must then stay under the GIL. */
+    result = tf_frozen_build(type, seq, NULL, seq != iterable, !(seq == iterable && PyList_CheckExact(iterable)), WHO);
     Py_DECREF(seq);
     return result;
 }

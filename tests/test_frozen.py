@@ -800,3 +800,54 @@ def test_bad_value_flags_are_rejected():
     floats[4], floats[35] = 2, 1
     with pytest.raises(CorruptData, match="value flags"):
         FrozenMap.frombuffer(bytes(_reseal(floats)))
+
+
+def test_every_input_form_builds_the_same_bytes():
+    # The build reads a list, a tuple or an exact dict in place; a dict with deleted slots, a str with lone
+    # surrogates (encoded in a list of the build's own) and other iterables go through lists. Same bytes every way.
+    keys = [f"w{i}" for i in range(500)] + ["é", "日本語", "a\udcff", ""]
+    ref = FrozenSet(keys).tobytes()
+    assert FrozenSet(tuple(keys)).tobytes() == ref
+    assert FrozenSet(iter(keys)).tobytes() == ref
+    assert FrozenSet(reversed(keys)).tobytes() == ref
+    assert FrozenSet(keys + keys[:50]).tobytes() == ref  # duplicates: the block shrinks to the same bytes
+    d = {k: i for i, k in enumerate(keys)}
+    ref_map = FrozenMap(d).tobytes()
+    holes = dict(d)
+    del holes[keys[10]]  # a deleted slot in the middle: the entries are no longer at positions 0 .. n-1
+    holes[keys[10]] = 10
+    assert FrozenMap(holes).tobytes() == ref_map
+    assert FrozenMap(list(d.items())).tobytes() == ref_map
+    assert FrozenMap(**{"a": 1}) == {"a": 1}
+    texts = {f"k{i}": ("v\udcff" if i % 7 == 0 else f"v{i}") for i in range(300)}
+    m = FrozenMap(texts)
+    assert m == texts and FrozenMap(list(texts.items())).tobytes() == m.tobytes()
+    assert "a\udcff" in FrozenSet(keys) and FrozenMap({"a\udcff": "b\udcfe"})["a\udcff"] == "b\udcfe"
+
+
+def _peak_over_size(build, arg):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        table = build(arg)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return peak / sys.getsizeof(table)
+
+
+def test_build_peak_is_at_most_twice_the_table():
+    # Issue 16: a build holds the block (allocated at its exact size) and the core's scratch (4 bytes an entry for
+    # int keys, 8 for str), never a converted copy of the input. Memory is deterministic, so this is a plain check.
+    n = 20000
+    ints = [(i * 0x9E3779B97F4A7C15) % 2**64 - 2**63 for i in range(n)]
+    words = [f"{i:x}".rjust(12, "q") for i in range(n)]
+    assert _peak_over_size(FrozenSet, ints) <= 2.0
+    assert _peak_over_size(FrozenSet, list(range(0, 4 * n, 4))) <= 2.0
+    assert _peak_over_size(FrozenSet, list(range(-n, n, 2))) <= 1.1  # 2-byte keys: sorted in place in the block
+    assert _peak_over_size(FrozenSet, words) <= 2.0
+    assert _peak_over_size(FrozenMap, {w: i * 7919 for i, w in enumerate(words)}) <= 2.0
+    assert _peak_over_size(FrozenMap, {w: i % 256 for i, w in enumerate(words)}) <= 2.0

@@ -1,7 +1,8 @@
-/* thrifty core — frozen sets and maps: what the three files of fset.h's implementation share. Private to them:
- * fset.c (hashing, the layout of a block, lookups and reads), fset_build.c (tf_fset_bound, tf_fset_build) and
- * fset_validate.c (tf_fset_validate). A loader that never builds (the MicroPython module) compiles the first and the
- * last. The format they agree on: docs/format-frozen.md. */
+/* thrifty core — frozen sets and maps: what the four files of fset.h's implementation share. Private to them:
+ * fset.c (hashing, the layout of a block, lookups and reads), fset_build.c (tf_fset_bound, tf_fset_build,
+ * tf_fset_build_source), fset_build_ints.c (its in-place build of int keys) and fset_validate.c (tf_fset_validate). A
+ * loader that never builds (the MicroPython module) compiles the first and the last. The format they agree on:
+ * docs/format-frozen.md. */
 #ifndef THRIFTY_FSET_INTERNAL_H
 #define THRIFTY_FSET_INTERNAL_H
 
@@ -95,6 +96,34 @@ static inline size_t tf__record_len(size_t len) { return 1u + tf__varint_len(len
 /* The offset of every section of a block with header fields h, and its total size (fset.c). 0 when a size overflows
  * size_t. */
 int tf__fset_layout_of(const tf__fset_hdr *h, tf__fset_layout *l);
+
+/* ---- building (fset_build.c, fset_build_ints.c) --------------------------------------------------------- */
+
+/* What the header depends on, over the entries a block holds: their count, the range of int keys and values, the
+ * bytes of key records and of str/bytes values. */
+typedef struct {
+    size_t n, key_blob, val_blob;
+    int64_t klo, khi, vlo, vhi;
+} tf__stats;
+
+static inline void tf__widen(int64_t v, int first, int64_t *lo, int64_t *hi) {
+    if (first || v < *lo)
+        *lo = v;
+    if (first || v > *hi)
+        *hi = v;
+}
+
+/* The header of the block holding exactly the entries that `s` describes: the one rule that both the builders and
+ * tf_fset_source_size() follow, so the size a caller allocates is the size a builder writes. */
+void tf__fset_plan(const tf_fset_source *src, const tf__stats *s, tf__fset_hdr *h);
+
+/* Writes the fixed header of a block of `total` bytes (its checksum field zero: written last). */
+void tf__fset_write_header(uint8_t *b, const tf__fset_hdr *h, size_t total);
+
+/* Builds a block of int keys in place in b (tf_fset_build_source when tf__in_place says so); `all` holds the stats of
+ * every entry. Needs no scratch; out_size must hold the block of all entries, duplicates included. */
+tf_status tf__fset_build_ints(const tf_fset_source *src, const tf__stats *all, uint8_t *b, size_t out_size,
+                              size_t *out_len);
 
 /* Reads the key record at *at in keys[0 .. len): its fingerprint and key bytes; advances *at past it. 0 when the
  * record does not fit (so reads of a block changed after validation stop instead of running out). */

@@ -5,14 +5,59 @@
 #include "tf_test.h"
 #include "thrifty/fset.h"
 
-/* Builds `in` into a malloc'd block of exactly its size (so ASan sees any read past the end). */
+/* The source form of `in`: callbacks over its arrays, as a caller whose entries live elsewhere would write them. */
+static int64_t src_int_key(void *c, size_t i) { return ((tf_fset_input *)c)->int_keys[i]; }
+static tf_fspan src_span_key(void *c, size_t i) { return ((tf_fset_input *)c)->span_keys[i]; }
+static int64_t src_int_value(void *c, size_t i) { return ((tf_fset_input *)c)->int_values[i]; }
+static double src_float_value(void *c, size_t i) { return ((tf_fset_input *)c)->float_values[i]; }
+static tf_fspan src_span_value(void *c, size_t i) { return ((tf_fset_input *)c)->span_values[i]; }
+
+static tf_fset_source source_of(tf_fset_input *in) {
+    tf_fset_source src = {0};
+    src.count = in->count;
+    src.is_map = in->is_map;
+    src.key_kind = in->key_kind;
+    src.value_kind = in->value_kind;
+    src.ctx = in;
+    src.int_key = in->int_keys ? src_int_key : NULL;
+    src.span_key = in->span_keys ? src_span_key : NULL;
+    src.int_value = in->int_values ? src_int_value : NULL;
+    src.float_value = in->float_values ? src_float_value : NULL;
+    src.span_value = in->span_values ? src_span_value : NULL;
+    return src;
+}
+
+/* Builds `in` into a malloc'd block of exactly its size (so ASan sees any read past the end). Every block is also
+ * built from the source form into a buffer of exactly tf_fset_source_size() bytes at an odd address (the counting
+ * sort's counts then live in that tight, unaligned buffer), which must give the same bytes; the size is exact when
+ * the keys are distinct. */
 static uint8_t *build(const tf_fset_input *in, size_t *len) {
     size_t bound = tf_fset_bound(in), ss = tf_fset_scratch_size(in->count);
     uint64_t *scratch = malloc(ss);
-    uint8_t *tmp = malloc(bound), *out;
+    uint8_t *tmp = malloc(bound), *out, *tight;
+    tf_fset_input copy = *in;
+    tf_fset_source src = source_of(&copy);
+    size_t size = tf_fset_source_size(&src), sss = tf_fset_source_scratch_size(&src), len2 = 0;
     tf_status st = tf_fset_build(in, scratch, ss, tmp, bound, len);
+    tf_fset t;
     CHECK_EQ(st, TF_OK);
     CHECK(*len <= bound);
+    CHECK(sss > 0 && sss <= ss);
+    CHECK(size >= *len);
+    CHECK_EQ(tf_fset_validate(&t, tmp, *len, NULL), TF_OK);
+    if (tf_fset_count(&t) == in->count)
+        CHECK_EQ(size, *len);
+    tight = malloc(size + 1u);
+    CHECK_EQ(tf_fset_build_source(&src, scratch, sss, tight + 1, size, &len2), TF_OK);
+    CHECK_EQ(len2, *len);
+    CHECK(memcmp(tight + 1, tmp, *len) == 0);
+    /* duplicates: one byte less than the size still holds the block (a set of 2-byte ints sorts in place, in the
+     * room of all its keys) */
+    if (size > *len && sss > 8u)
+        CHECK_EQ(tf_fset_build_source(&src, scratch, sss, tight + 1, size - 1u, &len2), TF_OK);
+    if (sss > 8u) /* one entry's scratch too little */
+        CHECK_EQ(tf_fset_build_source(&src, scratch, sss - 4u, tight + 1, size, &len2), TF_E_SIZE);
+    free(tight);
     out = malloc(*len);
     memcpy(out, tmp, *len);
     free(tmp);
@@ -123,6 +168,41 @@ static void test_deterministic(void) {
     CHECK(la == lc && memcmp(ba, bc, la) == 0);
     free(ba);
     free(bc);
+}
+
+/* Sets of ints that fit 2 bytes are sorted in place in the block (tf__build_narrow): many duplicates, every key found,
+ * the count is the distinct keys', and the same bytes whatever the input order. */
+static void test_narrow_sets_in_place(void) {
+    enum { N = 100000 };
+    int64_t *keys = malloc(N * sizeof *keys);
+    uint8_t *seen = calloc(65536, 1), *b1, *b2;
+    size_t distinct = 0, l1, l2;
+    tf_fset_input in = {0};
+    tf_fset t;
+    for (size_t i = 0; i < N; i++) {
+        keys[i] = (int64_t)(rnd() % 65536u) - 32768;
+        distinct += !seen[keys[i] + 32768];
+        seen[keys[i] + 32768] = 1;
+    }
+    in.key_kind = TF_FSET_INT;
+    in.count = N;
+    in.int_keys = keys;
+    b1 = build(&in, &l1);
+    CHECK_EQ(tf_fset_validate(&t, b1, l1, NULL), TF_OK);
+    CHECK_EQ(tf_fset_count(&t), distinct);
+    for (int64_t k = -32768; k < 32768; k++)
+        CHECK_EQ(tf_fset_find_int(&t, k) != TF_FSET_NOT_FOUND, seen[k + 32768] != 0);
+    for (size_t i = 0; i < N / 2; i++) { /* reversed input: the same block */
+        int64_t x = keys[i];
+        keys[i] = keys[N - 1 - i];
+        keys[N - 1 - i] = x;
+    }
+    b2 = build(&in, &l2);
+    CHECK(l1 == l2 && memcmp(b1, b2, l1) == 0);
+    free(b1);
+    free(b2);
+    free(seen);
+    free(keys);
 }
 
 static void test_str_map(void) {
@@ -391,6 +471,7 @@ int main(void) {
     RUN(test_int_many);
     RUN(test_offset_widths_and_versions);
     RUN(test_deterministic);
+    RUN(test_narrow_sets_in_place);
     RUN(test_str_map);
     RUN(test_span_values);
     RUN(test_span_iteration);

@@ -110,6 +110,43 @@ size_t tf_fset_scratch_size(size_t count);
 tf_status tf_fset_build(const tf_fset_input *in, void *scratch, size_t scratch_size, void *out, size_t out_size,
                         size_t *out_len);
 
+/* The same input read through callbacks instead of arrays: the builder asks for entry i (i < count) whenever it
+ * needs it, in any order and more than once, so a caller whose keys live in another form (the binding's Python
+ * objects, records in a file) lends them without gathering a copy. Each callback must return the same answer for
+ * the same i throughout a build and must not fail (check the input before building); a span it returns must stay
+ * valid and unchanged until the build returns. Set the callbacks of the kinds in use, leave the others NULL. */
+typedef struct {
+    size_t count;                     /* entries, duplicates included; at most UINT32_MAX */
+    int is_map, key_kind, value_kind; /* as in tf_fset_input */
+    void *ctx;                        /* passed to every callback */
+    int64_t (*int_key)(void *ctx, size_t i);
+    tf_fspan (*span_key)(void *ctx, size_t i);
+    int64_t (*int_value)(void *ctx, size_t i);
+    double (*float_value)(void *ctx, size_t i);
+    tf_fspan (*span_value)(void *ctx, size_t i);
+} tf_fset_source;
+
+/* The exact size of the block tf_fset_build_source() writes for `src` when its keys are distinct (duplicates only
+ * make the block smaller, so it is an upper bound otherwise): a caller that allocates this much holds no slack. 0 if
+ * `src` is invalid or the size overflows. O(count): reads every key and value once. Reentrant. */
+size_t tf_fset_source_size(const tf_fset_source *src);
+
+/* Scratch bytes tf_fset_build_source() needs (8-byte aligned storage): 8 bytes an entry for str/bytes keys (a position
+ * and the high half of the key's hash, so a key's bytes are not read again for each comparison), 4 for int keys with
+ * str/bytes values (a position), and 8 bytes in all for int keys with no values or int/float ones: those are sorted
+ * in place in the output buffer (an int's hash is a bijection, so a key needs nothing beside it). The counting
+ * sort's counts live in the output buffer too, unused until the block is written. 0 on overflow. O(1), reentrant. */
+size_t tf_fset_source_scratch_size(const tf_fset_source *src);
+
+/* tf_fset_build() over a source: the same block, byte for byte, for the same entries. out_size must be at least the
+ * block's size (tf_fset_source_size(src) always is); for int keys with no values or int/float ones, at least
+ * tf_fset_source_size(src) even with duplicates (the keys are sorted in place in that room). So a build holds the
+ * block, the scratch above and nothing else: with distinct keys, the block alone for int keys, the block plus 8
+ * bytes an entry for str/bytes keys.
+ * Errors: as tf_fset_build(). O(n) expected, O(n log n) worst case. Reentrant if the callbacks are. */
+tf_status tf_fset_build_source(const tf_fset_source *src, void *scratch, size_t scratch_size, void *out,
+                               size_t out_size, size_t *out_len);
+
 /* Validates an untrusted block and, when it is sound, fills *t to read it. Checks magic, version, kinds, widths,
  * that every section fits exactly in `size` bytes, the checksum, that the bucket index and every string offset
  * table start at 0, never decrease and end at their section's length. After TF_OK every read through *t stays in

@@ -426,7 +426,7 @@ static inline uint64_t filter_bits(const tf_frozen *self, Py_hash_t h, size_t *w
 
 /* Builds the filter from the stored keys: every ASCII key's CPython hash (a non-ASCII key never equals the ASCII
  * queries the filter is asked about). On no memory the table just goes on without one. Runs no Python code. */
-static void build_filter(tf_frozen *self) {
+static Py_NO_INLINE void build_filter(tf_frozen *self) {
     const tf_fset *t = &self->table;
     size_t n = tf_fset_count(t), words = n / 8u + 1u, off = 0; /* 8 bits a key */
     self->filter_after = -1;
@@ -468,24 +468,13 @@ static inline int ascii_absent(tf_frozen *self, PyObject *key) {
 
 /* ---- lookup -------------------------------------------------------------------------------------------- */
 
-int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
+/* Every key but an exact int and an exact ASCII str (tf_frozen_find's fast paths): kept out of line, so that the
+ * fast paths save no registers for it (a lookup is a few dozen instructions; a prologue was a sixth of them). */
+static Py_NO_INLINE int find_other(tf_frozen *self, PyObject *key, size_t *pos) {
     const tf_fset *t = &self->table;
     int kind = self->key_kind;
     PyTypeObject *tp = Py_TYPE(key);
     int64_t v;
-    /* The common cases first, with no call before the core's: an exact int or str. */
-    if (tp == &PyLong_Type) {
-        if (kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
-            return 0; /* another kind, or outside int64: cannot be stored, so cannot be present */
-        *pos = tf_fset_find_int(t, v);
-        return *pos != TF_FSET_NOT_FOUND;
-    }
-    if (tp == &PyUnicode_Type && kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
-        if (ascii_absent(self, key))
-            return 0;
-        *pos = tf_fset_find_bytes(t, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
-        return *pos != TF_FSET_NOT_FOUND;
-    }
     /* A set is unhashable, yet frozenset looks it up as the equal frozenset: never present in a table of ours. */
     if (PyAnySet_Check(key))
         return 0;
@@ -526,6 +515,24 @@ int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
     }
     *pos = tf_fset_find_int(t, v);
     return *pos != TF_FSET_NOT_FOUND;
+}
+
+int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
+    int64_t v;
+    /* The commonest case first, with no call before the core's: an exact int. */
+    if (Py_TYPE(key) == &PyLong_Type) {
+        if (self->key_kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
+            return 0; /* another kind, or outside int64: cannot be stored, so cannot be present */
+        *pos = tf_fset_find_int(&self->table, v);
+        return *pos != TF_FSET_NOT_FOUND;
+    }
+    if (Py_TYPE(key) == &PyUnicode_Type && self->key_kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
+        if (ascii_absent(self, key))
+            return 0;
+        *pos = tf_fset_find_bytes(&self->table, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
+        return *pos != TF_FSET_NOT_FOUND;
+    }
+    return find_other(self, key, pos);
 }
 
 /* ---- elements ------------------------------------------------------------------------------------------ */

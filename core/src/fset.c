@@ -188,16 +188,41 @@ static inline tf_fspan tf__span(const uint8_t *offs, unsigned w, const uint8_t *
  * run is as long as its keys happen to make it, so a loop that stops at its end mispredicts about once a lookup,
  * which cost more than the compares it saves. */
 #define TF__WINDOW 8u
+TF_STATIC_ASSERT(TF__WINDOW == 8u, fset_window_is_8_keys); /* tf__find_in_run: 8 keys are w 64-bit words */
+
+/* The high bit of each w-byte lane of x set when that lane is zero, every other bit clear. Exact (no borrow runs into
+ * the next lane): the low bits of a lane are added to all-ones-but-the-top, which carries into the top bit unless
+ * they are all zero. */
+static inline uint64_t tf__zero_lanes(uint64_t x, unsigned w) {
+    uint64_t top = w == 1u   ? 0x8080808080808080u
+                   : w == 2u ? 0x8000800080008000u
+                   : w == 4u ? 0x8000000080000000u
+                             : 0x8000000000000000u;
+    return ~(((x & ~top) + ~top) | x | ~top);
+}
 
 /* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k. Inlined with a
- * constant w, so each compare is a single narrow load. */
+ * constant w. A run that fits the window is compared as whole 64-bit words of 8 / w keys each (want copied into
+ * every lane): w loads and a few ALU operations a word, folded into one flag word, so a miss costs no branch but
+ * the last; only a hit goes back to find the lane. A match past the run's end is impossible in a block the builder
+ * made (the hash is a bijection, so an equal key sits in the same bucket); in any other block it is still a key
+ * equal to `want`, read in bounds (n - lo >= TF__WINDOW). */
 static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
     if (hi - lo <= TF__WINDOW && n - lo >= TF__WINDOW) {
-        size_t at = TF__WINDOW;
-        /* backwards, so the first match wins (a select, not a branch); keys past the run belong to later buckets */
-        for (size_t j = TF__WINDOW; j-- > 0u;)
-            at = tf__load_u(k + w * (lo + j), w) == want ? j : at;
-        return at < hi - lo ? lo + at : TF_FSET_NOT_FOUND;
+        const uint8_t *p = k + w * lo;
+        uint64_t rep = want * (w == 1u   ? 0x0101010101010101u
+                               : w == 2u ? 0x0001000100010001u
+                               : w == 4u ? 0x0000000100000001u
+                                         : 1u);
+        uint64_t any = 0;
+        for (unsigned i = 0; i < w; i++) /* w words hold the TF__WINDOW (8) keys */
+            any |= tf__zero_lanes(tf__load_le64(p + 8u * i) ^ rep, w);
+        if (!any)
+            return TF_FSET_NOT_FOUND;
+        for (size_t i = lo; i < lo + TF__WINDOW; i++)
+            if (tf__load_u(k + w * i, w) == want)
+                return i;
+        return TF_FSET_NOT_FOUND; /* not reached: a flagged lane is an equal key */
     }
     for (size_t i = lo; i < hi; i++)
         if (tf__load_u(k + w * i, w) == want)

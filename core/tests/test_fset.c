@@ -151,6 +151,59 @@ static void test_int_many(void) {
     free(keys);
 }
 
+/* 1 when v is among keys[0 .. n). */
+static int has_key(const int64_t *keys, size_t n, int64_t v) {
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] == v)
+            return 1;
+    return 0;
+}
+
+/* Lookups of every narrow width against a shadow, with queries that differ from a key in one lane's top bit, low
+ * bit or whole byte: the word-at-a-time compare of a run (8 / w keys a 64-bit word) must flag exactly equal keys. */
+static void test_int_window(void) {
+    static const int64_t lim[4] = {127, 32767, INT32_MAX, INT64_MAX};
+    static const unsigned width[4] = {1, 2, 4, 8};
+    enum { N = 200 };
+    int64_t keys[N];
+    for (int wi = 0; wi < 4; wi++) {
+        tf_fset_input in = {0};
+        tf_fset t;
+        size_t len, n = 0;
+        uint8_t *b;
+        keys[n++] = -lim[wi] - 1; /* the width's extremes and 0, -1 (all-zero and all-one lanes) */
+        keys[n++] = lim[wi];
+        keys[n++] = 0;
+        keys[n++] = -1;
+        while (n < (wi == 0 ? 100u : (size_t)N)) {
+            int64_t v = (int64_t)(rnd() >> 1) % lim[wi];
+            if (rnd() & 1u)
+                v = -v;
+            if (!has_key(keys, n, v))
+                keys[n++] = v;
+        }
+        in.count = n;
+        in.key_kind = TF_FSET_INT;
+        in.int_keys = keys;
+        b = build(&in, &len);
+        CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+        CHECK_EQ(t.key_w, width[wi]);
+        for (size_t i = 0; i < n; i++)
+            for (unsigned d = 0; d < 8u * width[wi] + 3u; d++) {
+                /* the key itself, then one bit flipped at each position, then +1, -1 */
+                int64_t q = d == 0u                    ? keys[i]
+                            : d <= 8u * width[wi]      ? (int64_t)((uint64_t)keys[i] ^ ((uint64_t)1 << (d - 1u)))
+                            : d == 8u * width[wi] + 1u ? keys[i] + (keys[i] < lim[wi])
+                                                       : keys[i] - (keys[i] > -lim[wi] - 1);
+                size_t at = tf_fset_find_int(&t, q);
+                CHECK_EQ(at != TF_FSET_NOT_FOUND, has_key(keys, n, q));
+                if (at != TF_FSET_NOT_FOUND)
+                    CHECK(tf_fset_key_int(&t, at) == q);
+            }
+        free(b);
+    }
+}
+
 static void test_deterministic(void) {
     int64_t a[] = {5, 1, 9, 1000, -3, 5, 9};
     int64_t c[] = {-3, 1000, 9, 1, 5};
@@ -469,6 +522,7 @@ int main(void) {
     RUN(test_empty);
     RUN(test_int_widths);
     RUN(test_int_many);
+    RUN(test_int_window);
     RUN(test_offset_widths_and_versions);
     RUN(test_deterministic);
     RUN(test_narrow_sets_in_place);

@@ -258,13 +258,7 @@ def run(quick: bool, whole_command: bool = True) -> str:
         import memray  # noqa: F401
     except ImportError:
         modes.remove("memray")
-    workloads: list[tuple[str, pathlib.Path]] = []
-    if bench_dir:
-        for name in PYPERF_BENCHES[:4] if quick else PYPERF_BENCHES:
-            script = bench_dir / f"bm_{name}" / "run_benchmark.py"
-            if script.exists():
-                workloads.append((name, script))
-    workloads.append(("alloc_heavy (ours)", OWN))
+    workloads = _workloads(quick)
     target_s = 0.1 if quick else 0.25
     repeat = 1 if quick else 5
 

@@ -337,6 +337,12 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
     def met(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
+    def met_both(value: dict[str, float], limit: float, show) -> str:
+        """The verdict at the default interval, and at 1 s when that one differs: both columns are judged."""
+        if (value["watch30"] <= limit) == (value["watch1"] <= limit):
+            return met(value["watch30"] <= limit) + " at both intervals"
+        return f"{met(value['watch30'] <= limit)} at 30 s; {met(value['watch1'] <= limit)} at 1 s ({show(value['watch1'])})"
+
     worst_slow = {s: max(slow(n, s) for n in names) for s in traced}
     worst_tm = max(res[n]["tracemalloc"]["tm_own"] / res[n]["tracemalloc"]["traced_peak"] for n in names)
     rss_up = {s: statistics.median((res[n][s]["rss"] - res[n]["plain"]["rss"]) / 2**20 for n in names)
@@ -356,7 +362,7 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
         ["recorder memory / traced peak (worst workload)", f"{100 * worst['watch30']:.1f}%",
          f"{100 * worst['watch1']:.1f}%", f"tracemalloc's own {100 * worst_tm:.0f}%; peak RSS over plain (median "
          "of the workloads): " + ", ".join(f"{LABEL[s]} {rss_up[s]:+.1f} MiB" for s in traced), "≤ 2%",
-         met(worst["watch30"] <= 0.02)],
+         met_both(worst, 0.02, lambda v: f"{100 * v:.1f}%")],
         ["bytes written per hour (largest workload)", harness.fmt_bytes(per_hour["watch30"]) + "/h",
          harness.fmt_bytes(per_hour["watch1"]) + "/h", f"tracemalloc dumps {harness.fmt_bytes(per_hour['tm'])}/h"
          + (f", memray {harness.fmt_bytes(per_hour['memray'])}/h, --aggregate one file at exit"
@@ -366,7 +372,7 @@ def _render(res: dict[str, dict[str, dict[str, Any]]], sides: list[str], seconds
          f"{_ms(worst_pause['watch30'])} ({_ms(worst_median['watch30'])})",
          f"{_ms(worst_pause['watch1'])} ({_ms(worst_median['watch1'])})", "tracemalloc take_snapshot() + dump(): " + ", ".join(
              _ms(_p99(res[n]["tracemalloc"]["take"]) + _p99(res[n]["tracemalloc"]["dump"])) for n in names),
-         "a few ms (≤ 5 ms here)", met(worst_pause["watch30"] <= 0.005)],
+         "a few ms (≤ 5 ms here)", met_both(worst_pause, 0.005, _ms)],
     ]
     loads = [x for n in names for s in sides for x in res[n][s].get("load", [])]
     load_text = f"load average {min(loads):.1f} to {max(loads):.1f}" if loads else "load average not recorded"

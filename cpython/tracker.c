@@ -374,6 +374,19 @@ static PyObject *tracker_status(PyObject *module, PyObject *unused) {
                          "interpreter frames");
 }
 
+/* The doctor's own Python code that runs inside the target's process while it is traced (the findings' gc callback
+ * recording the cycles a collection found) allocates for the doctor, not for the target: with the flag set, this
+ * thread's allocations are not recorded (its frees are), so that memory is in neither the peak nor the end figures,
+ * as it is in no figure of the program run under plain python. Per thread; returns the previous setting. */
+static PyObject *tracker_own(PyObject *module, PyObject *flag) {
+    int on = PyObject_IsTrue(flag), was = tl.own;
+    (void)module;
+    if (on < 0)
+        return NULL;
+    tl.own = on;
+    return PyBool_FromLong(was);
+}
+
 static PyObject *hook_installed(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
@@ -396,6 +409,9 @@ static PyMethodDef tracker_methods[] = {
      "_tracker_site_of(obj) -> ((filename, lineno), ...) most recent first: the stack that allocated obj, or None.\n"
      "While tracing, or after _tracker_stop(keep_sites=True) for objects that were alive at stop."},
     {"_tracker_status", tracker_status, METH_NOARGS, "Current totals of the running tracker (live, peak, allocs)."},
+    {"_tracker_own", tracker_own, METH_O,
+     "_tracker_own(flag) -> previous flag: while true, this thread's allocations are the doctor's own and are not\n"
+     "recorded (its frees still are). The findings' probes set it around their bookkeeping in the target's process."},
     {"_hook_installed", hook_installed, METH_NOARGS, "True while thrifty's allocation hook is installed."},
     {NULL, NULL, 0, NULL},
 };

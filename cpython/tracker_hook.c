@@ -282,8 +282,12 @@ static int take_sample_slow(uint64_t size) {
     return tl.countdown <= 0;
 }
 
-/* The sampled-mode common case inline: one thread-local decrement decides "not sampled". */
+/* The sampled-mode common case inline: one thread-local decrement decides "not sampled". Never while the doctor's
+ * own bookkeeping runs on this thread (tl.own): in sampled mode its bytes have then already counted down (the
+ * inline fast path does not look), which only moves this thread's next sample earlier. */
 static inline int take_sample(uint64_t size) {
+    if (tl.own)
+        return 0;
     if (Run.sampled && tl.run == Run.run_id) {
         tl.countdown -= (int64_t)(size ? size : 1u);
         if (tl.countdown > 0)

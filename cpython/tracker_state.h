@@ -244,6 +244,9 @@ typedef struct {
     int64_t countdown;
     uint32_t run; /* the run `countdown` belongs to; 0 before the thread's first sample */
     int busy;     /* inside the hook: allocations go straight to the previous allocator */
+    /* the doctor's own bookkeeping runs on this thread (_tracker_own): its allocations are not the target's and are
+     * not recorded; frees still are, so a target block freed meanwhile leaves the live totals as it should */
+    int own;
 } tf_tls;
 extern TF_HIDDEN TF_TLS tf_tls tl;
 extern TF_HIDDEN TF_TLS tf_guard_node *tl_guard; /* the innermost guard of this thread */

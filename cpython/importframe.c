@@ -26,3 +26,27 @@ PyObject *tf_find_and_load_code(void) {
     Py_XDECREF(fn);
     return code;
 }
+
+PyObject *tf_importlib_external_file(void) {
+    PyObject *name = PyUnicode_FromString("_frozen_importlib_external"), *mod, *loader = NULL, *fn = NULL, *file = NULL;
+    if (!name)
+        return NULL;
+    mod = PyImport_GetModule(name);
+    Py_DECREF(name);
+    if (mod) {
+        loader = PyObject_GetAttrString(mod, "SourceLoader");
+        Py_DECREF(mod);
+    }
+    if (loader) {
+        fn = PyObject_GetAttrString(loader, "get_code");
+        Py_DECREF(loader);
+    }
+    PyErr_Clear();
+    if (fn && PyFunction_Check(fn)) {
+        PyObject *f = ((PyCodeObject *)PyFunction_GET_CODE(fn))->co_filename;
+        if (PyUnicode_CompareWithASCIIString(f, "<frozen importlib._bootstrap_external>") == 0)
+            file = Py_NewRef(f);
+    }
+    Py_XDECREF(fn);
+    return file;
+}

@@ -59,8 +59,18 @@ static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) {
 
 void own(size_t add, size_t sub) {
     File.own_bytes = File.own_bytes + add - sub;
+    tf_recorder_own(add, sub);
     if (File.own_bytes > File.own_peak)
         File.own_peak = File.own_bytes;
+}
+
+void own_realloc(uintptr_t was, const void *now, size_t from, size_t to) {
+    if (was && (uintptr_t)now != was) {
+        own(to, 0); /* moved: the allocator held both while it copied */
+        own(0, from);
+    } else {
+        own(to, from);
+    }
 }
 
 int write_all(const uint8_t *p, size_t n) {
@@ -138,17 +148,23 @@ void buffers_free(void) {
     File.out = NULL;
 }
 
+/* A record committed: its entry in the index, which grows by half (it holds one entry per record in the file, so
+ * its slack is recorder memory for the whole run). -1 when there is no room, or for a snapshot past 2^32 - 2 (its
+ * number does not fit): the file is then left unbounded. */
 static int index_push(uint32_t len, int kind, uint64_t seq) {
+    if (kind == REC_SNAPSHOT && seq >= NOT_SNAPSHOT)
+        return -1;
     if (File.nindex == File.index_cap) {
-        uint32_t cap = File.index_cap ? 2u * File.index_cap : 16u;
-        struct rec_entry *grown = realloc(File.index, (size_t)cap * sizeof *grown);
+        uint32_t cap = File.index_cap ? File.index_cap + File.index_cap / 2u : 16u;
+        uintptr_t was = (uintptr_t)File.index;
+        struct rec_entry *grown = cap > File.index_cap ? realloc(File.index, (size_t)cap * sizeof *grown) : NULL;
         if (!grown)
             return -1;
-        own((size_t)(cap - File.index_cap) * sizeof *grown, 0);
+        own_realloc(was, grown, (size_t)File.index_cap * sizeof *grown, (size_t)cap * sizeof *grown);
         File.index = grown;
         File.index_cap = cap;
     }
-    File.index[File.nindex++] = (struct rec_entry){seq, len, (uint8_t)kind};
+    File.index[File.nindex++] = (struct rec_entry){len, kind == REC_SNAPSHOT ? (uint32_t)seq : NOT_SNAPSHOT};
     return 0;
 }
 
@@ -215,12 +231,12 @@ static void compact(void) {
     uint64_t newest = 0, target = File.max_bytes / 4u * 3u, size;
     uint32_t kept = 0;
     for (uint32_t i = 0; i < File.nindex; i++)
-        if (File.index[i].kind == REC_SNAPSHOT)
+        if (File.index[i].seq != NOT_SNAPSHOT)
             newest = File.index[i].seq;
     for (;;) {
         size = RUN_HEADER;
         for (uint32_t i = 0; i < File.nindex; i++)
-            if (File.index[i].kind != REC_SNAPSHOT || keep_snapshot(File.index[i].seq, newest))
+            if (File.index[i].seq == NOT_SNAPSHOT || keep_snapshot(File.index[i].seq, newest))
                 size += File.index[i].len;
         if (size <= target)
             break;
@@ -245,7 +261,7 @@ static void compact(void) {
     int ok = fd >= 0 && copy_out(fd, 0, RUN_HEADER) == 0;
     for (uint32_t i = 0; ok && i < File.nindex; from += File.index[i++].len) {
         struct rec_entry e = File.index[i];
-        if (e.kind == REC_SNAPSHOT && !keep_snapshot(e.seq, newest))
+        if (e.seq != NOT_SNAPSHOT && !keep_snapshot(e.seq, newest))
             continue;
         ok = copy_out(fd, from, e.len) == 0;
         File.index[kept++] = e; /* kept <= i: in place */

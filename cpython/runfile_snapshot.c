@@ -113,6 +113,22 @@ static uint32_t strindex_get(const strindex *x, PyObject *o) {
 int strindex_build(strindex *x, const tf_tracker_view *v) {
     uint32_t n = 0;
     memset(x, 0, sizeof *x);
+    if (v->forder) {
+        /* sampled mode keeps the functions in (file, name) address order: the distinct files are its runs, so the
+         * index takes 8 bytes a file, not a function */
+        for (uint32_t i = 0; i < v->nfuncs; i++)
+            n += i == 0 || v->funcs[v->forder[i]].file != v->funcs[v->forder[i - 1u]].file;
+        x->bytes = ((size_t)n + 1u) * sizeof(PyObject *);
+        if (!(x->s = malloc(x->bytes)))
+            return -1;
+        own(x->bytes, 0);
+        n = 0;
+        for (uint32_t i = 0; i < v->nfuncs; i++)
+            if (n == 0 || x->s[n - 1u] != v->funcs[v->forder[i]].file)
+                x->s[n++] = v->funcs[v->forder[i]].file;
+        x->n = n;
+        return 0;
+    }
     x->bytes = ((size_t)v->nfuncs + 1u) * sizeof(PyObject *);
     x->s = malloc(x->bytes);
     if (!x->s)
@@ -266,11 +282,12 @@ static int site_hash_room(uint32_t n) {
         File.site_hash_cap ? File.site_hash_cap : 16u; /* 8 bytes a site: recorder memory, which watch bounds */
     while (cap < n)
         cap = cap > UINT32_MAX / 2u ? n : 2u * cap;
+    uintptr_t was = (uintptr_t)File.site_hash;
     uint64_t *grown = realloc(File.site_hash, (size_t)cap * sizeof *grown);
     if (!grown)
         return -1;
     memset(grown + File.site_hash_cap, 0, (size_t)(cap - File.site_hash_cap) * sizeof *grown);
-    own((size_t)(cap - File.site_hash_cap) * sizeof *grown, 0);
+    own_realloc(was, grown, (size_t)File.site_hash_cap * sizeof *grown, (size_t)cap * sizeof *grown);
     File.site_hash = grown;
     File.site_hash_cap = cap;
     return 0;
@@ -279,7 +296,8 @@ static int site_hash_room(uint32_t n) {
 static int put_sites(const tf_tracker_view *v, int delta) {
     uint8_t b[52];
     uint32_t changed = 0;
-    int track = site_hash_room(v->nsites) == 0; /* without room, no delta can follow this one */
+    /* without room, no delta can follow this one; a bounded file never has deltas (capture), so it keeps no hashes */
+    int track = !File.max_bytes && site_hash_room(v->nsites) == 0;
     if (delta && !track)
         return -1; /* the caller writes a full one next */
     if (delta) {
@@ -340,9 +358,10 @@ int snapshot_put(const tf_tracker_view *v, const strindex *xp, const tf_kept_typ
                                    v->timed_ns,
                                    rss,
                                    v->own_bytes + File.own_bytes,
-                                   v->own_peak + File.own_peak,
+                                   tf_recorder_peak(),
                                    File.snapshots,
-                                   File.last_cost_ns};
+                                   File.last_cost_ns,
+                                   File.own_peak};
         if (put_u32((uint32_t)(sizeof fields / sizeof fields[0])) < 0)
             return -1;
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)

@@ -47,7 +47,8 @@ enum { REC_META = 1, REC_SNAPSHOT = 2, REC_END = 3, REC_EVIDENCE = 4, REC_DELTA 
  * its imports made, which a full snapshot re-sent (and compressed) every time. Every FULL_EVERY-th snapshot is
  * full, so a reader decodes at most that many records; bounded files (compaction drops snapshots) are all full. */
 #define FULL_EVERY 16u
-#define KEEP_RECENT 16u /* snapshots kept at full resolution while the bound allows */
+#define KEEP_RECENT 16u         /* snapshots kept at full resolution while the bound allows */
+#define NOT_SNAPSHOT UINT32_MAX /* a record index entry's seq for the records that are not snapshots */
 
 typedef struct {
     int fd;       /* -1: no run file (never opened, closed, failed, or this is a fork child) */
@@ -68,11 +69,10 @@ typedef struct {
     uint64_t max_bytes; /* 0: unbounded (the doctor) */
     char *path;         /* where the file is: compaction writes path.tmp and renames it over */
     struct rec_entry {
-        uint64_t seq; /* a snapshot's number */
         uint32_t len; /* header and payload */
-        uint8_t kind;
-    } * index; /* the committed records, in file order (bounded files only): each starts where the one before it
-                * ends, the first after the file's header (a record is committed at the end of the file) */
+        uint32_t seq; /* a snapshot's number, or NOT_SNAPSHOT: 8 bytes an entry (recorder memory, one per record) */
+    } * index;        /* the committed records, in file order (bounded files only): each starts where the one before it
+                       * ends, the first after the file's header (a record is committed at the end of the file) */
     uint32_t nindex, index_cap;
     uint64_t compactions;
     uint64_t stride, recent; /* which snapshots a compaction keeps: see keep_snapshot */
@@ -102,6 +102,9 @@ extern TF_RF_HIDDEN tf_runfile_state File;
 void crc_init(void);
 /* Counts the writer's own memory (add bytes taken, sub given back) and its peak. */
 void own(size_t add, size_t sub);
+/* Counts a realloc from `from` bytes to `to`, `was` the block's address (as an integer, taken before the call) and
+ * `now` what realloc returned: a block that moved was held twice while it was copied, and the peak counts that. */
+void own_realloc(uintptr_t was, const void *now, size_t from, size_t to);
 void put_le(uint8_t *p, uint64_t v, int n);
 /* Appends n bytes at the end of the file (File.off moves on): 0, or -1 (File.failed set). */
 int write_all(const uint8_t *p, size_t n);

@@ -74,14 +74,19 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     release_kept();
     {
         /* found before the lock: looking it up allocates */
-        PyObject *code = tf_find_and_load_code();
+        PyObject *code = tf_find_and_load_code(), *external;
         if (!code && PyErr_Occurred())
             return NULL;
-        if (!Frames.import_label && !(Frames.import_label = PyUnicode_InternFromString("<import>"))) {
+        external = tf_importlib_external_file();
+        if ((!external && PyErr_Occurred()) ||
+            (!Frames.import_label && !(Frames.import_label = PyUnicode_InternFromString("<import>")))) {
             Py_XDECREF(code);
+            Py_XDECREF(external);
             return NULL;
         }
         Py_XSETREF(Frames.import_code, code);
+        Py_XSETREF(Frames.fold_files[0], code ? Py_NewRef(((PyCodeObject *)code)->co_filename) : NULL);
+        Py_XSETREF(Frames.fold_files[1], external);
     }
     lock();
     Run.sampled = sampled;
@@ -105,6 +110,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     tf_timeline_reset(&Totals.tl);
     Totals.timed_ns = Totals.timed_calls = 0;
     Tables.own_peak = Tables.own_bytes;
+    tf_recorder_peak_reset();
     /* site 0: allocations with no Python frame, or made when the stack table was out of room */
     if (grow_array((void **)&Tables.sites, &Tables.sites_cap, sizeof(tf_site), 1) < 0) {
         unlock();
@@ -441,6 +447,7 @@ int tf_tracker_view_get(tf_tracker_view *v) {
                            .max_depth = Run.max_depth,
                            .funcs = Tables.funcs,
                            .nfuncs = Tables.nfuncs,
+                           .forder = Run.sampled ? Tables.forder : NULL,
                            .nodes = Tables.nodes,
                            .nnodes = Tables.nnodes,
                            .sites = Tables.sites,

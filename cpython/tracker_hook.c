@@ -47,16 +47,23 @@ static void timeline_tick(void) {
     {
         size_t room = Run.max_memory > Tables.own_bytes ? Run.max_memory - Tables.own_bytes : 0;
         if (Run.sampled) {
-            /* sampled mode's tables follow what is live; the timeline's array stays within 1/1024 of the traced
-             * peak, a tenth of the recorder's 2% budget (so a small heap gets fewer, wider buckets: at most 256, 6 KiB,
-             * under a 12 MiB peak), but has its first 32 buckets whatever the peak */
-            size_t share = (size_t)(Totals.peak / 1024), have = (size_t)Totals.tl.cap * sizeof(tf_bucket);
+            /* sampled mode's tables follow what is live; the timeline's array stays within 1/2048 of the traced
+             * peak, a fortieth of the recorder's 2% budget (so a small heap gets fewer, wider buckets: at most 256, 6
+             * KiB, under a 24 MiB peak; 1/1024 took 3 KiB, a tenth of the recorder, on nbody's 2 MiB heap), but has
+             * its first 32 buckets whatever the peak */
+            size_t share = (size_t)(Totals.peak / 2048), have = (size_t)Totals.tl.cap * sizeof(tf_bucket);
             share = share > 32u * sizeof(tf_bucket) ? share : 32u * sizeof(tf_bucket);
             room = share > have && share - have < room ? share - have : share > have ? room : 0;
         }
+        uintptr_t was = (uintptr_t)Totals.tl.b;
+        size_t before = (size_t)Totals.tl.cap * sizeof(tf_bucket);
         long grown = tf_timeline_tick(&Totals.tl, now - Totals.t0_ns, Totals.live, room);
-        if (grown > 0)
+        if (grown > 0 && was && (uintptr_t)Totals.tl.b != was) {
+            own_add((size_t)grown + before, 0); /* realloc moved the array: it held both while it copied */
+            own_add(0, before);
+        } else if (grown > 0) {
             own_add((size_t)grown, 0);
+        }
     }
     tf_runfile_tick(now);
 }
@@ -216,7 +223,7 @@ static int guard_refuses(uint64_t size, void *old) {
             g->tripped = 1;
             g->trip_size = (int64_t)size;
             g->trip_live = g->live;
-            if (ts && PyGILState_GetThisThreadState() == ts && walk_stack(ts, fr, 1, &trunc) == 1) {
+            if (ts && PyGILState_GetThisThreadState() == ts && walk_stack(ts, fr, 1, &trunc, 0) == 1) {
                 Py_INCREF(fr[0].code);
                 g->trip_code = fr[0].code;
                 g->trip_lasti = fr[0].lasti;

@@ -42,15 +42,21 @@ static PyObject *import_name(tf_py_frame *f) {
 
 /* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
  * *truncated when the stack was deeper. */
-int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated) {
+/* Whether a frame running `code` is left out of a folded stack: importlib's own, but for the import pseudo-frame. */
+static inline int folded(PyCodeObject *code, tf_py_frame *f) {
+    return (code->co_filename == Frames.fold_files[0] || code->co_filename == Frames.fold_files[1]) &&
+           !((PyObject *)code == Frames.import_code && import_name(f));
+}
+
+int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated, int fold) {
     int n = 0;
     *truncated = 0;
     if (!ts)
         return 0;
     for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
         PyCodeObject *code = tf_py_frame_code(f);
-        if (!code)
-            continue; /* being set up, or a shim of the interpreter's own */
+        if (!code || (fold && folded(code, f)))
+            continue; /* being set up, or a shim of the interpreter's own; or importlib's, folded */
         if (n == max) {
             *truncated = 1;
             break;
@@ -84,8 +90,9 @@ static uint64_t stack_final(uint64_t h, int n, int truncated) {
 }
 
 /* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
- * needs nothing else. */
-static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
+ * needs nothing else. `fold` (sampled mode) leaves importlib's own frames out, as walk_stack does; a constant where
+ * it is inlined, so exact mode's walk, which runs per allocation, compares nothing more. */
+static TF_ALWAYS_INLINE uint64_t current_hash(PyThreadState *ts, int max, int *depth, const int fold) {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     int n = 0, truncated = 0;
     if (!ts) {
@@ -95,7 +102,7 @@ static uint64_t current_hash(PyThreadState *ts, int max, int *depth) {
     for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
         PyCodeObject *code = tf_py_frame_code(f);
         PyObject *name;
-        if (!code)
+        if (!code || (fold && folded(code, f)))
             continue;
         if (n == max) {
             truncated = 1;
@@ -184,7 +191,7 @@ uint32_t current_site(int domain) {
     tf_frame fr[TF_MAX_DEPTH_LIMIT];
     int truncated, n;
     PyThreadState *ts = gil_tstate(domain);
-    uint64_t idx, h = current_hash(ts, Run.max_depth, &n);
+    uint64_t idx, h = Run.sampled ? current_hash(ts, Run.max_depth, &n, 1) : current_hash(ts, Run.max_depth, &n, 0);
     uint32_t site;
     if (n == 0)
         return 0;
@@ -192,13 +199,14 @@ uint32_t current_site(int domain) {
     tf_recent *r = &Frames.recent[h & (TF_RECENT - 1u)];
     if (r->hash == h)
         return r->site;
-    if (Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx)) {
+    if (Run.sampled ? Tables.pstacks.mem && tf_packtable_get(&Tables.pstacks.t, stack_pack_key(h), &idx)
+                    : Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx)) {
         site = idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
         if (site)
             *r = (tf_recent){h, site};
         return site;
     }
-    n = walk_stack(ts, fr, Run.max_depth, &truncated);
+    n = walk_stack(ts, fr, Run.max_depth, &truncated, Run.sampled);
     uint32_t parent = 0;
     for (int i = n - 1; i >= 0; i--) {
         uint64_t key = (uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15);
@@ -247,7 +255,10 @@ uint32_t current_site(int domain) {
     if (site == 0)
         return 0;
     Tables.sites[site] = (tf_site){.leaf = parent, .depth = (uint16_t)n, .truncated = (uint8_t)truncated};
-    tf_sitetable_put(&Tables.stacks.t, h, site);
+    if (Run.sampled)
+        tf_packtable_put(&Tables.pstacks.t, stack_pack_key(h), site);
+    else
+        tf_sitetable_put(&Tables.stacks.t, h, site);
     Frames.recent[h & (TF_RECENT - 1u)] = (tf_recent){h, site};
     return site;
 }

@@ -58,7 +58,7 @@ typedef struct {
  * run met. */
 #define TF_SAMPLED_SITES 16u
 #define TF_SAMPLED_NODES 64u
-#define TF_SAMPLED_KEYS 96u /* stack table entries: 2 KiB of slots */
+#define TF_SAMPLED_KEYS 96u /* stack table entries: 1 KiB of slots */
 #define TF_SAMPLED_KEEP 8u  /* unpinned sites a reclaim keeps when that frees enough (for the churn report) */
 
 /* Sampled mode keeps no node keys in a table: a node is found among its parent's children (tf_nodelink), 12 bytes
@@ -68,6 +68,15 @@ typedef struct {
  * collision. Exact mode keeps three tables so its per-allocation stack lookup stays on the smallest one. */
 #define TF_KEY_NODE (UINT64_C(1) << 32)
 #define TF_KEY_FUNC (UINT64_C(2) << 32)
+
+/* Sampled mode's stack table holds site keys only, so it is a packed table (8-byte slots, half a sitetable's): the
+ * stack hash's top 40 bits (two stacks share a site only when those collide, ~1 in 10^12 for a pair) and the site
+ * (sites stay below TF_TAG_MAX, 24 bits). */
+#define TF_STACK_VALUE_BITS 24u
+static inline uint64_t stack_pack_key(uint64_t h) {
+    uint64_t k = h >> TF_STACK_VALUE_BITS;
+    return k ? k : 1u;
+}
 
 #define TF_LINE_CACHE 8
 typedef struct {
@@ -173,7 +182,8 @@ extern TF_HIDDEN tf_run_state Run;
 typedef struct {
     tf_growpack pblocks; /* live traced block address >> 4 -> site, for blocks of their site's size0: most blocks */
     tf_growtable blocks; /* live traced block address -> size | site, for the others */
-    tf_growtable stacks; /* stack hash -> site index */
+    tf_growtable stacks; /* stack hash -> site index (exact mode) */
+    tf_growpack pstacks; /* the same in sampled mode, packed (stack_pack_key) */
     tf_site *sites;
     uint32_t nsites, sites_cap;
     tf_growtable nodetab; /* hash of (parent, code, position) -> TF_KEY_NODE | node index (exact mode) */
@@ -209,6 +219,11 @@ typedef struct {
      * running it is recorded as ("<import>", 0, module name), the name read from its first argument */
     PyObject *import_code;
     PyObject *import_label; /* "<import>", kept for the process */
+    /* sampled mode: importlib's own files, <frozen importlib._bootstrap> and _bootstrap_external (strong refs during
+     * a run, else NULL): their frames are left out of stacks, folded into the import pseudo-frame above them. Every
+     * report skips them, and on a small program's heap, made mostly by its imports, they were half the stack nodes
+     * and a fifth of the functions the recorder keeps. */
+    PyObject *fold_files[2];
 } tf_frames_state;
 extern TF_HIDDEN tf_frames_state Frames;
 
@@ -267,10 +282,13 @@ static inline void lock(void) {
 }
 static inline void unlock(void) { atomic_flag_clear_explicit(&Hook.lock, memory_order_release); }
 
+/* Counts the tables' storage taken (add) and given back (sub) at once: a change whose old and new storage are both
+ * held for a while (a table or array that moved as it grew) is two calls, the new first. */
 static inline void own_add(size_t add, size_t sub) {
     Tables.own_bytes = Tables.own_bytes + add - sub;
     if (Tables.own_bytes > Tables.own_peak)
         Tables.own_peak = Tables.own_bytes;
+    tf_recorder_own(add, sub);
 }
 
 /* Sampled mode: a block of `size` bytes is sampled with probability p = 1 - exp(-size/rate); a sample stands for
@@ -324,9 +342,9 @@ void release_run(void);
 
 /* ---- tracker_stack.c: the Python stack ------------------------------------------------------------------------- */
 
-/* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
- * *truncated when the stack was deeper. */
-int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated);
+/* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs), without
+ * importlib's own frames when `fold` (Frames.fold_files). Sets *truncated when the stack was deeper. */
+int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated, int fold);
 
 /* Site index of the current stack, interning it on first sight; 0: no Python frame, or out of room. Lock held. */
 uint32_t current_site(int domain);

@@ -12,6 +12,22 @@ TF_HIDDEN tf_tables_state Tables;
 
 /* ---- own memory ---------------------------------------------------------------------------------------------- */
 
+static _Atomic size_t recorder_held, recorder_peak;
+
+void tf_recorder_own(size_t add, size_t sub) {
+    if (add > sub) {
+        size_t now = atomic_fetch_add(&recorder_held, add - sub) + (add - sub), peak = atomic_load(&recorder_peak);
+        while (now > peak && !atomic_compare_exchange_weak(&recorder_peak, &peak, now)) {
+        }
+    } else if (sub > add) {
+        atomic_fetch_sub(&recorder_held, sub - add);
+    }
+}
+
+uint64_t tf_recorder_peak(void) { return atomic_load(&recorder_peak); }
+
+void tf_recorder_peak_reset(void) { atomic_store(&recorder_peak, atomic_load(&recorder_held)); }
+
 /* The storage half of growing either table kind (the table half, init and move, is typed): new storage of `bytes`
  * replacing `old_bytes`, within the memory bound, or NULL. */
 static void *storage_alloc(size_t old_bytes, size_t bytes) {
@@ -20,9 +36,11 @@ static void *storage_alloc(size_t old_bytes, size_t bytes) {
     return calloc(1, bytes); /* zeroed pages from the system: the tables' init_zeroed need not clear them */
 }
 
-/* Frees the old storage and accounts for the new (mem may be NULL: the table is released). */
+/* Frees the old storage and accounts for the new (mem may be NULL: the table is released). Both were held while
+ * the entries moved: the peak counts them together. */
 static void storage_swap(void **old, size_t *old_bytes, void *mem, size_t bytes) {
-    own_add(bytes, *old_bytes);
+    own_add(bytes, 0);
+    own_add(0, *old_bytes);
     free(*old);
     *old = mem;
     *old_bytes = bytes;
@@ -105,10 +123,16 @@ int grow_array(void **arr, uint32_t *cap, size_t item, uint32_t need) {
         return 0;
     if (Tables.own_bytes + (size_t)(ncap - *cap) * item > Run.max_memory)
         return -1;
+    uintptr_t was = (uintptr_t)*arr;
     n = realloc(*arr, (size_t)ncap * item);
     if (!n)
         return -1;
-    own_add((size_t)ncap * item, (size_t)*cap * item);
+    if (was && (uintptr_t)n != was) { /* moved: realloc held both while it copied */
+        own_add((size_t)ncap * item, 0);
+        own_add(0, (size_t)*cap * item);
+    } else {
+        own_add((size_t)ncap * item, (size_t)*cap * item);
+    }
     *arr = n;
     *cap = ncap;
     return 0;
@@ -123,15 +147,18 @@ static int reclaim_for(int full, uint32_t keep);
 /* Room for one more key in the table nodes (and in sampled mode stacks) go to: 0, or -1 at the memory
  * bound. Sampled mode reclaims unused stacks and nodes before the stack table grows past TF_SAMPLED_KEYS, and grows
  * it only when that freed less than a quarter of it; `keep` is the leaf of the stack being interned. */
-static int key_room(tf_growtable *g, uint32_t keep) {
-    if (Run.sampled && g->mem && g->t.count >= g->t.capacity && g->t.capacity >= TF_SAMPLED_KEYS) {
+static int key_room(uint32_t keep) {
+    tf_growpack *g = &Tables.pstacks;
+    if (!Run.sampled)
+        return table_room(&Tables.stacks, 12);
+    if (g->mem && g->t.count >= g->t.capacity && g->t.capacity >= TF_SAMPLED_KEYS) {
         if (reclaim_for(FULL_KEYS, keep))
             return 0;
-        if (g->t.capacity <= TF_SITETABLE_MAX_CAPACITY / 2u && grow_table(g, (g->t.mask + 1u) * 2u / 4u * 3u) == 0)
+        if (g->t.capacity <= TF_SITETABLE_MAX_CAPACITY / 2u && grow_pack(g, (g->t.mask + 1u) * 2u / 4u * 3u) == 0)
             return 0;
         return g->t.count < g->t.capacity ? 0 : -1;
     }
-    return table_room(g, 12);
+    return pack_room(g);
 }
 
 /* Whether a site must be kept: a live sampled block refers to it, or it held bytes at the last peak. */
@@ -139,14 +166,11 @@ static int site_pinned(const tf_site *s) {
     return s->live != 0 || (s->at_peak_epoch == Totals.peak_epoch && s->at_peak != 0);
 }
 
-/* What a reclaim removes from the stack table: the keys of recycled sites and of unmarked nodes. */
+/* What a reclaim removes from the stack table: the keys of recycled sites. */
 static int key_dead(void *ctx, uint64_t key, uint64_t value) {
-    uint64_t kind = value & ~(uint64_t)UINT32_MAX;
     (void)ctx;
     (void)key;
-    if (kind == 0)
-        return Tables.sites[(uint32_t)value].unused;
-    return kind == TF_KEY_NODE && !(Tables.nodes[(uint32_t)value].parent & TF_NODE_MARK);
+    return Tables.sites[(uint32_t)value].unused;
 }
 
 static void free_node(uint32_t i) {
@@ -195,8 +219,8 @@ static void reclaim(uint32_t keep, uint32_t survivors) {
             node = Tables.nodes[node].parent & ~TF_NODE_MARK;
         }
     }
-    if (Tables.stacks.mem)
-        tf_sitetable_remove_if(&Tables.stacks.t, key_dead, NULL);
+    if (Tables.pstacks.mem)
+        tf_packtable_remove_if(&Tables.pstacks.t, key_dead, NULL);
     for (uint32_t i = 1; i < Tables.nnodes; i++) {
         if (Tables.nodes[i].parent & TF_NODE_MARK)
             Tables.nodes[i].parent &= ~TF_NODE_MARK;
@@ -220,7 +244,7 @@ static int roomy(int full) {
         return Tables.nfree_sites >= Tables.sites_cap / 4u;
     if (full == FULL_NODES)
         return Tables.nfree_nodes >= Tables.nodes_cap / 4u;
-    return Tables.stacks.t.count <= Tables.stacks.t.capacity / 4u * 3u;
+    return Tables.pstacks.t.count <= Tables.pstacks.t.capacity / 4u * 3u;
 }
 
 /* Sampled mode: frees room in what is full instead of growing it, keeping the heaviest unpinned sites when that is
@@ -267,7 +291,7 @@ uint32_t new_site(uint32_t leaf) {
             (void)grow_array((void **)&Tables.sites, &Tables.sites_cap, sizeof(tf_site), Tables.nsites + 1u);
     }
     if ((!Tables.free_sites && (Tables.nsites >= TF_TAG_MAX || Tables.nsites == Tables.sites_cap)) ||
-        key_room(&Tables.stacks, leaf) < 0) {
+        key_room(leaf) < 0) {
         Totals.dropped_stacks++;
         return 0;
     }
@@ -303,6 +327,8 @@ void release_run(void) {
     free_table(&Tables.functab);
     own_add(0, tf_timeline_free(&Totals.tl));
     Py_CLEAR(Frames.import_code);
+    Py_CLEAR(Frames.fold_files[0]);
+    Py_CLEAR(Frames.fold_files[1]);
     free(Tables.sites);
     free(Tables.nodes);
     free(Tables.links);
@@ -315,4 +341,5 @@ void release_run(void) {
     free_pack(&Tables.pblocks);
     free_table(&Tables.blocks);
     free_table(&Tables.stacks);
+    free_pack(&Tables.pstacks);
 }

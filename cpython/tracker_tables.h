@@ -46,6 +46,7 @@ typedef struct {
     int max_depth;
     const tf_func *funcs;
     uint32_t nfuncs;
+    const uint32_t *forder; /* sampled mode: the function indexes in (file, name) address order; exact mode: NULL */
     const tf_node *nodes;
     uint32_t nnodes;
     const tf_site *sites;
@@ -60,6 +61,15 @@ typedef struct {
 
 void tf_tracker_lock(void);
 void tf_tracker_unlock(void);
+
+/* The recorder's own memory, all of it at once: the tracker's tables (own_add) and the run-file writer's buffers
+ * (runfile.c's own) each count theirs and add it here too, so that its peak is the most the two held together
+ * (their own two peaks, added, would count the tables at their largest beside the writer at its largest, which
+ * need not be at the same time). add and sub are one change (the net counts). Any thread: atomic. */
+void tf_recorder_own(size_t add, size_t sub);
+uint64_t tf_recorder_peak(void);
+/* A new tracker run: the peak starts again from what is held now. */
+void tf_recorder_peak_reset(void);
 
 /* Fills *v with the current run (tracing, or stopped with its tables kept); 0 when there is no run. Lock held. */
 int tf_tracker_view_get(tf_tracker_view *v);
@@ -81,6 +91,10 @@ int tf_tracker_halt(int keep);
 /* importframe.c: importlib's _find_and_load code object (new reference), or NULL without an exception when it
  * cannot be found (then there are no import pseudo-frames). */
 PyObject *tf_find_and_load_code(void);
+
+/* importframe.c: the file name object of importlib._bootstrap_external's code (new reference), or NULL without an
+ * exception when it cannot be found. */
+PyObject *tf_importlib_external_file(void);
 
 /* Monotonic clock in ns. */
 uint64_t tf_now_ns(void);

@@ -63,6 +63,24 @@ int tf_packtable_next(const tf_packtable *t, uint32_t *cursor, uint64_t *key, ui
     return 0;
 }
 
+uint32_t tf_packtable_remove_if(tf_packtable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx) {
+    uint32_t removed = 0;
+    uint64_t nslots = (uint64_t)t->mask + 1u, i = 0, vmask = (UINT64_C(1) << t->value_bits) - 1u;
+    /* As tf_hashtable_remove_if: after a removal, slot i may hold an entry shifted back from further on, so it is
+     * looked at again before moving on */
+    while (i < nslots) {
+        uint64_t w = t->slots[i];
+        if (w != 0 && drop(ctx, w >> t->value_bits, w & vmask)) {
+            tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, (uint32_t)i);
+            t->count--;
+            removed++;
+        } else {
+            i++;
+        }
+    }
+    return removed;
+}
+
 tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src) {
     const uint64_t *from = src->slots;
     uint64_t *to = dst->slots;

@@ -330,8 +330,39 @@ static void test_remove_if(void) {
     }
 }
 
+/* The same for the packed table (the tracker's sampled-mode stack table): 40-bit keys, 24-bit values. */
+static void test_pack_remove_if(void) {
+    static uint64_t storage[64];
+    tf_packtable t;
+    uint64_t rng = 54321u, v;
+    for (uint64_t divisor = 1; divisor <= 5; divisor++) {
+        for (int round = 0; round < 50; round++) {
+            uint64_t keys[48];
+            uint32_t expect_removed = 0;
+            CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, 48, 24), TF_OK);
+            for (uint64_t i = 0; i < 48; i++) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                keys[i] = (rng >> 24) | 1u;
+                CHECK_EQ(tf_packtable_put(&t, keys[i], i), TF_OK);
+                expect_removed += i % divisor == 0;
+            }
+            CHECK_EQ(tf_packtable_remove_if(&t, drop_when_divisible, &divisor), expect_removed);
+            CHECK_EQ(tf_packtable_count(&t), 48u - expect_removed);
+            for (uint64_t i = 0; i < 48; i++) {
+                int found = tf_packtable_get(&t, keys[i], &v);
+                CHECK_EQ(found, i % divisor != 0);
+                if (found)
+                    CHECK_EQ(v, i);
+            }
+        }
+    }
+}
+
 int main(void) {
     RUN(test_remove_if);
+    RUN(test_pack_remove_if);
     RUN(test_pack_size_and_init);
     RUN(test_pack_basic_ops);
     RUN(test_pack_random_against_shadow);

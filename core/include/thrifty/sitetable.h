@@ -61,7 +61,8 @@ static inline tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable 
  * one uint64_t packing key << value_bits | value, half the size of a sitetable entry. Keys must be in
  * [1, 2^(64 - value_bits)) and values below 2^value_bits (a block address shifted right by its 16-byte alignment is
  * 43 bits on a 64-bit host with 47-bit user addresses, leaving 21 bits for a site). Same probing, deletion, load
- * factor, capacity rules and thread safety as the sitetable above; no function allocates, blocks or calls back. */
+ * factor, capacity rules and thread safety as the sitetable above; no function allocates or blocks, and only
+ * tf_packtable_remove_if calls back. */
 
 typedef struct {
     uint64_t *slots; /* 0 = empty slot */
@@ -108,6 +109,10 @@ static inline int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *val
 
 /* Iteration as tf_sitetable_next. O(slots) over a full iteration. */
 int tf_packtable_next(const tf_packtable *t, uint32_t *cursor, uint64_t *key, uint64_t *value);
+
+/* Removes every entry for which drop(ctx, key, value) returns nonzero, in place (as tf_sitetable_remove_if), and
+ * returns how many it removed. drop must not change the table. O(slots). */
+uint32_t tf_packtable_remove_if(tf_packtable *t, int (*drop)(void *ctx, uint64_t key, uint64_t value), void *ctx);
 
 /* Moves every entry of `src` into `dst` (growing; dst must hold none of src's keys). TF_OK, TF_E_ARG when value_bits
  * differ, or TF_E_FULL when dst lacks room for them all (nothing moves then). src is unchanged. O(slots of src). */

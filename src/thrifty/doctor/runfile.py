@@ -28,9 +28,10 @@ META, SNAPSHOT, END, EVIDENCE, DELTA = 1, 2, 3, 4, 5
 FIELDS = ("mode", "sample_rate", "max_depth", "peak_bytes", "live_bytes_at_end", "peak_time_ns", "allocs", "frees",
           "alloc_bytes", "samples", "untracked_allocs", "dropped_stacks", "recycled_stacks", "tracker_bytes",
           "tracker_peak_bytes", "duration_ns", "overhead_ns_estimate", "target_peak_rss_bytes", "recorder_bytes",
-          "recorder_peak_bytes", "snapshot", "last_snapshot_ns")
-# every writer of format 1 wrote at least these (through "snapshot"); last_snapshot_ns came later, so a reader of an
-# older file does without it (readers use .get), and a snapshot with fewer fields than this is damaged
+          "recorder_peak_bytes", "snapshot", "last_snapshot_ns", "writer_peak_bytes")
+# every writer of format 1 wrote at least these (through "snapshot"); last_snapshot_ns and writer_peak_bytes came
+# later, so a reader of an older file does without them (readers use .get), and a snapshot with fewer fields than
+# this is damaged
 REQUIRED_FIELDS = FIELDS.index("snapshot") + 1
 _SIGNED = {"peak_bytes", "live_bytes_at_end"}
 _NODE = struct.Struct("<IiI")

@@ -4,12 +4,11 @@
  * What it leaves to Python is per group (thousands fewer) and per import chain (tens).
  *
  * _report_groups(stacks, kinds, importlib) -> (stacks, own, groups, chains, import_peak, import_end):
- *   stacks      list of dicts with "frames" (list of frame ids) and the counters live_at_peak, live_at_end, allocs,
- *               frees, alloc_bytes;
- *   kinds       bytes, the kind of each frame id (report.py's _LIB, _USER, _IMPORT, _HARNESS, _MACHINERY);
- *   importlib   bytes, 1 for each frame id in importlib's own bootstrap code.
- * Returns the stacks with thrifty's and runpy's frames cut (a dict copy each; an unchanged stack keeps its frames
- * list), the doctor's own totals (the stacks whose innermost frame is its machinery, left out), the groups
+ *   stacks      list of dicts with "frames" (a list or tuple of frame ids) and the counters live_at_peak, live_at_end,
+ * allocs, frees, alloc_bytes; kinds       bytes, the kind of each frame id (report.py's _LIB, _USER, _IMPORT, _HARNESS,
+ * _MACHINERY); importlib   bytes, 1 for each frame id in importlib's own bootstrap code. Returns the stacks with
+ * thrifty's and runpy's frames cut (a dict copy each; an unchanged stack keeps its frames list), the doctor's own
+ * totals (the stacks whose innermost frame is its machinery, left out), the groups
  * [(site frame or None, inner frame or None, user, [five sums])] in the order first met (report._aggregate_sites
  * reads them), the import chains {frames up to the innermost import: [live_at_peak, live_at_end, allocs,
  * alloc_bytes]}, and what the stacks through an import held at the peak and at the end. Sums are Python ints, so
@@ -132,7 +131,7 @@ static int group_stack(pass *p, PyObject *ids_list, const Py_ssize_t *fidx, cons
         return 0;
     if (add_counters(p->import_sums, vals, ends2, 2) < 0)
         return -1;
-    PyObject *slice = PyList_GetSlice(ids_list, 0, j + 1), *chain = slice ? PyList_AsTuple(slice) : NULL;
+    PyObject *slice = PySequence_GetSlice(ids_list, 0, j + 1), *chain = slice ? PySequence_Tuple(slice) : NULL;
     Py_XDECREF(slice);
     if (!chain)
         return -1;
@@ -161,8 +160,8 @@ static int one_stack(pass *p, PyObject *st) {
     fr = PyDict_GetItemWithError(st, KEYS[5]); /* borrowed; a str key: runs no Python code */
     if (!fr && PyErr_Occurred())
         return -1;
-    if (!fr || !PyList_Check(fr)) {
-        PyErr_SetString(PyExc_TypeError, "_report_groups: a stack's \"frames\" must be a list of frame ids");
+    if (!fr || !(PyList_Check(fr) || PyTuple_Check(fr))) {
+        PyErr_SetString(PyExc_TypeError, "_report_groups: a stack's \"frames\" must be a list or tuple of frame ids");
         return -1;
     }
     for (int k = 0; k < 5; k++) {
@@ -186,7 +185,7 @@ static int one_stack(pass *p, PyObject *st) {
 }
 
 static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const vals[5]) {
-    Py_ssize_t n = PyList_GET_SIZE(fr), kept = 0, cut = 0;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fr), kept = 0, cut = 0;
     if (n > p->ids_cap) {
         Py_ssize_t cap = n * 2;
         void *grown = PyMem_Realloc(p->ids, (size_t)cap * (sizeof(PyObject *) + sizeof(Py_ssize_t) + 1u));
@@ -202,7 +201,7 @@ static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const v
     int stripped = 0, machinery_at = -1, inner_machinery = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t i;
-        int kind = kind_of(p, PyList_GET_ITEM(fr, k), &i);
+        int kind = kind_of(p, PySequence_Fast_GET_ITEM(fr, k), &i);
         if (kind < 0)
             return -1;
         if (kind >= K_HARNESS)
@@ -214,7 +213,7 @@ static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const v
     /* frames outside the doctor's outermost frame launched it (the `thrifty` console script) */
     cut = stripped && machinery_at >= 0 ? machinery_at : 0;
     for (Py_ssize_t k = cut; k < n; k++) {
-        PyObject *f = PyList_GET_ITEM(fr, k);
+        PyObject *f = PySequence_Fast_GET_ITEM(fr, k);
         Py_ssize_t i;
         int kind = kind_of(p, f, &i);
         if (stripped && kind >= K_HARNESS)

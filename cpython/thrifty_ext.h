@@ -109,11 +109,12 @@ int tf_objectpool_add(PyObject *module, tf_state *st);
 int tf_view_add(PyObject *module, tf_state *st);
 int tf_streaming_add(PyObject *module, tf_state *st);
 
-int tf_tracker_add(PyObject *module, tf_state *st);      /* tracker.c: _tracker_start/_tracker_stop */
-int tf_runfile_add(PyObject *module, tf_state *st);      /* runfile.c: the doctor's run file */
-int tf_runfile_read_add(PyObject *module, tf_state *st); /* runfile_read.c: a snapshot's stacks, read */
-int tf_runscript_add(PyObject *module, tf_state *st);    /* runscript.c: a script run as python runs it */
-int tf_guard_add(PyObject *module, tf_state *st);        /* guard.c: _Guard */
+int tf_tracker_add(PyObject *module, tf_state *st);       /* tracker.c: _tracker_start/_tracker_stop */
+int tf_runfile_add(PyObject *module, tf_state *st);       /* runfile.c: the doctor's run file */
+int tf_runfile_read_add(PyObject *module, tf_state *st);  /* runfile_read.c: a snapshot's stacks, read */
+int tf_report_groups_add(PyObject *module, tf_state *st); /* report_groups.c: the report's pass over stacks */
+int tf_runscript_add(PyObject *module, tf_state *st);     /* runscript.c: a script run as python runs it */
+int tf_guard_add(PyObject *module, tf_state *st);         /* guard.c: _Guard */
 int tf_lz_compressor_add(PyObject *module, tf_state *st);
 int tf_lz_decompressor_add(PyObject *module, tf_state *st);
 

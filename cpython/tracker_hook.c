@@ -101,6 +101,22 @@ static void filter_add(const void *p) { filter_step(p, 1); }
 
 static void filter_remove(const void *p) { filter_step(p, -1); }
 
+/* Exact mode: a block of up to 512 bytes that is not its site's size0 and whose site has no small id yet. Counts it;
+ * the TF_SMALL_AFTER-th such block gives the site the next small id while ids last (then this block packs too).
+ * The packed value, or UINT32_MAX (the block goes to the 16-byte table). */
+static TF_NOINLINE uint32_t small_claim(uint32_t site, tf_site *s, uint64_t size) {
+    if (s->small + 1u < TF_SMALL_AFTER) {
+        s->small++;
+        return UINT32_MAX;
+    }
+    if (Tables.nsmall >= TF_PACK_SMALL_SITES ||
+        grow_array((void **)&Tables.small_sites, &Tables.small_cap, sizeof *Tables.small_sites, Tables.nsmall + 1u) < 0)
+        return UINT32_MAX; /* the count stays below TF_SMALL_HAVE: asked again next time, and refused */
+    Tables.small_sites[Tables.nsmall] = site;
+    s->small = TF_SMALL_HAVE | Tables.nsmall++;
+    return pack_value(site, size, s);
+}
+
 static void trace_alloc(int domain, void *p, uint64_t size) {
     int64_t wbytes = (int64_t)size, wcount = 1;
     uint32_t site;
@@ -121,9 +137,11 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
     {
         uintptr_t a = (uintptr_t)p;
         tf_site *s = &Tables.sites[site];
-        if (!s->size0 && size <= UINT32_MAX)
-            s->size0 = (uint32_t)size;
-        uint32_t pv = pack_value(site, size, s->size0);
+        if (!s->size0 && size <= TF_SIZE0_MAX)
+            s->size0 = (unsigned int)size;
+        uint32_t pv = pack_value(site, size, s);
+        if (pv == UINT32_MAX && size <= TF_PACK_SMALL_SIZE && !Run.sampled)
+            pv = small_claim(site, s, size);
         if (pv != UINT32_MAX && !(a & ((1u << TF_PACK_SHIFT) - 1u)) && pack_room(&Tables.pblocks) == 0 &&
             tf_packtable_put(&Tables.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), pv) == TF_OK) {
             /* packed: 8 bytes */

@@ -110,29 +110,24 @@ typedef struct {
 
 /* Packed live-block entries: key = address >> 4 (blocks are 16-byte aligned), 43 bits: all of a 47-bit user address
  * space. The 21-bit value is either
- *   0 | site (20 bits)                    a block of its site's first size (size0), or
- *   1 | size - 1 (9 bits) | site (11 bits) a block of up to 512 bytes (pymalloc's range) from one of the first 2048
- *                                         sites;
- * anything else (an odd address, a larger block of another size, a later site) goes to the 16-byte table. */
+ *   0 | site (20 bits)                      a block of its site's first size (size0), or
+ *   1 | size - 1 (9 bits) | small id (11 bits) a block of up to 512 bytes (pymalloc's range) from a site with one
+ *                                           of the 2048 small ids;
+ * anything else (an odd address, a larger block of another size, a site without a small id) goes to the 16-byte
+ * table. Sampled mode: a site's small id is its index, for the first 2048 sites (its sites are few and recycled).
+ * Exact mode: the ids go to the sites that need them, in the order they show it: a site takes one when
+ * TF_SMALL_AFTER of its blocks went to the 16-byte table. Ids went to the first 2048 sites before, and a program's
+ * imports make thousands of sites before its own code runs (13,000 for a benchmark driver under the recorder), so
+ * every varying-size block of the program's own loops took the 16-byte table's slower path (json_dumps: a tenth of
+ * the traced run's time in its put and take). */
 #define TF_PACK_SHIFT 4
 #define TF_PACK_VALUE_BITS 21u
 #define TF_PACK_SMALL (UINT32_C(1) << 20)
 #define TF_PACK_SMALL_SITES 2048u
 #define TF_PACK_SMALL_SIZE 512u
-
-/* Packed value for a block, or UINT32_MAX when it must go to the 16-byte table. */
-static inline uint32_t pack_value(uint32_t site, uint64_t size, uint32_t size0) {
-    if (size == size0 && site < TF_PACK_SMALL)
-        return site;
-    if (size <= TF_PACK_SMALL_SIZE && site < TF_PACK_SMALL_SITES)
-        return TF_PACK_SMALL | (uint32_t)(size - 1u) << 11 | site;
-    return UINT32_MAX;
-}
-
-/* Site of a packed live-block value (see TF_PACK_*). */
-static inline uint32_t unpack_site(uint64_t v) {
-    return v & TF_PACK_SMALL ? (uint32_t)v & (TF_PACK_SMALL_SITES - 1u) : (uint32_t)v;
-}
+#define TF_SIZE0_MAX ((UINT32_C(1) << 20) - 1u) /* tf_site.size0's bits */
+#define TF_SMALL_HAVE 0x800u                    /* tf_site.small: an id (its low 11 bits), else a count */
+#define TF_SMALL_AFTER 4u
 
 /* ---- the state, one struct per concern ---------------------------------------------------------------------- */
 
@@ -194,6 +189,8 @@ typedef struct {
     uint32_t free_sites, free_nodes;   /* heads of the sampled-mode free lists; 0 = empty */
     uint32_t nfree_sites, nfree_nodes; /* their lengths */
     uint64_t recycled_sites;
+    uint32_t *small_sites; /* exact mode: the site of each small id (TF_PACK_SMALL) */
+    uint32_t nsmall, small_cap;
     tf_growtable functab; /* hash of (file, name) -> TF_KEY_FUNC | function index (exact mode) */
     tf_func *funcs;
     uint32_t nfuncs, funcs_cap;
@@ -202,6 +199,31 @@ typedef struct {
     size_t own_bytes, own_peak;
 } tf_tables_state;
 extern TF_HIDDEN tf_tables_state Tables;
+
+/* A site's small id (TF_PACK_SMALL), or UINT32_MAX when it has none. */
+static inline uint32_t small_id(uint32_t site, const tf_site *s) {
+    if (Run.sampled)
+        return site < TF_PACK_SMALL_SITES ? site : UINT32_MAX;
+    return s->small & TF_SMALL_HAVE ? s->small & (TF_PACK_SMALL_SITES - 1u) : UINT32_MAX;
+}
+
+/* Packed value for a block of `site` (its record `s`), or UINT32_MAX when it must go to the 16-byte table. */
+static inline uint32_t pack_value(uint32_t site, uint64_t size, const tf_site *s) {
+    uint32_t id;
+    if (size == s->size0 && site < TF_PACK_SMALL)
+        return site;
+    if (size <= TF_PACK_SMALL_SIZE && (id = small_id(site, s)) != UINT32_MAX)
+        return TF_PACK_SMALL | (uint32_t)(size - 1u) << 11 | id;
+    return UINT32_MAX;
+}
+
+/* Site of a packed live-block value (see TF_PACK_*). */
+static inline uint32_t unpack_site(uint64_t v) {
+    uint32_t id = (uint32_t)v & (TF_PACK_SMALL_SITES - 1u);
+    if (!(v & TF_PACK_SMALL))
+        return (uint32_t)v;
+    return Run.sampled ? id : Tables.small_sites[id];
+}
 
 #define TF_RECENT 16u
 typedef struct {

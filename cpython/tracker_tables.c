@@ -317,7 +317,11 @@ void release_run(void) {
     }
     own_add(0, (size_t)Tables.sites_cap * sizeof(tf_site) + (size_t)Tables.nodes_cap * sizeof(tf_node) +
                    (size_t)Tables.links_cap * sizeof(tf_nodelink) + (size_t)Tables.funcs_cap * sizeof(tf_func) +
-                   (size_t)Tables.forder_cap * sizeof *Tables.forder + fixed_bytes());
+                   (size_t)Tables.forder_cap * sizeof *Tables.forder +
+                   (size_t)Tables.small_cap * sizeof *Tables.small_sites + fixed_bytes());
+    free(Tables.small_sites);
+    Tables.small_sites = NULL;
+    Tables.nsmall = Tables.small_cap = 0;
     free(Tables.funcs);
     free(Tables.forder);
     Tables.funcs = NULL;

@@ -27,11 +27,14 @@ typedef struct {
 #define TF_NODE_FREE UINT32_MAX
 
 typedef struct {
-    uint32_t leaf;          /* innermost frame's node; on the free list (sampled mode): the next free site */
-    uint16_t depth;         /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
-    uint8_t truncated;      /* the stack was deeper than max_depth */
-    uint8_t unused;         /* recycled: on the free list, no stack refers to it */
-    uint32_t size0;         /* size of the site's first block: blocks of this size go to the packed table */
+    uint32_t leaf;     /* innermost frame's node; on the free list (sampled mode): the next free site */
+    uint16_t depth;    /* frames in the stack (<= TF_MAX_DEPTH_LIMIT) */
+    uint8_t truncated; /* the stack was deeper than max_depth */
+    uint8_t unused;    /* recycled: on the free list, no stack refers to it */
+    /* size0: the size of the site's first block (up to 1 MiB; 0: none yet): blocks of this size go to the packed
+     * table. small (exact mode, tracker_state.h's TF_SMALL_*): the site's small id once it has one (its blocks of
+     * other sizes up to 512 bytes pack too), else how many such blocks went to the 16-byte table so far */
+    unsigned int size0 : 20, small : 12;
     uint32_t at_peak_epoch; /* 32 bits keep a site at 56 bytes; a stale copy is mistaken for current only when
                              * exactly a multiple of 2^32 new peaks passed without touching the site */
     int64_t live, at_peak;

@@ -71,3 +71,22 @@ def test_the_tracker_reports_its_live_blocks_and_their_table_at_the_peak():
     blocks, table = raw["live_blocks_at_peak"], raw["block_table_bytes_at_peak"]
     assert 50_000 <= blocks <= 55_000, blocks
     assert 8 * blocks * 4 // 3 <= table <= 8 * blocks * 8 // 3 + 64 * 1024, (table, blocks)
+
+
+def test_a_late_sites_blocks_of_many_sizes_pack_after_thousands_of_sites():
+    """Exact mode's 2048 small pack ids go to the sites that need them (a site takes one after a few of its blocks
+    were not of its first size), not to the first 2048 sites: under the recorder a program's imports make ~13,000
+    sites before its own code runs, and its loops' blocks of varying sizes then all took the 16-byte table."""
+    from thrifty.doctor import trace
+
+    codes = [compile(f"v = [0] * {i % 5}", f"<site{i}>", "exec") for i in range(3000)]
+    ns: dict = {}
+    with trace() as raw:
+        for code in codes:
+            exec(code, ns)  # 3000 distinct stacks, each a site made before the line below
+        keep = [bytes(i % 200 + 1) for i in range(50_000)]  # one site, ~200 sizes
+        del keep
+    blocks, table = raw["live_blocks_at_peak"], raw["block_table_bytes_at_peak"]
+    assert 50_000 <= blocks <= 55_000, blocks
+    # 8-byte slots at a load of 3/8 to 3/4; the 16-byte table would take twice as much
+    assert table <= 8 * blocks * 8 // 3 + 64 * 1024, (table, blocks)

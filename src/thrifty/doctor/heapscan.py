@@ -14,10 +14,11 @@ from __future__ import annotations
 import array
 import collections
 import gc
-import linecache
 import sys
 import types
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing's import (and linecache's, in _is_import_line) cost the recorder's end ~7 ms of CPU
+    from typing import Any
 
 from thrifty import _ext
 from thrifty.doctor.usercode import is_library_file
@@ -106,6 +107,8 @@ def scan_boxed(sites: Any, min_len: int = BOXED_MIN_LEN, exclude: set[int] | Non
 # ---- equal strings ------------------------------------------------------------------------------------------
 
 def _is_import_line(site: tuple[str, int]) -> bool:
+    import linecache  # only when a duplicate was found (it imports tokenize)
+
     line = linecache.getline(site[0], site[1]).lstrip()
     return line.startswith("import ") or (line.startswith("from ") and " import " in line)
 

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import thrifty
+from thrifty import _ext
 from thrifty.doctor.usercode import UserCode, site_label
 
 SCHEMA = "thrifty.doctor"
@@ -54,84 +55,24 @@ def _frame_kinds(frames: list[Any], user: UserCode) -> list[int]:
     return kinds
 
 
-def _strip_harness(raw: dict[str, Any], kinds: list[int]) -> tuple[list[dict[str, Any]], dict[str, Any], list[bytes]]:
-    """(the user's stacks, the doctor's own totals, each kept stack's frame kinds). Every thrifty and runpy frame is
-    removed from every stack, so what thrifty's library code allocates for a user call is charged to the user line
-    that called it. A stack whose innermost frame is the doctor's machinery (its probes' gc callback running inside
-    a user line, the harness compiling the target) is the doctor's own allocation: it is left out of the stacks and
-    sites and summed into the second result instead, so the totals still account for it.
-    O(stack entries), with the per-entry work in C where it can be (set and bytes operations): each frame's kind
-    was decided once, in `kinds`."""
-    own = dict.fromkeys(_COUNTERS, 0)
-    own["stacks"] = 0
-    out, out_kinds = [], []
-    kind_of = bytes(kinds).__getitem__
-    machinery = {i for i, k in enumerate(kinds) if k == _MACHINERY}
-    stripped = {i for i, k in enumerate(kinds) if k >= _HARNESS}
-    for st in raw["stacks"]:
-        fr = st["frames"]
-        if stripped.isdisjoint(fr):
-            ids = fr
-        else:
-            cut = 0
-            if not machinery.isdisjoint(fr):
-                # Frames outside the doctor's outermost frame launched it (the `thrifty` console script).
-                cut = next(k for k, i in enumerate(fr) if i in machinery)
-            ids = [i for i in fr[cut:] if i not in stripped]
-            if not ids or fr[-1] in machinery:
-                for field in _COUNTERS:
-                    own[field] += st[field]
-                own["stacks"] += 1
-                continue
-        out.append({**st, "frames": ids})
-        out_kinds.append(bytes(map(kind_of, ids)))
-    return out, own, out_kinds
-
-
 def _frame_dict(frame: list[Any]) -> dict[str, Any]:
     return {"file": frame[0], "line": max(frame[1], 0), "function": frame[2]}  # 0: no line (`<compile>`)
 
 
-def _aggregate_sites(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: list[bytes]) -> list[dict[str, Any]]:
+def _aggregate_sites(frames: list[Any], groups: list[tuple[Any, Any, bool, list[int]]]) -> list[dict[str, Any]]:
     """Per site, the stacks' counters summed, sorted by live bytes at peak. A stack's site is its innermost frame in
     the user's code, so a user line is charged with everything its call allocated, with the library frame that held
     the most of it at the peak beside it (`in`); a stack without a user frame goes to its outermost frame (the
-    import or thread that made it) and is marked `user_code: false`."""
-    # first the stacks' counters per (site, inner frame), in lists (a few list adds per stack, the bulk of a run's
-    # work here), then the sites from those groups
-    groups: dict[tuple[Any, Any], list[int]] = {}
-    user_of: dict[Any, bool] = {}
-    bootstrap = {i for i, f in enumerate(frames) if f[0].startswith("<frozen importlib")}
-    for st, ks in zip(stacks, stack_kinds):
-        ids = st["frames"]
-        if not ids:
-            key, inner, user = None, None, False
-        else:
-            u = ks.rfind(_USER)
-            user = u >= 0
-            if user:
-                key = ids[u]
-            elif ids[0] not in bootstrap:
-                key = ids[0]
-            else:  # no user frame: the outermost frame, past importlib's own (the import it ran is what made it)
-                key = next((i for i in ids if i not in bootstrap), ids[0])
-            inner = ids[-1] if ids[-1] != key else None
-        sums = groups.get((key, inner))
-        if sums is None:
-            sums = groups[key, inner] = [0, 0, 0, 0, 0]
-            user_of.setdefault(key, user)
-        sums[0] += st["live_at_peak"]
-        sums[1] += st["live_at_end"]
-        sums[2] += st["allocs"]
-        sums[3] += st["frees"]
-        sums[4] += st["alloc_bytes"]
+    import or thread that made it) and is marked `user_code: false`. `groups`: the stacks' counters summed per
+    (site, inner frame), in the order first met, with whether the site is the user's (_ext._report_groups, in C:
+    the per-stack work of a run with thousands of stacks)."""
     by_site: dict[Any, dict[str, Any]] = {}
     inner_of: dict[Any, dict[int, tuple[int, int]]] = {}
-    for (key, inner), sums in groups.items():
+    for key, inner, user, sums in groups:
         site = by_site.get(key)
         if site is None:
             where = {"file": "<no Python frame>", "line": 0, "function": ""} if key is None else _frame_dict(frames[key])
-            site = by_site[key] = {**where, "in": None, "user_code": user_of[key], **dict.fromkeys(_COUNTERS, 0)}
+            site = by_site[key] = {**where, "in": None, "user_code": user, **dict.fromkeys(_COUNTERS, 0)}
             inner_of[key] = {}
         for field, n in zip(_COUNTERS, sums):  # _COUNTERS' order: the order of `sums`
             site[field] += n
@@ -146,7 +87,7 @@ def _aggregate_sites(frames: list[Any], stacks: list[dict[str, Any]], stack_kind
     return sorted(by_site.values(), key=lambda s: (-s["live_at_peak"], -s["alloc_bytes"], s["file"], s["line"]))
 
 
-def _import_table(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: list[bytes], kinds: list[int], peak: int) -> list[dict[str, Any]]:
+def _import_table(frames: list[Any], chains: dict[tuple[int, ...], list[int]], kinds: list[int], peak: int) -> list[dict[str, Any]]:
     """Per imported module (the recorder's `<import>` pseudo-frames): the bytes its import left live. `self` counts
     the stacks whose innermost import is the module, `cumulative` those that pass through its import anywhere (its
     own imports included); `imported_at` is the user's line that imported it, when the user's code did."""
@@ -159,23 +100,11 @@ def _import_table(frames: list[Any], stacks: list[dict[str, Any]], stack_kinds: 
                                "live_at_end": 0, "allocs": 0, "alloc_bytes": 0, "imported_at": None}
         return r
 
-    # Stacks are grouped by their frames up to the innermost import: what a stack adds to the table depends on
-    # those frames only, and the many stacks under one import chain share them, so the per-frame walk below runs
-    # once per distinct chain instead of once per stack. The groups keep the order of their first stack, so
-    # `imported_at` is the same as a walk over every stack in order would find.
-    chains: dict[tuple[int, ...], list[int]] = {}
-    for st, ks in zip(stacks, stack_kinds):
-        j = ks.rfind(_IMPORT)
-        if j < 0:
-            continue
-        key = tuple(st["frames"][:j + 1])
-        sums = chains.get(key)
-        if sums is None:
-            sums = chains[key] = [0, 0, 0, 0]
-        sums[0] += st["live_at_peak"]
-        sums[1] += st["live_at_end"]
-        sums[2] += st["allocs"]
-        sums[3] += st["alloc_bytes"]
+    # `chains`: the stacks' counters [live_at_peak, live_at_end, allocs, alloc_bytes] summed per frames up to their
+    # innermost import (_ext._report_groups): what a stack adds to the table depends on those frames only, and the
+    # many stacks under one import chain share them, so the per-frame walk below runs once per distinct chain. The
+    # chains keep the order of their first stack, so `imported_at` is the same as a walk over every stack in order
+    # would find.
     for ids, (live_at_peak, live_at_end, allocs, alloc_bytes) in chains.items():
         seen = set()
         last = None
@@ -239,18 +168,20 @@ def build_report(raw: dict[str, Any], *, target: dict[str, Any] | None = None, o
     user = UserCode(raw.get("user_roots") or default_roots(target), include=include, exclude=exclude,
                     typed=target.get("kind", "code") == "code")
     kinds = _frame_kinds(frames, user)
-    stacks, own, stack_kinds = _strip_harness(raw, kinds)
-    sites = _aggregate_sites(frames, stacks, stack_kinds)
+    # Every thrifty and runpy frame is removed from every stack, so what thrifty's library code allocates for a user
+    # call is charged to the user line that called it. A stack whose innermost frame is the doctor's machinery (its
+    # probes' gc callback running inside a user line, the harness compiling the target) is the doctor's own
+    # allocation: left out of the stacks and sites and summed into `own`, so the totals still account for it. The
+    # kept stacks grouped per site and per import chain: one pass in C (cpython/report_groups.c).
+    importlib = bytes(f[0].startswith("<frozen importlib") for f in frames)
+    all_stacks = raw["stacks"] if isinstance(raw["stacks"], list) else list(raw["stacks"])
+    stacks, own, groups, chains, import_peak, import_end = _ext._report_groups(all_stacks, bytes(kinds), importlib)
+    sites = _aggregate_sites(frames, groups)
     peak = raw["peak_bytes"]
-    imports = _import_table(frames, stacks, stack_kinds, kinds, peak)
+    imports = _import_table(frames, chains, kinds, peak)
     top_at_peak = [i for i, s in enumerate(sites) if s["live_at_peak"] > 0][:top]
     churn_order = sorted(range(len(sites)), key=lambda i: (-sites[i]["frees"], -sites[i]["alloc_bytes"]))
     top_churn = [i for i in churn_order if sites[i]["frees"] > 0][:top]
-    import_peak = import_end = 0
-    for st, ks in zip(stacks, stack_kinds):
-        if _IMPORT in ks:
-            import_peak += st["live_at_peak"]
-            import_end += st["live_at_end"]
     target_rss = raw.get("target_peak_rss_bytes")
     report: dict[str, Any] = {
         "schema": SCHEMA,

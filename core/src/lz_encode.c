@@ -5,19 +5,27 @@
 #include "lz_match.h"
 
 /* What each level (TF_LZ_LEVEL) searches: candidates on a hash chain (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) or ways of
- * a bucket (above), and whether it looks one byte ahead. The decoder never knows: every level writes the same
- * format. Level 6 is the measured balance described above; bench/results/lz.md has every level's ratio and speed. */
+ * a bucket (above), and whether it looks one byte ahead (lazy: 0 never; TF__LZ_LAZY_ALL before any match shorter
+ * than 2^L, weighing as many candidates there; a larger value n only before an explicit match shorter than n bytes,
+ * weighing one candidate, see tf__looks_ahead). The decoder never knows: every level writes the same format. Level 6
+ * is the measured balance described above; bench/results/lz.md has every level's ratio and speed.
+ * Levels 1 and 4 look ahead before short explicit matches (issue 16; bench_lz's unseen corpus at W=8, L=4, ratio
+ * against heatshrink's; callgrind instructions on the main corpus): 2- and 3-byte matches are where a greedy parse
+ * most often blocks a longer match one byte later. Level 1, one candidate: 1.045x without the look, 1.067x with it,
+ * for 1.04x the instructions (telemetry 1.10x -> 1.25x). Level 4, eight candidates: 1.088x -> 1.106x for 1.02x.
+ * Eight candidates and the look at level 1 measured 2.7x heatshrink's compress speed in the bench (target 3x).
+ * With two candidates, looking before every explicit match instead gained 0.3% for 1.1x the instructions. */
 #define TF__LZ_LEVEL_SHIFT 8u
 
 typedef struct {
     uint8_t chain, ways, lazy, probes; /* probes: buckets searched beyond the position's own (tf__best) */
 } tf__lz_level;
-#define TF__LZ_LEVEL1_DEPTH 8u
+#define TF__LZ_LEVEL1_DEPTH 1u
 static const tf__lz_level tf__lz_levels[9] = {
     {TF__LZ_LEVEL1_DEPTH, 1, 4, 0},
     {2, 2, 0, 0},
     {4, 4, 0, 0},
-    {8, 8, 0, 0},
+    {8, 8, 4, 0},
     {4, 4, 1, 0},
     {8, TF_LZ_HASH_WAYS, 1, 1},
     {16, TF_LZ_HASH_WAYS, 1, 2},

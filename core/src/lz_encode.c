@@ -9,12 +9,9 @@
  * than 2^L, weighing as many candidates there; a larger value n only before an explicit match shorter than n bytes,
  * weighing one candidate, see tf__looks_ahead). The decoder never knows: every level writes the same format. Level 6
  * is the measured balance described above; bench/results/lz.md has every level's ratio and speed.
- * Levels 1 and 4 look ahead before short explicit matches (issue 16; bench_lz's unseen corpus at W=8, L=4, ratio
- * against heatshrink's; callgrind instructions on the main corpus): 2- and 3-byte matches are where a greedy parse
- * most often blocks a longer match one byte later. Level 1, one candidate: 1.045x without the look, 1.067x with it,
- * for 1.04x the instructions (telemetry 1.10x -> 1.25x). Level 4, eight candidates: 1.088x -> 1.106x for 1.02x.
- * Eight candidates and the look at level 1 measured 2.7x heatshrink's compress speed in the bench (target 3x).
- * With two candidates, looking before every explicit match instead gained 0.3% for 1.1x the instructions. */
+ * Levels 1 and 4 look ahead only before 2- and 3-byte explicit matches, where a greedy parse most often blocks a
+ * longer match one byte later (issue 16; docs/lz.md has the measurements: W=8 unseen corpus, level 1 1.045x ->
+ * 1.067x heatshrink's ratio for 1.04x the instructions, level 4 1.088x -> 1.106x). */
 #define TF__LZ_LEVEL_SHIFT 8u
 
 typedef struct {

@@ -5,17 +5,24 @@
 #include "lz_match.h"
 
 /* What each level (TF_LZ_LEVEL) searches: candidates on a hash chain (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) or ways of
- * a bucket (above), and whether it looks one byte ahead. The decoder never knows: every level writes the same
- * format. Level 6 is the measured balance described above; bench/results/lz.md has every level's ratio and speed. */
+ * a bucket (above), and whether it looks one byte ahead (lazy: 0 never; TF__LZ_LAZY_ALL before any match shorter
+ * than 2^L, weighing as many candidates there; a larger value n only before an explicit match shorter than n bytes,
+ * weighing one candidate, see tf__looks_ahead). The decoder never knows: every level writes the same format. Level 6
+ * is the measured balance described above; bench/results/lz.md has every level's ratio and speed.
+ * Levels 1 and 4 look ahead only before 2- and 3-byte explicit matches, where a greedy parse most often blocks a
+ * longer match one byte later (issue 16; docs/lz.md has the measurements: W=8 unseen corpus, level 1 1.045x ->
+ * 1.067x heatshrink's ratio for 1.04x the instructions, level 4 1.088x -> 1.106x). */
 #define TF__LZ_LEVEL_SHIFT 8u
+
 typedef struct {
     uint8_t chain, ways, lazy, probes; /* probes: buckets searched beyond the position's own (tf__best) */
 } tf__lz_level;
+#define TF__LZ_LEVEL1_DEPTH 1u
 static const tf__lz_level tf__lz_levels[9] = {
-    {1, 1, 0, 0},
+    {TF__LZ_LEVEL1_DEPTH, 1, 4, 0},
     {2, 2, 0, 0},
     {4, 4, 0, 0},
-    {8, 8, 0, 0},
+    {8, 8, 4, 0},
     {4, 4, 1, 0},
     {8, TF_LZ_HASH_WAYS, 1, 1},
     {16, TF_LZ_HASH_WAYS, 1, 2},
@@ -106,7 +113,7 @@ tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, un
     /* Small windows are full of 2-byte matches worth taking, for a search that looks ahead and at several
      * candidates; the fast levels, which look at one or two, do better with 3-byte keys, whose candidates more often
      * match (W=8 level 1: 348253 bytes instead of 356188). Larger windows profit from 3-byte keys that spread. */
-    e->hash_bytes = window_bits <= 9u && how->lazy ? 2u : 3u;
+    e->hash_bytes = window_bits <= 9u && how->lazy == TF__LZ_LAZY_ALL ? 2u : 3u;
     e->hash_shift = (uint8_t)(32u - (packed >= 0 ? (unsigned)packed : tf__enc_buckets_log2(window_bits)));
 #if TF_LZ_FILTERS
     e->filter_id = (uint8_t)filter;
@@ -335,10 +342,10 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
         }
     } else
 #endif
-        if (lazy && c.kind != K_NONE && c.len < (1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
+        if (lazy && tf__looks_ahead(e, &c, 1u << e->l) && c.len < s->la && s->la >= e->hash_bytes + 1u) {
         tf__insert_hashed(e, c.hash, e->pos);
         e->head_hashed = 1;
-        tf__lz_choice next = tf__best(e, s, 1, e->depth);
+        tf__lz_choice next = tf__best(e, s, 1, tf__ahead_depth(e, e->depth));
         if (next.gain > c.gain) {
             /* The search at the next step would find exactly this (same table, history, rep and bounds). */
             c.kind = K_NONE;
@@ -566,26 +573,28 @@ TF__LZ_HOT int tf__frame_body(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, ui
 }
 
 #if !defined(__OPTIMIZE_SIZE__) /* a build for size runs these levels through tf__frame_body */
-/* tf__frame_body for the levels without the lazy look when the finder is a hash chain (the levels and windows that
- * are asked to be fast), from the start of a frame: the same searches (tf__best) and decisions (tf__pays) as
+/* tf__frame_body for the levels whose finder is a hash chain (the levels and windows that are asked to be fast), from
+ * the start of a frame: the same searches (tf__best) and decisions (the look one byte ahead when `lazy`, tf__pays) as
  * tf__step, with the bookkeeping that the flat view makes simple. Every position enters the chain as soon as it is
  * passed (the one searched, with the search's hash; a match's others right after it), which is the order and the
  * table that tf__step's deferred entering gives each search. From the start, the stream position is head (mod 2^16)
  * and the history seen is head bytes, at most the window: derived, not kept, so that fewer values compete for
- * registers in the loop. */
-TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap,
-                                unsigned depth) {
+ * registers in the loop. `depth` and `lazy` are constants where the caller can make them so. */
+TF__LZ_HOT int tf__frame_chain(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, uint8_t *out, size_t *o, size_t cap,
+                               unsigned depth, int lazy) {
     tf__lz_bits b = e->out;
     const uint8_t *buf = s->buf;
     size_t head = 0, end = s->la, window = (size_t)1 << e->w;
     uint16_t *table = e->table, *prev = TF__LZ_PREV(e);
-    unsigned wmask = (1u << e->w) - 1u, lit = 0;
-    TF_ASSERT(!s->size && !s->head && !e->pos && !e->seen && !e->lit && !e->todo && !e->lazy && e->chain);
+    unsigned wmask = (1u << e->w) - 1u, lit = 0, longest = 1u << e->l;
+    tf__lz_choice next = {0, 0, 0, K_NONE, 0}; /* the look ahead's result when it won: the next search's */
+    int have_next = 0;
+    TF_ASSERT(!s->size && !s->head && !e->pos && !e->seen && !e->lit && !e->todo && e->chain);
     /* The prefix sums of literal costs for tf__lit_cost live in the ring's storage, which is idle until this loop
      * ends (2^(L+1) entries take 2^(L+2) bytes, less than the ring's 2^W + 3 * 2^L). Before each search they cover
-     * positions head .. head + 2^L. */
+     * positions head .. head + 2^L + 1 (the look ahead searches from head + 1). */
     uint16_t *pre = (uint16_t *)(void *)e->buf;
-    size_t pmask = (2u << e->l) - 1u, ahead = (size_t)1 << e->l;
+    size_t pmask = (2u << e->l) - 1u, ahead = ((size_t)1 << e->l) + 1u;
     pre[0] = 0;
     if (end > keep) /* else no search reads them, and the bytes may not be there */
         for (size_t k = 0; k < ahead; k++)
@@ -596,16 +605,32 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
         e->pos = pos;
         e->seen = (uint16_t)(head < window ? head : window);
         e->lit = (uint16_t)lit;
-        tf__lz_choice c = tf__best(e, &v, 0, depth);
+        tf__lz_choice c;
+        if (lazy && have_next) {
+            c = next;
+            have_next = 0;
+        } else {
+            c = tf__best(e, &v, 0, depth);
+        }
         tf__link(table + c.hash, prev, wmask, pos); /* more than 2^L bytes remain: the search hashed head */
+        /* tf__step's look one byte ahead (more than 2^L + 1 bytes remain, so its other bounds hold). */
+        if (lazy && tf__looks_ahead(e, &c, longest)) {
+            tf__lz_choice later = tf__best(e, &v, 1, lazy == 1 ? depth : 1u); /* tf__ahead_depth, as a constant */
+            if (later.gain > c.gain) {
+                next = later;
+                have_next = 1;
+                c.kind = K_NONE;
+            }
+        }
         if (c.kind == K_NONE || !tf__pays(e, c.gain)) {
             tf__run_add(e, buf[head]);
-            /* head + 2^L < end - 8 here: the byte is there even when the loop ends */
+            /* head + 2^L + 1 < end - 7 here: the byte is there even when the loop ends */
             size_t f = head + ahead;
             pre[(f + 1u) & pmask] = (uint16_t)(pre[f & pmask] + tf__lit_bits(buf[f]));
             head++;
             if (++lit < window)
                 continue;
+            have_next = 0; /* a full run resets the run length that priced the look ahead */
             c.kind = K_NONE;
         }
         e->lit = (uint16_t)lit;
@@ -641,6 +666,13 @@ TF__LZ_HOT int tf__frame_greedy(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, 
     e->pos = (uint16_t)head;
     e->seen = (uint16_t)(head < window ? head : window);
     e->lit = (uint16_t)lit;
+    if (lazy && have_next) { /* the ring's steps take the look ahead over (head is not in the table yet, as there) */
+        e->ahead_valid = 1;
+        e->ahead_gain = (int16_t)next.gain;
+        e->ahead_len = (uint16_t)next.len;
+        e->ahead_dist = (uint16_t)next.dist;
+        e->ahead_kind = (uint8_t)next.kind;
+    }
     s->head = head;
     s->la = end - head;
     e->out = b;
@@ -664,13 +696,18 @@ size_t tf__lz_compress_frame(tf_lz_encoder *e, const uint8_t *in, size_t n, uint
     int ok = tf__frame_body(&local, &s, keep, out, &o, cap, local.lazy); /* one loop for all levels */
 #else
     int ok;
-    if (local.lazy)
-        ok = tf__frame_body(&local, &s, keep, out, &o, cap, 1);
-    else if (local.chain) /* level 1 gets its chain depth as a constant: no loop (7% faster; not so for depth 2) */
-        ok = local.depth == 1u ? tf__frame_greedy(&local, &s, keep, out, &o, cap, 1u)
-                               : tf__frame_greedy(&local, &s, keep, out, &o, cap, local.depth);
+    /* Level 1 gets its chain depth and look ahead as constants: the search loops unroll (7% faster). */
+    if (local.chain && local.lazy > TF__LZ_LAZY_ALL)
+        ok = local.depth == TF__LZ_LEVEL1_DEPTH
+                 ? tf__frame_chain(&local, &s, keep, out, &o, cap, TF__LZ_LEVEL1_DEPTH, 2)
+                 : tf__frame_chain(&local, &s, keep, out, &o, cap, local.depth, 2);
+    else if (local.chain && local.lazy)
+        ok = tf__frame_chain(&local, &s, keep, out, &o, cap, local.depth, 1);
+    else if (local.chain)
+        ok = tf__frame_chain(&local, &s, keep, out, &o, cap, local.depth, 0);
     else
-        ok = tf__frame_body(&local, &s, keep, out, &o, cap, 0);
+        ok = local.lazy ? tf__frame_body(&local, &s, keep, out, &o, cap, 1)
+                        : tf__frame_body(&local, &s, keep, out, &o, cap, 0);
 #endif
     if (!ok)
         return 0;

@@ -45,7 +45,8 @@ struct tf_lz_encoder {
     uint8_t w, l, phase, finishing, hash_bytes, hash_shift;
     uint8_t flags;        /* the header's: TF_LZ_FLAG_CHECKSUM, TF_LZ_FLAG_DICT */
     uint8_t chain, depth; /* chains: the finder in use and how many candidates a search looks at */
-    uint8_t lazy;         /* the level looks one byte ahead before taking a match */
+    uint8_t lazy;         /* the level looks one byte ahead before taking a match: 0 never, TF__LZ_LAZY_ALL before
+                           * any shorter than 2^L, else before an explicit match shorter than this (tf__looks_ahead) */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     uint8_t long_before;  /* the last sequence ended with a match of 2^L bytes (the match code's context) */
     /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
@@ -58,6 +59,8 @@ struct tf_lz_encoder {
     uint8_t probes;    /* a bucket search's buckets beyond the position's own (tf__best) */
     uint8_t skip;      /* of the `todo` positions, how many of the newest are inside a match (tf__advance; < 2^8) */
 };
+
+#define TF__LZ_LAZY_ALL 1u
 
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */
 #define TF__LZ_PREV(e) ((e)->table + ((size_t)1 << TF_LZ_CHAIN_HEAD_BITS))

@@ -67,10 +67,10 @@ static inline unsigned tf__log2(uint32_t v) {
 /* Numbers (run lengths, match lengths, offsets) are coded as a slot, which a prefix code codes, then extra bits:
  * 0..3 are their own slots, then each power of two 2^k..2^(k+1)-1 splits into two slots of 2^(k-1) values. */
 static inline unsigned tf__slot(uint32_t v) {
-    if (v < 4u)
-        return v;
+    /* Without a branch on v < 4 (mispredicted on about one encoder search in six): bit k - 1 of v is bit k of 2v
+     * (mod 2^32, so also for v >= 2^31), which gives 0, 2 and 3 their own slots; 1 needs the correction. */
     unsigned k = tf__log2(v);
-    return 2u * k + ((v >> (k - 1u)) & 1u);
+    return 2u * k + (((2u * v) >> k) & 1u) + (unsigned)(v == 1u);
 }
 static inline unsigned tf__slot_extra(unsigned slot) { return slot < 4u ? 0u : (slot >> 1) - 1u; }
 static inline uint32_t tf__slot_base(unsigned slot) {

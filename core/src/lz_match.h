@@ -17,7 +17,7 @@ typedef struct {
     size_t head; /* index of the next byte to encode */
     size_t size; /* the ring's size, or 0 */
     size_t la;   /* bytes available from head */
-    /* Prefix sums (mod 2^16) of tf__lit_bits over the flat view, kept by tf__frame_greedy for the 2^L + 1 positions
+    /* Prefix sums (mod 2^16) of tf__lit_bits over the flat view, kept by tf__frame_chain for the 2^L + 2 positions
      * from head at index & cost_mask, or NULL: tf__lit_cost then sums the bytes itself. */
     const uint16_t *cost;
     size_t cost_mask;
@@ -161,7 +161,7 @@ typedef struct {
 TF__LZ_INLINE unsigned tf__lit_bits(uint8_t c) { return tf__lz_literal_cost[c]; }
 
 TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
-#if !defined(__OPTIMIZE_SIZE__) /* only tf__frame_greedy keeps them */
+#if !defined(__OPTIMIZE_SIZE__) /* only tf__frame_chain keeps them */
     /* A difference of prefix sums: no loop, whose exit was mispredicted on most calls. */
     if (memo->pre)
         return (long)(uint16_t)(memo->pre[(memo->at + n) & memo->mask] - memo->pre[memo->at & memo->mask]);
@@ -271,6 +271,19 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
         }
     }
     return c;
+}
+
+/* Whether the step looks one byte ahead before taking the match c (e->lazy: TF__LZ_LAZY_ALL or a length bound, see
+ * the levels in lz_encode.c); a match as long as allowed is taken as it is. */
+TF__LZ_INLINE int tf__looks_ahead(const tf_lz_encoder *e, const tf__lz_choice *c, unsigned longest) {
+    if (c->kind == K_NONE || c->len >= longest)
+        return 0;
+    return e->lazy == TF__LZ_LAZY_ALL || (c->kind != K_REP && c->len < e->lazy);
+}
+
+/* How many chain candidates that look weighs: the level's depth, or one for the short-match look. */
+TF__LZ_INLINE unsigned tf__ahead_depth(const tf_lz_encoder *e, unsigned depth) {
+    return e->lazy == TF__LZ_LAZY_ALL ? depth : 1u;
 }
 
 #endif /* THRIFTY_LZ_MATCH_H */

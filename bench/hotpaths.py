@@ -10,10 +10,16 @@ The instructions inside the hot path only, for one build (PYTHONPATH=that checko
     valgrind --tool=callgrind --toggle-collect=hook_malloc --toggle-collect=hook_calloc \
         --toggle-collect=hook_realloc --toggle-collect=hook_free python bench/hotpaths.py tr_exact     # tr_*
 
+    valgrind --tool=callgrind --toggle-collect=PySequence_Contains python bench/hotpaths.py fz_ids_own_ours   # fz_*
+
 and read `summary:` in the callgrind.out file. Workloads: in_new (200k distinct str, every call a new entry),
 in_newint, in_newtuple, in_hit (64 distinct str, fresh copies), in_1000, in_tuple; sz_ints, sz_floats, sz_dict,
 sz_set, sz_nested, sz_dictlists (bench_findings' containers), sz_shared (20k references to 2k str), sz_shared_excl,
-sz_dict_excl (exclusive=True), sz_ast (argparse's tree); tr_exact, tr_sampled (the tracker over an allocating loop).
+sz_dict_excl (exclusive=True), sz_ast (argparse's tree); tr_exact, tr_sampled (the tracker over an allocating loop);
+fz_KIND_CASE_SIDE: one pass of `k in s` over 100k queries, bench_frozen's lookup matrix (KIND small, ids, idents; CASE
+own: hits with the table's own key objects, fresh: hits with equal fresh objects, miss; SIDE ours: FrozenSet,
+anchor: frozenset). PySequence_Contains is the `in` of both sides (CONTAINS_OP calls it on 3.11-3.13), so its
+toggle counts the lookup alone, and its Ir / (100k * REPS) is the instructions an op.
 A walk's table is keyed by addresses, so sz_* counts move by about 1% from run to run (ASLR): compare in one run.
 """
 from __future__ import annotations
@@ -106,6 +112,8 @@ def setup(name):
             for t in tuples:
                 it.intern(t)
         return go, ()
+    if name.startswith("fz_"):
+        return frozen_lookups(name)
     if name.startswith("tr_"):
         sampled = name == "tr_sampled"
         def go():
@@ -124,6 +132,37 @@ def setup(name):
                 _ext._tracker_stop()
         return go, ()
     raise SystemExit("unknown workload " + name)
+
+
+def frozen_lookups(name):
+    """fz_KIND_CASE_SIDE: the tables and queries of bench_frozen's lookup matrix, as one pass of `k in s`."""
+    import bench_frozen  # noqa: PLC0415 (bench/ is sys.path[0] when this file runs as a script)
+
+    try:
+        _, kind, case, side = name.split("_")
+        n = 100_000
+        rng = random.Random(20261124)
+        if kind == "small":
+            keys = rng.sample(range(4 * n), 2 * n)
+        elif kind == "ids":
+            keys = bench_frozen._int64s(rng, 2 * n)
+        else:
+            keys = bench_frozen._identifiers(rng, 2 * n)
+        present, absent = keys[:n], keys[n:]
+        fresh = [w.encode().decode() if isinstance(w, str) else int(str(w)) for w in present]
+        queries = {"own": list(present), "fresh": fresh, "miss": list(absent)}[case]
+        table = {"ours": thrifty.FrozenSet, "anchor": frozenset}[side](present)
+    except (ValueError, KeyError):
+        raise SystemExit("unknown workload " + name) from None
+    rng.shuffle(queries)
+
+    def go():
+        found = 0
+        for q in queries:
+            if q in table:
+                found += 1
+        return found
+    return go, (present, table)
 
 
 if __name__ == "__main__":

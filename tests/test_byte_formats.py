@@ -69,5 +69,22 @@ def test_formats_match_the_golden_digests():
     assert not differ, f"bytes differ from those written on x86-64: {differ}"
 
 
+def test_the_micropython_fixtures_are_what_make_fixtures_writes_now(tmp_path):
+    """`make micropython` checks that MicroPython reads and writes the frames and tables in
+    micropython/tests/fixtures byte for byte; those files must be what CPython's thrifty writes today, or a change of
+    the encoder (a level's tuning) leaves them stale, which only that target (not part of `make test`) would see."""
+    import importlib.util
+
+    where = pathlib.Path(__file__).resolve().parent.parent / "micropython" / "tests"
+    spec = importlib.util.spec_from_file_location("make_fixtures", where / "make_fixtures.py")
+    make_fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_fixtures)
+    make_fixtures.main(tmp_path)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written, "make_fixtures.py wrote nothing"
+    stale = [name for name in written if (where / "fixtures" / name).read_bytes() != (tmp_path / name).read_bytes()]
+    assert stale == [], f"regenerate: python micropython/tests/make_fixtures.py micropython/tests/fixtures ({stale})"
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     GOLDEN.write_text(json.dumps(digests(), indent=1, sort_keys=True) + "\n")

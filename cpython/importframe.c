@@ -3,50 +3,47 @@
  * doctor can say which import left which bytes live. */
 #include "tracker_tables.h"
 
-/* importlib's _find_and_load code object (new reference), or NULL (no exception) when it cannot be found: then no
- * import pseudo-frames. Identified once per run by its module, name and file, so the hook compares one pointer. */
-PyObject *tf_find_and_load_code(void) {
-    PyObject *name = PyUnicode_FromString("_frozen_importlib"), *mod, *fn = NULL, *code = NULL;
+/* The code object (new reference) of the Python function `module.attr` or `module.attr.method` (method NULL: no
+ * second step), when that code was compiled from `file`; NULL without an exception when the module is not imported,
+ * a step is missing or the code is not importlib's own (a patched importlib gets no pseudo-frames rather than wrong
+ * ones). NULL with an exception only when a string cannot be made. Looked up once per run, so the hook compares one
+ * pointer. */
+static PyCodeObject *frozen_code(const char *module, const char *attr, const char *method, const char *file) {
+    PyObject *name = PyUnicode_FromString(module), *obj, *next;
+    PyCodeObject *code = NULL;
     if (!name)
         return NULL;
-    mod = PyImport_GetModule(name);
+    obj = PyImport_GetModule(name);
     Py_DECREF(name);
-    if (mod) {
-        fn = PyObject_GetAttrString(mod, "_find_and_load");
-        Py_DECREF(mod);
+    if (obj) {
+        next = PyObject_GetAttrString(obj, attr);
+        Py_SETREF(obj, next);
+    }
+    if (obj && method) {
+        next = PyObject_GetAttrString(obj, method);
+        Py_SETREF(obj, next);
     }
     PyErr_Clear();
-    if (fn && PyFunction_Check(fn)) {
-        PyCodeObject *c = (PyCodeObject *)PyFunction_GET_CODE(fn);
-        if (PyUnicode_CompareWithASCIIString(c->co_name, "_find_and_load") == 0 &&
-            PyUnicode_CompareWithASCIIString(c->co_filename, "<frozen importlib._bootstrap>") == 0 &&
-            c->co_argcount >= 1)
-            code = Py_NewRef((PyObject *)c);
+    if (obj && PyFunction_Check(obj)) {
+        PyCodeObject *c = (PyCodeObject *)PyFunction_GET_CODE(obj);
+        if (PyUnicode_CompareWithASCIIString(c->co_filename, file) == 0)
+            code = (PyCodeObject *)Py_NewRef((PyObject *)c);
     }
-    Py_XDECREF(fn);
+    Py_XDECREF(obj);
     return code;
 }
 
+PyObject *tf_find_and_load_code(void) {
+    PyCodeObject *c = frozen_code("_frozen_importlib", "_find_and_load", NULL, "<frozen importlib._bootstrap>");
+    if (c && (PyUnicode_CompareWithASCIIString(c->co_name, "_find_and_load") != 0 || c->co_argcount < 1))
+        Py_CLEAR(c);
+    return (PyObject *)c;
+}
+
 PyObject *tf_importlib_external_file(void) {
-    PyObject *name = PyUnicode_FromString("_frozen_importlib_external"), *mod, *loader = NULL, *fn = NULL, *file = NULL;
-    if (!name)
-        return NULL;
-    mod = PyImport_GetModule(name);
-    Py_DECREF(name);
-    if (mod) {
-        loader = PyObject_GetAttrString(mod, "SourceLoader");
-        Py_DECREF(mod);
-    }
-    if (loader) {
-        fn = PyObject_GetAttrString(loader, "get_code");
-        Py_DECREF(loader);
-    }
-    PyErr_Clear();
-    if (fn && PyFunction_Check(fn)) {
-        PyObject *f = ((PyCodeObject *)PyFunction_GET_CODE(fn))->co_filename;
-        if (PyUnicode_CompareWithASCIIString(f, "<frozen importlib._bootstrap_external>") == 0)
-            file = Py_NewRef(f);
-    }
-    Py_XDECREF(fn);
+    PyCodeObject *c =
+        frozen_code("_frozen_importlib_external", "SourceLoader", "get_code", "<frozen importlib._bootstrap_external>");
+    PyObject *file = c ? Py_NewRef(c->co_filename) : NULL;
+    Py_XDECREF(c);
     return file;
 }

@@ -1,12 +1,19 @@
 /* Fuzz target for sitetable and packtable: the input is a program of put/take/get/clear operations over a small key
  * space, run on both tables against one shadow array; any disagreement (or an out-of-bounds access the sanitizers see)
- * is a crash. Exercises backward-shift deletion under every interleaving the fuzzer finds, at full load. */
+ * is a crash. Exercises backward-shift deletion under every interleaving the fuzzer finds, at full load, and the
+ * in-place bulk removal (remove_if) the tracker runs when it drops a run's stale entries. */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "thrifty/sitetable.h"
 
 #define KEYS 64u
+
+/* remove_if's callback: drops the keys whose index is a multiple of *ctx */
+static int drop_multiples(void *ctx, uint64_t key, uint64_t value) {
+    (void)value;
+    return ((key >> 4) % KEYS) % *(const uint32_t *)ctx == 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint64_t storage[2 * 64], pstorage[64];
@@ -55,7 +62,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
             break;
         default:
-            if (data[i + 1] == 0xFF) {
+            if (data[i + 1] >= 0xF8 && data[i + 1] < 0xFF) {
+                uint32_t divisor = 2u + (data[i + 1] & 3u), dropped = 0;
+                for (uint32_t j = 0; j < KEYS; j++)
+                    if (shadow[j] && j % divisor == 0) {
+                        shadow[j] = 0;
+                        dropped++;
+                    }
+                if (tf_sitetable_remove_if(&t, drop_multiples, &divisor) != dropped ||
+                    tf_packtable_remove_if(&pt, drop_multiples, &divisor) != dropped)
+                    abort();
+                present -= dropped;
+            } else if (data[i + 1] == 0xFF) {
                 tf_sitetable_clear(&t);
                 tf_packtable_clear(&pt);
                 for (uint32_t j = 0; j < KEYS; j++)

@@ -330,14 +330,14 @@ class ResourceCollector:
         warnings._showwarnmsg = take
 
     def record(self, message: object, source: object) -> None:
+        text = str(message)  # may run the program's own __str__: what it allocates stays the program's
         was = _ext._tracker_own(True)  # the doctor's bookkeeping, not the target's memory (CycleCollector._drain)
         try:
-            self._record(message, source)
+            self._record(text, source)
         finally:
             _ext._tracker_own(was)
 
-    def _record(self, message: object, source: object) -> None:
-        text = str(message)
+    def _record(self, text: str, source: object) -> None:
         what = type(source).__name__ if source is not None else text.split(" <", 1)[0].replace("unclosed ", "")
         site = self.sites.of(source) if source is not None else None
         g = self.groups.get((what, site))

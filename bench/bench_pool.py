@@ -51,6 +51,11 @@ def _mem(kept_peak: tuple[int, int]) -> str:
     return f"kept {harness.fmt_bytes(kept_peak[0])}, peak {harness.fmt_bytes(kept_peak[1])}"
 
 
+def _load() -> float:
+    """The machine's 1-minute load average (nan where the OS has none): the timings' context."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def _verdict(ratio: float, target: float) -> str:
     return "met" if ratio >= target else "MISSED"
 
@@ -254,11 +259,16 @@ def _lines_row(mb: int, repeat_: int) -> list[str]:
 def run(quick: bool) -> str:
     n = 20_000 if quick else 200_000
     rep = 3 if quick else 7
+    load = [_load()]
     rows = [*_pool_rows(n, rep), *_objectpool_rows(n, rep), _view_row(n, rep),
             _lines_row(10 if quick else 100, rep)]
+    load.append(_load())
     table = harness.table(["what", "anchor", "anchor time/op", "thrifty time/op", "ratio", "target", "verdict"],
                           rows)
-    note = ("Times are CPU time (`time.process_time`) per operation, or per whole pass for the log. \"kept\" is Python heap still held after the "
+    note = ("Times are CPU time (`time.process_time`) per operation, or per whole pass for the log, on a machine whose "
+            f"1-minute load average was {load[0]:.1f} as the run started and {load[1]:.1f} as it ended (2 cores "
+            "shared with other jobs: a ratio near 3x moves by 10% and more from run to run; the instruction counts "
+            "in docs/buffers.md do not). \"kept\" is Python heap still held after the "
             "loop, \"peak\" the most held at once during it (tracemalloc); the log row's RSS growth is measured in a "
             "fresh subprocess per side (ru_maxrss above the interpreter's start-up). A peak of a few hundred bytes on the "
             "thrifty side is the timing loop's own set-up (a bound method, an iterator), not the operation.\n\n"

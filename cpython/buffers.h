@@ -41,8 +41,8 @@ struct tf_PoolObject {
     PyObject_HEAD tf_pool core;
     PyObject *weakreflist;
     void *arena; /* PyMem_Calloc'd storage for the core; NULL once closed */
-    /* 0 when acquire()'s inline path applies (arena set, no canary), nonzero otherwise: one word to test, together
-     * with the argument count (pool.c) */
+    /* 0 when acquire()'s inline path applies (arena set, neither ZERO nor CANARY), nonzero otherwise (also while
+     * pool_new is making the pool): one word to test, together with the argument count (pool.c) */
     Py_ssize_t cold;
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
     PyObject *block_type;    /* thrifty.Block, strong: checked on every Pool.release() without a module lookup */

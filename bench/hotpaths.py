@@ -20,6 +20,15 @@ fz_KIND_CASE_SIDE: one pass of `k in s` over 100k queries, bench_frozen's lookup
 own: hits with the table's own key objects, fresh: hits with equal fresh objects, miss; SIDE ours: FrozenSet,
 anchor: frozenset). PySequence_Contains is the `in` of both sides (CONTAINS_OP calls it on 3.11-3.13), so its
 toggle counts the lookup alone, and its Ir / (100k * REPS) is the instructions an op.
+po_FORM_SIZE: 100k iterations of bench_pool's loops, FORM explicit (`b = acquire(); b.release()`), with (`with
+acquire() as b: pass`) or anchor (`b = bytearray(SIZE); del b`), SIZE 64, 256, 1024 or 4096; po_floor (`x = gcd();
+x.conjugate()`, the floor row), po_borrow / po_objexplicit (ObjectPool's `with borrow()` and `acquire()` /
+`release(obj)`), po_listpool (the list pool's `pop` / `append`). These loops run no one C function to toggle on, so
+
+    python bench/hotpaths.py --count po_explicit_64      # callgrind twice, prints the instructions an iteration
+
+counts the whole process at REPS 1 and 11 and divides the difference by 10 * 100k: the loop's own instructions,
+the interpreter's included, without the start-up.
 A walk's table is keyed by addresses, so sz_* counts move by about 1% from run to run (ASLR): compare in one run.
 """
 from __future__ import annotations
@@ -114,6 +123,8 @@ def setup(name):
         return go, ()
     if name.startswith("fz_"):
         return frozen_lookups(name)
+    if name.startswith("po_"):
+        return pool_loops(name)
     if name.startswith("tr_"):
         sampled = name == "tr_sampled"
         def go():
@@ -165,7 +176,91 @@ def frozen_lookups(name):
     return go, (present, table)
 
 
+POOL_N = 100_000
+
+
+def pool_loops(name):
+    """po_*: bench_pool's loops, POOL_N iterations a run."""
+    from itertools import repeat
+    from math import gcd
+
+    n = POOL_N
+    form, _, size = name[3:].partition("_")
+    if form in ("explicit", "with", "anchor") and size in ("64", "256", "1024", "4096"):
+        size = int(size)
+        pool = thrifty.Pool(block_size=size, count=8)
+
+        def explicit(pool=pool):
+            acquire = pool.acquire
+            for _ in repeat(None, n):
+                b = acquire()
+                b.release()
+
+        def with_block(pool=pool):
+            acquire = pool.acquire
+            for _ in repeat(None, n):
+                with acquire() as b:
+                    pass
+
+        def anchor(size=size):
+            for _ in repeat(None, n):
+                b = bytearray(size)
+                del b
+        return {"explicit": explicit, "with": with_block, "anchor": anchor}[form], (pool,)
+    if name == "po_floor":
+        def floor():
+            get = gcd
+            for _ in repeat(None, n):
+                x = get()
+                x.conjugate()
+        return floor, ()
+    objects = thrifty.ObjectPool(lambda: bytearray(256), 8)
+    free = [bytearray(256) for _ in range(8)]
+    if name == "po_borrow":
+        def borrow():
+            get = objects.borrow
+            for _ in repeat(None, n):
+                with get() as obj:
+                    pass
+        return borrow, (objects,)
+    if name == "po_objexplicit":
+        def objexplicit():
+            acquire, release = objects.acquire, objects.release
+            for _ in repeat(None, n):
+                obj = acquire()
+                release(obj)
+        return objexplicit, (objects,)
+    if name == "po_listpool":
+        def listpool():
+            pop, append = free.pop, free.append
+            for _ in repeat(None, n):
+                obj = pop()
+                append(obj)
+        return listpool, (free,)
+    raise SystemExit("unknown workload " + name)
+
+
+def count(name):
+    """Instructions an iteration of a po_* workload: callgrind over the whole process at REPS 1 and 11."""
+    import os
+    import subprocess
+    import tempfile
+
+    totals = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for reps in (1, 11):
+            out = os.path.join(tmp, f"cg.{reps}")
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+                            os.path.abspath(__file__), name, str(reps)], check=True, capture_output=True)
+            with open(out) as f:
+                totals.append(next(int(line.split()[1]) for line in f if line.startswith("summary:")))
+    print(f"{name} {(totals[1] - totals[0]) / (10 * POOL_N):.1f} instructions an iteration")
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--count":
+        count(sys.argv[2])
+        raise SystemExit(0)
     name = sys.argv[1]
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     go, keep = setup(name)

@@ -28,6 +28,7 @@ static int release_failed(tf_BlockObject *b, tf_status status) {
     tf_PoolObject *pool = b->pool;
     Py_ssize_t size = (Py_ssize_t)pool->core.block_size;
     b->data = NULL;
+    b->slow = 1;     /* released, unexported (tf_block_release checked) */
     Py_DECREF(pool); /* released all the same: the acquired block's strong reference goes */
     PyErr_Format(tf_state_of((PyObject *)b)->CorruptData,
                  "Block of %zd bytes was written past its end (canary overwritten); it was released anyway", size);
@@ -44,6 +45,7 @@ int tf_block_release(tf_BlockObject *b) {
     if (status != TF_OK)
         return release_failed(b, status);
     b->data = NULL;
+    b->slow = 1; /* released, unexported */
     Py_DECREF(pool);
     return 0;
 }
@@ -285,10 +287,15 @@ static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
     if (PyBuffer_FillInfo(view, self, b->data, (Py_ssize_t)b->pool->core.block_size, 0, flags) < 0)
         return -1;
     b->exports++;
+    b->slow++;
     return 0;
 }
 
-static void block_releasebuffer(PyObject *self, Py_buffer *Py_UNUSED(view)) { ((tf_BlockObject *)self)->exports--; }
+static void block_releasebuffer(PyObject *self, Py_buffer *Py_UNUSED(view)) {
+    tf_BlockObject *b = (tf_BlockObject *)self;
+    b->exports--;
+    b->slow--;
+}
 
 static PyObject *block_repr(PyObject *self) {
     tf_BlockObject *b = (tf_BlockObject *)self;

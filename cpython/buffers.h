@@ -14,6 +14,15 @@
 
 #include "thrifty/pool.h"
 
+/* A slow path that a hot path tail-calls with its own arguments (Pool.acquire): never inlined and, with GCC, never
+ * cloned with a narrower signature (IPA-SRA drops unused parameters), which would cost the hot path a register move
+ * before its jump. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TF_SLOW_PATH __attribute__((noipa))
+#else
+#define TF_SLOW_PATH Py_NO_INLINE
+#endif
+
 typedef struct tf_PoolObject tf_PoolObject;
 
 typedef struct {
@@ -21,14 +30,20 @@ typedef struct {
         *pool;           /* owner: strong while acquired, borrowed while free; NULL once the pool closed or died */
     unsigned char *data; /* the block's bytes while acquired, NULL while released */
     Py_ssize_t exports;  /* live buffer exports (memoryview, View, ...); release is refused while > 0 */
-    size_t index;        /* this block's number in the core pool */
+    /* exports + (1 while released) + (1 while acquired from a pool with ZERO or CANARY): 0 exactly when release() may
+     * take the inline path (tf_block_release_fast), so that the path tests one word for all three. Whatever changes
+     * data or exports keeps it (pool.c: hand_out, close_now; block.c: release, the buffer slots). */
+    Py_ssize_t slow;
+    size_t index; /* this block's number in the core pool */
 } tf_BlockObject;
 
 struct tf_PoolObject {
     PyObject_HEAD tf_pool core;
     PyObject *weakreflist;
-    void *arena;             /* PyMem_Calloc'd storage for the core; NULL once closed */
-    int plain;               /* arena set and no canary: acquire()'s hot path applies (one test for both) */
+    void *arena; /* PyMem_Calloc'd storage for the core; NULL once closed */
+    /* 0 when acquire()'s inline path applies (arena set, neither ZERO nor CANARY), nonzero otherwise (also while
+     * pool_new is making the pool): one word to test, together with the argument count (pool.c) */
+    Py_ssize_t cold;
     tf_BlockObject **blocks; /* `count` Blocks, strong refs, block i <-> core block i; NULL once closed */
     PyObject *block_type;    /* thrifty.Block, strong: checked on every Pool.release() without a module lookup */
     Py_ssize_t count;
@@ -80,14 +95,15 @@ int tf_block_release(tf_BlockObject *b);
  * ZERO or CANARY. 1 when `b` was given back; 0, changing nothing, when the caller must call tf_block_release (every
  * other case, errors included). The pair's whole cost that is not the interpreter's (docs/buffers.md). */
 static inline int tf_block_release_fast(tf_BlockObject *b) {
-    tf_PoolObject *pool;
-    /* data is set only while acquired from a live pool: then b->pool is set too */
-    if (!b->data || b->exports > 0 || (pool = b->pool)->core.flags)
+    if (b->slow)
         return 0;
-    /* data != NULL says the core handed this block out and it was not given back since: the core's own misuse
-     * checks (tf_pool_release_index) would only repeat that; without flags it cannot fail */
-    (void)tf_pool_release_out(&pool->core, b->index);
+    /* Acquired (from a live pool: b->pool is set), so the core handed this block out and it was not given back
+     * since: the core's own misuse checks (tf_pool_release_index) would only repeat that. No flags: nothing to clear
+     * or check, and data is the block's start, so the core need not compute it. */
+    tf_PoolObject *pool = b->pool;
+    tf_pool_release_plain(&pool->core, b->index, b->data);
     b->data = NULL;
+    b->slow = 1;     /* released */
     Py_DECREF(pool); /* the acquired block's strong reference; the pool's block array still holds us */
     return 1;
 }

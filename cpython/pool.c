@@ -30,6 +30,7 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     tf_PoolObject *self = (tf_PoolObject *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
+    self->cold = 1; /* until the arena is installed below: acquire() goes the slow way and finds the pool closed */
     /* calloc: a big arena stays lazily committed zero pages until blocks are actually used */
     void *arena = PyMem_Calloc(1, size);
     self->blocks = PyMem_Calloc((size_t)count, sizeof(tf_BlockObject *));
@@ -53,11 +54,12 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
             goto error;
         b->pool = self; /* borrowed while free */
         b->index = (size_t)i;
+        b->slow = 1; /* released */
         self->blocks[i] = b;
         self->count = i + 1;
     }
     self->arena = arena;
-    self->plain = !(flags & TF_POOL_FLAG_CANARY);
+    self->cold = flags != 0;
     return (PyObject *)self;
 error:
     PyMem_Free(arena);
@@ -71,13 +73,14 @@ static void free_arena(tf_PoolObject *self) {
         memset(self->arena, 0, tf_pool_size(self->core.block_size, self->core.count, self->core.flags));
     PyMem_Free(self->arena);
     self->arena = NULL;
-    self->plain = 0;
+    self->cold = 1;
 }
 
 /* Block `index`, which the core just handed out at `data`, as acquire()'s result. */
-static inline PyObject *hand_out(tf_PoolObject *self, size_t index, unsigned char *data) {
+static inline PyObject *hand_out(tf_PoolObject *self, size_t index, unsigned char *data, Py_ssize_t slow) {
     tf_BlockObject *b = self->blocks[index];
     b->data = data;
+    b->slow = slow;
     Py_INCREF(self); /* an acquired block keeps its pool (and so its bytes) alive */
     return Py_NewRef((PyObject *)b);
 }
@@ -87,9 +90,10 @@ static PyObject *closed_error(const char *what) {
     return NULL;
 }
 
-/* acquire() but for the plain pool's hot path below: the checks and messages, a canary pool, and PoolExhausted. Out
- * of line, so that the hot path makes no call of its own and needs no stack frame (docs/buffers.md). */
-static Py_NO_INLINE PyObject *acquire_slow(tf_PoolObject *self, Py_ssize_t nargs) {
+/* acquire() but for the hot path below: the checks and messages, a ZERO or CANARY pool, and PoolExhausted. Out of
+ * line, so that the hot path makes no call of its own and needs no stack frame (docs/buffers.md). */
+static TF_SLOW_PATH PyObject *acquire_slow(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs) {
+    tf_PoolObject *self = (tf_PoolObject *)op;
     if (nargs != 0) {
         PyErr_Format(PyExc_TypeError, "Pool.acquire() takes no arguments (%zd given)", nargs);
         return NULL;
@@ -98,8 +102,8 @@ static Py_NO_INLINE PyObject *acquire_slow(tf_PoolObject *self, Py_ssize_t nargs
         return closed_error("acquire()");
     size_t index;
     unsigned char *data = NULL;
-    /* a plain pool got here because the hot path found no free block (and counted that): not tried twice */
-    if (!self->plain)
+    /* a pool that is not cold got here because the hot path found no free block (and counted that): not tried twice */
+    if (self->cold)
         data = tf_pool_acquire_at(&self->core, &index);
     if (!data) {
         tf_pool_stats s;
@@ -110,19 +114,21 @@ static Py_NO_INLINE PyObject *acquire_slow(tf_PoolObject *self, Py_ssize_t nargs
                      self->count, (Py_ssize_t)s.block_size, (Py_ssize_t)s.high_water);
         return NULL;
     }
-    return hand_out(self, index, data);
+    /* acquired, unexported: a ZERO or CANARY pool's release goes the slow way too */
+    return hand_out(self, index, data, self->core.flags != 0);
 }
 
 /* METH_FASTCALL rather than METH_NOARGS: CPython 3.11-3.13 specialize a call of a bound built-in method only for the
  * METH_O and METH_FASTCALL conventions, so `acquire()` skips the generic call path (measured: docs/buffers.md). */
-static PyObject *pool_acquire(PyObject *op, PyObject *const *Py_UNUSED(args), Py_ssize_t nargs) {
+static PyObject *pool_acquire(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
     tf_PoolObject *self = (tf_PoolObject *)op;
     size_t index;
     unsigned char *data;
-    /* a canary pool's acquire calls out to mark the guard: it goes the slow way, so that this path calls nothing */
-    if (nargs != 0 || !self->plain || !(data = tf_pool_acquire_plain(&self->core, &index)))
-        return acquire_slow(self, nargs);
-    return hand_out(self, index, data);
+    /* a canary pool's acquire calls out to mark the guard, a ZERO pool's blocks release the slow way: both go the
+     * slow way, so that this path calls nothing and knows the pool has no flags. */
+    if ((nargs | self->cold) != 0 || !(data = tf_pool_acquire_plain(&self->core, &index)))
+        return acquire_slow(op, args, nargs);
+    return hand_out(self, index, data, 0); /* a pool without flags: release() may take its inline path */
 }
 
 static PyObject *pool_release(PyObject *op, PyObject *arg) {
@@ -165,6 +171,7 @@ static void close_now(tf_PoolObject *self) {
             continue; /* pool_new failed before making it */
         acquired += b->data != NULL;
         b->data = NULL;
+        b->slow = 1; /* released; none is exported here (the callers checked) */
         b->pool = NULL;
         Py_DECREF(b); /* a Block runs no Python code when it dies */
     }

@@ -348,3 +348,81 @@ def test_with_cache_does_not_keep_an_unused_pool_alive():
         pass
     del pool
     assert ref() is None  # refcounting alone: the cached methods hold a free block, which holds no pool
+
+
+@pytest.mark.parametrize("zero", [False, True])
+def test_release_paths_against_a_model(zero):
+    """Release's inline path tests one word that sums the block's exports, whether it is released and whether its
+    pool has flags (cpython/buffers.h): random acquires, releases (three ways), exports and double releases, checked
+    after every step against what each block and the stats must say."""
+    import random
+
+    rng = random.Random(16)
+    pool = Pool(16, 4, zero=zero)
+    out = {}  # block -> list of live memoryviews
+    released = []
+    acquired = most = 0
+    for _ in range(3000):
+        op = rng.randrange(6)
+        if op == 0 and len(out) < 4:
+            b = pool.acquire()
+            assert not b.released and b not in out
+            assert bytes(b[:8]) == bytes(8)  # the link never reaches the user
+            assert not zero or bytes(b) == bytes(16)  # a zero pool's release cleared it
+            b[8:] = b"\xaa" * 8
+            out[b] = []
+            acquired += 1
+            most = max(most, len(out))
+        elif op == 1 and out:
+            b = rng.choice(list(out))
+            out[b].append(memoryview(b))
+        elif op == 2 and out:
+            b = rng.choice(list(out))
+            if out[b]:
+                out[b].pop(rng.randrange(len(out[b]))).release()
+        elif op == 3 and out:
+            b = rng.choice(list(out))
+            how = rng.randrange(3)
+            if out[b]:
+                with pytest.raises(BufferError):
+                    if how == 0:
+                        b.release()
+                    elif how == 1:
+                        pool.release(b)
+                    else:
+                        with b:
+                            pass
+                assert not b.released
+            else:
+                data = memoryview(b).tobytes() if how != 2 else None
+                if how == 0:
+                    b.release()
+                elif how == 1:
+                    pool.release(b)
+                else:
+                    with b:
+                        pass
+                assert b.released
+                assert data is None or data[8:] == b"\xaa" * 8
+                del out[b]
+                released.append(b)
+        elif op == 4 and released:
+            b = rng.choice(released)
+            if b not in out:
+                with pytest.raises(ValueError, match="released"):
+                    b.release()
+                with pytest.raises(ValueError, match="released"):
+                    memoryview(b)
+        elif op == 5 and len(out) == 4:
+            with pytest.raises(PoolExhausted):
+                pool.acquire()
+        s = pool.stats()
+        assert (s["in_use"], s["acquired"], s["high_water"]) == (len(out), acquired, most)
+    for views in out.values():
+        for m in views:
+            m.release()
+    for b in out:
+        b.release()
+    if zero:  # every block went back cleared: the flagged release never took the inline path
+        held = [pool.acquire() for _ in range(4)]
+        assert all(bytes(b) == bytes(16) for b in held)

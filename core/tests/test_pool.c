@@ -243,6 +243,58 @@ static void test_corrupt_link_stays_in_arena(void) {
     CHECK_EQ(tf_pool_index(&p, c), 1);
 }
 
+/* The unchecked paths a binding that tracks each block's state uses (tf_pool_acquire_plain, tf_pool_release_out,
+ * tf_pool_release_plain) give the very blocks, order and counters of the checked API: two twin pools, one driven each
+ * way through the same random acquires and releases, must agree after every step. */
+static void test_unchecked_paths_match(void) {
+    static arena_t a, b;
+    tf_pool p, q;
+    enum { N = 23 };
+    size_t out[N];
+    unsigned char *at[N];
+    int used = 0;
+    uint32_t rng = 777u;
+    tf_pool_stats sp, sq;
+    CHECK_EQ(tf_pool_init(&p, a.bytes, sizeof a, 24, N, 0), TF_OK);
+    CHECK_EQ(tf_pool_init(&q, b.bytes, sizeof b, 24, N, 0), TF_OK);
+    for (int round = 0; round < 20000; round++) {
+        rng = rng * 1103515245u + 12345u;
+        int take = used == 0 || ((rng >> 16) & 1u);
+        if (take) {
+            size_t i, j;
+            tf_status st = tf_pool_acquire_index(&p, &i);
+            unsigned char *block = tf_pool_acquire_plain(&q, &j);
+            CHECK_EQ(st == TF_OK, block != NULL);
+            CHECK_EQ(i, j);
+            if (block) {
+                CHECK(block == (unsigned char *)tf_pool_block(&q, j));
+                size_t link;
+                memcpy(&link, block, LINK);
+                CHECK_EQ(link, 0); /* the link never reaches the user */
+                memset(block, 0xA5, 24);
+                out[used] = j;
+                at[used++] = block;
+            }
+        } else {
+            int k = (int)((rng >> 8) % (uint32_t)used);
+            CHECK_EQ(tf_pool_release_index(&p, out[k]), TF_OK);
+            if (rng & 1u)
+                tf_pool_release_plain(&q, out[k], at[k]);
+            else
+                CHECK_EQ(tf_pool_release_out(&q, out[k]), TF_OK);
+            out[k] = out[used - 1];
+            at[k] = at[--used];
+        }
+        tf_pool_stats_get(&p, &sp);
+        tf_pool_stats_get(&q, &sq);
+        CHECK_EQ(sp.in_use, sq.in_use);
+        CHECK_EQ(sp.high_water, sq.high_water);
+        CHECK_EQ(sp.acquired, sq.acquired);
+        CHECK_EQ(sp.exhausted, sq.exhausted);
+        CHECK_EQ(sq.in_use, used);
+    }
+}
+
 #if !TF_POOL_CANARY
 static void test_canary_compiled_out(void) {
     static arena_t a;
@@ -265,6 +317,7 @@ int main(void) {
 #endif
     RUN(test_random_against_model);
     RUN(test_index_api);
+    RUN(test_unchecked_paths_match);
     RUN(test_corrupt_link_stays_in_arena);
     return TF_TEST_SUMMARY();
 }

@@ -55,6 +55,13 @@ const char *tf_status_str(tf_status status);
 #define TF_MEMCMP(a, b, n) memcmp((a), (b), (n))
 #endif
 
+/* A branch the caller expects taken almost always (a hot path's common case): the compiler lays it out straight. */
+#if TF_GNUC
+#define TF_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define TF_LIKELY(x) (x)
+#endif
+
 /* Compile-time assertion usable in C99 (no _Static_assert there). */
 #define TF_STATIC_ASSERT(cond, name) typedef char tf__static_assert_##name[(cond) ? 1 : -1]
 

@@ -324,7 +324,7 @@ fuzz-py: asan-ext $(PYFUZZ)/asan_bridge.so $(VENV)/.fuzz-stamp
 # ---- cross build ------------------------------------------------------------------------------------------
 # What a device that only decompresses (or only compresses) links; lz_train.c is neither.
 LZ_DECODER := lz_decode lz_frame
-LZ_ENCODER := lz_encode lz_encode_filter lz_compress
+LZ_ENCODER := lz_encode lz_encode_init lz_encode_filter lz_compress
 CROSS_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffreestanding \
   -ffunction-sections $(WARN) -Icore/include
 cross: APT_CMD = arm-none-eabi-gcc

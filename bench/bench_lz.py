@@ -282,7 +282,7 @@ def run(quick: bool) -> str:
         rows.append([str(level) + (" (default)" if level == 6 else ""), f"{total / size:.3f}",
                      f"{hs_size / size:.3f}x", f"{mb / ours_t:.1f} MB/s", f"{hs_t / ours_t:.2f}x"])
     out.append("\n### Levels at W=8, L=4 (whole corpus; heatshrink2 8/4: ratio %.3f)\n" % (total / hs_size))
-    out.append("The level only changes the encoder's search (lz_encode.c, `tf__lz_levels`); every level writes the same "
+    out.append("The level only changes the encoder's search (lz_encode_init.c, `tf__lz_levels`); every level writes the same "
                "format for the same decoder. Targets: ratio ≥ 1.1x and compress speed ≥ 3x heatshrink2's.\n")
     out.append(harness.table(["level", "ratio", "ratio / heatshrink", "compress", "speed / heatshrink"], rows))
 

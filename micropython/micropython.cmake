@@ -11,6 +11,7 @@ target_sources(usermod_thrifty INTERFACE
     ${THRIFTY_CORE}/src/common.c
     ${THRIFTY_CORE}/src/ring.c
     ${THRIFTY_CORE}/src/lz_encode.c
+    ${THRIFTY_CORE}/src/lz_encode_init.c
     ${THRIFTY_CORE}/src/lz_encode_filter.c
     ${THRIFTY_CORE}/src/lz_compress.c
     ${THRIFTY_CORE}/src/lz_decode.c

@@ -15,7 +15,7 @@ PARTS ?= ring lz frozen pool
 # build-ARCH/core/src/ and the two ring.c do not meet. natmod.h is listed only for mpy_ld's qstr scan, which reads
 # the listed files as text: a part left out leaves its names out too (but for its one name in modthrifty.c).
 THRIFTY_SRC_ring := micropython/ring.c core/src/ring.c
-THRIFTY_SRC_lz := micropython/lz.c core/src/lz_encode.c core/src/lz_encode_filter.c core/src/lz_compress.c \
+THRIFTY_SRC_lz := micropython/lz.c core/src/lz_encode.c core/src/lz_encode_init.c core/src/lz_encode_filter.c core/src/lz_compress.c \
   core/src/lz_decode.c core/src/lz_frame.c
 THRIFTY_SRC_frozen := micropython/frozen.c core/src/fset.c core/src/fset_validate.c
 THRIFTY_SRC_pool := micropython/pool.c core/src/pool.c

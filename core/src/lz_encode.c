@@ -1,152 +1,9 @@
 /* thrifty core — lz: the encoder's state machine (sink / poll / finish) and its steps, which one-shot compression
  * runs in place on the input (tf__lz_compress_frame; lz_compress.c cuts the input into frames). The match finder is
- * lz_match.h; the code and its rationale are in lz.h. */
+ * lz_match.h; the code and its rationale are in lz.h. Sizing and starting an encoder, and the levels, are in
+ * lz_encode_init.c. */
 #include "lz_encoder.h"
 #include "lz_match.h"
-
-/* What each level (TF_LZ_LEVEL) searches: candidates on a hash chain (W <= TF_LZ_CHAIN_MAX_WINDOW_BITS) or ways of
- * a bucket (above), and whether it looks one byte ahead (lazy: 0 never; TF__LZ_LAZY_ALL before any match shorter
- * than 2^L, weighing as many candidates there; a larger value n only before an explicit match shorter than n bytes,
- * weighing one candidate, see tf__looks_ahead). The decoder never knows: every level writes the same format. Level 6
- * is the measured balance described above; bench/results/lz.md has every level's ratio and speed.
- * Levels 1 and 4 look ahead only before 2- and 3-byte explicit matches, where a greedy parse most often blocks a
- * longer match one byte later (issue 16; docs/lz.md has the measurements: W=8 unseen corpus, level 1 1.045x ->
- * 1.067x heatshrink's ratio for 1.04x the instructions, level 4 1.088x -> 1.106x). */
-#define TF__LZ_LEVEL_SHIFT 8u
-
-typedef struct {
-    uint8_t chain, ways, lazy, probes; /* probes: buckets searched beyond the position's own (tf__best) */
-} tf__lz_level;
-#define TF__LZ_LEVEL1_DEPTH 1u
-static const tf__lz_level tf__lz_levels[9] = {
-    {TF__LZ_LEVEL1_DEPTH, 1, 4, 0},
-    {2, 2, 0, 0},
-    {4, 4, 0, 0},
-    {8, 8, 4, 0},
-    {4, 4, 1, 0},
-    {8, TF_LZ_HASH_WAYS, 1, 1},
-    {16, TF_LZ_HASH_WAYS, 1, 2},
-    {32, TF_LZ_HASH_WAYS, 1, 3},
-    {64, TF_LZ_HASH_WAYS, 1, 4},
-};
-
-static unsigned tf__enc_buckets_log2(unsigned w) {
-    if (w <= TF_LZ_CHAIN_MAX_WINDOW_BITS)
-        return TF_LZ_CHAIN_HEAD_BITS;
-    unsigned b = w - (unsigned)TF_LZ_HASH_SHIFT;
-    return b < TF_LZ_HASH_BUCKETS_LOG2_MAX ? b : TF_LZ_HASH_BUCKETS_LOG2_MAX;
-}
-
-/* log2 of the packed buckets (TF__LZ_PACKED_*) that fit in the bucket table's bytes, or -1 when W does not pack. */
-static int tf__enc_packed_log2(unsigned w) {
-    if (w <= TF_LZ_CHAIN_MAX_WINDOW_BITS || w > TF__LZ_PACKED_MAX_WINDOW_BITS)
-        return -1;
-    size_t bytes = (sizeof(uint16_t) * TF_LZ_HASH_WAYS) << tf__enc_buckets_log2(w);
-    int k = -1;
-    while (((size_t)TF__LZ_PACKED_BUCKET << (k + 1)) <= bytes)
-        k++;
-    return k;
-}
-
-/* Entries of the match finder's tables: heads plus one link per window byte, or buckets times ways. */
-static size_t tf__enc_entries(unsigned w) {
-    if (w <= TF_LZ_CHAIN_MAX_WINDOW_BITS)
-        return ((size_t)1 << TF_LZ_CHAIN_HEAD_BITS) + ((size_t)1 << w);
-    return (size_t)TF_LZ_HASH_WAYS << tf__enc_buckets_log2(w);
-}
-
-size_t tf_lz_encoder_size(unsigned window_bits, unsigned lookahead_bits) {
-    if (!tf__lz_params_ok(window_bits, lookahead_bits))
-        return 0;
-    size_t head = (sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u;
-    size_t table = sizeof(uint16_t) * tf__enc_entries(window_bits);
-    /* The ring holds the window and twice the lookahead, so sink can refill 2^L bytes at a time. */
-    return head + table + ((size_t)1 << window_bits) + ((size_t)2 << lookahead_bits) + TF__LZ_MIRROR(lookahead_bits);
-}
-
-tf_status tf_lz_encoder_init(tf_lz_encoder **enc, void *storage, size_t size, unsigned window_bits,
-                             unsigned lookahead_bits, unsigned flags) {
-    if (!enc || !storage)
-        return TF_E_NULL;
-#if TF_LZ_FILTERS
-    unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu, filter = TF_LZ_FILTER_OF(flags);
-    if (!tf__lz_params_ok(window_bits, lookahead_bits) ||
-        (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu) | TF_LZ_FILTER(0xFFu))) || level > 9u ||
-        (filter && !tf_lz_filter_size(flags)))
-        return TF_E_ARG;
-    const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
-    size_t own = tf_lz_encoder_size(window_bits, lookahead_bits);
-    if (size < own || size - own < tf_lz_filter_size(flags))
-        return TF_E_SIZE;
-#else /* a filter's bits are unknown flags here */
-    unsigned level = (flags >> TF__LZ_LEVEL_SHIFT) & 0xFu;
-    if (!tf__lz_params_ok(window_bits, lookahead_bits) || (flags & ~(TF_LZ_FLAG_CHECKSUM | TF_LZ_LEVEL(0xFu))) ||
-        level > 9u)
-        return TF_E_ARG;
-    const tf__lz_level *how = &tf__lz_levels[(level ? level : TF_LZ_DEFAULT_LEVEL) - 1u];
-    if (size < tf_lz_encoder_size(window_bits, lookahead_bits))
-        return TF_E_SIZE;
-#endif
-    if (!TF_IS_ALIGNED(storage, TF_LZ_ALIGN))
-        return TF_E_ALIGN;
-    tf_lz_encoder *e = (tf_lz_encoder *)storage;
-    TF_MEMSET(e, 0, sizeof *e);
-    size_t entries = tf__enc_entries(window_bits);
-    e->table = (uint16_t *)(void *)((uint8_t *)storage + ((sizeof(tf_lz_encoder) + 1u) & ~(size_t)1u));
-    e->chain = window_bits <= TF_LZ_CHAIN_MAX_WINDOW_BITS;
-    int packed = tf__enc_packed_log2(window_bits);
-    unsigned ways = packed >= 0 ? TF__LZ_PACKED_WAYS : TF_LZ_HASH_WAYS;
-    e->packed = packed >= 0;
-    e->depth = (uint8_t)(e->chain ? how->chain : (how->ways < ways ? how->ways : ways));
-    e->lazy = how->lazy;
-    e->probes = how->probes;
-    e->buf = (uint8_t *)(e->table + entries);
-    /* A zero entry reads as offset `pos`, which the search rejects until that many bytes exist; then it is a real
-     * (if unlikely) candidate that the byte comparison checks like any other. */
-    TF_MEMSET(e->table, 0, entries * sizeof(uint16_t));
-    e->size = (uint16_t)((1u << window_bits) + (2u << lookahead_bits));
-    e->adler = 1u;
-    e->w = (uint8_t)window_bits;
-    e->l = (uint8_t)lookahead_bits;
-    e->flags = (uint8_t)(flags & TF_LZ_FLAG_CHECKSUM);
-    e->phase = E_HEADER;
-    /* Small windows are full of 2-byte matches worth taking, for a search that looks ahead and at several
-     * candidates; the fast levels, which look at one or two, do better with 3-byte keys, whose candidates more often
-     * match (W=8 level 1: 348253 bytes instead of 356188). Larger windows profit from 3-byte keys that spread. */
-    e->hash_bytes = window_bits <= 9u && how->lazy == TF__LZ_LAZY_ALL ? 2u : 3u;
-    e->hash_shift = (uint8_t)(32u - (packed >= 0 ? (unsigned)packed : tf__enc_buckets_log2(window_bits)));
-#if TF_LZ_FILTERS
-    e->filter_id = (uint8_t)filter;
-    if (filter)
-        tf__lz_filter_start((uint8_t *)storage + own, filter);
-#endif
-    *enc = e;
-    return TF_OK;
-}
-
-#if TF_LZ_DICTIONARY
-tf_status tf_lz_encoder_set_dictionary(tf_lz_encoder *e, const uint8_t *dict, size_t n) {
-    if (!e || !dict)
-        return TF_E_NULL;
-    if (!n || n > ((size_t)1 << e->w) || (e->flags & TF_LZ_FLAG_DICT))
-        return TF_E_ARG;
-#if TF_LZ_FILTERS
-    if (e->filter_id)
-        return TF_E_ARG;
-#endif
-    if (e->phase != E_HEADER || e->la || e->pos)
-        return TF_E_STATE;
-    /* The dictionary is the history just coded: its bytes sit behind head in the ring, and its positions (stream
-     * positions 0..n-1, the input starting at n) enter the match finder at the first step, as the last positions
-     * of a frame's own bytes would (tf__insert_pending, once the bytes after them are there to hash). */
-    TF_MEMCPY(e->buf, dict, n);
-    TF_MEMCPY(e->buf + e->size, e->buf, TF__LZ_MIRROR(e->l));
-    e->head = e->pos = e->seen = e->todo = (uint16_t)n;
-    e->dict_id = tf__adler(1u, dict, n);
-    e->flags = (uint8_t)(e->flags | TF_LZ_FLAG_DICT);
-    return TF_OK;
-}
-#endif
 
 /* Input into the ring (after the filter, if any): what sink did before filters. */
 size_t tf__lz_sink_ring(tf_lz_encoder *e, const uint8_t *in, size_t n) {
@@ -321,17 +178,17 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
     if (e->todo)
         tf__insert_pending(e, s);
     tf__lz_choice c;
-    if (lazy && e->ahead_valid) {
+    if (lazy && e->ahead_kind != K_NONE) {
         c.gain = e->ahead_gain;
         c.len = e->ahead_len;
         c.dist = e->ahead_dist;
         c.kind = e->ahead_kind;
         c.hash = tf__hash(e, s->buf + s->head); /* not kept by the lazy look */
-        e->ahead_valid = 0;
+        e->ahead_kind = K_NONE;
     } else {
         c = tf__best(e, s, 0, e->depth);
     }
-    int ahead = 0;
+    int ahead = K_NONE;         /* the look ahead's kind when it won */
 #if !defined(__OPTIMIZE_SIZE__) /* a build for size leaves it to tf__insert_pending: same table, less code */
     if (!lazy) {
         /* Head goes into the table now, with the hash its search just computed, rather than hashed again by
@@ -352,8 +209,7 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
             e->ahead_gain = (int16_t)next.gain;
             e->ahead_len = (uint16_t)next.len;
             e->ahead_dist = (uint16_t)next.dist;
-            e->ahead_kind = (uint8_t)next.kind;
-            ahead = 1;
+            ahead = (int)next.kind; /* not K_NONE: it gains more than a match that gains */
         }
     }
     if (c.kind != K_NONE && !tf__pays(e, c.gain))
@@ -363,11 +219,11 @@ TF__LZ_HOT int tf__step(tf_lz_encoder *e, tf__lz_bytes *s, int lazy) {
         tf__advance(e, 1);
         tf__skip(s, 1);
         if (lazy)
-            e->ahead_valid = (uint8_t)ahead;
+            e->ahead_kind = (uint8_t)ahead;
         e->lit++;
         if (e->lit < (1u << e->w))
             return 0;
-        e->ahead_valid = 0; /* a full run resets the run length that priced the look ahead */
+        e->ahead_kind = K_NONE; /* a full run resets the run length that priced the look ahead */
     }
     e->kind = (uint8_t)c.kind;
     e->match_len = (uint16_t)c.len;
@@ -667,7 +523,6 @@ TF__LZ_HOT int tf__frame_chain(tf_lz_encoder *e, tf__lz_bytes *s, size_t keep, u
     e->seen = (uint16_t)(head < window ? head : window);
     e->lit = (uint16_t)lit;
     if (lazy && have_next) { /* the ring's steps take the look ahead over (head is not in the table yet, as there) */
-        e->ahead_valid = 1;
         e->ahead_gain = (int16_t)next.gain;
         e->ahead_len = (uint16_t)next.len;
         e->ahead_dist = (uint16_t)next.dist;

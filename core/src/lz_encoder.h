@@ -49,9 +49,10 @@ struct tf_lz_encoder {
                            * any shorter than 2^L, else before an explicit match shorter than this (tf__looks_ahead) */
     uint8_t head_hashed;  /* head is already in the table (entered for the lazy look one byte ahead) */
     uint8_t long_before;  /* the last sequence ended with a match of 2^L bytes (the match code's context) */
-    /* The lazy look's result when it won: it is exactly what the search at the next position finds (same table,
-     * history, rep and match bound), so that step reuses it instead of searching again. */
-    uint8_t ahead_valid, ahead_kind;
+    /* The lazy look's result when it won (ahead_kind K_NONE: none): it is exactly what the search at the next
+     * position finds (same table, history, rep and match bound), so that step reuses it instead of searching again. */
+    uint8_t ahead_kind;
+    uint8_t enough; /* a search stops at the first candidate whose match is longer than this (255: only at 2^L) */
     uint16_t ahead_len, ahead_dist;
     int16_t ahead_gain;
     uint8_t filter_id; /* the filter (lz.h) written in the header, 0 for none; its state follows the encoder's */
@@ -61,6 +62,8 @@ struct tf_lz_encoder {
 };
 
 #define TF__LZ_LAZY_ALL 1u
+/* Level 1's chain candidates (lz_encode_init.c): one-shot compression gets a loop with it as a constant. */
+#define TF__LZ_LEVEL1_DEPTH 2u
 
 /* The chain links follow the heads (computed, not stored: the state stays as small as the bucket table's). */
 #define TF__LZ_PREV(e) ((e)->table + ((size_t)1 << TF_LZ_CHAIN_HEAD_BITS))

@@ -174,7 +174,7 @@ TF__LZ_HOT long tf__lit_cost(const uint8_t *y, unsigned n, tf__lz_cost *memo) {
 }
 
 /* Both finders' inner step. Weighs the candidate `dist` bytes back (its bytes at x) for the match at y; updates *c when
- * it gains more. 1 when the match found is as long as allowed (the search can stop). */
+ * it gains more. 1 when the match found is as long as allowed, or long enough for the level (the search stops). */
 TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, tf__lz_ref code, const uint8_t *y, const uint8_t *x,
                                unsigned dist, unsigned max, tf__lz_choice *c, tf__lz_cost *memo) {
     if (dist == 0 || dist == e->rep)
@@ -196,7 +196,7 @@ TF__LZ_INLINE int tf__consider(const tf_lz_encoder *e, tf__lz_ref code, const ui
     c->len = n;
     c->dist = dist;
     c->kind = K_EXPLICIT;
-    return n == max;
+    return n == max || n > e->enough;
 }
 
 /* The best match starting at head + j (j is 0 or 1), by bit gain: the previous offset, then the finder's, looking at

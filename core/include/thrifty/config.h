@@ -125,7 +125,7 @@
 #define TF_LZ_HASH_WAYS 12
 #endif
 /* Windows up to 2^TF_LZ_CHAIN_MAX_WINDOW_BITS use hash chains instead (zlib's design): 2^TF_LZ_CHAIN_HEAD_BITS heads
- * and one link per window byte, 2 bytes each; how many candidates a search looks at is the level's (lz_encode.c).
+ * and one link per window byte, 2 bytes each; how many candidates a search looks at is the level's (lz_encode_init.c).
  * Cheaper per byte than the bucket table at small windows (W=8: 9% fewer instructions, same ratio, 512 B less RAM;
  * W=10: 16% fewer, better ratio, 1 KiB more RAM) and it reaches every position with the hash; its links
  * (2 x 2^W bytes) are what make it too big for the larger windows (8 KiB at W=12). */

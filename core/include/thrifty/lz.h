@@ -67,14 +67,15 @@
  *     (level 6, wbits 12, memLevel 1) in 5832 bytes of encoder state. One-shot compression is about 1.7x
  *     heatshrink's speed at the default level (it does far more work per byte: gain-based choice, rep, lazy look,
  *     literal costs); the decoder about 3.5x. bench/results/lz.md has the run.
- *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (1, 2, 4, 8, 4, 8, 16,
- *     32, 64) or bucket ways (capped at TF_LZ_HASH_WAYS, 8 when packed) and buckets (levels 6-9: 1-4 beyond the
- *     position's own), and whether to look one byte ahead (from level 5; levels 1 and 4 only before a 2- or 3-byte
- *     explicit match, with one candidate). Level 6, the default, is the search measured above. The decoder never
- *     knows the level. Levels 1-4 hash 3-byte keys (2-byte keys gain only with a deep search). On a hash chain every
- *     level runs a one-shot loop of its own (tf__frame_chain: positions enter the chain as they are passed, literal
- *     costs are differences of running sums). At W=8, level 1 is 1.11x heatshrink's ratio at about 3.3-3.5x its
- *     speed (1.07x on the unseen corpus; level 4 1.11x there).
+ *   - Levels (TF_LZ_LEVEL, 1..9) trade that search for speed: how many chain candidates (2, 2, 4, 8, 4, 8, 16,
+ *     32, 64; level 1 stops at the first match of 4 bytes or more) or bucket ways (the same but 1 at level 1,
+ *     capped at TF_LZ_HASH_WAYS, 8 when packed) and buckets (levels 6-9: 1-4 beyond the position's own), and
+ *     whether to look one byte ahead (from level 5; levels 1 and 4 only before a 2- or 3-byte explicit match, with
+ *     one candidate). Level 6, the default, is the search measured above. The decoder never knows the level.
+ *     Levels 1-4 hash 3-byte keys (2-byte keys gain only with a deep search). On a hash chain every level runs a
+ *     one-shot loop of its own (tf__frame_chain: positions enter the chain as they are passed, literal costs are
+ *     differences of running sums). At W=8, level 1 is 1.13x heatshrink's ratio at about 3.2-3.3x its speed (1.09x
+ *     on the unseen corpus; level 4 1.11x there).
  *   - One-shot compression (tf_lz_compress) takes the same steps as the streaming encoder on the input in place,
  *     writing straight to the output, and hands the last 2^L + 8 bytes to the ring (where the 8-byte compares
  *     stay in bounds): 1.4x faster than feeding the ring through sink and poll, and byte-identical to it. The

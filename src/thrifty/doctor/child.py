@@ -230,8 +230,10 @@ def main() -> None:
     _pid = os.getpid()
     os._exit = _wrapped_exit
     _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), _decimal(cfg["max_bytes"]))
+    # root: the stacks stop at the frame that runs the target; this file's frames outside it are cut by the reader
+    # anyway (runfile_read.c), and the tracker's walk of every allocation's stack need not read them
     _ext._tracker_start(sampled=cfg["mode"] == "sampled", sample_rate=_decimal(cfg["sample_rate"]),
-                        max_depth=_decimal(cfg["max_depth"]))
+                        max_depth=_decimal(cfg["max_depth"]), root=getattr(run, "__code__", None))
     _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file
     try:
         if cfg["unblock"]:

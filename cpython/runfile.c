@@ -96,11 +96,6 @@ static int flush_out(void) {
     return write_all(File.out, n);
 }
 
-void put_le(uint8_t *p, uint64_t v, int n) {
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Collects what the encoder has produced in the output buffer, written out each time it fills (and by rec_end):
  * the encoder yields a few bytes per input chunk, and a write(2) per chunk made a snapshot ~20x dearer. */
 static int drain(void) {

@@ -105,7 +105,11 @@ void own(size_t add, size_t sub);
 /* Counts a realloc from `from` bytes to `to`, `was` the block's address (as an integer, taken before the call) and
  * `now` what realloc returned: a block that moved was held twice while it was copied, and the peak counts that. */
 void own_realloc(uintptr_t was, const void *now, size_t from, size_t to);
-void put_le(uint8_t *p, uint64_t v, int n);
+/* v as n little-endian bytes at p: inline, as a snapshot writes every field of every record it sends through it */
+static inline void put_le(uint8_t *p, uint64_t v, int n) {
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
 /* Appends n bytes at the end of the file (File.off moves on): 0, or -1 (File.failed set). */
 int write_all(const uint8_t *p, size_t n);
 void buffers_free(void);

@@ -46,13 +46,18 @@ static PyObject *refuse_while_stopping(const char *what) {
 }
 
 static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", NULL};
+    static char *kwlist[] = {"sampled", "sample_rate", "max_depth", "max_memory", "root", NULL};
     int sampled = 0, max_depth = TF_DEFAULT_MAX_DEPTH;
     long long rate = TF_DEFAULT_SAMPLE_RATE, max_memory = 256ll * 1024 * 1024;
+    PyObject *root = Py_None;
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$pLiL:_tracker_start", kwlist, &sampled, &rate, &max_depth,
-                                     &max_memory))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$pLiLO:_tracker_start", kwlist, &sampled, &rate, &max_depth,
+                                     &max_memory, &root))
         return NULL;
+    if (root != Py_None && !PyCode_Check(root)) {
+        PyErr_Format(PyExc_TypeError, "root must be a code object or None, got %.100s", Py_TYPE(root)->tp_name);
+        return NULL;
+    }
     if (rate < 1) {
         PyErr_Format(PyExc_ValueError, "sample_rate must be a positive number of bytes, got %lld", rate);
         return NULL;
@@ -87,6 +92,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
         Py_XSETREF(Frames.import_code, code);
         Py_XSETREF(Frames.fold_files[0], code ? Py_NewRef(((PyCodeObject *)code)->co_filename) : NULL);
         Py_XSETREF(Frames.fold_files[1], external);
+        Py_XSETREF(Frames.root_code, root == Py_None ? NULL : Py_NewRef(root));
     }
     lock();
     Run.sampled = sampled;
@@ -401,8 +407,9 @@ static PyObject *hook_installed(PyObject *module, PyObject *unused) {
 
 static PyMethodDef tracker_methods[] = {
     {"_tracker_start", (PyCFunction)(void (*)(void))tracker_start, METH_VARARGS | METH_KEYWORDS,
-     "_tracker_start(*, sampled=False, sample_rate=131072, max_depth=64, max_memory=268435456)\n--\n\n"
-     "Install the allocation hook and start a tracker run (one at a time). Use thrifty.doctor, not this."},
+     "_tracker_start(*, sampled=False, sample_rate=131072, max_depth=64, max_memory=268435456, root=None)\n--\n\n"
+     "Install the allocation hook and start a tracker run (one at a time). Use thrifty.doctor, not this.\n"
+     "root: the code object of the frame that runs the program (the recorder's): stacks stop there."},
     {"_tracker_stop", (PyCFunction)(void (*)(void))tracker_stop, METH_VARARGS | METH_KEYWORDS,
      "_tracker_stop(*, keep_sites=False)\n--\n\n"
      "Stop the run, remove the hook when unused, and return the run's aggregated tables as plain data. With\n"

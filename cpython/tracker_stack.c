@@ -69,6 +69,8 @@ int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated, int fo
             out[n].lasti = 0;
         }
         n++;
+        if (out[n - 1].code == Frames.root_code)
+            break; /* the recorder's runner: its own frames outside it are not the program's */
     }
     return n;
 }
@@ -117,6 +119,8 @@ static TF_ALWAYS_INLINE uint64_t current_hash(PyThreadState *ts, int max, int *d
         h = other; /* the next frame goes to the other chain */
         other = next;
         n++;
+        if ((PyObject *)code == Frames.root_code)
+            break; /* as walk_stack: the recorder's runner is the stack's outermost frame */
     }
     *depth = n;
     return n ? stack_final(frame_mix(h, (const void *)(uintptr_t)other, NULL), n, truncated) : 0;

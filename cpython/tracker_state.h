@@ -246,6 +246,14 @@ typedef struct {
      * report skips them, and on a small program's heap, made mostly by its imports, they were half the stack nodes
      * and a fifth of the functions the recorder keeps. */
     PyObject *fold_files[2];
+    /* the recorder's runner (`_tracker_start(root=...)`, strong ref during a run, else NULL): the code object of
+     * the frame that runs the program. Frames outside it are the recorder's bootstrap, under which every allocation
+     * of the program happens and which the run file's reader cuts (runfile_read.c): a stack ends with the runner's
+     * frame (the reader keeps it only where it is the innermost, as python's parser and compiler). Each frame costs
+     * the walk that runs per allocation (~25 instructions); the bootstrap's were 2 of a json_dumps stack's 16. One
+     * comparison per frame, after the frame is taken: a second one, to leave the runner out too, cost more than
+     * its frame. */
+    PyObject *root_code;
 } tf_frames_state;
 extern TF_HIDDEN tf_frames_state Frames;
 

@@ -333,6 +333,7 @@ void release_run(void) {
     Py_CLEAR(Frames.import_code);
     Py_CLEAR(Frames.fold_files[0]);
     Py_CLEAR(Frames.fold_files[1]);
+    Py_CLEAR(Frames.root_code);
     free(Tables.sites);
     free(Tables.nodes);
     free(Tables.links);

@@ -122,6 +122,33 @@ def test_full_stacks_outermost_first():
     del keep
 
 
+@pytest.mark.parametrize("sampled", [False, True])
+def test_a_root_code_ends_every_stack_at_its_frame(sampled):
+    """_tracker_start(root=code), as the doctor's recorder passes its runner: a stack ends with the frame running
+    that code (the recorder's bootstrap outside it is not walked); what the runner allocates itself is its frame."""
+    def leaf():
+        return bytearray(3_000_000)
+
+    def runner():
+        own = bytearray(2_000_000)
+        return own, leaf()
+
+    _ext._tracker_start(sampled=sampled, root=runner.__code__)
+    try:
+        keep = runner()
+    finally:
+        raw = _ext._tracker_stop()
+    report = build_report(raw)
+    stacks = sorted(report["stacks"], key=lambda s: -s["live_at_peak"])[:2]
+    names = [[report["frames"][i][2] for i in s["frames"]] for s in stacks]
+    prefix = "test_a_root_code_ends_every_stack_at_its_frame.<locals>."
+    assert names == [[prefix + "runner", prefix + "leaf"], [prefix + "runner"]]
+    with pytest.raises(TypeError, match="root must be a code object or None, got function"):
+        _ext._tracker_start(root=runner)
+    assert not _ext._hook_installed()
+    del keep
+
+
 def test_sampled_mode_estimates_peak():
     def work():
         return [bytearray(1000) for _ in range(20000)]  # ~20 MB of live blocks

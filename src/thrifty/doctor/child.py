@@ -157,8 +157,9 @@ def _in_target_frame(path: str, run: "Callable[[Any, Any], object]", a: object, 
     `app.py in <compile>`, not the doctor's. The frame's code carries the target's file name and no line numbers,
     so no line of the user's file is blamed; the run file's reader drops it from the stacks of the code it runs
     (runfile._snapshot) and tracebacks leave it out (_skip_own_frames), as python's own C caller has no frame.
-    main() calls it directly, so the target's stacks are no deeper than when the recorder called exec() (each frame
-    costs the tracker's walk of every allocation's stack). Made before the tracker starts: it is not the target's."""
+    Its code is the tracker's root (main): every stack of the target ends at this frame, so the recorder's own
+    frames outside it are not walked per allocation (each frame costs the tracker's walk of every allocation's
+    stack). Made before the tracker starts: it is not the target's."""
     # _call's code renamed, not compile()d: the builtin compile() creates the ast module's ~120 classes on its first
     # call (its PyAST_Check), ~0.2 MB of the target's process that `python script.py` never spends
     code = _call.__code__.replace(co_filename=path, co_name=_TARGET_FRAME, co_qualname=_TARGET_FRAME,
@@ -230,8 +231,10 @@ def main() -> None:
     _pid = os.getpid()
     os._exit = _wrapped_exit
     _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), _decimal(cfg["max_bytes"]))
+    # root: the stacks stop at the frame that runs the target; this file's frames outside it are cut by the reader
+    # anyway (runfile_read.c), and the tracker's walk of every allocation's stack need not read them
     _ext._tracker_start(sampled=cfg["mode"] == "sampled", sample_rate=_decimal(cfg["sample_rate"]),
-                        max_depth=_decimal(cfg["max_depth"]))
+                        max_depth=_decimal(cfg["max_depth"]), root=getattr(run, "__code__", None))
     _ext._runfile_snapshot()  # an empty first snapshot: a target killed at once still leaves a readable file
     try:
         if cfg["unblock"]:

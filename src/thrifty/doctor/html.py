@@ -6,7 +6,10 @@ from __future__ import annotations
 import html
 import zlib
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time typing's import is a sixth of the
+if TYPE_CHECKING:     # analyzer's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any
 
 from thrifty.doctor.findings import Finding
 from thrifty.doctor.page import W, Frame, document

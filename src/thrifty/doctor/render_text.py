@@ -1,7 +1,9 @@
 """Terminal renderer: summary, top sites at peak, top churn sites, budget verdict."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time typing's import is a sixth of the
+if TYPE_CHECKING:     # analyzer's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any
 
 from thrifty.doctor.usercode import short_path, site_label
 from thrifty.guards import format_size

@@ -6,7 +6,9 @@ there); the others are summarized in one line by `outside_user_code`.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; at run time typing's import is a sixth of the
+if TYPE_CHECKING:     # analyzer's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any
 
 from thrifty.doctor.findings.base import Finding
 from thrifty.doctor.probe import ResourceCollector  # noqa: F401  (the in-run half, re-exported)

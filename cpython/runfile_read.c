@@ -51,6 +51,9 @@ typedef struct {
      * CPython caches, and an int object each was a fifth of reading a run */
     PyObject **fid_obj;
     uint32_t nfid_obj;
+    /* a stack dict's keys, in order, with None values: each stack's dict is a copy of it with its values set, which
+     * copies its key table at once instead of inserting seven keys (and growing the table once) per stack */
+    PyObject *shape;
 } reader;
 
 /* the stack dict's keys as interned str, made once (like report_groups.c's): a dict built with keys from C strings
@@ -81,6 +84,7 @@ static void reader_free(reader *r) {
     for (uint32_t i = 0; i < r->nfid_obj; i++)
         Py_DECREF(r->fid_obj[i]);
     free(r->fid_obj);
+    Py_XDECREF(r->shape);
     tf_pytable_free(&r->ids);
 }
 
@@ -195,13 +199,13 @@ static PyObject *site_dict(reader *r, const uint8_t *s) {
     if (!frames)
         return NULL;
     /* the keys in the order the tracker's stacks have them (the JSON report keeps dict order) */
-    PyObject *d = PyDict_New(), *v[K_ALLOC_BYTES + 1] = {frames,
-                                                         Py_NewRef(s[6] ? Py_True : Py_False),
-                                                         PyLong_FromLongLong((long long)le64(s + 8)),
-                                                         PyLong_FromLongLong((long long)le64(s + 16)),
-                                                         PyLong_FromUnsignedLongLong(le64(s + 24)),
-                                                         PyLong_FromUnsignedLongLong(le64(s + 32)),
-                                                         PyLong_FromUnsignedLongLong(le64(s + 40))};
+    PyObject *d = PyDict_Copy(r->shape), *v[K_ALLOC_BYTES + 1] = {frames,
+                                                                  Py_NewRef(s[6] ? Py_True : Py_False),
+                                                                  PyLong_FromLongLong((long long)le64(s + 8)),
+                                                                  PyLong_FromLongLong((long long)le64(s + 16)),
+                                                                  PyLong_FromUnsignedLongLong(le64(s + 24)),
+                                                                  PyLong_FromUnsignedLongLong(le64(s + 32)),
+                                                                  PyLong_FromUnsignedLongLong(le64(s + 40))};
     int bad = !d;
     for (int k = 0; k <= K_ALLOC_BYTES; k++) {
         bad = bad || !v[k] || PyDict_SetItem(d, KEYS[k], v[k]) < 0;
@@ -291,8 +295,12 @@ static PyObject *runfile_stacks(PyObject *module, PyObject *args) {
                      sites.len);
         goto done;
     }
-    if (keys_init() < 0 || reader_init(&r, funcs, &nodes, strip) < 0 || !(r.frames = PyList_New(0)) ||
-        !(stacks = PyList_New(0)))
+    if (keys_init() < 0 || !(r.shape = PyDict_New()))
+        goto done;
+    for (int k = 0; k <= K_ALLOC_BYTES; k++)
+        if (PyDict_SetItem(r.shape, KEYS[k], Py_None) < 0)
+            goto done;
+    if (reader_init(&r, funcs, &nodes, strip) < 0 || !(r.frames = PyList_New(0)) || !(stacks = PyList_New(0)))
         goto done;
     for (Py_ssize_t i = 0; i < sites.len / (Py_ssize_t)SITE_SIZE; i++) {
         const uint8_t *s = (const uint8_t *)sites.buf + (size_t)i * SITE_SIZE;

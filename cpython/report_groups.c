@@ -78,7 +78,8 @@ static int kind_of(pass *p, PyObject *fid, Py_ssize_t *index) {
     return p->kinds[i];
 }
 
-/* One kept stack (its frames p->ids and their ids `fidx`, n of them, kinds `ks`): its group and its import chain. 0 or -1. */
+/* One kept stack (its frames p->ids and their ids `fidx`, n of them, kinds `ks`): its group and its import chain. 0 or
+ * -1. */
 static int group_stack(pass *p, const Py_ssize_t *fidx, const uint8_t *ks, Py_ssize_t n, PyObject *const vals[5]) {
     static const int all5[5] = {0, 1, 2, 3, 4}, chain4[4] = {0, 1, 2, 4}, ends2[2] = {0, 1};
     Py_ssize_t site = -1, inner = -1, u = -1, j = -1;

@@ -7,7 +7,7 @@
  *   stacks      list of dicts with "frames" (a list or tuple of frame ids) and the counters live_at_peak, live_at_end,
  * allocs, frees, alloc_bytes; kinds       bytes, the kind of each frame id (report.py's _LIB, _USER, _IMPORT, _HARNESS,
  * _MACHINERY); importlib   bytes, 1 for each frame id in importlib's own bootstrap code. Returns the stacks with
- * thrifty's and runpy's frames cut (a dict copy each; an unchanged stack keeps its frames list), the doctor's own
+ * thrifty's and runpy's frames cut (a dict copy each; an unchanged stack is the same dict), the doctor's own
  * totals (the stacks whose innermost frame is its machinery, left out), the groups
  * [(site frame or None, inner frame or None, user, [five sums])] in the order first met (report._aggregate_sites
  * reads them), the import chains {frames up to the innermost import: [live_at_peak, live_at_end, allocs,
@@ -78,9 +78,9 @@ static int kind_of(pass *p, PyObject *fid, Py_ssize_t *index) {
     return p->kinds[i];
 }
 
-/* One kept stack (its frames `ids`, n of them, kinds `ks`): its group and its import chain. 0 or -1. */
-static int group_stack(pass *p, PyObject *ids_list, const Py_ssize_t *fidx, const uint8_t *ks, Py_ssize_t n,
-                       PyObject *const vals[5]) {
+/* One kept stack (its frames p->ids and their ids `fidx`, n of them, kinds `ks`): its group and its import chain. 0 or
+ * -1. */
+static int group_stack(pass *p, const Py_ssize_t *fidx, const uint8_t *ks, Py_ssize_t n, PyObject *const vals[5]) {
     static const int all5[5] = {0, 1, 2, 3, 4}, chain4[4] = {0, 1, 2, 4}, ends2[2] = {0, 1};
     Py_ssize_t site = -1, inner = -1, u = -1, j = -1;
     int user = 0;
@@ -131,10 +131,11 @@ static int group_stack(pass *p, PyObject *ids_list, const Py_ssize_t *fidx, cons
         return 0;
     if (add_counters(p->import_sums, vals, ends2, 2) < 0)
         return -1;
-    PyObject *slice = PySequence_GetSlice(ids_list, 0, j + 1), *chain = slice ? PySequence_Tuple(slice) : NULL;
-    Py_XDECREF(slice);
+    PyObject *chain = PyTuple_New(j + 1); /* the kept frames up to the innermost import (p->ids, held) */
     if (!chain)
         return -1;
+    for (Py_ssize_t k = 0; k <= j; k++)
+        PyTuple_SET_ITEM(chain, k, Py_NewRef(p->ids[k]));
     PyObject *csums = PyDict_GetItemWithError(p->chains, chain);
     if (!csums && !PyErr_Occurred()) {
         csums = zeros(4);
@@ -200,10 +201,10 @@ static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const v
     uint8_t *ks = (uint8_t *)(fidx + p->ids_cap);
     int stripped = 0, machinery_at = -1, inner_machinery = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
-        Py_ssize_t i;
-        int kind = kind_of(p, PySequence_Fast_GET_ITEM(fr, k), &i);
+        int kind = kind_of(p, PySequence_Fast_GET_ITEM(fr, k), &fidx[k]);
         if (kind < 0)
             return -1;
+        ks[k] = (uint8_t)kind;
         if (kind >= K_HARNESS)
             stripped = 1;
         if (kind == K_MACHINERY && machinery_at < 0)
@@ -212,15 +213,14 @@ static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const v
     }
     /* frames outside the doctor's outermost frame launched it (the `thrifty` console script) */
     cut = stripped && machinery_at >= 0 ? machinery_at : 0;
+    /* the kept frames compacted in place (kept <= k); nothing between the two loops allocates */
     for (Py_ssize_t k = cut; k < n; k++) {
-        PyObject *f = PySequence_Fast_GET_ITEM(fr, k);
-        Py_ssize_t i;
-        int kind = kind_of(p, f, &i);
-        if (stripped && kind >= K_HARNESS)
+        if (stripped && ks[k] >= K_HARNESS)
             continue;
-        p->ids[kept] = Py_NewRef(f); /* the list may change while the copies below allocate */
-        fidx[kept] = i;
-        ks[kept++] = (uint8_t)kind;
+        p->ids[kept] =
+            Py_NewRef(PySequence_Fast_GET_ITEM(fr, k)); /* the list may change while the copies below allocate */
+        fidx[kept] = fidx[k];
+        ks[kept++] = ks[k];
     }
     int rc = kept_stack(p, st, fr, vals, fidx, ks, kept, stripped && (kept == 0 || inner_machinery), stripped);
     for (Py_ssize_t k = 0; k < kept; k++)
@@ -248,18 +248,23 @@ static int kept_stack(pass *p, PyObject *st, PyObject *fr, PyObject *const vals[
         }
         return 0;
     }
-    PyObject *ids;
+    PyObject *ids, *copy;
+    int rc;
     if (!stripped) {
+        /* an unchanged stack is the same dict (its frames list was already shared): a copy of each of a run's
+         * ~13,000 stacks was a tenth of this pass, and as much again to free and for the collector to walk */
         ids = Py_NewRef(fr);
-    } else if ((ids = PyList_New(kept)) != NULL) {
-        for (Py_ssize_t k = 0; k < kept; k++)
-            PyList_SET_ITEM(ids, k, Py_NewRef(p->ids[k]));
+        rc = PyList_Append(p->out, st);
+    } else {
+        if ((ids = PyList_New(kept)) != NULL)
+            for (Py_ssize_t k = 0; k < kept; k++)
+                PyList_SET_ITEM(ids, k, Py_NewRef(p->ids[k]));
+        copy = ids ? PyDict_Copy(st) : NULL;
+        rc = copy && PyDict_SetItem(copy, KEYS[5], ids) == 0 && PyList_Append(p->out, copy) == 0 ? 0 : -1;
+        Py_XDECREF(copy);
     }
-    PyObject *copy = ids ? PyDict_Copy(st) : NULL;
-    int rc = copy && PyDict_SetItem(copy, KEYS[5], ids) == 0 && PyList_Append(p->out, copy) == 0 ? 0 : -1;
-    Py_XDECREF(copy);
     if (rc == 0)
-        rc = group_stack(p, ids, fidx, ks, kept, vals);
+        rc = group_stack(p, fidx, ks, kept, vals);
     Py_XDECREF(ids);
     return rc;
 }

@@ -47,7 +47,28 @@ typedef struct {
     uint8_t *runner; /* per frame id: it is the frame that ran the target */
     size_t runner_cap;
     PyObject *frames; /* the list returned */
+    /* per frame id: its int, made once: a run's stacks name ~250,000 frames, most of them ids past the small ints
+     * CPython caches, and an int object each was a fifth of reading a run */
+    PyObject **fid_obj;
+    uint32_t nfid_obj;
+    /* a stack dict's keys, in order, with None values: each stack's dict is a copy of it with its values set, which
+     * copies its key table at once instead of inserting seven keys (and growing the table once) per stack */
+    PyObject *shape;
 } reader;
+
+/* the stack dict's keys as interned str, made once (like report_groups.c's): a dict built with keys from C strings
+ * made and hashed a new str per key per stack, and every later lookup by an interned key compared their text */
+enum { K_FRAMES, K_TRUNCATED, K_PEAK, K_END, K_ALLOCS, K_FREES, K_ALLOC_BYTES, K_KEPT_TYPE, K_KEPT_BYTES, K_COUNT };
+static const char *const KEY_NAMES[K_COUNT] = {"frames", "truncated",   "live_at_peak", "live_at_end",    "allocs",
+                                               "frees",  "alloc_bytes", "kept_type",    "kept_type_bytes"};
+static PyObject *KEYS[K_COUNT];
+
+static int keys_init(void) {
+    for (int k = 0; k < K_COUNT; k++)
+        if (!KEYS[k] && !(KEYS[k] = PyUnicode_InternFromString(KEY_NAMES[k])))
+            return -1;
+    return 0;
+}
 
 static void reader_free(reader *r) {
     free(r->canon);
@@ -60,6 +81,10 @@ static void reader_free(reader *r) {
     free(r->cell_prev);
     free(r->chain);
     free(r->runner);
+    for (uint32_t i = 0; i < r->nfid_obj; i++)
+        Py_DECREF(r->fid_obj[i]);
+    free(r->fid_obj);
+    Py_XDECREF(r->shape);
     tf_pytable_free(&r->ids);
 }
 
@@ -74,20 +99,28 @@ static uint32_t frame_id(reader *r, uint32_t func, int32_t line) {
     if (fid >= r->runner_cap) {
         size_t cap = r->runner_cap ? 2u * r->runner_cap : 256u;
         uint8_t *grown = realloc(r->runner, cap);
-        if (!grown) {
+        PyObject **objs = grown ? realloc(r->fid_obj, cap * sizeof *objs) : NULL;
+        if (grown)
+            r->runner = grown;
+        if (!objs) {
             PyErr_NoMemory();
             return UINT32_MAX;
         }
-        r->runner = grown;
+        r->fid_obj = objs;
         r->runner_cap = cap;
     }
+    PyObject *fid_int = PyLong_FromUnsignedLong(fid);
+    if (!fid_int)
+        return UINT32_MAX;
     PyObject *fn = PyList_GET_ITEM(r->funcs, func); /* checked as a 2-tuple of str by the caller */
     PyObject *frame = Py_BuildValue("[OiO]", PyTuple_GET_ITEM(fn, 0), (int)line, PyTuple_GET_ITEM(fn, 1));
     if (!frame || PyList_Append(r->frames, frame) < 0) {
         Py_XDECREF(frame);
+        Py_DECREF(fid_int);
         return UINT32_MAX;
     }
     Py_DECREF(frame);
+    r->fid_obj[r->nfid_obj++] = fid_int;            /* fid == nfid_obj: one per frame of r->frames */
     (void)tf_hashtable_upsert(&r->ids.t, key, fid); /* there is room */
     r->runner[fid] = (uint8_t)(r->target[func] && line <= 0);
     return fid;
@@ -145,14 +178,8 @@ static PyObject *path_list(const reader *r, int32_t path) {
     PyObject *out = PyList_New(path >= 0 ? (Py_ssize_t)r->cell_len[path] : 0);
     if (!out)
         return NULL;
-    for (Py_ssize_t i = PyList_GET_SIZE(out) - 1; i >= 0; i--, path = r->cell_prev[path]) {
-        PyObject *v = PyLong_FromUnsignedLong(r->cell_fid[path]);
-        if (!v) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, i, v);
-    }
+    for (Py_ssize_t i = PyList_GET_SIZE(out) - 1; i >= 0; i--, path = r->cell_prev[path])
+        PyList_SET_ITEM(out, i, Py_NewRef(r->fid_obj[r->cell_fid[path]]));
     return out;
 }
 
@@ -171,10 +198,24 @@ static PyObject *site_dict(reader *r, const uint8_t *s) {
     }
     if (!frames)
         return NULL;
-    return Py_BuildValue("{sNsOsLsLsKsKsK}", "frames", frames, "truncated", s[6] ? Py_True : Py_False, "live_at_peak",
-                         (long long)le64(s + 8), "live_at_end", (long long)le64(s + 16), "allocs",
-                         (unsigned long long)le64(s + 24), "frees", (unsigned long long)le64(s + 32), "alloc_bytes",
-                         (unsigned long long)le64(s + 40));
+    /* the keys in the order the tracker's stacks have them (the JSON report keeps dict order) */
+    PyObject *d = PyDict_Copy(r->shape), *v[K_ALLOC_BYTES + 1] = {frames,
+                                                                  Py_NewRef(s[6] ? Py_True : Py_False),
+                                                                  PyLong_FromLongLong((long long)le64(s + 8)),
+                                                                  PyLong_FromLongLong((long long)le64(s + 16)),
+                                                                  PyLong_FromUnsignedLongLong(le64(s + 24)),
+                                                                  PyLong_FromUnsignedLongLong(le64(s + 32)),
+                                                                  PyLong_FromUnsignedLongLong(le64(s + 40))};
+    int bad = !d;
+    for (int k = 0; k <= K_ALLOC_BYTES; k++) {
+        bad = bad || !v[k] || PyDict_SetItem(d, KEYS[k], v[k]) < 0;
+        Py_XDECREF(v[k]);
+    }
+    if (bad) {
+        Py_XDECREF(d);
+        return NULL;
+    }
+    return d;
 }
 
 static int reader_init(reader *r, PyObject *funcs, Py_buffer *nodes, PyObject *strip) {
@@ -254,6 +295,11 @@ static PyObject *runfile_stacks(PyObject *module, PyObject *args) {
                      sites.len);
         goto done;
     }
+    if (keys_init() < 0 || !(r.shape = PyDict_New()))
+        goto done;
+    for (int k = 0; k <= K_ALLOC_BYTES; k++)
+        if (PyDict_SetItem(r.shape, KEYS[k], Py_None) < 0)
+            goto done;
     if (reader_init(&r, funcs, &nodes, strip) < 0 || !(r.frames = PyList_New(0)) || !(stacks = PyList_New(0)))
         goto done;
     for (Py_ssize_t i = 0; i < sites.len / (Py_ssize_t)SITE_SIZE; i++) {
@@ -271,8 +317,8 @@ static PyObject *runfile_stacks(PyObject *module, PyObject *args) {
                 PyErr_SetString(PyExc_TypeError, "_runfile_stacks: kept must map a site to (type name, bytes)");
                 bad = 1;
             } else {
-                bad = PyDict_SetItemString(d, "kept_type", PyTuple_GET_ITEM(k, 0)) < 0 ||
-                      PyDict_SetItemString(d, "kept_type_bytes", PyTuple_GET_ITEM(k, 1)) < 0;
+                bad = PyDict_SetItem(d, KEYS[K_KEPT_TYPE], PyTuple_GET_ITEM(k, 0)) < 0 ||
+                      PyDict_SetItem(d, KEYS[K_KEPT_BYTES], PyTuple_GET_ITEM(k, 1)) < 0;
             }
         }
         if (bad || PyList_Append(stacks, d) < 0) {

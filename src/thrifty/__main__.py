@@ -1,4 +1,4 @@
 """`python -m thrifty doctor ...`: the same command line as `thrifty`."""
-from thrifty.cli import main
+from thrifty.cli import entry
 
-raise SystemExit(main())
+entry()

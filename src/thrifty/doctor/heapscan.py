@@ -11,11 +11,10 @@ value is charged to the global that holds it. Sizes are thrifty.sizeof's walk, i
 """
 from __future__ import annotations
 
-import array
-import collections
 import gc
 import sys
 import types
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing's import (and linecache's, in _is_import_line) cost the recorder's end ~7 ms of CPU
     from typing import Any
@@ -63,8 +62,16 @@ def evidence(probes: Any, raw: dict[str, Any] | None) -> dict[str, Any]:
 
 # ---- numbers held as Python objects -------------------------------------------------------------------------
 
+def _deque_type() -> Any:
+    """collections.deque when the program loaded it, else None (no deque can exist then): importing collections (and
+    array, which imports it) here, after every run, was ~10% of the recorder's CPU on a program that never did."""
+    return getattr(sys.modules.get("_collections"), "deque", None)
+
+
 def typecode(kind: str, lo: int, hi: int) -> str:
     """The array.array typecode of the narrowest items that hold every value: 'd' for floats."""
+    import array  # only for a sequence of numbers found: see _deque_type
+
     if kind == "f":
         return "d"
     for code in _INT_CODES:
@@ -76,6 +83,8 @@ def typecode(kind: str, lo: int, hi: int) -> str:
 
 
 def typed_size(code: str, n: int) -> int:
+    import array
+
     return sys.getsizeof(array.array(code)) + n * array.array(code).itemsize
 
 
@@ -89,7 +98,7 @@ def scan_boxed(sites: Any, min_len: int = BOXED_MIN_LEN, exclude: set[int] | Non
     out, objs = [], []
     walk = _ext._boxed_numbers
     for seq, kind, lo, hi, items in walk([o for o in gc.get_objects() if id(o) not in skip], min_len,
-                                         collections.deque):
+                                         _deque_type()):
         # a list object often comes from CPython's free list (allocated before the run: no site); its item array
         # is always the run's own, allocated where the list last grew (the comprehension, the append)
         site = sites.of(seq) or (sites.of_stack(_ext._tracker_site_at(items)) if items else None)
@@ -198,7 +207,8 @@ def _fix_measure(value: Any) -> dict[str, Any] | None:
         except (TypeError, ValueError, OverflowError):
             return {"kind": "dict", "bytes": None}
         return {"kind": "dict", "bytes": _ext.sizeof(fmap, deep=True)}
-    if isinstance(value, (list, tuple, collections.deque)) and value:
+    deque = _deque_type()
+    if (isinstance(value, (list, tuple)) or (deque is not None and isinstance(value, deque))) and value:
         if all(type(x) is float for x in value):
             return {"kind": "numbers", "typecode": "d", "bytes": typed_size("d", len(value))}
         if all(type(x) is int for x in value):

@@ -6,9 +6,11 @@ HTML) read and extend the same structure: they append to `report["findings"]` an
 from __future__ import annotations
 
 import os
-import runpy
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; typing is not imported at run time: its import
+if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any
 
 import thrifty
 from thrifty import _ext
@@ -21,6 +23,10 @@ _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the thrif
 # thrifty's files that run the doctor, as opposed to the library the user's code calls
 _MACHINERY_FILES = (os.path.join(_HERE, "doctor") + os.sep, os.path.join(_HERE, "cli.py"),
               os.path.join(_HERE, "__main__.py"), os.path.join(_HERE, "pytest_plugin.py"))
+# runpy's source file, where its frames come from when it is not frozen (-X frozen_modules=off), found beside os's
+# rather than imported: the analyzer never runs runpy, and its import is start-up every report pays
+_RUNPY_FILE = getattr(sys.modules.get("runpy"), "__file__", None) or os.path.join(os.path.dirname(os.__file__),
+                                                                                 "runpy.py")
 _COUNTERS = ("live_at_peak", "live_at_end", "allocs", "frees", "alloc_bytes")
 
 
@@ -30,28 +36,35 @@ _LIB, _USER, _IMPORT, _HARNESS, _MACHINERY = range(5)
 
 def _is_harness(filename: str) -> bool:
     """A frame of thrifty itself or of runpy: never the user's line to change."""
-    return (filename.startswith(_HERE + os.sep) or filename == runpy.__file__ or
+    return (filename.startswith(_HERE + os.sep) or filename == _RUNPY_FILE or
             filename.startswith("<frozen runpy"))
 
 
 def _is_machinery(filename: str) -> bool:
     """A frame of the doctor itself (tracer, probes, gc callbacks, CLI) or of runpy loading the target."""
-    return (filename.startswith(_MACHINERY_FILES) or filename == runpy.__file__ or
+    return (filename.startswith(_MACHINERY_FILES) or filename == _RUNPY_FILE or
             filename.startswith("<frozen runpy"))
 
 
 def _frame_kinds(frames: list[Any], user: UserCode) -> list[int]:
+    """Each frame's kind, which depends on its file alone: decided once per file (a run has thousands of frames in a
+    few dozen files)."""
+    of_file: dict[str, int] = {}
     kinds = []
     for f in frames:
         name = f[0]
-        if name == "<import>":
-            kinds.append(_IMPORT)
-        elif _is_machinery(name):
-            kinds.append(_MACHINERY)
-        elif _is_harness(name):
-            kinds.append(_HARNESS)
-        else:
-            kinds.append(_USER if user(name) else _LIB)
+        kind = of_file.get(name)
+        if kind is None:
+            if name == "<import>":
+                kind = _IMPORT
+            elif _is_machinery(name):
+                kind = _MACHINERY
+            elif _is_harness(name):
+                kind = _HARNESS
+            else:
+                kind = _USER if user(name) else _LIB
+            of_file[name] = kind
+        kinds.append(kind)
     return kinds
 
 

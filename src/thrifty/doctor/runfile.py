@@ -12,7 +12,10 @@ import ast
 import os
 import struct
 import zlib
-from typing import Any, Iterator
+
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; typing is not imported at run time: its import
+if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any, Iterator
 
 from thrifty import _ext
 

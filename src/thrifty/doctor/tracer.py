@@ -9,17 +9,19 @@ both already). `trace()` is the in-process tracker around a block, for the pytes
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from typing import Any, Callable, Iterable, Iterator
+
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; typing is not imported at run time: its import
+if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any, Callable, Iterable, Iterator
 
 from thrifty import _ext
 from thrifty.doctor import runfile
+from thrifty.doctor.record import Record
 
 # the recorder, run as a script (run_child.py, which imports child.py, finds thrifty where this process found it:
 # _PKGDIR, its first argument)
@@ -31,27 +33,34 @@ class TargetError(Exception):
     """The target cannot be run (missing or unreadable script, unknown module): a one-line message for the user."""
 
 
-@dataclasses.dataclass
-class Target:
-    kind: str  # "script", "module" or "code"
-    value: str  # path, module name or source
-    args: list[str] = dataclasses.field(default_factory=list)
+class Target(Record):
+    """What the recorder runs: kind "script", "module" or "code", its path, module name or source, its arguments."""
+
+    FIELDS = ("kind", "value", "args")
+
+    def __init__(self, kind: str, value: str, args: list[str] | None = None) -> None:
+        self.kind = kind
+        self.value = value
+        self.args: list[str] = [] if args is None else args
 
     @property
     def display(self) -> str:
         return {"script": self.value, "module": f"-m {self.value}", "code": "-c <code>"}[self.kind]
 
 
-@dataclasses.dataclass
-class Result:
+class Result(Record):
     """One doctor run: the report (plain data, docs/doctor-json.md) with its findings, the raw run it was built from,
     the run file (None once removed) and the exit status the doctor should end with (the target's)."""
 
-    report: dict[str, Any]
-    findings: list[Any]
-    raw: dict[str, Any]
-    runfile: str | None
-    exit_status: int
+    FIELDS = ("report", "findings", "raw", "runfile", "exit_status")
+
+    def __init__(self, report: dict[str, Any], findings: list[Any], raw: dict[str, Any], runfile: str | None,
+                 exit_status: int) -> None:
+        self.report = report
+        self.findings = findings
+        self.raw = raw
+        self.runfile = runfile
+        self.exit_status = exit_status
 
 
 @contextlib.contextmanager
@@ -222,16 +231,11 @@ def _outcome(end: dict[str, Any], returncode: int) -> tuple[dict[str, Any], int]
 
 
 def _build_findings(evidence: Any, report: dict[str, Any], recorded_by: str | None = None) -> list[Any]:
-    import inspect
-
     from thrifty.doctor import findings
 
     if evidence is None:
         return []
     try:
-        if len(inspect.signature(findings.build).parameters) < 2:
-            # the findings before build(evidence, report) took plain data: they take their Evidence record
-            return findings.build(findings.Evidence(**evidence))
         return findings.build(evidence, report)
     except Exception as e:  # noqa: BLE001  (a run file from another thrifty version, or a damaged one)
         report.setdefault("notes", []).append(
@@ -258,6 +262,26 @@ def build(raw: dict[str, Any], *, target: dict[str, Any] | None = None, outcome:
     return report, found
 
 
+def _new_run_path() -> str:
+    """A new empty file for a run that is not kept (removed after reading), in the temporary directory: what
+    tempfile.mkstemp does, whose import (shutil, random, bz2, lzma with it) was a tenth of the doctor's start-up.
+    tempfile itself when the usual place cannot take it (it searches further)."""
+    folder = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+    try:
+        for _ in range(100):
+            path = os.path.join(os.path.abspath(folder), f"thrifty-{os.urandom(6).hex()}.run")
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600))
+                return path
+    except OSError:
+        pass
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="thrifty-", suffix=".run")
+    os.close(fd)
+    return path
+
+
 def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKER_SAMPLE_RATE,
         max_depth: int = _ext.TRACKER_MAX_DEPTH,
         findings: bool = True, out: str | None = None, interval: float = 1.0, budget: int | None = None,
@@ -272,8 +296,7 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKE
     if out is not None:
         path = os.path.abspath(out)  # the recorder creates it, in its own cwd: resolved here, at the start
     else:
-        fd, path = tempfile.mkstemp(prefix="thrifty-", suffix=".run")
-        os.close(fd)
+        path = _new_run_path()
     try:
         stopped: list[bool] = []
         with _block_signals() as unblock:

@@ -5,12 +5,15 @@ evidence of one run into ranked findings; nothing here prints.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
-from typing import Any
+
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; typing is not imported at run time: its import
+if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any
 
 from thrifty.doctor.findings import boxed_numbers, cycles, duplicates, imports, module_globals, resources, source
 from thrifty.doctor.findings.base import HABITS, Finding, is_user_file, rank
+from thrifty.doctor.record import Record
 
 __all__ = ["HABITS", "Evidence", "Finding", "build", "confirm", "rank"]
 
@@ -22,19 +25,25 @@ LARGE_LEN = 256
 HOT_ALLOCS = 10_000
 
 
-@dataclasses.dataclass
-class Evidence:
+class Evidence(Record):
     """What one run measured, for the findings: the probes' evidence dict (thrifty.doctor.probe, made in the target)
     with the report's per-line figures. Every field is plain data."""
 
-    files: list[str] = dataclasses.field(default_factory=list)  # the user's source files that ran
-    cycles: Any = dataclasses.field(default_factory=list)  # [{type, site, objects, bytes, collections, chain}]
-    resources: Any = dataclasses.field(default_factory=list)  # [{what, site, count, example}]
-    globals: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # heapscan.measure_globals
-    duplicates: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # heapscan.scan_duplicates
-    boxed_numbers: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # heapscan.scan_boxed
-    line_bytes: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)  # live at peak, by user line
-    line_allocs: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)  # blocks allocated, by line
+    FIELDS = ("files", "cycles", "resources", "globals", "duplicates", "boxed_numbers", "line_bytes", "line_allocs")
+
+    def __init__(self, files: list[str] | None = None, cycles: Any = None, resources: Any = None,
+                 globals: list[dict[str, Any]] | None = None, duplicates: list[dict[str, Any]] | None = None,
+                 boxed_numbers: list[dict[str, Any]] | None = None,
+                 line_bytes: dict[tuple[str, int], int] | None = None,
+                 line_allocs: dict[tuple[str, int], int] | None = None) -> None:
+        self.files: list[str] = [] if files is None else files  # the user's source files that ran
+        self.cycles: Any = [] if cycles is None else cycles  # [{type, site, objects, bytes, collections, chain}]
+        self.resources: Any = [] if resources is None else resources  # [{what, site, count, example}]
+        self.globals: list[dict[str, Any]] = [] if globals is None else globals  # heapscan.measure_globals
+        self.duplicates: list[dict[str, Any]] = [] if duplicates is None else duplicates  # heapscan.scan_duplicates
+        self.boxed_numbers: list[dict[str, Any]] = [] if boxed_numbers is None else boxed_numbers  # heapscan.scan_boxed
+        self.line_bytes: dict[tuple[str, int], int] = {} if line_bytes is None else line_bytes  # live at peak, by user line
+        self.line_allocs: dict[tuple[str, int], int] = {} if line_allocs is None else line_allocs  # blocks allocated, by line
 
     @classmethod
     def from_run(cls, evidence: dict[str, Any] | None, report: dict[str, Any] | None = None) -> "Evidence":

@@ -1,39 +1,39 @@
 """A finding as plain data, the habits it can name, and the wording shared by every kind."""
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+TYPE_CHECKING = False  # mypy takes any `TYPE_CHECKING` as true; typing is not imported at run time: its import
+if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annotation here is a string (PEP 563)
+    from typing import Any
 
+from thrifty.doctor.record import Record
 from thrifty.doctor.usercode import is_library_file
 
 # The six habits (docs/doctor-findings.md), in the order reports list them.
 HABITS = ("data structures", "footprint", "object creation", "globals", "low-level", "references")
 
 
-@dataclasses.dataclass
-class Finding:
+class Finding(Record):
     """One thing to change. Plain data: renderers and tests read the fields, nothing here computes."""
 
-    habit: str  # one of HABITS
-    kind: str  # e.g. "cycle", "resource", "global", "duplicate", "code.pop0"
-    file: str
-    line: int
-    title: str  # one line: what was found
-    evidence: str  # what was measured (or "static only" for an unconfirmed code finding)
-    fix: str  # the concrete change, naming a thrifty part where one fits
-    bytes: int = 0  # memory the finding accounts for (0 when not measured)
-    confirmed: bool = True  # runtime evidence backs it (code findings may be static only)
-    data: dict[str, Any] = dataclasses.field(default_factory=dict)  # kind-specific details
+    FIELDS = ("habit", "kind", "file", "line", "title", "evidence", "fix", "bytes", "confirmed", "data")
 
-    def __post_init__(self) -> None:
-        if self.habit not in HABITS:
-            raise ValueError(f"Finding.habit must be one of {HABITS}, got {self.habit!r}")
+    def __init__(self, habit: str, kind: str, file: str, line: int, title: str, evidence: str, fix: str,
+                 bytes: int = 0, confirmed: bool = True, data: dict[str, Any] | None = None) -> None:
+        if habit not in HABITS:
+            raise ValueError(f"Finding.habit must be one of {HABITS}, got {habit!r}")
+        self.habit = habit  # one of HABITS
+        self.kind = kind  # e.g. "cycle", "resource", "global", "duplicate", "code.pop0"
+        self.file = file
+        self.line = line
+        self.title = title  # one line: what was found
+        self.evidence = evidence  # what was measured (or "static only" for an unconfirmed code finding)
+        self.fix = fix  # the concrete change, naming a thrifty part where one fits
+        self.bytes = bytes  # memory the finding accounts for (0 when not measured)
+        self.confirmed = confirmed  # runtime evidence backs it (code findings may be static only)
+        self.data: dict[str, Any] = {} if data is None else data  # kind-specific details
 
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 def rank(findings: list[Finding]) -> list[Finding]:

@@ -10,6 +10,14 @@
 
 TF_STATIC_ASSERT(TF_FSET_LOAD >= 1 && TF_FSET_SPAN_LOAD >= 1, fset_load_positive);
 
+/* A lookup's steps take the key and index widths as arguments and are expanded where those are constants (one
+ * switch on the table's widths), so each load and compare is compiled for its width. A -Os build keeps one copy. */
+#if TF_GNUC && !defined(__OPTIMIZE_SIZE__)
+#define TF__HOT static inline __attribute__((always_inline))
+#else
+#define TF__HOT static inline
+#endif
+
 /* ---- hashing --------------------------------------------------------------------------------------------- */
 
 static inline uint64_t tf__mix64(uint64_t x) {
@@ -24,10 +32,11 @@ static inline uint64_t tf__mix64(uint64_t x) {
 static inline uint64_t tf__rotl(uint64_t x, unsigned r) { return (x << r) | (x >> (64u - r)); }
 
 /* A bijection of int64: equal hashes mean equal keys, which the build's tie-breaks rely on. */
-uint64_t tf_fset_hash_int(int64_t key) { return tf__mix64((uint64_t)key + TF__K1); }
+TF__HOT uint64_t tf__hash_int(int64_t key) { return tf__mix64((uint64_t)key + TF__K1); }
+uint64_t tf_fset_hash_int(int64_t key) { return tf__hash_int(key); }
 
-uint64_t tf_fset_hash_bytes(const void *data, size_t len) {
-    const uint8_t *p = (const uint8_t *)data;
+/* hash_bytes of docs/format-frozen.md, expanded in the lookup: the call was a fifth of hashing a short key. */
+TF__HOT uint64_t tf__hash_bytes(const uint8_t *p, size_t len) {
     uint64_t h = TF__K4 ^ ((uint64_t)len * TF__K1);
     uint64_t last;
     if (len > 8u) {
@@ -48,6 +57,8 @@ uint64_t tf_fset_hash_bytes(const void *data, size_t len) {
     }
     return tf__mix64((h ^ last) * TF__K3);
 }
+
+uint64_t tf_fset_hash_bytes(const void *data, size_t len) { return tf__hash_bytes((const uint8_t *)data, len); }
 
 uint64_t tf_fset_checksum(const void *block, size_t size) {
     const uint8_t *p = (const uint8_t *)block;
@@ -188,41 +199,75 @@ static inline tf_fspan tf__span(const uint8_t *offs, unsigned w, const uint8_t *
  * run is as long as its keys happen to make it, so a loop that stops at its end mispredicts about once a lookup,
  * which cost more than the compares it saves. */
 #define TF__WINDOW 8u
-TF_STATIC_ASSERT(TF__WINDOW == 8u, fset_window_is_8_keys); /* tf__find_in_run: 8 keys are w 64-bit words */
+TF_STATIC_ASSERT(TF__WINDOW == 8u, fset_window_is_8_keys); /* tf__find_in_run: 8 keys, w 64-bit words */
 
-/* The high bit of each w-byte lane of x set when that lane is zero, every other bit clear. Exact (no borrow runs into
- * the next lane): the low bits of a lane are added to all-ones-but-the-top, which carries into the top bit unless
- * they are all zero. */
-static inline uint64_t tf__zero_lanes(uint64_t x, unsigned w) {
-    uint64_t top = w == 1u   ? 0x8080808080808080u
-                   : w == 2u ? 0x8000800080008000u
-                   : w == 4u ? 0x8000000080000000u
-                             : 0x8000000000000000u;
-    return ~(((x & ~top) + ~top) | x | ~top);
+/* The top bit of every w-byte lane of a 64-bit word. */
+static inline uint64_t tf__lane_tops(unsigned w) {
+    return w == 1u ? 0x8080808080808080u : w == 2u ? 0x8000800080008000u : 0x8000000080000000u;
 }
 
-/* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k. Inlined with a
- * constant w. A run that fits the window is compared as whole 64-bit words of 8 / w keys each (want copied into
- * every lane): w loads and a few ALU operations a word, folded into one flag word, so a miss costs no branch but
- * the last; only a hit goes back to find the lane. A match past the run's end is impossible in a block the builder
- * made (the hash is a bijection, so an equal key sits in the same bucket); in any other block it is still a key
- * equal to `want`, read in bounds (n - lo >= TF__WINDOW). */
-static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
+/* x with the top bit of each w-byte lane set when that lane is not zero, and clear when it is (the other bits mean
+ * nothing). Exact, lane by lane (no carry runs into the next lane): the lane's low bits are added to
+ * all-ones-but-the-top, which carries into the top bit unless they are all zero. */
+static inline uint64_t tf__nonzero_lanes(uint64_t x, unsigned w) {
+    uint64_t low = ~tf__lane_tops(w);
+    return ((x & low) + low) | x;
+}
+
+/* The number of zero bits below the lowest set bit of m (m != 0). */
+static inline unsigned tf__ctz64(uint64_t m) {
+#if TF_GNUC
+    return (unsigned)__builtin_ctzll(m);
+#else
+    unsigned c = 0;
+    while (!(m & 1u)) {
+        m >>= 1;
+        c++;
+    }
+    return c;
+#endif
+}
+
+/* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k; w is a constant
+ * once expanded. A run that fits the window is compared as the window's 8 keys at once, with no branch until the
+ * answer. Keys of 1, 2 or 4 bytes: w 64-bit words of 8 / w keys each, want copied into every lane, equal lanes
+ * flagged by a few ALU operations; a hit's key is the lowest flag of the first flagged word (a bit scan, not a
+ * second pass over the keys). 8-byte keys: one compare a key, one bit of a mask, the lowest set bit is the key. A
+ * match past the run's end is impossible in a block the builder made (the hash is a bijection, so an equal key sits
+ * in the same bucket); in any other block it is still a key equal to `want`, read in bounds (n - lo >= TF__WINDOW). */
+TF__HOT size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
     if (hi - lo <= TF__WINDOW && n - lo >= TF__WINDOW) {
         const uint8_t *p = k + w * lo;
-        uint64_t rep = want * (w == 1u   ? 0x0101010101010101u
-                               : w == 2u ? 0x0001000100010001u
-                               : w == 4u ? 0x0000000100000001u
-                                         : 1u);
-        uint64_t any = 0;
-        for (unsigned i = 0; i < w; i++) /* w words hold the TF__WINDOW (8) keys */
-            any |= tf__zero_lanes(tf__load_le64(p + 8u * i) ^ rep, w);
-        if (!any)
-            return TF_FSET_NOT_FOUND;
-        for (size_t i = lo; i < lo + TF__WINDOW; i++)
-            if (tf__load_u(k + w * i, w) == want)
-                return i;
-        return TF_FSET_NOT_FOUND; /* not reached: a flagged lane is an equal key */
+        if (w == 8u) {
+            unsigned m = 0;
+#if TF_GNUC
+#pragma GCC unroll 8
+#endif
+            for (unsigned i = 0; i < TF__WINDOW; i++)
+                m |= (unsigned)(tf__load_le64(p + 8u * i) == want) << i;
+            return m ? lo + tf__ctz64(m) : TF_FSET_NOT_FOUND;
+        } else {
+            uint64_t rep = want * (w == 1u ? 0x0101010101010101u : w == 2u ? 0x0001000100010001u : 0x0000000100000001u);
+            uint64_t top = tf__lane_tops(w), nz[4], all = ~(uint64_t)0;
+#if TF_GNUC
+#pragma GCC unroll 4
+#endif
+            for (unsigned i = 0; i < w; i++) {
+                nz[i] = tf__nonzero_lanes(tf__load_le64(p + 8u * i) ^ rep, w);
+                all &= nz[i];
+            }
+            if ((all & top) == top) /* no lane equal: the common miss costs one branch */
+                return TF_FSET_NOT_FOUND;
+#if TF_GNUC
+#pragma GCC unroll 4
+#endif
+            for (unsigned i = 0; i < w; i++) {
+                uint64_t eq = ~nz[i] & top;
+                if (eq)
+                    return lo + i * (8u / w) + tf__ctz64(eq) / (8u * w);
+            }
+            return TF_FSET_NOT_FOUND; /* not reached: some lane was equal */
+        }
     }
     for (size_t i = lo; i < hi; i++)
         if (tf__load_u(k + w * i, w) == want)
@@ -230,23 +275,48 @@ static inline size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, si
     return TF_FSET_NOT_FOUND;
 }
 
-size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
-    size_t lo, hi;
-    uint64_t u = (uint64_t)key;
-    if (!t || t->key_kind != TF_FSET_INT || !tf__fits(key, t->key_w))
+/* The run [*lo, *hi) of bucket b of an int table with iw-byte index fields, clamped as tf__run clamps it. */
+TF__HOT void tf__int_run(const tf_fset *t, unsigned iw, size_t b, size_t *lo, size_t *hi) {
+    const uint8_t *f = t->index + iw * b;
+    uint64_t a = tf__load_u(f, iw), e = tf__load_u(f + iw, iw);
+    if (e > (uint64_t)t->n)
+        e = (uint64_t)t->n;
+    if (a > e)
+        a = e;
+    *lo = (size_t)a;
+    *hi = (size_t)e;
+}
+
+/* tf_fset_find_int for w-byte keys: the hash, the run and the window compiled for w and each index width. */
+TF__HOT size_t tf__find_int_w(const tf_fset *t, unsigned w, int64_t key) {
+    size_t lo, hi, b;
+    uint64_t want = w == 8u ? (uint64_t)key : (uint64_t)key & (((uint64_t)1 << (8u * w)) - 1u);
+    if (!tf__fits(key, w))
         return TF_FSET_NOT_FOUND;
-    tf__run(t, tf__bucket(tf_fset_hash_int(key), t->nb), &lo, &hi, NULL);
+    b = tf__bucket(tf__hash_int(key), t->nb);
+    if (t->index_w == 2u)
+        tf__int_run(t, 2u, b, &lo, &hi);
+    else if (t->index_w == 3u)
+        tf__int_run(t, 3u, b, &lo, &hi);
+    else
+        tf__int_run(t, 4u, b, &lo, &hi);
+    return tf__find_in_run(t->keys, w, lo, hi, t->n, want);
+}
+
+size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
+    if (!t || t->key_kind != TF_FSET_INT)
+        return TF_FSET_NOT_FOUND;
     switch (t->key_w) {
-    case 1: return tf__find_in_run(t->keys, 1u, lo, hi, t->n, u & 0xFFu);
-    case 2: return tf__find_in_run(t->keys, 2u, lo, hi, t->n, u & 0xFFFFu);
-    case 4: return tf__find_in_run(t->keys, 4u, lo, hi, t->n, u & 0xFFFFFFFFu);
-    default: return tf__find_in_run(t->keys, 8u, lo, hi, t->n, u);
+    case 1: return tf__find_int_w(t, 1u, key);
+    case 2: return tf__find_int_w(t, 2u, key);
+    case 4: return tf__find_int_w(t, 4u, key);
+    default: return tf__find_int_w(t, 8u, key);
     }
 }
 
 /* a[0..len) == b[0..len) for the short keys tables usually hold, without a library call: whole words, the last one
  * overlapping (keys shorter than 8 bytes use two overlapping 4-byte or single-byte compares). */
-static inline int tf__same_bytes(const uint8_t *a, const uint8_t *b, size_t len) {
+TF__HOT int tf__same_bytes(const uint8_t *a, const uint8_t *b, size_t len) {
     if (len >= 8u) {
         size_t i = 0;
         for (; i + 8u < len; i += 8u)
@@ -262,25 +332,84 @@ static inline int tf__same_bytes(const uint8_t *a, const uint8_t *b, size_t len)
     return 1;
 }
 
-size_t tf_fset_find_bytes(const tf_fset *t, const void *key, size_t len) {
-    size_t lo, hi, at;
-    uint64_t h;
-    uint8_t want;
-    if (!t || !tf__is_span(t->key_kind) || (!key && len > 0u))
-        return TF_FSET_NOT_FOUND;
-    h = tf_fset_hash_bytes(key, len);
-    want = (uint8_t)h;
-    tf__run(t, tf__bucket(h, t->nb), &lo, &hi, &at);
-    /* the bucket's records are adjacent: a lookup touches the index and usually one more cache line */
+/* The run [*lo, *hi) of bucket b of a str/bytes table and the offset *at of its first key record, for iw-byte index
+ * fields, clamped as tf__run clamps them. The bucket's three fields (its start and record offset, the next bucket's
+ * start) are 3 * iw adjacent bytes: for iw = 2 one 64-bit load, for iw = 3 one and a byte. In bounds: b < nb, and
+ * the index holds 2 * (nb + 1) fields. */
+TF__HOT void tf__span_run(const tf_fset *t, unsigned iw, size_t b, size_t *lo, size_t *hi, size_t *at) {
+    const uint8_t *f = t->index + 2u * iw * b;
+    uint64_t a, o, e;
+    if (iw == 2u) {
+        uint64_t x = tf__load_le64(f);
+        a = x & 0xFFFFu;
+        o = (x >> 16) & 0xFFFFu;
+        e = (x >> 32) & 0xFFFFu;
+    } else if (iw == 3u) {
+        uint64_t x = tf__load_le64(f);
+        a = x & 0xFFFFFFu;
+        o = (x >> 24) & 0xFFFFFFu;
+        e = (x >> 48) | ((uint64_t)f[8] << 16);
+    } else {
+        a = tf__load_le32(f);
+        o = tf__load_le32(f + 4);
+        e = tf__load_le32(f + 8);
+    }
+    if (e > (uint64_t)t->n)
+        e = (uint64_t)t->n;
+    if (a > e)
+        a = e;
+    *lo = (size_t)a;
+    *hi = (size_t)e;
+    *at = o > (uint64_t)t->keys_len ? t->keys_len : (size_t)o;
+}
+
+/* The position in [lo, hi) of the key (len bytes, hash fingerprint fp) among the records from offset at. A key
+ * shorter than 128 bytes (nearly every key) has a one-byte length, so its record starts with the 16-bit word
+ * fp | len << 8: one compare rejects a record whose fingerprint or length differs, and the next record starts
+ * 2 + that length byte further on. Longer records take tf__record's general path. */
+TF__HOT size_t tf__find_in_records(const tf_fset *t, size_t lo, size_t hi, size_t at, uint8_t fp, const uint8_t *key,
+                                   size_t len) {
+    const uint8_t *keys = t->keys;
+    size_t end = t->keys_len;
+    uint32_t head = len < 0x80u ? (uint32_t)fp | (uint32_t)len << 8 : 0x10000u; /* 0x10000: equals no 16-bit word */
     for (size_t i = lo; i < hi; i++) {
-        uint8_t fp;
-        tf_fspan s;
-        if (!tf__record(t->keys, t->keys_len, &at, &fp, &s))
+        size_t rlen;
+        if (end - at < 2u)
             break;
-        if (fp == want && s.len == len && tf__same_bytes((const uint8_t *)s.data, (const uint8_t *)key, len))
-            return i;
+        rlen = keys[at + 1u];
+        if (rlen < 0x80u) {
+            if (rlen > end - at - 2u)
+                break;
+            if (tf__load_le16(keys + at) == head && tf__same_bytes(keys + at + 2u, key, len))
+                return i;
+            at += 2u + rlen;
+        } else {
+            uint8_t rfp;
+            tf_fspan s;
+            if (!tf__record(keys, end, &at, &rfp, &s))
+                break;
+            if (rfp == fp && s.len == len && tf__same_bytes((const uint8_t *)s.data, key, len))
+                return i;
+        }
     }
     return TF_FSET_NOT_FOUND;
+}
+
+size_t tf_fset_find_bytes(const tf_fset *t, const void *key, size_t len) {
+    size_t lo, hi, at, b;
+    uint64_t h;
+    if (!t || !tf__is_span(t->key_kind) || (!key && len > 0u))
+        return TF_FSET_NOT_FOUND;
+    h = tf__hash_bytes((const uint8_t *)key, len);
+    b = tf__bucket(h, t->nb);
+    /* the bucket's records are adjacent: a lookup touches the index and usually one more cache line */
+    if (t->index_w == 2u)
+        tf__span_run(t, 2u, b, &lo, &hi, &at);
+    else if (t->index_w == 3u)
+        tf__span_run(t, 3u, b, &lo, &hi, &at);
+    else
+        tf__span_run(t, 4u, b, &lo, &hi, &at);
+    return tf__find_in_records(t, lo, hi, at, (uint8_t)h, (const uint8_t *)key, len);
 }
 
 tf_fspan tf_fset_key_next(const tf_fset *t, size_t *offset) {

@@ -355,6 +355,72 @@ static void test_span_iteration(void) {
     free(b);
 }
 
+/* The span key equal to q[0..len) among keys[0..n), or n. */
+static size_t span_index(const tf_fspan *keys, size_t n, const char *q, size_t len) {
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].len == len && (len == 0 || memcmp(keys[i].data, q, len) == 0))
+            return i;
+    return n;
+}
+
+/* Lookups of str keys through each index width (2, 3, 4 bytes: key records up to 65535 bytes, past it, past 16 MiB,
+ * made so by one long key) and through records whose length takes one LEB128 byte or two (keys of 4 to 304 bytes,
+ * mixed in the same buckets): every key is found at its position, and a key with its last byte changed, one byte
+ * shorter or one longer is found exactly when it is a key too. */
+static void test_span_lookup_widths(void) {
+    enum { N = 300, MAXLEN = 305 };
+    static const size_t pad[3] = {0, 70000, 17000000};
+    static const unsigned want_w[3] = {2, 3, 4};
+    static char text[N][MAXLEN + 1];
+    static tf_fspan keys[N + 1];
+    char *big = malloc(pad[2]), q[MAXLEN + 2];
+    for (size_t i = 0; i < N; i++) {
+        size_t len = 4u + (i * 37u) % 301u;
+        snprintf(text[i], sizeof text[i], "%04zu", i); /* distinct: the first 4 bytes */
+        for (size_t j = 4; j < len; j++)
+            text[i][j] = (char)('a' + (i + j) % 26u);
+        keys[i].data = text[i];
+        keys[i].len = len;
+    }
+    memset(big, 'z', pad[2]);
+    for (size_t c = 0; c < 3; c++) {
+        tf_fset_input in = {0};
+        tf_fset t;
+        size_t len, n = N + (pad[c] > 0u);
+        uint8_t *b;
+        keys[N].data = big;
+        keys[N].len = pad[c];
+        in.count = n;
+        in.key_kind = TF_FSET_STR;
+        in.span_keys = keys;
+        b = build(&in, &len);
+        CHECK_EQ(tf_fset_validate(&t, b, len, NULL), TF_OK);
+        CHECK_EQ(t.index_w, want_w[c]);
+        for (size_t i = 0; i < n; i++) {
+            size_t at = tf_fset_find_bytes(&t, keys[i].data, keys[i].len), k = keys[i].len;
+            tf_fspan got;
+            CHECK(at != TF_FSET_NOT_FOUND);
+            got = tf_fset_key_span(&t, at);
+            CHECK(got.len == k && memcmp(got.data, keys[i].data, k) == 0);
+            if (i == N)
+                continue;
+            memcpy(q, keys[i].data, k);
+            q[k] = 'q';
+            for (int v = 0; v < 3; v++) {
+                size_t qlen = v == 0 ? k : v == 1 ? k - 1u : k + 1u;
+                char saved = q[k - 1u];
+                if (v == 0)
+                    q[k - 1u] = (char)(q[k - 1u] ^ 0x40);
+                at = tf_fset_find_bytes(&t, q, qlen);
+                CHECK_EQ(at != TF_FSET_NOT_FOUND, span_index(keys, n, q, qlen) < n);
+                q[k - 1u] = saved;
+            }
+        }
+        free(b);
+    }
+    free(big);
+}
+
 static void test_build_errors(void) {
     int64_t keys[] = {1, 2};
     uint64_t scratch[8];
@@ -529,6 +595,7 @@ int main(void) {
     RUN(test_str_map);
     RUN(test_span_values);
     RUN(test_span_iteration);
+    RUN(test_span_lookup_widths);
     RUN(test_build_errors);
     RUN(test_validate_hostile);
     return TF_TEST_SUMMARY();

@@ -18,6 +18,7 @@ import time
 import tracemalloc
 from itertools import repeat
 from math import gcd
+from typing import Callable
 
 import harness
 
@@ -60,10 +61,12 @@ def _verdict(ratio: float, target: float) -> str:
     return "met" if ratio >= target else "MISSED"
 
 
-def _pool_rows(n: int, repeat_: int) -> list[list[str]]:
-    """Both forms of a small-block use against `bytearray(size)` at 64 B-4 KiB, and the interpreter's floor: a loop of
-    two calls of C functions that do nothing, which is what `b = acquire(); b.release()` is made of."""
-    rows = []
+def loops(n: int) -> dict[str, Callable[[], None]]:
+    """Every loop this bench times, n uses each, by name (bench/hotpaths.py counts the instructions of the same ones):
+    explicit_SIZE / with_SIZE / anchor_SIZE (a Pool of SIZE-byte blocks, both forms, and `bytearray(SIZE)`), floor,
+    borrow, objexplicit and listpool (an ObjectPool of 256-byte bytearrays and the list pool it is measured against).
+    Each loop holds its pool and objects in a default argument, so they live as long as it does."""
+    out: dict[str, Callable[[], None]] = {}
     for size in (64, 256, 1024, 4096):
         pool = Pool(block_size=size, count=8)
 
@@ -84,6 +87,49 @@ def _pool_rows(n: int, repeat_: int) -> list[list[str]]:
                 b = bytearray(size)
                 del b
 
+        out[f"explicit_{size}"], out[f"with_{size}"], out[f"anchor_{size}"] = explicit, with_block, anchor
+
+    def floor():
+        get = gcd  # gcd() with no arguments: a METH_FASTCALL built-in returning the cached 0, as `acquire`
+        for _ in repeat(None, n):
+            x = get()
+            x.conjugate()  # a METH_NOARGS method returning its int itself, as `b.release()`
+
+    def make():
+        return bytearray(256)
+
+    objects = ObjectPool(make, 8)
+    free = [make() for _ in range(8)]
+
+    def listpool(free=free):
+        pop, append = free.pop, free.append
+        for _ in repeat(None, n):
+            obj = pop()
+            append(obj)
+
+    def borrow(objects=objects):
+        get = objects.borrow
+        for _ in repeat(None, n):
+            with get() as obj:
+                pass
+
+    def objexplicit(objects=objects):
+        acquire, release = objects.acquire, objects.release
+        for _ in repeat(None, n):
+            obj = acquire()
+            release(obj)
+
+    out.update(floor=floor, listpool=listpool, borrow=borrow, objexplicit=objexplicit)
+    return out
+
+
+def _pool_rows(n: int, repeat_: int) -> list[list[str]]:
+    """Both forms of a small-block use against `bytearray(size)` at 64 B-4 KiB, and the interpreter's floor: a loop of
+    two calls of C functions that do nothing, which is what `b = acquire(); b.release()` is made of."""
+    loop = loops(n)
+    rows = []
+    for size in (64, 256, 1024, 4096):
+        explicit, with_block, anchor = loop[f"explicit_{size}"], loop[f"with_{size}"], loop[f"anchor_{size}"]
         with_target = (">= 1.5x faster, 0 heap growth", 1.5) if size == 4096 else ("reported, no target", None)
         for label, ours, (target, bound) in (
                 (f"acquire + release of a {harness.fmt_bytes(size)} block (`b = acquire(); b.release()`)", explicit,
@@ -97,18 +143,7 @@ def _pool_rows(n: int, repeat_: int) -> list[list[str]]:
                          f"{harness.fmt_time(t_ours / n)} ({_mem(_heap(ours))})", f"{r:.2f}x faster", target,
                          "reported" if bound is None else _verdict(r, bound)])
 
-    def floor():
-        get = gcd  # gcd() with no arguments: a METH_FASTCALL built-in returning the cached 0, as `acquire`
-        for _ in repeat(None, n):
-            x = get()
-            x.conjugate()  # a METH_NOARGS method returning its int itself, as `b.release()`
-
-    def anchor64():
-        for _ in repeat(None, n):
-            b = bytearray(64)
-            del b
-
-    t_floor, t_anchor = harness.alternate(floor, anchor64, repeat=repeat_, timer=CLOCK)
+    t_floor, t_anchor = harness.alternate(loop["floor"], loop["anchor_64"], repeat=repeat_, timer=CLOCK)
     rows.append(["the floor: the same bytecode calling two C functions that do next to nothing "
                  "(`x = gcd(); x.conjugate()`)",
                  "`bytearray(64)` per use", f"{harness.fmt_time(t_anchor / n)}", f"{harness.fmt_time(t_floor / n)}",
@@ -118,48 +153,18 @@ def _pool_rows(n: int, repeat_: int) -> list[list[str]]:
 
 
 def _objectpool_rows(n: int, repeat_: int) -> list[list[str]]:
-    def make():
-        return bytearray(256)
-
-    pool = ObjectPool(make, 8)
-    free = [make() for _ in range(8)]
-
-    def anchor():
-        pop, append = free.pop, free.append
-        for _ in repeat(None, n):
-            obj = pop()
-            append(obj)
-
-    def with_borrow():
-        borrow = pool.borrow
-        for _ in repeat(None, n):
-            with borrow() as obj:
-                pass
-
-    def explicit():
-        acquire, release = pool.acquire, pool.release
-        for _ in repeat(None, n):
-            obj = acquire()
-            release(obj)
-
+    loop = loops(n)
+    anchor = loop["listpool"]
     rows = []
-    for label, ours in (("borrow + return (`with pool.borrow()`)", with_borrow),
-                        ("borrow + return (`acquire()` / `release(obj)`)", explicit)):
+    for label, ours in (("borrow + return (`with pool.borrow()`)", loop["borrow"]),
+                        ("borrow + return (`acquire()` / `release(obj)`)", loop["objexplicit"])):
         t_ours, t_anchor = harness.alternate(ours, anchor, repeat=repeat_, timer=CLOCK)
         r = t_anchor / t_ours
         rows.append([label, "list pool (`pop` / `append`)", f"{harness.fmt_time(t_anchor / n)}",
                      f"{harness.fmt_time(t_ours / n)} ({_mem(_heap(ours))})", f"{r:.2f}x its speed",
                      ">= 0.7x its speed, with the safety checks on", _verdict(r, 0.7)])
 
-    blocks = Pool(block_size=64, count=8)
-
-    def with_floor():
-        acquire = blocks.acquire
-        for _ in repeat(None, n):
-            with acquire() as b:
-                pass
-
-    t_floor, t_anchor = harness.alternate(with_floor, anchor, repeat=repeat_, timer=CLOCK)
+    t_floor, t_anchor = harness.alternate(loop["with_64"], anchor, repeat=repeat_, timer=CLOCK)
     rows.append(["the `with` floor: thrifty's cheapest with-statement, allocating nothing (`with pool.acquire() as b` "
                  "on a Pool of 64 B blocks: an acquire, the two with-methods, a release)", "list pool (`pop` / `append`)",
                  f"{harness.fmt_time(t_anchor / n)}", f"{harness.fmt_time(t_floor / n)}",

@@ -180,64 +180,13 @@ POOL_N = 100_000
 
 
 def pool_loops(name):
-    """po_*: bench_pool's loops, POOL_N iterations a run."""
-    from itertools import repeat
-    from math import gcd
+    """po_*: bench_pool's loops (bench_pool.loops), POOL_N iterations a run."""
+    import bench_pool  # noqa: PLC0415 (bench/ is sys.path[0] when this file runs as a script)
 
-    n = POOL_N
-    form, _, size = name[3:].partition("_")
-    if form in ("explicit", "with", "anchor") and size in ("64", "256", "1024", "4096"):
-        size = int(size)
-        pool = thrifty.Pool(block_size=size, count=8)
-
-        def explicit(pool=pool):
-            acquire = pool.acquire
-            for _ in repeat(None, n):
-                b = acquire()
-                b.release()
-
-        def with_block(pool=pool):
-            acquire = pool.acquire
-            for _ in repeat(None, n):
-                with acquire() as b:
-                    pass
-
-        def anchor(size=size):
-            for _ in repeat(None, n):
-                b = bytearray(size)
-                del b
-        return {"explicit": explicit, "with": with_block, "anchor": anchor}[form], (pool,)
-    if name == "po_floor":
-        def floor():
-            get = gcd
-            for _ in repeat(None, n):
-                x = get()
-                x.conjugate()
-        return floor, ()
-    objects = thrifty.ObjectPool(lambda: bytearray(256), 8)
-    free = [bytearray(256) for _ in range(8)]
-    if name == "po_borrow":
-        def borrow():
-            get = objects.borrow
-            for _ in repeat(None, n):
-                with get() as obj:
-                    pass
-        return borrow, (objects,)
-    if name == "po_objexplicit":
-        def objexplicit():
-            acquire, release = objects.acquire, objects.release
-            for _ in repeat(None, n):
-                obj = acquire()
-                release(obj)
-        return objexplicit, (objects,)
-    if name == "po_listpool":
-        def listpool():
-            pop, append = free.pop, free.append
-            for _ in repeat(None, n):
-                obj = pop()
-                append(obj)
-        return listpool, (free,)
-    raise SystemExit("unknown workload " + name)
+    loop = bench_pool.loops(POOL_N).get(name[3:])
+    if loop is None:
+        raise SystemExit("unknown workload " + name)
+    return loop, ()
 
 
 def count(name):

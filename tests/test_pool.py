@@ -350,6 +350,18 @@ def test_with_cache_does_not_keep_an_unused_pool_alive():
     assert ref() is None  # refcounting alone: the cached methods hold a free block, which holds no pool
 
 
+
+def _release_one_way(pool, b, how):
+    """Release a block the way `how` says: its own release(), the pool's, or leaving a with-statement."""
+    if how == 0:
+        b.release()
+    elif how == 1:
+        pool.release(b)
+    else:
+        with b:
+            pass
+
+
 @pytest.mark.parametrize("zero", [False, True])
 def test_release_paths_against_a_model(zero):
     """Release's inline path tests one word that sums the block's exports, whether it is released and whether its
@@ -385,23 +397,11 @@ def test_release_paths_against_a_model(zero):
             how = rng.randrange(3)
             if out[b]:
                 with pytest.raises(BufferError):
-                    if how == 0:
-                        b.release()
-                    elif how == 1:
-                        pool.release(b)
-                    else:
-                        with b:
-                            pass
+                    _release_one_way(pool, b, how)
                 assert not b.released
             else:
                 data = memoryview(b).tobytes() if how != 2 else None
-                if how == 0:
-                    b.release()
-                elif how == 1:
-                    pool.release(b)
-                else:
-                    with b:
-                        pass
+                _release_one_way(pool, b, how)
                 assert b.released
                 assert data is None or data[8:] == b"\xaa" * 8
                 del out[b]

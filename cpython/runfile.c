@@ -217,6 +217,25 @@ static int copy_out(int to, uint64_t off, uint64_t len) {
  * (the run's start) always stays. */
 static int keep_snapshot(uint64_t k, uint64_t newest) { return k % File.stride == 0 || newest - k < File.recent; }
 
+/* path.tmp, where a compaction writes the new file before renaming it over the old (malloc'ed), or NULL. */
+static char *tmp_path(void) {
+    size_t plen = strlen(File.path);
+    char *tmp = malloc(plen + 5u);
+    if (tmp) {
+        memcpy(tmp, File.path, plen);
+        memcpy(tmp + plen, ".tmp", 5u);
+    }
+    return tmp;
+}
+
+void drop_stale_tmp(void) {
+    char *tmp = tmp_path();
+    if (tmp) {
+        unlink(tmp); /* none there (ENOENT) is the usual case */
+        free(tmp);
+    }
+}
+
 /* A bounded file past its size: keeps every record that is not a snapshot and the snapshots keep_snapshot keeps,
  * the stride doubled (or, when the newest ones alone are too big, `recent` halved) until they come to at most 3/4
  * of max_bytes, so the next compaction is some snapshots away. Written to path.tmp and renamed over the file
@@ -245,12 +264,9 @@ static void compact(void) {
     }
     if (size >= File.off)
         return; /* nothing to drop */
-    size_t plen = strlen(File.path);
-    char *tmp = malloc(plen + 5u);
+    char *tmp = tmp_path();
     if (!tmp)
         return;
-    memcpy(tmp, File.path, plen);
-    memcpy(tmp + plen, ".tmp", 5u);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     uint64_t off = RUN_HEADER, from = RUN_HEADER;
     int ok = fd >= 0 && copy_out(fd, 0, RUN_HEADER) == 0;

@@ -80,6 +80,7 @@ static PyObject *runfile_open(PyObject *module, PyObject *args, PyObject *kwargs
         }
         memcpy(File.path + dlen, PyBytes_AS_STRING(path), plen + 1u);
         own(dlen + plen + 1u, 0);
+        drop_stale_tmp();
     }
     /* read and write: a compaction reads the records it keeps back */
     File.fd = open(PyBytes_AS_STRING(path), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

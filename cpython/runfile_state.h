@@ -113,6 +113,9 @@ static inline void put_le(uint8_t *p, uint64_t v, int n) {
 /* Appends n bytes at the end of the file (File.off moves on): 0, or -1 (File.failed set). */
 int write_all(const uint8_t *p, size_t n);
 void buffers_free(void);
+/* Removes path.tmp, which a bounded run killed during a compaction leaves behind (the compaction would overwrite it,
+ * but only once the new run's file first grows past its bound). */
+void drop_stale_tmp(void);
 void index_free(void);
 /* A record: rec_begin, rec_put as often as needed, rec_end(kind, snapshot number); each 0 or -1 (then nothing more
  * is written). File.mu held. */

@@ -511,3 +511,15 @@ def test_the_run_file_writer_stays_small_beside_the_tables(tmp_path):
     kept = {s.get("kept_type") for s in last["stacks"]
             if any(frames[f][1] == LEAK_LINE and frames[f][0].endswith("service.py") for f in s["frames"])}
     assert "bytes" in kept, kept
+
+
+def test_a_bounded_run_removes_the_compaction_file_a_killed_run_left(tmp_path):
+    """A bounded run killed during a compaction leaves w.run.tmp (the new file, not yet renamed over the old one); the
+    next bounded run into the same file removes it at its start instead of leaving it until its own first
+    compaction, which may never come (on a device, that is max_file bytes of flash)."""
+    (tmp_path / "w.run.tmp").write_bytes(b"\0" * 4096)
+    code = "import thrifty; thrifty.watch('w.run', max_file='64K', signal=None).start().stop()"
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "w.run").stat().st_size > 0
+    assert not (tmp_path / "w.run.tmp").exists()

@@ -248,7 +248,10 @@ TF__HOT size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t h
             return m ? lo + tf__ctz64(m) : TF_FSET_NOT_FOUND;
         } else {
             uint64_t rep = want * (w == 1u ? 0x0101010101010101u : w == 2u ? 0x0001000100010001u : 0x0000000100000001u);
-            uint64_t top = tf__lane_tops(w), nz[4], all = ~(uint64_t)0;
+            /* lanes past w stay "none equal": only i < w is read, but GCC's -Wmaybe-uninitialized (MicroPython's
+             * -Werror build) cannot see that */
+            uint64_t top = tf__lane_tops(w), nz[4] = {~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0};
+            uint64_t all = ~(uint64_t)0;
 #if TF_GNUC
 #pragma GCC unroll 4
 #endif

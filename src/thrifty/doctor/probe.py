@@ -317,7 +317,8 @@ class ResourceCollector:
     filter for ResourceWarning at the front of the warning filters (it stays first when the script adds its own
     filters; warnings.catch_warnings' copies of the list stay pinned too) and takes the warning at
     warnings._showwarnmsg, the one place every shown warning passes. It records the warning and the site that
-    allocated the object and shows nothing: the report does. Other categories pass through unchanged.
+    allocated the object, then does what the program's own filters would have done (by default: nothing; -W
+    default shows it, -W error raises it). Other categories pass through unchanged.
 
     The `warnings` module is not imported for this: plain python imports it only when the program does or when the
     first warning is shown, and importing it here would make the program's own import of it look free. Until then
@@ -330,6 +331,7 @@ class ResourceCollector:
         self.sites = sites or SITES
         self._saved: tuple[Any, ...] | None = None
         self._finder: _AfterImport | None = None
+        self._shown: set[object] = set()  # the program's filters' registries (_program_action)
 
     def start(self) -> None:
         warnings = sys.modules.get("warnings")
@@ -362,10 +364,43 @@ class ResourceCollector:
         def take(msg: object) -> None:
             if issubclass(msg.category, ResourceWarning):  # type: ignore[attr-defined]
                 self.record(msg.message, msg.source)  # type: ignore[attr-defined]
+                # then what the program's own filters say, as if the pin were not there (-W default, -X dev and
+                # -W error::ResourceWarning show it or raise it under plain python: so they do here)
+                was = _ext._tracker_own(True)  # deciding (and its registry) is the doctor's; showing is the program's
+                try:
+                    action = self._program_action(warnings, msg)
+                finally:
+                    _ext._tracker_own(was)
+                if action == "error":
+                    raise msg.message  # type: ignore[attr-defined]
+                if action != "ignore":
+                    original(msg)
             else:
                 original(msg)
 
         warnings._showwarnmsg = take
+
+    def _program_action(self, warnings: "Any", msg: "Any") -> str:
+        """The action warn_explicit takes for msg under the program's filters (the pin left out), with the
+        registries of "default", "module" and "once" kept here: the pinned "always" bypasses python's own."""
+        text, filename = str(msg.message), msg.filename or "<unknown>"
+        module = filename[:-3] if filename[-3:].lower() == ".py" else filename
+        action = warnings.defaultaction
+        for f in warnings.filters:
+            if f is _PIN:
+                continue
+            what, text_re, category, module_re, lineno = f
+            if ((text_re is None or text_re.match(text)) and issubclass(msg.category, category)
+                    and (module_re is None or module_re.match(module)) and (lineno == 0 or msg.lineno == lineno)):
+                action = what
+                break
+        key = {"default": (filename, text, msg.category, msg.lineno), "module": (filename, text, msg.category),
+               "once": (text, msg.category)}.get(action)
+        if key is not None:
+            if key in self._shown:
+                return "ignore"
+            self._shown.add(key)
+        return action
 
     def record(self, message: object, source: object) -> None:
         text = str(message)  # may run the program's own __str__: what it allocates stays the program's

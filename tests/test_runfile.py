@@ -184,6 +184,12 @@ def test_report_and_diff_of_two_runs(tmp_path):
     assert "peak traced heap" in out.stdout and "smaller in B" in out.stdout
     assert "import bill" in out.stdout and "json" in out.stdout  # big.py imports json, small.py nothing
     assert "big.py:2" in out.stdout
+    # every row named as the text report names it: a file's compilation was 'big.py:0', and every import of no
+    # user line one summed '<import>:0' row
+    rows = thrifty("diff", "--top", "50", "big.run", "small.run", cwd=tmp_path).stdout.split("== top sites")[1]
+    rows = [r.split()[-1] if "<compile>" not in r else r for r in rows.splitlines()[1:] if r.startswith("   ")]
+    assert rows and not [r for r in rows if r.endswith(":0") or "<import>" in r], rows
+    assert any("big.py in <compile>" in r for r in rows), rows
     # JSON reports compare the same way
     assert "smaller in B" in thrifty("diff", "big.json", "small.json", cwd=tmp_path).stdout
     out = thrifty("diff", "big.run", "big.py", cwd=tmp_path)

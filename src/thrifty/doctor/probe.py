@@ -385,14 +385,14 @@ class ResourceCollector:
         registries of "default", "module" and "once" kept here: the pinned "always" bypasses python's own."""
         text, filename = str(msg.message), msg.filename or "<unknown>"
         module = filename[:-3] if filename[-3:].lower() == ".py" else filename
-        action = warnings.defaultaction
+        action: str = str(warnings.defaultaction)
         for f in warnings.filters:
             if f is _PIN:
                 continue
             what, text_re, category, module_re, lineno = f
             if ((text_re is None or text_re.match(text)) and issubclass(msg.category, category)
                     and (module_re is None or module_re.match(module)) and (lineno == 0 or msg.lineno == lineno)):
-                action = what
+                action = str(what)
                 break
         key = {"default": (filename, text, msg.category, msg.lineno), "module": (filename, text, msg.category),
                "once": (text, msg.category)}.get(action)

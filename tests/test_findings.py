@@ -78,6 +78,45 @@ def test_cycles_found_with_site_and_chain(traced):
     assert gc.garbage == [] and not gc.get_debug() & gc.DEBUG_SAVEALL
 
 
+class Handler:
+    def __init__(self):
+        self.callback = self.on_event  # a bound method of itself: Handler → method.__self__ → Handler
+
+    def on_event(self):
+        pass
+
+
+def test_cycle_chain_names_the_references_of_builtin_objects(traced):
+    """A reference held outside any __dict__ (a bound method's __self__, a function's __globals__) was drawn as a
+    bare arrow glued to the type: 'Handler.callback → method→ → Handler'."""
+    fs = _cycle_findings(Handler)
+    chains = [f.data["chain"] for f in fs if f.data["chain"]]
+    assert chains, fs
+    assert all("→ →" not in c and "→ ." not in c for c in chains), chains
+    assert any("method.__self__" in c for c in chains), chains
+
+
+def test_a_discarded_module_namespace_is_not_a_finding(traced):
+    """`python -m cProfile app.py`, `-m trace` and exec(code, ns) run a script in a namespace of their own that is
+    dropped at the end: each function and class of the script is then in a cycle with that namespace (its
+    __globals__) and only the cyclic GC frees it. Nothing the user can weaken: it was a finding per function and
+    class ('1 builtins.function objects freed only by the cyclic GC ... keep the back-reference as a weakref')."""
+    code = compile("class Rec:\n    def get(self):\n        return 1\n\n\ndef work():\n    return Rec().get()\n",
+                   __file__, "exec")
+    c = cycles.CycleCollector()
+    c.start()
+    try:
+        for _ in range(20):
+            ns = {}
+            exec(code, ns)
+            ns["work"]()
+            del ns
+    finally:
+        c.stop()
+    assert [f for f in cycles.findings(c.groups, c.sites.is_user) if f.file == __file__] == []
+    assert cycles.outside_user_code(c.groups, c.sites.is_user)["objects"] >= 20 * 3  # still counted, in the note
+
+
 def test_no_cycles_with_weak_back_reference(traced):
     def make():
         root = WeakNode()

@@ -76,3 +76,39 @@ def test_every_kind_reported(tmp_path):
 def test_no_findings_flag(tmp_path):
     r, report = _doctor(tmp_path, "--no-findings")
     assert report["findings"] == [] and "== references" not in r.stderr
+
+
+RESOURCES = textwrap.dedent("""\
+    import gc
+
+    def leak():
+        f = open(__file__)
+
+    for _ in range(3):
+        leak()
+    gc.collect()
+    print("end")
+    """)
+
+
+def test_resource_warnings_are_shown_as_the_programs_own_filters_say(tmp_path):
+    """The resource probe pins an "always" filter to see every unclosed file; it used to swallow them all, so a
+    program run with -W default or -X dev printed no ResourceWarning under the doctor, and one run with
+    -W error::ResourceWarning raised none (its 'Exception ignored in' lines were gone). Now the warning is recorded
+    and then shown, raised or ignored as the program's own filters say, its registries included."""
+    (tmp_path / "rw.py").write_text(RESOURCES)
+    for flags in ([], ["-W", "default"], ["-X", "dev"], ["-W", "always::ResourceWarning"],
+                  ["-W", "error::ResourceWarning"]):
+        plain = subprocess.run([sys.executable, *flags, "rw.py"], capture_output=True, text=True, cwd=tmp_path,
+                               timeout=60)
+        got = subprocess.run([sys.executable, *flags, "-m", "thrifty", "doctor", "--json", "r.json", "rw.py"],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        assert (got.returncode, got.stdout) == (plain.returncode, plain.stdout)
+        before_report = got.stderr.split("thrifty doctor —")[0]
+        for line in ("ResourceWarning: unclosed file", "Exception ignored in"):
+            assert before_report.count(line) == plain.stderr.count(line), (flags, line, plain.stderr, got.stderr)
+        if not any("error" in f for f in flags):  # an error's traceback names the probe's frame, not the program's
+            assert before_report == plain.stderr, (flags, before_report)
+        # and the finding is there whatever the filters
+        found = json.loads((tmp_path / "r.json").read_text())["findings"]
+        assert [f["line"] for f in found if f["kind"] == "resource"] == [4], (flags, found)

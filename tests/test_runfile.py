@@ -90,6 +90,23 @@ def test_truncated_file_gives_the_last_complete_snapshot(saved_run, tmp_path):
         read_run(str(cut))
 
 
+def test_a_run_with_no_end_record_is_not_reported_as_a_clean_exit(saved_run, tmp_path):
+    """A run file whose recorder and doctor both died (SIGKILL of the two, the OOM killer, a power loss on the
+    device) or whose program still runs has no end record: how it ended is unknown. `thrifty report` said "called
+    sys.exit: exit status 0" for it (and the HTML page "exit status 0")."""
+    last, kind, _ = records(saved_run)[-1]
+    assert kind == runfile.END
+    cut = tmp_path / "noend.run"
+    cut.write_bytes(saved_run.read_bytes()[:last])
+    out = thrifty("report", "--no-findings", "--json", "r.json", "--html", "r.html", cut.name, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "no end record" in out.stderr and "sys.exit" not in out.stderr and "exit status 0" not in out.stderr
+    outcome = json.loads((tmp_path / "r.json").read_text())["outcome"]
+    assert outcome["status"] == "killed" and outcome["exit_status"] is None, outcome
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "exit status <b>unknown (no end record)</b>" in page
+
+
 def test_corrupt_and_foreign_files_are_refused(saved_run, tmp_path):
     data = bytearray(saved_run.read_bytes())
     bad = tmp_path / "bad.run"
@@ -167,6 +184,12 @@ def test_report_and_diff_of_two_runs(tmp_path):
     assert "peak traced heap" in out.stdout and "smaller in B" in out.stdout
     assert "import bill" in out.stdout and "json" in out.stdout  # big.py imports json, small.py nothing
     assert "big.py:2" in out.stdout
+    # every row named as the text report names it: a file's compilation was 'big.py:0', and every import of no
+    # user line one summed '<import>:0' row
+    rows = thrifty("diff", "--top", "50", "big.run", "small.run", cwd=tmp_path).stdout.split("== top sites")[1]
+    rows = [r.split()[-1] if "<compile>" not in r else r for r in rows.splitlines()[1:] if r.startswith("   ")]
+    assert rows and not [r for r in rows if r.endswith(":0") or "<import>" in r], rows
+    assert any("big.py in <compile>" in r for r in rows), rows
     # JSON reports compare the same way
     assert "smaller in B" in thrifty("diff", "big.json", "small.json", cwd=tmp_path).stdout
     out = thrifty("diff", "big.run", "big.py", cwd=tmp_path)

@@ -523,3 +523,24 @@ def test_a_bounded_run_removes_the_compaction_file_a_killed_run_left(tmp_path):
     assert got.returncode == 0, got.stderr
     assert (tmp_path / "w.run").stat().st_size > 0
     assert not (tmp_path / "w.run.tmp").exists()
+
+
+def test_a_budget_already_passed_is_said_not_projected(tmp_path):
+    """A heap already over --budget read 'at this rate the heap reaches the 100.0 KiB budget in ~0 s', and a heap
+    over it on a plateau (no trend to project) said nothing about the budget at all."""
+    from thrifty.doctor import leaks
+
+    meta = {"target": {"kind": "script", "value": "svc.py", "args": []}, "user_roots": [str(tmp_path)]}
+    series = _synthetic(60, str(tmp_path / "svc.py"))  # the heap: 50,000 B rising 1 KiB a second to 110,416 B
+    text = leaks.render_text(leaks.analyse(meta, series, budget=80_000))
+    assert "already over: the heap is 107.8 KiB, over the 78.1 KiB budget" in text and "~0 s" not in text, text
+    plateau = [{**s, "live_bytes_at_end": 90_000, "peak_bytes": 90_000} for s in series]
+    text = leaks.render_text(leaks.analyse(meta, plateau, budget=80_000))
+    assert "already over: the heap is 87.9 KiB, over the 78.1 KiB budget" in text, text
+    went = [{**s, "live_bytes_at_end": 90_000 if k == 30 else 50_000, "peak_bytes": 90_000 if k >= 30 else 50_000}
+            for k, s in enumerate(series)]
+    text = leaks.render_text(leaks.analyse(meta, went, budget=80_000))
+    assert "the heap went over the 78.1 KiB budget (peak 87.9 KiB)" in text, text
+    # under it and rising: the projection, as before
+    text = leaks.render_text(leaks.analyse(meta, series, budget=1_000_000))
+    assert "at this rate the heap reaches the 976.6 KiB budget in" in text and "budget        " not in text, text

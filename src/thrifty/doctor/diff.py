@@ -7,9 +7,9 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
     from typing import Any
 
 import json
-import os
 
 from thrifty.doctor import runfile
+from thrifty.doctor.usercode import site_label
 
 
 def load(path: str) -> dict[str, Any]:
@@ -63,10 +63,13 @@ def imports(report: dict[str, Any]) -> tuple[int, dict[str, int]]:
 
 
 def _by_line(report: dict[str, Any]) -> dict[tuple[Any, ...], int]:
-    """Bytes live at the peak per (file, line): the functions on one line (a comprehension and its module) summed."""
+    """Bytes live at the peak per (file, line, function): the functions on one line (a comprehension and its module)
+    summed; a site with no line (an import of no user line: `<import>`, a file's compilation) keeps its function,
+    which says what it is (each import its own row, not one `<import>:0` for all)."""
     out: dict[tuple[Any, ...], int] = {}
     for s in report.get("sites", []):
-        out[(s["file"], s["line"])] = out.get((s["file"], s["line"]), 0) + s["live_at_peak"]
+        key = (s["file"], s["line"], s.get("function") if (s["line"] or 0) <= 0 else None)
+        out[key] = out.get(key, 0) + s["live_at_peak"]
     return out
 
 
@@ -108,10 +111,8 @@ def compare(a: dict[str, Any], b: dict[str, Any], *, names: tuple[str, str] = ("
     if keys:
         lines.append("\n== top sites at peak")
         for k in keys[:top]:
-            path = k[0]
-            if os.path.isabs(path) and path.startswith(os.getcwd() + os.sep):
-                path = os.path.relpath(path)  # as the text report shows it
-            where = f"{path}:{k[1]}"
+            # as the text report names it (json/decoder.py:353, import json, app.py in <compile>)
+            where = site_label({"file": k[0], "line": k[1], "function": k[2]}, function=k[2] is not None)
             if len(where) > 48:
                 where = "..." + where[-45:]
             lines.append(f"  {size(by_a.get(k, 0)):>10}{size(by_b.get(k, 0)):>12}  {where}")

@@ -20,6 +20,12 @@ from thrifty.doctor.usercode import short_path, site_label
 ROW = 18
 
 
+def _exit_status(outcome: dict[str, Any]) -> object:
+    """The exit status, or why there is none (a run file with no end record: killed with its doctor, or running)."""
+    code = outcome.get("exit_status", 0)
+    return "unknown (no end record)" if code is None else code
+
+
 def _timeline_svg(timeline: list[list[float]], peak: int, peak_t: float | None = None) -> str:
     """The traced heap over time as its envelope: per bucket the highest and lowest value reached, filled between,
     the highs as the line. The peak dot sits on the line (the report puts the peak on the timeline)."""
@@ -147,7 +153,7 @@ def render(report: dict[str, Any], findings: list[Finding]) -> str:
 <div class="kv"><div>peak <b>{html.escape(format_size(s["peak_bytes"]))}</b> at {s["peak_time_s"]:.2f} s</div>
 <div>at exit <b>{html.escape(format_size(s["live_bytes_at_end"]))}</b></div>
 <div>wall time <b>{s["wall_time_s"]:.2f} s</b></div>
-<div>exit status <b>{report.get("outcome", {}).get("exit_status", 0)}</b></div>
+<div>exit status <b>{_exit_status(report.get("outcome", {}))}</b></div>
 <div>peak RSS <b>{html.escape(format_size(rss)) if rss else "n/a"}</b>{" (target)" if s.get("peak_rss_of") == "target"
     else " (whole process)"}</div>
 <div>doctor's own <b>{html.escape(format_size(own))}</b> (apart)</div>

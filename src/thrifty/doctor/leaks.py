@@ -240,7 +240,13 @@ def render_text(a: dict[str, Any], top: int = 10) -> str:
     lines.append(head)
     if a.get("outcome"):
         lines.append(f"  target        {ended(a['outcome'])}")
-    if a["projection"]:
+    budget = a.get("budget_bytes")
+    if budget and h["last_bytes"] >= budget:  # no projection to a budget already passed ("reaches it in ~0 s")
+        lines.append(f"  budget        already over: the heap is {_size(h['last_bytes'])}, over the {_size(budget)} "
+                     "budget")
+    elif budget and h["peak_bytes"] >= budget:
+        lines.append(f"  budget        the heap went over the {_size(budget)} budget (peak {_size(h['peak_bytes'])})")
+    if a["projection"] and not (budget and h["last_bytes"] >= budget):
         p = a["projection"]
         lines.append(f"  projection    at this rate the heap reaches the {_size(p['budget_bytes'])} budget in "
                      f"{rough_duration(p['seconds'])}")

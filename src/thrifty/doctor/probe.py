@@ -174,6 +174,9 @@ class CycleCollector:
         by_type: dict[type, list[Any]] = _ext._gc_by_type(garbage)  # in C: it visits every object collected
         # the containers that hold cycles together (instance dicts, child lists) are attributed to the user objects
         # collected with them, in proportion to their numbers; alone, they form their own groups
+        # a module namespace dropped whole (what `-m cProfile`, `-m trace` or exec(code, ns) ran the script in) is
+        # a cycle by construction, each function to its __globals__: not a finding, nothing the user can weaken
+        discarded = _discarded_namespace(by_type, garbage)
         size = sys.getsizeof
         plumbing_bytes = sum(sum(map(size, objs)) for t, objs in by_type.items() if t in _PLUMBING)
         users = {t: objs for t, objs in by_type.items() if t not in _PLUMBING}
@@ -185,7 +188,7 @@ class CycleCollector:
             sample = self._sample(objs)
             sites: dict[tuple[str, int] | None, int] = {}
             for o in sample:
-                s = self.sites.of(o)
+                s = None if id(o) in discarded else self.sites.of(o)
                 sites[s] = sites.get(s, 0) + 1
             share = plumbing_bytes * len(objs) / n_users if users else 0
             own = sum(map(sys.getsizeof, objs)) + share
@@ -203,6 +206,32 @@ class CycleCollector:
                 if g["chain"] is None and site is not None and len(self.groups) <= MAX_CHAINS:
                     ids = ids or {id(x) for x in garbage}
                     g["chain"] = example_chain(next(o for o in sample if self.sites.of(o) == site), ids) or ""
+
+
+def _discarded_namespace(by_type: "dict[type, list[Any]]", garbage: "list[Any]") -> "set[int]":
+    """The ids of the garbage that module namespaces in it held (a namespace is in the garbage when a function of
+    it is and so is its __globals__): the namespace's functions, classes and whatever its globals still held."""
+    functions = by_type.get(type(_edge), ())
+    if not functions:
+        return set()
+    ids = {id(o) for o in garbage}
+    frontier = list({id(f.__globals__): f.__globals__ for f in functions if id(f.__globals__) in ids}.values())
+    seen = {id(o) for o in frontier}
+    while frontier:
+        nxt = []
+        for o in frontier:
+            for r in gc.get_referents(o):
+                if id(r) in ids and id(r) not in seen:
+                    seen.add(id(r))
+                    nxt.append(r)
+        frontier = nxt
+    return seen
+
+
+# what builtin objects refer to outside a __dict__ (a function's namespace and closure, a bound method's object, a
+# cell's value, a class's bases): read only on builtin types, whose getattr runs no Python code
+_C_ATTRS = ("__globals__", "__closure__", "__defaults__", "__kwdefaults__", "__self__", "__func__", "cell_contents",
+            "__objclass__", "__mro__", "__bases__")
 
 
 def _edge(src: object, dst: object) -> str:
@@ -224,7 +253,16 @@ def _edge(src: object, dst: object) -> str:
     for slot in getattr(type(src), "__slots__", ()):
         if getattr(src, slot, None) is dst:
             return f".{slot}"
-    return "→"
+    if type(src).__module__ == "builtins":
+        if isinstance(src, type) and isinstance(dst, dict):
+            return ".__dict__"  # a class's namespace (its __dict__ is a mappingproxy of it)
+        for name in _C_ATTRS:
+            try:
+                if getattr(src, name) is dst:
+                    return f".{name}"
+            except Exception:  # noqa: BLE001  (an empty cell, an attribute this type lacks)
+                pass
+    return ""  # a reference with no Python spelling: the arrow alone says it
 
 
 def example_chain(start: object, among: set[int], limit: int = 8) -> str | None:
@@ -279,7 +317,8 @@ class ResourceCollector:
     filter for ResourceWarning at the front of the warning filters (it stays first when the script adds its own
     filters; warnings.catch_warnings' copies of the list stay pinned too) and takes the warning at
     warnings._showwarnmsg, the one place every shown warning passes. It records the warning and the site that
-    allocated the object and shows nothing: the report does. Other categories pass through unchanged.
+    allocated the object, then does what the program's own filters would have done (by default: nothing; -W
+    default shows it, -W error raises it). Other categories pass through unchanged.
 
     The `warnings` module is not imported for this: plain python imports it only when the program does or when the
     first warning is shown, and importing it here would make the program's own import of it look free. Until then
@@ -292,6 +331,7 @@ class ResourceCollector:
         self.sites = sites or SITES
         self._saved: tuple[Any, ...] | None = None
         self._finder: _AfterImport | None = None
+        self._shown: set[object] = set()  # the program's filters' registries (_program_action)
 
     def start(self) -> None:
         warnings = sys.modules.get("warnings")
@@ -324,10 +364,43 @@ class ResourceCollector:
         def take(msg: object) -> None:
             if issubclass(msg.category, ResourceWarning):  # type: ignore[attr-defined]
                 self.record(msg.message, msg.source)  # type: ignore[attr-defined]
+                # then what the program's own filters say, as if the pin were not there (-W default, -X dev and
+                # -W error::ResourceWarning show it or raise it under plain python: so they do here)
+                was = _ext._tracker_own(True)  # deciding (and its registry) is the doctor's; showing is the program's
+                try:
+                    action = self._program_action(warnings, msg)
+                finally:
+                    _ext._tracker_own(was)
+                if action == "error":
+                    raise msg.message  # type: ignore[attr-defined]
+                if action != "ignore":
+                    original(msg)
             else:
                 original(msg)
 
         warnings._showwarnmsg = take
+
+    def _program_action(self, warnings: "Any", msg: "Any") -> str:
+        """The action warn_explicit takes for msg under the program's filters (the pin left out), with the
+        registries of "default", "module" and "once" kept here: the pinned "always" bypasses python's own."""
+        text, filename = str(msg.message), msg.filename or "<unknown>"
+        module = filename[:-3] if filename[-3:].lower() == ".py" else filename
+        action: str = str(warnings.defaultaction)
+        for f in warnings.filters:
+            if f is _PIN:
+                continue
+            what, text_re, category, module_re, lineno = f
+            if ((text_re is None or text_re.match(text)) and issubclass(msg.category, category)
+                    and (module_re is None or module_re.match(module)) and (lineno == 0 or msg.lineno == lineno)):
+                action = str(what)
+                break
+        key = {"default": (filename, text, msg.category, msg.lineno), "module": (filename, text, msg.category),
+               "once": (text, msg.category)}.get(action)
+        if key is not None:
+            if key in self._shown:
+                return "ignore"
+            self._shown.add(key)
+        return action
 
     def record(self, message: object, source: object) -> None:
         text = str(message)  # may run the program's own __str__: what it allocates stays the program's

@@ -13,6 +13,8 @@ def ended(outcome: dict[str, Any]) -> str:
     """How the target ended, as a phrase after "target": "called sys.exit: exit status 3", "stopped at --for"."""
     if outcome.get("stopped"):
         return "stopped at --for, as asked"
+    if outcome.get("status") == "killed" and outcome.get("exit_status") is None:
+        return "ended with no end record: killed (SIGKILL, the OOM killer, a power loss) or still running"
     if outcome.get("status", "ok") == "ok":
         return f"ran to its end: exit status {outcome.get('exit_status', 0)}"
     what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",

@@ -353,6 +353,11 @@ def _report_of(path: str, *, budget: int | None, top: int, include: list[str] | 
     code = end.get("exit_status")
     returncode = -end["signal"] if end.get("signal") and end.get("status") in ("killed", "signal") else (code or 0)
     outcome, status = _outcome(end, returncode)
+    if end.get("status") == "killed" and code is None and not end.get("signal"):
+        # no end record at all: neither the recorder nor a doctor waiting for it lived to write one (SIGKILL of both,
+        # the OOM killer, a power loss, an in-process watch killed) or the program still runs: how it ended is
+        # unknown, not the plain exit _outcome takes it for when a live recorder fails
+        outcome = {"exit_status": None, "status": "killed", "exception": None, "signal": None}
     report, found = build(raw, target={"kind": target.kind, "value": target.value, "args": target.args,
                                        "display": target.display},
                           outcome=outcome, facts={"peak_rss_bytes": raw.get("target_peak_rss_bytes")},

@@ -57,6 +57,9 @@ class Sites:
         # of_stack's answers by stack: a program's garbage comes from a few stacks, and the cycle collector asks for
         # thousands of objects' sites (walking each stack in Python was most of its time)
         self._by_stack: dict[object, tuple[str, int] | None] = {}
+        # counts()'s answers by tracker site, valid for one generation of the tracker's sites (_tracker_site_keys)
+        self._by_key: dict[int, tuple[str, int] | None] = {}
+        self._generation: object = None
 
     def is_user(self, filename: str) -> bool:
         if self.user is None:
@@ -92,12 +95,36 @@ class Sites:
                 return None
         return None
 
+    def counts(self, objs: "list[Any]") -> "dict[tuple[str, int] | None, int]":
+        """{site: how many of objs have it}, the sites in the order they first appear in objs: what counting
+        `self.of(o)` over objs gives, with one stack tuple built per tracker site instead of one per object (the
+        cycle probe asks for thousands of objects' sites at each collection, from a few stacks)."""
+        generation, keys = _ext._tracker_site_keys(objs)
+        if generation != self._generation:  # a new run, or sites recycled: a key may stand for another stack now
+            self._by_key.clear()
+            self._generation = generation
+        by_key = self._by_key
+        out: dict[tuple[str, int] | None, int] = {}
+        for obj, key in zip(objs, keys):
+            if key is None:  # not in the tracker's tables (tracemalloc may know it)
+                site = self.of(obj)
+            else:
+                site = by_key.get(key, _UNSEEN)
+                if site is _UNSEEN:
+                    site = self.of(obj)
+                    if len(by_key) < _STACK_CACHE:
+                        by_key[key] = site
+            out[site] = out.get(site, 0) + 1  # type: ignore[index]
+        return out  # type: ignore[return-value]
+
     def of(self, obj: object) -> tuple[str, int] | None:
         """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
         something else started it; None when neither recorded the object."""
         frames = _ext._tracker_site_of(obj)
         return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))
 
+
+_UNSEEN = object()  # Sites.counts: a key not looked up yet (None is an answer)
 
 SITES = Sites()  # the process's default (the in-process doctor and the tests); Probes may bring its own roots
 
@@ -174,8 +201,8 @@ class CycleCollector:
         by_type: dict[type, list[Any]] = _ext._gc_by_type(garbage)  # in C: it visits every object collected
         # the containers that hold cycles together (instance dicts, child lists) are attributed to the user objects
         # collected with them, in proportion to their numbers; alone, they form their own groups
-        size = sys.getsizeof
-        plumbing_bytes = sum(sum(map(size, objs)) for t, objs in by_type.items() if t in _PLUMBING)
+        size = _ext._gc_size  # sum(map(sys.getsizeof, objs)), in C: one call per type, not per object
+        plumbing_bytes = sum(size(objs) for t, objs in by_type.items() if t in _PLUMBING)
         users = {t: objs for t, objs in by_type.items() if t not in _PLUMBING}
         n_users = sum(len(objs) for objs in users.values())
         ids = None
@@ -183,12 +210,9 @@ class CycleCollector:
             name = t.__name__ if t in _PLUMBING else f"{t.__module__}.{t.__qualname__}"
             # sites from a sample: a type's garbage nearly always comes from one or two places
             sample = self._sample(objs)
-            sites: dict[tuple[str, int] | None, int] = {}
-            for o in sample:
-                s = self.sites.of(o)
-                sites[s] = sites.get(s, 0) + 1
+            sites = self.sites.counts(sample)
             share = plumbing_bytes * len(objs) / n_users if users else 0
-            own = sum(map(sys.getsizeof, objs)) + share
+            own = size(objs) + share
             # split the counts by the sample's proportions; the most common site takes the rounding remainder
             ranked = sorted(sites.items(), key=lambda kv: -kv[1])
             counts = [len(objs) * k // len(sample) for _, k in ranked]

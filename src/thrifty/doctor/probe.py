@@ -108,14 +108,14 @@ class Sites:
         for obj, key in zip(objs, keys):
             if key is None:  # not in the tracker's tables (tracemalloc may know it)
                 site = self.of(obj)
+            elif key in by_key:
+                site = by_key[key]
             else:
-                site = by_key.get(key, _UNSEEN)
-                if site is _UNSEEN:
-                    site = self.of(obj)
-                    if len(by_key) < _STACK_CACHE:
-                        by_key[key] = site
-            out[site] = out.get(site, 0) + 1  # type: ignore[index]
-        return out  # type: ignore[return-value]
+                site = self.of(obj)
+                if len(by_key) < _STACK_CACHE:
+                    by_key[key] = site
+            out[site] = out.get(site, 0) + 1
+        return out
 
     def of(self, obj: object) -> tuple[str, int] | None:
         """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
@@ -123,8 +123,6 @@ class Sites:
         frames = _ext._tracker_site_of(obj)
         return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))
 
-
-_UNSEEN = object()  # Sites.counts: a key not looked up yet (None is an answer)
 
 SITES = Sites()  # the process's default (the in-process doctor and the tests); Probes may bring its own roots
 

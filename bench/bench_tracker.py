@@ -15,7 +15,8 @@ a large parent. Exact mode's cost per live block comes from these runs (the trac
 live-block tables' bytes at the peak).
 
 The whole command (the doctor as a user runs it, report and findings built): `thrifty doctor [--sample] script`
-against `python script`, the loops sized so that plain python takes ~2 s of CPU (E2E_CPU), CPU time of the whole
+against `python script`, the loops sized so that plain python takes ~2 s of CPU (E2E_CPU; measured on the plain command at two loop counts,
+so its fixed part is not taken for loops), CPU time of the whole
 process tree (os.wait4), 3 rounds in rotating order, medians; the doctor's fixed cost (`thrifty doctor -c pass`)
 is measured and printed apart, so a reader sees how much of a ratio it is.
 """
@@ -110,6 +111,19 @@ def _doctor(mode: str, loops: int, script: pathlib.Path, tmp: pathlib.Path, env:
             "duration": raw["duration_ns"] / 1e9}
 
 
+def _size_loops(script: pathlib.Path, guess: int, want: float, tmp: pathlib.Path, env: dict[str, str]) -> int:
+    """LOOPS for which the plain whole command, `python driver.py plain LOOPS script`, takes ~`want` s of CPU: its CPU
+    at 1 loop (the fixed part: start-up, imports, the workload's set-up and its first, slower call) and at `guess`
+    loops (medians of 3) give the CPU of one more loop. Scaling the in-process runs' CPU by their loops (as this did
+    before) counted the traced section's fixed part (running the script, its imports) as loops: deepcopy, ~0.4 ms a
+    loop and ~10 ms of set-up, was sized to 1.1 s instead of 2 s, and the doctor's fixed cost then weighed twice."""
+    one = statistics.median(_doctor("plain", 1, script, tmp, env)["cpu"] for _ in range(3))
+    guess = max(2, guess)
+    at = statistics.median(_doctor("plain", guess, script, tmp, env)["cpu"] for _ in range(3))
+    per_loop = max((at - one) / (guess - 1), 1e-6)
+    return max(1, 1 + round((want - one) / per_loop))
+
+
 def _fixed(env: dict[str, str], repeat: int, cwd: str) -> dict[str, float]:
     """Median CPU of `python -c pass` and of `thrifty doctor [--sample] -c pass` (sides rotating): the doctor's
     fixed cost, which a short program mostly measures."""
@@ -138,11 +152,13 @@ def _end_to_end(workloads: list[tuple[str, pathlib.Path]], plain_cpu: dict, loop
         env = _env(tmp / "pycache")
         fixed = _fixed(env, repeat, d)
         for name, script in workloads:
-            # sized so plain python runs ~E2E_CPU s of CPU: the in-process loops scaled by their measured CPU
-            loops = max(1, round(loops_of[name] * want / max(plain_cpu[name], 1e-3)))
             sides = ("plain", "exact", "sampled")
             for m in sides:  # a first run of each side fills the bytecode cache
                 _doctor(m, 1, script, tmp, env)
+            # sized so plain python runs ~E2E_CPU s of CPU: measured on the plain whole command itself, from a first
+            # guess of a quarter of that (the in-process loops scaled by their CPU, an overestimate of a loop's cost)
+            guess = max(2, round(loops_of[name] * want / 4 / max(plain_cpu[name], 1e-3)))
+            loops = _size_loops(script, guess, want, tmp, env)
             samples: dict[str, list[dict]] = {m: [] for m in sides}
             for r in range(repeat):
                 for m in sides[r % 3:] + sides[:r % 3]:
@@ -174,7 +190,8 @@ def _end_to_end(workloads: list[tuple[str, pathlib.Path]], plain_cpu: dict, loop
     return ("\n\n### The doctor as a user runs it\n\n"
             "`thrifty doctor [--sample] --out RUN driver.py plain LOOPS script` (the text report printed, the findings "
             "built; --out only keeps the run file, which the doctor writes either way) against "
-            f"`python driver.py plain LOOPS script`, LOOPS sized so that plain python takes ~{want:g} s of CPU (the "
+            f"`python driver.py plain LOOPS script`, LOOPS sized so that plain python takes ~{want:g} s of CPU (its CPU "
+            "at 1 loop and at about a quarter of LOOPS gives the cost of a loop apart from the command's fixed part; the "
             "driver imports no tracer in this mode); CPU time of the whole process tree (the doctor's parent and its "
             "recorder: os.wait4's rusage), sides in rotating order, "
             f"{repeat} round{'s' if repeat != 1 else ''}, medians; every side reads its bytecode from one warm cache, as an installed copy does "

@@ -5,7 +5,8 @@
  * first. Clearing drops their references to one another, so emptying the list afterwards frees them as the
  * collector would have.
  *
- * _gc_by_type(objects): the saved garbage grouped by type, the cycle probe's first pass over it.
+ * _gc_by_type(objects): the saved garbage grouped by type, the cycle probe's first pass over it; _gc_size(objects):
+ * their sizes summed.
  *
  * _alloc_site(obj): tracemalloc's traceback of the block holding obj, most recent frame first. Unlike
  * tracemalloc.get_object_traceback, it finds the block of an instance with a managed __dict__ (CPython 3.11 puts
@@ -83,6 +84,60 @@ static PyObject *gc_by_type(PyObject *module, PyObject *objects) {
         }
     }
     return out;
+}
+
+/* _gc_size(objects) -> the sum of sys.getsizeof over a list: the cycle probe sizes every object of each collection's
+ * garbage. A type whose __sizeof__ is object's, with no items and no tp_is_gc, gives every instance one size (its
+ * basic size plus what the type fixes: the GC header, from 3.12 the managed-dict pre-header), so only the first
+ * instance of a run of such objects is asked (the method call was most of the probe's time on a program whose
+ * garbage is class instances); builtins have their call-free sizes (sizeof.c). */
+static PyObject *gc_size(PyObject *module, PyObject *objects) {
+    unsigned long long total = 0;
+    PyTypeObject *same = NULL; /* held: the type of the last object asked, when its instances all have one size */
+    size_t same_size = 0;
+    PyObject *str_sizeof, *object_sizeof;
+    (void)module;
+    if (!PyList_CheckExact(objects)) {
+        PyErr_Format(PyExc_TypeError, "_gc_size: expected a list, got %.100s", Py_TYPE(objects)->tp_name);
+        return NULL;
+    }
+    str_sizeof = PyUnicode_InternFromString("__sizeof__");
+    if (!str_sizeof)
+        return NULL;
+    object_sizeof = tf_py_type_lookup(&PyBaseObject_Type, str_sizeof); /* borrowed, from a static type */
+    /* the length is read at each step: a __sizeof__ may change the list */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        PyObject *o = PyList_GET_ITEM(objects, i);
+        PyTypeObject *t = Py_TYPE(o);
+        size_t s;
+        if (t == same) {
+            total += same_size;
+            continue;
+        }
+        Py_INCREF(o);
+        Py_INCREF(t);
+        s = tf_shallow_sizeof(o); /* may run Python code (a __sizeof__), which may change the list */
+        Py_DECREF(o);
+        if (s == (size_t)-1 && PyErr_Occurred()) {
+            Py_DECREF(t);
+            Py_XDECREF(same);
+            Py_DECREF(str_sizeof);
+            return NULL;
+        }
+        total += s;
+        Py_CLEAR(same);
+        /* looked up after the call: a __sizeof__ could have changed the type's */
+        if (t->tp_itemsize == 0 && t->tp_is_gc == NULL && object_sizeof != NULL &&
+            tf_py_type_lookup(t, str_sizeof) == object_sizeof) {
+            same = t; /* takes the reference */
+            same_size = s;
+        } else {
+            Py_DECREF(t);
+        }
+    }
+    Py_XDECREF(same);
+    Py_DECREF(str_sizeof);
+    return PyLong_FromUnsignedLongLong(total);
 }
 
 static PyObject *alloc_site(PyObject *module, PyObject *obj) {
@@ -181,6 +236,7 @@ error:
 static PyMethodDef gcprobe_methods[] = {
     {"_gc_release", gc_release, METH_O, "_gc_release(gc.garbage) -> count. Free saved garbage as the collector would."},
     {"_gc_by_type", gc_by_type, METH_O, "_gc_by_type(objects) -> {type: [objects]}. Group a list by exact type."},
+    {"_gc_size", gc_size, METH_O, "_gc_size(objects) -> int. The sum of sys.getsizeof over a list."},
     {"_alloc_site", alloc_site, METH_O,
      "_alloc_site(obj) -> ((filename, lineno), ...) most recent first, or None when tracemalloc has no trace."},
     {"_strings_in", strings_in, METH_VARARGS,

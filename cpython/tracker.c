@@ -307,10 +307,26 @@ typedef struct {
     int line;
 } tf_site_frame;
 
+/* The site of the block at a (0: none, or one with no frame), the lock held: the live-block tables while tracing,
+ * or those a stop kept. */
+static uint32_t block_site(uintptr_t a) {
+    uint32_t site = UINT32_MAX;
+    uint64_t v;
+    if (!atomic_load(&Hook.tracing) && !Run.kept)
+        return 0;
+    if (Tables.pblocks.mem && !(a & ((1u << TF_PACK_SHIFT) - 1u)) &&
+        tf_packtable_get(&Tables.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), &v))
+        site = unpack_site(v);
+    else if (Tables.blocks.mem && tf_sitetable_get(&Tables.blocks.t, (uint64_t)a, &v))
+        site = (uint32_t)(v >> TF_SIZE_BITS);
+    if (site == 0 || site >= Tables.nsites || Tables.sites[site].depth == 0 || Tables.sites[site].leaf == 0)
+        return 0;
+    return site;
+}
+
 static PyObject *site_of_block(uintptr_t a) {
     tf_site_frame fr[TF_MAX_DEPTH_LIMIT];
-    uint32_t n = 0;
-    uint64_t v;
+    uint32_t n = 0, site;
     PyObject *res;
     /* Inside this thread's own hook (the lock may be held, e.g. by a collection something under the hook started,
      * whose gc callback looks sites up) there is no safe answer; a spin on our own lock would never end. */
@@ -319,19 +335,12 @@ static PyObject *site_of_block(uintptr_t a) {
     /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
      * with the hook on another thread, and this thread's hook would record the tuples as the run's allocations */
     lock();
-    if (atomic_load(&Hook.tracing) || Run.kept) {
-        uint32_t site = UINT32_MAX;
-        if (Tables.pblocks.mem && !(a & ((1u << TF_PACK_SHIFT) - 1u)) &&
-            tf_packtable_get(&Tables.pblocks.t, (uint64_t)(a >> TF_PACK_SHIFT), &v))
-            site = unpack_site(v);
-        else if (Tables.blocks.mem && tf_sitetable_get(&Tables.blocks.t, (uint64_t)a, &v))
-            site = (uint32_t)(v >> TF_SIZE_BITS);
-        if (site != 0 && site < Tables.nsites) {
-            uint32_t node = Tables.sites[site].leaf;
-            for (n = 0; n < Tables.sites[site].depth && node != 0; n++, node = Tables.nodes[node].parent) {
-                fr[n] = (tf_site_frame){Tables.funcs[Tables.nodes[node].func].file, Tables.nodes[node].line};
-                Py_XINCREF(fr[n].file); /* no allocation: safe under the lock (the caller holds the GIL) */
-            }
+    site = block_site(a);
+    if (site != 0) {
+        uint32_t node = Tables.sites[site].leaf;
+        for (n = 0; n < Tables.sites[site].depth && node != 0; n++, node = Tables.nodes[node].parent) {
+            fr[n] = (tf_site_frame){Tables.funcs[Tables.nodes[node].func].file, Tables.nodes[node].line};
+            Py_XINCREF(fr[n].file); /* no allocation: safe under the lock (the caller holds the GIL) */
         }
     }
     unlock();
@@ -353,6 +362,56 @@ static PyObject *site_of_block(uintptr_t a) {
 static PyObject *tracker_site_of(PyObject *module, PyObject *obj) {
     (void)module;
     return site_of_block(tf_object_block(obj));
+}
+
+/* _tracker_site_keys(objects) -> (generation, [key or None, ...]): for each object, the tracker site that allocated
+ * it (an int), or None where _tracker_site_of gives None. Within one generation (a run, between two reclaims of its
+ * stack table) a key stands for one stack, so a caller that asks for the sites of many objects (the cycle probe:
+ * thousands at each collection, from a few stacks) builds the stack tuple of each key once, not of each object. */
+static PyObject *tracker_site_keys(PyObject *module, PyObject *objects) {
+    Py_ssize_t n;
+    uint32_t *sites;
+    unsigned long long run, recycled;
+    PyObject *keys, *res;
+    (void)module;
+    if (!PyList_CheckExact(objects)) {
+        PyErr_Format(PyExc_TypeError, "_tracker_site_keys: expected a list, got %.100s", Py_TYPE(objects)->tp_name);
+        return NULL;
+    }
+    n = PyList_GET_SIZE(objects);
+    /* libc's allocator, not Python's: the hook must not see it, and it is taken before the lock */
+    sites = malloc((size_t)(n ? n : 1) * sizeof *sites);
+    if (!sites)
+        return PyErr_NoMemory();
+    /* blocks from the objects first (no Python code runs, the list cannot change), then their sites under the lock */
+    for (Py_ssize_t i = 0; i < n; i++)
+        sites[i] = (uint32_t)0;
+    if (!tl.busy) {
+        uintptr_t a;
+        lock();
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a = tf_object_block(PyList_GET_ITEM(objects, i));
+            sites[i] = block_site(a);
+        }
+        run = Run.run_id;
+        recycled = Tables.recycled_sites;
+        unlock();
+    } else {
+        run = recycled = 0;
+    }
+    keys = PyList_New(n);
+    for (Py_ssize_t i = 0; keys && i < n; i++) {
+        PyObject *k = sites[i] ? PyLong_FromUnsignedLong(sites[i]) : Py_NewRef(Py_None);
+        if (!k)
+            Py_CLEAR(keys);
+        else
+            PyList_SET_ITEM(keys, i, k);
+    }
+    free(sites);
+    if (!keys)
+        return NULL;
+    res = Py_BuildValue("((KK)N)", run, recycled, keys);
+    return res;
 }
 
 /* The same for a block that is not an object: a list's item array, whose site is where the list last grew. */
@@ -421,6 +480,9 @@ static PyMethodDef tracker_methods[] = {
     {"_tracker_site_of", tracker_site_of, METH_O,
      "_tracker_site_of(obj) -> ((filename, lineno), ...) most recent first: the stack that allocated obj, or None.\n"
      "While tracing, or after _tracker_stop(keep_sites=True) for objects that were alive at stop."},
+    {"_tracker_site_keys", tracker_site_keys, METH_O,
+     "_tracker_site_keys(objects) -> (generation, [key or None]): the tracker site of each object of a list; within a\n"
+     "generation, objects of one key have one _tracker_site_of."},
     {"_tracker_status", tracker_status, METH_NOARGS, "Current totals of the running tracker (live, peak, allocs)."},
     {"_tracker_own", tracker_own, METH_O,
      "_tracker_own(flag) -> previous flag: while true, this thread's allocations are the doctor's own and are not\n"

@@ -150,3 +150,28 @@ def test_include_must_be_a_list_of_globs(bad):
 
 def test_no_globs_given_as_none():
     assert build_report(_raw(FRAMES, []), include=None, exclude=None)["user_code"]["include"] == []
+
+
+def test_realpath_with_remembered_directories_is_realpath(tmp_path, monkeypatch):
+    """usercode._realpath (a directory resolved once, then one lstat per file) gives os.path.realpath's answer for
+    symlinked directories and files, missing files, `..`, doubled slashes and relative paths, from what it remembered
+    too (it assumes a run's directories do not move while the run is analysed)."""
+    import os
+
+    from thrifty.doctor import usercode
+
+    monkeypatch.setattr(usercode, "_REAL_DIRS", {})
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "f.py").write_text("")
+    (tmp_path / "link").symlink_to(real)
+    (real / "g.py").symlink_to(real / "f.py")
+    (real / "up.py").symlink_to("../real/f.py")
+    paths = [str(real / "f.py"), str(tmp_path / "link" / "f.py"), str(real / "g.py"), str(tmp_path / "link" / "g.py"),
+             str(real / "up.py"), str(tmp_path / "link" / ".." / "real" / "f.py"), str(tmp_path) + "//link/f.py",
+             str(tmp_path / "link" / "missing.py"), str(tmp_path / "nodir" / "x.py"), "rel/x.py", "x.py", "/",
+             str(tmp_path / "link" / "."), os.__file__]
+    for _ in range(2):  # the second time from what it remembered
+        assert [usercode._realpath(p) for p in paths] == [os.path.realpath(p) for p in paths]
+    monkeypatch.chdir(real)
+    assert usercode._realpath("f.py") == str(real / "f.py")  # relative: resolved against the cwd of the call

@@ -357,3 +357,26 @@ def test_damaged_deltas_are_refused(saved_run, tmp_path):
     bad.write_bytes(_rewrite(data, pos, size, head + struct.pack("<I", 0), runfile.DELTA))
     with pytest.raises(RunFileError, match="site 5 past its 1 sites"):
         read_run(str(bad))
+
+
+def test_apply_sites_in_c_as_the_format_says():
+    """_runfile_apply_sites: a delta's site records, the base's first nsites kept (new ones zero) and each changed
+    (u32 index, 48-byte record) pair put in place, later pairs over earlier ones; an index past nsites is the
+    ValueError runfile.py turns into RunFileError."""
+    base = bytes(range(256)) * 3  # 16 records of 48 bytes
+    pairs = b"".join(struct.pack("<I", i) + bytes([0xA0 + k]) * 48 for k, i in enumerate((2, 17, 2)))
+    got = _ext._runfile_apply_sites(base, 18, pairs)
+    want = bytearray(base) + bytes(2 * 48)
+    for k, i in enumerate((2, 17, 2)):
+        want[i * 48:(i + 1) * 48] = bytes([0xA0 + k]) * 48
+    assert isinstance(got, bytearray) and got == want
+    assert _ext._runfile_apply_sites(bytearray(base), 3, b"") == base[:3 * 48]  # fewer sites: the first kept
+    assert _ext._runfile_apply_sites(b"", 0, b"") == b""
+    with pytest.raises(ValueError, match="site 17 past its 17 sites"):
+        _ext._runfile_apply_sites(base, 17, pairs)
+    with pytest.raises(ValueError, match="whole pairs"):
+        _ext._runfile_apply_sites(base, 18, pairs[:-1])
+    with pytest.raises(ValueError, match="out of range"):
+        _ext._runfile_apply_sites(base, -1, b"")
+    with pytest.raises(TypeError):
+        _ext._runfile_apply_sites("text", 1, b"")

@@ -101,6 +101,89 @@ def test_lookup_under_allocating_threads(released):
                 t.join()
 
 
+def test_site_keys_stand_for_one_stack_per_generation(released):
+    """_tracker_site_keys: objects of one key have one _tracker_site_of; None where that is None; a new run is a new
+    generation (its keys may name other stacks)."""
+    before = ManagedDict()
+    with trace(keep_sites=True):
+        a = [ManagedDict() for _ in range(50)]
+        b = [Slotted() for _ in range(50)]
+        text = "x" * 100 + str(id(a))
+        objs = a + b + [text, before]
+        gen, keys = _ext._tracker_site_keys(objs)
+        assert len(keys) == len(objs) and keys[-1] is None
+        by_key = {}
+        for o, k in zip(objs, keys):
+            if k is not None:
+                assert by_key.setdefault(k, _ext._tracker_site_of(o)) == _ext._tracker_site_of(o)
+        assert len(by_key) == 3
+    assert _ext._tracker_site_keys(objs) == (gen, keys)  # kept tables: the same answers after the stop
+    with trace(keep_sites=True):
+        gen2, keys2 = _ext._tracker_site_keys(objs)
+    assert gen2 != gen and keys2 == [None] * len(objs)
+    _ext._tracker_release()
+    assert _ext._tracker_site_keys([]) == (gen2, [])
+    with pytest.raises(TypeError, match="expected a list"):
+        _ext._tracker_site_keys((a[0],))
+
+
+def test_sites_counts_match_counting_of(released):
+    from thrifty.doctor.probe import Sites
+
+    sites = Sites(roots=[__file__.rsplit("/", 1)[0]])
+    with trace(keep_sites=True):
+        objs = []
+        for i in range(30):
+            objs.append(ManagedDict())
+            objs.append(Slotted() if i % 3 else "y" * 80 + str(i))
+    objs.append(ManagedDict())  # untraced: the tracker's answer is None
+    expected: dict = {}
+    for o in objs:
+        s = sites.of(o)
+        expected[s] = expected.get(s, 0) + 1
+    got = sites.counts(objs)
+    assert got == expected and list(got) == list(expected)  # the same counts, the sites in the same order
+    assert sites.counts(objs) == expected  # from the cache
+    with trace(keep_sites=True):  # a new run: the cache of the last one is not used
+        assert sites.counts(objs) == {None: len(objs)}
+
+
+def test_gc_size_is_the_sum_of_getsizeof():
+    class Sized:
+        def __sizeof__(self):
+            return 1000
+
+    class Plain:
+        pass
+
+    class Slots:
+        __slots__ = ("a", "b")
+
+    objs = [Plain() for _ in range(5)] + [Slots(), Slots()] + [Sized()] + [[1] * n for n in range(4)]
+    objs += [{i: i for i in range(n)} for n in (0, 3, 30)] + ["abc", "é" * 9, 1.5, 10**30, (1, 2), Plain, int]
+    assert _ext._gc_size(objs) == sum(map(sys.getsizeof, objs))
+    assert _ext._gc_size([]) == 0
+
+    class Broken:
+        def __sizeof__(self):
+            raise ValueError("no size")
+
+    with pytest.raises(ValueError, match="no size"):
+        _ext._gc_size([Plain(), Broken()])
+    with pytest.raises(TypeError, match="expected a list"):
+        _ext._gc_size((1, 2))
+
+    victims = [Plain() for _ in range(10)]
+
+    class Shrinks:  # a __sizeof__ that empties the list being summed
+        def __sizeof__(self):
+            del victims[:]
+            return 7
+
+    victims.insert(3, Shrinks())
+    _ext._gc_size(victims)  # no crash; what it sums of a list changing under it is not defined
+
+
 def test_bad_argument_to_stop():
     with pytest.raises(TypeError):
         _ext._tracker_stop(True)  # keyword only

@@ -57,6 +57,9 @@ class Sites:
         # of_stack's answers by stack: a program's garbage comes from a few stacks, and the cycle collector asks for
         # thousands of objects' sites (walking each stack in Python was most of its time)
         self._by_stack: dict[object, tuple[str, int] | None] = {}
+        # counts()'s answers by tracker site, valid for one generation of the tracker's sites (_tracker_site_keys)
+        self._by_key: dict[int, tuple[str, int] | None] = {}
+        self._generation: object = None
 
     def is_user(self, filename: str) -> bool:
         if self.user is None:
@@ -91,6 +94,28 @@ class Sites:
             if filename.startswith("<frozen importlib") or filename == "<import>":
                 return None
         return None
+
+    def counts(self, objs: "list[Any]") -> "dict[tuple[str, int] | None, int]":
+        """{site: how many of objs have it}, the sites in the order they first appear in objs: what counting
+        `self.of(o)` over objs gives, with one stack tuple built per tracker site instead of one per object (the
+        cycle probe asks for thousands of objects' sites at each collection, from a few stacks)."""
+        generation, keys = _ext._tracker_site_keys(objs)
+        if generation != self._generation:  # a new run, or sites recycled: a key may stand for another stack now
+            self._by_key.clear()
+            self._generation = generation
+        by_key = self._by_key
+        out: dict[tuple[str, int] | None, int] = {}
+        for obj, key in zip(objs, keys):
+            if key is None:  # not in the tracker's tables (tracemalloc may know it)
+                site = self.of(obj)
+            elif key in by_key:
+                site = by_key[key]
+            else:
+                site = self.of(obj)
+                if len(by_key) < _STACK_CACHE:
+                    by_key[key] = site
+            out[site] = out.get(site, 0) + 1
+        return out
 
     def of(self, obj: object) -> tuple[str, int] | None:
         """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
@@ -177,8 +202,8 @@ class CycleCollector:
         # a module namespace dropped whole (what `-m cProfile`, `-m trace` or exec(code, ns) ran the script in) is
         # a cycle by construction, each function to its __globals__: not a finding, nothing the user can weaken
         discarded = _discarded_namespace(by_type, garbage)
-        size = sys.getsizeof
-        plumbing_bytes = sum(sum(map(size, objs)) for t, objs in by_type.items() if t in _PLUMBING)
+        size = _ext._gc_size  # sum(map(sys.getsizeof, objs)), in C: one call per type, not per object
+        plumbing_bytes = sum(size(objs) for t, objs in by_type.items() if t in _PLUMBING)
         users = {t: objs for t, objs in by_type.items() if t not in _PLUMBING}
         n_users = sum(len(objs) for objs in users.values())
         ids = None
@@ -186,12 +211,15 @@ class CycleCollector:
             name = t.__name__ if t in _PLUMBING else f"{t.__module__}.{t.__qualname__}"
             # sites from a sample: a type's garbage nearly always comes from one or two places
             sample = self._sample(objs)
-            sites: dict[tuple[str, int] | None, int] = {}
-            for o in sample:
-                s = None if id(o) in discarded else self.sites.of(o)
-                sites[s] = sites.get(s, 0) + 1
+            if discarded:  # the namespace's objects count as of no site (the outside-your-code note)
+                kept = [o for o in sample if id(o) not in discarded]
+                sites = self.sites.counts(kept)
+                if len(kept) < len(sample):
+                    sites[None] = sites.get(None, 0) + len(sample) - len(kept)
+            else:
+                sites = self.sites.counts(sample)
             share = plumbing_bytes * len(objs) / n_users if users else 0
-            own = sum(map(sys.getsizeof, objs)) + share
+            own = size(objs) + share
             # split the counts by the sample's proportions; the most common site takes the rounding remainder
             ranked = sorted(sites.items(), key=lambda kv: -kv[1])
             counts = [len(objs) * k // len(sample) for _, k in ranked]

@@ -176,14 +176,9 @@ def _tables(body: bytes, base: dict[str, Any] | None) -> dict[str, Any]:
         sites: bytes | bytearray = c.raw(_SITE.size, c.u32())
     else:
         nsites, changed = c.u32(), c.u32()
-        sites = bytearray(base["sites"][:nsites * _SITE.size])
-        sites.extend(bytes(nsites * _SITE.size - len(sites)))
-        # (u32 index, site record) pairs, unpacked in one call: a run's imports leave thousands of sites, and a delta
-        # after them changes many
-        for index, record in _CHANGED.iter_unpack(c.raw(_CHANGED.size, changed)):
-            if index >= nsites:
-                raise ValueError(f"a delta snapshot's site {index} past its {nsites} sites")
-            sites[index * _SITE.size:(index + 1) * _SITE.size] = record
+        # the last snapshot's first nsites records, new ones zero, each (u32 index, site record) pair put in place:
+        # in C (runfile_read.c), since a run's imports leave thousands of sites and a delta after them changes many
+        sites = _ext._runfile_apply_sites(base["sites"], nsites, c.raw(_CHANGED.size, changed))
     timeline = [list(b) for b in c.many(_BUCKET, c.u32())]
     kept: dict[int, tuple[str, int]] = {}
     if c.pos < len(body):  # the kept-types section (older writers of format 1 end before it)

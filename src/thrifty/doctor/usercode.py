@@ -31,11 +31,36 @@ def is_import_frame(frame: "list[Any] | tuple[Any, ...]") -> bool:
     return bool(frame[0] == "<import>")
 
 
-def is_library_file(path: str) -> bool:
-    """The stdlib, site-packages/dist-packages or thrifty itself: code the user does not change."""
-    real = os.path.realpath(path)
+# realpath of absolute directories: a run's files sit in a few dozen directories, and os.path.realpath of each file
+# lstat()ed every component of its path (~1,100 system calls for the evidence of a run through a harness, as many
+# again in the analyzer). Bounded: memory in the target's process.
+_REAL_DIRS: "dict[str, str]" = {}
+_REAL_DIRS_MAX = 1024
+
+
+def _realpath(path: str) -> str:
+    """os.path.realpath(path), the directory's part remembered: an absolute path's directory is resolved once, and
+    then only its last component is looked at (one lstat: is it a symlink?)."""
+    head, tail = os.path.split(path)
+    if not os.path.isabs(head) or tail in ("", ".", "..") or head != os.path.normpath(head):
+        return os.path.realpath(path)  # relative (the cwd may change) or not normal: as python resolves it
+    real_head = _REAL_DIRS.get(head)
+    if real_head is None:
+        real_head = os.path.realpath(head)
+        if len(_REAL_DIRS) < _REAL_DIRS_MAX:
+            _REAL_DIRS[head] = real_head
+    joined = os.path.join(real_head, tail)
+    return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+
+def _is_library_real(real: str) -> bool:
     return (real.startswith(_PKG + os.sep) or real.startswith(_STDLIB + os.sep) or real.startswith(_PREFIXES)
             or any(t in real for t in _THIRD_PARTY))
+
+
+def is_library_file(path: str) -> bool:
+    """The stdlib, site-packages/dist-packages or thrifty itself: code the user does not change."""
+    return _is_library_real(_realpath(path))
 
 
 def _globs(what: str, patterns: object) -> tuple[str, ...]:
@@ -76,12 +101,12 @@ class UserCode:
     def _classify(self, filename: str) -> bool:
         if filename.startswith("<"):
             return self.typed and filename in _TYPED
-        real = os.path.realpath(filename)
+        real = _realpath(filename)
         if self.exclude and self._globbed(real, self.exclude):
             return False
         if self.include and self._globbed(real, self.include):
             return True
-        return not is_library_file(real) and real.startswith(self.roots)
+        return not _is_library_real(real) and real.startswith(self.roots)
 
 
 def short_path(path: str) -> str:

@@ -18,7 +18,8 @@ size_t tf__lz_sink_ring(tf_lz_encoder *e, const uint8_t *in, size_t n) {
         at -= e->size;
     size_t first = e->size - at < take ? e->size - at : take;
     TF_MEMCPY(e->buf + at, in, first);
-    TF_MEMCPY(e->buf, in + first, take - first);
+    if (take > first) /* poll makes room 2^L bytes at a time: most calls do not wrap, and a call costs */
+        TF_MEMCPY(e->buf, in + first, take - first);
     if (at < TF__LZ_MIRROR(e->l) || take > first)
         TF_MEMCPY(e->buf + e->size, e->buf, TF__LZ_MIRROR(e->l));
     e->la = (uint16_t)(e->la + take);
@@ -311,12 +312,19 @@ tf_status tf_lz_encoder_poll(tf_lz_encoder *e, uint8_t *out, size_t out_size, si
             break;
 #endif
         case E_BODY: {
+            int filtering = 0;
 #if TF_LZ_FILTERS
-            if (e->filter_id && !e->finishing && tf__lz_enc_filter(e)->ended)
+            filtering = e->filter_id != 0;
+            if (filtering && !e->finishing && tf__lz_enc_filter(e)->ended)
                 tf__lz_filter_finish(e);
 #endif
             if (e->la > (1u << e->l)) {
-                if (tf__ring_steps(e, out, &o, out_size) != 2)
+                int r = tf__ring_steps(e, out, &o, out_size);
+                if (r == 1 && !e->finishing && !filtering && b->n < 8u) { /* what the next pass would conclude */
+                    *out_n = o;
+                    return TF_LZ_DONE;
+                }
+                if (r != 2)
                     break;
             } else if (e->finishing && e->la) {
                 tf__lz_bytes s = tf__ring_bytes(e);

@@ -26,6 +26,7 @@
 #   make micropython-qemu MICROPY_DIR=...  the same tests against thrifty.mpy (armv7m) in MicroPython's qemu port
 #                (Cortex-M3) under qemu-system-arm (installed when missing)
 #   make bench-lz-small  decode speed of the small-flash lz build (TF_LZ_SMALL) beside the fast one
+#   make bench-lz-stream the streaming encoder's instructions beside one-shot compression's (callgrind), same frames
 #   make lint    clang-format in check mode over every C file (part of `make test`)
 #   make demo    the doctor on the naive sensor logger and on its thrifty rewrite, side by side (thrifty diff)
 
@@ -45,7 +46,7 @@ WARN := -std=c99 -Wall -Wextra -Wconversion -Wsign-conversion -pedantic -Werror
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS_TEST := $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DTF_DEBUG=1 -Icore/include -pthread
 
-.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py312 test-py313 test-py314 test-arch test-fuzz-replay py312-suite test-py test-html install bench bench-watch bench-lz-small fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes micropython-qemu clean apt-%
+.PHONY: test typecheck test-asan asan-ext test-c test-c-small test-c-variants test-c-cross cross-toolchains test-py312 test-py313 test-py314 test-arch test-fuzz-replay py312-suite test-py test-html install bench bench-watch bench-lz-small bench-lz-stream fuzz fuzz-c fuzz-py cross lint demo micropython micropython-sizes micropython-qemu clean apt-%
 
 # ---- set-up -----------------------------------------------------------------------------------------------
 $(VENV)/.stamp: pyproject.toml setup.py
@@ -110,6 +111,22 @@ bench-lz-small:
 	@for m in 0 1; do $(CC) -std=c99 -O2 -D_POSIX_C_SOURCE=200809L -Icore/include -DTF_LZ_SMALL=$$m \
 	  bench/lz_small_speed.c $(CORE_SRC) -o $(BUILD)/lz_speed_$$m -lm || exit 1; \
 	  nice $(BUILD)/lz_speed_$$m $(LZ_SPEED_INPUT) || exit 1; done
+
+# The streaming encoder (sink / poll, feeding 256 B and 4 KiB, polling 1 KiB) beside one-shot compression on the same
+# MiB of LZ_SPEED_INPUT, in instructions (callgrind counts each side's own calls), at the run-file writer's settings
+# (W=9 L=4 level 1), W=8 level 1 and W=12 level 6. The driver also checks that every frame is the same bytes.
+bench-lz-stream:
+	@mkdir -p $(BUILD)
+	@cat $(LZ_SPEED_INPUT) | head -c 1048576 > $(BUILD)/lz_stream_input
+	@$(CC) -std=c99 -O2 -D_POSIX_C_SOURCE=200809L -Icore/include bench/lz_stream_speed.c $(CORE_SRC) \
+	  -o $(BUILD)/lz_stream_speed -lm
+	@for cfg in "9 4 1" "8 4 1" "12 4 6"; do $(BUILD)/lz_stream_speed $(BUILD)/lz_stream_input $$cfg 256 4096 || exit 1; \
+	  one=$$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=run_oneshot \
+	    $(BUILD)/lz_stream_speed $(BUILD)/lz_stream_input $$cfg 2>&1 >/dev/null | sed -n 's/.*Collected : //p'); \
+	  for feed in 256 4096; do s=$$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=run_stream \
+	    $(BUILD)/lz_stream_speed $(BUILD)/lz_stream_input $$cfg $$feed 2>&1 >/dev/null | sed -n 's/.*Collected : //p'); \
+	  echo "  W/L/level $$cfg, feed $$feed: streaming $$s instructions, one-shot $$one: $$(echo "scale=3; $$s / $$one" | bc)x"; \
+	  done; done
 
 $(BUILD)/replay_%: core/fuzz/%.c core/fuzz/replay.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(BUILD)

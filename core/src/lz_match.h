@@ -207,7 +207,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
     size_t avail = s->la - j;
     unsigned max = avail > (1u << e->l) ? 1u << e->l : (unsigned)avail,
              seen = e->seen + j > (1u << e->w) ? 1u << e->w : e->seen + j;
-    size_t at = tf__ahead(s, j);
+    size_t at = j ? tf__ahead(s, j) : s->head; /* head needs no wrap check */
     const uint8_t *y = s->buf + at;
     tf__lz_ref code = tf__match_code(e, e->lit + j); /* the run before this match has lit + j bytes */
     memo.at = at;

@@ -470,7 +470,7 @@ static inline int ascii_absent(tf_frozen *self, PyObject *key) {
 
 /* Every key but an exact int and an exact ASCII str (tf_frozen_find's fast paths): kept out of line, so that the
  * fast paths save no registers for it (a lookup is a few dozen instructions; a prologue was a sixth of them). */
-static Py_NO_INLINE int find_other(tf_frozen *self, PyObject *key, size_t *pos) {
+Py_NO_INLINE int tf_frozen_find_other(tf_frozen *self, PyObject *key, size_t *pos) {
     const tf_fset *t = &self->table;
     int kind = self->key_kind;
     PyTypeObject *tp = Py_TYPE(key);
@@ -517,22 +517,11 @@ static Py_NO_INLINE int find_other(tf_frozen *self, PyObject *key, size_t *pos) 
     return *pos != TF_FSET_NOT_FOUND;
 }
 
-int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
-    int64_t v;
-    /* The commonest case first, with no call before the core's: an exact int. */
-    if (Py_TYPE(key) == &PyLong_Type) {
-        if (self->key_kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
-            return 0; /* another kind, or outside int64: cannot be stored, so cannot be present */
-        *pos = tf_fset_find_int(&self->table, v);
-        return *pos != TF_FSET_NOT_FOUND;
-    }
-    if (Py_TYPE(key) == &PyUnicode_Type && self->key_kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
-        if (ascii_absent(self, key))
-            return 0;
-        *pos = tf_fset_find_bytes(&self->table, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
-        return *pos != TF_FSET_NOT_FOUND;
-    }
-    return find_other(self, key, pos);
+int tf_frozen_find_ascii(tf_frozen *self, PyObject *key, size_t *pos) {
+    if (ascii_absent(self, key))
+        return 0;
+    *pos = tf_fset_find_bytes(&self->table, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
+    return *pos != TF_FSET_NOT_FOUND;
 }
 
 /* ---- elements ------------------------------------------------------------------------------------------ */

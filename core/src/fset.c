@@ -44,7 +44,11 @@ uint64_t tf_fset_hash_int(int64_t key) { return tf__hash_int(key); }
 TF__HOT uint64_t tf__hash_bytes(const uint8_t *p, size_t len) {
     uint64_t h = TF__K4 ^ ((uint64_t)len * TF__K1);
     uint64_t last;
-    if (len > 8u) {
+    if (len > 8u && len <= 16u) { /* the loop below, written out for its one step: keys of 9-16 bytes are common */
+        h = (h ^ tf__load_le64(p)) * TF__K2;
+        h ^= h >> 29;
+        last = tf__load_le64(p + len - 8u);
+    } else if (len > 8u) {
         size_t left = len;
         while (left > 8u) {
             h = (h ^ tf__load_le64(p)) * TF__K2;
@@ -362,6 +366,8 @@ size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
 TF__HOT int tf__same_bytes(const uint8_t *a, const uint8_t *b, size_t len) {
     if (len >= 8u) {
         size_t i = 0;
+        if (len <= 16u) /* two words, no loop */
+            return tf__load_le64(a) == tf__load_le64(b) && tf__load_le64(a + len - 8u) == tf__load_le64(b + len - 8u);
         for (; i + 8u < len; i += 8u)
             if (tf__load_le64(a + i) != tf__load_le64(b + i))
                 return 0;
@@ -406,36 +412,47 @@ TF__HOT void tf__span_run(const tf_fset *t, unsigned iw, size_t b, size_t *lo, s
     *at = o > (uint64_t)t->keys_len ? t->keys_len : (size_t)o;
 }
 
+/* The position in [i, hi) of the key (len bytes, hash fingerprint fp) among the records from offset at, every
+ * record read with the checks that keep a block changed after validation in bounds. */
+static size_t tf__find_in_records_checked(const tf_fset *t, size_t i, size_t hi, size_t at, uint8_t fp,
+                                          const uint8_t *key, size_t len) {
+    const uint8_t *keys = t->keys;
+    size_t end = t->keys_len;
+    for (; i < hi; i++) {
+        uint8_t rfp;
+        tf_fspan s;
+        if (!tf__record(keys, end, &at, &rfp, &s))
+            break;
+        if (rfp == fp && s.len == len && tf__same_bytes((const uint8_t *)s.data, key, len))
+            return i;
+    }
+    return TF_FSET_NOT_FOUND;
+}
+
 /* The position in [lo, hi) of the key (len bytes, hash fingerprint fp) among the records from offset at. A key
  * shorter than 128 bytes (nearly every key) has a one-byte length, so its record starts with the 16-bit word
  * fp | len << 8: one compare rejects a record whose fingerprint or length differs, and the next record starts
- * 2 + that length byte further on. Longer records take tf__record's general path. */
+ * 2 + that length byte further on. While 2 + 127 bytes remain after `at`, such a record's head and bytes are inside
+ * the block whatever its bytes say, so that is the one bound check a record. Longer records, and the block's last
+ * 129 bytes, take the checked walk. */
 TF__HOT size_t tf__find_in_records(const tf_fset *t, size_t lo, size_t hi, size_t at, uint8_t fp, const uint8_t *key,
                                    size_t len) {
     const uint8_t *keys = t->keys;
-    size_t end = t->keys_len;
-    uint32_t head = len < 0x80u ? (uint32_t)fp | (uint32_t)len << 8 : 0x10000u; /* 0x10000: equals no 16-bit word */
-    for (size_t i = lo; i < hi; i++) {
-        size_t rlen;
-        if (end - at < 2u)
-            break;
-        rlen = keys[at + 1u];
-        if (rlen < 0x80u) {
-            if (rlen > end - at - 2u)
+    size_t safe = t->keys_len > 0x81u ? t->keys_len - 0x81u : 0u; /* at <= safe: at + 2 + 127 <= keys_len */
+    if (len < 0x80u) {
+        uint32_t head = (uint32_t)fp | (uint32_t)len << 8;
+        for (; lo < hi && at <= safe; lo++) {
+            uint32_t word = tf__load_le16(keys + at);
+            if (word == head && tf__same_bytes(keys + at + 2u, key, len))
+                return lo;
+            if (word >= 0x8000u) /* a length of 128 or more: a longer record, for the checked walk */
                 break;
-            if (tf__load_le16(keys + at) == head && tf__same_bytes(keys + at + 2u, key, len))
-                return i;
-            at += 2u + rlen;
-        } else {
-            uint8_t rfp;
-            tf_fspan s;
-            if (!tf__record(keys, end, &at, &rfp, &s))
-                break;
-            if (rfp == fp && s.len == len && tf__same_bytes((const uint8_t *)s.data, key, len))
-                return i;
+            at += 2u + (word >> 8);
         }
+        if (lo == hi)
+            return TF_FSET_NOT_FOUND;
     }
-    return TF_FSET_NOT_FOUND;
+    return tf__find_in_records_checked(t, lo, hi, at, fp, key, len);
 }
 
 size_t tf_fset_find_bytes(const tf_fset *t, const void *key, size_t len) {

@@ -438,10 +438,10 @@ static size_t tf__find_in_records_checked(const tf_fset *t, size_t i, size_t hi,
 TF__HOT size_t tf__find_in_records(const tf_fset *t, size_t lo, size_t hi, size_t at, uint8_t fp, const uint8_t *key,
                                    size_t len) {
     const uint8_t *keys = t->keys;
-    size_t safe = t->keys_len > 0x81u ? t->keys_len - 0x81u : 0u; /* at <= safe: at + 2 + 127 <= keys_len */
+    size_t room = t->keys_len > 0x80u ? t->keys_len - 0x80u : 0u; /* at < room: at + 2 + 127 <= keys_len */
     if (len < 0x80u) {
         uint32_t head = (uint32_t)fp | (uint32_t)len << 8;
-        for (; lo < hi && at <= safe; lo++) {
+        for (; lo < hi && at < room; lo++) {
             uint32_t word = tf__load_le16(keys + at);
             if (word == head && tf__same_bytes(keys + at + 2u, key, len))
                 return lo;

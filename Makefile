@@ -38,6 +38,7 @@ FUZZ_SECONDS ?= 60
 
 CORE_SRC := $(wildcard core/src/*.c)
 CORE_HDR := $(wildcard core/include/thrifty/*.h)
+CORE_SRC_HDR := $(wildcard core/src/*.h)
 CORE_TESTS := $(wildcard core/tests/test_*.c)
 FUZZ_TARGETS := $(wildcard core/fuzz/fuzz_*.c)
 C_FILES := $(CORE_SRC) $(CORE_HDR) $(CORE_TESTS) $(FUZZ_TARGETS) $(wildcard cpython/*.c cpython/*.h tests/fuzz/*.c)
@@ -68,7 +69,7 @@ apt-%:
 # ---- tests ------------------------------------------------------------------------------------------------
 test: lint test-c test-c-variants test-c-cross test-fuzz-replay typecheck test-py test-html test-py312 test-py313 test-py314
 
-$(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) core/tests/tf_test.h
+$(BUILD)/%: core/tests/%.c $(CORE_SRC) $(CORE_HDR) $(CORE_SRC_HDR) core/tests/tf_test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $< $(CORE_SRC) -o $@ -lm
 
@@ -142,7 +143,7 @@ test-fuzz-replay: $(patsubst core/fuzz/%.c,$(BUILD)/replay_%,$(FUZZ_TARGETS))
 # the tests its knobs touch. The core sources are compiled once per variant.
 #   os        -Os, TF_DEBUG=0: the __OPTIMIZE_SIZE__ branches of lz.c (the device build) and TF_ASSERT off
 #   portable  TF_GNUC=0: standard C99 only, as IAR/Keil/MSVC get it; its defaults turn atomics and SIMD off too
-#   knobsoff  GCC, with TF_RING_ATOMICS=0, TF_LINES_SIMD=0, TF_RING_REDUCTIONS=0, TF_POOL_CANARY=0
+#   knobsoff  GCC, with TF_RING_ATOMICS=0, TF_LINES_SIMD=0, TF_RING_REDUCTIONS=0, TF_POOL_CANARY=0, TF_FSET_SIMD=0
 # (Other targets, e.g. 32-bit or big-endian builds, go in a block of their own.)
 C_VARIANTS := os portable knobsoff
 C_VARIANT_FLAGS_os := -Os
@@ -150,13 +151,13 @@ C_VARIANT_TESTS_os := $(CORE_TESTS)
 C_VARIANT_FLAGS_portable := -O1 -DTF_DEBUG=1 -DTF_GNUC=0
 C_VARIANT_TESTS_portable := $(CORE_TESTS)
 C_VARIANT_FLAGS_knobsoff := -O1 -DTF_DEBUG=1 -DTF_RING_ATOMICS=0 -DTF_LINES_SIMD=0 -DTF_RING_REDUCTIONS=0 \
-  -DTF_POOL_CANARY=0
-C_VARIANT_TESTS_knobsoff := core/tests/test_ring.c core/tests/test_lines.c core/tests/test_pool.c
+  -DTF_POOL_CANARY=0 -DTF_FSET_SIMD=0
+C_VARIANT_TESTS_knobsoff := core/tests/test_ring.c core/tests/test_lines.c core/tests/test_pool.c core/tests/test_fset.c
 C_VARIANT_CFLAGS := $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g \
   -D_POSIX_C_SOURCE=200809L -Icore/include -pthread
 
 define c_variant_rules
-$(BUILD)/variants/$(1)/%.o: core/src/%.c $(CORE_HDR) core/src/lz_codes.h
+$(BUILD)/variants/$(1)/%.o: core/src/%.c $(CORE_HDR) $(CORE_SRC_HDR)
 	@mkdir -p $$(@D)
 	$(CC) $(C_VARIANT_CFLAGS) $(C_VARIANT_FLAGS_$(1)) -c $$< -o $$@
 $(BUILD)/variants/$(1)/test_%: core/tests/test_%.c core/tests/tf_test.h \

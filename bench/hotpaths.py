@@ -20,6 +20,8 @@ fz_KIND_CASE_SIDE: one pass of `k in s` over 100k queries, bench_frozen's lookup
 own: hits with the table's own key objects, fresh: hits with equal fresh objects, miss; SIDE ours: FrozenSet,
 anchor: frozenset). PySequence_Contains is the `in` of both sides (CONTAINS_OP calls it on 3.11-3.13), so its
 toggle counts the lookup alone, and its Ir / (100k * REPS) is the instructions an op.
+fm_KIND_CASE_SIDE: the same tables and queries as FrozenMap / dict, one pass of `get(k)` (bench_frozen's `m.get(k)`
+rows); toggle on fmap_get (ours) or dict_get (anchor), which 3.11's specialized call runs directly.
 po_FORM_SIZE: 100k iterations of bench_pool's loops, FORM explicit (`b = acquire(); b.release()`), with (`with
 acquire() as b: pass`) or anchor (`b = bytearray(SIZE); del b`), SIZE 64, 256, 1024 or 4096; po_floor (`x = gcd();
 x.conjugate()`, the floor row), po_borrow / po_objexplicit (ObjectPool's `with borrow()` and `acquire()` /
@@ -121,7 +123,7 @@ def setup(name):
             for t in tuples:
                 it.intern(t)
         return go, ()
-    if name.startswith("fz_"):
+    if name.startswith(("fz_", "fm_")):
         return frozen_lookups(name)
     if name.startswith("po_"):
         return pool_loops(name)
@@ -146,11 +148,12 @@ def setup(name):
 
 
 def frozen_lookups(name):
-    """fz_KIND_CASE_SIDE: the tables and queries of bench_frozen's lookup matrix, as one pass of `k in s`."""
+    """fz_KIND_CASE_SIDE / fm_KIND_CASE_SIDE: the tables and queries of bench_frozen's lookup matrix, as one pass of
+    `k in s` (FrozenSet / frozenset) or of `get(k)` (FrozenMap / dict)."""
     import bench_frozen  # noqa: PLC0415 (bench/ is sys.path[0] when this file runs as a script)
 
     try:
-        _, kind, case, side = name.split("_")
+        form, kind, case, side = name.split("_")
         n = 100_000
         rng = random.Random(20261124)
         if kind == "small":
@@ -162,10 +165,25 @@ def frozen_lookups(name):
         present, absent = keys[:n], keys[n:]
         fresh = [w.encode().decode() if isinstance(w, str) else int(str(w)) for w in present]
         queries = {"own": list(present), "fresh": fresh, "miss": list(absent)}[case]
-        table = {"ours": thrifty.FrozenSet, "anchor": frozenset}[side](present)
+        if form == "fm":
+            d = dict(zip(present, (rng.randrange(1000) for _ in present)))
+            table = {"ours": thrifty.FrozenMap, "anchor": dict}[side](d)
+        else:
+            table = {"ours": thrifty.FrozenSet, "anchor": frozenset}[side](present)
     except (ValueError, KeyError):
         raise SystemExit("unknown workload " + name) from None
     rng.shuffle(queries)
+
+    if form == "fm":
+        get = table.get
+
+        def go_get():
+            found = 0
+            for q in queries:
+                if get(q) is not None:
+                    found += 1
+            return found
+        return go_get, (present, table)
 
     def go():
         found = 0

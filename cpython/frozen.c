@@ -416,17 +416,9 @@ static int integral_double(double d, int64_t *out) {
 
 /* ---- the str filter ------------------------------------------------------------------------------------ */
 
-/* The filter word of a CPython str hash and its two bits: the hash is spread by one multiply first, so a 32-bit
- * Py_hash_t works as well as a 64-bit one. */
-static inline uint64_t filter_bits(const tf_frozen *self, Py_hash_t h, size_t *word) {
-    uint64_t x = (uint64_t)(size_t)h * 0x9E3779B97F4A7C15u;
-    *word = (size_t)(((x >> 32) * (uint64_t)self->filter_words) >> 32);
-    return ((uint64_t)1 << ((x >> 20) & 63u)) | ((uint64_t)1 << ((x >> 26) & 63u));
-}
-
 /* Builds the filter from the stored keys: every ASCII key's CPython hash (a non-ASCII key never equals the ASCII
  * queries the filter is asked about). On no memory the table just goes on without one. Runs no Python code. */
-static Py_NO_INLINE void build_filter(tf_frozen *self) {
+Py_NO_INLINE void tf_frozen_build_filter(tf_frozen *self) {
     const tf_fset *t = &self->table;
     size_t n = tf_fset_count(t), words = n / 8u + 1u, off = 0; /* 8 bits a key */
     self->filter_after = -1;
@@ -443,34 +435,16 @@ static Py_NO_INLINE void build_filter(tf_frozen *self) {
             j++;
         if (j < k.len)
             continue;
-        bits = filter_bits(self, tf_py_ascii_hash(k.len ? p : (const uint8_t *)"", (Py_ssize_t)k.len), &w);
+        bits = tf_frozen_filter_bits(self, tf_py_ascii_hash(k.len ? p : (const uint8_t *)"", (Py_ssize_t)k.len), &w);
         self->filter[w] |= bits;
     }
-}
-
-/* 1 when the filter proves the compact ASCII str `key` absent; 0 when it may be present (or there is no filter yet
- * or the str's hash was never computed: hashing it here would cost more than the lookup it might save). */
-static inline int ascii_absent(tf_frozen *self, PyObject *key) {
-    Py_hash_t h = tf_py_str_cached_hash(key);
-    size_t w;
-    if (h == -1)
-        return 0;
-    if (!self->filter) {
-        if (self->filter_after < 0 || --self->filter_after > 0)
-            return 0;
-        build_filter(self);
-        if (!self->filter)
-            return 0;
-    }
-    uint64_t bits = filter_bits(self, h, &w);
-    return (self->filter[w] & bits) != bits;
 }
 
 /* ---- lookup -------------------------------------------------------------------------------------------- */
 
 /* Every key but an exact int and an exact ASCII str (tf_frozen_find's fast paths): kept out of line, so that the
  * fast paths save no registers for it (a lookup is a few dozen instructions; a prologue was a sixth of them). */
-static Py_NO_INLINE int find_other(tf_frozen *self, PyObject *key, size_t *pos) {
+Py_NO_INLINE int tf_frozen_find_other(tf_frozen *self, PyObject *key, size_t *pos) {
     const tf_fset *t = &self->table;
     int kind = self->key_kind;
     PyTypeObject *tp = Py_TYPE(key);
@@ -515,24 +489,6 @@ static Py_NO_INLINE int find_other(tf_frozen *self, PyObject *key, size_t *pos) 
     }
     *pos = tf_fset_find_int(t, v);
     return *pos != TF_FSET_NOT_FOUND;
-}
-
-int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
-    int64_t v;
-    /* The commonest case first, with no call before the core's: an exact int. */
-    if (Py_TYPE(key) == &PyLong_Type) {
-        if (self->key_kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
-            return 0; /* another kind, or outside int64: cannot be stored, so cannot be present */
-        *pos = tf_fset_find_int(&self->table, v);
-        return *pos != TF_FSET_NOT_FOUND;
-    }
-    if (Py_TYPE(key) == &PyUnicode_Type && self->key_kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
-        if (ascii_absent(self, key))
-            return 0;
-        *pos = tf_fset_find_bytes(&self->table, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
-        return *pos != TF_FSET_NOT_FOUND;
-    }
-    return find_other(self, key, pos);
 }
 
 /* ---- elements ------------------------------------------------------------------------------------------ */

@@ -48,9 +48,59 @@ PyObject *tf_frozen_build_dict(PyTypeObject *type, PyObject *d, int owned, const
 /* `type`.frombuffer(obj): zero-copy over any C-contiguous buffer; CorruptData with the reason on a bad block. */
 PyObject *tf_frozen_frombuffer(PyTypeObject *type, PyObject *obj, int want_map, const char *who);
 
+/* tf_frozen_find's out-of-line part (frozen.c): every key but an exact int and an exact compact ASCII str
+ * (subclasses, floats, non-ASCII str, unhashable keys...). */
+int tf_frozen_find_other(tf_frozen *self, PyObject *key, size_t *pos);
+
+/* Builds self's str filter (frozen.c); on no memory the table goes on without one. Runs no Python code. */
+void tf_frozen_build_filter(tf_frozen *self);
+
+/* The filter word of a CPython str hash and its two bits: the hash is spread by one multiply first, so a 32-bit
+ * Py_hash_t works as well as a 64-bit one. */
+static inline uint64_t tf_frozen_filter_bits(const tf_frozen *self, Py_hash_t h, size_t *word) {
+    uint64_t x = (uint64_t)(size_t)h * 0x9E3779B97F4A7C15u;
+    *word = (size_t)(((x >> 32) * (uint64_t)self->filter_words) >> 32);
+    return ((uint64_t)1 << ((x >> 20) & 63u)) | ((uint64_t)1 << ((x >> 26) & 63u));
+}
+
+/* 1 when the filter proves the compact ASCII str `key` absent; 0 when it may be present (or there is no filter yet
+ * or the str's hash was never computed: hashing it here would cost more than the lookup it might save). */
+static inline int tf_frozen_ascii_absent(tf_frozen *self, PyObject *key) {
+    Py_hash_t h = tf_py_str_cached_hash(key);
+    size_t w;
+    uint64_t bits;
+    if (h == -1)
+        return 0;
+    if (!self->filter) {
+        if (self->filter_after < 0 || --self->filter_after > 0)
+            return 0;
+        tf_frozen_build_filter(self);
+        if (!self->filter)
+            return 0;
+    }
+    bits = tf_frozen_filter_bits(self, h, &w);
+    return (self->filter[w] & bits) != bits;
+}
+
 /* Looks key up with frozenset's rules: 1 found (*pos set), 0 absent (including keys of another kind), -1 with
- * TypeError for an unhashable key. */
-int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos);
+ * TypeError for an unhashable key. Inline in each caller (`in`, get, [], the views), so that an exact int or
+ * ASCII str reaches the core with no call of ours between: a layer of calls was a fifth of a FrozenMap.get miss. */
+static inline int tf_frozen_find(tf_frozen *self, PyObject *key, size_t *pos) {
+    int64_t v;
+    if (Py_TYPE(key) == &PyLong_Type) {
+        if (self->key_kind != TF_FSET_INT || !tf_py_long_int64(key, &v))
+            return 0; /* another kind, or outside int64: cannot be stored, so cannot be present */
+        *pos = tf_fset_find_int(&self->table, v);
+        return *pos != TF_FSET_NOT_FOUND;
+    }
+    if (Py_TYPE(key) == &PyUnicode_Type && self->key_kind == TF_FSET_STR && PyUnicode_IS_COMPACT_ASCII(key)) {
+        if (tf_frozen_ascii_absent(self, key))
+            return 0;
+        *pos = tf_fset_find_bytes(&self->table, ((PyASCIIObject *)key) + 1, (size_t)PyUnicode_GET_LENGTH(key));
+        return *pos != TF_FSET_NOT_FOUND;
+    }
+    return tf_frozen_find_other(self, key, pos);
+}
 
 /* New references to the key / value at position i (< count). NULL with CorruptData when a stored str is not UTF-8. */
 PyObject *tf_frozen_key(tf_frozen *self, size_t i);

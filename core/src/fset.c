@@ -1,7 +1,12 @@
 /* thrifty core — frozen sets and maps (fset.h): hashing, the layout of a block, lookups and reads. Building is
  * fset_build.c, validating an untrusted block fset_validate.c; fset_internal.h is what the three share. Format:
  * docs/format-frozen.md. */
+#include "bits.h"
 #include "fset_internal.h"
+
+#if TF_FSET_SIMD
+#include <emmintrin.h>
+#endif
 
 #define TF__K1 0x9E3779B97F4A7C15u
 #define TF__K2 0xBF58476D1CE4E5B9u
@@ -39,7 +44,11 @@ uint64_t tf_fset_hash_int(int64_t key) { return tf__hash_int(key); }
 TF__HOT uint64_t tf__hash_bytes(const uint8_t *p, size_t len) {
     uint64_t h = TF__K4 ^ ((uint64_t)len * TF__K1);
     uint64_t last;
-    if (len > 8u) {
+    if (len > 8u && len <= 16u) { /* the loop below, written out for its one step: keys of 9-16 bytes are common */
+        h = (h ^ tf__load_le64(p)) * TF__K2;
+        h ^= h >> 29;
+        last = tf__load_le64(p + len - 8u);
+    } else if (len > 8u) {
         size_t left = len;
         while (left > 8u) {
             h = (h ^ tf__load_le64(p)) * TF__K2;
@@ -201,6 +210,7 @@ static inline tf_fspan tf__span(const uint8_t *offs, unsigned w, const uint8_t *
 #define TF__WINDOW 8u
 TF_STATIC_ASSERT(TF__WINDOW == 8u, fset_window_is_8_keys); /* tf__find_in_run: 8 keys, w 64-bit words */
 
+#if !TF_FSET_SIMD
 /* The top bit of every w-byte lane of a 64-bit word. */
 static inline uint64_t tf__lane_tops(unsigned w) {
     return w == 1u ? 0x8080808080808080u : w == 2u ? 0x8000800080008000u : 0x8000000080000000u;
@@ -213,31 +223,53 @@ static inline uint64_t tf__nonzero_lanes(uint64_t x, unsigned w) {
     uint64_t low = ~tf__lane_tops(w);
     return ((x & low) + low) | x;
 }
-
-/* The number of zero bits below the lowest set bit of m (m != 0). */
-static inline unsigned tf__ctz64(uint64_t m) {
-#if TF_GNUC
-    return (unsigned)__builtin_ctzll(m);
-#else
-    unsigned c = 0;
-    while (!(m & 1u)) {
-        m >>= 1;
-        c++;
-    }
-    return c;
 #endif
+
+#if TF_FSET_SIMD
+/* Flags of the window's 8 w-byte keys at p that equal `want` (zero-extended): bit i for 1-byte keys, bit 2i for the
+ * others (SSE2's byte mask gives each 16-bit lane two bits). Keys of 4 and 8 bytes are compared as 32-bit lanes and
+ * narrowed by saturating packs, which keep a lane's all-ones or zero; an 8-byte key is equal when both of its halves
+ * are. Reads 8 * w bytes. */
+TF__HOT unsigned tf__window_flags(const uint8_t *p, unsigned w, uint64_t want) {
+    const __m128i *v = (const __m128i *)(const void *)p;
+    unsigned m;
+    if (w == 1u) {
+        __m128i rep = _mm_set1_epi8((char)tf__to_signed(want, 1u));
+        m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadl_epi64(v), rep)) & 0xFFu;
+    } else if (w == 2u) {
+        __m128i rep = _mm_set1_epi16((short)tf__to_signed(want, 2u));
+        m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128(v), rep));
+    } else if (w == 4u) {
+        __m128i rep = _mm_set1_epi32((int)tf__to_signed(want, 4u));
+        __m128i e0 = _mm_cmpeq_epi32(_mm_loadu_si128(v), rep), e1 = _mm_cmpeq_epi32(_mm_loadu_si128(v + 1), rep);
+        m = (unsigned)_mm_movemask_epi8(_mm_packs_epi32(e0, e1));
+    } else {
+        int lo32 = (int)tf__to_signed(want & 0xFFFFFFFFu, 4u), hi32 = (int)tf__to_signed(want >> 32, 4u);
+        __m128i rep = _mm_set_epi32(hi32, lo32, hi32, lo32);
+        __m128i e0 = _mm_cmpeq_epi32(_mm_loadu_si128(v), rep), e1 = _mm_cmpeq_epi32(_mm_loadu_si128(v + 1), rep);
+        __m128i e2 = _mm_cmpeq_epi32(_mm_loadu_si128(v + 2), rep), e3 = _mm_cmpeq_epi32(_mm_loadu_si128(v + 3), rep);
+        m = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(_mm_packs_epi32(e0, e1), _mm_packs_epi32(e2, e3)));
+        m &= (m >> 1) & 0x5555u; /* bit 2i: both halves of key i */
+    }
+    return m;
 }
+#endif
 
 /* The position in [lo, hi) of the w-byte key equal to `want` (zero-extended), among n keys at k; w is a constant
  * once expanded. A run that fits the window is compared as the window's 8 keys at once, with no branch until the
- * answer. Keys of 1, 2 or 4 bytes: w 64-bit words of 8 / w keys each, want copied into every lane, equal lanes
- * flagged by a few ALU operations; a hit's key is the lowest flag of the first flagged word (a bit scan, not a
- * second pass over the keys). 8-byte keys: one compare a key, one bit of a mask, the lowest set bit is the key. A
- * match past the run's end is impossible in a block the builder made (the hash is a bijection, so an equal key sits
- * in the same bucket); in any other block it is still a key equal to `want`, read in bounds (n - lo >= TF__WINDOW). */
+ * answer: with SSE2 (TF_FSET_SIMD) as vector lanes; else keys of 1, 2 or 4 bytes as w 64-bit words of 8 / w keys
+ * each, want copied into every lane, equal lanes flagged by a few ALU operations; a hit's key is the lowest flag of
+ * the first flagged word (a bit scan, not a second pass over the keys); and 8-byte keys one compare a key, one bit of
+ * a mask, the lowest set bit is the key. A match past the run's end is impossible in a block the builder made (the
+ * hash is a bijection, so an equal key sits in the same bucket); in any other block it is still a key equal to
+ * `want`, read in bounds (n - lo >= TF__WINDOW). */
 TF__HOT size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t hi, size_t n, uint64_t want) {
     if (hi - lo <= TF__WINDOW && n - lo >= TF__WINDOW) {
         const uint8_t *p = k + w * lo;
+#if TF_FSET_SIMD
+        unsigned m = tf__window_flags(p, w, want);
+        return m ? lo + tf__ctz64(m) / (w == 1u ? 1u : 2u) : TF_FSET_NOT_FOUND;
+#else
         if (w == 8u) {
             unsigned m = 0;
 #if TF_GNUC
@@ -271,6 +303,7 @@ TF__HOT size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t h
             }
             return TF_FSET_NOT_FOUND; /* not reached: some lane was equal */
         }
+#endif
     }
     for (size_t i = lo; i < hi; i++)
         if (tf__load_u(k + w * i, w) == want)
@@ -281,7 +314,18 @@ TF__HOT size_t tf__find_in_run(const uint8_t *k, unsigned w, size_t lo, size_t h
 /* The run [*lo, *hi) of bucket b of an int table with iw-byte index fields, clamped as tf__run clamps it. */
 TF__HOT void tf__int_run(const tf_fset *t, unsigned iw, size_t b, size_t *lo, size_t *hi) {
     const uint8_t *f = t->index + iw * b;
-    uint64_t a = tf__load_u(f, iw), e = tf__load_u(f + iw, iw);
+    uint64_t a, e;
+    if (iw == 3u) { /* two overlapping 32-bit loads inside the two fields, not two 16-bit and two byte loads */
+        a = tf__load_le32(f) & 0xFFFFFFu;
+        e = tf__load_le32(f + 2) >> 8;
+    } else if (iw == 2u) { /* both fields in one 32-bit load */
+        uint32_t x = tf__load_le32(f);
+        a = x & 0xFFFFu;
+        e = x >> 16;
+    } else {
+        a = tf__load_le32(f);
+        e = tf__load_le32(f + 4);
+    }
     if (e > (uint64_t)t->n)
         e = (uint64_t)t->n;
     if (a > e)
@@ -322,6 +366,8 @@ size_t tf_fset_find_int(const tf_fset *t, int64_t key) {
 TF__HOT int tf__same_bytes(const uint8_t *a, const uint8_t *b, size_t len) {
     if (len >= 8u) {
         size_t i = 0;
+        if (len <= 16u) /* two words, no loop */
+            return tf__load_le64(a) == tf__load_le64(b) && tf__load_le64(a + len - 8u) == tf__load_le64(b + len - 8u);
         for (; i + 8u < len; i += 8u)
             if (tf__load_le64(a + i) != tf__load_le64(b + i))
                 return 0;
@@ -366,36 +412,47 @@ TF__HOT void tf__span_run(const tf_fset *t, unsigned iw, size_t b, size_t *lo, s
     *at = o > (uint64_t)t->keys_len ? t->keys_len : (size_t)o;
 }
 
+/* The position in [i, hi) of the key (len bytes, hash fingerprint fp) among the records from offset at, every
+ * record read with the checks that keep a block changed after validation in bounds. */
+static size_t tf__find_in_records_checked(const tf_fset *t, size_t i, size_t hi, size_t at, uint8_t fp,
+                                          const uint8_t *key, size_t len) {
+    const uint8_t *keys = t->keys;
+    size_t end = t->keys_len;
+    for (; i < hi; i++) {
+        uint8_t rfp;
+        tf_fspan s;
+        if (!tf__record(keys, end, &at, &rfp, &s))
+            break;
+        if (rfp == fp && s.len == len && tf__same_bytes((const uint8_t *)s.data, key, len))
+            return i;
+    }
+    return TF_FSET_NOT_FOUND;
+}
+
 /* The position in [lo, hi) of the key (len bytes, hash fingerprint fp) among the records from offset at. A key
  * shorter than 128 bytes (nearly every key) has a one-byte length, so its record starts with the 16-bit word
  * fp | len << 8: one compare rejects a record whose fingerprint or length differs, and the next record starts
- * 2 + that length byte further on. Longer records take tf__record's general path. */
+ * 2 + that length byte further on. While 2 + 127 bytes remain after `at`, such a record's head and bytes are inside
+ * the block whatever its bytes say, so that is the one bound check a record. Longer records, and the block's last
+ * 129 bytes, take the checked walk. */
 TF__HOT size_t tf__find_in_records(const tf_fset *t, size_t lo, size_t hi, size_t at, uint8_t fp, const uint8_t *key,
                                    size_t len) {
     const uint8_t *keys = t->keys;
-    size_t end = t->keys_len;
-    uint32_t head = len < 0x80u ? (uint32_t)fp | (uint32_t)len << 8 : 0x10000u; /* 0x10000: equals no 16-bit word */
-    for (size_t i = lo; i < hi; i++) {
-        size_t rlen;
-        if (end - at < 2u)
-            break;
-        rlen = keys[at + 1u];
-        if (rlen < 0x80u) {
-            if (rlen > end - at - 2u)
+    size_t room = t->keys_len > 0x80u ? t->keys_len - 0x80u : 0u; /* at < room: at + 2 + 127 <= keys_len */
+    if (len < 0x80u) {
+        uint32_t head = (uint32_t)fp | (uint32_t)len << 8;
+        for (; lo < hi && at < room; lo++) {
+            uint32_t word = tf__load_le16(keys + at);
+            if (word == head && tf__same_bytes(keys + at + 2u, key, len))
+                return lo;
+            if (word >= 0x8000u) /* a length of 128 or more: a longer record, for the checked walk */
                 break;
-            if (tf__load_le16(keys + at) == head && tf__same_bytes(keys + at + 2u, key, len))
-                return i;
-            at += 2u + rlen;
-        } else {
-            uint8_t rfp;
-            tf_fspan s;
-            if (!tf__record(keys, end, &at, &rfp, &s))
-                break;
-            if (rfp == fp && s.len == len && tf__same_bytes((const uint8_t *)s.data, key, len))
-                return i;
+            at += 2u + (word >> 8);
         }
+        if (lo == hi)
+            return TF_FSET_NOT_FOUND;
     }
-    return TF_FSET_NOT_FOUND;
+    return tf__find_in_records_checked(t, lo, hi, at, fp, key, len);
 }
 
 size_t tf_fset_find_bytes(const tf_fset *t, const void *key, size_t len) {

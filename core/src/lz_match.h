@@ -5,6 +5,7 @@
 #ifndef THRIFTY_LZ_MATCH_H
 #define THRIFTY_LZ_MATCH_H
 
+#include "bits.h"
 #include "lz_encoder.h"
 
 /* Where the bytes being encoded are. The streaming encoder's live in its ring (history wraps around; the mirror
@@ -106,25 +107,6 @@ TF__LZ_HOT void tf__insert_pending(tf_lz_encoder *e, const tf__lz_bytes *s) {
         }
     }
     e->todo = e->skip = 0;
-}
-
-/* Trailing zero bits of a nonzero 64-bit value. */
-static unsigned tf__ctz64(uint64_t v) {
-#if TF_GNUC && UINTPTR_MAX > 0xFFFFFFFFu
-    return (unsigned)__builtin_ctzll(v);
-#elif TF_GNUC
-    /* On a 32-bit target __builtin_ctzll is a call to libgcc's __ctzdi2, which a -nostdlib board does not link:
-     * two 32-bit counts compile to instructions (rbit + clz on a Cortex-M3/M4). */
-    uint32_t low = (uint32_t)v;
-    return low ? (unsigned)__builtin_ctz(low) : 32u + (unsigned)__builtin_ctz((uint32_t)(v >> 32));
-#else
-    unsigned n = 0;
-    while (!(v & 1u)) {
-        v >>= 1;
-        n++;
-    }
-    return n;
-#endif
 }
 
 /* Length of the common prefix of x and y from n on, at most max; reads 8 bytes at a time, up to 7 past max

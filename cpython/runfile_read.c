@@ -352,6 +352,13 @@ static PyObject *runfile_apply_sites(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "_runfile_apply_sites: nsites out of range, or changed not of whole pairs");
         goto done;
     }
+    /* the writer sends every site past the last snapshot's as changed (runfile_snapshot.c, put_sites): more sites
+     * than the base's and the changed ones together is a corrupt count, which must not size the allocation */
+    if (nsites - base.len / (Py_ssize_t)SITE_SIZE > changed.len / (Py_ssize_t)(4u + SITE_SIZE)) {
+        PyErr_Format(PyExc_ValueError, "a delta snapshot of %zd sites after %zd with %zd changed", nsites,
+                     base.len / (Py_ssize_t)SITE_SIZE, changed.len / (Py_ssize_t)(4u + SITE_SIZE));
+        goto done;
+    }
     Py_ssize_t size = nsites * (Py_ssize_t)SITE_SIZE, keep = base.len < size ? base.len : size;
     out = PyByteArray_FromStringAndSize(NULL, size);
     if (!out)

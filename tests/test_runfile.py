@@ -361,8 +361,8 @@ def test_damaged_deltas_are_refused(saved_run, tmp_path):
 
 def test_apply_sites_in_c_as_the_format_says():
     """_runfile_apply_sites: a delta's site records, the base's first nsites kept (new ones zero) and each changed
-    (u32 index, 48-byte record) pair put in place, later pairs over earlier ones; an index past nsites is the
-    ValueError runfile.py turns into RunFileError."""
+    (u32 index, 48-byte record) pair put in place, later pairs over earlier ones; an index past nsites, or more
+    sites than the base's and the changed ones, is the ValueError runfile.py turns into RunFileError."""
     base = bytes(range(256)) * 3  # 16 records of 48 bytes
     pairs = b"".join(struct.pack("<I", i) + bytes([0xA0 + k]) * 48 for k, i in enumerate((2, 17, 2)))
     got = _ext._runfile_apply_sites(base, 18, pairs)
@@ -376,6 +376,12 @@ def test_apply_sites_in_c_as_the_format_says():
         _ext._runfile_apply_sites(base, 17, pairs)
     with pytest.raises(ValueError, match="whole pairs"):
         _ext._runfile_apply_sites(base, 18, pairs[:-1])
+    # the writer sends every new site as changed: a count past the base's and the changed ones is corrupt, and is
+    # refused before it sizes anything (a 4-byte count of ~4 G sites would ask for ~190 GiB)
+    with pytest.raises(ValueError, match="20 sites after 16 with 3 changed"):
+        _ext._runfile_apply_sites(base, 20, pairs)
+    with pytest.raises(ValueError, match="4294967295 sites after 0 with 0 changed"):
+        _ext._runfile_apply_sites(b"", 2**32 - 1, b"")
     with pytest.raises(ValueError, match="out of range"):
         _ext._runfile_apply_sites(base, -1, b"")
     with pytest.raises(TypeError):

@@ -202,28 +202,33 @@ static inline tf_py_frame *tf_py_frame_top(PyThreadState *ts) {
 }
 static inline tf_py_frame *tf_py_frame_back(tf_py_frame *f) { return f->previous; }
 
-/* The code object a stack should show for `f`, or NULL for a frame to skip: one still being set up (incomplete),
- * a shim the interpreter pushed for a C call, or one that runs no code object. Borrowed. */
-static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f) {
+/* The code object a stack should show for `f`, or NULL for a frame to skip: a shim the interpreter pushed for a C
+ * call, one that runs no code object, or (`top`) the innermost frame while it is still being set up (incomplete:
+ * its prologue makes cells or the generator, which allocate). Only the innermost frame is asked whether it is
+ * incomplete: an outer frame is one only when a finalizer runs Python code from inside a prologue's allocation, and
+ * that frame then shows at its first line; the check costs a load of the code object's header and a compare for
+ * every frame of every traced allocation's stack (~12 deep), a quarter of the walk. Borrowed. */
+static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f, const int top) {
 #if PY_VERSION_HEX < 0x030C0000
     PyCodeObject *code = f->f_code;
-    /* _PyFrame_IsIncomplete, with the code object loaded once (this runs per frame per traced allocation) */
-    if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
+    /* _PyFrame_IsIncomplete, with the code object loaded once */
+    if (top && f->owner != FRAME_OWNED_BY_GENERATOR &&
+        f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
         return NULL;
     return code;
 #elif PY_VERSION_HEX < 0x030D0000
-    if (f->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(f))
+    if (f->owner == FRAME_OWNED_BY_CSTACK || (top && _PyFrame_IsIncomplete(f)))
         return NULL;
     return f->f_code;
 #elif PY_VERSION_HEX < 0x030E0000
-    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable) || _PyFrame_IsIncomplete(f))
+    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable) || (top && _PyFrame_IsIncomplete(f)))
         return NULL;
     return (PyCodeObject *)f->f_executable;
 #else
     if (f->owner >= FRAME_OWNED_BY_INTERPRETER || PyStackRef_IsNull(f->f_executable))
         return NULL;
     PyObject *ex = PyStackRef_AsPyObjectBorrow(f->f_executable);
-    if (!PyCode_Check(ex) || _PyFrame_IsIncomplete(f))
+    if (!PyCode_Check(ex) || (top && _PyFrame_IsIncomplete(f)))
         return NULL;
     return (PyCodeObject *)ex;
 #endif

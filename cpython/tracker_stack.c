@@ -40,23 +40,33 @@ static PyObject *import_name(tf_py_frame *f) {
     return name && PyUnicode_Check(name) ? name : NULL;
 }
 
-/* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs). Sets
- * *truncated when the stack was deeper. */
 /* Whether a frame running `code` is left out of a folded stack: importlib's own, but for the import pseudo-frame. */
 static inline int folded(PyCodeObject *code, tf_py_frame *f) {
     return (code->co_filename == Frames.fold_files[0] || code->co_filename == Frames.fold_files[1]) &&
            !((PyObject *)code == Frames.import_code && import_name(f));
 }
 
+/* The first frame from `f` on (f itself first) that a stack shows, its code in *code; NULL at the end of the stack.
+ * `top`: f is the innermost frame (tf_py_frame_code); `fold`: importlib's own frames are left out (sampled mode). */
+static TF_ALWAYS_INLINE tf_py_frame *shown_frame(tf_py_frame *f, PyCodeObject **code, const int top, const int fold) {
+    for (int first = top; f; f = tf_py_frame_back(f), first = 0) {
+        PyCodeObject *c = tf_py_frame_code(f, first);
+        if (c && !(fold && folded(c, f))) {
+            *code = c;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Fills out[] with up to `max` frames of the current Python stack, innermost first (borrowed code refs), the same
+ * frames current_hash takes. Sets *truncated when the stack was deeper. */
 int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated, int fold) {
     int n = 0;
+    PyCodeObject *code;
     *truncated = 0;
-    if (!ts)
-        return 0;
-    for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
-        PyCodeObject *code = tf_py_frame_code(f);
-        if (!code || (fold && folded(code, f)))
-            continue; /* being set up, or a shim of the interpreter's own; or importlib's, folded */
+    for (tf_py_frame *f = ts ? shown_frame(tf_py_frame_top(ts), &code, 1, fold) : NULL; f;
+         f = shown_frame(tf_py_frame_back(f), &code, 0, fold)) {
         if (n == max) {
             *truncated = 1;
             break;
@@ -91,39 +101,50 @@ static uint64_t stack_final(uint64_t h, int n, int truncated) {
     return h ? h : 1u;
 }
 
+/* One frame into a chain of the stack's hash (frame_mix): its position, or an import frame's module name. */
+static TF_ALWAYS_INLINE uint64_t frame_into(uint64_t h, tf_py_frame *f, PyCodeObject *code) {
+    PyObject *name;
+    return (PyObject *)code == Frames.import_code && (name = import_name(f)) != NULL
+               ? frame_mix(h, name, code)
+               : frame_mix(h, tf_py_frame_instr(f), code->co_filename);
+}
+
 /* The current stack's hash, walking the frames without copying them out: the common case (a stack seen before)
- * needs nothing else. Two hashes, of the even and of the odd frames, taken in turn and joined at the end: each
- * frame's mix waits on the one before it (a multiply, ~6 cycles of latency), and the recorder's stacks are deep
- * (its frames, the program's driver, runpy), so one chain made the walk the hook's largest cost; two chains run
- * side by side. `fold` (sampled mode) leaves importlib's own frames out, as walk_stack does; a constant where it
- * is inlined, so exact mode's walk, which runs per allocation, compares nothing more. */
+ * needs nothing else. Two hashes, of the even and of the odd frames, joined at the end: each frame's mix waits on
+ * the one before it (a multiply, ~6 cycles of latency), and stacks are deep (the program's driver, runpy, the
+ * libraries), so one chain made the walk the hook's largest cost; two chains run side by side. The loop takes two
+ * frames a turn, one per chain, and asks once a turn whether both fit under `max` (at most one more frame is taken
+ * after it). `fold` (sampled mode) leaves importlib's own frames out, as walk_stack does; a constant where it is
+ * inlined, so exact mode's walk, which runs per allocation, compares nothing more. */
 static TF_ALWAYS_INLINE uint64_t current_hash(PyThreadState *ts, int max, int *depth, const int fold) {
-    uint64_t h = UINT64_C(0xcbf29ce484222325), other = UINT64_C(0x84222325cbf29ce4);
+    uint64_t even = UINT64_C(0xcbf29ce484222325), odd = UINT64_C(0x84222325cbf29ce4);
     int n = 0, truncated = 0;
-    if (!ts) {
-        *depth = 0;
-        return 0;
-    }
-    for (tf_py_frame *f = tf_py_frame_top(ts); f; f = tf_py_frame_back(f)) {
-        PyCodeObject *code = tf_py_frame_code(f);
-        PyObject *name;
-        if (!code || (fold && folded(code, f)))
-            continue;
-        if (n == max) {
-            truncated = 1;
-            break;
+    PyCodeObject *code;
+    tf_py_frame *f = ts ? shown_frame(tf_py_frame_top(ts), &code, 1, fold) : NULL;
+    while (f && n + 2 <= max) {
+        even = frame_into(even, f, code);
+        /* as walk_stack: the recorder's runner is the stack's outermost frame */
+        if ((PyObject *)code == Frames.root_code || !(f = shown_frame(tf_py_frame_back(f), &code, 0, fold))) {
+            n += 1;
+            goto done;
         }
-        uint64_t next = (PyObject *)code == Frames.import_code && (name = import_name(f)) != NULL
-                            ? frame_mix(h, name, code)
-                            : frame_mix(h, tf_py_frame_instr(f), code->co_filename);
-        h = other; /* the next frame goes to the other chain */
-        other = next;
-        n++;
+        odd = frame_into(odd, f, code);
+        n += 2;
         if ((PyObject *)code == Frames.root_code)
-            break; /* as walk_stack: the recorder's runner is the stack's outermost frame */
+            goto done;
+        f = shown_frame(tf_py_frame_back(f), &code, 0, fold);
     }
+    if (f) { /* n is even here, and max - n is 0 or 1 */
+        if (n < max) {
+            even = frame_into(even, f, code);
+            n++;
+            f = (PyObject *)code == Frames.root_code ? NULL : shown_frame(tf_py_frame_back(f), &code, 0, fold);
+        }
+        truncated = f != NULL;
+    }
+done:
     *depth = n;
-    return n ? stack_final(frame_mix(h, (const void *)(uintptr_t)other, NULL), n, truncated) : 0;
+    return n ? stack_final(frame_mix(even, (const void *)(uintptr_t)odd, NULL), n, truncated) : 0;
 }
 
 static int line_of(PyCodeObject *code, int lasti);
@@ -193,20 +214,29 @@ static uint32_t child_of(uint32_t parent, uint32_t key) {
     return 0;
 }
 
+static TF_NOINLINE uint32_t site_of_stack(PyThreadState *ts, uint64_t h);
+
 /* Site index of the current stack, interning it on first sight. Site 0 is "no Python frame / out of room". Two
- * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. */
+ * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. The hash and a
+ * stack met lately (the common case: a loop allocates from a few lines) are answered here; the rest is out of
+ * line, so this part, which runs per allocation, keeps few registers to save. */
 uint32_t current_site(int domain) {
-    tf_frame fr[TF_MAX_DEPTH_LIMIT];
-    int truncated, n;
+    int n;
     PyThreadState *ts = gil_tstate(domain);
-    uint64_t idx, h = Run.sampled ? current_hash(ts, Run.max_depth, &n, 1) : current_hash(ts, Run.max_depth, &n, 0);
-    uint32_t site;
+    uint64_t h = Run.sampled ? current_hash(ts, Run.max_depth, &n, 1) : current_hash(ts, Run.max_depth, &n, 0);
     if (n == 0)
         return 0;
-    /* a stack met lately (the common case: a loop allocates from a few lines): its site without a table lookup */
     tf_recent *r = &Frames.recent[h & (TF_RECENT - 1u)];
-    if (r->hash == h)
-        return r->site;
+    return r->hash == h ? r->site : site_of_stack(ts, h);
+}
+
+/* current_site for a stack not met lately: its site from the stack table, or the stack walked and interned. */
+static TF_NOINLINE uint32_t site_of_stack(PyThreadState *ts, uint64_t h) {
+    tf_frame fr[TF_MAX_DEPTH_LIMIT];
+    int truncated, n;
+    uint64_t idx;
+    uint32_t site;
+    tf_recent *r = &Frames.recent[h & (TF_RECENT - 1u)];
     if (Run.sampled ? Tables.pstacks.mem && tf_packtable_get(&Tables.pstacks.t, stack_pack_key(h), &idx)
                     : Tables.stacks.mem && tf_sitetable_get(&Tables.stacks.t, h, &idx)) {
         site = idx >> 32 ? 0 : (uint32_t)idx; /* a node or function key: only if 64-bit hashes collide */
@@ -267,7 +297,7 @@ uint32_t current_site(int domain) {
         tf_packtable_put(&Tables.pstacks.t, stack_pack_key(h), site);
     else
         tf_sitetable_put(&Tables.stacks.t, h, site);
-    Frames.recent[h & (TF_RECENT - 1u)] = (tf_recent){h, site};
+    *r = (tf_recent){h, site};
     return site;
 }
 

@@ -212,8 +212,7 @@ static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f, const int top) {
 #if PY_VERSION_HEX < 0x030C0000
     PyCodeObject *code = f->f_code;
     /* _PyFrame_IsIncomplete, with the code object loaded once */
-    if (top && f->owner != FRAME_OWNED_BY_GENERATOR &&
-        f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
+    if (top && f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
         return NULL;
     return code;
 #elif PY_VERSION_HEX < 0x030D0000

@@ -37,11 +37,15 @@ static void site_touch(tf_site *s) {
 
 /* Every `tick_every` operations: a clock reading for the timeline (which opens a new bucket when the current one has
  * ended) and for the run file (a snapshot when one is due). */
-static void timeline_tick(void) {
-    uint64_t now;
+static TF_NOINLINE void timeline_due(void);
+static TF_ALWAYS_INLINE void timeline_tick(void) {
     Totals.ops++;
-    if (--Totals.tick_left)
-        return;
+    if (--Totals.tick_left == 0)
+        timeline_due(); /* out of line: the count is all that every allocation and free pays */
+}
+
+static TF_NOINLINE void timeline_due(void) {
+    uint64_t now;
     Totals.tick_left = Totals.ops < TF_TIMELINE_FINE_OPS ? 1u : Totals.tick_every; /* short runs get buckets too */
     now = now_ns();
     {

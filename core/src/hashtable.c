@@ -75,7 +75,7 @@ int tf_hashtable_take(tf_hashtable *t, uint64_t key, uint64_t *value) {
         return 0;
     if (value)
         *value = HT_VALUE(t, i);
-    tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, i);
+    tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, 0u, i);
     t->count--;
     return 1;
 }
@@ -89,7 +89,7 @@ uint32_t tf_hashtable_remove_if(tf_hashtable *t, int (*drop)(void *ctx, uint64_t
     while (i < nslots) {
         uint32_t at = (uint32_t)i;
         if (HT_KEY(t, at) != 0 && drop(ctx, HT_KEY(t, at), HT_VALUE(t, at))) {
-            tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, at);
+            tf__probe_remove(t->words, HT_STRIDE, 0u, t->mask, t->shift, 0u, at);
             t->count--;
             removed++;
         } else {

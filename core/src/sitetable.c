@@ -71,7 +71,7 @@ uint32_t tf_packtable_remove_if(tf_packtable *t, int (*drop)(void *ctx, uint64_t
     while (i < nslots) {
         uint64_t w = t->slots[i];
         if (w != 0 && drop(ctx, w >> t->value_bits, w & vmask)) {
-            tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, (uint32_t)i);
+            tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, TF_PACK_NEAR, (uint32_t)i);
             t->count--;
             removed++;
         } else {
@@ -97,7 +97,7 @@ tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src) {
         uint64_t w = from[j];
         if (w == 0)
             continue;
-        to[tf__probe_from(to, 1u, kshift, mask, tf__probe_home(w >> kshift, shift), 0u)] = w;
+        to[tf__probe_from(to, 1u, kshift, mask, tf__probe_home_near(w >> kshift, shift, mask, TF_PACK_NEAR), 0u)] = w;
     }
     dst->count += src->count;
     return TF_OK;

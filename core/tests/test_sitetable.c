@@ -202,7 +202,10 @@ static void test_pack_basic_ops(void) {
     CHECK_EQ(tf_packtable_get(&t, 99, NULL), 0);
 }
 
-static void test_pack_random_against_shadow(void) {
+/* Keys of blocks `stride` bytes apart from one base, as the tracker keys them (address >> 4): 16-byte blocks fill
+ * every slot of a near-home group (tf__probe_home_near), the densest case for probe runs and backward-shift deletion.
+ */
+static void pack_against_shadow(uint32_t stride) {
     static uint64_t storage[512];
     uint64_t shadow[SHADOW];
     tf_packtable t;
@@ -213,7 +216,7 @@ static void test_pack_random_against_shadow(void) {
     for (int step = 0; step < 200000; step++) {
         uint64_t r = rng();
         uint32_t k = (uint32_t)(r % SHADOW);
-        uint64_t key = ((uint64_t)k * 48u + 0x7f0000000000ull) >> 4; /* 48-byte blocks, as the tracker keys them */
+        uint64_t key = ((uint64_t)k * stride + 0x7f0000000000ull) >> 4;
         uint64_t v = 0, val = (r >> 8) & 0x1FFFFFu;
         switch ((r >> 32) % 3u) {
         case 0: {
@@ -249,12 +252,18 @@ static void test_pack_random_against_shadow(void) {
         uint32_t cursor = 0, seen = 0;
         uint64_t key, v;
         while (tf_packtable_next(&t, &cursor, &key, &v)) {
-            uint64_t k = ((key << 4) - 0x7f0000000000ull) / 48u;
+            uint64_t k = ((key << 4) - 0x7f0000000000ull) / stride;
             CHECK(k < SHADOW && shadow[k] == v + 1u);
             seen++;
         }
         CHECK_EQ(seen, present);
     }
+}
+
+static void test_pack_random_against_shadow(void) {
+    pack_against_shadow(48); /* a common pymalloc size class */
+    pack_against_shadow(16);
+    pack_against_shadow(32);
 }
 
 static void test_pack_move(void) {

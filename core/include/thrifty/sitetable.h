@@ -62,7 +62,15 @@ static inline tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable 
  * [1, 2^(64 - value_bits)) and values below 2^value_bits (a block address shifted right by its 16-byte alignment is
  * 43 bits on a 64-bit host with 47-bit user addresses, leaving 21 bits for a site). Same probing, deletion, load
  * factor, capacity rules and thread safety as the sitetable above; no function allocates or blocks, and only
- * tf_packtable_remove_if calls back. */
+ * tf_packtable_remove_if calls back. Keys that differ only in their low TF_PACK_NEAR bits (blocks in one 512-byte
+ * stretch of memory) start in neighbouring slots (tf__probe_home_near): a run of allocations or frees in address
+ * order reads a few cache lines of the table, not one a block. Measured on the whole doctor command (CPU time,
+ * exact mode): bm_float 1.96x plain with 3 bits, 1.77x with 4, 1.59x with 5, 1.52x with 7; bm_nqueens 1.62x up to 5
+ * bits but 2.2x with 7, where runs of densely packed small blocks make long probe runs; 5 is the choice. */
+
+#ifndef TF_PACK_NEAR
+#define TF_PACK_NEAR 5u
+#endif
 
 typedef struct {
     uint64_t *slots; /* 0 = empty slot */
@@ -126,7 +134,7 @@ static inline int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_
 
 static inline void tf_packtable_prefetch(const tf_packtable *t, uint64_t key) {
 #if TF_GNUC
-    __builtin_prefetch(&t->slots[tf__probe_home(key, t->shift)], 1, 1);
+    __builtin_prefetch(&t->slots[tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR)], 1, 1);
 #else
     (void)t;
     (void)key;
@@ -137,7 +145,8 @@ static inline int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t
     uint32_t i;
     if (!tf_packtable_fits(t, key, 0))
         return 0;
-    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home(key, t->shift), key);
+    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR),
+                       key);
     if (t->slots[i] == 0)
         return 0;
     if (value)
@@ -149,7 +158,8 @@ static inline tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t
     uint32_t i;
     if (!tf_packtable_fits(t, key, value))
         return TF_E_ARG;
-    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home(key, t->shift), key);
+    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR),
+                       key);
     if (t->slots[i] == 0) {
         if (t->count >= t->capacity)
             return TF_E_FULL;
@@ -163,12 +173,13 @@ static inline int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *val
     uint32_t hole;
     if (!tf_packtable_fits(t, key, 0))
         return 0;
-    hole = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home(key, t->shift), key);
+    hole = tf__probe_from(t->slots, 1u, t->value_bits, t->mask,
+                          tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR), key);
     if (t->slots[hole] == 0)
         return 0;
     if (value)
         *value = t->slots[hole] & ((UINT64_C(1) << t->value_bits) - 1u);
-    tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, hole);
+    tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, TF_PACK_NEAR, hole);
     t->count--;
     return 1;
 }

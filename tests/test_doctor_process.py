@@ -12,6 +12,7 @@ import time
 import pytest
 
 from thrifty import _ext
+from thrifty.doctor.runfile import read_run
 
 LINUX = sys.platform.startswith("linux")
 
@@ -165,9 +166,11 @@ def _gone(pid):
 
 
 @pytest.mark.skipif(not LINUX, reason="PR_SET_PDEATHSIG is Linux's")
-def test_a_doctor_killed_by_sigkill_takes_the_recorder_with_it(tmp_path):
-    """SIGKILL to the doctor's pid alone (it cannot pass that on): the recorder, and the target in it, used to run on
-    with nobody to read the run or stop it; the kernel now ends it (parentdeath.c)."""
+@pytest.mark.parametrize("command", [["doctor", "--no-findings"], ["watch", "--every", "1s", "--out", "app.run"]])
+def test_a_doctor_killed_by_sigkill_takes_the_recorder_with_it(tmp_path, command):
+    """SIGKILL to the doctor's (or the watch's) pid alone, which it cannot pass on: the recorder, and the target in
+    it, used to run on with nobody to read the run or stop it; the kernel now ends it (parentdeath.c). A kept run
+    file reads, up to its last snapshot."""
     (tmp_path / "app.py").write_text(textwrap.dedent("""
         import os, time
         with open("pid.tmp", "w") as f:
@@ -175,7 +178,7 @@ def test_a_doctor_killed_by_sigkill_takes_the_recorder_with_it(tmp_path):
         os.rename("pid.tmp", "pid")
         time.sleep(120)
         """))
-    proc = subprocess.Popen([sys.executable, "-m", "thrifty", "doctor", "--no-findings", "app.py"], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "thrifty", *command, "app.py"], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     recorder = None
     try:
@@ -188,6 +191,8 @@ def test_a_doctor_killed_by_sigkill_takes_the_recorder_with_it(tmp_path):
         while not _gone(recorder) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _gone(recorder), "the recorder outlived the doctor"
+        if "--out" in command:
+            assert read_run(str(tmp_path / "app.run"))["end"]["status"] == "killed"
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -200,7 +205,7 @@ def test_a_doctor_killed_by_sigkill_takes_the_recorder_with_it(tmp_path):
 def test_a_recorder_whose_doctor_is_already_gone_ends_at_once():
     """The race PR_SET_PDEATHSIG leaves: a parent that died before the call sends no notice. Given a pid that is not
     its parent's, the call ends the process by SIGKILL itself; given its parent's, it returns True."""
-    code = "import os, sys; from thrifty import _ext; print(_ext._recorder_die_with_parent(int(sys.argv[1])), flush=True)"
+    code = "import sys; from thrifty import _ext; print(_ext._recorder_die_with_parent(int(sys.argv[1])), flush=True)"
     alive = subprocess.run([sys.executable, "-c", code, str(os.getpid())], capture_output=True, text=True, timeout=60)
     assert alive.returncode == 0 and alive.stdout == "True\n", alive.stderr
     orphan = subprocess.run([sys.executable, "-c", code, str(os.getpid() + 1 if os.getpid() != 1 else 2)],

@@ -3,8 +3,9 @@
 `run(target, ...)` is the one pipeline the CLI, the benchmarks and the tests call: it never imports the target, and
 everything heavy (argparse, json, ast, the report, the findings, the renderers) stays in this process, never in the
 one being measured (thrifty.doctor.child is that one). The target gets the terminal, stdin, stdout and stderr as
-under plain python; SIGINT, SIGTERM and the other stop signals sent to this process are passed on to it, so that
-it gets each exactly once (_own_group, _wait). `trace()` is the in-process tracker around a block, for the pytest plugin's per-test budgets.
+under plain python; SIGINT, SIGTERM and the other signals a program is stopped or told something with are passed on
+to it, so that it gets each exactly once (_own_group, _wait). `trace()` is the in-process tracker around a block, for
+the pytest plugin's per-test budgets.
 """
 from __future__ import annotations
 
@@ -153,9 +154,9 @@ def _own_group() -> bool:
     reached a recorder in that group directly and again as the doctor passed it on; its siginfo cannot tell a
     signal sent to the group from one sent to the doctor alone. In a group of its own the recorder gets only what
     the doctor passes on, whoever sent it. That takes job control from the target, so it is done only where there is
-    none: when this process has no controlling terminal (a service, CI, cron, a pipe from another program). With a
+    none: when this process has no controlling terminal (a service, CI, cron, a program that starts it so). With a
     terminal the recorder stays in the doctor's group, the terminal's foreground job: it reads the terminal, and
-    Ctrl-C, Ctrl-\ and Ctrl-Z reach it as they reach `python app.py`, while the doctor passes on only what a
+    Ctrl-C, Ctrl-\\ and Ctrl-Z reach it as they reach `python app.py`, while the doctor passes on only what a
     process sent (the kernel's terminal signals reached both). Not without sigtimedwait: nothing is passed on."""
     if not _MASKABLE:
         return False

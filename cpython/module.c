@@ -19,6 +19,7 @@ static const tf_part_add_fn tf_parts[] = {
     tf_runfile_read_add,    /* runfile_read.c: a snapshot's stacks, read back */
     tf_report_groups_add,   /* report_groups.c: the analyzer's pass over a run's stacks */
     tf_runscript_add,       /* runscript.c: the recorder runs a script as python does */
+    tf_parentdeath_add,     /* parentdeath.c: the recorder ends with the doctor */
     tf_sizeof_add,          /* sizeof.c */
     tf_gcprobe_add,         /* gcprobe.c: the doctor's private gc/tracemalloc hooks */
     tf_numprobe_add,        /* numprobe.c: the doctor's numbers-held-as-objects walk */

@@ -487,7 +487,10 @@ static void finish_pending(void) {
         else
             compact_maybe();
     } else {
+        /* capture recorded this snapshot as sent (runfile_snapshot.c): it is not in the file, so no delta may build
+         * on it. Nothing more is written after a failed write anyway; this keeps the rule where it is needed. */
         File.failed = 1;
+        File.have_base = 0;
     }
     buffers_free();
     File.finish_ns = tf_now_ns() - t0;

@@ -114,6 +114,7 @@ int tf_runfile_add(PyObject *module, tf_state *st);       /* runfile.c: the doct
 int tf_runfile_read_add(PyObject *module, tf_state *st);  /* runfile_read.c: a snapshot's stacks, read */
 int tf_report_groups_add(PyObject *module, tf_state *st); /* report_groups.c: the report's pass over stacks */
 int tf_runscript_add(PyObject *module, tf_state *st);     /* runscript.c: a script run as python runs it */
+int tf_parentdeath_add(PyObject *module, tf_state *st);   /* parentdeath.c: the recorder ends with the doctor */
 int tf_guard_add(PyObject *module, tf_state *st);         /* guard.c: _Guard */
 int tf_lz_compressor_add(PyObject *module, tf_state *st);
 int tf_lz_decompressor_add(PyObject *module, tf_state *st);

@@ -1,6 +1,7 @@
 """The run file (docs/format-run.md): what the recorder leaves after any end of the target — SIGKILL included — is
 rendered by `thrifty report`; a truncated file gives its last complete snapshot, a corrupt or foreign one a clear
 one-line error; `thrifty diff` compares two runs."""
+import ast
 import json
 import os
 import signal
@@ -386,3 +387,74 @@ def test_apply_sites_in_c_as_the_format_says():
         _ext._runfile_apply_sites(base, -1, b"")
     with pytest.raises(TypeError):
         _ext._runfile_apply_sites("text", 1, b"")
+
+
+_FAILING_WRITER = textwrap.dedent("""
+    import os, resource, signal, sys
+    from thrifty import _ext
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past RLIMIT_FSIZE a write fails with EFBIG (python's default too)
+    keep = [None] * 2400  # sized first: the list's own storage never moves between the lines' sites
+
+    def grow(tag, n):  # n sites, one a line of gen_TAG.py, line i keeping a bytearray(999 + i)
+        at = "abc".index(tag) * n
+        code = "\\n".join(f"keep[{at + i}] = bytearray({1000 + i})" for i in range(n))
+        exec(compile(code, f"gen_{tag}.py", "exec"), {"keep": keep})
+
+    def snapshot():
+        try:
+            return _ext._runfile_snapshot()
+        except OSError:
+            return "failed"
+
+    path, room = sys.argv[1], int(sys.argv[2])
+    _ext._runfile_open(path, repr({"format": "thrifty.run", "bootstrap": None, "user_roots": []}).encode(), 86400.0)
+    _ext._tracker_start()
+    outcomes = [snapshot()]
+    grow("a", 800)
+    outcomes.append(snapshot())  # a delta: gen_a's sites and nodes
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + room, hard))
+    grow("b", 800)
+    outcomes.append(snapshot())  # a delta that the file's limit cuts `room` bytes on
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again (a disk that was full, freed)
+    grow("c", 800)
+    outcomes.append(snapshot())
+    _ext._tracker_stop()
+    _ext._runfile_close()
+    print(outcomes)
+    """)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX's")
+@pytest.mark.parametrize("room", [8, 700, 6_000, 20_000, 35_000])
+def test_a_snapshot_whose_write_fails_midway_leaves_a_consistent_file(tmp_path, room):
+    """A delta snapshot cut short by a failing write (RLIMIT_FSIZE: its payload stops `room` bytes past the end of
+    the file, in its nodes or its sites): the writer had already recorded as sent the sites it wrote, so a later delta
+    built on them would miss what the file never got. None is: a failed capture makes the next snapshot full, and
+    after a failed write the writer writes nothing more (even with room again); the failed record is not committed,
+    and the reader gives the snapshot before it, whole (every line of gen_a with its own bytes, nothing of gen_b or
+    gen_c); the doctor's end record still appends."""
+    path = tmp_path / "run"
+    out = subprocess.run([sys.executable, "-c", _FAILING_WRITER, str(path), str(room)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    outcomes = ast.literal_eval(out.stdout)
+    # the third fails (the file's limit), the fourth too: after a failed write the writer writes nothing more
+    assert outcomes == [True, True, "failed", "failed"], outcomes
+    runfile.append_end(str(path), {"status": "exit", "exit_status": 0, "signal": None, "exception": None})
+    raw = read_run(str(path))
+    assert raw["end"]["status"] == "exit"
+    _, series = runfile.read_series(str(path))
+    for snap in (raw, series[-1]):
+        lines: dict[str, dict[int, int]] = {}
+        for stack in snap["stacks"]:
+            if stack["frames"]:
+                file, line, _ = snap["frames"][stack["frames"][-1]]
+                if file.startswith("gen_"):
+                    lines.setdefault(file, {})[line] = stack["live_at_end"]
+        assert "gen_a.py" in lines and set(lines) <= {"gen_a.py", "gen_b.py", "gen_c.py"}
+        for sizes in lines.values():  # whichever snapshot the reader gives, it is whole
+            assert sorted(sizes) == list(range(1, 801))
+            # line i keeps bytearray(999 + i): one overhead on every line, no site with another snapshot's bytes
+            assert len({live - (999 + i) for i, live in sizes.items()}) == 1
+        assert sorted(lines) == ["gen_a.py"]  # the one before the failed write

@@ -43,7 +43,7 @@ _pid = 0
 def _config(argv: "list[str]") -> "dict[str, Any]":
     """The parent's settings (tracer.child_command is the other half): positional, then `--` and the target's args."""
     keys = ("pkgdir", "runfile", "kind", "value", "mode", "sample_rate", "max_depth", "interval", "findings",
-            "max_bytes", "unblock")
+            "max_bytes", "unblock", "parent")
     sep = argv.index("--", 1)
     cfg: "dict[str, Any]" = dict(zip(keys, argv[1:sep]))
     cfg["args"] = argv[sep + 1:]
@@ -209,6 +209,8 @@ def _evidence(probes: "Probes", main: "ModuleType") -> None:
 def main() -> None:
     global _real_exit, _pid
     cfg = _config(sys.argv)
+    # a doctor killed by SIGKILL cannot stop us: the kernel does (parentdeath.c), so no target runs on unwatched
+    _ext._recorder_die_with_parent(_decimal(cfg["parent"]))
     os = _os()
     run, main_module = _prepare(cfg)
     findings = cfg["findings"] == "1"

@@ -240,13 +240,14 @@ def render_text(a: dict[str, Any], top: int = 10) -> str:
     lines.append(head)
     if a.get("outcome"):
         lines.append(f"  target        {ended(a['outcome'])}")
-    budget = a.get("budget_bytes")
-    if budget and h["last_bytes"] >= budget:  # no projection to a budget already passed ("reaches it in ~0 s")
+    budget: int = a.get("budget_bytes") or 0  # 0: none
+    over = budget > 0 and h["last_bytes"] >= budget  # no projection to a budget already passed ("in ~0 s")
+    if over:
         lines.append(f"  budget        already over: the heap is {_size(h['last_bytes'])}, over the {_size(budget)} "
                      "budget")
     elif budget and h["peak_bytes"] >= budget:
         lines.append(f"  budget        the heap went over the {_size(budget)} budget (peak {_size(h['peak_bytes'])})")
-    if a["projection"] and not (budget and h["last_bytes"] >= budget):
+    if a["projection"] and not over:
         p = a["projection"]
         lines.append(f"  projection    at this rate the heap reaches the {_size(p['budget_bytes'])} budget in "
                      f"{rough_duration(p['seconds'])}")

@@ -3,8 +3,9 @@
 `run(target, ...)` is the one pipeline the CLI, the benchmarks and the tests call: it never imports the target, and
 everything heavy (argparse, json, ast, the report, the findings, the renderers) stays in this process, never in the
 one being measured (thrifty.doctor.child is that one). The target gets the terminal, stdin, stdout and stderr as
-under plain python; SIGINT and SIGTERM sent to this process are passed on to it (a Ctrl-C from a terminal reaches
-both already). `trace()` is the in-process tracker around a block, for the pytest plugin's per-test budgets.
+under plain python; SIGINT, SIGTERM and the other signals a program is stopped or told something with are passed on
+to it, so that it gets each exactly once (_own_group, _wait). `trace()` is the in-process tracker around a block, for
+the pytest plugin's per-test budgets.
 """
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ def child_command(target: Target, runfile_path: str, *, sampled: bool, sample_ra
     flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]  # -X options, -O, -E, ...: the target runs as we were started
     config = [_PKGDIR, runfile_path, target.kind, target.value, "sampled" if sampled else "exact", str(sample_rate),
               str(max_depth), repr(float(interval)), "1" if findings else "0", str(int(max_bytes)),
-              ",".join(str(int(s)) for s in unblock)]
+              ",".join(str(int(s)) for s in unblock), str(os.getpid())]
     return [sys.executable, *flags, _CHILD, *config, "--", *target.args]
 
 
@@ -138,9 +139,33 @@ STOP_GRACE = 10.0  # seconds a stopped program gets to end before the next, hard
 START_GRACE = 120.0  # seconds --for waits, beyond its own, for a recorder that never gets its first snapshot written
 
 
-# the signals the doctor takes with sigtimedwait while the recorder runs, where the platform has it (_block_signals)
-_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)
+# the signals the doctor takes with sigtimedwait while the recorder runs (where the platform has it: _block_signals)
+# and passes on to it: those that ask a program to stop or that a program may handle (SIGUSR1: take a dump, ...);
+# SIGCHLD only wakes the wait
+_PASSED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+_FORWARDED = (*_PASSED, signal.SIGCHLD)
 _MASKABLE = hasattr(signal, "sigtimedwait") and hasattr(signal, "pthread_sigmask")
+
+
+def _own_group() -> bool:
+    """Whether the recorder gets a process group of its own, so that the target gets every signal exactly once.
+
+    A signal sent to the doctor's group (`kill -TERM -PGID`, `timeout`, a supervisor's stop, a test's killpg)
+    reached a recorder in that group directly and again as the doctor passed it on; its siginfo cannot tell a
+    signal sent to the group from one sent to the doctor alone. In a group of its own the recorder gets only what
+    the doctor passes on, whoever sent it. That takes job control from the target, so it is done only where there is
+    none: when this process has no controlling terminal (a service, CI, cron, a program that starts it so). With a
+    terminal the recorder stays in the doctor's group, the terminal's foreground job: it reads the terminal, and
+    Ctrl-C, Ctrl-\\ and Ctrl-Z reach it as they reach `python app.py`, while the doctor passes on only what a
+    process sent (the kernel's terminal signals reached both). Not without sigtimedwait: nothing is passed on."""
+    if not _MASKABLE:
+        return False
+    try:  # opens only when this process has a controlling terminal (ENXIO otherwise)
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return True
+    os.close(fd)
+    return False
 
 
 @contextlib.contextmanager
@@ -160,10 +185,11 @@ def _block_signals() -> Iterator[list[int]]:
 
 
 def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stopped: list[bool] | None = None,
-          stop_marker: str | None = None, started: Callable[[], bool] | None = None) -> int:
-    """Wait for the recorder, passing on SIGINT and SIGTERM sent to this process alone. A Ctrl-C typed at a
-    terminal reaches the whole foreground group, the recorder included: it is not passed on a second time
-    (its siginfo says the kernel sent it, not a process). stop_after: seconds after which the target is stopped
+          stop_marker: str | None = None, started: Callable[[], bool] | None = None, own_group: bool = False) -> int:
+    """Wait for the recorder, passing on the _PASSED signals this process gets that the recorder did not: all of
+    them when the recorder has a group of its own (own_group, see _own_group); in this process's group, those a
+    process sent, not the ones a terminal sent its whole foreground group, the recorder included (a Ctrl-C: its
+    siginfo says the kernel sent it, not a process). stop_after: seconds after which the target is stopped
     as Ctrl-C would stop it (SIGINT: it ends the way it ends on Ctrl-C, the recorder writes its last snapshot),
     counted from when started() first says the recorder is running the target (its first snapshot is written):
     a slow board can take seconds to start an interpreter, and a stop before that would leave no run at all."""
@@ -202,7 +228,8 @@ def _wait(proc: subprocess.Popen[bytes], stop_after: float | None = None, stoppe
     while proc.poll() is None:
         stop_due()
         info = signal.sigtimedwait(_FORWARDED, 0.2)
-        if info is not None and info.si_signo != signal.SIGCHLD and info.si_code <= 0:  # SI_USER, SI_QUEUE
+        # si_code <= 0: SI_USER, SI_QUEUE (a process); the kernel's are positive
+        if info is not None and info.si_signo != signal.SIGCHLD and (own_group or info.si_code <= 0):
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(info.si_signo)
     return proc.returncode
@@ -302,10 +329,12 @@ def run(target: Target, *, sampled: bool = False, sample_rate: int = _ext.TRACKE
         with _block_signals() as unblock:
             cmd = child_command(target, path, sampled=sampled, sample_rate=sample_rate, max_depth=max_depth,
                                 interval=interval, findings=findings, max_bytes=max_bytes, unblock=unblock)
+            own_group = _own_group()
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, env=env)
+            proc = subprocess.Popen(cmd, env=env, process_group=0 if own_group else None)
             try:
-                returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX, lambda: _has_snapshot(path))
+                returncode = _wait(proc, stop_after, stopped, path + STOP_SUFFIX, lambda: _has_snapshot(path),
+                                   own_group)
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(path + STOP_SUFFIX)

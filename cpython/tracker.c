@@ -94,7 +94,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
         Py_XSETREF(Frames.fold_files[1], external);
         Py_XSETREF(Frames.root_code, root == Py_None ? NULL : Py_NewRef(root));
     }
-    lock();
+    lock_any();
     Run.sampled = sampled;
     Run.rate = (double)rate;
     Run.max_depth = max_depth;
@@ -119,21 +119,21 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     tf_recorder_peak_reset();
     /* site 0: allocations with no Python frame, or made when the stack table was out of room */
     if (grow_array((void **)&Tables.sites, &Tables.sites_cap, sizeof(tf_site), 1) < 0) {
-        unlock();
+        unlock_any();
         return PyErr_NoMemory();
     }
     Tables.sites[0] = (tf_site){0};
     Tables.nsites = 1;
     /* node 0: the root every outermost frame hangs from */
     if (grow_array((void **)&Tables.nodes, &Tables.nodes_cap, sizeof(tf_node), 1) < 0) {
-        unlock();
+        unlock_any();
         return PyErr_NoMemory();
     }
     Tables.nodes[0] = (tf_node){0};
     Tables.nnodes = 1;
     if (sampled) {
         if (grow_array((void **)&Tables.links, &Tables.links_cap, sizeof(tf_nodelink), Tables.nodes_cap) < 0) {
-            unlock();
+            unlock_any();
             return PyErr_NoMemory();
         }
         Tables.links[0] = (tf_nodelink){0};
@@ -143,7 +143,7 @@ static PyObject *tracker_start(PyObject *module, PyObject *args, PyObject *kwarg
     own_add(fixed_bytes(), 0);
     atomic_store(&Hook.tracing, 1);
     update_free_check();
-    unlock();
+    unlock_any();
     hooks_install();
     Py_RETURN_NONE;
 }
@@ -259,10 +259,10 @@ static PyObject *tracker_stop(PyObject *module, PyObject *args, PyObject *kwargs
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");
         return NULL;
     }
-    lock();
+    lock_any();
     atomic_store(&Hook.tracing, 0);
     update_free_check();
-    unlock();
+    unlock_any();
     /* Tables are frozen now (the hook no longer writes them), so building Python objects here is safe even though
      * that allocates. Kept before building: a collection the building triggers runs the doctor's gc callback, which
      * looks sites up. The run is released whether or not building succeeded, unless its sites are kept. */
@@ -334,7 +334,7 @@ static PyObject *site_of_block(uintptr_t a) {
         Py_RETURN_NONE;
     /* copy the stack out under the lock, build the tuples after: allocating while holding the lock would deadlock
      * with the hook on another thread, and this thread's hook would record the tuples as the run's allocations */
-    lock();
+    lock_any();
     site = block_site(a);
     if (site != 0) {
         uint32_t node = Tables.sites[site].leaf;
@@ -343,7 +343,7 @@ static PyObject *site_of_block(uintptr_t a) {
             Py_XINCREF(fr[n].file); /* no allocation: safe under the lock (the caller holds the GIL) */
         }
     }
-    unlock();
+    unlock_any();
     if (n == 0)
         Py_RETURN_NONE;
     res = PyTuple_New((Py_ssize_t)n);
@@ -388,14 +388,14 @@ static PyObject *tracker_site_keys(PyObject *module, PyObject *objects) {
         sites[i] = (uint32_t)0;
     if (!tl.busy) {
         uintptr_t a;
-        lock();
+        lock_any();
         for (Py_ssize_t i = 0; i < n; i++) {
             a = tf_object_block(PyList_GET_ITEM(objects, i));
             sites[i] = block_site(a);
         }
         run = Run.run_id;
         recycled = Tables.recycled_sites;
-        unlock();
+        unlock_any();
     } else {
         run = recycled = 0;
     }
@@ -431,18 +431,19 @@ static PyObject *tracker_status(PyObject *module, PyObject *unused) {
     (void)unused;
     /* copied under the lock, built after: Py_BuildValue allocates, and during a run this thread's hook would spin
      * on the lock it already holds */
-    lock();
+    lock_any();
     tracing = atomic_load(&Hook.tracing);
     live = (long long)Totals.live;
     peak = (long long)Totals.peak;
     allocs = (unsigned long long)Totals.allocs;
     own = (unsigned long long)Tables.own_bytes;
-    unlock();
+    unlock_any();
     /* frame_walk: how stacks are read; "interpreter frames" (compat.h's accessors, no frame objects made) is the one
-     * way on every version this builds for, and the tests assert it */
-    return Py_BuildValue("{s:O,s:L,s:L,s:K,s:K,s:s}", "tracing", tracing ? Py_True : Py_False, "live_bytes", live,
-                         "peak_bytes", peak, "allocs", allocs, "tracker_bytes", own, "frame_walk",
-                         "interpreter frames");
+     * way on every version this builds for, and the tests assert it. lock: how a GIL holder takes the tracker's lock
+     * (tracker_state.h): "gil" (no atomic exchange; membarrier registered) or "spin" */
+    return Py_BuildValue("{s:O,s:L,s:L,s:K,s:K,s:s,s:s}", "tracing", tracing ? Py_True : Py_False, "live_bytes", live,
+                         "peak_bytes", peak, "allocs", allocs, "tracker_bytes", own, "frame_walk", "interpreter frames",
+                         "lock", Hook.asym ? "gil" : "spin");
 }
 
 /* The doctor's own Python code that runs inside the target's process while it is traced (the findings' gc callback
@@ -497,14 +498,18 @@ static PyMethodDef tracker_methods[] = {
 static void after_fork_child(void) {
     tf_runfile_forget();
     atomic_flag_clear(&Hook.lock);
+    /* and the lock's two kinds: the child is one thread (and membarrier's registration is the parent's) */
+    Hook.asym = 0;
+    atomic_store(&Hook.others, 0);
+    atomic_store(&Hook.gil_in, 0);
     atomic_store(&Hook.tracing, 0);
     update_free_check();
 }
 
 /* ---- the run file's view (tracker_tables.h) ------------------------------------------------------------------- */
 
-void tf_tracker_lock(void) { lock(); }
-void tf_tracker_unlock(void) { unlock(); }
+void tf_tracker_lock(void) { lock_any(); }
+void tf_tracker_unlock(void) { unlock_any(); }
 uint64_t tf_now_ns(void) { return now_ns(); }
 
 int tf_tracker_view_get(tf_tracker_view *v) {
@@ -576,10 +581,10 @@ int tf_tracker_halt(int keep) {
         PyErr_SetString(PyExc_RuntimeError, "the thrifty tracker is not running");
         return -1;
     }
-    lock();
+    lock_any();
     atomic_store(&Hook.tracing, 0);
     update_free_check();
-    unlock();
+    unlock_any();
     Run.kept = keep;
     if (!keep)
         release_run();
@@ -596,6 +601,7 @@ int tf_tracker_add(PyObject *m, tf_state *st) {
             return -1;
         }
         atfork_registered = 1;
+        tf_lock_setup();
     }
     /* the defaults the Python side (CLI, tracer) offers, from here rather than repeated there */
     if (PyModule_AddIntConstant(m, "TRACKER_MAX_DEPTH", TF_DEFAULT_MAX_DEPTH) < 0 ||

@@ -121,7 +121,7 @@ static TF_NOINLINE uint32_t small_claim(uint32_t site, tf_site *s, uint64_t size
     return pack_value(site, size, s);
 }
 
-static void trace_alloc(int domain, void *p, uint64_t size) {
+static void trace_alloc(PyThreadState *ts, void *p, uint64_t size) {
     int64_t wbytes = (int64_t)size, wcount = 1;
     uint32_t site;
     if (Run.sampled) {
@@ -137,7 +137,7 @@ static void trace_alloc(int domain, void *p, uint64_t size) {
         Totals.untracked++;
         return;
     }
-    site = current_site(domain);
+    site = current_site(ts);
     {
         uintptr_t a = (uintptr_t)p;
         tf_site *s = &Tables.sites[site];
@@ -326,22 +326,21 @@ static inline int take_sample(uint64_t size) {
     return take_sample_slow(size);
 }
 
-static int refuse_locked(uint64_t size, void *old) {
-    int r;
-    lock();
+static int refuse_locked(PyThreadState *ts, uint64_t size, void *old) {
+    int r, how = lock_for(ts);
     r = guard_refuses(size, old);
-    unlock();
+    unlock_for(how);
     return r;
 }
 
 #define PREV(ctx) (&Hook.prev[(intptr_t)(ctx)])
 #define HOOK_IDLE() (tl.busy || (!atomic_load_explicit(&Hook.tracing, memory_order_relaxed) && !tl_guard))
 
-static void after_alloc(int domain, void *p, uint64_t size, int sample) {
+static void after_alloc(PyThreadState *ts, void *p, uint64_t size, int sample) {
     if (tl_guard)
         guard_alloc(p, size);
     if (sample && atomic_load_explicit(&Hook.tracing, memory_order_relaxed))
-        trace_alloc(domain, p, size);
+        trace_alloc(ts, p, size);
 }
 
 static void before_free(void *p) {
@@ -363,7 +362,8 @@ static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int 
     PyMemAllocatorEx *prev = PREV(ctx);
     size_t size = nelem * elsize;
     void *p;
-    if (tl_guard && refuse_locked(size, NULL)) {
+    PyThreadState *ts = gil_tstate((int)(intptr_t)ctx);
+    if (tl_guard && refuse_locked(ts, size, NULL)) {
         tl.busy = 0;
         return NULL;
     }
@@ -371,11 +371,11 @@ static TF_NOINLINE void *alloc_slow(void *ctx, size_t nelem, size_t elsize, int 
     if (p) {
         if (sample && Tables.pblocks.mem) /* overlaps the likely cache miss with the stack walk */
             tf_packtable_prefetch(&Tables.pblocks.t, (uint64_t)((uintptr_t)p >> TF_PACK_SHIFT));
-        lock();
+        int how = lock_for(ts);
         uint64_t t0 = timing_start();
-        after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
+        after_alloc(ts, p, size ? size : 1u, sample);
         timing_end(t0);
-        unlock();
+        unlock_for(how);
     }
     tl.busy = 0;
     return p;
@@ -438,8 +438,9 @@ static TF_NOINLINE void *realloc_other(void *ctx, void *old, size_t size) {
     if (HOOK_IDLE())
         return prev->realloc(prev->ctx, old, size);
     int sample = take_sample(size);
+    PyThreadState *ts = gil_tstate((int)(intptr_t)ctx);
     tl.busy = 1;
-    if (tl_guard && refuse_locked(size, old)) {
+    if (tl_guard && refuse_locked(ts, size, old)) {
         tl.busy = 0;
         return NULL;
     }
@@ -456,19 +457,19 @@ static TF_NOINLINE void *realloc_other(void *ctx, void *old, size_t size) {
      * then finds no entry), and a second lock round trip for a realloc of a recorded block. */
     int record = sample || tl_guard || check_old;
     if (old && record) {
-        lock();
+        int how = lock_for(ts);
         uint64_t t0 = timing_start();
         before_free(old);
         timing_end(t0);
-        unlock();
+        unlock_for(how);
     }
     p = prev->realloc(prev->ctx, old, size);
     if (p && record) {
-        lock();
+        int how = lock_for(ts);
         uint64_t t0 = timing_start();
-        after_alloc((int)(intptr_t)ctx, p, size ? size : 1u, sample);
+        after_alloc(ts, p, size ? size : 1u, sample);
         timing_end(t0);
-        unlock();
+        unlock_for(how);
     }
     tl.busy = 0;
     return p;
@@ -495,10 +496,11 @@ void *hook_realloc(void *ctx, void *old, size_t size) {
 static TF_NOINLINE void free_slow(void *ctx, void *p) {
     PyMemAllocatorEx *prev = PREV(ctx);
     /* Forget the block before the allocator can hand its address out again. */
+    int how;
     tl.busy = 1;
-    lock();
+    how = lock_for(gil_tstate((int)(intptr_t)ctx));
     before_free(p);
-    unlock();
+    unlock_for(how);
     tl.busy = 0;
     prev->free(prev->ctx, p);
 }

@@ -4,7 +4,40 @@
 #include "tracker_state.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* ---- the lock's two kinds (tracker_state.h): membarrier ------------------------------------------------------- */
+
+/* Registers this process for membarrier(2)'s private expedited barrier, which lock() then uses so that lock_gil()
+ * can skip the spin lock; Hook.asym says whether it did. Called once, from the module's set-up, before any hook is
+ * installed (the two kinds must agree on it from the first lock on). */
+void tf_lock_setup(void) {
+    Hook.main_interp = PyInterpreterState_Main();
+#if defined(__linux__) && defined(SYS_membarrier)
+    Hook.asym = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#else
+    Hook.asym = 0;
+#endif
+}
+
+/* Every running thread of this process passes a full memory barrier before this returns. Registered (Hook.asym), the
+ * call cannot fail; if it ever did, a lock_gil() holder could be inside with us, so it stops the process rather than
+ * let two threads change the tables at once. */
+void tf_membarrier(void) {
+#if defined(__linux__) && defined(SYS_membarrier)
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return;
+    perror("thrifty tracker: membarrier failed after registration");
+#endif
+    abort();
+}
 
 void hooks_install(void) {
     static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
@@ -23,20 +56,20 @@ void hooks_install(void) {
 static int hook_reached(void) {
     tf_guard_node probe;
     memset(&probe, 0, sizeof probe);
-    lock();
+    lock_any();
     Hook.next_serial = Hook.next_serial % TF_TAG_MAX + 1u;
     probe.serial = Hook.next_serial;
     tf_guard_node *saved = tl_guard;
     tl_guard = &probe;
     Hook.guards_active++;
     update_free_check();
-    unlock();
+    unlock_any();
     PyMem_RawFree(PyMem_RawMalloc(1));
-    lock();
+    lock_any();
     tl_guard = saved;
     Hook.guards_active--;
     update_free_check();
-    unlock();
+    unlock_any();
     return probe.blocks > 0;
 }
 
@@ -85,13 +118,13 @@ static int uninstall_pending(void *unused) {
 }
 
 static void guards_thread_ended(void *innermost) {
-    lock();
+    lock_any();
     for (tf_guard_node *g = innermost; g; g = g->outer)
         Hook.guards_active--;
     if (Hook.guards_active == 0 && Hook.gblocks.mem)
         tf_sitetable_clear(&Hook.gblocks.t);
     update_free_check();
-    unlock();
+    unlock_any();
     tl_guard = NULL;
     (void)Py_AddPendingCall(uninstall_pending, NULL); /* callable without the GIL or a thread state */
 }
@@ -105,14 +138,14 @@ int tf_guard_push(tf_guard_node *g) {
         PyErr_SetString(PyExc_OSError, "thrifty guards: cannot register the thread-exit cleanup (pthread key)");
         return -1;
     }
-    lock();
+    lock_any();
     Hook.next_serial = Hook.next_serial % TF_TAG_MAX + 1u;
     g->serial = Hook.next_serial;
     g->outer = tl_guard;
     tl_guard = g;
     Hook.guards_active++;
     update_free_check();
-    unlock();
+    unlock_any();
     hooks_install();
     return 0;
 }
@@ -126,7 +159,7 @@ int tf_guard_pop(tf_guard_node *g) {
                                             "thread that entered them");
         return -1;
     }
-    lock();
+    lock_any();
     *link = g->outer;
     g->outer = NULL;
     (void)pthread_setspecific(guard_key, tl_guard); /* NULL once the thread has no guard: no cleanup at its exit */
@@ -134,7 +167,7 @@ int tf_guard_pop(tf_guard_node *g) {
     if (Hook.guards_active == 0 && Hook.gblocks.mem)
         tf_sitetable_clear(&Hook.gblocks.t);
     update_free_check();
-    unlock();
+    unlock_any();
     hooks_maybe_uninstall();
     return 0;
 }

@@ -24,15 +24,6 @@
 
 TF_HIDDEN tf_frames_state Frames;
 
-/* The thread state whose frames may be read from this thread right now, or NULL: MEM/OBJ calls hold the GIL; a RAW
- * call may come from a thread without it, and then there is no Python stack to attribute to. */
-static PyThreadState *gil_tstate(int domain) {
-    PyThreadState *ts = _PyThreadState_UncheckedGet();
-    if (domain == PYMEM_DOMAIN_RAW && ts && PyGILState_GetThisThreadState() != ts)
-        return NULL;
-    return ts;
-}
-
 /* The module name a frame of importlib's _find_and_load(name, import_) is importing: its first argument, read from
  * the frame's fast locals (no allocation). NULL when it is not a str. */
 static PyObject *import_name(tf_py_frame *f) {
@@ -220,9 +211,8 @@ static TF_NOINLINE uint32_t site_of_stack(PyThreadState *ts, uint64_t h);
  * distinct stacks share a site only when their 64-bit hashes collide. Called with the lock held. The hash and a
  * stack met lately (the common case: a loop allocates from a few lines) are answered here; the rest is out of
  * line, so this part, which runs per allocation, keeps few registers to save. */
-uint32_t current_site(int domain) {
+uint32_t current_site(PyThreadState *ts) {
     int n;
-    PyThreadState *ts = gil_tstate(domain);
     uint64_t h = Run.sampled ? current_hash(ts, Run.max_depth, &n, 1) : current_hash(ts, Run.max_depth, &n, 0);
     if (n == 0)
         return 0;

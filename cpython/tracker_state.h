@@ -144,7 +144,11 @@ typedef struct {
     int installed;
     _Atomic int tracing; /* read without the lock as the hook's fast-path test */
     int guards_active;   /* active guards, all threads (GIL) */
-    atomic_flag lock;    /* the tables, the totals and the guards' counters: lock() */
+    atomic_flag lock;    /* the tables, the totals and the guards' counters: lock(), lock_gil() */
+    _Atomic int gil_in;  /* a holder of the main interpreter's GIL is inside lock_gil() ... unlock_gil() */
+    _Atomic int others;  /* a lock() holder is inside or coming: lock_gil() takes the spin lock too */
+    int asym;            /* lock_gil() may skip the spin lock (membarrier registered; set once, before any hook) */
+    PyInterpreterState *main_interp; /* whose GIL lock_gil() relies on */
 
     /* guards */
     tf_growtable gblocks; /* block address -> size | guard serial */
@@ -292,6 +296,7 @@ typedef struct {
     /* the doctor's own bookkeeping runs on this thread (_tracker_own): its allocations are not the target's and are
      * not recorded; frees still are, so a target block freed meanwhile leaves the live totals as it should */
     int own;
+    int lock_how; /* what this thread's lock_any() did, for unlock_any() (the lock is not re-entered) */
 } tf_tls;
 extern TF_HIDDEN TF_TLS tf_tls tl;
 extern TF_HIDDEN TF_TLS tf_guard_node *tl_guard; /* the innermost guard of this thread */
@@ -304,13 +309,96 @@ static inline uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline void lock(void) {
+/* ---- the tracker's lock ----
+ * Nearly every holder holds the main interpreter's GIL: the hook's MEM and OBJ calls, RAW calls made with it, the
+ * module's functions. Only one of them can be inside at a time, so among themselves they need no lock; what they must
+ * keep out is a thread without that GIL (a RAW allocation from a thread that released it, another interpreter's
+ * thread, the run file's writer thread). An uncontended atomic exchange on every allocation and free still cost
+ * ~9% of the recorder's CPU time on bm_json_dumps (perf; two a block, tens of cycles each in this VM). So the two
+ * kinds lock differently (an asymmetric Dekker lock): a GIL holder (lock_gil) says it is in (Hook.gil_in, a plain
+ * store) and goes on unless another kind is in or coming (Hook.others); another kind (lock) takes the spin lock,
+ * raises Hook.others, has every running thread of the process pass a full memory barrier (membarrier(2), so either it
+ * sees the GIL holder's store or the GIL holder sees its flag), then waits for Hook.gil_in to drop. A GIL holder that
+ * finds Hook.others raised takes the spin lock instead. Without membarrier (not Linux, an old kernel, an emulator)
+ * Hook.asym is 0 and everyone takes the spin lock. */
+void tf_lock_setup(void); /* tracker_install.c */
+void tf_membarrier(void);
+
+static inline void spin_lock(void) {
     unsigned spins = 0;
     while (atomic_flag_test_and_set_explicit(&Hook.lock, memory_order_acquire))
         if (++spins % 64u == 0)
             sched_yield();
 }
-static inline void unlock(void) { atomic_flag_clear_explicit(&Hook.lock, memory_order_release); }
+
+/* The lock for any caller: a thread without the main interpreter's GIL, or one that does not know. */
+static inline void lock(void) {
+    spin_lock();
+    if (Hook.asym) {
+        unsigned spins = 0;
+        atomic_store_explicit(&Hook.others, 1, memory_order_relaxed);
+        tf_membarrier();
+        while (atomic_load_explicit(&Hook.gil_in, memory_order_acquire))
+            if (++spins % 64u == 0)
+                sched_yield();
+    }
+}
+static inline void unlock(void) {
+    if (Hook.asym)
+        atomic_store_explicit(&Hook.others, 0, memory_order_release);
+    atomic_flag_clear_explicit(&Hook.lock, memory_order_release);
+}
+
+/* The lock for a thread that holds the main interpreter's GIL (holds_main_gil). Returns what unlock_gil needs: 1 when
+ * it went in without the spin lock. */
+static inline int lock_gil(void) {
+    if (Hook.asym) {
+        atomic_store_explicit(&Hook.gil_in, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst); /* the store, then the load: membarrier orders them for the CPU */
+        if (!atomic_load_explicit(&Hook.others, memory_order_acquire))
+            return 1;
+        atomic_store_explicit(&Hook.gil_in, 0, memory_order_release);
+    }
+    spin_lock(); /* no other GIL holder can be in, and the other kinds take the spin lock first */
+    return 0;
+}
+static inline void unlock_gil(int fast) {
+    if (fast)
+        atomic_store_explicit(&Hook.gil_in, 0, memory_order_release);
+    else
+        atomic_flag_clear_explicit(&Hook.lock, memory_order_release);
+}
+
+/* The thread state of this thread when it holds the GIL and may read its Python frames, else NULL: MEM and OBJ calls
+ * hold it (the API requires it); a RAW call may come from a thread without it. */
+static inline PyThreadState *gil_tstate(int domain) {
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    if (domain == PYMEM_DOMAIN_RAW && ts && PyGILState_GetThisThreadState() != ts)
+        return NULL;
+    return ts;
+}
+
+/* Whether a hook call of this thread, whose gil_tstate is `ts`, may take lock_gil(). */
+static inline int holds_main_gil(PyThreadState *ts) { return ts && ts->interp == Hook.main_interp; }
+
+/* lock_gil() or lock() for a hook call whose gil_tstate is `ts`; unlock_for() undoes what it did. */
+static inline int lock_for(PyThreadState *ts) {
+    if (holds_main_gil(ts))
+        return lock_gil();
+    lock();
+    return -1;
+}
+static inline void unlock_for(int how) {
+    if (how < 0)
+        unlock();
+    else
+        unlock_gil(how);
+}
+
+/* The lock for code outside the hook (the module's functions, guards, start and stop): lock_gil() when this thread
+ * holds the main interpreter's GIL, else lock(). */
+static inline void lock_any(void) { tl.lock_how = lock_for(gil_tstate(PYMEM_DOMAIN_RAW)); }
+static inline void unlock_any(void) { unlock_for(tl.lock_how); }
 
 /* Counts the tables' storage taken (add) and given back (sub) at once: a change whose old and new storage are both
  * held for a while (a table or array that moved as it grew) is two calls, the new first. */
@@ -376,8 +464,9 @@ void release_run(void);
  * importlib's own frames when `fold` (Frames.fold_files). Sets *truncated when the stack was deeper. */
 int walk_stack(PyThreadState *ts, tf_frame *out, int max, int *truncated, int fold);
 
-/* Site index of the current stack, interning it on first sight; 0: no Python frame, or out of room. Lock held. */
-uint32_t current_site(int domain);
+/* Site index of the stack of `ts` (this call's gil_tstate), interning it on first sight; 0: no Python frame (NULL),
+ * or out of room. Lock held. */
+uint32_t current_site(PyThreadState *ts);
 
 /* ---- tracker_hook.c: the hook ---------------------------------------------------------------------------------- */
 

@@ -135,3 +135,18 @@ def test_a_shown_warning_and_the_warnings_import_are_the_users_lines(tmp_path):
     assert not_yours < by_line[3] / 10
     rows = {row["module"]: row for row in r["imports"]}
     assert rows["warnings"]["imported_at"]["line"] == 1
+
+
+def test_the_warnings_import_the_resource_probe_forces_is_the_doctors_not_the_dropping_line(tmp_path):
+    # python ignores a ResourceWarning without importing `warnings`; the doctor's pinned filter makes it import
+    # warnings (~48 KB) to record the warning: that import is not the line that dropped the file, nor the program's
+    app = tmp_path / "app.py"
+    app.write_text("cfg = open(__file__).read()\nprint(len(cfg))\n")
+    out_json = tmp_path / "r.json"
+    out = subprocess.run([*DOCTOR, "--json", str(out_json), str(app)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out_json.read_text())
+    assert [f["kind"] for f in r["findings"]] == ["resource"]  # still recorded
+    line1 = sum(s["live_at_peak"] + s["live_at_end"] for s in r["sites"] if s["user_code"] and s["line"] == 1)
+    warnings_row = [row for row in r["imports"] if row["module"] == "warnings"]
+    assert line1 < 4096 and all(row["live_at_end"] < 4096 for row in warnings_row), (line1, warnings_row)

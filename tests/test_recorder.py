@@ -263,3 +263,36 @@ def test_threads_and_atexit_after_main_are_counted(tmp_path):
     got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
     assert got.stdout == want.stdout == "main done\nthread done\natexit 1\n"
     assert report_of(tmp_path / "r.json")["summary"]["peak_bytes"] >= 7_000_000
+
+
+def test_a_zipapp_a_directory_and_a_relative_path_run_as_python_runs_them(tmp_path):
+    """`python app.pyz` and `python dir` run the __main__ module inside (sys.path[0] the zip or directory itself);
+    `__file__` and that sys.path[0] are the current directory joined with the path as given, not normalized."""
+    src = tmp_path / "src"
+    (src / "mylib").mkdir(parents=True)
+    write(src / "__main__.py", """
+        import sys
+        from mylib import work
+        print(__name__, __file__, sys.argv, sys.path[0], work())
+        """)
+    write(src / "mylib" / "__init__.py", "TABLE = {f'k{i}': i for i in range(30000)}\ndef work():\n    return len(TABLE)\n")
+    assert plain("-m", "zipapp", "src", "-o", "app.pyz", cwd=tmp_path).returncode == 0
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "show.py", "import sys\nprint(__file__, sys.path[0])\n")
+    for target, cwd in ((["app.pyz", "x"], tmp_path), (["src", "y"], tmp_path), ([".", "z"], src),
+                        (["../show.py"], tmp_path / "sub")):
+        want = plain(*target, cwd=cwd)
+        out_json = tmp_path / "r.json"
+        got = doctor("--json", out_json, *target, cwd=cwd, options=())
+        assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, want.stdout), got.stderr
+        assert "SyntaxError" not in got.stderr and want.stdout
+        r = report_of(out_json)
+        if target[0] != "../show.py":
+            # the zip's or directory's files are the user's code: the dict built in mylib is the top site
+            top = r["sites"][r["top_at_peak"][0]]
+            assert top["user_code"] and top["file"].endswith(os.path.join("mylib", "__init__.py")), top
+    assert "/sub/../show.py" in want.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    got = doctor(empty, cwd=tmp_path)
+    assert got.returncode == 2 and "without a __main__.py" in got.stderr

@@ -115,8 +115,20 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]"
     main.__dict__["__builtins__"] = sys.modules["builtins"]
     main.__dict__["__annotations__"] = {}
     run: "Callable[[], object]"
-    if kind == "script":
-        path = os.path.abspath(value)
+    if kind == "script" and _main_importer(_abspath(value)) is not None:
+        # a directory or zip file (`python -m zipapp`'s .pyz): python runs the __main__ module in it, as -m does,
+        # with the path itself first on sys.path
+        sys.argv[:] = [value, *args]
+        sys.path[0] = _abspath(value)
+        main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+
+        def run_main() -> None:
+            import runpy  # as python does (pymain_run_module): runpy is part of the run
+
+            runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]
+        run = run_main
+    elif kind == "script":
+        path = _abspath(value)
         sys.argv[:] = [value, *args]
         sys.path[0] = os.path.dirname(os.path.realpath(value))
         main.__file__ = path
@@ -145,6 +157,33 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]"
         run = _in_target_frame("<string>", exec, value, main.__dict__)
     sys.modules["__main__"] = main
     return run, main
+
+
+def _abspath(path: str) -> str:
+    """The target's path as python makes it absolute (its __file__, the sys.path[0] of a directory or zip): the
+    current directory joined with it, not normalized (`../app.py` stays in it), and `.` the directory itself."""
+    os = _os()
+    if path in ("", "."):
+        return os.getcwd()
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
+def _main_importer(path: str) -> object:
+    """What python asks before it runs a file (pymain_get_importer): an importer from sys.path_hooks for a directory
+    or a zip file, whose __main__ module python then runs; None for a script. Remembered in
+    sys.path_importer_cache, as python does (None for a script)."""
+    cache = sys.path_importer_cache
+    if path in cache:
+        return cache[path]
+    cache[path] = None
+    for hook in sys.path_hooks:
+        try:
+            importer = hook(path)
+        except ImportError:
+            continue
+        cache[path] = importer
+        return importer
+    return None
 
 
 def _call(run: "Callable[[Any, Any], object]", a: object, b: object) -> object:

@@ -97,8 +97,10 @@ def check_target(target: Target) -> None:
     """Raise TargetError when the target cannot even start. Looks, never imports: for -m only the top-level
     package is found on the path the target will have (its cwd first)."""
     if target.kind == "script":
-        if os.path.isdir(target.value):
-            raise TargetError(f"cannot run {target.value!r}: it is a directory")
+        if os.path.isdir(target.value):  # python runs a directory's __main__ module (so does the recorder)
+            if not any(os.path.isfile(os.path.join(target.value, f"__main__.{x}")) for x in ("py", "pyc")):
+                raise TargetError(f"cannot run {target.value!r}: it is a directory without a __main__.py")
+            return
         try:
             with open(target.value, "rb") as f:
                 f.read(1)

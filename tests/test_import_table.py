@@ -124,3 +124,20 @@ def test_the_import_fix_follows_how_the_file_uses_the_module(tmp_path):
     f = _import_finding(tmp_path, "def main():\n    import json\n    return json.dumps(1)\n", line=2,
                         function="main")
     assert "in main()" in f.evidence and "pay for it already" in f.fix and "inside the function" not in f.fix
+
+
+def test_a_module_of_the_users_own_is_no_import_finding_its_globals_are():
+    # `import mylib` whose 600 KiB is mylib's own TABLE: the globals finding counts those bytes (once); the
+    # import row still shows it, with its file
+    from thrifty.doctor.findings import build
+
+    big = 600 * 1024
+    frames = [["/home/u/app.py", 1, "<module>"], [BOOT, 1176, "_find_and_load"], ["<import>", 0, "mylib"],
+              ["/home/u/mylib.py", 1, "<module>"]]
+    r = build_report(_raw(frames, [{"frames": [0, 1, 2, 3], "live_at_peak": big, "live_at_end": big}]),
+                     target={"kind": "script", "value": "/home/u/app.py"})
+    (row,) = r["imports"]
+    assert (row["module"], row["file"], row["imported_at"]["line"]) == ("mylib", "/home/u/mylib.py", 1)
+    assert [f for f in build({}, r) if f.kind == "import"] == []
+    assert r["sites"][r["top_at_peak"][0]]["file"] == "/home/u/mylib.py"
+    assert {m["module"]: m["file"] for m in _report()["imports"]}["json.decoder"].endswith("decoder.py")

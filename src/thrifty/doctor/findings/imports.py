@@ -2,7 +2,8 @@
 
 From the report's import table (the recorder's `<import>` frames): a module imported by a line of the user's code
 whose import, its own imports included, left at least MIN_BYTES live at the end of the run. On a device the import
-bill is often the largest single cost; the fix is to pay it only where it is needed, or not at all. Which fix
+bill is often the largest single cost; the fix is to pay it only where it is needed, or not at all. A module of the
+user's own is not one: what its import holds is its own lines' (the sites, the globals findings). Which fix
 applies depends on how the file uses what the import binds (read from its source): never (remove the import), only
 inside functions (import it there: runs that never call them do not pay), or at module level, i.e. on every run
 (importing it later would save nothing: only a lighter module would).
@@ -74,6 +75,8 @@ def findings(report: dict[str, Any] | None, is_user: Any = None, min_bytes: int 
         at = row.get("imported_at")
         if not at or row["live_at_end"] < min_bytes or (is_user is not None and not is_user(at["file"])):
             continue
+        if row.get("file") and is_user is not None and is_user(row["file"]):
+            continue  # a module of the user's own: what it holds is its lines' and its globals' (counted once)
         name = row["module"]
         in_function = at.get("function") not in (None, "<module>")
         where = f"in {at.get('function')}()" if in_function else "at module level"

@@ -218,6 +218,33 @@ def test_each_global_gets_the_fix_that_fits_its_value_measured(tmp_path):
     assert "array.array('d')" in fs["RECENT"].fix and "fix would save ≈" in fs["RECENT"].fix
 
 
+def test_a_global_bound_in_with_for_or_under_main_has_its_line_and_a_fix_that_fits_what_it_is(tmp_path):
+    # `with Pool() as p:` at module level, a loop variable, names bound under `if __name__ == "__main__":` and in a
+    # try: were reported "at app.py" (line 0), and every value got "bound it with Ring or lru_cache"
+    from thrifty.doctor.findings import module_globals
+
+    class Executor:  # stands for a ThreadPoolExecutor/Pool left bound after its `with` block
+        def __init__(self):
+            self.state = bytearray(8000)
+
+    path = tmp_path / "app.py"
+    path.write_text("import sys\n"
+                    "def work():\n    LATE = 1\n"
+                    "with open(__file__) as ex:\n    pass\n"
+                    "for row in range(3):\n    pass\n"
+                    "if __name__ == '__main__':\n"
+                    "    try:\n        words = sys.argv\n    except Exception:\n        pass\n"
+                    "    cache = {}\n")
+    ns = {"__name__": "app", "ex": Executor(), "row": list(range(2000, 4000)),
+          "words": [str(i) * 9 for i in range(2000)], "cache": {i: [i, str(i)] for i in range(2000)}}
+    fs = {f.data["name"]: f for f in module_globals.findings(module_globals.measure({str(path): ns}))}
+    assert {n: f.line for n, f in fs.items()} == {"ex": 4, "row": 6, "words": 10, "cache": 13}
+    assert fs["ex"].fix.startswith("keep it inside the function that uses it") and "`del ex`" in fs["ex"].fix
+    assert "Ring" not in fs["ex"].fix and "lru_cache" not in fs["ex"].fix
+    assert "thrifty.Ring(typecode, maxlen=...)" in fs["words"].fix and "lru_cache" not in fs["words"].fix
+    assert "functools.lru_cache(maxsize=...)" in fs["cache"].fix and "lists that keep growing" in fs["cache"].fix
+
+
 def test_a_second_name_for_one_value_is_an_alias(tmp_path):
     ns = {"__name__": "app", "TABLE": [str(i) for i in range(5000)]}
     ns["RECENT"] = ns["TABLE"]

@@ -38,13 +38,7 @@ class _Source:
                 tree = ast.parse(f.read())
         except (OSError, SyntaxError, ValueError):
             return
-        for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-                node, (ast.AnnAssign, ast.AugAssign)) else []
-            for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
-                        self.lines.setdefault(n.id, node.lineno)
+        self._bound_at(tree)
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
@@ -56,6 +50,29 @@ class _Source:
                 elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "setdefault"
                       and isinstance(n.func.value, ast.Name)):
                     self.filled.add(n.func.value.id)
+
+
+    def _bound_at(self, node: ast.AST) -> None:
+        """The line of each name's first binding in code that runs at module level: assignments, `for` and `with ...
+        as` targets, `:=`, imports, also inside `if __name__ == "__main__":`, `try:` and loops; not in a def or class."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            targets: list[ast.AST] = []
+            if isinstance(child, ast.Assign):
+                targets = list(child.targets)
+            elif isinstance(child, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+                targets = [child.target]
+            elif isinstance(child, (ast.With, ast.AsyncWith)):
+                targets = [item.optional_vars for item in child.items if item.optional_vars is not None]
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                for alias in child.names:
+                    self.lines.setdefault(alias.asname or alias.name.split(".")[0], child.lineno)
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        self.lines.setdefault(n.id, child.lineno)  # type: ignore[attr-defined]
+            self._bound_at(child)
 
 
 def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
@@ -81,8 +98,18 @@ def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
                         f"({built} bytes compressed, measured)"}.get(str(kind))
         if what:
             return f"{what}; {saving(save)}", save
-    return ("bound it — thrifty.Ring(typecode, maxlen=...) for recent values, functools.lru_cache(maxsize=...) for a "
-            "cache — or move it into the object or function that needs it, so it is freed with them", 0)
+    # no measured fix fits the value: what applies depends on what it is (a Ring or a cache size means nothing for
+    # an executor, a parsed document or a str)
+    scope = (f"keep it inside the function that uses it (e.g. a main()), so it is freed when that returns, or "
+             f"`del {name}` once done with it")
+    if g["type"] in ("list", "deque"):
+        return (f"if only the latest items matter, bound it: thrifty.Ring(typecode, maxlen=...) or "
+                f"collections.deque(maxlen=...); otherwise {scope}", 0)
+    if g["type"] == "dict":
+        return (f"if it caches computed values, bound it: functools.lru_cache(maxsize=...) on the function that "
+                f"computes them; if its values are lists that keep growing, bound each: collections.deque(maxlen=...) "
+                f"or thrifty.Ring(typecode, maxlen=...); otherwise {scope}", 0)
+    return scope, 0
 
 
 def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user: Any = None) -> list[Finding]:

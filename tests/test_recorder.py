@@ -296,3 +296,23 @@ def test_a_zipapp_a_directory_and_a_relative_path_run_as_python_runs_them(tmp_pa
     empty.mkdir()
     got = doctor(empty, cwd=tmp_path)
     assert got.returncode == 2 and "without a __main__.py" in got.stderr
+
+
+def test_finalizers_at_exit_run_in_pythons_order_with_findings_on(tmp_path):
+    """The cycle probe collected once before the run, which moved every object to the oldest generation: at exit
+    the collector then freed __main__'s objects itself, and their __del__ ran in another order (0 1 2, not 2 1 0)."""
+    write(tmp_path / "app.py", """
+        import atexit
+        class Res:
+            def __init__(self, n):
+                self.n = n
+            def __del__(self):
+                print("del", self.n, flush=True)
+        keep = [Res(i) for i in range(3)]
+        atexit.register(print, "atexit")
+        print("end")
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("app.py", cwd=tmp_path, options=())
+    assert want.stdout == "end\natexit\ndel 2\ndel 1\ndel 0\n"
+    assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr

@@ -256,10 +256,9 @@ def main() -> None:
     if findings:
         from thrifty.doctor.probe import Probes
 
-        try:
-            probes = Probes(user_roots=roots)
-        except TypeError:  # the probes before they took the user's roots
-            probes = Probes()
+        # nothing is garbage yet in this fresh interpreter: no collection before the run, which python's would not
+        # make either (it changed the order of finalizers at exit)
+        probes = Probes(user_roots=roots, collect_first=False)
         probes.__enter__()
     meta = {"format": "thrifty.run", "thrifty": sys.modules["thrifty"].__version__,
             "python": sys.version.split()[0], "executable": sys.executable,

@@ -154,11 +154,16 @@ class CycleCollector:
         self._old_debug = 0
         self._installed = False
 
-    def start(self) -> None:
+    def start(self, collect: bool = True) -> None:
+        """collect=False: there is no garbage yet (the recorder's fresh interpreter). A collection moves every object
+        alive to the oldest generation, which python's own run would not have done: it changed which objects the
+        collector frees at exit, and so the order their __del__ methods run in (as gc.collect() first thing in a
+        script does under plain python)."""
         self._old_debug = gc.get_debug()
         if self._old_debug & gc.DEBUG_SAVEALL:
             return  # someone already keeps gc.garbage for inspection: leave it to them, report no cycles
-        gc.collect()  # what was garbage before the run is not the program's
+        if collect:
+            gc.collect()  # what was garbage before the run is not the program's
         gc.garbage.clear()
         gc.set_debug(self._old_debug | gc.DEBUG_SAVEALL)
         gc.callbacks.append(self._callback)
@@ -627,8 +632,11 @@ class Probes:
     `__main__`'s); user modules in sys.modules are found on their own. In-process, when runpy is already imported,
     runpy.run_path/run_module are wrapped to keep the namespace the script ended with."""
 
-    def __init__(self, user_roots: list[str] | None = None, typed: bool | None = None) -> None:
+    def __init__(self, user_roots: list[str] | None = None, typed: bool | None = None,
+                 collect_first: bool = True) -> None:
+        """collect_first=False: the process has no garbage yet to set apart from the run's (CycleCollector.start)."""
         self.sites = Sites(user_roots, typed) if user_roots or typed is not None else SITES
+        self._collect_first = collect_first
         self.cycles = CycleCollector(self.sites)
         self.resources = ResourceCollector(self.sites)
         self.namespaces: dict[str, dict[str, Any]] = {}
@@ -651,7 +659,7 @@ class Probes:
         if runpy is not None:
             self._saved_runpy = (runpy.run_path, runpy.run_module)
             runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
-        self.cycles.start()
+        self.cycles.start(self._collect_first)
         self.resources.start()
         _ACTIVE[:] = [self]
         return self

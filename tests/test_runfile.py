@@ -386,3 +386,13 @@ def test_apply_sites_in_c_as_the_format_says():
         _ext._runfile_apply_sites(base, -1, b"")
     with pytest.raises(TypeError):
         _ext._runfile_apply_sites("text", 1, b"")
+
+
+def test_diff_says_how_much_a_peak_changed_in_words_that_fit_the_change():
+    from thrifty.doctor.diff import _ratio
+
+    assert _ratio(100, 25) == "   4.0x smaller in B" and _ratio(25, 100) == "   4.0x larger in B"
+    # within 10%: "1.0x larger in B" said nothing
+    assert _ratio(3_700_000, 3_800_000) == "   3% larger in B" and _ratio(1000, 960) == "   4% smaller in B"
+    assert _ratio(1000, 1001) == "   the same"
+    assert _ratio(0, 500) == "   (A: none)" and _ratio(500, 0) == "   (B: none)" and _ratio(0, 0) == ""

@@ -92,8 +92,8 @@ def findings(report: dict[str, Any] | None, is_user: Any = None, min_bytes: int 
                    "the program needs, or another module imports it from here)")
         elif used[0] == "module":
             where += f", and used at module level (line {used[1][0]}), so every run pays for it"
-            fix = (f"importing it later would save nothing, as every run uses it (line {used[1][0]}); to pay less, "
-                   f"{_LIGHTER}, or move that use into a function that only the runs that need it call")
+            fix = (f"importing it later would save nothing: every run uses it (line {used[1][0]}); to pay less, "
+                   f"{_LIGHTER}")
         else:
             calls = ", ".join(f"{f}()" for f in used[1][:3])
             where += f", and used only inside {calls}"

@@ -253,3 +253,18 @@ def test_a_second_name_for_one_value_is_an_alias(tmp_path):
     keep = ns["TABLE"]  # now something else holds it too: neither name's `del` frees it
     assert _global_findings(tmp_path, ns) == {}
     del keep
+
+
+def test_a_global_two_modules_of_the_users_bind_is_reported_once_where_it_is_made(tmp_path):
+    # `from pkg import REGISTRY` in a second module: two namespaces hold the dict, so `del` in either freed nothing
+    # and neither reported the 1.8 MB it held
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("REGISTRY = {}\n")
+    (pkg / "core.py").write_text("from pkg import REGISTRY\n"
+                                 "def run(n):\n    REGISTRY['last'] = [str(i) * 40 for i in range(n)]\n")
+    (pkg / "__main__.py").write_text("from pkg import core\ncore.run(20000)\n")
+    r, rep = _doctor(tmp_path, "-m", "pkg")
+    (g,) = [f for f in rep["findings"] if f["kind"] == "global"]
+    assert (g["data"]["name"], g["file"], g["line"]) == ("REGISTRY", str(pkg / "__init__.py"), 1)
+    assert g["bytes"] > 1_500_000 and "here and in pkg/core.py (which imports it)" in g["evidence"]

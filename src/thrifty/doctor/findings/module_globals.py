@@ -17,6 +17,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
 
 from thrifty.doctor import heapscan
 from thrifty.doctor.findings.base import Finding, saving
+from thrifty.doctor.usercode import short_path
 
 MIN_BYTES = heapscan.GLOBAL_MIN_BYTES  # smaller globals are not worth a line in the report
 
@@ -126,10 +127,14 @@ def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user
         claimed = (f"; {g['claimed']} of them are counted by other findings (equal strings, numbers held as objects), "
                    f"so this one counts {g['bytes']}" if g.get("claimed") else "")
         fix, save = _fix(g, src)
+        # a value other modules of the user's bind too (`from pkg import REGISTRY`): freed by `del` in each
+        others = g.get("also_in") or []
+        also = (f" here and in {', '.join(short_path(f) for f in others)} (which import{'s' if len(others) == 1 else ''}"
+                " it)" if others else "")
         out.append(Finding(
             habit="globals", kind="global", file=g["file"], line=src.lines.get(g["name"], 0),
             title=f"module-level `{g['name']}` retains {g['bytes']} bytes at exit",
-            evidence=f"{g['type']}{count}; `del {g['name']}` would free {freed} bytes (thrifty.sizeof(deep=True, "
+            evidence=f"{g['type']}{count}; `del {g['name']}`{also} would free {freed} bytes (thrifty.sizeof(deep=True, "
                      f"exclusive=True): nothing else holds it){claimed}",
             fix=fix, bytes=g["bytes"], data={**g, "saving": save}))
     return out

@@ -316,3 +316,21 @@ def test_finalizers_at_exit_run_in_pythons_order_with_findings_on(tmp_path):
     got = doctor("app.py", cwd=tmp_path, options=())
     assert want.stdout == "end\natexit\ndel 2\ndel 1\ndel 0\n"
     assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_the_doctor_started_with_stdout_or_stderr_closed_ends_as_python_does(tmp_path, closed):
+    """`cmd >&-` / `2>&-`: python's print goes nowhere and it exits 0; the doctor failed writing its report to the
+    missing stream (AttributeError on None, exit status 1). The target sees the descriptor closed, as under python."""
+    code = "import sys\nprint('out')\nprint('err', sys.stdout is None, file=sys.stderr)\n"
+    fd = {"stdout": "1", "stderr": "2"}[closed]
+    shell = f'exec "$@" {fd}>&-'
+    want = subprocess.run(["sh", "-c", shell, "sh", sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    got = subprocess.run(["sh", "-c", shell, "sh", *DOCTOR, "--json", "r.json", "-c", code], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    if closed == "stdout":
+        assert got.stderr.startswith("err True\n") and "thrifty doctor" in got.stderr
+    assert report_of(tmp_path / "r.json")["outcome"]["exit_status"] == 0

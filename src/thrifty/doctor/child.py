@@ -164,8 +164,8 @@ def _abspath(path: str) -> str:
     current directory joined with it, not normalized (`../app.py` stays in it), and `.` the directory itself."""
     os = _os()
     if path in ("", "."):
-        return os.getcwd()
-    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+        return str(os.getcwd())
+    return path if os.path.isabs(path) else str(os.path.join(os.getcwd(), path))
 
 
 def _main_importer(path: str) -> object:

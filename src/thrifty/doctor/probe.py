@@ -91,7 +91,8 @@ class Sites:
         return got
 
     def _of_stack(self, frames: object) -> tuple[tuple[str, int] | None, bool]:
-        for k, (filename, lineno) in enumerate(frames):  # type: ignore[arg-type]
+        stack: "tuple[tuple[str, int], ...]" = frames  # type: ignore[assignment]  # a tuple or a list of them
+        for k, (filename, lineno) in enumerate(stack):
             if lineno <= 0:
                 return None, False  # made while the target was compiled (`<compile>`, no line): no line to point at
             if self.is_user(filename):
@@ -563,7 +564,7 @@ class _AfterImport:
 
     def _asked_by_name(self) -> bool:
         """Does the code importing the module name it? The first frame outside the import system (and this one)."""
-        f = sys._getframe(2)
+        f: "Any" = sys._getframe(2)
         while f is not None and (f.f_code.co_filename.startswith("<frozen importlib")
                                  or f.f_code.co_filename.endswith(("importlib" + _SEP + "__init__.py"))):
             f = f.f_back

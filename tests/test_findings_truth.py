@@ -268,3 +268,16 @@ def test_a_global_two_modules_of_the_users_bind_is_reported_once_where_it_is_mad
     (g,) = [f for f in rep["findings"] if f["kind"] == "global"]
     assert (g["data"]["name"], g["file"], g["line"]) == ("REGISTRY", str(pkg / "__init__.py"), 1)
     assert g["bytes"] > 1_500_000 and "here and in pkg/core.py (which imports it)" in g["evidence"]
+
+
+def test_a_measured_fix_that_saves_little_is_not_offered(tmp_path):
+    # a dict of int -> long str: FrozenMap keeps the same strs and saves a few percent; the advice is the dict's
+    from thrifty.doctor.findings import module_globals
+
+    path = tmp_path / "app.py"
+    path.write_text("data = {}\n")
+    ns = {"__name__": "app", "data": {i: str(i) * 20 for i in range(5000)}}
+    (f,) = module_globals.findings(module_globals.measure({str(path): ns}))
+    built = thrifty.sizeof(thrifty.FrozenMap(ns["data"]), deep=True)
+    assert f.bytes - built < f.bytes * module_globals.MIN_SAVING_SHARE  # what the run measured: little to gain
+    assert "FrozenMap" not in f.fix and f.data["saving"] == 0 and "lru_cache" in f.fix

@@ -334,3 +334,15 @@ def test_the_doctor_started_with_stdout_or_stderr_closed_ends_as_python_does(tmp
     if closed == "stdout":
         assert got.stderr.startswith("err True\n") and "thrifty doctor" in got.stderr
     assert report_of(tmp_path / "r.json")["outcome"]["exit_status"] == 0
+
+
+def test_a_script_piped_in_as_dev_stdin_runs(tmp_path):
+    """`... | python /dev/stdin`: the doctor checked the script by reading a byte of it, which took the pipe's whole
+    first block, and the target ran an empty script."""
+    if not os.path.exists("/dev/stdin"):
+        pytest.skip("no /dev/stdin")
+    script = "import sys\nprint('piped', len(sys.argv))\n"
+    run = dict(input=script, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    want = subprocess.run([sys.executable, "/dev/stdin", "a"], **run)
+    got = subprocess.run([*DOCTOR, "--no-findings", "/dev/stdin", "a"], **run)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, "piped 2\n"), got.stderr

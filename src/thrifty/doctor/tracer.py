@@ -102,8 +102,10 @@ def check_target(target: Target) -> None:
                 raise TargetError(f"cannot run {target.value!r}: it is a directory without a __main__.py")
             return
         try:
-            with open(target.value, "rb") as f:
-                f.read(1)
+            # opened, not read: a script piped in (`... | thrifty doctor /dev/stdin`) is the recorder's to read, and a
+            # buffered read of one byte took the whole pipe's first block
+            with open(target.value, "rb"):
+                pass
         except OSError as e:
             raise TargetError(f"cannot open script {target.value!r}: {e.strerror or e}") from None
     elif target.kind == "module":

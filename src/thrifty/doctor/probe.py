@@ -58,6 +58,7 @@ class Sites:
         # of_stack's answers by stack: a program's garbage comes from a few stacks, and the cycle collector asks for
         # thousands of objects' sites (walking each stack in Python was most of its time)
         self._by_stack: dict[object, tuple[tuple[str, int] | None, bool]] = {}  # (site, direct)
+        self._pairs: dict[object, tuple[tuple[str, int] | None, bool]] = {}
         # counts()'s answers by tracker site, valid for one generation of the tracker's sites (_tracker_site_keys)
         self._by_key: dict[int, tuple[tuple[str, int] | None, bool]] = {}
         self._generation: object = None
@@ -87,7 +88,8 @@ class Sites:
             pass
         got = self._of_stack(frames)
         if len(self._by_stack) < _STACK_CACHE and isinstance(frames, tuple):
-            self._by_stack[frames] = got
+            # one (site, direct) pair per user line, shared by its many stacks (memory in the target's process)
+            got = self._by_stack[frames] = self._pairs.setdefault(got, got)
         return got
 
     def _of_stack(self, frames: object) -> tuple[tuple[str, int] | None, bool]:

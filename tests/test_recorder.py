@@ -346,3 +346,27 @@ def test_a_script_piped_in_as_dev_stdin_runs(tmp_path):
     want = subprocess.run([sys.executable, "/dev/stdin", "a"], **run)
     got = subprocess.run([*DOCTOR, "--no-findings", "/dev/stdin", "a"], **run)
     assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, "piped 2\n"), got.stderr
+
+
+def test_a_program_on_stdin_runs_as_python_dash_runs_it(tmp_path):
+    """`python - args` reads the program from stdin: argv[0] '-', sys.path[0] '', code named <stdin>, the user's;
+    the doctor said "cannot open script '-'"."""
+    script = ("import sys\ndata = [str(i) * 20 for i in range(30000)]\n"
+              "print(__file__, sys.argv, repr(sys.path[0]), len(data), repr(sys.stdin.read()))\n")
+    (tmp_path / "prog.txt").write_text(script)
+    for how in ("pipe", "file"):
+        kw = dict(capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        if how == "pipe":
+            kw["input"] = script
+        else:
+            kw["stdin"] = open(tmp_path / "prog.txt")
+        want = subprocess.run([sys.executable, "-", "a"], **kw)
+        if how == "file":
+            kw["stdin"] = open(tmp_path / "prog.txt")
+        got = subprocess.run([*DOCTOR, "--json", "r.json", "-", "a"], **kw)
+        assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, want.stdout), got.stderr
+        assert want.stdout == "<stdin> ['-', 'a'] '' 30000 ''\n"
+        r = report_of(tmp_path / "r.json")
+        top = r["sites"][r["top_at_peak"][0]]
+        assert (top["file"], top["line"], top["user_code"]) == ("<stdin>", 2, True)
+        assert "the program on stdin" in got.stderr

@@ -115,7 +115,15 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]"
     main.__dict__["__builtins__"] = sys.modules["builtins"]
     main.__dict__["__annotations__"] = {}
     run: "Callable[[], object]"
-    if kind == "script" and _main_importer(_abspath(value)) is not None:
+    if kind == "script" and value == "-":
+        # `python -`: the program comes on stdin, its code named "<stdin>", sys.path[0] '' (python -c's)
+        sys.argv[:] = ["-", *args]
+        sys.path[0] = ""
+        main.__file__ = "<stdin>"  # as python sets it for the run (PyRun_SimpleFile)
+        main.__cached__ = None  # type: ignore[attr-defined]
+        main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+        run = _in_target_frame("<stdin>", _ext._run_script, 0, main.__dict__)
+    elif kind == "script" and _main_importer(_abspath(value)) is not None:
         # a directory or zip file (`python -m zipapp`'s .pyz): python runs the __main__ module in it, as -m does,
         # with the path itself first on sys.path
         sys.argv[:] = [value, *args]
@@ -251,7 +259,7 @@ def main() -> None:
     os = _os()
     run, main_module = _prepare(cfg)
     findings = cfg["findings"] == "1"
-    roots = [os.getcwd() if cfg["kind"] != "script" else sys.path[0]]
+    roots = [sys.path[0] if cfg["kind"] == "script" and cfg["value"] != "-" else os.getcwd()]
     probes: Probes | None = None
     if findings:
         from thrifty.doctor.probe import Probes

@@ -17,7 +17,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
     from typing import Any
 
 from thrifty.doctor.render_text import ended
-from thrifty.doctor.usercode import UserCode, site_label
+from thrifty.doctor.usercode import UserCode, site_label, typed_target
 from thrifty.guards import format_size as _size
 
 MIN_POINTS = 6  # fewer snapshots than this tell no trend
@@ -152,7 +152,7 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
     """The leak analysis of a run's snapshots (runfile.read_series). JSON-ready; schema in docs/watch.md."""
     target = meta.get("target", {})
     user = UserCode(meta.get("user_roots") or None, include or (), exclude or (),
-                    typed=target.get("kind") == "code")
+                    typed=typed_target(target))
     snaps = [s for s in series if s.get("duration_ns", 0) > 0] or series[-1:]
     times = [s["duration_ns"] / 1e9 for s in snaps]
     heap = [float(s["live_bytes_at_end"]) for s in snaps]

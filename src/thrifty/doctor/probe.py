@@ -68,8 +68,9 @@ class Sites:
             import os
 
             roots = self._roots or sorted({os.getcwd(), os.path.realpath(sys.path[0] or os.getcwd())})
-            # `<string>` is the user's for a -c target (python sets argv[0] to "-c"), not generated code's elsewhere
-            typed = self._typed if self._typed is not None else (sys.argv[:1] == ["-c"])
+            # `<string>` is the user's for a -c target (python sets argv[0] to "-c"), `<stdin>` for `-` (argv[0] "-"),
+            # not generated code's elsewhere
+            typed = self._typed if self._typed is not None else (sys.argv[:1] in (["-c"], ["-"]))
             self.user = UserCode(roots, typed=typed)
         return self.user(filename)
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
 
 import thrifty
 from thrifty import _ext
-from thrifty.doctor.usercode import UserCode, site_label
+from thrifty.doctor.usercode import UserCode, site_label, typed_target
 
 SCHEMA = "thrifty.doctor"
 SCHEMA_VERSION = 2
@@ -184,7 +184,7 @@ def build_report(raw: dict[str, Any], *, target: dict[str, Any] | None = None, o
     frames = [list(f) for f in raw["frames"]]
     target = target or {}
     user = UserCode(raw.get("user_roots") or default_roots(target), include=include, exclude=exclude,
-                    typed=target.get("kind", "code") == "code")
+                    typed=typed_target(target))
     kinds = _frame_kinds(frames, user)
     # Every thrifty and runpy frame is removed from every stack, so what thrifty's library code allocates for a user
     # call is charged to the user line that called it. A stack whose innermost frame is the doctor's machinery (its

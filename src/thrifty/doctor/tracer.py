@@ -45,6 +45,8 @@ class Target(Record):
 
     @property
     def display(self) -> str:
+        if self.kind == "script" and self.value == "-":
+            return "- (the program on stdin)"
         return {"script": self.value, "module": f"-m {self.value}", "code": "-c <code>"}[self.kind]
 
 
@@ -96,6 +98,8 @@ def _no_collections() -> Iterator[None]:
 def check_target(target: Target) -> None:
     """Raise TargetError when the target cannot even start. Looks, never imports: for -m only the top-level
     package is found on the path the target will have (its cwd first)."""
+    if target.kind == "script" and target.value == "-":
+        return  # the program comes on stdin, as for `python -`
     if target.kind == "script":
         if os.path.isdir(target.value):  # python runs a directory's __main__ module (so does the recorder)
             if not any(os.path.isfile(os.path.join(target.value, f"__main__.{x}")) for x in ("py", "pyc")):

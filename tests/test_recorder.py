@@ -370,3 +370,27 @@ def test_a_program_on_stdin_runs_as_python_dash_runs_it(tmp_path):
         top = r["sites"][r["top_at_peak"][0]]
         assert (top["file"], top["line"], top["user_code"]) == ("<stdin>", 2, True)
         assert "the program on stdin" in got.stderr
+
+
+def test_a_target_that_execs_another_program_keeps_its_figures_and_says_so(tmp_path):
+    """os.execv replaces the process: the run file had only its empty first snapshot (peak 0 B, "called sys.exit:
+    exit status 4" for the new program's status). The figures up to the exec are kept, the end says what happened,
+    and the findings that need the end state say they were skipped; an exec that fails changes nothing."""
+    write(tmp_path / "app.py", """
+        import os, sys
+        data = [bytes(1000) for _ in range(2000)]
+        print("before", flush=True)
+        try:
+            os.execv("/nonexistent/x", ["x"])
+        except OSError:
+            print("exec failed", flush=True)
+        os.execv(sys.executable, [sys.executable, "-c", "print('after'); raise SystemExit(4)"])
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path, options=())
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (4, "before\nexec failed\nafter\n")
+    r = report_of(tmp_path / "r.json")
+    assert r["outcome"]["status"] == "exec" and r["outcome"]["exit_status"] == 4
+    assert r["summary"]["peak_bytes"] > 2_000_000
+    assert "replaced itself with another program" in got.stderr
+    assert any("did not end normally" in n for n in r["notes"])

@@ -85,6 +85,19 @@ def _wrapped_exit(status: int) -> None:
         _real_exit(status)
 
 
+def _before_exec(real: "Callable[..., Any]") -> "Callable[..., Any]":
+    """os.execv/execve for the target: the program is about to be replaced by another, which nothing traces, so the
+    figures so far go to the run file first, with an end record saying so (the new program's exit status is the
+    process's). Should the exec fail, the program goes on, and its later snapshots and end supersede these."""
+    def exec_(*args: object) -> object:
+        if _pid == _os().getpid():  # not a forked child's exec: its run is not ours
+            _ext._runfile_snapshot()
+            end = {"status": "exec", "exit_status": None, "signal": None, "exception": None, "final": True}
+            _ext._runfile_write(_END, repr(end).encode())
+        return real(*args)
+    return exec_
+
+
 def _exit_status(code: object) -> int:
     """What python exits with for SystemExit(code) (it prints a non-int code itself)."""
     if code is None:
@@ -276,6 +289,8 @@ def main() -> None:
     _real_exit = os._exit
     _pid = os.getpid()
     os._exit = _wrapped_exit
+    # os.execl*/execv*/execle*/execlp*/execvp* all end in these two (looked up in os's namespace at each call)
+    os.execv, os.execve = _before_exec(os.execv), _before_exec(os.execve)
     _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), _decimal(cfg["max_bytes"]))
     # root: the stacks stop at the frame that runs the target; this file's frames outside it are cut by the reader
     # anyway (runfile_read.c), and the tracker's walk of every allocation's stack need not read them

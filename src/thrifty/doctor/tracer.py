@@ -241,8 +241,9 @@ def _outcome(end: dict[str, Any], returncode: int) -> tuple[dict[str, Any], int]
 def _build_findings(evidence: Any, report: dict[str, Any], recorded_by: str | None = None) -> list[Any]:
     from thrifty.doctor import findings
 
-    if evidence is None:
-        return []
+    # no evidence (the target ended by a signal, os._exit or an exec): the findings that need its end state are
+    # skipped, and the report says so ("Findings: none." read as a clean bill); those from the source and the
+    # run's per-line figures still stand
     try:
         return findings.build(evidence, report)
     except Exception as e:  # noqa: BLE001  (a run file from another thrifty version, or a damaged one)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
     from typing import Any
 
 from thrifty.doctor.render_text import ended
-from thrifty.doctor.usercode import UserCode, site_label, typed_target
+from thrifty.doctor.usercode import UserCode, site_label, target_display, typed_target
 from thrifty.guards import format_size as _size
 
 MIN_POINTS = 6  # fewer snapshots than this tell no trend
@@ -231,7 +231,7 @@ def rough_duration(s: float) -> str:
 def render_text(a: dict[str, Any], top: int = 10) -> str:
     """The analysis as the terminal shows it."""
     t = a.get("target", {})
-    lines = [f"thrifty watch — {t.get('value', '?')}: {a['snapshots']} snapshots over {a['duration_s']:.1f} s "
+    lines = [f"thrifty watch — {target_display(t)}: {a['snapshots']} snapshots over {a['duration_s']:.1f} s "
              f"({a['mode']} mode)"]
     h = a["heap"]
     head = f"  heap          {_size(h['first_bytes'])} → {_size(h['last_bytes'])} (peak {_size(h['peak_bytes'])})"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
 from thrifty import _ext
 from thrifty.doctor import runfile
 from thrifty.doctor.record import Record
+from thrifty.doctor.usercode import target_display
 
 # the recorder, run as a script (run_child.py, which imports child.py, finds thrifty where this process found it:
 # _PKGDIR, its first argument)
@@ -45,9 +46,7 @@ class Target(Record):
 
     @property
     def display(self) -> str:
-        if self.kind == "script" and self.value == "-":
-            return "- (the program on stdin)"
-        return {"script": self.value, "module": f"-m {self.value}", "code": "-c <code>"}[self.kind]
+        return target_display({"kind": self.kind, "value": self.value})
 
 
 class Result(Record):

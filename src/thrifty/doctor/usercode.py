@@ -33,6 +33,16 @@ def typed_target(target: "dict[str, Any]") -> bool:
     return bool(kind == "code" or (kind == "script" and target.get("value") == "-"))
 
 
+def target_display(target: "dict[str, Any]") -> str:
+    """How a report names its target: `app.py`, `-m json.tool`, `-c <code>`, `- (the program on stdin)`."""
+    kind, value = target.get("kind", "script"), str(target.get("value", "?"))
+    if kind == "module":
+        return f"-m {value}"
+    if kind == "code":
+        return "-c <code>"
+    return "- (the program on stdin)" if value == "-" else value
+
+
 def is_import_frame(frame: "list[Any] | tuple[Any, ...]") -> bool:
     """The recorder's `["<import>", 0, module]` pseudo-frame: the stack passes through the import of `module`."""
     return bool(frame[0] == "<import>")

@@ -199,7 +199,7 @@ static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const v
     }
     Py_ssize_t *fidx = (Py_ssize_t *)(p->ids + p->ids_cap);
     uint8_t *ks = (uint8_t *)(fidx + p->ids_cap);
-    int stripped = 0, machinery_at = -1, inner_machinery = 0;
+    int stripped = 0, machinery_at = -1, inner_machinery = 0, user_outside = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         int kind = kind_of(p, PySequence_Fast_GET_ITEM(fr, k), &fidx[k]);
         if (kind < 0)
@@ -209,10 +209,14 @@ static int one_stack_held(pass *p, PyObject *st, PyObject *fr, PyObject *const v
             stripped = 1;
         if (kind == K_MACHINERY && machinery_at < 0)
             machinery_at = (int)k;
+        if (kind == K_USER && machinery_at < 0)
+            user_outside = 1;
         inner_machinery = kind == K_MACHINERY;
     }
-    /* frames outside the doctor's outermost frame launched it (the `thrifty` console script) */
-    cut = stripped && machinery_at >= 0 ? machinery_at : 0;
+    /* frames outside the doctor's outermost frame launched it (the `thrifty` console script, pytest); a frame of the
+     * user's code out there means the doctor's frame is a probe the target called (the resource probe showing a
+     * warning, its finder importing `warnings`): the user's frames stay, and the probe's alone are dropped */
+    cut = stripped && machinery_at >= 0 && !user_outside ? machinery_at : 0;
     /* the kept frames compacted in place (kept <= k); nothing between the two loops allocates */
     for (Py_ssize_t k = cut; k < n; k++) {
         if (stripped && ks[k] >= K_HARNESS)

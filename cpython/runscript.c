@@ -7,27 +7,57 @@
 #include "thrifty_ext.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 /* _run_script(path, globals): run the file as python runs its main script, in the dict `globals` (which the caller
- * prepared as python prepares __main__'s). Returns what the module's code returned (None), or raises what it raised;
- * an unopenable file raises OSError naming it, as open() would. Runs Python code: call it where anything may happen. */
+ * prepared as python prepares __main__'s). path may instead be a file descriptor, 0 for `python -`: the script is read
+ * from a duplicate of it, which shares its offset (a program reading its stdin after finds what python leaves), and
+ * its code is named "<stdin>", as python names it. Returns what the module's code returned (None), or raises what it
+ * raised; an unopenable file raises OSError naming it, as open() would. Runs Python code: call it where anything may
+ * happen. */
 static PyObject *run_script(PyObject *module, PyObject *args) {
     PyObject *path, *encoded, *result;
     PyObject *globals;
     PyCompilerFlags flags;
     FILE *fp;
     (void)module;
-    if (!PyArg_ParseTuple(args, "UO!:_run_script", &path, &PyDict_Type, &globals))
+    if (!PyArg_ParseTuple(args, "OO!:_run_script", &path, &PyDict_Type, &globals))
         return NULL;
-    if (!PyUnicode_FSConverter(path, &encoded))
-        return NULL;
-    errno = 0;
-    fp = fopen(PyBytes_AS_STRING(encoded), "rb");
-    if (!fp) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
-        Py_DECREF(encoded);
-        return NULL;
+    if (PyLong_Check(path)) {
+        long fd = PyLong_AsLong(path);
+        int copy;
+        if (fd == -1 && PyErr_Occurred())
+            return NULL;
+        errno = EBADF;
+        copy = fd >= 0 && fd <= INT_MAX ? dup((int)fd) : -1;
+        fp = copy >= 0 ? fdopen(copy, "rb") : NULL;
+        if (!fp) {
+            if (copy >= 0)
+                close(copy);
+            return PyErr_SetFromErrno(PyExc_OSError);
+        }
+        encoded = PyBytes_FromString("<stdin>");
+        if (!encoded) {
+            fclose(fp);
+            return NULL;
+        }
+    } else {
+        if (!PyUnicode_Check(path)) {
+            PyErr_Format(PyExc_TypeError, "_run_script: path must be str or a file descriptor, not %.100s",
+                         Py_TYPE(path)->tp_name);
+            return NULL;
+        }
+        if (!PyUnicode_FSConverter(path, &encoded))
+            return NULL;
+        errno = 0;
+        fp = fopen(PyBytes_AS_STRING(encoded), "rb");
+        if (!fp) {
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+            Py_DECREF(encoded);
+            return NULL;
+        }
     }
     /* python's flags for its main script: no inherited future features, this version's grammar */
     flags.cf_flags = 0;
@@ -40,7 +70,8 @@ static PyObject *run_script(PyObject *module, PyObject *args) {
 
 static PyMethodDef runscript_methods[] = {
     {"_run_script", run_script, METH_VARARGS,
-     "_run_script(path, globals) -> None. Run a script file as `python path` does, its AST live while it runs."},
+     "_run_script(path, globals) -> None. Run a script file (or a file descriptor: 0 for `python -`) as python runs "
+     "its main script, its AST live while it runs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -90,3 +90,63 @@ def test_a_late_sites_blocks_of_many_sizes_pack_after_thousands_of_sites():
     assert 50_000 <= blocks <= 55_000, blocks
     # 8-byte slots at a load of 3/8 to 3/4; the 16-byte table would take twice as much
     assert table <= 8 * blocks * 8 // 3 + 64 * 1024, (table, blocks)
+
+
+def test_a_probe_frame_the_target_called_keeps_the_users_frames_outside_it():
+    # the resource probe's wrapper of warnings._showwarnmsg (and its finder importing `warnings`) runs inside the
+    # user's line: cutting the stack at the doctor's outermost frame, as for a launcher, lost the user's frames
+    frames = [
+        ("/home/u/app.py", 14, "<module>"),  # 0: the user's warnings.warn(...) line
+        (os.path.join(PKG, "doctor", "probe.py"), 390, "take"),  # 1: the probe the warning passes through
+        ("/usr/lib/python3.11/warnings.py", 112, "_showwarnmsg"),  # 2: showing it (imports linecache)
+        ("/venv/bin/thrifty", 8, "<module>"),  # 3: a launcher (the console script) outside the doctor
+        (os.path.join(PKG, "cli.py"), 300, "main"),  # 4: the doctor's outermost frame
+    ]
+    raw = _raw(frames, [
+        {"frames": [0, 1, 2], "live_at_peak": 100},
+        {"frames": [3, 4, 0], "live_at_peak": 10},
+    ])
+    r = build_report(raw, include=["/home/u/*"])
+    sites = {(s["file"], s["line"]): s for s in r["sites"]}
+    assert set(sites) == {("/home/u/app.py", 14)}
+    assert sites[("/home/u/app.py", 14)]["live_at_peak"] == 110
+    kept = [[r["frames"][i][0] for i in st["frames"]] for st in r["stacks"]]
+    assert ["/home/u/app.py", "/usr/lib/python3.11/warnings.py"] in kept  # the probe's frame alone dropped
+    assert ["/home/u/app.py"] in kept  # the launcher's frames cut
+
+
+def test_a_shown_warning_and_the_warnings_import_are_the_users_lines(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text("import warnings\n"
+                   "warnings.simplefilter('ignore', UserWarning)\n"
+                   "warnings.warn('shown', FutureWarning)\n")
+    out_json = tmp_path / "r.json"
+    out = subprocess.run([*DOCTOR, "--json", str(out_json), str(app)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out_json.read_text())
+    assert "FutureWarning: shown" in out.stderr
+    by_line = {}
+    for s in r["sites"]:
+        if s["user_code"]:
+            by_line[s["line"]] = by_line.get(s["line"], 0) + s["live_at_peak"]
+    # showing the warning imports linecache (~1 MB): the user's line 3 did that, not "warnings.py [not your code]"
+    assert by_line.get(3, 0) > 100_000, r["sites"]
+    not_yours = sum(s["live_at_peak"] for s in r["sites"] if not s["user_code"])
+    assert not_yours < by_line[3] / 10
+    rows = {row["module"]: row for row in r["imports"]}
+    assert rows["warnings"]["imported_at"]["line"] == 1
+
+
+def test_the_warnings_import_the_resource_probe_forces_is_the_doctors_not_the_dropping_line(tmp_path):
+    # python ignores a ResourceWarning without importing `warnings`; the doctor's pinned filter makes it import
+    # warnings (~48 KB) to record the warning: that import is not the line that dropped the file, nor the program's
+    app = tmp_path / "app.py"
+    app.write_text("cfg = open(__file__).read()\nprint(len(cfg))\n")
+    out_json = tmp_path / "r.json"
+    out = subprocess.run([*DOCTOR, "--json", str(out_json), str(app)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out_json.read_text())
+    assert [f["kind"] for f in r["findings"]] == ["resource"]  # still recorded
+    line1 = sum(s["live_at_peak"] + s["live_at_end"] for s in r["sites"] if s["user_code"] and s["line"] == 1)
+    warnings_row = [row for row in r["imports"] if row["module"] == "warnings"]
+    assert line1 < 4096 and all(row["live_at_end"] < 4096 for row in warnings_row), (line1, warnings_row)

@@ -344,3 +344,18 @@ def test_hot_loop_confirms_a_membership_test():
     assert not cold.confirmed
     (hot,) = confirm(check_source("app.py", src)[-1:], Evidence(line_allocs={("app.py", 3): 50_000}))
     assert hot.confirmed and "line 3" in hot.evidence
+
+
+def test_a_few_hundred_bytes_of_equal_strings_are_no_finding():
+    # three copies of a 67-character path made inside a library call from the user's line: 232 bytes, noise
+    from thrifty.doctor.findings import build
+
+    def group(preview, copies, size):
+        return {"type": "str", "length": 67, "copies": copies, "size": size, "bytes_wasted": (copies - 1) * size,
+                "sites": [["/home/u/app.py", 11]], "preview": preview}
+
+    ev = {"duplicates": [group("'/venv/lib/python3.11/si'", 3, 116)]}
+    assert [f for f in build(ev) if f.kind == "duplicate"] == []
+    ev = {"duplicates": [group("'sensor/ambient/temperature'", 100, 116)]}
+    (f,) = [f for f in build(ev) if f.kind == "duplicate"]
+    assert f.bytes == 99 * 116 >= duplicates.MIN_BYTES

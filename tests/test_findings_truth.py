@@ -49,6 +49,31 @@ def test_stdlib_imports_give_no_findings_outside_the_users_code(tmp_path):
     assert all(s["user_code"] is (s["file"] == p) for s in rep["sites"] if s["file"] != "<no Python frame>")
 
 
+def test_cycles_a_library_makes_inside_a_call_from_the_users_line_are_the_note_not_findings(tmp_path):
+    # argparse's HelpFormatter <-> _Section and its bound methods: made inside format_help(), nothing the user's line
+    # can weaken ("at app.py:8, fix: weakref" was wrong); the user's own class in a cycle stays a finding, and so
+    # would a library's object the user's line made itself
+    p = _script(tmp_path, """\
+        import argparse, gc, types
+        class Node:
+            def __init__(self):
+                self.me = self
+        for i in range(50):
+            parser = argparse.ArgumentParser(description="demo")
+            parser.add_argument("--n", type=int, default=3, help="how many")
+            parser.format_help()
+            Node()
+            box = types.SimpleNamespace()
+            box.me = box
+        gc.collect()
+        """)
+    r, rep = _doctor(tmp_path, p)
+    cycles = [f for f in rep["findings"] if f["kind"] == "cycle"]
+    assert sorted((f["data"]["type"], f["line"]) for f in cycles) == [("__main__.Node", 9), ("types.SimpleNamespace", 10)], \
+        [(f["data"]["type"], f["line"]) for f in cycles]
+    assert rep["left_out"]["cycles"]["objects"] >= 150  # argparse's, in the one-line note
+
+
 def test_an_alias_of_a_list_held_in_a_dict_is_not_a_global_finding(tmp_path):
     p = _script(tmp_path, """\
         tables = {"a": [str(i) * 20 for i in range(20000)], "b": [1]}
@@ -193,6 +218,33 @@ def test_each_global_gets_the_fix_that_fits_its_value_measured(tmp_path):
     assert "array.array('d')" in fs["RECENT"].fix and "fix would save ≈" in fs["RECENT"].fix
 
 
+def test_a_global_bound_in_with_for_or_under_main_has_its_line_and_a_fix_that_fits_what_it_is(tmp_path):
+    # `with Pool() as p:` at module level, a loop variable, names bound under `if __name__ == "__main__":` and in a
+    # try: were reported "at app.py" (line 0), and every value got "bound it with Ring or lru_cache"
+    from thrifty.doctor.findings import module_globals
+
+    class Executor:  # stands for a ThreadPoolExecutor/Pool left bound after its `with` block
+        def __init__(self):
+            self.state = bytearray(8000)
+
+    path = tmp_path / "app.py"
+    path.write_text("import sys\n"
+                    "def work():\n    LATE = 1\n"
+                    "with open(__file__) as ex:\n    pass\n"
+                    "for row in range(3):\n    pass\n"
+                    "if __name__ == '__main__':\n"
+                    "    try:\n        words = sys.argv\n    except Exception:\n        pass\n"
+                    "    cache = {}\n")
+    ns = {"__name__": "app", "ex": Executor(), "row": list(range(2000, 4000)),
+          "words": [str(i) * 9 for i in range(2000)], "cache": {i: [i, str(i)] for i in range(2000)}}
+    fs = {f.data["name"]: f for f in module_globals.findings(module_globals.measure({str(path): ns}))}
+    assert {n: f.line for n, f in fs.items()} == {"ex": 4, "row": 6, "words": 10, "cache": 13}
+    assert fs["ex"].fix.startswith("keep it inside the function that uses it") and "`del ex`" in fs["ex"].fix
+    assert "Ring" not in fs["ex"].fix and "lru_cache" not in fs["ex"].fix
+    assert "thrifty.Ring(typecode, maxlen=...)" in fs["words"].fix and "lru_cache" not in fs["words"].fix
+    assert "functools.lru_cache(maxsize=...)" in fs["cache"].fix and "lists that keep growing" in fs["cache"].fix
+
+
 def test_a_second_name_for_one_value_is_an_alias(tmp_path):
     ns = {"__name__": "app", "TABLE": [str(i) for i in range(5000)]}
     ns["RECENT"] = ns["TABLE"]
@@ -201,3 +253,31 @@ def test_a_second_name_for_one_value_is_an_alias(tmp_path):
     keep = ns["TABLE"]  # now something else holds it too: neither name's `del` frees it
     assert _global_findings(tmp_path, ns) == {}
     del keep
+
+
+def test_a_global_two_modules_of_the_users_bind_is_reported_once_where_it_is_made(tmp_path):
+    # `from pkg import REGISTRY` in a second module: two namespaces hold the dict, so `del` in either freed nothing
+    # and neither reported the 1.8 MB it held
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("REGISTRY = {}\n")
+    (pkg / "core.py").write_text("from pkg import REGISTRY\n"
+                                 "def run(n):\n    REGISTRY['last'] = [str(i) * 40 for i in range(n)]\n")
+    (pkg / "__main__.py").write_text("from pkg import core\ncore.run(20000)\n")
+    r, rep = _doctor(tmp_path, "-m", "pkg")
+    (g,) = [f for f in rep["findings"] if f["kind"] == "global"]
+    assert (g["data"]["name"], g["file"], g["line"]) == ("REGISTRY", str(pkg / "__init__.py"), 1)
+    assert g["bytes"] > 1_500_000 and "here and in pkg/core.py (which imports it)" in g["evidence"]
+
+
+def test_a_measured_fix_that_saves_little_is_not_offered(tmp_path):
+    # a dict of int -> long str: FrozenMap keeps the same strs and saves a few percent; the advice is the dict's
+    from thrifty.doctor.findings import module_globals
+
+    path = tmp_path / "app.py"
+    path.write_text("data = {}\n")
+    ns = {"__name__": "app", "data": {i: str(i) * 20 for i in range(5000)}}
+    (f,) = module_globals.findings(module_globals.measure({str(path): ns}))
+    built = thrifty.sizeof(thrifty.FrozenMap(ns["data"]), deep=True)
+    assert f.bytes - built < f.bytes * module_globals.MIN_SAVING_SHARE  # what the run measured: little to gain
+    assert "FrozenMap" not in f.fix and f.data["saving"] == 0 and "lru_cache" in f.fix

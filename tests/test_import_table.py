@@ -84,3 +84,60 @@ def test_heavy_user_import_is_a_footprint_finding_light_or_library_ones_are_not(
     assert "import json inside the function" in f.fix and "at module level" in f.evidence
     small = build_report(_raw(FRAMES, [{"frames": [0, 1, 2, 3], "live_at_peak": 1000, "live_at_end": 1000}]))
     assert [f for f in build({}, small) if f.kind == "import"] == []
+
+
+def _import_finding(tmp_path, source, line=1, function="<module>"):
+    from thrifty.doctor.findings import build
+
+    app = tmp_path / "app.py"
+    app.write_text(source)
+    big = 600 * 1024
+    frames = [[str(app), line, function], [BOOT, 1176, "_find_and_load"], ["<import>", 0, "json"],
+              [os.path.join(STDLIB, "json", "__init__.py"), 106, "<module>"]]
+    raw = {**_raw(frames, [{"frames": [0, 1, 2, 3], "live_at_peak": big, "live_at_end": big}]),
+           "user_roots": [str(tmp_path)]}
+    r = build_report(raw, target={"kind": "script", "value": str(app)})
+    (f,) = [f for f in build({}, r) if f.kind == "import"]
+    return f
+
+
+def test_the_import_fix_follows_how_the_file_uses_the_module(tmp_path):
+    # used at module level: every run pays, so "import it inside the function" would be wrong advice
+    f = _import_finding(tmp_path, "import json\n\nDATA = json.loads('[1]')\n")
+    assert f.data["used"] == "module" and "line 3" in f.evidence
+    assert "inside the function" not in f.fix and "save nothing" in f.fix and "lighter module" in f.fix
+    # `if __name__ == "__main__":` runs on every run of the script too; a decorator or default runs at definition
+    for src in ("import json\n\ndef main():\n    pass\n\nif __name__ == '__main__':\n    print(json.dumps(1))\n",
+                "import json\n\ndef f(dump=json.dumps):\n    return dump(1)\n"):
+        assert _import_finding(tmp_path, src).data["used"] == "module"
+    # used only in functions: importing it there is the fix, and the finding names them
+    f = _import_finding(tmp_path, "import json\n\ndef save(x):\n    return json.dumps(x)\n\n"
+                                  "class Store:\n    def load(self, s):\n        return json.loads(s)\n")
+    assert f.data["used"] == "functions" and "import json inside save(), load()" in f.fix
+    # never used: remove it
+    f = _import_finding(tmp_path, "import json  # left over\n\nprint('hi')\n")
+    assert f.data["used"] == "unused" and f.fix.startswith("remove `import json`")
+    # a name re-exported through __all__ is for other modules: the source cannot tell, the general advice stays
+    f = _import_finding(tmp_path, "from json import loads\n__all__ = ['loads']\n")
+    assert f.data["used"] is None and "inside the function that needs it" in f.fix
+    # imported inside a function already: it is lazy, only a lighter module would cost less
+    f = _import_finding(tmp_path, "def main():\n    import json\n    return json.dumps(1)\n", line=2,
+                        function="main")
+    assert "in main()" in f.evidence and "pay for it already" in f.fix and "inside the function" not in f.fix
+
+
+def test_a_module_of_the_users_own_is_no_import_finding_its_globals_are():
+    # `import mylib` whose 600 KiB is mylib's own TABLE: the globals finding counts those bytes (once); the
+    # import row still shows it, with its file
+    from thrifty.doctor.findings import build
+
+    big = 600 * 1024
+    frames = [["/home/u/app.py", 1, "<module>"], [BOOT, 1176, "_find_and_load"], ["<import>", 0, "mylib"],
+              ["/home/u/mylib.py", 1, "<module>"]]
+    r = build_report(_raw(frames, [{"frames": [0, 1, 2, 3], "live_at_peak": big, "live_at_end": big}]),
+                     target={"kind": "script", "value": "/home/u/app.py"})
+    (row,) = r["imports"]
+    assert (row["module"], row["file"], row["imported_at"]["line"]) == ("mylib", "/home/u/mylib.py", 1)
+    assert [f for f in build({}, r) if f.kind == "import"] == []
+    assert r["sites"][r["top_at_peak"][0]]["file"] == "/home/u/mylib.py"
+    assert {m["module"]: m["file"] for m in _report()["imports"]}["json.decoder"].endswith("decoder.py")

@@ -60,3 +60,19 @@ def test_bad_sizes_are_usage_errors(pytester):
 def test_marker_registered(pytester):
     result = pytester.runpytest_subprocess("--markers")
     result.stdout.fnmatch_lines(["*memory_budget(size)*"])
+
+
+def test_budgets_hold_when_pytest_itself_runs_under_the_doctor(pytester):
+    # `thrifty doctor -m pytest`: the doctor's tracker is the process's one, so the plugin skipped every budget and
+    # test_big passed (exit status 0 where plain pytest gives 1); an allocation guard now measures the test
+    import subprocess
+    import sys
+
+    pytester.makepyfile(TESTS)
+    out = subprocess.run([sys.executable, "-m", "thrifty", "doctor", "--no-findings", "-m", "pytest", "-p",
+                          "no:cacheprovider", "test_budgets_hold_when_pytest_itself_runs_under_the_doctor.py"],
+                         capture_output=True, text=True, cwd=pytester.path, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "2 failed, 2 passed" in out.stdout
+    assert "peak traced heap 3.0 MiB" in out.stdout and "counted by thrifty.count_allocs" in out.stdout
+    assert "own failure" in out.stdout

@@ -263,3 +263,134 @@ def test_threads_and_atexit_after_main_are_counted(tmp_path):
     got = doctor("--json", "r.json", "app.py", cwd=tmp_path)
     assert got.stdout == want.stdout == "main done\nthread done\natexit 1\n"
     assert report_of(tmp_path / "r.json")["summary"]["peak_bytes"] >= 7_000_000
+
+
+def test_a_zipapp_a_directory_and_a_relative_path_run_as_python_runs_them(tmp_path):
+    """`python app.pyz` and `python dir` run the __main__ module inside (sys.path[0] the zip or directory itself);
+    `__file__` and that sys.path[0] are the current directory joined with the path as given, not normalized."""
+    src = tmp_path / "src"
+    (src / "mylib").mkdir(parents=True)
+    write(src / "__main__.py", """
+        import sys
+        from mylib import work
+        print(__name__, __file__, sys.argv, sys.path[0], work())
+        """)
+    write(src / "mylib" / "__init__.py", "TABLE = {f'k{i}': i for i in range(30000)}\ndef work():\n    return len(TABLE)\n")
+    assert plain("-m", "zipapp", "src", "-o", "app.pyz", cwd=tmp_path).returncode == 0
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "show.py", "import sys\nprint(__file__, sys.path[0])\n")
+    for target, cwd in ((["app.pyz", "x"], tmp_path), (["src", "y"], tmp_path), ([".", "z"], src),
+                        (["../show.py"], tmp_path / "sub")):
+        want = plain(*target, cwd=cwd)
+        out_json = tmp_path / "r.json"
+        got = doctor("--json", out_json, *target, cwd=cwd, options=())
+        assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, want.stdout), got.stderr
+        assert "SyntaxError" not in got.stderr and want.stdout
+        r = report_of(out_json)
+        if target[0] != "../show.py":
+            # the zip's or directory's files are the user's code: the dict built in mylib is the top site
+            top = r["sites"][r["top_at_peak"][0]]
+            assert top["user_code"] and top["file"].endswith(os.path.join("mylib", "__init__.py")), top
+    assert "/sub/../show.py" in want.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    got = doctor(empty, cwd=tmp_path)
+    assert got.returncode == 2 and "without a __main__.py" in got.stderr
+
+
+def test_finalizers_at_exit_run_in_pythons_order_with_findings_on(tmp_path):
+    """The cycle probe collected once before the run, which moved every object to the oldest generation: at exit
+    the collector then freed __main__'s objects itself, and their __del__ ran in another order (0 1 2, not 2 1 0)."""
+    write(tmp_path / "app.py", """
+        import atexit
+        class Res:
+            def __init__(self, n):
+                self.n = n
+            def __del__(self):
+                print("del", self.n, flush=True)
+        keep = [Res(i) for i in range(3)]
+        atexit.register(print, "atexit")
+        print("end")
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("app.py", cwd=tmp_path, options=())
+    assert want.stdout == "end\natexit\ndel 2\ndel 1\ndel 0\n"
+    assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_the_doctor_started_with_stdout_or_stderr_closed_ends_as_python_does(tmp_path, closed):
+    """`cmd >&-` / `2>&-`: python's print goes nowhere and it exits 0; the doctor failed writing its report to the
+    missing stream (AttributeError on None, exit status 1). The target sees the descriptor closed, as under python."""
+    code = "import sys\nprint('out')\nprint('err', sys.stdout is None, file=sys.stderr)\n"
+    fd = {"stdout": "1", "stderr": "2"}[closed]
+    shell = f'exec "$@" {fd}>&-'
+    want = subprocess.run(["sh", "-c", shell, "sh", sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    got = subprocess.run(["sh", "-c", shell, "sh", *DOCTOR, "--json", "r.json", "-c", code], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert got.returncode == want.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+    if closed == "stdout":
+        assert got.stderr.startswith("err True\n") and "thrifty doctor" in got.stderr
+    assert report_of(tmp_path / "r.json")["outcome"]["exit_status"] == 0
+
+
+def test_a_script_piped_in_as_dev_stdin_runs(tmp_path):
+    """`... | python /dev/stdin`: the doctor checked the script by reading a byte of it, which took the pipe's whole
+    first block, and the target ran an empty script."""
+    if not os.path.exists("/dev/stdin"):
+        pytest.skip("no /dev/stdin")
+    script = "import sys\nprint('piped', len(sys.argv))\n"
+    run = dict(input=script, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    want = subprocess.run([sys.executable, "/dev/stdin", "a"], **run)
+    got = subprocess.run([*DOCTOR, "--no-findings", "/dev/stdin", "a"], **run)
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, "piped 2\n"), got.stderr
+
+
+def test_a_program_on_stdin_runs_as_python_dash_runs_it(tmp_path):
+    """`python - args` reads the program from stdin: argv[0] '-', sys.path[0] '', code named <stdin>, the user's;
+    the doctor said "cannot open script '-'"."""
+    script = ("import sys\ndata = [str(i) * 20 for i in range(30000)]\n"
+              "print(__file__, sys.argv, repr(sys.path[0]), len(data), repr(sys.stdin.read()))\n")
+    (tmp_path / "prog.txt").write_text(script)
+    for how in ("pipe", "file"):
+        kw = dict(capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        if how == "pipe":
+            kw["input"] = script
+        else:
+            kw["stdin"] = open(tmp_path / "prog.txt")
+        want = subprocess.run([sys.executable, "-", "a"], **kw)
+        if how == "file":
+            kw["stdin"] = open(tmp_path / "prog.txt")
+        got = subprocess.run([*DOCTOR, "--json", "r.json", "-", "a"], **kw)
+        assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (0, want.stdout), got.stderr
+        assert want.stdout == "<stdin> ['-', 'a'] '' 30000 ''\n"
+        r = report_of(tmp_path / "r.json")
+        top = r["sites"][r["top_at_peak"][0]]
+        assert (top["file"], top["line"], top["user_code"]) == ("<stdin>", 2, True)
+        assert "the program on stdin" in got.stderr
+
+
+def test_a_target_that_execs_another_program_keeps_its_figures_and_says_so(tmp_path):
+    """os.execv replaces the process: the run file had only its empty first snapshot (peak 0 B, "called sys.exit:
+    exit status 4" for the new program's status). The figures up to the exec are kept, the end says what happened,
+    and the findings that need the end state say they were skipped; an exec that fails changes nothing."""
+    write(tmp_path / "app.py", """
+        import os, sys
+        data = [bytes(1000) for _ in range(2000)]
+        print("before", flush=True)
+        try:
+            os.execv("/nonexistent/x", ["x"])
+        except OSError:
+            print("exec failed", flush=True)
+        os.execv(sys.executable, [sys.executable, "-c", "print('after'); raise SystemExit(4)"])
+        """)
+    want = plain("app.py", cwd=tmp_path)
+    got = doctor("--json", "r.json", "app.py", cwd=tmp_path, options=())
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout) == (4, "before\nexec failed\nafter\n")
+    r = report_of(tmp_path / "r.json")
+    assert r["outcome"]["status"] == "exec" and r["outcome"]["exit_status"] == 4
+    assert r["summary"]["peak_bytes"] > 2_000_000
+    assert "replaced itself with another program" in got.stderr
+    assert any("did not end normally" in n for n in r["notes"])

@@ -458,3 +458,13 @@ def test_a_snapshot_whose_write_fails_midway_leaves_a_consistent_file(tmp_path, 
             # line i keeps bytearray(999 + i): one overhead on every line, no site with another snapshot's bytes
             assert len({live - (999 + i) for i, live in sizes.items()}) == 1
         assert sorted(lines) == ["gen_a.py"]  # the one before the failed write
+
+
+def test_diff_says_how_much_a_peak_changed_in_words_that_fit_the_change():
+    from thrifty.doctor.diff import _ratio
+
+    assert _ratio(100, 25) == "   4.0x smaller in B" and _ratio(25, 100) == "   4.0x larger in B"
+    # within 10%: "1.0x larger in B" said nothing
+    assert _ratio(3_700_000, 3_800_000) == "   3% larger in B" and _ratio(1000, 960) == "   4% smaller in B"
+    assert _ratio(1000, 1001) == "   the same"
+    assert _ratio(0, 500) == "   (A: none)" and _ratio(500, 0) == "   (B: none)" and _ratio(0, 0) == ""

@@ -506,6 +506,14 @@ def entry() -> NoReturn:
     import gc
 
     gc.disable()
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            # started with that descriptor closed (`>&-`): python then prints nowhere, and so does the doctor (its
+            # report or document is lost, as python's output would be), instead of failing with exit status 1. Not a
+            # file: a descriptor opened here would take the closed one's number, and the target would inherit it.
+            import io
+
+            setattr(sys, name, io.StringIO())
     status = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -85,6 +85,19 @@ def _wrapped_exit(status: int) -> None:
         _real_exit(status)
 
 
+def _before_exec(real: "Callable[..., Any]") -> "Callable[..., Any]":
+    """os.execv/execve for the target: the program is about to be replaced by another, which nothing traces, so the
+    figures so far go to the run file first, with an end record saying so (the new program's exit status is the
+    process's). Should the exec fail, the program goes on, and its later snapshots and end supersede these."""
+    def exec_(*args: object) -> object:
+        if _pid == _os().getpid():  # not a forked child's exec: its run is not ours
+            _ext._runfile_snapshot()
+            end = {"status": "exec", "exit_status": None, "signal": None, "exception": None, "final": True}
+            _ext._runfile_write(_END, repr(end).encode())
+        return real(*args)
+    return exec_
+
+
 def _exit_status(code: object) -> int:
     """What python exits with for SystemExit(code) (it prints a non-int code itself)."""
     if code is None:
@@ -115,8 +128,28 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]"
     main.__dict__["__builtins__"] = sys.modules["builtins"]
     main.__dict__["__annotations__"] = {}
     run: "Callable[[], object]"
-    if kind == "script":
-        path = os.path.abspath(value)
+    if kind == "script" and value == "-":
+        # `python -`: the program comes on stdin, its code named "<stdin>", sys.path[0] '' (python -c's)
+        sys.argv[:] = ["-", *args]
+        sys.path[0] = ""
+        main.__file__ = "<stdin>"  # as python sets it for the run (PyRun_SimpleFile)
+        main.__cached__ = None  # type: ignore[attr-defined]
+        main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+        run = _in_target_frame("<stdin>", _ext._run_script, 0, main.__dict__)
+    elif kind == "script" and _main_importer(_abspath(value)) is not None:
+        # a directory or zip file (`python -m zipapp`'s .pyz): python runs the __main__ module in it, as -m does,
+        # with the path itself first on sys.path
+        sys.argv[:] = [value, *args]
+        sys.path[0] = _abspath(value)
+        main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+
+        def run_main() -> None:
+            import runpy  # as python does (pymain_run_module): runpy is part of the run
+
+            runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]
+        run = run_main
+    elif kind == "script":
+        path = _abspath(value)
         sys.argv[:] = [value, *args]
         sys.path[0] = os.path.dirname(os.path.realpath(value))
         main.__file__ = path
@@ -145,6 +178,33 @@ def _prepare(cfg: "dict[str, Any]") -> "tuple[Callable[[], object], ModuleType]"
         run = _in_target_frame("<string>", exec, value, main.__dict__)
     sys.modules["__main__"] = main
     return run, main
+
+
+def _abspath(path: str) -> str:
+    """The target's path as python makes it absolute (its __file__, the sys.path[0] of a directory or zip): the
+    current directory joined with it, not normalized (`../app.py` stays in it), and `.` the directory itself."""
+    os = _os()
+    if path in ("", "."):
+        return str(os.getcwd())
+    return path if os.path.isabs(path) else str(os.path.join(os.getcwd(), path))
+
+
+def _main_importer(path: str) -> object:
+    """What python asks before it runs a file (pymain_get_importer): an importer from sys.path_hooks for a directory
+    or a zip file, whose __main__ module python then runs; None for a script. Remembered in
+    sys.path_importer_cache, as python does (None for a script)."""
+    cache = sys.path_importer_cache
+    if path in cache:
+        return cache[path]
+    cache[path] = None
+    for hook in sys.path_hooks:
+        try:
+            importer = hook(path)
+        except ImportError:
+            continue
+        cache[path] = importer
+        return importer
+    return None
 
 
 def _call(run: "Callable[[Any, Any], object]", a: object, b: object) -> object:
@@ -214,15 +274,14 @@ def main() -> None:
     os = _os()
     run, main_module = _prepare(cfg)
     findings = cfg["findings"] == "1"
-    roots = [os.getcwd() if cfg["kind"] != "script" else sys.path[0]]
+    roots = [sys.path[0] if cfg["kind"] == "script" and cfg["value"] != "-" else os.getcwd()]
     probes: Probes | None = None
     if findings:
         from thrifty.doctor.probe import Probes
 
-        try:
-            probes = Probes(user_roots=roots)
-        except TypeError:  # the probes before they took the user's roots
-            probes = Probes()
+        # nothing is garbage yet in this fresh interpreter: no collection before the run, which python's would not
+        # make either (it changed the order of finalizers at exit)
+        probes = Probes(user_roots=roots, collect_first=False)
         probes.__enter__()
     meta = {"format": "thrifty.run", "thrifty": sys.modules["thrifty"].__version__,
             "python": sys.version.split()[0], "executable": sys.executable,
@@ -232,6 +291,8 @@ def main() -> None:
     _real_exit = os._exit
     _pid = os.getpid()
     os._exit = _wrapped_exit
+    # os.execl*/execv*/execle*/execlp*/execvp* all end in these two (looked up in os's namespace at each call)
+    os.execv, os.execve = _before_exec(os.execv), _before_exec(os.execve)
     _ext._runfile_open(cfg["runfile"], repr(meta).encode(), float(cfg["interval"]), _decimal(cfg["max_bytes"]))
     # root: the stacks stop at the frame that runs the target; this file's frames outside it are cut by the reader
     # anyway (runfile_read.c), and the tracker's walk of every allocation's stack need not read them

@@ -84,7 +84,12 @@ def _ratio(a: float, b: float) -> str:
         return ""
     if not b:
         return "   (B: none)"
+    if not a:
+        return "   (A: none)"
     r = a / b
+    if 1 / 1.1 < r < 1.1:  # "1.0x larger in B" says nothing: a small change reads as a percentage
+        pct = round(100 * (b - a) / a)
+        return "   the same" if pct == 0 else f"   {abs(pct)}% {'larger' if pct > 0 else 'smaller'} in B"
     return f"   {r:.1f}x smaller in B" if r >= 1 else f"   {1 / r:.1f}x larger in B"
 
 

@@ -178,8 +178,11 @@ def _is_namespace_of(d: Any, ns: dict[str, Any]) -> bool:
             and d.get("__name__") == ns.get("__name__") and "__builtins__" in d)
 
 
-def _freed_by_del(value: Any, refs: int, ns: dict[str, Any], dicts: list[dict[str, Any]]) -> bool:
-    """Would `del name` (in every copy of the namespace) free value? Only when nothing else refers to it."""
+def _freed_by_del(value: Any, refs: int, ns: dict[str, Any], dicts: list[dict[str, Any]],
+                  elsewhere: dict[int, str] | None = None, also: list[str] | None = None) -> bool:
+    """Would `del name` (in every copy of the namespace) free value? Only when nothing else refers to it. elsewhere:
+    the other user modules' namespaces (id -> file): a value they bind too (`from pkg import REGISTRY`) is freed by
+    `del` in each, whose files go to `also`, rather than be nobody's."""
     held = sum(1 for d in dicts for v in d.values() if v is value)
     if refs <= held:
         return True
@@ -188,7 +191,14 @@ def _freed_by_del(value: Any, refs: int, ns: dict[str, Any], dicts: list[dict[st
     copies = [r for r in others if _is_namespace_of(r, ns)]
     dicts.extend(copies)  # the module's from now on: aliases are taken out of every copy
     extra = sum(sum(1 for v in r.values() if v is value) for r in copies)
-    return refs <= held + extra
+    if refs <= held + extra:
+        return True
+    shared = [r for r in others if elsewhere and id(r) in elsewhere and not any(r is c for c in copies)]
+    extra += sum(sum(1 for v in r.values() if v is value) for r in shared)
+    if shared and refs <= held + extra and also is not None:
+        also.extend(sorted({elsewhere[id(r)] for r in shared} - {ns.get("__file__")}))  # type: ignore[index]
+        return True
+    return False
 
 
 def _fix_measure(value: Any) -> dict[str, Any] | None:
@@ -238,10 +248,11 @@ def measure_globals(namespaces: dict[str, dict[str, Any]], *, held: list[Any] | 
     probe = object()
     overhead = sys.getrefcount(probe)
     del probe
-    for file, ns in namespaces.items():
-        if is_library_file(file):
-            continue
+    users = {file: ns for file, ns in namespaces.items() if not is_library_file(file)}
+    spaces = {id(d): file for file, ns in users.items() for d in _module_dicts(ns)}
+    for file, ns in users.items():
         dicts = _module_dicts(ns)
+        elsewhere = {k: f for k, f in spaces.items() if f != file}
         for name in list(ns):
             if name.startswith("__") and name.endswith("__"):
                 continue
@@ -256,11 +267,14 @@ def measure_globals(namespaces: dict[str, dict[str, Any]], *, held: list[Any] | 
             g: dict[str, Any] = {"file": file, "name": name, "bytes": 0, "deep_bytes": 0, "freed_by_del": True, "claimed": 0,
                  "merged_into": None, "type": type(value).__name__, "len": n, "fix": None}
             out.append(g)
-            if id(value) in seen or not _freed_by_del(value, refs, ns, dicts):
+            also: list[str] = []
+            if id(value) in seen or not _freed_by_del(value, refs, ns, dicts, elsewhere, also):
                 g["freed_by_del"] = False
                 aliases.append((g, value, dicts))
             else:
                 todo.append((g, value))
+                if also:
+                    g["also_in"] = also
             seen.add(id(value))
     cand = {id(v): g for g, v in todo}
     inner_aliases: dict[int, list[Any]] = {}  # id(owner row) -> alias values charged to it

@@ -17,7 +17,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
     from typing import Any
 
 from thrifty.doctor.render_text import ended
-from thrifty.doctor.usercode import UserCode, site_label
+from thrifty.doctor.usercode import UserCode, site_label, target_display, typed_target
 from thrifty.guards import format_size as _size
 
 MIN_POINTS = 6  # fewer snapshots than this tell no trend
@@ -152,7 +152,7 @@ def analyse(meta: dict[str, Any], series: list[dict[str, Any]], *, budget: int |
     """The leak analysis of a run's snapshots (runfile.read_series). JSON-ready; schema in docs/watch.md."""
     target = meta.get("target", {})
     user = UserCode(meta.get("user_roots") or None, include or (), exclude or (),
-                    typed=target.get("kind") == "code")
+                    typed=typed_target(target))
     snaps = [s for s in series if s.get("duration_ns", 0) > 0] or series[-1:]
     times = [s["duration_ns"] / 1e9 for s in snaps]
     heap = [float(s["live_bytes_at_end"]) for s in snaps]
@@ -231,7 +231,7 @@ def rough_duration(s: float) -> str:
 def render_text(a: dict[str, Any], top: int = 10) -> str:
     """The analysis as the terminal shows it."""
     t = a.get("target", {})
-    lines = [f"thrifty watch — {t.get('value', '?')}: {a['snapshots']} snapshots over {a['duration_s']:.1f} s "
+    lines = [f"thrifty watch — {target_display(t)}: {a['snapshots']} snapshots over {a['duration_s']:.1f} s "
              f"({a['mode']} mode)"]
     h = a["heap"]
     head = f"  heap          {_size(h['first_bytes'])} → {_size(h['last_bytes'])} (peak {_size(h['peak_bytes'])})"

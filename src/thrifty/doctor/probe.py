@@ -48,7 +48,8 @@ _XORSHIFT: "list[int]" = []
 class Sites:
     """Where in the user's code an object was allocated: the innermost user frame of the tracker's stack for it.
     The user's roots default to the current directory and the target's sys.path[0] (its script's directory), taken
-    at the first lookup, i.e. while the target runs."""
+    at the first lookup, i.e. while the target runs. A site is *direct* when that user frame is the stack's
+    innermost, i.e. the user's line itself made the object, not a library it called."""
 
     def __init__(self, roots: list[str] | None = None, typed: bool | None = None) -> None:
         self._roots = roots
@@ -56,9 +57,10 @@ class Sites:
         self.user: UserCode | None = None
         # of_stack's answers by stack: a program's garbage comes from a few stacks, and the cycle collector asks for
         # thousands of objects' sites (walking each stack in Python was most of its time)
-        self._by_stack: dict[object, tuple[str, int] | None] = {}
+        self._by_stack: dict[object, tuple[tuple[str, int] | None, bool]] = {}  # (site, direct)
+        self._pairs: dict[object, tuple[tuple[str, int] | None, bool]] = {}
         # counts()'s answers by tracker site, valid for one generation of the tracker's sites (_tracker_site_keys)
-        self._by_key: dict[int, tuple[str, int] | None] = {}
+        self._by_key: dict[int, tuple[tuple[str, int] | None, bool]] = {}
         self._generation: object = None
 
     def is_user(self, filename: str) -> bool:
@@ -66,39 +68,47 @@ class Sites:
             import os
 
             roots = self._roots or sorted({os.getcwd(), os.path.realpath(sys.path[0] or os.getcwd())})
-            # `<string>` is the user's for a -c target (python sets argv[0] to "-c"), not generated code's elsewhere
-            typed = self._typed if self._typed is not None else (sys.argv[:1] == ["-c"])
+            # `<string>` is the user's for a -c target (python sets argv[0] to "-c"), `<stdin>` for `-` (argv[0] "-"),
+            # not generated code's elsewhere
+            typed = self._typed if self._typed is not None else (sys.argv[:1] in (["-c"], ["-"]))
             self.user = UserCode(roots, typed=typed)
         return self.user(filename)
 
     def of_stack(self, frames: object) -> tuple[str, int] | None:
         """The innermost user frame of ((filename, lineno), ...), innermost first, unless the import machinery comes
         first: an object a library module made while being imported is that module's, not the user's import line's."""
+        return self._site_of_stack(frames)[0]
+
+    def _site_of_stack(self, frames: object) -> tuple[tuple[str, int] | None, bool]:
+        """(of_stack's site, whether it is direct)."""
         if not frames:
-            return None
+            return None, False
         try:
             return self._by_stack[frames]
         except (KeyError, TypeError):  # TypeError: a stack given as a list (unhashable): not cached
             pass
-        site = self._of_stack(frames)
+        got = self._of_stack(frames)
         if len(self._by_stack) < _STACK_CACHE and isinstance(frames, tuple):
-            self._by_stack[frames] = site
-        return site
+            # one (site, direct) pair per user line, shared by its many stacks (memory in the target's process)
+            got = self._by_stack[frames] = self._pairs.setdefault(got, got)
+        return got
 
-    def _of_stack(self, frames: object) -> tuple[str, int] | None:
-        for filename, lineno in frames:  # type: ignore[attr-defined]
+    def _of_stack(self, frames: object) -> tuple[tuple[str, int] | None, bool]:
+        stack: "tuple[tuple[str, int], ...]" = frames  # type: ignore[assignment]  # a tuple or a list of them
+        for k, (filename, lineno) in enumerate(stack):
             if lineno <= 0:
-                return None  # made while the target was compiled (`<compile>`, no line): no line to point at
+                return None, False  # made while the target was compiled (`<compile>`, no line): no line to point at
             if self.is_user(filename):
-                return (filename, lineno)
+                return (filename, lineno), k == 0
             if filename.startswith("<frozen importlib") or filename == "<import>":
-                return None
-        return None
+                return None, False
+        return None, False
 
-    def counts(self, objs: "list[Any]") -> "dict[tuple[str, int] | None, int]":
+    def counts(self, objs: "list[Any]", direct: bool = False) -> "dict[tuple[str, int] | None, int]":
         """{site: how many of objs have it}, the sites in the order they first appear in objs: what counting
         `self.of(o)` over objs gives, with one stack tuple built per tracker site instead of one per object (the
-        cycle probe asks for thousands of objects' sites at each collection, from a few stacks)."""
+        cycle probe asks for thousands of objects' sites at each collection, from a few stacks). direct: an object
+        a library made inside a call from the user's line counts as of no site."""
         generation, keys = _ext._tracker_site_keys(objs)
         if generation != self._generation:  # a new run, or sites recycled: a key may stand for another stack now
             self._by_key.clear()
@@ -107,21 +117,25 @@ class Sites:
         out: dict[tuple[str, int] | None, int] = {}
         for obj, key in zip(objs, keys):
             if key is None:  # not in the tracker's tables (tracemalloc may know it)
-                site = self.of(obj)
+                got = self._site_of(obj)
             elif key in by_key:
-                site = by_key[key]
+                got = by_key[key]
             else:
-                site = self.of(obj)
+                got = self._site_of(obj)
                 if len(by_key) < _STACK_CACHE:
-                    by_key[key] = site
+                    by_key[key] = got
+            site = got[0] if got[1] or not direct else None
             out[site] = out.get(site, 0) + 1
         return out
 
     def of(self, obj: object) -> tuple[str, int] | None:
         """From thrifty's tracker (while it runs, or after a stop that kept its sites), else from tracemalloc when
         something else started it; None when neither recorded the object."""
+        return self._site_of(obj)[0]
+
+    def _site_of(self, obj: object) -> tuple[tuple[str, int] | None, bool]:
         frames = _ext._tracker_site_of(obj)
-        return self.of_stack(frames if frames is not None else _ext._alloc_site(obj))
+        return self._site_of_stack(frames if frames is not None else _ext._alloc_site(obj))
 
 
 SITES = Sites()  # the process's default (the in-process doctor and the tests); Probes may bring its own roots
@@ -139,15 +153,21 @@ class CycleCollector:
         self.groups: dict[tuple[str, tuple[str, int] | None], dict[str, Any]] = {}
         self.collections = 0
         self.sites = sites or SITES
+        self._user_modules: dict[str, bool] = {}  # module name -> are its classes the user's (_is_user_type)
         self._seed = 0  # where in _XORSHIFT the next sample starts
         self._old_debug = 0
         self._installed = False
 
-    def start(self) -> None:
+    def start(self, collect: bool = True) -> None:
+        """collect=False: there is no garbage yet (the recorder's fresh interpreter). A collection moves every object
+        alive to the oldest generation, which python's own run would not have done: it changed which objects the
+        collector frees at exit, and so the order their __del__ methods run in (as gc.collect() first thing in a
+        script does under plain python)."""
         self._old_debug = gc.get_debug()
         if self._old_debug & gc.DEBUG_SAVEALL:
             return  # someone already keeps gc.garbage for inspection: leave it to them, report no cycles
-        gc.collect()  # what was garbage before the run is not the program's
+        if collect:
+            gc.collect()  # what was garbage before the run is not the program's
         gc.garbage.clear()
         gc.set_debug(self._old_debug | gc.DEBUG_SAVEALL)
         gc.callbacks.append(self._callback)
@@ -211,13 +231,17 @@ class CycleCollector:
             name = t.__name__ if t in _PLUMBING else f"{t.__module__}.{t.__qualname__}"
             # sites from a sample: a type's garbage nearly always comes from one or two places
             sample = self._sample(objs)
+            # a library's own objects (argparse's formatters, asyncio's transports) in a cycle the library made
+            # inside a call from the user's line are not the user's to weaken: of no site, unless the user's line
+            # made them itself; the user's classes are the user's wherever they were instantiated
+            direct = not self._is_user_type(t)
             if discarded:  # the namespace's objects count as of no site (the outside-your-code note)
                 kept = [o for o in sample if id(o) not in discarded]
-                sites = self.sites.counts(kept)
+                sites = self.sites.counts(kept, direct)
                 if len(kept) < len(sample):
                     sites[None] = sites.get(None, 0) + len(sample) - len(kept)
             else:
-                sites = self.sites.counts(sample)
+                sites = self.sites.counts(sample, direct)
             share = plumbing_bytes * len(objs) / n_users if users else 0
             own = size(objs) + share
             # split the counts by the sample's proportions; the most common site takes the rounding remainder
@@ -234,6 +258,17 @@ class CycleCollector:
                 if g["chain"] is None and site is not None and len(self.groups) <= MAX_CHAINS:
                     ids = ids or {id(x) for x in garbage}
                     g["chain"] = example_chain(next(o for o in sample if self.sites.of(o) == site), ids) or ""
+
+
+    def _is_user_type(self, t: type) -> bool:
+        """A class of the user's code: defined in the target's main module or in a module file of the user's."""
+        name = t.__module__
+        got = self._user_modules.get(name)
+        if got is None:
+            file = getattr(sys.modules.get(name), "__file__", None)
+            got = name == "__main__" or (isinstance(file, str) and self.sites.is_user(file))
+            self._user_modules[name] = got
+        return got
 
 
 def _discarded_namespace(by_type: "dict[type, list[Any]]", garbage: "list[Any]") -> "set[int]":
@@ -336,6 +371,7 @@ def _format_chain(start: object, last: object, prev: dict[int, tuple[object, obj
 
 
 _PIN = ("always", None, ResourceWarning, None, 0)
+_SEP = "\\" if sys.platform == "win32" else "/"  # os.sep, without touching os here
 
 
 class ResourceCollector:
@@ -491,37 +527,74 @@ def _filters_mutated(module: "Any") -> None:
 class _AfterImport:
     """A sys.meta_path finder that finds nothing itself: when module `name` is imported, it asks the finders behind
     it for the spec, lets the module be created and executed as usual, then calls `then(module)`. It leaves
-    sys.meta_path at the first import, and the module's __loader__ and __spec__ are the real ones."""
+    sys.meta_path at the first import, and the module's __loader__ and __spec__ are the real ones.
+
+    An import of `name` that no code asked for by name is the doctor's own: the pinned ResourceWarning filter makes
+    python import `warnings` to show a warning it would have ignored (plain python imports nothing then). The code
+    that imports a module names it (`import warnings`, `from warnings import warn`, `__import__("warnings")`); the
+    line a file was dropped on does not. Such an import is left out of the tracker (`_ext._tracker_own`), as if it
+    had not happened, up to the end of its module's execution."""
 
     def __init__(self, name: str, then: "Any") -> None:
         self.name, self.then = name, then
         self.real: "Any" = None
+        self._own: "bool | None" = None  # the tracker's own flag before an import no code asked for
 
     def find_spec(self, name: str, path: "Any" = None, target: "Any" = None) -> "Any":
         if name != self.name or self.real is not None:
             return None
         if self in sys.meta_path:
             sys.meta_path.remove(self)
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            spec = find(name, path, target) if find is not None else None
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        if not self._asked_by_name():
+            self._own = _ext._tracker_own(True)
+        try:
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                spec = find(name, path, target) if find is not None else None
+                if spec is not None:
+                    break
+            else:
+                spec = None
+        except BaseException:
+            self._end_own()
+            raise
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            self._end_own()
             return spec
         self.real = spec.loader
         spec.loader = self
         return spec
 
+    def _asked_by_name(self) -> bool:
+        """Does the code importing the module name it? The first frame outside the import system (and this one)."""
+        f: "Any" = sys._getframe(2)
+        while f is not None and (f.f_code.co_filename.startswith("<frozen importlib")
+                                 or f.f_code.co_filename.endswith(("importlib" + _SEP + "__init__.py"))):
+            f = f.f_back
+        if f is None:
+            return True  # called from C with no Python frame: python's own start-up, not a warning shown
+        code = f.f_code
+        return self.name in code.co_names or self.name in code.co_consts
+
+    def _end_own(self) -> None:
+        if self._own is not None:
+            _ext._tracker_own(self._own)
+            self._own = None
+
     def create_module(self, spec: "Any") -> "Any":
-        return self.real.create_module(spec) if hasattr(self.real, "create_module") else None
+        try:
+            return self.real.create_module(spec) if hasattr(self.real, "create_module") else None
+        except BaseException:
+            self._end_own()
+            raise
 
     def exec_module(self, module: "Any") -> None:
         spec = module.__spec__
         spec.loader = module.__loader__ = self.real  # as if this finder had never been there
-        self.real.exec_module(module)
+        try:
+            self.real.exec_module(module)
+        finally:
+            self._end_own()
         self.then(module)
 
 
@@ -563,8 +636,11 @@ class Probes:
     `__main__`'s); user modules in sys.modules are found on their own. In-process, when runpy is already imported,
     runpy.run_path/run_module are wrapped to keep the namespace the script ended with."""
 
-    def __init__(self, user_roots: list[str] | None = None, typed: bool | None = None) -> None:
+    def __init__(self, user_roots: list[str] | None = None, typed: bool | None = None,
+                 collect_first: bool = True) -> None:
+        """collect_first=False: the process has no garbage yet to set apart from the run's (CycleCollector.start)."""
         self.sites = Sites(user_roots, typed) if user_roots or typed is not None else SITES
+        self._collect_first = collect_first
         self.cycles = CycleCollector(self.sites)
         self.resources = ResourceCollector(self.sites)
         self.namespaces: dict[str, dict[str, Any]] = {}
@@ -587,7 +663,7 @@ class Probes:
         if runpy is not None:
             self._saved_runpy = (runpy.run_path, runpy.run_module)
             runpy.run_path, runpy.run_module = self._capture(runpy.run_path), self._capture(runpy.run_module)
-        self.cycles.start()
+        self.cycles.start(self._collect_first)
         self.resources.start()
         _ACTIVE[:] = [self]
         return self

@@ -18,7 +18,8 @@ def ended(outcome: dict[str, Any]) -> str:
     if outcome.get("status", "ok") == "ok":
         return f"ran to its end: exit status {outcome.get('exit_status', 0)}"
     what = {"exit": "called sys.exit", "exception": "raised", "interrupted": "was interrupted",
-            "signal": "was killed by a signal", "killed": "was killed", "os_exit": "called os._exit"
+            "signal": "was killed by a signal", "killed": "was killed", "os_exit": "called os._exit",
+            "exec": "replaced itself with another program (os.exec*: not traced after it), which ended with"
             }.get(outcome["status"], f"ended ({outcome['status']})")
     return (f"{what}: exit status {outcome.get('exit_status')}"
             + (f" ({outcome['exception']})" if outcome.get("exception") else ""))

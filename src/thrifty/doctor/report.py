@@ -14,7 +14,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
 
 import thrifty
 from thrifty import _ext
-from thrifty.doctor.usercode import UserCode, site_label
+from thrifty.doctor.usercode import UserCode, site_label, typed_target
 
 SCHEMA = "thrifty.doctor"
 SCHEMA_VERSION = 2
@@ -103,14 +103,15 @@ def _aggregate_sites(frames: list[Any], groups: list[tuple[Any, Any, bool, list[
 def _import_table(frames: list[Any], chains: dict[tuple[int, ...], list[int]], kinds: list[int], peak: int) -> list[dict[str, Any]]:
     """Per imported module (the recorder's `<import>` pseudo-frames): the bytes its import left live. `self` counts
     the stacks whose innermost import is the module, `cumulative` those that pass through its import anywhere (its
-    own imports included); `imported_at` is the user's line that imported it, when the user's code did."""
+    own imports included); `imported_at` is the user's line that imported it, when the user's code did; `file` the
+    module's own source file, when a frame of the run is in it."""
     table: dict[str, dict[str, Any]] = {}
 
     def row(name: str) -> dict[str, Any]:
         r = table.get(name)
         if r is None:
             r = table[name] = {"module": name, "self_live_at_peak": 0, "self_live_at_end": 0, "live_at_peak": 0,
-                               "live_at_end": 0, "allocs": 0, "alloc_bytes": 0, "imported_at": None}
+                               "live_at_end": 0, "allocs": 0, "alloc_bytes": 0, "imported_at": None, "file": None}
         return r
 
     # `chains`: the stacks' counters [live_at_peak, live_at_end, allocs, alloc_bytes] summed per frames up to their
@@ -143,8 +144,12 @@ def _import_table(frames: list[Any], chains: dict[tuple[int, ...], list[int]], k
         if last is not None:
             last["self_live_at_peak"] += live_at_peak
             last["self_live_at_end"] += live_at_end
+    # each module's own file: the run's frame file named after it (`a.b` -> .../a/b.py or .../a/b/__init__.py)
+    files = sorted({f[0] for f in frames if f[0].endswith(".py")})
     for r in table.values():
         r["share_of_peak"] = r["live_at_peak"] / peak if peak > 0 else 0.0
+        stem = os.sep + r["module"].replace(".", os.sep)
+        r["file"] = next((f for f in files if f.endswith((stem + ".py", stem + os.sep + "__init__.py"))), None)
     return sorted(table.values(), key=lambda r: (-r["live_at_peak"], -r["live_at_end"], r["module"]))
 
 
@@ -179,7 +184,7 @@ def build_report(raw: dict[str, Any], *, target: dict[str, Any] | None = None, o
     frames = [list(f) for f in raw["frames"]]
     target = target or {}
     user = UserCode(raw.get("user_roots") or default_roots(target), include=include, exclude=exclude,
-                    typed=target.get("kind", "code") == "code")
+                    typed=typed_target(target))
     kinds = _frame_kinds(frames, user)
     # Every thrifty and runpy frame is removed from every stack, so what thrifty's library code allocates for a user
     # call is charged to the user line that called it. A stack whose innermost frame is the doctor's machinery (its

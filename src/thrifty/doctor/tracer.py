@@ -23,6 +23,7 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
 from thrifty import _ext
 from thrifty.doctor import runfile
 from thrifty.doctor.record import Record
+from thrifty.doctor.usercode import target_display
 
 # the recorder, run as a script (run_child.py, which imports child.py, finds thrifty where this process found it:
 # _PKGDIR, its first argument)
@@ -46,7 +47,7 @@ class Target(Record):
 
     @property
     def display(self) -> str:
-        return {"script": self.value, "module": f"-m {self.value}", "code": "-c <code>"}[self.kind]
+        return target_display({"kind": self.kind, "value": self.value})
 
 
 class Result(Record):
@@ -97,12 +98,18 @@ def _no_collections() -> Iterator[None]:
 def check_target(target: Target) -> None:
     """Raise TargetError when the target cannot even start. Looks, never imports: for -m only the top-level
     package is found on the path the target will have (its cwd first)."""
+    if target.kind == "script" and target.value == "-":
+        return  # the program comes on stdin, as for `python -`
     if target.kind == "script":
-        if os.path.isdir(target.value):
-            raise TargetError(f"cannot run {target.value!r}: it is a directory")
+        if os.path.isdir(target.value):  # python runs a directory's __main__ module (so does the recorder)
+            if not any(os.path.isfile(os.path.join(target.value, f"__main__.{x}")) for x in ("py", "pyc")):
+                raise TargetError(f"cannot run {target.value!r}: it is a directory without a __main__.py")
+            return
         try:
-            with open(target.value, "rb") as f:
-                f.read(1)
+            # opened, not read: a script piped in (`... | thrifty doctor /dev/stdin`) is the recorder's to read, and a
+            # buffered read of one byte took the whole pipe's first block
+            with open(target.value, "rb"):
+                pass
         except OSError as e:
             raise TargetError(f"cannot open script {target.value!r}: {e.strerror or e}") from None
     elif target.kind == "module":
@@ -260,8 +267,9 @@ def _outcome(end: dict[str, Any], returncode: int) -> tuple[dict[str, Any], int]
 def _build_findings(evidence: Any, report: dict[str, Any], recorded_by: str | None = None) -> list[Any]:
     from thrifty.doctor import findings
 
-    if evidence is None:
-        return []
+    # no evidence (the target ended by a signal, os._exit or an exec): the findings that need its end state are
+    # skipped, and the report says so ("Findings: none." read as a clean bill); those from the source and the
+    # run's per-line figures still stand
     try:
         return findings.build(evidence, report)
     except Exception as e:  # noqa: BLE001  (a run file from another thrifty version, or a damaged one)

@@ -26,6 +26,23 @@ _THIRD_PARTY = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os
 _TYPED = ("<string>", "<stdin>")
 
 
+def typed_target(target: "dict[str, Any]") -> bool:
+    """Whether the target is code the user typed, whose `<string>` / `<stdin>` frames are the user's: `-c code`, or
+    `-` (the program on stdin). A target that does not say its kind is taken as typed code."""
+    kind = target.get("kind", "code")
+    return bool(kind == "code" or (kind == "script" and target.get("value") == "-"))
+
+
+def target_display(target: "dict[str, Any]") -> str:
+    """How a report names its target: `app.py`, `-m json.tool`, `-c <code>`, `- (the program on stdin)`."""
+    kind, value = target.get("kind", "script"), str(target.get("value", "?"))
+    if kind == "module":
+        return f"-m {value}"
+    if kind == "code":
+        return "-c <code>"
+    return "- (the program on stdin)" if value == "-" else value
+
+
 def is_import_frame(frame: "list[Any] | tuple[Any, ...]") -> bool:
     """The recorder's `["<import>", 0, module]` pseudo-frame: the stack passes through the import of `module`."""
     return bool(frame[0] == "<import>")

@@ -118,7 +118,7 @@ def build(evidence: Evidence | dict[str, Any] | None, report: dict[str, Any] | N
     found += cycles.findings(ev.cycles, is_user)
     found += resources.findings(ev.resources, is_user)
     found += module_globals.findings(ev.globals, is_user=is_user)
-    found += duplicates.findings(ev.duplicates, is_user=is_user)
+    found += duplicates.findings(ev.duplicates, is_user=is_user, min_bytes=duplicates.MIN_BYTES)
     found += boxed_numbers.findings(ev.boxed_numbers, is_user=is_user)
     found += imports.findings(report, is_user)
     sampled = (report or {}).get("mode") == "sampled"

@@ -15,6 +15,9 @@ from thrifty.doctor.findings.base import Finding, saving
 from thrifty.doctor.probe import SITES
 
 MIN_LEN = 64
+# less waste than this on one line is not worth a finding (the globals and boxed-numbers findings' floor too): three
+# copies of a 67-character path a library made inside the user's call (232 bytes) were one
+MIN_BYTES = 4096
 
 
 def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[str, Any]]:
@@ -23,8 +26,10 @@ def scan(min_len: int = MIN_LEN, exclude: set[int] | None = None) -> list[dict[s
     return heapscan.scan_duplicates(SITES, min_len, exclude)[0]
 
 
-def findings(groups: list[dict[str, Any]], min_wasted: int = 0, is_user: Any = None) -> list[Finding]:
-    """One finding per creating site: the groups first made on the same line are one habit to fix there."""
+def findings(groups: list[dict[str, Any]], min_wasted: int = 0, is_user: Any = None,
+             min_bytes: int = 0) -> list[Finding]:
+    """One finding per creating site: the groups first made on the same line are one habit to fix there. min_wasted:
+    per group; min_bytes: per finding (the waste of all its groups)."""
     by_site: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for g in groups:
         sites = [tuple(s) for s in g["sites"] if is_user is None or is_user(s[0])]
@@ -34,6 +39,8 @@ def findings(groups: list[dict[str, Any]], min_wasted: int = 0, is_user: Any = N
     for (file, line), gs in by_site.items():
         copies = sum(g["copies"] for g in gs)
         wasted = sum(g["bytes_wasted"] for g in gs)
+        if wasted < min_bytes:
+            continue
         top = max(gs, key=lambda g: g["bytes_wasted"])
         kinds = "/".join(sorted({g["type"] for g in gs}))
         what = (f"{top['copies']} equal {top['type']} copies of {top['preview']}… ({top['length']} long)" if len(gs) == 1

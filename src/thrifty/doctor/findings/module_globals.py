@@ -17,8 +17,10 @@ if TYPE_CHECKING:     # is ~4 ms of every doctor run's start-up, and every annot
 
 from thrifty.doctor import heapscan
 from thrifty.doctor.findings.base import Finding, saving
+from thrifty.doctor.usercode import short_path
 
 MIN_BYTES = heapscan.GLOBAL_MIN_BYTES  # smaller globals are not worth a line in the report
+MIN_SAVING_SHARE = 0.125  # a measured fix that saves less of the global's bytes is not offered
 
 
 def measure(namespaces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,13 +40,7 @@ class _Source:
                 tree = ast.parse(f.read())
         except (OSError, SyntaxError, ValueError):
             return
-        for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-                node, (ast.AnnAssign, ast.AugAssign)) else []
-            for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
-                        self.lines.setdefault(n.id, node.lineno)
+        self._bound_at(tree)
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
@@ -58,6 +54,29 @@ class _Source:
                     self.filled.add(n.func.value.id)
 
 
+    def _bound_at(self, node: ast.AST) -> None:
+        """The line of each name's first binding in code that runs at module level: assignments, `for` and `with ...
+        as` targets, `:=`, imports, also inside `if __name__ == "__main__":`, `try:` and loops; not in a def or class."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            targets: list[ast.AST] = []
+            if isinstance(child, ast.Assign):
+                targets = list(child.targets)
+            elif isinstance(child, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+                targets = [child.target]
+            elif isinstance(child, (ast.With, ast.AsyncWith)):
+                targets = [item.optional_vars for item in child.items if item.optional_vars is not None]
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                for alias in child.names:
+                    self.lines.setdefault(alias.asname or alias.name.split(".")[0], child.lineno)
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        self.lines.setdefault(n.id, child.lineno)  # type: ignore[attr-defined]
+            self._bound_at(child)
+
+
 def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
     """(the fix's words, the measured saving or 0)."""
     name, size, m = g["name"], g["bytes"], g.get("fix") or {}
@@ -68,7 +87,9 @@ def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
         return (f"a cache that only grows ({g['len']} entries, ≈ {per} bytes each, measured): bound it — "
                 f"functools.lru_cache(maxsize=...) on the function that fills `{name}`, so it keeps at most maxsize "
                 "entries", 0)
-    if built is not None and built < size:
+    # a measured fix is offered when it saves a real share: a FrozenMap of a dict whose bytes are its values' strs
+    # saved 3%, not worth trading a dict for a read-only table
+    if built is not None and size - built >= size * MIN_SAVING_SHARE:
         save = size - built
         what = {"frozenset": f"a constant set: thrifty.FrozenSet({name}) takes {built} bytes (measured, built from "
                              "the run's value)",
@@ -81,8 +102,18 @@ def _fix(g: dict[str, Any], src: _Source) -> tuple[str, int]:
                         f"({built} bytes compressed, measured)"}.get(str(kind))
         if what:
             return f"{what}; {saving(save)}", save
-    return ("bound it — thrifty.Ring(typecode, maxlen=...) for recent values, functools.lru_cache(maxsize=...) for a "
-            "cache — or move it into the object or function that needs it, so it is freed with them", 0)
+    # no measured fix fits the value: what applies depends on what it is (a Ring or a cache size means nothing for
+    # an executor, a parsed document or a str)
+    scope = (f"keep it inside the function that uses it (e.g. a main()), so it is freed when that returns, or "
+             f"`del {name}` once done with it")
+    if g["type"] in ("list", "deque"):
+        return (f"if only the latest items matter, bound it: thrifty.Ring(typecode, maxlen=...) or "
+                f"collections.deque(maxlen=...); otherwise {scope}", 0)
+    if g["type"] == "dict":
+        return (f"if it caches computed values, bound it: functools.lru_cache(maxsize=...) on the function that "
+                f"computes them; if its values are lists that keep growing, bound each: collections.deque(maxlen=...) "
+                f"or thrifty.Ring(typecode, maxlen=...); otherwise {scope}", 0)
+    return scope, 0
 
 
 def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user: Any = None) -> list[Finding]:
@@ -99,10 +130,14 @@ def findings(measured: list[dict[str, Any]], min_bytes: int = MIN_BYTES, is_user
         claimed = (f"; {g['claimed']} of them are counted by other findings (equal strings, numbers held as objects), "
                    f"so this one counts {g['bytes']}" if g.get("claimed") else "")
         fix, save = _fix(g, src)
+        # a value other modules of the user's bind too (`from pkg import REGISTRY`): freed by `del` in each
+        others = g.get("also_in") or []
+        also = (f" here and in {', '.join(short_path(f) for f in others)} (which import{'s' if len(others) == 1 else ''}"
+                " it)" if others else "")
         out.append(Finding(
             habit="globals", kind="global", file=g["file"], line=src.lines.get(g["name"], 0),
             title=f"module-level `{g['name']}` retains {g['bytes']} bytes at exit",
-            evidence=f"{g['type']}{count}; `del {g['name']}` would free {freed} bytes (thrifty.sizeof(deep=True, "
+            evidence=f"{g['type']}{count}; `del {g['name']}`{also} would free {freed} bytes (thrifty.sizeof(deep=True, "
                      f"exclusive=True): nothing else holds it){claimed}",
             fix=fix, bytes=g["bytes"], data={**g, "saving": save}))
     return out

@@ -13,7 +13,15 @@
  * 1.067x heatshrink's ratio for 1.04x the instructions, level 4 1.088x -> 1.106x). Level 1 then weighs a second
  * chain candidate only when the first gave no match of 4 bytes or more (1.067x -> 1.087x for about 1.06x the CPU
  * time; without that stop 1.089x for 1.08-1.12x; three or four candidates reach 1.092x and 1.105x, too slow for
- * the 3x heatshrink's speed that level 1 keeps). */
+ * the 3x heatshrink's speed that level 1 keeps). Measured again in C at -O2 (instructions under callgrind on the main
+ * W=8 corpus, and the least thread CPU time of 40-50 one-shot runs alternated with today's level 1): whatever brings
+ * level 1 to 1.1x costs about 10% of its time, as time grows about four times faster than instructions here (each
+ * candidate is a load that waits for the last link, and a branch either way). Three candidates stopping at a
+ * 5-byte match: 1.096x, +1.0% instructions, +6.6% time; four never stopping or five stopping at 9 bytes: 1.100x
+ * and 1.103x, +2.4% and +2.8% instructions, +10-12% time; level 4's search 1.106x, +2.6%, +9.5%. Changes that do not
+ * search more: a match extended back over the literals of the run it closes (found one byte late) 1.093x, +6%
+ * instructions and +3.8% time as tried; a 2-byte key for a pair of bytes that are not both text (binaries' 2-byte
+ * matches; shared library 0.968x -> 0.975x) 1.090x, +9% instructions. */
 #define TF__LZ_LEVEL_SHIFT 8u
 
 typedef struct {

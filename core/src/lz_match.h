@@ -256,7 +256,7 @@ TF__LZ_HOT tf__lz_choice tf__best(const tf_lz_encoder *e, const tf__lz_bytes *s,
 }
 
 /* Whether the step looks one byte ahead before taking the match c (e->lazy: TF__LZ_LAZY_ALL or a length bound, see
- * the levels in lz_encode.c); a match as long as allowed is taken as it is. */
+ * the levels in lz_encode_init.c); a match as long as allowed is taken as it is. */
 TF__LZ_INLINE int tf__looks_ahead(const tf_lz_encoder *e, const tf__lz_choice *c, unsigned longest) {
     if (c->kind == K_NONE || c->len >= longest)
         return 0;

@@ -154,6 +154,22 @@ static void test_every_chunking(void) {
     roundtrip(in, 1, 8, 4, 0, 1, 1);
 }
 
+/* One choice of loop per level (tf__level_loop) serves one-shot compression and poll alike: every level, on the hash
+ * chains (W=8: level 1's loop with its depth as a constant, the loops that look ahead before short matches, before
+ * any match and never; W=10) and on the bucket tables (W=12 packed, W=15), writes the same frame both ways. poll is
+ * fed a byte at a time and gets 5 bytes of room at a time, so its loops often stop with a sequence decided and leave
+ * it to its phases. Text and mixed binary bytes, so that every kind of sequence occurs. */
+static void test_every_level_in_both_drivers(void) {
+    static uint8_t in[5000];
+    static const unsigned wl[][2] = {{8, 4}, {10, 4}, {12, 5}, {15, 6}};
+    for (int kind = 2; kind <= 3; kind++) {
+        size_t n = make_input(kind, in, sizeof in);
+        for (size_t p = 0; p < sizeof wl / sizeof wl[0]; p++)
+            for (unsigned level = 1; level <= 9u; level++)
+                roundtrip(in, n, wl[p][0], wl[p][1], TF_LZ_LEVEL(level), 1, 5);
+    }
+}
+
 static void test_short_inputs(void) {
     /* Every short input ends its frame right after a literal run: the decoder must not read the checksum as
      * literal bits (a regression the round-trip fuzzer found in the text-code reader). */
@@ -783,6 +799,7 @@ int main(void) {
     RUN(test_codes_are_complete_and_canonical);
     RUN(test_sizes_and_init);
     RUN(test_every_chunking);
+    RUN(test_every_level_in_both_drivers);
     RUN(test_short_inputs);
     RUN(test_window_boundaries);
     RUN(test_one_shot_and_corruption);

@@ -25,6 +25,7 @@ tf_status tf_packtable_init_zeroed(tf_packtable *t, void *storage, size_t size, 
         return st;
     t->slots = (uint64_t *)storage;
     t->mask = tf__probe_slots(capacity, TF_SITETABLE_MAX_CAPACITY, &t->shift) - 1u;
+    t->near = t->mask + 1u >= TF_PACK_NEAR_SLOTS ? TF_PACK_NEAR : 0u;
     t->capacity = capacity;
     t->value_bits = value_bits;
     t->count = 0;
@@ -71,7 +72,7 @@ uint32_t tf_packtable_remove_if(tf_packtable *t, int (*drop)(void *ctx, uint64_t
     while (i < nslots) {
         uint64_t w = t->slots[i];
         if (w != 0 && drop(ctx, w >> t->value_bits, w & vmask)) {
-            tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, TF_PACK_NEAR, (uint32_t)i);
+            tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, t->near, (uint32_t)i);
             t->count--;
             removed++;
         } else {
@@ -85,7 +86,7 @@ tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src) {
     const uint64_t *from = src->slots;
     uint64_t *to = dst->slots;
     uint64_t nslots = (uint64_t)src->mask + 1u;
-    uint32_t mask = dst->mask, shift = dst->shift, kshift = dst->value_bits;
+    uint32_t mask = dst->mask, shift = dst->shift, kshift = dst->value_bits, near = dst->near;
     if (dst->value_bits != src->value_bits)
         return TF_E_ARG;
     if (src->count > dst->capacity - dst->count)
@@ -97,7 +98,7 @@ tf_status tf_packtable_move(tf_packtable *dst, const tf_packtable *src) {
         uint64_t w = from[j];
         if (w == 0)
             continue;
-        to[tf__probe_from(to, 1u, kshift, mask, tf__probe_home_near(w >> kshift, shift, mask, TF_PACK_NEAR), 0u)] = w;
+        to[tf__probe_from(to, 1u, kshift, mask, tf__probe_home_near(w >> kshift, shift, mask, near), 0u)] = w;
     }
     dst->count += src->count;
     return TF_OK;

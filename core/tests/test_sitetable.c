@@ -202,20 +202,24 @@ static void test_pack_basic_ops(void) {
     CHECK_EQ(tf_packtable_get(&t, 99, NULL), 0);
 }
 
-/* Keys of blocks `stride` bytes apart from one base, as the tracker keys them (address >> 4): 16-byte blocks fill
- * every slot of a near-home group (tf__probe_home_near), the densest case for probe runs and backward-shift deletion.
- */
-static void pack_against_shadow(uint32_t stride) {
-    static uint64_t storage[512];
-    uint64_t shadow[SHADOW];
+/* Keys of `universe` blocks `stride` bytes apart from one base, as the tracker keys them (address >> 4), in a table of
+ * `capacity`: a table of TF_PACK_NEAR_SLOTS slots or more gives neighbouring keys neighbouring homes
+ * (tf__probe_home_near), where 16-byte blocks fill every slot of a group, the densest case for probe runs and
+ * backward-shift deletion. */
+#define PACK_UNIVERSE_MAX 30000
+static void pack_against_shadow(uint32_t stride, uint32_t capacity, uint32_t universe) {
+    static uint64_t storage[1u << 15];
+    static uint64_t shadow[PACK_UNIVERSE_MAX];
     tf_packtable t;
-    uint32_t capacity = 300, present = 0;
+    uint32_t present = 0;
     CHECK_EQ(tf_packtable_init(&t, storage, sizeof storage, capacity, 21), TF_OK);
-    for (int i = 0; i < SHADOW; i++)
+    /* 300 entries take 512 slots, 24000 take 32768 = TF_PACK_NEAR_SLOTS */
+    CHECK_EQ(t.near, (capacity == 24000u ? TF_PACK_NEAR : 0u));
+    for (uint32_t i = 0; i < universe; i++)
         shadow[i] = 0;
     for (int step = 0; step < 200000; step++) {
         uint64_t r = rng();
-        uint32_t k = (uint32_t)(r % SHADOW);
+        uint32_t k = (uint32_t)(r % universe);
         uint64_t key = ((uint64_t)k * stride + 0x7f0000000000ull) >> 4;
         uint64_t v = 0, val = (r >> 8) & 0x1FFFFFu;
         switch ((r >> 32) % 3u) {
@@ -253,7 +257,7 @@ static void pack_against_shadow(uint32_t stride) {
         uint64_t key, v;
         while (tf_packtable_next(&t, &cursor, &key, &v)) {
             uint64_t k = ((key << 4) - 0x7f0000000000ull) / stride;
-            CHECK(k < SHADOW && shadow[k] == v + 1u);
+            CHECK(k < universe && shadow[k] == v + 1u);
             seen++;
         }
         CHECK_EQ(seen, present);
@@ -261,9 +265,10 @@ static void pack_against_shadow(uint32_t stride) {
 }
 
 static void test_pack_random_against_shadow(void) {
-    pack_against_shadow(48); /* a common pymalloc size class */
-    pack_against_shadow(16);
-    pack_against_shadow(32);
+    pack_against_shadow(48, 300, SHADOW);              /* a common pymalloc size class; a small table */
+    pack_against_shadow(16, 24000, PACK_UNIVERSE_MAX); /* large tables, neighbours together */
+    pack_against_shadow(32, 24000, PACK_UNIVERSE_MAX);
+    pack_against_shadow(48, 24000, PACK_UNIVERSE_MAX);
 }
 
 static void test_pack_move(void) {

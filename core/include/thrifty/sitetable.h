@@ -62,20 +62,26 @@ static inline tf_status tf_sitetable_move(tf_sitetable *dst, const tf_sitetable 
  * [1, 2^(64 - value_bits)) and values below 2^value_bits (a block address shifted right by its 16-byte alignment is
  * 43 bits on a 64-bit host with 47-bit user addresses, leaving 21 bits for a site). Same probing, deletion, load
  * factor, capacity rules and thread safety as the sitetable above; no function allocates or blocks, and only
- * tf_packtable_remove_if calls back. Keys that differ only in their low TF_PACK_NEAR bits (blocks in one 512-byte
- * stretch of memory) start in neighbouring slots (tf__probe_home_near): a run of allocations or frees in address
- * order reads a few cache lines of the table, not one a block. Measured on the whole doctor command (CPU time,
- * exact mode): bm_float 1.96x plain with 3 bits, 1.77x with 4, 1.59x with 5, 1.52x with 7; bm_nqueens 1.62x up to 5
- * bits but 2.2x with 7, where runs of densely packed small blocks make long probe runs; 5 is the choice. */
+ * tf_packtable_remove_if calls back. In a table of TF_PACK_NEAR_SLOTS slots or more, keys that differ only in their
+ * low TF_PACK_NEAR bits (blocks in one 512-byte stretch of memory) start in neighbouring slots (tf__probe_home_near):
+ * a run of allocations or frees in address order then reads a few cache lines of the table, not one a block.
+ * Measured on the whole doctor command (CPU time, exact mode): bm_float (an 8 MiB table) 1.96x plain with 3 bits,
+ * 1.77x with 4, 1.59x with 5, 1.52x with 7; but a table that stays in the cache gains nothing from it and pays for
+ * the longer probe runs of densely packed small blocks (bm_nqueens, a 128 KiB table: ~5% more CPU with 5 bits, 2.2x
+ * instead of 1.6x with 7), so smaller tables hash every key on its own. */
 
 #ifndef TF_PACK_NEAR
 #define TF_PACK_NEAR 5u
+#endif
+#ifndef TF_PACK_NEAR_SLOTS
+#define TF_PACK_NEAR_SLOTS (UINT32_C(1) << 15) /* 256 KiB of slots: past the first cache levels */
 #endif
 
 typedef struct {
     uint64_t *slots; /* 0 = empty slot */
     uint32_t mask, count, capacity, shift;
     uint32_t value_bits;
+    uint32_t near; /* tf__probe_home_near's group bits: TF_PACK_NEAR in a large table, else 0 */
 } tf_packtable;
 
 /* Bytes of storage a packtable of `capacity` entries needs, or 0 (as tf_sitetable_size). O(1), pure. */
@@ -134,7 +140,7 @@ static inline int tf_packtable_fits(const tf_packtable *t, uint64_t key, uint64_
 
 static inline void tf_packtable_prefetch(const tf_packtable *t, uint64_t key) {
 #if TF_GNUC
-    __builtin_prefetch(&t->slots[tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR)], 1, 1);
+    __builtin_prefetch(&t->slots[tf__probe_home_near(key, t->shift, t->mask, t->near)], 1, 1);
 #else
     (void)t;
     (void)key;
@@ -145,8 +151,7 @@ static inline int tf_packtable_get(const tf_packtable *t, uint64_t key, uint64_t
     uint32_t i;
     if (!tf_packtable_fits(t, key, 0))
         return 0;
-    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR),
-                       key);
+    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, t->near), key);
     if (t->slots[i] == 0)
         return 0;
     if (value)
@@ -158,8 +163,7 @@ static inline tf_status tf_packtable_put(tf_packtable *t, uint64_t key, uint64_t
     uint32_t i;
     if (!tf_packtable_fits(t, key, value))
         return TF_E_ARG;
-    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR),
-                       key);
+    i = tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, t->near), key);
     if (t->slots[i] == 0) {
         if (t->count >= t->capacity)
             return TF_E_FULL;
@@ -173,13 +177,13 @@ static inline int tf_packtable_take(tf_packtable *t, uint64_t key, uint64_t *val
     uint32_t hole;
     if (!tf_packtable_fits(t, key, 0))
         return 0;
-    hole = tf__probe_from(t->slots, 1u, t->value_bits, t->mask,
-                          tf__probe_home_near(key, t->shift, t->mask, TF_PACK_NEAR), key);
+    hole =
+        tf__probe_from(t->slots, 1u, t->value_bits, t->mask, tf__probe_home_near(key, t->shift, t->mask, t->near), key);
     if (t->slots[hole] == 0)
         return 0;
     if (value)
         *value = t->slots[hole] & ((UINT64_C(1) << t->value_bits) - 1u);
-    tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, TF_PACK_NEAR, hole);
+    tf__probe_remove(t->slots, 1u, t->value_bits, t->mask, t->shift, t->near, hole);
     t->count--;
     return 1;
 }

@@ -203,11 +203,14 @@ static inline tf_py_frame *tf_py_frame_top(PyThreadState *ts) {
 static inline tf_py_frame *tf_py_frame_back(tf_py_frame *f) { return f->previous; }
 
 /* The code object a stack should show for `f`, or NULL for a frame to skip: a shim the interpreter pushed for a C
- * call, one that runs no code object, or (`top`) the innermost frame while it is still being set up (incomplete:
- * its prologue makes cells or the generator, which allocate). Only the innermost frame is asked whether it is
- * incomplete: an outer frame is one only when a finalizer runs Python code from inside a prologue's allocation, and
- * that frame then shows at its first line; the check costs a load of the code object's header and a compare for
- * every frame of every traced allocation's stack (~12 deep), a quarter of the walk. Borrowed. */
+ * call, one that runs no code object, or one still being set up (incomplete: its prologue makes cells or the
+ * generator, which allocate). On 3.11 only the innermost frame (`top`) is asked whether it is incomplete: an outer
+ * frame is one only when a finalizer runs Python code from inside a prologue's allocation, and that frame then shows
+ * at its first line; the check costs a load of the code object's header and a compare for every frame of every
+ * traced allocation's stack (~12 deep), a quarter of the walk. From 3.12 on every frame is asked: the interpreter
+ * pushes frames that stay "incomplete" while they sit under others (3.13's shim under a class's `__init__`, whose
+ * code is named "__init__" in a file "__init__", showed as the user's own frame when only the top was asked).
+ * Borrowed. */
 static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f, const int top) {
 #if PY_VERSION_HEX < 0x030C0000
     PyCodeObject *code = f->f_code;
@@ -216,18 +219,21 @@ static inline PyCodeObject *tf_py_frame_code(tf_py_frame *f, const int top) {
         return NULL;
     return code;
 #elif PY_VERSION_HEX < 0x030D0000
-    if (f->owner == FRAME_OWNED_BY_CSTACK || (top && _PyFrame_IsIncomplete(f)))
+    (void)top;
+    if (f->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(f))
         return NULL;
     return f->f_code;
 #elif PY_VERSION_HEX < 0x030E0000
-    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable) || (top && _PyFrame_IsIncomplete(f)))
+    (void)top;
+    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable) || _PyFrame_IsIncomplete(f))
         return NULL;
     return (PyCodeObject *)f->f_executable;
 #else
+    (void)top;
     if (f->owner >= FRAME_OWNED_BY_INTERPRETER || PyStackRef_IsNull(f->f_executable))
         return NULL;
     PyObject *ex = PyStackRef_AsPyObjectBorrow(f->f_executable);
-    if (!PyCode_Check(ex) || (top && _PyFrame_IsIncomplete(f)))
+    if (!PyCode_Check(ex) || _PyFrame_IsIncomplete(f))
         return NULL;
     return (PyCodeObject *)ex;
 #endif
